@@ -1,0 +1,60 @@
+// native/abi/counters.h — every per-worker counter, declared once. Workers increment their own
+// private copy on the fast path and publish it at safe points; readers (the control thread
+// through the binding, src/stats) sum the published blocks across workers. The names cross
+// to TypeScript through layout() and are checked against src/native/abi.ts.
+#pragma once
+#include <cstdint>
+
+namespace xvs::abi {
+
+// C(name, help). Order is the index in the counter block; append, never reorder.
+#define XVS_TRAFFIC_COUNTERS(C)                                                        \
+  C(rx_packets, "frames received from the NIC queues")                                 \
+  C(rx_bytes, "bytes received")                                                        \
+  C(tx_packets, "frames transmitted after rewriting")                                  \
+  C(tx_bytes, "bytes transmitted")                                                     \
+  C(pass_packets, "frames handed to the kernel: not IPv4, not for a VIP or LIP")       \
+  C(conn_created, "connections created")                                               \
+  C(conn_expired, "connections removed by timeout")
+
+// Every drop reason. The process function returns one of these and the worker counts it.
+#define XVS_DROP_REASONS(C)                                                            \
+  C(drop_truncated_l2, "frame shorter than an Ethernet header")                        \
+  C(drop_truncated_ip, "frame ends inside the IPv4 header")                            \
+  C(drop_bad_ip_header, "IPv4 version is not 4 or header length (IHL) below 5")        \
+  C(drop_bad_ip_length, "IPv4 total length smaller than the header or beyond the frame") \
+  C(drop_truncated_l4, "IPv4 payload shorter than the TCP/UDP header")                 \
+  C(drop_bad_tcp_header, "TCP data offset below 5 or beyond the IPv4 payload")         \
+  C(drop_ip_fragment, "IPv4 fragment for a service: fragments are not reassembled")    \
+  C(drop_ttl_expired, "TTL 0 or 1 on a packet that would be forwarded")                \
+  C(drop_tcp_no_conn, "TCP segment without SYN for a service and no connection")       \
+  C(drop_no_backend, "service has no server that can take a new connection")           \
+  C(drop_lport_exhausted, "every local port of the pool is in use on this worker")     \
+  C(drop_conn_table_full, "connection table of this worker is full")                   \
+  C(drop_not_owner, "reply for a connection owned by another worker")                  \
+  C(drop_no_snapshot, "no configuration committed yet")                                \
+  C(drop_neighbor_unresolved, "next-hop MAC address not resolved")                     \
+  C(drop_tx_full, "transmit queue full")
+
+#define XVS_COUNTERS(C) XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C)
+
+enum class Counter : uint32_t {
+#define XVS_COUNTER_ENUM(name, help) name,
+  XVS_COUNTERS(XVS_COUNTER_ENUM)
+#undef XVS_COUNTER_ENUM
+  count_
+};
+inline constexpr uint32_t kCounterCount = static_cast<uint32_t>(Counter::count_);
+
+struct CounterInfo {
+  const char* name;
+  const char* help;
+};
+inline constexpr CounterInfo kCounterInfo[] = {
+#define XVS_COUNTER_INFO(name, help) {#name, help},
+    XVS_COUNTERS(XVS_COUNTER_INFO)
+#undef XVS_COUNTER_INFO
+};
+static_assert(sizeof(kCounterInfo) / sizeof(kCounterInfo[0]) == kCounterCount);
+
+}  // namespace xvs::abi

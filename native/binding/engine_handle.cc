@@ -1,0 +1,181 @@
+// native/binding/engine_handle.cc — argument checking and JS conversion around control::Engine.
+// Options arrive already validated by TypeScript; this still refuses wrong types with
+// XVS_EINVAL rather than crashing.
+#include "binding/engine_handle.h"
+
+#include "abi/counters.h"
+#include "binding/errors.h"
+
+namespace xvs::binding {
+namespace {
+
+uint32_t get_u32(Napi::Env env, const Napi::Object& o, const char* key, uint32_t fallback) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsNumber()) throw_invalid(env, std::string("option ") + key + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (d < 0 || d > 4294967295.0 || d != static_cast<double>(static_cast<uint32_t>(d)))
+    throw_invalid(env, std::string("option ") + key + " must be a non-negative integer");
+  return static_cast<uint32_t>(d);
+}
+
+control::EngineOptions parse_options(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "new Engine(options): options object required");
+  Napi::Object o = info[0].As<Napi::Object>();
+  control::EngineOptions opts;
+  if (Napi::Value b = o.Get("backend"); b.IsString()) opts.backend = b.As<Napi::String>().Utf8Value();
+  opts.workers = get_u32(env, o, "workers", 1);
+  opts.conn_table_size = get_u32(env, o, "connTableSize", opts.conn_table_size);
+  opts.mem_frames = get_u32(env, o, "memFrames", opts.mem_frames);
+  if (Napi::Value cpus = o.Get("cpus"); cpus.IsArray()) {
+    Napi::Array a = cpus.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      Napi::Value c = a.Get(i);
+      if (!c.IsNumber()) throw_invalid(env, "option cpus must hold numbers");
+      opts.cpus.push_back(c.As<Napi::Number>().Int32Value());
+    }
+  }
+  Napi::Value ifs = o.Get("interfaces");
+  if (!ifs.IsArray()) throw_invalid(env, "option interfaces must be an array of names");
+  Napi::Array a = ifs.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value n = a.Get(i);
+    if (!n.IsString()) throw_invalid(env, "option interfaces must hold strings");
+    opts.interfaces.push_back(n.As<Napi::String>().Utf8Value());
+  }
+  return opts;
+}
+
+}  // namespace
+
+Napi::Function EngineHandle::define(Napi::Env env) {
+  return DefineClass(env, "Engine",
+                     {
+                         InstanceMethod("start", &EngineHandle::start),
+                         InstanceMethod("stop", &EngineHandle::stop),
+                         InstanceMethod("commit", &EngineHandle::commit),
+                         InstanceMethod("reclaim", &EngineHandle::reclaim),
+                         InstanceMethod("counters", &EngineHandle::counters),
+                         InstanceMethod("status", &EngineHandle::status),
+                         InstanceMethod("settle", &EngineHandle::settle),
+                         InstanceMethod("advanceClock", &EngineHandle::advance_clock),
+                         InstanceMethod("memInject", &EngineHandle::mem_inject),
+                         InstanceMethod("memCollect", &EngineHandle::mem_collect),
+                     });
+}
+
+EngineHandle::EngineHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineHandle>(info) {
+  Napi::Env env = info.Env();
+  const control::EngineOptions opts = parse_options(info);
+  throw_if_error(env, control::Engine::create(opts, engine_));
+}
+
+control::Engine& EngineHandle::engine(Napi::Env env) {
+  if (!engine_) throw_if_error(env, control::Status::error(control::kErrState, "engine handle is closed"));
+  return *engine_;
+}
+
+Napi::Value EngineHandle::start(const Napi::CallbackInfo& info) {
+  throw_if_error(info.Env(), engine(info.Env()).start());
+  return info.Env().Undefined();
+}
+
+Napi::Value EngineHandle::stop(const Napi::CallbackInfo& info) {
+  engine(info.Env()).stop();
+  return info.Env().Undefined();
+}
+
+Napi::Value EngineHandle::commit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw_invalid(env, "commit(snapshot): snapshot must be a Uint8Array");
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  throw_if_error(env, engine(env).commit(bytes.Data(), bytes.ByteLength()));
+  return Napi::BigInt::New(env, engine(env).generation());
+}
+
+Napi::Value EngineHandle::reclaim(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(engine(info.Env()).reclaim()));
+}
+
+Napi::Value EngineHandle::counters(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<uint64_t> values;
+  engine(env).read_counters(values);
+  Napi::BigUint64Array out = Napi::BigUint64Array::New(env, values.size());
+  for (size_t i = 0; i < values.size(); ++i) out[i] = values[i];
+  return out;
+}
+
+Napi::Value EngineHandle::status(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  control::Engine& e = engine(env);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("running", e.running());
+  out.Set("generation", Napi::BigInt::New(env, e.generation()));
+  out.Set("retiredSnapshots", static_cast<double>(e.reclaim()));
+  const auto workers = e.worker_status();
+  Napi::Array list = Napi::Array::New(env, workers.size());
+  for (uint32_t i = 0; i < workers.size(); ++i) {
+    Napi::Object w = Napi::Object::New(env);
+    w.Set("id", i);
+    w.Set("running", workers[i].running);
+    w.Set("seenGeneration", Napi::BigInt::New(env, workers[i].seen_generation));
+    w.Set("connections", static_cast<double>(workers[i].connections));
+    list.Set(i, w);
+  }
+  out.Set("workers", list);
+  return out;
+}
+
+Napi::Value EngineHandle::settle(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint32_t timeout = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 1000;
+  return Napi::Boolean::New(env, engine(env).settle(timeout));
+}
+
+Napi::Value EngineHandle::advance_clock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw_invalid(env, "advanceClock(seconds): seconds must be a number");
+  engine(env).advance_clock(info[0].As<Napi::Number>().Uint32Value());
+  return env.Undefined();
+}
+
+Napi::Value EngineHandle::mem_inject(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  io::MemBackend* mem = engine(env).mem();
+  if (mem == nullptr) throw_if_error(env, control::Status::error(control::kErrState, "memInject needs the mem backend"));
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsTypedArray())
+    throw_invalid(env, "memInject(port, queue, frame): numbers and a Uint8Array");
+  Napi::Uint8Array frame = info[2].As<Napi::Uint8Array>();
+  switch (mem->inject(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Uint32Value(),
+                      frame.Data(), static_cast<uint32_t>(frame.ByteLength()))) {
+    case io::MemBackend::Inject::ok: return Napi::Boolean::New(env, true);
+    case io::MemBackend::Inject::no_frame:
+    case io::MemBackend::Inject::ring_full: return Napi::Boolean::New(env, false);
+    case io::MemBackend::Inject::too_long: throw_invalid(env, "memInject: frame longer than a mem-backend buffer"); break;
+    case io::MemBackend::Inject::bad_queue: throw_invalid(env, "memInject: no such port or queue"); break;
+  }
+  return env.Undefined();
+}
+
+Napi::Value EngineHandle::mem_collect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  io::MemBackend* mem = engine(env).mem();
+  if (mem == nullptr) throw_if_error(env, control::Status::error(control::kErrState, "memCollect needs the mem backend"));
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t n = 0;
+  mem->collect([&](io::MemBackend::Output kind, uint32_t port, uint32_t queue, const uint8_t* data, uint32_t len) {
+    Napi::Object f = Napi::Object::New(env);
+    f.Set("verdict", kind == io::MemBackend::Output::tx ? "tx" : "pass");
+    f.Set("port", port);
+    f.Set("queue", queue);
+    f.Set("data", Napi::Buffer<uint8_t>::Copy(env, data, len));
+    out.Set(n++, f);
+  });
+  return out;
+}
+
+}  // namespace xvs::binding

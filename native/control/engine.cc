@@ -1,0 +1,153 @@
+// native/control/engine.cc — see engine.h. Runs on the thread that owns the engine handle.
+#include "control/engine.h"
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "abi/records.h"
+#include "control/snapshot_build.h"
+
+namespace xvs::control {
+
+Engine::Engine(const EngineOptions& options)
+    : options_(options), hash_seed_(std::random_device{}() * 0x9e3779b97f4a7c15ull ^ std::random_device{}()),
+      lips_(options.workers) {}
+
+Engine::~Engine() { stop(); }
+
+Status Engine::create(const EngineOptions& o, std::unique_ptr<Engine>& out) {
+  if (o.workers == 0 || o.workers > abi::kMaxWorkers)
+    return Status::error(kErrInvalidArgument, "workers must be from 1 to " + std::to_string(abi::kMaxWorkers) +
+                                                  " (got " + std::to_string(o.workers) + ")");
+  if (!o.cpus.empty() && o.cpus.size() != o.workers)
+    return Status::error(kErrInvalidArgument, "cpus must list one CPU per worker (" + std::to_string(o.workers) +
+                                                  "), got " + std::to_string(o.cpus.size()));
+  if (o.interfaces.empty() || o.interfaces.size() > abi::kMaxPorts)
+    return Status::error(kErrInvalidArgument, "interfaces must list 1 to " + std::to_string(abi::kMaxPorts) + " names");
+  if (o.conn_table_size < 1024 || o.conn_table_size > (1u << 27))
+    return Status::error(kErrInvalidArgument, "conn_table_size must be from 1024 to 134217728 (got " +
+                                                  std::to_string(o.conn_table_size) + ")");
+  std::unique_ptr<Engine> engine(new Engine(o));
+  if (o.backend == "mem") {
+    auto mem = std::make_unique<io::MemBackend>(static_cast<uint32_t>(o.interfaces.size()), o.workers, o.mem_frames);
+    engine->mem_ = mem.get();
+    engine->backend_ = std::move(mem);
+  } else if (o.backend == "afxdp" || o.backend == "dpdk") {
+    return Status::error(kErrNotSupported, "backend '" + o.backend +
+                                               "' is not built into this data plane yet (available: mem)");
+  } else {
+    return Status::error(kErrInvalidArgument, "unknown backend '" + o.backend + "' (allowed: afxdp, dpdk, mem)");
+  }
+  out = std::move(engine);
+  return Status::ok();
+}
+
+bool Engine::all_rings_have_room() const {
+  for (const auto& w : workers_)
+    if (w->control.free_space() == 0) return false;
+  return true;
+}
+
+Status Engine::start() {
+  if (running_ || stopped_) return Status::error(kErrState, running_ ? "engine already running" : "engine was stopped; create a new one");
+  for (uint32_t id = 0; id < options_.workers; ++id) {
+    std::vector<io::Queue*> queues;
+    for (uint32_t p = 0; p < backend_->port_count(); ++p) queues.push_back(&backend_->queue(p, id));
+    const int cpu = options_.cpus.empty() ? -1 : options_.cpus[id];
+    workers_.push_back(std::make_unique<worker::Worker>(id, options_.workers, options_.conn_table_size, hash_seed_,
+                                                        lips_.row(id), std::move(queues), cpu, &clock_offset_));
+    if (current_)
+      workers_.back()->control.push({abi::ControlKind::install_snapshot, current_->generation, current_.get()});
+  }
+  running_ = true;
+  for (auto& w : workers_) {
+    const std::string err = w->start();
+    if (!err.empty()) {
+      stop();
+      return Status::error(kErrSystem, err);
+    }
+  }
+  return Status::ok();
+}
+
+void Engine::stop() {
+  if (!running_) return;
+  for (auto& w : workers_) {
+    // A full ring cannot refuse a stop for long: the worker drains it at every safe point.
+    while (!w->control.push({abi::ControlKind::stop, 0, nullptr})) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  for (auto& w : workers_) w->join();
+  running_ = false;
+  stopped_ = true;
+  retired_.clear();
+}
+
+Status Engine::commit(const uint8_t* data, size_t len) {
+  if (stopped_) return Status::error(kErrState, "engine was stopped; create a new one");
+  std::unique_ptr<lb::Snapshot> next;
+  Status st = build_snapshot(data, len, BuildContext{options_.workers, backend_->port_count(), hash_seed_, lips_}, next);
+  if (!st.is_ok()) return st;
+  if (current_ && next->generation <= current_->generation)
+    return Status::error(kErrSnapshot, "generation " + std::to_string(next->generation) + " is not newer than the running " +
+                                           std::to_string(current_->generation));
+  reclaim();
+  if (running_ && !all_rings_have_room())
+    return Status::error(kErrBusy, "a worker has not taken its previous control messages yet; retry shortly");
+  if (running_)
+    for (auto& w : workers_) w->control.push({abi::ControlKind::install_snapshot, next->generation, next.get()});
+  if (current_) {
+    if (running_) retired_.push_back({next->generation, std::move(current_)});
+    // Not running: no worker can hold the old snapshot, it goes now.
+  }
+  current_ = std::move(next);
+  reclaim();
+  return Status::ok();
+}
+
+size_t Engine::reclaim() {
+  if (!running_) {
+    retired_.clear();
+    return 0;
+  }
+  uint64_t oldest_seen = UINT64_MAX;
+  for (const auto& w : workers_) {
+    const uint64_t seen = w->published.seen_generation.load(std::memory_order_acquire);
+    if (seen < oldest_seen) oldest_seen = seen;
+  }
+  std::erase_if(retired_, [&](const Retired& r) { return r.freeable_at <= oldest_seen; });
+  return retired_.size();
+}
+
+void Engine::read_counters(std::vector<uint64_t>& out) const {
+  out.assign(static_cast<size_t>(options_.workers) * abi::kCounterCount, 0);
+  for (size_t w = 0; w < workers_.size(); ++w)
+    for (uint32_t i = 0; i < abi::kCounterCount; ++i)
+      out[w * abi::kCounterCount + i] = workers_[w]->published.counters[i].load(std::memory_order_relaxed);
+}
+
+std::vector<WorkerStatus> Engine::worker_status() const {
+  std::vector<WorkerStatus> out;
+  for (const auto& w : workers_)
+    out.push_back({w->published.seen_generation.load(std::memory_order_acquire),
+                   w->published.connections.load(std::memory_order_relaxed),
+                   running_ && !w->published.exited.load(std::memory_order_acquire)});
+  return out;
+}
+
+bool Engine::settle(uint32_t timeout_ms) const {
+  if (!running_) return true;
+  std::vector<uint64_t> start;
+  for (const auto& w : workers_) start.push_back(w->published.idle_passes.load(std::memory_order_acquire));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    bool all = true;
+    for (size_t i = 0; i < workers_.size(); ++i)
+      if (workers_[i]->published.idle_passes.load(std::memory_order_acquire) < start[i] + 2) all = false;
+    if (all) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+}
+
+}  // namespace xvs::control

@@ -1,0 +1,88 @@
+// native/control/engine.h — one running data plane: the I/O backend, the workers, the LIP
+// registry and the snapshots. Its methods are called by one thread only, the owner of the
+// handle (the TypeScript control worker, through the binding); workers never call it.
+//
+// Snapshot lifecycle: commit() builds and checks a snapshot, posts it on every worker's control
+// ring and retires the previous one; a retired snapshot is freed once every worker has
+// published a seen_generation at least as new as its successor.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "control/lip_registry.h"
+#include "control/status.h"
+#include "io/backend.h"
+#include "io/mem/mem_backend.h"
+#include "lb/snapshot.h"
+#include "worker/worker.h"
+
+namespace xvs::control {
+
+struct EngineOptions {
+  std::string backend = "mem";          // mem | afxdp | dpdk
+  uint32_t workers = 1;
+  std::vector<int> cpus;                // empty, or one per worker
+  std::vector<std::string> interfaces;  // one per port
+  uint32_t conn_table_size = 1u << 20;  // per worker
+  uint32_t mem_frames = 4096;           // io/mem pool size
+};
+
+struct WorkerStatus {
+  uint64_t seen_generation;
+  uint64_t connections;
+  bool running;
+};
+
+class Engine {
+ public:
+  static Status create(const EngineOptions& options, std::unique_ptr<Engine>& out);
+  ~Engine();
+
+  Status start();
+  void stop();
+  bool running() const { return running_; }
+
+  // Decodes, checks and publishes a snapshot. Generations must increase.
+  Status commit(const uint8_t* data, size_t len);
+  uint64_t generation() const { return current_ ? current_->generation : 0; }
+  // Frees retired snapshots every worker has moved past; returns how many are still held.
+  size_t reclaim();
+
+  uint32_t workers() const { return options_.workers; }
+  // workers() x kCounterCount published values, worker-major.
+  void read_counters(std::vector<uint64_t>& out) const;
+  std::vector<WorkerStatus> worker_status() const;
+
+  // io/mem only (nullptr otherwise): the host side of the in-memory ports.
+  io::MemBackend* mem() { return mem_; }
+  // Waits until every running worker has gone idle twice since the call, i.e. has processed
+  // everything queued before it and published its counters. false on timeout.
+  bool settle(uint32_t timeout_ms) const;
+  // Moves the workers' clock forward (tests of expiry); takes effect at their next safe point.
+  void advance_clock(uint32_t seconds) { clock_offset_.fetch_add(seconds, std::memory_order_relaxed); }
+
+ private:
+  explicit Engine(const EngineOptions& options);
+  bool all_rings_have_room() const;
+
+  EngineOptions options_;
+  uint64_t hash_seed_;
+  std::unique_ptr<io::Backend> backend_;
+  io::MemBackend* mem_ = nullptr;
+  LipRegistry lips_;
+  std::atomic<int64_t> clock_offset_{0};
+  std::vector<std::unique_ptr<worker::Worker>> workers_;
+  bool running_ = false;
+  bool stopped_ = false;
+  std::unique_ptr<lb::Snapshot> current_;
+  struct Retired {
+    uint64_t freeable_at;  // every worker must have seen at least this generation
+    std::unique_ptr<lb::Snapshot> snapshot;
+  };
+  std::vector<Retired> retired_;
+};
+
+}  // namespace xvs::control

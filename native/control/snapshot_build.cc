@@ -1,0 +1,172 @@
+// native/control/snapshot_build.cc — see snapshot_build.h. Every problem is reported with the
+// record and field that caused it; a rejected snapshot changes nothing.
+#include "control/snapshot_build.h"
+
+#include <cstring>
+#include <string>
+#include <unordered_set>
+
+#include "abi/records.h"
+#include "core/net.h"
+
+namespace xvs::control {
+namespace {
+
+std::string ipv4_text(uint32_t be) {
+  const auto* b = reinterpret_cast<const uint8_t*>(&be);
+  return std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." + std::to_string(b[3]);
+}
+
+std::string service_text(size_t index, const abi::ServiceRecord& s) {
+  return "service #" + std::to_string(index) + " (" + ipv4_text(s.vip) + ":" + std::to_string(core::ntohs(s.port)) +
+         (s.protocol == static_cast<uint8_t>(abi::Protocol::udp) ? "/udp" : "/tcp") + ")";
+}
+
+Status bad(std::string message) { return Status::error(kErrSnapshot, std::move(message)); }
+
+// Copies `count` records of type T from the section at `offset`, after checking it lies inside.
+template <typename T>
+Status read_section(const uint8_t* data, size_t len, uint32_t offset, uint32_t count, uint32_t limit,
+                    const char* what, std::vector<T>& out) {
+  if (count > limit)
+    return Status::error(kErrLimit, std::string(what) + ": " + std::to_string(count) + " exceeds the limit of " +
+                                        std::to_string(limit));
+  const uint64_t end = static_cast<uint64_t>(offset) + static_cast<uint64_t>(count) * sizeof(T);
+  if (offset % alignof(T) != 0 || end > len)
+    return bad(std::string(what) + " section (offset " + std::to_string(offset) + ", " + std::to_string(count) +
+               " records) lies outside the " + std::to_string(len) + "-byte snapshot");
+  out.resize(count);
+  if (count) std::memcpy(out.data(), data + offset, static_cast<size_t>(count) * sizeof(T));
+  return Status::ok();
+}
+
+bool implemented(abi::Forwarding f) { return f == abi::Forwarding::fullnat; }
+bool implemented(abi::Scheduler s) { return s == abi::Scheduler::rr || s == abi::Scheduler::wrr; }
+
+const char* forwarding_name(uint8_t f) {
+  switch (static_cast<abi::Forwarding>(f)) {
+#define XVS_CASE(name, value) case abi::Forwarding::name: return #name;
+    XVS_FORWARDING_MODES(XVS_CASE)
+#undef XVS_CASE
+  }
+  return nullptr;
+}
+const char* scheduler_name(uint8_t s) {
+  switch (static_cast<abi::Scheduler>(s)) {
+#define XVS_CASE(name, value) case abi::Scheduler::name: return #name;
+    XVS_SCHEDULERS(XVS_CASE)
+#undef XVS_CASE
+  }
+  return nullptr;
+}
+
+Status check_service(const lb::Snapshot& snap, size_t index) {
+  const abi::ServiceRecord& s = snap.services[index];
+  const std::string who = service_text(index, s);
+  if (s.protocol != static_cast<uint8_t>(abi::Protocol::tcp) && s.protocol != static_cast<uint8_t>(abi::Protocol::udp))
+    return bad(who + ": protocol " + std::to_string(s.protocol) + " is neither tcp (6) nor udp (17)");
+  const char* mode = forwarding_name(s.forwarding);
+  if (mode == nullptr) return bad(who + ": unknown forwarding mode " + std::to_string(s.forwarding));
+  if (!implemented(static_cast<abi::Forwarding>(s.forwarding)))
+    return Status::error(kErrNotSupported, who + ": forwarding mode '" + mode +
+                                               "' is not implemented by this data plane yet (available: fullnat)");
+  const char* sched = scheduler_name(s.scheduler);
+  if (sched == nullptr) return bad(who + ": unknown scheduler " + std::to_string(s.scheduler));
+  if (!implemented(static_cast<abi::Scheduler>(s.scheduler)))
+    return Status::error(kErrNotSupported, who + ": scheduler '" + sched +
+                                               "' is not implemented by this data plane yet (available: rr, wrr)");
+  if (static_cast<uint64_t>(s.backend_first) + s.backend_count > snap.backends.size())
+    return bad(who + ": backend range [" + std::to_string(s.backend_first) + ", +" + std::to_string(s.backend_count) +
+               ") exceeds the " + std::to_string(snap.backends.size()) + " backends");
+  if (static_cast<uint64_t>(s.sched_first) + s.sched_count > snap.sched.size())
+    return bad(who + ": scheduler-table range exceeds the table");
+  for (uint32_t i = 0; i < s.sched_count; ++i) {
+    const uint32_t b = snap.sched[s.sched_first + i];
+    if (b < s.backend_first || b >= s.backend_first + s.backend_count)
+      return bad(who + ": scheduler-table entry " + std::to_string(i) + " names backend " + std::to_string(b) +
+                 ", which is not one of this service's");
+  }
+  if (static_cast<abi::Forwarding>(s.forwarding) == abi::Forwarding::fullnat) {
+    if (s.pool >= snap.pools.size()) return bad(who + ": fullnat needs a local address pool; pool index " +
+                                                std::to_string(s.pool) + " does not exist");
+    if (snap.pools[s.pool].lip_count == 0) return bad(who + ": its local address pool is empty");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, std::unique_ptr<lb::Snapshot>& out) {
+  abi::SnapshotHeader h;
+  if (len < sizeof h) return bad("snapshot of " + std::to_string(len) + " bytes is shorter than its header");
+  std::memcpy(&h, data, sizeof h);
+  if (h.magic != abi::kSnapshotMagic) return bad("not a snapshot: bad magic number");
+  if (h.abi_version != abi::kAbiVersion)
+    return bad("snapshot ABI version " + std::to_string(h.abi_version) + " but the addon speaks version " +
+               std::to_string(abi::kAbiVersion) + ": rebuild the addon and the TypeScript together");
+  if (h.total_size != len) return bad("header says " + std::to_string(h.total_size) + " bytes, got " + std::to_string(len));
+  if (h.workers != ctx.workers)
+    return bad("snapshot built for " + std::to_string(h.workers) + " workers, engine runs " + std::to_string(ctx.workers));
+  if (h.port_count != ctx.ports)
+    return bad("snapshot describes " + std::to_string(h.port_count) + " ports, engine has " + std::to_string(ctx.ports));
+  if (h.timeout_tcp == 0 || h.timeout_tcp_fin == 0 || h.timeout_tcp_syn == 0 || h.timeout_udp == 0)
+    return bad("every timeout must be at least 1 second");
+
+  auto snap = std::make_unique<lb::Snapshot>();
+  snap->generation = h.generation;
+  snap->workers = h.workers;
+  snap->timeouts = {h.timeout_tcp, h.timeout_tcp_fin, h.timeout_tcp_syn, h.timeout_udp};
+  std::vector<abi::LipRecord> lip_records;
+  Status st;
+  if (!(st = read_section(data, len, h.port_offset, h.port_count, abi::kMaxPorts, "ports", snap->ports)).is_ok()) return st;
+  if (!(st = read_section(data, len, h.service_offset, h.service_count, abi::kMaxServices, "services", snap->services)).is_ok()) return st;
+  if (!(st = read_section(data, len, h.backend_offset, h.backend_count, abi::kMaxBackends, "backends", snap->backends)).is_ok()) return st;
+  if (!(st = read_section(data, len, h.pool_offset, h.pool_count, abi::kMaxPools, "pools", snap->pools)).is_ok()) return st;
+  if (!(st = read_section(data, len, h.lip_offset, h.lip_count, abi::kMaxLips, "lips", lip_records)).is_ok()) return st;
+  if (!(st = read_section(data, len, h.sched_offset, h.sched_count, abi::kMaxSchedEntries, "scheduler table", snap->sched)).is_ok()) return st;
+
+  for (size_t i = 0; i < snap->backends.size(); ++i)
+    if (snap->backends[i].port_index >= snap->ports.size())
+      return bad("backend #" + std::to_string(i) + " (" + ipv4_text(snap->backends[i].address) + "): port index " +
+                 std::to_string(snap->backends[i].port_index) + " does not exist");
+  for (size_t i = 0; i < snap->pools.size(); ++i) {
+    const abi::PoolRecord& p = snap->pools[i];
+    if (static_cast<uint64_t>(p.lip_first) + p.lip_count > lip_records.size())
+      return bad("pool #" + std::to_string(i) + ": address range exceeds the " + std::to_string(lip_records.size()) + " LIPs");
+  }
+
+  std::vector<std::pair<uint64_t, uint32_t>> service_keys, vip_keys, lip_keys;
+  std::unordered_set<uint64_t> seen_services;
+  std::unordered_set<uint32_t> vips;
+  for (size_t i = 0; i < snap->services.size(); ++i) {
+    if (!(st = check_service(*snap, i)).is_ok()) return st;
+    const abi::ServiceRecord& s = snap->services[i];
+    const uint64_t key = lb::Snapshot::service_key(s.vip, s.port, s.protocol);
+    if (!seen_services.insert(key).second) return bad(service_text(i, s) + ": duplicate of an earlier service");
+    service_keys.emplace_back(key, static_cast<uint32_t>(i));
+    if (vips.insert(s.vip).second) vip_keys.emplace_back(s.vip, 1);
+  }
+
+  // Slots are assigned last, once everything else is known to be valid, so a rejected snapshot
+  // never consumes a slot. (Pools created here stay with the engine either way.)
+  std::unordered_set<uint32_t> seen_lips;
+  for (size_t i = 0; i < lip_records.size(); ++i) {
+    const uint32_t address = lip_records[i].address;
+    if (vips.count(address)) return bad("LIP " + ipv4_text(address) + " is also a VIP");
+    if (!seen_lips.insert(address).second) return bad("LIP " + ipv4_text(address) + " appears twice");
+  }
+  for (size_t i = 0; i < lip_records.size(); ++i) {
+    lb::Lip lip{lip_records[i].address, 0};
+    if (!(st = ctx.lips.slot_for(lip.address, lip.slot)).is_ok()) return st;
+    snap->lips.push_back(lip);
+    lip_keys.emplace_back(lip.address, static_cast<uint32_t>(i));
+  }
+
+  snap->service_index.build(service_keys, ctx.hash_seed);
+  snap->vip_index.build(vip_keys, ctx.hash_seed);
+  snap->lip_index.build(lip_keys, ctx.hash_seed);
+  out = std::move(snap);
+  return Status::ok();
+}
+
+}  // namespace xvs::control

@@ -1,0 +1,95 @@
+// native/core/checksum.h — Internet checksum: full computation (for building and verifying
+// packets) and incremental update by RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), which the fast
+// path uses for every address, port and TTL rewrite. Pure functions, any thread.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "core/net.h"
+
+namespace xvs::core {
+
+// One's-complement sum of 16-bit words in memory order, not folded.
+inline uint64_t checksum_partial(const void* data, size_t len, uint64_t sum = 0) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  while (len >= 4) {
+    uint32_t word;
+    std::memcpy(&word, p, 4);
+    sum += word;
+    p += 4;
+    len -= 4;
+  }
+  if (len >= 2) {
+    uint16_t half;
+    std::memcpy(&half, p, 2);
+    sum += half;
+    p += 2;
+    len -= 2;
+  }
+  if (len == 1) sum += *p;  // the odd byte is the high byte in network order: low byte in memory-order sum on LE
+  return sum;
+}
+
+inline uint16_t checksum_fold(uint64_t sum) {
+  sum = (sum & 0xffffffffu) + (sum >> 32);
+  sum = (sum & 0xffffffffu) + (sum >> 32);
+  sum = (sum & 0xffffu) + (sum >> 16);
+  sum = (sum & 0xffffu) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
+}
+
+// Checksum field value (memory order) for a buffer whose checksum field is zero.
+inline uint16_t checksum_finish(uint64_t sum) { return static_cast<uint16_t>(~checksum_fold(sum)); }
+
+inline uint16_t ipv4_header_checksum(const Ipv4Hdr* ip) {
+  Ipv4Hdr copy;
+  std::memcpy(&copy, ip, sizeof copy);
+  copy.checksum = 0;
+  uint64_t sum = checksum_partial(&copy, sizeof copy);
+  const size_t options = ip->header_length() - sizeof(Ipv4Hdr);
+  sum = checksum_partial(reinterpret_cast<const uint8_t*>(ip) + sizeof(Ipv4Hdr), options, sum);
+  return checksum_finish(sum);
+}
+
+// TCP/UDP checksum over the IPv4 pseudo-header and `l4_len` bytes at `l4`, whose checksum
+// field must be zeroed by the caller (or the result compared with zero to verify).
+inline uint16_t ipv4_l4_checksum(const Ipv4Hdr* ip, const void* l4, size_t l4_len) {
+  uint64_t sum = static_cast<uint64_t>(ip->saddr) + ip->daddr;
+  sum += htons(ip->protocol);
+  sum += htons(static_cast<uint16_t>(l4_len));
+  sum = checksum_partial(l4, l4_len, sum);
+  return checksum_finish(sum);
+}
+
+// RFC 1624: the new checksum field (memory order) after a 16-bit word changes. Values, not
+// references: header fields are unaligned in frames (IPv4 starts at offset 14).
+inline uint16_t checksum_replace16(uint16_t check, uint16_t old_word, uint16_t new_word) {
+  uint32_t sum = static_cast<uint16_t>(~check);
+  sum += static_cast<uint16_t>(~old_word);
+  sum += new_word;
+  return static_cast<uint16_t>(~checksum_fold(sum));
+}
+
+// RFC 1624 for a 32-bit field (an IPv4 address): two 16-bit words at once.
+inline uint16_t checksum_replace32(uint16_t check, uint32_t old_word, uint32_t new_word) {
+  uint64_t sum = static_cast<uint16_t>(~check);
+  sum += static_cast<uint32_t>(~old_word);
+  sum += new_word;
+  return static_cast<uint16_t>(~checksum_fold(sum));
+}
+
+// UDP over IPv4: a zero checksum means "none" and must stay zero; a computed zero is sent as
+// 0xffff (RFC 768).
+inline uint16_t udp_checksum_replace16(uint16_t check, uint16_t old_word, uint16_t new_word) {
+  if (check == 0) return 0;
+  const uint16_t next = checksum_replace16(check, old_word, new_word);
+  return next == 0 ? 0xffff : next;
+}
+inline uint16_t udp_checksum_replace32(uint16_t check, uint32_t old_word, uint32_t new_word) {
+  if (check == 0) return 0;
+  const uint16_t next = checksum_replace32(check, old_word, new_word);
+  return next == 0 ? 0xffff : next;
+}
+
+}  // namespace xvs::core

@@ -1,0 +1,18 @@
+// native/io/frame.h — one packet buffer as the I/O backends hand it to a worker and take it
+// back. `data` points into backend-owned memory (UMEM, mbuf, or the io/mem pool) with
+// `headroom` bytes free before it for encapsulation. Owned by one worker between rx and tx.
+#pragma once
+#include <cstdint>
+
+namespace xvs::io {
+
+struct Frame {
+  uint8_t* data;
+  uint32_t len;
+  uint32_t headroom;
+  uint64_t handle;  // backend's own reference (UMEM address, mbuf pointer, pool index)
+  uint8_t port;     // rx: arrival port; after a tx verdict: egress port
+  uint8_t queue;
+};
+
+}  // namespace xvs::io

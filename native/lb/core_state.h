@@ -1,0 +1,54 @@
+// native/lb/core_state.h — everything one data-plane core reads and writes while forwarding:
+// the current snapshot, its connection table, its scheduler cursors, its counters. One instance
+// per worker, cache-aligned, written only by that worker's thread (the constructor runs on the
+// control thread before the worker starts). Passed explicitly to lb::process, DPDK-l3fwd style.
+#pragma once
+#include <cstdint>
+#include <memory>
+
+#include "abi/counters.h"
+#include "abi/records.h"
+#include "lb/conn_table.h"
+#include "lb/port_pool.h"
+#include "lb/snapshot.h"
+
+namespace xvs::lb {
+
+struct alignas(64) CoreState {
+  CoreState(uint32_t worker_id, uint32_t worker_count, uint32_t conn_capacity, uint64_t hash_seed,
+            PortPool* const* lip_pools)
+      : id(worker_id),
+        workers(worker_count),
+        conns(conn_capacity, hash_seed),
+        port_pools(lip_pools),
+        sched_cursor(std::make_unique<uint32_t[]>(abi::kMaxServices)),
+        pool_cursor(std::make_unique<uint32_t[]>(abi::kMaxPools)) {}
+
+  const uint32_t id;
+  const uint32_t workers;
+  const Snapshot* snapshot = nullptr;
+  uint32_t now = 0;  // engine clock in seconds, advanced by the worker loop
+  ConnTable conns;
+  // This worker's port pool per LIP slot. Entries are filled by the control thread before any
+  // snapshot naming that slot is published to this worker, and never change afterwards.
+  PortPool* const* port_pools;
+  // Indexed like the current snapshot's services / pools; reset when a snapshot is installed.
+  std::unique_ptr<uint32_t[]> sched_cursor;
+  std::unique_ptr<uint32_t[]> pool_cursor;
+  uint64_t counters[abi::kCounterCount] = {};
+
+  void count(abi::Counter c, uint64_t n = 1) { counters[static_cast<uint32_t>(c)] += n; }
+
+  // Called at the worker's safe point when a new snapshot arrives.
+  void install(const Snapshot* next) {
+    snapshot = next;
+    // Spread the workers over the scheduling sequence so that together they follow it evenly.
+    for (size_t s = 0; s < next->services.size(); ++s) {
+      const uint32_t n = next->services[s].sched_count;
+      sched_cursor[s] = n ? static_cast<uint32_t>((static_cast<uint64_t>(n) * id / workers) % n) : 0;
+    }
+    for (size_t p = 0; p < next->pools.size(); ++p) pool_cursor[p] = 0;
+  }
+};
+
+}  // namespace xvs::lb

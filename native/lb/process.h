@@ -1,0 +1,25 @@
+// native/lb/process.h — the whole per-packet path: one frame in, one verdict out (DESIGN §3).
+// Runs on a data-plane worker with that worker's CoreState; no locks, no allocation.
+#pragma once
+#include <cstdint>
+
+#include "io/frame.h"
+#include "lb/core_state.h"
+
+namespace xvs::lb {
+
+enum class Verdict : uint8_t {
+  tx,    // rewritten in place; send on frame.port
+  pass,  // not ours: hand to the kernel unchanged
+  drop,  // counted under its reason in CoreState::counters
+};
+
+Verdict process(CoreState& cs, io::Frame& frame);
+
+}  // namespace xvs::lb
+
+namespace xvs::lb {
+// Gives back what a connection holds outside the table (its local port); called by the worker
+// for every connection it expires.
+void release_connection(CoreState& cs, const Conn& c);
+}  // namespace xvs::lb

@@ -1,0 +1,48 @@
+// native/lb/snapshot.h — the immutable configuration a worker forwards with: the decoded
+// records plus lookup tables built off the fast path (control/snapshot_build.cc). Written once
+// by the control thread before publication, then only read by workers until every worker has
+// passed a newer generation and the engine frees it.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "abi/records.h"
+#include "lb/flat_map.h"
+
+namespace xvs::lb {
+
+struct Timeouts {
+  uint32_t tcp, tcp_fin, tcp_syn, udp;  // seconds
+};
+
+struct Lip {
+  uint32_t address;  // network order
+  uint32_t slot;     // stable index of this address's port pools (control/lip_registry.h)
+};
+
+struct Snapshot {
+  uint64_t generation = 0;
+  uint32_t workers = 0;
+  Timeouts timeouts{};
+  std::vector<abi::PortRecord> ports;
+  std::vector<abi::ServiceRecord> services;
+  std::vector<abi::BackendRecord> backends;
+  std::vector<abi::PoolRecord> pools;
+  std::vector<Lip> lips;
+  std::vector<uint32_t> sched;  // backend indices in scheduling order, per-service ranges
+  FlatMap service_index;        // service_key() -> index into services
+  FlatMap lip_index;            // LIP address -> index into lips
+  FlatMap vip_index;            // VIP address -> 1, for packets that carry no ports (fragments)
+
+  static uint64_t service_key(uint32_t vip, uint16_t port, uint8_t protocol) {
+    return (static_cast<uint64_t>(vip) << 32) | (static_cast<uint64_t>(port) << 8) | protocol;
+  }
+  const abi::ServiceRecord* find_service(uint32_t vip, uint16_t port, uint8_t protocol) const {
+    const uint32_t i = service_index.find(service_key(vip, port, protocol));
+    return i == FlatMap::kMissing ? nullptr : &services[i];
+  }
+  bool is_lip(uint32_t address) const { return lip_index.find(address) != FlatMap::kMissing; }
+  bool is_vip(uint32_t address) const { return vip_index.find(address) != FlatMap::kMissing; }
+};
+
+}  // namespace xvs::lb

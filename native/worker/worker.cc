@@ -1,0 +1,149 @@
+// native/worker/worker.cc — see worker.h. Everything here runs on the worker's own thread
+// except the constructor, start() and join(), which the control thread calls.
+#include "worker/worker.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
+
+#include <cstring>
+#include <string>
+
+#include "lb/process.h"
+
+namespace xvs::worker {
+
+using abi::Counter;
+
+Worker::Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed,
+               lb::PortPool* const* port_pools, std::vector<io::Queue*> queues, int cpu,
+               const std::atomic<int64_t>* clock_offset)
+    : core_(id, workers, conn_capacity, hash_seed, port_pools),
+      queues_(std::move(queues)),
+      cpu_(cpu),
+      clock_offset_(clock_offset) {}
+
+Worker::~Worker() { join(); }
+
+std::string Worker::start() {
+  thread_ = std::thread([this] { run(); });
+  const std::string name = "xvs-w" + std::to_string(core_.id);
+  pthread_setname_np(thread_.native_handle(), name.c_str());
+  if (cpu_ >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu_, &set);
+    const int err = pthread_setaffinity_np(thread_.native_handle(), sizeof set, &set);
+    if (err != 0) return "cannot pin worker " + std::to_string(core_.id) + " to cpu " + std::to_string(cpu_) + ": " + std::strerror(err);
+  }
+  return "";
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+uint32_t Worker::clock_now() const {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<uint32_t>(ts.tv_sec + clock_offset_->load(std::memory_order_relaxed));
+}
+
+void Worker::publish() {
+  for (uint32_t i = 0; i < abi::kCounterCount; ++i)
+    published.counters[i].store(core_.counters[i], std::memory_order_relaxed);
+  published.connections.store(core_.conns.size(), std::memory_order_relaxed);
+}
+
+bool Worker::safe_point() {
+  core_.now = clock_now();
+  ControlMessage msg;
+  bool keep_running = true;
+  for (uint32_t i = 0; i < kControlBudget && control.pop(msg); ++i) {
+    switch (msg.kind) {
+      case abi::ControlKind::install_snapshot:
+        core_.install(msg.snapshot);
+        // Release: the control thread may free the previous snapshot once it sees this.
+        published.seen_generation.store(msg.generation, std::memory_order_release);
+        break;
+      case abi::ControlKind::stop:
+        keep_running = false;
+        break;
+    }
+  }
+  const uint32_t expired = core_.conns.expire(core_.now, kExpireBudget,
+                                              [this](const lb::Conn& c) { lb::release_connection(core_, c); });
+  core_.count(Counter::conn_expired, expired);
+  publish();
+  return keep_running;
+}
+
+uint32_t Worker::burst(uint32_t port) {
+  io::Queue& in = *queues_[port];
+  io::Frame frames[kBurst];
+  const uint32_t n = in.receive(frames, kBurst);
+  if (n == 0) return 0;
+
+  io::Frame out[abi::kMaxPorts][kBurst];
+  uint32_t out_count[abi::kMaxPorts] = {};
+  io::Frame passed[kBurst], dropped[kBurst];
+  uint32_t passed_count = 0, dropped_count = 0;
+  uint64_t rx_bytes = 0;
+
+  for (uint32_t i = 0; i < n; ++i) {
+    io::Frame& f = frames[i];
+    rx_bytes += f.len;
+    switch (lb::process(core_, f)) {
+      case lb::Verdict::tx: out[f.port][out_count[f.port]++] = f; break;
+      case lb::Verdict::pass: passed[passed_count++] = f; break;
+      case lb::Verdict::drop: dropped[dropped_count++] = f; break;
+    }
+  }
+  core_.count(Counter::rx_packets, n);
+  core_.count(Counter::rx_bytes, rx_bytes);
+
+  for (uint32_t p = 0; p < queues_.size(); ++p) {
+    if (out_count[p] == 0) continue;
+    const uint32_t sent = queues_[p]->transmit(out[p], out_count[p]);
+    uint64_t tx_bytes = 0;
+    for (uint32_t i = 0; i < sent; ++i) tx_bytes += out[p][i].len;
+    core_.count(Counter::tx_packets, sent);
+    core_.count(Counter::tx_bytes, tx_bytes);
+    if (sent < out_count[p]) {
+      core_.count(Counter::drop_tx_full, out_count[p] - sent);
+      queues_[p]->release(out[p] + sent, out_count[p] - sent);
+    }
+  }
+  if (passed_count) {
+    in.pass_to_kernel(passed, passed_count);
+    core_.count(Counter::pass_packets, passed_count);
+  }
+  if (dropped_count) in.release(dropped, dropped_count);
+  return n;
+}
+
+void Worker::run() {
+  uint32_t busy_bursts = 0;
+  uint32_t idle_sleep_us = 0;
+  for (;;) {
+    uint32_t work = 0;
+    for (uint32_t p = 0; p < queues_.size(); ++p) work += burst(p);
+    if (work != 0 && ++busy_bursts < kSafePointBursts) {
+      idle_sleep_us = 0;
+      continue;
+    }
+    busy_bursts = 0;
+    if (!safe_point()) break;
+    if (work != 0) continue;
+    published.idle_passes.fetch_add(1, std::memory_order_release);
+    // Back off from polling to sleeping; the sleep is bounded so a mem-backend test or a new
+    // control message waits at most ~1 ms. (AF_XDP waits in poll() on its sockets instead.)
+    idle_sleep_us = idle_sleep_us == 0 ? 10 : (idle_sleep_us >= 1000 ? 1000 : idle_sleep_us * 2);
+    timespec ts{0, static_cast<long>(idle_sleep_us) * 1000};
+    nanosleep(&ts, nullptr);
+  }
+  publish();
+  published.exited.store(true, std::memory_order_release);
+}
+
+}  // namespace xvs::worker

@@ -1,0 +1,129 @@
+// The validated, normalised configuration (DESIGN §5). Produced by config/load.ts; consumed by
+// the control thread (snapshot encoding), the CLI and, later, health and reload. Durations are
+// seconds, every optional field has its default filled in, addresses are dotted-quad strings.
+
+export const FORWARDING_MODES = ['dr', 'nat', 'tunnel', 'fullnat'] as const;
+export type ForwardingMode = (typeof FORWARDING_MODES)[number];
+
+export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'sed', 'nq', 'lblc', 'lblcr', 'dh', 'sh', 'mh', 'fo'] as const;
+export type SchedulerName = (typeof SCHEDULERS)[number];
+
+export const PROTOCOLS = ['tcp', 'udp'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+export const BACKENDS = ['afxdp', 'dpdk', 'mem'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const HEALTH_CHECK_TYPES = ['tcp', 'http', 'udp', 'exec'] as const;
+export type HealthCheckType = (typeof HEALTH_CHECK_TYPES)[number];
+
+export interface Timeouts {
+  tcp: number;
+  tcp_fin: number;
+  tcp_syn: number;
+  udp: number;
+}
+
+export interface DataplaneConfig {
+  backend: BackendName;
+  workers: number;
+  cpus?: number[];
+  interfaces: string[];
+  conn_table_size: number;
+  timeouts: Timeouts;
+  mtu?: number;
+  tunnel_source?: string;
+}
+
+export interface ApiConfig {
+  listen: string; // host:port
+}
+
+export interface PersistenceConfig {
+  timeout: number;
+  netmask: number; // prefix length, 0..32
+}
+
+export interface SorryServerConfig {
+  address: string;
+  port: number;
+}
+
+export interface HealthCheckConfig {
+  type: HealthCheckType;
+  interval: number;
+  timeout: number;
+  rise: number;
+  fall: number;
+  inhibit_on_failure: boolean;
+  initial_state: 'up' | 'down';
+  port?: number; // defaults to the server's port
+  path?: string; // http
+  host?: string; // http Host header
+  expect_status?: number; // http
+  expect_body?: string; // http, substring match
+  payload?: string; // udp
+  expect_payload?: string; // udp, substring match
+  command?: string[]; // exec: argv, server address and port are appended
+}
+
+export interface ServerConfig {
+  address: string;
+  port: number;
+  weight: number;
+  upper_threshold: number; // 0 = no limit
+  lower_threshold: number; // 0 = no limit
+  health_check?: HealthCheckConfig; // overrides the service's
+}
+
+export interface ServiceConfig {
+  name: string;
+  vip: string;
+  port: number;
+  protocol: Protocol;
+  scheduler: SchedulerName;
+  forwarding: ForwardingMode;
+  local_address_pool?: string; // fullnat only
+  persistence?: PersistenceConfig;
+  one_packet: boolean; // UDP one-packet scheduling
+  quorum: number;
+  sorry_server?: SorryServerConfig;
+  health_check?: HealthCheckConfig;
+  servers: ServerConfig[];
+}
+
+export interface Config {
+  /** Absolute path of the file this was loaded from, or a label such as "<inline>". */
+  source: string;
+  dataplane: DataplaneConfig;
+  api: ApiConfig;
+  log_level: LogLevel;
+  local_address_pools: Record<string, string[]>;
+  services: ServiceConfig[];
+}
+
+/** One problem found in a config file: where it is and what to do about it. */
+export interface ConfigProblem {
+  file: string;
+  line: number; // 1-based; 0 when the position is unknown
+  column: number; // 1-based; 0 when unknown
+  path: string; // field path such as "services[0].port", "" for the document
+  message: string; // names what is allowed, e.g. "must be an integer from 1 to 65535 (got 70000)"
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
+  return p.path ? `${where}: ${p.path}: ${p.message}` : `${where}: ${p.message}`;
+}
+
+/** Thrown by the loader with every problem found, not just the first. */
+export class ConfigError extends Error {
+  readonly code = 'XVS_CONFIG_INVALID';
+  constructor(readonly problems: ConfigProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
