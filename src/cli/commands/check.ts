@@ -1,0 +1,27 @@
+// src/cli/commands/check.ts — `xvs check --config FILE`: validate only. Exit 0 with a one-line
+// summary, or 1 with every problem, one per line (file:line:column: path: message).
+import { loadConfigFile } from '../../config/load.js';
+import { ConfigError } from '../../config/types.js';
+import type { CliCommand } from '../command.js';
+import { CliError } from '../errors.js';
+
+interface CheckArgs {
+  config: string;
+}
+
+export const checkCommand: CliCommand<CheckArgs> = {
+  command: 'check',
+  describe: 'Validate a configuration file and list every problem',
+  builder: (y) =>
+    y.option('config', { alias: 'f', type: 'string', demandOption: true, describe: 'YAML or JSON config file' }) as never,
+  handler: async ({ config }) => {
+    try {
+      const loaded = loadConfigFile(config);
+      const servers = loaded.services.reduce((n, s) => n + s.servers.length, 0);
+      process.stdout.write(`${config}: ok (${loaded.services.length} services, ${servers} servers)\n`);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new CliError(err.message);
+      throw err;
+    }
+  },
+};

@@ -1,0 +1,42 @@
+// src/cli/main.ts — the `xvs` entry point (yargs). Usage errors exit 2 and runtime errors exit
+// 1, each with one clear line and no stack trace (DESIGN §6). Main thread.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+
+import { commands } from './commands/index.js';
+import { CliError, EXIT_RUNTIME, EXIT_USAGE } from './errors.js';
+
+class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  let parser = yargs(argv)
+    .scriptName('xvs')
+    .strict()
+    .demandCommand(1, 'name a command (see xvs --help)')
+    .recommendCommands()
+    .help()
+    .version()
+    .fail((message, err) => {
+      if (err) throw err;
+      throw new UsageError(message);
+    });
+  for (const c of commands) parser = parser.command(c.command, c.describe, c.builder, c.handler);
+  try {
+    await parser.parseAsync();
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`xvs: ${err.message}\nxvs: try 'xvs --help'\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(err.message.endsWith('\n') ? err.message : `${err.message}\n`);
+      return err.exitCode;
+    }
+    const e = err as { message?: string; code?: string };
+    process.stderr.write(`xvs: ${e?.message ?? String(err)}${e?.code ? ` (${e.code})` : ''}\n`);
+    return EXIT_RUNTIME;
+  }
+}
+
+process.exitCode = await main(hideBin(process.argv));

@@ -1,0 +1,48 @@
+// Default values of every optional config field (DESIGN §5). Consumed by normalise.ts (to fill
+// the Config), schema.ts (to describe fields in messages) and config/README.md (by hand: keep
+// the table there in step). Pure data; any thread may import it.
+
+import type { BackendName, LogLevel, Protocol, SchedulerName, Timeouts } from './types.js';
+
+export const DEFAULTS = {
+  backend: 'afxdp' as BackendName,
+  workers: 1,
+  conn_table_size: 1_048_576,
+  timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300 } as Readonly<Timeouts>,
+  api_listen: '127.0.0.1:9100',
+  log_level: 'info' as LogLevel,
+  protocol: 'tcp' as Protocol,
+  // IPVS picks wlc when ipvsadm is given no -s; operators expect the same here.
+  scheduler: 'wlc' as SchedulerName,
+  // ipvsadm -p without a value means 300 s; an empty `persistence: {}` behaves the same.
+  persistence_timeout: 300,
+  persistence_netmask: 32,
+  one_packet: false,
+  quorum: 1,
+  weight: 1,
+  upper_threshold: 0,
+  lower_threshold: 0,
+  health_check: {
+    interval: 2,
+    timeout: 1,
+    rise: 2,
+    fall: 3,
+    inhibit_on_failure: true,
+    initial_state: 'up' as 'up' | 'down',
+    http_path: '/',
+    http_expect_status: 200,
+  },
+} as const;
+
+export const LIMITS = {
+  workers_max: 64,
+  cpu_max: 1023, // glibc CPU_SETSIZE - 1
+  conn_table_min: 1024,
+  conn_table_max: 2 ** 27,
+  mtu_min: 576,
+  mtu_max: 9000,
+  weight_max: 65535,
+  threshold_max: 4_294_967_295, // IPVS keeps thresholds in a u32
+  ifname_max: 15, // IFNAMSIZ - 1
+  name_max: 64,
+} as const;

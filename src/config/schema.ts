@@ -1,0 +1,186 @@
+// JSON Schema (draft-07, checked by ajv) of the config file (DESIGN §5): shapes, types, ranges,
+// enums and unknown fields. Consumes the parsed (untyped) document; produces raw ajv errors that
+// schema-messages.ts turns into Findings. Cross-field rules live in validate*.ts, because their
+// messages need context a schema cannot express. Defaults are not applied here (no useDefaults):
+// normalise.ts fills them so the parsed document stays exactly what the file says. Runs on the
+// config-loading thread (the main thread in practice); the compiled validator is built on import.
+
+import { Ajv, type ErrorObject } from 'ajv';
+import { DEFAULTS, LIMITS } from './defaults.js';
+import { parseDuration } from './duration.js';
+import { BACKENDS, FORWARDING_MODES, HEALTH_CHECK_TYPES, LOG_LEVELS, PROTOCOLS, SCHEDULERS } from './types.js';
+
+/** The subset of JSON Schema this file uses, plus two xvs keywords. */
+export interface SchemaNode {
+  type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+  enum?: readonly (string | number)[];
+  minimum?: number;
+  maximum?: number;
+  minItems?: number;
+  maxItems?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: boolean | SchemaNode;
+  required?: string[];
+  items?: SchemaNode;
+  /** A positive duration (see duration.ts); replaces a type so one message covers every mistake. */
+  xvsDuration?: true;
+  /** What the value must be, completing "must be ..." in messages; derived when absent. */
+  xvsExpect?: string;
+}
+
+const int = (minimum: number, maximum?: number): SchemaNode =>
+  maximum === undefined ? { type: 'integer', minimum } : { type: 'integer', minimum, maximum };
+const oneOf = (values: readonly string[]): SchemaNode => ({ type: 'string', enum: values });
+const duration: SchemaNode = { xvsDuration: true };
+const port = int(1, 65535);
+// Addresses are only strings here: validate.ts gives IPv4-specific messages ("IPv6 is not
+// supported yet", octet out of range) that a regex pattern could not.
+const address: SchemaNode = { type: 'string', xvsExpect: 'an IPv4 address such as 10.0.0.1' };
+const bool: SchemaNode = { type: 'boolean' };
+const obj = (properties: Record<string, SchemaNode>, extra: Partial<SchemaNode> = {}): SchemaNode => ({
+  type: 'object',
+  additionalProperties: false,
+  properties,
+  ...extra,
+});
+
+const NAME_PATTERN = '^[A-Za-z0-9_.-]+$';
+
+const healthCheck = obj(
+  {
+    type: oneOf(HEALTH_CHECK_TYPES),
+    interval: duration,
+    timeout: duration,
+    rise: int(1),
+    fall: int(1),
+    inhibit_on_failure: bool,
+    initial_state: oneOf(['up', 'down']),
+    port,
+    path: { type: 'string', pattern: '^/', xvsExpect: 'an absolute URL path such as /healthz' },
+    host: { type: 'string', minLength: 1 },
+    expect_status: int(100, 599),
+    expect_body: { type: 'string' },
+    payload: { type: 'string' },
+    expect_payload: { type: 'string' },
+    command: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', minLength: 1 },
+      xvsExpect: 'a non-empty list of program and arguments such as [/usr/local/bin/check, --quick]',
+    },
+  },
+  { required: ['type'] },
+);
+
+const server = obj(
+  {
+    address,
+    port,
+    weight: int(0, LIMITS.weight_max),
+    upper_threshold: int(0, LIMITS.threshold_max),
+    lower_threshold: int(0, LIMITS.threshold_max),
+    health_check: healthCheck,
+  },
+  { required: ['address', 'port'], xvsExpect: 'a mapping such as { address: 10.0.0.11, port: 80 }' },
+);
+
+const service = obj(
+  {
+    name: {
+      type: 'string',
+      pattern: NAME_PATTERN,
+      maxLength: LIMITS.name_max,
+      xvsExpect: `a name of 1 to ${LIMITS.name_max} letters, digits, "_", "." or "-"`,
+    },
+    vip: address,
+    port,
+    protocol: oneOf(PROTOCOLS),
+    scheduler: oneOf(SCHEDULERS),
+    forwarding: oneOf(FORWARDING_MODES),
+    local_address_pool: { type: 'string', xvsExpect: 'the name of a pool in local_address_pools' },
+    persistence: obj(
+      { timeout: duration, netmask: int(0, 32) },
+      { xvsExpect: `a mapping such as { timeout: ${DEFAULTS.persistence_timeout}, netmask: 32 }` },
+    ),
+    one_packet: bool,
+    quorum: int(1),
+    sorry_server: obj(
+      { address, port },
+      { required: ['address', 'port'], xvsExpect: 'a mapping such as { address: 10.0.0.250, port: 80 }' },
+    ),
+    health_check: healthCheck,
+    servers: {
+      type: 'array',
+      minItems: 1,
+      items: server,
+      xvsExpect: 'a non-empty list of servers such as [{ address: 10.0.0.11, port: 80 }]',
+    },
+  },
+  { required: ['name', 'vip', 'port', 'forwarding', 'servers'] },
+);
+
+const t = DEFAULTS.timeouts;
+export const CONFIG_SCHEMA: SchemaNode = obj(
+  {
+    dataplane: obj(
+      {
+        backend: oneOf(BACKENDS),
+        workers: int(1, LIMITS.workers_max),
+        cpus: {
+          type: 'array',
+          items: int(0, LIMITS.cpu_max),
+          xvsExpect: `a list of CPU numbers from 0 to ${LIMITS.cpu_max}, one per worker`,
+        },
+        interfaces: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 2,
+          items: { type: 'string', minLength: 1 },
+          xvsExpect: 'a list of 1 or 2 interface names such as [eth0] or [eth0, eth1]',
+        },
+        conn_table_size: int(LIMITS.conn_table_min, LIMITS.conn_table_max),
+        timeouts: obj(
+          { tcp: duration, tcp_fin: duration, tcp_syn: duration, udp: duration },
+          { xvsExpect: `a mapping such as { tcp: ${t.tcp}, tcp_fin: ${t.tcp_fin}, tcp_syn: ${t.tcp_syn}, udp: ${t.udp} }` },
+        ),
+        mtu: int(LIMITS.mtu_min, LIMITS.mtu_max),
+        tunnel_source: address,
+      },
+      { required: ['interfaces'], xvsExpect: 'a mapping such as { interfaces: [eth0] }' },
+    ),
+    api: obj({ listen: { type: 'string', xvsExpect: 'host:port such as 127.0.0.1:9100' } }),
+    log_level: oneOf(LOG_LEVELS),
+    local_address_pools: {
+      type: 'object',
+      additionalProperties: {
+        type: 'array',
+        items: address,
+        xvsExpect: 'a list of IPv4 addresses such as [10.0.2.100, 10.0.2.101]',
+      },
+      xvsExpect: 'a mapping of pool names to address lists such as { lan: [10.0.2.100] }',
+    },
+    services: { type: 'array', items: service, xvsExpect: 'a list of services' },
+  },
+  { required: ['dataplane'], xvsExpect: 'a mapping with at least a dataplane section' },
+);
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+// Reject zero too: every duration in the file is a timeout or period, and 0 would mean "never"
+// or "always" to the data plane; the message for 0 says so separately (schema-messages.ts).
+ajv.addKeyword({
+  keyword: 'xvsDuration',
+  schemaType: 'boolean',
+  errors: false,
+  validate: (_schema: boolean, data: unknown) => (parseDuration(data) ?? 0) > 0,
+});
+ajv.addKeyword({ keyword: 'xvsExpect', schemaType: 'string' });
+
+const validator = ajv.compile(CONFIG_SCHEMA);
+
+/** Every schema violation in `doc` (raw ajv errors, verbose: data and parentSchema are set). */
+export function schemaErrors(doc: unknown): ErrorObject[] {
+  return validator(doc) ? [] : [...(validator.errors ?? [])];
+}

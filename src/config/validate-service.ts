@@ -1,0 +1,179 @@
+// Semantic checks of one service and its servers, sorry server and health checks: addresses,
+// forwarding-mode rules, pool references, duplicates, quorum, thresholds. Consumes one service of
+// the untyped document plus the cross-service Context built by validate.ts; produces Findings.
+// Runs on the config-loading thread.
+
+import { hostAddressProblem } from './address.js';
+import { parseDuration } from './duration.js';
+import { DEFAULTS } from './defaults.js';
+import { choice, has, intOr, isInt, isObj, type Finding, type Obj, type Segment } from './raw.js';
+import { FORWARDING_MODES, HEALTH_CHECK_TYPES, PROTOCOLS, type ForwardingMode, type HealthCheckType } from './types.js';
+
+export interface Context {
+  pools: Set<string>; // every pool name, even of malformed pools: a reference to one is not "unknown"
+  localAddresses: Map<string, { pool: string; where: string }>;
+  vips: Map<string, string>; // VIP → service name
+}
+
+/** Why dr and tunnel cannot map ports: the balancer never touches the transport header. */
+const KEEPS_PORT: Partial<Record<ForwardingMode, string>> = {
+  dr: 'dr rewrites only the MAC address',
+  tunnel: 'tunnel mode encapsulates the packet unchanged',
+};
+
+const HEALTH_FIELD_OWNER: Record<string, HealthCheckType> = {
+  path: 'http',
+  host: 'http',
+  expect_status: 'http',
+  expect_body: 'http',
+  payload: 'udp',
+  expect_payload: 'udp',
+  command: 'exec',
+};
+
+export function checkService(s: Obj, i: number, ctx: Context, out: Finding[]): void {
+  const base: Segment[] = ['services', i];
+  const name = typeof s.name === 'string' ? s.name : `services[${i}]`;
+  const forwarding = choice(s, 'forwarding', FORWARDING_MODES);
+  const protocol = choice(s, 'protocol', PROTOCOLS, 'tcp');
+  const port = isInt(s.port, 1, 65535) ? s.port : undefined;
+
+  if (typeof s.vip === 'string') {
+    const bad = hostAddressProblem(s.vip);
+    if (bad) out.push({ path: [...base, 'vip'], message: bad });
+  }
+
+  checkPoolReference(s, base, forwarding, ctx, out);
+
+  if (s.one_packet === true && protocol === 'tcp') {
+    out.push({
+      path: [...base, 'one_packet'],
+      at: 'key',
+      message: 'one_packet applies only to udp services (this service is tcp): a TCP connection needs its connection entry',
+    });
+  }
+
+  const servers = Array.isArray(s.servers) ? s.servers : undefined;
+  const quorum = intOr(s, 'quorum', 1, Infinity, DEFAULTS.quorum);
+  if (servers && servers.length > 0 && quorum !== undefined && quorum > servers.length) {
+    const n = servers.length;
+    out.push({ path: [...base, 'quorum'], message: `quorum ${quorum} exceeds the ${n} server${n === 1 ? '' : 's'} of service ${name}` });
+  }
+
+  if (isObj(s.sorry_server)) {
+    const sorry = s.sorry_server;
+    checkTarget(sorry, [...base, 'sorry_server'], 'sorry server', ctx, out);
+    const why = forwarding && KEEPS_PORT[forwarding];
+    if (why && port !== undefined && isInt(sorry.port, 1, 65535) && sorry.port !== port) {
+      out.push({
+        path: [...base, 'sorry_server', 'port'],
+        message: `in ${forwarding} mode the sorry server port must equal the service port ${port} (got ${sorry.port}): ${why}`,
+      });
+    }
+  }
+
+  if (isObj(s.health_check)) checkHealth(s.health_check, [...base, 'health_check'], out);
+
+  const seen = new Map<string, number>();
+  servers?.forEach((srv, j) => {
+    if (!isObj(srv)) return;
+    const path: Segment[] = [...base, 'servers', j];
+    checkTarget(srv, path, 'server', ctx, out);
+    const why = forwarding && KEEPS_PORT[forwarding];
+    const srvPort = isInt(srv.port, 1, 65535) ? srv.port : undefined;
+    if (why && port !== undefined && srvPort !== undefined && srvPort !== port) {
+      out.push({
+        path: [...path, 'port'],
+        message: `in ${forwarding} mode the server port must equal the service port ${port} (got ${srvPort}): ${why}`,
+      });
+    }
+    if (typeof srv.address === 'string' && !hostAddressProblem(srv.address) && srvPort !== undefined) {
+      const key = `${srv.address}:${srvPort}`;
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, j);
+      else out.push({ path, message: `duplicates servers[${first}] (${key}) of service ${name}: list each server once` });
+    }
+    checkThresholds(srv, path, out);
+    if (isObj(srv.health_check)) checkHealth(srv.health_check, [...path, 'health_check'], out);
+  });
+}
+
+function checkPoolReference(s: Obj, base: Segment[], forwarding: ForwardingMode | undefined, ctx: Context, out: Finding[]): void {
+  const defined = [...ctx.pools];
+  const known = defined.length ? `defined pools: ${defined.join(', ')}` : 'no pools are defined under local_address_pools';
+  if (!has(s, 'local_address_pool')) {
+    if (forwarding === 'fullnat') {
+      out.push({
+        path: [...base, 'local_address_pool'],
+        at: 'parent',
+        message: `fullnat needs a local_address_pool: the client address is replaced by one of the balancer's local addresses (${known})`,
+      });
+    }
+    return;
+  }
+  const pool = s.local_address_pool;
+  if (forwarding !== undefined && forwarding !== 'fullnat') {
+    out.push({
+      path: [...base, 'local_address_pool'],
+      at: 'key',
+      message: `local_address_pool applies only to fullnat services (this service is ${forwarding})`,
+    });
+  } else if (typeof pool === 'string' && !ctx.pools.has(pool)) {
+    out.push({ path: [...base, 'local_address_pool'], message: `no pool named "${pool}" (${known})` });
+  }
+}
+
+/** Address checks shared by servers and the sorry server. */
+function checkTarget(t: Obj, path: Segment[], what: string, ctx: Context, out: Finding[]): void {
+  if (typeof t.address !== 'string') return;
+  const addr = t.address;
+  const bad = hostAddressProblem(addr);
+  const vipOf = ctx.vips.get(addr);
+  const local = ctx.localAddresses.get(addr);
+  let message: string | undefined = bad;
+  if (!bad && vipOf !== undefined) {
+    message = `${addr} is the VIP of service ${vipOf} on this balancer: a ${what} there would loop traffic back into it`;
+  } else if (!bad && local) {
+    message = `${addr} is a local address of this balancer (pool "${local.pool}"): a ${what} must be another host`;
+  }
+  if (message) out.push({ path: [...path, 'address'], message });
+}
+
+function checkThresholds(srv: Obj, path: Segment[], out: Finding[]): void {
+  const upper = intOr(srv, 'upper_threshold', 0, Infinity, DEFAULTS.upper_threshold);
+  const lower = intOr(srv, 'lower_threshold', 0, Infinity, DEFAULTS.lower_threshold);
+  if (upper === undefined || lower === undefined || lower === 0) return;
+  const message =
+    upper === 0
+      ? `lower_threshold ${lower} has no effect without an upper_threshold: the lower one only ends an overload that the upper one starts`
+      : lower > upper
+        ? `lower_threshold ${lower} must not exceed upper_threshold ${upper}`
+        : undefined;
+  if (message) out.push({ path: [...path, 'lower_threshold'], message });
+}
+
+function checkHealth(hc: Obj, path: Segment[], out: Finding[]): void {
+  const type = choice(hc, 'type', HEALTH_CHECK_TYPES);
+  if (type === undefined) return;
+  for (const key of Object.keys(hc)) {
+    const owner = HEALTH_FIELD_OWNER[key];
+    if (owner && owner !== type) {
+      out.push({ path: [...path, key], at: 'key', message: `"${key}" applies only to ${owner} checks (this check is ${type})` });
+    }
+  }
+  if (type === 'exec' && !has(hc, 'command')) {
+    out.push({
+      path: [...path, 'command'],
+      at: 'parent',
+      message: 'exec checks need a command: a list of program and arguments such as [/usr/local/bin/check, --quick]',
+    });
+  }
+  const interval = has(hc, 'interval') ? parseDuration(hc.interval) : DEFAULTS.health_check.interval;
+  const timeout = has(hc, 'timeout') ? parseDuration(hc.timeout) : DEFAULTS.health_check.timeout;
+  if (interval && timeout && timeout > interval) {
+    out.push({
+      path: [...path, has(hc, 'timeout') ? 'timeout' : 'interval'],
+      message: `timeout ${timeout}s must not exceed interval ${interval}s: a probe would still be running when the next one starts`,
+    });
+  }
+}

@@ -1,0 +1,139 @@
+// Semantic checks (DESIGN §5 "invalid combinations") on the parsed document: rules across fields
+// that the schema cannot say, each with its own message. Runs on whatever part is well-formed, so
+// one file gets schema and semantic problems in one pass without a second message for a value
+// the schema already rejected. Consumes the untyped document; produces Findings. Runs on the
+// config-loading thread (the main thread in practice). Per-service rules: validate-service.ts.
+
+import { hostAddressProblem, listenProblem } from './address.js';
+import { LIMITS } from './defaults.js';
+import { choice, formatPath, has, intOr, isInt, isObj, type Finding, type Obj } from './raw.js';
+import { BACKENDS, PROTOCOLS } from './types.js';
+import { checkService, type Context } from './validate-service.js';
+
+export function validateSemantics(doc: unknown): Finding[] {
+  const out: Finding[] = [];
+  if (!isObj(doc)) return out;
+  if (isObj(doc.dataplane)) checkDataplane(doc.dataplane, out);
+  if (isObj(doc.api) && typeof doc.api.listen === 'string') {
+    const bad = listenProblem(doc.api.listen);
+    if (bad) out.push({ path: ['api', 'listen'], message: bad });
+  }
+  const services = Array.isArray(doc.services) ? doc.services : [];
+  const ctx: Context = { pools: new Set(), localAddresses: new Map(), vips: new Map() };
+  collectVips(services, ctx);
+  checkPools(doc.local_address_pools, ctx, out);
+  services.forEach((s, i) => {
+    if (isObj(s)) checkService(s, i, ctx, out);
+  });
+  checkDuplicateServices(services, out);
+  return out;
+}
+
+function checkDataplane(dp: Obj, out: Finding[]): void {
+  if (typeof dp.tunnel_source === 'string') {
+    const bad = hostAddressProblem(dp.tunnel_source);
+    if (bad) out.push({ path: ['dataplane', 'tunnel_source'], message: bad });
+  }
+  const workers = intOr(dp, 'workers', 1, LIMITS.workers_max, 1);
+  if (Array.isArray(dp.cpus)) {
+    const cpus = dp.cpus;
+    if (workers !== undefined && cpus.length !== workers) {
+      const w = has(dp, 'workers') ? `workers is ${workers}` : `workers is ${workers} (the default)`;
+      out.push({
+        path: ['dataplane', 'cpus'],
+        message: `lists ${cpus.length} CPU${cpus.length === 1 ? '' : 's'} but ${w}: give exactly one CPU per worker`,
+      });
+    }
+    cpus.forEach((cpu, j) => {
+      const first = cpus.indexOf(cpu);
+      if (isInt(cpu, 0, LIMITS.cpu_max) && first < j) {
+        out.push({
+          path: ['dataplane', 'cpus', j],
+          message: `CPU ${cpu} is already given to worker ${first} (cpus[${first}]): each worker polls its own CPU`,
+        });
+      }
+    });
+  }
+  if (Array.isArray(dp.interfaces)) {
+    const names = dp.interfaces;
+    const backend = choice(dp, 'backend', BACKENDS, 'afxdp');
+    names.forEach((name, j) => {
+      if (typeof name !== 'string' || name === '') return;
+      const path = ['dataplane', 'interfaces', j];
+      if (names.indexOf(name) < j) {
+        out.push({ path, message: `interface "${name}" is listed twice: the two arms must be different interfaces` });
+      } else if (backend === 'afxdp' && !/^[^\s/:]{1,15}$/.test(name)) {
+        out.push({
+          path,
+          message: `must be a Linux interface name of at most ${LIMITS.ifname_max} characters without spaces, "/" or ":" (got ${JSON.stringify(name)})`,
+        });
+      }
+    });
+  }
+}
+
+/** VIP → owning service, so pools and servers can be checked against every VIP. */
+function collectVips(services: unknown[], ctx: Context): void {
+  services.forEach((s, i) => {
+    if (!isObj(s) || typeof s.vip !== 'string' || hostAddressProblem(s.vip)) return;
+    if (!ctx.vips.has(s.vip)) ctx.vips.set(s.vip, typeof s.name === 'string' ? s.name : `services[${i}]`);
+  });
+}
+
+function checkPools(pools: unknown, ctx: Context, out: Finding[]): void {
+  if (!isObj(pools)) return;
+  for (const [name, list] of Object.entries(pools)) {
+    ctx.pools.add(name);
+    if (!Array.isArray(list)) continue;
+    if (list.length === 0) {
+      out.push({ path: ['local_address_pools', name], message: `pool "${name}" is empty: list at least one IPv4 address` });
+    }
+    list.forEach((addr, j) => {
+      if (typeof addr !== 'string') return;
+      const path = ['local_address_pools', name, j];
+      const bad = hostAddressProblem(addr);
+      const earlier = ctx.localAddresses.get(addr);
+      const vipOf = ctx.vips.get(addr);
+      if (bad) {
+        out.push({ path, message: bad });
+      } else if (earlier && earlier.pool === name) {
+        out.push({ path, message: `${addr} is listed twice in pool "${name}"` });
+      } else if (earlier) {
+        out.push({
+          path,
+          message: `${addr} is already in pool "${earlier.pool}" (${earlier.where}): two pools would hand out the same local ports`,
+        });
+      } else if (vipOf !== undefined) {
+        out.push({
+          path,
+          message: `${addr} is also the VIP of service ${vipOf}: a local address must not be a VIP, or replies and new connections would be confused`,
+        });
+      } else {
+        ctx.localAddresses.set(addr, { pool: name, where: formatPath(path) });
+      }
+    });
+  }
+}
+
+function checkDuplicateServices(services: unknown[], out: Finding[]): void {
+  const byKey = new Map<string, number>();
+  const byName = new Map<string, number>();
+  services.forEach((s, i) => {
+    if (!isObj(s)) return;
+    const label = (j: number): string => {
+      const other = services[j];
+      return isObj(other) && typeof other.name === 'string' ? `service ${other.name} (services[${j}])` : `services[${j}]`;
+    };
+    if (typeof s.name === 'string') {
+      const first = byName.get(s.name);
+      if (first === undefined) byName.set(s.name, i);
+      else out.push({ path: ['services', i, 'name'], message: `service name "${s.name}" is already used by services[${first}]: names must be unique` });
+    }
+    const protocol = choice(s, 'protocol', PROTOCOLS, 'tcp');
+    if (typeof s.vip !== 'string' || hostAddressProblem(s.vip) || !isInt(s.port, 1, 65535) || !protocol) return;
+    const key = `${s.vip}:${s.port}/${protocol}`;
+    const first = byKey.get(key);
+    if (first === undefined) byKey.set(key, i);
+    else out.push({ path: ['services', i], message: `duplicates ${label(first)}: both are ${key}` });
+  });
+}

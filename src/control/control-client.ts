@@ -1,0 +1,61 @@
+// src/control/control-client.ts — the main thread's handle on the control worker thread:
+// spawns it, sends typed requests, resolves replies by id. Runs on the main thread.
+import { Worker } from 'node:worker_threads';
+
+import type { Config } from '../config/types.js';
+import type { ControlEnvelope, ControlReply, ControlRequest, ControlResults } from './protocol.js';
+
+export class ControlRequestError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = 'ControlRequestError';
+  }
+}
+
+export class ControlClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly worker: Worker;
+
+  constructor() {
+    this.worker = new Worker(new URL('./control-worker.js', import.meta.url));
+    this.worker.on('message', (reply: ControlReply) => {
+      const waiter = this.pending.get(reply.id);
+      if (!waiter) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) waiter.resolve(reply.result);
+      else waiter.reject(new ControlRequestError(reply.error.code, reply.error.message));
+    });
+    const failAll = (err: Error) => {
+      for (const waiter of this.pending.values()) waiter.reject(err);
+      this.pending.clear();
+    };
+    this.worker.on('error', failAll);
+    this.worker.on('exit', (code) => failAll(new ControlRequestError('XVS_INTERNAL', `control worker exited (${code})`)));
+  }
+
+  private request<K extends keyof ControlResults>(request: ControlRequest & { op: K }): Promise<ControlResults[K]> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ id, request } satisfies ControlEnvelope);
+    });
+  }
+
+  start(config: Config) {
+    return this.request({ op: 'start', config });
+  }
+  reload(config: Config) {
+    return this.request({ op: 'reload', config });
+  }
+  status() {
+    return this.request({ op: 'status' });
+  }
+  stop() {
+    return this.request({ op: 'stop' });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}

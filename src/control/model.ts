@@ -1,0 +1,130 @@
+// src/control/model.ts — the desired data-plane state computed from the validated config:
+// ports, services with their backends and scheduler tables, LIP pools, all in the snapshot's
+// terms but still readable. The control thread builds it (buildModel) and the encoder turns it
+// into bytes. Pure apart from the stable-id registry it is given.
+import type { Config, ServiceConfig } from '../config/types.js';
+import { ENUMS, NO_POOL } from '../native/abi.js';
+import { staticScheduler } from '../scheduler/index.js';
+import type { NextHopResolver } from './nexthop/types.js';
+import type { StableIds } from './stable-ids.js';
+
+export interface PortModel {
+  name: string;
+  mac: Uint8Array;
+  mtu: number;
+}
+
+export interface BackendModel {
+  address: string;
+  port: number;
+  portIndex: number;
+  weight: number;
+  backendId: number;
+  upperThreshold: number;
+  lowerThreshold: number;
+  mac: Uint8Array; // all zero: unresolved
+}
+
+export interface ServiceModel {
+  name: string;
+  vip: string;
+  port: number;
+  protocol: number;
+  forwarding: number;
+  scheduler: number;
+  flags: number;
+  pool: number;
+  serviceId: number;
+  persistTimeout: number;
+  persistNetmask: string; // dotted quad
+  backends: BackendModel[];
+  schedTable: number[]; // indices into backends
+}
+
+export interface PoolModel {
+  name: string;
+  lips: string[];
+}
+
+export interface DataplaneModel {
+  generation: bigint;
+  workers: number;
+  timeouts: Config['dataplane']['timeouts'];
+  ports: PortModel[];
+  services: ServiceModel[];
+  pools: PoolModel[];
+}
+
+export function prefixToNetmask(prefix: number): string {
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return [24, 16, 8, 0].map((shift) => (mask >>> shift) & 0xff).join('.');
+}
+
+function serviceKey(s: ServiceConfig): string {
+  return `${s.vip}:${s.port}/${s.protocol}`;
+}
+
+function buildService(
+  s: ServiceConfig,
+  poolIndex: Map<string, number>,
+  resolver: NextHopResolver,
+  ids: StableIds,
+): ServiceModel {
+  const key = serviceKey(s);
+  const backends = s.servers.map((server): BackendModel => {
+    const hop = resolver.resolve(server.address);
+    return {
+      address: server.address,
+      port: server.port,
+      portIndex: hop.portIndex,
+      weight: server.weight,
+      backendId: ids.backend(key, `${server.address}:${server.port}`),
+      upperThreshold: server.upper_threshold,
+      lowerThreshold: server.lower_threshold,
+      mac: hop.mac,
+    };
+  });
+  // Dynamic schedulers (and the ones not built yet) ship no table; the data plane decides.
+  const scheduler = staticScheduler(s.scheduler);
+  const schedTable = scheduler ? scheduler.table(backends) : [];
+  let flags = 0;
+  if (s.one_packet) flags |= ENUMS.service_flag.one_packet;
+  if (s.persistence) flags |= ENUMS.service_flag.persistent;
+  return {
+    name: s.name,
+    vip: s.vip,
+    port: s.port,
+    protocol: ENUMS.protocol[s.protocol],
+    forwarding: ENUMS.forwarding[s.forwarding],
+    scheduler: ENUMS.scheduler[s.scheduler],
+    flags,
+    pool: s.local_address_pool !== undefined ? (poolIndex.get(s.local_address_pool) ?? NO_POOL) : NO_POOL,
+    serviceId: ids.service(key),
+    persistTimeout: s.persistence?.timeout ?? 0,
+    persistNetmask: prefixToNetmask(s.persistence?.netmask ?? 32),
+    backends,
+    schedTable,
+  };
+}
+
+export function buildModel(
+  config: Config,
+  generation: bigint,
+  resolver: NextHopResolver,
+  ids: StableIds,
+): DataplaneModel {
+  const pools = Object.entries(config.local_address_pools).map(([name, lips]): PoolModel => ({ name, lips: [...lips] }));
+  const poolIndex = new Map(pools.map((p, i) => [p.name, i]));
+  return {
+    generation,
+    workers: config.dataplane.workers,
+    timeouts: { ...config.dataplane.timeouts },
+    ports: config.dataplane.interfaces.map((name, i) => ({
+      name,
+      mac: resolver.portMac(i),
+      mtu: config.dataplane.mtu ?? 1500,
+    })),
+    services: config.services.map((s) => buildService(s, poolIndex, resolver, ids)),
+    pools,
+  };
+}

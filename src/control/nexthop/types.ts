@@ -1,0 +1,13 @@
+// src/control/nexthop/types.ts — where packets for an address leave, and to which MAC. One
+// implementation per I/O backend (mem: synthetic and deterministic; afxdp: the kernel's route
+// and neighbour tables). Used by the control thread when it builds a model.
+
+export interface NextHop {
+  portIndex: number; // index into dataplane.interfaces
+  mac: Uint8Array; // 6 bytes; all zero = unresolved (the data plane drops and counts)
+}
+
+export interface NextHopResolver {
+  resolve(address: string): NextHop;
+  portMac(portIndex: number): Uint8Array;
+}

@@ -1,0 +1,15 @@
+// src/scheduler/rr.ts — round robin (IPVS rr): every server with a non-zero weight once per
+// cycle, in configuration order. Control thread.
+import type { SchedulerServer, StaticScheduler } from './types.js';
+
+export const roundRobin: StaticScheduler = {
+  name: 'rr',
+  use: 'sequence',
+  table(servers: readonly SchedulerServer[]): number[] {
+    const out: number[] = [];
+    servers.forEach((s, i) => {
+      if (s.weight > 0) out.push(i);
+    });
+    return out;
+  },
+};
