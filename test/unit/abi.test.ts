@@ -1,0 +1,124 @@
+// test/unit/abi.test.ts — the TypeScript ABI mirror agrees with the addon's layout(), a
+// disagreement is reported field by field, and snapshots the encoder makes are accepted by the
+// native decoder while damaged ones are refused with a code.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { parseConfigText } from '../../src/config/load.js';
+import { buildModel } from '../../src/control/model.js';
+import { MemNextHops } from '../../src/control/nexthop/mem.js';
+import { encodeSnapshot } from '../../src/control/snapshot-encoder.js';
+import { StableIds } from '../../src/control/stable-ids.js';
+import { compareAbi, RECORDS, type NativeLayout } from '../../src/native/abi.js';
+import { createEngine, loadAddon } from '../../src/native/addon.js';
+
+const YAML = `
+dataplane: { backend: mem, workers: 2, interfaces: [mem0], conn_table_size: 1024 }
+local_address_pools: { lan: [10.0.0.100] }
+services:
+  - { name: web, vip: 203.0.113.10, port: 80, scheduler: rr, forwarding: fullnat, local_address_pool: lan,
+      servers: [{ address: 10.0.0.11, port: 8080 }] }
+`;
+
+function snapshot(generation: bigint, yaml = YAML): Uint8Array {
+  const config = parseConfigText(yaml, 'abi-test.yaml');
+  return encodeSnapshot(buildModel(config, generation, new MemNextHops(1), new StableIds()));
+}
+
+function engine() {
+  return createEngine({ backend: 'mem', workers: 2, interfaces: ['mem0'], connTableSize: 1024 });
+}
+
+function nativeError(fn: () => unknown): { code: string; message: string } {
+  try {
+    fn();
+  } catch (err) {
+    return err as { code: string; message: string };
+  }
+  assert.fail('expected the addon to throw');
+}
+
+describe('ABI mirror', () => {
+  it('matches the addon layout exactly', () => {
+    assert.deepEqual(compareAbi(loadAddon().layout()), []);
+  });
+
+  it('names the record, field and both sides when they differ', () => {
+    const layout: NativeLayout = structuredClone(loadAddon().layout());
+    layout.records.service!.fields[1]!.offset = 5;
+    layout.counters.push('drop_new_reason');
+    const problems = compareAbi(layout);
+    assert.equal(problems.length, 2);
+    assert.match(problems[0]!, /record service field 1: addon port:be16@5, TypeScript port:be16@4/);
+    assert.match(problems[1]!, /counters: .*drop_new_reason/);
+  });
+
+  it('lays records out end to end with the sizes the addon reports', () => {
+    assert.equal(RECORDS.header.size, 88);
+    assert.equal(RECORDS.service.size, loadAddon().layout().records.service!.size);
+  });
+});
+
+describe('snapshot commit', () => {
+  it('accepts an encoded snapshot and reports its generation', () => {
+    const e = engine();
+    assert.equal(e.commit(snapshot(1n)), 1n);
+    assert.equal(e.status().generation, 1n);
+  });
+
+  it('refuses a generation that is not newer, with XVS_ESNAPSHOT', () => {
+    const e = engine();
+    e.commit(snapshot(5n));
+    const err = nativeError(() => e.commit(snapshot(5n)));
+    assert.equal(err.code, 'XVS_ESNAPSHOT');
+    assert.match(err.message, /generation 5 is not newer than the running 5/);
+  });
+
+  it('refuses a truncated snapshot and keeps the running one', () => {
+    const e = engine();
+    e.commit(snapshot(1n));
+    const err = nativeError(() => e.commit(snapshot(2n).subarray(0, 100)));
+    assert.equal(err.code, 'XVS_ESNAPSHOT');
+    assert.equal(e.status().generation, 1n);
+  });
+
+  it('refuses a damaged magic number', () => {
+    const bytes = snapshot(1n);
+    bytes[0] = 0;
+    assert.equal(nativeError(() => engine().commit(bytes)).code, 'XVS_ESNAPSHOT');
+  });
+
+  it('reports forwarding modes the data plane does not implement yet as XVS_ENOTSUP', () => {
+    const dr = YAML.replace('forwarding: fullnat, local_address_pool: lan', 'forwarding: dr').replace('port: 8080', 'port: 80');
+    const err = nativeError(() => engine().commit(snapshot(1n, dr)));
+    assert.equal(err.code, 'XVS_ENOTSUP');
+    assert.match(err.message, /forwarding mode 'dr' is not implemented/);
+  });
+
+  it('refuses a non-Uint8Array argument with XVS_EINVAL instead of crashing', () => {
+    const e = engine();
+    assert.equal(nativeError(() => e.commit('nope' as unknown as Uint8Array)).code, 'XVS_EINVAL');
+  });
+
+  it('frees every retired snapshot once all running workers have passed the newest generation', () => {
+    const e = engine();
+    e.commit(snapshot(1n));
+    e.start();
+    try {
+      for (let g = 2n; g <= 10n; g++) e.commit(snapshot(g));
+      assert.ok(e.settle(5000));
+      assert.equal(e.reclaim(), 0);
+      const status = e.status();
+      assert.deepEqual(status.workers.map((w) => w.seenGeneration), [10n, 10n]);
+    } finally {
+      e.stop();
+    }
+  });
+
+  it('refuses unknown backends and bad worker counts with XVS_EINVAL, unbuilt backends with XVS_ENOTSUP', () => {
+    const create = (o: object) => nativeError(() => createEngine({ backend: 'mem', workers: 1, interfaces: ['m'], connTableSize: 1024, ...o }));
+    assert.equal(create({ backend: 'pcap' }).code, 'XVS_EINVAL');
+    assert.equal(create({ workers: 0 }).code, 'XVS_EINVAL');
+    assert.equal(create({ backend: 'afxdp' }).code, 'XVS_ENOTSUP');
+  });
+});

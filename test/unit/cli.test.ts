@@ -1,0 +1,112 @@
+// test/unit/cli.test.ts — the `xvs` binary as a user runs it: exit codes (0 ok, 1 runtime or
+// invalid config, 2 usage), one clear line instead of stack traces, and `run` on the mem
+// backend starting, reloading on SIGHUP and stopping cleanly on SIGTERM.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const XVS = path.join(ROOT, 'bin', 'xvs.js');
+
+function xvs(...args: string[]) {
+  const r = spawnSync(process.execPath, [XVS, ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function tempConfig(text: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xvs-cli-'));
+  const file = path.join(dir, 'xvs.yaml');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe('xvs check', () => {
+  for (const example of fs.readdirSync(path.join(ROOT, 'config')).filter((f) => f.endsWith('.yaml'))) {
+    it(`accepts the example config/${example}`, () => {
+      const r = xvs('check', '--config', path.join(ROOT, 'config', example));
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /: ok \(\d+ services, \d+ servers\)/);
+    });
+  }
+
+  it('lists every problem, one per line with file:line:column, and exits 1', () => {
+    const file = tempConfig(`dataplane: { backend: mem, interfaces: [mem0] }
+services:
+  - { name: a, vip: 10.0.0.300, port: 80, forwarding: dr, servers: [{ address: 10.0.0.11, port: 8080 }] }
+  - { name: b, vip: 10.0.0.2, port: 70000, forwarding: fullnat, servers: [{ address: 10.0.0.12, port: 80 }] }
+`);
+    const r = xvs('check', '--config', file);
+    assert.equal(r.code, 1);
+    const lines = r.stderr.trim().split('\n');
+    assert.ok(lines.length >= 4, r.stderr);
+    for (const line of lines) assert.match(line, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: services\\[\\d\\]`));
+    assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
+  });
+
+  it('exits 2 with a usage line when --config is missing', () => {
+    const r = xvs('check');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Missing required argument: config/);
+  });
+
+  it('exits 2 for an unknown command', () => {
+    assert.equal(xvs('frobnicate').code, 2);
+  });
+
+  it('exits 1 with one line for a file that does not exist', () => {
+    const r = xvs('check', '--config', '/nonexistent/xvs.yaml');
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  });
+});
+
+describe('xvs run', () => {
+  it('exits 1 with one line when the backend is not built yet', () => {
+    const file = tempConfig(`dataplane: { backend: afxdp, interfaces: [eth0] }\n`);
+    const r = xvs('run', '--config', file);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr.trim(), /^cannot start the data plane: backend 'afxdp' is not built into this data plane yet .*\(XVS_ENOTSUP\)$/);
+  });
+
+  it('runs config/mem.yaml, reloads on SIGHUP, stops on SIGTERM with exit 0', async () => {
+    const child = spawn(process.execPath, [XVS, 'run', '--config', path.join(ROOT, 'config', 'mem.yaml')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const events: string[] = [];
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const waitFor = (event: string) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "${event}" log line within 15 s; got ${events.join(', ')}; stderr ${stderr}`)), 15_000);
+        const check = () => {
+          if (events.includes(event)) {
+            clearTimeout(timer);
+            resolve();
+          } else setTimeout(check, 20);
+        };
+        check();
+      });
+    let buffered = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) events.push((JSON.parse(line) as { event: string }).event);
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor('started');
+      child.kill('SIGHUP');
+      await waitFor('reloaded');
+      child.kill('SIGTERM');
+      await waitFor('stopped');
+      assert.equal(await exited, 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
