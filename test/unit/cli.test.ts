@@ -110,3 +110,20 @@ describe('xvs run', () => {
     }
   });
 });
+
+describe('npm install preflight (scripts/check-system-deps.mjs)', () => {
+  it('fails with one line naming the Debian packages when libbpf and libxdp are missing', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'check-system-deps.mjs')], {
+      encoding: 'utf8',
+      env: { ...process.env, PKG_CONFIG_LIBDIR: '/nonexistent', PKG_CONFIG_PATH: '' },
+    });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /apt-get install -y libbpf-dev libxdp-dev/);
+  });
+
+  it('passes on a machine that has them', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'check-system-deps.mjs')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  });
+});
