@@ -10,7 +10,7 @@ namespace xvs::abi {
 
 struct FieldLayout {
   std::string name;
-  std::string type;  // u8 u16 u32 u64 be16 be32 mac4848
+  std::string type;  // u8 u16 u32 u64 be16 be32 mac48
   uint32_t offset;
   uint32_t size;
 };

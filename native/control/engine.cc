@@ -25,6 +25,10 @@ Status Engine::create(const EngineOptions& o, std::unique_ptr<Engine>& out) {
                                                   "), got " + std::to_string(o.cpus.size()));
   if (o.interfaces.empty() || o.interfaces.size() > abi::kMaxPorts)
     return Status::error(kErrInvalidArgument, "interfaces must list 1 to " + std::to_string(abi::kMaxPorts) + " names");
+  if (o.mem_frames < 64 || o.mem_frames > (1u << 20))
+    return Status::error(kErrInvalidArgument, "mem_frames must be from 64 to 1048576 (got " + std::to_string(o.mem_frames) + ")");
+  for (int cpu : o.cpus)
+    if (cpu < 0) return Status::error(kErrInvalidArgument, "cpus must be CPU numbers >= 0 (got " + std::to_string(cpu) + ")");
   if (o.conn_table_size < 1024 || o.conn_table_size > (1u << 27))
     return Status::error(kErrInvalidArgument, "conn_table_size must be from 1024 to 134217728 (got " +
                                                   std::to_string(o.conn_table_size) + ")");
@@ -86,11 +90,9 @@ void Engine::stop() {
 Status Engine::commit(const uint8_t* data, size_t len) {
   if (stopped_) return Status::error(kErrState, "engine was stopped; create a new one");
   std::unique_ptr<lb::Snapshot> next;
-  Status st = build_snapshot(data, len, BuildContext{options_.workers, backend_->port_count(), hash_seed_, lips_}, next);
+  const BuildContext ctx{options_.workers, backend_->port_count(), hash_seed_, generation(), lips_};
+  Status st = build_snapshot(data, len, ctx, next);
   if (!st.is_ok()) return st;
-  if (current_ && next->generation <= current_->generation)
-    return Status::error(kErrSnapshot, "generation " + std::to_string(next->generation) + " is not newer than the running " +
-                                           std::to_string(current_->generation));
   reclaim();
   if (running_ && !all_rings_have_room())
     return Status::error(kErrBusy, "a worker has not taken its previous control messages yet; retry shortly");

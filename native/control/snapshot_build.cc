@@ -70,6 +70,12 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
   if (!implemented(static_cast<abi::Forwarding>(s.forwarding)))
     return Status::error(kErrNotSupported, who + ": forwarding mode '" + mode +
                                                "' is not implemented by this data plane yet (available: fullnat)");
+  if (s.flags & ~(abi::one_packet | abi::persistent))
+    return bad(who + ": unknown flag bits " + std::to_string(s.flags));
+  if (s.flags & abi::persistent)
+    return Status::error(kErrNotSupported, who + ": persistence is not implemented by this data plane yet");
+  if (s.flags & abi::one_packet)
+    return Status::error(kErrNotSupported, who + ": one-packet scheduling is not implemented by this data plane yet");
   const char* sched = scheduler_name(s.scheduler);
   if (sched == nullptr) return bad(who + ": unknown scheduler " + std::to_string(s.scheduler));
   if (!implemented(static_cast<abi::Scheduler>(s.scheduler)))
@@ -105,6 +111,9 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
     return bad("snapshot ABI version " + std::to_string(h.abi_version) + " but the addon speaks version " +
                std::to_string(abi::kAbiVersion) + ": rebuild the addon and the TypeScript together");
   if (h.total_size != len) return bad("header says " + std::to_string(h.total_size) + " bytes, got " + std::to_string(len));
+  if (h.generation <= ctx.running_generation)
+    return bad("generation " + std::to_string(h.generation) + " is not newer than the running " +
+               std::to_string(ctx.running_generation));
   if (h.workers != ctx.workers)
     return bad("snapshot built for " + std::to_string(h.workers) + " workers, engine runs " + std::to_string(ctx.workers));
   if (h.port_count != ctx.ports)

@@ -16,6 +16,7 @@ struct BuildContext {
   uint32_t workers;
   uint32_t ports;
   uint64_t hash_seed;
+  uint64_t running_generation;  // a snapshot must be newer than this (0: nothing committed yet)
   LipRegistry& lips;
 };
 

@@ -80,6 +80,7 @@ inline ParseResult parse_packet(uint8_t* frame, uint32_t len, PacketView& out) {
   const uint16_t frag = ntohs(out.ip->frag_off);
   out.fragment = (frag & (kIpFlagMoreFragments | kIpFragOffsetMask)) != 0;
   out.l4 = nullptr;
+  out.checksum_offset = 0;
   if (out.protocol != kIpProtoTcp && out.protocol != kIpProtoUdp) return parse_pass();
   if ((frag & kIpFragOffsetMask) != 0) return parse_ok();  // later fragment: no L4 header here
 

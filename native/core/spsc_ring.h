@@ -59,7 +59,7 @@ class SpscRing {
   size_t pop_burst(T* out, size_t max) {
     const size_t head = consumer_.head.load(std::memory_order_relaxed);
     size_t available = consumer_.cached_tail - head;
-    if (available == 0) {
+    if (available < max) {
       consumer_.cached_tail = producer_.tail.load(std::memory_order_acquire);
       available = consumer_.cached_tail - head;
       if (available == 0) return 0;

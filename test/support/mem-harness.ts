@@ -48,8 +48,10 @@ export class MemHarness {
     return { out, moved, bytes: { rx: rx_bytes ?? 0, tx: tx_bytes ?? 0 } };
   }
 
+  /** Commits a new config and waits until every worker has installed it. */
   reload(yaml: string): void {
     this.dataplane.apply(parseConfigText(yaml, 'packet-test.yaml'));
+    if (!this.dataplane.engine.settle(5000)) throw new Error('workers did not settle within 5 s');
   }
 
   close(): void {

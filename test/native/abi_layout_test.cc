@@ -1,0 +1,86 @@
+// test/native/abi_layout_test.cc — abi::layout() (the contract TypeScript checks) describes every record gap-free, and all counters and enums as declared.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "abi/control.h"
+#include "abi/counters.h"
+#include "abi/layout.h"
+#include "abi/records.h"
+
+namespace {
+namespace abi = xvs::abi;
+
+const std::map<std::string, uint32_t> kTypeSizes = {{"u8", 1}, {"u16", 2}, {"u32", 4}, {"u64", 8},
+                                                    {"be16", 2}, {"be32", 4}, {"mac48", 6}};
+
+TEST(AbiLayout, RecordsAreFullyDescribedWithoutGaps) {
+  const abi::AbiLayout& l = abi::layout();
+  EXPECT_EQ(l.version, abi::kAbiVersion);
+  EXPECT_EQ(l.magic, abi::kSnapshotMagic);
+  const std::map<std::string, uint32_t> sizes = {{"header", 88}, {"port", 16}, {"service", 44},
+                                                 {"backend", 32}, {"pool", 8},  {"lip", 8}};
+  ASSERT_EQ(l.records.size(), sizes.size());
+  for (const abi::RecordLayout& r : l.records) {
+    SCOPED_TRACE(r.name);
+    ASSERT_EQ(sizes.count(r.name), 1u);
+    EXPECT_EQ(r.size, sizes.at(r.name));
+    uint32_t at = 0;
+    std::set<std::string> names;
+    for (const abi::FieldLayout& f : r.fields) {
+      ASSERT_EQ(kTypeSizes.count(f.type), 1u) << f.name << " has unknown type " << f.type;
+      EXPECT_EQ(f.size, kTypeSizes.at(f.type)) << f.name;
+      EXPECT_EQ(f.offset, at) << f.name << ": a gap or overlap before it";
+      EXPECT_TRUE(names.insert(f.name).second) << "duplicate field " << f.name;
+      at = f.offset + f.size;
+    }
+    EXPECT_EQ(at, r.size) << "trailing padding";
+  }
+}
+
+TEST(AbiLayout, SpotChecksAgainstTheStructs) {
+  const abi::AbiLayout& l = abi::layout();
+  auto field = [&](const std::string& record, const std::string& name) -> const abi::FieldLayout* {
+    for (const auto& r : l.records)
+      if (r.name == record)
+        for (const auto& f : r.fields)
+          if (f.name == name) return &f;
+    return nullptr;
+  };
+  ASSERT_NE(field("header", "generation"), nullptr);
+  EXPECT_EQ(field("header", "generation")->offset, offsetof(abi::SnapshotHeader, generation));
+  EXPECT_EQ(field("header", "generation")->type, "u64");
+  EXPECT_EQ(field("service", "vip")->type, "be32");
+  EXPECT_EQ(field("service", "pool")->offset, offsetof(abi::ServiceRecord, pool));
+  EXPECT_EQ(field("backend", "mac")->offset, offsetof(abi::BackendRecord, mac));
+  EXPECT_EQ(field("backend", "port")->type, "be16");
+  EXPECT_EQ(field("lip", "address")->type, "be32");
+}
+
+TEST(AbiLayout, CountersEnumsAndLimits) {
+  const abi::AbiLayout& l = abi::layout();
+  ASSERT_EQ(l.counters.size(), abi::kCounterCount);
+  EXPECT_EQ(l.counters.front(), "rx_packets");
+  EXPECT_EQ(l.counters[static_cast<uint32_t>(abi::Counter::drop_not_owner)], "drop_not_owner");
+  EXPECT_EQ(l.counters.back(), "drop_tx_full");
+  EXPECT_EQ(std::set<std::string>(l.counters.begin(), l.counters.end()).size(), l.counters.size());
+  for (const auto& info : abi::kCounterInfo) EXPECT_GT(std::string(info.help).size(), 10u) << info.name;
+
+  std::map<std::string, std::map<std::string, uint32_t>> enums;
+  for (const auto& e : l.enums) enums[e.name] = {e.values.begin(), e.values.end()};
+  EXPECT_EQ(enums["forwarding"], (std::map<std::string, uint32_t>{{"dr", 0}, {"nat", 1}, {"tunnel", 2}, {"fullnat", 3}}));
+  EXPECT_EQ(enums["protocol"], (std::map<std::string, uint32_t>{{"tcp", 6}, {"udp", 17}}));
+  EXPECT_EQ(enums["scheduler"].size(), 12u);
+  EXPECT_EQ(enums["scheduler"]["wlc"], 3u);
+  EXPECT_EQ(enums["scheduler"]["fo"], 11u);
+  EXPECT_EQ(enums["service_flag"], (std::map<std::string, uint32_t>{{"one_packet", 1}, {"persistent", 2}}));
+  EXPECT_EQ(enums["control_kind"], (std::map<std::string, uint32_t>{{"install_snapshot", 1}, {"stop", 2}}));
+
+  const std::map<std::string, uint32_t> limits(l.limits.begin(), l.limits.end());
+  EXPECT_EQ(limits.at("workers"), 64u);
+  EXPECT_EQ(limits.at("ports"), 8u);
+  EXPECT_EQ(limits.at("lips"), 1024u);
+  EXPECT_EQ(limits.size(), 7u);
+}
+}  // namespace

@@ -1,0 +1,220 @@
+// test/native/engine_test.cc — control::Engine on io/mem with 2 workers: SYN/reply round trip, expiry, generations, reclaim, clean stop, bad options.
+#include <gtest/gtest.h>
+
+#include "control/engine.h"
+#include "snapshot_fixture.h"
+
+namespace {
+namespace abi = xvs::abi;
+using namespace xvs::test;
+using abi::Counter;
+using xvs::control::Engine;
+using xvs::control::EngineOptions;
+using xvs::control::Status;
+using xvs::io::MemBackend;
+
+EngineOptions two_workers() {
+  EngineOptions o;
+  o.backend = "mem";
+  o.workers = 2;
+  o.interfaces = {"client", "server"};
+  o.conn_table_size = 1024;
+  o.mem_frames = 256;
+  return o;
+}
+
+#define ASSERT_OK(expr)                                               \
+  do {                                                                \
+    const Status st_ = (expr);                                        \
+    ASSERT_TRUE(st_.is_ok()) << #expr << ": " << st_.code << " " << st_.message; \
+  } while (0)
+
+Status commit(Engine& e, const SnapshotBuilder& b) {
+  const auto bytes = b.bytes();
+  return e.commit(bytes.data(), bytes.size());
+}
+
+struct Out {
+  MemBackend::Output kind;
+  uint32_t port, queue;
+  std::vector<uint8_t> data;
+};
+std::vector<Out> collect(Engine& e) {
+  std::vector<Out> out;
+  e.mem()->collect([&](MemBackend::Output kind, uint32_t port, uint32_t queue, const uint8_t* data, uint32_t len) {
+    out.push_back({kind, port, queue, std::vector<uint8_t>(data, data + len)});
+  });
+  return out;
+}
+bool inject(Engine& e, uint32_t port, uint32_t queue, const PacketSpec& spec) {
+  const auto f = build_frame(spec);
+  return e.mem()->inject(port, queue, f.data(), static_cast<uint32_t>(f.size())) == MemBackend::Inject::ok;
+}
+uint64_t counter(Engine& e, uint32_t worker, Counter c) {
+  std::vector<uint64_t> all;
+  e.read_counters(all);
+  return all[worker * abi::kCounterCount + static_cast<uint32_t>(c)];
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(Engine::create(two_workers(), engine));
+    ASSERT_NE(engine->mem(), nullptr);
+    ASSERT_OK(engine->start());
+    ASSERT_OK(commit(*engine, topo::standard(2)));
+    ASSERT_TRUE(engine->settle(5000)) << "workers take the first snapshot";
+  }
+  std::unique_ptr<Engine> engine;
+};
+
+TEST_F(EngineTest, SynAndReplyRoundTrip) {
+  for (const auto& w : engine->worker_status()) EXPECT_EQ(w.seen_generation, 1u);
+  const PacketSpec syn = topo::from_client(40000);
+  ASSERT_TRUE(inject(*engine, 0, 0, syn));  // queue 0: worker 0
+  ASSERT_TRUE(engine->settle(5000));
+  auto out = collect(*engine);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, MemBackend::Output::tx);
+  EXPECT_EQ(out[0].port, 1u);
+  EXPECT_EQ(out[0].queue, 0u);
+  EXPECT_EQ(out[0].data, build_frame(topo::to_server(syn, topo::kWeb[0], 1024)));
+
+  const PacketSpec synack = topo::from_server(topo::kWeb[0], 1024);
+  ASSERT_TRUE(inject(*engine, 1, 0, synack));
+  ASSERT_TRUE(engine->settle(5000));
+  out = collect(*engine);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, MemBackend::Output::tx);
+  EXPECT_EQ(out[0].port, 0u);
+  EXPECT_EQ(out[0].data, build_frame(topo::to_client(synack, 40000)));
+
+  PacketSpec other = syn;  // not for a VIP: to the kernel, through worker 1's queue
+  other.daddr = topo::kOther;
+  ASSERT_TRUE(inject(*engine, 0, 1, other));
+  ASSERT_TRUE(engine->settle(5000));
+  out = collect(*engine);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, MemBackend::Output::kernel);
+  EXPECT_EQ(out[0].queue, 1u);
+  EXPECT_EQ(out[0].data, build_frame(other));
+
+  EXPECT_EQ(counter(*engine, 0, Counter::rx_packets), 2u);
+  EXPECT_EQ(counter(*engine, 0, Counter::tx_packets), 2u);
+  EXPECT_EQ(counter(*engine, 0, Counter::conn_created), 1u);
+  EXPECT_EQ(counter(*engine, 1, Counter::rx_packets), 1u);
+  EXPECT_EQ(counter(*engine, 1, Counter::pass_packets), 1u);
+  EXPECT_EQ(counter(*engine, 1, Counter::conn_created), 0u);
+  EXPECT_EQ(engine->worker_status()[0].connections, 1u);
+  EXPECT_EQ(engine->worker_status()[1].connections, 0u);
+  EXPECT_EQ(engine->mem()->frames_free(), engine->mem()->frames_total());
+}
+
+TEST_F(EngineTest, DroppedFramesAreCountedAndReturned) {
+  ASSERT_TRUE(inject(*engine, 0, 0, topo::from_client(40000, xvs::core::kTcpAck)));
+  ASSERT_TRUE(inject(*engine, 1, 1, topo::from_server(topo::kWeb[0], 1024)));  // lport 1024 belongs to worker 0
+  ASSERT_TRUE(engine->settle(5000));
+  EXPECT_TRUE(collect(*engine).empty());
+  EXPECT_EQ(counter(*engine, 0, Counter::drop_tcp_no_conn), 1u);
+  EXPECT_EQ(counter(*engine, 1, Counter::drop_not_owner), 1u);
+  EXPECT_EQ(engine->mem()->frames_free(), engine->mem()->frames_total());
+}
+
+TEST_F(EngineTest, ConnectionExpiresOnTheEngineClock) {
+  ASSERT_TRUE(inject(*engine, 0, 0, topo::from_client(40000)));
+  ASSERT_TRUE(engine->settle(5000));
+  collect(*engine);
+  ASSERT_EQ(engine->worker_status()[0].connections, 1u);
+  engine->advance_clock(61);  // past the 60 s SYN timeout
+  ASSERT_TRUE(engine->settle(5000));
+  EXPECT_EQ(engine->worker_status()[0].connections, 0u);
+  EXPECT_EQ(counter(*engine, 0, Counter::conn_expired), 1u);
+}
+
+TEST_F(EngineTest, GenerationsMustIncrease) {
+  ASSERT_OK(commit(*engine, topo::standard(2, 5)));
+  for (uint64_t stale : {5u, 4u, 1u}) {
+    const Status st = commit(*engine, topo::standard(2, stale));
+    EXPECT_EQ(st.code, "XVS_ESNAPSHOT") << stale;
+    EXPECT_NE(st.message.find("not newer than the running 5"), std::string::npos) << st.message;
+  }
+  SnapshotBuilder bad = topo::standard(2, 6);
+  bad.header.workers = 3;
+  EXPECT_EQ(commit(*engine, bad).code, "XVS_ESNAPSHOT");
+  EXPECT_EQ(engine->generation(), 5u);
+}
+
+TEST_F(EngineTest, RetiredSnapshotsAreReclaimed) {
+  for (uint64_t g = 2; g <= 8; ++g) ASSERT_OK(commit(*engine, topo::standard(2, g)));
+  ASSERT_TRUE(engine->settle(5000));
+  EXPECT_EQ(engine->reclaim(), 0u);
+  for (const auto& w : engine->worker_status()) EXPECT_EQ(w.seen_generation, 8u);
+  // Connections made under one generation keep forwarding under the next.
+  ASSERT_TRUE(inject(*engine, 0, 0, topo::from_client(40000)));
+  ASSERT_TRUE(engine->settle(5000));
+  ASSERT_OK(commit(*engine, topo::standard(2, 9)));
+  ASSERT_TRUE(inject(*engine, 0, 0, topo::from_client(40000, xvs::core::kTcpAck)));
+  ASSERT_TRUE(engine->settle(5000));
+  const auto out = collect(*engine);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].data, build_frame(topo::to_server(topo::from_client(40000, xvs::core::kTcpAck), topo::kWeb[0], 1024)));
+  EXPECT_EQ(engine->reclaim(), 0u);
+}
+
+TEST_F(EngineTest, StopIsClean) {
+  ASSERT_TRUE(inject(*engine, 0, 0, topo::from_client(40000)));
+  ASSERT_TRUE(engine->settle(5000));
+  engine->stop();
+  EXPECT_FALSE(engine->running());
+  for (const auto& w : engine->worker_status()) EXPECT_FALSE(w.running);
+  EXPECT_EQ(counter(*engine, 0, Counter::conn_created), 1u) << "counters stay readable after stop";
+  engine->stop();  // idempotent
+  EXPECT_EQ(engine->start().code, "XVS_ESTATE");
+  EXPECT_EQ(commit(*engine, topo::standard(2, 2)).code, "XVS_ESTATE");
+  EXPECT_TRUE(engine->settle(10));
+  EXPECT_EQ(engine->reclaim(), 0u);
+}
+
+TEST(Engine, CommitBeforeStartIsInstalledAtStart) {
+  std::unique_ptr<Engine> e;
+  ASSERT_OK(Engine::create(two_workers(), e));
+  ASSERT_OK(commit(*e, topo::standard(2, 1)));
+  ASSERT_OK(commit(*e, topo::standard(2, 2)));
+  EXPECT_EQ(e->reclaim(), 0u) << "not running: nothing to wait for";
+  EXPECT_EQ(e->start().code, "");
+  ASSERT_TRUE(e->settle(5000));
+  for (const auto& w : e->worker_status()) EXPECT_EQ(w.seen_generation, 2u);
+  EXPECT_EQ(e->start().code, "XVS_ESTATE") << "already running";
+}
+
+struct BadOptions {
+  const char* what;
+  void (*edit)(EngineOptions&);
+  const char* code;
+  const char* fragment;
+};
+
+TEST(Engine, CreateRefusesBadOptions) {
+  const BadOptions cases[] = {
+      {"no workers", [](EngineOptions& o) { o.workers = 0; }, "XVS_EINVAL", "workers must be from 1 to 64 (got 0)"},
+      {"65 workers", [](EngineOptions& o) { o.workers = 65; }, "XVS_EINVAL", "(got 65)"},
+      {"cpus of wrong length", [](EngineOptions& o) { o.cpus = {0}; }, "XVS_EINVAL", "one CPU per worker (2), got 1"},
+      {"no interfaces", [](EngineOptions& o) { o.interfaces.clear(); }, "XVS_EINVAL", "interfaces must list 1 to 8"},
+      {"9 interfaces", [](EngineOptions& o) { o.interfaces.assign(9, "x"); }, "XVS_EINVAL", "interfaces must list 1 to 8"},
+      {"small table", [](EngineOptions& o) { o.conn_table_size = 1023; }, "XVS_EINVAL", "conn_table_size must be from 1024"},
+      {"huge table", [](EngineOptions& o) { o.conn_table_size = (1u << 27) + 1; }, "XVS_EINVAL", "(got 134217729)"},
+      {"unknown backend", [](EngineOptions& o) { o.backend = "pcap"; }, "XVS_EINVAL", "unknown backend 'pcap'"},
+      {"afxdp", [](EngineOptions& o) { o.backend = "afxdp"; }, "XVS_ENOTSUP", "backend 'afxdp' is not built"},
+      {"dpdk", [](EngineOptions& o) { o.backend = "dpdk"; }, "XVS_ENOTSUP", "backend 'dpdk' is not built"},
+  };
+  for (const BadOptions& c : cases) {
+    EngineOptions o = two_workers();
+    c.edit(o);
+    std::unique_ptr<Engine> e;
+    const Status st = Engine::create(o, e);
+    EXPECT_EQ(st.code, c.code) << c.what;
+    EXPECT_NE(st.message.find(c.fragment), std::string::npos) << c.what << ": " << st.message;
+    EXPECT_EQ(e, nullptr) << c.what;
+  }
+}
+}  // namespace

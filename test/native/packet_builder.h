@@ -1,0 +1,157 @@
+// test/native/packet_builder.h — builds Ethernet/IPv4/TCP/UDP frames with from-scratch checksums and verifies checksums by full recomputation.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/checksum.h"
+#include "core/net.h"
+
+namespace xvs::test {
+
+using Mac = std::array<uint8_t, 6>;
+
+// a.b.c.d as it sits in a packet (network order).
+constexpr uint32_t ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+  return static_cast<uint32_t>(a) | static_cast<uint32_t>(b) << 8 | static_cast<uint32_t>(c) << 16 |
+         static_cast<uint32_t>(d) << 24;
+}
+constexpr Mac mac_of(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint8_t e, uint8_t f) { return {a, b, c, d, e, f}; }
+
+struct PacketSpec {
+  Mac src_mac = mac_of(2, 0, 0, 0, 0xaa, 1);
+  Mac dst_mac = mac_of(2, 0, 0, 0, 0xbb, 1);
+  uint16_t ethertype = core::kEthTypeIpv4;  // host order
+  uint32_t saddr = ipv4(198, 51, 100, 7);   // network order
+  uint32_t daddr = ipv4(203, 0, 113, 10);
+  uint16_t sport = 40000;  // host order
+  uint16_t dport = 80;
+  uint8_t protocol = core::kIpProtoTcp;
+  uint8_t ttl = 64;
+  uint16_t ip_id = 0x1234;
+  uint16_t frag_off = 0;  // host order: flags | offset in 8-byte units
+  uint8_t ip_option_words = 0;
+  uint8_t tcp_flags = core::kTcpSyn;
+  uint8_t tcp_option_words = 0;
+  uint32_t seq = 1000, ack = 0;
+  std::vector<uint8_t> payload;
+  bool udp_no_checksum = false;  // send UDP checksum 0 ("none")
+};
+
+inline uint32_t l4_header_size(const PacketSpec& s) {
+  if (s.protocol == core::kIpProtoTcp) return sizeof(core::TcpHdr) + s.tcp_option_words * 4u;
+  if (s.protocol == core::kIpProtoUdp) return sizeof(core::UdpHdr);
+  return 0;
+}
+
+// Full recomputation of the TCP/UDP checksum field of an IPv4 datagram (whatever the field now
+// holds), with UDP's "computed zero is sent as 0xffff".
+inline uint16_t full_l4_checksum(const core::Ipv4Hdr* ip, const uint8_t* l4, uint32_t l4_len) {
+  std::vector<uint8_t> copy(l4, l4 + l4_len);
+  const size_t at = ip->protocol == core::kIpProtoTcp ? offsetof(core::TcpHdr, checksum) : offsetof(core::UdpHdr, checksum);
+  copy[at] = copy[at + 1] = 0;
+  const uint16_t sum = core::ipv4_l4_checksum(ip, copy.data(), l4_len);
+  return ip->protocol == core::kIpProtoUdp && sum == 0 ? 0xffff : sum;
+}
+
+inline std::vector<uint8_t> build_frame(const PacketSpec& s) {
+  const uint32_t ihl = sizeof(core::Ipv4Hdr) + s.ip_option_words * 4u;
+  const uint32_t l4_hdr = l4_header_size(s);
+  const uint32_t total = ihl + l4_hdr + static_cast<uint32_t>(s.payload.size());
+  std::vector<uint8_t> f(sizeof(core::EthHdr) + total, 0);
+
+  auto* eth = reinterpret_cast<core::EthHdr*>(f.data());
+  std::memcpy(eth->dst, s.dst_mac.data(), 6);
+  std::memcpy(eth->src, s.src_mac.data(), 6);
+  eth->type = core::htons(s.ethertype);
+
+  auto* ip = reinterpret_cast<core::Ipv4Hdr*>(f.data() + sizeof(core::EthHdr));
+  ip->version_ihl = static_cast<uint8_t>(0x40 | (ihl / 4));
+  ip->total_length = core::htons(static_cast<uint16_t>(total));
+  ip->id = core::htons(s.ip_id);
+  ip->frag_off = core::htons(s.frag_off);
+  ip->ttl = s.ttl;
+  ip->protocol = s.protocol;
+  ip->saddr = s.saddr;
+  ip->daddr = s.daddr;
+  uint8_t* options = reinterpret_cast<uint8_t*>(ip) + sizeof(core::Ipv4Hdr);
+  for (uint32_t i = 0; i < s.ip_option_words * 4u; ++i) options[i] = static_cast<uint8_t>(0x01 + i * 37);  // arbitrary bytes
+
+  uint8_t* l4 = reinterpret_cast<uint8_t*>(ip) + ihl;
+  if (s.protocol == core::kIpProtoTcp) {
+    auto* tcp = reinterpret_cast<core::TcpHdr*>(l4);
+    tcp->sport = core::htons(s.sport);
+    tcp->dport = core::htons(s.dport);
+    tcp->seq = core::htonl(s.seq);
+    tcp->ack_seq = core::htonl(s.ack);
+    tcp->data_offset_reserved = static_cast<uint8_t>((l4_hdr / 4) << 4);
+    tcp->flags = s.tcp_flags;
+    tcp->window = core::htons(65535);
+    for (uint32_t i = sizeof(core::TcpHdr); i < l4_hdr; ++i) l4[i] = 0x01;  // NOP options
+  } else if (s.protocol == core::kIpProtoUdp) {
+    auto* udp = reinterpret_cast<core::UdpHdr*>(l4);
+    udp->sport = core::htons(s.sport);
+    udp->dport = core::htons(s.dport);
+    udp->length = core::htons(static_cast<uint16_t>(l4_hdr + s.payload.size()));
+  }
+  if (!s.payload.empty()) std::memcpy(l4 + l4_hdr, s.payload.data(), s.payload.size());
+
+  ip->checksum = core::ipv4_header_checksum(ip);
+  const uint32_t l4_len = total - ihl;
+  // Only an unfragmented datagram carries a checksum we can compute here.
+  if (s.frag_off == 0 && (s.protocol == core::kIpProtoTcp || s.protocol == core::kIpProtoUdp)) {
+    const uint16_t sum = s.udp_no_checksum ? 0 : full_l4_checksum(ip, l4, l4_len);
+    std::memcpy(l4 + (s.protocol == core::kIpProtoTcp ? offsetof(core::TcpHdr, checksum) : offsetof(core::UdpHdr, checksum)),
+                &sum, 2);
+  }
+  return f;
+}
+
+inline core::Ipv4Hdr* ip_of(std::vector<uint8_t>& f) { return reinterpret_cast<core::Ipv4Hdr*>(f.data() + 14); }
+inline uint8_t* l4_of(std::vector<uint8_t>& f) { return f.data() + 14 + ip_of(f)->header_length(); }
+
+// Both checksums of a well-formed IPv4 TCP/UDP frame verify by full recomputation. A UDP
+// checksum of zero ("none") is accepted only when `udp_zero_ok`.
+inline ::testing::AssertionResult checksums_valid(const std::vector<uint8_t>& frame, bool udp_zero_ok = false) {
+  std::vector<uint8_t> f = frame;
+  const core::Ipv4Hdr* ip = ip_of(f);
+  const uint16_t ip_want = core::ipv4_header_checksum(ip);
+  if (ip->checksum != ip_want)
+    return ::testing::AssertionFailure() << "IPv4 header checksum " << std::hex << ip->checksum << ", recomputed " << ip_want;
+  const uint32_t l4_len = core::ntohs(ip->total_length) - ip->header_length();
+  const uint8_t* l4 = l4_of(f);
+  uint16_t have;
+  std::memcpy(&have, l4 + (ip->protocol == core::kIpProtoTcp ? 16 : 6), 2);
+  if (ip->protocol == core::kIpProtoUdp && have == 0 && udp_zero_ok) return ::testing::AssertionSuccess();
+  const uint16_t want = full_l4_checksum(ip, l4, l4_len);
+  if (have != want)
+    return ::testing::AssertionFailure() << "L4 checksum " << std::hex << have << ", recomputed " << want;
+  return ::testing::AssertionSuccess();
+}
+
+// A random TCP or UDP packet: random addresses, ports, TTL, options and payload (0..1400 bytes,
+// odd lengths included).
+inline PacketSpec random_packet(std::mt19937& rng) {
+  PacketSpec s;
+  s.saddr = static_cast<uint32_t>(rng());
+  s.daddr = static_cast<uint32_t>(rng());
+  s.sport = static_cast<uint16_t>(rng());
+  s.dport = static_cast<uint16_t>(rng());
+  s.protocol = rng() % 2 ? core::kIpProtoTcp : core::kIpProtoUdp;
+  s.ttl = static_cast<uint8_t>(2 + rng() % 254);
+  s.ip_id = static_cast<uint16_t>(rng());
+  s.ip_option_words = static_cast<uint8_t>(rng() % 4 == 0 ? rng() % 11 : 0);
+  s.tcp_option_words = static_cast<uint8_t>(rng() % 4 == 0 ? rng() % 11 : 0);
+  s.tcp_flags = static_cast<uint8_t>(rng());
+  s.seq = static_cast<uint32_t>(rng());
+  s.ack = static_cast<uint32_t>(rng());
+  s.payload.resize(rng() % 1401);
+  for (auto& b : s.payload) b = static_cast<uint8_t>(rng());
+  return s;
+}
+
+}  // namespace xvs::test

@@ -1,0 +1,198 @@
+// test/native/snapshot_build_test.cc — build_snapshot indexes a hand-laid snapshot, and rejects each kind of bad snapshot with its code and message.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "snapshot_fixture.h"
+
+namespace {
+namespace abi = xvs::abi;
+namespace control = xvs::control;
+namespace core = xvs::core;
+namespace lb = xvs::lb;
+using namespace xvs::test;
+using control::LipRegistry;
+using control::Status;
+using core::htons;
+
+TEST(SnapshotBuild, AcceptsAndIndexesAValidSnapshot) {
+  SnapshotBuilder b = topo::standard(1, 7);
+  const uint32_t vip2 = ipv4(203, 0, 113, 20), lip2 = ipv4(10, 0, 2, 101), lip3 = ipv4(10, 0, 2, 102);
+  const uint16_t pool2 = b.add_pool({lip2, lip3});
+  b.add_service(vip2, 443, core::kIpProtoTcp, {topo::kWeb[1]}, pool2, abi::Scheduler::wrr);
+  b.header.timeout_udp = 30;
+  LipRegistry lips(1);
+  std::unique_ptr<lb::Snapshot> snap;
+  const Status st = build(b.bytes(), 1, topo::kPorts, lips, snap);
+  ASSERT_TRUE(st.is_ok()) << st.code << ": " << st.message;
+
+  EXPECT_EQ(snap->generation, 7u);
+  EXPECT_EQ(snap->workers, 1u);
+  EXPECT_EQ(snap->timeouts.tcp, 900u);
+  EXPECT_EQ(snap->timeouts.tcp_fin, 120u);
+  EXPECT_EQ(snap->timeouts.tcp_syn, 60u);
+  EXPECT_EQ(snap->timeouts.udp, 30u);
+  ASSERT_EQ(snap->ports.size(), 2u);
+  EXPECT_EQ(snap->ports[1].mac.bytes[5], 2);
+  ASSERT_EQ(snap->services.size(), 3u);
+  ASSERT_EQ(snap->backends.size(), 5u);
+  EXPECT_EQ(snap->sched, (std::vector<uint32_t>{0, 1, 2, 3, 4}));
+  ASSERT_EQ(snap->pools.size(), 2u);
+
+  EXPECT_EQ(snap->find_service(topo::kVip, htons(80), core::kIpProtoTcp), &snap->services[0]);
+  EXPECT_EQ(snap->find_service(topo::kVip, htons(53), core::kIpProtoUdp), &snap->services[1]);
+  EXPECT_EQ(snap->find_service(vip2, htons(443), core::kIpProtoTcp), &snap->services[2]);
+  EXPECT_EQ(snap->find_service(topo::kVip, htons(80), core::kIpProtoUdp), nullptr);
+  EXPECT_EQ(snap->find_service(topo::kVip, htons(53), core::kIpProtoTcp), nullptr);
+  EXPECT_EQ(snap->find_service(topo::kVip, htons(81), core::kIpProtoTcp), nullptr);
+  EXPECT_EQ(snap->find_service(vip2, htons(80), core::kIpProtoTcp), nullptr);
+  EXPECT_EQ(snap->find_service(topo::kLip, htons(80), core::kIpProtoTcp), nullptr);
+
+  EXPECT_TRUE(snap->is_vip(topo::kVip));
+  EXPECT_TRUE(snap->is_vip(vip2));
+  EXPECT_FALSE(snap->is_vip(topo::kLip));
+  EXPECT_FALSE(snap->is_vip(topo::kOther));
+  EXPECT_TRUE(snap->is_lip(topo::kLip));
+  EXPECT_TRUE(snap->is_lip(lip3));
+  EXPECT_FALSE(snap->is_lip(topo::kVip));
+  ASSERT_EQ(snap->lips.size(), 3u);
+  EXPECT_EQ(snap->lips[0].address, topo::kLip);
+  EXPECT_EQ(snap->lips[0].slot, 0u);
+  EXPECT_EQ(snap->lips[2].slot, 2u);
+  EXPECT_NE(lips.row(0)[2], nullptr) << "the slot's port pool exists before any worker sees the snapshot";
+}
+
+TEST(SnapshotBuild, EmptySnapshotIsValid) {
+  SnapshotBuilder b(4, 1);
+  LipRegistry lips(4);
+  std::unique_ptr<lb::Snapshot> snap;
+  ASSERT_TRUE(build(b.bytes(), 4, 1, lips, snap).is_ok());
+  EXPECT_EQ(snap->find_service(topo::kVip, htons(80), core::kIpProtoTcp), nullptr);
+  EXPECT_FALSE(snap->is_vip(0));
+  EXPECT_FALSE(snap->is_lip(0));
+}
+
+// LIP slots belong to addresses for the engine's life: re-ordering keeps them, new addresses get
+// new slots, each worker has its own pool per slot, and a rejected snapshot takes no slot.
+TEST(SnapshotBuild, LipSlotsAreStableAndNotConsumedByRejections) {
+  const uint32_t a = ipv4(10, 0, 2, 100), b = ipv4(10, 0, 2, 101), c = ipv4(10, 0, 2, 102);
+  LipRegistry lips(2);
+  std::unique_ptr<lb::Snapshot> snap;
+
+  SnapshotBuilder bad(2, 1);
+  bad.add_pool({c, c});
+  EXPECT_FALSE(build(bad.bytes(), 2, 1, lips, snap).is_ok());
+
+  SnapshotBuilder first(2, 1);
+  first.add_pool({a, b});
+  ASSERT_TRUE(build(first.bytes(), 2, 1, lips, snap).is_ok());
+  EXPECT_EQ(snap->lips[0].slot, 0u);
+  EXPECT_EQ(snap->lips[1].slot, 1u);
+
+  SnapshotBuilder second(2, 1, 2);
+  second.add_pool({c, b, a});
+  ASSERT_TRUE(build(second.bytes(), 2, 1, lips, snap).is_ok());
+  EXPECT_EQ(snap->lips[0].slot, 2u);
+  EXPECT_EQ(snap->lips[1].slot, 1u);
+  EXPECT_EQ(snap->lips[2].slot, 0u);
+  EXPECT_NE(lips.row(0)[2], lips.row(1)[2]);
+  uint16_t port;
+  ASSERT_TRUE(lips.row(1)[2]->allocate(port));
+  EXPECT_EQ(core::ntohs(port), 1025) << "worker 1 owns the odd ports";
+}
+
+TEST(SnapshotBuild, StaleGenerationIsRefusedBeforeItTakesALipSlot) {
+  LipRegistry lips(1);
+  std::unique_ptr<lb::Snapshot> snap;
+  SnapshotBuilder stale(1, 1, 3);
+  stale.add_pool({ipv4(10, 0, 2, 100)});
+  const Status st = build(stale.bytes(), 1, 1, lips, snap, 0x5eed, /*running_generation=*/3);
+  EXPECT_EQ(st.code, control::kErrSnapshot);
+  EXPECT_NE(st.message.find("generation 3 is not newer than the running 3"), std::string::npos) << st.message;
+
+  SnapshotBuilder fresh(1, 1, 4);
+  fresh.add_pool({ipv4(10, 0, 2, 101)});
+  ASSERT_TRUE(build(fresh.bytes(), 1, 1, lips, snap, 0x5eed, 3).is_ok());
+  EXPECT_EQ(snap->lips[0].slot, 0u) << "the refused snapshot took no slot";
+}
+
+struct Reject {
+  const char* name;
+  std::function<void(SnapshotBuilder&)> edit_records;  // before layout
+  std::function<void(std::vector<uint8_t>&)> edit_bytes;  // after layout
+  const char* code;
+  std::string fragment;
+};
+
+void PrintTo(const Reject& r, std::ostream* os) { *os << r.name; }  // names ctest's test list
+void none(SnapshotBuilder&) {}
+void none_bytes(std::vector<uint8_t>&) {}
+template <typename F>
+std::function<void(std::vector<uint8_t>&)> header(F f) {
+  return [f](std::vector<uint8_t>& bytes) { edit_header(bytes, f); };
+}
+using H = abi::SnapshotHeader;
+using control::kErrLimit, control::kErrNotSupported, control::kErrSnapshot;
+constexpr uint8_t kDr = 0, kNat = 1, kTunnel = 2;
+const std::string kWeb = "service #0 (203.0.113.10:80/tcp): ";  // how service problems begin
+
+const Reject kRejects[] = {
+    {"ShorterThanHeader", none, [](auto& v) { v.resize(40); }, kErrSnapshot, "40 bytes is shorter than its header"},
+    {"BadMagic", none, header([](H& h) { h.magic = 0x53535659; }), kErrSnapshot, "bad magic"},
+    {"WrongAbiVersion", none, header([](H& h) { h.abi_version = 2; }), kErrSnapshot, "snapshot ABI version 2 but the addon speaks version 1"},
+    {"TotalSizeTooLarge", none, header([](H& h) { h.total_size += 8; }), kErrSnapshot, "header says"},
+    {"TrailingBytes", none, [](auto& v) { v.resize(v.size() + 8); }, kErrSnapshot, "header says"},
+    {"WrongWorkerCount", none, header([](H& h) { h.workers = 2; }), kErrSnapshot, "built for 2 workers, engine runs 1"},
+    {"WrongPortCount", none, header([](H& h) { h.port_count = 1; }), kErrSnapshot, "describes 1 ports, engine has 2"},
+    {"ZeroTcpTimeout", [](auto& b) { b.header.timeout_tcp = 0; }, none_bytes, kErrSnapshot, "every timeout must be at least 1 second"},
+    {"ZeroFinTimeout", [](auto& b) { b.header.timeout_tcp_fin = 0; }, none_bytes, kErrSnapshot, "timeout"},
+    {"ZeroSynTimeout", [](auto& b) { b.header.timeout_tcp_syn = 0; }, none_bytes, kErrSnapshot, "timeout"},
+    {"ZeroUdpTimeout", [](auto& b) { b.header.timeout_udp = 0; }, none_bytes, kErrSnapshot, "timeout"},
+    {"SectionOutsideBuffer", none, header([](H& h) { h.backend_offset = h.total_size - 8; }), kErrSnapshot, "backends section (offset"},
+    {"SectionOffsetOverflow", none, header([](H& h) { h.lip_offset = 0xfffffff8; }), kErrSnapshot, "lips section"},
+    {"MisalignedSection", none, header([](H& h) { h.service_offset += 2; }), kErrSnapshot, "services section"},
+    {"TooManyServices", none, header([](H& h) { h.service_count = abi::kMaxServices + 1; }), kErrLimit, "services: 16385 exceeds the limit of 16384"},
+    {"TooManyPools", none, header([](H& h) { h.pool_count = abi::kMaxPools + 1; }), kErrLimit, "pools: 1025 exceeds"},
+    {"TooManyLips", none, header([](H& h) { h.lip_count = abi::kMaxLips + 1; }), kErrLimit, "lips: 1025 exceeds"},
+    {"UnknownProtocol", [](auto& b) { b.services[0].protocol = 1; }, none_bytes, kErrSnapshot, kWeb + "protocol 1 is neither tcp (6) nor udp (17)"},
+    {"UnknownForwarding", [](auto& b) { b.services[0].forwarding = 9; }, none_bytes, kErrSnapshot, kWeb + "unknown forwarding mode 9"},
+    {"ForwardingDrNotImplemented", [](auto& b) { b.services[0].forwarding = kDr; }, none_bytes, kErrNotSupported, kWeb + "forwarding mode 'dr' is not implemented"},
+    {"ForwardingNatNotImplemented", [](auto& b) { b.services[0].forwarding = kNat; }, none_bytes, kErrNotSupported, "'nat'"},
+    {"ForwardingTunnelNotImplemented", [](auto& b) { b.services[0].forwarding = kTunnel; }, none_bytes, kErrNotSupported, "'tunnel'"},
+    {"UnknownServiceFlags", [](auto& b) { b.services[0].flags = 0x80; }, none_bytes, kErrSnapshot, kWeb + "unknown flag bits 128"},
+    {"PersistenceNotImplemented", [](auto& b) { b.services[0].flags = abi::persistent; }, none_bytes, kErrNotSupported, kWeb + "persistence is not implemented"},
+    {"OnePacketNotImplemented", [](auto& b) { b.services[1].flags = abi::one_packet; }, none_bytes, kErrNotSupported, "one-packet scheduling is not implemented"},
+    {"UnknownScheduler", [](auto& b) { b.services[0].scheduler = 99; }, none_bytes, kErrSnapshot, "unknown scheduler 99"},
+    {"SchedulerWlcNotImplemented", [](auto& b) { b.services[0].scheduler = uint8_t(abi::Scheduler::wlc); }, none_bytes, kErrNotSupported, kWeb + "scheduler 'wlc' is not implemented"},
+    {"BackendRangeOutOfBounds", [](auto& b) { b.services[1].backend_count = 2; }, none_bytes, kErrSnapshot, "service #1 (203.0.113.10:53/udp): backend range [3, +2) exceeds the 4 backends"},
+    {"SchedRangeOutOfBounds", [](auto& b) { b.services[0].sched_count = 5; }, none_bytes, kErrSnapshot, kWeb + "scheduler-table range exceeds"},
+    {"SchedEntryOfAnotherService", [](auto& b) { b.sched[1] = 3; }, none_bytes, kErrSnapshot, kWeb + "scheduler-table entry 1 names backend 3, which is not one of this service's"},
+    {"FullnatWithoutPool", [](auto& b) { b.services[0].pool = abi::kNoPool; }, none_bytes, kErrSnapshot, kWeb + "fullnat needs a local address pool; pool index 65535"},
+    {"FullnatWithEmptyPool", [](auto& b) { b.pools[0].lip_count = 0; }, none_bytes, kErrSnapshot, kWeb + "its local address pool is empty"},
+    {"PoolBeyondLips", [](auto& b) { b.pools[0].lip_count = 2; }, none_bytes, kErrSnapshot, "pool #0: address range exceeds the 1 LIPs"},
+    {"BackendPortIndexOutOfRange", [](auto& b) { b.backends[1].port_index = 2; }, none_bytes, kErrSnapshot, "backend #1 (10.0.2.12): port index 2 does not exist"},
+    {"DuplicateService", [](auto& b) { b.add_service(topo::kVip, 80, core::kIpProtoTcp, {topo::kWeb[0]}, 0); }, none_bytes, kErrSnapshot,
+     "service #2 (203.0.113.10:80/tcp): duplicate of an earlier service"},
+    {"LipEqualsVip", [](auto& b) { b.add_pool({topo::kVip}); }, none_bytes, kErrSnapshot, "LIP 203.0.113.10 is also a VIP"},
+    {"DuplicateLip", [](auto& b) { b.add_pool({ipv4(10, 0, 2, 5), topo::kLip}); }, none_bytes, kErrSnapshot, "LIP 10.0.2.100 appears twice"},
+};
+
+class SnapshotReject : public ::testing::TestWithParam<Reject> {};
+
+TEST_P(SnapshotReject, WithCodeAndMessage) {
+  const Reject& r = GetParam();
+  SnapshotBuilder b = topo::standard(1);
+  r.edit_records(b);
+  std::vector<uint8_t> bytes = b.bytes();
+  r.edit_bytes(bytes);
+  LipRegistry lips(1);
+  std::unique_ptr<lb::Snapshot> snap;
+  const Status st = build(bytes, 1, topo::kPorts, lips, snap);
+  EXPECT_EQ(st.code, r.code) << st.message;
+  EXPECT_NE(st.message.find(r.fragment), std::string::npos) << "message: " << st.message;
+  EXPECT_EQ(snap, nullptr) << "a rejected snapshot produces nothing";
+}
+
+INSTANTIATE_TEST_SUITE_P(Snapshot, SnapshotReject, ::testing::ValuesIn(kRejects),
+                         [](const ::testing::TestParamInfo<Reject>& info) { return std::string(info.param.name); });
+}  // namespace

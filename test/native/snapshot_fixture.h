@@ -1,0 +1,220 @@
+// test/native/snapshot_fixture.h — lays out snapshot bytes by hand (as snapshot-encoder.ts does) and defines one standard Full-NAT topology.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "abi/records.h"
+#include "control/lip_registry.h"
+#include "control/snapshot_build.h"
+#include "core/net.h"
+#include "lb/snapshot.h"
+#include "packet_builder.h"
+
+namespace xvs::test {
+
+inline abi::mac48 mac48(const Mac& m) {
+  abi::mac48 out;
+  std::memcpy(out.bytes, m.data(), 6);
+  return out;
+}
+
+struct BackendSpec {
+  uint32_t address;  // network order
+  uint16_t port;     // host order
+  Mac mac;
+  uint8_t port_index = 1;
+  uint32_t weight = 1;
+};
+
+class SnapshotBuilder {
+ public:
+  SnapshotBuilder(uint32_t workers, uint32_t port_count, uint64_t generation = 1) {
+    header.magic = abi::kSnapshotMagic;
+    header.abi_version = abi::kAbiVersion;
+    header.generation = generation;
+    header.workers = workers;
+    header.timeout_tcp = 900;
+    header.timeout_tcp_fin = 120;
+    header.timeout_tcp_syn = 60;
+    header.timeout_udp = 300;
+    for (uint32_t p = 0; p < port_count; ++p) {
+      abi::PortRecord r{};
+      r.mac = mac48(mac_of(2, 0, 0, 0, 0, static_cast<uint8_t>(p + 1)));
+      r.mtu = 1500;
+      ports.push_back(r);
+    }
+  }
+
+  // A pool of local addresses; returns its index for add_service.
+  uint16_t add_pool(const std::vector<uint32_t>& addresses) {
+    abi::PoolRecord p{static_cast<uint32_t>(lips.size()), static_cast<uint32_t>(addresses.size())};
+    for (uint32_t a : addresses) lips.push_back(abi::LipRecord{a, 0});
+    pools.push_back(p);
+    return static_cast<uint16_t>(pools.size() - 1);
+  }
+
+  // A service with its backends; the scheduling table lists them once each, in order (rr).
+  // Returns the service index.
+  size_t add_service(uint32_t vip, uint16_t port, uint8_t protocol, const std::vector<BackendSpec>& servers,
+                     uint16_t pool, abi::Scheduler scheduler = abi::Scheduler::rr) {
+    abi::ServiceRecord s{};
+    s.vip = vip;
+    s.port = core::htons(port);
+    s.protocol = protocol;
+    s.forwarding = static_cast<uint8_t>(abi::Forwarding::fullnat);
+    s.scheduler = static_cast<uint8_t>(scheduler);
+    s.pool = pool;
+    s.service_id = static_cast<uint32_t>(services.size() + 100);
+    s.backend_first = static_cast<uint32_t>(backends.size());
+    s.backend_count = static_cast<uint32_t>(servers.size());
+    s.sched_first = static_cast<uint32_t>(sched.size());
+    s.sched_count = static_cast<uint32_t>(servers.size());
+    for (const BackendSpec& b : servers) {
+      abi::BackendRecord r{};
+      r.address = b.address;
+      r.port = core::htons(b.port);
+      r.port_index = b.port_index;
+      r.weight = b.weight;
+      r.backend_id = static_cast<uint32_t>(backends.size() + 1000);
+      r.mac = mac48(b.mac);
+      sched.push_back(static_cast<uint32_t>(backends.size()));
+      backends.push_back(r);
+    }
+    services.push_back(s);
+    return services.size() - 1;
+  }
+
+  // The header, then the port, service, backend, pool, lip and scheduler sections, each 8-aligned.
+  std::vector<uint8_t> bytes() const {
+    abi::SnapshotHeader h = header;
+    uint32_t size = align8(sizeof h);
+    auto place = [&size](uint32_t& offset, uint32_t& count, size_t n, size_t record) {
+      offset = size;
+      count = static_cast<uint32_t>(n);
+      size = align8(size + static_cast<uint32_t>(n * record));
+    };
+    place(h.port_offset, h.port_count, ports.size(), sizeof(abi::PortRecord));
+    place(h.service_offset, h.service_count, services.size(), sizeof(abi::ServiceRecord));
+    place(h.backend_offset, h.backend_count, backends.size(), sizeof(abi::BackendRecord));
+    place(h.pool_offset, h.pool_count, pools.size(), sizeof(abi::PoolRecord));
+    place(h.lip_offset, h.lip_count, lips.size(), sizeof(abi::LipRecord));
+    place(h.sched_offset, h.sched_count, sched.size(), sizeof(uint32_t));
+    h.total_size = size;
+    std::vector<uint8_t> out(size, 0);
+    std::memcpy(out.data(), &h, sizeof h);
+    copy(out, h.port_offset, ports);
+    copy(out, h.service_offset, services);
+    copy(out, h.backend_offset, backends);
+    copy(out, h.pool_offset, pools);
+    copy(out, h.lip_offset, lips);
+    copy(out, h.sched_offset, sched);
+    return out;
+  }
+
+  abi::SnapshotHeader header{};  // offsets, counts and total_size are filled in by bytes()
+  std::vector<abi::PortRecord> ports;
+  std::vector<abi::ServiceRecord> services;
+  std::vector<abi::BackendRecord> backends;
+  std::vector<abi::PoolRecord> pools;
+  std::vector<abi::LipRecord> lips;
+  std::vector<uint32_t> sched;
+
+ private:
+  static uint32_t align8(size_t n) { return static_cast<uint32_t>((n + 7) & ~size_t{7}); }
+  template <typename T>
+  static void copy(std::vector<uint8_t>& out, uint32_t offset, const std::vector<T>& records) {
+    if (!records.empty()) std::memcpy(out.data() + offset, records.data(), records.size() * sizeof(T));
+  }
+};
+
+// Rewrites header fields of laid-out bytes (for tests of a corrupt header).
+template <typename Edit>
+void edit_header(std::vector<uint8_t>& bytes, Edit edit) {
+  abi::SnapshotHeader h;
+  std::memcpy(&h, bytes.data(), sizeof h);
+  edit(h);
+  std::memcpy(bytes.data(), &h, sizeof h);
+}
+
+inline control::Status build(const std::vector<uint8_t>& bytes, uint32_t workers, uint32_t ports,
+                             control::LipRegistry& lips, std::unique_ptr<lb::Snapshot>& out, uint64_t seed = 0x5eed,
+                             uint64_t running_generation = 0) {
+  return control::build_snapshot(bytes.data(), bytes.size(), control::BuildContext{workers, ports, seed, running_generation, lips}, out);
+}
+
+// The standard topology: port 0 faces the clients (next hop kRouterMac), port 1 the servers.
+namespace topo {
+inline constexpr uint32_t kPorts = 2;
+inline constexpr Mac kPortMac[2] = {mac_of(2, 0, 0, 0, 0, 1), mac_of(2, 0, 0, 0, 0, 2)};
+inline constexpr Mac kRouterMac = mac_of(2, 0xcc, 0, 0, 0, 1);
+inline constexpr uint32_t kCip = ipv4(198, 51, 100, 7);
+inline constexpr uint32_t kVip = ipv4(203, 0, 113, 10);
+inline constexpr uint32_t kLip = ipv4(10, 0, 2, 100);
+inline constexpr uint32_t kOther = ipv4(192, 0, 2, 99);  // neither VIP nor LIP
+inline constexpr uint16_t kHttp = 80, kDns = 53;
+inline const BackendSpec kWeb[3] = {{ipv4(10, 0, 2, 11), 8080, mac_of(2, 0xbb, 0, 0, 0, 1)},
+                                    {ipv4(10, 0, 2, 12), 8081, mac_of(2, 0xbb, 0, 0, 0, 2)},
+                                    {ipv4(10, 0, 2, 13), 8082, mac_of(2, 0xbb, 0, 0, 0, 3)}};
+inline const BackendSpec kDnsServer = {ipv4(10, 0, 2, 21), 5353, mac_of(2, 0xbb, 0, 0, 0, 0x21)};
+
+// VIP:80/tcp over the three web servers (rr) and VIP:53/udp over one, both through pool [kLip].
+inline SnapshotBuilder standard(uint32_t workers, uint64_t generation = 1) {
+  SnapshotBuilder b(workers, kPorts, generation);
+  const uint16_t pool = b.add_pool({kLip});
+  b.add_service(kVip, kHttp, core::kIpProtoTcp, {kWeb[0], kWeb[1], kWeb[2]}, pool);
+  b.add_service(kVip, kDns, core::kIpProtoUdp, {kDnsServer}, pool);
+  return b;
+}
+
+// A client packet towards VIP:port, as it arrives on port 0.
+inline PacketSpec from_client(uint16_t cport, uint8_t flags = core::kTcpSyn, uint16_t vport = kHttp) {
+  PacketSpec s;
+  s.src_mac = kRouterMac;
+  s.dst_mac = kPortMac[0];
+  s.saddr = kCip;
+  s.daddr = kVip;
+  s.sport = cport;
+  s.dport = vport;
+  s.tcp_flags = flags;
+  return s;
+}
+
+// A server packet towards LIP:lport, as it arrives on port 1.
+inline PacketSpec from_server(const BackendSpec& b, uint16_t lport, uint8_t flags = core::kTcpSyn | core::kTcpAck) {
+  PacketSpec s;
+  s.src_mac = b.mac;
+  s.dst_mac = kPortMac[1];
+  s.saddr = b.address;
+  s.daddr = kLip;
+  s.sport = b.port;
+  s.dport = lport;
+  s.tcp_flags = flags;
+  return s;
+}
+// The client's packet after Full-NAT towards backend `b` from local port `lport`.
+inline PacketSpec to_server(PacketSpec s, const BackendSpec& b, uint16_t lport, uint32_t lip = kLip) {
+  s.src_mac = kPortMac[b.port_index];
+  s.dst_mac = b.mac;
+  s.saddr = lip;
+  s.daddr = b.address;
+  s.sport = lport;
+  s.dport = b.port;
+  --s.ttl;
+  return s;
+}
+// The server's packet after Full-NAT back to the client at cport.
+inline PacketSpec to_client(PacketSpec s, uint16_t cport, uint16_t vport = kHttp) {
+  s.src_mac = kPortMac[0];
+  s.dst_mac = kRouterMac;
+  s.saddr = kVip;
+  s.daddr = kCip;
+  s.sport = vport;
+  s.dport = cport;
+  --s.ttl;
+  return s;
+}
+}  // namespace topo
+
+}  // namespace xvs::test
