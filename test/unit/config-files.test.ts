@@ -11,24 +11,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile, parseConfigText } from '../../src/config/load.js';
 import { ConfigError, formatProblem, type ConfigProblem } from '../../src/config/types.js';
-
-const text = (...lines: string[]): string => lines.join('\n') + '\n';
-
-function problemsOf(source: string, file = 'test.yaml'): ConfigProblem[] {
-  try {
-    parseConfigText(source, file);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
-
-function only(source: string, file = 'test.yaml'): ConfigProblem {
-  const ps = problemsOf(source, file);
-  assert.equal(ps.length, 1, `expected exactly one problem, got:\n${ps.map(formatProblem).join('\n')}`);
-  return ps[0] as ConfigProblem;
-}
+import { text, problemsOf, only } from '../support/config-problems.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'xvs-config-test-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

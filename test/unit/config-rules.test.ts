@@ -4,30 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseConfigText } from '../../src/config/load.js';
-import { ConfigError, formatProblem, type ConfigProblem } from '../../src/config/types.js';
-
-const text = (...lines: string[]): string => lines.join('\n') + '\n';
-
-function problemsOf(source: string): ConfigProblem[] {
-  try {
-    parseConfigText(source, 'test.yaml');
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
-
-/** Exactly one problem, at `path`, `line`:`column`, whose message contains `fragment`. */
-function expectOne(source: string, path: string, line: number, column: number, fragment: string): void {
-  const ps = problemsOf(source);
-  const listing = ps.map(formatProblem).join('\n');
-  assert.equal(ps.length, 1, `expected exactly one problem, got:\n${listing}`);
-  const p = ps[0] as ConfigProblem;
-  assert.deepEqual([p.path, p.line, p.column], [path, line, column], listing);
-  assert.ok(p.message.includes(fragment), `message ${JSON.stringify(p.message)} lacks ${JSON.stringify(fragment)}`);
-}
+import { text, problemsOf, expectOne } from '../support/config-problems.js';
 
 /** dataplane on lines 1-2, `services:` on line 3, the given service lines from line 4. */
 const services = (...lines: string[]): string => text('dataplane:', '  interfaces: [eth0]', 'services:', ...lines);

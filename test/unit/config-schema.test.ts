@@ -4,31 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseConfigText } from '../../src/config/load.js';
-import { ConfigError, formatProblem, type ConfigProblem } from '../../src/config/types.js';
-
-const text = (...lines: string[]): string => lines.join('\n') + '\n';
-
-function problemsOf(source: string): ConfigProblem[] {
-  try {
-    parseConfigText(source, 'test.yaml');
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
-
-/** Exactly one problem, at `path`, `line`:`column`, whose message contains `fragment`. */
-function expectOne(source: string, path: string, line: number, column: number, fragment: string): void {
-  const ps = problemsOf(source);
-  const listing = ps.map(formatProblem).join('\n');
-  assert.equal(ps.length, 1, `expected exactly one problem, got:\n${listing}`);
-  const p = ps[0] as ConfigProblem;
-  assert.equal(p.file, 'test.yaml');
-  assert.deepEqual([p.path, p.line, p.column], [path, line, column], listing);
-  assert.ok(p.message.includes(fragment), `message ${JSON.stringify(p.message)} lacks ${JSON.stringify(fragment)}`);
-}
+import { text, problemsOf, expectOne } from '../support/config-problems.js';
 
 /** A valid nat service at lines 4-9, with `extra` lines inserted after `forwarding` (line 7). */
 function web(extra: string[] = [], server = '      - { address: 10.0.0.11, port: 8080 }'): string {

@@ -7,19 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseDuration } from '../../src/config/duration.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { ConfigError, type Config, type ConfigProblem } from '../../src/config/types.js';
-
-const text = (...lines: string[]): string => lines.join('\n') + '\n';
-
-function problemsOf(source: string, file = 'test.yaml'): ConfigProblem[] {
-  try {
-    parseConfigText(source, file);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+import type { Config } from '../../src/config/types.js';
+import { text, problemsOf } from '../support/config-problems.js';
 
 const DESIGN_EXAMPLE = text(
   'dataplane:',
