@@ -77,27 +77,27 @@ describe('xvs run', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const events: string[] = [];
+    const waiters: { event: string; resolve: () => void }[] = [];
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const waitFor = (event: string) =>
       new Promise<void>((resolve, reject) => {
+        if (events.includes(event)) return resolve();
         const timer = setTimeout(() => reject(new Error(`no "${event}" log line within 15 s; got ${events.join(', ')}; stderr ${stderr}`)), 15_000);
-        const check = () => {
-          if (events.includes(event)) {
-            clearTimeout(timer);
-            resolve();
-          } else setTimeout(check, 20);
-        };
-        check();
+        waiters.push({ event, resolve: () => (clearTimeout(timer), resolve()) });
       });
     let buffered = '';
     child.stdout.on('data', (d: Buffer) => {
       buffered += d.toString();
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
-      for (const line of lines) events.push((JSON.parse(line) as { event: string }).event);
+      for (const line of lines) {
+        const { event } = JSON.parse(line) as { event: string };
+        events.push(event);
+        for (const w of waiters.filter((w) => w.event === event)) w.resolve();
+      }
     });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
     try {
       await waitFor('started');
       child.kill('SIGHUP');

@@ -49,8 +49,28 @@ export const runCommand: CliCommand<RunArgs> = {
     const config = load(file);
     const log = createLogger(config.log_level);
     const control = new ControlClient();
+
+    // Handlers go in before anything is announced: a signal that arrives before its handler
+    // would take the default action (SIGHUP and SIGTERM terminate the process).
+    let ready: Promise<unknown> = Promise.resolve();
+    const onHup = () => {
+      ready = ready.then(() => reload(file, control, log));
+    };
+    let requestStop: (signal: NodeJS.Signals) => void = () => {};
+    const stopRequested = new Promise<NodeJS.Signals>((resolve) => (requestStop = resolve));
+    process.on('SIGHUP', onHup);
+    process.on('SIGINT', requestStop);
+    process.on('SIGTERM', requestStop);
+    const removeHandlers = () => {
+      process.off('SIGHUP', onHup);
+      process.off('SIGINT', requestStop);
+      process.off('SIGTERM', requestStop);
+    };
+
+    const starting = control.start(config);
+    ready = starting;
     try {
-      const started = await control.start(config);
+      const started = await starting;
       log.info(
         {
           event: 'started',
@@ -63,32 +83,25 @@ export const runCommand: CliCommand<RunArgs> = {
         'xvs running',
       );
     } catch (err) {
+      removeHandlers();
       await control.close();
       const e = err as ControlRequestError;
       throw new CliError(`cannot start the data plane: ${e.message}${e.code ? ` (${e.code})` : ''}`);
     }
 
-    await new Promise<void>((resolve) => {
-      let reloading = Promise.resolve();
-      const onHup = () => {
-        reloading = reloading.then(() => reload(file, control, log));
-      };
-      const onStop = (signal: NodeJS.Signals) => {
-        process.off('SIGHUP', onHup);
-        process.off('SIGINT', onStop);
-        process.off('SIGTERM', onStop);
-        log.info({ event: 'stopping', signal }, 'stopping');
-        void reloading
-          .then(() => control.stop())
-          .then((last) => {
-            log.info({ event: 'stopped', counters: last ? nonZero(last.counters.total) : {} }, 'stopped');
-          })
-          .catch((err: Error) => log.error({ event: 'stop_failed', error: err.message }, 'stop failed'))
-          .finally(() => void control.close().then(resolve));
-      };
-      process.on('SIGHUP', onHup);
-      process.on('SIGINT', onStop);
-      process.on('SIGTERM', onStop);
-    });
+    const signal = await stopRequested;
+    process.off('SIGHUP', onHup);
+    log.info({ event: 'stopping', signal }, 'stopping');
+    try {
+      await ready.catch(() => undefined);
+      const last = await control.stop();
+      log.info({ event: 'stopped', counters: last ? nonZero(last.counters.total) : {} }, 'stopped');
+    } catch (err) {
+      log.error({ event: 'stop_failed', error: (err as Error).message }, 'stop failed');
+      throw new CliError(`stop failed: ${(err as Error).message}`);
+    } finally {
+      removeHandlers();
+      await control.close();
+    }
   },
 };
