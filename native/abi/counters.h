@@ -15,7 +15,11 @@ namespace xvs::abi {
   C(tx_bytes, "bytes transmitted")                                                     \
   C(pass_packets, "frames handed to the kernel: not IPv4, not for a VIP or LIP")       \
   C(conn_created, "connections created")                                               \
-  C(conn_expired, "connections removed by timeout")
+  C(conn_expired, "connections removed by timeout")                                    \
+  C(conn_reused, "connections replaced by a new SYN in TIME_WAIT or CLOSE (port reuse)") \
+  C(icmp_forwarded, "ICMP errors about a tracked connection, translated and forwarded") \
+  C(icmp_frag_needed_sent, "ICMP fragmentation-needed sent: tunnel encapsulation exceeded the MTU") \
+  C(persistence_hits, "new connections sent to a server by a persistence template")
 
 // Every drop reason. The process function returns one of these and the worker counts it.
 #define XVS_DROP_REASONS(C)                                                            \
@@ -23,10 +27,11 @@ namespace xvs::abi {
   C(drop_truncated_ip, "frame ends inside the IPv4 header")                            \
   C(drop_bad_ip_header, "IPv4 version is not 4 or header length (IHL) below 5")        \
   C(drop_bad_ip_length, "IPv4 total length smaller than the header or beyond the frame") \
-  C(drop_truncated_l4, "IPv4 payload shorter than the TCP/UDP header")                 \
+  C(drop_truncated_l4, "IPv4 payload shorter than the TCP/UDP/ICMP header")            \
+  C(drop_bad_icmp, "ICMP error whose quoted packet is truncated or malformed")         \
   C(drop_bad_tcp_header, "TCP data offset below 5 or beyond the IPv4 payload")         \
   C(drop_ip_fragment, "IPv4 fragment for a service: fragments are not reassembled")    \
-  C(drop_ttl_expired, "TTL 0 or 1 on a packet that would be forwarded")                \
+  C(drop_ttl_expired, "TTL 0, or TTL 1 in a mode that routes (nat, fullnat)")          \
   C(drop_tcp_no_conn, "TCP segment without SYN for a service and no connection")       \
   C(drop_no_backend, "service has no server that can take a new connection")           \
   C(drop_lport_exhausted, "every local port of the pool is in use on this worker")     \
@@ -34,7 +39,10 @@ namespace xvs::abi {
   C(drop_not_owner, "reply for a connection owned by another worker")                  \
   C(drop_no_snapshot, "no configuration committed yet")                                \
   C(drop_neighbor_unresolved, "next-hop MAC address not resolved")                     \
-  C(drop_tx_full, "transmit queue full")
+  C(drop_tx_full, "transmit queue full")                                               \
+  C(drop_backend_removed, "packet of a connection whose server left the configuration") \
+  C(drop_tunnel_mtu, "tunnel encapsulation exceeds the MTU and DF is clear: not fragmented") \
+  C(drop_no_headroom, "frame has no headroom for encapsulation")
 
 #define XVS_COUNTERS(C) XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C)
 

@@ -59,12 +59,13 @@ struct mac48 {
   F(sched_offset, u32)         \
   F(sched_count, u32)
 
-// One per data-plane interface, in config order.
+// One per data-plane interface, in config order. address is the balancer's own IPv4 address
+// there, used as the outer source of tunnel mode and of the ICMP errors xvs sends (0: none).
 #define XVS_PORT_RECORD(F) \
-  F(mac, mac48)              \
+  F(mac, mac48)            \
   F(reserved0, u16)        \
   F(mtu, u32)              \
-  F(reserved1, u32)
+  F(address, be32)
 
 // One per virtual service. backend_first/count index the backend section; sched_first/count
 // index the scheduler-table section (backend indices in scheduling order, built in TypeScript).

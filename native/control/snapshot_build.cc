@@ -22,6 +22,10 @@ std::string service_text(size_t index, const abi::ServiceRecord& s) {
          (s.protocol == static_cast<uint8_t>(abi::Protocol::udp) ? "/udp" : "/tcp") + ")";
 }
 
+constexpr uint32_t kMinMtu = 576;  // the IPv4 minimum every host must accept
+constexpr uint32_t kMaxMtu = 9216;
+constexpr uint32_t kMaxWeight = 65535;  // as IPVS and the config allow
+
 Status bad(std::string message) { return Status::error(kErrSnapshot, std::move(message)); }
 
 // Copies `count` records of type T from the section at `offset`, after checking it lies inside.
@@ -39,9 +43,6 @@ Status read_section(const uint8_t* data, size_t len, uint32_t offset, uint32_t c
   if (count) std::memcpy(out.data(), data + offset, static_cast<size_t>(count) * sizeof(T));
   return Status::ok();
 }
-
-bool implemented(abi::Forwarding f) { return f == abi::Forwarding::fullnat; }
-bool implemented(abi::Scheduler s) { return s == abi::Scheduler::rr || s == abi::Scheduler::wrr; }
 
 const char* forwarding_name(uint8_t f) {
   switch (static_cast<abi::Forwarding>(f)) {
@@ -67,20 +68,13 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
     return bad(who + ": protocol " + std::to_string(s.protocol) + " is neither tcp (6) nor udp (17)");
   const char* mode = forwarding_name(s.forwarding);
   if (mode == nullptr) return bad(who + ": unknown forwarding mode " + std::to_string(s.forwarding));
-  if (!implemented(static_cast<abi::Forwarding>(s.forwarding)))
-    return Status::error(kErrNotSupported, who + ": forwarding mode '" + mode +
-                                               "' is not implemented by this data plane yet (available: fullnat)");
   if (s.flags & ~(abi::one_packet | abi::persistent))
     return bad(who + ": unknown flag bits " + std::to_string(s.flags));
-  if (s.flags & abi::persistent)
-    return Status::error(kErrNotSupported, who + ": persistence is not implemented by this data plane yet");
-  if (s.flags & abi::one_packet)
-    return Status::error(kErrNotSupported, who + ": one-packet scheduling is not implemented by this data plane yet");
-  const char* sched = scheduler_name(s.scheduler);
-  if (sched == nullptr) return bad(who + ": unknown scheduler " + std::to_string(s.scheduler));
-  if (!implemented(static_cast<abi::Scheduler>(s.scheduler)))
-    return Status::error(kErrNotSupported, who + ": scheduler '" + sched +
-                                               "' is not implemented by this data plane yet (available: rr, wrr)");
+  if ((s.flags & abi::persistent) && s.persist_timeout == 0)
+    return bad(who + ": persistence needs a timeout of at least 1 second");
+  if ((s.flags & abi::one_packet) && s.protocol != static_cast<uint8_t>(abi::Protocol::udp))
+    return bad(who + ": one-packet scheduling applies to udp services only");
+  if (scheduler_name(s.scheduler) == nullptr) return bad(who + ": unknown scheduler " + std::to_string(s.scheduler));
   if (static_cast<uint64_t>(s.backend_first) + s.backend_count > snap.backends.size())
     return bad(who + ": backend range [" + std::to_string(s.backend_first) + ", +" + std::to_string(s.backend_count) +
                ") exceeds the " + std::to_string(snap.backends.size()) + " backends");
@@ -91,6 +85,12 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
     if (b < s.backend_first || b >= s.backend_first + s.backend_count)
       return bad(who + ": scheduler-table entry " + std::to_string(i) + " names backend " + std::to_string(b) +
                  ", which is not one of this service's");
+  }
+  if (static_cast<abi::Forwarding>(s.forwarding) == abi::Forwarding::tunnel) {
+    for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i)
+      if (snap.ports[snap.backends[i].port_index].address == 0)
+        return bad(who + ": tunnel mode needs an IPv4 address on port " +
+                   std::to_string(snap.backends[i].port_index) + " for the outer source (dataplane.tunnel_source)");
   }
   if (static_cast<abi::Forwarding>(s.forwarding) == abi::Forwarding::fullnat) {
     if (s.pool >= snap.pools.size()) return bad(who + ": fullnat needs a local address pool; pool index " +
@@ -134,10 +134,18 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
   if (!(st = read_section(data, len, h.lip_offset, h.lip_count, abi::kMaxLips, "lips", lip_records)).is_ok()) return st;
   if (!(st = read_section(data, len, h.sched_offset, h.sched_count, abi::kMaxSchedEntries, "scheduler table", snap->sched)).is_ok()) return st;
 
-  for (size_t i = 0; i < snap->backends.size(); ++i)
-    if (snap->backends[i].port_index >= snap->ports.size())
-      return bad("backend #" + std::to_string(i) + " (" + ipv4_text(snap->backends[i].address) + "): port index " +
-                 std::to_string(snap->backends[i].port_index) + " does not exist");
+  for (size_t i = 0; i < snap->ports.size(); ++i)
+    if (snap->ports[i].mtu < kMinMtu || snap->ports[i].mtu > kMaxMtu)
+      return bad("port #" + std::to_string(i) + ": MTU " + std::to_string(snap->ports[i].mtu) + " is outside " +
+                 std::to_string(kMinMtu) + ".." + std::to_string(kMaxMtu));
+  for (size_t i = 0; i < snap->backends.size(); ++i) {
+    const abi::BackendRecord& b = snap->backends[i];
+    const std::string who = "backend #" + std::to_string(i) + " (" + ipv4_text(b.address) + ")";
+    if (b.port_index >= snap->ports.size())
+      return bad(who + ": port index " + std::to_string(b.port_index) + " does not exist");
+    // Bounded so that the least-connection comparisons (load x weight) cannot overflow.
+    if (b.weight > kMaxWeight) return bad(who + ": weight " + std::to_string(b.weight) + " exceeds " + std::to_string(kMaxWeight));
+  }
   for (size_t i = 0; i < snap->pools.size(); ++i) {
     const abi::PoolRecord& p = snap->pools[i];
     if (static_cast<uint64_t>(p.lip_first) + p.lip_count > lip_records.size())
@@ -171,6 +179,21 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
     lip_keys.emplace_back(lip.address, static_cast<uint32_t>(i));
   }
 
+  std::vector<std::pair<uint64_t, uint32_t>> backend_keys, nat_keys;
+  std::unordered_set<uint32_t> backend_ids;
+  for (size_t i = 0; i < snap->backends.size(); ++i) {
+    const uint32_t id = snap->backends[i].backend_id;
+    if (!backend_ids.insert(id).second) return bad("backend #" + std::to_string(i) + ": backend_id " + std::to_string(id) + " appears twice");
+    backend_keys.emplace_back(id, static_cast<uint32_t>(i));
+  }
+  for (const abi::ServiceRecord& s : snap->services) {
+    if (static_cast<abi::Forwarding>(s.forwarding) != abi::Forwarding::nat) continue;
+    for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i)
+      nat_keys.emplace_back(lb::Snapshot::nat_backend_key(snap->backends[i].address, snap->backends[i].port, s.protocol), 1);
+  }
+  snap->backend_index.build(backend_keys, ctx.hash_seed);
+  snap->nat_backend_index.build(nat_keys, ctx.hash_seed);
+  snap->load.assign(ctx.workers, std::vector<lb::BackendLoad>(snap->backends.size()));
   snap->service_index.build(service_keys, ctx.hash_seed);
   snap->vip_index.build(vip_keys, ctx.hash_seed);
   snap->lip_index.build(lip_keys, ctx.hash_seed);

@@ -8,6 +8,8 @@ namespace xvs::core {
 
 inline constexpr uint16_t kEthTypeIpv4 = 0x0800;
 inline constexpr uint16_t kEthTypeVlan = 0x8100;
+inline constexpr uint8_t kIpProtoIcmp = 1;
+inline constexpr uint8_t kIpProtoIpip = 4;
 inline constexpr uint8_t kIpProtoTcp = 6;
 inline constexpr uint8_t kIpProtoUdp = 17;
 
@@ -73,6 +75,27 @@ struct __attribute__((packed)) UdpHdr {
   uint16_t checksum;
 };
 static_assert(sizeof(UdpHdr) == 8);
+
+struct __attribute__((packed)) VlanHdr {
+  uint16_t tci;
+  uint16_t type;  // the encapsulated ethertype
+};
+static_assert(sizeof(VlanHdr) == 4);
+
+struct __attribute__((packed)) IcmpHdr {
+  uint8_t type;
+  uint8_t code;
+  uint16_t checksum;
+  uint16_t unused;  // rest of header: for fragmentation-needed, the next-hop MTU in the low half
+  uint16_t mtu;
+};
+static_assert(sizeof(IcmpHdr) == 8);
+inline constexpr uint8_t kIcmpEchoReply = 0;
+inline constexpr uint8_t kIcmpDestUnreachable = 3;
+inline constexpr uint8_t kIcmpSourceQuench = 4;
+inline constexpr uint8_t kIcmpTimeExceeded = 11;
+inline constexpr uint8_t kIcmpParameterProblem = 12;
+inline constexpr uint8_t kIcmpCodeFragNeeded = 4;
 
 inline void copy_mac(uint8_t* dst, const uint8_t* src) { std::memcpy(dst, src, 6); }
 inline bool mac_is_zero(const uint8_t* mac) {

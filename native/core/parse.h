@@ -1,6 +1,8 @@
-// native/core/parse.h — Ethernet/IPv4/TCP/UDP parsing into a PacketView over the frame, with
-// every bound checked before use. Consumes a frame, produces either a view, "not ours" (pass to
-// the kernel) or a drop reason from abi/counters.h. Runs on the data-plane workers; no I/O.
+// native/core/parse.h — Ethernet (optionally one 802.1Q tag) / IPv4 / TCP, UDP, ICMP parsing
+// into a PacketView over the frame, every bound checked before use. For ICMP errors the quoted
+// IPv4 header and the first 8 bytes of its payload are parsed too. Consumes a frame, produces a
+// view, "not ours" (pass to the kernel) or a drop reason from abi/counters.h. Runs on the
+// data-plane workers; no I/O.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -11,18 +13,37 @@
 
 namespace xvs::core {
 
+inline uint16_t load16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+inline void store16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
+
+// The packet an ICMP error quotes: its IPv4 header and at least 8 bytes of its payload (ports).
+struct QuotedPacket {
+  Ipv4Hdr* ip;
+  uint8_t* l4;       // 8 bytes available: ports at 0 and 2
+  uint32_t l4_len;   // bytes of the quoted payload present in the frame (>= 8)
+  uint8_t protocol;
+  uint16_t sport() const { return load16(l4); }
+  uint16_t dport() const { return load16(l4 + 2); }
+};
+
 struct PacketView {
   uint8_t* frame;
   uint32_t frame_len;
   EthHdr* eth;
+  uint32_t l3_offset;  // 14, or 18 behind one 802.1Q tag
   Ipv4Hdr* ip;
   uint32_t l4_offset;  // from the frame start
   uint32_t l4_len;     // IPv4 payload length, from the IPv4 total length
   uint8_t protocol;
-  uint8_t tcp_flags;   // 0 for UDP
+  uint8_t tcp_flags;   // 0 for UDP and ICMP
   bool fragment;       // a fragment of a larger datagram (first or later)
-  uint8_t* l4;         // TCP/UDP header, nullptr for other protocols and later fragments
-  uint8_t checksum_offset;  // of the TCP/UDP checksum field within l4
+  uint8_t* l4;         // TCP/UDP/ICMP header; nullptr for other protocols and later fragments
+  uint8_t checksum_offset;  // of the L4 checksum field within l4
+  QuotedPacket quoted;      // ICMP errors only (quoted.ip != nullptr)
 
   // Ports and checksum in network order. Accessed through memcpy: frame fields are unaligned.
   uint16_t sport() const { return load16(l4); }
@@ -33,13 +54,7 @@ struct PacketView {
     store16(l4 + 2, dport);
   }
   void set_l4_checksum(uint16_t v) { store16(l4 + checksum_offset, v); }
-
-  static uint16_t load16(const uint8_t* p) {
-    uint16_t v;
-    std::memcpy(&v, p, 2);
-    return v;
-  }
-  static void store16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
+  bool is_icmp_error() const { return quoted.ip != nullptr; }
 };
 
 enum class ParseStatus : uint8_t { ok, pass, drop };
@@ -53,19 +68,43 @@ inline constexpr ParseResult parse_ok() { return {ParseStatus::ok, abi::Counter:
 inline constexpr ParseResult parse_pass() { return {ParseStatus::pass, abi::Counter::count_}; }
 inline constexpr ParseResult parse_drop(abi::Counter why) { return {ParseStatus::drop, why}; }
 
-// Not-IPv4 frames (ARP, IPv6, 802.1Q for now) and IPv4 protocols other than TCP/UDP pass to the
-// kernel. Later fragments carry no ports: they parse as ok with fragment set and ports null.
+inline bool is_icmp_error_type(uint8_t type) {
+  return type == kIcmpDestUnreachable || type == kIcmpSourceQuench || type == kIcmpTimeExceeded ||
+         type == kIcmpParameterProblem;
+}
+
+// The quoted packet of an ICMP error: a complete IPv4 header of the right version and at least
+// 8 bytes after it; anything less is malformed.
+inline bool parse_quoted(uint8_t* p, uint32_t len, QuotedPacket& q) {
+  if (len < sizeof(Ipv4Hdr)) return false;
+  q.ip = reinterpret_cast<Ipv4Hdr*>(p);
+  const uint32_t ihl = q.ip->header_length();
+  if (q.ip->version() != 4 || ihl < sizeof(Ipv4Hdr) || len < ihl + 8) return false;
+  q.l4 = p + ihl;
+  q.l4_len = len - ihl;
+  q.protocol = q.ip->protocol;
+  return true;
+}
+
+// ARP, IPv6, double tags and other ethertypes, and IPv4 protocols other than TCP/UDP/ICMP pass
+// to the kernel. Later fragments carry no ports: they parse as ok with fragment set and l4 null.
 inline ParseResult parse_packet(uint8_t* frame, uint32_t len, PacketView& out) {
   if (len < sizeof(EthHdr)) return parse_drop(abi::Counter::drop_truncated_l2);
   out.frame = frame;
   out.frame_len = len;
   out.eth = reinterpret_cast<EthHdr*>(frame);
-  if (out.eth->type != htons(kEthTypeIpv4)) return parse_pass();
+  out.l3_offset = sizeof(EthHdr);
+  uint16_t type = out.eth->type;
+  if (type == htons(kEthTypeVlan)) {
+    if (len < sizeof(EthHdr) + sizeof(VlanHdr)) return parse_drop(abi::Counter::drop_truncated_l2);
+    type = reinterpret_cast<const VlanHdr*>(frame + sizeof(EthHdr))->type;
+    out.l3_offset += sizeof(VlanHdr);
+  }
+  if (type != htons(kEthTypeIpv4)) return parse_pass();
 
-  const uint32_t l3_offset = sizeof(EthHdr);
-  const uint32_t l3_available = len - l3_offset;
+  const uint32_t l3_available = len - out.l3_offset;
   if (l3_available < sizeof(Ipv4Hdr)) return parse_drop(abi::Counter::drop_truncated_ip);
-  out.ip = reinterpret_cast<Ipv4Hdr*>(frame + l3_offset);
+  out.ip = reinterpret_cast<Ipv4Hdr*>(frame + out.l3_offset);
   const uint32_t ihl = out.ip->header_length();
   if (out.ip->version() != 4 || ihl < sizeof(Ipv4Hdr)) return parse_drop(abi::Counter::drop_bad_ip_header);
   if (ihl > l3_available) return parse_drop(abi::Counter::drop_truncated_ip);
@@ -74,27 +113,43 @@ inline ParseResult parse_packet(uint8_t* frame, uint32_t len, PacketView& out) {
   if (total < ihl || total > l3_available) return parse_drop(abi::Counter::drop_bad_ip_length);
 
   out.protocol = out.ip->protocol;
-  out.l4_offset = l3_offset + ihl;
+  out.l4_offset = out.l3_offset + ihl;
   out.l4_len = total - ihl;
   out.tcp_flags = 0;
-  const uint16_t frag = ntohs(out.ip->frag_off);
-  out.fragment = (frag & (kIpFlagMoreFragments | kIpFragOffsetMask)) != 0;
   out.l4 = nullptr;
   out.checksum_offset = 0;
-  if (out.protocol != kIpProtoTcp && out.protocol != kIpProtoUdp) return parse_pass();
+  out.quoted = QuotedPacket{};
+  const uint16_t frag = ntohs(out.ip->frag_off);
+  out.fragment = (frag & (kIpFlagMoreFragments | kIpFragOffsetMask)) != 0;
+  if (out.protocol != kIpProtoTcp && out.protocol != kIpProtoUdp && out.protocol != kIpProtoIcmp) return parse_pass();
   if ((frag & kIpFragOffsetMask) != 0) return parse_ok();  // later fragment: no L4 header here
 
   uint8_t* l4 = frame + out.l4_offset;
-  if (out.protocol == kIpProtoTcp) {
-    if (out.l4_len < sizeof(TcpHdr)) return parse_drop(abi::Counter::drop_truncated_l4);
-    auto* tcp = reinterpret_cast<TcpHdr*>(l4);
-    const uint32_t doff = tcp->header_length();
-    if (doff < sizeof(TcpHdr) || doff > out.l4_len) return parse_drop(abi::Counter::drop_bad_tcp_header);
-    out.tcp_flags = tcp->flags;
-    out.checksum_offset = offsetof(TcpHdr, checksum);
-  } else {
-    if (out.l4_len < sizeof(UdpHdr)) return parse_drop(abi::Counter::drop_truncated_l4);
-    out.checksum_offset = offsetof(UdpHdr, checksum);
+  switch (out.protocol) {
+    case kIpProtoTcp: {
+      if (out.l4_len < sizeof(TcpHdr)) return parse_drop(abi::Counter::drop_truncated_l4);
+      auto* tcp = reinterpret_cast<TcpHdr*>(l4);
+      const uint32_t doff = tcp->header_length();
+      if (doff < sizeof(TcpHdr) || doff > out.l4_len) return parse_drop(abi::Counter::drop_bad_tcp_header);
+      out.tcp_flags = tcp->flags;
+      out.checksum_offset = offsetof(TcpHdr, checksum);
+      break;
+    }
+    case kIpProtoUdp:
+      if (out.l4_len < sizeof(UdpHdr)) return parse_drop(abi::Counter::drop_truncated_l4);
+      out.checksum_offset = offsetof(UdpHdr, checksum);
+      break;
+    default: {  // ICMP
+      if (out.l4_len < sizeof(IcmpHdr)) return parse_drop(abi::Counter::drop_truncated_l4);
+      out.checksum_offset = offsetof(IcmpHdr, checksum);
+      const auto* icmp = reinterpret_cast<const IcmpHdr*>(l4);
+      if (is_icmp_error_type(icmp->type) &&
+          !parse_quoted(l4 + sizeof(IcmpHdr), out.l4_len - sizeof(IcmpHdr), out.quoted)) {
+        out.quoted = QuotedPacket{};
+        return parse_drop(abi::Counter::drop_bad_icmp);
+      }
+      break;
+    }
   }
   out.l4 = l4;
   return parse_ok();

@@ -26,7 +26,7 @@ ConnTable::ConnTable(uint32_t capacity, uint64_t hash_seed)
   for (uint32_t i = 0; i <= bucket_mask_; ++i) buckets_[i] = kNone;
   // Hand out low indices first: they share pages, which keeps a small table's footprint small.
   for (uint32_t i = 0; i < capacity; ++i) free_[i] = capacity - 1 - i;
-  for (uint32_t c = 0; c < kTimerClasses; ++c) timer_head_[c] = timer_tail_[c] = kNone;
+  for (uint32_t c = 0; c < kConnStates; ++c) timer_head_[c] = timer_tail_[c] = kNone;
 }
 
 size_t ConnTable::bytes_per_connection(uint32_t capacity) {
@@ -73,7 +73,7 @@ void ConnTable::unlink_tuple(uint32_t conn_index, Direction d) {
   }
 }
 
-Conn* ConnTable::insert(uint8_t protocol, const ConnTuple& from_client, const ConnTuple& from_server) {
+Conn* ConnTable::insert(uint8_t protocol, const ConnTuple& from_client, const ConnTuple& from_server, uint8_t links) {
   if (free_top_ == 0) return nullptr;
   const uint32_t index = free_[--free_top_];
   Conn& c = conns_[index];
@@ -82,29 +82,29 @@ Conn* ConnTable::insert(uint8_t protocol, const ConnTuple& from_client, const Co
   c.tuple[kFromClient] = from_client;
   c.tuple[kFromServer] = from_server;
   c.timer_prev = c.timer_next = kNone;
-  c.timer_class = TimerClass::count_;  // not on any list until touch()
-  link_tuple(index, kFromClient);
-  link_tuple(index, kFromServer);
+  c.state = ConnState::count_;  // on no list until touch()
+  c.flags = links & (kLinkClient | kLinkServer);
+  if (c.flags & kLinkClient) link_tuple(index, kFromClient);
+  if (c.flags & kLinkServer) link_tuple(index, kFromServer);
   ++size_;
   return &c;
 }
 
 void ConnTable::timer_unlink(uint32_t index) {
   Conn& c = conns_[index];
-  if (c.timer_class == TimerClass::count_) return;
-  const auto cls = static_cast<uint32_t>(c.timer_class);
+  if (c.state == ConnState::count_) return;
+  const auto cls = static_cast<uint32_t>(c.state);
   if (c.timer_prev == kNone) timer_head_[cls] = c.timer_next;
   else conns_[c.timer_prev].timer_next = c.timer_next;
   if (c.timer_next == kNone) timer_tail_[cls] = c.timer_prev;
   else conns_[c.timer_next].timer_prev = c.timer_prev;
   c.timer_prev = c.timer_next = kNone;
-  c.timer_class = TimerClass::count_;
 }
 
-void ConnTable::timer_append(uint32_t index, TimerClass cls_enum) {
+void ConnTable::timer_append(uint32_t index, ConnState state) {
   Conn& c = conns_[index];
-  const auto cls = static_cast<uint32_t>(cls_enum);
-  c.timer_class = cls_enum;
+  const auto cls = static_cast<uint32_t>(state);
+  c.state = state;
   c.timer_next = kNone;
   c.timer_prev = timer_tail_[cls];
   if (timer_tail_[cls] == kNone) timer_head_[cls] = index;
@@ -112,21 +112,22 @@ void ConnTable::timer_append(uint32_t index, TimerClass cls_enum) {
   timer_tail_[cls] = index;
 }
 
-void ConnTable::touch(Conn* c, TimerClass cls, uint32_t now, uint32_t timeout) {
+void ConnTable::touch(Conn* c, ConnState state, uint32_t now, uint32_t timeout) {
   const uint32_t index = index_of(c);
   const uint32_t expires = now + timeout;
   // Packets of a busy flow arrive many times per second: skip the relink when nothing changes.
-  if (c->timer_class == cls && c->expires == expires) return;
+  if (c->state == state && c->expires == expires) return;
   timer_unlink(index);
   c->expires = expires;
-  timer_append(index, cls);
+  timer_append(index, state);
 }
 
 void ConnTable::remove(Conn* c) {
   const uint32_t index = index_of(c);
   timer_unlink(index);
-  unlink_tuple(index, kFromClient);
-  unlink_tuple(index, kFromServer);
+  if (c->flags & kLinkClient) unlink_tuple(index, kFromClient);
+  if (c->flags & kLinkServer) unlink_tuple(index, kFromServer);
+  c->state = ConnState::count_;
   free_[free_top_++] = index;
   --size_;
 }

@@ -1,7 +1,8 @@
 // native/lb/core_state.h — everything one data-plane core reads and writes while forwarding:
-// the current snapshot, its connection table, its scheduler cursors, its counters. One instance
-// per worker, cache-aligned, written only by that worker's thread (the constructor runs on the
-// control thread before the worker starts). Passed explicitly to lb::process, DPDK-l3fwd style.
+// the current snapshot, its connection table, its scheduler cursors and locality table, its
+// counters. One instance per worker, cache-aligned, written only by that worker's thread (the
+// constructor runs on the control thread before the worker starts). Passed explicitly to
+// lb::process, DPDK-l3fwd style.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -14,18 +15,34 @@
 
 namespace xvs::lb {
 
+// lblc/lblcr: which servers recently served a destination address (ip_vs_lblc.c keeps the same
+// per service). Direct-mapped by hash; a collision simply replaces the entry.
+struct LocalityEntry {
+  static constexpr uint32_t kServers = 4;  // lblcr's server set; lblc uses the first
+  uint32_t service_id = 0;
+  uint32_t daddr = 0;
+  uint32_t backend_ids[kServers] = {};
+  uint32_t count = 0;
+  uint32_t last_used = 0;
+};
+
 struct alignas(64) CoreState {
+  static constexpr uint32_t kLocalityEntries = 1u << 14;
+
   CoreState(uint32_t worker_id, uint32_t worker_count, uint32_t conn_capacity, uint64_t hash_seed,
             PortPool* const* lip_pools)
       : id(worker_id),
         workers(worker_count),
+        seed(hash_seed),
         conns(conn_capacity, hash_seed),
         port_pools(lip_pools),
         sched_cursor(std::make_unique<uint32_t[]>(abi::kMaxServices)),
-        pool_cursor(std::make_unique<uint32_t[]>(abi::kMaxPools)) {}
+        pool_cursor(std::make_unique<uint32_t[]>(abi::kMaxPools)),
+        locality(std::make_unique<LocalityEntry[]>(kLocalityEntries)) {}
 
   const uint32_t id;
   const uint32_t workers;
+  const uint64_t seed;
   const Snapshot* snapshot = nullptr;
   uint32_t now = 0;  // engine clock in seconds, advanced by the worker loop
   ConnTable conns;
@@ -35,12 +52,15 @@ struct alignas(64) CoreState {
   // Indexed like the current snapshot's services / pools; reset when a snapshot is installed.
   std::unique_ptr<uint32_t[]> sched_cursor;
   std::unique_ptr<uint32_t[]> pool_cursor;
+  std::unique_ptr<LocalityEntry[]> locality;
   uint64_t counters[abi::kCounterCount] = {};
 
   void count(abi::Counter c, uint64_t n = 1) { counters[static_cast<uint32_t>(c)] += n; }
 
-  // Called at the worker's safe point when a new snapshot arrives.
+  // Called at the worker's safe point when a new snapshot arrives; the previous one is still
+  // alive (the engine frees it only after this worker has acknowledged the new generation).
   void install(const Snapshot* next) {
+    if (snapshot != nullptr) carry_load(*snapshot, *next);
     snapshot = next;
     // Spread the workers over the scheduling sequence so that together they follow it evenly.
     for (size_t s = 0; s < next->services.size(); ++s) {
@@ -48,6 +68,17 @@ struct alignas(64) CoreState {
       sched_cursor[s] = n ? static_cast<uint32_t>((static_cast<uint64_t>(n) * id / workers) % n) : 0;
     }
     for (size_t p = 0; p < next->pools.size(); ++p) pool_cursor[p] = 0;
+  }
+
+ private:
+  // Server loads follow servers (by stable id) from one snapshot to the next.
+  void carry_load(const Snapshot& previous, const Snapshot& next) {
+    const auto& from = previous.load[id];
+    auto& to = next.load[id];
+    for (size_t i = 0; i < previous.backends.size(); ++i) {
+      const uint32_t j = next.backend_index.find(previous.backends[i].backend_id);
+      if (j != FlatMap::kMissing) to[j] = from[i];
+    }
   }
 };
 

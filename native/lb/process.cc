@@ -1,9 +1,14 @@
-// native/lb/process.cc — the packet path, top to bottom: parse, find the connection (either
-// direction), or classify and create one, then translate per forwarding mode. Each step either
-// continues or returns a verdict. Runs on a data-plane worker only.
+// native/lb/process.cc — the packet path, top to bottom: parse, ICMP errors, find the
+// connection (either direction), or classify and create one, then the IPVS state machine and the
+// translation of the connection's forwarding mode. Each step either continues or returns a
+// verdict. Runs on a data-plane worker only.
 #include "lb/process.h"
 
 #include "core/parse.h"
+#include "lb/encap.h"
+#include "lb/load.h"
+#include "lb/owner.h"
+#include "lb/persistence.h"
 #include "lb/rewrite.h"
 #include "lb/schedule.h"
 #include "lb/tcp_state.h"
@@ -17,6 +22,102 @@ using abi::Forwarding;
 inline Verdict drop(CoreState& cs, Counter why) {
   cs.count(why);
   return Verdict::drop;
+}
+
+inline bool routes(Forwarding f) { return f == Forwarding::nat || f == Forwarding::fullnat; }
+
+inline ConnTupleValues values(const ConnTuple& t) { return {t.saddr, t.daddr, t.sport, t.dport}; }
+
+// Where a packet of direction `dir` leaves: port and next-hop MAC of the other side.
+struct Egress {
+  uint8_t port;
+  const uint8_t* mac;
+};
+inline Egress egress(const Conn& c, Direction dir) {
+  return dir == kFromClient ? Egress{c.server_port, c.server_mac} : Egress{c.client_port, c.client_mac};
+}
+
+inline void set_l2(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Egress out) {
+  rewrite_macs(pkt.eth, cs.snapshot->ports[out.port].mac.bytes, out.mac);
+  frame.port = out.port;
+}
+
+// ---- translations, one per forwarding mode -------------------------------------------------
+
+template <Forwarding Mode>
+Verdict translate(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c, Direction dir);
+
+// dr: the server holds the VIP; only the destination MAC changes. Not a routed hop: TTL stays.
+template <>
+Verdict translate<Forwarding::dr>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c, Direction dir) {
+  set_l2(cs, frame, pkt, egress(c, dir));
+  return Verdict::tx;
+}
+
+// nat and fullnat: each direction becomes the reverse of the other direction's tuple:
+//   nat:     CIP:cport->VIP:vport => CIP:cport->RIP:rport,  RIP:rport->CIP:cport => VIP:vport->CIP:cport
+//   fullnat: CIP:cport->VIP:vport => LIP:lport->RIP:rport,  RIP:rport->LIP:lport => VIP:vport->CIP:cport
+// A routed hop: TTL is decremented.
+template <Forwarding Mode>
+Verdict translate_nat(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c, Direction dir) {
+  const ConnTuple& other = c.tuple[dir == kFromClient ? kFromServer : kFromClient];
+  rewrite_addresses(pkt, other.daddr, other.saddr, other.dport, other.sport);
+  decrement_ttl(pkt.ip);
+  set_l2(cs, frame, pkt, egress(c, dir));
+  return Verdict::tx;
+}
+template <>
+Verdict translate<Forwarding::nat>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c, Direction dir) {
+  return translate_nat<Forwarding::nat>(cs, frame, pkt, c, dir);
+}
+template <>
+Verdict translate<Forwarding::fullnat>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c,
+                                       Direction dir) {
+  return translate_nat<Forwarding::fullnat>(cs, frame, pkt, c, dir);
+}
+
+// tunnel: IPIP to the server (outer source: the egress port's address), inner packet untouched.
+// Too big for the MTU: ICMP fragmentation-needed back to the client if DF is set, else a drop.
+template <>
+Verdict translate<Forwarding::tunnel>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c,
+                                      Direction dir) {
+  const Egress out = egress(c, dir);
+  const abi::PortRecord& port = cs.snapshot->ports[out.port];
+  const uint32_t inner = core::ntohs(pkt.ip->total_length);
+  if (inner + kIpipOverhead > port.mtu) {
+    // An ICMP error never answers an ICMP error (RFC 1122 3.2.2; IPVS skips ICMP here too).
+    if ((pkt.ip->frag_off & core::htons(core::kIpFlagDontFragment)) == 0 || pkt.protocol == core::kIpProtoIcmp)
+      return drop(cs, Counter::drop_tunnel_mtu);
+    const abi::PortRecord& arrival = cs.snapshot->ports[frame.port];
+    // From the arrival port's address; a port without one answers from the address the client
+    // wrote to (the VIP, as the kernel's icmp_send does), never from 0.0.0.0.
+    const uint32_t from = arrival.address != 0 ? arrival.address : pkt.ip->daddr;
+    make_frag_needed(frame, pkt, from, static_cast<uint16_t>(port.mtu - kIpipOverhead));
+    rewrite_macs(pkt.eth, arrival.mac.bytes, pkt.eth->dst);
+    cs.count(Counter::icmp_frag_needed_sent);
+    return Verdict::tx;
+  }
+  if (frame.headroom < kIpipOverhead) return drop(cs, Counter::drop_no_headroom);
+  encapsulate_ipip(frame, pkt, port.address, c.tuple[kFromServer].saddr);
+  set_l2(cs, frame, pkt, out);
+  return Verdict::tx;
+}
+
+Verdict translate_by_mode(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c, Direction dir) {
+  switch (static_cast<Forwarding>(c.forwarding)) {
+    case Forwarding::dr: return translate<Forwarding::dr>(cs, frame, pkt, c, dir);
+    case Forwarding::nat: return translate<Forwarding::nat>(cs, frame, pkt, c, dir);
+    case Forwarding::tunnel: return translate<Forwarding::tunnel>(cs, frame, pkt, c, dir);
+    case Forwarding::fullnat: return translate<Forwarding::fullnat>(cs, frame, pkt, c, dir);
+  }
+  return Verdict::pass;
+}
+
+// ---- connection life -----------------------------------------------------------------------
+
+void remove_connection(CoreState& cs, Conn& c) {
+  release_connection(cs, c);
+  cs.conns.remove(&c);
 }
 
 // Picks a LIP of the service's pool (round-robin per worker) and a local port from this
@@ -36,77 +137,160 @@ bool allocate_local_address(CoreState& cs, const abi::ServiceRecord& svc, const 
   return false;
 }
 
-// Forwarding-mode specific translation of a packet of an existing connection.
-template <Forwarding Mode>
-Verdict translate(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c, Direction dir);
-
-// Full-NAT: each direction becomes the reverse of the other direction's tuple, i.e.
-// CIP:cport->VIP:vport becomes LIP:lport->RIP:rport and RIP:rport->LIP:lport becomes
-// VIP:vport->CIP:cport. Routed hop: TTL is decremented.
-template <>
-Verdict translate<Forwarding::fullnat>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c,
-                                       Direction dir) {
-  const ConnTuple& other = c.tuple[dir == kFromClient ? kFromServer : kFromClient];
-  const uint8_t out_port = dir == kFromClient ? c.server_port : c.client_port;
-  const uint8_t* next_hop = dir == kFromClient ? c.server_mac : c.client_mac;
-  rewrite_addresses(pkt, other.daddr, other.saddr, other.dport, other.sport);
-  decrement_ttl(pkt.ip);
-  rewrite_macs(pkt.eth, cs.snapshot->ports[out_port].mac.bytes, next_hop);
-  frame.port = out_port;
-  return Verdict::tx;
-}
-
-// A packet that matches no connection: is it the first packet of a new one for a service?
-Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn*& created) {
+// A packet that matches no connection: is it the first packet of a new one for a service? On
+// tx, `created` is the new connection, or `transient` for a one-packet datagram in dr/tunnel
+// mode, which leaves no state behind.
+Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& transient, Conn*& created) {
   const Snapshot& snap = *cs.snapshot;
-  const uint32_t daddr = pkt.ip->daddr;
+  const uint32_t saddr = pkt.ip->saddr, daddr = pkt.ip->daddr;
   const abi::ServiceRecord* svc = snap.find_service(daddr, pkt.dport(), pkt.protocol);
   if (svc == nullptr) {
-    if (snap.is_lip(daddr)) {
-      // A reply whose local port belongs to another worker's partition: that worker has the
-      // connection. (Hand-over through a per-pair ring replaces this drop; DESIGN §4.)
-      const uint16_t lport = core::ntohs(pkt.dport());
-      if (lport >= PortPool::kFirstPort && PortPool::owner_of(lport, cs.workers) != cs.id)
-        return drop(cs, Counter::drop_not_owner);
-    }
+    // Replies whose connection lives on another worker (hand-over rings will replace these
+    // drops, DESIGN §4); anything else is the kernel's.
+    if (snap.is_lip(daddr) && core::ntohs(pkt.dport()) >= PortPool::kFirstPort &&
+        fullnat_owner(pkt.dport(), cs.workers) != cs.id)
+      return drop(cs, Counter::drop_not_owner);
+    if (snap.nat_backend_index.find(Snapshot::nat_backend_key(saddr, pkt.sport(), pkt.protocol)) != FlatMap::kMissing &&
+        nat_owner(daddr, pkt.dport(), cs.workers) != cs.id)
+      return drop(cs, Counter::drop_not_owner);
     return Verdict::pass;
   }
+  const auto mode = static_cast<Forwarding>(svc->forwarding);
+  if (mode == Forwarding::nat && nat_owner(saddr, pkt.sport(), cs.workers) != cs.id)
+    return drop(cs, Counter::drop_not_owner);
   if (pkt.protocol == core::kIpProtoTcp && (pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst)) != core::kTcpSyn)
     return drop(cs, Counter::drop_tcp_no_conn);
-  if (pkt.ip->ttl <= 1) return drop(cs, Counter::drop_ttl_expired);
+  if (routes(mode) && pkt.ip->ttl <= 1) return drop(cs, Counter::drop_ttl_expired);
 
-  const abi::BackendRecord* backend = schedule(cs, *svc);
-  if (backend == nullptr) return drop(cs, Counter::drop_no_backend);
-  if (core::mac_is_zero(backend->mac.bytes)) return drop(cs, Counter::drop_neighbor_unresolved);
+  const bool persistent = (svc->flags & abi::persistent) != 0;
+  Conn* tmpl = persistent ? find_template(cs, *svc, saddr) : nullptr;
+  const uint32_t index = tmpl != nullptr ? backend_of(cs, *tmpl) : schedule(cs, *svc, saddr, daddr);
+  if (index == kNoBackend) return drop(cs, Counter::drop_no_backend);
+  const abi::BackendRecord& backend = snap.backends[index];
+  if (core::mac_is_zero(backend.mac.bytes)) return drop(cs, Counter::drop_neighbor_unresolved);
 
+  const bool one_packet = (svc->flags & abi::one_packet) != 0;
+  const ConnTuple from_client{saddr, daddr, pkt.sport(), pkt.dport(), 0};
+  ConnTuple from_server{backend.address, saddr, backend.port, pkt.sport(), 0};
+  if (one_packet && !routes(mode)) {
+    transient = Conn{};
+    transient.tuple[kFromClient] = from_client;
+    transient.tuple[kFromServer] = from_server;
+    transient.forwarding = svc->forwarding;
+    transient.server_port = backend.port_index;
+    core::copy_mac(transient.server_mac, backend.mac.bytes);
+    if (persistent) {
+      // Nothing to bind: the template simply lives `timeout` seconds from this datagram.
+      if (tmpl != nullptr) cs.count(Counter::persistence_hits);
+      else tmpl = create_template(cs, *svc, saddr, index);
+      if (tmpl != nullptr) arm_template(cs, *tmpl);
+    }
+    created = &transient;
+    return Verdict::tx;
+  }
+  // One-packet datagrams are scheduled anew every time; only their reply is tracked.
+  const uint8_t links = one_packet ? kLinkServer : routes(mode) ? (kLinkClient | kLinkServer) : kLinkClient;
   const Lip* lip = nullptr;
-  uint16_t lport = 0;
-  if (!allocate_local_address(cs, *svc, lip, lport)) return drop(cs, Counter::drop_lport_exhausted);
-
-  const ConnTuple from_client{pkt.ip->saddr, daddr, pkt.sport(), pkt.dport(), 0};
-  const ConnTuple from_server{backend->address, lip->address, backend->port, lport, 0};
-  Conn* c = cs.conns.insert(pkt.protocol, from_client, from_server);
+  if (mode == Forwarding::fullnat) {
+    uint16_t lport = 0;
+    if (!allocate_local_address(cs, *svc, lip, lport)) return drop(cs, Counter::drop_lport_exhausted);
+    from_server.daddr = lip->address;
+    from_server.dport = lport;
+  }
+  if (one_packet && mode == Forwarding::nat) {
+    // A reply of an earlier datagram of this flow to this server may still be awaited: reuse it.
+    const ConnLookup earlier = cs.conns.lookup(pkt.protocol, from_server.saddr, from_server.daddr, from_server.sport,
+                                               from_server.dport);
+    if (earlier.conn != nullptr) remove_connection(cs, *earlier.conn);
+  }
+  Conn* c = cs.conns.insert(pkt.protocol, from_client, from_server, links);
   if (c == nullptr) {
-    cs.port_pools[lip->slot]->release(lport);
+    if (lip != nullptr) cs.port_pools[lip->slot]->release(from_server.dport);
     return drop(cs, Counter::drop_conn_table_full);
   }
-  c->backend_id = backend->backend_id;
-  c->lip_slot = static_cast<uint16_t>(lip->slot);
+  if (lip != nullptr) c->lip_slot = static_cast<uint16_t>(lip->slot);
+  if (one_packet) c->flags |= kOnePacket;
   c->forwarding = svc->forwarding;
   c->client_port = frame.port;
-  c->server_port = backend->port_index;
+  c->server_port = backend.port_index;
   core::copy_mac(c->client_mac, pkt.eth->src);
-  core::copy_mac(c->server_mac, backend->mac.bytes);
+  core::copy_mac(c->server_mac, backend.mac.bytes);
+  bind_backend(cs, *c, index);
   cs.count(Counter::conn_created);
+  if (persistent) {
+    // The template is made only now that the connection exists: a refused one leaves none.
+    if (tmpl != nullptr) cs.count(Counter::persistence_hits);
+    else tmpl = create_template(cs, *svc, saddr, index);
+    if (tmpl != nullptr) attach_template(cs, *c, *tmpl);
+  }
   created = c;
   return Verdict::tx;
 }
 
+// Moves the connection to its next state and re-arms its timer.
+void track_state(CoreState& cs, Conn& c, Direction dir, uint8_t tcp_flags) {
+  ConnState next = ConnState::udp;
+  if (c.protocol == core::kIpProtoTcp) {
+    const TcpTable table = dir == kFromServer                          ? TcpTable::output
+                           : routes(static_cast<Forwarding>(c.forwarding)) ? TcpTable::input
+                                                                       : TcpTable::input_only;
+    next = next_tcp_state(c.state == ConnState::count_ ? ConnState::tcp_none : c.state, table, tcp_flags);
+  }
+  account_state(cs, c, next);
+  cs.conns.touch(&c, next, cs.now, timeout_of(cs.snapshot->timeouts, next));
+}
+
+// ICMP errors quoting a packet of a tracked connection follow that connection: translated for
+// nat/fullnat (quoted packet and outer addresses), routed by the quoted header for dr/tunnel.
+// Other ICMP (echo, errors about anything else) is the kernel's.
+Verdict process_icmp(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
+  if (!pkt.is_icmp_error()) return Verdict::pass;
+  const core::QuotedPacket& q = pkt.quoted;
+  if (q.protocol != core::kIpProtoTcp && q.protocol != core::kIpProtoUdp) return Verdict::pass;
+  // The quoted packet went from the balancer towards this error's sender: seen from the
+  // balancer, the same flow arrives with source and destination swapped.
+  const ConnLookup found = cs.conns.lookup(q.protocol, q.ip->daddr, q.ip->saddr, q.dport(), q.sport());
+  if (found.conn == nullptr) return Verdict::pass;
+  const Conn& c = *found.conn;
+  if (pkt.ip->ttl == 0 || (routes(static_cast<Forwarding>(c.forwarding)) && pkt.ip->ttl <= 1))
+    return drop(cs, Counter::drop_ttl_expired);
+  switch (static_cast<Forwarding>(c.forwarding)) {
+    case Forwarding::nat:
+    case Forwarding::fullnat: {
+      const ConnTuple& other = c.tuple[found.direction == kFromClient ? kFromServer : kFromClient];
+      // Towards a nat server the error keeps its sender (IPVS ip_vs_nat_icmp changes only the
+      // destination); fullnat must name the LIP, the only source its server routes back.
+      const bool keep_sender = found.direction == kFromClient && static_cast<Forwarding>(c.forwarding) == Forwarding::nat;
+      translate_icmp_error(pkt, values(other), keep_sender ? pkt.ip->saddr : other.daddr, other.saddr);
+      decrement_ttl(pkt.ip);
+      set_l2(cs, frame, pkt, egress(c, found.direction));
+      cs.count(Counter::icmp_forwarded);
+      return Verdict::tx;
+    }
+    case Forwarding::dr:
+      cs.count(Counter::icmp_forwarded);
+      return translate<Forwarding::dr>(cs, frame, pkt, c, found.direction);
+    case Forwarding::tunnel: {
+      const Verdict v = translate<Forwarding::tunnel>(cs, frame, pkt, c, found.direction);
+      if (v == Verdict::tx) cs.count(Counter::icmp_forwarded);  // not when it is too big for the tunnel
+      return v;
+    }
+  }
+  return Verdict::pass;
+}
+
 }  // namespace
 
-// Called by the worker when a connection times out: gives its local port back.
-void release_connection(CoreState& cs, const Conn& c) {
-  if (static_cast<Forwarding>(c.forwarding) == Forwarding::fullnat)
+bool expire_connection(CoreState& cs, Conn& c) {
+  if ((c.flags & kTemplate) && !template_expires(cs, c)) return false;
+  release_connection(cs, c);
+  return true;
+}
+
+void release_connection(CoreState& cs, Conn& c) {
+  detach_template(cs, c);
+  unbind_backend(cs, c);
+  if (!(c.flags & kTemplate) && static_cast<Forwarding>(c.forwarding) == Forwarding::fullnat)
     cs.port_pools[c.lip_slot]->release(c.tuple[kFromServer].dport);
 }
 
@@ -120,32 +304,54 @@ Verdict process(CoreState& cs, io::Frame& frame) {
   if (parsed.status == core::ParseStatus::pass) return Verdict::pass;
 
   if (pkt.fragment) {
-    // Later fragments carry no ports and nothing is reassembled: a fragmented datagram for a
-    // service cannot be balanced, so all its fragments are dropped and counted.
+    // Nothing is reassembled and later fragments carry no ports, so a fragmented datagram for a
+    // service cannot be balanced in any mode: all its fragments are dropped and counted.
     if (snap.is_vip(pkt.ip->daddr) || snap.is_lip(pkt.ip->daddr)) return drop(cs, Counter::drop_ip_fragment);
     return Verdict::pass;
   }
+  if (pkt.protocol == core::kIpProtoIcmp) return process_icmp(cs, frame, pkt);
+  // TTL 0 is never valid on the wire: dropped when it is ours (to a VIP or LIP here; a nat reply
+  // below, on its connection); anything else is the kernel's, like every packet not ours.
+  if (pkt.ip->ttl == 0 && (snap.is_vip(pkt.ip->daddr) || snap.is_lip(pkt.ip->daddr)))
+    return drop(cs, Counter::drop_ttl_expired);
 
   ConnLookup found = cs.conns.lookup(pkt.protocol, pkt.ip->saddr, pkt.ip->daddr, pkt.sport(), pkt.dport());
+  if (found.conn != nullptr && found.direction == kFromClient) {
+    Conn& old = *found.conn;
+    const bool new_syn = (pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst | core::kTcpFin)) == core::kTcpSyn;
+    if (new_syn && reusable_for_new_syn(old.state)) {
+      // The client reuses the port of a finished connection: schedule it afresh, now.
+      remove_connection(cs, old);
+      cs.count(Counter::conn_reused);
+      found.conn = nullptr;
+    }
+  }
+  if (found.conn != nullptr && backend_of(cs, *found.conn) == kNoBackend) {
+    // Its server left the configuration (IPVS expire_nodest_conn): the connection goes; a new
+    // SYN or datagram from the client is scheduled anew, anything else is dropped.
+    const bool restart = found.direction == kFromClient &&
+                         (pkt.protocol == core::kIpProtoUdp ||
+                          (pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst)) == core::kTcpSyn);
+    remove_connection(cs, *found.conn);
+    if (!restart) return drop(cs, Counter::drop_backend_removed);
+    found.conn = nullptr;
+  }
   if (found.conn == nullptr) {
-    const Verdict v = create_connection(cs, frame, pkt, found.conn);
+    Conn transient;
+    const Verdict v = create_connection(cs, frame, pkt, transient, found.conn);
     if (v != Verdict::tx) return v;
+    if (found.conn == &transient) return translate_by_mode(cs, frame, pkt, transient, kFromClient);
     found.direction = kFromClient;
-  } else if (pkt.ip->ttl <= 1) {
+  } else if (routes(static_cast<Forwarding>(found.conn->forwarding)) && pkt.ip->ttl <= 1) {
     return drop(cs, Counter::drop_ttl_expired);
   }
-
   Conn& c = *found.conn;
-  const TimerClass cls = next_timer_class(c, pkt.tcp_flags);
-  cs.conns.touch(&c, cls, cs.now, timeout_of(snap.timeouts, cls));
 
-  switch (static_cast<Forwarding>(c.forwarding)) {
-    case Forwarding::fullnat: return translate<Forwarding::fullnat>(cs, frame, pkt, c, found.direction);
-    case Forwarding::dr:
-    case Forwarding::nat:
-    case Forwarding::tunnel: break;  // rejected by the snapshot builder until implemented
-  }
-  return Verdict::pass;
+  track_state(cs, c, found.direction, pkt.tcp_flags);
+  const Verdict v = translate_by_mode(cs, frame, pkt, c, found.direction);
+  // One-packet scheduling: the reply has passed, the exchange is over.
+  if ((c.flags & kOnePacket) && found.direction == kFromServer) remove_connection(cs, c);
+  return v;
 }
 
 }  // namespace xvs::lb

@@ -21,5 +21,8 @@ Verdict process(CoreState& cs, io::Frame& frame);
 namespace xvs::lb {
 // Gives back what a connection holds outside the table (its local port); called by the worker
 // for every connection it expires.
-void release_connection(CoreState& cs, const Conn& c);
+void release_connection(CoreState& cs, Conn& c);
+// The worker's expiry callback: false keeps the entry (a template that still binds connections,
+// re-armed); true means released and to be freed.
+bool expire_connection(CoreState& cs, Conn& c);
 }  // namespace xvs::lb

@@ -10,6 +10,12 @@
 
 namespace xvs::lb {
 
+// Addresses and ports of one direction of a connection, network order.
+struct ConnTupleValues {
+  uint32_t saddr, daddr;
+  uint16_t sport, dport;
+};
+
 // Replaces addresses and ports; fixes the IPv4 header checksum and the TCP/UDP checksum, whose
 // pseudo-header covers the addresses too.
 inline void rewrite_addresses(core::PacketView& p, uint32_t saddr, uint32_t daddr, uint16_t sport,
@@ -43,6 +49,44 @@ inline void decrement_ttl(core::Ipv4Hdr* ip) {
   --ip->ttl;
   const uint16_t new_word = core::htons(static_cast<uint16_t>((ip->ttl << 8) | ip->protocol));
   ip->checksum = core::checksum_replace16(ip->checksum, old_word, new_word);
+}
+
+// ICMP error about a tracked connection (nat, fullnat): the quoted packet becomes `quoted`
+// (addresses and ports as the other side sent or expects them), the outer header goes from
+// `saddr` to `daddr`. The ICMP checksum is recomputed over the message: errors are rare and
+// short, and the quoted header's own checksum fields change too.
+inline void translate_icmp_error(core::PacketView& p, const ConnTupleValues& quoted, uint32_t saddr, uint32_t daddr) {
+  core::QuotedPacket& q = p.quoted;
+  const uint32_t old_qs = q.ip->saddr, old_qd = q.ip->daddr;
+  const uint16_t old_qsp = q.sport(), old_qdp = q.dport();
+  uint16_t qsum = core::checksum_replace32(q.ip->checksum, old_qs, quoted.saddr);
+  q.ip->checksum = core::checksum_replace32(qsum, old_qd, quoted.daddr);
+  q.ip->saddr = quoted.saddr;
+  q.ip->daddr = quoted.daddr;
+  // The quoted L4 checksum, if the quoted bytes reach it (always for UDP, rarely for TCP).
+  const uint32_t sum_at = q.protocol == core::kIpProtoUdp ? 6 : 16;
+  if (q.l4_len >= sum_at + 2) {
+    uint16_t l4sum = core::load16(q.l4 + sum_at);
+    const bool udp = q.protocol == core::kIpProtoUdp;
+    if (!udp || l4sum != 0) {
+      l4sum = core::checksum_replace32(l4sum, old_qs, quoted.saddr);
+      l4sum = core::checksum_replace32(l4sum, old_qd, quoted.daddr);
+      l4sum = core::checksum_replace16(l4sum, old_qsp, quoted.sport);
+      l4sum = core::checksum_replace16(l4sum, old_qdp, quoted.dport);
+      if (udp && l4sum == 0) l4sum = 0xffff;
+      core::store16(q.l4 + sum_at, l4sum);
+    }
+  }
+  core::store16(q.l4, quoted.sport);
+  core::store16(q.l4 + 2, quoted.dport);
+
+  core::Ipv4Hdr* ip = p.ip;
+  uint16_t ipsum = core::checksum_replace32(ip->checksum, ip->saddr, saddr);
+  ip->checksum = core::checksum_replace32(ipsum, ip->daddr, daddr);
+  ip->saddr = saddr;
+  ip->daddr = daddr;
+  p.set_l4_checksum(0);
+  p.set_l4_checksum(core::checksum_finish(core::checksum_partial(p.l4, p.l4_len)));
 }
 
 inline void rewrite_macs(core::EthHdr* eth, const uint8_t* src, const uint8_t* dst) {

@@ -1,7 +1,9 @@
-// native/lb/snapshot.h — the immutable configuration a worker forwards with: the decoded
-// records plus lookup tables built off the fast path (control/snapshot_build.cc). Written once
-// by the control thread before publication, then only read by workers until every worker has
-// passed a newer generation and the engine frees it.
+// native/lb/snapshot.h — the configuration a worker forwards with: the decoded records plus
+// lookup tables built off the fast path (control/snapshot_build.cc). Written once by the control
+// thread before publication, then only read by workers until every worker has passed a newer
+// generation and the engine frees it. The one mutable part is `load`: one block per worker of
+// per-server connection counts, each written only by its worker (it carries them over from the
+// previous snapshot when it installs this one).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -13,6 +15,13 @@ namespace xvs::lb {
 
 struct Timeouts {
   uint32_t tcp, tcp_fin, tcp_syn, udp;  // seconds
+};
+
+// One worker's view of one server's load (IPVS activeconns / inactconns / overload flag).
+struct BackendLoad {
+  uint32_t active = 0;
+  uint32_t inactive = 0;
+  bool overloaded = false;
 };
 
 struct Lip {
@@ -33,6 +42,10 @@ struct Snapshot {
   FlatMap service_index;        // service_key() -> index into services
   FlatMap lip_index;            // LIP address -> index into lips
   FlatMap vip_index;            // VIP address -> 1, for packets that carry no ports (fragments)
+  FlatMap backend_index;        // backend_id -> index into backends
+  FlatMap nat_backend_index;    // nat_backend_key() of every nat server -> 1 (replies to find their owner)
+  // [worker][backend index]; see above. mutable: the one part workers write, each its own row.
+  mutable std::vector<std::vector<BackendLoad>> load;
 
   static uint64_t service_key(uint32_t vip, uint16_t port, uint8_t protocol) {
     return (static_cast<uint64_t>(vip) << 32) | (static_cast<uint64_t>(port) << 8) | protocol;
@@ -40,6 +53,9 @@ struct Snapshot {
   const abi::ServiceRecord* find_service(uint32_t vip, uint16_t port, uint8_t protocol) const {
     const uint32_t i = service_index.find(service_key(vip, port, protocol));
     return i == FlatMap::kMissing ? nullptr : &services[i];
+  }
+  static uint64_t nat_backend_key(uint32_t address, uint16_t port, uint8_t protocol) {
+    return service_key(address, port, protocol);
   }
   bool is_lip(uint32_t address) const { return lip_index.find(address) != FlatMap::kMissing; }
   bool is_vip(uint32_t address) const { return vip_index.find(address) != FlatMap::kMissing; }

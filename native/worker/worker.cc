@@ -72,7 +72,7 @@ bool Worker::safe_point() {
     }
   }
   const uint32_t expired = core_.conns.expire(core_.now, kExpireBudget,
-                                              [this](const lb::Conn& c) { lb::release_connection(core_, c); });
+                                              [this](lb::Conn& c) { return lb::expire_connection(core_, c); });
   core_.count(Counter::conn_expired, expired);
   publish();
   return keep_running;
@@ -125,7 +125,9 @@ uint32_t Worker::burst(uint32_t port) {
 void Worker::run() {
   uint32_t busy_bursts = 0;
   uint32_t idle_sleep_us = 0;
-  for (;;) {
+  // A snapshot committed before start() is installed before the first frame is taken (else the
+  // first frames would be dropped as drop_no_snapshot while it waits on the control ring).
+  for (bool running = safe_point(); running;) {
     uint32_t work = 0;
     for (uint32_t p = 0; p < queues_.size(); ++p) work += burst(p);
     if (work != 0 && ++busy_bursts < kSafePointBursts) {

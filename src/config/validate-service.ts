@@ -13,6 +13,8 @@ export interface Context {
   pools: Set<string>; // every pool name, even of malformed pools: a reference to one is not "unknown"
   localAddresses: Map<string, { pool: string; where: string }>;
   vips: Map<string, string>; // VIP → service name
+  /** The mem backend without dataplane.tunnel_source: its ports have no address for tunnel mode. */
+  noTunnelSource: boolean;
 }
 
 /** Why dr and tunnel cannot map ports: the balancer never touches the transport header. */
@@ -44,6 +46,14 @@ export function checkService(s: Obj, i: number, ctx: Context, out: Finding[]): v
   }
 
   checkPoolReference(s, base, forwarding, ctx, out);
+
+  if (forwarding === 'tunnel' && ctx.noTunnelSource) {
+    out.push({
+      path: [...base, 'forwarding'],
+      message:
+        'tunnel mode on the mem backend needs dataplane.tunnel_source, the outer source address: mem ports have no address of their own',
+    });
+  }
 
   if (s.one_packet === true && protocol === 'tcp') {
     out.push({

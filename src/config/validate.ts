@@ -19,7 +19,13 @@ export function validateSemantics(doc: unknown): Finding[] {
     if (bad) out.push({ path: ['api', 'listen'], message: bad });
   }
   const services = Array.isArray(doc.services) ? doc.services : [];
-  const ctx: Context = { pools: new Set(), localAddresses: new Map(), vips: new Map() };
+  const dp = isObj(doc.dataplane) ? doc.dataplane : {};
+  const ctx: Context = {
+    pools: new Set(),
+    localAddresses: new Map(),
+    vips: new Map(),
+    noTunnelSource: dp.backend === 'mem' && dp.tunnel_source === undefined,
+  };
   collectVips(services, ctx);
   checkPools(doc.local_address_pools, ctx, out);
   services.forEach((s, i) => {

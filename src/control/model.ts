@@ -12,6 +12,7 @@ export interface PortModel {
   name: string;
   mac: Uint8Array;
   mtu: number;
+  address: string; // the balancer's address there: tunnel outer source, ICMP source; 0.0.0.0 = none
 }
 
 export interface BackendModel {
@@ -86,7 +87,9 @@ function buildService(
   });
   // Dynamic schedulers (and the ones not built yet) ship no table; the data plane decides.
   const scheduler = staticScheduler(s.scheduler);
-  const schedTable = scheduler ? scheduler.table(backends) : [];
+  const schedTable = scheduler
+    ? scheduler.table(backends.map((b) => ({ key: `${b.address}:${b.port}`, weight: b.weight })))
+    : [];
   let flags = 0;
   if (s.one_packet) flags |= ENUMS.service_flag.one_packet;
   if (s.persistence) flags |= ENUMS.service_flag.persistent;
@@ -100,11 +103,16 @@ function buildService(
     flags,
     pool: s.local_address_pool !== undefined ? (poolIndex.get(s.local_address_pool) ?? NO_POOL) : NO_POOL,
     serviceId: ids.service(key),
-    persistTimeout: s.persistence?.timeout ?? 0,
+    persistTimeout: s.persistence ? Math.max(1, Math.ceil(s.persistence.timeout)) : 0,
     persistNetmask: prefixToNetmask(s.persistence?.netmask ?? 32),
     backends,
     schedTable,
   };
+}
+
+function wholeSeconds(t: Config['dataplane']['timeouts']): Config['dataplane']['timeouts'] {
+  const up = (v: number) => Math.max(1, Math.ceil(v));
+  return { tcp: up(t.tcp), tcp_fin: up(t.tcp_fin), tcp_syn: up(t.tcp_syn), udp: up(t.udp) };
 }
 
 export function buildModel(
@@ -118,11 +126,13 @@ export function buildModel(
   return {
     generation,
     workers: config.dataplane.workers,
-    timeouts: { ...config.dataplane.timeouts },
+    // The data plane counts whole seconds; a sub-second duration rounds up rather than to zero.
+    timeouts: wholeSeconds(config.dataplane.timeouts),
     ports: config.dataplane.interfaces.map((name, i) => ({
       name,
       mac: resolver.portMac(i),
       mtu: config.dataplane.mtu ?? 1500,
+      address: resolver.portAddress(i, config.dataplane.tunnel_source),
     })),
     services: config.services.map((s) => buildService(s, poolIndex, resolver, ids)),
     pools,

@@ -71,7 +71,7 @@ export function encodeSnapshot(model: DataplaneModel): Uint8Array {
     sched_offset: offsets.sched, sched_count: schedCount,
   });
 
-  model.ports.forEach((p, i) => writeRecord(view, offsets.port! + i * RECORDS.port.size, 'port', { mac: p.mac, mtu: p.mtu }));
+  model.ports.forEach((p, i) => writeRecord(view, offsets.port! + i * RECORDS.port.size, 'port', { mac: p.mac, mtu: p.mtu, address: p.address }));
 
   let backendFirst = 0;
   let schedFirst = 0;

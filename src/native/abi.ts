@@ -19,7 +19,7 @@ const RECORD_FIELDS = {
     ['backend_offset', 'u32'], ['backend_count', 'u32'], ['pool_offset', 'u32'], ['pool_count', 'u32'],
     ['lip_offset', 'u32'], ['lip_count', 'u32'], ['sched_offset', 'u32'], ['sched_count', 'u32'],
   ],
-  port: [['mac', 'mac48'], ['reserved0', 'u16'], ['mtu', 'u32'], ['reserved1', 'u32']],
+  port: [['mac', 'mac48'], ['reserved0', 'u16'], ['mtu', 'u32'], ['address', 'be32']],
   service: [
     ['vip', 'be32'], ['port', 'be16'], ['protocol', 'u8'], ['forwarding', 'u8'], ['scheduler', 'u8'], ['flags', 'u8'],
     ['pool', 'u16'], ['service_id', 'u32'], ['backend_first', 'u32'], ['backend_count', 'u32'], ['sched_first', 'u32'],
@@ -62,13 +62,14 @@ export const RECORDS: Record<RecordName, RecordLayout> = Object.fromEntries(
 ) as Record<RecordName, RecordLayout>;
 
 export const TRAFFIC_COUNTERS = [
-  'rx_packets', 'rx_bytes', 'tx_packets', 'tx_bytes', 'pass_packets', 'conn_created', 'conn_expired',
+  'rx_packets', 'rx_bytes', 'tx_packets', 'tx_bytes', 'pass_packets', 'conn_created', 'conn_expired', 'conn_reused',
+  'icmp_forwarded', 'icmp_frag_needed_sent', 'persistence_hits',
 ] as const;
 export const DROP_COUNTERS = [
   'drop_truncated_l2', 'drop_truncated_ip', 'drop_bad_ip_header', 'drop_bad_ip_length', 'drop_truncated_l4',
-  'drop_bad_tcp_header', 'drop_ip_fragment', 'drop_ttl_expired', 'drop_tcp_no_conn', 'drop_no_backend',
+  'drop_bad_icmp', 'drop_bad_tcp_header', 'drop_ip_fragment', 'drop_ttl_expired', 'drop_tcp_no_conn', 'drop_no_backend',
   'drop_lport_exhausted', 'drop_conn_table_full', 'drop_not_owner', 'drop_no_snapshot', 'drop_neighbor_unresolved',
-  'drop_tx_full',
+  'drop_tx_full', 'drop_backend_removed', 'drop_tunnel_mtu', 'drop_no_headroom',
 ] as const;
 export const COUNTERS = [...TRAFFIC_COUNTERS, ...DROP_COUNTERS] as const;
 export type CounterName = (typeof COUNTERS)[number];

@@ -1,5 +1,6 @@
 // src/scheduler/rr.ts — round robin (IPVS rr): every server with a non-zero weight once per
-// cycle, in configuration order. Control thread.
+// cycle, in configuration order; the data plane walks the table ('sequence'). Ignores keys.
+// Control thread.
 import type { SchedulerServer, StaticScheduler } from './types.js';
 
 export const roundRobin: StaticScheduler = {

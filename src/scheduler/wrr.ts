@@ -1,13 +1,10 @@
 // src/scheduler/wrr.ts — weighted round robin with the IPVS sequence (ip_vs_wrr.c): the current
 // weight steps down from the maximum by the gcd of all weights, and each pass picks the servers
 // whose weight reaches it. One full cycle is sum(weights)/gcd entries, so every server appears
-// exactly weight/gcd times and heavier servers are interleaved, not bunched. Control thread.
+// exactly weight/gcd times and heavier servers are interleaved, not bunched. The data plane walks
+// the table ('sequence'). Ignores keys: IPVS wrr follows configuration order. Control thread.
+import { gcd } from './common.js';
 import type { SchedulerServer, StaticScheduler } from './types.js';
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
 
 export const weightedRoundRobin: StaticScheduler = {
   name: 'wrr',

@@ -3,6 +3,8 @@
 
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "abi/control.h"
 #include "abi/counters.h"
@@ -61,9 +63,17 @@ TEST(AbiLayout, SpotChecksAgainstTheStructs) {
 TEST(AbiLayout, CountersEnumsAndLimits) {
   const abi::AbiLayout& l = abi::layout();
   ASSERT_EQ(l.counters.size(), abi::kCounterCount);
-  EXPECT_EQ(l.counters.front(), "rx_packets");
+  // The order is the index in every published block: append, never reorder.
+  const std::vector<std::string> all = {
+      "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "pass_packets", "conn_created", "conn_expired",
+      "conn_reused", "icmp_forwarded", "icmp_frag_needed_sent", "persistence_hits",
+      "drop_truncated_l2", "drop_truncated_ip", "drop_bad_ip_header", "drop_bad_ip_length", "drop_truncated_l4",
+      "drop_bad_icmp", "drop_bad_tcp_header", "drop_ip_fragment", "drop_ttl_expired", "drop_tcp_no_conn",
+      "drop_no_backend", "drop_lport_exhausted", "drop_conn_table_full", "drop_not_owner", "drop_no_snapshot",
+      "drop_neighbor_unresolved", "drop_tx_full", "drop_backend_removed", "drop_tunnel_mtu", "drop_no_headroom"};
+  EXPECT_EQ(l.counters, all);
   EXPECT_EQ(l.counters[static_cast<uint32_t>(abi::Counter::drop_not_owner)], "drop_not_owner");
-  EXPECT_EQ(l.counters.back(), "drop_tx_full");
+  EXPECT_EQ(l.counters[static_cast<uint32_t>(abi::Counter::conn_reused)], "conn_reused");
   EXPECT_EQ(std::set<std::string>(l.counters.begin(), l.counters.end()).size(), l.counters.size());
   for (const auto& info : abi::kCounterInfo) EXPECT_GT(std::string(info.help).size(), 10u) << info.name;
 

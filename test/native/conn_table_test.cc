@@ -21,7 +21,7 @@ ConnTuple client_side(uint16_t cport) { return {kCip, kVip, htons(cport), htons(
 ConnTuple server_side(uint16_t lport) { return {kRip, kLip, htons(8080), htons(lport), 0}; }
 
 Conn* add(ConnTable& t, uint16_t cport, uint16_t lport, uint8_t proto = kIpProtoTcp) {
-  return t.insert(proto, client_side(cport), server_side(lport));
+  return t.insert(proto, client_side(cport), server_side(lport), kLinkClient | kLinkServer);
 }
 ConnLookup find(const ConnTable& t, const ConnTuple& k, uint8_t proto = kIpProtoTcp) {
   return t.lookup(proto, k.saddr, k.daddr, k.sport, k.dport);
@@ -60,7 +60,7 @@ TEST(ConnTable, RemoveUnlinksBothTuples) {
   ConnTable t(1024, 42);
   Conn* a = add(t, 40000, 1024);
   Conn* b = add(t, 40001, 1026);
-  t.touch(a, TimerClass::tcp_syn, 0, 10);
+  t.touch(a, ConnState::tcp_syn_recv, 0, 10);
   t.remove(a);
   EXPECT_EQ(t.size(), 1u);
   EXPECT_EQ(find(t, client_side(40000)).conn, nullptr);
@@ -104,26 +104,79 @@ std::vector<uint16_t> expire_ports(ConnTable& t, uint32_t now, uint32_t budget) 
 TEST(ConnTable, ExpiryPopsOnlyExpiredInOrderPerClass) {
   ConnTable t(1024, 42);
   // tcp_syn: 1 expires at 10, 2 at 11, 3 at 12. udp: 4 at 5, 5 at 50. established: 6 at 100.
-  t.touch(add(t, 1, 1), TimerClass::tcp_syn, 0, 10);
-  t.touch(add(t, 2, 2), TimerClass::tcp_syn, 1, 10);
-  t.touch(add(t, 3, 3), TimerClass::tcp_syn, 2, 10);
-  t.touch(add(t, 4, 4, kIpProtoUdp), TimerClass::udp, 0, 5);
-  t.touch(add(t, 5, 5, kIpProtoUdp), TimerClass::udp, 0, 50);
-  t.touch(add(t, 6, 6), TimerClass::tcp_established, 0, 100);
+  t.touch(add(t, 1, 1), ConnState::tcp_syn_recv, 0, 10);
+  t.touch(add(t, 2, 2), ConnState::tcp_syn_recv, 1, 10);
+  t.touch(add(t, 3, 3), ConnState::tcp_syn_recv, 2, 10);
+  t.touch(add(t, 4, 4, kIpProtoUdp), ConnState::udp, 0, 5);
+  t.touch(add(t, 5, 5, kIpProtoUdp), ConnState::udp, 0, 50);
+  t.touch(add(t, 6, 6), ConnState::tcp_established, 0, 100);
 
   EXPECT_EQ(expire_ports(t, 4, 100), std::vector<uint16_t>{}) << "nothing is due at 4";
   EXPECT_EQ(expire_ports(t, 11, 100), (std::vector<uint16_t>{1, 2, 4})) << "expires == now counts as expired";
   EXPECT_EQ(t.size(), 3u);
   EXPECT_EQ(find(t, client_side(1)).conn, nullptr);
   EXPECT_NE(find(t, client_side(3)).conn, nullptr);
-  EXPECT_EQ(expire_ports(t, 1000, 100), (std::vector<uint16_t>{3, 6, 5}));
+  // One list per state, visited in enum order: established, syn_recv, ..., udp.
+  EXPECT_EQ(expire_ports(t, 1000, 100), (std::vector<uint16_t>{6, 3, 5}));
   EXPECT_EQ(t.size(), 0u);
+}
+
+// A state change moves a connection to that state's list; a touch with the same state and
+// deadline is a no-op; touching a removed-and-reinserted slot starts from no list.
+TEST(ConnTable, EveryStateHasItsOwnList) {
+  ConnTable t(1024, 42);
+  for (uint32_t s = 0; s < kConnStates; ++s) {
+    Conn* c = add(t, static_cast<uint16_t>(100 + s), static_cast<uint16_t>(100 + s));
+    t.touch(c, static_cast<ConnState>(kConnStates - 1 - s), 0, 10 + s);  // later states expire earlier
+    EXPECT_EQ(c->state, static_cast<ConnState>(kConnStates - 1 - s));
+    EXPECT_EQ(c->expires, 10 + s);
+  }
+  std::vector<uint16_t> want;
+  for (uint32_t s = 0; s < kConnStates; ++s) want.push_back(static_cast<uint16_t>(100 + kConnStates - 1 - s));
+  EXPECT_EQ(expire_ports(t, 100, 100), want) << "lists in enum order, whatever the deadlines";
+  EXPECT_EQ(t.size(), 0u);
+}
+
+// Links are chosen per insert: a connection reachable from one side only (dr/tunnel: client
+// side; one-packet replies: server side; templates) is invisible from the other.
+TEST(ConnTable, InsertLinksOnlyTheRequestedSides) {
+  ConnTable t(1024, 42);
+  Conn* client_only = t.insert(kIpProtoTcp, client_side(1), server_side(1), kLinkClient);
+  Conn* server_only = t.insert(kIpProtoTcp, client_side(2), server_side(2), kLinkServer);
+  Conn* neither = t.insert(kIpProtoTcp, client_side(3), server_side(3), 0);
+  ASSERT_NE(client_only, nullptr);
+  ASSERT_NE(server_only, nullptr);
+  ASSERT_NE(neither, nullptr);
+  EXPECT_EQ(client_only->flags, kLinkClient);
+  EXPECT_EQ(server_only->flags, kLinkServer);
+  EXPECT_EQ(neither->flags, 0);
+  EXPECT_EQ(client_only->state, ConnState::count_) << "on no list until touched";
+  EXPECT_EQ(find(t, client_side(1)).conn, client_only);
+  EXPECT_EQ(find(t, server_side(1)).conn, nullptr);
+  EXPECT_EQ(find(t, client_side(2)).conn, nullptr);
+  EXPECT_EQ(find(t, server_side(2)).conn, server_only);
+  EXPECT_EQ(find(t, server_side(2)).direction, kFromServer);
+  EXPECT_EQ(find(t, client_side(3)).conn, nullptr);
+  EXPECT_EQ(find(t, server_side(3)).conn, nullptr);
+  EXPECT_EQ(t.size(), 3u);
+  // Removing unlinks only what was linked; the other connections' chains stay intact.
+  t.remove(client_only);
+  t.remove(neither);
+  EXPECT_EQ(find(t, client_side(1)).conn, nullptr);
+  EXPECT_EQ(find(t, server_side(2)).conn, server_only);
+  // A template uses a protocol no packet carries: the same tuple under TCP misses it.
+  const ConnTuple key{kCip, kVip, 0, htons(80), 0};
+  Conn* tmpl = t.insert(0x80 | kIpProtoTcp, key, key, kLinkClient);
+  EXPECT_EQ(t.lookup(0x80 | kIpProtoTcp, kCip, kVip, 0, htons(80)).conn, tmpl);
+  EXPECT_EQ(t.lookup(kIpProtoTcp, kCip, kVip, 0, htons(80)).conn, nullptr);
+  t.remove(tmpl);
+  EXPECT_EQ(t.size(), 1u);
 }
 
 TEST(ConnTable, ExpiryRespectsTheBudget) {
   ConnTable t(1024, 42);
-  for (uint16_t i = 1; i <= 5; ++i) t.touch(add(t, i, i), TimerClass::tcp_fin, i, 1);
-  for (uint16_t i = 6; i <= 7; ++i) t.touch(add(t, i, i, kIpProtoUdp), TimerClass::udp, 0, 1);
+  for (uint16_t i = 1; i <= 5; ++i) t.touch(add(t, i, i), ConnState::tcp_time_wait, i, 1);
+  for (uint16_t i = 6; i <= 7; ++i) t.touch(add(t, i, i, kIpProtoUdp), ConnState::udp, 0, 1);
   EXPECT_EQ(expire_ports(t, 100, 2), (std::vector<uint16_t>{1, 2}));
   EXPECT_EQ(expire_ports(t, 100, 0), std::vector<uint16_t>{});
   EXPECT_EQ(expire_ports(t, 100, 4), (std::vector<uint16_t>{3, 4, 5, 6}));
@@ -133,7 +186,7 @@ TEST(ConnTable, ExpiryRespectsTheBudget) {
 // The engine clock is a u32 of seconds: deadlines compare by signed difference across wrap-around.
 TEST(ConnTable, ExpiryAcrossClockWrapAround) {
   ConnTable t(1024, 42);
-  t.touch(add(t, 1, 1), TimerClass::tcp_syn, 0xfffffff0u, 100);  // expires at 0x54
+  t.touch(add(t, 1, 1), ConnState::tcp_syn_recv, 0xfffffff0u, 100);  // expires at 0x54
   EXPECT_EQ(t.lookup(kIpProtoTcp, kCip, kVip, htons(1), htons(80)).conn->expires, 0x54u);
   EXPECT_EQ(expire_ports(t, 0xfffffff8u, 10), std::vector<uint16_t>{});
   EXPECT_EQ(expire_ports(t, 0x53, 10), std::vector<uint16_t>{});
@@ -145,8 +198,8 @@ TEST(ConnTable, TouchMovesToTheTail) {
   Conn* a = add(t, 1, 1);
   Conn* b = add(t, 2, 2);
   Conn* c = add(t, 3, 3);
-  for (Conn* x : {a, b, c}) t.touch(x, TimerClass::tcp_established, 0, 60);
-  t.touch(a, TimerClass::tcp_established, 30, 60);  // a now expires at 90
+  for (Conn* x : {a, b, c}) t.touch(x, ConnState::tcp_established, 0, 60);
+  t.touch(a, ConnState::tcp_established, 30, 60);  // a now expires at 90
   EXPECT_EQ(a->expires, 90u);
   EXPECT_EQ(expire_ports(t, 60, 100), (std::vector<uint16_t>{2, 3}));
   EXPECT_EQ(expire_ports(t, 89, 100), std::vector<uint16_t>{});
@@ -154,9 +207,9 @@ TEST(ConnTable, TouchMovesToTheTail) {
 
   // A class change moves a connection to the other list: syn 10 s -> fin 120 s.
   Conn* d = add(t, 4, 4);
-  t.touch(d, TimerClass::tcp_syn, 100, 10);
-  t.touch(d, TimerClass::tcp_fin, 100, 120);
-  EXPECT_EQ(d->timer_class, TimerClass::tcp_fin);
+  t.touch(d, ConnState::tcp_syn_recv, 100, 10);
+  t.touch(d, ConnState::tcp_time_wait, 100, 120);
+  EXPECT_EQ(d->state, ConnState::tcp_time_wait);
   EXPECT_EQ(expire_ports(t, 150, 100), std::vector<uint16_t>{});
   EXPECT_EQ(expire_ports(t, 220, 100), std::vector<uint16_t>{4});
 }
@@ -184,7 +237,7 @@ TEST(ConnTable, RandomOperationsAgreeWithAMapModel) {
     if (it == model.end() && rng() % 4 != 0) {
       const auto lport = static_cast<uint16_t>(1024 + inserted++);  // unique: fewer ops than ports
       const auto [fc, fs] = tuples(k, lport);
-      Conn* c = t.insert(std::get<0>(k), fc, fs);
+      Conn* c = t.insert(std::get<0>(k), fc, fs, kLinkClient | kLinkServer);
       if (model.size() == kCapacity) {
         ASSERT_EQ(c, nullptr);
         ++refused;

@@ -179,15 +179,17 @@ TEST(Parse, TruncatedAtEveryLength) {
 }
 
 TEST(Parse, NotOursPasses) {
-  for (uint16_t type : {uint16_t{0x0806}, uint16_t{0x86dd}, kEthTypeVlan, uint16_t{0x88cc}}) {
+  for (uint16_t type : {uint16_t{0x0806}, uint16_t{0x86dd}, uint16_t{0x88a8}, uint16_t{0x88cc}}) {
     auto spec = tcp_spec();
     spec.ethertype = type;
+    EXPECT_TRUE(parses_as(build_frame(spec), ParseStatus::pass)) << std::hex << type;
+    spec.vlan_tags = {7};  // behind a tag too
     EXPECT_TRUE(parses_as(build_frame(spec), ParseStatus::pass)) << std::hex << type;
   }
   std::vector<uint8_t> bare(14, 0);
   bare[12] = 0x08, bare[13] = 0x06;  // an ARP header with nothing after it still passes
   EXPECT_TRUE(parses_as(bare, ParseStatus::pass));
-  for (uint8_t proto : {uint8_t{1}, uint8_t{47}, uint8_t{132}}) {  // ICMP, GRE, SCTP
+  for (uint8_t proto : {uint8_t{4}, uint8_t{47}, uint8_t{132}}) {  // IPIP, GRE, SCTP
     auto spec = tcp_spec();
     spec.protocol = proto;
     spec.payload.assign(8, 0);
@@ -240,10 +242,18 @@ TEST(Parse, RandomBuffersStayInBounds) {
   std::map<int, int> seen;  // drop counter (or -1 ok, -2 pass) -> count
   for (int round = 0; round < 200000; ++round) {
     std::vector<uint8_t> f;
-    if (round % 2) {
+    if (round % 3 == 1) {
       f = build_frame(xvs::test::random_packet(rng));
       f.resize(rng() % (f.size() + 8));
       for (int flips = rng() % 4; flips-- > 0 && !f.empty();) f[rng() % std::min<size_t>(f.size(), 80)] = static_cast<uint8_t>(rng());
+    } else if (round % 3 == 2) {
+      // ICMP errors (sometimes tagged) quoting a random packet cut anywhere, then mutated.
+      auto quoted = build_frame(xvs::test::random_packet(rng));
+      PacketSpec e = xvs::test::icmp_error(PacketSpec{}, xvs::test::datagram(quoted, rng() % 80), static_cast<uint8_t>(rng() % 13));
+      if (rng() % 4 == 0) e.vlan_tags = {static_cast<uint16_t>(rng())};
+      f = build_frame(e);
+      f.resize(rng() % (f.size() + 8));
+      for (int flips = rng() % 3; flips-- > 0 && !f.empty();) f[rng() % f.size()] = static_cast<uint8_t>(rng());
     } else {
       f.resize(rng() % 128);
       for (auto& b : f) b = static_cast<uint8_t>(rng());
@@ -260,9 +270,10 @@ TEST(Parse, RandomBuffersStayInBounds) {
     }
     ++seen[r.status == ParseStatus::ok ? -1 : -2];
     if (r.status == ParseStatus::pass) continue;
-    ASSERT_EQ(reinterpret_cast<uint8_t*>(v.ip), f.data() + 14);
+    ASSERT_TRUE(v.l3_offset == 14 || v.l3_offset == 18);
+    ASSERT_EQ(reinterpret_cast<uint8_t*>(v.ip), f.data() + v.l3_offset);
     ASSERT_LE(v.l4_offset + v.l4_len, len);
-    ASSERT_TRUE(v.protocol == kIpProtoTcp || v.protocol == kIpProtoUdp);
+    ASSERT_TRUE(v.protocol == kIpProtoTcp || v.protocol == kIpProtoUdp || v.protocol == kIpProtoIcmp);
     if (v.l4 == nullptr) {
       ASSERT_TRUE(v.fragment);
       continue;
@@ -271,12 +282,21 @@ TEST(Parse, RandomBuffersStayInBounds) {
     const uint32_t hdr = v.protocol == kIpProtoTcp ? (v.l4[12] >> 4) * 4u : 8u;
     ASSERT_GE(hdr, v.protocol == kIpProtoTcp ? 20u : 8u);
     ASSERT_LE(hdr, v.l4_len);
+    if (v.is_icmp_error()) {
+      ASSERT_EQ(reinterpret_cast<uint8_t*>(v.quoted.ip), v.l4 + 8);
+      ASSERT_EQ(v.quoted.l4, v.l4 + 8 + v.quoted.ip->header_length());
+      ASSERT_GE(v.quoted.l4_len, 8u);
+      ASSERT_LE(v.quoted.l4 + v.quoted.l4_len, f.data() + v.l4_offset + v.l4_len);
+      ++seen[-3];
+    }
   }
   for (Counter c : {Counter::drop_truncated_l2, Counter::drop_truncated_ip, Counter::drop_bad_ip_header,
-                    Counter::drop_bad_ip_length, Counter::drop_truncated_l4, Counter::drop_bad_tcp_header})
+                    Counter::drop_bad_ip_length, Counter::drop_truncated_l4, Counter::drop_bad_tcp_header,
+                    Counter::drop_bad_icmp})
     EXPECT_GT(seen[int(c)], 0) << xvs::abi::kCounterInfo[uint32_t(c)].name;
   EXPECT_GT(seen[-1], 1000);
   EXPECT_GT(seen[-2], 1000);
-  EXPECT_EQ(seen.size(), 8u) << "a drop reason outside parse's own set";
+  EXPECT_GT(seen[-3], 100) << "ICMP errors with a quoted packet";
+  EXPECT_EQ(seen.size(), 10u) << "a drop reason outside parse's own set";
 }
 }  // namespace

@@ -1,34 +1,43 @@
-// test/native/process_model_test.cc — lb::process under long random TCP traffic agrees with a model: verdicts, server/lport, expiry, no port leak.
+// test/native/process_model_test.cc — lb::process (fullnat) under long random TCP traffic agrees with a model built on the IPVS tables: verdicts, server/lport, state and expiry, port reuse by a new SYN, active/inactive counts, no port leak.
 #include <gtest/gtest.h>
 
 #include <map>
 #include <random>
 
+#include "ipvs_reference.h"
 #include "lb/process.h"
 #include "snapshot_fixture.h"
 
 namespace {
 namespace lb = xvs::lb;
+namespace ipvs = xvs::test::ipvs;
 using namespace xvs::test;
+using lb::ConnState;
 using lb::Verdict;
+using xvs::abi::Counter;
 using xvs::core::kTcpAck;
 using xvs::core::kTcpFin;
 using xvs::core::kTcpRst;
 using xvs::core::kTcpSyn;
 
+constexpr int kInput = 0, kOutput = 1;
+constexpr uint8_t kPsh = 0x08;
+
 struct ModelConn {
   uint32_t backend;  // index into topo::kWeb
   uint16_t lport;
+  ConnState state;
   uint32_t expires;
-  bool closing;  // FIN or RST seen: stays in the fin class
 };
 
-// What the model expects the timer to become after a packet with these flags (tcp_state.h).
-void model_touch(ModelConn& m, uint8_t flags, uint32_t now) {
-  if (flags & (kTcpFin | kTcpRst)) m.closing = true;
-  if (m.closing) m.expires = now + 120;
-  else if (flags & kTcpSyn) m.expires = now + 60;
-  else if (flags & kTcpAck) m.expires = now + 900;
+bool model_reusable(ConnState s) {
+  return s == ConnState::tcp_time_wait || s == ConnState::tcp_close || s == ConnState::tcp_fin_wait ||
+         s == ConnState::tcp_last_ack || s == ConnState::tcp_close_wait;
+}
+
+void model_step(ModelConn& m, int table, uint8_t flags, uint32_t now) {
+  m.state = ipvs::next(m.state, table, flags);
+  m.expires = now + ipvs::timeout(m.state, 900, 120, 60);
 }
 
 TEST(ProcessModel, RandomTrafficAgreesWithModel) {
@@ -42,23 +51,25 @@ TEST(ProcessModel, RandomTrafficAgreesWithModel) {
   const uint32_t pool_capacity = pool.capacity();
 
   std::map<uint16_t, ModelConn> model;  // client port -> connection
-  uint32_t next_backend = 0, expired_total = 0;
+  uint32_t next_backend = 0, expired_total = 0, reused = 0;
   uint64_t sent = 0, refused_full = 0, no_conn = 0;
+  std::map<ConnState, uint64_t> states_seen;
   cs.now = 5000;
   std::mt19937 rng(2024);
   auto run = [&](std::vector<uint8_t>& f, uint8_t port) {
     xvs::io::Frame frame{f.data(), static_cast<uint32_t>(f.size()), 0, 0, port, 0};
     return lb::process(cs, frame);
   };
+  auto counter = [&](Counter c) { return cs.counters[static_cast<uint32_t>(c)]; };
 
-  for (int step = 0; step < 60000; ++step) {
+  for (int step = 0; step < 80000; ++step) {
     // Blocks of 5000 steps: the clock stands still (the table fills up), then runs (it drains).
     if ((step / 5000) % 2) cs.now += rng() % 3;
     const uint16_t cport = static_cast<uint16_t>(10000 + rng() % 3000);  // more clients than table slots
     auto it = model.find(cport);
     const uint32_t action = rng() % 10;
     if (action == 0) {  // expiry, as the worker's safe point runs it
-      const uint32_t n = cs.conns.expire(cs.now, 100000, [&](const lb::Conn& c) { lb::release_connection(cs, c); });
+      const uint32_t n = cs.conns.expire(cs.now, 100000, [&](lb::Conn& c) { lb::release_connection(cs, c); });
       uint32_t want = 0;
       for (auto m = model.begin(); m != model.end();) {
         if (static_cast<int32_t>(m->second.expires - cs.now) <= 0) {
@@ -70,15 +81,24 @@ TEST(ProcessModel, RandomTrafficAgreesWithModel) {
       }
       ASSERT_EQ(n, want) << "step " << step;
       expired_total += n;
+      it = model.end();  // it may have expired
     } else if (action <= 4 || it == model.end()) {  // client packet
-      static constexpr uint8_t kFlags[] = {kTcpSyn, kTcpSyn, kTcpAck, kTcpAck, kTcpFin | kTcpAck, kTcpRst};
+      static constexpr uint8_t kFlags[] = {kTcpSyn, kTcpSyn, kTcpAck, kTcpAck, kTcpFin | kTcpAck, kTcpRst, kTcpSyn | kTcpAck, kPsh};
       const uint8_t flags = it == model.end() && rng() % 4 ? kTcpSyn : kFlags[rng() % std::size(kFlags)];
       PacketSpec p = topo::from_client(cport, flags);
       p.payload.assign(rng() % 40, static_cast<uint8_t>(step));
       auto f = build_frame(p);
+      const uint64_t pool_before = pool.available();
       const Verdict v = run(f, 0);
+      if (it != model.end() && flags == kTcpSyn && model_reusable(it->second.state)) {
+        // The old connection goes at once (its port back to the pool) and the SYN is scheduled anew.
+        model.erase(it);
+        it = model.end();
+        ++reused;
+        ASSERT_EQ(pool.available(), pool_before) << "one port released, one taken; step " << step;
+      }
       if (it == model.end()) {
-        if (flags != kTcpSyn) {
+        if ((flags & (kTcpSyn | kTcpAck | kTcpRst)) != kTcpSyn) {
           ASSERT_EQ(v, Verdict::drop) << "step " << step;
           ++no_conn;
           continue;
@@ -91,34 +111,53 @@ TEST(ProcessModel, RandomTrafficAgreesWithModel) {
         }
         ASSERT_EQ(v, Verdict::tx) << "step " << step;
         const uint16_t lport = static_cast<uint16_t>(f[34] << 8 | f[35]);
-        it = model.emplace(cport, ModelConn{next_backend, lport, 0, false}).first;
+        it = model.emplace(cport, ModelConn{next_backend, lport, ConnState::tcp_none, 0}).first;
         next_backend = (next_backend + 1) % 3;
       } else {
         ASSERT_EQ(v, Verdict::tx) << "step " << step;
       }
       ++sent;
-      model_touch(it->second, flags, cs.now);
+      model_step(it->second, kInput, flags, cs.now);
       ASSERT_EQ(f, build_frame(topo::to_server(p, topo::kWeb[it->second.backend], it->second.lport))) << "step " << step;
     } else {  // server packet for a live connection
       ModelConn& m = it->second;
-      const uint8_t flags = rng() % 5 == 0 ? kTcpSyn | kTcpAck : rng() % 9 == 0 ? kTcpFin | kTcpAck : kTcpAck;
+      static constexpr uint8_t kFlags[] = {kTcpSyn | kTcpAck, kTcpAck, kTcpAck, kTcpAck, kTcpFin | kTcpAck, kTcpRst, kTcpRst | kTcpAck, kPsh};
+      const uint8_t flags = kFlags[rng() % std::size(kFlags)];
       PacketSpec p = topo::from_server(topo::kWeb[m.backend], m.lport, flags);
       p.payload.assign(rng() % 40, 0x5a);
       auto f = build_frame(p);
       ASSERT_EQ(run(f, 1), Verdict::tx) << "step " << step;
       ++sent;
-      model_touch(m, flags, cs.now);
+      model_step(m, kOutput, flags, cs.now);
       ASSERT_EQ(f, build_frame(topo::to_client(p, cport))) << "step " << step;
+    }
+    if (it != model.end()) {
+      const lb::Conn* c = cs.conns.lookup(6, topo::kCip, topo::kVip, xvs::core::htons(cport), xvs::core::htons(80)).conn;
+      ASSERT_NE(c, nullptr) << "step " << step;
+      ASSERT_EQ(c->state, it->second.state) << "step " << step;
+      ASSERT_EQ(c->expires, it->second.expires) << "step " << step;
+      ++states_seen[c->state];
     }
     ASSERT_EQ(cs.conns.size(), model.size()) << "step " << step;
     ASSERT_EQ(pool.available() + model.size(), pool_capacity) << "a local port leaked or was handed out twice";
+    // Active = ESTABLISHED, everything else inactive, per server.
+    uint32_t active[3] = {}, inactive[3] = {};
+    for (const auto& [port, m] : model) ++(m.state == ConnState::tcp_established ? active : inactive)[m.backend];
+    for (uint32_t b = 0; b < 3; ++b) {
+      ASSERT_EQ(snap->load[0][b].active, active[b]) << "server " << b << ", step " << step;
+      ASSERT_EQ(snap->load[0][b].inactive, inactive[b]) << "server " << b << ", step " << step;
+    }
   }
-  const auto counter = [&](xvs::abi::Counter c) { return cs.counters[static_cast<uint32_t>(c)]; };
-  EXPECT_EQ(counter(xvs::abi::Counter::conn_created), expired_total + model.size());
-  EXPECT_EQ(counter(xvs::abi::Counter::drop_conn_table_full), refused_full);
-  EXPECT_EQ(counter(xvs::abi::Counter::drop_tcp_no_conn), no_conn);
+  EXPECT_EQ(counter(Counter::conn_created), expired_total + reused + model.size());
+  EXPECT_EQ(counter(Counter::conn_reused), reused);
+  EXPECT_EQ(counter(Counter::drop_conn_table_full), refused_full);
+  EXPECT_EQ(counter(Counter::drop_tcp_no_conn), no_conn);
   EXPECT_GT(refused_full, 0u);
   EXPECT_GT(expired_total, 1000u);
-  EXPECT_GT(sent, 20000u);
+  EXPECT_GT(reused, 100u);
+  EXPECT_GT(sent, 30000u);
+  for (ConnState s : {ConnState::tcp_established, ConnState::tcp_syn_recv, ConnState::tcp_fin_wait, ConnState::tcp_time_wait,
+                      ConnState::tcp_close, ConnState::tcp_close_wait, ConnState::tcp_syn_sent})
+    EXPECT_GT(states_seen[s], 50u) << "the traffic should visit state " << int(s);
 }
 }  // namespace

@@ -1,10 +1,9 @@
-// test/native/process_test.cc — lb::process on a hand-built snapshot: exact Full-NAT frames both ways, rr order, each reachable drop by counter.
+// test/native/process_test.cc — lb::process in fullnat on a hand-built snapshot: exact frames both ways, rr order, each reachable drop by counter.
 #include <gtest/gtest.h>
 
 #include <set>
 
-#include "lb/process.h"
-#include "snapshot_fixture.h"
+#include "dataplane_fixture.h"
 
 namespace {
 namespace abi = xvs::abi;
@@ -19,40 +18,6 @@ using xvs::core::kTcpAck;
 using xvs::core::kTcpFin;
 using xvs::core::kTcpRst;
 using xvs::core::kTcpSyn;
-
-// One worker's data plane: a snapshot built through the real decoder, installed in a CoreState.
-struct Dataplane {
-  explicit Dataplane(const SnapshotBuilder& b, uint32_t workers = 1, uint32_t id = 0, uint32_t capacity = 1024)
-      : lips(workers) {
-    const auto st = build(b.bytes(), workers, topo::kPorts, lips, snap);
-    EXPECT_TRUE(st.is_ok()) << st.message;
-    cs = std::make_unique<lb::CoreState>(id, workers, capacity, 0x5eed, lips.row(id));
-    cs->install(snap.get());
-    cs->now = 1000;
-  }
-  // Processes `frame` in place as if received on `in_port`; the egress port goes to *out_port.
-  Verdict run(std::vector<uint8_t>& frame, uint8_t in_port, uint8_t* out_port = nullptr) {
-    xvs::io::Frame f{frame.data(), static_cast<uint32_t>(frame.size()), 0, 0, in_port, 0};
-    const Verdict v = lb::process(*cs, f);
-    if (out_port) *out_port = f.port;
-    return v;
-  }
-  Verdict run(const PacketSpec& spec, uint8_t in_port) {
-    auto f = build_frame(spec);
-    return run(f, in_port);
-  }
-  uint64_t counter(Counter c) const { return cs->counters[static_cast<uint32_t>(c)]; }
-  uint64_t drops() const {
-    uint64_t n = 0;
-    for (uint32_t c = static_cast<uint32_t>(Counter::drop_truncated_l2); c < abi::kCounterCount; ++c) n += cs->counters[c];
-    return n;
-  }
-  lb::PortPool& pool(uint32_t slot = 0) { return *lips.row(cs->id)[slot]; }
-
-  xvs::control::LipRegistry lips;
-  std::unique_ptr<lb::Snapshot> snap;
-  std::unique_ptr<lb::CoreState> cs;
-};
 
 TEST(Process, SynBecomesLipToRip) {
   Dataplane dp(topo::standard(1));
@@ -89,7 +54,7 @@ TEST(Process, ReplyBecomesVipToClientAndAckFollows) {
   EXPECT_EQ(dp.cs->conns.size(), 1u);
   const lb::ConnLookup c = dp.cs->conns.lookup(6, topo::kCip, topo::kVip, htons(40000), htons(80));
   ASSERT_NE(c.conn, nullptr);
-  EXPECT_EQ(c.conn->timer_class, lb::TimerClass::tcp_established);
+  EXPECT_EQ(c.conn->state, lb::ConnState::tcp_established);
   EXPECT_EQ(c.conn->expires, 1000u + 900u);
   EXPECT_EQ(dp.drops(), 0u);
 }
@@ -141,7 +106,7 @@ TEST(Process, UdpBothWays) {
   }
   const lb::ConnLookup c = dp.cs->conns.lookup(17, topo::kCip, topo::kVip, htons(5000), htons(53));
   ASSERT_NE(c.conn, nullptr);
-  EXPECT_EQ(c.conn->timer_class, lb::TimerClass::udp);
+  EXPECT_EQ(c.conn->state, lb::ConnState::udp);
 }
 
 TEST(Process, RoundRobinOverThreeBackends) {
@@ -190,20 +155,25 @@ TEST(Process, NonSynWithoutConnectionDrops) {
 
 TEST(Process, NotForAServicePassesUntouched) {
   Dataplane dp(topo::standard(1));
-  PacketSpec other = topo::from_client(40000), port81 = other, udp80 = other, arp = other, icmp = other;
+  ASSERT_EQ(dp.run(topo::from_client(40001), 0), Verdict::tx);  // a connection exists, on another client port
+  PacketSpec other = topo::from_client(40000), port81 = other, udp80 = other, arp = other, echo = other, gre = other;
   other.daddr = topo::kOther;
   port81.dport = 81;
   udp80.protocol = xvs::core::kIpProtoUdp;
   arp.ethertype = 0x0806;
-  icmp.protocol = 1;
-  for (const PacketSpec& s : {other, port81, udp80, arp, icmp}) {
+  echo.protocol = xvs::core::kIpProtoIcmp;  // a ping to the VIP is the kernel's to answer
+  echo.payload.assign(56, 0x42);
+  gre.protocol = 47;
+  // An ICMP error about a flow xvs does not track.
+  const auto unknown = icmp_error(topo::from_client(40000), datagram(build_frame(topo::to_client(topo::from_server(topo::kWeb[0], 1024), 40000)), 28));
+  for (const PacketSpec& s : {other, port81, udp80, arp, echo, gre, unknown}) {
     auto f = build_frame(s);
     const auto before = f;
     EXPECT_EQ(dp.run(f, 0), Verdict::pass);
     EXPECT_EQ(f, before);
   }
   EXPECT_EQ(dp.drops(), 0u);
-  EXPECT_EQ(dp.cs->conns.size(), 0u);
+  EXPECT_EQ(dp.cs->conns.size(), 1u);
 }
 
 TEST(Process, TtlExpired) {
@@ -326,7 +296,7 @@ TEST(Process, FragmentsForAServiceDrop) {
 TEST(Process, ExpiryReturnsTheLocalPort) {
   Dataplane dp(topo::standard(1));
   auto expire = [&](uint32_t now) {
-    return dp.cs->conns.expire(now, 256, [&](const lb::Conn& c) { lb::release_connection(*dp.cs, c); });
+    return dp.cs->conns.expire(now, 256, [&](lb::Conn& c) { lb::release_connection(*dp.cs, c); });
   };
   ASSERT_EQ(dp.run(topo::from_client(40000), 0), Verdict::tx);  // syn: expires at 1060
   ASSERT_EQ(dp.run(topo::from_client(40001), 0), Verdict::tx);

@@ -60,6 +60,42 @@ TEST(SnapshotBuild, AcceptsAndIndexesAValidSnapshot) {
   EXPECT_EQ(snap->lips[0].slot, 0u);
   EXPECT_EQ(snap->lips[2].slot, 2u);
   EXPECT_NE(lips.row(0)[2], nullptr) << "the slot's port pool exists before any worker sees the snapshot";
+
+  for (uint32_t i = 0; i < 5; ++i) EXPECT_EQ(snap->backend_index.find(1000 + i), i);
+  EXPECT_EQ(snap->backend_index.find(1005), lb::FlatMap::kMissing);
+  ASSERT_EQ(snap->load.size(), 1u) << "one row of server loads per worker";
+  EXPECT_EQ(snap->load[0].size(), 5u);
+  EXPECT_FALSE(snap->load[0][4].overloaded);
+  EXPECT_EQ(snap->nat_backend_index.find(lb::Snapshot::nat_backend_key(topo::kWeb[0].address, htons(8080), 6)),
+            lb::FlatMap::kMissing)
+      << "fullnat servers are not nat servers";
+}
+
+// Every mode, scheduler and flag the data path implements is accepted; nat servers are indexed
+// by address, port and protocol so that their replies find their owner.
+TEST(SnapshotBuild, AcceptsEveryModeSchedulerAndFlag) {
+  for (auto mode : {abi::Forwarding::dr, abi::Forwarding::nat, abi::Forwarding::tunnel, abi::Forwarding::fullnat}) {
+    for (uint8_t sched = 0; sched <= uint8_t(abi::Scheduler::fo); ++sched) {
+      ServiceOptions o;
+      o.scheduler = static_cast<abi::Scheduler>(sched);
+      o.flags = abi::persistent;
+      o.persist_timeout = 300;
+      o.persist_netmask = ipv4(255, 255, 255, 0);
+      SnapshotBuilder b = topo::standard_mode(mode, 2, o);
+      b.services[1].flags |= abi::one_packet;
+      LipRegistry lips(2);
+      std::unique_ptr<lb::Snapshot> snap;
+      const Status st = build(b.bytes(), 2, topo::kPorts, lips, snap);
+      ASSERT_TRUE(st.is_ok()) << int(mode) << "/" << int(sched) << ": " << st.message;
+      EXPECT_EQ(snap->load.size(), 2u);
+      EXPECT_EQ(snap->load[1].size(), 4u);
+      const bool nat = mode == abi::Forwarding::nat;
+      for (const BackendSpec& w : topo::kWeb)
+        EXPECT_EQ(snap->nat_backend_index.find(lb::Snapshot::nat_backend_key(w.address, htons(w.port), 6)) != lb::FlatMap::kMissing, nat);
+      EXPECT_EQ(snap->nat_backend_index.find(lb::Snapshot::nat_backend_key(topo::kDnsServer.address, htons(5353), 17)) != lb::FlatMap::kMissing, nat);
+      EXPECT_EQ(snap->nat_backend_index.find(lb::Snapshot::nat_backend_key(topo::kDnsServer.address, htons(5353), 6)), lb::FlatMap::kMissing);
+    }
+  }
 }
 
 TEST(SnapshotBuild, EmptySnapshotIsValid) {
@@ -132,8 +168,8 @@ std::function<void(std::vector<uint8_t>&)> header(F f) {
   return [f](std::vector<uint8_t>& bytes) { edit_header(bytes, f); };
 }
 using H = abi::SnapshotHeader;
-using control::kErrLimit, control::kErrNotSupported, control::kErrSnapshot;
-constexpr uint8_t kDr = 0, kNat = 1, kTunnel = 2;
+using control::kErrLimit, control::kErrSnapshot;
+constexpr uint8_t kTunnel = 2;
 const std::string kWeb = "service #0 (203.0.113.10:80/tcp): ";  // how service problems begin
 
 const Reject kRejects[] = {
@@ -156,14 +192,13 @@ const Reject kRejects[] = {
     {"TooManyLips", none, header([](H& h) { h.lip_count = abi::kMaxLips + 1; }), kErrLimit, "lips: 1025 exceeds"},
     {"UnknownProtocol", [](auto& b) { b.services[0].protocol = 1; }, none_bytes, kErrSnapshot, kWeb + "protocol 1 is neither tcp (6) nor udp (17)"},
     {"UnknownForwarding", [](auto& b) { b.services[0].forwarding = 9; }, none_bytes, kErrSnapshot, kWeb + "unknown forwarding mode 9"},
-    {"ForwardingDrNotImplemented", [](auto& b) { b.services[0].forwarding = kDr; }, none_bytes, kErrNotSupported, kWeb + "forwarding mode 'dr' is not implemented"},
-    {"ForwardingNatNotImplemented", [](auto& b) { b.services[0].forwarding = kNat; }, none_bytes, kErrNotSupported, "'nat'"},
-    {"ForwardingTunnelNotImplemented", [](auto& b) { b.services[0].forwarding = kTunnel; }, none_bytes, kErrNotSupported, "'tunnel'"},
     {"UnknownServiceFlags", [](auto& b) { b.services[0].flags = 0x80; }, none_bytes, kErrSnapshot, kWeb + "unknown flag bits 128"},
-    {"PersistenceNotImplemented", [](auto& b) { b.services[0].flags = abi::persistent; }, none_bytes, kErrNotSupported, kWeb + "persistence is not implemented"},
-    {"OnePacketNotImplemented", [](auto& b) { b.services[1].flags = abi::one_packet; }, none_bytes, kErrNotSupported, "one-packet scheduling is not implemented"},
+    {"OnePacketOnTcp", [](auto& b) { b.services[0].flags = abi::one_packet; }, none_bytes, kErrSnapshot, kWeb + "one-packet scheduling applies to udp services only"},
+    {"PersistenceWithoutTimeout", [](auto& b) { b.services[0].flags = abi::persistent; }, none_bytes, kErrSnapshot, kWeb + "persistence needs a timeout of at least 1 second"},
+    {"TunnelWithoutPortAddress", [](auto& b) { b.services[0].forwarding = kTunnel; }, none_bytes, kErrSnapshot,
+     kWeb + "tunnel mode needs an IPv4 address on port 1 for the outer source"},
+    {"DuplicateBackendId", [](auto& b) { b.backends[2].backend_id = b.backends[0].backend_id; }, none_bytes, kErrSnapshot, "backend #2: backend_id 1000 appears twice"},
     {"UnknownScheduler", [](auto& b) { b.services[0].scheduler = 99; }, none_bytes, kErrSnapshot, "unknown scheduler 99"},
-    {"SchedulerWlcNotImplemented", [](auto& b) { b.services[0].scheduler = uint8_t(abi::Scheduler::wlc); }, none_bytes, kErrNotSupported, kWeb + "scheduler 'wlc' is not implemented"},
     {"BackendRangeOutOfBounds", [](auto& b) { b.services[1].backend_count = 2; }, none_bytes, kErrSnapshot, "service #1 (203.0.113.10:53/udp): backend range [3, +2) exceeds the 4 backends"},
     {"SchedRangeOutOfBounds", [](auto& b) { b.services[0].sched_count = 5; }, none_bytes, kErrSnapshot, kWeb + "scheduler-table range exceeds"},
     {"SchedEntryOfAnotherService", [](auto& b) { b.sched[1] = 3; }, none_bytes, kErrSnapshot, kWeb + "scheduler-table entry 1 names backend 3, which is not one of this service's"},
@@ -175,6 +210,9 @@ const Reject kRejects[] = {
      "service #2 (203.0.113.10:80/tcp): duplicate of an earlier service"},
     {"LipEqualsVip", [](auto& b) { b.add_pool({topo::kVip}); }, none_bytes, kErrSnapshot, "LIP 203.0.113.10 is also a VIP"},
     {"DuplicateLip", [](auto& b) { b.add_pool({ipv4(10, 0, 2, 5), topo::kLip}); }, none_bytes, kErrSnapshot, "LIP 10.0.2.100 appears twice"},
+    {"MtuTooSmall", [](auto& b) { b.ports[1].mtu = 575; }, none_bytes, kErrSnapshot, "port #1: MTU 575 is outside 576..9216"},
+    {"MtuTooLarge", [](auto& b) { b.ports[0].mtu = 9217; }, none_bytes, kErrSnapshot, "port #0: MTU 9217 is outside 576..9216"},
+    {"WeightTooLarge", [](auto& b) { b.backends[2].weight = 65536; }, none_bytes, kErrSnapshot, "backend #2 (10.0.2.13): weight 65536 exceeds 65535"},
 };
 
 class SnapshotReject : public ::testing::TestWithParam<Reject> {};

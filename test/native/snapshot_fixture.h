@@ -1,4 +1,4 @@
-// test/native/snapshot_fixture.h — lays out snapshot bytes by hand (as snapshot-encoder.ts does) and defines one standard Full-NAT topology.
+// test/native/snapshot_fixture.h — lays out snapshot bytes by hand (as snapshot-encoder.ts does) and defines the standard topology for every forwarding mode.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -26,6 +26,17 @@ struct BackendSpec {
   Mac mac;
   uint8_t port_index = 1;
   uint32_t weight = 1;
+  uint32_t upper_threshold = 0, lower_threshold = 0;
+};
+
+// Everything of a service besides its address and servers.
+struct ServiceOptions {
+  abi::Forwarding forwarding = abi::Forwarding::fullnat;
+  abi::Scheduler scheduler = abi::Scheduler::rr;
+  uint8_t flags = 0;  // abi::one_packet, abi::persistent
+  uint32_t persist_timeout = 0;
+  uint32_t persist_netmask = 0xffffffffu;  // network order
+  std::vector<uint32_t> table;  // scheduling table as indices into the service's servers; empty: each once, in order
 };
 
 class SnapshotBuilder {
@@ -59,27 +70,42 @@ class SnapshotBuilder {
   // Returns the service index.
   size_t add_service(uint32_t vip, uint16_t port, uint8_t protocol, const std::vector<BackendSpec>& servers,
                      uint16_t pool, abi::Scheduler scheduler = abi::Scheduler::rr) {
+    ServiceOptions o;
+    o.scheduler = scheduler;
+    return add_service(vip, port, protocol, servers, pool, o);
+  }
+  // Backend ids are 1000 + the backend's index at the time it is added.
+  size_t add_service(uint32_t vip, uint16_t port, uint8_t protocol, const std::vector<BackendSpec>& servers,
+                     uint16_t pool, const ServiceOptions& o) {
     abi::ServiceRecord s{};
     s.vip = vip;
     s.port = core::htons(port);
     s.protocol = protocol;
-    s.forwarding = static_cast<uint8_t>(abi::Forwarding::fullnat);
-    s.scheduler = static_cast<uint8_t>(scheduler);
+    s.forwarding = static_cast<uint8_t>(o.forwarding);
+    s.scheduler = static_cast<uint8_t>(o.scheduler);
+    s.flags = o.flags;
     s.pool = pool;
     s.service_id = static_cast<uint32_t>(services.size() + 100);
     s.backend_first = static_cast<uint32_t>(backends.size());
     s.backend_count = static_cast<uint32_t>(servers.size());
     s.sched_first = static_cast<uint32_t>(sched.size());
-    s.sched_count = static_cast<uint32_t>(servers.size());
+    s.persist_timeout = o.persist_timeout;
+    s.persist_netmask = o.persist_netmask;
+    std::vector<uint32_t> table = o.table;
+    if (table.empty())
+      for (uint32_t i = 0; i < servers.size(); ++i) table.push_back(i);
+    s.sched_count = static_cast<uint32_t>(table.size());
+    for (uint32_t i : table) sched.push_back(s.backend_first + i);
     for (const BackendSpec& b : servers) {
       abi::BackendRecord r{};
       r.address = b.address;
       r.port = core::htons(b.port);
       r.port_index = b.port_index;
       r.weight = b.weight;
+      r.upper_threshold = b.upper_threshold;
+      r.lower_threshold = b.lower_threshold;
       r.backend_id = static_cast<uint32_t>(backends.size() + 1000);
       r.mac = mac48(b.mac);
-      sched.push_back(static_cast<uint32_t>(backends.size()));
       backends.push_back(r);
     }
     services.push_back(s);
@@ -153,6 +179,7 @@ inline constexpr uint32_t kCip = ipv4(198, 51, 100, 7);
 inline constexpr uint32_t kVip = ipv4(203, 0, 113, 10);
 inline constexpr uint32_t kLip = ipv4(10, 0, 2, 100);
 inline constexpr uint32_t kOther = ipv4(192, 0, 2, 99);  // neither VIP nor LIP
+inline constexpr uint32_t kPortAddress[2] = {ipv4(203, 0, 113, 1), ipv4(10, 0, 2, 1)};  // tunnel outer sources
 inline constexpr uint16_t kHttp = 80, kDns = 53;
 inline const BackendSpec kWeb[3] = {{ipv4(10, 0, 2, 11), 8080, mac_of(2, 0xbb, 0, 0, 0, 1)},
                                     {ipv4(10, 0, 2, 12), 8081, mac_of(2, 0xbb, 0, 0, 0, 2)},
@@ -165,6 +192,29 @@ inline SnapshotBuilder standard(uint32_t workers, uint64_t generation = 1) {
   const uint16_t pool = b.add_pool({kLip});
   b.add_service(kVip, kHttp, core::kIpProtoTcp, {kWeb[0], kWeb[1], kWeb[2]}, pool);
   b.add_service(kVip, kDns, core::kIpProtoUdp, {kDnsServer}, pool);
+  return b;
+}
+
+// dr and tunnel servers listen on the VIP's own port.
+inline BackendSpec same_port(BackendSpec b, uint16_t port) {
+  b.port = port;
+  return b;
+}
+
+// The standard services (VIP:80/tcp over the three web servers, VIP:53/udp over one) in any
+// forwarding mode. dr and tunnel servers use the VIP's ports; the ports get addresses (tunnel).
+inline SnapshotBuilder standard_mode(abi::Forwarding mode, uint32_t workers = 1, ServiceOptions o = {},
+                                     uint64_t generation = 1) {
+  SnapshotBuilder b(workers, kPorts, generation);
+  for (uint32_t p = 0; p < kPorts; ++p) b.ports[p].address = kPortAddress[p];
+  const bool nat = mode == abi::Forwarding::nat || mode == abi::Forwarding::fullnat;
+  const uint16_t pool = mode == abi::Forwarding::fullnat ? b.add_pool({kLip}) : abi::kNoPool;
+  o.forwarding = mode;
+  std::vector<BackendSpec> web(std::begin(kWeb), std::end(kWeb));
+  if (!nat)
+    for (BackendSpec& w : web) w.port = kHttp;
+  b.add_service(kVip, kHttp, core::kIpProtoTcp, web, pool, o);
+  b.add_service(kVip, kDns, core::kIpProtoUdp, {nat ? kDnsServer : same_port(kDnsServer, kDns)}, pool, o);
   return b;
 }
 
@@ -214,6 +264,32 @@ inline PacketSpec to_client(PacketSpec s, uint16_t cport, uint16_t vport = kHttp
   s.dport = cport;
   --s.ttl;
   return s;
+}
+
+// nat: a server's reply RIP:rport -> CIP:cport, as it arrives on port 1.
+inline PacketSpec nat_from_server(const BackendSpec& b, uint16_t cport, uint8_t flags = core::kTcpSyn | core::kTcpAck) {
+  PacketSpec s = from_server(b, cport, flags);
+  s.daddr = kCip;
+  return s;
+}
+// nat: the client's packet after DNAT towards backend `b` (source kept, TTL - 1).
+inline PacketSpec nat_to_server(PacketSpec s, const BackendSpec& b) {
+  s.src_mac = kPortMac[b.port_index];
+  s.dst_mac = b.mac;
+  s.daddr = b.address;
+  s.dport = b.port;
+  --s.ttl;
+  return s;
+}
+// dr: the client's packet with only the MACs changed.
+inline PacketSpec dr_to_server(PacketSpec s, const BackendSpec& b) {
+  s.src_mac = kPortMac[b.port_index];
+  s.dst_mac = b.mac;
+  return s;
+}
+// tunnel: the client's frame inside IPIP from port `b.port_index`'s address to the server.
+inline std::vector<uint8_t> tunnel_to_server(const PacketSpec& s, const BackendSpec& b) {
+  return ipip_frame(build_frame(s), kPortAddress[b.port_index], b.address, kPortMac[b.port_index], b.mac);
 }
 }  // namespace topo
 

@@ -132,6 +132,14 @@ test('tunnel: server port must equal the service port', () => {
   expectOne(one('tunnel', 8080), 'services[0].servers[0].port', 9, 37, 'in tunnel mode the server port must equal the service port 80 (got 8080)');
 });
 
+test('tunnel on the mem backend needs dataplane.tunnel_source', () => {
+  const mem = (extra: string[]) =>
+    text('dataplane:', '  backend: mem', '  interfaces: [mem0]', ...extra, 'services:',
+      '  - { name: t, vip: 203.0.113.10, port: 80, forwarding: tunnel, servers: [{ address: 10.0.0.11, port: 80 }] }');
+  expectOne(mem([]), 'services[0].forwarding', 5, 57, 'tunnel mode on the mem backend needs dataplane.tunnel_source');
+  assert.deepEqual(problemsOf(mem(['  tunnel_source: 10.0.0.1'])), []);
+});
+
 test('dr: sorry server port must equal the service port', () => {
   expectOne(
     one('dr', 80, ['    sorry_server: { address: 10.0.0.250, port: 8080 }']),

@@ -1,16 +1,38 @@
 // test/unit/scheduler.test.ts — static scheduler tables: rr visits each live server once per
-// cycle in order, wrr reproduces the IPVS sequence and matches the weights exactly per cycle.
+// cycle in order, wrr reproduces the IPVS sequence and matches the weights exactly per cycle,
+// sh/dh fill 256 buckets as ip_vs_sh.c/ip_vs_dh.c do but in key order, fo orders by weight;
+// the registry knows which schedulers are static. Maglev (mh) is in scheduler-mh.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { staticScheduler } from '../../src/scheduler/index.js';
+import { SCHEDULERS } from '../../src/config/types.js';
+import { murmur3 } from '../../src/scheduler/common.js';
+import { DH_TABLE_SIZE, SH_TABLE_SIZE, staticScheduler } from '../../src/scheduler/index.js';
+import type { SchedulerServer } from '../../src/scheduler/index.js';
 
-const servers = (...weights: number[]) => weights.map((weight) => ({ weight }));
+/** Servers 10.0.0.1:8080, 10.0.0.2:8080, ... with the given weights, in that order. */
+const servers = (...weights: number[]): SchedulerServer[] =>
+  weights.map((weight, i) => ({ key: `10.0.0.${i + 1}:8080`, weight }));
+
+/** The table as server keys, so tables of differently ordered inputs can be compared. */
+const keysOf = (list: readonly SchedulerServer[], table: readonly number[]) => table.map((i) => list[i]!.key);
+
+const countsOf = (n: number, table: readonly number[]) => {
+  const counts = new Array<number>(n).fill(0);
+  for (const i of table) counts[i]! += 1;
+  return counts;
+};
 
 describe('rr', () => {
   const rr = staticScheduler('rr')!;
+  it('is walked in sequence', () => {
+    assert.equal(rr.use, 'sequence');
+  });
   it('lists every server with weight > 0 once, in order', () => {
     assert.deepEqual(rr.table(servers(1, 5, 1)), [0, 1, 2]);
+  });
+  it('follows configuration order, not keys', () => {
+    assert.deepEqual(rr.table([{ key: 'b:1', weight: 1 }, { key: 'a:1', weight: 1 }]), [0, 1]);
   });
   it('leaves quiescent (weight 0) servers out', () => {
     assert.deepEqual(rr.table(servers(1, 0, 3)), [0, 2]);
@@ -22,6 +44,9 @@ describe('rr', () => {
 
 describe('wrr', () => {
   const wrr = staticScheduler('wrr')!;
+  it('is walked in sequence', () => {
+    assert.equal(wrr.use, 'sequence');
+  });
   it('produces the IPVS interleaved sequence for weights 4, 3, 2', () => {
     assert.deepEqual(wrr.table(servers(4, 3, 2)), [0, 0, 1, 0, 1, 2, 0, 1, 2]);
   });
@@ -41,8 +66,125 @@ describe('wrr', () => {
   });
 });
 
+describe('sh', () => {
+  const sh = staticScheduler('sh')!;
+  it('is indexed by a hash of the client source address', () => {
+    assert.equal(sh.use, 'hash');
+    assert.equal(sh.hashKey, 'source');
+    assert.equal(SH_TABLE_SIZE, 256);
+  });
+  it('gives each server `weight` consecutive buckets in turn, in key order', () => {
+    const list = servers(1, 3);
+    const table = sh.table(list);
+    assert.equal(table.length, 256);
+    assert.deepEqual(table.slice(0, 8), [0, 1, 1, 1, 0, 1, 1, 1]);
+    assert.deepEqual(countsOf(2, table), [64, 192]);
+  });
+  it('honours weights exactly as ip_vs_sh_reassign does, the last round cut short', () => {
+    // 256 = 25 rounds of 2 + 3 + 5, then 6 more buckets: 2 to the first, 3 to the second, 1 to the third.
+    assert.deepEqual(countsOf(3, sh.table(servers(2, 3, 5))), [52, 78, 126]);
+  });
+  it('is the same for every call and every input order', () => {
+    const list = servers(1, 3, 2, 4);
+    const reversed = [...list].reverse();
+    const a = keysOf(list, sh.table(list));
+    assert.deepEqual(keysOf(list, sh.table(list)), a);
+    assert.deepEqual(keysOf(reversed, sh.table(reversed)), a);
+  });
+  it('leaves weight-0 servers out', () => {
+    const list = servers(1, 0, 3);
+    const table = sh.table(list);
+    assert.ok(!table.includes(1));
+    const absent = [list[0]!, list[2]!];
+    assert.deepEqual(keysOf(list, table), keysOf(absent, sh.table(absent)));
+  });
+  it('is empty without a live server', () => {
+    assert.deepEqual(sh.table([]), []);
+    assert.deepEqual(sh.table(servers(0, 0)), []);
+  });
+});
+
+describe('dh', () => {
+  const dh = staticScheduler('dh')!;
+  it('is indexed by a hash of the destination address', () => {
+    assert.equal(dh.use, 'hash');
+    assert.equal(dh.hashKey, 'destination');
+    assert.equal(DH_TABLE_SIZE, 256);
+  });
+  it('assigns buckets round robin in key order and ignores weights', () => {
+    const list = servers(1, 5, 10);
+    const table = dh.table(list);
+    assert.equal(table.length, 256);
+    assert.deepEqual(table.slice(0, 6), [0, 1, 2, 0, 1, 2]);
+    assert.deepEqual(countsOf(3, table), [86, 85, 85]);
+    assert.deepEqual(dh.table(servers(1, 1, 1)), table);
+  });
+  it('is the same for every call and every input order', () => {
+    const list = servers(1, 1, 1, 1, 1);
+    const shuffled = [list[3]!, list[0]!, list[4]!, list[2]!, list[1]!];
+    const a = keysOf(list, dh.table(list));
+    assert.deepEqual(keysOf(list, dh.table(list)), a);
+    assert.deepEqual(keysOf(shuffled, dh.table(shuffled)), a);
+  });
+  it('leaves weight-0 servers out', () => {
+    const list = servers(0, 2, 0, 7);
+    const table = dh.table(list);
+    assert.deepEqual(countsOf(4, table), [0, 128, 0, 128]);
+  });
+  it('is empty without a live server', () => {
+    assert.deepEqual(dh.table([]), []);
+    assert.deepEqual(dh.table(servers(0)), []);
+  });
+});
+
+describe('fo', () => {
+  const fo = staticScheduler('fo')!;
+  it('is taken in order, first usable entry', () => {
+    assert.equal(fo.use, 'ordered');
+    assert.equal(fo.hashKey, undefined);
+  });
+  it('lists live servers by decreasing weight, equal weights in configuration order', () => {
+    assert.deepEqual(fo.table(servers(2, 5, 0, 5, 1)), [1, 3, 0, 4]);
+    assert.deepEqual(fo.table(servers(1, 1, 1)), [0, 1, 2]);
+  });
+  it('leaves weight-0 servers out and is empty without a live server', () => {
+    assert.deepEqual(fo.table(servers(0, 3, 0)), [1]);
+    assert.deepEqual(fo.table(servers(0, 0)), []);
+    assert.deepEqual(fo.table([]), []);
+  });
+});
+
 describe('registry', () => {
+  const uses = { rr: 'sequence', wrr: 'sequence', mh: 'hash', sh: 'hash', dh: 'hash', fo: 'ordered' } as const;
+  it('has a table for every static scheduler, under its own name', () => {
+    for (const [name, use] of Object.entries(uses)) {
+      const s = staticScheduler(name as keyof typeof uses);
+      assert.ok(s, name);
+      assert.equal(s.name, name);
+      assert.equal(s.use, use, name);
+      assert.equal(s.hashKey !== undefined, use === 'hash', name);
+    }
+  });
   it('has no table for dynamic schedulers, which decide in the data plane', () => {
-    assert.equal(staticScheduler('wlc'), undefined);
+    for (const name of ['lc', 'wlc', 'sed', 'nq', 'lblc', 'lblcr'] as const) assert.equal(staticScheduler(name), undefined, name);
+  });
+  it('covers every scheduler name of the config', () => {
+    const known = new Set([...Object.keys(uses), 'lc', 'wlc', 'sed', 'nq', 'lblc', 'lblcr']);
+    assert.deepEqual([...SCHEDULERS].sort(), [...known].sort());
+  });
+});
+
+describe('murmur3 (places servers in hash tables; changing it moves mh clients)', () => {
+  it('matches the MurmurHash3 x86_32 reference values', () => {
+    assert.equal(murmur3('', 0), 0);
+    assert.equal(murmur3('', 1), 0x514e28b7);
+    assert.equal(murmur3('', 0xffffffff), 0x81f16f39);
+    assert.equal(murmur3('\0\0\0\0', 0), 0x2362f9de);
+    assert.equal(murmur3('a', 0x9747b28c), 0x7fa09ea6);
+    assert.equal(murmur3('ab', 0x9747b28c), 0x74875592);
+    assert.equal(murmur3('abc', 0x9747b28c), 0xc84a62dd);
+    assert.equal(murmur3('abcd', 0x9747b28c), 0xf0478627);
+    assert.equal(murmur3('Hello, world!', 0x9747b28c), 0x24884cba);
+    assert.equal(murmur3('The quick brown fox jumps over the lazy dog', 0x9747b28c), 0x2fa826cd);
   });
 });

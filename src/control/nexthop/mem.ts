@@ -23,4 +23,9 @@ export class MemNextHops implements NextHopResolver {
   portMac(portIndex: number): Uint8Array {
     return memPortMac(portIndex);
   }
+
+  // mem ports have no kernel address: only dataplane.tunnel_source gives them one.
+  portAddress(_portIndex: number, tunnelSource: string | undefined): string {
+    return tunnelSource ?? '0.0.0.0';
+  }
 }

@@ -10,4 +10,6 @@ export interface NextHop {
 export interface NextHopResolver {
   resolve(address: string): NextHop;
   portMac(portIndex: number): Uint8Array;
+  /** The balancer's IPv4 address on that port ("0.0.0.0" if it has none); tunnelSource wins. */
+  portAddress(portIndex: number, tunnelSource: string | undefined): string;
 }

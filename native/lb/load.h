@@ -1,0 +1,91 @@
+// native/lb/load.h — per-worker server load as IPVS keeps it: a connection counts as inactive
+// until it reaches ESTABLISHED, active while there, inactive again after; the overload flag
+// follows the upper/lower connection thresholds (ip_vs_bind_dest / ip_vs_unbind_dest). Each
+// worker enforces its share of a threshold (threshold / workers, rounded up), since it only
+// knows its own connections. Runs on the owning worker.
+#pragma once
+#include <cstdint>
+
+#include "abi/records.h"
+#include "lb/conn.h"
+#include "lb/core_state.h"
+#include "lb/flat_map.h"
+
+namespace xvs::lb {
+
+inline uint32_t worker_share(uint32_t threshold, uint32_t workers) {
+  return threshold / workers + (threshold % workers != 0);  // no u32 overflow near 2^32
+}
+
+// Index of the connection's server in the current snapshot, or FlatMap::kMissing if the server
+// has left the configuration. Cached per generation so established flows pay one compare.
+inline uint32_t backend_of(CoreState& cs, Conn& c) {
+  const Snapshot& snap = *cs.snapshot;
+  const auto generation = static_cast<uint32_t>(snap.generation);
+  if (c.cached_generation != generation) {
+    c.backend_index = snap.backend_index.find(c.backend_id);
+    c.cached_generation = generation;
+  }
+  return c.backend_index;
+}
+
+inline void update_overload(CoreState& cs, const abi::BackendRecord& b, BackendLoad& load) {
+  const uint32_t upper = worker_share(b.upper_threshold, cs.workers);
+  const uint32_t lower = worker_share(b.lower_threshold, cs.workers);
+  const uint32_t total = load.active + load.inactive;
+  if (upper != 0 && total >= upper) load.overloaded = true;
+  else if (lower != 0 ? total < lower : (upper == 0 || total * 4 < upper * 3)) load.overloaded = false;
+}
+
+// A server removed and added back starts from zero while its old connections still name it:
+// never let their departure wrap the count.
+inline void decrement(uint32_t& count) {
+  if (count > 0) --count;
+}
+
+inline BackendLoad& load_of(CoreState& cs, uint32_t backend_index) {
+  return cs.snapshot->load[cs.id][backend_index];
+}
+
+// A new connection (or a template) is bound to server `index`: inactive until established.
+inline void bind_backend(CoreState& cs, Conn& c, uint32_t index) {
+  const abi::BackendRecord& b = cs.snapshot->backends[index];
+  c.backend_id = b.backend_id;
+  c.backend_index = index;
+  c.cached_generation = static_cast<uint32_t>(cs.snapshot->generation);
+  if (c.flags & kTemplate) return;  // templates do not count as connections
+  BackendLoad& load = load_of(cs, index);
+  ++load.inactive;
+  update_overload(cs, b, load);
+}
+
+// Moves the connection between active and inactive as its state crosses ESTABLISHED.
+inline void account_state(CoreState& cs, Conn& c, ConnState next) {
+  if (c.flags & kTemplate) return;
+  const bool active = next == ConnState::tcp_established;
+  if (active == ((c.flags & kCountedActive) != 0)) return;
+  const uint32_t index = backend_of(cs, c);
+  if (index != FlatMap::kMissing) {
+    BackendLoad& load = load_of(cs, index);
+    if (active) {
+      decrement(load.inactive);
+      ++load.active;
+    } else {
+      decrement(load.active);
+      ++load.inactive;
+    }
+  }
+  c.flags = active ? (c.flags | kCountedActive) : (c.flags & ~kCountedActive);
+}
+
+// The connection goes away: its server (if still configured) has one connection fewer.
+inline void unbind_backend(CoreState& cs, Conn& c) {
+  if (c.flags & kTemplate) return;
+  const uint32_t index = backend_of(cs, c);
+  if (index == FlatMap::kMissing) return;
+  BackendLoad& load = load_of(cs, index);
+  decrement((c.flags & kCountedActive) ? load.active : load.inactive);
+  update_overload(cs, cs.snapshot->backends[index], load);
+}
+
+}  // namespace xvs::lb

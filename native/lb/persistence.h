@@ -1,0 +1,81 @@
+// native/lb/persistence.h — IPVS persistence templates: a client network (address & netmask)
+// keeps its server for a service while its template lives. A template lives while it binds
+// connections and `timeout` seconds after the last of them (IPVS n_control), and is replaced
+// when its server is quiescent or gone (IPVS expire_quiescent_template), so health-checked-out
+// servers lose their persistent clients. Templates sit in the worker's connection table under a
+// protocol value no packet carries. Runs on the owning worker.
+#pragma once
+#include <cstdint>
+
+#include "abi/records.h"
+#include "lb/conn.h"
+#include "lb/core_state.h"
+#include "lb/load.h"
+#include "lb/schedule.h"
+
+namespace xvs::lb {
+
+inline constexpr uint8_t kTemplateProtocol = 0x80;
+
+inline bool template_alive(const CoreState& cs, const Conn& t) {
+  return t.controlled > 0 || static_cast<int32_t>(t.expires - cs.now) > 0;
+}
+
+inline void arm_template(CoreState& cs, Conn& t) {
+  cs.conns.touch(&t, ConnState::persist_template, cs.now, t.tuple[kFromServer].daddr);
+}
+
+// The live template of this client network, if any; a stale one is removed (its connections
+// stay with their server).
+inline Conn* find_template(CoreState& cs, const abi::ServiceRecord& svc, uint32_t saddr) {
+  const ConnLookup found =
+      cs.conns.lookup(kTemplateProtocol | svc.protocol, saddr & svc.persist_netmask, svc.vip, 0, svc.port);
+  Conn* t = found.conn;
+  if (t == nullptr) return nullptr;
+  const uint32_t index = backend_of(cs, *t);
+  if (template_alive(cs, *t) && index != kNoBackend && cs.snapshot->backends[index].weight > 0) return t;
+  cs.conns.remove(t);
+  return nullptr;
+}
+
+// A template for the client network of `saddr`, bound to server `index`; nullptr if the table is
+// full (the connection then goes without one).
+inline Conn* create_template(CoreState& cs, const abi::ServiceRecord& svc, uint32_t saddr, uint32_t index) {
+  const ConnTuple key{saddr & svc.persist_netmask, svc.vip, 0, svc.port, 0};
+  const ConnTuple settings{svc.persist_netmask, svc.persist_timeout, 0, 0, 0};
+  Conn* t = cs.conns.insert(kTemplateProtocol | svc.protocol, key, settings, kLinkClient);
+  if (t == nullptr) return nullptr;
+  t->flags |= kTemplate;
+  t->controlled = 0;
+  bind_backend(cs, *t, index);
+  return t;
+}
+
+inline void attach_template(CoreState& cs, Conn& c, Conn& t) {
+  ++t.controlled;
+  c.flags |= kPersistent;
+  c.template_index = cs.conns.index_of(&t);
+  arm_template(cs, t);
+}
+
+// The connection goes: its template binds one connection fewer, and lives `timeout` seconds
+// from now when that was the last. A template replaced meanwhile is recognised by its key.
+inline void detach_template(CoreState& cs, const Conn& c) {
+  if (!(c.flags & kPersistent)) return;
+  Conn* t = cs.conns.at(c.template_index);
+  if (t == nullptr || !(t->flags & kTemplate) || t->state == ConnState::count_) return;
+  const ConnTuple& key = t->tuple[kFromClient];
+  const ConnTuple& client = c.tuple[kFromClient];
+  if (key.daddr != client.daddr || key.dport != client.dport || key.saddr != (client.saddr & t->tuple[kFromServer].saddr))
+    return;
+  if (t->controlled > 0 && --t->controlled == 0) arm_template(cs, *t);
+}
+
+// At expiry: a template that still binds connections is kept and re-armed.
+inline bool template_expires(CoreState& cs, Conn& t) {
+  if (t.controlled == 0) return true;
+  arm_template(cs, t);
+  return false;
+}
+
+}  // namespace xvs::lb

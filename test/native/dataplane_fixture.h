@@ -1,0 +1,89 @@
+// test/native/dataplane_fixture.h — one worker's data plane for lb::process tests: a snapshot built through the real decoder, installed in a CoreState; frames run with headroom; reloads keep old snapshots alive.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "lb/load.h"
+#include "lb/process.h"
+#include "snapshot_fixture.h"
+
+namespace xvs::test {
+
+struct Dataplane {
+  static constexpr uint32_t kHeadroom = 64;
+
+  explicit Dataplane(const SnapshotBuilder& b, uint32_t workers = 1, uint32_t id = 0, uint32_t capacity = 1024)
+      : lips(workers) {
+    std::unique_ptr<lb::Snapshot> snap;
+    const auto st = build(b.bytes(), workers, topo::kPorts, lips, snap);
+    EXPECT_TRUE(st.is_ok()) << st.message;
+    cs = std::make_unique<lb::CoreState>(id, workers, capacity, 0x5eed, lips.row(id));
+    cs->install(snap.get());
+    snaps.push_back(std::move(snap));
+    cs->now = 1000;
+  }
+
+  // Installs `b` as the next generation, as the worker's safe point does; the previous
+  // snapshot stays alive (the engine frees it only later).
+  void reload(SnapshotBuilder b) {
+    b.header.generation = snaps.back()->generation + 1;
+    std::unique_ptr<lb::Snapshot> snap;
+    const auto st = build(b.bytes(), cs->workers, topo::kPorts, lips, snap, 0x5eed, snaps.back()->generation);
+    ASSERT_TRUE(st.is_ok()) << st.message;
+    cs->install(snap.get());
+    snaps.push_back(std::move(snap));
+  }
+
+  // Processes `frame` in place as if received on `in_port`, with `headroom` bytes free before
+  // it; the buffer ends where the frame ends, so ASan sees any write past it. On return the
+  // vector holds the frame as it leaves (encapsulated, or turned into an ICMP reply).
+  lb::Verdict run(std::vector<uint8_t>& frame, uint8_t in_port, uint8_t* out_port = nullptr,
+                  uint32_t headroom = kHeadroom) {
+    std::vector<uint8_t> buffer(headroom + frame.size());
+    std::copy(frame.begin(), frame.end(), buffer.begin() + headroom);
+    io::Frame f{buffer.data() + headroom, static_cast<uint32_t>(frame.size()), headroom, 0, in_port, 0};
+    const lb::Verdict v = lb::process(*cs, f);
+    EXPECT_GE(f.data, buffer.data());
+    EXPECT_LE(f.data + f.len, buffer.data() + buffer.size());
+    EXPECT_EQ(f.headroom, static_cast<uint32_t>(f.data - buffer.data()));
+    frame.assign(f.data, f.data + f.len);
+    if (out_port) *out_port = f.port;
+    return v;
+  }
+  lb::Verdict run(const PacketSpec& spec, uint8_t in_port) {
+    auto f = build_frame(spec);
+    return run(f, in_port);
+  }
+
+  uint64_t counter(abi::Counter c) const { return cs->counters[static_cast<uint32_t>(c)]; }
+  uint64_t drops() const {
+    uint64_t n = 0;
+    for (uint32_t c = static_cast<uint32_t>(abi::Counter::drop_truncated_l2); c < abi::kCounterCount; ++c)
+      n += cs->counters[c];
+    return n;
+  }
+  lb::PortPool& pool(uint32_t slot = 0) { return *lips.row(cs->id)[slot]; }
+  const lb::Snapshot& snapshot() const { return *cs->snapshot; }
+  // This worker's load of backend `index` in the current snapshot.
+  const lb::BackendLoad& load(uint32_t index) const { return cs->snapshot->load[cs->id][index]; }
+  lb::Conn* conn(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
+    return cs->conns.lookup(protocol, saddr, daddr, core::htons(sport), core::htons(dport)).conn;
+  }
+  // The client's TCP connection to VIP:80 (or UDP to VIP:53).
+  lb::Conn* client_conn(uint16_t cport, uint8_t protocol = core::kIpProtoTcp) const {
+    return conn(protocol, topo::kCip, topo::kVip, cport, protocol == core::kIpProtoTcp ? topo::kHttp : topo::kDns);
+  }
+  // Expiry as the worker's safe point runs it; returns how many went.
+  uint32_t expire(uint32_t now) {
+    cs->now = now;
+    return cs->conns.expire(now, 1u << 20, [&](lb::Conn& c) { return lb::expire_connection(*cs, c); });
+  }
+
+  control::LipRegistry lips;
+  std::vector<std::unique_ptr<lb::Snapshot>> snaps;
+  std::unique_ptr<lb::CoreState> cs;
+};
+
+}  // namespace xvs::test
