@@ -1,7 +1,8 @@
-// native/binding/addon.cc — module entry: exports { Engine, layout }. Loaded by src/native/addon.ts
-// on whichever JS thread imports it (the control worker; tests).
+// native/binding/addon.cc — module entry: exports { Engine, layout, benchDataplane }. Loaded by
+// src/native/addon.ts on whichever JS thread imports it (the control worker; tests; benches).
 #include <napi.h>
 
+#include "binding/bench_js.h"
 #include "binding/engine_handle.h"
 #include "binding/layout_js.h"
 
@@ -10,6 +11,7 @@ namespace {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", xvs::binding::EngineHandle::define(env));
   exports.Set("layout", Napi::Function::New(env, xvs::binding::layout_js, "layout"));
+  exports.Set("benchDataplane", Napi::Function::New(env, xvs::binding::bench_dataplane_js, "benchDataplane"));
   return exports;
 }
 

@@ -17,11 +17,11 @@ uint32_t node_of(uint32_t conn_index, Direction d) { return conn_index * 2 + d; 
 
 ConnTable::ConnTable(uint32_t capacity, uint64_t hash_seed)
     : capacity_(capacity),
-      bucket_mask_(round_up_pow2(capacity * 2) - 1),
+      bucket_mask_(round_up_pow2(capacity * kBucketsPerConnection) - 1),
       seed_(hash_seed),
-      conns_(std::make_unique<Conn[]>(capacity)),
-      buckets_(std::make_unique<uint32_t[]>(bucket_mask_ + 1)),
-      free_(std::make_unique<uint32_t[]>(capacity)),
+      conns_(capacity),
+      buckets_(bucket_mask_ + 1),
+      free_(capacity),
       free_top_(capacity) {
   for (uint32_t i = 0; i <= bucket_mask_; ++i) buckets_[i] = kNone;
   // Hand out low indices first: they share pages, which keeps a small table's footprint small.
@@ -30,7 +30,7 @@ ConnTable::ConnTable(uint32_t capacity, uint64_t hash_seed)
 }
 
 size_t ConnTable::bytes_per_connection(uint32_t capacity) {
-  const size_t buckets = round_up_pow2(capacity * 2);
+  const size_t buckets = round_up_pow2(capacity * kBucketsPerConnection);
   return sizeof(Conn) + sizeof(uint32_t) /* free stack */ + buckets * sizeof(uint32_t) / capacity;
 }
 
@@ -38,12 +38,16 @@ uint32_t ConnTable::bucket_of(uint8_t protocol, const ConnTuple& t) const {
   return static_cast<uint32_t>(core::hash_flow(seed_, t.saddr, t.daddr, t.sport, t.dport, protocol)) & bucket_mask_;
 }
 
+uint32_t ConnTable::bucket_for(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
+  return static_cast<uint32_t>(core::hash_flow(seed_, saddr, daddr, sport, dport, protocol)) & bucket_mask_;
+}
+
 ConnLookup ConnTable::lookup(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport,
                              uint16_t dport) const {
   const uint32_t bucket =
       static_cast<uint32_t>(core::hash_flow(seed_, saddr, daddr, sport, dport, protocol)) & bucket_mask_;
   for (uint32_t node = buckets_[bucket]; node != kNone;) {
-    Conn* c = &conns_[node >> 1];
+    Conn* c = conns_.get() + (node >> 1);
     const auto d = static_cast<Direction>(node & 1);
     const ConnTuple& t = c->tuple[d];
     if (t.saddr == saddr && t.daddr == daddr && t.sport == sport && t.dport == dport && c->protocol == protocol)

@@ -8,6 +8,7 @@
 #include <memory>
 #include <type_traits>
 
+#include "core/huge_array.h"
 #include "lb/conn.h"
 
 namespace xvs::lb {
@@ -20,6 +21,9 @@ struct ConnLookup {
 class ConnTable {
  public:
   static constexpr uint32_t kNone = 0xffffffffu;
+  // Two tuples per connection in at least four buckets per connection: chains stay short, and
+  // every extra chain node is one more cache miss on a large table.
+  static constexpr uint32_t kBucketsPerConnection = 4;
 
   ConnTable(uint32_t capacity, uint64_t hash_seed);
 
@@ -28,6 +32,19 @@ class ConnTable {
   static size_t bytes_per_connection(uint32_t capacity);
 
   ConnLookup lookup(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const;
+
+  // Burst-wise lookups hide memory latency in two stages before the real lookups: prefetch the
+  // bucket of every packet of a burst, then load the first connection each bucket names (an
+  // ordinary load: on VMs a prefetch of a line whose page misses the TLB overlaps nothing).
+  uint32_t bucket_for(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const;
+  void prefetch_bucket(uint32_t bucket) const { __builtin_prefetch(&buckets_[bucket]); }
+  // Returns a value derived from the loaded lines so that the compiler keeps the loads.
+  uint32_t load_bucket_head(uint32_t bucket) const {
+    const uint32_t node = buckets_[bucket];
+    if (node == kNone) return 0;
+    const auto* bytes = reinterpret_cast<const volatile uint8_t*>(&conns_[node >> 1]);
+    return bytes[0] + bytes[sizeof(Conn) - 1];
+  }
 
   // Takes a free connection, fills in both tuples and links those named in `links` (kLinkClient,
   // kLinkServer); nullptr when full. The caller fills in the rest and arms the timer (touch()).
@@ -80,9 +97,9 @@ class ConnTable {
   uint32_t size_ = 0;
   uint32_t bucket_mask_;
   uint64_t seed_;
-  std::unique_ptr<Conn[]> conns_;
-  std::unique_ptr<uint32_t[]> buckets_;  // head node per bucket
-  std::unique_ptr<uint32_t[]> free_;     // stack of free connection indices
+  core::HugeArray<Conn> conns_;
+  core::HugeArray<uint32_t> buckets_;  // head node per bucket
+  core::HugeArray<uint32_t> free_;     // stack of free connection indices
   uint32_t free_top_;
   uint32_t timer_head_[kConnStates];
   uint32_t timer_tail_[kConnStates];

@@ -90,10 +90,12 @@ uint32_t Worker::burst(uint32_t port) {
   uint32_t passed_count = 0, dropped_count = 0;
   uint64_t rx_bytes = 0;
 
+  for (uint32_t i = 0; i < n; ++i) rx_bytes += frames[i].len;
+  lb::Verdict verdicts[kBurst];
+  lb::process_burst(core_, frames, n, verdicts);
   for (uint32_t i = 0; i < n; ++i) {
     io::Frame& f = frames[i];
-    rx_bytes += f.len;
-    switch (lb::process(core_, f)) {
+    switch (verdicts[i]) {
       case lb::Verdict::tx: out[f.port][out_count[f.port]++] = f; break;
       case lb::Verdict::pass: passed[passed_count++] = f; break;
       case lb::Verdict::drop: dropped[dropped_count++] = f; break;

@@ -16,6 +16,7 @@
 #include "core/spsc_ring.h"
 #include "io/backend.h"
 #include "lb/core_state.h"
+#include "lb/process.h"
 
 namespace xvs::worker {
 
@@ -38,6 +39,7 @@ struct alignas(64) Published {
 class Worker {
  public:
   static constexpr uint32_t kBurst = 32;
+  static_assert(kBurst <= lb::kMaxBurst);
   static constexpr uint32_t kSafePointBursts = 64;
   static constexpr uint32_t kExpireBudget = 256;
   static constexpr uint32_t kControlBudget = 16;

@@ -54,9 +54,46 @@ export interface NativeEngine {
   memCollect(): MemFrame[];
 }
 
+/** Parameters of benchDataplane (native/bench/dataplane_bench.h). */
+export interface DataplaneBenchParams {
+  workload: 'established' | 'new';
+  connTableSize: number;
+  flows: number;
+  /** Timed packets per repetition. */
+  packets: number;
+  repeat: number;
+  seed?: number;
+  /** established: half the visits are server replies (modes whose replies cross the balancer). */
+  replies?: boolean;
+  /** Ethernet/IPv4/TCP frames: client->VIP SYN and ACK, server->balancer ACK (addresses replaced per flow). */
+  templates: { syn: Uint8Array; ack?: Uint8Array; reply?: Uint8Array };
+}
+
+/** What benchDataplane returns: raw figures, one entry per repetition where it says so. */
+export interface DataplaneBenchRaw {
+  packets: number;
+  flows: number;
+  /** Per repetition: restore the frame from its template + lb::process. */
+  nsPerPacket: number[];
+  /** Per repetition: the restore alone. */
+  copyNsPerPacket: number[];
+  verdicts: { tx: number; pass: number; drop: number };
+  connCreated: number;
+  connections: number;
+  fillSeconds: number;
+  bytesPerConnection: number;
+  /** Resident set size in bytes; zeros when not measured. */
+  rss: { before: number; built: number; filled: number };
+  /** The core's non-zero counters after the last repetition. */
+  counters: Record<string, number>;
+  /** Set when the data path did not forward what it should have: the figures are not valid. */
+  problem?: string;
+}
+
 interface RawAddon {
   Engine: new (options: EngineOptions) => NativeEngine;
   layout(): NativeLayout;
+  benchDataplane(snapshot: Uint8Array, params: DataplaneBenchParams): DataplaneBenchRaw;
 }
 
 let loaded: RawAddon | undefined;
@@ -89,4 +126,12 @@ export function loadAddon(): RawAddon {
 
 export function createEngine(options: EngineOptions): NativeEngine {
   return new (loadAddon().Engine)(options);
+}
+
+/**
+ * Runs the data path in timed loops on this thread (blocks it for the whole run). Throws an
+ * Error with `code` (XVS_ENOTSUP for a mode the data plane does not implement, XVS_EINVAL, ...).
+ */
+export function benchDataplane(snapshot: Uint8Array, params: DataplaneBenchParams): DataplaneBenchRaw {
+  return loadAddon().benchDataplane(snapshot, params);
 }

@@ -1,8 +1,9 @@
 // src/cli/commands/index.ts — the registry of CLI commands, in the order `xvs --help` lists them.
 import type { CliCommand } from '../command.js';
+import { benchCommand } from './bench.js';
 import { checkCommand } from './check.js';
 import { runCommand } from './run.js';
 
 // Each command types its own arguments; the registry only needs their common shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CliCommand<any>[] = [runCommand, checkCommand];
+export const commands: CliCommand<any>[] = [runCommand, checkCommand, benchCommand];

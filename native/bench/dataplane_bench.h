@@ -1,0 +1,78 @@
+// native/bench/dataplane_bench.h — `xvs bench dataplane`, native half: the real packet path
+// (lb::process) in timed loops on one core, on frames generated from templates in memory.
+//
+// Consumes snapshot bytes (encoded by TypeScript from a config), template frames and loop
+// parameters. Builds its own snapshot (own LipRegistry, one worker) and lb::CoreState, fills
+// the connection table when the workload needs it, then times whole loops with
+// clock_gettime(CLOCK_MONOTONIC) — never single packets. Each iteration restores the frame
+// from its template (lb::process rewrites in place); the same restore loop without
+// lb::process is timed too, so readers can subtract it. Produces per-repetition timings,
+// verdict counts, the core's counters and memory figures.
+//
+// Runs synchronously on the calling thread (the JS thread through binding/bench_js.cc); it
+// starts no thread and shares nothing, so that thread is the "one core". No napi.h here.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "control/status.h"
+
+namespace xvs::bench {
+
+enum class Workload : uint8_t {
+  // Fill the table with one SYN per flow (untimed), move every flow to ESTABLISHED with one
+  // untimed pass, then time ACKs of existing flows visited in a shuffled order.
+  established,
+  // Time SYNs of flows the table has never seen: each one creates a connection. Every batch of
+  // at most `flows` SYNs starts from a freshly built (empty) core state.
+  new_connections,
+};
+
+struct Templates {
+  // Client -> VIP bare SYN. Flows are made from it by varying the client address and port.
+  std::vector<uint8_t> syn;
+  // Client -> VIP ACK: established packets from the client (established only).
+  std::vector<uint8_t> ack;
+  // Server -> balancer ACK: established packets from the server (established with replies).
+  // Addresses and ports are replaced per flow by the reverse of what the flow's SYN became.
+  std::vector<uint8_t> reply;
+};
+
+struct Params {
+  Workload workload = Workload::established;
+  uint32_t conn_capacity = 1u << 20;  // the core's connection table
+  uint32_t flows = 1000000;           // distinct client flows
+  uint64_t packets = 2000000;         // timed packets per repetition
+  uint32_t repeat = 5;
+  uint64_t seed = 1;                  // PRNG (visit order) and the table's hash seed
+  bool replies = false;               // established: half the visits are server replies
+  uint32_t now = 1000;                // the core's clock, fixed: nothing expires mid-run
+};
+
+struct Result {
+  uint64_t packets = 0;            // timed packets per repetition
+  uint32_t flows = 0;
+  std::vector<double> ns_per_packet;       // per repetition: restore + lb::process
+  std::vector<double> copy_ns_per_packet;  // per repetition: restore only
+  uint64_t tx = 0, pass = 0, drop = 0;     // verdicts of the timed loops, all repetitions
+  uint64_t conn_created = 0;               // by the timed loops, all repetitions
+  uint64_t connections = 0;                // in the table after the last repetition
+  double fill_seconds = 0;                 // established: the untimed fill, for information
+  size_t bytes_per_connection = 0;         // lb::ConnTable::bytes_per_connection(capacity)
+  // Resident set size (bytes) before the core state existed, after building it (the table is
+  // allocated up front) and after the fill; 0 when not measured (new_connections).
+  size_t rss_before = 0, rss_built = 0, rss_filled = 0;
+  std::vector<uint64_t> counters;  // the core's counters (abi order) after the last repetition
+  // Why the figures cannot be trusted (the fill did not create every connection, or a timed
+  // packet was not forwarded); empty when all went through. Never paired with a figure.
+  std::string problem;
+};
+
+// Errors: XVS_EINVAL for bad parameters or templates; the snapshot builder's own codes
+// (XVS_ENOTSUP for a forwarding mode this data plane does not implement yet, XVS_ESNAPSHOT).
+control::Status run_dataplane(const uint8_t* snapshot, size_t snapshot_len, const Templates& templates,
+                              const Params& params, Result& out);
+
+}  // namespace xvs::bench

@@ -1,0 +1,134 @@
+// native/bench/frame_gen.h — how `xvs bench dataplane` makes its packets: template frames
+// (Ethernet + IPv4 + TCP/UDP) parsed once, flows derived from a template, and per-packet patches
+// (addresses, ports, both checksums precomputed by RFC 1624) that the timed loop stores after
+// copying the template into a frame buffer. Consumed by dataplane_bench.cc; pure helpers (no I/O,
+// no state) that run on the bench's (calling) thread. Parses independently of core/parse.h, which
+// is part of what is measured.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "control/status.h"
+#include "core/checksum.h"
+#include "core/net.h"
+#include "io/frame.h"
+
+namespace xvs::bench::frames {
+
+constexpr uint32_t kHeadroom = 256;  // as io/mem gives: room for tunnel encapsulation
+constexpr uint32_t kBlock = 64;      // frames are restored in whole 64-byte blocks
+constexpr uint32_t kMaxFrame = 256;  // template limit (bench frames are 60 bytes)
+
+inline control::Status invalid(std::string message) {
+  return control::Status::error(control::kErrInvalidArgument, "benchDataplane: " + std::move(message));
+}
+
+inline uint32_t load32(const uint8_t* p) { uint32_t v; std::memcpy(&v, p, 4); return v; }
+inline uint16_t load16(const uint8_t* p) { uint16_t v; std::memcpy(&v, p, 2); return v; }
+inline void store32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
+inline void store16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
+
+// Addresses and ports of one direction, network order.
+struct Tuple {
+  uint32_t saddr, daddr;
+  uint16_t sport, dport;
+};
+
+// A template frame (Ethernet + IPv4 + TCP/UDP, no VLAN) and where its fields sit. Parsed here,
+// independently of core/parse.h, which is part of what is measured.
+struct Template {
+  alignas(64) uint8_t bytes[kMaxFrame] = {};
+  uint32_t len = 0, copy_len = 0;
+  uint32_t ip = 14, l4 = 0, l4_check = 0;
+  uint8_t protocol = 0;
+  Tuple tuple{};
+  uint16_t ip_check = 0, l4_check_value = 0;
+};
+
+inline control::Status parse_template(const std::vector<uint8_t>& frame, const char* what, Template& t) {
+  if (frame.size() < 14 + 20 + 8 || frame.size() > kMaxFrame)
+    return invalid(std::string(what) + " template: " + std::to_string(frame.size()) + " bytes (want 42 to " +
+                   std::to_string(kMaxFrame) + ")");
+  std::memcpy(t.bytes, frame.data(), frame.size());
+  t.len = static_cast<uint32_t>(frame.size());
+  t.copy_len = (t.len + kBlock - 1) / kBlock * kBlock;
+  if (load16(t.bytes + 12) != core::htons(core::kEthTypeIpv4)) return invalid(std::string(what) + " template is not IPv4");
+  const uint32_t ihl = (t.bytes[t.ip] & 0x0f) * 4u;
+  t.protocol = t.bytes[t.ip + 9];
+  t.l4 = t.ip + ihl;
+  const uint32_t l4_header = t.protocol == core::kIpProtoTcp ? 20 : 8;
+  if ((t.bytes[t.ip] >> 4) != 4 || ihl < 20 || t.l4 + l4_header > t.len ||
+      (t.protocol != core::kIpProtoTcp && t.protocol != core::kIpProtoUdp))
+    return invalid(std::string(what) + " template: not a complete IPv4 TCP/UDP header");
+  t.l4_check = t.l4 + (t.protocol == core::kIpProtoTcp ? 16 : 6);
+  t.tuple = {load32(t.bytes + t.ip + 12), load32(t.bytes + t.ip + 16), load16(t.bytes + t.l4), load16(t.bytes + t.l4 + 2)};
+  t.ip_check = load16(t.bytes + t.ip + 10);
+  t.l4_check_value = load16(t.bytes + t.l4_check);
+  return control::Status::ok();
+}
+
+// What differs from a template in one packet, checksums included, so that the timed loop only
+// copies the template and stores these. 20 bytes, read as a sequential stream.
+struct Patch {
+  uint32_t saddr, daddr;
+  uint16_t sport, dport, ip_check, l4_check;
+  uint8_t tmpl;  // index into the templates of the loop
+  uint8_t port;  // arrival port
+};
+
+inline Patch make_patch(const Template& t, uint8_t index, uint8_t port, const Tuple& to) {
+  const Tuple& from = t.tuple;
+  uint16_t ip = core::checksum_replace32(t.ip_check, from.saddr, to.saddr);
+  ip = core::checksum_replace32(ip, from.daddr, to.daddr);
+  uint16_t l4 = t.l4_check_value;
+  if (t.protocol == core::kIpProtoUdp) {
+    l4 = core::udp_checksum_replace32(l4, from.saddr, to.saddr);
+    l4 = core::udp_checksum_replace32(l4, from.daddr, to.daddr);
+    l4 = core::udp_checksum_replace16(l4, from.sport, to.sport);
+    l4 = core::udp_checksum_replace16(l4, from.dport, to.dport);
+  } else {
+    l4 = core::checksum_replace32(l4, from.saddr, to.saddr);
+    l4 = core::checksum_replace32(l4, from.daddr, to.daddr);
+    l4 = core::checksum_replace16(l4, from.sport, to.sport);
+    l4 = core::checksum_replace16(l4, from.dport, to.dport);
+  }
+  return Patch{to.saddr, to.daddr, to.sport, to.dport, ip, l4, index, port};
+}
+
+// Flow i of the client template: 64 ports per client address, addresses counting up from the
+// template's source. Unique per i: the address names i / 64, the port's top bits i % 64.
+inline Tuple client_flow(const Template& t, uint32_t i) {
+  const uint32_t address = core::htonl(core::ntohl(t.tuple.saddr) + (i >> 6));
+  const auto port = static_cast<uint16_t>(1024 + ((i & 63) << 10) + ((i >> 6) & 1023));
+  return {address, t.tuple.daddr, core::htons(port), t.tuple.dport};
+}
+
+// The frame buffer lb::process works on, with headroom in front as the I/O backends give.
+struct alignas(64) FrameBuffer {
+  uint8_t bytes[kHeadroom + kMaxFrame];
+  uint8_t* data() { return bytes + kHeadroom; }
+};
+
+inline void restore(uint8_t* data, const Template& t, const Patch& p) {
+  for (uint32_t off = 0; off < t.copy_len; off += kBlock) std::memcpy(data + off, t.bytes + off, kBlock);
+  store32(data + t.ip + 12, p.saddr);
+  store32(data + t.ip + 16, p.daddr);
+  store16(data + t.ip + 10, p.ip_check);
+  store16(data + t.l4, p.sport);
+  store16(data + t.l4 + 2, p.dport);
+  store16(data + t.l4_check, p.l4_check);
+}
+
+inline io::Frame frame_for(FrameBuffer& buf, const Template& t, const Patch& p) {
+  io::Frame f{};
+  f.data = buf.data();
+  f.len = t.len;
+  f.headroom = kHeadroom;
+  f.port = p.port;
+  return f;
+}
+
+}  // namespace xvs::bench::frames

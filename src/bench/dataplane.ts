@@ -1,0 +1,268 @@
+// src/bench/dataplane.ts — `xvs bench dataplane`, TypeScript half. For each case it writes a
+// config, loads it with the real loader (parseConfigText), turns it into snapshot bytes with
+// the real model and encoder, builds the template frames and calls the addon's benchDataplane,
+// which runs lb::process in timed loops on this thread (native/bench/dataplane_bench.h).
+// Produces typed results: medians and bests of the repetitions, the copy cost, memory per
+// connection; a case the data plane cannot run yet is reported as skipped with the reason,
+// never with a figure. Main thread (it blocks while a case runs).
+import { parseConfigText } from '../config/load.js';
+import { ConfigError } from '../config/types.js';
+import { buildModel } from '../control/model.js';
+import { MemNextHops, memPortMac, memServerMac } from '../control/nexthop/mem.js';
+import { encodeSnapshot } from '../control/snapshot-encoder.js';
+import { StableIds } from '../control/stable-ids.js';
+import { benchDataplane, type DataplaneBenchParams, type DataplaneBenchRaw } from '../native/addon.js';
+import { tcpFrame } from './frames.js';
+
+export const DATAPLANE_CASES = ['fullnat-established', 'fullnat-new', 'dr-established', 'tunnel-established'] as const;
+export type DataplaneCaseName = (typeof DATAPLANE_CASES)[number];
+
+/** Targets on the reference machine: printed beside the figures, never asserted. */
+export const TARGETS = {
+  established_ns_per_packet: 60,
+  new_cps: 3_000_000,
+  bytes_per_connection: 160,
+} as const;
+
+/** Local ports one LIP gives one worker (1024-65535, DESIGN §4). */
+export const PORTS_PER_LIP = 65535 - 1024 + 1;
+/** The largest --flows: the LIPs a snapshot may hold, and memory of the visit order. */
+export const MAX_FLOWS = 1 << 24;
+const SEED = 1;
+
+export interface DataplaneBenchOptions {
+  flows: number;
+  packets: number;
+  repeat: number;
+  cases?: readonly DataplaneCaseName[];
+  /** Called before each case starts (progress output). */
+  onCase?: (name: DataplaneCaseName) => void;
+}
+
+export interface DataplaneCaseResult {
+  case: DataplaneCaseName;
+  /** What was sent, in a few words. */
+  workload: string;
+  /** Million packets per second of the median repetition (restore + lb::process); null when not measured. */
+  mpps: number | null;
+  /** Median repetition, ns per packet, restore + lb::process. */
+  ns_per_packet: number | null;
+  ns_per_packet_best?: number;
+  /** Median repetition of the restore loop alone: subtract it for lb::process by itself. */
+  copy_ns_per_packet?: number;
+  /** ns_per_packet − copy_ns_per_packet. */
+  process_ns_per_packet?: number;
+  /** New connections per second (median repetition); new-connection cases only. */
+  cps?: number | null;
+  cps_best?: number;
+  /** Timed packets per repetition, repetitions, flows in the table (or per batch). */
+  packets: number;
+  repeat: number;
+  flows: number;
+  /** Timed packets that came out as tx, over all repetitions (must be packets × repeat). */
+  forwarded?: number;
+  connections?: number;
+  /** Measured while filling this case's table: RSS growth / connections. */
+  rss_bytes_per_connection?: number;
+  target?: string;
+  /** Why there is no figure: the data plane does not implement this yet. */
+  skipped?: string;
+  /** Why there is no figure: the run failed (the data path did not forward, or an error). */
+  error?: string;
+}
+
+export interface DataplaneBenchReport {
+  cases: DataplaneCaseResult[];
+  /** The connection table's arrays per connection (both directions in one lb::Conn). */
+  bytes_per_connection: number | null;
+  /** RSS growth per connection while building and filling the fullnat-established table. */
+  rss_bytes_per_connection: number | null;
+  flows: number;
+  packets: number;
+  repeat: number;
+  conn_table_size: number;
+}
+
+interface CaseSpec {
+  mode: 'fullnat' | 'dr' | 'tunnel';
+  workload: 'established' | 'new';
+  replies: boolean;
+  describe: string;
+  target?: string;
+}
+
+const CASES: Record<DataplaneCaseName, CaseSpec> = {
+  'fullnat-established': {
+    mode: 'fullnat', workload: 'established', replies: true,
+    describe: 'ACKs of established flows, both directions, shuffled',
+    target: `target ≤ ${TARGETS.established_ns_per_packet} ns/packet`,
+  },
+  'fullnat-new': {
+    mode: 'fullnat', workload: 'new', replies: false,
+    describe: 'SYNs, each creating a connection',
+    target: `target ≥ ${TARGETS.new_cps / 1e6} M conn/s`,
+  },
+  // dr and tunnel replies go from the server to the client directly: client side only.
+  'dr-established': { mode: 'dr', workload: 'established', replies: false, describe: 'ACKs of established flows, client side, shuffled' },
+  'tunnel-established': { mode: 'tunnel', workload: 'established', replies: false, describe: 'ACKs of established flows, client side, shuffled' },
+};
+
+const VIP = '203.0.113.10';
+const CLIENT = '198.51.100.7';
+const CLIENT_MAC = Uint8Array.from([0x02, 0xcc, 0, 0, 0, 7]);
+const SERVERS = ['10.0.2.11', '10.0.2.12', '10.0.2.13', '10.0.2.14'];
+const TUNNEL_SOURCE = '10.0.2.1';
+
+/** k-th local address: 10.1.0.1, 10.1.0.2, ... (250 per /24). */
+export function lipAddress(k: number): string {
+  return `10.1.${Math.floor(k / 250)}.${(k % 250) + 1}`;
+}
+
+export function lipsFor(flows: number): number {
+  return Math.max(1, Math.ceil(flows / PORTS_PER_LIP));
+}
+
+/** The config of a case, as a user would write it (JSON is YAML too). */
+export function caseConfig(mode: CaseSpec['mode'], flows: number, connTableSize: number): string {
+  const fullnat = mode === 'fullnat';
+  const lips = Array.from({ length: lipsFor(flows) }, (_, k) => lipAddress(k));
+  const config = {
+    dataplane: {
+      backend: 'mem',
+      workers: 1,
+      interfaces: ['mem0'],
+      conn_table_size: connTableSize,
+      ...(mode === 'tunnel' ? { tunnel_source: TUNNEL_SOURCE } : {}),
+    },
+    ...(fullnat ? { local_address_pools: { lan: lips } } : {}),
+    services: [
+      {
+        name: `bench-${mode}`,
+        vip: VIP,
+        port: 80,
+        protocol: 'tcp',
+        scheduler: 'rr',
+        forwarding: mode,
+        ...(fullnat ? { local_address_pool: 'lan' } : {}),
+        servers: SERVERS.map((address) => ({ address, port: fullnat ? 8080 : 80 })),
+      },
+    ],
+  };
+  return JSON.stringify(config, null, 2);
+}
+
+function snapshotFor(mode: CaseSpec['mode'], flows: number, connTableSize: number): Uint8Array {
+  const config = parseConfigText(caseConfig(mode, flows, connTableSize), `xvs-bench-${mode}.json`);
+  const model = buildModel(config, 1n, new MemNextHops(config.dataplane.interfaces.length), new StableIds());
+  return encodeSnapshot(model);
+}
+
+function templates(mode: CaseSpec['mode']): DataplaneBenchParams['templates'] {
+  const portMac = memPortMac(0);
+  const client = { srcMac: CLIENT_MAC, dstMac: portMac, src: CLIENT, dst: VIP, sport: 40000, dport: 80 };
+  const server = SERVERS[0]!;
+  return {
+    syn: tcpFrame({ ...client, flags: ['SYN'] }),
+    ack: tcpFrame({ ...client, flags: ['ACK'] }),
+    // Addresses and ports are replaced per flow by the reverse of what its SYN became.
+    reply: tcpFrame({
+      srcMac: memServerMac(server), dstMac: portMac, src: server, dst: lipAddress(0),
+      sport: mode === 'fullnat' ? 8080 : 80, dport: 1024, flags: ['ACK'],
+    }),
+  };
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+const round = (v: number, digits = 2): number => Number(v.toFixed(digits));
+
+function figures(name: DataplaneCaseName, spec: CaseSpec, raw: DataplaneBenchRaw, base: DataplaneCaseResult): DataplaneCaseResult {
+  if (raw.problem) return { ...base, error: `the data path did not forward every packet: ${raw.problem}` };
+  const ns = median(raw.nsPerPacket);
+  const copy = median(raw.copyNsPerPacket);
+  const out: DataplaneCaseResult = {
+    ...base,
+    mpps: round(1e3 / ns, 3),
+    ns_per_packet: round(ns, 1),
+    ns_per_packet_best: round(Math.min(...raw.nsPerPacket), 1),
+    copy_ns_per_packet: round(copy, 1),
+    process_ns_per_packet: round(ns - copy, 1),
+    forwarded: raw.verdicts.tx,
+    connections: raw.connections,
+  };
+  if (spec.workload === 'new') {
+    // Every timed SYN created one connection (checked natively: otherwise `problem` is set).
+    out.cps = Math.round(1e9 / ns);
+    out.cps_best = Math.round(1e9 / Math.min(...raw.nsPerPacket));
+  }
+  if (raw.rss.filled > 0 && raw.connections > 0 && name === 'fullnat-established')
+    out.rss_bytes_per_connection = round((raw.rss.filled - raw.rss.before) / raw.connections, 1);
+  return out;
+}
+
+/** The native entry point; tests substitute it to exercise skipped and failed cases. */
+export type BenchFunction = typeof benchDataplane;
+
+function runCase(name: DataplaneCaseName, options: DataplaneBenchOptions, connTableSize: number, bench: BenchFunction): {
+  result: DataplaneCaseResult;
+  raw?: DataplaneBenchRaw;
+} {
+  const spec = CASES[name];
+  const base: DataplaneCaseResult = {
+    case: name,
+    workload: spec.describe,
+    mpps: null,
+    ns_per_packet: null,
+    ...(spec.workload === 'new' ? { cps: null } : {}),
+    packets: options.packets,
+    repeat: options.repeat,
+    flows: options.flows,
+    ...(spec.target ? { target: spec.target } : {}),
+  };
+  let raw: DataplaneBenchRaw;
+  try {
+    raw = bench(snapshotFor(spec.mode, options.flows, connTableSize), {
+      workload: spec.workload,
+      connTableSize,
+      flows: options.flows,
+      packets: options.packets,
+      repeat: options.repeat,
+      seed: SEED,
+      replies: spec.replies,
+      templates: templates(spec.mode),
+    });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (e.code === 'XVS_ENOTSUP') return { result: { ...base, skipped: e.message } };
+    if (err instanceof ConfigError) return { result: { ...base, error: `config rejected: ${e.message}` } };
+    if (e.code === 'XVS_NO_ADDON' || e.code === 'XVS_EINVAL') throw err;
+    return { result: { ...base, error: `${e.message}${e.code ? ` (${e.code})` : ''}` } };
+  }
+  return { result: figures(name, spec, raw, base), raw };
+}
+
+/** Runs the cases in order (fullnat-established first: its RSS figure wants a fresh process). */
+export function runDataplaneBench(options: DataplaneBenchOptions, bench: BenchFunction = benchDataplane): DataplaneBenchReport {
+  const connTableSize = Math.max(1024, options.flows);
+  const report: DataplaneBenchReport = {
+    cases: [],
+    bytes_per_connection: null,
+    rss_bytes_per_connection: null,
+    flows: options.flows,
+    packets: options.packets,
+    repeat: options.repeat,
+    conn_table_size: connTableSize,
+  };
+  for (const name of options.cases ?? DATAPLANE_CASES) {
+    options.onCase?.(name);
+    const { result, raw } = runCase(name, options, connTableSize, bench);
+    report.cases.push(result);
+    if (raw && report.bytes_per_connection === null) report.bytes_per_connection = raw.bytesPerConnection;
+    if (result.rss_bytes_per_connection !== undefined) report.rss_bytes_per_connection = result.rss_bytes_per_connection;
+  }
+  return report;
+}

@@ -1,0 +1,116 @@
+// src/cli/commands/bench.ts — `xvs bench <benchmark>`: `dataplane` runs the real packet path
+// on io/mem-style frames on this thread and prints a table (or one JSON document with --json,
+// DESIGN §6) ending with the command that produced it. Room for `veth` beside it. Main thread;
+// the run blocks it. Benchmarks print figures and targets; they never assert a time.
+import type { Argv } from 'yargs';
+
+import {
+  MAX_FLOWS,
+  TARGETS,
+  runDataplaneBench,
+  type DataplaneBenchReport,
+  type DataplaneCaseResult,
+} from '../../bench/dataplane.js';
+import type { CliCommand } from '../command.js';
+import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.js';
+
+interface DataplaneArgs {
+  json: boolean;
+  flows: number;
+  packets: number;
+  repeat: number;
+}
+
+const DEFAULTS = { flows: 1_000_000, packets: 2_000_000, repeat: 5 } as const;
+const MAX_PACKETS = 1e10;
+const MAX_REPEAT = 1000;
+
+function checkInt(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new CliError(`xvs: --${name} must be an integer from ${min} to ${max} (got ${value})`, EXIT_USAGE);
+}
+
+const fmt = (v: number | null | undefined, digits: number): string => (v === null || v === undefined ? '-' : v.toFixed(digits));
+
+function cpsText(c: DataplaneCaseResult): string {
+  if (c.cps === undefined) return '';
+  if (c.cps === null) return '-';
+  return `${(c.cps / 1e6).toFixed(2)} M (${((c.cps_best ?? c.cps) / 1e6).toFixed(2)} M)`;
+}
+
+function notes(c: DataplaneCaseResult): string {
+  if (c.skipped) return `skipped: ${c.skipped}`;
+  if (c.error) return `error: ${c.error}`;
+  const parts = [`incl. ${fmt(c.copy_ns_per_packet, 1)} ns restore`];
+  if (c.target) parts.push(c.target);
+  return parts.join('; ');
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+export function humanReport(report: DataplaneBenchReport, command: string): string {
+  const lines = [
+    'xvs bench dataplane: lb::process on one core, 60-byte TCP frames restored from templates in memory',
+    `${report.flows} flows, conn table ${report.conn_table_size}, ${report.packets} packets x ${report.repeat} repetitions; ` +
+      'figures: median (best) of the repetitions',
+    '',
+    table([
+      ['case', 'Mpps', 'ns/packet', 'CPS', 'notes'],
+      ...report.cases.map((c) => [
+        c.case,
+        fmt(c.mpps, 2),
+        c.ns_per_packet === null ? '-' : `${fmt(c.ns_per_packet, 1)} (${fmt(c.ns_per_packet_best, 1)})`,
+        cpsText(c) || '-',
+        notes(c),
+      ]),
+    ]),
+    '',
+    `memory per connection: ${report.bytes_per_connection ?? '-'} bytes (connection table arrays, both directions), ` +
+      `${report.rss_bytes_per_connection ?? '-'} bytes RSS growth building and filling the fullnat table; ` +
+      `target ≤ ${TARGETS.bytes_per_connection}`,
+    `command: ${command}`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+const dataplaneCommand: CliCommand<DataplaneArgs> = {
+  command: 'dataplane',
+  describe: 'The real data path on io/mem frames, one core: ns/packet, Mpps, new connections/s, bytes per connection',
+  builder: (y) =>
+    y
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' })
+      .option('flows', { type: 'number', default: DEFAULTS.flows, describe: 'connections in the table (established cases)' })
+      .option('packets', { type: 'number', default: DEFAULTS.packets, describe: 'timed packets per repetition and case' })
+      .option('repeat', { type: 'number', default: DEFAULTS.repeat, describe: 'repetitions per case' }) as never,
+  handler: async ({ json, flows, packets, repeat }) => {
+    checkInt('flows', flows, 1, MAX_FLOWS);
+    checkInt('packets', packets, 1, MAX_PACKETS);
+    checkInt('repeat', repeat, 1, MAX_REPEAT);
+    const command = `xvs bench dataplane${json ? ' --json' : ''} --flows ${flows} --packets ${packets} --repeat ${repeat}`;
+    const progress = !json && process.stderr.isTTY;
+    const report = runDataplaneBench({
+      flows,
+      packets,
+      repeat,
+      onCase: progress ? (name) => process.stderr.write(`running ${name} ...\n`) : undefined,
+    });
+    if (json) process.stdout.write(`${JSON.stringify({ ...report, targets: TARGETS, command })}\n`);
+    else process.stdout.write(humanReport(report, command));
+    const failed = report.cases.filter((c) => c.error);
+    if (failed.length > 0)
+      throw new CliError(`xvs bench dataplane: ${failed.map((c) => `${c.case} failed: ${c.error}`).join('; ')}`, EXIT_RUNTIME);
+  },
+};
+
+export const benchCommand: CliCommand = {
+  command: 'bench',
+  describe: 'Benchmarks: dataplane (the packet path on one core); see bench/README.md',
+  builder: (y: Argv) =>
+    y
+      .command(dataplaneCommand.command, dataplaneCommand.describe, dataplaneCommand.builder, dataplaneCommand.handler)
+      .demandCommand(1, 'name a benchmark: dataplane') as never,
+  handler: async () => {},
+};

@@ -1,0 +1,84 @@
+// test/native/process_burst_test.cc — lb::process_burst (what the workers run) gives every frame
+// of a burst the verdict, bytes, egress port and counters that lb::process gives it one by one,
+// including bursts whose earlier packets create the connections later ones use.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "dataplane_fixture.h"
+
+namespace {
+namespace abi = xvs::abi;
+namespace lb = xvs::lb;
+using namespace xvs::test;
+using xvs::core::kTcpAck;
+using xvs::core::kTcpFin;
+using xvs::core::kTcpSyn;
+
+// A mixed stream: SYNs, data and FINs from clients, server replies to local ports 1024.., packets
+// for other addresses, and malformed frames.
+std::vector<std::vector<uint8_t>> mixed_stream(uint32_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::vector<uint8_t>> out;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint16_t cport = static_cast<uint16_t>(40000 + rng() % 64);
+    switch (rng() % 6) {
+      case 0: out.push_back(build_frame(topo::from_client(cport, kTcpSyn))); break;
+      case 1: out.push_back(build_frame(topo::from_client(cport, kTcpAck))); break;
+      case 2: out.push_back(build_frame(topo::from_client(cport, kTcpFin | kTcpAck))); break;
+      case 3: out.push_back(build_frame(topo::from_server(topo::kWeb[rng() % 3], static_cast<uint16_t>(1024 + rng() % 64), kTcpAck))); break;
+      case 4: {
+        PacketSpec other = topo::from_client(cport);
+        other.daddr = ipv4(192, 0, 2, 99);
+        out.push_back(build_frame(other));
+        break;
+      }
+      default: {
+        auto f = build_frame(topo::from_client(cport));
+        f.resize(14 + rng() % 40);  // cut somewhere in the IPv4 or TCP header
+        out.push_back(f);
+      }
+    }
+  }
+  return out;
+}
+
+TEST(ProcessBurst, SameResultsAsOneByOne) {
+  Dataplane single(topo::standard(1)), burst(topo::standard(1));
+  const auto stream = mixed_stream(2000, 7);
+  constexpr uint32_t kHeadroom = Dataplane::kHeadroom;
+  uint32_t seen[3] = {};  // tx, pass, drop
+  for (size_t start = 0; start < stream.size(); start += lb::kMaxBurst) {
+    const uint32_t n = static_cast<uint32_t>(std::min<size_t>(lb::kMaxBurst, stream.size() - start));
+    std::vector<std::vector<uint8_t>> buffers(n);
+    xvs::io::Frame frames[lb::kMaxBurst];
+    for (uint32_t i = 0; i < n; ++i) {
+      const auto& f = stream[start + i];
+      buffers[i].assign(kHeadroom, 0);
+      buffers[i].insert(buffers[i].end(), f.begin(), f.end());
+      frames[i] = xvs::io::Frame{buffers[i].data() + kHeadroom, static_cast<uint32_t>(f.size()), kHeadroom, 0, 0, 0};
+    }
+    lb::Verdict verdicts[lb::kMaxBurst];
+    lb::process_burst(*burst.cs, frames, n, verdicts);
+    for (uint32_t i = 0; i < n; ++i) {
+      auto expected = stream[start + i];
+      uint8_t port = 0;
+      const lb::Verdict v = single.run(expected, 0, &port);
+      ASSERT_EQ(verdicts[i], v) << "packet " << start + i;
+      ++seen[static_cast<int>(v)];
+      const std::vector<uint8_t> got(frames[i].data, frames[i].data + frames[i].len);
+      ASSERT_EQ(got, expected) << "packet " << start + i;
+      if (v == lb::Verdict::tx) ASSERT_EQ(frames[i].port, port);
+    }
+  }
+  for (uint32_t c = 0; c < abi::kCounterCount; ++c)
+    EXPECT_EQ(burst.cs->counters[c], single.cs->counters[c]) << abi::kCounterInfo[c].name;
+  EXPECT_EQ(burst.cs->conns.size(), single.cs->conns.size());
+  // The stream exercised every verdict and made connections.
+  EXPECT_GT(seen[static_cast<int>(lb::Verdict::tx)], 100u);
+  EXPECT_GT(seen[static_cast<int>(lb::Verdict::pass)], 100u);
+  EXPECT_GT(seen[static_cast<int>(lb::Verdict::drop)], 100u);
+  EXPECT_GT(single.counter(abi::Counter::conn_created), 10u);
+}
+
+}  // namespace

@@ -1,0 +1,124 @@
+// test/unit/bench.test.ts — `xvs bench dataplane` with tiny parameters: the shape of the report
+// and of the --json document, and that its counts are sane (every timed packet forwarded, one
+// connection per SYN, a skipped case says why). Never asserts a time: benchmarks measure.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { DATAPLANE_CASES, caseConfig, lipsFor, runDataplaneBench, type DataplaneCaseResult } from '../../src/bench/dataplane.js';
+import { parseConfigText } from '../../src/config/load.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const XVS = path.join(ROOT, 'bin', 'xvs.js');
+
+const FLOWS = 1000;
+const PACKETS = 3000;
+const REPEAT = 2;
+
+function checkMeasured(c: DataplaneCaseResult): void {
+  assert.equal(c.error, undefined, `${c.case}: ${c.error}`);
+  if (c.skipped !== undefined) {
+    assert.ok(c.skipped.length > 10, `${c.case}: a skipped case gives its reason`);
+    assert.equal(c.mpps, null, 'a skipped case has no figure');
+    assert.equal(c.ns_per_packet, null);
+    return;
+  }
+  assert.equal(c.packets, PACKETS);
+  assert.equal(c.repeat, REPEAT);
+  assert.equal(c.forwarded, PACKETS * REPEAT, `${c.case}: every timed packet forwarded`);
+  for (const v of [c.mpps, c.ns_per_packet, c.ns_per_packet_best, c.copy_ns_per_packet])
+    assert.ok(typeof v === 'number' && Number.isFinite(v) && v > 0, `${c.case}: positive figures`);
+  assert.ok(c.ns_per_packet! >= c.ns_per_packet_best!, 'the median is never below the best');
+  assert.ok(Math.abs(c.mpps! * c.ns_per_packet! - 1000) < 10, 'Mpps and ns/packet describe the same run');
+}
+
+describe('xvs bench dataplane', () => {
+  it('runs every case with tiny parameters: fullnat measured, the others measured or skipped with a reason', () => {
+    const report = runDataplaneBench({ flows: FLOWS, packets: PACKETS, repeat: REPEAT });
+    assert.deepEqual(report.cases.map((c) => c.case), [...DATAPLANE_CASES]);
+    for (const c of report.cases) checkMeasured(c);
+
+    const established = report.cases.find((c) => c.case === 'fullnat-established')!;
+    assert.equal(established.skipped, undefined, 'fullnat is implemented: it must be measured');
+    assert.equal(established.connections, FLOWS, 'one connection per flow in the table');
+    assert.equal(established.cps, undefined);
+
+    const fresh = report.cases.find((c) => c.case === 'fullnat-new')!;
+    assert.equal(fresh.skipped, undefined);
+    assert.ok(typeof fresh.cps === 'number' && fresh.cps > 0, 'new connections per second');
+    assert.ok(Math.abs(fresh.cps! - fresh.mpps! * 1e6) / fresh.cps! < 0.01, 'one connection per SYN');
+
+    assert.ok(report.bytes_per_connection !== null && report.bytes_per_connection >= 64, 'a connection holds two tuples');
+    assert.ok(report.rss_bytes_per_connection !== null, 'RSS growth is measured');
+  });
+
+  it('reports a mode the data plane does not implement as skipped with the reason, never with a figure', () => {
+    const report = runDataplaneBench({ flows: FLOWS, packets: PACKETS, repeat: REPEAT, cases: ['dr-established'] }, () => {
+      throw Object.assign(new Error("service #0 (203.0.113.10:80/tcp): forwarding mode 'dr' is not implemented"), {
+        code: 'XVS_ENOTSUP',
+      });
+    });
+    const [dr] = report.cases;
+    assert.match(dr!.skipped ?? '', /forwarding mode 'dr' is not implemented/);
+    assert.equal(dr!.mpps, null);
+    assert.equal(dr!.ns_per_packet, null);
+    assert.equal(dr!.error, undefined);
+    assert.equal(report.bytes_per_connection, null);
+  });
+
+  it('reports a run whose packets were not all forwarded as an error without figures', () => {
+    const report = runDataplaneBench({ flows: FLOWS, packets: PACKETS, repeat: 1, cases: ['fullnat-new'] }, () => ({
+      packets: PACKETS, flows: FLOWS, nsPerPacket: [10], copyNsPerPacket: [1], verdicts: { tx: 5, pass: 0, drop: PACKETS - 5 },
+      connCreated: 5, connections: 5, fillSeconds: 0, bytesPerConnection: 88, rss: { before: 0, built: 0, filled: 0 },
+      counters: { drop_lport_exhausted: PACKETS - 5 }, problem: 'new connections: 2995 of 3000 packets were not forwarded',
+    }));
+    const [fresh] = report.cases;
+    assert.match(fresh!.error ?? '', /2995 of 3000 packets were not forwarded/);
+    assert.equal(fresh!.mpps, null);
+    assert.equal(fresh!.cps, null);
+  });
+
+  it('gives fullnat enough local addresses for every flow on one worker', () => {
+    const config = parseConfigText(caseConfig('fullnat', 1_000_000, 1_000_000), 'bench.json');
+    assert.equal(config.local_address_pools.lan!.length, lipsFor(1_000_000));
+    assert.ok(lipsFor(1_000_000) * (65535 - 1024 + 1) >= 1_000_000);
+    assert.equal(config.services[0]!.forwarding, 'fullnat');
+  });
+
+  it('--json prints exactly one JSON document with cases, bytes_per_connection and the command', () => {
+    const args = ['bench', 'dataplane', '--json', '--flows', '1000', '--packets', '2000', '--repeat', '1'];
+    const r = spawnSync(process.execPath, [XVS, ...args], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { cases: DataplaneCaseResult[]; bytes_per_connection: number; command: string };
+    assert.equal(r.stdout.trim().split('\n').length, 1, 'one line, one document');
+    assert.ok(Array.isArray(doc.cases) && doc.cases.length === DATAPLANE_CASES.length);
+    for (const c of doc.cases) {
+      assert.equal(typeof c.case, 'string');
+      assert.ok('mpps' in c && 'ns_per_packet' in c);
+      if (c.case === 'fullnat-new') assert.ok('cps' in c);
+    }
+    assert.equal(typeof doc.bytes_per_connection, 'number');
+    assert.equal(doc.command, 'xvs bench dataplane --json --flows 1000 --packets 2000 --repeat 1');
+  });
+
+  it('prints a table ending with the command line', () => {
+    const r = spawnSync(process.execPath, [XVS, 'bench', 'dataplane', '--flows', '1000', '--packets', '1000', '--repeat', '1'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(lines[lines.length - 1]!, /^command: xvs bench dataplane --flows 1000 --packets 1000 --repeat 1$/);
+    assert.ok(lines.some((l) => /^case\s+Mpps\s+ns\/packet\s+CPS\s+notes$/.test(l)));
+    assert.ok(lines.some((l) => l.startsWith('fullnat-established ') && l.includes('target ≤ 60 ns/packet')));
+  });
+
+  it('exits 2 on a bad parameter and when no benchmark is named', () => {
+    const bad = spawnSync(process.execPath, [XVS, 'bench', 'dataplane', '--flows', '0'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--flows must be an integer/);
+    assert.equal(spawnSync(process.execPath, [XVS, 'bench'], { encoding: 'utf8' }).status, 2);
+  });
+});
