@@ -44,7 +44,12 @@ namespace xvs::abi {
   C(drop_tunnel_mtu, "tunnel encapsulation exceeds the MTU and DF is clear: not fragmented") \
   C(drop_no_headroom, "frame has no headroom for encapsulation")
 
-#define XVS_COUNTERS(C) XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C)
+// The hand-over between workers (worker/handover.h), appended after the first two lists.
+#define XVS_HANDOVER_COUNTERS(C)                                                       \
+  C(redirected, "frames handed to the worker that owns their connection (DESIGN 4)")   \
+  C(drop_handover_full, "frame for another worker's connection dropped: its inbox was full")
+
+#define XVS_COUNTERS(C) XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C)
 
 enum class Counter : uint32_t {
 #define XVS_COUNTER_ENUM(name, help) name,

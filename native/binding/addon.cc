@@ -1,10 +1,12 @@
-// native/binding/addon.cc — module entry: exports { Engine, layout, benchDataplane }. Loaded by
-// src/native/addon.ts on whichever JS thread imports it (the control worker; tests; benches).
+// native/binding/addon.cc — module entry: exports { Engine, layout, benchDataplane, linkInfo,
+// nextHop, solicit }. Loaded by src/native/addon.ts on whichever JS thread imports it (the
+// control worker; tests; benches).
 #include <napi.h>
 
 #include "binding/bench_js.h"
 #include "binding/engine_handle.h"
 #include "binding/layout_js.h"
+#include "binding/netlink_js.h"
 
 namespace {
 
@@ -12,6 +14,9 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", xvs::binding::EngineHandle::define(env));
   exports.Set("layout", Napi::Function::New(env, xvs::binding::layout_js, "layout"));
   exports.Set("benchDataplane", Napi::Function::New(env, xvs::binding::bench_dataplane_js, "benchDataplane"));
+  exports.Set("linkInfo", Napi::Function::New(env, xvs::binding::link_info_js, "linkInfo"));
+  exports.Set("nextHop", Napi::Function::New(env, xvs::binding::next_hop_js, "nextHop"));
+  exports.Set("solicit", Napi::Function::New(env, xvs::binding::solicit_js, "solicit"));
   return exports;
 }
 

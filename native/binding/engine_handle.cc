@@ -25,6 +25,8 @@ control::EngineOptions parse_options(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   control::EngineOptions opts;
   if (Napi::Value b = o.Get("backend"); b.IsString()) opts.backend = b.As<Napi::String>().Utf8Value();
+  if (Napi::Value b = o.Get("bpfObject"); b.IsString()) opts.bpf_object = b.As<Napi::String>().Utf8Value();
+  if (Napi::Value b = o.Get("memHandover"); b.IsBoolean()) opts.mem_handover = b.As<Napi::Boolean>().Value();
   opts.workers = get_u32(env, o, "workers", 1);
   opts.conn_table_size = get_u32(env, o, "connTableSize", opts.conn_table_size);
   opts.mem_frames = get_u32(env, o, "memFrames", opts.mem_frames);
@@ -54,6 +56,8 @@ Napi::Function EngineHandle::define(Napi::Env env) {
                      {
                          InstanceMethod("start", &EngineHandle::start),
                          InstanceMethod("stop", &EngineHandle::stop),
+                         InstanceMethod("close", &EngineHandle::close),
+                         InstanceMethod("describe", &EngineHandle::describe),
                          InstanceMethod("commit", &EngineHandle::commit),
                          InstanceMethod("reclaim", &EngineHandle::reclaim),
                          InstanceMethod("counters", &EngineHandle::counters),
@@ -84,6 +88,23 @@ Napi::Value EngineHandle::start(const Napi::CallbackInfo& info) {
 Napi::Value EngineHandle::stop(const Napi::CallbackInfo& info) {
   engine(info.Env()).stop();
   return info.Env().Undefined();
+}
+
+Napi::Value EngineHandle::close(const Napi::CallbackInfo& info) {
+  if (engine_) engine_->close();
+  return info.Env().Undefined();
+}
+
+Napi::Value EngineHandle::describe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  control::Engine& e = engine(env);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("backend", e.describe());
+  const auto warnings = e.warnings();
+  Napi::Array list = Napi::Array::New(env, warnings.size());
+  for (uint32_t i = 0; i < warnings.size(); ++i) list.Set(i, warnings[i]);
+  out.Set("warnings", list);
+  return out;
 }
 
 Napi::Value EngineHandle::commit(const Napi::CallbackInfo& info) {
@@ -127,6 +148,15 @@ Napi::Value EngineHandle::status(const Napi::CallbackInfo& info) {
     list.Set(i, w);
   }
   out.Set("workers", list);
+  if (const io::FrameAudit a = e.frame_audit(); a.valid) {
+    Napi::Object frames = Napi::Object::New(env);
+    frames.Set("total", static_cast<double>(a.total));
+    frames.Set("free", static_cast<double>(a.free));
+    frames.Set("inRings", static_cast<double>(a.in_rings));
+    frames.Set("inFlight", static_cast<double>(a.in_flight));
+    frames.Set("lost", static_cast<double>(a.lost));
+    out.Set("frames", frames);
+  }
   return out;
 }
 

@@ -18,6 +18,8 @@ class EngineHandle : public Napi::ObjectWrap<EngineHandle> {
   control::Engine& engine(Napi::Env env);
   Napi::Value start(const Napi::CallbackInfo& info);
   Napi::Value stop(const Napi::CallbackInfo& info);
+  Napi::Value close(const Napi::CallbackInfo& info);
+  Napi::Value describe(const Napi::CallbackInfo& info);
   Napi::Value commit(const Napi::CallbackInfo& info);
   Napi::Value reclaim(const Napi::CallbackInfo& info);
   Napi::Value counters(const Napi::CallbackInfo& info);

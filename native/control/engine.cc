@@ -7,14 +7,33 @@
 
 #include "abi/records.h"
 #include "control/snapshot_build.h"
+#include "io/afxdp/afxdp_backend.h"
 
 namespace xvs::control {
+
+namespace {
+
+// What the kernel must steer to the data plane for this snapshot (io/afxdp's XDP maps).
+io::SteeringSets steering_sets(const lb::Snapshot& snap) {
+  io::SteeringSets sets;
+  for (const abi::ServiceRecord& s : snap.services) {
+    sets.services.push_back({s.vip, s.port, s.protocol});
+    sets.vips.push_back(s.vip);
+    if (static_cast<abi::Forwarding>(s.forwarding) != abi::Forwarding::nat) continue;
+    for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i)
+      sets.nat_servers.push_back({snap.backends[i].address, snap.backends[i].port, s.protocol});
+  }
+  for (const lb::Lip& lip : snap.lips) sets.lips.push_back(lip.address);
+  return sets;
+}
+
+}  // namespace
 
 Engine::Engine(const EngineOptions& options)
     : options_(options), hash_seed_(std::random_device{}() * 0x9e3779b97f4a7c15ull ^ std::random_device{}()),
       lips_(options.workers) {}
 
-Engine::~Engine() { stop(); }
+Engine::~Engine() { close(); }
 
 Status Engine::create(const EngineOptions& o, std::unique_ptr<Engine>& out) {
   if (o.workers == 0 || o.workers > abi::kMaxWorkers)
@@ -37,7 +56,17 @@ Status Engine::create(const EngineOptions& o, std::unique_ptr<Engine>& out) {
     auto mem = std::make_unique<io::MemBackend>(static_cast<uint32_t>(o.interfaces.size()), o.workers, o.mem_frames);
     engine->mem_ = mem.get();
     engine->backend_ = std::move(mem);
-  } else if (o.backend == "afxdp" || o.backend == "dpdk") {
+  } else if (o.backend == "afxdp") {
+    std::unique_ptr<io::afxdp::AfxdpBackend> afxdp;
+    std::string message;
+    using E = io::afxdp::AfxdpBackend::Error;
+    switch (io::afxdp::AfxdpBackend::create({o.interfaces, o.workers, o.bpf_object}, afxdp, message)) {
+      case E::none: break;
+      case E::invalid: return Status::error(kErrInvalidArgument, message);
+      case E::system: return Status::error(kErrSystem, message);
+    }
+    engine->backend_ = std::move(afxdp);
+  } else if (o.backend == "dpdk") {
     return Status::error(kErrNotSupported, "backend '" + o.backend +
                                                "' is not built into this data plane yet (available: mem)");
   } else {
@@ -64,6 +93,10 @@ Status Engine::start() {
     if (current_)
       workers_.back()->control.push({abi::ControlKind::install_snapshot, current_->generation, current_.get()});
   }
+  std::vector<worker::Worker*> peers;
+  for (auto& w : workers_) peers.push_back(w.get());
+  if (options_.backend != "mem" || options_.mem_handover)
+    for (auto& w : workers_) w->connect(peers);
   running_ = true;
   for (auto& w : workers_) {
     const std::string err = w->start();
@@ -80,11 +113,22 @@ void Engine::stop() {
   for (auto& w : workers_) {
     // A full ring cannot refuse a stop for long: the worker drains it at every safe point.
     while (!w->control.push({abi::ControlKind::stop, 0, nullptr})) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    w->notify();
   }
   for (auto& w : workers_) w->join();
+  for (auto& w : workers_) w->release_inboxes();
   running_ = false;
   stopped_ = true;
   retired_.clear();
+  backend_->shutdown();
+}
+
+void Engine::close() {
+  stop();
+  if (backend_ && !stopped_) {
+    stopped_ = true;
+    backend_->shutdown();
+  }
 }
 
 Status Engine::commit(const uint8_t* data, size_t len) {
@@ -96,8 +140,15 @@ Status Engine::commit(const uint8_t* data, size_t len) {
   reclaim();
   if (running_ && !all_rings_have_room())
     return Status::error(kErrBusy, "a worker has not taken its previous control messages yet; retry shortly");
+  // The kernel steers the new services to the sockets before the workers know them: packets
+  // in between are passed (AF_XDP: counted and released), never misrouted.
+  if (std::string err = backend_->apply_steering(steering_sets(*next)); !err.empty())
+    return Status::error(kErrSystem, "cannot update the kernel steering: " + err);
   if (running_)
-    for (auto& w : workers_) w->control.push({abi::ControlKind::install_snapshot, next->generation, next.get()});
+    for (auto& w : workers_) {
+      w->control.push({abi::ControlKind::install_snapshot, next->generation, next.get()});
+      w->notify();
+    }
   if (current_) {
     if (running_) retired_.push_back({next->generation, std::move(current_)});
     // Not running: no worker can hold the old snapshot, it goes now.
@@ -146,7 +197,13 @@ bool Engine::settle(uint32_t timeout_ms) const {
     bool all = true;
     for (size_t i = 0; i < workers_.size(); ++i)
       if (workers_[i]->published.idle_passes.load(std::memory_order_acquire) < start[i] + 2) all = false;
-    if (all) return true;
+    if (all) {
+      // A frame handed over during the round may still wait in its owner's inbox: go again.
+      bool handed = false;
+      for (const auto& w : workers_) handed = handed || !w->inboxes_empty();
+      if (!handed) return true;
+      for (size_t i = 0; i < workers_.size(); ++i) start[i] = workers_[i]->published.idle_passes.load(std::memory_order_acquire);
+    }
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }

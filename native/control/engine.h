@@ -28,6 +28,11 @@ struct EngineOptions {
   std::vector<std::string> interfaces;  // one per port
   uint32_t conn_table_size = 1u << 20;  // per worker
   uint32_t mem_frames = 4096;           // io/mem pool size
+  std::string bpf_object;               // afxdp: the steering XDP program (build/Release/xvs_steer.bpf.o)
+  // Frames owned by another worker's connection are handed to it (worker/handover.h); always on
+  // for real interfaces. io/mem keeps it off unless asked, so that its packet tests still see
+  // per-worker verdicts (drop_not_owner) until they are rewritten for the hand-over.
+  bool mem_handover = false;
 };
 
 struct WorkerStatus {
@@ -42,7 +47,10 @@ class Engine {
   ~Engine();
 
   Status start();
+  // Stops the workers and releases the backend's system resources (XDP programs, sockets).
   void stop();
+  // stop(), and also releases the backend of an engine that never started. Final.
+  void close();
   bool running() const { return running_; }
 
   // Decodes, checks and publishes a snapshot. Generations must increase.
@@ -55,6 +63,12 @@ class Engine {
   // workers() x kCounterCount published values, worker-major.
   void read_counters(std::vector<uint64_t>& out) const;
   std::vector<WorkerStatus> worker_status() const;
+
+  // The backend's one-line description and its warnings (e.g. generic-XDP fallback).
+  std::string describe() const { return backend_->describe(); }
+  std::vector<std::string> warnings() const { return backend_->warnings(); }
+  // Where the backend's frames were when it shut down (valid after stop()).
+  io::FrameAudit frame_audit() const { return backend_->audit(); }
 
   // io/mem only (nullptr otherwise): the host side of the in-memory ports.
   io::MemBackend* mem() { return mem_; }

@@ -1,11 +1,13 @@
-// native/io/backend.h — the one rx/tx interface every I/O backend implements (io/mem now;
-// io/afxdp and io/dpdk behind the same two classes). A Backend owns the ports of one engine;
-// each (port, queue) pair is driven by exactly one worker, which calls every Queue method from
-// its own thread. Calls are per burst, so the virtual dispatch is paid once per burst.
+// native/io/backend.h — the one rx/tx interface every I/O backend implements (io/mem, io/afxdp;
+// io/dpdk behind the same two classes). A Backend owns the ports of one engine; each
+// (port, queue) pair is driven by exactly one worker, which calls every Queue method from its
+// own thread. Calls are per burst, so the virtual dispatch is paid once per burst. The Backend
+// methods (apply_steering, shutdown, audit, ...) run on the control thread.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "io/frame.h"
 
@@ -23,6 +25,39 @@ class Queue {
   virtual void pass_to_kernel(Frame* frames, uint32_t n) = 0;
   // Returns frames to the backend's free memory (dropped frames, refused transmits).
   virtual void release(Frame* frames, uint32_t n) = 0;
+  // A descriptor that polls readable when receive() has frames, so an idle worker can sleep in
+  // poll() on it; -1 when the backend has none (the worker then naps briefly instead).
+  virtual int wait_fd() const { return -1; }
+};
+
+// What a kernel-side classifier must hand to the data plane, from one committed snapshot
+// (io/afxdp: the steering program's maps). Addresses and ports in network byte order.
+struct SteeringSets {
+  struct Service {
+    uint32_t vip;
+    uint16_t port;
+    uint8_t protocol;
+  };
+  struct NatServer {  // a nat-mode real server: its replies come back through xvs
+    uint32_t address;
+    uint16_t port;
+    uint8_t protocol;
+  };
+  std::vector<Service> services;
+  std::vector<uint32_t> vips;
+  std::vector<uint32_t> lips;
+  std::vector<NatServer> nat_servers;
+};
+
+// Where the backend's frames are, counted once every worker has stopped (shutdown()).
+// lost != 0 means a frame leaked (> 0) or was returned twice (< 0).
+struct FrameAudit {
+  bool valid = false;
+  uint64_t total = 0;
+  uint64_t free = 0;       // in the workers' free lists
+  uint64_t in_rings = 0;   // posted to the kernel (fill rings) or received but not read (rx rings)
+  uint64_t in_flight = 0;  // transmitted and never completed by the kernel
+  int64_t lost = 0;
 };
 
 class Backend {
@@ -32,6 +67,18 @@ class Backend {
   virtual uint32_t port_count() const = 0;
   virtual uint32_t queue_count() const = 0;
   virtual Queue& queue(uint32_t port, uint32_t queue) = 0;
+
+  // Control thread. A one-line description for the start log (modes, queues, frame size).
+  virtual std::string describe() const { return name(); }
+  // Control thread. Things an operator should know, one line each (e.g. a fallback to generic XDP).
+  virtual std::vector<std::string> warnings() const { return {}; }
+  // Control thread, after a snapshot is built and before workers see it: make the kernel steer
+  // its services, LIPs and nat servers to the data plane. Returns "" or what went wrong.
+  virtual std::string apply_steering(const SteeringSets&) { return ""; }
+  // Control thread, once every worker has stopped: give system resources back (XDP programs,
+  // sockets) and count the frames. Idempotent.
+  virtual void shutdown() {}
+  virtual FrameAudit audit() const { return {}; }
 };
 
 }  // namespace xvs::io

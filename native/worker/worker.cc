@@ -2,14 +2,18 @@
 // except the constructor, start() and join(), which the control thread calls.
 #include "worker/worker.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <string>
 
 #include "lb/process.h"
+#include "worker/handover.h"
 
 namespace xvs::worker {
 
@@ -21,9 +25,46 @@ Worker::Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t h
     : core_(id, workers, conn_capacity, hash_seed, port_pools),
       queues_(std::move(queues)),
       cpu_(cpu),
-      clock_offset_(clock_offset) {}
+      clock_offset_(clock_offset),
+      doorbell_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
-Worker::~Worker() { join(); }
+Worker::~Worker() {
+  join();
+  if (doorbell_ >= 0) close(doorbell_);
+}
+
+void Worker::notify() {
+  const uint64_t one = 1;
+  if (doorbell_ >= 0) (void)!write(doorbell_, &one, sizeof one);
+}
+
+void Worker::connect(const std::vector<Worker*>& peers) {
+  peers_ = peers;
+  inbox_.clear();
+  for (size_t s = 0; s < peers.size(); ++s)
+    inbox_.push_back(s == core_.id || peers.size() < 2 ? nullptr : std::make_unique<core::SpscRing<io::Frame>>(kInboxSize));
+}
+
+bool Worker::idle_wait() {
+  pollfd fds[abi::kMaxPorts + 1];
+  nfds_t n = 0;
+  if (doorbell_ < 0) return false;
+  for (io::Queue* q : queues_) {
+    const int fd = q->wait_fd();
+    if (fd < 0) return false;
+    fds[n++] = pollfd{fd, POLLIN, 0};
+  }
+  fds[n++] = pollfd{doorbell_, POLLIN, 0};
+  sleeping_.store(true, std::memory_order_relaxed);
+  // Pairs with hand_over(): either the sender sees the flag and rings, or this sees its frames.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (inboxes_empty() && poll(fds, n, kIdlePollMs) > 0 && (fds[n - 1].revents & POLLIN) != 0) {
+    uint64_t count;
+    (void)!read(doorbell_, &count, sizeof count);
+  }
+  sleeping_.store(false, std::memory_order_relaxed);
+  return true;
+}
 
 std::string Worker::start() {
   thread_ = std::thread([this] { run(); });
@@ -83,14 +124,84 @@ uint32_t Worker::burst(uint32_t port) {
   io::Frame frames[kBurst];
   const uint32_t n = in.receive(frames, kBurst);
   if (n == 0) return 0;
+  uint64_t rx_bytes = 0;
+  for (uint32_t i = 0; i < n; ++i) rx_bytes += frames[i].len;
+  core_.count(Counter::rx_packets, n);
+  core_.count(Counter::rx_bytes, rx_bytes);
+  const uint32_t mine = peers_.size() > 1 ? hand_over(frames, n) : n;
+  if (mine != 0) forward(frames, mine, in);
+  return n;
+}
 
+uint32_t Worker::hand_over(io::Frame* frames, uint32_t n) {
+  uint32_t mine = 0;
+  uint32_t handed = 0, refused = 0;
+  uint64_t woken = 0;  // one bit per peer (kMaxWorkers is 64) already checked in this burst
+  static_assert(abi::kMaxWorkers <= 64);
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t owner = owner_of(core_, frames[i]);
+    if (owner == core_.id || owner >= peers_.size()) {
+      frames[mine++] = frames[i];
+      continue;
+    }
+    Worker& peer = *peers_[owner];
+    if (!peer.inbox_[core_.id]->push(frames[i])) {
+      queues_[frames[i].port]->release(&frames[i], 1);
+      ++refused;
+      continue;
+    }
+    ++handed;
+    if ((woken & (1ull << owner)) == 0) {
+      woken |= 1ull << owner;
+      // Pairs with idle_wait(): the push is visible before the flag is read.
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (peer.sleeping_.load(std::memory_order_relaxed)) peer.notify();
+    }
+  }
+  core_.count(Counter::redirected, handed);
+  core_.count(Counter::drop_handover_full, refused);
+  return mine;
+}
+
+uint32_t Worker::drain_inboxes() {
+  uint32_t total = 0;
+  for (auto& ring : inbox_) {
+    if (!ring) continue;
+    io::Frame frames[kBurst];
+    const uint32_t n = static_cast<uint32_t>(ring->pop_burst(frames, kBurst));
+    if (n == 0) continue;
+    total += n;
+    // pass/drop verdicts return frames through their arrival port's queue of this worker.
+    for (uint32_t p = 0; p < queues_.size(); ++p) {
+      io::Frame group[kBurst];
+      uint32_t k = 0;
+      for (uint32_t i = 0; i < n; ++i)
+        if (frames[i].port == p) group[k++] = frames[i];
+      if (k != 0) forward(group, k, *queues_[p]);
+    }
+  }
+  return total;
+}
+
+void Worker::release_inboxes() {
+  for (auto& ring : inbox_) {
+    io::Frame f;
+    for (size_t i = 0; ring && i < kInboxSize && ring->pop(f); ++i) queues_[f.port]->release(&f, 1);
+  }
+}
+
+bool Worker::inboxes_empty() const {
+  for (const auto& ring : inbox_)
+    if (ring && !ring->empty_for_consumer()) return false;
+  return true;
+}
+
+void Worker::forward(io::Frame* frames, uint32_t n, io::Queue& home) {
   io::Frame out[abi::kMaxPorts][kBurst];
   uint32_t out_count[abi::kMaxPorts] = {};
   io::Frame passed[kBurst], dropped[kBurst];
   uint32_t passed_count = 0, dropped_count = 0;
-  uint64_t rx_bytes = 0;
 
-  for (uint32_t i = 0; i < n; ++i) rx_bytes += frames[i].len;
   lb::Verdict verdicts[kBurst];
   lb::process_burst(core_, frames, n, verdicts);
   for (uint32_t i = 0; i < n; ++i) {
@@ -101,8 +212,6 @@ uint32_t Worker::burst(uint32_t port) {
       case lb::Verdict::drop: dropped[dropped_count++] = f; break;
     }
   }
-  core_.count(Counter::rx_packets, n);
-  core_.count(Counter::rx_bytes, rx_bytes);
 
   for (uint32_t p = 0; p < queues_.size(); ++p) {
     if (out_count[p] == 0) continue;
@@ -117,11 +226,10 @@ uint32_t Worker::burst(uint32_t port) {
     }
   }
   if (passed_count) {
-    in.pass_to_kernel(passed, passed_count);
+    home.pass_to_kernel(passed, passed_count);
     core_.count(Counter::pass_packets, passed_count);
   }
-  if (dropped_count) in.release(dropped, dropped_count);
-  return n;
+  if (dropped_count) home.release(dropped, dropped_count);
 }
 
 void Worker::run() {
@@ -132,6 +240,7 @@ void Worker::run() {
   for (bool running = safe_point(); running;) {
     uint32_t work = 0;
     for (uint32_t p = 0; p < queues_.size(); ++p) work += burst(p);
+    if (peers_.size() > 1) work += drain_inboxes();
     if (work != 0 && ++busy_bursts < kSafePointBursts) {
       idle_sleep_us = 0;
       continue;
@@ -140,8 +249,11 @@ void Worker::run() {
     if (!safe_point()) break;
     if (work != 0) continue;
     published.idle_passes.fetch_add(1, std::memory_order_release);
-    // Back off from polling to sleeping; the sleep is bounded so a mem-backend test or a new
-    // control message waits at most ~1 ms. (AF_XDP waits in poll() on its sockets instead.)
+    // AF_XDP: sleep in poll() until a queue has frames or the control thread rings; an idle
+    // worker then costs nothing and never starves a NAPI thread sharing its core.
+    if (idle_wait()) continue;
+    // Otherwise back off from polling to sleeping; the sleep is bounded so a mem-backend test
+    // or a new control message waits at most ~1 ms.
     idle_sleep_us = idle_sleep_us == 0 ? 10 : (idle_sleep_us >= 1000 ? 1000 : idle_sleep_us * 2);
     timespec ts{0, static_cast<long>(idle_sleep_us) * 1000};
     nanosleep(&ts, nullptr);

@@ -1,13 +1,21 @@
 // native/worker/worker.h — one data-plane thread: rx burst -> lb::process -> tx burst on every
 // port it serves, and at safe points (when idle, or every kSafePointBursts busy bursts) the
-// clock, its control ring, connection expiry and counter publication.
+// clock, its control ring, connection expiry and counter publication. When every queue has a
+// wait descriptor (AF_XDP sockets), an idle worker sleeps in poll() on them and on its doorbell
+// (an eventfd the control thread rings after posting a control message); otherwise it naps.
+//
+// A received frame whose connection another worker owns (handover.h) is pushed on that worker's
+// inbox ring for this sender and counted as `redirected` (a full inbox: drop_handover_full);
+// each worker drains its inboxes every pass and forwards those frames as its own.
 //
 // Ownership: `core` (lb::CoreState) is written only by this worker's thread once started.
 // `published` is written by the worker and read by the control thread. `control` is an SPSC
-// ring: the control thread produces, the worker consumes.
+// ring: the control thread produces, the worker consumes. inbox_[s] is an SPSC ring: worker s
+// produces, this worker consumes.
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -43,6 +51,8 @@ class Worker {
   static constexpr uint32_t kSafePointBursts = 64;
   static constexpr uint32_t kExpireBudget = 256;
   static constexpr uint32_t kControlBudget = 16;
+  static constexpr int kIdlePollMs = 100;  // bounds how late an idle worker notices the clock
+  static constexpr uint32_t kInboxSize = 512;
 
   Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed,
          lb::PortPool* const* port_pools, std::vector<io::Queue*> queues, int cpu,
@@ -52,6 +62,15 @@ class Worker {
   // Starts the thread; returns an error message if the CPU pinning failed ("" on success).
   std::string start();
   void join();
+  // Control thread, after pushing on `control`: wakes the worker if it sleeps in poll().
+  void notify();
+  // Control thread, before start(): the other workers of the engine, by id (with this one).
+  void connect(const std::vector<Worker*>& peers);
+  // Control thread, after every worker has joined: frames left in the inboxes go back to the
+  // backend (released through this worker's queues).
+  void release_inboxes();
+  // Any thread: nothing waits in this worker's inboxes (Engine::settle).
+  bool inboxes_empty() const;
 
   core::SpscRing<ControlMessage> control{64};
   Published published;
@@ -62,11 +81,21 @@ class Worker {
   bool safe_point();  // false once told to stop
   void publish();
   uint32_t clock_now() const;
+  bool idle_wait();  // false when some queue cannot be waited on
+  // Hands frames other workers own to them; compacts `frames` to this worker's own; returns how many.
+  uint32_t hand_over(io::Frame* frames, uint32_t n);
+  uint32_t drain_inboxes();
+  // lb::process_burst and transmit; pass/drop verdicts go back through `home` (the arrival queue).
+  void forward(io::Frame* frames, uint32_t n, io::Queue& home);
 
   lb::CoreState core_;
   std::vector<io::Queue*> queues_;  // this worker's queue on each port, by port index
   const int cpu_;
   const std::atomic<int64_t>* clock_offset_;
+  int doorbell_ = -1;  // eventfd
+  std::atomic<bool> sleeping_{false};  // in poll(): senders ring the doorbell
+  std::vector<Worker*> peers_;
+  std::vector<std::unique_ptr<core::SpscRing<io::Frame>>> inbox_;  // by sender id; none for self
   std::thread thread_;
 };
 

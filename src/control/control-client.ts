@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads';
 
 import type { Config } from '../config/types.js';
-import type { ControlEnvelope, ControlReply, ControlRequest, ControlResults } from './protocol.js';
+import type { ControlEnvelope, ControlEvent, ControlReply, ControlRequest, ControlResults } from './protocol.js';
 
 export class ControlRequestError extends Error {
   constructor(readonly code: string, message: string) {
@@ -16,10 +16,16 @@ export class ControlClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly worker: Worker;
+  /** Receives what the control worker tells on its own (next hops re-committed, ...). */
+  onEvent: (event: ControlEvent) => void = () => {};
 
   constructor() {
     this.worker = new Worker(new URL('./control-worker.js', import.meta.url));
-    this.worker.on('message', (reply: ControlReply) => {
+    this.worker.on('message', (reply: ControlReply | ControlEvent) => {
+      if ('event' in reply) {
+        this.onEvent(reply);
+        return;
+      }
       const waiter = this.pending.get(reply.id);
       if (!waiter) return;
       this.pending.delete(reply.id);

@@ -1,12 +1,34 @@
 // src/control/control-worker.ts — the control worker thread: the only owner of the native
 // engine (through Dataplane). It receives requests from the main thread, turns configs into
-// snapshots and commits them, and answers with results or (code, message) errors.
+// snapshots and commits them, and answers with results or (code, message) errors. With a
+// kernel-backed next-hop resolver it re-resolves next hops every second and commits again when
+// one changed, telling the main thread (ControlEvent).
 import { parentPort } from 'node:worker_threads';
 
 import { Dataplane } from './dataplane.js';
-import type { ControlEnvelope, ControlError, ControlReply, ControlRequest } from './protocol.js';
+import type { ControlEnvelope, ControlError, ControlEvent, ControlReply, ControlRequest } from './protocol.js';
+
+const NEXT_HOP_REFRESH_MS = 1000;
+// How long the first commit waits for the kernel to resolve the servers' neighbours.
+const FIRST_RESOLVE_WAIT_MS = 1000;
 
 let dataplane: Dataplane | undefined;
+let refreshTimer: NodeJS.Timeout | undefined;
+
+function refreshNextHops(): void {
+  if (!dataplane) return;
+  try {
+    const model = dataplane.refreshNextHops();
+    if (model)
+      tell({ event: 'nexthops_changed', generation: model.generation, unresolved: dataplane.unresolvedNextHops() });
+  } catch (err) {
+    tell({ event: 'nexthops_failed', ...toControlError(err) });
+  }
+}
+
+function tell(event: ControlEvent): void {
+  parentPort?.postMessage(event);
+}
 
 function toControlError(err: unknown): ControlError {
   const e = err as { code?: unknown; message?: unknown };
@@ -25,21 +47,38 @@ function handle(request: ControlRequest): unknown {
     case 'start': {
       if (dataplane) throw Object.assign(new Error('the data plane is already running'), { code: 'XVS_ESTATE' });
       const d = Dataplane.create(request.config);
-      const model = d.apply(request.config);
-      d.start();
+      let model;
+      try {
+        model = d.apply(request.config, { waitForNextHopsMs: FIRST_RESOLVE_WAIT_MS });
+        d.start();
+      } catch (err) {
+        d.stop();
+        throw err;
+      }
       dataplane = d;
-      return { generation: model.generation, services: model.services.length };
+      const { backend, warnings } = d.describe();
+      if (request.config.dataplane.backend === 'afxdp')
+        refreshTimer = setInterval(refreshNextHops, NEXT_HOP_REFRESH_MS);
+      return {
+        generation: model.generation,
+        services: model.services.length,
+        unresolved: d.unresolvedNextHops(),
+        backend,
+        warnings,
+      };
     }
     case 'reload': {
       if (!dataplane) throw Object.assign(new Error('the data plane is not running'), { code: 'XVS_ESTATE' });
       const model = dataplane.apply(request.config);
-      return { generation: model.generation, services: model.services.length };
+      return { generation: model.generation, services: model.services.length, unresolved: dataplane.unresolvedNextHops() };
     }
     case 'status':
       if (!dataplane) throw Object.assign(new Error('the data plane is not running'), { code: 'XVS_ESTATE' });
       return statusOf(dataplane);
     case 'stop': {
       if (!dataplane) return undefined;
+      clearInterval(refreshTimer);
+      refreshTimer = undefined;
       dataplane.stop();
       const last = statusOf(dataplane);
       dataplane = undefined;

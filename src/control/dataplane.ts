@@ -1,9 +1,10 @@
 // src/control/dataplane.ts — one running data plane seen from TypeScript: the native engine
 // handle plus what is needed to turn configs into snapshots (stable ids, next hops, the
 // generation counter). Must live on one thread: the control worker in `xvs run`, the test
-// thread in packet tests.
+// thread in packet tests. With a kernel-backed next-hop resolver (afxdp), the first apply waits
+// briefly for neighbours to resolve, and refreshNextHops() commits again when one changed.
 import type { Config } from '../config/types.js';
-import { createEngine, type EngineStatus, type NativeEngine } from '../native/addon.js';
+import { createEngine, type BackendDescription, type EngineStatus, type NativeEngine } from '../native/addon.js';
 import { perWorker, sumCounters, type CounterSet } from '../stats/counters.js';
 import { buildModel, type DataplaneModel } from './model.js';
 import { nextHopResolver } from './nexthop/index.js';
@@ -21,14 +22,21 @@ export class Dataplane {
   private readonly ids = new StableIds();
   private readonly resolver: NextHopResolver;
   private started = false;
+  private lastConfig: Config | undefined;
+  private lastModel: DataplaneModel | undefined;
 
   private constructor(
     readonly engine: NativeEngine,
     private readonly workers: number,
     backend: Config['dataplane']['backend'],
-    interfaceCount: number,
+    interfaces: readonly string[],
   ) {
-    this.resolver = nextHopResolver(backend, interfaceCount);
+    try {
+      this.resolver = nextHopResolver(backend, interfaces);
+    } catch (err) {
+      engine.close();
+      throw err;
+    }
   }
 
   /** Creates the engine for `config.dataplane` (not started, nothing committed). */
@@ -42,15 +50,40 @@ export class Dataplane {
       connTableSize: d.conn_table_size,
       ...(options.memFrames ? { memFrames: options.memFrames } : {}),
     });
-    return new Dataplane(engine, d.workers, d.backend, d.interfaces.length);
+    return new Dataplane(engine, d.workers, d.backend, d.interfaces);
   }
 
-  /** Builds, encodes and commits the snapshot for `config`; returns the model it committed. */
-  apply(config: Config): DataplaneModel {
-    const model = buildModel(config, this.generation + 1n, this.resolver, this.ids);
-    this.engine.commit(encodeSnapshot(model));
-    this.generation = model.generation;
+  /**
+   * Builds, encodes and commits the snapshot for `config`; returns the model it committed.
+   * waitForNextHopsMs: with a kernel-backed resolver, rebuild until every next hop resolved or
+   * this much time passed (the resolver has asked the kernel to resolve the missing ones).
+   */
+  apply(config: Config, options: { waitForNextHopsMs?: number } = {}): DataplaneModel {
+    let model = buildModel(config, this.generation + 1n, this.resolver, this.ids);
+    const deadline = Date.now() + (options.waitForNextHopsMs ?? 0);
+    while (this.unresolvedIn(model).length > 0 && Date.now() < deadline) {
+      sleepSync(20);
+      model = buildModel(config, this.generation + 1n, this.resolver, this.ids);
+    }
+    this.commit(config, model);
     return model;
+  }
+
+  /** Servers whose next hop has no MAC in the last committed model, with the reason. */
+  unresolvedNextHops(): string[] {
+    return this.lastModel ? this.unresolvedIn(this.lastModel) : [];
+  }
+
+  /**
+   * Kernel-backed resolvers: resolves every server again and commits the last config anew if a
+   * next hop changed (a neighbour resolved, moved or failed). Returns the new model, if any.
+   */
+  refreshNextHops(): DataplaneModel | undefined {
+    if (!this.resolver.whyUnresolved || !this.lastConfig || !this.lastModel) return undefined;
+    const next = buildModel(this.lastConfig, this.generation + 1n, this.resolver, this.ids);
+    if (hopSignature(next) === hopSignature(this.lastModel)) return undefined;
+    this.commit(this.lastConfig, next);
+    return next;
   }
 
   start(): void {
@@ -58,9 +91,15 @@ export class Dataplane {
     this.started = true;
   }
 
+  /** Stops the workers (if started) and releases the backend: XDP programs, sockets. */
   stop(): void {
     if (this.started) this.engine.stop();
+    else this.engine.close();
     this.started = false;
+  }
+
+  describe(): BackendDescription {
+    return this.engine.describe();
   }
 
   counters(): DataplaneCounters {
@@ -71,4 +110,33 @@ export class Dataplane {
   status(): EngineStatus {
     return this.engine.status();
   }
+
+  private commit(config: Config, model: DataplaneModel): void {
+    this.engine.commit(encodeSnapshot(model));
+    this.generation = model.generation;
+    this.lastConfig = config;
+    this.lastModel = model;
+  }
+
+  private unresolvedIn(model: DataplaneModel): string[] {
+    const why = this.resolver.whyUnresolved;
+    if (!why) return [];
+    const out = new Set<string>();
+    for (const s of model.services)
+      for (const b of s.backends)
+        if (b.mac.every((x) => x === 0)) out.add(`${b.address}: ${why.call(this.resolver, b.address) ?? 'unresolved'}`);
+    return [...out];
+  }
+}
+
+/** Everything about next hops a model carries: ports and, per server, egress port and MAC. */
+function hopSignature(model: DataplaneModel): string {
+  const hex = (mac: Uint8Array) => Buffer.from(mac).toString('hex');
+  const ports = model.ports.map((p) => `${hex(p.mac)}/${p.address}`);
+  const servers = model.services.flatMap((s) => s.backends.map((b) => `${b.address}@${b.portIndex}/${hex(b.mac)}`));
+  return [...ports, ...servers].join(',');
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

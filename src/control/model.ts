@@ -131,7 +131,7 @@ export function buildModel(
     ports: config.dataplane.interfaces.map((name, i) => ({
       name,
       mac: resolver.portMac(i),
-      mtu: config.dataplane.mtu ?? 1500,
+      mtu: config.dataplane.mtu ?? resolver.portMtu?.(i) ?? 1500,
       address: resolver.portAddress(i, config.dataplane.tunnel_source),
     })),
     services: config.services.map((s) => buildService(s, poolIndex, resolver, ids)),

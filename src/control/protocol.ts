@@ -14,6 +14,11 @@ export type ControlRequest =
 export interface StartResult {
   generation: bigint;
   services: number;
+  /** Servers committed without a next-hop MAC (their packets are dropped until resolved), with the reason. */
+  unresolved: string[];
+  /** start only: the backend's one-line description and its warnings. */
+  backend?: string;
+  warnings?: string[];
 }
 
 export interface StatusResult {
@@ -32,6 +37,11 @@ export interface ControlError {
   code: string;
   message: string;
 }
+
+/** Told by the control worker on its own initiative (no request id). */
+export type ControlEvent =
+  | { event: 'nexthops_changed'; generation: bigint; unresolved: string[] }
+  | { event: 'nexthops_failed'; code: string; message: string };
 
 export type ControlEnvelope = { id: number; request: ControlRequest };
 export type ControlReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ControlError };

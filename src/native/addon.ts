@@ -15,6 +15,10 @@ export interface EngineOptions {
   interfaces: string[];
   connTableSize: number;
   memFrames?: number;
+  /** afxdp: the steering XDP program; createEngine fills in build/Release/xvs_steer.bpf.o. */
+  bpfObject?: string;
+  /** mem: hand frames to the worker owning their connection, as afxdp always does (default off). */
+  memHandover?: boolean;
 }
 
 export interface WorkerStatus {
@@ -24,12 +28,44 @@ export interface WorkerStatus {
   connections: number;
 }
 
+/** Where the backend's frames were when it shut down (afxdp; present after stop). lost != 0 is a leak. */
+export interface FrameAudit {
+  total: number;
+  free: number;
+  inRings: number;
+  inFlight: number;
+  lost: number;
+}
+
 export interface EngineStatus {
   running: boolean;
   generation: bigint;
   retiredSnapshots: number;
   workers: WorkerStatus[];
+  frames?: FrameAudit;
 }
+
+export interface BackendDescription {
+  /** One line: interfaces, XDP mode, copy/zero-copy, queues, UMEM. */
+  backend: string;
+  /** Things an operator should know (generic-XDP fallback, a replaced stale program), one line each. */
+  warnings: string[];
+}
+
+/** An interface as the kernel of this network namespace sees it (linkInfo). */
+export interface LinkInfo {
+  ifindex: number;
+  mtu: number;
+  mac: Uint8Array;
+  address: string | null;
+  rxQueues: number;
+  txQueues: number;
+}
+
+/** The route and neighbour towards an address (nextHop); `error` when there is no route. */
+export type KernelNextHop =
+  | { error: string }
+  | { ifindex: number; gateway: string | null; neighbour: string; mac: Uint8Array | null; state: string };
 
 export interface MemFrame {
   verdict: 'tx' | 'pass';
@@ -41,7 +77,11 @@ export interface MemFrame {
 /** The native engine. Every method must be called from the thread that created it. */
 export interface NativeEngine {
   start(): void;
+  /** Stops the workers and releases the backend (XDP programs, sockets). */
   stop(): void;
+  /** stop(), and also releases the backend of an engine that never started. Final. */
+  close(): void;
+  describe(): BackendDescription;
   /** Returns the committed generation. Throws an Error with `code` (XVS_ESNAPSHOT, XVS_ENOTSUP, ...). */
   commit(snapshot: Uint8Array): bigint;
   reclaim(): number;
@@ -94,6 +134,9 @@ interface RawAddon {
   Engine: new (options: EngineOptions) => NativeEngine;
   layout(): NativeLayout;
   benchDataplane(snapshot: Uint8Array, params: DataplaneBenchParams): DataplaneBenchRaw;
+  linkInfo(name: string): LinkInfo;
+  nextHop(address: string): KernelNextHop;
+  solicit(address: string): void;
 }
 
 let loaded: RawAddon | undefined;
@@ -124,8 +167,28 @@ export function loadAddon(): RawAddon {
   return raw;
 }
 
+export function steeringProgramPath(): string {
+  return path.join(packageRoot(), 'build', 'Release', 'xvs_steer.bpf.o');
+}
+
 export function createEngine(options: EngineOptions): NativeEngine {
-  return new (loadAddon().Engine)(options);
+  const withProgram = options.backend === 'afxdp' && !options.bpfObject ? { ...options, bpfObject: steeringProgramPath() } : options;
+  return new (loadAddon().Engine)(withProgram);
+}
+
+/** The kernel's view of an interface in this thread's network namespace; throws XVS_EINVAL if there is none. */
+export function linkInfo(name: string): LinkInfo {
+  return loadAddon().linkInfo(name);
+}
+
+/** The kernel's route and neighbour entry towards `address` (rtnetlink). */
+export function kernelNextHop(address: string): KernelNextHop {
+  return loadAddon().nextHop(address);
+}
+
+/** Makes the kernel resolve the neighbour towards `address` (an empty UDP datagram to port 9). */
+export function solicitNeighbour(address: string): void {
+  loadAddon().solicit(address);
 }
 
 /**

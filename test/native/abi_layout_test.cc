@@ -70,7 +70,8 @@ TEST(AbiLayout, CountersEnumsAndLimits) {
       "drop_truncated_l2", "drop_truncated_ip", "drop_bad_ip_header", "drop_bad_ip_length", "drop_truncated_l4",
       "drop_bad_icmp", "drop_bad_tcp_header", "drop_ip_fragment", "drop_ttl_expired", "drop_tcp_no_conn",
       "drop_no_backend", "drop_lport_exhausted", "drop_conn_table_full", "drop_not_owner", "drop_no_snapshot",
-      "drop_neighbor_unresolved", "drop_tx_full", "drop_backend_removed", "drop_tunnel_mtu", "drop_no_headroom"};
+      "drop_neighbor_unresolved", "drop_tx_full", "drop_backend_removed", "drop_tunnel_mtu", "drop_no_headroom",
+      "redirected", "drop_handover_full"};
   EXPECT_EQ(l.counters, all);
   EXPECT_EQ(l.counters[static_cast<uint32_t>(abi::Counter::drop_not_owner)], "drop_not_owner");
   EXPECT_EQ(l.counters[static_cast<uint32_t>(abi::Counter::conn_reused)], "conn_reused");

@@ -204,7 +204,8 @@ TEST(Engine, CreateRefusesBadOptions) {
       {"small table", [](EngineOptions& o) { o.conn_table_size = 1023; }, "XVS_EINVAL", "conn_table_size must be from 1024"},
       {"huge table", [](EngineOptions& o) { o.conn_table_size = (1u << 27) + 1; }, "XVS_EINVAL", "(got 134217729)"},
       {"unknown backend", [](EngineOptions& o) { o.backend = "pcap"; }, "XVS_EINVAL", "unknown backend 'pcap'"},
-      {"afxdp", [](EngineOptions& o) { o.backend = "afxdp"; }, "XVS_ENOTSUP", "backend 'afxdp' is not built"},
+      {"afxdp on a missing interface", [](EngineOptions& o) { o.backend = "afxdp"; o.interfaces = {"xvs-none0"}; },
+       "XVS_EINVAL", "no network interface 'xvs-none0'"},
       {"dpdk", [](EngineOptions& o) { o.backend = "dpdk"; }, "XVS_ENOTSUP", "backend 'dpdk' is not built"},
   };
   for (const BadOptions& c : cases) {

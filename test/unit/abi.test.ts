@@ -124,6 +124,7 @@ describe('snapshot commit', () => {
     const create = (o: object) => nativeError(() => createEngine({ backend: 'mem', workers: 1, interfaces: ['m'], connTableSize: 1024, ...o }));
     assert.equal(create({ backend: 'pcap' }).code, 'XVS_EINVAL');
     assert.equal(create({ workers: 0 }).code, 'XVS_EINVAL');
-    assert.equal(create({ backend: 'afxdp' }).code, 'XVS_ENOTSUP');
+    assert.equal(create({ backend: 'dpdk' }).code, 'XVS_ENOTSUP');
+    assert.equal(create({ backend: 'afxdp', interfaces: ['xvs-none0'] }).code, 'XVS_EINVAL');
   });
 });

@@ -66,10 +66,10 @@ services:
 
 describe('xvs run', () => {
   it('exits 1 with one line when the backend is not built yet', () => {
-    const file = tempConfig(`dataplane: { backend: afxdp, interfaces: [eth0] }\n`);
+    const file = tempConfig(`dataplane: { backend: dpdk, interfaces: [eth0] }\n`);
     const r = xvs('run', '--config', file);
     assert.equal(r.code, 1);
-    assert.match(r.stderr.trim(), /^cannot start the data plane: backend 'afxdp' is not built into this data plane yet .*\(XVS_ENOTSUP\)$/);
+    assert.match(r.stderr.trim(), /^cannot start the data plane: backend 'dpdk' is not built into this data plane yet .*\(XVS_ENOTSUP\)$/);
   });
 
   it('runs config/mem.yaml, reloads on SIGHUP, stops on SIGTERM with exit 0', async () => {

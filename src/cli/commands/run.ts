@@ -34,10 +34,16 @@ async function reload(file: string, control: ControlClient, log: Logger): Promis
   try {
     const result = await control.reload(config);
     log.info({ event: 'reloaded', file, generation: Number(result.generation), services: result.services }, 'config reloaded');
+    warnUnresolved(log, result.unresolved);
   } catch (err) {
     const e = err as ControlRequestError;
     log.error({ event: 'reload_failed', code: e.code, error: e.message }, 'reload failed; the running configuration stays');
   }
+}
+
+function warnUnresolved(log: Logger, unresolved: string[]): void {
+  if (unresolved.length > 0)
+    log.warn({ event: 'nexthops_unresolved', servers: unresolved }, 'next hops not resolved yet: packets to these servers are dropped until they are');
 }
 
 export const runCommand: CliCommand<RunArgs> = {
@@ -67,10 +73,19 @@ export const runCommand: CliCommand<RunArgs> = {
       process.off('SIGTERM', requestStop);
     };
 
+    control.onEvent = (e) => {
+      if (e.event === 'nexthops_changed') {
+        log.info({ event: e.event, generation: Number(e.generation) }, 'next hops changed: configuration committed again');
+        warnUnresolved(log, e.unresolved);
+      } else {
+        log.error({ event: e.event, code: e.code, error: e.message }, 'next hops changed but the commit failed');
+      }
+    };
     const starting = control.start(config);
     ready = starting;
     try {
       const started = await starting;
+      for (const warning of started.warnings ?? []) log.warn({ event: 'backend_warning' }, warning);
       log.info(
         {
           event: 'started',
@@ -79,9 +94,11 @@ export const runCommand: CliCommand<RunArgs> = {
           interfaces: config.dataplane.interfaces,
           services: started.services,
           generation: Number(started.generation),
+          io: started.backend,
         },
         'xvs running',
       );
+      warnUnresolved(log, started.unresolved);
     } catch (err) {
       removeHandlers();
       await control.close();
@@ -95,7 +112,16 @@ export const runCommand: CliCommand<RunArgs> = {
     try {
       await ready.catch(() => undefined);
       const last = await control.stop();
-      log.info({ event: 'stopped', counters: last ? nonZero(last.counters.total) : {} }, 'stopped');
+      log.info(
+        {
+          event: 'stopped',
+          counters: last ? nonZero(last.counters.total) : {},
+          ...(last?.engine.frames ? { frames: last.engine.frames } : {}),
+        },
+        'stopped',
+      );
+      if (last?.engine.frames && last.engine.frames.lost !== 0)
+        log.error({ event: 'frames_lost', frames: last.engine.frames }, 'the I/O backend did not get every frame back');
     } catch (err) {
       log.error({ event: 'stop_failed', error: (err as Error).message }, 'stop failed');
       throw new CliError(`stop failed: ${(err as Error).message}`);

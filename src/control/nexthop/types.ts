@@ -12,4 +12,11 @@ export interface NextHopResolver {
   portMac(portIndex: number): Uint8Array;
   /** The balancer's IPv4 address on that port ("0.0.0.0" if it has none); tunnelSource wins. */
   portAddress(portIndex: number, tunnelSource: string | undefined): string;
+  /** The port's own MTU, where the backend has one (dataplane.mtu wins). */
+  portMtu?(portIndex: number): number;
+  /**
+   * Kernel-backed resolvers only (their answers change over time): why the last resolve() of
+   * `address` found no MAC, or undefined. Static resolvers leave it out.
+   */
+  whyUnresolved?(address: string): string | undefined;
 }

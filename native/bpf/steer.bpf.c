@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+// native/bpf/steer.bpf.c — the balancer's XDP steering program (one instance per data-plane
+// interface, loaded by io/afxdp/xdp_program.cc through libxdp). Runs in the kernel, in the
+// NAPI context of the receiving queue.
+//
+// Consumes: every frame arriving on the interface. Produces: a redirect into the AF_XDP socket
+// bound to the frame's rx queue (xsks_map[rx_queue_index]) for traffic xvs owns, XDP_PASS for
+// the rest. xvs owns:
+//   - TCP/UDP to a virtual service        (xvs_services: {daddr, dport, proto})
+//   - TCP/UDP and ICMP errors to a LIP    (xvs_lips: full-NAT replies and errors about them)
+//   - TCP/UDP from a nat real server      (xvs_nat_backends: {saddr, sport, proto}: nat replies)
+//   - ICMP errors to a VIP                (xvs_vips), and ICMP errors whose quoted packet went to
+//     a nat real server (the server's own errors about client packets)
+//   - IPv4 fragments to a VIP or LIP      (the data plane drops and counts them)
+// Everything else (ARP, IPv6, SSH, health-check replies, the kernel's own traffic) goes to the
+// kernel: AF_XDP cannot hand a frame back, so this program is what keeps that traffic away
+// from xvs. The control thread fills the maps from each committed snapshot
+// (AfxdpBackend::apply_steering). One 802.1Q tag is looked through. If no socket is bound to
+// the queue, bpf_redirect_map falls back to XDP_PASS.
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+// Keys: addresses and ports in network byte order, as in the packet. Mirrored in
+// io/afxdp/steering.h; the pad byte must be zero.
+struct xvs_service_key {
+  __u32 daddr;
+  __u16 dport;
+  __u8 proto;
+  __u8 pad;
+};
+struct xvs_nat_key {
+  __u32 saddr;
+  __u16 sport;
+  __u8 proto;
+  __u8 pad;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 16384);
+  __type(key, struct xvs_service_key);
+  __type(value, __u8);
+} xvs_services SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 16384);
+  __type(key, __u32);
+  __type(value, __u8);
+} xvs_vips SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 1024);
+  __type(key, __u32);
+  __type(value, __u8);
+} xvs_lips SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 1048576);
+  __type(key, struct xvs_nat_key);
+  __type(value, __u8);
+} xvs_nat_backends SEC(".maps");
+
+// One entry per rx queue; the value is an AF_XDP socket fd (written by user space).
+struct {
+  __uint(type, BPF_MAP_TYPE_XSKMAP);
+  __uint(max_entries, 64);
+  __type(key, __u32);
+  __type(value, __u32);
+} xsks_map SEC(".maps");
+
+// <linux/icmp.h> drags in libc socket headers that do not build for the bpf target.
+struct xvs_icmphdr {
+  __u8 type;
+  __u8 code;
+  __sum16 checksum;
+  __be32 rest;
+};
+#define XVS_ICMP_DEST_UNREACH 3
+#define XVS_ICMP_SOURCE_QUENCH 4
+#define XVS_ICMP_TIME_EXCEEDED 11
+#define XVS_ICMP_PARAMETERPROB 12
+#define XVS_ETH_P_8021Q 0x8100
+#define XVS_IP_MF 0x2000
+#define XVS_IP_OFFSET 0x1fff
+
+struct xvs_ports {
+  __be16 source;
+  __be16 dest;
+};
+
+static __always_inline int to_xsk(struct xdp_md *ctx) {
+  return bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
+}
+
+static __always_inline int is_icmp_error(__u8 type) {
+  return type == XVS_ICMP_DEST_UNREACH || type == XVS_ICMP_SOURCE_QUENCH || type == XVS_ICMP_TIME_EXCEEDED ||
+         type == XVS_ICMP_PARAMETERPROB;
+}
+
+// ICMP error whose quoted packet (IPv4 header + 8 bytes) went to a nat real server.
+static __always_inline int quotes_nat_server(void *icmp_start, void *data_end) {
+  struct iphdr *inner = icmp_start + sizeof(struct xvs_icmphdr);
+  if ((void *)(inner + 1) > data_end) return 0;
+  if (inner->ihl < 5 || (inner->protocol != IPPROTO_TCP && inner->protocol != IPPROTO_UDP)) return 0;
+  struct xvs_ports *ports = (void *)inner + inner->ihl * 4;
+  if ((void *)(ports + 1) > data_end) return 0;
+  struct xvs_nat_key key = {.saddr = inner->daddr, .sport = ports->dest, .proto = inner->protocol, .pad = 0};
+  return bpf_map_lookup_elem(&xvs_nat_backends, &key) != 0;
+}
+
+SEC("xdp")
+int xvs_steer(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data;
+  void *data_end = (void *)(long)ctx->data_end;
+
+  struct ethhdr *eth = data;
+  if ((void *)(eth + 1) > data_end) return XDP_PASS;
+  __u16 type = eth->h_proto;
+  void *l3 = eth + 1;
+  if (type == bpf_htons(XVS_ETH_P_8021Q)) {
+    struct {
+      __be16 tci;
+      __be16 type;
+    } *vlan = l3;
+    if ((void *)(vlan + 1) > data_end) return XDP_PASS;
+    type = vlan->type;
+    l3 = vlan + 1;
+  }
+  if (type != bpf_htons(ETH_P_IP)) return XDP_PASS;
+
+  struct iphdr *ip = l3;
+  if ((void *)(ip + 1) > data_end || ip->ihl < 5) return XDP_PASS;
+  __u32 daddr = ip->daddr;
+  const int to_lip = bpf_map_lookup_elem(&xvs_lips, &daddr) != 0;
+  if (ip->frag_off & bpf_htons(XVS_IP_MF | XVS_IP_OFFSET))
+    return to_lip || bpf_map_lookup_elem(&xvs_vips, &daddr) ? to_xsk(ctx) : XDP_PASS;
+
+  void *l4 = (void *)ip + ip->ihl * 4;
+  if (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP) {
+    if (to_lip) return to_xsk(ctx);  // full-NAT replies (a truncated one is dropped and counted there)
+    struct xvs_ports *ports = l4;
+    if ((void *)(ports + 1) > data_end) return XDP_PASS;
+    struct xvs_service_key svc = {.daddr = daddr, .dport = ports->dest, .proto = ip->protocol, .pad = 0};
+    if (bpf_map_lookup_elem(&xvs_services, &svc)) return to_xsk(ctx);
+    struct xvs_nat_key nat = {.saddr = ip->saddr, .sport = ports->source, .proto = ip->protocol, .pad = 0};
+    if (bpf_map_lookup_elem(&xvs_nat_backends, &nat)) return to_xsk(ctx);
+    return XDP_PASS;
+  }
+  if (ip->protocol == IPPROTO_ICMP) {
+    // Echo requests to a LIP stay with the kernel (it owns the LIP for ARP and answers ping).
+    struct xvs_icmphdr *icmp = l4;
+    if ((void *)(icmp + 1) > data_end || !is_icmp_error(icmp->type)) return XDP_PASS;
+    if (to_lip || bpf_map_lookup_elem(&xvs_vips, &daddr)) return to_xsk(ctx);
+    if (quotes_nat_server(icmp, data_end)) return to_xsk(ctx);
+  }
+  return XDP_PASS;
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,130 @@
+// test/native/handover_test.cc — the hand-over of frames between workers (worker/handover.h,
+// DESIGN §4): which worker a frame names as its owner, and control::Engine on io/mem with the
+// hand-over on (as io/afxdp always runs): a reply landing on the wrong worker is forwarded by
+// the owner, counted as `redirected`, and every frame comes home.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "control/engine.h"
+#include "dataplane_fixture.h"
+#include "worker/handover.h"
+
+namespace xvs::test {
+namespace {
+
+using abi::Counter;
+using control::Engine;
+using control::EngineOptions;
+using control::Status;
+using io::MemBackend;
+
+uint32_t owner(Dataplane& dp, const PacketSpec& spec) {
+  auto frame = build_frame(spec);
+  io::Frame f{frame.data(), static_cast<uint32_t>(frame.size()), 0, 0, 0, 0};
+  return worker::owner_of(*dp.cs, f);
+}
+
+TEST(Handover, FullNatRepliesBelongToTheirLocalPortsWorker) {
+  Dataplane dp(topo::standard_mode(abi::Forwarding::fullnat, 2), 2, 0);
+  EXPECT_EQ(owner(dp, topo::from_server(topo::kWeb[0], 1024)), 0u);
+  EXPECT_EQ(owner(dp, topo::from_server(topo::kWeb[0], 1025)), 1u);
+  EXPECT_EQ(owner(dp, topo::from_server(topo::kWeb[0], 80)), 0u) << "below the pools' first port: the receiver's";
+  EXPECT_EQ(owner(dp, topo::from_client(40001)), 0u) << "new full-NAT connections stay where they arrive";
+  PacketSpec other = topo::from_server(topo::kWeb[0], 1025);
+  other.daddr = topo::kOther;
+  EXPECT_EQ(owner(dp, other), 0u) << "not for xvs: the receiver's (the kernel's)";
+}
+
+TEST(Handover, NatPacketsBelongToTheClientsWorkerBothWays) {
+  Dataplane dp(topo::standard_mode(abi::Forwarding::nat, 2), 2, 0);
+  for (uint16_t cport : {40000, 40001}) {
+    const uint32_t want = lb::nat_owner(topo::kCip, core::htons(cport), 2);
+    EXPECT_EQ(owner(dp, topo::from_client(cport)), want) << cport;
+    PacketSpec reply = topo::from_server(topo::kWeb[0], cport);
+    reply.daddr = topo::kCip;
+    EXPECT_EQ(owner(dp, reply), want) << cport;
+  }
+}
+
+TEST(Handover, OneWorkerOrNoSnapshotOwnsEverything) {
+  Dataplane one(topo::standard_mode(abi::Forwarding::fullnat, 1), 1, 0);
+  EXPECT_EQ(owner(one, topo::from_server(topo::kWeb[0], 1025)), 0u);
+  Dataplane two(topo::standard_mode(abi::Forwarding::fullnat, 2), 2, 1);
+  two.cs->snapshot = nullptr;
+  EXPECT_EQ(owner(two, topo::from_server(topo::kWeb[0], 1024)), 1u);
+}
+
+uint64_t counter(Engine& e, uint32_t worker, Counter c) {
+  std::vector<uint64_t> all;
+  e.read_counters(all);
+  return all[worker * abi::kCounterCount + static_cast<uint32_t>(c)];
+}
+
+TEST(Handover, TheOwnerForwardsARepliesThatLandedElsewhere) {
+  EngineOptions o;
+  o.backend = "mem";
+  o.workers = 2;
+  o.interfaces = {"client", "server"};
+  o.conn_table_size = 1024;
+  o.mem_frames = 256;
+  o.mem_handover = true;
+  std::unique_ptr<Engine> engine;
+  ASSERT_TRUE(Engine::create(o, engine).is_ok());
+  ASSERT_TRUE(engine->start().is_ok());
+  const auto bytes = topo::standard(2).bytes();
+  ASSERT_TRUE(engine->commit(bytes.data(), bytes.size()).is_ok());
+  ASSERT_TRUE(engine->settle(5000));
+  MemBackend& mem = *engine->mem();
+  auto inject = [&](uint32_t port, uint32_t queue, const PacketSpec& spec) {
+    const auto f = build_frame(spec);
+    return mem.inject(port, queue, f.data(), static_cast<uint32_t>(f.size())) == MemBackend::Inject::ok;
+  };
+  struct Out {
+    MemBackend::Output kind;
+    uint32_t port, queue;
+    std::vector<uint8_t> data;
+  };
+  auto collect = [&] {
+    std::vector<Out> out;
+    mem.collect([&](MemBackend::Output kind, uint32_t port, uint32_t queue, const uint8_t* data, uint32_t len) {
+      out.push_back({kind, port, queue, std::vector<uint8_t>(data, data + len)});
+    });
+    return out;
+  };
+
+  const PacketSpec syn = topo::from_client(40000);
+  ASSERT_TRUE(inject(0, 0, syn));  // worker 0 opens it from its local port 1024
+  ASSERT_TRUE(engine->settle(5000));
+  ASSERT_EQ(collect().size(), 1u);
+
+  const PacketSpec synack = topo::from_server(topo::kWeb[0], 1024);
+  ASSERT_TRUE(inject(1, 1, synack));  // lands on worker 1
+  ASSERT_TRUE(engine->settle(5000));
+  const auto out = collect();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, MemBackend::Output::tx);
+  EXPECT_EQ(out[0].port, 0u);
+  EXPECT_EQ(out[0].queue, 0u) << "sent by the owner, worker 0";
+  EXPECT_EQ(out[0].data, build_frame(topo::to_client(synack, 40000)));
+  EXPECT_EQ(counter(*engine, 1, Counter::rx_packets), 1u);
+  EXPECT_EQ(counter(*engine, 1, Counter::redirected), 1u);
+  EXPECT_EQ(counter(*engine, 1, Counter::drop_not_owner), 0u);
+  EXPECT_EQ(counter(*engine, 0, Counter::tx_packets), 2u);
+
+  // A reply for no connection of its owner: the owner passes it (the kernel's).
+  ASSERT_TRUE(inject(1, 1, topo::from_server(topo::kWeb[0], 1026)));
+  ASSERT_TRUE(engine->settle(5000));
+  const auto passed = collect();
+  ASSERT_EQ(passed.size(), 1u);
+  EXPECT_EQ(passed[0].kind, MemBackend::Output::kernel);
+  EXPECT_EQ(counter(*engine, 0, Counter::pass_packets), 1u);
+  EXPECT_EQ(counter(*engine, 1, Counter::redirected), 2u);
+
+  engine->stop();
+  EXPECT_EQ(mem.frames_free(), mem.frames_total());
+}
+
+}  // namespace
+}  // namespace xvs::test
