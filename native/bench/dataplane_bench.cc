@@ -86,7 +86,7 @@ uint64_t timed_loop(lb::CoreState* cs, const Template* tmpls, const Patch* patch
       idx = idx + 1 == count ? 0 : idx + 1;
       const Template& t = tmpls[p.tmpl];
       restore(bufs.frames[k].data(), t, p);
-      if constexpr (kProcess) frames[k] = frame_for(bufs.frames[k], t, p);
+      if constexpr (kProcess) set_frame(frames[k], bufs.frames[k], t, p);
     }
     if constexpr (kProcess) {
       lb::process_burst(*cs, frames, burst, verdicts);

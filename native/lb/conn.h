@@ -1,18 +1,21 @@
 // native/lb/conn.h — one tracked connection (or persistence template) as a worker's connection
 // table stores it: both directions' tuples, the translation they imply, the IPVS state, the
-// server it is bound to and where its packets leave. Written and read only by the owning worker.
+// server it is bound to and where its client-side packets leave. One cache line, so that a
+// lookup's hit costs one line. Written and read only by the owning worker.
 #pragma once
 #include <cstdint>
 
+#include "abi/records.h"
+
 namespace xvs::lb {
 
-// Tuple as it appears in packets of one direction (network order), plus the hash chain link.
+// Tuple as it appears in packets of one direction (network order). The table's buckets name
+// tuples as nodes: conn index * 2 + direction.
 struct ConnTuple {
   uint32_t saddr;
   uint32_t daddr;
   uint16_t sport;
   uint16_t dport;
-  uint32_t next;  // next node in the bucket chain (node = conn index * 2 + direction)
 };
 
 enum Direction : uint8_t { kFromClient = 0, kFromServer = 1 };
@@ -50,7 +53,10 @@ inline constexpr uint8_t kCountedActive = 1u << 3;  // counted in the server's a
 inline constexpr uint8_t kOnePacket = 1u << 4;    // UDP one-packet scheduling: gone after one reply
 inline constexpr uint8_t kPersistent = 1u << 5;   // bound by the template at template_index
 
-struct Conn {
+// The server side's egress (port and next-hop MAC) is not stored: it is the bound server's
+// backend record in the current snapshot (lb/load.h backend_of), so it follows reloads, and a
+// connection whose server has left the configuration is removed at its next packet anyway.
+struct alignas(64) Conn {
   ConnTuple tuple[2];  // [kFromClient]: CIP:cport -> VIP:vport; [kFromServer]: RIP:rport -> LIP:lport (or CIP:cport)
   uint32_t timer_prev;
   uint32_t timer_next;
@@ -58,22 +64,20 @@ struct Conn {
   uint32_t backend_id;         // stable across snapshots
   uint32_t backend_index;      // index of backend_id in the snapshot of generation cached_generation
   uint32_t cached_generation;  // low 32 bits of that generation
-  uint16_t lip_slot;           // whose port pool gets tuple[1].dport back (fullnat)
+  union {
+    uint32_t template_index;  // kPersistent connections: their template's index in the table
+    uint32_t controlled;      // templates: how many connections they bind now (IPVS n_control)
+  };
+  uint8_t client_mac[6];         // connections: the MAC the client side came from (its next hop back)
+  uint16_t lip_slot : 12;        // whose port pool gets tuple[1].dport back (fullnat)
+  uint16_t client_port : 4;      // I/O port towards the client
   uint8_t protocol;
   uint8_t forwarding;
   ConnState state;
   uint8_t flags;
-  uint8_t client_port;  // I/O port towards the client, and the MAC the client side came from
-  uint8_t server_port;
-  uint32_t template_index;  // kPersistent connections: their template's index in the table
-  union {
-    struct {  // connections
-      uint8_t client_mac[6];
-      uint8_t server_mac[6];
-    };
-    uint32_t controlled;  // templates: how many connections they bind now (IPVS n_control)
-  };
 };
+static_assert(sizeof(Conn) == 64, "one connection is one cache line");
+static_assert(abi::kMaxLips <= (1u << 12) && abi::kMaxPorts <= (1u << 4), "Conn bit-fields too narrow");
 // Templates keep their key in tuple[kFromClient] = (client address & netmask, VIP, 0, port) and
 // their netmask and timeout in tuple[kFromServer].saddr / .daddr (that tuple is never linked).
 

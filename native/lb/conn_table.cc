@@ -2,78 +2,80 @@
 // constructor, which the control thread runs before the worker starts.
 #include "lb/conn_table.h"
 
-#include "core/hash.h"
-
 namespace xvs::lb {
 
 namespace {
-uint32_t round_up_pow2(uint32_t v) {
-  uint32_t n = 1;
-  while (n < v) n <<= 1;
-  return n;
-}
 uint32_t node_of(uint32_t conn_index, Direction d) { return conn_index * 2 + d; }
 }  // namespace
 
-ConnTable::ConnTable(uint32_t capacity, uint64_t hash_seed)
+ConnTable::ConnTable(uint32_t capacity, uint64_t hash_seed, uint32_t bucket_count)
     : capacity_(capacity),
-      bucket_mask_(round_up_pow2(capacity * kBucketsPerConnection) - 1),
+      bucket_count_(bucket_count != 0 ? bucket_count : buckets_for(capacity)),
       seed_(hash_seed),
       conns_(capacity),
-      buckets_(bucket_mask_ + 1),
+      buckets_(bucket_count_),
+      chain_(static_cast<size_t>(capacity) * 2),
       free_(capacity),
       free_top_(capacity) {
-  for (uint32_t i = 0; i <= bucket_mask_; ++i) buckets_[i] = kNone;
+  // Zero-filled memory is already all-empty slots; only the overflow heads need setting.
+  for (uint32_t i = 0; i < bucket_count_; ++i) buckets_[i].overflow = kNone;
   // Hand out low indices first: they share pages, which keeps a small table's footprint small.
   for (uint32_t i = 0; i < capacity; ++i) free_[i] = capacity - 1 - i;
   for (uint32_t c = 0; c < kConnStates; ++c) timer_head_[c] = timer_tail_[c] = kNone;
 }
 
 size_t ConnTable::bytes_per_connection(uint32_t capacity) {
-  const size_t buckets = round_up_pow2(capacity * kBucketsPerConnection);
-  return sizeof(Conn) + sizeof(uint32_t) /* free stack */ + buckets * sizeof(uint32_t) / capacity;
+  const size_t bytes = static_cast<size_t>(capacity) * (sizeof(Conn) + sizeof(uint32_t) /* free stack */ +
+                                                        2 * sizeof(uint32_t) /* overflow links */) +
+                       static_cast<size_t>(buckets_for(capacity)) * sizeof(Bucket);
+  return (bytes + capacity - 1) / capacity;
 }
 
-uint32_t ConnTable::bucket_of(uint8_t protocol, const ConnTuple& t) const {
-  return static_cast<uint32_t>(core::hash_flow(seed_, t.saddr, t.daddr, t.sport, t.dport, protocol)) & bucket_mask_;
-}
-
-uint32_t ConnTable::bucket_for(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
-  return static_cast<uint32_t>(core::hash_flow(seed_, saddr, daddr, sport, dport, protocol)) & bucket_mask_;
-}
-
-ConnLookup ConnTable::lookup(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport,
-                             uint16_t dport) const {
-  const uint32_t bucket =
-      static_cast<uint32_t>(core::hash_flow(seed_, saddr, daddr, sport, dport, protocol)) & bucket_mask_;
-  for (uint32_t node = buckets_[bucket]; node != kNone;) {
-    Conn* c = conns_.get() + (node >> 1);
-    const auto d = static_cast<Direction>(node & 1);
-    const ConnTuple& t = c->tuple[d];
-    if (t.saddr == saddr && t.daddr == daddr && t.sport == sport && t.dport == dport && c->protocol == protocol)
-      return {c, d};
-    node = t.next;
-  }
+ConnLookup ConnTable::lookup_overflow(const Bucket& b, uint8_t protocol, uint32_t saddr, uint32_t daddr,
+                                      uint16_t sport, uint16_t dport) const {
+  for (uint32_t node = b.overflow; node != kNone; node = chain_[node])
+    if (matches(node, protocol, saddr, daddr, sport, dport)) return found(node);
   return {nullptr, kFromClient};
 }
 
 void ConnTable::link_tuple(uint32_t conn_index, Direction d) {
-  Conn& c = conns_[conn_index];
-  const uint32_t bucket = bucket_of(c.protocol, c.tuple[d]);
-  c.tuple[d].next = buckets_[bucket];
-  buckets_[bucket] = node_of(conn_index, d);
+  const uint32_t node = node_of(conn_index, d);
+  const Probe p = probe_of(node);
+  Bucket& b = buckets_[p.bucket];
+  if (const uint32_t empty = tag_matches(b, 0); empty != 0) {
+    const uint32_t i = __builtin_ctz(empty);
+    b.tag[i] = p.tag;
+    b.node[i] = node;
+    return;
+  }
+  chain_[node] = b.overflow;
+  b.overflow = node;
+  ++overflowed_;
 }
 
 void ConnTable::unlink_tuple(uint32_t conn_index, Direction d) {
-  Conn& c = conns_[conn_index];
-  const uint32_t target = node_of(conn_index, d);
-  uint32_t* link = &buckets_[bucket_of(c.protocol, c.tuple[d])];
-  while (*link != kNone) {
-    if (*link == target) {
-      *link = c.tuple[d].next;
+  const uint32_t node = node_of(conn_index, d);
+  Bucket& b = buckets_[probe_of(node).bucket];
+  for (uint32_t i = 0; i < kSlots; ++i) {
+    if (b.tag[i] == 0 || b.node[i] != node) continue;
+    if (b.overflow == kNone) {
+      b.tag[i] = 0;
+    } else {
+      // Keep the slots full while the bucket has overflow: its first chained tuple moves in.
+      const uint32_t moved = b.overflow;
+      b.overflow = chain_[moved];
+      b.tag[i] = probe_of(moved).tag;
+      b.node[i] = moved;
+      --overflowed_;
+    }
+    return;
+  }
+  for (uint32_t* link = &b.overflow; *link != kNone; link = &chain_[*link]) {
+    if (*link == node) {
+      *link = chain_[node];
+      --overflowed_;
       return;
     }
-    link = &conns_[*link >> 1].tuple[*link & 1].next;
   }
 }
 
@@ -91,6 +93,7 @@ Conn* ConnTable::insert(uint8_t protocol, const ConnTuple& from_client, const Co
   if (c.flags & kLinkClient) link_tuple(index, kFromClient);
   if (c.flags & kLinkServer) link_tuple(index, kFromServer);
   ++size_;
+  ++edits_;
   return &c;
 }
 
@@ -134,6 +137,7 @@ void ConnTable::remove(Conn* c) {
   c->state = ConnState::count_;
   free_[free_top_++] = index;
   --size_;
+  ++edits_;
 }
 
 }  // namespace xvs::lb

@@ -1,13 +1,25 @@
-// native/lb/conn_table.h — one worker's connection table: a fixed pool of connections
+// native/lb/conn_table.h — one worker's connection table: a fixed pool of one-line connections
 // allocated at engine start, each reachable through up to two hashed tuples (client side and
 // server side), and one FIFO expiry list per state (every connection in a state shares its
 // timeout, so list order is expiry order and expiry pops heads instead of scanning). Written
 // and read only by its worker (DESIGN §4); never shared.
+//
+// Buckets are 64-byte lines of 10 {16-bit tag, node} slots (node = conn index * 2 + direction;
+// tag: 16 hash bits other than the bucket's, never 0 = empty slot). A lookup reads one bucket
+// line, compares tags and reads only the connections whose tag matches: a hit costs one bucket
+// line and one connection line. There are capacity / 2 + 1 buckets (4 tuples per bucket when
+// full); a tuple that finds its bucket's 10 slots taken goes on the bucket's overflow chain,
+// linked through a per-node array (under 0.1 % of the tuples of a full table), so an insert
+// never fails while a connection is free, whatever the hashes.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <type_traits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
+#include "core/hash.h"
 #include "core/huge_array.h"
 #include "lb/conn.h"
 
@@ -21,30 +33,74 @@ struct ConnLookup {
 class ConnTable {
  public:
   static constexpr uint32_t kNone = 0xffffffffu;
-  // Two tuples per connection in at least four buckets per connection: chains stay short, and
-  // every extra chain node is one more cache miss on a large table.
-  static constexpr uint32_t kBucketsPerConnection = 4;
+  static constexpr uint32_t kSlots = 10;
 
-  ConnTable(uint32_t capacity, uint64_t hash_seed);
+  struct alignas(64) Bucket {
+    uint16_t tag[kSlots];   // 0: slot empty
+    uint32_t node[kSlots];  // valid where tag != 0
+    uint32_t overflow;      // first node of this bucket's overflow chain, kNone if none
+  };
+  static_assert(sizeof(Bucket) == 64);
+
+  // Where a tuple hashes to: its bucket and its tag there.
+  struct Probe {
+    uint32_t bucket;
+    uint16_t tag;
+  };
+
+  // bucket_count 0: capacity / 2 + 1 (what the engine uses); tests pass fewer buckets to force
+  // tag collisions and overflow chains.
+  ConnTable(uint32_t capacity, uint64_t hash_seed, uint32_t bucket_count = 0);
 
   uint32_t capacity() const { return capacity_; }
   uint32_t size() const { return size_; }
   static size_t bytes_per_connection(uint32_t capacity);
 
-  ConnLookup lookup(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const;
-
-  // Burst-wise lookups hide memory latency in two stages before the real lookups: prefetch the
-  // bucket of every packet of a burst, then load the first connection each bucket names (an
-  // ordinary load: on VMs a prefetch of a line whose page misses the TLB overlaps nothing).
-  uint32_t bucket_for(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const;
-  void prefetch_bucket(uint32_t bucket) const { __builtin_prefetch(&buckets_[bucket]); }
-  // Returns a value derived from the loaded lines so that the compiler keeps the loads.
-  uint32_t load_bucket_head(uint32_t bucket) const {
-    const uint32_t node = buckets_[bucket];
-    if (node == kNone) return 0;
-    const auto* bytes = reinterpret_cast<const volatile uint8_t*>(&conns_[node >> 1]);
-    return bytes[0] + bytes[sizeof(Conn) - 1];
+  Probe probe(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
+    const uint64_t h = core::hash_flow(seed_, saddr, daddr, sport, dport, protocol);
+    // Bucket: the low 32 bits scaled to the bucket count (no power-of-two rounding); tag: the
+    // top 16 bits, 0 reserved for empty slots.
+    const auto bucket = static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(h)) * bucket_count_) >> 32);
+    const auto tag = static_cast<uint16_t>(h >> 48);
+    return {bucket, static_cast<uint16_t>(tag + (tag == 0))};
   }
+  ConnLookup lookup(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
+    return lookup(probe(protocol, saddr, daddr, sport, dport), protocol, saddr, daddr, sport, dport);
+  }
+  ConnLookup lookup(Probe p, uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
+    const Bucket& b = buckets_[p.bucket];
+    for (uint32_t match = tag_matches(b, p.tag); match != 0; match &= match - 1) {
+      const uint32_t node = b.node[__builtin_ctz(match)];
+      if (matches(node, protocol, saddr, daddr, sport, dport)) return found(node);
+    }
+    if (b.overflow != kNone) return lookup_overflow(b, protocol, saddr, daddr, sport, dport);
+    return {nullptr, kFromClient};
+  }
+
+  // Burst-wise lookups (lb::process_burst) hide memory latency: prefetch the bucket of every
+  // packet of a burst, then take the node whose tag matches in each, then prefetch those
+  // connections a few packets ahead of the real lookups, which get the node as a hint.
+  void prefetch_bucket(Probe p) const { __builtin_prefetch(&buckets_[p.bucket]); }
+  // The node whose tag matches first in the probe's bucket; kNone if none does.
+  uint32_t candidate(Probe p) const {
+    const uint32_t match = tag_matches(buckets_[p.bucket], p.tag);
+    return match == 0 ? kNone : buckets_[p.bucket].node[__builtin_ctz(match)];
+  }
+  void prefetch_conn(uint32_t node) const { __builtin_prefetch(conns_.get() + (node >> 1)); }
+  // Counts inserts and removals: a candidate() taken while it had some value is still the
+  // bucket's first tag match while it keeps it.
+  uint32_t edits() const { return edits_; }
+  // lookup() that first tries `hint`, a candidate() of this probe taken while edits() was what
+  // it is now (kNone: no hint).
+  ConnLookup lookup(Probe p, uint32_t hint, uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport,
+                    uint16_t dport) const {
+    if (hint != kNone && matches(hint, protocol, saddr, daddr, sport, dport)) return found(hint);
+    return lookup(p, protocol, saddr, daddr, sport, dport);
+  }
+
+  // Overflow chains (tests and diagnostics): how many tuples sit outside their bucket's slots.
+  uint32_t overflowed() const { return overflowed_; }
+  uint32_t bucket_count() const { return bucket_count_; }
 
   // Takes a free connection, fills in both tuples and links those named in `links` (kLinkClient,
   // kLinkServer); nullptr when full. The caller fills in the rest and arms the timer (touch()).
@@ -87,7 +143,35 @@ class ConnTable {
   void remove(Conn* c);
 
  private:
-  uint32_t bucket_of(uint8_t protocol, const ConnTuple& t) const;
+  static uint32_t buckets_for(uint32_t capacity) { return capacity / 2 + 1; }
+  // Bit i set: slot i holds `tag`.
+  static uint32_t tag_matches(const Bucket& b, uint16_t tag) {
+#if defined(__SSE2__)
+    // Tags 0-7 and 2-9 (two overlapping 16-byte loads inside the tag array), one byte per tag.
+    const __m128i want = _mm_set1_epi16(static_cast<short>(tag));
+    const __m128i lo = _mm_cmpeq_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(b.tag)), want);
+    const __m128i hi = _mm_cmpeq_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.tag + 2)), want);
+    const auto m = static_cast<uint32_t>(_mm_movemask_epi8(_mm_packs_epi16(lo, hi)));
+    return (m & 0xffu) | ((m >> 6) & 0x3fcu);
+#else
+    uint32_t mask = 0;
+    for (uint32_t i = 0; i < kSlots; ++i) mask |= static_cast<uint32_t>(b.tag[i] == tag) << i;
+    return mask;
+#endif
+  }
+  Probe probe_of(uint32_t node) const {
+    const Conn& c = conns_[node >> 1];
+    const ConnTuple& t = c.tuple[node & 1];
+    return probe(c.protocol, t.saddr, t.daddr, t.sport, t.dport);
+  }
+  ConnLookup lookup_overflow(const Bucket& b, uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport,
+                             uint16_t dport) const;
+  ConnLookup found(uint32_t node) const { return {conns_.get() + (node >> 1), static_cast<Direction>(node & 1)}; }
+  bool matches(uint32_t node, uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
+    const Conn& c = conns_[node >> 1];
+    const ConnTuple& t = c.tuple[node & 1];
+    return t.saddr == saddr && t.daddr == daddr && t.sport == sport && t.dport == dport && c.protocol == protocol;
+  }
   void link_tuple(uint32_t conn_index, Direction d);
   void unlink_tuple(uint32_t conn_index, Direction d);
   void timer_unlink(uint32_t conn_index);
@@ -95,11 +179,14 @@ class ConnTable {
 
   uint32_t capacity_;
   uint32_t size_ = 0;
-  uint32_t bucket_mask_;
+  uint32_t bucket_count_;
+  uint32_t overflowed_ = 0;
+  uint32_t edits_ = 0;
   uint64_t seed_;
   core::HugeArray<Conn> conns_;
-  core::HugeArray<uint32_t> buckets_;  // head node per bucket
-  core::HugeArray<uint32_t> free_;     // stack of free connection indices
+  core::HugeArray<Bucket> buckets_;
+  core::HugeArray<uint32_t> chain_;  // per node: next node of its bucket's overflow chain
+  core::HugeArray<uint32_t> free_;   // stack of free connection indices
   uint32_t free_top_;
   uint32_t timer_head_[kConnStates];
   uint32_t timer_tail_[kConnStates];

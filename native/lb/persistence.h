@@ -41,8 +41,8 @@ inline Conn* find_template(CoreState& cs, const abi::ServiceRecord& svc, uint32_
 // A template for the client network of `saddr`, bound to server `index`; nullptr if the table is
 // full (the connection then goes without one).
 inline Conn* create_template(CoreState& cs, const abi::ServiceRecord& svc, uint32_t saddr, uint32_t index) {
-  const ConnTuple key{saddr & svc.persist_netmask, svc.vip, 0, svc.port, 0};
-  const ConnTuple settings{svc.persist_netmask, svc.persist_timeout, 0, 0, 0};
+  const ConnTuple key{saddr & svc.persist_netmask, svc.vip, 0, svc.port};
+  const ConnTuple settings{svc.persist_netmask, svc.persist_timeout, 0, 0};
   Conn* t = cs.conns.insert(kTemplateProtocol | svc.protocol, key, settings, kLinkClient);
   if (t == nullptr) return nullptr;
   t->flags |= kTemplate;

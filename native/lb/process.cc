@@ -28,13 +28,17 @@ inline bool routes(Forwarding f) { return f == Forwarding::nat || f == Forwardin
 
 inline ConnTupleValues values(const ConnTuple& t) { return {t.saddr, t.daddr, t.sport, t.dport}; }
 
-// Where a packet of direction `dir` leaves: port and next-hop MAC of the other side.
+// Where a packet of direction `dir` leaves: port and next-hop MAC of the other side. Towards
+// the server that is the bound server's record in the current snapshot (callers have made sure
+// the server is still configured); mac is nullptr while that next hop is unresolved.
 struct Egress {
   uint8_t port;
   const uint8_t* mac;
 };
-inline Egress egress(const Conn& c, Direction dir) {
-  return dir == kFromClient ? Egress{c.server_port, c.server_mac} : Egress{c.client_port, c.client_mac};
+inline Egress egress(CoreState& cs, Conn& c, Direction dir) {
+  if (dir == kFromServer) return {static_cast<uint8_t>(c.client_port), c.client_mac};
+  const abi::BackendRecord& b = cs.snapshot->backends[backend_of(cs, c)];
+  return {b.port_index, core::mac_is_zero(b.mac.bytes) ? nullptr : b.mac.bytes};
 }
 
 inline void set_l2(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Egress out) {
@@ -45,12 +49,14 @@ inline void set_l2(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Egres
 // ---- translations, one per forwarding mode -------------------------------------------------
 
 template <Forwarding Mode>
-Verdict translate(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c, Direction dir);
+Verdict translate(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir);
 
 // dr: the server holds the VIP; only the destination MAC changes. Not a routed hop: TTL stays.
 template <>
-Verdict translate<Forwarding::dr>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c, Direction dir) {
-  set_l2(cs, frame, pkt, egress(c, dir));
+Verdict translate<Forwarding::dr>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
+  const Egress out = egress(cs, c, dir);
+  if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
+  set_l2(cs, frame, pkt, out);
   return Verdict::tx;
 }
 
@@ -58,19 +64,21 @@ Verdict translate<Forwarding::dr>(CoreState& cs, io::Frame& frame, core::PacketV
 //   nat:     CIP:cport->VIP:vport => CIP:cport->RIP:rport,  RIP:rport->CIP:cport => VIP:vport->CIP:cport
 //   fullnat: CIP:cport->VIP:vport => LIP:lport->RIP:rport,  RIP:rport->LIP:lport => VIP:vport->CIP:cport
 // A routed hop: TTL is decremented.
-Verdict translate_nat(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c, Direction dir) {
+Verdict translate_nat(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
+  const Egress out = egress(cs, c, dir);
+  if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
   const ConnTuple& other = c.tuple[dir == kFromClient ? kFromServer : kFromClient];
   rewrite_addresses(pkt, other.daddr, other.saddr, other.dport, other.sport);
   decrement_ttl(pkt.ip);
-  set_l2(cs, frame, pkt, egress(c, dir));
+  set_l2(cs, frame, pkt, out);
   return Verdict::tx;
 }
 template <>
-Verdict translate<Forwarding::nat>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c, Direction dir) {
+Verdict translate<Forwarding::nat>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
   return translate_nat(cs, frame, pkt, c, dir);
 }
 template <>
-Verdict translate<Forwarding::fullnat>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c,
+Verdict translate<Forwarding::fullnat>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c,
                                        Direction dir) {
   return translate_nat(cs, frame, pkt, c, dir);
 }
@@ -78,9 +86,10 @@ Verdict translate<Forwarding::fullnat>(CoreState& cs, io::Frame& frame, core::Pa
 // tunnel: IPIP to the server (outer source: the egress port's address), inner packet untouched.
 // Too big for the MTU: ICMP fragmentation-needed back to the client if DF is set, else a drop.
 template <>
-Verdict translate<Forwarding::tunnel>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c,
+Verdict translate<Forwarding::tunnel>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c,
                                       Direction dir) {
-  const Egress out = egress(c, dir);
+  const Egress out = egress(cs, c, dir);
+  if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
   const abi::PortRecord& port = cs.snapshot->ports[out.port];
   const uint32_t inner = core::ntohs(pkt.ip->total_length);
   if (inner + kIpipOverhead > port.mtu) {
@@ -102,7 +111,7 @@ Verdict translate<Forwarding::tunnel>(CoreState& cs, io::Frame& frame, core::Pac
   return Verdict::tx;
 }
 
-Verdict translate_by_mode(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const Conn& c, Direction dir) {
+Verdict translate_by_mode(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
   switch (static_cast<Forwarding>(c.forwarding)) {
     case Forwarding::dr: return translate<Forwarding::dr>(cs, frame, pkt, c, dir);
     case Forwarding::nat: return translate<Forwarding::nat>(cs, frame, pkt, c, dir);
@@ -169,15 +178,17 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   if (core::mac_is_zero(backend.mac.bytes)) return drop(cs, Counter::drop_neighbor_unresolved);
 
   const bool one_packet = (svc->flags & abi::one_packet) != 0;
-  const ConnTuple from_client{saddr, daddr, pkt.sport(), pkt.dport(), 0};
-  ConnTuple from_server{backend.address, saddr, backend.port, pkt.sport(), 0};
+  const ConnTuple from_client{saddr, daddr, pkt.sport(), pkt.dport()};
+  ConnTuple from_server{backend.address, saddr, backend.port, pkt.sport()};
   if (one_packet && !routes(mode)) {
     transient = Conn{};
     transient.tuple[kFromClient] = from_client;
     transient.tuple[kFromServer] = from_server;
     transient.forwarding = svc->forwarding;
-    transient.server_port = backend.port_index;
-    core::copy_mac(transient.server_mac, backend.mac.bytes);
+    // Bound without counting: it leaves with this packet, which needs its server's egress.
+    transient.backend_id = backend.backend_id;
+    transient.backend_index = index;
+    transient.cached_generation = static_cast<uint32_t>(snap.generation);
     if (persistent) {
       // Nothing to bind: the template simply lives `timeout` seconds from this datagram.
       if (tmpl != nullptr) cs.count(Counter::persistence_hits);
@@ -210,10 +221,8 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   if (lip != nullptr) c->lip_slot = static_cast<uint16_t>(lip->slot);
   if (one_packet) c->flags |= kOnePacket;
   c->forwarding = svc->forwarding;
-  c->client_port = frame.port;
-  c->server_port = backend.port_index;
+  c->client_port = frame.port & 0xf;  // < abi::kMaxPorts
   core::copy_mac(c->client_mac, pkt.eth->src);
-  core::copy_mac(c->server_mac, backend.mac.bytes);
   bind_backend(cs, *c, index);
   cs.count(Counter::conn_created);
   if (persistent) {
@@ -250,7 +259,12 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
   // balancer, the same flow arrives with source and destination swapped.
   const ConnLookup found = cs.conns.lookup(q.protocol, q.ip->daddr, q.ip->saddr, q.dport(), q.sport());
   if (found.conn == nullptr) return Verdict::pass;
-  const Conn& c = *found.conn;
+  Conn& c = *found.conn;
+  if (backend_of(cs, c) == kNoBackend) {
+    // Its server left the configuration: the connection goes, as with any of its packets.
+    remove_connection(cs, c);
+    return drop(cs, Counter::drop_backend_removed);
+  }
   if (pkt.ip->ttl == 0 || (routes(static_cast<Forwarding>(c.forwarding)) && pkt.ip->ttl <= 1))
     return drop(cs, Counter::drop_ttl_expired);
   switch (static_cast<Forwarding>(c.forwarding)) {
@@ -260,15 +274,19 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
       // Towards a nat server the error keeps its sender (IPVS ip_vs_nat_icmp changes only the
       // destination); fullnat must name the LIP, the only source its server routes back.
       const bool keep_sender = found.direction == kFromClient && static_cast<Forwarding>(c.forwarding) == Forwarding::nat;
+      const Egress out = egress(cs, c, found.direction);
+      if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
       translate_icmp_error(pkt, values(other), keep_sender ? pkt.ip->saddr : other.daddr, other.saddr);
       decrement_ttl(pkt.ip);
-      set_l2(cs, frame, pkt, egress(c, found.direction));
+      set_l2(cs, frame, pkt, out);
       cs.count(Counter::icmp_forwarded);
       return Verdict::tx;
     }
-    case Forwarding::dr:
-      cs.count(Counter::icmp_forwarded);
-      return translate<Forwarding::dr>(cs, frame, pkt, c, found.direction);
+    case Forwarding::dr: {
+      const Verdict v = translate<Forwarding::dr>(cs, frame, pkt, c, found.direction);
+      if (v == Verdict::tx) cs.count(Counter::icmp_forwarded);
+      return v;
+    }
     case Forwarding::tunnel: {
       const Verdict v = translate<Forwarding::tunnel>(cs, frame, pkt, c, found.direction);
       if (v == Verdict::tx) cs.count(Counter::icmp_forwarded);  // not when it is too big for the tunnel
@@ -294,7 +312,10 @@ void release_connection(CoreState& cs, Conn& c) {
 }
 
 // The packet path after parsing: `pkt` and `parsed` describe `frame` as it is now.
-static Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView& pkt, core::ParseResult parsed) {
+// From process_burst: `probe`, the packet's table probe (nullptr: not computed yet); `hint`, a
+// still valid candidate of that probe (ConnTable::kNone: none).
+static Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView& pkt, core::ParseResult parsed,
+                              const ConnTable::Probe* probe, uint32_t hint) {
   if (cs.snapshot == nullptr) return drop(cs, Counter::drop_no_snapshot);
   const Snapshot& snap = *cs.snapshot;
   if (parsed.status == core::ParseStatus::drop) return drop(cs, parsed.drop_reason);
@@ -312,7 +333,10 @@ static Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView&
   if (pkt.ip->ttl == 0 && (snap.is_vip(pkt.ip->daddr) || snap.is_lip(pkt.ip->daddr)))
     return drop(cs, Counter::drop_ttl_expired);
 
-  ConnLookup found = cs.conns.lookup(pkt.protocol, pkt.ip->saddr, pkt.ip->daddr, pkt.sport(), pkt.dport());
+  const uint32_t saddr = pkt.ip->saddr, daddr = pkt.ip->daddr;
+  const uint16_t sport = pkt.sport(), dport = pkt.dport();
+  const ConnTable::Probe p = probe != nullptr ? *probe : cs.conns.probe(pkt.protocol, saddr, daddr, sport, dport);
+  ConnLookup found = cs.conns.lookup(p, hint, pkt.protocol, saddr, daddr, sport, dport);
   if (found.conn != nullptr && found.direction == kFromClient) {
     Conn& old = *found.conn;
     const bool new_syn = (pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst | core::kTcpFin)) == core::kTcpSyn;
@@ -354,32 +378,44 @@ static Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView&
 Verdict process(CoreState& cs, io::Frame& frame) {
   core::PacketView pkt;
   const core::ParseResult parsed = core::parse_packet(frame.data, frame.len, pkt);
-  return process_parsed(cs, frame, pkt, parsed);
+  return process_parsed(cs, frame, pkt, parsed, nullptr, ConnTable::kNone);
 }
 
 void process_burst(CoreState& cs, io::Frame* frames, uint32_t n, Verdict* verdicts) {
+  // How many packets ahead stage 3 prefetches connections: enough to cover a miss with the
+  // work of the packets in between, few enough that the prefetches are not dropped (prefetching
+  // a whole burst at once overlaps far less on the VMs measured, bench/README.md).
+  constexpr uint32_t kAhead = 12;
   core::PacketView views[kMaxBurst];
   core::ParseResult parsed[kMaxBurst];
-  uint32_t buckets[kMaxBurst];
-  constexpr uint32_t kNoBucket = 0xffffffffu;
-  // Stage 1: parse everything, prefetch the bucket of every TCP/UDP flow.
+  ConnTable::Probe probes[kMaxBurst];
+  uint32_t candidates[kMaxBurst];
+  bool probed[kMaxBurst];
+  // Stage 1: parse everything, hash every TCP/UDP flow and prefetch its bucket.
   for (uint32_t i = 0; i < n; ++i) {
     parsed[i] = core::parse_packet(frames[i].data, frames[i].len, views[i]);
     const core::PacketView& p = views[i];
-    buckets[i] = kNoBucket;
-    if (parsed[i].status == core::ParseStatus::ok && p.l4 != nullptr && p.protocol != core::kIpProtoIcmp) {
-      buckets[i] = cs.conns.bucket_for(p.protocol, p.ip->saddr, p.ip->daddr, p.sport(), p.dport());
-      cs.conns.prefetch_bucket(buckets[i]);
+    probed[i] = parsed[i].status == core::ParseStatus::ok && p.l4 != nullptr && p.protocol != core::kIpProtoIcmp;
+    if (probed[i]) {
+      probes[i] = cs.conns.probe(p.protocol, p.ip->saddr, p.ip->daddr, p.sport(), p.dport());
+      cs.conns.prefetch_bucket(probes[i]);
     }
   }
-  // Stage 2: load the connection each bucket starts with; the loads overlap one another.
-  uint32_t sink = 0;
-  for (uint32_t i = 0; i < n; ++i)
-    if (buckets[i] != kNoBucket) sink += cs.conns.load_bucket_head(buckets[i]);
-  asm volatile("" : : "r"(sink));
-  // Stage 3: the packet path proper, now mostly on cached lines. Frames are independent: earlier
-  // packets of the burst never touch later frames' bytes, so their parse results stay valid.
-  for (uint32_t i = 0; i < n; ++i) verdicts[i] = process_parsed(cs, frames[i], views[i], parsed[i]);
+  // Stage 2: the node each bucket's tags point to (the buckets have arrived meanwhile), and the
+  // first connections' lines on their way.
+  for (uint32_t i = 0; i < n; ++i) candidates[i] = probed[i] ? cs.conns.candidate(probes[i]) : ConnTable::kNone;
+  for (uint32_t i = 0; i < n && i < kAhead; ++i)
+    if (candidates[i] != ConnTable::kNone) cs.conns.prefetch_conn(candidates[i]);
+  // Stage 3: the packet path proper, each packet prefetching the connection of the one kAhead
+  // later. Frames are independent: earlier packets never touch later frames' bytes, so parse
+  // results and probes stay valid; candidates stay valid hints while no packet of the burst has
+  // inserted or removed a connection.
+  const uint32_t edits = cs.conns.edits();
+  for (uint32_t i = 0; i < n; ++i) {
+    if (i + kAhead < n && candidates[i + kAhead] != ConnTable::kNone) cs.conns.prefetch_conn(candidates[i + kAhead]);
+    const uint32_t hint = cs.conns.edits() == edits ? candidates[i] : ConnTable::kNone;
+    verdicts[i] = process_parsed(cs, frames[i], views[i], parsed[i], probed[i] ? &probes[i] : nullptr, hint);
+  }
 }
 
 }  // namespace xvs::lb

@@ -17,7 +17,8 @@ enum class Verdict : uint8_t {
 Verdict process(CoreState& cs, io::Frame& frame);
 
 // The same for a burst of up to kMaxBurst frames, with the connection-table lookups of the whole
-// burst started before any packet is processed (they are memory-bound on large tables).
+// burst started before any packet is processed (they are memory-bound on large tables): every
+// bucket first, then each connection a few packets ahead of its turn.
 inline constexpr uint32_t kMaxBurst = 64;
 void process_burst(CoreState& cs, io::Frame* frames, uint32_t n, Verdict* verdicts);
 

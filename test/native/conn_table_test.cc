@@ -1,4 +1,4 @@
-// test/native/conn_table_test.cc — ConnTable: two-way lookup, full unlink, capacity, timer-ordered budgeted expiry, and agreement with a map model.
+// test/native/conn_table_test.cc — ConnTable: two-way lookup, full unlink, capacity, timer-ordered budgeted expiry, and agreement with a map model (bucket internals: conn_table_buckets_test.cc).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -17,8 +17,8 @@ using xvs::core::kIpProtoUdp;
 
 constexpr uint32_t kCip = 0x0764'33c6, kVip = 0x0a71'00cb, kRip = 0x0b02'000a, kLip = 0x6402'000a;
 
-ConnTuple client_side(uint16_t cport) { return {kCip, kVip, htons(cport), htons(80), 0}; }
-ConnTuple server_side(uint16_t lport) { return {kRip, kLip, htons(8080), htons(lport), 0}; }
+ConnTuple client_side(uint16_t cport) { return {kCip, kVip, htons(cport), htons(80)}; }
+ConnTuple server_side(uint16_t lport) { return {kRip, kLip, htons(8080), htons(lport)}; }
 
 Conn* add(ConnTable& t, uint16_t cport, uint16_t lport, uint8_t proto = kIpProtoTcp) {
   return t.insert(proto, client_side(cport), server_side(lport), kLinkClient | kLinkServer);
@@ -165,7 +165,7 @@ TEST(ConnTable, InsertLinksOnlyTheRequestedSides) {
   EXPECT_EQ(find(t, client_side(1)).conn, nullptr);
   EXPECT_EQ(find(t, server_side(2)).conn, server_only);
   // A template uses a protocol no packet carries: the same tuple under TCP misses it.
-  const ConnTuple key{kCip, kVip, 0, htons(80), 0};
+  const ConnTuple key{kCip, kVip, 0, htons(80)};
   Conn* tmpl = t.insert(0x80 | kIpProtoTcp, key, key, kLinkClient);
   EXPECT_EQ(t.lookup(0x80 | kIpProtoTcp, kCip, kVip, 0, htons(80)).conn, tmpl);
   EXPECT_EQ(t.lookup(kIpProtoTcp, kCip, kVip, 0, htons(80)).conn, nullptr);
@@ -218,7 +218,7 @@ TEST(ConnTable, RandomOperationsAgreeWithAMapModel) {
   constexpr uint32_t kCapacity = 1024;
   ConnTable t(kCapacity, 0x1234'5678'9abc'def0ull);
   // A small key space, so inserts, re-inserts and removals of the same tuples keep colliding
-  // in the (2 x capacity) buckets; a third of the keys are UDP.
+  // in the table's buckets; a third of the keys are UDP.
   using Key = std::tuple<uint8_t, uint32_t, uint16_t>;  // protocol, client address, client port
   std::map<Key, std::pair<Conn*, uint16_t>> model;      // -> connection, local port
   std::mt19937 rng(99);
@@ -226,8 +226,8 @@ TEST(ConnTable, RandomOperationsAgreeWithAMapModel) {
     return Key{rng() % 3 ? kIpProtoTcp : kIpProtoUdp, 0x0a000000u + rng() % 64, static_cast<uint16_t>(1 + rng() % 32)};
   };
   auto tuples = [](const Key& k, uint16_t lport) {
-    return std::pair{ConnTuple{std::get<1>(k), kVip, htons(std::get<2>(k)), htons(80), 0},
-                     ConnTuple{kRip, kLip, htons(8080), htons(lport), 0}};
+    return std::pair{ConnTuple{std::get<1>(k), kVip, htons(std::get<2>(k)), htons(80)},
+                     ConnTuple{kRip, kLip, htons(8080), htons(lport)}};
   };
   uint32_t inserted = 0;
   uint32_t refused = 0;

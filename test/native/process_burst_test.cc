@@ -1,6 +1,7 @@
 // test/native/process_burst_test.cc — lb::process_burst (what the workers run) gives every frame
 // of a burst the verdict, bytes, egress port and counters that lb::process gives it one by one,
-// including bursts whose earlier packets create the connections later ones use.
+// including bursts whose earlier packets create the connections later ones use or remove the
+// connections later ones would have found (the burst's early lookups must not outlive them).
 #include <gtest/gtest.h>
 
 #include <random>
@@ -79,6 +80,76 @@ TEST(ProcessBurst, SameResultsAsOneByOne) {
   EXPECT_GT(seen[static_cast<int>(lb::Verdict::pass)], 100u);
   EXPECT_GT(seen[static_cast<int>(lb::Verdict::drop)], 100u);
   EXPECT_GT(single.counter(abi::Counter::conn_created), 10u);
+}
+
+// Runs `stream` as one burst on `burst` and one by one on `single`; everything must agree.
+void expect_burst_matches_one_by_one(Dataplane& burst, Dataplane& single,
+                                     const std::vector<std::vector<uint8_t>>& stream) {
+  constexpr uint32_t kHeadroom = Dataplane::kHeadroom;
+  const auto n = static_cast<uint32_t>(stream.size());
+  ASSERT_LE(n, lb::kMaxBurst);
+  std::vector<std::vector<uint8_t>> buffers(n);
+  xvs::io::Frame frames[lb::kMaxBurst];
+  for (uint32_t i = 0; i < n; ++i) {
+    buffers[i].assign(kHeadroom, 0);
+    buffers[i].insert(buffers[i].end(), stream[i].begin(), stream[i].end());
+    const auto len = static_cast<uint32_t>(stream[i].size());
+    frames[i] = xvs::io::Frame{buffers[i].data() + kHeadroom, len, kHeadroom, 0, 0, 0};
+  }
+  lb::Verdict verdicts[lb::kMaxBurst];
+  lb::process_burst(*burst.cs, frames, n, verdicts);
+  for (uint32_t i = 0; i < n; ++i) {
+    auto expected = stream[i];
+    const lb::Verdict v = single.run(expected, 0);
+    EXPECT_EQ(verdicts[i], v) << "packet " << i;
+    EXPECT_EQ(std::vector<uint8_t>(frames[i].data, frames[i].data + frames[i].len), expected) << "packet " << i;
+  }
+  for (uint32_t c = 0; c < abi::kCounterCount; ++c)
+    EXPECT_EQ(burst.cs->counters[c], single.cs->counters[c]) << abi::kCounterInfo[c].name;
+  EXPECT_EQ(burst.cs->conns.size(), single.cs->conns.size());
+}
+
+// A connection whose server is gone is removed by the first packet that finds it: the same
+// flow's next packets in that burst must not find it again.
+TEST(ProcessBurst, RemovalsInvalidateTheBurstsEarlyLookups) {
+  Dataplane single(topo::standard(1)), burst(topo::standard(1));
+  for (Dataplane* dp : {&single, &burst}) {
+    for (uint16_t cport = 40000; cport < 40006; ++cport)
+      ASSERT_EQ(dp->run(topo::from_client(cport), 0), lb::Verdict::tx);
+    SnapshotBuilder next = topo::standard(1, 2);
+    next.backends[0].backend_id = 999;  // server 0 (40000, 40003) replaced
+    dp->reload(next);
+  }
+  const std::vector<std::vector<uint8_t>> stream = {
+      build_frame(topo::from_client(40000, kTcpAck)),  // removes 40000's connection
+      build_frame(topo::from_client(40000, kTcpAck)),  // finds nothing
+      build_frame(topo::from_client(40001, kTcpAck)),
+      build_frame(topo::from_server(topo::kWeb[0], 1027, kTcpAck)),  // 40003's reply: removes it
+      build_frame(topo::from_client(40003, kTcpAck)),
+      build_frame(topo::from_client(40000)),  // a new SYN: a new connection
+      build_frame(topo::from_client(40000, kTcpAck)),
+  };
+  expect_burst_matches_one_by_one(burst, single, stream);
+  EXPECT_EQ(burst.counter(abi::Counter::drop_backend_removed), 2u);
+  EXPECT_EQ(burst.counter(abi::Counter::drop_tcp_no_conn), 2u);
+  EXPECT_EQ(burst.cs->conns.size(), 5u);
+}
+
+// Port reuse: a bare SYN on a closing connection replaces it within the burst.
+TEST(ProcessBurst, ReplacedConnectionsAreFoundAnew) {
+  Dataplane single(topo::standard(1)), burst(topo::standard(1));
+  for (Dataplane* dp : {&single, &burst}) {
+    ASSERT_EQ(dp->run(topo::from_client(40000), 0), lb::Verdict::tx);
+    ASSERT_EQ(dp->run(topo::from_client(40000, kTcpFin | kTcpAck), 0), lb::Verdict::tx);
+  }
+  const std::vector<std::vector<uint8_t>> stream = {
+      build_frame(topo::from_server(topo::kWeb[0], 1024, kTcpAck)),
+      build_frame(topo::from_client(40000)),  // reuses the port: the old connection goes
+      build_frame(topo::from_server(topo::kWeb[0], 1024, kTcpAck)),  // the old local port: nothing
+      build_frame(topo::from_client(40000, kTcpAck)),
+  };
+  expect_burst_matches_one_by_one(burst, single, stream);
+  EXPECT_EQ(burst.counter(abi::Counter::conn_reused), 1u);
 }
 
 }  // namespace
