@@ -167,17 +167,19 @@ uint32_t Worker::drain_inboxes() {
   uint32_t total = 0;
   for (auto& ring : inbox_) {
     if (!ring) continue;
-    io::Frame frames[kBurst];
-    const uint32_t n = static_cast<uint32_t>(ring->pop_burst(frames, kBurst));
-    if (n == 0) continue;
-    total += n;
-    // pass/drop verdicts return frames through their arrival port's queue of this worker.
-    for (uint32_t p = 0; p < queues_.size(); ++p) {
-      io::Frame group[kBurst];
-      uint32_t k = 0;
-      for (uint32_t i = 0; i < n; ++i)
-        if (frames[i].port == p) group[k++] = frames[i];
-      if (k != 0) forward(group, k, *queues_[p]);
+    for (uint32_t bursts = 0; bursts < kInboxSize / kBurst; ++bursts) {
+      io::Frame frames[kBurst];
+      const uint32_t n = static_cast<uint32_t>(ring->pop_burst(frames, kBurst));
+      if (n == 0) break;
+      total += n;
+      // pass/drop verdicts return frames through their arrival port's queue of this worker.
+      for (uint32_t p = 0; p < queues_.size(); ++p) {
+        io::Frame group[kBurst];
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < n; ++i)
+          if (frames[i].port == p) group[k++] = frames[i];
+        if (k != 0) forward(group, k, *queues_[p]);
+      }
     }
   }
   return total;

@@ -52,7 +52,10 @@ class Worker {
   static constexpr uint32_t kExpireBudget = 256;
   static constexpr uint32_t kControlBudget = 16;
   static constexpr int kIdlePollMs = 100;  // bounds how late an idle worker notices the clock
-  static constexpr uint32_t kInboxSize = 512;
+  // As deep as an AF_XDP rx ring: a sender can hand over a whole ring's worth while the owner
+  // is descheduled. Each pass drains an inbox completely (at most kInboxSize frames), because a
+  // sender only parses what it hands over and so makes its passes faster than the owner.
+  static constexpr uint32_t kInboxSize = 1024;
 
   Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed,
          lb::PortPool* const* port_pools, std::vector<io::Queue*> queues, int cpu,

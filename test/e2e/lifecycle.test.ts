@@ -11,12 +11,13 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { LIP, Topology, VIP, e2eUnavailable, run, waitForLine } from './topology.js';
+import { LIP, Topology, VIP } from '../../src/demo/topology.js';
+import { netnsUnavailable, run, waitForLine } from '../../src/netns/lab.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const XVS = path.join(ROOT, 'bin', 'xvs.js');
 
-const skip = e2eUnavailable();
+const skip = netnsUnavailable();
 if (skip) console.warn(`\n*** e2e tests SKIPPED: ${skip} ***\n`);
 
 function writeConfig(t: Topology, iface = 'l0'): string {
@@ -81,7 +82,7 @@ describe('e2e: the steering program on a real interface', { skip }, () => {
   it('clean stop detaches; a crashed run is found and replaced; the kernel keeps its own traffic', { timeout: 60_000 }, async () => {
     const t = Topology.create({ arms: 1, queues: 1, servers: 1 });
     try {
-      await t.startServers(8080);
+      await t.startServers([8080], []);
       const config = writeConfig(t);
 
       const first = startXvs(t, config);

@@ -136,10 +136,11 @@ describe('files and formats', () => {
   });
 });
 
-test('every example in config/ loads without problems', () => {
+test('every example in config/ and config/demo/ loads without problems', () => {
   const dir = join(repoRoot(), 'config');
-  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
-  for (const name of ['fullnat.yaml', 'nat.yaml', 'dr.yaml', 'tunnel.yaml', 'mem.yaml']) assert.ok(files.includes(name), name);
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.ya?ml$/.test(f));
+  for (const name of ['fullnat.yaml', 'nat.yaml', 'dr.yaml', 'tunnel.yaml', 'mem.yaml'])
+    for (const example of [name, ...(name === 'mem.yaml' ? [] : [join('demo', name)])]) assert.ok(files.includes(example), example);
   for (const f of files) {
     const c = loadConfigFile(join(dir, f));
     assert.ok(c.services.length > 0, `${f} has services`);

@@ -13,6 +13,7 @@ import {
 } from '../../bench/dataplane.js';
 import type { CliCommand } from '../command.js';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.js';
+import { table } from '../table.js';
 
 interface DataplaneArgs {
   json: boolean;
@@ -44,11 +45,6 @@ function notes(c: DataplaneCaseResult): string {
   const parts = [`incl. ${fmt(c.copy_ns_per_packet, 1)} ns restore`];
   if (c.target) parts.push(c.target);
   return parts.join('; ');
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
 export function humanReport(report: DataplaneBenchReport, command: string): string {

@@ -1,0 +1,86 @@
+// src/demo/balancer.ts — one `xvs run` inside the balancer's namespace of a Topology: starts it
+// with a config file, keeps its JSON log lines, waits for "started", and stops it with SIGTERM,
+// returning the final "stopped" record (summed counters and the UMEM frame audit). Used by the
+// demo and the end-to-end tests. Main thread.
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { waitForLine } from '../netns/lab.js';
+import type { Topology } from './topology.js';
+
+const XVS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/xvs.js');
+
+export interface LogLine {
+  event?: string;
+  level?: number;
+  msg?: string;
+  counters?: Record<string, number>;
+  frames?: { total: number; free: number; inRings: number; inFlight: number; lost: number };
+  [key: string]: unknown;
+}
+
+export interface Stopped {
+  exitCode: number | null;
+  counters: Record<string, number>;
+  frames?: LogLine['frames'];
+  stderr: string;
+}
+
+/** pino levels: 40 = warn and above. */
+const WARN = 40;
+
+export class Balancer {
+  readonly log: LogLine[] = [];
+  private stderr = '';
+
+  private constructor(private readonly child: ChildProcess) {
+    let buffered = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const text = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          this.log.push(JSON.parse(text) as LogLine);
+        } catch {
+          this.log.push({ msg: text });
+        }
+      }
+    });
+    child.stderr?.on('data', (c: Buffer) => (this.stderr += c.toString()));
+  }
+
+  /** Starts xvs with `configFile` and resolves once it logged "started" (20 s at most). */
+  static async start(t: Topology, configFile: string): Promise<Balancer> {
+    const child = t.spawnIn(t.balancer, [process.execPath, XVS, 'run', '--config', configFile], { LIBXDP_BPFFS: t.bpffs });
+    const b = new Balancer(child);
+    await waitForLine(child, (l) => l.includes('"event":"started"'), 20_000).catch((err: Error) => {
+      throw new Error(`xvs did not start: ${err.message} ${b.stderr}`);
+    });
+    // Start-up warnings (unresolved next hops, generic XDP) follow the "started" line at once.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return b;
+  }
+
+  /** Log lines at warn level or above so far. */
+  warnings(): LogLine[] {
+    return this.log.filter((l) => (l.level ?? 0) >= WARN);
+  }
+
+  /** SIGTERM, then SIGKILL after 10 s; the "stopped" record (counters empty if there was none). */
+  async stop(): Promise<Stopped> {
+    const c = this.child;
+    let exitCode = c.exitCode;
+    if (exitCode === null && c.signalCode === null) {
+      const exited = new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code)));
+      c.kill('SIGTERM');
+      const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
+      exitCode = await exited;
+      clearTimeout(timer);
+    }
+    const stopped = this.log.find((l) => l.event === 'stopped');
+    return { exitCode, counters: stopped?.counters ?? {}, ...(stopped?.frames ? { frames: stopped.frames } : {}), stderr: this.stderr };
+  }
+}
