@@ -21,6 +21,7 @@ const CONCURRENCY = 20;
 const UDP_ECHOES = 30;
 const DOWNLOAD_BYTES = 50 * 1024 * 1024;
 const WEIGHTS: Record<string, number> = { s1: 3, s2: 2, s3: 1 };
+const CONGESTION_DROPS = new Set(['drop_handover_full', 'drop_tx_full']);
 
 const skip = netnsUnavailable();
 if (skip) console.warn(`\n*** e2e tests SKIPPED: ${skip} ***\n`);
@@ -86,11 +87,15 @@ async function modeRun(mode: Mode, arms?: 1 | 2): Promise<void> {
     assert.equal(stopped.exitCode, 0, `xvs exit code; stderr: ${stopped.stderr}`);
     const c = stopped.counters;
     assert.ok(c.rx_packets, `no "stopped" line with counters in the xvs log: ${JSON.stringify(scenario.balancer.log.slice(-5))}`);
-    const drops = Object.entries(c).filter(([k, v]) => k.startsWith('drop_') && v > 0);
-    assert.deepEqual(drops, [], 'no drops');
+    // Only congestion may drop (a hand-over inbox or a transmit ring full while the owner is
+    // descheduled on this 2-core machine; TCP recovers), and every frame is accounted for.
+    const drops = Object.fromEntries(Object.entries(c).filter(([k, v]) => k.startsWith('drop_') && v > 0));
+    const unexpected = Object.keys(drops).filter((k) => !CONGESTION_DROPS.has(k));
+    assert.deepEqual(unexpected, [], `no drops other than congestion: ${JSON.stringify(drops)}`);
+    const dropped = Object.values(drops).reduce((a, b) => a + b, 0);
+    assert.equal(c.rx_packets, c.tx_packets! + dropped, `every frame received was sent or counted as dropped: ${JSON.stringify(drops)}`);
     const clientConnections = distinctPorts(sequential) + distinctPorts(concurrent) + distinctPorts(echoes) + downloads;
     assert.equal(c.conn_created, clientConnections, 'one balancer connection per distinct client flow');
-    assert.equal(c.rx_packets, c.tx_packets, 'every frame received was sent');
     assert.equal(c.pass_packets ?? 0, 0, 'the steering program kept kernel traffic away');
     if (mode === 'fullnat' || mode === 'nat')
       assert.ok((c.redirected ?? 0) > 0, 'some replies reached the worker owning their connection through the hand-over');
@@ -100,7 +105,8 @@ async function modeRun(mode: Mode, arms?: 1 | 2): Promise<void> {
     console.log(
       `  ${mode}, ${t.interfaces.length} arm(s): ${2 * REQUESTS} requests + ${UDP_ECHOES} echoes in ${finished - ready} ms ` +
         `(setup ${ready - started} ms); rr ${JSON.stringify(summarise(sequential).split)} ` +
-        `wrr ${JSON.stringify(summarise(concurrent).split)}; rx ${c.rx_packets} tx ${c.tx_packets} redirected ${c.redirected ?? 0}`,
+        `wrr ${JSON.stringify(summarise(concurrent).split)}; rx ${c.rx_packets} tx ${c.tx_packets} redirected ${c.redirected ?? 0} ` +
+        `dropped ${JSON.stringify(drops)}`,
     );
   } finally {
     await scenario.destroy();
