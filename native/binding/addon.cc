@@ -1,12 +1,13 @@
 // native/binding/addon.cc — module entry: exports { Engine, layout, benchDataplane, linkInfo,
-// nextHop, solicit }. Loaded by src/native/addon.ts on whichever JS thread imports it (the
-// control worker; tests; benches).
+// nextHop, solicit, RouteMonitor }. Loaded by src/native/addon.ts on whichever JS thread
+// imports it (the control worker; tests; benches).
 #include <napi.h>
 
 #include "binding/bench_js.h"
 #include "binding/engine_handle.h"
 #include "binding/layout_js.h"
 #include "binding/netlink_js.h"
+#include "binding/route_monitor_js.h"
 
 namespace {
 
@@ -17,6 +18,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("linkInfo", Napi::Function::New(env, xvs::binding::link_info_js, "linkInfo"));
   exports.Set("nextHop", Napi::Function::New(env, xvs::binding::next_hop_js, "nextHop"));
   exports.Set("solicit", Napi::Function::New(env, xvs::binding::solicit_js, "solicit"));
+  exports.Set("RouteMonitor", xvs::binding::RouteMonitorHandle::define(env));
   return exports;
 }
 

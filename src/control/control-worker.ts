@@ -1,24 +1,28 @@
 // src/control/control-worker.ts — the control worker thread: the only owner of the native
 // engine (through Dataplane). It receives requests from the main thread, turns configs into
 // snapshots and commits them, and answers with results or (code, message) errors. With a
-// kernel-backed next-hop resolver it re-resolves next hops every second and commits again when
-// one changed, telling the main thread (ControlEvent).
+// kernel-backed next-hop resolver (afxdp) it follows the kernel's route and neighbour
+// notifications (nexthop/follow.ts: an rtnetlink monitor on this thread's event loop, a short
+// debounce, a slow safety re-resolve), re-resolves what they concern and commits again when a
+// next hop changed, telling the main thread (ControlEvent).
 import { parentPort } from 'node:worker_threads';
 
+import { openRouteMonitor } from '../native/addon.js';
 import { Dataplane } from './dataplane.js';
+import type { NextHopScope } from './next-hop-refresh.js';
+import { NextHopFollower } from './nexthop/follow.js';
 import type { ControlEnvelope, ControlError, ControlEvent, ControlReply, ControlRequest } from './protocol.js';
 
-const NEXT_HOP_REFRESH_MS = 1000;
 // How long the first commit waits for the kernel to resolve the servers' neighbours.
 const FIRST_RESOLVE_WAIT_MS = 1000;
 
 let dataplane: Dataplane | undefined;
-let refreshTimer: NodeJS.Timeout | undefined;
+let follower: NextHopFollower | undefined;
 
-function refreshNextHops(): void {
+function refreshNextHops(scope: NextHopScope): void {
   if (!dataplane) return;
   try {
-    const model = dataplane.refreshNextHops();
+    const model = dataplane.refreshNextHops(scope);
     if (model)
       tell({ event: 'nexthops_changed', generation: model.generation, unresolved: dataplane.unresolvedNextHops() });
   } catch (err) {
@@ -58,7 +62,11 @@ function handle(request: ControlRequest): unknown {
       dataplane = d;
       const { backend, warnings } = d.describe();
       if (request.config.dataplane.backend === 'afxdp')
-        refreshTimer = setInterval(refreshNextHops, NEXT_HOP_REFRESH_MS);
+        follower = new NextHopFollower({
+          open: openRouteMonitor,
+          refresh: refreshNextHops,
+          onMonitorError: (message) => tell({ event: 'route_monitor_failed', code: 'XVS_ESYSTEM', message }),
+        });
       return {
         generation: model.generation,
         services: model.services.length,
@@ -77,8 +85,8 @@ function handle(request: ControlRequest): unknown {
       return statusOf(dataplane);
     case 'stop': {
       if (!dataplane) return undefined;
-      clearInterval(refreshTimer);
-      refreshTimer = undefined;
+      follower?.close();
+      follower = undefined;
       dataplane.stop();
       const last = statusOf(dataplane);
       dataplane = undefined;

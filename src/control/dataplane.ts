@@ -2,11 +2,14 @@
 // handle plus what is needed to turn configs into snapshots (stable ids, next hops, the
 // generation counter). Must live on one thread: the control worker in `xvs run`, the test
 // thread in packet tests. With a kernel-backed next-hop resolver (afxdp), the first apply waits
-// briefly for neighbours to resolve, and refreshNextHops() commits again when one changed.
+// briefly for neighbours to resolve, and refreshNextHops(scope) — called when the kernel
+// notifies a change (nexthop/follow.ts) — re-resolves what the change concerns and commits again
+// only when a next hop changed.
 import type { Config } from '../config/types.js';
 import { createEngine, type BackendDescription, type EngineStatus, type NativeEngine } from '../native/addon.js';
 import { perWorker, sumCounters, type CounterSet } from '../stats/counters.js';
 import { buildModel, type DataplaneModel } from './model.js';
+import { EVERYTHING, refreshedModel, type NextHopScope } from './next-hop-refresh.js';
 import { nextHopResolver } from './nexthop/index.js';
 import type { NextHopResolver } from './nexthop/types.js';
 import { encodeSnapshot } from './snapshot-encoder.js';
@@ -30,17 +33,21 @@ export class Dataplane {
     private readonly workers: number,
     backend: Config['dataplane']['backend'],
     interfaces: readonly string[],
+    resolver: NextHopResolver | undefined,
   ) {
     try {
-      this.resolver = nextHopResolver(backend, interfaces);
+      this.resolver = resolver ?? nextHopResolver(backend, interfaces);
     } catch (err) {
       engine.close();
       throw err;
     }
   }
 
-  /** Creates the engine for `config.dataplane` (not started, nothing committed). */
-  static create(config: Config, options: { memFrames?: number } = {}): Dataplane {
+  /**
+   * Creates the engine for `config.dataplane` (not started, nothing committed). resolver: next
+   * hops from elsewhere than the backend's own resolver (tests: a fake kernel on io/mem).
+   */
+  static create(config: Config, options: { memFrames?: number; resolver?: NextHopResolver } = {}): Dataplane {
     const d = config.dataplane;
     const engine = createEngine({
       backend: d.backend,
@@ -50,7 +57,7 @@ export class Dataplane {
       connTableSize: d.conn_table_size,
       ...(options.memFrames ? { memFrames: options.memFrames } : {}),
     });
-    return new Dataplane(engine, d.workers, d.backend, d.interfaces);
+    return new Dataplane(engine, d.workers, d.backend, d.interfaces, options.resolver);
   }
 
   /**
@@ -75,14 +82,14 @@ export class Dataplane {
   }
 
   /**
-   * Kernel-backed resolvers: resolves every server again and commits the last config anew if a
-   * next hop changed (a neighbour resolved, moved or failed). Returns the new model, if any.
+   * Kernel-backed resolvers: re-resolves the servers `scope` concerns (default: all of them,
+   * interfaces re-read) and commits the last config anew if a port or next hop changed (a
+   * neighbour resolved, moved or failed; a route moved). Returns the new model, if any.
    */
-  refreshNextHops(): DataplaneModel | undefined {
+  refreshNextHops(scope: NextHopScope = EVERYTHING): DataplaneModel | undefined {
     if (!this.resolver.whyUnresolved || !this.lastConfig || !this.lastModel) return undefined;
-    const next = buildModel(this.lastConfig, this.generation + 1n, this.resolver, this.ids);
-    if (hopSignature(next) === hopSignature(this.lastModel)) return undefined;
-    this.commit(this.lastConfig, next);
+    const next = refreshedModel(this.lastConfig, this.lastModel, scope, this.resolver, this.generation + 1n);
+    if (next) this.commit(this.lastConfig, next);
     return next;
   }
 
@@ -127,14 +134,6 @@ export class Dataplane {
         if (b.mac.every((x) => x === 0)) out.add(`${b.address}: ${why.call(this.resolver, b.address) ?? 'unresolved'}`);
     return [...out];
   }
-}
-
-/** Everything about next hops a model carries: ports and, per server, egress port and MAC. */
-function hopSignature(model: DataplaneModel): string {
-  const hex = (mac: Uint8Array) => Buffer.from(mac).toString('hex');
-  const ports = model.ports.map((p) => `${hex(p.mac)}/${p.address}`);
-  const servers = model.services.flatMap((s) => s.backends.map((b) => `${b.address}@${b.portIndex}/${hex(b.mac)}`));
-  return [...ports, ...servers].join(',');
 }
 
 function sleepSync(ms: number): void {

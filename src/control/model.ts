@@ -1,7 +1,8 @@
 // src/control/model.ts — the desired data-plane state computed from the validated config:
 // ports, services with their backends and scheduler tables, LIP pools, all in the snapshot's
 // terms but still readable. The control thread builds it (buildModel) and the encoder turns it
-// into bytes. Pure apart from the stable-id registry it is given.
+// into bytes; when only next hops move, next-hop-refresh.ts patches the last model instead
+// (buildPorts is shared). Pure apart from the stable-id registry and the resolver it is given.
 import type { Config, ServiceConfig } from '../config/types.js';
 import { ENUMS, NO_POOL } from '../native/abi.js';
 import { staticScheduler } from '../scheduler/index.js';
@@ -115,6 +116,16 @@ function wholeSeconds(t: Config['dataplane']['timeouts']): Config['dataplane']['
   return { tcp: up(t.tcp), tcp_fin: up(t.tcp_fin), tcp_syn: up(t.tcp_syn), udp: up(t.udp) };
 }
 
+/** The ports of `config` as the resolver sees them now (MAC, MTU, the balancer's address). */
+export function buildPorts(config: Config, resolver: NextHopResolver): PortModel[] {
+  return config.dataplane.interfaces.map((name, i) => ({
+    name,
+    mac: resolver.portMac(i),
+    mtu: config.dataplane.mtu ?? resolver.portMtu?.(i) ?? 1500,
+    address: resolver.portAddress(i, config.dataplane.tunnel_source),
+  }));
+}
+
 export function buildModel(
   config: Config,
   generation: bigint,
@@ -128,12 +139,7 @@ export function buildModel(
     workers: config.dataplane.workers,
     // The data plane counts whole seconds; a sub-second duration rounds up rather than to zero.
     timeouts: wholeSeconds(config.dataplane.timeouts),
-    ports: config.dataplane.interfaces.map((name, i) => ({
-      name,
-      mac: resolver.portMac(i),
-      mtu: config.dataplane.mtu ?? resolver.portMtu?.(i) ?? 1500,
-      address: resolver.portAddress(i, config.dataplane.tunnel_source),
-    })),
+    ports: buildPorts(config, resolver),
     services: config.services.map((s) => buildService(s, poolIndex, resolver, ids)),
     pools,
   };

@@ -41,7 +41,9 @@ export interface ControlError {
 /** Told by the control worker on its own initiative (no request id). */
 export type ControlEvent =
   | { event: 'nexthops_changed'; generation: bigint; unresolved: string[] }
-  | { event: 'nexthops_failed'; code: string; message: string };
+  | { event: 'nexthops_failed'; code: string; message: string }
+  /** The kernel's notifications cannot be followed: next hops are re-resolved every second until they can. */
+  | { event: 'route_monitor_failed'; code: string; message: string };
 
 export type ControlEnvelope = { id: number; request: ControlRequest };
 export type ControlReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ControlError };

@@ -67,6 +67,36 @@ export type KernelNextHop =
   | { error: string }
   | { ifindex: number; gateway: string | null; neighbour: string; mac: Uint8Array | null; state: string };
 
+/** One IPv4 neighbour entry that changed (RouteChanges.neighbours). */
+export interface NeighbourChange {
+  address: string;
+  ifindex: number;
+  /** reachable, stale, delay, probe, permanent, noarp, incomplete, failed, none (deleted) */
+  state: string;
+  /** The entry's link-layer address when its state makes it usable, else null. */
+  mac: Uint8Array | null;
+  deleted: boolean;
+}
+
+/** What the kernel notified since the last report (RouteMonitor). */
+export interface RouteChanges {
+  neighbours: NeighbourChange[];
+  routes: boolean;
+  links: boolean;
+  addresses: boolean;
+  /** Notifications were lost (the socket's buffer overflowed): re-read everything. */
+  overflow: boolean;
+  /** The monitor failed and stopped listening; close it (overflow is set too). */
+  error?: string;
+}
+
+/** An open rtnetlink subscription of this thread's network namespace. */
+export interface RouteMonitor {
+  /** Stops listening and releases the socket; idempotent. */
+  close(): void;
+  readonly closed: boolean;
+}
+
 export interface MemFrame {
   verdict: 'tx' | 'pass';
   port: number;
@@ -137,6 +167,7 @@ interface RawAddon {
   linkInfo(name: string): LinkInfo;
   nextHop(address: string): KernelNextHop;
   solicit(address: string): void;
+  RouteMonitor: new (onChanges: (changes: RouteChanges) => void) => RouteMonitor;
 }
 
 let loaded: RawAddon | undefined;
@@ -189,6 +220,15 @@ export function kernelNextHop(address: string): KernelNextHop {
 /** Makes the kernel resolve the neighbour towards `address` (an empty UDP datagram to port 9). */
 export function solicitNeighbour(address: string): void {
   loadAddon().solicit(address);
+}
+
+/**
+ * Follows the kernel's IPv4 neighbour, route, link and address changes in this thread's network
+ * namespace: onChanges runs on this thread's event loop when notifications arrive (no polling).
+ * Keeps the event loop alive until closed. Throws XVS_ESYSTEM if the subscription fails.
+ */
+export function openRouteMonitor(onChanges: (changes: RouteChanges) => void): RouteMonitor {
+  return new (loadAddon().RouteMonitor)(onChanges);
 }
 
 /**

@@ -71,7 +71,9 @@ std::string rtnl_query(void* request, uint32_t len, uint16_t want, Each each) {
   return "netlink: answer too long";
 }
 
-const char* neigh_state_name(uint16_t s) {
+}  // namespace
+
+const char* neighbour_state_name(uint16_t s) {
   if (s & NUD_PERMANENT) return "permanent";
   if (s & NUD_NOARP) return "noarp";
   if (s & NUD_REACHABLE) return "reachable";
@@ -83,7 +85,9 @@ const char* neigh_state_name(uint16_t s) {
   return "none";
 }
 
-}  // namespace
+bool neighbour_state_usable(uint16_t s) {
+  return (s & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP)) != 0;
+}
 
 std::string link_info(const std::string& name, LinkInfo& out, bool& missing) {
   missing = false;
@@ -179,13 +183,12 @@ std::string next_hop(uint32_t address, NextHop& out) {
     }
     if (dst != out.neighbour) return;
     state = nd->ndm_state;
-    constexpr uint16_t usable = NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP;
-    if ((state & usable) != 0 && lladdr != nullptr) {
+    if (neighbour_state_usable(state) && lladdr != nullptr) {
       std::memcpy(out.mac, lladdr, 6);
       out.resolved = (out.mac[0] | out.mac[1] | out.mac[2] | out.mac[3] | out.mac[4] | out.mac[5]) != 0;
     }
   });
-  out.state = neigh_state_name(state);
+  out.state = neighbour_state_name(state);
   return err;
 }
 

@@ -3,7 +3,8 @@
 // address, queue counts), the route towards an address (RTM_GETROUTE: egress interface and
 // gateway) and the neighbour entry of the next hop (RTM_GETNEIGH: MAC and state) over
 // rtnetlink. Used by the afxdp backend at creation and, through the binding, by the TypeScript
-// next-hop resolver (src/control/nexthop/afxdp.ts) on the control thread. No N-API here.
+// next-hop resolver (src/control/nexthop/afxdp.ts) on the control thread; what changes in these
+// tables afterwards is notified through route_monitor.h. No N-API here.
 // Addresses are IPv4 in network byte order. Every call is bounded (1 s receive timeout).
 #pragma once
 #include <cstdint>
@@ -32,6 +33,11 @@ struct NextHop {
 };
 // "" or why there is no route (e.g. "Network is unreachable", "local address").
 std::string next_hop(uint32_t address, NextHop& out);
+
+// The name of a neighbour state (NUD_* bits) as next_hop() reports it, and whether an entry in
+// that state holds a usable link-layer address. Shared with route_monitor.cc.
+const char* neighbour_state_name(uint16_t state);
+bool neighbour_state_usable(uint16_t state);
 
 // Makes the kernel resolve the neighbour towards `address` (ARP) by sending an empty UDP
 // datagram to its discard port (9). Best effort; the next next_hop() shows the outcome.

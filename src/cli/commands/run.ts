@@ -77,6 +77,11 @@ export const runCommand: CliCommand<RunArgs> = {
       if (e.event === 'nexthops_changed') {
         log.info({ event: e.event, generation: Number(e.generation) }, 'next hops changed: configuration committed again');
         warnUnresolved(log, e.unresolved);
+      } else if (e.event === 'route_monitor_failed') {
+        log.warn(
+          { event: e.event, code: e.code, error: e.message },
+          'cannot follow the kernel route and neighbour changes: next hops are re-resolved every second instead',
+        );
       } else {
         log.error({ event: e.event, code: e.code, error: e.message }, 'next hops changed but the commit failed');
       }

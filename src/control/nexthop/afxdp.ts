@@ -4,9 +4,11 @@
 // the neighbour table gives the MAC of the gateway or of the server itself. An unresolved
 // neighbour yields an all-zero MAC (the data plane drops those packets as
 // drop_neighbor_unresolved, never sending to a wrong MAC) and makes the kernel resolve it (an
-// empty UDP datagram to the discard port); the control thread re-resolves periodically
-// (Dataplane.refreshNextHops) and commits again when a next hop changed. Port MAC and address
-// come from the interfaces. Runs on the control thread.
+// empty UDP datagram to the discard port). It remembers which neighbour each address depends on
+// (neighbourOf), so that a neighbour notification re-resolves only those addresses; the control
+// thread follows the kernel's notifications (follow.ts, Dataplane.refreshNextHops) and commits
+// again when a next hop changed. Port MAC, MTU and address come from the interfaces, re-read
+// after a link or address change (refreshLinks). Runs on the control thread.
 import {
   kernelNextHop,
   linkInfo,
@@ -27,8 +29,9 @@ const KERNEL: KernelTables = { linkInfo, nextHop: kernelNextHop, solicit: solici
 const UNRESOLVED = new Uint8Array(6);
 
 export class AfxdpNextHops implements NextHopResolver {
-  private readonly links: LinkInfo[];
+  private links: LinkInfo[];
   private readonly problems = new Map<string, string>();
+  private readonly neighbours = new Map<string, string>();
 
   constructor(
     private readonly interfaces: readonly string[],
@@ -39,7 +42,11 @@ export class AfxdpNextHops implements NextHopResolver {
 
   resolve(address: string): NextHop {
     const hop = this.kernel.nextHop(address);
-    if ('error' in hop) return this.unresolved(address, 0, `no route to ${address}: ${hop.error}`);
+    if ('error' in hop) {
+      this.neighbours.delete(address);
+      return this.unresolved(address, 0, `no route to ${address}: ${hop.error}`);
+    }
+    this.neighbours.set(address, hop.neighbour);
     const portIndex = this.links.findIndex((l) => l.ifindex === hop.ifindex);
     if (portIndex < 0)
       return this.unresolved(
@@ -49,7 +56,7 @@ export class AfxdpNextHops implements NextHopResolver {
       );
     if (!hop.mac) {
       this.kernel.solicit(address);
-      const via = hop.gateway ? `gateway ${hop.gateway}` : 'neighbour';
+      const via = hop.gateway ? 'gateway' : 'neighbour'; // hop.neighbour is the gateway then
       return this.unresolved(address, portIndex, `${via} ${hop.neighbour} on ${this.interfaces[portIndex]} is ${hop.state}`);
     }
     this.problems.delete(address);
@@ -70,6 +77,26 @@ export class AfxdpNextHops implements NextHopResolver {
 
   whyUnresolved(address: string): string | undefined {
     return this.problems.get(address);
+  }
+
+  neighbourOf(address: string): string | undefined {
+    return this.neighbours.get(address);
+  }
+
+  /**
+   * Re-reads every interface. One that vanished, cannot be read or was re-created (another
+   * index) keeps its last facts: the engine's sockets stay bound to the interface they were
+   * made on, and routes through the new one resolve as "not in dataplane.interfaces".
+   */
+  refreshLinks(): void {
+    this.links = this.interfaces.map((name, i) => {
+      try {
+        const fresh = this.kernel.linkInfo(name);
+        return fresh.ifindex === this.links[i]!.ifindex ? fresh : this.links[i]!;
+      } catch {
+        return this.links[i]!;
+      }
+    });
   }
 
   private unresolved(address: string, portIndex: number, why: string): NextHop {

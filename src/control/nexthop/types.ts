@@ -1,6 +1,7 @@
 // src/control/nexthop/types.ts — where packets for an address leave, and to which MAC. One
 // implementation per I/O backend (mem: synthetic and deterministic; afxdp: the kernel's route
-// and neighbour tables). Used by the control thread when it builds a model.
+// and neighbour tables). Used by the control thread when it builds a model and when it follows
+// the kernel's changes (Dataplane.refreshNextHops).
 
 export interface NextHop {
   portIndex: number; // index into dataplane.interfaces
@@ -19,4 +20,12 @@ export interface NextHopResolver {
    * `address` found no MAC, or undefined. Static resolvers leave it out.
    */
   whyUnresolved?(address: string): string | undefined;
+  /**
+   * Kernel-backed resolvers only: the neighbour whose entry gave `address` its MAC at its last
+   * resolve() (its gateway, or the address itself when on-link); undefined without a route.
+   * A neighbour change re-resolves only the addresses that depend on it.
+   */
+  neighbourOf?(address: string): string | undefined;
+  /** Kernel-backed resolvers only: re-reads the interfaces (MAC, MTU, address) after a link change. */
+  refreshLinks?(): void;
 }

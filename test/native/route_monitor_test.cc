@@ -1,0 +1,162 @@
+// test/native/route_monitor_test.cc — io/afxdp/route_monitor.h: parse_route_messages turns
+// buffers of rtnetlink notifications into RouteChanges (IPv4 neighbours with state and MAC,
+// last word per entry wins; IPv4 routes but not the route cache; links; IPv4 addresses;
+// everything else ignored, truncated messages included), and a RouteMonitor opens, drains
+// nothing when nothing happened, and closes idempotently. No privileges needed.
+#include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+
+#include <cstring>
+#include <vector>
+
+#include "io/afxdp/route_monitor.h"
+
+namespace xvs::io::afxdp {
+namespace {
+
+// Appends one netlink message: header, fixed part, then (type, payload) attributes.
+class Messages {
+ public:
+  template <typename Fixed>
+  Messages& add(uint16_t type, const Fixed& fixed, std::vector<std::pair<uint16_t, std::vector<uint8_t>>> attrs = {}) {
+    const size_t start = bytes_.size();
+    bytes_.resize(start + NLMSG_LENGTH(sizeof(Fixed)));
+    std::memcpy(bytes_.data() + start + NLMSG_HDRLEN, &fixed, sizeof(Fixed));
+    for (auto& [atype, payload] : attrs) {
+      bytes_.resize(NLMSG_ALIGN(bytes_.size()));
+      const size_t at = bytes_.size();
+      bytes_.resize(at + RTA_LENGTH(payload.size()));
+      rtattr a{static_cast<unsigned short>(RTA_LENGTH(payload.size())), atype};
+      std::memcpy(bytes_.data() + at, &a, sizeof a);
+      std::memcpy(bytes_.data() + at + RTA_LENGTH(0), payload.data(), payload.size());
+    }
+    nlmsghdr h{};
+    h.nlmsg_len = static_cast<uint32_t>(bytes_.size() - start);
+    h.nlmsg_type = type;
+    std::memcpy(bytes_.data() + start, &h, sizeof h);
+    bytes_.resize(start + NLMSG_ALIGN(h.nlmsg_len));
+    return *this;
+  }
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
+
+ private:
+  std::vector<uint8_t> bytes_;
+};
+
+std::vector<uint8_t> ipv4(const char* text) {
+  in_addr a{};
+  inet_pton(AF_INET, text, &a);
+  std::vector<uint8_t> out(4);
+  std::memcpy(out.data(), &a, 4);
+  return out;
+}
+
+uint32_t ipv4_value(const char* text) {
+  in_addr a{};
+  inet_pton(AF_INET, text, &a);
+  return a.s_addr;
+}
+
+ndmsg neighbour(uint16_t state, int family = AF_INET, int ifindex = 3) {
+  ndmsg nd{};
+  nd.ndm_family = static_cast<uint8_t>(family);
+  nd.ndm_ifindex = ifindex;
+  nd.ndm_state = state;
+  return nd;
+}
+
+const std::vector<uint8_t> kMac1{2, 0, 0, 0, 0, 1}, kMac2{2, 0, 0, 0, 0, 2};
+
+RouteChanges parse(const Messages& m) {
+  RouteChanges out;
+  parse_route_messages(m.bytes().data(), m.bytes().size(), out);
+  return out;
+}
+
+TEST(RouteMonitorParse, NeighboursWithStateAndMacLastWordWins) {
+  Messages m;
+  m.add(RTM_NEWNEIGH, neighbour(NUD_INCOMPLETE), {{NDA_DST, ipv4("10.0.2.11")}})
+      .add(RTM_NEWNEIGH, neighbour(NUD_PERMANENT), {{NDA_DST, ipv4("10.0.2.12")}, {NDA_LLADDR, kMac1}})
+      .add(RTM_NEWNEIGH, neighbour(NUD_REACHABLE), {{NDA_DST, ipv4("10.0.2.11")}, {NDA_LLADDR, kMac2}})
+      .add(RTM_NEWNEIGH, neighbour(NUD_FAILED), {{NDA_DST, ipv4("10.0.2.13")}, {NDA_LLADDR, kMac1}})
+      .add(RTM_DELNEIGH, neighbour(NUD_STALE), {{NDA_DST, ipv4("10.0.2.12")}, {NDA_LLADDR, kMac1}});
+  const RouteChanges c = parse(m);
+  ASSERT_EQ(c.neighbours.size(), 3u);
+  EXPECT_EQ(c.neighbours[0].address, ipv4_value("10.0.2.11"));
+  EXPECT_EQ(c.neighbours[0].state, "reachable");
+  EXPECT_TRUE(c.neighbours[0].has_mac);
+  EXPECT_EQ(std::vector<uint8_t>(c.neighbours[0].mac, c.neighbours[0].mac + 6), kMac2);
+  EXPECT_EQ(c.neighbours[0].ifindex, 3);
+  EXPECT_EQ(c.neighbours[1].address, ipv4_value("10.0.2.12"));
+  EXPECT_TRUE(c.neighbours[1].deleted);
+  EXPECT_EQ(c.neighbours[1].state, "none");
+  EXPECT_FALSE(c.neighbours[1].has_mac);
+  EXPECT_EQ(c.neighbours[2].state, "failed");
+  EXPECT_FALSE(c.neighbours[2].has_mac) << "a failed entry's old address is not usable";
+  EXPECT_FALSE(c.routes || c.links || c.addresses || c.overflow);
+}
+
+TEST(RouteMonitorParse, SameAddressOnTwoInterfacesIsTwoEntries) {
+  Messages m;
+  m.add(RTM_NEWNEIGH, neighbour(NUD_STALE, AF_INET, 3), {{NDA_DST, ipv4("10.0.2.11")}, {NDA_LLADDR, kMac1}})
+      .add(RTM_NEWNEIGH, neighbour(NUD_STALE, AF_INET, 4), {{NDA_DST, ipv4("10.0.2.11")}, {NDA_LLADDR, kMac2}});
+  EXPECT_EQ(parse(m).neighbours.size(), 2u);
+}
+
+TEST(RouteMonitorParse, IgnoresOtherFamiliesTheRouteCacheAndGarbage) {
+  rtmsg v6{};
+  v6.rtm_family = AF_INET6;
+  rtmsg cached{};
+  cached.rtm_family = AF_INET;
+  cached.rtm_flags = RTM_F_CLONED;
+  ifaddrmsg addr6{};
+  addr6.ifa_family = AF_INET6;
+  Messages m;
+  m.add(RTM_NEWNEIGH, neighbour(NUD_REACHABLE, AF_INET6), {{NDA_LLADDR, kMac1}})
+      .add(RTM_NEWNEIGH, neighbour(NUD_REACHABLE), {{NDA_LLADDR, kMac1}})  // no destination
+      .add(RTM_NEWROUTE, v6)
+      .add(RTM_NEWROUTE, cached)
+      .add(RTM_NEWADDR, addr6)
+      .add(NLMSG_DONE, uint32_t{0});
+  EXPECT_TRUE(parse(m).empty());
+
+  // A header claiming more than the buffer holds ends parsing without reading past it.
+  std::vector<uint8_t> bytes = Messages().add(RTM_NEWROUTE, rtmsg{AF_INET, 32, 0, 0, 0, 0, 0, 0, 0}).bytes();
+  reinterpret_cast<nlmsghdr*>(bytes.data())->nlmsg_len = 4096;
+  RouteChanges out;
+  parse_route_messages(bytes.data(), bytes.size(), out);
+  EXPECT_TRUE(out.empty());
+  parse_route_messages(bytes.data(), 3, out);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(RouteMonitorParse, RoutesLinksAndAddresses) {
+  rtmsg route{};
+  route.rtm_family = AF_INET;
+  ifinfomsg link{};
+  ifaddrmsg addr{};
+  addr.ifa_family = AF_INET;
+  EXPECT_TRUE(parse(Messages().add(RTM_DELROUTE, route)).routes);
+  EXPECT_TRUE(parse(Messages().add(RTM_NEWLINK, link)).links);
+  EXPECT_TRUE(parse(Messages().add(RTM_DELLINK, link)).links);
+  EXPECT_TRUE(parse(Messages().add(RTM_NEWADDR, addr)).addresses);
+}
+
+TEST(RouteMonitor, OpensDrainsNothingAndClosesIdempotently) {
+  RouteMonitor monitor;
+  ASSERT_EQ(monitor.open(), "");
+  EXPECT_GE(monitor.fd(), 0);
+  RouteChanges c;
+  c.overflow = true;
+  EXPECT_EQ(monitor.drain(c), "");
+  EXPECT_FALSE(c.overflow) << "drain starts from nothing";
+  monitor.close();
+  monitor.close();
+  EXPECT_EQ(monitor.fd(), -1);
+  EXPECT_EQ(monitor.drain(c), "route monitor: closed");
+}
+
+}  // namespace
+}  // namespace xvs::io::afxdp
