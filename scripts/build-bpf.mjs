@@ -1,6 +1,8 @@
 // Builds the XDP programs in native/bpf/ into build/Release/ (after node-gyp, which wipes
 // build/): native/bpf/steer.bpf.c -> build/Release/xvs_steer.bpf.o, the balancer's steering
-// program that io/afxdp loads through libxdp. Runs on `npm install` and `npm run build`.
+// program that io/afxdp loads through libxdp, and native/bpf/decap.bpf.c ->
+// build/Release/xvs_decap.bpf.o, the real server's IPIP decapsulation (`xvs decap`). Runs on
+// `npm install` and `npm run build`.
 // Fails with one line naming the Debian packages when clang or the libbpf headers are missing.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,7 +11,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'build', 'Release');
-const programs = [{ source: 'native/bpf/steer.bpf.c', output: 'xvs_steer.bpf.o' }];
+const programs = [
+  { source: 'native/bpf/steer.bpf.c', output: 'xvs_steer.bpf.o' },
+  { source: 'native/bpf/decap.bpf.c', output: 'xvs_decap.bpf.o' },
+];
 
 function fail(message) {
   console.error(`xvs: ${message}`);

@@ -1,9 +1,10 @@
 // native/binding/addon.cc — module entry: exports { Engine, layout, benchDataplane, linkInfo,
-// nextHop, solicit, RouteMonitor }. Loaded by src/native/addon.ts on whichever JS thread
-// imports it (the control worker; tests; benches).
+// nextHop, solicit, RouteMonitor, attachDecap, detachDecap, decapCounters }. Loaded by
+// src/native/addon.ts on whichever JS thread imports it (the control worker; tests; benches).
 #include <napi.h>
 
 #include "binding/bench_js.h"
+#include "binding/decap_js.h"
 #include "binding/engine_handle.h"
 #include "binding/layout_js.h"
 #include "binding/netlink_js.h"
@@ -19,6 +20,9 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("nextHop", Napi::Function::New(env, xvs::binding::next_hop_js, "nextHop"));
   exports.Set("solicit", Napi::Function::New(env, xvs::binding::solicit_js, "solicit"));
   exports.Set("RouteMonitor", xvs::binding::RouteMonitorHandle::define(env));
+  exports.Set("attachDecap", Napi::Function::New(env, xvs::binding::attach_decap_js, "attachDecap"));
+  exports.Set("detachDecap", Napi::Function::New(env, xvs::binding::detach_decap_js, "detachDecap"));
+  exports.Set("decapCounters", Napi::Function::New(env, xvs::binding::decap_counters_js, "decapCounters"));
   return exports;
 }
 

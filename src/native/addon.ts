@@ -160,6 +160,53 @@ export interface DataplaneBenchRaw {
   problem?: string;
 }
 
+/** The per-CPU counters of the decap program (native/bpf/decap.bpf.c), in its order. */
+export const DECAP_COUNTERS = [
+  'decapsulated',
+  'not_ipip',
+  'not_local',
+  'inner_not_local',
+  'malformed_outer',
+  'bad_outer_checksum',
+  'outer_fragment',
+  'inner_truncated',
+  'inner_not_ipv4',
+  'adjust_failed',
+] as const;
+export type DecapCounterName = (typeof DECAP_COUNTERS)[number];
+
+/** What attachDecap did: the program stays attached after this process exits. */
+export interface DecapAttachResult {
+  mode: 'native' | 'generic';
+  /** Kernel program id. */
+  id: number;
+  /** Local routes (addresses, 127.0.0.0/8, AnyIP prefixes) copied into the program's map. */
+  localPrefixes: number;
+  /** "id N": an xvs_decap already on the interface was replaced. */
+  replacedStale?: string;
+  /** Why native mode failed (mode is then 'generic'). */
+  nativeError?: string;
+}
+
+export interface DecapDetachResult {
+  detached: boolean;
+  /** The detached program's id. */
+  id?: number;
+  /** When nothing was detached: "'name' (id N)" of another XDP program, left alone. */
+  other?: string;
+}
+
+export type DecapCountersResult =
+  | { attached: false; other?: string }
+  | {
+      attached: true;
+      id: number;
+      mode: 'native' | 'generic';
+      localPrefixes: number;
+      /** Sums over all CPUs. */
+      counters: Record<DecapCounterName, bigint>;
+    };
+
 interface RawAddon {
   Engine: new (options: EngineOptions) => NativeEngine;
   layout(): NativeLayout;
@@ -168,6 +215,9 @@ interface RawAddon {
   nextHop(address: string): KernelNextHop;
   solicit(address: string): void;
   RouteMonitor: new (onChanges: (changes: RouteChanges) => void) => RouteMonitor;
+  attachDecap(ifname: string, objectPath: string): DecapAttachResult;
+  detachDecap(ifname: string): DecapDetachResult;
+  decapCounters(ifname: string): DecapCountersResult;
 }
 
 let loaded: RawAddon | undefined;
@@ -200,6 +250,10 @@ export function loadAddon(): RawAddon {
 
 export function steeringProgramPath(): string {
   return path.join(packageRoot(), 'build', 'Release', 'xvs_steer.bpf.o');
+}
+
+export function decapProgramPath(): string {
+  return path.join(packageRoot(), 'build', 'Release', 'xvs_decap.bpf.o');
 }
 
 export function createEngine(options: EngineOptions): NativeEngine {
@@ -237,4 +291,23 @@ export function openRouteMonitor(onChanges: (changes: RouteChanges) => void): Ro
  */
 export function benchDataplane(snapshot: Uint8Array, params: DataplaneBenchParams): DataplaneBenchRaw {
   return loadAddon().benchDataplane(snapshot, params);
+}
+
+/**
+ * Attaches the IPIP decapsulation program to `ifname` in this thread's network namespace and
+ * leaves it there (it outlives the process). Throws an Error with `code`: XVS_EINVAL (no such
+ * interface), XVS_EBUSY (another XDP program holds it), XVS_ESYSTEM.
+ */
+export function attachDecap(ifname: string, objectPath: string = decapProgramPath()): DecapAttachResult {
+  return loadAddon().attachDecap(ifname, objectPath);
+}
+
+/** Detaches the decap program from `ifname` if it is there; anything else is left alone. */
+export function detachDecap(ifname: string): DecapDetachResult {
+  return loadAddon().detachDecap(ifname);
+}
+
+/** The counters of the decap program on `ifname`, summed over CPUs. */
+export function decapCounters(ifname: string): DecapCountersResult {
+  return loadAddon().decapCounters(ifname);
 }

@@ -111,6 +111,36 @@ describe('xvs run', () => {
   });
 });
 
+// Attaching needs root and is covered by test/e2e/decap.test.ts; argument handling is not.
+describe('xvs decap', () => {
+  it('exits 2 with a usage line when --iface is missing', () => {
+    const r = xvs('decap');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Missing required argument: iface/);
+  });
+
+  for (const bad of ['a/b', 'has space', 'x'.repeat(16), '..']) {
+    it(`exits 2 for the interface name '${bad}'`, () => {
+      const r = xvs('decap', '--iface', bad);
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /--iface must be an interface name/);
+    });
+  }
+
+  it('exits 2 for --detach with --stats', () => {
+    const r = xvs('decap', '--iface', 'lo', '--detach', '--stats');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr.trim(), /^xvs: --detach and --stats cannot be combined$/);
+  });
+
+  it('exits 1 with one line for an interface that does not exist', () => {
+    const r = xvs('decap', '--iface', 'xvs-nope0');
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim(), "xvs decap: no network interface 'xvs-nope0' in this network namespace");
+  });
+});
+
 describe('npm install preflight (scripts/check-system-deps.mjs)', () => {
   it('fails with one line naming the Debian packages when libbpf and libxdp are missing', () => {
     const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'check-system-deps.mjs')], {

@@ -203,4 +203,27 @@ void solicit(uint32_t address) {
   (void)send(sock.fd, "", 0, MSG_DONTWAIT);
 }
 
+std::string local_routes(std::vector<LocalPrefix>& out) {
+  out.clear();
+  struct {
+    nlmsghdr hdr;
+    rtmsg rt;
+  } dump{};
+  dump.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
+  dump.hdr.nlmsg_type = RTM_GETROUTE;
+  dump.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  dump.rt.rtm_family = AF_INET;
+  return rtnl_query(&dump, dump.hdr.nlmsg_len, RTM_NEWROUTE, [&](nlmsghdr* m) {
+    const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(m));
+    if (rt->rtm_family != AF_INET || rt->rtm_type != RTN_LOCAL || rt->rtm_dst_len > 32) return;
+    LocalPrefix p;
+    p.prefix_len = rt->rtm_dst_len;
+    int len = static_cast<int>(RTM_PAYLOAD(m));
+    for (auto* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len))
+      if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) == 4) std::memcpy(&p.address, RTA_DATA(a), 4);
+    if (p.prefix_len < 32) p.address &= htonl(p.prefix_len == 0 ? 0 : ~0u << (32 - p.prefix_len));
+    out.push_back(p);
+  });
+}
+
 }  // namespace xvs::io::afxdp

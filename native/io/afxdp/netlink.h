@@ -1,14 +1,16 @@
 // native/io/afxdp/netlink.h — what the kernel of the calling thread's network namespace knows
 // about interfaces, routes and neighbours: interface facts by ioctl (index, MTU, MAC, IPv4
 // address, queue counts), the route towards an address (RTM_GETROUTE: egress interface and
-// gateway) and the neighbour entry of the next hop (RTM_GETNEIGH: MAC and state) over
-// rtnetlink. Used by the afxdp backend at creation and, through the binding, by the TypeScript
-// next-hop resolver (src/control/nexthop/afxdp.ts) on the control thread; what changes in these
+// gateway), the neighbour entry of the next hop (RTM_GETNEIGH: MAC and state) and the local
+// routes (RTM_GETROUTE dump) over rtnetlink. Used by the afxdp backend at creation, through the
+// binding by the TypeScript next-hop resolver (src/control/nexthop/afxdp.ts) on the control
+// thread, and by the decap program (decap_program.h) on the CLI's thread; what changes in these
 // tables afterwards is notified through route_monitor.h. No N-API here.
 // Addresses are IPv4 in network byte order. Every call is bounded (1 s receive timeout).
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace xvs::io::afxdp {
 
@@ -42,5 +44,14 @@ bool neighbour_state_usable(uint16_t state);
 // Makes the kernel resolve the neighbour towards `address` (ARP) by sending an empty UDP
 // datagram to its discard port (9). Best effort; the next next_hop() shows the outcome.
 void solicit(uint32_t address);
+
+// The kernel's routes of type local, from every routing table: each address of the host (/32),
+// 127.0.0.0/8, and AnyIP prefixes (ip route add local PREFIX dev lo). A destination the kernel
+// delivers to this host falls in one of them. "" or what went wrong.
+struct LocalPrefix {
+  uint32_t address = 0;  // network byte order, host bits zero
+  uint8_t prefix_len = 32;
+};
+std::string local_routes(std::vector<LocalPrefix>& out);
 
 }  // namespace xvs::io::afxdp

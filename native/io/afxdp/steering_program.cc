@@ -6,51 +6,12 @@
 #include <xdp/libxdp.h>
 
 #include <cerrno>
-#include <cstdarg>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <deque>
-#include <mutex>
 #include <vector>
 
 namespace xvs::io::afxdp {
 
 namespace {
-
-std::mutex log_mutex;
-std::deque<std::string> log_lines;  // the last few library messages
-bool log_to_stderr = false;
-
-void keep_line(const char* format, va_list args) {
-  char buf[512];
-  vsnprintf(buf, sizeof buf, format, args);
-  std::string line(buf);
-  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
-  if (line.empty()) return;
-  std::lock_guard<std::mutex> lock(log_mutex);
-  if (log_to_stderr) fprintf(stderr, "xvs: libxdp: %s\n", line.c_str());
-  log_lines.push_back(std::move(line));
-  while (log_lines.size() > 6) log_lines.pop_front();
-}
-
-int libxdp_print(enum libxdp_print_level level, const char* format, va_list args) {
-  if (level == LIBXDP_DEBUG && !log_to_stderr) return 0;
-  keep_line(format, args);
-  return 0;
-}
-
-int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
-  if (level == LIBBPF_DEBUG && !log_to_stderr) return 0;
-  keep_line(format, args);
-  return 0;
-}
-
-std::string errno_text(int err) {
-  char buf[128];
-  libxdp_strerror(err, buf, sizeof buf);
-  return buf;
-}
 
 uint64_t key_bytes(const void* key, size_t size) {
   uint64_t k = 0;
@@ -75,110 +36,28 @@ static_assert(sizeof(ServiceKey) == 8 && sizeof(NatKey) == 8);
 
 }  // namespace
 
-void quiet_libraries() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    const char* debug = std::getenv("XVS_LIBXDP_DEBUG");
-    log_to_stderr = debug != nullptr && debug[0] == '1';
-    libxdp_set_print(libxdp_print);
-    libbpf_set_print(libbpf_print);
-  });
-}
-
-std::string last_library_messages() {
-  std::lock_guard<std::mutex> lock(log_mutex);
-  std::string out;
-  for (const auto& l : log_lines) out += (out.empty() ? "" : " | ") + l;
-  log_lines.clear();
-  return out;
-}
-
 std::string SteeringProgram::attach(const std::string& object_path, const std::string& ifname, int ifindex,
                                     Attached& out) {
-  quiet_libraries();
-  last_library_messages();  // forget earlier noise
-  std::string foreign;
-  xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
-  if (libxdp_get_error(mp) == 0) {
-    if (xdp_multiprog__is_legacy(mp)) {
-      xdp_program* main = xdp_multiprog__main_prog(mp);
-      if (main != nullptr) {
-        const std::string name = xdp_program__name(main);
-        const std::string id = std::to_string(xdp_program__id(main));
-        if (name == kSteerProgramName) {
-          const int err = xdp_multiprog__detach(mp);
-          if (err != 0) {
-            xdp_multiprog__close(mp);
-            return "cannot detach the stale xvs program (id " + id + ") from " + ifname + ": " + errno_text(err);
-          }
-          out.replaced_stale = "id " + id;
-        } else {
-          foreign = "'" + name + "' (id " + id + ")";
-        }
-      }
-    } else {
-      for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p != nullptr; p = xdp_multiprog__next_prog(p, mp)) {
-        if (std::string(xdp_program__name(p)) != kSteerProgramName) continue;
-        const int err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
-        if (err != 0) {
-          xdp_multiprog__close(mp);
-          return "cannot detach the stale xvs program from " + ifname + "'s XDP dispatcher: " + errno_text(err);
-        }
-        out.replaced_stale = "id " + std::to_string(xdp_program__id(p));
-        break;
-      }
-    }
-    xdp_multiprog__close(mp);
-  }
-  if (!foreign.empty())
-    return "interface " + ifname + " already runs the XDP program " + foreign +
-           ", and libxdp cannot run two programs on one interface without its dispatcher (unusable on this "
-           "kernel): remove it (ip link set dev " + ifname + " xdp off) or give xvs another interface";
-
   std::unique_ptr<SteeringProgram> sp(new SteeringProgram());
   sp->ifname_ = ifname;
   sp->ifindex_ = ifindex;
-  sp->prog_ = xdp_program__open_file(object_path.c_str(), "xdp", nullptr);
-  if (libxdp_get_error(sp->prog_) != 0) {
-    const int err = static_cast<int>(libxdp_get_error(sp->prog_));
-    sp->prog_ = nullptr;
-    return "cannot open the steering program " + object_path + ": " + errno_text(err) +
-           (err == -ENOENT ? " (build it with npm run build)" : "");
-  }
-  int err = xdp_program__attach(sp->prog_, ifindex, XDP_MODE_NATIVE, 0);
-  if (err != 0) {
-    out.native_error = errno_text(err);
-    // Of libxdp's chatter, the kernel's own reason is what an operator needs.
-    const std::string details = last_library_messages();
-    const std::string marker = "Kernel error message: ";
-    if (const size_t at = details.find(marker); at != std::string::npos)
-      out.native_error += " (" + details.substr(at + marker.size(), details.find(" | ", at) - at - marker.size()) + ")";
-    err = xdp_program__attach(sp->prog_, ifindex, XDP_MODE_SKB, 0);
-    sp->generic_ = true;
-  }
-  if (err != 0) {
-    const std::string details = last_library_messages();
-    std::string msg = "cannot attach the steering program to " + ifname + ": " + errno_text(err);
-    if (!details.empty()) msg += " (libxdp: " + details + ")";
-    if (details.find("bpffs") != std::string::npos || err == -ENOENT || err == -EPERM)
-      msg += "; libxdp needs a BPF filesystem: mount one (mount -t bpf bpf DIR) and set LIBXDP_BPFFS=DIR";
-    return msg;
-  }
-  if (std::string e = sp->find_maps(); !e.empty()) return e;
+  const XdpProgramSpec spec{object_path, kSteerProgramName, "steering program"};
+  if (std::string e = attach_xdp(spec, ifname, ifindex, sp->attachment_); !e.empty()) return e;
+  out.native_error = sp->attachment_.native_error;
+  out.replaced_stale = sp->attachment_.replaced_stale;
+  if (std::string e = sp->find_maps(); !e.empty()) return e;  // the destructor detaches
   out.program = std::move(sp);
   return "";
 }
 
-SteeringProgram::~SteeringProgram() {
-  if (prog_ == nullptr) return;
-  xdp_program__detach(prog_, ifindex_, generic_ ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
-  xdp_program__close(prog_);
+SteeringProgram::~SteeringProgram() { detach_xdp(attachment_, ifindex_); }
+
+uint32_t SteeringProgram::id() const {
+  return attachment_.program != nullptr ? xdp_program__id(attachment_.program) : 0;
 }
 
-uint32_t SteeringProgram::id() const { return prog_ != nullptr ? xdp_program__id(prog_) : 0; }
-
 std::string SteeringProgram::find_maps() {
-  bpf_object* obj = xdp_program__bpf_obj(prog_);
+  bpf_object* obj = xdp_program__bpf_obj(attachment_.program);
   const struct {
     const char* name;
     Map* map;

@@ -1,9 +1,8 @@
 // native/io/afxdp/steering_program.h — the steering XDP program (native/bpf/steer.bpf.c) on one
-// interface, loaded and attached through libxdp, and its maps. attach() first removes a stale
-// xvs program left by a crashed run (found by program name) and refuses, naming it, a foreign
-// program that cannot share the interface (libxdp without its dispatcher, as on the kernels
-// this was written on, runs one program per interface). Native (driver) mode first, generic
-// (skb) mode as the fallback. The destructor detaches.
+// interface and its maps. Attaching goes through xdp_attachment.h: a stale xvs_steer left by a
+// crashed run is replaced, a foreign program refused by name, native (driver) mode first and
+// generic (skb) mode as the fallback. The destructor detaches (the program lives as long as
+// the engine).
 //
 // Threads: control thread only (attach at engine creation, update() at every commit,
 // destruction at shutdown).
@@ -13,9 +12,8 @@
 #include <string>
 #include <unordered_set>
 
+#include "io/afxdp/xdp_attachment.h"
 #include "io/backend.h"
-
-struct xdp_program;
 
 namespace xvs::io::afxdp {
 
@@ -34,7 +32,7 @@ class SteeringProgram {
   // Makes the maps hold exactly `sets`; on failure they keep their previous content.
   std::string update(const SteeringSets& sets);
   int xsks_map_fd() const { return xsks_map_fd_; }
-  bool generic_mode() const { return generic_; }
+  bool generic_mode() const { return attachment_.generic; }
   uint32_t id() const;
 
  private:
@@ -47,17 +45,11 @@ class SteeringProgram {
   std::string find_maps();
   static std::string update_map(Map& m, const std::unordered_set<uint64_t>& want, const char* what);
 
-  xdp_program* prog_ = nullptr;
+  XdpAttachment attachment_;
   std::string ifname_;
   int ifindex_ = 0;
-  bool generic_ = false;
   int xsks_map_fd_ = -1;
   Map services_, vips_, lips_, nat_servers_;
 };
-
-// Routes libxdp's and libbpf's log lines into a short buffer (instead of stderr) so that errors
-// can quote them; XVS_LIBXDP_DEBUG=1 in the environment prints everything to stderr too.
-void quiet_libraries();
-std::string last_library_messages();
 
 }  // namespace xvs::io::afxdp

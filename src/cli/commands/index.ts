@@ -2,9 +2,10 @@
 import type { CliCommand } from '../command.js';
 import { benchCommand } from './bench.js';
 import { checkCommand } from './check.js';
+import { decapCommand } from './decap.js';
 import { demoCommand } from './demo.js';
 import { runCommand } from './run.js';
 
 // Each command types its own arguments; the registry only needs their common shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CliCommand<any>[] = [runCommand, checkCommand, demoCommand, benchCommand];
+export const commands: CliCommand<any>[] = [runCommand, checkCommand, demoCommand, decapCommand, benchCommand];
