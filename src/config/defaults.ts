@@ -19,6 +19,7 @@ export const DEFAULTS = {
   persistence_netmask: 32,
   one_packet: false,
   quorum: 1,
+  quorum_hysteresis: 0,
   weight: 1,
   upper_threshold: 0,
   lower_threshold: 0,

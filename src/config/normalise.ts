@@ -93,6 +93,7 @@ function service(s: Obj): ServiceConfig {
     forwarding: s.forwarding as ServiceConfig['forwarding'],
     one_packet: (s.one_packet as boolean | undefined) ?? DEFAULTS.one_packet,
     quorum: (s.quorum as number | undefined) ?? DEFAULTS.quorum,
+    quorum_hysteresis: (s.quorum_hysteresis as number | undefined) ?? DEFAULTS.quorum_hysteresis,
     servers: (s.servers as unknown[]).map((srv) => server(objOf(srv))),
   };
   copyPresent(out, s, ['local_address_pool']);

@@ -107,6 +107,7 @@ const service = obj(
     ),
     one_packet: bool,
     quorum: int(1),
+    quorum_hysteresis: int(0),
     sorry_server: obj(
       { address, port },
       { required: ['address', 'port'], xvsExpect: 'a mapping such as { address: 10.0.0.250, port: 80 }' },

@@ -90,6 +90,7 @@ export interface ServiceConfig {
   persistence?: PersistenceConfig;
   one_packet: boolean; // UDP one-packet scheduling
   quorum: number;
+  quorum_hysteresis: number; // quorum is lost below quorum - this, regained at quorum + this
   sorry_server?: SorryServerConfig;
   health_check?: HealthCheckConfig;
   servers: ServerConfig[];

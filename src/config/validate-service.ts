@@ -1,7 +1,7 @@
 // Semantic checks of one service and its servers, sorry server and health checks: addresses,
-// forwarding-mode rules, pool references, duplicates, quorum, thresholds. Consumes one service of
-// the untyped document plus the cross-service Context built by validate.ts; produces Findings.
-// Runs on the config-loading thread.
+// forwarding-mode rules, pool references, duplicates, quorum and its hysteresis, thresholds.
+// Consumes one service of the untyped document plus the cross-service Context built by
+// validate.ts; produces Findings. Runs on the config-loading thread.
 
 import { hostAddressProblem } from './address.js';
 import { parseDuration } from './duration.js';
@@ -68,6 +68,15 @@ export function checkService(s: Obj, i: number, ctx: Context, out: Finding[]): v
   if (servers && servers.length > 0 && quorum !== undefined && quorum > servers.length) {
     const n = servers.length;
     out.push({ path: [...base, 'quorum'], message: `quorum ${quorum} exceeds the ${n} server${n === 1 ? '' : 's'} of service ${name}` });
+  } else if (servers && servers.length > 0 && quorum !== undefined && has(s, 'quorum_hysteresis')) {
+    const hysteresis = intOr(s, 'quorum_hysteresis', 0, Infinity, DEFAULTS.quorum_hysteresis);
+    const n = servers.length;
+    if (hysteresis !== undefined && quorum + hysteresis > n) {
+      out.push({
+        path: [...base, 'quorum_hysteresis'],
+        message: `quorum ${quorum} + quorum_hysteresis ${hysteresis} exceeds the ${n} server${n === 1 ? '' : 's'} of service ${name}: once lost, quorum could never be regained`,
+      });
+    }
   }
 
   if (isObj(s.sorry_server)) {

@@ -232,6 +232,23 @@ test('quorum larger than the number of servers', () => {
   expectOne(two, 'services[0].quorum', 8, 13, 'quorum 3 exceeds the 2 servers of service web');
 });
 
+test('quorum plus its hysteresis larger than the number of servers', () => {
+  expectOne(one('nat', 8080, ['    quorum_hysteresis: 1']), 'services[0].quorum_hysteresis', 8, 24, 'quorum 1 + quorum_hysteresis 1 exceeds the 1 server of service web: once lost, quorum could never be regained');
+  const two = (quorum: number, hysteresis: number): string =>
+    services(
+      '  - name: web',
+      '    vip: 203.0.113.10',
+      '    port: 80',
+      '    forwarding: nat',
+      `    quorum: ${quorum}`,
+      `    quorum_hysteresis: ${hysteresis}`,
+      '    servers: [{ address: 10.0.0.11, port: 80 }, { address: 10.0.0.12, port: 80 }]',
+    );
+  assert.deepEqual(problemsOf(two(1, 1)), []);
+  // A quorum that alone exceeds the servers is one mistake, reported once, at quorum.
+  expectOne(two(3, 1), 'services[0].quorum', 8, 13, 'quorum 3 exceeds the 2 servers of service web');
+});
+
 test('lower_threshold above upper_threshold', () => {
   const source = one('nat', 8080).replace('port: 8080 }', 'port: 8080, upper_threshold: 50, lower_threshold: 100 }');
   expectOne(source, 'services[0].servers[0].lower_threshold', 9, 81, 'lower_threshold 100 must not exceed upper_threshold 50');

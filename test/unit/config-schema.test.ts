@@ -148,6 +148,10 @@ test('quorum minimum', () => {
   expectOne(web(['    quorum: 0']), 'services[0].quorum', 8, 13, 'must be an integer of at least 1 (got 0)');
 });
 
+test('quorum_hysteresis minimum', () => {
+  expectOne(web(['    quorum_hysteresis: -1']), 'services[0].quorum_hysteresis', 8, 24, 'must be a non-negative integer (got -1)');
+});
+
 test('servers must not be empty', () => {
   expectOne(web([], '      []').replace('    servers:\n      []', '    servers: []'), 'services[0].servers', 8, 14, 'must be a non-empty list of servers');
 });

@@ -103,6 +103,7 @@ describe('normalisation', () => {
           persistence: { timeout: 300, netmask: 32 },
           one_packet: false,
           quorum: 1,
+          quorum_hysteresis: 0,
           health_check: {
             type: 'http',
             interval: 2,
@@ -142,6 +143,19 @@ describe('normalisation', () => {
   test('no services is a valid, idle balancer', () => {
     const c = parseConfigText(text('dataplane: { interfaces: [eth0] }'), 'idle.yaml');
     assert.deepEqual(c.services, []);
+  });
+
+  test('quorum_hysteresis is kept as given', () => {
+    const c = parseConfigText(
+      text(
+        'dataplane: { interfaces: [eth0] }',
+        'services:',
+        '  - { name: web, vip: 203.0.113.10, port: 80, forwarding: nat, quorum: 2, quorum_hysteresis: 1,',
+        '      servers: [{ address: 10.0.0.11, port: 80 }, { address: 10.0.0.12, port: 80 }, { address: 10.0.0.13, port: 80 }] }',
+      ),
+      'q.yaml',
+    );
+    assert.deepEqual([c.services[0]?.quorum, c.services[0]?.quorum_hysteresis], [2, 1]);
   });
 
   test('duration strings become seconds in the Config', () => {
