@@ -62,6 +62,7 @@ Napi::Function EngineHandle::define(Napi::Env env) {
                          InstanceMethod("reclaim", &EngineHandle::reclaim),
                          InstanceMethod("counters", &EngineHandle::counters),
                          InstanceMethod("status", &EngineHandle::status),
+                         InstanceMethod("backendLoads", &EngineHandle::backend_loads),
                          InstanceMethod("settle", &EngineHandle::settle),
                          InstanceMethod("advanceClock", &EngineHandle::advance_clock),
                          InstanceMethod("memInject", &EngineHandle::mem_inject),
@@ -157,6 +158,30 @@ Napi::Value EngineHandle::status(const Napi::CallbackInfo& info) {
     frames.Set("lost", static_cast<double>(a.lost));
     out.Set("frames", frames);
   }
+  return out;
+}
+
+// Parallel arrays, one entry per (server, worker) row: cheap to build and to read for any
+// number of servers, where an object per row would not be.
+Napi::Value EngineHandle::backend_loads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<control::BackendLoadRow> rows;
+  engine(env).read_backend_loads(rows);
+  Napi::Uint32Array ids = Napi::Uint32Array::New(env, rows.size());
+  Napi::Uint32Array workers = Napi::Uint32Array::New(env, rows.size());
+  Napi::Uint32Array active = Napi::Uint32Array::New(env, rows.size());
+  Napi::Uint32Array inactive = Napi::Uint32Array::New(env, rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ids[i] = rows[i].backend_id;
+    workers[i] = rows[i].worker;
+    active[i] = rows[i].active;
+    inactive[i] = rows[i].inactive;
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("backendId", ids);
+  out.Set("worker", workers);
+  out.Set("active", active);
+  out.Set("inactive", inactive);
   return out;
 }
 

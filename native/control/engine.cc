@@ -188,6 +188,40 @@ std::vector<WorkerStatus> Engine::worker_status() const {
   return out;
 }
 
+const lb::Snapshot* Engine::held_snapshot(uint64_t generation) const {
+  if (current_ && current_->generation == generation) return current_.get();
+  for (const auto& r : retired_)
+    if (r.snapshot->generation == generation) return r.snapshot.get();
+  return nullptr;
+}
+
+// Each worker updates its own row of snapshot.load on its fast path with single-writer relaxed
+// atomic stores (lb/load.h); this reads them from the control thread with relaxed atomic_ref
+// loads: a read sees some recent value, never a torn one, and costs the fast path nothing. The snapshot read is the one the worker announced with
+// seen_generation (acquire), which the engine keeps alive until reclaim() — on this thread.
+// A worker that moves on meanwhile carries its counts to the new snapshot (CoreState::install),
+// so the values read are at most a moment stale.
+void Engine::read_backend_loads(std::vector<BackendLoadRow>& out) const {
+  out.clear();
+  if (!current_) return;
+  for (uint32_t w = 0; w < workers_.size(); ++w) {
+    // A worker that has not installed a snapshot yet (or never started) counts nothing.
+    const uint64_t seen = running_ ? workers_[w]->published.seen_generation.load(std::memory_order_acquire) : 0;
+    const lb::Snapshot* snap = seen != 0 ? held_snapshot(seen) : nullptr;
+    for (size_t i = 0; i < current_->backends.size(); ++i) {
+      const uint32_t id = current_->backends[i].backend_id;
+      uint32_t active = 0, inactive = 0;
+      const uint32_t j = snap == nullptr ? lb::FlatMap::kMissing : snap == current_.get() ? static_cast<uint32_t>(i) : snap->backend_index.find(id);
+      if (j != lb::FlatMap::kMissing) {
+        lb::BackendLoad& load = snap->load[w][j];
+        active = std::atomic_ref<uint32_t>(load.active).load(std::memory_order_relaxed);
+        inactive = std::atomic_ref<uint32_t>(load.inactive).load(std::memory_order_relaxed);
+      }
+      out.push_back({id, w, active, inactive});
+    }
+  }
+}
+
 bool Engine::settle(uint32_t timeout_ms) const {
   if (!running_) return true;
   std::vector<uint64_t> start;

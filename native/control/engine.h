@@ -41,6 +41,14 @@ struct WorkerStatus {
   bool running;
 };
 
+// One server's IPVS-style connection counts on one worker (lb/load.h), keyed by its stable id.
+struct BackendLoadRow {
+  uint32_t backend_id;
+  uint32_t worker;
+  uint32_t active;
+  uint32_t inactive;
+};
+
 class Engine {
  public:
   static Status create(const EngineOptions& options, std::unique_ptr<Engine>& out);
@@ -63,6 +71,10 @@ class Engine {
   // workers() x kCounterCount published values, worker-major.
   void read_counters(std::vector<uint64_t>& out) const;
   std::vector<WorkerStatus> worker_status() const;
+  // One row per (server of the current snapshot, worker): its active/inactive connection counts
+  // there, read from the snapshot that worker forwards with (the current one, or a retired one
+  // it has not left yet; zeros before its first). Monitoring values: see engine.cc.
+  void read_backend_loads(std::vector<BackendLoadRow>& out) const;
 
   // The backend's one-line description and its warnings (e.g. generic-XDP fallback).
   std::string describe() const { return backend_->describe(); }
@@ -81,6 +93,8 @@ class Engine {
  private:
   explicit Engine(const EngineOptions& options);
   bool all_rings_have_room() const;
+  // The snapshot with this generation if the engine still holds it (current or retired).
+  const lb::Snapshot* held_snapshot(uint64_t generation) const;
 
   EngineOptions options_;
   uint64_t hash_seed_;

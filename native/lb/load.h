@@ -4,6 +4,7 @@
 // worker enforces its share of a threshold (threshold / workers, rounded up), since it only
 // knows its own connections. Runs on the owning worker.
 #pragma once
+#include <atomic>
 #include <cstdint>
 
 #include "abi/records.h"
@@ -37,10 +38,17 @@ inline void update_overload(CoreState& cs, const abi::BackendRecord& b, BackendL
   else if (lower != 0 ? total < lower : (upper == 0 || total * 4 < upper * 3)) load.overloaded = false;
 }
 
+// The control thread reads these counts while this worker runs (Engine::read_backend_loads, for
+// /status): the one writer stores through relaxed atomics — plain moves on x86, no RMW — so the
+// reader's relaxed loads are race-free.
+inline void increment(uint32_t& count) {
+  std::atomic_ref<uint32_t>(count).store(count + 1, std::memory_order_relaxed);
+}
+
 // A server removed and added back starts from zero while its old connections still name it:
 // never let their departure wrap the count.
 inline void decrement(uint32_t& count) {
-  if (count > 0) --count;
+  if (count > 0) std::atomic_ref<uint32_t>(count).store(count - 1, std::memory_order_relaxed);
 }
 
 inline BackendLoad& load_of(CoreState& cs, uint32_t backend_index) {
@@ -55,7 +63,7 @@ inline void bind_backend(CoreState& cs, Conn& c, uint32_t index) {
   c.cached_generation = static_cast<uint32_t>(cs.snapshot->generation);
   if (c.flags & kTemplate) return;  // templates do not count as connections
   BackendLoad& load = load_of(cs, index);
-  ++load.inactive;
+  increment(load.inactive);
   update_overload(cs, b, load);
 }
 
@@ -69,10 +77,10 @@ inline void account_state(CoreState& cs, Conn& c, ConnState next) {
     BackendLoad& load = load_of(cs, index);
     if (active) {
       decrement(load.inactive);
-      ++load.active;
+      increment(load.active);
     } else {
       decrement(load.active);
-      ++load.inactive;
+      increment(load.inactive);
     }
   }
   c.flags = active ? (c.flags | kCountedActive) : (c.flags & ~kCountedActive);

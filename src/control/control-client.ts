@@ -57,6 +57,12 @@ export class ControlClient {
   status() {
     return this.request({ op: 'status' });
   }
+  setWeight(service: string, server: string, weight: number) {
+    return this.request({ op: 'set_weight', service, server, weight });
+  }
+  drain(service: string, server: string) {
+    return this.request({ op: 'drain', service, server });
+  }
   stop() {
     return this.request({ op: 'stop' });
   }

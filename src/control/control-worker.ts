@@ -4,20 +4,38 @@
 // kernel-backed next-hop resolver (afxdp) it follows the kernel's route and neighbour
 // notifications (nexthop/follow.ts: an rtnetlink monitor on this thread's event loop, a short
 // debounce, a slow safety re-resolve), re-resolves what they concern and commits again when a
-// next hop changed, telling the main thread (ControlEvent).
+// next hop changed, telling the main thread (ControlEvent). Runtime weight changes (set_weight,
+// drain) go into WeightOverrides over the configured file and are committed as a new snapshot;
+// status reports services and servers from the configured file, the committed model and the
+// engine's per-worker connection counts.
 import { parentPort } from 'node:worker_threads';
 
+import { LIMITS } from '../config/defaults.js';
+import type { Config } from '../config/types.js';
 import { openRouteMonitor } from '../native/addon.js';
 import { Dataplane } from './dataplane.js';
 import type { NextHopScope } from './next-hop-refresh.js';
 import { NextHopFollower } from './nexthop/follow.js';
-import type { ControlEnvelope, ControlError, ControlEvent, ControlReply, ControlRequest } from './protocol.js';
+import type {
+  ControlEnvelope,
+  ControlError,
+  ControlEvent,
+  ControlReply,
+  ControlRequest,
+  StatusResult,
+  WeightResult,
+} from './protocol.js';
+import { serviceStatuses } from './status-report.js';
+import { findServer, findService, serverKey, WeightOverrides } from './weight-overrides.js';
 
 // How long the first commit waits for the kernel to resolve the servers' neighbours.
 const FIRST_RESOLVE_WAIT_MS = 1000;
 
 let dataplane: Dataplane | undefined;
 let follower: NextHopFollower | undefined;
+// The file as last applied, and the runtime weights over it; the data plane runs their sum.
+let configured: Config | undefined;
+let overrides = new WeightOverrides();
 
 function refreshNextHops(scope: NextHopScope): void {
   if (!dataplane) return;
@@ -42,8 +60,42 @@ function toControlError(err: unknown): ControlError {
   };
 }
 
-function statusOf(d: Dataplane) {
+function fail(code: string, message: string): never {
+  throw Object.assign(new Error(message), { code });
+}
+
+function running(): { d: Dataplane; config: Config } {
+  if (!dataplane || !configured) fail('XVS_ESTATE', 'the data plane is not running');
+  return { d: dataplane, config: configured };
+}
+
+function engineReport(d: Dataplane) {
   return { engine: d.status(), counters: d.counters() };
+}
+
+function statusOf(d: Dataplane, config: Config): StatusResult {
+  const model = d.committedModel();
+  return {
+    ...engineReport(d),
+    services: model ? serviceStatuses(config, model, overrides, d.backendLoads()) : [],
+  };
+}
+
+function setWeight(serviceRef: string, serverRef: string, weight: number): WeightResult {
+  const { d, config } = running();
+  // The API checked this already; the owner of the state does not rely on it.
+  if (!Number.isInteger(weight) || weight < 0 || weight > LIMITS.weight_max)
+    fail('XVS_EINVAL', `weight must be an integer from 0 to ${LIMITS.weight_max} (got ${weight})`);
+  const service = findService(config, serviceRef);
+  const server = findServer(service, serverRef);
+  const previousWeight = overrides.get(service.name, serverKey(server))?.weight ?? server.weight;
+  const next = overrides.with(config, service.name, serverKey(server), weight);
+  let generation = d.committedModel()?.generation ?? 0n;
+  const changed = weight !== previousWeight;
+  // Commit first, adopt after: a refused commit leaves both the data plane and the overrides as they were.
+  if (changed) generation = d.apply(next.effective(config)).generation;
+  overrides = next;
+  return { generation, changed, service: service.name, server: serverKey(server), weight, previousWeight, configuredWeight: server.weight };
 }
 
 function handle(request: ControlRequest): unknown {
@@ -60,6 +112,8 @@ function handle(request: ControlRequest): unknown {
         throw err;
       }
       dataplane = d;
+      configured = request.config;
+      overrides = new WeightOverrides();
       const { backend, warnings } = d.describe();
       if (request.config.dataplane.backend === 'afxdp')
         follower = new NextHopFollower({
@@ -76,20 +130,34 @@ function handle(request: ControlRequest): unknown {
       };
     }
     case 'reload': {
-      if (!dataplane) throw Object.assign(new Error('the data plane is not running'), { code: 'XVS_ESTATE' });
-      const model = dataplane.apply(request.config);
-      return { generation: model.generation, services: model.services.length, unresolved: dataplane.unresolvedNextHops() };
+      const { d } = running();
+      const { kept, dropped } = overrides.reconciled(request.config);
+      const model = d.apply(kept.effective(request.config));
+      configured = request.config;
+      overrides = kept;
+      return {
+        generation: model.generation,
+        services: model.services.length,
+        unresolved: d.unresolvedNextHops(),
+        overridesDropped: dropped,
+      };
     }
-    case 'status':
-      if (!dataplane) throw Object.assign(new Error('the data plane is not running'), { code: 'XVS_ESTATE' });
-      return statusOf(dataplane);
+    case 'status': {
+      const { d, config } = running();
+      return statusOf(d, config);
+    }
+    case 'set_weight':
+      return setWeight(request.service, request.server, request.weight);
+    case 'drain':
+      return setWeight(request.service, request.server, 0);
     case 'stop': {
       if (!dataplane) return undefined;
       follower?.close();
       follower = undefined;
       dataplane.stop();
-      const last = statusOf(dataplane);
+      const last = engineReport(dataplane);
       dataplane = undefined;
+      configured = undefined;
       return last;
     }
   }

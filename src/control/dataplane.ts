@@ -6,7 +6,13 @@
 // notifies a change (nexthop/follow.ts) — re-resolves what the change concerns and commits again
 // only when a next hop changed.
 import type { Config } from '../config/types.js';
-import { createEngine, type BackendDescription, type EngineStatus, type NativeEngine } from '../native/addon.js';
+import {
+  createEngine,
+  type BackendDescription,
+  type BackendLoads,
+  type EngineStatus,
+  type NativeEngine,
+} from '../native/addon.js';
 import { perWorker, sumCounters, type CounterSet } from '../stats/counters.js';
 import { buildModel, type DataplaneModel } from './model.js';
 import { EVERYTHING, refreshedModel, type NextHopScope } from './next-hop-refresh.js';
@@ -116,6 +122,16 @@ export class Dataplane {
 
   status(): EngineStatus {
     return this.engine.status();
+  }
+
+  /** Per-server connection counts on each worker (IPVS ActiveConn / InActConn). */
+  backendLoads(): BackendLoads {
+    return this.engine.backendLoads();
+  }
+
+  /** The model of the last commit (undefined before the first). */
+  committedModel(): DataplaneModel | undefined {
+    return this.lastModel;
   }
 
   private commit(config: Config, model: DataplaneModel): void {

@@ -1,6 +1,7 @@
 // src/control/protocol.ts — the messages between the main thread and the control worker
-// thread. The main thread relays (CLI, signals, later the HTTP API); the control worker owns
-// the engine and all policy (DESIGN §3).
+// thread. The main thread relays (CLI, signals, the HTTP API); the control worker owns the
+// engine and all policy (DESIGN §3): it resolves service and server names, keeps the runtime
+// weight overrides and builds the status report.
 import type { Config } from '../config/types.js';
 import type { EngineStatus } from '../native/addon.js';
 import type { DataplaneCounters } from './dataplane.js';
@@ -9,6 +10,10 @@ export type ControlRequest =
   | { op: 'start'; config: Config }
   | { op: 'reload'; config: Config }
   | { op: 'status' }
+  /** service: its name or "vip:port/proto"; server: "address:port"; weight 0..65535. */
+  | { op: 'set_weight'; service: string; server: string; weight: number }
+  /** set_weight with weight 0: quiescent, existing connections continue (IPVS). */
+  | { op: 'drain'; service: string; server: string }
   | { op: 'stop' };
 
 export interface StartResult {
@@ -19,18 +24,73 @@ export interface StartResult {
   /** start only: the backend's one-line description and its warnings. */
   backend?: string;
   warnings?: string[];
+  /** reload only: runtime weight overrides the new file ended, one readable line each. */
+  overridesDropped?: string[];
 }
 
-export interface StatusResult {
+/** What the engine says about itself: after stop, and inside every status. */
+export interface EngineReport {
   engine: EngineStatus;
   counters: DataplaneCounters;
+}
+
+export interface ServerStatus {
+  /** address:port, as ipvsadm writes it and as set_weight/drain name it. */
+  server: string;
+  address: string;
+  port: number;
+  /** The weight the data plane uses now: the runtime override if there is one, else the file's. */
+  weight: number;
+  configuredWeight: number;
+  /** Set by `xvs weight` / `xvs drain` and still in force. */
+  overridden: boolean;
+  /** No health checker runs yet: every server is "unchecked" and gets traffic per its weight. */
+  health: 'unchecked';
+  /** false: no next-hop MAC yet, packets for it are dropped until the kernel resolves it. */
+  nextHopResolved: boolean;
+  /** IPVS ActiveConn / InActConn, summed over the workers. */
+  active: number;
+  inactive: number;
+  workers: { worker: number; active: number; inactive: number }[];
+}
+
+export interface ServiceStatus {
+  name: string;
+  /** vip:port/proto */
+  key: string;
+  vip: string;
+  port: number;
+  protocol: Config['services'][number]['protocol'];
+  scheduler: Config['services'][number]['scheduler'];
+  forwarding: Config['services'][number]['forwarding'];
+  persistence?: { timeout: number; netmask: number };
+  active: number;
+  inactive: number;
+  servers: ServerStatus[];
+}
+
+export interface StatusResult extends EngineReport {
+  services: ServiceStatus[];
+}
+
+export interface WeightResult {
+  generation: bigint;
+  /** Whether a new snapshot was committed (false: the server already had this weight). */
+  changed: boolean;
+  service: string;
+  server: string;
+  weight: number;
+  previousWeight: number;
+  configuredWeight: number;
 }
 
 export interface ControlResults {
   start: StartResult;
   reload: StartResult;
   status: StatusResult;
-  stop: StatusResult;
+  set_weight: WeightResult;
+  drain: WeightResult;
+  stop: EngineReport | undefined;
 }
 
 export interface ControlError {

@@ -45,6 +45,17 @@ export interface EngineStatus {
   frames?: FrameAudit;
 }
 
+/**
+ * Per-server connection counts (IPVS ActiveConn / InActConn), one entry per (server of the
+ * committed snapshot, worker) in parallel arrays; servers by their stable backend id.
+ */
+export interface BackendLoads {
+  backendId: Uint32Array;
+  worker: Uint32Array;
+  active: Uint32Array;
+  inactive: Uint32Array;
+}
+
 export interface BackendDescription {
   /** One line: interfaces, XDP mode, copy/zero-copy, queues, UMEM. */
   backend: string;
@@ -118,6 +129,8 @@ export interface NativeEngine {
   /** workers x counters, worker-major, in the order of abi.COUNTERS. */
   counters(): BigUint64Array;
   status(): EngineStatus;
+  /** Read from each worker's live counts (lb/load.h): monitoring values, a moment stale at most. */
+  backendLoads(): BackendLoads;
   settle(timeoutMs?: number): boolean;
   advanceClock(seconds: number): void;
   memInject(port: number, queue: number, frame: Uint8Array): boolean;

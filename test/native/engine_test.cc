@@ -161,6 +161,30 @@ TEST_F(EngineTest, RetiredSnapshotsAreReclaimed) {
   EXPECT_EQ(engine->reclaim(), 0u);
 }
 
+uint32_t inactive_of(Engine& e, uint32_t backend_id, uint32_t worker) {
+  std::vector<xvs::control::BackendLoadRow> rows;
+  e.read_backend_loads(rows);
+  for (const auto& r : rows)
+    if (r.backend_id == backend_id && r.worker == worker) return r.inactive;
+  ADD_FAILURE() << "no row for backend " << backend_id << " on worker " << worker;
+  return UINT32_MAX;
+}
+
+TEST_F(EngineTest, BackendLoadsAreReadPerWorkerAndFollowCommits) {
+  std::vector<xvs::control::BackendLoadRow> rows;
+  engine->read_backend_loads(rows);
+  EXPECT_EQ(rows.size(), 2u * 4u) << "one row per (server, worker): 3 web servers + 1 dns server, 2 workers";
+  ASSERT_TRUE(inject(*engine, 0, 0, topo::from_client(40000)));  // worker 0 binds it to the first web server
+  ASSERT_TRUE(engine->settle(5000));
+  const uint32_t first = rows.front().backend_id;
+  EXPECT_EQ(inactive_of(*engine, first, 0), 1u) << "a SYN-only connection is inactive (IPVS)";
+  EXPECT_EQ(inactive_of(*engine, first, 1), 0u);
+  ASSERT_OK(commit(*engine, topo::standard(2, 2)));
+  EXPECT_EQ(inactive_of(*engine, first, 0), 1u) << "read from the snapshot the worker still forwards with, or carried";
+  ASSERT_TRUE(engine->settle(5000));
+  EXPECT_EQ(inactive_of(*engine, first, 0), 1u) << "carried to the new snapshot";
+}
+
 TEST_F(EngineTest, StopIsClean) {
   ASSERT_TRUE(inject(*engine, 0, 0, topo::from_client(40000)));
   ASSERT_TRUE(engine->settle(5000));

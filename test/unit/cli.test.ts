@@ -9,6 +9,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { freePort, memConfig } from './xvs-instance.js';
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const XVS = path.join(ROOT, 'bin', 'xvs.js');
 
@@ -73,7 +75,9 @@ describe('xvs run', () => {
   });
 
   it('runs config/mem.yaml, reloads on SIGHUP, stops on SIGTERM with exit 0', async () => {
-    const child = spawn(process.execPath, [XVS, 'run', '--config', path.join(ROOT, 'config', 'mem.yaml')], {
+    // Its API on a free port: other tests run xvs at the same time.
+    const file = tempConfig(memConfig(await freePort()));
+    const child = spawn(process.execPath, [XVS, 'run', '--config', file], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const events: string[] = [];

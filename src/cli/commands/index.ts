@@ -4,8 +4,20 @@ import { benchCommand } from './bench.js';
 import { checkCommand } from './check.js';
 import { decapCommand } from './decap.js';
 import { demoCommand } from './demo.js';
+import { drainCommand } from './drain.js';
+import { listCommand } from './list.js';
 import { runCommand } from './run.js';
+import { weightCommand } from './weight.js';
 
 // Each command types its own arguments; the registry only needs their common shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CliCommand<any>[] = [runCommand, checkCommand, demoCommand, decapCommand, benchCommand];
+export const commands: CliCommand<any>[] = [
+  runCommand,
+  checkCommand,
+  listCommand,
+  weightCommand,
+  drainCommand,
+  demoCommand,
+  decapCommand,
+  benchCommand,
+];

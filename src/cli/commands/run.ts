@@ -1,11 +1,15 @@
 // src/cli/commands/run.ts — `xvs run --config FILE`: start the data plane in the foreground
-// through the control worker; SIGHUP reloads the file (an invalid file is logged and the running
-// config kept), SIGTERM/SIGINT stop cleanly. Main thread: it relays, it holds no policy.
+// through the control worker and serve the HTTP API on api.listen; SIGHUP and POST /reload
+// reload the file through one queue (an invalid file is logged and the running config kept),
+// SIGTERM/SIGINT stop cleanly. Main thread: it relays, it holds no policy.
+import { startApiServer, type ApiServer } from '../../api/server.js';
 import { loadConfigFile } from '../../config/load.js';
 import { ConfigError, type Config } from '../../config/types.js';
 import { ControlClient, ControlRequestError } from '../../control/control-client.js';
-import { createLogger, type Logger } from '../../log.js';
+import { reloadFile, warnUnresolved, type ReloadOutcome } from '../../control/reload-file.js';
+import { createLogger } from '../../log.js';
 import { nonZero } from '../../stats/counters.js';
+import { MetricsExporter } from '../../stats/metrics.js';
 import type { CliCommand } from '../command.js';
 import { CliError } from '../errors.js';
 
@@ -22,30 +26,6 @@ function load(file: string): Config {
   }
 }
 
-async function reload(file: string, control: ControlClient, log: Logger): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfigFile(file);
-  } catch (err) {
-    const problems = err instanceof ConfigError ? err.problems.map((p) => `${p.path}: ${p.message}`) : [String(err)];
-    log.error({ event: 'reload_rejected', file, problems }, 'config rejected; the running configuration stays');
-    return;
-  }
-  try {
-    const result = await control.reload(config);
-    log.info({ event: 'reloaded', file, generation: Number(result.generation), services: result.services }, 'config reloaded');
-    warnUnresolved(log, result.unresolved);
-  } catch (err) {
-    const e = err as ControlRequestError;
-    log.error({ event: 'reload_failed', code: e.code, error: e.message }, 'reload failed; the running configuration stays');
-  }
-}
-
-function warnUnresolved(log: Logger, unresolved: string[]): void {
-  if (unresolved.length > 0)
-    log.warn({ event: 'nexthops_unresolved', servers: unresolved }, 'next hops not resolved yet: packets to these servers are dropped until they are');
-}
-
 export const runCommand: CliCommand<RunArgs> = {
   command: 'run',
   describe: 'Run the load balancer in the foreground (SIGHUP reloads, SIGTERM/SIGINT stop)',
@@ -58,10 +38,14 @@ export const runCommand: CliCommand<RunArgs> = {
 
     // Handlers go in before anything is announced: a signal that arrives before its handler
     // would take the default action (SIGHUP and SIGTERM terminate the process).
+    // One queue for start, reloads (SIGHUP or API) and stop: a reload never overtakes another.
     let ready: Promise<unknown> = Promise.resolve();
-    const onHup = () => {
-      ready = ready.then(() => reload(file, control, log));
+    const queueReload = (): Promise<ReloadOutcome> => {
+      const outcome = ready.then(() => reloadFile(file, control, log));
+      ready = outcome.catch(() => undefined);
+      return outcome;
     };
+    const onHup = () => void queueReload();
     let requestStop: (signal: NodeJS.Signals) => void = () => {};
     const stopRequested = new Promise<NodeJS.Signals>((resolve) => (requestStop = resolve));
     process.on('SIGHUP', onHup);
@@ -86,8 +70,17 @@ export const runCommand: CliCommand<RunArgs> = {
         log.error({ event: e.event, code: e.code, error: e.message }, 'next hops changed but the commit failed');
       }
     };
+    // The API listens first: a port already taken fails the start before the data plane exists.
+    let api: ApiServer | undefined;
+    try {
+      api = await startApiServer(config.api.listen, { control, reload: queueReload, metrics: new MetricsExporter() }, log);
+    } catch (err) {
+      removeHandlers();
+      await control.close();
+      throw new CliError((err as Error).message);
+    }
     const starting = control.start(config);
-    ready = starting;
+    ready = starting.catch(() => undefined);
     try {
       const started = await starting;
       for (const warning of started.warnings ?? []) log.warn({ event: 'backend_warning' }, warning);
@@ -100,12 +93,14 @@ export const runCommand: CliCommand<RunArgs> = {
           services: started.services,
           generation: Number(started.generation),
           io: started.backend,
+          api: api.address,
         },
         'xvs running',
       );
       warnUnresolved(log, started.unresolved);
     } catch (err) {
       removeHandlers();
+      await api.close();
       await control.close();
       const e = err as ControlRequestError;
       throw new CliError(`cannot start the data plane: ${e.message}${e.code ? ` (${e.code})` : ''}`);
@@ -132,6 +127,7 @@ export const runCommand: CliCommand<RunArgs> = {
       throw new CliError(`stop failed: ${(err as Error).message}`);
     } finally {
       removeHandlers();
+      await api.close();
       await control.close();
     }
   },

@@ -1,0 +1,21 @@
+// src/api/route.ts — what a route of the control API is: a method, an exact path, and a
+// handler that relays to the control worker (through ApiContext) and answers. Route groups
+// live in routes/*.ts; server.ts dispatches. Main thread.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import type { ControlClient } from '../control/control-client.js';
+import type { ReloadOutcome } from '../control/reload-file.js';
+import type { MetricsExporter } from '../stats/metrics.js';
+
+export interface ApiContext {
+  control: ControlClient;
+  /** The reload path of `xvs run` (the same as SIGHUP), queued behind any reload under way. */
+  reload: () => Promise<ReloadOutcome>;
+  metrics: MetricsExporter;
+}
+
+export interface Route {
+  method: 'GET' | 'POST';
+  path: string;
+  handle(req: IncomingMessage, res: ServerResponse, ctx: ApiContext): Promise<void>;
+}

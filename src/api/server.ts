@@ -1,0 +1,78 @@
+// src/api/server.ts — the HTTP control API of `xvs run` on `api.listen` (127.0.0.1:9100 by
+// default): GET /status, GET /metrics, POST /weight, /drain, /reload (README "Status API").
+// node:http on the main thread, which relays every request to the control worker (DESIGN §3):
+// it checks the request's shape at the edge and holds no policy. Errors are
+// {error: {code, message}} with 400/404/405/409/413/415 (500 for the server's own failures);
+// a malformed call never reaches the control worker, so it never changes state.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { ControlRequestError } from '../control/control-client.js';
+import type { Logger } from '../log.js';
+import { ApiError, sendError, statusForCode } from './http-io.js';
+import type { ApiContext, Route } from './route.js';
+import { reloadRoutes } from './routes/reload.js';
+import { statusRoutes } from './routes/status.js';
+import { weightRoutes } from './routes/weight.js';
+
+const ROUTES: Route[] = [...statusRoutes, ...weightRoutes, ...reloadRoutes];
+
+export interface ApiServer {
+  /** host:port actually bound (the port is known even when the config asked for it). */
+  address: string;
+  close(): Promise<void>;
+}
+
+/** Splits "host:port" / "[v6]:port" (already validated by the config loader). */
+export function splitListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i);
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(listen.slice(i + 1)) };
+}
+
+async function dispatch(req: http.IncomingMessage, res: http.ServerResponse, ctx: ApiContext, log: Logger): Promise<void> {
+  const path = new URL(req.url ?? '/', 'http://api').pathname;
+  const forPath = ROUTES.filter((r) => r.path === path);
+  try {
+    if (forPath.length === 0)
+      throw new ApiError(404, 'XVS_ENOENT', `no such endpoint ${path}: the API serves ${ROUTES.map((r) => `${r.method} ${r.path}`).join(', ')}`);
+    const route = forPath.find((r) => r.method === req.method);
+    if (!route) {
+      const allow = forPath.map((r) => r.method).join(', ');
+      sendError(res, new ApiError(405, 'XVS_EMETHOD', `${path} takes ${allow}, not ${req.method}`), { allow });
+      return;
+    }
+    await route.handle(req, res, ctx);
+  } catch (err) {
+    if (err instanceof ApiError) sendError(res, err);
+    else if (err instanceof ControlRequestError) sendError(res, new ApiError(statusForCode(err.code), err.code, err.message));
+    else {
+      log.error({ event: 'api_failed', method: req.method, path, error: (err as Error).message }, 'API request failed');
+      sendError(res, new ApiError(500, 'XVS_INTERNAL', (err as Error).message ?? String(err)));
+    }
+  }
+}
+
+/** Listens on `listen`; rejects with a one-line reason when it cannot (address in use, ...). */
+export function startApiServer(listen: string, ctx: ApiContext, log: Logger): Promise<ApiServer> {
+  const server = http.createServer((req, res) => {
+    void dispatch(req, res, ctx, log);
+  });
+  const { host, port } = splitListen(listen);
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot serve the API on ${listen}: ${err.code === 'EADDRINUSE' ? 'the address is in use' : err.message}`)),
+    );
+    server.listen(port, host, () => {
+      const a = server.address() as AddressInfo;
+      resolve({
+        address: a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,58 @@
+// src/cli/commands/list.ts — `xvs list [-n] [--stats | --rate] [-c] [--json]`: ipvsadm-style
+// listings of a running instance, from GET /status of its API. --rate takes two samples
+// --interval seconds apart and prints the per-second differences (no rate state is kept in the
+// server). -c (connection listing) is refused: the data plane does not export its connection
+// tables yet. --json prints one JSON document: the status, plus `rates` with --rate. Main thread.
+import type { StatusDocument } from '../../api/status-document.js';
+import { apiAddress, callApi, withApiOptions, type ApiArgs } from '../api-client.js';
+import type { CliCommand } from '../command.js';
+import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.js';
+import { formatRates, formatServices, formatStats, rates } from '../list-format.js';
+
+interface ListArgs extends ApiArgs {
+  numeric: boolean;
+  stats: boolean;
+  rate: boolean;
+  connection: boolean;
+  json: boolean;
+  interval: number;
+}
+
+export const listCommand: CliCommand<ListArgs> = {
+  command: 'list',
+  describe: 'List the virtual services and real servers of a running instance (ipvsadm -L style)',
+  builder: (y) =>
+    withApiOptions(
+      y
+        .option('numeric', { alias: 'n', type: 'boolean', default: false, describe: 'numeric ports (no /etc/services names)' })
+        .option('stats', { type: 'boolean', default: false, describe: 'packet, byte and connection counters per worker' })
+        .option('rate', { type: 'boolean', default: false, describe: 'per-second rates over --interval' })
+        .option('interval', { type: 'number', default: 1, describe: 'seconds between the two samples of --rate' })
+        .option('connection', { alias: 'c', type: 'boolean', default: false, describe: 'list connections (not supported yet)' })
+        .option('json', { type: 'boolean', default: false, describe: 'one JSON document' }),
+    ) as never,
+  handler: async (args) => {
+    // Checked here, not with yargs' conflicts(): that counts an option's default as given.
+    if (args.stats && args.rate) throw new CliError('xvs: --stats and --rate cannot be combined', EXIT_USAGE);
+    if (!(args.interval > 0 && args.interval <= 60))
+      throw new CliError(`xvs: --interval must be a number of seconds above 0 and at most 60 (got ${args.interval})`, EXIT_USAGE);
+    if (args.connection)
+      throw new CliError(
+        'xvs list -c: listing connections is not supported yet: the data plane does not export its per-worker connection tables (xvs list --stats shows their sizes)',
+        EXIT_RUNTIME,
+      );
+    const address = apiAddress(args);
+    const first = await callApi<StatusDocument>(address, 'GET', '/status');
+    if (!args.rate) {
+      if (args.json) process.stdout.write(`${JSON.stringify(first)}\n`);
+      else process.stdout.write(args.stats ? formatStats(first, args.numeric) : formatServices(first, args.numeric));
+      return;
+    }
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, args.interval * 1000));
+    const second = await callApi<StatusDocument>(address, 'GET', '/status');
+    const r = rates(first, second, (performance.now() - started) / 1000);
+    if (args.json) process.stdout.write(`${JSON.stringify({ ...second, rates: r })}\n`);
+    else process.stdout.write(formatRates(second, r, args.numeric));
+  },
+};

@@ -1,0 +1,76 @@
+// src/control/status-report.ts — the per-service, per-server part of a status: what the file
+// says (configured weight), what runs (the committed model's weight, next hop), which runtime
+// overrides are in force, and the live connection counts per worker. Consumes the configured
+// Config, the committed DataplaneModel, the WeightOverrides and the engine's BackendLoads;
+// produces ServiceStatus[]. Pure; the control worker calls it for every `status` request.
+import type { Config } from '../config/types.js';
+import type { BackendLoads } from '../native/addon.js';
+import type { DataplaneModel } from './model.js';
+import type { ServerStatus, ServiceStatus } from './protocol.js';
+import { serverKey, serviceKey, type WeightOverrides } from './weight-overrides.js';
+
+type PerWorker = ServerStatus['workers'];
+
+/** backend id → per-worker counts, every worker present (zeros where the engine has no row). */
+function loadsById(loads: BackendLoads, workers: number): Map<number, PerWorker> {
+  const out = new Map<number, PerWorker>();
+  for (let i = 0; i < loads.backendId.length; i++) {
+    const id = loads.backendId[i]!;
+    let rows = out.get(id);
+    if (!rows) {
+      rows = Array.from({ length: workers }, (_, worker) => ({ worker, active: 0, inactive: 0 }));
+      out.set(id, rows);
+    }
+    const row = rows[loads.worker[i]!];
+    if (row) {
+      row.active = loads.active[i]!;
+      row.inactive = loads.inactive[i]!;
+    }
+  }
+  return out;
+}
+
+export function serviceStatuses(
+  configured: Config,
+  model: DataplaneModel,
+  overrides: WeightOverrides,
+  loads: BackendLoads,
+): ServiceStatus[] {
+  const byId = loadsById(loads, model.workers);
+  return configured.services.map((s): ServiceStatus => {
+    const key = serviceKey(s);
+    const running = model.services.find((m) => m.name === s.name);
+    const backends = new Map((running?.backends ?? []).map((b) => [serverKey(b), b]));
+    const servers = s.servers.map((srv): ServerStatus => {
+      const id = serverKey(srv);
+      const b = backends.get(id);
+      const workers = (b && byId.get(b.backendId)) ?? Array.from({ length: model.workers }, (_, worker) => ({ worker, active: 0, inactive: 0 }));
+      return {
+        server: id,
+        address: srv.address,
+        port: srv.port,
+        weight: b?.weight ?? srv.weight,
+        configuredWeight: srv.weight,
+        overridden: overrides.get(s.name, id) !== undefined,
+        health: 'unchecked',
+        nextHopResolved: b ? b.mac.some((x) => x !== 0) : false,
+        active: workers.reduce((n, w) => n + w.active, 0),
+        inactive: workers.reduce((n, w) => n + w.inactive, 0),
+        workers,
+      };
+    });
+    return {
+      name: s.name,
+      key,
+      vip: s.vip,
+      port: s.port,
+      protocol: s.protocol,
+      scheduler: s.scheduler,
+      forwarding: s.forwarding,
+      ...(s.persistence ? { persistence: { timeout: s.persistence.timeout, netmask: s.persistence.netmask } } : {}),
+      active: servers.reduce((n, x) => n + x.active, 0),
+      inactive: servers.reduce((n, x) => n + x.inactive, 0),
+      servers,
+    };
+  });
+}

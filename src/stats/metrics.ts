@@ -1,0 +1,100 @@
+// src/stats/metrics.ts — Prometheus exposition of a status document (prom-client): every
+// data-plane counter per worker (named from the ABI's counter list, so a counter added there
+// appears here), snapshot generations, per-server weights and IPVS connection counts, plus
+// prom-client's default process metrics. Consumes StatusDocument; produces the text format.
+// Main thread (GET /metrics): each scrape asks the control worker for a fresh status and sets
+// every value from it, so nothing here is state of its own. Names: README "Metrics".
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+
+import type { StatusDocument } from '../api/status-document.js';
+import { COUNTERS, type CounterName } from '../native/abi.js';
+
+const DROPPED = 'xvs_dropped_packets_total';
+
+/** Counters that are not drops keep their ABI name: xvs_<name>_total{worker}. */
+export function counterMetricName(name: CounterName): string {
+  return `xvs_${name}_total`;
+}
+
+/**
+ * Every drop shares one metric with the reason as a label: drop_tx_full → reason="tx_full"
+ * (the ABI's drop list plus the hand-over's drop_handover_full).
+ */
+export function dropReason(name: CounterName): string | undefined {
+  return name.startsWith('drop_') ? name.slice('drop_'.length) : undefined;
+}
+
+const NOT_DROPS = COUNTERS.filter((n) => dropReason(n) === undefined);
+
+export class MetricsExporter {
+  private readonly registry = new Registry();
+  private readonly counters = new Map<CounterName, Counter<'worker'>>();
+  private readonly dropped: Counter<'worker' | 'reason'>;
+  private readonly generation: Gauge;
+  private readonly workerUp: Gauge<'worker'>;
+  private readonly workerGeneration: Gauge<'worker'>;
+  private readonly workerEntries: Gauge<'worker'>;
+  private readonly weight: Gauge<'service' | 'server'>;
+  private readonly configuredWeight: Gauge<'service' | 'server'>;
+  private readonly nextHop: Gauge<'service' | 'server'>;
+  private readonly active: Gauge<'service' | 'server' | 'worker'>;
+  private readonly inactive: Gauge<'service' | 'server' | 'worker'>;
+
+  constructor() {
+    const registers = [this.registry];
+    for (const name of NOT_DROPS)
+      this.counters.set(
+        name,
+        new Counter({ name: counterMetricName(name), help: `Data-plane counter ${name}, per worker`, labelNames: ['worker'], registers }),
+      );
+    this.dropped = new Counter({ name: DROPPED, help: 'Packets the data plane dropped, per worker and reason', labelNames: ['worker', 'reason'], registers });
+    this.generation = new Gauge({ name: 'xvs_generation', help: 'Committed snapshot generation', registers });
+    this.workerUp = new Gauge({ name: 'xvs_worker_up', help: '1 while the data-plane worker runs', labelNames: ['worker'], registers });
+    this.workerGeneration = new Gauge({ name: 'xvs_worker_generation', help: 'Snapshot generation the worker forwards with', labelNames: ['worker'], registers });
+    this.workerEntries = new Gauge({ name: 'xvs_worker_connection_entries', help: "Entries in the worker's connection table", labelNames: ['worker'], registers });
+    const server = ['service', 'server'] as const;
+    this.weight = new Gauge({ name: 'xvs_server_weight', help: 'Weight in use (runtime override or configured); 0 = quiescent', labelNames: server, registers });
+    this.configuredWeight = new Gauge({ name: 'xvs_server_configured_weight', help: 'Weight in the config file', labelNames: server, registers });
+    this.nextHop = new Gauge({ name: 'xvs_server_next_hop_resolved', help: '1 when the next hop towards the server is resolved', labelNames: server, registers });
+    const perWorker = ['service', 'server', 'worker'] as const;
+    this.active = new Gauge({ name: 'xvs_server_active_connections', help: 'IPVS ActiveConn (established TCP) per worker', labelNames: perWorker, registers });
+    this.inactive = new Gauge({ name: 'xvs_server_inactive_connections', help: 'IPVS InActConn (other states, UDP) per worker', labelNames: perWorker, registers });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The exposition text with every xvs value taken from `doc`. */
+  async render(doc: StatusDocument): Promise<string> {
+    // Series of servers or workers that left must not linger with their last value.
+    for (const m of [...this.counters.values(), this.dropped, this.workerUp, this.workerGeneration, this.workerEntries])
+      m.reset();
+    for (const m of [this.weight, this.configuredWeight, this.nextHop, this.active, this.inactive]) m.reset();
+    this.generation.set(doc.generation);
+    for (const w of doc.workers) {
+      const worker = String(w.id);
+      for (const name of COUNTERS) {
+        const reason = dropReason(name);
+        if (reason) this.dropped.inc({ worker, reason }, w.counters[name]);
+        else this.counters.get(name)!.inc({ worker }, w.counters[name]);
+      }
+      this.workerUp.set({ worker }, w.running ? 1 : 0);
+      this.workerGeneration.set({ worker }, w.seenGeneration);
+      this.workerEntries.set({ worker }, w.connections);
+    }
+    for (const s of doc.services)
+      for (const srv of s.servers) {
+        const labels = { service: s.name, server: srv.server };
+        this.weight.set(labels, srv.weight);
+        this.configuredWeight.set(labels, srv.configuredWeight);
+        this.nextHop.set(labels, srv.nextHopResolved ? 1 : 0);
+        for (const w of srv.workers) {
+          this.active.set({ ...labels, worker: String(w.worker) }, w.active);
+          this.inactive.set({ ...labels, worker: String(w.worker) }, w.inactive);
+        }
+      }
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,64 @@
+// test/packet/server-status.test.ts — per-server connection counts as the status API reports
+// them (engine.backendLoads() through control/status-report.ts), from real connections on
+// io/mem: IPVS ActiveConn (ESTABLISHED) and InActConn (other states), per worker and summed,
+// kept across a commit that changes a weight (a runtime override).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { serviceStatuses } from '../../src/control/status-report.js';
+import { WeightOverrides } from '../../src/control/weight-overrides.js';
+import { MemHarness } from '../support/mem-harness.js';
+import { tcpFrame, type TcpFlag } from '../support/packets.js';
+import { CLIENT, CLIENT_MAC, VIP, portMac } from '../support/rows.js';
+
+const A = '10.0.2.11', B = '10.0.2.12';
+const config = `
+dataplane: { backend: mem, workers: 1, interfaces: [mem0], conn_table_size: 1024 }
+services:
+  - { name: web, vip: ${VIP}, port: 80, forwarding: dr, scheduler: rr, servers: [{ address: ${A}, port: 80 }, { address: ${B}, port: 80 }] }
+`;
+
+function send(lb: MemHarness, sport: number, flags: TcpFlag[]) {
+  const { out } = lb.send(tcpFrame({ srcMac: CLIENT_MAC, dstMac: portMac(0), src: CLIENT, dst: VIP, sport, dport: 80, flags }));
+  assert.equal(out.length, 1);
+  assert.equal(out[0]!.verdict, 'tx');
+}
+
+describe('server connection counts in the status', () => {
+  let lb: MemHarness;
+  before(() => (lb = MemHarness.start(config)));
+  after(() => lb?.close());
+
+  const servers = (overrides = new WeightOverrides()) =>
+    serviceStatuses(lb.config, lb.dataplane.committedModel()!, overrides, lb.dataplane.backendLoads())[0]!.servers.map((s) => ({
+      server: s.server,
+      weight: s.weight,
+      active: s.active,
+      inactive: s.inactive,
+      workers: s.workers,
+    }));
+
+  it('counts established connections as active and the others as inactive, per server and worker', () => {
+    send(lb, 40001, ['SYN']); // A
+    send(lb, 40001, ['ACK']); // A, now ESTABLISHED
+    send(lb, 40002, ['SYN']); // B
+    send(lb, 40003, ['SYN']); // A
+    assert.deepEqual(servers(), [
+      { server: `${A}:80`, weight: 1, active: 1, inactive: 1, workers: [{ worker: 0, active: 1, inactive: 1 }] },
+      { server: `${B}:80`, weight: 1, active: 0, inactive: 1, workers: [{ worker: 0, active: 0, inactive: 1 }] },
+    ]);
+  });
+
+  it('keeps the counts across a commit that drains a server', () => {
+    const drained = new WeightOverrides().with(lb.config, 'web', `${B}:80`, 0);
+    lb.dataplane.apply(drained.effective(lb.config));
+    assert.ok(lb.dataplane.engine.settle(5000));
+    assert.deepEqual(
+      servers(drained).map((s) => [s.server, s.weight, s.active, s.inactive]),
+      [
+        [`${A}:80`, 1, 1, 1],
+        [`${B}:80`, 0, 0, 1],
+      ],
+    );
+  });
+});

@@ -1,0 +1,120 @@
+// test/unit/api-cli.test.ts — `xvs list`, `xvs weight` and `xvs drain` against a real `xvs run`
+// (mem backend): ipvsadm-style output, --stats, --rate, --json, the address taken from
+// --config, usage errors (exit 2), API refusals and an unreachable API (exit 1, one line).
+// Each test starts its own instance and kills it.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { freePort, startXvs, xvs, type Instance } from './xvs-instance.js';
+
+async function withXvs(fn: (x: Instance) => Promise<void> | void): Promise<void> {
+  const x = await startXvs();
+  try {
+    await fn(x);
+  } finally {
+    await x.kill();
+  }
+}
+
+const HEADER = /^xvs \(generation \d+, 2 workers, running\)\nProt LocalAddress:Port Scheduler Flags\n {2}-> RemoteAddress:Port {11}Forward Weight ActiveConn InActConn\n/;
+
+describe('xvs list', () => {
+  it('prints the ipvsadm table: -n numeric, ports named without it, --config finds the API', () =>
+    withXvs((x) => {
+      let r = xvs('list', '-n', '--api', x.api);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, HEADER);
+      assert.match(r.stdout, /^TCP  203\.0\.113\.10:80 rr$/m);
+      for (const rs of ['10.0.0.11', '10.0.0.12', '10.0.0.13'])
+        assert.match(r.stdout, new RegExp(`^  -> ${rs.replace(/\./g, '\\.')}:8080 +FullNat 1 +0 +0$`, 'm'));
+      r = xvs('list', '--config', x.file);
+      assert.equal(r.code, 0, r.stderr);
+      // /etc/services names 80/tcp "http" where it exists; without it ports stay numeric.
+      assert.match(r.stdout, /^TCP  203\.0\.113\.10:(http|80) rr$/m);
+    }));
+
+  it('--stats prints per-worker counters, --rate per-second rates, --json one document', () =>
+    withXvs((x) => {
+      let r = xvs('list', '-n', '--stats', '--api', x.api);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Worker +Conns +Entries +InPkts +OutPkts +InBytes +OutBytes +Passed +Dropped$/m);
+      assert.match(r.stdout, /^0 +0 +0 +0 +0 +0 +0 +0 +0$/m);
+      assert.match(r.stdout, /^total +0 +0 +0 +0 +0 +0 +0 +0$/m);
+      r = xvs('list', '-n', '--rate', '--interval', '0.2', '--api', x.api);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Worker +CPS +InPPS +OutPPS +InBPS +OutBPS +DropPPS$/m);
+      assert.match(r.stdout, /^total +0 +0 +0 +0 +0 +0$/m);
+      assert.match(r.stdout, /^\(over 0\.\d\d s\)$/m);
+      r = xvs('list', '--json', '--api', x.api);
+      assert.equal(r.code, 0, r.stderr);
+      const doc = JSON.parse(r.stdout);
+      assert.equal(doc.services[0].name, 'web');
+      assert.equal(r.stdout.trim().split('\n').length, 1, 'one JSON document on one line');
+      r = xvs('list', '--json', '--rate', '--interval', '0.1', '--api', x.api);
+      assert.equal(JSON.parse(r.stdout).rates.workers.length, 2);
+    }));
+
+  it('refuses -c (exit 1) and --stats with --rate (exit 2), each in one line', () =>
+    withXvs((x) => {
+      let r = xvs('list', '-c', '--api', x.api);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^xvs list -c: listing connections is not supported yet: .*\n$/);
+      r = xvs('list', '--stats', '--rate', '--api', x.api);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /^xvs: --stats and --rate cannot be combined\n/);
+    }));
+
+  it('exits 1 with one line when nothing answers, and 2 for a malformed --api', async () => {
+    const port = await freePort();
+    let r = xvs('list', '--api', `127.0.0.1:${port}`);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`^xvs: cannot reach the xvs API at 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
+    r = xvs('list', '--api', 'localhost');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^xvs: --api must be host:port/);
+  });
+});
+
+describe('xvs weight and xvs drain', () => {
+  it('change the weight through the API and say what changed', () =>
+    withXvs((x) => {
+      let r = xvs('weight', 'web', '10.0.0.12:8080', '5', '--api', x.api);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'web 10.0.0.12:8080: weight 1 -> 5 (configured 1), generation 2\n');
+      r = xvs('drain', '203.0.113.10:80/tcp', '10.0.0.11:8080', '--api', x.api);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'web 10.0.0.11:8080: weight 1 -> 0 (configured 1), generation 3\n');
+      r = xvs('list', '-n', '--api', x.api);
+      assert.match(r.stdout, /^ {2}-> 10\.0\.0\.11:8080 +FullNat 0 +0 +0$/m);
+      assert.match(r.stdout, /^ {2}-> 10\.0\.0\.12:8080 +FullNat 5 +0 +0$/m);
+      r = xvs('weight', 'web', '10.0.0.12:8080', '1', '--api', x.api);
+      assert.equal(r.stdout, 'web 10.0.0.12:8080: weight 5 -> 1 (the configured weight), generation 4\n');
+    }));
+
+  it('usage errors exit 2 and API refusals exit 1, one line each, nothing changed', () =>
+    withXvs((x) => {
+      const usage = [
+        ['weight', 'web', '10.0.0.12:8080', '70000'],
+        ['weight', 'web', '10.0.0.12:8080', '1.5'],
+        ['weight', 'web', '10.0.0.12', '3'],
+        ['weight', 'web', '10.0.0.12:8080'],
+        ['drain', 'web'],
+      ];
+      for (const args of usage) {
+        const r = xvs(...args, '--api', x.api);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      }
+      assert.match(xvs('weight', 'web', '10.0.0.12:8080', '70000', '--api', x.api).stderr, /^xvs: weight must be an integer from 0 to 65535 \(got "70000"\)/);
+      for (const [args, says] of [
+        [['weight', 'web', '10.0.0.99:8080', '3'], /^xvs: service web has no server "10\.0\.0\.99:8080" \(its servers: 10\.0\.0\.11:8080, /],
+        [['drain', 'mail', '10.0.0.11:8080'], /^xvs: no service "mail"/],
+      ] as const) {
+        const r = xvs(...args, '--api', x.api);
+        assert.equal(r.code, 1, r.stderr);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+        assert.match(r.stderr, says);
+      }
+      assert.match(xvs('list', '-n', '--api', x.api).stdout, /^xvs \(generation 1,/);
+    }));
+});

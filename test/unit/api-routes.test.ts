@@ -1,0 +1,231 @@
+// test/unit/api-routes.test.ts — the HTTP control API of a real `xvs run` (mem backend): the
+// status document's shape, the Prometheus names, weight and drain committing new generations,
+// every malformed call refused with its 4xx and {error: {code, message}} and no state change,
+// and POST /reload with a valid and an invalid file (runtime overrides kept or ended per the
+// documented rule). Each test starts its own instance and kills it.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { describe, it } from 'node:test';
+
+import { memConfig, postJson, request, startXvs, type Instance } from './xvs-instance.js';
+
+async function withXvs(fn: (x: Instance) => Promise<void>): Promise<void> {
+  const x = await startXvs();
+  try {
+    await fn(x);
+  } finally {
+    await x.kill();
+  }
+}
+
+async function status(x: Instance) {
+  const r = await request(x.port, 'GET', '/status');
+  assert.equal(r.status, 200, r.text);
+  return r.json;
+}
+
+function server(doc: { services: { name: string; servers: { server: string }[] }[] }, address: string) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return doc.services.find((s) => s.name === 'web')!.servers.find((s) => s.server === address) as any;
+}
+
+describe('GET /status and GET /metrics', () => {
+  it('reports services, servers, connections and counters, total and per worker', () =>
+    withXvs(async (x) => {
+      const r = await request(x.port, 'GET', '/status');
+      assert.equal(r.status, 200);
+      assert.match(String(r.headers['content-type']), /^application\/json/);
+      const doc = r.json;
+      assert.equal(doc.running, true);
+      assert.equal(doc.generation, 1);
+      assert.equal(doc.workers.length, 2);
+      for (const w of doc.workers) {
+        assert.equal(typeof w.counters.rx_packets, 'number');
+        assert.ok(w.seenGeneration <= doc.generation, 'a worker takes a snapshot at its next safe point');
+      }
+      assert.equal(typeof doc.counters.drop_no_backend, 'number');
+      assert.equal(doc.services.length, 1);
+      const web = doc.services[0];
+      assert.deepEqual(
+        { name: web.name, key: web.key, scheduler: web.scheduler, forwarding: web.forwarding, active: web.active, inactive: web.inactive },
+        { name: 'web', key: '203.0.113.10:80/tcp', scheduler: 'rr', forwarding: 'fullnat', active: 0, inactive: 0 },
+      );
+      assert.deepEqual(web.servers.map((s: { server: string }) => s.server), ['10.0.0.11:8080', '10.0.0.12:8080', '10.0.0.13:8080']);
+      assert.deepEqual(web.servers[0], {
+        server: '10.0.0.11:8080',
+        address: '10.0.0.11',
+        port: 8080,
+        weight: 1,
+        configuredWeight: 1,
+        overridden: false,
+        health: 'unchecked',
+        nextHopResolved: true,
+        active: 0,
+        inactive: 0,
+        workers: [
+          { worker: 0, active: 0, inactive: 0 },
+          { worker: 1, active: 0, inactive: 0 },
+        ],
+      });
+    }));
+
+  it('exposes the documented Prometheus names', () =>
+    withXvs(async (x) => {
+      const r = await request(x.port, 'GET', '/metrics');
+      assert.equal(r.status, 200);
+      assert.match(String(r.headers['content-type']), /^text\/plain/);
+      for (const line of [
+        /^# TYPE xvs_rx_packets_total counter$/m,
+        /^xvs_rx_packets_total\{worker="0"\} 0$/m,
+        /^xvs_tx_bytes_total\{worker="1"\} 0$/m,
+        /^xvs_conn_created_total\{worker="0"\} 0$/m,
+        /^xvs_redirected_total\{worker="0"\} 0$/m,
+        /^# TYPE xvs_dropped_packets_total counter$/m,
+        /^xvs_dropped_packets_total\{worker="0",reason="no_backend"\} 0$/m,
+        /^xvs_dropped_packets_total\{worker="1",reason="handover_full"\} 0$/m,
+        /^xvs_generation 1$/m,
+        /^xvs_worker_up\{worker="1"\} 1$/m,
+        /^xvs_worker_generation\{worker="0"\} [01]$/m,
+        /^xvs_worker_connection_entries\{worker="0"\} 0$/m,
+        /^xvs_server_weight\{service="web",server="10.0.0.11:8080"\} 1$/m,
+        /^xvs_server_configured_weight\{service="web",server="10.0.0.12:8080"\} 1$/m,
+        /^xvs_server_next_hop_resolved\{service="web",server="10.0.0.13:8080"\} 1$/m,
+        /^xvs_server_active_connections\{service="web",server="10.0.0.11:8080",worker="1"\} 0$/m,
+        /^xvs_server_inactive_connections\{service="web",server="10.0.0.11:8080",worker="0"\} 0$/m,
+        /^process_cpu_seconds_total /m,
+      ])
+        assert.match(r.text, line);
+      // Every sample line parses as name{labels} value.
+      for (const l of r.text.split('\n').filter((l) => l && !l.startsWith('#')))
+        assert.match(l, /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+$|^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (NaN|\+Inf)$/, l);
+    }));
+});
+
+describe('POST /weight and POST /drain', () => {
+  it('sets a weight, drains, and restores: each change is a new generation', () =>
+    withXvs(async (x) => {
+      let r = await postJson(x.port, '/weight', { service: 'web', server: '10.0.0.12:8080', weight: 7 });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.json, {
+        generation: 2,
+        changed: true,
+        service: 'web',
+        server: '10.0.0.12:8080',
+        weight: 7,
+        previousWeight: 1,
+        configuredWeight: 1,
+      });
+      let doc = await status(x);
+      assert.equal(doc.generation, 2);
+      assert.equal(server(doc, '10.0.0.12:8080').weight, 7);
+      assert.equal(server(doc, '10.0.0.12:8080').overridden, true);
+      assert.match((await request(x.port, 'GET', '/metrics')).text, /^xvs_server_weight\{service="web",server="10.0.0.12:8080"\} 7$/m);
+
+      // By vip:port/proto too; drain is weight 0.
+      r = await postJson(x.port, '/drain', { service: '203.0.113.10:80/tcp', server: '10.0.0.11:8080' });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.weight, 0);
+      assert.equal(r.json.generation, 3);
+      doc = await status(x);
+      assert.equal(server(doc, '10.0.0.11:8080').weight, 0);
+
+      // The same weight again commits nothing.
+      r = await postJson(x.port, '/drain', { service: 'web', server: '10.0.0.11:8080' });
+      assert.equal(r.json.changed, false);
+      assert.equal((await status(x)).generation, 3);
+
+      // Back to the configured weight: no override left.
+      r = await postJson(x.port, '/weight', { service: 'web', server: '10.0.0.11:8080', weight: 1 });
+      assert.equal(r.json.generation, 4);
+      doc = await status(x);
+      assert.equal(server(doc, '10.0.0.11:8080').overridden, false);
+      assert.equal(server(doc, '10.0.0.11:8080').weight, 1);
+    }));
+
+  it('refuses every malformed call with its 4xx and changes nothing', () =>
+    withXvs(async (x) => {
+      await postJson(x.port, '/weight', { service: 'web', server: '10.0.0.12:8080', weight: 3 });
+      const before = await status(x);
+      const json = { 'content-type': 'application/json' };
+      const cases: { what: string; send: () => Promise<Awaited<ReturnType<typeof request>>>; status: number; code: string; says: RegExp }[] = [
+        { what: 'bad JSON', send: () => request(x.port, 'POST', '/weight', { body: '{"service": "web",', headers: json }), status: 400, code: 'XVS_EINVAL', says: /not valid JSON/ },
+        { what: 'an array', send: () => request(x.port, 'POST', '/weight', { body: '[1]', headers: json }), status: 400, code: 'XVS_EINVAL', says: /must be a JSON object/ },
+        { what: 'no body', send: () => request(x.port, 'POST', '/weight', { headers: json }), status: 400, code: 'XVS_EINVAL', says: /body required/ },
+        { what: 'weight as a string', send: () => postJson(x.port, '/weight', { service: 'web', server: '10.0.0.12:8080', weight: '5' }), status: 400, code: 'XVS_EINVAL', says: /weight must be an integer from 0 to 65535 \(got "5"\)/ },
+        { what: 'weight 70000', send: () => postJson(x.port, '/weight', { service: 'web', server: '10.0.0.12:8080', weight: 70000 }), status: 400, code: 'XVS_EINVAL', says: /from 0 to 65535 \(got 70000\)/ },
+        { what: 'weight 1.5', send: () => postJson(x.port, '/weight', { service: 'web', server: '10.0.0.12:8080', weight: 1.5 }), status: 400, code: 'XVS_EINVAL', says: /integer/ },
+        { what: 'missing weight', send: () => postJson(x.port, '/weight', { service: 'web', server: '10.0.0.12:8080' }), status: 400, code: 'XVS_EINVAL', says: /got nothing/ },
+        { what: 'server without port', send: () => postJson(x.port, '/weight', { service: 'web', server: '10.0.0.12', weight: 2 }), status: 400, code: 'XVS_EINVAL', says: /server must be address:port/ },
+        { what: 'service as a number', send: () => postJson(x.port, '/drain', { service: 5, server: '10.0.0.12:8080' }), status: 400, code: 'XVS_EINVAL', says: /service must be a service name/ },
+        { what: 'an unknown field', send: () => postJson(x.port, '/drain', { service: 'web', server: '10.0.0.12:8080', weight: 0 }), status: 400, code: 'XVS_EINVAL', says: /unknown field "weight" \(allowed: service, server\)/ },
+        { what: 'an unknown server', send: () => postJson(x.port, '/weight', { service: 'web', server: '10.0.0.99:8080', weight: 2 }), status: 404, code: 'XVS_ENOENT', says: /service web has no server "10.0.0.99:8080"/ },
+        { what: 'an unknown service', send: () => postJson(x.port, '/drain', { service: 'mail', server: '10.0.0.12:8080' }), status: 404, code: 'XVS_ENOENT', says: /no service "mail".*configured: web/ },
+        { what: 'an unknown path', send: () => request(x.port, 'GET', '/nope'), status: 404, code: 'XVS_ENOENT', says: /no such endpoint \/nope/ },
+        { what: 'GET on /weight', send: () => request(x.port, 'GET', '/weight'), status: 405, code: 'XVS_EMETHOD', says: /\/weight takes POST, not GET/ },
+        { what: 'POST on /status', send: () => postJson(x.port, '/status', {}), status: 405, code: 'XVS_EMETHOD', says: /takes GET/ },
+        { what: 'a form body', send: () => request(x.port, 'POST', '/weight', { body: 'weight=5', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), status: 415, code: 'XVS_EMEDIA', says: /content-type must be application\/json/ },
+        { what: 'a huge declared body', send: () => request(x.port, 'POST', '/weight', { body: Buffer.alloc(1 << 20, 0x20), headers: json }), status: 413, code: 'XVS_ETOOBIG', says: /larger than 16384 bytes/ },
+        {
+          what: 'a huge chunked body',
+          send: () => request(x.port, 'POST', '/weight', { body: Buffer.alloc(64 * 1024, 0x20), headers: { ...json, 'transfer-encoding': 'chunked' } }),
+          status: 413,
+          code: 'XVS_ETOOBIG',
+          says: /larger than/,
+        },
+        { what: 'a body on /reload', send: () => postJson(x.port, '/reload', { file: '/etc/passwd' }), status: 400, code: 'XVS_EINVAL', says: /unknown field "file" \(allowed: none\)/ },
+      ];
+      for (const c of cases) {
+        const r = await c.send();
+        assert.equal(r.status, c.status, `${c.what}: ${r.text}`);
+        assert.equal(r.json?.error?.code, c.code, `${c.what}: ${r.text}`);
+        assert.match(r.json.error.message, c.says, c.what);
+        if (c.status === 405) assert.ok(r.headers.allow, `${c.what}: Allow header`);
+      }
+      const after = await status(x);
+      assert.equal(after.generation, before.generation, 'no commit happened');
+      assert.deepEqual(after.services, before.services);
+    }));
+});
+
+describe('POST /reload', () => {
+  it('applies a changed file; keeps overrides the file did not touch and ends the others', () =>
+    withXvs(async (x) => {
+      await postJson(x.port, '/drain', { service: 'web', server: '10.0.0.12:8080' });
+      await postJson(x.port, '/weight', { service: 'web', server: '10.0.0.13:8080', weight: 9 });
+      assert.equal((await status(x)).generation, 3);
+      fs.writeFileSync(
+        x.file,
+        memConfig(x.port, (t) =>
+          t
+            .replace('{ address: 10.0.0.13, port: 8080 }', '{ address: 10.0.0.13, port: 8080, weight: 4 }')
+            .replace('      - { address: 10.0.0.11, port: 8080 }', '      - { address: 10.0.0.11, port: 8080, weight: 2 }\n      - { address: 10.0.0.14, port: 8080 }'),
+        ),
+      );
+      const r = await request(x.port, 'POST', '/reload');
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.generation, 4);
+      assert.equal(r.json.services, 1);
+      assert.deepEqual(r.json.overridesDropped, ['web 10.0.0.13:8080: the file changed its weight from 1 to 4; runtime weight 9 dropped']);
+      const doc = await status(x);
+      assert.equal(doc.generation, 4);
+      assert.equal(server(doc, '10.0.0.11:8080').weight, 2);
+      assert.equal(server(doc, '10.0.0.14:8080').weight, 1);
+      assert.deepEqual([server(doc, '10.0.0.12:8080').weight, server(doc, '10.0.0.12:8080').overridden], [0, true], 'the drain survives');
+      assert.deepEqual([server(doc, '10.0.0.13:8080').weight, server(doc, '10.0.0.13:8080').overridden], [4, false], 'the file wins');
+    }));
+
+  it('refuses an invalid file with its problems and keeps the running configuration', () =>
+    withXvs(async (x) => {
+      const before = await status(x);
+      fs.writeFileSync(x.file, memConfig(x.port, (t) => t.replace('port: 80\n', 'port: 70000\n')));
+      const r = await request(x.port, 'POST', '/reload');
+      assert.equal(r.status, 409, r.text);
+      assert.equal(r.json.error.code, 'XVS_CONFIG_INVALID');
+      assert.match(r.json.error.message, /is invalid; the running configuration stays/);
+      assert.equal(r.json.error.file, x.file);
+      assert.ok(r.json.error.problems.some((p: string) => /services\[0\]\.port: must be an integer from 1 to 65535 \(got 70000\)/.test(p)), r.text);
+      const after = await status(x);
+      assert.equal(after.generation, before.generation);
+      assert.deepEqual(after.services, before.services);
+    }));
+});
