@@ -7,11 +7,14 @@
 // next hop changed, telling the main thread (ControlEvent). Runtime weight changes (set_weight,
 // drain) go into WeightOverrides over the configured file and are committed as a new snapshot;
 // status reports services and servers from the configured file, the committed model and the
-// engine's per-worker connection counts.
+// engine's per-worker connection counts. Health checks (health-control.ts) run beside: what is
+// committed is always health.apply(file + runtime weights), and every health transition commits
+// again (coalesced over HEALTH_COMMIT_DELAY_MS) and is told to the main thread, which logs it.
 import { parentPort } from 'node:worker_threads';
 
 import { LIMITS } from '../config/defaults.js';
 import type { Config } from '../config/types.js';
+import type { HealthTransition } from '../health/index.js';
 import { openRouteMonitor } from '../native/addon.js';
 import { Dataplane } from './dataplane.js';
 import type { NextHopScope } from './next-hop-refresh.js';
@@ -25,6 +28,7 @@ import type {
   StatusResult,
   WeightResult,
 } from './protocol.js';
+import { HealthControl } from './health-control.js';
 import { serviceStatuses } from './status-report.js';
 import { findServer, findService, serverKey, WeightOverrides } from './weight-overrides.js';
 
@@ -36,6 +40,30 @@ let follower: NextHopFollower | undefined;
 // The file as last applied, and the runtime weights over it; the data plane runs their sum.
 let configured: Config | undefined;
 let overrides = new WeightOverrides();
+// Transitions that arrive together (a switch failing takes several servers down) make one commit.
+const HEALTH_COMMIT_DELAY_MS = 10;
+let healthCommit: NodeJS.Timeout | undefined;
+const health = new HealthControl(onHealthTransition);
+
+/** What the data plane should run for the file `config` with runtime weights `weights`. */
+function desired(config: Config, weights: WeightOverrides): Config {
+  return health.apply(weights.effective(config));
+}
+
+function onHealthTransition(transition: HealthTransition): void {
+  const service = configured?.services.find((s) => s.name === transition.service);
+  tell({ event: 'health', transition, hasSorryServer: service?.sorry_server !== undefined });
+  healthCommit ??= setTimeout(() => {
+    healthCommit = undefined;
+    if (!dataplane || !configured) return;
+    try {
+      const model = dataplane.apply(desired(configured, overrides));
+      tell({ event: 'health_committed', generation: model.generation });
+    } catch (err) {
+      tell({ event: 'health_commit_failed', ...toControlError(err) });
+    }
+  }, HEALTH_COMMIT_DELAY_MS);
+}
 
 function refreshNextHops(scope: NextHopScope): void {
   if (!dataplane) return;
@@ -77,7 +105,7 @@ function statusOf(d: Dataplane, config: Config): StatusResult {
   const model = d.committedModel();
   return {
     ...engineReport(d),
-    services: model ? serviceStatuses(config, model, overrides, d.backendLoads()) : [],
+    services: model ? serviceStatuses(config, model, overrides, d.backendLoads(), (service, server) => health.stateOf(service, server)) : [],
   };
 }
 
@@ -92,8 +120,17 @@ function setWeight(serviceRef: string, serverRef: string, weight: number): Weigh
   const next = overrides.with(config, service.name, serverKey(server), weight);
   let generation = d.committedModel()?.generation ?? 0n;
   const changed = weight !== previousWeight;
-  // Commit first, adopt after: a refused commit leaves both the data plane and the overrides as they were.
-  if (changed) generation = d.apply(next.effective(config)).generation;
+  // Commit first, adopt after: a refused commit leaves both the data plane and the overrides as they
+  // were. Quorum counts servers with weight > 0, so the monitor learns the new weight first.
+  if (changed) {
+    health.update(next.effective(config));
+    try {
+      generation = d.apply(desired(config, next)).generation;
+    } catch (err) {
+      health.update(overrides.effective(config));
+      throw err;
+    }
+  }
   overrides = next;
   return { generation, changed, service: service.name, server: serverKey(server), weight, previousWeight, configuredWeight: server.weight };
 }
@@ -103,17 +140,19 @@ function handle(request: ControlRequest): unknown {
     case 'start': {
       if (dataplane) throw Object.assign(new Error('the data plane is already running'), { code: 'XVS_ESTATE' });
       const d = Dataplane.create(request.config);
+      overrides = new WeightOverrides();
       let model;
       try {
-        model = d.apply(request.config, { waitForNextHopsMs: FIRST_RESOLVE_WAIT_MS });
+        health.update(request.config);
+        model = d.apply(desired(request.config, overrides), { waitForNextHopsMs: FIRST_RESOLVE_WAIT_MS });
         d.start();
       } catch (err) {
         d.stop();
+        void health.close();
         throw err;
       }
       dataplane = d;
       configured = request.config;
-      overrides = new WeightOverrides();
       const { backend, warnings } = d.describe();
       if (request.config.dataplane.backend === 'afxdp')
         follower = new NextHopFollower({
@@ -132,7 +171,14 @@ function handle(request: ControlRequest): unknown {
     case 'reload': {
       const { d } = running();
       const { kept, dropped } = overrides.reconciled(request.config);
-      const model = d.apply(kept.effective(request.config));
+      health.update(kept.effective(request.config));
+      let model;
+      try {
+        model = d.apply(desired(request.config, kept));
+      } catch (err) {
+        if (configured) health.update(overrides.effective(configured));
+        throw err;
+      }
       configured = request.config;
       overrides = kept;
       return {
@@ -154,11 +200,14 @@ function handle(request: ControlRequest): unknown {
       if (!dataplane) return undefined;
       follower?.close();
       follower = undefined;
+      clearTimeout(healthCommit);
+      healthCommit = undefined;
+      const closing = health.close();
       dataplane.stop();
       const last = engineReport(dataplane);
       dataplane = undefined;
       configured = undefined;
-      return last;
+      return closing.then(() => last);
     }
   }
 }
@@ -166,11 +215,17 @@ function handle(request: ControlRequest): unknown {
 if (!parentPort) throw new Error('control-worker.js must run in a worker thread');
 const port = parentPort;
 port.on('message', ({ id, request }: ControlEnvelope) => {
-  let reply: ControlReply;
+  // Requests are handled synchronously (one commit at a time); only stop waits for the health
+  // checks to wind down before it answers.
+  let result: unknown;
   try {
-    reply = { id, ok: true, result: handle(request) };
+    result = handle(request);
   } catch (err) {
-    reply = { id, ok: false, error: toControlError(err) };
+    port.postMessage({ id, ok: false, error: toControlError(err) } satisfies ControlReply);
+    return;
   }
-  port.postMessage(reply);
+  Promise.resolve(result).then(
+    (value) => port.postMessage({ id, ok: true, result: value } satisfies ControlReply),
+    (err: unknown) => port.postMessage({ id, ok: false, error: toControlError(err) } satisfies ControlReply),
+  );
 });

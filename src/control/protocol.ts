@@ -3,6 +3,7 @@
 // engine and all policy (DESIGN §3): it resolves service and server names, keeps the runtime
 // weight overrides and builds the status report.
 import type { Config } from '../config/types.js';
+import type { HealthTransition } from '../health/index.js';
 import type { EngineStatus } from '../native/addon.js';
 import type { DataplaneCounters } from './dataplane.js';
 
@@ -44,8 +45,8 @@ export interface ServerStatus {
   configuredWeight: number;
   /** Set by `xvs weight` / `xvs drain` and still in force. */
   overridden: boolean;
-  /** No health checker runs yet: every server is "unchecked" and gets traffic per its weight. */
-  health: 'unchecked';
+  /** From the health checks; "unchecked": the service has none, the server counts as up. */
+  health: 'up' | 'down' | 'unchecked';
   /** false: no next-hop MAC yet, packets for it are dropped until the kernel resolves it. */
   nextHopResolved: boolean;
   /** IPVS ActiveConn / InActConn, summed over the workers. */
@@ -103,7 +104,12 @@ export type ControlEvent =
   | { event: 'nexthops_changed'; generation: bigint; unresolved: string[] }
   | { event: 'nexthops_failed'; code: string; message: string }
   /** The kernel's notifications cannot be followed: next hops are re-resolved every second until they can. */
-  | { event: 'route_monitor_failed'; code: string; message: string };
+  | { event: 'route_monitor_failed'; code: string; message: string }
+  /** A server went up or down, or a service lost or regained quorum (the main thread logs it). */
+  | { event: 'health'; transition: HealthTransition; hasSorryServer: boolean }
+  /** Health transitions were committed as this generation. */
+  | { event: 'health_committed'; generation: bigint }
+  | { event: 'health_commit_failed'; code: string; message: string };
 
 export type ControlEnvelope = { id: number; request: ControlRequest };
 export type ControlReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ControlError };

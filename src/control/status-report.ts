@@ -1,7 +1,8 @@
 // src/control/status-report.ts — the per-service, per-server part of a status: what the file
 // says (configured weight), what runs (the committed model's weight, next hop), which runtime
-// overrides are in force, and the live connection counts per worker. Consumes the configured
-// Config, the committed DataplaneModel, the WeightOverrides and the engine's BackendLoads;
+// overrides are in force, health, and the live connection counts per worker. Consumes the
+// configured Config, the committed DataplaneModel, the WeightOverrides, the engine's BackendLoads
+// and the health checks' opinion;
 // produces ServiceStatus[]. Pure; the control worker calls it for every `status` request.
 import type { Config } from '../config/types.js';
 import type { BackendLoads } from '../native/addon.js';
@@ -35,6 +36,7 @@ export function serviceStatuses(
   model: DataplaneModel,
   overrides: WeightOverrides,
   loads: BackendLoads,
+  healthOf: (service: string, server: string) => ServerStatus['health'] = () => 'unchecked',
 ): ServiceStatus[] {
   const byId = loadsById(loads, model.workers);
   return configured.services.map((s): ServiceStatus => {
@@ -52,7 +54,7 @@ export function serviceStatuses(
         weight: b?.weight ?? srv.weight,
         configuredWeight: srv.weight,
         overridden: overrides.get(s.name, id) !== undefined,
-        health: 'unchecked',
+        health: healthOf(s.name, id),
         nextHopResolved: b ? b.mac.some((x) => x !== 0) : false,
         active: workers.reduce((n, w) => n + w.active, 0),
         inactive: workers.reduce((n, w) => n + w.inactive, 0),

@@ -6,6 +6,7 @@ import { startApiServer, type ApiServer } from '../../api/server.js';
 import { loadConfigFile } from '../../config/load.js';
 import { ConfigError, type Config } from '../../config/types.js';
 import { ControlClient, ControlRequestError } from '../../control/control-client.js';
+import { logControlEvent } from '../../control/event-log.js';
 import { reloadFile, warnUnresolved, type ReloadOutcome } from '../../control/reload-file.js';
 import { createLogger } from '../../log.js';
 import { nonZero } from '../../stats/counters.js';
@@ -57,19 +58,7 @@ export const runCommand: CliCommand<RunArgs> = {
       process.off('SIGTERM', requestStop);
     };
 
-    control.onEvent = (e) => {
-      if (e.event === 'nexthops_changed') {
-        log.info({ event: e.event, generation: Number(e.generation) }, 'next hops changed: configuration committed again');
-        warnUnresolved(log, e.unresolved);
-      } else if (e.event === 'route_monitor_failed') {
-        log.warn(
-          { event: e.event, code: e.code, error: e.message },
-          'cannot follow the kernel route and neighbour changes: next hops are re-resolved every second instead',
-        );
-      } else {
-        log.error({ event: e.event, code: e.code, error: e.message }, 'next hops changed but the commit failed');
-      }
-    };
+    control.onEvent = (e) => logControlEvent(log, e);
     // The API listens first: a port already taken fails the start before the data plane exists.
     let api: ApiServer | undefined;
     try {
