@@ -1,7 +1,9 @@
 // Builds the XDP programs in native/bpf/ into build/Release/ (after node-gyp, which wipes
 // build/): native/bpf/steer.bpf.c -> build/Release/xvs_steer.bpf.o, the balancer's steering
-// program that io/afxdp loads through libxdp, and native/bpf/decap.bpf.c ->
-// build/Release/xvs_decap.bpf.o, the real server's IPIP decapsulation (`xvs decap`). Runs on
+// program that io/afxdp loads through libxdp; native/bpf/decap.bpf.c ->
+// build/Release/xvs_decap.bpf.o, the real server's IPIP decapsulation (`xvs decap`); pktgen,
+// sink and redirect (xvs_*.bpf.o) are the generator, the counting sink and the XDP-redirect
+// ceiling of `xvs bench veth`. Runs on
 // `npm install` and `npm run build`.
 // Fails with one line naming the Debian packages when clang or the libbpf headers are missing.
 import { execFileSync } from 'node:child_process';
@@ -14,6 +16,9 @@ const outDir = path.join(root, 'build', 'Release');
 const programs = [
   { source: 'native/bpf/steer.bpf.c', output: 'xvs_steer.bpf.o' },
   { source: 'native/bpf/decap.bpf.c', output: 'xvs_decap.bpf.o' },
+  { source: 'native/bpf/pktgen.bpf.c', output: 'xvs_pktgen.bpf.o' },
+  { source: 'native/bpf/sink.bpf.c', output: 'xvs_sink.bpf.o' },
+  { source: 'native/bpf/redirect.bpf.c', output: 'xvs_redirect.bpf.o' },
 ];
 
 function fail(message) {

@@ -1,5 +1,6 @@
 // native/binding/addon.cc — module entry: exports { Engine, layout, benchDataplane, linkInfo,
-// nextHop, solicit, RouteMonitor, attachDecap, detachDecap, decapCounters }. Loaded by
+// nextHop, solicit, RouteMonitor, attachDecap, detachDecap, decapCounters, vethPktgen,
+// vethAttachSink, vethAttachRedirect, vethReadSink }. Loaded by
 // src/native/addon.ts on whichever JS thread imports it (the control worker; tests; benches).
 #include <napi.h>
 
@@ -9,6 +10,7 @@
 #include "binding/layout_js.h"
 #include "binding/netlink_js.h"
 #include "binding/route_monitor_js.h"
+#include "binding/veth_bench_js.h"
 
 namespace {
 
@@ -23,6 +25,10 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("attachDecap", Napi::Function::New(env, xvs::binding::attach_decap_js, "attachDecap"));
   exports.Set("detachDecap", Napi::Function::New(env, xvs::binding::detach_decap_js, "detachDecap"));
   exports.Set("decapCounters", Napi::Function::New(env, xvs::binding::decap_counters_js, "decapCounters"));
+  exports.Set("vethPktgen", Napi::Function::New(env, xvs::binding::veth_pktgen_js, "vethPktgen"));
+  exports.Set("vethAttachSink", Napi::Function::New(env, xvs::binding::veth_attach_sink_js, "vethAttachSink"));
+  exports.Set("vethAttachRedirect", Napi::Function::New(env, xvs::binding::veth_attach_redirect_js, "vethAttachRedirect"));
+  exports.Set("vethReadSink", Napi::Function::New(env, xvs::binding::veth_read_sink_js, "vethReadSink"));
   return exports;
 }
 

@@ -89,7 +89,8 @@ Status Engine::start() {
     for (uint32_t p = 0; p < backend_->port_count(); ++p) queues.push_back(&backend_->queue(p, id));
     const int cpu = options_.cpus.empty() ? -1 : options_.cpus[id];
     workers_.push_back(std::make_unique<worker::Worker>(id, options_.workers, options_.conn_table_size, hash_seed_,
-                                                        lips_.row(id), std::move(queues), cpu, &clock_offset_));
+                                                        lips_.row(id), std::move(queues), cpu, &clock_offset_,
+                                                        options_.forward_only));
     if (current_)
       workers_.back()->control.push({abi::ControlKind::install_snapshot, current_->generation, current_.get()});
   }

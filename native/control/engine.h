@@ -33,6 +33,9 @@ struct EngineOptions {
   // for real interfaces. io/mem keeps it off unless asked, so that its packet tests still see
   // per-worker verdicts (drop_not_owner) until they are rewritten for the hand-over.
   bool mem_handover = false;
+  // Benchmarks only (`xvs bench veth`, I/O loop only): workers skip lb::process and send every
+  // frame to the first server's next hop (worker/forward_only.h). Not reachable from a config file.
+  bool forward_only = false;
 };
 
 struct WorkerStatus {

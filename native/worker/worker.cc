@@ -13,6 +13,7 @@
 #include <string>
 
 #include "lb/process.h"
+#include "worker/forward_only.h"
 #include "worker/handover.h"
 
 namespace xvs::worker {
@@ -21,10 +22,11 @@ using abi::Counter;
 
 Worker::Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed,
                lb::PortPool* const* port_pools, std::vector<io::Queue*> queues, int cpu,
-               const std::atomic<int64_t>* clock_offset)
+               const std::atomic<int64_t>* clock_offset, bool forward_only)
     : core_(id, workers, conn_capacity, hash_seed, port_pools),
       queues_(std::move(queues)),
       cpu_(cpu),
+      forward_only_(forward_only),
       clock_offset_(clock_offset),
       doorbell_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
@@ -205,7 +207,8 @@ void Worker::forward(io::Frame* frames, uint32_t n, io::Queue& home) {
   uint32_t passed_count = 0, dropped_count = 0;
 
   lb::Verdict verdicts[kBurst];
-  lb::process_burst(core_, frames, n, verdicts);
+  if (forward_only_) forward_only_burst(core_, frames, n, verdicts);
+  else lb::process_burst(core_, frames, n, verdicts);
   for (uint32_t i = 0; i < n; ++i) {
     io::Frame& f = frames[i];
     switch (verdicts[i]) {

@@ -59,7 +59,7 @@ class Worker {
 
   Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed,
          lb::PortPool* const* port_pools, std::vector<io::Queue*> queues, int cpu,
-         const std::atomic<int64_t>* clock_offset);
+         const std::atomic<int64_t>* clock_offset, bool forward_only = false);
   ~Worker();
 
   // Starts the thread; returns an error message if the CPU pinning failed ("" on success).
@@ -94,6 +94,7 @@ class Worker {
   lb::CoreState core_;
   std::vector<io::Queue*> queues_;  // this worker's queue on each port, by port index
   const int cpu_;
+  const bool forward_only_;  // `xvs bench veth`'s I/O-loop-only case (worker/forward_only.h)
   const std::atomic<int64_t>* clock_offset_;
   int doorbell_ = -1;  // eventfd
   std::atomic<bool> sleeping_{false};  // in poll(): senders ring the doorbell

@@ -52,8 +52,9 @@ export class Dataplane {
   /**
    * Creates the engine for `config.dataplane` (not started, nothing committed). resolver: next
    * hops from elsewhere than the backend's own resolver (tests: a fake kernel on io/mem).
+   * forwardOnly: the bench-only I/O loop without lb::process (`xvs bench veth`).
    */
-  static create(config: Config, options: { memFrames?: number; resolver?: NextHopResolver } = {}): Dataplane {
+  static create(config: Config, options: { memFrames?: number; resolver?: NextHopResolver; forwardOnly?: boolean } = {}): Dataplane {
     const d = config.dataplane;
     const engine = createEngine({
       backend: d.backend,
@@ -62,6 +63,7 @@ export class Dataplane {
       interfaces: d.interfaces,
       connTableSize: d.conn_table_size,
       ...(options.memFrames ? { memFrames: options.memFrames } : {}),
+      ...(options.forwardOnly ? { forwardOnly: true } : {}),
     });
     return new Dataplane(engine, d.workers, d.backend, d.interfaces, options.resolver);
   }

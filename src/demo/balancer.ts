@@ -1,13 +1,13 @@
-// src/demo/balancer.ts — one `xvs run` inside the balancer's namespace of a Topology: starts it
-// with a config file, keeps its JSON log lines, waits for "started", and stops it with SIGTERM,
-// returning the final "stopped" record (summed counters and the UMEM frame audit). Used by the
-// demo and the end-to-end tests. Main thread.
+// src/demo/balancer.ts — one `xvs run` inside the balancer's namespace of a Topology (or of
+// any BalancerHost, e.g. the veth benchmark's lab): starts it with a config file, keeps its
+// JSON log lines, waits for "started", and stops it with SIGTERM, returning the final "stopped"
+// record (summed counters and the UMEM frame audit). Used by the demo, the end-to-end tests and
+// `xvs bench veth`. Main thread.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { waitForLine } from '../netns/lab.js';
-import type { Topology } from './topology.js';
 
 const XVS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/xvs.js');
 
@@ -25,6 +25,13 @@ export interface Stopped {
   counters: Record<string, number>;
   frames?: LogLine['frames'];
   stderr: string;
+}
+
+/** Where a balancer process runs: a Topology, or any lab with a balancer namespace. */
+export interface BalancerHost {
+  readonly balancer: string;
+  readonly bpffs: string;
+  spawnIn(ns: string, argv: string[], env?: NodeJS.ProcessEnv): ChildProcess;
 }
 
 /** pino levels: 40 = warn and above. */
@@ -52,9 +59,12 @@ export class Balancer {
     child.stderr?.on('data', (c: Buffer) => (this.stderr += c.toString()));
   }
 
-  /** Starts xvs with `configFile` and resolves once it logged "started" (20 s at most). */
-  static async start(t: Topology, configFile: string): Promise<Balancer> {
-    const child = t.spawnIn(t.balancer, [process.execPath, XVS, 'run', '--config', configFile], { LIBXDP_BPFFS: t.bpffs });
+  /**
+   * Starts xvs with `configFile` and resolves once it logged "started" (20 s at most). `argv`
+   * replaces `xvs run --config FILE` by another program with the same log lines (benchmarks).
+   */
+  static async start(t: BalancerHost, configFile: string, argv?: string[]): Promise<Balancer> {
+    const child = t.spawnIn(t.balancer, argv ?? [process.execPath, XVS, 'run', '--config', configFile], { LIBXDP_BPFFS: t.bpffs });
     const b = new Balancer(child);
     await waitForLine(child, (l) => l.includes('"event":"started"'), 20_000).catch((err: Error) => {
       throw new Error(`xvs did not start: ${err.message} ${b.stderr}`);
@@ -62,6 +72,11 @@ export class Balancer {
     // Start-up warnings (unresolved next hops, generic XDP) follow the "started" line at once.
     await new Promise((resolve) => setTimeout(resolve, 200));
     return b;
+  }
+
+  /** The balancer's process id (`ip netns exec` and the argv prefixes exec into it). */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   /** Log lines at warn level or above so far. */

@@ -19,6 +19,11 @@ export interface EngineOptions {
   bpfObject?: string;
   /** mem: hand frames to the worker owning their connection, as afxdp always does (default off). */
   memHandover?: boolean;
+  /**
+   * Benchmarks only (`xvs bench veth`, I/O loop only): workers skip lb::process and send every
+   * frame to the first server's next hop (native/worker/forward_only.h). No config field sets it.
+   */
+  forwardOnly?: boolean;
 }
 
 export interface WorkerStatus {
@@ -220,6 +225,43 @@ export type DecapCountersResult =
       counters: Record<DecapCounterName, bigint>;
     };
 
+/** Parameters of vethPktgen (native/bench/pktgen.h): one generator run on this thread. */
+export interface PktgenParams {
+  /** build/Release/xvs_pktgen.bpf.o */
+  object: string;
+  /** The generator's veth, in this process's network namespace. */
+  iface: string;
+  srcMac: Uint8Array;
+  dstMac: Uint8Array;
+  /** First source address; flow f uses srcBase + floor(f / portsPerAddress). */
+  srcBase: string;
+  dstAddr: string;
+  dstPort: number;
+  /** Flow f uses srcPortBase + f % portsPerAddress. */
+  srcPortBase: number;
+  flows: number;
+  portsPerAddress: number;
+  /** Frames per second; 0 = flat out. */
+  rate: number;
+  seconds: number;
+  /** Pin the calling thread there; -1 leaves it. */
+  cpu: number;
+}
+
+export interface PktgenResult {
+  /** Frames generated (transmit attempts, including those the peer's full ring refused). */
+  frames: number;
+  calls: number;
+  seconds: number;
+}
+
+/** The `xvs bench veth` sink's counters (native/bpf/sink.bpf.c), summed over CPUs. */
+export interface SinkCounts {
+  /** IPv4 addressed to the configured server address (a NAT rewrote it). */
+  toServer: number;
+  otherIpv4: number;
+}
+
 interface RawAddon {
   Engine: new (options: EngineOptions) => NativeEngine;
   layout(): NativeLayout;
@@ -231,6 +273,11 @@ interface RawAddon {
   attachDecap(ifname: string, objectPath: string): DecapAttachResult;
   detachDecap(ifname: string): DecapDetachResult;
   decapCounters(ifname: string): DecapCountersResult;
+
+  vethPktgen(params: PktgenParams): PktgenResult;
+  vethAttachSink(options: { object: string; iface: string; serverAddr: string; pinPath: string }): void;
+  vethAttachRedirect(options: { object: string; iface: string; toIfindex: number; srcMac: Uint8Array; dstMac: Uint8Array }): void;
+  vethReadSink(pinPath: string): SinkCounts;
 }
 
 let loaded: RawAddon | undefined;
@@ -262,7 +309,17 @@ export function loadAddon(): RawAddon {
 }
 
 export function steeringProgramPath(): string {
-  return path.join(packageRoot(), 'build', 'Release', 'xvs_steer.bpf.o');
+  return bpfObjectPath('steer');
+}
+
+/** build/Release/xvs_<name>.bpf.o (built by scripts/build-bpf.mjs). */
+export function bpfObjectPath(name: 'steer' | 'pktgen' | 'sink' | 'redirect'): string {
+  return path.join(packageRoot(), 'build', 'Release', `xvs_${name}.bpf.o`);
+}
+
+/** The raw addon's `xvs bench veth` entry points (generator, sink and redirect programs). */
+export function vethBenchNative(): Pick<RawAddon, 'vethPktgen' | 'vethAttachSink' | 'vethAttachRedirect' | 'vethReadSink'> {
+  return loadAddon();
 }
 
 export function decapProgramPath(): string {

@@ -1,7 +1,7 @@
 // src/cli/commands/bench.ts — `xvs bench <benchmark>`: `dataplane` runs the real packet path
 // on io/mem-style frames on this thread and prints a table (or one JSON document with --json,
-// DESIGN §6) ending with the command that produced it. Room for `veth` beside it. Main thread;
-// the run blocks it. Benchmarks print figures and targets; they never assert a time.
+// DESIGN §6) ending with the command that produced it; `veth` (bench-veth.ts) pushes generated
+// traffic through namespaces. Main thread; the dataplane run blocks it. Benchmarks print figures and targets; they never assert a time.
 import type { Argv } from 'yargs';
 
 import {
@@ -12,6 +12,7 @@ import {
   type DataplaneCaseResult,
 } from '../../bench/dataplane.js';
 import type { CliCommand } from '../command.js';
+import { benchVethCommand } from './bench-veth.js';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.js';
 import { table } from '../table.js';
 
@@ -103,10 +104,11 @@ const dataplaneCommand: CliCommand<DataplaneArgs> = {
 
 export const benchCommand: CliCommand = {
   command: 'bench',
-  describe: 'Benchmarks: dataplane (the packet path on one core); see bench/README.md',
+  describe: 'Benchmarks: dataplane (the packet path on one core), veth (generated traffic through namespaces); see bench/README.md',
   builder: (y: Argv) =>
     y
       .command(dataplaneCommand.command, dataplaneCommand.describe, dataplaneCommand.builder, dataplaneCommand.handler)
-      .demandCommand(1, 'name a benchmark: dataplane') as never,
+      .command(benchVethCommand.command, benchVethCommand.describe, benchVethCommand.builder, benchVethCommand.handler)
+      .demandCommand(1, 'name a benchmark: dataplane, veth') as never,
   handler: async () => {},
 };

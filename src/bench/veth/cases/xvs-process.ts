@@ -1,0 +1,94 @@
+// src/bench/veth/cases/xvs-process.ts — runs a balancer process for the xvs cases of
+// `xvs bench veth`: writes the config (backend afxdp, 1 worker pinned to the balancer CPU, the
+// topology's two arms, one UDP service on the VIP whose one server is the sink), starts
+// `xvs run` (or the I/O-loop-only forwarder) pinned as a whole to the balancer CPU with
+// taskset at the bench's nice value (topology.ts), its worker thread at SCHED_FIFO unless
+// --worker-fifo 0, and on teardown stops it and turns its final counters into notes and problems.
+// Main thread.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Balancer } from '../../../demo/balancer.js';
+import { run } from '../../../netns/lab.js';
+import { BALANCER_CPU, SINK_ADDR, VIP, VIP_PORT, pinnedNiced, threadsNamed, type VethTopology } from '../topology.js';
+
+import type { CaseEnv, Prepared } from './types.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const XVS_BIN = path.resolve(HERE, '../../../../../bin/xvs.js');
+const FORWARDER = path.resolve(HERE, '../forwarder.js');
+
+/** Fullnat gets one LIP per this many flows (a LIP has 64 512 ports for one worker). */
+export const FLOWS_PER_LIP = 60_000;
+
+export function lipCount(flows: number): number {
+  return Math.max(1, Math.ceil(flows / FLOWS_PER_LIP));
+}
+
+/** The xvs config of a case: `mode` is the service's forwarding mode. */
+export function xvsCaseConfig(topo: Pick<VethTopology, 'l0' | 'l1' | 'lips'>, mode: 'fullnat' | 'dr', flows: number): object {
+  let connTableSize = 1 << 16;
+  while (connTableSize < 2 * flows) connTableSize *= 2;
+  return {
+    dataplane: { backend: 'afxdp', workers: 1, cpus: [BALANCER_CPU], interfaces: [topo.l0, topo.l1], conn_table_size: connTableSize },
+    log_level: 'info',
+    ...(mode === 'fullnat' ? { local_address_pools: { bench: topo.lips } } : {}),
+    services: [
+      {
+        name: 'bench',
+        vip: VIP,
+        port: VIP_PORT,
+        protocol: 'udp',
+        scheduler: 'rr',
+        forwarding: mode,
+        ...(mode === 'fullnat' ? { local_address_pool: 'bench' } : {}),
+        servers: [{ address: SINK_ADDR, port: VIP_PORT }],
+      },
+    ],
+  };
+}
+
+const DROP_PREFIX = 'drop_';
+
+export async function startXvsCase(env: CaseEnv, mode: 'fullnat' | 'dr', forwardOnly = false): Promise<Prepared> {
+  const { topo, options } = env;
+  const file = path.join(topo.dir, `${forwardOnly ? 'io-loop' : mode}.json`);
+  fs.writeFileSync(file, JSON.stringify(xvsCaseConfig(topo, mode, options.flows), null, 2));
+  const program = forwardOnly ? [FORWARDER, file] : [XVS_BIN, 'run', '--config', file];
+  const balancer = await Balancer.start(topo, file, [...pinnedNiced(BALANCER_CPU), process.execPath, ...program]);
+  const warnings = balancer.warnings().map((w) => w.msg ?? w.event ?? 'warning');
+  // Sharing a core with a busy NAPI thread at SCHED_OTHER, a woken worker waits for the NAPI
+  // thread's slice to end (EEVDF) and then finds only what the fill ring allowed: ~0.1 Mpps.
+  // At SCHED_FIFO it runs as soon as frames arrive and sleeps in poll() when its ring is empty.
+  if (options.workerFifo > 0) {
+    try {
+      const workers = balancer.pid === undefined ? [] : threadsNamed(balancer.pid, 'xvs-w0');
+      if (workers.length !== 1) throw new Error(`cannot find the worker thread xvs-w0 of process ${balancer.pid}`);
+      run(['chrt', '-f', '-p', String(options.workerFifo), String(workers[0])]);
+    } catch (err) {
+      await balancer.stop(); // its XDP program must leave l0 before the next case
+      throw err;
+    }
+  }
+  return {
+    expect: mode === 'fullnat' && !forwardOnly ? 'server' : 'vip',
+    async teardown() {
+      const stopped = await balancer.stop();
+      const c = stopped.counters;
+      const notes: string[] = [];
+      if (!forwardOnly) notes.push(`${c.conn_created ?? 0} conns`);
+      const drops = Object.entries(c)
+        .filter(([k, v]) => k.startsWith(DROP_PREFIX) && v > 0)
+        .map(([k, v]) => `${k} ${v}`);
+      notes.push(...drops);
+      let problem: string | undefined;
+      if (stopped.exitCode !== 0) problem = `exited with ${stopped.exitCode}: ${stopped.stderr.trim().split('\n').at(-1) ?? ''}`;
+      else if (stopped.frames && stopped.frames.lost !== 0) problem = `UMEM frames lost: ${stopped.frames.lost}`;
+      else if (!forwardOnly && (c.conn_created ?? 0) < options.flows)
+        problem = `only ${c.conn_created ?? 0} of ${options.flows} flows made a connection`;
+      if (warnings.length > 0) notes.push(...warnings.map((w) => `warning: ${w}`));
+      return { notes, ...(problem ? { problem } : {}) };
+    },
+  };
+}

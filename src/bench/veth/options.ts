@@ -1,0 +1,96 @@
+// src/bench/veth/options.ts — `xvs bench veth` options: defaults, limits and validation at the
+// edge (each message names the option and its allowed range), and the command line that
+// reproduces a run. Pure; used by the CLI (main thread) and the unit tests.
+
+/** Every case, in the order they are run within a round and listed in the report. */
+export const CASE_NAMES = ['xvs-fullnat', 'xvs-dr', 'io-loop', 'nft-dnat', 'linux-forward', 'xdp-redirect'] as const;
+export type CaseName = (typeof CASE_NAMES)[number];
+
+export interface VethOptions {
+  rounds: number;
+  /** Measured window per case and round, seconds. */
+  seconds: number;
+  /** Traffic before the window opens, seconds (connections, conntrack, ARP, caches). */
+  warmup: number;
+  flows: number;
+  /** Frames per second offered; 0 = flat out. */
+  rate: number;
+  cases: CaseName[];
+  /**
+   * SCHED_FIFO priority of the xvs worker thread (it shares the balancer core with l0's NAPI
+   * thread); 0 leaves it at SCHED_OTHER as `xvs run` starts it.
+   */
+  workerFifo: number;
+  json: boolean;
+}
+
+export const VETH_DEFAULTS = { rounds: 3, seconds: 3, warmup: 1, flows: 1024, rate: 0, workerFifo: 5 } as const;
+
+export const VETH_LIMITS = {
+  rounds: [1, 20],
+  seconds: [0.5, 60],
+  warmup: [0, 30],
+  // Source addresses stay in 10.201.128.0/17 (256 ports each); fullnat gets a LIP per 60 000.
+  flows: [1, 1_048_576],
+  rate: [0, 100_000_000],
+  'worker-fifo': [0, 99],
+} as const;
+
+export class VethOptionError extends Error {}
+
+function checkNumber(name: keyof typeof VETH_LIMITS, value: number, integer: boolean): void {
+  const [min, max] = VETH_LIMITS[name];
+  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value)))
+    throw new VethOptionError(`xvs: --${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max} (got ${value})`);
+}
+
+/** "a,b" or ["a", "b"] → case names, in registry order; throws VethOptionError naming the unknown ones. */
+export function parseCases(value: string | readonly string[] | undefined): CaseName[] {
+  if (value === undefined) return [...CASE_NAMES];
+  const words = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((w) => w.trim()).filter(Boolean);
+  if (words.length === 0) throw new VethOptionError(`xvs: --cases needs at least one of: ${CASE_NAMES.join(', ')}`);
+  const unknown = words.filter((w) => !(CASE_NAMES as readonly string[]).includes(w));
+  if (unknown.length > 0) throw new VethOptionError(`xvs: --cases: unknown case ${unknown.join(', ')} (allowed: ${CASE_NAMES.join(', ')})`);
+  return CASE_NAMES.filter((c) => words.includes(c));
+}
+
+export interface RawVethArgs {
+  rounds?: number;
+  seconds?: number;
+  warmup?: number;
+  flows?: number;
+  rate?: number;
+  cases?: string | string[];
+  workerFifo?: number;
+  json?: boolean;
+}
+
+/** Validates parsed arguments and fills in defaults; throws VethOptionError (a usage error). */
+export function validateVethOptions(raw: RawVethArgs): VethOptions {
+  const o: VethOptions = {
+    rounds: raw.rounds ?? VETH_DEFAULTS.rounds,
+    seconds: raw.seconds ?? VETH_DEFAULTS.seconds,
+    warmup: raw.warmup ?? VETH_DEFAULTS.warmup,
+    flows: raw.flows ?? VETH_DEFAULTS.flows,
+    rate: raw.rate ?? VETH_DEFAULTS.rate,
+    cases: parseCases(raw.cases),
+    workerFifo: raw.workerFifo ?? VETH_DEFAULTS.workerFifo,
+    json: raw.json ?? false,
+  };
+  checkNumber('rounds', o.rounds, true);
+  checkNumber('seconds', o.seconds, false);
+  checkNumber('warmup', o.warmup, false);
+  checkNumber('flows', o.flows, true);
+  checkNumber('rate', o.rate, true);
+  checkNumber('worker-fifo', o.workerFifo, true);
+  return o;
+}
+
+/** The command line that reproduces a run with these options. */
+export function vethCommandLine(o: VethOptions): string {
+  const parts = ['xvs bench veth'];
+  if (o.json) parts.push('--json');
+  parts.push(`--rounds ${o.rounds}`, `--seconds ${o.seconds}`, `--warmup ${o.warmup}`, `--flows ${o.flows}`, `--rate ${o.rate}`, `--worker-fifo ${o.workerFifo}`);
+  if (o.cases.length !== CASE_NAMES.length) parts.push(`--cases ${o.cases.join(',')}`);
+  return parts.join(' ');
+}

@@ -1,0 +1,48 @@
+// src/cli/commands/bench-veth.ts — `xvs bench veth`: a pktgen-style generator through network
+// namespaces, xvs (fullnat, dr, its I/O loop alone) beside Linux forwarding, nftables DNAT and
+// XDP redirect in one run (src/bench/veth/). Prints a table, or one JSON document with --json
+// (DESIGN §6), ending with the command. Usage errors exit 2; not root, missing programs or a
+// case with no valid round exit 1. Main thread; a benchmark, not a test: it asserts no time.
+import { CASE_NAMES, VETH_DEFAULTS, VethOptionError, validateVethOptions, vethCommandLine, type RawVethArgs } from '../../bench/veth/options.js';
+import { buildVethReport, humanVethReport, jsonVethReport } from '../../bench/veth/report.js';
+import { runVethBench, vethUnavailable } from '../../bench/veth/run.js';
+import type { CliCommand } from '../command.js';
+import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.js';
+
+export const benchVethCommand: CliCommand<RawVethArgs> = {
+  command: 'veth',
+  describe: 'Generator -> balancer -> sink through veth namespaces: xvs fullnat/dr/io-loop, nftables DNAT, Linux forwarding, XDP redirect (root)',
+  builder: (y) =>
+    y
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' })
+      .option('rounds', { type: 'number', default: VETH_DEFAULTS.rounds, describe: 'interleaved rounds of every case' })
+      .option('seconds', { type: 'number', default: VETH_DEFAULTS.seconds, describe: 'measured window per case and round (s)' })
+      .option('warmup', { type: 'number', default: VETH_DEFAULTS.warmup, describe: 'traffic before each window (s)' })
+      .option('flows', { type: 'number', default: VETH_DEFAULTS.flows, describe: 'distinct UDP flows (source address, port)' })
+      .option('rate', { type: 'number', default: VETH_DEFAULTS.rate, describe: 'offered frames per second; 0 = flat out' })
+      .option('worker-fifo', {
+        type: 'number',
+        default: VETH_DEFAULTS.workerFifo,
+        describe: 'SCHED_FIFO priority of the xvs worker (shares its core with the NAPI thread); 0 = SCHED_OTHER',
+      })
+      .option('cases', { type: 'string', describe: `comma-separated subset of: ${CASE_NAMES.join(', ')}` }) as never,
+  handler: async (args) => {
+    let options;
+    try {
+      options = validateVethOptions(args);
+    } catch (err) {
+      if (err instanceof VethOptionError) throw new CliError(err.message, EXIT_USAGE);
+      throw err;
+    }
+    const why = vethUnavailable();
+    if (why) throw new CliError(`xvs bench veth: ${why}`, EXIT_RUNTIME);
+    const command = vethCommandLine(options);
+    const progress = !options.json && process.stderr.isTTY ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
+    const runs = await runVethBench(options, progress);
+    const report = buildVethReport(runs, options, command);
+    process.stdout.write(options.json ? jsonVethReport(report) : humanVethReport(report));
+    const failed = report.cases.filter((c) => c.error);
+    if (failed.length > 0)
+      throw new CliError(`xvs bench veth: ${failed.map((c) => `${c.case} failed: ${c.error}`).join('; ')}`, EXIT_RUNTIME);
+  },
+};

@@ -1,0 +1,167 @@
+// test/unit/bench-veth.test.ts — the pure parts of `xvs bench veth`: option validation (each
+// message names the option and its range; usage errors exit 2 from the CLI), the command line,
+// the report (medians, ranges, ratios, targets, void rounds, skipped cases), the --json shape
+// of DESIGN §6, and the xvs configs the cases generate (valid, enough LIPs). No namespaces, no
+// traffic: the bench itself needs root and is run by hand (bench/README.md).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { lipCount, xvsCaseConfig } from '../../src/bench/veth/cases/xvs-process.js';
+import { CASE_NAMES, VETH_DEFAULTS, VethOptionError, parseCases, validateVethOptions, vethCommandLine } from '../../src/bench/veth/options.js';
+import { buildVethReport, humanVethReport, jsonVethReport, median, pairedRatio } from '../../src/bench/veth/report.js';
+import type { CaseRun } from '../../src/bench/veth/run.js';
+import { parseConfigText } from '../../src/config/load.js';
+
+const XVS = path.join(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..'), 'bin', 'xvs.js');
+
+const sample = (mpps: number | null, problem?: string) => ({ mpps, offeredMpps: mpps === null ? null : 10, notes: [], ...(problem ? { problem } : {}) });
+
+function runsOf(figures: Partial<Record<(typeof CASE_NAMES)[number], (number | null)[]>>): CaseRun[] {
+  return CASE_NAMES.map((name) => ({ case: name, describe: name, samples: (figures[name] ?? []).map((m) => sample(m)) }));
+}
+
+describe('xvs bench veth options', () => {
+  it('fills in the defaults and keeps every case in registry order', () => {
+    const o = validateVethOptions({});
+    assert.deepEqual(o, { ...VETH_DEFAULTS, cases: [...CASE_NAMES], json: false });
+    assert.deepEqual(parseCases('xdp-redirect,xvs-fullnat'), ['xvs-fullnat', 'xdp-redirect']);
+    assert.deepEqual(parseCases(['io-loop', 'nft-dnat,io-loop']), ['io-loop', 'nft-dnat']);
+  });
+
+  it('names the option and its range in every message', () => {
+    const cases: [Parameters<typeof validateVethOptions>[0], RegExp][] = [
+      [{ rounds: 0 }, /--rounds must be an integer from 1 to 20 \(got 0\)/],
+      [{ rounds: 2.5 }, /--rounds must be an integer/],
+      [{ seconds: 0.1 }, /--seconds must be a number from 0.5 to 60/],
+      [{ warmup: -1 }, /--warmup must be a number from 0 to 30/],
+      [{ flows: 0 }, /--flows must be an integer from 1 to 1048576/],
+      [{ rate: -5 }, /--rate must be an integer from 0 to 100000000/],
+      [{ rate: Number.NaN }, /--rate must be an integer/],
+      [{ workerFifo: 100 }, /--worker-fifo must be an integer from 0 to 99/],
+      [{ cases: 'fullnat' }, /--cases: unknown case fullnat \(allowed: xvs-fullnat, xvs-dr, io-loop, nft-dnat, linux-forward, xdp-redirect\)/],
+      [{ cases: ',' }, /--cases needs at least one of/],
+    ];
+    for (const [raw, message] of cases) assert.throws(() => validateVethOptions(raw), (err: Error) => err instanceof VethOptionError && message.test(err.message));
+  });
+
+  it('prints the command that reproduces the run', () => {
+    const o = validateVethOptions({ rounds: 5, cases: 'io-loop,xvs-fullnat', json: true });
+    assert.equal(vethCommandLine(o), 'xvs bench veth --json --rounds 5 --seconds 3 --warmup 1 --flows 1024 --rate 0 --worker-fifo 5 --cases xvs-fullnat,io-loop');
+    assert.ok(!vethCommandLine(validateVethOptions({})).includes('--cases'), 'all cases: no --cases');
+  });
+
+  it('exits 2 with one line on a usage error (before it needs root)', () => {
+    const r = spawnSync(process.execPath, [XVS, 'bench', 'veth', '--flows', '0'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--flows must be an integer from 1 to 1048576/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  });
+});
+
+describe('xvs bench veth report', () => {
+  const options = validateVethOptions({ rounds: 3 });
+
+  it('takes medians and ranges, ratios to io-loop and nft-dnat, and judges the targets', () => {
+    const runs = runsOf({
+      'xvs-fullnat': [0.5, 0.7, 0.6],
+      'xvs-dr': [0.7, 0.7, 0.8],
+      'io-loop': [0.64, 0.6, 0.66],
+      'nft-dnat': [0.4, 0.5, 0.45],
+      'linux-forward': [0.8, 0.9, 0.85],
+      'xdp-redirect': [2, 2.2, 2.1],
+    });
+    const r = buildVethReport(runs, options, 'xvs bench veth');
+    const fullnat = r.cases.find((c) => c.case === 'xvs-fullnat')!;
+    assert.equal(fullnat.mpps, 0.6);
+    assert.equal(fullnat.mpps_min, 0.5);
+    assert.equal(fullnat.mpps_max, 0.7);
+    assert.deepEqual(fullnat.rounds_mpps, [0.5, 0.7, 0.6]);
+    // Paired by round: 0.5/0.64, 0.7/0.6, 0.6/0.66 -> median 0.6/0.66; 0.5/0.4, 0.7/0.5, 0.6/0.45 -> 0.6/0.45.
+    assert.ok(Math.abs(fullnat.ratio_io_loop! - 0.6 / 0.66) < 1e-9);
+    assert.ok(Math.abs(fullnat.ratio_nft_dnat! - 0.6 / 0.45) < 1e-9);
+    assert.equal(r.cases.find((c) => c.case === 'io-loop')!.ratio_io_loop, 1);
+    assert.equal(r.targets.fullnat_vs_io_loop.status, 'met');
+    assert.equal(r.targets.fullnat_above_nft_dnat.status, 'met');
+    assert.equal(r.offered_mpps, 10);
+
+    const text = humanVethReport(r);
+    assert.match(text, /^xvs-fullnat +0\.60 +0\.50–0\.70 +91 % +133 % +10\.00/m);
+    assert.match(text, /targets: xvs-fullnat >= 90 % of io-loop: met \(91 %\); xvs-fullnat above nft-dnat: met \(133 %\)/);
+    assert.match(text, /^cores: cpu 0: .*cpu 1: /m);
+    assert.match(text, /^command: xvs bench veth$/m);
+  });
+
+  it('reports a missed target, a void round, a case that never worked and a skipped one', () => {
+    const runs = runsOf({ 'xvs-fullnat': [0.3, 0.3, 0.3], 'io-loop': [0.6, 0.6, 0.6], 'xdp-redirect': [2, 2, 2] });
+    runs.find((r) => r.case === 'xvs-dr')!.samples = [sample(null, 'nothing reached the sink'), sample(0.5), sample(0.7)];
+    runs.find((r) => r.case === 'linux-forward')!.samples = [sample(null, 'setup failed: boom')];
+    const nft = runs.find((r) => r.case === 'nft-dnat')!;
+    nft.skipped = 'install nftables (nft is missing)';
+    const r = buildVethReport(runs, options, 'xvs bench veth');
+    assert.equal(r.targets.fullnat_vs_io_loop.status, 'missed');
+    assert.equal(r.targets.fullnat_above_nft_dnat.status, 'not measured');
+    const dr = r.cases.find((c) => c.case === 'xvs-dr')!;
+    assert.equal(dr.mpps, 0.6);
+    assert.deepEqual(dr.rounds_mpps, [null, 0.5, 0.7]);
+    assert.match(dr.notes, /1 of 3 rounds void: nothing reached the sink/);
+    assert.equal(dr.error, undefined);
+    const fwd = r.cases.find((c) => c.case === 'linux-forward')!;
+    assert.equal(fwd.mpps, null);
+    assert.equal(fwd.error, 'setup failed: boom');
+    const skipped = r.cases.find((c) => c.case === 'nft-dnat')!;
+    assert.equal(skipped.mpps, null);
+    assert.equal(skipped.ratio_nft_dnat, null);
+    const text = humanVethReport(r);
+    assert.match(text, /skipped: install nftables/);
+    assert.match(text, /error: setup failed: boom/);
+    assert.match(text, /missed \(50 %\)/);
+  });
+
+  it('prints one JSON document with cases[{case, mpps, ...}] and the command (DESIGN §6)', () => {
+    const r = buildVethReport(runsOf({ 'io-loop': [0.6] }), options, 'xvs bench veth --json');
+    const doc = JSON.parse(jsonVethReport(r));
+    assert.equal(doc.command, 'xvs bench veth --json');
+    assert.deepEqual(doc.cases.map((c: { case: string }) => c.case), [...CASE_NAMES]);
+    for (const c of doc.cases) {
+      assert.ok('mpps' in c && 'mpps_min' in c && 'mpps_max' in c && 'ratio_io_loop' in c && 'ratio_nft_dnat' in c);
+    }
+    for (const key of ['targets', 'offered_mpps', 'frame_bytes', 'flows', 'rate_pps', 'rounds', 'seconds', 'cores'])
+      assert.ok(key in doc, key);
+    assert.equal(jsonVethReport(r).trim().split('\n').length, 1);
+  });
+
+  it('takes the median of an even count as the mean of the middle two', () => {
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+    assert.equal(median([]), null);
+  });
+
+  it('pairs ratios by round, skipping void rounds, and falls back to the medians without a common round', () => {
+    assert.equal(pairedRatio([1, null, 3], [2, 2, null]), 0.5);
+    assert.equal(pairedRatio([1, null], [null, 4]), 0.25);
+    assert.equal(pairedRatio([null], [null]), null);
+  });
+});
+
+describe('xvs bench veth configs', () => {
+  const topo = { l0: 'l0-x', l1: 'l1-x', lips: ['10.202.0.100', '10.202.0.101'] };
+
+  it('generates valid xvs configs: fullnat with a LIP pool, dr without', () => {
+    for (const mode of ['fullnat', 'dr'] as const) {
+      const config = parseConfigText(JSON.stringify(xvsCaseConfig(topo, mode, 100_000)), `${mode}.json`);
+      assert.equal(config.dataplane.workers, 1);
+      assert.deepEqual(config.dataplane.interfaces, ['l0-x', 'l1-x']);
+      assert.ok(config.dataplane.conn_table_size >= 200_000);
+      assert.equal(config.services[0]!.forwarding, mode);
+    }
+  });
+
+  it('gives fullnat enough local addresses for every flow', () => {
+    assert.equal(lipCount(1), 1);
+    assert.equal(lipCount(60_000), 1);
+    assert.equal(lipCount(60_001), 2);
+    assert.equal(lipCount(1_048_576), 18);
+  });
+});
