@@ -27,6 +27,7 @@ control::EngineOptions parse_options(const Napi::CallbackInfo& info) {
   if (Napi::Value b = o.Get("backend"); b.IsString()) opts.backend = b.As<Napi::String>().Utf8Value();
   if (Napi::Value b = o.Get("bpfObject"); b.IsString()) opts.bpf_object = b.As<Napi::String>().Utf8Value();
   if (Napi::Value b = o.Get("memHandover"); b.IsBoolean()) opts.mem_handover = b.As<Napi::Boolean>().Value();
+  if (Napi::Value p = o.Get("workerPriority"); p.IsNumber()) opts.worker_priority = p.As<Napi::Number>().Int32Value();
   if (Napi::Value b = o.Get("forwardOnly"); b.IsBoolean()) opts.forward_only = b.As<Napi::Boolean>().Value();
   opts.workers = get_u32(env, o, "workers", 1);
   opts.conn_table_size = get_u32(env, o, "connTableSize", opts.conn_table_size);

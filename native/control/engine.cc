@@ -46,6 +46,8 @@ Status Engine::create(const EngineOptions& o, std::unique_ptr<Engine>& out) {
     return Status::error(kErrInvalidArgument, "interfaces must list 1 to " + std::to_string(abi::kMaxPorts) + " names");
   if (o.mem_frames < 64 || o.mem_frames > (1u << 20))
     return Status::error(kErrInvalidArgument, "mem_frames must be from 64 to 1048576 (got " + std::to_string(o.mem_frames) + ")");
+  if (o.worker_priority < 0 || o.worker_priority > 99)
+    return Status::error(kErrInvalidArgument, "worker_priority must be from 0 (SCHED_OTHER) to 99 (got " + std::to_string(o.worker_priority) + ")");
   for (int cpu : o.cpus)
     if (cpu < 0) return Status::error(kErrInvalidArgument, "cpus must be CPU numbers >= 0 (got " + std::to_string(cpu) + ")");
   if (o.conn_table_size < 1024 || o.conn_table_size > (1u << 27))
@@ -91,6 +93,7 @@ Status Engine::start() {
     workers_.push_back(std::make_unique<worker::Worker>(id, options_.workers, options_.conn_table_size, hash_seed_,
                                                         lips_.row(id), std::move(queues), cpu, &clock_offset_,
                                                         options_.forward_only));
+    workers_.back()->set_fifo_priority(options_.worker_priority);
     if (current_)
       workers_.back()->control.push({abi::ControlKind::install_snapshot, current_->generation, current_.get()});
   }

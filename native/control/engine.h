@@ -25,6 +25,7 @@ struct EngineOptions {
   std::string backend = "mem";          // mem | afxdp | dpdk
   uint32_t workers = 1;
   std::vector<int> cpus;                // empty, or one per worker
+  int worker_priority = 0;              // 0: SCHED_OTHER; 1..99: workers at SCHED_FIFO
   std::vector<std::string> interfaces;  // one per port
   uint32_t conn_table_size = 1u << 20;  // per worker
   uint32_t mem_frames = 4096;           // io/mem pool size

@@ -60,6 +60,10 @@ class Worker {
   Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed,
          lb::PortPool* const* port_pools, std::vector<io::Queue*> queues, int cpu,
          const std::atomic<int64_t>* clock_offset, bool forward_only = false);
+  // Runs the worker at SCHED_FIFO `priority` (1..99; 0 keeps SCHED_OTHER). Where the kernel's
+  // NAPI thread shares the worker's core, a woken SCHED_OTHER worker waits out NAPI's time slice
+  // while its fill ring runs dry (bench/README.md, veth). Call before start().
+  void set_fifo_priority(int priority) { fifo_priority_ = priority; }
   ~Worker();
 
   // Starts the thread; returns an error message if the CPU pinning failed ("" on success).
@@ -94,6 +98,7 @@ class Worker {
   lb::CoreState core_;
   std::vector<io::Queue*> queues_;  // this worker's queue on each port, by port index
   const int cpu_;
+  int fifo_priority_ = 0;  // 0: SCHED_OTHER; 1..99: SCHED_FIFO (set before start())
   const bool forward_only_;  // `xvs bench veth`'s I/O-loop-only case (worker/forward_only.h)
   const std::atomic<int64_t>* clock_offset_;
   int doorbell_ = -1;  // eventfd

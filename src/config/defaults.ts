@@ -40,6 +40,7 @@ export const LIMITS = {
   cpu_max: 1023, // glibc CPU_SETSIZE - 1
   conn_table_min: 1024,
   conn_table_max: 2 ** 27,
+  worker_priority_max: 99,
   mtu_min: 576,
   mtu_max: 9000,
   weight_max: 65535,

@@ -38,6 +38,7 @@ function dataplane(dp: Obj): DataplaneConfig {
     workers: (dp.workers as number | undefined) ?? DEFAULTS.workers,
     interfaces: [...(dp.interfaces as string[])],
     conn_table_size: (dp.conn_table_size as number | undefined) ?? DEFAULTS.conn_table_size,
+    worker_priority: (dp.worker_priority as number | undefined) ?? 0,
     timeouts,
   };
   if (Array.isArray(dp.cpus)) out.cpus = [...(dp.cpus as number[])];

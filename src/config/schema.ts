@@ -135,6 +135,7 @@ export const CONFIG_SCHEMA: SchemaNode = obj(
           items: int(0, LIMITS.cpu_max),
           xvsExpect: `a list of CPU numbers from 0 to ${LIMITS.cpu_max}, one per worker`,
         },
+        worker_priority: int(0, LIMITS.worker_priority_max),
         interfaces: {
           type: 'array',
           minItems: 1,

@@ -31,6 +31,7 @@ export interface DataplaneConfig {
   backend: BackendName;
   workers: number;
   cpus?: number[];
+  worker_priority: number; // 0: SCHED_OTHER; 1..99: SCHED_FIFO
   interfaces: string[];
   conn_table_size: number;
   timeouts: Timeouts;

@@ -60,6 +60,7 @@ export class Dataplane {
       backend: d.backend,
       workers: d.workers,
       ...(d.cpus ? { cpus: d.cpus } : {}),
+      ...(d.worker_priority > 0 ? { workerPriority: d.worker_priority } : {}),
       interfaces: d.interfaces,
       connTableSize: d.conn_table_size,
       ...(options.memFrames ? { memFrames: options.memFrames } : {}),

@@ -12,6 +12,8 @@ export interface EngineOptions {
   backend: 'mem' | 'afxdp' | 'dpdk';
   workers: number;
   cpus?: number[];
+  /** 0: workers at SCHED_OTHER; 1..99: at SCHED_FIFO with that priority. */
+  workerPriority?: number;
   interfaces: string[];
   connTableSize: number;
   memFrames?: number;

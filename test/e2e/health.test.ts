@@ -91,8 +91,8 @@ describe('e2e: health checks in xvs run', { skip }, () => {
       await waitFor('down after fall', () => (server(FLAPPING).health === 'down' ? true : undefined));
       await waitFor('committed at weight 0', () => (server(FLAPPING).weight === 0 ? true : undefined));
       assert.deepEqual(server(STEADY), { health: 'up', weight: 1 });
-      const down = events.find((e) => e.event === 'health_transition' && e.to === 'down');
-      assert.ok(down, 'the transition is logged');
+      // The log line travels its own way (control worker -> main thread -> stdout pipe).
+      const down = await waitFor('the transition is logged', () => events.find((e) => e.event === 'health_transition' && e.to === 'down'));
       assert.equal(down.server, `${FLAPPING.address}:${FLAPPING.port}`);
       assert.equal(down.service, 'web');
       assert.match(down.reason ?? '', /refused|connect/i);
@@ -103,8 +103,9 @@ describe('e2e: health checks in xvs run', { skip }, () => {
       await waitFor('up after rise', () => (server(FLAPPING).weight === 1 ? true : undefined));
       assert.deepEqual(server(FLAPPING), { health: 'up', weight: 1 });
       await waitFor('quorum met', () => (events.some((e) => e.event === 'quorum_transition' && e.quorum === 'met') ? true : undefined));
-      assert.equal(events.filter((e) => e.event === 'health_transition').length, 2, 'down, then up');
+      await waitFor('down, then up, logged', () => (events.filter((e) => e.event === 'health_transition').length === 2 ? true : undefined));
       assert.ok(events.some((e) => e.event === 'health_committed'));
+      assert.equal(events.filter((e) => e.event === 'health_transition').length, 2, 'no other transitions');
     } finally {
       await lab.destroy();
     }

@@ -40,6 +40,7 @@ export function config(services: ServiceConfig[]): Config {
     dataplane: {
       backend: 'mem',
       workers: 1,
+      worker_priority: 0,
       interfaces: ['p0'],
       conn_table_size: 1024,
       timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300 },

@@ -99,6 +99,11 @@ test('conn_table_size range', () => {
   expectOne(dataplane('  conn_table_size: 100'), 'dataplane.conn_table_size', 3, 20, 'must be an integer from 1024 to 134217728 (got 100)');
 });
 
+test('worker_priority range', () => {
+  expectOne(dataplane('  worker_priority: 100'), 'dataplane.worker_priority', 3, 20, 'must be an integer from 0 to 99 (got 100)');
+  expectOne(dataplane('  worker_priority: -1'), 'dataplane.worker_priority', 3, 20, 'must be an integer from 0 to 99 (got -1)');
+});
+
 test('mtu range', () => {
   expectOne(dataplane('  mtu: 9001'), 'dataplane.mtu', 3, 8, 'must be an integer from 576 to 9000 (got 9001)');
 });

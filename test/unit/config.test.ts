@@ -85,6 +85,7 @@ describe('normalisation', () => {
       dataplane: {
         backend: 'afxdp',
         workers: 1,
+        worker_priority: 0,
         interfaces: ['eth0'],
         conn_table_size: 1048576,
         timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300 },

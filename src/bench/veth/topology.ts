@@ -193,19 +193,6 @@ export class VethTopology {
   }
 }
 
-/** Thread ids of process `pid` whose name is `comm`. */
-export function threadsNamed(pid: number, comm: string): number[] {
-  const tids: number[] = [];
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      if (fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === comm) tids.push(Number(tid));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return tids;
-}
-
 /** PIDs of the kernel threads named napi/<dev>-<napi id> (the comm is cut at 15 characters). */
 function napiThreads(dev: string): number[] {
   const prefix = `napi/${dev}-`.slice(0, 15);

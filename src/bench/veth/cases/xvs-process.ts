@@ -2,16 +2,15 @@
 // `xvs bench veth`: writes the config (backend afxdp, 1 worker pinned to the balancer CPU, the
 // topology's two arms, one UDP service on the VIP whose one server is the sink), starts
 // `xvs run` (or the I/O-loop-only forwarder) pinned as a whole to the balancer CPU with
-// taskset at the bench's nice value (topology.ts), its worker thread at SCHED_FIFO unless
-// --worker-fifo 0, and on teardown stops it and turns its final counters into notes and problems.
+// taskset at the bench's nice value (topology.ts), its worker thread at SCHED_FIFO
+// (dataplane.worker_priority = --worker-fifo) unless that is 0, and on teardown stops it and turns its final counters into notes and problems.
 // Main thread.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Balancer } from '../../../demo/balancer.js';
-import { run } from '../../../netns/lab.js';
-import { BALANCER_CPU, SINK_ADDR, VIP, VIP_PORT, pinnedNiced, threadsNamed, type VethTopology } from '../topology.js';
+import { BALANCER_CPU, SINK_ADDR, VIP, VIP_PORT, pinnedNiced, type VethTopology } from '../topology.js';
 
 import type { CaseEnv, Prepared } from './types.js';
 
@@ -27,11 +26,26 @@ export function lipCount(flows: number): number {
 }
 
 /** The xvs config of a case: `mode` is the service's forwarding mode. */
-export function xvsCaseConfig(topo: Pick<VethTopology, 'l0' | 'l1' | 'lips'>, mode: 'fullnat' | 'dr', flows: number): object {
+export function xvsCaseConfig(
+  topo: Pick<VethTopology, 'l0' | 'l1' | 'lips'>,
+  mode: 'fullnat' | 'dr',
+  flows: number,
+  workerPriority = 0,
+): object {
   let connTableSize = 1 << 16;
   while (connTableSize < 2 * flows) connTableSize *= 2;
   return {
-    dataplane: { backend: 'afxdp', workers: 1, cpus: [BALANCER_CPU], interfaces: [topo.l0, topo.l1], conn_table_size: connTableSize },
+    dataplane: {
+      backend: 'afxdp',
+      workers: 1,
+      cpus: [BALANCER_CPU],
+      // Sharing a core with a busy NAPI thread at SCHED_OTHER, a woken worker waits for the
+      // NAPI thread's slice to end (EEVDF) and then finds only what the fill ring allowed:
+      // ~0.1 Mpps. At SCHED_FIFO it runs as soon as frames arrive and sleeps in poll() when idle.
+      ...(workerPriority > 0 ? { worker_priority: workerPriority } : {}),
+      interfaces: [topo.l0, topo.l1],
+      conn_table_size: connTableSize,
+    },
     log_level: 'info',
     ...(mode === 'fullnat' ? { local_address_pools: { bench: topo.lips } } : {}),
     services: [
@@ -54,23 +68,10 @@ const DROP_PREFIX = 'drop_';
 export async function startXvsCase(env: CaseEnv, mode: 'fullnat' | 'dr', forwardOnly = false): Promise<Prepared> {
   const { topo, options } = env;
   const file = path.join(topo.dir, `${forwardOnly ? 'io-loop' : mode}.json`);
-  fs.writeFileSync(file, JSON.stringify(xvsCaseConfig(topo, mode, options.flows), null, 2));
+  fs.writeFileSync(file, JSON.stringify(xvsCaseConfig(topo, mode, options.flows, options.workerFifo), null, 2));
   const program = forwardOnly ? [FORWARDER, file] : [XVS_BIN, 'run', '--config', file];
   const balancer = await Balancer.start(topo, file, [...pinnedNiced(BALANCER_CPU), process.execPath, ...program]);
   const warnings = balancer.warnings().map((w) => w.msg ?? w.event ?? 'warning');
-  // Sharing a core with a busy NAPI thread at SCHED_OTHER, a woken worker waits for the NAPI
-  // thread's slice to end (EEVDF) and then finds only what the fill ring allowed: ~0.1 Mpps.
-  // At SCHED_FIFO it runs as soon as frames arrive and sleeps in poll() when its ring is empty.
-  if (options.workerFifo > 0) {
-    try {
-      const workers = balancer.pid === undefined ? [] : threadsNamed(balancer.pid, 'xvs-w0');
-      if (workers.length !== 1) throw new Error(`cannot find the worker thread xvs-w0 of process ${balancer.pid}`);
-      run(['chrt', '-f', '-p', String(options.workerFifo), String(workers[0])]);
-    } catch (err) {
-      await balancer.stop(); // its XDP program must leave l0 before the next case
-      throw err;
-    }
-  }
   return {
     expect: mode === 'fullnat' && !forwardOnly ? 'server' : 'vip',
     async teardown() {
