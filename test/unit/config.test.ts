@@ -49,6 +49,7 @@ describe('normalisation', () => {
     assert.deepEqual(c.dataplane, {
       backend: 'afxdp',
       workers: 2,
+      worker_priority: 0,
       cpus: [0, 1],
       interfaces: ['eth0'],
       conn_table_size: 1048576,
