@@ -65,6 +65,7 @@ Napi::Function EngineHandle::define(Napi::Env env) {
                          InstanceMethod("counters", &EngineHandle::counters),
                          InstanceMethod("status", &EngineHandle::status),
                          InstanceMethod("backendLoads", &EngineHandle::backend_loads),
+                         InstanceMethod("publishPeerLoads", &EngineHandle::publish_peer_loads),
                          InstanceMethod("settle", &EngineHandle::settle),
                          InstanceMethod("advanceClock", &EngineHandle::advance_clock),
                          InstanceMethod("memInject", &EngineHandle::mem_inject),
@@ -165,6 +166,11 @@ Napi::Value EngineHandle::status(const Napi::CallbackInfo& info) {
 
 // Parallel arrays, one entry per (server, worker) row: cheap to build and to read for any
 // number of servers, where an object per row would not be.
+Napi::Value EngineHandle::publish_peer_loads(const Napi::CallbackInfo& info) {
+  engine(info.Env()).publish_peer_loads();
+  return info.Env().Undefined();
+}
+
 Napi::Value EngineHandle::backend_loads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::vector<control::BackendLoadRow> rows;

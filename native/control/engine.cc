@@ -1,6 +1,8 @@
 // native/control/engine.cc — see engine.h. Runs on the thread that owns the engine handle.
 #include "control/engine.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <random>
 #include <thread>
@@ -201,8 +203,8 @@ const lb::Snapshot* Engine::held_snapshot(uint64_t generation) const {
 
 // Each worker updates its own row of snapshot.load on its fast path with single-writer relaxed
 // atomic stores (lb/load.h); this reads them from the control thread with relaxed atomic_ref
-// loads: a read sees some recent value, never a torn one, and costs the fast path nothing. The snapshot read is the one the worker announced with
-// seen_generation (acquire), which the engine keeps alive until reclaim() — on this thread.
+// loads: a read sees some recent value, never a torn one, and costs the fast path nothing. The
+// snapshot read is the one the worker announced with seen_generation (acquire), which the engine keeps alive until reclaim() — on this thread.
 // A worker that moves on meanwhile carries its counts to the new snapshot (CoreState::install),
 // so the values read are at most a moment stale.
 void Engine::read_backend_loads(std::vector<BackendLoadRow>& out) const {
@@ -222,6 +224,31 @@ void Engine::read_backend_loads(std::vector<BackendLoadRow>& out) const {
         inactive = std::atomic_ref<uint32_t>(load.inactive).load(std::memory_order_relaxed);
       }
       out.push_back({id, w, active, inactive});
+    }
+  }
+}
+
+// Rows come as [worker][backend of current_]; each worker's PeerLoad row of current_ becomes the
+// other workers' sum. A worker still on an older snapshot gets its peers' loads when it installs
+// this one (CoreState::carry_load copies its old row meanwhile).
+void Engine::publish_peer_loads() {
+  if (!current_ || workers_.size() < 2) return;
+  std::vector<BackendLoadRow> rows;
+  read_backend_loads(rows);
+  const size_t backends = current_->backends.size();
+  if (backends == 0 || rows.size() != backends * workers_.size()) return;
+  std::vector<uint64_t> active(backends), inactive(backends);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    active[r % backends] += rows[r].active;
+    inactive[r % backends] += rows[r].inactive;
+  }
+  const auto clamp = [](uint64_t v) { return static_cast<uint32_t>(std::min<uint64_t>(v, UINT32_MAX)); };
+  for (uint32_t w = 0; w < workers_.size(); ++w) {
+    for (size_t i = 0; i < backends; ++i) {
+      const BackendLoadRow& own = rows[w * backends + i];
+      lb::PeerLoad& peers = current_->peer_load[w][i];
+      std::atomic_ref<uint32_t>(peers.active).store(clamp(active[i] - own.active), std::memory_order_relaxed);
+      std::atomic_ref<uint32_t>(peers.inactive).store(clamp(inactive[i] - own.inactive), std::memory_order_relaxed);
     }
   }
 }

@@ -79,6 +79,9 @@ class Engine {
   // there, read from the snapshot that worker forwards with (the current one, or a retired one
   // it has not left yet; zeros before its first). Monitoring values: see engine.cc.
   void read_backend_loads(std::vector<BackendLoadRow>& out) const;
+  // Control thread, every ~100 ms (src/control/control-worker.ts): publishes to each worker the
+  // other workers' per-server loads, which lc/wlc/sed/nq/lblc/lblcr add to their own.
+  void publish_peer_loads();
 
   // The backend's one-line description and its warnings (e.g. generic-XDP fallback).
   std::string describe() const { return backend_->describe(); }

@@ -4,6 +4,7 @@
 // constructor runs on the control thread before the worker starts). Passed explicitly to
 // lb::process, DPDK-l3fwd style.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -71,13 +72,20 @@ struct alignas(64) CoreState {
   }
 
  private:
-  // Server loads follow servers (by stable id) from one snapshot to the next.
+  // Server loads follow servers (by stable id) from one snapshot to the next; so do the peers'
+  // loads, until the control thread's next aggregation writes the new snapshot's (relaxed
+  // atomics: it may already be doing so).
   void carry_load(const Snapshot& previous, const Snapshot& next) {
     const auto& from = previous.load[id];
     auto& to = next.load[id];
+    auto& peers_from = previous.peer_load[id];
+    auto& peers_to = next.peer_load[id];
     for (size_t i = 0; i < previous.backends.size(); ++i) {
       const uint32_t j = next.backend_index.find(previous.backends[i].backend_id);
-      if (j != FlatMap::kMissing) to[j] = from[i];
+      if (j == FlatMap::kMissing) continue;
+      to[j] = from[i];
+      std::atomic_ref<uint32_t>(peers_to[j].active).store(std::atomic_ref<uint32_t>(peers_from[i].active).load(std::memory_order_relaxed), std::memory_order_relaxed);
+      std::atomic_ref<uint32_t>(peers_to[j].inactive).store(std::atomic_ref<uint32_t>(peers_from[i].inactive).load(std::memory_order_relaxed), std::memory_order_relaxed);
     }
   }
 };

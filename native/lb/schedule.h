@@ -5,6 +5,7 @@
 // per-server loads. Quiescent (weight 0) and overloaded servers take no new connections.
 // Runs on the data-plane workers.
 #pragma once
+#include <atomic>
 #include <cstdint>
 
 #include "abi/records.h"
@@ -22,6 +23,18 @@ inline bool usable(const CoreState& cs, uint32_t index) {
   return cs.snapshot->backends[index].weight > 0 && !cs.snapshot->load[cs.id][index].overloaded;
 }
 
+// A server's load across the cluster: this worker's own row (exact) plus the other workers'
+// (PeerLoad, at most one aggregation interval old). IPVS decides on one global count; each
+// worker here knows its own at once and the others' within the interval.
+inline BackendLoad cluster_load(const CoreState& cs, uint32_t index) {
+  const BackendLoad& own = cs.snapshot->load[cs.id][index];
+  PeerLoad& peers = cs.snapshot->peer_load[cs.id][index];
+  BackendLoad out = own;
+  out.active += std::atomic_ref<uint32_t>(peers.active).load(std::memory_order_relaxed);
+  out.inactive += std::atomic_ref<uint32_t>(peers.inactive).load(std::memory_order_relaxed);
+  return out;
+}
+
 // IPVS ip_vs_dest_conn_overhead: active connections weigh 256 times an inactive one.
 inline uint64_t overhead(const BackendLoad& l) { return (static_cast<uint64_t>(l.active) << 8) + l.inactive; }
 
@@ -29,12 +42,11 @@ inline uint64_t overhead(const BackendLoad& l) { return (static_cast<uint64_t>(l
 // the earlier server.
 template <bool Weighted, typename Cost>
 uint32_t least_loaded(const CoreState& cs, const abi::ServiceRecord& svc, Cost cost) {
-  const auto& loads = cs.snapshot->load[cs.id];
   uint32_t best = kNoBackend;
   uint64_t best_cost = 0, best_weight = 1;
   for (uint32_t i = svc.backend_first; i < svc.backend_first + svc.backend_count; ++i) {
     if (!usable(cs, i)) continue;
-    const uint64_t c = cost(loads[i]);
+    const uint64_t c = cost(cluster_load(cs, i));
     const uint64_t w = Weighted ? cs.snapshot->backends[i].weight : 1;
     if (best == kNoBackend || c * best_weight < best_cost * w) {
       best = i;
@@ -51,10 +63,9 @@ inline uint32_t weighted_least_connection(const CoreState& cs, const abi::Servic
 
 // ip_vs_lblc.c is_overloaded(): busier than its weight while another server is under half of its.
 inline bool locality_overloaded(const CoreState& cs, const abi::ServiceRecord& svc, uint32_t index) {
-  const auto& loads = cs.snapshot->load[cs.id];
-  if (loads[index].active <= cs.snapshot->backends[index].weight) return false;
+  if (cluster_load(cs, index).active <= cs.snapshot->backends[index].weight) return false;
   for (uint32_t i = svc.backend_first; i < svc.backend_first + svc.backend_count; ++i)
-    if (usable(cs, i) && loads[i].active * 2 < cs.snapshot->backends[i].weight) return true;
+    if (usable(cs, i) && cluster_load(cs, i).active * 2 < cs.snapshot->backends[i].weight) return true;
   return false;
 }
 
@@ -70,8 +81,8 @@ inline uint32_t locality(CoreState& cs, const abi::ServiceRecord& svc, uint32_t 
     const uint32_t i = snap.backend_index.find(e.backend_ids[k]);
     if (i == FlatMap::kMissing || i < svc.backend_first || i >= svc.backend_first + svc.backend_count || !usable(cs, i))
       continue;
-    if (best == kNoBackend || overhead(snap.load[cs.id][i]) * snap.backends[best].weight <
-                                  overhead(snap.load[cs.id][best]) * snap.backends[i].weight)
+    if (best == kNoBackend || overhead(cluster_load(cs, i)) * snap.backends[best].weight <
+                                  overhead(cluster_load(cs, best)) * snap.backends[i].weight)
       best = i;
   }
   if (best == kNoBackend || locality_overloaded(cs, svc, best)) {
@@ -144,7 +155,7 @@ inline uint32_t schedule(CoreState& cs, const abi::ServiceRecord& svc, uint32_t 
       return least_loaded<true>(cs, svc, [](const BackendLoad& l) { return static_cast<uint64_t>(l.active) + 1; });
     case abi::Scheduler::nq:
       for (uint32_t i = svc.backend_first; i < svc.backend_first + svc.backend_count; ++i)
-        if (usable(cs, i) && cs.snapshot->load[cs.id][i].active == 0) return i;
+        if (usable(cs, i) && cluster_load(cs, i).active == 0) return i;
       return least_loaded<true>(cs, svc, [](const BackendLoad& l) { return static_cast<uint64_t>(l.active) + 1; });
     case abi::Scheduler::lblc: return locality(cs, svc, daddr, false);
     case abi::Scheduler::lblcr: return locality(cs, svc, daddr, true);

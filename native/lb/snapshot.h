@@ -24,6 +24,15 @@ struct BackendLoad {
   bool overloaded = false;
 };
 
+// The other workers' load of one server, summed, as of the control thread's last aggregation
+// (Engine::publish_peer_loads, every ~100 ms): what the dynamic schedulers add to their own
+// row to decide cluster-wide. Written by the control thread, read by one worker; both through
+// relaxed atomics.
+struct PeerLoad {
+  uint32_t active = 0;
+  uint32_t inactive = 0;
+};
+
 struct Lip {
   uint32_t address;  // network order
   uint32_t slot;     // stable index of this address's port pools (control/lip_registry.h)
@@ -46,6 +55,8 @@ struct Snapshot {
   FlatMap nat_backend_index;    // nat_backend_key() of every nat server -> 1 (replies to find their owner)
   // [worker][backend index]; see above. mutable: the one part workers write, each its own row.
   mutable std::vector<std::vector<BackendLoad>> load;
+  // [worker][backend index]: see PeerLoad. mutable: the control thread writes it after commit.
+  mutable std::vector<std::vector<PeerLoad>> peer_load;
 
   static uint64_t service_key(uint32_t vip, uint16_t port, uint8_t protocol) {
     return (static_cast<uint64_t>(vip) << 32) | (static_cast<uint64_t>(port) << 8) | protocol;

@@ -40,6 +40,11 @@ let follower: NextHopFollower | undefined;
 // The file as last applied, and the runtime weights over it; the data plane runs their sum.
 let configured: Config | undefined;
 let overrides = new WeightOverrides();
+// The dynamic schedulers (lc, wlc, sed, nq, lblc, lblcr) see their own worker's loads at once and
+// the other workers' as of the last aggregation: at most this old, plus the longest task this
+// thread runs meanwhile (a commit).
+const PEER_LOAD_INTERVAL_MS = 100;
+let peerLoadTimer: NodeJS.Timeout | undefined;
 // Transitions that arrive together (a switch failing takes several servers down) make one commit.
 const HEALTH_COMMIT_DELAY_MS = 10;
 let healthCommit: NodeJS.Timeout | undefined;
@@ -153,6 +158,10 @@ function handle(request: ControlRequest): unknown {
       }
       dataplane = d;
       configured = request.config;
+      if (request.config.dataplane.workers > 1) {
+        peerLoadTimer = setInterval(() => dataplane?.publishPeerLoads(), PEER_LOAD_INTERVAL_MS);
+        peerLoadTimer.unref();
+      }
       const { backend, warnings } = d.describe();
       if (request.config.dataplane.backend === 'afxdp')
         follower = new NextHopFollower({
@@ -202,6 +211,8 @@ function handle(request: ControlRequest): unknown {
       follower = undefined;
       clearTimeout(healthCommit);
       healthCommit = undefined;
+      clearInterval(peerLoadTimer);
+      peerLoadTimer = undefined;
       const closing = health.close();
       dataplane.stop();
       const last = engineReport(dataplane);

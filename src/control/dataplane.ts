@@ -132,6 +132,14 @@ export class Dataplane {
     return this.engine.backendLoads();
   }
 
+  /**
+   * Publishes to every worker the other workers' per-server loads, which the dynamic schedulers
+   * add to their own: call at a bounded interval (the staleness bound of the cluster-wide view).
+   */
+  publishPeerLoads(): void {
+    this.engine.publishPeerLoads();
+  }
+
   /** The model of the last commit (undefined before the first). */
   committedModel(): DataplaneModel | undefined {
     return this.lastModel;

@@ -138,6 +138,8 @@ export interface NativeEngine {
   status(): EngineStatus;
   /** Read from each worker's live counts (lb/load.h): monitoring values, a moment stale at most. */
   backendLoads(): BackendLoads;
+  /** Gives every worker the other workers' per-server loads (cluster-wide lc/wlc/sed/nq/lblc/lblcr). */
+  publishPeerLoads(): void;
   settle(timeoutMs?: number): boolean;
   advanceClock(seconds: number): void;
   memInject(port: number, queue: number, frame: Uint8Array): boolean;

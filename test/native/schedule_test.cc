@@ -230,11 +230,26 @@ TEST(Schedule, FailoverTakesTheFirstUsableEntry) {
   EXPECT_EQ(s.pick(), kNone);
 }
 
-// Dynamic schedulers read this worker's row only.
+// Dynamic schedulers read this worker's row, never another worker's live row...
 TEST(Schedule, LoadsArePerWorker) {
   Sched s(Scheduler::lc, servers({1, 1}), {}, 2, 1);
   s.snap->load[0][1].active = 100;  // worker 0's view
   s.set(0, 1, 0);
   EXPECT_EQ(s.pick(), 1u);
+}
+}  // namespace
+
+// ...plus the other workers' loads as last published by the control thread (PeerLoad).
+namespace {
+TEST(Schedule, DynamicSchedulersAddThePeersPublishedLoads) {
+  Sched s(Scheduler::wlc, servers({1, 1}), {}, 2, 1);
+  s.set(0, 1, 0);                           // own row: server 0 busier (256 vs 0)
+  s.snap->peer_load[1][1] = {3, 0};         // the other worker: server 1 has 3 active
+  EXPECT_EQ(s.pick(), 0u) << "256 + 0 < 0 + 768";
+  s.snap->peer_load[1][1] = {0, 100};
+  EXPECT_EQ(s.pick(), 1u) << "256 > 100";
+  Sched nq(Scheduler::nq, servers({1, 1}), {}, 2, 1);
+  nq.snap->peer_load[1][0] = {1, 0};        // idle here, busy on the other worker
+  EXPECT_EQ(nq.pick(), 1u) << "nq's idle server is idle cluster-wide";
 }
 }  // namespace
