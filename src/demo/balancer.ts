@@ -79,6 +79,21 @@ export class Balancer {
     return this.child.pid;
   }
 
+  /**
+   * SIGHUP (reload the config file) and the log line that answers it: "reloaded",
+   * "reload_rejected" or "reload_failed".
+   */
+  async reload(timeoutMs = 10_000): Promise<LogLine> {
+    const seen = this.log.length;
+    this.child.kill('SIGHUP');
+    for (const until = Date.now() + timeoutMs; Date.now() < until; ) {
+      const answer = this.log.slice(seen).find((l) => l.event === 'reloaded' || l.event === 'reload_rejected' || l.event === 'reload_failed');
+      if (answer) return answer;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`xvs did not answer SIGHUP within ${timeoutMs} ms`);
+  }
+
   /** Log lines at warn level or above so far. */
   warnings(): LogLine[] {
     return this.log.filter((l) => (l.level ?? 0) >= WARN);

@@ -12,7 +12,9 @@ import http from 'node:http';
 export type ClientJob =
   | { kind: 'http'; url: string; count: number; concurrency: number; timeoutMs?: number; maxFailures?: number }
   | { kind: 'udp'; host: string; port: number; count: number; timeoutMs?: number; maxFailures?: number }
-  | { kind: 'download'; url: string; timeoutMs?: number };
+  | { kind: 'download'; url: string; timeoutMs?: number }
+  /** Requests every intervalMs for durationMs over ONE kept-alive TCP connection (its port in every answer). */
+  | { kind: 'keepalive'; url: string; durationMs: number; intervalMs: number; timeoutMs?: number };
 
 export interface Answer {
   ok: boolean;
@@ -38,11 +40,11 @@ export type ClientResult = { answers: Answer[] } | { download: DownloadResult };
 
 const elapsedMs = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 
-function httpOnce(url: string, timeoutMs: number): Promise<Answer> {
+function httpOnce(url: string, timeoutMs: number, agent: http.Agent | false = false): Promise<Answer> {
   const start = process.hrtime.bigint();
   let port: number | undefined;
   return new Promise<Answer>((resolve) => {
-    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+    const req = http.get(url, { agent, timeout: timeoutMs }, (res) => {
       port = req.socket?.localPort;
       let body = '';
       res.setEncoding('utf8');
@@ -141,6 +143,17 @@ async function runJob(job: ClientJob): Promise<ClientResult> {
       };
     case 'download':
       return { download: await download(job.url, job.timeoutMs ?? 10_000) };
+    case 'keepalive': {
+      // One socket for the whole run: a reset or a new connection shows as a changed port.
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const answers: Answer[] = [];
+      for (const until = Date.now() + job.durationMs; Date.now() < until; ) {
+        answers.push(await httpOnce(job.url, job.timeoutMs ?? 3000, agent));
+        await new Promise((resolve) => setTimeout(resolve, job.intervalMs));
+      }
+      agent.destroy();
+      return { answers };
+    }
   }
 }
 

@@ -32,6 +32,8 @@ export class Scenario {
     readonly topology: Topology,
     readonly balancer: Balancer,
     readonly workers: number,
+    /** The config xvs runs: rewrite it and call balancer.reload() to reload. */
+    readonly configFile: string,
   ) {}
 
   /** Builds and starts everything; on failure tears down what exists and throws. */
@@ -49,7 +51,7 @@ export class Scenario {
         for (const s of t.servers) t.lab.exec(s.ns, [process.execPath, XVS, 'decap', '--iface', 'e0'], { timeout: 20_000, env: { LIBXDP_BPFFS: t.bpffs } });
       }
       const balancer = await Balancer.start(t, configFile);
-      return new Scenario(mode, t, balancer, workers);
+      return new Scenario(mode, t, balancer, workers, configFile);
     } catch (err) {
       await t.destroy();
       throw err;

@@ -33,7 +33,7 @@ export function runClient(t: Topology, job: ClientJob): Promise<ClientResult> {
   });
 }
 
-export async function answers(t: Topology, job: Extract<ClientJob, { kind: 'http' | 'udp' }>): Promise<Answer[]> {
+export async function answers(t: Topology, job: Extract<ClientJob, { kind: 'http' | 'udp' | 'keepalive' }>): Promise<Answer[]> {
   const r = await runClient(t, job);
   if (!('answers' in r)) throw new Error(`client ${job.kind}: no answers in its output`);
   return r.answers;
