@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // native/bpf/steer.bpf.c — the balancer's XDP steering program (one instance per data-plane
-// interface, loaded by io/afxdp/xdp_program.cc through libxdp). Runs in the kernel, in the
+// interface, loaded by io/afxdp/steering_program.cc through libxdp). Runs in the kernel, in the
 // NAPI context of the receiving queue.
 //
 // Consumes: every frame arriving on the interface. Produces: a redirect into the AF_XDP socket
@@ -8,7 +8,8 @@
 // the rest. xvs owns:
 //   - TCP/UDP to a virtual service        (xvs_services: {daddr, dport, proto})
 //   - TCP/UDP and ICMP errors to a LIP    (xvs_lips: full-NAT replies and errors about them)
-//   - TCP/UDP from a nat real server      (xvs_nat_backends: {saddr, sport, proto}: nat replies)
+//   - TCP/UDP from a nat real server      (xvs_nat_backends: {saddr, sport, proto}: nat replies),
+//     unless addressed to the balancer itself (xvs_own_addresses: its health checks' replies)
 //   - ICMP errors to a VIP                (xvs_vips), and ICMP errors whose quoted packet went to
 //     a nat real server (the server's own errors about client packets)
 //   - IPv4 fragments to a VIP or LIP      (the data plane drops and counts them)
@@ -70,6 +71,14 @@ struct {
   __type(key, struct xvs_nat_key);
   __type(value, __u8);
 } xvs_nat_backends SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 1024);
+  __type(key, __u32);
+  __type(value, __u8);
+} xvs_own_addresses SEC(".maps");
 
 // One entry per rx queue; the value is an AF_XDP socket fd (written by user space).
 struct {
@@ -154,7 +163,7 @@ int xvs_steer(struct xdp_md *ctx) {
     struct xvs_service_key svc = {.daddr = daddr, .dport = ports->dest, .proto = ip->protocol, .pad = 0};
     if (bpf_map_lookup_elem(&xvs_services, &svc)) return to_xsk(ctx);
     struct xvs_nat_key nat = {.saddr = ip->saddr, .sport = ports->source, .proto = ip->protocol, .pad = 0};
-    if (bpf_map_lookup_elem(&xvs_nat_backends, &nat)) return to_xsk(ctx);
+    if (bpf_map_lookup_elem(&xvs_nat_backends, &nat) && !bpf_map_lookup_elem(&xvs_own_addresses, &daddr)) return to_xsk(ctx);
     return XDP_PASS;
   }
   if (ip->protocol == IPPROTO_ICMP) {

@@ -47,6 +47,9 @@ struct SteeringSets {
   std::vector<uint32_t> vips;
   std::vector<uint32_t> lips;
   std::vector<NatServer> nat_servers;
+  // The balancer's own addresses (its kernel's local /32 routes): a nat server's packet to one of
+  // them answers the balancer itself (a health check), not a client. Filled by the backend.
+  std::vector<uint32_t> own_addresses;
 };
 
 // Where the backend's frames are, counted once every worker has stopped (shutdown()).

@@ -40,7 +40,10 @@ export interface ServerStatus {
   server: string;
   address: string;
   port: number;
-  /** The weight the data plane uses now: the runtime override if there is one, else the file's. */
+  /**
+   * The weight the data plane uses now: the runtime override if there is one, else the file's;
+   * 0 while health checks hold the server out (down) or the service runs on its sorry server.
+   */
   weight: number;
   configuredWeight: number;
   /** Set by `xvs weight` / `xvs drain` and still in force. */

@@ -51,7 +51,7 @@ export function serviceStatuses(
         server: id,
         address: srv.address,
         port: srv.port,
-        weight: b?.weight ?? srv.weight,
+        weight: b?.weight ?? 0, // not in the running table (removed by health, or the sorry server is in use): no traffic
         configuredWeight: srv.weight,
         overridden: overrides.get(s.name, id) !== undefined,
         health: healthOf(s.name, id),

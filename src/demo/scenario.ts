@@ -24,6 +24,8 @@ export const DEFAULT_ARMS: Record<Mode, 1 | 2> = { dr: 1, tunnel: 1, nat: 2, ful
 export interface ScenarioOptions {
   arms?: 1 | 2;
   servers?: number;
+  /** Changes the example config before xvs starts (tests: health checks, a sorry server). */
+  edit?: (config: YAML.Document) => void;
 }
 
 export class Scenario {
@@ -44,6 +46,7 @@ export class Scenario {
     const t = Topology.create({ arms, queues: workers, servers: options.servers ?? 3, mode });
     try {
       if (arms !== DEFAULT_ARMS[mode]) doc.setIn(['dataplane', 'interfaces'], doc.createNode(t.interfaces, { flow: true }));
+      options.edit?.(doc);
       const configFile = path.join(t.dir, `${mode}.yaml`);
       fs.writeFileSync(configFile, doc.toString());
       await t.startServers();

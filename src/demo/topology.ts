@@ -18,6 +18,7 @@
 // Client and server veths have TX checksum offload off (veth hands over unfinished checksums,
 // see ENVIRONMENT.md); the balancer's veths have `queues` queues (one per worker). Real servers
 // run src/demo/server.ts. Main thread; needs root.
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -61,6 +62,7 @@ export class Topology {
   readonly servers: RealServer[] = [];
   /** The balancer's interfaces in config order. */
   readonly interfaces: string[];
+  private readonly serverProcesses = new Map<string, ChildProcess>();
 
   private constructor(readonly options: TopologyOptions) {
     this.interfaces = options.arms === 2 ? ['l0', 'l1'] : ['l0'];
@@ -146,12 +148,32 @@ export class Topology {
    * ports, UDP echo on the UDP ports) and waits until each listens.
    */
   async startServers(tcp: readonly number[] = SERVER_TCP_PORTS, udp: readonly number[] = SERVER_UDP_PORTS): Promise<void> {
-    await Promise.all(
-      this.servers.map((s) => {
-        const spec = JSON.stringify({ name: s.name, tcp, udp });
-        return waitForLine(this.spawnIn(s.ns, [process.execPath, SERVER_ENTRY, spec]), (l) => l === 'ready', 10_000);
-      }),
-    );
+    await Promise.all(this.servers.map((s) => this.startServer(s.name, tcp, udp)));
+  }
+
+  /** Starts one real server's process (see startServers) and waits until it listens. */
+  async startServer(name: string, tcp: readonly number[] = SERVER_TCP_PORTS, udp: readonly number[] = SERVER_UDP_PORTS): Promise<void> {
+    const s = this.server(name);
+    if (this.serverProcesses.has(name)) throw new Error(`server ${name} is already running`);
+    const child = this.spawnIn(s.ns, [process.execPath, SERVER_ENTRY, JSON.stringify({ name: s.name, tcp, udp })]);
+    this.serverProcesses.set(name, child);
+    child.once('exit', () => this.serverProcesses.delete(name));
+    await waitForLine(child, (l) => l === 'ready', 10_000);
+  }
+
+  /** Kills one real server's process (as a crash would) and waits until it is gone. */
+  async stopServer(name: string): Promise<void> {
+    const child = this.serverProcesses.get(name);
+    if (!child) throw new Error(`server ${name} is not running`);
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  private server(name: string): RealServer {
+    const s = this.servers.find((x) => x.name === name);
+    if (!s) throw new Error(`no server ${name}`);
+    return s;
   }
 
   /** Deletes everything; idempotent. */

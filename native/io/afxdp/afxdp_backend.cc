@@ -135,8 +135,14 @@ std::string AfxdpBackend::describe() const {
   return out;
 }
 
-std::string AfxdpBackend::apply_steering(const SteeringSets& sets) {
+std::string AfxdpBackend::apply_steering(const SteeringSets& wanted) {
   if (shut_down_) return "the afxdp backend was shut down";
+  // Read at every commit: an address added to the balancer later takes effect at the next one.
+  SteeringSets sets = wanted;
+  std::vector<LocalPrefix> locals;
+  if (std::string err = local_routes(locals); !err.empty()) return "cannot read the balancer's own addresses: " + err;
+  for (const LocalPrefix& p : locals)
+    if (p.prefix_len == 32) sets.own_addresses.push_back(p.address);
   for (size_t i = 0; i < ports_.size(); ++i) {
     std::string err = ports_[i].program->update(sets);
     if (err.empty()) continue;

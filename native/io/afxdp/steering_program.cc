@@ -63,7 +63,7 @@ std::string SteeringProgram::find_maps() {
     Map* map;
     uint32_t key_size;
   } wanted[] = {{"xvs_services", &services_, 8}, {"xvs_vips", &vips_, 4}, {"xvs_lips", &lips_, 4},
-                {"xvs_nat_backends", &nat_servers_, 8}};
+                {"xvs_nat_backends", &nat_servers_, 8}, {"xvs_own_addresses", &own_addresses_, 4}};
   for (const auto& w : wanted) {
     w.map->fd = obj != nullptr ? bpf_object__find_map_fd_by_name(obj, w.name) : -1;
     w.map->key_size = w.key_size;
@@ -94,13 +94,14 @@ std::string SteeringProgram::update_map(Map& m, const std::unordered_set<uint64_
 }
 
 std::string SteeringProgram::update(const SteeringSets& sets) {
-  std::unordered_set<uint64_t> services, vips, lips, nat;
+  std::unordered_set<uint64_t> services, vips, lips, nat, own;
   for (const auto& s : sets.services) {
     const ServiceKey k{s.vip, s.port, s.protocol, 0};
     services.insert(key_bytes(&k, sizeof k));
   }
   for (uint32_t a : sets.vips) vips.insert(key_bytes(&a, sizeof a));
   for (uint32_t a : sets.lips) lips.insert(key_bytes(&a, sizeof a));
+  for (uint32_t a : sets.own_addresses) own.insert(key_bytes(&a, sizeof a));
   for (const auto& n : sets.nat_servers) {
     const NatKey k{n.address, n.port, n.protocol, 0};
     nat.insert(key_bytes(&k, sizeof k));
@@ -110,7 +111,7 @@ std::string SteeringProgram::update(const SteeringSets& sets) {
     const std::unordered_set<uint64_t>* want;
     const char* what;
   } steps[] = {{&services_, &services, "services"}, {&vips_, &vips, "VIPs"}, {&lips_, &lips, "local addresses"},
-               {&nat_servers_, &nat, "nat servers"}};
+               {&nat_servers_, &nat, "nat servers"}, {&own_addresses_, &own, "the balancer's own addresses"}};
   std::vector<std::unordered_set<uint64_t>> before;
   for (const auto& s : steps) before.push_back(s.map->keys);
   for (size_t i = 0; i < std::size(steps); ++i) {

@@ -49,7 +49,7 @@ class SteeringProgram {
   std::string ifname_;
   int ifindex_ = 0;
   int xsks_map_fd_ = -1;
-  Map services_, vips_, lips_, nat_servers_;
+  Map services_, vips_, lips_, nat_servers_, own_addresses_;
 };
 
 }  // namespace xvs::io::afxdp
