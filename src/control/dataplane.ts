@@ -13,6 +13,7 @@ import {
   type EngineStatus,
   type NativeEngine,
 } from '../native/addon.js';
+import { SchedulerTables } from '../scheduler/table-cache.js';
 import { perWorker, sumCounters, type CounterSet } from '../stats/counters.js';
 import { buildModel, type DataplaneModel } from './model.js';
 import { EVERYTHING, refreshedModel, type NextHopScope } from './next-hop-refresh.js';
@@ -29,6 +30,7 @@ export interface DataplaneCounters {
 export class Dataplane {
   private generation = 0n;
   private readonly ids = new StableIds();
+  private readonly tables = new SchedulerTables();
   private readonly resolver: NextHopResolver;
   private started = false;
   private lastConfig: Config | undefined;
@@ -75,11 +77,11 @@ export class Dataplane {
    * this much time passed (the resolver has asked the kernel to resolve the missing ones).
    */
   apply(config: Config, options: { waitForNextHopsMs?: number } = {}): DataplaneModel {
-    let model = buildModel(config, this.generation + 1n, this.resolver, this.ids);
+    let model = buildModel(config, this.generation + 1n, this.resolver, this.ids, this.tables);
     const deadline = Date.now() + (options.waitForNextHopsMs ?? 0);
     while (this.unresolvedIn(model).length > 0 && Date.now() < deadline) {
       sleepSync(20);
-      model = buildModel(config, this.generation + 1n, this.resolver, this.ids);
+      model = buildModel(config, this.generation + 1n, this.resolver, this.ids, this.tables);
     }
     this.commit(config, model);
     return model;

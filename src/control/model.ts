@@ -6,6 +6,7 @@
 import type { Config, ServiceConfig } from '../config/types.js';
 import { ENUMS, NO_POOL } from '../native/abi.js';
 import { staticScheduler } from '../scheduler/index.js';
+import type { SchedulerTables } from '../scheduler/table-cache.js';
 import type { NextHopResolver } from './nexthop/types.js';
 import type { StableIds } from './stable-ids.js';
 
@@ -71,6 +72,7 @@ function buildService(
   poolIndex: Map<string, number>,
   resolver: NextHopResolver,
   ids: StableIds,
+  tables: SchedulerTables | undefined,
 ): ServiceModel {
   const key = serviceKey(s);
   const backends = s.servers.map((server): BackendModel => {
@@ -88,9 +90,8 @@ function buildService(
   });
   // Dynamic schedulers (and the ones not built yet) ship no table; the data plane decides.
   const scheduler = staticScheduler(s.scheduler);
-  const schedTable = scheduler
-    ? scheduler.table(backends.map((b) => ({ key: `${b.address}:${b.port}`, weight: b.weight })))
-    : [];
+  const servers = backends.map((b) => ({ key: `${b.address}:${b.port}`, weight: b.weight }));
+  const schedTable = scheduler ? (tables ? tables.table(scheduler, servers) : scheduler.table(servers)) : [];
   let flags = 0;
   if (s.one_packet) flags |= ENUMS.service_flag.one_packet;
   if (s.persistence) flags |= ENUMS.service_flag.persistent;
@@ -131,16 +132,20 @@ export function buildModel(
   generation: bigint,
   resolver: NextHopResolver,
   ids: StableIds,
+  /** Tables kept from earlier builds (Dataplane keeps one); without it every table is computed. */
+  tables?: SchedulerTables,
 ): DataplaneModel {
   const pools = Object.entries(config.local_address_pools).map(([name, lips]): PoolModel => ({ name, lips: [...lips] }));
   const poolIndex = new Map(pools.map((p, i) => [p.name, i]));
+  const services = config.services.map((s) => buildService(s, poolIndex, resolver, ids, tables));
+  tables?.endBuild();
   return {
     generation,
     workers: config.dataplane.workers,
     // The data plane counts whole seconds; a sub-second duration rounds up rather than to zero.
     timeouts: wholeSeconds(config.dataplane.timeouts),
     ports: buildPorts(config, resolver),
-    services: config.services.map((s) => buildService(s, poolIndex, resolver, ids)),
+    services,
     pools,
   };
 }

@@ -3,7 +3,7 @@
 // An invalid file or a refused commit leaves the running configuration in place and says why.
 // Consumes the file path, the ControlClient and the logger; produces a ReloadOutcome. Main
 // thread (it relays; the control worker applies).
-import { loadConfigFile } from '../config/load.js';
+import { loadConfigFileOffThread } from '../config/load-off-thread.js';
 import { ConfigError, formatProblem, type Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { ControlRequestError, type ControlClient } from './control-client.js';
@@ -22,7 +22,8 @@ export function warnUnresolved(log: Logger, unresolved: string[]): void {
 export async function reloadFile(file: string, control: ControlClient, log: Logger): Promise<ReloadOutcome> {
   let config: Config;
   try {
-    config = loadConfigFile(file);
+    // Off the main thread: a large file takes seconds to parse (bench/README.md, control).
+    config = await loadConfigFileOffThread(file);
   } catch (err) {
     const problems = err instanceof ConfigError ? err.problems.map(formatProblem) : [String(err)];
     log.error({ event: 'reload_rejected', file, problems }, 'config rejected; the running configuration stays');

@@ -12,6 +12,7 @@ import {
   type DataplaneCaseResult,
 } from '../../bench/dataplane.js';
 import type { CliCommand } from '../command.js';
+import { benchControlCommand } from './bench-control.js';
 import { benchVethCommand } from './bench-veth.js';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.js';
 import { table } from '../table.js';
@@ -104,11 +105,13 @@ const dataplaneCommand: CliCommand<DataplaneArgs> = {
 
 export const benchCommand: CliCommand = {
   command: 'bench',
-  describe: 'Benchmarks: dataplane (the packet path on one core), veth (generated traffic through namespaces); see bench/README.md',
+  describe:
+    'Benchmarks: dataplane (the packet path on one core), veth (generated traffic through namespaces), control (large tables); see bench/README.md',
   builder: (y: Argv) =>
     y
       .command(dataplaneCommand.command, dataplaneCommand.describe, dataplaneCommand.builder, dataplaneCommand.handler)
       .command(benchVethCommand.command, benchVethCommand.describe, benchVethCommand.builder, benchVethCommand.handler)
-      .demandCommand(1, 'name a benchmark: dataplane, veth') as never,
+      .command(benchControlCommand.command, benchControlCommand.describe, benchControlCommand.builder, benchControlCommand.handler)
+      .demandCommand(1, 'name a benchmark: dataplane, veth, control') as never,
   handler: async () => {},
 };
