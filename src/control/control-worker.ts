@@ -110,7 +110,7 @@ function statusOf(d: Dataplane, config: Config): StatusResult {
   const model = d.committedModel();
   return {
     ...engineReport(d),
-    services: model ? serviceStatuses(config, model, overrides, d.backendLoads(), (service, server) => health.stateOf(service, server)) : [],
+    services: model ? serviceStatuses(config, model, overrides, d.backendLoads(), health.view()) : [],
   };
 }
 

@@ -4,11 +4,9 @@
 // allows (effectiveConfig: down servers quiescent or removed, the sorry server below quorum);
 // transitions reach `onTransition` (the control worker re-commits and tells the main thread,
 // which logs them). Consumes configs (file + runtime weights); produces effective configs and
-// per-server health for status. Runs on the control worker thread; the probes run in the pool.
+// the health view for status. Runs on the control worker thread; the probes run in the pool.
 import type { Config } from '../config/types.js';
 import { checkTargets, effectiveConfig, HealthMonitor, ProbePool, type HealthTransition, type HealthView } from '../health/index.js';
-
-export type ServerHealthState = 'up' | 'down' | 'unchecked';
 
 export class HealthControl {
   private pool: ProbePool | undefined;
@@ -37,13 +35,6 @@ export class HealthControl {
 
   view(): HealthView {
     return this.monitor?.view() ?? { services: [] };
-  }
-
-  /** A server's state for status: "unchecked" when its service has no check. */
-  stateOf(service: string, server: string): ServerHealthState {
-    const s = this.monitor?.view().services.find((x) => x.name === service);
-    if (!s) return 'unchecked';
-    return s.servers.find((x) => x.server === server)?.state ?? 'up';
   }
 
   /** Stops the checks (waiting for probes in flight, each bounded by its timeout) and the pool. */

@@ -50,6 +50,8 @@ export interface ServerStatus {
   overridden: boolean;
   /** From the health checks; "unchecked": the service has none, the server counts as up. */
   health: 'up' | 'down' | 'unchecked';
+  /** Probes since the server's check was (re)configured; absent when unchecked. */
+  checks?: { checks: number; failures: number; transitions: number; errors: number };
   /** false: no next-hop MAC yet, packets for it are dropped until the kernel resolves it. */
   nextHopResolved: boolean;
   /** IPVS ActiveConn / InActConn, summed over the workers. */
@@ -68,6 +70,8 @@ export interface ServiceStatus {
   scheduler: Config['services'][number]['scheduler'];
   forwarding: Config['services'][number]['forwarding'];
   persistence?: { timeout: number; netmask: number };
+  /** With health checks: whether the service has quorum (false: its sorry server, if any, takes new connections). */
+  quorumMet?: boolean;
   active: number;
   inactive: number;
   servers: ServerStatus[];

@@ -2,10 +2,11 @@
 // says (configured weight), what runs (the committed model's weight, next hop), which runtime
 // overrides are in force, health, and the live connection counts per worker. Consumes the
 // configured Config, the committed DataplaneModel, the WeightOverrides, the engine's BackendLoads
-// and the health checks' opinion;
+// and the health checks' view (state, probe counters, quorum);
 // produces ServiceStatus[]. Pure; the control worker calls it for every `status` request.
 import type { Config } from '../config/types.js';
 import type { BackendLoads } from '../native/addon.js';
+import type { HealthView, ServiceHealth } from '../health/index.js';
 import type { DataplaneModel } from './model.js';
 import type { ServerStatus, ServiceStatus } from './protocol.js';
 import { serverKey, serviceKey, type WeightOverrides } from './weight-overrides.js';
@@ -31,16 +32,25 @@ function loadsById(loads: BackendLoads, workers: number): Map<number, PerWorker>
   return out;
 }
 
+/** A server of a checked service without a check of its own counts as up (effectiveConfig does). */
+function serverHealth(service: ServiceHealth | undefined, server: string): Pick<ServerStatus, 'health' | 'checks'> {
+  if (!service) return { health: 'unchecked' };
+  const h = service.servers.find((x) => x.server === server);
+  return h ? { health: h.state, checks: { ...h.counters } } : { health: 'up' };
+}
+
 export function serviceStatuses(
   configured: Config,
   model: DataplaneModel,
   overrides: WeightOverrides,
   loads: BackendLoads,
-  healthOf: (service: string, server: string) => ServerStatus['health'] = () => 'unchecked',
+  health: HealthView = { services: [] },
 ): ServiceStatus[] {
+  const healthByService = new Map(health.services.map((h) => [h.name, h]));
   const byId = loadsById(loads, model.workers);
   return configured.services.map((s): ServiceStatus => {
     const key = serviceKey(s);
+    const checked = healthByService.get(s.name);
     const running = model.services.find((m) => m.name === s.name);
     const backends = new Map((running?.backends ?? []).map((b) => [serverKey(b), b]));
     const servers = s.servers.map((srv): ServerStatus => {
@@ -54,7 +64,7 @@ export function serviceStatuses(
         weight: b?.weight ?? 0, // not in the running table (removed by health, or the sorry server is in use): no traffic
         configuredWeight: srv.weight,
         overridden: overrides.get(s.name, id) !== undefined,
-        health: healthOf(s.name, id),
+        ...serverHealth(checked, id),
         nextHopResolved: b ? b.mac.some((x) => x !== 0) : false,
         active: workers.reduce((n, w) => n + w.active, 0),
         inactive: workers.reduce((n, w) => n + w.inactive, 0),
@@ -70,6 +80,7 @@ export function serviceStatuses(
       scheduler: s.scheduler,
       forwarding: s.forwarding,
       ...(s.persistence ? { persistence: { timeout: s.persistence.timeout, netmask: s.persistence.netmask } } : {}),
+      ...(checked ? { quorumMet: checked.quorumMet } : {}),
       active: servers.reduce((n, x) => n + x.active, 0),
       inactive: servers.reduce((n, x) => n + x.inactive, 0),
       servers,

@@ -38,6 +38,10 @@ export class MetricsExporter {
   private readonly configuredWeight: Gauge<'service' | 'server'>;
   private readonly nextHop: Gauge<'service' | 'server'>;
   private readonly active: Gauge<'service' | 'server' | 'worker'>;
+  private readonly serverUp: Gauge<'service' | 'server'>;
+  private readonly probes: Counter<'service' | 'server' | 'result'>;
+  private readonly transitions: Counter<'service' | 'server'>;
+  private readonly quorum: Gauge<'service'>;
   private readonly inactive: Gauge<'service' | 'server' | 'worker'>;
 
   constructor() {
@@ -59,6 +63,10 @@ export class MetricsExporter {
     const perWorker = ['service', 'server', 'worker'] as const;
     this.active = new Gauge({ name: 'xvs_server_active_connections', help: 'IPVS ActiveConn (established TCP) per worker', labelNames: perWorker, registers });
     this.inactive = new Gauge({ name: 'xvs_server_inactive_connections', help: 'IPVS InActConn (other states, UDP) per worker', labelNames: perWorker, registers });
+    this.serverUp = new Gauge({ name: 'xvs_server_up', help: 'Health checks: 1 up, 0 down (servers of services without checks are absent)', labelNames: server, registers });
+    this.probes = new Counter({ name: 'xvs_health_probes_total', help: 'Health probes since the check was (re)configured, by result (ok, failed, error: could not run)', labelNames: [...server, 'result'], registers });
+    this.transitions = new Counter({ name: 'xvs_health_transitions_total', help: 'Up/down transitions since the check was (re)configured', labelNames: server, registers });
+    this.quorum = new Gauge({ name: 'xvs_service_quorum_met', help: 'Health checks: 1 while the service has quorum, 0 while its sorry server takes new connections', labelNames: ['service'], registers });
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -71,7 +79,8 @@ export class MetricsExporter {
     // Series of servers or workers that left must not linger with their last value.
     for (const m of [...this.counters.values(), this.dropped, this.workerUp, this.workerGeneration, this.workerEntries])
       m.reset();
-    for (const m of [this.weight, this.configuredWeight, this.nextHop, this.active, this.inactive]) m.reset();
+    for (const m of [this.weight, this.configuredWeight, this.nextHop, this.active, this.inactive, this.serverUp, this.probes, this.transitions, this.quorum])
+      m.reset();
     this.generation.set(doc.generation);
     for (const w of doc.workers) {
       const worker = String(w.id);
@@ -84,9 +93,17 @@ export class MetricsExporter {
       this.workerGeneration.set({ worker }, w.seenGeneration);
       this.workerEntries.set({ worker }, w.connections);
     }
-    for (const s of doc.services)
+    for (const s of doc.services) {
+      if (s.quorumMet !== undefined) this.quorum.set({ service: s.name }, s.quorumMet ? 1 : 0);
       for (const srv of s.servers) {
         const labels = { service: s.name, server: srv.server };
+        if (srv.health !== 'unchecked') this.serverUp.set(labels, srv.health === 'up' ? 1 : 0);
+        if (srv.checks) {
+          this.probes.inc({ ...labels, result: 'ok' }, srv.checks.checks - srv.checks.failures);
+          this.probes.inc({ ...labels, result: 'failed' }, srv.checks.failures);
+          this.probes.inc({ ...labels, result: 'error' }, srv.checks.errors);
+          this.transitions.inc(labels, srv.checks.transitions);
+        }
         this.weight.set(labels, srv.weight);
         this.configuredWeight.set(labels, srv.configuredWeight);
         this.nextHop.set(labels, srv.nextHopResolved ? 1 : 0);
@@ -95,6 +112,7 @@ export class MetricsExporter {
           this.inactive.set({ ...labels, worker: String(w.worker) }, w.inactive);
         }
       }
+    }
     return this.registry.metrics();
   }
 }

@@ -106,6 +106,21 @@ describe('e2e: health checks in xvs run', { skip }, () => {
       await waitFor('down, then up, logged', () => (events.filter((e) => e.event === 'health_transition').length === 2 ? true : undefined));
       assert.ok(events.some((e) => e.event === 'health_committed'));
       assert.equal(events.filter((e) => e.event === 'health_transition').length, 2, 'no other transitions');
+
+      // Counted: in the status (per server, and the service's quorum) and in /metrics.
+      const status = JSON.parse(lab.exec(ns, [process.execPath, XVS, 'list', '--json', '--api', API])) as {
+        services: { quorumMet?: boolean; servers: { address: string; checks?: { checks: number; failures: number; transitions: number } }[] }[];
+      };
+      assert.equal(status.services[0]!.quorumMet, true);
+      const counted = status.services[0]!.servers.find((x) => x.address === FLAPPING.address)!.checks!;
+      assert.equal(counted.transitions, 2);
+      assert.ok(counted.failures >= 2 && counted.checks > counted.failures, JSON.stringify(counted));
+      const metrics = lab.exec(ns, [process.execPath, '-e', `fetch('http://${API}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`]);
+      const flappingLabels = `service="web",server="${FLAPPING.address}:${FLAPPING.port}"`;
+      assert.match(metrics, new RegExp(`^xvs_server_up\\{${flappingLabels}\\} 1$`, 'm'));
+      assert.match(metrics, new RegExp(`^xvs_health_transitions_total\\{${flappingLabels}\\} 2$`, 'm'));
+      assert.match(metrics, new RegExp(`^xvs_health_probes_total\\{${flappingLabels},result="failed"\\} [1-9]`, 'm'));
+      assert.match(metrics, /^xvs_service_quorum_met\{service="web"\} 1$/m);
     } finally {
       await lab.destroy();
     }
