@@ -16,7 +16,8 @@
 //   tunnel   as dr, and each server decapsulates IPIP in XDP (`xvs decap`, attached by the
 //            scenario: src/demo/scenario.ts).
 // Client and server veths have TX checksum offload off (veth hands over unfinished checksums,
-// see ENVIRONMENT.md); the balancer's veths have `queues` queues (one per worker). Real servers
+// see ENVIRONMENT.md) and sockets there keep their tx queue (net.core.txrehash=0, see
+// stableQueues()); the balancer's veths have `queues` queues (one per worker). Real servers
 // run src/demo/server.ts. Main thread; needs root.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -120,6 +121,7 @@ export class Topology {
     if (mode === undefined || mode === 'fullnat') lab.address(this.balancer, this.interfaces.at(-1)!, `${LIP}/32`);
     lab.up(this.client, 'c0');
     lab.txChecksumOff(this.client, 'c0');
+    this.stableQueues(this.client);
     lab.route(this.client, '10.203.0.0/24', 'via', BALANCER_CLIENT_SIDE);
     this.servers.forEach((s, i) => {
       lab.veth('e0', s.ns, `sw${i + 1}`, this.switch);
@@ -127,6 +129,7 @@ export class Topology {
       lab.address(s.ns, 'e0', `${s.address}/${prefix}`);
       lab.up(s.ns, 'e0');
       lab.txChecksumOff(s.ns, 'e0');
+      this.stableQueues(s.ns);
       if (mode === 'nat') lab.route(s.ns, 'default', 'via', BALANCER_SERVER_SIDE);
       if (mode === 'dr' || mode === 'tunnel') {
         lab.address(s.ns, 'lo', `${VIP}/32`);
@@ -136,6 +139,16 @@ export class Topology {
       }
     });
     lab.mountBpffs();
+  }
+
+  /**
+   * On veth the sender picks the receiver's queue, i.e. the balancer's worker, from the socket's
+   * hash, and by default a TCP socket re-hashes after a retransmission timeout: its flow would move
+   * to another worker mid-connection, which no NIC with RSS does (it hashes the packet, not the
+   * socket). Off in the namespaces that send to the balancer.
+   */
+  private stableQueues(ns: string): void {
+    this.lab.sysctl(ns, 'net.core.txrehash', 0);
   }
 
   /** Starts a process inside a namespace; destroy() kills it. */
