@@ -3,13 +3,15 @@
 // (default 100 x 1 000) — parsing the file (YAML and JSON), building the model cold (every table
 // computed), encoding the snapshot, committing it to a running engine (io/mem, one worker) — and
 // then the rebuild a health transition or a weight change causes (one server's weight in one
-// service), which reuses every other table (src/scheduler/table-cache.ts). Runs on the calling
+// service), which reuses every other table (src/scheduler/table-cache.ts) and every known next
+// hop (src/control/nexthop/reuse.ts), as Dataplane.apply does. Runs on the calling
 // thread; prints nothing itself (src/cli/commands/bench.ts does).
 import { parseConfigText } from '../config/load.js';
 import type { Config, SchedulerName } from '../config/types.js';
 import { Dataplane } from '../control/dataplane.js';
 import { buildModel } from '../control/model.js';
 import { MemNextHops } from '../control/nexthop/mem.js';
+import { reusingNextHops } from '../control/nexthop/reuse.js';
 import { encodeSnapshot } from '../control/snapshot-encoder.js';
 import { StableIds } from '../control/stable-ids.js';
 import { SchedulerTables } from '../scheduler/table-cache.js';
@@ -106,7 +108,7 @@ export function runControlBench(options: ControlBenchOptions): ControlCaseResult
       const commit = ms(t);
       const changed = withOneWeightChanged(config);
       t = performance.now();
-      const next = buildModel(changed, 2n, resolver, ids, tables);
+      const next = buildModel(changed, 2n, reusingNextHops(resolver, model), ids, tables);
       const rebuildBuild = ms(t);
       dataplane.engine.commit(encodeSnapshot(next));
       const rebuild = ms(t);

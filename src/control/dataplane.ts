@@ -18,6 +18,7 @@ import { perWorker, sumCounters, type CounterSet } from '../stats/counters.js';
 import { buildModel, type DataplaneModel } from './model.js';
 import { EVERYTHING, refreshedModel, type NextHopScope } from './next-hop-refresh.js';
 import { nextHopResolver } from './nexthop/index.js';
+import { reusingNextHops } from './nexthop/reuse.js';
 import type { NextHopResolver } from './nexthop/types.js';
 import { encodeSnapshot } from './snapshot-encoder.js';
 import { StableIds } from './stable-ids.js';
@@ -73,15 +74,18 @@ export class Dataplane {
 
   /**
    * Builds, encodes and commits the snapshot for `config`; returns the model it committed.
+   * Servers the last model reaches keep their next hop (nexthop/reuse.ts).
    * waitForNextHopsMs: with a kernel-backed resolver, rebuild until every next hop resolved or
    * this much time passed (the resolver has asked the kernel to resolve the missing ones).
    */
   apply(config: Config, options: { waitForNextHopsMs?: number } = {}): DataplaneModel {
-    let model = buildModel(config, this.generation + 1n, this.resolver, this.ids, this.tables);
+    const build = () =>
+      buildModel(config, this.generation + 1n, reusingNextHops(this.resolver, this.lastModel), this.ids, this.tables);
+    let model = build();
     const deadline = Date.now() + (options.waitForNextHopsMs ?? 0);
     while (this.unresolvedIn(model).length > 0 && Date.now() < deadline) {
       sleepSync(20);
-      model = buildModel(config, this.generation + 1n, this.resolver, this.ids, this.tables);
+      model = build();
     }
     this.commit(config, model);
     return model;
