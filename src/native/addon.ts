@@ -7,6 +7,8 @@ import path from 'node:path';
 import fs from 'node:fs';
 
 import { AbiMismatchError, compareAbi, type NativeLayout } from './abi.js';
+import type { DecapAttachResult, DecapCountersResult, DecapDetachResult } from './decap-types.js';
+import type { PktgenParams, PktgenResult, SinkCounts } from './veth-bench-types.js';
 
 export interface EngineOptions {
   backend: 'mem' | 'afxdp' | 'dpdk';
@@ -182,89 +184,8 @@ export interface DataplaneBenchRaw {
   problem?: string;
 }
 
-/** The per-CPU counters of the decap program (native/bpf/decap.bpf.c), in its order. */
-export const DECAP_COUNTERS = [
-  'decapsulated',
-  'not_ipip',
-  'not_local',
-  'inner_not_local',
-  'malformed_outer',
-  'bad_outer_checksum',
-  'outer_fragment',
-  'inner_truncated',
-  'inner_not_ipv4',
-  'adjust_failed',
-] as const;
-export type DecapCounterName = (typeof DECAP_COUNTERS)[number];
-
-/** What attachDecap did: the program stays attached after this process exits. */
-export interface DecapAttachResult {
-  mode: 'native' | 'generic';
-  /** Kernel program id. */
-  id: number;
-  /** Local routes (addresses, 127.0.0.0/8, AnyIP prefixes) copied into the program's map. */
-  localPrefixes: number;
-  /** "id N": an xvs_decap already on the interface was replaced. */
-  replacedStale?: string;
-  /** Why native mode failed (mode is then 'generic'). */
-  nativeError?: string;
-}
-
-export interface DecapDetachResult {
-  detached: boolean;
-  /** The detached program's id. */
-  id?: number;
-  /** When nothing was detached: "'name' (id N)" of another XDP program, left alone. */
-  other?: string;
-}
-
-export type DecapCountersResult =
-  | { attached: false; other?: string }
-  | {
-      attached: true;
-      id: number;
-      mode: 'native' | 'generic';
-      localPrefixes: number;
-      /** Sums over all CPUs. */
-      counters: Record<DecapCounterName, bigint>;
-    };
-
-/** Parameters of vethPktgen (native/bench/pktgen.h): one generator run on this thread. */
-export interface PktgenParams {
-  /** build/Release/xvs_pktgen.bpf.o */
-  object: string;
-  /** The generator's veth, in this process's network namespace. */
-  iface: string;
-  srcMac: Uint8Array;
-  dstMac: Uint8Array;
-  /** First source address; flow f uses srcBase + floor(f / portsPerAddress). */
-  srcBase: string;
-  dstAddr: string;
-  dstPort: number;
-  /** Flow f uses srcPortBase + f % portsPerAddress. */
-  srcPortBase: number;
-  flows: number;
-  portsPerAddress: number;
-  /** Frames per second; 0 = flat out. */
-  rate: number;
-  seconds: number;
-  /** Pin the calling thread there; -1 leaves it. */
-  cpu: number;
-}
-
-export interface PktgenResult {
-  /** Frames generated (transmit attempts, including those the peer's full ring refused). */
-  frames: number;
-  calls: number;
-  seconds: number;
-}
-
-/** The `xvs bench veth` sink's counters (native/bpf/sink.bpf.c), summed over CPUs. */
-export interface SinkCounts {
-  /** IPv4 addressed to the configured server address (a NAT rewrote it). */
-  toServer: number;
-  otherIpv4: number;
-}
+export * from './decap-types.js';
+export * from './veth-bench-types.js';
 
 interface RawAddon {
   Engine: new (options: EngineOptions) => NativeEngine;
