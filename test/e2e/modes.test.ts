@@ -62,6 +62,9 @@ async function modeRun(mode: Mode, arms?: 1 | 2): Promise<void> {
     const sequential = await answers(t, { kind: 'http', url: `http://${VIP}:80/`, count: REQUESTS, concurrency: 1 });
     assertAllAnswered('sequential rr', sequential, REQUESTS);
     assertSplit('sequential rr', sequential, { s1: 1, s2: 1, s3: 1 }, workers);
+    // rr per worker is exact within a cycle (counts differ by at most one), so overall by at most `workers`.
+    const rr = Object.values(summarise(sequential).split);
+    assert.ok(Math.max(...rr) - Math.min(...rr) <= workers, `rr split ${JSON.stringify(summarise(sequential).split)}`);
     const concurrent = await answers(t, { kind: 'http', url: `http://${VIP}:81/`, count: REQUESTS, concurrency: CONCURRENCY });
     assertAllAnswered('concurrent wrr', concurrent, REQUESTS);
     assertSplit('concurrent wrr', concurrent, WEIGHTS, workers);
