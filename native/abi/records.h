@@ -12,7 +12,7 @@
 namespace xvs::abi {
 
 inline constexpr uint32_t kSnapshotMagic = 0x53535658;  // "XVSS" little-endian
-inline constexpr uint32_t kAbiVersion = 1;
+inline constexpr uint32_t kAbiVersion = 2;
 
 // Limits a snapshot must respect; the decoder rejects anything larger with a coded error.
 inline constexpr uint32_t kMaxWorkers = 64;
@@ -68,7 +68,9 @@ struct mac48 {
   F(address, be32)
 
 // One per virtual service. backend_first/count index the backend section; sched_first/count
-// index the scheduler-table section (backend indices in scheduling order, built in TypeScript).
+// index the scheduler-table section (the service's servers in scheduling order, built in
+// TypeScript, each entry counted from backend_first: a service's records do not depend on
+// where it lands; ranges of different services must not overlap).
 #define XVS_SERVICE_RECORD(F) \
   F(vip, be32)                \
   F(port, be16)               \
@@ -111,7 +113,8 @@ struct mac48 {
   F(address, be32)        \
   F(reserved0, u32)
 
-// The scheduler-table section is a flat array of u32 backend indices (no record macro).
+// The scheduler-table section is a flat array of u32 server indices, each relative to its
+// service's backend_first (no record macro).
 
 #define XVS_DECLARE_FIELD(name, type) type name;
 struct SnapshotHeader {

@@ -2,9 +2,12 @@
 // record and field that caused it; a rejected snapshot changes nothing.
 #include "control/snapshot_build.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "abi/records.h"
 #include "core/net.h"
@@ -82,9 +85,9 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
     return bad(who + ": scheduler-table range exceeds the table");
   for (uint32_t i = 0; i < s.sched_count; ++i) {
     const uint32_t b = snap.sched[s.sched_first + i];
-    if (b < s.backend_first || b >= s.backend_first + s.backend_count)
-      return bad(who + ": scheduler-table entry " + std::to_string(i) + " names backend " + std::to_string(b) +
-                 ", which is not one of this service's");
+    if (b >= s.backend_count)
+      return bad(who + ": scheduler-table entry " + std::to_string(i) + " names server " + std::to_string(b) +
+                 " of a service that has " + std::to_string(s.backend_count));
   }
   if (static_cast<abi::Forwarding>(s.forwarding) == abi::Forwarding::tunnel) {
     for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i)
@@ -97,6 +100,26 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
                                                 std::to_string(s.pool) + " does not exist");
     if (snap.pools[s.pool].lip_count == 0) return bad(who + ": its local address pool is empty");
   }
+  return Status::ok();
+}
+
+// On the wire a service's scheduler-table entries count from its own first backend, so the
+// encoder can reuse a service's bytes wherever the service lands; the data plane reads
+// snapshot-wide backend indices. Ranges must not overlap: an entry rebased twice would name
+// another service's backend.
+Status absolute_sched_entries(lb::Snapshot& snap) {
+  std::vector<std::pair<uint32_t, uint32_t>> ranges;  // (sched_first, service index)
+  for (size_t i = 0; i < snap.services.size(); ++i)
+    if (snap.services[i].sched_count > 0) ranges.emplace_back(snap.services[i].sched_first, static_cast<uint32_t>(i));
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t k = 1; k < ranges.size(); ++k) {
+    const abi::ServiceRecord& before = snap.services[ranges[k - 1].second];
+    if (static_cast<uint64_t>(before.sched_first) + before.sched_count > ranges[k].first)
+      return bad(service_text(ranges[k].second, snap.services[ranges[k].second]) +
+                 ": scheduler-table range overlaps that of " + service_text(ranges[k - 1].second, before));
+  }
+  for (const abi::ServiceRecord& s : snap.services)
+    for (uint32_t i = s.sched_first; i < s.sched_first + s.sched_count; ++i) snap.sched[i] += s.backend_first;
   return Status::ok();
 }
 
@@ -140,11 +163,12 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
                  std::to_string(kMinMtu) + ".." + std::to_string(kMaxMtu));
   for (size_t i = 0; i < snap->backends.size(); ++i) {
     const abi::BackendRecord& b = snap->backends[i];
-    const std::string who = "backend #" + std::to_string(i) + " (" + ipv4_text(b.address) + ")";
+    // Named only when refused: a snapshot has up to kMaxBackends of them.
+    const auto who = [&] { return "backend #" + std::to_string(i) + " (" + ipv4_text(b.address) + ")"; };
     if (b.port_index >= snap->ports.size())
-      return bad(who + ": port index " + std::to_string(b.port_index) + " does not exist");
+      return bad(who() + ": port index " + std::to_string(b.port_index) + " does not exist");
     // Bounded so that the least-connection comparisons (load x weight) cannot overflow.
-    if (b.weight > kMaxWeight) return bad(who + ": weight " + std::to_string(b.weight) + " exceeds " + std::to_string(kMaxWeight));
+    if (b.weight > kMaxWeight) return bad(who() + ": weight " + std::to_string(b.weight) + " exceeds " + std::to_string(kMaxWeight));
   }
   for (size_t i = 0; i < snap->pools.size(); ++i) {
     const abi::PoolRecord& p = snap->pools[i];
@@ -163,6 +187,7 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
     service_keys.emplace_back(key, static_cast<uint32_t>(i));
     if (vips.insert(s.vip).second) vip_keys.emplace_back(s.vip, 1);
   }
+  if (!(st = absolute_sched_entries(*snap)).is_ok()) return st;
 
   // Slots are assigned last, once everything else is known to be valid, so a rejected snapshot
   // never consumes a slot. (Pools created here stay with the engine either way.)

@@ -1,19 +1,24 @@
 // src/bench/control.ts — `xvs bench control`: what a large table costs the control plane, per
 // static scheduler and for a dynamic one (wlc): `services` services of `servers` servers each
-// (default 100 x 1 000) — parsing the file (YAML and JSON), building the model cold (every table
-// computed), encoding the snapshot, committing it to a running engine (io/mem, one worker) — and
-// then the rebuild a health transition or a weight change causes (one server's weight in one
-// service), which reuses every other table (src/scheduler/table-cache.ts) and every known next
-// hop (src/control/nexthop/reuse.ts), as Dataplane.apply does. Runs on the calling
-// thread; prints nothing itself (src/cli/commands/bench.ts does).
+// (default 100 x 1 000), every service health-checked — parsing the file (YAML and JSON),
+// building the model cold (every table computed), encoding the snapshot, committing it to a
+// running engine (io/mem, one worker) — and then the changes the control worker commits while
+// it runs, each through Dataplane.applyInSlices as the control worker does: one server's weight
+// (`xvs weight`), a server every service shares going down (a health transition: the effective
+// config is computed too), and a reload of an unchanged file (parsed beforehand, as `xvs run`
+// parses on another thread). For each: the time
+// to commit and how long the event loop was held at most (a 1 ms timer's longest gap), which is what
+// health results, peer loads and the status API wait. Runs on the calling thread; prints
+// nothing itself (src/cli/commands/bench-control.ts does).
 import { parseConfigText } from '../config/load.js';
 import type { Config, SchedulerName } from '../config/types.js';
 import { Dataplane } from '../control/dataplane.js';
 import { buildModel } from '../control/model.js';
 import { MemNextHops } from '../control/nexthop/mem.js';
-import { reusingNextHops } from '../control/nexthop/reuse.js';
 import { encodeSnapshot } from '../control/snapshot-encoder.js';
 import { StableIds } from '../control/stable-ids.js';
+import type { SliceStats } from '../control/time-slices.js';
+import { effectiveConfig, type HealthView } from '../health/index.js';
 import { SchedulerTables } from '../scheduler/table-cache.js';
 
 export const CONTROL_SCHEDULERS: readonly SchedulerName[] = ['wrr', 'mh', 'sh', 'dh', 'wlc'];
@@ -25,6 +30,18 @@ export interface ControlBenchOptions {
   onCase?: (scheduler: SchedulerName) => void;
 }
 
+/** One change committed while the engine runs. Milliseconds. */
+export interface ControlChangeResult {
+  change: ChangeName;
+  /** From the change's start (effective config, for health) to its commit returning. */
+  total_ms: number;
+  /** The longest gap between turns of a 1 ms timer meanwhile: what other work waited at most. */
+  held_ms: number;
+  slices: number;
+}
+
+export type ChangeName = 'weight' | 'shared_server_down' | 'reload_unchanged';
+
 export interface ControlCaseResult {
   case: string;
   /** Milliseconds. */
@@ -33,11 +50,12 @@ export interface ControlCaseResult {
   build_cold_ms: number;
   encode_ms: number;
   commit_ms: number;
-  /** One server's weight changed in one service: build (tables reused) + encode + commit. */
-  rebuild_ms: number;
-  rebuild_build_ms: number;
   snapshot_bytes: number;
+  changes: ControlChangeResult[];
 }
+
+/** How long the control worker gives the event loop back after, at most, in a rebuild (its REBUILD_SLICE_MS). */
+export const BENCH_SLICE_MS = 8;
 
 function rawConfig(scheduler: SchedulerName, services: number, servers: number): object {
   return {
@@ -48,6 +66,7 @@ function rawConfig(scheduler: SchedulerName, services: number, servers: number):
       port: 80,
       forwarding: 'dr',
       scheduler,
+      health_check: { type: 'tcp', interval: 5 },
       servers: Array.from({ length: servers }, (_, b) => ({
         address: `10.${1 + Math.floor(b / 62_500)}.${Math.floor(b / 250) % 250}.${1 + (b % 250)}`,
         port: 80,
@@ -62,7 +81,7 @@ function yamlText(raw: ReturnType<typeof rawConfig>): string {
   const c = raw as { services: { name: string; vip: string; scheduler: string; servers: { address: string; weight: number }[] }[] };
   const lines = ['dataplane: { backend: mem, workers: 1, interfaces: [mem0], conn_table_size: 1024 }', 'services:'];
   for (const s of c.services) {
-    lines.push(`  - name: ${s.name}`, `    vip: ${s.vip}`, '    port: 80', '    forwarding: dr', `    scheduler: ${s.scheduler}`, '    servers:');
+    lines.push(`  - name: ${s.name}`, `    vip: ${s.vip}`, '    port: 80', '    forwarding: dr', `    scheduler: ${s.scheduler}`, '    health_check: { type: tcp, interval: 5 }', '    servers:');
     for (const b of s.servers) lines.push(`      - { address: ${b.address}, port: 80, weight: ${b.weight} }`);
   }
   return lines.join('\n') + '\n';
@@ -76,7 +95,55 @@ function withOneWeightChanged(config: Config): Config {
   return { ...config, services: [{ ...first!, servers: [{ ...server!, weight: server!.weight + 1 }, ...others] }, ...rest] };
 }
 
-export function runControlBench(options: ControlBenchOptions): ControlCaseResult[] {
+/** The monitor's view with the first server of every service down (every service lists it). */
+function sharedServerDown(config: Config): HealthView {
+  return {
+    services: config.services.map((s) => ({
+      name: s.name, quorum: s.quorum, hysteresis: s.quorum_hysteresis, quorumMet: true,
+      alive: s.servers.length - 1, up: s.servers.length - 1, down: 1,
+      servers: s.servers.map((server, i) => ({
+        server: `${server.address}:${server.port}`, state: i === 0 ? 'down' : 'up', successes: 0, failures: 0,
+        counters: { checks: 0, failures: 0, transitions: 0, errors: 0 },
+      })),
+    })),
+  };
+}
+
+/**
+ * The longest gap between turns of a 1 ms timer while it runs: how long anything else queued on
+ * this event loop (a probe result, a status request) waited at most. (monitorEventLoopDelay
+ * misses a single long block: it measures against the loop's cached clock.)
+ */
+function loopWatcher(): { stop(): number } {
+  let last = performance.now();
+  let longest = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+    timer = setTimeout(tick, 1);
+  };
+  timer = setTimeout(tick, 1);
+  return {
+    stop() {
+      tick();
+      clearTimeout(timer);
+      return longest;
+    },
+  };
+}
+
+async function measureChange(change: ChangeName, dataplane: Dataplane, next: () => Config): Promise<ControlChangeResult> {
+  const stats: SliceStats = { slices: 0, longestSliceMs: 0 };
+  const watcher = loopWatcher();
+  const start = performance.now();
+  await dataplane.applyInSlices(next(), BENCH_SLICE_MS, stats);
+  const total = ms(start);
+  return { change, total_ms: total, held_ms: watcher.stop(), slices: stats.slices };
+}
+
+export async function runControlBench(options: ControlBenchOptions): Promise<ControlCaseResult[]> {
   const results: ControlCaseResult[] = [];
   for (const scheduler of options.schedulers) {
     options.onCase?.(scheduler);
@@ -90,28 +157,36 @@ export function runControlBench(options: ControlBenchOptions): ControlCaseResult
     const config = parseConfigText(json, 'bench.json');
     const parseJson = ms(t);
 
-    const resolver = new MemNextHops(1);
-    const ids = new StableIds();
-    const tables = new SchedulerTables();
     t = performance.now();
-    const model = buildModel(config, 1n, resolver, ids, tables);
+    const model = buildModel(config, 1n, new MemNextHops(1), new StableIds(), new SchedulerTables());
     const buildCold = ms(t);
     t = performance.now();
     const bytes = encodeSnapshot(model);
     const encode = ms(t);
 
+    const cold = Dataplane.create(config);
+    let commit: number;
+    try {
+      t = performance.now();
+      cold.engine.commit(bytes);
+      commit = ms(t);
+    } finally {
+      cold.stop();
+    }
+
     const dataplane = Dataplane.create(config);
     try {
+      dataplane.apply(config);
       dataplane.start();
-      t = performance.now();
-      dataplane.engine.commit(bytes);
-      const commit = ms(t);
-      const changed = withOneWeightChanged(config);
-      t = performance.now();
-      const next = buildModel(changed, 2n, reusingNextHops(resolver, model), ids, tables);
-      const rebuildBuild = ms(t);
-      dataplane.engine.commit(encodeSnapshot(next));
-      const rebuild = ms(t);
+      const down = sharedServerDown(config);
+      // Parsed beforehand: `xvs run` parses a reloaded file on another thread.
+      const reparsed = parseConfigText(json, 'bench.json');
+      const changes = [
+        await measureChange('weight', dataplane, () => withOneWeightChanged(config)),
+        await measureChange('shared_server_down', dataplane, () => effectiveConfig(config, down)),
+        // The health view still has that server down: the reload changes nothing.
+        await measureChange('reload_unchanged', dataplane, () => effectiveConfig(reparsed, down)),
+      ];
       results.push({
         case: scheduler,
         parse_yaml_ms: parseYaml,
@@ -119,9 +194,8 @@ export function runControlBench(options: ControlBenchOptions): ControlCaseResult
         build_cold_ms: buildCold,
         encode_ms: encode,
         commit_ms: commit,
-        rebuild_ms: rebuild,
-        rebuild_build_ms: rebuildBuild,
         snapshot_bytes: bytes.byteLength,
+        changes,
       });
     } finally {
       dataplane.stop();

@@ -10,6 +10,9 @@
 // engine's per-worker connection counts. Health checks (health-control.ts) run beside: what is
 // committed is always health.apply(file + runtime weights), and every health transition commits
 // again (coalesced over HEALTH_COMMIT_DELAY_MS) and is told to the main thread, which logs it.
+// Every change to what is committed goes through one CommitQueue, and rebuilds run in time
+// slices (REBUILD_SLICE_MS) so that a large one does not hold this thread's event loop: probe
+// results, peer-load publishing and status requests are served between slices.
 import { parentPort } from 'node:worker_threads';
 
 import { LIMITS } from '../config/defaults.js';
@@ -28,6 +31,7 @@ import type {
   StatusResult,
   WeightResult,
 } from './protocol.js';
+import { CommitQueue } from './commit-queue.js';
 import { HealthControl } from './health-control.js';
 import { serviceStatuses } from './status-report.js';
 import { findServer, findService, serverKey, WeightOverrides } from './weight-overrides.js';
@@ -47,8 +51,14 @@ const PEER_LOAD_INTERVAL_MS = 100;
 let peerLoadTimer: NodeJS.Timeout | undefined;
 // Transitions that arrive together (a switch failing takes several servers down) make one commit.
 const HEALTH_COMMIT_DELAY_MS = 10;
-let healthCommit: NodeJS.Timeout | undefined;
+let healthCommitTimer: NodeJS.Timeout | undefined;
+// A health commit waiting in the queue builds from the health view as it is when it runs, so
+// more transitions meanwhile need no second one.
+let healthCommitQueued = false;
 const health = new HealthControl(onHealthTransition);
+// The longest the event loop waits for a rebuild's next turn (a commit itself is one piece).
+const REBUILD_SLICE_MS = 8;
+const commits = new CommitQueue();
 
 /** What the data plane should run for the file `config` with runtime weights `weights`. */
 function desired(config: Config, weights: WeightOverrides): Config {
@@ -58,27 +68,34 @@ function desired(config: Config, weights: WeightOverrides): Config {
 function onHealthTransition(transition: HealthTransition): void {
   const service = configured?.services.find((s) => s.name === transition.service);
   tell({ event: 'health', transition, hasSorryServer: service?.sorry_server !== undefined });
-  healthCommit ??= setTimeout(() => {
-    healthCommit = undefined;
-    if (!dataplane || !configured) return;
-    try {
-      const model = dataplane.apply(desired(configured, overrides));
-      tell({ event: 'health_committed', generation: model.generation });
-    } catch (err) {
-      tell({ event: 'health_commit_failed', ...toControlError(err) });
-    }
+  healthCommitTimer ??= setTimeout(() => {
+    healthCommitTimer = undefined;
+    if (healthCommitQueued) return;
+    healthCommitQueued = true;
+    void commits.run(async () => {
+      healthCommitQueued = false;
+      if (!dataplane || !configured) return;
+      try {
+        const model = await dataplane.applyInSlices(desired(configured, overrides), REBUILD_SLICE_MS);
+        tell({ event: 'health_committed', generation: model.generation });
+      } catch (err) {
+        tell({ event: 'health_commit_failed', ...toControlError(err) });
+      }
+    });
   }, HEALTH_COMMIT_DELAY_MS);
 }
 
 function refreshNextHops(scope: NextHopScope): void {
-  if (!dataplane) return;
-  try {
-    const model = dataplane.refreshNextHops(scope);
-    if (model)
-      tell({ event: 'nexthops_changed', generation: model.generation, unresolved: dataplane.unresolvedNextHops() });
-  } catch (err) {
-    tell({ event: 'nexthops_failed', ...toControlError(err) });
-  }
+  void commits.run(() => {
+    if (!dataplane) return;
+    try {
+      const model = dataplane.refreshNextHops(scope);
+      if (model)
+        tell({ event: 'nexthops_changed', generation: model.generation, unresolved: dataplane.unresolvedNextHops() });
+    } catch (err) {
+      tell({ event: 'nexthops_failed', ...toControlError(err) });
+    }
+  });
 }
 
 function tell(event: ControlEvent): void {
@@ -114,7 +131,7 @@ function statusOf(d: Dataplane, config: Config): StatusResult {
   };
 }
 
-function setWeight(serviceRef: string, serverRef: string, weight: number): WeightResult {
+async function setWeight(serviceRef: string, serverRef: string, weight: number): Promise<WeightResult> {
   const { d, config } = running();
   // The API checked this already; the owner of the state does not rely on it.
   if (!Number.isInteger(weight) || weight < 0 || weight > LIMITS.weight_max)
@@ -130,7 +147,7 @@ function setWeight(serviceRef: string, serverRef: string, weight: number): Weigh
   if (changed) {
     health.update(next.effective(config));
     try {
-      generation = d.apply(desired(config, next)).generation;
+      generation = (await d.applyInSlices(desired(config, next), REBUILD_SLICE_MS)).generation;
     } catch (err) {
       health.update(overrides.effective(config));
       throw err;
@@ -140,94 +157,104 @@ function setWeight(serviceRef: string, serverRef: string, weight: number): Weigh
   return { generation, changed, service: service.name, server: serverKey(server), weight, previousWeight, configuredWeight: server.weight };
 }
 
+function start(config: Config) {
+  if (dataplane) fail('XVS_ESTATE', 'the data plane is already running');
+  const d = Dataplane.create(config);
+  overrides = new WeightOverrides();
+  let model;
+  try {
+    health.update(config);
+    model = d.apply(desired(config, overrides), { waitForNextHopsMs: FIRST_RESOLVE_WAIT_MS });
+    d.start();
+  } catch (err) {
+    d.stop();
+    void health.close();
+    throw err;
+  }
+  dataplane = d;
+  configured = config;
+  if (config.dataplane.workers > 1) {
+    peerLoadTimer = setInterval(() => dataplane?.publishPeerLoads(), PEER_LOAD_INTERVAL_MS);
+    peerLoadTimer.unref();
+  }
+  const { backend, warnings } = d.describe();
+  if (config.dataplane.backend === 'afxdp')
+    follower = new NextHopFollower({
+      open: openRouteMonitor,
+      refresh: refreshNextHops,
+      onMonitorError: (message) => tell({ event: 'route_monitor_failed', code: 'XVS_ESYSTEM', message }),
+    });
+  return {
+    generation: model.generation,
+    services: model.services.length,
+    unresolved: d.unresolvedNextHops(),
+    backend,
+    warnings,
+  };
+}
+
+async function reload(config: Config) {
+  const { d } = running();
+  const { kept, dropped } = overrides.reconciled(config);
+  health.update(kept.effective(config));
+  let model;
+  try {
+    model = await d.applyInSlices(desired(config, kept), REBUILD_SLICE_MS);
+  } catch (err) {
+    if (configured) health.update(overrides.effective(configured));
+    throw err;
+  }
+  configured = config;
+  overrides = kept;
+  return {
+    generation: model.generation,
+    services: model.services.length,
+    unresolved: d.unresolvedNextHops(),
+    overridesDropped: dropped,
+  };
+}
+
+async function stop() {
+  if (!dataplane) return undefined;
+  follower?.close();
+  follower = undefined;
+  clearTimeout(healthCommitTimer);
+  healthCommitTimer = undefined;
+  clearInterval(peerLoadTimer);
+  peerLoadTimer = undefined;
+  const closing = health.close();
+  dataplane.stop();
+  const last = engineReport(dataplane);
+  dataplane = undefined;
+  configured = undefined;
+  await closing;
+  return last;
+}
+
 function handle(request: ControlRequest): unknown {
   switch (request.op) {
-    case 'start': {
-      if (dataplane) throw Object.assign(new Error('the data plane is already running'), { code: 'XVS_ESTATE' });
-      const d = Dataplane.create(request.config);
-      overrides = new WeightOverrides();
-      let model;
-      try {
-        health.update(request.config);
-        model = d.apply(desired(request.config, overrides), { waitForNextHopsMs: FIRST_RESOLVE_WAIT_MS });
-        d.start();
-      } catch (err) {
-        d.stop();
-        void health.close();
-        throw err;
-      }
-      dataplane = d;
-      configured = request.config;
-      if (request.config.dataplane.workers > 1) {
-        peerLoadTimer = setInterval(() => dataplane?.publishPeerLoads(), PEER_LOAD_INTERVAL_MS);
-        peerLoadTimer.unref();
-      }
-      const { backend, warnings } = d.describe();
-      if (request.config.dataplane.backend === 'afxdp')
-        follower = new NextHopFollower({
-          open: openRouteMonitor,
-          refresh: refreshNextHops,
-          onMonitorError: (message) => tell({ event: 'route_monitor_failed', code: 'XVS_ESYSTEM', message }),
-        });
-      return {
-        generation: model.generation,
-        services: model.services.length,
-        unresolved: d.unresolvedNextHops(),
-        backend,
-        warnings,
-      };
-    }
-    case 'reload': {
-      const { d } = running();
-      const { kept, dropped } = overrides.reconciled(request.config);
-      health.update(kept.effective(request.config));
-      let model;
-      try {
-        model = d.apply(desired(request.config, kept));
-      } catch (err) {
-        if (configured) health.update(overrides.effective(configured));
-        throw err;
-      }
-      configured = request.config;
-      overrides = kept;
-      return {
-        generation: model.generation,
-        services: model.services.length,
-        unresolved: d.unresolvedNextHops(),
-        overridesDropped: dropped,
-      };
-    }
+    case 'start':
+      return commits.run(() => start(request.config));
+    case 'reload':
+      return commits.run(() => reload(request.config));
     case 'status': {
       const { d, config } = running();
       return statusOf(d, config);
     }
     case 'set_weight':
-      return setWeight(request.service, request.server, request.weight);
+      return commits.run(() => setWeight(request.service, request.server, request.weight));
     case 'drain':
-      return setWeight(request.service, request.server, 0);
-    case 'stop': {
-      if (!dataplane) return undefined;
-      follower?.close();
-      follower = undefined;
-      clearTimeout(healthCommit);
-      healthCommit = undefined;
-      clearInterval(peerLoadTimer);
-      peerLoadTimer = undefined;
-      const closing = health.close();
-      dataplane.stop();
-      const last = engineReport(dataplane);
-      dataplane = undefined;
-      configured = undefined;
-      return closing.then(() => last);
-    }
+      return commits.run(() => setWeight(request.service, request.server, 0));
+    case 'stop':
+      return commits.run(stop);
   }
 }
 
 if (!parentPort) throw new Error('control-worker.js must run in a worker thread');
 const port = parentPort;
 port.on('message', ({ id, request }: ControlEnvelope) => {
-  // Requests are handled synchronously (one commit at a time); only stop waits for the health
-  // checks to wind down before it answers.
+  // Status is answered at once; everything that commits waits its turn in `commits` and answers
+  // when it is done (stop: once the health checks have wound down).
   let result: unknown;
   try {
     result = handle(request);

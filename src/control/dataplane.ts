@@ -4,7 +4,9 @@
 // thread in packet tests. With a kernel-backed next-hop resolver (afxdp), the first apply waits
 // briefly for neighbours to resolve, and refreshNextHops(scope) — called when the kernel
 // notifies a change (nexthop/follow.ts) — re-resolves what the change concerns and commits again
-// only when a next hop changed.
+// only when a next hop changed. Each build reuses the last one's unchanged services and their
+// encoded records (model.ts, snapshot-encoder.ts); applyInSlices does the rest of the work in
+// time slices so that the owning thread's event loop keeps turning during a large rebuild.
 import type { Config } from '../config/types.js';
 import {
   createEngine,
@@ -15,13 +17,14 @@ import {
 } from '../native/addon.js';
 import { SchedulerTables } from '../scheduler/table-cache.js';
 import { perWorker, sumCounters, type CounterSet } from '../stats/counters.js';
-import { buildModel, type DataplaneModel } from './model.js';
+import { modelSteps, type DataplaneModel } from './model.js';
 import { EVERYTHING, refreshedModel, type NextHopScope } from './next-hop-refresh.js';
 import { nextHopResolver } from './nexthop/index.js';
 import { reusingNextHops } from './nexthop/reuse.js';
 import type { NextHopResolver } from './nexthop/types.js';
-import { encodeSnapshot } from './snapshot-encoder.js';
+import { SnapshotEncoder } from './snapshot-encoder.js';
 import { StableIds } from './stable-ids.js';
+import { runAtOnce, runInSlices, type SliceStats, type Steps } from './time-slices.js';
 
 export interface DataplaneCounters {
   total: CounterSet;
@@ -32,6 +35,7 @@ export class Dataplane {
   private generation = 0n;
   private readonly ids = new StableIds();
   private readonly tables = new SchedulerTables();
+  private readonly encoder = new SnapshotEncoder();
   private readonly resolver: NextHopResolver;
   private started = false;
   private lastConfig: Config | undefined;
@@ -79,15 +83,26 @@ export class Dataplane {
    * this much time passed (the resolver has asked the kernel to resolve the missing ones).
    */
   apply(config: Config, options: { waitForNextHopsMs?: number } = {}): DataplaneModel {
-    const build = () =>
-      buildModel(config, this.generation + 1n, reusingNextHops(this.resolver, this.lastModel), this.ids, this.tables);
-    let model = build();
+    let model = runAtOnce(this.buildSteps(config));
     const deadline = Date.now() + (options.waitForNextHopsMs ?? 0);
     while (this.unresolvedIn(model).length > 0 && Date.now() < deadline) {
       sleepSync(20);
-      model = build();
+      model = runAtOnce(this.buildSteps(config));
     }
-    this.commit(config, model);
+    this.commit(config, model, runAtOnce(this.encoder.steps(model)));
+    return model;
+  }
+
+  /**
+   * apply() without the wait for next hops, built and encoded in slices of about `sliceMs`
+   * between which the event loop runs; only the commit itself is one piece. The caller must
+   * not start another apply, or refreshNextHops, before this one settles (the control worker
+   * queues them).
+   */
+  async applyInSlices(config: Config, sliceMs: number, stats?: SliceStats): Promise<DataplaneModel> {
+    const model = await runInSlices(this.buildSteps(config), sliceMs, stats);
+    const bytes = await runInSlices(this.encoder.steps(model), sliceMs, stats);
+    this.commit(config, model, bytes);
     return model;
   }
 
@@ -104,7 +119,7 @@ export class Dataplane {
   refreshNextHops(scope: NextHopScope = EVERYTHING): DataplaneModel | undefined {
     if (!this.resolver.whyUnresolved || !this.lastConfig || !this.lastModel) return undefined;
     const next = refreshedModel(this.lastConfig, this.lastModel, scope, this.resolver, this.generation + 1n);
-    if (next) this.commit(this.lastConfig, next);
+    if (next) this.commit(this.lastConfig, next, this.encoder.encode(next));
     return next;
   }
 
@@ -151,8 +166,14 @@ export class Dataplane {
     return this.lastModel;
   }
 
-  private commit(config: Config, model: DataplaneModel): void {
-    this.engine.commit(encodeSnapshot(model));
+  private buildSteps(config: Config): Steps<DataplaneModel> {
+    const previous = this.lastConfig && this.lastModel ? { config: this.lastConfig, model: this.lastModel } : undefined;
+    const resolver = reusingNextHops(this.resolver, this.lastModel);
+    return modelSteps(config, this.generation + 1n, resolver, this.ids, this.tables, previous);
+  }
+
+  private commit(config: Config, model: DataplaneModel, bytes: Uint8Array): void {
+    this.engine.commit(bytes);
     this.generation = model.generation;
     this.lastConfig = config;
     this.lastModel = model;

@@ -1,14 +1,18 @@
 // src/control/model.ts — the desired data-plane state computed from the validated config:
 // ports, services with their backends and scheduler tables, LIP pools, all in the snapshot's
-// terms but still readable. The control thread builds it (buildModel) and the encoder turns it
-// into bytes; when only next hops move, next-hop-refresh.ts patches the last model instead
-// (buildPorts is shared). Pure apart from the stable-id registry and the resolver it is given.
+// terms but still readable. The control thread builds it (buildModel, or modelSteps in time
+// slices) and the encoder turns it into bytes; when only next hops move, next-hop-refresh.ts
+// patches the last model instead (buildPorts is shared). A build given the last build reuses the
+// model of every service whose inputs did not change (sameServiceInputs), so a health transition
+// or a weight change rebuilds one service, not all of them. Pure apart from the stable-id
+// registry and the resolver it is given.
 import type { Config, ServiceConfig } from '../config/types.js';
 import { ENUMS, NO_POOL } from '../native/abi.js';
 import { staticScheduler } from '../scheduler/index.js';
 import type { SchedulerTables } from '../scheduler/table-cache.js';
 import type { NextHopResolver } from './nexthop/types.js';
 import type { StableIds } from './stable-ids.js';
+import { runAtOnce, type Steps } from './time-slices.js';
 
 export interface PortModel {
   name: string;
@@ -127,17 +131,77 @@ export function buildPorts(config: Config, resolver: NextHopResolver): PortModel
   }));
 }
 
-export function buildModel(
+/** The last build, whose unchanged services the next one reuses. */
+export interface PreviousBuild {
+  config: Config;
+  model: DataplaneModel; // built from `config` (or patched since with fresh next hops)
+}
+
+/**
+ * Whether `b` builds the same ServiceModel as `a` did: every field buildService reads (keep the
+ * two in step), servers compared by identity first (the effective configs share unchanged
+ * server objects), then field by field (a reload parses new objects).
+ */
+export function sameServiceInputs(a: ServiceConfig, b: ServiceConfig): boolean {
+  if (a === b) return true;
+  if (
+    a.name !== b.name || a.vip !== b.vip || a.port !== b.port || a.protocol !== b.protocol ||
+    a.forwarding !== b.forwarding || a.scheduler !== b.scheduler || a.one_packet !== b.one_packet ||
+    a.local_address_pool !== b.local_address_pool ||
+    a.persistence?.timeout !== b.persistence?.timeout || a.persistence?.netmask !== b.persistence?.netmask ||
+    a.servers.length !== b.servers.length
+  )
+    return false;
+  for (let i = 0; i < a.servers.length; i++) {
+    const x = a.servers[i]!;
+    const y = b.servers[i]!;
+    if (x === y) continue;
+    if (x.address !== y.address || x.port !== y.port || x.weight !== y.weight ||
+        x.upper_threshold !== y.upper_threshold || x.lower_threshold !== y.lower_threshold)
+      return false;
+  }
+  return true;
+}
+
+function allResolved(service: ServiceModel): boolean {
+  for (const b of service.backends) {
+    const m = b.mac;
+    if ((m[0]! | m[1]! | m[2]! | m[3]! | m[4]! | m[5]!) === 0) return false;
+  }
+  return true;
+}
+
+/** The last build's model of `s`, when building `s` again would give the same (unresolved next hops are retried). */
+function reusable(previous: Map<string, { config: ServiceConfig; model: ServiceModel }>, s: ServiceConfig, pool: number): ServiceModel | undefined {
+  const last = previous.get(serviceKey(s));
+  if (!last || last.model.pool !== pool || !sameServiceInputs(last.config, s) || !allResolved(last.model)) return undefined;
+  return last.model;
+}
+
+/** buildModel as steps (one per service built) for runInSlices; the generator's result is the model. */
+export function* modelSteps(
   config: Config,
   generation: bigint,
   resolver: NextHopResolver,
   ids: StableIds,
-  /** Tables kept from earlier builds (Dataplane keeps one); without it every table is computed. */
   tables?: SchedulerTables,
-): DataplaneModel {
+  previous?: PreviousBuild,
+): Steps<DataplaneModel> {
   const pools = Object.entries(config.local_address_pools).map(([name, lips]): PoolModel => ({ name, lips: [...lips] }));
   const poolIndex = new Map(pools.map((p, i) => [p.name, i]));
-  const services = config.services.map((s) => buildService(s, poolIndex, resolver, ids, tables));
+  const last = new Map(previous?.config.services.map((s, i) => [serviceKey(s), { config: s, model: previous.model.services[i]! }]));
+  const services: ServiceModel[] = [];
+  for (const s of config.services) {
+    const pool = s.local_address_pool !== undefined ? (poolIndex.get(s.local_address_pool) ?? NO_POOL) : NO_POOL;
+    const kept = reusable(last, s, pool);
+    if (kept) services.push(kept);
+    else {
+      services.push(buildService(s, poolIndex, resolver, ids, tables));
+      yield;
+    }
+  }
+  // A reused service did not ask for its table: it leaves the cache, and is computed again only
+  // if that service changes (and then it needs another table anyway).
   tables?.endBuild();
   return {
     generation,
@@ -148,4 +212,17 @@ export function buildModel(
     services,
     pools,
   };
+}
+
+export function buildModel(
+  config: Config,
+  generation: bigint,
+  resolver: NextHopResolver,
+  ids: StableIds,
+  /** Tables kept from earlier builds (Dataplane keeps one); without it every table is computed. */
+  tables?: SchedulerTables,
+  /** The last build: services whose inputs did not change keep their model. */
+  previous?: PreviousBuild,
+): DataplaneModel {
+  return runAtOnce(modelSteps(config, generation, resolver, ids, tables, previous));
 }

@@ -3,10 +3,11 @@
 // their fresh next hops from the resolver, and the next model — the last one with only ports
 // and backends' (port, MAC) replaced — or nothing when no next hop moved. Nothing else in a
 // model depends on next hops (scheduler tables, ids and pools come from the config), so the
-// model is patched instead of rebuilt and no scheduler table is recomputed. Pure apart from the
+// model is patched instead of rebuilt and no scheduler table is recomputed; services whose next
+// hops all stayed are kept as they were. Pure apart from the
 // resolver's kernel queries; the control thread runs it (Dataplane.refreshNextHops).
 import type { Config } from '../config/types.js';
-import { buildPorts, type DataplaneModel } from './model.js';
+import { buildPorts, type BackendModel, type DataplaneModel, type PortModel } from './model.js';
 import type { NextHop, NextHopResolver } from './nexthop/types.js';
 
 /** What to re-resolve: every server (links: re-read the interfaces first), or the servers depending on some neighbours. */
@@ -39,25 +40,28 @@ export function refreshedModel(
   if (scope.kind === 'all' && scope.links) resolver.refreshLinks?.();
   const hops = new Map<string, NextHop>();
   for (const address of serversConcerned(last, scope, resolver)) hops.set(address, resolver.resolve(address));
-  const next: DataplaneModel = {
-    ...last,
-    generation,
-    ports: buildPorts(config, resolver),
-    services: last.services.map((s) => ({
-      ...s,
-      backends: s.backends.map((b) => {
-        const hop = hops.get(b.address);
-        return hop ? { ...b, portIndex: hop.portIndex, mac: hop.mac } : b;
-      }),
-    })),
-  };
-  return hopSignature(next) === hopSignature(last) ? undefined : next;
+  const ports = buildPorts(config, resolver);
+  let changed = ports.some((p, i) => !samePort(p, last.ports[i]));
+  // Services none of whose next hops moved stay the same objects: the encoder reuses their bytes.
+  const services = last.services.map((s) => {
+    let backends: BackendModel[] | undefined;
+    s.backends.forEach((b, j) => {
+      const hop = hops.get(b.address);
+      if (!hop || (hop.portIndex === b.portIndex && sameMac(hop.mac, b.mac))) return;
+      backends ??= [...s.backends];
+      backends[j] = { ...b, portIndex: hop.portIndex, mac: hop.mac };
+    });
+    if (!backends) return s;
+    changed = true;
+    return { ...s, backends };
+  });
+  return changed ? { ...last, generation, ports, services } : undefined;
 }
 
-/** Everything about next hops a model carries: ports and, per server, egress port and MAC. */
-export function hopSignature(model: DataplaneModel): string {
-  const hex = (mac: Uint8Array) => Buffer.from(mac).toString('hex');
-  const ports = model.ports.map((p) => `${hex(p.mac)}/${p.mtu}/${p.address}`);
-  const servers = model.services.flatMap((s) => s.backends.map((b) => `${b.address}@${b.portIndex}/${hex(b.mac)}`));
-  return [...ports, ...servers].join(',');
+function sameMac(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function samePort(a: PortModel, b: PortModel | undefined): boolean {
+  return b !== undefined && sameMac(a.mac, b.mac) && a.mtu === b.mtu && a.address === b.address && a.name === b.name;
 }

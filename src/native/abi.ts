@@ -6,7 +6,7 @@
 export type FieldType = 'u8' | 'u16' | 'u32' | 'u64' | 'be16' | 'be32' | 'mac48';
 export const FIELD_SIZES: Record<FieldType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, be16: 2, be32: 4, mac48: 6 };
 
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 export const SNAPSHOT_MAGIC = 0x53535658;
 
 type FieldList = readonly (readonly [string, FieldType])[];

@@ -254,7 +254,7 @@ TEST(ServerRemoved, ConnectionsGoWithTheirServer) {
   SnapshotBuilder next = topo::standard(1, 2);
   next.services[0].backend_first = 1;  // server 0 gone; servers 1 and 2 keep their ids
   next.services[0].backend_count = 2;
-  next.sched = {1, 2, 3};
+  next.sched = {0, 1, 0};  // relative to each service's backend_first
   next.services[0].sched_count = 2;
   next.services[1].sched_first = 2;
   next.backends[0].backend_id = 999;  // unreferenced

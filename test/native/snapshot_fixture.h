@@ -95,7 +95,7 @@ class SnapshotBuilder {
     if (table.empty())
       for (uint32_t i = 0; i < servers.size(); ++i) table.push_back(i);
     s.sched_count = static_cast<uint32_t>(table.size());
-    for (uint32_t i : table) sched.push_back(s.backend_first + i);
+    for (uint32_t i : table) sched.push_back(i);  // relative to backend_first, as on the wire
     for (const BackendSpec& b : servers) {
       abi::BackendRecord r{};
       r.address = b.address;

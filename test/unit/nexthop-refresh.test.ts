@@ -4,7 +4,8 @@
 // itself, or the servers behind a gateway) and commits a new snapshot only when a next hop
 // actually changed; a burst of notifications becomes one re-resolve and at most one commit;
 // lost notifications (ENOBUFS) and route changes re-resolve every server; link changes re-read
-// the interfaces. The generation counts commits.
+// the interfaces; services a change does not concern stay the same objects. The generation
+// counts commits.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 
@@ -124,6 +125,24 @@ describe('following next hops (Dataplane + AfxdpNextHops + NextHopFollower)', ()
       assert.equal(t.generation(), before + 1n);
       const model = t.dataplane.refreshNextHops({ kind: 'all', links: false });
       assert.equal(model, undefined, 'a full re-resolve now finds nothing new');
+    } finally {
+      t.close();
+    }
+  });
+
+  it('a commit after a moved next hop keeps the services it does not concern as they were', () => {
+    const t = setup();
+    try {
+      const before = t.dataplane.committedModel()!;
+      t.neighbours.set('10.0.2.12', MAC(0x22));
+      t.emit({ neighbours: [t.neighbourChange('10.0.2.12', 'reachable')] });
+      mock.timers.tick(30);
+      const after = t.dataplane.committedModel()!;
+      assert.equal(after.generation, before.generation + 1n);
+      assert.notEqual(after.services[0], before.services[0], 'web reaches 10.0.2.12');
+      assert.equal(after.services[0]!.backends[0], before.services[0]!.backends[0], 'its other server is untouched');
+      assert.deepEqual(after.services[0]!.backends[1]!.mac, MAC(0x22));
+      assert.equal(after.services[1], before.services[1], 'dns does not: the same object, its encoded bytes reused');
     } finally {
       t.close();
     }

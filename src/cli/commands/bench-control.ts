@@ -1,10 +1,10 @@
 // src/cli/commands/bench-control.ts — `xvs bench control`: the control plane's cost of a large
-// table (src/bench/control.ts): parse, cold build, encode, commit, and the rebuild after one
-// weight change, per scheduler; a table, or one JSON document with --json (DESIGN §6), ending
-// with the command. Main thread; the run blocks it. Prints figures, asserts nothing.
+// table (src/bench/control.ts): parse, cold build, encode, commit, and the changes committed
+// while running (time to commit, event loop held), per scheduler; a table, or one JSON
+// document with --json (DESIGN §6), ending with the command. Main thread; the run blocks it. Prints figures, asserts nothing.
 import type { Argv } from 'yargs';
 
-import { CONTROL_SCHEDULERS, runControlBench, type ControlCaseResult } from '../../bench/control.js';
+import { BENCH_SLICE_MS, CONTROL_SCHEDULERS, runControlBench, type ChangeName, type ControlCaseResult } from '../../bench/control.js';
 import { SCHEDULERS, type SchedulerName } from '../../config/types.js';
 import type { CliCommand } from '../command.js';
 import { CliError, EXIT_USAGE } from '../errors.js';
@@ -26,13 +26,19 @@ function checkInt(name: keyof typeof LIMITS, value: number): void {
 
 const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
+const CHANGES: Record<ChangeName, string> = {
+  weight: 'one weight',
+  shared_server_down: 'shared server down',
+  reload_unchanged: 'reload (unchanged)',
+};
+
 export function humanControlReport(results: ControlCaseResult[], services: number, servers: number, command: string): string {
+  const changeNames = Object.keys(CHANGES) as ChangeName[];
   return [
     `xvs bench control: ${services} services x ${servers} servers (${services * servers} servers), io/mem engine, one worker; milliseconds`,
-    'rebuild = one server\'s weight changed in one service (a health transition or `xvs weight`): build with the other tables reused + encode + commit',
     '',
     table([
-      ['scheduler', 'parse YAML', 'parse JSON', 'build (cold)', 'encode', 'commit', 'rebuild', 'of which build', 'snapshot'],
+      ['scheduler', 'parse YAML', 'parse JSON', 'build (cold)', 'encode', 'commit', 'snapshot'],
       ...results.map((r) => [
         r.case,
         f(r.parse_yaml_ms),
@@ -40,9 +46,22 @@ export function humanControlReport(results: ControlCaseResult[], services: numbe
         f(r.build_cold_ms),
         f(r.encode_ms),
         f(r.commit_ms),
-        f(r.rebuild_ms),
-        f(r.rebuild_build_ms),
         `${(r.snapshot_bytes / 1e6).toFixed(1)} MB`,
+      ]),
+    ]),
+    '',
+    `Changes while running, each built in ${BENCH_SLICE_MS} ms slices as the control worker does: total / event loop held at most (slices)`,
+    'one weight = one server of one service (`xvs weight`); shared server down = a server in every service fails its check;',
+    'reload (unchanged) = the same file parsed again, with that server still down',
+    '',
+    table([
+      ['scheduler', ...changeNames.map((c) => CHANGES[c])],
+      ...results.map((r) => [
+        r.case,
+        ...changeNames.map((c) => {
+          const x = r.changes.find((change) => change.change === c);
+          return x ? `${f(x.total_ms)} / ${f(x.held_ms)} (${x.slices})` : '-';
+        }),
       ]),
     ]),
     '',
@@ -53,7 +72,7 @@ export function humanControlReport(results: ControlCaseResult[], services: numbe
 
 export const benchControlCommand: CliCommand<ControlArgs> = {
   command: 'control',
-  describe: 'The control plane on a large table: parse, build, encode, commit, and the rebuild after one weight change',
+  describe: 'The control plane on a large table: parse, build, encode, commit, and what a change while running costs',
   builder: (y: Argv) =>
     y
       .option('services', { type: 'number', default: 100, describe: `services (1..${LIMITS.services})` })
@@ -65,7 +84,7 @@ export const benchControlCommand: CliCommand<ControlArgs> = {
     checkInt('servers', servers);
     const command = `xvs bench control --services ${services} --servers ${servers} --schedulers ${schedulers.join(' ')}${json ? ' --json' : ''}`;
     const progress = !json && process.stderr.isTTY;
-    const results = runControlBench({
+    const results = await runControlBench({
       services,
       servers,
       schedulers: schedulers as SchedulerName[],

@@ -9,11 +9,17 @@ import type { NextHop, NextHopResolver } from './types.js';
 
 export function reusingNextHops(resolver: NextHopResolver, last: DataplaneModel | undefined): NextHopResolver {
   if (!last) return resolver;
-  const known = new Map<string, NextHop>();
-  for (const s of last.services)
-    for (const b of s.backends) if (b.mac.some((x) => x !== 0)) known.set(b.address, { portIndex: b.portIndex, mac: b.mac });
+  // Made at the first resolve: a build that reuses every service asks for none.
+  let known: Map<string, NextHop> | undefined;
+  const knownHops = () => {
+    if (known) return known;
+    known = new Map();
+    for (const s of last.services)
+      for (const b of s.backends) if (b.mac.some((x) => x !== 0)) known.set(b.address, { portIndex: b.portIndex, mac: b.mac });
+    return known;
+  };
   return {
-    resolve: (address) => known.get(address) ?? resolver.resolve(address),
+    resolve: (address) => knownHops().get(address) ?? resolver.resolve(address),
     portMac: (i) => resolver.portMac(i),
     portAddress: (i, tunnelSource) => resolver.portAddress(i, tunnelSource),
     ...(resolver.portMtu ? { portMtu: (i: number) => resolver.portMtu!(i) } : {}),

@@ -1,0 +1,24 @@
+// src/control/commit-queue.ts — runs the control worker's snapshot-changing tasks (start is
+// synchronous; reload, runtime weights, health re-commits, next-hop refreshes, stop) one after
+// another. A rebuild runs in time slices (Dataplane.applyInSlices), so without this queue a
+// second change could start while the first is half built, and the two would commit out of
+// order or over each other. Read-only requests (status) do not queue: they see the last commit.
+// Control worker thread.
+
+export class CommitQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  private waiting = 0;
+
+  /** Runs `task` once every task queued before it has settled; settles as the task does. */
+  run<T>(task: () => T | Promise<T>): Promise<T> {
+    this.waiting++;
+    const result = this.tail.then(task).finally(() => this.waiting--);
+    this.tail = result.catch(() => undefined); // one task's failure does not stop the next
+    return result;
+  }
+
+  /** Tasks queued or running. */
+  get pending(): number {
+    return this.waiting;
+  }
+}
