@@ -179,17 +179,33 @@ Napi::Value EngineHandle::backend_loads(const Napi::CallbackInfo& info) {
   Napi::Uint32Array workers = Napi::Uint32Array::New(env, rows.size());
   Napi::Uint32Array active = Napi::Uint32Array::New(env, rows.size());
   Napi::Uint32Array inactive = Napi::Uint32Array::New(env, rows.size());
+  // Traffic as doubles: exact below 2^53, which a counter reaches after centuries at line rate.
+  Napi::Float64Array conns = Napi::Float64Array::New(env, rows.size());
+  Napi::Float64Array in_packets = Napi::Float64Array::New(env, rows.size());
+  Napi::Float64Array out_packets = Napi::Float64Array::New(env, rows.size());
+  Napi::Float64Array in_bytes = Napi::Float64Array::New(env, rows.size());
+  Napi::Float64Array out_bytes = Napi::Float64Array::New(env, rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     ids[i] = rows[i].backend_id;
     workers[i] = rows[i].worker;
     active[i] = rows[i].active;
     inactive[i] = rows[i].inactive;
+    conns[i] = static_cast<double>(rows[i].traffic.conns);
+    in_packets[i] = static_cast<double>(rows[i].traffic.in_packets);
+    out_packets[i] = static_cast<double>(rows[i].traffic.out_packets);
+    in_bytes[i] = static_cast<double>(rows[i].traffic.in_bytes);
+    out_bytes[i] = static_cast<double>(rows[i].traffic.out_bytes);
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("backendId", ids);
   out.Set("worker", workers);
   out.Set("active", active);
   out.Set("inactive", inactive);
+  out.Set("conns", conns);
+  out.Set("inPackets", in_packets);
+  out.Set("outPackets", out_packets);
+  out.Set("inBytes", in_bytes);
+  out.Set("outBytes", out_bytes);
   return out;
 }
 

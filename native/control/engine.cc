@@ -217,13 +217,17 @@ void Engine::read_backend_loads(std::vector<BackendLoadRow>& out) const {
     for (size_t i = 0; i < current_->backends.size(); ++i) {
       const uint32_t id = current_->backends[i].backend_id;
       uint32_t active = 0, inactive = 0;
+      lb::BackendTraffic traffic;
       const uint32_t j = snap == nullptr ? lb::FlatMap::kMissing : snap == current_.get() ? static_cast<uint32_t>(i) : snap->backend_index.find(id);
       if (j != lb::FlatMap::kMissing) {
         lb::BackendLoad& load = snap->load[w][j];
         active = std::atomic_ref<uint32_t>(load.active).load(std::memory_order_relaxed);
         inactive = std::atomic_ref<uint32_t>(load.inactive).load(std::memory_order_relaxed);
+        lb::BackendTraffic& t = snap->traffic[w][j];
+        const auto read = [](uint64_t& v) { return std::atomic_ref<uint64_t>(v).load(std::memory_order_relaxed); };
+        traffic = {read(t.conns), read(t.in_packets), read(t.out_packets), read(t.in_bytes), read(t.out_bytes)};
       }
-      out.push_back({id, w, active, inactive});
+      out.push_back({id, w, active, inactive, traffic});
     }
   }
 }

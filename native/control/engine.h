@@ -45,12 +45,14 @@ struct WorkerStatus {
   bool running;
 };
 
-// One server's IPVS-style connection counts on one worker (lb/load.h), keyed by its stable id.
+// One server's IPVS-style connection counts (lb/load.h) and traffic (lb/traffic.h) on one
+// worker, keyed by its stable id.
 struct BackendLoadRow {
   uint32_t backend_id;
   uint32_t worker;
   uint32_t active;
   uint32_t inactive;
+  lb::BackendTraffic traffic;
 };
 
 class Engine {

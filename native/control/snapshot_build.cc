@@ -219,6 +219,7 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
   snap->backend_index.build(backend_keys, ctx.hash_seed);
   snap->nat_backend_index.build(nat_keys, ctx.hash_seed);
   snap->load.assign(ctx.workers, std::vector<lb::BackendLoad>(snap->backends.size()));
+  snap->traffic.assign(ctx.workers, std::vector<lb::BackendTraffic>(snap->backends.size()));
   snap->peer_load.assign(ctx.workers, std::vector<lb::PeerLoad>(snap->backends.size()));
   snap->service_index.build(service_keys, ctx.hash_seed);
   snap->vip_index.build(vip_keys, ctx.hash_seed);

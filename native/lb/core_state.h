@@ -72,18 +72,34 @@ struct alignas(64) CoreState {
   }
 
  private:
-  // Server loads follow servers (by stable id) from one snapshot to the next; so do the peers'
-  // loads, until the control thread's next aggregation writes the new snapshot's (relaxed
-  // atomics: it may already be doing so).
+  // Server loads and traffic follow servers (by stable id) from one snapshot to the next; so do
+  // the peers' loads, until the control thread's next aggregation writes the new snapshot's
+  // (relaxed atomics: it may already be doing so). The control thread may be reading the new
+  // rows already: they are stored through relaxed atomics too.
   void carry_load(const Snapshot& previous, const Snapshot& next) {
     const auto& from = previous.load[id];
     auto& to = next.load[id];
+    const auto& traffic_from = previous.traffic[id];
+    auto& traffic_to = next.traffic[id];
     auto& peers_from = previous.peer_load[id];
     auto& peers_to = next.peer_load[id];
+    const auto relay = [](uint32_t& dst, const uint32_t& src) {
+      std::atomic_ref<uint32_t>(dst).store(src, std::memory_order_relaxed);
+    };
+    const auto relay64 = [](uint64_t& dst, const uint64_t& src) {
+      std::atomic_ref<uint64_t>(dst).store(src, std::memory_order_relaxed);
+    };
     for (size_t i = 0; i < previous.backends.size(); ++i) {
       const uint32_t j = next.backend_index.find(previous.backends[i].backend_id);
       if (j == FlatMap::kMissing) continue;
-      to[j] = from[i];
+      relay(to[j].active, from[i].active);
+      relay(to[j].inactive, from[i].inactive);
+      to[j].overloaded = from[i].overloaded;
+      relay64(traffic_to[j].conns, traffic_from[i].conns);
+      relay64(traffic_to[j].in_packets, traffic_from[i].in_packets);
+      relay64(traffic_to[j].out_packets, traffic_from[i].out_packets);
+      relay64(traffic_to[j].in_bytes, traffic_from[i].in_bytes);
+      relay64(traffic_to[j].out_bytes, traffic_from[i].out_bytes);
       std::atomic_ref<uint32_t>(peers_to[j].active).store(std::atomic_ref<uint32_t>(peers_from[i].active).load(std::memory_order_relaxed), std::memory_order_relaxed);
       std::atomic_ref<uint32_t>(peers_to[j].inactive).store(std::atomic_ref<uint32_t>(peers_from[i].inactive).load(std::memory_order_relaxed), std::memory_order_relaxed);
     }

@@ -11,6 +11,7 @@
 #include "lb/conn.h"
 #include "lb/core_state.h"
 #include "lb/flat_map.h"
+#include "lb/traffic.h"
 
 namespace xvs::lb {
 
@@ -62,6 +63,7 @@ inline void bind_backend(CoreState& cs, Conn& c, uint32_t index) {
   c.backend_index = index;
   c.cached_generation = static_cast<uint32_t>(cs.snapshot->generation);
   if (c.flags & kTemplate) return;  // templates do not count as connections
+  count_connection(cs, index);
   BackendLoad& load = load_of(cs, index);
   increment(load.inactive);
   update_overload(cs, b, load);

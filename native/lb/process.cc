@@ -185,10 +185,12 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
     transient.tuple[kFromClient] = from_client;
     transient.tuple[kFromServer] = from_server;
     transient.forwarding = svc->forwarding;
-    // Bound without counting: it leaves with this packet, which needs its server's egress.
+    // Bound without counting in the load: it leaves with this packet, which needs its server's
+    // egress. Scheduled, though: a connection in the server's traffic (IPVS counts it too).
     transient.backend_id = backend.backend_id;
     transient.backend_index = index;
     transient.cached_generation = static_cast<uint32_t>(snap.generation);
+    count_connection(cs, index);
     if (persistent) {
       // Nothing to bind: the template simply lives `timeout` seconds from this datagram.
       if (tmpl != nullptr) cs.count(Counter::persistence_hits);
@@ -357,11 +359,17 @@ static Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView&
     if (!restart) return drop(cs, Counter::drop_backend_removed);
     found.conn = nullptr;
   }
+  // Read before the rewrite: ipvsadm counts what was received.
+  const uint32_t ip_bytes = core::ntohs(pkt.ip->total_length);
   if (found.conn == nullptr) {
     Conn transient;
     const Verdict v = create_connection(cs, frame, pkt, transient, found.conn);
     if (v != Verdict::tx) return v;
-    if (found.conn == &transient) return translate_by_mode(cs, frame, pkt, transient, kFromClient);
+    if (found.conn == &transient) {
+      const Verdict sent = translate_by_mode(cs, frame, pkt, transient, kFromClient);
+      if (sent == Verdict::tx) count_forwarded(cs, transient.backend_index, kFromClient, ip_bytes);
+      return sent;
+    }
     found.direction = kFromClient;
   } else if (routes(static_cast<Forwarding>(found.conn->forwarding)) && pkt.ip->ttl <= 1) {
     return drop(cs, Counter::drop_ttl_expired);
@@ -370,6 +378,7 @@ static Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView&
 
   track_state(cs, c, found.direction, pkt.tcp_flags);
   const Verdict v = translate_by_mode(cs, frame, pkt, c, found.direction);
+  if (v == Verdict::tx) count_forwarded(cs, backend_of(cs, c), found.direction, ip_bytes);
   // One-packet scheduling: the reply has passed, the exchange is over.
   if ((c.flags & kOnePacket) && found.direction == kFromServer) remove_connection(cs, c);
   return v;

@@ -1,9 +1,9 @@
 // native/lb/snapshot.h — the configuration a worker forwards with: the decoded records plus
 // lookup tables built off the fast path (control/snapshot_build.cc). Written once by the control
 // thread before publication, then only read by workers until every worker has passed a newer
-// generation and the engine frees it. The one mutable part is `load`: one block per worker of
-// per-server connection counts, each written only by its worker (it carries them over from the
-// previous snapshot when it installs this one).
+// generation and the engine frees it. The mutable parts are `load` and `traffic`: one block per
+// worker of per-server connection counts and traffic, each written only by its worker (it
+// carries them over from the previous snapshot when it installs this one), and `peer_load`.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -33,6 +33,16 @@ struct PeerLoad {
   uint32_t inactive = 0;
 };
 
+// One worker's traffic to and from one server since it was configured (lb/traffic.h). Written by
+// that worker through relaxed atomic stores, read by the control thread.
+struct BackendTraffic {
+  uint64_t conns = 0;
+  uint64_t in_packets = 0;
+  uint64_t out_packets = 0;
+  uint64_t in_bytes = 0;
+  uint64_t out_bytes = 0;
+};
+
 struct Lip {
   uint32_t address;  // network order
   uint32_t slot;     // stable index of this address's port pools (control/lip_registry.h)
@@ -55,6 +65,8 @@ struct Snapshot {
   FlatMap nat_backend_index;    // nat_backend_key() of every nat server -> 1 (replies to find their owner)
   // [worker][backend index]; see above. mutable: the one part workers write, each its own row.
   mutable std::vector<std::vector<BackendLoad>> load;
+  // [worker][backend index]: see BackendTraffic. mutable: each worker writes its own row.
+  mutable std::vector<std::vector<BackendTraffic>> traffic;
   // [worker][backend index]: see PeerLoad. mutable: the control thread writes it after commit.
   mutable std::vector<std::vector<PeerLoad>> peer_load;
 

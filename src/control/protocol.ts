@@ -35,6 +35,18 @@ export interface EngineReport {
   counters: DataplaneCounters;
 }
 
+/** ipvsadm --stats for one server (or a service: its servers summed), since it was configured. */
+export interface Traffic {
+  /** Connections scheduled (one-packet datagrams: each one). */
+  conns: number;
+  /** Packets and bytes (IP length as received) from the client side. */
+  inPackets: number;
+  inBytes: number;
+  /** From the server side (nat, fullnat; dr and tunnel replies bypass the balancer). */
+  outPackets: number;
+  outBytes: number;
+}
+
 export interface ServerStatus {
   /** address:port, as ipvsadm writes it and as set_weight/drain name it. */
   server: string;
@@ -57,7 +69,8 @@ export interface ServerStatus {
   /** IPVS ActiveConn / InActConn, summed over the workers. */
   active: number;
   inactive: number;
-  workers: { worker: number; active: number; inactive: number }[];
+  traffic: Traffic;
+  workers: { worker: number; active: number; inactive: number; traffic: Traffic }[];
 }
 
 export interface ServiceStatus {
@@ -74,6 +87,8 @@ export interface ServiceStatus {
   quorumMet?: boolean;
   active: number;
   inactive: number;
+  /** Its servers' traffic summed (a server that left takes its share with it, as in IPVS). */
+  traffic: Traffic;
   servers: ServerStatus[];
 }
 

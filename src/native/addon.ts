@@ -58,11 +58,18 @@ export interface EngineStatus {
  * Per-server connection counts (IPVS ActiveConn / InActConn), one entry per (server of the
  * committed snapshot, worker) in parallel arrays; servers by their stable backend id.
  */
+/** Per (server, worker) rows: IPVS connection counts now, and traffic since the server was configured. */
 export interface BackendLoads {
   backendId: Uint32Array;
   worker: Uint32Array;
   active: Uint32Array;
   inactive: Uint32Array;
+  /** Connections scheduled to the server; packets and bytes (IP length) from the client and server sides. Exact below 2^53. */
+  conns: Float64Array;
+  inPackets: Float64Array;
+  outPackets: Float64Array;
+  inBytes: Float64Array;
+  outBytes: Float64Array;
 }
 
 export interface BackendDescription {

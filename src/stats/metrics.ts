@@ -43,6 +43,9 @@ export class MetricsExporter {
   private readonly transitions: Counter<'service' | 'server'>;
   private readonly quorum: Gauge<'service'>;
   private readonly inactive: Gauge<'service' | 'server' | 'worker'>;
+  private readonly serverConns: Counter<'service' | 'server'>;
+  private readonly serverPackets: Counter<'service' | 'server' | 'direction'>;
+  private readonly serverBytes: Counter<'service' | 'server' | 'direction'>;
 
   constructor() {
     const registers = [this.registry];
@@ -67,6 +70,10 @@ export class MetricsExporter {
     this.probes = new Counter({ name: 'xvs_health_probes_total', help: 'Health probes since the check was (re)configured, by result (ok, failed, error: could not run)', labelNames: [...server, 'result'], registers });
     this.transitions = new Counter({ name: 'xvs_health_transitions_total', help: 'Up/down transitions since the check was (re)configured', labelNames: server, registers });
     this.quorum = new Gauge({ name: 'xvs_service_quorum_met', help: 'Health checks: 1 while the service has quorum, 0 while its sorry server takes new connections', labelNames: ['service'], registers });
+    this.serverConns = new Counter({ name: 'xvs_server_connections_total', help: 'Connections scheduled to the server since it was configured (ipvsadm Conns)', labelNames: server, registers });
+    const directed = [...server, 'direction'] as const;
+    this.serverPackets = new Counter({ name: 'xvs_server_packets_total', help: 'Packets forwarded for the server, direction in (client side) or out (server side)', labelNames: directed, registers });
+    this.serverBytes = new Counter({ name: 'xvs_server_bytes_total', help: 'Bytes (IP length as received) forwarded for the server, direction in or out', labelNames: directed, registers });
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -81,6 +88,7 @@ export class MetricsExporter {
       m.reset();
     for (const m of [this.weight, this.configuredWeight, this.nextHop, this.active, this.inactive, this.serverUp, this.probes, this.transitions, this.quorum])
       m.reset();
+    for (const m of [this.serverConns, this.serverPackets, this.serverBytes]) m.reset();
     this.generation.set(doc.generation);
     for (const w of doc.workers) {
       const worker = String(w.id);
@@ -107,6 +115,11 @@ export class MetricsExporter {
         this.weight.set(labels, srv.weight);
         this.configuredWeight.set(labels, srv.configuredWeight);
         this.nextHop.set(labels, srv.nextHopResolved ? 1 : 0);
+        this.serverConns.inc(labels, srv.traffic.conns);
+        this.serverPackets.inc({ ...labels, direction: 'in' }, srv.traffic.inPackets);
+        this.serverPackets.inc({ ...labels, direction: 'out' }, srv.traffic.outPackets);
+        this.serverBytes.inc({ ...labels, direction: 'in' }, srv.traffic.inBytes);
+        this.serverBytes.inc({ ...labels, direction: 'out' }, srv.traffic.outBytes);
         for (const w of srv.workers) {
           this.active.set({ ...labels, worker: String(w.worker) }, w.active);
           this.inactive.set({ ...labels, worker: String(w.worker) }, w.inactive);

@@ -5,14 +5,17 @@
 // server saw (the LIP in fullnat, the client elsewhere); the splits match the schedulers; UDP
 // echo works; a 50 MB download through fullnat and nat arrives intact (SHA-256); and the
 // balancer's counters agree with the clients: one connection per TCP connection and UDP flow, no
-// drops, every received frame sent, every UMEM frame accounted for. Needs root; skipped loudly
+// drops, every received frame sent, every UMEM frame accounted for, and the per-server traffic of
+// `xvs list --json` matches the answers each server gave. Needs root; skipped loudly
 // otherwise (CI runs it as root).
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 import { payloadDigest } from '../../src/demo/payload.js';
 import { Scenario } from '../../src/demo/scenario.js';
-import { CLIENT, LIP, VIP, type Mode } from '../../src/demo/topology.js';
+import { CLIENT, LIP, VIP, type Mode, type Topology } from '../../src/demo/topology.js';
 import { answers, download, summarise, type Answer } from '../../src/demo/traffic.js';
 import { netnsUnavailable } from '../../src/netns/lab.js';
 
@@ -23,6 +26,7 @@ const DOWNLOAD_BYTES = 50 * 1024 * 1024;
 const WEIGHTS: Record<string, number> = { s1: 3, s2: 2, s3: 1 };
 const CONGESTION_DROPS = new Set(['drop_handover_full', 'drop_tx_full']);
 
+const XVS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/xvs.js');
 const skip = netnsUnavailable();
 if (skip) console.warn(`\n*** e2e tests SKIPPED: ${skip} ***\n`);
 
@@ -49,6 +53,36 @@ function assertPeers(what: string, all: readonly Answer[], peer: string): void {
 }
 
 const distinctPorts = (all: readonly Answer[]) => new Set(all.map((a) => a.port)).size;
+
+interface TrafficStatus {
+  services: { name: string; traffic: { conns: number }; servers: { address: string; traffic: { conns: number; inPackets: number; outPackets: number } }[] }[];
+}
+
+/**
+ * The per-server traffic `xvs list --json` reports agrees with what the clients saw: one
+ * connection per answer on each server of the weighted service, per request on the rr service,
+ * per UDP flow on the echo service; packets in from every server used, and out only where the
+ * replies come through the balancer (nat, fullnat).
+ */
+function assertServerTraffic(t: Topology, mode: Mode, got: { sequential: Answer[]; concurrent: Answer[]; echoes: Answer[]; downloads: number }): void {
+  const status = JSON.parse(t.lab.exec(t.balancer, [process.execPath, XVS, 'list', '--json'])) as TrafficStatus;
+  const service = (name: string) => status.services.find((s) => s.name === name) ?? assert.fail(`no service ${name}`);
+  const nameOf = (address: string) => t.servers.find((s) => s.address === address)?.name ?? address;
+  const weighted = service('web-weighted');
+  assert.deepEqual(
+    Object.fromEntries(weighted.servers.map((s) => [nameOf(s.address), s.traffic.conns])),
+    Object.fromEntries(Object.keys(WEIGHTS).map((name) => [name, summarise(got.concurrent).split[name] ?? 0])),
+    'web-weighted: one connection per answer, on the server that answered',
+  );
+  assert.equal(service('web').traffic.conns, got.sequential.length + got.downloads, 'web: one connection per request');
+  assert.equal(service('echo').traffic.conns, distinctPorts(got.echoes), 'echo: one connection per UDP flow');
+  const replies = mode === 'nat' || mode === 'fullnat';
+  for (const s of status.services)
+    for (const srv of s.servers) {
+      assert.ok(srv.traffic.inPackets > 0, `${s.name} ${srv.address}: packets in`);
+      assert.equal(srv.traffic.outPackets > 0, replies, `${s.name} ${srv.address}: packets out ${srv.traffic.outPackets}`);
+    }
+}
 
 async function modeRun(mode: Mode, arms?: 1 | 2): Promise<void> {
   const started = Date.now();
@@ -85,6 +119,7 @@ async function modeRun(mode: Mode, arms?: 1 | 2): Promise<void> {
       console.log(`  ${mode}: 50 MB in ${d.ms.toFixed(0)} ms (${((DOWNLOAD_BYTES * 8) / d.ms / 1e6).toFixed(2)} Gbit/s) from ${d.server}`);
     }
     const finished = Date.now();
+    assertServerTraffic(t, mode, { sequential, concurrent, echoes, downloads });
 
     const stopped = await scenario.balancer.stop();
     assert.equal(stopped.exitCode, 0, `xvs exit code; stderr: ${stopped.stderr}`);

@@ -1,7 +1,8 @@
 // test/packet/server-status.test.ts — per-server connection counts as the status API reports
 // them (engine.backendLoads() through control/status-report.ts), from real connections on
-// io/mem: IPVS ActiveConn (ESTABLISHED) and InActConn (other states), per worker and summed,
-// kept across a commit that changes a weight (a runtime override).
+// io/mem: IPVS ActiveConn (ESTABLISHED) and InActConn (other states), and the traffic
+// (connections, packets and IP bytes from the client side: dr), per worker and summed per
+// server and service, kept across a commit that changes a weight (a runtime override).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
@@ -18,23 +19,32 @@ services:
   - { name: web, vip: ${VIP}, port: 80, forwarding: dr, scheduler: rr, servers: [{ address: ${A}, port: 80 }, { address: ${B}, port: 80 }] }
 `;
 
+let ipBytesSent = 0;
+
 function send(lb: MemHarness, sport: number, flags: TcpFlag[]) {
-  const { out } = lb.send(tcpFrame({ srcMac: CLIENT_MAC, dstMac: portMac(0), src: CLIENT, dst: VIP, sport, dport: 80, flags }));
+  const frame = tcpFrame({ srcMac: CLIENT_MAC, dstMac: portMac(0), src: CLIENT, dst: VIP, sport, dport: 80, flags });
+  ipBytesSent = frame.readUInt16BE(14 + 2); // IPv4 total length
+  const { out } = lb.send(frame);
   assert.equal(out.length, 1);
   assert.equal(out[0]!.verdict, 'tx');
 }
 
-describe('server connection counts in the status', () => {
+const traffic = (conns: number, inPackets: number) => ({ conns, inPackets, inBytes: inPackets * ipBytesSent, outPackets: 0, outBytes: 0 });
+
+describe('server connection counts and traffic in the status', () => {
   let lb: MemHarness;
   before(() => (lb = MemHarness.start(config)));
   after(() => lb?.close());
 
+  const status = (overrides = new WeightOverrides()) =>
+    serviceStatuses(lb.config, lb.dataplane.committedModel()!, overrides, lb.dataplane.backendLoads())[0]!;
   const servers = (overrides = new WeightOverrides()) =>
-    serviceStatuses(lb.config, lb.dataplane.committedModel()!, overrides, lb.dataplane.backendLoads())[0]!.servers.map((s) => ({
+    status(overrides).servers.map((s) => ({
       server: s.server,
       weight: s.weight,
       active: s.active,
       inactive: s.inactive,
+      traffic: s.traffic,
       workers: s.workers,
     }));
 
@@ -43,10 +53,12 @@ describe('server connection counts in the status', () => {
     send(lb, 40001, ['ACK']); // A, now ESTABLISHED
     send(lb, 40002, ['SYN']); // B
     send(lb, 40003, ['SYN']); // A
+    assert.equal(ipBytesSent, 40, 'IPv4 + TCP headers, no payload');
     assert.deepEqual(servers(), [
-      { server: `${A}:80`, weight: 1, active: 1, inactive: 1, workers: [{ worker: 0, active: 1, inactive: 1 }] },
-      { server: `${B}:80`, weight: 1, active: 0, inactive: 1, workers: [{ worker: 0, active: 0, inactive: 1 }] },
+      { server: `${A}:80`, weight: 1, active: 1, inactive: 1, traffic: traffic(2, 3), workers: [{ worker: 0, active: 1, inactive: 1, traffic: traffic(2, 3) }] },
+      { server: `${B}:80`, weight: 1, active: 0, inactive: 1, traffic: traffic(1, 1), workers: [{ worker: 0, active: 0, inactive: 1, traffic: traffic(1, 1) }] },
     ]);
+    assert.deepEqual(status().traffic, traffic(3, 4), 'the service: its servers summed');
   });
 
   it('keeps the counts across a commit that drains a server', () => {
@@ -54,10 +66,10 @@ describe('server connection counts in the status', () => {
     lb.dataplane.apply(drained.effective(lb.config));
     assert.ok(lb.dataplane.engine.settle(5000));
     assert.deepEqual(
-      servers(drained).map((s) => [s.server, s.weight, s.active, s.inactive]),
+      servers(drained).map((s) => [s.server, s.weight, s.active, s.inactive, s.traffic]),
       [
-        [`${A}:80`, 1, 1, 1],
-        [`${B}:80`, 0, 0, 1],
+        [`${A}:80`, 1, 1, 1, traffic(2, 3)],
+        [`${B}:80`, 0, 0, 1, traffic(1, 1)],
       ],
     );
   });

@@ -33,15 +33,20 @@ describe('xvs list', () => {
       assert.match(r.stdout, /^TCP  203\.0\.113\.10:(http|80) rr$/m);
     }));
 
-  it('--stats prints per-worker counters, --rate per-second rates, --json one document', () =>
+  it('--stats prints per-server and per-worker counters, --rate per-second rates, --json one document', () =>
     withXvs((x) => {
       let r = xvs('list', '-n', '--stats', '--api', x.api);
       assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Prot LocalAddress:Port +Conns +InPkts +OutPkts +InBytes +OutBytes$/m);
+      assert.match(r.stdout, /^TCP  203\.0\.113\.10:80 +0 +0 +0 +0 +0$/m);
+      assert.match(r.stdout, /^ {2}-> 10\.0\.0\.11:8080 +0 +0 +0 +0 +0$/m);
       assert.match(r.stdout, /^Worker +Conns +Entries +InPkts +OutPkts +InBytes +OutBytes +Passed +Dropped$/m);
       assert.match(r.stdout, /^0 +0 +0 +0 +0 +0 +0 +0 +0$/m);
       assert.match(r.stdout, /^total +0 +0 +0 +0 +0 +0 +0 +0$/m);
       r = xvs('list', '-n', '--rate', '--interval', '0.2', '--api', x.api);
       assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Prot LocalAddress:Port +CPS +InPPS +OutPPS +InBPS +OutBPS$/m);
+      assert.match(r.stdout, /^ {2}-> 10\.0\.0\.12:8080 +0 +0 +0 +0 +0$/m);
       assert.match(r.stdout, /^Worker +CPS +InPPS +OutPPS +InBPS +OutBPS +DropPPS$/m);
       assert.match(r.stdout, /^total +0 +0 +0 +0 +0 +0$/m);
       assert.match(r.stdout, /^\(over 0\.\d\d s\)$/m);

@@ -29,6 +29,8 @@ function server(doc: { services: { name: string; servers: { server: string }[] }
   return doc.services.find((s) => s.name === 'web')!.servers.find((s) => s.server === address) as any;
 }
 
+const NO_TRAFFIC = { conns: 0, inPackets: 0, inBytes: 0, outPackets: 0, outBytes: 0 };
+
 describe('GET /status and GET /metrics', () => {
   it('reports services, servers, connections and counters, total and per worker', () =>
     withXvs(async (x) => {
@@ -62,11 +64,13 @@ describe('GET /status and GET /metrics', () => {
         nextHopResolved: true,
         active: 0,
         inactive: 0,
+        traffic: NO_TRAFFIC,
         workers: [
-          { worker: 0, active: 0, inactive: 0 },
-          { worker: 1, active: 0, inactive: 0 },
+          { worker: 0, active: 0, inactive: 0, traffic: NO_TRAFFIC },
+          { worker: 1, active: 0, inactive: 0, traffic: NO_TRAFFIC },
         ],
       });
+      assert.deepEqual(web.traffic, NO_TRAFFIC);
     }));
 
   it('exposes the documented Prometheus names', () =>
@@ -92,6 +96,11 @@ describe('GET /status and GET /metrics', () => {
         /^xvs_server_next_hop_resolved\{service="web",server="10.0.0.13:8080"\} 1$/m,
         /^xvs_server_active_connections\{service="web",server="10.0.0.11:8080",worker="1"\} 0$/m,
         /^xvs_server_inactive_connections\{service="web",server="10.0.0.11:8080",worker="0"\} 0$/m,
+        /^# TYPE xvs_server_connections_total counter$/m,
+        /^xvs_server_connections_total\{service="web",server="10.0.0.12:8080"\} 0$/m,
+        /^xvs_server_packets_total\{service="web",server="10.0.0.11:8080",direction="in"\} 0$/m,
+        /^xvs_server_packets_total\{service="web",server="10.0.0.11:8080",direction="out"\} 0$/m,
+        /^xvs_server_bytes_total\{service="web",server="10.0.0.13:8080",direction="out"\} 0$/m,
         /^process_cpu_seconds_total /m,
       ])
         assert.match(r.text, line);

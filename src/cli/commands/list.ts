@@ -25,8 +25,8 @@ export const listCommand: CliCommand<ListArgs> = {
     withApiOptions(
       y
         .option('numeric', { alias: 'n', type: 'boolean', default: false, describe: 'numeric ports (no /etc/services names)' })
-        .option('stats', { type: 'boolean', default: false, describe: 'packet, byte and connection counters per worker' })
-        .option('rate', { type: 'boolean', default: false, describe: 'per-second rates over --interval' })
+        .option('stats', { type: 'boolean', default: false, describe: 'connections, packets and bytes per service and server, then per worker' })
+        .option('rate', { type: 'boolean', default: false, describe: 'the same as per-second rates over --interval' })
         .option('interval', { type: 'number', default: 1, describe: 'seconds between the two samples of --rate' })
         .option('connection', { alias: 'c', type: 'boolean', default: false, describe: 'list connections (not supported yet)' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON document' }),
