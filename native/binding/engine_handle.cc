@@ -61,6 +61,7 @@ Napi::Function EngineHandle::define(Napi::Env env) {
                          InstanceMethod("close", &EngineHandle::close),
                          InstanceMethod("describe", &EngineHandle::describe),
                          InstanceMethod("commit", &EngineHandle::commit),
+                         InstanceMethod("commitAsync", &EngineHandle::commit_async),
                          InstanceMethod("reclaim", &EngineHandle::reclaim),
                          InstanceMethod("counters", &EngineHandle::counters),
                          InstanceMethod("status", &EngineHandle::status),
@@ -119,6 +120,76 @@ Napi::Value EngineHandle::commit(const Napi::CallbackInfo& info) {
   Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
   throw_if_error(env, engine(env).commit(bytes.Data(), bytes.ByteLength()));
   return Napi::BigInt::New(env, engine(env).generation());
+}
+
+namespace {
+
+// commitAsync: build_snapshot on a libuv pool thread, the rest of the commit back on the owner
+// thread. Holds the handle (so its engine outlives the build) and the caller's bytes, which the
+// caller must not modify until the promise settles.
+class CommitWorker : public Napi::AsyncWorker {
+ public:
+  CommitWorker(Napi::Env env, Napi::Object handle, control::Engine& engine, Napi::Uint8Array bytes,
+               std::unique_ptr<control::BuildContext> ctx)
+      : Napi::AsyncWorker(env, "xvs.commit"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        handle_(Napi::Persistent(handle)),
+        bytes_(Napi::Persistent(bytes)),
+        data_(bytes.Data()),
+        len_(bytes.ByteLength()),
+        engine_(engine),
+        ctx_(std::move(ctx)) {}
+
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      built_ = control::build_snapshot(data_, len_, *ctx_, next_);
+    } catch (const std::exception& e) {  // bad_alloc on a huge snapshot: a refused commit, not a crash
+      built_ = control::Status::error(control::kErrSystem, std::string("building the snapshot failed: ") + e.what());
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    const control::Status st = engine_.finish_commit(built_, std::move(next_));
+    if (st.is_ok()) deferred_.Resolve(Napi::BigInt::New(env, engine_.generation()));
+    else deferred_.Reject(to_js_error(env, st).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference handle_;
+  Napi::Reference<Napi::Uint8Array> bytes_;
+  const uint8_t* data_;
+  size_t len_;
+  control::Engine& engine_;
+  std::unique_ptr<control::BuildContext> ctx_;
+  control::Status built_;
+  std::unique_ptr<lb::Snapshot> next_;
+};
+
+}  // namespace
+
+// Every refusal is a rejected promise, never a throw: callers handle one kind of failure.
+Napi::Value EngineHandle::commit_async(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto refuse = [&](const control::Status& st) {
+    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+    d.Reject(to_js_error(env, st).Value());
+    return d.Promise();
+  };
+  if (info.Length() < 1 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    return refuse(control::Status::error(control::kErrInvalidArgument, "commitAsync(snapshot): snapshot must be a Uint8Array"));
+  if (!engine_) return refuse(control::Status::error(control::kErrState, "engine handle is closed"));
+  control::Engine& e = *engine_;
+  std::unique_ptr<control::BuildContext> ctx;
+  if (control::Status st = e.begin_commit(ctx); !st.is_ok()) return refuse(st);
+  auto* worker = new CommitWorker(env, info.This().As<Napi::Object>(), e, info[0].As<Napi::Uint8Array>(), std::move(ctx));
+  const Napi::Promise promise = worker->promise();
+  worker->Queue();  // deletes itself after OnOK
+  return promise;
 }
 
 Napi::Value EngineHandle::reclaim(const Napi::CallbackInfo& info) {

@@ -138,11 +138,25 @@ void Engine::close() {
 }
 
 Status Engine::commit(const uint8_t* data, size_t len) {
-  if (stopped_) return Status::error(kErrState, "engine was stopped; create a new one");
+  std::unique_ptr<BuildContext> ctx;
+  if (Status st = begin_commit(ctx); !st.is_ok()) return st;
   std::unique_ptr<lb::Snapshot> next;
-  const BuildContext ctx{options_.workers, backend_->port_count(), hash_seed_, generation(), lips_};
-  Status st = build_snapshot(data, len, ctx, next);
-  if (!st.is_ok()) return st;
+  const Status built = build_snapshot(data, len, *ctx, next);
+  return finish_commit(built, std::move(next));
+}
+
+Status Engine::begin_commit(std::unique_ptr<BuildContext>& ctx) {
+  if (stopped_) return Status::error(kErrState, "engine was stopped; create a new one");
+  if (committing_) return Status::error(kErrBusy, "another snapshot is being committed; commit one at a time");
+  committing_ = true;
+  ctx = std::make_unique<BuildContext>(BuildContext{options_.workers, backend_->port_count(), hash_seed_, generation(), lips_});
+  return Status::ok();
+}
+
+Status Engine::finish_commit(const Status& built, std::unique_ptr<lb::Snapshot> next) {
+  committing_ = false;
+  if (!built.is_ok()) return built;
+  if (stopped_) return Status::error(kErrState, "engine was stopped while the snapshot was built");
   reclaim();
   if (running_ && !all_rings_have_room())
     return Status::error(kErrBusy, "a worker has not taken its previous control messages yet; retry shortly");

@@ -4,7 +4,10 @@
 //
 // Snapshot lifecycle: commit() builds and checks a snapshot, posts it on every worker's control
 // ring and retires the previous one; a retired snapshot is freed once every worker has
-// published a seen_generation at least as new as its successor.
+// published a seen_generation at least as new as its successor. commit() also comes in two
+// halves around build_snapshot (begin_commit / finish_commit), so that the binding can build a
+// large snapshot on another thread while the owner thread goes on: only the LIP registry is
+// touched meanwhile, and it belongs to commits, of which one at a time may be under way.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "control/lip_registry.h"
+#include "control/snapshot_build.h"
 #include "control/status.h"
 #include "io/backend.h"
 #include "io/mem/mem_backend.h"
@@ -69,6 +73,12 @@ class Engine {
 
   // Decodes, checks and publishes a snapshot. Generations must increase.
   Status commit(const uint8_t* data, size_t len);
+  // commit() in halves: begin_commit() (owner thread; kErrBusy while another commit is under
+  // way, kErrState once stopped) fills `ctx` for build_snapshot, which may then run on any
+  // thread; finish_commit() (owner thread) ends the commit with what it gave, publishing the
+  // snapshot if it was built. Every successful begin_commit() must be finished.
+  Status begin_commit(std::unique_ptr<BuildContext>& ctx);
+  Status finish_commit(const Status& built, std::unique_ptr<lb::Snapshot> next);
   uint64_t generation() const { return current_ ? current_->generation : 0; }
   // Frees retired snapshots every worker has moved past; returns how many are still held.
   size_t reclaim();
@@ -114,6 +124,7 @@ class Engine {
   std::vector<std::unique_ptr<worker::Worker>> workers_;
   bool running_ = false;
   bool stopped_ = false;
+  bool committing_ = false;  // between begin_commit and finish_commit (owner thread only)
   std::unique_ptr<lb::Snapshot> current_;
   struct Retired {
     uint64_t freeable_at;  // every worker must have seen at least this generation

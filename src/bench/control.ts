@@ -3,13 +3,13 @@
 // (default 100 x 1 000), every service health-checked — parsing the file (YAML and JSON),
 // building the model cold (every table computed), encoding the snapshot, committing it to a
 // running engine (io/mem, one worker) — and then the changes the control worker commits while
-// it runs, each through Dataplane.applyInSlices as the control worker does: one server's weight
-// (`xvs weight`), a server every service shares going down (a health transition: the effective
-// config is computed too), and a reload of an unchanged file (parsed beforehand, as `xvs run`
-// parses on another thread). For each: the time
-// to commit and how long the event loop was held at most (a 1 ms timer's longest gap), which is what
-// health results, peer loads and the status API wait. Runs on the calling thread; prints
-// nothing itself (src/cli/commands/bench-control.ts does).
+// it runs, computed and committed as the control worker does (health over the file with the
+// runtime weights, EffectiveConfigs, Dataplane.applyInSlices): one server's weight (`xvs
+// weight`), one server of one service going down (a health transition), a server every service
+// shares going down, and a reload of an unchanged file (parsed beforehand, as `xvs run` parses on
+// another thread). For each: the time to commit and how long the event loop was held at most (a
+// 1 ms timer's longest gap), which is what health results, peer loads and the status API wait.
+// Runs on the calling thread; prints nothing itself (src/cli/commands/bench-control.ts does).
 import { parseConfigText } from '../config/load.js';
 import type { Config, SchedulerName } from '../config/types.js';
 import { Dataplane } from '../control/dataplane.js';
@@ -17,8 +17,10 @@ import { buildModel } from '../control/model.js';
 import { MemNextHops } from '../control/nexthop/mem.js';
 import { encodeSnapshot } from '../control/snapshot-encoder.js';
 import { StableIds } from '../control/stable-ids.js';
-import type { SliceStats } from '../control/time-slices.js';
-import { effectiveConfig, type HealthView } from '../health/index.js';
+import { runAtOnce, runInSlices, type SliceStats, type Steps } from '../time-slices.js';
+import { WeightOverrides } from '../control/weight-overrides.js';
+import { EffectiveConfigs, type ServiceHealthSource } from '../health/index.js';
+import type { ServiceHealth } from '../health/types.js';
 import { SchedulerTables } from '../scheduler/table-cache.js';
 
 export const CONTROL_SCHEDULERS: readonly SchedulerName[] = ['wrr', 'mh', 'sh', 'dh', 'wlc'];
@@ -40,7 +42,7 @@ export interface ControlChangeResult {
   slices: number;
 }
 
-export type ChangeName = 'weight' | 'shared_server_down' | 'reload_unchanged';
+export type ChangeName = 'weight' | 'server_down' | 'shared_server_down' | 'reload_unchanged';
 
 export interface ControlCaseResult {
   case: string;
@@ -89,24 +91,45 @@ function yamlText(raw: ReturnType<typeof rawConfig>): string {
 
 const ms = (start: number) => performance.now() - start;
 
-function withOneWeightChanged(config: Config): Config {
-  const [first, ...rest] = config.services;
-  const [server, ...others] = first!.servers;
-  return { ...config, services: [{ ...first!, servers: [{ ...server!, weight: server!.weight + 1 }, ...others] }, ...rest] };
-}
+/**
+ * The health checks as the control worker's EffectiveConfigs sees them (HealthMonitor's view of
+ * one service and its version), with servers the bench takes down; every service is checked.
+ */
+class BenchHealth implements ServiceHealthSource {
+  private readonly down = new Map<string, Set<number>>();
+  private readonly versions = new Map<string, number>();
+  private version = 0;
 
-/** The monitor's view with the first server of every service down (every service lists it). */
-function sharedServerDown(config: Config): HealthView {
-  return {
-    services: config.services.map((s) => ({
-      name: s.name, quorum: s.quorum, hysteresis: s.quorum_hysteresis, quorumMet: true,
-      alive: s.servers.length - 1, up: s.servers.length - 1, down: 1,
-      servers: s.servers.map((server, i) => ({
-        server: `${server.address}:${server.port}`, state: i === 0 ? 'down' : 'up', successes: 0, failures: 0,
-        counters: { checks: 0, failures: 0, transitions: 0, errors: 0 },
-      })),
-    })),
-  };
+  constructor(private config: Config) {}
+
+  takeDown(service: string, index: number): void {
+    const set = this.down.get(service) ?? new Set();
+    set.add(index);
+    this.down.set(service, set);
+    this.versions.set(service, ++this.version);
+  }
+
+  /** As HealthMonitor.update with new service objects: every version changes, states stay. */
+  reloaded(config: Config): void {
+    this.config = config;
+    for (const s of config.services) this.versions.set(s.name, ++this.version);
+  }
+
+  serviceVersion(name: string): number {
+    return this.versions.get(name) ?? 0;
+  }
+
+  serviceHealth(name: string): ServiceHealth | undefined {
+    const s = this.config.services.find((x) => x.name === name);
+    if (!s) return undefined;
+    const down = this.down.get(name) ?? new Set();
+    const servers = s.servers.map((server, i) => ({
+      server: `${server.address}:${server.port}`, state: down.has(i) ? ('down' as const) : ('up' as const), successes: 0, failures: 0,
+      counters: { checks: 0, failures: 0, transitions: 0, errors: 0 },
+    }));
+    const up = servers.length - down.size;
+    return { name, quorum: s.quorum, hysteresis: s.quorum_hysteresis, quorumMet: true, alive: up, up, down: down.size, servers };
+  }
 }
 
 /**
@@ -134,11 +157,11 @@ function loopWatcher(): { stop(): number } {
   };
 }
 
-async function measureChange(change: ChangeName, dataplane: Dataplane, next: () => Config): Promise<ControlChangeResult> {
+async function measureChange(change: ChangeName, dataplane: Dataplane, next: () => Steps<Config>): Promise<ControlChangeResult> {
   const stats: SliceStats = { slices: 0, longestSliceMs: 0 };
   const watcher = loopWatcher();
   const start = performance.now();
-  await dataplane.applyInSlices(next(), BENCH_SLICE_MS, stats);
+  await dataplane.applyInSlices(await runInSlices(next(), BENCH_SLICE_MS, stats), BENCH_SLICE_MS, stats);
   const total = ms(start);
   return { change, total_ms: total, held_ms: watcher.stop(), slices: stats.slices };
 }
@@ -176,16 +199,39 @@ export async function runControlBench(options: ControlBenchOptions): Promise<Con
 
     const dataplane = Dataplane.create(config);
     try {
-      dataplane.apply(config);
+      // What the control worker commits: health over the file with the runtime weights
+      // (control-worker.ts desired()), each step as it does it.
+      const health = new BenchHealth(config);
+      const effective = new EffectiveConfigs();
+      let file = config;
+      let overrides = new WeightOverrides();
+      const desired = () => effective.steps(overrides.effective(file), health);
+      dataplane.apply(runAtOnce(desired()));
       dataplane.start();
-      const down = sharedServerDown(config);
       // Parsed beforehand: `xvs run` parses a reloaded file on another thread.
       const reparsed = parseConfigText(json, 'bench.json');
+      const middle = config.services[Math.floor(config.services.length / 2)]!.name;
+      const first = config.services[0]!;
       const changes = [
-        await measureChange('weight', dataplane, () => withOneWeightChanged(config)),
-        await measureChange('shared_server_down', dataplane, () => effectiveConfig(config, down)),
-        // The health view still has that server down: the reload changes nothing.
-        await measureChange('reload_unchanged', dataplane, () => effectiveConfig(reparsed, down)),
+        await measureChange('weight', dataplane, () => {
+          const server = first.servers[0]!;
+          overrides = overrides.with(file, first.name, `${server.address}:${server.port}`, server.weight + 1);
+          return desired();
+        }),
+        await measureChange('server_down', dataplane, () => {
+          health.takeDown(middle, 0);
+          return desired();
+        }),
+        await measureChange('shared_server_down', dataplane, () => {
+          for (const s of config.services) health.takeDown(s.name, 1);
+          return desired();
+        }),
+        await measureChange('reload_unchanged', dataplane, () => {
+          overrides = overrides.reconciled(reparsed).kept;
+          file = reparsed;
+          health.reloaded(reparsed);
+          return desired();
+        }),
       ];
       results.push({
         case: scheduler,

@@ -19,6 +19,7 @@ import { LIMITS } from '../config/defaults.js';
 import type { Config } from '../config/types.js';
 import type { HealthTransition } from '../health/index.js';
 import { openRouteMonitor } from '../native/addon.js';
+import { runInSlices } from '../time-slices.js';
 import { Dataplane } from './dataplane.js';
 import type { NextHopScope } from './next-hop-refresh.js';
 import { NextHopFollower } from './nexthop/follow.js';
@@ -65,6 +66,12 @@ function desired(config: Config, weights: WeightOverrides): Config {
   return health.apply(weights.effective(config));
 }
 
+/** Commits desired(config, weights) while the data plane runs: computed, built and encoded in time slices. */
+async function commitDesired(d: Dataplane, config: Config, weights: WeightOverrides) {
+  const effective = await runInSlices(health.applySteps(weights.effective(config)), REBUILD_SLICE_MS);
+  return d.applyInSlices(effective, REBUILD_SLICE_MS);
+}
+
 function onHealthTransition(transition: HealthTransition): void {
   const service = configured?.services.find((s) => s.name === transition.service);
   tell({ event: 'health', transition, hasSorryServer: service?.sorry_server !== undefined });
@@ -76,7 +83,7 @@ function onHealthTransition(transition: HealthTransition): void {
       healthCommitQueued = false;
       if (!dataplane || !configured) return;
       try {
-        const model = await dataplane.applyInSlices(desired(configured, overrides), REBUILD_SLICE_MS);
+        const model = await commitDesired(dataplane, configured, overrides);
         tell({ event: 'health_committed', generation: model.generation });
       } catch (err) {
         tell({ event: 'health_commit_failed', ...toControlError(err) });
@@ -147,7 +154,7 @@ async function setWeight(serviceRef: string, serverRef: string, weight: number):
   if (changed) {
     health.update(next.effective(config));
     try {
-      generation = (await d.applyInSlices(desired(config, next), REBUILD_SLICE_MS)).generation;
+      generation = (await commitDesired(d, config, next)).generation;
     } catch (err) {
       health.update(overrides.effective(config));
       throw err;
@@ -199,7 +206,7 @@ async function reload(config: Config) {
   health.update(kept.effective(config));
   let model;
   try {
-    model = await d.applyInSlices(desired(config, kept), REBUILD_SLICE_MS);
+    model = await commitDesired(d, config, kept);
   } catch (err) {
     if (configured) health.update(overrides.effective(configured));
     throw err;

@@ -24,7 +24,7 @@ import { reusingNextHops } from './nexthop/reuse.js';
 import type { NextHopResolver } from './nexthop/types.js';
 import { SnapshotEncoder } from './snapshot-encoder.js';
 import { StableIds } from './stable-ids.js';
-import { runAtOnce, runInSlices, type SliceStats, type Steps } from './time-slices.js';
+import { runAtOnce, runInSlices, type SliceStats, type Steps } from '../time-slices.js';
 
 export interface DataplaneCounters {
   total: CounterSet;
@@ -95,14 +95,15 @@ export class Dataplane {
 
   /**
    * apply() without the wait for next hops, built and encoded in slices of about `sliceMs`
-   * between which the event loop runs; only the commit itself is one piece. The caller must
-   * not start another apply, or refreshNextHops, before this one settles (the control worker
-   * queues them).
+   * between which the event loop runs, and committed with the native decoding on a pool thread
+   * (commitAsync). The caller must not start another apply, or refreshNextHops, before this one
+   * settles (the control worker queues them).
    */
   async applyInSlices(config: Config, sliceMs: number, stats?: SliceStats): Promise<DataplaneModel> {
     const model = await runInSlices(this.buildSteps(config), sliceMs, stats);
     const bytes = await runInSlices(this.encoder.steps(model), sliceMs, stats);
-    this.commit(config, model, bytes);
+    await this.engine.commitAsync(bytes);
+    this.committed(config, model);
     return model;
   }
 
@@ -174,6 +175,10 @@ export class Dataplane {
 
   private commit(config: Config, model: DataplaneModel, bytes: Uint8Array): void {
     this.engine.commit(bytes);
+    this.committed(config, model);
+  }
+
+  private committed(config: Config, model: DataplaneModel): void {
     this.generation = model.generation;
     this.lastConfig = config;
     this.lastModel = model;

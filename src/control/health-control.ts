@@ -6,12 +6,14 @@
 // which logs them). Consumes configs (file + runtime weights); produces effective configs and
 // the health view for status. Runs on the control worker thread; the probes run in the pool.
 import type { Config } from '../config/types.js';
-import { checkTargets, effectiveConfig, HealthMonitor, ProbePool, type HealthTransition, type HealthView } from '../health/index.js';
+import { runAtOnce, type Steps } from '../time-slices.js';
+import { checkTargets, EffectiveConfigs, HealthMonitor, ProbePool, type HealthTransition, type HealthView } from '../health/index.js';
 
 export class HealthControl {
   private pool: ProbePool | undefined;
   private monitor: HealthMonitor | undefined;
   private closing: Promise<void> = Promise.resolve();
+  private readonly effective = new EffectiveConfigs();
 
   constructor(private readonly onTransition: (t: HealthTransition) => void) {}
 
@@ -30,7 +32,12 @@ export class HealthControl {
 
   /** The config to commit: `config` with the current health applied. */
   apply(config: Config): Config {
-    return this.monitor ? effectiveConfig(config, this.monitor.view()) : config;
+    return runAtOnce(this.applySteps(config));
+  }
+
+  /** apply() as steps (one per checked service) for runInSlices. */
+  *applySteps(config: Config): Steps<Config> {
+    return this.monitor ? yield* this.effective.steps(config, this.monitor) : config;
   }
 
   view(): HealthView {

@@ -12,7 +12,7 @@ import { staticScheduler } from '../scheduler/index.js';
 import type { SchedulerTables } from '../scheduler/table-cache.js';
 import type { NextHopResolver } from './nexthop/types.js';
 import type { StableIds } from './stable-ids.js';
-import { runAtOnce, type Steps } from './time-slices.js';
+import { runAtOnce, type Steps } from '../time-slices.js';
 
 export interface PortModel {
   name: string;
@@ -178,7 +178,7 @@ function reusable(previous: Map<string, { config: ServiceConfig; model: ServiceM
   return last.model;
 }
 
-/** buildModel as steps (one per service built) for runInSlices; the generator's result is the model. */
+/** buildModel as steps (one per service) for runInSlices; the generator's result is the model. */
 export function* modelSteps(
   config: Config,
   generation: bigint,
@@ -193,12 +193,9 @@ export function* modelSteps(
   const services: ServiceModel[] = [];
   for (const s of config.services) {
     const pool = s.local_address_pool !== undefined ? (poolIndex.get(s.local_address_pool) ?? NO_POOL) : NO_POOL;
-    const kept = reusable(last, s, pool);
-    if (kept) services.push(kept);
-    else {
-      services.push(buildService(s, poolIndex, resolver, ids, tables));
-      yield;
-    }
+    // A step per service, reused or not: comparing a large service's servers takes time too.
+    services.push(reusable(last, s, pool) ?? buildService(s, poolIndex, resolver, ids, tables));
+    yield;
   }
   // A reused service did not ask for its table: it leaves the cache, and is computed again only
   // if that service changes (and then it needs another table anyway).

@@ -9,7 +9,7 @@ import { isIPv4 } from 'node:net';
 
 import { ABI_VERSION, RECORDS, SNAPSHOT_MAGIC, type FieldName, type RecordName } from '../native/abi.js';
 import type { DataplaneModel, ServiceModel } from './model.js';
-import { runAtOnce, type Steps } from './time-slices.js';
+import { runAtOnce, type Steps } from '../time-slices.js';
 
 type RecordValues<R extends RecordName> = Partial<Record<FieldName<R>, number | bigint | string | Uint8Array>>;
 
@@ -92,28 +92,22 @@ export class SnapshotEncoder {
   private readonly backendBytes = new WeakMap<ServiceModel, Uint8Array>();
   private readonly schedBytes = new WeakMap<readonly number[], Uint8Array>();
 
-  /** The snapshot of `model`, as steps (one per service whose records were not cached) for runInSlices. */
+  /** The snapshot of `model`, as steps (one per service) for runInSlices. */
   *steps(model: DataplaneModel): Steps<Uint8Array> {
     for (const s of model.services) {
-      let fresh = false;
-      if (!this.backendBytes.has(s)) {
-        this.backendBytes.set(s, encodeBackends(s));
-        fresh = true;
-      }
-      if (!this.schedBytes.has(s.schedTable)) {
-        this.schedBytes.set(s.schedTable, encodeSchedTable(s.schedTable));
-        fresh = true;
-      }
-      if (fresh) yield;
+      if (!this.backendBytes.has(s)) this.backendBytes.set(s, encodeBackends(s));
+      if (!this.schedBytes.has(s.schedTable)) this.schedBytes.set(s.schedTable, encodeSchedTable(s.schedTable));
+      yield;
     }
-    return this.assemble(model);
+    return yield* this.assemble(model);
   }
 
   encode(model: DataplaneModel): Uint8Array {
     return runAtOnce(this.steps(model));
   }
 
-  private assemble(model: DataplaneModel): Uint8Array {
+  /** Lays the cached records out (a step per service: 29 MB of Maglev tables take a while to copy). */
+  private *assemble(model: DataplaneModel): Steps<Uint8Array> {
     const { size, offsets, backends, lips, sched } = layout(model);
     const bytes = new Uint8Array(size);
     const view = new DataView(bytes.buffer);
@@ -139,7 +133,8 @@ export class SnapshotEncoder {
 
     let backendFirst = 0;
     let schedFirst = 0;
-    model.services.forEach((s, i) => {
+    for (const [i, s] of model.services.entries()) {
+      if (i > 0) yield;
       writeRecord(view, offsets.service + i * RECORDS.service.size, 'service', {
         vip: s.vip, port: s.port, protocol: s.protocol, forwarding: s.forwarding, scheduler: s.scheduler, flags: s.flags,
         pool: s.pool, service_id: s.serviceId,
@@ -151,7 +146,7 @@ export class SnapshotEncoder {
       bytes.set(this.schedBytes.get(s.schedTable) ?? encodeSchedTable(s.schedTable), offsets.sched + schedFirst * 4);
       backendFirst += s.backends.length;
       schedFirst += s.schedTable.length;
-    });
+    }
 
     let lipFirst = 0;
     model.pools.forEach((p, i) => {

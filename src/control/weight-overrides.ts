@@ -78,18 +78,26 @@ export class WeightOverrides {
     return next;
   }
 
-  /** `configured` with every override's weight in place of the file's. */
+  /**
+   * `configured` with every override's weight in place of the file's. Services without an
+   * override are the same objects (the model build reuses them by identity).
+   */
   effective(configured: Config): Config {
     if (this.entries.size === 0) return configured;
+    const overridden = new Set(this.list().map((o) => o.service));
     return {
       ...configured,
-      services: configured.services.map((s) => ({
-        ...s,
-        servers: s.servers.map((srv) => {
-          const o = this.entries.get(`${s.name}|${serverKey(srv)}`);
-          return o ? { ...srv, weight: o.weight } : srv;
-        }),
-      })),
+      services: configured.services.map((s) =>
+        !overridden.has(s.name)
+          ? s
+          : {
+              ...s,
+              servers: s.servers.map((srv) => {
+                const o = this.entries.get(`${s.name}|${serverKey(srv)}`);
+                return o ? { ...srv, weight: o.weight } : srv;
+              }),
+            },
+      ),
     };
   }
 

@@ -4,8 +4,10 @@
 // service otherwise; a service below quorum is served by its sorry server alone (weight 1), or,
 // without one, by the servers that are still up. Services without any health check are returned
 // untouched (the same objects). A server the view does not know yet (a reload the monitor has not
-// seen) is in its check's initial_state. Pure; runs on the control thread before each commit.
+// seen) is in its check's initial_state. Pure (EffectiveConfigs adds a per-service memo); runs on
+// the control thread before each commit.
 import type { Config, ServerConfig, ServiceConfig } from '../config/types.js';
+import { runAtOnce, type Steps } from '../time-slices.js';
 import { nextQuorumMet } from './quorum.js';
 import { checkOf, isChecked, serverKey } from './targets.js';
 import type { HealthState, HealthView, ServiceHealth } from './types.js';
@@ -35,6 +37,51 @@ function effectiveService(service: ServiceConfig, health: ServiceHealth | undefi
     return checkOf(service, server)?.inhibit_on_failure ? [{ ...server, weight: 0 }] : [];
   });
   return { ...service, servers };
+}
+
+/** What EffectiveConfigs needs of the monitor: one service at a time, and whether it changed. */
+export interface ServiceHealthSource {
+  serviceHealth(name: string): ServiceHealth | undefined;
+  serviceVersion(name: string): number | undefined;
+}
+
+/**
+ * effectiveConfig for a thread that commits often (the control worker, on every transition and
+ * weight change): a checked service whose input object and health version are those of the last
+ * call keeps its last effective service, the same object — so a transition in one service costs
+ * that service, and the model build (model.ts) reuses the others by identity.
+ */
+export class EffectiveConfigs {
+  private last = new Map<string, { input: ServiceConfig; version: number | undefined; output: ServiceConfig }>();
+
+  apply(config: Config, source: ServiceHealthSource): Config {
+    return runAtOnce(this.steps(config, source));
+  }
+
+  /** apply() as steps (one per checked service) for runInSlices. */
+  *steps(config: Config, source: ServiceHealthSource): Steps<Config> {
+    const next = new Map<string, { input: ServiceConfig; version: number | undefined; output: ServiceConfig }>();
+    let changed = false;
+    const services: ServiceConfig[] = [];
+    for (const service of config.services) {
+      if (!isChecked(service)) {
+        services.push(service);
+        continue;
+      }
+      changed = true;
+      const version = source.serviceVersion(service.name);
+      const kept = this.last.get(service.name);
+      const output =
+        kept && kept.input === service && kept.version === version
+          ? kept.output
+          : effectiveService(service, source.serviceHealth(service.name));
+      next.set(service.name, { input: service, version, output });
+      services.push(output);
+      yield;
+    }
+    this.last = next;
+    return changed ? { ...config, services } : config;
+  }
 }
 
 /**

@@ -52,6 +52,8 @@ interface CheckEntry {
 interface ServiceEntry {
   config: ServiceConfig;
   quorumMet: boolean;
+  /** Changes whenever what effective.ts reads of this service may have: a server or quorum transition, a reload. */
+  version: number;
 }
 
 const entryKey = (service: string, server: string): string => `${service}\u0000${server}`;
@@ -63,6 +65,7 @@ export class HealthMonitor {
   private readonly jitter: boolean;
   private checks = new Map<string, CheckEntry>();
   private services = new Map<string, ServiceEntry>();
+  private versions = 0;
   private stopped = false;
 
   constructor(options: HealthMonitorOptions) {
@@ -111,7 +114,9 @@ export class HealthMonitor {
     for (const service of config.services) {
       if (!isChecked(service)) continue;
       const known = this.services.get(service.name);
-      const entry: ServiceEntry = { config: service, quorumMet: known?.quorumMet ?? false };
+      // The same service object has the same checks, kept above with their states: same version.
+      const version = known && known.config === service ? known.version : ++this.versions;
+      const entry: ServiceEntry = { config: service, quorumMet: known?.quorumMet ?? false, version };
       services.set(service.name, entry);
       if (known) this.evaluateQuorum(entry, 'configuration reloaded');
       else entry.quorumMet = nextQuorumMet(undefined, this.alive(service), this.quorumSettings(service));
@@ -121,7 +126,21 @@ export class HealthMonitor {
 
   /** The current health of every checked service, in config order. */
   view(): HealthView {
-    return { services: [...this.services.values()].map((s) => this.serviceHealth(s)) };
+    return { services: [...this.services.values()].map((s) => this.healthOf(s)) };
+  }
+
+  /** One checked service's health (undefined: not checked), without building the whole view. */
+  serviceHealth(name: string): ServiceHealth | undefined {
+    const entry = this.services.get(name);
+    return entry && this.healthOf(entry);
+  }
+
+  /**
+   * A number that changes whenever the service's server states or quorum may have (a
+   * transition, a reload): equal numbers mean effective.ts would compute the same again.
+   */
+  serviceVersion(name: string): number | undefined {
+    return this.services.get(name)?.version;
   }
 
   /** Stops scheduling and waits for the probes in flight (each bounded by its timeout). The
@@ -193,7 +212,10 @@ export class HealthMonitor {
     if (this.logger) logServerTransition(this.logger, transition);
     this.emit(transition);
     const service = this.services.get(entry.target.service);
-    if (service) this.evaluateQuorum(service, `server ${transition.server} ${transition.to}`);
+    if (service) {
+      service.version = ++this.versions;
+      this.evaluateQuorum(service, `server ${transition.server} ${transition.to}`);
+    }
   }
 
   private recordError(entry: CheckEntry, err: unknown): void {
@@ -220,6 +242,7 @@ export class HealthMonitor {
       reason,
     };
     service.quorumMet = met;
+    service.version = ++this.versions;
     if (this.logger) logQuorumTransition(this.logger, transition, service.config.sorry_server !== undefined);
     this.emit(transition);
   }
@@ -247,7 +270,7 @@ export class HealthMonitor {
     );
   }
 
-  private serviceHealth({ config, quorumMet }: ServiceEntry): ServiceHealth {
+  private healthOf({ config, quorumMet }: ServiceEntry): ServiceHealth {
     const servers = [];
     let up = 0;
     for (const server of config.servers) {

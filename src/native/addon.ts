@@ -141,6 +141,12 @@ export interface NativeEngine {
   describe(): BackendDescription;
   /** Returns the committed generation. Throws an Error with `code` (XVS_ESNAPSHOT, XVS_ENOTSUP, ...). */
   commit(snapshot: Uint8Array): bigint;
+  /**
+   * commit() with the decoding and checking (the long part for a large snapshot) on a libuv pool
+   * thread; publishes on this thread. One commit at a time (XVS_EBUSY); do not modify `snapshot`
+   * until the promise settles. Every refusal rejects (with `code`); it never throws.
+   */
+  commitAsync(snapshot: Uint8Array): Promise<bigint>;
   reclaim(): number;
   /** workers x counters, worker-major, in the order of abi.COUNTERS. */
   counters(): BigUint64Array;

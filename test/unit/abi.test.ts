@@ -120,6 +120,31 @@ describe('snapshot commit', () => {
     }
   });
 
+  it('commitAsync: decodes off the thread, one commit at a time, refusals reject and leave the running snapshot', async () => {
+    const e = engine();
+    e.commit(snapshot(1n));
+    e.start();
+    try {
+      const pending = e.commitAsync(snapshot(2n));
+      assert.equal(nativeError(() => e.commit(snapshot(3n))).code, 'XVS_EBUSY', 'a sync commit meanwhile is refused');
+      await assert.rejects(e.commitAsync(snapshot(3n)), (err: { code?: string }) => err.code === 'XVS_EBUSY', 'so is a second async one');
+      assert.equal(e.status().generation, 1n, 'nothing is published before the promise settles');
+      assert.equal(await pending, 2n);
+      assert.equal(e.status().generation, 2n);
+
+      const damaged = snapshot(3n);
+      damaged[0] = 0;
+      await assert.rejects(e.commitAsync(damaged), (err: { code?: string }) => err.code === 'XVS_ESNAPSHOT');
+      await assert.rejects(e.commitAsync(snapshot(2n)), /generation 2 is not newer than the running 2/);
+      assert.equal(e.status().generation, 2n);
+      assert.equal(await e.commitAsync(snapshot(3n)), 3n, 'a refusal ends the commit: the next one goes through');
+      await assert.rejects(e.commitAsync('nope' as unknown as Uint8Array), (err: { code?: string }) => err.code === 'XVS_EINVAL');
+    } finally {
+      e.stop();
+    }
+    await assert.rejects(e.commitAsync(snapshot(4n)), (err: { code?: string }) => err.code === 'XVS_ESTATE');
+  });
+
   it('refuses unknown backends and bad worker counts with XVS_EINVAL, unbuilt backends with XVS_ENOTSUP', () => {
     const create = (o: object) => nativeError(() => createEngine({ backend: 'mem', workers: 1, interfaces: ['m'], connTableSize: 1024, ...o }));
     assert.equal(create({ backend: 'pcap' }).code, 'XVS_EINVAL');

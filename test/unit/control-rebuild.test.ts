@@ -15,7 +15,7 @@ import { MemNextHops } from '../../src/control/nexthop/mem.js';
 import type { NextHopResolver } from '../../src/control/nexthop/types.js';
 import { encodeSnapshot, SnapshotEncoder } from '../../src/control/snapshot-encoder.js';
 import { StableIds } from '../../src/control/stable-ids.js';
-import { runAtOnce, runInSlices, type SliceStats, type Steps } from '../../src/control/time-slices.js';
+import { runAtOnce, runInSlices, type SliceStats, type Steps } from '../../src/time-slices.js';
 import { SchedulerTables } from '../../src/scheduler/table-cache.js';
 
 const YAML = `

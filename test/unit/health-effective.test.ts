@@ -2,12 +2,13 @@
 // servers get weight 0 (inhibit_on_failure) or leave the service, a service below quorum goes to
 // its sorry server (or keeps its up servers without one), per-server checks override the
 // service's, servers the view does not know are in their initial_state, and services without
-// checks come back as the very same objects. Pure.
+// checks come back as the very same objects; EffectiveConfigs computes the same, reusing a
+// service's result while its input object and health version stay. Pure.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import type { ServiceConfig } from '../../src/config/types.js';
-import { effectiveConfig } from '../../src/health/effective.js';
+import { EffectiveConfigs, effectiveConfig, type ServiceHealthSource } from '../../src/health/effective.js';
 import type { HealthState, HealthView, ServiceHealth } from '../../src/health/types.js';
 import { check, config, server, service } from '../support/health.js';
 
@@ -98,5 +99,54 @@ describe('untouched', () => {
     assert.deepEqual(cfg.services[1]?.servers, [B], 'the input config is not modified');
     const none = config([plain]);
     assert.equal(effectiveConfig(none, { services: [] }), none);
+  });
+});
+
+describe('EffectiveConfigs', () => {
+  /** A monitor stand-in: a view and a version per service, both settable; counts what is asked. */
+  function source(view: HealthView) {
+    const versions = new Map(view.services.map((h) => [h.name, 1]));
+    const asked: string[] = [];
+    const src: ServiceHealthSource = {
+      serviceHealth: (name) => (asked.push(name), view.services.find((h) => h.name === name)),
+      serviceVersion: (name) => versions.get(name),
+    };
+    return { src, versions, asked, view };
+  }
+
+  test('the same as effectiveConfig; a service keeps its result while input and version stay', () => {
+    const web = service('web', [A, B], { health_check: check('tcp', { inhibit_on_failure: false }) });
+    const api = service('api', [C], { health_check: check('tcp') });
+    const plain = service('plain', [A]);
+    const cfg = config([web, api, plain]);
+    const s = source({ services: [health('web', { '10.0.0.11:80': 'down', '10.0.0.12:80': 'up' }, true), health('api', { '10.0.0.13:80': 'up' }, true)] });
+    const effective = new EffectiveConfigs();
+
+    const first = effective.apply(cfg, s.src);
+    assert.deepEqual(first, effectiveConfig(cfg, s.view));
+    assert.equal(first.services[2], plain);
+    assert.deepEqual(s.asked, ['web', 'api']);
+
+    s.asked.length = 0;
+    const again = effective.apply(cfg, s.src);
+    assert.equal(again.services[0], first.services[0], 'web reused');
+    assert.equal(again.services[1], first.services[1], 'api reused');
+    assert.deepEqual(s.asked, [], 'nothing asked of the monitor');
+
+    // api's server goes down: only api is computed again.
+    s.view.services[1] = health('api', { '10.0.0.13:80': 'down' }, true);
+    s.versions.set('api', 2);
+    const later = effective.apply(cfg, s.src);
+    assert.deepEqual(s.asked, ['api']);
+    assert.equal(later.services[0], first.services[0]);
+    assert.deepEqual(later.services[1]?.servers.map((x) => x.weight), [0]);
+    assert.deepEqual(later, effectiveConfig(cfg, s.view));
+
+    // A new input object (a reload, a runtime weight) is computed again even at the same version.
+    s.asked.length = 0;
+    const reweighted = { ...web, servers: [A, { ...B, weight: 5 }] };
+    const next = effective.apply(config([reweighted, api, plain]), s.src);
+    assert.deepEqual(s.asked, ['web']);
+    assert.deepEqual(next.services[0]?.servers.map((x) => x.weight), [5]);
   });
 });

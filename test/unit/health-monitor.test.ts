@@ -106,6 +106,28 @@ describe('with a scripted runner', () => {
     assert.equal(serverView(monitor, 'web', B)?.counters.transitions, 0);
   });
 
+  test('a service version changes with its transitions and with a changed config, not otherwise', async () => {
+    const runner = new ScriptedRunner();
+    const { monitor } = monitorOf(runner);
+    const cfg = threeServers();
+    monitor.update(cfg);
+    const v1 = monitor.serviceVersion('web');
+    assert.equal(typeof v1, 'number');
+    assert.equal(monitor.serviceVersion('nothing'), undefined);
+    await waitFor('probes', () => (runner.runs.get(A) ?? 0) >= 3);
+    assert.equal(monitor.serviceVersion('web'), v1, 'probes without a transition change nothing');
+    monitor.update({ ...cfg }); // the same service objects (a runtime weight elsewhere)
+    assert.equal(monitor.serviceVersion('web'), v1);
+    runner.healthy.set(A, false);
+    await waitFor('A down', () => serverView(monitor, 'web', A)?.state === 'down');
+    const v2 = monitor.serviceVersion('web');
+    assert.notEqual(v2, v1);
+    assert.deepEqual(monitor.serviceHealth('web'), monitor.view().services[0]);
+    monitor.update(threeServers()); // new objects, equal settings: the checks keep their state
+    assert.notEqual(monitor.serviceVersion('web'), v2);
+    assert.equal(serverView(monitor, 'web', A)?.state, 'down');
+  });
+
   test('quorum is lost and regained, and view() says so', async () => {
     const runner = new ScriptedRunner();
     const { monitor, transitions, lines } = monitorOf(runner);

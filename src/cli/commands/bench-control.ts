@@ -28,6 +28,7 @@ const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
 const CHANGES: Record<ChangeName, string> = {
   weight: 'one weight',
+  server_down: 'server down',
   shared_server_down: 'shared server down',
   reload_unchanged: 'reload (unchanged)',
 };
@@ -51,8 +52,8 @@ export function humanControlReport(results: ControlCaseResult[], services: numbe
     ]),
     '',
     `Changes while running, each built in ${BENCH_SLICE_MS} ms slices as the control worker does: total / event loop held at most (slices)`,
-    'one weight = one server of one service (`xvs weight`); shared server down = a server in every service fails its check;',
-    'reload (unchanged) = the same file parsed again, with that server still down',
+    'one weight = one server of one service (`xvs weight`); server down = one server of one service fails its check;',
+    'shared server down = a server in every service fails its check; reload (unchanged) = the same file parsed again',
     '',
     table([
       ['scheduler', ...changeNames.map((c) => CHANGES[c])],

@@ -1,4 +1,4 @@
-// src/control/time-slices.ts — long control-thread work written once as a generator of small
+// src/time-slices.ts — long control-thread work written once as a generator of small
 // steps (model build: one service per step; encoding: one service's records per step) and run
 // either at once (start, tests) or in time slices that give the event loop back between them,
 // so that a rebuild of 100 000 servers does not hold up health results, peer-load publishing or
