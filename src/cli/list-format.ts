@@ -122,15 +122,13 @@ function trafficRate(before: Traffic, after: Traffic, seconds: number): TrafficR
   };
 }
 
+/** A worker's counters in Traffic's terms: every frame it received and sent, not only forwarded ones. */
+function workerTraffic(c: CounterNumbers): Traffic {
+  return { conns: c.conn_created, inPackets: c.rx_packets, outPackets: c.tx_packets, inBytes: c.rx_bytes, outBytes: c.tx_bytes };
+}
+
 function rateRow(before: CounterNumbers, after: CounterNumbers, seconds: number): RateRow {
-  return {
-    cps: perSecond(after.conn_created - before.conn_created, seconds),
-    inpps: perSecond(after.rx_packets - before.rx_packets, seconds),
-    outpps: perSecond(after.tx_packets - before.tx_packets, seconds),
-    inbps: perSecond(after.rx_bytes - before.rx_bytes, seconds),
-    outbps: perSecond(after.tx_bytes - before.tx_bytes, seconds),
-    droppps: perSecond(dropped(after) - dropped(before), seconds),
-  };
+  return { ...trafficRate(workerTraffic(before), workerTraffic(after), seconds), droppps: perSecond(dropped(after) - dropped(before), seconds) };
 }
 
 /** Per-second rates between two samples taken `seconds` apart; what the first lacks (added meanwhile) counts from the second. */

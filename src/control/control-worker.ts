@@ -46,8 +46,8 @@ let follower: NextHopFollower | undefined;
 let configured: Config | undefined;
 let overrides = new WeightOverrides();
 // The dynamic schedulers (lc, wlc, sed, nq, lblc, lblcr) see their own worker's loads at once and
-// the other workers' as of the last aggregation: at most this old, plus the longest task this
-// thread runs meanwhile (a commit).
+// the other workers' as of the last aggregation: at most this old, plus the longest this thread's
+// event loop is held meanwhile (a slice of a rebuild: 20-40 ms at 100 000 servers).
 const PEER_LOAD_INTERVAL_MS = 100;
 let peerLoadTimer: NodeJS.Timeout | undefined;
 // Transitions that arrive together (a switch failing takes several servers down) make one commit.
@@ -57,7 +57,8 @@ let healthCommitTimer: NodeJS.Timeout | undefined;
 // more transitions meanwhile need no second one.
 let healthCommitQueued = false;
 const health = new HealthControl(onHealthTransition);
-// The longest the event loop waits for a rebuild's next turn (a commit itself is one piece).
+// About how long a rebuild runs before the event loop gets a turn (single steps, the install of
+// a commit and garbage collection can take longer: bench/README.md, control).
 const REBUILD_SLICE_MS = 8;
 const commits = new CommitQueue();
 

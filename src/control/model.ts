@@ -73,7 +73,7 @@ function serviceKey(s: ServiceConfig): string {
 
 function buildService(
   s: ServiceConfig,
-  poolIndex: Map<string, number>,
+  pool: number,
   resolver: NextHopResolver,
   ids: StableIds,
   tables: SchedulerTables | undefined,
@@ -107,7 +107,7 @@ function buildService(
     forwarding: ENUMS.forwarding[s.forwarding],
     scheduler: ENUMS.scheduler[s.scheduler],
     flags,
-    pool: s.local_address_pool !== undefined ? (poolIndex.get(s.local_address_pool) ?? NO_POOL) : NO_POOL,
+    pool,
     serviceId: ids.service(key),
     persistTimeout: s.persistence ? Math.max(1, Math.ceil(s.persistence.timeout)) : 0,
     persistNetmask: prefixToNetmask(s.persistence?.netmask ?? 32),
@@ -194,7 +194,7 @@ export function* modelSteps(
   for (const s of config.services) {
     const pool = s.local_address_pool !== undefined ? (poolIndex.get(s.local_address_pool) ?? NO_POOL) : NO_POOL;
     // A step per service, reused or not: comparing a large service's servers takes time too.
-    services.push(reusable(last, s, pool) ?? buildService(s, poolIndex, resolver, ids, tables));
+    services.push(reusable(last, s, pool) ?? buildService(s, pool, resolver, ids, tables));
     yield;
   }
   // A reused service did not ask for its table: it leaves the cache, and is computed again only
