@@ -1,6 +1,7 @@
-// test/unit/bench.test.ts — `xvs bench dataplane` with tiny parameters: the shape of the report
-// and of the --json document, and that its counts are sane (every timed packet forwarded, one
-// connection per SYN, a skipped case says why). Never asserts a time: benchmarks measure.
+// test/unit/bench.test.ts — `xvs bench dataplane` and `xvs bench control` with tiny parameters:
+// the shape of the report and of the --json document, that the counts are sane (every timed
+// packet forwarded, one connection per SYN, a skipped case says why) and that the process exits
+// once it has printed. Never asserts a time: benchmarks measure.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -120,5 +121,27 @@ describe('xvs bench dataplane', () => {
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--flows must be an integer/);
     assert.equal(spawnSync(process.execPath, [XVS, 'bench'], { encoding: 'utf8' }).status, 2);
+  });
+});
+
+describe('xvs bench control', () => {
+  it('runs with tiny parameters, prints one JSON document with every change, and exits', () => {
+    const args = ['bench', 'control', '--services', '3', '--servers', '4', '--schedulers', 'wrr', 'mh', '--json'];
+    // A timer left running kept this process alive once after it had printed: the timeout catches it.
+    const r = spawnSync(process.execPath, [XVS, ...args], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.error, undefined, 'exited on its own');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n').length, 1, 'one line, one document');
+    const doc = JSON.parse(r.stdout) as { cases: { case: string; snapshot_bytes: number; changes: { change: string; total_ms: number; held_ms: number; slices: number }[] }[]; command: string };
+    assert.deepEqual(doc.cases.map((c) => c.case), ['wrr', 'mh']);
+    for (const c of doc.cases) {
+      assert.ok(c.snapshot_bytes > 0);
+      assert.deepEqual(c.changes.map((x) => x.change), ['weight', 'server_down', 'shared_server_down', 'reload_unchanged']);
+      for (const x of c.changes) {
+        assert.ok(x.total_ms >= 0 && x.held_ms >= 0, JSON.stringify(x));
+        assert.ok(Number.isInteger(x.slices) && x.slices >= 1, JSON.stringify(x));
+      }
+    }
+    assert.equal(doc.command, 'xvs bench control --services 3 --servers 4 --schedulers wrr mh --json');
   });
 });
