@@ -32,6 +32,7 @@ export interface BackendModel {
   mac: Uint8Array; // all zero: unresolved
 }
 
+/** Never modified once built: later builds reuse it and SnapshotEncoder caches its bytes by identity. */
 export interface ServiceModel {
   name: string;
   vip: string;
