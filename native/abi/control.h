@@ -9,7 +9,8 @@ namespace xvs::abi {
 // K(name, value)
 #define XVS_CONTROL_KINDS(K) \
   K(install_snapshot, 1)     \
-  K(stop, 2)
+  K(stop, 2)                 \
+  K(dump_connections, 3)
 
 enum class ControlKind : uint32_t {
 #define XVS_CONTROL_ENUM(name, value) name = value,

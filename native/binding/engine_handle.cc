@@ -4,6 +4,7 @@
 #include "binding/engine_handle.h"
 
 #include "abi/counters.h"
+#include "binding/connections_js.h"
 #include "binding/errors.h"
 
 namespace xvs::binding {
@@ -62,6 +63,7 @@ Napi::Function EngineHandle::define(Napi::Env env) {
                          InstanceMethod("describe", &EngineHandle::describe),
                          InstanceMethod("commit", &EngineHandle::commit),
                          InstanceMethod("commitAsync", &EngineHandle::commit_async),
+                         InstanceMethod("connections", &EngineHandle::connections),
                          InstanceMethod("reclaim", &EngineHandle::reclaim),
                          InstanceMethod("counters", &EngineHandle::counters),
                          InstanceMethod("status", &EngineHandle::status),
@@ -190,6 +192,22 @@ Napi::Value EngineHandle::commit_async(const Napi::CallbackInfo& info) {
   const Napi::Promise promise = worker->promise();
   worker->Queue();  // deletes itself after OnOK
   return promise;
+}
+
+// connections(limit, timeoutMs): up to `limit` entries per worker, taken at their safe points.
+Napi::Value EngineHandle::connections(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto positive = [&](size_t i, const char* what) {
+    const double v = info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : 0;
+    if (!(v >= 1 && v <= 1e6))  // NaN fails too
+      throw_invalid(env, std::string("connections(limit, timeoutMs): ") + what + " must be a number from 1 to 1000000");
+    return info[i].As<Napi::Number>().Uint32Value();
+  };
+  const uint32_t limit = positive(0, "limit");
+  const uint32_t timeout_ms = positive(1, "timeoutMs");
+  std::vector<control::WorkerConnections> workers;
+  throw_if_error(env, engine(env).dump_connections(limit, timeout_ms, workers));
+  return connections_value(env, workers);
 }
 
 Napi::Value EngineHandle::reclaim(const Napi::CallbackInfo& info) {

@@ -22,6 +22,7 @@ class EngineHandle : public Napi::ObjectWrap<EngineHandle> {
   Napi::Value describe(const Napi::CallbackInfo& info);
   Napi::Value commit(const Napi::CallbackInfo& info);
   Napi::Value commit_async(const Napi::CallbackInfo& info);
+  Napi::Value connections(const Napi::CallbackInfo& info);
   Napi::Value reclaim(const Napi::CallbackInfo& info);
   Napi::Value counters(const Napi::CallbackInfo& info);
   Napi::Value status(const Napi::CallbackInfo& info);

@@ -126,6 +126,7 @@ void Engine::stop() {
   running_ = false;
   stopped_ = true;
   retired_.clear();
+  abandoned_dumps_.clear();  // the workers are gone: nothing writes them any more
   backend_->shutdown();
 }
 
@@ -175,6 +176,39 @@ Status Engine::finish_commit(const Status& built, std::unique_ptr<lb::Snapshot> 
   }
   current_ = std::move(next);
   reclaim();
+  return Status::ok();
+}
+
+Status Engine::dump_connections(uint32_t limit, uint32_t timeout_ms, std::vector<WorkerConnections>& out) {
+  out.clear();
+  if (!running_) return Status::error(kErrState, "the data plane is not running");
+  std::erase_if(abandoned_dumps_, [](const auto& d) { return d->done.load(std::memory_order_acquire); });
+  if (!all_rings_have_room())
+    return Status::error(kErrBusy, "a worker has not taken its previous control messages yet; retry shortly");
+  std::vector<std::unique_ptr<worker::ConnDump>> dumps;
+  for (auto& w : workers_) {
+    dumps.push_back(std::make_unique<worker::ConnDump>(limit));
+    w->control.push({abi::ControlKind::dump_connections, 0, nullptr, dumps.back().get()});
+    w->notify();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  const auto all_done = [&] {
+    return std::all_of(dumps.begin(), dumps.end(), [](const auto& d) { return d->done.load(std::memory_order_acquire); });
+  };
+  while (!all_done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  std::string late;
+  for (uint32_t w = 0; w < dumps.size(); ++w) {
+    if (dumps[w]->done.load(std::memory_order_acquire)) {
+      out.push_back({w, dumps[w]->total, std::move(dumps[w]->entries)});
+    } else {
+      late += (late.empty() ? "" : ", ") + std::to_string(w);
+      abandoned_dumps_.push_back(std::move(dumps[w]));
+    }
+  }
+  if (!late.empty()) {
+    out.clear();
+    return Status::error(kErrBusy, "worker " + late + " did not list its connections within " + std::to_string(timeout_ms) + " ms; retry");
+  }
   return Status::ok();
 }
 

@@ -59,6 +59,13 @@ struct BackendLoadRow {
   lb::BackendTraffic traffic;
 };
 
+// One worker's connection-table entries (at most the limit asked) and how many it held then.
+struct WorkerConnections {
+  uint32_t worker;
+  uint32_t total;
+  std::vector<worker::ConnDumpEntry> entries;
+};
+
 class Engine {
  public:
   static Status create(const EngineOptions& options, std::unique_ptr<Engine>& out);
@@ -80,6 +87,10 @@ class Engine {
   Status begin_commit(std::unique_ptr<BuildContext>& ctx);
   Status finish_commit(const Status& built, std::unique_ptr<lb::Snapshot> next);
   uint64_t generation() const { return current_ ? current_->generation : 0; }
+  // Up to `limit` entries of each running worker's connection table (xvs list -c), taken by the
+  // workers at their next safe point; kErrBusy if one does not answer within `timeout_ms`
+  // (its dump is kept until it does), kErrState when not running.
+  Status dump_connections(uint32_t limit, uint32_t timeout_ms, std::vector<WorkerConnections>& out);
   // Frees retired snapshots every worker has moved past; returns how many are still held.
   size_t reclaim();
 
@@ -131,6 +142,8 @@ class Engine {
     std::unique_ptr<lb::Snapshot> snapshot;
   };
   std::vector<Retired> retired_;
+  // Connection dumps a worker still has to fill (dump_connections stopped waiting): freed once done.
+  std::vector<std::unique_ptr<worker::ConnDump>> abandoned_dumps_;
 };
 
 }  // namespace xvs::control

@@ -120,6 +120,9 @@ bool Worker::safe_point() {
       case abi::ControlKind::stop:
         keep_running = false;
         break;
+      case abi::ControlKind::dump_connections:
+        fill_conn_dump(core_, *msg.dump);
+        break;
     }
   }
   const uint32_t expired = core_.conns.expire(core_.now, kExpireBudget,

@@ -22,6 +22,7 @@
 #include "abi/control.h"
 #include "abi/counters.h"
 #include "core/spsc_ring.h"
+#include "worker/conn_dump.h"
 #include "io/backend.h"
 #include "lb/core_state.h"
 #include "lb/process.h"
@@ -32,6 +33,7 @@ struct ControlMessage {
   abi::ControlKind kind;
   uint64_t generation;
   const lb::Snapshot* snapshot;
+  ConnDump* dump = nullptr;  // dump_connections: filled at the safe point (conn_dump.h)
 };
 
 // What the worker tells the rest of the engine. Written by the worker, read by the control

@@ -32,6 +32,7 @@ import type {
   StatusResult,
   WeightResult,
 } from './protocol.js';
+import { CONNECTIONS_LIMIT_MAX } from './protocol.js';
 import { CommitQueue } from './commit-queue.js';
 import { HealthControl } from './health-control.js';
 import { serviceStatuses } from './status-report.js';
@@ -248,6 +249,12 @@ function handle(request: ControlRequest): unknown {
     case 'status': {
       const { d, config } = running();
       return statusOf(d, config);
+    }
+    case 'connections': {
+      const { d } = running();
+      if (!Number.isInteger(request.limit) || request.limit < 1 || request.limit > CONNECTIONS_LIMIT_MAX)
+        fail('XVS_EINVAL', `limit must be an integer from 1 to ${CONNECTIONS_LIMIT_MAX} (got ${request.limit})`);
+      return { workers: d.connections(request.limit) };
     }
     case 'set_weight':
       return commits.run(() => setWeight(request.service, request.server, request.weight));

@@ -14,6 +14,7 @@ import {
   type BackendLoads,
   type EngineStatus,
   type NativeEngine,
+  type WorkerConnections,
 } from '../native/addon.js';
 import { SchedulerTables } from '../scheduler/table-cache.js';
 import { perWorker, sumCounters, type CounterSet } from '../stats/counters.js';
@@ -25,6 +26,10 @@ import type { NextHopResolver } from './nexthop/types.js';
 import { SnapshotEncoder } from './snapshot-encoder.js';
 import { StableIds } from './stable-ids.js';
 import { runAtOnce, runInSlices, type SliceStats, type Steps } from '../time-slices.js';
+
+// A worker answers at its next safe point (it polls its control ring every few bursts, or is
+// woken from poll()); longer means it is stuck, and the listing says so rather than wait.
+const CONNECTIONS_TIMEOUT_MS = 1000;
 
 export interface DataplaneCounters {
   total: CounterSet;
@@ -152,6 +157,11 @@ export class Dataplane {
   /** Per-server connection counts on each worker (IPVS ActiveConn / InActConn). */
   backendLoads(): BackendLoads {
     return this.engine.backendLoads();
+  }
+
+  /** Up to `limit` connection-table entries per worker (`xvs list -c`); the workers answer within a millisecond or so. */
+  connections(limit: number): WorkerConnections[] {
+    return this.engine.connections(limit, CONNECTIONS_TIMEOUT_MS);
   }
 
   /**

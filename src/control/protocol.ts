@@ -4,7 +4,7 @@
 // weight overrides and builds the status report.
 import type { Config } from '../config/types.js';
 import type { HealthTransition } from '../health/index.js';
-import type { EngineStatus } from '../native/addon.js';
+import type { EngineStatus, WorkerConnections } from '../native/addon.js';
 import type { DataplaneCounters } from './dataplane.js';
 
 export type ControlRequest =
@@ -15,6 +15,8 @@ export type ControlRequest =
   | { op: 'set_weight'; service: string; server: string; weight: number }
   /** set_weight with weight 0: quiescent, existing connections continue (IPVS). */
   | { op: 'drain'; service: string; server: string }
+  /** Up to `limit` connection-table entries per worker (xvs list -c). */
+  | { op: 'connections'; limit: number }
   | { op: 'stop' };
 
 export interface StartResult {
@@ -107,12 +109,20 @@ export interface WeightResult {
   configuredWeight: number;
 }
 
+/** The most entries per worker one listing returns (GET /connections?limit=, xvs list -c --limit). */
+export const CONNECTIONS_LIMIT_MAX = 100_000;
+
+export interface ConnectionsResult {
+  workers: WorkerConnections[];
+}
+
 export interface ControlResults {
   start: StartResult;
   reload: StartResult;
   status: StatusResult;
   set_weight: WeightResult;
   drain: WeightResult;
+  connections: ConnectionsResult;
   stop: EngineReport | undefined;
 }
 

@@ -81,7 +81,7 @@ export const ENUMS = {
   scheduler: { rr: 0, wrr: 1, lc: 2, wlc: 3, sed: 4, nq: 5, lblc: 6, lblcr: 7, dh: 8, sh: 9, mh: 10, fo: 11 },
   protocol: { tcp: 6, udp: 17 },
   service_flag: { one_packet: 1, persistent: 2 },
-  control_kind: { install_snapshot: 1, stop: 2 },
+  control_kind: { install_snapshot: 1, stop: 2, dump_connections: 3 },
 } as const;
 
 export const LIMITS = {

@@ -72,6 +72,33 @@ export interface BackendLoads {
   outBytes: Float64Array;
 }
 
+/** One entry of a worker's connection table (`xvs list -c`). */
+export interface ConnectionEntry {
+  protocol: 'tcp' | 'udp';
+  /** IPVS state (tcp_established, udp, persist_template, ...). */
+  state: string;
+  /** A persistence template (client network → server), not a connection. */
+  template: boolean;
+  /** Seconds until it expires unless traffic renews it. */
+  expiresIn: number;
+  /** CIP:cport (templates: the client network and port 0). */
+  client: string;
+  /** VIP:vport. */
+  virtual: string;
+  /** RIP:rport (absent for templates). */
+  server?: string;
+  /** Where the server sends its replies: LIP:lport (fullnat) or the client (nat, dr, tunnel). */
+  local?: string;
+  backendId: number;
+}
+
+export interface WorkerConnections {
+  worker: number;
+  /** Entries in its table when listed; `entries` holds at most the limit asked. */
+  total: number;
+  entries: ConnectionEntry[];
+}
+
 export interface BackendDescription {
   /** One line: interfaces, XDP mode, copy/zero-copy, queues, UMEM. */
   backend: string;
@@ -153,6 +180,8 @@ export interface NativeEngine {
   status(): EngineStatus;
   /** Read from each worker's live counts (lb/load.h): monitoring values, a moment stale at most. */
   backendLoads(): BackendLoads;
+  /** Up to `limit` entries per worker, taken at their next safe point; XVS_EBUSY if one takes longer than `timeoutMs`. */
+  connections(limit: number, timeoutMs: number): WorkerConnections[];
   /** Gives every worker the other workers' per-server loads (cluster-wide lc/wlc/sed/nq/lblc/lblcr). */
   publishPeerLoads(): void;
   settle(timeoutMs?: number): boolean;

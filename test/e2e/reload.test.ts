@@ -3,9 +3,10 @@
 // a request every 50 ms and a loop opens fresh connections to another service, the file is
 // rewritten (a service added, one removed, weights changed) and reloaded with SIGHUP, an invalid
 // file is rejected with the running config kept, and the server under the kept-alive connection
-// is drained with `xvs drain`. Nothing established is reset (same client port, every answer from
-// the same server), the loop loses no request, the drained server gets no new connection, the
-// added service answers and the removed one no longer does. Needs root; skipped loudly otherwise.
+// is drained with `xvs drain` (found through `xvs list --json` and seen in `xvs list -c`).
+// Nothing established is reset (same client port, every answer from the same server), the loop
+// loses no request, the drained server gets no new connection, the added service answers and
+// the removed one no longer does. Needs root; skipped loudly otherwise.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -72,6 +73,12 @@ describe('e2e: reload and drain under traffic (fullnat, AF_XDP, 2 workers)', { s
       const busy = status.services.find((s) => s.name === 'web')!.servers.find((s) => s.active > 0);
       assert.ok(busy, `the kept-alive connection shows as active on a web server: ${JSON.stringify(status.services[0])}`);
       const drainedName = t.servers.find((s) => busy.server.startsWith(`${s.address}:`))!.name;
+      // ... and `xvs list -c` lists it: established, to that server (with the other entries, at most 1000 a worker).
+      const listing = JSON.parse(t.lab.exec(t.balancer, [process.execPath, XVS, 'list', '-c', '--json'])) as {
+        workers: { entries: { state: string; virtual: string; server?: string }[] }[];
+      };
+      const listed = listing.workers.flatMap((w) => w.entries).filter((e) => e.state === 'tcp_established' && e.virtual === `${VIP}:80`);
+      assert.ok(listed.some((e) => e.server === busy.server), `xvs list -c shows the kept-alive connection to ${busy.server}: ${JSON.stringify(listed)}`);
       t.lab.exec(t.balancer, [process.execPath, XVS, 'drain', 'web', busy.server]);
 
       const afterDrain = await answers(t, { kind: 'http', url: `http://${VIP}:80/`, count: 30, concurrency: 1 });

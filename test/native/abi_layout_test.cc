@@ -86,7 +86,7 @@ TEST(AbiLayout, CountersEnumsAndLimits) {
   EXPECT_EQ(enums["scheduler"]["wlc"], 3u);
   EXPECT_EQ(enums["scheduler"]["fo"], 11u);
   EXPECT_EQ(enums["service_flag"], (std::map<std::string, uint32_t>{{"one_packet", 1}, {"persistent", 2}}));
-  EXPECT_EQ(enums["control_kind"], (std::map<std::string, uint32_t>{{"install_snapshot", 1}, {"stop", 2}}));
+  EXPECT_EQ(enums["control_kind"], (std::map<std::string, uint32_t>{{"install_snapshot", 1}, {"stop", 2}, {"dump_connections", 3}}));
 
   const std::map<std::string, uint32_t> limits(l.limits.begin(), l.limits.end());
   EXPECT_EQ(limits.at("workers"), 64u);

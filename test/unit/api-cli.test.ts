@@ -1,5 +1,5 @@
 // test/unit/api-cli.test.ts — `xvs list`, `xvs weight` and `xvs drain` against a real `xvs run`
-// (mem backend): ipvsadm-style output, --stats, --rate, --json, the address taken from
+// (mem backend): ipvsadm-style output, --stats, --rate, -c, --json, the address taken from
 // --config, usage errors (exit 2), API refusals and an unreachable API (exit 1, one line).
 // Each test starts its own instance and kills it.
 import assert from 'node:assert/strict';
@@ -59,12 +59,26 @@ describe('xvs list', () => {
       assert.equal(JSON.parse(r.stdout).rates.workers.length, 2);
     }));
 
-  it('refuses -c (exit 1) and --stats with --rate (exit 2), each in one line', () =>
+  it('-c lists the connection entries (none here), --json as one document; -c with --stats or a bad --limit exits 2', () =>
     withXvs((x) => {
-      let r = xvs('list', '-c', '--api', x.api);
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /^xvs list -c: listing connections is not supported yet: .*\n$/);
-      r = xvs('list', '--stats', '--rate', '--api', x.api);
+      let r = xvs('list', '-c', '-n', '--api', x.api);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^IPVS connection entries \(xvs: 0 in 2 workers\)\npro +expire +state +source +virtual +destination +local +worker\n$/);
+      r = xvs('list', '-c', '--json', '--limit', '5', '--api', x.api);
+      assert.equal(r.code, 0, r.stderr);
+      const doc = JSON.parse(r.stdout);
+      assert.deepEqual([doc.limit, doc.total, doc.shown, doc.workers.length], [5, 0, 0, 2]);
+      r = xvs('list', '-c', '--stats', '--api', x.api);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /^xvs: -c lists connections; it does not combine with --stats or --rate\n$/);
+      r = xvs('list', '-c', '--limit', '0', '--api', x.api);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /^xvs: --limit must be an integer from 1 to 100000 \(got 0\)\n$/);
+    }));
+
+  it('refuses --stats with --rate (exit 2) in one line', () =>
+    withXvs((x) => {
+      const r = xvs('list', '--stats', '--rate', '--api', x.api);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /^xvs: --stats and --rate cannot be combined\n/);
     }));

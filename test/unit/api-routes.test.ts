@@ -110,6 +110,38 @@ describe('GET /status and GET /metrics', () => {
     }));
 });
 
+describe('GET /connections', () => {
+  it('lists every worker (no traffic: no entries), with the limit; refuses a bad query with 400', () =>
+    withXvs(async (x) => {
+      let r = await request(x.port, 'GET', '/connections');
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.json, {
+        limit: 1000,
+        total: 0,
+        shown: 0,
+        workers: [
+          { worker: 0, total: 0, entries: [] },
+          { worker: 1, total: 0, entries: [] },
+        ],
+      });
+      r = await request(x.port, 'GET', '/connections?limit=7');
+      assert.equal(r.json.limit, 7);
+      for (const [query, message] of [
+        ['limit=0', /limit must be an integer from 1 to 100000 entries per worker \(got "0"\)/],
+        ['limit=1.5', /limit must be an integer/],
+        ['limit=100001', /limit must be an integer/],
+        ['lim=3', /unknown query parameter lim: \/connections takes limit/],
+      ] as const) {
+        r = await request(x.port, 'GET', `/connections?${query}`);
+        assert.equal(r.status, 400, query);
+        assert.equal(r.json.error.code, 'XVS_EINVAL');
+        assert.match(r.json.error.message, message);
+      }
+      r = await request(x.port, 'POST', '/connections');
+      assert.equal(r.status, 405);
+    }));
+});
+
 describe('POST /weight and POST /drain', () => {
   it('sets a weight, drains, and restores: each change is a new generation', () =>
     withXvs(async (x) => {

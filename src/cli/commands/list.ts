@@ -1,16 +1,20 @@
 // src/cli/commands/list.ts — `xvs list [-n] [--stats | --rate] [-c] [--json]`: ipvsadm-style
 // listings of a running instance, from GET /status of its API. --rate takes two samples
 // --interval seconds apart and prints the per-second differences (no rate state is kept in the
-// server). -c (connection listing) is refused: the data plane does not export its connection
-// tables yet. --json prints one JSON document: the status, plus `rates` with --rate. Main thread.
+// server). -c lists the workers' connection entries (GET /connections, at most --limit per
+// worker). --json prints one JSON document: the status, plus `rates` with --rate; with -c the
+// connections document. Main thread.
 import type { StatusDocument } from '../../api/status-document.js';
+import { CONNECTIONS_LIMIT_MAX } from '../../control/protocol.js';
 import { apiAddress, callApi, withApiOptions, type ApiArgs } from '../api-client.js';
 import type { CliCommand } from '../command.js';
-import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.js';
+import { CliError, EXIT_USAGE } from '../errors.js';
+import { formatConnections, type ConnectionsDocument } from '../connections-format.js';
 import { formatRates, formatServices, formatStats, rates } from '../list-format.js';
 
 interface ListArgs extends ApiArgs {
   numeric: boolean;
+  limit: number;
   stats: boolean;
   rate: boolean;
   connection: boolean;
@@ -28,7 +32,8 @@ export const listCommand: CliCommand<ListArgs> = {
         .option('stats', { type: 'boolean', default: false, describe: 'connections, packets and bytes per service and server, then per worker' })
         .option('rate', { type: 'boolean', default: false, describe: 'the same as per-second rates over --interval' })
         .option('interval', { type: 'number', default: 1, describe: 'seconds between the two samples of --rate' })
-        .option('connection', { alias: 'c', type: 'boolean', default: false, describe: 'list connections (not supported yet)' })
+        .option('connection', { alias: 'c', type: 'boolean', default: false, describe: 'list the connection entries (ipvsadm -Lc)' })
+        .option('limit', { type: 'number', default: 1000, describe: 'with -c: at most this many entries per worker' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON document' }),
     ) as never,
   handler: async (args) => {
@@ -36,12 +41,16 @@ export const listCommand: CliCommand<ListArgs> = {
     if (args.stats && args.rate) throw new CliError('xvs: --stats and --rate cannot be combined', EXIT_USAGE);
     if (!(args.interval > 0 && args.interval <= 60))
       throw new CliError(`xvs: --interval must be a number of seconds above 0 and at most 60 (got ${args.interval})`, EXIT_USAGE);
-    if (args.connection)
-      throw new CliError(
-        'xvs list -c: listing connections is not supported yet: the data plane does not export its per-worker connection tables (xvs list --stats shows their sizes)',
-        EXIT_RUNTIME,
-      );
     const address = apiAddress(args);
+    if (args.connection) {
+      if (args.stats || args.rate) throw new CliError('xvs: -c lists connections; it does not combine with --stats or --rate', EXIT_USAGE);
+      if (!(Number.isInteger(args.limit) && args.limit >= 1 && args.limit <= CONNECTIONS_LIMIT_MAX))
+        throw new CliError(`xvs: --limit must be an integer from 1 to ${CONNECTIONS_LIMIT_MAX} (got ${args.limit})`, EXIT_USAGE);
+      const doc = await callApi<ConnectionsDocument>(address, 'GET', `/connections?limit=${args.limit}`);
+      process.stdout.write(args.json ? `${JSON.stringify(doc)}
+` : formatConnections(doc, args.numeric));
+      return;
+    }
     const first = await callApi<StatusDocument>(address, 'GET', '/status');
     if (!args.rate) {
       if (args.json) process.stdout.write(`${JSON.stringify(first)}\n`);

@@ -1,0 +1,68 @@
+// native/binding/connections_js.cc — see connections_js.h.
+#include "binding/connections_js.h"
+
+#include <arpa/inet.h>
+
+#include <string>
+
+#include "core/net.h"
+#include "lb/conn.h"
+
+namespace xvs::binding {
+namespace {
+
+const char* state_name(lb::ConnState s) {
+  switch (s) {
+#define XVS_STATE_NAME(name) \
+  case lb::ConnState::name:  \
+    return #name;
+    XVS_CONN_STATES(XVS_STATE_NAME)
+#undef XVS_STATE_NAME
+    case lb::ConnState::count_:
+      break;
+  }
+  return "unknown";
+}
+
+std::string endpoint(uint32_t address, uint16_t port_network_order) {
+  char text[INET_ADDRSTRLEN];
+  in_addr in{address};
+  inet_ntop(AF_INET, &in, text, sizeof text);
+  return std::string(text) + ":" + std::to_string(ntohs(port_network_order));
+}
+
+Napi::Object entry_value(Napi::Env env, const worker::ConnDumpEntry& e) {
+  Napi::Object o = Napi::Object::New(env);
+  const bool tmpl = (e.flags & lb::kTemplate) != 0;
+  o.Set("protocol", e.protocol == core::kIpProtoUdp ? "udp" : "tcp");
+  o.Set("state", state_name(e.state));
+  o.Set("template", tmpl);
+  o.Set("expiresIn", e.expires_in);
+  o.Set("client", endpoint(e.client.saddr, e.client.sport));
+  o.Set("virtual", endpoint(e.client.daddr, e.client.dport));
+  o.Set("backendId", e.backend_id);
+  if (!tmpl) {
+    o.Set("server", endpoint(e.server.saddr, e.server.sport));
+    // The server's destination: the LIP (fullnat) or the client itself (nat, dr, tunnel).
+    o.Set("local", endpoint(e.server.daddr, e.server.dport));
+  }
+  return o;
+}
+
+}  // namespace
+
+Napi::Value connections_value(Napi::Env env, const std::vector<control::WorkerConnections>& workers) {
+  Napi::Array out = Napi::Array::New(env, workers.size());
+  for (uint32_t w = 0; w < workers.size(); ++w) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("worker", workers[w].worker);
+    o.Set("total", workers[w].total);
+    Napi::Array entries = Napi::Array::New(env, workers[w].entries.size());
+    for (uint32_t i = 0; i < workers[w].entries.size(); ++i) entries.Set(i, entry_value(env, workers[w].entries[i]));
+    o.Set("entries", entries);
+    out.Set(w, o);
+  }
+  return out;
+}
+
+}  // namespace xvs::binding

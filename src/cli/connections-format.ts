@@ -1,0 +1,51 @@
+// src/cli/connections-format.ts — `xvs list -c`: the connection entries of GET /connections in
+// ipvsadm -Lc's shape (pro, expire as mm:ss, state, source, virtual, destination), plus the
+// local address the server sends its replies to (the LIP in fullnat, as DPVS prints it) and the
+// worker that owns the entry. Persistence templates show as state NONE, as in IPVS. Pure apart
+// from the /etc/services lookup (without -n); main thread of the CLI.
+import type { ConnectionEntry, WorkerConnections } from '../native/addon.js';
+import { portName } from './port-names.js';
+import { table } from './table.js';
+
+export interface ConnectionsDocument {
+  limit: number;
+  total: number;
+  shown: number;
+  workers: WorkerConnections[];
+}
+
+function expire(seconds: number): string {
+  return `${String(Math.floor(seconds / 60)).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+/** IPVS's state names: tcp_established → ESTABLISHED, udp → UDP, a template → NONE. */
+export function stateName(e: ConnectionEntry): string {
+  if (e.template) return 'NONE';
+  return e.state.replace(/^tcp_/, '').toUpperCase();
+}
+
+function endpoint(text: string | undefined, protocol: 'tcp' | 'udp', numeric: boolean): string {
+  if (text === undefined) return '-';
+  if (numeric) return text;
+  const i = text.lastIndexOf(':');
+  return `${text.slice(0, i)}:${portName(Number(text.slice(i + 1)), protocol)}`;
+}
+
+export function formatConnections(doc: ConnectionsDocument, numeric: boolean): string {
+  const rows = [['pro', 'expire', 'state', 'source', 'virtual', 'destination', 'local', 'worker']];
+  for (const w of doc.workers)
+    for (const e of w.entries)
+      rows.push([
+        e.protocol.toUpperCase(),
+        expire(e.expiresIn),
+        stateName(e),
+        endpoint(e.client, e.protocol, numeric),
+        endpoint(e.virtual, e.protocol, numeric),
+        endpoint(e.server, e.protocol, numeric),
+        endpoint(e.local, e.protocol, numeric),
+        String(w.worker),
+      ]);
+  const lines = [`IPVS connection entries (xvs: ${doc.total} in ${doc.workers.length} worker${doc.workers.length === 1 ? '' : 's'})`, table(rows)];
+  if (doc.shown < doc.total) lines.push(`(${doc.shown} of ${doc.total} shown: at most ${doc.limit} per worker; --limit shows more)`);
+  return `${lines.join('\n')}\n`;
+}

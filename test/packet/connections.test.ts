@@ -1,0 +1,59 @@
+// test/packet/connections.test.ts — the connection listing (`xvs list -c`, GET /connections)
+// from the running io/mem engine: the workers list their entries at their next safe point —
+// protocol, IPVS state, time left, client, VIP, server and the address the server replies to —
+// within the limit asked, with each worker's total; a bad limit is refused.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { MemHarness } from '../support/mem-harness.js';
+import { tcpFrame, type TcpFlag } from '../support/packets.js';
+import { CLIENT, CLIENT_MAC, VIP, portMac } from '../support/rows.js';
+
+const A = '10.0.2.11', B = '10.0.2.12';
+const config = `
+dataplane: { backend: mem, workers: 1, interfaces: [mem0], conn_table_size: 1024 }
+services:
+  - { name: web, vip: ${VIP}, port: 80, forwarding: dr, scheduler: rr, servers: [{ address: ${A}, port: 80 }, { address: ${B}, port: 80 }] }
+`;
+
+function send(lb: MemHarness, sport: number, flags: TcpFlag[]) {
+  const { out } = lb.send(tcpFrame({ srcMac: CLIENT_MAC, dstMac: portMac(0), src: CLIENT, dst: VIP, sport, dport: 80, flags }));
+  assert.equal(out[0]?.verdict, 'tx');
+}
+
+describe('connection listing', () => {
+  let lb: MemHarness;
+  before(() => (lb = MemHarness.start(config)));
+  after(() => lb?.close());
+
+  it('lists every entry with its state, endpoints and time left, per worker', () => {
+    send(lb, 40001, ['SYN']); // A
+    send(lb, 40001, ['ACK']); // A, established
+    send(lb, 40002, ['SYN']); // B
+    const [w0, ...others] = lb.dataplane.connections(100);
+    assert.deepEqual(others, []);
+    assert.equal(w0!.worker, 0);
+    assert.equal(w0!.total, 2);
+    const byPort = new Map(w0!.entries.map((e) => [e.client, e]));
+    const established = byPort.get(`${CLIENT}:40001`);
+    assert.deepEqual({ ...established, expiresIn: undefined, backendId: undefined }, {
+      protocol: 'tcp', state: 'tcp_established', template: false, expiresIn: undefined, backendId: undefined,
+      client: `${CLIENT}:40001`, virtual: `${VIP}:80`, server: `${A}:80`, local: `${CLIENT}:40001`,
+    });
+    assert.ok(established!.expiresIn > 800 && established!.expiresIn <= 900, `established: about 900 s left, got ${established!.expiresIn}`);
+    assert.equal(byPort.get(`${CLIENT}:40002`)?.state, 'tcp_syn_recv');
+    assert.equal(byPort.get(`${CLIENT}:40002`)?.server, `${B}:80`);
+  });
+
+  it('stops at the limit and still gives the total', () => {
+    for (let port = 41000; port < 41010; port++) send(lb, port, ['SYN']);
+    const [w0] = lb.dataplane.connections(5);
+    assert.equal(w0!.entries.length, 5);
+    assert.equal(w0!.total, 12);
+  });
+
+  it('refuses a limit the addon cannot honour, with XVS_EINVAL', () => {
+    assert.throws(() => lb.dataplane.engine.connections(0, 100), (err: { code?: string }) => err.code === 'XVS_EINVAL');
+    assert.throws(() => lb.dataplane.engine.connections(10, Number.NaN), (err: { code?: string }) => err.code === 'XVS_EINVAL');
+  });
+});
