@@ -11,12 +11,13 @@ import { ControlRequestError } from '../control/control-client.js';
 import type { Logger } from '../log.js';
 import { ApiError, sendError, statusForCode } from './http-io.js';
 import type { ApiContext, Route } from './route.js';
+import { configRoutes } from './routes/config.js';
 import { connectionRoutes } from './routes/connections.js';
 import { reloadRoutes } from './routes/reload.js';
 import { statusRoutes } from './routes/status.js';
 import { weightRoutes } from './routes/weight.js';
 
-const ROUTES: Route[] = [...statusRoutes, ...connectionRoutes, ...weightRoutes, ...reloadRoutes];
+const ROUTES: Route[] = [...statusRoutes, ...connectionRoutes, ...configRoutes, ...weightRoutes, ...reloadRoutes];
 
 export interface ApiServer {
   /** host:port actually bound (the port is known even when the config asked for it). */

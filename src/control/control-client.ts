@@ -63,6 +63,9 @@ export class ControlClient {
   drain(service: string, server: string) {
     return this.request({ op: 'drain', service, server });
   }
+  config() {
+    return this.request({ op: 'config' });
+  }
   connections(limit: number) {
     return this.request({ op: 'connections', limit });
   }

@@ -250,6 +250,11 @@ function handle(request: ControlRequest): unknown {
       const { d, config } = running();
       return statusOf(d, config);
     }
+    case 'config': {
+      // What the operator configured, not what health allows right now: that is state, not config.
+      const { config } = running();
+      return overrides.effective(config);
+    }
     case 'connections': {
       const { d } = running();
       if (!Number.isInteger(request.limit) || request.limit < 1 || request.limit > CONNECTIONS_LIMIT_MAX)

@@ -15,6 +15,8 @@ export type ControlRequest =
   | { op: 'set_weight'; service: string; server: string; weight: number }
   /** set_weight with weight 0: quiescent, existing connections continue (IPVS). */
   | { op: 'drain'; service: string; server: string }
+  /** The running configuration: the file with the runtime weights in place (xvs save). */
+  | { op: 'config' }
   /** Up to `limit` connection-table entries per worker (xvs list -c). */
   | { op: 'connections'; limit: number }
   | { op: 'stop' };
@@ -123,6 +125,7 @@ export interface ControlResults {
   set_weight: WeightResult;
   drain: WeightResult;
   connections: ConnectionsResult;
+  config: Config;
   stop: EngineReport | undefined;
 }
 

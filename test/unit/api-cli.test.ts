@@ -1,9 +1,13 @@
-// test/unit/api-cli.test.ts — `xvs list`, `xvs weight` and `xvs drain` against a real `xvs run`
-// (mem backend): ipvsadm-style output, --stats, --rate, -c, --json, the address taken from
-// --config, usage errors (exit 2), API refusals and an unreachable API (exit 1, one line).
+// test/unit/api-cli.test.ts — `xvs list`, `xvs save`, `xvs weight` and `xvs drain` against a
+// real `xvs run` (mem backend): ipvsadm-style output, --stats, --rate, -c, --json, a saved
+// config that reads back, the address taken from --config, usage errors (exit 2), API refusals
+// and an unreachable API (exit 1, one line).
 // Each test starts its own instance and kills it.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { describe, it } from 'node:test';
+
+import { parseConfigText } from '../../src/config/load.js';
 
 import { freePort, startXvs, xvs, type Instance } from './xvs-instance.js';
 
@@ -93,6 +97,25 @@ describe('xvs list', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^xvs: --api must be host:port/);
   });
+});
+
+describe('xvs save', () => {
+  it('prints the running configuration with its runtime weights; it reads back to the file plus those weights', () =>
+    withXvs((x) => {
+      assert.equal(xvs('weight', 'web', '10.0.0.12:8080', '5', '--api', x.api).code, 0);
+      const r = xvs('save', '--api', x.api);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^# xvs save from 127\.0\.0\.1:\d+ at \d{4}-/);
+      const saved = parseConfigText(r.stdout, 'saved.yaml');
+      const file = parseConfigText(fs.readFileSync(x.file, 'utf8'), x.file);
+      const expected = { ...file, services: file.services.map((s) => ({ ...s, servers: s.servers.map((srv) => (srv.address === '10.0.0.12' ? { ...srv, weight: 5 } : srv)) })) };
+      assert.deepEqual({ ...saved, source: file.source }, expected);
+      const json = xvs('save', '--json', '--api', x.api);
+      assert.equal(json.code, 0, json.stderr);
+      assert.deepEqual(JSON.parse(json.stdout).services[0].servers[1].weight, 5);
+      fs.writeFileSync(`${x.file}.saved`, r.stdout);
+      assert.equal(xvs('check', '--config', `${x.file}.saved`).code, 0, 'xvs check accepts it');
+    }));
 });
 
 describe('xvs weight and xvs drain', () => {

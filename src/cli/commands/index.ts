@@ -7,6 +7,7 @@ import { demoCommand } from './demo.js';
 import { drainCommand } from './drain.js';
 import { listCommand } from './list.js';
 import { runCommand } from './run.js';
+import { saveCommand } from './save.js';
 import { weightCommand } from './weight.js';
 
 // Each command types its own arguments; the registry only needs their common shape.
@@ -15,6 +16,7 @@ export const commands: CliCommand<any>[] = [
   runCommand,
   checkCommand,
   listCommand,
+  saveCommand,
   weightCommand,
   drainCommand,
   demoCommand,
