@@ -188,10 +188,16 @@ Napi::Value EngineHandle::commit_async(const Napi::CallbackInfo& info) {
   control::Engine& e = *engine_;
   std::unique_ptr<control::BuildContext> ctx;
   if (control::Status st = e.begin_commit(ctx); !st.is_ok()) return refuse(st);
-  auto* worker = new CommitWorker(env, info.This().As<Napi::Object>(), e, info[0].As<Napi::Uint8Array>(), std::move(ctx));
-  const Napi::Promise promise = worker->promise();
-  worker->Queue();  // deletes itself after OnOK
-  return promise;
+  try {
+    auto* worker = new CommitWorker(env, info.This().As<Napi::Object>(), e, info[0].As<Napi::Uint8Array>(), std::move(ctx));
+    const Napi::Promise promise = worker->promise();
+    worker->Queue();  // deletes itself after OnOK
+    return promise;
+  } catch (...) {
+    // Not queued: end the commit begun above, or every later one would be refused as busy.
+    (void)e.finish_commit(control::Status::error(control::kErrSystem, "the commit could not be queued"), nullptr);
+    throw;
+  }
 }
 
 // connections(limit, timeoutMs): up to `limit` entries per worker, taken at their safe points.

@@ -142,7 +142,12 @@ Status Engine::commit(const uint8_t* data, size_t len) {
   std::unique_ptr<BuildContext> ctx;
   if (Status st = begin_commit(ctx); !st.is_ok()) return st;
   std::unique_ptr<lb::Snapshot> next;
-  const Status built = build_snapshot(data, len, *ctx, next);
+  Status built;
+  try {
+    built = build_snapshot(data, len, *ctx, next);
+  } catch (const std::exception& e) {  // bad_alloc on a huge snapshot: refused, and the commit ends
+    built = Status::error(kErrSystem, std::string("building the snapshot failed: ") + e.what());
+  }
   return finish_commit(built, std::move(next));
 }
 

@@ -32,7 +32,7 @@ import type {
   StatusResult,
   WeightResult,
 } from './protocol.js';
-import { CONNECTIONS_LIMIT_MAX } from './protocol.js';
+import { CONNECTIONS_LIMIT_MAX, CONNECTIONS_TOTAL_MAX } from './protocol.js';
 import { CommitQueue } from './commit-queue.js';
 import { HealthControl } from './health-control.js';
 import { serviceStatuses } from './status-report.js';
@@ -259,6 +259,9 @@ function handle(request: ControlRequest): unknown {
       const { d } = running();
       if (!Number.isInteger(request.limit) || request.limit < 1 || request.limit > CONNECTIONS_LIMIT_MAX)
         fail('XVS_EINVAL', `limit must be an integer from 1 to ${CONNECTIONS_LIMIT_MAX} (got ${request.limit})`);
+      const workers = d.workerCount;
+      if (request.limit * workers > CONNECTIONS_TOTAL_MAX)
+        fail('XVS_EINVAL', `limit ${request.limit} x ${workers} workers exceeds ${CONNECTIONS_TOTAL_MAX} entries in one listing: use at most ${Math.floor(CONNECTIONS_TOTAL_MAX / workers)}`);
       return { workers: d.connections(request.limit) };
     }
     case 'set_weight':

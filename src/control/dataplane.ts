@@ -159,6 +159,10 @@ export class Dataplane {
     return this.engine.backendLoads();
   }
 
+  get workerCount(): number {
+    return this.workers;
+  }
+
   /** Up to `limit` connection-table entries per worker (`xvs list -c`); the workers answer within a millisecond or so. */
   connections(limit: number): WorkerConnections[] {
     return this.engine.connections(limit, CONNECTIONS_TIMEOUT_MS);

@@ -113,6 +113,11 @@ export interface WeightResult {
 
 /** The most entries per worker one listing returns (GET /connections?limit=, xvs list -c --limit). */
 export const CONNECTIONS_LIMIT_MAX = 100_000;
+/**
+ * The most entries one listing returns in all (limit x workers): they are built as objects on
+ * the control thread and sent as one JSON document (~200 bytes each).
+ */
+export const CONNECTIONS_TOTAL_MAX = 200_000;
 
 export interface ConnectionsResult {
   workers: WorkerConnections[];

@@ -58,6 +58,12 @@ interface ServiceEntry {
 
 const entryKey = (service: string, server: string): string => `${service}\u0000${server}`;
 
+// Service versions come from one counter shared by every monitor, not one each: a monitor made
+// anew (checks removed and added back) must never repeat a version an EffectiveConfigs memo has
+// seen from the one before.
+let lastVersion = 0;
+const nextVersion = (): number => ++lastVersion;
+
 export class HealthMonitor {
   private readonly runner: ProbeRunner;
   private readonly logger: Logger | undefined;
@@ -65,7 +71,6 @@ export class HealthMonitor {
   private readonly jitter: boolean;
   private checks = new Map<string, CheckEntry>();
   private services = new Map<string, ServiceEntry>();
-  private versions = 0;
   private stopped = false;
 
   constructor(options: HealthMonitorOptions) {
@@ -115,7 +120,7 @@ export class HealthMonitor {
       if (!isChecked(service)) continue;
       const known = this.services.get(service.name);
       // The same service object has the same checks, kept above with their states: same version.
-      const version = known && known.config === service ? known.version : ++this.versions;
+      const version = known && known.config === service ? known.version : nextVersion();
       const entry: ServiceEntry = { config: service, quorumMet: known?.quorumMet ?? false, version };
       services.set(service.name, entry);
       if (known) this.evaluateQuorum(entry, 'configuration reloaded');
@@ -213,7 +218,7 @@ export class HealthMonitor {
     this.emit(transition);
     const service = this.services.get(entry.target.service);
     if (service) {
-      service.version = ++this.versions;
+      service.version = nextVersion();
       this.evaluateQuorum(service, `server ${transition.server} ${transition.to}`);
     }
   }
@@ -242,7 +247,7 @@ export class HealthMonitor {
       reason,
     };
     service.quorumMet = met;
-    service.version = ++this.versions;
+    service.version = nextVersion();
     if (this.logger) logQuorumTransition(this.logger, transition, service.config.sorry_server !== undefined);
     this.emit(transition);
   }

@@ -2,7 +2,8 @@
 // during a large rebuild: a reload that rebuilds every service of a 20 000-server config runs in
 // time slices, so a status request sent after it is answered before it finishes, from the last
 // commit; a weight change sent meanwhile waits its turn in the commit queue and lands on top of
-// the reload. Orders are asserted, never durations. Main thread + the control worker thread.
+// the reload; a connection listing too large for one document is refused. Orders are asserted,
+// never durations. Main thread + the control worker thread.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
@@ -58,5 +59,27 @@ describe('control worker: commits queue, status does not wait for them', () => {
     const s0 = now.services.find((s) => s.name === 's0')!;
     assert.equal(s0.servers[0]!.weight, 9);
     assert.equal(now.services.find((s) => s.name === 's1')!.servers[0]!.weight, 2);
+  });
+});
+
+describe('control worker: connection listings stay bounded', () => {
+  it('refuses a limit that times the workers exceeds one listing, naming the most it allows', async () => {
+    const client = new ControlClient();
+    try {
+      const config = parseConfigText(
+        `dataplane: { backend: mem, workers: 3, interfaces: [mem0], conn_table_size: 1024 }
+services:
+  - { name: web, vip: 203.0.113.10, port: 80, forwarding: dr, scheduler: rr, servers: [{ address: 10.0.0.11, port: 80 }] }
+`,
+        'three.yaml',
+      );
+      await client.start(config);
+      await assert.rejects(client.connections(100_000), /limit 100000 x 3 workers exceeds 200000 entries in one listing: use at most 66666/);
+      const ok = await client.connections(66_666);
+      assert.deepEqual(ok.workers.map((w) => w.total), [0, 0, 0]);
+    } finally {
+      await client.stop().catch(() => undefined);
+      await client.close();
+    }
   });
 });

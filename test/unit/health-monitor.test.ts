@@ -128,6 +128,14 @@ describe('with a scripted runner', () => {
     assert.equal(serverView(monitor, 'web', A)?.state, 'down');
   });
 
+  test('a monitor made anew never repeats a version the one before it gave', () => {
+    const first = monitorOf(new ScriptedRunner()).monitor;
+    first.update(threeServers());
+    const second = monitorOf(new ScriptedRunner()).monitor;
+    second.update(threeServers());
+    assert.notEqual(second.serviceVersion('web'), first.serviceVersion('web'));
+  });
+
   test('quorum is lost and regained, and view() says so', async () => {
     const runner = new ScriptedRunner();
     const { monitor, transitions, lines } = monitorOf(runner);
