@@ -1,10 +1,9 @@
 // native/binding/connections_js.cc — see connections_js.h.
 #include "binding/connections_js.h"
 
-#include <arpa/inet.h>
-
 #include <string>
 
+#include "core/ipv4_text.h"
 #include "core/net.h"
 #include "lb/conn.h"
 
@@ -25,10 +24,7 @@ const char* state_name(lb::ConnState s) {
 }
 
 std::string endpoint(uint32_t address, uint16_t port_network_order) {
-  char text[INET_ADDRSTRLEN];
-  in_addr in{address};
-  inet_ntop(AF_INET, &in, text, sizeof text);
-  return std::string(text) + ":" + std::to_string(ntohs(port_network_order));
+  return core::ipv4_text(address) + ":" + std::to_string(core::ntohs(port_network_order));
 }
 
 Napi::Object entry_value(Napi::Env env, const worker::ConnDumpEntry& e) {

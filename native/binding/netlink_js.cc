@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include "binding/errors.h"
+#include "core/ipv4_text.h"
 #include "io/afxdp/netlink.h"
 
 namespace xvs::binding {
@@ -19,10 +20,7 @@ uint32_t address_arg(const Napi::CallbackInfo& info, const char* fn) {
 
 Napi::Value address_value(Napi::Env env, uint32_t a) {
   if (a == 0) return env.Null();
-  char text[INET_ADDRSTRLEN];
-  in_addr in{a};
-  inet_ntop(AF_INET, &in, text, sizeof text);
-  return Napi::String::New(env, text);
+  return Napi::String::New(env, core::ipv4_text(a));
 }
 
 }  // namespace

@@ -3,13 +3,13 @@
 // callbacks of that thread's loop, and the environment cleanup hook.
 #include "binding/route_monitor_js.h"
 
-#include <arpa/inet.h>
 #include <uv.h>
 
 #include <memory>
 #include <string>
 
 #include "binding/errors.h"
+#include "core/ipv4_text.h"
 #include "io/afxdp/route_monitor.h"
 
 namespace xvs::binding {
@@ -31,20 +31,13 @@ namespace {
 
 using Watch = RouteMonitorHandle::Watch;
 
-Napi::Value address_text(Napi::Env env, uint32_t a) {
-  char text[INET_ADDRSTRLEN];
-  in_addr in{a};
-  inet_ntop(AF_INET, &in, text, sizeof text);
-  return Napi::String::New(env, text);
-}
-
 Napi::Object to_js(Napi::Env env, const io::afxdp::RouteChanges& c, const std::string& error) {
   Napi::Object out = Napi::Object::New(env);
   Napi::Array neighbours = Napi::Array::New(env, c.neighbours.size());
   for (uint32_t i = 0; i < c.neighbours.size(); ++i) {
     const io::afxdp::NeighbourChange& n = c.neighbours[i];
     Napi::Object o = Napi::Object::New(env);
-    o.Set("address", address_text(env, n.address));
+    o.Set("address", core::ipv4_text(n.address));
     o.Set("ifindex", n.ifindex);
     o.Set("state", n.state);
     o.Set("mac", n.has_mac ? Napi::Value(Napi::Buffer<uint8_t>::Copy(env, n.mac, 6)) : env.Null());

@@ -10,18 +10,14 @@
 #include <vector>
 
 #include "abi/records.h"
+#include "core/ipv4_text.h"
 #include "core/net.h"
 
 namespace xvs::control {
 namespace {
 
-std::string ipv4_text(uint32_t be) {
-  const auto* b = reinterpret_cast<const uint8_t*>(&be);
-  return std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." + std::to_string(b[3]);
-}
-
 std::string service_text(size_t index, const abi::ServiceRecord& s) {
-  return "service #" + std::to_string(index) + " (" + ipv4_text(s.vip) + ":" + std::to_string(core::ntohs(s.port)) +
+  return "service #" + std::to_string(index) + " (" + core::ipv4_text(s.vip) + ":" + std::to_string(core::ntohs(s.port)) +
          (s.protocol == static_cast<uint8_t>(abi::Protocol::udp) ? "/udp" : "/tcp") + ")";
 }
 
@@ -164,7 +160,7 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
   for (size_t i = 0; i < snap->backends.size(); ++i) {
     const abi::BackendRecord& b = snap->backends[i];
     // Named only when refused: a snapshot has up to kMaxBackends of them.
-    const auto who = [&] { return "backend #" + std::to_string(i) + " (" + ipv4_text(b.address) + ")"; };
+    const auto who = [&] { return "backend #" + std::to_string(i) + " (" + core::ipv4_text(b.address) + ")"; };
     if (b.port_index >= snap->ports.size())
       return bad(who() + ": port index " + std::to_string(b.port_index) + " does not exist");
     // Bounded so that the least-connection comparisons (load x weight) cannot overflow.
@@ -194,8 +190,8 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
   std::unordered_set<uint32_t> seen_lips;
   for (size_t i = 0; i < lip_records.size(); ++i) {
     const uint32_t address = lip_records[i].address;
-    if (vips.count(address)) return bad("LIP " + ipv4_text(address) + " is also a VIP");
-    if (!seen_lips.insert(address).second) return bad("LIP " + ipv4_text(address) + " appears twice");
+    if (vips.count(address)) return bad("LIP " + core::ipv4_text(address) + " is also a VIP");
+    if (!seen_lips.insert(address).second) return bad("LIP " + core::ipv4_text(address) + " appears twice");
   }
   for (size_t i = 0; i < lip_records.size(); ++i) {
     lb::Lip lip{lip_records[i].address, 0};

@@ -157,7 +157,7 @@ function loopWatcher(): { stop(): number } {
 }
 
 async function measureChange(change: ChangeName, dataplane: Dataplane, next: () => Steps<Config>): Promise<ControlChangeResult> {
-  const stats: SliceStats = { slices: 0, longestSliceMs: 0 };
+  const stats: SliceStats = { slices: 0 };
   const watcher = loopWatcher();
   const start = performance.now();
   await dataplane.applyInSlices(await runInSlices(next(), BENCH_SLICE_MS, stats), BENCH_SLICE_MS, stats);

@@ -7,18 +7,11 @@
 
 export class CommitQueue {
   private tail: Promise<unknown> = Promise.resolve();
-  private waiting = 0;
 
   /** Runs `task` once every task queued before it has settled; settles as the task does. */
   run<T>(task: () => T | Promise<T>): Promise<T> {
-    this.waiting++;
-    const result = this.tail.then(task).finally(() => this.waiting--);
+    const result = this.tail.then(task);
     this.tail = result.catch(() => undefined); // one task's failure does not stop the next
     return result;
-  }
-
-  /** Tasks queued or running. */
-  get pending(): number {
-    return this.waiting;
   }
 }

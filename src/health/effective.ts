@@ -90,11 +90,5 @@ export class EffectiveConfigs {
  */
 export function effectiveConfig(config: Config, view: HealthView): Config {
   const byName = new Map(view.services.map((s) => [s.name, s]));
-  let changed = false;
-  const services = config.services.map((service) => {
-    if (!isChecked(service)) return service;
-    changed = true;
-    return effectiveService(service, byName.get(service.name));
-  });
-  return changed ? { ...config, services } : config;
+  return new EffectiveConfigs().apply(config, { serviceHealth: (name) => byName.get(name), serviceVersion: () => undefined });
 }

@@ -175,7 +175,7 @@ describe('time slices', () => {
   it('runInSlices gives the event loop turns between slices and reports them', async () => {
     let turns = 0;
     const ticker = setInterval(() => turns++, 0);
-    const stats: SliceStats = { slices: 0, longestSliceMs: 0 };
+    const stats: SliceStats = { slices: 0 };
     try {
       assert.equal(await runInSlices(counting(20, 2), 5, stats), 20);
     } finally {
@@ -222,11 +222,9 @@ describe('CommitQueue', () => {
       order.push('quick');
       return 3;
     });
-    assert.equal(queue.pending, 3);
     assert.equal(await slow, 1);
     await assert.rejects(failing, /refused/);
     assert.equal(await quick, 3);
     assert.deepEqual(order, ['slow start', 'slow end', 'failing', 'quick']);
-    assert.equal(queue.pending, 0);
   });
 });
