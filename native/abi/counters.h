@@ -13,7 +13,7 @@ namespace xvs::abi {
   C(rx_bytes, "bytes received")                                                        \
   C(tx_packets, "frames transmitted after rewriting")                                  \
   C(tx_bytes, "bytes transmitted")                                                     \
-  C(pass_packets, "frames handed to the kernel: not IPv4, not for a VIP or LIP")       \
+  C(pass_packets, "frames not for the data plane (not IPv4, no service, LIP or connection of theirs): given to the kernel, or released where the backend cannot (AF_XDP)") \
   C(conn_created, "connections created")                                               \
   C(conn_expired, "connections removed by timeout")                                    \
   C(conn_reused, "connections replaced by a new SYN in TIME_WAIT or CLOSE (port reuse)") \
@@ -36,7 +36,7 @@ namespace xvs::abi {
   C(drop_no_backend, "service has no server that can take a new connection")           \
   C(drop_lport_exhausted, "every local port of the pool is in use on this worker")     \
   C(drop_conn_table_full, "connection table of this worker is full")                   \
-  C(drop_not_owner, "reply for a connection owned by another worker")                  \
+  C(drop_not_owner, "frame handed over by another worker for which this one names yet another owner (a reload between their safe points)") \
   C(drop_no_snapshot, "no configuration committed yet")                                \
   C(drop_neighbor_unresolved, "next-hop MAC address not resolved")                     \
   C(drop_tx_full, "transmit queue full")                                               \
@@ -44,7 +44,7 @@ namespace xvs::abi {
   C(drop_tunnel_mtu, "tunnel encapsulation exceeds the MTU and DF is clear: not fragmented") \
   C(drop_no_headroom, "frame has no headroom for encapsulation")
 
-// The hand-over between workers (worker/handover.h), appended after the first two lists.
+// The hand-over between workers (a redirect verdict, worker/worker.h), appended after the first two lists.
 #define XVS_HANDOVER_COUNTERS(C)                                                       \
   C(redirected, "frames handed to the worker that owns their connection (DESIGN 4)")   \
   C(drop_handover_full, "frame for another worker's connection dropped: its inbox was full")

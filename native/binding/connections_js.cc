@@ -17,7 +17,7 @@ const char* state_name(lb::ConnState s) {
     return #name;
     XVS_CONN_STATES(XVS_STATE_NAME)
 #undef XVS_STATE_NAME
-    case lb::ConnState::count_:
+    case lb::ConnState::unarmed:
       break;
   }
   return "unknown";

@@ -4,6 +4,7 @@
 #include "binding/engine_handle.h"
 
 #include "abi/counters.h"
+#include "bench/forward_only.h"
 #include "binding/connections_js.h"
 #include "binding/errors.h"
 
@@ -27,9 +28,10 @@ control::EngineOptions parse_options(const Napi::CallbackInfo& info) {
   control::EngineOptions opts;
   if (Napi::Value b = o.Get("backend"); b.IsString()) opts.backend = b.As<Napi::String>().Utf8Value();
   if (Napi::Value b = o.Get("bpfObject"); b.IsString()) opts.bpf_object = b.As<Napi::String>().Utf8Value();
-  if (Napi::Value b = o.Get("memHandover"); b.IsBoolean()) opts.mem_handover = b.As<Napi::Boolean>().Value();
   if (Napi::Value p = o.Get("workerPriority"); p.IsNumber()) opts.worker_priority = p.As<Napi::Number>().Int32Value();
-  if (Napi::Value b = o.Get("forwardOnly"); b.IsBoolean()) opts.forward_only = b.As<Napi::Boolean>().Value();
+  // Benchmarks only (`xvs bench veth`'s I/O-loop case): no lb::process at all.
+  if (Napi::Value b = o.Get("forwardOnly"); b.IsBoolean() && b.As<Napi::Boolean>().Value())
+    opts.burst_path = bench::forward_only_burst;
   opts.workers = get_u32(env, o, "workers", 1);
   opts.conn_table_size = get_u32(env, o, "connTableSize", opts.conn_table_size);
   opts.mem_frames = get_u32(env, o, "memFrames", opts.mem_frames);

@@ -94,15 +94,14 @@ Status Engine::start() {
     const int cpu = options_.cpus.empty() ? -1 : options_.cpus[id];
     workers_.push_back(std::make_unique<worker::Worker>(id, options_.workers, options_.conn_table_size, hash_seed_,
                                                         lips_.row(id), std::move(queues), cpu, &clock_offset_,
-                                                        options_.forward_only));
+                                                        options_.burst_path));
     workers_.back()->set_fifo_priority(options_.worker_priority);
     if (current_)
       workers_.back()->control.push({abi::ControlKind::install_snapshot, current_->generation, current_.get()});
   }
   std::vector<worker::Worker*> peers;
   for (auto& w : workers_) peers.push_back(w.get());
-  if (options_.backend != "mem" || options_.mem_handover)
-    for (auto& w : workers_) w->connect(peers);
+  for (auto& w : workers_) w->connect(peers);
   running_ = true;
   for (auto& w : workers_) {
     const std::string err = w->start();

@@ -20,6 +20,7 @@
 #include "control/status.h"
 #include "io/backend.h"
 #include "io/mem/mem_backend.h"
+#include "lb/process.h"
 #include "lb/snapshot.h"
 #include "worker/worker.h"
 
@@ -34,13 +35,9 @@ struct EngineOptions {
   uint32_t conn_table_size = 1u << 20;  // per worker
   uint32_t mem_frames = 4096;           // io/mem pool size
   std::string bpf_object;               // afxdp: the steering XDP program (build/Release/xvs_steer.bpf.o)
-  // Frames owned by another worker's connection are handed to it (worker/handover.h); always on
-  // for real interfaces. io/mem keeps it off unless asked, so that its packet tests still see
-  // per-worker verdicts (drop_not_owner) until they are rewritten for the hand-over.
-  bool mem_handover = false;
-  // Benchmarks only (`xvs bench veth`, I/O loop only): workers skip lb::process and send every
-  // frame to the first server's next hop (worker/forward_only.h). Not reachable from a config file.
-  bool forward_only = false;
+  // What every worker runs on its bursts. Only a benchmark sets anything else (`xvs bench veth`'s
+  // I/O-loop case: bench/forward_only.h); no config field reaches it.
+  lb::BurstPath burst_path = lb::process_burst;
 };
 
 struct WorkerStatus {

@@ -41,9 +41,10 @@ enum class ConnState : uint8_t {
 #define XVS_STATE_ENUM(name) name,
   XVS_CONN_STATES(XVS_STATE_ENUM)
 #undef XVS_STATE_ENUM
-  count_
+  // Not a state: an entry just inserted, on no expiry list until ConnTable::touch() gives it one.
+  unarmed
 };
-inline constexpr uint32_t kConnStates = static_cast<uint32_t>(ConnState::count_);
+inline constexpr uint32_t kConnStates = static_cast<uint32_t>(ConnState::unarmed);
 
 // Conn::flags
 inline constexpr uint8_t kLinkClient = 1u << 0;   // tuple[kFromClient] is in the hash table

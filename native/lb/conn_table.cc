@@ -88,7 +88,7 @@ Conn* ConnTable::insert(uint8_t protocol, const ConnTuple& from_client, const Co
   c.tuple[kFromClient] = from_client;
   c.tuple[kFromServer] = from_server;
   c.timer_prev = c.timer_next = kNone;
-  c.state = ConnState::count_;  // on no list until touch()
+  c.state = ConnState::unarmed;  // on no list until touch()
   c.flags = links & (kLinkClient | kLinkServer);
   if (c.flags & kLinkClient) link_tuple(index, kFromClient);
   if (c.flags & kLinkServer) link_tuple(index, kFromServer);
@@ -99,7 +99,7 @@ Conn* ConnTable::insert(uint8_t protocol, const ConnTuple& from_client, const Co
 
 void ConnTable::timer_unlink(uint32_t index) {
   Conn& c = conns_[index];
-  if (c.state == ConnState::count_) return;
+  if (c.state == ConnState::unarmed) return;
   const auto cls = static_cast<uint32_t>(c.state);
   if (c.timer_prev == kNone) timer_head_[cls] = c.timer_next;
   else conns_[c.timer_prev].timer_next = c.timer_next;
@@ -134,7 +134,7 @@ void ConnTable::remove(Conn* c) {
   timer_unlink(index);
   if (c->flags & kLinkClient) unlink_tuple(index, kFromClient);
   if (c->flags & kLinkServer) unlink_tuple(index, kFromServer);
-  c->state = ConnState::count_;
+  c->state = ConnState::unarmed;
   free_[free_top_++] = index;
   --size_;
   ++edits_;

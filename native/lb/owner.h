@@ -1,12 +1,16 @@
 // native/lb/owner.h — which worker owns a connection (DESIGN §4), computed the same way from
 // either direction's packets. fullnat: the local port names it (lport mod workers). nat: both
-// directions carry the client's address and port. dr/tunnel: only client packets pass the
-// balancer, so whichever worker receives them owns the connection. Pure.
+// directions carry the client's address and port. dr/tunnel, and new fullnat connections: only
+// the worker that receives the client's first packet can own them. lb::process asks
+// owner_of_unmatched for a packet that matched none of its worker's connections and, when
+// another worker owns it, returns a redirect verdict for the worker loop to act on. Pure.
 #pragma once
 #include <cstdint>
 
+#include "abi/records.h"
 #include "core/net.h"
 #include "lb/port_pool.h"
+#include "lb/snapshot.h"
 
 namespace xvs::lb {
 
@@ -18,6 +22,23 @@ inline uint32_t fullnat_owner(uint16_t lport_network_order, uint32_t workers) {
 // NIC steering rules can compute it: (host-order address XOR host-order port) mod workers.
 inline uint32_t nat_owner(uint32_t client_address, uint16_t client_port, uint32_t workers) {
   return (core::ntohl(client_address) ^ core::ntohs(client_port)) % workers;
+}
+
+// The worker owning the connection a TCP/UDP packet would belong to, for a packet that matched
+// no connection of worker `self`; `svc` is the service of its destination, if any. A client's
+// packet to a nat service: the client's worker. A reply to a LIP's pool port: the port's worker.
+// A nat server's reply: its destination (the client) names the worker. Anything else (new dr,
+// tunnel and fullnat connections, the kernel's traffic): `self`. Addresses and ports in network
+// order, as in the packet.
+inline uint32_t owner_of_unmatched(const Snapshot& snap, const abi::ServiceRecord* svc, uint32_t workers, uint32_t self,
+                                   uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport, uint8_t protocol) {
+  if (workers < 2) return self;
+  if (svc != nullptr)
+    return static_cast<abi::Forwarding>(svc->forwarding) == abi::Forwarding::nat ? nat_owner(saddr, sport, workers) : self;
+  if (snap.is_lip(daddr)) return core::ntohs(dport) >= PortPool::kFirstPort ? fullnat_owner(dport, workers) : self;
+  if (snap.nat_backend_index.find(Snapshot::nat_backend_key(saddr, sport, protocol)) != FlatMap::kMissing)
+    return nat_owner(daddr, dport, workers);
+  return self;
 }
 
 }  // namespace xvs::lb

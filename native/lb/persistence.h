@@ -63,7 +63,7 @@ inline void attach_template(CoreState& cs, Conn& c, Conn& t) {
 inline void detach_template(CoreState& cs, const Conn& c) {
   if (!(c.flags & kPersistent)) return;
   Conn* t = cs.conns.at(c.template_index);
-  if (t == nullptr || !(t->flags & kTemplate) || t->state == ConnState::count_) return;
+  if (t == nullptr || !(t->flags & kTemplate) || t->state == ConnState::unarmed) return;
   const ConnTuple& key = t->tuple[kFromClient];
   const ConnTuple& client = c.tuple[kFromClient];
   if (key.daddr != client.daddr || key.dport != client.dport || key.saddr != (client.saddr & t->tuple[kFromServer].saddr))

@@ -1,7 +1,8 @@
 // native/lb/process.cc — the packet path, top to bottom: parse, ICMP errors, find the
-// connection (either direction), or classify and create one, then the IPVS state machine and the
-// translation of the connection's forwarding mode. Each step either continues or returns a
-// verdict. Runs on a data-plane worker only.
+// connection (either direction), or decide whose it is and create one, then the IPVS state
+// machine and the translation of the connection's forwarding mode. Each step either continues
+// or returns a verdict; a packet whose connection another worker owns leaves unchanged with a
+// redirect verdict naming that worker. Runs on a data-plane worker only.
 #include "lb/process.h"
 
 #include "core/parse.h"
@@ -24,7 +25,9 @@ inline Verdict drop(CoreState& cs, Counter why) {
   return Verdict::drop;
 }
 
-inline bool routes(Forwarding f) { return f == Forwarding::nat || f == Forwarding::fullnat; }
+// nat and fullnat make xvs a routed hop (addresses rewritten, TTL decremented); dr and tunnel
+// deliver the client's packet as it came.
+inline bool is_routed_hop(Forwarding f) { return f == Forwarding::nat || f == Forwarding::fullnat; }
 
 inline ConnTupleValues values(const ConnTuple& t) { return {t.saddr, t.daddr, t.sport, t.dport}; }
 
@@ -152,23 +155,14 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   const Snapshot& snap = *cs.snapshot;
   const uint32_t saddr = pkt.ip->saddr, daddr = pkt.ip->daddr;
   const abi::ServiceRecord* svc = snap.find_service(daddr, pkt.dport(), pkt.protocol);
-  if (svc == nullptr) {
-    // Replies whose connection lives on another worker (hand-over rings will replace these
-    // drops, DESIGN §4); anything else is the kernel's.
-    if (snap.is_lip(daddr) && core::ntohs(pkt.dport()) >= PortPool::kFirstPort &&
-        fullnat_owner(pkt.dport(), cs.workers) != cs.id)
-      return drop(cs, Counter::drop_not_owner);
-    if (snap.nat_backend_index.find(Snapshot::nat_backend_key(saddr, pkt.sport(), pkt.protocol)) != FlatMap::kMissing &&
-        nat_owner(daddr, pkt.dport(), cs.workers) != cs.id)
-      return drop(cs, Counter::drop_not_owner);
-    return Verdict::pass;
-  }
+  // A reply, or a nat client's packet, whose connection is (or would be) another worker's.
+  const uint32_t owner = owner_of_unmatched(snap, svc, cs.workers, cs.id, saddr, daddr, pkt.sport(), pkt.dport(), pkt.protocol);
+  if (owner != cs.id) return Verdict::redirect_to(owner);
+  if (svc == nullptr) return Verdict::pass;  // not for a service, and no connection here: the kernel's
   const auto mode = static_cast<Forwarding>(svc->forwarding);
-  if (mode == Forwarding::nat && nat_owner(saddr, pkt.sport(), cs.workers) != cs.id)
-    return drop(cs, Counter::drop_not_owner);
   if (pkt.protocol == core::kIpProtoTcp && (pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst)) != core::kTcpSyn)
     return drop(cs, Counter::drop_tcp_no_conn);
-  if (routes(mode) && pkt.ip->ttl <= 1) return drop(cs, Counter::drop_ttl_expired);
+  if (is_routed_hop(mode) && pkt.ip->ttl <= 1) return drop(cs, Counter::drop_ttl_expired);
 
   const bool persistent = (svc->flags & abi::persistent) != 0;
   Conn* tmpl = persistent ? find_template(cs, *svc, saddr) : nullptr;
@@ -180,7 +174,7 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   const bool one_packet = (svc->flags & abi::one_packet) != 0;
   const ConnTuple from_client{saddr, daddr, pkt.sport(), pkt.dport()};
   ConnTuple from_server{backend.address, saddr, backend.port, pkt.sport()};
-  if (one_packet && !routes(mode)) {
+  if (one_packet && !is_routed_hop(mode)) {
     transient = Conn{};
     transient.tuple[kFromClient] = from_client;
     transient.tuple[kFromServer] = from_server;
@@ -201,7 +195,7 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
     return Verdict::tx;
   }
   // One-packet datagrams are scheduled anew every time; only their reply is tracked.
-  const uint8_t links = one_packet ? kLinkServer : routes(mode) ? (kLinkClient | kLinkServer) : kLinkClient;
+  const uint8_t links = one_packet ? kLinkServer : is_routed_hop(mode) ? (kLinkClient | kLinkServer) : kLinkClient;
   const Lip* lip = nullptr;
   if (mode == Forwarding::fullnat) {
     uint16_t lport = 0;
@@ -242,9 +236,9 @@ void track_state(CoreState& cs, Conn& c, Direction dir, uint8_t tcp_flags) {
   ConnState next = ConnState::udp;
   if (c.protocol == core::kIpProtoTcp) {
     const TcpTable table = dir == kFromServer                          ? TcpTable::output
-                           : routes(static_cast<Forwarding>(c.forwarding)) ? TcpTable::input
+                           : is_routed_hop(static_cast<Forwarding>(c.forwarding)) ? TcpTable::input
                                                                        : TcpTable::input_only;
-    next = next_tcp_state(c.state == ConnState::count_ ? ConnState::tcp_none : c.state, table, tcp_flags);
+    next = next_tcp_state(c.state == ConnState::unarmed ? ConnState::tcp_none : c.state, table, tcp_flags);
   }
   account_state(cs, c, next);
   cs.conns.touch(&c, next, cs.now, timeout_of(cs.snapshot->timeouts, next));
@@ -260,14 +254,21 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
   // The quoted packet went from the balancer towards this error's sender: seen from the
   // balancer, the same flow arrives with source and destination swapped.
   const ConnLookup found = cs.conns.lookup(q.protocol, q.ip->daddr, q.ip->saddr, q.dport(), q.sport());
-  if (found.conn == nullptr) return Verdict::pass;
+  if (found.conn == nullptr) {
+    // Another worker's connection, if the quoted packet names one; else the kernel's.
+    if (cs.workers < 2) return Verdict::pass;
+    const Snapshot& snap = *cs.snapshot;
+    const uint32_t owner = owner_of_unmatched(snap, snap.find_service(q.ip->saddr, q.sport(), q.protocol), cs.workers,
+                                              cs.id, q.ip->daddr, q.ip->saddr, q.dport(), q.sport(), q.protocol);
+    return owner != cs.id ? Verdict::redirect_to(owner) : Verdict::pass;
+  }
   Conn& c = *found.conn;
   if (backend_of(cs, c) == kNoBackend) {
     // Its server left the configuration: the connection goes, as with any of its packets.
     remove_connection(cs, c);
     return drop(cs, Counter::drop_backend_removed);
   }
-  if (pkt.ip->ttl == 0 || (routes(static_cast<Forwarding>(c.forwarding)) && pkt.ip->ttl <= 1))
+  if (pkt.ip->ttl == 0 || (is_routed_hop(static_cast<Forwarding>(c.forwarding)) && pkt.ip->ttl <= 1))
     return drop(cs, Counter::drop_ttl_expired);
   switch (static_cast<Forwarding>(c.forwarding)) {
     case Forwarding::nat:
@@ -371,7 +372,7 @@ static Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView&
       return sent;
     }
     found.direction = kFromClient;
-  } else if (routes(static_cast<Forwarding>(found.conn->forwarding)) && pkt.ip->ttl <= 1) {
+  } else if (is_routed_hop(static_cast<Forwarding>(found.conn->forwarding)) && pkt.ip->ttl <= 1) {
     return drop(cs, Counter::drop_ttl_expired);
   }
   Conn& c = *found.conn;

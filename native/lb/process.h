@@ -8,10 +8,27 @@
 
 namespace xvs::lb {
 
-enum class Verdict : uint8_t {
-  tx,    // rewritten in place; send on frame.port
-  pass,  // not ours: hand to the kernel unchanged
-  drop,  // counted under its reason in CoreState::counters
+// What the packet path decided for one frame. Implicitly made from a Kind and compared with one
+// (`return Verdict::pass`, `v == Verdict::tx`); a redirect also names the worker.
+struct Verdict {
+  enum Kind : uint8_t {
+    tx,        // rewritten in place; send on frame.port
+    pass,      // not ours: hand to the kernel unchanged
+    drop,      // counted under its reason in CoreState::counters
+    redirect,  // another worker owns its connection (DESIGN §4): hand it, unchanged, to `owner`
+  };
+  Kind kind;
+  uint8_t owner;  // redirect only: the owning worker's id (< abi::kMaxWorkers)
+
+  Verdict() = default;
+  constexpr Verdict(Kind k) : kind(k), owner(0) {}  // NOLINT: implicit on purpose, see above
+  static constexpr Verdict redirect_to(uint32_t worker) {
+    Verdict v(redirect);
+    v.owner = static_cast<uint8_t>(worker);
+    return v;
+  }
+  constexpr bool operator==(Kind k) const { return kind == k; }
+  constexpr bool operator==(const Verdict& o) const { return kind == o.kind && (kind != redirect || owner == o.owner); }
 };
 
 Verdict process(CoreState& cs, io::Frame& frame);
@@ -22,13 +39,15 @@ Verdict process(CoreState& cs, io::Frame& frame);
 inline constexpr uint32_t kMaxBurst = 64;
 void process_burst(CoreState& cs, io::Frame* frames, uint32_t n, Verdict* verdicts);
 
-}  // namespace xvs::lb
+// What a worker runs on each burst it receives: process_burst, or a benchmark's stand-in
+// (bench/forward_only.h). Chosen once when the engine creates its workers.
+using BurstPath = void (*)(CoreState& cs, io::Frame* frames, uint32_t n, Verdict* verdicts);
 
-namespace xvs::lb {
 // Gives back what a connection holds outside the table (its local port); called by the worker
 // for every connection it expires.
 void release_connection(CoreState& cs, Conn& c);
 // The worker's expiry callback: false keeps the entry (a template that still binds connections,
 // re-armed); true means released and to be freed.
 bool expire_connection(CoreState& cs, Conn& c);
+
 }  // namespace xvs::lb

@@ -70,7 +70,7 @@ inline uint32_t timeout_of(const Timeouts& t, ConnState state) {
     case ConnState::tcp_none: return kTimeoutNone;
     case ConnState::udp: return t.udp;
     case ConnState::persist_template:
-    case ConnState::count_: break;
+    case ConnState::unarmed: break;
   }
   return t.tcp_syn;
 }

@@ -13,8 +13,6 @@
 #include <string>
 
 #include "lb/process.h"
-#include "worker/forward_only.h"
-#include "worker/handover.h"
 
 namespace xvs::worker {
 
@@ -22,11 +20,11 @@ using abi::Counter;
 
 Worker::Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed,
                lb::PortPool* const* port_pools, std::vector<io::Queue*> queues, int cpu,
-               const std::atomic<int64_t>* clock_offset, bool forward_only)
+               const std::atomic<int64_t>* clock_offset, lb::BurstPath path)
     : core_(id, workers, conn_capacity, hash_seed, port_pools),
       queues_(std::move(queues)),
       cpu_(cpu),
-      forward_only_(forward_only),
+      path_(path),
       clock_offset_(clock_offset),
       doorbell_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
@@ -58,7 +56,8 @@ bool Worker::idle_wait() {
   }
   fds[n++] = pollfd{doorbell_, POLLIN, 0};
   sleeping_.store(true, std::memory_order_relaxed);
-  // Pairs with hand_over(): either the sender sees the flag and rings, or this sees its frames.
+  // Pairs with the hand-over in forward(): either the sender sees the flag and rings, or this
+  // sees its frames.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (inboxes_empty() && poll(fds, n, kIdlePollMs) > 0 && (fds[n - 1].revents & POLLIN) != 0) {
     uint64_t count;
@@ -141,39 +140,8 @@ uint32_t Worker::burst(uint32_t port) {
   for (uint32_t i = 0; i < n; ++i) rx_bytes += frames[i].len;
   core_.count(Counter::rx_packets, n);
   core_.count(Counter::rx_bytes, rx_bytes);
-  const uint32_t mine = peers_.size() > 1 ? hand_over(frames, n) : n;
-  if (mine != 0) forward(frames, mine, in);
+  forward(frames, n, in, false);
   return n;
-}
-
-uint32_t Worker::hand_over(io::Frame* frames, uint32_t n) {
-  uint32_t mine = 0;
-  uint32_t handed = 0, refused = 0;
-  uint64_t woken = 0;  // one bit per peer (kMaxWorkers is 64) already checked in this burst
-  static_assert(abi::kMaxWorkers <= 64);
-  for (uint32_t i = 0; i < n; ++i) {
-    const uint32_t owner = owner_of(core_, frames[i]);
-    if (owner == core_.id || owner >= peers_.size()) {
-      frames[mine++] = frames[i];
-      continue;
-    }
-    Worker& peer = *peers_[owner];
-    if (!peer.inbox_[core_.id]->push(frames[i])) {
-      queues_[frames[i].port]->release(&frames[i], 1);
-      ++refused;
-      continue;
-    }
-    ++handed;
-    if ((woken & (1ull << owner)) == 0) {
-      woken |= 1ull << owner;
-      // Pairs with idle_wait(): the push is visible before the flag is read.
-      std::atomic_thread_fence(std::memory_order_seq_cst);
-      if (peer.sleeping_.load(std::memory_order_relaxed)) peer.notify();
-    }
-  }
-  core_.count(Counter::redirected, handed);
-  core_.count(Counter::drop_handover_full, refused);
-  return mine;
 }
 
 uint32_t Worker::drain_inboxes() {
@@ -191,7 +159,7 @@ uint32_t Worker::drain_inboxes() {
         uint32_t k = 0;
         for (uint32_t i = 0; i < n; ++i)
           if (frames[i].port == p) group[k++] = frames[i];
-        if (k != 0) forward(group, k, *queues_[p]);
+        if (k != 0) forward(group, k, *queues_[p], true);
       }
     }
   }
@@ -211,23 +179,50 @@ bool Worker::inboxes_empty() const {
   return true;
 }
 
-void Worker::forward(io::Frame* frames, uint32_t n, io::Queue& home) {
+void Worker::forward(io::Frame* frames, uint32_t n, io::Queue& home, bool handed_over) {
   io::Frame out[abi::kMaxPorts][kBurst];
   uint32_t out_count[abi::kMaxPorts] = {};
   io::Frame passed[kBurst], dropped[kBurst];
   uint32_t passed_count = 0, dropped_count = 0;
+  uint32_t handed = 0, refused = 0, not_owned = 0;
+  uint64_t woken = 0;  // one bit per peer (kMaxWorkers is 64) already checked in this burst
+  static_assert(abi::kMaxWorkers <= 64);
 
   lb::Verdict verdicts[kBurst];
-  if (forward_only_) forward_only_burst(core_, frames, n, verdicts);
-  else lb::process_burst(core_, frames, n, verdicts);
+  path_(core_, frames, n, verdicts);
   for (uint32_t i = 0; i < n; ++i) {
     io::Frame& f = frames[i];
-    switch (verdicts[i]) {
+    switch (verdicts[i].kind) {
       case lb::Verdict::tx: out[f.port][out_count[f.port]++] = f; break;
       case lb::Verdict::pass: passed[passed_count++] = f; break;
       case lb::Verdict::drop: dropped[dropped_count++] = f; break;
+      case lb::Verdict::redirect: {
+        const uint32_t owner = verdicts[i].owner;
+        if (handed_over || owner >= peers_.size() || owner == core_.id) {
+          dropped[dropped_count++] = f;
+          ++not_owned;
+          break;
+        }
+        Worker& peer = *peers_[owner];
+        if (!peer.inbox_[core_.id]->push(f)) {
+          dropped[dropped_count++] = f;
+          ++refused;
+          break;
+        }
+        ++handed;
+        if ((woken & (1ull << owner)) == 0) {
+          woken |= 1ull << owner;
+          // Pairs with idle_wait(): the push is visible before the flag is read.
+          std::atomic_thread_fence(std::memory_order_seq_cst);
+          if (peer.sleeping_.load(std::memory_order_relaxed)) peer.notify();
+        }
+        break;
+      }
     }
   }
+  core_.count(Counter::redirected, handed);
+  core_.count(Counter::drop_handover_full, refused);
+  core_.count(Counter::drop_not_owner, not_owned);
 
   for (uint32_t p = 0; p < queues_.size(); ++p) {
     if (out_count[p] == 0) continue;

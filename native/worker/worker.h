@@ -1,12 +1,16 @@
-// native/worker/worker.h — one data-plane thread: rx burst -> lb::process -> tx burst on every
-// port it serves, and at safe points (when idle, or every kSafePointBursts busy bursts) the
-// clock, its control ring, connection expiry and counter publication. When every queue has a
-// wait descriptor (AF_XDP sockets), an idle worker sleeps in poll() on them and on its doorbell
-// (an eventfd the control thread rings after posting a control message); otherwise it naps.
+// native/worker/worker.h — one data-plane thread: rx burst -> its burst path (lb::process_burst)
+// -> tx burst on every port it serves, and at safe points (when idle, or every kSafePointBursts
+// busy bursts) the clock, its control ring, connection expiry and counter publication. When
+// every queue has a wait descriptor (AF_XDP sockets), an idle worker sleeps in poll() on them and
+// on its doorbell (an eventfd the control thread rings after posting a control message);
+// otherwise it naps.
 //
-// A received frame whose connection another worker owns (handover.h) is pushed on that worker's
-// inbox ring for this sender and counted as `redirected` (a full inbox: drop_handover_full);
-// each worker drains its inboxes every pass and forwards those frames as its own.
+// A frame the packet path gives a redirect verdict (another worker owns its connection, DESIGN
+// §4) is pushed on that worker's inbox ring for this sender and counted as `redirected` (a full
+// inbox: drop_handover_full); each worker drains its inboxes every pass and runs those frames
+// through the same path as its own. A handed-over frame is never handed on: if the owner's
+// snapshot names yet another owner (a reload between the two workers' safe points), it is
+// dropped as drop_not_owner.
 //
 // Ownership: `core` (lb::CoreState) is written only by this worker's thread once started.
 // `published` is written by the worker and read by the control thread. `control` is an SPSC
@@ -59,9 +63,10 @@ class Worker {
   // sender only parses what it hands over and so makes its passes faster than the owner.
   static constexpr uint32_t kInboxSize = 1024;
 
+  // `path`: what runs on every received burst (lb::process_burst in every engine that ships).
   Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed,
          lb::PortPool* const* port_pools, std::vector<io::Queue*> queues, int cpu,
-         const std::atomic<int64_t>* clock_offset, bool forward_only = false);
+         const std::atomic<int64_t>* clock_offset, lb::BurstPath path = lb::process_burst);
   // Runs the worker at SCHED_FIFO `priority` (1..99; 0 keeps SCHED_OTHER). Where the kernel's
   // NAPI thread shares the worker's core, a woken SCHED_OTHER worker waits out NAPI's time slice
   // while its fill ring runs dry (bench/README.md, veth). Call before start().
@@ -91,17 +96,16 @@ class Worker {
   void publish();
   uint32_t clock_now() const;
   bool idle_wait();  // false when some queue cannot be waited on
-  // Hands frames other workers own to them; compacts `frames` to this worker's own; returns how many.
-  uint32_t hand_over(io::Frame* frames, uint32_t n);
   uint32_t drain_inboxes();
-  // lb::process_burst and transmit; pass/drop verdicts go back through `home` (the arrival queue).
-  void forward(io::Frame* frames, uint32_t n, io::Queue& home);
+  // The burst path and its verdicts: transmit, pass and drop through `home` (the arrival queue),
+  // redirect to the owner's inbox — or, for frames that came from an inbox (`handed_over`), drop.
+  void forward(io::Frame* frames, uint32_t n, io::Queue& home, bool handed_over);
 
   lb::CoreState core_;
   std::vector<io::Queue*> queues_;  // this worker's queue on each port, by port index
   const int cpu_;
   int fifo_priority_ = 0;  // 0: SCHED_OTHER; 1..99: SCHED_FIFO (set before start())
-  const bool forward_only_;  // `xvs bench veth`'s I/O-loop-only case (worker/forward_only.h)
+  const lb::BurstPath path_;
   const std::atomic<int64_t>* clock_offset_;
   int doorbell_ = -1;  // eventfd
   std::atomic<bool> sleeping_{false};  // in poll(): senders ring the doorbell

@@ -71,7 +71,7 @@ export const DROP_COUNTERS = [
   'drop_lport_exhausted', 'drop_conn_table_full', 'drop_not_owner', 'drop_no_snapshot', 'drop_neighbor_unresolved',
   'drop_tx_full', 'drop_backend_removed', 'drop_tunnel_mtu', 'drop_no_headroom',
 ] as const;
-/** The hand-over of frames to the worker owning their connection (native/worker/handover.h). */
+/** The hand-over of frames to the worker owning their connection (a redirect verdict of lb::process, native/worker/worker.h). */
 export const HANDOVER_COUNTERS = ['redirected', 'drop_handover_full'] as const;
 export const COUNTERS = [...TRAFFIC_COUNTERS, ...DROP_COUNTERS, ...HANDOVER_COUNTERS] as const;
 export type CounterName = (typeof COUNTERS)[number];

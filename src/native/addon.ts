@@ -21,11 +21,9 @@ export interface EngineOptions {
   memFrames?: number;
   /** afxdp: the steering XDP program; createEngine fills in build/Release/xvs_steer.bpf.o. */
   bpfObject?: string;
-  /** mem: hand frames to the worker owning their connection, as afxdp always does (default off). */
-  memHandover?: boolean;
   /**
    * Benchmarks only (`xvs bench veth`, I/O loop only): workers skip lb::process and send every
-   * frame to the first server's next hop (native/worker/forward_only.h). No config field sets it.
+   * frame to the first server's next hop (native/bench/forward_only.h). No config field sets it.
    */
   forwardOnly?: boolean;
 }

@@ -150,7 +150,7 @@ TEST(ConnTable, InsertLinksOnlyTheRequestedSides) {
   EXPECT_EQ(client_only->flags, kLinkClient);
   EXPECT_EQ(server_only->flags, kLinkServer);
   EXPECT_EQ(neither->flags, 0);
-  EXPECT_EQ(client_only->state, ConnState::count_) << "on no list until touched";
+  EXPECT_EQ(client_only->state, ConnState::unarmed) << "on no list until touched";
   EXPECT_EQ(find(t, client_side(1)).conn, client_only);
   EXPECT_EQ(find(t, server_side(1)).conn, nullptr);
   EXPECT_EQ(find(t, client_side(2)).conn, nullptr);

@@ -3,11 +3,21 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <ostream>
 #include <vector>
 
 #include "lb/load.h"
 #include "lb/process.h"
 #include "snapshot_fixture.h"
+
+namespace xvs::lb {
+// gtest prints a failing verdict by name (and owner), not as raw bytes.
+inline void PrintTo(const Verdict& v, std::ostream* os) {
+  static const char* const names[] = {"tx", "pass", "drop", "redirect"};
+  *os << (v.kind <= Verdict::redirect ? names[v.kind] : "?");
+  if (v.kind == Verdict::redirect) *os << "(" << static_cast<int>(v.owner) << ")";
+}
+}  // namespace xvs::lb
 
 namespace xvs::test {
 

@@ -1,4 +1,4 @@
-// test/native/forward_only_test.cc — worker/forward_only.h, the engine's bench-only "I/O loop
+// test/native/forward_only_test.cc — bench/forward_only.h, the engine's bench-only "I/O loop
 // only" mode (`xvs bench veth`, case io-loop): every frame goes out of the first server's port
 // with that server's next-hop MAC as destination and the port's MAC as source, nothing else
 // changed; runts and frames before any snapshot are dropped and counted.
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "dataplane_fixture.h"
-#include "worker/forward_only.h"
+#include "bench/forward_only.h"
 
 namespace xvs::test {
 namespace {
@@ -23,7 +23,7 @@ TEST(ForwardOnly, RewritesOnlyTheMacsTowardsTheFirstServer) {
   std::vector<uint8_t> a = original, b = original, runt(10, 0xee);
   io::Frame frames[3] = {frame_of(a, 0), frame_of(b, 0), frame_of(runt, 0)};
   lb::Verdict verdicts[3];
-  worker::forward_only_burst(*dp.cs, frames, 3, verdicts);
+  bench::forward_only_burst(*dp.cs, frames, 3, verdicts);
 
   const abi::BackendRecord& server = dp.snaps.back()->backends.front();
   const abi::PortRecord& out = dp.snaps.back()->ports[server.port_index];
@@ -45,7 +45,7 @@ TEST(ForwardOnly, DropsEverythingBeforeTheFirstSnapshot) {
   std::vector<uint8_t> a = build_frame(PacketSpec{});
   io::Frame f = frame_of(a, 0);
   lb::Verdict v;
-  worker::forward_only_burst(*dp.cs, &f, 1, &v);
+  bench::forward_only_burst(*dp.cs, &f, 1, &v);
   EXPECT_EQ(v, lb::Verdict::drop);
   EXPECT_EQ(dp.counter(abi::Counter::drop_no_snapshot), 1u);
 }

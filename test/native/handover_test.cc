@@ -1,7 +1,8 @@
-// test/native/handover_test.cc — the hand-over of frames between workers (worker/handover.h,
-// DESIGN §4): which worker a frame names as its owner, and control::Engine on io/mem with the
-// hand-over on (as io/afxdp always runs): a reply landing on the wrong worker is forwarded by
-// the owner, counted as `redirected`, and every frame comes home.
+// test/native/handover_test.cc — the hand-over of frames between workers (DESIGN §4): which
+// worker lb::process names as the owner of a frame that matched none of its connections
+// (lb/owner.h, the redirect verdict), and control::Engine on io/mem, which runs the same worker
+// loop as AF_XDP: a frame landing on the wrong worker is handed to its owner, counted as
+// `redirected` there, forwarded by the owner, and every frame comes home.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -9,7 +10,7 @@
 
 #include "control/engine.h"
 #include "dataplane_fixture.h"
-#include "worker/handover.h"
+#include "lb/owner.h"
 
 namespace xvs::test {
 namespace {
@@ -17,43 +18,48 @@ namespace {
 using abi::Counter;
 using control::Engine;
 using control::EngineOptions;
-using control::Status;
 using io::MemBackend;
+using lb::Verdict;
 
-uint32_t owner(Dataplane& dp, const PacketSpec& spec) {
+// The verdict `dp`'s worker gives `spec`; a redirected frame must leave as it came.
+Verdict verdict_on(Dataplane& dp, const PacketSpec& spec) {
   auto frame = build_frame(spec);
-  io::Frame f{frame.data(), static_cast<uint32_t>(frame.size()), 0, 0, 0, 0};
-  return worker::owner_of(*dp.cs, f);
+  const Verdict v = dp.run(frame, 0);
+  if (v == Verdict::redirect) {
+    EXPECT_EQ(frame, build_frame(spec)) << "a redirected frame leaves unchanged";
+  }
+  return v;
 }
 
 TEST(Handover, FullNatRepliesBelongToTheirLocalPortsWorker) {
   Dataplane dp(topo::standard_mode(abi::Forwarding::fullnat, 2), 2, 0);
-  EXPECT_EQ(owner(dp, topo::from_server(topo::kWeb[0], 1024)), 0u);
-  EXPECT_EQ(owner(dp, topo::from_server(topo::kWeb[0], 1025)), 1u);
-  EXPECT_EQ(owner(dp, topo::from_server(topo::kWeb[0], 80)), 0u) << "below the pools' first port: the receiver's";
-  EXPECT_EQ(owner(dp, topo::from_client(40001)), 0u) << "new full-NAT connections stay where they arrive";
+  EXPECT_EQ(verdict_on(dp, topo::from_server(topo::kWeb[0], 1025)), Verdict::redirect_to(1));
+  EXPECT_EQ(verdict_on(dp, topo::from_server(topo::kWeb[0], 1024)), Verdict::pass) << "its own port, no connection: the kernel's";
+  EXPECT_EQ(verdict_on(dp, topo::from_server(topo::kWeb[0], 80)), Verdict::pass) << "below the pools' first port: the receiver's";
+  EXPECT_EQ(verdict_on(dp, topo::from_client(40001)), Verdict::tx) << "new full-NAT connections stay where they arrive";
   PacketSpec other = topo::from_server(topo::kWeb[0], 1025);
   other.daddr = topo::kOther;
-  EXPECT_EQ(owner(dp, other), 0u) << "not for xvs: the receiver's (the kernel's)";
+  EXPECT_EQ(verdict_on(dp, other), Verdict::pass) << "not for xvs: the receiver's (the kernel's)";
+  EXPECT_EQ(dp.drops(), 0u);
 }
 
 TEST(Handover, NatPacketsBelongToTheClientsWorkerBothWays) {
-  Dataplane dp(topo::standard_mode(abi::Forwarding::nat, 2), 2, 0);
-  for (uint16_t cport : {40000, 40001}) {
-    const uint32_t want = lb::nat_owner(topo::kCip, core::htons(cport), 2);
-    EXPECT_EQ(owner(dp, topo::from_client(cport)), want) << cport;
-    PacketSpec reply = topo::from_server(topo::kWeb[0], cport);
-    reply.daddr = topo::kCip;
-    EXPECT_EQ(owner(dp, reply), want) << cport;
+  for (uint32_t id : {0u, 1u}) {
+    Dataplane dp(topo::standard_mode(abi::Forwarding::nat, 2), 2, id);
+    for (uint16_t cport : {40000, 40001}) {
+      const uint32_t want = lb::nat_owner(topo::kCip, core::htons(cport), 2);
+      if (want == id) continue;
+      EXPECT_EQ(verdict_on(dp, topo::from_client(cport)), Verdict::redirect_to(want)) << cport;
+      EXPECT_EQ(verdict_on(dp, topo::nat_from_server(topo::kWeb[0], cport)), Verdict::redirect_to(want)) << cport;
+    }
   }
 }
 
-TEST(Handover, OneWorkerOrNoSnapshotOwnsEverything) {
+TEST(Handover, OneWorkerOwnsEverything) {
   Dataplane one(topo::standard_mode(abi::Forwarding::fullnat, 1), 1, 0);
-  EXPECT_EQ(owner(one, topo::from_server(topo::kWeb[0], 1025)), 0u);
-  Dataplane two(topo::standard_mode(abi::Forwarding::fullnat, 2), 2, 1);
-  two.cs->snapshot = nullptr;
-  EXPECT_EQ(owner(two, topo::from_server(topo::kWeb[0], 1024)), 1u);
+  EXPECT_EQ(verdict_on(one, topo::from_server(topo::kWeb[0], 1025)), Verdict::pass);
+  Dataplane nat(topo::standard_mode(abi::Forwarding::nat, 1), 1, 0);
+  EXPECT_EQ(verdict_on(nat, topo::from_client(40000)), Verdict::tx);
 }
 
 uint64_t counter(Engine& e, uint32_t worker, Counter c) {
@@ -69,7 +75,6 @@ TEST(Handover, TheOwnerForwardsARepliesThatLandedElsewhere) {
   o.interfaces = {"client", "server"};
   o.conn_table_size = 1024;
   o.mem_frames = 256;
-  o.mem_handover = true;
   std::unique_ptr<Engine> engine;
   ASSERT_TRUE(Engine::create(o, engine).is_ok());
   ASSERT_TRUE(engine->start().is_ok());

@@ -34,7 +34,7 @@ inline constexpr const char* kTables[3][4] = {
 inline ConnState state_named(const char* two) {
   for (uint32_t i = 0; i < 11; ++i)
     if (std::strncmp(kColumns[i], two, 2) == 0) return static_cast<ConnState>(i);  // tcp_none .. tcp_synack
-  return ConnState::count_;
+  return ConnState::unarmed;
 }
 
 // The next state by the reference tables; -1 event (no SYN/FIN/ACK/RST) keeps the state.

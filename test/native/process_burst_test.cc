@@ -48,7 +48,7 @@ TEST(ProcessBurst, SameResultsAsOneByOne) {
   Dataplane single(topo::standard(1)), burst(topo::standard(1));
   const auto stream = mixed_stream(2000, 7);
   constexpr uint32_t kHeadroom = Dataplane::kHeadroom;
-  uint32_t seen[3] = {};  // tx, pass, drop
+  uint32_t seen[4] = {};  // by Verdict::Kind (one worker: never a redirect)
   for (size_t start = 0; start < stream.size(); start += lb::kMaxBurst) {
     const uint32_t n = static_cast<uint32_t>(std::min<size_t>(lb::kMaxBurst, stream.size() - start));
     std::vector<std::vector<uint8_t>> buffers(n);
@@ -66,19 +66,22 @@ TEST(ProcessBurst, SameResultsAsOneByOne) {
       uint8_t port = 0;
       const lb::Verdict v = single.run(expected, 0, &port);
       ASSERT_EQ(verdicts[i], v) << "packet " << start + i;
-      ++seen[static_cast<int>(v)];
+      ++seen[v.kind];
       const std::vector<uint8_t> got(frames[i].data, frames[i].data + frames[i].len);
       ASSERT_EQ(got, expected) << "packet " << start + i;
-      if (v == lb::Verdict::tx) ASSERT_EQ(frames[i].port, port);
+      if (v == lb::Verdict::tx) {
+        ASSERT_EQ(frames[i].port, port);
+      }
     }
   }
   for (uint32_t c = 0; c < abi::kCounterCount; ++c)
     EXPECT_EQ(burst.cs->counters[c], single.cs->counters[c]) << abi::kCounterInfo[c].name;
   EXPECT_EQ(burst.cs->conns.size(), single.cs->conns.size());
   // The stream exercised every verdict and made connections.
-  EXPECT_GT(seen[static_cast<int>(lb::Verdict::tx)], 100u);
-  EXPECT_GT(seen[static_cast<int>(lb::Verdict::pass)], 100u);
-  EXPECT_GT(seen[static_cast<int>(lb::Verdict::drop)], 100u);
+  EXPECT_GT(seen[lb::Verdict::tx], 100u);
+  EXPECT_GT(seen[lb::Verdict::pass], 100u);
+  EXPECT_GT(seen[lb::Verdict::drop], 100u);
+  EXPECT_EQ(seen[lb::Verdict::redirect], 0u);
   EXPECT_GT(single.counter(abi::Counter::conn_created), 10u);
 }
 

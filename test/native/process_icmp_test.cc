@@ -211,10 +211,23 @@ TEST(ProcessTunnelMtu, FragNeededFromTheVipWhenThePortHasNoAddress) {
   EXPECT_EQ(ip_of(f)->daddr, topo::kCip);
 }
 
+// An error about another worker's connection names that worker through the packet it quotes.
+TEST(ProcessIcmp, ErrorsAboutAnotherWorkersConnectionAreRedirectedUntouched) {
+  Dataplane dp(topo::standard(2), 2, 0);
+  // Worker 1's packet to the server, from its local port 1025; the error arrives on worker 0.
+  const PacketSpec theirs = topo::to_server(topo::from_client(40001), topo::kWeb[0], 1025);
+  auto f = build_frame(error_about(theirs, 1, topo::kLip));
+  EXPECT_EQ(dp.run(f, 1), Verdict::redirect_to(1));
+  EXPECT_EQ(f, build_frame(error_about(theirs, 1, topo::kLip)));
+  const PacketSpec own = topo::to_server(topo::from_client(40000), topo::kWeb[0], 1024);
+  EXPECT_EQ(dp.run(error_about(own, 1, topo::kLip), 1), Verdict::pass) << "its own port, no connection: the kernel's";
+  EXPECT_EQ(dp.drops(), 0u);
+}
+
 // nat: owner = (ntohl(CIP) ^ cport) % workers, on both directions.
 uint32_t owner(uint32_t cip, uint16_t cport, uint32_t workers) { return (xvs::core::ntohl(cip) ^ cport) % workers; }
 
-TEST(ProcessNatOwner, RequestsAndRepliesOnTheWrongWorkerDrop) {
+TEST(ProcessNatOwner, RequestsAndRepliesOnTheWrongWorkerAreRedirectedToTheOwner) {
   ASSERT_EQ(owner(topo::kCip, 40000, 2), 1u);  // 198.51.100.7 = 0xc6336407: odd ^ even
   ASSERT_EQ(owner(topo::kCip, 40001, 2), 0u);
   ASSERT_EQ(owner(topo::kCip, 40003, 3), (0xc6336407u ^ 40003u) % 3);
@@ -222,16 +235,16 @@ TEST(ProcessNatOwner, RequestsAndRepliesOnTheWrongWorkerDrop) {
     SCOPED_TRACE(id);
     Dataplane dp(topo::standard_mode(Forwarding::nat, 2), 2, id);
     for (uint16_t cport : {40000, 40001}) {
-      const bool mine = owner(topo::kCip, cport, 2) == id;
+      const uint32_t owner_id = owner(topo::kCip, cport, 2);
+      const bool mine = owner_id == id;
+      const lb::Verdict elsewhere = lb::Verdict::redirect_to(owner_id);
       auto f = build_frame(topo::from_client(cport));
-      EXPECT_EQ(dp.run(f, 0), mine ? Verdict::tx : Verdict::drop) << cport;
+      EXPECT_EQ(dp.run(f, 0), mine ? lb::Verdict(Verdict::tx) : elsewhere) << cport;
       const BackendSpec& server = topo::kWeb[id];  // worker 1 starts rr at entry 3 * 1 / 2 = 1
-      if (mine) {
-        EXPECT_EQ(f, build_frame(topo::nat_to_server(topo::from_client(cport), server)));
-      }
-      EXPECT_EQ(dp.run(topo::nat_from_server(server, cport), 1), mine ? Verdict::tx : Verdict::drop) << cport;
+      EXPECT_EQ(f, mine ? build_frame(topo::nat_to_server(topo::from_client(cport), server)) : build_frame(topo::from_client(cport)));
+      EXPECT_EQ(dp.run(topo::nat_from_server(server, cport), 1), mine ? lb::Verdict(Verdict::tx) : elsewhere) << cport;
     }
-    EXPECT_EQ(dp.counter(Counter::drop_not_owner), 2u);
+    EXPECT_EQ(dp.counter(Counter::conn_created), 1u) << "only the owner's connection";
     // From an address that is no nat server: not a reply of ours at all.
     PacketSpec stray = topo::nat_from_server(topo::kWeb[0], id == 0 ? 40000 : 40001);
     stray.saddr = topo::kOther;
@@ -239,7 +252,7 @@ TEST(ProcessNatOwner, RequestsAndRepliesOnTheWrongWorkerDrop) {
     stray = topo::nat_from_server(topo::kWeb[0], id == 0 ? 40000 : 40001);
     stray.sport = 9999;
     EXPECT_EQ(dp.run(stray, 1), Verdict::pass) << "right address, not the server's port";
-    EXPECT_EQ(dp.drops(), 2u);
+    EXPECT_EQ(dp.drops(), 0u);
   }
 }
 }  // namespace

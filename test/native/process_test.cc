@@ -263,15 +263,18 @@ TEST(Process, ConnectionTableFull) {
   EXPECT_EQ(dp.run(topo::from_client(10000, kTcpAck), 0), Verdict::tx);
 }
 
-// Worker 1 of 2 sees a reply for local port 1024, which worker 0 owns.
+// Worker 1 of 2 sees a reply for local port 1024, which worker 0 owns: redirected there, untouched.
 TEST(Process, ReplyOnTheWrongWorker) {
   Dataplane dp(topo::standard(2), 2, 1);
-  EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], 1024), 1), Verdict::drop);
-  EXPECT_EQ(dp.counter(Counter::drop_not_owner), 1u);
+  const PacketSpec reply = topo::from_server(topo::kWeb[0], 1024);
+  auto f = build_frame(reply);
+  EXPECT_EQ(dp.run(f, 1), Verdict::redirect_to(0));
+  EXPECT_EQ(f, build_frame(reply)) << "a redirected frame leaves as it came";
+  EXPECT_EQ(dp.counter(Counter::drop_not_owner), 0u);
   // Its own port without a connection, and ports below the pool range, are not ours: pass.
   EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], 1025), 1), Verdict::pass);
   EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], 22), 1), Verdict::pass);
-  EXPECT_EQ(dp.drops(), 1u);
+  EXPECT_EQ(dp.drops(), 0u);
 }
 
 TEST(Process, FragmentsForAServiceDrop) {

@@ -27,7 +27,7 @@ TEST(TcpState, EveryTransitionOfTheThreeTables) {
       for (uint32_t s = 0; s < 11; ++s) {
         const auto from = static_cast<ConnState>(s);
         const ConnState want = ipvs::state_named(ipvs::kTables[table][event] + 3 * s);
-        ASSERT_NE(want, ConnState::count_);
+        ASSERT_NE(want, ConnState::unarmed);
         EXPECT_EQ(lb::next_tcp_state(from, static_cast<TcpTable>(table), kEventFlag[event]), want)
             << kTableName[table] << " " << kEventName[event] << " in s" << ipvs::kColumns[s];
         ++checked;

@@ -191,14 +191,17 @@ describe('fullnat on io/mem, two workers', () => {
     assert.deepEqual([back.src, back.sport, back.dst, back.dport], [VIP, 80, CLIENT, 40000]);
   });
 
-  it('a reply that lands on the worker not owning its local port is dropped and counted as drop_not_owner', () => {
+  it('a reply that lands on the worker not owning its local port is handed to its owner, which sends it to the client', () => {
     const syn = lb.send(tcpFrame(fromClient({ sport: 41000 })), { queue: 1 });
     const out = decodeFrame(syn.out[0]!.data);
     const stray = lb.send(
       tcpFrame({ srcMac: rsMac(out.dst), dstMac: PORT_MAC, src: out.dst, dst: LIP, sport: 8080, dport: out.sport, flags: ['SYN', 'ACK'] }),
       { queue: 0 },
     );
-    assert.equal(stray.out.length, 0);
-    assert.deepEqual(stray.moved, { rx_packets: 1, drop_not_owner: 1 });
+    assert.equal(stray.out.length, 1);
+    assert.equal(stray.out[0]!.queue, 1, 'sent by worker 1, the owner of its local port');
+    const back = decodeFrame(stray.out[0]!.data);
+    assert.deepEqual([back.src, back.sport, back.dst, back.dport], [VIP, 80, CLIENT, 41000]);
+    assert.deepEqual(stray.moved, { rx_packets: 1, redirected: 1, tx_packets: 1 });
   });
 });

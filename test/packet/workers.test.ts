@@ -1,8 +1,9 @@
 // test/packet/workers.test.ts — two workers (queue q is worker q): a connection lives on one
 // worker (DESIGN §4). fullnat: the local port names the owner (port mod workers); nat: both
 // directions carry the client's address and port, owner = (host-order address XOR host-order
-// port) mod workers; a packet on the other worker is dropped as drop_not_owner. Thresholds are
-// enforced per worker as a share (threshold / workers, rounded up).
+// port) mod workers; a packet arriving on the other worker is handed over (`redirected`) and the
+// owner forwards it from its own queue, as on AF_XDP. Thresholds are enforced per worker as a
+// share (threshold / workers, rounded up).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
@@ -40,9 +41,11 @@ const fnatBack = (dport: number) =>
   tcpFrame({ srcMac: portMac(0), dstMac: CLIENT_MAC, src: FNAT, dst: CLIENT, sport: 80, dport, flags: ['SYN', 'ACK'], ttl: 63 });
 const drOut = (sport: number, rs: string) => tcpFrame({ ...c(DR, sport), srcMac: portMac(0), dstMac: rsMac(rs) });
 
-const NOT_OWNER = { rx_packets: 1, drop_not_owner: 1 };
 const NEW = { rx_packets: 1, tx_packets: 1, conn_created: 1 };
 const FOLLOW = { rx_packets: 1, tx_packets: 1 };
+// Received by one worker, handed over, forwarded by its owner.
+const NEW_HANDED = { ...NEW, redirected: 1 };
+const FOLLOW_HANDED = { ...FOLLOW, redirected: 1 };
 const q = (queue: number) => ({ port: 0, queue });
 
 it('the test clients fall on known workers: port 40000 on worker 1, 40001 on worker 0', () => {
@@ -51,13 +54,13 @@ it('the test clients fall on known workers: port 40000 on worker 1, 40001 on wor
 });
 
 const rows: Row[] = [
-  { name: 'nat: a SYN of client port 40000 (owner 1) arriving on worker 0 is dropped as drop_not_owner', input: () => natIn(40000), on: q(0), verdict: 'drop', moved: NOT_OWNER },
-  { name: 'nat: the same SYN on worker 1 opens the connection there', input: () => natIn(40000), on: q(1), verdict: 'tx', output: () => natOut(40000), moved: NEW },
-  { name: "nat: the server's reply to port 40000 arriving on worker 0 is dropped as drop_not_owner", input: () => natReply(40000), on: q(0), verdict: 'drop', moved: NOT_OWNER },
-  { name: "nat: the server's reply to port 40000 on worker 1 reaches the client", input: () => natReply(40000), on: q(1), verdict: 'tx', output: () => natBack(40000), moved: FOLLOW },
-  { name: 'nat: a SYN of client port 40001 (owner 0) on worker 0 opens its connection there', input: () => natIn(40001), on: q(0), verdict: 'tx', output: () => natOut(40001), moved: NEW },
-  { name: "nat: the server's reply to port 40001 on worker 1 is dropped as drop_not_owner", input: () => natReply(40001), on: q(1), verdict: 'drop', moved: NOT_OWNER },
-  { name: "nat: the server's reply to port 40001 on worker 0 reaches the client", input: () => natReply(40001), on: q(0), verdict: 'tx', output: () => natBack(40001), moved: FOLLOW },
+  { name: 'nat: a SYN of client port 40000 (owner 1) arriving on worker 0 is handed to worker 1, which opens the connection', input: () => natIn(40000), on: q(0), verdict: 'tx', output: () => natOut(40000), outQueue: 1, moved: NEW_HANDED },
+  { name: 'nat: its next packet on worker 1 follows the connection there', input: () => natIn(40000), on: q(1), verdict: 'tx', output: () => natOut(40000), outQueue: 1, moved: FOLLOW },
+  { name: "nat: the server's reply to port 40000 arriving on worker 0 is handed to worker 1 and reaches the client", input: () => natReply(40000), on: q(0), verdict: 'tx', output: () => natBack(40000), outQueue: 1, moved: FOLLOW_HANDED },
+  { name: "nat: the server's reply to port 40000 on worker 1 reaches the client", input: () => natReply(40000), on: q(1), verdict: 'tx', output: () => natBack(40000), outQueue: 1, moved: FOLLOW },
+  { name: 'nat: a SYN of client port 40001 (owner 0) on worker 0 opens its connection there', input: () => natIn(40001), on: q(0), verdict: 'tx', output: () => natOut(40001), outQueue: 0, moved: NEW },
+  { name: "nat: the server's reply to port 40001 on worker 1 is handed to worker 0 and reaches the client", input: () => natReply(40001), on: q(1), verdict: 'tx', output: () => natBack(40001), outQueue: 0, moved: FOLLOW_HANDED },
+  { name: "nat: the server's reply to port 40001 on worker 0 reaches the client", input: () => natReply(40001), on: q(0), verdict: 'tx', output: () => natBack(40001), outQueue: 0, moved: FOLLOW },
   {
     name: 'fullnat: a SYN on worker 0 gets worker 0\'s first local port, 1024 (even)',
     input: () => tcpFrame(c(FNAT, 40000)), on: q(0), verdict: 'tx',
@@ -68,11 +71,12 @@ const rows: Row[] = [
     input: () => tcpFrame(c(FNAT, 40001)), on: q(1), verdict: 'tx',
     output: () => tcpFrame({ ...c(FNAT_RS, 40001), srcMac: portMac(0), dstMac: rsMac(FNAT_RS), src: LIP, sport: 1025, dport: 8080, ttl: 63 }), moved: NEW,
   },
-  { name: 'fullnat: the reply to LIP:1025 arriving on worker 0 is dropped as drop_not_owner', input: () => fnatReply(1025), on: q(0), verdict: 'drop', moved: NOT_OWNER },
-  { name: 'fullnat: the reply to LIP:1024 arriving on worker 1 is dropped as drop_not_owner', input: () => fnatReply(1024), on: q(1), verdict: 'drop', moved: NOT_OWNER },
-  { name: 'fullnat: the reply to LIP:1025 on worker 1 reaches the client', input: () => fnatReply(1025), on: q(1), verdict: 'tx', output: () => fnatBack(40001), moved: FOLLOW },
-  { name: 'fullnat: the reply to LIP:1024 on worker 0 reaches the client', input: () => fnatReply(1024), on: q(0), verdict: 'tx', output: () => fnatBack(40000), moved: FOLLOW },
+  { name: 'fullnat: the reply to LIP:1025 arriving on worker 0 is handed to worker 1 and reaches the client', input: () => fnatReply(1025), on: q(0), verdict: 'tx', output: () => fnatBack(40001), outQueue: 1, moved: FOLLOW_HANDED },
+  { name: 'fullnat: the reply to LIP:1024 arriving on worker 1 is handed to worker 0 and reaches the client', input: () => fnatReply(1024), on: q(1), verdict: 'tx', output: () => fnatBack(40000), outQueue: 0, moved: FOLLOW_HANDED },
+  { name: 'fullnat: the reply to LIP:1025 on worker 1 reaches the client', input: () => fnatReply(1025), on: q(1), verdict: 'tx', output: () => fnatBack(40001), outQueue: 1, moved: FOLLOW },
+  { name: 'fullnat: the reply to LIP:1024 on worker 0 reaches the client', input: () => fnatReply(1024), on: q(0), verdict: 'tx', output: () => fnatBack(40000), outQueue: 0, moved: FOLLOW },
   { name: 'fullnat: a reply to a free local port of worker 0, on worker 0, passes to the kernel', input: () => fnatReply(1026), on: q(0), verdict: 'pass', moved: { rx_packets: 1, pass_packets: 1 } },
+  { name: 'fullnat: a reply to a free local port of worker 0, on worker 1, is handed to worker 0, which passes it', input: () => fnatReply(1026), on: q(1), verdict: 'pass', outQueue: 0, moved: { rx_packets: 1, redirected: 1, pass_packets: 1 } },
   // dr: A's upper threshold 2 is a share of 1 per worker; rr on worker 1 starts half-way (at B)
   { name: 'dr: worker 0 gives its first connection to A, which reaches its share of the threshold (1)', input: () => tcpFrame(c(DR, 41000)), on: q(0), verdict: 'tx', output: () => drOut(41000, A), moved: NEW },
   { name: 'dr: worker 0 gives its second connection to B, and A is skipped from now on there', input: () => tcpFrame(c(DR, 41001)), on: q(0), verdict: 'tx', output: () => drOut(41001, B), moved: NEW },

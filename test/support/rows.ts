@@ -1,5 +1,6 @@
 // test/support/rows.ts — the packet-fixture table: each row is one frame in, the verdict, the
-// exact frame out (and the port it leaves on) and the exact counters moved; runRows turns a table
+// exact frame out (the port it leaves on and, where it matters, the worker that sent it) and the
+// exact counters moved; runRows turns a table
 // into one test per row, run in order against one harness. Shared addresses and MACs of the
 // io/mem topology (src/control/nexthop/mem.ts) live here too.
 import assert from 'node:assert/strict';
@@ -36,6 +37,8 @@ export interface Row {
   output?: () => Buffer;
   /** Port the frame leaves on (default: the port it arrived on). */
   outPort?: number;
+  /** Queue, i.e. worker, that sends the frame out (unchecked if absent): the owner, after a hand-over. */
+  outQueue?: number;
   moved: Moved;
 }
 
@@ -43,7 +46,7 @@ export interface Row {
 export function expectExchange(
   ex: Exchange,
   input: Buffer,
-  expected: { verdict: Verdict; output?: Buffer; port?: number; moved: Moved },
+  expected: { verdict: Verdict; output?: Buffer; port?: number; queue?: number; moved: Moved },
 ): void {
   assert.deepEqual(ex.moved, expected.moved, 'counters moved');
   assert.equal(ex.bytes.rx, input.length, 'rx_bytes');
@@ -56,6 +59,7 @@ export function expectExchange(
   assert.equal(ex.bytes.tx, expected.verdict === 'tx' ? output.length : 0, 'tx_bytes');
   assert.equal(ex.out.length, 1, 'exactly one frame out');
   expectFrame(ex.out[0]!, expected.verdict, output, expected.port);
+  if (expected.queue !== undefined) assert.equal(ex.out[0]!.queue, expected.queue, 'sent by worker');
 }
 
 /** One frame out: verdict, port, every checksum (for tx), then the bytes. */
@@ -78,6 +82,7 @@ export function runRows(lb: () => MemHarness, rows: readonly Row[]): void {
         verdict: row.verdict,
         ...(row.output ? { output: row.output() } : {}),
         port: row.outPort ?? row.on?.port ?? 0,
+        ...(row.outQueue !== undefined ? { queue: row.outQueue } : {}),
         moved: row.moved,
       });
     });

@@ -3,7 +3,7 @@
 // arm can be sent on the other without a copy). The area is cut into one contiguous partition
 // per worker; FramePool is a worker's free list of its own partition, so frames are recycled
 // without locks: every socket of worker w takes from pool w only. A frame can reach another
-// worker (handed over for the connection it belongs to, worker/handover.h); when that worker
+// worker (handed over to the owner of its connection: a redirect verdict, worker/worker.h); when that worker
 // releases it or its transmission completes, it goes home through an SPSC return ring (one per
 // pair, as large as a partition, so it never fills) and the owner takes it back when it refills.
 //

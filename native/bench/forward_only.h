@@ -1,11 +1,12 @@
-// native/worker/forward_only.h — the "I/O loop only" mode of `xvs bench veth` (engine option
-// forward_only; never set by `xvs run` or a config file): instead of lb::process_burst, every
-// received frame is sent on unchanged except for its Ethernet addresses, towards the first
-// server of the current snapshot (out of that server's port, destination MAC = its next hop,
-// source MAC = that port's). Measures what the worker loop, the rings and AF_XDP copy mode cost
-// without any balancing logic: the ceiling xvs's own figures are compared with. Frames before
-// the first snapshot, or with no server in it, are dropped (drop_no_snapshot). Called by the
-// worker thread on its own burst, like process_burst.
+// native/bench/forward_only.h — the "I/O loop only" burst path of `xvs bench veth` (engine
+// option burst_path, set by the binding's bench-only `forwardOnly`; never by `xvs run` or a
+// config file): instead of lb::process_burst, every received frame is sent on unchanged except
+// for its Ethernet addresses, towards the first server of the current snapshot (out of that
+// server's port, destination MAC = its next hop, source MAC = that port's). Measures what the
+// worker loop, the rings and AF_XDP copy mode cost without any balancing logic: the ceiling
+// xvs's own figures are compared with. Frames before the first snapshot, or with no server in
+// it, are dropped (drop_no_snapshot). Runs on the worker thread, on its own burst, as
+// process_burst does.
 #pragma once
 #include <cstring>
 
@@ -13,7 +14,7 @@
 #include "lb/core_state.h"
 #include "lb/process.h"
 
-namespace xvs::worker {
+namespace xvs::bench {
 
 inline void forward_only_burst(lb::CoreState& cs, io::Frame* frames, uint32_t n, lb::Verdict* verdicts) {
   const lb::Snapshot* snap = cs.snapshot;
@@ -38,4 +39,4 @@ inline void forward_only_burst(lb::CoreState& cs, io::Frame* frames, uint32_t n,
   }
 }
 
-}  // namespace xvs::worker
+}  // namespace xvs::bench
