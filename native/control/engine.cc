@@ -33,7 +33,7 @@ io::SteeringSets steering_sets(const lb::Snapshot& snap) {
 
 Engine::Engine(const EngineOptions& options)
     : options_(options), hash_seed_(std::random_device{}() * 0x9e3779b97f4a7c15ull ^ std::random_device{}()),
-      lips_(options.workers) {}
+      lips_(options.workers), servers_(options.workers) {}
 
 Engine::~Engine() { close(); }
 
@@ -92,9 +92,9 @@ Status Engine::start() {
     std::vector<io::Queue*> queues;
     for (uint32_t p = 0; p < backend_->port_count(); ++p) queues.push_back(&backend_->queue(p, id));
     const int cpu = options_.cpus.empty() ? -1 : options_.cpus[id];
-    workers_.push_back(std::make_unique<worker::Worker>(id, options_.workers, options_.conn_table_size, hash_seed_,
-                                                        lips_.row(id), std::move(queues), cpu, &clock_offset_,
-                                                        options_.burst_path));
+    const lb::CoreTables tables{lips_.row(id), servers_.counters(id), servers_.peer_loads(id)};
+    workers_.push_back(std::make_unique<worker::Worker>(id, options_.workers, options_.conn_table_size, hash_seed_, tables,
+                                                        std::move(queues), cpu, &clock_offset_, options_.burst_path));
     workers_.back()->set_fifo_priority(options_.worker_priority);
     if (current_)
       workers_.back()->control.push({abi::ControlKind::install_snapshot, current_->generation, current_.get()});
@@ -124,6 +124,7 @@ void Engine::stop() {
   for (auto& w : workers_) w->release_inboxes();
   running_ = false;
   stopped_ = true;
+  for (Retired& r : retired_) free_snapshot(std::move(r.snapshot));
   retired_.clear();
   abandoned_dumps_.clear();  // the workers are gone: nothing writes them any more
   backend_->shutdown();
@@ -154,21 +155,26 @@ Status Engine::begin_commit(std::unique_ptr<BuildContext>& ctx) {
   if (stopped_) return Status::error(kErrState, "engine was stopped; create a new one");
   if (committing_) return Status::error(kErrBusy, "another snapshot is being committed; commit one at a time");
   committing_ = true;
-  ctx = std::make_unique<BuildContext>(BuildContext{options_.workers, backend_->port_count(), hash_seed_, generation(), lips_});
+  ctx = std::make_unique<BuildContext>(BuildContext{options_.workers, backend_->port_count(), hash_seed_, current_.get(), lips_, servers_});
   return Status::ok();
 }
 
 Status Engine::finish_commit(const Status& built, std::unique_ptr<lb::Snapshot> next) {
   committing_ = false;
   if (!built.is_ok()) return built;
-  if (stopped_) return Status::error(kErrState, "engine was stopped while the snapshot was built");
+  // Refused from here on: no worker has seen `next`, so it goes at once (with its slots).
+  const auto refuse = [&](Status st) {
+    free_snapshot(std::move(next));
+    return st;
+  };
+  if (stopped_) return refuse(Status::error(kErrState, "engine was stopped while the snapshot was built"));
   reclaim();
   if (running_ && !all_rings_have_room())
-    return Status::error(kErrBusy, "a worker has not taken its previous control messages yet; retry shortly");
+    return refuse(Status::error(kErrBusy, "a worker has not taken its previous control messages yet; retry shortly"));
   // The kernel steers the new services to the sockets before the workers know them: packets
   // in between are passed (AF_XDP: counted and released), never misrouted.
   if (std::string err = backend_->apply_steering(steering_sets(*next)); !err.empty())
-    return Status::error(kErrSystem, "cannot update the kernel steering: " + err);
+    return refuse(Status::error(kErrSystem, "cannot update the kernel steering: " + err));
   if (running_)
     for (auto& w : workers_) {
       w->control.push({abi::ControlKind::install_snapshot, next->generation, next.get()});
@@ -176,7 +182,7 @@ Status Engine::finish_commit(const Status& built, std::unique_ptr<lb::Snapshot> 
     }
   if (current_) {
     if (running_) retired_.push_back({next->generation, std::move(current_)});
-    // Not running: no worker can hold the old snapshot, it goes now.
+    else free_snapshot(std::move(current_));  // not running: no worker can hold it
   }
   current_ = std::move(next);
   reclaim();
@@ -216,17 +222,23 @@ Status Engine::dump_connections(uint32_t limit, uint32_t timeout_ms, std::vector
   return Status::ok();
 }
 
+void Engine::free_snapshot(std::unique_ptr<lb::Snapshot> snapshot) {
+  if (snapshot) servers_.release(snapshot->server_slot);
+}
+
 size_t Engine::reclaim() {
-  if (!running_) {
-    retired_.clear();
-    return 0;
-  }
   uint64_t oldest_seen = UINT64_MAX;
-  for (const auto& w : workers_) {
-    const uint64_t seen = w->published.seen_generation.load(std::memory_order_acquire);
-    if (seen < oldest_seen) oldest_seen = seen;
-  }
-  std::erase_if(retired_, [&](const Retired& r) { return r.freeable_at <= oldest_seen; });
+  if (running_)
+    for (const auto& w : workers_) {
+      // Acquire: the worker's last counts into the old snapshot's slots happened before.
+      const uint64_t seen = w->published.seen_generation.load(std::memory_order_acquire);
+      if (seen < oldest_seen) oldest_seen = seen;
+    }
+  std::erase_if(retired_, [&](Retired& r) {
+    if (r.freeable_at > oldest_seen) return false;
+    free_snapshot(std::move(r.snapshot));
+    return true;
+  });
   return retired_.size();
 }
 
@@ -246,65 +258,48 @@ std::vector<WorkerStatus> Engine::worker_status() const {
   return out;
 }
 
-const lb::Snapshot* Engine::held_snapshot(uint64_t generation) const {
-  if (current_ && current_->generation == generation) return current_.get();
-  for (const auto& r : retired_)
-    if (r.snapshot->generation == generation) return r.snapshot.get();
-  return nullptr;
-}
-
-// Each worker updates its own row of snapshot.load on its fast path with single-writer relaxed
-// atomic stores (lb/load.h); this reads them from the control thread with relaxed atomic_ref
-// loads: a read sees some recent value, never a torn one, and costs the fast path nothing. The
-// snapshot read is the one the worker announced with seen_generation (acquire), which the engine keeps alive until reclaim() — on this thread.
-// A worker that moves on meanwhile carries its counts to the new snapshot (CoreState::install),
-// so the values read are at most a moment stale.
+// Each worker updates its own counter block on its fast path with single-writer relaxed atomic
+// stores (lb/server_counters.h); this reads them with relaxed loads: a read sees some recent
+// value, never a torn one, and costs the fast path nothing. A server keeps its slot while it
+// stays configured, so the values are the server's whichever snapshot a worker is on.
 void Engine::read_backend_loads(std::vector<BackendLoadRow>& out) const {
   out.clear();
   if (!current_) return;
-  for (uint32_t w = 0; w < workers_.size(); ++w) {
-    // A worker that has not installed a snapshot yet (or never started) counts nothing.
-    const uint64_t seen = running_ ? workers_[w]->published.seen_generation.load(std::memory_order_acquire) : 0;
-    const lb::Snapshot* snap = seen != 0 ? held_snapshot(seen) : nullptr;
-    for (size_t i = 0; i < current_->backends.size(); ++i) {
-      const uint32_t id = current_->backends[i].backend_id;
-      uint32_t active = 0, inactive = 0;
-      lb::BackendTraffic traffic;
-      const uint32_t j = snap == nullptr ? lb::FlatMap::kMissing : snap == current_.get() ? static_cast<uint32_t>(i) : snap->backend_index.find(id);
-      if (j != lb::FlatMap::kMissing) {
-        lb::BackendLoad& load = snap->load[w][j];
-        active = std::atomic_ref<uint32_t>(load.active).load(std::memory_order_relaxed);
-        inactive = std::atomic_ref<uint32_t>(load.inactive).load(std::memory_order_relaxed);
-        lb::BackendTraffic& t = snap->traffic[w][j];
-        const auto read = [](uint64_t& v) { return std::atomic_ref<uint64_t>(v).load(std::memory_order_relaxed); };
-        traffic = {read(t.conns), read(t.in_packets), read(t.out_packets), read(t.in_bytes), read(t.out_bytes)};
-      }
-      out.push_back({id, w, active, inactive, traffic});
+  const size_t backends = current_->backends.size();
+  out.reserve(backends * workers_.size());
+  for (uint32_t w = 0; w < options_.workers; ++w) {
+    const lb::ServerCounters* block = servers_.counters(w);
+    for (size_t i = 0; i < backends; ++i) {
+      const lb::ServerCounters& c = block[current_->server_slot[i]];
+      const lb::BackendTraffic& t = c.traffic;
+      out.push_back({current_->backends[i].backend_id, w, lb::load_relaxed(c.load.active), lb::load_relaxed(c.load.inactive),
+                     {lb::load_relaxed(t.conns), lb::load_relaxed(t.in_packets), lb::load_relaxed(t.out_packets),
+                      lb::load_relaxed(t.in_bytes), lb::load_relaxed(t.out_bytes)}});
     }
   }
 }
 
-// Rows come as [worker][backend of current_]; each worker's PeerLoad row of current_ becomes the
-// other workers' sum. A worker still on an older snapshot gets its peers' loads when it installs
-// this one (CoreState::carry_load copies its old row meanwhile).
+// Rows come worker-major over current_'s servers; each worker's PeerLoad entry of a server
+// becomes the other workers' sum. Written by this thread only, read by that worker (relaxed).
 void Engine::publish_peer_loads() {
   if (!current_ || workers_.size() < 2) return;
   std::vector<BackendLoadRow> rows;
   read_backend_loads(rows);
   const size_t backends = current_->backends.size();
-  if (backends == 0 || rows.size() != backends * workers_.size()) return;
+  if (backends == 0 || rows.size() != backends * options_.workers) return;
   std::vector<uint64_t> active(backends), inactive(backends);
   for (size_t r = 0; r < rows.size(); ++r) {
     active[r % backends] += rows[r].active;
     inactive[r % backends] += rows[r].inactive;
   }
   const auto clamp = [](uint64_t v) { return static_cast<uint32_t>(std::min<uint64_t>(v, UINT32_MAX)); };
-  for (uint32_t w = 0; w < workers_.size(); ++w) {
+  for (uint32_t w = 0; w < options_.workers; ++w) {
+    lb::PeerLoad* block = servers_.peer_loads(w);
     for (size_t i = 0; i < backends; ++i) {
       const BackendLoadRow& own = rows[w * backends + i];
-      lb::PeerLoad& peers = current_->peer_load[w][i];
-      std::atomic_ref<uint32_t>(peers.active).store(clamp(active[i] - own.active), std::memory_order_relaxed);
-      std::atomic_ref<uint32_t>(peers.inactive).store(clamp(inactive[i] - own.inactive), std::memory_order_relaxed);
+      lb::PeerLoad& peers = block[current_->server_slot[i]];
+      lb::store_relaxed(peers.active, clamp(active[i] - own.active));
+      lb::store_relaxed(peers.inactive, clamp(inactive[i] - own.inactive));
     }
   }
 }

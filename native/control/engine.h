@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "control/lip_registry.h"
+#include "control/server_slots.h"
 #include "control/snapshot_build.h"
 #include "control/status.h"
 #include "io/backend.h"
@@ -47,7 +48,7 @@ struct WorkerStatus {
 };
 
 // One server's IPVS-style connection counts (lb/load.h) and traffic (lb/traffic.h) on one
-// worker, keyed by its stable id.
+// worker, keyed by its stable id, as read from that worker's counter block.
 struct BackendLoadRow {
   uint32_t backend_id;
   uint32_t worker;
@@ -95,9 +96,9 @@ class Engine {
   // workers() x kCounterCount published values, worker-major.
   void read_counters(std::vector<uint64_t>& out) const;
   std::vector<WorkerStatus> worker_status() const;
-  // One row per (server of the current snapshot, worker): its active/inactive connection counts
-  // there, read from the snapshot that worker forwards with (the current one, or a retired one
-  // it has not left yet; zeros before its first). Monitoring values: see engine.cc.
+  // One row per (worker, server of the current snapshot), worker-major: its connection counts
+  // and traffic on that worker (relaxed reads of the worker's counter block: recent values,
+  // never torn ones; zeros for a server the worker has not counted yet).
   void read_backend_loads(std::vector<BackendLoadRow>& out) const;
   // Control thread, every ~100 ms (src/control/control-worker.ts): publishes to each worker the
   // other workers' per-server loads, which lc/wlc/sed/nq/lblc/lblcr add to their own.
@@ -120,14 +121,15 @@ class Engine {
  private:
   explicit Engine(const EngineOptions& options);
   bool all_rings_have_room() const;
-  // The snapshot with this generation if the engine still holds it (current or retired).
-  const lb::Snapshot* held_snapshot(uint64_t generation) const;
+  // Frees a snapshot no worker can use any more, and releases its servers' counter slots.
+  void free_snapshot(std::unique_ptr<lb::Snapshot> snapshot);
 
   EngineOptions options_;
   uint64_t hash_seed_;
   std::unique_ptr<io::Backend> backend_;
   io::MemBackend* mem_ = nullptr;
   LipRegistry lips_;
+  ServerSlots servers_;  // per-worker per-server counts; snapshots name their slots
   std::atomic<int64_t> clock_offset_{0};
   std::vector<std::unique_ptr<worker::Worker>> workers_;
   bool running_ = false;

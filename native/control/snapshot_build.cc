@@ -130,9 +130,10 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
     return bad("snapshot ABI version " + std::to_string(h.abi_version) + " but the addon speaks version " +
                std::to_string(abi::kAbiVersion) + ": rebuild the addon and the TypeScript together");
   if (h.total_size != len) return bad("header says " + std::to_string(h.total_size) + " bytes, got " + std::to_string(len));
-  if (h.generation <= ctx.running_generation)
+  const uint64_t running_generation = ctx.running != nullptr ? ctx.running->generation : 0;
+  if (h.generation <= running_generation)
     return bad("generation " + std::to_string(h.generation) + " is not newer than the running " +
-               std::to_string(ctx.running_generation));
+               std::to_string(running_generation));
   if (h.workers != ctx.workers)
     return bad("snapshot built for " + std::to_string(h.workers) + " workers, engine runs " + std::to_string(ctx.workers));
   if (h.port_count != ctx.ports)
@@ -214,12 +215,21 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
   }
   snap->backend_index.build(backend_keys, ctx.hash_seed);
   snap->nat_backend_index.build(nat_keys, ctx.hash_seed);
-  snap->load.assign(ctx.workers, std::vector<lb::BackendLoad>(snap->backends.size()));
-  snap->traffic.assign(ctx.workers, std::vector<lb::BackendTraffic>(snap->backends.size()));
-  snap->peer_load.assign(ctx.workers, std::vector<lb::PeerLoad>(snap->backends.size()));
   snap->service_index.build(service_keys, ctx.hash_seed);
   snap->vip_index.build(vip_keys, ctx.hash_seed);
   snap->lip_index.build(lip_keys, ctx.hash_seed);
+
+  // Counter slots last: nothing can refuse the snapshot after it holds them. A server of the
+  // running snapshot keeps its slot, and with it its counts.
+  std::vector<uint32_t> keep(snap->backends.size(), ServerSlots::kNone);
+  if (ctx.running != nullptr)
+    for (size_t i = 0; i < snap->backends.size(); ++i)
+      if (const uint32_t j = ctx.running->backend_index.find(snap->backends[i].backend_id); j != lb::FlatMap::kMissing)
+        keep[i] = ctx.running->server_slot[j];
+  if (!ctx.servers.acquire(keep, snap->server_slot))
+    return Status::error(kErrBusy, std::to_string(snap->backends.size()) + " servers do not fit beside those of snapshots " +
+                                       "a worker still holds (" + std::to_string(ServerSlots::kCapacity) +
+                                       " counter slots in all); retry once the workers have installed the running one");
   out = std::move(snap);
   return Status::ok();
 }

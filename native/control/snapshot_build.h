@@ -1,12 +1,15 @@
 // native/control/snapshot_build.h — decodes the versioned snapshot bytes that TypeScript
 // encoded (abi/records.h), checks every count, offset and index, and builds the lookup tables
-// workers read. Runs on the control thread, off the fast path; the result is immutable.
+// workers read. Runs off the fast path (the engine owner's thread, or a libuv pool thread for
+// commitAsync); the result is immutable. A built snapshot holds a reference to each of its
+// servers' counter slots (ctx.servers): whoever frees it releases them.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 
 #include "control/lip_registry.h"
+#include "control/server_slots.h"
 #include "control/status.h"
 #include "lb/snapshot.h"
 
@@ -16,8 +19,9 @@ struct BuildContext {
   uint32_t workers;
   uint32_t ports;
   uint64_t hash_seed;
-  uint64_t running_generation;  // a snapshot must be newer than this (0: nothing committed yet)
+  const lb::Snapshot* running;  // the engine's current snapshot, or nullptr: it must be newer; its servers keep their slots
   LipRegistry& lips;
+  ServerSlots& servers;
 };
 
 Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, std::unique_ptr<lb::Snapshot>& out);

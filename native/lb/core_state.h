@@ -1,10 +1,9 @@
 // native/lb/core_state.h — everything one data-plane core reads and writes while forwarding:
 // the current snapshot, its connection table, its scheduler cursors and locality table, its
-// counters. One instance per worker, cache-aligned, written only by that worker's thread (the
-// constructor runs on the control thread before the worker starts). Passed explicitly to
-// lb::process, DPDK-l3fwd style.
+// counters, and its blocks of per-server counts. One instance per worker, cache-aligned, written
+// only by that worker's thread (the constructor runs on the control thread before the worker
+// starts). Passed explicitly to lb::process, DPDK-l3fwd style.
 #pragma once
-#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -12,6 +11,7 @@
 #include "abi/records.h"
 #include "lb/conn_table.h"
 #include "lb/port_pool.h"
+#include "lb/server_counters.h"
 #include "lb/snapshot.h"
 
 namespace xvs::lb {
@@ -27,16 +27,25 @@ struct LocalityEntry {
   uint32_t last_used = 0;
 };
 
+// This worker's rows of the tables the engine keeps outside the snapshot (filled by the control
+// thread): its port pool per LIP slot, its counts per server slot, the other workers' loads.
+struct CoreTables {
+  PortPool* const* port_pools;
+  ServerCounters* server_counters;
+  const PeerLoad* peer_loads;
+};
+
 struct alignas(64) CoreState {
   static constexpr uint32_t kLocalityEntries = 1u << 14;
 
-  CoreState(uint32_t worker_id, uint32_t worker_count, uint32_t conn_capacity, uint64_t hash_seed,
-            PortPool* const* lip_pools)
+  CoreState(uint32_t worker_id, uint32_t worker_count, uint32_t conn_capacity, uint64_t hash_seed, const CoreTables& tables)
       : id(worker_id),
         workers(worker_count),
         seed(hash_seed),
         conns(conn_capacity, hash_seed),
-        port_pools(lip_pools),
+        port_pools(tables.port_pools),
+        server_counters(tables.server_counters),
+        peer_loads(tables.peer_loads),
         sched_cursor(std::make_unique<uint32_t[]>(abi::kMaxServices)),
         pool_cursor(std::make_unique<uint32_t[]>(abi::kMaxPools)),
         locality(std::make_unique<LocalityEntry[]>(kLocalityEntries)) {}
@@ -50,6 +59,10 @@ struct alignas(64) CoreState {
   // This worker's port pool per LIP slot. Entries are filled by the control thread before any
   // snapshot naming that slot is published to this worker, and never change afterwards.
   PortPool* const* port_pools;
+  // This worker's counts per server and the other workers' summed, by Snapshot::server_slot
+  // (lb/server_counters.h: written by this worker / by the control thread).
+  ServerCounters* const server_counters;
+  const PeerLoad* const peer_loads;
   // Indexed like the current snapshot's services / pools; reset when a snapshot is installed.
   std::unique_ptr<uint32_t[]> sched_cursor;
   std::unique_ptr<uint32_t[]> pool_cursor;
@@ -60,8 +73,8 @@ struct alignas(64) CoreState {
 
   // Called at the worker's safe point when a new snapshot arrives; the previous one is still
   // alive (the engine frees it only after this worker has acknowledged the new generation).
+  // Nothing is carried over: per-server counts stay in their slots.
   void install(const Snapshot* next) {
-    if (snapshot != nullptr) carry_load(*snapshot, *next);
     snapshot = next;
     // Spread the workers over the scheduling sequence so that together they follow it evenly.
     for (size_t s = 0; s < next->services.size(); ++s) {
@@ -71,39 +84,11 @@ struct alignas(64) CoreState {
     for (size_t p = 0; p < next->pools.size(); ++p) pool_cursor[p] = 0;
   }
 
- private:
-  // Server loads and traffic follow servers (by stable id) from one snapshot to the next; so do
-  // the peers' loads, until the control thread's next aggregation writes the new snapshot's
-  // (relaxed atomics: it may already be doing so). The control thread may be reading the new
-  // rows already: they are stored through relaxed atomics too.
-  void carry_load(const Snapshot& previous, const Snapshot& next) {
-    const auto& from = previous.load[id];
-    auto& to = next.load[id];
-    const auto& traffic_from = previous.traffic[id];
-    auto& traffic_to = next.traffic[id];
-    auto& peers_from = previous.peer_load[id];
-    auto& peers_to = next.peer_load[id];
-    const auto relay = [](uint32_t& dst, const uint32_t& src) {
-      std::atomic_ref<uint32_t>(dst).store(src, std::memory_order_relaxed);
-    };
-    const auto relay64 = [](uint64_t& dst, const uint64_t& src) {
-      std::atomic_ref<uint64_t>(dst).store(src, std::memory_order_relaxed);
-    };
-    for (size_t i = 0; i < previous.backends.size(); ++i) {
-      const uint32_t j = next.backend_index.find(previous.backends[i].backend_id);
-      if (j == FlatMap::kMissing) continue;
-      relay(to[j].active, from[i].active);
-      relay(to[j].inactive, from[i].inactive);
-      to[j].overloaded = from[i].overloaded;
-      relay64(traffic_to[j].conns, traffic_from[i].conns);
-      relay64(traffic_to[j].in_packets, traffic_from[i].in_packets);
-      relay64(traffic_to[j].out_packets, traffic_from[i].out_packets);
-      relay64(traffic_to[j].in_bytes, traffic_from[i].in_bytes);
-      relay64(traffic_to[j].out_bytes, traffic_from[i].out_bytes);
-      std::atomic_ref<uint32_t>(peers_to[j].active).store(std::atomic_ref<uint32_t>(peers_from[i].active).load(std::memory_order_relaxed), std::memory_order_relaxed);
-      std::atomic_ref<uint32_t>(peers_to[j].inactive).store(std::atomic_ref<uint32_t>(peers_from[i].inactive).load(std::memory_order_relaxed), std::memory_order_relaxed);
-    }
-  }
+  // This worker's counts for the server at `backend_index` of the current snapshot.
+  ServerCounters& counters_of(uint32_t backend_index) { return server_counters[snapshot->server_slot[backend_index]]; }
+  const ServerCounters& counters_of(uint32_t backend_index) const { return server_counters[snapshot->server_slot[backend_index]]; }
+  // The other workers' load of that server.
+  const PeerLoad& peer_load_of(uint32_t backend_index) const { return peer_loads[snapshot->server_slot[backend_index]]; }
 };
 
 }  // namespace xvs::lb

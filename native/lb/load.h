@@ -4,13 +4,13 @@
 // worker enforces its share of a threshold (threshold / workers, rounded up), since it only
 // knows its own connections. Runs on the owning worker.
 #pragma once
-#include <atomic>
 #include <cstdint>
 
 #include "abi/records.h"
 #include "lb/conn.h"
 #include "lb/core_state.h"
 #include "lb/flat_map.h"
+#include "lb/server_counters.h"
 #include "lb/traffic.h"
 
 namespace xvs::lb {
@@ -40,21 +40,17 @@ inline void update_overload(CoreState& cs, const abi::BackendRecord& b, BackendL
 }
 
 // The control thread reads these counts while this worker runs (Engine::read_backend_loads, for
-// /status): the one writer stores through relaxed atomics — plain moves on x86, no RMW — so the
-// reader's relaxed loads are race-free.
-inline void increment(uint32_t& count) {
-  std::atomic_ref<uint32_t>(count).store(count + 1, std::memory_order_relaxed);
-}
+// /status and the peer-load sums): the one writer stores through relaxed atomics — plain moves
+// on x86, no RMW — so the reader's relaxed loads are race-free.
+inline void increment(uint32_t& count) { store_relaxed(count, count + 1); }
 
 // A server removed and added back starts from zero while its old connections still name it:
 // never let their departure wrap the count.
 inline void decrement(uint32_t& count) {
-  if (count > 0) std::atomic_ref<uint32_t>(count).store(count - 1, std::memory_order_relaxed);
+  if (count > 0) store_relaxed(count, count - 1);
 }
 
-inline BackendLoad& load_of(CoreState& cs, uint32_t backend_index) {
-  return cs.snapshot->load[cs.id][backend_index];
-}
+inline BackendLoad& load_of(CoreState& cs, uint32_t backend_index) { return cs.counters_of(backend_index).load; }
 
 // A new connection (or a template) is bound to server `index`: inactive until established.
 inline void bind_backend(CoreState& cs, Conn& c, uint32_t index) {

@@ -1,17 +1,17 @@
 // native/lb/schedule.h — picks the server for a new connection with IPVS semantics. Static
 // schedulers use the table TypeScript computed (src/scheduler): rr/wrr walk it with a per-worker
 // cursor, sh/mh/dh index it by a hash of the client or destination address, fo takes its first
-// usable entry. Dynamic schedulers (lc, wlc, sed, nq, lblc, lblcr) compare this worker's
-// per-server loads. Quiescent (weight 0) and overloaded servers take no new connections.
+// usable entry. Dynamic schedulers (lc, wlc, sed, nq, lblc, lblcr) compare cluster-wide
+// per-server loads (this worker's own, plus the other workers' as last published). Quiescent (weight 0) and overloaded servers take no new connections.
 // Runs on the data-plane workers.
 #pragma once
-#include <atomic>
 #include <cstdint>
 
 #include "abi/records.h"
 #include "core/hash.h"
 #include "lb/core_state.h"
 #include "lb/flat_map.h"
+#include "lb/server_counters.h"
 
 namespace xvs::lb {
 
@@ -20,18 +20,17 @@ inline constexpr uint32_t kNoBackend = FlatMap::kMissing;
 namespace sched_detail {
 
 inline bool usable(const CoreState& cs, uint32_t index) {
-  return cs.snapshot->backends[index].weight > 0 && !cs.snapshot->load[cs.id][index].overloaded;
+  return cs.snapshot->backends[index].weight > 0 && !cs.counters_of(index).load.overloaded;
 }
 
-// A server's load across the cluster: this worker's own row (exact) plus the other workers'
+// A server's load across the cluster: this worker's own count (exact) plus the other workers'
 // (PeerLoad, at most one aggregation interval old). IPVS decides on one global count; each
 // worker here knows its own at once and the others' within the interval.
 inline BackendLoad cluster_load(const CoreState& cs, uint32_t index) {
-  const BackendLoad& own = cs.snapshot->load[cs.id][index];
-  PeerLoad& peers = cs.snapshot->peer_load[cs.id][index];
-  BackendLoad out = own;
-  out.active += std::atomic_ref<uint32_t>(peers.active).load(std::memory_order_relaxed);
-  out.inactive += std::atomic_ref<uint32_t>(peers.inactive).load(std::memory_order_relaxed);
+  const PeerLoad& peers = cs.peer_load_of(index);
+  BackendLoad out = cs.counters_of(index).load;
+  out.active += load_relaxed(peers.active);
+  out.inactive += load_relaxed(peers.inactive);
   return out;
 }
 

@@ -1,9 +1,8 @@
 // native/lb/snapshot.h — the configuration a worker forwards with: the decoded records plus
 // lookup tables built off the fast path (control/snapshot_build.cc). Written once by the control
 // thread before publication, then only read by workers until every worker has passed a newer
-// generation and the engine frees it. The mutable parts are `load` and `traffic`: one block per
-// worker of per-server connection counts and traffic, each written only by its worker (it
-// carries them over from the previous snapshot when it installs this one), and `peer_load`.
+// generation and the engine frees it. Immutable: what workers count per server lives in their
+// own blocks (lb/server_counters.h), found through server_slot.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -15,32 +14,6 @@ namespace xvs::lb {
 
 struct Timeouts {
   uint32_t tcp, tcp_fin, tcp_syn, udp;  // seconds
-};
-
-// One worker's view of one server's load (IPVS activeconns / inactconns / overload flag).
-struct BackendLoad {
-  uint32_t active = 0;
-  uint32_t inactive = 0;
-  bool overloaded = false;
-};
-
-// The other workers' load of one server, summed, as of the control thread's last aggregation
-// (Engine::publish_peer_loads, every ~100 ms): what the dynamic schedulers add to their own
-// row to decide cluster-wide. Written by the control thread, read by one worker; both through
-// relaxed atomics.
-struct PeerLoad {
-  uint32_t active = 0;
-  uint32_t inactive = 0;
-};
-
-// One worker's traffic to and from one server since it was configured (lb/traffic.h). Written by
-// that worker through relaxed atomic stores, read by the control thread.
-struct BackendTraffic {
-  uint64_t conns = 0;
-  uint64_t in_packets = 0;
-  uint64_t out_packets = 0;
-  uint64_t in_bytes = 0;
-  uint64_t out_bytes = 0;
 };
 
 struct Lip {
@@ -63,12 +36,9 @@ struct Snapshot {
   FlatMap vip_index;            // VIP address -> 1, for packets that carry no ports (fragments)
   FlatMap backend_index;        // backend_id -> index into backends
   FlatMap nat_backend_index;    // nat_backend_key() of every nat server -> 1 (replies to find their owner)
-  // [worker][backend index]; see above. mutable: the one part workers write, each its own row.
-  mutable std::vector<std::vector<BackendLoad>> load;
-  // [worker][backend index]: see BackendTraffic. mutable: each worker writes its own row.
-  mutable std::vector<std::vector<BackendTraffic>> traffic;
-  // [worker][backend index]: see PeerLoad. mutable: the control thread writes it after commit.
-  mutable std::vector<std::vector<PeerLoad>> peer_load;
+  // [backend index] -> the server's slot in every worker's counter blocks (control/server_slots.h):
+  // the same slot in consecutive snapshots for as long as the server stays.
+  std::vector<uint32_t> server_slot;
 
   static uint64_t service_key(uint32_t vip, uint16_t port, uint8_t protocol) {
     return (static_cast<uint64_t>(vip) << 32) | (static_cast<uint64_t>(port) << 8) | protocol;

@@ -18,10 +18,9 @@ namespace xvs::worker {
 
 using abi::Counter;
 
-Worker::Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed,
-               lb::PortPool* const* port_pools, std::vector<io::Queue*> queues, int cpu,
-               const std::atomic<int64_t>* clock_offset, lb::BurstPath path)
-    : core_(id, workers, conn_capacity, hash_seed, port_pools),
+Worker::Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed, const lb::CoreTables& tables,
+               std::vector<io::Queue*> queues, int cpu, const std::atomic<int64_t>* clock_offset, lb::BurstPath path)
+    : core_(id, workers, conn_capacity, hash_seed, tables),
       queues_(std::move(queues)),
       cpu_(cpu),
       path_(path),

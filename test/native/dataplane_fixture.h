@@ -1,4 +1,4 @@
-// test/native/dataplane_fixture.h — one worker's data plane for lb::process tests: a snapshot built through the real decoder, installed in a CoreState; frames run with headroom; reloads keep old snapshots alive.
+// test/native/dataplane_fixture.h — one worker's data plane for lb::process tests: a snapshot built through the real decoder, installed in a CoreState with its own tables (port pools, counter blocks); frames run with headroom; reloads keep old snapshots alive.
 #pragma once
 #include <gtest/gtest.h>
 
@@ -25,11 +25,11 @@ struct Dataplane {
   static constexpr uint32_t kHeadroom = 64;
 
   explicit Dataplane(const SnapshotBuilder& b, uint32_t workers = 1, uint32_t id = 0, uint32_t capacity = 1024)
-      : lips(workers) {
+      : tables(workers) {
     std::unique_ptr<lb::Snapshot> snap;
-    const auto st = build(b.bytes(), workers, topo::kPorts, lips, snap);
+    const auto st = build(b.bytes(), workers, topo::kPorts, tables, snap);
     EXPECT_TRUE(st.is_ok()) << st.message;
-    cs = std::make_unique<lb::CoreState>(id, workers, capacity, 0x5eed, lips.row(id));
+    cs = std::make_unique<lb::CoreState>(id, workers, capacity, 0x5eed, tables.row(id));
     cs->install(snap.get());
     snaps.push_back(std::move(snap));
     cs->now = 1000;
@@ -40,7 +40,7 @@ struct Dataplane {
   void reload(SnapshotBuilder b) {
     b.header.generation = snaps.back()->generation + 1;
     std::unique_ptr<lb::Snapshot> snap;
-    const auto st = build(b.bytes(), cs->workers, topo::kPorts, lips, snap, 0x5eed, snaps.back()->generation);
+    const auto st = build(b.bytes(), cs->workers, topo::kPorts, tables, snap, 0x5eed, snaps.back().get());
     ASSERT_TRUE(st.is_ok()) << st.message;
     cs->install(snap.get());
     snaps.push_back(std::move(snap));
@@ -74,10 +74,10 @@ struct Dataplane {
       n += cs->counters[c];
     return n;
   }
-  lb::PortPool& pool(uint32_t slot = 0) { return *lips.row(cs->id)[slot]; }
+  lb::PortPool& pool(uint32_t slot = 0) { return *tables.lips.row(cs->id)[slot]; }
   const lb::Snapshot& snapshot() const { return *cs->snapshot; }
   // This worker's load of backend `index` in the current snapshot.
-  const lb::BackendLoad& load(uint32_t index) const { return cs->snapshot->load[cs->id][index]; }
+  const lb::BackendLoad& load(uint32_t index) const { return cs->counters_of(index).load; }
   lb::Conn* conn(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
     return cs->conns.lookup(protocol, saddr, daddr, core::htons(sport), core::htons(dport)).conn;
   }
@@ -91,7 +91,7 @@ struct Dataplane {
     return cs->conns.expire(now, 1u << 20, [&](lb::Conn& c) { return lb::expire_connection(*cs, c); });
   }
 
-  control::LipRegistry lips;
+  EngineTables tables;
   std::vector<std::unique_ptr<lb::Snapshot>> snaps;
   std::unique_ptr<lb::CoreState> cs;
 };

@@ -180,9 +180,43 @@ TEST_F(EngineTest, BackendLoadsAreReadPerWorkerAndFollowCommits) {
   EXPECT_EQ(inactive_of(*engine, first, 0), 1u) << "a SYN-only connection is inactive (IPVS)";
   EXPECT_EQ(inactive_of(*engine, first, 1), 0u);
   ASSERT_OK(commit(*engine, topo::standard(2, 2)));
-  EXPECT_EQ(inactive_of(*engine, first, 0), 1u) << "read from the snapshot the worker still forwards with, or carried";
+  EXPECT_EQ(inactive_of(*engine, first, 0), 1u) << "the same counter slot, whichever snapshot the worker is on";
   ASSERT_TRUE(engine->settle(5000));
-  EXPECT_EQ(inactive_of(*engine, first, 0), 1u) << "carried to the new snapshot";
+  EXPECT_EQ(inactive_of(*engine, first, 0), 1u);
+}
+
+// The first web server leaves (its counts go with it once no worker holds a snapshot naming it)
+// and comes back under its old id: from zero, and its old connection's departure never wraps it.
+TEST_F(EngineTest, ServerCountsLeaveWithTheServer) {
+  ASSERT_TRUE(inject(*engine, 0, 0, topo::from_client(40000)));  // worker 0, first web server (id 1000)
+  ASSERT_TRUE(engine->settle(5000));
+  SnapshotBuilder without = topo::standard(2, 2);
+  without.services[0].backend_first = 1;
+  without.services[0].backend_count = 2;
+  without.sched = {0, 1, 0};
+  without.services[0].sched_count = 2;
+  without.services[1].sched_first = 2;
+  without.backends[0].backend_id = 999;  // a record no service names
+  ASSERT_OK(commit(*engine, without));
+  ASSERT_TRUE(engine->settle(5000));
+  EXPECT_EQ(engine->reclaim(), 0u) << "every worker moved on: generation 1 and its slots are released";
+  ASSERT_OK(commit(*engine, topo::standard(2, 3)));
+  ASSERT_TRUE(engine->settle(5000));
+  EXPECT_EQ(inactive_of(*engine, 1000, 0), 0u) << "back from zero";
+  ASSERT_TRUE(inject(*engine, 0, 0, topo::from_client(40000, xvs::core::kTcpAck)));  // the old connection, still here
+  ASSERT_TRUE(engine->settle(5000));
+  engine->advance_clock(100000);
+  ASSERT_TRUE(engine->settle(5000));
+  ASSERT_TRUE(engine->settle(5000));
+  EXPECT_EQ(engine->worker_status()[0].connections, 0u);
+  EXPECT_EQ(inactive_of(*engine, 1000, 0), 0u) << "no wrap-around below zero";
+  std::vector<xvs::control::BackendLoadRow> rows;
+  engine->read_backend_loads(rows);
+  for (const auto& r : rows) {
+    if (r.backend_id == 1000) {
+      EXPECT_EQ(r.traffic.conns, 0u) << "its traffic left with it too";
+    }
+  }
 }
 
 TEST_F(EngineTest, StopIsClean) {

@@ -27,7 +27,7 @@ TEST(Load, WorkerShareRoundsUp) {
 
 // One server with thresholds, on worker 0 of 2; connections bound and unbound by hand.
 struct Thresholds {
-  Thresholds(uint32_t upper, uint32_t lower) : lips(2) {
+  Thresholds(uint32_t upper, uint32_t lower) : tables(2) {
     BackendSpec s = topo::kWeb[0];
     s.upper_threshold = upper;
     s.lower_threshold = lower;
@@ -35,8 +35,8 @@ struct Thresholds {
     ServiceOptions o;
     o.forwarding = abi::Forwarding::nat;
     b.add_service(topo::kVip, 80, 6, {s, topo::kWeb[1]}, abi::kNoPool, o);
-    EXPECT_TRUE(build(b.bytes(), 2, topo::kPorts, lips, snap).is_ok());
-    cs = std::make_unique<lb::CoreState>(0, 2, 64, 1, lips.row(0));
+    EXPECT_TRUE(build(b.bytes(), 2, topo::kPorts, tables, snap).is_ok());
+    cs = std::make_unique<lb::CoreState>(0, 2, 64, 1, tables.row(0));
     cs->install(snap.get());
   }
   // Binds or unbinds until this worker counts `total` connections on server 0; returns overloaded.
@@ -52,10 +52,11 @@ struct Thresholds {
     EXPECT_EQ(load().inactive, total);
     return load().overloaded;
   }
-  lb::BackendLoad& load() { return snap->load[0][0]; }
+  lb::BackendLoad& load() { return cs->counters_of(0).load; }
+  lb::BackendLoad& other_workers_load() { return tables.servers.counters(1)[snap->server_slot[0]].load; }
   uint32_t pick() { return lb::schedule(*cs, snap->services[0], topo::kCip, topo::kVip); }
 
-  xvs::control::LipRegistry lips;
+  EngineTables tables;
   std::unique_ptr<lb::Snapshot> snap;
   std::unique_ptr<lb::CoreState> cs;
   std::deque<lb::Conn> conns;
@@ -71,7 +72,7 @@ TEST(Load, UpperThresholdOverloadsAtTheWorkerShare) {
   EXPECT_TRUE(t.to(3));
   EXPECT_FALSE(t.to(2)) << "no lower threshold: cleared below 3/4 of the upper (2 * 4 < 3 * 3)";
   EXPECT_EQ(t.pick(), 0u);
-  EXPECT_EQ(t.snap->load[1][0].inactive, 0u) << "the other worker's row is untouched";
+  EXPECT_EQ(t.other_workers_load().inactive, 0u) << "the other worker's count is untouched";
 }
 
 TEST(Load, ThreeQuartersRuleIsStrict) {
@@ -122,33 +123,53 @@ TEST(Load, ActiveWhileEstablishedOnly) {
   EXPECT_EQ(t.load().active + t.load().inactive, 0u);
 }
 
-TEST(Load, CarriedAcrossInstallsByBackendId) {
-  xvs::control::LipRegistry lips(2);
+// A server keeps its counter slot, and so its counts on every worker, in each snapshot that
+// follows one naming it (same backend_id, wherever it lands); a new server gets a slot of its
+// own, zeroed; nothing is copied at install.
+TEST(Load, ServersKeepTheirSlotsAcrossSnapshotsByBackendId) {
+  EngineTables tables(2);
   SnapshotBuilder b1 = topo::standard_mode(abi::Forwarding::nat, 2);  // ids 1000..1003
   std::unique_ptr<lb::Snapshot> s1, s2;
-  ASSERT_TRUE(build(b1.bytes(), 2, topo::kPorts, lips, s1).is_ok());
-  lb::CoreState cs(1, 2, 64, 1, lips.row(1));
+  ASSERT_TRUE(build(b1.bytes(), 2, topo::kPorts, tables, s1).is_ok());
+  lb::CoreState cs(1, 2, 64, 1, tables.row(1));
   cs.install(s1.get());
-  s1->load[1][0] = {5, 1, false};
-  s1->load[1][1] = {2, 2, true};
-  s1->load[1][2] = {0, 7, false};
-  s1->load[1][3] = {1, 0, false};
-  s1->load[0][0] = {99, 99, true};  // worker 0's own business
+  cs.counters_of(0).load = {5, 1, false};
+  cs.counters_of(1).load = {2, 2, true};
+  cs.counters_of(2).load = {0, 7, false};
+  cs.counters_of(3).load = {1, 0, false};
+  tables.servers.counters(0)[s1->server_slot[0]].load = {99, 99, true};  // worker 0's own business
 
   SnapshotBuilder b2 = topo::standard_mode(abi::Forwarding::nat, 2, {}, 2);
   b2.backends[0].backend_id = 1002;  // re-ordered, one gone (1001), one new (2000)
   b2.backends[1].backend_id = 2000;
   b2.backends[2].backend_id = 1000;
-  ASSERT_TRUE(build(b2.bytes(), 2, topo::kPorts, lips, s2, 1, 1).is_ok());
+  ASSERT_TRUE(build(b2.bytes(), 2, topo::kPorts, tables, s2, 1, s1.get()).is_ok());
+  EXPECT_EQ(s2->server_slot[0], s1->server_slot[2]);
+  EXPECT_EQ(s2->server_slot[2], s1->server_slot[0]);
+  EXPECT_EQ(s2->server_slot[3], s1->server_slot[3]);
+  for (uint32_t slot : s1->server_slot) EXPECT_NE(s2->server_slot[1], slot) << "a new server takes a slot of its own";
+  EXPECT_EQ(tables.servers.in_use(), 5u) << "1001 keeps its slot while s1 is held";
   cs.install(s2.get());
   auto same = [](const lb::BackendLoad& a, const lb::BackendLoad& b) {
     return a.active == b.active && a.inactive == b.inactive && a.overloaded == b.overloaded;
   };
-  EXPECT_TRUE(same(s2->load[1][0], {0, 7, false}));
-  EXPECT_TRUE(same(s2->load[1][1], {0, 0, false})) << "a new server starts idle";
-  EXPECT_TRUE(same(s2->load[1][2], {5, 1, false}));
-  EXPECT_TRUE(same(s2->load[1][3], {1, 0, false}));
-  EXPECT_TRUE(same(s2->load[0][0], {0, 0, false})) << "worker 0 installs its own row";
+  EXPECT_TRUE(same(cs.counters_of(0).load, {0, 7, false}));
+  EXPECT_TRUE(same(cs.counters_of(1).load, {0, 0, false})) << "a new server starts idle";
+  EXPECT_TRUE(same(cs.counters_of(2).load, {5, 1, false}));
+  EXPECT_TRUE(same(cs.counters_of(3).load, {1, 0, false}));
+  EXPECT_TRUE(same(tables.servers.counters(0)[s2->server_slot[2]].load, {99, 99, true})) << "worker 0's counts stay its own";
+
+  // Once no worker can hold s1, 1001's slot is released, zeroed, and handed to the next new server.
+  const uint32_t gone = s1->server_slot[1];
+  tables.servers.release(s1->server_slot);
+  EXPECT_EQ(tables.servers.in_use(), 4u);
+  EXPECT_TRUE(same(tables.servers.counters(1)[gone].load, {0, 0, false}));
+  SnapshotBuilder b3 = b2;
+  b3.header.generation = 3;
+  b3.backends[3].backend_id = 3000;
+  std::unique_ptr<lb::Snapshot> s3;
+  ASSERT_TRUE(build(b3.bytes(), 2, topo::kPorts, tables, s3, 1, s2.get()).is_ok());
+  EXPECT_EQ(s3->server_slot[3], gone);
 }
 
 // fullnat, one server: connections survive its removal and return (same backend_id); the

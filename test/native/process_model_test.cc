@@ -42,12 +42,12 @@ void model_step(ModelConn& m, int table, uint8_t flags, uint32_t now) {
 
 TEST(ProcessModel, RandomTrafficAgreesWithModel) {
   constexpr uint32_t kCapacity = 1024;
-  xvs::control::LipRegistry lips(1);
+  EngineTables tables(1);
   std::unique_ptr<lb::Snapshot> snap;
-  ASSERT_TRUE(build(topo::standard(1).bytes(), 1, topo::kPorts, lips, snap).is_ok());
-  lb::CoreState cs(0, 1, kCapacity, 77, lips.row(0));
+  ASSERT_TRUE(build(topo::standard(1).bytes(), 1, topo::kPorts, tables, snap).is_ok());
+  lb::CoreState cs(0, 1, kCapacity, 77, tables.row(0));
   cs.install(snap.get());
-  lb::PortPool& pool = *lips.row(0)[0];
+  lb::PortPool& pool = *tables.lips.row(0)[0];
   const uint32_t pool_capacity = pool.capacity();
 
   std::map<uint16_t, ModelConn> model;  // client port -> connection
@@ -144,8 +144,8 @@ TEST(ProcessModel, RandomTrafficAgreesWithModel) {
     uint32_t active[3] = {}, inactive[3] = {};
     for (const auto& [port, m] : model) ++(m.state == ConnState::tcp_established ? active : inactive)[m.backend];
     for (uint32_t b = 0; b < 3; ++b) {
-      ASSERT_EQ(snap->load[0][b].active, active[b]) << "server " << b << ", step " << step;
-      ASSERT_EQ(snap->load[0][b].inactive, inactive[b]) << "server " << b << ", step " << step;
+      ASSERT_EQ(cs.counters_of(b).load.active, active[b]) << "server " << b << ", step " << step;
+      ASSERT_EQ(cs.counters_of(b).load.inactive, inactive[b]) << "server " << b << ", step " << step;
     }
   }
   EXPECT_EQ(counter(Counter::conn_created), expired_total + reused + model.size());

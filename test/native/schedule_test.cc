@@ -28,16 +28,16 @@ std::vector<BackendSpec> servers(std::vector<uint32_t> weights) {
 struct Sched {
   Sched(Scheduler s, const std::vector<BackendSpec>& backends, std::vector<uint32_t> table = {}, uint32_t workers = 1,
         uint32_t id = 0, uint64_t seed = 0x5eed)
-      : lips(workers) {
+      : tables(workers) {
     SnapshotBuilder b(workers, topo::kPorts);
     ServiceOptions o;
     o.forwarding = abi::Forwarding::nat;
     o.scheduler = s;
     o.table = std::move(table);
     b.add_service(topo::kVip, 80, 6, backends, abi::kNoPool, o);
-    const auto st = build(b.bytes(), workers, topo::kPorts, lips, snap, seed);
+    const auto st = build(b.bytes(), workers, topo::kPorts, tables, snap, seed);
     EXPECT_TRUE(st.is_ok()) << st.message;
-    cs = std::make_unique<lb::CoreState>(id, workers, 64, seed, lips.row(id));
+    cs = std::make_unique<lb::CoreState>(id, workers, 64, seed, tables.row(id));
     cs->install(snap.get());
   }
   uint32_t pick(uint32_t saddr = topo::kCip, uint32_t daddr = topo::kVip) {
@@ -48,11 +48,15 @@ struct Sched {
     for (int i = 0; i < n; ++i) out.push_back(pick());
     return out;
   }
-  lb::BackendLoad& load(uint32_t i) { return snap->load[cs->id][i]; }
+  lb::BackendLoad& load(uint32_t i) { return cs->counters_of(i).load; }
+  // Another worker's count of server i, as that worker would keep it.
+  lb::BackendLoad& load_on(uint32_t worker, uint32_t i) { return tables.servers.counters(worker)[snap->server_slot[i]].load; }
+  // The other workers' load of server i as the control thread publishes it to this worker.
+  lb::PeerLoad& peers(uint32_t i) { return tables.servers.peer_loads(cs->id)[snap->server_slot[i]]; }
   void set(uint32_t i, uint32_t active, uint32_t inactive) { load(i).active = active, load(i).inactive = inactive; }
   void weight(uint32_t i, uint32_t w) { snap->backends[i].weight = w; }
 
-  xvs::control::LipRegistry lips;
+  EngineTables tables;
   std::unique_ptr<lb::Snapshot> snap;
   std::unique_ptr<lb::CoreState> cs;
 };
@@ -230,10 +234,10 @@ TEST(Schedule, FailoverTakesTheFirstUsableEntry) {
   EXPECT_EQ(s.pick(), kNone);
 }
 
-// Dynamic schedulers read this worker's row, never another worker's live row...
+// Dynamic schedulers read this worker's own counts, never another worker's live ones...
 TEST(Schedule, LoadsArePerWorker) {
   Sched s(Scheduler::lc, servers({1, 1}), {}, 2, 1);
-  s.snap->load[0][1].active = 100;  // worker 0's view
+  s.load_on(0, 1).active = 100;  // worker 0's count
   s.set(0, 1, 0);
   EXPECT_EQ(s.pick(), 1u);
 }
@@ -244,12 +248,12 @@ namespace {
 TEST(Schedule, DynamicSchedulersAddThePeersPublishedLoads) {
   Sched s(Scheduler::wlc, servers({1, 1}), {}, 2, 1);
   s.set(0, 1, 0);                           // own row: server 0 busier (256 vs 0)
-  s.snap->peer_load[1][1] = {3, 0};         // the other worker: server 1 has 3 active
+  s.peers(1) = {3, 0};                      // the other worker: server 1 has 3 active
   EXPECT_EQ(s.pick(), 0u) << "256 + 0 < 0 + 768";
-  s.snap->peer_load[1][1] = {0, 100};
+  s.peers(1) = {0, 100};
   EXPECT_EQ(s.pick(), 1u) << "256 > 100";
   Sched nq(Scheduler::nq, servers({1, 1}), {}, 2, 1);
-  nq.snap->peer_load[1][0] = {1, 0};        // idle here, busy on the other worker
+  nq.peers(0) = {1, 0};                     // idle here, busy on the other worker
   EXPECT_EQ(nq.pick(), 1u) << "nq's idle server is idle cluster-wide";
 }
 }  // namespace

@@ -11,7 +11,6 @@ namespace control = xvs::control;
 namespace core = xvs::core;
 namespace lb = xvs::lb;
 using namespace xvs::test;
-using control::LipRegistry;
 using control::Status;
 using core::htons;
 
@@ -21,9 +20,9 @@ TEST(SnapshotBuild, AcceptsAndIndexesAValidSnapshot) {
   const uint16_t pool2 = b.add_pool({lip2, lip3});
   b.add_service(vip2, 443, core::kIpProtoTcp, {topo::kWeb[1]}, pool2, abi::Scheduler::wrr);
   b.header.timeout_udp = 30;
-  LipRegistry lips(1);
+  EngineTables tables(1);
   std::unique_ptr<lb::Snapshot> snap;
-  const Status st = build(b.bytes(), 1, topo::kPorts, lips, snap);
+  const Status st = build(b.bytes(), 1, topo::kPorts, tables, snap);
   ASSERT_TRUE(st.is_ok()) << st.code << ": " << st.message;
 
   EXPECT_EQ(snap->generation, 7u);
@@ -59,13 +58,13 @@ TEST(SnapshotBuild, AcceptsAndIndexesAValidSnapshot) {
   EXPECT_EQ(snap->lips[0].address, topo::kLip);
   EXPECT_EQ(snap->lips[0].slot, 0u);
   EXPECT_EQ(snap->lips[2].slot, 2u);
-  EXPECT_NE(lips.row(0)[2], nullptr) << "the slot's port pool exists before any worker sees the snapshot";
+  EXPECT_NE(tables.lips.row(0)[2], nullptr) << "the slot's port pool exists before any worker sees the snapshot";
 
   for (uint32_t i = 0; i < 5; ++i) EXPECT_EQ(snap->backend_index.find(1000 + i), i);
   EXPECT_EQ(snap->backend_index.find(1005), lb::FlatMap::kMissing);
-  ASSERT_EQ(snap->load.size(), 1u) << "one row of server loads per worker";
-  EXPECT_EQ(snap->load[0].size(), 5u);
-  EXPECT_FALSE(snap->load[0][4].overloaded);
+  ASSERT_EQ(snap->server_slot.size(), 5u) << "a counter slot per server";
+  EXPECT_EQ(tables.servers.in_use(), 5u);
+  for (uint32_t i = 0; i < 5; ++i) EXPECT_EQ(tables.servers.counters(0)[snap->server_slot[i]].traffic.conns, 0u) << "fresh slots are zero";
   EXPECT_EQ(snap->nat_backend_index.find(lb::Snapshot::nat_backend_key(topo::kWeb[0].address, htons(8080), 6)),
             lb::FlatMap::kMissing)
       << "fullnat servers are not nat servers";
@@ -83,12 +82,11 @@ TEST(SnapshotBuild, AcceptsEveryModeSchedulerAndFlag) {
       o.persist_netmask = ipv4(255, 255, 255, 0);
       SnapshotBuilder b = topo::standard_mode(mode, 2, o);
       b.services[1].flags |= abi::one_packet;
-      LipRegistry lips(2);
+      EngineTables tables(2);
       std::unique_ptr<lb::Snapshot> snap;
-      const Status st = build(b.bytes(), 2, topo::kPorts, lips, snap);
+      const Status st = build(b.bytes(), 2, topo::kPorts, tables, snap);
       ASSERT_TRUE(st.is_ok()) << int(mode) << "/" << int(sched) << ": " << st.message;
-      EXPECT_EQ(snap->load.size(), 2u);
-      EXPECT_EQ(snap->load[1].size(), 4u);
+      EXPECT_EQ(snap->server_slot.size(), 4u);
       const bool nat = mode == abi::Forwarding::nat;
       for (const BackendSpec& w : topo::kWeb)
         EXPECT_EQ(snap->nat_backend_index.find(lb::Snapshot::nat_backend_key(w.address, htons(w.port), 6)) != lb::FlatMap::kMissing, nat);
@@ -100,9 +98,9 @@ TEST(SnapshotBuild, AcceptsEveryModeSchedulerAndFlag) {
 
 TEST(SnapshotBuild, EmptySnapshotIsValid) {
   SnapshotBuilder b(4, 1);
-  LipRegistry lips(4);
+  EngineTables tables(4);
   std::unique_ptr<lb::Snapshot> snap;
-  ASSERT_TRUE(build(b.bytes(), 4, 1, lips, snap).is_ok());
+  ASSERT_TRUE(build(b.bytes(), 4, 1, tables, snap).is_ok());
   EXPECT_EQ(snap->find_service(topo::kVip, htons(80), core::kIpProtoTcp), nullptr);
   EXPECT_FALSE(snap->is_vip(0));
   EXPECT_FALSE(snap->is_lip(0));
@@ -112,44 +110,47 @@ TEST(SnapshotBuild, EmptySnapshotIsValid) {
 // new slots, each worker has its own pool per slot, and a rejected snapshot takes no slot.
 TEST(SnapshotBuild, LipSlotsAreStableAndNotConsumedByRejections) {
   const uint32_t a = ipv4(10, 0, 2, 100), b = ipv4(10, 0, 2, 101), c = ipv4(10, 0, 2, 102);
-  LipRegistry lips(2);
+  EngineTables tables(2);
   std::unique_ptr<lb::Snapshot> snap;
 
   SnapshotBuilder bad(2, 1);
   bad.add_pool({c, c});
-  EXPECT_FALSE(build(bad.bytes(), 2, 1, lips, snap).is_ok());
+  EXPECT_FALSE(build(bad.bytes(), 2, 1, tables, snap).is_ok());
 
   SnapshotBuilder first(2, 1);
   first.add_pool({a, b});
-  ASSERT_TRUE(build(first.bytes(), 2, 1, lips, snap).is_ok());
+  ASSERT_TRUE(build(first.bytes(), 2, 1, tables, snap).is_ok());
   EXPECT_EQ(snap->lips[0].slot, 0u);
   EXPECT_EQ(snap->lips[1].slot, 1u);
 
   SnapshotBuilder second(2, 1, 2);
   second.add_pool({c, b, a});
-  ASSERT_TRUE(build(second.bytes(), 2, 1, lips, snap).is_ok());
+  ASSERT_TRUE(build(second.bytes(), 2, 1, tables, snap).is_ok());
   EXPECT_EQ(snap->lips[0].slot, 2u);
   EXPECT_EQ(snap->lips[1].slot, 1u);
   EXPECT_EQ(snap->lips[2].slot, 0u);
-  EXPECT_NE(lips.row(0)[2], lips.row(1)[2]);
+  EXPECT_NE(tables.lips.row(0)[2], tables.lips.row(1)[2]);
   uint16_t port;
-  ASSERT_TRUE(lips.row(1)[2]->allocate(port));
+  ASSERT_TRUE(tables.lips.row(1)[2]->allocate(port));
   EXPECT_EQ(core::ntohs(port), 1025) << "worker 1 owns the odd ports";
 }
 
-TEST(SnapshotBuild, StaleGenerationIsRefusedBeforeItTakesALipSlot) {
-  LipRegistry lips(1);
+TEST(SnapshotBuild, StaleGenerationIsRefusedBeforeItTakesASlot) {
+  EngineTables tables(1);
+  lb::Snapshot running;
+  running.generation = 3;
   std::unique_ptr<lb::Snapshot> snap;
   SnapshotBuilder stale(1, 1, 3);
-  stale.add_pool({ipv4(10, 0, 2, 100)});
-  const Status st = build(stale.bytes(), 1, 1, lips, snap, 0x5eed, /*running_generation=*/3);
+  stale.add_service(topo::kVip, 80, 6, {topo::kWeb[0]}, stale.add_pool({ipv4(10, 0, 2, 100)}));
+  const Status st = build(stale.bytes(), 1, 1, tables, snap, 0x5eed, &running);
   EXPECT_EQ(st.code, control::kErrSnapshot);
   EXPECT_NE(st.message.find("generation 3 is not newer than the running 3"), std::string::npos) << st.message;
+  EXPECT_EQ(tables.servers.in_use(), 0u) << "nor a counter slot";
 
   SnapshotBuilder fresh(1, 1, 4);
   fresh.add_pool({ipv4(10, 0, 2, 101)});
-  ASSERT_TRUE(build(fresh.bytes(), 1, 1, lips, snap, 0x5eed, 3).is_ok());
-  EXPECT_EQ(snap->lips[0].slot, 0u) << "the refused snapshot took no slot";
+  ASSERT_TRUE(build(fresh.bytes(), 1, 1, tables, snap, 0x5eed, &running).is_ok());
+  EXPECT_EQ(snap->lips[0].slot, 0u) << "the refused snapshot took no LIP slot";
 }
 
 struct Reject {
@@ -226,9 +227,9 @@ TEST_P(SnapshotReject, WithCodeAndMessage) {
   r.edit_records(b);
   std::vector<uint8_t> bytes = b.bytes();
   r.edit_bytes(bytes);
-  LipRegistry lips(1);
+  EngineTables tables(1);
   std::unique_ptr<lb::Snapshot> snap;
-  const Status st = build(bytes, 1, topo::kPorts, lips, snap);
+  const Status st = build(bytes, 1, topo::kPorts, tables, snap);
   EXPECT_EQ(st.code, r.code) << st.message;
   EXPECT_NE(st.message.find(r.fragment), std::string::npos) << "message: " << st.message;
   EXPECT_EQ(snap, nullptr) << "a rejected snapshot produces nothing";

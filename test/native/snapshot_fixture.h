@@ -7,8 +7,10 @@
 
 #include "abi/records.h"
 #include "control/lip_registry.h"
+#include "control/server_slots.h"
 #include "control/snapshot_build.h"
 #include "core/net.h"
+#include "lb/core_state.h"
 #include "lb/snapshot.h"
 #include "packet_builder.h"
 
@@ -164,10 +166,21 @@ void edit_header(std::vector<uint8_t>& bytes, Edit edit) {
   std::memcpy(bytes.data(), &h, sizeof h);
 }
 
-inline control::Status build(const std::vector<uint8_t>& bytes, uint32_t workers, uint32_t ports,
-                             control::LipRegistry& lips, std::unique_ptr<lb::Snapshot>& out, uint64_t seed = 0x5eed,
-                             uint64_t running_generation = 0) {
-  return control::build_snapshot(bytes.data(), bytes.size(), control::BuildContext{workers, ports, seed, running_generation, lips}, out);
+// What an engine keeps beside its snapshots: the LIP port pools and the per-server counter
+// blocks, and each worker's row of them.
+struct EngineTables {
+  explicit EngineTables(uint32_t workers) : lips(workers), servers(workers) {}
+  lb::CoreTables row(uint32_t worker) { return {lips.row(worker), servers.counters(worker), servers.peer_loads(worker)}; }
+  control::LipRegistry lips;
+  control::ServerSlots servers;
+};
+
+// `running`: the snapshot the new one follows (its generation must be older; its servers keep
+// their counter slots). Built snapshots are never released here: tests keep them alive.
+inline control::Status build(const std::vector<uint8_t>& bytes, uint32_t workers, uint32_t ports, EngineTables& tables,
+                             std::unique_ptr<lb::Snapshot>& out, uint64_t seed = 0x5eed, const lb::Snapshot* running = nullptr) {
+  return control::build_snapshot(bytes.data(), bytes.size(),
+                                 control::BuildContext{workers, ports, seed, running, tables.lips, tables.servers}, out);
 }
 
 // The standard topology: port 0 faces the clients (next hop kRouterMac), port 1 the servers.

@@ -18,7 +18,7 @@ using xvs::core::ntohs;
 
 uint32_t ip_length(const PacketSpec& spec) { return ntohs(ip_of(build_frame(spec))->total_length); }
 
-const lb::BackendTraffic& traffic(const Dataplane& dp, uint32_t backend) { return dp.snapshot().traffic[dp.cs->id][backend]; }
+const lb::BackendTraffic& traffic(const Dataplane& dp, uint32_t backend) { return dp.cs->counters_of(backend).traffic; }
 
 TEST(Traffic, ConnectionsPacketsAndBytesPerServerAndDirection) {
   Dataplane dp(topo::standard(1));
