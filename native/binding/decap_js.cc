@@ -2,8 +2,8 @@
 #include "binding/decap_js.h"
 
 #include "binding/errors.h"
-#include "io/afxdp/decap_program.h"
-#include "io/afxdp/netlink.h"
+#include "kernel/decap_program.h"
+#include "kernel/netlink.h"
 
 namespace xvs::binding {
 namespace {
@@ -17,9 +17,9 @@ Interface interface_arg(const Napi::CallbackInfo& info, const char* fn) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) throw_invalid(env, std::string(fn) + "(ifname): ifname must be a string");
   Interface itf{info[0].As<Napi::String>().Utf8Value(), 0};
-  io::afxdp::LinkInfo li;
+  kernel::LinkInfo li;
   bool missing = false;
-  const std::string err = io::afxdp::link_info(itf.name, li, missing);
+  const std::string err = kernel::link_info(itf.name, li, missing);
   if (!err.empty()) throw_if_error(env, control::Status::error(missing ? control::kErrInvalidArgument : control::kErrSystem, err));
   itf.ifindex = li.ifindex;
   return itf;
@@ -35,8 +35,8 @@ Napi::Value attach_decap_js(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Interface itf = interface_arg(info, "attachDecap");
   if (info.Length() < 2 || !info[1].IsString()) throw_invalid(env, "attachDecap(ifname, objectPath): objectPath must be a string");
-  io::afxdp::DecapAttached attached;
-  const std::string err = io::afxdp::attach_decap(info[1].As<Napi::String>().Utf8Value(), itf.name, itf.ifindex, attached);
+  kernel::DecapAttached attached;
+  const std::string err = kernel::attach_decap(info[1].As<Napi::String>().Utf8Value(), itf.name, itf.ifindex, attached);
   if (!err.empty()) throw_if_error(env, control::Status::error(attached.foreign ? control::kErrBusy : control::kErrSystem, err));
   Napi::Object out = Napi::Object::New(env);
   out.Set("mode", attached.generic ? "generic" : "native");
@@ -50,8 +50,8 @@ Napi::Value attach_decap_js(const Napi::CallbackInfo& info) {
 Napi::Value detach_decap_js(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Interface itf = interface_arg(info, "detachDecap");
-  io::afxdp::DecapDetached detached;
-  const std::string err = io::afxdp::detach_decap(itf.name, itf.ifindex, detached);
+  kernel::DecapDetached detached;
+  const std::string err = kernel::detach_decap(itf.name, itf.ifindex, detached);
   if (!err.empty()) throw_if_error(env, control::Status::error(control::kErrSystem, err));
   Napi::Object out = Napi::Object::New(env);
   out.Set("detached", detached.detached);
@@ -63,8 +63,8 @@ Napi::Value detach_decap_js(const Napi::CallbackInfo& info) {
 Napi::Value decap_counters_js(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Interface itf = interface_arg(info, "decapCounters");
-  io::afxdp::DecapCounters counters;
-  const std::string err = io::afxdp::read_decap_counters(itf.name, itf.ifindex, counters);
+  kernel::DecapCounters counters;
+  const std::string err = kernel::read_decap_counters(itf.name, itf.ifindex, counters);
   if (!err.empty()) throw_if_error(env, control::Status::error(control::kErrSystem, err));
   Napi::Object out = Napi::Object::New(env);
   out.Set("attached", counters.attached);
@@ -74,8 +74,8 @@ Napi::Value decap_counters_js(const Napi::CallbackInfo& info) {
   out.Set("mode", counters.generic ? "generic" : "native");
   out.Set("localPrefixes", static_cast<double>(counters.local_prefixes));
   Napi::Object values = Napi::Object::New(env);
-  for (size_t i = 0; i < io::afxdp::kDecapCounters; ++i)
-    values.Set(io::afxdp::kDecapCounterNames[i], Napi::BigInt::New(env, counters.values[i]));
+  for (size_t i = 0; i < kernel::kDecapCounters; ++i)
+    values.Set(kernel::kDecapCounterNames[i], Napi::BigInt::New(env, counters.values[i]));
   out.Set("counters", values);
   return out;
 }

@@ -1,4 +1,4 @@
-// native/binding/decap_js.h — JS face of io/afxdp/decap_program.h for `xvs decap`
+// native/binding/decap_js.h — JS face of kernel/decap_program.h for `xvs decap`
 // (src/cli/commands/decap.ts): attachDecap(ifname, objectPath), detachDecap(ifname),
 // decapCounters(ifname). Runs on the calling JS thread (the CLI's main thread), in its network
 // namespace; each call is short (a few netlink and bpf() calls). Errors cross as Error + code:

@@ -64,7 +64,6 @@ Napi::Function EngineHandle::define(Napi::Env env) {
                          InstanceMethod("close", &EngineHandle::close),
                          InstanceMethod("describe", &EngineHandle::describe),
                          InstanceMethod("commit", &EngineHandle::commit),
-                         InstanceMethod("commitAsync", &EngineHandle::commit_async),
                          InstanceMethod("connections", &EngineHandle::connections),
                          InstanceMethod("reclaim", &EngineHandle::reclaim),
                          InstanceMethod("counters", &EngineHandle::counters),
@@ -116,19 +115,9 @@ Napi::Value EngineHandle::describe(const Napi::CallbackInfo& info) {
   return out;
 }
 
-Napi::Value EngineHandle::commit(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsTypedArray() ||
-      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw_invalid(env, "commit(snapshot): snapshot must be a Uint8Array");
-  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
-  throw_if_error(env, engine(env).commit(bytes.Data(), bytes.ByteLength()));
-  return Napi::BigInt::New(env, engine(env).generation());
-}
-
 namespace {
 
-// commitAsync: build_snapshot on a libuv pool thread, the rest of the commit back on the owner
+// commit(): build_snapshot on a libuv pool thread, the rest of the commit back on the owner
 // thread. Holds the handle (so its engine outlives the build) and the caller's bytes, which the
 // caller must not modify until the promise settles.
 class CommitWorker : public Napi::AsyncWorker {
@@ -175,8 +164,9 @@ class CommitWorker : public Napi::AsyncWorker {
 
 }  // namespace
 
+// commit(snapshot) -> Promise<generation>: the one way a snapshot reaches the engine from JS.
 // Every refusal is a rejected promise, never a throw: callers handle one kind of failure.
-Napi::Value EngineHandle::commit_async(const Napi::CallbackInfo& info) {
+Napi::Value EngineHandle::commit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const auto refuse = [&](const control::Status& st) {
     Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
@@ -185,7 +175,7 @@ Napi::Value EngineHandle::commit_async(const Napi::CallbackInfo& info) {
   };
   if (info.Length() < 1 || !info[0].IsTypedArray() ||
       info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    return refuse(control::Status::error(control::kErrInvalidArgument, "commitAsync(snapshot): snapshot must be a Uint8Array"));
+    return refuse(control::Status::error(control::kErrInvalidArgument, "commit(snapshot): snapshot must be a Uint8Array"));
   if (!engine_) return refuse(control::Status::error(control::kErrState, "engine handle is closed"));
   control::Engine& e = *engine_;
   std::unique_ptr<control::BuildContext> ctx;

@@ -21,7 +21,6 @@ class EngineHandle : public Napi::ObjectWrap<EngineHandle> {
   Napi::Value close(const Napi::CallbackInfo& info);
   Napi::Value describe(const Napi::CallbackInfo& info);
   Napi::Value commit(const Napi::CallbackInfo& info);
-  Napi::Value commit_async(const Napi::CallbackInfo& info);
   Napi::Value connections(const Napi::CallbackInfo& info);
   Napi::Value reclaim(const Napi::CallbackInfo& info);
   Napi::Value counters(const Napi::CallbackInfo& info);

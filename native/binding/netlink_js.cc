@@ -5,7 +5,7 @@
 
 #include "binding/errors.h"
 #include "core/ipv4_text.h"
-#include "io/afxdp/netlink.h"
+#include "kernel/netlink.h"
 
 namespace xvs::binding {
 namespace {
@@ -28,9 +28,9 @@ Napi::Value address_value(Napi::Env env, uint32_t a) {
 Napi::Value link_info_js(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) throw_invalid(env, "linkInfo(name): name must be a string");
-  io::afxdp::LinkInfo li;
+  kernel::LinkInfo li;
   bool missing = false;
-  const std::string err = io::afxdp::link_info(info[0].As<Napi::String>().Utf8Value(), li, missing);
+  const std::string err = kernel::link_info(info[0].As<Napi::String>().Utf8Value(), li, missing);
   if (!err.empty()) throw_if_error(env, control::Status::error(missing ? control::kErrInvalidArgument : control::kErrSystem, err));
   Napi::Object out = Napi::Object::New(env);
   out.Set("ifindex", li.ifindex);
@@ -45,8 +45,8 @@ Napi::Value link_info_js(const Napi::CallbackInfo& info) {
 Napi::Value next_hop_js(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const uint32_t address = address_arg(info, "nextHop");
-  io::afxdp::NextHop hop;
-  const std::string err = io::afxdp::next_hop(address, hop);
+  kernel::NextHop hop;
+  const std::string err = kernel::next_hop(address, hop);
   Napi::Object out = Napi::Object::New(env);
   if (!err.empty()) {
     out.Set("error", err);
@@ -61,7 +61,7 @@ Napi::Value next_hop_js(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value solicit_js(const Napi::CallbackInfo& info) {
-  io::afxdp::solicit(address_arg(info, "solicit"));
+  kernel::solicit(address_arg(info, "solicit"));
   return info.Env().Undefined();
 }
 

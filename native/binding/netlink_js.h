@@ -1,5 +1,5 @@
-// native/binding/netlink_js.h — JS face of io/afxdp/netlink.h for the afxdp next-hop resolver
-// (src/control/nexthop/afxdp.ts): linkInfo(name), nextHop(address), solicit(address). Runs on
+// native/binding/netlink_js.h — JS face of kernel/netlink.h for the afxdp next-hop resolver
+// (src/control/worker/nexthop/afxdp.ts): linkInfo(name), nextHop(address), solicit(address). Runs on
 // the calling JS thread (the control worker) and answers from its network namespace.
 #pragma once
 #include <napi.h>

@@ -10,14 +10,14 @@
 
 #include "binding/errors.h"
 #include "core/ipv4_text.h"
-#include "io/afxdp/route_monitor.h"
+#include "kernel/route_monitor.h"
 
 namespace xvs::binding {
 
 struct RouteMonitorHandle::Watch {
   uv_poll_t poll{};
-  io::afxdp::RouteMonitor monitor;
-  io::afxdp::RouteChanges changes;
+  kernel::RouteMonitor monitor;
+  kernel::RouteChanges changes;
   napi_env env = nullptr;
   Napi::FunctionReference callback;
   std::unique_ptr<Napi::AsyncContext> async;
@@ -31,11 +31,11 @@ namespace {
 
 using Watch = RouteMonitorHandle::Watch;
 
-Napi::Object to_js(Napi::Env env, const io::afxdp::RouteChanges& c, const std::string& error) {
+Napi::Object to_js(Napi::Env env, const kernel::RouteChanges& c, const std::string& error) {
   Napi::Object out = Napi::Object::New(env);
   Napi::Array neighbours = Napi::Array::New(env, c.neighbours.size());
   for (uint32_t i = 0; i < c.neighbours.size(); ++i) {
-    const io::afxdp::NeighbourChange& n = c.neighbours[i];
+    const kernel::NeighbourChange& n = c.neighbours[i];
     Napi::Object o = Napi::Object::New(env);
     o.Set("address", core::ipv4_text(n.address));
     o.Set("ifindex", n.ifindex);

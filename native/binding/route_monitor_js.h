@@ -1,9 +1,9 @@
-// native/binding/route_monitor_js.h — the JS class `RouteMonitor` around io/afxdp/route_monitor.h:
+// native/binding/route_monitor_js.h — the JS class `RouteMonitor` around kernel/route_monitor.h:
 // `new RouteMonitor(onChanges)` subscribes to the kernel's IPv4 neighbour, route, link and
 // address notifications of the calling thread's network namespace and calls
 // onChanges({ neighbours: [{ address, ifindex, state, mac, deleted }], routes, links, addresses,
 // overflow, error? }) on that same JS thread (the control worker) whenever some arrived;
-// close() stops it (idempotent). Used by src/control/nexthop/follow.ts.
+// close() stops it (idempotent). Used by src/control/worker/nexthop/follow.ts.
 //
 // How the thread is woken: a libuv poll handle (uv_poll_t) on the netlink socket, in the event
 // loop of the JS thread that created the monitor. Chosen over a native thread blocking in

@@ -2,7 +2,7 @@
 // native/bpf/decap.bpf.c — the real server's side of tunnel mode: strips the outer IPv4 header
 // of IP-in-IP packets (protocol 4, as xvs and IPVS send them) and passes the inner packet to the
 // kernel, so that a real server needs no ipip module (the kernels xvs runs on have none).
-// Loaded by io/afxdp/decap_program.cc through libxdp (`xvs decap --iface IF`) and left attached
+// Loaded by kernel/decap_program.cc through libxdp (`xvs decap --iface IF`) and left attached
 // when that process exits. Runs in the kernel, in the NAPI context of the receiving queue.
 //
 // Consumes: every frame arriving on the interface. Produces: for an IPIP packet whose outer
@@ -35,7 +35,7 @@
 #define XVS_IP_OFFSET 0x1fff
 #define XVS_VLAN_HLEN 4
 
-// Counter indices: mirrored, in this order, by kDecapCounterNames in io/afxdp/decap_program.h.
+// Counter indices: mirrored, in this order, by kDecapCounterNames in kernel/decap_program.h.
 enum xvs_decap_counter {
   XVS_DECAP_DECAPSULATED,      // outer header removed, inner packet passed to the kernel
   XVS_DECAP_NOT_IPIP,          // not IPv4 (ARP, IPv6, two VLAN tags) or IPv4 of another protocol

@@ -100,7 +100,7 @@ class Engine {
   // and traffic on that worker (relaxed reads of the worker's counter block: recent values,
   // never torn ones; zeros for a server the worker has not counted yet).
   void read_backend_loads(std::vector<BackendLoadRow>& out) const;
-  // Control thread, every ~100 ms (src/control/control-worker.ts): publishes to each worker the
+  // Control thread, every ~100 ms (src/control/worker/controller.ts): publishes to each worker the
   // other workers' per-server loads, which lc/wlc/sed/nq/lblc/lblcr add to their own.
   void publish_peer_loads();
 

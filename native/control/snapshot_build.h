@@ -1,7 +1,7 @@
 // native/control/snapshot_build.h — decodes the versioned snapshot bytes that TypeScript
 // encoded (abi/records.h), checks every count, offset and index, and builds the lookup tables
 // workers read. Runs off the fast path (the engine owner's thread, or a libuv pool thread for
-// commitAsync); the result is immutable. A built snapshot holds a reference to each of its
+// EngineHandle.commit); the result is immutable. A built snapshot holds a reference to each of its
 // servers' counter slots (ctx.servers): whoever frees it releases them.
 #pragma once
 #include <cstddef>

@@ -3,8 +3,8 @@
 // live in routes/*.ts; server.ts dispatches. Main thread.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import type { ControlClient } from '../control/control-client.js';
-import type { ReloadOutcome } from '../control/reload-file.js';
+import type { ControlClient } from '../control/main/client.js';
+import type { ReloadOutcome } from '../control/main/reload-file.js';
 import type { MetricsExporter } from '../stats/metrics.js';
 
 export interface ApiContext {

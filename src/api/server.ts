@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { ControlRequestError } from '../control/control-client.js';
+import { ControlRequestError } from '../control/main/client.js';
 import type { Logger } from '../log.js';
 import { ApiError, sendError, statusForCode } from './http-io.js';
 import type { ApiContext, Route } from './route.js';

@@ -4,21 +4,22 @@
 // building the model cold (every table computed), encoding the snapshot, committing it to a
 // running engine (io/mem, one worker) — and then the changes the control worker commits while
 // it runs, computed and committed as the control worker does (health over the file with the
-// runtime weights, EffectiveConfigs, Dataplane.applyInSlices): one server's weight (`xvs
+// runtime weights, EffectiveConfigs, Dataplane.apply in slices): one server's weight (`xvs
 // weight`), one server of one service going down (a health transition), a server every service
 // shares going down, and a reload of an unchanged file (parsed beforehand, as `xvs run` parses on
 // another thread). For each: the time to commit and how long the event loop was held at most (a
 // 1 ms timer's longest gap), which is what health results, peer loads and the status API wait.
 // Runs on the calling thread; prints nothing itself (src/cli/commands/bench-control.ts does).
+import { serverKey } from '../config/keys.js';
 import { parseConfigText } from '../config/load.js';
 import type { Config, SchedulerName } from '../config/types.js';
-import { Dataplane } from '../control/dataplane.js';
-import { buildModel } from '../control/model.js';
-import { MemNextHops } from '../control/nexthop/mem.js';
-import { encodeSnapshot } from '../control/snapshot-encoder.js';
-import { StableIds } from '../control/stable-ids.js';
+import { Dataplane } from '../control/worker/dataplane.js';
+import { buildModel } from '../control/worker/model.js';
+import { MemNextHops } from '../control/worker/nexthop/mem.js';
+import { encodeSnapshot } from '../control/worker/snapshot-encoder.js';
+import { StableIds } from '../control/worker/stable-ids.js';
 import { runAtOnce, runInSlices, type SliceStats, type Steps } from '../time-slices.js';
-import { WeightOverrides } from '../control/weight-overrides.js';
+import { WeightOverrides } from '../control/worker/weight-overrides.js';
 import { EffectiveConfigs, type ServiceHealthSource } from '../health/index.js';
 import type { ServiceHealth } from '../health/types.js';
 import { SchedulerTables } from '../scheduler/table-cache.js';
@@ -124,7 +125,7 @@ class BenchHealth implements ServiceHealthSource {
     if (!s) return undefined;
     const down = this.down.get(name) ?? new Set();
     const servers = s.servers.map((server, i) => ({
-      server: `${server.address}:${server.port}`, state: down.has(i) ? ('down' as const) : ('up' as const), successes: 0, failures: 0,
+      server: serverKey(server), state: down.has(i) ? ('down' as const) : ('up' as const), successes: 0, failures: 0,
       counters: { checks: 0, failures: 0, transitions: 0, errors: 0 },
     }));
     const up = servers.length - down.size;
@@ -160,7 +161,7 @@ async function measureChange(change: ChangeName, dataplane: Dataplane, next: () 
   const stats: SliceStats = { slices: 0 };
   const watcher = loopWatcher();
   const start = performance.now();
-  await dataplane.applyInSlices(await runInSlices(next(), BENCH_SLICE_MS, stats), BENCH_SLICE_MS, stats);
+  await dataplane.apply(await runInSlices(next(), BENCH_SLICE_MS, stats), { sliceMs: BENCH_SLICE_MS, stats });
   const total = ms(start);
   return { change, total_ms: total, held_ms: watcher.stop(), slices: stats.slices };
 }
@@ -190,7 +191,7 @@ export async function runControlBench(options: ControlBenchOptions): Promise<Con
     let commit: number;
     try {
       t = performance.now();
-      cold.engine.commit(bytes);
+      await cold.engine.commit(bytes);
       commit = ms(t);
     } finally {
       cold.stop();
@@ -199,13 +200,13 @@ export async function runControlBench(options: ControlBenchOptions): Promise<Con
     const dataplane = Dataplane.create(config);
     try {
       // What the control worker commits: health over the file with the runtime weights
-      // (control-worker.ts desired()), each step as it does it.
+      // (Controller.commitDesired in src/control/worker/controller.ts), each step as it does it.
       const health = new BenchHealth(config);
       const effective = new EffectiveConfigs();
       let file = config;
       let overrides = new WeightOverrides();
       const desired = () => effective.steps(overrides.effective(file), health);
-      dataplane.apply(runAtOnce(desired()));
+      await dataplane.apply(runAtOnce(desired()));
       dataplane.start();
       // Parsed beforehand: `xvs run` parses a reloaded file on another thread.
       const reparsed = parseConfigText(json, 'bench.json');
@@ -214,7 +215,7 @@ export async function runControlBench(options: ControlBenchOptions): Promise<Con
       const changes = [
         await measureChange('weight', dataplane, () => {
           const server = first.servers[0]!;
-          overrides = overrides.with(file, first.name, `${server.address}:${server.port}`, server.weight + 1);
+          overrides = overrides.with(file, first.name, serverKey(server), server.weight + 1);
           return desired();
         }),
         await measureChange('server_down', dataplane, () => {

@@ -7,10 +7,10 @@
 // never with a figure. Main thread (it blocks while a case runs).
 import { parseConfigText } from '../config/load.js';
 import { ConfigError } from '../config/types.js';
-import { buildModel } from '../control/model.js';
-import { MemNextHops, memPortMac, memServerMac } from '../control/nexthop/mem.js';
-import { encodeSnapshot } from '../control/snapshot-encoder.js';
-import { StableIds } from '../control/stable-ids.js';
+import { buildModel } from '../control/worker/model.js';
+import { MemNextHops, memPortMac, memServerMac } from '../control/worker/nexthop/mem.js';
+import { encodeSnapshot } from '../control/worker/snapshot-encoder.js';
+import { StableIds } from '../control/worker/stable-ids.js';
 import { benchDataplane, type DataplaneBenchParams, type DataplaneBenchRaw } from '../native/addon.js';
 import { tcpFrame } from './frames.js';
 

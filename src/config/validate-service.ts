@@ -8,6 +8,7 @@ import { parseDuration } from './duration.js';
 import { DEFAULTS } from './defaults.js';
 import { choice, has, intOr, isInt, isObj, type Finding, type Obj, type Segment } from './raw.js';
 import { FORWARDING_MODES, HEALTH_CHECK_TYPES, PROTOCOLS, type ForwardingMode, type HealthCheckType } from './types.js';
+import { serverKey } from './keys.js';
 
 export interface Context {
   pools: Set<string>; // every pool name, even of malformed pools: a reference to one is not "unknown"
@@ -107,7 +108,7 @@ export function checkService(s: Obj, i: number, ctx: Context, out: Finding[]): v
       });
     }
     if (typeof srv.address === 'string' && !hostAddressProblem(srv.address) && srvPort !== undefined) {
-      const key = `${srv.address}:${srvPort}`;
+      const key = serverKey({ address: srv.address, port: srvPort });
       const first = seen.get(key);
       if (first === undefined) seen.set(key, j);
       else out.push({ path, message: `duplicates servers[${first}] (${key}) of service ${name}: list each server once` });

@@ -9,6 +9,7 @@ import { LIMITS } from './defaults.js';
 import { choice, formatPath, has, intOr, isInt, isObj, type Finding, type Obj } from './raw.js';
 import { BACKENDS, PROTOCOLS } from './types.js';
 import { checkService, type Context } from './validate-service.js';
+import { serviceKey } from './keys.js';
 
 export function validateSemantics(doc: unknown): Finding[] {
   const out: Finding[] = [];
@@ -137,7 +138,7 @@ function checkDuplicateServices(services: unknown[], out: Finding[]): void {
     }
     const protocol = choice(s, 'protocol', PROTOCOLS, 'tcp');
     if (typeof s.vip !== 'string' || hostAddressProblem(s.vip) || !isInt(s.port, 1, 65535) || !protocol) return;
-    const key = `${s.vip}:${s.port}/${protocol}`;
+    const key = serviceKey({ vip: s.vip, port: s.port, protocol });
     const first = byKey.get(key);
     if (first === undefined) byKey.set(key, i);
     else out.push({ path: ['services', i], message: `duplicates ${label(first)}: both are ${key}` });

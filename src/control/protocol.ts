@@ -5,7 +5,7 @@
 import type { Config } from '../config/types.js';
 import type { HealthTransition } from '../health/index.js';
 import type { EngineStatus, WorkerConnections } from '../native/addon.js';
-import type { DataplaneCounters } from './dataplane.js';
+import type { DataplaneCounters } from './worker/dataplane.js';
 
 export type ControlRequest =
   | { op: 'start'; config: Config }

@@ -9,7 +9,8 @@
 import type { Config, ServerConfig, ServiceConfig } from '../config/types.js';
 import { runAtOnce, type Steps } from '../time-slices.js';
 import { nextQuorumMet } from './quorum.js';
-import { checkOf, isChecked, serverKey } from './targets.js';
+import { serverKey } from '../config/keys.js';
+import { checkOf, isChecked } from './targets.js';
 import type { HealthState, HealthView, ServiceHealth } from './types.js';
 
 /** Servers that count toward quorum: up, and taking new connections (weight > 0). */

@@ -6,5 +6,5 @@ export { effectiveConfig, aliveCount, EffectiveConfigs, type ServiceHealthSource
 export { HealthMonitor, type HealthMonitorOptions } from './monitor.js';
 export { ProbePool, PROBE_POOL_DEFAULTS, type ProbePoolOptions, type ProbeRunner } from './pool.js';
 export { runProbe } from './probe.js';
-export { checkTargets, serverKey } from './targets.js';
+export { checkTargets } from './targets.js';
 export type * from './types.js';

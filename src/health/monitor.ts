@@ -13,7 +13,8 @@ import { aliveCount } from './effective.js';
 import type { ProbeRunner } from './pool.js';
 import { nextQuorumMet } from './quorum.js';
 import { initialCheckState, recordProbe, type CheckState } from './state.js';
-import { checkOf, checkTargets, isChecked, serverKey, type CheckTarget } from './targets.js';
+import { serverInServiceKey, serverKey } from '../config/keys.js';
+import { checkOf, checkTargets, isChecked, type CheckTarget } from './targets.js';
 import { logProbeError, logQuorumTransition, logServerTransition } from './transition-log.js';
 import type {
   HealthCounters,
@@ -56,7 +57,6 @@ interface ServiceEntry {
   version: number;
 }
 
-const entryKey = (service: string, server: string): string => `${service}\u0000${server}`;
 
 // Service versions come from one counter shared by every monitor, not one each: a monitor made
 // anew (checks removed and added back) must never repeat a version an EffectiveConfigs memo has
@@ -94,7 +94,7 @@ export class HealthMonitor {
     const previous = this.checks;
     const next = new Map<string, CheckEntry>();
     for (const target of checkTargets(config)) {
-      const key = entryKey(target.service, target.server);
+      const key = serverInServiceKey(target.service, target.server);
       const kept = previous.get(key);
       if (kept && kept.target.signature === target.signature) {
         kept.target = target;
@@ -266,7 +266,7 @@ export class HealthMonitor {
   }
 
   private stateOf(service: ServiceConfig, key: string): HealthState | undefined {
-    return this.checks.get(entryKey(service.name, key))?.state.state;
+    return this.checks.get(serverInServiceKey(service.name, key))?.state.state;
   }
 
   private alive(service: ServiceConfig): number {
@@ -279,7 +279,7 @@ export class HealthMonitor {
     const servers = [];
     let up = 0;
     for (const server of config.servers) {
-      const entry = this.checks.get(entryKey(config.name, serverKey(server)));
+      const entry = this.checks.get(serverInServiceKey(config.name, serverKey(server)));
       const state = entry?.state.state ?? 'up';
       if (state === 'up') up += 1;
       if (!entry) continue;

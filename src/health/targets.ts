@@ -3,19 +3,15 @@
 // whose servers has a check is left alone. Each check target gets a signature of everything that
 // shapes its probes, so a reload can tell an unchanged check (keep its state) from a changed one
 // (start over). Pure; consumed by monitor.ts and effective.ts on the control thread.
+import { serverKey } from '../config/keys.js';
 import type { Config, HealthCheckConfig, ServerConfig, ServiceConfig } from '../config/types.js';
 import type { ProbeTask } from './types.js';
 
 export interface CheckTarget {
   service: string;
-  server: string; // serverKey()
+  server: string; // serverKey() (config/keys.ts)
   task: ProbeTask;
   signature: string;
-}
-
-/** How a server is named within its service: "address:port" (unique per service by validation). */
-export function serverKey(server: Pick<ServerConfig, 'address' | 'port'>): string {
-  return `${server.address}:${server.port}`;
 }
 
 export function checkOf(service: ServiceConfig, server: ServerConfig): HealthCheckConfig | undefined {

@@ -164,14 +164,13 @@ export interface NativeEngine {
   /** stop(), and also releases the backend of an engine that never started. Final. */
   close(): void;
   describe(): BackendDescription;
-  /** Returns the committed generation. Throws an Error with `code` (XVS_ESNAPSHOT, XVS_ENOTSUP, ...). */
-  commit(snapshot: Uint8Array): bigint;
   /**
-   * commit() with the decoding and checking (the long part for a large snapshot) on a libuv pool
-   * thread; publishes on this thread. One commit at a time (XVS_EBUSY); do not modify `snapshot`
-   * until the promise settles. Every refusal rejects (with `code`); it never throws.
+   * Decodes and checks the snapshot (the long part for a large one) on a libuv pool thread, then
+   * publishes it on this thread; resolves to the committed generation. One commit at a time
+   * (XVS_EBUSY); do not modify `snapshot` until the promise settles. Every refusal rejects with
+   * `code` (XVS_ESNAPSHOT, XVS_ELIMIT, XVS_EBUSY, ...); it never throws.
    */
-  commitAsync(snapshot: Uint8Array): Promise<bigint>;
+  commit(snapshot: Uint8Array): Promise<bigint>;
   reclaim(): number;
   /** workers x counters, worker-major, in the order of abi.COUNTERS. */
   counters(): BigUint64Array;

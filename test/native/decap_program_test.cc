@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "io/afxdp/decap_program.h"
-#include "io/afxdp/libxdp_log.h"
-#include "io/afxdp/netlink.h"
+#include "kernel/decap_program.h"
+#include "kernel/libxdp_log.h"
+#include "kernel/netlink.h"
 #include "lb/encap.h"
 #include "packet_builder.h"
 
@@ -28,7 +28,7 @@
 namespace {
 using namespace xvs::core;
 using namespace xvs::test;
-namespace afxdp = xvs::io::afxdp;
+namespace kernel = xvs::kernel;
 
 const Mac kBalancerMac = mac_of(2, 0, 0, 0, 0, 0xa), kServerMac = mac_of(2, 0, 0, 0, 0, 0xb);
 const uint32_t kBalancer = ipv4(10, 0, 2, 1), kServer = ipv4(10, 0, 2, 11), kOtherServer = ipv4(10, 0, 2, 12);
@@ -46,7 +46,7 @@ enum Counter : uint32_t {
   kInnerNotIpv4,
   kAdjustFailed,
 };
-static_assert(afxdp::kDecapCounters == kAdjustFailed + 1);
+static_assert(kernel::kDecapCounters == kAdjustFailed + 1);
 
 struct LpmKey {
   uint32_t prefixlen;
@@ -61,15 +61,15 @@ class DecapProgram : public ::testing::Test {
       fprintf(stderr, "\n*** decap program tests SKIPPED: not root (loading BPF programs needs CAP_BPF) ***\n\n");
       GTEST_SKIP() << "not root: loading BPF programs needs CAP_BPF";
     }
-    afxdp::quiet_libraries();
+    kernel::quiet_libraries();
     const std::string path = std::string(XVS_BUILD_RELEASE_DIR) + "/xvs_decap.bpf.o";
     ASSERT_EQ(access(path.c_str(), R_OK), 0) << path << " is missing: build it with npm run build";
     obj_ = bpf_object__open_file(path.c_str(), nullptr);
     ASSERT_NE(obj_, nullptr) << "cannot open " << path;
-    ASSERT_EQ(bpf_object__load(obj_), 0) << "the verifier refused it: " << afxdp::last_library_messages();
-    prog_fd_ = bpf_program__fd(bpf_object__find_program_by_name(obj_, afxdp::kDecapProgramName));
-    stats_fd_ = bpf_object__find_map_fd_by_name(obj_, afxdp::kDecapStatsMap);
-    local_fd_ = bpf_object__find_map_fd_by_name(obj_, afxdp::kDecapLocalMap);
+    ASSERT_EQ(bpf_object__load(obj_), 0) << "the verifier refused it: " << kernel::last_library_messages();
+    prog_fd_ = bpf_program__fd(bpf_object__find_program_by_name(obj_, kernel::kDecapProgramName));
+    stats_fd_ = bpf_object__find_map_fd_by_name(obj_, kernel::kDecapStatsMap);
+    local_fd_ = bpf_object__find_map_fd_by_name(obj_, kernel::kDecapLocalMap);
     ASSERT_GE(prog_fd_, 0);
     ASSERT_GE(stats_fd_, 0);
     ASSERT_GE(local_fd_, 0);
@@ -92,8 +92,8 @@ class DecapProgram : public ::testing::Test {
 
   std::vector<uint64_t> counters() {
     const int cpus = libbpf_num_possible_cpus();
-    std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus)), sums(afxdp::kDecapCounters);
-    for (uint32_t i = 0; i < afxdp::kDecapCounters; ++i) {
+    std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus)), sums(kernel::kDecapCounters);
+    for (uint32_t i = 0; i < kernel::kDecapCounters; ++i) {
       EXPECT_EQ(bpf_map_lookup_elem(stats_fd_, &i, per_cpu.data()), 0);
       for (uint64_t v : per_cpu) sums[i] += v;
     }
@@ -120,7 +120,7 @@ class DecapProgram : public ::testing::Test {
     return o;
   }
   static std::vector<uint64_t> only(Counter c) {
-    std::vector<uint64_t> v(afxdp::kDecapCounters, 0);
+    std::vector<uint64_t> v(kernel::kDecapCounters, 0);
     v[c] = 1;
     return v;
   }
@@ -129,7 +129,7 @@ class DecapProgram : public ::testing::Test {
     const Outcome o = run(frame);
     EXPECT_EQ(o.verdict, static_cast<uint32_t>(XDP_PASS));
     EXPECT_EQ(o.out, frame) << "the frame must pass unchanged";
-    EXPECT_EQ(o.moved, only(c)) << "counter " << afxdp::kDecapCounterNames[c];
+    EXPECT_EQ(o.moved, only(c)) << "counter " << kernel::kDecapCounterNames[c];
   }
   // Decapsulated: the IPIP frame without its outer header (L2 kept), counted.
   void expect_decapsulated(const std::vector<uint8_t>& ipip, const std::vector<uint8_t>& want) {
@@ -327,8 +327,8 @@ TEST_F(DecapProgram, DecapsulatesNothingWhileItKnowsNoLocalAddress) {
 }
 
 TEST(DecapLocalRoutes, IncludeLoopbackAsAPrefixAndAnAddress) {
-  std::vector<afxdp::LocalPrefix> routes;
-  ASSERT_EQ(afxdp::local_routes(routes), "");
+  std::vector<kernel::LocalPrefix> routes;
+  ASSERT_EQ(kernel::local_routes(routes), "");
   bool net8 = false, host = false;
   for (const auto& r : routes) {
     net8 |= r.address == ipv4(127, 0, 0, 0) && r.prefix_len == 8;
@@ -341,7 +341,7 @@ TEST(DecapLocalRoutes, IncludeLoopbackAsAPrefixAndAnAddress) {
 TEST_F(DecapProgram, LocalRoutesFillTheMapAndMakeLoopbackLocal) {
   add_local(kForeignVip);  // stale: must go
   size_t count = 0;
-  ASSERT_EQ(afxdp::load_local_prefixes(local_fd_, count), "");
+  ASSERT_EQ(kernel::load_local_prefixes(local_fd_, count), "");
   EXPECT_GE(count, 2u);
   const LpmKey stale{32, kForeignVip};
   uint8_t value = 0;

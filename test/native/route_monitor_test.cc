@@ -1,4 +1,4 @@
-// test/native/route_monitor_test.cc — io/afxdp/route_monitor.h: parse_route_messages turns
+// test/native/route_monitor_test.cc — kernel/route_monitor.h: parse_route_messages turns
 // buffers of rtnetlink notifications into RouteChanges (IPv4 neighbours with state and MAC,
 // last word per entry wins; IPv4 routes but not the route cache; links; IPv4 addresses;
 // everything else ignored, truncated messages included), and a RouteMonitor opens, drains
@@ -11,9 +11,9 @@
 #include <cstring>
 #include <vector>
 
-#include "io/afxdp/route_monitor.h"
+#include "kernel/route_monitor.h"
 
-namespace xvs::io::afxdp {
+namespace xvs::kernel {
 namespace {
 
 // Appends one netlink message: header, fixed part, then (type, payload) attributes.
@@ -159,4 +159,4 @@ TEST(RouteMonitor, OpensDrainsNothingAndClosesIdempotently) {
 }
 
 }  // namespace
-}  // namespace xvs::io::afxdp
+}  // namespace xvs::kernel

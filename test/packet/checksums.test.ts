@@ -108,7 +108,7 @@ const rows: Row[] = [
 
 describe('checksum edges (nat, one arm)', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config)));
+  before(async () => (lb = await MemHarness.start(config)));
   after(() => lb?.close());
   runRows(() => lb, rows);
 });

@@ -45,11 +45,11 @@ function open(h: MemHarness, worker: number, firstPort: number, count: number): 
 
 describe('cluster-wide loads for the dynamic schedulers', () => {
   for (const published of [true, false])
-    it(published ? 'a worker takes the other workers\' connections into account once loads are published' : 'without publication each worker sees only its own connections', () => {
-      const h = MemHarness.start(config(0));
+    it(published ? 'a worker takes the other workers\' connections into account once loads are published' : 'without publication each worker sees only its own connections', async () => {
+      const h = await MemHarness.start(config(0));
       try {
         assert.deepEqual(open(h, 0, 41000, 10), { A: 10, B: 0 }, 'B is quiescent: all to A');
-        h.reload(config(1));
+        await h.reload(config(1));
         if (published) h.dataplane.publishPeerLoads();
         const split = open(h, 1, 42000, 10);
         assert.deepEqual(split, published ? { A: 0, B: 10 } : { A: 5, B: 5 });

@@ -23,7 +23,7 @@ function send(lb: MemHarness, sport: number, flags: TcpFlag[]) {
 
 describe('connection listing', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config)));
+  before(async () => (lb = await MemHarness.start(config)));
   after(() => lb?.close());
 
   it('lists every entry with its state, endpoints and time left, per worker', () => {

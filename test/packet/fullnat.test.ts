@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { memPortMac, memServerMac } from '../../src/control/nexthop/mem.js';
+import { memPortMac, memServerMac } from '../../src/control/worker/nexthop/mem.js';
 import { decodeFrame, macText, tcpFrame, udpFrame, type TcpSpec } from '../support/packets.js';
 import { MemHarness } from '../support/mem-harness.js';
 
@@ -45,7 +45,7 @@ const fromClient = (over: Partial<TcpSpec> = {}): TcpSpec => ({
 
 describe('fullnat on io/mem, one worker', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config(1))));
+  before(async () => (lb = await MemHarness.start(config(1))));
   after(() => lb?.close());
 
   // Rows run in order against one engine: later rows rely on connections made by earlier ones.
@@ -170,7 +170,7 @@ describe('fullnat on io/mem, one worker', () => {
 
 describe('fullnat on io/mem, two workers', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config(2))));
+  before(async () => (lb = await MemHarness.start(config(2))));
   after(() => lb?.close());
 
   it('a SYN on queue 1 gets a local port of worker 1 (odd), and the reply on queue 1 comes back', () => {

@@ -150,7 +150,7 @@ const rows: Row[] = [
 
 describe('ICMP errors about tracked connections (one arm)', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config())));
+  before(async () => (lb = await MemHarness.start(config())));
   after(() => lb?.close());
   runRows(() => lb, rows);
 });
@@ -192,7 +192,7 @@ const mtuRows: Row[] = [
 
 describe('tunnel MTU (dataplane.mtu 600)', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config(', mtu: 600'))));
+  before(async () => (lb = await MemHarness.start(config(', mtu: 600'))));
   after(() => lb?.close());
   runRows(() => lb, mtuRows);
 });
@@ -219,7 +219,7 @@ const twoArmRows: Row[] = [
 
 describe('ICMP errors, two arms (clients on mem0, servers on mem1)', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(twoArm)));
+  before(async () => (lb = await MemHarness.start(twoArm)));
   after(() => lb?.close());
   runRows(() => lb, twoArmRows);
 });

@@ -47,7 +47,7 @@ function openMany(lb: MemHarness, from: number, to: number) {
 
 describe('fullnat local-port exhaustion (one LIP, one worker: ports 1024..65535)', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config('fullnat', 131072))));
+  before(async () => (lb = await MemHarness.start(config('fullnat', 131072))));
   after(() => lb?.close());
 
   it('64512 new connections take every local port of the LIP exactly once', () => {
@@ -86,7 +86,7 @@ describe('fullnat local-port exhaustion (one LIP, one worker: ports 1024..65535)
 
 describe('connection table full (conn_table_size 1024, dr)', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config('dr', 1024))));
+  before(async () => (lb = await MemHarness.start(config('dr', 1024))));
   after(() => lb?.close());
   const drOut = (i: number, flags: TcpFlag[] = ['SYN']) => tcpFrame({ ...client(i, flags), srcMac: portMac(0), dstMac: rsMac(RS) });
 
@@ -107,7 +107,7 @@ describe('connection table full (conn_table_size 1024, dr)', () => {
 
 describe('connection table full (conn_table_size 1024, fullnat)', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config('fullnat', 1024))));
+  before(async () => (lb = await MemHarness.start(config('fullnat', 1024))));
   after(() => lb?.close());
 
   it('1024 connections fill the table with local ports 1024..2047', () => {
@@ -133,7 +133,7 @@ describe('connection table full (conn_table_size 1024, fullnat)', () => {
 describe('a pool of two local addresses (fullnat, one worker)', () => {
   const LIP2 = '10.0.2.101';
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config('fullnat', 1024).replace(`lan: [${LIP}]`, `lan: [${LIP}, ${LIP2}]`))));
+  before(async () => (lb = await MemHarness.start(config('fullnat', 1024).replace(`lan: [${LIP}]`, `lan: [${LIP}, ${LIP2}]`))));
   after(() => lb?.close());
   const rows: [number, string, number][] = [[0, LIP, 1024], [1, LIP2, 1024], [2, LIP, 1025], [3, LIP2, 1025]];
   for (const [i, lip, lport] of rows) {

@@ -124,14 +124,14 @@ const rows: Row[] = [
 
 describe('malformed and foreign frames (fullnat service, one arm)', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config)));
+  before(async () => (lb = await MemHarness.start(config)));
   after(() => lb?.close());
   runRows(() => lb, rows);
 });
 
 describe('an engine started before any configuration is committed', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config, { commit: false })));
+  before(async () => (lb = await MemHarness.start(config, { commit: false })));
   after(() => lb?.close());
   runRows(() => lb, [
     { name: 'drops every frame as drop_no_snapshot', input: () => tcpFrame(syn()), verdict: 'drop', moved: drop('drop_no_snapshot') },

@@ -168,14 +168,14 @@ function rows(S: 0 | 1): Row[] {
 
 describe('forwarding modes, one arm (clients and servers behind mem0)', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config('[mem0]'))));
+  before(async () => (lb = await MemHarness.start(config('[mem0]'))));
   after(() => lb?.close());
   runRows(() => lb, rows(0));
 });
 
 describe('forwarding modes, two arms (clients on mem0, servers on mem1)', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config('[mem0, mem1]'))));
+  before(async () => (lb = await MemHarness.start(config('[mem0, mem1]'))));
   after(() => lb?.close());
   runRows(() => lb, rows(1));
 });

@@ -17,8 +17,8 @@ const servers = (port: number) => `[{ address: ${A}, port: ${port} }, { address:
 
 describe('persistence, dr, timeout 60 s, netmask 24 (rr over A and B)', () => {
   let lb: MemHarness;
-  before(() => {
-    lb = MemHarness.start(`
+  before(async () => {
+    lb = await MemHarness.start(`
 dataplane: { backend: mem, interfaces: [mem0], conn_table_size: 1024, timeouts: ${TIMEOUTS} }
 services:
   - { name: web, vip: ${VIP}, port: 80, forwarding: dr, scheduler: rr, persistence: { timeout: 60, netmask: 24 }, servers: ${servers(80)} }
@@ -65,8 +65,8 @@ services:
 
 describe('persistence while a connection lasts longer than the timeout (dr, timeout 60 s)', () => {
   let lb: MemHarness;
-  before(() => {
-    lb = MemHarness.start(`
+  before(async () => {
+    lb = await MemHarness.start(`
 dataplane: { backend: mem, interfaces: [mem0], conn_table_size: 1024 }
 services:
   - { name: web, vip: ${VIP}, port: 80, forwarding: dr, scheduler: rr, persistence: { timeout: 60 }, servers: ${servers(80)} }
@@ -104,8 +104,8 @@ services:
 
 describe('persistence, fullnat, netmask 32', () => {
   let lb: MemHarness;
-  before(() => {
-    lb = MemHarness.start(`
+  before(async () => {
+    lb = await MemHarness.start(`
 dataplane: { backend: mem, interfaces: [mem0], conn_table_size: 1024 }
 local_address_pools: { lan: [${LIP}] }
 services:
@@ -130,8 +130,8 @@ services:
 
 describe('one-packet UDP scheduling (rr over A and B)', () => {
   let lb: MemHarness;
-  before(() => {
-    lb = MemHarness.start(`
+  before(async () => {
+    lb = await MemHarness.start(`
 dataplane: { backend: mem, interfaces: [mem0], conn_table_size: 1024 }
 local_address_pools: { lan: [${LIP}] }
 services:

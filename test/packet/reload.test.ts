@@ -24,7 +24,7 @@ const FOLLOW = { rx_packets: 1, tx_packets: 1 };
 
 describe('reload of a nat service', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config(`${rs(A)}, ${rs(B)}`))));
+  before(async () => (lb = await MemHarness.start(config(`${rs(A)}, ${rs(B)}`))));
   after(() => lb?.close());
 
   const client = (sport: number, flags: TcpFlag[], vip = VIP) =>
@@ -46,8 +46,8 @@ describe('reload of a nat service', () => {
     expectAt(40001, ['SYN'], C, NEW, OTHER);
     assert.deepEqual(lb.connections(), [5]);
   });
-  it('a reload removes B; the engine runs generation 2 and keeps every entry until it is used', () => {
-    lb.reload(config(rs(A)));
+  it('a reload removes B; the engine runs generation 2 and keeps every entry until it is used', async () => {
+    await lb.reload(config(rs(A)));
     assert.equal(lb.dataplane.status().generation, 2n);
     assert.deepEqual(lb.connections(), [5]);
   });
@@ -63,8 +63,8 @@ describe('reload of a nat service', () => {
   it("A's connection is untouched by the reload", () => expectAt(40001, ['ACK'], A, FOLLOW));
   it("the other service's connection is untouched by the reload", () => expectAt(40001, ['ACK'], C, FOLLOW, OTHER));
 
-  it('a reload makes A quiescent (weight 0), adds D, and adds a service', () => {
-    lb.reload(config(`${rs(A, 0)}, ${rs(D)}`, `  - { name: added, vip: ${ADDED}, port: 80, forwarding: nat, scheduler: rr, servers: [${rs(E)}] }`));
+  it('a reload makes A quiescent (weight 0), adds D, and adds a service', async () => {
+    await lb.reload(config(`${rs(A, 0)}, ${rs(D)}`, `  - { name: added, vip: ${ADDED}, port: 80, forwarding: nat, scheduler: rr, servers: [${rs(E)}] }`));
     assert.equal(lb.dataplane.status().generation, 3n);
   });
   it("A's existing connection continues on the quiescent A", () => expectAt(40001, ['ACK'], A, FOLLOW));
@@ -83,7 +83,7 @@ dataplane: { backend: mem, interfaces: [mem0], conn_table_size: 1024 }
 services:
   - { name: web, vip: ${VIP}, port: 80, forwarding: dr, scheduler: rr, persistence: { timeout: 300 }, servers: [{ address: ${A}, port: 80, weight: ${a} }, { address: ${B}, port: 80 }] }
 `;
-  before(() => (lb = MemHarness.start(dr(1))));
+  before(async () => (lb = await MemHarness.start(dr(1))));
   after(() => lb?.close());
   const expectAt = (sport: number, flags: TcpFlag[], server: string, moved: Record<string, number>) => {
     const s = { srcMac: CLIENT_MAC, dstMac: portMac(0), src: CLIENT, dst: VIP, sport, dport: 80, flags };
@@ -93,8 +93,8 @@ services:
 
   it('the client is scheduled to A and gets a template', () => expectAt(40000, ['SYN'], A, NEW));
   it('its second connection sticks to A', () => expectAt(40001, ['SYN'], A, { ...NEW, persistence_hits: 1 }));
-  it('after a reload making A quiescent, its next connection goes to B: the template is replaced, no hit', () => {
-    lb.reload(dr(0));
+  it('after a reload making A quiescent, its next connection goes to B: the template is replaced, no hit', async () => {
+    await lb.reload(dr(0));
     expectAt(40002, ['SYN'], B, NEW);
   });
   it('its connections on A continue', () => expectAt(40000, ['ACK'], A, FOLLOW));

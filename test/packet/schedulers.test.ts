@@ -44,7 +44,7 @@ const serverName = (ip: string) => Object.keys(SERVERS).find((k) => SERVERS[k] =
 
 describe('schedulers (dr, one arm)', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config)));
+  before(async () => (lb = await MemHarness.start(config)));
   after(() => lb?.close());
 
   const spec = (port: number, sport: number, over: Partial<TcpSpec> = {}): TcpSpec => ({

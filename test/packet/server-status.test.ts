@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { serviceStatuses } from '../../src/control/status-report.js';
-import { WeightOverrides } from '../../src/control/weight-overrides.js';
+import { serviceStatuses } from '../../src/control/worker/status-report.js';
+import { WeightOverrides } from '../../src/control/worker/weight-overrides.js';
 import { MemHarness } from '../support/mem-harness.js';
 import { tcpFrame, type TcpFlag } from '../support/packets.js';
 import { CLIENT, CLIENT_MAC, VIP, portMac } from '../support/rows.js';
@@ -33,7 +33,7 @@ const traffic = (conns: number, inPackets: number) => ({ conns, inPackets, inByt
 
 describe('server connection counts and traffic in the status', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config)));
+  before(async () => (lb = await MemHarness.start(config)));
   after(() => lb?.close());
 
   const status = (overrides = new WeightOverrides()) =>
@@ -61,9 +61,9 @@ describe('server connection counts and traffic in the status', () => {
     assert.deepEqual(status().traffic, traffic(3, 4), 'the service: its servers summed');
   });
 
-  it('keeps the counts across a commit that drains a server', () => {
+  it('keeps the counts across a commit that drains a server', async () => {
     const drained = new WeightOverrides().with(lb.config, 'web', `${B}:80`, 0);
-    lb.dataplane.apply(drained.effective(lb.config));
+    await lb.apply(drained.effective(lb.config));
     assert.ok(lb.dataplane.engine.settle(5000));
     assert.deepEqual(
       servers(drained).map((s) => [s.server, s.weight, s.active, s.inactive, s.traffic]),

@@ -73,8 +73,8 @@ describe('IPVS TCP states through expiry', () => {
   after(() => open.forEach((h) => h.close()));
 
   for (const story of stories) {
-    it(story.name, () => {
-      const lb = MemHarness.start(config(story.mode));
+    it(story.name, async () => {
+      const lb = await MemHarness.start(config(story.mode));
       open.push(lb);
       for (const step of story.steps()) {
         if (isFrame(step)) {
@@ -107,7 +107,7 @@ describe('port reuse (nat, rr over two servers)', () => {
     });
   const FOLLOW = { rx_packets: 1, tx_packets: 1 };
 
-  before(() => (lb = MemHarness.start(config('nat', [A, B]))));
+  before(async () => (lb = await MemHarness.start(config('nat', [A, B]))));
   after(() => lb?.close());
 
   step('a client SYN goes to the first server', () => c('SYN'), A, ['SYN'], { ...FOLLOW, conn_created: 1 });

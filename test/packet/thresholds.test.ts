@@ -48,7 +48,7 @@ function fill(lb: () => MemHarness) {
 
 describe('upper threshold 2, default lower threshold (¾ of it)', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config(`{ address: ${A}, port: 80, upper_threshold: 2 }, { address: ${B}, port: 80 }`))));
+  before(async () => (lb = await MemHarness.start(config(`{ address: ${A}, port: 80, upper_threshold: 2 }, { address: ${B}, port: 80 }`))));
   after(() => lb?.close());
   fill(() => lb);
   it('with 1 connection (1 × 4 < 2 × 3) A takes new connections again: rr gives it the next one', () => {
@@ -58,7 +58,7 @@ describe('upper threshold 2, default lower threshold (¾ of it)', () => {
 
 describe('upper threshold 2, lower threshold 1', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config(`{ address: ${A}, port: 80, upper_threshold: 2, lower_threshold: 1 }, { address: ${B}, port: 80 }`))));
+  before(async () => (lb = await MemHarness.start(config(`{ address: ${A}, port: 80, upper_threshold: 2, lower_threshold: 1 }, { address: ${B}, port: 80 }`))));
   after(() => lb?.close());
   fill(() => lb);
   it('with 1 connection (not below 1) A stays overloaded: its rr turn goes to B', () => {
@@ -72,7 +72,7 @@ describe('upper threshold 2, lower threshold 1', () => {
 
 describe('thresholds on every server', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config(`{ address: ${A}, port: 80, upper_threshold: 1 }`))));
+  before(async () => (lb = await MemHarness.start(config(`{ address: ${A}, port: 80, upper_threshold: 1 }`))));
   after(() => lb?.close());
   it('a service whose only server is at its threshold drops a new SYN as drop_no_backend', () => {
     expectAt(lb, 40001, ['SYN'], A);
@@ -85,8 +85,8 @@ describe('thresholds on every server', () => {
 
 describe('fo with an overloaded heaviest server', () => {
   let lb: MemHarness;
-  before(() =>
-    (lb = MemHarness.start(
+  before(async () =>
+    (lb = await MemHarness.start(
       config(`{ address: ${A}, port: 80, weight: 1 }, { address: ${B}, port: 80, weight: 5, upper_threshold: 1 }, { address: ${C}, port: 80, weight: 3 }`, 'fo'),
     )));
   after(() => lb?.close());

@@ -99,7 +99,7 @@ const rows: Row[] = [
 
 describe('TTL per forwarding mode (one arm)', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config)));
+  before(async () => (lb = await MemHarness.start(config)));
   after(() => lb?.close());
   runRows(() => lb, rows);
 });

@@ -70,7 +70,7 @@ const rows: Row[] = [
 
 describe('one 802.1Q tag, every mode (one arm, MTU 600)', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config)));
+  before(async () => (lb = await MemHarness.start(config)));
   after(() => lb?.close());
   runRows(() => lb, rows);
 });

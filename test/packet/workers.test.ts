@@ -88,7 +88,7 @@ const rows: Row[] = [
 
 describe('two workers', () => {
   let lb: MemHarness;
-  before(() => (lb = MemHarness.start(config)));
+  before(async () => (lb = await MemHarness.start(config)));
   after(() => lb?.close());
   runRows(() => lb, rows);
   it('each worker holds its own connections: 1 nat + 1 fullnat + 3 dr on each', () => {

@@ -4,7 +4,7 @@
 // test thread, which owns the engine.
 import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
-import { Dataplane } from '../../src/control/dataplane.js';
+import { Dataplane } from '../../src/control/worker/dataplane.js';
 import type { MemFrame } from '../../src/native/addon.js';
 import type { CounterName } from '../../src/native/abi.js';
 import { nonZero, type CounterSet } from '../../src/stats/counters.js';
@@ -39,11 +39,11 @@ function delta(after: CounterSet, before: CounterSet): CounterSet {
 export class MemHarness {
   private constructor(readonly dataplane: Dataplane, readonly config: Config) {}
 
-  static start(yaml: string, options: StartOptions = {}): MemHarness {
+  static async start(yaml: string, options: StartOptions = {}): Promise<MemHarness> {
     const config = parseConfigText(yaml, 'packet-test.yaml');
     const dataplane = Dataplane.create(config, options.memFrames ? { memFrames: options.memFrames } : {});
     try {
-      if (options.commit !== false) dataplane.apply(config);
+      if (options.commit !== false) await dataplane.apply(config);
       dataplane.start();
     } catch (err) {
       dataplane.stop();
@@ -109,8 +109,13 @@ export class MemHarness {
   }
 
   /** Commits a new config and waits until every worker has installed it. */
-  reload(yaml: string): void {
-    this.dataplane.apply(parseConfigText(yaml, 'packet-test.yaml'));
+  async reload(yaml: string): Promise<void> {
+    await this.apply(parseConfigText(yaml, 'packet-test.yaml'));
+  }
+
+  /** Commits `config` as it is and waits until every worker has installed it. */
+  async apply(config: Config): Promise<void> {
+    await this.dataplane.apply(config);
     this.settle();
   }
 

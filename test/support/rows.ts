@@ -2,11 +2,11 @@
 // exact frame out (the port it leaves on and, where it matters, the worker that sent it) and the
 // exact counters moved; runRows turns a table
 // into one test per row, run in order against one harness. Shared addresses and MACs of the
-// io/mem topology (src/control/nexthop/mem.ts) live here too.
+// io/mem topology (src/control/worker/nexthop/mem.ts) live here too.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
-import { memPortMac, memServerMac } from '../../src/control/nexthop/mem.js';
+import { memPortMac, memServerMac } from '../../src/control/worker/nexthop/mem.js';
 import type { MemFrame } from '../../src/native/addon.js';
 import type { Exchange, MemHarness, Moved, Where } from './mem-harness.js';
 import { checksumProblems, decodeFrame, macText } from './packets.js';

@@ -8,13 +8,13 @@ import { describe, it } from 'node:test';
 
 import { parseConfigText } from '../../src/config/load.js';
 import type { Config, ServiceConfig } from '../../src/config/types.js';
-import { CommitQueue } from '../../src/control/commit-queue.js';
-import { Dataplane } from '../../src/control/dataplane.js';
-import { buildModel, sameServiceInputs, type DataplaneModel } from '../../src/control/model.js';
-import { MemNextHops } from '../../src/control/nexthop/mem.js';
-import type { NextHopResolver } from '../../src/control/nexthop/types.js';
-import { encodeSnapshot, SnapshotEncoder } from '../../src/control/snapshot-encoder.js';
-import { StableIds } from '../../src/control/stable-ids.js';
+import { CommitQueue } from '../../src/control/worker/commit-queue.js';
+import { Dataplane } from '../../src/control/worker/dataplane.js';
+import { buildModel, sameServiceInputs, type DataplaneModel } from '../../src/control/worker/model.js';
+import { MemNextHops } from '../../src/control/worker/nexthop/mem.js';
+import type { NextHopResolver } from '../../src/control/worker/nexthop/types.js';
+import { encodeSnapshot, SnapshotEncoder } from '../../src/control/worker/snapshot-encoder.js';
+import { StableIds } from '../../src/control/worker/stable-ids.js';
 import { runAtOnce, runInSlices, type SliceStats, type Steps } from '../../src/time-slices.js';
 import { SchedulerTables } from '../../src/scheduler/table-cache.js';
 
@@ -145,11 +145,11 @@ describe('SnapshotEncoder', () => {
     }
   });
 
-  it('writes scheduler entries relative to the service and the engine accepts them', () => {
+  it('writes scheduler entries relative to the service and the engine accepts them', async () => {
     const model = buildModel(BASE, 1n, new MemNextHops(1), new StableIds());
     const d = Dataplane.create(BASE);
     try {
-      assert.equal(d.engine.commit(encodeSnapshot(model)), 1n);
+      assert.equal(await d.engine.commit(encodeSnapshot(model)), 1n);
     } finally {
       d.stop();
     }
@@ -186,13 +186,15 @@ describe('time slices', () => {
   });
 });
 
-describe('Dataplane.applyInSlices', () => {
-  it('commits like apply, and reuses what did not change', async () => {
+describe('Dataplane.apply', () => {
+  it('commits in slices as at once, and reuses what did not change', async () => {
     const d = Dataplane.create(BASE);
     try {
-      const first = d.apply(BASE);
+      const first = await d.apply(BASE);
       const next = service(BASE, 'web', (s) => server(s, 0, { weight: 1 }));
-      const model = await d.applyInSlices(next, 1);
+      const stats: SliceStats = { slices: 0 };
+      const model = await d.apply(next, { sliceMs: 0, stats });
+      assert.ok(stats.slices > 2, `${stats.slices} slices: a turn of the event loop after every step`);
       assert.equal(model.generation, first.generation + 1n);
       assert.equal(d.engine.status().generation, model.generation);
       assert.notEqual(model.services[0], first.services[0]);

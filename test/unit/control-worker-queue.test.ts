@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
-import { ControlClient } from '../../src/control/control-client.js';
+import { ControlClient } from '../../src/control/main/client.js';
 
 const SERVICES = 40;
 const SERVERS = 500;

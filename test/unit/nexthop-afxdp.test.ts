@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { AfxdpNextHops, type KernelTables } from '../../src/control/nexthop/afxdp.js';
+import { AfxdpNextHops, type KernelTables } from '../../src/control/worker/nexthop/afxdp.js';
 import { kernelNextHop, linkInfo, type KernelNextHop, type LinkInfo } from '../../src/native/addon.js';
 
 const MAC = (last: number) => Uint8Array.from([2, 0, 0, 0, 0, last]);

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 
-import type { NextHopScope } from '../../src/control/next-hop-refresh.js';
-import { NextHopFollower } from '../../src/control/nexthop/follow.js';
+import type { NextHopScope } from '../../src/control/worker/next-hop-refresh.js';
+import { NextHopFollower } from '../../src/control/worker/nexthop/follow.js';
 import type { NeighbourChange, RouteChanges, RouteMonitor } from '../../src/native/addon.js';
 
 const NONE: RouteChanges = { neighbours: [], routes: false, links: false, addresses: false, overflow: false };

@@ -10,9 +10,10 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 
 import { parseConfigText } from '../../src/config/load.js';
-import { Dataplane } from '../../src/control/dataplane.js';
-import { AfxdpNextHops, type KernelTables } from '../../src/control/nexthop/afxdp.js';
-import { NextHopFollower } from '../../src/control/nexthop/follow.js';
+import { CommitQueue } from '../../src/control/worker/commit-queue.js';
+import { Dataplane } from '../../src/control/worker/dataplane.js';
+import { AfxdpNextHops, type KernelTables } from '../../src/control/worker/nexthop/afxdp.js';
+import { NextHopFollower } from '../../src/control/worker/nexthop/follow.js';
 import type { KernelNextHop, LinkInfo, RouteChanges } from '../../src/native/addon.js';
 
 const MAC = (last: number) => Uint8Array.from([2, 0, 0, 0, 0, last]);
@@ -54,25 +55,31 @@ function fakeKernel() {
   return { kernel, neighbours, links, asked, solicited };
 }
 
-function setup() {
+async function setup() {
   const k = fakeKernel();
   const dataplane = Dataplane.create(CONFIG, { resolver: new AfxdpNextHops(CONFIG.dataplane.interfaces, k.kernel) });
-  dataplane.apply(CONFIG);
+  await dataplane.apply(CONFIG);
   k.asked.length = 0;
   let emit: (c: RouteChanges) => void = () => assert.fail('no monitor');
   const commits: bigint[] = [];
+  const queue = new CommitQueue();
+  /** Waits until every refresh the follower has started so far has committed (or not). */
+  const settled = () => queue.run(() => undefined);
   const follower = new NextHopFollower({
     open: (onChanges) => {
       emit = onChanges;
       return { close: () => {}, closed: false };
     },
-    refresh: (scope) => {
-      const model = dataplane.refreshNextHops(scope);
-      if (model) commits.push(model.generation);
-    },
+    // As the Controller does: refreshes commit one after another, through one queue.
+    refresh: (scope) =>
+      void queue.run(async () => {
+        const model = await dataplane.refreshNextHops(scope);
+        if (model) commits.push(model.generation);
+      }),
     onMonitorError: (message) => assert.fail(message),
   });
   mock.timers.tick(30); // the resync when the monitor opens: nothing changed
+  await settled();
   const generation = () => dataplane.status().generation;
   const close = () => {
     follower.close();
@@ -83,6 +90,7 @@ function setup() {
     dataplane,
     follower,
     commits,
+    settled,
     generation,
     emit: (c: Partial<RouteChanges>) => emit({ neighbours: [], routes: false, links: false, addresses: false, overflow: false, ...c }),
     neighbourChange: (address: string, state: string) => ({ address, ifindex: 9, state, mac: null, deleted: state === 'none' }),
@@ -94,8 +102,8 @@ describe('following next hops (Dataplane + AfxdpNextHops + NextHopFollower)', ()
   beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
   afterEach(() => mock.timers.reset());
 
-  it('the resync at open commits nothing when nothing changed', () => {
-    const t = setup();
+  it('the resync at open commits nothing when nothing changed', async () => {
+    const t = await setup();
     try {
       assert.deepEqual(t.commits, []);
     } finally {
@@ -103,14 +111,15 @@ describe('following next hops (Dataplane + AfxdpNextHops + NextHopFollower)', ()
     }
   });
 
-  it('a neighbour notification re-resolves only its servers and commits only on a change', () => {
-    const t = setup();
+  it('a neighbour notification re-resolves only its servers and commits only on a change', async () => {
+    const t = await setup();
     try {
       const before = t.generation();
       t.asked.length = 0;
       // The entry changed state but kept its MAC: re-resolved, nothing committed.
       t.emit({ neighbours: [t.neighbourChange('10.0.2.12', 'stale')] });
       mock.timers.tick(30);
+      await t.settled();
       assert.deepEqual(t.asked, ['10.0.2.12']);
       assert.deepEqual(t.commits, []);
       assert.equal(t.generation(), before);
@@ -120,23 +129,25 @@ describe('following next hops (Dataplane + AfxdpNextHops + NextHopFollower)', ()
       t.neighbours.set('10.0.2.11', MAC(0x21));
       t.emit({ neighbours: [t.neighbourChange('10.0.2.11', 'reachable')] });
       mock.timers.tick(30);
+      await t.settled();
       assert.deepEqual(t.asked, ['10.0.2.11'], 'one query per distinct server, not per service entry');
       assert.deepEqual(t.commits, [before + 1n]);
       assert.equal(t.generation(), before + 1n);
-      const model = t.dataplane.refreshNextHops({ kind: 'all', links: false });
+      const model = await t.dataplane.refreshNextHops({ kind: 'all', links: false });
       assert.equal(model, undefined, 'a full re-resolve now finds nothing new');
     } finally {
       t.close();
     }
   });
 
-  it('a commit after a moved next hop keeps the services it does not concern as they were', () => {
-    const t = setup();
+  it('a commit after a moved next hop keeps the services it does not concern as they were', async () => {
+    const t = await setup();
     try {
       const before = t.dataplane.committedModel()!;
       t.neighbours.set('10.0.2.12', MAC(0x22));
       t.emit({ neighbours: [t.neighbourChange('10.0.2.12', 'reachable')] });
       mock.timers.tick(30);
+      await t.settled();
       const after = t.dataplane.committedModel()!;
       assert.equal(after.generation, before.generation + 1n);
       assert.notEqual(after.services[0], before.services[0], 'web reaches 10.0.2.12');
@@ -148,13 +159,14 @@ describe('following next hops (Dataplane + AfxdpNextHops + NextHopFollower)', ()
     }
   });
 
-  it('a gateway notification re-resolves the servers behind it; a failed gateway commits all-zero MACs', () => {
-    const t = setup();
+  it('a gateway notification re-resolves the servers behind it; a failed gateway commits all-zero MACs', async () => {
+    const t = await setup();
     try {
       t.asked.length = 0;
       t.neighbours.set(GATEWAY, null);
       t.emit({ neighbours: [t.neighbourChange(GATEWAY, 'failed')] });
       mock.timers.tick(30);
+      await t.settled();
       assert.deepEqual(t.asked.sort(), ['10.9.0.5', '10.9.0.6']);
       assert.equal(t.commits.length, 1);
       assert.deepEqual(t.solicited.sort(), ['10.9.0.5', '10.9.0.6'], 'the unresolved neighbour is solicited');
@@ -165,6 +177,7 @@ describe('following next hops (Dataplane + AfxdpNextHops + NextHopFollower)', ()
       t.neighbours.set(GATEWAY, MAC(0xfd));
       t.emit({ neighbours: [t.neighbourChange(GATEWAY, 'reachable')] });
       mock.timers.tick(30);
+      await t.settled();
       assert.equal(t.commits.length, 2);
       assert.deepEqual(t.dataplane.unresolvedNextHops(), []);
     } finally {
@@ -172,17 +185,19 @@ describe('following next hops (Dataplane + AfxdpNextHops + NextHopFollower)', ()
     }
   });
 
-  it('coalesces a burst of notifications into one re-resolve and one commit', () => {
-    const t = setup();
+  it('coalesces a burst of notifications into one re-resolve and one commit', async () => {
+    const t = await setup();
     try {
       t.asked.length = 0;
       for (let i = 0; i < 50; i++) {
         t.neighbours.set('10.0.2.12', MAC(0x30 + (i % 5)));
         t.emit({ neighbours: [t.neighbourChange('10.0.2.12', 'reachable'), t.neighbourChange('10.0.2.11', 'stale')] });
         if (i % 10 === 9) mock.timers.tick(2);
+        await t.settled();
       }
       assert.deepEqual(t.commits, [], 'nothing before the debounce window closes');
       mock.timers.tick(30);
+      await t.settled();
       assert.deepEqual(t.asked.sort(), ['10.0.2.11', '10.0.2.12']);
       assert.equal(t.commits.length, 1);
     } finally {
@@ -190,18 +205,20 @@ describe('following next hops (Dataplane + AfxdpNextHops + NextHopFollower)', ()
     }
   });
 
-  it('lost notifications (ENOBUFS) and route changes re-resolve every server', () => {
-    const t = setup();
+  it('lost notifications (ENOBUFS) and route changes re-resolve every server', async () => {
+    const t = await setup();
     try {
       t.asked.length = 0;
       t.neighbours.set('10.0.2.12', MAC(0x42)); // changed while notifications were lost
       t.emit({ overflow: true });
       mock.timers.tick(30);
+      await t.settled();
       assert.deepEqual(t.asked.sort(), ['10.0.2.11', '10.0.2.12', '10.9.0.5', '10.9.0.6']);
       assert.equal(t.commits.length, 1);
       t.asked.length = 0;
       t.emit({ routes: true });
       mock.timers.tick(30);
+      await t.settled();
       assert.equal(t.asked.length, 4);
       assert.equal(t.commits.length, 1, 'nothing changed the second time');
     } finally {
@@ -209,14 +226,15 @@ describe('following next hops (Dataplane + AfxdpNextHops + NextHopFollower)', ()
     }
   });
 
-  it('a link change re-reads the interfaces and commits a new port MAC or MTU', () => {
-    const t = setup();
+  it('a link change re-reads the interfaces and commits a new port MAC or MTU', async () => {
+    const t = await setup();
     try {
       t.links.eth0!.mtu = 9000;
       t.emit({ links: true });
       mock.timers.tick(30);
+      await t.settled();
       assert.equal(t.commits.length, 1);
-      const model = t.dataplane.apply(CONFIG);
+      const model = await t.dataplane.apply(CONFIG);
       assert.equal(model.ports[0]!.mtu, 9000);
     } finally {
       t.close();

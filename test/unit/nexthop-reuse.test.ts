@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import type { DataplaneModel } from '../../src/control/model.js';
-import { reusingNextHops } from '../../src/control/nexthop/reuse.js';
-import type { NextHopResolver } from '../../src/control/nexthop/types.js';
+import type { DataplaneModel } from '../../src/control/worker/model.js';
+import { reusingNextHops } from '../../src/control/worker/nexthop/reuse.js';
+import type { NextHopResolver } from '../../src/control/worker/nexthop/types.js';
 
 const MAC = new Uint8Array([2, 0, 0, 0, 0, 9]);
 const NONE = new Uint8Array(6);

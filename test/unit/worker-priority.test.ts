@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { describe, it } from 'node:test';
 
 import { parseConfigText } from '../../src/config/load.js';
-import { Dataplane } from '../../src/control/dataplane.js';
+import { Dataplane } from '../../src/control/worker/dataplane.js';
 
 const SCHED_OTHER = 0;
 const SCHED_FIFO = 1;
@@ -30,7 +30,7 @@ function threads(comm: string): { policy: number; priority: number }[] {
   return out;
 }
 
-function withEngine(priorityLine: string, check: () => void): void {
+async function withEngine(priorityLine: string, check: () => void): Promise<void> {
   const config = parseConfigText(
     `dataplane: { backend: mem, workers: 2, interfaces: [mem0]${priorityLine} }
 services:
@@ -40,7 +40,7 @@ services:
   );
   const d = Dataplane.create(config);
   try {
-    d.apply(config);
+    await d.apply(config);
     d.start();
     check();
   } finally {

@@ -24,7 +24,7 @@ AfxdpBackend::Error AfxdpBackend::create(const AfxdpOptions& o, std::unique_ptr<
     Port port;
     port.name = name;
     bool missing = false;
-    message = link_info(name, port.link, missing);
+    message = kernel::link_info(name, port.link, missing);
     if (!message.empty()) return missing ? Error::invalid : Error::system;
     if (port.link.rx_queues < o.workers || port.link.tx_queues < o.workers) {
       message = "interface " + name + " has " + std::to_string(port.link.rx_queues) + " receive and " +
@@ -139,9 +139,9 @@ std::string AfxdpBackend::apply_steering(const SteeringSets& wanted) {
   if (shut_down_) return "the afxdp backend was shut down";
   // Read at every commit: an address added to the balancer later takes effect at the next one.
   SteeringSets sets = wanted;
-  std::vector<LocalPrefix> locals;
-  if (std::string err = local_routes(locals); !err.empty()) return "cannot read the balancer's own addresses: " + err;
-  for (const LocalPrefix& p : locals)
+  std::vector<kernel::LocalPrefix> locals;
+  if (std::string err = kernel::local_routes(locals); !err.empty()) return "cannot read the balancer's own addresses: " + err;
+  for (const kernel::LocalPrefix& p : locals)
     if (p.prefix_len == 32) sets.own_addresses.push_back(p.address);
   for (size_t i = 0; i < ports_.size(); ++i) {
     std::string err = ports_[i].program->update(sets);

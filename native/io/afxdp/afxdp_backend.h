@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "io/backend.h"
-#include "io/afxdp/netlink.h"
+#include "kernel/netlink.h"
 #include "io/afxdp/steering_program.h"
 #include "io/afxdp/umem.h"
 #include "io/afxdp/xsk_queue.h"
@@ -50,7 +50,7 @@ class AfxdpBackend final : public Backend {
  private:
   struct Port {
     std::string name;
-    LinkInfo link;
+    kernel::LinkInfo link;
     std::unique_ptr<SteeringProgram> program;
   };
   explicit AfxdpBackend(uint32_t workers) : workers_(workers) {}

@@ -41,8 +41,8 @@ std::string SteeringProgram::attach(const std::string& object_path, const std::s
   std::unique_ptr<SteeringProgram> sp(new SteeringProgram());
   sp->ifname_ = ifname;
   sp->ifindex_ = ifindex;
-  const XdpProgramSpec spec{object_path, kSteerProgramName, "steering program"};
-  if (std::string e = attach_xdp(spec, ifname, ifindex, sp->attachment_); !e.empty()) return e;
+  const kernel::XdpProgramSpec spec{object_path, kSteerProgramName, "steering program"};
+  if (std::string e = kernel::attach_xdp(spec, ifname, ifindex, sp->attachment_); !e.empty()) return e;
   out.native_error = sp->attachment_.native_error;
   out.replaced_stale = sp->attachment_.replaced_stale;
   if (std::string e = sp->find_maps(); !e.empty()) return e;  // the destructor detaches
@@ -50,7 +50,7 @@ std::string SteeringProgram::attach(const std::string& object_path, const std::s
   return "";
 }
 
-SteeringProgram::~SteeringProgram() { detach_xdp(attachment_, ifindex_); }
+SteeringProgram::~SteeringProgram() { kernel::detach_xdp(attachment_, ifindex_); }
 
 uint32_t SteeringProgram::id() const {
   return attachment_.program != nullptr ? xdp_program__id(attachment_.program) : 0;

@@ -12,7 +12,7 @@
 #include <string>
 #include <unordered_set>
 
-#include "io/afxdp/xdp_attachment.h"
+#include "kernel/xdp_attachment.h"
 #include "io/backend.h"
 
 namespace xvs::io::afxdp {
@@ -45,7 +45,7 @@ class SteeringProgram {
   std::string find_maps();
   static std::string update_map(Map& m, const std::unordered_set<uint64_t>& want, const char* what);
 
-  XdpAttachment attachment_;
+  kernel::XdpAttachment attachment_;
   std::string ifname_;
   int ifindex_ = 0;
   int xsks_map_fd_ = -1;

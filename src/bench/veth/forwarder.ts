@@ -3,11 +3,11 @@
 // same engine `xvs run` would for the config (same AF_XDP backend, steering program, worker,
 // CPU pinning, snapshot, next hops) but with the bench-only engine option forwardOnly: the
 // worker skips lb::process and sends every frame out to the first server's next hop with only
-// its MACs rewritten (native/worker/forward_only.h). Prints the same JSON log lines as
+// its MACs rewritten (native/bench/forward_only.h). Prints the same JSON log lines as
 // `xvs run` ("started", then "stopped" with the summed counters) so src/demo/balancer.ts can
 // drive it. Its main thread owns the engine; runs until SIGTERM/SIGINT.
 import { loadConfigFile } from '../../config/load.js';
-import { Dataplane } from '../../control/dataplane.js';
+import { Dataplane } from '../../control/worker/dataplane.js';
 import { nonZero } from '../../stats/counters.js';
 
 const log = (record: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ level: 30, name: 'xvs', ...record })}\n`);
@@ -30,7 +30,7 @@ try {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   try {
-    dataplane.apply(config, { waitForNextHopsMs: 3000 });
+    await dataplane.apply(config, { waitForNextHopsMs: 3000 });
     dataplane.start();
   } catch (err) {
     dataplane.stop();

@@ -5,9 +5,9 @@
 import { startApiServer, type ApiServer } from '../../api/server.js';
 import { loadConfigFile } from '../../config/load.js';
 import { ConfigError, type Config } from '../../config/types.js';
-import { ControlClient, ControlRequestError } from '../../control/control-client.js';
-import { logControlEvent } from '../../control/event-log.js';
-import { reloadFile, warnUnresolved, type ReloadOutcome } from '../../control/reload-file.js';
+import { ControlClient, ControlRequestError } from '../../control/main/client.js';
+import { logControlEvent } from '../../control/main/event-log.js';
+import { reloadFile, warnUnresolved, type ReloadOutcome } from '../../control/main/reload-file.js';
 import { createLogger } from '../../log.js';
 import { nonZero } from '../../stats/counters.js';
 import { MetricsExporter } from '../../stats/metrics.js';

@@ -1,0 +1,229 @@
+// native/kernel/netlink.cc — see netlink.h. Any thread; nothing is cached.
+#include "kernel/netlink.h"
+
+#include <arpa/inet.h>
+#include <linux/ethtool.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace xvs::kernel {
+
+namespace {
+
+struct Fd {
+  int fd;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+bool ifreq_for(const std::string& name, ifreq& ifr) {
+  if (name.empty() || name.size() >= IFNAMSIZ) return false;
+  std::memset(&ifr, 0, sizeof ifr);
+  std::memcpy(ifr.ifr_name, name.data(), name.size());
+  return true;
+}
+
+// One request, answers until NLMSG_DONE (dumps) or the first answer (gets). `each` sees every
+// message of type `want`; returns "" or the kernel's error.
+template <typename Each>
+std::string rtnl_query(void* request, uint32_t len, uint16_t want, Each each) {
+  Fd sock(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (sock.fd < 0) return std::string("netlink socket: ") + std::strerror(errno);
+  timeval tv{1, 0};
+  setsockopt(sock.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  auto* hdr = static_cast<nlmsghdr*>(request);
+  const bool dump = (hdr->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+  hdr->nlmsg_seq = 1;
+  if (sendto(sock.fd, request, len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
+    return std::string("netlink send: ") + std::strerror(errno);
+  std::vector<char> buf(64 * 1024);
+  for (int reads = 0; reads < 4096; ++reads) {  // bounded: a dump of ~100k neighbours
+    const ssize_t n = recv(sock.fd, buf.data(), buf.size(), 0);
+    if (n < 0) return std::string("netlink receive: ") + std::strerror(errno);
+    int left = static_cast<int>(n);
+    for (auto* m = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(m, left); m = NLMSG_NEXT(m, left)) {
+      if (m->nlmsg_type == NLMSG_DONE) return "";
+      if (m->nlmsg_type == NLMSG_ERROR) {
+        const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(m));
+        if (e->error == 0) return "";
+        return std::strerror(-e->error);
+      }
+      if (m->nlmsg_type == want) each(m);
+      if (!dump) return "";
+    }
+  }
+  return "netlink: answer too long";
+}
+
+}  // namespace
+
+const char* neighbour_state_name(uint16_t s) {
+  if (s & NUD_PERMANENT) return "permanent";
+  if (s & NUD_NOARP) return "noarp";
+  if (s & NUD_REACHABLE) return "reachable";
+  if (s & NUD_STALE) return "stale";
+  if (s & NUD_DELAY) return "delay";
+  if (s & NUD_PROBE) return "probe";
+  if (s & NUD_INCOMPLETE) return "incomplete";
+  if (s & NUD_FAILED) return "failed";
+  return "none";
+}
+
+bool neighbour_state_usable(uint16_t s) {
+  return (s & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP)) != 0;
+}
+
+std::string link_info(const std::string& name, LinkInfo& out, bool& missing) {
+  missing = false;
+  ifreq ifr;
+  if (!ifreq_for(name, ifr)) {
+    missing = true;
+    return "'" + name + "' is not an interface name";
+  }
+  out.ifindex = static_cast<int>(if_nametoindex(name.c_str()));
+  if (out.ifindex == 0) {
+    missing = true;
+    return "no network interface '" + name + "' in this network namespace";
+  }
+  Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (sock.fd < 0) return std::string("socket: ") + std::strerror(errno);
+  if (ioctl(sock.fd, SIOCGIFMTU, &ifr) != 0) return name + ": cannot read the MTU: " + std::strerror(errno);
+  out.mtu = static_cast<uint32_t>(ifr.ifr_mtu);
+  ifreq_for(name, ifr);
+  if (ioctl(sock.fd, SIOCGIFHWADDR, &ifr) != 0) return name + ": cannot read the MAC address: " + std::strerror(errno);
+  std::memcpy(out.mac, ifr.ifr_hwaddr.sa_data, 6);
+  ifreq_for(name, ifr);
+  out.address = 0;
+  if (ioctl(sock.fd, SIOCGIFADDR, &ifr) == 0)
+    out.address = reinterpret_cast<const sockaddr_in*>(&ifr.ifr_addr)->sin_addr.s_addr;
+  ethtool_channels ch{};
+  ch.cmd = ETHTOOL_GCHANNELS;
+  ifreq_for(name, ifr);
+  ifr.ifr_data = reinterpret_cast<char*>(&ch);
+  out.rx_queues = out.tx_queues = 1;
+  if (ioctl(sock.fd, SIOCETHTOOL, &ifr) == 0) {
+    // Drivers report either separate rx/tx counts or combined channels.
+    out.rx_queues = ch.rx_count + ch.combined_count;
+    out.tx_queues = ch.tx_count + ch.combined_count;
+    if (out.rx_queues == 0) out.rx_queues = 1;
+    if (out.tx_queues == 0) out.tx_queues = 1;
+  }
+  return "";
+}
+
+std::string next_hop(uint32_t address, NextHop& out) {
+  out = NextHop{};
+  struct {
+    nlmsghdr hdr;
+    rtmsg rt;
+    char attrs[64];
+  } req{};
+  req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
+  req.hdr.nlmsg_type = RTM_GETROUTE;
+  req.hdr.nlmsg_flags = NLM_F_REQUEST;
+  req.rt.rtm_family = AF_INET;
+  req.rt.rtm_dst_len = 32;
+  auto* rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.hdr.nlmsg_len));
+  rta->rta_type = RTA_DST;
+  rta->rta_len = RTA_LENGTH(4);
+  std::memcpy(RTA_DATA(rta), &address, 4);
+  req.hdr.nlmsg_len = NLMSG_ALIGN(req.hdr.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+
+  uint8_t type = RTN_UNSPEC;
+  std::string err = rtnl_query(&req, req.hdr.nlmsg_len, RTM_NEWROUTE, [&](nlmsghdr* m) {
+    const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(m));
+    type = rt->rtm_type;
+    int len = static_cast<int>(RTM_PAYLOAD(m));
+    for (auto* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+      if (a->rta_type == RTA_OIF) std::memcpy(&out.ifindex, RTA_DATA(a), 4);
+      if (a->rta_type == RTA_GATEWAY && RTA_PAYLOAD(a) == 4) std::memcpy(&out.gateway, RTA_DATA(a), 4);
+    }
+  });
+  if (!err.empty()) return err;
+  if (type == RTN_LOCAL) return "a local address of this host";
+  if (type != RTN_UNICAST || out.ifindex == 0) return "no unicast route";
+  out.neighbour = out.gateway != 0 ? out.gateway : address;
+
+  struct {
+    nlmsghdr hdr;
+    ndmsg nd;
+  } dump{};
+  dump.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(ndmsg));
+  dump.hdr.nlmsg_type = RTM_GETNEIGH;
+  dump.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  dump.nd.ndm_family = AF_INET;
+  dump.nd.ndm_ifindex = out.ifindex;  // a filter only with strict checking: filtered below too
+  uint16_t state = NUD_NONE;
+  err = rtnl_query(&dump, dump.hdr.nlmsg_len, RTM_NEWNEIGH, [&](nlmsghdr* m) {
+    const auto* nd = static_cast<const ndmsg*>(NLMSG_DATA(m));
+    if (nd->ndm_ifindex != out.ifindex || nd->ndm_family != AF_INET) return;
+    uint32_t dst = 0;
+    const uint8_t* lladdr = nullptr;
+    int len = static_cast<int>(m->nlmsg_len - NLMSG_LENGTH(sizeof(ndmsg)));
+    for (auto* a = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(const_cast<ndmsg*>(nd)) + NLMSG_ALIGN(sizeof(ndmsg)));
+         RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+      if (a->rta_type == NDA_DST && RTA_PAYLOAD(a) == 4) std::memcpy(&dst, RTA_DATA(a), 4);
+      if (a->rta_type == NDA_LLADDR && RTA_PAYLOAD(a) == 6) lladdr = static_cast<const uint8_t*>(RTA_DATA(a));
+    }
+    if (dst != out.neighbour) return;
+    state = nd->ndm_state;
+    if (neighbour_state_usable(state) && lladdr != nullptr) {
+      std::memcpy(out.mac, lladdr, 6);
+      out.resolved = (out.mac[0] | out.mac[1] | out.mac[2] | out.mac[3] | out.mac[4] | out.mac[5]) != 0;
+    }
+  });
+  out.state = neighbour_state_name(state);
+  return err;
+}
+
+void solicit(uint32_t address) {
+  Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (sock.fd < 0) return;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(9);  // discard
+  to.sin_addr.s_addr = address;
+  if (connect(sock.fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) return;
+  (void)send(sock.fd, "", 0, MSG_DONTWAIT);
+}
+
+std::string local_routes(std::vector<LocalPrefix>& out) {
+  out.clear();
+  struct {
+    nlmsghdr hdr;
+    rtmsg rt;
+  } dump{};
+  dump.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
+  dump.hdr.nlmsg_type = RTM_GETROUTE;
+  dump.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  dump.rt.rtm_family = AF_INET;
+  return rtnl_query(&dump, dump.hdr.nlmsg_len, RTM_NEWROUTE, [&](nlmsghdr* m) {
+    const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(m));
+    if (rt->rtm_family != AF_INET || rt->rtm_type != RTN_LOCAL || rt->rtm_dst_len > 32) return;
+    LocalPrefix p;
+    p.prefix_len = rt->rtm_dst_len;
+    int len = static_cast<int>(RTM_PAYLOAD(m));
+    for (auto* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len))
+      if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) == 4) std::memcpy(&p.address, RTA_DATA(a), 4);
+    if (p.prefix_len < 32) p.address &= htonl(p.prefix_len == 0 ? 0 : ~0u << (32 - p.prefix_len));
+    out.push_back(p);
+  });
+}
+
+}  // namespace xvs::kernel

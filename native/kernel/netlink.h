@@ -1,0 +1,57 @@
+// native/kernel/netlink.h — what the kernel of the calling thread's network namespace knows
+// about interfaces, routes and neighbours: interface facts by ioctl (index, MTU, MAC, IPv4
+// address, queue counts), the route towards an address (RTM_GETROUTE: egress interface and
+// gateway), the neighbour entry of the next hop (RTM_GETNEIGH: MAC and state) and the local
+// routes (RTM_GETROUTE dump) over rtnetlink. Used by the afxdp backend at creation, through the
+// binding by the TypeScript next-hop resolver (src/control/worker/nexthop/afxdp.ts) on the control
+// thread, and by the decap program (decap_program.h) on the CLI's thread; what changes in these
+// tables afterwards is notified through route_monitor.h. No N-API here.
+// Addresses are IPv4 in network byte order. Every call is bounded (1 s receive timeout).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace xvs::kernel {
+
+struct LinkInfo {
+  int ifindex = 0;
+  uint32_t mtu = 0;
+  uint8_t mac[6] = {};
+  uint32_t address = 0;  // primary IPv4 address; 0: none
+  uint32_t rx_queues = 1;
+  uint32_t tx_queues = 1;
+};
+// "" or what went wrong; `missing` is set when no interface has that name here.
+std::string link_info(const std::string& name, LinkInfo& out, bool& missing);
+
+struct NextHop {
+  int ifindex = 0;          // egress interface of the route
+  uint32_t gateway = 0;     // 0: the address is on-link
+  uint32_t neighbour = 0;   // whose MAC is needed: the gateway, or the address itself
+  bool resolved = false;    // mac holds a usable link-layer address
+  uint8_t mac[6] = {};
+  std::string state;        // neighbour state: reachable, stale, delay, probe, permanent, noarp, incomplete, failed, none
+};
+// "" or why there is no route (e.g. "Network is unreachable", "local address").
+std::string next_hop(uint32_t address, NextHop& out);
+
+// The name of a neighbour state (NUD_* bits) as next_hop() reports it, and whether an entry in
+// that state holds a usable link-layer address. Shared with route_monitor.cc.
+const char* neighbour_state_name(uint16_t state);
+bool neighbour_state_usable(uint16_t state);
+
+// Makes the kernel resolve the neighbour towards `address` (ARP) by sending an empty UDP
+// datagram to its discard port (9). Best effort; the next next_hop() shows the outcome.
+void solicit(uint32_t address);
+
+// The kernel's routes of type local, from every routing table: each address of the host (/32),
+// 127.0.0.0/8, and AnyIP prefixes (ip route add local PREFIX dev lo). A destination the kernel
+// delivers to this host falls in one of them. "" or what went wrong.
+struct LocalPrefix {
+  uint32_t address = 0;  // network byte order, host bits zero
+  uint8_t prefix_len = 32;
+};
+std::string local_routes(std::vector<LocalPrefix>& out);
+
+}  // namespace xvs::kernel

@@ -1,0 +1,36 @@
+// src/control/main/event-log.ts — the log lines of what the control worker does on its own
+// initiative (ControlEvent): next hops followed and re-committed, the route monitor failing,
+// health transitions (one JSON line each: service, server, reason, latency) and their commits.
+// Runs on the main thread, the one writer of the log.
+import { logQuorumTransition, logServerTransition } from '../../health/transition-log.js';
+import type { Logger } from '../../log.js';
+import type { ControlEvent } from '../protocol.js';
+import { warnUnresolved } from './reload-file.js';
+
+export function logControlEvent(log: Logger, e: ControlEvent): void {
+  switch (e.event) {
+    case 'nexthops_changed':
+      log.info({ event: e.event, generation: Number(e.generation) }, 'next hops changed: configuration committed again');
+      warnUnresolved(log, e.unresolved);
+      return;
+    case 'nexthops_failed':
+      log.error({ event: e.event, code: e.code, error: e.message }, 'next hops changed but the commit failed');
+      return;
+    case 'route_monitor_failed':
+      log.warn(
+        { event: e.event, code: e.code, error: e.message },
+        'cannot follow the kernel route and neighbour changes: next hops are re-resolved every second instead',
+      );
+      return;
+    case 'health':
+      if (e.transition.kind === 'server') logServerTransition(log, e.transition);
+      else logQuorumTransition(log, e.transition, e.hasSorryServer);
+      return;
+    case 'health_committed':
+      log.info({ event: e.event, generation: Number(e.generation) }, 'health changed: configuration committed again');
+      return;
+    case 'health_commit_failed':
+      log.error({ event: e.event, code: e.code, error: e.message }, 'health changed but the commit failed: the data plane keeps the previous servers');
+      return;
+  }
+}

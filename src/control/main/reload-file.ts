@@ -1,0 +1,45 @@
+// src/control/main/reload-file.ts — the one reload path of `xvs run`, for SIGHUP and POST /reload
+// alike: re-read the file, validate it, hand it to the control worker, log what happened.
+// An invalid file or a refused commit leaves the running configuration in place and says why.
+// Consumes the file path, the ControlClient and the logger; produces a ReloadOutcome. Main
+// thread (it relays; the control worker applies).
+import { loadConfigFileOffThread } from '../../config/load-off-thread.js';
+import { ConfigError, formatProblem, type Config } from '../../config/types.js';
+import type { Logger } from '../../log.js';
+import { ControlRequestError, type ControlClient } from './client.js';
+import type { StartResult } from '../protocol.js';
+
+export type ReloadOutcome =
+  | { ok: true; file: string; result: StartResult }
+  /** code XVS_CONFIG_INVALID: `problems` lists every problem of the file, one line each. */
+  | { ok: false; file: string; code: string; message: string; problems?: string[] };
+
+export function warnUnresolved(log: Logger, unresolved: string[]): void {
+  if (unresolved.length > 0)
+    log.warn({ event: 'nexthops_unresolved', servers: unresolved }, 'next hops not resolved yet: packets to these servers are dropped until they are');
+}
+
+export async function reloadFile(file: string, control: ControlClient, log: Logger): Promise<ReloadOutcome> {
+  let config: Config;
+  try {
+    // Off the main thread: a large file takes seconds to parse (bench/README.md, control).
+    config = await loadConfigFileOffThread(file);
+  } catch (err) {
+    const problems = err instanceof ConfigError ? err.problems.map(formatProblem) : [String(err)];
+    log.error({ event: 'reload_rejected', file, problems }, 'config rejected; the running configuration stays');
+    return { ok: false, file, code: 'XVS_CONFIG_INVALID', message: `${file} is invalid; the running configuration stays`, problems };
+  }
+  try {
+    const result = await control.reload(config);
+    log.info({ event: 'reloaded', file, generation: Number(result.generation), services: result.services }, 'config reloaded');
+    warnUnresolved(log, result.unresolved);
+    if (result.overridesDropped?.length)
+      log.warn({ event: 'overrides_dropped', overrides: result.overridesDropped }, 'the reloaded file ended these runtime weight changes');
+    return { ok: true, file, result };
+  } catch (err) {
+    const e = err as ControlRequestError;
+    const code = e instanceof ControlRequestError ? e.code : 'XVS_INTERNAL';
+    log.error({ event: 'reload_failed', code, error: e.message }, 'reload failed; the running configuration stays');
+    return { ok: false, file, code, message: `reload failed; the running configuration stays: ${e.message}` };
+  }
+}

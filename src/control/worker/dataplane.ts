@@ -1,0 +1,207 @@
+// src/control/worker/dataplane.ts — one running data plane seen from TypeScript: the native
+// engine handle plus what is needed to turn configs into snapshots (stable ids, next hops, the
+// generation counter). Must live on one thread: the control worker in `xvs run`, the test
+// thread in packet tests. Every change reaches the engine by one path, commit(): the model
+// (built in time slices, reusing the last one's unchanged services: model.ts) is encoded (in
+// slices, reusing unchanged services' bytes: snapshot-encoder.ts) and committed, the native
+// decoding running on a libuv pool thread, so the owning thread's event loop keeps turning
+// during a large rebuild. apply() builds from a config (the first one may wait briefly for the
+// kernel to resolve next hops); refreshNextHops(scope), called when the kernel notifies a change
+// (nexthop/follow.ts), patches the last model and commits only when a next hop changed. Callers
+// run one of them at a time (the control worker queues them: commit-queue.ts).
+import { setTimeout as delay } from 'node:timers/promises';
+
+import type { Config } from '../../config/types.js';
+import {
+  createEngine,
+  type BackendDescription,
+  type BackendLoads,
+  type EngineStatus,
+  type NativeEngine,
+  type WorkerConnections,
+} from '../../native/addon.js';
+import { SchedulerTables } from '../../scheduler/table-cache.js';
+import { perWorker, sumCounters, type CounterSet } from '../../stats/counters.js';
+import { modelSteps, type DataplaneModel } from './model.js';
+import { EVERYTHING, refreshedModel, type NextHopScope } from './next-hop-refresh.js';
+import { nextHopResolver } from './nexthop/index.js';
+import { reusingNextHops } from './nexthop/reuse.js';
+import type { NextHopResolver } from './nexthop/types.js';
+import { SnapshotEncoder } from './snapshot-encoder.js';
+import { StableIds } from './stable-ids.js';
+import { runInSlices, type SliceStats, type Steps } from '../../time-slices.js';
+
+// A worker answers at its next safe point (it polls its control ring every few bursts, or is
+// woken from poll()); longer means it is stuck, and the listing says so rather than wait.
+const CONNECTIONS_TIMEOUT_MS = 1000;
+
+export interface ApplyOptions {
+  sliceMs?: number;
+  waitForNextHopsMs?: number;
+  stats?: SliceStats;
+}
+
+export interface DataplaneCounters {
+  total: CounterSet;
+  workers: CounterSet[];
+}
+
+export class Dataplane {
+  private generation = 0n;
+  private readonly ids = new StableIds();
+  private readonly tables = new SchedulerTables();
+  private readonly encoder = new SnapshotEncoder();
+  private readonly resolver: NextHopResolver;
+  private started = false;
+  private lastConfig: Config | undefined;
+  private lastModel: DataplaneModel | undefined;
+
+  private constructor(
+    readonly engine: NativeEngine,
+    private readonly workers: number,
+    backend: Config['dataplane']['backend'],
+    interfaces: readonly string[],
+    resolver: NextHopResolver | undefined,
+  ) {
+    try {
+      this.resolver = resolver ?? nextHopResolver(backend, interfaces);
+    } catch (err) {
+      engine.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Creates the engine for `config.dataplane` (not started, nothing committed). resolver: next
+   * hops from elsewhere than the backend's own resolver (tests: a fake kernel on io/mem).
+   * forwardOnly: the bench-only I/O loop without lb::process (`xvs bench veth`).
+   */
+  static create(config: Config, options: { memFrames?: number; resolver?: NextHopResolver; forwardOnly?: boolean } = {}): Dataplane {
+    const d = config.dataplane;
+    const engine = createEngine({
+      backend: d.backend,
+      workers: d.workers,
+      ...(d.cpus ? { cpus: d.cpus } : {}),
+      ...(d.worker_priority > 0 ? { workerPriority: d.worker_priority } : {}),
+      interfaces: d.interfaces,
+      connTableSize: d.conn_table_size,
+      ...(options.memFrames ? { memFrames: options.memFrames } : {}),
+      ...(options.forwardOnly ? { forwardOnly: true } : {}),
+    });
+    return new Dataplane(engine, d.workers, d.backend, d.interfaces, options.resolver);
+  }
+
+  /**
+   * Builds, encodes and commits the snapshot for `config`; resolves to the model it committed.
+   * Servers the last model reaches keep their next hop (nexthop/reuse.ts).
+   * sliceMs: give the event loop a turn about this often while building and encoding (default:
+   * never). waitForNextHopsMs: with a kernel-backed resolver, rebuild until every next hop
+   * resolved or this much time passed (the resolver has asked the kernel to resolve the missing
+   * ones). stats: counts the slices taken.
+   */
+  async apply(config: Config, options: ApplyOptions = {}): Promise<DataplaneModel> {
+    const sliceMs = options.sliceMs ?? Number.POSITIVE_INFINITY;
+    let model = await runInSlices(this.buildSteps(config), sliceMs, options.stats);
+    const deadline = Date.now() + (options.waitForNextHopsMs ?? 0);
+    while (this.unresolvedIn(model).length > 0 && Date.now() < deadline) {
+      await delay(20);
+      model = await runInSlices(this.buildSteps(config), sliceMs, options.stats);
+    }
+    return this.commit(config, model, sliceMs, options.stats);
+  }
+
+  /** Servers whose next hop has no MAC in the last committed model, with the reason. */
+  unresolvedNextHops(): string[] {
+    return this.lastModel ? this.unresolvedIn(this.lastModel) : [];
+  }
+
+  /**
+   * Kernel-backed resolvers: re-resolves the servers `scope` concerns (default: all of them,
+   * interfaces re-read) and commits the last config anew if a port or next hop changed (a
+   * neighbour resolved, moved or failed; a route moved). Resolves to the new model, if any.
+   */
+  async refreshNextHops(scope: NextHopScope = EVERYTHING, sliceMs = Number.POSITIVE_INFINITY): Promise<DataplaneModel | undefined> {
+    if (!this.resolver.whyUnresolved || !this.lastConfig || !this.lastModel) return undefined;
+    const next = refreshedModel(this.lastConfig, this.lastModel, scope, this.resolver, this.generation + 1n);
+    return next ? this.commit(this.lastConfig, next, sliceMs) : undefined;
+  }
+
+  start(): void {
+    this.engine.start();
+    this.started = true;
+  }
+
+  /** Stops the workers (if started) and releases the backend: XDP programs, sockets. */
+  stop(): void {
+    if (this.started) this.engine.stop();
+    else this.engine.close();
+    this.started = false;
+  }
+
+  describe(): BackendDescription {
+    return this.engine.describe();
+  }
+
+  counters(): DataplaneCounters {
+    const workers = perWorker(this.engine.counters(), this.workers);
+    return { total: sumCounters(workers), workers };
+  }
+
+  status(): EngineStatus {
+    return this.engine.status();
+  }
+
+  /** Per-server connection counts on each worker (IPVS ActiveConn / InActConn). */
+  backendLoads(): BackendLoads {
+    return this.engine.backendLoads();
+  }
+
+  get workerCount(): number {
+    return this.workers;
+  }
+
+  /** Up to `limit` connection-table entries per worker (`xvs list -c`); the workers answer within a millisecond or so. */
+  connections(limit: number): WorkerConnections[] {
+    return this.engine.connections(limit, CONNECTIONS_TIMEOUT_MS);
+  }
+
+  /**
+   * Publishes to every worker the other workers' per-server loads, which the dynamic schedulers
+   * add to their own: call at a bounded interval (the staleness bound of the cluster-wide view).
+   */
+  publishPeerLoads(): void {
+    this.engine.publishPeerLoads();
+  }
+
+  /** The model of the last commit (undefined before the first). */
+  committedModel(): DataplaneModel | undefined {
+    return this.lastModel;
+  }
+
+  private buildSteps(config: Config): Steps<DataplaneModel> {
+    const previous = this.lastConfig && this.lastModel ? { config: this.lastConfig, model: this.lastModel } : undefined;
+    const resolver = reusingNextHops(this.resolver, this.lastModel);
+    return modelSteps(config, this.generation + 1n, resolver, this.ids, this.tables, previous);
+  }
+
+  /** The one way a model reaches the engine: encoded in slices, decoded by the addon off this thread. */
+  private async commit(config: Config, model: DataplaneModel, sliceMs: number, stats?: SliceStats): Promise<DataplaneModel> {
+    const bytes = await runInSlices(this.encoder.steps(model), sliceMs, stats);
+    await this.engine.commit(bytes);
+    this.generation = model.generation;
+    this.lastConfig = config;
+    this.lastModel = model;
+    return model;
+  }
+
+  private unresolvedIn(model: DataplaneModel): string[] {
+    const why = this.resolver.whyUnresolved;
+    if (!why) return [];
+    const out = new Set<string>();
+    for (const s of model.services)
+      for (const b of s.backends)
+        if (b.mac.every((x) => x === 0)) out.add(`${b.address}: ${why.call(this.resolver, b.address) ?? 'unresolved'}`);
+    return [...out];
+  }
+}
+

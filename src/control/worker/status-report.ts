@@ -1,0 +1,117 @@
+// src/control/worker/status-report.ts — the per-service, per-server part of a status: what the file
+// says (configured weight), what runs (the committed model's weight, next hop), which runtime
+// overrides are in force, health, and the live connection counts and traffic per worker.
+// Consumes the configured Config, the committed DataplaneModel, the WeightOverrides, the
+// engine's BackendLoads and the health checks' view (state, probe counters, quorum); produces
+// ServiceStatus[]. Pure and linear in the number of servers (maps, no nested searches: 100 000
+// servers are reported in one pass); the control worker calls it for every `status` request.
+import type { Config } from '../../config/types.js';
+import type { BackendLoads } from '../../native/addon.js';
+import type { HealthView, ServiceHealth } from '../../health/index.js';
+import type { DataplaneModel } from './model.js';
+import type { ServerStatus, ServiceStatus, Traffic } from '../protocol.js';
+import { serverKey, serviceKey } from '../../config/keys.js';
+import type { WeightOverrides } from './weight-overrides.js';
+
+type PerWorker = ServerStatus['workers'];
+
+const noTraffic = (): Traffic => ({ conns: 0, inPackets: 0, inBytes: 0, outPackets: 0, outBytes: 0 });
+
+function idle(workers: number): PerWorker {
+  return Array.from({ length: workers }, (_, worker) => ({ worker, active: 0, inactive: 0, traffic: noTraffic() }));
+}
+
+function addTraffic(into: Traffic, t: Traffic): Traffic {
+  into.conns += t.conns;
+  into.inPackets += t.inPackets;
+  into.inBytes += t.inBytes;
+  into.outPackets += t.outPackets;
+  into.outBytes += t.outBytes;
+  return into;
+}
+
+/** backend id → per-worker counts, every worker present (zeros where the engine has no row). */
+function loadsById(loads: BackendLoads, workers: number): Map<number, PerWorker> {
+  const out = new Map<number, PerWorker>();
+  for (let i = 0; i < loads.backendId.length; i++) {
+    const id = loads.backendId[i]!;
+    let rows = out.get(id);
+    if (!rows) {
+      rows = idle(workers);
+      out.set(id, rows);
+    }
+    const row = rows[loads.worker[i]!];
+    if (row) {
+      row.active = loads.active[i]!;
+      row.inactive = loads.inactive[i]!;
+      row.traffic = {
+        conns: loads.conns[i]!,
+        inPackets: loads.inPackets[i]!,
+        inBytes: loads.inBytes[i]!,
+        outPackets: loads.outPackets[i]!,
+        outBytes: loads.outBytes[i]!,
+      };
+    }
+  }
+  return out;
+}
+
+/** A server of a checked service without a check of its own counts as up (effectiveConfig does). */
+function serverHealth(service: Map<string, ServiceHealth['servers'][number]> | undefined, server: string): Pick<ServerStatus, 'health' | 'checks'> {
+  if (!service) return { health: 'unchecked' };
+  const h = service.get(server);
+  return h ? { health: h.state, checks: { ...h.counters } } : { health: 'up' };
+}
+
+export function serviceStatuses(
+  configured: Config,
+  model: DataplaneModel,
+  overrides: WeightOverrides,
+  loads: BackendLoads,
+  health: HealthView = { services: [] },
+): ServiceStatus[] {
+  const healthByService = new Map(health.services.map((h) => [h.name, h]));
+  const runningByName = new Map(model.services.map((m) => [m.name, m]));
+  const byId = loadsById(loads, model.workers);
+  return configured.services.map((s): ServiceStatus => {
+    const key = serviceKey(s);
+    const checked = healthByService.get(s.name);
+    const checkedServers = checked && new Map(checked.servers.map((h) => [h.server, h]));
+    const running = runningByName.get(s.name);
+    const backends = new Map((running?.backends ?? []).map((b) => [serverKey(b), b]));
+    const servers = s.servers.map((srv): ServerStatus => {
+      const id = serverKey(srv);
+      const b = backends.get(id);
+      const workers = (b && byId.get(b.backendId)) ?? idle(model.workers);
+      return {
+        server: id,
+        address: srv.address,
+        port: srv.port,
+        weight: b?.weight ?? 0, // not in the running table (removed by health, or the sorry server is in use): no traffic
+        configuredWeight: srv.weight,
+        overridden: overrides.get(s.name, id) !== undefined,
+        ...serverHealth(checkedServers, id),
+        nextHopResolved: b ? b.mac.some((x) => x !== 0) : false,
+        active: workers.reduce((n, w) => n + w.active, 0),
+        inactive: workers.reduce((n, w) => n + w.inactive, 0),
+        traffic: workers.reduce((sum, w) => addTraffic(sum, w.traffic), noTraffic()),
+        workers,
+      };
+    });
+    return {
+      name: s.name,
+      key,
+      vip: s.vip,
+      port: s.port,
+      protocol: s.protocol,
+      scheduler: s.scheduler,
+      forwarding: s.forwarding,
+      ...(s.persistence ? { persistence: { timeout: s.persistence.timeout, netmask: s.persistence.netmask } } : {}),
+      ...(checked ? { quorumMet: checked.quorumMet } : {}),
+      active: servers.reduce((n, x) => n + x.active, 0),
+      inactive: servers.reduce((n, x) => n + x.inactive, 0),
+      traffic: servers.reduce((sum, x) => addTraffic(sum, x.traffic), noTraffic()),
+      servers,
+    };
+  });
+}

@@ -1,0 +1,60 @@
+// test/unit/controller.test.ts — the control worker's state lives in a Controller, not in module
+// globals: two controllers on one thread, each with its own engine (io/mem), start, change and
+// stop independently; requests before start or after stop are refused with XVS_ESTATE.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { parseConfigText } from '../../src/config/load.js';
+import type { ControlEvent } from '../../src/control/protocol.js';
+import { Controller } from '../../src/control/worker/controller.js';
+
+const config = (vip: string) =>
+  parseConfigText(
+    `dataplane: { backend: mem, workers: 2, interfaces: [mem0], conn_table_size: 1024 }
+services:
+  - { name: web, vip: ${vip}, port: 80, forwarding: dr, scheduler: wrr,
+      servers: [{ address: 10.0.0.11, port: 80 }, { address: 10.0.0.12, port: 80, weight: 2 }] }
+`,
+    `controller-${vip}.yaml`,
+  );
+
+const code = async (p: Promise<unknown>) => {
+  try {
+    await p;
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+  return 'resolved';
+};
+
+describe('Controller', () => {
+  it('two controllers on one thread keep their own engine, file, weights and generation', async () => {
+    const events: ControlEvent[] = [];
+    const a = new Controller((e) => events.push(e));
+    const b = new Controller((e) => events.push(e));
+    try {
+      assert.equal(await code(a.handle({ op: 'status' })), 'XVS_ESTATE', 'nothing runs before start');
+      assert.equal((await a.handle({ op: 'start', config: config('203.0.113.10') })).generation, 1n);
+      assert.equal((await b.handle({ op: 'start', config: config('203.0.113.20') })).generation, 1n);
+
+      const changed = await a.handle({ op: 'set_weight', service: 'web', server: '10.0.0.11:80', weight: 7 });
+      assert.deepEqual([changed.generation, changed.previousWeight, changed.weight], [2n, 1, 7]);
+      const [sa, sb] = [await a.handle({ op: 'status' }), await b.handle({ op: 'status' })];
+      assert.equal(sa.engine.generation, 2n);
+      assert.equal(sb.engine.generation, 1n, "b's engine saw no commit");
+      assert.equal(sa.services[0]!.vip, '203.0.113.10');
+      assert.equal(sb.services[0]!.vip, '203.0.113.20');
+      assert.deepEqual(sa.services[0]!.servers.map((s) => [s.weight, s.overridden]), [[7, true], [2, false]]);
+      assert.deepEqual(sb.services[0]!.servers.map((s) => [s.weight, s.overridden]), [[1, false], [2, false]]);
+      assert.equal((await b.handle({ op: 'config' })).services[0]!.servers[0]!.weight, 1, "a's override is not b's");
+
+      assert.ok(await a.handle({ op: 'stop' }), 'a stops with its last report');
+      assert.equal(await code(a.handle({ op: 'status' })), 'XVS_ESTATE');
+      assert.equal((await b.handle({ op: 'status' })).engine.running, true, 'b runs on');
+      assert.deepEqual(events, [], 'nothing happened on its own: no health checks, no kernel next hops on io/mem');
+    } finally {
+      await a.handle({ op: 'stop' });
+      await b.handle({ op: 'stop' });
+    }
+  });
+});
