@@ -1,6 +1,7 @@
-// native/abi/control.h — messages on the per-worker control rings. The control thread (engine
-// commit/stop, running on the JS control worker) is the only producer of each ring; the worker
-// that owns the ring is its only consumer, at its safe point between bursts.
+// native/abi/control.h — messages on the per-worker control rings. The control thread (the
+// engine's commit, stop and connection listing, running on the JS control worker) is the only
+// producer of each ring; the worker that owns the ring is its only consumer, at its safe point
+// between bursts.
 #pragma once
 #include <cstdint>
 

@@ -21,7 +21,8 @@ namespace xvs::abi {
   C(icmp_frag_needed_sent, "ICMP fragmentation-needed sent: tunnel encapsulation exceeded the MTU") \
   C(persistence_hits, "new connections sent to a server by a persistence template")
 
-// Every drop reason. The process function returns one of these and the worker counts it.
+// Every drop reason: lb::process counts its own as it returns a drop verdict; the worker loop
+// counts drop_tx_full, drop_not_owner and drop_handover_full.
 #define XVS_DROP_REASONS(C)                                                            \
   C(drop_truncated_l2, "frame shorter than an Ethernet header")                        \
   C(drop_truncated_ip, "frame ends inside the IPv4 header")                            \

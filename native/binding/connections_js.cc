@@ -6,6 +6,7 @@
 #include "core/ipv4_text.h"
 #include "core/net.h"
 #include "lb/conn.h"
+#include "lb/persistence.h"
 
 namespace xvs::binding {
 namespace {
@@ -30,7 +31,9 @@ std::string endpoint(uint32_t address, uint16_t port_network_order) {
 Napi::Object entry_value(Napi::Env env, const worker::ConnDumpEntry& e) {
   Napi::Object o = Napi::Object::New(env);
   const bool tmpl = (e.flags & lb::kTemplate) != 0;
-  o.Set("protocol", e.protocol == core::kIpProtoUdp ? "udp" : "tcp");
+  // A template's entry carries its service's protocol under kTemplateProtocol.
+  const uint8_t protocol = tmpl ? static_cast<uint8_t>(e.protocol & ~lb::kTemplateProtocol) : e.protocol;
+  o.Set("protocol", protocol == core::kIpProtoUdp ? "udp" : "tcp");
   o.Set("state", state_name(e.state));
   o.Set("template", tmpl);
   o.Set("expiresIn", e.expires_in);

@@ -68,7 +68,7 @@ Napi::Function EngineHandle::define(Napi::Env env) {
                          InstanceMethod("reclaim", &EngineHandle::reclaim),
                          InstanceMethod("counters", &EngineHandle::counters),
                          InstanceMethod("status", &EngineHandle::status),
-                         InstanceMethod("backendLoads", &EngineHandle::backend_loads),
+                         InstanceMethod("serverCounters", &EngineHandle::server_counters),
                          InstanceMethod("publishPeerLoads", &EngineHandle::publish_peer_loads),
                          InstanceMethod("settle", &EngineHandle::settle),
                          InstanceMethod("advanceClock", &EngineHandle::advance_clock),
@@ -251,17 +251,17 @@ Napi::Value EngineHandle::status(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// Parallel arrays, one entry per (server, worker) row: cheap to build and to read for any
-// number of servers, where an object per row would not be.
 Napi::Value EngineHandle::publish_peer_loads(const Napi::CallbackInfo& info) {
   engine(info.Env()).publish_peer_loads();
   return info.Env().Undefined();
 }
 
-Napi::Value EngineHandle::backend_loads(const Napi::CallbackInfo& info) {
+// Parallel arrays, one entry per (server, worker) row: cheap to build and to read for any
+// number of servers, where an object per row would not be.
+Napi::Value EngineHandle::server_counters(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::vector<control::BackendLoadRow> rows;
-  engine(env).read_backend_loads(rows);
+  std::vector<control::ServerCounterRow> rows;
+  engine(env).read_server_counters(rows);
   Napi::Uint32Array ids = Napi::Uint32Array::New(env, rows.size());
   Napi::Uint32Array workers = Napi::Uint32Array::New(env, rows.size());
   Napi::Uint32Array active = Napi::Uint32Array::New(env, rows.size());

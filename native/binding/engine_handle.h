@@ -25,7 +25,7 @@ class EngineHandle : public Napi::ObjectWrap<EngineHandle> {
   Napi::Value reclaim(const Napi::CallbackInfo& info);
   Napi::Value counters(const Napi::CallbackInfo& info);
   Napi::Value status(const Napi::CallbackInfo& info);
-  Napi::Value backend_loads(const Napi::CallbackInfo& info);
+  Napi::Value server_counters(const Napi::CallbackInfo& info);
   Napi::Value publish_peer_loads(const Napi::CallbackInfo& info);
   Napi::Value settle(const Napi::CallbackInfo& info);
   Napi::Value advance_clock(const Napi::CallbackInfo& info);

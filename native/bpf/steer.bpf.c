@@ -26,7 +26,7 @@
 #include <bpf/bpf_endian.h>
 
 // Keys: addresses and ports in network byte order, as in the packet. Mirrored in
-// io/afxdp/steering.h; the pad byte must be zero.
+// io/afxdp/steering_program.cc; the pad byte must be zero.
 struct xvs_service_key {
   __u32 daddr;
   __u16 dport;

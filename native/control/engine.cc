@@ -72,7 +72,7 @@ Status Engine::create(const EngineOptions& o, std::unique_ptr<Engine>& out) {
     engine->backend_ = std::move(afxdp);
   } else if (o.backend == "dpdk") {
     return Status::error(kErrNotSupported, "backend '" + o.backend +
-                                               "' is not built into this data plane yet (available: mem)");
+                                               "' is not built into this data plane yet (available: afxdp, mem)");
   } else {
     return Status::error(kErrInvalidArgument, "unknown backend '" + o.backend + "' (allowed: afxdp, dpdk, mem)");
   }
@@ -262,7 +262,7 @@ std::vector<WorkerStatus> Engine::worker_status() const {
 // stores (lb/server_counters.h); this reads them with relaxed loads: a read sees some recent
 // value, never a torn one, and costs the fast path nothing. A server keeps its slot while it
 // stays configured, so the values are the server's whichever snapshot a worker is on.
-void Engine::read_backend_loads(std::vector<BackendLoadRow>& out) const {
+void Engine::read_server_counters(std::vector<ServerCounterRow>& out) const {
   out.clear();
   if (!current_) return;
   const size_t backends = current_->backends.size();
@@ -283,8 +283,8 @@ void Engine::read_backend_loads(std::vector<BackendLoadRow>& out) const {
 // becomes the other workers' sum. Written by this thread only, read by that worker (relaxed).
 void Engine::publish_peer_loads() {
   if (!current_ || workers_.size() < 2) return;
-  std::vector<BackendLoadRow> rows;
-  read_backend_loads(rows);
+  std::vector<ServerCounterRow> rows;
+  read_server_counters(rows);
   const size_t backends = current_->backends.size();
   if (backends == 0 || rows.size() != backends * options_.workers) return;
   std::vector<uint64_t> active(backends), inactive(backends);
@@ -296,7 +296,7 @@ void Engine::publish_peer_loads() {
   for (uint32_t w = 0; w < options_.workers; ++w) {
     lb::PeerLoad* block = servers_.peer_loads(w);
     for (size_t i = 0; i < backends; ++i) {
-      const BackendLoadRow& own = rows[w * backends + i];
+      const ServerCounterRow& own = rows[w * backends + i];
       lb::PeerLoad& peers = block[current_->server_slot[i]];
       lb::store_relaxed(peers.active, clamp(active[i] - own.active));
       lb::store_relaxed(peers.inactive, clamp(inactive[i] - own.inactive));

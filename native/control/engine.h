@@ -49,7 +49,7 @@ struct WorkerStatus {
 
 // One server's IPVS-style connection counts (lb/load.h) and traffic (lb/traffic.h) on one
 // worker, keyed by its stable id, as read from that worker's counter block.
-struct BackendLoadRow {
+struct ServerCounterRow {
   uint32_t backend_id;
   uint32_t worker;
   uint32_t active;
@@ -99,7 +99,7 @@ class Engine {
   // One row per (worker, server of the current snapshot), worker-major: its connection counts
   // and traffic on that worker (relaxed reads of the worker's counter block: recent values,
   // never torn ones; zeros for a server the worker has not counted yet).
-  void read_backend_loads(std::vector<BackendLoadRow>& out) const;
+  void read_server_counters(std::vector<ServerCounterRow>& out) const;
   // Control thread, every ~100 ms (src/control/worker/controller.ts): publishes to each worker the
   // other workers' per-server loads, which lc/wlc/sed/nq/lblc/lblcr add to their own.
   void publish_peer_loads();

@@ -1,7 +1,8 @@
 // native/control/lip_registry.h — stable slots for local addresses (Full-NAT LIPs) and each
 // worker's port pool per slot. A slot, once given to an address, keeps it for the engine's
-// life, so connections keep their pool across reloads that drop or re-order LIPs. Runs on the
-// control thread; workers only read the pointer table, for slots their snapshot names, after
+// life, so connections keep their pool across reloads that drop or re-order LIPs. Written by the
+// snapshot build (the engine owner's thread, or a libuv pool thread for an async commit; one
+// commit at a time); workers only read the pointer table, for slots their snapshot names, after
 // the snapshot that first named the slot was published to them.
 #pragma once
 #include <cstdint>

@@ -186,8 +186,16 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
   }
   if (!(st = absolute_sched_entries(*snap)).is_ok()) return st;
 
-  // Slots are assigned last, once everything else is known to be valid, so a rejected snapshot
-  // never consumes a slot. (Pools created here stay with the engine either way.)
+  std::vector<std::pair<uint64_t, uint32_t>> backend_keys, nat_keys;
+  std::unordered_set<uint32_t> backend_ids;
+  for (size_t i = 0; i < snap->backends.size(); ++i) {
+    const uint32_t id = snap->backends[i].backend_id;
+    if (!backend_ids.insert(id).second) return bad("backend #" + std::to_string(i) + ": backend_id " + std::to_string(id) + " appears twice");
+    backend_keys.emplace_back(id, static_cast<uint32_t>(i));
+  }
+
+  // LIP slots are assigned once everything else is known to be valid, so a rejected snapshot
+  // takes none (but for running out of them part-way: the pools created stay with the engine).
   std::unordered_set<uint32_t> seen_lips;
   for (size_t i = 0; i < lip_records.size(); ++i) {
     const uint32_t address = lip_records[i].address;
@@ -201,13 +209,6 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
     lip_keys.emplace_back(lip.address, static_cast<uint32_t>(i));
   }
 
-  std::vector<std::pair<uint64_t, uint32_t>> backend_keys, nat_keys;
-  std::unordered_set<uint32_t> backend_ids;
-  for (size_t i = 0; i < snap->backends.size(); ++i) {
-    const uint32_t id = snap->backends[i].backend_id;
-    if (!backend_ids.insert(id).second) return bad("backend #" + std::to_string(i) + ": backend_id " + std::to_string(id) + " appears twice");
-    backend_keys.emplace_back(id, static_cast<uint32_t>(i));
-  }
   for (const abi::ServiceRecord& s : snap->services) {
     if (static_cast<abi::Forwarding>(s.forwarding) != abi::Forwarding::nat) continue;
     for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i)

@@ -86,8 +86,8 @@ struct __attribute__((packed)) IcmpHdr {
   uint8_t type;
   uint8_t code;
   uint16_t checksum;
-  uint16_t unused;  // rest of header: for fragmentation-needed, the next-hop MTU in the low half
-  uint16_t mtu;
+  uint16_t unused;  // first half of the rest of the header: zero in the errors xvs reads or sends
+  uint16_t mtu;     // fragmentation-needed: the next-hop MTU
 };
 static_assert(sizeof(IcmpHdr) == 8);
 inline constexpr uint8_t kIcmpEchoReply = 0;

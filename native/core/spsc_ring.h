@@ -1,7 +1,8 @@
 // native/core/spsc_ring.h — bounded single-producer single-consumer ring. One thread pushes,
 // one other thread pops; head and tail live on their own cache lines and each side caches the
 // other's index so that the common case touches no shared line. Used for control messages
-// (control thread -> worker) and for the io/mem queues (host thread <-> worker).
+// (control thread -> worker), hand-over inboxes (worker -> worker), the AF_XDP frame return
+// rings (worker -> the frame's home worker) and the io/mem queues (host thread <-> worker).
 #pragma once
 #include <atomic>
 #include <cstddef>

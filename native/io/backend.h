@@ -1,5 +1,5 @@
 // native/io/backend.h — the one rx/tx interface every I/O backend implements (io/mem, io/afxdp;
-// io/dpdk behind the same two classes). A Backend owns the ports of one engine; each
+// a DPDK backend would be two more such classes). A Backend owns the ports of one engine; each
 // (port, queue) pair is driven by exactly one worker, which calls every Queue method from its
 // own thread. Calls are per burst, so the virtual dispatch is paid once per burst. The Backend
 // methods (apply_steering, shutdown, audit, ...) run on the control thread.
@@ -21,7 +21,9 @@ class Queue {
   // Queues frames for transmission; returns how many were accepted, in order. The caller
   // releases (and counts) the rest.
   virtual uint32_t transmit(Frame* frames, uint32_t n) = 0;
-  // Hands frames to the host network stack unchanged (a verdict of "not ours").
+  // A verdict of "not ours": hands the frames to the host network stack unchanged where the
+  // backend can (io/mem); AF_XDP cannot give a frame back and releases it (its steering
+  // program is what keeps the kernel's traffic from reaching it).
   virtual void pass_to_kernel(Frame* frames, uint32_t n) = 0;
   // Returns frames to the backend's free memory (dropped frames, refused transmits).
   virtual void release(Frame* frames, uint32_t n) = 0;

@@ -1,6 +1,7 @@
 // native/io/frame.h — one packet buffer as the I/O backends hand it to a worker and take it
 // back. `data` points into backend-owned memory (UMEM, mbuf, or the io/mem pool) with
-// `headroom` bytes free before it for encapsulation. Owned by one worker between rx and tx.
+// `headroom` bytes free before it for encapsulation. Owned by one worker at a time between rx
+// and tx (the one that received it, or the owner of its connection it was handed to).
 #pragma once
 #include <cstdint>
 

@@ -20,7 +20,7 @@ struct ConnTuple {
 
 enum Direction : uint8_t { kFromClient = 0, kFromServer = 1 };
 
-// IPVS connection states (TCP as in ip_vs_proto_tcp.c), plus UDP, ICMP and templates. Each
+// IPVS connection states (TCP as in ip_vs_proto_tcp.c), plus UDP and persistence templates. Each
 // state is also an expiry list: every connection in one state shares one timeout.
 #define XVS_CONN_STATES(S) \
   S(tcp_none)              \
@@ -71,7 +71,7 @@ struct alignas(64) Conn {
   };
   uint8_t client_mac[6];         // connections: the MAC the client side came from (its next hop back)
   uint16_t lip_slot : 12;        // whose port pool gets tuple[1].dport back (fullnat)
-  uint16_t client_port : 4;      // I/O port towards the client
+  uint16_t client_port_index : 4;  // the I/O port (interface) towards the client
   uint8_t protocol;
   uint8_t forwarding;
   ConnState state;

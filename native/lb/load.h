@@ -39,7 +39,7 @@ inline void update_overload(CoreState& cs, const abi::BackendRecord& b, BackendL
   else if (lower != 0 ? total < lower : (upper == 0 || total * 4 < upper * 3)) load.overloaded = false;
 }
 
-// The control thread reads these counts while this worker runs (Engine::read_backend_loads, for
+// The control thread reads these counts while this worker runs (Engine::read_server_counters, for
 // /status and the peer-load sums): the one writer stores through relaxed atomics — plain moves
 // on x86, no RMW — so the reader's relaxed loads are race-free.
 inline void increment(uint32_t& count) { store_relaxed(count, count + 1); }

@@ -39,7 +39,7 @@ struct Egress {
   const uint8_t* mac;
 };
 inline Egress egress(CoreState& cs, Conn& c, Direction dir) {
-  if (dir == kFromServer) return {static_cast<uint8_t>(c.client_port), c.client_mac};
+  if (dir == kFromServer) return {static_cast<uint8_t>(c.client_port_index), c.client_mac};
   const abi::BackendRecord& b = cs.snapshot->backends[backend_of(cs, c)];
   return {b.port_index, core::mac_is_zero(b.mac.bytes) ? nullptr : b.mac.bytes};
 }
@@ -217,7 +217,7 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   if (lip != nullptr) c->lip_slot = static_cast<uint16_t>(lip->slot);
   if (one_packet) c->flags |= kOnePacket;
   c->forwarding = svc->forwarding;
-  c->client_port = frame.port & 0xf;  // < abi::kMaxPorts
+  c->client_port_index = frame.port & 0xf;  // < abi::kMaxPorts
   core::copy_mac(c->client_mac, pkt.eth->src);
   bind_backend(cs, *c, index);
   cs.count(Counter::conn_created);

@@ -2,7 +2,7 @@
 // the server, packets and bytes (IP length as received) from the client side ("in") and from
 // the server side ("out"). Each worker counts into its own block (lb/server_counters.h) at the
 // server's slot, which keeps the counts across reloads while the server stays; the control
-// thread sums the workers' (Engine::read_backend_loads). Runs on the owning worker.
+// thread sums the workers' (Engine::read_server_counters). Runs on the owning worker.
 #pragma once
 #include <cstdint>
 

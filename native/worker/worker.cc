@@ -1,5 +1,6 @@
-// native/worker/worker.cc — see worker.h. Everything here runs on the worker's own thread
-// except the constructor, start() and join(), which the control thread calls.
+// native/worker/worker.cc — see worker.h. Everything here runs on the worker's own thread except
+// the constructor, destructor, start(), join(), connect() and release_inboxes() (the control
+// thread), notify() (the control thread or a peer worker) and inboxes_empty() (any thread).
 #include "worker/worker.h"
 
 #include <poll.h>
@@ -130,7 +131,7 @@ bool Worker::safe_point() {
   return keep_running;
 }
 
-uint32_t Worker::burst(uint32_t port) {
+uint32_t Worker::receive_burst(uint32_t port) {
   io::Queue& in = *queues_[port];
   io::Frame frames[kBurst];
   const uint32_t n = in.receive(frames, kBurst);
@@ -249,7 +250,7 @@ void Worker::run() {
   // first frames would be dropped as drop_no_snapshot while it waits on the control ring).
   for (bool running = safe_point(); running;) {
     uint32_t work = 0;
-    for (uint32_t p = 0; p < queues_.size(); ++p) work += burst(p);
+    for (uint32_t p = 0; p < queues_.size(); ++p) work += receive_burst(p);
     if (peers_.size() > 1) work += drain_inboxes();
     if (work != 0 && ++busy_bursts < kSafePointBursts) {
       idle_sleep_us = 0;

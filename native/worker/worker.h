@@ -60,7 +60,8 @@ class Worker {
   static constexpr int kIdlePollMs = 100;  // bounds how late an idle worker notices the clock
   // As deep as an AF_XDP rx ring: a sender can hand over a whole ring's worth while the owner
   // is descheduled. Each pass drains an inbox completely (at most kInboxSize frames), because a
-  // sender only parses what it hands over and so makes its passes faster than the owner.
+  // frame it hands over costs the sender only the path up to the ownership decision (a miss in
+  // its table), so a sender makes its passes faster than the owner.
   static constexpr uint32_t kInboxSize = 1024;
 
   // `path`: what runs on every received burst (lb::process_burst in every engine that ships).
@@ -76,7 +77,8 @@ class Worker {
   // Starts the thread; returns an error message if the CPU pinning failed ("" on success).
   std::string start();
   void join();
-  // Control thread, after pushing on `control`: wakes the worker if it sleeps in poll().
+  // Any thread, after pushing on one of this worker's rings (the control thread on `control`, a
+  // peer on its inbox): wakes the worker if it sleeps in poll().
   void notify();
   // Control thread, before start(): the other workers of the engine, by id (with this one).
   void connect(const std::vector<Worker*>& peers);
@@ -91,7 +93,8 @@ class Worker {
 
  private:
   void run();
-  uint32_t burst(uint32_t port);
+  // Receives one burst on this worker's queue of `port` and runs it; returns how many frames.
+  uint32_t receive_burst(uint32_t port);
   bool safe_point();  // false once told to stop
   void publish();
   uint32_t clock_now() const;

@@ -1,5 +1,6 @@
 // src/api/server.ts — the HTTP control API of `xvs run` on `api.listen` (127.0.0.1:9100 by
-// default): GET /status, GET /metrics, POST /weight, /drain, /reload (README "Status API").
+// default): the routes of ROUTES — GET /status, /metrics, /config, /connections; POST /weight,
+// /drain, /reload (README "Status API").
 // node:http on the main thread, which relays every request to the control worker (DESIGN §3):
 // it checks the request's shape at the edge and holds no policy. Errors are
 // {error: {code, message}} with 400/404/405/409/413/415 (500 for the server's own failures);
@@ -20,7 +21,7 @@ import { weightRoutes } from './routes/weight.js';
 const ROUTES: Route[] = [...statusRoutes, ...connectionRoutes, ...configRoutes, ...weightRoutes, ...reloadRoutes];
 
 export interface ApiServer {
-  /** host:port actually bound (the port is known even when the config asked for it). */
+  /** host:port actually bound (the real port even when the config asked for port 0). */
   address: string;
   close(): Promise<void>;
 }

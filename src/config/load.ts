@@ -1,8 +1,8 @@
 // Config loader (DESIGN §5): file or text → YAML/JSON parse → schema → semantic checks → typed,
 // normalised Config. Consumes a path or text; produces Config, or throws ConfigError carrying
-// every problem with file, line, column and field path. Runs on the main thread (`xvs check`,
-// `xvs run`, SIGHUP reload); it is synchronous and pure apart from reading the file, so any
-// thread may call it.
+// every problem with file, line, column and field path. Synchronous and pure apart from reading
+// the file, so any thread may call it: the main thread (`xvs check`, `xvs run` at start) and a
+// short-lived worker thread for reloads (load-off-thread.ts).
 
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';

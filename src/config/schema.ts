@@ -3,7 +3,8 @@
 // schema-messages.ts turns into Findings. Cross-field rules live in validate*.ts, because their
 // messages need context a schema cannot express. Defaults are not applied here (no useDefaults):
 // normalise.ts fills them so the parsed document stays exactly what the file says. Runs on the
-// config-loading thread (the main thread in practice); the compiled validator is built on import.
+// config-loading thread (the main thread, or a reload's worker thread); the compiled validator
+// is built on import.
 
 import { Ajv, type ErrorObject } from 'ajv';
 import { DEFAULTS, LIMITS } from './defaults.js';

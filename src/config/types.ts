@@ -1,5 +1,5 @@
 // The validated, normalised configuration (DESIGN §5). Produced by config/load.ts; consumed by
-// the control thread (snapshot encoding), the CLI and, later, health and reload. Durations are
+// the control thread (snapshot encoding, health checks, reload) and the CLI. Durations are
 // seconds, every optional field has its default filled in, addresses are dotted-quad strings.
 
 export const FORWARDING_MODES = ['dr', 'nat', 'tunnel', 'fullnat'] as const;

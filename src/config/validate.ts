@@ -2,7 +2,8 @@
 // that the schema cannot say, each with its own message. Runs on whatever part is well-formed, so
 // one file gets schema and semantic problems in one pass without a second message for a value
 // the schema already rejected. Consumes the untyped document; produces Findings. Runs on the
-// config-loading thread (the main thread in practice). Per-service rules: validate-service.ts.
+// config-loading thread (the main thread, or a reload's worker thread). Per-service rules:
+// validate-service.ts.
 
 import { hostAddressProblem, listenProblem } from './address.js';
 import { LIMITS } from './defaults.js';

@@ -62,14 +62,14 @@ export class EffectiveConfigs {
   /** apply() as steps (one per checked service) for runInSlices. */
   *steps(config: Config, source: ServiceHealthSource): Steps<Config> {
     const next = new Map<string, { input: ServiceConfig; version: number | undefined; output: ServiceConfig }>();
-    let changed = false;
+    let anyChecked = false;
     const services: ServiceConfig[] = [];
     for (const service of config.services) {
       if (!isChecked(service)) {
         services.push(service);
         continue;
       }
-      changed = true;
+      anyChecked = true;
       const version = source.serviceVersion(service.name);
       const kept = this.last.get(service.name);
       const output =
@@ -81,7 +81,7 @@ export class EffectiveConfigs {
       yield;
     }
     this.last = next;
-    return changed ? { ...config, services } : config;
+    return anyChecked ? { ...config, services } : config;
   }
 }
 

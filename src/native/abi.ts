@@ -1,6 +1,6 @@
 // src/native/abi.ts — the TypeScript mirror of native/abi: record layouts of the snapshot
 // format, counter names, enumerations and limits. Offsets are derived here by laying fields
-// end to end; checkAbi() compares the result with the addon's layout() so that the two sides
+// end to end; compareAbi() compares the result with the addon's layout() so that the two sides
 // cannot drift apart silently. Pure; used by the control thread and tests.
 
 export type FieldType = 'u8' | 'u16' | 'u32' | 'u64' | 'be16' | 'be32' | 'mac48';

@@ -53,11 +53,11 @@ export interface EngineStatus {
 }
 
 /**
- * Per-server connection counts (IPVS ActiveConn / InActConn), one entry per (server of the
- * committed snapshot, worker) in parallel arrays; servers by their stable backend id.
+ * One row per (worker, server of the committed snapshot), worker-major, in parallel arrays:
+ * IPVS connection counts now (ActiveConn / InActConn) and traffic since the server was
+ * configured; servers by their stable backend id.
  */
-/** Per (server, worker) rows: IPVS connection counts now, and traffic since the server was configured. */
-export interface BackendLoads {
+export interface ServerCounterRows {
   backendId: Uint32Array;
   worker: Uint32Array;
   active: Uint32Array;
@@ -176,7 +176,7 @@ export interface NativeEngine {
   counters(): BigUint64Array;
   status(): EngineStatus;
   /** Read from each worker's live counts (lb/load.h): monitoring values, a moment stale at most. */
-  backendLoads(): BackendLoads;
+  serverCounters(): ServerCounterRows;
   /** Up to `limit` entries per worker, taken at their next safe point; XVS_EBUSY if one takes longer than `timeoutMs`. */
   connections(limit: number, timeoutMs: number): WorkerConnections[];
   /** Gives every worker the other workers' per-server loads (cluster-wide lc/wlc/sed/nq/lblc/lblcr). */

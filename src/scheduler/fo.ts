@@ -7,7 +7,6 @@ import type { SchedulerServer, StaticScheduler } from './types.js';
 
 export const weightedFailover: StaticScheduler = {
   name: 'fo',
-  use: 'ordered',
   table(servers: readonly SchedulerServer[]): number[] {
     const live: number[] = [];
     servers.forEach((s, i) => {

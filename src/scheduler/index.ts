@@ -1,7 +1,6 @@
 // src/scheduler/index.ts — the registry of schedulers computed in TypeScript, by IPVS name:
 // rr, wrr (walked), mh, sh, dh (indexed by hash), fo (first usable). Dynamic schedulers (lc, wlc,
-// sed, nq, lblc, lblcr) decide in the data plane and have no entry here; the data plane reports
-// the ones it does not implement yet.
+// sed, nq, lblc, lblcr) decide in the data plane (native/lb/schedule.h) and have no entry here.
 import type { SchedulerName } from '../config/types.js';
 import { destinationHashing } from './dh.js';
 import { weightedFailover } from './fo.js';
@@ -19,7 +18,5 @@ export function staticScheduler(name: SchedulerName): StaticScheduler | undefine
   return registry.get(name);
 }
 
-export { DH_TABLE_SIZE } from './dh.js';
 export { MH_TABLE_SIZE, maglevTable } from './mh.js';
-export { SH_TABLE_SIZE } from './sh.js';
 export type { SchedulerServer, StaticScheduler } from './types.js';

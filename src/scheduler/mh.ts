@@ -6,7 +6,7 @@
 // (at least 1), where rshift keeps the largest turns within about √M as IPVS does. Weight-0 servers
 // take no turns. Each server ends up with a share of the M entries proportional to its turns, and
 // adding or removing one server moves few entries of the others. The data plane indexes the table
-// by a hash of the client source address ('hash', hashKey 'source'). Control thread.
+// by a hash of the client source address. Control thread.
 import { gcd, liveByKey, murmur3 } from './common.js';
 import type { SchedulerServer, StaticScheduler } from './types.js';
 
@@ -76,7 +76,5 @@ export function maglevTable(servers: readonly SchedulerServer[], size: number = 
 
 export const maglevHashing: StaticScheduler = {
   name: 'mh',
-  use: 'hash',
-  hashKey: 'source',
   table: (servers) => maglevTable(servers),
 };

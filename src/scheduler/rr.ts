@@ -5,7 +5,6 @@ import type { SchedulerServer, StaticScheduler } from './types.js';
 
 export const roundRobin: StaticScheduler = {
   name: 'rr',
-  use: 'sequence',
   table(servers: readonly SchedulerServer[]): number[] {
     const out: number[] = [];
     servers.forEach((s, i) => {

@@ -4,17 +4,15 @@
 // is assigned. Weights are used as they are, without dividing by their gcd, as in IPVS: a server
 // of weight ≥ 256 that comes first takes every bucket. Weight-0 servers get no bucket (IPVS keeps
 // one for them and refuses its clients, unless sh-fallback). The data plane indexes the table by a
-// hash of the client source address ('hash', hashKey 'source'). Control thread.
+// hash of the client source address. Control thread.
 import { liveByKey } from './common.js';
 import type { SchedulerServer, StaticScheduler } from './types.js';
 
 /** IP_VS_SH_TAB_SIZE: 1 << IP_VS_SH_TAB_BITS (8, the kernel default). */
-export const SH_TABLE_SIZE = 256;
+const SH_TABLE_SIZE = 256;
 
 export const sourceHashing: StaticScheduler = {
   name: 'sh',
-  use: 'hash',
-  hashKey: 'source',
   table(servers: readonly SchedulerServer[]): number[] {
     const live = liveByKey(servers);
     if (live.length === 0) return [];

@@ -1,21 +1,20 @@
 // src/scheduler/types.ts — the interface of a scheduler computed in TypeScript. A static
 // scheduler turns the servers' weights into a table of server indices; it runs on the control
 // thread whenever weights, health or the server set change, never on the fast path. The table is
-// shipped to the data plane in the snapshot with the service's scheduler; `use` (and `hashKey`)
-// state how the data plane reads it for that scheduler:
+// shipped to the data plane in the snapshot with the service's scheduler, which reads it as
+// native/lb/schedule.h does for that scheduler:
 //
-//   'sequence'  rr, wrr. Walk the table in order with a per-worker cursor: each new connection
+//   sequence    rr, wrr. Walk the table in order with a per-worker cursor: each new connection
 //               takes table[cursor] and advances cursor = (cursor + 1) mod table.length
 //               (an overloaded server's entry is passed over, as IPVS rr/wrr do).
-//   'hash'      mh, sh, dh. Pick table[(hash32(key) * table.length) >> 32] (multiply-shift: a
+//   hash        mh, sh, dh. Pick table[(hash32(key) * table.length) >> 32] (multiply-shift: a
 //               uniform reduction to [0, length) without a division), where key is the packet's
-//               client source address (hashKey 'source': sh, mh) or its destination address
-//               (hashKey 'destination': dh), and hash32 is the data plane's fixed, unseeded
+//               client source address (sh, mh) or its destination address (dh), and hash32 is the data plane's fixed, unseeded
 //               address hash (native/lb/schedule.h), so every worker and every balancer maps a
 //               client to the same entry. It is unrelated to the hash that places servers here.
-//               A non-empty table has a fixed length per scheduler (MH_TABLE_SIZE,
-//               SH_TABLE_SIZE, DH_TABLE_SIZE).
-//   'ordered'   fo. Take the first entry whose server is not overloaded (upper connection
+//               A non-empty table has a fixed length per scheduler (mh 65 537, sh and
+//               dh 256).
+//   ordered     fo. Take the first entry whose server is not overloaded (upper connection
 //               threshold reached); the table is already in order of preference.
 //
 // For every kind an empty table means that no server may take a new connection. Servers with
@@ -33,10 +32,6 @@ export interface SchedulerServer {
 
 export interface StaticScheduler {
   readonly name: string;
-  /** How the data plane uses the table: walk it, index it by a hash, or take the first usable entry. */
-  readonly use: 'sequence' | 'hash' | 'ordered';
-  /** For use 'hash' only: which packet address the data plane hashes. */
-  readonly hashKey?: 'source' | 'destination';
   /** Indices into `servers`; empty when no server may take new connections. */
   table(servers: readonly SchedulerServer[]): number[];
 }

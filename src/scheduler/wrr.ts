@@ -8,7 +8,6 @@ import type { SchedulerServer, StaticScheduler } from './types.js';
 
 export const weightedRoundRobin: StaticScheduler = {
   name: 'wrr',
-  use: 'sequence',
   table(servers: readonly SchedulerServer[]): number[] {
     const weights = servers.map((s) => s.weight);
     const live = weights.filter((w) => w > 0);

@@ -1,7 +1,8 @@
 // src/stats/metrics.ts — Prometheus exposition of a status document (prom-client): every
 // data-plane counter per worker (named from the ABI's counter list, so a counter added there
-// appears here), snapshot generations, per-server weights and IPVS connection counts, plus
-// prom-client's default process metrics. Consumes StatusDocument; produces the text format.
+// appears here), snapshot generations, per-server weights, next-hop state, IPVS connection
+// counts and traffic, health (server state, probes, transitions, quorum), plus prom-client's
+// default process metrics. Consumes StatusDocument; produces the text format.
 // Main thread (GET /metrics): each scrape asks the control worker for a fresh status and sets
 // every value from it, so nothing here is state of its own. Names: README "Metrics".
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';

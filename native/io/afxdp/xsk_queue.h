@@ -42,7 +42,8 @@ class XskQueue final : public Queue {
   bool zero_copy() const { return zero_copy_; }
   // Posts free frames on the fill ring (before the worker starts).
   void prime() {
-    for (uint32_t i = 0; i < 64; ++i) refill();  // kRefillMax at a time: a 2048-entry ring needs 8
+    // kRefillMax at a time until the fill ring is full: 64 rounds fill any ring up to 16 384 entries.
+    for (uint32_t i = 0; i < 64; ++i) refill();
   }
   // After the workers stopped: reaps completions; returns the frames still in flight.
   uint64_t settle();
@@ -60,7 +61,9 @@ class XskQueue final : public Queue {
  private:
   static constexpr uint32_t kRefillMax = 256;
   static constexpr uint32_t kReapMax = 256;
-  static constexpr uint32_t kKickRounds = 64;  // 64 x 32 frames covers a full 2048-entry tx ring
+  // Copy mode sends at most 32 frames per sendto(): 64 rounds drain a tx ring of up to 2048
+  // entries (AfxdpBackend::kRingSize is 1024).
+  static constexpr uint32_t kKickRounds = 64;
 
   void refill();
   uint32_t reap();

@@ -212,7 +212,7 @@ export class Controller {
     const model = d.committedModel();
     return {
       ...engineReport(d),
-      services: model ? serviceStatuses(configured, model, this.overrides, d.backendLoads(), this.health.view()) : [],
+      services: model ? serviceStatuses(configured, model, this.overrides, d.serverCounters(), this.health.view()) : [],
     };
   }
 

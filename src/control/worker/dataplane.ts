@@ -15,7 +15,7 @@ import type { Config } from '../../config/types.js';
 import {
   createEngine,
   type BackendDescription,
-  type BackendLoads,
+  type ServerCounterRows,
   type EngineStatus,
   type NativeEngine,
   type WorkerConnections,
@@ -151,9 +151,9 @@ export class Dataplane {
     return this.engine.status();
   }
 
-  /** Per-server connection counts on each worker (IPVS ActiveConn / InActConn). */
-  backendLoads(): BackendLoads {
-    return this.engine.backendLoads();
+  /** Per server and worker: IPVS ActiveConn / InActConn and traffic (ipvsadm --stats), read from the workers' counter blocks. */
+  serverCounters(): ServerCounterRows {
+    return this.engine.serverCounters();
   }
 
   get workerCount(): number {

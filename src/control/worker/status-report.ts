@@ -2,11 +2,11 @@
 // says (configured weight), what runs (the committed model's weight, next hop), which runtime
 // overrides are in force, health, and the live connection counts and traffic per worker.
 // Consumes the configured Config, the committed DataplaneModel, the WeightOverrides, the
-// engine's BackendLoads and the health checks' view (state, probe counters, quorum); produces
+// engine's ServerCounterRows and the health checks' view (state, probe counters, quorum); produces
 // ServiceStatus[]. Pure and linear in the number of servers (maps, no nested searches: 100 000
 // servers are reported in one pass); the control worker calls it for every `status` request.
 import type { Config } from '../../config/types.js';
-import type { BackendLoads } from '../../native/addon.js';
+import type { ServerCounterRows } from '../../native/addon.js';
 import type { HealthView, ServiceHealth } from '../../health/index.js';
 import type { DataplaneModel } from './model.js';
 import type { ServerStatus, ServiceStatus, Traffic } from '../protocol.js';
@@ -17,7 +17,8 @@ type PerWorker = ServerStatus['workers'];
 
 const noTraffic = (): Traffic => ({ conns: 0, inPackets: 0, inBytes: 0, outPackets: 0, outBytes: 0 });
 
-function idle(workers: number): PerWorker {
+/** Rows for `workers` workers that have counted nothing. */
+function zeroRows(workers: number): PerWorker {
   return Array.from({ length: workers }, (_, worker) => ({ worker, active: 0, inactive: 0, traffic: noTraffic() }));
 }
 
@@ -31,13 +32,13 @@ function addTraffic(into: Traffic, t: Traffic): Traffic {
 }
 
 /** backend id → per-worker counts, every worker present (zeros where the engine has no row). */
-function loadsById(loads: BackendLoads, workers: number): Map<number, PerWorker> {
+function loadsById(loads: ServerCounterRows, workers: number): Map<number, PerWorker> {
   const out = new Map<number, PerWorker>();
   for (let i = 0; i < loads.backendId.length; i++) {
     const id = loads.backendId[i]!;
     let rows = out.get(id);
     if (!rows) {
-      rows = idle(workers);
+      rows = zeroRows(workers);
       out.set(id, rows);
     }
     const row = rows[loads.worker[i]!];
@@ -67,7 +68,7 @@ export function serviceStatuses(
   configured: Config,
   model: DataplaneModel,
   overrides: WeightOverrides,
-  loads: BackendLoads,
+  loads: ServerCounterRows,
   health: HealthView = { services: [] },
 ): ServiceStatus[] {
   const healthByService = new Map(health.services.map((h) => [h.name, h]));
@@ -82,7 +83,7 @@ export function serviceStatuses(
     const servers = s.servers.map((srv): ServerStatus => {
       const id = serverKey(srv);
       const b = backends.get(id);
-      const workers = (b && byId.get(b.backendId)) ?? idle(model.workers);
+      const workers = (b && byId.get(b.backendId)) ?? zeroRows(model.workers);
       return {
         server: id,
         address: srv.address,

@@ -12,7 +12,7 @@ export function nextHopResolver(backend: BackendName, interfaces: readonly strin
     case 'afxdp':
       return new AfxdpNextHops(interfaces);
     case 'dpdk':
-      throw Object.assign(new Error(`backend ${backend} has no next-hop resolver yet (available: mem)`), {
+      throw Object.assign(new Error(`backend ${backend} has no next-hop resolver yet (available: afxdp, mem)`), {
         code: 'XVS_ENOTSUP',
       });
   }
