@@ -190,14 +190,7 @@ TEST_F(EngineTest, BackendLoadsAreReadPerWorkerAndFollowCommits) {
 TEST_F(EngineTest, ServerCountsLeaveWithTheServer) {
   ASSERT_TRUE(inject(*engine, 0, 0, topo::from_client(40000)));  // worker 0, first web server (id 1000)
   ASSERT_TRUE(engine->settle(5000));
-  SnapshotBuilder without = topo::standard(2, 2);
-  without.services[0].backend_first = 1;
-  without.services[0].backend_count = 2;
-  without.sched = {0, 1, 0};
-  without.services[0].sched_count = 2;
-  without.services[1].sched_first = 2;
-  without.backends[0].backend_id = 999;  // a record no service names
-  ASSERT_OK(commit(*engine, without));
+  ASSERT_OK(commit(*engine, topo::standard_without_first_web(2, 2)));
   ASSERT_TRUE(engine->settle(5000));
   EXPECT_EQ(engine->reclaim(), 0u) << "every worker moved on: generation 1 and its slots are released";
   ASSERT_OK(commit(*engine, topo::standard(2, 3)));

@@ -208,6 +208,19 @@ inline SnapshotBuilder standard(uint32_t workers, uint64_t generation = 1) {
   return b;
 }
 
+// standard() after the first web server (backend id 1000) left: the other two move to indices 0
+// and 1 of the web service, keeping their ids; the record at index 0 (id 999) no service names.
+inline SnapshotBuilder standard_without_first_web(uint32_t workers, uint64_t generation) {
+  SnapshotBuilder b = standard(workers, generation);
+  b.services[0].backend_first = 1;
+  b.services[0].backend_count = 2;
+  b.sched = {0, 1, 0};
+  b.services[0].sched_count = 2;
+  b.services[1].sched_first = 2;
+  b.backends[0].backend_id = 999;
+  return b;
+}
+
 // dr and tunnel servers listen on the VIP's own port.
 inline BackendSpec same_port(BackendSpec b, uint16_t port) {
   b.port = port;

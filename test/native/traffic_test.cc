@@ -67,14 +67,7 @@ TEST(Traffic, FollowsItsServerIntoTheNextSnapshotAndLeavesWithIt) {
   Dataplane dp(topo::standard(1));
   for (uint16_t cport = 40000; cport < 40003; ++cport) ASSERT_EQ(dp.run(topo::from_client(cport), 0), Verdict::tx);
   // Server 0 leaves: servers 1 and 2 move to indices 0 and 1 and keep their ids and counts.
-  SnapshotBuilder next = topo::standard(1, 2);
-  next.services[0].backend_first = 1;
-  next.services[0].backend_count = 2;
-  next.sched = {0, 1, 0};
-  next.services[0].sched_count = 2;
-  next.services[1].sched_first = 2;
-  next.backends[0].backend_id = 999;  // unreferenced
-  dp.reload(next);
+  dp.reload(topo::standard_without_first_web(1, 2));
   EXPECT_EQ(traffic(dp, 0).conns, 0u) << "index 0 is the unreferenced record now";
   EXPECT_EQ(traffic(dp, 1).conns, 1u) << "server 1";
   EXPECT_EQ(traffic(dp, 2).conns, 1u) << "server 2";
