@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include <chrono>
+#include <new>
 #include <random>
 #include <thread>
 
@@ -55,7 +56,13 @@ Status Engine::create(const EngineOptions& o, std::unique_ptr<Engine>& out) {
   if (o.conn_table_size < 1024 || o.conn_table_size > (1u << 27))
     return Status::error(kErrInvalidArgument, "conn_table_size must be from 1024 to 134217728 (got " +
                                                   std::to_string(o.conn_table_size) + ")");
-  std::unique_ptr<Engine> engine(new Engine(o));
+  std::unique_ptr<Engine> engine;
+  try {  // the per-worker tables and counter blocks are mapped here
+    engine.reset(new Engine(o));
+  } catch (const std::bad_alloc&) {
+    return Status::error(kErrSystem, "cannot map the per-worker tables for " + std::to_string(o.workers) + " workers of " +
+                                         std::to_string(o.conn_table_size) + " connections; lower workers or conn_table_size");
+  }
   if (o.backend == "mem") {
     auto mem = std::make_unique<io::MemBackend>(static_cast<uint32_t>(o.interfaces.size()), o.workers, o.mem_frames);
     engine->mem_ = mem.get();
@@ -306,22 +313,32 @@ void Engine::publish_peer_loads() {
 
 bool Engine::settle(uint32_t timeout_ms) const {
   if (!running_) return true;
-  std::vector<uint64_t> start;
-  for (const auto& w : workers_) start.push_back(w->published.idle_passes.load(std::memory_order_acquire));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
-    bool all = true;
-    for (size_t i = 0; i < workers_.size(); ++i)
-      if (workers_[i]->published.idle_passes.load(std::memory_order_acquire) < start[i] + 2) all = false;
-    if (all) {
-      // A frame handed over during the round may still wait in its owner's inbox: go again.
-      bool handed = false;
-      for (const auto& w : workers_) handed = handed || !w->inboxes_empty();
-      if (!handed) return true;
-      for (size_t i = 0; i < workers_.size(); ++i) start[i] = workers_[i]->published.idle_passes.load(std::memory_order_acquire);
+  const auto idle_counts = [this] {
+    std::vector<uint64_t> counts;
+    for (const auto& w : workers_) counts.push_back(w->published.idle_passes.load(std::memory_order_acquire));
+    return counts;
+  };
+  // True once every worker has finished `passes` idle passes after `since`.
+  const auto wait_idle = [&](const std::vector<uint64_t>& since, uint64_t passes) {
+    for (;;) {
+      bool all = true;
+      for (size_t i = 0; i < workers_.size(); ++i)
+        if (workers_[i]->published.idle_passes.load(std::memory_order_acquire) < since[i] + passes) all = false;
+      if (all) return true;
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  };
+  for (;;) {
+    if (!wait_idle(idle_counts(), 2)) return false;
+    // Every receive queue was empty on a pass that ended after the call, so every handover from
+    // those receives is already pushed. A frame still in an inbox needs its owner's next pass; a
+    // frame popped just before this check may still be in the owner's hands until the owner's
+    // next idle pass, and a handed-over frame is never handed over again.
+    bool handed = false;
+    for (const auto& w : workers_) handed = handed || !w->inboxes_empty();
+    if (!handed) return wait_idle(idle_counts(), 1);
   }
 }
 

@@ -110,10 +110,13 @@ class Engine {
   // Where the backend's frames were when it shut down (valid after stop()).
   io::FrameAudit frame_audit() const { return backend_->audit(); }
 
+  // Server counter slots some held snapshot names (tests, diagnostics).
+  uint32_t server_slots_in_use() const { return servers_.in_use(); }
+
   // io/mem only (nullptr otherwise): the host side of the in-memory ports.
   io::MemBackend* mem() { return mem_; }
-  // Waits until every running worker has gone idle twice since the call, i.e. has processed
-  // everything queued before it and published its counters. false on timeout.
+  // Waits until every running worker has processed everything queued before the call (frames
+  // handed over between workers included) and published its counters. false on timeout.
   bool settle(uint32_t timeout_ms) const;
   // Moves the workers' clock forward (tests of expiry); takes effect at their next safe point.
   void advance_clock(uint32_t seconds) { clock_offset_.fetch_add(seconds, std::memory_order_relaxed); }

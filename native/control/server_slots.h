@@ -12,6 +12,8 @@
 // workers never call them). The blocks are allocated once, at construction, for kCapacity slots
 // (anonymous memory: only the pages of slots in use are ever touched).
 #pragma once
+#include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -37,14 +39,24 @@ class ServerSlots {
     }
   }
 
+  // Whether acquire(keep) would succeed now (a release in between only adds room).
+  bool has_room(const std::vector<uint32_t>& keep) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return fresh_needed(keep) <= free_.size() + (kCapacity - next_unused_);
+  }
+
   // One slot per entry of `keep`: that slot itself where it is not kNone (a server that stays),
   // else a free one; each gains a reference. false, and nothing taken, when there are not enough.
   bool acquire(const std::vector<uint32_t>& keep, std::vector<uint32_t>& out) {
     std::lock_guard<std::mutex> lock(mutex_);
-    size_t fresh_needed = 0;
-    for (uint32_t s : keep) fresh_needed += s == kNone;
-    if (fresh_needed > free_.size() + (kCapacity - next_unused_)) return false;
+    const size_t fresh = fresh_needed(keep);
+    if (fresh > free_.size() + (kCapacity - next_unused_)) return false;
+    // The only steps that can throw, before anything is taken; free_ keeps room for every slot
+    // ever handed out, so release() never allocates.
     out.resize(keep.size());
+    const size_t handed_out = std::min<size_t>(kCapacity, next_unused_ + fresh);
+    refs_.reserve(handed_out);
+    free_.reserve(handed_out);
     for (size_t i = 0; i < keep.size(); ++i) {
       uint32_t slot = keep[i];
       if (slot == kNone) {
@@ -67,6 +79,7 @@ class ServerSlots {
   void release(const std::vector<uint32_t>& slots) {
     std::lock_guard<std::mutex> lock(mutex_);
     for (uint32_t slot : slots) {
+      assert(slot < refs_.size() && refs_[slot] > 0 && "released a slot no snapshot holds");
       if (slot >= refs_.size() || refs_[slot] == 0 || --refs_[slot] != 0) continue;
       for (auto& block : counters_) (*block)[slot] = lb::ServerCounters{};
       for (auto& block : peer_loads_) (*block)[slot] = lb::PeerLoad{};
@@ -79,13 +92,19 @@ class ServerSlots {
   lb::PeerLoad* peer_loads(uint32_t worker) const { return peer_loads_[worker]->get(); }
 
   // Slots referenced by some snapshot (tests, diagnostics).
-  uint32_t in_use() {
+  uint32_t in_use() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return next_unused_ - static_cast<uint32_t>(free_.size());
   }
 
  private:
-  std::mutex mutex_;
+  static size_t fresh_needed(const std::vector<uint32_t>& keep) {
+    size_t n = 0;
+    for (uint32_t s : keep) n += s == kNone;
+    return n;
+  }
+
+  mutable std::mutex mutex_;
   std::vector<uint32_t> refs_;  // by slot: how many held snapshots name it
   std::vector<uint32_t> free_;  // released slots, reused last-released first
   uint32_t next_unused_ = 0;    // slots from here on were never handed out

@@ -194,6 +194,18 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
     backend_keys.emplace_back(id, static_cast<uint32_t>(i));
   }
 
+  // A server of the running snapshot keeps its counter slot, and with it its counts; the others
+  // need a free one, checked here so that a snapshot refused for want of them takes no LIP slot.
+  std::vector<uint32_t> keep(snap->backends.size(), ServerSlots::kNone);
+  if (ctx.running != nullptr)
+    for (size_t i = 0; i < snap->backends.size(); ++i)
+      if (const uint32_t j = ctx.running->backend_index.find(snap->backends[i].backend_id); j != lb::FlatMap::kMissing)
+        keep[i] = ctx.running->server_slot[j];
+  if (!ctx.servers.has_room(keep))
+    return Status::error(kErrBusy, std::to_string(snap->backends.size()) + " servers do not fit beside those of snapshots " +
+                                       "a worker still holds (" + std::to_string(ServerSlots::kCapacity) +
+                                       " counter slots in all); retry once the workers have installed the running one");
+
   // LIP slots are assigned once everything else is known to be valid, so a rejected snapshot
   // takes none (but for running out of them part-way: the pools created stay with the engine).
   std::unordered_set<uint32_t> seen_lips;
@@ -220,17 +232,10 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
   snap->vip_index.build(vip_keys, ctx.hash_seed);
   snap->lip_index.build(lip_keys, ctx.hash_seed);
 
-  // Counter slots last: nothing can refuse the snapshot after it holds them. A server of the
-  // running snapshot keeps its slot, and with it its counts.
-  std::vector<uint32_t> keep(snap->backends.size(), ServerSlots::kNone);
-  if (ctx.running != nullptr)
-    for (size_t i = 0; i < snap->backends.size(); ++i)
-      if (const uint32_t j = ctx.running->backend_index.find(snap->backends[i].backend_id); j != lb::FlatMap::kMissing)
-        keep[i] = ctx.running->server_slot[j];
+  // Counter slots last: nothing can refuse the snapshot after it holds them (room was checked
+  // before the LIPs, and only this build takes slots).
   if (!ctx.servers.acquire(keep, snap->server_slot))
-    return Status::error(kErrBusy, std::to_string(snap->backends.size()) + " servers do not fit beside those of snapshots " +
-                                       "a worker still holds (" + std::to_string(ServerSlots::kCapacity) +
-                                       " counter slots in all); retry once the workers have installed the running one");
+    return Status::error(kErrState, "server counter slots were taken while the snapshot was built");
   out = std::move(snap);
   return Status::ok();
 }

@@ -2,7 +2,10 @@
 // connection (either direction), or decide whose it is and create one, then the IPVS state
 // machine and the translation of the connection's forwarding mode. Each step either continues
 // or returns a verdict; a packet whose connection another worker owns leaves unchanged with a
-// redirect verdict naming that worker. Runs on a data-plane worker only.
+// redirect verdict naming that worker. Only a packet that matched no connection here is
+// redirected, to the owner this worker's snapshot names; should the owner's snapshot name yet
+// another worker (a reload between their safe points), the owner drops it (drop_not_owner)
+// rather than hand it on. Runs on a data-plane worker only.
 #include "lb/process.h"
 
 #include "core/parse.h"

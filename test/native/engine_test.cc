@@ -212,6 +212,31 @@ TEST_F(EngineTest, ServerCountsLeaveWithTheServer) {
   }
 }
 
+// Every way a snapshot ends gives its servers' slots back: replaced and reclaimed, or refused.
+// standard_without_first_web keeps four backend records: the first web server's (id 1000) is
+// there under a new id (999), so a slot that were not released would show as one more in use.
+TEST_F(EngineTest, CounterSlotsComeBackFromEverySnapshot) {
+  const uint32_t servers = engine->server_slots_in_use();
+  ASSERT_EQ(servers, 4u);
+  ASSERT_OK(commit(*engine, topo::standard(2, 2)));
+  EXPECT_EQ(engine->server_slots_in_use(), servers) << "servers that stay keep their slots";
+  ASSERT_OK(commit(*engine, topo::standard_without_first_web(2, 3)));
+  ASSERT_TRUE(engine->settle(5000));
+  EXPECT_EQ(engine->reclaim(), 0u);
+  EXPECT_EQ(engine->server_slots_in_use(), servers) << "1000's slot is free once no worker holds it (999 took one)";
+  EXPECT_EQ(commit(*engine, topo::standard(2, 3)).code, "XVS_ESNAPSHOT") << "stale generation";
+  SnapshotBuilder bad = topo::standard(2, 4);
+  bad.header.workers = 3;
+  EXPECT_EQ(commit(*engine, bad).code, "XVS_ESNAPSHOT");
+  EXPECT_EQ(engine->server_slots_in_use(), servers) << "a refused snapshot holds none";
+  ASSERT_OK(commit(*engine, topo::standard(2, 4)));
+  ASSERT_TRUE(engine->settle(5000));
+  EXPECT_EQ(engine->reclaim(), 0u);
+  EXPECT_EQ(engine->server_slots_in_use(), servers) << "999's slot went with generation 3";
+  engine->stop();
+  EXPECT_EQ(engine->server_slots_in_use(), servers) << "the running snapshot's counts stay readable after stop";
+}
+
 TEST_F(EngineTest, StopIsClean) {
   ASSERT_TRUE(inject(*engine, 0, 0, topo::from_client(40000)));
   ASSERT_TRUE(engine->settle(5000));

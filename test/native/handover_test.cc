@@ -1,8 +1,9 @@
 // test/native/handover_test.cc — the hand-over of frames between workers (DESIGN §4): which
 // worker lb::process names as the owner of a frame that matched none of its connections
 // (lb/owner.h, the redirect verdict), and control::Engine on io/mem, which runs the same worker
-// loop as AF_XDP: a frame landing on the wrong worker is handed to its owner, counted as
-// `redirected` there, forwarded by the owner, and every frame comes home.
+// loop as AF_XDP: a frame landing on the wrong worker is handed to its owner (counted as
+// `redirected` by the sender), forwarded by the owner, and every frame comes home; a handed-over
+// frame that would be handed over again is dropped as drop_not_owner.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -129,6 +130,33 @@ TEST(Handover, TheOwnerForwardsARepliesThatLandedElsewhere) {
 
   engine->stop();
   EXPECT_EQ(mem.frames_free(), mem.frames_total());
+}
+
+// Stands for two workers whose snapshots disagree about an owner (a reload between their safe
+// points): each names the other as the owner of everything it receives.
+void always_the_other_worker(lb::CoreState& cs, io::Frame*, uint32_t n, lb::Verdict* verdicts) {
+  for (uint32_t i = 0; i < n; ++i) verdicts[i] = lb::Verdict::redirect_to(1 - cs.id);
+}
+
+TEST(Handover, AFrameIsHandedOverOnlyOnce) {
+  EngineOptions o;
+  o.backend = "mem";
+  o.workers = 2;
+  o.interfaces = {"client", "server"};
+  o.conn_table_size = 1024;
+  o.mem_frames = 256;
+  o.burst_path = always_the_other_worker;
+  std::unique_ptr<Engine> engine;
+  ASSERT_TRUE(Engine::create(o, engine).is_ok());
+  ASSERT_TRUE(engine->start().is_ok());
+  const auto f = build_frame(topo::from_client(40000));
+  ASSERT_EQ(engine->mem()->inject(0, 0, f.data(), static_cast<uint32_t>(f.size())), MemBackend::Inject::ok);
+  ASSERT_TRUE(engine->settle(5000));
+  EXPECT_EQ(counter(*engine, 0, Counter::redirected), 1u);
+  EXPECT_EQ(counter(*engine, 1, Counter::drop_not_owner), 1u) << "not handed back to worker 0";
+  EXPECT_EQ(counter(*engine, 1, Counter::redirected), 0u);
+  engine->stop();
+  EXPECT_EQ(engine->mem()->frames_free(), engine->mem()->frames_total()) << "the dropped frame came home";
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // test/unit/controller.test.ts — the control worker's state lives in a Controller, not in module
 // globals: two controllers on one thread, each with its own engine (io/mem), start, change and
-// stop independently; requests before start or after stop are refused with XVS_ESTATE.
+// stop independently; requests before start or after stop are refused with XVS_ESTATE, those
+// during a start wait for it, and an unknown one is refused with XVS_EINVAL.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
@@ -52,9 +53,29 @@ describe('Controller', () => {
       assert.equal(await code(a.handle({ op: 'status' })), 'XVS_ESTATE');
       assert.equal((await b.handle({ op: 'status' })).engine.running, true, 'b runs on');
       assert.deepEqual(events, [], 'nothing happened on its own: no health checks, no kernel next hops on io/mem');
+      assert.equal(await code(b.handle({ op: 'flush' } as never)), 'XVS_EINVAL', 'an unknown request is refused, not thrown');
     } finally {
       await a.handle({ op: 'stop' });
       await b.handle({ op: 'stop' });
+    }
+  });
+
+  it('answers status, config and connections asked during a start once the start has ended', async () => {
+    const c = new Controller(() => {});
+    try {
+      const started = c.handle({ op: 'start', config: config('203.0.113.30') });
+      const [status, file, connections] = [c.handle({ op: 'status' }), c.handle({ op: 'config' }), c.handle({ op: 'connections', limit: 10 })];
+      await started;
+      assert.equal((await status).engine.generation, 1n);
+      assert.equal((await file).services[0]!.vip, '203.0.113.30');
+      assert.equal((await connections).workers.length, 2);
+      await c.handle({ op: 'stop' });
+      const failed = c.handle({ op: 'start', config: { ...config('203.0.113.30'), dataplane: { ...config('203.0.113.30').dataplane, workers: 0 } } });
+      const during = c.handle({ op: 'status' });
+      assert.notEqual(await code(failed), 'resolved');
+      assert.equal(await code(during), 'XVS_ESTATE', 'a start that failed leaves nothing running');
+    } finally {
+      await c.handle({ op: 'stop' });
     }
   });
 });

@@ -48,6 +48,9 @@ const FIRST_RESOLVE_WAIT_MS = 1000;
 export const PEER_LOAD_INTERVAL_MS = 100;
 // Transitions that arrive together (a switch failing takes several servers down) make one commit.
 const HEALTH_COMMIT_DELAY_MS = 10;
+// A health commit refused as busy is tried again after this long, doubling up to the maximum.
+const HEALTH_RETRY_MS = 100;
+const HEALTH_RETRY_MAX_MS = 5000;
 // About how long a rebuild runs before the event loop gets a turn (single steps, the install of
 // a commit and garbage collection can take longer: bench/README.md, control).
 export const REBUILD_SLICE_MS = 8;
@@ -60,6 +63,8 @@ interface Running {
 
 export class Controller {
   private running: Running | undefined;
+  // A start request on its way: read-only requests wait for it rather than find nothing running.
+  private starting: Promise<unknown> | undefined;
   // The runtime weights over the configured file; the data plane runs their sum (and health).
   private overrides = new WeightOverrides();
   private follower: NextHopFollower | undefined;
@@ -68,6 +73,7 @@ export class Controller {
   // A health commit waiting in the queue builds from the health view as it is when it runs, so
   // more transitions meanwhile need no second one.
   private healthCommitQueued = false;
+  private healthRetryMs = HEALTH_RETRY_MS;
   private readonly health = new HealthControl((t) => this.onHealthTransition(t));
   private readonly commits = new CommitQueue();
 
@@ -76,15 +82,22 @@ export class Controller {
 
   /**
    * Serves one request. Status, config and connections are answered from the last commit at
-   * once; everything that commits waits its turn in the queue (stop: until the health checks
-   * have wound down). Rejects with an Error carrying `code`.
+   * once (during a start: once it has ended); everything that commits waits its turn in the queue
+   * (stop: until the health checks have wound down). Rejects with an Error carrying `code`.
    */
   handle<K extends ControlRequest['op']>(request: ControlRequest & { op: K }): Promise<ControlResults[K]>;
   handle(request: ControlRequest): Promise<unknown> {
     try {
       switch (request.op) {
-        case 'start':
-          return this.commits.run(() => this.start(request.config));
+        case 'start': {
+          const starting = this.commits.run(() => this.start(request.config));
+          this.starting = starting;
+          const ended = () => {
+            if (this.starting === starting) this.starting = undefined;
+          };
+          starting.then(ended, ended);
+          return starting;
+        }
         case 'reload':
           return this.commits.run(() => this.reload(request.config));
         case 'set_weight':
@@ -94,16 +107,26 @@ export class Controller {
         case 'stop':
           return this.commits.run(() => this.stop());
         case 'status':
-          return Promise.resolve(this.status());
+          return this.afterStart(() => this.status());
         case 'config':
           // What the operator configured, not what health allows right now: that is state, not config.
-          return Promise.resolve(this.overrides.effective(this.require().configured));
-        case 'connections':
-          return Promise.resolve(this.connections(request.limit));
+          return this.afterStart(() => this.overrides.effective(this.require().configured));
+        case 'connections': {
+          const { limit } = request;
+          return this.afterStart(() => this.connections(limit));
+        }
+        default:
+          fail('XVS_EINVAL', `unknown request '${String((request as { op?: unknown }).op)}'`);
       }
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** `read` now, or once a start on its way has ended (either way). */
+  private afterStart<T>(read: () => T): Promise<T> {
+    if (!this.starting) return new Promise((resolve) => resolve(read()));
+    return this.starting.then(read, read);
   }
 
   private require(): Running {
@@ -227,8 +250,11 @@ export class Controller {
   }
 
   private onHealthTransition(transition: HealthTransition): void {
-    const service = this.running?.configured.services.find((s) => s.name === transition.service);
-    this.tell({ event: 'health', transition, hasSorryServer: service?.sorry_server !== undefined });
+    this.tell({ event: 'health', transition, hasSorryServer: this.health.hasSorryServer(transition.service) });
+    this.scheduleHealthCommit(HEALTH_COMMIT_DELAY_MS);
+  }
+
+  private scheduleHealthCommit(delayMs: number): void {
     this.healthCommitTimer ??= setTimeout(() => {
       this.healthCommitTimer = undefined;
       if (this.healthCommitQueued) return;
@@ -238,12 +264,20 @@ export class Controller {
         if (!this.running) return;
         try {
           const model = await this.commitDesired(this.running.dataplane, this.running.configured, this.overrides);
+          this.healthRetryMs = HEALTH_RETRY_MS;
           this.tell({ event: 'health_committed', generation: model.generation });
         } catch (err) {
-          this.tell({ event: 'health_commit_failed', ...toControlError(err) });
+          const error = toControlError(err);
+          this.tell({ event: 'health_commit_failed', ...error });
+          // Busy (workers still hold older snapshots, or their rings are full) passes: the health
+          // the data plane runs must not stay behind the checks' for want of a retry.
+          if (error.code === 'XVS_EBUSY') {
+            this.scheduleHealthCommit(this.healthRetryMs);
+            this.healthRetryMs = Math.min(2 * this.healthRetryMs, HEALTH_RETRY_MAX_MS);
+          }
         }
       });
-    }, HEALTH_COMMIT_DELAY_MS);
+    }, delayMs);
   }
 
   private refreshNextHops(scope: NextHopScope): void {

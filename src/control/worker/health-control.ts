@@ -13,12 +13,15 @@ export class HealthControl {
   private pool: ProbePool | undefined;
   private monitor: HealthMonitor | undefined;
   private closing: Promise<void> = Promise.resolve();
+  // The config the checks follow: during a start or reload it is newer than the running one.
+  private followed: Config | undefined;
   private readonly effective = new EffectiveConfigs();
 
   constructor(private readonly onTransition: (t: HealthTransition) => void) {}
 
   /** Follows `config` (start, reload, runtime weight change): checks kept, added or stopped. */
   update(config: Config): void {
+    this.followed = config;
     if (checkTargets(config).length === 0) {
       this.closing = this.close();
       return;
@@ -40,6 +43,11 @@ export class HealthControl {
     return this.monitor ? yield* this.effective.steps(config, this.monitor) : config;
   }
 
+  /** Whether `service` of the followed config has a sorry server (told with its transitions). */
+  hasSorryServer(service: string): boolean {
+    return this.followed?.services.find((s) => s.name === service)?.sorry_server !== undefined;
+  }
+
   view(): HealthView {
     return this.monitor?.view() ?? { services: [] };
   }
@@ -49,6 +57,7 @@ export class HealthControl {
     // Cleared before the first await: an update() meanwhile starts afresh instead of reusing them.
     const monitor = this.monitor;
     const pool = this.pool;
+    this.followed = undefined;
     this.monitor = undefined;
     this.pool = undefined;
     const earlier = this.closing;
