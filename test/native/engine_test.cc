@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "control/engine.h"
+#include "mem_engine_options.h"
 #include "snapshot_fixture.h"
 
 namespace {
@@ -13,15 +14,7 @@ using xvs::control::EngineOptions;
 using xvs::control::Status;
 using xvs::io::MemBackend;
 
-EngineOptions two_workers() {
-  EngineOptions o;
-  o.backend = "mem";
-  o.workers = 2;
-  o.interfaces = {"client", "server"};
-  o.conn_table_size = 1024;
-  o.mem_frames = 256;
-  return o;
-}
+EngineOptions two_workers() { return mem_engine_options(2); }
 
 #define ASSERT_OK(expr)                                               \
   do {                                                                \

@@ -12,6 +12,7 @@
 #include "control/engine.h"
 #include "dataplane_fixture.h"
 #include "lb/owner.h"
+#include "mem_engine_options.h"
 
 namespace xvs::test {
 namespace {
@@ -70,12 +71,7 @@ uint64_t counter(Engine& e, uint32_t worker, Counter c) {
 }
 
 TEST(Handover, TheOwnerForwardsARepliesThatLandedElsewhere) {
-  EngineOptions o;
-  o.backend = "mem";
-  o.workers = 2;
-  o.interfaces = {"client", "server"};
-  o.conn_table_size = 1024;
-  o.mem_frames = 256;
+  EngineOptions o = mem_engine_options(2);
   std::unique_ptr<Engine> engine;
   ASSERT_TRUE(Engine::create(o, engine).is_ok());
   ASSERT_TRUE(engine->start().is_ok());
@@ -139,12 +135,7 @@ void always_the_other_worker(lb::CoreState& cs, io::Frame*, uint32_t n, lb::Verd
 }
 
 TEST(Handover, AFrameIsHandedOverOnlyOnce) {
-  EngineOptions o;
-  o.backend = "mem";
-  o.workers = 2;
-  o.interfaces = {"client", "server"};
-  o.conn_table_size = 1024;
-  o.mem_frames = 256;
+  EngineOptions o = mem_engine_options(2);
   o.burst_path = always_the_other_worker;
   std::unique_ptr<Engine> engine;
   ASSERT_TRUE(Engine::create(o, engine).is_ok());
