@@ -35,7 +35,7 @@ namespace xvs::abi {
   C(drop_ttl_expired, "TTL 0, or TTL 1 in a mode that routes (nat, fullnat)")          \
   C(drop_tcp_no_conn, "TCP segment without SYN for a service and no connection")       \
   C(drop_no_backend, "service has no server that can take a new connection")           \
-  C(drop_lport_exhausted, "every local port of the pool is in use on this worker")     \
+  C(drop_lport_exhausted, "no local port free towards the chosen server in the tries on every LIP of the pool") \
   C(drop_conn_table_full, "connection table of this worker is full")                   \
   C(drop_not_owner, "frame handed over by another worker for which this one names yet another owner (a reload between their safe points)") \
   C(drop_no_snapshot, "no configuration committed yet")                                \
@@ -50,7 +50,15 @@ namespace xvs::abi {
   C(redirected, "frames handed to the worker that owns their connection (DESIGN 4)")   \
   C(drop_handover_full, "frame for another worker's connection dropped: its inbox was full")
 
-#define XVS_COUNTERS(C) XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C)
+// Full-NAT local port decisions (lb/local_port.h), appended after the hand-over counters.
+#define XVS_LOCAL_PORT_COUNTERS(C)                                                     \
+  C(lport_client_port, "new Full-NAT connections whose local port is the client's own port")  \
+  C(lport_busy, "local ports tried for a new Full-NAT connection and found in use or held towards its server") \
+  C(lport_reclaimed, "held server-side tuples given back to the client that held them (it reused its port)") \
+  C(conn_held, "ended Full-NAT connections whose server-side tuple is held for timeouts.server_time_wait")
+
+#define XVS_COUNTERS(C) \
+  XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C) XVS_LOCAL_PORT_COUNTERS(C)
 
 enum class Counter : uint32_t {
 #define XVS_COUNTER_ENUM(name, help) name,

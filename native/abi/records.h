@@ -12,7 +12,7 @@
 namespace xvs::abi {
 
 inline constexpr uint32_t kSnapshotMagic = 0x53535658;  // "XVSS" little-endian
-inline constexpr uint32_t kAbiVersion = 2;
+inline constexpr uint32_t kAbiVersion = 3;
 
 // Limits a snapshot must respect; the decoder rejects anything larger with a coded error.
 inline constexpr uint32_t kMaxWorkers = 64;
@@ -46,6 +46,7 @@ struct mac48 {
   F(timeout_tcp_fin, u32)      \
   F(timeout_tcp_syn, u32)      \
   F(timeout_udp, u32)          \
+  F(timeout_server_time_wait, u32) \
   F(port_offset, u32)          \
   F(port_count, u32)           \
   F(service_offset, u32)       \
@@ -57,7 +58,8 @@ struct mac48 {
   F(lip_offset, u32)           \
   F(lip_count, u32)            \
   F(sched_offset, u32)         \
-  F(sched_count, u32)
+  F(sched_count, u32)          \
+  F(reserved0, u32)
 
 // One per data-plane interface, in config order. address is the balancer's own IPv4 address
 // there, used as the outer source of tunnel mode and of the ICMP errors xvs sends (0: none).
@@ -137,7 +139,7 @@ struct LipRecord {
 };
 #undef XVS_DECLARE_FIELD
 
-static_assert(sizeof(SnapshotHeader) == 88);
+static_assert(sizeof(SnapshotHeader) == 96);
 static_assert(sizeof(PortRecord) == 16);
 static_assert(sizeof(ServiceRecord) == 44);
 static_assert(sizeof(BackendRecord) == 32);

@@ -14,7 +14,6 @@
 #include "abi/counters.h"
 #include "abi/records.h"
 #include "bench/frame_gen.h"
-#include "control/lip_registry.h"
 #include "control/server_slots.h"
 #include "control/snapshot_build.h"
 #include "core/net.h"
@@ -100,9 +99,8 @@ uint64_t timed_loop(lb::CoreState* cs, const Template* tmpls, const Patch* patch
   return now_ns() - start;
 }
 
-// One worker's worth of data plane: its LIP registry, counter blocks, snapshot and core state.
+// One worker's worth of data plane: its counter blocks, snapshot and core state.
 struct Rig {
-  control::LipRegistry lips{1};
   control::ServerSlots servers{1};
   std::unique_ptr<lb::Snapshot> snapshot;
   std::unique_ptr<lb::CoreState> core;
@@ -112,11 +110,14 @@ Status build_rig(const uint8_t* data, size_t len, const Params& p, std::unique_p
   auto rig = std::make_unique<Rig>();
   abi::SnapshotHeader h{};
   if (len >= sizeof h) std::memcpy(&h, data, sizeof h);
-  const control::BuildContext ctx{1, h.port_count, p.seed, nullptr, rig->lips, rig->servers};
+  const control::BuildContext ctx{1, h.port_count, p.seed, nullptr, rig->servers};
   Status st = control::build_snapshot(data, len, ctx, rig->snapshot);
   if (!st.is_ok()) return st;
-  const lb::CoreTables tables{rig->lips.row(0), rig->servers.counters(0), rig->servers.peer_loads(0)};
-  rig->core = std::make_unique<lb::CoreState>(0, 1, p.conn_capacity, Prng{p.seed}.next(), tables);
+  const lb::CoreTables tables{rig->servers.counters(0), rig->servers.peer_loads(0)};
+  Prng prng{p.seed};
+  const uint64_t hash_seed = prng.next();
+  const core::SipKey port_key{prng.next(), prng.next()};
+  rig->core = std::make_unique<lb::CoreState>(0, 1, p.conn_capacity, hash_seed, port_key, tables);
   rig->core->install(rig->snapshot.get());
   rig->core->now = p.now;
   out = std::move(rig);

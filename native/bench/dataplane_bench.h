@@ -2,7 +2,7 @@
 // (lb::process) in timed loops on one core, on frames generated from templates in memory.
 //
 // Consumes snapshot bytes (encoded by TypeScript from a config), template frames and loop
-// parameters. Builds its own snapshot (own LipRegistry, one worker) and lb::CoreState, fills
+// parameters. Builds its own snapshot (one worker) and lb::CoreState, fills
 // the connection table when the workload needs it, then times whole loops with
 // clock_gettime(CLOCK_MONOTONIC) — never single packets. Each iteration restores the frame
 // from its template (lb::process rewrites in place); the same restore loop without

@@ -3,6 +3,8 @@
 // XVS_EINVAL rather than crashing.
 #include "binding/engine_handle.h"
 
+#include <cstring>
+
 #include "abi/counters.h"
 #include "bench/forward_only.h"
 #include "binding/connections_js.h"
@@ -32,6 +34,13 @@ control::EngineOptions parse_options(const Napi::CallbackInfo& info) {
   // Benchmarks only (`xvs bench veth`'s I/O-loop case): no lb::process at all.
   if (Napi::Value b = o.Get("forwardOnly"); b.IsBoolean() && b.As<Napi::Boolean>().Value())
     opts.burst_path = bench::forward_only_burst;
+  if (Napi::Value k = o.Get("portKey"); !k.IsUndefined()) {
+    // Copied at once: the engine keeps no reference to a JS buffer.
+    if (!k.IsBuffer() || k.As<Napi::Buffer<uint8_t>>().Length() != 16) throw_invalid(env, "option portKey must be a 16-byte Buffer");
+    const uint8_t* bytes = k.As<Napi::Buffer<uint8_t>>().Data();
+    std::memcpy(&opts.port_key.k0, bytes, 8);
+    std::memcpy(&opts.port_key.k1, bytes + 8, 8);
+  }
   opts.workers = get_u32(env, o, "workers", 1);
   opts.conn_table_size = get_u32(env, o, "connTableSize", opts.conn_table_size);
   opts.mem_frames = get_u32(env, o, "memFrames", opts.mem_frames);
@@ -72,6 +81,8 @@ Napi::Function EngineHandle::define(Napi::Env env) {
                          InstanceMethod("publishPeerLoads", &EngineHandle::publish_peer_loads),
                          InstanceMethod("settle", &EngineHandle::settle),
                          InstanceMethod("advanceClock", &EngineHandle::advance_clock),
+                         InstanceMethod("restorePortHolds", &EngineHandle::restore_port_holds),
+                         InstanceMethod("portHolds", &EngineHandle::port_holds),
                          InstanceMethod("memInject", &EngineHandle::mem_inject),
                          InstanceMethod("memCollect", &EngineHandle::mem_collect),
                      });
@@ -307,6 +318,24 @@ Napi::Value EngineHandle::advance_clock(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsNumber()) throw_invalid(env, "advanceClock(seconds): seconds must be a number");
   engine(env).advance_clock(info[0].As<Napi::Number>().Uint32Value());
   return env.Undefined();
+}
+
+Napi::Value EngineHandle::restore_port_holds(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsNumber())
+    throw_invalid(env, "restorePortHolds(bytes, elapsedSeconds): a Uint8Array and a number");
+  const Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  const double elapsed = info[1].As<Napi::Number>().DoubleValue();
+  const auto seconds = static_cast<uint32_t>(elapsed < 0 ? 0 : elapsed > 4294967295.0 ? 4294967295.0 : elapsed);
+  uint32_t kept = 0;
+  // The bytes are read during the call only (decoded into the engine's own vector).
+  throw_if_error(env, engine(env).restore_port_holds(bytes.Data(), bytes.ByteLength(), seconds, kept));
+  return Napi::Number::New(env, kept);
+}
+
+Napi::Value EngineHandle::port_holds(const Napi::CallbackInfo& info) {
+  const std::vector<uint8_t> bytes = engine(info.Env()).port_holds();
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), bytes.data(), bytes.size());
 }
 
 Napi::Value EngineHandle::mem_inject(const Napi::CallbackInfo& info) {

@@ -28,6 +28,8 @@ class EngineHandle : public Napi::ObjectWrap<EngineHandle> {
   Napi::Value server_counters(const Napi::CallbackInfo& info);
   Napi::Value publish_peer_loads(const Napi::CallbackInfo& info);
   Napi::Value settle(const Napi::CallbackInfo& info);
+  Napi::Value restore_port_holds(const Napi::CallbackInfo& info);
+  Napi::Value port_holds(const Napi::CallbackInfo& info);
   Napi::Value advance_clock(const Napi::CallbackInfo& info);
   Napi::Value mem_inject(const Napi::CallbackInfo& info);
   Napi::Value mem_collect(const Napi::CallbackInfo& info);

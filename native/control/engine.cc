@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "abi/records.h"
+#include "control/port_hold_blob.h"
 #include "control/snapshot_build.h"
 #include "io/afxdp/afxdp_backend.h"
 
@@ -26,7 +27,7 @@ io::SteeringSets steering_sets(const lb::Snapshot& snap) {
     for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i)
       sets.nat_servers.push_back({snap.backends[i].address, snap.backends[i].port, s.protocol});
   }
-  for (const lb::Lip& lip : snap.lips) sets.lips.push_back(lip.address);
+  sets.lips = snap.lips;
   return sets;
 }
 
@@ -34,7 +35,7 @@ io::SteeringSets steering_sets(const lb::Snapshot& snap) {
 
 Engine::Engine(const EngineOptions& options)
     : options_(options), hash_seed_(std::random_device{}() * 0x9e3779b97f4a7c15ull ^ std::random_device{}()),
-      lips_(options.workers), servers_(options.workers) {}
+      servers_(options.workers) {}
 
 Engine::~Engine() { close(); }
 
@@ -99,13 +100,20 @@ Status Engine::start() {
     std::vector<io::Queue*> queues;
     for (uint32_t p = 0; p < backend_->port_count(); ++p) queues.push_back(&backend_->queue(p, id));
     const int cpu = options_.cpus.empty() ? -1 : options_.cpus[id];
-    const lb::CoreTables tables{lips_.row(id), servers_.counters(id), servers_.peer_loads(id)};
-    workers_.push_back(std::make_unique<worker::Worker>(id, options_.workers, options_.conn_table_size, hash_seed_, tables,
+    const lb::CoreTables tables{servers_.counters(id), servers_.peer_loads(id)};
+    workers_.push_back(std::make_unique<worker::Worker>(id, options_.workers, options_.conn_table_size, hash_seed_,
+                                                        options_.port_key, tables,
                                                         std::move(queues), cpu, &clock_offset_, options_.burst_path));
     workers_.back()->set_fifo_priority(options_.worker_priority);
     if (current_)
       workers_.back()->control.push({abi::ControlKind::install_snapshot, current_->generation, current_.get()});
   }
+  // Each held tuple goes to the worker its local port names (the worker count may have changed).
+  std::vector<std::vector<lb::PortHold>> holds_of(options_.workers);
+  for (const lb::PortHold& h : restored_holds_)
+    holds_of[lb::local_port_owner(core::ntohs(h.server.dport), options_.workers)].push_back(h);
+  for (uint32_t id = 0; id < options_.workers; ++id) workers_[id]->restore_port_holds(holds_of[id]);
+  restored_holds_.clear();
   std::vector<worker::Worker*> peers;
   for (auto& w : workers_) peers.push_back(w.get());
   for (auto& w : workers_) w->connect(peers);
@@ -129,6 +137,8 @@ void Engine::stop() {
   }
   for (auto& w : workers_) w->join();
   for (auto& w : workers_) w->release_inboxes();
+  // Before the retired snapshots go: a worker may still point at one (its timeouts are read).
+  for (auto& w : workers_) w->collect_port_holds(stopped_holds_);
   running_ = false;
   stopped_ = true;
   for (Retired& r : retired_) free_snapshot(std::move(r.snapshot));
@@ -144,6 +154,26 @@ void Engine::close() {
     backend_->shutdown();
   }
 }
+
+Status Engine::restore_port_holds(const uint8_t* data, size_t len, uint32_t elapsed_seconds, uint32_t& kept) {
+  kept = 0;
+  if (running_ || stopped_) return Status::error(kErrState, "held ports are restored before start");
+  std::vector<lb::PortHold> holds;
+  if (std::string why = decode_port_holds(data, len, holds); !why.empty())
+    return Status::error(kErrInvalidArgument, "held local ports: " + why);
+  for (lb::PortHold& h : holds) {
+    if (h.seconds_left <= elapsed_seconds || core::ntohs(h.server.dport) < lb::kFirstLocalPort) continue;
+    h.seconds_left -= elapsed_seconds;
+    restored_holds_.push_back(h);
+  }
+  // Shortest first: each worker's hold list stays in expiry order.
+  std::stable_sort(restored_holds_.begin(), restored_holds_.end(),
+                   [](const lb::PortHold& a, const lb::PortHold& b) { return a.seconds_left < b.seconds_left; });
+  kept = static_cast<uint32_t>(restored_holds_.size());
+  return Status::ok();
+}
+
+std::vector<uint8_t> Engine::port_holds() const { return encode_port_holds(stopped_holds_); }
 
 Status Engine::commit(const uint8_t* data, size_t len) {
   std::unique_ptr<BuildContext> ctx;
@@ -162,7 +192,7 @@ Status Engine::begin_commit(std::unique_ptr<BuildContext>& ctx) {
   if (stopped_) return Status::error(kErrState, "engine was stopped; create a new one");
   if (committing_) return Status::error(kErrBusy, "another snapshot is being committed; commit one at a time");
   committing_ = true;
-  ctx = std::make_unique<BuildContext>(BuildContext{options_.workers, backend_->port_count(), hash_seed_, current_.get(), lips_, servers_});
+  ctx = std::make_unique<BuildContext>(BuildContext{options_.workers, backend_->port_count(), hash_seed_, current_.get(), servers_});
   return Status::ok();
 }
 

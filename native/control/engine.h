@@ -15,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "control/lip_registry.h"
 #include "control/server_slots.h"
 #include "control/snapshot_build.h"
 #include "control/status.h"
@@ -36,6 +35,10 @@ struct EngineOptions {
   uint32_t conn_table_size = 1u << 20;  // per worker
   uint32_t mem_frames = 4096;           // io/mem pool size
   std::string bpf_object;               // afxdp: the steering XDP program (build/Release/xvs_steer.bpf.o)
+  // Keys the Full-NAT local port choice (lb/local_port.h). The same key across restarts (and on
+  // every node of a cluster) gives a client the same server-side tuple; TypeScript derives it
+  // (src/control/worker/port-key.ts). All zero is a valid key, but a guessable one.
+  core::SipKey port_key;
   // What every worker runs on its bursts. Only a benchmark sets anything else (`xvs bench veth`'s
   // I/O-loop case: bench/forward_only.h); no config field reaches it.
   lb::BurstPath burst_path = lb::process_burst;
@@ -110,6 +113,14 @@ class Engine {
   // Where the backend's frames were when it shut down (valid after stop()).
   io::FrameAudit frame_audit() const { return backend_->audit(); }
 
+  // Before start(): the server-side tuples a previous engine's servers may still hold (its
+  // port_holds() bytes, `elapsed_seconds` old), entered into the owning workers' tables at
+  // start so that no other client gets them (lb/port_holds.h). `kept`: how many are still
+  // running. Refuses bytes that are not such a list (XVS_EINVAL, with the reason).
+  Status restore_port_holds(const uint8_t* data, size_t len, uint32_t elapsed_seconds, uint32_t& kept);
+  // After stop(): those tuples of this engine, as bytes for the next one.
+  std::vector<uint8_t> port_holds() const;
+
   // Server counter slots some held snapshot names (tests, diagnostics).
   uint32_t server_slots_in_use() const { return servers_.in_use(); }
 
@@ -131,8 +142,9 @@ class Engine {
   uint64_t hash_seed_;
   std::unique_ptr<io::Backend> backend_;
   io::MemBackend* mem_ = nullptr;
-  LipRegistry lips_;
-  ServerSlots servers_;  // per-worker per-server counts; snapshots name their slots
+  ServerSlots servers_;
+  std::vector<lb::PortHold> restored_holds_;  // from restore_port_holds(), entered at start()
+  std::vector<lb::PortHold> stopped_holds_;   // collected by stop()  // per-worker per-server counts; snapshots name their slots
   std::atomic<int64_t> clock_offset_{0};
   std::vector<std::unique_ptr<worker::Worker>> workers_;
   bool running_ = false;

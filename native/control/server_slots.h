@@ -39,12 +39,6 @@ class ServerSlots {
     }
   }
 
-  // Whether acquire(keep) would succeed now (a release in between only adds room).
-  bool has_room(const std::vector<uint32_t>& keep) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return fresh_needed(keep) <= free_.size() + (kCapacity - next_unused_);
-  }
-
   // One slot per entry of `keep`: that slot itself where it is not kNone (a server that stays),
   // else a free one; each gains a reference. false, and nothing taken, when there are not enough.
   bool acquire(const std::vector<uint32_t>& keep, std::vector<uint32_t>& out) {

@@ -139,12 +139,12 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
   if (h.port_count != ctx.ports)
     return bad("snapshot describes " + std::to_string(h.port_count) + " ports, engine has " + std::to_string(ctx.ports));
   if (h.timeout_tcp == 0 || h.timeout_tcp_fin == 0 || h.timeout_tcp_syn == 0 || h.timeout_udp == 0)
-    return bad("every timeout must be at least 1 second");
+    return bad("every timeout must be at least 1 second");  // server_time_wait 0: no hold
 
   auto snap = std::make_unique<lb::Snapshot>();
   snap->generation = h.generation;
   snap->workers = h.workers;
-  snap->timeouts = {h.timeout_tcp, h.timeout_tcp_fin, h.timeout_tcp_syn, h.timeout_udp};
+  snap->timeouts = {h.timeout_tcp, h.timeout_tcp_fin, h.timeout_tcp_syn, h.timeout_udp, h.timeout_server_time_wait};
   std::vector<abi::LipRecord> lip_records;
   Status st;
   if (!(st = read_section(data, len, h.port_offset, h.port_count, abi::kMaxPorts, "ports", snap->ports)).is_ok()) return st;
@@ -194,31 +194,13 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
     backend_keys.emplace_back(id, static_cast<uint32_t>(i));
   }
 
-  // A server of the running snapshot keeps its counter slot, and with it its counts; the others
-  // need a free one, checked here so that a snapshot refused for want of them takes no LIP slot.
-  std::vector<uint32_t> keep(snap->backends.size(), ServerSlots::kNone);
-  if (ctx.running != nullptr)
-    for (size_t i = 0; i < snap->backends.size(); ++i)
-      if (const uint32_t j = ctx.running->backend_index.find(snap->backends[i].backend_id); j != lb::FlatMap::kMissing)
-        keep[i] = ctx.running->server_slot[j];
-  if (!ctx.servers.has_room(keep))
-    return Status::error(kErrBusy, std::to_string(snap->backends.size()) + " servers do not fit beside those of snapshots " +
-                                       "a worker still holds (" + std::to_string(ServerSlots::kCapacity) +
-                                       " counter slots in all); retry once the workers have installed the running one");
-
-  // LIP slots are assigned once everything else is known to be valid, so a rejected snapshot
-  // takes none (but for running out of them part-way: the pools created stay with the engine).
   std::unordered_set<uint32_t> seen_lips;
   for (size_t i = 0; i < lip_records.size(); ++i) {
     const uint32_t address = lip_records[i].address;
     if (vips.count(address)) return bad("LIP " + core::ipv4_text(address) + " is also a VIP");
     if (!seen_lips.insert(address).second) return bad("LIP " + core::ipv4_text(address) + " appears twice");
-  }
-  for (size_t i = 0; i < lip_records.size(); ++i) {
-    lb::Lip lip{lip_records[i].address, 0};
-    if (!(st = ctx.lips.slot_for(lip.address, lip.slot)).is_ok()) return st;
-    snap->lips.push_back(lip);
-    lip_keys.emplace_back(lip.address, static_cast<uint32_t>(i));
+    snap->lips.push_back(address);
+    lip_keys.emplace_back(address, static_cast<uint32_t>(i));
   }
 
   for (const abi::ServiceRecord& s : snap->services) {
@@ -232,10 +214,17 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
   snap->vip_index.build(vip_keys, ctx.hash_seed);
   snap->lip_index.build(lip_keys, ctx.hash_seed);
 
-  // Counter slots last: nothing can refuse the snapshot after it holds them (room was checked
-  // before the LIPs, and only this build takes slots).
+  // Counter slots last: nothing can refuse the snapshot after it holds them. A server of the
+  // running snapshot keeps its slot, and with it its counts.
+  std::vector<uint32_t> keep(snap->backends.size(), ServerSlots::kNone);
+  if (ctx.running != nullptr)
+    for (size_t i = 0; i < snap->backends.size(); ++i)
+      if (const uint32_t j = ctx.running->backend_index.find(snap->backends[i].backend_id); j != lb::FlatMap::kMissing)
+        keep[i] = ctx.running->server_slot[j];
   if (!ctx.servers.acquire(keep, snap->server_slot))
-    return Status::error(kErrState, "server counter slots were taken while the snapshot was built");
+    return Status::error(kErrBusy, std::to_string(snap->backends.size()) + " servers do not fit beside those of snapshots " +
+                                       "a worker still holds (" + std::to_string(ServerSlots::kCapacity) +
+                                       " counter slots in all); retry once the workers have installed the running one");
   out = std::move(snap);
   return Status::ok();
 }

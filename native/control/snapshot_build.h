@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <memory>
 
-#include "control/lip_registry.h"
 #include "control/server_slots.h"
 #include "control/status.h"
 #include "lb/snapshot.h"
@@ -20,7 +19,6 @@ struct BuildContext {
   uint32_t ports;
   uint64_t hash_seed;
   const lb::Snapshot* running;  // the engine's current snapshot, or nullptr: it must be newer; its servers keep their slots
-  LipRegistry& lips;
   ServerSlots& servers;
 };
 

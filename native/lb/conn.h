@@ -35,7 +35,8 @@ enum Direction : uint8_t { kFromClient = 0, kFromServer = 1 };
   S(tcp_listen)            \
   S(tcp_synack)            \
   S(udp)                   \
-  S(persist_template)
+  S(persist_template)      \
+  S(tcp_port_hold)
 
 enum class ConnState : uint8_t {
 #define XVS_STATE_ENUM(name) name,
@@ -53,6 +54,7 @@ inline constexpr uint8_t kTemplate = 1u << 2;     // persistence template, not a
 inline constexpr uint8_t kCountedActive = 1u << 3;  // counted in the server's active (else inactive) connections
 inline constexpr uint8_t kOnePacket = 1u << 4;    // UDP one-packet scheduling: gone after one reply
 inline constexpr uint8_t kPersistent = 1u << 5;   // bound by the template at template_index
+inline constexpr uint8_t kServerSeen = 1u << 6;   // a packet came from the server: it may hold a TCB
 
 // The server side's egress (port and next-hop MAC) is not stored: it is the bound server's
 // backend record in the current snapshot (lb/load.h backend_of), so it follows reloads, and a
@@ -70,16 +72,19 @@ struct alignas(64) Conn {
     uint32_t controlled;      // templates: how many connections they bind now (IPVS n_control)
   };
   uint8_t client_mac[6];         // connections: the MAC the client side came from (its next hop back)
-  uint16_t lip_slot : 12;        // whose port pool gets tuple[1].dport back (fullnat)
-  uint16_t client_port_index : 4;  // the I/O port (interface) towards the client
+  uint8_t client_port_index;     // the I/O port (interface) towards the client
+  uint8_t reserved;
   uint8_t protocol;
   uint8_t forwarding;
   ConnState state;
   uint8_t flags;
 };
 static_assert(sizeof(Conn) == 64, "one connection is one cache line");
-static_assert(abi::kMaxLips <= (1u << 12) && abi::kMaxPorts <= (1u << 4), "Conn bit-fields too narrow");
 // Templates keep their key in tuple[kFromClient] = (client address & netmask, VIP, 0, port) and
 // their netmask and timeout in tuple[kFromServer].saddr / .daddr (that tuple is never linked).
+// A tcp_port_hold entry is what is left of an ended Full-NAT connection whose server may still
+// hold its tuple in TIME_WAIT (lb/local_port.h): only tuple[kFromServer] is linked, it is bound
+// to no server, and no packet ever matches it; tuple[kFromClient] names the client that may
+// take the tuple back.
 
 }  // namespace xvs::lb

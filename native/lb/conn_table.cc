@@ -129,6 +129,13 @@ void ConnTable::touch(Conn* c, ConnState state, uint32_t now, uint32_t timeout) 
   timer_append(index, state);
 }
 
+void ConnTable::unlink_client_tuple(Conn* c) {
+  if (!(c->flags & kLinkClient)) return;
+  unlink_tuple(index_of(c), kFromClient);
+  c->flags &= static_cast<uint8_t>(~kLinkClient);
+  ++edits_;
+}
+
 void ConnTable::remove(Conn* c) {
   const uint32_t index = index_of(c);
   timer_unlink(index);

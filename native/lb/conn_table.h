@@ -137,6 +137,13 @@ class ConnTable {
     return removed;
   }
 
+  // Whether some entry's timer has run out at `now` (expire() has work).
+  bool due(uint32_t now) const {
+    for (uint32_t cls = 0; cls < kConnStates; ++cls)
+      if (timer_head_[cls] != kNone && static_cast<int32_t>(conns_[timer_head_[cls]].expires - now) <= 0) return true;
+    return false;
+  }
+
   // Visits up to `budget` live entries (connections and templates), by state then expiry, and
   // calls visit(const Conn&) on each; returns how many. Read-only: for diagnostics (xvs list -c).
   template <typename Visit>
@@ -151,6 +158,9 @@ class ConnTable {
   uint32_t index_of(const Conn* c) const { return static_cast<uint32_t>(c - conns_.get()); }
 
   void remove(Conn* c);
+  // Takes the client-side tuple out of the hash table (a held Full-NAT tuple keeps only its
+  // server side, lb/local_port.h); the connection stays, reachable by its other tuple.
+  void unlink_client_tuple(Conn* c);
 
  private:
   static uint32_t buckets_for(uint32_t capacity) { return capacity / 2 + 1; }

@@ -1,6 +1,6 @@
 // native/lb/core_state.h — everything one data-plane core reads and writes while forwarding:
-// the current snapshot, its connection table, its scheduler cursors and locality table, its
-// counters, and its blocks of per-server counts. One instance per worker, cache-aligned, written
+// the current snapshot, its connection table, its share of the local ports and their key, its
+// scheduler cursors and locality table, its counters, and its blocks of per-server counts. One instance per worker, cache-aligned, written
 // only by that worker's thread (the constructor runs on the control thread before the worker
 // starts). Passed explicitly to lb::process, DPDK-l3fwd style.
 #pragma once
@@ -10,7 +10,8 @@
 #include "abi/counters.h"
 #include "abi/records.h"
 #include "lb/conn_table.h"
-#include "lb/port_pool.h"
+#include "core/siphash.h"
+#include "lb/local_port.h"
 #include "lb/server_counters.h"
 #include "lb/snapshot.h"
 
@@ -28,9 +29,8 @@ struct LocalityEntry {
 };
 
 // This worker's rows of the tables the engine keeps outside the snapshot (filled by the control
-// thread): its port pool per LIP slot, its counts per server slot, the other workers' loads.
+// thread): its counts per server slot, the other workers' loads.
 struct CoreTables {
-  PortPool* const* port_pools;
   ServerCounters* server_counters;
   const PeerLoad* peer_loads;
 };
@@ -38,34 +38,33 @@ struct CoreTables {
 struct alignas(64) CoreState {
   static constexpr uint32_t kLocalityEntries = 1u << 14;
 
-  CoreState(uint32_t worker_id, uint32_t worker_count, uint32_t conn_capacity, uint64_t hash_seed, const CoreTables& tables)
+  CoreState(uint32_t worker_id, uint32_t worker_count, uint32_t conn_capacity, uint64_t hash_seed,
+            const core::SipKey& local_port_key, const CoreTables& tables)
       : id(worker_id),
         workers(worker_count),
         seed(hash_seed),
+        port_key(local_port_key),
+        ports(worker_id, worker_count),
         conns(conn_capacity, hash_seed),
-        port_pools(tables.port_pools),
         server_counters(tables.server_counters),
         peer_loads(tables.peer_loads),
         sched_cursor(std::make_unique<uint32_t[]>(abi::kMaxServices)),
-        pool_cursor(std::make_unique<uint32_t[]>(abi::kMaxPools)),
         locality(std::make_unique<LocalityEntry[]>(kLocalityEntries)) {}
 
   const uint32_t id;
   const uint32_t workers;
   const uint64_t seed;
+  const core::SipKey port_key;  // Full-NAT local port choice (lb/local_port.h): the same across restarts
+  const LocalPortShare ports;   // this worker's share of the local ports
   const Snapshot* snapshot = nullptr;
   uint32_t now = 0;  // engine clock in seconds, advanced by the worker loop
   ConnTable conns;
-  // This worker's port pool per LIP slot. Entries are filled by the control thread before any
-  // snapshot naming that slot is published to this worker, and never change afterwards.
-  PortPool* const* port_pools;
   // This worker's counts per server and the other workers' summed, by Snapshot::server_slot
   // (lb/server_counters.h: written by this worker / by the control thread).
   ServerCounters* const server_counters;
   const PeerLoad* const peer_loads;
   // Indexed like the current snapshot's services / pools; reset when a snapshot is installed.
   std::unique_ptr<uint32_t[]> sched_cursor;
-  std::unique_ptr<uint32_t[]> pool_cursor;
   std::unique_ptr<LocalityEntry[]> locality;
   uint64_t counters[abi::kCounterCount] = {};
 
@@ -81,7 +80,6 @@ struct alignas(64) CoreState {
       const uint32_t n = next->services[s].sched_count;
       sched_cursor[s] = n ? static_cast<uint32_t>((static_cast<uint64_t>(n) * id / workers) % n) : 0;
     }
-    for (size_t p = 0; p < next->pools.size(); ++p) pool_cursor[p] = 0;
   }
 
   // This worker's counts for the server at `backend_index` of the current snapshot.

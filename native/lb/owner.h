@@ -9,13 +9,13 @@
 
 #include "abi/records.h"
 #include "core/net.h"
-#include "lb/port_pool.h"
+#include "lb/local_port.h"
 #include "lb/snapshot.h"
 
 namespace xvs::lb {
 
 inline uint32_t fullnat_owner(uint16_t lport_network_order, uint32_t workers) {
-  return PortPool::owner_of(core::ntohs(lport_network_order), workers);
+  return local_port_owner(core::ntohs(lport_network_order), workers);
 }
 
 // Client address and port in network order; documented in native/README.md so that tests and
@@ -35,7 +35,7 @@ inline uint32_t owner_of_unmatched(const Snapshot& snap, const abi::ServiceRecor
   if (workers < 2) return self;
   if (svc != nullptr)
     return static_cast<abi::Forwarding>(svc->forwarding) == abi::Forwarding::nat ? nat_owner(saddr, sport, workers) : self;
-  if (snap.is_lip(daddr)) return core::ntohs(dport) >= PortPool::kFirstPort ? fullnat_owner(dport, workers) : self;
+  if (snap.is_lip(daddr)) return core::ntohs(dport) >= kFirstLocalPort ? fullnat_owner(dport, workers) : self;
   if (snap.nat_backend_index.find(Snapshot::nat_backend_key(saddr, sport, protocol)) != FlatMap::kMissing)
     return nat_owner(daddr, dport, workers);
   return self;

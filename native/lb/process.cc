@@ -11,6 +11,7 @@
 #include "core/parse.h"
 #include "lb/encap.h"
 #include "lb/load.h"
+#include "lb/local_port.h"
 #include "lb/owner.h"
 #include "lb/persistence.h"
 #include "lb/rewrite.h"
@@ -129,23 +130,76 @@ Verdict translate_by_mode(CoreState& cs, io::Frame& frame, core::PacketView& pkt
 
 // ---- connection life -----------------------------------------------------------------------
 
-void remove_connection(CoreState& cs, Conn& c) {
-  release_connection(cs, c);
-  cs.conns.remove(&c);
+// An ended Full-NAT TCP connection whose server answered may leave the server holding its tuple
+// in TIME_WAIT for up to timeouts.server_time_wait after the last packet: what is left of it
+// stays as a tcp_port_hold entry, so that no other client gets that tuple (lb/local_port.h). The
+// hold runs server_time_wait from now rather than from the last packet: a little longer than the
+// server needs, and every hold of a worker then shares one timeout (its expiry list stays in
+// order). Call after release_connection(); true when `c` became a hold.
+bool hold_server_tuple(CoreState& cs, Conn& c) {
+  if (static_cast<Forwarding>(c.forwarding) != Forwarding::fullnat || c.protocol != core::kIpProtoTcp ||
+      (c.flags & (kTemplate | kServerSeen)) != kServerSeen || c.state == ConnState::tcp_port_hold || cs.snapshot == nullptr)
+    return false;
+  const Timeouts& t = cs.snapshot->timeouts;
+  const uint32_t last_packet = c.expires - timeout_of(t, c.state);
+  if (static_cast<int32_t>(last_packet + t.server_time_wait - cs.now) <= 0) return false;
+  cs.conns.unlink_client_tuple(&c);
+  c.flags &= static_cast<uint8_t>(~(kPersistent | kCountedActive | kOnePacket));
+  cs.conns.touch(&c, ConnState::tcp_port_hold, cs.now, t.server_time_wait);
+  cs.count(Counter::conn_held);
+  return true;
 }
 
-// Picks a LIP of the service's pool (round-robin per worker) and a local port from this
-// worker's share of it. Returns false when every LIP of the pool is out of ports.
-bool allocate_local_address(CoreState& cs, const abi::ServiceRecord& svc, const Lip*& lip_out, uint16_t& lport) {
+// A connection ends now (replaced, its server gone, a one-packet exchange over): it leaves the
+// table, or stays as a hold of its server-side tuple.
+void end_connection(CoreState& cs, Conn& c) {
+  release_connection(cs, c);
+  if (!hold_server_tuple(cs, c)) cs.conns.remove(&c);
+}
+
+// A hold of `client`'s own earlier tuple: that client may take it back (lb/local_port.h).
+inline bool held_for(const Conn& c, const ConnTuple& client) {
+  const ConnTuple& t = c.tuple[kFromClient];
+  return c.state == ConnState::tcp_port_hold && t.saddr == client.saddr && t.daddr == client.daddr &&
+         t.sport == client.sport && t.dport == client.dport;
+}
+
+// The LIP and local port of a new Full-NAT connection from `client` to `backend`
+// (lb/local_port.h): the first server-side tuple no entry holds, trying the client's own port or
+// its keyed hash first on the LIP its address hashes to. false when every try was taken.
+bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t protocol, const ConnTuple& client,
+                          const abi::BackendRecord& backend, uint32_t& lip, uint16_t& lport) {
   const Snapshot& snap = *cs.snapshot;
   const abi::PoolRecord& pool = snap.pools[svc.pool];
-  uint32_t& cursor = cs.pool_cursor[svc.pool];
-  for (uint32_t tried = 0; tried < pool.lip_count; ++tried) {
-    const Lip& lip = snap.lips[pool.lip_first + cursor];
-    cursor = cursor + 1 == pool.lip_count ? 0 : cursor + 1;
-    if (cs.port_pools[lip.slot]->allocate(lport)) {
-      lip_out = &lip;
-      return true;
+  const LocalPortShare& share = cs.ports;
+  if (pool.lip_count == 0 || share.count == 0) return false;
+  uint32_t first = share.index_of(core::ntohs(client.sport));
+  const bool own_port = first < share.count;
+  if (!own_port)
+    first = static_cast<uint32_t>(client_tuple_hash(cs.port_key, client.saddr, client.daddr, client.sport, client.dport, protocol) %
+                                  share.count);
+  const uint32_t first_lip = static_cast<uint32_t>(client_address_hash(cs.port_key, client.saddr, client.daddr) % pool.lip_count);
+  const uint32_t tries = share.count < kLocalPortTries ? share.count : kLocalPortTries;
+  for (uint32_t l = 0; l < pool.lip_count; ++l) {
+    const uint32_t address = snap.lips[pool.lip_first + (first_lip + l) % pool.lip_count];
+    uint32_t index = first;
+    for (uint32_t t = 0; t < tries; ++t) {
+      const uint16_t port = core::htons(share.port_at(index));
+      Conn* used = cs.conns.lookup(protocol, backend.address, address, backend.port, port).conn;
+      if (used == nullptr || held_for(*used, client)) {
+        if (used != nullptr) {
+          cs.conns.remove(used);
+          cs.count(Counter::lport_reclaimed);
+        } else if (own_port && l == 0 && t == 0) {
+          cs.count(Counter::lport_client_port);
+        }
+        lip = address;
+        lport = port;
+        return true;
+      }
+      cs.count(Counter::lport_busy);
+      index += share.stride;
+      if (index >= share.count) index -= share.count;
     }
   }
   return false;
@@ -199,28 +253,26 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   }
   // One-packet datagrams are scheduled anew every time; only their reply is tracked.
   const uint8_t links = one_packet ? kLinkServer : is_routed_hop(mode) ? (kLinkClient | kLinkServer) : kLinkClient;
-  const Lip* lip = nullptr;
   if (mode == Forwarding::fullnat) {
+    uint32_t lip = 0;
     uint16_t lport = 0;
-    if (!allocate_local_address(cs, *svc, lip, lport)) return drop(cs, Counter::drop_lport_exhausted);
-    from_server.daddr = lip->address;
+    if (!choose_local_address(cs, *svc, pkt.protocol, from_client, backend, lip, lport))
+      return drop(cs, Counter::drop_lport_exhausted);
+    from_server.daddr = lip;
     from_server.dport = lport;
   }
   if (one_packet && mode == Forwarding::nat) {
     // A reply of an earlier datagram of this flow to this server may still be awaited: reuse it.
     const ConnLookup earlier = cs.conns.lookup(pkt.protocol, from_server.saddr, from_server.daddr, from_server.sport,
                                                from_server.dport);
-    if (earlier.conn != nullptr) remove_connection(cs, *earlier.conn);
+    if (earlier.conn != nullptr) end_connection(cs, *earlier.conn);
   }
+  // A refused connection leaves nothing behind: its server-side tuple was only looked at.
   Conn* c = cs.conns.insert(pkt.protocol, from_client, from_server, links);
-  if (c == nullptr) {
-    if (lip != nullptr) cs.port_pools[lip->slot]->release(from_server.dport);
-    return drop(cs, Counter::drop_conn_table_full);
-  }
-  if (lip != nullptr) c->lip_slot = static_cast<uint16_t>(lip->slot);
+  if (c == nullptr) return drop(cs, Counter::drop_conn_table_full);
   if (one_packet) c->flags |= kOnePacket;
   c->forwarding = svc->forwarding;
-  c->client_port_index = frame.port & 0xf;  // < abi::kMaxPorts
+  c->client_port_index = frame.port;
   core::copy_mac(c->client_mac, pkt.eth->src);
   bind_backend(cs, *c, index);
   cs.count(Counter::conn_created);
@@ -256,7 +308,8 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
   if (q.protocol != core::kIpProtoTcp && q.protocol != core::kIpProtoUdp) return Verdict::pass;
   // The quoted packet went from the balancer towards this error's sender: seen from the
   // balancer, the same flow arrives with source and destination swapped.
-  const ConnLookup found = cs.conns.lookup(q.protocol, q.ip->daddr, q.ip->saddr, q.dport(), q.sport());
+  ConnLookup found = cs.conns.lookup(q.protocol, q.ip->daddr, q.ip->saddr, q.dport(), q.sport());
+  if (found.conn != nullptr && found.conn->state == ConnState::tcp_port_hold) found.conn = nullptr;  // an ended connection
   if (found.conn == nullptr) {
     // Another worker's connection, if the quoted packet names one; else the kernel's.
     if (cs.workers < 2) return Verdict::pass;
@@ -268,7 +321,7 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
   Conn& c = *found.conn;
   if (backend_of(cs, c) == kNoBackend) {
     // Its server left the configuration: the connection goes, as with any of its packets.
-    remove_connection(cs, c);
+    end_connection(cs, c);
     return drop(cs, Counter::drop_backend_removed);
   }
   if (pkt.ip->ttl == 0 || (is_routed_hop(static_cast<Forwarding>(c.forwarding)) && pkt.ip->ttl <= 1))
@@ -305,16 +358,16 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
 }  // namespace
 
 bool expire_connection(CoreState& cs, Conn& c) {
+  if (c.state == ConnState::tcp_port_hold) return true;  // its connection was counted when it ended
   if ((c.flags & kTemplate) && !template_expires(cs, c)) return false;
+  cs.count(Counter::conn_expired);
   release_connection(cs, c);
-  return true;
+  return !hold_server_tuple(cs, c);
 }
 
 void release_connection(CoreState& cs, Conn& c) {
   detach_template(cs, c);
   unbind_backend(cs, c);
-  if (!(c.flags & kTemplate) && static_cast<Forwarding>(c.forwarding) == Forwarding::fullnat)
-    cs.port_pools[c.lip_slot]->release(c.tuple[kFromServer].dport);
 }
 
 // The packet path after parsing: `pkt` and `parsed` describe `frame` as it is now.
@@ -343,12 +396,15 @@ static Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView&
   const uint16_t sport = pkt.sport(), dport = pkt.dport();
   const ConnTable::Probe p = probe != nullptr ? *probe : cs.conns.probe(pkt.protocol, saddr, daddr, sport, dport);
   ConnLookup found = cs.conns.lookup(p, hint, pkt.protocol, saddr, daddr, sport, dport);
+  // A held tuple is an ended connection's: no packet belongs to it (the kernel's, as any miss).
+  if (found.conn != nullptr && found.conn->state == ConnState::tcp_port_hold) found.conn = nullptr;
   if (found.conn != nullptr && found.direction == kFromClient) {
     Conn& old = *found.conn;
     const bool new_syn = (pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst | core::kTcpFin)) == core::kTcpSyn;
     if (new_syn && reusable_for_new_syn(old.state)) {
-      // The client reuses the port of a finished connection: schedule it afresh, now.
-      remove_connection(cs, old);
+      // The client reuses the port of a finished connection: schedule it afresh, now. Its
+      // server-side tuple is held for it (Full-NAT): the same server gives it back.
+      end_connection(cs, old);
       cs.count(Counter::conn_reused);
       found.conn = nullptr;
     }
@@ -359,7 +415,7 @@ static Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView&
     const bool restart = found.direction == kFromClient &&
                          (pkt.protocol == core::kIpProtoUdp ||
                           (pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst)) == core::kTcpSyn);
-    remove_connection(cs, *found.conn);
+    end_connection(cs, *found.conn);
     if (!restart) return drop(cs, Counter::drop_backend_removed);
     found.conn = nullptr;
   }
@@ -379,12 +435,13 @@ static Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView&
     return drop(cs, Counter::drop_ttl_expired);
   }
   Conn& c = *found.conn;
+  if (found.direction == kFromServer) c.flags |= kServerSeen;
 
   track_state(cs, c, found.direction, pkt.tcp_flags);
   const Verdict v = translate_by_mode(cs, frame, pkt, c, found.direction);
   if (v == Verdict::tx) count_forwarded(cs, backend_of(cs, c), found.direction, ip_bytes);
   // One-packet scheduling: the reply has passed, the exchange is over.
-  if ((c.flags & kOnePacket) && found.direction == kFromServer) remove_connection(cs, c);
+  if ((c.flags & kOnePacket) && found.direction == kFromServer) end_connection(cs, c);
   return v;
 }
 

@@ -43,11 +43,12 @@ void process_burst(CoreState& cs, io::Frame* frames, uint32_t n, Verdict* verdic
 // (bench/forward_only.h). Chosen once when the engine creates its workers.
 using BurstPath = void (*)(CoreState& cs, io::Frame* frames, uint32_t n, Verdict* verdicts);
 
-// Gives back what a connection holds outside the table (its local port); called by the worker
-// for every connection it expires.
+// Gives back what a connection holds outside its entry (its count in its server's load, its
+// place in its persistence template).
 void release_connection(CoreState& cs, Conn& c);
-// The worker's expiry callback: false keeps the entry (a template that still binds connections,
-// re-armed); true means released and to be freed.
+// The worker's expiry callback, which also counts conn_expired: false keeps the entry (a template
+// that still binds connections, re-armed; an ended Full-NAT connection whose server tuple is now
+// held, lb/local_port.h); true means released and to be freed.
 bool expire_connection(CoreState& cs, Conn& c);
 
 }  // namespace xvs::lb

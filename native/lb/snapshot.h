@@ -14,11 +14,7 @@ namespace xvs::lb {
 
 struct Timeouts {
   uint32_t tcp, tcp_fin, tcp_syn, udp;  // seconds
-};
-
-struct Lip {
-  uint32_t address;  // network order
-  uint32_t slot;     // stable index of this address's port pools (control/lip_registry.h)
+  uint32_t server_time_wait;            // how long an ended Full-NAT connection's server tuple is held
 };
 
 struct Snapshot {
@@ -29,7 +25,7 @@ struct Snapshot {
   std::vector<abi::ServiceRecord> services;
   std::vector<abi::BackendRecord> backends;
   std::vector<abi::PoolRecord> pools;
-  std::vector<Lip> lips;
+  std::vector<uint32_t> lips;   // local addresses (network order), pools index ranges of them
   std::vector<uint32_t> sched;  // backend indices in scheduling order, per-service ranges
   FlatMap service_index;        // service_key() -> index into services
   FlatMap lip_index;            // LIP address -> index into lips

@@ -69,6 +69,7 @@ inline uint32_t timeout_of(const Timeouts& t, ConnState state) {
     case ConnState::tcp_listen: return kTimeoutListen;
     case ConnState::tcp_none: return kTimeoutNone;
     case ConnState::udp: return t.udp;
+    case ConnState::tcp_port_hold: return t.server_time_wait;
     case ConnState::persist_template:
     case ConnState::unarmed: break;
   }

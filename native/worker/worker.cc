@@ -19,9 +19,10 @@ namespace xvs::worker {
 
 using abi::Counter;
 
-Worker::Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed, const lb::CoreTables& tables,
-               std::vector<io::Queue*> queues, int cpu, const std::atomic<int64_t>* clock_offset, lb::BurstPath path)
-    : core_(id, workers, conn_capacity, hash_seed, tables),
+Worker::Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed, const core::SipKey& port_key,
+               const lb::CoreTables& tables, std::vector<io::Queue*> queues, int cpu,
+               const std::atomic<int64_t>* clock_offset, lb::BurstPath path)
+    : core_(id, workers, conn_capacity, hash_seed, port_key, tables),
       queues_(std::move(queues)),
       cpu_(cpu),
       path_(path),
@@ -93,6 +94,15 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
+uint32_t Worker::restore_port_holds(const std::vector<lb::PortHold>& holds) {
+  core_.now = clock_now();
+  uint32_t restored = 0;
+  for (const lb::PortHold& h : holds) restored += lb::restore_port_hold(core_, h);
+  return restored;
+}
+
+void Worker::collect_port_holds(std::vector<lb::PortHold>& out) const { lb::collect_port_holds(core_, out); }
+
 uint32_t Worker::clock_now() const {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
@@ -124,9 +134,7 @@ bool Worker::safe_point() {
         break;
     }
   }
-  const uint32_t expired = core_.conns.expire(core_.now, kExpireBudget,
-                                              [this](lb::Conn& c) { return lb::expire_connection(core_, c); });
-  core_.count(Counter::conn_expired, expired);
+  core_.conns.expire(core_.now, kExpireBudget, [this](lb::Conn& c) { return lb::expire_connection(core_, c); });
   publish();
   return keep_running;
 }
@@ -258,7 +266,7 @@ void Worker::run() {
     }
     busy_bursts = 0;
     if (!safe_point()) break;
-    if (work != 0) continue;
+    if (work != 0 || core_.conns.due(core_.now)) continue;
     published.idle_passes.fetch_add(1, std::memory_order_release);
     // AF_XDP: sleep in poll() until a queue has frames or the control thread rings; an idle
     // worker then costs nothing and never starves a NAPI thread sharing its core.

@@ -29,6 +29,7 @@
 #include "worker/conn_dump.h"
 #include "io/backend.h"
 #include "lb/core_state.h"
+#include "lb/port_holds.h"
 #include "lb/process.h"
 
 namespace xvs::worker {
@@ -55,7 +56,9 @@ class Worker {
   static constexpr uint32_t kBurst = 32;
   static_assert(kBurst <= lb::kMaxBurst);
   static constexpr uint32_t kSafePointBursts = 64;
-  static constexpr uint32_t kExpireBudget = 256;
+  // As many as the bursts between two safe points can create, so that expiry keeps up with a
+  // full-burst flood; a worker with more due goes round again instead of sleeping.
+  static constexpr uint32_t kExpireBudget = kSafePointBursts * lb::kMaxBurst;
   static constexpr uint32_t kControlBudget = 16;
   static constexpr int kIdlePollMs = 100;  // bounds how late an idle worker notices the clock
   // As deep as an AF_XDP rx ring: a sender can hand over a whole ring's worth while the owner
@@ -65,9 +68,9 @@ class Worker {
   static constexpr uint32_t kInboxSize = 1024;
 
   // `path`: what runs on every received burst (lb::process_burst in every engine that ships).
-  Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed, const lb::CoreTables& tables,
-         std::vector<io::Queue*> queues, int cpu, const std::atomic<int64_t>* clock_offset,
-         lb::BurstPath path = lb::process_burst);
+  Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed, const core::SipKey& port_key,
+         const lb::CoreTables& tables, std::vector<io::Queue*> queues, int cpu,
+         const std::atomic<int64_t>* clock_offset, lb::BurstPath path = lb::process_burst);
   // Runs the worker at SCHED_FIFO `priority` (1..99; 0 keeps SCHED_OTHER). Where the kernel's
   // NAPI thread shares the worker's core, a woken SCHED_OTHER worker waits out NAPI's time slice
   // while its fill ring runs dry (bench/README.md, veth). Call before start().
@@ -87,6 +90,11 @@ class Worker {
   void release_inboxes();
   // Any thread: nothing waits in this worker's inboxes (Engine::settle).
   bool inboxes_empty() const;
+  // Control thread, before start(): enters server-side tuples held over from a previous engine
+  // (lb/port_holds.h) in this worker's table; returns how many went in.
+  uint32_t restore_port_holds(const std::vector<lb::PortHold>& holds);
+  // Control thread, after join(): the tuples this worker's servers may still hold.
+  void collect_port_holds(std::vector<lb::PortHold>& out) const;
 
   core::SpscRing<ControlMessage> control{64};
   Published published;

@@ -8,7 +8,9 @@ export const DEFAULTS = {
   backend: 'afxdp' as BackendName,
   workers: 1,
   conn_table_size: 1_048_576,
-  timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300 } as Readonly<Timeouts>,
+  state_dir: '/var/lib/xvs',
+  // server_time_wait: Linux holds a closed connection's tuple in TIME_WAIT for 60 s (TCP_TIMEWAIT_LEN).
+  timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300, server_time_wait: 60 } as Readonly<Timeouts>,
   api_listen: '127.0.0.1:9100',
   log_level: 'info' as LogLevel,
   protocol: 'tcp' as Protocol,

@@ -32,6 +32,7 @@ function dataplane(dp: Obj): DataplaneConfig {
     tcp_fin: seconds(t.tcp_fin, d.tcp_fin),
     tcp_syn: seconds(t.tcp_syn, d.tcp_syn),
     udp: seconds(t.udp, d.udp),
+    server_time_wait: seconds(t.server_time_wait, d.server_time_wait),
   };
   const out: DataplaneConfig = {
     backend: (dp.backend as DataplaneConfig['backend'] | undefined) ?? DEFAULTS.backend,
@@ -40,9 +41,10 @@ function dataplane(dp: Obj): DataplaneConfig {
     conn_table_size: (dp.conn_table_size as number | undefined) ?? DEFAULTS.conn_table_size,
     worker_priority: (dp.worker_priority as number | undefined) ?? 0,
     timeouts,
+    state_dir: (dp.state_dir as string | undefined) ?? DEFAULTS.state_dir,
   };
   if (Array.isArray(dp.cpus)) out.cpus = [...(dp.cpus as number[])];
-  return copyPresent(out, dp, ['mtu', 'tunnel_source']);
+  return copyPresent(out, dp, ['mtu', 'tunnel_source', 'port_key_file']);
 }
 
 export function healthCheck(hc: Obj): HealthCheckConfig {

@@ -25,6 +25,8 @@ export interface Timeouts {
   tcp_fin: number;
   tcp_syn: number;
   udp: number;
+  /** How long a Full-NAT server-side tuple stays held after its connection ended (the servers' TIME_WAIT). */
+  server_time_wait: number;
 }
 
 export interface DataplaneConfig {
@@ -37,6 +39,10 @@ export interface DataplaneConfig {
   timeouts: Timeouts;
   mtu?: number;
   tunnel_source?: string;
+  /** The Full-NAT local port key (src/control/worker/port-key.ts); default: derived from /etc/machine-id. */
+  port_key_file?: string;
+  /** Where `xvs run` keeps state across restarts (src/control/main/port-hold-file.ts). */
+  state_dir: string;
 }
 
 export interface ApiConfig {

@@ -7,8 +7,15 @@ import type { HealthTransition } from '../health/index.js';
 import type { EngineStatus, WorkerConnections } from '../native/addon.js';
 import type { DataplaneCounters } from './worker/dataplane.js';
 
+/** The Full-NAT tuples a stopped engine's servers may still hold, as it left them (opaque bytes). */
+export interface SavedPortHolds {
+  bytes: Uint8Array;
+  savedAtMs: number;
+}
+
 export type ControlRequest =
-  | { op: 'start'; config: Config }
+  /** portHolds: what the previous run left (src/control/main/port-hold-file.ts). */
+  | { op: 'start'; config: Config; portHolds?: SavedPortHolds }
   | { op: 'reload'; config: Config }
   | { op: 'status' }
   /** service: its name or "vip:port/proto"; server: "address:port"; weight 0..65535. */
@@ -31,12 +38,19 @@ export interface StartResult {
   warnings?: string[];
   /** reload only: runtime weight overrides the new file ended, one readable line each. */
   overridesDropped?: string[];
+  /** start only: held Full-NAT tuples of the previous run still held now. */
+  portHoldsKept?: number;
 }
 
 /** What the engine says about itself: after stop, and inside every status. */
 export interface EngineReport {
   engine: EngineStatus;
   counters: DataplaneCounters;
+}
+
+/** The last report of a stopped engine, and the tuples its servers may still hold. */
+export interface StopResult extends EngineReport {
+  portHolds: SavedPortHolds;
 }
 
 /** ipvsadm --stats for one server (or a service: its servers summed), since it was configured. */
@@ -131,7 +145,7 @@ export interface ControlResults {
   drain: WeightResult;
   connections: ConnectionsResult;
   config: Config;
-  stop: EngineReport | undefined;
+  stop: StopResult | undefined;
 }
 
 export interface ControlError {

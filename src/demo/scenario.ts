@@ -46,6 +46,8 @@ export class Scenario {
     const t = Topology.create({ arms, queues: workers, servers: options.servers ?? 3, mode });
     try {
       if (arms !== DEFAULT_ARMS[mode]) doc.setIn(['dataplane', 'interfaces'], doc.createNode(t.interfaces, { flow: true }));
+      // State across restarts (Full-NAT held tuples) stays in the topology's own directory.
+      doc.setIn(['dataplane', 'state_dir'], t.dir);
       options.edit?.(doc);
       const configFile = path.join(t.dir, `${mode}.yaml`);
       fs.writeFileSync(configFile, doc.toString());

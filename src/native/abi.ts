@@ -6,7 +6,7 @@
 export type FieldType = 'u8' | 'u16' | 'u32' | 'u64' | 'be16' | 'be32' | 'mac48';
 export const FIELD_SIZES: Record<FieldType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, be16: 2, be32: 4, mac48: 6 };
 
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 export const SNAPSHOT_MAGIC = 0x53535658;
 
 type FieldList = readonly (readonly [string, FieldType])[];
@@ -15,9 +15,9 @@ const RECORD_FIELDS = {
   header: [
     ['magic', 'u32'], ['abi_version', 'u32'], ['generation', 'u64'], ['total_size', 'u32'], ['workers', 'u32'],
     ['timeout_tcp', 'u32'], ['timeout_tcp_fin', 'u32'], ['timeout_tcp_syn', 'u32'], ['timeout_udp', 'u32'],
-    ['port_offset', 'u32'], ['port_count', 'u32'], ['service_offset', 'u32'], ['service_count', 'u32'],
+    ['timeout_server_time_wait', 'u32'], ['port_offset', 'u32'], ['port_count', 'u32'], ['service_offset', 'u32'], ['service_count', 'u32'],
     ['backend_offset', 'u32'], ['backend_count', 'u32'], ['pool_offset', 'u32'], ['pool_count', 'u32'],
-    ['lip_offset', 'u32'], ['lip_count', 'u32'], ['sched_offset', 'u32'], ['sched_count', 'u32'],
+    ['lip_offset', 'u32'], ['lip_count', 'u32'], ['sched_offset', 'u32'], ['sched_count', 'u32'], ['reserved0', 'u32'],
   ],
   port: [['mac', 'mac48'], ['reserved0', 'u16'], ['mtu', 'u32'], ['address', 'be32']],
   service: [
@@ -73,7 +73,9 @@ export const DROP_COUNTERS = [
 ] as const;
 /** The hand-over of frames to the worker owning their connection (a redirect verdict of lb::process, native/worker/worker.h). */
 export const HANDOVER_COUNTERS = ['redirected', 'drop_handover_full'] as const;
-export const COUNTERS = [...TRAFFIC_COUNTERS, ...DROP_COUNTERS, ...HANDOVER_COUNTERS] as const;
+/** Full-NAT local port decisions (native/lb/local_port.h). */
+export const LOCAL_PORT_COUNTERS = ['lport_client_port', 'lport_busy', 'lport_reclaimed', 'conn_held'] as const;
+export const COUNTERS = [...TRAFFIC_COUNTERS, ...DROP_COUNTERS, ...HANDOVER_COUNTERS, ...LOCAL_PORT_COUNTERS] as const;
 export type CounterName = (typeof COUNTERS)[number];
 
 export const ENUMS = {

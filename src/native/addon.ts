@@ -18,6 +18,8 @@ export interface EngineOptions {
   workerPriority?: number;
   interfaces: string[];
   connTableSize: number;
+  /** 16 bytes: the Full-NAT local port key (src/control/worker/port-key.ts); copied by the engine. */
+  portKey?: Buffer;
   memFrames?: number;
   /** afxdp: the steering XDP program; createEngine fills in build/Release/xvs_steer.bpf.o. */
   bpfObject?: string;
@@ -182,6 +184,14 @@ export interface NativeEngine {
   /** Gives every worker the other workers' per-server loads (cluster-wide lc/wlc/sed/nq/lblc/lblcr). */
   publishPeerLoads(): void;
   settle(timeoutMs?: number): boolean;
+  /**
+   * Before start: the Full-NAT server-side tuples a previous engine's servers may still hold
+   * (its portHolds() bytes, `elapsedSeconds` old); returns how many are still running. Refuses
+   * bytes that are not such a list (XVS_EINVAL).
+   */
+  restorePortHolds(bytes: Uint8Array, elapsedSeconds: number): number;
+  /** After stop: those tuples of this engine, opaque bytes for the next one (native/lb/port_holds.h). */
+  portHolds(): Buffer;
   advanceClock(seconds: number): void;
   memInject(port: number, queue: number, frame: Uint8Array): boolean;
   memCollect(): MemFrame[];

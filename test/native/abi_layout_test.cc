@@ -19,7 +19,7 @@ const std::map<std::string, uint32_t> kTypeSizes = {{"u8", 1}, {"u16", 2}, {"u32
 
 TEST(AbiLayout, RecordsAreFullyDescribedWithoutGaps) {
   const abi::AbiLayout& l = abi::layout();
-  const std::map<std::string, uint32_t> sizes = {{"header", 88}, {"port", 16}, {"service", 44},
+  const std::map<std::string, uint32_t> sizes = {{"header", 96}, {"port", 16}, {"service", 44},
                                                  {"backend", 32}, {"pool", 8},  {"lip", 8}};
   ASSERT_EQ(l.records.size(), sizes.size());
   for (const abi::RecordLayout& r : l.records) {
@@ -51,6 +51,9 @@ TEST(AbiLayout, SpotChecksAgainstTheStructs) {
   ASSERT_NE(field("header", "generation"), nullptr);
   EXPECT_EQ(field("header", "generation")->offset, offsetof(abi::SnapshotHeader, generation));
   EXPECT_EQ(field("header", "generation")->type, "u64");
+  ASSERT_NE(field("header", "timeout_server_time_wait"), nullptr);
+  EXPECT_EQ(field("header", "timeout_server_time_wait")->offset, offsetof(abi::SnapshotHeader, timeout_server_time_wait));
+  EXPECT_EQ(field("header", "timeout_server_time_wait")->type, "u32");
   EXPECT_EQ(field("service", "vip")->type, "be32");
   EXPECT_EQ(field("service", "pool")->offset, offsetof(abi::ServiceRecord, pool));
   EXPECT_EQ(field("backend", "mac")->offset, offsetof(abi::BackendRecord, mac));
@@ -69,7 +72,7 @@ TEST(AbiLayout, CountersEnumsAndLimits) {
       "drop_bad_icmp", "drop_bad_tcp_header", "drop_ip_fragment", "drop_ttl_expired", "drop_tcp_no_conn",
       "drop_no_backend", "drop_lport_exhausted", "drop_conn_table_full", "drop_not_owner", "drop_no_snapshot",
       "drop_neighbor_unresolved", "drop_tx_full", "drop_backend_removed", "drop_tunnel_mtu", "drop_no_headroom",
-      "redirected", "drop_handover_full"};
+      "redirected", "drop_handover_full", "lport_client_port", "lport_busy", "lport_reclaimed", "conn_held"};
   EXPECT_EQ(l.counters, all);
   EXPECT_EQ(std::set<std::string>(l.counters.begin(), l.counters.end()).size(), l.counters.size());
   for (const auto& info : abi::kCounterInfo) EXPECT_GT(std::string(info.help).size(), 10u) << info.name;

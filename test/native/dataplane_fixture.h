@@ -1,9 +1,10 @@
-// test/native/dataplane_fixture.h — one worker's data plane for lb::process tests: a snapshot built through the real decoder, installed in a CoreState with its own tables (port pools, counter blocks); frames run with headroom; reloads keep old snapshots alive.
+// test/native/dataplane_fixture.h — one worker's data plane for lb::process tests: a snapshot built through the real decoder, installed in a CoreState with its own tables (counter blocks) and the tests' local port key; frames run with headroom; reloads keep old snapshots alive.
 #pragma once
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <ostream>
+#include <string_view>
 #include <vector>
 
 #include "lb/load.h"
@@ -24,12 +25,13 @@ namespace xvs::test {
 struct Dataplane {
   static constexpr uint32_t kHeadroom = 64;
 
-  explicit Dataplane(const SnapshotBuilder& b, uint32_t workers = 1, uint32_t id = 0, uint32_t capacity = 1024)
+  explicit Dataplane(const SnapshotBuilder& b, uint32_t workers = 1, uint32_t id = 0, uint32_t capacity = 1024,
+                     const core::SipKey& port_key = kPortKey)
       : tables(workers) {
     std::unique_ptr<lb::Snapshot> snap;
     const auto st = build(b.bytes(), workers, topo::kPorts, tables, snap);
     EXPECT_TRUE(st.is_ok()) << st.message;
-    cs = std::make_unique<lb::CoreState>(id, workers, capacity, 0x5eed, tables.row(id));
+    cs = std::make_unique<lb::CoreState>(id, workers, capacity, 0x5eed, port_key, tables.row(id));
     cs->install(snap.get());
     snaps.push_back(std::move(snap));
     cs->now = 1000;
@@ -68,13 +70,22 @@ struct Dataplane {
   }
 
   uint64_t counter(abi::Counter c) const { return cs->counters[static_cast<uint32_t>(c)]; }
+  // Every drop reason's counter summed (the counters named drop_*).
   uint64_t drops() const {
     uint64_t n = 0;
-    for (uint32_t c = static_cast<uint32_t>(abi::Counter::drop_truncated_l2); c < abi::kCounterCount; ++c)
-      n += cs->counters[c];
+    for (uint32_t c = 0; c < abi::kCounterCount; ++c)
+      if (std::string_view(abi::kCounterInfo[c].name).starts_with("drop_")) n += cs->counters[c];
     return n;
   }
-  lb::PortPool& pool(uint32_t slot = 0) { return *tables.lips.row(cs->id)[slot]; }
+  // Entries that hold a server-side tuple towards `lip` (live Full-NAT connections and holds).
+  uint32_t local_ports_in_use(uint32_t lip = topo::kLip) const {
+    uint32_t n = 0;
+    cs->conns.for_each(cs->conns.capacity(), [&](const lb::Conn& c) {
+      n += !(c.flags & lb::kTemplate) && c.forwarding == static_cast<uint8_t>(abi::Forwarding::fullnat) &&
+           c.tuple[lb::kFromServer].daddr == lip;
+    });
+    return n;
+  }
   const lb::Snapshot& snapshot() const { return *cs->snapshot; }
   // This worker's load of backend `index` in the current snapshot.
   const lb::BackendLoad& load(uint32_t index) const { return cs->counters_of(index).load; }

@@ -1,7 +1,8 @@
-// test/native/engine_test.cc — control::Engine on io/mem with 2 workers: SYN/reply round trip, expiry, generations, reclaim, clean stop, bad options.
+// test/native/engine_test.cc — control::Engine on io/mem with 2 workers: SYN/reply round trip, expiry, generations, reclaim, clean stop, held Full-NAT tuples across a restart, bad options.
 #include <gtest/gtest.h>
 
 #include "control/engine.h"
+#include "core/parse.h"
 #include "mem_engine_options.h"
 #include "snapshot_fixture.h"
 
@@ -71,9 +72,11 @@ TEST_F(EngineTest, SynAndReplyRoundTrip) {
   EXPECT_EQ(out[0].kind, MemBackend::Output::tx);
   EXPECT_EQ(out[0].port, 1u);
   EXPECT_EQ(out[0].queue, 0u);
-  EXPECT_EQ(out[0].data, build_frame(topo::to_server(syn, topo::kWeb[0], 1024)));
+  // 40000 is even: in worker 0's share of local ports, so the client's own port is kept.
+  EXPECT_EQ(out[0].data, build_frame(topo::to_server(syn, topo::kWeb[0], 40000)));
+  EXPECT_EQ(counter(*engine, 0, Counter::lport_client_port), 1u);
 
-  const PacketSpec synack = topo::from_server(topo::kWeb[0], 1024);
+  const PacketSpec synack = topo::from_server(topo::kWeb[0], 40000);
   ASSERT_TRUE(inject(*engine, 1, 0, synack));
   ASSERT_TRUE(engine->settle(5000));
   out = collect(*engine);
@@ -113,6 +116,36 @@ TEST_F(EngineTest, DroppedFramesAreCountedAndReturned) {
   EXPECT_EQ(engine->mem()->frames_free(), engine->mem()->frames_total());
 }
 
+// Expiry keeps up: tens of thousands of half-open connections time out together, and the
+// workers remove them all before they call themselves idle (not a fixed number per safe point).
+TEST(Engine, ExpiryKeepsUpWithAFlood) {
+  EngineOptions o = mem_engine_options(2);
+  o.conn_table_size = 1u << 16;
+  o.mem_frames = 4096;
+  std::unique_ptr<Engine> engine;
+  ASSERT_OK(Engine::create(o, engine));
+  ASSERT_OK(engine->start());
+  ASSERT_OK(commit(*engine, topo::standard(2)));
+  ASSERT_TRUE(engine->settle(5000));
+  constexpr uint32_t kSyns = 40000;
+  for (uint32_t i = 0; i < kSyns; ++i) {
+    PacketSpec syn = topo::from_client(static_cast<uint16_t>(1024 + i % 60000));
+    syn.saddr = xvs::core::htonl((198u << 24) | (18u << 16) | i);
+    ASSERT_TRUE(inject(*engine, 0, i % 2, syn)) << i;
+    if (i % 1000 == 999) {
+      ASSERT_TRUE(engine->settle(5000));
+      collect(*engine);
+    }
+  }
+  uint64_t open = 0;
+  for (const auto& w : engine->worker_status()) open += w.connections;
+  ASSERT_EQ(open, kSyns);
+  engine->advance_clock(61);  // past the 60 s SYN timeout, all at once
+  ASSERT_TRUE(engine->settle(10000));
+  for (const auto& w : engine->worker_status()) EXPECT_EQ(w.connections, 0u);
+  EXPECT_EQ(counter(*engine, 0, Counter::conn_expired) + counter(*engine, 1, Counter::conn_expired), kSyns);
+}
+
 TEST_F(EngineTest, ConnectionExpiresOnTheEngineClock) {
   ASSERT_TRUE(inject(*engine, 0, 0, topo::from_client(40000)));
   ASSERT_TRUE(engine->settle(5000));
@@ -150,7 +183,7 @@ TEST_F(EngineTest, RetiredSnapshotsAreReclaimed) {
   ASSERT_TRUE(engine->settle(5000));
   const auto out = collect(*engine);
   ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[1].data, build_frame(topo::to_server(topo::from_client(40000, xvs::core::kTcpAck), topo::kWeb[0], 1024)));
+  EXPECT_EQ(out[1].data, build_frame(topo::to_server(topo::from_client(40000, xvs::core::kTcpAck), topo::kWeb[0], 40000)));
   EXPECT_EQ(engine->reclaim(), 0u);
 }
 
@@ -242,6 +275,67 @@ TEST_F(EngineTest, StopIsClean) {
   EXPECT_EQ(commit(*engine, topo::standard(2, 2)).code, "XVS_ESTATE");
   EXPECT_TRUE(engine->settle(10));
   EXPECT_EQ(engine->reclaim(), 0u);
+}
+
+// The local port a Full-NAT SYN left with (its source port on the server side).
+uint16_t lport_of(const Out& out) {
+  xvs::core::PacketView pkt;
+  EXPECT_EQ(xvs::core::parse_packet(const_cast<uint8_t*>(out.data.data()), static_cast<uint32_t>(out.data.size()), pkt).status,
+            xvs::core::ParseStatus::ok);
+  return xvs::core::ntohs(pkt.sport());
+}
+
+// A restarted engine keeps the server-side tuples the stopped one's servers may still hold:
+// another client does not get them, the client that held one gets it back.
+TEST(Engine, HeldPortsSurviveARestart) {
+  SnapshotBuilder one(2, topo::kPorts);
+  one.add_service(topo::kVip, topo::kHttp, xvs::core::kIpProtoTcp, {topo::kWeb[0]}, one.add_pool({topo::kLip}));
+  PacketSpec other = topo::from_client(40000);
+  other.saddr = ipv4(198, 51, 100, 8);
+  std::vector<uint8_t> held;
+  {
+    std::unique_ptr<Engine> before;
+    ASSERT_OK(Engine::create(two_workers(), before));
+    ASSERT_OK(before->start());
+    ASSERT_OK(commit(*before, one));
+    ASSERT_TRUE(before->settle(5000));
+    ASSERT_TRUE(inject(*before, 0, 0, topo::from_client(40000)));  // worker 0: 40000 is in its share
+    ASSERT_TRUE(before->settle(5000));
+    auto out = collect(*before);
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(lport_of(out[0]), 40000);
+    ASSERT_TRUE(inject(*before, 1, 0, topo::from_server(topo::kWeb[0], 40000)));  // the server answered
+    ASSERT_TRUE(before->settle(5000));
+    before->stop();
+    held = before->port_holds();
+  }
+  std::unique_ptr<Engine> after;
+  ASSERT_OK(Engine::create(two_workers(), after));
+  uint32_t kept = 0;
+  const std::vector<uint8_t> garbage(40, 7);
+  EXPECT_EQ(after->restore_port_holds(garbage.data(), garbage.size(), 0, kept).code, "XVS_EINVAL");
+  ASSERT_OK(after->restore_port_holds(held.data(), held.size(), 59, kept));
+  EXPECT_EQ(kept, 1u) << "one second of the server's 60 s TIME_WAIT left";
+  ASSERT_OK(after->start());
+  ASSERT_OK(commit(*after, one));
+  ASSERT_TRUE(after->settle(5000));
+  ASSERT_TRUE(inject(*after, 0, 0, other));
+  ASSERT_TRUE(after->settle(5000));
+  auto out = collect(*after);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(lport_of(out[0]), 40000) << "another client must not get the tuple the server may hold";
+  EXPECT_EQ(lport_of(out[0]) % 2, 0) << "worker 0's share";
+  ASSERT_TRUE(inject(*after, 0, 0, topo::from_client(40000)));
+  ASSERT_TRUE(after->settle(5000));
+  out = collect(*after);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(lport_of(out[0]), 40000) << "the client that held it gets it back";
+  EXPECT_EQ(counter(*after, 0, Counter::lport_reclaimed), 1u);
+
+  std::unique_ptr<Engine> late;
+  ASSERT_OK(Engine::create(two_workers(), late));
+  ASSERT_OK(late->restore_port_holds(held.data(), held.size(), 60, kept));
+  EXPECT_EQ(kept, 0u) << "its time ran out while xvs was down";
 }
 
 TEST(Engine, CommitBeforeStartIsInstalledAtStart) {

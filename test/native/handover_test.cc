@@ -37,7 +37,7 @@ TEST(Handover, FullNatRepliesBelongToTheirLocalPortsWorker) {
   Dataplane dp(topo::standard_mode(abi::Forwarding::fullnat, 2), 2, 0);
   EXPECT_EQ(verdict_on(dp, topo::from_server(topo::kWeb[0], 1025)), Verdict::redirect_to(1));
   EXPECT_EQ(verdict_on(dp, topo::from_server(topo::kWeb[0], 1024)), Verdict::pass) << "its own port, no connection: the kernel's";
-  EXPECT_EQ(verdict_on(dp, topo::from_server(topo::kWeb[0], 80)), Verdict::pass) << "below the pools' first port: the receiver's";
+  EXPECT_EQ(verdict_on(dp, topo::from_server(topo::kWeb[0], 80)), Verdict::pass) << "below the first local port (1024): the receiver's";
   EXPECT_EQ(verdict_on(dp, topo::from_client(40001)), Verdict::tx) << "new full-NAT connections stay where they arrive";
   PacketSpec other = topo::from_server(topo::kWeb[0], 1025);
   other.daddr = topo::kOther;
@@ -97,11 +97,13 @@ TEST(Handover, TheOwnerForwardsARepliesThatLandedElsewhere) {
   };
 
   const PacketSpec syn = topo::from_client(40000);
-  ASSERT_TRUE(inject(0, 0, syn));  // worker 0 opens it from its local port 1024
+  ASSERT_TRUE(inject(0, 0, syn));  // worker 0 opens it from local port 40000, the client's own (even: its share)
   ASSERT_TRUE(engine->settle(5000));
-  ASSERT_EQ(collect().size(), 1u);
+  const auto opened = collect();
+  ASSERT_EQ(opened.size(), 1u);
+  ASSERT_EQ(opened[0].data, build_frame(topo::to_server(syn, topo::kWeb[0], 40000)));
 
-  const PacketSpec synack = topo::from_server(topo::kWeb[0], 1024);
+  const PacketSpec synack = topo::from_server(topo::kWeb[0], 40000);
   ASSERT_TRUE(inject(1, 1, synack));  // lands on worker 1
   ASSERT_TRUE(engine->settle(5000));
   const auto out = collect();

@@ -16,8 +16,8 @@ using xvs::core::kTcpAck;
 using xvs::core::kTcpFin;
 using xvs::core::kTcpSyn;
 
-// A mixed stream: SYNs, data and FINs from clients, server replies to local ports 1024.., packets
-// for other addresses, and malformed frames.
+// A mixed stream: SYNs, data and FINs from clients, server replies to the clients' ports (one
+// worker: the local ports are the clients' own), packets for other addresses, and malformed frames.
 std::vector<std::vector<uint8_t>> mixed_stream(uint32_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<std::vector<uint8_t>> out;
@@ -27,7 +27,7 @@ std::vector<std::vector<uint8_t>> mixed_stream(uint32_t n, uint32_t seed) {
       case 0: out.push_back(build_frame(topo::from_client(cport, kTcpSyn))); break;
       case 1: out.push_back(build_frame(topo::from_client(cport, kTcpAck))); break;
       case 2: out.push_back(build_frame(topo::from_client(cport, kTcpFin | kTcpAck))); break;
-      case 3: out.push_back(build_frame(topo::from_server(topo::kWeb[rng() % 3], static_cast<uint16_t>(1024 + rng() % 64), kTcpAck))); break;
+      case 3: out.push_back(build_frame(topo::from_server(topo::kWeb[rng() % 3], static_cast<uint16_t>(40000 + rng() % 64), kTcpAck))); break;
       case 4: {
         PacketSpec other = topo::from_client(cport);
         other.daddr = ipv4(192, 0, 2, 99);
@@ -127,7 +127,7 @@ TEST(ProcessBurst, RemovalsInvalidateTheBurstsEarlyLookups) {
       build_frame(topo::from_client(40000, kTcpAck)),  // removes 40000's connection
       build_frame(topo::from_client(40000, kTcpAck)),  // finds nothing
       build_frame(topo::from_client(40001, kTcpAck)),
-      build_frame(topo::from_server(topo::kWeb[0], 1027, kTcpAck)),  // 40003's reply: removes it
+      build_frame(topo::from_server(topo::kWeb[0], 40003, kTcpAck)),  // 40003's reply: removes it
       build_frame(topo::from_client(40003, kTcpAck)),
       build_frame(topo::from_client(40000)),  // a new SYN: a new connection
       build_frame(topo::from_client(40000, kTcpAck)),
@@ -146,13 +146,17 @@ TEST(ProcessBurst, ReplacedConnectionsAreFoundAnew) {
     ASSERT_EQ(dp->run(topo::from_client(40000, kTcpFin | kTcpAck), 0), lb::Verdict::tx);
   }
   const std::vector<std::vector<uint8_t>> stream = {
-      build_frame(topo::from_server(topo::kWeb[0], 1024, kTcpAck)),
-      build_frame(topo::from_client(40000)),  // reuses the port: the old connection goes
-      build_frame(topo::from_server(topo::kWeb[0], 1024, kTcpAck)),  // the old local port: nothing
+      build_frame(topo::from_server(topo::kWeb[0], 40000, kTcpAck)),
+      build_frame(topo::from_client(40000)),  // reuses the port: the old connection goes (held)
+      build_frame(topo::from_server(topo::kWeb[0], 40000, kTcpAck)),  // the old tuple: a hold, no connection
       build_frame(topo::from_client(40000, kTcpAck)),
   };
   expect_burst_matches_one_by_one(burst, single, stream);
   EXPECT_EQ(burst.counter(abi::Counter::conn_reused), 1u);
+  EXPECT_EQ(burst.counter(abi::Counter::conn_held), 1u) << "server 0 answered: its tuple is held";
+  EXPECT_EQ(burst.cs->conns.size(), 2u) << "the new connection and the hold";
+  EXPECT_EQ(burst.run(topo::from_server(topo::kWeb[0], 40000, kTcpAck), 1), lb::Verdict::pass)
+      << "a reply to the held tuple matches no connection: the kernel's";
 }
 
 }  // namespace

@@ -46,8 +46,9 @@ TEST(ProcessIcmp, FullnatBothDirections) {
   PacketSpec syn = topo::from_client(40000);
   syn.payload.assign(20, 's');
   ASSERT_EQ(dp.run(syn, 0), Verdict::tx);
-  // Server side: a router quotes LIP:1024 -> RIP:8080; the client hears of CIP:40000 -> VIP:80.
-  const PacketSpec sent = topo::to_server(syn, topo::kWeb[0], 1024);
+  // Server side: a router quotes LIP:40000 -> RIP:8080 (one worker: the client's own port as
+  // local port); the client hears of CIP:40000 -> VIP:80.
+  const PacketSpec sent = topo::to_server(syn, topo::kWeb[0], 40000);
   const PacketSpec e1 = error_about(sent, 1, topo::kLip);
   auto f = build_frame(e1);
   uint8_t port = 0xff;
@@ -58,8 +59,8 @@ TEST(ProcessIcmp, FullnatBothDirections) {
   EXPECT_EQ(f, translated(e1, as_sent_by_client, topo::kVip, topo::kCip, 0, topo::kRouterMac));
   EXPECT_TRUE(checksums_valid(f));
 
-  // Client side: a router quotes VIP:80 -> CIP:40000; the server hears of RIP:8080 -> LIP:1024.
-  PacketSpec synack = topo::from_server(topo::kWeb[0], 1024);
+  // Client side: a router quotes VIP:80 -> CIP:40000; the server hears of RIP:8080 -> LIP:40000.
+  PacketSpec synack = topo::from_server(topo::kWeb[0], 40000);
   ASSERT_EQ(dp.run(synack, 1), Verdict::tx);
   const PacketSpec e2 = error_about(topo::to_client(synack, 40000), 0, topo::kVip);
   auto g = build_frame(e2);
@@ -214,12 +215,13 @@ TEST(ProcessTunnelMtu, FragNeededFromTheVipWhenThePortHasNoAddress) {
 // An error about another worker's connection names that worker through the packet it quotes.
 TEST(ProcessIcmp, ErrorsAboutAnotherWorkersConnectionAreRedirectedUntouched) {
   Dataplane dp(topo::standard(2), 2, 0);
-  // Worker 1's packet to the server, from its local port 1025; the error arrives on worker 0.
-  const PacketSpec theirs = topo::to_server(topo::from_client(40001), topo::kWeb[0], 1025);
+  // Worker 1's packet to the server, from its local port 40001 (odd: its share, the client's own
+  // port); the error arrives on worker 0.
+  const PacketSpec theirs = topo::to_server(topo::from_client(40001), topo::kWeb[0], 40001);
   auto f = build_frame(error_about(theirs, 1, topo::kLip));
   EXPECT_EQ(dp.run(f, 1), Verdict::redirect_to(1));
   EXPECT_EQ(f, build_frame(error_about(theirs, 1, topo::kLip)));
-  const PacketSpec own = topo::to_server(topo::from_client(40000), topo::kWeb[0], 1024);
+  const PacketSpec own = topo::to_server(topo::from_client(40000), topo::kWeb[0], 40000);
   EXPECT_EQ(dp.run(error_about(own, 1, topo::kLip), 1), Verdict::pass) << "its own port, no connection: the kernel's";
   EXPECT_EQ(dp.drops(), 0u);
 }

@@ -66,13 +66,11 @@ TEST(Persistence, SameClientNetworkSameServerWhileTheTemplateLives) {
   EXPECT_EQ(syn_from(dp, a, 40005), 2) << "300 s after its last connection went: scheduled afresh (rr)";
   EXPECT_EQ(syn_from(dp, a2, 40006), 2) << "and the new template holds";
   EXPECT_EQ(dp.counter(Counter::persistence_hits), 6u);
-  // Templates leave through the table's expiry too, and give back no port.
-  const uint32_t ports = dp.pool().available();
+  // Templates leave through the table's expiry too, and hold no server-side tuple.
+  EXPECT_EQ(dp.local_ports_in_use(), 2u) << "2 connections are in the table, beside their template";
   EXPECT_EQ(dp.expire(5000), 2u) << "the connections; their template now lives until 5300";
   EXPECT_EQ(dp.expire(5300), 1u);
   EXPECT_EQ(dp.cs->conns.size(), 0u);
-  EXPECT_EQ(dp.pool().available(), dp.pool().capacity());
-  EXPECT_EQ(ports + 2, dp.pool().capacity()) << "2 connections were in the table, the template held no port";
 }
 
 TEST(Persistence, TemplateOutlivesItsTimeoutWhileItBindsAConnection) {
@@ -112,7 +110,7 @@ TEST(Persistence, QuiescentServersTemplateIsReplaced) {
   PacketSpec ack = topo::from_client(40000, kTcpAck);
   auto f = build_frame(ack);
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-  EXPECT_EQ(f, build_frame(topo::to_server(ack, topo::kWeb[0], 1024))) << "the old connection continues";
+  EXPECT_EQ(f, build_frame(topo::to_server(ack, topo::kWeb[0], 40000))) << "the old connection continues";
   EXPECT_EQ(syn_from(dp, a, 40001), 1) << "the template named a quiescent server";
   EXPECT_EQ(syn_from(dp, a, 40002), 1);
   EXPECT_EQ(dp.counter(Counter::persistence_hits), 1u);
@@ -167,15 +165,16 @@ TEST(OnePacket, NatAndFullnatTrackOnlyTheReply) {
     ASSERT_EQ(dp.run(q2, 0), Verdict::tx);
     const BackendSpec s0 = topo::same_port(topo::kWeb[0], 5353), s1 = topo::same_port(topo::kWeb[1], 5353);
     PacketSpec d = datagram_from(5000);
-    EXPECT_EQ(q1, build_frame(full ? topo::to_server(d, s0, 1024) : topo::nat_to_server(d, s0)));
-    EXPECT_EQ(q2, build_frame(full ? topo::to_server(d, s1, 1025) : topo::nat_to_server(d, s1)));
+    // Full-NAT: the client's own port towards each server (a local port is unique per server).
+    EXPECT_EQ(q1, build_frame(full ? topo::to_server(d, s0, 5000) : topo::nat_to_server(d, s0)));
+    EXPECT_EQ(q2, build_frame(full ? topo::to_server(d, s1, 5000) : topo::nat_to_server(d, s1)));
     EXPECT_EQ(dp.cs->conns.size(), 2u) << "two exchanges awaiting their replies";
     EXPECT_EQ(dp.client_conn(5000, kIpProtoUdp), nullptr) << "the client side is not looked up";
     EXPECT_EQ(dp.load(0).inactive, 1u);
 
     for (int s = 1; s >= 0; --s) {
       const BackendSpec server = topo::same_port(topo::kWeb[s], 5353);
-      PacketSpec a = full ? topo::from_server(server, static_cast<uint16_t>(1024 + s), 0) : topo::nat_from_server(server, 5000, 0);
+      PacketSpec a = full ? topo::from_server(server, 5000, 0) : topo::nat_from_server(server, 5000, 0);
       a.protocol = kIpProtoUdp;
       a.payload.assign(40, 'a');
       auto r = build_frame(a);
@@ -186,9 +185,7 @@ TEST(OnePacket, NatAndFullnatTrackOnlyTheReply) {
     }
     EXPECT_EQ(dp.load(0).inactive + dp.load(1).inactive, 0u);
     EXPECT_EQ(dp.counter(Counter::conn_created), 2u);
-    if (full) {
-      EXPECT_EQ(dp.pool().available(), dp.pool().capacity());
-    }
+    EXPECT_EQ(dp.local_ports_in_use(), 0u) << "UDP holds nothing";
   }
 }
 
@@ -207,28 +204,28 @@ TEST(OnePacket, NatSameServerTwiceKeepsOneEntry) {
 TEST(PortReuse, NewSynInTimeWaitIsScheduledAtOnce) {
   Dataplane dp(topo::standard(1));
   ASSERT_EQ(dp.run(topo::from_client(40000), 0), Verdict::tx);
-  ASSERT_EQ(dp.run(topo::from_server(topo::kWeb[0], 1024), 1), Verdict::tx);
+  ASSERT_EQ(dp.run(topo::from_server(topo::kWeb[0], 40000), 1), Verdict::tx);
   ASSERT_EQ(dp.run(topo::from_client(40000, kTcpAck), 0), Verdict::tx);
   ASSERT_EQ(dp.run(topo::from_client(40000, kTcpFin | kTcpAck), 0), Verdict::tx);       // CLOSE_WAIT
-  ASSERT_EQ(dp.run(topo::from_server(topo::kWeb[0], 1024, kTcpFin | kTcpAck), 1), Verdict::tx);  // TIME_WAIT
+  ASSERT_EQ(dp.run(topo::from_server(topo::kWeb[0], 40000, kTcpFin | kTcpAck), 1), Verdict::tx);  // TIME_WAIT
   ASSERT_EQ(dp.run(topo::from_client(40000, kTcpAck), 0), Verdict::tx);
   ASSERT_EQ(dp.client_conn(40000)->state, lb::ConnState::tcp_time_wait);
   // A retransmitted SYN of a live connection is not a new one.
-  ASSERT_EQ(dp.run(topo::from_client(40001), 0), Verdict::tx);  // server 1, port 1025
+  ASSERT_EQ(dp.run(topo::from_client(40001), 0), Verdict::tx);  // server 1, port 40001
   ASSERT_EQ(dp.run(topo::from_client(40001), 0), Verdict::tx);
   EXPECT_EQ(dp.counter(Counter::conn_reused), 0u);
 
   PacketSpec syn = topo::from_client(40000, kTcpSyn);
   auto f = build_frame(syn);
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-  EXPECT_EQ(f, build_frame(topo::to_server(syn, topo::kWeb[2], 1026))) << "a new decision (rr), a new port";
+  EXPECT_EQ(f, build_frame(topo::to_server(syn, topo::kWeb[2], 40000))) << "a new decision (rr); the client's port is free there";
   EXPECT_EQ(dp.counter(Counter::conn_reused), 1u);
   EXPECT_EQ(dp.counter(Counter::conn_created), 3u);
-  EXPECT_EQ(dp.cs->conns.size(), 2u);
-  EXPECT_EQ(dp.pool().available(), dp.pool().capacity() - 2) << "1024 went back to the pool";
+  EXPECT_EQ(dp.counter(Counter::conn_held), 1u) << "server 0 may hold 40000 in TIME_WAIT";
+  EXPECT_EQ(dp.cs->conns.size(), 3u) << "two connections and the hold";
   EXPECT_EQ(dp.load(0).inactive + dp.load(0).active, 0u) << "the old server lost the connection";
   EXPECT_EQ(dp.client_conn(40000)->state, lb::ConnState::tcp_syn_recv);
-  EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], 1024), 1), Verdict::pass) << "the old reply tuple is gone";
+  EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], 40000), 1), Verdict::pass) << "the old reply tuple matches nothing";
 }
 
 TEST(PortReuse, DrFinWaitIsReusable) {
@@ -248,7 +245,7 @@ TEST(PortReuse, DrFinWaitIsReusable) {
 // SYN from the client, which is scheduled anew; servers that stay keep theirs.
 TEST(ServerRemoved, ConnectionsGoWithTheirServer) {
   Dataplane dp(topo::standard(1));
-  // rr: 40000, 40003, 40006 on server 0 (ports 1024, 1027, 1030).
+  // rr: 40000, 40003, 40006 on server 0 (local ports: the clients' own).
   for (uint16_t cport = 40000; cport <= 40006; ++cport) ASSERT_EQ(dp.run(topo::from_client(cport), 0), Verdict::tx);
   ASSERT_EQ(dp.run(topo::from_client(40000, kTcpAck), 0), Verdict::tx);
   SnapshotBuilder next = topo::standard(1, 2);
@@ -259,30 +256,30 @@ TEST(ServerRemoved, ConnectionsGoWithTheirServer) {
   next.services[1].sched_first = 2;
   next.backends[0].backend_id = 999;  // unreferenced
   dp.reload(next);
-  const uint32_t ports = dp.pool().available();
+  ASSERT_EQ(dp.local_ports_in_use(), 7u);
 
   EXPECT_EQ(dp.run(topo::from_client(40000, kTcpAck), 0), Verdict::drop);
   EXPECT_EQ(dp.counter(Counter::drop_backend_removed), 1u);
   EXPECT_EQ(dp.client_conn(40000), nullptr) << "removed with its first packet";
-  EXPECT_EQ(dp.pool().available(), ports + 1) << "its local port is back";
-  EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], 1027), 1), Verdict::drop) << "a reply of 40003";
+  EXPECT_EQ(dp.local_ports_in_use(), 6u) << "its server never answered: nothing held";
+  EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], 40003), 1), Verdict::drop) << "a reply of 40003";
   EXPECT_EQ(dp.counter(Counter::drop_backend_removed), 2u);
   EXPECT_EQ(dp.client_conn(40003), nullptr);
 
   PacketSpec ack = topo::from_client(40001, kTcpAck);
   auto f = build_frame(ack);
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-  EXPECT_EQ(f, build_frame(topo::to_server(ack, topo::kWeb[1], 1025))) << "server 1 stayed";
+  EXPECT_EQ(f, build_frame(topo::to_server(ack, topo::kWeb[1], 40001))) << "server 1 stayed";
 
   // A SYN on the 4-tuple of a removed server's connection is scheduled again, not dropped.
   PacketSpec syn = topo::from_client(40006);
   auto g = build_frame(syn);
   ASSERT_EQ(dp.run(g, 0), Verdict::tx);
-  EXPECT_EQ(g, build_frame(topo::to_server(syn, topo::kWeb[1], 1031))) << "rr restarts over servers 1, 2; a fresh port";
+  EXPECT_EQ(g, build_frame(topo::to_server(syn, topo::kWeb[1], 40006))) << "rr restarts over servers 1, 2";
   EXPECT_EQ(dp.counter(Counter::drop_backend_removed), 2u);
   EXPECT_EQ(dp.counter(Counter::conn_created), 8u);
   EXPECT_EQ(dp.cs->conns.size(), 5u);
-  EXPECT_EQ(dp.pool().available(), dp.pool().capacity() - 5);
+  EXPECT_EQ(dp.local_ports_in_use(), 5u);
 }
 
 TEST(ServerRemoved, UdpDatagramIsScheduledAnew) {
@@ -294,7 +291,9 @@ TEST(ServerRemoved, UdpDatagramIsScheduledAnew) {
   dp.reload(next);
   auto f = build_frame(q);
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-  EXPECT_EQ(f, build_frame(topo::to_server(q, topo::kDnsServer, 1025))) << "a new connection, a new port";
+  // The old connection went first (UDP holds nothing): the new one takes the client's own port again.
+  EXPECT_EQ(f, build_frame(topo::to_server(q, topo::kDnsServer, 5000))) << "a new connection";
+  EXPECT_EQ(dp.counter(Counter::lport_client_port), 2u);
   EXPECT_EQ(dp.counter(Counter::conn_created), 2u);
   EXPECT_EQ(dp.counter(Counter::drop_backend_removed), 0u);
   EXPECT_EQ(dp.cs->conns.size(), 1u);
@@ -309,9 +308,9 @@ TEST(Quiescent, WeightZeroKeepsConnectionsTakesNoNewOnes) {
   PacketSpec ack = topo::from_client(40000, kTcpAck);
   auto f = build_frame(ack);
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-  EXPECT_EQ(f, build_frame(topo::to_server(ack, topo::kWeb[0], 1024)));
+  EXPECT_EQ(f, build_frame(topo::to_server(ack, topo::kWeb[0], 40000)));
   EXPECT_EQ(dp.load(0).active, 1u) << "its load came along";
   for (uint16_t i = 0; i < 6; ++i) EXPECT_NE(syn_from(dp, topo::kCip, static_cast<uint16_t>(41000 + i)), 0) << i;
-  EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], 1024, kTcpAck), 1), Verdict::tx) << "replies too";
+  EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], 40000, kTcpAck), 1), Verdict::tx) << "replies too";
 }
 }  // namespace

@@ -1,4 +1,4 @@
-// test/native/process_model_test.cc — lb::process (fullnat) under long random TCP traffic agrees with a model built on the IPVS tables: verdicts, server/lport, state and expiry, port reuse by a new SYN, active/inactive counts, no port leak.
+// test/native/process_model_test.cc — lb::process (fullnat) under long random TCP traffic agrees with a model built on the IPVS tables: verdicts, server/lport, state and expiry, port reuse by a new SYN, active/inactive counts, the client's own port as local port (one worker, no hold).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -44,11 +44,11 @@ TEST(ProcessModel, RandomTrafficAgreesWithModel) {
   constexpr uint32_t kCapacity = 1024;
   EngineTables tables(1);
   std::unique_ptr<lb::Snapshot> snap;
-  ASSERT_TRUE(build(topo::standard(1).bytes(), 1, topo::kPorts, tables, snap).is_ok());
-  lb::CoreState cs(0, 1, kCapacity, 77, tables.row(0));
+  SnapshotBuilder standard = topo::standard(1);
+  standard.header.timeout_server_time_wait = 0;  // the model tracks connections, not held tuples
+  ASSERT_TRUE(build(standard.bytes(), 1, topo::kPorts, tables, snap).is_ok());
+  lb::CoreState cs(0, 1, kCapacity, 77, kPortKey, tables.row(0));
   cs.install(snap.get());
-  lb::PortPool& pool = *tables.lips.row(0)[0];
-  const uint32_t pool_capacity = pool.capacity();
 
   std::map<uint16_t, ModelConn> model;  // client port -> connection
   uint32_t next_backend = 0, expired_total = 0, reused = 0;
@@ -69,7 +69,7 @@ TEST(ProcessModel, RandomTrafficAgreesWithModel) {
     auto it = model.find(cport);
     const uint32_t action = rng() % 10;
     if (action == 0) {  // expiry, as the worker's safe point runs it
-      const uint32_t n = cs.conns.expire(cs.now, 100000, [&](lb::Conn& c) { lb::release_connection(cs, c); });
+      const uint32_t n = cs.conns.expire(cs.now, 100000, [&](lb::Conn& c) { return lb::expire_connection(cs, c); });
       uint32_t want = 0;
       for (auto m = model.begin(); m != model.end();) {
         if (static_cast<int32_t>(m->second.expires - cs.now) <= 0) {
@@ -88,14 +88,12 @@ TEST(ProcessModel, RandomTrafficAgreesWithModel) {
       PacketSpec p = topo::from_client(cport, flags);
       p.payload.assign(rng() % 40, static_cast<uint8_t>(step));
       auto f = build_frame(p);
-      const uint64_t pool_before = pool.available();
       const Verdict v = run(f, 0);
       if (it != model.end() && flags == kTcpSyn && model_reusable(it->second.state)) {
-        // The old connection goes at once (its port back to the pool) and the SYN is scheduled anew.
+        // The old connection goes at once and the SYN is scheduled anew.
         model.erase(it);
         it = model.end();
         ++reused;
-        ASSERT_EQ(pool.available(), pool_before) << "one port released, one taken; step " << step;
       }
       if (it == model.end()) {
         if ((flags & (kTcpSyn | kTcpAck | kTcpRst)) != kTcpSyn) {
@@ -111,6 +109,7 @@ TEST(ProcessModel, RandomTrafficAgreesWithModel) {
         }
         ASSERT_EQ(v, Verdict::tx) << "step " << step;
         const uint16_t lport = static_cast<uint16_t>(f[34] << 8 | f[35]);
+        ASSERT_EQ(lport, cport) << "one worker, a free tuple: the client's own port; step " << step;
         it = model.emplace(cport, ModelConn{next_backend, lport, ConnState::tcp_none, 0}).first;
         next_backend = (next_backend + 1) % 3;
       } else {
@@ -139,7 +138,6 @@ TEST(ProcessModel, RandomTrafficAgreesWithModel) {
       ++states_seen[c->state];
     }
     ASSERT_EQ(cs.conns.size(), model.size()) << "step " << step;
-    ASSERT_EQ(pool.available() + model.size(), pool_capacity) << "a local port leaked or was handed out twice";
     // Active = ESTABLISHED, everything else inactive, per server.
     uint32_t active[3] = {}, inactive[3] = {};
     for (const auto& [port, m] : model) ++(m.state == ConnState::tcp_established ? active : inactive)[m.backend];
@@ -149,6 +147,9 @@ TEST(ProcessModel, RandomTrafficAgreesWithModel) {
     }
   }
   EXPECT_EQ(counter(Counter::conn_created), expired_total + reused + model.size());
+  EXPECT_EQ(counter(Counter::conn_expired), expired_total);
+  EXPECT_EQ(counter(Counter::lport_client_port), counter(Counter::conn_created) + refused_full)
+      << "every port chosen was the client's own, also for the connections the full table refused";
   EXPECT_EQ(counter(Counter::conn_reused), reused);
   EXPECT_EQ(counter(Counter::drop_conn_table_full), refused_full);
   EXPECT_EQ(counter(Counter::drop_tcp_no_conn), no_conn);

@@ -150,13 +150,13 @@ TEST(ProcessVlan, TagKeptInEveryMode) {
       case Forwarding::dr: want = build_frame(topo::dr_to_server(syn, kWebDr[0])); break;
       case Forwarding::nat: want = build_frame(topo::nat_to_server(syn, topo::kWeb[0])); break;
       case Forwarding::tunnel: want = topo::tunnel_to_server(syn, kWebDr[0]); break;
-      case Forwarding::fullnat: want = build_frame(topo::to_server(syn, topo::kWeb[0], 1024)); break;
+      case Forwarding::fullnat: want = build_frame(topo::to_server(syn, topo::kWeb[0], 40000)); break;
     }
     EXPECT_EQ(f, want);
     EXPECT_EQ(f[12], 0x81);
     EXPECT_EQ(f[15], 0x64);
     if (mode == Forwarding::fullnat) {
-      PacketSpec synack = topo::from_server(topo::kWeb[0], 1024);
+      PacketSpec synack = topo::from_server(topo::kWeb[0], 40000);
       synack.vlan_tags = {0x0065};
       auto g = build_frame(synack);
       ASSERT_EQ(dp.run(g, 1), Verdict::tx);

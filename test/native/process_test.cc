@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <utility>
 
 #include "dataplane_fixture.h"
+#include "lb/local_port.h"
 
 namespace {
 namespace abi = xvs::abi;
@@ -27,19 +29,20 @@ TEST(Process, SynBecomesLipToRip) {
   uint8_t port = 0xff;
   ASSERT_EQ(dp.run(f, 0, &port), Verdict::tx);
   EXPECT_EQ(port, 1) << "frame.port is the backend's port_index";
-  EXPECT_EQ(f, build_frame(to_server(syn, topo::kWeb[0], 1024)));
+  EXPECT_EQ(f, build_frame(to_server(syn, topo::kWeb[0], 40000))) << "the client's own port, free towards that server";
   EXPECT_TRUE(checksums_valid(f));
   EXPECT_EQ(dp.counter(Counter::conn_created), 1u);
+  EXPECT_EQ(dp.counter(Counter::lport_client_port), 1u);
   EXPECT_EQ(dp.cs->conns.size(), 1u);
   EXPECT_EQ(dp.drops(), 0u);
-  EXPECT_EQ(dp.pool().available(), dp.pool().capacity() - 1);
+  EXPECT_EQ(dp.local_ports_in_use(), 1u);
 }
 
 TEST(Process, ReplyBecomesVipToClientAndAckFollows) {
   Dataplane dp(topo::standard(1));
   ASSERT_EQ(dp.run(topo::from_client(40000), 0), Verdict::tx);
 
-  PacketSpec synack = topo::from_server(topo::kWeb[0], 1024);
+  PacketSpec synack = topo::from_server(topo::kWeb[0], 40000);
   auto f = build_frame(synack);
   uint8_t port = 0xff;
   ASSERT_EQ(dp.run(f, 1, &port), Verdict::tx);
@@ -50,7 +53,7 @@ TEST(Process, ReplyBecomesVipToClientAndAckFollows) {
   ack.payload.assign(100, 'x');
   auto g = build_frame(ack);
   ASSERT_EQ(dp.run(g, 0, &port), Verdict::tx);
-  EXPECT_EQ(g, build_frame(to_server(ack, topo::kWeb[0], 1024)));
+  EXPECT_EQ(g, build_frame(to_server(ack, topo::kWeb[0], 40000)));
   EXPECT_EQ(dp.cs->conns.size(), 1u);
   const lb::ConnLookup c = dp.cs->conns.lookup(6, topo::kCip, topo::kVip, htons(40000), htons(80));
   ASSERT_NE(c.conn, nullptr);
@@ -71,9 +74,9 @@ TEST(Process, OptionsAndClientOnTheServerPort) {
   uint8_t port = 0xff;
   ASSERT_EQ(dp.run(f, 1, &port), Verdict::tx);
   EXPECT_EQ(port, 1);
-  EXPECT_EQ(f, build_frame(to_server(syn, topo::kWeb[0], 1024)));
+  EXPECT_EQ(f, build_frame(to_server(syn, topo::kWeb[0], 40000)));
 
-  PacketSpec synack = topo::from_server(topo::kWeb[0], 1024);
+  PacketSpec synack = topo::from_server(topo::kWeb[0], 40000);
   synack.tcp_option_words = 2;
   auto g = build_frame(synack);
   ASSERT_EQ(dp.run(g, 1, &port), Verdict::tx);
@@ -86,7 +89,8 @@ TEST(Process, OptionsAndClientOnTheServerPort) {
 TEST(Process, UdpBothWays) {
   Dataplane dp(topo::standard(1));
   for (bool with_checksum : {true, false}) {
-    const uint16_t cport = with_checksum ? 5000 : 5001, lport = with_checksum ? 1024 : 1025;
+    // One worker: the local port is the client's own.
+    const uint16_t cport = with_checksum ? 5000 : 5001, lport = cport;
     PacketSpec q = topo::from_client(cport, 0, topo::kDns);
     q.protocol = xvs::core::kIpProtoUdp;
     q.payload.assign(29, 'q');
@@ -115,33 +119,65 @@ TEST(Process, RoundRobinOverThreeBackends) {
     PacketSpec syn = topo::from_client(static_cast<uint16_t>(41000 + i));
     auto f = build_frame(syn);
     ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-    EXPECT_EQ(f, build_frame(to_server(syn, topo::kWeb[i % 3], static_cast<uint16_t>(1024 + i)))) << i;
+    EXPECT_EQ(f, build_frame(to_server(syn, topo::kWeb[i % 3], static_cast<uint16_t>(41000 + i)))) << i;
   }
 }
 
 // Each worker starts at its own place in the sequence (worker 1 of 2: 3 * 1 / 2 = entry 1) and
-// takes only its own (odd) local ports.
+// takes only its own (odd) local ports: the client's own port when it is odd, else another odd one.
 TEST(Process, SecondWorkerStartsLaterInTheSequence) {
   Dataplane dp(topo::standard(2), 2, 1);
-  PacketSpec syn = topo::from_client(40000);
+  PacketSpec syn = topo::from_client(40001);
   auto f = build_frame(syn);
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-  EXPECT_EQ(f, build_frame(to_server(syn, topo::kWeb[1], 1025)));
+  EXPECT_EQ(f, build_frame(to_server(syn, topo::kWeb[1], 40001)));
+  EXPECT_EQ(dp.counter(Counter::lport_client_port), 1u);
+
+  PacketSpec even = topo::from_client(40002);  // worker 0's share: not the client's port
+  auto g = build_frame(even);
+  ASSERT_EQ(dp.run(g, 0), Verdict::tx);
+  const uint16_t lport = static_cast<uint16_t>(l4_of(g)[0] << 8 | l4_of(g)[1]);
+  EXPECT_EQ(lport % 2, 1) << lport;
+  EXPECT_GE(lport, 1024);
+  EXPECT_EQ(g, build_frame(to_server(even, topo::kWeb[2], lport))) << "rr goes on to server 2";
+  EXPECT_EQ(dp.counter(Counter::lport_client_port), 1u);
 }
 
-TEST(Process, PoolOfTwoLipsAlternates) {
+// A pool of two LIPs: the client's address (with the VIP) picks the LIP by a keyed hash, so all of
+// a client's connections leave from one LIP and clients spread over both. A local port is unique
+// per (LIP, server, server port): clients on different LIPs both keep their own port, a client on
+// the same LIP as a busy tuple is given the next port of the sequence on that LIP.
+TEST(Process, PoolOfTwoLipsSpreadsClientsByAddress) {
   const uint32_t lip2 = ipv4(10, 0, 2, 101);
   SnapshotBuilder b(1, topo::kPorts);
   b.add_service(topo::kVip, 80, 6, {topo::kWeb[0]}, b.add_pool({topo::kLip, lip2}));
   Dataplane dp(b);
-  const uint32_t want_lip[] = {topo::kLip, lip2, topo::kLip, lip2};
-  const uint16_t want_port[] = {1024, 1024, 1025, 1025};
-  for (uint16_t i = 0; i < 4; ++i) {
-    PacketSpec syn = topo::from_client(static_cast<uint16_t>(42000 + i));
-    auto f = build_frame(syn);
-    ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-    EXPECT_EQ(f, build_frame(to_server(syn, topo::kWeb[0], want_port[i], want_lip[i]))) << i;
+  // With kPortKey, towards the VIP: 198.51.100.7 (kCip) and .8 hash to lip2, .10 to kLip.
+  const uint32_t on_lip2 = topo::kCip, on_lip1 = ipv4(198, 51, 100, 10), also_on_lip2 = ipv4(198, 51, 100, 8);
+  for (uint16_t i = 0; i < 2; ++i) {
+    for (const auto& [client, lip] : {std::pair{on_lip2, lip2}, std::pair{on_lip1, topo::kLip}}) {
+      PacketSpec syn = topo::from_client(static_cast<uint16_t>(42000 + i));
+      syn.saddr = client;
+      auto f = build_frame(syn);
+      ASSERT_EQ(dp.run(f, 0), Verdict::tx);
+      EXPECT_EQ(f, build_frame(to_server(syn, topo::kWeb[0], static_cast<uint16_t>(42000 + i), lip))) << i;
+    }
   }
+  EXPECT_EQ(dp.counter(Counter::lport_client_port), 4u);
+  EXPECT_EQ(dp.local_ports_in_use(topo::kLip), 2u);
+  EXPECT_EQ(dp.local_ports_in_use(lip2), 2u);
+  EXPECT_EQ(dp.counter(Counter::lport_busy), 0u);
+
+  // lip2:42000 towards server 0 is taken: the next try of the sequence, on the same LIP.
+  PacketSpec syn = topo::from_client(42000);
+  syn.saddr = also_on_lip2;
+  auto f = build_frame(syn);
+  ASSERT_EQ(dp.run(f, 0), Verdict::tx);
+  const lb::LocalPortShare share(0, 1);
+  const uint16_t next = share.port_at((share.index_of(42000) + share.stride) % share.count);
+  EXPECT_EQ(f, build_frame(to_server(syn, topo::kWeb[0], next, lip2)));
+  EXPECT_EQ(dp.counter(Counter::lport_busy), 1u);
+  EXPECT_EQ(dp.counter(Counter::lport_client_port), 4u);
 }
 
 TEST(Process, NonSynWithoutConnectionDrops) {
@@ -184,11 +220,11 @@ TEST(Process, TtlExpired) {
     EXPECT_EQ(dp.run(syn, 0), Verdict::drop);
   }
   EXPECT_EQ(dp.cs->conns.size(), 0u);
-  EXPECT_EQ(dp.pool().available(), dp.pool().capacity()) << "no port taken for a dropped SYN";
+  EXPECT_EQ(dp.local_ports_in_use(), 0u) << "no port taken for a dropped SYN";
   PacketSpec syn = topo::from_client(40000);
   syn.ttl = 2;
   ASSERT_EQ(dp.run(syn, 0), Verdict::tx);
-  PacketSpec reply = topo::from_server(topo::kWeb[0], 1024);
+  PacketSpec reply = topo::from_server(topo::kWeb[0], 40000);
   reply.ttl = 1;
   EXPECT_EQ(dp.run(reply, 1), Verdict::drop) << "an existing connection checks TTL too";
   EXPECT_EQ(dp.counter(Counter::drop_ttl_expired), 3u);
@@ -202,7 +238,7 @@ TEST(Process, UnresolvedBackendMacDrops) {
   EXPECT_EQ(dp.run(topo::from_client(40000), 0), Verdict::drop);
   EXPECT_EQ(dp.counter(Counter::drop_neighbor_unresolved), 1u);
   EXPECT_EQ(dp.cs->conns.size(), 0u);
-  EXPECT_EQ(dp.pool().available(), dp.pool().capacity());
+  EXPECT_EQ(dp.local_ports_in_use(), 0u);
   EXPECT_EQ(dp.run(topo::from_client(40001), 0), Verdict::tx) << "the next server in rr is resolved";
 }
 
@@ -224,33 +260,46 @@ TEST(Process, NoBackendNoSnapshotAndMalformedDrop) {
   EXPECT_EQ(dp.drops(), 3u);
 }
 
-// Worker 0 of 2 owns the even half of the LIP's ports: 32256 connections, then the pool is dry.
+// Worker 0 of 2 owns the even half of the LIP's ports: towards one server, 32256 connections,
+// then every try finds its tuple taken. Tries start at keyed places, so enough new clients find
+// every last free port; existing connections forward on.
 TEST(Process, LocalPortExhaustion) {
-  Dataplane dp(topo::standard(2), 2, 0, 40000);
-  const uint32_t share = dp.pool().capacity();
-  ASSERT_EQ(share, 32256u);
+  SnapshotBuilder b(2, topo::kPorts);
+  b.add_service(topo::kVip, topo::kHttp, xvs::core::kIpProtoTcp, {topo::kWeb[0]}, b.add_pool({topo::kLip}));
+  Dataplane dp(b, 2, 0, 40000);
+  constexpr uint32_t kShare = 32256;
   std::set<uint16_t> lports;
-  for (uint32_t i = 0; i < share; ++i) {
-    PacketSpec syn = topo::from_client(static_cast<uint16_t>(10000 + i % 50000));
-    syn.saddr = ipv4(198, 51, 100, static_cast<uint8_t>(7 + i / 50000));
+  uint16_t first_lport = 0;
+  uint32_t attempts = 0;
+  for (; lports.size() < kShare && attempts < 8 * kShare; ++attempts) {
+    PacketSpec syn = topo::from_client(static_cast<uint16_t>(10000 + attempts % 50000));
+    syn.saddr = xvs::core::htonl((198u << 24) | (18u << 16) | attempts);
     auto f = build_frame(syn);
-    ASSERT_EQ(dp.run(f, 0), Verdict::tx) << i;
+    const Verdict v = dp.run(f, 0);
+    if (v != Verdict::tx) {
+      ASSERT_EQ(v, Verdict::drop);
+      continue;
+    }
     const uint16_t lport = static_cast<uint16_t>(l4_of(f)[0] << 8 | l4_of(f)[1]);  // rewritten source port
     ASSERT_EQ(lport % 2, 0) << lport;
-    lports.insert(lport);
+    ASSERT_GE(lport, 1024);
+    ASSERT_TRUE(lports.insert(lport).second) << "local port " << lport << " handed out twice towards one server";
+    if (first_lport == 0) first_lport = lport;
   }
-  EXPECT_EQ(lports.size(), share);
-  EXPECT_EQ(dp.run(topo::from_client(9999), 0), Verdict::drop);
-  EXPECT_EQ(dp.counter(Counter::drop_lport_exhausted), 1u);
-  EXPECT_EQ(dp.drops(), 1u);
-  EXPECT_EQ(dp.cs->conns.size(), share);
+  ASSERT_EQ(lports.size(), kShare) << "after " << attempts << " attempts";
+  EXPECT_EQ(dp.counter(Counter::drop_lport_exhausted), attempts - kShare);
+  const uint64_t dropped = dp.counter(Counter::drop_lport_exhausted);
+  EXPECT_EQ(dp.run(topo::from_client(9998), 0), Verdict::drop);
+  EXPECT_EQ(dp.counter(Counter::drop_lport_exhausted), dropped + 1);
+  EXPECT_EQ(dp.cs->conns.size(), kShare);
 
   // Existing connections still forward, both ways.
   PacketSpec ack = topo::from_client(10000, kTcpAck);
+  ack.saddr = xvs::core::htonl((198u << 24) | (18u << 16));
   auto f = build_frame(ack);
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-  EXPECT_EQ(f, build_frame(to_server(ack, topo::kWeb[0], 1024)));
-  EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[1], 1026), 1), Verdict::tx);
+  EXPECT_EQ(f, build_frame(to_server(ack, topo::kWeb[0], first_lport)));
+  EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], first_lport), 1), Verdict::tx);
 }
 
 TEST(Process, ConnectionTableFull) {
@@ -259,7 +308,7 @@ TEST(Process, ConnectionTableFull) {
   EXPECT_EQ(dp.run(topo::from_client(20000), 0), Verdict::drop);
   EXPECT_EQ(dp.counter(Counter::drop_conn_table_full), 1u);
   EXPECT_EQ(dp.drops(), 1u);
-  EXPECT_EQ(dp.pool().available(), dp.pool().capacity() - 1024) << "the refused connection gave its port back";
+  EXPECT_EQ(dp.local_ports_in_use(), 1024u) << "the refused connection took no port";
   EXPECT_EQ(dp.run(topo::from_client(10000, kTcpAck), 0), Verdict::tx);
 }
 
@@ -271,7 +320,7 @@ TEST(Process, ReplyOnTheWrongWorker) {
   EXPECT_EQ(dp.run(f, 1), Verdict::redirect_to(0));
   EXPECT_EQ(f, build_frame(reply)) << "a redirected frame leaves as it came";
   EXPECT_EQ(dp.counter(Counter::drop_not_owner), 0u);
-  // Its own port without a connection, and ports below the pool range, are not ours: pass.
+  // Its own port without a connection, and ports below the first local port (1024), are not ours: pass.
   EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], 1025), 1), Verdict::pass);
   EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], 22), 1), Verdict::pass);
   EXPECT_EQ(dp.drops(), 0u);
@@ -295,31 +344,31 @@ TEST(Process, FragmentsForAServiceDrop) {
   EXPECT_EQ(dp.cs->conns.size(), 0u);
 }
 
-// Expiry through the table and release_connection, as the worker's safe point does it.
-TEST(Process, ExpiryReturnsTheLocalPort) {
+// Expiry as the worker's safe point runs it: the server-side tuple is free again (these servers
+// never answered: nothing to hold), and the same client gets the same port back.
+TEST(Process, ExpiryFreesTheServerSideTuple) {
   Dataplane dp(topo::standard(1));
   auto expire = [&](uint32_t now) {
-    return dp.cs->conns.expire(now, 256, [&](lb::Conn& c) { lb::release_connection(*dp.cs, c); });
+    return dp.cs->conns.expire(now, 256, [&](lb::Conn& c) { return lb::expire_connection(*dp.cs, c); });
   };
   ASSERT_EQ(dp.run(topo::from_client(40000), 0), Verdict::tx);  // syn: expires at 1060
   ASSERT_EQ(dp.run(topo::from_client(40001), 0), Verdict::tx);
   ASSERT_EQ(dp.run(topo::from_client(40001, kTcpAck), 0), Verdict::tx);  // established: 1900
-  const uint32_t capacity = dp.pool().capacity();
-  EXPECT_EQ(dp.pool().available(), capacity - 2);
+  EXPECT_EQ(dp.local_ports_in_use(), 2u);
   EXPECT_EQ(expire(1059), 0u);
   EXPECT_EQ(expire(1060), 1u);
-  EXPECT_EQ(dp.pool().available(), capacity - 1);
+  EXPECT_EQ(dp.local_ports_in_use(), 1u);
+  EXPECT_EQ(dp.counter(Counter::conn_expired), 1u);
   EXPECT_EQ(dp.run(topo::from_client(40000, kTcpAck), 0), Verdict::drop) << "the connection is gone";
-  EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], 1024), 1), Verdict::pass);
+  EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], 40000), 1), Verdict::pass);
   EXPECT_EQ(dp.run(topo::from_client(40001, kTcpAck), 0), Verdict::tx);
   EXPECT_EQ(expire(1899), 0u);
   EXPECT_EQ(expire(1900), 1u);
-  EXPECT_EQ(dp.pool().available(), capacity);
-  // Released ports queue behind every never-used one: 1024 and 1025 come back last, in order.
-  std::vector<uint16_t> order;
-  for (uint16_t p; dp.pool().allocate(p);) order.push_back(xvs::core::ntohs(p));
-  ASSERT_EQ(order.size(), capacity);
-  EXPECT_EQ(order[capacity - 2], 1024);
-  EXPECT_EQ(order[capacity - 1], 1025);
+  EXPECT_EQ(dp.local_ports_in_use(), 0u);
+  EXPECT_EQ(dp.counter(Counter::conn_held), 0u);
+  PacketSpec again = topo::from_client(40000);
+  auto f = build_frame(again);
+  ASSERT_EQ(dp.run(f, 0), Verdict::tx);
+  EXPECT_EQ(f, build_frame(to_server(again, topo::kWeb[2], 40000))) << "rr moved on; the client's port again";
 }
 }  // namespace

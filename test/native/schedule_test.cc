@@ -37,7 +37,7 @@ struct Sched {
     b.add_service(topo::kVip, 80, 6, backends, abi::kNoPool, o);
     const auto st = build(b.bytes(), workers, topo::kPorts, tables, snap, seed);
     EXPECT_TRUE(st.is_ok()) << st.message;
-    cs = std::make_unique<lb::CoreState>(id, workers, 64, seed, tables.row(id));
+    cs = std::make_unique<lb::CoreState>(id, workers, 64, seed, kPortKey, tables.row(id));
     cs->install(snap.get());
   }
   uint32_t pick(uint32_t saddr = topo::kCip, uint32_t daddr = topo::kVip) {

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "abi/records.h"
-#include "control/lip_registry.h"
 #include "control/server_slots.h"
 #include "control/snapshot_build.h"
 #include "core/net.h"
@@ -52,6 +51,7 @@ class SnapshotBuilder {
     header.timeout_tcp_fin = 120;
     header.timeout_tcp_syn = 60;
     header.timeout_udp = 300;
+    header.timeout_server_time_wait = 60;
     for (uint32_t p = 0; p < port_count; ++p) {
       abi::PortRecord r{};
       r.mac = mac48(mac_of(2, 0, 0, 0, 0, static_cast<uint8_t>(p + 1)));
@@ -166,21 +166,23 @@ void edit_header(std::vector<uint8_t>& bytes, Edit edit) {
   std::memcpy(bytes.data(), &h, sizeof h);
 }
 
-// What an engine keeps beside its snapshots: the LIP port pools and the per-server counter
-// blocks, and each worker's row of them.
+// What an engine keeps beside its snapshots: the per-server counter blocks, and each worker's
+// row of them.
 struct EngineTables {
-  explicit EngineTables(uint32_t workers) : lips(workers), servers(workers) {}
-  lb::CoreTables row(uint32_t worker) { return {lips.row(worker), servers.counters(worker), servers.peer_loads(worker)}; }
-  control::LipRegistry lips;
+  explicit EngineTables(uint32_t workers) : servers(workers) {}
+  lb::CoreTables row(uint32_t worker) { return {servers.counters(worker), servers.peer_loads(worker)}; }
   control::ServerSlots servers;
 };
+
+// The Full-NAT local port key of the tests' engines (a restart keeps it, as the real one does).
+inline constexpr core::SipKey kPortKey{0x0123456789abcdefull, 0xfedcba9876543210ull};
 
 // `running`: the snapshot the new one follows (its generation must be older; its servers keep
 // their counter slots). Built snapshots are never released here: tests keep them alive.
 inline control::Status build(const std::vector<uint8_t>& bytes, uint32_t workers, uint32_t ports, EngineTables& tables,
                              std::unique_ptr<lb::Snapshot>& out, uint64_t seed = 0x5eed, const lb::Snapshot* running = nullptr) {
   return control::build_snapshot(bytes.data(), bytes.size(),
-                                 control::BuildContext{workers, ports, seed, running, tables.lips, tables.servers}, out);
+                                 control::BuildContext{workers, ports, seed, running, tables.servers}, out);
 }
 
 // The standard topology: port 0 faces the clients (next hop kRouterMac), port 1 the servers.

@@ -12,6 +12,7 @@ import {
   type DataplaneCaseResult,
 } from '../../bench/dataplane.js';
 import type { CliCommand } from '../command.js';
+import { benchChurnCommand } from './bench-churn.js';
 import { benchControlCommand } from './bench-control.js';
 import { benchVethCommand } from './bench-veth.js';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.js';
@@ -112,6 +113,7 @@ export const benchCommand: CliCommand = {
       .command(dataplaneCommand.command, dataplaneCommand.describe, dataplaneCommand.builder, dataplaneCommand.handler)
       .command(benchVethCommand.command, benchVethCommand.describe, benchVethCommand.builder, benchVethCommand.handler)
       .command(benchControlCommand.command, benchControlCommand.describe, benchControlCommand.builder, benchControlCommand.handler)
+      .command(benchChurnCommand.command, benchChurnCommand.describe, benchChurnCommand.builder, benchChurnCommand.handler)
       .demandCommand(1, 'name a benchmark: dataplane, veth, control') as never,
   handler: async () => {},
 };

@@ -1,6 +1,8 @@
 // src/cli/commands/check.ts — `xvs check --config FILE`: validate only. Exit 0 with a one-line
-// summary, or 1 with every problem, one per line (file:line:column: path: message).
+// summary and the config's warnings (config/warnings.ts), or 1 with every problem, one per line
+// (file:line:column: path: message).
 import { loadConfigFile } from '../../config/load.js';
+import { configWarnings } from '../../config/warnings.js';
 import { ConfigError } from '../../config/types.js';
 import type { CliCommand } from '../command.js';
 import { CliError } from '../errors.js';
@@ -19,6 +21,7 @@ export const checkCommand: CliCommand<CheckArgs> = {
       const loaded = loadConfigFile(config);
       const servers = loaded.services.reduce((n, s) => n + s.servers.length, 0);
       process.stdout.write(`${config}: ok (${loaded.services.length} services, ${servers} servers)\n`);
+      for (const warning of configWarnings(loaded)) process.stdout.write(`${config}: warning: ${warning}\n`);
     } catch (err) {
       if (err instanceof ConfigError) throw new CliError(err.message);
       throw err;

@@ -1,12 +1,15 @@
 // src/cli/commands/run.ts — `xvs run --config FILE`: start the data plane in the foreground
 // through the control worker and serve the HTTP API on api.listen; SIGHUP and POST /reload
 // reload the file through one queue (an invalid file is logged and the running config kept),
-// SIGTERM/SIGINT stop cleanly. Main thread: it relays, it holds no policy.
+// SIGTERM/SIGINT stop cleanly, leaving the Full-NAT tuples the servers may still hold in
+// dataplane.state_dir for the next start. Main thread: it relays, it holds no policy.
 import { startApiServer, type ApiServer } from '../../api/server.js';
 import { loadConfigFile } from '../../config/load.js';
 import { ConfigError, type Config } from '../../config/types.js';
+import { configWarnings } from '../../config/warnings.js';
 import { ControlClient, ControlRequestError } from '../../control/main/client.js';
 import { logControlEvent } from '../../control/main/event-log.js';
+import { portHoldDirExists, portHoldPath, readPortHolds, writePortHolds } from '../../control/main/port-hold-file.js';
 import { reloadFile, warnUnresolved, type ReloadOutcome } from '../../control/main/reload-file.js';
 import { createLogger } from '../../log.js';
 import { nonZero } from '../../stats/counters.js';
@@ -68,11 +71,21 @@ export const runCommand: CliCommand<RunArgs> = {
       await control.close();
       throw new CliError((err as Error).message);
     }
-    const starting = control.start(config);
+    const holdFile = portHoldPath(config.dataplane.state_dir);
+    const keepHolds = portHoldDirExists(holdFile);
+    if (!keepHolds && config.services.some((s) => s.forwarding === 'fullnat'))
+      log.warn(
+        { event: 'no_state_dir', state_dir: config.dataplane.state_dir },
+        `dataplane.state_dir ${config.dataplane.state_dir} does not exist: after a restart, Full-NAT clients may get tuples their servers still hold (1 s stalls); create it, or point state_dir at a directory`,
+      );
+    const previous = readPortHolds(holdFile);
+    if (previous.problem) log.warn({ event: 'port_holds_unreadable', file: holdFile }, previous.problem);
+    const starting = control.start(config, previous.holds);
     ready = starting.catch(() => undefined);
     try {
       const started = await starting;
       for (const warning of started.warnings ?? []) log.warn({ event: 'backend_warning' }, warning);
+      for (const warning of configWarnings(config)) log.warn({ event: 'config_warning' }, warning);
       log.info(
         {
           event: 'started',
@@ -87,6 +100,8 @@ export const runCommand: CliCommand<RunArgs> = {
         'xvs running',
       );
       warnUnresolved(log, started.unresolved);
+      if (started.portHoldsKept)
+        log.info({ event: 'port_holds_restored', file: holdFile, held: started.portHoldsKept }, 'Full-NAT tuples the servers may still hold: kept from other clients');
     } catch (err) {
       removeHandlers();
       await api.close();
@@ -109,6 +124,13 @@ export const runCommand: CliCommand<RunArgs> = {
         },
         'stopped',
       );
+      if (last && keepHolds) {
+        try {
+          writePortHolds(holdFile, last.portHolds);
+        } catch (err) {
+          log.warn({ event: 'port_holds_unsaved', file: holdFile, error: (err as Error).message }, 'the next start cannot keep the held Full-NAT tuples');
+        }
+      }
       if (last?.engine.frames && last.engine.frames.lost !== 0)
         log.error({ event: 'frames_lost', frames: last.engine.frames }, 'the I/O backend did not get every frame back');
     } catch (err) {

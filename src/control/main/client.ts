@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads';
 
 import type { Config } from '../../config/types.js';
-import type { ControlEnvelope, ControlEvent, ControlReply, ControlRequest, ControlResults } from '../protocol.js';
+import type { ControlEnvelope, ControlEvent, ControlReply, ControlRequest, ControlResults, SavedPortHolds } from '../protocol.js';
 
 export class ControlRequestError extends Error {
   constructor(readonly code: string, message: string) {
@@ -48,8 +48,8 @@ export class ControlClient {
     });
   }
 
-  start(config: Config) {
-    return this.request({ op: 'start', config });
+  start(config: Config, portHolds?: SavedPortHolds) {
+    return this.request({ op: 'start', config, ...(portHolds ? { portHolds } : {}) });
   }
   reload(config: Config) {
     return this.request({ op: 'reload', config });

@@ -26,8 +26,10 @@ import type {
   ControlRequest,
   ControlResults,
   EngineReport,
+  SavedPortHolds,
   StartResult,
   StatusResult,
+  StopResult,
   WeightResult,
 } from '../protocol.js';
 import { CONNECTIONS_LIMIT_MAX, CONNECTIONS_TOTAL_MAX } from '../protocol.js';
@@ -90,7 +92,7 @@ export class Controller {
     try {
       switch (request.op) {
         case 'start': {
-          const starting = this.commits.run(() => this.start(request.config));
+          const starting = this.commits.run(() => this.start(request.config, request.portHolds));
           this.starting = starting;
           const ended = () => {
             if (this.starting === starting) this.starting = undefined;
@@ -140,11 +142,21 @@ export class Controller {
     return d.apply(effective, { sliceMs: REBUILD_SLICE_MS });
   }
 
-  private async start(config: Config): Promise<StartResult> {
+  private async start(config: Config, portHolds: SavedPortHolds | undefined): Promise<StartResult> {
     if (this.running) fail('XVS_ESTATE', 'the data plane is already running');
     const d = Dataplane.create(config);
     this.overrides = new WeightOverrides();
     let model: DataplaneModel;
+    // What the previous run left is advice: bytes this build cannot read cost a warning, not the start.
+    const holdWarnings: string[] = [];
+    let portHoldsKept: number | undefined;
+    if (portHolds) {
+      try {
+        portHoldsKept = d.restorePortHolds(portHolds);
+      } catch (err) {
+        holdWarnings.push(`the previous run's held Full-NAT local ports were not restored: ${(err as Error).message}`);
+      }
+    }
     try {
       this.health.update(config);
       const desired = this.health.apply(this.overrides.effective(config));
@@ -160,14 +172,22 @@ export class Controller {
       this.peerLoadTimer = setInterval(() => this.running?.dataplane.publishPeerLoads(), PEER_LOAD_INTERVAL_MS);
       this.peerLoadTimer.unref();
     }
-    const { backend, warnings } = d.describe();
+    const { backend, warnings: backendWarnings } = d.describe();
+    const warnings = [...backendWarnings, ...holdWarnings];
     if (config.dataplane.backend === 'afxdp')
       this.follower = new NextHopFollower({
         open: openRouteMonitor,
         refresh: (scope) => this.refreshNextHops(scope),
         onMonitorError: (message) => this.tell({ event: 'route_monitor_failed', code: 'XVS_ESYSTEM', message }),
       });
-    return { generation: model.generation, services: model.services.length, unresolved: d.unresolvedNextHops(), backend, warnings };
+    return {
+      generation: model.generation,
+      services: model.services.length,
+      unresolved: d.unresolvedNextHops(),
+      backend,
+      warnings,
+      ...(portHoldsKept !== undefined ? { portHoldsKept } : {}),
+    };
   }
 
   private async reload(config: Config): Promise<StartResult> {
@@ -213,7 +233,7 @@ export class Controller {
     return { generation, changed, service: service.name, server: key, weight, previousWeight, configuredWeight: server.weight };
   }
 
-  private async stop(): Promise<EngineReport | undefined> {
+  private async stop(): Promise<StopResult | undefined> {
     if (!this.running) return undefined;
     const d = this.running.dataplane;
     this.follower?.close();
@@ -224,7 +244,7 @@ export class Controller {
     this.peerLoadTimer = undefined;
     const closing = this.health.close();
     d.stop();
-    const last = engineReport(d);
+    const last = { ...engineReport(d), portHolds: d.portHolds() };
     this.running = undefined;
     await closing;
     return last;

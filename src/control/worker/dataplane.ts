@@ -12,6 +12,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
 import type { Config } from '../../config/types.js';
+import type { SavedPortHolds } from '../protocol.js';
 import {
   createEngine,
   type BackendDescription,
@@ -25,6 +26,7 @@ import { perWorker, sumCounters, type CounterSet } from '../../stats/counters.js
 import { modelSteps, type DataplaneModel } from './model.js';
 import { EVERYTHING, refreshedModel, type NextHopScope } from './next-hop-refresh.js';
 import { nextHopResolver } from './nexthop/index.js';
+import { portKey } from './port-key.js';
 import { reusingNextHops } from './nexthop/reuse.js';
 import type { NextHopResolver } from './nexthop/types.js';
 import { SnapshotEncoder } from './snapshot-encoder.js';
@@ -62,6 +64,7 @@ export class Dataplane {
     backend: Config['dataplane']['backend'],
     interfaces: readonly string[],
     resolver: NextHopResolver | undefined,
+    private readonly portKeyWarning: string | undefined,
   ) {
     try {
       this.resolver = resolver ?? nextHopResolver(backend, interfaces);
@@ -78,6 +81,7 @@ export class Dataplane {
    */
   static create(config: Config, options: { memFrames?: number; resolver?: NextHopResolver; forwardOnly?: boolean } = {}): Dataplane {
     const d = config.dataplane;
+    const key = portKey(config);
     const engine = createEngine({
       backend: d.backend,
       workers: d.workers,
@@ -85,10 +89,11 @@ export class Dataplane {
       ...(d.worker_priority > 0 ? { workerPriority: d.worker_priority } : {}),
       interfaces: d.interfaces,
       connTableSize: d.conn_table_size,
+      portKey: key.key,
       ...(options.memFrames ? { memFrames: options.memFrames } : {}),
       ...(options.forwardOnly ? { forwardOnly: true } : {}),
     });
-    return new Dataplane(engine, d.workers, d.backend, d.interfaces, options.resolver);
+    return new Dataplane(engine, d.workers, d.backend, d.interfaces, options.resolver, key.warning);
   }
 
   /**
@@ -126,6 +131,16 @@ export class Dataplane {
     return next ? this.commit(this.lastConfig, next, sliceMs) : undefined;
   }
 
+  /** Before start: the previous run's held Full-NAT tuples; returns how many are still held. */
+  restorePortHolds(saved: SavedPortHolds): number {
+    return this.engine.restorePortHolds(saved.bytes, Math.max(0, (Date.now() - saved.savedAtMs) / 1000));
+  }
+
+  /** After stop: the tuples this run's servers may still hold. */
+  portHolds(): SavedPortHolds {
+    return { bytes: this.engine.portHolds(), savedAtMs: Date.now() };
+  }
+
   start(): void {
     this.engine.start();
     this.started = true;
@@ -139,7 +154,8 @@ export class Dataplane {
   }
 
   describe(): BackendDescription {
-    return this.engine.describe();
+    const native = this.engine.describe();
+    return this.portKeyWarning ? { ...native, warnings: [...native.warnings, this.portKeyWarning] } : native;
   }
 
   counters(): DataplaneCounters {

@@ -116,7 +116,7 @@ function buildService(
 
 function wholeSeconds(t: Config['dataplane']['timeouts']): Config['dataplane']['timeouts'] {
   const up = (v: number) => Math.max(1, Math.ceil(v));
-  return { tcp: up(t.tcp), tcp_fin: up(t.tcp_fin), tcp_syn: up(t.tcp_syn), udp: up(t.udp) };
+  return { tcp: up(t.tcp), tcp_fin: up(t.tcp_fin), tcp_syn: up(t.tcp_syn), udp: up(t.udp), server_time_wait: up(t.server_time_wait) };
 }
 
 /** The ports of `config` as the resolver sees them now (MAC, MTU, the balancer's address). */

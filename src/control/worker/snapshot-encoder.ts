@@ -120,6 +120,7 @@ export class SnapshotEncoder {
       timeout_tcp: model.timeouts.tcp,
       timeout_tcp_fin: model.timeouts.tcp_fin,
       timeout_tcp_syn: model.timeouts.tcp_syn,
+      timeout_server_time_wait: model.timeouts.server_time_wait,
       timeout_udp: model.timeouts.udp,
       port_offset: offsets.port, port_count: model.ports.length,
       service_offset: offsets.service, service_count: model.services.length,

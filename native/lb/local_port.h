@@ -1,0 +1,84 @@
+// native/lb/local_port.h — the Full-NAT local address and port of a new connection, chosen on
+// the worker that received the client's first packet. Consumes the client's tuple, the chosen
+// server and the worker's connection table; produces (LIP, lport) or nothing (counted drop).
+//
+// What must hold, and how (issue 12; config/README.md, "Full-NAT local ports"):
+// - A server-side tuple (LIP, lport, RIP, rport) is taken only when no entry of the table holds
+//   it: a local port is unique per destination, not per LIP, as a translated tuple is in Linux
+//   NAT, so capacity grows with the servers. An ended connection whose server may still hold the
+//   tuple in TIME_WAIT keeps it as a `tcp_port_hold` entry (lb/process.cc) for
+//   timeouts.server_time_wait: no other client gets it meanwhile.
+// - The same client tuple gets the same server-side tuple whenever it is free, so that a client
+//   reusing its port meets its own TIME_WAIT at the server, with its own ever-growing timestamps
+//   (what the kernel achieves by keeping the client's port), and a held tuple is given back to the
+//   very client that held it. The choice is a function of the client tuple and a key that
+//   survives restarts (EngineOptions::port_key), so after a restart a client starts from the
+//   tuple it had.
+// - Ownership (DESIGN §4): ports p with p % workers == worker are this worker's, so a reply names
+//   its owner. The first port tried is the client's own port where it is in this worker's share
+//   (always, with one worker: the kernel's choice), else a keyed hash of the client tuple into the
+//   share; the next tries step through the share by a stride that visits every port of it. The LIP
+//   is a keyed hash of the client's address (the kernel hashes the addresses too), then the
+//   pool's other LIPs in turn. An outsider who does not know the client tuple cannot predict the
+//   port (SipHash, core/siphash.h).
+// Runs on a data-plane worker, inside lb::process.
+#pragma once
+#include <cstdint>
+
+#include "core/net.h"
+#include "core/siphash.h"
+
+namespace xvs::lb {
+
+inline constexpr uint32_t kFirstLocalPort = 1024;
+// Tries per LIP before the next one (Linux NAT tries up to 128 in all): at 90 % of a share in use
+// towards one server, 64 busy tries in a row happen once in a thousand new connections.
+inline constexpr uint32_t kLocalPortTries = 64;
+
+// The worker that owns a local port (host order): the same rule on every side.
+inline uint32_t local_port_owner(uint16_t port, uint32_t workers) { return port % workers; }
+
+// One worker's share of kFirstLocalPort..65535: first + i * workers for i < count.
+struct LocalPortShare {
+  uint32_t first = 0;
+  uint32_t count = 0;
+  uint32_t workers = 1;
+  uint32_t stride = 1;  // coprime with count: count tries visit every port of the share
+
+  LocalPortShare() = default;
+  LocalPortShare(uint32_t worker, uint32_t worker_count) : workers(worker_count) {
+    first = kFirstLocalPort + (worker + workers - kFirstLocalPort % workers) % workers;
+    count = first > 65535 ? 0 : (65535 - first) / workers + 1;
+    // Near the golden section of the share, so that neighbouring first choices (a client's
+    // consecutive ports) probe apart.
+    stride = count > 1 ? count * 5 / 8 : 1;
+    while (stride > 1 && gcd(stride, count) != 1) --stride;
+  }
+  // Index of `port` (host order) in the share, or count when it is not in it.
+  uint32_t index_of(uint32_t port) const {
+    return port >= first && (port - first) % workers == 0 ? (port - first) / workers : count;
+  }
+  uint16_t port_at(uint32_t index) const { return static_cast<uint16_t>(first + index * workers); }
+
+ private:
+  static uint32_t gcd(uint32_t a, uint32_t b) {
+    while (b != 0) {
+      const uint32_t t = a % b;
+      a = b;
+      b = t;
+    }
+    return a;
+  }
+};
+
+// Keyed hashes of the client's side of a new connection (addresses and ports in network order).
+inline uint64_t client_tuple_hash(const core::SipKey& key, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
+                                  uint8_t protocol) {
+  return core::siphash24(key, (static_cast<uint64_t>(saddr) << 32) | daddr,
+                         (static_cast<uint64_t>(sport) << 32) | (static_cast<uint64_t>(dport) << 16) | protocol);
+}
+inline uint64_t client_address_hash(const core::SipKey& key, uint32_t saddr, uint32_t daddr) {
+  return core::siphash24(key, (static_cast<uint64_t>(saddr) << 32) | daddr, 0);
+}
+
+}  // namespace xvs::lb

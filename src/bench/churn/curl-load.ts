@@ -1,0 +1,107 @@
+// src/bench/churn/curl-load.ts — the "new TCP connection per HTTP request" client of the Full-NAT
+// churn test and benchmark: curl processes in a namespace, each bound to one source address, each
+// requesting http://VIP/ back to back with `Connection: close` (the server closes first and keeps
+// the tuple in TIME_WAIT), reporting every request's total time (connect to last byte) and status.
+// A request retried after a dropped SYN shows as one that took a second or more. Main thread.
+import type { ChildProcess } from 'node:child_process';
+
+import type { NetnsLab } from '../../netns/lab.js';
+
+export interface Request {
+  seconds: number; // curl's time_total
+  status: string; // HTTP status, "000" when none came
+  doneAt: number; // seconds since its curl started (one curl's requests run back to back)
+}
+
+/** One curl process requesting `url` from `source` until stopped. */
+class Curl {
+  readonly requests: Request[] = [];
+  private partial = '';
+  private elapsed = 0;
+  private readonly child: ChildProcess;
+
+  constructor(lab: NetnsLab, ns: string, source: string, url: string) {
+    this.child = lab.spawnIn(ns, [
+      'curl', '-s', '-o', '/dev/null', '-H', 'Connection: close', '--interface', source, '--max-time', '5',
+      '-w', '%{time_total} %{http_code}\\n', `${url}?[1-100000000]`,
+    ]);
+    this.child.stdout!.setEncoding('utf8');
+    this.child.stdout!.on('data', (chunk: string) => {
+      const lines = (this.partial + chunk).split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const [seconds, status] = line.trim().split(' ');
+        this.elapsed += Number(seconds);
+        this.requests.push({ seconds: Number(seconds), status: status ?? '', doneAt: this.elapsed });
+      }
+    });
+  }
+
+  /** Stops it; the request it was in the middle of is not counted. */
+  async stop(): Promise<Request[]> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      this.child.kill('SIGTERM');
+      await exited;
+    }
+    return this.requests;
+  }
+}
+
+export interface LoadOptions {
+  lab: NetnsLab;
+  ns: string;
+  /** One entry per curl: its source address (repeat an address for more curls from it). */
+  sources: readonly string[];
+  url: string;
+  /** Polled every 250 ms with the requests made so far and the milliseconds since the start. */
+  until: (made: number, ms: number) => boolean;
+}
+
+/** Runs the curls until `until` says so; every curl's requests, in order. */
+export async function runCurlLoad(o: LoadOptions): Promise<Request[][]> {
+  const curls = o.sources.map((source) => new Curl(o.lab, o.ns, source, o.url));
+  const started = Date.now();
+  try {
+    while (!o.until(curls.reduce((n, c) => n + c.requests.length, 0), Date.now() - started))
+      await new Promise((resolve) => setTimeout(resolve, 250));
+  } finally {
+    await Promise.all(curls.map((c) => c.stop()));
+  }
+  return curls.map((c) => c.requests);
+}
+
+export interface LoadSummary {
+  requests: number;
+  /** Seconds the shortest curl ran: the span every rate below is measured over. */
+  span: number;
+  perSecond: number;
+  failed: number;
+  /** Requests that took longer than `slowSeconds`. */
+  slow: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export function summarise(runs: readonly Request[][], slowSeconds: number): LoadSummary {
+  const all = runs.flat();
+  const span = Math.min(...runs.map((run) => run.at(-1)?.doneAt ?? 0));
+  const times = all.map((r) => r.seconds).sort((a, b) => a - b);
+  const at = (q: number) => (times.length ? times[Math.min(times.length - 1, Math.floor(q * times.length))]! : 0);
+  return {
+    requests: all.length,
+    span,
+    perSecond: span > 0 ? rateBetween(runs, 0, span) : 0,
+    failed: all.filter((r) => r.status !== '200').length,
+    slow: all.filter((r) => r.seconds > slowSeconds).length,
+    p50: at(0.5),
+    p99: at(0.99),
+    max: times.at(-1) ?? 0,
+  };
+}
+
+/** Requests per second finished in [from, to) seconds of their curls, summed over the curls. */
+export function rateBetween(runs: readonly Request[][], from: number, to: number): number {
+  return runs.reduce((n, run) => n + run.filter((r) => r.doneAt >= from && r.doneAt < to).length, 0) / (to - from);
+}
