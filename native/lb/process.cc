@@ -167,8 +167,9 @@ inline bool held_for(const Conn& c, const ConnTuple& client) {
 // The LIP and local port of a new Full-NAT connection from `client` to `backend`
 // (lb/local_port.h): the first server-side tuple no entry holds, trying the client's own port or
 // its keyed hash first on the LIP its address hashes to. false when every try was taken.
+// `client_port`: the tuple is the client's own port, free at the first try.
 bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t protocol, const ConnTuple& client,
-                          const abi::BackendRecord& backend, uint32_t& lip, uint16_t& lport) {
+                          const abi::BackendRecord& backend, uint32_t& lip, uint16_t& lport, bool& client_port) {
   const Snapshot& snap = *cs.snapshot;
   const abi::PoolRecord& pool = snap.pools[svc.pool];
   const LocalPortShare& share = cs.ports;
@@ -190,9 +191,8 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
         if (used != nullptr) {
           cs.conns.remove(used);
           cs.count(Counter::lport_reclaimed);
-        } else if (own_port && l == 0 && t == 0) {
-          cs.count(Counter::lport_client_port);
         }
+        client_port = used == nullptr && own_port && l == 0 && t == 0;
         lip = address;
         lport = port;
         return true;
@@ -253,10 +253,11 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   }
   // One-packet datagrams are scheduled anew every time; only their reply is tracked.
   const uint8_t links = one_packet ? kLinkServer : is_routed_hop(mode) ? (kLinkClient | kLinkServer) : kLinkClient;
+  bool client_port = false;
   if (mode == Forwarding::fullnat) {
     uint32_t lip = 0;
     uint16_t lport = 0;
-    if (!choose_local_address(cs, *svc, pkt.protocol, from_client, backend, lip, lport))
+    if (!choose_local_address(cs, *svc, pkt.protocol, from_client, backend, lip, lport, client_port))
       return drop(cs, Counter::drop_lport_exhausted);
     from_server.daddr = lip;
     from_server.dport = lport;
@@ -270,6 +271,7 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   // A refused connection leaves nothing behind: its server-side tuple was only looked at.
   Conn* c = cs.conns.insert(pkt.protocol, from_client, from_server, links);
   if (c == nullptr) return drop(cs, Counter::drop_conn_table_full);
+  if (client_port) cs.count(Counter::lport_client_port);
   if (one_packet) c->flags |= kOnePacket;
   c->forwarding = svc->forwarding;
   c->client_port_index = frame.port;

@@ -1,10 +1,13 @@
 // test/packet/fullnat.test.ts — Full-NAT through the real addon on io/mem: a table of frames,
-// each with the verdict, the exact output frame and the counters it must move.
+// each with the verdict, the exact output frame and the counters it must move. The local port is
+// the client's own when it is free towards the chosen server (one worker: every port from 1024),
+// else the next try of the share (native/lb/local_port.h, modelled in test/support/local-port.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { memPortMac, memServerMac } from '../../src/control/worker/nexthop/mem.js';
-import { decodeFrame, macText, tcpFrame, udpFrame, type TcpSpec } from '../support/packets.js';
+import { portOrder, share } from '../support/local-port.js';
+import { PROTO, decodeFrame, macText, tcpFrame, udpFrame, type TcpSpec } from '../support/packets.js';
 import { MemHarness } from '../support/mem-harness.js';
 
 const CLIENT_MAC = '02:cc:00:00:00:07';
@@ -42,6 +45,11 @@ services:
 const fromClient = (over: Partial<TcpSpec> = {}): TcpSpec => ({
   srcMac: CLIENT_MAC, dstMac: PORT_MAC, src: CLIENT, dst: VIP, sport: 40000, dport: 80, flags: ['SYN'], ...over,
 });
+const NEIGHBOUR = '198.51.100.8', THIRD = '198.51.100.9';
+// The second try for a client whose own port (40000) is taken: one stride on through the one
+// worker's share. Only an own port is tried first here, so no key is involved.
+const NO_KEY = { k0: 0n, k1: 0n };
+const secondTry = portOrder(NO_KEY, share(0, 1), { src: NEIGHBOUR, dst: VIP, sport: 40000, dport: 80, protocol: PROTO.tcp })[1]!;
 
 describe('fullnat on io/mem, one worker', () => {
   let lb: MemHarness;
@@ -57,15 +65,15 @@ describe('fullnat on io/mem, one worker', () => {
     moved: Record<string, number>;
   }[] = [
     {
-      name: 'a client SYN to the VIP leaves as LIP:1024 -> first server, TTL 63, from the port MAC to the server MAC',
+      name: "a client SYN to the VIP leaves as LIP:40000 (the client's own port) -> first server, TTL 63, from the port MAC to the server MAC",
       input: () => tcpFrame(fromClient()),
       verdict: 'tx',
-      output: () => tcpFrame({ srcMac: PORT_MAC, dstMac: rsMac('10.0.2.11'), src: LIP, dst: '10.0.2.11', sport: 1024, dport: 8080, flags: ['SYN'], ttl: 63 }),
-      moved: { rx_packets: 1, tx_packets: 1, conn_created: 1 },
+      output: () => tcpFrame({ srcMac: PORT_MAC, dstMac: rsMac('10.0.2.11'), src: LIP, dst: '10.0.2.11', sport: 40000, dport: 8080, flags: ['SYN'], ttl: 63 }),
+      moved: { rx_packets: 1, tx_packets: 1, conn_created: 1, lport_client_port: 1 },
     },
     {
-      name: "the server's SYN-ACK to LIP:1024 returns as VIP:80 -> client:40000 towards the client's MAC",
-      input: () => tcpFrame({ srcMac: rsMac('10.0.2.11'), dstMac: PORT_MAC, src: '10.0.2.11', dst: LIP, sport: 8080, dport: 1024, flags: ['SYN', 'ACK'], seq: 5000, ack: 1001 }),
+      name: "the server's SYN-ACK to LIP:40000 returns as VIP:80 -> client:40000 towards the client's MAC",
+      input: () => tcpFrame({ srcMac: rsMac('10.0.2.11'), dstMac: PORT_MAC, src: '10.0.2.11', dst: LIP, sport: 8080, dport: 40000, flags: ['SYN', 'ACK'], seq: 5000, ack: 1001 }),
       verdict: 'tx',
       output: () => tcpFrame({ srcMac: PORT_MAC, dstMac: CLIENT_MAC, src: VIP, dst: CLIENT, sport: 80, dport: 40000, flags: ['SYN', 'ACK'], seq: 5000, ack: 1001, ttl: 63 }),
       moved: { rx_packets: 1, tx_packets: 1 },
@@ -74,22 +82,43 @@ describe('fullnat on io/mem, one worker', () => {
       name: "the client's ACK with data follows the same connection",
       input: () => tcpFrame(fromClient({ flags: ['ACK', 'PSH'], seq: 1001, ack: 5001, payload: Buffer.from('GET / HTTP/1.0\r\n\r\n') })),
       verdict: 'tx',
-      output: () => tcpFrame({ srcMac: PORT_MAC, dstMac: rsMac('10.0.2.11'), src: LIP, dst: '10.0.2.11', sport: 1024, dport: 8080, flags: ['ACK', 'PSH'], seq: 1001, ack: 5001, ttl: 63, payload: Buffer.from('GET / HTTP/1.0\r\n\r\n') }),
+      output: () => tcpFrame({ srcMac: PORT_MAC, dstMac: rsMac('10.0.2.11'), src: LIP, dst: '10.0.2.11', sport: 40000, dport: 8080, flags: ['ACK', 'PSH'], seq: 1001, ack: 5001, ttl: 63, payload: Buffer.from('GET / HTTP/1.0\r\n\r\n') }),
       moved: { rx_packets: 1, tx_packets: 1 },
     },
     {
-      name: 'a second client connection goes round-robin to the second server on the next local port',
+      name: 'a second client connection goes round-robin to the second server from its own port, 40001',
       input: () => tcpFrame(fromClient({ sport: 40001 })),
       verdict: 'tx',
-      output: () => tcpFrame({ srcMac: PORT_MAC, dstMac: rsMac('10.0.2.12'), src: LIP, dst: '10.0.2.12', sport: 1025, dport: 8080, flags: ['SYN'], ttl: 63 }),
-      moved: { rx_packets: 1, tx_packets: 1, conn_created: 1 },
+      output: () => tcpFrame({ srcMac: PORT_MAC, dstMac: rsMac('10.0.2.12'), src: LIP, dst: '10.0.2.12', sport: 40001, dport: 8080, flags: ['SYN'], ttl: 63 }),
+      moved: { rx_packets: 1, tx_packets: 1, conn_created: 1, lport_client_port: 1 },
     },
     {
-      name: 'a UDP datagram to VIP:53 is translated to LIP -> 10.0.2.21:5353 with a valid UDP checksum',
+      name: 'a UDP datagram to VIP:53 is translated to LIP:5000 -> 10.0.2.21:5353 with a valid UDP checksum',
       input: () => udpFrame({ srcMac: CLIENT_MAC, dstMac: PORT_MAC, src: CLIENT, dst: VIP, sport: 5000, dport: 53, payload: Buffer.from('query') }),
       verdict: 'tx',
-      output: () => udpFrame({ srcMac: PORT_MAC, dstMac: rsMac('10.0.2.21'), src: LIP, dst: '10.0.2.21', sport: 1026, dport: 5353, ttl: 63, payload: Buffer.from('query') }),
-      moved: { rx_packets: 1, tx_packets: 1, conn_created: 1 },
+      output: () => udpFrame({ srcMac: PORT_MAC, dstMac: rsMac('10.0.2.21'), src: LIP, dst: '10.0.2.21', sport: 5000, dport: 5353, ttl: 63, payload: Buffer.from('query') }),
+      moved: { rx_packets: 1, tx_packets: 1, conn_created: 1, lport_client_port: 1 },
+    },
+    {
+      name: "another client's SYN from port 40000, scheduled to the first server too, finds LIP:40000 taken towards it and gets the next try of the share",
+      input: () => tcpFrame(fromClient({ src: NEIGHBOUR })),
+      verdict: 'tx',
+      output: () => tcpFrame({ srcMac: PORT_MAC, dstMac: rsMac('10.0.2.11'), src: LIP, dst: '10.0.2.11', sport: secondTry, dport: 8080, flags: ['SYN'], ttl: 63 }),
+      moved: { rx_packets: 1, tx_packets: 1, conn_created: 1, lport_busy: 1 },
+    },
+    {
+      name: "the server's SYN-ACK to that port returns to that client's own port 40000",
+      input: () => tcpFrame({ srcMac: rsMac('10.0.2.11'), dstMac: PORT_MAC, src: '10.0.2.11', dst: LIP, sport: 8080, dport: secondTry, flags: ['SYN', 'ACK'], seq: 6000, ack: 1001 }),
+      verdict: 'tx',
+      output: () => tcpFrame({ srcMac: PORT_MAC, dstMac: CLIENT_MAC, src: VIP, dst: NEIGHBOUR, sport: 80, dport: 40000, flags: ['SYN', 'ACK'], seq: 6000, ack: 1001, ttl: 63 }),
+      moved: { rx_packets: 1, tx_packets: 1 },
+    },
+    {
+      name: 'a third client from port 40000, scheduled to the second server, keeps its own port: a local port is unique per server, not per LIP',
+      input: () => tcpFrame(fromClient({ src: THIRD })),
+      verdict: 'tx',
+      output: () => tcpFrame({ srcMac: PORT_MAC, dstMac: rsMac('10.0.2.12'), src: LIP, dst: '10.0.2.12', sport: 40000, dport: 8080, flags: ['SYN'], ttl: 63 }),
+      moved: { rx_packets: 1, tx_packets: 1, conn_created: 1, lport_client_port: 1 },
     },
     {
       name: 'a packet for an address that is no VIP passes to the kernel unchanged',
@@ -163,7 +192,7 @@ describe('fullnat on io/mem, one worker', () => {
 
   it('reports one live connection per accepted flow', () => {
     const status = lb.dataplane.status();
-    assert.equal(status.workers[0]!.connections, 3);
+    assert.equal(status.workers[0]!.connections, 5);
     assert.equal(status.generation, 1n);
   });
 });

@@ -4,8 +4,9 @@
 // ICMP fragmentation-needed.
 import { after, before, describe } from 'node:test';
 
+import { chooseLocal, share, tempKeyFile } from '../support/local-port.js';
 import { MemHarness } from '../support/mem-harness.js';
-import { ICMP, UNREACH, icmpFrame, ipOf, ipipFrame, quote, tcpFrame, udpFrame, type IcmpSpec, type TcpSpec } from '../support/packets.js';
+import { ICMP, PROTO, UNREACH, icmpFrame, ipOf, ipipFrame, quote, tcpFrame, udpFrame, type IcmpSpec, type TcpSpec } from '../support/packets.js';
 import { CLIENT, CLIENT_MAC, LIP, ROUTER_MAC, TUNNEL_SOURCE, portMac, rsMac, runRows, type Row } from '../support/rows.js';
 
 const DR = '203.0.113.10', NAT = '203.0.113.11', TUN = '203.0.113.12', FNAT = '203.0.113.13';
@@ -13,8 +14,15 @@ const DR_RS = '10.0.2.11', NAT_RS = '10.0.2.21', TUN_RS = '10.0.3.31', FNAT_RS =
 const ROUTER = '192.0.2.1'; // a router on the clients' side
 const DATA = Buffer.from('some datagram payload');
 
+// The fullnat TCP connection keeps its client's port (40000); the fullnat UDP query comes from
+// port 53, below the local ports, so its local port is a keyed hash: of this key file's key.
+const keyFile = tempKeyFile();
+after(() => keyFile.remove());
+const DNS_CLIENT_PORT = 53;
+const fnatDnsPort = chooseLocal(keyFile.key, share(0, 1), [LIP], { src: CLIENT, dst: '203.0.113.13', sport: DNS_CLIENT_PORT, dport: 53, protocol: PROTO.udp })!.port;
+
 const config = (mtu = '') => `
-dataplane: { backend: mem, interfaces: [mem0], conn_table_size: 4096, tunnel_source: ${TUNNEL_SOURCE} ${mtu} }
+dataplane: { backend: mem, interfaces: [mem0], conn_table_size: 4096, tunnel_source: ${TUNNEL_SOURCE}, port_key_file: ${keyFile.path} ${mtu} }
 local_address_pools: { lan: [${LIP}] }
 services:
   - { name: dr, vip: ${DR}, port: 80, forwarding: dr, scheduler: rr, servers: [{ address: ${DR_RS}, port: 80 }] }
@@ -41,6 +49,7 @@ const FRAG_1400 = { type: ICMP.destUnreachable, code: UNREACH.fragNeeded, rest: 
 const TIME_EXCEEDED = { type: ICMP.timeExceeded, code: 0 };
 
 const NEW = { rx_packets: 1, tx_packets: 1, conn_created: 1 };
+const NEW_OWN_PORT = { ...NEW, lport_client_port: 1 }; // fullnat, keeping the client's port
 const FORWARDED = { rx_packets: 1, tx_packets: 1, icmp_forwarded: 1 };
 const PASS = { rx_packets: 1, pass_packets: 1 };
 
@@ -80,27 +89,40 @@ const rows: Row[] = [
     verdict: 'drop', moved: { rx_packets: 1, drop_ttl_expired: 1 },
   },
   // ---- fullnat
-  { name: 'fullnat: a client SYN opens LIP:1024 -> server:8080', input: () => tcpFrame(syn(FNAT)), verdict: 'tx', output: () => tcpFrame({ ...syn(FNAT_RS), ...toServer(FNAT_RS), src: LIP, sport: 1024, dport: 8080, ttl: 63 }), moved: NEW },
+  { name: "fullnat: a client SYN opens LIP:40000 (the client's port) -> server:8080", input: () => tcpFrame(syn(FNAT)), verdict: 'tx', output: () => tcpFrame({ ...syn(FNAT_RS), ...toServer(FNAT_RS), src: LIP, sport: 40000, dport: 8080, ttl: 63 }), moved: NEW_OWN_PORT },
   {
     name: "fullnat: the server's frag-needed to the LIP reaches the client from the VIP, quoting CLIENT:40000 -> VIP:80",
-    input: () => error({ ...fromServer(FNAT_RS), src: FNAT_RS, dst: LIP, ...FRAG_1400, body: quote(seg(LIP, FNAT_RS, 1024, 8080)) }),
+    input: () => error({ ...fromServer(FNAT_RS), src: FNAT_RS, dst: LIP, ...FRAG_1400, body: quote(seg(LIP, FNAT_RS, 40000, 8080)) }),
     verdict: 'tx',
     output: () => error({ ...toClient, src: FNAT, dst: CLIENT, ttl: 63, ...FRAG_1400, body: quote(seg(CLIENT, FNAT, 40000, 80)) }),
     moved: FORWARDED,
   },
   {
-    name: "fullnat: a client-side router's time-exceeded about a reply reaches the server as LIP -> server, quoting server:8080 -> LIP:1024",
+    name: "fullnat: a client-side router's time-exceeded about a reply reaches the server as LIP -> server, quoting server:8080 -> LIP:40000",
     input: () => error({ ...fromRouter, src: ROUTER, dst: FNAT, ...TIME_EXCEEDED, body: quote(seg(FNAT, CLIENT, 80, 40000, 1)) }),
     verdict: 'tx',
-    output: () => error({ ...toServer(FNAT_RS), src: LIP, dst: FNAT_RS, ttl: 63, ...TIME_EXCEEDED, body: quote(seg(FNAT_RS, LIP, 8080, 1024, 1)) }),
+    output: () => error({ ...toServer(FNAT_RS), src: LIP, dst: FNAT_RS, ttl: 63, ...TIME_EXCEEDED, body: quote(seg(FNAT_RS, LIP, 8080, 40000, 1)) }),
     moved: FORWARDED,
   },
-  { name: 'fullnat: a UDP query opens LIP:1025 -> server:5353', input: () => udpFrame({ ...syn(FNAT), sport: 5000, dport: 53, payload: DATA }), verdict: 'tx', output: () => udpFrame({ ...syn(FNAT_RS), ...toServer(FNAT_RS), src: LIP, sport: 1025, dport: 5353, ttl: 63, payload: DATA }), moved: NEW },
   {
-    name: "fullnat: the server's port-unreachable about it reaches the client quoting CLIENT:5000 -> VIP:53 with the UDP checksum fixed",
-    input: () => error({ ...fromServer(FNAT_RS), src: FNAT_RS, dst: LIP, body: quote(dgram(LIP, FNAT_RS, 1025, 5353)) }),
+    name: 'fullnat: a UDP query from client port 53 (below the local ports) opens LIP:<keyed hash of its tuple> -> server:5353',
+    input: () => udpFrame({ ...syn(FNAT), sport: DNS_CLIENT_PORT, dport: 53, payload: DATA }),
     verdict: 'tx',
-    output: () => error({ ...toClient, src: FNAT, dst: CLIENT, ttl: 63, body: quote(dgram(CLIENT, FNAT, 5000, 53)) }),
+    output: () => udpFrame({ ...syn(FNAT_RS), ...toServer(FNAT_RS), src: LIP, sport: fnatDnsPort, dport: 5353, ttl: 63, payload: DATA }),
+    moved: NEW,
+  },
+  {
+    name: "fullnat: the server's port-unreachable about it reaches the client quoting CLIENT:53 -> VIP:53 with the UDP checksum fixed",
+    input: () => error({ ...fromServer(FNAT_RS), src: FNAT_RS, dst: LIP, body: quote(dgram(LIP, FNAT_RS, fnatDnsPort, 5353)) }),
+    verdict: 'tx',
+    output: () => error({ ...toClient, src: FNAT, dst: CLIENT, ttl: 63, body: quote(dgram(CLIENT, FNAT, DNS_CLIENT_PORT, 53)) }),
+    moved: FORWARDED,
+  },
+  {
+    name: "fullnat: a client-side router's port-unreachable about the answer reaches the server quoting server:5353 -> LIP:<that port>",
+    input: () => error({ ...fromRouter, src: ROUTER, dst: FNAT, body: quote(dgram(FNAT, CLIENT, 53, DNS_CLIENT_PORT)) }),
+    verdict: 'tx',
+    output: () => error({ ...toServer(FNAT_RS), src: LIP, dst: FNAT_RS, ttl: 63, body: quote(dgram(FNAT_RS, LIP, 5353, fnatDnsPort)) }),
     moved: FORWARDED,
   },
   // ---- dr and tunnel: the server replies directly; errors about its replies come to the VIP

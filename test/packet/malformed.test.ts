@@ -22,7 +22,7 @@ services:
 const syn = (over: Partial<TcpSpec> = {}): TcpSpec => ({
   srcMac: CLIENT_MAC, dstMac: portMac(0), src: CLIENT, dst: VIP, sport: 40000, dport: 80, flags: ['SYN'], ...over,
 });
-/** What the fullnat service makes of a client packet: LIP:lport -> server:8080, TTL 63. */
+/** What the fullnat service makes of a client packet: LIP:lport -> server:8080, TTL 63 (lport: the client's port, on one worker). */
 const translated = (lport: number, over: Partial<TcpSpec> = {}): TcpSpec => ({
   srcMac: portMac(0), dstMac: rsMac(RS), src: LIP, dst: RS, sport: lport, dport: 8080, flags: ['SYN'], ttl: 63, ...over,
 });
@@ -31,7 +31,8 @@ const NOP_EOL = Uint8Array.from([1, 1, 1, 0]);
 
 const drop = (counter: string) => ({ rx_packets: 1, [counter]: 1 });
 const PASS = { rx_packets: 1, pass_packets: 1 };
-const NEW = { rx_packets: 1, tx_packets: 1, conn_created: 1 };
+// A new fullnat connection that keeps its client's port as its local port.
+const NEW = { rx_packets: 1, tx_packets: 1, conn_created: 1, lport_client_port: 1 };
 
 const rows: Row[] = [
   // ---- Ethernet
@@ -47,11 +48,11 @@ const rows: Row[] = [
   {
     name: 'a SYN tagged with VLAN 5 is translated like any other and leaves with its tag',
     input: () => tcpFrame(syn({ vlan: 5, sport: 40100 })), verdict: 'tx',
-    output: () => tcpFrame(translated(1024, { vlan: 5 })), moved: NEW,
+    output: () => tcpFrame(translated(40100, { vlan: 5 })), moved: NEW,
   },
   {
     name: 'the server reply to that connection, tagged too, comes back tagged to the client',
-    input: () => tcpFrame({ ...translated(1024), srcMac: rsMac(RS), dstMac: portMac(0), src: RS, dst: LIP, sport: 8080, dport: 1024, flags: ['SYN', 'ACK'], ttl: 64, vlan: 5 }),
+    input: () => tcpFrame({ ...translated(40100), srcMac: rsMac(RS), dstMac: portMac(0), src: RS, dst: LIP, sport: 8080, dport: 40100, flags: ['SYN', 'ACK'], ttl: 64, vlan: 5 }),
     verdict: 'tx',
     output: () => tcpFrame({ ...syn({ sport: 80, dport: 40100 }), srcMac: portMac(0), dstMac: CLIENT_MAC, src: VIP, dst: CLIENT, flags: ['SYN', 'ACK'], ttl: 63, vlan: 5 }),
     moved: { rx_packets: 1, tx_packets: 1 },
@@ -66,18 +67,18 @@ const rows: Row[] = [
   {
     name: 'a frame longer than its total length (Ethernet padding) is translated with the padding kept as it was',
     input: () => Buffer.concat([udpFrame(dns()), Buffer.from([0xa5, 0xa5, 0xa5])]), verdict: 'tx',
-    output: () => Buffer.concat([udpFrame({ ...translated(1025), sport: 1025, dport: 5353, payload: Buffer.from('query') }), Buffer.from([0xa5, 0xa5, 0xa5])]),
+    output: () => Buffer.concat([udpFrame({ ...translated(5000), dport: 5353, payload: Buffer.from('query') }), Buffer.from([0xa5, 0xa5, 0xa5])]),
     moved: NEW,
   },
   {
     name: 'a SYN carrying IPv4 options (IHL 6) is translated with its options kept and every checksum right',
     input: () => tcpFrame(syn({ sport: 40200, options: NOP_EOL })), verdict: 'tx',
-    output: () => tcpFrame(translated(1026, { options: NOP_EOL })), moved: NEW,
+    output: () => tcpFrame(translated(40200, { options: NOP_EOL })), moved: NEW,
   },
   {
     name: 'a UDP datagram without a checksum (0) is translated and still carries none',
     input: () => udpFrame(dns({ sport: 5001, noChecksum: true })), verdict: 'tx',
-    output: () => udpFrame({ ...translated(1027), sport: 1027, dport: 5353, payload: Buffer.from('query'), noChecksum: true }),
+    output: () => udpFrame({ ...translated(5001), dport: 5353, payload: Buffer.from('query'), noChecksum: true }),
     moved: NEW,
   },
   // ---- L4 headers
@@ -119,7 +120,7 @@ const rows: Row[] = [
   { name: 'a later fragment (offset 185) to the VIP is dropped as drop_ip_fragment', input: () => udpFrame(dns({ fragmentOffset: 185 })), verdict: 'drop', moved: drop('drop_ip_fragment') },
   { name: 'a fragment to the LIP is dropped as drop_ip_fragment', input: () => udpFrame(dns({ dst: LIP, fragmentOffset: 185 })), verdict: 'drop', moved: drop('drop_ip_fragment') },
   { name: 'a fragment to an address that is no VIP or LIP passes to the kernel', input: () => udpFrame(dns({ dst: '203.0.113.99', moreFragments: true })), verdict: 'pass', moved: PASS },
-  { name: 'a DF-flagged SYN is no fragment: it is translated with DF kept', input: () => tcpFrame(syn({ sport: 40300, dontFragment: true })), verdict: 'tx', output: () => tcpFrame(translated(1028, { dontFragment: true })), moved: NEW },
+  { name: 'a DF-flagged SYN is no fragment: it is translated with DF kept', input: () => tcpFrame(syn({ sport: 40300, dontFragment: true })), verdict: 'tx', output: () => tcpFrame(translated(40300, { dontFragment: true })), moved: NEW },
 ];
 
 describe('malformed and foreign frames (fullnat service, one arm)', () => {

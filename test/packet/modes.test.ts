@@ -1,10 +1,14 @@
 // test/packet/modes.test.ts — the four forwarding modes × TCP, UDP × both directions, on a one-arm
 // balancer (clients and servers behind mem0) and a two-arm one (clients on mem0, servers on
-// mem1): exact frames out, the port they leave on, the counters they move.
+// mem1): exact frames out, the port they leave on, the counters they move. The fullnat TCP
+// connection keeps its client's port as its local port; the fullnat UDP query comes from port 53,
+// below the local ports, so its local port is a keyed hash (of a key file the test writes) and
+// differs from the client's: both ports are rewritten, both ways.
 import { after, before, describe } from 'node:test';
 
+import { chooseLocal, share, tempKeyFile } from '../support/local-port.js';
 import { MemHarness } from '../support/mem-harness.js';
-import { ipOf, ipipFrame, tcpFrame, udpFrame, type TcpSpec } from '../support/packets.js';
+import { PROTO, ipOf, ipipFrame, tcpFrame, udpFrame, type TcpSpec } from '../support/packets.js';
 import { CLIENT, CLIENT_MAC, LIP, TUNNEL_SOURCE, portMac, rsMac, runRows, type Row } from '../support/rows.js';
 
 const DR_VIP = '203.0.113.10', NAT_VIP = '203.0.113.11', TUN_VIP = '203.0.113.12', FNAT_VIP = '203.0.113.13';
@@ -12,8 +16,13 @@ const DR_RS = '10.0.2.11', NAT_RS = '10.0.2.21', TUN_RS = '10.0.3.31', FNAT_RS =
 const GET = Buffer.from('GET / HTTP/1.0\r\n\r\n');
 const QUERY = Buffer.from('query'), ANSWER = Buffer.from('answer');
 
+const keyFile = tempKeyFile();
+after(() => keyFile.remove());
+const FNAT_DNS_CLIENT_PORT = 53;
+const fnatDnsPort = chooseLocal(keyFile.key, share(0, 1), [LIP], { src: CLIENT, dst: FNAT_VIP, sport: FNAT_DNS_CLIENT_PORT, dport: 53, protocol: PROTO.udp })!.port;
+
 const config = (interfaces: string) => `
-dataplane: { backend: mem, interfaces: ${interfaces}, conn_table_size: 4096, tunnel_source: ${TUNNEL_SOURCE} }
+dataplane: { backend: mem, interfaces: ${interfaces}, conn_table_size: 4096, tunnel_source: ${TUNNEL_SOURCE}, port_key_file: ${keyFile.path} }
 local_address_pools: { lan: [${LIP}] }
 services:
   - { name: dr-web, vip: ${DR_VIP}, port: 80, forwarding: dr, scheduler: rr, servers: [{ address: ${DR_RS}, port: 80 }] }
@@ -135,27 +144,27 @@ function rows(S: 0 | 1): Row[] {
     },
     // ---- fullnat
     {
-      name: `${arm} fullnat: a client SYN becomes LIP:1024 -> server:8080 with TTL 63`,
+      name: `${arm} fullnat: a client SYN becomes LIP:40000 (the client's port) -> server:8080 with TTL 63`,
       input: () => tcpFrame(c(FNAT_VIP)), on: inC, verdict: 'tx', outPort: S,
-      output: () => tcpFrame(toServer(FNAT_RS, { src: LIP, sport: 1024, dport: 8080, ttl: 63 })),
-      moved: NEW,
+      output: () => tcpFrame(toServer(FNAT_RS, { src: LIP, sport: 40000, dport: 8080, ttl: 63 })),
+      moved: { ...NEW, lport_client_port: 1 },
     },
     {
-      name: `${arm} fullnat: the server's SYN-ACK to LIP:1024 becomes VIP:80 -> client:40000`,
-      input: () => tcpFrame(fromServer(FNAT_RS, { sport: 8080, dst: LIP, dport: 1024 })), on: inS, verdict: 'tx', outPort: 0,
+      name: `${arm} fullnat: the server's SYN-ACK to LIP:40000 becomes VIP:80 -> client:40000`,
+      input: () => tcpFrame(fromServer(FNAT_RS, { sport: 8080, dst: LIP, dport: 40000 })), on: inS, verdict: 'tx', outPort: 0,
       output: () => tcpFrame(toClient(FNAT_VIP)),
       moved: FOLLOW,
     },
     {
-      name: `${arm} fullnat: a UDP query becomes LIP:1025 -> server:5353`,
-      input: () => udpFrame({ ...c(FNAT_VIP), sport: 5000, dport: 53, payload: QUERY }), on: inC, verdict: 'tx', outPort: S,
-      output: () => udpFrame({ ...toServer(FNAT_RS, {}), src: LIP, sport: 1025, dport: 5353, ttl: 63, payload: QUERY }),
+      name: `${arm} fullnat: a UDP query from client port 53 becomes LIP:<keyed hash> -> server:5353`,
+      input: () => udpFrame({ ...c(FNAT_VIP), sport: FNAT_DNS_CLIENT_PORT, dport: 53, payload: QUERY }), on: inC, verdict: 'tx', outPort: S,
+      output: () => udpFrame({ ...toServer(FNAT_RS, {}), src: LIP, sport: fnatDnsPort, dport: 5353, ttl: 63, payload: QUERY }),
       moved: NEW,
     },
     {
-      name: `${arm} fullnat: the UDP answer to LIP:1025 becomes VIP:53 -> client:5000`,
-      input: () => udpFrame({ ...fromServer(FNAT_RS, {}), sport: 5353, dst: LIP, dport: 1025, payload: ANSWER }), on: inS, verdict: 'tx', outPort: 0,
-      output: () => udpFrame({ ...toClient(FNAT_VIP), sport: 53, dport: 5000, payload: ANSWER }),
+      name: `${arm} fullnat: the UDP answer to that local port becomes VIP:53 -> client:53`,
+      input: () => udpFrame({ ...fromServer(FNAT_RS, {}), sport: 5353, dst: LIP, dport: fnatDnsPort, payload: ANSWER }), on: inS, verdict: 'tx', outPort: 0,
+      output: () => udpFrame({ ...toClient(FNAT_VIP), sport: 53, dport: FNAT_DNS_CLIENT_PORT, payload: ANSWER }),
       moved: FOLLOW,
     },
     {

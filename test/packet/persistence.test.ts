@@ -114,10 +114,15 @@ services:
   });
   after(() => lb?.close());
   const syn = (src: string, sport: number) => ({ srcMac: CLIENT_MAC, dstMac: portMac(0), src, dst: VIP, sport, dport: 80, flags: ['SYN' as const] });
+  // Each connection keeps its client's port as its local port (one worker; free towards its server).
+  const OWN = { lport_client_port: 1 };
   const rows = [
-    { name: 'a client connection is scheduled to A from LIP:1024', src: CLIENT, sport: 40000, server: A, lport: 1024, moved: NEW },
-    { name: 'its next connection, from another port, sticks to A from LIP:1025', src: CLIENT, sport: 40001, server: A, lport: 1025, moved: HIT },
-    { name: 'a client next door (netmask 32) is scheduled on its own: B', src: '198.51.100.8', sport: 40000, server: B, lport: 1026, moved: NEW },
+    { name: 'a client connection is scheduled to A from LIP:40000, its own port', src: CLIENT, sport: 40000, server: A, lport: 40000, moved: { ...NEW, ...OWN } },
+    { name: 'its next connection, from another port, sticks to A from LIP:40001', src: CLIENT, sport: 40001, server: A, lport: 40001, moved: { ...HIT, ...OWN } },
+    {
+      name: 'a client next door (netmask 32) is scheduled on its own: B, from LIP:40000 too (free towards B)',
+      src: '198.51.100.8', sport: 40000, server: B, lport: 40000, moved: { ...NEW, ...OWN },
+    },
   ];
   for (const r of rows) {
     it(r.name, () => {
@@ -166,9 +171,10 @@ services:
     expectExchange(lb.send(input), input, { verdict: 'pass', port: 0, moved: { rx_packets: 1, pass_packets: 1 } });
   });
   const FNAT = '203.0.113.12';
-  it('fullnat: a datagram goes to A from LIP:1024', () =>
-    send(udpFrame(q(FNAT)), udpFrame({ ...q(A), srcMac: portMac(0), dstMac: rsMac(A), src: LIP, sport: 1024, dport: 5353, ttl: 63 }), NEW, 1));
-  it("fullnat: A's reply to LIP:1024 reaches the client and the entry is gone", () => send(answer(A, LIP, 1024), toClient(FNAT), FOLLOW, 0));
-  it('fullnat: the next datagram of the flow goes to B from the next local port, 1025', () =>
-    send(udpFrame(q(FNAT)), udpFrame({ ...q(B), srcMac: portMac(0), dstMac: rsMac(B), src: LIP, sport: 1025, dport: 5353, ttl: 63 }), NEW, 1));
+  const FNAT_NEW = { ...NEW, lport_client_port: 1 }; // the client's port kept as the local port
+  it('fullnat: a datagram goes to A from LIP:5000, its own port', () =>
+    send(udpFrame(q(FNAT)), udpFrame({ ...q(A), srcMac: portMac(0), dstMac: rsMac(A), src: LIP, sport: 5000, dport: 5353, ttl: 63 }), FNAT_NEW, 1));
+  it("fullnat: A's reply to LIP:5000 reaches the client and the entry is gone", () => send(answer(A, LIP, 5000), toClient(FNAT), FOLLOW, 0));
+  it('fullnat: the next datagram of the flow is scheduled again, to B, from LIP:5000 again', () =>
+    send(udpFrame(q(FNAT)), udpFrame({ ...q(B), srcMac: portMac(0), dstMac: rsMac(B), src: LIP, sport: 5000, dport: 5353, ttl: 63 }), FNAT_NEW, 1));
 });

@@ -59,7 +59,19 @@ const rows: Row[] = [
     output: () => icmpFrame({ ...toClient, src: TUNNEL_SOURCE, dst: CLIENT, id: 0, dontFragment: true, type: ICMP.destUnreachable, code: UNREACH.fragNeeded, rest: 580, body: quote(bigAck()) }),
     moved: { rx_packets: 1, tx_packets: 1, icmp_frag_needed_sent: 1 },
   },
-  { name: 'fullnat: a tagged SYN becomes LIP:1024 -> server behind its tag', input: () => tcpFrame(c(FNAT)), verdict: 'tx', output: () => tcpFrame({ ...c(FNAT_RS), ...out(FNAT_RS), src: LIP, sport: 1024, dport: 8080, ttl: 63 }), moved: NEW },
+  {
+    name: "fullnat: a tagged SYN becomes LIP:40000 (the client's port) -> server behind its tag",
+    input: () => tcpFrame(c(FNAT)), verdict: 'tx',
+    output: () => tcpFrame({ ...c(FNAT_RS), ...out(FNAT_RS), src: LIP, sport: 40000, dport: 8080, ttl: 63 }),
+    moved: { ...NEW, lport_client_port: 1 },
+  },
+  {
+    name: "fullnat: the server's tagged SYN-ACK to LIP:40000 comes back to the client behind its tag",
+    input: () => tcpFrame({ srcMac: rsMac(FNAT_RS), dstMac: portMac(0), vlan: TCI, src: FNAT_RS, dst: LIP, sport: 8080, dport: 40000, flags: ['SYN', 'ACK'] }),
+    verdict: 'tx',
+    output: () => tcpFrame({ ...toClient, src: FNAT, dst: CLIENT, sport: 80, dport: 40000, flags: ['SYN', 'ACK'], ttl: 63 }),
+    moved: FOLLOW,
+  },
   {
     name: 'a SYN behind VLAN 0 (priority tag only) is processed too',
     input: () => tcpFrame(c(DR, { vlan: 0, sport: 40001 })), verdict: 'tx',

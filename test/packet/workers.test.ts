@@ -1,5 +1,7 @@
 // test/packet/workers.test.ts — two workers (queue q is worker q): a connection lives on one
-// worker (DESIGN §4). fullnat: the local port names the owner (port mod workers); nat: both
+// worker (DESIGN §4). fullnat: the local port names the owner (port mod workers): the client's own
+// port when it is in the receiving worker's share, else a keyed hash into that share (the key of a
+// port_key_file the test writes, test/support/local-port.ts); nat: both
 // directions carry the client's address and port, owner = (host-order address XOR host-order
 // port) mod workers; a packet arriving on the other worker is handed over (`redirected`) and the
 // owner forwards it from its own queue, as on AF_XDP. Thresholds are enforced per worker as a
@@ -7,14 +9,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
+import { chooseLocal, share, tempKeyFile } from '../support/local-port.js';
 import { MemHarness } from '../support/mem-harness.js';
-import { tcpFrame, type TcpSpec } from '../support/packets.js';
+import { PROTO, tcpFrame, type TcpSpec } from '../support/packets.js';
 import { CLIENT, CLIENT_MAC, LIP, portMac, rsMac, runRows, type Row } from '../support/rows.js';
 
 const NAT = '203.0.113.11', FNAT = '203.0.113.13', DR = '203.0.113.10';
 const NAT_RS = '10.0.2.21', FNAT_RS = '10.0.2.41', A = '10.0.2.11', B = '10.0.2.12';
+const keyFile = tempKeyFile();
+after(() => keyFile.remove());
+// Client port 40003 is odd, worker 1's: a SYN of it on worker 0 gets a hashed port of worker 0's share.
+const HASHED_CLIENT_PORT = 40003;
+const hashedPort = chooseLocal(keyFile.key, share(0, 2), [LIP], { src: CLIENT, dst: FNAT, sport: HASHED_CLIENT_PORT, dport: 80, protocol: PROTO.tcp })!.port;
 const config = `
-dataplane: { backend: mem, workers: 2, interfaces: [mem0], conn_table_size: 1024 }
+dataplane: { backend: mem, workers: 2, interfaces: [mem0], conn_table_size: 1024, port_key_file: ${keyFile.path} }
 local_address_pools: { lan: [${LIP}] }
 services:
   - { name: nat, vip: ${NAT}, port: 80, forwarding: nat, scheduler: rr, servers: [{ address: ${NAT_RS}, port: 8080 }] }
@@ -42,6 +50,7 @@ const fnatBack = (dport: number) =>
 const drOut = (sport: number, rs: string) => tcpFrame({ ...c(DR, sport), srcMac: portMac(0), dstMac: rsMac(rs) });
 
 const NEW = { rx_packets: 1, tx_packets: 1, conn_created: 1 };
+const NEW_OWN_PORT = { ...NEW, lport_client_port: 1 }; // fullnat: the client's port kept
 const FOLLOW = { rx_packets: 1, tx_packets: 1 };
 // Received by one worker, handed over, forwarded by its owner.
 const NEW_HANDED = { ...NEW, redirected: 1 };
@@ -62,19 +71,25 @@ const rows: Row[] = [
   { name: "nat: the server's reply to port 40001 on worker 1 is handed to worker 0 and reaches the client", input: () => natReply(40001), on: q(1), verdict: 'tx', output: () => natBack(40001), outQueue: 0, moved: FOLLOW_HANDED },
   { name: "nat: the server's reply to port 40001 on worker 0 reaches the client", input: () => natReply(40001), on: q(0), verdict: 'tx', output: () => natBack(40001), outQueue: 0, moved: FOLLOW },
   {
-    name: 'fullnat: a SYN on worker 0 gets worker 0\'s first local port, 1024 (even)',
+    name: "fullnat: a SYN of client port 40000 (even: worker 0's share) on worker 0 keeps its port: LIP:40000",
     input: () => tcpFrame(c(FNAT, 40000)), on: q(0), verdict: 'tx',
-    output: () => tcpFrame({ ...c(FNAT_RS, 40000), srcMac: portMac(0), dstMac: rsMac(FNAT_RS), src: LIP, sport: 1024, dport: 8080, ttl: 63 }), moved: NEW,
+    output: () => tcpFrame({ ...c(FNAT_RS, 40000), srcMac: portMac(0), dstMac: rsMac(FNAT_RS), src: LIP, sport: 40000, dport: 8080, ttl: 63 }), outQueue: 0, moved: NEW_OWN_PORT,
   },
   {
-    name: "fullnat: a SYN on worker 1 gets worker 1's first local port, 1025 (odd)",
+    name: "fullnat: a SYN of client port 40001 (odd: worker 1's share) on worker 1 keeps its port: LIP:40001",
     input: () => tcpFrame(c(FNAT, 40001)), on: q(1), verdict: 'tx',
-    output: () => tcpFrame({ ...c(FNAT_RS, 40001), srcMac: portMac(0), dstMac: rsMac(FNAT_RS), src: LIP, sport: 1025, dport: 8080, ttl: 63 }), moved: NEW,
+    output: () => tcpFrame({ ...c(FNAT_RS, 40001), srcMac: portMac(0), dstMac: rsMac(FNAT_RS), src: LIP, sport: 40001, dport: 8080, ttl: 63 }), outQueue: 1, moved: NEW_OWN_PORT,
   },
-  { name: 'fullnat: the reply to LIP:1025 arriving on worker 0 is handed to worker 1 and reaches the client', input: () => fnatReply(1025), on: q(0), verdict: 'tx', output: () => fnatBack(40001), outQueue: 1, moved: FOLLOW_HANDED },
-  { name: 'fullnat: the reply to LIP:1024 arriving on worker 1 is handed to worker 0 and reaches the client', input: () => fnatReply(1024), on: q(1), verdict: 'tx', output: () => fnatBack(40000), outQueue: 0, moved: FOLLOW_HANDED },
-  { name: 'fullnat: the reply to LIP:1025 on worker 1 reaches the client', input: () => fnatReply(1025), on: q(1), verdict: 'tx', output: () => fnatBack(40001), outQueue: 1, moved: FOLLOW },
-  { name: 'fullnat: the reply to LIP:1024 on worker 0 reaches the client', input: () => fnatReply(1024), on: q(0), verdict: 'tx', output: () => fnatBack(40000), outQueue: 0, moved: FOLLOW },
+  {
+    name: "fullnat: a SYN of client port 40003 (odd: worker 1's share) on worker 0 gets an even port of worker 0's share, a keyed hash of its tuple",
+    input: () => tcpFrame(c(FNAT, HASHED_CLIENT_PORT)), on: q(0), verdict: 'tx',
+    output: () => tcpFrame({ ...c(FNAT_RS, HASHED_CLIENT_PORT), srcMac: portMac(0), dstMac: rsMac(FNAT_RS), src: LIP, sport: hashedPort, dport: 8080, ttl: 63 }), outQueue: 0, moved: NEW,
+  },
+  { name: 'fullnat: the reply to LIP:40001 arriving on worker 0 is handed to worker 1 and reaches the client', input: () => fnatReply(40001), on: q(0), verdict: 'tx', output: () => fnatBack(40001), outQueue: 1, moved: FOLLOW_HANDED },
+  { name: 'fullnat: the reply to LIP:40000 arriving on worker 1 is handed to worker 0 and reaches the client', input: () => fnatReply(40000), on: q(1), verdict: 'tx', output: () => fnatBack(40000), outQueue: 0, moved: FOLLOW_HANDED },
+  { name: 'fullnat: the reply to LIP:40001 on worker 1 reaches the client', input: () => fnatReply(40001), on: q(1), verdict: 'tx', output: () => fnatBack(40001), outQueue: 1, moved: FOLLOW },
+  { name: 'fullnat: the reply to LIP:40000 on worker 0 reaches the client', input: () => fnatReply(40000), on: q(0), verdict: 'tx', output: () => fnatBack(40000), outQueue: 0, moved: FOLLOW },
+  { name: 'fullnat: the reply to the hashed port arriving on worker 1 is handed to worker 0 and reaches client port 40003', input: () => fnatReply(hashedPort), on: q(1), verdict: 'tx', output: () => fnatBack(HASHED_CLIENT_PORT), outQueue: 0, moved: FOLLOW_HANDED },
   { name: 'fullnat: a reply to a free local port of worker 0, on worker 0, passes to the kernel', input: () => fnatReply(1026), on: q(0), verdict: 'pass', moved: { rx_packets: 1, pass_packets: 1 } },
   { name: 'fullnat: a reply to a free local port of worker 0, on worker 1, is handed to worker 0, which passes it', input: () => fnatReply(1026), on: q(1), verdict: 'pass', outQueue: 0, moved: { rx_packets: 1, redirected: 1, pass_packets: 1 } },
   // dr: A's upper threshold 2 is a share of 1 per worker; rr on worker 1 starts half-way (at B)
@@ -91,7 +106,7 @@ describe('two workers', () => {
   before(async () => (lb = await MemHarness.start(config)));
   after(() => lb?.close());
   runRows(() => lb, rows);
-  it('each worker holds its own connections: 1 nat + 1 fullnat + 3 dr on each', () => {
-    assert.deepEqual(lb.connections(), [5, 5]);
+  it('each worker holds its own connections: 1 nat + 3 dr on each, 2 fullnat on worker 0 and 1 on worker 1', () => {
+    assert.deepEqual(lb.connections(), [6, 5]);
   });
 });

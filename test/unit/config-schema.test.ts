@@ -44,7 +44,7 @@ test('unknown field at the top level', () => {
 });
 
 test('unknown field inside timeouts', () => {
-  expectOne(dataplane('  timeouts: { tcp: 900, syn: 60 }'), 'dataplane.timeouts.syn', 3, 25, 'unknown field "syn" (allowed: tcp, tcp_fin, tcp_syn, udp)');
+  expectOne(dataplane('  timeouts: { tcp: 900, syn: 60 }'), 'dataplane.timeouts.syn', 3, 25, 'unknown field "syn" (allowed: tcp, tcp_fin, tcp_syn, udp, server_time_wait)');
 });
 
 test('missing required field points at the mapping that lacks it', () => {

@@ -53,7 +53,8 @@ describe('normalisation', () => {
       cpus: [0, 1],
       interfaces: ['eth0'],
       conn_table_size: 1048576,
-      timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300 },
+      timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300, server_time_wait: 60 },
+      state_dir: '/var/lib/xvs',
       mtu: 1500,
       tunnel_source: '10.0.2.1',
     });
@@ -89,7 +90,8 @@ describe('normalisation', () => {
         worker_priority: 0,
         interfaces: ['eth0'],
         conn_table_size: 1048576,
-        timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300 },
+        timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300, server_time_wait: 60 },
+        state_dir: '/var/lib/xvs',
       },
       api: { listen: '127.0.0.1:9100' },
       log_level: 'info',
@@ -162,10 +164,15 @@ describe('normalisation', () => {
 
   test('duration strings become seconds in the Config', () => {
     const c = parseConfigText(
-      text('dataplane:', '  interfaces: [eth0]', '  timeouts: { tcp: 15m, tcp_fin: "2m", tcp_syn: 500ms, udp: 1h30m }'),
+      text('dataplane:', '  interfaces: [eth0]', '  timeouts: { tcp: 15m, tcp_fin: "2m", tcp_syn: 500ms, udp: 1h30m, server_time_wait: 2m }'),
       'd.yaml',
     );
-    assert.deepEqual(c.dataplane.timeouts, { tcp: 900, tcp_fin: 120, tcp_syn: 0.5, udp: 5400 });
+    assert.deepEqual(c.dataplane.timeouts, { tcp: 900, tcp_fin: 120, tcp_syn: 0.5, udp: 5400, server_time_wait: 120 });
+  });
+
+  test('timeouts left out take their defaults, server_time_wait 60 s among them', () => {
+    const c = parseConfigText(text('dataplane:', '  interfaces: [eth0]', '  timeouts: { tcp: 15m }'), 'd.yaml');
+    assert.deepEqual(c.dataplane.timeouts, { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300, server_time_wait: 60 });
   });
 
   test('YAML merge keys share settings between services', () => {

@@ -78,4 +78,25 @@ describe('Controller', () => {
       await c.handle({ op: 'stop' });
     }
   });
+
+  it('a start takes what the previous run left of its held ports, and warns of bytes it cannot read', async () => {
+    const first = new Controller(() => {});
+    let stopped: Awaited<ReturnType<Controller['handle']>> | undefined;
+    try {
+      const started = await first.handle({ op: 'start', config: config('203.0.113.40'), portHolds: { bytes: new Uint8Array([1, 2, 3]), savedAtMs: Date.now() } });
+      assert.match((started.warnings ?? []).join('\n'), /held Full-NAT local ports were not restored: held local ports: shorter than its header/);
+      assert.equal(started.portHoldsKept, undefined);
+    } finally {
+      stopped = await first.handle({ op: 'stop' });
+    }
+    assert.ok(stopped && 'portHolds' in stopped, 'a stop hands back the tuples the servers may still hold');
+    const second = new Controller(() => {});
+    try {
+      const restarted = await second.handle({ op: 'start', config: config('203.0.113.40'), portHolds: stopped.portHolds });
+      assert.equal(restarted.portHoldsKept, 0, 'no connection ever ran: nothing held');
+      assert.deepEqual(restarted.warnings, []);
+    } finally {
+      await second.handle({ op: 'stop' });
+    }
+  });
 });
