@@ -1,8 +1,9 @@
 // native/lb/core_state.h — everything one data-plane core reads and writes while forwarding:
-// the current snapshot, its connection table, its share of the local ports and their key, its
-// scheduler cursors and locality table, its counters, and its blocks of per-server counts. One instance per worker, cache-aligned, written
-// only by that worker's thread (the constructor runs on the control thread before the worker
-// starts). Passed explicitly to lb::process, DPDK-l3fwd style.
+// the current snapshot, its connection table, its share of the Full-NAT local ports and their
+// key, its scheduler cursors and locality table, its counters, and its blocks of per-server
+// counts. One instance per worker, cache-aligned, written only by that worker's thread (the
+// constructor, and the held tuples of a previous run, come from the control thread before the
+// worker starts). Passed explicitly to lb::process, DPDK-l3fwd style.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -63,7 +64,7 @@ struct alignas(64) CoreState {
   // (lb/server_counters.h: written by this worker / by the control thread).
   ServerCounters* const server_counters;
   const PeerLoad* const peer_loads;
-  // Indexed like the current snapshot's services / pools; reset when a snapshot is installed.
+  // Indexed like the current snapshot's services; reset when a snapshot is installed.
   std::unique_ptr<uint32_t[]> sched_cursor;
   std::unique_ptr<LocalityEntry[]> locality;
   uint64_t counters[abi::kCounterCount] = {};

@@ -179,7 +179,8 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
   if (!own_port)
     first = static_cast<uint32_t>(client_tuple_hash(cs.port_key, client.saddr, client.daddr, client.sport, client.dport, protocol) %
                                   share.count);
-  const uint32_t first_lip = static_cast<uint32_t>(client_address_hash(cs.port_key, client.saddr, client.daddr) % pool.lip_count);
+  const uint32_t first_lip =
+      pool.lip_count == 1 ? 0 : static_cast<uint32_t>(client_address_hash(cs.port_key, client.saddr, client.daddr) % pool.lip_count);
   const uint32_t tries = share.count < kLocalPortTries ? share.count : kLocalPortTries;
   for (uint32_t l = 0; l < pool.lip_count; ++l) {
     const uint32_t address = snap.lips[pool.lip_first + (first_lip + l) % pool.lip_count];
