@@ -94,7 +94,7 @@ describe('Controller', () => {
     try {
       const restarted = await second.handle({ op: 'start', config: config('203.0.113.40'), portHolds: stopped.portHolds });
       assert.equal(restarted.portHoldsKept, 0, 'no connection ever ran: nothing held');
-      assert.deepEqual(restarted.warnings, []);
+      assert.ok(!(restarted.warnings ?? []).some((w) => /not restored/.test(w)), 'its own bytes are read back');
     } finally {
       await second.handle({ op: 'stop' });
     }
