@@ -58,7 +58,8 @@ export interface Summary {
   errors: string[];
 }
 
-function percentile(sorted: number[], p: number): number | null {
+/** The p-th percentile (nearest rank) of ascending `sorted`; null when empty. */
+export function percentile(sorted: readonly number[], p: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }

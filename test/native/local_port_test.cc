@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/parse.h"
+#include "lb/local_port.h"
 #include "dataplane_fixture.h"
 
 namespace xvs::test {
@@ -113,6 +114,32 @@ TEST(LocalPort, ALocalPortIsUniquePerServerNotPerLip) {
     ASSERT_TRUE(tuples.insert({o.server, o.lport}).second) << "server-side tuple handed out twice";
   }
   EXPECT_GT(tuples.size(), 3u * kClassPorts / 2) << "two servers: room for about twice a LIP's ports";
+}
+
+// The workers' shares split 1024..65535 exactly once, the owner rule agrees with them, and
+// count tries by the stride visit every port of a share once.
+TEST(LocalPort, SharesPartitionThePortsAndTheStrideVisitsEachOnce) {
+  for (uint32_t workers : {1u, 2u, 3u, 5u, 7u, 8u, 63u, 64u}) {
+    SCOPED_TRACE("workers " + std::to_string(workers));
+    std::vector<int> owner(65536, -1);
+    uint32_t total = 0;
+    for (uint32_t w = 0; w < workers; ++w) {
+      const lb::LocalPortShare share(w, workers);
+      total += share.count;
+      std::vector<bool> seen(share.count, false);
+      for (uint32_t i = 0, index = 17 % share.count; i < share.count; ++i, index = (index + share.stride) % share.count) {
+        ASSERT_FALSE(seen[index]) << "index " << index << " visited twice";
+        seen[index] = true;
+        const uint16_t port = share.port_at(index);
+        ASSERT_GE(port, lb::kFirstLocalPort);
+        ASSERT_EQ(owner[port], -1) << "port " << port << " in two shares";
+        owner[port] = static_cast<int>(w);
+        ASSERT_EQ(lb::local_port_owner(port, workers), w);
+        ASSERT_EQ(share.index_of(port), index);
+      }
+    }
+    EXPECT_EQ(total, 65536u - lb::kFirstLocalPort);
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // A request retried after a dropped SYN shows as one that took a second or more. Main thread.
 import type { ChildProcess } from 'node:child_process';
 
+import { percentile } from '../../demo/traffic.js';
 import type { NetnsLab } from '../../netns/lab.js';
 
 export interface Request {
@@ -88,15 +89,14 @@ export function summarise(runs: readonly Request[][], slowSeconds: number): Load
   const all = runs.flat();
   const span = Math.min(...runs.map((run) => run.at(-1)?.doneAt ?? 0));
   const times = all.map((r) => r.seconds).sort((a, b) => a - b);
-  const at = (q: number) => (times.length ? times[Math.min(times.length - 1, Math.floor(q * times.length))]! : 0);
   return {
     requests: all.length,
     span,
     perSecond: span > 0 ? rateBetween(runs, 0, span) : 0,
     failed: all.filter((r) => r.status !== '200').length,
     slow: all.filter((r) => r.seconds > slowSeconds).length,
-    p50: at(0.5),
-    p99: at(0.99),
+    p50: percentile(times, 50) ?? 0,
+    p99: percentile(times, 99) ?? 0,
     max: times.at(-1) ?? 0,
   };
 }

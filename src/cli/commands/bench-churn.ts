@@ -4,6 +4,7 @@
 // --json (DESIGN §6), ending with the command. Main thread; needs root. Prints figures, asserts
 // nothing.
 import { SLOW_SECONDS, runChurnBench, type ChurnRound } from '../../bench/churn/run.js';
+import { median } from '../../bench/veth/report.js';
 import { netnsUnavailable } from '../../netns/lab.js';
 import type { CliCommand } from '../command.js';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.js';
@@ -17,11 +18,6 @@ interface ChurnArgs {
 }
 
 const LIMITS = { rounds: [1, 20], seconds: [5, 600], curls: [1, 16] } as const;
-
-const median = (values: number[]) => {
-  const v = [...values].sort((a, b) => a - b);
-  return v.length ? v[Math.floor((v.length - 1) / 2)]! : 0;
-};
 
 export function churnCommandLine(a: Omit<ChurnArgs, 'json'>): string {
   return `sudo node bin/xvs.js bench churn --rounds ${a.rounds} --seconds ${a.seconds} --curls ${a.curls}`;
@@ -49,8 +45,8 @@ export function humanChurnReport(rounds: ChurnRound[], args: Omit<ChurnArgs, 'js
       ]),
     ]),
     '',
-    `median requests/s: xvs ${median(perCase('xvs').map((r) => r.summary.perSecond)).toFixed(0)}, ` +
-      `kernel ${median(perCase('kernel').map((r) => r.summary.perSecond)).toFixed(0)}`,
+    `median requests/s: xvs ${(median(perCase('xvs').map((r) => r.summary.perSecond)) ?? 0).toFixed(0)}, ` +
+      `kernel ${(median(perCase('kernel').map((r) => r.summary.perSecond)) ?? 0).toFixed(0)}`,
     '',
     churnCommandLine(args),
   ].join('\n');
