@@ -57,8 +57,22 @@ namespace xvs::abi {
   C(lport_reclaimed, "held server-side tuples given back to the client that held them (it reused its port)") \
   C(conn_held, "ended Full-NAT connections whose server-side tuple is held for timeouts.server_time_wait")
 
+// The SYN proxy and the half-open bounds (lb/syn_proxy.cc, lb/process.cc), appended after the
+// local port counters.
+#define XVS_SYN_PROXY_COUNTERS(C)                                                      \
+  C(syn_proxy_cookie_sent, "SYNs answered with a SYN cookie SYN-ACK by the SYN proxy (nothing stored)") \
+  C(syn_proxy_accepted, "client ACKs whose SYN cookie proved valid: connections opened to a server") \
+  C(drop_syn_cookie_invalid, "ACK without a connection for a SYN-proxied service whose cookie is forged or older than two cookie periods") \
+  C(syn_proxy_stashed, "first data segments of SYN-proxied connections held until their server answered the handshake") \
+  C(syn_proxy_syn_resent, "SYNs resent to a server when the client retransmitted while the server had not answered") \
+  C(drop_syn_proxy_pending, "segment of a SYN-proxied connection whose server has not answered the handshake, other than its SYN-ACK or RST") \
+  C(drop_no_room, "frame buffer too small for the segment the SYN proxy builds in it") \
+  C(drop_half_open_limit, "SYN refused: its service has dataplane.half_open_limit half-open connections on this worker and no SYN proxy answers") \
+  C(conn_evicted, "half-open connections (SYN_RECV) removed, oldest first, to make room for a new one in a full table")
+
 #define XVS_COUNTERS(C) \
-  XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C) XVS_LOCAL_PORT_COUNTERS(C)
+  XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C) XVS_LOCAL_PORT_COUNTERS(C) \
+  XVS_SYN_PROXY_COUNTERS(C)
 
 enum class Counter : uint32_t {
 #define XVS_COUNTER_ENUM(name, help) name,

@@ -12,7 +12,7 @@
 namespace xvs::abi {
 
 inline constexpr uint32_t kSnapshotMagic = 0x53535658;  // "XVSS" little-endian
-inline constexpr uint32_t kAbiVersion = 3;
+inline constexpr uint32_t kAbiVersion = 4;
 
 // Limits a snapshot must respect; the decoder rejects anything larger with a coded error.
 inline constexpr uint32_t kMaxWorkers = 64;
@@ -59,6 +59,8 @@ struct mac48 {
   F(lip_count, u32)            \
   F(sched_offset, u32)         \
   F(sched_count, u32)          \
+  F(syn_proxy_above, u32)      \
+  F(half_open_limit, u32)      \
   F(reserved0, u32)
 
 // One per data-plane interface, in config order. address is the balancer's own IPv4 address
@@ -139,7 +141,7 @@ struct LipRecord {
 };
 #undef XVS_DECLARE_FIELD
 
-static_assert(sizeof(SnapshotHeader) == 96);
+static_assert(sizeof(SnapshotHeader) == 104);
 static_assert(sizeof(PortRecord) == 16);
 static_assert(sizeof(ServiceRecord) == 44);
 static_assert(sizeof(BackendRecord) == 32);
@@ -152,7 +154,9 @@ static_assert(sizeof(LipRecord) == 8);
   E(rr, 0) E(wrr, 1) E(lc, 2) E(wlc, 3) E(sed, 4) E(nq, 5) E(lblc, 6) E(lblcr, 7) E(dh, 8) \
   E(sh, 9) E(mh, 10) E(fo, 11)
 #define XVS_PROTOCOLS(E) E(tcp, 6) E(udp, 17)
-#define XVS_SERVICE_FLAGS(E) E(one_packet, 1) E(persistent, 2)
+// syn_proxy_on: every SYN is answered with a cookie; syn_proxy_auto: once the service's half-open
+// connections on a worker reach the header's syn_proxy_above (lb/syn_proxy.cc).
+#define XVS_SERVICE_FLAGS(E) E(one_packet, 1) E(persistent, 2) E(syn_proxy_on, 4) E(syn_proxy_auto, 8)
 
 #define XVS_ENUM_VALUE(name, value) name = value,
 enum class Forwarding : uint8_t { XVS_FORWARDING_MODES(XVS_ENUM_VALUE) };

@@ -133,6 +133,7 @@ inline void set_frame(io::Frame& f, FrameBuffer& buf, const Template& t, const P
   f.handle = 0;
   f.port = p.port;
   f.queue = 0;
+  f.capacity = kMaxFrame;
 }
 
 inline io::Frame frame_for(FrameBuffer& buf, const Template& t, const Patch& p) {
@@ -141,6 +142,7 @@ inline io::Frame frame_for(FrameBuffer& buf, const Template& t, const Patch& p) 
   f.len = t.len;
   f.headroom = kHeadroom;
   f.port = p.port;
+  f.capacity = kMaxFrame;
   return f;
 }
 

@@ -21,6 +21,8 @@ std::string service_text(size_t index, const abi::ServiceRecord& s) {
          (s.protocol == static_cast<uint8_t>(abi::Protocol::udp) ? "/udp" : "/tcp") + ")";
 }
 
+constexpr uint32_t kIpTcpHeaders = 40;  // IPv4 and TCP headers without options: MTU - MSS
+constexpr uint32_t kNoService = lb::Snapshot::kNoService;
 constexpr uint32_t kMinMtu = 576;  // the IPv4 minimum every host must accept
 constexpr uint32_t kMaxMtu = 9216;
 constexpr uint32_t kMaxWeight = 65535;  // as IPVS and the config allow
@@ -67,8 +69,15 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
     return bad(who + ": protocol " + std::to_string(s.protocol) + " is neither tcp (6) nor udp (17)");
   const char* mode = forwarding_name(s.forwarding);
   if (mode == nullptr) return bad(who + ": unknown forwarding mode " + std::to_string(s.forwarding));
-  if (s.flags & ~(abi::one_packet | abi::persistent))
+  if (s.flags & ~(abi::one_packet | abi::persistent | abi::syn_proxy_on | abi::syn_proxy_auto))
     return bad(who + ": unknown flag bits " + std::to_string(s.flags));
+  // The proxy answers SYNs itself and translates sequence numbers both ways: TCP, and a mode
+  // whose replies come back through the balancer.
+  if ((s.flags & (abi::syn_proxy_on | abi::syn_proxy_auto)) &&
+      (s.protocol != static_cast<uint8_t>(abi::Protocol::tcp) ||
+       (static_cast<abi::Forwarding>(s.forwarding) != abi::Forwarding::nat &&
+        static_cast<abi::Forwarding>(s.forwarding) != abi::Forwarding::fullnat)))
+    return bad(who + ": a SYN proxy needs a TCP service in nat or fullnat mode");
   if ((s.flags & abi::persistent) && s.persist_timeout == 0)
     return bad(who + ": persistence needs a timeout of at least 1 second");
   if ((s.flags & abi::one_packet) && s.protocol != static_cast<uint8_t>(abi::Protocol::udp))
@@ -145,6 +154,8 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
   snap->generation = h.generation;
   snap->workers = h.workers;
   snap->timeouts = {h.timeout_tcp, h.timeout_tcp_fin, h.timeout_tcp_syn, h.timeout_udp, h.timeout_server_time_wait};
+  if (h.half_open_limit == 0) return bad("half_open_limit must be at least 1");
+  snap->half_open = {h.syn_proxy_above, h.half_open_limit};
   std::vector<abi::LipRecord> lip_records;
   Status st;
   if (!(st = read_section(data, len, h.port_offset, h.port_count, abi::kMaxPorts, "ports", snap->ports)).is_ok()) return st;
@@ -173,6 +184,11 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
       return bad("pool #" + std::to_string(i) + ": address range exceeds the " + std::to_string(lip_records.size()) + " LIPs");
   }
 
+  // What the SYN proxy offers clients: segments that fit every port's MTU.
+  snap->proxy_mss = 0xffff;
+  for (const abi::PortRecord& p : snap->ports)
+    snap->proxy_mss = std::min<uint32_t>(snap->proxy_mss, p.mtu - kIpTcpHeaders);
+
   std::vector<std::pair<uint64_t, uint32_t>> service_keys, vip_keys, lip_keys;
   std::unordered_set<uint64_t> seen_services;
   std::unordered_set<uint32_t> vips;
@@ -185,6 +201,14 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
     if (vips.insert(s.vip).second) vip_keys.emplace_back(s.vip, 1);
   }
   if (!(st = absolute_sched_entries(*snap)).is_ok()) return st;
+  snap->backend_service.assign(snap->backends.size(), kNoService);
+  for (size_t i = 0; i < snap->services.size(); ++i) {
+    const abi::ServiceRecord& s = snap->services[i];
+    for (uint32_t b = s.backend_first; b < s.backend_first + s.backend_count; ++b) {
+      if (snap->backend_service[b] != kNoService) return bad(service_text(i, s) + ": backend #" + std::to_string(b) + " also belongs to another service");
+      snap->backend_service[b] = static_cast<uint32_t>(i);
+    }
+  }
 
   std::vector<std::pair<uint64_t, uint32_t>> backend_keys, nat_keys;
   std::unordered_set<uint32_t> backend_ids;

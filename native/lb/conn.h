@@ -55,6 +55,7 @@ inline constexpr uint8_t kCountedActive = 1u << 3;  // counted in the server's a
 inline constexpr uint8_t kOnePacket = 1u << 4;    // UDP one-packet scheduling: gone after one reply
 inline constexpr uint8_t kPersistent = 1u << 5;   // bound by the template at template_index
 inline constexpr uint8_t kServerSeen = 1u << 6;   // a packet came from the server: it may hold a TCB
+inline constexpr uint8_t kSynProxied = 1u << 7;   // opened by the SYN proxy: translated by lb/syn_proxy.cc
 
 // The server side's egress (port and next-hop MAC) is not stored: it is the bound server's
 // backend record in the current snapshot (lb/load.h backend_of), so it follows reloads, and a

@@ -137,6 +137,12 @@ class ConnTable {
     return removed;
   }
 
+  // The entry in `state` whose timer runs out first (the longest there): nullptr if none.
+  Conn* oldest(ConnState state) {
+    const uint32_t head = timer_head_[static_cast<uint32_t>(state)];
+    return head == kNone ? nullptr : &conns_[head];
+  }
+
   // Whether some entry's timer has run out at `now` (expire() has work).
   bool due(uint32_t now) const {
     for (uint32_t cls = 0; cls < kConnStates; ++cls)

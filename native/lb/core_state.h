@@ -1,7 +1,7 @@
 // native/lb/core_state.h — everything one data-plane core reads and writes while forwarding:
 // the current snapshot, its connection table, its share of the Full-NAT local ports and their
-// key, its scheduler cursors and locality table, its counters, and its blocks of per-server
-// counts. One instance per worker, cache-aligned, written only by that worker's thread (the
+// key, its SYN proxy state, its scheduler cursors and locality table, its half-open counts per
+// service, its counters, and its blocks of per-server counts. One instance per worker, cache-aligned, written only by that worker's thread (the
 // constructor, and the held tuples of a previous run, come from the control thread before the
 // worker starts). Passed explicitly to lb::process, DPDK-l3fwd style.
 #pragma once
@@ -15,6 +15,7 @@
 #include "lb/local_port.h"
 #include "lb/server_counters.h"
 #include "lb/snapshot.h"
+#include "lb/syn_proxy_state.h"
 
 namespace xvs::lb {
 
@@ -47,10 +48,12 @@ struct alignas(64) CoreState {
         port_key(local_port_key),
         ports(worker_id, worker_count),
         conns(conn_capacity, hash_seed),
+        proxy(conn_capacity, cookie_master(hash_seed, local_port_key)),
         server_counters(tables.server_counters),
         peer_loads(tables.peer_loads),
         sched_cursor(std::make_unique<uint32_t[]>(abi::kMaxServices)),
-        locality(std::make_unique<LocalityEntry[]>(kLocalityEntries)) {}
+        locality(std::make_unique<LocalityEntry[]>(kLocalityEntries)),
+        half_open(std::make_unique<uint32_t[]>(abi::kMaxServices)) {}
 
   const uint32_t id;
   const uint32_t workers;
@@ -60,6 +63,7 @@ struct alignas(64) CoreState {
   const Snapshot* snapshot = nullptr;
   uint32_t now = 0;  // engine clock in seconds, advanced by the worker loop
   ConnTable conns;
+  SynProxyState proxy;  // beside conns: the SYN-proxied connections' translation (lb/syn_proxy.cc)
   // This worker's counts per server and the other workers' summed, by Snapshot::server_slot
   // (lb/server_counters.h: written by this worker / by the control thread).
   ServerCounters* const server_counters;
@@ -67,9 +71,18 @@ struct alignas(64) CoreState {
   // Indexed like the current snapshot's services; reset when a snapshot is installed.
   std::unique_ptr<uint32_t[]> sched_cursor;
   std::unique_ptr<LocalityEntry[]> locality;
+  // Indexed like the current snapshot's services: this worker's connections of each in SYN_RECV
+  // (lb/load.h), summed from the per-server counts whenever a snapshot is installed.
+  std::unique_ptr<uint32_t[]> half_open;
   uint64_t counters[abi::kCounterCount] = {};
 
   void count(abi::Counter c, uint64_t n = 1) { counters[static_cast<uint32_t>(c)] += n; }
+
+  // The SYN cookies' master key, random per engine (hash_seed is) and not derivable from a
+  // cookie: different from every worker's other keys.
+  static core::SipKey cookie_master(uint64_t hash_seed, const core::SipKey& port_key) {
+    return {core::siphash24(port_key, hash_seed, 0x636f6f6b69653030ull), core::siphash24(port_key, hash_seed, 0x636f6f6b69653031ull)};
+  }
 
   // Called at the worker's safe point when a new snapshot arrives; the previous one is still
   // alive (the engine frees it only after this worker has acknowledged the new generation).
@@ -80,6 +93,10 @@ struct alignas(64) CoreState {
     for (size_t s = 0; s < next->services.size(); ++s) {
       const uint32_t n = next->services[s].sched_count;
       sched_cursor[s] = n ? static_cast<uint32_t>((static_cast<uint64_t>(n) * id / workers) % n) : 0;
+      const abi::ServiceRecord& svc = next->services[s];
+      uint32_t sum = 0;
+      for (uint32_t b = svc.backend_first; b < svc.backend_first + svc.backend_count; ++b) sum += counters_of(b).load.half_open;
+      half_open[s] = sum;
     }
   }
 

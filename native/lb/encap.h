@@ -23,6 +23,7 @@ inline void encapsulate_ipip(io::Frame& frame, core::PacketView& pkt, uint32_t s
   frame.data -= kIpipOverhead;
   frame.headroom -= kIpipOverhead;
   frame.len += kIpipOverhead;
+  frame.capacity += kIpipOverhead;
   std::memmove(frame.data, frame.data + kIpipOverhead, l2);  // the L2 header (and VLAN tag) moves forward
   auto* outer = reinterpret_cast<core::Ipv4Hdr*>(frame.data + l2);
   outer->version_ihl = 0x45;

@@ -65,9 +65,29 @@ inline void bind_backend(CoreState& cs, Conn& c, uint32_t index) {
   update_overload(cs, b, load);
 }
 
-// Moves the connection between active and inactive as its state crosses ESTABLISHED.
+// Half-open: a client's SYN and nothing since (IPVS SYN_RECV), what a SYN flood leaves. Counted
+// per server (exact across reloads: the count lives in the server's slot) and per service (this
+// worker's sum, rebuilt from the servers' counts at each install: CoreState::install).
+inline bool is_half_open(ConnState s) { return s == ConnState::tcp_syn_recv; }
+
+inline void count_half_open(CoreState& cs, uint32_t index, bool more) {
+  const uint32_t service = cs.snapshot->backend_service[index];
+  BackendLoad& load = cs.counters_of(index).load;
+  if (more) increment(load.half_open);
+  else decrement(load.half_open);
+  if (service == Snapshot::kNoService) return;
+  if (more) ++cs.half_open[service];
+  else if (cs.half_open[service] > 0) --cs.half_open[service];
+}
+
+// Moves the connection between active and inactive as its state crosses ESTABLISHED, and in or
+// out of the half-open counts.
 inline void account_state(CoreState& cs, Conn& c, ConnState next) {
   if (c.flags & kTemplate) return;
+  if (is_half_open(c.state) != is_half_open(next)) {
+    const uint32_t index = backend_of(cs, c);
+    if (index != FlatMap::kMissing) count_half_open(cs, index, is_half_open(next));
+  }
   const bool active = next == ConnState::tcp_established;
   if (active == ((c.flags & kCountedActive) != 0)) return;
   const uint32_t index = backend_of(cs, c);
@@ -89,6 +109,7 @@ inline void unbind_backend(CoreState& cs, Conn& c) {
   if (c.flags & kTemplate) return;
   const uint32_t index = backend_of(cs, c);
   if (index == FlatMap::kMissing) return;
+  if (is_half_open(c.state)) count_half_open(cs, index, false);
   BackendLoad& load = load_of(cs, index);
   decrement((c.flags & kCountedActive) ? load.active : load.inactive);
   update_overload(cs, cs.snapshot->backends[index], load);

@@ -16,6 +16,7 @@
 #include "lb/persistence.h"
 #include "lb/rewrite.h"
 #include "lb/schedule.h"
+#include "lb/syn_proxy.h"
 #include "lb/tcp_state.h"
 
 namespace xvs::lb {
@@ -157,6 +158,17 @@ void end_connection(CoreState& cs, Conn& c) {
   if (!hold_server_tuple(cs, c)) cs.conns.remove(&c);
 }
 
+// Room in a full table: the oldest half-open (SYN_RECV) connection goes, which a SYN flood
+// leaves by the thousand and a real client leaves for one round trip. false if there is none.
+bool evict_half_open(CoreState& cs) {
+  Conn* oldest = cs.conns.oldest(ConnState::tcp_syn_recv);
+  if (oldest == nullptr) return false;
+  release_connection(cs, *oldest);
+  cs.conns.remove(oldest);
+  cs.count(Counter::conn_evicted);
+  return true;
+}
+
 // A hold of `client`'s own earlier tuple: that client may take it back (lb/local_port.h).
 inline bool held_for(const Conn& c, const ConnTuple& client) {
   const ConnTuple& t = c.tuple[kFromClient];
@@ -208,7 +220,8 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
 
 // A packet that matches no connection: is it the first packet of a new one for a service? On
 // tx, `created` is the new connection, or `transient` for a one-packet datagram in dr/tunnel
-// mode, which leaves no state behind.
+// mode, which leaves no state behind; a SYN the SYN proxy answers leaves with tx and no
+// connection (`created` stays nullptr).
 Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& transient, Conn*& created) {
   const Snapshot& snap = *cs.snapshot;
   const uint32_t saddr = pkt.ip->saddr, daddr = pkt.ip->daddr;
@@ -218,9 +231,24 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   if (owner != cs.id) return Verdict::redirect_to(owner);
   if (svc == nullptr) return Verdict::pass;  // not for a service, and no connection here: the kernel's
   const auto mode = static_cast<Forwarding>(svc->forwarding);
-  if (pkt.protocol == core::kIpProtoTcp && (pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst)) != core::kTcpSyn)
-    return drop(cs, Counter::drop_tcp_no_conn);
+  // A TCP connection starts with the client's SYN, or, behind a SYN proxy, with its ACK of a cookie.
+  CookieOptions cookie{};
+  bool proxied = false;
+  if (pkt.protocol == core::kIpProtoTcp) {
+    const uint8_t flags = pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst);
+    if (flags == core::kTcpAck && proxy_checks_ack(cs, *svc)) {
+      if (!check_cookie(cs, pkt, cookie)) return drop(cs, Counter::drop_syn_cookie_invalid);
+      if (!server_syn_fits(frame, pkt)) return drop(cs, Counter::drop_no_room);
+      proxied = true;
+    } else if (flags != core::kTcpSyn) {
+      return drop(cs, Counter::drop_tcp_no_conn);
+    }
+  }
   if (is_routed_hop(mode) && pkt.ip->ttl <= 1) return drop(cs, Counter::drop_ttl_expired);
+  if (pkt.protocol == core::kIpProtoTcp && !proxied) {
+    if (proxy_answers_syn(cs, *svc)) return answer_syn(cs, frame, pkt);
+    if (cs.half_open[svc - snap.services.data()] >= snap.half_open.limit) return drop(cs, Counter::drop_half_open_limit);
+  }
 
   const bool persistent = (svc->flags & abi::persistent) != 0;
   Conn* tmpl = persistent ? find_template(cs, *svc, saddr) : nullptr;
@@ -269,8 +297,10 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
                                                from_server.dport);
     if (earlier.conn != nullptr) end_connection(cs, *earlier.conn);
   }
-  // A refused connection leaves nothing behind: its server-side tuple was only looked at.
+  // A refused connection leaves nothing behind: its server-side tuple was only looked at. A full
+  // table makes room by evicting its oldest half-open connection, never a proven one.
   Conn* c = cs.conns.insert(pkt.protocol, from_client, from_server, links);
+  if (c == nullptr && evict_half_open(cs)) c = cs.conns.insert(pkt.protocol, from_client, from_server, links);
   if (c == nullptr) return drop(cs, Counter::drop_conn_table_full);
   if (client_port) cs.count(Counter::lport_client_port);
   if (one_packet) c->flags |= kOnePacket;
@@ -285,6 +315,7 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
     else tmpl = create_template(cs, *svc, saddr, index);
     if (tmpl != nullptr) attach_template(cs, *c, *tmpl);
   }
+  if (proxied) open_proxied(cs, frame, pkt, *c, cookie);
   created = c;
   return Verdict::tx;
 }
@@ -338,6 +369,8 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
       const bool keep_sender = found.direction == kFromClient && static_cast<Forwarding>(c.forwarding) == Forwarding::nat;
       const Egress out = egress(cs, c, found.direction);
       if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
+      if ((c.flags & kSynProxied) && found.direction == kFromClient && q.protocol == core::kIpProtoTcp)
+        untranslate_quoted_seq(cs, pkt, c);
       translate_icmp_error(pkt, values(other), keep_sender ? pkt.ip->saddr : other.daddr, other.saddr);
       decrement_ttl(pkt.ip);
       set_l2(cs, frame, pkt, out);
@@ -371,6 +404,7 @@ bool expire_connection(CoreState& cs, Conn& c) {
 void release_connection(CoreState& cs, Conn& c) {
   detach_template(cs, c);
   unbind_backend(cs, c);
+  release_proxied(cs, c);
 }
 
 // The packet path after parsing: `pkt` and `parsed` describe `frame` as it is now.
@@ -423,11 +457,12 @@ static Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView&
     found.conn = nullptr;
   }
   // Read before the rewrite: ipvsadm counts what was received.
-  const uint32_t ip_bytes = core::ntohs(pkt.ip->total_length);
+  uint32_t ip_bytes = core::ntohs(pkt.ip->total_length);
+  const bool fresh = found.conn == nullptr;
   if (found.conn == nullptr) {
     Conn transient;
     const Verdict v = create_connection(cs, frame, pkt, transient, found.conn);
-    if (v != Verdict::tx) return v;
+    if (v != Verdict::tx || found.conn == nullptr) return v;  // nullptr: the SYN proxy answered
     if (found.conn == &transient) {
       const Verdict sent = translate_by_mode(cs, frame, pkt, transient, kFromClient);
       if (sent == Verdict::tx) count_forwarded(cs, transient.backend_index, kFromClient, ip_bytes);
@@ -438,13 +473,24 @@ static Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView&
     return drop(cs, Counter::drop_ttl_expired);
   }
   Conn& c = *found.conn;
-  if (found.direction == kFromServer) c.flags |= kServerSeen;
+  Direction dir = found.direction;
+  if (dir == kFromServer) c.flags |= kServerSeen;
 
-  track_state(cs, c, found.direction, pkt.tcp_flags);
-  const Verdict v = translate_by_mode(cs, frame, pkt, c, found.direction);
-  if (v == Verdict::tx) count_forwarded(cs, backend_of(cs, c), found.direction, ip_bytes);
+  // A SYN-proxied connection's segments are translated between the two sequence spaces first;
+  // the proxy may answer for one side, or make the frame a segment of the other side.
+  bool tracked = fresh && (c.flags & kSynProxied);
+  if ((c.flags & kSynProxied) && !fresh) {
+    const ProxyStep step = proxied_segment(cs, frame, pkt, c, dir);
+    if (step.done) return step.verdict;
+    if (step.dir != dir) ip_bytes = core::ntohs(pkt.ip->total_length);
+    dir = step.dir;
+    tracked = step.tracked;
+  }
+  if (!tracked) track_state(cs, c, dir, pkt.tcp_flags);
+  const Verdict v = translate_by_mode(cs, frame, pkt, c, dir);
+  if (v == Verdict::tx) count_forwarded(cs, backend_of(cs, c), dir, ip_bytes);
   // One-packet scheduling: the reply has passed, the exchange is over.
-  if ((c.flags & kOnePacket) && found.direction == kFromServer) end_connection(cs, c);
+  if ((c.flags & kOnePacket) && dir == kFromServer) end_connection(cs, c);
   return v;
 }
 

@@ -20,11 +20,13 @@
 
 namespace xvs::lb {
 
-// One worker's view of one server's load (IPVS activeconns / inactconns / overload flag).
+// One worker's view of one server's load (IPVS activeconns / inactconns / overload flag), and
+// how many of its inactive connections are half-open (SYN_RECV: the client's SYN, nothing since).
 struct BackendLoad {
   uint32_t active;
   uint32_t inactive;
   bool overloaded;
+  uint32_t half_open;
 };
 
 // One worker's traffic to and from one server since it was configured (lb/traffic.h).

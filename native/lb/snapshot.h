@@ -17,10 +17,20 @@ struct Timeouts {
   uint32_t server_time_wait;            // how long an ended Full-NAT connection's server tuple is held
 };
 
+// Half-open connections (lb/load.h), per service on each worker.
+struct HalfOpenLimits {
+  uint32_t proxy_above;  // syn_proxy auto answers SYNs with cookies from this many on
+  uint32_t limit;        // beyond this many, a SYN the proxy does not answer is refused
+};
+
 struct Snapshot {
+  static constexpr uint32_t kNoService = UINT32_MAX;
+
   uint64_t generation = 0;
   uint32_t workers = 0;
   Timeouts timeouts{};
+  HalfOpenLimits half_open{};
+  uint32_t proxy_mss = 0;  // the MSS the SYN proxy offers clients: every port's MTU fits it
   std::vector<abi::PortRecord> ports;
   std::vector<abi::ServiceRecord> services;
   std::vector<abi::BackendRecord> backends;
@@ -35,6 +45,8 @@ struct Snapshot {
   // [backend index] -> the server's slot in every worker's counter blocks (control/server_slots.h):
   // the same slot in consecutive snapshots for as long as the server stays.
   std::vector<uint32_t> server_slot;
+  // [backend index] -> the index of its service (kNoService: in no service's range).
+  std::vector<uint32_t> backend_service;
 
   static uint64_t service_key(uint32_t vip, uint16_t port, uint8_t protocol) {
     return (static_cast<uint64_t>(vip) << 32) | (static_cast<uint64_t>(port) << 8) | protocol;

@@ -19,7 +19,7 @@ const std::map<std::string, uint32_t> kTypeSizes = {{"u8", 1}, {"u16", 2}, {"u32
 
 TEST(AbiLayout, RecordsAreFullyDescribedWithoutGaps) {
   const abi::AbiLayout& l = abi::layout();
-  const std::map<std::string, uint32_t> sizes = {{"header", 96}, {"port", 16}, {"service", 44},
+  const std::map<std::string, uint32_t> sizes = {{"header", 104}, {"port", 16}, {"service", 44},
                                                  {"backend", 32}, {"pool", 8},  {"lip", 8}};
   ASSERT_EQ(l.records.size(), sizes.size());
   for (const abi::RecordLayout& r : l.records) {
@@ -72,7 +72,9 @@ TEST(AbiLayout, CountersEnumsAndLimits) {
       "drop_bad_icmp", "drop_bad_tcp_header", "drop_ip_fragment", "drop_ttl_expired", "drop_tcp_no_conn",
       "drop_no_backend", "drop_lport_exhausted", "drop_conn_table_full", "drop_not_owner", "drop_no_snapshot",
       "drop_neighbor_unresolved", "drop_tx_full", "drop_backend_removed", "drop_tunnel_mtu", "drop_no_headroom",
-      "redirected", "drop_handover_full", "lport_client_port", "lport_busy", "lport_reclaimed", "conn_held"};
+      "redirected", "drop_handover_full", "lport_client_port", "lport_busy", "lport_reclaimed", "conn_held",
+      "syn_proxy_cookie_sent", "syn_proxy_accepted", "drop_syn_cookie_invalid", "syn_proxy_stashed", "syn_proxy_syn_resent",
+      "drop_syn_proxy_pending", "drop_no_room", "drop_half_open_limit", "conn_evicted"};
   EXPECT_EQ(l.counters, all);
   EXPECT_EQ(std::set<std::string>(l.counters.begin(), l.counters.end()).size(), l.counters.size());
   for (const auto& info : abi::kCounterInfo) EXPECT_GT(std::string(info.help).size(), 10u) << info.name;
@@ -84,7 +86,7 @@ TEST(AbiLayout, CountersEnumsAndLimits) {
   EXPECT_EQ(enums["scheduler"].size(), 12u);
   EXPECT_EQ(enums["scheduler"]["wlc"], 3u);
   EXPECT_EQ(enums["scheduler"]["fo"], 11u);
-  EXPECT_EQ(enums["service_flag"], (std::map<std::string, uint32_t>{{"one_packet", 1}, {"persistent", 2}}));
+  EXPECT_EQ(enums["service_flag"], (std::map<std::string, uint32_t>{{"one_packet", 1}, {"persistent", 2}, {"syn_proxy_on", 4}, {"syn_proxy_auto", 8}}));
   EXPECT_EQ(enums["control_kind"], (std::map<std::string, uint32_t>{{"install_snapshot", 1}, {"stop", 2}, {"dump_connections", 3}}));
 
   // (The limits' values are compared with src/native/abi.ts by compareAbi, test/unit/abi.test.ts.)

@@ -24,6 +24,7 @@ namespace xvs::test {
 
 struct Dataplane {
   static constexpr uint32_t kHeadroom = 64;
+  static constexpr uint32_t kTailroom = 2048;  // as an AF_XDP frame has
 
   explicit Dataplane(const SnapshotBuilder& b, uint32_t workers = 1, uint32_t id = 0, uint32_t capacity = 1024,
                      const core::SipKey& port_key = kPortKey)
@@ -49,17 +50,20 @@ struct Dataplane {
   }
 
   // Processes `frame` in place as if received on `in_port`, with `headroom` bytes free before
-  // it; the buffer ends where the frame ends, so ASan sees any write past it. On return the
-  // vector holds the frame as it leaves (encapsulated, or turned into an ICMP reply).
+  // it and `tailroom` after it; the buffer ends there, so ASan sees any write past it. On return
+  // the vector holds the frame as it leaves (encapsulated, turned into an ICMP reply, or a
+  // segment the SYN proxy built).
   lb::Verdict run(std::vector<uint8_t>& frame, uint8_t in_port, uint8_t* out_port = nullptr,
-                  uint32_t headroom = kHeadroom) {
-    std::vector<uint8_t> buffer(headroom + frame.size());
+                  uint32_t headroom = kHeadroom, uint32_t tailroom = kTailroom) {
+    std::vector<uint8_t> buffer(headroom + frame.size() + tailroom);
     std::copy(frame.begin(), frame.end(), buffer.begin() + headroom);
-    io::Frame f{buffer.data() + headroom, static_cast<uint32_t>(frame.size()), headroom, 0, in_port, 0};
+    io::Frame f{buffer.data() + headroom, static_cast<uint32_t>(frame.size()), headroom, 0, in_port, 0,
+                static_cast<uint32_t>(frame.size()) + tailroom};
     const lb::Verdict v = lb::process(*cs, f);
     EXPECT_GE(f.data, buffer.data());
     EXPECT_LE(f.data + f.len, buffer.data() + buffer.size());
     EXPECT_EQ(f.headroom, static_cast<uint32_t>(f.data - buffer.data()));
+    EXPECT_EQ(f.capacity, static_cast<uint32_t>(buffer.data() + buffer.size() - f.data));
     frame.assign(f.data, f.data + f.len);
     if (out_port) *out_port = f.port;
     return v;

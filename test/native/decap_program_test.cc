@@ -194,7 +194,7 @@ TEST_F(DecapProgram, UndoesTheBalancersOwnEncapsulation) {
     const auto inner = client_frame(kVip, vlan ? std::vector<uint16_t>{0x0123} : std::vector<uint16_t>{});
     std::vector<uint8_t> buf(xvs::lb::kIpipOverhead, 0);  // headroom for the outer header
     buf.insert(buf.end(), inner.begin(), inner.end());
-    xvs::io::Frame f{buf.data() + xvs::lb::kIpipOverhead, static_cast<uint32_t>(inner.size()), xvs::lb::kIpipOverhead, 0, 0, 0};
+    xvs::io::Frame f{buf.data() + xvs::lb::kIpipOverhead, static_cast<uint32_t>(inner.size()), xvs::lb::kIpipOverhead, 0, 0, 0, static_cast<uint32_t>(inner.size())};
     PacketView view{};
     ASSERT_EQ(parse_packet(f.data, f.len, view).status, ParseStatus::ok);
     xvs::lb::encapsulate_ipip(f, view, kBalancer, kServer);

@@ -18,7 +18,7 @@ const Mac kA = mac_of(2, 0, 0, 0, 0, 0xa), kB = mac_of(2, 0, 0, 0, 0, 0xb);
 struct Buffer {
   Buffer(const std::vector<uint8_t>& frame, uint32_t headroom) : bytes(headroom + frame.size()) {
     std::copy(frame.begin(), frame.end(), bytes.begin() + headroom);
-    f = xvs::io::Frame{bytes.data() + headroom, static_cast<uint32_t>(frame.size()), headroom, 0, 0, 0};
+    f = xvs::io::Frame{bytes.data() + headroom, static_cast<uint32_t>(frame.size()), headroom, 0, 0, 0, static_cast<uint32_t>(frame.size())};
     EXPECT_EQ(parse_packet(f.data, f.len, view).status, ParseStatus::ok);
   }
   std::vector<uint8_t> out() const { return std::vector<uint8_t>(f.data, f.data + f.len); }

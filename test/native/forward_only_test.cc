@@ -14,7 +14,7 @@ namespace xvs::test {
 namespace {
 
 io::Frame frame_of(std::vector<uint8_t>& bytes, uint8_t port) {
-  return io::Frame{bytes.data(), static_cast<uint32_t>(bytes.size()), 0, 0, port, 0};
+  return io::Frame{bytes.data(), static_cast<uint32_t>(bytes.size()), 0, 0, port, 0, static_cast<uint32_t>(bytes.size())};
 }
 
 TEST(ForwardOnly, RewritesOnlyTheMacsTowardsTheFirstServer) {

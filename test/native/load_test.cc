@@ -133,11 +133,11 @@ TEST(Load, ServersKeepTheirSlotsAcrossSnapshotsByBackendId) {
   ASSERT_TRUE(build(b1.bytes(), 2, topo::kPorts, tables, s1).is_ok());
   lb::CoreState cs(1, 2, 64, 1, kPortKey, tables.row(1));
   cs.install(s1.get());
-  cs.counters_of(0).load = {5, 1, false};
-  cs.counters_of(1).load = {2, 2, true};
-  cs.counters_of(2).load = {0, 7, false};
-  cs.counters_of(3).load = {1, 0, false};
-  tables.servers.counters(0)[s1->server_slot[0]].load = {99, 99, true};  // worker 0's own business
+  cs.counters_of(0).load = {5, 1, false, 0};
+  cs.counters_of(1).load = {2, 2, true, 0};
+  cs.counters_of(2).load = {0, 7, false, 0};
+  cs.counters_of(3).load = {1, 0, false, 0};
+  tables.servers.counters(0)[s1->server_slot[0]].load = {99, 99, true, 0};  // worker 0's own business
 
   SnapshotBuilder b2 = topo::standard_mode(abi::Forwarding::nat, 2, {}, 2);
   b2.backends[0].backend_id = 1002;  // re-ordered, one gone (1001), one new (2000)
@@ -153,17 +153,17 @@ TEST(Load, ServersKeepTheirSlotsAcrossSnapshotsByBackendId) {
   auto same = [](const lb::BackendLoad& a, const lb::BackendLoad& b) {
     return a.active == b.active && a.inactive == b.inactive && a.overloaded == b.overloaded;
   };
-  EXPECT_TRUE(same(cs.counters_of(0).load, {0, 7, false}));
-  EXPECT_TRUE(same(cs.counters_of(1).load, {0, 0, false})) << "a new server starts idle";
-  EXPECT_TRUE(same(cs.counters_of(2).load, {5, 1, false}));
-  EXPECT_TRUE(same(cs.counters_of(3).load, {1, 0, false}));
-  EXPECT_TRUE(same(tables.servers.counters(0)[s2->server_slot[2]].load, {99, 99, true})) << "worker 0's counts stay its own";
+  EXPECT_TRUE(same(cs.counters_of(0).load, {0, 7, false, 0}));
+  EXPECT_TRUE(same(cs.counters_of(1).load, {0, 0, false, 0})) << "a new server starts idle";
+  EXPECT_TRUE(same(cs.counters_of(2).load, {5, 1, false, 0}));
+  EXPECT_TRUE(same(cs.counters_of(3).load, {1, 0, false, 0}));
+  EXPECT_TRUE(same(tables.servers.counters(0)[s2->server_slot[2]].load, {99, 99, true, 0})) << "worker 0's counts stay its own";
 
   // Once no worker can hold s1, 1001's slot is released, zeroed, and handed to the next new server.
   const uint32_t gone = s1->server_slot[1];
   tables.servers.release(s1->server_slot);
   EXPECT_EQ(tables.servers.in_use(), 4u);
-  EXPECT_TRUE(same(tables.servers.counters(1)[gone].load, {0, 0, false}));
+  EXPECT_TRUE(same(tables.servers.counters(1)[gone].load, {0, 0, false, 0}));
   SnapshotBuilder b3 = b2;
   b3.header.generation = 3;
   b3.backends[3].backend_id = 3000;

@@ -41,6 +41,8 @@ struct PacketSpec {
   uint8_t ip_option_words = 0;
   uint8_t tcp_flags = core::kTcpSyn;
   uint8_t tcp_option_words = 0;
+  std::vector<uint8_t> tcp_options;  // written first in the option words (set both), NOPs after
+  uint16_t window = 65535;
   uint32_t seq = 1000, ack = 0;
   std::vector<uint8_t> payload;
   bool udp_no_checksum = false;  // send UDP checksum 0 ("none")
@@ -49,6 +51,13 @@ struct PacketSpec {
   uint8_t icmp_type = 8, icmp_code = 0;
   uint16_t icmp_rest_hi = 0, icmp_rest_lo = 0;  // echo: id, sequence; frag-needed: 0, next-hop MTU
 };
+
+// `s` with these TCP option bytes (padded with NOPs to a 4-byte boundary).
+inline PacketSpec with_tcp_options(PacketSpec s, std::vector<uint8_t> options) {
+  s.tcp_option_words = static_cast<uint8_t>((options.size() + 3) / 4);
+  s.tcp_options = std::move(options);
+  return s;
+}
 
 inline uint32_t l4_header_size(const PacketSpec& s) {
   if (s.protocol == core::kIpProtoTcp) return sizeof(core::TcpHdr) + s.tcp_option_words * 4u;
@@ -114,8 +123,11 @@ inline std::vector<uint8_t> build_frame(const PacketSpec& s) {
     tcp->ack_seq = core::htonl(s.ack);
     tcp->data_offset_reserved = static_cast<uint8_t>((l4_hdr / 4) << 4);
     tcp->flags = s.tcp_flags;
-    tcp->window = core::htons(65535);
-    for (uint32_t i = sizeof(core::TcpHdr); i < l4_hdr; ++i) l4[i] = 0x01;  // NOP options
+    tcp->window = core::htons(s.window);
+    for (uint32_t i = sizeof(core::TcpHdr); i < l4_hdr; ++i) {
+      const uint32_t o = i - sizeof(core::TcpHdr);
+      l4[i] = o < s.tcp_options.size() ? s.tcp_options[o] : 0x01;  // NOP after the given options
+    }
   } else if (s.protocol == core::kIpProtoUdp) {
     auto* udp = reinterpret_cast<core::UdpHdr*>(l4);
     udp->sport = core::htons(s.sport);

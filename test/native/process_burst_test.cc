@@ -57,7 +57,7 @@ TEST(ProcessBurst, SameResultsAsOneByOne) {
       const auto& f = stream[start + i];
       buffers[i].assign(kHeadroom, 0);
       buffers[i].insert(buffers[i].end(), f.begin(), f.end());
-      frames[i] = xvs::io::Frame{buffers[i].data() + kHeadroom, static_cast<uint32_t>(f.size()), kHeadroom, 0, 0, 0};
+      frames[i] = xvs::io::Frame{buffers[i].data() + kHeadroom, static_cast<uint32_t>(f.size()), kHeadroom, 0, 0, 0, static_cast<uint32_t>(f.size())};
     }
     lb::Verdict verdicts[lb::kMaxBurst];
     lb::process_burst(*burst.cs, frames, n, verdicts);
@@ -97,7 +97,7 @@ void expect_burst_matches_one_by_one(Dataplane& burst, Dataplane& single,
     buffers[i].assign(kHeadroom, 0);
     buffers[i].insert(buffers[i].end(), stream[i].begin(), stream[i].end());
     const auto len = static_cast<uint32_t>(stream[i].size());
-    frames[i] = xvs::io::Frame{buffers[i].data() + kHeadroom, len, kHeadroom, 0, 0, 0};
+    frames[i] = xvs::io::Frame{buffers[i].data() + kHeadroom, len, kHeadroom, 0, 0, 0, len};
   }
   lb::Verdict verdicts[lb::kMaxBurst];
   lb::process_burst(*burst.cs, frames, n, verdicts);

@@ -1,4 +1,4 @@
-// test/native/process_model_test.cc — lb::process (fullnat) under long random TCP traffic agrees with a model built on the IPVS tables: verdicts, server/lport, state and expiry, port reuse by a new SYN, active/inactive counts, the client's own port as local port (one worker, no hold).
+// test/native/process_model_test.cc — lb::process (fullnat) under long random TCP traffic agrees with a model built on the IPVS tables: verdicts, server/lport, state and expiry, port reuse by a new SYN, active/inactive/half-open counts, a full table evicting its oldest half-open connection (refusing when it has none), the client's own port as local port (one worker, no hold).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -28,7 +28,9 @@ struct ModelConn {
   uint16_t lport;
   ConnState state;
   uint32_t expires;
+  uint64_t touched;  // when the connection last moved to its state list's tail (0: never)
 };
+uint64_t touches = 0;
 
 bool model_reusable(ConnState s) {
   return s == ConnState::tcp_time_wait || s == ConnState::tcp_close || s == ConnState::tcp_fin_wait ||
@@ -36,8 +38,12 @@ bool model_reusable(ConnState s) {
 }
 
 void model_step(ModelConn& m, int table, uint8_t flags, uint32_t now) {
-  m.state = ipvs::next(m.state, table, flags);
-  m.expires = now + ipvs::timeout(m.state, 900, 120, 60);
+  const ConnState next = ipvs::next(m.state, table, flags);
+  const uint32_t expires = now + ipvs::timeout(next, 900, 120, 60);
+  // The table relinks an entry (to its list's tail) only when its state or expiry changes.
+  if (next != m.state || expires != m.expires || m.touched == 0) m.touched = ++touches;
+  m.state = next;
+  m.expires = expires;
 }
 
 TEST(ProcessModel, RandomTrafficAgreesWithModel) {
@@ -52,12 +58,12 @@ TEST(ProcessModel, RandomTrafficAgreesWithModel) {
 
   std::map<uint16_t, ModelConn> model;  // client port -> connection
   uint32_t next_backend = 0, expired_total = 0, reused = 0;
-  uint64_t sent = 0, refused_full = 0, no_conn = 0;
+  uint64_t sent = 0, refused_full = 0, no_conn = 0, evicted = 0;
   std::map<ConnState, uint64_t> states_seen;
   cs.now = 5000;
   std::mt19937 rng(2024);
   auto run = [&](std::vector<uint8_t>& f, uint8_t port) {
-    xvs::io::Frame frame{f.data(), static_cast<uint32_t>(f.size()), 0, 0, port, 0};
+    xvs::io::Frame frame{f.data(), static_cast<uint32_t>(f.size()), 0, 0, port, 0, static_cast<uint32_t>(f.size())};
     return lb::process(cs, frame);
   };
   auto counter = [&](Counter c) { return cs.counters[static_cast<uint32_t>(c)]; };
@@ -102,15 +108,24 @@ TEST(ProcessModel, RandomTrafficAgreesWithModel) {
           continue;
         }
         if (model.size() == kCapacity) {
-          ASSERT_EQ(v, Verdict::drop) << "step " << step;
-          ++refused_full;
-          next_backend = (next_backend + 1) % 3;  // the server was picked before the table refused
-          continue;
+          // Room is made by the half-open connection that has waited longest, if there is one.
+          auto oldest = model.end();
+          for (auto m = model.begin(); m != model.end(); ++m)
+            if (m->second.state == ConnState::tcp_syn_recv && (oldest == model.end() || m->second.touched < oldest->second.touched))
+              oldest = m;
+          if (oldest == model.end()) {
+            ASSERT_EQ(v, Verdict::drop) << "step " << step;
+            ++refused_full;
+            next_backend = (next_backend + 1) % 3;  // the server was picked before the table refused
+            continue;
+          }
+          model.erase(oldest);
+          ++evicted;
         }
         ASSERT_EQ(v, Verdict::tx) << "step " << step;
         const uint16_t lport = static_cast<uint16_t>(f[34] << 8 | f[35]);
         ASSERT_EQ(lport, cport) << "one worker, a free tuple: the client's own port; step " << step;
-        it = model.emplace(cport, ModelConn{next_backend, lport, ConnState::tcp_none, 0}).first;
+        it = model.emplace(cport, ModelConn{next_backend, lport, ConnState::tcp_none, 0, 0}).first;
         next_backend = (next_backend + 1) % 3;
       } else {
         ASSERT_EQ(v, Verdict::tx) << "step " << step;
@@ -139,21 +154,27 @@ TEST(ProcessModel, RandomTrafficAgreesWithModel) {
     }
     ASSERT_EQ(cs.conns.size(), model.size()) << "step " << step;
     // Active = ESTABLISHED, everything else inactive, per server.
-    uint32_t active[3] = {}, inactive[3] = {};
-    for (const auto& [port, m] : model) ++(m.state == ConnState::tcp_established ? active : inactive)[m.backend];
+    uint32_t active[3] = {}, inactive[3] = {}, half_open[3] = {};
+    for (const auto& [port, m] : model) {
+      ++(m.state == ConnState::tcp_established ? active : inactive)[m.backend];
+      half_open[m.backend] += m.state == ConnState::tcp_syn_recv;
+    }
+    ASSERT_EQ(cs.half_open[0], half_open[0] + half_open[1] + half_open[2]) << "step " << step;
     for (uint32_t b = 0; b < 3; ++b) {
+      ASSERT_EQ(cs.counters_of(b).load.half_open, half_open[b]) << "server " << b << ", step " << step;
       ASSERT_EQ(cs.counters_of(b).load.active, active[b]) << "server " << b << ", step " << step;
       ASSERT_EQ(cs.counters_of(b).load.inactive, inactive[b]) << "server " << b << ", step " << step;
     }
   }
-  EXPECT_EQ(counter(Counter::conn_created), expired_total + reused + model.size());
+  EXPECT_EQ(counter(Counter::conn_created), expired_total + reused + evicted + model.size());
+  EXPECT_EQ(counter(Counter::conn_evicted), evicted);
+  EXPECT_GT(evicted, 0u);
   EXPECT_EQ(counter(Counter::conn_expired), expired_total);
   EXPECT_EQ(counter(Counter::lport_client_port), counter(Counter::conn_created))
       << "every connection made kept the client's own port (refused ones are not counted)";
   EXPECT_EQ(counter(Counter::conn_reused), reused);
   EXPECT_EQ(counter(Counter::drop_conn_table_full), refused_full);
   EXPECT_EQ(counter(Counter::drop_tcp_no_conn), no_conn);
-  EXPECT_GT(refused_full, 0u);
   EXPECT_GT(expired_total, 1000u);
   EXPECT_GT(reused, 100u);
   EXPECT_GT(sent, 30000u);

@@ -302,14 +302,28 @@ TEST(Process, LocalPortExhaustion) {
   EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], first_lport), 1), Verdict::tx);
 }
 
+// A full table makes room by evicting its oldest half-open connection; one full of proven
+// (established) connections refuses the new one and keeps them all.
 TEST(Process, ConnectionTableFull) {
   Dataplane dp(topo::standard(1), 1, 0, 1024);
   for (uint16_t i = 0; i < 1024; ++i) ASSERT_EQ(dp.run(topo::from_client(static_cast<uint16_t>(10000 + i)), 0), Verdict::tx);
-  EXPECT_EQ(dp.run(topo::from_client(20000), 0), Verdict::drop);
+  EXPECT_EQ(dp.run(topo::from_client(20000), 0), Verdict::tx);
+  EXPECT_EQ(dp.counter(Counter::conn_evicted), 1u);
+  EXPECT_EQ(dp.client_conn(10000), nullptr) << "the half-open connection that waited longest went";
+  EXPECT_NE(dp.client_conn(10001), nullptr);
+  EXPECT_NE(dp.client_conn(20000), nullptr);
+  EXPECT_EQ(dp.drops(), 0u);
+  EXPECT_EQ(dp.run(topo::from_client(10000, kTcpAck), 0), Verdict::drop) << "its ACK finds no connection";
+
+  for (uint16_t i = 1; i < 1024; ++i) ASSERT_EQ(dp.run(topo::from_client(static_cast<uint16_t>(10000 + i), kTcpAck), 0), Verdict::tx);
+  ASSERT_EQ(dp.run(topo::from_client(20000, kTcpAck), 0), Verdict::tx);
+  const uint64_t drops = dp.drops();
+  EXPECT_EQ(dp.run(topo::from_client(30000), 0), Verdict::drop);
   EXPECT_EQ(dp.counter(Counter::drop_conn_table_full), 1u);
-  EXPECT_EQ(dp.drops(), 1u);
+  EXPECT_EQ(dp.drops(), drops + 1);
+  EXPECT_EQ(dp.counter(Counter::conn_evicted), 1u) << "an established connection is never evicted";
   EXPECT_EQ(dp.local_ports_in_use(), 1024u) << "the refused connection took no port";
-  EXPECT_EQ(dp.run(topo::from_client(10000, kTcpAck), 0), Verdict::tx);
+  EXPECT_EQ(dp.run(topo::from_client(10001, kTcpAck), 0), Verdict::tx);
 }
 
 // Worker 1 of 2 sees a reply for local port 1024, which worker 0 owns: redirected there, untouched.

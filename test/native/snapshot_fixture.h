@@ -52,6 +52,8 @@ class SnapshotBuilder {
     header.timeout_tcp_syn = 60;
     header.timeout_udp = 300;
     header.timeout_server_time_wait = 60;
+    header.syn_proxy_above = 1024;
+    header.half_open_limit = 1u << 30;  // tests of the bound set their own
     for (uint32_t p = 0; p < port_count; ++p) {
       abi::PortRecord r{};
       r.mac = mac48(mac_of(2, 0, 0, 0, 0, static_cast<uint8_t>(p + 1)));

@@ -92,7 +92,8 @@ uint32_t XskQueue::receive(Frame* frames, uint32_t max) {
   for (uint32_t i = 0; i < n; ++i) {
     const xdp_desc* d = xsk_ring_cons__rx_desc(&rx_, idx + i);
     const uint64_t chunk = d->addr & chunk_mask;
-    frames[i] = Frame{area + d->addr, d->len, static_cast<uint32_t>(d->addr - chunk), chunk, port_, queue_id_};
+    const auto headroom = static_cast<uint32_t>(d->addr - chunk);
+    frames[i] = Frame{area + d->addr, d->len, headroom, chunk, port_, queue_id_, umem_.frame_size() - headroom};
   }
   xsk_ring_cons__release(&rx_, n);
   return n;

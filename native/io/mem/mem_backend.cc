@@ -20,7 +20,7 @@ class MemBackend::MemQueue final : public Queue {
     for (uint32_t i = 0; i < n; ++i) {
       uint8_t* base = owner_.memory_.get() + static_cast<size_t>(descs[i].index) * kFrameSize;
       frames[i] = Frame{base + descs[i].offset, descs[i].len, descs[i].offset, descs[i].index,
-                        static_cast<uint8_t>(port_), static_cast<uint8_t>(queue_)};
+                        static_cast<uint8_t>(port_), static_cast<uint8_t>(queue_), kFrameSize - descs[i].offset};
     }
     return n;
   }

@@ -1,0 +1,316 @@
+// native/lb/syn_proxy.cc — see syn_proxy.h. Segments the proxy builds are small and rare (one
+// per handshake): their checksums are computed whole; segments it only translates get RFC 1624
+// updates. Runs on the data-plane workers.
+#include "lb/syn_proxy.h"
+
+#include <cstring>
+
+#include "core/checksum.h"
+#include "core/tcp_options.h"
+#include "lb/load.h"
+#include "lb/tcp_state.h"
+
+namespace xvs::lb {
+namespace {
+
+using abi::Counter;
+using core::htonl;
+using core::htons;
+using core::ntohl;
+using core::ntohs;
+
+constexpr uint8_t kTtl = 64;
+constexpr uint16_t kNoStash = ProxyStash::kNone;
+
+core::TcpHdr* tcp_of(core::PacketView& pkt) { return reinterpret_cast<core::TcpHdr*>(pkt.l4); }
+uint32_t payload_of(const core::PacketView& pkt) {
+  return pkt.l4_len - reinterpret_cast<const core::TcpHdr*>(pkt.l4)->header_length();
+}
+ProxiedConn& proxied(CoreState& cs, const Conn& c) { return cs.proxy.conns[cs.conns.index_of(&c)]; }
+
+// RFC 1624 updates of one header field of a segment that is only translated. The fields are
+// unaligned in frames: values go through memcpy.
+void replace32(core::PacketView& pkt, uint8_t* field, uint32_t value_host) {
+  uint32_t old_value;
+  std::memcpy(&old_value, field, 4);
+  const uint32_t value = htonl(value_host);
+  pkt.set_l4_checksum(core::checksum_replace32(pkt.l4_checksum(), old_value, value));
+  std::memcpy(field, &value, 4);
+}
+void replace16(core::PacketView& pkt, uint8_t* field, uint16_t value_host) {
+  const uint16_t old_value = core::load16(field);
+  const uint16_t value = htons(value_host);
+  pkt.set_l4_checksum(core::checksum_replace16(pkt.l4_checksum(), old_value, value));
+  core::store16(field, value);
+}
+uint8_t* seq_field(core::PacketView& pkt) { return pkt.l4 + 4; }
+uint8_t* ack_field(core::PacketView& pkt) { return pkt.l4 + 8; }
+uint8_t* window_field(core::PacketView& pkt) { return pkt.l4 + 14; }
+uint32_t read32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return ntohl(v);
+}
+
+// A window as one side scales it (<< left) re-expressed as the other reads it (>> right),
+// rounded down and capped: never more room than the receiver has.
+uint16_t rescale_window(uint16_t window, uint8_t left, uint8_t right) {
+  if (left == right) return window;
+  const uint32_t bytes = (static_cast<uint32_t>(window) << left) >> right;
+  return bytes > 0xffff ? 0xffff : static_cast<uint16_t>(bytes);
+}
+
+// A new IPv4 header in place for a segment the proxy builds: no options, DF, TTL 64. The TCP
+// header moves right behind it (its fields are all written afterwards).
+void reset_ip_header(core::PacketView& pkt) {
+  core::Ipv4Hdr* ip = pkt.ip;
+  ip->version_ihl = 0x45;
+  ip->tos = 0;
+  ip->id = 0;
+  ip->frag_off = htons(core::kIpFlagDontFragment);
+  ip->ttl = kTtl;
+  pkt.l4_offset = pkt.l3_offset + sizeof(core::Ipv4Hdr);
+  pkt.l4 = pkt.frame + pkt.l4_offset;
+}
+
+// Writes the TCP header of a segment the proxy builds (options, if any, already written behind
+// it), then lengths and checksums.
+void finish_segment(io::Frame& frame, core::PacketView& pkt, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+                    uint8_t flags, uint16_t window, uint32_t options_len) {
+  core::TcpHdr* t = tcp_of(pkt);
+  const uint32_t tcp_len = sizeof(core::TcpHdr) + options_len;
+  t->sport = sport;
+  t->dport = dport;
+  t->seq = htonl(seq);
+  t->ack_seq = htonl(ack);
+  t->data_offset_reserved = static_cast<uint8_t>((tcp_len / 4) << 4);
+  t->flags = flags;
+  t->window = htons(window);
+  t->checksum = 0;
+  t->urgent = 0;
+  pkt.ip->total_length = htons(static_cast<uint16_t>(sizeof(core::Ipv4Hdr) + tcp_len));
+  pkt.ip->checksum = core::ipv4_header_checksum(pkt.ip);
+  pkt.l4_len = tcp_len;
+  pkt.tcp_flags = flags;
+  pkt.frame_len = frame.len = pkt.l4_offset + tcp_len;
+  pkt.set_l4_checksum(core::ipv4_l4_checksum(pkt.ip, pkt.l4, tcp_len));
+}
+
+// The SYN the server gets, in place of the client segment in `pkt` (addresses as the client
+// sends them: the mode's translation follows): the client's ISN and the options its cookie kept.
+void make_server_syn(io::Frame& frame, core::PacketView& pkt, const ProxiedConn& p) {
+  const uint16_t sport = pkt.sport(), dport = pkt.dport();
+  reset_ip_header(pkt);
+  const uint32_t options =
+      core::write_handshake_options(pkt.l4 + sizeof(core::TcpHdr), p.options.mss, p.options.wscale, p.options.sack);
+  // A SYN's window is never scaled: the client's in bytes, as far as 16 bits go.
+  const uint8_t client_scale = p.options.wscale == core::kNoWscale ? 0 : p.options.wscale;
+  finish_segment(frame, pkt, sport, dport, p.client_isn, 0, core::kTcpSyn, rescale_window(p.client_window, client_scale, 0),
+                 options);
+}
+
+void move_state(CoreState& cs, Conn& c, ConnState next) {
+  account_state(cs, c, next);
+  cs.conns.touch(&c, next, cs.now, timeout_of(cs.snapshot->timeouts, next));
+}
+
+// A client segment of an established proxied connection, as the server must see it: its
+// acknowledgement and SACK blocks in the server's sequence space, its window as the server reads it.
+void translate_from_client(core::PacketView& pkt, const ProxiedConn& p) {
+  if (pkt.tcp_flags & core::kTcpAck) replace32(pkt, ack_field(pkt), read32(ack_field(pkt)) - p.seq_delta);
+  if (p.to_server_shift != 0) replace16(pkt, window_field(pkt), rescale_window(ntohs(core::load16(window_field(pkt))), p.to_server_shift, 0));
+  if (tcp_of(pkt)->header_length() == sizeof(core::TcpHdr)) return;
+  const core::TcpOptions o = core::parse_tcp_options(pkt.l4);
+  for (uint32_t b = 0; b < o.sack_blocks; ++b)
+    for (uint32_t edge = 0; edge < 2; ++edge) {
+      uint8_t* at = pkt.l4 + o.sack_offset + b * 8 + edge * 4;
+      replace32(pkt, at, read32(at) - p.seq_delta);
+    }
+}
+
+// The server's SYN-ACK (`first`: the first one, which ends the pending state). The server gets
+// what completes its handshake, in the same frame: the client's held data segment, or an ACK.
+ProxyStep server_handshake(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, ProxiedConn& p, bool first) {
+  const uint32_t server_isn = read32(seq_field(pkt));
+  if (first) {
+    const core::TcpOptions o = core::parse_tcp_options(pkt.l4);
+    p.seq_delta = p.isn - server_isn;
+    const bool client_scales = p.options.wscale != core::kNoWscale;
+    p.server_shift = client_scales && o.wscale != core::kNoWscale ? o.wscale : 0;
+    p.to_server_shift = client_scales && o.wscale == core::kNoWscale ? p.options.wscale : 0;
+    move_state(cs, c, ConnState::tcp_established);
+    if (p.stash != kNoStash) {
+      const uint16_t slot = p.stash;
+      p.stash = kNoStash;
+      const uint32_t len = cs.proxy.stash.length(slot);
+      if (len <= frame.capacity) {
+        std::memcpy(frame.data, cs.proxy.stash.bytes(slot), len);
+        frame.len = len;
+        cs.proxy.stash.release(slot);
+        // It parsed when it was held; it is translated like any client segment now.
+        core::parse_packet(frame.data, frame.len, pkt);
+        translate_from_client(pkt, p);
+        return {false, false, kFromClient, Verdict::tx};
+      }
+      cs.proxy.stash.release(slot);  // the client sends it again
+    }
+  }
+  const ConnTuple& client = c.tuple[kFromClient];
+  reset_ip_header(pkt);
+  pkt.ip->saddr = client.saddr;
+  pkt.ip->daddr = client.daddr;
+  const uint16_t window = rescale_window(p.client_window, p.to_server_shift, 0);
+  finish_segment(frame, pkt, client.sport, client.dport, p.client_isn + 1, server_isn + 1, core::kTcpAck, window, 0);
+  return {false, true, kFromClient, Verdict::tx};
+}
+
+}  // namespace
+
+bool proxy_answers_syn(const CoreState& cs, const abi::ServiceRecord& svc) {
+  if (svc.flags & abi::syn_proxy_on) return true;
+  if (!(svc.flags & abi::syn_proxy_auto)) return false;
+  const Snapshot& snap = *cs.snapshot;
+  return cs.half_open[&svc - snap.services.data()] >= snap.half_open.proxy_above;
+}
+
+bool proxy_checks_ack(const CoreState& cs, const abi::ServiceRecord& svc) {
+  return (svc.flags & (abi::syn_proxy_on | abi::syn_proxy_auto)) && cs.proxy.cookie_sent &&
+         cs.now - cs.proxy.cookie_sent_at < 2 * kCookiePeriod;
+}
+
+Verdict answer_syn(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
+  const Snapshot& snap = *cs.snapshot;
+  const core::TcpOptions offered = core::parse_tcp_options(pkt.l4);
+  const uint8_t our_wscale = offered.wscale == core::kNoWscale ? core::kNoWscale : kProxyWscale;
+  const uint32_t needed = pkt.l3_offset + sizeof(core::Ipv4Hdr) + sizeof(core::TcpHdr) + core::kMaxHandshakeOptions;
+  if (needed > frame.len && needed > frame.capacity) {
+    cs.count(Counter::drop_no_room);
+    return Verdict::drop;
+  }
+  const uint32_t saddr = pkt.ip->saddr, daddr = pkt.ip->daddr;
+  const uint16_t sport = pkt.sport(), dport = pkt.dport();
+  const uint32_t client_isn = read32(seq_field(pkt));
+  const CookieOptions kept{offered.mss != 0 ? offered.mss : kCookieMss[0], offered.wscale, offered.sack_permitted};
+  const uint32_t cookie = cs.proxy.cookies.make(cs.now, saddr, daddr, sport, dport, client_isn, kept);
+
+  core::copy_mac(pkt.eth->dst, pkt.eth->src);
+  core::copy_mac(pkt.eth->src, snap.ports[frame.port].mac.bytes);
+  reset_ip_header(pkt);
+  pkt.ip->saddr = daddr;
+  pkt.ip->daddr = saddr;
+  const auto mss = static_cast<uint16_t>(snap.proxy_mss);
+  const uint32_t options = core::write_handshake_options(pkt.l4 + sizeof(core::TcpHdr), mss, our_wscale, offered.sack_permitted);
+  // A window of one segment: what the client sends before the server has answered is one
+  // segment, which the stash holds (ProxyStash).
+  finish_segment(frame, pkt, dport, sport, cookie, client_isn + 1, core::kTcpSyn | core::kTcpAck, mss, options);
+  cs.proxy.cookie_sent = true;
+  cs.proxy.cookie_sent_at = cs.now;
+  cs.count(Counter::syn_proxy_cookie_sent);
+  return Verdict::tx;
+}
+
+bool check_cookie(CoreState& cs, const core::PacketView& pkt, CookieOptions& out) {
+  const uint32_t client_isn = read32(pkt.l4 + 4) - 1;
+  const uint32_t cookie = read32(pkt.l4 + 8) - 1;
+  return cs.proxy.cookies.check(cs.now, pkt.ip->saddr, pkt.ip->daddr, pkt.sport(), pkt.dport(), client_isn, cookie, out);
+}
+
+bool server_syn_fits(const io::Frame& frame, const core::PacketView& pkt) {
+  const uint32_t needed = pkt.l3_offset + sizeof(core::Ipv4Hdr) + sizeof(core::TcpHdr) + core::kMaxHandshakeOptions;
+  return needed <= frame.len || needed <= frame.capacity;
+}
+
+void open_proxied(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, const CookieOptions& options) {
+  ProxiedConn& p = proxied(cs, c);
+  p = ProxiedConn{};
+  p.client_isn = read32(seq_field(pkt)) - 1;
+  p.isn = read32(ack_field(pkt)) - 1;
+  p.client_window = ntohs(core::load16(window_field(pkt)));
+  p.options = options;
+  p.client_shift = options.wscale == core::kNoWscale ? 0 : kProxyWscale;
+  p.stash = kNoStash;
+  if (payload_of(pkt) > 0) {
+    p.stash = cs.proxy.stash.put(frame.data, frame.len);
+    if (p.stash != kNoStash) cs.count(Counter::syn_proxy_stashed);
+  }
+  c.flags |= kSynProxied;
+  make_server_syn(frame, pkt, p);
+  move_state(cs, c, ConnState::tcp_syn_sent);
+  cs.count(Counter::syn_proxy_accepted);
+}
+
+ProxyStep proxied_segment(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
+  ProxiedConn& p = proxied(cs, c);
+  const uint8_t flags = pkt.tcp_flags;
+  constexpr uint8_t kSynAck = core::kTcpSyn | core::kTcpAck;
+  if (c.state == ConnState::tcp_syn_sent) {
+    // The server has not answered the balancer's SYN yet.
+    if (dir == kFromServer) {
+      if ((flags & (kSynAck | core::kTcpRst)) == kSynAck && read32(ack_field(pkt)) == p.client_isn + 1)
+        return server_handshake(cs, frame, pkt, c, p, true);
+      if (flags & core::kTcpRst) {
+        // The server refuses: the client learns it at the sequence number it expects from us.
+        replace32(pkt, seq_field(pkt), p.isn + 1);
+        release_proxied(cs, c);
+        move_state(cs, c, ConnState::tcp_close);
+        return {false, true, dir, Verdict::tx};
+      }
+    } else if (flags & core::kTcpRst) {
+      // The client gives up. Its acknowledgement names the cookie, not the server's ISN, which
+      // is not known yet: the RST goes without one (a SYN_RECV server checks only its sequence).
+      if (flags & core::kTcpAck) {
+        // Data offset and flags share one 16-bit word of the checksum.
+        const uint16_t old_word = core::load16(pkt.l4 + 12);
+        tcp_of(pkt)->flags = pkt.tcp_flags = static_cast<uint8_t>(flags & ~core::kTcpAck);
+        pkt.set_l4_checksum(core::checksum_replace16(pkt.l4_checksum(), old_word, core::load16(pkt.l4 + 12)));
+        replace32(pkt, ack_field(pkt), 0);
+      }
+      release_proxied(cs, c);
+      move_state(cs, c, ConnState::tcp_close);
+      return {false, true, dir, Verdict::tx};
+    } else if (!(flags & core::kTcpSyn)) {
+      if (payload_of(pkt) > 0 && p.stash == kNoStash) {
+        p.stash = cs.proxy.stash.put(frame.data, frame.len);
+        if (p.stash != kNoStash) {
+          cs.count(Counter::syn_proxy_stashed);
+          return {true, true, dir, Verdict::drop};  // held, not lost: no drop reason
+        }
+      }
+      // A retransmission: the client has waited, so the server may not have had the SYN.
+      if (!server_syn_fits(frame, pkt)) {
+        cs.count(Counter::drop_no_room);
+        return {true, true, dir, Verdict::drop};
+      }
+      make_server_syn(frame, pkt, p);
+      cs.count(Counter::syn_proxy_syn_resent);
+      return {false, true, dir, Verdict::tx};
+    }
+    cs.count(Counter::drop_syn_proxy_pending);
+    return {true, true, dir, Verdict::drop};
+  }
+  if (dir == kFromServer) {
+    // A SYN-ACK again: the server missed what completed its handshake; it gets an ACK.
+    if ((flags & (kSynAck | core::kTcpRst)) == kSynAck) return server_handshake(cs, frame, pkt, c, p, false);
+    replace32(pkt, seq_field(pkt), read32(seq_field(pkt)) + p.seq_delta);
+    if (p.server_shift != p.client_shift)
+      replace16(pkt, window_field(pkt), rescale_window(ntohs(core::load16(window_field(pkt))), p.server_shift, p.client_shift));
+    return {false, false, dir, Verdict::tx};
+  }
+  translate_from_client(pkt, p);
+  return {false, false, dir, Verdict::tx};
+}
+
+void untranslate_quoted_seq(CoreState& cs, core::PacketView& pkt, const Conn& c) {
+  uint8_t* seq = pkt.quoted.l4 + 4;  // the quoted packet's first 8 bytes are there (core/parse.h)
+  const uint32_t value = htonl(read32(seq) - proxied(cs, c).seq_delta);
+  std::memcpy(seq, &value, 4);  // the ICMP checksum is computed afresh by the translation
+}
+
+void release_proxied(CoreState& cs, Conn& c) {
+  if (!(c.flags & kSynProxied)) return;
+  ProxiedConn& p = proxied(cs, c);
+  cs.proxy.stash.release(p.stash);
+  p.stash = kNoStash;
+}
+
+}  // namespace xvs::lb
