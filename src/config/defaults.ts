@@ -2,13 +2,18 @@
 // the Config), schema.ts (to describe fields in messages) and config/README.md (by hand: keep
 // the table there in step). Pure data; any thread may import it.
 
-import type { BackendName, LogLevel, Protocol, SchedulerName, Timeouts } from './types.js';
+import type { BackendName, LogLevel, Protocol, SchedulerName, SynProxyMode, Timeouts } from './types.js';
 
 export const DEFAULTS = {
   backend: 'afxdp' as BackendName,
   workers: 1,
   conn_table_size: 1_048_576,
   state_dir: '/var/lib/xvs',
+  // A worker's half-open connections per service: cookies from 1024 on (Linux's default SYN
+  // backlog is of that order); a SYN nothing answers is refused beyond 65 536.
+  syn_proxy_above: 1024,
+  half_open_limit: 65_536,
+  syn_proxy: 'auto' as SynProxyMode,
   // server_time_wait: Linux holds a closed connection's tuple in TIME_WAIT for 60 s (TCP_TIMEWAIT_LEN).
   timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300, server_time_wait: 60 } as Readonly<Timeouts>,
   api_listen: '127.0.0.1:9100',
@@ -42,6 +47,7 @@ export const LIMITS = {
   cpu_max: 1023, // glibc CPU_SETSIZE - 1
   conn_table_min: 1024,
   conn_table_max: 2 ** 27,
+  half_open_max: 2 ** 27, // as many as a table holds
   worker_priority_max: 99,
   mtu_min: 576,
   mtu_max: 9000,

@@ -42,6 +42,8 @@ function dataplane(dp: Obj): DataplaneConfig {
     worker_priority: (dp.worker_priority as number | undefined) ?? 0,
     timeouts,
     state_dir: (dp.state_dir as string | undefined) ?? DEFAULTS.state_dir,
+    syn_proxy_above: (dp.syn_proxy_above as number | undefined) ?? DEFAULTS.syn_proxy_above,
+    half_open_limit: (dp.half_open_limit as number | undefined) ?? DEFAULTS.half_open_limit,
   };
   if (Array.isArray(dp.cpus)) out.cpus = [...(dp.cpus as number[])];
   return copyPresent(out, dp, ['mtu', 'tunnel_source', 'port_key_file']);
@@ -95,6 +97,7 @@ function service(s: Obj): ServiceConfig {
     scheduler: (s.scheduler as ServiceConfig['scheduler'] | undefined) ?? DEFAULTS.scheduler,
     forwarding: s.forwarding as ServiceConfig['forwarding'],
     one_packet: (s.one_packet as boolean | undefined) ?? DEFAULTS.one_packet,
+    syn_proxy: (s.syn_proxy as ServiceConfig['syn_proxy'] | undefined) ?? DEFAULTS.syn_proxy,
     quorum: (s.quorum as number | undefined) ?? DEFAULTS.quorum,
     quorum_hysteresis: (s.quorum_hysteresis as number | undefined) ?? DEFAULTS.quorum_hysteresis,
     servers: (s.servers as unknown[]).map((srv) => server(objOf(srv))),

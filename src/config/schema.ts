@@ -9,7 +9,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { DEFAULTS, LIMITS } from './defaults.js';
 import { parseDuration } from './duration.js';
-import { BACKENDS, FORWARDING_MODES, HEALTH_CHECK_TYPES, LOG_LEVELS, PROTOCOLS, SCHEDULERS } from './types.js';
+import { BACKENDS, FORWARDING_MODES, HEALTH_CHECK_TYPES, LOG_LEVELS, PROTOCOLS, SCHEDULERS, SYN_PROXY_MODES } from './types.js';
 
 /** The subset of JSON Schema this file uses, plus two xvs keywords. */
 export interface SchemaNode {
@@ -107,6 +107,7 @@ const service = obj(
       { xvsExpect: `a mapping such as { timeout: ${DEFAULTS.persistence_timeout}, netmask: 32 }` },
     ),
     one_packet: bool,
+    syn_proxy: oneOf(SYN_PROXY_MODES),
     quorum: int(1),
     quorum_hysteresis: int(0),
     sorry_server: obj(
@@ -153,6 +154,8 @@ export const CONFIG_SCHEMA: SchemaNode = obj(
         tunnel_source: address,
         port_key_file: { type: 'string', minLength: 1, xvsExpect: 'the path of a file of random bytes (at least 16)' },
         state_dir: { type: 'string', minLength: 1, xvsExpect: 'a directory path such as /var/lib/xvs' },
+        syn_proxy_above: int(1, LIMITS.half_open_max),
+        half_open_limit: int(1, LIMITS.half_open_max),
       },
       { required: ['interfaces'], xvsExpect: 'a mapping such as { interfaces: [eth0] }' },
     ),

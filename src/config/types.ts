@@ -17,6 +17,9 @@ export type BackendName = (typeof BACKENDS)[number];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const SYN_PROXY_MODES = ['off', 'on', 'auto'] as const;
+export type SynProxyMode = (typeof SYN_PROXY_MODES)[number];
+
 export const HEALTH_CHECK_TYPES = ['tcp', 'http', 'udp', 'exec'] as const;
 export type HealthCheckType = (typeof HEALTH_CHECK_TYPES)[number];
 
@@ -43,6 +46,10 @@ export interface DataplaneConfig {
   port_key_file?: string;
   /** Where `xvs run` keeps state across restarts (src/control/main/port-hold-file.ts). */
   state_dir: string;
+  /** Half-open connections of a service on one worker from which `syn_proxy: auto` answers SYNs with cookies. */
+  syn_proxy_above: number;
+  /** Half-open connections of a service on one worker beyond which a SYN no proxy answers is refused. */
+  half_open_limit: number;
 }
 
 export interface ApiConfig {
@@ -96,6 +103,7 @@ export interface ServiceConfig {
   local_address_pool?: string; // fullnat only
   persistence?: PersistenceConfig;
   one_packet: boolean; // UDP one-packet scheduling
+  syn_proxy: SynProxyMode; // nat and fullnat tcp only; 'auto' elsewhere means none
   quorum: number;
   quorum_hysteresis: number; // quorum is lost below quorum - this, regained at quorum + this
   sorry_server?: SorryServerConfig;

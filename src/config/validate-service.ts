@@ -64,6 +64,15 @@ export function checkService(s: Obj, i: number, ctx: Context, out: Finding[]): v
     });
   }
 
+  // The proxy answers SYNs and translates sequence numbers both ways: dr and tunnel replies
+  // bypass the balancer, and UDP has no handshake. auto (the default) means "where it can".
+  if (s.syn_proxy === 'on' && (protocol === 'udp' || forwarding === 'dr' || forwarding === 'tunnel')) {
+    out.push({
+      path: [...base, 'syn_proxy'],
+      message: `a SYN proxy needs a tcp service in nat or fullnat mode (this one is ${protocol}${forwarding ? ` ${forwarding}` : ''}): remove syn_proxy or set it to off`,
+    });
+  }
+
   const servers = Array.isArray(s.servers) ? s.servers : undefined;
   const quorum = intOr(s, 'quorum', 1, Infinity, DEFAULTS.quorum);
   if (servers && servers.length > 0 && quorum !== undefined && quorum > servers.length) {

@@ -6,7 +6,7 @@
 // validate-service.ts.
 
 import { hostAddressProblem, listenProblem } from './address.js';
-import { LIMITS } from './defaults.js';
+import { DEFAULTS, LIMITS } from './defaults.js';
 import { choice, formatPath, has, intOr, isInt, isObj, type Finding, type Obj } from './raw.js';
 import { BACKENDS, PROTOCOLS } from './types.js';
 import { checkService, type Context } from './validate-service.js';
@@ -60,6 +60,14 @@ function checkDataplane(dp: Obj, out: Finding[]): void {
           message: `CPU ${cpu} is already given to worker ${first} (cpus[${first}]): each worker polls its own CPU`,
         });
       }
+    });
+  }
+  const above = intOr(dp, 'syn_proxy_above', 1, LIMITS.half_open_max, DEFAULTS.syn_proxy_above);
+  const limit = intOr(dp, 'half_open_limit', 1, LIMITS.half_open_max, DEFAULTS.half_open_limit);
+  if (above !== undefined && limit !== undefined && above >= limit) {
+    out.push({
+      path: ['dataplane', has(dp, 'syn_proxy_above') ? 'syn_proxy_above' : 'half_open_limit'],
+      message: `syn_proxy_above (${above}) must be below half_open_limit (${limit}): syn_proxy auto must engage before SYNs are refused`,
     });
   }
   if (Array.isArray(dp.interfaces)) {

@@ -6,7 +6,7 @@
 export type FieldType = 'u8' | 'u16' | 'u32' | 'u64' | 'be16' | 'be32' | 'mac48';
 export const FIELD_SIZES: Record<FieldType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, be16: 2, be32: 4, mac48: 6 };
 
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 export const SNAPSHOT_MAGIC = 0x53535658;
 
 type FieldList = readonly (readonly [string, FieldType])[];
@@ -17,7 +17,8 @@ const RECORD_FIELDS = {
     ['timeout_tcp', 'u32'], ['timeout_tcp_fin', 'u32'], ['timeout_tcp_syn', 'u32'], ['timeout_udp', 'u32'],
     ['timeout_server_time_wait', 'u32'], ['port_offset', 'u32'], ['port_count', 'u32'], ['service_offset', 'u32'], ['service_count', 'u32'],
     ['backend_offset', 'u32'], ['backend_count', 'u32'], ['pool_offset', 'u32'], ['pool_count', 'u32'],
-    ['lip_offset', 'u32'], ['lip_count', 'u32'], ['sched_offset', 'u32'], ['sched_count', 'u32'], ['reserved0', 'u32'],
+    ['lip_offset', 'u32'], ['lip_count', 'u32'], ['sched_offset', 'u32'], ['sched_count', 'u32'],
+    ['syn_proxy_above', 'u32'], ['half_open_limit', 'u32'], ['reserved0', 'u32'],
   ],
   port: [['mac', 'mac48'], ['reserved0', 'u16'], ['mtu', 'u32'], ['address', 'be32']],
   service: [
@@ -75,14 +76,21 @@ export const DROP_COUNTERS = [
 export const HANDOVER_COUNTERS = ['redirected', 'drop_handover_full'] as const;
 /** Full-NAT local port decisions (native/lb/local_port.h). */
 export const LOCAL_PORT_COUNTERS = ['lport_client_port', 'lport_busy', 'lport_reclaimed', 'conn_held'] as const;
-export const COUNTERS = [...TRAFFIC_COUNTERS, ...DROP_COUNTERS, ...HANDOVER_COUNTERS, ...LOCAL_PORT_COUNTERS] as const;
+/** The SYN proxy and the half-open bounds (native/lb/syn_proxy.cc, native/lb/process.cc). */
+export const SYN_PROXY_COUNTERS = [
+  'syn_proxy_cookie_sent', 'syn_proxy_accepted', 'drop_syn_cookie_invalid', 'syn_proxy_stashed', 'syn_proxy_syn_resent',
+  'drop_syn_proxy_pending', 'drop_no_room', 'drop_half_open_limit', 'conn_evicted',
+] as const;
+export const COUNTERS = [
+  ...TRAFFIC_COUNTERS, ...DROP_COUNTERS, ...HANDOVER_COUNTERS, ...LOCAL_PORT_COUNTERS, ...SYN_PROXY_COUNTERS,
+] as const;
 export type CounterName = (typeof COUNTERS)[number];
 
 export const ENUMS = {
   forwarding: { dr: 0, nat: 1, tunnel: 2, fullnat: 3 },
   scheduler: { rr: 0, wrr: 1, lc: 2, wlc: 3, sed: 4, nq: 5, lblc: 6, lblcr: 7, dh: 8, sh: 9, mh: 10, fo: 11 },
   protocol: { tcp: 6, udp: 17 },
-  service_flag: { one_packet: 1, persistent: 2 },
+  service_flag: { one_packet: 1, persistent: 2, syn_proxy_on: 4, syn_proxy_auto: 8 },
   control_kind: { install_snapshot: 1, stop: 2, dump_connections: 3 },
 } as const;
 

@@ -1,7 +1,10 @@
 // test/packet/limits.test.ts — what happens at the limits: a Full-NAT local address whose 64512
 // ports are all in use towards one server on the worker (drop_lport_exhausted: a local port is
 // unique per server, so exhaustion is per server), and a full connection table
-// (drop_conn_table_full); in both cases live connections keep forwarding and nothing is evicted.
+// (drop_conn_table_full, once no half-open connection is left to evict, oldest first:
+// conn_evicted); in both cases live connections keep forwarding. The SYN proxy is off here (these
+// are its half-open connections; tests/native/syn_proxy_test.cc and test/packet/syn-proxy.test.ts
+// cover it).
 // An ended connection whose server answered keeps its server-side tuple as a hold
 // (timeouts.server_time_wait, 20 s here so that the SYN-only connections, 60 s, outlive it), which
 // is a table entry and no other client's tuple, but its own client's when it comes back. And a pool of two LIPs: the LIP is a keyed hash
@@ -27,6 +30,7 @@ services:
     port: 80
     forwarding: ${forwarding}
     scheduler: rr
+    syn_proxy: off
     ${forwarding === 'fullnat' ? 'local_address_pool: lan' : ''}
     servers: [{ address: ${RS}, port: 80 }]
 `;
@@ -58,6 +62,12 @@ function openMany(lb: MemHarness, from: number, to: number) {
   assert.deepEqual(ex.moved, { rx_packets: n, tx_packets: n, conn_created: n, lport_client_port: n });
   assert.equal(ex.out.length, n);
   return ex.out;
+}
+
+/** Clients [from, to) complete their handshakes (ESTABLISHED: no longer half-open). */
+function establishMany(lb: MemHarness, from: number, to: number) {
+  const ex = lb.sendBurst(Array.from({ length: to - from }, (_, k) => tcpFrame(client(from + k, ['ACK']))));
+  assert.deepEqual(ex.moved, { rx_packets: to - from, tx_packets: to - from });
 }
 
 /** The server answers client i's connection and the client then resets it: CLOSE (10 s), with kServerSeen. */
@@ -148,14 +158,22 @@ describe('connection table full (conn_table_size 1024, dr)', () => {
   after(() => lb?.close());
   const drOut = (i: number, flags: TcpFlag[] = ['SYN']) => tcpFrame({ ...client(i, flags), srcMac: portMac(0), dstMac: rsMac(RS) });
 
-  it('1024 connections fill the table', () => {
+  it('1024 half-open connections fill the table', () => {
     const frames = Array.from({ length: 1024 }, (_, k) => tcpFrame(client(k)));
     const ex = lb.sendBurst(frames);
     assert.deepEqual(ex.moved, { rx_packets: 1024, tx_packets: 1024, conn_created: 1024 });
     assert.deepEqual(lb.connections(), [1024]);
   });
-  it('the next SYN is dropped as drop_conn_table_full; nothing is evicted', () => {
+  it('the next SYN takes the place of the oldest half-open one (conn_evicted), whose ACK then finds nothing', () => {
     const input = tcpFrame(client(1024));
+    expectExchange(lb.send(input), input, { verdict: 'tx', output: drOut(1024), port: 0, moved: { ...NEW, conn_evicted: 1 } });
+    assert.deepEqual(lb.connections(), [1024]);
+    const ack = tcpFrame(client(0, ['ACK']));
+    expectExchange(lb.send(ack), ack, { verdict: 'drop', moved: { rx_packets: 1, drop_tcp_no_conn: 1 } });
+  });
+  it('once every connection is established, the next SYN is dropped as drop_conn_table_full: nothing proven is evicted', () => {
+    establishMany(lb, 1, 1025);
+    const input = tcpFrame(client(1025));
     expectExchange(lb.send(input), input, { verdict: 'drop', moved: { rx_packets: 1, drop_conn_table_full: 1 } });
     assert.deepEqual(lb.connections(), [1024]);
   });
@@ -170,9 +188,10 @@ describe('connection table full (conn_table_size 1024, fullnat)', () => {
   before(async () => (lb = await MemHarness.start(config('fullnat', 1024, HOLD))));
   after(() => lb?.close());
 
-  it('1024 connections fill the table, each keeping its client port: local ports 1024..2047', () => {
+  it('1024 established connections fill the table, each keeping its client port: local ports 1024..2047', () => {
     const out = openMany(lb, 0, 1024);
     assert.equal(out[1023]!.data.toString('hex'), fnatOut(client(1023), 2047).toString('hex'));
+    establishMany(lb, 0, 1024);
   });
   it('the next SYN is dropped as drop_conn_table_full, not drop_lport_exhausted', () => {
     const input = tcpFrame(client(1024));

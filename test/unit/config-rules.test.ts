@@ -219,6 +219,23 @@ test('one_packet on a tcp service', () => {
   assert.deepEqual(problemsOf(one('nat', 8080, ['    protocol: udp', '    one_packet: true'])), []);
 });
 
+test('syn_proxy: on needs a tcp nat or fullnat service; auto is accepted anywhere (it applies where it can)', () => {
+  expectOne(one('dr', 80, ['    syn_proxy: on']), 'services[0].syn_proxy', 8, 16, 'a SYN proxy needs a tcp service in nat or fullnat mode (this one is tcp dr)');
+  expectOne(one('nat', 8080, ['    protocol: udp', '    syn_proxy: on']), 'services[0].syn_proxy', 9, 16, 'this one is udp nat');
+  assert.deepEqual(problemsOf(one('nat', 8080, ['    syn_proxy: on'])), []);
+  assert.deepEqual(problemsOf(one('dr', 80, ['    syn_proxy: auto'])), []);
+  assert.deepEqual(problemsOf(one('tunnel', 80, ['    syn_proxy: off'])), []);
+  expectOne(one('nat', 8080, ['    syn_proxy: yes']), 'services[0].syn_proxy', 8, 16, 'must be one of');
+});
+
+test('syn_proxy_above must be below half_open_limit', () => {
+  expectOne(text('dataplane:', '  interfaces: [eth0]', '  half_open_limit: 100'), 'dataplane.half_open_limit', 3, 20,
+    'syn_proxy_above (1024) must be below half_open_limit (100)');
+  expectOne(text('dataplane:', '  interfaces: [eth0]', '  syn_proxy_above: 70000'), 'dataplane.syn_proxy_above', 3, 20,
+    'syn_proxy_above (70000) must be below half_open_limit (65536)');
+  assert.deepEqual(problemsOf(text('dataplane:', '  interfaces: [eth0]', '  syn_proxy_above: 10', '  half_open_limit: 11')), []);
+});
+
 test('quorum larger than the number of servers', () => {
   expectOne(one('nat', 8080, ['    quorum: 2']), 'services[0].quorum', 8, 13, 'quorum 2 exceeds the 1 server of service web');
   const two = services(

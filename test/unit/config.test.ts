@@ -55,9 +55,12 @@ describe('normalisation', () => {
       conn_table_size: 1048576,
       timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300, server_time_wait: 60 },
       state_dir: '/var/lib/xvs',
+      syn_proxy_above: 1024,
+      half_open_limit: 65536,
       mtu: 1500,
       tunnel_source: '10.0.2.1',
     });
+    assert.equal(c.services[0]?.syn_proxy, 'auto');
     const web = c.services[0];
     assert.equal(web?.health_check?.path, '/healthz');
     assert.deepEqual(web?.servers[1], { address: '10.0.2.12', port: 8080, weight: 2, upper_threshold: 0, lower_threshold: 0 });
@@ -92,6 +95,8 @@ describe('normalisation', () => {
         conn_table_size: 1048576,
         timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300, server_time_wait: 60 },
         state_dir: '/var/lib/xvs',
+        syn_proxy_above: 1024,
+        half_open_limit: 65536,
       },
       api: { listen: '127.0.0.1:9100' },
       log_level: 'info',
@@ -106,6 +111,7 @@ describe('normalisation', () => {
           forwarding: 'nat',
           persistence: { timeout: 300, netmask: 32 },
           one_packet: false,
+          syn_proxy: 'auto',
           quorum: 1,
           quorum_hysteresis: 0,
           health_check: {

@@ -59,6 +59,8 @@ export interface DataplaneModel {
   generation: bigint;
   workers: number;
   timeouts: Config['dataplane']['timeouts'];
+  /** Per service on each worker: cookies from proxyAbove half-open connections on, SYNs refused beyond limit. */
+  halfOpen: { proxyAbove: number; limit: number };
   ports: PortModel[];
   services: ServiceModel[];
   pools: PoolModel[];
@@ -97,6 +99,10 @@ function buildService(
   let flags = 0;
   if (s.one_packet) flags |= ENUMS.service_flag.one_packet;
   if (s.persistence) flags |= ENUMS.service_flag.persistent;
+  if (s.protocol === 'tcp' && (s.forwarding === 'nat' || s.forwarding === 'fullnat')) {
+    if (s.syn_proxy === 'on') flags |= ENUMS.service_flag.syn_proxy_on;
+    else if (s.syn_proxy === 'auto') flags |= ENUMS.service_flag.syn_proxy_auto;
+  }
   return {
     name: s.name,
     vip: s.vip,
@@ -144,7 +150,7 @@ export function sameServiceInputs(a: ServiceConfig, b: ServiceConfig): boolean {
   if (a === b) return true;
   if (
     a.name !== b.name || a.vip !== b.vip || a.port !== b.port || a.protocol !== b.protocol ||
-    a.forwarding !== b.forwarding || a.scheduler !== b.scheduler || a.one_packet !== b.one_packet ||
+    a.forwarding !== b.forwarding || a.scheduler !== b.scheduler || a.one_packet !== b.one_packet || a.syn_proxy !== b.syn_proxy ||
     a.local_address_pool !== b.local_address_pool ||
     a.persistence?.timeout !== b.persistence?.timeout || a.persistence?.netmask !== b.persistence?.netmask ||
     a.servers.length !== b.servers.length
@@ -203,6 +209,7 @@ export function* modelSteps(
     workers: config.dataplane.workers,
     // The data plane counts whole seconds; a sub-second duration rounds up rather than to zero.
     timeouts: wholeSeconds(config.dataplane.timeouts),
+    halfOpen: { proxyAbove: config.dataplane.syn_proxy_above, limit: config.dataplane.half_open_limit },
     ports: buildPorts(config, resolver),
     services,
     pools,

@@ -128,6 +128,8 @@ export class SnapshotEncoder {
       pool_offset: offsets.pool, pool_count: model.pools.length,
       lip_offset: offsets.lip, lip_count: lips,
       sched_offset: offsets.sched, sched_count: sched,
+      syn_proxy_above: model.halfOpen.proxyAbove,
+      half_open_limit: model.halfOpen.limit,
     });
 
     model.ports.forEach((p, i) => writeRecord(view, offsets.port + i * RECORDS.port.size, 'port', { mac: p.mac, mtu: p.mtu, address: p.address }));
