@@ -284,6 +284,45 @@ Status run_new_connections(const uint8_t* snap, size_t len, const Templates& tp,
   return Status::ok();
 }
 
+Status run_syn_cookies(const uint8_t* snap, size_t len, const Templates& tp, const Params& p, Result& out) {
+  Template tmpls[1];
+  Status st;
+  if (!(st = parse_template(tp.syn, "syn", tmpls[0])).is_ok()) return st;
+  const uint64_t count = std::min<uint64_t>(p.packets, p.flows);
+  std::vector<Patch> patches(count);
+  for (uint64_t i = 0; i < count; ++i)
+    patches[i] = make_patch(tmpls[0], 0, 0, client_flow(tmpls[0], static_cast<uint32_t>(i)));
+  auto bufs = std::make_unique<Buffers>();
+  std::unique_ptr<Rig> rig;
+  if (!(st = build_rig(snap, len, p, rig)).is_ok()) return st;
+  out.flows = p.flows;
+  out.packets = p.packets;
+  Tally warm, timed, copy;
+  timed_loop<true>(rig->core.get(), tmpls, patches.data(), count, count, *bufs, warm);
+  for (uint32_t r = 0; r < p.repeat; ++r) {
+    Tally t;
+    const uint64_t ns = timed_loop<true>(rig->core.get(), tmpls, patches.data(), count, p.packets, *bufs, t);
+    timed.tx += t.tx;
+    timed.pass += t.pass;
+    timed.drop += t.drop;
+    if (t.tx != p.packets || rig->core->conns.size() != 0) {
+      out.problem = not_forwarded("SYNs answered with cookies", p.packets, t, *rig->core) + "; " +
+                    std::to_string(rig->core->conns.size()) + " connections stored";
+      out.counters = counters_of(*rig->core);
+      return Status::ok();
+    }
+    const uint64_t copy_ns = timed_loop<false>(nullptr, tmpls, patches.data(), count, p.packets, *bufs, copy);
+    out.ns_per_packet.push_back(static_cast<double>(ns) / static_cast<double>(p.packets));
+    out.copy_ns_per_packet.push_back(static_cast<double>(copy_ns) / static_cast<double>(p.packets));
+  }
+  out.counters = counters_of(*rig->core);
+  out.tx = timed.tx;
+  out.pass = timed.pass;
+  out.drop = timed.drop;
+  out.connections = 0;
+  return Status::ok();
+}
+
 }  // namespace
 
 Status run_dataplane(const uint8_t* snapshot, size_t snapshot_len, const Templates& templates, const Params& params,
@@ -298,6 +337,7 @@ Status run_dataplane(const uint8_t* snapshot, size_t snapshot_len, const Templat
   switch (params.workload) {
     case Workload::established: return run_established(snapshot, snapshot_len, templates, params, out);
     case Workload::new_connections: return run_new_connections(snapshot, snapshot_len, templates, params, out);
+    case Workload::syn_cookies: return run_syn_cookies(snapshot, snapshot_len, templates, params, out);
   }
   return invalid("unknown workload");
 }

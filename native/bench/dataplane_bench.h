@@ -28,6 +28,9 @@ enum class Workload : uint8_t {
   // Time SYNs of flows the table has never seen: each one creates a connection. Every batch of
   // at most `flows` SYNs starts from a freshly built (empty) core state.
   new_connections,
+  // Time SYNs of `flows` flows for a service whose SYN proxy is on: each is answered with a cookie
+  // SYN-ACK and nothing is stored (what a SYN flood costs a core).
+  syn_cookies,
 };
 
 struct Templates {

@@ -51,7 +51,8 @@ Napi::Value bench_dataplane_js(const Napi::CallbackInfo& info) {
   const std::string w = workload.IsString() ? workload.As<Napi::String>().Utf8Value() : "";
   if (w == "established") p.workload = bench::Workload::established;
   else if (w == "new") p.workload = bench::Workload::new_connections;
-  else throw_invalid(env, "benchDataplane: workload must be 'established' or 'new'");
+  else if (w == "cookies") p.workload = bench::Workload::syn_cookies;
+  else throw_invalid(env, "benchDataplane: workload must be 'established', 'new' or 'cookies'");
   p.conn_capacity = static_cast<uint32_t>(get_number(env, o, "connTableSize", p.conn_capacity, 4294967295.0));
   p.flows = static_cast<uint32_t>(get_number(env, o, "flows", p.flows, 4294967295.0));
   p.packets = static_cast<uint64_t>(get_number(env, o, "packets", static_cast<double>(p.packets), 1099511627776.0));

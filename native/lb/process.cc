@@ -247,7 +247,9 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   if (is_routed_hop(mode) && pkt.ip->ttl <= 1) return drop(cs, Counter::drop_ttl_expired);
   if (pkt.protocol == core::kIpProtoTcp && !proxied) {
     if (proxy_answers_syn(cs, *svc)) return answer_syn(cs, frame, pkt);
-    if (cs.half_open[svc - snap.services.data()] >= snap.half_open.limit) return drop(cs, Counter::drop_half_open_limit);
+    // A limit of the whole table is none: a full table evicts its oldest half-open connection.
+    if (snap.half_open.limit < cs.conns.capacity() && cs.half_open[svc - snap.services.data()] >= snap.half_open.limit)
+      return drop(cs, Counter::drop_half_open_limit);
   }
 
   const bool persistent = (svc->flags & abi::persistent) != 0;

@@ -14,7 +14,7 @@ import { StableIds } from '../control/worker/stable-ids.js';
 import { benchDataplane, type DataplaneBenchParams, type DataplaneBenchRaw } from '../native/addon.js';
 import { tcpFrame } from './frames.js';
 
-export const DATAPLANE_CASES = ['fullnat-established', 'fullnat-new', 'dr-established', 'tunnel-established'] as const;
+export const DATAPLANE_CASES = ['fullnat-established', 'fullnat-new', 'fullnat-syn-proxy', 'dr-established', 'tunnel-established'] as const;
 export type DataplaneCaseName = (typeof DATAPLANE_CASES)[number];
 
 /** Targets on the reference machine: printed beside the figures, never asserted. */
@@ -55,6 +55,8 @@ export interface DataplaneCaseResult {
   /** New connections per second (median repetition); new-connection cases only. */
   cps?: number | null;
   cps_best?: number;
+  /** SYNs answered with cookies per second (median repetition); the SYN-proxy case only. */
+  syns_per_second?: number;
   /** Timed packets per repetition, repetitions, flows in the table (or per batch). */
   packets: number;
   repeat: number;
@@ -85,22 +87,28 @@ export interface DataplaneBenchReport {
 
 interface CaseSpec {
   mode: 'fullnat' | 'dr' | 'tunnel';
-  workload: 'established' | 'new';
+  workload: 'established' | 'new' | 'cookies';
   replies: boolean;
+  /** syn_proxy of the case's service: 'off' where SYN-only traffic must create connections (to auto it is a flood). */
+  synProxy?: 'on' | 'off';
   describe: string;
   target?: string;
 }
 
 const CASES: Record<DataplaneCaseName, CaseSpec> = {
   'fullnat-established': {
-    mode: 'fullnat', workload: 'established', replies: true,
+    mode: 'fullnat', workload: 'established', replies: true, synProxy: 'off',
     describe: 'ACKs of established flows, both directions, shuffled',
     target: `target ≤ ${TARGETS.established_ns_per_packet} ns/packet`,
   },
   'fullnat-new': {
-    mode: 'fullnat', workload: 'new', replies: false,
-    describe: 'SYNs, each creating a connection',
+    mode: 'fullnat', workload: 'new', replies: false, synProxy: 'off',
+    describe: 'SYNs, each creating a connection (syn_proxy: off: to auto, SYNs alone are a flood)',
     target: `target ≥ ${TARGETS.new_cps / 1e6} M conn/s`,
+  },
+  'fullnat-syn-proxy': {
+    mode: 'fullnat', workload: 'cookies', replies: false, synProxy: 'on',
+    describe: 'SYNs to a syn_proxy: on service, each answered with a cookie SYN-ACK (a SYN flood)',
   },
   // dr and tunnel replies go from the server to the client directly: client side only.
   'dr-established': { mode: 'dr', workload: 'established', replies: false, describe: 'ACKs of established flows, client side, shuffled' },
@@ -123,7 +131,7 @@ export function lipsFor(flows: number): number {
 }
 
 /** The config of a case, as a user would write it (JSON is YAML too). */
-export function caseConfig(mode: CaseSpec['mode'], flows: number, connTableSize: number): string {
+export function caseConfig(mode: CaseSpec['mode'], flows: number, connTableSize: number, synProxy?: 'on' | 'off'): string {
   const fullnat = mode === 'fullnat';
   const lips = Array.from({ length: lipsFor(flows) }, (_, k) => lipAddress(k));
   const config = {
@@ -144,6 +152,7 @@ export function caseConfig(mode: CaseSpec['mode'], flows: number, connTableSize:
         scheduler: 'rr',
         forwarding: mode,
         ...(fullnat ? { local_address_pool: 'lan' } : {}),
+        ...(synProxy ? { syn_proxy: synProxy } : {}),
         servers: SERVERS.map((address) => ({ address, port: fullnat ? 8080 : 80 })),
       },
     ],
@@ -151,8 +160,8 @@ export function caseConfig(mode: CaseSpec['mode'], flows: number, connTableSize:
   return JSON.stringify(config, null, 2);
 }
 
-function snapshotFor(mode: CaseSpec['mode'], flows: number, connTableSize: number): Uint8Array {
-  const config = parseConfigText(caseConfig(mode, flows, connTableSize), `xvs-bench-${mode}.json`);
+function snapshotFor(mode: CaseSpec['mode'], flows: number, connTableSize: number, synProxy?: 'on' | 'off'): Uint8Array {
+  const config = parseConfigText(caseConfig(mode, flows, connTableSize, synProxy), `xvs-bench-${mode}.json`);
   const model = buildModel(config, 1n, new MemNextHops(config.dataplane.interfaces.length), new StableIds());
   return encodeSnapshot(model);
 }
@@ -194,6 +203,7 @@ function figures(name: DataplaneCaseName, spec: CaseSpec, raw: DataplaneBenchRaw
     forwarded: raw.verdicts.tx,
     connections: raw.connections,
   };
+  if (spec.workload === 'cookies') out.syns_per_second = Math.round(1e9 / ns);  // all answered, none stored (checked natively)
   if (spec.workload === 'new') {
     // Every timed SYN created one connection (checked natively: otherwise `problem` is set).
     out.cps = Math.round(1e9 / ns);
@@ -225,7 +235,7 @@ function runCase(name: DataplaneCaseName, options: DataplaneBenchOptions, connTa
   };
   let raw: DataplaneBenchRaw;
   try {
-    raw = bench(snapshotFor(spec.mode, options.flows, connTableSize), {
+    raw = bench(snapshotFor(spec.mode, options.flows, connTableSize, spec.synProxy), {
       workload: spec.workload,
       connTableSize,
       flows: options.flows,

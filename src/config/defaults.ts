@@ -10,9 +10,9 @@ export const DEFAULTS = {
   conn_table_size: 1_048_576,
   state_dir: '/var/lib/xvs',
   // A worker's half-open connections per service: cookies from 1024 on (Linux's default SYN
-  // backlog is of that order); a SYN nothing answers is refused beyond 65 536.
+  // backlog is of that order). half_open_limit has no fixed default: it is conn_table_size, so
+  // that by default a full table evicts its oldest half-open connection rather than refusing.
   syn_proxy_above: 1024,
-  half_open_limit: 65_536,
   syn_proxy: 'auto' as SynProxyMode,
   // server_time_wait: Linux holds a closed connection's tuple in TIME_WAIT for 60 s (TCP_TIMEWAIT_LEN).
   timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300, server_time_wait: 60 } as Readonly<Timeouts>,

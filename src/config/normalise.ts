@@ -43,7 +43,7 @@ function dataplane(dp: Obj): DataplaneConfig {
     timeouts,
     state_dir: (dp.state_dir as string | undefined) ?? DEFAULTS.state_dir,
     syn_proxy_above: (dp.syn_proxy_above as number | undefined) ?? DEFAULTS.syn_proxy_above,
-    half_open_limit: (dp.half_open_limit as number | undefined) ?? DEFAULTS.half_open_limit,
+    half_open_limit: (dp.half_open_limit as number | undefined) ?? ((dp.conn_table_size as number | undefined) ?? DEFAULTS.conn_table_size),
   };
   if (Array.isArray(dp.cpus)) out.cpus = [...(dp.cpus as number[])];
   return copyPresent(out, dp, ['mtu', 'tunnel_source', 'port_key_file']);

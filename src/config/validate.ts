@@ -63,11 +63,12 @@ function checkDataplane(dp: Obj, out: Finding[]): void {
     });
   }
   const above = intOr(dp, 'syn_proxy_above', 1, LIMITS.half_open_max, DEFAULTS.syn_proxy_above);
-  const limit = intOr(dp, 'half_open_limit', 1, LIMITS.half_open_max, DEFAULTS.half_open_limit);
-  if (above !== undefined && limit !== undefined && above >= limit) {
+  const tableSize = intOr(dp, 'conn_table_size', LIMITS.conn_table_min, LIMITS.conn_table_max, DEFAULTS.conn_table_size);
+  const limit = intOr(dp, 'half_open_limit', 1, LIMITS.half_open_max, tableSize ?? DEFAULTS.conn_table_size);
+  if (above !== undefined && limit !== undefined && above > limit) {
     out.push({
       path: ['dataplane', has(dp, 'syn_proxy_above') ? 'syn_proxy_above' : 'half_open_limit'],
-      message: `syn_proxy_above (${above}) must be below half_open_limit (${limit}): syn_proxy auto must engage before SYNs are refused`,
+      message: `syn_proxy_above (${above}) must not exceed half_open_limit (${limit}${has(dp, 'half_open_limit') ? '' : ', conn_table_size by default'}): syn_proxy auto must engage before SYNs are refused`,
     });
   }
   if (Array.isArray(dp.interfaces)) {

@@ -199,7 +199,7 @@ export interface NativeEngine {
 
 /** Parameters of benchDataplane (native/bench/dataplane_bench.h). */
 export interface DataplaneBenchParams {
-  workload: 'established' | 'new';
+  workload: 'established' | 'new' | 'cookies';
   connTableSize: number;
   flows: number;
   /** Timed packets per repetition. */

@@ -228,12 +228,13 @@ test('syn_proxy: on needs a tcp nat or fullnat service; auto is accepted anywher
   expectOne(one('nat', 8080, ['    syn_proxy: yes']), 'services[0].syn_proxy', 8, 16, 'must be one of');
 });
 
-test('syn_proxy_above must be below half_open_limit', () => {
+test('syn_proxy_above must not exceed half_open_limit (conn_table_size by default)', () => {
   expectOne(text('dataplane:', '  interfaces: [eth0]', '  half_open_limit: 100'), 'dataplane.half_open_limit', 3, 20,
-    'syn_proxy_above (1024) must be below half_open_limit (100)');
-  expectOne(text('dataplane:', '  interfaces: [eth0]', '  syn_proxy_above: 70000'), 'dataplane.syn_proxy_above', 3, 20,
-    'syn_proxy_above (70000) must be below half_open_limit (65536)');
-  assert.deepEqual(problemsOf(text('dataplane:', '  interfaces: [eth0]', '  syn_proxy_above: 10', '  half_open_limit: 11')), []);
+    'syn_proxy_above (1024) must not exceed half_open_limit (100)');
+  expectOne(text('dataplane:', '  interfaces: [eth0]', '  conn_table_size: 2048', '  syn_proxy_above: 4096'), 'dataplane.syn_proxy_above', 4, 20,
+    'syn_proxy_above (4096) must not exceed half_open_limit (2048, conn_table_size by default)');
+  assert.deepEqual(problemsOf(text('dataplane:', '  interfaces: [eth0]', '  syn_proxy_above: 10', '  half_open_limit: 10')), []);
+  assert.deepEqual(problemsOf(text('dataplane:', '  interfaces: [eth0]', '  conn_table_size: 1024')), []);
 });
 
 test('quorum larger than the number of servers', () => {

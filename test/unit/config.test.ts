@@ -56,7 +56,7 @@ describe('normalisation', () => {
       timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300, server_time_wait: 60 },
       state_dir: '/var/lib/xvs',
       syn_proxy_above: 1024,
-      half_open_limit: 65536,
+      half_open_limit: 1048576,
       mtu: 1500,
       tunnel_source: '10.0.2.1',
     });
@@ -96,7 +96,7 @@ describe('normalisation', () => {
         timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300, server_time_wait: 60 },
         state_dir: '/var/lib/xvs',
         syn_proxy_above: 1024,
-        half_open_limit: 65536,
+        half_open_limit: 1048576,
       },
       api: { listen: '127.0.0.1:9100' },
       log_level: 'info',
