@@ -237,15 +237,20 @@ Status run_established(const uint8_t* snap, size_t len, const Templates& tp, con
   return Status::ok();
 }
 
+// The SYNs of client flows 0..count-1.
+std::vector<Patch> syn_patches(const Template& syn, uint64_t count) {
+  std::vector<Patch> patches(count);
+  for (uint64_t i = 0; i < count; ++i) patches[i] = make_patch(syn, 0, 0, client_flow(syn, static_cast<uint32_t>(i)));
+  return patches;
+}
+
 Status run_new_connections(const uint8_t* snap, size_t len, const Templates& tp, const Params& p, Result& out) {
   Template tmpls[1];
   Status st;
   if (!(st = parse_template(tp.syn, "syn", tmpls[0])).is_ok()) return st;
   // Every SYN of a batch is a flow the (fresh) table has not seen; batches of at most `flows`.
   const uint64_t count = std::min<uint64_t>(p.packets, p.flows);
-  std::vector<Patch> patches(count);
-  for (uint64_t i = 0; i < count; ++i)
-    patches[i] = make_patch(tmpls[0], 0, 0, client_flow(tmpls[0], static_cast<uint32_t>(i)));
+  const std::vector<Patch> patches = syn_patches(tmpls[0], count);
   auto bufs = std::make_unique<Buffers>();
   out.flows = p.flows;
   out.packets = p.packets;
@@ -289,9 +294,7 @@ Status run_syn_cookies(const uint8_t* snap, size_t len, const Templates& tp, con
   Status st;
   if (!(st = parse_template(tp.syn, "syn", tmpls[0])).is_ok()) return st;
   const uint64_t count = std::min<uint64_t>(p.packets, p.flows);
-  std::vector<Patch> patches(count);
-  for (uint64_t i = 0; i < count; ++i)
-    patches[i] = make_patch(tmpls[0], 0, 0, client_flow(tmpls[0], static_cast<uint32_t>(i)));
+  const std::vector<Patch> patches = syn_patches(tmpls[0], count);
   auto bufs = std::make_unique<Buffers>();
   std::unique_ptr<Rig> rig;
   if (!(st = build_rig(snap, len, p, rig)).is_ok()) return st;

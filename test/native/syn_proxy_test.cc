@@ -477,18 +477,10 @@ TEST(SynProxy, AutoEngagesAboveTheThresholdOfHalfOpenConnections) {
 // The half-open count follows reloads: a server that stays keeps its count, one that leaves
 // takes its count with it.
 TEST(SynProxy, HalfOpenCountsFollowReloads) {
-  SnapshotBuilder b = proxied(0);
-  Dataplane dp(b);
+  Dataplane dp(topo::standard(1));
   for (uint16_t i = 0; i < 6; ++i) ASSERT_EQ(dp.run(client(kTcpSyn, kClientIsn, 0, 10000 + i), 0), Verdict::tx);
   EXPECT_EQ(dp.cs->half_open[0], 6u);
-  SnapshotBuilder without_first = topo::standard_mode(abi::Forwarding::fullnat, 1, {}, 2);
-  without_first.services[0].backend_first = 1;
-  without_first.services[0].backend_count = 2;
-  without_first.sched = {0, 1, 0};
-  without_first.services[0].sched_count = 2;
-  without_first.services[1].sched_first = 2;
-  without_first.backends[0].backend_id = 999;
-  dp.reload(without_first);
+  dp.reload(topo::standard_without_first_web(1, 2));
   EXPECT_EQ(dp.cs->half_open[0], 4u) << "rr: two of the six went to the server that left";
 }
 

@@ -3,8 +3,8 @@
 // unique per server, so exhaustion is per server), and a full connection table
 // (drop_conn_table_full, once no half-open connection is left to evict, oldest first:
 // conn_evicted); in both cases live connections keep forwarding. The SYN proxy is off here (these
-// are its half-open connections; tests/native/syn_proxy_test.cc and test/packet/syn-proxy.test.ts
-// cover it).
+// are the half-open connections it would spare; test/native/syn_proxy_test.cc and
+// test/e2e/syn-flood.test.ts cover it).
 // An ended connection whose server answered keeps its server-side tuple as a hold
 // (timeouts.server_time_wait, 20 s here so that the SYN-only connections, 60 s, outlive it), which
 // is a table entry and no other client's tuple, but its own client's when it comes back. And a pool of two LIPs: the LIP is a keyed hash
