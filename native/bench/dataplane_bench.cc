@@ -102,6 +102,7 @@ uint64_t timed_loop(lb::CoreState* cs, const Template* tmpls, const Patch* patch
 // One worker's worth of data plane: its counter blocks, snapshot and core state.
 struct Rig {
   control::ServerSlots servers{1};
+  std::unique_ptr<lb::CookieClock[]> cookie_clocks = std::make_unique<lb::CookieClock[]>(abi::kMaxWorkers);
   std::unique_ptr<lb::Snapshot> snapshot;
   std::unique_ptr<lb::CoreState> core;
 };
@@ -113,7 +114,7 @@ Status build_rig(const uint8_t* data, size_t len, const Params& p, std::unique_p
   const control::BuildContext ctx{1, h.port_count, p.seed, nullptr, rig->servers};
   Status st = control::build_snapshot(data, len, ctx, rig->snapshot);
   if (!st.is_ok()) return st;
-  const lb::CoreTables tables{rig->servers.counters(0), rig->servers.peer_loads(0)};
+  const lb::CoreTables tables{rig->servers.counters(0), rig->servers.peer_loads(0), rig->cookie_clocks.get()};
   Prng prng{p.seed};
   const uint64_t hash_seed = prng.next();
   const core::SipKey port_key{prng.next(), prng.next()};

@@ -100,7 +100,7 @@ Status Engine::start() {
     std::vector<io::Queue*> queues;
     for (uint32_t p = 0; p < backend_->port_count(); ++p) queues.push_back(&backend_->queue(p, id));
     const int cpu = options_.cpus.empty() ? -1 : options_.cpus[id];
-    const lb::CoreTables tables{servers_.counters(id), servers_.peer_loads(id)};
+    const lb::CoreTables tables{servers_.counters(id), servers_.peer_loads(id), cookie_clocks_.get()};
     workers_.push_back(std::make_unique<worker::Worker>(id, options_.workers, options_.conn_table_size, hash_seed_,
                                                         options_.port_key, tables,
                                                         std::move(queues), cpu, &clock_offset_, options_.burst_path));

@@ -143,6 +143,8 @@ class Engine {
   std::unique_ptr<io::Backend> backend_;
   io::MemBackend* mem_ = nullptr;
   ServerSlots servers_;
+  // Every worker's SYN-cookie clock (lb/syn_proxy_state.h): written by each worker, read by all.
+  std::unique_ptr<lb::CookieClock[]> cookie_clocks_ = std::make_unique<lb::CookieClock[]>(abi::kMaxWorkers);
   std::vector<lb::PortHold> restored_holds_;  // from restore_port_holds(), entered at start()
   std::vector<lb::PortHold> stopped_holds_;   // collected by stop()  // per-worker per-server counts; snapshots name their slots
   std::atomic<int64_t> clock_offset_{0};

@@ -35,6 +35,7 @@ struct LocalityEntry {
 struct CoreTables {
   ServerCounters* server_counters;
   const PeerLoad* peer_loads;
+  CookieClock* cookie_clocks;  // every worker's, abi::kMaxWorkers (lb/syn_proxy_state.h)
 };
 
 struct alignas(64) CoreState {
@@ -48,7 +49,7 @@ struct alignas(64) CoreState {
         port_key(local_port_key),
         ports(worker_id, worker_count),
         conns(conn_capacity, hash_seed),
-        proxy(conn_capacity, cookie_master(hash_seed, local_port_key)),
+        proxy(conn_capacity, cookie_master(hash_seed, local_port_key), tables.cookie_clocks),
         server_counters(tables.server_counters),
         peer_loads(tables.peer_loads),
         sched_cursor(std::make_unique<uint32_t[]>(abi::kMaxServices)),

@@ -174,8 +174,12 @@ bool proxy_answers_syn(const CoreState& cs, const abi::ServiceRecord& svc) {
 }
 
 bool proxy_checks_ack(const CoreState& cs, const abi::ServiceRecord& svc) {
-  return (svc.flags & (abi::syn_proxy_on | abi::syn_proxy_auto)) && cs.proxy.cookie_sent &&
-         cs.now - cs.proxy.cookie_sent_at < 2 * kCookiePeriod;
+  if (!(svc.flags & (abi::syn_proxy_on | abi::syn_proxy_auto))) return false;
+  for (uint32_t w = 0; w < cs.workers; ++w) {
+    const uint32_t sent_at = load_relaxed(cs.proxy.cookie_clocks[w].sent_at);
+    if (sent_at != 0 && cs.now + 1 - sent_at < 2 * kCookiePeriod) return true;
+  }
+  return false;
 }
 
 Verdict answer_syn(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
@@ -203,8 +207,8 @@ Verdict answer_syn(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
   // A window of one segment: what the client sends before the server has answered is one
   // segment, which the stash holds (ProxyStash).
   finish_segment(frame, pkt, dport, sport, cookie, client_isn + 1, core::kTcpSyn | core::kTcpAck, mss, options);
-  cs.proxy.cookie_sent = true;
-  cs.proxy.cookie_sent_at = cs.now;
+  uint32_t& sent_at = cs.proxy.cookie_clocks[cs.id].sent_at;
+  if (sent_at != cs.now + 1) store_relaxed(sent_at, cs.now + 1);
   cs.count(Counter::syn_proxy_cookie_sent);
   return Verdict::tx;
 }

@@ -6,7 +6,9 @@
 #pragma once
 #include <cstdint>
 
+#include "abi/records.h"
 #include "core/huge_array.h"
+#include "lb/server_counters.h"
 #include "lb/syn_cookie.h"
 
 namespace xvs::lb {
@@ -60,16 +62,24 @@ class ProxyStash {
   uint32_t free_top_ = kSlots;
 };
 
+// When each worker last answered a SYN with a cookie (engine clock + 1; 0: never), one line per
+// worker in an array the engine owns (abi::kMaxWorkers of them). An ACK without a connection is
+// read as a cookie while some worker's cookie could still be valid, and is a plain stray
+// otherwise; some worker, because a cookie one worker made may come back to another (veth picks
+// the queue by the sending CPU; a NIC's RSS would keep the flow on one). Each worker writes its
+// own line (a relaxed store, once per second at most), every worker reads them all.
+struct alignas(64) CookieClock {
+  uint32_t sent_at;
+};
+
 struct SynProxyState {
-  SynProxyState(uint32_t conn_capacity, const core::SipKey& master) : cookies(master), conns(conn_capacity) {}
+  SynProxyState(uint32_t conn_capacity, const core::SipKey& master, CookieClock* clocks)
+      : cookies(master), conns(conn_capacity), cookie_clocks(clocks) {}
 
   CookieKeys cookies;
   core::HugeArray<ProxiedConn> conns;  // by connection index
   ProxyStash stash;
-  // When this worker last answered a SYN with a cookie: ACKs without a connection are checked as
-  // cookies while one made then could still be valid, and are plain strays otherwise.
-  uint32_t cookie_sent_at = 0;
-  bool cookie_sent = false;
+  CookieClock* const cookie_clocks;  // [worker]
 };
 
 }  // namespace xvs::lb

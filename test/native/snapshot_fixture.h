@@ -172,8 +172,9 @@ void edit_header(std::vector<uint8_t>& bytes, Edit edit) {
 // row of them.
 struct EngineTables {
   explicit EngineTables(uint32_t workers) : servers(workers) {}
-  lb::CoreTables row(uint32_t worker) { return {servers.counters(worker), servers.peer_loads(worker)}; }
+  lb::CoreTables row(uint32_t worker) { return {servers.counters(worker), servers.peer_loads(worker), cookie_clocks.get()}; }
   control::ServerSlots servers;
+  std::unique_ptr<lb::CookieClock[]> cookie_clocks = std::make_unique<lb::CookieClock[]>(abi::kMaxWorkers);
 };
 
 // The Full-NAT local port key of the tests' engines (a restart keeps it, as the real one does).

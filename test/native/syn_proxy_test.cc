@@ -53,10 +53,10 @@ Segment read_segment(std::vector<uint8_t>& f) {
   return s;
 }
 
-SnapshotBuilder proxied(uint8_t flag, abi::Forwarding mode = abi::Forwarding::fullnat) {
+SnapshotBuilder proxied(uint8_t flag, abi::Forwarding mode = abi::Forwarding::fullnat, uint32_t workers = 1) {
   ServiceOptions o;
   o.flags = flag;
-  SnapshotBuilder b = topo::standard_mode(mode, 1, o);
+  SnapshotBuilder b = topo::standard_mode(mode, workers, o);
   b.services[1].flags = 0;  // the udp service: no proxy
   return b;
 }
@@ -506,4 +506,35 @@ TEST(SynProxy, TheDecoderRefusesAProxyWhereRepliesBypassTheBalancer) {
   }
 }
 
+}  // namespace
+
+namespace {
+// A cookie one worker sent is honoured by the other (veth queues follow the sending CPU, so a
+// client's SYN and its ACK may reach different workers): the workers share their cookie clocks
+// and keys.
+TEST(SynProxy, AnotherWorkerHonoursTheCookie) {
+  EngineTables tables(2);
+  std::unique_ptr<lb::Snapshot> snap;
+  ASSERT_TRUE(build(proxied(abi::syn_proxy_on, abi::Forwarding::fullnat, 2).bytes(), 2, topo::kPorts, tables, snap).is_ok());
+  lb::CoreState first(0, 2, 64, 0x5eed, kPortKey, tables.row(0)), second(1, 2, 64, 0x5eed, kPortKey, tables.row(1));
+  for (lb::CoreState* cs : {&first, &second}) {
+    cs->install(snap.get());
+    cs->now = 1000;
+  }
+  auto run = [](lb::CoreState& cs, std::vector<uint8_t>& f) {
+    std::vector<uint8_t> buffer(f.size() + 2048);
+    std::copy(f.begin(), f.end(), buffer.begin());
+    xvs::io::Frame frame{buffer.data(), static_cast<uint32_t>(f.size()), 0, 0, 0, 0, static_cast<uint32_t>(buffer.size())};
+    const Verdict v = lb::process(cs, frame);
+    f.assign(frame.data, frame.data + frame.len);
+    return v;
+  };
+  auto syn = build_frame(client(kTcpSyn, kClientIsn));
+  ASSERT_EQ(run(first, syn), Verdict::tx);
+  const uint32_t cookie = read_segment(syn).seq;
+  auto ack = build_frame(client(kTcpAck, kClientIsn + 1, cookie + 1));
+  ASSERT_EQ(run(second, ack), Verdict::tx);
+  EXPECT_EQ(read_segment(ack).flags, kTcpSyn);
+  EXPECT_EQ(second.counters[static_cast<uint32_t>(Counter::syn_proxy_accepted)], 1u);
+}
 }  // namespace
