@@ -68,7 +68,8 @@ namespace xvs::abi {
   C(drop_syn_proxy_pending, "segment of a SYN-proxied connection whose server has not answered the handshake, other than its SYN-ACK or RST") \
   C(drop_no_room, "frame buffer too small for the segment the SYN proxy builds in it") \
   C(drop_half_open_limit, "SYN refused: its service has dataplane.half_open_limit half-open connections on this worker and no SYN proxy answers") \
-  C(conn_evicted, "half-open connections (SYN_RECV) removed, oldest first, to make room for a new one in a full table")
+  C(conn_evicted, "half-open connections (SYN_RECV) removed, oldest first, to make room for a new one in a full table") \
+  C(syn_proxy_server_reset, "server ACKs to the SYN proxy's SYN (the server still held the tuple) answered with an RST, so that the SYN sent again finds it free")
 
 #define XVS_COUNTERS(C) \
   XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C) XVS_LOCAL_PORT_COUNTERS(C) \

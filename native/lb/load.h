@@ -73,6 +73,9 @@ inline bool is_half_open(ConnState s) { return s == ConnState::tcp_syn_recv; }
 inline void count_half_open(CoreState& cs, uint32_t index, bool more) {
   const uint32_t service = cs.snapshot->backend_service[index];
   BackendLoad& load = cs.counters_of(index).load;
+  // A server removed and added back starts from zero while its old connections are still
+  // half-open: the service's sum (rebuilt from the servers' counts) did not count them either.
+  if (!more && load.half_open == 0) return;
   if (more) increment(load.half_open);
   else decrement(load.half_open);
   if (service == Snapshot::kNoService) return;

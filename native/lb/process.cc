@@ -238,6 +238,9 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
     const uint8_t flags = pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst);
     if (flags == core::kTcpAck && proxy_checks_ack(cs, *svc)) {
       if (!check_cookie(cs, pkt, cookie)) return drop(cs, Counter::drop_syn_cookie_invalid);
+      // Any worker may have answered the SYN, and the ACK, or the data after it, may reach any
+      // (veth queues follow the sending CPU): one worker, the client's, opens the connection.
+      if (const uint32_t owner = nat_owner(saddr, pkt.sport(), cs.workers); owner != cs.id) return Verdict::redirect_to(owner);
       if (!server_syn_fits(frame, pkt)) return drop(cs, Counter::drop_no_room);
       proxied = true;
     } else if (flags != core::kTcpSyn) {
@@ -440,7 +443,7 @@ static Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView&
   if (found.conn != nullptr && found.direction == kFromClient) {
     Conn& old = *found.conn;
     const bool new_syn = (pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst | core::kTcpFin)) == core::kTcpSyn;
-    if (new_syn && reusable_for_new_syn(old.state)) {
+    if (new_syn && (reusable_for_new_syn(old.state) || proxy_restarts(cs, old, pkt))) {
       // The client reuses the port of a finished connection: schedule it afresh, now. Its
       // server-side tuple is held for it (Full-NAT): the same server gives it back.
       end_connection(cs, old);

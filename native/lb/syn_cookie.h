@@ -52,14 +52,20 @@ class CookieKeys {
   }
 
   // Whether `cookie` (the client's ACK number - 1) is one this engine made for that tuple and
-  // ISN in the current period or the one before; if so, the options it carries.
+  // ISN in the current period or the one before (or the next: another worker's clock may be a
+  // tick ahead at a period's turn); if so, the options it carries.
   bool check(uint32_t now, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport, uint32_t client_isn,
              uint32_t cookie, CookieOptions& out) {
     const uint32_t bits = cookie & 0x1ffu;
     const uint32_t current = now / kCookiePeriod;
-    const uint32_t period = ((bits >> 8) & 1u) == (current & 1u) ? current : current - 1;
-    if (period == UINT32_MAX) return false;  // the period before the clock's first
-    if (((hash(period, saddr, daddr, sport, dport, client_isn, bits) ^ cookie) & ~0x1ffu) != 0) return false;
+    const auto made_in = [&](uint32_t period) {
+      return ((hash(period, saddr, daddr, sport, dport, client_isn, bits) ^ cookie) & ~0x1ffu) == 0;
+    };
+    if (((bits >> 8) & 1u) == (current & 1u)) {
+      if (!made_in(current)) return false;
+    } else if (!(current > 0 && made_in(current - 1)) && !((now + 1) / kCookiePeriod != current && made_in(current + 1))) {
+      return false;
+    }
     const uint32_t wscale = (bits >> 3) & 15u;
     if (wscale != 15 && wscale > core::kMaxWscale) return false;
     out = {kCookieMss[bits & 7u], wscale == 15 ? core::kNoWscale : static_cast<uint8_t>(wscale), ((bits >> 7) & 1u) != 0};

@@ -57,6 +57,7 @@ uint32_t read32(const uint8_t* p) {
 uint16_t rescale_window(uint16_t window, uint8_t left, uint8_t right) {
   if (left == right) return window;
   const uint32_t bytes = (static_cast<uint32_t>(window) << left) >> right;
+  if (bytes == 0 && window != 0) return 1;  // an open window stays open (a zero window stalls the sender)
   return bytes > 0xffff ? 0xffff : static_cast<uint16_t>(bytes);
 }
 
@@ -128,12 +129,23 @@ void translate_from_client(core::PacketView& pkt, const ProxiedConn& p) {
     }
 }
 
+// An RST from the client side's tuple to the server at `seq`, in place of the server segment in
+// `pkt` (the mode's translation follows).
+void reset_server(io::Frame& frame, core::PacketView& pkt, const Conn& c, uint32_t seq) {
+  const ConnTuple& client = c.tuple[kFromClient];
+  reset_ip_header(pkt);
+  pkt.ip->saddr = client.saddr;
+  pkt.ip->daddr = client.daddr;
+  finish_segment(frame, pkt, client.sport, client.dport, seq, 0, core::kTcpRst, 0, 0);
+}
+
 // The server's SYN-ACK (`first`: the first one, which ends the pending state). The server gets
 // what completes its handshake, in the same frame: the client's held data segment, or an ACK.
 ProxyStep server_handshake(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, ProxiedConn& p, bool first) {
   const uint32_t server_isn = read32(seq_field(pkt));
   if (first) {
     const core::TcpOptions o = core::parse_tcp_options(pkt.l4);
+    p.server_answered = true;
     p.seq_delta = p.isn - server_isn;
     const bool client_scales = p.options.wscale != core::kNoWscale;
     p.server_shift = client_scales && o.wscale != core::kNoWscale ? o.wscale : 0;
@@ -177,7 +189,8 @@ bool proxy_checks_ack(const CoreState& cs, const abi::ServiceRecord& svc) {
   if (!(svc.flags & (abi::syn_proxy_on | abi::syn_proxy_auto))) return false;
   for (uint32_t w = 0; w < cs.workers; ++w) {
     const uint32_t sent_at = load_relaxed(cs.proxy.cookie_clocks[w].sent_at);
-    if (sent_at != 0 && cs.now + 1 - sent_at < 2 * kCookiePeriod) return true;
+    // Signed: the workers' clocks may differ by a tick, and another worker's may be ahead.
+    if (sent_at != 0 && static_cast<int32_t>(cs.now + 1 - sent_at) < static_cast<int32_t>(2 * kCookiePeriod)) return true;
   }
   return false;
 }
@@ -252,6 +265,14 @@ ProxyStep proxied_segment(CoreState& cs, io::Frame& frame, core::PacketView& pkt
     if (dir == kFromServer) {
       if ((flags & (kSynAck | core::kTcpRst)) == kSynAck && read32(ack_field(pkt)) == p.client_isn + 1)
         return server_handshake(cs, frame, pkt, c, p, true);
+      if ((flags & (kSynAck | core::kTcpRst)) == core::kTcpAck) {
+        // A challenge ACK: the server still holds the tuple (TIME_WAIT, or a connection it
+        // thinks alive) and took the SYN for a stray. No client sees it to reset it, so the
+        // balancer does; the client's next retransmission sends the SYN again.
+        reset_server(frame, pkt, c, read32(ack_field(pkt)));
+        cs.count(Counter::syn_proxy_server_reset);
+        return {false, true, kFromClient, Verdict::tx};
+      }
       if (flags & core::kTcpRst) {
         // The server refuses: the client learns it at the sequence number it expects from us.
         replace32(pkt, seq_field(pkt), p.isn + 1);
@@ -293,8 +314,13 @@ ProxyStep proxied_segment(CoreState& cs, io::Frame& frame, core::PacketView& pkt
     return {true, true, dir, Verdict::drop};
   }
   if (dir == kFromServer) {
-    // A SYN-ACK again: the server missed what completed its handshake; it gets an ACK.
-    if ((flags & (kSynAck | core::kTcpRst)) == kSynAck) return server_handshake(cs, frame, pkt, c, p, false);
+    // A SYN-ACK again: the server missed what completed its handshake; it gets an ACK. One that
+    // comes after the pending state ended otherwise (the client reset) completes nothing.
+    if ((flags & (kSynAck | core::kTcpRst)) == kSynAck) {
+      if (p.server_answered) return server_handshake(cs, frame, pkt, c, p, false);
+      cs.count(Counter::drop_syn_proxy_pending);
+      return {true, true, dir, Verdict::drop};
+    }
     replace32(pkt, seq_field(pkt), read32(seq_field(pkt)) + p.seq_delta);
     if (p.server_shift != p.client_shift)
       replace16(pkt, window_field(pkt), rescale_window(ntohs(core::load16(window_field(pkt))), p.server_shift, p.client_shift));
@@ -302,6 +328,10 @@ ProxyStep proxied_segment(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   }
   translate_from_client(pkt, p);
   return {false, false, dir, Verdict::tx};
+}
+
+bool proxy_restarts(CoreState& cs, const Conn& c, const core::PacketView& pkt) {
+  return (c.flags & kSynProxied) && c.state == ConnState::tcp_syn_sent && read32(pkt.l4 + 4) != proxied(cs, c).client_isn;
 }
 
 void untranslate_quoted_seq(CoreState& cs, core::PacketView& pkt, const Conn& c) {

@@ -53,6 +53,10 @@ struct ProxyStep {
 };
 ProxyStep proxied_segment(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir);
 
+// Whether the client's bare SYN in `pkt` starts a new connection on the tuple of `c`, a proxied
+// connection whose server has not answered yet: another ISN, the client gave the old one up.
+bool proxy_restarts(CoreState& cs, const Conn& c, const core::PacketView& pkt);
+
 // An ICMP error from the client side quotes a server segment as the client got it: its sequence
 // number goes back to the server's space before the error is translated for the server.
 void untranslate_quoted_seq(CoreState& cs, core::PacketView& pkt, const Conn& c);

@@ -24,6 +24,7 @@ struct ProxiedConn {
   uint8_t server_shift;   // the server's window scale (0: none)
   uint8_t client_shift;   // the scale the client applies to the windows it receives (0: none)
   uint8_t to_server_shift;  // shift left of client windows: the client scales but the server does not
+  bool server_answered;     // the server's SYN-ACK came: seq_delta and the shifts are set
 };
 
 // First data segments held while their server's SYN-ACK is pending: copied frames, as received.

@@ -79,7 +79,7 @@ export const LOCAL_PORT_COUNTERS = ['lport_client_port', 'lport_busy', 'lport_re
 /** The SYN proxy and the half-open bounds (native/lb/syn_proxy.cc, native/lb/process.cc). */
 export const SYN_PROXY_COUNTERS = [
   'syn_proxy_cookie_sent', 'syn_proxy_accepted', 'drop_syn_cookie_invalid', 'syn_proxy_stashed', 'syn_proxy_syn_resent',
-  'drop_syn_proxy_pending', 'drop_no_room', 'drop_half_open_limit', 'conn_evicted',
+  'drop_syn_proxy_pending', 'drop_no_room', 'drop_half_open_limit', 'conn_evicted', 'syn_proxy_server_reset',
 ] as const;
 export const COUNTERS = [
   ...TRAFFIC_COUNTERS, ...DROP_COUNTERS, ...HANDOVER_COUNTERS, ...LOCAL_PORT_COUNTERS, ...SYN_PROXY_COUNTERS,

@@ -9,6 +9,7 @@
 
 #include "core/tcp_options.h"
 #include "dataplane_fixture.h"
+#include "lb/owner.h"
 #include "lb/syn_proxy.h"
 
 namespace {
@@ -369,8 +370,9 @@ TEST_F(ProxyTest, ClientRetransmissionsWhileTheServerIsSilentResendTheSyn) {
   EXPECT_EQ(s.seq, kClientIsn);
   EXPECT_EQ(dp.counter(Counter::syn_proxy_syn_resent), 1u);
 
-  // Anything else from the server while pending is dropped and counted.
-  PacketSpec stray = topo::from_server(topo::kWeb[0], lport, kTcpAck);
+  // A segment from the server that is neither an answer nor an ACK is dropped and counted (an ACK
+  // is a challenge: AServerStillHoldingTheTupleIsResetSoThatTheSynGoesThrough).
+  PacketSpec stray = topo::from_server(topo::kWeb[0], lport, 0x08);
   auto f = build_frame(stray);
   EXPECT_EQ(dp.run(f, 1), Verdict::drop);
   EXPECT_EQ(dp.counter(Counter::drop_syn_proxy_pending), 1u);
@@ -506,20 +508,19 @@ TEST(SynProxy, TheDecoderRefusesAProxyWhereRepliesBypassTheBalancer) {
   }
 }
 
-}  // namespace
-
-namespace {
-// A cookie one worker sent is honoured by the other (veth queues follow the sending CPU, so a
+// A cookie one worker sent is honoured by another (veth queues follow the sending CPU, so a
 // client's SYN and its ACK may reach different workers): the workers share their cookie clocks
-// and keys.
-TEST(SynProxy, AnotherWorkerHonoursTheCookie) {
+// and keys, and the connection is opened by one worker only, the client's (lb/owner.h
+// nat_owner), whichever the ACK or the data after it reaches.
+TEST(SynProxy, ACookieIsHonouredByTheClientsWorkerWhicheverAnsweredIt) {
   EngineTables tables(2);
   std::unique_ptr<lb::Snapshot> snap;
   ASSERT_TRUE(build(proxied(abi::syn_proxy_on, abi::Forwarding::fullnat, 2).bytes(), 2, topo::kPorts, tables, snap).is_ok());
-  lb::CoreState first(0, 2, 64, 0x5eed, kPortKey, tables.row(0)), second(1, 2, 64, 0x5eed, kPortKey, tables.row(1));
-  for (lb::CoreState* cs : {&first, &second}) {
-    cs->install(snap.get());
-    cs->now = 1000;
+  std::unique_ptr<lb::CoreState> workers[2];
+  for (uint32_t id = 0; id < 2; ++id) {
+    workers[id] = std::make_unique<lb::CoreState>(id, 2, 64, 0x5eed, kPortKey, tables.row(id));
+    workers[id]->install(snap.get());
+    workers[id]->now = 1000;
   }
   auto run = [](lb::CoreState& cs, std::vector<uint8_t>& f) {
     std::vector<uint8_t> buffer(f.size() + 2048);
@@ -529,12 +530,91 @@ TEST(SynProxy, AnotherWorkerHonoursTheCookie) {
     f.assign(frame.data, frame.data + frame.len);
     return v;
   };
+  const uint32_t owner = lb::nat_owner(topo::kCip, core::htons(kCport), 2), other = 1 - owner;
   auto syn = build_frame(client(kTcpSyn, kClientIsn));
-  ASSERT_EQ(run(first, syn), Verdict::tx);
+  ASSERT_EQ(run(*workers[other], syn), Verdict::tx) << "any worker answers a SYN";
   const uint32_t cookie = read_segment(syn).seq;
-  auto ack = build_frame(client(kTcpAck, kClientIsn + 1, cookie + 1));
-  ASSERT_EQ(run(second, ack), Verdict::tx);
-  EXPECT_EQ(read_segment(ack).flags, kTcpSyn);
-  EXPECT_EQ(second.counters[static_cast<uint32_t>(Counter::syn_proxy_accepted)], 1u);
+  const auto ack = build_frame(client(kTcpAck, kClientIsn + 1, cookie + 1));
+  auto at_other = ack;
+  EXPECT_EQ(run(*workers[other], at_other), Verdict::redirect_to(owner)) << "the ACK goes to the client's worker";
+  auto at_owner = ack;
+  ASSERT_EQ(run(*workers[owner], at_owner), Verdict::tx);
+  EXPECT_EQ(read_segment(at_owner).flags, kTcpSyn);
+  // The request, reaching the other worker: handed to the owner too, never a second connection.
+  PacketSpec get = client(kTcpAck, kClientIsn + 1, cookie + 1);
+  get.payload = {'x'};
+  auto data = build_frame(get);
+  EXPECT_EQ(run(*workers[other], data), Verdict::redirect_to(owner));
+  EXPECT_EQ(workers[other]->conns.size(), 0u);
+  EXPECT_EQ(workers[owner]->conns.size(), 1u);
 }
+
+TEST_F(ProxyTest, AServerStillHoldingTheTupleIsResetSoThatTheSynGoesThrough) {
+  syn();
+  ack();
+  // The server is in TIME_WAIT on this tuple: it answers the SYN with a challenge ACK.
+  PacketSpec challenge = topo::from_server(topo::kWeb[0], lport, kTcpAck);
+  challenge.seq = 90000;
+  challenge.ack = 123456;
+  auto f = build_frame(challenge);
+  uint8_t out = 9;
+  ASSERT_EQ(dp.run(f, 1, &out), Verdict::tx);
+  EXPECT_EQ(out, 1);
+  const Segment s = read_segment(f);
+  EXPECT_TRUE(s.checksums_ok);
+  EXPECT_EQ(s.flags, kTcpRst);
+  EXPECT_EQ(s.seq, 123456u) << "at the sequence number the server expects";
+  EXPECT_EQ(s.saddr, topo::kLip);
+  EXPECT_EQ(s.daddr, topo::kWeb[0].address);
+  EXPECT_EQ(dp.counter(Counter::syn_proxy_server_reset), 1u);
+  EXPECT_EQ(conn()->state, ConnState::tcp_syn_sent) << "still waiting: the client's retransmission sends the SYN again";
+}
+
+TEST_F(ProxyTest, ASynAckAfterTheClientGaveUpCompletesNothing) {
+  syn();
+  ack();
+  auto rst = build_frame(client(kTcpRst, kClientIsn + 1));
+  ASSERT_EQ(dp.run(rst, 0), Verdict::tx);
+  ASSERT_EQ(conn()->state, ConnState::tcp_close);
+  PacketSpec p = topo::from_server(topo::kWeb[0], lport, kTcpSyn | kTcpAck);
+  p.seq = kServerIsn;
+  p.ack = kClientIsn + 1;
+  auto f = build_frame(p);
+  EXPECT_EQ(dp.run(f, 1), Verdict::drop);
+  EXPECT_EQ(dp.counter(Counter::drop_syn_proxy_pending), 1u);
+}
+
+TEST_F(ProxyTest, AClientStartingAgainWhileTheServerIsSilentGetsANewConnection) {
+  syn();
+  ack();
+  // Another ISN on the same port: the old attempt is given up, the new SYN gets a cookie.
+  const Segment again = syn(kCport, kClientIsn + 5000);
+  EXPECT_EQ(again.flags, kTcpSyn | kTcpAck);
+  EXPECT_EQ(dp.counter(Counter::conn_reused), 1u);
+  EXPECT_EQ(conn(), nullptr) << "nothing stored until the new ACK";
+  // The same ISN again (a retransmitted SYN) is not a new connection.
+  syn();
+  ack();
+  auto retransmitted = build_frame(with_tcp_options(client(kTcpSyn, kClientIsn), kLinuxSynOptions));
+  EXPECT_EQ(dp.run(retransmitted, 0), Verdict::drop);
+  EXPECT_EQ(dp.counter(Counter::drop_syn_proxy_pending), 1u);
+}
+
+TEST_F(ProxyTest, ASmallServerWindowNeverReachesTheClientAsZero) {
+  syn();
+  ack();
+  server_synack(core::kNoWscale);  // the server does not scale; the client divides by 2^7
+  PacketSpec data = topo::from_server(topo::kWeb[0], lport, kTcpAck);
+  data.seq = kServerIsn + 1;
+  data.ack = kClientIsn + 1;
+  data.window = 100;
+  auto f = build_frame(data);
+  ASSERT_EQ(dp.run(f, 1), Verdict::tx);
+  EXPECT_EQ(read_segment(f).window, 1);
+  data.window = 0;
+  f = build_frame(data);
+  ASSERT_EQ(dp.run(f, 1), Verdict::tx);
+  EXPECT_EQ(read_segment(f).window, 0) << "a closed window stays closed";
+}
+
 }  // namespace
