@@ -238,9 +238,6 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
     const uint8_t flags = pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst);
     if (flags == core::kTcpAck && proxy_checks_ack(cs, *svc)) {
       if (!check_cookie(cs, pkt, cookie)) return drop(cs, Counter::drop_syn_cookie_invalid);
-      // Any worker may have answered the SYN, and the ACK, or the data after it, may reach any
-      // (veth queues follow the sending CPU): one worker, the client's, opens the connection.
-      if (const uint32_t owner = nat_owner(saddr, pkt.sport(), cs.workers); owner != cs.id) return Verdict::redirect_to(owner);
       if (!server_syn_fits(frame, pkt)) return drop(cs, Counter::drop_no_room);
       proxied = true;
     } else if (flags != core::kTcpSyn) {
