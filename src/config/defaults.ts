@@ -48,6 +48,11 @@ export const LIMITS = {
   conn_table_min: 1024,
   conn_table_max: 2 ** 27,
   half_open_max: 2 ** 27, // as many as a table holds
+  // The data plane's expiries are u32 seconds compared as signed differences: a timeout must stay
+  // well below 2^31 s of the engine clock.
+  conn_timeout_max_s: 2 ** 30 - 1,
+  // Node's timers hold at most 2^31 - 1 ms (longer ones fire after 1 ms).
+  timer_max_s: 2_147_483,
   worker_priority_max: 99,
   mtu_min: 576,
   mtu_max: 9000,

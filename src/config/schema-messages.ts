@@ -9,10 +9,16 @@ import { quote } from './address.js';
 import { formatPath, type Finding, type Segment } from './raw.js';
 import type { SchemaNode } from './schema.js';
 
+/** A long span in words: "about 34 years", "about 24 days". */
+function roughly(seconds: number): string {
+  const days = seconds / 86_400;
+  return days >= 365 ? `about ${Math.floor(days / 365)} years` : `about ${Math.floor(days)} days`;
+}
+
 /** "must be <describe(schema)>": what a value under `schema` may be. */
 export function describe(s: SchemaNode): string {
   if (s.xvsExpect) return s.xvsExpect;
-  if (s.xvsDuration) return `a duration greater than 0: ${DURATION_FORMS}`;
+  if (s.xvsDuration) return `a duration greater than 0 and at most ${s.xvsDuration} seconds: ${DURATION_FORMS}`;
   if (s.enum) return `one of ${s.enum.join(', ')}`;
   switch (s.type) {
     case 'integer':
@@ -110,10 +116,13 @@ function translate(e: ErrorObject, doc: unknown): Finding {
   }
   if (e.keyword === 'xvsDuration') {
     const seconds = parseDuration(e.data);
+    const max = parent.xvsDuration ?? Infinity;
     const message =
       seconds === undefined
         ? `must be a duration: ${DURATION_FORMS} (got ${show(e.data)})`
-        : `must be a duration greater than 0 (got ${show(e.data)})`;
+        : seconds > max
+          ? `must be at most ${max} seconds (${roughly(max)}) (got ${show(e.data)})`
+          : `must be a duration greater than 0 (got ${show(e.data)})`;
     return { path, message };
   }
   return { path, message: `must be ${describe(parent)} (got ${show(e.data)})` };

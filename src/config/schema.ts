@@ -26,8 +26,8 @@ export interface SchemaNode {
   additionalProperties?: boolean | SchemaNode;
   required?: string[];
   items?: SchemaNode;
-  /** A positive duration (see duration.ts); replaces a type so one message covers every mistake. */
-  xvsDuration?: true;
+  /** A positive duration of at most this many seconds (see duration.ts); replaces a type so one message covers every mistake. */
+  xvsDuration?: number;
   /** What the value must be, completing "must be ..." in messages; derived when absent. */
   xvsExpect?: string;
 }
@@ -35,7 +35,9 @@ export interface SchemaNode {
 const int = (minimum: number, maximum?: number): SchemaNode =>
   maximum === undefined ? { type: 'integer', minimum } : { type: 'integer', minimum, maximum };
 const oneOf = (values: readonly string[]): SchemaNode => ({ type: 'string', enum: values });
-const duration: SchemaNode = { xvsDuration: true };
+// Durations the data plane keeps (connection and persistence timeouts), and health-check periods.
+const duration: SchemaNode = { xvsDuration: LIMITS.conn_timeout_max_s };
+const timerDuration: SchemaNode = { xvsDuration: LIMITS.timer_max_s };
 const port = int(1, 65535);
 // Addresses are only strings here: validate.ts gives IPv4-specific messages ("IPv6 is not
 // supported yet", octet out of range) that a regex pattern could not.
@@ -53,8 +55,8 @@ const NAME_PATTERN = '^[A-Za-z0-9_.-]+$';
 const healthCheck = obj(
   {
     type: oneOf(HEALTH_CHECK_TYPES),
-    interval: duration,
-    timeout: duration,
+    interval: timerDuration,
+    timeout: timerDuration,
     rise: int(1),
     fall: int(1),
     inhibit_on_failure: bool,
@@ -180,9 +182,12 @@ const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
 // or "always" to the data plane; the message for 0 says so separately (schema-messages.ts).
 ajv.addKeyword({
   keyword: 'xvsDuration',
-  schemaType: 'boolean',
+  schemaType: 'number',
   errors: false,
-  validate: (_schema: boolean, data: unknown) => (parseDuration(data) ?? 0) > 0,
+  validate: (max: number, data: unknown) => {
+    const seconds = parseDuration(data) ?? 0;
+    return seconds > 0 && seconds <= max;
+  },
 });
 ajv.addKeyword({ keyword: 'xvsExpect', schemaType: 'string' });
 

@@ -133,6 +133,24 @@ test('duration: zero is not a timeout', () => {
   expectOne(dataplane('  timeouts: { udp: 0s }'), 'dataplane.timeouts.udp', 3, 20, 'must be a duration greater than 0 (got "0s")');
 });
 
+// The data plane keeps expiries as u32 seconds compared as signed differences, Node's timers hold
+// at most 2^31 - 1 ms: a duration beyond either wrapped (every connection expired at once) or was
+// clamped to 1 ms (a probe storm). Each is bounded, and the message names the largest value.
+test('durations are bounded by what the data plane and the health timers can hold', () => {
+  expectOne(dataplane('  timeouts: { tcp: 2147483648 }'), 'dataplane.timeouts.tcp', 3, 20,
+    'must be at most 1073741823 seconds (about 34 years) (got 2147483648)');
+  expectOne(dataplane('  timeouts: { server_time_wait: "400000000h" }'), 'dataplane.timeouts.server_time_wait', 3, 33,
+    'must be at most 1073741823 seconds');
+  expectOne(web(['    persistence: { timeout: 4294967296 }']), 'services[0].persistence.timeout', 8, 29, 'must be at most 1073741823 seconds');
+  expectOne(web(['    health_check: { type: tcp, interval: 2147484 }']), 'services[0].health_check.interval', 8, 42,
+    'must be at most 2147483 seconds (about 24 days) (got 2147484)');
+  // (A timeout that long also exceeds the interval: that rule speaks too.)
+  assert.ok(problemsOf(web(['    health_check: { type: tcp, timeout: 100000h }'])).some((p) =>
+    p.path === 'services[0].health_check.timeout' && p.message.startsWith('must be at most 2147483 seconds')));
+  assert.deepEqual(problemsOf(dataplane('  timeouts: { tcp: 1073741823 }')), []);
+  assert.deepEqual(problemsOf(web(['    health_check: { type: tcp, interval: 2147483 }'])), []);
+});
+
 test('service name pattern', () => {
   expectOne(web().replace('name: web', 'name: my web'), 'services[0].name', 4, 11, 'must be a name of 1 to 64 letters, digits, "_", "." or "-" (got "my web")');
 });
