@@ -4,6 +4,7 @@
 #include "binding/engine_handle.h"
 
 #include <cstring>
+#include <vector>
 
 #include "abi/counters.h"
 #include "bench/forward_only.h"
@@ -129,8 +130,9 @@ Napi::Value EngineHandle::describe(const Napi::CallbackInfo& info) {
 namespace {
 
 // commit(): build_snapshot on a libuv pool thread, the rest of the commit back on the owner
-// thread. Holds the handle (so its engine outlives the build) and the caller's bytes, which the
-// caller must not modify until the promise settles.
+// thread. Holds the handle (so its engine outlives the build) and its own copy of the caller's
+// bytes, taken during the call: a JS buffer may be transferred, detached, collected or reused as
+// soon as the call returns, and the pool thread must never read it.
 class CommitWorker : public Napi::AsyncWorker {
  public:
   CommitWorker(Napi::Env env, Napi::Object handle, control::Engine& engine, Napi::Uint8Array bytes,
@@ -138,9 +140,7 @@ class CommitWorker : public Napi::AsyncWorker {
       : Napi::AsyncWorker(env, "xvs.commit"),
         deferred_(Napi::Promise::Deferred::New(env)),
         handle_(Napi::Persistent(handle)),
-        bytes_(Napi::Persistent(bytes)),
-        data_(bytes.Data()),
-        len_(bytes.ByteLength()),
+        bytes_(bytes.Data(), bytes.Data() + bytes.ByteLength()),
         engine_(engine),
         ctx_(std::move(ctx)) {}
 
@@ -148,7 +148,7 @@ class CommitWorker : public Napi::AsyncWorker {
 
   void Execute() override {
     try {
-      built_ = control::build_snapshot(data_, len_, *ctx_, next_);
+      built_ = control::build_snapshot(bytes_.data(), bytes_.size(), *ctx_, next_);
     } catch (const std::exception& e) {  // bad_alloc on a huge snapshot: a refused commit, not a crash
       built_ = control::Status::error(control::kErrSystem, std::string("building the snapshot failed: ") + e.what());
     }
@@ -164,9 +164,7 @@ class CommitWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   Napi::ObjectReference handle_;
-  Napi::Reference<Napi::Uint8Array> bytes_;
-  const uint8_t* data_;
-  size_t len_;
+  const std::vector<uint8_t> bytes_;
   control::Engine& engine_;
   std::unique_ptr<control::BuildContext> ctx_;
   control::Status built_;

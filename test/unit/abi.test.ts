@@ -88,6 +88,19 @@ describe('snapshot commit', () => {
     assert.equal(e.status().generation, 1n);
   });
 
+  it('reads the bytes during the call only: the caller may transfer or reuse them at once', async () => {
+    // The build runs on a libuv thread after commit() returns. A buffer transferred away (its
+    // memory handed to another ArrayBuffer, here zeroed at once) must not be read there.
+    const e = engine();
+    for (let generation = 1n; generation <= 20n; generation++) {
+      const bytes = snapshot(generation);
+      const pending = e.commit(bytes);
+      new Uint8Array(structuredClone(bytes.buffer, { transfer: [bytes.buffer] })).fill(0);
+      assert.equal(bytes.byteLength, 0, 'transferred');
+      assert.equal(await pending, generation);
+    }
+  });
+
   it('refuses a damaged magic number', async () => {
     const bytes = snapshot(1n);
     bytes[0] = 0;
