@@ -6,6 +6,7 @@
 // validate-service.ts.
 
 import { hostAddressProblem, listenProblem } from './address.js';
+import { LIMITS as DATAPLANE_LIMITS } from '../native/abi.js';
 import { DEFAULTS, LIMITS } from './defaults.js';
 import { choice, formatPath, has, intOr, isInt, isObj, type Finding, type Obj } from './raw.js';
 import { BACKENDS, PROTOCOLS } from './types.js';
@@ -34,7 +35,29 @@ export function validateSemantics(doc: unknown): Finding[] {
     if (isObj(s)) checkService(s, i, ctx, out);
   });
   checkDuplicateServices(services, out);
+  checkDataplaneLimits(doc.local_address_pools, services, out);
   return out;
+}
+
+/**
+ * What one snapshot can hold (native/abi/records.h, mirrored in src/native/abi.ts): a file over
+ * these would pass here and be refused by the data plane at start or reload.
+ */
+function checkDataplaneLimits(pools: unknown, services: unknown[], out: Finding[]): void {
+  const tooMany = (n: number, what: string, max: number) =>
+    `${n} ${what}: one data plane holds at most ${max}; spread the services over more nodes`;
+  if (services.length > DATAPLANE_LIMITS.services)
+    out.push({ path: ['services'], at: 'key', message: tooMany(services.length, 'services', DATAPLANE_LIMITS.services) });
+  const servers = services.reduce<number>((n, s) => n + (isObj(s) && Array.isArray(s.servers) ? s.servers.length : 0), 0);
+  if (servers > DATAPLANE_LIMITS.backends)
+    out.push({ path: ['services'], at: 'key', message: tooMany(servers, 'servers in all services', DATAPLANE_LIMITS.backends) });
+  if (!isObj(pools)) return;
+  const lists = Object.values(pools);
+  if (lists.length > DATAPLANE_LIMITS.pools)
+    out.push({ path: ['local_address_pools'], at: 'key', message: tooMany(lists.length, 'local address pools', DATAPLANE_LIMITS.pools) });
+  const lips = lists.reduce<number>((n, list) => n + (Array.isArray(list) ? list.length : 0), 0);
+  if (lips > DATAPLANE_LIMITS.lips)
+    out.push({ path: ['local_address_pools'], at: 'key', message: tooMany(lips, 'local addresses in all pools', DATAPLANE_LIMITS.lips) });
 }
 
 function checkDataplane(dp: Obj, out: Finding[]): void {

@@ -237,6 +237,26 @@ test('syn_proxy_above must not exceed half_open_limit (conn_table_size by defaul
   assert.deepEqual(problemsOf(text('dataplane:', '  interfaces: [eth0]', '  conn_table_size: 1024')), []);
 });
 
+// What one snapshot holds (src/native/abi.ts LIMITS): xvs check refuses what xvs run would.
+test('the data plane limits: services, pools, local addresses', () => {
+  const manyServices = Array.from({ length: 16385 }, (_, i) =>
+    `  - { name: s${i}, vip: 10.${(i >> 8) & 255}.${i & 255}.1, port: 80, forwarding: dr, servers: [{ address: 10.250.0.1, port: 80 }] }`);
+  const big = problemsOf(text('dataplane:', '  interfaces: [eth0]', 'services:', ...manyServices));
+  assert.deepEqual(big.map((p) => [p.path, p.message]), [
+    ['services', '16385 services: one data plane holds at most 16384; spread the services over more nodes'],
+  ]);
+  const pool = (n: number, first: number) => `  p${n}: [${Array.from({ length: first }, (_, j) => `10.${100 + (n >> 8)}.${n & 255}.${j + 1}`).join(', ')}]`;
+  const manyPools = problemsOf(text('dataplane:', '  interfaces: [eth0]', 'local_address_pools:', ...Array.from({ length: 1025 }, (_, n) => pool(n, 1))));
+  assert.deepEqual(manyPools.map((p) => p.message), [
+    '1025 local address pools: one data plane holds at most 1024; spread the services over more nodes',
+    '1025 local addresses in all pools: one data plane holds at most 1024; spread the services over more nodes',
+  ]);
+  const manyLips = problemsOf(text('dataplane:', '  interfaces: [eth0]', 'local_address_pools:', pool(0, 200), pool(1, 200), pool(2, 200), pool(3, 200), pool(4, 200), pool(5, 25)));
+  assert.deepEqual(manyLips.map((p) => [p.path, p.message]), [
+    ['local_address_pools', '1025 local addresses in all pools: one data plane holds at most 1024; spread the services over more nodes'],
+  ]);
+});
+
 test('quorum larger than the number of servers', () => {
   expectOne(one('nat', 8080, ['    quorum: 2']), 'services[0].quorum', 8, 13, 'quorum 2 exceeds the 1 server of service web');
   const two = services(
