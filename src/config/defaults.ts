@@ -38,6 +38,8 @@ export const DEFAULTS = {
     inhibit_on_failure: true,
     initial_state: 'up' as 'up' | 'down',
     http_path: '/',
+    // keepalived runs scripts as its script_user; a check needs no privilege to probe a server.
+    exec_user: 'nobody',
     http_expect_status: 200,
   },
 } as const;

@@ -70,6 +70,7 @@ export function healthCheck(hc: Obj): HealthCheckConfig {
       return copyPresent(out, hc, ['payload', 'expect_payload']);
     case 'exec':
       out.command = [...(hc.command as string[])];
+      out.user = (hc.user as string | undefined) ?? d.exec_user;
       return out;
     default:
       return out;

@@ -74,6 +74,7 @@ const healthCheck = obj(
       items: { type: 'string', minLength: 1 },
       xvsExpect: 'a non-empty list of program and arguments such as [/usr/local/bin/check, --quick]',
     },
+    user: { type: 'string', pattern: '^[a-z_][a-z0-9_.-]*[$]?$', xvsExpect: 'a user name such as nobody' },
   },
   { required: ['type'] },
 );

@@ -81,7 +81,8 @@ export interface HealthCheckConfig {
   expect_body?: string; // http, substring match
   payload?: string; // udp
   expect_payload?: string; // udp, substring match
-  command?: string[]; // exec: argv, server address and port are appended
+  command?: string[]; // exec: argv (absolute program path), server address and port are appended
+  user?: string; // exec: the user the command runs as when xvs runs as root (keepalived's script_user)
 }
 
 export interface ServerConfig {

@@ -32,6 +32,7 @@ const HEALTH_FIELD_OWNER: Record<string, HealthCheckType> = {
   payload: 'udp',
   expect_payload: 'udp',
   command: 'exec',
+  user: 'exec',
 };
 
 export function checkService(s: Obj, i: number, ctx: Context, out: Finding[]): void {
@@ -189,6 +190,13 @@ function checkHealth(hc: Obj, path: Segment[], out: Finding[]): void {
     if (owner && owner !== type) {
       out.push({ path: [...path, key], at: 'key', message: `"${key}" applies only to ${owner} checks (this check is ${type})` });
     }
+  }
+  const program = Array.isArray(hc.command) ? hc.command[0] : undefined;
+  if (type === 'exec' && typeof program === 'string' && program !== '' && !program.startsWith('/')) {
+    out.push({
+      path: [...path, 'command', 0],
+      message: `must be an absolute path (got ${JSON.stringify(program)}): checks run with a minimal PATH from /, so a relative program would not be the one you tested`,
+    });
   }
   if (type === 'exec' && !has(hc, 'command')) {
     out.push({

@@ -257,6 +257,13 @@ test('the data plane limits: services, pools, local addresses', () => {
   ]);
 });
 
+test('an exec check names its program by an absolute path, and runs as nobody unless told', () => {
+  expectOne(one('nat', 8080, ['    health_check: { type: exec, command: [check.sh, --quick] }']), 'services[0].health_check.command[0]', 8, 43,
+    'must be an absolute path (got "check.sh")');
+  assert.deepEqual(problemsOf(one('nat', 8080, ['    health_check: { type: exec, command: [/usr/local/bin/check], user: xvs-check }'])), []);
+  expectOne(one('nat', 8080, ['    health_check: { type: tcp, user: nobody }']), 'services[0].health_check.user', 8, 32, '"user" applies only to exec checks');
+});
+
 test('quorum larger than the number of servers', () => {
   expectOne(one('nat', 8080, ['    quorum: 2']), 'services[0].quorum', 8, 13, 'quorum 2 exceeds the 1 server of service web');
   const two = services(

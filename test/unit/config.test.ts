@@ -141,6 +141,7 @@ describe('normalisation', () => {
                 inhibit_on_failure: true,
                 initial_state: 'up',
                 command: ['/bin/check'],
+                user: 'nobody',
               },
             },
           ],

@@ -6,7 +6,7 @@
 // on the main thread (runProbe is what a health worker runs).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 
@@ -141,18 +141,18 @@ function isDead(pid: number): boolean {
 
 describe('exec', () => {
   test('exit 0 is up; the address and port are the last two arguments', async () => {
-    const c = check('exec', { command: ['sh', '-c', '[ "$0:$1" = "127.0.0.1:8080" ]'] });
+    const c = check('exec', { command: ['/bin/sh', '-c', '[ "$0:$1" = "127.0.0.1:8080" ]'] });
     assertResult(await probe(8080, c), true, 'exit 0');
     assertResult(await probe(8081, c), false, 'exit 1');
   });
 
   test('a non-zero exit is down, with the start of its output', async () => {
-    const c = check('exec', { command: ['sh', '-c', 'echo backend is sick >&2; exit 3'] });
+    const c = check('exec', { command: ['/bin/sh', '-c', 'echo backend is sick >&2; exit 3'] });
     assertResult(await probe(80, c), false, 'exit 3: backend is sick');
   });
 
   test('output is capped', async () => {
-    const r = await probe(80, check('exec', { command: ['sh', '-c', 'head -c 1000000 /dev/zero | tr "\\0" x; exit 1'] }));
+    const r = await probe(80, check('exec', { command: ['/bin/sh', '-c', 'head -c 1000000 /dev/zero | tr "\\0" x; exit 1'] }));
     assertResult(r, false, 'exit 1: xxx');
     assert.ok(r.reason.length < 300, `reason of ${r.reason.length} characters`);
   });
@@ -161,13 +161,33 @@ describe('exec', () => {
     const dir = mkdtempSync(join(tmpdir(), 'xvs-health-'));
     try {
       const pidFile = join(dir, 'pid');
-      const c = check('exec', { timeout: 0.3, command: ['sh', '-c', `sleep 30 & echo $! > ${pidFile}; wait`] });
+      const c = check('exec', { timeout: 0.3, command: ['/bin/sh', '-c', `sleep 30 & echo $! > ${pidFile}; wait`] });
       assertResult(await probe(80, c), false, 'no exit within the 300 ms timeout (killed)');
       const pid = Number(readFileSync(pidFile, 'utf8').trim());
       assert.ok(pid > 0);
       await waitFor(`the background sleep (pid ${pid}) to be killed`, () => isDead(pid));
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("it runs as the check's user (when xvs is root), from /, with PATH and HOME only", async () => {
+    process.env.XVS_TEST_SECRET = 'xvs-internal';
+    try {
+      const script = '[ "$(pwd)" = / ] && [ -z "$XVS_TEST_SECRET" ] && [ "$HOME" = / ] && echo "$(id -un)" >&2 && exit 1';
+      const r = await probe(80, check('exec', { user: 'nobody', command: ['/bin/sh', '-c', script] }));
+      const expected = process.getuid?.() === 0 ? 'nobody' : userInfo().username;
+      assertResult(r, false, `exit 1: ${expected}`);
+    } finally {
+      delete process.env.XVS_TEST_SECRET;
+    }
+  });
+
+  test('a relative program or an unknown user is down, saying so', async () => {
+    assertResult(await probe(80, check('exec', { command: ['sh', '-c', 'exit 0'] })), false, 'cannot run sh: the program must be an absolute path');
+    if (process.getuid?.() === 0) {
+      assertResult(await probe(80, check('exec', { user: 'no-such-user-xvs', command: ['/bin/true'] })), false,
+        'cannot run /bin/true as no-such-user-xvs: no user "no-such-user-xvs" on this host');
     }
   });
 
