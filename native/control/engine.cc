@@ -1,6 +1,8 @@
 // native/control/engine.cc — see engine.h. Runs on the thread that owns the engine handle.
 #include "control/engine.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include <chrono>
@@ -94,8 +96,40 @@ bool Engine::all_rings_have_room() const {
   return true;
 }
 
+// What the workers' tables take (connection table, the SYN proxy's side array and stash) against
+// the machine's memory: tables that cannot fit are refused here, by name, rather than met by the
+// OOM killer once they fill (their pages are taken as connections arrive).
+Status Engine::check_table_memory() const {
+  const uint64_t capacity = options_.conn_table_size;
+  const uint64_t per_connection = lb::ConnTable::bytes_per_connection(options_.conn_table_size) + sizeof(lb::ProxiedConn);
+  const uint64_t per_worker = per_connection * capacity + sizeof(lb::ProxyStash) + lb::ProxyStash::kSlots * lb::ProxyStash::kBytes;
+  const uint64_t need = per_worker * options_.workers;
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  const uint64_t memory = pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
+  if (memory == 0 || need <= memory) return Status::ok();
+  constexpr uint64_t kMiB = 1u << 20;
+  return Status::error(kErrLimit, "the connection tables need " + std::to_string(need / kMiB) + " MiB (" +
+                                      std::to_string(options_.workers) + " workers x conn_table_size " + std::to_string(capacity) +
+                                      " x " + std::to_string(per_connection) + " bytes), more than this machine's " +
+                                      std::to_string(memory / kMiB) +
+                                      " MiB of memory: lower dataplane.conn_table_size or dataplane.workers");
+}
+
 Status Engine::start() {
   if (running_ || stopped_) return Status::error(kErrState, running_ ? "engine already running" : "engine was stopped; create a new one");
+  if (Status st = check_table_memory(); !st.is_ok()) return st;
+  try {
+    create_workers();
+  } catch (const std::bad_alloc&) {
+    workers_.clear();
+    return Status::error(kErrLimit, "allocating " + std::to_string(options_.workers) + " workers' connection tables of conn_table_size " +
+                                        std::to_string(options_.conn_table_size) +
+                                        " failed (out of memory): lower dataplane.conn_table_size or dataplane.workers");
+  }
+  return start_workers();
+}
+
+void Engine::create_workers() {
   for (uint32_t id = 0; id < options_.workers; ++id) {
     std::vector<io::Queue*> queues;
     for (uint32_t p = 0; p < backend_->port_count(); ++p) queues.push_back(&backend_->queue(p, id));
@@ -114,6 +148,9 @@ Status Engine::start() {
     holds_of[lb::local_port_owner(core::ntohs(h.server.dport), options_.workers)].push_back(h);
   for (uint32_t id = 0; id < options_.workers; ++id) workers_[id]->restore_port_holds(holds_of[id]);
   restored_holds_.clear();
+}
+
+Status Engine::start_workers() {
   std::vector<worker::Worker*> peers;
   for (auto& w : workers_) peers.push_back(w.get());
   for (auto& w : workers_) w->connect(peers);

@@ -134,6 +134,11 @@ class Engine {
 
  private:
   explicit Engine(const EngineOptions& options);
+  // start()'s steps: the tables fit the machine's memory; the workers and their tables (may
+  // throw std::bad_alloc); the workers' threads.
+  Status check_table_memory() const;
+  void create_workers();
+  Status start_workers();
   bool all_rings_have_room() const;
   // Frees a snapshot no worker can use any more, and releases its servers' counter slots.
   void free_snapshot(std::unique_ptr<lb::Snapshot> snapshot);

@@ -65,6 +65,21 @@ describe('ABI mirror', () => {
   });
 });
 
+describe('engine start', () => {
+  it('refuses connection tables larger than the memory, naming the fields to lower, instead of dying later', () => {
+    const e = createEngine({ backend: 'mem', workers: 8, interfaces: ['mem0'], connTableSize: 2 ** 27 });
+    try {
+      assert.throws(() => e.start(), (err: { code?: string; message: string }) => {
+        assert.equal(err.code, 'XVS_ELIMIT');
+        assert.match(err.message, /^the connection tables need \d+ MiB \(8 workers x conn_table_size 134217728 x \d+ bytes\), more than this machine's \d+ MiB of memory: lower dataplane\.conn_table_size or dataplane\.workers$/);
+        return true;
+      });
+    } finally {
+      e.close();
+    }
+  });
+});
+
 describe('snapshot commit', () => {
   it('accepts an encoded snapshot and reports its generation', async () => {
     const e = engine();
