@@ -67,6 +67,18 @@ function tooLarge(): ApiError {
 }
 
 /**
+ * Cross-site requests: a browser sends a form's POST (text/plain, urlencoded, multipart) to any
+ * address without asking; one labelled application/json needs the API's consent first (a CORS
+ * preflight), which it never gives. So every POST must say application/json, even one without
+ * a body (415 otherwise). The server checks it before any route runs.
+ */
+export function requireJsonType(req: IncomingMessage): void {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json')
+    throw new ApiError(415, 'XVS_EMEDIA', `content-type must be application/json on every POST, even without a body (got ${JSON.stringify(type || 'none')})`);
+}
+
+/**
  * The request's JSON object body; `undefined` when the body is empty and `optional`. Refuses a
  * body that is not application/json (415), too large (413), not JSON or not an object (400).
  */
@@ -76,9 +88,7 @@ export async function readJsonObject(req: IncomingMessage, optional = false): Pr
     if (optional) return undefined;
     throw new ApiError(400, 'XVS_EINVAL', 'request body required: a JSON object such as {"service": "web", "server": "10.0.0.11:8080", "weight": 2}');
   }
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json')
-    throw new ApiError(415, 'XVS_EMEDIA', `content-type must be application/json (got ${JSON.stringify(type || 'none')})`);
+  requireJsonType(req);
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));

@@ -3,14 +3,16 @@
 // /drain, /reload (README "Status API").
 // node:http on the main thread, which relays every request to the control worker (DESIGN §3):
 // it checks the request's shape at the edge and holds no policy. Errors are
-// {error: {code, message}} with 400/404/405/409/413/415 (500 for the server's own failures);
-// a malformed call never reaches the control worker, so it never changes state.
+// {error: {code, message}} with 400/403/404/405/409/413/415 (500 for the server's own failures);
+// a malformed call never reaches the control worker, so it never changes state. A request with a
+// foreign Host (DNS rebinding) or a POST not labelled application/json (a cross-site form) is
+// refused before anything else; at most MAX_API_CONNECTIONS connections are served at once.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { ControlRequestError } from '../control/main/client.js';
 import type { Logger } from '../log.js';
-import { ApiError, sendError, statusForCode } from './http-io.js';
+import { ApiError, requireJsonType, sendError, statusForCode } from './http-io.js';
 import type { ApiContext, Route } from './route.js';
 import { configRoutes } from './routes/config.js';
 import { connectionRoutes } from './routes/connections.js';
@@ -33,10 +35,37 @@ export function splitListen(listen: string): { host: string; port: number } {
   return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(listen.slice(i + 1)) };
 }
 
+/** Connections the API serves at once: a few operators and a scraper, not a crowd. */
+export const MAX_API_CONNECTIONS = 64;
+
+/** The host part of a Host header ("[::1]:9100" -> "::1"), lower case. */
+function hostOf(header: string): string {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
+  const colon = h.lastIndexOf(':');
+  return colon >= 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
+}
+
+/**
+ * DNS rebinding: a web page on a name the attacker controls, resolved to this address, reaches
+ * the API with that name as Host. Only the addresses it is reached on (and localhost, on a
+ * loopback socket) are accepted. A request without Host (HTTP/1.0 tools) carries no name to check.
+ */
+function checkHost(req: http.IncomingMessage): void {
+  const header = req.headers.host;
+  if (header === undefined) return;
+  const host = hostOf(header);
+  const local = (req.socket.localAddress ?? '').replace(/^::ffff:/, '');
+  const loopback = local.startsWith('127.') || local === '::1';
+  if (host === local || (loopback && host === 'localhost')) return;
+  throw new ApiError(403, 'XVS_EHOST', `Host "${header}" is not an address of this API (${local}${loopback ? ' or localhost' : ''}): refused, as a page on another name could be using your browser`);
+}
+
 async function dispatch(req: http.IncomingMessage, res: http.ServerResponse, ctx: ApiContext, log: Logger): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://api').pathname;
   const forPath = ROUTES.filter((r) => r.path === path);
   try {
+    checkHost(req);
     if (forPath.length === 0)
       throw new ApiError(404, 'XVS_ENOENT', `no such endpoint ${path}: the API serves ${ROUTES.map((r) => `${r.method} ${r.path}`).join(', ')}`);
     const route = forPath.find((r) => r.method === req.method);
@@ -45,6 +74,7 @@ async function dispatch(req: http.IncomingMessage, res: http.ServerResponse, ctx
       sendError(res, new ApiError(405, 'XVS_EMETHOD', `${path} takes ${allow}, not ${req.method}`), { allow });
       return;
     }
+    if (req.method === 'POST') requireJsonType(req);
     await route.handle(req, res, ctx);
   } catch (err) {
     if (err instanceof ApiError) sendError(res, err);
@@ -61,6 +91,7 @@ export function startApiServer(listen: string, ctx: ApiContext, log: Logger): Pr
   const server = http.createServer((req, res) => {
     void dispatch(req, res, ctx, log);
   });
+  server.maxConnections = MAX_API_CONNECTIONS;
   const { host, port } = splitListen(listen);
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

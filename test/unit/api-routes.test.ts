@@ -242,7 +242,7 @@ describe('POST /reload', () => {
             .replace('      - { address: 10.0.0.11, port: 8080 }', '      - { address: 10.0.0.11, port: 8080, weight: 2 }\n      - { address: 10.0.0.14, port: 8080 }'),
         ),
       );
-      const r = await request(x.port, 'POST', '/reload');
+      const r = await request(x.port, 'POST', '/reload', { headers: { 'content-type': 'application/json' } });
       assert.equal(r.status, 200, r.text);
       assert.equal(r.json.generation, 4);
       assert.equal(r.json.services, 1);
@@ -255,11 +255,27 @@ describe('POST /reload', () => {
       assert.deepEqual([server(doc, '10.0.0.13:8080').weight, server(doc, '10.0.0.13:8080').overridden], [4, false], 'the file wins');
     }));
 
+  it('refuses a foreign Host (DNS rebinding) and a POST not labelled JSON (a cross-site form), changing nothing', () =>
+    withXvs(async (x) => {
+      const before = await status(x);
+      let r = await request(x.port, 'GET', '/status', { headers: { host: 'attacker.example:9100' } });
+      assert.equal(r.status, 403, r.text);
+      assert.equal(r.json.error.code, 'XVS_EHOST');
+      assert.match(r.json.error.message, /^Host "attacker\.example:9100" is not an address of this API \(127\.0\.0\.1 or localhost\)/);
+      assert.equal((await request(x.port, 'GET', '/status', { headers: { host: `localhost:${x.port}` } })).status, 200);
+      r = await request(x.port, 'POST', '/reload');
+      assert.equal(r.status, 415, r.text);
+      assert.equal(r.json.error.code, 'XVS_EMEDIA');
+      r = await request(x.port, 'POST', '/drain', { body: '{"service":"web","server":"10.0.0.12:8080"}', headers: { 'content-type': 'text/plain' } });
+      assert.equal(r.status, 415, r.text);
+      assert.equal((await status(x)).generation, before.generation);
+    }));
+
   it('refuses an invalid file with its problems and keeps the running configuration', () =>
     withXvs(async (x) => {
       const before = await status(x);
       fs.writeFileSync(x.file, memConfig(x.port, (t) => t.replace('port: 80\n', 'port: 70000\n')));
-      const r = await request(x.port, 'POST', '/reload');
+      const r = await request(x.port, 'POST', '/reload', { headers: { 'content-type': 'application/json' } });
       assert.equal(r.status, 409, r.text);
       assert.equal(r.json.error.code, 'XVS_CONFIG_INVALID');
       assert.match(r.json.error.message, /is invalid; the running configuration stays/);
