@@ -11,6 +11,7 @@ import { ControlClient, ControlRequestError } from '../../control/main/client.js
 import { logControlEvent } from '../../control/main/event-log.js';
 import { portHoldDirExists, portHoldPath, readPortHolds, writePortHolds } from '../../control/main/port-hold-file.js';
 import { reloadFile, warnUnresolved, type ReloadOutcome } from '../../control/main/reload-file.js';
+import { SerialQueue } from '../../control/main/serial-queue.js';
 import { createLogger } from '../../log.js';
 import { nonZero } from '../../stats/counters.js';
 import { MetricsExporter } from '../../stats/metrics.js';
@@ -42,13 +43,10 @@ export const runCommand: CliCommand<RunArgs> = {
 
     // Handlers go in before anything is announced: a signal that arrives before its handler
     // would take the default action (SIGHUP and SIGTERM terminate the process).
-    // One queue for start, reloads (SIGHUP or API) and stop: a reload never overtakes another.
-    let ready: Promise<unknown> = Promise.resolve();
-    const queueReload = (): Promise<ReloadOutcome> => {
-      const outcome = ready.then(() => reloadFile(file, control, log));
-      ready = outcome.catch(() => undefined);
-      return outcome;
-    };
+    // One queue for start, reloads (SIGHUP or API) and stop: a reload never overtakes another,
+    // and reloads requested while one waits join it.
+    const steps = new SerialQueue<ReloadOutcome>();
+    const queueReload = (): Promise<ReloadOutcome> => steps.coalesced(() => reloadFile(file, control, log));
     const onHup = () => void queueReload();
     let requestStop: (signal: NodeJS.Signals) => void = () => {};
     const stopRequested = new Promise<NodeJS.Signals>((resolve) => (requestStop = resolve));
@@ -80,8 +78,7 @@ export const runCommand: CliCommand<RunArgs> = {
       );
     const previous = readPortHolds(holdFile);
     if (previous.problem) log.warn({ event: 'port_holds_unreadable', file: holdFile }, previous.problem);
-    const starting = control.start(config, previous.holds);
-    ready = starting.catch(() => undefined);
+    const starting = steps.then(() => control.start(config, previous.holds));
     try {
       const started = await starting;
       for (const warning of started.warnings ?? []) log.warn({ event: 'backend_warning' }, warning);
@@ -114,7 +111,7 @@ export const runCommand: CliCommand<RunArgs> = {
     process.off('SIGHUP', onHup);
     log.info({ event: 'stopping', signal }, 'stopping');
     try {
-      await ready.catch(() => undefined);
+      await steps.idle();
       const last = await control.stop();
       log.info(
         {
