@@ -51,21 +51,21 @@ function hostOf(header: string): string {
  * the API with that name as Host. Only the addresses it is reached on (and localhost, on a
  * loopback socket) are accepted. A request without Host (HTTP/1.0 tools) carries no name to check.
  */
-function checkHost(req: http.IncomingMessage): void {
+function checkHost(req: http.IncomingMessage, names: ReadonlySet<string>): void {
   const header = req.headers.host;
   if (header === undefined) return;
   const host = hostOf(header);
   const local = (req.socket.localAddress ?? '').replace(/^::ffff:/, '');
   const loopback = local.startsWith('127.') || local === '::1';
-  if (host === local || (loopback && host === 'localhost')) return;
-  throw new ApiError(403, 'XVS_EHOST', `Host "${header}" is not an address of this API (${local}${loopback ? ' or localhost' : ''}): refused, as a page on another name could be using your browser`);
+  if (host === local || (loopback && host === 'localhost') || names.has(host)) return;
+  throw new ApiError(403, 'XVS_EHOST', `Host "${header}" is not an address of this API (${local}${loopback ? ' or localhost' : ''}) nor a name in api.hosts: refused, as a page on another name could be using your browser`);
 }
 
-async function dispatch(req: http.IncomingMessage, res: http.ServerResponse, ctx: ApiContext, log: Logger): Promise<void> {
+async function dispatch(req: http.IncomingMessage, res: http.ServerResponse, ctx: ApiContext, names: ReadonlySet<string>, log: Logger): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://api').pathname;
   const forPath = ROUTES.filter((r) => r.path === path);
   try {
-    checkHost(req);
+    checkHost(req, names);
     if (forPath.length === 0)
       throw new ApiError(404, 'XVS_ENOENT', `no such endpoint ${path}: the API serves ${ROUTES.map((r) => `${r.method} ${r.path}`).join(', ')}`);
     const route = forPath.find((r) => r.method === req.method);
@@ -86,10 +86,14 @@ async function dispatch(req: http.IncomingMessage, res: http.ServerResponse, ctx
   }
 }
 
-/** Listens on `listen`; rejects with a one-line reason when it cannot (address in use, ...). */
-export function startApiServer(listen: string, ctx: ApiContext, log: Logger): Promise<ApiServer> {
+/**
+ * Listens on `listen`; rejects with a one-line reason when it cannot (address in use, ...).
+ * `hosts`: names besides its addresses a request's Host may give (api.hosts).
+ */
+export function startApiServer(listen: string, ctx: ApiContext, log: Logger, hosts: readonly string[] = []): Promise<ApiServer> {
+  const names = new Set(hosts.map((h) => h.toLowerCase()));
   const server = http.createServer((req, res) => {
-    void dispatch(req, res, ctx, log);
+    void dispatch(req, res, ctx, names, log);
   });
   server.maxConnections = MAX_API_CONNECTIONS;
   const { host, port } = splitListen(listen);

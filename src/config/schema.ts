@@ -162,7 +162,14 @@ export const CONFIG_SCHEMA: SchemaNode = obj(
       },
       { required: ['interfaces'], xvsExpect: 'a mapping such as { interfaces: [eth0] }' },
     ),
-    api: obj({ listen: { type: 'string', xvsExpect: 'host:port such as 127.0.0.1:9100' } }),
+    api: obj({
+      listen: { type: 'string', xvsExpect: 'host:port such as 127.0.0.1:9100' },
+      hosts: {
+        type: 'array',
+        items: { type: 'string', pattern: '^[A-Za-z0-9.-]+$', xvsExpect: 'a host name such as lb1.example.net' },
+        xvsExpect: 'a list of host names such as [lb1.example.net]',
+      },
+    }),
     log_level: oneOf(LOG_LEVELS),
     local_address_pools: {
       type: 'object',

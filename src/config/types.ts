@@ -54,6 +54,8 @@ export interface DataplaneConfig {
 
 export interface ApiConfig {
   listen: string; // host:port
+  /** Names the API may be reached by besides its addresses (the Host header of a scraper using DNS). */
+  hosts?: string[];
 }
 
 export interface PersistenceConfig {

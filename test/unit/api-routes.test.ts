@@ -271,6 +271,18 @@ describe('POST /reload', () => {
       assert.equal((await status(x)).generation, before.generation);
     }));
 
+  it('accepts the names of api.hosts as Host, and only those', async () => {
+    const x = await startXvs((port) => memConfig(port, (t) => t.replace(`listen: 127.0.0.1:${port}`, `listen: 127.0.0.1:${port}\n  hosts: [lb1.example.net]`)));
+    try {
+      assert.equal((await request(x.port, 'GET', '/status', { headers: { host: `LB1.example.net:${x.port}` } })).status, 200);
+      const r = await request(x.port, 'GET', '/status', { headers: { host: 'lb2.example.net' } });
+      assert.equal(r.status, 403, r.text);
+      assert.match(r.json.error.message, /nor a name in api\.hosts/);
+    } finally {
+      await x.kill();
+    }
+  });
+
   it('refuses an invalid file with its problems and keeps the running configuration', () =>
     withXvs(async (x) => {
       const before = await status(x);

@@ -63,7 +63,7 @@ export const runCommand: CliCommand<RunArgs> = {
     // The API listens first: a port already taken fails the start before the data plane exists.
     let api: ApiServer | undefined;
     try {
-      api = await startApiServer(config.api.listen, { control, reload: queueReload, metrics: new MetricsExporter() }, log);
+      api = await startApiServer(config.api.listen, { control, reload: queueReload, metrics: new MetricsExporter() }, log, config.api.hosts);
     } catch (err) {
       removeHandlers();
       await control.close();
