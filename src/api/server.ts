@@ -6,7 +6,8 @@
 // {error: {code, message}} with 400/403/404/405/409/413/415 (500 for the server's own failures);
 // a malformed call never reaches the control worker, so it never changes state. A request with a
 // foreign Host (DNS rebinding) or a POST not labelled application/json (a cross-site form) is
-// refused before anything else; at most MAX_API_CONNECTIONS connections are served at once.
+// refused before anything else; with api.token_file, so is a request without its bearer token
+// (401). At most MAX_API_CONNECTIONS connections are served at once.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -14,6 +15,7 @@ import { ControlRequestError } from '../control/main/client.js';
 import type { Logger } from '../log.js';
 import { ApiError, requireJsonType, sendError, statusForCode } from './http-io.js';
 import type { ApiContext, Route } from './route.js';
+import { BearerCheck } from './token.js';
 import { configRoutes } from './routes/config.js';
 import { connectionRoutes } from './routes/connections.js';
 import { reloadRoutes } from './routes/reload.js';
@@ -61,11 +63,17 @@ function checkHost(req: http.IncomingMessage, names: ReadonlySet<string>): void 
   throw new ApiError(403, 'XVS_EHOST', `Host "${header}" is not an address of this API (${local}${loopback ? ' or localhost' : ''}) nor a name in api.hosts: refused, as a page on another name could be using your browser`);
 }
 
-async function dispatch(req: http.IncomingMessage, res: http.ServerResponse, ctx: ApiContext, names: ReadonlySet<string>, log: Logger): Promise<void> {
+interface Guard {
+  names: ReadonlySet<string>;
+  bearer?: BearerCheck;
+}
+
+async function dispatch(req: http.IncomingMessage, res: http.ServerResponse, ctx: ApiContext, guard: Guard, log: Logger): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://api').pathname;
   const forPath = ROUTES.filter((r) => r.path === path);
   try {
-    checkHost(req, names);
+    checkHost(req, guard.names);
+    guard.bearer?.require(req);
     if (forPath.length === 0)
       throw new ApiError(404, 'XVS_ENOENT', `no such endpoint ${path}: the API serves ${ROUTES.map((r) => `${r.method} ${r.path}`).join(', ')}`);
     const route = forPath.find((r) => r.method === req.method);
@@ -77,7 +85,7 @@ async function dispatch(req: http.IncomingMessage, res: http.ServerResponse, ctx
     if (req.method === 'POST') requireJsonType(req);
     await route.handle(req, res, ctx);
   } catch (err) {
-    if (err instanceof ApiError) sendError(res, err);
+    if (err instanceof ApiError) sendError(res, err, err.status === 401 ? { 'www-authenticate': 'Bearer realm="xvs"' } : {});
     else if (err instanceof ControlRequestError) sendError(res, new ApiError(statusForCode(err.code), err.code, err.message));
     else {
       log.error({ event: 'api_failed', method: req.method, path, error: (err as Error).message }, 'API request failed');
@@ -86,14 +94,21 @@ async function dispatch(req: http.IncomingMessage, res: http.ServerResponse, ctx
   }
 }
 
-/**
- * Listens on `listen`; rejects with a one-line reason when it cannot (address in use, ...).
- * `hosts`: names besides its addresses a request's Host may give (api.hosts).
- */
-export function startApiServer(listen: string, ctx: ApiContext, log: Logger, hosts: readonly string[] = []): Promise<ApiServer> {
-  const names = new Set(hosts.map((h) => h.toLowerCase()));
+export interface ApiGuardOptions {
+  /** Names besides its addresses a request's Host may give (api.hosts). */
+  hosts?: readonly string[];
+  /** The bearer token every request must carry (read from api.token_file). */
+  token?: string;
+}
+
+/** Listens on `listen`; rejects with a one-line reason when it cannot (address in use, ...). */
+export function startApiServer(listen: string, ctx: ApiContext, log: Logger, options: ApiGuardOptions = {}): Promise<ApiServer> {
+  const guard: Guard = {
+    names: new Set((options.hosts ?? []).map((h) => h.toLowerCase())),
+    ...(options.token !== undefined ? { bearer: new BearerCheck(options.token) } : {}),
+  };
   const server = http.createServer((req, res) => {
-    void dispatch(req, res, ctx, names, log);
+    void dispatch(req, res, ctx, guard, log);
   });
   server.maxConnections = MAX_API_CONNECTIONS;
   const { host, port } = splitListen(listen);

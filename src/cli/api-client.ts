@@ -1,10 +1,12 @@
-// src/cli/api-client.ts — how `xvs list`, `xvs weight` and `xvs drain` reach a running
-// instance: the --api / --config options, the address they resolve to (--api, else the
-// config file's api.listen, else 127.0.0.1:9100, the default of api.listen), and one HTTP
+// src/cli/api-client.ts — how `xvs list`, `xvs weight`, `xvs drain` and `xvs save` reach a
+// running instance: the --api / --config / --token-file options, the address they resolve to
+// (--api, else the config file's api.listen, else 127.0.0.1:9100, the default of api.listen)
+// and the bearer token (--token-file, else the config file's api.token_file), and one HTTP
 // request with the API's errors turned into one-line CliErrors (unreachable: exit 1). Main
 // thread of the CLI process.
 import type { Argv } from 'yargs';
 
+import { readApiToken } from '../api/token.js';
 import { listenProblem } from '../config/address.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { loadConfigFile } from '../config/load.js';
@@ -14,12 +16,20 @@ import { CliError, EXIT_USAGE } from './errors.js';
 export interface ApiArgs {
   api?: string;
   config?: string;
+  'token-file'?: string;
+}
+
+/** Where a command's requests go and what they prove. */
+export interface ApiTarget {
+  address: string;
+  token?: string;
 }
 
 export function withApiOptions<T>(y: Argv<T>): Argv<T & ApiArgs> {
   return y
     .option('api', { type: 'string', describe: `host:port of the running instance's API (default: api.listen of --config, else ${DEFAULTS.api_listen})` })
     .option('config', { alias: 'f', type: 'string', describe: 'the config file of the running instance: its api.listen is used' })
+    .option('token-file', { type: 'string', describe: "file holding the instance's bearer token (default: api.token_file of --config)" })
     .conflicts('api', 'config') as Argv<T & ApiArgs>;
 }
 
@@ -30,30 +40,47 @@ function reachable(listen: string): string {
   return listen;
 }
 
-export function apiAddress(args: ApiArgs): string {
+function tokenFrom(file: string | undefined, option: string): { token?: string } {
+  if (file === undefined) return {};
+  try {
+    return { token: readApiToken(file) };
+  } catch (err) {
+    throw new CliError(`xvs: ${option}: ${(err as Error).message.replace(/^api\.token_file: /, '')}`);
+  }
+}
+
+export function apiTarget(args: ApiArgs): ApiTarget {
+  const explicitToken = tokenFrom(args['token-file'], '--token-file');
   if (args.api !== undefined) {
     const bad = listenProblem(args.api);
     if (bad) throw new CliError(`xvs: --api ${bad}`, EXIT_USAGE);
-    return reachable(args.api);
+    return { address: reachable(args.api), ...explicitToken };
   }
   if (args.config !== undefined) {
+    let api;
     try {
-      return reachable(loadConfigFile(args.config).api.listen);
+      api = loadConfigFile(args.config).api;
     } catch (err) {
       if (err instanceof ConfigError) throw new CliError(err.message);
       throw err;
     }
+    return { address: reachable(api.listen), ...(args['token-file'] !== undefined ? explicitToken : tokenFrom(api.token_file, 'api.token_file')) };
   }
-  return DEFAULTS.api_listen;
+  return { address: DEFAULTS.api_listen, ...explicitToken };
 }
 
 /** The API's JSON answer; an error answer or no answer at all becomes a one-line CliError. */
-export async function callApi<T>(address: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function callApi<T>(target: ApiTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const { address, token } = target;
+  const headers: Record<string, string> = {};
+  if (method === 'POST') headers['content-type'] = 'application/json';
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
   let res: Response;
   try {
     res = await fetch(`http://${address}${path}`, {
       method,
-      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(10_000),
     });
   } catch (err) {

@@ -124,7 +124,7 @@ export function normalise(doc: Obj, source: string): Config {
   return {
     source,
     dataplane: dataplane(objOf(doc.dataplane)),
-    api: copyPresent({ listen: (objOf(doc.api).listen as string | undefined) ?? DEFAULTS.api_listen }, objOf(doc.api), ['hosts']),
+    api: copyPresent({ listen: (objOf(doc.api).listen as string | undefined) ?? DEFAULTS.api_listen }, objOf(doc.api), ['hosts', 'token_file']),
     log_level: (doc.log_level as Config['log_level'] | undefined) ?? DEFAULTS.log_level,
     local_address_pools: Object.fromEntries(Object.entries(pools).map(([k, v]) => [k, [...(v as string[])]])),
     services: ((doc.services as unknown[] | undefined) ?? []).map((s) => service(objOf(s))),

@@ -169,6 +169,7 @@ export const CONFIG_SCHEMA: SchemaNode = obj(
         items: { type: 'string', pattern: '^[A-Za-z0-9.-]+$', xvsExpect: 'a host name such as lb1.example.net' },
         xvsExpect: 'a list of host names such as [lb1.example.net]',
       },
+      token_file: { type: 'string', minLength: 1, xvsExpect: 'the path of a file holding the bearer token, such as /etc/xvs/api-token' },
     }),
     log_level: oneOf(LOG_LEVELS),
     local_address_pools: {

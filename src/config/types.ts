@@ -56,6 +56,8 @@ export interface ApiConfig {
   listen: string; // host:port
   /** Names the API may be reached by besides its addresses (the Host header of a scraper using DNS). */
   hosts?: string[];
+  /** File holding the bearer token every API request must carry; none: no authentication. */
+  token_file?: string;
 }
 
 export interface PersistenceConfig {

@@ -7,12 +7,18 @@
 // and sustains about that / tcp_fin new connections per second from clients that do not reuse
 // their ports (clients that do reuse them get their own tuples back). A pool smaller than the
 // connection tables is the limit an operator did not choose.
+import { isLoopbackListen } from '../api/token.js';
 import type { Config } from './types.js';
 
 export const LOCAL_PORTS_PER_LIP = 65536 - 1024;
 
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
+  if (!isLoopbackListen(config.api.listen) && config.api.token_file === undefined)
+    warnings.push(
+      `api.listen ${config.api.listen} is reachable from other machines and api.token_file is not set: anyone who can ` +
+        `reach it can drain servers, change weights and reload; set api.token_file, or listen on 127.0.0.1`,
+    );
   const tables = config.dataplane.workers * config.dataplane.conn_table_size;
   for (const [pool, lips] of Object.entries(config.local_address_pools)) {
     const servers = new Set<string>();

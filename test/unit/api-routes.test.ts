@@ -5,9 +5,11 @@
 // documented rule). Each test starts its own instance and kills it.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { memConfig, postJson, request, startXvs, type Instance } from './xvs-instance.js';
+import { memConfig, postJson, request, startXvs, xvs, type Instance } from './xvs-instance.js';
 
 async function withXvs(fn: (x: Instance) => Promise<void>): Promise<void> {
   const x = await startXvs();
@@ -18,8 +20,8 @@ async function withXvs(fn: (x: Instance) => Promise<void>): Promise<void> {
   }
 }
 
-async function status(x: Instance) {
-  const r = await request(x.port, 'GET', '/status');
+async function status(x: Instance, headers: Record<string, string> = {}) {
+  const r = await request(x.port, 'GET', '/status', { headers });
   assert.equal(r.status, 200, r.text);
   return r.json;
 }
@@ -280,6 +282,41 @@ describe('POST /reload', () => {
       assert.match(r.json.error.message, /nor a name in api\.hosts/);
     } finally {
       await x.kill();
+    }
+  });
+
+  it('with api.token_file, refuses every request without its bearer token (401), and the CLI sends it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xvs-token-'));
+    const tokenFile = path.join(dir, 'token');
+    const token = 'c0ffee'.repeat(6);
+    fs.writeFileSync(tokenFile, `${token}\n`);
+    const x = await startXvs((port) => memConfig(port, (t) => t.replace(`listen: 127.0.0.1:${port}`, `listen: 127.0.0.1:${port}\n  token_file: ${tokenFile}`)));
+    try {
+      const before = await status(x, { authorization: `Bearer ${token}` });
+      let r = await request(x.port, 'GET', '/metrics');
+      assert.equal(r.status, 401, r.text);
+      assert.equal(r.json.error.code, 'XVS_EAUTH');
+      assert.match(r.headers['www-authenticate'] ?? '', /^Bearer /);
+      r = await request(x.port, 'POST', '/drain', {
+        body: '{"service":"web","server":"10.0.0.12:8080"}',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}x` },
+      });
+      assert.deepEqual([r.status, r.json.error.message], [401, 'wrong bearer token']);
+      r = await request(x.port, 'POST', '/reload', { headers: { 'content-type': 'application/json', authorization: `Basic ${token}` } });
+      assert.equal(r.status, 401, r.text);
+      assert.equal((await status(x, { authorization: `bearer ${token}` })).generation, before.generation, 'nothing changed');
+      // The CLI finds the token through --config, or --token-file with --api.
+      let c = xvs('weight', 'web', '10.0.0.12:8080', '3', '--config', x.file);
+      assert.equal(c.code, 0, c.stderr);
+      c = xvs('list', '-n', '--api', x.api);
+      assert.equal(c.code, 1);
+      assert.match(c.stderr, /requires a bearer token \(api\.token_file\)/);
+      c = xvs('list', '-n', '--api', x.api, '--token-file', tokenFile);
+      assert.equal(c.code, 0, c.stderr);
+      assert.match(c.stdout, /10\.0\.0\.12:8080 +FullNat 3 /);
+    } finally {
+      await x.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

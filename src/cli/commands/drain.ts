@@ -1,7 +1,7 @@
 // src/cli/commands/drain.ts — `xvs drain SERVICE SERVER`: weight 0 at run time through the API
 // (POST /drain): the server takes no new connections, its existing ones continue (IPVS
 // quiescent). `xvs weight SERVICE SERVER W` brings it back. Main thread.
-import { apiAddress, callApi, withApiOptions, type ApiArgs } from '../api-client.js';
+import { apiTarget, callApi, withApiOptions, type ApiArgs } from '../api-client.js';
 import type { CliCommand } from '../command.js';
 import { checkServer, describeWeightChange } from './weight.js';
 
@@ -21,7 +21,7 @@ export const drainCommand: CliCommand<DrainArgs> = {
     ) as never,
   handler: async (args) => {
     const server = checkServer(args.server);
-    const r = await callApi<Parameters<typeof describeWeightChange>[0]>(apiAddress(args), 'POST', '/drain', { service: args.service, server });
+    const r = await callApi<Parameters<typeof describeWeightChange>[0]>(apiTarget(args), 'POST', '/drain', { service: args.service, server });
     process.stdout.write(`${describeWeightChange(r)}\n`);
   },
 };

@@ -6,7 +6,7 @@
 // connections document. Main thread.
 import type { StatusDocument } from '../../api/status-document.js';
 import { CONNECTIONS_LIMIT_MAX } from '../../control/protocol.js';
-import { apiAddress, callApi, withApiOptions, type ApiArgs } from '../api-client.js';
+import { apiTarget, callApi, withApiOptions, type ApiArgs } from '../api-client.js';
 import type { CliCommand } from '../command.js';
 import { CliError, EXIT_USAGE } from '../errors.js';
 import { formatConnections, type ConnectionsDocument } from '../connections-format.js';
@@ -41,17 +41,17 @@ export const listCommand: CliCommand<ListArgs> = {
     if (args.stats && args.rate) throw new CliError('xvs: --stats and --rate cannot be combined', EXIT_USAGE);
     if (!(args.interval > 0 && args.interval <= 60))
       throw new CliError(`xvs: --interval must be a number of seconds above 0 and at most 60 (got ${args.interval})`, EXIT_USAGE);
-    const address = apiAddress(args);
+    const target = apiTarget(args);
     if (args.connection) {
       if (args.stats || args.rate) throw new CliError('xvs: -c lists connections; it does not combine with --stats or --rate', EXIT_USAGE);
       if (!(Number.isInteger(args.limit) && args.limit >= 1 && args.limit <= CONNECTIONS_LIMIT_MAX))
         throw new CliError(`xvs: --limit must be an integer from 1 to ${CONNECTIONS_LIMIT_MAX} (got ${args.limit})`, EXIT_USAGE);
-      const doc = await callApi<ConnectionsDocument>(address, 'GET', `/connections?limit=${args.limit}`);
+      const doc = await callApi<ConnectionsDocument>(target, 'GET', `/connections?limit=${args.limit}`);
       process.stdout.write(args.json ? `${JSON.stringify(doc)}
 ` : formatConnections(doc, args.numeric));
       return;
     }
-    const first = await callApi<StatusDocument>(address, 'GET', '/status');
+    const first = await callApi<StatusDocument>(target, 'GET', '/status');
     if (!args.rate) {
       if (args.json) process.stdout.write(`${JSON.stringify(first)}\n`);
       else process.stdout.write(args.stats ? formatStats(first, args.numeric) : formatServices(first, args.numeric));
@@ -59,7 +59,7 @@ export const listCommand: CliCommand<ListArgs> = {
     }
     const started = performance.now();
     await new Promise((resolve) => setTimeout(resolve, args.interval * 1000));
-    const second = await callApi<StatusDocument>(address, 'GET', '/status');
+    const second = await callApi<StatusDocument>(target, 'GET', '/status');
     const r = rates(first, second, (performance.now() - started) / 1000);
     if (args.json) process.stdout.write(`${JSON.stringify({ ...second, rates: r })}\n`);
     else process.stdout.write(formatRates(second, r, args.numeric));

@@ -4,6 +4,7 @@
 // SIGTERM/SIGINT stop cleanly, leaving the Full-NAT tuples the servers may still hold in
 // dataplane.state_dir for the next start. Main thread: it relays, it holds no policy.
 import { startApiServer, type ApiServer } from '../../api/server.js';
+import { readApiToken } from '../../api/token.js';
 import { loadConfigFile } from '../../config/load.js';
 import { ConfigError, type Config } from '../../config/types.js';
 import { configWarnings } from '../../config/warnings.js';
@@ -63,7 +64,13 @@ export const runCommand: CliCommand<RunArgs> = {
     // The API listens first: a port already taken fails the start before the data plane exists.
     let api: ApiServer | undefined;
     try {
-      api = await startApiServer(config.api.listen, { control, reload: queueReload, metrics: new MetricsExporter() }, log, config.api.hosts);
+      const token = config.api.token_file !== undefined ? readApiToken(config.api.token_file) : undefined;
+      api = await startApiServer(
+        config.api.listen,
+        { control, reload: queueReload, metrics: new MetricsExporter() },
+        log,
+        { ...(config.api.hosts ? { hosts: config.api.hosts } : {}), ...(token !== undefined ? { token } : {}) },
+      );
     } catch (err) {
       removeHandlers();
       await control.close();

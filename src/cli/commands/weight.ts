@@ -4,7 +4,7 @@
 // configured weight again removes the runtime change. Main thread.
 import { serverProblem, weightProblem } from '../../api/fields.js';
 import type { WeightResult } from '../../control/protocol.js';
-import { apiAddress, callApi, withApiOptions, type ApiArgs } from '../api-client.js';
+import { apiTarget, callApi, withApiOptions, type ApiArgs } from '../api-client.js';
 import type { CliCommand } from '../command.js';
 import { CliError, EXIT_USAGE } from '../errors.js';
 
@@ -45,7 +45,7 @@ export const weightCommand: CliCommand<WeightArgs> = {
     const weight = /^\d+$/.test(args.weight) ? Number(args.weight) : NaN;
     const bad = weightProblem(weight);
     if (bad) throw new CliError(`xvs: ${bad.replace(/\(got .*?\)/, `(got ${JSON.stringify(args.weight)})`)}`, EXIT_USAGE);
-    const r = await callApi<WeightReply>(apiAddress(args), 'POST', '/weight', { service: args.service, server, weight });
+    const r = await callApi<WeightReply>(apiTarget(args), 'POST', '/weight', { service: args.service, server, weight });
     process.stdout.write(`${describeWeightChange(r)}\n`);
   },
 };
