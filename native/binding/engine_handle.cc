@@ -42,6 +42,15 @@ control::EngineOptions parse_options(const Napi::CallbackInfo& info) {
     std::memcpy(&opts.port_key.k0, bytes, 8);
     std::memcpy(&opts.port_key.k1, bytes + 8, 8);
   }
+  if (Napi::Value r = o.Get("localPorts"); !r.IsUndefined()) {
+    Napi::Array a = r.IsArray() ? r.As<Napi::Array>() : Napi::Array::New(env);
+    const double first = a.Length() == 2 && a.Get(0u).IsNumber() ? a.Get(0u).As<Napi::Number>().DoubleValue() : -1;
+    const double last = a.Length() == 2 && a.Get(1u).IsNumber() ? a.Get(1u).As<Napi::Number>().DoubleValue() : -1;
+    if (!(first >= lb::kMinLocalPort && last <= 65535 && first <= last) || first != static_cast<uint16_t>(first) ||
+        last != static_cast<uint16_t>(last))
+      throw_invalid(env, "option localPorts must be [first, last], integers with 1024 <= first <= last <= 65535");
+    opts.local_ports = {static_cast<uint16_t>(first), static_cast<uint16_t>(last)};
+  }
   opts.workers = get_u32(env, o, "workers", 1);
   opts.conn_table_size = get_u32(env, o, "connTableSize", opts.conn_table_size);
   opts.mem_frames = get_u32(env, o, "memFrames", opts.mem_frames);

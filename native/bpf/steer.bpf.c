@@ -7,7 +7,9 @@
 // bound to the frame's rx queue (xsks_map[rx_queue_index]) for traffic xvs owns, XDP_PASS for
 // the rest. xvs owns:
 //   - TCP/UDP to a virtual service        (xvs_services: {daddr, dport, proto})
-//   - TCP/UDP and ICMP errors to a LIP    (xvs_lips: full-NAT replies and errors about them)
+//   - TCP/UDP to a LIP on a port of local_port_range, and ICMP errors to a LIP quoting such a
+//     port (xvs_lips, xvs_lip_ports: full-NAT replies and errors about them); the LIP's other
+//     ports stay the host's (its own connections from that address)
 //   - TCP/UDP from a nat real server      (xvs_nat_backends: {saddr, sport, proto}: nat replies),
 //     unless addressed to the balancer itself (xvs_own_addresses: its health checks' replies)
 //   - ICMP errors to a VIP                (xvs_vips), and ICMP errors whose quoted packet went to
@@ -80,6 +82,18 @@ struct {
   __type(value, __u8);
 } xvs_own_addresses SEC(".maps");
 
+// dataplane.local_port_range, host order: {first, last} at key 0.
+struct xvs_port_range {
+  __u16 first;
+  __u16 last;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct xvs_port_range);
+} xvs_lip_ports SEC(".maps");
+
 // One entry per rx queue; the value is an AF_XDP socket fd (written by user space).
 struct {
   __uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -115,6 +129,25 @@ static __always_inline int to_xsk(struct xdp_md *ctx) {
 static __always_inline int is_icmp_error(__u8 type) {
   return type == XVS_ICMP_DEST_UNREACH || type == XVS_ICMP_SOURCE_QUENCH || type == XVS_ICMP_TIME_EXCEEDED ||
          type == XVS_ICMP_PARAMETERPROB;
+}
+
+static __always_inline int is_local_port(__be16 port) {
+  __u32 zero = 0;
+  struct xvs_port_range *range = bpf_map_lookup_elem(&xvs_lip_ports, &zero);
+  if (!range) return 0;
+  __u16 p = bpf_ntohs(port);
+  return p >= range->first && p <= range->last;
+}
+
+// ICMP error to a LIP about a packet the data plane sent from one of its local ports (the quoted
+// packet's source port). One it cannot read is the data plane's to count.
+static __always_inline int quotes_local_port(void *icmp_start, void *data_end) {
+  struct iphdr *inner = icmp_start + sizeof(struct xvs_icmphdr);
+  if ((void *)(inner + 1) > data_end || inner->ihl < 5) return 1;
+  if (inner->protocol != IPPROTO_TCP && inner->protocol != IPPROTO_UDP) return 0;
+  struct xvs_ports *ports = (void *)inner + inner->ihl * 4;
+  if ((void *)(ports + 1) > data_end) return 1;
+  return is_local_port(ports->source);
 }
 
 // ICMP error whose quoted packet (IPv4 header + 8 bytes) went to a nat real server.
@@ -157,9 +190,9 @@ int xvs_steer(struct xdp_md *ctx) {
 
   void *l4 = (void *)ip + ip->ihl * 4;
   if (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP) {
-    if (to_lip) return to_xsk(ctx);  // full-NAT replies (a truncated one is dropped and counted there)
     struct xvs_ports *ports = l4;
-    if ((void *)(ports + 1) > data_end) return XDP_PASS;
+    if ((void *)(ports + 1) > data_end) return to_lip ? to_xsk(ctx) : XDP_PASS;  // a truncated one is dropped and counted there
+    if (to_lip) return is_local_port(ports->dest) ? to_xsk(ctx) : XDP_PASS;  // full-NAT replies
     struct xvs_service_key svc = {.daddr = daddr, .dport = ports->dest, .proto = ip->protocol, .pad = 0};
     if (bpf_map_lookup_elem(&xvs_services, &svc)) return to_xsk(ctx);
     struct xvs_nat_key nat = {.saddr = ip->saddr, .sport = ports->source, .proto = ip->protocol, .pad = 0};
@@ -170,7 +203,8 @@ int xvs_steer(struct xdp_md *ctx) {
     // Echo requests to a LIP stay with the kernel (it owns the LIP for ARP and answers ping).
     struct xvs_icmphdr *icmp = l4;
     if ((void *)(icmp + 1) > data_end || !is_icmp_error(icmp->type)) return XDP_PASS;
-    if (to_lip || bpf_map_lookup_elem(&xvs_vips, &daddr)) return to_xsk(ctx);
+    if (to_lip) return quotes_local_port(icmp, data_end) ? to_xsk(ctx) : XDP_PASS;
+    if (bpf_map_lookup_elem(&xvs_vips, &daddr)) return to_xsk(ctx);
     if (quotes_nat_server(icmp, data_end)) return to_xsk(ctx);
   }
   return XDP_PASS;

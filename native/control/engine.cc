@@ -20,8 +20,10 @@ namespace xvs::control {
 namespace {
 
 // What the kernel must steer to the data plane for this snapshot (io/afxdp's XDP maps).
-io::SteeringSets steering_sets(const lb::Snapshot& snap) {
+io::SteeringSets steering_sets(const lb::Snapshot& snap, const lb::LocalPortRange& local_ports) {
   io::SteeringSets sets;
+  sets.lip_port_first = local_ports.first;
+  sets.lip_port_last = local_ports.last;
   for (const abi::ServiceRecord& s : snap.services) {
     sets.services.push_back({s.vip, s.port, s.protocol});
     sets.vips.push_back(s.vip);
@@ -56,6 +58,9 @@ Status Engine::create(const EngineOptions& o, std::unique_ptr<Engine>& out) {
     return Status::error(kErrInvalidArgument, "worker_priority must be from 0 (SCHED_OTHER) to 99 (got " + std::to_string(o.worker_priority) + ")");
   for (int cpu : o.cpus)
     if (cpu < 0) return Status::error(kErrInvalidArgument, "cpus must be CPU numbers >= 0 (got " + std::to_string(cpu) + ")");
+  if (o.local_ports.first < lb::kMinLocalPort || o.local_ports.size() < o.workers)
+    return Status::error(kErrInvalidArgument, "local_port_range " + std::to_string(o.local_ports.first) + "-" +
+                                                  std::to_string(o.local_ports.last) + " must start at 1024 or above and hold at least one port per worker");
   if (o.conn_table_size < 1024 || o.conn_table_size > (1u << 27))
     return Status::error(kErrInvalidArgument, "conn_table_size must be from 1024 to 134217728 (got " +
                                                   std::to_string(o.conn_table_size) + ")");
@@ -136,7 +141,7 @@ void Engine::create_workers() {
     const int cpu = options_.cpus.empty() ? -1 : options_.cpus[id];
     const lb::CoreTables tables{servers_.counters(id), servers_.peer_loads(id), cookie_clocks_.get()};
     workers_.push_back(std::make_unique<worker::Worker>(id, options_.workers, options_.conn_table_size, hash_seed_,
-                                                        options_.port_key, tables,
+                                                        options_.port_key, options_.local_ports, tables,
                                                         std::move(queues), cpu, &clock_offset_, options_.burst_path));
     workers_.back()->set_fifo_priority(options_.worker_priority);
     if (current_)
@@ -199,7 +204,8 @@ Status Engine::restore_port_holds(const uint8_t* data, size_t len, uint32_t elap
   if (std::string why = decode_port_holds(data, len, holds); !why.empty())
     return Status::error(kErrInvalidArgument, "held local ports: " + why);
   for (lb::PortHold& h : holds) {
-    if (h.seconds_left <= elapsed_seconds || core::ntohs(h.server.dport) < lb::kFirstLocalPort) continue;
+    // A hold outside the range (local_port_range changed since) holds nothing the range hands out.
+    if (h.seconds_left <= elapsed_seconds || !options_.local_ports.contains(core::ntohs(h.server.dport))) continue;
     h.seconds_left -= elapsed_seconds;
     restored_holds_.push_back(h);
   }
@@ -247,7 +253,7 @@ Status Engine::finish_commit(const Status& built, std::unique_ptr<lb::Snapshot> 
     return refuse(Status::error(kErrBusy, "a worker has not taken its previous control messages yet; retry shortly"));
   // The kernel steers the new services to the sockets before the workers know them: packets
   // in between are passed (AF_XDP: counted and released), never misrouted.
-  if (std::string err = backend_->apply_steering(steering_sets(*next)); !err.empty())
+  if (std::string err = backend_->apply_steering(steering_sets(*next, options_.local_ports)); !err.empty())
     return refuse(Status::error(kErrSystem, "cannot update the kernel steering: " + err));
   if (running_)
     for (auto& w : workers_) {

@@ -39,6 +39,9 @@ struct EngineOptions {
   // every node of a cluster) gives a client the same server-side tuple; TypeScript derives it
   // (src/control/worker/port-key.ts). All zero is a valid key, but a guessable one.
   core::SipKey port_key;
+  // dataplane.local_port_range: the only ports Full-NAT uses, and the only ones of a LIP the
+  // steering program takes from the kernel.
+  lb::LocalPortRange local_ports;
   // What every worker runs on its bursts. Only a benchmark sets anything else (`xvs bench veth`'s
   // I/O-loop case: bench/forward_only.h); no config field reaches it.
   lb::BurstPath burst_path = lb::process_burst;

@@ -48,6 +48,10 @@ struct SteeringSets {
   std::vector<Service> services;
   std::vector<uint32_t> vips;
   std::vector<uint32_t> lips;
+  // Host order: TCP/UDP to a LIP is the data plane's only on these ports (local_port_range), as
+  // are ICMP errors about them; the host keeps the rest.
+  uint16_t lip_port_first = 0;
+  uint16_t lip_port_last = 0;
   std::vector<NatServer> nat_servers;
   // The balancer's own addresses (its kernel's local /32 routes): a nat server's packet to one of
   // them answers the balancer itself (a health check), not a client. Filled by the backend.

@@ -42,12 +42,12 @@ struct alignas(64) CoreState {
   static constexpr uint32_t kLocalityEntries = 1u << 14;
 
   CoreState(uint32_t worker_id, uint32_t worker_count, uint32_t conn_capacity, uint64_t hash_seed,
-            const core::SipKey& local_port_key, const CoreTables& tables)
+            const core::SipKey& local_port_key, const CoreTables& tables, LocalPortRange local_ports = {})
       : id(worker_id),
         workers(worker_count),
         seed(hash_seed),
         port_key(local_port_key),
-        ports(worker_id, worker_count),
+        ports(worker_id, worker_count, local_ports),
         conns(conn_capacity, hash_seed),
         proxy(conn_capacity, cookie_master(hash_seed, local_port_key), tables.cookie_clocks),
         server_counters(tables.server_counters),

@@ -14,6 +14,9 @@
 //   very client that held it. The choice is a function of the client tuple and a key that
 //   survives restarts (EngineOptions::port_key), so after a restart a client starts from the
 //   tuple it had.
+// - Only ports of dataplane.local_port_range are used (LocalPortRange): the steering program sends
+//   only those to the data plane, so the host keeps the LIP's other ports (its own ephemeral
+//   range: a LIP that is also a host address keeps working for the host's own connections).
 // - Ownership (DESIGN §4): ports p with p % workers == worker are this worker's, so a reply names
 //   its owner. The first port tried is the client's own port where it is in this worker's share
 //   (always, with one worker: the kernel's choice), else a keyed hash of the client tuple into the
@@ -30,7 +33,17 @@
 
 namespace xvs::lb {
 
-inline constexpr uint32_t kFirstLocalPort = 1024;
+// Below this are the host's well-known services (SSH, BGP, DNS): never a local port.
+inline constexpr uint32_t kMinLocalPort = 1024;
+
+// dataplane.local_port_range, host order. The default leaves the host Linux's ephemeral range
+// (ip_local_port_range 32768..60999) and everything above it.
+struct LocalPortRange {
+  uint16_t first = 1024;
+  uint16_t last = 32767;
+  bool contains(uint16_t port) const { return port >= first && port <= last; }
+  uint32_t size() const { return last >= first ? last - first + 1u : 0; }
+};
 // Tries per LIP before the next one (Linux NAT tries up to 128 in all): at 90 % of a share in use
 // towards one server, 64 busy tries in a row happen once in a thousand new connections.
 inline constexpr uint32_t kLocalPortTries = 64;
@@ -38,17 +51,19 @@ inline constexpr uint32_t kLocalPortTries = 64;
 // The worker that owns a local port (host order): the same rule on every side.
 inline uint32_t local_port_owner(uint16_t port, uint32_t workers) { return port % workers; }
 
-// One worker's share of kFirstLocalPort..65535: first + i * workers for i < count.
+// One worker's share of the range: first + i * workers for i < count.
 struct LocalPortShare {
+  LocalPortRange range;
   uint32_t first = 0;
   uint32_t count = 0;
   uint32_t workers = 1;
   uint32_t stride = 1;  // coprime with count: count tries visit every port of the share
 
   LocalPortShare() = default;
-  LocalPortShare(uint32_t worker, uint32_t worker_count) : workers(worker_count) {
-    first = kFirstLocalPort + (worker + workers - kFirstLocalPort % workers) % workers;
-    count = first > 65535 ? 0 : (65535 - first) / workers + 1;
+  LocalPortShare(uint32_t worker, uint32_t worker_count, LocalPortRange local_ports)
+      : range(local_ports), workers(worker_count) {
+    first = range.first + (worker + workers - range.first % workers) % workers;
+    count = first > range.last ? 0 : (range.last - first) / workers + 1;
     // Near the golden section of the share, so that neighbouring first choices (a client's
     // consecutive ports) probe apart.
     stride = count > 1 ? count * 5 / 8 : 1;

@@ -27,15 +27,17 @@ inline uint32_t nat_owner(uint32_t client_address, uint16_t client_port, uint32_
 // The worker owning the connection a TCP/UDP packet would belong to, for a packet that matched
 // no connection of worker `self`; `svc` is the service of its destination, if any. A client's
 // packet to a nat service: the client's worker. A reply to a LIP's pool port: the port's worker.
-// A nat server's reply: its destination (the client) names the worker. Anything else (new dr,
+// A nat server's reply: its destination (the client) names the worker. `local_ports` is
+// dataplane.local_port_range. Anything else (new dr,
 // tunnel and fullnat connections, the kernel's traffic): `self`. Addresses and ports in network
 // order, as in the packet.
-inline uint32_t owner_of_unmatched(const Snapshot& snap, const abi::ServiceRecord* svc, uint32_t workers, uint32_t self,
-                                   uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport, uint8_t protocol) {
+inline uint32_t owner_of_unmatched(const Snapshot& snap, const LocalPortRange& local_ports, const abi::ServiceRecord* svc,
+                                   uint32_t workers, uint32_t self, uint32_t saddr, uint32_t daddr, uint16_t sport,
+                                   uint16_t dport, uint8_t protocol) {
   if (workers < 2) return self;
   if (svc != nullptr)
     return static_cast<abi::Forwarding>(svc->forwarding) == abi::Forwarding::nat ? nat_owner(saddr, sport, workers) : self;
-  if (snap.is_lip(daddr)) return core::ntohs(dport) >= kFirstLocalPort ? fullnat_owner(dport, workers) : self;
+  if (snap.is_lip(daddr)) return local_ports.contains(core::ntohs(dport)) ? fullnat_owner(dport, workers) : self;
   if (snap.nat_backend_index.find(Snapshot::nat_backend_key(saddr, sport, protocol)) != FlatMap::kMissing)
     return nat_owner(daddr, dport, workers);
   return self;

@@ -227,7 +227,7 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   const uint32_t saddr = pkt.ip->saddr, daddr = pkt.ip->daddr;
   const abi::ServiceRecord* svc = snap.find_service(daddr, pkt.dport(), pkt.protocol);
   // A reply, or a nat client's packet, whose connection is (or would be) another worker's.
-  const uint32_t owner = owner_of_unmatched(snap, svc, cs.workers, cs.id, saddr, daddr, pkt.sport(), pkt.dport(), pkt.protocol);
+  const uint32_t owner = owner_of_unmatched(snap, cs.ports.range, svc, cs.workers, cs.id, saddr, daddr, pkt.sport(), pkt.dport(), pkt.protocol);
   if (owner != cs.id) return Verdict::redirect_to(owner);
   if (svc == nullptr) return Verdict::pass;  // not for a service, and no connection here: the kernel's
   const auto mode = static_cast<Forwarding>(svc->forwarding);
@@ -350,7 +350,7 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
     // Another worker's connection, if the quoted packet names one; else the kernel's.
     if (cs.workers < 2) return Verdict::pass;
     const Snapshot& snap = *cs.snapshot;
-    const uint32_t owner = owner_of_unmatched(snap, snap.find_service(q.ip->saddr, q.sport(), q.protocol), cs.workers,
+    const uint32_t owner = owner_of_unmatched(snap, cs.ports.range, snap.find_service(q.ip->saddr, q.sport(), q.protocol), cs.workers,
                                               cs.id, q.ip->daddr, q.ip->saddr, q.dport(), q.sport(), q.protocol);
     return owner != cs.id ? Verdict::redirect_to(owner) : Verdict::pass;
   }

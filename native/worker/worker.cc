@@ -20,9 +20,9 @@ namespace xvs::worker {
 using abi::Counter;
 
 Worker::Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed, const core::SipKey& port_key,
-               const lb::CoreTables& tables, std::vector<io::Queue*> queues, int cpu,
+               lb::LocalPortRange local_ports, const lb::CoreTables& tables, std::vector<io::Queue*> queues, int cpu,
                const std::atomic<int64_t>* clock_offset, lb::BurstPath path)
-    : core_(id, workers, conn_capacity, hash_seed, port_key, tables),
+    : core_(id, workers, conn_capacity, hash_seed, port_key, tables, local_ports),
       queues_(std::move(queues)),
       cpu_(cpu),
       path_(path),

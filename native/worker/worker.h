@@ -69,7 +69,7 @@ class Worker {
 
   // `path`: what runs on every received burst (lb::process_burst in every engine that ships).
   Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed, const core::SipKey& port_key,
-         const lb::CoreTables& tables, std::vector<io::Queue*> queues, int cpu,
+         lb::LocalPortRange local_ports, const lb::CoreTables& tables, std::vector<io::Queue*> queues, int cpu,
          const std::atomic<int64_t>* clock_offset, lb::BurstPath path = lb::process_burst);
   // Runs the worker at SCHED_FIFO `priority` (1..99; 0 keeps SCHED_OTHER). Where the kernel's
   // NAPI thread shares the worker's core, a woken SCHED_OTHER worker waits out NAPI's time slice

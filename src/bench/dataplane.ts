@@ -5,6 +5,7 @@
 // Produces typed results: medians and bests of the repetitions, the copy cost, memory per
 // connection; a case the data plane cannot run yet is reported as skipped with the reason,
 // never with a figure. Main thread (it blocks while a case runs).
+import { DEFAULTS } from '../config/defaults.js';
 import { parseConfigText } from '../config/load.js';
 import { ConfigError } from '../config/types.js';
 import { buildModel } from '../control/worker/model.js';
@@ -24,8 +25,8 @@ export const TARGETS = {
   bytes_per_connection: 160,
 } as const;
 
-/** Local ports one LIP gives one worker (1024-65535, DESIGN §4). */
-export const PORTS_PER_LIP = 65535 - 1024 + 1;
+/** Local ports one LIP gives one worker: the default local_port_range, as a user gets it. */
+export const PORTS_PER_LIP = DEFAULTS.local_port_range[1] - DEFAULTS.local_port_range[0] + 1;
 /** The largest --flows: the LIPs a snapshot may hold, and memory of the visit order. */
 export const MAX_FLOWS = 1 << 24;
 const SEED = 1;

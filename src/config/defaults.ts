@@ -14,6 +14,9 @@ export const DEFAULTS = {
   // that by default a full table evicts its oldest half-open connection rather than refusing.
   syn_proxy_above: 1024,
   syn_proxy: 'auto' as SynProxyMode,
+  // Full-NAT local ports: below Linux's ephemeral range (ip_local_port_range 32768..60999), so
+  // that a LIP the host also uses keeps the host's own connections (native/lb/local_port.h).
+  local_port_range: [1024, 32767] as readonly [number, number],
   // server_time_wait: Linux holds a closed connection's tuple in TIME_WAIT for 60 s (TCP_TIMEWAIT_LEN).
   timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300, server_time_wait: 60 } as Readonly<Timeouts>,
   api_listen: '127.0.0.1:9100',
@@ -56,6 +59,7 @@ export const LIMITS = {
   // Node's timers hold at most 2^31 - 1 ms (longer ones fire after 1 ms).
   timer_max_s: 2_147_483,
   worker_priority_max: 99,
+  local_port_min: 1024, // below: the host's well-known services (lb::kMinLocalPort)
   mtu_min: 576,
   mtu_max: 9000,
   weight_max: 65535,

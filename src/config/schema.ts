@@ -159,6 +159,13 @@ export const CONFIG_SCHEMA: SchemaNode = obj(
         state_dir: { type: 'string', minLength: 1, xvsExpect: 'a directory path such as /var/lib/xvs' },
         syn_proxy_above: int(1, LIMITS.half_open_max),
         half_open_limit: int(1, LIMITS.half_open_max),
+        local_port_range: {
+          type: 'array',
+          minItems: 2,
+          maxItems: 2,
+          items: int(LIMITS.local_port_min, 65535),
+          xvsExpect: `[first, last]: two ports from ${LIMITS.local_port_min} to 65535 such as [${DEFAULTS.local_port_range.join(', ')}]`,
+        },
       },
       { required: ['interfaces'], xvsExpect: 'a mapping such as { interfaces: [eth0] }' },
     ),

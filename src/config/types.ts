@@ -50,6 +50,8 @@ export interface DataplaneConfig {
   syn_proxy_above: number;
   /** Half-open connections of a service on one worker beyond which a SYN no proxy answers is refused. */
   half_open_limit: number;
+  /** Full-NAT local ports [first, last]; the host keeps a LIP's other ports. */
+  local_port_range: [number, number];
 }
 
 export interface ApiConfig {

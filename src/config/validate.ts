@@ -94,6 +94,17 @@ function checkDataplane(dp: Obj, out: Finding[]): void {
       message: `syn_proxy_above (${above}) must not exceed half_open_limit (${limit}${has(dp, 'half_open_limit') ? '' : ', conn_table_size by default'}): syn_proxy auto must engage before SYNs are refused`,
     });
   }
+  const range = dp.local_port_range;
+  if (Array.isArray(range) && range.length === 2 && range.every((p) => isInt(p, LIMITS.local_port_min, 65535))) {
+    const [first, last] = range as [number, number];
+    if (first > last)
+      out.push({ path: ['dataplane', 'local_port_range'], message: `first port ${first} is above last port ${last}: write [${last}, ${first}]` });
+    else if (workers !== undefined && last - first + 1 < workers)
+      out.push({
+        path: ['dataplane', 'local_port_range'],
+        message: `${first}..${last} holds ${last - first + 1} port${last === first ? '' : 's'}, fewer than the ${workers} workers: each worker needs its own`,
+      });
+  }
   if (Array.isArray(dp.interfaces)) {
     const names = dp.interfaces;
     const backend = choice(dp, 'backend', BACKENDS, 'afxdp');

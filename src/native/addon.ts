@@ -20,6 +20,8 @@ export interface EngineOptions {
   connTableSize: number;
   /** 16 bytes: the Full-NAT local port key (src/control/worker/port-key.ts); copied by the engine. */
   portKey?: Buffer;
+  /** dataplane.local_port_range, [first, last] (default [1024, 32767]). */
+  localPorts?: [number, number];
   memFrames?: number;
   /** afxdp: the steering XDP program; createEngine fills in build/Release/xvs_steer.bpf.o. */
   bpfObject?: string;

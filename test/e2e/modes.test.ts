@@ -6,7 +6,8 @@
 // echo works; a 50 MB download through fullnat and nat arrives intact (SHA-256); and the
 // balancer's counters agree with the clients: one connection per TCP connection and UDP flow, no
 // drops, every received frame sent, every UMEM frame accounted for, and the per-server traffic of
-// `xvs list --json` matches the answers each server gave. Needs root; skipped loudly
+// `xvs list --json` matches the answers each server gave; in fullnat the balancer host's own
+// connections from the LIP still work (local_port_range). Needs root; skipped loudly
 // otherwise (CI runs it as root).
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -117,6 +118,16 @@ async function modeRun(mode: Mode, arms?: 1 | 2): Promise<void> {
       assert.equal(d.peer, peer, 'download peer');
       downloads = 1;
       console.log(`  ${mode}: 50 MB in ${d.ms.toFixed(0)} ms (${((DOWNLOAD_BYTES * 8) / d.ms / 1e6).toFixed(2)} Gbit/s) from ${d.server}`);
+    }
+    if (mode === 'fullnat') {
+      // The balancer host's own connections from the LIP (health checks, DNS from that address)
+      // leave from its ephemeral ports, above local_port_range: the steering program leaves their
+      // replies to the kernel (before, it took every packet to the LIP and they were lost).
+      const server = t.servers[0]!;
+      for (let i = 0; i < 3; i++) {
+        const body = t.lab.exec(t.balancer, ['curl', '-sS', '--max-time', '5', '--interface', LIP, `http://${server.address}:80/`], { timeout: 10_000 });
+        assert.equal(body, `${server.name} ${LIP}`, "the host's own connection from the LIP is answered");
+      }
     }
     const finished = Date.now();
     assertServerTraffic(t, mode, { sequential, concurrent, echoes, downloads });

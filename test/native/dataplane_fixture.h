@@ -26,13 +26,15 @@ struct Dataplane {
   static constexpr uint32_t kHeadroom = 64;
   static constexpr uint32_t kTailroom = 2048;  // as an AF_XDP frame has
 
+  // Every port from 1024 by default, so that a client's own port (40000 in most rows) is in range:
+  // what the local-port rules do does not depend on where the range ends (local_port_test.cc).
   explicit Dataplane(const SnapshotBuilder& b, uint32_t workers = 1, uint32_t id = 0, uint32_t capacity = 1024,
-                     const core::SipKey& port_key = kPortKey)
+                     const core::SipKey& port_key = kPortKey, lb::LocalPortRange local_ports = {1024, 65535})
       : tables(workers) {
     std::unique_ptr<lb::Snapshot> snap;
     const auto st = build(b.bytes(), workers, topo::kPorts, tables, snap);
     EXPECT_TRUE(st.is_ok()) << st.message;
-    cs = std::make_unique<lb::CoreState>(id, workers, capacity, 0x5eed, port_key, tables.row(id));
+    cs = std::make_unique<lb::CoreState>(id, workers, capacity, 0x5eed, port_key, tables.row(id), local_ports);
     cs->install(snap.get());
     snaps.push_back(std::move(snap));
     cs->now = 1000;

@@ -116,30 +116,52 @@ TEST(LocalPort, ALocalPortIsUniquePerServerNotPerLip) {
   EXPECT_GT(tuples.size(), 3u * kClassPorts / 2) << "two servers: room for about twice a LIP's ports";
 }
 
-// The workers' shares split 1024..65535 exactly once, the owner rule agrees with them, and
+// The workers' shares split local_port_range exactly once, the owner rule agrees with them, and
 // count tries by the stride visit every port of a share once.
-TEST(LocalPort, SharesPartitionThePortsAndTheStrideVisitsEachOnce) {
+TEST(LocalPort, SharesPartitionTheRangeAndTheStrideVisitsEachOnce) {
+  const lb::LocalPortRange ranges[] = {{}, {1024, 65535}, {40000, 40063}, {61000, 65535}, {1024, 1087}};
+  for (const lb::LocalPortRange range : ranges)
   for (uint32_t workers : {1u, 2u, 3u, 5u, 7u, 8u, 63u, 64u}) {
-    SCOPED_TRACE("workers " + std::to_string(workers));
+    SCOPED_TRACE("range " + std::to_string(range.first) + "-" + std::to_string(range.last) + ", workers " + std::to_string(workers));
     std::vector<int> owner(65536, -1);
     uint32_t total = 0;
     for (uint32_t w = 0; w < workers; ++w) {
-      const lb::LocalPortShare share(w, workers);
+      const lb::LocalPortShare share(w, workers, range);
       total += share.count;
       std::vector<bool> seen(share.count, false);
       for (uint32_t i = 0, index = 17 % share.count; i < share.count; ++i, index = (index + share.stride) % share.count) {
         ASSERT_FALSE(seen[index]) << "index " << index << " visited twice";
         seen[index] = true;
         const uint16_t port = share.port_at(index);
-        ASSERT_GE(port, lb::kFirstLocalPort);
+        ASSERT_TRUE(range.contains(port)) << port;
         ASSERT_EQ(owner[port], -1) << "port " << port << " in two shares";
         owner[port] = static_cast<int>(w);
         ASSERT_EQ(lb::local_port_owner(port, workers), w);
         ASSERT_EQ(share.index_of(port), index);
       }
     }
-    EXPECT_EQ(total, 65536u - lb::kFirstLocalPort);
+    EXPECT_EQ(total, range.size());
   }
+}
+
+// local_port_range: new connections take their ports in it only (the client's own port when it is
+// in range, else a keyed one), and a packet to a LIP outside it is the host's (pass, never
+// redirected to another worker), while inside it an unmatched reply goes to its port's owner.
+TEST(LocalPort, OnlyTheRangeIsTheDataPlanes) {
+  const lb::LocalPortRange range{20000, 20999};
+  Dataplane dp(web({topo::kWeb[0]}, 2), 2, 0, kTableSize, kPortKey, range);
+  for (uint16_t cport : {20000, 20002, 40000, 40002, 1000}) {
+    const Opened o = open(dp, topo::kCip, cport);
+    ASSERT_EQ(o.verdict, Verdict::tx) << cport;
+    const uint16_t lport = o.lport;
+    EXPECT_TRUE(range.contains(lport)) << cport << " -> " << lport;
+    EXPECT_EQ(lb::local_port_owner(lport, 2), 0u);
+    if (range.contains(cport)) EXPECT_EQ(lport, cport);
+  }
+  // Replies no connection of worker 0 matches: in range, the owner of the port; outside, the kernel's.
+  EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], 20001, core::kTcpAck), 0), Verdict::redirect_to(1));
+  for (uint16_t port : {19999, 21000, 40001, 22})
+    EXPECT_EQ(dp.run(topo::from_server(topo::kWeb[0], port, core::kTcpAck), 0), Verdict::pass) << port;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // test/native/mem_engine_options.h — the engine options of the engine-level tests: io/mem, two
-// ports (client, server), a small connection table and frame pool.
+// ports (client, server), a small connection table and frame pool, every local port from 1024
+// (as the Dataplane fixture: the rows' client ports, 40000 and up, are in range).
 #pragma once
 #include <cstdint>
 
@@ -14,6 +15,7 @@ inline control::EngineOptions mem_engine_options(uint32_t workers) {
   o.interfaces = {"client", "server"};
   o.conn_table_size = 1024;
   o.mem_frames = 256;
+  o.local_ports = {1024, 65535};
   return o;
 }
 

@@ -173,7 +173,7 @@ TEST(Process, PoolOfTwoLipsSpreadsClientsByAddress) {
   syn.saddr = also_on_lip2;
   auto f = build_frame(syn);
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-  const lb::LocalPortShare share(0, 1);
+  const lb::LocalPortShare share(0, 1, dp.cs->ports.range);
   const uint16_t next = share.port_at((share.index_of(42000) + share.stride) % share.count);
   EXPECT_EQ(f, build_frame(to_server(syn, topo::kWeb[0], next, lip2)));
   EXPECT_EQ(dp.counter(Counter::lport_busy), 1u);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { memPortMac, memServerMac } from '../../src/control/worker/nexthop/mem.js';
-import { portOrder, share } from '../support/local-port.js';
+import { chooseLocal, portOrder, share, tempKeyFile } from '../support/local-port.js';
 import { PROTO, decodeFrame, macText, tcpFrame, udpFrame, type TcpSpec } from '../support/packets.js';
 import { MemHarness } from '../support/mem-harness.js';
 
@@ -18,8 +18,8 @@ const CLIENT = '198.51.100.7';
 const VIP = '203.0.113.10';
 const LIP = '10.0.2.100';
 
-const config = (workers: number) => `
-dataplane: { backend: mem, workers: ${workers}, interfaces: [mem0], conn_table_size: 4096 }
+const config = (workers: number, dataplane = 'local_port_range: [1024, 65535]') => `
+dataplane: { backend: mem, workers: ${workers}, interfaces: [mem0], ${dataplane}, conn_table_size: 4096 }
 local_address_pools: { lan: [${LIP}] }
 services:
   - name: web
@@ -232,5 +232,40 @@ describe('fullnat on io/mem, two workers', () => {
     const back = decodeFrame(stray.out[0]!.data);
     assert.deepEqual([back.src, back.sport, back.dst, back.dport], [VIP, 80, CLIENT, 41000]);
     assert.deepEqual(stray.moved, { rx_packets: 1, redirected: 1, tx_packets: 1 });
+  });
+});
+
+// Without local_port_range (1024..32767 by default), a client from an ephemeral port (40000)
+// gets a keyed port in the range; a packet to the LIP outside the range is the host's: passed
+// untouched on io/mem, never stolen (on AF_XDP the steering program does not even hand it over).
+describe('fullnat with the default local_port_range, two workers', () => {
+  let lb: MemHarness;
+  const keyFile = tempKeyFile();
+  before(async () => (lb = await MemHarness.start(config(2, `port_key_file: ${keyFile.path}`))));
+  after(() => {
+    lb?.close();
+    keyFile.remove();
+  });
+
+  it('a client from port 40000 gets the keyed port of the model, in 1024..32767, of the receiving worker', () => {
+    const client = { src: CLIENT, dst: VIP, sport: 40000, dport: 80, protocol: PROTO.tcp };
+    const expected = chooseLocal(keyFile.key, share(0, 2, [1024, 32767]), [LIP], client)!;
+    const syn = lb.send(tcpFrame(fromClient()), { queue: 0 });
+    assert.equal(syn.out.length, 1);
+    const out = decodeFrame(syn.out[0]!.data);
+    assert.deepEqual([out.src, out.sport], [LIP, expected.port]);
+    assert.ok(out.sport >= 1024 && out.sport <= 32767 && out.sport % 2 === 0, `${out.sport}`);
+    assert.deepEqual(syn.moved, { rx_packets: 1, tx_packets: 1, conn_created: 1 });
+  });
+
+  it("packets to the LIP on the host's ports (an ephemeral one, 22) pass to the kernel on either worker; a range port goes to its owner", () => {
+    for (const [dport, queue] of [[40001, 0], [40002, 1], [22, 0], [32768, 1]] as const) {
+      const r = lb.send(tcpFrame({ srcMac: rsMac('10.0.2.11'), dstMac: PORT_MAC, src: '10.0.2.11', dst: LIP, sport: 8080, dport, flags: ['SYN', 'ACK'] }), { queue });
+      assert.equal(r.out.length, 1, `${dport}`);
+      assert.equal(r.out[0]!.verdict, 'pass', `${dport}`);
+      assert.deepEqual(r.moved, { rx_packets: 1, pass_packets: 1 }, `${dport}`);
+    }
+    const stray = lb.send(tcpFrame({ srcMac: rsMac('10.0.2.11'), dstMac: PORT_MAC, src: '10.0.2.11', dst: LIP, sport: 8080, dport: 32767, flags: ['ACK'] }), { queue: 0 });
+    assert.deepEqual(stray.moved.redirected, 1, 'an unmatched reply to a range port is its owner\'s to judge');
   });
 });

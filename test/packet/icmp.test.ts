@@ -22,7 +22,7 @@ const DNS_CLIENT_PORT = 53;
 const fnatDnsPort = chooseLocal(keyFile.key, share(0, 1), [LIP], { src: CLIENT, dst: '203.0.113.13', sport: DNS_CLIENT_PORT, dport: 53, protocol: PROTO.udp })!.port;
 
 const config = (mtu = '') => `
-dataplane: { backend: mem, interfaces: [mem0], conn_table_size: 4096, tunnel_source: ${TUNNEL_SOURCE}, port_key_file: ${keyFile.path} ${mtu} }
+dataplane: { backend: mem, interfaces: [mem0], local_port_range: [1024, 65535], conn_table_size: 4096, tunnel_source: ${TUNNEL_SOURCE}, port_key_file: ${keyFile.path} ${mtu} }
 local_address_pools: { lan: [${LIP}] }
 services:
   - { name: dr, vip: ${DR}, port: 80, forwarding: dr, scheduler: rr, servers: [{ address: ${DR_RS}, port: 80 }] }

@@ -22,7 +22,7 @@ const RS = '10.0.2.11';
 const SHARE = 64512; // ports 1024..65535: one worker's share
 const HOLD = ', timeouts: { server_time_wait: 20s }';
 const config = (forwarding: 'fullnat' | 'dr', tableSize: number, extra = '') => `
-dataplane: { backend: mem, workers: 1, interfaces: [mem0], conn_table_size: ${tableSize} ${extra} }
+dataplane: { backend: mem, workers: 1, interfaces: [mem0], local_port_range: [1024, 65535], conn_table_size: ${tableSize} ${extra} }
 local_address_pools: { lan: [${LIP}] }
 services:
   - name: web

@@ -12,7 +12,7 @@ import { CLIENT, CLIENT_MAC, LIP, VIP, portMac, rsMac, runRows, type Row } from 
 
 const RS = '10.0.2.11';
 const config = `
-dataplane: { backend: mem, interfaces: [mem0], conn_table_size: 4096 }
+dataplane: { backend: mem, interfaces: [mem0], local_port_range: [1024, 65535], conn_table_size: 4096 }
 local_address_pools: { lan: [${LIP}] }
 services:
   - { name: web, vip: ${VIP}, port: 80, forwarding: fullnat, scheduler: rr, local_address_pool: lan, servers: [{ address: ${RS}, port: 8080 }] }

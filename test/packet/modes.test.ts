@@ -22,7 +22,7 @@ const FNAT_DNS_CLIENT_PORT = 53;
 const fnatDnsPort = chooseLocal(keyFile.key, share(0, 1), [LIP], { src: CLIENT, dst: FNAT_VIP, sport: FNAT_DNS_CLIENT_PORT, dport: 53, protocol: PROTO.udp })!.port;
 
 const config = (interfaces: string) => `
-dataplane: { backend: mem, interfaces: ${interfaces}, conn_table_size: 4096, tunnel_source: ${TUNNEL_SOURCE}, port_key_file: ${keyFile.path} }
+dataplane: { backend: mem, interfaces: ${interfaces}, local_port_range: [1024, 65535], conn_table_size: 4096, tunnel_source: ${TUNNEL_SOURCE}, port_key_file: ${keyFile.path} }
 local_address_pools: { lan: [${LIP}] }
 services:
   - { name: dr-web, vip: ${DR_VIP}, port: 80, forwarding: dr, scheduler: rr, servers: [{ address: ${DR_RS}, port: 80 }] }

@@ -19,7 +19,7 @@ describe('persistence, dr, timeout 60 s, netmask 24 (rr over A and B)', () => {
   let lb: MemHarness;
   before(async () => {
     lb = await MemHarness.start(`
-dataplane: { backend: mem, interfaces: [mem0], conn_table_size: 1024, timeouts: ${TIMEOUTS} }
+dataplane: { backend: mem, interfaces: [mem0], local_port_range: [1024, 65535], conn_table_size: 1024, timeouts: ${TIMEOUTS} }
 services:
   - { name: web, vip: ${VIP}, port: 80, forwarding: dr, scheduler: rr, persistence: { timeout: 60, netmask: 24 }, servers: ${servers(80)} }
 `);
@@ -67,7 +67,7 @@ describe('persistence while a connection lasts longer than the timeout (dr, time
   let lb: MemHarness;
   before(async () => {
     lb = await MemHarness.start(`
-dataplane: { backend: mem, interfaces: [mem0], conn_table_size: 1024 }
+dataplane: { backend: mem, interfaces: [mem0], local_port_range: [1024, 65535], conn_table_size: 1024 }
 services:
   - { name: web, vip: ${VIP}, port: 80, forwarding: dr, scheduler: rr, persistence: { timeout: 60 }, servers: ${servers(80)} }
 `);
@@ -106,7 +106,7 @@ describe('persistence, fullnat, netmask 32', () => {
   let lb: MemHarness;
   before(async () => {
     lb = await MemHarness.start(`
-dataplane: { backend: mem, interfaces: [mem0], conn_table_size: 1024 }
+dataplane: { backend: mem, interfaces: [mem0], local_port_range: [1024, 65535], conn_table_size: 1024 }
 local_address_pools: { lan: [${LIP}] }
 services:
   - { name: web, vip: ${VIP}, port: 80, forwarding: fullnat, local_address_pool: lan, scheduler: rr, persistence: { timeout: 300 }, servers: ${servers(8080)} }
@@ -137,7 +137,7 @@ describe('one-packet UDP scheduling (rr over A and B)', () => {
   let lb: MemHarness;
   before(async () => {
     lb = await MemHarness.start(`
-dataplane: { backend: mem, interfaces: [mem0], conn_table_size: 1024 }
+dataplane: { backend: mem, interfaces: [mem0], local_port_range: [1024, 65535], conn_table_size: 1024 }
 local_address_pools: { lan: [${LIP}] }
 services:
   - { name: dr, vip: ${VIP}, port: 53, protocol: udp, one_packet: true, forwarding: dr, scheduler: rr, servers: ${servers(53)} }

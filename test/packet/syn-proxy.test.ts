@@ -16,7 +16,7 @@ const CPORT = 40000;
 const CLIENT_ISN = 1000;
 const SERVER_ISN = 7_000_000;
 const config = `
-dataplane: { backend: mem, workers: 1, interfaces: [mem0] }
+dataplane: { backend: mem, workers: 1, interfaces: [mem0], local_port_range: [1024, 65535] }
 local_address_pools: { lan: [${LIP}] }
 services:
   - { name: web, vip: ${VIP}, port: 80, forwarding: fullnat, local_address_pool: lan, scheduler: rr,

@@ -12,7 +12,7 @@ const DR_RS = '10.0.2.11', NAT_RS = '10.0.2.21', TUN_RS = '10.0.3.31', FNAT_RS =
 const TCI = 0xa064; // priority 5, VLAN 100
 
 const config = `
-dataplane: { backend: mem, interfaces: [mem0], conn_table_size: 1024, tunnel_source: ${TUNNEL_SOURCE}, mtu: 600 }
+dataplane: { backend: mem, interfaces: [mem0], local_port_range: [1024, 65535], conn_table_size: 1024, tunnel_source: ${TUNNEL_SOURCE}, mtu: 600 }
 local_address_pools: { lan: [${LIP}] }
 services:
   - { name: dr, vip: ${DR}, port: 80, forwarding: dr, scheduler: rr, servers: [{ address: ${DR_RS}, port: 80 }] }

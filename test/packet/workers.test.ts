@@ -22,7 +22,7 @@ after(() => keyFile.remove());
 const HASHED_CLIENT_PORT = 40003;
 const hashedPort = chooseLocal(keyFile.key, share(0, 2), [LIP], { src: CLIENT, dst: FNAT, sport: HASHED_CLIENT_PORT, dport: 80, protocol: PROTO.tcp })!.port;
 const config = `
-dataplane: { backend: mem, workers: 2, interfaces: [mem0], conn_table_size: 1024, port_key_file: ${keyFile.path} }
+dataplane: { backend: mem, workers: 2, interfaces: [mem0], local_port_range: [1024, 65535], conn_table_size: 1024, port_key_file: ${keyFile.path} }
 local_address_pools: { lan: [${LIP}] }
 services:
   - { name: nat, vip: ${NAT}, port: 80, forwarding: nat, scheduler: rr, servers: [{ address: ${NAT_RS}, port: 8080 }] }

@@ -48,6 +48,7 @@ export function config(services: ServiceConfig[]): Config {
       state_dir: '/var/lib/xvs',
       syn_proxy_above: 1024,
       half_open_limit: 65536,
+      local_port_range: [1024, 32767],
     },
     api: { listen: '127.0.0.1:9100' },
     log_level: 'info',

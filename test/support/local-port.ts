@@ -2,7 +2,7 @@
 // computed from the rule as config/README.md ("Full-NAT local ports") and native/lb/local_port.h
 // state it, without the data plane: the key of a dataplane.port_key_file (SHA-256 of its bytes),
 // SipHash-2-4 (checked against the reference vectors in test/unit/local-port-model.test.ts), each
-// worker's share of ports 1024..65535 and the stride through it, the LIP a client address hashes
+// worker's share of a local_port_range and the stride through it, the LIP a client address hashes
 // to, and the tries in order. Packet tests use it to write exact expected frames for ports the
 // engine hashes; which tuples are taken is theirs to say (`taken`).
 //
@@ -61,7 +61,11 @@ export function tempKeyFile(fill = 0x5a): { path: string; key: SipKey; remove: (
   return { path, key: keyOfFile(bytes), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export const FIRST_LOCAL_PORT = 1024;
+/**
+ * Every port a local port may be (dataplane.local_port_range at its widest). The packet tests
+ * that follow the port rules configure it, so that their clients' ports (40000 and up) are in range.
+ */
+export const ALL_LOCAL_PORTS: readonly [number, number] = [1024, 65535];
 /** Tries per LIP before the next one. */
 export const TRIES_PER_LIP = 64;
 
@@ -76,10 +80,10 @@ export interface Share {
   stride: number;
 }
 
-export function share(worker: number, workers: number): Share {
-  let first = FIRST_LOCAL_PORT;
+export function share(worker: number, workers: number, range: readonly [number, number] = ALL_LOCAL_PORTS): Share {
+  let first = range[0];
   while (first % workers !== worker) first++;
-  const count = Math.floor((65535 - first) / workers) + 1;
+  const count = first > range[1] ? 0 : Math.floor((range[1] - first) / workers) + 1;
   // Near the golden section of the share, lowered until it is coprime with the share's size.
   let stride = count > 1 ? Math.floor((count * 5) / 8) : 1;
   while (stride > 1 && gcd(stride, count) !== 1) stride--;

@@ -237,6 +237,16 @@ test('syn_proxy_above must not exceed half_open_limit (conn_table_size by defaul
   assert.deepEqual(problemsOf(text('dataplane:', '  interfaces: [eth0]', '  conn_table_size: 1024')), []);
 });
 
+test('local_port_range is [first, last] from 1024, in order, with a port per worker', () => {
+  expectOne(text('dataplane:', '  interfaces: [eth0]', '  local_port_range: [40000, 30000]'), 'dataplane.local_port_range', 3, 21,
+    'first port 40000 is above last port 30000: write [30000, 40000]');
+  expectOne(text('dataplane:', '  interfaces: [eth0]', '  workers: 4', '  local_port_range: [2000, 2002]'), 'dataplane.local_port_range', 4, 21,
+    '2000..2002 holds 3 ports, fewer than the 4 workers: each worker needs its own');
+  expectOne(text('dataplane:', '  interfaces: [eth0]', '  local_port_range: [80, 10000]'), 'dataplane.local_port_range[0]', 3, 22, 'from 1024 to 65535');
+  expectOne(text('dataplane:', '  interfaces: [eth0]', '  local_port_range: 1024-32767'), 'dataplane.local_port_range', 3, 21, '[first, last]');
+  assert.deepEqual(problemsOf(text('dataplane:', '  interfaces: [eth0]', '  local_port_range: [61000, 65535]')), []);
+});
+
 // What one snapshot holds (src/native/abi.ts LIMITS): xvs check refuses what xvs run would.
 test('the data plane limits: services, pools, local addresses', () => {
   const manyServices = Array.from({ length: 16385 }, (_, i) =>

@@ -32,7 +32,11 @@ struct NatKey {
   uint8_t proto;
   uint8_t pad;
 };
-static_assert(sizeof(ServiceKey) == 8 && sizeof(NatKey) == 8);
+struct PortRange {  // host order
+  uint16_t first;
+  uint16_t last;
+};
+static_assert(sizeof(ServiceKey) == 8 && sizeof(NatKey) == 8 && sizeof(PortRange) == 4);
 
 }  // namespace
 
@@ -71,6 +75,8 @@ std::string SteeringProgram::find_maps() {
   }
   xsks_map_fd_ = bpf_object__find_map_fd_by_name(obj, "xsks_map");
   if (xsks_map_fd_ < 0) return "the steering program has no map xsks_map: rebuild it (npm run build)";
+  lip_ports_fd_ = bpf_object__find_map_fd_by_name(obj, "xvs_lip_ports");
+  if (lip_ports_fd_ < 0) return "the steering program has no map xvs_lip_ports: rebuild it (npm run build)";
   return "";
 }
 
@@ -94,6 +100,11 @@ std::string SteeringProgram::update_map(Map& m, const std::unordered_set<uint64_
 }
 
 std::string SteeringProgram::update(const SteeringSets& sets) {
+  // The range first: it only changes at start, before any LIP is in the map.
+  const uint32_t zero = 0;
+  const PortRange range{sets.lip_port_first, sets.lip_port_last};
+  if (bpf_map_update_elem(lip_ports_fd_, &zero, &range, BPF_ANY) != 0)
+    return ifname_ + ": cannot set the steering program's local port range: " + std::strerror(errno);
   std::unordered_set<uint64_t> services, vips, lips, nat, own;
   for (const auto& s : sets.services) {
     const ServiceKey k{s.vip, s.port, s.protocol, 0};

@@ -49,6 +49,7 @@ class SteeringProgram {
   std::string ifname_;
   int ifindex_ = 0;
   int xsks_map_fd_ = -1;
+  int lip_ports_fd_ = -1;  // array of one {first, last}: not a set, written whole
   Map services_, vips_, lips_, nat_servers_, own_addresses_;
 };
 

@@ -1,8 +1,10 @@
 // src/cli/commands/check.ts — `xvs check --config FILE`: validate only. Exit 0 with a one-line
-// summary and the config's warnings (config/warnings.ts), or 1 with every problem, one per line
+// summary and the config's warnings (config/warnings.ts, and config/host-warnings.ts about this
+// host), or 1 with every problem, one per line
 // (file:line:column: path: message).
 import { readApiToken } from '../../api/token.js';
 import { loadConfigFile } from '../../config/load.js';
+import { hostWarnings } from '../../config/host-warnings.js';
 import { configWarnings } from '../../config/warnings.js';
 import { ConfigError } from '../../config/types.js';
 import type { CliCommand } from '../command.js';
@@ -23,7 +25,7 @@ export const checkCommand: CliCommand<CheckArgs> = {
       if (loaded.api.token_file !== undefined) readApiToken(loaded.api.token_file);
       const servers = loaded.services.reduce((n, s) => n + s.servers.length, 0);
       process.stdout.write(`${config}: ok (${loaded.services.length} services, ${servers} servers)\n`);
-      for (const warning of configWarnings(loaded)) process.stdout.write(`${config}: warning: ${warning}\n`);
+      for (const warning of [...configWarnings(loaded), ...hostWarnings(loaded)]) process.stdout.write(`${config}: warning: ${warning}\n`);
     } catch (err) {
       if (err instanceof ConfigError) throw new CliError(err.message);
       if (err instanceof Error && err.message.startsWith('api.token_file')) throw new CliError(`${config}: ${err.message}`);

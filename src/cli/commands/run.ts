@@ -7,6 +7,7 @@ import { startApiServer, type ApiServer } from '../../api/server.js';
 import { readApiToken } from '../../api/token.js';
 import { loadConfigFile } from '../../config/load.js';
 import { ConfigError, type Config } from '../../config/types.js';
+import { hostWarnings } from '../../config/host-warnings.js';
 import { configWarnings } from '../../config/warnings.js';
 import { ControlClient, ControlRequestError } from '../../control/main/client.js';
 import { logControlEvent } from '../../control/main/event-log.js';
@@ -89,7 +90,7 @@ export const runCommand: CliCommand<RunArgs> = {
     try {
       const started = await starting;
       for (const warning of started.warnings ?? []) log.warn({ event: 'backend_warning' }, warning);
-      for (const warning of configWarnings(config)) log.warn({ event: 'config_warning' }, warning);
+      for (const warning of [...configWarnings(config), ...hostWarnings(config)]) log.warn({ event: 'config_warning' }, warning);
       log.info(
         {
           event: 'started',

@@ -90,6 +90,7 @@ export class Dataplane {
       interfaces: d.interfaces,
       connTableSize: d.conn_table_size,
       portKey: key.key,
+      localPorts: d.local_port_range,
       ...(options.memFrames ? { memFrames: options.memFrames } : {}),
       ...(options.forwardOnly ? { forwardOnly: true } : {}),
     });
