@@ -19,6 +19,12 @@ namespace xvs::control {
 
 namespace {
 
+// 64 random bits per engine: the key of every hash table an outsider's packets index.
+uint64_t random_seed() {
+  std::random_device rd;
+  return (static_cast<uint64_t>(rd()) << 32) | rd();
+}
+
 // What the kernel must steer to the data plane for this snapshot (io/afxdp's XDP maps).
 io::SteeringSets steering_sets(const lb::Snapshot& snap, const lb::LocalPortRange& local_ports) {
   io::SteeringSets sets;
@@ -38,7 +44,7 @@ io::SteeringSets steering_sets(const lb::Snapshot& snap, const lb::LocalPortRang
 }  // namespace
 
 Engine::Engine(const EngineOptions& options)
-    : options_(options), hash_seed_(std::random_device{}() * 0x9e3779b97f4a7c15ull ^ std::random_device{}()),
+    : options_(options), hash_seed_(random_seed()),
       servers_(options.workers) {}
 
 Engine::~Engine() { close(); }

@@ -1,27 +1,38 @@
-// native/core/hash.h — seeded hashing of flow keys for the per-worker tables. The seed is
-// random per engine so that a remote sender cannot aim many flows at one bucket. Pure.
+// native/core/hash.h — keyed hashing of flow keys for the tables that outsiders fill (the
+// connection table, lblc's locality table) and of client addresses for the hashing schedulers;
+// and a cheap seeded mixer for the snapshot's indexes, which only the configuration fills. SipHash-1-3 (core/siphash.h) under a secret key: a remote sender who does not know
+// the key cannot aim many flows at one bucket (hash flooding), which an unkeyed or merely
+// seeded multiply-mix hash allows once its structure is known. The table key is random per
+// engine; the schedulers' key is derived from the port key (lb/core_state.h), so that every
+// worker, every restart and every node given the same port_key_file maps a client alike. Pure.
 #pragma once
 #include <cstdint>
 
+#include "core/siphash.h"
+
 namespace xvs::core {
 
-// A 64x64->128 multiply-fold mixer (the wyhash core): two multiplies per key, good avalanche.
-inline uint64_t mix64(uint64_t a, uint64_t b) {
-  const unsigned __int128 product = static_cast<unsigned __int128>(a) * b;
-  return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
-}
-
-inline constexpr uint64_t kHashP0 = 0xa0761d6478bd642full;
-inline constexpr uint64_t kHashP1 = 0xe7037ed1a0b428dbull;
+// The tables' key from the engine's 64-bit random seed: any function of a secret seed is as
+// secret as the seed (SipHash is a PRF for every key).
+inline SipKey table_key(uint64_t seed) { return {seed, (seed << 32 | seed >> 32) ^ 0x9e3779b97f4a7c15ull}; }
 
 // Hash of an IPv4 4-tuple + protocol: addresses and ports as they sit in the packet.
-inline uint64_t hash_flow(uint64_t seed, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
+inline uint64_t hash_flow(const SipKey& key, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
                           uint8_t protocol) {
   const uint64_t addrs = (static_cast<uint64_t>(saddr) << 32) | daddr;
   const uint64_t ports = (static_cast<uint64_t>(sport) << 32) | (static_cast<uint64_t>(dport) << 16) | protocol;
-  return mix64(addrs ^ kHashP0, ports ^ seed ^ kHashP1);
+  return siphash13(key, addrs, ports);
 }
 
-inline uint64_t hash_u64(uint64_t seed, uint64_t key) { return mix64(key ^ kHashP0, seed ^ kHashP1); }
+inline uint64_t hash_u64(const SipKey& key, uint64_t value) { return siphash13(key, value); }
+
+// A 64x64->128 multiply-fold (the wyhash core), seeded: for tables built only from the
+// configuration (lb/flat_map.h). A packet can only look such a table up, never add to it, so
+// the longest probe run is the configuration's whatever the packet; SipHash there would cost
+// every packet a few nanoseconds for nothing.
+inline uint64_t mix_u64(uint64_t seed, uint64_t value) {
+  const unsigned __int128 product = static_cast<unsigned __int128>(value ^ 0xa0761d6478bd642full) * (seed ^ 0xe7037ed1a0b428dbull);
+  return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
+}
 
 }  // namespace xvs::core

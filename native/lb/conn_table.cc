@@ -11,7 +11,7 @@ uint32_t node_of(uint32_t conn_index, Direction d) { return conn_index * 2 + d; 
 ConnTable::ConnTable(uint32_t capacity, uint64_t hash_seed, uint32_t bucket_count)
     : capacity_(capacity),
       bucket_count_(bucket_count != 0 ? bucket_count : buckets_for(capacity)),
-      seed_(hash_seed),
+      key_(core::table_key(hash_seed)),
       conns_(capacity),
       buckets_(bucket_count_),
       chain_(static_cast<size_t>(capacity) * 2),

@@ -57,7 +57,7 @@ class ConnTable {
   static size_t bytes_per_connection(uint32_t capacity);
 
   Probe probe(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
-    const uint64_t h = core::hash_flow(seed_, saddr, daddr, sport, dport, protocol);
+    const uint64_t h = core::hash_flow(key_, saddr, daddr, sport, dport, protocol);
     // Bucket: the low 32 bits scaled to the bucket count (no power-of-two rounding); tag: the
     // top 16 bits, 0 reserved for empty slots.
     const auto bucket = static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(h)) * bucket_count_) >> 32);
@@ -208,7 +208,7 @@ class ConnTable {
   uint32_t bucket_count_;
   uint32_t overflowed_ = 0;
   uint32_t edits_ = 0;
-  uint64_t seed_;
+  core::SipKey key_;  // core::table_key of the engine's random seed
   core::HugeArray<Conn> conns_;
   core::HugeArray<Bucket> buckets_;
   core::HugeArray<uint32_t> chain_;  // per node: next node of its bucket's overflow chain

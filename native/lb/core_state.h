@@ -45,7 +45,8 @@ struct alignas(64) CoreState {
             const core::SipKey& local_port_key, const CoreTables& tables, LocalPortRange local_ports = {})
       : id(worker_id),
         workers(worker_count),
-        seed(hash_seed),
+        table_key(core::table_key(hash_seed)),
+        scheduler_key(scheduler_key_of(local_port_key)),
         port_key(local_port_key),
         ports(worker_id, worker_count, local_ports),
         conns(conn_capacity, hash_seed),
@@ -58,7 +59,8 @@ struct alignas(64) CoreState {
 
   const uint32_t id;
   const uint32_t workers;
-  const uint64_t seed;
+  const core::SipKey table_key;      // lblc's locality table (the connection table keeps its own)
+  const core::SipKey scheduler_key;  // sh, mh, dh: the same on every worker, restart and node (lb/schedule.h)
   const core::SipKey port_key;  // Full-NAT local port choice (lb/local_port.h): the same across restarts
   const LocalPortShare ports;   // this worker's share of the local ports
   const Snapshot* snapshot = nullptr;
@@ -78,6 +80,14 @@ struct alignas(64) CoreState {
   uint64_t counters[abi::kCounterCount] = {};
 
   void count(abi::Counter c, uint64_t n = 1) { counters[static_cast<uint32_t>(c)] += n; }
+
+  // Derived from the port key, not random: a client must land on the same entry of a hashing
+  // scheduler's table on every worker and after a restart (as IPVS sh does) and, given the same
+  // port_key_file, on every node of a cluster; clients do not know it, so they cannot choose
+  // addresses that all land on one server.
+  static core::SipKey scheduler_key_of(const core::SipKey& port_key) {
+    return {core::siphash24(port_key, 0x7363686564303030ull, 0), core::siphash24(port_key, 0x7363686564303031ull, 0)};
+  }
 
   // The SYN cookies' master key, random per engine (hash_seed is) and not derivable from a
   // cookie: different from every worker's other keys.

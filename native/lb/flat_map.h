@@ -1,6 +1,7 @@
 // native/lb/flat_map.h — immutable open-addressing map from a 64-bit key to a 32-bit value,
 // built once by the control side (snapshot build) and only read by the workers. Linear probing
-// over a power-of-two table at most half full, so a miss ends within a few slots.
+// over a power-of-two table at most half full, so a miss ends within a few slots. Keys come from
+// the configuration only, hence the cheap seeded hash (core/hash.h, mix_u64).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -21,14 +22,14 @@ class FlatMap {
     seed_ = seed;
     slots_.assign(size, Slot{0, kMissing});
     for (const auto& [key, value] : entries) {
-      size_t i = core::hash_u64(seed_, key) & mask_;
+      size_t i = core::mix_u64(seed_, key) & mask_;
       while (slots_[i].value != kMissing && slots_[i].key != key) i = (i + 1) & mask_;
       slots_[i] = Slot{key, value};
     }
   }
 
   uint32_t find(uint64_t key) const {
-    size_t i = core::hash_u64(seed_, key) & mask_;
+    size_t i = core::mix_u64(seed_, key) & mask_;
     for (;;) {
       const Slot& s = slots_[i];
       if (s.value == kMissing) return kMissing;

@@ -71,7 +71,7 @@ inline bool locality_overloaded(const CoreState& cs, const abi::ServiceRecord& s
 inline uint32_t locality(CoreState& cs, const abi::ServiceRecord& svc, uint32_t daddr, bool replicated) {
   const Snapshot& snap = *cs.snapshot;
   LocalityEntry& e =
-      cs.locality[core::hash_u64(cs.seed, (static_cast<uint64_t>(svc.service_id) << 32) | daddr) &
+      cs.locality[core::hash_u64(cs.table_key, (static_cast<uint64_t>(svc.service_id) << 32) | daddr) &
                   (CoreState::kLocalityEntries - 1)];
   if (e.service_id != svc.service_id || e.daddr != daddr) e = LocalityEntry{svc.service_id, daddr, {}, 0, 0};
   // The set's least loaded usable member (lblc keeps a set of one).
@@ -107,10 +107,10 @@ inline uint32_t locality(CoreState& cs, const abi::ServiceRecord& svc, uint32_t 
 }
 
 // sh, mh, dh: one table lookup; the same client (or destination) lands on the same entry on
-// every worker and every balancer, so the hash is fixed, not seeded.
+// every worker and every balancer sharing the port key, so the key is derived, not random.
 inline uint32_t hashed(const CoreState& cs, const abi::ServiceRecord& svc, uint32_t address) {
   if (svc.sched_count == 0) return kNoBackend;
-  const auto h = static_cast<uint32_t>(core::hash_u64(0, address));
+  const auto h = static_cast<uint32_t>(core::hash_u64(cs.scheduler_key, address));
   const uint32_t slot = static_cast<uint32_t>((static_cast<uint64_t>(h) * svc.sched_count) >> 32);
   const uint32_t index = cs.snapshot->sched[svc.sched_first + slot];
   return usable(cs, index) ? index : kNoBackend;

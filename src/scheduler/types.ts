@@ -9,9 +9,10 @@
 //               (an overloaded server's entry is passed over, as IPVS rr/wrr do).
 //   hash        mh, sh, dh. Pick table[(hash32(key) * table.length) >> 32] (multiply-shift: a
 //               uniform reduction to [0, length) without a division), where key is the packet's
-//               client source address (sh, mh) or its destination address (dh), and hash32 is the data plane's fixed, unseeded
-//               address hash (native/lb/schedule.h), so every worker and every balancer maps a
-//               client to the same entry. It is unrelated to the hash that places servers here.
+//               client source address (sh, mh) or its destination address (dh), and hash32 is the
+//               data plane's keyed address hash (SipHash-1-3 under a key derived from the Full-NAT
+//               port key, native/lb/schedule.h): every worker, restart and balancer given the same
+//               port_key_file maps a client to the same entry, and clients cannot predict it. It is unrelated to the hash that places servers here.
 //               A non-empty table has a fixed length per scheduler (mh 65 537, sh and
 //               dh 256).
 //   ordered     fo. Take the first entry whose server is not overloaded (upper connection

@@ -181,9 +181,20 @@ TEST(Schedule, LocalityWithReplicationGrowsASetWithoutDuplicates) {
   EXPECT_EQ(members, (std::set<uint32_t>{1000}));
 }
 
-// sh, mh and dh index the table by a fixed hash of one address: slot = h * n >> 32.
-uint32_t slot_of(uint32_t address, uint32_t n) {
-  return static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(xvs::core::hash_u64(0, address))) * n) >> 32);
+// sh, mh and dh index the table by a keyed hash of one address, the key derived from the port
+// key (not the engine's random seed): slot = h * n >> 32.
+uint32_t slot_of(uint32_t address, uint32_t n, const xvs::core::SipKey& port_key = kPortKey) {
+  const xvs::core::SipKey key = lb::CoreState::scheduler_key_of(port_key);
+  return static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(xvs::core::hash_u64(key, address))) * n) >> 32);
+}
+
+// Another port key places clients elsewhere: an outsider who does not know the key cannot pick
+// addresses that all land on one server.
+TEST(Schedule, TheHashedSchedulersKeyIsThePortKeys) {
+  const xvs::core::SipKey other{0x1234, 0x5678};
+  uint32_t moved = 0;
+  for (uint32_t i = 0; i < 64; ++i) moved += slot_of(ipv4(198, 51, 100, static_cast<uint8_t>(i)), 1024) != slot_of(ipv4(198, 51, 100, static_cast<uint8_t>(i)), 1024, other);
+  EXPECT_GT(moved, 56u);
 }
 
 TEST(Schedule, HashedSchedulersIndexTheTable) {
