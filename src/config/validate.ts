@@ -7,6 +7,7 @@
 
 import { hostAddressProblem, listenProblem } from './address.js';
 import { LIMITS as DATAPLANE_LIMITS } from '../native/abi.js';
+import { staticScheduler } from '../scheduler/index.js';
 import { DEFAULTS, LIMITS } from './defaults.js';
 import { choice, formatPath, has, intOr, isInt, isObj, type Finding, type Obj } from './raw.js';
 import { BACKENDS, PROTOCOLS } from './types.js';
@@ -51,6 +52,7 @@ function checkDataplaneLimits(pools: unknown, services: unknown[], out: Finding[
   const servers = services.reduce<number>((n, s) => n + (isObj(s) && Array.isArray(s.servers) ? s.servers.length : 0), 0);
   if (servers > DATAPLANE_LIMITS.backends)
     out.push({ path: ['services'], at: 'key', message: tooMany(servers, 'servers in all services', DATAPLANE_LIMITS.backends) });
+  checkSchedulerTables(services, out);
   if (!isObj(pools)) return;
   const lists = Object.values(pools);
   if (lists.length > DATAPLANE_LIMITS.pools)
@@ -58,6 +60,35 @@ function checkDataplaneLimits(pools: unknown, services: unknown[], out: Finding[
   const lips = lists.reduce<number>((n, list) => n + (Array.isArray(list) ? list.length : 0), 0);
   if (lips > DATAPLANE_LIMITS.lips)
     out.push({ path: ['local_address_pools'], at: 'key', message: tooMany(lips, 'local addresses in all pools', DATAPLANE_LIMITS.lips) });
+}
+
+/**
+ * The scheduler tables of all services share one array of the snapshot (rr, fo: a server per
+ * entry; wrr: sum of weights / gcd; mh: 65 537; sh, dh: 256). Counted with the file's weights;
+ * a runtime weight that would cross the limit is refused by the data plane at commit.
+ */
+function checkSchedulerTables(services: unknown[], out: Finding[]): void {
+  let total = 0;
+  const largest: { name: string; entries: number }[] = [];
+  services.forEach((s, i) => {
+    if (!isObj(s) || !Array.isArray(s.servers)) return;
+    const scheduler = staticScheduler((typeof s.scheduler === 'string' ? s.scheduler : DEFAULTS.scheduler) as never);
+    if (!scheduler) return;
+    const weights = s.servers.map((srv) => ({ key: '', weight: isObj(srv) && isInt(srv.weight, 0, LIMITS.weight_max) ? srv.weight : DEFAULTS.weight }));
+    const entries = scheduler.length(weights);
+    total += entries;
+    largest.push({ name: typeof s.name === 'string' ? s.name : `services[${i}]`, entries });
+  });
+  if (total <= DATAPLANE_LIMITS.sched_entries) return;
+  const top = largest.sort((a, b) => b.entries - a.entries).slice(0, 3).map((t) => `${t.name} ${t.entries}`);
+  out.push({
+    path: ['services'],
+    at: 'key',
+    message:
+      `the scheduler tables need ${total} entries (largest: ${top.join(', ')}), one data plane holds at most ` +
+      `${DATAPLANE_LIMITS.sched_entries}: use smaller weights with the same ratios (wrr's table is sum of weights / gcd), ` +
+      `fewer mh services, or spread the services over more nodes`,
+  });
 }
 
 function checkDataplane(dp: Obj, out: Finding[]): void {

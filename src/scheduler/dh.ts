@@ -16,4 +16,5 @@ export const destinationHashing: StaticScheduler = {
     if (live.length === 0) return [];
     return Array.from({ length: DH_TABLE_SIZE }, (_, bucket) => live[bucket % live.length]!);
   },
+  length: (servers) => (servers.some((s) => s.weight > 0) ? DH_TABLE_SIZE : 0),
 };

@@ -14,4 +14,5 @@ export const weightedFailover: StaticScheduler = {
     });
     return live.sort((i, j) => servers[j]!.weight - servers[i]!.weight || i - j);
   },
+  length: (servers) => servers.filter((s) => s.weight > 0).length,
 };

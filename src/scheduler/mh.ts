@@ -77,4 +77,5 @@ export function maglevTable(servers: readonly SchedulerServer[], size: number = 
 export const maglevHashing: StaticScheduler = {
   name: 'mh',
   table: (servers) => maglevTable(servers),
+  length: (servers) => (servers.some((s) => s.weight > 0) ? MH_TABLE_SIZE : 0),
 };

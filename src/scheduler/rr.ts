@@ -12,4 +12,5 @@ export const roundRobin: StaticScheduler = {
     });
     return out;
   },
+  length: (servers) => servers.filter((s) => s.weight > 0).length,
 };

@@ -29,4 +29,5 @@ export const sourceHashing: StaticScheduler = {
     }
     return out;
   },
+  length: (servers) => (servers.some((s) => s.weight > 0) ? SH_TABLE_SIZE : 0),
 };

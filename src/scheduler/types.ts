@@ -35,4 +35,6 @@ export interface StaticScheduler {
   readonly name: string;
   /** Indices into `servers`; empty when no server may take new connections. */
   table(servers: readonly SchedulerServer[]): number[];
+  /** table(servers).length, without building it (the validator bounds the snapshot with it). */
+  length(servers: readonly SchedulerServer[]): number;
 }

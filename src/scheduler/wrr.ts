@@ -28,4 +28,8 @@ export const weightedRoundRobin: StaticScheduler = {
     }
     return out;
   },
+  length(servers: readonly SchedulerServer[]): number {
+    const live = servers.map((s) => s.weight).filter((w) => w > 0);
+    return live.length === 0 ? 0 : live.reduce((sum, w) => sum + w, 0) / live.reduce(gcd);
+  },
 };

@@ -267,6 +267,24 @@ test('the data plane limits: services, pools, local addresses', () => {
   ]);
 });
 
+test('the scheduler tables of all services fit the snapshot (2^24 entries): mh 65 537 each, wrr sum of weights / gcd', () => {
+  const mh = (n: number) =>
+    Array.from({ length: n }, (_, i) => `  - { name: m${i}, vip: 10.1.${i >> 8}.${i & 255}, port: 80, forwarding: dr, scheduler: mh, servers: [{ address: 10.250.0.1, port: 80 }] }`);
+  assert.deepEqual(problemsOf(text('dataplane:', '  interfaces: [eth0]', 'services:', ...mh(255))), [], '255 x 65 537 fits');
+  const over = problemsOf(text('dataplane:', '  interfaces: [eth0]', 'services:', ...mh(256)));
+  assert.deepEqual(over.map((p) => [p.path, p.message]), [
+    ['services', 'the scheduler tables need 16777472 entries (largest: m0 65537, m1 65537, m2 65537), one data plane holds at most 16777216: ' +
+      "use smaller weights with the same ratios (wrr's table is sum of weights / gcd), fewer mh services, or spread the services over more nodes"],
+  ]);
+  const heavy = (n: number, gcd: number) =>
+    `servers: [${Array.from({ length: n }, (_, i) => `{ address: 10.250.${i >> 8}.${i & 255}, port: 80, weight: ${(65535 - (i % 2)) * gcd} }`).join(', ')}]`;
+  const wrr = problemsOf(text('dataplane:', '  interfaces: [eth0]', 'services:', `  - { name: w, vip: 10.1.0.1, port: 80, forwarding: dr, scheduler: wrr, ${heavy(300, 1)} }`));
+  assert.match(wrr[0]?.message ?? '', /^the scheduler tables need 19660350 entries \(largest: w 19660350\)/);
+  // Equal weights reduce by their gcd: two servers of 65 535 are a table of two entries.
+  const even = `servers: [{ address: 10.250.0.1, port: 80, weight: 65535 }, { address: 10.250.0.2, port: 80, weight: 65535 }]`;
+  assert.deepEqual(problemsOf(text('dataplane:', '  interfaces: [eth0]', 'services:', `  - { name: w, vip: 10.1.0.1, port: 80, forwarding: dr, scheduler: wrr, ${even} }`)), []);
+});
+
 test('an exec check names its program by an absolute path, and runs as nobody unless told', () => {
   expectOne(one('nat', 8080, ['    health_check: { type: exec, command: [check.sh, --quick] }']), 'services[0].health_check.command[0]', 8, 43,
     'must be an absolute path (got "check.sh")');

@@ -166,3 +166,16 @@ describe('murmur3 (places servers in hash tables; changing it moves mh clients)'
     assert.equal(murmur3('The quick brown fox jumps over the lazy dog', 0x9747b28c), 0x2fa826cd);
   });
 });
+
+describe('length', () => {
+  it('is the length of the table, for every static scheduler and many server sets (the validator relies on it)', () => {
+    const sets: number[][] = [[], [0], [1], [0, 0], [4, 3, 2], [2, 4], [6, 9, 12], [0, 5, 0, 7], [65535, 65534], [1, 1, 1, 1, 1], [300, 0, 256, 17]];
+    for (const name of ['rr', 'wrr', 'sh', 'dh', 'mh', 'fo'] as const) {
+      const scheduler = staticScheduler(name)!;
+      for (const weights of sets) {
+        const servers = weights.map((weight, i) => ({ key: `10.0.0.${i + 1}:80`, weight }));
+        assert.equal(scheduler.length(servers), scheduler.table(servers).length, `${name} ${JSON.stringify(weights)}`);
+      }
+    }
+  });
+});
