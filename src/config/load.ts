@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { isScalar, LineCounter, parseDocument, visit, type Node, type YAMLError } from 'yaml';
 import { Locator } from './positions.js';
 import { exoticValues, formatPath, isObj, type Finding } from './raw.js';
 import { normalise } from './normalise.js';
@@ -57,6 +57,19 @@ function check(text: string, file: string): { problems: ConfigProblem[]; doc: un
   // Past a syntax error the tree is a guess, and checking it would bury the real mistake under
   // invented ones; a repeated key leaves a sound tree, so checking goes on.
   if (yamlDoc.errors.some((e) => e.code !== 'DUPLICATE_KEY')) return { problems: syntax, doc: undefined };
+
+  // A list or mapping as a key ("{ a: 1 }: x", a stray brace) would become a made-up name of
+  // several lines: refuse it where it stands.
+  const badKeys: ConfigProblem[] = [];
+  visit(yamlDoc, {
+    Pair(_, pair) {
+      // A tagged scalar (!!binary, !!timestamp) is an object in JavaScript, no name either.
+      if (pair.key === null || (isScalar(pair.key) && (typeof pair.key.value !== 'object' || pair.key.value === null))) return;
+      const where = at((pair.key as Node).range?.[0] ?? 0);
+      badKeys.push({ file, path: '', ...where, message: 'a key must be a name, not a list, mapping, alias or tagged value (a stray "{", "[" or "!!" where a name belongs?)' });
+    },
+  });
+  if (badKeys.length > 0) return { problems: [...syntax, ...badKeys], doc: undefined };
 
   let doc: unknown;
   try {

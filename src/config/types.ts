@@ -137,9 +137,11 @@ export interface ConfigProblem {
   message: string; // names what is allowed, e.g. "must be an integer from 1 to 65535 (got 70000)"
 }
 
+/** One line per problem: a key or value quoted in the message may hold line breaks. */
 export function formatProblem(p: ConfigProblem): string {
   const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
-  return p.path ? `${where}: ${p.path}: ${p.message}` : `${where}: ${p.message}`;
+  const text = p.path ? `${where}: ${p.path}: ${p.message}` : `${where}: ${p.message}`;
+  return text.replace(/\r?\n/g, '\\n');
 }
 
 /** Thrown by the loader with every problem found, not just the first. */

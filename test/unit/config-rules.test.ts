@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { text, problemsOf, expectOne } from '../support/config-problems.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { ConfigError } from '../../src/config/types.js';
 
 /** dataplane on lines 1-2, `services:` on line 3, the given service lines from line 4. */
 const services = (...lines: string[]): string => text('dataplane:', '  interfaces: [eth0]', 'services:', ...lines);
@@ -350,4 +352,21 @@ test('health check timeout longer than the interval', () => {
 test('a per-server health check override is checked too', () => {
   const source = one('nat', 8080).replace('port: 8080 }', 'port: 8080, health_check: { type: udp, command: [x] } }');
   expectOne(source, 'services[0].servers[0].health_check.command', 9, 70, '"command" applies only to exec checks (this check is udp)');
+});
+
+// Found by the config-loader fuzz target (test/fuzz/config-loader.ts): a mapping used as a key
+// became a made-up field name of several lines, and its problem spread over several lines.
+test('a key that is a list or mapping is refused where it stands, and every problem is one line', () => {
+  expectOne(text('dataplane:', '  interfaces: [eth0]', '? { forwarding: nat }', ': 1'), '', 3, 3, 'a key must be a name, not a list, mapping, alias or tagged value');
+  expectOne(text('dataplane:', '  interfaces: [eth0]', '[a, b]: 1'), '', 3, 1, 'a key must be a name');
+  expectOne(text('dataplane:', '  interfaces: [eth0]', '!!binary aGk=: 1'), '', 3, 10, 'a key must be a name');
+  let err: unknown;
+  try {
+    parseConfigText(text('dataplane:', '  interfaces: [eth0]', '"two\\nlines": 1'), 'test.yaml');
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof ConfigError);
+  assert.equal(err.message.split('\n').length, err.problems.length, err.message);
+  assert.match(err.message, /unknown field "two\\nlines" at the top level/);
 });
