@@ -75,17 +75,34 @@ Status Engine::create(const EngineOptions& o, std::unique_ptr<Engine>& out) {
     engine.reset(new Engine(o));
   } catch (const std::bad_alloc&) {
     return Status::error(kErrSystem, "cannot map the per-worker tables for " + std::to_string(o.workers) + " workers of " +
-                                         std::to_string(o.conn_table_size) + " connections; lower workers or conn_table_size");
+                                         std::to_string(o.conn_table_size) + " connections: lower dataplane.workers or dataplane.conn_table_size");
   }
+  // The backend's frames and rings: workers x interfaces of them (the UMEM itself is mapped, and
+  // its failure reported, by io/afxdp).
+  const auto backend_memory = [&o] {
+    return Status::error(kErrLimit, "cannot allocate the " + o.backend + " backend's frames and rings for " + std::to_string(o.workers) +
+                                        " workers x " + std::to_string(o.interfaces.size()) +
+                                        " interfaces (out of memory): lower dataplane.workers");
+  };
   if (o.backend == "mem") {
-    auto mem = std::make_unique<io::MemBackend>(static_cast<uint32_t>(o.interfaces.size()), o.workers, o.mem_frames);
-    engine->mem_ = mem.get();
-    engine->backend_ = std::move(mem);
+    try {
+      auto mem = std::make_unique<io::MemBackend>(static_cast<uint32_t>(o.interfaces.size()), o.workers, o.mem_frames);
+      engine->mem_ = mem.get();
+      engine->backend_ = std::move(mem);
+    } catch (const std::bad_alloc&) {
+      return backend_memory();
+    }
   } else if (o.backend == "afxdp") {
     std::unique_ptr<io::afxdp::AfxdpBackend> afxdp;
     std::string message;
     using E = io::afxdp::AfxdpBackend::Error;
-    switch (io::afxdp::AfxdpBackend::create({o.interfaces, o.workers, o.bpf_object}, afxdp, message)) {
+    E created;
+    try {
+      created = io::afxdp::AfxdpBackend::create({o.interfaces, o.workers, o.bpf_object}, afxdp, message);
+    } catch (const std::bad_alloc&) {
+      return backend_memory();
+    }
+    switch (created) {
       case E::none: break;
       case E::invalid: return Status::error(kErrInvalidArgument, message);
       case E::system: return Status::error(kErrSystem, message);

@@ -84,7 +84,7 @@ export const runCommand: CliCommand<RunArgs> = {
         { event: 'no_state_dir', state_dir: config.dataplane.state_dir },
         `dataplane.state_dir ${config.dataplane.state_dir} does not exist: after a restart, Full-NAT clients may get tuples their servers still hold (1 s stalls); create it, or point state_dir at a directory`,
       );
-    const previous = readPortHolds(holdFile);
+    const previous = readPortHolds(holdFile, config.dataplane.workers * config.dataplane.conn_table_size);
     if (previous.problem) log.warn({ event: 'port_holds_unreadable', file: holdFile }, previous.problem);
     const starting = steps.then(() => control.start(config, previous.holds));
     try {

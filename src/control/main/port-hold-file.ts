@@ -5,7 +5,7 @@
 // run ages them. Missing, unreadable or foreign files cost a warning, never the start or the stop.
 // The directory is the operator's (systemd's StateDirectory=xvs makes /var/lib/xvs): xvs does not
 // create it, and says so when a Full-NAT config runs without it. Main thread.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import type { SavedPortHolds } from '../protocol.js';
@@ -23,10 +23,23 @@ export interface ReadOutcome {
   problem?: string;
 }
 
-/** What the previous run left in `file`; no file is no problem. */
-export function readPortHolds(file: string): ReadOutcome {
+/** Bytes one held tuple takes at most in the file (native/lb/port_holds.h PortHold: 32). */
+const MAX_BYTES_PER_HOLD = 64;
+
+/**
+ * What the previous run left in `file`; no file is no problem. `tableEntries`: what this run's
+ * connection tables hold (workers x conn_table_size): a file of more holds than that is not read
+ * (a start must not allocate whatever a file on disk says).
+ */
+export function readPortHolds(file: string, tableEntries: number): ReadOutcome {
+  const limit = HEADER_BYTES + 64 + tableEntries * MAX_BYTES_PER_HOLD;
   let bytes: Buffer;
   try {
+    const size = statSync(file).size;
+    if (size > limit)
+      return {
+        problem: `${file} is ${size} bytes, more than this run's connection tables could hold (workers x conn_table_size = ${tableEntries}, at most ${limit} bytes): not read; remove it`,
+      };
     bytes = readFileSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
