@@ -7,7 +7,7 @@
 
 import { hostAddressProblem, listenProblem } from './address.js';
 import { LIMITS as DATAPLANE_LIMITS } from '../native/abi.js';
-import { staticScheduler } from '../scheduler/index.js';
+import { schedulerTableEntries } from '../scheduler/index.js';
 import { DEFAULTS, LIMITS } from './defaults.js';
 import { choice, formatPath, has, intOr, isInt, isObj, type Finding, type Obj } from './raw.js';
 import { BACKENDS, PROTOCOLS } from './types.js';
@@ -68,19 +68,21 @@ function checkDataplaneLimits(pools: unknown, services: unknown[], out: Finding[
  * a runtime weight that would cross the limit is refused by the data plane at commit.
  */
 function checkSchedulerTables(services: unknown[], out: Finding[]): void {
-  let total = 0;
-  const largest: { name: string; entries: number }[] = [];
-  services.forEach((s, i) => {
-    if (!isObj(s) || !Array.isArray(s.servers)) return;
-    const scheduler = staticScheduler((typeof s.scheduler === 'string' ? s.scheduler : DEFAULTS.scheduler) as never);
-    if (!scheduler) return;
-    const weights = s.servers.map((srv) => ({ key: '', weight: isObj(srv) && isInt(srv.weight, 0, LIMITS.weight_max) ? srv.weight : DEFAULTS.weight }));
-    const entries = scheduler.length(weights);
-    total += entries;
-    largest.push({ name: typeof s.name === 'string' ? s.name : `services[${i}]`, entries });
-  });
+  const { total, largest } = schedulerTableEntries(
+    services.flatMap((s, i) =>
+      isObj(s) && Array.isArray(s.servers)
+        ? [
+            {
+              name: typeof s.name === 'string' ? s.name : `services[${i}]`,
+              scheduler: typeof s.scheduler === 'string' ? s.scheduler : DEFAULTS.scheduler,
+              weights: s.servers.map((srv) => (isObj(srv) && isInt(srv.weight, 0, LIMITS.weight_max) ? srv.weight : DEFAULTS.weight)),
+            },
+          ]
+        : [],
+    ),
+  );
   if (total <= DATAPLANE_LIMITS.sched_entries) return;
-  const top = largest.sort((a, b) => b.entries - a.entries).slice(0, 3).map((t) => `${t.name} ${t.entries}`);
+  const top = largest.map((t) => `${t.name} ${t.entries}`);
   out.push({
     path: ['services'],
     at: 'key',

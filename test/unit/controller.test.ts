@@ -60,6 +60,37 @@ describe('Controller', () => {
     }
   });
 
+  it('refuses a weight that would make the scheduler tables larger than a snapshot holds, before building anything', async () => {
+    // 300 servers of weight 65 534: a wrr table of 300 entries (gcd 65 534). One of them at 65 535
+    // makes the gcd 1: sum of weights = 19 660 201 entries, over 2^24.
+    const servers = Array.from({ length: 300 }, (_, i) => `{ address: 10.0.${i >> 8}.${i & 255}, port: 80, weight: 65534 }`).join(', ');
+    const heavy = parseConfigText(
+      `dataplane: { backend: mem, interfaces: [mem0], conn_table_size: 1024 }
+services:
+  - { name: web, vip: 203.0.113.40, port: 80, forwarding: dr, scheduler: wrr, servers: [${servers}] }
+`,
+      'heavy.yaml',
+    );
+    const c = new Controller(() => {});
+    try {
+      await c.handle({ op: 'start', config: heavy });
+      let refused: { code?: string; message?: string } = {};
+      try {
+        await c.handle({ op: 'set_weight', service: 'web', server: '10.0.0.1:80', weight: 65535 });
+      } catch (err) {
+        refused = err as typeof refused;
+      }
+      assert.equal(refused.code, 'XVS_EINVAL');
+      assert.match(refused.message ?? '', /^weight 65535 would make the scheduler tables 19660201 entries, more than the 16777216 one data plane holds/);
+      const status = await c.handle({ op: 'status' });
+      assert.equal(status.engine.generation, 1n, 'nothing committed');
+      assert.equal(status.services[0]!.servers[1]!.weight, 65534);
+      assert.equal((await c.handle({ op: 'set_weight', service: 'web', server: '10.0.0.1:80', weight: 32767 })).generation, 2n, 'a weight that fits is applied');
+    } finally {
+      await c.handle({ op: 'stop' });
+    }
+  });
+
   it('answers status, config and connections asked during a start once the start has ended', async () => {
     const c = new Controller(() => {});
     try {

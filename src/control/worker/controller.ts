@@ -18,7 +18,9 @@ import { LIMITS } from '../../config/defaults.js';
 import { serverKey } from '../../config/keys.js';
 import type { Config } from '../../config/types.js';
 import type { HealthTransition } from '../../health/index.js';
+import { LIMITS as ABI_LIMITS } from '../../native/abi.js';
 import { openRouteMonitor } from '../../native/addon.js';
+import { schedulerTableEntries } from '../../scheduler/index.js';
 import { runInSlices } from '../../time-slices.js';
 import type {
   ControlError,
@@ -216,6 +218,15 @@ export class Controller {
     const key = serverKey(server);
     const previousWeight = this.overrides.get(service.name, key)?.weight ?? server.weight;
     const next = this.overrides.with(config, service.name, key, weight);
+    // Refused before anything is built: the file's weights fit (xvs check), these might not.
+    const tables = schedulerTableEntries(
+      next.effective(config).services.map((s) => ({ name: s.name, scheduler: s.scheduler, weights: s.servers.map((srv) => srv.weight) })),
+    );
+    if (tables.total > ABI_LIMITS.sched_entries)
+      fail(
+        'XVS_EINVAL',
+        `weight ${weight} would make the scheduler tables ${tables.total} entries, more than the ${ABI_LIMITS.sched_entries} one data plane holds (wrr's table is sum of weights / gcd): use weights with a larger common divisor`,
+      );
     let generation = d.committedModel()?.generation ?? 0n;
     const changed = weight !== previousWeight;
     // Commit first, adopt after: a refused commit leaves both the data plane and the overrides as
