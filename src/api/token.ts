@@ -3,9 +3,9 @@
 // Consumes a path or an IncomingMessage; produces the token, a digest to compare with, or an
 // ApiError 401. Main thread (server and CLI).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 
+import { readSmallFile } from '../config/small-file.js';
 import { ApiError } from './http-io.js';
 
 /** Shorter than this, a token can be guessed over the network. */
@@ -18,12 +18,7 @@ const TOKEN_FORM = /^[\x21-\x7e]+$/;
  * > file` works). Throws an Error naming api.token_file and the fix.
  */
 export function readApiToken(file: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Error(`api.token_file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const text = readSmallFile('api.token_file', file, 4096).toString('utf8');
   const token = (text.split('\n')[0] ?? '').trim();
   if (token.length < MIN_TOKEN_CHARS || !TOKEN_FORM.test(token))
     throw new Error(

@@ -64,6 +64,16 @@ services:
     assert.equal(r.code, 1);
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
+
+  it('reads the files the config names as xvs run will (port_key_file, token_file), and refuses one it cannot use', () => {
+    const file = tempConfig(`dataplane: { backend: mem, interfaces: [mem0], port_key_file: /nonexistent/port.key }\nservices: []\n`);
+    let r = xvs('check', '--config', file);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /: dataplane\.port_key_file: cannot read \/nonexistent\/port\.key: ENOENT\n$/);
+    r = xvs('check', '--config', tempConfig(`dataplane: { backend: mem, interfaces: [mem0] }\napi: { token_file: /dev/zero }\nservices: []\n`));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /: api\.token_file: \/dev\/zero is not a regular file\n$/);
+  });
 });
 
 describe('xvs run', () => {

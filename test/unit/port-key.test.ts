@@ -39,6 +39,13 @@ describe('portKey', () => {
     assert.throws(() => portKey(config(short)), { code: 'XVS_EINVAL', message: /holds 3 bytes; write at least 16/ });
   });
 
+  it('a device or a huge file is refused before it is read (a start allocates nothing a path says)', () => {
+    assert.throws(() => portKey(config('/dev/zero')), { code: 'XVS_EINVAL', message: /^dataplane\.port_key_file: \/dev\/zero is not a regular file$/ });
+    const huge = join(dir, 'huge.key');
+    writeFileSync(huge, Buffer.alloc((1 << 20) + 1));
+    assert.throws(() => portKey(config(huge)), { code: 'XVS_EINVAL', message: /huge\.key is 1048577 bytes; at most 1048576 are expected$/ });
+  });
+
   it('without a file: derived from the machine ID (stable, and not the ID), else random with a warning', () => {
     const id = join(dir, 'machine-id');
     writeFileSync(id, '0123456789abcdef0123456789abcdef\n');

@@ -4,6 +4,7 @@
 // (file:line:column: path: message).
 import { readApiToken } from '../../api/token.js';
 import { loadConfigFile } from '../../config/load.js';
+import { portKey } from '../../control/worker/port-key.js';
 import { hostWarnings } from '../../config/host-warnings.js';
 import { configWarnings } from '../../config/warnings.js';
 import { ConfigError } from '../../config/types.js';
@@ -22,13 +23,15 @@ export const checkCommand: CliCommand<CheckArgs> = {
   handler: async ({ config }) => {
     try {
       const loaded = loadConfigFile(config);
+      // The files the config names, as xvs run will read them.
       if (loaded.api.token_file !== undefined) readApiToken(loaded.api.token_file);
+      if (loaded.dataplane.port_key_file !== undefined) portKey(loaded);
       const servers = loaded.services.reduce((n, s) => n + s.servers.length, 0);
       process.stdout.write(`${config}: ok (${loaded.services.length} services, ${servers} servers)\n`);
       for (const warning of [...configWarnings(loaded), ...hostWarnings(loaded)]) process.stdout.write(`${config}: warning: ${warning}\n`);
     } catch (err) {
       if (err instanceof ConfigError) throw new CliError(err.message);
-      if (err instanceof Error && err.message.startsWith('api.token_file')) throw new CliError(`${config}: ${err.message}`);
+      if (err instanceof Error && /^(api\.token_file|dataplane\.port_key_file): /.test(err.message)) throw new CliError(`${config}: ${err.message}`);
       throw err;
     }
   },

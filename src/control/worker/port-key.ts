@@ -11,12 +11,16 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
+import { readSmallFile } from '../../config/small-file.js';
 import type { Config } from '../../config/types.js';
 
 const MACHINE_ID = '/etc/machine-id';
 // A fixed label, so that the key differs from any other application's derivation of the same ID.
 const APPLICATION = 'xvs fullnat local ports v1';
 const MIN_FILE_BYTES = 16;
+
+/** A key file is a few random bytes; anything much larger is the wrong file. */
+const MAX_FILE_BYTES = 1 << 20;
 
 export interface PortKey {
   key: Buffer; // 16 bytes
@@ -29,9 +33,9 @@ export function portKey(config: Config, machineIdPath = MACHINE_ID): PortKey {
   if (file !== undefined) {
     let bytes: Buffer;
     try {
-      bytes = readFileSync(file);
+      bytes = readSmallFile('dataplane.port_key_file', file, MAX_FILE_BYTES);
     } catch (err) {
-      throw Object.assign(new Error(`dataplane.port_key_file: cannot read ${file}: ${(err as Error).message}`), { code: 'XVS_EINVAL' });
+      throw Object.assign(err as Error, { code: 'XVS_EINVAL' });
     }
     if (bytes.length < MIN_FILE_BYTES)
       throw Object.assign(
