@@ -26,6 +26,9 @@ constexpr uint32_t kNoService = lb::Snapshot::kNoService;
 constexpr uint32_t kMinMtu = 576;  // the IPv4 minimum every host must accept
 constexpr uint32_t kMaxMtu = 9216;
 constexpr uint32_t kMaxWeight = 65535;  // as IPVS and the config allow
+// The engine clock compares times by their 32-bit signed difference: a timeout must stay well
+// below 2^31 s, or an entry expires at once or never. The config allows up to 2^30 - 1.
+constexpr uint32_t kMaxTimeout = (1u << 30) - 1;
 
 Status bad(std::string message) { return Status::error(kErrSnapshot, std::move(message)); }
 
@@ -80,6 +83,8 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
     return bad(who + ": a SYN proxy needs a TCP service in nat or fullnat mode");
   if ((s.flags & abi::persistent) && s.persist_timeout == 0)
     return bad(who + ": persistence needs a timeout of at least 1 second");
+  if ((s.flags & abi::persistent) && s.persist_timeout > kMaxTimeout)
+    return bad(who + ": persistence timeout " + std::to_string(s.persist_timeout) + " exceeds " + std::to_string(kMaxTimeout) + " seconds");
   if ((s.flags & abi::one_packet) && s.protocol != static_cast<uint8_t>(abi::Protocol::udp))
     return bad(who + ": one-packet scheduling applies to udp services only");
   if (scheduler_name(s.scheduler) == nullptr) return bad(who + ": unknown scheduler " + std::to_string(s.scheduler));
@@ -149,6 +154,8 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
     return bad("snapshot describes " + std::to_string(h.port_count) + " ports, engine has " + std::to_string(ctx.ports));
   if (h.timeout_tcp == 0 || h.timeout_tcp_fin == 0 || h.timeout_tcp_syn == 0 || h.timeout_udp == 0)
     return bad("every timeout must be at least 1 second");  // server_time_wait 0: no hold
+  for (const uint32_t t : {h.timeout_tcp, h.timeout_tcp_fin, h.timeout_tcp_syn, h.timeout_udp, h.timeout_server_time_wait})
+    if (t > kMaxTimeout) return bad("timeout " + std::to_string(t) + " exceeds " + std::to_string(kMaxTimeout) + " seconds");
 
   auto snap = std::make_unique<lb::Snapshot>();
   snap->generation = h.generation;

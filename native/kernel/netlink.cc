@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -39,8 +40,7 @@ bool ifreq_for(const std::string& name, ifreq& ifr) {
 
 // One request, answers until NLMSG_DONE (dumps) or the first answer (gets). `each` sees every
 // message of type `want`; returns "" or the kernel's error.
-template <typename Each>
-std::string rtnl_query(void* request, uint32_t len, uint16_t want, Each each) {
+std::string rtnl_query(void* request, uint32_t len, uint16_t want, const std::function<void(const nlmsghdr&)>& each) {
   Fd sock(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
   if (sock.fd < 0) return std::string("netlink socket: ") + std::strerror(errno);
   timeval tv{1, 0};
@@ -53,20 +53,12 @@ std::string rtnl_query(void* request, uint32_t len, uint16_t want, Each each) {
   if (sendto(sock.fd, request, len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
     return std::string("netlink send: ") + std::strerror(errno);
   std::vector<char> buf(64 * 1024);
+  ReplyProgress progress;
   for (int reads = 0; reads < 4096; ++reads) {  // bounded: a dump of ~100k neighbours
     const ssize_t n = recv(sock.fd, buf.data(), buf.size(), 0);
     if (n < 0) return std::string("netlink receive: ") + std::strerror(errno);
-    int left = static_cast<int>(n);
-    for (auto* m = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(m, left); m = NLMSG_NEXT(m, left)) {
-      if (m->nlmsg_type == NLMSG_DONE) return "";
-      if (m->nlmsg_type == NLMSG_ERROR) {
-        const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(m));
-        if (e->error == 0) return "";
-        return std::strerror(-e->error);
-      }
-      if (m->nlmsg_type == want) each(m);
-      if (!dump) return "";
-    }
+    read_reply(buf.data(), static_cast<size_t>(n), want, dump, each, progress);
+    if (progress.finished) return progress.error;
   }
   return "netlink: answer too long";
 }
@@ -146,15 +138,7 @@ std::string next_hop(uint32_t address, NextHop& out) {
   req.hdr.nlmsg_len = NLMSG_ALIGN(req.hdr.nlmsg_len) + RTA_ALIGN(rta->rta_len);
 
   uint8_t type = RTN_UNSPEC;
-  std::string err = rtnl_query(&req, req.hdr.nlmsg_len, RTM_NEWROUTE, [&](nlmsghdr* m) {
-    const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(m));
-    type = rt->rtm_type;
-    int len = static_cast<int>(RTM_PAYLOAD(m));
-    for (auto* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-      if (a->rta_type == RTA_OIF) std::memcpy(&out.ifindex, RTA_DATA(a), 4);
-      if (a->rta_type == RTA_GATEWAY && RTA_PAYLOAD(a) == 4) std::memcpy(&out.gateway, RTA_DATA(a), 4);
-    }
-  });
+  std::string err = rtnl_query(&req, req.hdr.nlmsg_len, RTM_NEWROUTE, [&](const nlmsghdr& m) { read_route_answer(m, type, out); });
   if (!err.empty()) return err;
   if (type == RTN_LOCAL) return "a local address of this host";
   if (type != RTN_UNICAST || out.ifindex == 0) return "no unicast route";
@@ -170,24 +154,7 @@ std::string next_hop(uint32_t address, NextHop& out) {
   dump.nd.ndm_family = AF_INET;
   dump.nd.ndm_ifindex = out.ifindex;  // a filter only with strict checking: filtered below too
   uint16_t state = NUD_NONE;
-  err = rtnl_query(&dump, dump.hdr.nlmsg_len, RTM_NEWNEIGH, [&](nlmsghdr* m) {
-    const auto* nd = static_cast<const ndmsg*>(NLMSG_DATA(m));
-    if (nd->ndm_ifindex != out.ifindex || nd->ndm_family != AF_INET) return;
-    uint32_t dst = 0;
-    const uint8_t* lladdr = nullptr;
-    int len = static_cast<int>(m->nlmsg_len - NLMSG_LENGTH(sizeof(ndmsg)));
-    for (auto* a = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(const_cast<ndmsg*>(nd)) + NLMSG_ALIGN(sizeof(ndmsg)));
-         RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-      if (a->rta_type == NDA_DST && RTA_PAYLOAD(a) == 4) std::memcpy(&dst, RTA_DATA(a), 4);
-      if (a->rta_type == NDA_LLADDR && RTA_PAYLOAD(a) == 6) lladdr = static_cast<const uint8_t*>(RTA_DATA(a));
-    }
-    if (dst != out.neighbour) return;
-    state = nd->ndm_state;
-    if (neighbour_state_usable(state) && lladdr != nullptr) {
-      std::memcpy(out.mac, lladdr, 6);
-      out.resolved = (out.mac[0] | out.mac[1] | out.mac[2] | out.mac[3] | out.mac[4] | out.mac[5]) != 0;
-    }
-  });
+  err = rtnl_query(&dump, dump.hdr.nlmsg_len, RTM_NEWNEIGH, [&](const nlmsghdr& m) { read_neighbour_answer(m, out, state); });
   out.state = neighbour_state_name(state);
   return err;
 }
@@ -213,17 +180,87 @@ std::string local_routes(std::vector<LocalPrefix>& out) {
   dump.hdr.nlmsg_type = RTM_GETROUTE;
   dump.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   dump.rt.rtm_family = AF_INET;
-  return rtnl_query(&dump, dump.hdr.nlmsg_len, RTM_NEWROUTE, [&](nlmsghdr* m) {
-    const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(m));
-    if (rt->rtm_family != AF_INET || rt->rtm_type != RTN_LOCAL || rt->rtm_dst_len > 32) return;
+  return rtnl_query(&dump, dump.hdr.nlmsg_len, RTM_NEWROUTE, [&](const nlmsghdr& m) {
     LocalPrefix p;
-    p.prefix_len = rt->rtm_dst_len;
-    int len = static_cast<int>(RTM_PAYLOAD(m));
-    for (auto* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len))
-      if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) == 4) std::memcpy(&p.address, RTA_DATA(a), 4);
-    if (p.prefix_len < 32) p.address &= htonl(p.prefix_len == 0 ? 0 : ~0u << (32 - p.prefix_len));
-    out.push_back(p);
+    if (read_local_route(m, p)) out.push_back(p);
   });
+}
+
+void read_reply(const void* data, size_t length, uint16_t want, bool dump, const std::function<void(const nlmsghdr&)>& each,
+                ReplyProgress& progress) {
+  if (progress.finished || length > static_cast<size_t>(INT32_MAX)) return;
+  int left = static_cast<int>(length);
+  for (auto* m = static_cast<const nlmsghdr*>(data); NLMSG_OK(m, left); m = NLMSG_NEXT(m, left)) {
+    if (m->nlmsg_type == NLMSG_DONE) {
+      progress.finished = true;
+      return;
+    }
+    if (m->nlmsg_type == NLMSG_ERROR) {
+      progress.finished = true;
+      int error = 0;
+      if (m->nlmsg_len < NLMSG_LENGTH(sizeof error)) {
+        progress.error = "netlink: truncated error message";
+        return;
+      }
+      std::memcpy(&error, NLMSG_DATA(m), sizeof error);  // nlmsgerr::error, the only field read
+      // -errno; negated in 64 bits: a forged INT_MIN must not overflow (C++20 wraps the cast back).
+      if (error != 0) progress.error = std::strerror(static_cast<int>(-static_cast<int64_t>(error)));
+      return;
+    }
+    if (m->nlmsg_type == want) each(*m);
+    if (!dump) {
+      progress.finished = true;
+      return;
+    }
+  }
+}
+
+void read_route_answer(const nlmsghdr& m, uint8_t& type, NextHop& out) {
+  if (m.nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg))) return;
+  const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(&m));
+  type = rt->rtm_type;
+  int len = static_cast<int>(RTM_PAYLOAD(&m));
+  for (auto* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) == 4) std::memcpy(&out.ifindex, RTA_DATA(a), 4);
+    if (a->rta_type == RTA_GATEWAY && RTA_PAYLOAD(a) == 4) std::memcpy(&out.gateway, RTA_DATA(a), 4);
+  }
+}
+
+void read_neighbour_answer(const nlmsghdr& m, NextHop& out, uint16_t& state) {
+  if (m.nlmsg_len < NLMSG_LENGTH(sizeof(ndmsg))) return;
+  const auto* nd = static_cast<const ndmsg*>(NLMSG_DATA(&m));
+  if (nd->ndm_ifindex != out.ifindex || nd->ndm_family != AF_INET) return;
+  uint32_t dst = 0;
+  const uint8_t* lladdr = nullptr;
+  int len = static_cast<int>(m.nlmsg_len - NLMSG_LENGTH(sizeof(ndmsg)));
+  for (auto* a = reinterpret_cast<const rtattr*>(reinterpret_cast<const char*>(nd) + NLMSG_ALIGN(sizeof(ndmsg)));
+       RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    if (a->rta_type == NDA_DST && RTA_PAYLOAD(a) == 4) std::memcpy(&dst, RTA_DATA(a), 4);
+    if (a->rta_type == NDA_LLADDR && RTA_PAYLOAD(a) == 6) lladdr = static_cast<const uint8_t*>(RTA_DATA(a));
+  }
+  if (dst != out.neighbour) return;
+  // The last entry for the neighbour wins, state and MAC together (never one entry's MAC with
+  // another's state).
+  state = nd->ndm_state;
+  out.resolved = false;
+  std::memset(out.mac, 0, sizeof out.mac);
+  if (neighbour_state_usable(state) && lladdr != nullptr) {
+    std::memcpy(out.mac, lladdr, 6);
+    out.resolved = (out.mac[0] | out.mac[1] | out.mac[2] | out.mac[3] | out.mac[4] | out.mac[5]) != 0;
+  }
+}
+
+bool read_local_route(const nlmsghdr& m, LocalPrefix& out) {
+  if (m.nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg))) return false;
+  const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(&m));
+  if (rt->rtm_family != AF_INET || rt->rtm_type != RTN_LOCAL || rt->rtm_dst_len > 32) return false;
+  out = LocalPrefix{};
+  out.prefix_len = rt->rtm_dst_len;
+  int len = static_cast<int>(RTM_PAYLOAD(&m));
+  for (auto* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len))
+    if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) == 4) std::memcpy(&out.address, RTA_DATA(a), 4);
+  if (out.prefix_len < 32) out.address &= htonl(out.prefix_len == 0 ? 0 : ~0u << (32 - out.prefix_len));
+  return true;
 }
 
 }  // namespace xvs::kernel

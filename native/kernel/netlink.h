@@ -8,9 +8,13 @@
 // tables afterwards is notified through route_monitor.h. No N-API here.
 // Addresses are IPv4 in network byte order. Every call is bounded (1 s receive timeout).
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
+
+struct nlmsghdr;  // <linux/netlink.h>
 
 namespace xvs::kernel {
 
@@ -53,5 +57,29 @@ struct LocalPrefix {
   uint8_t prefix_len = 32;
 };
 std::string local_routes(std::vector<LocalPrefix>& out);
+
+// The reading of the kernel's answers, apart from the socket: the queries above receive buffers
+// and hand them here, and so does the fuzz target (test/fuzz/netlink_parse_fuzz.cc) with
+// arbitrary bytes. Nothing here trusts a length it has not checked.
+
+// Where an answer stands after a received buffer: finished at NLMSG_DONE, at NLMSG_ERROR (with
+// the kernel's error; "" for an acknowledgement) or after the first message answering a get.
+struct ReplyProgress {
+  bool finished = false;
+  std::string error;
+};
+// Walks one received buffer of the answer to a request (`dump`: it asked NLM_F_DUMP), calling
+// each(message) on every message of type `want`, up to where the answer finishes.
+void read_reply(const void* data, size_t length, uint16_t want, bool dump, const std::function<void(const nlmsghdr&)>& each,
+                ReplyProgress& progress);
+// next_hop()'s route answer (RTM_NEWROUTE): its type (RTN_*) into `type`, its egress interface
+// and gateway into `out`. A message too short for its header leaves both as they were.
+void read_route_answer(const nlmsghdr& m, uint8_t& type, NextHop& out);
+// An entry of next_hop()'s neighbour dump (RTM_NEWNEIGH): if it is the IPv4 entry of
+// out.neighbour on out.ifindex, its NUD state into `state` and, when usable, its MAC into out.
+void read_neighbour_answer(const nlmsghdr& m, NextHop& out, uint16_t& state);
+// An entry of local_routes()' dump (RTM_NEWROUTE): true, with `out` filled in, if it is an IPv4
+// route of type local.
+bool read_local_route(const nlmsghdr& m, LocalPrefix& out);
 
 }  // namespace xvs::kernel

@@ -25,7 +25,17 @@ inline void arm_template(CoreState& cs, Conn& t) {
   cs.conns.touch(&t, ConnState::persist_template, cs.now, t.tuple[kFromServer].daddr);
 }
 
-// The live template of this client network, if any; a stale one is removed (its connections
+// A template replaced while connections still name it (its server left or went quiescent)
+// cannot be found by its key any more, but stays in the table until the last of them detaches
+// and its timeout runs out: its place must not pass to the client network's next template,
+// which those connections would then count themselves out of (detach_template recognises a
+// template by its index and key), arming it while its own connections live.
+inline void retire_template(CoreState& cs, Conn& t) {
+  if (t.controlled == 0) cs.conns.remove(&t);
+  else cs.conns.unlink_client_tuple(&t);
+}
+
+// The live template of this client network, if any; a stale one is retired (its connections
 // stay with their server).
 inline Conn* find_template(CoreState& cs, const abi::ServiceRecord& svc, uint32_t saddr) {
   const ConnLookup found =
@@ -34,7 +44,7 @@ inline Conn* find_template(CoreState& cs, const abi::ServiceRecord& svc, uint32_
   if (t == nullptr) return nullptr;
   const uint32_t index = backend_of(cs, *t);
   if (template_alive(cs, *t) && index != kNoBackend && cs.snapshot->backends[index].weight > 0) return t;
-  cs.conns.remove(t);
+  retire_template(cs, *t);
   return nullptr;
 }
 

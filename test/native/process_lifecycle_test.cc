@@ -116,6 +116,37 @@ TEST(Persistence, QuiescentServersTemplateIsReplaced) {
   EXPECT_EQ(dp.counter(Counter::persistence_hits), 1u);
 }
 
+// Found by test/fuzz/packet_path_fuzz.cc (worker_invariants.h): a template replaced while a
+// connection still named it was freed, its place went to a later template of the same client,
+// and the old connection's end counted that one down: it expired under its own connection.
+TEST(Persistence, AReplacedTemplatesConnectionsDoNotCountAgainstItsSuccessor) {
+  Dataplane dp(persistent(60, 0xffffffffu));
+  const uint32_t a = topo::kCip;
+  PacketSpec ack = topo::from_client(40000, kTcpAck);
+  auto f = build_frame(topo::from_client(40000)), g = build_frame(ack);
+  ASSERT_EQ(dp.run(f, 0), Verdict::tx);
+  ASSERT_EQ(dp.run(g, 0), Verdict::tx);  // established on server 0: 900 s
+  SnapshotBuilder next = persistent(60, 0xffffffffu, 2);
+  next.backends[0].weight = 0;
+  dp.reload(next);
+  ASSERT_EQ(syn_from(dp, a, 40001), 1) << "the template named a quiescent server: replaced";
+  dp.expire(1061);  // that half-open connection goes; its template has 60 s
+  dp.expire(1122);  // and goes
+  const int server = syn_from(dp, a, 40002);  // the client's third template
+  ASSERT_GE(server, 1);
+  auto h = build_frame(topo::from_client(40002, kTcpAck));
+  ASSERT_EQ(dp.run(h, 0), Verdict::tx);  // established: 900 s
+  // The first connection ends: it counts itself out of its own (replaced) template.
+  PacketSpec rst = topo::from_client(40000, xvs::core::kTcpRst);
+  auto r = build_frame(rst);
+  ASSERT_EQ(dp.run(r, 0), Verdict::tx);
+  dp.expire(1133);
+  dp.expire(1200);  // past the third template's 60 s: its connection still binds it
+  dp.cs->now = 1200;
+  EXPECT_EQ(syn_from(dp, a, 40003), server) << "the third template still binds its connection";
+  EXPECT_EQ(dp.counter(Counter::persistence_hits), 1u);
+}
+
 PacketSpec datagram_from(uint16_t cport) {
   PacketSpec q = topo::from_client(cport, 0, topo::kDns);
   q.protocol = kIpProtoUdp;

@@ -166,6 +166,17 @@ const Reject kRejects[] = {
     {"ZeroFinTimeout", [](auto& b) { b.header.timeout_tcp_fin = 0; }, none_bytes, kErrSnapshot, "timeout"},
     {"ZeroSynTimeout", [](auto& b) { b.header.timeout_tcp_syn = 0; }, none_bytes, kErrSnapshot, "timeout"},
     {"ZeroUdpTimeout", [](auto& b) { b.header.timeout_udp = 0; }, none_bytes, kErrSnapshot, "timeout"},
+    // The engine clock compares by 32-bit signed difference (found by test/fuzz/snapshot_decode_fuzz.cc).
+    {"TcpTimeoutBeyondTheClock", [](auto& b) { b.header.timeout_tcp = 1u << 30; }, none_bytes, kErrSnapshot,
+     "timeout 1073741824 exceeds 1073741823 seconds"},
+    {"ServerTimeWaitBeyondTheClock", [](auto& b) { b.header.timeout_server_time_wait = 0xbaff012c; }, none_bytes, kErrSnapshot,
+     "timeout 3137274156 exceeds"},
+    {"PersistenceTimeoutBeyondTheClock",
+     [](auto& b) {
+       b.services[0].flags = abi::persistent;
+       b.services[0].persist_timeout = 0xbaff012c;
+     },
+     none_bytes, kErrSnapshot, kWeb + "persistence timeout 3137274156 exceeds 1073741823 seconds"},
     {"SectionOutsideBuffer", none, header([](H& h) { h.backend_offset = h.total_size - 8; }), kErrSnapshot, "backends section (offset"},
     {"SectionOffsetOverflow", none, header([](H& h) { h.lip_offset = 0xfffffff8; }), kErrSnapshot, "lips section"},
     {"MisalignedSection", none, header([](H& h) { h.service_offset += 2; }), kErrSnapshot, "services section"},

@@ -606,4 +606,29 @@ TEST_F(ProxyTest, ASmallServerWindowNeverReachesTheClientAsZero) {
   EXPECT_EQ(read_segment(f).window, 0) << "a closed window stays closed";
 }
 
+// Found by test/fuzz/packet_path_fuzz.cc: the quoted segment's sequence number went back to the
+// server's space but its checksum, which covers it when the quote is whole, was left as it was.
+TEST_F(ProxyTest, AnIcmpErrorFromTheClientQuotesTheServersSequenceWithItsChecksum) {
+  syn();
+  ack();
+  server_synack();
+  PacketSpec data = topo::from_server(topo::kWeb[0], lport, kTcpAck);
+  data.seq = kServerIsn + 1;
+  data.ack = kClientIsn + 1;
+  data.payload.assign(100, 0x42);
+  auto f = build_frame(data);
+  ASSERT_EQ(dp.run(f, 1), Verdict::tx);
+  ASSERT_EQ(read_segment(f).seq, cookie + 1);
+  // The client's host refuses it, quoting all of it as it arrived.
+  auto error = build_frame(icmp_error(topo::from_client(kCport), datagram(f)));
+  uint8_t out = 9;
+  ASSERT_EQ(dp.run(error, 0, &out), Verdict::tx);
+  EXPECT_EQ(out, 1);
+  EXPECT_TRUE(checksums_valid(error)) << "the quoted segment's checksum follows its sequence number";
+  const uint8_t* quoted_tcp = l4_of(error) + sizeof(core::IcmpHdr) + sizeof(core::Ipv4Hdr);
+  uint32_t seq;
+  std::memcpy(&seq, quoted_tcp + 4, 4);
+  EXPECT_EQ(core::ntohl(seq), kServerIsn + 1) << "in the server's sequence space";
+}
+
 }  // namespace

@@ -1,0 +1,140 @@
+// test/fuzz/fuzz_topology.h — the configuration the packet-path fuzz targets forward with: every
+// forwarding mode over TCP and UDP, persistence, one-packet scheduling, a SYN proxy always on
+// and one on auto, Full-NAT through a one-LIP and a two-LIP pool, thresholds, most schedulers;
+// and the variants a reload installs (weights, servers or services removed, next hops lost, a
+// small MTU, other schedulers, short timeouts, another LIP), composed from bits so that
+// consecutive reloads move between any two. Servers keep their backend_id in every variant (a
+// reload re-indexes them; the id is what connections hold), as the control plane's ids do.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "abi/records.h"
+#include "snapshot_fixture.h"
+
+namespace xvs::fuzz {
+
+using test::BackendSpec;
+using test::ipv4;
+using test::mac_of;
+
+inline constexpr uint32_t kPorts = 2;  // 0: towards the clients, 1: towards the servers
+inline constexpr uint32_t kClients[4] = {ipv4(198, 51, 100, 7), ipv4(198, 51, 100, 8), ipv4(192, 0, 2, 50),
+                                         ipv4(100, 64, 0, 1)};
+inline constexpr uint32_t kRouters[2] = {ipv4(203, 0, 113, 254), ipv4(10, 0, 2, 254)};  // ICMP error senders, by port
+inline constexpr uint32_t kLips[4] = {ipv4(10, 0, 2, 100), ipv4(10, 0, 2, 101), ipv4(10, 0, 2, 102), ipv4(10, 0, 2, 103)};
+inline constexpr test::Mac kRouterMac = mac_of(2, 0xcc, 0, 0, 0, 1);
+inline const test::Mac& port_mac(uint32_t port) { return test::topo::kPortMac[port]; }
+
+// Variant bits of a reload.
+inline constexpr uint8_t kWeights = 1;          // some servers quiescent (weight 0), others reweighted
+inline constexpr uint8_t kFirstServerGone = 2;  // the first server of every TCP service removed
+inline constexpr uint8_t kServicesGone = 4;     // the nat TCP service and the dr UDP service removed
+inline constexpr uint8_t kUnresolved = 8;       // two servers' next hops unresolved (all-zero MAC)
+inline constexpr uint8_t kSmallMtu = 16;        // port 1 at the IPv4 minimum MTU (tunnel packets need frag-needed)
+inline constexpr uint8_t kOtherSchedulers = 32; // every service's scheduler moved along the list
+inline constexpr uint8_t kShortTimeouts = 64;   // timeouts of a few seconds
+inline constexpr uint8_t kOtherLip = 128;       // the one-LIP pool's address replaced
+
+struct ServiceSpec {
+  uint32_t vip;
+  uint16_t port;
+  uint8_t protocol;
+  abi::Forwarding mode;
+  abi::Scheduler scheduler;
+  uint8_t flags;
+  uint32_t persist_timeout;
+  uint32_t persist_netmask;  // network order
+  uint16_t pool;             // fullnat: index into the pools
+  std::vector<BackendSpec> servers;
+};
+
+inline BackendSpec server(uint8_t host, uint16_t port, uint32_t upper_threshold = 0) {
+  return BackendSpec{ipv4(10, 0, 2, host), port, mac_of(2, 0xbb, 0, 0, 0, host), 1, 1, upper_threshold, 0};
+}
+
+inline const std::vector<ServiceSpec>& services() {
+  using abi::Forwarding;
+  using abi::Scheduler;
+  constexpr uint8_t tcp = core::kIpProtoTcp, udp = core::kIpProtoUdp;
+  const uint32_t v1 = ipv4(203, 0, 113, 10), v2 = ipv4(203, 0, 113, 20), v3 = ipv4(203, 0, 113, 30), v4 = ipv4(203, 0, 113, 40);
+  const uint32_t slash24 = ipv4(255, 255, 255, 0);
+  static const std::vector<ServiceSpec> all = {
+      {v1, 80, tcp, Forwarding::fullnat, Scheduler::wrr, abi::syn_proxy_on, 0, ~0u, 0, {server(11, 8080), server(12, 8081), server(13, 8082)}},
+      {v1, 53, udp, Forwarding::fullnat, Scheduler::rr, 0, 0, ~0u, 0, {server(21, 5353)}},
+      {v1, 443, tcp, Forwarding::fullnat, Scheduler::lblc, abi::persistent, 120, ~0u, 1, {server(14, 8443), server(15, 8443)}},
+      {v2, 80, tcp, Forwarding::nat, Scheduler::wlc, abi::persistent | abi::syn_proxy_auto, 300, slash24, 0,
+       {server(31, 8080, 2), server(32, 8080)}},
+      {v2, 53, udp, Forwarding::nat, Scheduler::sh, abi::one_packet, 0, ~0u, 0, {server(41, 53), server(42, 53)}},
+      {v3, 80, tcp, Forwarding::dr, Scheduler::lc, 0, 0, ~0u, 0, {server(51, 80, 3), server(52, 80)}},
+      {v3, 53, udp, Forwarding::dr, Scheduler::rr, abi::one_packet | abi::persistent, 60, ~0u, 0, {server(61, 53)}},
+      {v4, 80, tcp, Forwarding::tunnel, Scheduler::lblcr, 0, 0, ~0u, 0, {server(71, 80), server(72, 80)}},
+      {v4, 53, udp, Forwarding::tunnel, Scheduler::mh, 0, 0, ~0u, 0, {server(81, 53)}},
+  };
+  return all;
+}
+
+// Every server of every service, in order (a server's stable id is 1000 + its place here).
+inline std::vector<BackendSpec> all_servers() {
+  std::vector<BackendSpec> out;
+  for (const ServiceSpec& s : services()) out.insert(out.end(), s.servers.begin(), s.servers.end());
+  return out;
+}
+
+// What an input fixes for its whole run besides the variants (packet_script.h).
+struct HeaderKnobs {
+  uint32_t syn_proxy_above = 1024;
+  uint32_t half_open_limit = 1u << 30;
+  uint32_t server_time_wait = 60;
+};
+
+inline test::SnapshotBuilder build_variant(uint32_t workers, uint64_t generation, uint8_t variant, const HeaderKnobs& knobs) {
+  test::SnapshotBuilder b(workers, kPorts, generation);
+  for (uint32_t p = 0; p < kPorts; ++p) b.ports[p].address = test::topo::kPortAddress[p];
+  if (variant & kSmallMtu) b.ports[1].mtu = 576;
+  b.header.syn_proxy_above = knobs.syn_proxy_above;
+  b.header.half_open_limit = knobs.half_open_limit;
+  b.header.timeout_server_time_wait = knobs.server_time_wait;
+  if (variant & kShortTimeouts) {
+    b.header.timeout_tcp = 5;
+    b.header.timeout_tcp_fin = 3;
+    b.header.timeout_tcp_syn = 2;
+    b.header.timeout_udp = 3;
+  }
+  b.add_pool({variant & kOtherLip ? kLips[3] : kLips[0]});
+  b.add_pool({kLips[1], kLips[2]});
+  uint32_t stable_id = 1000;
+  for (size_t i = 0; i < services().size(); ++i) {
+    const ServiceSpec& s = services()[i];
+    const uint32_t first_id = stable_id;
+    stable_id += static_cast<uint32_t>(s.servers.size());
+    const bool gone = (variant & kServicesGone) && (i == 3 || i == 6);
+    if (gone) continue;
+    std::vector<BackendSpec> servers = s.servers;
+    uint32_t skipped = 0;
+    if ((variant & kFirstServerGone) && s.protocol == core::kIpProtoTcp && servers.size() > 1) {
+      servers.erase(servers.begin());
+      skipped = 1;
+    }
+    for (size_t k = 0; k < servers.size(); ++k) {
+      const uint32_t id = first_id + skipped + static_cast<uint32_t>(k);
+      if (variant & kWeights) servers[k].weight = id % 3 == 0 ? 0 : id % 5;
+      if ((variant & kUnresolved) && (id == 1001 || id == 1011)) servers[k].mac = test::Mac{};
+    }
+    test::ServiceOptions o;
+    o.forwarding = s.mode;
+    o.scheduler = variant & kOtherSchedulers ? static_cast<abi::Scheduler>((static_cast<uint32_t>(s.scheduler) + 5) % 12) : s.scheduler;
+    o.flags = s.flags;
+    o.persist_timeout = s.persist_timeout;
+    o.persist_netmask = s.persist_netmask;
+    // A weighted sequence (as src/scheduler lays out wrr and mh), each server at least once.
+    for (uint32_t k = 0; k < servers.size() * 2 + 1; ++k) o.table.push_back(k * 7 % static_cast<uint32_t>(servers.size()));
+    const uint16_t pool = s.mode == abi::Forwarding::fullnat ? s.pool : abi::kNoPool;
+    const size_t first_backend = b.backends.size();
+    b.add_service(s.vip, s.port, s.protocol, servers, pool, o);
+    for (size_t k = 0; k < servers.size(); ++k) b.backends[first_backend + k].backend_id = first_id + skipped + static_cast<uint32_t>(k);
+  }
+  return b;
+}
+
+}  // namespace xvs::fuzz
