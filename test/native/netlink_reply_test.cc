@@ -18,29 +18,10 @@
 #include <vector>
 
 #include "kernel/netlink.h"
+#include "netlink_messages.h"
 
 namespace xvs::kernel {
 namespace {
-
-// One netlink message: header, fixed part, then (type, payload) attributes.
-template <typename Fixed>
-std::vector<uint8_t> message(uint16_t type, const Fixed& fixed, std::vector<std::pair<uint16_t, std::vector<uint8_t>>> attrs = {}) {
-  std::vector<uint8_t> bytes(NLMSG_LENGTH(sizeof(Fixed)));
-  std::memcpy(bytes.data() + NLMSG_HDRLEN, &fixed, sizeof(Fixed));
-  for (auto& [atype, payload] : attrs) {
-    bytes.resize(NLMSG_ALIGN(bytes.size()));
-    const size_t at = bytes.size();
-    bytes.resize(at + RTA_LENGTH(payload.size()));
-    rtattr a{static_cast<unsigned short>(RTA_LENGTH(payload.size())), atype};
-    std::memcpy(bytes.data() + at, &a, sizeof a);
-    std::memcpy(bytes.data() + at + RTA_LENGTH(0), payload.data(), payload.size());
-  }
-  nlmsghdr h{};
-  h.nlmsg_len = static_cast<uint32_t>(bytes.size());
-  h.nlmsg_type = type;
-  std::memcpy(bytes.data(), &h, sizeof h);
-  return bytes;
-}
 
 // A message of `type` with `payload` bytes after its header (short ones included).
 std::vector<uint8_t> bare(uint16_t type, uint32_t payload) {
@@ -59,18 +40,6 @@ const nlmsghdr& exact(const std::vector<uint8_t>& bytes, std::unique_ptr<uint8_t
   return *reinterpret_cast<const nlmsghdr*>(keep.get());
 }
 
-std::vector<uint8_t> ipv4(const char* text) {
-  in_addr a{};
-  inet_pton(AF_INET, text, &a);
-  std::vector<uint8_t> out(4);
-  std::memcpy(out.data(), &a, 4);
-  return out;
-}
-uint32_t ipv4_value(const char* text) {
-  uint32_t v;
-  std::memcpy(&v, ipv4(text).data(), 4);
-  return v;
-}
 
 ReplyProgress read_all(const std::vector<uint8_t>& buffer, uint16_t want, bool dump, std::vector<uint16_t>* seen = nullptr) {
   ReplyProgress p;
