@@ -54,9 +54,3 @@ export class BearerCheck {
     if (!timingSafeEqual(digest(m[1]!), this.expected)) throw new ApiError(401, 'XVS_EAUTH', 'wrong bearer token');
   }
 }
-
-/** True when `listen` (a validated api.listen) only reaches this machine. */
-export function isLoopbackListen(listen: string): boolean {
-  const host = listen.slice(0, listen.lastIndexOf(':'));
-  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
-}

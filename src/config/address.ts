@@ -69,3 +69,9 @@ export function listenProblem(text: string): string | undefined {
   }
   return undefined;
 }
+
+/** True when `listen` (a valid api.listen) only reaches this machine. */
+export function isLoopbackListen(listen: string): boolean {
+  const host = listen.slice(0, listen.lastIndexOf(':'));
+  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+}

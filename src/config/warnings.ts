@@ -8,7 +8,7 @@
 // and sustains about that / tcp_fin new connections per second from clients that do not reuse
 // their ports (clients that do reuse them get their own tuples back). A pool smaller than the
 // connection tables is the limit an operator did not choose.
-import { isLoopbackListen } from '../api/token.js';
+import { isLoopbackListen } from './address.js';
 import type { Config } from './types.js';
 
 
