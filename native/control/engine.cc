@@ -166,7 +166,6 @@ void Engine::create_workers() {
     workers_.push_back(std::make_unique<worker::Worker>(id, options_.workers, options_.conn_table_size, hash_seed_,
                                                         options_.port_key, options_.local_ports, tables,
                                                         std::move(queues), cpu, &clock_offset_, options_.burst_path));
-    workers_.back()->set_fifo_priority(options_.worker_priority);
     if (current_)
       workers_.back()->control.push({abi::ControlKind::install_snapshot, current_->generation, current_.get()});
   }
@@ -184,11 +183,19 @@ Status Engine::start_workers() {
   for (auto& w : workers_) w->connect(peers);
   running_ = true;
   for (auto& w : workers_) {
-    const std::string err = w->start();
-    if (!err.empty()) {
-      stop();
-      return Status::error(kErrSystem, err);
+    std::string err = w->start();
+    if (err.empty()) err = w->set_fifo_priority(options_.worker_priority);
+    if (err.empty()) continue;
+    if (options_.worker_priority_best_effort && err.rfind("cannot run worker", 0) == 0) {
+      start_warnings_.push_back(
+          "workers run at normal priority (SCHED_OTHER): " + err +
+          "; a worker that shares its core with its interface's NAPI work then forwards several times slower "
+          "(bench/README.md, veth); grant CAP_SYS_NICE, or set dataplane.worker_priority: 0 to choose SCHED_OTHER");
+      options_.worker_priority = 0;  // one warning, not one per worker
+      continue;
     }
+    stop();
+    return Status::error(kErrSystem, err);
   }
   return Status::ok();
 }
@@ -210,6 +217,12 @@ void Engine::stop() {
   retired_.clear();
   abandoned_dumps_.clear();  // the workers are gone: nothing writes them any more
   backend_->shutdown();
+}
+
+std::vector<std::string> Engine::warnings() const {
+  std::vector<std::string> out = backend_->warnings();
+  out.insert(out.end(), start_warnings_.begin(), start_warnings_.end());
+  return out;
 }
 
 void Engine::close() {

@@ -31,6 +31,10 @@ struct EngineOptions {
   uint32_t workers = 1;
   std::vector<int> cpus;                // empty, or one per worker
   int worker_priority = 0;              // 0: SCHED_OTHER; 1..99: workers at SCHED_FIFO
+  // The priority is xvs's default rather than the operator's: when the process may not use
+  // SCHED_FIFO (no CAP_SYS_NICE), workers run at SCHED_OTHER and warnings() says so, instead of
+  // start() failing.
+  bool worker_priority_best_effort = false;
   std::vector<std::string> interfaces;  // one per port
   uint32_t conn_table_size = 1u << 20;  // per worker
   uint32_t mem_frames = 4096;           // io/mem pool size
@@ -112,7 +116,7 @@ class Engine {
 
   // The backend's one-line description and its warnings (e.g. generic-XDP fallback).
   std::string describe() const { return backend_->describe(); }
-  std::vector<std::string> warnings() const { return backend_->warnings(); }
+  std::vector<std::string> warnings() const;
   // Where the backend's frames were when it shut down (valid after stop()).
   io::FrameAudit frame_audit() const { return backend_->audit(); }
 
@@ -153,6 +157,7 @@ class Engine {
   ServerSlots servers_;
   // Every worker's SYN-cookie clock (lb/syn_proxy_state.h): written by each worker, read by all.
   std::unique_ptr<lb::CookieClock[]> cookie_clocks_ = std::make_unique<lb::CookieClock[]>(abi::kMaxWorkers);
+  std::vector<std::string> start_warnings_;    // from start(), beside the backend's
   std::vector<lb::PortHold> restored_holds_;  // from restore_port_holds(), entered at start()
   std::vector<lb::PortHold> stopped_holds_;   // collected by stop()  // per-worker per-server counts; snapshots name their slots
   std::atomic<int64_t> clock_offset_{0};

@@ -79,15 +79,17 @@ std::string Worker::start() {
     const int err = pthread_setaffinity_np(thread_.native_handle(), sizeof set, &set);
     if (err != 0) return "cannot pin worker " + std::to_string(core_.id) + " to cpu " + std::to_string(cpu_) + ": " + std::strerror(err);
   }
-  if (fifo_priority_ > 0) {
-    sched_param param{};
-    param.sched_priority = fifo_priority_;
-    const int err = pthread_setschedparam(thread_.native_handle(), SCHED_FIFO, &param);
-    if (err != 0)
-      return "cannot run worker " + std::to_string(core_.id) + " at SCHED_FIFO priority " + std::to_string(fifo_priority_) + ": " +
-             std::strerror(err) + " (needs CAP_SYS_NICE, or an RLIMIT_RTPRIO of at least that priority)";
-  }
   return "";
+}
+
+std::string Worker::set_fifo_priority(int priority) {
+  if (priority <= 0 || !thread_.joinable()) return "";
+  sched_param param{};
+  param.sched_priority = priority;
+  const int err = pthread_setschedparam(thread_.native_handle(), SCHED_FIFO, &param);
+  if (err == 0) return "";
+  return "cannot run worker " + std::to_string(core_.id) + " at SCHED_FIFO priority " + std::to_string(priority) + ": " +
+         std::strerror(err) + " (needs CAP_SYS_NICE, or an RLIMIT_RTPRIO of at least that priority)";
 }
 
 void Worker::join() {

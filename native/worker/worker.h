@@ -71,14 +71,15 @@ class Worker {
   Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t hash_seed, const core::SipKey& port_key,
          lb::LocalPortRange local_ports, const lb::CoreTables& tables, std::vector<io::Queue*> queues, int cpu,
          const std::atomic<int64_t>* clock_offset, lb::BurstPath path = lb::process_burst);
-  // Runs the worker at SCHED_FIFO `priority` (1..99; 0 keeps SCHED_OTHER). Where the kernel's
-  // NAPI thread shares the worker's core, a woken SCHED_OTHER worker waits out NAPI's time slice
-  // while its fill ring runs dry (bench/README.md, veth). Call before start().
-  void set_fifo_priority(int priority) { fifo_priority_ = priority; }
   ~Worker();
 
   // Starts the thread; returns an error message if the CPU pinning failed ("" on success).
   std::string start();
+  // After start(): runs the worker at SCHED_FIFO `priority` (1..99; 0 keeps SCHED_OTHER); "" or
+  // why it could not (the worker then keeps running at SCHED_OTHER). Where the kernel's NAPI
+  // thread shares the worker's core, a woken SCHED_OTHER worker waits out NAPI's time slice
+  // while its fill ring runs dry (bench/README.md, veth).
+  std::string set_fifo_priority(int priority);
   void join();
   // Any thread, after pushing on one of this worker's rings (the control thread on `control`, a
   // peer on its inbox): wakes the worker if it sleeps in poll().
@@ -115,7 +116,6 @@ class Worker {
   lb::CoreState core_;
   std::vector<io::Queue*> queues_;  // this worker's queue on each port, by port index
   const int cpu_;
-  int fifo_priority_ = 0;  // 0: SCHED_OTHER; 1..99: SCHED_FIFO (set before start())
   const lb::BurstPath path_;
   const std::atomic<int64_t>* clock_offset_;
   int doorbell_ = -1;  // eventfd

@@ -7,6 +7,10 @@ import type { BackendName, LogLevel, Protocol, SchedulerName, SynProxyMode, Time
 export const DEFAULTS = {
   backend: 'afxdp' as BackendName,
   workers: 1,
+  // Workers at SCHED_FIFO 1 (the lowest real-time priority) unless the config says otherwise: a
+  // worker woken by its interface's NAPI work on the same core then runs at once instead of
+  // waiting out NAPI's time slice while its fill ring runs dry (config/README.md, bench/README.md).
+  worker_priority: 1,
   conn_table_size: 1_048_576,
   state_dir: '/var/lib/xvs',
   // A worker's half-open connections per service: cookies from 1024 on (Linux's default SYN

@@ -39,7 +39,6 @@ function dataplane(dp: Obj): DataplaneConfig {
     workers: (dp.workers as number | undefined) ?? DEFAULTS.workers,
     interfaces: [...(dp.interfaces as string[])],
     conn_table_size: (dp.conn_table_size as number | undefined) ?? DEFAULTS.conn_table_size,
-    worker_priority: (dp.worker_priority as number | undefined) ?? 0,
     timeouts,
     state_dir: (dp.state_dir as string | undefined) ?? DEFAULTS.state_dir,
     syn_proxy_above: (dp.syn_proxy_above as number | undefined) ?? DEFAULTS.syn_proxy_above,
@@ -47,7 +46,7 @@ function dataplane(dp: Obj): DataplaneConfig {
     local_port_range: [...((dp.local_port_range as [number, number] | undefined) ?? DEFAULTS.local_port_range)] as [number, number],
   };
   if (Array.isArray(dp.cpus)) out.cpus = [...(dp.cpus as number[])];
-  return copyPresent(out, dp, ['mtu', 'tunnel_source', 'port_key_file']);
+  return copyPresent(out, dp, ['mtu', 'tunnel_source', 'port_key_file', 'worker_priority']);
 }
 
 export function healthCheck(hc: Obj): HealthCheckConfig {

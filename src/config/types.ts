@@ -36,7 +36,9 @@ export interface DataplaneConfig {
   backend: BackendName;
   workers: number;
   cpus?: number[];
-  worker_priority: number; // 0: SCHED_OTHER; 1..99: SCHED_FIFO
+  // 0: SCHED_OTHER; 1..99: SCHED_FIFO. Absent: DEFAULTS.worker_priority where the process may
+  // use it, else SCHED_OTHER with a warning (native EngineOptions.worker_priority_best_effort).
+  worker_priority?: number;
   interfaces: string[];
   conn_table_size: number;
   timeouts: Timeouts;

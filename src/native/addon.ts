@@ -16,6 +16,8 @@ export interface EngineOptions {
   cpus?: number[];
   /** 0: workers at SCHED_OTHER; 1..99: at SCHED_FIFO with that priority. */
   workerPriority?: number;
+  /** The priority is xvs's default: without CAP_SYS_NICE workers run at SCHED_OTHER with a warning instead of failing. */
+  workerPriorityBestEffort?: boolean;
   interfaces: string[];
   connTableSize: number;
   /** 16 bytes: the Full-NAT local port key (src/control/worker/port-key.ts); copied by the engine. */

@@ -49,7 +49,6 @@ describe('normalisation', () => {
     assert.deepEqual(c.dataplane, {
       backend: 'afxdp',
       workers: 2,
-      worker_priority: 0,
       cpus: [0, 1],
       interfaces: ['eth0'],
       conn_table_size: 1048576,
@@ -91,7 +90,6 @@ describe('normalisation', () => {
       dataplane: {
         backend: 'afxdp',
         workers: 1,
-        worker_priority: 0,
         interfaces: ['eth0'],
         conn_table_size: 1048576,
         timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300, server_time_wait: 60 },

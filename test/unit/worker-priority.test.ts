@@ -1,8 +1,11 @@
 // test/unit/worker-priority.test.ts — dataplane.worker_priority reaches the worker threads: with
-// 3 the engine's worker threads (xvs-w0, xvs-w1) run at SCHED_FIFO priority 3, with 0 (the
-// default) at SCHED_OTHER; read from /proc/self/task/*/stat of this process, which hosts the
-// engine (io/mem). Setting SCHED_FIFO needs root (CAP_SYS_NICE): skipped loudly otherwise.
+// 3 the engine's worker threads (xvs-w0, xvs-w1) run at SCHED_FIFO priority 3, with 0 at
+// SCHED_OTHER, without the field at SCHED_FIFO 1 (DEFAULTS.worker_priority); read from
+// /proc/self/task/*/stat of this process, which hosts the engine (io/mem). Without CAP_SYS_NICE
+// (a child process under setpriv) the default falls back to SCHED_OTHER with one warning, and an
+// explicit priority fails the start. Setting SCHED_FIFO needs root: skipped loudly otherwise.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { describe, it } from 'node:test';
 
@@ -30,7 +33,7 @@ function threads(comm: string): { policy: number; priority: number }[] {
   return out;
 }
 
-async function withEngine(priorityLine: string, check: () => void): Promise<void> {
+async function withEngine(priorityLine: string, check: (warnings: string[]) => void): Promise<void> {
   const config = parseConfigText(
     `dataplane: { backend: mem, workers: 2, interfaces: [mem0]${priorityLine} }
 services:
@@ -42,19 +45,51 @@ services:
   try {
     await d.apply(config);
     d.start();
-    check();
+    check(d.describe().warnings);
   } finally {
     d.stop();
   }
 }
 
-describe('dataplane.worker_priority', { skip }, () => {
+// The child (below) runs no tests: run directly, node:test would run this suite again in it.
+if (process.argv[2] !== '--child')
+  describe('dataplane.worker_priority', { skip }, () => {
   it('runs every worker at SCHED_FIFO with the configured priority', () =>
     withEngine(', worker_priority: 3', () => {
       for (const name of ['xvs-w0', 'xvs-w1']) assert.deepEqual(threads(name), [{ policy: SCHED_FIFO, priority: 3 }], name);
     }));
-  it('leaves workers at SCHED_OTHER by default', () =>
-    withEngine('', () => {
+  it('runs workers at SCHED_FIFO 1 by default', () =>
+    withEngine('', (warnings) => {
+      for (const name of ['xvs-w0', 'xvs-w1']) assert.deepEqual(threads(name), [{ policy: SCHED_FIFO, priority: 1 }], name);
+      assert.deepEqual(warnings, []);
+    }));
+  it('runs workers at SCHED_OTHER with 0', () =>
+    withEngine(', worker_priority: 0', () => {
       for (const name of ['xvs-w0', 'xvs-w1']) assert.deepEqual(threads(name), [{ policy: SCHED_OTHER, priority: 0 }], name);
     }));
+  it('without CAP_SYS_NICE: the default falls back to SCHED_OTHER with one warning; an explicit priority fails', () => {
+    const child = (priorityLine: string) => {
+      const r = spawnSync(
+        'setpriv',
+        ['--inh-caps=-sys_nice', '--bounding-set=-sys_nice', process.execPath, process.argv[1]!, '--child', priorityLine],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout.trim().split('\n').pop()!) as { policies?: { policy: number }[]; warnings?: string[]; error?: string };
+    };
+    const fallback = child('');
+    assert.deepEqual(fallback.policies, [{ policy: SCHED_OTHER, priority: 0 }, { policy: SCHED_OTHER, priority: 0 }]);
+    assert.equal(fallback.warnings?.length, 1, JSON.stringify(fallback.warnings));
+    assert.match(fallback.warnings[0]!, /^workers run at normal priority \(SCHED_OTHER\): cannot run worker 0 at SCHED_FIFO priority 1: Operation not permitted .*set dataplane\.worker_priority: 0/);
+    const explicit = child(', worker_priority: 3');
+    assert.match(explicit.error ?? '', /cannot run worker 0 at SCHED_FIFO priority 3: Operation not permitted \(needs CAP_SYS_NICE/);
+  });
 });
+
+// The child of the CAP_SYS_NICE test: one engine, its threads' policies or the start's error.
+if (process.argv[2] === '--child') {
+  const priorityLine = process.argv[3] ?? '';
+  withEngine(priorityLine, (warnings) => {
+    console.log(JSON.stringify({ policies: [...threads('xvs-w0'), ...threads('xvs-w1')], warnings }));
+  }).catch((err: Error) => console.log(JSON.stringify({ error: err.message })));
+}

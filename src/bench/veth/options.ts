@@ -3,7 +3,7 @@
 // reproduces a run. Pure; used by the CLI (main thread) and the unit tests.
 
 /** Every case, in the order they are run within a round and listed in the report. */
-export const CASE_NAMES = ['xvs-fullnat', 'xvs-dr', 'io-loop', 'nft-dnat', 'linux-forward', 'xdp-redirect'] as const;
+export const CASE_NAMES = ['xvs-fullnat', 'xvs-dr', 'io-loop', 'nft-dnat', 'nft-flowtable', 'linux-forward', 'xdp-redirect'] as const;
 export type CaseName = (typeof CASE_NAMES)[number];
 
 export interface VethOptions {
@@ -17,20 +17,21 @@ export interface VethOptions {
   rate: number;
   cases: CaseName[];
   /**
-   * SCHED_FIFO priority of the xvs worker thread (it shares the balancer core with l0's NAPI
-   * thread); 0 leaves it at SCHED_OTHER as `xvs run` starts it.
+   * dataplane.worker_priority of the xvs cases (the worker shares the balancer core with l0's
+   * NAPI thread): undefined leaves the field out, as a user's minimal config does (xvs's
+   * default, DEFAULTS.worker_priority); 0 = SCHED_OTHER.
    */
-  workerFifo: number;
+  workerFifo?: number;
   json: boolean;
 }
 
-export const VETH_DEFAULTS = { rounds: 3, seconds: 3, warmup: 1, flows: 1024, rate: 0, workerFifo: 5 } as const;
+export const VETH_DEFAULTS = { rounds: 3, seconds: 3, warmup: 1, flows: 1024, rate: 0 } as const;
 
 export const VETH_LIMITS = {
   rounds: [1, 20],
   seconds: [0.5, 60],
   warmup: [0, 30],
-  // Source addresses stay in 10.201.128.0/17 (256 ports each); fullnat gets a LIP per 60 000.
+  // Source addresses stay in 10.201.128.0/17 (256 ports each); fullnat gets a LIP per 31 744 (FLOWS_PER_LIP).
   flows: [1, 1_048_576],
   rate: [0, 100_000_000],
   'worker-fifo': [0, 99],
@@ -74,15 +75,15 @@ export function validateVethOptions(raw: RawVethArgs): VethOptions {
     flows: raw.flows ?? VETH_DEFAULTS.flows,
     rate: raw.rate ?? VETH_DEFAULTS.rate,
     cases: parseCases(raw.cases),
-    workerFifo: raw.workerFifo ?? VETH_DEFAULTS.workerFifo,
     json: raw.json ?? false,
   };
+  if (raw.workerFifo !== undefined) o.workerFifo = raw.workerFifo;
   checkNumber('rounds', o.rounds, true);
   checkNumber('seconds', o.seconds, false);
   checkNumber('warmup', o.warmup, false);
   checkNumber('flows', o.flows, true);
   checkNumber('rate', o.rate, true);
-  checkNumber('worker-fifo', o.workerFifo, true);
+  if (o.workerFifo !== undefined) checkNumber('worker-fifo', o.workerFifo, true);
   return o;
 }
 
@@ -90,7 +91,8 @@ export function validateVethOptions(raw: RawVethArgs): VethOptions {
 export function vethCommandLine(o: VethOptions): string {
   const parts = ['xvs bench veth'];
   if (o.json) parts.push('--json');
-  parts.push(`--rounds ${o.rounds}`, `--seconds ${o.seconds}`, `--warmup ${o.warmup}`, `--flows ${o.flows}`, `--rate ${o.rate}`, `--worker-fifo ${o.workerFifo}`);
+  parts.push(`--rounds ${o.rounds}`, `--seconds ${o.seconds}`, `--warmup ${o.warmup}`, `--flows ${o.flows}`, `--rate ${o.rate}`);
+  if (o.workerFifo !== undefined) parts.push(`--worker-fifo ${o.workerFifo}`);
   if (o.cases.length !== CASE_NAMES.length) parts.push(`--cases ${o.cases.join(',')}`);
   return parts.join(' ');
 }

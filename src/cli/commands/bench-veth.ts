@@ -22,8 +22,7 @@ export const benchVethCommand: CliCommand<RawVethArgs> = {
       .option('rate', { type: 'number', default: VETH_DEFAULTS.rate, describe: 'offered frames per second; 0 = flat out' })
       .option('worker-fifo', {
         type: 'number',
-        default: VETH_DEFAULTS.workerFifo,
-        describe: 'SCHED_FIFO priority of the xvs worker (shares its core with the NAPI thread); 0 = SCHED_OTHER',
+        describe: "dataplane.worker_priority of the xvs cases (default: left out, i.e. xvs's default); 0 = SCHED_OTHER",
       })
       .option('cases', { type: 'string', describe: `comma-separated subset of: ${CASE_NAMES.join(', ')}` }) as never,
   handler: async (args) => {

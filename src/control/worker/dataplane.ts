@@ -12,6 +12,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
 import type { Config } from '../../config/types.js';
+import { DEFAULTS } from '../../config/defaults.js';
 import type { SavedPortHolds } from '../protocol.js';
 import {
   createEngine,
@@ -86,7 +87,8 @@ export class Dataplane {
       backend: d.backend,
       workers: d.workers,
       ...(d.cpus ? { cpus: d.cpus } : {}),
-      ...(d.worker_priority > 0 ? { workerPriority: d.worker_priority } : {}),
+      workerPriority: d.worker_priority ?? DEFAULTS.worker_priority,
+      workerPriorityBestEffort: d.worker_priority === undefined,
       interfaces: d.interfaces,
       connTableSize: d.conn_table_size,
       portKey: key.key,

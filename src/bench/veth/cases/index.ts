@@ -4,6 +4,7 @@ import type { CaseName } from '../options.js';
 import { ioLoop } from './io-loop.js';
 import { linuxForward } from './linux-forward.js';
 import { nftDnat } from './nft-dnat.js';
+import { nftFlowtable } from './nft-flowtable.js';
 import type { BenchCase } from './types.js';
 import { xdpRedirect } from './xdp-redirect.js';
 import { xvsDr } from './xvs-dr.js';
@@ -14,6 +15,7 @@ export const CASES: Record<CaseName, BenchCase> = {
   'xvs-dr': xvsDr,
   'io-loop': ioLoop,
   'nft-dnat': nftDnat,
+  'nft-flowtable': nftFlowtable,
   'linux-forward': linuxForward,
   'xdp-redirect': xdpRedirect,
 };

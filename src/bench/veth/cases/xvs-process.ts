@@ -2,13 +2,16 @@
 // `xvs bench veth`: writes the config (backend afxdp, 1 worker pinned to the balancer CPU, the
 // topology's two arms, one UDP service on the VIP whose one server is the sink), starts
 // `xvs run` (or the I/O-loop-only forwarder) pinned as a whole to the balancer CPU with
-// taskset at the bench's nice value (topology.ts), its worker thread at SCHED_FIFO
-// (dataplane.worker_priority = --worker-fifo) unless that is 0, and on teardown stops it and turns its final counters into notes and problems.
+// taskset at the bench's nice value (topology.ts). The config is the minimal one a user writes
+// (no tuning fields: the worker runs at xvs's default priority) unless --worker-fifo sets
+// dataplane.worker_priority. On teardown it stops the process and turns its final counters into
+// notes and problems.
 // Main thread.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { DEFAULTS } from '../../../config/defaults.js';
 import { Balancer } from '../../../demo/balancer.js';
 import { BALANCER_CPU, SINK_ADDR, VIP, VIP_PORT, pinnedNiced, type VethTopology } from '../topology.js';
 
@@ -18,8 +21,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const XVS_BIN = path.resolve(HERE, '../../../../../bin/xvs.js');
 const FORWARDER = path.resolve(HERE, '../forwarder.js');
 
-/** Fullnat gets one LIP per this many flows (a LIP has 64 512 ports for one worker). */
-export const FLOWS_PER_LIP = 60_000;
+/** Fullnat gets one LIP per this many flows: the ports of the default local_port_range (1024–32767). */
+export const FLOWS_PER_LIP = DEFAULTS.local_port_range[1] - DEFAULTS.local_port_range[0] + 1;
 
 export function lipCount(flows: number): number {
   return Math.max(1, Math.ceil(flows / FLOWS_PER_LIP));
@@ -30,21 +33,18 @@ export function xvsCaseConfig(
   topo: Pick<VethTopology, 'l0' | 'l1' | 'lips'>,
   mode: 'fullnat' | 'dr',
   flows: number,
-  workerPriority = 0,
+  workerPriority?: number,
 ): object {
-  let connTableSize = 1 << 16;
+  // The default table (DEFAULTS.conn_table_size) holds 2^20 connections; more flows need more.
+  let connTableSize = 1 << 20;
   while (connTableSize < 2 * flows) connTableSize *= 2;
   return {
     dataplane: {
       backend: 'afxdp',
-      workers: 1,
-      cpus: [BALANCER_CPU],
-      // Sharing a core with a busy NAPI thread at SCHED_OTHER, a woken worker waits for the
-      // NAPI thread's slice to end (EEVDF) and then finds only what the fill ring allowed:
-      // ~0.1 Mpps. At SCHED_FIFO it runs as soon as frames arrive and sleeps in poll() when idle.
-      ...(workerPriority > 0 ? { worker_priority: workerPriority } : {}),
+      // No cpus: the whole process is pinned to the balancer CPU (taskset), workers included.
       interfaces: [topo.l0, topo.l1],
-      conn_table_size: connTableSize,
+      ...(workerPriority !== undefined ? { worker_priority: workerPriority } : {}),
+      ...(connTableSize > 1 << 20 ? { conn_table_size: connTableSize } : {}),
     },
     log_level: 'info',
     ...(mode === 'fullnat' ? { local_address_pools: { bench: topo.lips } } : {}),
