@@ -15,6 +15,11 @@
 //   - ICMP errors to a VIP                (xvs_vips), and ICMP errors whose quoted packet went to
 //     a nat real server (the server's own errors about client packets)
 //   - IPv4 fragments to a VIP or LIP      (the data plane drops and counts them)
+// Before any of that, the fast path: a TCP segment without SYN, FIN or RST, or a UDP datagram,
+// whose tuple an owning worker installed in xvs_fast (an established connection) with the
+// current generation, is rewritten here as the worker would rewrite it and sent out (XDP_TX on
+// the arrival interface, else bpf_redirect), counted in the entry and in xvs_fast_counters. The
+// worker stays the owner: it reads the entry's counters and last-seen time, and removes it.
 // Everything else (ARP, IPv6, SSH, health-check replies, the kernel's own traffic) goes to the
 // kernel: AF_XDP cannot hand a frame back, so this program is what keeps that traffic away
 // from xvs. The control thread fills the maps from each committed snapshot
@@ -26,6 +31,8 @@
 #include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+
+#include "../abi/fast_path.h"
 
 // Keys: addresses and ports in network byte order, as in the packet. Mirrored in
 // io/afxdp/steering_program.cc; the pad byte must be zero.
@@ -94,6 +101,29 @@ struct {
   __type(value, struct xvs_port_range);
 } xvs_lip_ports SEC(".maps");
 
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, XVS_FAST_MAX_ENTRIES);
+  __type(key, struct xvs_fast_key);
+  __type(value, struct xvs_fast_entry);
+} xvs_fast SEC(".maps");
+
+// [0]: the generation whose entries are current (0: none; the fast path is off).
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u32);
+} xvs_fast_generation SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct xvs_fast_counters);
+} xvs_fast_counters SEC(".maps");
+
 // One entry per rx queue; the value is an AF_XDP socket fd (written by user space).
 struct {
   __uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -114,6 +144,9 @@ struct xvs_icmphdr {
 #define XVS_ICMP_TIME_EXCEEDED 11
 #define XVS_ICMP_PARAMETERPROB 12
 #define XVS_ETH_P_8021Q 0x8100
+#define XVS_TCP_FIN 0x01
+#define XVS_TCP_SYN 0x02
+#define XVS_TCP_RST 0x04
 #define XVS_IP_MF 0x2000
 #define XVS_IP_OFFSET 0x1fff
 
@@ -161,6 +194,67 @@ static __always_inline int quotes_nat_server(void *icmp_start, void *data_end) {
   return bpf_map_lookup_elem(&xvs_nat_backends, &key) != 0;
 }
 
+// RFC 1624: the checksum `*sum` plus a precomputed one's-complement delta.
+static __always_inline void add_to_checksum(__sum16 *sum, __u32 delta) {
+  __u32 s = (__u16)~*sum + delta;
+  s = (s & 0xffff) + (s >> 16);
+  s = (s & 0xffff) + (s >> 16);
+  *sum = (__sum16)~s;
+}
+
+// The fast path (see the header): XDP_TX or XDP_REDIRECT when it sent the frame, -1 when the
+// frame is the worker's. `l4` is within the packet for at least 4 bytes (the ports).
+static __always_inline int fast_path(struct xdp_md *ctx, struct ethhdr *eth, struct iphdr *ip, void *l4, void *data_end) {
+  __sum16 *l4sum;
+  if (ip->protocol == IPPROTO_TCP) {
+    __u8 *tcp = l4;
+    if ((void *)(tcp + 20) > data_end || (tcp[13] & (XVS_TCP_SYN | XVS_TCP_FIN | XVS_TCP_RST))) return -1;
+    l4sum = (__sum16 *)(tcp + 16);
+  } else {
+    __u8 *udp = l4;
+    if ((void *)(udp + 8) > data_end) return -1;
+    l4sum = (__sum16 *)(udp + 6);
+  }
+  __u32 zero = 0;
+  __u32 *current = bpf_map_lookup_elem(&xvs_fast_generation, &zero);
+  if (!current || *current == 0) return -1;  // the fast path is off: one array lookup per packet
+  struct xvs_ports *ports = l4;
+  struct xvs_fast_key key = {.saddr = ip->saddr, .daddr = ip->daddr, .sport = ports->source, .dport = ports->dest,
+                             .protocol = ip->protocol};
+  struct xvs_fast_entry *e = bpf_map_lookup_elem(&xvs_fast, &key);
+  if (!e) return -1;
+  struct xvs_fast_counters *counters = bpf_map_lookup_elem(&xvs_fast_counters, &zero);
+  if (!counters) return -1;
+  if (e->generation != *current) {
+    counters->stale++;
+    return -1;
+  }
+  if ((e->flags & XVS_FAST_ROUTED) && ip->ttl <= 1) return -1;  // the worker drops and counts it
+  const __u16 ip_bytes = bpf_ntohs(ip->tot_len);
+  if (e->flags & XVS_FAST_ROUTED) {
+    --ip->ttl;
+    ip->saddr = e->saddr;
+    ip->daddr = e->daddr;
+    ports->source = e->sport;
+    ports->dest = e->dport;
+    add_to_checksum(&ip->check, e->ip_delta);
+    // UDP: a zero checksum means "none" and stays zero; a computed zero goes out as 0xffff.
+    if (ip->protocol == IPPROTO_TCP || *l4sum != 0) {
+      add_to_checksum(l4sum, e->l4_delta);
+      if (ip->protocol == IPPROTO_UDP && *l4sum == 0) *l4sum = 0xffff;
+    }
+  }
+  __builtin_memcpy(eth->h_source, e->src_mac, ETH_ALEN);
+  __builtin_memcpy(eth->h_dest, e->dst_mac, ETH_ALEN);
+  e->last_seen_ns = bpf_ktime_get_ns();
+  e->packets++;
+  e->bytes += ip_bytes;
+  counters->packets++;
+  counters->bytes += ip_bytes;
+  if (e->egress_ifindex == ctx->ingress_ifindex) return XDP_TX;
+  return bpf_redirect(e->egress_ifindex, 0);
+}
+
 SEC("xdp")
 int xvs_steer(struct xdp_md *ctx) {
   void *data = (void *)(long)ctx->data;
@@ -192,6 +286,10 @@ int xvs_steer(struct xdp_md *ctx) {
   if (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP) {
     struct xvs_ports *ports = l4;
     if ((void *)(ports + 1) > data_end) return to_lip ? to_xsk(ctx) : XDP_PASS;  // a truncated one is dropped and counted there
+    if (ip->ihl == 5) {
+      const int sent = fast_path(ctx, eth, ip, l4, data_end);
+      if (sent >= 0) return sent;
+    }
     if (to_lip) return is_local_port(ports->dest) ? to_xsk(ctx) : XDP_PASS;  // full-NAT replies
     struct xvs_service_key svc = {.daddr = daddr, .dport = ports->dest, .proto = ip->protocol, .pad = 0};
     if (bpf_map_lookup_elem(&xvs_services, &svc)) return to_xsk(ctx);

@@ -9,6 +9,7 @@
 #include "lb/process.h"
 
 #include "core/parse.h"
+#include "lb/egress.h"
 #include "lb/encap.h"
 #include "lb/load.h"
 #include "lb/local_port.h"
@@ -35,19 +36,6 @@ inline Verdict drop(CoreState& cs, Counter why) {
 inline bool is_routed_hop(Forwarding f) { return f == Forwarding::nat || f == Forwarding::fullnat; }
 
 inline ConnTupleValues values(const ConnTuple& t) { return {t.saddr, t.daddr, t.sport, t.dport}; }
-
-// Where a packet of direction `dir` leaves: port and next-hop MAC of the other side. Towards
-// the server that is the bound server's record in the current snapshot (callers have made sure
-// the server is still configured); mac is nullptr while that next hop is unresolved.
-struct Egress {
-  uint8_t port;
-  const uint8_t* mac;
-};
-inline Egress egress(CoreState& cs, Conn& c, Direction dir) {
-  if (dir == kFromServer) return {static_cast<uint8_t>(c.client_port_index), c.client_mac};
-  const abi::BackendRecord& b = cs.snapshot->backends[backend_of(cs, c)];
-  return {b.port_index, core::mac_is_zero(b.mac.bytes) ? nullptr : b.mac.bytes};
-}
 
 inline void set_l2(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Egress out) {
   rewrite_macs(pkt.eth, cs.snapshot->ports[out.port].mac.bytes, out.mac);

@@ -1,0 +1,73 @@
+/* native/abi/fast_path.h — the XDP fast path's maps, shared word for word by the steering
+ * program (native/bpf/steer.bpf.c, C for the bpf target) and the data plane (C++): one
+ * declaration on both sides of the kernel boundary, so that neither can drift (DESIGN principle 7).
+ *
+ * A worker that holds an established connection installs one entry per direction: the packet's
+ * tuple as it arrives (xvs_fast_key) and what the worker would do with it (xvs_fast_entry: the
+ * rewritten addresses and ports, the checksum deltas of that rewrite, the MACs and the egress
+ * interface). The steering program applies it to plain segments and datagrams of the flow
+ * (no SYN, FIN or RST) and transmits them itself; everything else still goes to the worker.
+ *
+ * Writers: the owning worker writes an entry's first part at install (bpf_map_update_elem);
+ * the steering program writes last_seen_ns, packets and bytes (plain stores: a flow arrives on
+ * one receive queue, so one CPU writes them; should two, a count may be lost, nothing else).
+ * The engine writes xvs_fast_generation[0]. Readers: the steering program reads the rest; the
+ * owning worker reads the counters and last_seen_ns for its timeouts and statistics.
+ */
+#ifndef XVS_ABI_FAST_PATH_H
+#define XVS_ABI_FAST_PATH_H
+
+#include <linux/types.h>
+
+/* Map names in the steering object (the worker and the tests find them by name). */
+#define XVS_FAST_MAP "xvs_fast"
+#define XVS_FAST_GENERATION_MAP "xvs_fast_generation"
+#define XVS_FAST_COUNTERS_MAP "xvs_fast_counters"
+/* Entries the fast-path map holds at most (both directions of a connection are two). */
+#define XVS_FAST_MAX_ENTRIES (1u << 20)
+
+/* The flow as its packets arrive, network order; pad is zero. */
+struct xvs_fast_key {
+  __be32 saddr;
+  __be32 daddr;
+  __be16 sport;
+  __be16 dport;
+  __u8 protocol;
+  __u8 pad[3];
+};
+
+/* xvs_fast_entry.flags */
+#define XVS_FAST_ROUTED 0x1 /* nat, fullnat: addresses and ports rewritten, TTL decremented */
+
+struct xvs_fast_entry {
+  /* What the worker would write (for dr: the addresses and ports as they are, deltas 0). */
+  __be32 saddr;
+  __be32 daddr;
+  __be16 sport;
+  __be16 dport;
+  /* One's-complement sums (16-bit words as they lie in memory, folded) that the rewrite adds to
+   * the IPv4 header checksum (addresses and the TTL decrement) and to the TCP/UDP checksum
+   * (pseudo-header addresses and ports): RFC 1624, precomputed by the worker. */
+  __u32 ip_delta;
+  __u32 l4_delta;
+  __u8 src_mac[6];
+  __u8 dst_mac[6];
+  __u32 egress_ifindex;  /* XDP_TX when it is the arrival interface, else bpf_redirect() */
+  __u32 generation;      /* low 32 bits of the snapshot generation the rewrite comes from */
+  __u8 flags;
+  __u8 worker;           /* the owner */
+  __u16 pad;
+  /* Written by the steering program. */
+  __u64 last_seen_ns;    /* bpf_ktime_get_ns() of the last packet it forwarded */
+  __u64 packets;
+  __u64 bytes;           /* IP total length as received, as the worker counts */
+};
+
+/* xvs_fast_counters: one per CPU (a per-CPU array of one entry). */
+struct xvs_fast_counters {
+  __u64 packets;
+  __u64 bytes;
+  __u64 stale; /* matched an entry of another generation: left to the worker */
+};
+
+#endif

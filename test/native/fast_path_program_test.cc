@@ -1,0 +1,252 @@
+// test/native/fast_path_program_test.cc — the XDP fast path (native/bpf/steer.bpf.c with the
+// entries of lb/fast_path.h) against the worker's own packet path, byte for byte: for dr, nat and
+// fullnat, TCP and UDP (with and without a checksum), each direction of an established
+// connection, the entry the worker builds is put into the steering program's map and the next
+// packet of that direction runs both through the kernel (BPF_PROG_RUN, build/Release/
+// xvs_steer.bpf.o) and through lb::process: the same bytes must come out, XDP_TX or
+// XDP_REDIRECT as the egress port says, counted in the entry and the per-CPU counters. Then the
+// packets the fast path must leave to the worker (SYN, FIN, RST, TTL 1 on a routed hop, IP
+// options, fragments, an entry of another generation, the fast path off): XDP_PASS here (no
+// AF_XDP socket is bound in a test run, so the redirect to one falls back to XDP_PASS), bytes
+// untouched. Needs root (bpf()): skipped loudly otherwise.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <gtest/gtest.h>
+#include <linux/bpf.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "abi/fast_path.h"
+#include "dataplane_fixture.h"
+#include "kernel/libxdp_log.h"
+#include "lb/fast_path.h"
+
+#ifndef XVS_BUILD_RELEASE_DIR
+#error "XVS_BUILD_RELEASE_DIR (the addon's build/Release) must be defined by native/CMakeLists.txt"
+#endif
+
+namespace {
+namespace abi = xvs::abi;
+namespace lb = xvs::lb;
+namespace core = xvs::core;
+using namespace xvs::test;
+using abi::Forwarding;
+using lb::Verdict;
+
+// A test run's frame arrives on lo (ifindex 1): port 0 is lo, port 1 another interface, so that
+// a packet leaving by port 0 is XDP_TX and one leaving by port 1 XDP_REDIRECT.
+const uint32_t kIfindexOfPort[2] = {1, 0x7fff0001};
+
+class FastPathProgram : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) {
+      fprintf(stderr, "\n*** XDP fast path tests SKIPPED: not root (loading BPF programs needs CAP_BPF) ***\n\n");
+      GTEST_SKIP() << "not root: loading BPF programs needs CAP_BPF";
+    }
+    xvs::kernel::quiet_libraries();
+    const std::string path = std::string(XVS_BUILD_RELEASE_DIR) + "/xvs_steer.bpf.o";
+    ASSERT_EQ(access(path.c_str(), R_OK), 0) << path << " is missing: build it with npm run build";
+    obj_ = bpf_object__open_file(path.c_str(), nullptr);
+    ASSERT_NE(obj_, nullptr) << "cannot open " << path;
+    ASSERT_EQ(bpf_object__load(obj_), 0) << "the verifier refused it: " << xvs::kernel::last_library_messages();
+    prog_fd_ = bpf_program__fd(bpf_object__find_program_by_name(obj_, "xvs_steer"));
+    fast_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_MAP);
+    generation_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_GENERATION_MAP);
+    counters_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_COUNTERS_MAP);
+    ASSERT_GE(prog_fd_, 0);
+    ASSERT_GE(fast_fd_, 0);
+    ASSERT_GE(generation_fd_, 0);
+    ASSERT_GE(counters_fd_, 0);
+  }
+  void TearDown() override {
+    if (obj_ != nullptr) bpf_object__close(obj_);
+  }
+
+  void set_generation(uint32_t generation) {
+    const uint32_t zero = 0;
+    ASSERT_EQ(bpf_map_update_elem(generation_fd_, &zero, &generation, BPF_ANY), 0);
+  }
+  // Builds and installs the entry of direction `dir` of `c`, as the owning worker does.
+  void install(Dataplane& dp, lb::Conn& c, lb::Direction dir) {
+    xvs_fast_key key;
+    xvs_fast_entry entry;
+    ASSERT_TRUE(lb::fast_entry_of(*dp.cs, c, dir, kIfindexOfPort, key, entry));
+    ASSERT_EQ(bpf_map_update_elem(fast_fd_, &key, &entry, BPF_ANY), 0);
+    set_generation(entry.generation);
+  }
+  xvs_fast_entry entry_of(const lb::Conn& c, lb::Direction dir) {
+    xvs_fast_key key{};
+    key.saddr = c.tuple[dir].saddr, key.daddr = c.tuple[dir].daddr;
+    key.sport = c.tuple[dir].sport, key.dport = c.tuple[dir].dport, key.protocol = c.protocol;
+    xvs_fast_entry e{};
+    EXPECT_EQ(bpf_map_lookup_elem(fast_fd_, &key, &e), 0);
+    return e;
+  }
+  xvs_fast_counters counters() {
+    const int cpus = libbpf_num_possible_cpus();
+    std::vector<xvs_fast_counters> per_cpu(static_cast<size_t>(cpus));
+    const uint32_t zero = 0;
+    EXPECT_EQ(bpf_map_lookup_elem(counters_fd_, &zero, per_cpu.data()), 0);
+    xvs_fast_counters sum{};
+    for (const auto& c : per_cpu) sum.packets += c.packets, sum.bytes += c.bytes, sum.stale += c.stale;
+    return sum;
+  }
+
+  struct Outcome {
+    uint32_t verdict;
+    std::vector<uint8_t> out;
+  };
+  Outcome run(const std::vector<uint8_t>& frame) {
+    Outcome o{};
+    o.out.resize(frame.size() + 256);
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_out = o.out.data(),
+                .data_size_in = static_cast<uint32_t>(frame.size()), .data_size_out = static_cast<uint32_t>(o.out.size()),
+                .repeat = 1);
+    EXPECT_EQ(bpf_prog_test_run_opts(prog_fd_, &opts), 0) << "BPF_PROG_RUN failed";
+    o.verdict = opts.retval;
+    o.out.resize(opts.data_size_out);
+    return o;
+  }
+  // `frame` is the worker's: the fast path leaves it alone.
+  void expect_left_to_worker(const std::vector<uint8_t>& frame, const char* why) {
+    const Outcome o = run(frame);
+    EXPECT_EQ(o.verdict, static_cast<uint32_t>(XDP_PASS)) << why;
+    EXPECT_EQ(o.out, frame) << why;
+  }
+
+  bpf_object* obj_ = nullptr;
+  int prog_fd_ = -1, fast_fd_ = -1, generation_fd_ = -1, counters_fd_ = -1;
+};
+
+// A packet of direction `dir` of `c` as it arrives: that direction's tuple.
+PacketSpec packet_of(const lb::Conn& c, lb::Direction dir, uint8_t tcp_flags) {
+  PacketSpec s;
+  const lb::ConnTuple& t = c.tuple[dir];
+  s.saddr = t.saddr, s.daddr = t.daddr;
+  s.sport = core::ntohs(t.sport), s.dport = core::ntohs(t.dport);
+  s.protocol = c.protocol;
+  s.tcp_flags = tcp_flags;
+  s.seq = 5000, s.ack = 7000;
+  s.payload.assign(dir == lb::kFromClient ? 37 : 211, dir == lb::kFromClient ? 'q' : 'r');
+  return s;
+}
+
+// A connection of `mode` over `protocol`, established through the worker: the client's SYN,
+// the server's SYN-ACK (routed modes: replies pass the balancer) and the client's ACK; UDP: one
+// datagram each way (one way for dr).
+lb::Conn* establish(Dataplane& dp, Forwarding mode, uint8_t protocol, bool udp_checksum) {
+  const bool routed = mode == Forwarding::nat || mode == Forwarding::fullnat;
+  PacketSpec first = topo::from_client(40000, core::kTcpSyn, protocol == core::kIpProtoTcp ? topo::kHttp : topo::kDns);
+  first.protocol = protocol;
+  first.udp_no_checksum = !udp_checksum;
+  EXPECT_EQ(dp.run(first, 0), Verdict::tx);
+  lb::Conn* c = dp.client_conn(40000, protocol);
+  if (c == nullptr) return nullptr;
+  if (routed) {
+    PacketSpec reply = packet_of(*c, lb::kFromServer, core::kTcpSyn | core::kTcpAck);
+    reply.udp_no_checksum = !udp_checksum;
+    EXPECT_EQ(dp.run(reply, 1), Verdict::tx);
+  }
+  if (protocol == core::kIpProtoTcp) {
+    EXPECT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpAck), 0), Verdict::tx);
+  }
+  return c;
+}
+
+TEST_F(FastPathProgram, DoesWhatTheWorkerDoesByteForByte) {
+  for (Forwarding mode : {Forwarding::dr, Forwarding::nat, Forwarding::fullnat}) {
+    for (uint8_t protocol : {core::kIpProtoTcp, core::kIpProtoUdp}) {
+      for (bool udp_checksum : {true, false}) {
+        if (protocol == core::kIpProtoTcp && !udp_checksum) continue;
+        SCOPED_TRACE(std::string("mode ") + std::to_string(static_cast<int>(mode)) + (protocol == core::kIpProtoTcp ? " tcp" : " udp") +
+                     (udp_checksum ? "" : " without checksum"));
+        Dataplane dp(topo::standard_mode(mode));
+        lb::Conn* c = establish(dp, mode, protocol, udp_checksum);
+        ASSERT_NE(c, nullptr);
+        ASSERT_TRUE(lb::fast_path_eligible(*dp.cs, *c));
+        const bool routed = mode == Forwarding::nat || mode == Forwarding::fullnat;
+        for (lb::Direction dir : {lb::kFromClient, lb::kFromServer}) {
+          if (dir == lb::kFromServer && !routed) continue;  // dr: replies bypass the balancer
+          install(dp, *c, dir);
+          PacketSpec next = packet_of(*c, dir, core::kTcpAck | 0x08 /* PSH */);
+          next.udp_no_checksum = !udp_checksum;
+          const std::vector<uint8_t> frame = build_frame(next);
+          const xvs_fast_counters before = counters();
+          const Outcome fast = run(frame);
+          std::vector<uint8_t> worker = frame;
+          uint8_t port = 0xff;
+          ASSERT_EQ(dp.run(worker, dir == lb::kFromClient ? 0 : 1, &port), Verdict::tx);
+          EXPECT_EQ(fast.verdict, static_cast<uint32_t>(kIfindexOfPort[port] == 1 ? XDP_TX : XDP_REDIRECT)) << "dir " << dir;
+          EXPECT_EQ(fast.out, worker) << "dir " << dir;
+          EXPECT_TRUE(checksums_valid(fast.out, !udp_checksum)) << "dir " << dir;
+          const xvs_fast_entry e = entry_of(*c, dir);
+          const uint32_t ip_bytes = static_cast<uint32_t>(frame.size() - 14);
+          EXPECT_EQ(e.packets, 1u);
+          EXPECT_EQ(e.bytes, ip_bytes);
+          EXPECT_NE(e.last_seen_ns, 0u);
+          const xvs_fast_counters after = counters();
+          EXPECT_EQ(after.packets - before.packets, 1u);
+          EXPECT_EQ(after.bytes - before.bytes, ip_bytes);
+        }
+      }
+    }
+  }
+}
+
+TEST_F(FastPathProgram, LeavesEverythingElseToTheWorker) {
+  Dataplane dp(topo::standard_mode(Forwarding::fullnat));
+  lb::Conn* c = establish(dp, Forwarding::fullnat, core::kIpProtoTcp, true);
+  ASSERT_NE(c, nullptr);
+  install(dp, *c, lb::kFromClient);
+  const PacketSpec data = packet_of(*c, lb::kFromClient, core::kTcpAck);
+  ASSERT_EQ(run(build_frame(data)).verdict, static_cast<uint32_t>(XDP_REDIRECT)) << "the entry works";
+
+  for (uint8_t flags : {core::kTcpSyn, uint8_t(core::kTcpFin | core::kTcpAck), uint8_t(core::kTcpRst | core::kTcpAck)}) {
+    PacketSpec s = data;
+    s.tcp_flags = flags;
+    expect_left_to_worker(build_frame(s), "SYN, FIN or RST: the state machine is the worker's");
+  }
+  PacketSpec ttl = data;
+  ttl.ttl = 1;
+  expect_left_to_worker(build_frame(ttl), "TTL 1 on a routed hop: the worker drops and counts it");
+  PacketSpec options = data;
+  options.ip_option_words = 1;
+  expect_left_to_worker(build_frame(options), "IP options");
+  PacketSpec fragment = data;
+  fragment.frag_off = 0x2000;  // more fragments
+  expect_left_to_worker(build_frame(fragment), "a fragment");
+  PacketSpec other = data;
+  other.sport = 40001;
+  expect_left_to_worker(build_frame(other), "no entry");
+
+  const xvs_fast_counters before = counters();
+  const xvs_fast_entry e = entry_of(*c, lb::kFromClient);
+  set_generation(e.generation + 1);
+  expect_left_to_worker(build_frame(data), "an entry of another generation");
+  EXPECT_EQ(counters().stale - before.stale, 1u);
+  set_generation(0);
+  expect_left_to_worker(build_frame(data), "the fast path off");
+}
+
+TEST_F(FastPathProgram, OnlyEstablishedConnectionsOfTheModesItCanDo) {
+  {
+    Dataplane dp(topo::standard_mode(Forwarding::nat));
+    ASSERT_EQ(dp.run(topo::from_client(40000), 0), Verdict::tx);
+    lb::Conn* c = dp.client_conn(40000);
+    ASSERT_NE(c, nullptr);
+    EXPECT_FALSE(lb::fast_path_eligible(*dp.cs, *c)) << "SYN_RECV";
+  }
+  {
+    Dataplane dp(topo::standard_mode(Forwarding::tunnel));
+    lb::Conn* c = establish(dp, Forwarding::tunnel, core::kIpProtoTcp, true);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->state, lb::ConnState::tcp_established);
+    EXPECT_FALSE(lb::fast_path_eligible(*dp.cs, *c)) << "tunnel: the worker encapsulates";
+  }
+}
+
+}  // namespace
