@@ -71,9 +71,19 @@ namespace xvs::abi {
   C(conn_evicted, "half-open connections (SYN_RECV) removed, oldest first, to make room for a new one in a full table") \
   C(syn_proxy_server_reset, "server ACKs to the SYN proxy's SYN (the server still held the tuple) answered with an RST, so that the SYN sent again finds it free")
 
+// The XDP fast path (lb/fast_path.h, abi/fast_path.h), appended after the SYN proxy counters.
+// Packets the steering program forwarded count here when their worker collects them from the
+// map (at a connection's expiry check and when its entry is removed), not as rx/tx_packets.
+#define XVS_FAST_PATH_COUNTERS(C)                                                      \
+  C(fast_path_installed, "connection directions handed to the XDP fast path (established TCP, UDP after its first packet)") \
+  C(fast_path_install_failed, "connection directions the XDP fast path could not take (its map full, or the kernel refused): the worker keeps forwarding them") \
+  C(fast_path_removed, "connection directions taken back from the XDP fast path (closing, expired, removed, or no longer eligible)") \
+  C(fast_path_packets, "packets the XDP fast path forwarded for this worker's connections") \
+  C(fast_path_bytes, "IP bytes the XDP fast path forwarded for this worker's connections")
+
 #define XVS_COUNTERS(C) \
   XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C) XVS_LOCAL_PORT_COUNTERS(C) \
-  XVS_SYN_PROXY_COUNTERS(C)
+  XVS_SYN_PROXY_COUNTERS(C) XVS_FAST_PATH_COUNTERS(C)
 
 enum class Counter : uint32_t {
 #define XVS_COUNTER_ENUM(name, help) name,

@@ -74,7 +74,7 @@ struct alignas(64) Conn {
   };
   uint8_t client_mac[6];         // connections: the MAC the client side came from (its next hop back)
   uint8_t client_port_index;     // the I/O port (interface) towards the client
-  uint8_t reserved;
+  uint8_t fast_path;             // kFastPathInstalled | generation bits (lb/fast_path.h); 0: not in the fast path
   uint8_t protocol;
   uint8_t forwarding;
   ConnState state;

@@ -10,6 +10,7 @@
 
 #include "abi/counters.h"
 #include "abi/records.h"
+#include "lb/fast_path_table.h"
 #include "lb/conn_table.h"
 #include "core/siphash.h"
 #include "lb/local_port.h"
@@ -78,6 +79,9 @@ struct alignas(64) CoreState {
   // (lb/load.h), summed from the per-server counts whenever a snapshot is installed.
   std::unique_ptr<uint32_t[]> half_open;
   uint64_t counters[abi::kCounterCount] = {};
+  // The XDP fast path's entries (lb/fast_path.h), or nullptr where there is none (io/mem, or
+  // dataplane.fast_path: off). Set by the worker before it starts.
+  FastPathTable* fast_path = nullptr;
 
   void count(abi::Counter c, uint64_t n = 1) { counters[static_cast<uint32_t>(c)] += n; }
 

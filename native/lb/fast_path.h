@@ -1,9 +1,15 @@
-// native/lb/fast_path.h — the XDP fast path's entry for one direction of an established
-// connection (abi/fast_path.h): what lb::process would do to that direction's plain segments
-// and datagrams, precomputed so that the steering program can do it without the worker —
-// the rewritten tuple (nat, fullnat), the RFC 1624 checksum deltas of that rewrite and of the
-// TTL decrement, the MACs and the egress interface. Consumes a connection and the current
-// snapshot; produces a map key and entry. Runs on the owning worker.
+// native/lb/fast_path.h — the XDP fast path seen from the owning worker. fast_entry_of() builds
+// the entry for one direction of an established connection (abi/fast_path.h): what lb::process
+// would do to that direction's plain segments and datagrams, precomputed so that the steering
+// program can do it without the worker — the rewritten tuple (nat, fullnat), the RFC 1624
+// checksum deltas of that rewrite and of the TTL decrement, the MACs and the egress interface.
+// The rest is the entries' life, driven by lb/process.cc: installed when a connection proves
+// itself (install_fast_path), replaced when a packet shows its entries are of an older snapshot,
+// taken back when it closes, leaves an eligible state or is removed (remove_fast_path), and
+// consulted when its timer runs out (keep_for_fast_path: the steering program's last-seen time
+// re-arms it). The counts the steering program kept are collected into the worker's own
+// (per-server traffic, fast_path_packets/bytes) whenever an entry is read. Runs on the owning
+// worker; each table call is a system call, made per connection event, never per packet.
 //
 // Only what the steering program can do alike is eligible: dr, nat and fullnat connections in
 // TCP ESTABLISHED or UDP, not SYN-proxied (sequence numbers are translated), not one-packet,
@@ -16,7 +22,10 @@
 #include "abi/fast_path.h"
 #include "core/checksum.h"
 #include "lb/egress.h"
+#include "lb/fast_path_table.h"
 #include "lb/schedule.h"
+#include "lb/tcp_state.h"
+#include "lb/traffic.h"
 
 namespace xvs::lb {
 
@@ -87,6 +96,131 @@ inline bool fast_entry_of(CoreState& cs, Conn& c, Direction dir, const uint32_t*
   entry.egress_ifindex = ifindex_of_port[out.port];
   entry.generation = static_cast<uint32_t>(cs.snapshot->generation);
   entry.worker = static_cast<uint8_t>(cs.id);
+  return true;
+}
+
+// Conn::fast_path: kFastPathInstalled with the low bits of the generation its entries came
+// from, or kFastPathRefused with those of the generation in which the table refused them (no
+// new try before the next snapshot), or 0.
+inline constexpr uint8_t kFastPathInstalled = 0x80;
+inline constexpr uint8_t kFastPathRefused = 0x40;
+inline constexpr uint8_t kFastPathGenerationBits = 0x3f;
+
+inline uint8_t fast_path_generation(const CoreState& cs) {
+  return static_cast<uint8_t>(cs.snapshot->generation & kFastPathGenerationBits);
+}
+
+// The directions whose packets pass this balancer: both for nat and fullnat, the client's for
+// dr (replies bypass it).
+inline bool passes_balancer(const Conn& c, Direction dir) { return (c.flags & (dir == kFromClient ? kLinkClient : kLinkServer)) != 0; }
+
+inline xvs_fast_key fast_key_of(const Conn& c, Direction dir) {
+  xvs_fast_key key{};
+  key.saddr = c.tuple[dir].saddr;
+  key.daddr = c.tuple[dir].daddr;
+  key.sport = c.tuple[dir].sport;
+  key.dport = c.tuple[dir].dport;
+  key.protocol = c.protocol;
+  return key;
+}
+
+// What the steering program counted in `e` becomes this worker's: the server's traffic (as
+// count_forwarded does per packet) and the fast-path totals.
+inline void collect_fast_counts(CoreState& cs, Conn& c, Direction dir, const xvs_fast_entry& e) {
+  if (e.packets == 0) return;
+  cs.count(abi::Counter::fast_path_packets, e.packets);
+  cs.count(abi::Counter::fast_path_bytes, e.bytes);
+  const uint32_t index = backend_of(cs, c);
+  if (index == kNoBackend) return;
+  BackendTraffic& t = traffic_of(cs, index);
+  add(dir == kFromClient ? t.in_packets : t.out_packets, e.packets);
+  add(dir == kFromClient ? t.in_bytes : t.out_bytes, e.bytes);
+}
+
+// Reads the entries of `c` back (collecting their counts) and deletes them.
+inline void remove_fast_path(CoreState& cs, Conn& c) {
+  if ((c.fast_path & kFastPathInstalled) == 0 || cs.fast_path == nullptr) {
+    c.fast_path = 0;
+    return;
+  }
+  for (Direction dir : {kFromClient, kFromServer}) {
+    if (!passes_balancer(c, dir)) continue;
+    const xvs_fast_key key = fast_key_of(c, dir);
+    xvs_fast_entry e;
+    if (cs.fast_path->read(key, e)) collect_fast_counts(cs, c, dir, e);
+    cs.fast_path->remove(key);
+    cs.count(abi::Counter::fast_path_removed);
+  }
+  c.fast_path = 0;
+}
+
+// After the worker forwarded a packet of `c` that was not its first: hands the connection to the
+// fast path if it is eligible and not there yet, or there with entries of an older snapshot
+// (whose counts are collected first). A connection that is no longer eligible leaves it.
+inline void update_fast_path(CoreState& cs, Conn& c) {
+  if (cs.fast_path == nullptr) return;
+  const uint8_t generation = fast_path_generation(cs);
+  if (!fast_path_eligible(cs, c)) {
+    if (c.fast_path & kFastPathInstalled) remove_fast_path(cs, c);
+    return;
+  }
+  if ((c.fast_path & ~kFastPathInstalled & ~kFastPathRefused) == generation && c.fast_path != 0) return;
+  const bool replacing = (c.fast_path & kFastPathInstalled) != 0;
+  bool refused = false;
+  for (Direction dir : {kFromClient, kFromServer}) {
+    if (!passes_balancer(c, dir)) continue;
+    xvs_fast_key key;
+    xvs_fast_entry entry;
+    if (!fast_entry_of(cs, c, dir, cs.fast_path->ifindex_of_port(), key, entry)) {
+      refused = true;  // an unresolved next hop: the worker's packets count that drop
+      break;
+    }
+    xvs_fast_entry old;
+    if (replacing && cs.fast_path->read(key, old)) collect_fast_counts(cs, c, dir, old);
+    if (!cs.fast_path->install(key, entry)) {
+      cs.count(abi::Counter::fast_path_install_failed);
+      refused = true;
+      break;
+    }
+    if (!replacing) cs.count(abi::Counter::fast_path_installed);
+  }
+  if (refused) {
+    c.fast_path |= kFastPathInstalled;  // whatever went in comes out again
+    remove_fast_path(cs, c);
+    c.fast_path = static_cast<uint8_t>(kFastPathRefused | generation);
+    return;
+  }
+  c.fast_path = static_cast<uint8_t>(kFastPathInstalled | generation);
+}
+
+// When the timer of `c` runs out: true, with the timer re-armed, if the steering program
+// forwarded a packet of it within its timeout (counted in the meantime: the worker saw none);
+// false if it is due (its entries are still there: the caller removes the connection, which
+// removes them).
+inline bool keep_for_fast_path(CoreState& cs, Conn& c) {
+  if ((c.fast_path & kFastPathInstalled) == 0 || cs.fast_path == nullptr) return false;
+  uint64_t last_seen_ns = 0;
+  for (Direction dir : {kFromClient, kFromServer}) {
+    if (!passes_balancer(c, dir)) continue;
+    xvs_fast_entry e;
+    if (!cs.fast_path->read(fast_key_of(c, dir), e)) continue;
+    if (e.last_seen_ns > last_seen_ns) last_seen_ns = e.last_seen_ns;
+    if (e.packets == 0) continue;
+    collect_fast_counts(cs, c, dir, e);
+    // Fresh counters (what arrives between the read and this write is not counted: the
+    // connection's packets of a few microseconds, once per timeout).
+    xvs_fast_key key;
+    xvs_fast_entry fresh;
+    if (fast_entry_of(cs, c, dir, cs.fast_path->ifindex_of_port(), key, fresh)) {
+      fresh.last_seen_ns = e.last_seen_ns;
+      cs.fast_path->install(key, fresh);
+    }
+  }
+  if (last_seen_ns == 0) return false;
+  const uint32_t timeout = timeout_of(cs.snapshot->timeouts, c.state);
+  const auto remaining = static_cast<int32_t>(cs.fast_path->engine_seconds(last_seen_ns) + timeout - cs.now);
+  if (remaining <= 0) return false;
+  cs.conns.touch(&c, c.state, cs.now, static_cast<uint32_t>(remaining));
   return true;
 }
 

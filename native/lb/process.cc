@@ -11,6 +11,7 @@
 #include "core/parse.h"
 #include "lb/egress.h"
 #include "lb/encap.h"
+#include "lb/fast_path.h"
 #include "lb/load.h"
 #include "lb/local_port.h"
 #include "lb/owner.h"
@@ -385,6 +386,8 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
 
 bool expire_connection(CoreState& cs, Conn& c) {
   if (c.state == ConnState::tcp_port_hold) return true;  // its connection was counted when it ended
+  // Its packets may have been the steering program's: then it lives on from the last of them.
+  if (keep_for_fast_path(cs, c)) return false;
   if ((c.flags & kTemplate) && !template_expires(cs, c)) return false;
   cs.count(Counter::conn_expired);
   release_connection(cs, c);
@@ -392,6 +395,7 @@ bool expire_connection(CoreState& cs, Conn& c) {
 }
 
 void release_connection(CoreState& cs, Conn& c) {
+  remove_fast_path(cs, c);
   detach_template(cs, c);
   unbind_backend(cs, c);
   release_proxied(cs, c);
@@ -479,6 +483,9 @@ static Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView&
   if (!tracked) track_state(cs, c, dir, pkt.tcp_flags);
   const Verdict v = translate_by_mode(cs, frame, pkt, c, dir);
   if (v == Verdict::tx) count_forwarded(cs, backend_of(cs, c), dir, ip_bytes);
+  // A connection that has carried more than its first packet is the fast path's, for as long as
+  // it is eligible (lb/fast_path.h); a UDP flood of single datagrams never costs a table call.
+  if (cs.fast_path != nullptr && !fresh && v == Verdict::tx) update_fast_path(cs, c);
   // One-packet scheduling: the reply has passed, the exchange is over.
   if ((c.flags & kOnePacket) && dir == kFromServer) end_connection(cs, c);
   return v;

@@ -81,8 +81,13 @@ export const SYN_PROXY_COUNTERS = [
   'syn_proxy_cookie_sent', 'syn_proxy_accepted', 'drop_syn_cookie_invalid', 'syn_proxy_stashed', 'syn_proxy_syn_resent',
   'drop_syn_proxy_pending', 'drop_no_room', 'drop_half_open_limit', 'conn_evicted', 'syn_proxy_server_reset',
 ] as const;
+/** The XDP fast path (native/lb/fast_path.h): what workers handed to it and collected from it. */
+export const FAST_PATH_COUNTERS = [
+  'fast_path_installed', 'fast_path_install_failed', 'fast_path_removed', 'fast_path_packets', 'fast_path_bytes',
+] as const;
 export const COUNTERS = [
   ...TRAFFIC_COUNTERS, ...DROP_COUNTERS, ...HANDOVER_COUNTERS, ...LOCAL_PORT_COUNTERS, ...SYN_PROXY_COUNTERS,
+  ...FAST_PATH_COUNTERS,
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 

@@ -1,0 +1,28 @@
+// native/lb/fast_path_table.h — where a worker's fast-path entries go (abi/fast_path.h): the
+// steering program's map on the AF_XDP backend (io/afxdp/fast_path_map.h), a recording table in
+// tests, none on io/mem. The interface is the only thing lb/ knows of it, so that the packet
+// path builds and is tested without a kernel. Every method is called by the owning worker only
+// (each call may be a system call: they happen per connection event, never per packet).
+#pragma once
+#include <cstdint>
+
+#include "abi/fast_path.h"
+
+namespace xvs::lb {
+
+class FastPathTable {
+ public:
+  virtual ~FastPathTable() = default;
+  // Adds or replaces the entry of `key`; false when the table is full or refused it.
+  virtual bool install(const xvs_fast_key& key, const xvs_fast_entry& entry) = 0;
+  // The entry of `key` as it is now (the steering program's counters and last-seen time).
+  virtual bool read(const xvs_fast_key& key, xvs_fast_entry& entry) = 0;
+  virtual void remove(const xvs_fast_key& key) = 0;
+  // The interface index of each I/O port, by port index (an entry's egress).
+  virtual const uint32_t* ifindex_of_port() const = 0;
+  // CLOCK_MONOTONIC nanoseconds (what the steering program's bpf_ktime_get_ns() reads) → the
+  // engine clock's seconds; the engine supplies the offset.
+  virtual uint32_t engine_seconds(uint64_t monotonic_ns) const = 0;
+};
+
+}  // namespace xvs::lb

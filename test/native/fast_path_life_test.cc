@@ -1,0 +1,209 @@
+// test/native/fast_path_life_test.cc — the life of a connection's XDP fast-path entries as
+// lb::process drives it (lb/fast_path.h), against a recording table instead of the kernel's map:
+// installed once a connection has proved itself (established TCP; UDP at its second packet),
+// one entry per direction that passes the balancer; taken back at FIN/RST, when the connection
+// goes, when the table refused them (no retry before the next snapshot); replaced when a packet
+// shows entries of an older snapshot; and at expiry, the steering program's last-seen time keeps
+// a connection alive and its counts become the worker's and the server's.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "dataplane_fixture.h"
+#include "lb/fast_path.h"
+#include "lb/fast_path_table.h"
+
+namespace {
+namespace abi = xvs::abi;
+namespace lb = xvs::lb;
+namespace core = xvs::core;
+using namespace xvs::test;
+using abi::Counter;
+using abi::Forwarding;
+using lb::Verdict;
+
+class RecordingTable : public lb::FastPathTable {
+ public:
+  bool install(const xvs_fast_key& key, const xvs_fast_entry& entry) override {
+    ++installs;
+    if (full && entries.count(bytes(key)) == 0) return false;
+    entries[bytes(key)] = entry;
+    return true;
+  }
+  bool read(const xvs_fast_key& key, xvs_fast_entry& entry) override {
+    auto it = entries.find(bytes(key));
+    if (it == entries.end()) return false;
+    entry = it->second;
+    return true;
+  }
+  void remove(const xvs_fast_key& key) override { entries.erase(bytes(key)); }
+  const uint32_t* ifindex_of_port() const override { return ifindex_; }
+  uint32_t engine_seconds(uint64_t ns) const override { return static_cast<uint32_t>(ns / 1000000000u); }
+
+  xvs_fast_entry* find(const lb::Conn& c, lb::Direction dir) {
+    auto it = entries.find(bytes(lb::fast_key_of(c, dir)));
+    return it == entries.end() ? nullptr : &it->second;
+  }
+  static std::string bytes(const xvs_fast_key& key) { return std::string(reinterpret_cast<const char*>(&key), sizeof key); }
+
+  std::map<std::string, xvs_fast_entry> entries;
+  bool full = false;
+  uint32_t installs = 0;
+
+ private:
+  const uint32_t ifindex_[2] = {11, 12};
+};
+
+PacketSpec packet_of(const lb::Conn& c, lb::Direction dir, uint8_t tcp_flags) {
+  PacketSpec s;
+  const lb::ConnTuple& t = c.tuple[dir];
+  s.saddr = t.saddr, s.daddr = t.daddr;
+  s.sport = core::ntohs(t.sport), s.dport = core::ntohs(t.dport);
+  s.protocol = c.protocol;
+  s.tcp_flags = tcp_flags;
+  s.payload.assign(20, 'x');
+  return s;
+}
+
+struct FastPathLife : ::testing::Test {
+  // A fullnat TCP connection through its handshake: the client's SYN, the server's SYN-ACK.
+  lb::Conn* open(Dataplane& dp, uint16_t cport = 40000) {
+    EXPECT_EQ(dp.run(topo::from_client(cport), 0), Verdict::tx);
+    lb::Conn* c = dp.client_conn(cport);
+    if (c != nullptr && (c->flags & lb::kLinkServer)) {
+      EXPECT_EQ(dp.run(packet_of(*c, lb::kFromServer, core::kTcpSyn | core::kTcpAck), 1), Verdict::tx);
+    }
+    return c;
+  }
+  uint64_t counter(Dataplane& dp, Counter c) { return dp.cs->counters[static_cast<uint32_t>(c)]; }
+  RecordingTable table;
+};
+
+TEST_F(FastPathLife, EstablishedTcpBothDirectionsUntilFin) {
+  Dataplane dp(topo::standard_mode(Forwarding::fullnat));
+  dp.cs->fast_path = &table;
+  lb::Conn* c = open(dp);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(table.entries.empty()) << "SYN_RECV is not established";
+  ASSERT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpAck), 0), Verdict::tx);
+  EXPECT_EQ(c->state, lb::ConnState::tcp_established);
+  ASSERT_EQ(table.entries.size(), 2u);
+  EXPECT_EQ(counter(dp, Counter::fast_path_installed), 2u);
+  const xvs_fast_entry* to_server = table.find(*c, lb::kFromClient);
+  ASSERT_NE(to_server, nullptr);
+  EXPECT_EQ(to_server->egress_ifindex, 12u);
+  EXPECT_EQ(to_server->daddr, topo::kWeb[0].address);
+  EXPECT_EQ(to_server->flags, XVS_FAST_ROUTED);
+  EXPECT_EQ(table.find(*c, lb::kFromServer)->egress_ifindex, 11u);
+  // A packet that still reaches the worker (e.g. before the engine published the generation)
+  // changes nothing.
+  const uint32_t installs = table.installs;
+  ASSERT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpAck), 0), Verdict::tx);
+  EXPECT_EQ(table.installs, installs);
+
+  table.find(*c, lb::kFromServer)->packets = 5;
+  table.find(*c, lb::kFromServer)->bytes = 500;
+  ASSERT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpFin | core::kTcpAck), 0), Verdict::tx);
+  EXPECT_TRUE(table.entries.empty()) << "FIN: the state machine needs every packet";
+  EXPECT_EQ(counter(dp, Counter::fast_path_removed), 2u);
+  EXPECT_EQ(counter(dp, Counter::fast_path_packets), 5u);
+  EXPECT_EQ(counter(dp, Counter::fast_path_bytes), 500u);
+  EXPECT_EQ(dp.cs->counters_of(0).traffic.out_packets, 5u + 1u) << "the SYN-ACK and the five the fast path sent";
+  EXPECT_EQ(c->fast_path, 0);
+}
+
+TEST_F(FastPathLife, UdpAtItsSecondPacketAndDrOneDirection) {
+  {
+    Dataplane dp(topo::standard_mode(Forwarding::nat));
+    dp.cs->fast_path = &table;
+    PacketSpec q = topo::from_client(5000, 0, topo::kDns);
+    q.protocol = core::kIpProtoUdp;
+    ASSERT_EQ(dp.run(q, 0), Verdict::tx);
+    EXPECT_TRUE(table.entries.empty()) << "a single datagram costs no table call";
+    EXPECT_EQ(table.installs, 0u);
+    ASSERT_EQ(dp.run(q, 0), Verdict::tx);
+    EXPECT_EQ(table.entries.size(), 2u);
+  }
+  table.entries.clear();
+  {
+    Dataplane dp(topo::standard_mode(Forwarding::dr));
+    dp.cs->fast_path = &table;
+    lb::Conn* c = open(dp);
+    ASSERT_NE(c, nullptr);
+    ASSERT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpAck), 0), Verdict::tx);
+    ASSERT_EQ(table.entries.size(), 1u) << "dr: replies bypass the balancer";
+    EXPECT_EQ(table.find(*c, lb::kFromClient)->flags, 0);
+  }
+  table.entries.clear();
+  {
+    Dataplane dp(topo::standard_mode(Forwarding::tunnel));
+    dp.cs->fast_path = &table;
+    lb::Conn* c = open(dp);
+    ASSERT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpAck), 0), Verdict::tx);
+    EXPECT_TRUE(table.entries.empty()) << "tunnel stays with the worker";
+  }
+}
+
+TEST_F(FastPathLife, TimeoutRunsFromTheLastPacketTheSteeringProgramSent) {
+  Dataplane dp(topo::standard_mode(Forwarding::fullnat));
+  dp.cs->fast_path = &table;
+  lb::Conn* c = open(dp);
+  ASSERT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpAck), 0), Verdict::tx);
+  ASSERT_EQ(c->expires, 1000u + 900u);
+  xvs_fast_entry* e = table.find(*c, lb::kFromClient);
+  e->last_seen_ns = 1500ull * 1000000000ull;
+  e->packets = 10;
+  e->bytes = 1000;
+  EXPECT_EQ(dp.expire(1900), 0u) << "seen at 1500: it lives until 2400";
+  EXPECT_EQ(c->expires, 2400u);
+  EXPECT_EQ(counter(dp, Counter::fast_path_packets), 10u);
+  EXPECT_EQ(dp.cs->counters_of(0).traffic.in_packets, 2u + 10u);
+  EXPECT_EQ(table.find(*c, lb::kFromClient)->packets, 0u) << "collected counts start again from zero";
+  EXPECT_EQ(table.find(*c, lb::kFromClient)->last_seen_ns, 1500ull * 1000000000ull);
+  EXPECT_EQ(dp.expire(2400), 1u) << "nothing since";
+  EXPECT_TRUE(table.entries.empty());
+  EXPECT_EQ(counter(dp, Counter::fast_path_packets), 10u);
+}
+
+TEST_F(FastPathLife, RefusedOncePerSnapshotAndReplacedAfterAReload) {
+  Dataplane dp(topo::standard_mode(Forwarding::fullnat));
+  dp.cs->fast_path = &table;
+  table.full = true;
+  lb::Conn* c = open(dp);
+  ASSERT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpAck), 0), Verdict::tx);
+  EXPECT_TRUE(table.entries.empty());
+  EXPECT_EQ(counter(dp, Counter::fast_path_install_failed), 1u);
+  const uint32_t tries = table.installs;
+  ASSERT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpAck), 0), Verdict::tx);
+  EXPECT_EQ(table.installs, tries) << "no new try in the same snapshot";
+
+  table.full = false;
+  dp.reload(topo::standard_mode(Forwarding::fullnat));
+  ASSERT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpAck), 0), Verdict::tx);
+  ASSERT_EQ(table.entries.size(), 2u);
+  const uint32_t generation = static_cast<uint32_t>(dp.snapshot().generation);
+  EXPECT_EQ(table.find(*c, lb::kFromClient)->generation, generation);
+
+  table.find(*c, lb::kFromClient)->packets = 3;
+  dp.reload(topo::standard_mode(Forwarding::fullnat));
+  ASSERT_EQ(dp.run(packet_of(*c, lb::kFromServer, core::kTcpAck), 1), Verdict::tx);
+  EXPECT_EQ(table.find(*c, lb::kFromClient)->generation, generation + 1) << "replaced with the new snapshot's rewrite";
+  EXPECT_EQ(table.find(*c, lb::kFromClient)->packets, 0u);
+  EXPECT_EQ(counter(dp, Counter::fast_path_packets), 3u) << "the old entry's counts were collected";
+  EXPECT_EQ(counter(dp, Counter::fast_path_installed), 2u) << "a replacement is not a new hand-over";
+}
+
+TEST_F(FastPathLife, AConnectionThatGoesTakesItsEntries) {
+  Dataplane dp(topo::standard_mode(Forwarding::fullnat));
+  dp.cs->fast_path = &table;
+  lb::Conn* c = open(dp);
+  ASSERT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpAck), 0), Verdict::tx);
+  ASSERT_EQ(table.entries.size(), 2u);
+  // The client reuses its port after an RST: RST leaves the fast path, the new SYN replaces the connection.
+  ASSERT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpRst), 0), Verdict::tx);
+  EXPECT_TRUE(table.entries.empty());
+}
+
+}  // namespace
