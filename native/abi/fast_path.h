@@ -5,13 +5,13 @@
  * A worker that holds an established connection installs one entry per direction: the packet's
  * tuple as it arrives (xvs_fast_key) and what the worker would do with it (xvs_fast_entry: the
  * rewritten addresses and ports, the checksum deltas of that rewrite, the MACs and the egress
- * interface). The steering program applies it to plain segments and datagrams of the flow
+ * port). The steering program applies it to plain segments and datagrams of the flow
  * (no SYN, FIN or RST) and transmits them itself; everything else still goes to the worker.
  *
  * Writers: the owning worker writes an entry's first part at install (bpf_map_update_elem);
  * the steering program writes last_seen_ns, packets and bytes (plain stores: a flow arrives on
  * one receive queue, so one CPU writes them; should two, a count may be lost, nothing else).
- * The engine writes xvs_fast_generation[0]. Readers: the steering program reads the rest; the
+ * The engine writes xvs_fast_generation[0] and xvs_fast_ports (at every commit). Readers: the steering program reads the rest; the
  * owning worker reads the counters and last_seen_ns for its timeouts and statistics.
  */
 #ifndef XVS_ABI_FAST_PATH_H
@@ -23,6 +23,9 @@
 #define XVS_FAST_MAP "xvs_fast"
 #define XVS_FAST_GENERATION_MAP "xvs_fast_generation"
 #define XVS_FAST_COUNTERS_MAP "xvs_fast_counters"
+#define XVS_FAST_PORTS_MAP "xvs_fast_ports"
+/* Ports (interfaces) of an engine: abi::kMaxPorts. */
+#define XVS_FAST_MAX_PORTS 8
 /* Entries the fast-path map holds at most (both directions of a connection are two). */
 #define XVS_FAST_MAX_ENTRIES (1u << 20)
 
@@ -52,16 +55,20 @@ struct xvs_fast_entry {
   __u32 l4_delta;
   __u8 src_mac[6];
   __u8 dst_mac[6];
-  __u32 egress_ifindex;  /* XDP_TX when it is the arrival interface, else bpf_redirect() */
   __u32 generation;      /* low 32 bits of the snapshot generation the rewrite comes from */
+  __u8 egress_port;      /* the I/O port it leaves by: xvs_fast_ports[egress_port] */
   __u8 flags;
   __u8 worker;           /* the owner */
-  __u16 pad;
+  __u8 pad;
   /* Written by the steering program. */
   __u64 last_seen_ns;    /* bpf_ktime_get_ns() of the last packet it forwarded */
   __u64 packets;
   __u64 bytes;           /* IP total length as received, as the worker counts */
 };
+
+/* xvs_fast_ports[port]: that port's interface index, or 0 where the kernel cannot take XDP
+ * transmissions (no NDO_XMIT, e.g. a veth whose peer runs no NAPI): its flows stay with the
+ * workers. The program sends with bpf_redirect(), also back out of the arrival interface. */
 
 /* xvs_fast_counters: one per CPU (a per-CPU array of one entry). */
 struct xvs_fast_counters {

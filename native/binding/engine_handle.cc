@@ -33,6 +33,7 @@ control::EngineOptions parse_options(const Napi::CallbackInfo& info) {
   if (Napi::Value b = o.Get("bpfObject"); b.IsString()) opts.bpf_object = b.As<Napi::String>().Utf8Value();
   if (Napi::Value p = o.Get("workerPriority"); p.IsNumber()) opts.worker_priority = p.As<Napi::Number>().Int32Value();
   if (Napi::Value b = o.Get("workerPriorityBestEffort"); b.IsBoolean()) opts.worker_priority_best_effort = b.As<Napi::Boolean>().Value();
+  if (Napi::Value b = o.Get("fastPath"); b.IsBoolean()) opts.fast_path = b.As<Napi::Boolean>().Value();
   // Benchmarks only (`xvs bench veth`'s I/O-loop case): no lb::process at all.
   if (Napi::Value b = o.Get("forwardOnly"); b.IsBoolean() && b.As<Napi::Boolean>().Value())
     opts.burst_path = bench::forward_only_burst;

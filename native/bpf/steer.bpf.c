@@ -17,8 +17,8 @@
 //   - IPv4 fragments to a VIP or LIP      (the data plane drops and counts them)
 // Before any of that, the fast path: a TCP segment without SYN, FIN or RST, or a UDP datagram,
 // whose tuple an owning worker installed in xvs_fast (an established connection) with the
-// current generation, is rewritten here as the worker would rewrite it and sent out (XDP_TX on
-// the arrival interface, else bpf_redirect), counted in the entry and in xvs_fast_counters. The
+// current generation, is rewritten here as the worker would rewrite it and sent out
+// (bpf_redirect), counted in the entry and in xvs_fast_counters. The
 // worker stays the owner: it reads the entry's counters and last-seen time, and removes it.
 // Everything else (ARP, IPv6, SSH, health-check replies, the kernel's own traffic) goes to the
 // kernel: AF_XDP cannot hand a frame back, so this program is what keeps that traffic away
@@ -123,6 +123,13 @@ struct {
   __type(key, __u32);
   __type(value, struct xvs_fast_counters);
 } xvs_fast_counters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, XVS_FAST_MAX_PORTS);
+  __type(key, __u32);
+  __type(value, __u32);
+} xvs_fast_ports SEC(".maps");
 
 // One entry per rx queue; the value is an AF_XDP socket fd (written by user space).
 struct {
@@ -230,6 +237,10 @@ static __always_inline int fast_path(struct xdp_md *ctx, struct ethhdr *eth, str
     return -1;
   }
   if ((e->flags & XVS_FAST_ROUTED) && ip->ttl <= 1) return -1;  // the worker drops and counts it
+  __u32 port = e->egress_port;
+  __u32 *egress = bpf_map_lookup_elem(&xvs_fast_ports, &port);
+  if (!egress || *egress == 0) return -1;
+  const __u32 ifindex = *egress;
   const __u16 ip_bytes = bpf_ntohs(ip->tot_len);
   if (e->flags & XVS_FAST_ROUTED) {
     --ip->ttl;
@@ -251,8 +262,10 @@ static __always_inline int fast_path(struct xdp_md *ctx, struct ethhdr *eth, str
   e->bytes += ip_bytes;
   counters->packets++;
   counters->bytes += ip_bytes;
-  if (e->egress_ifindex == ctx->ingress_ifindex) return XDP_TX;
-  return bpf_redirect(e->egress_ifindex, 0);
+  // A redirect even back out of the arrival interface, never XDP_TX: veth flushes an XDP_TX only
+  // towards a peer that runs an XDP program (a peer with just GRO gets the frames late or never),
+  // while a redirect is flushed to any peer that runs NAPI.
+  return bpf_redirect(ifindex, 0);
 }
 
 SEC("xdp")

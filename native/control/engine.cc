@@ -98,7 +98,7 @@ Status Engine::create(const EngineOptions& o, std::unique_ptr<Engine>& out) {
     using E = io::afxdp::AfxdpBackend::Error;
     E created;
     try {
-      created = io::afxdp::AfxdpBackend::create({o.interfaces, o.workers, o.bpf_object}, afxdp, message);
+      created = io::afxdp::AfxdpBackend::create({o.interfaces, o.workers, o.bpf_object, o.fast_path}, afxdp, message);
     } catch (const std::bad_alloc&) {
       return backend_memory();
     }
@@ -166,6 +166,7 @@ void Engine::create_workers() {
     workers_.push_back(std::make_unique<worker::Worker>(id, options_.workers, options_.conn_table_size, hash_seed_,
                                                         options_.port_key, options_.local_ports, tables,
                                                         std::move(queues), cpu, &clock_offset_, options_.burst_path));
+    if (options_.fast_path) workers_.back()->set_fast_path(backend_->fast_path());
     if (current_)
       workers_.back()->control.push({abi::ControlKind::install_snapshot, current_->generation, current_.get()});
   }
@@ -289,7 +290,11 @@ Status Engine::finish_commit(const Status& built, std::unique_ptr<lb::Snapshot> 
     return refuse(Status::error(kErrBusy, "a worker has not taken its previous control messages yet; retry shortly"));
   // The kernel steers the new services to the sockets before the workers know them: packets
   // in between are passed (AF_XDP: counted and released), never misrouted.
-  if (std::string err = backend_->apply_steering(steering_sets(*next, options_.local_ports)); !err.empty())
+  io::SteeringSets sets = steering_sets(*next, options_.local_ports);
+  // Entries of an older snapshot are stale from here on: their packets go to the workers, which
+  // replace them once they hold `next` (lb/fast_path.h).
+  if (options_.fast_path) sets.fast_path_generation = static_cast<uint32_t>(next->generation);
+  if (std::string err = backend_->apply_steering(sets); !err.empty())
     return refuse(Status::error(kErrSystem, "cannot update the kernel steering: " + err));
   if (running_)
     for (auto& w : workers_) {

@@ -35,6 +35,9 @@ struct EngineOptions {
   // SCHED_FIFO (no CAP_SYS_NICE), workers run at SCHED_OTHER and warnings() says so, instead of
   // start() failing.
   bool worker_priority_best_effort = false;
+  // dataplane.fast_path: xdp — workers hand established connections to the steering program
+  // (lb/fast_path.h), where the backend has one (AF_XDP).
+  bool fast_path = true;
   std::vector<std::string> interfaces;  // one per port
   uint32_t conn_table_size = 1u << 20;  // per worker
   uint32_t mem_frames = 4096;           // io/mem pool size
@@ -115,7 +118,9 @@ class Engine {
   void publish_peer_loads();
 
   // The backend's one-line description and its warnings (e.g. generic-XDP fallback).
-  std::string describe() const { return backend_->describe(); }
+  std::string describe() const {
+    return backend_->describe() + (options_.fast_path && backend_->fast_path() != nullptr ? "; XDP fast path for established connections" : "");
+  }
   std::vector<std::string> warnings() const;
   // Where the backend's frames were when it shut down (valid after stop()).
   io::FrameAudit frame_audit() const { return backend_->audit(); }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "io/frame.h"
+#include "lb/fast_path_table.h"
 
 namespace xvs::io {
 
@@ -56,6 +57,8 @@ struct SteeringSets {
   // The balancer's own addresses (its kernel's local /32 routes): a nat server's packet to one of
   // them answers the balancer itself (a health check), not a client. Filled by the backend.
   std::vector<uint32_t> own_addresses;
+  // The XDP fast path: entries of this generation are current (abi/fast_path.h); 0: off.
+  uint32_t fast_path_generation = 0;
 };
 
 // Where the backend's frames are, counted once every worker has stopped (shutdown()).
@@ -88,6 +91,9 @@ class Backend {
   // sockets) and count the frames. Idempotent.
   virtual void shutdown() {}
   virtual FrameAudit audit() const { return {}; }
+  // Where workers put their XDP fast-path entries (lb/fast_path_table.h), or nullptr where the
+  // backend has no fast path (io/mem). Its methods run on the workers.
+  virtual lb::FastPathTable* fast_path() { return nullptr; }
 };
 
 }  // namespace xvs::io

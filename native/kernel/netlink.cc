@@ -38,10 +38,14 @@ bool ifreq_for(const std::string& name, ifreq& ifr) {
   return true;
 }
 
-// One request, answers until NLMSG_DONE (dumps) or the first answer (gets). `each` sees every
-// message of type `want`; returns "" or the kernel's error.
 std::string rtnl_query(void* request, uint32_t len, uint16_t want, const std::function<void(const nlmsghdr&)>& each) {
-  Fd sock(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  return netlink_query(NETLINK_ROUTE, request, len, want, each);
+}
+
+}  // namespace
+
+std::string netlink_query(int protocol, void* request, uint32_t len, uint16_t want, const std::function<void(const nlmsghdr&)>& each) {
+  Fd sock(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
   if (sock.fd < 0) return std::string("netlink socket: ") + std::strerror(errno);
   timeval tv{1, 0};
   setsockopt(sock.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -62,8 +66,6 @@ std::string rtnl_query(void* request, uint32_t len, uint16_t want, const std::fu
   }
   return "netlink: answer too long";
 }
-
-}  // namespace
 
 const char* neighbour_state_name(uint16_t s) {
   if (s & NUD_PERMANENT) return "permanent";

@@ -26,6 +26,11 @@ struct LinkInfo {
   uint32_t rx_queues = 1;
   uint32_t tx_queues = 1;
 };
+// One request on a netlink socket of `protocol` (NETLINK_ROUTE, NETLINK_GENERIC), answers until
+// NLMSG_DONE (dumps) or the first answer (gets). `each` sees every message of type `want`;
+// returns "" or the kernel's error.
+std::string netlink_query(int protocol, void* request, uint32_t len, uint16_t want, const std::function<void(const nlmsghdr&)>& each);
+
 // "" or what went wrong; `missing` is set when no interface has that name here.
 std::string link_info(const std::string& name, LinkInfo& out, bool& missing);
 

@@ -1,6 +1,7 @@
 // native/kernel/xdp_attachment.cc — see xdp_attachment.h. The calling thread only.
 #include "kernel/xdp_attachment.h"
 
+#include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
 #include <cerrno>
@@ -101,6 +102,15 @@ std::string attach_xdp(const XdpProgramSpec& spec, const std::string& ifname, in
     xdp_program__close(prog);
     return spec.object_path + " holds the XDP program '" + xdp_program__name(prog) + "', not " + spec.program_name +
            ": rebuild it (npm run build)";
+  }
+  for (const auto& [name, fd] : spec.shared_maps) {
+    bpf_map* map = bpf_object__find_map_by_name(xdp_program__bpf_obj(prog), name.c_str());
+    const int reuse = map != nullptr ? bpf_map__reuse_fd(map, fd) : -ENOENT;
+    if (reuse != 0) {
+      xdp_program__close(prog);
+      return "cannot share the map " + name + " of the " + spec.what + " with " + ifname + ": " + library_error_text(reuse) +
+             (map == nullptr ? " (rebuild it with npm run build)" : "");
+    }
   }
   int err = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
   if (err != 0) {

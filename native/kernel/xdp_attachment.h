@@ -17,6 +17,8 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 struct xdp_program;
 
@@ -26,6 +28,9 @@ struct XdpProgramSpec {
   std::string object_path;   // build/Release/xvs_*.bpf.o
   std::string program_name;  // the SEC("xdp") function, and its name in the kernel
   std::string what;          // for messages: "steering program", "decap program"
+  // Maps (by name) that this instance uses instead of its own: another instance's, by fd, so
+  // that programs on several interfaces share one table.
+  std::vector<std::pair<std::string, int>> shared_maps;
 };
 
 struct XdpAttachment {

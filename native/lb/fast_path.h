@@ -57,9 +57,8 @@ inline bool fast_path_eligible(CoreState& cs, Conn& c) {
 }
 
 // Fills `key` and `entry` for direction `dir` of `c`; false when `c` is not eligible or that
-// direction's next hop is unresolved. `ifindex_of_port`: the interface index of each I/O port.
-inline bool fast_entry_of(CoreState& cs, Conn& c, Direction dir, const uint32_t* ifindex_of_port, xvs_fast_key& key,
-                          xvs_fast_entry& entry) {
+// direction's next hop is unresolved.
+inline bool fast_entry_of(CoreState& cs, Conn& c, Direction dir, xvs_fast_key& key, xvs_fast_entry& entry) {
   if (!fast_path_eligible(cs, c)) return false;
   const Egress out = egress(cs, c, dir);
   if (out.mac == nullptr) return false;
@@ -93,7 +92,7 @@ inline bool fast_entry_of(CoreState& cs, Conn& c, Direction dir, const uint32_t*
   }
   std::memcpy(entry.src_mac, cs.snapshot->ports[out.port].mac.bytes, 6);
   std::memcpy(entry.dst_mac, out.mac, 6);
-  entry.egress_ifindex = ifindex_of_port[out.port];
+  entry.egress_port = out.port;
   entry.generation = static_cast<uint32_t>(cs.snapshot->generation);
   entry.worker = static_cast<uint8_t>(cs.id);
   return true;
@@ -171,7 +170,7 @@ inline void update_fast_path(CoreState& cs, Conn& c) {
     if (!passes_balancer(c, dir)) continue;
     xvs_fast_key key;
     xvs_fast_entry entry;
-    if (!fast_entry_of(cs, c, dir, cs.fast_path->ifindex_of_port(), key, entry)) {
+    if (!fast_entry_of(cs, c, dir, key, entry)) {
       refused = true;  // an unresolved next hop: the worker's packets count that drop
       break;
     }
@@ -211,14 +210,14 @@ inline bool keep_for_fast_path(CoreState& cs, Conn& c) {
     // connection's packets of a few microseconds, once per timeout).
     xvs_fast_key key;
     xvs_fast_entry fresh;
-    if (fast_entry_of(cs, c, dir, cs.fast_path->ifindex_of_port(), key, fresh)) {
+    if (fast_entry_of(cs, c, dir, key, fresh)) {
       fresh.last_seen_ns = e.last_seen_ns;
       cs.fast_path->install(key, fresh);
     }
   }
   if (last_seen_ns == 0) return false;
   const uint32_t timeout = timeout_of(cs.snapshot->timeouts, c.state);
-  const auto remaining = static_cast<int32_t>(cs.fast_path->engine_seconds(last_seen_ns) + timeout - cs.now);
+  const auto remaining = static_cast<int32_t>(timeout - cs.fast_path->age_seconds(last_seen_ns));
   if (remaining <= 0) return false;
   cs.conns.touch(&c, c.state, cs.now, static_cast<uint32_t>(remaining));
   return true;

@@ -18,11 +18,9 @@ class FastPathTable {
   // The entry of `key` as it is now (the steering program's counters and last-seen time).
   virtual bool read(const xvs_fast_key& key, xvs_fast_entry& entry) = 0;
   virtual void remove(const xvs_fast_key& key) = 0;
-  // The interface index of each I/O port, by port index (an entry's egress).
-  virtual const uint32_t* ifindex_of_port() const = 0;
-  // CLOCK_MONOTONIC nanoseconds (what the steering program's bpf_ktime_get_ns() reads) → the
-  // engine clock's seconds; the engine supplies the offset.
-  virtual uint32_t engine_seconds(uint64_t monotonic_ns) const = 0;
+  // Whole seconds since a CLOCK_MONOTONIC time in nanoseconds (what the steering program's
+  // bpf_ktime_get_ns() reads), 0 for a time not in the past.
+  virtual uint32_t age_seconds(uint64_t monotonic_ns) const = 0;
 };
 
 }  // namespace xvs::lb

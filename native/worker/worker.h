@@ -80,6 +80,8 @@ class Worker {
   // thread shares the worker's core, a woken SCHED_OTHER worker waits out NAPI's time slice
   // while its fill ring runs dry (bench/README.md, veth).
   std::string set_fifo_priority(int priority);
+  // Before start(): where this worker's XDP fast-path entries go (nullptr: none).
+  void set_fast_path(lb::FastPathTable* table) { core_.fast_path = table; }
   void join();
   // Any thread, after pushing on one of this worker's rings (the control thread on `control`, a
   // peer on its inbox): wakes the worker if it sleeps in poll().

@@ -44,6 +44,7 @@ function dataplane(dp: Obj): DataplaneConfig {
     syn_proxy_above: (dp.syn_proxy_above as number | undefined) ?? DEFAULTS.syn_proxy_above,
     half_open_limit: (dp.half_open_limit as number | undefined) ?? ((dp.conn_table_size as number | undefined) ?? DEFAULTS.conn_table_size),
     local_port_range: [...((dp.local_port_range as [number, number] | undefined) ?? DEFAULTS.local_port_range)] as [number, number],
+    fast_path: (dp.fast_path as DataplaneConfig['fast_path'] | undefined) ?? DEFAULTS.fast_path,
   };
   if (Array.isArray(dp.cpus)) out.cpus = [...(dp.cpus as number[])];
   return copyPresent(out, dp, ['mtu', 'tunnel_source', 'port_key_file', 'worker_priority']);

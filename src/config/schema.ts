@@ -9,7 +9,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { DEFAULTS, LIMITS } from './defaults.js';
 import { parseDuration } from './duration.js';
-import { BACKENDS, FORWARDING_MODES, HEALTH_CHECK_TYPES, LOG_LEVELS, PROTOCOLS, SCHEDULERS, SYN_PROXY_MODES } from './types.js';
+import { BACKENDS, FAST_PATHS, FORWARDING_MODES, HEALTH_CHECK_TYPES, LOG_LEVELS, PROTOCOLS, SCHEDULERS, SYN_PROXY_MODES } from './types.js';
 
 /** The subset of JSON Schema this file uses, plus two xvs keywords. */
 export interface SchemaNode {
@@ -158,6 +158,7 @@ export const CONFIG_SCHEMA: SchemaNode = obj(
         port_key_file: { type: 'string', minLength: 1, xvsExpect: 'the path of a file of random bytes (at least 16)' },
         state_dir: { type: 'string', minLength: 1, xvsExpect: 'a directory path such as /var/lib/xvs' },
         syn_proxy_above: int(1, LIMITS.half_open_max),
+        fast_path: oneOf(FAST_PATHS),
         half_open_limit: int(1, LIMITS.half_open_max),
         local_port_range: {
           type: 'array',

@@ -18,6 +18,8 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const SYN_PROXY_MODES = ['off', 'on', 'auto'] as const;
+export const FAST_PATHS = ['xdp', 'off'] as const;
+export type FastPathMode = (typeof FAST_PATHS)[number];
 export type SynProxyMode = (typeof SYN_PROXY_MODES)[number];
 
 export const HEALTH_CHECK_TYPES = ['tcp', 'http', 'udp', 'exec'] as const;
@@ -54,6 +56,8 @@ export interface DataplaneConfig {
   half_open_limit: number;
   /** Full-NAT local ports [first, last]; the host keeps a LIP's other ports. */
   local_port_range: [number, number];
+  /** xdp: the steering program forwards established connections itself (native/lb/fast_path.h); off: workers forward every packet. */
+  fast_path: FastPathMode;
 }
 
 export interface ApiConfig {

@@ -17,7 +17,8 @@
 //            scenario: src/demo/scenario.ts).
 // Client and server veths have TX checksum offload off (veth hands over unfinished checksums,
 // see ENVIRONMENT.md) and sockets there keep their tx queue (net.core.txrehash=0, see
-// stableQueues()); the balancer's veths have `queues` queues (one per worker). Real servers
+// stableQueues()); the balancer's veths have `queues` queues (one per worker), and their peers
+// GRO on, so that they take the XDP fast path's frames (a veth without NAPI refuses them). Real servers
 // run src/demo/server.ts. Main thread; needs root.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -121,6 +122,9 @@ export class Topology {
     if (mode === undefined || mode === 'fullnat') lab.address(this.balancer, this.interfaces.at(-1)!, `${LIP}/32`);
     lab.up(this.client, 'c0');
     lab.txChecksumOff(this.client, 'c0');
+    // The peers of the balancer's interfaces take the XDP fast path's frames (lab.groOn).
+    lab.groOn(this.switch, 'swl');
+    if (arms === 2) lab.groOn(this.client, 'c0');
     this.stableQueues(this.client);
     lab.route(this.client, '10.203.0.0/24', 'via', BALANCER_CLIENT_SIDE);
     this.servers.forEach((s, i) => {

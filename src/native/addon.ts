@@ -18,6 +18,8 @@ export interface EngineOptions {
   workerPriority?: number;
   /** The priority is xvs's default: without CAP_SYS_NICE workers run at SCHED_OTHER with a warning instead of failing. */
   workerPriorityBestEffort?: boolean;
+  /** dataplane.fast_path === 'xdp' (default true): established connections go to the steering program where the backend has it. */
+  fastPath?: boolean;
   interfaces: string[];
   connTableSize: number;
   /** 16 bytes: the Full-NAT local port key (src/control/worker/port-key.ts); copied by the engine. */

@@ -92,6 +92,14 @@ export class NetnsLab {
     run(['ip', '-n', ns, 'link', 'set', dev, ...(master ? ['master', master] : []), 'up']);
   }
 
+  /**
+   * A veth takes XDP frames (XDP_TX or a redirect from its peer) only while it runs NAPI: with an
+   * XDP program or, as here, GRO on. xvs's fast path needs it on the peers of its interfaces.
+   */
+  groOn(ns: string, dev: string): void {
+    this.exec(ns, ['ethtool', '-K', dev, 'gro', 'on']);
+  }
+
   /** veth hands over unfinished checksums when the sender offloads them (ENVIRONMENT.md). */
   txChecksumOff(ns: string, dev: string): void {
     this.exec(ns, ['ethtool', '-K', dev, 'tx', 'off']);

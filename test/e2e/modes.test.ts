@@ -151,6 +151,16 @@ async function modeRun(mode: Mode, arms?: 1 | 2): Promise<void> {
     assert.equal(c.pass_packets ?? 0, 0, 'the steering program kept kernel traffic away');
     if (mode === 'fullnat' || mode === 'nat')
       assert.ok((c.redirected ?? 0) > 0, 'some replies reached the worker owning their connection through the hand-over');
+    // The XDP fast path (on by default; the topology's veth peers run GRO so that they take its
+    // frames) carried established connections in every mode but tunnel, and every entry handed
+    // to it was taken back, at the connection's end or when the workers stopped.
+    if (mode === 'tunnel') assert.equal(c.fast_path_installed ?? 0, 0, 'tunnel connections stay with the workers');
+    else {
+      assert.ok((c.fast_path_installed ?? 0) > 0, 'established connections went to the XDP fast path');
+      assert.ok((c.fast_path_packets ?? 0) > 0, 'the XDP fast path forwarded packets');
+    }
+    assert.equal(c.fast_path_removed ?? 0, c.fast_path_installed ?? 0, 'every fast-path entry was taken back');
+    assert.equal(c.fast_path_install_failed ?? 0, 0, 'no fast-path entry was refused');
     assert.ok(stopped.frames, 'frame audit in the stopped line');
     assert.equal(stopped.frames.lost, 0, `frames lost: ${JSON.stringify(stopped.frames)}`);
     assert.equal(stopped.frames.inFlight, 0, `frames in flight after stop: ${JSON.stringify(stopped.frames)}`);
@@ -158,6 +168,7 @@ async function modeRun(mode: Mode, arms?: 1 | 2): Promise<void> {
       `  ${mode}, ${t.interfaces.length} arm(s): ${2 * REQUESTS} requests + ${UDP_ECHOES} echoes in ${finished - ready} ms ` +
         `(setup ${ready - started} ms); rr ${JSON.stringify(summarise(sequential).split)} ` +
         `wrr ${JSON.stringify(summarise(concurrent).split)}; rx ${c.rx_packets} tx ${c.tx_packets} redirected ${c.redirected ?? 0} ` +
+        `fast path ${c.fast_path_packets ?? 0} ` +
         `dropped ${JSON.stringify(drops)}`,
     );
   } finally {

@@ -3,10 +3,12 @@
 // fullnat, TCP and UDP (with and without a checksum), each direction of an established
 // connection, the entry the worker builds is put into the steering program's map and the next
 // packet of that direction runs both through the kernel (BPF_PROG_RUN, build/Release/
-// xvs_steer.bpf.o) and through lb::process: the same bytes must come out, XDP_TX or
-// XDP_REDIRECT as the egress port says, counted in the entry and the per-CPU counters. Then the
+// xvs_steer.bpf.o) and through lb::process: the same bytes must come out with XDP_REDIRECT (also
+// back out of the arrival interface: veth flushes XDP_TX only to a peer with an XDP program),
+// counted in the entry and the per-CPU counters. Then the
 // packets the fast path must leave to the worker (SYN, FIN, RST, TTL 1 on a routed hop, IP
-// options, fragments, an entry of another generation, the fast path off): XDP_PASS here (no
+// options, fragments, an egress port it must not send on, an entry of another generation, the
+// fast path off): XDP_PASS here (no
 // AF_XDP socket is bound in a test run, so the redirect to one falls back to XDP_PASS), bytes
 // untouched. Needs root (bpf()): skipped loudly otherwise.
 #include <bpf/bpf.h>
@@ -36,8 +38,7 @@ using namespace xvs::test;
 using abi::Forwarding;
 using lb::Verdict;
 
-// A test run's frame arrives on lo (ifindex 1): port 0 is lo, port 1 another interface, so that
-// a packet leaving by port 0 is XDP_TX and one leaving by port 1 XDP_REDIRECT.
+// The interface index of each port (a test run does not transmit: any non-zero index does).
 const uint32_t kIfindexOfPort[2] = {1, 0x7fff0001};
 
 class FastPathProgram : public ::testing::Test {
@@ -57,6 +58,9 @@ class FastPathProgram : public ::testing::Test {
     fast_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_MAP);
     generation_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_GENERATION_MAP);
     counters_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_COUNTERS_MAP);
+    ports_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_PORTS_MAP);
+    ASSERT_GE(ports_fd_, 0);
+    set_ports(kIfindexOfPort[0], kIfindexOfPort[1]);
     ASSERT_GE(prog_fd_, 0);
     ASSERT_GE(fast_fd_, 0);
     ASSERT_GE(generation_fd_, 0);
@@ -66,6 +70,10 @@ class FastPathProgram : public ::testing::Test {
     if (obj_ != nullptr) bpf_object__close(obj_);
   }
 
+  void set_ports(uint32_t port0, uint32_t port1) {
+    const uint32_t ifindex[2] = {port0, port1};
+    for (uint32_t p = 0; p < 2; ++p) ASSERT_EQ(bpf_map_update_elem(ports_fd_, &p, &ifindex[p], BPF_ANY), 0);
+  }
   void set_generation(uint32_t generation) {
     const uint32_t zero = 0;
     ASSERT_EQ(bpf_map_update_elem(generation_fd_, &zero, &generation, BPF_ANY), 0);
@@ -74,7 +82,7 @@ class FastPathProgram : public ::testing::Test {
   void install(Dataplane& dp, lb::Conn& c, lb::Direction dir) {
     xvs_fast_key key;
     xvs_fast_entry entry;
-    ASSERT_TRUE(lb::fast_entry_of(*dp.cs, c, dir, kIfindexOfPort, key, entry));
+    ASSERT_TRUE(lb::fast_entry_of(*dp.cs, c, dir, key, entry));
     ASSERT_EQ(bpf_map_update_elem(fast_fd_, &key, &entry, BPF_ANY), 0);
     set_generation(entry.generation);
   }
@@ -119,7 +127,7 @@ class FastPathProgram : public ::testing::Test {
   }
 
   bpf_object* obj_ = nullptr;
-  int prog_fd_ = -1, fast_fd_ = -1, generation_fd_ = -1, counters_fd_ = -1;
+  int prog_fd_ = -1, fast_fd_ = -1, generation_fd_ = -1, counters_fd_ = -1, ports_fd_ = -1;
 };
 
 // A packet of direction `dir` of `c` as it arrives: that direction's tuple.
@@ -180,7 +188,7 @@ TEST_F(FastPathProgram, DoesWhatTheWorkerDoesByteForByte) {
           std::vector<uint8_t> worker = frame;
           uint8_t port = 0xff;
           ASSERT_EQ(dp.run(worker, dir == lb::kFromClient ? 0 : 1, &port), Verdict::tx);
-          EXPECT_EQ(fast.verdict, static_cast<uint32_t>(kIfindexOfPort[port] == 1 ? XDP_TX : XDP_REDIRECT)) << "dir " << dir;
+          EXPECT_EQ(fast.verdict, static_cast<uint32_t>(XDP_REDIRECT)) << "dir " << dir << ", port " << int(port);
           EXPECT_EQ(fast.out, worker) << "dir " << dir;
           EXPECT_TRUE(checksums_valid(fast.out, !udp_checksum)) << "dir " << dir;
           const xvs_fast_entry e = entry_of(*c, dir);
@@ -222,6 +230,10 @@ TEST_F(FastPathProgram, LeavesEverythingElseToTheWorker) {
   PacketSpec other = data;
   other.sport = 40001;
   expect_left_to_worker(build_frame(other), "no entry");
+
+  set_ports(kIfindexOfPort[0], 0);
+  expect_left_to_worker(build_frame(data), "an egress port the kernel cannot send XDP frames on");
+  set_ports(kIfindexOfPort[0], kIfindexOfPort[1]);
 
   const xvs_fast_counters before = counters();
   const xvs_fast_entry e = entry_of(*c, lb::kFromClient);

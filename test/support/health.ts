@@ -49,6 +49,7 @@ export function config(services: ServiceConfig[]): Config {
       syn_proxy_above: 1024,
       half_open_limit: 65536,
       local_port_range: [1024, 32767],
+      fast_path: 'xdp',
     },
     api: { listen: '127.0.0.1:9100' },
     log_level: 'info',

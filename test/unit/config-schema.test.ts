@@ -88,6 +88,7 @@ test('enum: forwarding', () => {
 
 test('enum: backend and log_level', () => {
   expectOne(dataplane('  backend: xdp'), 'dataplane.backend', 3, 12, 'must be one of afxdp, dpdk, mem (got "xdp")');
+  expectOne(dataplane('  fast_path: on'), 'dataplane.fast_path', 3, 14, 'must be one of xdp, off (got "on")');
   expectOne(dataplane('log_level: verbose'), 'log_level', 3, 12, 'must be one of trace, debug, info, warn, error, fatal, silent (got "verbose")');
 });
 

@@ -57,6 +57,7 @@ describe('normalisation', () => {
       syn_proxy_above: 1024,
       half_open_limit: 1048576,
       local_port_range: [1024, 32767],
+      fast_path: 'xdp',
       mtu: 1500,
       tunnel_source: '10.0.2.1',
     });
@@ -97,6 +98,7 @@ describe('normalisation', () => {
         syn_proxy_above: 1024,
         half_open_limit: 1048576,
         local_port_range: [1024, 32767],
+        fast_path: 'xdp',
       },
       api: { listen: '127.0.0.1:9100' },
       log_level: 'info',

@@ -4,10 +4,13 @@
 #include <bpf/bpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <thread>
+
+#include "kernel/xdp_features.h"
 
 namespace xvs::io::afxdp {
 
@@ -50,7 +53,9 @@ AfxdpBackend::Error AfxdpBackend::create(const AfxdpOptions& o, std::unique_ptr<
   std::vector<std::string> generic;
   for (Port& port : b->ports_) {
     SteeringProgram::Attached attached;
-    message = SteeringProgram::attach(o.bpf_object, port.name, port.link.ifindex, attached);
+    // One fast-path table for every interface: a connection's two directions arrive on two.
+    const SteeringProgram* first = b->ports_.front().program.get();
+    message = SteeringProgram::attach(o.bpf_object, port.name, port.link.ifindex, attached, &port == &b->ports_.front() ? nullptr : first);
     if (!message.empty()) return Error::system;
     port.program = std::move(attached.program);
     if (!attached.native_error.empty()) generic.push_back(port.name + ": " + attached.native_error);
@@ -62,6 +67,18 @@ AfxdpBackend::Error AfxdpBackend::create(const AfxdpOptions& o, std::unique_ptr<
     std::string line = "native XDP is not available, using generic (skb) mode, which is slower:";
     for (size_t i = 0; i < generic.size(); ++i) line += (i ? "; " : " ") + generic[i];
     b->warnings_.push_back(line);
+  }
+  if (o.fast_path) {
+    const SteeringProgram& first = *b->ports_.front().program;
+    b->fast_path_ = std::make_unique<FastPathMap>(first.fast_map_fd(), first.fast_generation_fd(), first.fast_counters_fd(),
+                                                   first.fast_ports_fd());
+    std::vector<std::string> cannot;
+    b->fast_path_ports(&cannot);
+    if (!cannot.empty()) {
+      std::string line = "the XDP fast path cannot send on";
+      for (size_t i = 0; i < cannot.size(); ++i) line += (i ? ", " : " ") + cannot[i];
+      b->warnings_.push_back(line + ": their established connections stay with the workers, which is slower");
+    }
   }
   const uint32_t frame_size = max_mtu + kFrameOverhead <= 2048 ? 2048 : 4096;
   if (max_mtu + kFrameOverhead > 4096) {
@@ -123,6 +140,29 @@ void AfxdpBackend::close_sockets() {
   umem_.reset();
 }
 
+std::vector<uint32_t> AfxdpBackend::fast_path_ports(std::vector<std::string>* cannot) const {
+  std::vector<uint32_t> ifindex;
+  // Generic (skb) mode redirects through the interface's ordinary transmit: any will do.
+  const bool all_generic =
+      std::all_of(ports_.begin(), ports_.end(), [](const Port& p) { return p.program && p.program->generic_mode(); });
+  for (const Port& port : ports_) {
+    if (all_generic) {
+      ifindex.push_back(static_cast<uint32_t>(port.link.ifindex));
+      continue;
+    }
+    kernel::XdpFeatures features;
+    const std::string err = kernel::xdp_features(port.link.ifindex, features);
+    // Unknown (a kernel before 6.3): assumed able, as real NIC drivers are.
+    const bool able = err.empty() && (!features.known || (features.flags & kernel::kXdpActNdoXmit) != 0);
+    ifindex.push_back(able ? static_cast<uint32_t>(port.link.ifindex) : 0);
+    if (!able && cannot != nullptr)
+      cannot->push_back(port.name + (err.empty() ? " (the kernel takes no XDP transmissions there: a veth does once its peer runs XDP "
+                                                   "or GRO, ethtool -K PEER gro on; another driver lacks ndo_xdp_xmit)"
+                                                 : " (" + err + ")"));
+  }
+  return ifindex;
+}
+
 std::string AfxdpBackend::describe() const {
   std::string out = "afxdp:";
   for (size_t i = 0; i < ports_.size(); ++i) {
@@ -149,6 +189,10 @@ std::string AfxdpBackend::apply_steering(const SteeringSets& wanted) {
     for (size_t j = 0; j < i; ++j) ports_[j].program->update(applied_);
     return err;
   }
+  // Last: the services the entries serve are steered by now.
+  if (fast_path_ && (!fast_path_->set_ports(fast_path_ports(nullptr).data(), static_cast<uint32_t>(ports_.size())) ||
+                     !fast_path_->set_generation(sets.fast_path_generation)))
+    return std::string("cannot update the XDP fast path's maps: ") + std::strerror(errno);
   applied_ = sets;
   return "";
 }
@@ -158,6 +202,7 @@ void AfxdpBackend::shutdown() {
   shut_down_ = true;
   // First stop the kernel steering into the sockets, then wait (bounded) for the kernel to
   // complete what was transmitted, then count every frame before the memory goes.
+  fast_path_.reset();
   for (Port& p : ports_) p.program.reset();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
   for (;;) {

@@ -14,6 +14,7 @@
 
 #include "io/backend.h"
 #include "kernel/netlink.h"
+#include "io/afxdp/fast_path_map.h"
 #include "io/afxdp/steering_program.h"
 #include "io/afxdp/umem.h"
 #include "io/afxdp/xsk_queue.h"
@@ -24,6 +25,7 @@ struct AfxdpOptions {
   std::vector<std::string> interfaces;
   uint32_t workers = 1;
   std::string bpf_object;  // build/Release/xvs_steer.bpf.o
+  bool fast_path = true;   // dataplane.fast_path: xdp (lb/fast_path.h)
 };
 
 class AfxdpBackend final : public Backend {
@@ -46,6 +48,7 @@ class AfxdpBackend final : public Backend {
   std::string apply_steering(const SteeringSets& sets) override;
   void shutdown() override;
   FrameAudit audit() const override { return audit_; }
+  lb::FastPathTable* fast_path() override { return fast_path_.get(); }
 
  private:
   struct Port {
@@ -57,10 +60,16 @@ class AfxdpBackend final : public Backend {
   std::string open_sockets(uint32_t frame_size);
   std::string try_open_sockets(uint32_t frame_size, int& error);
   void close_sockets();
+  // Each port's interface index for the fast path, 0 where the kernel cannot take XDP
+  // transmissions (kernel/xdp_features.h), read now: a veth peer's GRO may have changed. In
+  // generic mode on every port, every port (a redirect is an ordinary transmit there). Adds a
+  // line to `cannot` for each port left out.
+  std::vector<uint32_t> fast_path_ports(std::vector<std::string>* cannot) const;
 
   const uint32_t workers_;
   std::vector<Port> ports_;
   std::unique_ptr<Umem> umem_;
+  std::unique_ptr<FastPathMap> fast_path_;  // over the first port's program's maps, shared by all
   std::vector<std::unique_ptr<XskQueue>> queues_;  // port-major
   std::vector<std::string> warnings_;
   SteeringSets applied_;

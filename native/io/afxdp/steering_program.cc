@@ -9,6 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "abi/fast_path.h"
+
 namespace xvs::io::afxdp {
 
 namespace {
@@ -41,11 +43,16 @@ static_assert(sizeof(ServiceKey) == 8 && sizeof(NatKey) == 8 && sizeof(PortRange
 }  // namespace
 
 std::string SteeringProgram::attach(const std::string& object_path, const std::string& ifname, int ifindex,
-                                    Attached& out) {
+                                    Attached& out, const SteeringProgram* share_fast_path_of) {
   std::unique_ptr<SteeringProgram> sp(new SteeringProgram());
   sp->ifname_ = ifname;
   sp->ifindex_ = ifindex;
-  const kernel::XdpProgramSpec spec{object_path, kSteerProgramName, "steering program"};
+  kernel::XdpProgramSpec spec{object_path, kSteerProgramName, "steering program", {}};
+  if (share_fast_path_of != nullptr)
+    spec.shared_maps = {{XVS_FAST_MAP, share_fast_path_of->fast_fd_},
+                        {XVS_FAST_GENERATION_MAP, share_fast_path_of->fast_generation_fd_},
+                        {XVS_FAST_COUNTERS_MAP, share_fast_path_of->fast_counters_fd_},
+                        {XVS_FAST_PORTS_MAP, share_fast_path_of->fast_ports_fd_}};
   if (std::string e = kernel::attach_xdp(spec, ifname, ifindex, sp->attachment_); !e.empty()) return e;
   out.native_error = sp->attachment_.native_error;
   out.replaced_stale = sp->attachment_.replaced_stale;
@@ -77,6 +84,12 @@ std::string SteeringProgram::find_maps() {
   if (xsks_map_fd_ < 0) return "the steering program has no map xsks_map: rebuild it (npm run build)";
   lip_ports_fd_ = bpf_object__find_map_fd_by_name(obj, "xvs_lip_ports");
   if (lip_ports_fd_ < 0) return "the steering program has no map xvs_lip_ports: rebuild it (npm run build)";
+  fast_fd_ = bpf_object__find_map_fd_by_name(obj, XVS_FAST_MAP);
+  fast_generation_fd_ = bpf_object__find_map_fd_by_name(obj, XVS_FAST_GENERATION_MAP);
+  fast_counters_fd_ = bpf_object__find_map_fd_by_name(obj, XVS_FAST_COUNTERS_MAP);
+  fast_ports_fd_ = bpf_object__find_map_fd_by_name(obj, XVS_FAST_PORTS_MAP);
+  if (fast_fd_ < 0 || fast_generation_fd_ < 0 || fast_counters_fd_ < 0 || fast_ports_fd_ < 0)
+    return "the steering program has no fast-path maps: rebuild it (npm run build)";
   return "";
 }
 

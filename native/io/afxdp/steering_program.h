@@ -26,12 +26,20 @@ class SteeringProgram {
     std::string native_error;   // non-empty: native mode failed with this, generic mode is in use
     std::string replaced_stale;  // non-empty: a stale xvs program was detached first
   };
-  static std::string attach(const std::string& object_path, const std::string& ifname, int ifindex, Attached& out);
+  // `share_fast_path_of`: another interface's program whose fast-path maps (abi/fast_path.h) this
+  // one uses, so that a connection's entries serve both of its interfaces; nullptr: its own.
+  static std::string attach(const std::string& object_path, const std::string& ifname, int ifindex, Attached& out,
+                            const SteeringProgram* share_fast_path_of = nullptr);
   ~SteeringProgram();
 
   // Makes the maps hold exactly `sets`; on failure they keep their previous content.
   std::string update(const SteeringSets& sets);
   int xsks_map_fd() const { return xsks_map_fd_; }
+  // The fast-path maps: entries (xvs_fast), the current generation, the per-CPU counters, the ports.
+  int fast_map_fd() const { return fast_fd_; }
+  int fast_generation_fd() const { return fast_generation_fd_; }
+  int fast_counters_fd() const { return fast_counters_fd_; }
+  int fast_ports_fd() const { return fast_ports_fd_; }
   bool generic_mode() const { return attachment_.generic; }
   uint32_t id() const;
 
@@ -50,6 +58,7 @@ class SteeringProgram {
   int ifindex_ = 0;
   int xsks_map_fd_ = -1;
   int lip_ports_fd_ = -1;  // array of one {first, last}: not a set, written whole
+  int fast_fd_ = -1, fast_generation_fd_ = -1, fast_counters_fd_ = -1, fast_ports_fd_ = -1;
   Map services_, vips_, lips_, nat_servers_, own_addresses_;
 };
 

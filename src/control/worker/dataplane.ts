@@ -89,6 +89,7 @@ export class Dataplane {
       ...(d.cpus ? { cpus: d.cpus } : {}),
       workerPriority: d.worker_priority ?? DEFAULTS.worker_priority,
       workerPriorityBestEffort: d.worker_priority === undefined,
+      fastPath: d.fast_path === 'xdp',
       interfaces: d.interfaces,
       connTableSize: d.conn_table_size,
       portKey: key.key,

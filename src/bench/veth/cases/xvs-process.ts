@@ -78,7 +78,13 @@ export async function startXvsCase(env: CaseEnv, mode: 'fullnat' | 'dr', forward
       const stopped = await balancer.stop();
       const c = stopped.counters;
       const notes: string[] = [];
-      if (!forwardOnly) notes.push(`${c.conn_created ?? 0} conns`);
+      if (!forwardOnly) {
+        notes.push(`${c.conn_created ?? 0} conns`);
+        // Which path carried the figure: the workers (rx) or the XDP fast path.
+        const fast = c.fast_path_packets ?? 0;
+        const total = fast + (c.rx_packets ?? 0);
+        if (total > 0) notes.push(`${Math.round((100 * fast) / total)} % of packets by the XDP fast path`);
+      }
       const drops = Object.entries(c)
         .filter(([k, v]) => k.startsWith(DROP_PREFIX) && v > 0)
         .map(([k, v]) => `${k} ${v}`);
