@@ -1,7 +1,8 @@
-// src/bench/churn/curl-load.ts — the "new TCP connection per HTTP request" client of the Full-NAT
-// churn test and benchmark: curl processes in a namespace, each bound to one source address, each
-// requesting http://VIP/ back to back with `Connection: close` (the server closes first and keeps
-// the tuple in TIME_WAIT), reporting every request's total time (connect to last byte) and status.
+// src/bench/churn/curl-load.ts — the curl clients of the Full-NAT churn test and benchmarks: curl
+// processes in a namespace, each bound to one source address, each requesting http://VIP/ back
+// to back (a closed loop) with `Connection: close` (a new TCP connection per request; the server
+// closes first and keeps the tuple in TIME_WAIT) or, with keepAlive, over one connection (`xvs
+// bench latency`), reporting every request's total time (connect to last byte) and status.
 // A request retried after a dropped SYN shows as one that took a second or more. Main thread.
 import type { ChildProcess } from 'node:child_process';
 
@@ -21,9 +22,9 @@ class Curl {
   private elapsed = 0;
   private readonly child: ChildProcess;
 
-  constructor(lab: NetnsLab, ns: string, source: string, url: string) {
+  constructor(lab: NetnsLab, ns: string, source: string, url: string, keepAlive: boolean) {
     this.child = lab.spawnIn(ns, [
-      'curl', '-s', '-o', '/dev/null', '-H', 'Connection: close', '--interface', source, '--max-time', '5',
+      'curl', '-s', '-o', '/dev/null', ...(keepAlive ? [] : ['-H', 'Connection: close']), '--interface', source, '--max-time', '5',
       '-w', '%{time_total} %{http_code}\\n', `${url}?[1-100000000]`,
     ]);
     this.child.stdout!.setEncoding('utf8');
@@ -57,11 +58,13 @@ export interface LoadOptions {
   url: string;
   /** Polled every 250 ms with the requests made so far and the milliseconds since the start. */
   until: (made: number, ms: number) => boolean;
+  /** Every curl keeps one connection for all its requests (curl's default) instead of one per request. */
+  keepAlive?: boolean;
 }
 
 /** Runs the curls until `until` says so; every curl's requests, in order. */
 export async function runCurlLoad(o: LoadOptions): Promise<Request[][]> {
-  const curls = o.sources.map((source) => new Curl(o.lab, o.ns, source, o.url));
+  const curls = o.sources.map((source) => new Curl(o.lab, o.ns, source, o.url, o.keepAlive ?? false));
   const started = Date.now();
   try {
     while (!o.until(curls.reduce((n, c) => n + c.requests.length, 0), Date.now() - started))

@@ -14,6 +14,7 @@ import {
 import type { CliCommand } from '../command.js';
 import { benchChurnCommand } from './bench-churn.js';
 import { benchControlCommand } from './bench-control.js';
+import { benchLatencyCommand } from './bench-latency.js';
 import { benchVethCommand } from './bench-veth.js';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.js';
 import { table } from '../table.js';
@@ -114,6 +115,7 @@ export const benchCommand: CliCommand = {
       .command(benchVethCommand.command, benchVethCommand.describe, benchVethCommand.builder, benchVethCommand.handler)
       .command(benchControlCommand.command, benchControlCommand.describe, benchControlCommand.builder, benchControlCommand.handler)
       .command(benchChurnCommand.command, benchChurnCommand.describe, benchChurnCommand.builder, benchChurnCommand.handler)
+      .command(benchLatencyCommand.command, benchLatencyCommand.describe, benchLatencyCommand.builder, benchLatencyCommand.handler)
       .demandCommand(1, 'name a benchmark: dataplane, veth, control') as never,
   handler: async () => {},
 };
