@@ -72,14 +72,12 @@ namespace xvs::abi {
   C(syn_proxy_server_reset, "server ACKs to the SYN proxy's SYN (the server still held the tuple) answered with an RST, so that the SYN sent again finds it free")
 
 // The XDP fast path (lb/fast_path.h, abi/fast_path.h), appended after the SYN proxy counters.
-// Packets the steering program forwarded count here when their worker collects them from the
-// map (at a connection's expiry check and when its entry is removed), not as rx/tx_packets.
+// What the steering program forwarded is not a worker's: the engine reports it apart (its
+// per-CPU counters) and in the servers' traffic.
 #define XVS_FAST_PATH_COUNTERS(C)                                                      \
   C(fast_path_installed, "connection directions handed to the XDP fast path (established TCP, UDP after its first packet)") \
   C(fast_path_install_failed, "connection directions the XDP fast path could not take (its map full, or the kernel refused): the worker keeps forwarding them") \
-  C(fast_path_removed, "connection directions taken back from the XDP fast path (closing, expired, removed, or no longer eligible)") \
-  C(fast_path_packets, "packets the XDP fast path forwarded for this worker's connections") \
-  C(fast_path_bytes, "IP bytes the XDP fast path forwarded for this worker's connections")
+  C(fast_path_removed, "connection directions taken back from the XDP fast path (closing, expired, removed, or no longer eligible)")
 
 #define XVS_COUNTERS(C) \
   XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C) XVS_LOCAL_PORT_COUNTERS(C) \

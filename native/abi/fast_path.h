@@ -8,11 +8,13 @@
  * port). The steering program applies it to plain segments and datagrams of the flow
  * (no SYN, FIN or RST) and transmits them itself; everything else still goes to the worker.
  *
- * Writers: the owning worker writes an entry's first part at install (bpf_map_update_elem);
- * the steering program writes last_seen_ns, packets and bytes (plain stores: a flow arrives on
- * one receive queue, so one CPU writes them; should two, a count may be lost, nothing else).
- * The engine writes xvs_fast_generation[0] and xvs_fast_ports (at every commit). Readers: the steering program reads the rest; the
- * owning worker reads the counters and last_seen_ns for its timeouts and statistics.
+ * Writers: the owning worker writes an entry at install (bpf_map_update_elem), except
+ * last_seen_ns, which the steering program stores (a flow arrives on one receive queue, so one
+ * CPU writes it). Each CPU counts what it forwarded in its own copy of xvs_fast_traffic (by the
+ * server's counter slot) and xvs_fast_counters. The engine writes xvs_fast_generation[0] and
+ * xvs_fast_ports (at every commit) and deletes a server's xvs_fast_traffic entry when its slot is
+ * freed. Readers: the steering program reads the rest; the owning worker reads last_seen_ns for
+ * its timeouts; the engine sums the per-CPU counts into the servers' traffic and its totals.
  */
 #ifndef XVS_ABI_FAST_PATH_H
 #define XVS_ABI_FAST_PATH_H
@@ -24,6 +26,7 @@
 #define XVS_FAST_GENERATION_MAP "xvs_fast_generation"
 #define XVS_FAST_COUNTERS_MAP "xvs_fast_counters"
 #define XVS_FAST_PORTS_MAP "xvs_fast_ports"
+#define XVS_FAST_TRAFFIC_MAP "xvs_fast_traffic"
 /* Ports (interfaces) of an engine: abi::kMaxPorts. */
 #define XVS_FAST_MAX_PORTS 8
 /* Entries the fast-path map holds at most (both directions of a connection are two). */
@@ -56,14 +59,22 @@ struct xvs_fast_entry {
   __u8 src_mac[6];
   __u8 dst_mac[6];
   __u32 generation;      /* low 32 bits of the snapshot generation the rewrite comes from */
+  __u32 server_slot;     /* the server's counter slot (lb/server_counters.h): its xvs_fast_traffic key */
   __u8 egress_port;      /* the I/O port it leaves by: xvs_fast_ports[egress_port] */
   __u8 flags;
   __u8 worker;           /* the owner */
-  __u8 pad;
+  __u8 from_server;      /* 1: the server's direction ("out" in ipvsadm --stats), 0: the client's ("in") */
   /* Written by the steering program. */
   __u64 last_seen_ns;    /* bpf_ktime_get_ns() of the last packet it forwarded */
-  __u64 packets;
-  __u64 bytes;           /* IP total length as received, as the worker counts */
+};
+
+/* xvs_fast_traffic[server_slot], per CPU: what the steering program forwarded for that server,
+ * as the workers count it (lb/traffic.h; bytes: IP total length as received). */
+struct xvs_fast_traffic {
+  __u64 in_packets;
+  __u64 in_bytes;
+  __u64 out_packets;
+  __u64 out_bytes;
 };
 
 /* xvs_fast_ports[port]: that port's interface index, or 0 where the kernel cannot take XDP
@@ -74,7 +85,8 @@ struct xvs_fast_entry {
 struct xvs_fast_counters {
   __u64 packets;
   __u64 bytes;
-  __u64 stale; /* matched an entry of another generation: left to the worker */
+  __u64 stale;      /* matched an entry of another generation: left to the worker */
+  __u64 uncounted;  /* forwarded without a server count: xvs_fast_traffic was full */
 };
 
 #endif

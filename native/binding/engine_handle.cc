@@ -259,6 +259,14 @@ Napi::Value EngineHandle::status(const Napi::CallbackInfo& info) {
     list.Set(i, w);
   }
   out.Set("workers", list);
+  if (const control::Engine::FastPathTotals f = e.fast_path_totals(); f.valid) {
+    Napi::Object fast = Napi::Object::New(env);
+    fast.Set("packets", static_cast<double>(f.counters.packets));
+    fast.Set("bytes", static_cast<double>(f.counters.bytes));
+    fast.Set("stale", static_cast<double>(f.counters.stale));
+    fast.Set("uncounted", static_cast<double>(f.counters.uncounted));
+    out.Set("fastPath", fast);
+  }
   if (const io::FrameAudit a = e.frame_audit(); a.valid) {
     Napi::Object frames = Napi::Object::New(env);
     frames.Set("total", static_cast<double>(a.total));

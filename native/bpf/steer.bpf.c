@@ -124,6 +124,16 @@ struct {
   __type(value, struct xvs_fast_counters);
 } xvs_fast_counters SEC(".maps");
 
+// Created by the program at a server's first forwarded packet, deleted by the engine when the
+// server's counter slot is freed.
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, XVS_FAST_MAX_ENTRIES);
+  __type(key, __u32);
+  __type(value, struct xvs_fast_traffic);
+} xvs_fast_traffic SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(max_entries, XVS_FAST_MAX_PORTS);
@@ -258,8 +268,23 @@ static __always_inline int fast_path(struct xdp_md *ctx, struct ethhdr *eth, str
   __builtin_memcpy(eth->h_source, e->src_mac, ETH_ALEN);
   __builtin_memcpy(eth->h_dest, e->dst_mac, ETH_ALEN);
   e->last_seen_ns = bpf_ktime_get_ns();
-  e->packets++;
-  e->bytes += ip_bytes;
+  struct xvs_fast_traffic *t = bpf_map_lookup_elem(&xvs_fast_traffic, &e->server_slot);
+  if (!t) {
+    struct xvs_fast_traffic fresh = {};
+    bpf_map_update_elem(&xvs_fast_traffic, &e->server_slot, &fresh, BPF_NOEXIST);
+    t = bpf_map_lookup_elem(&xvs_fast_traffic, &e->server_slot);
+  }
+  if (!t) {
+    counters->uncounted++;
+  } else {
+    if (e->from_server) {
+      t->out_packets++;
+      t->out_bytes += ip_bytes;
+    } else {
+      t->in_packets++;
+      t->in_bytes += ip_bytes;
+    }
+  }
   counters->packets++;
   counters->bytes += ip_bytes;
   // A redirect even back out of the arrival interface, never XDP_TX: veth flushes an XDP_TX only

@@ -9,6 +9,7 @@
 #include <new>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 #include "abi/records.h"
 #include "control/port_hold_blob.h"
@@ -217,6 +218,7 @@ void Engine::stop() {
   for (Retired& r : retired_) free_snapshot(std::move(r.snapshot));
   retired_.clear();
   abandoned_dumps_.clear();  // the workers are gone: nothing writes them any more
+  fast_path_final_ = fast_path_totals();
   backend_->shutdown();
 }
 
@@ -344,7 +346,10 @@ Status Engine::dump_connections(uint32_t limit, uint32_t timeout_ms, std::vector
 }
 
 void Engine::free_snapshot(std::unique_ptr<lb::Snapshot> snapshot) {
-  if (snapshot) servers_.release(snapshot->server_slot);
+  if (!snapshot) return;
+  const std::vector<uint32_t> freed = servers_.release(snapshot->server_slot);
+  if (io::FastPathReport* report = backend_->fast_path_report())
+    for (uint32_t slot : freed) report->forget_server(slot);
 }
 
 size_t Engine::reclaim() {
@@ -383,7 +388,13 @@ std::vector<WorkerStatus> Engine::worker_status() const {
 // stores (lb/server_counters.h); this reads them with relaxed loads: a read sees some recent
 // value, never a torn one, and costs the fast path nothing. A server keeps its slot while it
 // stays configured, so the values are the server's whichever snapshot a worker is on.
-void Engine::read_server_counters(std::vector<ServerCounterRow>& out) const {
+Engine::FastPathTotals Engine::fast_path_totals() const {
+  if (io::FastPathReport* report = backend_->fast_path_report(); report != nullptr && options_.fast_path)
+    return {true, report->totals()};
+  return fast_path_final_;
+}
+
+void Engine::read_server_counters(std::vector<ServerCounterRow>& out, bool with_fast_path) const {
   out.clear();
   if (!current_) return;
   const size_t backends = current_->backends.size();
@@ -398,6 +409,19 @@ void Engine::read_server_counters(std::vector<ServerCounterRow>& out) const {
                       lb::load_relaxed(t.in_bytes), lb::load_relaxed(t.out_bytes)}});
     }
   }
+  io::FastPathReport* report = with_fast_path && options_.fast_path ? backend_->fast_path_report() : nullptr;
+  if (report == nullptr || out.empty()) return;
+  std::unordered_map<uint32_t, lb::BackendTraffic> forwarded;
+  report->add_traffic(forwarded);
+  for (size_t i = 0; i < backends; ++i) {
+    const auto it = forwarded.find(current_->server_slot[i]);
+    if (it == forwarded.end()) continue;
+    ServerCounterRow& row = out[i];  // worker 0's
+    row.traffic.in_packets += it->second.in_packets;
+    row.traffic.out_packets += it->second.out_packets;
+    row.traffic.in_bytes += it->second.in_bytes;
+    row.traffic.out_bytes += it->second.out_bytes;
+  }
 }
 
 // Rows come worker-major over current_'s servers; each worker's PeerLoad entry of a server
@@ -405,7 +429,7 @@ void Engine::read_server_counters(std::vector<ServerCounterRow>& out) const {
 void Engine::publish_peer_loads() {
   if (!current_ || workers_.size() < 2) return;
   std::vector<ServerCounterRow> rows;
-  read_server_counters(rows);
+  read_server_counters(rows, false);
   const size_t backends = current_->backends.size();
   if (backends == 0 || rows.size() != backends * options_.workers) return;
   std::vector<uint64_t> active(backends), inactive(backends);

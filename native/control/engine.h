@@ -112,7 +112,16 @@ class Engine {
   // One row per (worker, server of the current snapshot), worker-major: its connection counts
   // and traffic on that worker (relaxed reads of the worker's counter block: recent values,
   // never torn ones; zeros for a server the worker has not counted yet).
-  void read_server_counters(std::vector<ServerCounterRow>& out) const;
+  // What the XDP fast path forwarded (io::FastPathReport) is in worker 0's rows: the kernel
+  // forwards it, no worker; `with_fast_path` false leaves it out (loads only need the workers').
+  void read_server_counters(std::vector<ServerCounterRow>& out, bool with_fast_path = true) const;
+  // The XDP fast path's totals (summed per-CPU counters): live while running, the last ones after
+  // stop(); `valid` false without a fast path.
+  struct FastPathTotals {
+    bool valid = false;
+    xvs_fast_counters counters{};
+  };
+  FastPathTotals fast_path_totals() const;
   // Control thread, every ~100 ms (src/control/worker/controller.ts): publishes to each worker the
   // other workers' per-server loads, which lc/wlc/sed/nq/lblc/lblcr add to their own.
   void publish_peer_loads();
@@ -163,6 +172,7 @@ class Engine {
   // Every worker's SYN-cookie clock (lb/syn_proxy_state.h): written by each worker, read by all.
   std::unique_ptr<lb::CookieClock[]> cookie_clocks_ = std::make_unique<lb::CookieClock[]>(abi::kMaxWorkers);
   std::vector<std::string> start_warnings_;    // from start(), beside the backend's
+  FastPathTotals fast_path_final_;             // read by stop() before the backend goes
   std::vector<lb::PortHold> restored_holds_;  // from restore_port_holds(), entered at start()
   std::vector<lb::PortHold> stopped_holds_;   // collected by stop()  // per-worker per-server counts; snapshots name their slots
   std::atomic<int64_t> clock_offset_{0};

@@ -70,15 +70,20 @@ class ServerSlots {
 
   // Drops one reference to each of `slots`; a slot left without any is zeroed in every worker's
   // blocks and becomes free. Call only once no worker can use a snapshot naming them.
-  void release(const std::vector<uint32_t>& slots) {
+  // Returns the slots this freed (no snapshot references them any more), for counts kept
+  // elsewhere (the XDP fast path's) to be reset too.
+  std::vector<uint32_t> release(const std::vector<uint32_t>& slots) {
     std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<uint32_t> freed;
     for (uint32_t slot : slots) {
       assert(slot < refs_.size() && refs_[slot] > 0 && "released a slot no snapshot holds");
       if (slot >= refs_.size() || refs_[slot] == 0 || --refs_[slot] != 0) continue;
       for (auto& block : counters_) (*block)[slot] = lb::ServerCounters{};
       for (auto& block : peer_loads_) (*block)[slot] = lb::PeerLoad{};
       free_.push_back(slot);
+      freed.push_back(slot);
     }
+    return freed;
   }
 
   // Worker w's blocks, indexed by slot.

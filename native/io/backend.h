@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "io/frame.h"
 #include "lb/fast_path_table.h"
+#include "lb/server_counters.h"
 
 namespace xvs::io {
 
@@ -72,6 +74,18 @@ struct FrameAudit {
   int64_t lost = 0;
 };
 
+// The engine's side of a backend's XDP fast path (io/afxdp/fast_path_map.h): what the kernel
+// forwarded for it. Control thread.
+class FastPathReport {
+ public:
+  virtual ~FastPathReport() = default;
+  // Adds each server's forwarded traffic (summed over CPUs) to out[its counter slot].
+  virtual void add_traffic(std::unordered_map<uint32_t, lb::BackendTraffic>& out) const = 0;
+  // The slot was freed: its counts go (a server given the slot later starts from zero).
+  virtual void forget_server(uint32_t slot) = 0;
+  virtual xvs_fast_counters totals() const = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -94,6 +108,7 @@ class Backend {
   // Where workers put their XDP fast-path entries (lb/fast_path_table.h), or nullptr where the
   // backend has no fast path (io/mem). Its methods run on the workers.
   virtual lb::FastPathTable* fast_path() { return nullptr; }
+  virtual FastPathReport* fast_path_report() { return nullptr; }
 };
 
 }  // namespace xvs::io

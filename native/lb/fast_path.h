@@ -7,9 +7,10 @@
 // itself (install_fast_path), replaced when a packet shows its entries are of an older snapshot,
 // taken back when it closes, leaves an eligible state or is removed (remove_fast_path), and
 // consulted when its timer runs out (keep_for_fast_path: the steering program's last-seen time
-// re-arms it). The counts the steering program kept are collected into the worker's own
-// (per-server traffic, fast_path_packets/bytes) whenever an entry is read. Runs on the owning
-// worker; each table call is a system call, made per connection event, never per packet.
+// re-arms it). What the steering program forwards it counts itself, per CPU and per server
+// (xvs_fast_traffic, by the server's counter slot), and the engine adds that to the workers'
+// counts wherever it reports traffic. Runs on the owning worker; each table call is a system
+// call, made per connection event, never per packet.
 //
 // Only what the steering program can do alike is eligible: dr, nat and fullnat connections in
 // TCP ESTABLISHED or UDP, not SYN-proxied (sequence numbers are translated), not one-packet,
@@ -25,7 +26,6 @@
 #include "lb/fast_path_table.h"
 #include "lb/schedule.h"
 #include "lb/tcp_state.h"
-#include "lb/traffic.h"
 
 namespace xvs::lb {
 
@@ -93,6 +93,8 @@ inline bool fast_entry_of(CoreState& cs, Conn& c, Direction dir, xvs_fast_key& k
   std::memcpy(entry.src_mac, cs.snapshot->ports[out.port].mac.bytes, 6);
   std::memcpy(entry.dst_mac, out.mac, 6);
   entry.egress_port = out.port;
+  entry.server_slot = cs.snapshot->server_slot[backend_of(cs, c)];
+  entry.from_server = dir == kFromServer ? 1 : 0;
   entry.generation = static_cast<uint32_t>(cs.snapshot->generation);
   entry.worker = static_cast<uint8_t>(cs.id);
   return true;
@@ -123,20 +125,7 @@ inline xvs_fast_key fast_key_of(const Conn& c, Direction dir) {
   return key;
 }
 
-// What the steering program counted in `e` becomes this worker's: the server's traffic (as
-// count_forwarded does per packet) and the fast-path totals.
-inline void collect_fast_counts(CoreState& cs, Conn& c, Direction dir, const xvs_fast_entry& e) {
-  if (e.packets == 0) return;
-  cs.count(abi::Counter::fast_path_packets, e.packets);
-  cs.count(abi::Counter::fast_path_bytes, e.bytes);
-  const uint32_t index = backend_of(cs, c);
-  if (index == kNoBackend) return;
-  BackendTraffic& t = traffic_of(cs, index);
-  add(dir == kFromClient ? t.in_packets : t.out_packets, e.packets);
-  add(dir == kFromClient ? t.in_bytes : t.out_bytes, e.bytes);
-}
-
-// Reads the entries of `c` back (collecting their counts) and deletes them.
+// Deletes the entries of `c`.
 inline void remove_fast_path(CoreState& cs, Conn& c) {
   if ((c.fast_path & kFastPathInstalled) == 0 || cs.fast_path == nullptr) {
     c.fast_path = 0;
@@ -144,10 +133,7 @@ inline void remove_fast_path(CoreState& cs, Conn& c) {
   }
   for (Direction dir : {kFromClient, kFromServer}) {
     if (!passes_balancer(c, dir)) continue;
-    const xvs_fast_key key = fast_key_of(c, dir);
-    xvs_fast_entry e;
-    if (cs.fast_path->read(key, e)) collect_fast_counts(cs, c, dir, e);
-    cs.fast_path->remove(key);
+    cs.fast_path->remove(fast_key_of(c, dir));
     cs.count(abi::Counter::fast_path_removed);
   }
   c.fast_path = 0;
@@ -155,7 +141,7 @@ inline void remove_fast_path(CoreState& cs, Conn& c) {
 
 // After the worker forwarded a packet of `c` that was not its first: hands the connection to the
 // fast path if it is eligible and not there yet, or there with entries of an older snapshot
-// (whose counts are collected first). A connection that is no longer eligible leaves it.
+// (replaced). A connection that is no longer eligible leaves it.
 inline void update_fast_path(CoreState& cs, Conn& c) {
   if (cs.fast_path == nullptr) return;
   const uint8_t generation = fast_path_generation(cs);
@@ -174,8 +160,6 @@ inline void update_fast_path(CoreState& cs, Conn& c) {
       refused = true;  // an unresolved next hop: the worker's packets count that drop
       break;
     }
-    xvs_fast_entry old;
-    if (replacing && cs.fast_path->read(key, old)) collect_fast_counts(cs, c, dir, old);
     if (!cs.fast_path->install(key, entry)) {
       cs.count(abi::Counter::fast_path_install_failed);
       refused = true;
@@ -193,9 +177,8 @@ inline void update_fast_path(CoreState& cs, Conn& c) {
 }
 
 // When the timer of `c` runs out: true, with the timer re-armed, if the steering program
-// forwarded a packet of it within its timeout (counted in the meantime: the worker saw none);
-// false if it is due (its entries are still there: the caller removes the connection, which
-// removes them).
+// forwarded a packet of it within its timeout (the worker saw none meanwhile); false if it is due
+// (its entries are still there: the caller removes the connection, which removes them).
 inline bool keep_for_fast_path(CoreState& cs, Conn& c) {
   if ((c.fast_path & kFastPathInstalled) == 0 || cs.fast_path == nullptr) return false;
   uint64_t last_seen_ns = 0;
@@ -204,16 +187,6 @@ inline bool keep_for_fast_path(CoreState& cs, Conn& c) {
     xvs_fast_entry e;
     if (!cs.fast_path->read(fast_key_of(c, dir), e)) continue;
     if (e.last_seen_ns > last_seen_ns) last_seen_ns = e.last_seen_ns;
-    if (e.packets == 0) continue;
-    collect_fast_counts(cs, c, dir, e);
-    // Fresh counters (what arrives between the read and this write is not counted: the
-    // connection's packets of a few microseconds, once per timeout).
-    xvs_fast_key key;
-    xvs_fast_entry fresh;
-    if (fast_entry_of(cs, c, dir, key, fresh)) {
-      fresh.last_seen_ns = e.last_seen_ns;
-      cs.fast_path->install(key, fresh);
-    }
   }
   if (last_seen_ns == 0) return false;
   const uint32_t timeout = timeout_of(cs.snapshot->timeouts, c.state);

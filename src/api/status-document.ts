@@ -5,6 +5,7 @@
 import type { ServiceStatus, StatusResult } from '../control/protocol.js';
 import type { CounterName } from '../native/abi.js';
 import { COUNTERS } from '../native/abi.js';
+import type { FastPathTotals } from '../native/addon.js';
 import { emptyCounters, type CounterSet } from '../stats/counters.js';
 
 export type CounterNumbers = Record<CounterName, number>;
@@ -27,6 +28,8 @@ export interface StatusDocument {
   retiredSnapshots: number;
   /** Data-plane counters summed over the workers (names: src/native/abi.ts COUNTERS). */
   counters: CounterNumbers;
+  /** What the XDP fast path forwarded itself (dataplane.fast_path: xdp on AF_XDP); absent without it. */
+  fastPath?: FastPathTotals;
   workers: WorkerDocument[];
   services: ServiceStatus[];
 }
@@ -41,6 +44,7 @@ export function statusDocument(s: StatusResult): StatusDocument {
     generation: Number(s.engine.generation),
     retiredSnapshots: s.engine.retiredSnapshots,
     counters: numbers(s.counters.total),
+    ...(s.engine.fastPath ? { fastPath: s.engine.fastPath } : {}),
     workers: s.engine.workers.map((w) => ({
       id: w.id,
       running: w.running,

@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import type { FastPathTotals } from '../native/addon.js';
 import { waitForLine } from '../netns/lab.js';
 
 const XVS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/xvs.js');
@@ -17,6 +18,7 @@ export interface LogLine {
   msg?: string;
   counters?: Record<string, number>;
   frames?: { total: number; free: number; inRings: number; inFlight: number; lost: number };
+  fastPath?: FastPathTotals;
   [key: string]: unknown;
 }
 
@@ -24,6 +26,8 @@ export interface Stopped {
   exitCode: number | null;
   counters: Record<string, number>;
   frames?: LogLine['frames'];
+  /** What the XDP fast path forwarded (the stopped line's fastPath). */
+  fastPath?: FastPathTotals;
   stderr: string;
 }
 
@@ -111,6 +115,12 @@ export class Balancer {
       clearTimeout(timer);
     }
     const stopped = this.log.find((l) => l.event === 'stopped');
-    return { exitCode, counters: stopped?.counters ?? {}, ...(stopped?.frames ? { frames: stopped.frames } : {}), stderr: this.stderr };
+    return {
+      exitCode,
+      counters: stopped?.counters ?? {},
+      ...(stopped?.frames ? { frames: stopped.frames } : {}),
+      ...(stopped?.fastPath ? { fastPath: stopped.fastPath } : {}),
+      stderr: this.stderr,
+    };
   }
 }

@@ -83,7 +83,7 @@ export const SYN_PROXY_COUNTERS = [
 ] as const;
 /** The XDP fast path (native/lb/fast_path.h): what workers handed to it and collected from it. */
 export const FAST_PATH_COUNTERS = [
-  'fast_path_installed', 'fast_path_install_failed', 'fast_path_removed', 'fast_path_packets', 'fast_path_bytes',
+  'fast_path_installed', 'fast_path_install_failed', 'fast_path_removed',
 ] as const;
 export const COUNTERS = [
   ...TRAFFIC_COUNTERS, ...DROP_COUNTERS, ...HANDOVER_COUNTERS, ...LOCAL_PORT_COUNTERS, ...SYN_PROXY_COUNTERS,

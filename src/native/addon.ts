@@ -43,6 +43,16 @@ export interface WorkerStatus {
   connections: number;
 }
 
+/** What the steering program forwarded itself (native/abi/fast_path.h xvs_fast_counters). */
+export interface FastPathTotals {
+  packets: number;
+  bytes: number;
+  /** Packets that matched an entry of an older snapshot: left to the workers. */
+  stale: number;
+  /** Forwarded without a per-server count (the per-server map was full). */
+  uncounted: number;
+}
+
 /** Where the backend's frames were when it shut down (afxdp; present after stop). lost != 0 is a leak. */
 export interface FrameAudit {
   total: number;
@@ -57,6 +67,8 @@ export interface EngineStatus {
   generation: bigint;
   retiredSnapshots: number;
   workers: WorkerStatus[];
+  /** The XDP fast path's totals (per-CPU counters summed): live while running, the last after stop; absent without it. */
+  fastPath?: FastPathTotals;
   frames?: FrameAudit;
 }
 

@@ -32,6 +32,7 @@ export class MetricsExporter {
   private readonly counters = new Map<CounterName, Counter<'worker'>>();
   private readonly dropped: Counter<'worker' | 'reason'>;
   private readonly generation: Gauge;
+  private readonly fastPath: Counter<'counter'>;
   private readonly workerUp: Gauge<'worker'>;
   private readonly workerGeneration: Gauge<'worker'>;
   private readonly workerEntries: Gauge<'worker'>;
@@ -57,6 +58,12 @@ export class MetricsExporter {
       );
     this.dropped = new Counter({ name: DROPPED, help: 'Packets the data plane dropped, per worker and reason', labelNames: ['worker', 'reason'], registers });
     this.generation = new Gauge({ name: 'xvs_generation', help: 'Committed snapshot generation', registers });
+    this.fastPath = new Counter({
+      name: 'xvs_fast_path_total',
+      help: 'The XDP fast path (dataplane.fast_path): packets and bytes it forwarded itself, stale (matched an entry of an older snapshot: left to a worker), uncounted (forwarded without a per-server count)',
+      labelNames: ['counter'],
+      registers,
+    });
     this.workerUp = new Gauge({ name: 'xvs_worker_up', help: '1 while the data-plane worker runs', labelNames: ['worker'], registers });
     this.workerGeneration = new Gauge({ name: 'xvs_worker_generation', help: 'Snapshot generation the worker forwards with', labelNames: ['worker'], registers });
     this.workerEntries = new Gauge({ name: 'xvs_worker_connection_entries', help: "Entries in the worker's connection table", labelNames: ['worker'], registers });
@@ -89,8 +96,9 @@ export class MetricsExporter {
       m.reset();
     for (const m of [this.weight, this.configuredWeight, this.nextHop, this.active, this.inactive, this.serverUp, this.probes, this.transitions, this.quorum])
       m.reset();
-    for (const m of [this.serverConns, this.serverPackets, this.serverBytes]) m.reset();
+    for (const m of [this.serverConns, this.serverPackets, this.serverBytes, this.fastPath]) m.reset();
     this.generation.set(doc.generation);
+    if (doc.fastPath) for (const [counter, value] of Object.entries(doc.fastPath)) this.fastPath.inc({ counter }, value);
     for (const w of doc.workers) {
       const worker = String(w.id);
       for (const name of COUNTERS) {

@@ -65,7 +65,7 @@ interface TrafficStatus {
  * per UDP flow on the echo service; packets in from every server used, and out only where the
  * replies come through the balancer (nat, fullnat).
  */
-function assertServerTraffic(t: Topology, mode: Mode, got: { sequential: Answer[]; concurrent: Answer[]; echoes: Answer[]; downloads: number }): void {
+function assertServerTraffic(t: Topology, mode: Mode, got: { sequential: Answer[]; concurrent: Answer[]; echoes: Answer[]; downloads: number }): number {
   const status = JSON.parse(t.lab.exec(t.balancer, [process.execPath, XVS, 'list', '--json'])) as TrafficStatus;
   const service = (name: string) => status.services.find((s) => s.name === name) ?? assert.fail(`no service ${name}`);
   const nameOf = (address: string) => t.servers.find((s) => s.address === address)?.name ?? address;
@@ -78,11 +78,14 @@ function assertServerTraffic(t: Topology, mode: Mode, got: { sequential: Answer[
   assert.equal(service('web').traffic.conns, got.sequential.length + got.downloads, 'web: one connection per request');
   assert.equal(service('echo').traffic.conns, distinctPorts(got.echoes), 'echo: one connection per UDP flow');
   const replies = mode === 'nat' || mode === 'fullnat';
+  let packets = 0;
   for (const s of status.services)
     for (const srv of s.servers) {
       assert.ok(srv.traffic.inPackets > 0, `${s.name} ${srv.address}: packets in`);
       assert.equal(srv.traffic.outPackets > 0, replies, `${s.name} ${srv.address}: packets out ${srv.traffic.outPackets}`);
+      packets += srv.traffic.inPackets + srv.traffic.outPackets;
     }
+  return packets;
 }
 
 async function modeRun(mode: Mode, arms?: 1 | 2): Promise<void> {
@@ -130,7 +133,7 @@ async function modeRun(mode: Mode, arms?: 1 | 2): Promise<void> {
       }
     }
     const finished = Date.now();
-    assertServerTraffic(t, mode, { sequential, concurrent, echoes, downloads });
+    const listedPackets = assertServerTraffic(t, mode, { sequential, concurrent, echoes, downloads });
 
     const stopped = await scenario.balancer.stop();
     assert.equal(stopped.exitCode, 0, `xvs exit code; stderr: ${stopped.stderr}`);
@@ -157,7 +160,10 @@ async function modeRun(mode: Mode, arms?: 1 | 2): Promise<void> {
     if (mode === 'tunnel') assert.equal(c.fast_path_installed ?? 0, 0, 'tunnel connections stay with the workers');
     else {
       assert.ok((c.fast_path_installed ?? 0) > 0, 'established connections went to the XDP fast path');
-      assert.ok((c.fast_path_packets ?? 0) > 0, 'the XDP fast path forwarded packets');
+      assert.ok((stopped.fastPath?.packets ?? 0) > 0, `the XDP fast path forwarded packets: ${JSON.stringify(stopped.fastPath)}`);
+      assert.equal(stopped.fastPath?.uncounted, 0, 'every packet it forwarded was counted for its server');
+      // The listing counts the servers' packets the steering program forwarded too (nothing passed after it).
+      assert.ok(listedPackets >= stopped.fastPath!.packets, `xvs list --json: ${listedPackets} packets, fast path ${stopped.fastPath!.packets}`);
     }
     assert.equal(c.fast_path_removed ?? 0, c.fast_path_installed ?? 0, 'every fast-path entry was taken back');
     assert.equal(c.fast_path_install_failed ?? 0, 0, 'no fast-path entry was refused');
@@ -168,7 +174,7 @@ async function modeRun(mode: Mode, arms?: 1 | 2): Promise<void> {
       `  ${mode}, ${t.interfaces.length} arm(s): ${2 * REQUESTS} requests + ${UDP_ECHOES} echoes in ${finished - ready} ms ` +
         `(setup ${ready - started} ms); rr ${JSON.stringify(summarise(sequential).split)} ` +
         `wrr ${JSON.stringify(summarise(concurrent).split)}; rx ${c.rx_packets} tx ${c.tx_packets} redirected ${c.redirected ?? 0} ` +
-        `fast path ${c.fast_path_packets ?? 0} ` +
+        `fast path ${stopped.fastPath?.packets ?? 0} ` +
         `dropped ${JSON.stringify(drops)}`,
     );
   } finally {

@@ -75,8 +75,7 @@ TEST(AbiLayout, CountersEnumsAndLimits) {
       "redirected", "drop_handover_full", "lport_client_port", "lport_busy", "lport_reclaimed", "conn_held",
       "syn_proxy_cookie_sent", "syn_proxy_accepted", "drop_syn_cookie_invalid", "syn_proxy_stashed", "syn_proxy_syn_resent",
       "drop_syn_proxy_pending", "drop_no_room", "drop_half_open_limit", "conn_evicted",
-      "syn_proxy_server_reset", "fast_path_installed", "fast_path_install_failed", "fast_path_removed",
-      "fast_path_packets", "fast_path_bytes"};
+      "syn_proxy_server_reset", "fast_path_installed", "fast_path_install_failed", "fast_path_removed"};
   EXPECT_EQ(l.counters, all);
   EXPECT_EQ(std::set<std::string>(l.counters.begin(), l.counters.end()).size(), l.counters.size());
   for (const auto& info : abi::kCounterInfo) EXPECT_GT(std::string(info.help).size(), 10u) << info.name;

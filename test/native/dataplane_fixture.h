@@ -113,4 +113,18 @@ struct Dataplane {
   std::unique_ptr<lb::CoreState> cs;
 };
 
+// A packet of direction `dir` of connection `c` as it arrives (that direction's tuple), with
+// `payload` bytes.
+inline PacketSpec packet_of(const lb::Conn& c, lb::Direction dir, uint8_t tcp_flags, size_t payload = 20) {
+  PacketSpec s;
+  const lb::ConnTuple& t = c.tuple[dir];
+  s.saddr = t.saddr, s.daddr = t.daddr;
+  s.sport = core::ntohs(t.sport), s.dport = core::ntohs(t.dport);
+  s.protocol = c.protocol;
+  s.tcp_flags = tcp_flags;
+  s.seq = 5000, s.ack = 7000;
+  s.payload.assign(payload, dir == lb::kFromClient ? 'q' : 'r');
+  return s;
+}
+
 }  // namespace xvs::test

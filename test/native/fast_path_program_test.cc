@@ -5,7 +5,7 @@
 // packet of that direction runs both through the kernel (BPF_PROG_RUN, build/Release/
 // xvs_steer.bpf.o) and through lb::process: the same bytes must come out with XDP_REDIRECT (also
 // back out of the arrival interface: veth flushes XDP_TX only to a peer with an XDP program),
-// counted in the entry and the per-CPU counters. Then the
+// counted per CPU for its server and direction and in the totals. Then the
 // packets the fast path must leave to the worker (SYN, FIN, RST, TTL 1 on a routed hop, IP
 // options, fragments, an egress port it must not send on, an entry of another generation, the
 // fast path off): XDP_PASS here (no
@@ -58,6 +58,8 @@ class FastPathProgram : public ::testing::Test {
     fast_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_MAP);
     generation_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_GENERATION_MAP);
     counters_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_COUNTERS_MAP);
+    traffic_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_TRAFFIC_MAP);
+    ASSERT_GE(traffic_fd_, 0);
     ports_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_PORTS_MAP);
     ASSERT_GE(ports_fd_, 0);
     set_ports(kIfindexOfPort[0], kIfindexOfPort[1]);
@@ -104,6 +106,17 @@ class FastPathProgram : public ::testing::Test {
     return sum;
   }
 
+  // A server's forwarded traffic, summed over CPUs.
+  xvs_fast_traffic traffic(uint32_t slot) {
+    const int cpus = libbpf_num_possible_cpus();
+    std::vector<xvs_fast_traffic> per_cpu(static_cast<size_t>(cpus));
+    xvs_fast_traffic sum{};
+    if (bpf_map_lookup_elem(traffic_fd_, &slot, per_cpu.data()) != 0) return sum;
+    for (const auto& t : per_cpu)
+      sum.in_packets += t.in_packets, sum.in_bytes += t.in_bytes, sum.out_packets += t.out_packets, sum.out_bytes += t.out_bytes;
+    return sum;
+  }
+
   struct Outcome {
     uint32_t verdict;
     std::vector<uint8_t> out;
@@ -127,21 +140,8 @@ class FastPathProgram : public ::testing::Test {
   }
 
   bpf_object* obj_ = nullptr;
-  int prog_fd_ = -1, fast_fd_ = -1, generation_fd_ = -1, counters_fd_ = -1, ports_fd_ = -1;
+  int prog_fd_ = -1, fast_fd_ = -1, generation_fd_ = -1, counters_fd_ = -1, ports_fd_ = -1, traffic_fd_ = -1;
 };
-
-// A packet of direction `dir` of `c` as it arrives: that direction's tuple.
-PacketSpec packet_of(const lb::Conn& c, lb::Direction dir, uint8_t tcp_flags) {
-  PacketSpec s;
-  const lb::ConnTuple& t = c.tuple[dir];
-  s.saddr = t.saddr, s.daddr = t.daddr;
-  s.sport = core::ntohs(t.sport), s.dport = core::ntohs(t.dport);
-  s.protocol = c.protocol;
-  s.tcp_flags = tcp_flags;
-  s.seq = 5000, s.ack = 7000;
-  s.payload.assign(dir == lb::kFromClient ? 37 : 211, dir == lb::kFromClient ? 'q' : 'r');
-  return s;
-}
 
 // A connection of `mode` over `protocol`, established through the worker: the client's SYN,
 // the server's SYN-ACK (routed modes: replies pass the balancer) and the client's ACK; UDP: one
@@ -180,10 +180,12 @@ TEST_F(FastPathProgram, DoesWhatTheWorkerDoesByteForByte) {
         for (lb::Direction dir : {lb::kFromClient, lb::kFromServer}) {
           if (dir == lb::kFromServer && !routed) continue;  // dr: replies bypass the balancer
           install(dp, *c, dir);
-          PacketSpec next = packet_of(*c, dir, core::kTcpAck | 0x08 /* PSH */);
+          PacketSpec next = packet_of(*c, dir, core::kTcpAck | 0x08 /* PSH */, dir == lb::kFromClient ? 37 : 211);
           next.udp_no_checksum = !udp_checksum;
           const std::vector<uint8_t> frame = build_frame(next);
           const xvs_fast_counters before = counters();
+          const xvs_fast_entry installed = entry_of(*c, dir);
+          const xvs_fast_traffic server_before = traffic(installed.server_slot);
           const Outcome fast = run(frame);
           std::vector<uint8_t> worker = frame;
           uint8_t port = 0xff;
@@ -193,9 +195,13 @@ TEST_F(FastPathProgram, DoesWhatTheWorkerDoesByteForByte) {
           EXPECT_TRUE(checksums_valid(fast.out, !udp_checksum)) << "dir " << dir;
           const xvs_fast_entry e = entry_of(*c, dir);
           const uint32_t ip_bytes = static_cast<uint32_t>(frame.size() - 14);
-          EXPECT_EQ(e.packets, 1u);
-          EXPECT_EQ(e.bytes, ip_bytes);
           EXPECT_NE(e.last_seen_ns, 0u);
+          const xvs_fast_traffic server = traffic(e.server_slot);
+          const bool out = dir == lb::kFromServer;
+          EXPECT_EQ(server.in_packets - server_before.in_packets, out ? 0u : 1u) << "dir " << dir;
+          EXPECT_EQ(server.in_bytes - server_before.in_bytes, out ? 0u : ip_bytes) << "dir " << dir;
+          EXPECT_EQ(server.out_packets - server_before.out_packets, out ? 1u : 0u) << "dir " << dir;
+          EXPECT_EQ(server.out_bytes - server_before.out_bytes, out ? ip_bytes : 0u) << "dir " << dir;
           const xvs_fast_counters after = counters();
           EXPECT_EQ(after.packets - before.packets, 1u);
           EXPECT_EQ(after.bytes - before.bytes, ip_bytes);

@@ -71,7 +71,7 @@ AfxdpBackend::Error AfxdpBackend::create(const AfxdpOptions& o, std::unique_ptr<
   if (o.fast_path) {
     const SteeringProgram& first = *b->ports_.front().program;
     b->fast_path_ = std::make_unique<FastPathMap>(first.fast_map_fd(), first.fast_generation_fd(), first.fast_counters_fd(),
-                                                   first.fast_ports_fd());
+                                                   first.fast_ports_fd(), first.fast_traffic_fd());
     std::vector<std::string> cannot;
     b->fast_path_ports(&cannot);
     if (!cannot.empty()) {

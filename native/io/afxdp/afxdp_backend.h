@@ -49,6 +49,7 @@ class AfxdpBackend final : public Backend {
   void shutdown() override;
   FrameAudit audit() const override { return audit_; }
   lb::FastPathTable* fast_path() override { return fast_path_.get(); }
+  FastPathReport* fast_path_report() override { return fast_path_.get(); }
 
  private:
   struct Port {

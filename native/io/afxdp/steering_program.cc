@@ -52,7 +52,8 @@ std::string SteeringProgram::attach(const std::string& object_path, const std::s
     spec.shared_maps = {{XVS_FAST_MAP, share_fast_path_of->fast_fd_},
                         {XVS_FAST_GENERATION_MAP, share_fast_path_of->fast_generation_fd_},
                         {XVS_FAST_COUNTERS_MAP, share_fast_path_of->fast_counters_fd_},
-                        {XVS_FAST_PORTS_MAP, share_fast_path_of->fast_ports_fd_}};
+                        {XVS_FAST_PORTS_MAP, share_fast_path_of->fast_ports_fd_},
+                        {XVS_FAST_TRAFFIC_MAP, share_fast_path_of->fast_traffic_fd_}};
   if (std::string e = kernel::attach_xdp(spec, ifname, ifindex, sp->attachment_); !e.empty()) return e;
   out.native_error = sp->attachment_.native_error;
   out.replaced_stale = sp->attachment_.replaced_stale;
@@ -88,7 +89,8 @@ std::string SteeringProgram::find_maps() {
   fast_generation_fd_ = bpf_object__find_map_fd_by_name(obj, XVS_FAST_GENERATION_MAP);
   fast_counters_fd_ = bpf_object__find_map_fd_by_name(obj, XVS_FAST_COUNTERS_MAP);
   fast_ports_fd_ = bpf_object__find_map_fd_by_name(obj, XVS_FAST_PORTS_MAP);
-  if (fast_fd_ < 0 || fast_generation_fd_ < 0 || fast_counters_fd_ < 0 || fast_ports_fd_ < 0)
+  fast_traffic_fd_ = bpf_object__find_map_fd_by_name(obj, XVS_FAST_TRAFFIC_MAP);
+  if (fast_fd_ < 0 || fast_generation_fd_ < 0 || fast_counters_fd_ < 0 || fast_ports_fd_ < 0 || fast_traffic_fd_ < 0)
     return "the steering program has no fast-path maps: rebuild it (npm run build)";
   return "";
 }

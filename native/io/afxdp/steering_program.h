@@ -40,6 +40,7 @@ class SteeringProgram {
   int fast_generation_fd() const { return fast_generation_fd_; }
   int fast_counters_fd() const { return fast_counters_fd_; }
   int fast_ports_fd() const { return fast_ports_fd_; }
+  int fast_traffic_fd() const { return fast_traffic_fd_; }
   bool generic_mode() const { return attachment_.generic; }
   uint32_t id() const;
 
@@ -58,7 +59,7 @@ class SteeringProgram {
   int ifindex_ = 0;
   int xsks_map_fd_ = -1;
   int lip_ports_fd_ = -1;  // array of one {first, last}: not a set, written whole
-  int fast_fd_ = -1, fast_generation_fd_ = -1, fast_counters_fd_ = -1, fast_ports_fd_ = -1;
+  int fast_fd_ = -1, fast_generation_fd_ = -1, fast_counters_fd_ = -1, fast_ports_fd_ = -1, fast_traffic_fd_ = -1;
   Map services_, vips_, lips_, nat_servers_, own_addresses_;
 };
 

@@ -7,7 +7,8 @@ import { SLOW_SECONDS, runChurnBench, type ChurnRound } from '../../bench/churn/
 import { median } from '../../bench/veth/report.js';
 import { netnsUnavailable } from '../../netns/lab.js';
 import type { CliCommand } from '../command.js';
-import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.js';
+import { CliError, EXIT_RUNTIME } from '../errors.js';
+import { checkIntegerOptions } from '../integer-options.js';
 import { table } from '../table.js';
 
 interface ChurnArgs {
@@ -62,10 +63,7 @@ export const benchChurnCommand: CliCommand<ChurnArgs> = {
       .option('curls', { type: 'number', default: 2, describe: 'curl processes per client address' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' }) as never,
   handler: async (args) => {
-    for (const [name, [min, max]] of Object.entries(LIMITS)) {
-      const v = args[name as keyof typeof LIMITS];
-      if (!Number.isInteger(v) || v < min || v > max) throw new CliError(`xvs: --${name} must be an integer from ${min} to ${max} (got ${v})`, EXIT_USAGE);
-    }
+    checkIntegerOptions(args as unknown as Record<string, unknown>, LIMITS);
     const why = netnsUnavailable(true);
     if (why) throw new CliError(`xvs bench churn: ${why}`, EXIT_RUNTIME);
     const options = { rounds: args.rounds, seconds: args.seconds, curls: args.curls };

@@ -8,7 +8,8 @@ import { LATENCY_CASES, runLatencyBench, type LatencyCase, type LatencyRound } f
 import { median } from '../../bench/veth/report.js';
 import { netnsUnavailable } from '../../netns/lab.js';
 import type { CliCommand } from '../command.js';
-import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.js';
+import { CliError, EXIT_RUNTIME } from '../errors.js';
+import { checkIntegerOptions } from '../integer-options.js';
 import { table } from '../table.js';
 
 interface LatencyArgs {
@@ -83,11 +84,7 @@ export const benchLatencyCommand: CliCommand<LatencyArgs> = {
       .option('seconds', { type: 'number', default: 10, describe: 'load per case and round (s)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' }) as never,
   handler: async (args) => {
-    for (const [name, [min, max]] of Object.entries(LIMITS)) {
-      const value = args[name as keyof typeof LIMITS];
-      if (!Number.isInteger(value) || value < min || value > max)
-        throw new CliError(`xvs: --${name} must be an integer from ${min} to ${max} (got ${value})`, EXIT_USAGE);
-    }
+    checkIntegerOptions(args as unknown as Record<string, unknown>, LIMITS);
     const why = netnsUnavailable(true);
     if (why) throw new CliError(`xvs bench latency: ${why}`, EXIT_RUNTIME);
     const options = { rounds: args.rounds, seconds: args.seconds };

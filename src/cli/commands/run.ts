@@ -125,6 +125,7 @@ export const runCommand: CliCommand<RunArgs> = {
         {
           event: 'stopped',
           counters: last ? nonZero(last.counters.total) : {},
+          ...(last?.engine.fastPath ? { fastPath: last.engine.fastPath } : {}),
           ...(last?.engine.frames ? { frames: last.engine.frames } : {}),
         },
         'stopped',

@@ -5,11 +5,9 @@
 // real NIC would have verified the checksum already. Skipped when `nft` is missing (Debian
 // package nftables). The sink must see the frames rewritten to the server. Main thread.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 
 import { SINK_ADDR, VIP, VIP_PORT } from '../topology.js';
-import { kernelForwarding } from './kernel-forwarding.js';
+import { nftForwarding } from './kernel-forwarding.js';
 import type { BenchCase } from './types.js';
 
 const TABLE = 'xvs_bench';
@@ -22,29 +20,18 @@ export const nftDnat: BenchCase = {
     return r.error || r.status !== 0 ? 'install nftables (nft is missing)' : undefined;
   },
   async setup({ topo }) {
-    const rules = [
+    const undo = nftForwarding(topo, TABLE, [
       `table ip ${TABLE} {`,
       '  chain prerouting {',
       '    type nat hook prerouting priority dstnat; policy accept;',
       `    ip daddr ${VIP} udp dport ${VIP_PORT} dnat to ${SINK_ADDR}`,
       '  }',
       '}',
-    ].join('\n');
-    const file = path.join(topo.dir, 'nft-dnat.nft');
-    fs.writeFileSync(file, `${rules}\n`);
-    topo.lab.exec(topo.balancer, ['nft', '-f', file]);
-    try {
-      topo.lab.sysctl(topo.balancer, 'net.netfilter.nf_conntrack_checksum', 0);
-      kernelForwarding(topo, true);
-    } catch (err) {
-      topo.lab.exec(topo.balancer, ['nft', 'delete', 'table', 'ip', TABLE]);
-      throw err;
-    }
+    ]);
     return {
       expect: 'server',
       async teardown() {
-        kernelForwarding(topo, false);
-        topo.lab.exec(topo.balancer, ['nft', 'delete', 'table', 'ip', TABLE]);
+        undo();
         return { notes: [] };
       },
     };

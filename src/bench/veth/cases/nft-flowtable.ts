@@ -6,11 +6,9 @@
 // peer here. Skipped when `nft` is missing. The sink must see the frames rewritten to the
 // server. Main thread.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 
 import { SINK_ADDR, VIP, VIP_PORT } from '../topology.js';
-import { kernelForwarding } from './kernel-forwarding.js';
+import { nftForwarding } from './kernel-forwarding.js';
 import { nftDnat } from './nft-dnat.js';
 import type { BenchCase } from './types.js';
 
@@ -33,7 +31,7 @@ export const nftFlowtable: BenchCase = {
     return `this kernel cannot make an nftables flowtable (${(probe.stderr || String(probe.error)).trim().split('\n')[0]}): it needs CONFIG_NF_FLOW_TABLE`;
   },
   async setup({ topo }) {
-    const rules = [
+    const undo = nftForwarding(topo, TABLE, [
       `table ip ${TABLE} {`,
       `  flowtable ft { hook ingress priority 0; devices = { ${topo.l0}, ${topo.l1} }; }`,
       '  chain prerouting {',
@@ -47,27 +45,19 @@ export const nftFlowtable: BenchCase = {
       '    counter meta l4proto { tcp, udp } flow add @ft',
       '  }',
       '}',
-    ].join('\n');
-    const file = path.join(topo.dir, 'nft-flowtable.nft');
-    fs.writeFileSync(file, `${rules}\n`);
-    topo.lab.exec(topo.balancer, ['nft', '-f', file]);
-    try {
-      topo.lab.sysctl(topo.balancer, 'net.netfilter.nf_conntrack_checksum', 0);
-      kernelForwarding(topo, true);
-    } catch (err) {
-      topo.lab.exec(topo.balancer, ['nft', 'delete', 'table', 'ip', TABLE]);
-      throw err;
-    }
+    ]);
     return {
       expect: 'server',
       async teardown() {
-        kernelForwarding(topo, false);
         const notes: string[] = [];
-        // Packets that took the slow path: a figure where most did measured nft-dnat instead.
-        const chain = topo.lab.exec(topo.balancer, ['nft', 'list', 'chain', 'ip', TABLE, 'forward']);
-        const slow = /counter packets (\d+)/.exec(chain)?.[1];
-        if (slow !== undefined) notes.push(`${slow} packets through the forward chain (not offloaded)`);
-        topo.lab.exec(topo.balancer, ['nft', 'delete', 'table', 'ip', TABLE]);
+        try {
+          // Packets that took the slow path: a figure where most did measured nft-dnat instead.
+          const chain = topo.lab.exec(topo.balancer, ['nft', 'list', 'chain', 'ip', TABLE, 'forward']);
+          const slow = /counter packets (\d+)/.exec(chain)?.[1];
+          if (slow !== undefined) notes.push(`${slow} packets through the forward chain (not offloaded)`);
+        } finally {
+          undo();
+        }
         return { notes };
       },
     };

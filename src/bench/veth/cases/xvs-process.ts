@@ -81,7 +81,7 @@ export async function startXvsCase(env: CaseEnv, mode: 'fullnat' | 'dr', forward
       if (!forwardOnly) {
         notes.push(`${c.conn_created ?? 0} conns`);
         // Which path carried the figure: the workers (rx) or the XDP fast path.
-        const fast = c.fast_path_packets ?? 0;
+        const fast = stopped.fastPath?.packets ?? 0;
         const total = fast + (c.rx_packets ?? 0);
         if (total > 0) notes.push(`${Math.round((100 * fast) / total)} % of packets by the XDP fast path`);
       }
