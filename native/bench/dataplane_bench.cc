@@ -3,6 +3,8 @@
 // restore-frame + lb::process are timed. Runs on the calling thread only.
 #include "bench/dataplane_bench.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <thread>
 
 #include "abi/counters.h"
 #include "abi/records.h"
@@ -213,6 +216,7 @@ Status run_established(const uint8_t* snap, size_t len, const Templates& tp, con
   // Untimed warm-up pass: moves the visited flows from SYN to ESTABLISHED (a timer relink each)
   // so that the timed passes see the steady state.
   Tally warm;
+  if (p.sync != nullptr) p.sync->arrive_and_wait();
   timed_loop<true>(&cs, tmpls, patches.data(), count, count, *bufs, warm);
   if (warm.tx != count) {
     out.problem = not_forwarded("warm-up pass", count, warm, cs);
@@ -223,6 +227,7 @@ Status run_established(const uint8_t* snap, size_t len, const Templates& tp, con
   Tally timed, copy;
   const uint64_t created_before = cs.counters[static_cast<uint32_t>(abi::Counter::conn_created)];
   for (uint32_t r = 0; r < p.repeat; ++r) {
+    if (p.sync != nullptr) p.sync->arrive_and_wait();
     const uint64_t ns = timed_loop<true>(&cs, tmpls, patches.data(), count, p.packets, *bufs, timed);
     const uint64_t copy_ns = timed_loop<false>(&cs, tmpls, patches.data(), count, p.packets, *bufs, copy);
     out.ns_per_packet.push_back(static_cast<double>(ns) / static_cast<double>(p.packets));
@@ -344,6 +349,39 @@ Status run_dataplane(const uint8_t* snapshot, size_t snapshot_len, const Templat
     case Workload::syn_cookies: return run_syn_cookies(snapshot, snapshot_len, templates, params, out);
   }
   return invalid("unknown workload");
+}
+
+Status run_dataplane_workers(const uint8_t* snapshot, size_t snapshot_len, const Templates& templates, const Params& params,
+                             uint32_t workers, std::vector<Result>& out) {
+  out.assign(workers, Result{});
+  if (workers == 0 || workers > 64) return invalid("workers must be from 1 to 64");
+  if (params.workload != Workload::established) return invalid("several workers run the established workload only");
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return invalid("cannot read this process's CPUs");
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+  std::barrier<> sync(workers);
+  std::vector<Status> status(workers);
+  std::vector<std::thread> threads;
+  for (uint32_t w = 0; w < workers; ++w)
+    threads.emplace_back([&, w] {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpus[w % cpus.size()], &one);
+      pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+      Params p = params;
+      p.seed = params.seed + w;
+      p.sync = &sync;
+      status[w] = run_dataplane(snapshot, snapshot_len, templates, p, out[w]);
+      // Whatever it passed, it waits no more: the others' barriers count it out from here.
+      sync.arrive_and_drop();
+    });
+  for (std::thread& t : threads) t.join();
+  for (const Status& st : status)
+    if (!st.is_ok()) return st;
+  return Status::ok();
 }
 
 }  // namespace xvs::bench

@@ -9,9 +9,13 @@
 // lb::process is timed too, so readers can subtract it. Produces per-repetition timings,
 // verdict counts, the core's counters and memory figures.
 //
-// Runs synchronously on the calling thread (the JS thread through binding/bench_js.cc); it
-// starts no thread and shares nothing, so that thread is the "one core". No napi.h here.
+// run_dataplane runs synchronously on the calling thread (the JS thread through
+// binding/bench_js.cc); it starts no thread and shares nothing, so that thread is the "one core".
+// run_dataplane_workers runs it on several threads at once, one per CPU, each with its own
+// snapshot, core state and table (what several workers are), their timed repetitions started
+// together. No napi.h here.
 #pragma once
+#include <barrier>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -52,6 +56,9 @@ struct Params {
   uint64_t seed = 1;                  // PRNG (visit order) and the table's hash seed
   bool replies = false;               // established: half the visits are server replies
   uint32_t now = 1000;                // the core's clock, fixed: nothing expires mid-run
+  // run_dataplane_workers: every worker waits here before its warm-up and each timed
+  // repetition (established only), so that all time the same moments.
+  std::barrier<>* sync = nullptr;
 };
 
 struct Result {
@@ -77,5 +84,9 @@ struct Result {
 // (XVS_ENOTSUP for a forwarding mode this data plane does not implement yet, XVS_ESNAPSHOT).
 control::Status run_dataplane(const uint8_t* snapshot, size_t snapshot_len, const Templates& templates,
                               const Params& params, Result& out);
+// The established workload on `workers` threads at once (thread i on CPU i mod the CPUs this
+// process may use, seed + i); one Result per worker. XVS_EINVAL for another workload.
+control::Status run_dataplane_workers(const uint8_t* snapshot, size_t snapshot_len, const Templates& templates,
+                                      const Params& params, uint32_t workers, std::vector<Result>& out);
 
 }  // namespace xvs::bench

@@ -92,4 +92,23 @@ inline uint16_t udp_checksum_replace32(uint16_t check, uint32_t old_word, uint32
   return next == 0 ? 0xffff : next;
 }
 
+// One's-complement delta that turns a checksum over `old_word` into one over `new_word`: the
+// `~m + m'` of RFC 1624 eqn. 3, for 16- and 32-bit fields as they lie in memory. Deltas add up;
+// apply their sum with checksum_apply (one fold for any number of fields).
+inline uint64_t checksum_delta32(uint32_t old_word, uint32_t new_word) {
+  return static_cast<uint64_t>(static_cast<uint32_t>(~old_word)) + new_word;
+}
+inline uint64_t checksum_delta16(uint16_t old_word, uint16_t new_word) {
+  return static_cast<uint64_t>(static_cast<uint16_t>(~old_word)) + new_word;
+}
+inline uint16_t checksum_apply(uint16_t check, uint64_t delta) {
+  return static_cast<uint16_t>(~checksum_fold(static_cast<uint16_t>(~check) + delta));
+}
+// The same for a UDP checksum: zero ("none") stays zero, a computed zero is sent as 0xffff.
+inline uint16_t udp_checksum_apply(uint16_t check, uint64_t delta) {
+  if (check == 0) return 0;
+  const uint16_t next = checksum_apply(check, delta);
+  return next == 0 ? 0xffff : next;
+}
+
 }  // namespace xvs::core

@@ -29,15 +29,6 @@
 
 namespace xvs::lb {
 
-// One's-complement delta that turns a checksum over `old_word` into one over `new_word`: the
-// `~m + m'` of RFC 1624 eqn. 3, for 16- and 32-bit fields as they lie in memory.
-inline uint64_t checksum_delta32(uint32_t old_word, uint32_t new_word) {
-  return static_cast<uint64_t>(static_cast<uint32_t>(~old_word)) + new_word;
-}
-inline uint64_t checksum_delta16(uint16_t old_word, uint16_t new_word) {
-  return static_cast<uint64_t>(static_cast<uint16_t>(~old_word)) + new_word;
-}
-
 // The TTL decrement's delta: TTL and protocol share one 16-bit word of the IPv4 header (TTL
 // first); the delta does not depend on either value, only on the byte order of the machine.
 inline uint64_t ttl_decrement_delta() {
@@ -45,7 +36,7 @@ inline uint64_t ttl_decrement_delta() {
   uint16_t b, a;
   std::memcpy(&b, before, 2);
   std::memcpy(&a, after, 2);
-  return checksum_delta16(b, a);
+  return core::checksum_delta16(b, a);
 }
 
 inline bool fast_path_eligible(CoreState& cs, Conn& c) {
@@ -80,9 +71,9 @@ inline bool fast_entry_of(CoreState& cs, Conn& c, Direction dir, xvs_fast_key& k
     entry.daddr = other.saddr;
     entry.sport = other.dport;
     entry.dport = other.sport;
-    const uint64_t addresses = checksum_delta32(in.saddr, entry.saddr) + checksum_delta32(in.daddr, entry.daddr);
+    const uint64_t addresses = core::checksum_delta32(in.saddr, entry.saddr) + core::checksum_delta32(in.daddr, entry.daddr);
     entry.ip_delta = core::checksum_fold(addresses + ttl_decrement_delta());
-    entry.l4_delta = core::checksum_fold(addresses + checksum_delta16(in.sport, entry.sport) + checksum_delta16(in.dport, entry.dport));
+    entry.l4_delta = core::checksum_fold(addresses + core::checksum_delta16(in.sport, entry.sport) + core::checksum_delta16(in.dport, entry.dport));
     entry.flags = XVS_FAST_ROUTED;
   } else {
     entry.saddr = in.saddr;

@@ -17,28 +17,17 @@ struct ConnTupleValues {
 };
 
 // Replaces addresses and ports; fixes the IPv4 header checksum and the TCP/UDP checksum, whose
-// pseudo-header covers the addresses too.
+// pseudo-header covers the addresses too. The address delta is shared and each checksum folds
+// once (RFC 1624 over all four fields at a time).
 inline void rewrite_addresses(core::PacketView& p, uint32_t saddr, uint32_t daddr, uint16_t sport,
                               uint16_t dport) {
   core::Ipv4Hdr* ip = p.ip;
-  const uint32_t old_saddr = ip->saddr, old_daddr = ip->daddr;
-  const uint16_t old_sport = p.sport(), old_dport = p.dport();
-  uint16_t l4sum = p.l4_checksum();
-  if (p.protocol == core::kIpProtoUdp) {
-    l4sum = core::udp_checksum_replace32(l4sum, old_saddr, saddr);
-    l4sum = core::udp_checksum_replace32(l4sum, old_daddr, daddr);
-    l4sum = core::udp_checksum_replace16(l4sum, old_sport, sport);
-    l4sum = core::udp_checksum_replace16(l4sum, old_dport, dport);
-  } else {
-    l4sum = core::checksum_replace32(l4sum, old_saddr, saddr);
-    l4sum = core::checksum_replace32(l4sum, old_daddr, daddr);
-    l4sum = core::checksum_replace16(l4sum, old_sport, sport);
-    l4sum = core::checksum_replace16(l4sum, old_dport, dport);
-  }
-  p.set_l4_checksum(l4sum);
+  const uint64_t addresses = core::checksum_delta32(ip->saddr, saddr) + core::checksum_delta32(ip->daddr, daddr);
+  const uint64_t l4 = addresses + core::checksum_delta16(p.sport(), sport) + core::checksum_delta16(p.dport(), dport);
+  const uint16_t l4sum = p.l4_checksum();
+  p.set_l4_checksum(p.protocol == core::kIpProtoUdp ? core::udp_checksum_apply(l4sum, l4) : core::checksum_apply(l4sum, l4));
   p.set_ports(sport, dport);
-  uint16_t ipsum = core::checksum_replace32(ip->checksum, old_saddr, saddr);
-  ip->checksum = core::checksum_replace32(ipsum, old_daddr, daddr);
+  ip->checksum = core::checksum_apply(ip->checksum, addresses);
   ip->saddr = saddr;
   ip->daddr = daddr;
 }

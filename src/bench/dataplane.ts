@@ -15,12 +15,16 @@ import { StableIds } from '../control/worker/stable-ids.js';
 import { benchDataplane, type DataplaneBenchParams, type DataplaneBenchRaw } from '../native/addon.js';
 import { tcpFrame } from './frames.js';
 
-export const DATAPLANE_CASES = ['fullnat-established', 'fullnat-new', 'fullnat-syn-proxy', 'dr-established', 'tunnel-established'] as const;
+export const DATAPLANE_CASES = [
+  'fullnat-established', 'fullnat-established-2w', 'fullnat-new', 'fullnat-syn-proxy', 'dr-established', 'tunnel-established',
+] as const;
 export type DataplaneCaseName = (typeof DATAPLANE_CASES)[number];
 
 /** Targets on the reference machine: printed beside the figures, never asserted. */
 export const TARGETS = {
   established_ns_per_packet: 60,
+  // Two workers, each on its own CPU and table, against one (issue 14).
+  two_worker_scaling: 1.9,
   new_cps: 3_000_000,
   bytes_per_connection: 160,
 } as const;
@@ -68,6 +72,10 @@ export interface DataplaneCaseResult {
   /** Measured while filling this case's table: RSS growth / connections. */
   rss_bytes_per_connection?: number;
   target?: string;
+  /** Workers run at once (several: Mpps is their sum, ns_per_packet the per-worker median). */
+  workers?: number;
+  /** Mpps against fullnat-established's (one worker) of the same run. */
+  scaling?: number;
   /** Why there is no figure: the data plane does not implement this yet. */
   skipped?: string;
   /** Why there is no figure: the run failed (the data path did not forward, or an error). */
@@ -92,6 +100,8 @@ interface CaseSpec {
   replies: boolean;
   /** syn_proxy of the case's service: 'off' where SYN-only traffic must create connections (to auto it is a flood). */
   synProxy?: 'on' | 'off';
+  /** Threads at once, one per CPU, each its own table; default 1. */
+  workers?: number;
   describe: string;
   target?: string;
 }
@@ -101,6 +111,11 @@ const CASES: Record<DataplaneCaseName, CaseSpec> = {
     mode: 'fullnat', workload: 'established', replies: true, synProxy: 'off',
     describe: 'ACKs of established flows, both directions, shuffled',
     target: `target ≤ ${TARGETS.established_ns_per_packet} ns/packet`,
+  },
+  'fullnat-established-2w': {
+    mode: 'fullnat', workload: 'established', replies: true, synProxy: 'off', workers: 2,
+    describe: 'the same on two workers at once, one per CPU, each its own table of --flows connections',
+    target: `target ≥ ${TARGETS.two_worker_scaling} × one worker`,
   },
   'fullnat-new': {
     mode: 'fullnat', workload: 'new', replies: false, synProxy: 'off',
@@ -192,6 +207,21 @@ const round = (v: number, digits = 2): number => Number(v.toFixed(digits));
 
 function figures(name: DataplaneCaseName, spec: CaseSpec, raw: DataplaneBenchRaw, base: DataplaneCaseResult): DataplaneCaseResult {
   if (raw.problem) return { ...base, error: `the data path did not forward every packet: ${raw.problem}` };
+  if ((spec.workers ?? 1) > 1) {
+    // Each repetition's workers ran at the same time: their rates add up.
+    const repetitions = raw.workerNsPerPacket[0]?.length ?? 0;
+    const mpps = Array.from({ length: repetitions }, (_, r) => raw.workerNsPerPacket.reduce((sum, w) => sum + 1e3 / w[r]!, 0));
+    const perWorker = median(raw.workerNsPerPacket.flat());
+    return {
+      ...base,
+      workers: spec.workers!,
+      mpps: round(median(mpps), 3),
+      ns_per_packet: round(perWorker, 1),
+      ns_per_packet_best: round(Math.min(...raw.workerNsPerPacket.flat()), 1),
+      forwarded: raw.verdicts.tx,
+      connections: raw.connections,
+    };
+  }
   const ns = median(raw.nsPerPacket);
   const copy = median(raw.copyNsPerPacket);
   const out: DataplaneCaseResult = {
@@ -244,6 +274,7 @@ function runCase(name: DataplaneCaseName, options: DataplaneBenchOptions, connTa
       repeat: options.repeat,
       seed: SEED,
       replies: spec.replies,
+      ...(spec.workers ? { workers: spec.workers } : {}),
       templates: templates(spec.mode),
     });
   } catch (err) {
@@ -275,5 +306,7 @@ export function runDataplaneBench(options: DataplaneBenchOptions, bench: BenchFu
     if (raw && report.bytes_per_connection === null) report.bytes_per_connection = raw.bytesPerConnection;
     if (result.rss_bytes_per_connection !== undefined) report.rss_bytes_per_connection = result.rss_bytes_per_connection;
   }
+  const one = report.cases.find((c) => c.case === 'fullnat-established')?.mpps;
+  for (const c of report.cases) if (c.workers && c.mpps !== null && one) c.scaling = round(c.mpps / one, 2);
   return report;
 }

@@ -226,6 +226,8 @@ export interface DataplaneBenchParams {
   seed?: number;
   /** established: half the visits are server replies (modes whose replies cross the balancer). */
   replies?: boolean;
+  /** established: run on this many threads at once, one per CPU, each its own table (default 1). */
+  workers?: number;
   /** Ethernet/IPv4/TCP frames: client->VIP SYN and ACK, server->balancer ACK (addresses replaced per flow). */
   templates: { syn: Uint8Array; ack?: Uint8Array; reply?: Uint8Array };
 }
@@ -238,6 +240,8 @@ export interface DataplaneBenchRaw {
   nsPerPacket: number[];
   /** Per repetition: the restore alone. */
   copyNsPerPacket: number[];
+  /** Per worker, its ns/packet of each repetition (one entry with one worker). */
+  workerNsPerPacket: number[][];
   verdicts: { tx: number; pass: number; drop: number };
   connCreated: number;
   connections: number;

@@ -29,6 +29,12 @@ function checkMeasured(c: DataplaneCaseResult): void {
   assert.equal(c.packets, PACKETS);
   assert.equal(c.repeat, REPEAT);
   assert.equal(c.forwarded, PACKETS * REPEAT, `${c.case}: every timed packet forwarded`);
+  if (c.workers) {
+    // Several workers: Mpps is their sum, ns/packet one worker's; each forwarded every packet (checked natively).
+    for (const v of [c.mpps, c.ns_per_packet, c.ns_per_packet_best, c.scaling])
+      assert.ok(typeof v === 'number' && Number.isFinite(v) && v > 0, `${c.case}: positive figures`);
+    return;
+  }
   for (const v of [c.mpps, c.ns_per_packet, c.ns_per_packet_best, c.copy_ns_per_packet])
     assert.ok(typeof v === 'number' && Number.isFinite(v) && v > 0, `${c.case}: positive figures`);
   assert.ok(c.ns_per_packet! >= c.ns_per_packet_best!, 'the median is never below the best');
@@ -45,6 +51,10 @@ describe('xvs bench dataplane', () => {
     assert.equal(established.skipped, undefined, 'fullnat is implemented: it must be measured');
     assert.equal(established.connections, FLOWS, 'one connection per flow in the table');
     assert.equal(established.cps, undefined);
+
+    const two = report.cases.find((c) => c.case === 'fullnat-established-2w')!;
+    assert.equal(two.workers, 2);
+    assert.equal(two.connections, FLOWS, "worker 0's table holds every flow (each worker has its own)");
 
     const fresh = report.cases.find((c) => c.case === 'fullnat-new')!;
     assert.equal(fresh.skipped, undefined);
@@ -71,7 +81,8 @@ describe('xvs bench dataplane', () => {
 
   it('reports a run whose packets were not all forwarded as an error without figures', () => {
     const report = runDataplaneBench({ flows: FLOWS, packets: PACKETS, repeat: 1, cases: ['fullnat-new'] }, () => ({
-      packets: PACKETS, flows: FLOWS, nsPerPacket: [10], copyNsPerPacket: [1], verdicts: { tx: 5, pass: 0, drop: PACKETS - 5 },
+      packets: PACKETS, flows: FLOWS, nsPerPacket: [10], copyNsPerPacket: [1], workerNsPerPacket: [[10]],
+      verdicts: { tx: 5, pass: 0, drop: PACKETS - 5 },
       connCreated: 5, connections: 5, fillSeconds: 0, bytesPerConnection: 88, rss: { before: 0, built: 0, filled: 0 },
       counters: { drop_lport_exhausted: PACKETS - 5 }, problem: 'new connections: 2995 of 3000 packets were not forwarded',
     }));
