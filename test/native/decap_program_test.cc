@@ -19,6 +19,7 @@
 #include "kernel/libxdp_log.h"
 #include "kernel/netlink.h"
 #include "lb/encap.h"
+#include "bpf_test_run.h"
 #include "packet_builder.h"
 
 #ifndef XVS_BUILD_RELEASE_DIR
@@ -107,14 +108,8 @@ class DecapProgram : public ::testing::Test {
   };
   Outcome run(const std::vector<uint8_t>& frame) {
     const std::vector<uint64_t> before = counters();
-    Outcome o{};
-    o.out.resize(frame.size() + 256);
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_out = o.out.data(),
-                .data_size_in = static_cast<uint32_t>(frame.size()), .data_size_out = static_cast<uint32_t>(o.out.size()),
-                .repeat = 1);
-    EXPECT_EQ(bpf_prog_test_run_opts(prog_fd_, &opts), 0) << "BPF_PROG_RUN failed";
-    o.verdict = opts.retval;
-    o.out.resize(opts.data_size_out);
+    const XdpRun run = xdp_test_run(prog_fd_, frame);
+    Outcome o{run.verdict, run.out, {}};
     const std::vector<uint64_t> after = counters();
     for (size_t i = 0; i < after.size(); ++i) o.moved.push_back(after[i] - before[i]);
     return o;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "abi/fast_path.h"
+#include "bpf_test_run.h"
 #include "dataplane_fixture.h"
 #include "kernel/libxdp_log.h"
 #include "lb/fast_path.h"
@@ -117,24 +118,10 @@ class FastPathProgram : public ::testing::Test {
     return sum;
   }
 
-  struct Outcome {
-    uint32_t verdict;
-    std::vector<uint8_t> out;
-  };
-  Outcome run(const std::vector<uint8_t>& frame) {
-    Outcome o{};
-    o.out.resize(frame.size() + 256);
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_out = o.out.data(),
-                .data_size_in = static_cast<uint32_t>(frame.size()), .data_size_out = static_cast<uint32_t>(o.out.size()),
-                .repeat = 1);
-    EXPECT_EQ(bpf_prog_test_run_opts(prog_fd_, &opts), 0) << "BPF_PROG_RUN failed";
-    o.verdict = opts.retval;
-    o.out.resize(opts.data_size_out);
-    return o;
-  }
+  XdpRun run(const std::vector<uint8_t>& frame) { return xdp_test_run(prog_fd_, frame); }
   // `frame` is the worker's: the fast path leaves it alone.
   void expect_left_to_worker(const std::vector<uint8_t>& frame, const char* why) {
-    const Outcome o = run(frame);
+    const XdpRun o = run(frame);
     EXPECT_EQ(o.verdict, static_cast<uint32_t>(XDP_PASS)) << why;
     EXPECT_EQ(o.out, frame) << why;
   }
@@ -186,7 +173,7 @@ TEST_F(FastPathProgram, DoesWhatTheWorkerDoesByteForByte) {
           const xvs_fast_counters before = counters();
           const xvs_fast_entry installed = entry_of(*c, dir);
           const xvs_fast_traffic server_before = traffic(installed.server_slot);
-          const Outcome fast = run(frame);
+          const XdpRun fast = run(frame);
           std::vector<uint8_t> worker = frame;
           uint8_t port = 0xff;
           ASSERT_EQ(dp.run(worker, dir == lb::kFromClient ? 0 : 1, &port), Verdict::tx);
