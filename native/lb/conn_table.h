@@ -159,14 +159,7 @@ class ConnTable {
       for (uint32_t i = timer_head_[cls]; i != kNone && visited < budget; i = conns_[i].timer_next, ++visited) visit(conns_[i]);
     return visited;
   }
-  // The same for a visitor that changes entries in place (never their tuples, state or timer).
-  template <typename Visit>
-  uint32_t for_each(uint32_t budget, Visit&& visit) {
-    uint32_t visited = 0;
-    for (uint32_t cls = 0; cls < kConnStates; ++cls)
-      for (uint32_t i = timer_head_[cls]; i != kNone && visited < budget; i = conns_[i].timer_next, ++visited) visit(conns_[i]);
-    return visited;
-  }
+
 
   Conn* at(uint32_t index) { return index < capacity_ ? &conns_[index] : nullptr; }
   uint32_t index_of(const Conn* c) const { return static_cast<uint32_t>(c - conns_.get()); }

@@ -13,7 +13,6 @@
 #include <cstring>
 #include <string>
 
-#include "lb/fast_path.h"
 #include "lb/process.h"
 
 namespace xvs::worker {
@@ -280,10 +279,6 @@ void Worker::run() {
     timespec ts{0, static_cast<long>(idle_sleep_us) * 1000};
     nanosleep(&ts, nullptr);
   }
-  // What the steering program forwarded for connections still in its map becomes this worker's
-  // count before the last publication (their entries go with the program).
-  if (core_.fast_path != nullptr)
-    core_.conns.for_each(UINT32_MAX, [this](lb::Conn& c) { lb::remove_fast_path(core_, c); });
   publish();
   published.exited.store(true, std::memory_order_release);
 }
