@@ -167,7 +167,7 @@ void Engine::create_workers() {
     workers_.push_back(std::make_unique<worker::Worker>(id, options_.workers, options_.conn_table_size, hash_seed_,
                                                         options_.port_key, options_.local_ports, tables,
                                                         std::move(queues), cpu, &clock_offset_, options_.burst_path));
-    if (options_.fast_path) workers_.back()->set_fast_path(backend_->fast_path());
+    workers_.back()->set_fast_path(backend_->fast_path());  // nullptr when off (AfxdpOptions.fast_path)
     if (current_)
       workers_.back()->control.push({abi::ControlKind::install_snapshot, current_->generation, current_.get()});
   }
@@ -186,16 +186,19 @@ Status Engine::start_workers() {
   running_ = true;
   for (auto& w : workers_) {
     std::string err = w->start();
-    if (err.empty()) err = w->set_fifo_priority(options_.worker_priority);
-    if (err.empty()) continue;
-    if (options_.worker_priority_best_effort && err.rfind("cannot run worker", 0) == 0) {
-      start_warnings_.push_back(
-          "workers run at normal priority (SCHED_OTHER): " + err +
-          "; a worker that shares its core with its interface's NAPI work then forwards several times slower "
-          "(bench/README.md, veth); grant CAP_SYS_NICE, or set dataplane.worker_priority: 0 to choose SCHED_OTHER");
-      options_.worker_priority = 0;  // one warning, not one per worker
-      continue;
+    if (err.empty()) {
+      const std::string priority = w->set_fifo_priority(options_.worker_priority);
+      if (!priority.empty() && options_.worker_priority_best_effort) {
+        start_warnings_.push_back(
+            "workers run at normal priority (SCHED_OTHER): " + priority +
+            "; a worker that shares its core with its interface's NAPI work then forwards several times slower "
+            "(bench/README.md, veth); grant CAP_SYS_NICE, or set dataplane.worker_priority: 0 to choose SCHED_OTHER");
+        options_.worker_priority = 0;  // one warning, not one per worker
+      } else {
+        err = priority;
+      }
     }
+    if (err.empty()) continue;
     stop();
     return Status::error(kErrSystem, err);
   }
@@ -295,7 +298,7 @@ Status Engine::finish_commit(const Status& built, std::unique_ptr<lb::Snapshot> 
   io::SteeringSets sets = steering_sets(*next, options_.local_ports);
   // Entries of an older snapshot are stale from here on: their packets go to the workers, which
   // replace them once they hold `next` (lb/fast_path.h).
-  if (options_.fast_path) sets.fast_path_generation = static_cast<uint32_t>(next->generation);
+  sets.fast_path_generation = static_cast<uint32_t>(next->generation);
   if (std::string err = backend_->apply_steering(sets); !err.empty())
     return refuse(Status::error(kErrSystem, "cannot update the kernel steering: " + err));
   if (running_)
@@ -389,8 +392,7 @@ std::vector<WorkerStatus> Engine::worker_status() const {
 // value, never a torn one, and costs the fast path nothing. A server keeps its slot while it
 // stays configured, so the values are the server's whichever snapshot a worker is on.
 Engine::FastPathTotals Engine::fast_path_totals() const {
-  if (io::FastPathReport* report = backend_->fast_path_report(); report != nullptr && options_.fast_path)
-    return {true, report->totals()};
+  if (io::FastPathReport* report = backend_->fast_path_report()) return {true, report->totals()};
   return fast_path_final_;
 }
 
@@ -409,7 +411,7 @@ void Engine::read_server_counters(std::vector<ServerCounterRow>& out, bool with_
                       lb::load_relaxed(t.in_bytes), lb::load_relaxed(t.out_bytes)}});
     }
   }
-  io::FastPathReport* report = with_fast_path && options_.fast_path ? backend_->fast_path_report() : nullptr;
+  io::FastPathReport* report = with_fast_path ? backend_->fast_path_report() : nullptr;
   if (report == nullptr || out.empty()) return;
   std::unordered_map<uint32_t, lb::BackendTraffic> forwarded;
   report->add_traffic(forwarded);

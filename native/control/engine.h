@@ -36,7 +36,7 @@ struct EngineOptions {
   // start() failing.
   bool worker_priority_best_effort = false;
   // dataplane.fast_path: xdp — workers hand established connections to the steering program
-  // (lb/fast_path.h), where the backend has one (AF_XDP).
+  // (lb/fast_path.h), where the backend has one (AF_XDP; it makes none when this is false).
   bool fast_path = true;
   std::vector<std::string> interfaces;  // one per port
   uint32_t conn_table_size = 1u << 20;  // per worker
@@ -128,7 +128,7 @@ class Engine {
 
   // The backend's one-line description and its warnings (e.g. generic-XDP fallback).
   std::string describe() const {
-    return backend_->describe() + (options_.fast_path && backend_->fast_path() != nullptr ? "; XDP fast path for established connections" : "");
+    return backend_->describe() + (backend_->fast_path() != nullptr ? "; XDP fast path for established connections" : "");
   }
   std::vector<std::string> warnings() const;
   // Where the backend's frames were when it shut down (valid after stop()).

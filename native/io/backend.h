@@ -59,7 +59,8 @@ struct SteeringSets {
   // The balancer's own addresses (its kernel's local /32 routes): a nat server's packet to one of
   // them answers the balancer itself (a health check), not a client. Filled by the backend.
   std::vector<uint32_t> own_addresses;
-  // The XDP fast path: entries of this generation are current (abi/fast_path.h); 0: off.
+  // The XDP fast path: entries of this generation are current (abi/fast_path.h); 0: none are.
+  // Ignored by a backend without a fast path.
   uint32_t fast_path_generation = 0;
 };
 

@@ -4,7 +4,7 @@
 // program can do it without the worker — the rewritten tuple (nat, fullnat), the RFC 1624
 // checksum deltas of that rewrite and of the TTL decrement, the MACs and the egress interface.
 // The rest is the entries' life, driven by lb/process.cc: installed when a connection proves
-// itself (install_fast_path), replaced when a packet shows its entries are of an older snapshot,
+// itself (update_fast_path), replaced when a packet shows its entries are of an older snapshot,
 // taken back when it closes, leaves an eligible state or is removed (remove_fast_path), and
 // consulted when its timer runs out (keep_for_fast_path: the steering program's last-seen time
 // re-arms it). What the steering program forwards it counts itself, per CPU and per server
@@ -47,6 +47,17 @@ inline bool fast_path_eligible(CoreState& cs, Conn& c) {
   return backend_of(cs, c) != kNoBackend;
 }
 
+// The map key of direction `dir` of `c`: its tuple as its packets arrive.
+inline xvs_fast_key fast_key_of(const Conn& c, Direction dir) {
+  xvs_fast_key key{};
+  key.saddr = c.tuple[dir].saddr;
+  key.daddr = c.tuple[dir].daddr;
+  key.sport = c.tuple[dir].sport;
+  key.dport = c.tuple[dir].dport;
+  key.protocol = c.protocol;
+  return key;
+}
+
 // Fills `key` and `entry` for direction `dir` of `c`; false when `c` is not eligible or that
 // direction's next hop is unresolved.
 inline bool fast_entry_of(CoreState& cs, Conn& c, Direction dir, xvs_fast_key& key, xvs_fast_entry& entry) {
@@ -54,12 +65,7 @@ inline bool fast_entry_of(CoreState& cs, Conn& c, Direction dir, xvs_fast_key& k
   const Egress out = egress(cs, c, dir);
   if (out.mac == nullptr) return false;
   const ConnTuple& in = c.tuple[dir];
-  key = xvs_fast_key{};
-  key.saddr = in.saddr;
-  key.daddr = in.daddr;
-  key.sport = in.sport;
-  key.dport = in.dport;
-  key.protocol = c.protocol;
+  key = fast_key_of(c, dir);
 
   entry = xvs_fast_entry{};
   const auto mode = static_cast<abi::Forwarding>(c.forwarding);
@@ -106,16 +112,6 @@ inline uint8_t fast_path_generation(const CoreState& cs) {
 // dr (replies bypass it).
 inline bool passes_balancer(const Conn& c, Direction dir) { return (c.flags & (dir == kFromClient ? kLinkClient : kLinkServer)) != 0; }
 
-inline xvs_fast_key fast_key_of(const Conn& c, Direction dir) {
-  xvs_fast_key key{};
-  key.saddr = c.tuple[dir].saddr;
-  key.daddr = c.tuple[dir].daddr;
-  key.sport = c.tuple[dir].sport;
-  key.dport = c.tuple[dir].dport;
-  key.protocol = c.protocol;
-  return key;
-}
-
 // Deletes the entries of `c`.
 inline void remove_fast_path(CoreState& cs, Conn& c) {
   if ((c.fast_path & kFastPathInstalled) == 0 || cs.fast_path == nullptr) {
@@ -132,7 +128,9 @@ inline void remove_fast_path(CoreState& cs, Conn& c) {
 
 // After the worker forwarded a packet of `c` that was not its first: hands the connection to the
 // fast path if it is eligible and not there yet, or there with entries of an older snapshot
-// (replaced). A connection that is no longer eligible leaves it.
+// (replaced). A connection that is no longer eligible leaves it. When an entry cannot be built
+// (an unresolved next hop) or the table refuses one, the connection stays with the worker, with
+// no new try before the next snapshot.
 inline void update_fast_path(CoreState& cs, Conn& c) {
   if (cs.fast_path == nullptr) return;
   const uint8_t generation = fast_path_generation(cs);
@@ -140,30 +138,30 @@ inline void update_fast_path(CoreState& cs, Conn& c) {
     if (c.fast_path & kFastPathInstalled) remove_fast_path(cs, c);
     return;
   }
-  if ((c.fast_path & ~kFastPathInstalled & ~kFastPathRefused) == generation && c.fast_path != 0) return;
+  if (c.fast_path != 0 && (c.fast_path & kFastPathGenerationBits) == generation) return;
   const bool replacing = (c.fast_path & kFastPathInstalled) != 0;
-  bool refused = false;
+  const auto refuse = [&] {
+    remove_fast_path(cs, c);  // entries it had before (each counted when installed) go
+    c.fast_path = static_cast<uint8_t>(kFastPathRefused | generation);
+  };
+  xvs_fast_key keys[2];
+  xvs_fast_entry entries[2];
+  bool wanted[2] = {};
   for (Direction dir : {kFromClient, kFromServer}) {
     if (!passes_balancer(c, dir)) continue;
-    xvs_fast_key key;
-    xvs_fast_entry entry;
-    if (!fast_entry_of(cs, c, dir, key, entry)) {
-      refused = true;  // an unresolved next hop: the worker's packets count that drop
-      break;
-    }
-    if (!cs.fast_path->install(key, entry)) {
-      cs.count(abi::Counter::fast_path_install_failed);
-      refused = true;
-      break;
-    }
-    if (!replacing) cs.count(abi::Counter::fast_path_installed);
+    if (!fast_entry_of(cs, c, dir, keys[dir], entries[dir])) return refuse();  // the worker's packets count that drop
+    wanted[dir] = true;
   }
-  if (refused) {
-    c.fast_path |= kFastPathInstalled;  // whatever went in comes out again
-    remove_fast_path(cs, c);
-    c.fast_path = static_cast<uint8_t>(kFastPathRefused | generation);
-    return;
+  for (Direction dir : {kFromClient, kFromServer}) {
+    if (!wanted[dir] || cs.fast_path->install(keys[dir], entries[dir])) continue;
+    cs.count(abi::Counter::fast_path_install_failed);
+    // A new direction put in by this try comes out again uncounted; replaced ones go with refuse().
+    if (!replacing && dir == kFromServer && wanted[kFromClient]) cs.fast_path->remove(keys[kFromClient]);
+    return refuse();
   }
+  if (!replacing)
+    for (Direction dir : {kFromClient, kFromServer})
+      if (wanted[dir]) cs.count(abi::Counter::fast_path_installed);
   c.fast_path = static_cast<uint8_t>(kFastPathInstalled | generation);
 }
 

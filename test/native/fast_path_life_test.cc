@@ -29,7 +29,7 @@ class RecordingTable : public lb::FastPathTable {
  public:
   bool install(const xvs_fast_key& key, const xvs_fast_entry& entry) override {
     ++installs;
-    if (full && entries.count(bytes(key)) == 0) return false;
+    if ((full || entries.size() >= capacity) && entries.count(bytes(key)) == 0) return false;
     entries[bytes(key)] = entry;
     return true;
   }
@@ -52,6 +52,7 @@ class RecordingTable : public lb::FastPathTable {
 
   std::map<std::string, xvs_fast_entry> entries;
   bool full = false;
+  size_t capacity = SIZE_MAX;  // refuses new keys beyond this many entries
   uint32_t installs = 0;
 };
 
@@ -160,6 +161,8 @@ TEST_F(FastPathLife, RefusedOncePerSnapshotAndReplacedAfterAReload) {
   const uint32_t tries = table.installs;
   ASSERT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpAck), 0), Verdict::tx);
   EXPECT_EQ(table.installs, tries) << "no new try in the same snapshot";
+  EXPECT_EQ(counter(dp, Counter::fast_path_installed), 0u);
+  EXPECT_EQ(counter(dp, Counter::fast_path_removed), 0u) << "nothing went in, nothing is taken back";
 
   table.full = false;
   dp.reload(topo::standard_mode(Forwarding::fullnat));
@@ -183,6 +186,18 @@ TEST_F(FastPathLife, AConnectionThatGoesTakesItsEntries) {
   // The client reuses its port after an RST: RST leaves the fast path, the new SYN replaces the connection.
   ASSERT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpRst), 0), Verdict::tx);
   EXPECT_TRUE(table.entries.empty());
+}
+
+TEST_F(FastPathLife, HalfAConnectionIsNone) {
+  Dataplane dp(topo::standard_mode(Forwarding::fullnat));
+  dp.cs->fast_path = &table;
+  table.capacity = 1;  // room for the client's direction only
+  lb::Conn* c = open(dp);
+  ASSERT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpAck), 0), Verdict::tx);
+  EXPECT_TRUE(table.entries.empty()) << "the direction that went in came out again";
+  EXPECT_EQ(counter(dp, Counter::fast_path_install_failed), 1u);
+  EXPECT_EQ(counter(dp, Counter::fast_path_installed), 0u);
+  EXPECT_EQ(counter(dp, Counter::fast_path_removed), 0u);
 }
 
 }  // namespace
