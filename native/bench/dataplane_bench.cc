@@ -23,6 +23,7 @@
 #include "io/frame.h"
 #include "lb/core_state.h"
 #include "lb/process.h"
+#include "worker/worker.h"
 
 namespace xvs::bench {
 namespace {
@@ -69,7 +70,7 @@ struct Tally {
 // n packets from patches[0..count) cyclically, in bursts through lb::process_burst as a worker
 // runs them; returns elapsed ns. Without kProcess: the restore alone (the copy cost), kept from
 // being optimised away by a compiler barrier.
-constexpr uint32_t kBenchBurst = 32;  // = worker::Worker::kBurst
+constexpr uint32_t kBenchBurst = worker::Worker::kBurst;  // as a worker receives them
 
 struct Buffers {
   FrameBuffer frames[kBenchBurst];

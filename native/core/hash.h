@@ -16,12 +16,22 @@ namespace xvs::core {
 // secret as the seed (SipHash is a PRF for every key).
 inline SipKey table_key(uint64_t seed) { return {seed, (seed << 32 | seed >> 32) ^ 0x9e3779b97f4a7c15ull}; }
 
-// Hash of an IPv4 4-tuple + protocol: addresses and ports as they sit in the packet.
+// An IPv4 4-tuple + protocol as the two words hash_flow hashes: addresses and ports as they sit
+// in the packet.
+struct FlowWords {
+  uint64_t addrs, ports;
+};
+inline FlowWords flow_words(uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport, uint8_t protocol) {
+  return {(static_cast<uint64_t>(saddr) << 32) | daddr,
+          (static_cast<uint64_t>(sport) << 32) | (static_cast<uint64_t>(dport) << 16) | protocol};
+}
+
+// Hash of an IPv4 4-tuple + protocol; siphash13_batch (core/siphash_batch.h) of flow_words()
+// gives the same values for many flows at once.
 inline uint64_t hash_flow(const SipKey& key, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
                           uint8_t protocol) {
-  const uint64_t addrs = (static_cast<uint64_t>(saddr) << 32) | daddr;
-  const uint64_t ports = (static_cast<uint64_t>(sport) << 32) | (static_cast<uint64_t>(dport) << 16) | protocol;
-  return siphash13(key, addrs, ports);
+  const FlowWords w = flow_words(saddr, daddr, sport, dport, protocol);
+  return siphash13(key, w.addrs, w.ports);
 }
 
 inline uint64_t hash_u64(const SipKey& key, uint64_t value) { return siphash13(key, value); }

@@ -3,6 +3,7 @@
 // server it is bound to and where its client-side packets leave. One cache line, so that a
 // lookup's hit costs one line. Written and read only by the owning worker.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "abi/records.h"
@@ -17,6 +18,8 @@ struct ConnTuple {
   uint16_t sport;
   uint16_t dport;
 };
+static_assert(offsetof(ConnTuple, daddr) == 4 && offsetof(ConnTuple, sport) == 8 && offsetof(ConnTuple, dport) == 10,
+              "ConnTable::matches() reads a tuple as two words");
 
 enum Direction : uint8_t { kFromClient = 0, kFromServer = 1 };
 

@@ -2,6 +2,8 @@
 // constructor, which the control thread runs before the worker starts.
 #include "lb/conn_table.h"
 
+#include "core/siphash_batch.h"
+
 namespace xvs::lb {
 
 namespace {
@@ -29,6 +31,16 @@ size_t ConnTable::bytes_per_connection(uint32_t capacity) {
                                                         2 * sizeof(uint32_t) /* overflow links */) +
                        static_cast<size_t>(buckets_for(capacity)) * sizeof(Bucket);
   return (bytes + capacity - 1) / capacity;
+}
+
+void ConnTable::probe_burst(const uint64_t* addrs, const uint64_t* ports, Probe* out, uint32_t n) const {
+  constexpr uint32_t kStep = 64;
+  uint64_t hashes[kStep];
+  for (uint32_t first = 0; first < n; first += kStep) {
+    const uint32_t count = n - first < kStep ? n - first : kStep;
+    core::siphash13_batch(key_, addrs + first, ports + first, hashes, count);
+    for (uint32_t i = 0; i < count; ++i) out[first + i] = probe_of_hash(hashes[i]);
+  }
 }
 
 ConnLookup ConnTable::lookup_overflow(const Bucket& b, uint8_t protocol, uint32_t saddr, uint32_t daddr,
@@ -119,11 +131,8 @@ void ConnTable::timer_append(uint32_t index, ConnState state) {
   timer_tail_[cls] = index;
 }
 
-void ConnTable::touch(Conn* c, ConnState state, uint32_t now, uint32_t timeout) {
+void ConnTable::relink(Conn* c, ConnState state, uint32_t expires) {
   const uint32_t index = index_of(c);
-  const uint32_t expires = now + timeout;
-  // Packets of a busy flow arrive many times per second: skip the relink when nothing changes.
-  if (c->state == state && c->expires == expires) return;
   timer_unlink(index);
   c->expires = expires;
   timer_append(index, state);

@@ -13,6 +13,7 @@
 // never fails while a connection is free, whatever the hashes.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <type_traits>
 #if defined(__SSE2__)
@@ -57,7 +58,12 @@ class ConnTable {
   static size_t bytes_per_connection(uint32_t capacity);
 
   Probe probe(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
-    const uint64_t h = core::hash_flow(key_, saddr, daddr, sport, dport, protocol);
+    return probe_of_hash(core::hash_flow(key_, saddr, daddr, sport, dport, protocol));
+  }
+  // probe() of n flows given as core::flow_words, their hashes computed side by side
+  // (core/siphash_batch.h): what a burst costs is a fraction of n probe() calls.
+  void probe_burst(const uint64_t* addrs, const uint64_t* ports, Probe* out, uint32_t n) const;
+  Probe probe_of_hash(uint64_t h) const {
     // Bucket: the low 32 bits scaled to the bucket count (no power-of-two rounding); tag: the
     // top 16 bits, 0 reserved for empty slots.
     const auto bucket = static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(h)) * bucket_count_) >> 32);
@@ -110,7 +116,11 @@ class ConnTable {
   // state's list. Lists stay sorted because a state's timeout is the same for all its members;
   // templates (persistence timeouts differ per service) may expire a little late, and their
   // users check `expires` themselves.
-  void touch(Conn* c, ConnState state, uint32_t now, uint32_t timeout);
+  void touch(Conn* c, ConnState state, uint32_t now, uint32_t timeout) {
+    // Packets of a busy flow arrive many times per second: nothing changes for most of them,
+    // and the entry's line stays clean.
+    if (c->state != state || c->expires != now + timeout) relink(c, state, now + timeout);
+  }
 
   // Visits up to `budget` expired connections and calls on_expire(conn) on each. A callback that
   // returns void, or true, has the connection freed; one that returns false keeps it (it must
@@ -197,10 +207,17 @@ class ConnTable {
   bool matches(uint32_t node, uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
     const Conn& c = conns_[node >> 1];
     const ConnTuple& t = c.tuple[node & 1];
-    return t.saddr == saddr && t.daddr == daddr && t.sport == sport && t.dport == dport && c.protocol == protocol;
+    // Addresses and ports as two words (a tuple is laid out saddr, daddr, sport, dport).
+    uint64_t addresses;
+    uint32_t ports;
+    std::memcpy(&addresses, &t.saddr, sizeof addresses);
+    std::memcpy(&ports, &t.sport, sizeof ports);
+    return addresses == (static_cast<uint64_t>(daddr) << 32 | saddr) &&
+           ports == (static_cast<uint32_t>(dport) << 16 | sport) && c.protocol == protocol;
   }
   void link_tuple(uint32_t conn_index, Direction d);
   void unlink_tuple(uint32_t conn_index, Direction d);
+  void relink(Conn* c, ConnState state, uint32_t expires);
   void timer_unlink(uint32_t conn_index);
   void timer_append(uint32_t conn_index, ConnState state);
 

@@ -18,26 +18,39 @@ struct ConnTupleValues {
 
 // Replaces addresses and ports; fixes the IPv4 header checksum and the TCP/UDP checksum, whose
 // pseudo-header covers the addresses too. The address delta is shared and each checksum folds
-// once (RFC 1624 over all four fields at a time).
-inline void rewrite_addresses(core::PacketView& p, uint32_t saddr, uint32_t daddr, uint16_t sport,
-                              uint16_t dport) {
+// once (RFC 1624 over all four fields at a time). `ip_delta`: more changes to the IPv4 header
+// already made or about to be, folded into its checksum with the addresses (rewrite_routed).
+inline void rewrite_addresses(core::PacketView& p, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
+                              uint64_t ip_delta = 0) {
   core::Ipv4Hdr* ip = p.ip;
   const uint64_t addresses = core::checksum_delta32(ip->saddr, saddr) + core::checksum_delta32(ip->daddr, daddr);
   const uint64_t l4 = addresses + core::checksum_delta16(p.sport(), sport) + core::checksum_delta16(p.dport(), dport);
   const uint16_t l4sum = p.l4_checksum();
   p.set_l4_checksum(p.protocol == core::kIpProtoUdp ? core::udp_checksum_apply(l4sum, l4) : core::checksum_apply(l4sum, l4));
   p.set_ports(sport, dport);
-  ip->checksum = core::checksum_apply(ip->checksum, addresses);
+  ip->checksum = core::checksum_apply(ip->checksum, addresses + ip_delta);
   ip->saddr = saddr;
   ip->daddr = daddr;
 }
 
-// TTL shares a 16-bit checksum word with the protocol field: TTL is its high byte.
-inline void decrement_ttl(core::Ipv4Hdr* ip) {
+// TTL shares a 16-bit checksum word with the protocol field: TTL is its high byte. The delta of
+// taking one off it, for checksum_apply.
+inline uint64_t ttl_decrement_delta(const core::Ipv4Hdr* ip) {
   const uint16_t old_word = core::htons(static_cast<uint16_t>((ip->ttl << 8) | ip->protocol));
+  const uint16_t new_word = core::htons(static_cast<uint16_t>(((ip->ttl - 1) << 8) | ip->protocol));
+  return core::checksum_delta16(old_word, new_word);
+}
+
+inline void decrement_ttl(core::Ipv4Hdr* ip) {
+  ip->checksum = core::checksum_apply(ip->checksum, ttl_decrement_delta(ip));
   --ip->ttl;
-  const uint16_t new_word = core::htons(static_cast<uint16_t>((ip->ttl << 8) | ip->protocol));
-  ip->checksum = core::checksum_replace16(ip->checksum, old_word, new_word);
+}
+
+// What a routed hop (nat, fullnat) does to a packet: rewrite_addresses and decrement_ttl with
+// one fold of the IPv4 checksum.
+inline void rewrite_routed(core::PacketView& p, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) {
+  rewrite_addresses(p, saddr, daddr, sport, dport, ttl_decrement_delta(p.ip));
+  --p.ip->ttl;
 }
 
 // ICMP error about a tracked connection (nat, fullnat): the quoted packet becomes `quoted`

@@ -11,6 +11,7 @@ namespace {
 using namespace xvs::core;
 using xvs::lb::decrement_ttl;
 using xvs::lb::rewrite_addresses;
+using xvs::lb::rewrite_routed;
 using xvs::lb::rewrite_macs;
 using xvs::test::build_frame;
 using xvs::test::checksums_valid;
@@ -61,7 +62,8 @@ TEST(Rewrite, DecrementTtlOnRandomPackets) {
   }
 }
 
-// The full-NAT sequence on the fast path: addresses and ports, then TTL, then MACs.
+// The full-NAT sequence on the fast path: addresses and ports, then TTL, then MACs; and the
+// same in one go (rewrite_routed, what the packet path runs).
 TEST(Rewrite, FullNatSequenceMatchesFreshPacket) {
   std::mt19937 rng(13);
   const xvs::test::Mac src = xvs::test::mac_of(2, 0, 0, 0, 0, 2), dst = xvs::test::mac_of(2, 0xbb, 0, 0, 0, 7);
@@ -77,8 +79,13 @@ TEST(Rewrite, FullNatSequenceMatchesFreshPacket) {
     want.ttl = static_cast<uint8_t>(spec.ttl - 1);
     want.src_mac = src;
     want.dst_mac = dst;
-    rewrite_addresses(v, want.saddr, want.daddr, htons(want.sport), htons(want.dport));
-    decrement_ttl(v.ip);
+    auto two_steps = f;
+    PacketView w = parsed(two_steps);
+    rewrite_addresses(w, want.saddr, want.daddr, htons(want.sport), htons(want.dport));
+    decrement_ttl(w.ip);
+    rewrite_macs(w.eth, src.data(), dst.data());
+    ASSERT_EQ(two_steps, build_frame(want)) << "round " << round;
+    rewrite_routed(v, want.saddr, want.daddr, htons(want.sport), htons(want.dport));  // one fold
     rewrite_macs(v.eth, src.data(), dst.data());
     ASSERT_EQ(f, build_frame(want)) << "round " << round;
   }

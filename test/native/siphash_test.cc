@@ -1,14 +1,17 @@
 // test/native/siphash_test.cc — core::siphash24 against the reference implementation's vectors
 // (key 00 01 .. 0f, message 00 01 .. of 8n bytes; github.com/veorq/SipHash vectors.h), SipHash-1-3
 // against the reference's output for the empty message under the zero key, and the table hashes
-// (core/hash.h) depending on their key.
+// (core/hash.h) depending on their key; the batch (core/siphash_batch.h), in every variant this
+// CPU runs, giving siphash13's values at every batch length.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
 #include "core/hash.h"
 #include "core/siphash.h"
+#include "core/siphash_batch.h"
 
 namespace {
 using xvs::core::SipKey;
@@ -54,6 +57,36 @@ TEST(SipHash, TheKeyChangesEverything) {
   const SipKey a{1, 2}, b{1, 3};
   EXPECT_NE(siphash24(a, 40000, 80), siphash24(b, 40000, 80));
   EXPECT_NE(siphash24(a, 40000, 80), siphash24(a, 40001, 80));
+}
+
+TEST(SipHash, BatchMatchesOneAtATimeInEveryVariant) {
+  const SipKey key{0x0123456789abcdefull, 0xfedcba9876543210ull};
+  std::vector<uint64_t> a(70), b(70), want(70);
+  for (uint32_t i = 0; i < a.size(); ++i) {
+    a[i] = 0x9e3779b97f4a7c15ull * (i + 1);
+    b[i] = (a[i] >> 7) ^ i;
+    want[i] = xvs::core::siphash13(key, a[i], b[i]);
+  }
+  uint32_t count = 0;
+  const xvs::core::SipBatchVariant* variants = xvs::core::siphash13_batch_variants(count);
+  ASSERT_GE(count, 1u);
+  EXPECT_STREQ(variants[count - 1].name, "baseline");
+  EXPECT_TRUE(variants[count - 1].supported);
+  for (uint32_t v = 0; v < count; ++v) {
+    if (!variants[v].supported) {
+      std::printf("[ SKIPPED  ] siphash13_batch variant %s: this CPU lacks it\n", variants[v].name);
+      continue;
+    }
+    for (uint32_t n : {0u, 1u, 7u, 8u, 9u, 32u, 63u, 64u, 70u}) {
+      std::vector<uint64_t> out(n + 1, 0xdeadull);
+      variants[v].run(key, a.data(), b.data(), out.data(), n);
+      for (uint32_t i = 0; i < n; ++i) EXPECT_EQ(out[i], want[i]) << variants[v].name << " n=" << n << " i=" << i;
+      EXPECT_EQ(out[n], 0xdeadull) << variants[v].name << " wrote past n=" << n;
+    }
+  }
+  std::vector<uint64_t> out(70);
+  xvs::core::siphash13_batch(key, a.data(), b.data(), out.data(), 70);
+  EXPECT_EQ(out, want);
 }
 
 }  // namespace

@@ -1,0 +1,111 @@
+// native/core/siphash_batch.cc — see siphash_batch.h. Written once with GCC/Clang vector types
+// (eight 64-bit lanes), compiled into one function per instruction set by `target` attributes;
+// the baseline splits each vector into SSE2 halves, AVX2 into two, AVX-512 takes it whole. Pure;
+// any thread.
+#include "core/siphash_batch.h"
+
+#include <cstring>
+#include <initializer_list>
+
+namespace xvs::core {
+namespace {
+
+constexpr uint32_t kLanes = 8;
+typedef uint64_t Lanes __attribute__((vector_size(8 * kLanes)));
+
+// Helpers on wide vectors, inlined into each variant: no vector crosses a call, whatever the
+// baseline's ABI says about passing them (which -Wpsabi warns about).
+#pragma GCC diagnostic ignored "-Wpsabi"
+[[gnu::always_inline]] inline Lanes rotl(Lanes x, int b) { return (x << b) | (x >> (64 - b)); }
+
+[[gnu::always_inline]] inline void sip_round(Lanes& v0, Lanes& v1, Lanes& v2, Lanes& v3) {
+  v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
+  v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
+  v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
+  v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
+}
+
+[[gnu::always_inline]] inline void batch(const SipKey& key, const uint64_t* a, const uint64_t* b, uint64_t* out,
+                                         uint32_t n) {
+  const Lanes length = Lanes{} + (static_cast<uint64_t>(16) << 56);  // two words: 16 bytes
+  for (uint32_t first = 0; first < n; first += kLanes) {
+    const uint32_t count = n - first < kLanes ? n - first : kLanes;
+    Lanes wa{}, wb{};
+    if (count == kLanes) {
+      std::memcpy(&wa, a + first, sizeof wa);
+      std::memcpy(&wb, b + first, sizeof wb);
+    } else {
+      for (uint32_t i = 0; i < count; ++i) {
+        wa[i] = a[first + i];
+        wb[i] = b[first + i];
+      }
+    }
+    Lanes v0 = Lanes{} + (key.k0 ^ 0x736f6d6570736575ull), v1 = Lanes{} + (key.k1 ^ 0x646f72616e646f6dull),
+          v2 = Lanes{} + (key.k0 ^ 0x6c7967656e657261ull), v3 = Lanes{} + (key.k1 ^ 0x7465646279746573ull);
+    // One round per message word (the two words, then the length block), three final rounds.
+    for (const Lanes m : {wa, wb, length}) {
+      v3 ^= m;
+      sip_round(v0, v1, v2, v3);
+      v0 ^= m;
+    }
+    v2 ^= 0xff;
+    sip_round(v0, v1, v2, v3);
+    sip_round(v0, v1, v2, v3);
+    sip_round(v0, v1, v2, v3);
+    const Lanes h = v0 ^ v1 ^ v2 ^ v3;
+    if (count == kLanes) {
+      std::memcpy(out + first, &h, sizeof h);
+    } else {
+      for (uint32_t i = 0; i < count; ++i) out[first + i] = h[i];
+    }
+  }
+}
+
+void batch_baseline(const SipKey& key, const uint64_t* a, const uint64_t* b, uint64_t* out, uint32_t n) {
+  batch(key, a, b, out, n);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) void batch_avx2(const SipKey& key, const uint64_t* a, const uint64_t* b, uint64_t* out,
+                                                uint32_t n) {
+  batch(key, a, b, out, n);
+}
+__attribute__((target("avx512f"))) void batch_avx512(const SipKey& key, const uint64_t* a, const uint64_t* b,
+                                                     uint64_t* out, uint32_t n) {
+  batch(key, a, b, out, n);
+}
+#endif
+
+// Static initializers may run before libgcc's own CPU detection: ask for it first.
+bool cpu_has(bool (*check)()) {
+  __builtin_cpu_init();
+  return check();
+}
+
+const SipBatchVariant kVariants[] = {
+#if defined(__x86_64__)
+    {"avx512f", cpu_has([] { return __builtin_cpu_supports("avx512f") != 0; }), batch_avx512},
+    {"avx2", cpu_has([] { return __builtin_cpu_supports("avx2") != 0; }), batch_avx2},
+#endif
+    {"baseline", true, batch_baseline},
+};
+
+// The first supported variant: kVariants is best first and ends with the baseline.
+auto* const chosen = [] {
+  for (const SipBatchVariant& v : kVariants)
+    if (v.supported) return v.run;
+  return batch_baseline;
+}();
+
+}  // namespace
+
+void siphash13_batch(const SipKey& key, const uint64_t* a, const uint64_t* b, uint64_t* out, uint32_t n) {
+  chosen(key, a, b, out, n);
+}
+
+const SipBatchVariant* siphash13_batch_variants(uint32_t& count) {
+  count = sizeof kVariants / sizeof kVariants[0];
+  return kVariants;
+}
+
+}  // namespace xvs::core
