@@ -4,9 +4,10 @@
  *
  * A worker that holds an established connection installs one entry per direction: the packet's
  * tuple as it arrives (xvs_fast_key) and what the worker would do with it (xvs_fast_entry: the
- * rewritten addresses and ports, the checksum deltas of that rewrite, the MACs and the egress
- * port). The steering program applies it to plain segments and datagrams of the flow
- * (no SYN, FIN or RST) and transmits them itself; everything else still goes to the worker.
+ * rewritten addresses and ports and the checksum deltas of that rewrite, or the outer addresses
+ * of a tunnel; the MACs and the egress port). The steering program applies it to plain segments
+ * and datagrams of the flow (no SYN, FIN or RST) and transmits them itself; everything else
+ * still goes to the worker.
  *
  * Writers: the owning worker writes an entry at install (bpf_map_update_elem), except
  * last_seen_ns, which the steering program stores (a flow arrives on one receive queue, so one
@@ -44,9 +45,11 @@ struct xvs_fast_key {
 
 /* xvs_fast_entry.flags */
 #define XVS_FAST_ROUTED 0x1 /* nat, fullnat: addresses and ports rewritten, TTL decremented */
+#define XVS_FAST_TUNNEL 0x2 /* tunnel: the packet, untouched, inside an IPIP header from saddr to daddr */
 
 struct xvs_fast_entry {
-  /* What the worker would write (for dr: the addresses and ports as they are, deltas 0). */
+  /* What the worker would write (for dr: the addresses and ports as they are, deltas 0; for a
+   * tunnel: the outer header's addresses, ports unused). */
   __be32 saddr;
   __be32 daddr;
   __be16 sport;
@@ -64,6 +67,8 @@ struct xvs_fast_entry {
   __u8 flags;
   __u8 worker;           /* the owner */
   __u8 from_server;      /* 1: the server's direction ("out" in ipvsadm --stats), 0: the client's ("in") */
+  __u16 max_len;         /* tunnel: the longest IPv4 packet whose encapsulation fits the egress MTU;
+                          * a longer one is the worker's (fragmentation needed, lb/encap.h) */
   /* Written by the steering program. */
   __u64 last_seen_ns;    /* bpf_ktime_get_ns() of the last packet it forwarded */
 };

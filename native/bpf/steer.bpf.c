@@ -17,8 +17,8 @@
 //   - IPv4 fragments to a VIP or LIP      (the data plane drops and counts them)
 // Before any of that, the fast path: a TCP segment without SYN, FIN or RST, or a UDP datagram,
 // whose tuple an owning worker installed in xvs_fast (an established connection) with the
-// current generation, is rewritten here as the worker would rewrite it and sent out
-// (bpf_redirect), counted in the entry and in xvs_fast_counters. The
+// current generation, is rewritten (or, tunnel mode, encapsulated) here as the worker would
+// and sent out (bpf_redirect), counted in the entry and in xvs_fast_counters. The
 // worker stays the owner: it reads the entry's counters and last-seen time, and removes it.
 // Everything else (ARP, IPv6, SSH, health-check replies, the kernel's own traffic) goes to the
 // kernel: AF_XDP cannot hand a frame back, so this program is what keeps that traffic away
@@ -164,6 +164,7 @@ struct xvs_icmphdr {
 #define XVS_TCP_FIN 0x01
 #define XVS_TCP_SYN 0x02
 #define XVS_TCP_RST 0x04
+#define XVS_IP_DF 0x4000
 #define XVS_IP_MF 0x2000
 #define XVS_IP_OFFSET 0x1fff
 
@@ -219,6 +220,44 @@ static __always_inline void add_to_checksum(__sum16 *sum, __u32 delta) {
   *sum = (__sum16)~s;
 }
 
+// Tunnel mode (lb/encap.h): an outer IPv4 header, protocol 4, from e->saddr to e->daddr, before
+// the untouched packet; TOS, TTL, ID and DF copied from it. 0: done, the frame is the new one;
+// -1: nothing changed (no headroom), the frame is the worker's — but the caller's packet
+// pointers are void either way (the verifier's rule after bpf_xdp_adjust_head); 1: the frame
+// was lost.
+static __always_inline int encapsulate(struct xdp_md *ctx, const struct xvs_fast_entry *e, struct iphdr *ip) {
+  const __u8 tos = ip->tos, ttl = ip->ttl;
+  const __be16 inner_length = ip->tot_len, id = ip->id, df = ip->frag_off & bpf_htons(XVS_IP_DF);
+  if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct iphdr))) return -1;
+  void *data = (void *)(long)ctx->data;
+  void *data_end = (void *)(long)ctx->data_end;
+  struct ethhdr *eth = data;
+  struct iphdr *outer = (void *)(eth + 1);
+  if ((void *)(outer + 1) > data_end) return 1;  // cannot be: the frame only grew
+  __builtin_memcpy(eth->h_dest, e->dst_mac, ETH_ALEN);
+  __builtin_memcpy(eth->h_source, e->src_mac, ETH_ALEN);
+  eth->h_proto = bpf_htons(ETH_P_IP);
+  outer->version = 4;
+  outer->ihl = 5;
+  outer->tos = tos;
+  outer->tot_len = bpf_htons(bpf_ntohs(inner_length) + sizeof(struct iphdr));
+  outer->id = id;
+  outer->frag_off = df;
+  outer->ttl = ttl;
+  outer->protocol = IPPROTO_IPIP;
+  outer->check = 0;
+  outer->saddr = e->saddr;
+  outer->daddr = e->daddr;
+  const __u16 *word = (const __u16 *)outer;
+  __u32 sum = 0;
+#pragma unroll
+  for (int i = 0; i < (int)(sizeof(struct iphdr) / 2); ++i) sum += word[i];
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  outer->check = (__sum16)~sum;
+  return 0;
+}
+
 // The fast path (see the header): XDP_TX or XDP_REDIRECT when it sent the frame, -1 when the
 // frame is the worker's. `l4` is within the packet for at least 4 bytes (the ports).
 static __always_inline int fast_path(struct xdp_md *ctx, struct ethhdr *eth, struct iphdr *ip, void *l4, void *data_end) {
@@ -252,21 +291,32 @@ static __always_inline int fast_path(struct xdp_md *ctx, struct ethhdr *eth, str
   if (!egress || *egress == 0) return -1;
   const __u32 ifindex = *egress;
   const __u16 ip_bytes = bpf_ntohs(ip->tot_len);
-  if (e->flags & XVS_FAST_ROUTED) {
-    --ip->ttl;
-    ip->saddr = e->saddr;
-    ip->daddr = e->daddr;
-    ports->source = e->sport;
-    ports->dest = e->dport;
-    add_to_checksum(&ip->check, e->ip_delta);
-    // UDP: a zero checksum means "none" and stays zero; a computed zero goes out as 0xffff.
-    if (ip->protocol == IPPROTO_TCP || *l4sum != 0) {
-      add_to_checksum(l4sum, e->l4_delta);
-      if (ip->protocol == IPPROTO_UDP && *l4sum == 0) *l4sum = 0xffff;
+  if (e->flags & XVS_FAST_TUNNEL) {
+    // Behind a VLAN tag, or too big for the tunnel: the worker's (it moves the tag, or answers
+    // with fragmentation needed).
+    if ((void *)ip != (void *)(eth + 1) || ip_bytes > e->max_len) return -1;
+    const int made = encapsulate(ctx, e, ip);
+    // The worker drops it (drop_no_headroom), as it would. Verdicts after the head moved are
+    // constants: the caller tests them, and the verifier must see it cannot fall through.
+    if (made < 0) return to_xsk(ctx) == XDP_REDIRECT ? XDP_REDIRECT : XDP_PASS;
+    if (made > 0) return XDP_ABORTED;
+  } else {
+    if (e->flags & XVS_FAST_ROUTED) {
+      --ip->ttl;
+      ip->saddr = e->saddr;
+      ip->daddr = e->daddr;
+      ports->source = e->sport;
+      ports->dest = e->dport;
+      add_to_checksum(&ip->check, e->ip_delta);
+      // UDP: a zero checksum means "none" and stays zero; a computed zero goes out as 0xffff.
+      if (ip->protocol == IPPROTO_TCP || *l4sum != 0) {
+        add_to_checksum(l4sum, e->l4_delta);
+        if (ip->protocol == IPPROTO_UDP && *l4sum == 0) *l4sum = 0xffff;
+      }
     }
+    __builtin_memcpy(eth->h_source, e->src_mac, ETH_ALEN);
+    __builtin_memcpy(eth->h_dest, e->dst_mac, ETH_ALEN);
   }
-  __builtin_memcpy(eth->h_source, e->src_mac, ETH_ALEN);
-  __builtin_memcpy(eth->h_dest, e->dst_mac, ETH_ALEN);
   e->last_seen_ns = bpf_ktime_get_ns();
   struct xvs_fast_traffic *t = bpf_map_lookup_elem(&xvs_fast_traffic, &e->server_slot);
   if (!t) {
@@ -290,7 +340,7 @@ static __always_inline int fast_path(struct xdp_md *ctx, struct ethhdr *eth, str
   // A redirect even back out of the arrival interface, never XDP_TX: veth flushes an XDP_TX only
   // towards a peer that runs an XDP program (a peer with just GRO gets the frames late or never),
   // while a redirect is flushed to any peer that runs NAPI.
-  return bpf_redirect(ifindex, 0);
+  return bpf_redirect(ifindex, 0) == XDP_REDIRECT ? XDP_REDIRECT : XDP_ABORTED;  // (no flags: always a redirect)
 }
 
 SEC("xdp")

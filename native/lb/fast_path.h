@@ -12,10 +12,10 @@
 // counts wherever it reports traffic. Runs on the owning worker; each table call is a system
 // call, made per connection event, never per packet.
 //
-// Only what the steering program can do alike is eligible: dr, nat and fullnat connections in
-// TCP ESTABLISHED or UDP, not SYN-proxied (sequence numbers are translated), not one-packet,
-// bound to a configured server whose next hop is resolved. Tunnel mode (the IPIP header, the
-// MTU check) stays with the worker.
+// Only what the steering program can do alike is eligible: connections of every mode in TCP
+// ESTABLISHED or UDP, not SYN-proxied (sequence numbers are translated), not one-packet, bound
+// to a configured server whose next hop is resolved. Of a tunnel's packets the program leaves
+// to the worker those too big for the tunnel (fragmentation needed) and those behind a VLAN tag.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -23,26 +23,16 @@
 #include "abi/fast_path.h"
 #include "core/checksum.h"
 #include "lb/egress.h"
+#include "lb/encap.h"
 #include "lb/fast_path_table.h"
+#include "lb/rewrite.h"
 #include "lb/schedule.h"
 #include "lb/tcp_state.h"
 
 namespace xvs::lb {
 
-// The TTL decrement's delta: TTL and protocol share one 16-bit word of the IPv4 header (TTL
-// first); the delta does not depend on either value, only on the byte order of the machine.
-inline uint64_t ttl_decrement_delta() {
-  const uint8_t before[2] = {2, 0}, after[2] = {1, 0};
-  uint16_t b, a;
-  std::memcpy(&b, before, 2);
-  std::memcpy(&a, after, 2);
-  return core::checksum_delta16(b, a);
-}
-
 inline bool fast_path_eligible(CoreState& cs, Conn& c) {
   if (c.flags & (kTemplate | kOnePacket | kSynProxied)) return false;
-  const auto mode = static_cast<abi::Forwarding>(c.forwarding);
-  if (mode == abi::Forwarding::tunnel) return false;
   if (c.protocol == core::kIpProtoTcp ? c.state != ConnState::tcp_established : c.state != ConnState::udp) return false;
   return backend_of(cs, c) != kNoBackend;
 }
@@ -81,6 +71,14 @@ inline bool fast_entry_of(CoreState& cs, Conn& c, Direction dir, xvs_fast_key& k
     entry.ip_delta = core::checksum_fold(addresses + ttl_decrement_delta());
     entry.l4_delta = core::checksum_fold(addresses + core::checksum_delta16(in.sport, entry.sport) + core::checksum_delta16(in.dport, entry.dport));
     entry.flags = XVS_FAST_ROUTED;
+  } else if (mode == abi::Forwarding::tunnel) {
+    // As lb/process.cc translate<tunnel>: from the egress port's address to the server.
+    const abi::PortRecord& port = cs.snapshot->ports[out.port];
+    if (port.mtu <= kIpipOverhead) return false;
+    entry.saddr = port.address;
+    entry.daddr = c.tuple[kFromServer].saddr;
+    entry.max_len = static_cast<uint16_t>(port.mtu - kIpipOverhead > 0xffff ? 0xffff : port.mtu - kIpipOverhead);
+    entry.flags = XVS_FAST_TUNNEL;
   } else {
     entry.saddr = in.saddr;
     entry.daddr = in.daddr;

@@ -3,6 +3,7 @@
 // parsed PacketView; runs on the data-plane workers.
 #pragma once
 #include <cstdint>
+#include <cstring>
 
 #include "core/checksum.h"
 #include "core/net.h"
@@ -33,23 +34,28 @@ inline void rewrite_addresses(core::PacketView& p, uint32_t saddr, uint32_t dadd
   ip->daddr = daddr;
 }
 
-// TTL shares a 16-bit checksum word with the protocol field: TTL is its high byte. The delta of
-// taking one off it, for checksum_apply.
-inline uint64_t ttl_decrement_delta(const core::Ipv4Hdr* ip) {
-  const uint16_t old_word = core::htons(static_cast<uint16_t>((ip->ttl << 8) | ip->protocol));
-  const uint16_t new_word = core::htons(static_cast<uint16_t>(((ip->ttl - 1) << 8) | ip->protocol));
-  return core::checksum_delta16(old_word, new_word);
+// The TTL decrement's delta: TTL and protocol share one 16-bit word of the IPv4 header (TTL
+// first); taking one off a TTL of at least 1 changes that word by the same amount whatever the
+// values, so the delta depends only on the byte order of the machine. The XDP fast path's
+// entries carry it too (lb/fast_path.h).
+inline uint64_t ttl_decrement_delta() {
+  const uint8_t before[2] = {2, 0}, after[2] = {1, 0};
+  uint16_t b, a;
+  std::memcpy(&b, before, 2);
+  std::memcpy(&a, after, 2);
+  return core::checksum_delta16(b, a);
 }
 
+// TTL >= 1: every caller has dropped packets whose TTL would expire here.
 inline void decrement_ttl(core::Ipv4Hdr* ip) {
-  ip->checksum = core::checksum_apply(ip->checksum, ttl_decrement_delta(ip));
+  ip->checksum = core::checksum_apply(ip->checksum, ttl_decrement_delta());
   --ip->ttl;
 }
 
 // What a routed hop (nat, fullnat) does to a packet: rewrite_addresses and decrement_ttl with
-// one fold of the IPv4 checksum.
+// one fold of the IPv4 checksum. TTL >= 1, as for decrement_ttl.
 inline void rewrite_routed(core::PacketView& p, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) {
-  rewrite_addresses(p, saddr, daddr, sport, dport, ttl_decrement_delta(p.ip));
+  rewrite_addresses(p, saddr, daddr, sport, dport, ttl_decrement_delta());
   --p.ip->ttl;
 }
 

@@ -155,19 +155,16 @@ async function modeRun(mode: Mode, arms?: 1 | 2): Promise<void> {
     if (mode === 'fullnat' || mode === 'nat')
       assert.ok((c.redirected ?? 0) > 0, 'some replies reached the worker owning their connection through the hand-over');
     // The XDP fast path (on by default; the topology's veth peers run GRO so that they take its
-    // frames) carried established connections in every mode but tunnel; the entries of closed
-    // connections were taken back (UDP flows keep theirs until their timeout: they go with the
-    // steering program at stop).
-    if (mode === 'tunnel') assert.equal(c.fast_path_installed ?? 0, 0, 'tunnel connections stay with the workers');
-    else {
-      assert.ok((c.fast_path_installed ?? 0) > 0, 'established connections went to the XDP fast path');
-      assert.ok((stopped.fastPath?.packets ?? 0) > 0, `the XDP fast path forwarded packets: ${JSON.stringify(stopped.fastPath)}`);
-      assert.equal(stopped.fastPath?.uncounted, 0, 'every packet it forwarded was counted for its server');
-      // The listing counts the servers' packets the steering program forwarded too (nothing passed after it).
-      assert.ok(listedPackets >= stopped.fastPath!.packets, `xvs list --json: ${listedPackets} packets, fast path ${stopped.fastPath!.packets}`);
-    }
+    // frames) carried established connections in every mode (tunnel: encapsulated by the steering
+    // program, decapsulated by the servers' xvs decap); the entries of closed connections were
+    // taken back (UDP flows keep theirs until their timeout: they go with the steering program at stop).
+    assert.ok((c.fast_path_installed ?? 0) > 0, 'established connections went to the XDP fast path');
+    assert.ok((stopped.fastPath?.packets ?? 0) > 0, `the XDP fast path forwarded packets: ${JSON.stringify(stopped.fastPath)}`);
+    assert.equal(stopped.fastPath?.uncounted, 0, 'every packet it forwarded was counted for its server');
+    // The listing counts the servers' packets the steering program forwarded too (nothing passed after it).
+    assert.ok(listedPackets >= stopped.fastPath!.packets, `xvs list --json: ${listedPackets} packets, fast path ${stopped.fastPath!.packets}`);
     assert.ok((c.fast_path_removed ?? 0) <= (c.fast_path_installed ?? 0), 'no entry taken back twice');
-    if (mode !== 'tunnel') assert.ok((c.fast_path_removed ?? 0) > 0, 'closed connections took their entries back');
+    assert.ok((c.fast_path_removed ?? 0) > 0, 'closed connections took their entries back');
     assert.equal(c.fast_path_install_failed ?? 0, 0, 'no fast-path entry was refused');
     assert.ok(stopped.frames, 'frame audit in the stopped line');
     assert.equal(stopped.frames.lost, 0, `frames lost: ${JSON.stringify(stopped.frames)}`);

@@ -101,7 +101,7 @@ TEST_F(FastPathLife, EstablishedTcpBothDirectionsUntilFin) {
   EXPECT_EQ(c->fast_path, 0);
 }
 
-TEST_F(FastPathLife, UdpAtItsSecondPacketAndDrOneDirection) {
+TEST_F(FastPathLife, UdpAtItsSecondPacketAndDrAndTunnelOneDirection) {
   {
     Dataplane dp(topo::standard_mode(Forwarding::nat));
     dp.cs->fast_path = &table;
@@ -129,7 +129,13 @@ TEST_F(FastPathLife, UdpAtItsSecondPacketAndDrOneDirection) {
     dp.cs->fast_path = &table;
     lb::Conn* c = open(dp);
     ASSERT_EQ(dp.run(packet_of(*c, lb::kFromClient, core::kTcpAck), 0), Verdict::tx);
-    EXPECT_TRUE(table.entries.empty()) << "tunnel stays with the worker";
+    ASSERT_EQ(table.entries.size(), 1u) << "tunnel: replies bypass the balancer, as in dr";
+    const xvs_fast_entry* e = table.find(*c, lb::kFromClient);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->flags, XVS_FAST_TUNNEL);
+    const uint32_t server_port = dp.cs->snapshot->backends[c->backend_index].port_index;
+    EXPECT_EQ(e->saddr, topo::kPortAddress[server_port]) << "the outer source: the egress port's address";
+    EXPECT_EQ(e->daddr, c->tuple[lb::kFromServer].saddr) << "the outer destination: the server";
   }
 }
 

@@ -1,6 +1,6 @@
 // test/native/fast_path_program_test.cc — the XDP fast path (native/bpf/steer.bpf.c with the
-// entries of lb/fast_path.h) against the worker's own packet path, byte for byte: for dr, nat and
-// fullnat, TCP and UDP (with and without a checksum), each direction of an established
+// entries of lb/fast_path.h) against the worker's own packet path, byte for byte: for every
+// mode, TCP and UDP (with and without a checksum), each direction of an established
 // connection, the entry the worker builds is put into the steering program's map and the next
 // packet of that direction runs both through the kernel (BPF_PROG_RUN, build/Release/
 // xvs_steer.bpf.o) and through lb::process: the same bytes must come out with XDP_REDIRECT (also
@@ -8,7 +8,7 @@
 // counted per CPU for its server and direction and in the totals. Then the
 // packets the fast path must leave to the worker (SYN, FIN, RST, TTL 1 on a routed hop, IP
 // options, fragments, an egress port it must not send on, an entry of another generation, the
-// fast path off): XDP_PASS here (no
+// fast path off; a tunnel's packets too big for it or behind a VLAN tag): XDP_PASS here (no
 // AF_XDP socket is bound in a test run, so the redirect to one falls back to XDP_PASS), bytes
 // untouched. Needs root (bpf()): skipped loudly otherwise.
 #include <bpf/bpf.h>
@@ -153,7 +153,7 @@ lb::Conn* establish(Dataplane& dp, Forwarding mode, uint8_t protocol, bool udp_c
 }
 
 TEST_F(FastPathProgram, DoesWhatTheWorkerDoesByteForByte) {
-  for (Forwarding mode : {Forwarding::dr, Forwarding::nat, Forwarding::fullnat}) {
+  for (Forwarding mode : {Forwarding::dr, Forwarding::nat, Forwarding::fullnat, Forwarding::tunnel}) {
     for (uint8_t protocol : {core::kIpProtoTcp, core::kIpProtoUdp}) {
       for (bool udp_checksum : {true, false}) {
         if (protocol == core::kIpProtoTcp && !udp_checksum) continue;
@@ -165,7 +165,7 @@ TEST_F(FastPathProgram, DoesWhatTheWorkerDoesByteForByte) {
         ASSERT_TRUE(lb::fast_path_eligible(*dp.cs, *c));
         const bool routed = mode == Forwarding::nat || mode == Forwarding::fullnat;
         for (lb::Direction dir : {lb::kFromClient, lb::kFromServer}) {
-          if (dir == lb::kFromServer && !routed) continue;  // dr: replies bypass the balancer
+          if (dir == lb::kFromServer && !routed) continue;  // dr, tunnel: replies bypass the balancer
           install(dp, *c, dir);
           PacketSpec next = packet_of(*c, dir, core::kTcpAck | 0x08 /* PSH */, dir == lb::kFromClient ? 37 : 211);
           next.udp_no_checksum = !udp_checksum;
@@ -237,20 +237,38 @@ TEST_F(FastPathProgram, LeavesEverythingElseToTheWorker) {
   expect_left_to_worker(build_frame(data), "the fast path off");
 }
 
-TEST_F(FastPathProgram, OnlyEstablishedConnectionsOfTheModesItCanDo) {
-  {
-    Dataplane dp(topo::standard_mode(Forwarding::nat));
+// A tunnel's packet that does not fit the egress MTU once encapsulated is the worker's (it answers
+// fragmentation needed, or drops), as is one behind a VLAN tag; one that just fits is the program's.
+TEST_F(FastPathProgram, LeavesOversizeAndTaggedTunnelPacketsToTheWorker) {
+  Dataplane dp(topo::standard_mode(Forwarding::tunnel));
+  lb::Conn* c = establish(dp, Forwarding::tunnel, core::kIpProtoTcp, true);
+  ASSERT_NE(c, nullptr);
+  install(dp, *c, lb::kFromClient);
+  const xvs_fast_entry e = entry_of(*c, lb::kFromClient);
+  EXPECT_EQ(e.max_len, 1500u - 20u);  // the fixture's MTU less the outer header
+  PacketSpec fits = packet_of(*c, lb::kFromClient, core::kTcpAck);
+  fits.payload.assign(e.max_len - 40, 0x5a);  // IPv4 + TCP headers: 40 bytes
+  const std::vector<uint8_t> frame = build_frame(fits);
+  std::vector<uint8_t> worker = frame;
+  ASSERT_EQ(dp.run(worker, 0), Verdict::tx);
+  const XdpRun fast = run(frame);
+  EXPECT_EQ(fast.verdict, static_cast<uint32_t>(XDP_REDIRECT)) << "the largest packet that fits";
+  EXPECT_EQ(fast.out, worker);
+  PacketSpec too_big = fits;
+  too_big.payload.push_back(0x5a);
+  expect_left_to_worker(build_frame(too_big), "one byte more than the tunnel takes");
+  PacketSpec tagged = packet_of(*c, lb::kFromClient, core::kTcpAck);
+  tagged.vlan_tags = {7};
+  expect_left_to_worker(build_frame(tagged), "behind a VLAN tag");
+}
+
+TEST_F(FastPathProgram, OnlyEstablishedConnections) {
+  for (Forwarding mode : {Forwarding::nat, Forwarding::tunnel}) {
+    Dataplane dp(topo::standard_mode(mode));
     ASSERT_EQ(dp.run(topo::from_client(40000), 0), Verdict::tx);
     lb::Conn* c = dp.client_conn(40000);
     ASSERT_NE(c, nullptr);
-    EXPECT_FALSE(lb::fast_path_eligible(*dp.cs, *c)) << "SYN_RECV";
-  }
-  {
-    Dataplane dp(topo::standard_mode(Forwarding::tunnel));
-    lb::Conn* c = establish(dp, Forwarding::tunnel, core::kIpProtoTcp, true);
-    ASSERT_NE(c, nullptr);
-    EXPECT_EQ(c->state, lb::ConnState::tcp_established);
-    EXPECT_FALSE(lb::fast_path_eligible(*dp.cs, *c)) << "tunnel: the worker encapsulates";
+    EXPECT_FALSE(lb::fast_path_eligible(*dp.cs, *c)) << "SYN_RECV, mode " << static_cast<int>(mode);
   }
 }
 

@@ -124,7 +124,7 @@ describe('xvs bench dataplane', () => {
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(lines[lines.length - 1]!, /^command: xvs bench dataplane --flows 1000 --packets 1000 --repeat 1$/);
     assert.ok(lines.some((l) => /^case\s+Mpps\s+ns\/packet\s+CPS\s+notes$/.test(l)));
-    assert.ok(lines.some((l) => l.startsWith('fullnat-established ') && l.includes('target ≤ 60 ns/packet')));
+    assert.ok(lines.some((l) => l.startsWith('fullnat-established ') && l.includes('target ≤ 40 ns/packet')));
   });
 
   it('exits 2 on a bad parameter and when no benchmark is named', () => {
