@@ -319,7 +319,9 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
                                                                        : TcpTable::input_only;
     next = next_tcp_state(c.state == ConnState::unarmed ? ConnState::tcp_none : c.state, table, tcp_flags);
   }
-  account_state(cs, c, next);
+  // The counts follow the state alone: an unchanged state (every packet of an established flow
+  // but the first) has nothing to account.
+  if (next != c.state) account_state(cs, c, next);
   cs.conns.touch(&c, next, cs.now, timeout_of(cs.snapshot->timeouts, next));
 }
 
