@@ -31,12 +31,14 @@ inline uint64_t checksum_partial(const void* data, size_t len, uint64_t sum = 0)
   return sum;
 }
 
+// To 16 bits with end-around carries: 64 -> 32 by an add with carry, 32 -> 16 as Linux's
+// csum_fold does (the sum plus itself rotated by 16 holds the folded sum, carry included, in its
+// top half).
 inline uint16_t checksum_fold(uint64_t sum) {
-  sum = (sum & 0xffffffffu) + (sum >> 32);
-  sum = (sum & 0xffffffffu) + (sum >> 32);
-  sum = (sum & 0xffffu) + (sum >> 16);
-  sum = (sum & 0xffffu) + (sum >> 16);
-  return static_cast<uint16_t>(sum);
+  uint32_t folded;
+  const bool carry = __builtin_add_overflow(static_cast<uint32_t>(sum), static_cast<uint32_t>(sum >> 32), &folded);
+  folded += carry;  // cannot carry again: the sum of two 32-bit values is at most 2^33 - 2
+  return static_cast<uint16_t>((folded + ((folded >> 16) | (folded << 16))) >> 16);
 }
 
 // Checksum field value (memory order) for a buffer whose checksum field is zero.

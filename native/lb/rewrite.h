@@ -25,7 +25,11 @@ struct ConnTupleValues {
                               uint64_t ip_delta = 0) {
   core::Ipv4Hdr* ip = p.ip;
   const uint64_t addresses = core::checksum_delta32(ip->saddr, saddr) + core::checksum_delta32(ip->daddr, daddr);
-  const uint64_t l4 = addresses + core::checksum_delta16(p.sport(), sport) + core::checksum_delta16(p.dport(), dport);
+  // Both ports as one 32-bit word: a one's-complement sum does not care how words are grouped.
+  uint32_t old_ports;
+  std::memcpy(&old_ports, p.l4, sizeof old_ports);
+  const uint32_t new_ports = static_cast<uint32_t>(dport) << 16 | sport;
+  const uint64_t l4 = addresses + core::checksum_delta32(old_ports, new_ports);
   const uint16_t l4sum = p.l4_checksum();
   p.set_l4_checksum(p.protocol == core::kIpProtoUdp ? core::udp_checksum_apply(l4sum, l4) : core::checksum_apply(l4sum, l4));
   p.set_ports(sport, dport);
