@@ -225,7 +225,7 @@ Status run_established(const uint8_t* snap, size_t len, const Templates& tp, con
     return Status::ok();
   }
 
-  Tally timed, copy;
+  Tally timed, copy, alone;
   const uint64_t created_before = cs.counters[static_cast<uint32_t>(abi::Counter::conn_created)];
   for (uint32_t r = 0; r < p.repeat; ++r) {
     if (p.sync != nullptr) p.sync->arrive_and_wait();
@@ -233,6 +233,13 @@ Status run_established(const uint8_t* snap, size_t len, const Templates& tp, con
     const uint64_t copy_ns = timed_loop<false>(&cs, tmpls, patches.data(), count, p.packets, *bufs, copy);
     out.ns_per_packet.push_back(static_cast<double>(ns) / static_cast<double>(p.packets));
     out.copy_ns_per_packet.push_back(static_cast<double>(copy_ns) / static_cast<double>(p.packets));
+    // Then each worker alone, in turn: the rate two workers would add up to if nothing were shared.
+    for (uint32_t turn = 0; p.sync != nullptr && turn < p.workers; ++turn) {
+      p.sync->arrive_and_wait();
+      if (turn != p.worker) continue;
+      const uint64_t alone_ns = timed_loop<true>(&cs, tmpls, patches.data(), count, p.packets, *bufs, alone);
+      out.alone_ns_per_packet.push_back(static_cast<double>(alone_ns) / static_cast<double>(p.packets));
+    }
   }
   out.tx = timed.tx;
   out.pass = timed.pass;
@@ -241,6 +248,8 @@ Status run_established(const uint8_t* snap, size_t len, const Templates& tp, con
   out.connections = cs.conns.size();
   out.counters = counters_of(cs);
   if (timed.tx != p.packets * p.repeat) out.problem = not_forwarded("timed passes", p.packets * p.repeat, timed, cs);
+  else if (alone.tx != p.packets * out.alone_ns_per_packet.size())
+    out.problem = not_forwarded("timed passes alone", p.packets * out.alone_ns_per_packet.size(), alone, cs);
   return Status::ok();
 }
 
@@ -375,6 +384,8 @@ Status run_dataplane_workers(const uint8_t* snapshot, size_t snapshot_len, const
       Params p = params;
       p.seed = params.seed + w;
       p.sync = &sync;
+      p.worker = w;
+      p.workers = workers;
       status[w] = run_dataplane(snapshot, snapshot_len, templates, p, out[w]);
       // Whatever it passed, it waits no more: the others' barriers count it out from here.
       sync.arrive_and_drop();

@@ -57,8 +57,11 @@ struct Params {
   bool replies = false;               // established: half the visits are server replies
   uint32_t now = 1000;                // the core's clock, fixed: nothing expires mid-run
   // run_dataplane_workers: every worker waits here before its warm-up and each timed
-  // repetition (established only), so that all time the same moments.
+  // repetition (established only), so that all time the same moments; after each repetition
+  // the workers also run one at a time (worker `worker` of `workers`), the others waiting, for
+  // what each does alone on its CPU in the same run.
   std::barrier<>* sync = nullptr;
+  uint32_t worker = 0, workers = 1;
 };
 
 struct Result {
@@ -66,6 +69,7 @@ struct Result {
   uint32_t flows = 0;
   std::vector<double> ns_per_packet;       // per repetition: restore + lb::process
   std::vector<double> copy_ns_per_packet;  // per repetition: restore only
+  std::vector<double> alone_ns_per_packet;  // several workers: per repetition, this one alone
   uint64_t tx = 0, pass = 0, drop = 0;     // verdicts of the timed loops, all repetitions
   uint64_t conn_created = 0;               // by the timed loops, all repetitions
   uint64_t connections = 0;                // in the table after the last repetition

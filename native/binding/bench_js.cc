@@ -91,6 +91,9 @@ Napi::Value bench_dataplane_js(const Napi::CallbackInfo& info) {
   Napi::Array per_worker = Napi::Array::New(env, all.size());
   for (uint32_t w = 0; w < all.size(); ++w) per_worker.Set(w, numbers(env, all[w].ns_per_packet));
   out.Set("workerNsPerPacket", per_worker);
+  Napi::Array alone = Napi::Array::New(env, all.size());
+  for (uint32_t w = 0; w < all.size(); ++w) alone.Set(w, numbers(env, all[w].alone_ns_per_packet));
+  out.Set("workerAloneNsPerPacket", alone);
   Napi::Object verdicts = Napi::Object::New(env);
   verdicts.Set("tx", static_cast<double>(r.tx));
   verdicts.Set("pass", static_cast<double>(r.pass));

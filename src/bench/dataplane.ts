@@ -75,8 +75,12 @@ export interface DataplaneCaseResult {
   target?: string;
   /** Workers run at once (several: Mpps is their sum, ns_per_packet the per-worker median). */
   workers?: number;
-  /** Mpps against fullnat-established's (one worker) of the same run. */
+  /** Several workers: Mpps against one worker's, both measured in this case — each repetition
+   * runs the workers together, then each alone on its CPU (the others waiting); one worker's
+   * rate is the mean of those alone. Median over repetitions. */
   scaling?: number;
+  /** Several workers: Mpps of one worker alone (the mean over their CPUs, median repetition). */
+  mpps_alone?: number;
   /** Why there is no figure: the data plane does not implement this yet. */
   skipped?: string;
   /** Why there is no figure: the run failed (the data path did not forward, or an error). */
@@ -213,9 +217,15 @@ function figures(name: DataplaneCaseName, spec: CaseSpec, raw: DataplaneBenchRaw
     const repetitions = raw.workerNsPerPacket[0]?.length ?? 0;
     const mpps = Array.from({ length: repetitions }, (_, r) => raw.workerNsPerPacket.reduce((sum, w) => sum + 1e3 / w[r]!, 0));
     const perWorker = median(raw.workerNsPerPacket.flat());
+    // One worker's rate: each alone on its CPU, averaged over the CPUs (they differ on shared VMs).
+    const workers = raw.workerAloneNsPerPacket ?? [];
+    const alone = Array.from({ length: repetitions }, (_, r) =>
+      workers.length === 0 ? NaN : workers.reduce((sum, w) => sum + 1e3 / w[r]!, 0) / workers.length);
+    const scaling = median(alone.map((a, r) => mpps[r]! / a));
     return {
       ...base,
       workers: spec.workers!,
+      ...(Number.isFinite(scaling) ? { scaling: round(scaling, 2), mpps_alone: round(median(alone), 3) } : {}),
       mpps: round(median(mpps), 3),
       ns_per_packet: round(perWorker, 1),
       ns_per_packet_best: round(Math.min(...raw.workerNsPerPacket.flat()), 1),
@@ -307,7 +317,5 @@ export function runDataplaneBench(options: DataplaneBenchOptions, bench: BenchFu
     if (raw && report.bytes_per_connection === null) report.bytes_per_connection = raw.bytesPerConnection;
     if (result.rss_bytes_per_connection !== undefined) report.rss_bytes_per_connection = result.rss_bytes_per_connection;
   }
-  const one = report.cases.find((c) => c.case === 'fullnat-established')?.mpps;
-  for (const c of report.cases) if (c.workers && c.mpps !== null && one) c.scaling = round(c.mpps / one, 2);
   return report;
 }

@@ -242,6 +242,9 @@ export interface DataplaneBenchRaw {
   copyNsPerPacket: number[];
   /** Per worker, its ns/packet of each repetition (one entry with one worker). */
   workerNsPerPacket: number[][];
+  /** Several workers: per worker, its ns/packet of each repetition running alone (the others
+   * waiting), on its own CPU in the same run; empty lists with one worker. */
+  workerAloneNsPerPacket: number[][];
   verdicts: { tx: number; pass: number; drop: number };
   connCreated: number;
   connections: number;

@@ -31,8 +31,9 @@ function checkMeasured(c: DataplaneCaseResult): void {
   assert.equal(c.forwarded, PACKETS * REPEAT, `${c.case}: every timed packet forwarded`);
   if (c.workers) {
     // Several workers: Mpps is their sum, ns/packet one worker's; each forwarded every packet (checked natively).
-    for (const v of [c.mpps, c.ns_per_packet, c.ns_per_packet_best, c.scaling])
+    for (const v of [c.mpps, c.ns_per_packet, c.ns_per_packet_best, c.scaling, c.mpps_alone])
       assert.ok(typeof v === 'number' && Number.isFinite(v) && v > 0, `${c.case}: positive figures`);
+    assert.ok(Math.abs(c.scaling! - c.mpps! / c.mpps_alone!) < c.scaling! * 0.5, `${c.case}: scaling is together over alone`);
     return;
   }
   for (const v of [c.mpps, c.ns_per_packet, c.ns_per_packet_best, c.copy_ns_per_packet])
@@ -81,7 +82,7 @@ describe('xvs bench dataplane', () => {
 
   it('reports a run whose packets were not all forwarded as an error without figures', () => {
     const report = runDataplaneBench({ flows: FLOWS, packets: PACKETS, repeat: 1, cases: ['fullnat-new'] }, () => ({
-      packets: PACKETS, flows: FLOWS, nsPerPacket: [10], copyNsPerPacket: [1], workerNsPerPacket: [[10]],
+      packets: PACKETS, flows: FLOWS, nsPerPacket: [10], copyNsPerPacket: [1], workerNsPerPacket: [[10]], workerAloneNsPerPacket: [[]],
       verdicts: { tx: 5, pass: 0, drop: PACKETS - 5 },
       connCreated: 5, connections: 5, fillSeconds: 0, bytesPerConnection: 88, rss: { before: 0, built: 0, filled: 0 },
       counters: { drop_lport_exhausted: PACKETS - 5 }, problem: 'new connections: 2995 of 3000 packets were not forwarded',

@@ -47,7 +47,7 @@ function notes(c: DataplaneCaseResult): string {
   if (c.skipped) return `skipped: ${c.skipped}`;
   if (c.error) return `error: ${c.error}`;
   const parts = c.workers
-    ? [`${c.workers} workers, Mpps summed, ns/packet per worker${c.scaling !== undefined ? `; ${fmt(c.scaling, 2)} × one worker` : ''}`]
+    ? [`${c.workers} workers, Mpps summed, ns/packet per worker${c.scaling !== undefined ? `; ${fmt(c.scaling, 2)} × one worker alone (${fmt(c.mpps_alone, 2)} Mpps, same run)` : ''}`]
     : [`incl. ${fmt(c.copy_ns_per_packet, 1)} ns restore`];
   if (c.target) parts.push(c.target);
   return parts.join('; ');
