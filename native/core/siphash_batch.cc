@@ -16,18 +16,19 @@ typedef uint64_t Lanes __attribute__((vector_size(8 * kLanes)));
 // Helpers on wide vectors, inlined into each variant: no vector crosses a call, whatever the
 // baseline's ABI says about passing them (which -Wpsabi warns about).
 #pragma GCC diagnostic ignored "-Wpsabi"
-[[gnu::always_inline]] inline Lanes rotl(Lanes x, int b) { return (x << b) | (x >> (64 - b)); }
+[[gnu::always_inline]] inline Lanes splat(uint64_t v) { return Lanes{} + v; }
+[[gnu::always_inline]] inline void rotl(Lanes& x, int b) { x = (x << b) | (x >> (64 - b)); }
 
 [[gnu::always_inline]] inline void sip_round(Lanes& v0, Lanes& v1, Lanes& v2, Lanes& v3) {
-  v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
-  v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
-  v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
-  v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
+  v0 += v1; rotl(v1, 13); v1 ^= v0; rotl(v0, 32);
+  v2 += v3; rotl(v3, 16); v3 ^= v2;
+  v0 += v3; rotl(v3, 21); v3 ^= v0;
+  v2 += v1; rotl(v1, 17); v1 ^= v2; rotl(v2, 32);
 }
 
 [[gnu::always_inline]] inline void batch(const SipKey& key, const uint64_t* a, const uint64_t* b, uint64_t* out,
                                          uint32_t n) {
-  const Lanes length = Lanes{} + (static_cast<uint64_t>(16) << 56);  // two words: 16 bytes
+  const Lanes length = splat(static_cast<uint64_t>(16) << 56);  // two words: 16 bytes
   for (uint32_t first = 0; first < n; first += kLanes) {
     const uint32_t count = n - first < kLanes ? n - first : kLanes;
     Lanes wa{}, wb{};
@@ -40,15 +41,15 @@ typedef uint64_t Lanes __attribute__((vector_size(8 * kLanes)));
         wb[i] = b[first + i];
       }
     }
-    Lanes v0 = Lanes{} + (key.k0 ^ 0x736f6d6570736575ull), v1 = Lanes{} + (key.k1 ^ 0x646f72616e646f6dull),
-          v2 = Lanes{} + (key.k0 ^ 0x6c7967656e657261ull), v3 = Lanes{} + (key.k1 ^ 0x7465646279746573ull);
+    Lanes v0 = splat(key.k0 ^ 0x736f6d6570736575ull), v1 = splat(key.k1 ^ 0x646f72616e646f6dull),
+          v2 = splat(key.k0 ^ 0x6c7967656e657261ull), v3 = splat(key.k1 ^ 0x7465646279746573ull);
     // One round per message word (the two words, then the length block), three final rounds.
     for (const Lanes m : {wa, wb, length}) {
       v3 ^= m;
       sip_round(v0, v1, v2, v3);
       v0 ^= m;
     }
-    v2 ^= 0xff;
+    v2 ^= splat(0xff);
     sip_round(v0, v1, v2, v3);
     sip_round(v0, v1, v2, v3);
     sip_round(v0, v1, v2, v3);
