@@ -50,7 +50,8 @@ Verdict translate(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& 
 
 // dr: the server holds the VIP; only the destination MAC changes. Not a routed hop: TTL stays.
 template <>
-[[gnu::always_inline]] inline Verdict translate<Forwarding::dr>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
+[[gnu::always_inline]]
+inline Verdict translate<Forwarding::dr>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
   const Egress out = egress(cs, c, dir);
   if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
   set_l2(cs, frame, pkt, out);
@@ -61,7 +62,8 @@ template <>
 //   nat:     CIP:cport->VIP:vport => CIP:cport->RIP:rport,  RIP:rport->CIP:cport => VIP:vport->CIP:cport
 //   fullnat: CIP:cport->VIP:vport => LIP:lport->RIP:rport,  RIP:rport->LIP:lport => VIP:vport->CIP:cport
 // A routed hop: TTL is decremented.
-[[gnu::always_inline]] inline Verdict translate_nat(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
+[[gnu::always_inline]]
+inline Verdict translate_nat(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
   const Egress out = egress(cs, c, dir);
   if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
   const ConnTuple& other = c.tuple[dir == kFromClient ? kFromServer : kFromClient];
@@ -70,12 +72,14 @@ template <>
   return Verdict::tx;
 }
 template <>
-[[gnu::always_inline]] inline Verdict translate<Forwarding::nat>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
+[[gnu::always_inline]]
+inline Verdict translate<Forwarding::nat>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
   return translate_nat(cs, frame, pkt, c, dir);
 }
 template <>
-[[gnu::always_inline]] inline Verdict translate<Forwarding::fullnat>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c,
-                                       Direction dir) {
+[[gnu::always_inline]]
+inline Verdict translate<Forwarding::fullnat>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c,
+                                               Direction dir) {
   return translate_nat(cs, frame, pkt, c, dir);
 }
 
@@ -107,7 +111,8 @@ Verdict translate<Forwarding::tunnel>(CoreState& cs, io::Frame& frame, core::Pac
   return Verdict::tx;
 }
 
-[[gnu::always_inline]] inline Verdict translate_by_mode(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
+[[gnu::always_inline]]
+inline Verdict translate_by_mode(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
   switch (static_cast<Forwarding>(c.forwarding)) {
     case Forwarding::dr: return translate<Forwarding::dr>(cs, frame, pkt, c, dir);
     case Forwarding::nat: return translate<Forwarding::nat>(cs, frame, pkt, c, dir);
@@ -405,8 +410,9 @@ void release_connection(CoreState& cs, Conn& c) {
 // The packet path after parsing: `pkt` and `parsed` describe `frame` as it is now.
 // From process_burst: `probe`, the packet's table probe (nullptr: not computed yet); `hint`, a
 // still valid candidate of that probe (ConnTable::kNone: none).
-[[gnu::always_inline]] static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView& pkt, core::ParseResult parsed,
-                              const ConnTable::Probe* probe, uint32_t hint) {
+[[gnu::always_inline]]
+static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView& pkt, core::ParseResult parsed,
+                                      const ConnTable::Probe* probe, uint32_t hint) {
   if (cs.snapshot == nullptr) return drop(cs, Counter::drop_no_snapshot);
   const Snapshot& snap = *cs.snapshot;
   if (parsed.status == core::ParseStatus::drop) return drop(cs, parsed.drop_reason);

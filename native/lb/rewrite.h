@@ -21,7 +21,8 @@ struct ConnTupleValues {
 // pseudo-header covers the addresses too. The address delta is shared and each checksum folds
 // once (RFC 1624 over all four fields at a time). `ip_delta`: more changes to the IPv4 header
 // already made or about to be, folded into its checksum with the addresses (rewrite_routed).
-[[gnu::always_inline]] inline void rewrite_addresses(core::PacketView& p, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
+[[gnu::always_inline]]
+inline void rewrite_addresses(core::PacketView& p, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
                               uint64_t ip_delta = 0) {
   core::Ipv4Hdr* ip = p.ip;
   const uint64_t addresses = core::checksum_delta32(ip->saddr, saddr) + core::checksum_delta32(ip->daddr, daddr);
@@ -58,7 +59,8 @@ inline void decrement_ttl(core::Ipv4Hdr* ip) {
 
 // What a routed hop (nat, fullnat) does to a packet: rewrite_addresses and decrement_ttl with
 // one fold of the IPv4 checksum. TTL >= 1, as for decrement_ttl.
-[[gnu::always_inline]] inline void rewrite_routed(core::PacketView& p, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) {
+[[gnu::always_inline]]
+inline void rewrite_routed(core::PacketView& p, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) {
   rewrite_addresses(p, saddr, daddr, sport, dport, ttl_decrement_delta());
   --p.ip->ttl;
 }
