@@ -50,9 +50,9 @@ ConnLookup ConnTable::lookup_overflow(const Bucket& b, uint8_t protocol, uint32_
   return {nullptr, kFromClient};
 }
 
-void ConnTable::link_tuple(uint32_t conn_index, Direction d) {
+void ConnTable::link_tuple(uint32_t conn_index, Direction d, const Probe* known) {
   const uint32_t node = node_of(conn_index, d);
-  const Probe p = probe_of(node);
+  const Probe p = known != nullptr ? *known : probe_of(node);
   Bucket& b = buckets_[p.bucket];
   if (const uint32_t empty = tag_matches(b, 0); empty != 0) {
     const uint32_t i = __builtin_ctz(empty);
@@ -91,7 +91,8 @@ void ConnTable::unlink_tuple(uint32_t conn_index, Direction d) {
   }
 }
 
-Conn* ConnTable::insert(uint8_t protocol, const ConnTuple& from_client, const ConnTuple& from_server, uint8_t links) {
+Conn* ConnTable::insert(uint8_t protocol, const ConnTuple& from_client, const ConnTuple& from_server, uint8_t links,
+                        KnownProbes known) {
   if (free_top_ == 0) return nullptr;
   const uint32_t index = free_[--free_top_];
   Conn& c = conns_[index];
@@ -102,8 +103,8 @@ Conn* ConnTable::insert(uint8_t protocol, const ConnTuple& from_client, const Co
   c.timer_prev = c.timer_next = kNone;
   c.state = ConnState::unarmed;  // on no list until touch()
   c.flags = links & (kLinkClient | kLinkServer);
-  if (c.flags & kLinkClient) link_tuple(index, kFromClient);
-  if (c.flags & kLinkServer) link_tuple(index, kFromServer);
+  if (c.flags & kLinkClient) link_tuple(index, kFromClient, known.from_client);
+  if (c.flags & kLinkServer) link_tuple(index, kFromServer, known.from_server);
   ++size_;
   ++edits_;
   return &c;

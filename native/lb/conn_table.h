@@ -110,7 +110,14 @@ class ConnTable {
 
   // Takes a free connection, fills in both tuples and links those named in `links` (kLinkClient,
   // kLinkServer); nullptr when full. The caller fills in the rest and arms the timer (touch()).
-  Conn* insert(uint8_t protocol, const ConnTuple& from_client, const ConnTuple& from_server, uint8_t links);
+  // `known`: the tuples' probes where the caller has them already (nullptr: computed here), each
+  // a SipHash saved: a new Full-NAT connection has probed both of its tuples before it exists.
+  struct KnownProbes {
+    const Probe* from_client;
+    const Probe* from_server;
+  };
+  Conn* insert(uint8_t protocol, const ConnTuple& from_client, const ConnTuple& from_server, uint8_t links,
+               KnownProbes known = {nullptr, nullptr});
 
   // Sets the state and (re)arms the expiry timer: the connection moves to the tail of its
   // state's list. Lists stay sorted because a state's timeout is the same for all its members;
@@ -215,7 +222,7 @@ class ConnTable {
     return addresses == (static_cast<uint64_t>(daddr) << 32 | saddr) &&
            ports == (static_cast<uint32_t>(dport) << 16 | sport) && c.protocol == protocol;
   }
-  void link_tuple(uint32_t conn_index, Direction d);
+  void link_tuple(uint32_t conn_index, Direction d, const Probe* known);
   void unlink_tuple(uint32_t conn_index, Direction d);
   void relink(Conn* c, ConnState state, uint32_t expires);
   void timer_unlink(uint32_t conn_index);

@@ -169,12 +169,20 @@ inline bool held_for(const Conn& c, const ConnTuple& client) {
          t.sport == client.sport && t.dport == client.dport;
 }
 
+// What choose_local_address chose: the LIP and local port, whether that is the client's own port
+// (free at the first try), and the server-side tuple's table probe (ConnTable::insert reuses it).
+struct LocalAddress {
+  uint32_t lip;
+  uint16_t lport;
+  bool client_port;
+  ConnTable::Probe probe;
+};
+
 // The LIP and local port of a new Full-NAT connection from `client` to `backend`
 // (lb/local_port.h): the first server-side tuple no entry holds, trying the client's own port or
 // its keyed hash first on the LIP its address hashes to. false when every try was taken.
-// `client_port`: the tuple is the client's own port, free at the first try.
 bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t protocol, const ConnTuple& client,
-                          const abi::BackendRecord& backend, uint32_t& lip, uint16_t& lport, bool& client_port) {
+                          const abi::BackendRecord& backend, LocalAddress& chosen) {
   const Snapshot& snap = *cs.snapshot;
   const abi::PoolRecord& pool = snap.pools[svc.pool];
   const LocalPortShare& share = cs.ports;
@@ -192,15 +200,14 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
     uint32_t index = first;
     for (uint32_t t = 0; t < tries; ++t) {
       const uint16_t port = core::htons(share.port_at(index));
-      Conn* used = cs.conns.lookup(protocol, backend.address, address, backend.port, port).conn;
+      const ConnTable::Probe probe = cs.conns.probe(protocol, backend.address, address, backend.port, port);
+      Conn* used = cs.conns.lookup(probe, protocol, backend.address, address, backend.port, port).conn;
       if (used == nullptr || held_for(*used, client)) {
         if (used != nullptr) {
           cs.conns.remove(used);
           cs.count(Counter::lport_reclaimed);
         }
-        client_port = used == nullptr && own_port && l == 0 && t == 0;
-        lip = address;
-        lport = port;
+        chosen = {address, port, used == nullptr && own_port && l == 0 && t == 0, probe};
         return true;
       }
       cs.count(Counter::lport_busy);
@@ -215,7 +222,8 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
 // tx, `created` is the new connection, or `transient` for a one-packet datagram in dr/tunnel
 // mode, which leaves no state behind; a SYN the SYN proxy answers leaves with tx and no
 // connection (`created` stays nullptr).
-Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& transient, Conn*& created) {
+Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const ConnTable::Probe& client_probe,
+                          Conn& transient, Conn*& created) {
   const Snapshot& snap = *cs.snapshot;
   const uint32_t saddr = pkt.ip->saddr, daddr = pkt.ip->daddr;
   const abi::ServiceRecord* svc = snap.find_service(daddr, pkt.dport(), pkt.protocol);
@@ -277,14 +285,12 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   }
   // One-packet datagrams are scheduled anew every time; only their reply is tracked.
   const uint8_t links = one_packet ? kLinkServer : is_routed_hop(mode) ? (kLinkClient | kLinkServer) : kLinkClient;
-  bool client_port = false;
+  LocalAddress local{};
   if (mode == Forwarding::fullnat) {
-    uint32_t lip = 0;
-    uint16_t lport = 0;
-    if (!choose_local_address(cs, *svc, pkt.protocol, from_client, backend, lip, lport, client_port))
+    if (!choose_local_address(cs, *svc, pkt.protocol, from_client, backend, local))
       return drop(cs, Counter::drop_lport_exhausted);
-    from_server.daddr = lip;
-    from_server.dport = lport;
+    from_server.daddr = local.lip;
+    from_server.dport = local.lport;
   }
   if (one_packet && mode == Forwarding::nat) {
     // A reply of an earlier datagram of this flow to this server may still be awaited: reuse it.
@@ -294,10 +300,11 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   }
   // A refused connection leaves nothing behind: its server-side tuple was only looked at. A full
   // table makes room by evicting its oldest half-open connection, never a proven one.
-  Conn* c = cs.conns.insert(pkt.protocol, from_client, from_server, links);
-  if (c == nullptr && evict_half_open(cs)) c = cs.conns.insert(pkt.protocol, from_client, from_server, links);
+  const ConnTable::KnownProbes known{&client_probe, mode == Forwarding::fullnat ? &local.probe : nullptr};
+  Conn* c = cs.conns.insert(pkt.protocol, from_client, from_server, links, known);
+  if (c == nullptr && evict_half_open(cs)) c = cs.conns.insert(pkt.protocol, from_client, from_server, links, known);
   if (c == nullptr) return drop(cs, Counter::drop_conn_table_full);
-  if (client_port) cs.count(Counter::lport_client_port);
+  if (local.client_port) cs.count(Counter::lport_client_port);
   if (one_packet) c->flags |= kOnePacket;
   c->forwarding = svc->forwarding;
   c->client_port_index = frame.port;
@@ -462,7 +469,7 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, core::Pack
   const bool fresh = found.conn == nullptr;
   if (found.conn == nullptr) {
     Conn transient;
-    const Verdict v = create_connection(cs, frame, pkt, transient, found.conn);
+    const Verdict v = create_connection(cs, frame, pkt, p, transient, found.conn);
     if (v != Verdict::tx || found.conn == nullptr) return v;  // nullptr: the SYN proxy answered
     if (found.conn == &transient) {
       const Verdict sent = translate_by_mode(cs, frame, pkt, transient, kFromClient);
