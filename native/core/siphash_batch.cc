@@ -77,16 +77,16 @@ __attribute__((target("avx512f"))) void batch_avx512(const SipKey& key, const ui
 }
 #endif
 
-// Static initializers may run before libgcc's own CPU detection: ask for it first.
-bool cpu_has(bool (*check)()) {
-  __builtin_cpu_init();
-  return check();
-}
+#if defined(__x86_64__)
+// Static initializers may run before libgcc's own CPU detection: ask for it first (initializers
+// of one file run in the order of their definitions).
+const bool cpu_detected = (__builtin_cpu_init(), true);
+#endif
 
 const SipBatchVariant kVariants[] = {
 #if defined(__x86_64__)
-    {"avx512f", cpu_has([] { return __builtin_cpu_supports("avx512f") != 0; }), batch_avx512},
-    {"avx2", cpu_has([] { return __builtin_cpu_supports("avx2") != 0; }), batch_avx2},
+    {"avx512f", cpu_detected && __builtin_cpu_supports("avx512f") != 0, batch_avx512},
+    {"avx2", cpu_detected && __builtin_cpu_supports("avx2") != 0, batch_avx2},
 #endif
     {"baseline", true, batch_baseline},
 };

@@ -55,7 +55,8 @@ class Worker {
  public:
   // Frames taken per receive and handed to the packet path together: the more of a burst's
   // connection lookups are in flight at once, the less each costs on a table larger than the
-  // caches (lb::process_burst; 64 against 32: 10-15 % per packet at 1 M connections).
+  // caches (lb::process_burst; 64 against 32: 5-10 % less per packet at 1 M connections,
+  // bench/README.md).
   static constexpr uint32_t kBurst = 64;
   static_assert(kBurst <= lb::kMaxBurst);
   static constexpr uint32_t kSafePointBursts = 64;
