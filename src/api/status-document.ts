@@ -2,7 +2,7 @@
 // prints): the control worker's StatusResult with 64-bit values as JSON numbers (exact below
 // 2^53, which counters reach after centuries at line rate). Consumed by the HTTP routes, the
 // metrics exposition and the CLI. Pure; main thread.
-import type { ServiceStatus, StatusResult } from '../control/protocol.js';
+import type { ClusterStatus, ServiceStatus, StatusResult } from '../control/protocol.js';
 import type { CounterName } from '../native/abi.js';
 import { COUNTERS } from '../native/abi.js';
 import type { FastPathTotals } from '../native/addon.js';
@@ -32,6 +32,8 @@ export interface StatusDocument {
   fastPath?: FastPathTotals;
   workers: WorkerDocument[];
   services: ServiceStatus[];
+  /** With a cluster section: the nodes, BGP sessions and what this node announces. */
+  cluster?: ClusterStatus;
 }
 
 function numbers(set: CounterSet): CounterNumbers {
@@ -53,5 +55,6 @@ export function statusDocument(s: StatusResult): StatusDocument {
       counters: numbers(s.counters.workers[w.id] ?? emptyCounters()),
     })),
     services: s.services,
+    ...(s.cluster ? { cluster: s.cluster } : {}),
   };
 }

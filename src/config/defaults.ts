@@ -31,6 +31,14 @@ export const DEFAULTS = {
   protocol: 'tcp' as Protocol,
   // IPVS picks wlc when ipvsadm is given no -s; operators expect the same here.
   scheduler: 'wlc' as SchedulerName,
+  // With a cluster, every node must pick the same server for the same client without talking to
+  // the others (ECMP may move a flow between nodes): Maglev hashing does, as Katran and Unimog use.
+  cluster_scheduler: 'mh' as SchedulerName,
+  // BIRD's and most routers' default is 240 s; an edge cluster wants a dead node out in seconds.
+  bgp_hold_time: 9,
+  // A withdrawn route leaves a router in milliseconds, but packets already routed here and a
+  // router's slower peers still arrive for a moment: keep forwarding them.
+  cluster_drain_time: 3,
   // ipvsadm -p without a value means 300 s; an empty `persistence: {}` behaves the same.
   persistence_timeout: 300,
   persistence_netmask: 32,
@@ -73,4 +81,10 @@ export const LIMITS = {
   threshold_max: 4_294_967_295, // IPVS keeps thresholds in a u32
   ifname_max: 15, // IFNAMSIZ - 1
   name_max: 64,
+  cluster_nodes_max: 64,
+  cluster_node_id_max: 65535,
+  asn_max: 4_294_967_295,
+  bgp_hold_time_min: 3, // RFC 4271 §4.2: zero or at least three seconds
+  bgp_hold_time_max: 65535,
+  cluster_drain_time_max: 3600,
 } as const;

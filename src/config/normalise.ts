@@ -7,6 +7,7 @@ import { DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
 import { has, type Obj } from './raw.js';
 import type {
+  ClusterConfig,
   Config,
   DataplaneConfig,
   HealthCheckConfig,
@@ -90,13 +91,30 @@ function server(s: Obj): ServerConfig {
   return out;
 }
 
-function service(s: Obj): ServiceConfig {
+function cluster(c: Obj): ClusterConfig {
+  const out: ClusterConfig = {
+    node: c.node as number,
+    nodes: (c.nodes as Obj[]).map((n) => ({ id: n.id as number, address: n.address as string })),
+    drain_time: seconds(c.drain_time, DEFAULTS.cluster_drain_time),
+  };
+  if (has(c, 'bgp')) {
+    const bgp = objOf(c.bgp);
+    out.bgp = {
+      asn: bgp.asn as number,
+      peers: (bgp.peers as Obj[]).map((p) => ({ address: p.address as string, asn: p.asn as number })),
+      hold_time: (bgp.hold_time as number | undefined) ?? DEFAULTS.bgp_hold_time,
+    };
+  }
+  return out;
+}
+
+function service(s: Obj, defaultScheduler: ServiceConfig['scheduler']): ServiceConfig {
   const out: ServiceConfig = {
     name: s.name as string,
     vip: s.vip as string,
     port: s.port as number,
     protocol: (s.protocol as ServiceConfig['protocol'] | undefined) ?? DEFAULTS.protocol,
-    scheduler: (s.scheduler as ServiceConfig['scheduler'] | undefined) ?? DEFAULTS.scheduler,
+    scheduler: (s.scheduler as ServiceConfig['scheduler'] | undefined) ?? defaultScheduler,
     forwarding: s.forwarding as ServiceConfig['forwarding'],
     one_packet: (s.one_packet as boolean | undefined) ?? DEFAULTS.one_packet,
     syn_proxy: (s.syn_proxy as ServiceConfig['syn_proxy'] | undefined) ?? DEFAULTS.syn_proxy,
@@ -122,12 +140,15 @@ function service(s: Obj): ServiceConfig {
 
 export function normalise(doc: Obj, source: string): Config {
   const pools = objOf(doc.local_address_pools);
-  return {
+  const defaultScheduler = has(doc, 'cluster') ? DEFAULTS.cluster_scheduler : DEFAULTS.scheduler;
+  const config: Config = {
     source,
     dataplane: dataplane(objOf(doc.dataplane)),
     api: copyPresent({ listen: (objOf(doc.api).listen as string | undefined) ?? DEFAULTS.api_listen }, objOf(doc.api), ['hosts', 'token_file']),
     log_level: (doc.log_level as Config['log_level'] | undefined) ?? DEFAULTS.log_level,
     local_address_pools: Object.fromEntries(Object.entries(pools).map(([k, v]) => [k, [...(v as string[])]])),
-    services: ((doc.services as unknown[] | undefined) ?? []).map((s) => service(objOf(s))),
+    services: ((doc.services as unknown[] | undefined) ?? []).map((s) => service(objOf(s), defaultScheduler)),
   };
+  if (has(doc, 'cluster')) config.cluster = cluster(objOf(doc.cluster));
+  return config;
 }

@@ -128,6 +128,38 @@ const service = obj(
   { required: ['name', 'vip', 'port', 'forwarding', 'servers'] },
 );
 
+const asn = { ...int(1, LIMITS.asn_max), xvsExpect: `an AS number from 1 to ${LIMITS.asn_max} such as 65001` };
+const cluster = obj(
+  {
+    node: { ...int(1, LIMITS.cluster_node_id_max), xvsExpect: 'the id of this node, one of nodes[].id' },
+    nodes: {
+      type: 'array',
+      minItems: 1,
+      maxItems: LIMITS.cluster_nodes_max,
+      items: obj(
+        { id: int(1, LIMITS.cluster_node_id_max), address },
+        { required: ['id', 'address'], xvsExpect: 'a mapping such as { id: 1, address: 10.88.0.11 }' },
+      ),
+      xvsExpect: `a list of 1 to ${LIMITS.cluster_nodes_max} nodes such as [{ id: 1, address: 10.88.0.11 }, { id: 2, address: 10.88.0.12 }]`,
+    },
+    bgp: obj(
+      {
+        asn,
+        peers: {
+          type: 'array',
+          minItems: 1,
+          items: obj({ address, asn }, { required: ['address', 'asn'], xvsExpect: 'a mapping such as { address: 10.88.0.1, asn: 65000 }' }),
+          xvsExpect: 'a non-empty list of routers such as [{ address: 10.88.0.1, asn: 65000 }]',
+        },
+        hold_time: { ...int(LIMITS.bgp_hold_time_min, LIMITS.bgp_hold_time_max), xvsExpect: `seconds from ${LIMITS.bgp_hold_time_min} to ${LIMITS.bgp_hold_time_max} (default ${DEFAULTS.bgp_hold_time})` },
+      },
+      { required: ['asn', 'peers'], xvsExpect: 'a mapping such as { asn: 65001, peers: [{ address: 10.88.0.1, asn: 65000 }] }' },
+    ),
+    drain_time: { xvsDuration: LIMITS.cluster_drain_time_max },
+  },
+  { required: ['node', 'nodes'], xvsExpect: 'a mapping such as { node: 1, nodes: [{ id: 1, address: 10.88.0.11 }] }' },
+);
+
 const t = DEFAULTS.timeouts;
 export const CONFIG_SCHEMA: SchemaNode = obj(
   {
@@ -190,6 +222,7 @@ export const CONFIG_SCHEMA: SchemaNode = obj(
       xvsExpect: 'a mapping of pool names to address lists such as { lan: [10.0.2.100] }',
     },
     services: { type: 'array', items: service, xvsExpect: 'a list of services' },
+    cluster,
   },
   { required: ['dataplane'], xvsExpect: 'a mapping with at least a dataplane section' },
 );

@@ -124,6 +124,35 @@ export interface ServiceConfig {
   servers: ServerConfig[];
 }
 
+export interface ClusterNodeConfig {
+  id: number;
+  /** The node's address on the router-facing network: its BGP source and router id. */
+  address: string;
+}
+
+export interface BgpPeerConfig {
+  address: string;
+  asn: number;
+}
+
+export interface BgpConfig {
+  /** The nodes' own AS number (every node the same). */
+  asn: number;
+  peers: BgpPeerConfig[];
+  /** Seconds without a message from a peer before its session is declared down (BGP hold time). */
+  hold_time: number;
+}
+
+/** Several xvs nodes behind ECMP routers (src/cluster/): the same on every node but `node`. */
+export interface ClusterConfig {
+  /** This node's id: one of nodes[].id. */
+  node: number;
+  nodes: ClusterNodeConfig[];
+  bgp?: BgpConfig;
+  /** Seconds a stopping node keeps forwarding after withdrawing its routes, before it exits. */
+  drain_time: number;
+}
+
 export interface Config {
   /** Absolute path of the file this was loaded from, or a label such as "<inline>". */
   source: string;
@@ -132,6 +161,7 @@ export interface Config {
   log_level: LogLevel;
   local_address_pools: Record<string, string[]>;
   services: ServiceConfig[];
+  cluster?: ClusterConfig;
 }
 
 /** One problem found in a config file: where it is and what to do about it. */

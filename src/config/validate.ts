@@ -11,6 +11,7 @@ import { schedulerTableEntries } from '../scheduler/index.js';
 import { DEFAULTS, LIMITS } from './defaults.js';
 import { choice, formatPath, has, intOr, isInt, isObj, type Finding, type Obj } from './raw.js';
 import { BACKENDS, PROTOCOLS } from './types.js';
+import { checkCluster } from './validate-cluster.js';
 import { checkService, type Context } from './validate-service.js';
 import { serviceKey } from './keys.js';
 
@@ -36,7 +37,8 @@ export function validateSemantics(doc: unknown): Finding[] {
     if (isObj(s)) checkService(s, i, ctx, out);
   });
   checkDuplicateServices(services, out);
-  checkDataplaneLimits(doc.local_address_pools, services, out);
+  checkCluster(doc, ctx.vips, out);
+  checkDataplaneLimits(doc.local_address_pools, services, isObj(doc.cluster), out);
   return out;
 }
 
@@ -44,7 +46,7 @@ export function validateSemantics(doc: unknown): Finding[] {
  * What one snapshot can hold (native/abi/records.h, mirrored in src/native/abi.ts): a file over
  * these would pass here and be refused by the data plane at start or reload.
  */
-function checkDataplaneLimits(pools: unknown, services: unknown[], out: Finding[]): void {
+function checkDataplaneLimits(pools: unknown, services: unknown[], cluster: boolean, out: Finding[]): void {
   const tooMany = (n: number, what: string, max: number) =>
     `${n} ${what}: one data plane holds at most ${max}; spread the services over more nodes`;
   if (services.length > DATAPLANE_LIMITS.services)
@@ -52,7 +54,7 @@ function checkDataplaneLimits(pools: unknown, services: unknown[], out: Finding[
   const servers = services.reduce<number>((n, s) => n + (isObj(s) && Array.isArray(s.servers) ? s.servers.length : 0), 0);
   if (servers > DATAPLANE_LIMITS.backends)
     out.push({ path: ['services'], at: 'key', message: tooMany(servers, 'servers in all services', DATAPLANE_LIMITS.backends) });
-  checkSchedulerTables(services, out);
+  checkSchedulerTables(services, cluster ? DEFAULTS.cluster_scheduler : DEFAULTS.scheduler, out);
   if (!isObj(pools)) return;
   const lists = Object.values(pools);
   if (lists.length > DATAPLANE_LIMITS.pools)
@@ -67,14 +69,14 @@ function checkDataplaneLimits(pools: unknown, services: unknown[], out: Finding[
  * entry; wrr: sum of weights / gcd; mh: 65 537; sh, dh: 256). Counted with the file's weights;
  * a runtime weight that would cross the limit is refused by the data plane at commit.
  */
-function checkSchedulerTables(services: unknown[], out: Finding[]): void {
+function checkSchedulerTables(services: unknown[], defaultScheduler: string, out: Finding[]): void {
   const { total, largest } = schedulerTableEntries(
     services.flatMap((s, i) =>
       isObj(s) && Array.isArray(s.servers)
         ? [
             {
               name: typeof s.name === 'string' ? s.name : `services[${i}]`,
-              scheduler: typeof s.scheduler === 'string' ? s.scheduler : DEFAULTS.scheduler,
+              scheduler: typeof s.scheduler === 'string' ? s.scheduler : defaultScheduler,
               weights: s.servers.map((srv) => (isObj(srv) && isInt(srv.weight, 0, LIMITS.weight_max) ? srv.weight : DEFAULTS.weight)),
             },
           ]

@@ -2,6 +2,8 @@
 // thread. The main thread relays (CLI, signals, the HTTP API); the control worker owns the
 // engine and all policy (DESIGN §3): it resolves service and server names, keeps the runtime
 // weight overrides and builds the status report.
+import type { Route } from '../cluster/announcements.js';
+import type { BgpSession } from '../cluster/bgp-speaker.js';
 import type { Config } from '../config/types.js';
 import type { HealthTransition } from '../health/index.js';
 import type { EngineStatus, WorkerConnections } from '../native/addon.js';
@@ -110,8 +112,23 @@ export interface ServiceStatus {
   servers: ServerStatus[];
 }
 
+/** This node's view of its cluster (config cluster:), with its BGP speaker's when cluster.bgp is set. */
+export interface ClusterStatus {
+  node: number;
+  nodes: { id: number; address: string; self: boolean }[];
+  bgp?: {
+    asn: number;
+    sessions: BgpSession[];
+    /** What BIRD is configured to announce now. */
+    announced: Route[];
+    /** Times BIRD exited on its own and was started again. */
+    restarts: number;
+  };
+}
+
 export interface StatusResult extends EngineReport {
   services: ServiceStatus[];
+  cluster?: ClusterStatus;
 }
 
 export interface WeightResult {
@@ -163,7 +180,13 @@ export type ControlEvent =
   | { event: 'health'; transition: HealthTransition; hasSorryServer: boolean }
   /** Health transitions were committed as this generation. */
   | { event: 'health_committed'; generation: bigint }
-  | { event: 'health_commit_failed'; code: string; message: string };
+  | { event: 'health_commit_failed'; code: string; message: string }
+  /** A BGP session with a router came up or went down (or changed its reason). */
+  | { event: 'bgp_session'; peer: string; asn: number; established: boolean; info: string }
+  /** What this node announces changed: "+prefix (kind)" / "-prefix (kind)". */
+  | { event: 'bgp_routes'; changes: string[] }
+  /** The BGP speaker failed (exited, or refused new routes). */
+  | { event: 'bgp_failed'; message: string };
 
 export type ControlEnvelope = { id: number; request: ControlRequest };
 export type ControlReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ControlError };

@@ -48,6 +48,9 @@ export class MetricsExporter {
   private readonly serverConns: Counter<'service' | 'server'>;
   private readonly serverPackets: Counter<'service' | 'server' | 'direction'>;
   private readonly serverBytes: Counter<'service' | 'server' | 'direction'>;
+  private readonly bgpSession: Gauge<'peer'>;
+  private readonly announced: Gauge<'kind'>;
+  private readonly bgpRestarts: Counter;
 
   constructor() {
     const registers = [this.registry];
@@ -82,6 +85,14 @@ export class MetricsExporter {
     const directed = [...server, 'direction'] as const;
     this.serverPackets = new Counter({ name: 'xvs_server_packets_total', help: 'Packets forwarded for the server, direction in (client side) or out (server side)', labelNames: directed, registers });
     this.serverBytes = new Counter({ name: 'xvs_server_bytes_total', help: 'Bytes (IP length as received) forwarded for the server, direction in or out', labelNames: directed, registers });
+    this.bgpSession = new Gauge({ name: 'xvs_cluster_bgp_session_established', help: 'cluster.bgp: 1 while the BGP session with the router is established', labelNames: ['peer'], registers });
+    this.announced = new Gauge({
+      name: 'xvs_cluster_announced_routes',
+      help: 'cluster.bgp: routes this node announces, by kind (vip, local_address, backup_local_address)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.bgpRestarts = new Counter({ name: 'xvs_cluster_bgp_speaker_restarts_total', help: 'cluster.bgp: times the BGP speaker (BIRD) exited on its own and was restarted', registers });
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -96,7 +107,14 @@ export class MetricsExporter {
       m.reset();
     for (const m of [this.weight, this.configuredWeight, this.nextHop, this.active, this.inactive, this.serverUp, this.probes, this.transitions, this.quorum])
       m.reset();
-    for (const m of [this.serverConns, this.serverPackets, this.serverBytes, this.fastPath]) m.reset();
+    for (const m of [this.serverConns, this.serverPackets, this.serverBytes, this.fastPath, this.bgpSession, this.announced, this.bgpRestarts]) m.reset();
+    const bgp = doc.cluster?.bgp;
+    if (bgp) {
+      for (const session of bgp.sessions) this.bgpSession.set({ peer: session.peer }, session.established ? 1 : 0);
+      for (const kind of ['vip', 'local_address', 'backup_local_address'] as const)
+        this.announced.set({ kind }, bgp.announced.filter((r) => r.kind === kind).length);
+      this.bgpRestarts.inc(bgp.restarts);
+    }
     this.generation.set(doc.generation);
     if (doc.fastPath) for (const [counter, value] of Object.entries(doc.fastPath)) this.fastPath.inc({ counter }, value);
     for (const w of doc.workers) {

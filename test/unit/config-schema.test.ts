@@ -40,7 +40,7 @@ test('unknown field: swapped letters are suggested', () => {
 });
 
 test('unknown field at the top level', () => {
-  expectOne(dataplane('logging: debug'), 'logging', 3, 1, 'unknown field "logging" at the top level (allowed: dataplane, api, log_level, local_address_pools, services)');
+  expectOne(dataplane('logging: debug'), 'logging', 3, 1, 'unknown field "logging" at the top level (allowed: dataplane, api, log_level, local_address_pools, services, cluster)');
 });
 
 test('unknown field inside timeouts', () => {

@@ -3,12 +3,14 @@
 // --interval seconds apart and prints the per-second differences (no rate state is kept in the
 // server). -c lists the workers' connection entries (GET /connections, at most --limit per
 // worker). --json prints one JSON document: the status, plus `rates` with --rate; with -c the
-// connections document. Main thread.
+// connections document. --cluster prints the cluster view (nodes, BGP sessions, announced
+// routes). Main thread.
 import type { StatusDocument } from '../../api/status-document.js';
 import { CONNECTIONS_LIMIT_MAX } from '../../control/protocol.js';
 import { apiTarget, callApi, withApiOptions, type ApiArgs } from '../api-client.js';
 import type { CliCommand } from '../command.js';
 import { CliError, EXIT_USAGE } from '../errors.js';
+import { formatCluster } from '../cluster-format.js';
 import { formatConnections, type ConnectionsDocument } from '../connections-format.js';
 import { formatRates, formatServices, formatStats, rates } from '../list-format.js';
 
@@ -18,6 +20,7 @@ interface ListArgs extends ApiArgs {
   stats: boolean;
   rate: boolean;
   connection: boolean;
+  cluster: boolean;
   json: boolean;
   interval: number;
 }
@@ -33,6 +36,7 @@ export const listCommand: CliCommand<ListArgs> = {
         .option('rate', { type: 'boolean', default: false, describe: 'the same as per-second rates over --interval' })
         .option('interval', { type: 'number', default: 1, describe: 'seconds between the two samples of --rate' })
         .option('connection', { alias: 'c', type: 'boolean', default: false, describe: 'list the connection entries (ipvsadm -Lc)' })
+        .option('cluster', { type: 'boolean', default: false, describe: 'the cluster: nodes, BGP sessions, announced routes' })
         .option('limit', { type: 'number', default: 1000, describe: 'with -c: at most this many entries per worker' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON document' }),
     ) as never,
@@ -52,6 +56,11 @@ export const listCommand: CliCommand<ListArgs> = {
       return;
     }
     const first = await callApi<StatusDocument>(target, 'GET', '/status');
+    if (args.cluster) {
+      if (args.stats || args.rate) throw new CliError('xvs: --cluster does not combine with --stats or --rate', EXIT_USAGE);
+      process.stdout.write(args.json ? `${JSON.stringify(first.cluster ?? null)}\n` : formatCluster(first));
+      return;
+    }
     if (!args.rate) {
       if (args.json) process.stdout.write(`${JSON.stringify(first)}\n`);
       else process.stdout.write(args.stats ? formatStats(first, args.numeric) : formatServices(first, args.numeric));

@@ -1,6 +1,7 @@
 // src/control/main/event-log.ts — the log lines of what the control worker does on its own
 // initiative (ControlEvent): next hops followed and re-committed, the route monitor failing,
-// health transitions (one JSON line each: service, server, reason, latency) and their commits.
+// health transitions (one JSON line each: service, server, reason, latency) and their commits,
+// BGP sessions, announced routes and speaker failures.
 // Runs on the main thread, the one writer of the log.
 import { logQuorumTransition, logServerTransition } from '../../health/transition-log.js';
 import type { Logger } from '../../log.js';
@@ -31,6 +32,16 @@ export function logControlEvent(log: Logger, e: ControlEvent): void {
       return;
     case 'health_commit_failed':
       log.error({ event: e.event, code: e.code, error: e.message }, 'health changed but the commit failed: the data plane keeps the previous servers');
+      return;
+    case 'bgp_session':
+      if (e.established) log.info({ event: e.event, peer: e.peer, asn: e.asn, state: e.info }, `BGP session with ${e.peer} established`);
+      else log.warn({ event: e.event, peer: e.peer, asn: e.asn, state: e.info }, `BGP session with ${e.peer} not established: ${e.info}`);
+      return;
+    case 'bgp_routes':
+      log.info({ event: e.event, changes: e.changes }, 'announced routes changed');
+      return;
+    case 'bgp_failed':
+      log.error({ event: e.event, error: e.message }, 'BGP speaker failed');
       return;
   }
 }

@@ -35,6 +35,7 @@ import type {
   WeightResult,
 } from '../protocol.js';
 import { CONNECTIONS_LIMIT_MAX, CONNECTIONS_TOTAL_MAX } from '../protocol.js';
+import { ClusterControl } from './cluster-control.js';
 import { CommitQueue } from './commit-queue.js';
 import { Dataplane } from './dataplane.js';
 import { HealthControl } from './health-control.js';
@@ -80,6 +81,7 @@ export class Controller {
   private healthRetryMs = HEALTH_RETRY_MS;
   private readonly health = new HealthControl((t) => this.onHealthTransition(t));
   private readonly commits = new CommitQueue();
+  private cluster: ClusterControl | undefined;
 
   /** `tell` receives what the controller does on its own initiative (ControlEvent). */
   constructor(private readonly tell: (event: ControlEvent) => void) {}
@@ -164,6 +166,8 @@ export class Controller {
       const desired = this.health.apply(this.overrides.effective(config));
       model = await d.apply(desired, { sliceMs: REBUILD_SLICE_MS, waitForNextHopsMs: FIRST_RESOLVE_WAIT_MS });
       d.start();
+      // Announced only once the data plane forwards.
+      this.cluster = await ClusterControl.start(config, this.health.view(), this.tell);
     } catch (err) {
       d.stop();
       void this.health.close();
@@ -194,6 +198,8 @@ export class Controller {
 
   private async reload(config: Config): Promise<StartResult> {
     const { dataplane: d, configured } = this.require();
+    if (JSON.stringify(config.cluster) !== JSON.stringify(configured.cluster))
+      fail('XVS_EINVAL', 'cluster: the cluster section changed; it applies at start only: restart xvs (the other nodes keep the connections meanwhile)');
     const { kept, dropped } = this.overrides.reconciled(config);
     this.health.update(kept.effective(config));
     let model: DataplaneModel;
@@ -205,6 +211,7 @@ export class Controller {
     }
     this.running = { dataplane: d, configured: config };
     this.overrides = kept;
+    this.cluster?.update(config, this.health.view());
     return { generation: model.generation, services: model.services.length, unresolved: d.unresolvedNextHops(), overridesDropped: dropped };
   }
 
@@ -241,12 +248,15 @@ export class Controller {
       }
     }
     this.overrides = next;
+    if (changed) this.cluster?.update(config, this.health.view());
     return { generation, changed, service: service.name, server: key, weight, previousWeight, configuredWeight: server.weight };
   }
 
   private async stop(): Promise<StopResult | undefined> {
     if (!this.running) return undefined;
     const d = this.running.dataplane;
+    // Withdrawn first: the routers move new traffic away while this node still forwards.
+    await this.cluster?.withdraw();
     this.follower?.close();
     this.follower = undefined;
     clearTimeout(this.healthCommitTimer);
@@ -257,6 +267,8 @@ export class Controller {
     d.stop();
     const last = { ...engineReport(d), portHolds: d.portHolds() };
     this.running = undefined;
+    await this.cluster?.close();
+    this.cluster = undefined;
     await closing;
     return last;
   }
@@ -264,9 +276,11 @@ export class Controller {
   private status(): StatusResult {
     const { dataplane: d, configured } = this.require();
     const model = d.committedModel();
+    const cluster = this.cluster?.status();
     return {
       ...engineReport(d),
       services: model ? serviceStatuses(configured, model, this.overrides, d.serverCounters(), this.health.view()) : [],
+      ...(cluster ? { cluster } : {}),
     };
   }
 
@@ -296,6 +310,7 @@ export class Controller {
         try {
           const model = await this.commitDesired(this.running.dataplane, this.running.configured, this.overrides);
           this.healthRetryMs = HEALTH_RETRY_MS;
+          this.cluster?.update(this.running.configured, this.health.view());
           this.tell({ event: 'health_committed', generation: model.generation });
         } catch (err) {
           const error = toControlError(err);

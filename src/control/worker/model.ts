@@ -1,11 +1,12 @@
 // src/control/worker/model.ts — the desired data-plane state computed from the validated config:
-// ports, services with their backends and scheduler tables, LIP pools, all in the snapshot's
+// ports, services with their backends and scheduler tables, LIP pools (a cluster node's share), all in the snapshot's
 // terms but still readable. The control thread builds it (buildModel, or modelSteps in time
 // slices) and the encoder turns it into bytes; when only next hops move, next-hop-refresh.ts
 // patches the last model instead (buildPorts is shared). A build given the last build reuses the
 // model of every service whose inputs did not change (sameServiceInputs), so a health transition
 // or a weight change rebuilds one service, not all of them. Pure apart from the stable-id
 // registry and the resolver it is given.
+import { localAddressShare } from '../../cluster/shares.js';
 import { serverKey, serviceKey } from '../../config/keys.js';
 import type { Config, ServiceConfig } from '../../config/types.js';
 import { ENUMS, NO_POOL } from '../../native/abi.js';
@@ -191,7 +192,11 @@ export function* modelSteps(
   tables?: SchedulerTables,
   previous?: PreviousBuild,
 ): Steps<DataplaneModel> {
-  const pools = Object.entries(config.local_address_pools).map(([name, lips]): PoolModel => ({ name, lips: [...lips] }));
+  // A cluster node opens connections from its own share of each pool only (src/cluster/shares.ts).
+  const cluster = config.cluster;
+  const pools = Object.entries(config.local_address_pools).map(
+    ([name, lips]): PoolModel => ({ name, lips: cluster ? localAddressShare(cluster, lips) : [...lips] }),
+  );
   const poolIndex = new Map(pools.map((p, i) => [p.name, i]));
   const last = new Map(previous?.config.services.map((s, i) => [serviceKey(s), { config: s, model: previous.model.services[i]! }]));
   const services: ServiceModel[] = [];

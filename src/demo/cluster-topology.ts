@@ -1,0 +1,194 @@
+// src/demo/cluster-topology.ts — a cluster of xvs nodes behind a real router, in namespaces: the
+// router runs BIRD 2 (eBGP with every node, routes merged into kernel ECMP routes, an L4
+// multipath hash), the nodes share one L2 segment (a bridge) with the router and the real
+// servers, and the client sits behind the router. Servers answer HTTP with their name (python3
+// http.server serving a directory) and route everything through the router, so Full-NAT replies
+// to a local address reach the node the router picks for it.
+//
+//   client 10.77.0.2 ── router 10.77.0.1 | 10.88.0.1 (BIRD, AS 65000)
+//                                  │
+//             bridge 10.88.0.0/24 ─┼──────────────┬──────────────┬─────────────┐
+//                          node1 10.88.0.11   node2 10.88.0.12   s1 .21        s2 .22
+//                          (xvs, AS 65001)    (xvs, AS 65001)    :8080         :8080
+//
+// Used by the cluster e2e tests and benchmarks; runs on the main thread of whoever builds it and
+// needs root and BIRD 2. destroy() removes everything, also after a failure.
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { NetnsLab, waitForLine } from '../netns/lab.js';
+
+export const ROUTER_ASN = 65000;
+export const NODE_ASN = 65001;
+export const CLUSTER_VIP = '10.99.0.10';
+export const CLUSTER_LIPS = ['10.88.1.1', '10.88.1.2', '10.88.1.3', '10.88.1.4'];
+export const CLUSTER_CLIENT = '10.77.0.2';
+export const ROUTER_FABRIC = '10.88.0.1';
+export const SERVER_PORT = 8080;
+
+export interface ClusterMember {
+  id: number;
+  ns: string;
+  address: string;
+}
+
+export class ClusterTopology {
+  readonly lab = new NetnsLab();
+  readonly router: string;
+  readonly client: string;
+  readonly switch: string;
+  readonly nodes: ClusterMember[] = [];
+  readonly servers: { name: string; ns: string; address: string }[] = [];
+  private routerBird: ChildProcess | undefined;
+
+  private constructor(nodes: number, servers: number) {
+    this.router = `xvs-${this.lab.id}-r`;
+    this.client = `xvs-${this.lab.id}-c`;
+    this.switch = `xvs-${this.lab.id}-sw`;
+    for (let i = 1; i <= nodes; i++) this.nodes.push({ id: i, ns: `xvs-${this.lab.id}-n${i}`, address: `10.88.0.${10 + i}` });
+    for (let i = 1; i <= servers; i++) this.servers.push({ name: `s${i}`, ns: `xvs-${this.lab.id}-s${i}`, address: `10.88.0.${20 + i}` });
+  }
+
+  static create(options: { nodes: number; servers: number }): ClusterTopology {
+    const t = new ClusterTopology(options.nodes, options.servers);
+    try {
+      t.build();
+    } catch (err) {
+      t.lab.destroySync();
+      throw err;
+    }
+    return t;
+  }
+
+  get dir(): string {
+    return this.lab.dir;
+  }
+
+  private build(): void {
+    const { lab } = this;
+    for (const role of ['r', 'c', 'sw', ...this.nodes.map((n) => `n${n.id}`), ...this.servers.map((s) => s.name)]) lab.namespace(role);
+    lab.bridge(this.switch, 'br0');
+    lab.veth('c0', this.client, 'r1', this.router);
+    lab.address(this.client, 'c0', `${CLUSTER_CLIENT}/24`);
+    lab.up(this.client, 'c0');
+    lab.txChecksumOff(this.client, 'c0');
+    lab.sysctl(this.client, 'net.core.txrehash', 0);
+    lab.route(this.client, 'default', 'via', '10.77.0.1');
+    lab.address(this.router, 'r1', '10.77.0.1/24');
+    lab.up(this.router, 'r1');
+    lab.veth('r0', this.router, 'swr', this.switch);
+    lab.up(this.switch, 'swr', 'br0');
+    lab.address(this.router, 'r0', `${ROUTER_FABRIC}/24`);
+    lab.up(this.router, 'r0');
+    lab.sysctl(this.router, 'net.ipv4.ip_forward', 1);
+    // ECMP over the nodes by addresses and ports, as edge routers hash (L4 multipath).
+    lab.sysctl(this.router, 'net.ipv4.fib_multipath_hash_policy', 1);
+    for (const n of this.nodes) {
+      lab.veth('f0', n.ns, `swn${n.id}`, this.switch);
+      lab.up(this.switch, `swn${n.id}`, 'br0');
+      // The fast path's XDP_TX frames reach the bridge only while its port runs NAPI.
+      lab.groOn(this.switch, `swn${n.id}`);
+      lab.address(n.ns, 'f0', `${n.address}/24`);
+      lab.up(n.ns, 'f0');
+    }
+    for (const s of this.servers) {
+      lab.veth('e0', s.ns, `sw${s.name}`, this.switch);
+      lab.up(this.switch, `sw${s.name}`, 'br0');
+      lab.address(s.ns, 'e0', `${s.address}/24`);
+      lab.up(s.ns, 'e0');
+      lab.txChecksumOff(s.ns, 'e0');
+      lab.route(s.ns, 'default', 'via', ROUTER_FABRIC);
+    }
+    lab.mountBpffs();
+  }
+
+  /** The router's BIRD: one session per node, every node's routes merged into ECMP kernel routes. */
+  async startRouter(): Promise<void> {
+    const dir = path.join(this.dir, 'router');
+    fs.mkdirSync(dir, { recursive: true });
+    const peers = this.nodes.map((n) => `protocol bgp node${n.id} from xvs_node { neighbor ${n.address} as ${NODE_ASN}; }\n`).join('');
+    fs.writeFileSync(
+      path.join(dir, 'bird.conf'),
+      `log stderr all;
+router id ${ROUTER_FABRIC};
+protocol device { }
+protocol kernel { ipv4 { import none; export all; }; merge paths yes; }
+template bgp xvs_node {
+  local ${ROUTER_FABRIC} as ${ROUTER_ASN};
+  hold time 3; keepalive time 1; connect retry time 1; error wait time 1, 5;
+  ipv4 { import all; export none; };
+}
+${peers}`,
+    );
+    this.routerBird = this.lab.spawnIn(this.router, ['bird', '-f', '-c', path.join(dir, 'bird.conf'), '-s', path.join(dir, 'bird.ctl')]);
+    const deadline = Date.now() + 5000;
+    while (!fs.existsSync(path.join(dir, 'bird.ctl'))) {
+      if (this.routerBird.exitCode !== null) throw new Error(`the router's BIRD exited (${this.routerBird.exitCode})`);
+      if (Date.now() > deadline) throw new Error("the router's BIRD did not start within 5 s");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** The router's BGP routes in its kernel table: prefix → next-hop addresses (sorted). */
+  routerRoutes(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    const routes = JSON.parse(this.lab.exec(this.router, ['ip', '-j', 'route', 'show', 'proto', 'bird'])) as {
+      dst: string;
+      gateway?: string;
+      nexthops?: { gateway: string }[];
+    }[];
+    for (const r of routes) {
+      const prefix = r.dst.includes('/') ? r.dst : `${r.dst}/32`;
+      const via = r.nexthops ? r.nexthops.map((h) => h.gateway) : r.gateway ? [r.gateway] : [];
+      out.set(prefix, via.sort());
+    }
+    return out;
+  }
+
+  /** Polls routerRoutes() until `ok` holds; throws with the last table after `timeoutMs`. */
+  async waitForRoutes(ok: (routes: Map<string, string[]>) => boolean, timeoutMs: number, what: string): Promise<Map<string, string[]>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const routes = this.routerRoutes();
+      if (ok(routes)) return routes;
+      if (Date.now() > deadline) throw new Error(`router: ${what} not within ${timeoutMs} ms; routes: ${JSON.stringify([...routes])}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** python3 http.server on every server: GET /name answers the server's name. */
+  async startServers(): Promise<void> {
+    await Promise.all(this.servers.map((s) => this.startServer(s.name)));
+  }
+
+  private readonly serverProcesses = new Map<string, ChildProcess>();
+
+  async startServer(name: string): Promise<void> {
+    const s = this.servers.find((x) => x.name === name);
+    if (!s) throw new Error(`no server ${name}`);
+    const root = path.join(this.dir, `www-${s.name}`);
+    fs.mkdirSync(root, { recursive: true });
+    fs.writeFileSync(path.join(root, 'name'), s.name);
+    const child = this.lab.spawnIn(s.ns, ['python3', '-u', '-m', 'http.server', String(SERVER_PORT), '--bind', s.address, '--directory', root]);
+    this.serverProcesses.set(name, child);
+    child.once('exit', () => this.serverProcesses.delete(name));
+    await waitForLine(child, (l) => l.startsWith('Serving HTTP'), 10_000);
+  }
+
+  async stopServer(name: string): Promise<void> {
+    const child = this.serverProcesses.get(name);
+    if (!child) throw new Error(`server ${name} is not running`);
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  spawnIn(ns: string, argv: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+    return this.lab.spawnIn(ns, argv, env);
+  }
+
+  destroy(): Promise<void> {
+    return this.lab.destroy();
+  }
+}

@@ -1,0 +1,216 @@
+// test/e2e/cluster.test.ts — two xvs nodes behind a real router (BIRD 2, kernel ECMP with an L4
+// hash; src/demo/cluster-topology.ts): each node announces the VIP and its share of the Full-NAT
+// local addresses over BGP, and the other node's share as a backup; the router spreads new
+// connections over both; kill -9 of a node withdraws it at once (its BIRD dies with it) and the
+// other node serves every new connection, its local addresses included; a restarted node takes
+// its share back; a service that loses quorum is withdrawn and comes back with it; a clean stop
+// withdraws before it exits. Needs root and BIRD 2; skipped loudly otherwise.
+import assert from 'node:assert/strict';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { CLUSTER_CLIENT, CLUSTER_LIPS, CLUSTER_VIP, ClusterTopology, NODE_ASN, ROUTER_ASN, ROUTER_FABRIC, SERVER_PORT } from '../../src/demo/cluster-topology.js';
+import { netnsUnavailable, waitForLine } from '../../src/netns/lab.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const XVS = path.join(ROOT, 'bin', 'xvs.js');
+const API = '127.0.0.1:9200';
+const VIP_ROUTE = `${CLUSTER_VIP}/32`;
+const LIPS = CLUSTER_LIPS.slice(0, 2);
+
+const birdMissing = ['bird', '/usr/sbin/bird'].every((b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).error !== undefined);
+const skip = netnsUnavailable() ?? (birdMissing ? 'BIRD 2 is not installed (apt-get install bird2)' : undefined);
+if (skip) console.warn(`\n*** e2e cluster tests SKIPPED: ${skip} ***\n`);
+
+interface Node {
+  child: ChildProcess;
+  lines: string[];
+}
+
+function nodeConfig(t: ClusterTopology, id: number): string {
+  const file = path.join(t.dir, `node${id}.yaml`);
+  fs.mkdirSync(path.join(t.dir, `state${id}`), { recursive: true });
+  const nodes = t.nodes.map((n) => `{ id: ${n.id}, address: ${n.address} }`).join(', ');
+  const servers = t.servers.map((s) => `{ address: ${s.address}, port: ${SERVER_PORT} }`).join(', ');
+  fs.writeFileSync(
+    file,
+    `dataplane:
+  backend: afxdp
+  workers: 1
+  interfaces: [f0]
+  port_key_file: ${path.join(t.dir, 'port.key')}
+  state_dir: ${path.join(t.dir, `state${id}`)}
+api: { listen: ${API} }
+local_address_pools: { lan: [${LIPS.join(', ')}] }
+services:
+  - name: web
+    vip: ${CLUSTER_VIP}
+    port: 80
+    forwarding: fullnat
+    local_address_pool: lan
+    quorum: 2
+    health_check: { type: tcp, interval: 0.5, timeout: 0.5, rise: 1, fall: 1 }
+    servers: [${servers}]
+cluster:
+  node: ${id}
+  nodes: [${nodes}]
+  bgp: { asn: ${NODE_ASN}, peers: [{ address: ${ROUTER_FABRIC}, asn: ${ROUTER_ASN} }], hold_time: 3 }
+  drain_time: 2
+`,
+  );
+  return file;
+}
+
+async function startNode(t: ClusterTopology, id: number): Promise<Node> {
+  const ns = t.nodes[id - 1]!.ns;
+  // TMPDIR: the BGP speaker's directory is made there, inside the lab (removed with it).
+  const child = t.spawnIn(ns, [process.execPath, XVS, 'run', '--config', nodeConfig(t, id)], { LIBXDP_BPFFS: t.lab.bpffs, TMPDIR: t.dir });
+  const lines: string[] = [];
+  child.stdout?.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean)));
+  child.stderr?.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean)));
+  await waitForLine(child, (l) => l.includes('"event":"started"'), 20_000).catch((err: Error) => {
+    throw new Error(`node ${id}: ${err.message}\n${lines.join('\n')}`);
+  });
+  return { child, lines };
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** `count` requests from the client, each on a new connection: answers per server and failures. */
+function requests(t: ClusterTopology, count: number): { answers: Record<string, number>; failures: string[] } {
+  const script = `
+    const http = require('http');
+    const out = { answers: {}, failures: [] };
+    let left = ${count};
+    const one = () => {
+      if (left-- === 0) return console.log(JSON.stringify(out));
+      const req = http.get({ host: '${CLUSTER_VIP}', port: 80, path: '/name', agent: false, timeout: 3000 }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d)).on('end', () => { out.answers[body] = (out.answers[body] || 0) + 1; one(); });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (e) => { out.failures.push(e.message); one(); });
+    };
+    one();`;
+  const r = spawnSync('ip', ['netns', 'exec', t.client, process.execPath, '-e', script], { encoding: 'utf8', timeout: 10_000 + count * 3500 });
+  if (r.status !== 0) throw new Error(`client: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { answers: Record<string, number>; failures: string[] };
+}
+
+/** Connections this node scheduled so far (its status over its API). */
+function scheduled(t: ClusterTopology, id: number): number {
+  const doc = JSON.parse(t.lab.exec(t.nodes[id - 1]!.ns, ['curl', '-sS', '--max-time', '3', `http://${API}/status`])) as {
+    services: { traffic: { conns: number } }[];
+  };
+  return doc.services.reduce((n, s) => n + s.traffic.conns, 0);
+}
+
+const both = (t: ClusterTopology) => t.nodes.map((n) => n.address).sort();
+const only = (t: ClusterTopology, id: number) => [t.nodes[id - 1]!.address];
+
+describe('e2e: a cluster behind a BGP router with ECMP', { skip, timeout: 240_000 }, () => {
+  let t: ClusterTopology;
+  const nodes = new Map<number, Node>();
+
+  before(async () => {
+    t = ClusterTopology.create({ nodes: 2, servers: 2 });
+    fs.writeFileSync(path.join(t.dir, 'port.key'), Buffer.from('0123456789abcdef0123456789abcdef'));
+    await t.startRouter();
+    await t.startServers();
+    for (const id of [1, 2]) nodes.set(id, await startNode(t, id));
+  });
+
+  after(async () => {
+    await t?.destroy();
+  });
+
+  it('announces the VIP from both nodes and each local address from its owner, the other as backup', async () => {
+    const routes = await t.waitForRoutes(
+      (r) => r.get(VIP_ROUTE)?.length === 2 && LIPS.every((l) => r.has(`${l}/32`)),
+      15_000,
+      'the VIP over both nodes and both local addresses',
+    );
+    assert.deepEqual(routes.get(VIP_ROUTE), both(t));
+    // Pool order, nodes by id: the first address is node 1's, the second node 2's.
+    assert.deepEqual(routes.get(`${LIPS[0]}/32`), only(t, 1));
+    assert.deepEqual(routes.get(`${LIPS[1]}/32`), only(t, 2));
+    // The node polls its sessions every second: the router may see the session up first.
+    const established = new RegExp(`${ROUTER_FABRIC.replace(/\./g, '\\.')}\\s+${ROUTER_ASN}\\s+Established`);
+    let listing = '';
+    for (let tries = 0; tries < 30 && !established.test(listing); tries++) {
+      if (tries) await new Promise((resolve) => setTimeout(resolve, 100));
+      listing = t.lab.exec(t.nodes[0]!.ns, [process.execPath, XVS, 'list', '--cluster', '--api', API]);
+    }
+    assert.match(listing, established);
+    assert.match(listing, new RegExp(`${LIPS[1]!.replace(/\./g, '\\.')}/32\\s+backup_local_address`));
+    const metrics = t.lab.exec(t.nodes[0]!.ns, ['curl', '-sS', `http://${API}/metrics`]);
+    assert.match(metrics, new RegExp(`xvs_cluster_bgp_session_established\\{peer="${ROUTER_FABRIC}"\\} 1`));
+    assert.match(metrics, /xvs_cluster_announced_routes\{kind="vip"\} 1/);
+  });
+
+  it('spreads new connections over both nodes, every one answered', () => {
+    const r = requests(t, 60);
+    assert.deepEqual(r.failures, []);
+    assert.equal((r.answers.s1 ?? 0) + (r.answers.s2 ?? 0), 60, JSON.stringify(r.answers));
+    const perNode = [scheduled(t, 1), scheduled(t, 2)];
+    assert.ok(perNode.every((n) => n > 0), `both nodes take connections: ${perNode.join(', ')} (${CLUSTER_CLIENT} → ${CLUSTER_VIP})`);
+  });
+
+  it('kill -9 of a node withdraws it at once; the other serves every new connection and its local addresses', async () => {
+    const killed = nodes.get(1)!;
+    const t0 = Date.now();
+    killed.child.kill('SIGKILL');
+    await exited(killed.child);
+    const routes = await t.waitForRoutes((r) => r.get(VIP_ROUTE)?.join() === only(t, 2).join(), 5000, 'node 1 withdrawn');
+    const withdrawnMs = Date.now() - t0;
+    assert.deepEqual(routes.get(`${LIPS[0]}/32`), only(t, 2), "node 2's backup announcement of node 1's local address takes over");
+    const before = scheduled(t, 2);
+    const r = requests(t, 30);
+    assert.deepEqual(r.failures, [], `new connections after the withdrawal (${withdrawnMs} ms after the kill)`);
+    assert.equal(scheduled(t, 2) - before, 30);
+    nodes.delete(1);
+  });
+
+  it('a restarted node takes its share back', async () => {
+    nodes.set(1, await startNode(t, 1));
+    const routes = await t.waitForRoutes((r) => r.get(VIP_ROUTE)?.length === 2 && r.get(`${LIPS[0]}/32`)?.join() === only(t, 1).join(), 15_000, 'node 1 back');
+    assert.deepEqual(routes.get(VIP_ROUTE), both(t));
+    const before = scheduled(t, 1);
+    const r = requests(t, 60);
+    assert.deepEqual(r.failures, []);
+    assert.ok(scheduled(t, 1) > before, 'node 1 takes new connections again');
+  });
+
+  it('a service below quorum is withdrawn (its local addresses stay) and comes back with it', async () => {
+    await t.stopServer('s2');
+    await t.waitForRoutes((r) => !r.has(VIP_ROUTE) && LIPS.every((l) => r.has(`${l}/32`)), 10_000, 'the VIP withdrawn by both nodes');
+    await t.startServer('s2');
+    await t.waitForRoutes((r) => r.get(VIP_ROUTE)?.length === 2, 10_000, 'the VIP announced again by both nodes');
+    const lines = nodes.get(2)!.lines;
+    assert.ok(lines.some((l) => l.includes('"event":"bgp_routes"') && l.includes(`-${VIP_ROUTE} (vip)`)), lines.join('\n'));
+  });
+
+  it('a clean stop withdraws first and forwards for drain_time before it exits', async () => {
+    const node = nodes.get(2)!;
+    const t0 = Date.now();
+    node.child.kill('SIGTERM');
+    await t.waitForRoutes((r) => r.get(VIP_ROUTE)?.join() === only(t, 1).join(), 5000, 'node 2 withdrawn');
+    assert.equal(node.child.exitCode, null, 'still running while the router moves away from it');
+    const r = requests(t, 10);
+    assert.deepEqual(r.failures, []);
+    await exited(node.child);
+    assert.equal(node.child.exitCode, 0);
+    assert.ok(Date.now() - t0 >= 2000, 'drain_time: 2 s');
+    const stopping = node.lines.findIndex((l) => l.includes('"event":"stopping"'));
+    const withdrawn = node.lines.findIndex((l, i) => i > stopping && l.includes('"event":"bgp_routes"'));
+    const stopped = node.lines.findIndex((l) => l.includes('"event":"stopped"'));
+    assert.ok(stopping >= 0 && withdrawn > stopping && stopped > withdrawn, node.lines.join('\n'));
+    nodes.delete(2);
+  });
+});
