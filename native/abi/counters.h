@@ -79,9 +79,20 @@ namespace xvs::abi {
   C(fast_path_install_failed, "connection directions the XDP fast path could not take (its map full, or the kernel refused): the worker keeps forwarding them") \
   C(fast_path_removed, "connection directions taken back from the XDP fast path (closing, expired, removed, or no longer eligible)")
 
+// Connection sync between the nodes of a cluster (lb/sync.h), appended after the fast path's.
+#define XVS_SYNC_COUNTERS(C)                                                           \
+  C(sync_queued, "connection records queued for the other nodes: created, changed state, refreshed, or asked for by a starting node") \
+  C(sync_queue_full, "connection records lost because the queue to the control thread was full") \
+  C(sync_installed, "connection records of other nodes entered in this worker's table") \
+  C(sync_updated, "connection records of other nodes that updated an entry this worker had") \
+  C(sync_adopted, "synced connections whose first packet arrived here: this node's traffic from then on") \
+  C(sync_invalid, "connection records refused as malformed (protocol, mode, state, addresses)") \
+  C(sync_no_server, "connection records refused: no such service or server in this node's configuration") \
+  C(sync_table_full, "connection records refused: this worker's connection table is full")
+
 #define XVS_COUNTERS(C) \
   XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C) XVS_LOCAL_PORT_COUNTERS(C) \
-  XVS_SYN_PROXY_COUNTERS(C) XVS_FAST_PATH_COUNTERS(C)
+  XVS_SYN_PROXY_COUNTERS(C) XVS_FAST_PATH_COUNTERS(C) XVS_SYNC_COUNTERS(C)
 
 enum class Counter : uint32_t {
 #define XVS_COUNTER_ENUM(name, help) name,

@@ -7,6 +7,7 @@
 #include "abi/control.h"
 #include "abi/counters.h"
 #include "abi/records.h"
+#include "abi/sync.h"
 
 namespace xvs::abi {
 namespace {
@@ -29,6 +30,7 @@ AbiLayout build() {
 #define XVS_BACKEND_FIELD(name, type) XVS_FIELD(BackendRecord, name, type)
 #define XVS_POOL_FIELD(name, type) XVS_FIELD(PoolRecord, name, type)
 #define XVS_LIP_FIELD(name, type) XVS_FIELD(LipRecord, name, type)
+#define XVS_SYNC_FIELD(name, type) XVS_FIELD(SyncRecord, name, type)
   out.records = {
       describe<SnapshotHeader>("header", {XVS_SNAPSHOT_HEADER(XVS_HEADER_FIELD)}),
       describe<PortRecord>("port", {XVS_PORT_RECORD(XVS_PORT_FIELD)}),
@@ -36,6 +38,7 @@ AbiLayout build() {
       describe<BackendRecord>("backend", {XVS_BACKEND_RECORD(XVS_BACKEND_FIELD)}),
       describe<PoolRecord>("pool", {XVS_POOL_RECORD(XVS_POOL_FIELD)}),
       describe<LipRecord>("lip", {XVS_LIP_RECORD(XVS_LIP_FIELD)}),
+      describe<SyncRecord>("sync", {XVS_SYNC_RECORD(XVS_SYNC_FIELD)}),
   };
 #undef XVS_FIELD
 

@@ -34,6 +34,7 @@ control::EngineOptions parse_options(const Napi::CallbackInfo& info) {
   if (Napi::Value p = o.Get("workerPriority"); p.IsNumber()) opts.worker_priority = p.As<Napi::Number>().Int32Value();
   if (Napi::Value b = o.Get("workerPriorityBestEffort"); b.IsBoolean()) opts.worker_priority_best_effort = b.As<Napi::Boolean>().Value();
   if (Napi::Value b = o.Get("fastPath"); b.IsBoolean()) opts.fast_path = b.As<Napi::Boolean>().Value();
+  if (Napi::Value b = o.Get("sync"); b.IsBoolean()) opts.sync = b.As<Napi::Boolean>().Value();
   // Benchmarks only (`xvs bench veth`'s I/O-loop case): no lb::process at all.
   if (Napi::Value b = o.Get("forwardOnly"); b.IsBoolean() && b.As<Napi::Boolean>().Value())
     opts.burst_path = bench::forward_only_burst;
@@ -97,6 +98,9 @@ Napi::Function EngineHandle::define(Napi::Env env) {
                          InstanceMethod("portHolds", &EngineHandle::port_holds),
                          InstanceMethod("memInject", &EngineHandle::mem_inject),
                          InstanceMethod("memCollect", &EngineHandle::mem_collect),
+                         InstanceMethod("syncDrain", &EngineHandle::sync_drain),
+                         InstanceMethod("syncInstall", &EngineHandle::sync_install),
+                         InstanceMethod("syncDump", &EngineHandle::sync_dump),
                      });
 }
 
@@ -388,6 +392,32 @@ Napi::Value EngineHandle::mem_collect(const Napi::CallbackInfo& info) {
     out.Set(n++, f);
   });
   return out;
+}
+
+Napi::Value EngineHandle::sync_drain(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw_invalid(env, "syncDrain(maxRecords): a number");
+  const double max = info[0].As<Napi::Number>().DoubleValue();
+  std::vector<uint8_t> out;
+  throw_if_error(env, engine(env).sync_drain(max < 0 ? 0 : static_cast<size_t>(max), out));
+  return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
+}
+
+Napi::Value EngineHandle::sync_install(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray()) throw_invalid(env, "syncInstall(records): a Uint8Array");
+  const Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  size_t accepted = 0, refused = 0;
+  throw_if_error(env, engine(env).sync_install(bytes.Data(), bytes.ByteLength(), accepted, refused));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("accepted", static_cast<double>(accepted));
+  out.Set("refused", static_cast<double>(refused));
+  return out;
+}
+
+Napi::Value EngineHandle::sync_dump(const Napi::CallbackInfo& info) {
+  throw_if_error(info.Env(), engine(info.Env()).sync_dump());
+  return info.Env().Undefined();
 }
 
 }  // namespace xvs::binding

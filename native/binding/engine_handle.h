@@ -33,6 +33,9 @@ class EngineHandle : public Napi::ObjectWrap<EngineHandle> {
   Napi::Value advance_clock(const Napi::CallbackInfo& info);
   Napi::Value mem_inject(const Napi::CallbackInfo& info);
   Napi::Value mem_collect(const Napi::CallbackInfo& info);
+  Napi::Value sync_drain(const Napi::CallbackInfo& info);
+  Napi::Value sync_install(const Napi::CallbackInfo& info);
+  Napi::Value sync_dump(const Napi::CallbackInfo& info);
 
   std::unique_ptr<control::Engine> engine_;
 };

@@ -49,6 +49,9 @@ struct EngineOptions {
   // dataplane.local_port_range: the only ports Full-NAT uses, and the only ones of a LIP the
   // steering program takes from the kernel.
   lb::LocalPortRange local_ports;
+  // A cluster with connection sync (lb/sync.h): workers queue their connections' records for the
+  // other nodes and install theirs (sync_drain, sync_install, sync_dump).
+  bool sync = false;
   // What every worker runs on its bursts. Only a benchmark sets anything else (`xvs bench veth`'s
   // I/O-loop case: bench/forward_only.h); no config field reaches it.
   lb::BurstPath burst_path = lb::process_burst;
@@ -144,6 +147,16 @@ class Engine {
 
   // Server counter slots some held snapshot names (tests, diagnostics).
   uint32_t server_slots_in_use() const { return servers_.in_use(); }
+
+  // Connection sync (EngineOptions.sync; engine_sync.cc), owner thread while running:
+  // sync_drain appends to `out` the records the workers queued for the other nodes, at most
+  // `max`; sync_install hands each record of `data` (whole abi::SyncRecords, else XVS_EINVAL) to
+  // the worker that would own it (its `owner` modulo workers()) and counts in `refused` those
+  // that found that worker's ring full; sync_dump asks every worker for its whole table (a peer
+  // that starts wants it), which comes out through sync_drain over the next safe points.
+  Status sync_drain(size_t max, std::vector<uint8_t>& out);
+  Status sync_install(const uint8_t* data, size_t len, size_t& accepted, size_t& refused);
+  Status sync_dump();
 
   // io/mem only (nullptr otherwise): the host side of the in-memory ports.
   io::MemBackend* mem() { return mem_; }

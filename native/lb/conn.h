@@ -60,6 +60,11 @@ inline constexpr uint8_t kPersistent = 1u << 5;   // bound by the template at te
 inline constexpr uint8_t kServerSeen = 1u << 6;   // a packet came from the server: it may hold a TCB
 inline constexpr uint8_t kSynProxied = 1u << 7;   // opened by the SYN proxy: translated by lb/syn_proxy.cc
 
+// Conn::client_port_index: the port in the low bits; kSyncedAwaiting marks a connection another
+// node synced here (lb/sync.h) that no packet has reached yet: not counted in its server's load.
+inline constexpr uint8_t kClientPortMask = 0x7f;
+inline constexpr uint8_t kSyncedAwaiting = 0x80;
+
 // The server side's egress (port and next-hop MAC) is not stored: it is the bound server's
 // backend record in the current snapshot (lb/load.h backend_of), so it follows reloads, and a
 // connection whose server has left the configuration is removed at its next packet anyway.
@@ -76,7 +81,7 @@ struct alignas(64) Conn {
     uint32_t controlled;      // templates: how many connections they bind now (IPVS n_control)
   };
   uint8_t client_mac[6];         // connections: the MAC the client side came from (its next hop back)
-  uint8_t client_port_index;     // the I/O port (interface) towards the client
+  uint8_t client_port_index;     // the I/O port (interface) towards the client, | kSyncedAwaiting
   uint8_t fast_path;             // kFastPathInstalled | generation bits (lb/fast_path.h); 0: not in the fast path
   uint8_t protocol;
   uint8_t forwarding;

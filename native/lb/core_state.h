@@ -10,6 +10,8 @@
 
 #include "abi/counters.h"
 #include "abi/records.h"
+#include "abi/sync.h"
+#include "core/spsc_ring.h"
 #include "lb/fast_path_table.h"
 #include "lb/conn_table.h"
 #include "core/siphash.h"
@@ -37,6 +39,14 @@ struct CoreTables {
   ServerCounters* server_counters;
   const PeerLoad* peer_loads;
   CookieClock* cookie_clocks;  // every worker's, abi::kMaxWorkers (lb/syn_proxy_state.h)
+};
+
+// What a worker keeps for connection sync (lb/sync.h): the queue to the control thread, and per
+// connection when its last record was queued (engine clock). Set by the worker before it starts;
+// both nullptr without a cluster.
+struct SyncExport {
+  core::SpscRing<abi::SyncRecord>* out = nullptr;
+  uint32_t* queued_at = nullptr;  // by connection index
 };
 
 struct alignas(64) CoreState {
@@ -82,6 +92,7 @@ struct alignas(64) CoreState {
   // The XDP fast path's entries (lb/fast_path.h), or nullptr where there is none (io/mem, or
   // dataplane.fast_path: off). Set by the worker before it starts.
   FastPathTable* fast_path = nullptr;
+  SyncExport sync;
 
   void count(abi::Counter c, uint64_t n = 1) { counters[static_cast<uint32_t>(c)] += n; }
 

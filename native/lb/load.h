@@ -1,4 +1,5 @@
-// native/lb/load.h — per-worker server load as IPVS keeps it: a connection counts as inactive
+// native/lb/load.h — per-worker server load as IPVS keeps it (a connection synced from another
+// node counts only once a packet reached it here, lb/sync.h): a connection counts as inactive
 // until it reaches ESTABLISHED, active while there, inactive again after; the overload flag
 // follows the upper/lower connection thresholds (ip_vs_bind_dest / ip_vs_unbind_dest). Each
 // worker enforces its share of a threshold (threshold / workers, rounded up), since it only
@@ -86,7 +87,7 @@ inline void count_half_open(CoreState& cs, uint32_t index, bool more) {
 // Moves the connection between active and inactive as its state crosses ESTABLISHED, and in or
 // out of the half-open counts.
 inline void account_state(CoreState& cs, Conn& c, ConnState next) {
-  if (c.flags & kTemplate) return;
+  if ((c.flags & kTemplate) || (c.client_port_index & kSyncedAwaiting)) return;
   if (is_half_open(c.state) != is_half_open(next)) {
     const uint32_t index = backend_of(cs, c);
     if (index != FlatMap::kMissing) count_half_open(cs, index, is_half_open(next));
@@ -109,7 +110,7 @@ inline void account_state(CoreState& cs, Conn& c, ConnState next) {
 
 // The connection goes away: its server (if still configured) has one connection fewer.
 inline void unbind_backend(CoreState& cs, Conn& c) {
-  if (c.flags & kTemplate) return;
+  if ((c.flags & kTemplate) || (c.client_port_index & kSyncedAwaiting)) return;
   const uint32_t index = backend_of(cs, c);
   if (index == FlatMap::kMissing) return;
   if (is_half_open(c.state)) count_half_open(cs, index, false);

@@ -56,6 +56,7 @@ inline Conn* create_template(CoreState& cs, const abi::ServiceRecord& svc, uint3
   Conn* t = cs.conns.insert(kTemplateProtocol | svc.protocol, key, settings, kLinkClient);
   if (t == nullptr) return nullptr;
   t->flags |= kTemplate;
+  t->forwarding = svc.forwarding;  // its service's, as its connections' (a synced template is checked against it)
   t->controlled = 0;
   bind_backend(cs, *t, index);
   return t;

@@ -19,6 +19,7 @@
 #include "lb/rewrite.h"
 #include "lb/schedule.h"
 #include "lb/syn_proxy.h"
+#include "lb/sync.h"
 #include "lb/tcp_state.h"
 
 namespace xvs::lb {
@@ -313,9 +314,12 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   cs.count(Counter::conn_created);
   if (persistent) {
     // The template is made only now that the connection exists: a refused one leaves none.
+    const bool new_template = tmpl == nullptr;
     if (tmpl != nullptr) cs.count(Counter::persistence_hits);
     else tmpl = create_template(cs, *svc, saddr, index);
     if (tmpl != nullptr) attach_template(cs, *c, *tmpl);
+    // Before its connection's first record: a node that installs both finds the template first.
+    if (tmpl != nullptr && new_template) sync_export(cs, *tmpl);
   }
   if (proxied) open_proxied(cs, frame, pkt, *c, cookie);
   created = c;
@@ -333,8 +337,16 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   }
   // The counts follow the state alone: an unchanged state (every packet of an established flow
   // but the first) has nothing to account.
-  if (next != c.state) account_state(cs, c, next);
+  if (next != c.state) {
+    account_state(cs, c, next);
+    cs.conns.touch(&c, next, cs.now, timeout_of(cs.snapshot->timeouts, next));
+    sync_export(cs, c);
+    return;
+  }
+  const uint32_t expires = c.expires;
   cs.conns.touch(&c, next, cs.now, timeout_of(cs.snapshot->timeouts, next));
+  // At most once a second per connection (the clock's step), and only in a cluster.
+  if (cs.sync.out != nullptr && c.expires != expires) [[unlikely]] sync_refresh(cs, c);
 }
 
 // ICMP errors quoting a packet of a tracked connection follow that connection: translated for
@@ -400,8 +412,14 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
 bool expire_connection(CoreState& cs, Conn& c) {
   if (c.state == ConnState::tcp_port_hold) return true;  // its connection was counted when it ended
   // Its packets may have been the steering program's: then it lives on from the last of them.
-  if (keep_for_fast_path(cs, c)) return false;
-  if ((c.flags & kTemplate) && !template_expires(cs, c)) return false;
+  if (keep_for_fast_path(cs, c)) {
+    sync_refresh(cs, c);
+    return false;
+  }
+  if ((c.flags & kTemplate) && !template_expires(cs, c)) {
+    sync_export(cs, c);  // still binding connections: its copies must live as long
+    return false;
+  }
   cs.count(Counter::conn_expired);
   release_connection(cs, c);
   return !hold_server_tuple(cs, c);
@@ -482,6 +500,7 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, core::Pack
   }
   Conn& c = *found.conn;
   Direction dir = found.direction;
+  if (c.client_port_index & kSyncedAwaiting) [[unlikely]] sync_adopt(cs, c, dir, frame, pkt.eth->src);
   // Only when it changes: an established flow's packets leave its line clean (no write-back).
   if (dir == kFromServer && !(c.flags & kServerSeen)) c.flags |= kServerSeen;
 

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "lb/process.h"
+#include "lb/sync.h"
 
 namespace xvs::worker {
 
@@ -96,6 +97,41 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Worker::enable_sync() {
+  sync_out = std::make_unique<core::SpscRing<abi::SyncRecord>>(kSyncRing);
+  sync_in = std::make_unique<core::SpscRing<abi::SyncRecord>>(kSyncRing);
+  sync_queued_at_ = std::make_unique<uint32_t[]>(core_.conns.capacity());
+  core_.sync = lb::SyncExport{sync_out.get(), sync_queued_at_.get()};
+}
+
+void Worker::request_sync_dump() {
+  sync_dump_requested_.store(true, std::memory_order_release);
+  notify();
+}
+
+bool Worker::sync_step() {
+  if (!sync_out) return false;
+  abi::SyncRecord r;
+  uint32_t budget = kSyncBudget;
+  while (budget > 0 && sync_in->pop(r)) {
+    lb::sync_install(core_, r);
+    --budget;
+  }
+  if (sync_dump_requested_.exchange(false, std::memory_order_acq_rel)) sync_dump_next_ = 0;
+  const uint32_t capacity = core_.conns.capacity();
+  // Only as many as sync_out has room for now: the rest at the next safe points, none lost.
+  for (size_t room = sync_out->free_space(); sync_dump_next_ < capacity && room > 0 && budget > 0; ++sync_dump_next_, --budget) {
+    lb::Conn* c = core_.conns.at(sync_dump_next_);
+    if (!lb::sync_record_of(core_, *c, r)) continue;
+    sync_out->push(r);
+    core_.sync.queued_at[sync_dump_next_] = core_.now;
+    core_.count(Counter::sync_queued);
+    --room;
+  }
+  if (sync_dump_next_ >= capacity) sync_dump_next_ = UINT32_MAX;
+  return sync_dump_next_ != UINT32_MAX || !sync_in->empty_for_consumer();
+}
+
 uint32_t Worker::restore_port_holds(const std::vector<lb::PortHold>& holds) {
   core_.now = clock_now();
   uint32_t restored = 0;
@@ -136,6 +172,7 @@ bool Worker::safe_point() {
         break;
     }
   }
+  sync_pending_ = sync_step();
   core_.conns.expire(core_.now, kExpireBudget, [this](lb::Conn& c) { return lb::expire_connection(core_, c); });
   publish();
   return keep_running;
@@ -268,7 +305,7 @@ void Worker::run() {
     }
     busy_bursts = 0;
     if (!safe_point()) break;
-    if (work != 0 || core_.conns.due(core_.now)) continue;
+    if (work != 0 || sync_pending_ || core_.conns.due(core_.now)) continue;
     published.idle_passes.fetch_add(1, std::memory_order_release);
     // AF_XDP: sleep in poll() until a queue has frames or the control thread rings; an idle
     // worker then costs nothing and never starves a NAPI thread sharing its core.

@@ -13,8 +13,8 @@
 // dropped as drop_not_owner.
 //
 // Ownership: `core` (lb::CoreState) is written only by this worker's thread once started.
-// `published` is written by the worker and read by the control thread. `control` is an SPSC
-// ring: the control thread produces, the worker consumes. inbox_[s] is an SPSC ring: worker s
+// `published` is written by the worker and read by the control thread. `control` and `sync_in`
+// are SPSC rings the control thread produces and the worker consumes; `sync_out` the reverse. inbox_[s] is an SPSC ring: worker s
 // produces, this worker consumes.
 #pragma once
 #include <atomic>
@@ -86,6 +86,13 @@ class Worker {
   std::string set_fifo_priority(int priority);
   // Before start(): where this worker's XDP fast-path entries go (nullptr: none).
   void set_fast_path(lb::FastPathTable* table) { core_.fast_path = table; }
+  // Before start(): connection sync with the other nodes of a cluster (lb/sync.h): the rings
+  // sync_out (this worker's records for them) and sync_in (theirs for this worker).
+  void enable_sync();
+  bool sync_enabled() const { return sync_out != nullptr; }
+  // Control thread: every connection of this worker's table goes out as a record too (a node
+  // that starts asks its peers for their tables), paced by the room in sync_out.
+  void request_sync_dump();
   void join();
   // Any thread, after pushing on one of this worker's rings (the control thread on `control`, a
   // peer on its inbox): wakes the worker if it sleeps in poll().
@@ -105,6 +112,13 @@ class Worker {
 
   core::SpscRing<ControlMessage> control{64};
   Published published;
+  // Records of this worker's connections for the other nodes (worker produces, control thread
+  // consumes) and other nodes' records for this worker (control thread produces, worker consumes).
+  // As deep as a second of new connections at a few hundred thousand per second between drains.
+  static constexpr uint32_t kSyncRing = 1u << 16;
+  // Records a safe point installs, or dumps, at most: a flood of them cannot starve the packets.
+  static constexpr uint32_t kSyncBudget = 4096;
+  std::unique_ptr<core::SpscRing<abi::SyncRecord>> sync_out, sync_in;
 
  private:
   void run();
@@ -128,6 +142,12 @@ class Worker {
   std::atomic<bool> sleeping_{false};  // in poll(): senders ring the doorbell
   std::vector<Worker*> peers_;
   std::vector<std::unique_ptr<core::SpscRing<io::Frame>>> inbox_;  // by sender id; none for self
+  std::unique_ptr<uint32_t[]> sync_queued_at_;  // lb::SyncExport::queued_at
+  // A dump asked for (the control thread sets it) and how far it got (the worker's own).
+  std::atomic<bool> sync_dump_requested_{false};
+  uint32_t sync_dump_next_ = UINT32_MAX;  // next connection index to dump; UINT32_MAX: none under way
+  bool sync_step();  // at a safe point: installs, continues a dump; true while more is waiting
+  bool sync_pending_ = false;
   std::thread thread_;
 };
 

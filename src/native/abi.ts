@@ -32,6 +32,13 @@ const RECORD_FIELDS = {
   ],
   pool: [['lip_first', 'u32'], ['lip_count', 'u32']],
   lip: [['address', 'be32'], ['reserved0', 'u32']],
+  // Not part of a snapshot: one synced connection, the wire format between cluster nodes (native/abi/sync.h).
+  sync: [
+    ['client_saddr', 'be32'], ['client_daddr', 'be32'], ['client_sport', 'be16'], ['client_dport', 'be16'],
+    ['server_saddr', 'be32'], ['server_daddr', 'be32'], ['server_sport', 'be16'], ['server_dport', 'be16'],
+    ['backend_address', 'be32'], ['backend_port', 'be16'], ['protocol', 'u8'], ['forwarding', 'u8'], ['state', 'u8'],
+    ['flags', 'u8'], ['client_port', 'u8'], ['owner', 'u8'], ['client_mac', 'mac48'], ['reserved0', 'u16'], ['timeout_left', 'u32'],
+  ],
 } as const satisfies Record<string, FieldList>;
 
 export type RecordName = keyof typeof RECORD_FIELDS;
@@ -85,9 +92,14 @@ export const SYN_PROXY_COUNTERS = [
 export const FAST_PATH_COUNTERS = [
   'fast_path_installed', 'fast_path_install_failed', 'fast_path_removed',
 ] as const;
+/** Connection sync between cluster nodes (native/lb/sync.h). */
+export const SYNC_COUNTERS = [
+  'sync_queued', 'sync_queue_full', 'sync_installed', 'sync_updated', 'sync_adopted', 'sync_invalid', 'sync_no_server',
+  'sync_table_full',
+] as const;
 export const COUNTERS = [
   ...TRAFFIC_COUNTERS, ...DROP_COUNTERS, ...HANDOVER_COUNTERS, ...LOCAL_PORT_COUNTERS, ...SYN_PROXY_COUNTERS,
-  ...FAST_PATH_COUNTERS,
+  ...FAST_PATH_COUNTERS, ...SYNC_COUNTERS,
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 

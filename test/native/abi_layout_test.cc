@@ -20,7 +20,8 @@ const std::map<std::string, uint32_t> kTypeSizes = {{"u8", 1}, {"u16", 2}, {"u32
 TEST(AbiLayout, RecordsAreFullyDescribedWithoutGaps) {
   const abi::AbiLayout& l = abi::layout();
   const std::map<std::string, uint32_t> sizes = {{"header", 104}, {"port", 16}, {"service", 44},
-                                                 {"backend", 32}, {"pool", 8},  {"lip", 8}};
+                                                 {"backend", 32}, {"pool", 8},  {"lip", 8},
+                                                 {"sync", 48}};
   ASSERT_EQ(l.records.size(), sizes.size());
   for (const abi::RecordLayout& r : l.records) {
     SCOPED_TRACE(r.name);
@@ -75,7 +76,9 @@ TEST(AbiLayout, CountersEnumsAndLimits) {
       "redirected", "drop_handover_full", "lport_client_port", "lport_busy", "lport_reclaimed", "conn_held",
       "syn_proxy_cookie_sent", "syn_proxy_accepted", "drop_syn_cookie_invalid", "syn_proxy_stashed", "syn_proxy_syn_resent",
       "drop_syn_proxy_pending", "drop_no_room", "drop_half_open_limit", "conn_evicted",
-      "syn_proxy_server_reset", "fast_path_installed", "fast_path_install_failed", "fast_path_removed"};
+      "syn_proxy_server_reset", "fast_path_installed", "fast_path_install_failed", "fast_path_removed",
+      "sync_queued", "sync_queue_full", "sync_installed", "sync_updated", "sync_adopted", "sync_invalid", "sync_no_server",
+      "sync_table_full"};
   EXPECT_EQ(l.counters, all);
   EXPECT_EQ(std::set<std::string>(l.counters.begin(), l.counters.end()).size(), l.counters.size());
   for (const auto& info : abi::kCounterInfo) EXPECT_GT(std::string(info.help).size(), 10u) << info.name;
