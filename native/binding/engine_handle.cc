@@ -101,6 +101,7 @@ Napi::Function EngineHandle::define(Napi::Env env) {
                          InstanceMethod("syncDrain", &EngineHandle::sync_drain),
                          InstanceMethod("syncInstall", &EngineHandle::sync_install),
                          InstanceMethod("syncDump", &EngineHandle::sync_dump),
+                         InstanceMethod("syncDumpFinished", &EngineHandle::sync_dump_finished),
                      });
 }
 
@@ -418,6 +419,10 @@ Napi::Value EngineHandle::sync_install(const Napi::CallbackInfo& info) {
 Napi::Value EngineHandle::sync_dump(const Napi::CallbackInfo& info) {
   throw_if_error(info.Env(), engine(info.Env()).sync_dump());
   return info.Env().Undefined();
+}
+
+Napi::Value EngineHandle::sync_dump_finished(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), engine(info.Env()).sync_dump_finished());
 }
 
 }  // namespace xvs::binding

@@ -36,6 +36,7 @@ class EngineHandle : public Napi::ObjectWrap<EngineHandle> {
   Napi::Value sync_drain(const Napi::CallbackInfo& info);
   Napi::Value sync_install(const Napi::CallbackInfo& info);
   Napi::Value sync_dump(const Napi::CallbackInfo& info);
+  Napi::Value sync_dump_finished(const Napi::CallbackInfo& info);
 
   std::unique_ptr<control::Engine> engine_;
 };

@@ -157,6 +157,9 @@ class Engine {
   Status sync_drain(size_t max, std::vector<uint8_t>& out);
   Status sync_install(const uint8_t* data, size_t len, size_t& accepted, size_t& refused);
   Status sync_dump();
+  // Whether every worker has queued its whole table for the last sync_dump() (its records may
+  // still wait in sync_out for sync_drain).
+  bool sync_dump_finished() const;
 
   // io/mem only (nullptr otherwise): the host side of the in-memory ports.
   io::MemBackend* mem() { return mem_; }
@@ -190,6 +193,7 @@ class Engine {
   std::vector<lb::PortHold> stopped_holds_;   // collected by stop()  // per-worker per-server counts; snapshots name their slots
   std::atomic<int64_t> clock_offset_{0};
   std::vector<std::unique_ptr<worker::Worker>> workers_;
+  uint32_t sync_dumps_ = 0;  // sync_dump() calls so far (owner thread)
   bool running_ = false;
   bool stopped_ = false;
   bool committing_ = false;  // between begin_commit and finish_commit (owner thread only)

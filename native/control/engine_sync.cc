@@ -56,8 +56,16 @@ Status Engine::sync_install(const uint8_t* data, size_t len, size_t& accepted, s
 
 Status Engine::sync_dump() {
   if (!running_ || !options_.sync) return not_syncing(running_);
-  for (auto& w : workers_) w->request_sync_dump();
+  ++sync_dumps_;
+  for (auto& w : workers_) w->request_sync_dump(sync_dumps_);
   return Status::ok();
+}
+
+bool Engine::sync_dump_finished() const {
+  if (!running_ || !options_.sync) return true;
+  for (const auto& w : workers_)
+    if (w->sync_dump_done() != sync_dumps_) return false;
+  return true;
 }
 
 }  // namespace xvs::control

@@ -104,8 +104,8 @@ void Worker::enable_sync() {
   core_.sync = lb::SyncExport{sync_out.get(), sync_queued_at_.get()};
 }
 
-void Worker::request_sync_dump() {
-  sync_dump_requested_.store(true, std::memory_order_release);
+void Worker::request_sync_dump(uint32_t number) {
+  sync_dump_requested_.store(number, std::memory_order_release);
   notify();
 }
 
@@ -117,7 +117,12 @@ bool Worker::sync_step() {
     lb::sync_install(core_, r);
     --budget;
   }
-  if (sync_dump_requested_.exchange(false, std::memory_order_acq_rel)) sync_dump_next_ = 0;
+  // A request that arrives during a dump restarts it: the new one must see every connection.
+  const uint32_t requested = sync_dump_requested_.load(std::memory_order_acquire);
+  if (requested != sync_dump_serving_) {
+    sync_dump_serving_ = requested;
+    sync_dump_next_ = 0;
+  }
   const uint32_t capacity = core_.conns.capacity();
   // Only as many as sync_out has room for now: the rest at the next safe points, none lost.
   for (size_t room = sync_out->free_space(); sync_dump_next_ < capacity && room > 0 && budget > 0; ++sync_dump_next_, --budget) {
@@ -128,7 +133,10 @@ bool Worker::sync_step() {
     core_.count(Counter::sync_queued);
     --room;
   }
-  if (sync_dump_next_ >= capacity) sync_dump_next_ = UINT32_MAX;
+  if (sync_dump_next_ >= capacity) {
+    sync_dump_next_ = UINT32_MAX;
+    sync_dump_done_.store(sync_dump_serving_, std::memory_order_release);
+  }
   return sync_dump_next_ != UINT32_MAX || !sync_in->empty_for_consumer();
 }
 

@@ -91,8 +91,10 @@ class Worker {
   void enable_sync();
   bool sync_enabled() const { return sync_out != nullptr; }
   // Control thread: every connection of this worker's table goes out as a record too (a node
-  // that starts asks its peers for their tables), paced by the room in sync_out.
-  void request_sync_dump();
+  // that starts asks its peers for their tables), paced by the room in sync_out. Requests are
+  // numbered; sync_dump_done() is the number of the last one whose dump has been queued whole.
+  void request_sync_dump(uint32_t number);
+  uint32_t sync_dump_done() const { return sync_dump_done_.load(std::memory_order_acquire); }
   void join();
   // Any thread, after pushing on one of this worker's rings (the control thread on `control`, a
   // peer on its inbox): wakes the worker if it sleeps in poll().
@@ -144,7 +146,9 @@ class Worker {
   std::vector<std::unique_ptr<core::SpscRing<io::Frame>>> inbox_;  // by sender id; none for self
   std::unique_ptr<uint32_t[]> sync_queued_at_;  // lb::SyncExport::queued_at
   // A dump asked for (the control thread sets it) and how far it got (the worker's own).
-  std::atomic<bool> sync_dump_requested_{false};
+  std::atomic<uint32_t> sync_dump_requested_{0};  // written by the control thread
+  std::atomic<uint32_t> sync_dump_done_{0};       // written by the worker
+  uint32_t sync_dump_serving_ = 0;                // the request the dump under way answers
   uint32_t sync_dump_next_ = UINT32_MAX;  // next connection index to dump; UINT32_MAX: none under way
   bool sync_step();  // at a safe point: installs, continues a dump; true while more is waiting
   bool sync_pending_ = false;

@@ -39,6 +39,8 @@ export const DEFAULTS = {
   // A withdrawn route leaves a router in milliseconds, but packets already routed here and a
   // router's slower peers still arrive for a moment: keep forwarding them.
   cluster_drain_time: 3,
+  // IPVS's sync daemon has no fixed port (multicast 224.0.0.81:8848); the issue names 8848.
+  cluster_sync_port: 8848,
   // ipvsadm -p without a value means 300 s; an empty `persistence: {}` behaves the same.
   persistence_timeout: 300,
   persistence_netmask: 32,

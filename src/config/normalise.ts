@@ -96,6 +96,7 @@ function cluster(c: Obj): ClusterConfig {
     node: c.node as number,
     nodes: (c.nodes as Obj[]).map((n) => ({ id: n.id as number, address: n.address as string })),
     drain_time: seconds(c.drain_time, DEFAULTS.cluster_drain_time),
+    sync: { port: (objOf(c.sync).port as number | undefined) ?? DEFAULTS.cluster_sync_port },
   };
   if (has(c, 'bgp')) {
     const bgp = objOf(c.bgp);

@@ -149,6 +149,8 @@ export interface ClusterConfig {
   node: number;
   nodes: ClusterNodeConfig[];
   bgp?: BgpConfig;
+  /** Connection sync between the nodes (src/cluster/sync-node.ts): UDP between their addresses; on with more than one node. */
+  sync: { port: number };
   /** Seconds a stopping node keeps forwarding after withdrawing its routes, before it exits. */
   drain_time: number;
 }

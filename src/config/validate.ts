@@ -57,8 +57,10 @@ function checkDataplaneLimits(pools: unknown, services: unknown[], cluster: bool
   checkSchedulerTables(services, cluster ? DEFAULTS.cluster_scheduler : DEFAULTS.scheduler, out);
   if (!isObj(pools)) return;
   const lists = Object.values(pools);
-  if (lists.length > DATAPLANE_LIMITS.pools)
-    out.push({ path: ['local_address_pools'], at: 'key', message: tooMany(lists.length, 'local address pools', DATAPLANE_LIMITS.pools) });
+  // A cluster node's snapshot holds one pool more: the other nodes' addresses (control/worker/model.ts).
+  const poolsHeld = lists.length + (cluster ? 1 : 0);
+  if (poolsHeld > DATAPLANE_LIMITS.pools)
+    out.push({ path: ['local_address_pools'], at: 'key', message: tooMany(lists.length, `local address pools${cluster ? ' (one more is held in a cluster)' : ''}`, DATAPLANE_LIMITS.pools - (cluster ? 1 : 0)) });
   const lips = lists.reduce<number>((n, list) => n + (Array.isArray(list) ? list.length : 0), 0);
   if (lips > DATAPLANE_LIMITS.lips)
     out.push({ path: ['local_address_pools'], at: 'key', message: tooMany(lips, 'local addresses in all pools', DATAPLANE_LIMITS.lips) });

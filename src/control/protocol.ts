@@ -4,6 +4,7 @@
 // weight overrides and builds the status report.
 import type { Route } from '../cluster/announcements.js';
 import type { BgpSession } from '../cluster/bgp-speaker.js';
+import type { SyncStatus } from '../cluster/sync-node.js';
 import type { Config } from '../config/types.js';
 import type { HealthTransition } from '../health/index.js';
 import type { EngineStatus, WorkerConnections } from '../native/addon.js';
@@ -116,6 +117,8 @@ export interface ServiceStatus {
 export interface ClusterStatus {
   node: number;
   nodes: { id: number; address: string; self: boolean }[];
+  /** Connection sync (more than one node). */
+  sync?: SyncStatus;
   bgp?: {
     asn: number;
     sessions: BgpSession[];
@@ -185,6 +188,8 @@ export type ControlEvent =
   | { event: 'bgp_session'; peer: string; asn: number; established: boolean; info: string }
   /** What this node announces changed: "+prefix (kind)" / "-prefix (kind)". */
   | { event: 'bgp_routes'; changes: string[] }
+  /** At start: which peers' tables arrived before this node announced itself. */
+  | { event: 'sync_tables'; received: number[]; missing: number[]; records: number; ms: number }
   /** The BGP speaker failed (exited, or refused new routes). */
   | { event: 'bgp_failed'; message: string };
 

@@ -2,7 +2,7 @@
 // router runs BIRD 2 (eBGP with every node, routes merged into kernel ECMP routes, an L4
 // multipath hash), the nodes share one L2 segment (a bridge) with the router and the real
 // servers, and the client sits behind the router. Servers answer HTTP with their name (python3
-// http.server serving a directory) and route everything through the router, so Full-NAT replies
+// http.server serving a directory), echo lines on ECHO_PORT, and route everything through the router, so Full-NAT replies
 // to a local address reach the node the router picks for it.
 //
 //   client 10.77.0.2 ── router 10.77.0.1 | 10.88.0.1 (BIRD, AS 65000)
@@ -26,6 +26,23 @@ export const CLUSTER_LIPS = ['10.88.1.1', '10.88.1.2', '10.88.1.3', '10.88.1.4']
 export const CLUSTER_CLIENT = '10.77.0.2';
 export const ROUTER_FABRIC = '10.88.0.1';
 export const SERVER_PORT = 8080;
+export const ECHO_PORT = 9000;
+
+// A line echo server (python3): the long-lived connections of the cluster tests talk to it.
+const ECHO_SERVER = `
+import socketserver, sys
+class Echo(socketserver.StreamRequestHandler):
+    def handle(self):
+        for line in self.rfile:
+            self.wfile.write(line)
+            self.wfile.flush()
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+server = Server((sys.argv[1], int(sys.argv[2])), Echo)
+print('ready', flush=True)
+server.serve_forever()
+`;
 
 export interface ClusterMember {
   id: number;
@@ -157,9 +174,12 @@ ${peers}`,
     }
   }
 
-  /** python3 http.server on every server: GET /name answers the server's name. */
+  /** python3 http.server on every server (GET /name answers the server's name) and a line echo server on ECHO_PORT. */
   async startServers(): Promise<void> {
     await Promise.all(this.servers.map((s) => this.startServer(s.name)));
+    await Promise.all(
+      this.servers.map((s) => waitForLine(this.lab.spawnIn(s.ns, ['python3', '-u', '-c', ECHO_SERVER, s.address, String(ECHO_PORT)]), (l) => l === 'ready', 10_000)),
+    );
   }
 
   private readonly serverProcesses = new Map<string, ChildProcess>();

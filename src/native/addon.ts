@@ -20,6 +20,8 @@ export interface EngineOptions {
   workerPriorityBestEffort?: boolean;
   /** dataplane.fast_path === 'xdp' (default true): established connections go to the steering program where the backend has it. */
   fastPath?: boolean;
+  /** A cluster with connection sync (native/lb/sync.h): workers queue records for the other nodes (syncDrain) and take theirs (syncInstall). */
+  sync?: boolean;
   interfaces: string[];
   connTableSize: number;
   /** 16 bytes: the Full-NAT local port key (src/control/worker/port-key.ts); copied by the engine. */
@@ -213,6 +215,14 @@ export interface NativeEngine {
   advanceClock(seconds: number): void;
   memInject(port: number, queue: number, frame: Uint8Array): boolean;
   memCollect(): MemFrame[];
+  /** With `sync`: up to `maxRecords` records the workers queued for the other nodes (abi RECORDS.sync each), as bytes. */
+  syncDrain(maxRecords: number): Buffer;
+  /** With `sync`: other nodes' records (whole records, else XVS_EINVAL), each to the worker that would own it; `refused` found its ring full. */
+  syncInstall(records: Uint8Array): { accepted: number; refused: number };
+  /** With `sync`: every worker's whole table comes out through syncDrain over the next safe points (a starting peer asked). */
+  syncDump(): void;
+  /** Whether every worker has queued its whole table for the last syncDump() (records may still wait for syncDrain). */
+  syncDumpFinished(): boolean;
 }
 
 /** Parameters of benchDataplane (native/bench/dataplane_bench.h). */

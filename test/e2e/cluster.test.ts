@@ -12,7 +12,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { CLUSTER_CLIENT, CLUSTER_LIPS, CLUSTER_VIP, ClusterTopology, NODE_ASN, ROUTER_ASN, ROUTER_FABRIC, SERVER_PORT } from '../../src/demo/cluster-topology.js';
+import type { ClusterClientOptions, ClusterClientResult } from '../../src/demo/cluster-client.js';
+import { CLUSTER_CLIENT, CLUSTER_LIPS, CLUSTER_VIP, ClusterTopology, ECHO_PORT, NODE_ASN, ROUTER_ASN, ROUTER_FABRIC, SERVER_PORT } from '../../src/demo/cluster-topology.js';
 import { netnsUnavailable, waitForLine } from '../../src/netns/lab.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -54,6 +55,15 @@ services:
     quorum: 2
     health_check: { type: tcp, interval: 0.5, timeout: 0.5, rise: 1, fall: 1 }
     servers: [${servers}]
+  - name: echo
+    vip: ${CLUSTER_VIP}
+    port: ${ECHO_PORT}
+    forwarding: fullnat
+    local_address_pool: lan
+    # Checked on the web port: both services of the VIP lose quorum together (the quorum test).
+    quorum: 2
+    health_check: { type: tcp, port: ${SERVER_PORT}, interval: 0.5, timeout: 0.5, rise: 1, fall: 1 }
+    servers: [${t.servers.map((s) => `{ address: ${s.address}, port: ${ECHO_PORT} }`).join(', ')}]
 cluster:
   node: ${id}
   nodes: [${nodes}]
@@ -102,6 +112,41 @@ function requests(t: ClusterTopology, count: number): { answers: Record<string, 
   if (r.status !== 0) throw new Error(`client: ${r.stderr}`);
   return JSON.parse(r.stdout) as { answers: Record<string, number>; failures: string[] };
 }
+
+const CLIENT = path.join(ROOT, 'dist', 'src', 'demo', 'cluster-client.js');
+
+/** Long-lived echo connections and a loop of new HTTP connections for `durationMs` (src/demo/cluster-client.ts). */
+function startLoad(t: ClusterTopology, durationMs: number): Promise<ClusterClientResult> {
+  const options: ClusterClientOptions = {
+    vip: CLUSTER_VIP,
+    echoPort: ECHO_PORT,
+    httpPort: 80,
+    longLived: 24,
+    intervalMs: 100,
+    exchangeTimeoutMs: 2000,
+    newEveryMs: 20,
+    durationMs,
+  };
+  const child = t.spawnIn(t.client, [process.execPath, CLIENT, JSON.stringify(options)]);
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) => (code === 0 && out ? resolve(JSON.parse(out) as ClusterClientResult) : reject(new Error(`client exited ${code}: ${err}`)))),
+  );
+}
+
+interface NodeStatus {
+  counters: Record<string, number>;
+  services: { traffic: { conns: number } }[];
+  cluster?: { sync?: { peers: { records: number; lost: number; refused: number; tableReceived: boolean }[] } };
+}
+function status(t: ClusterTopology, id: number): NodeStatus {
+  return JSON.parse(t.lab.exec(t.nodes[id - 1]!.ns, ['curl', '-sS', '--max-time', '3', `http://${API}/status`])) as NodeStatus;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Connections this node scheduled so far (its status over its API). */
 function scheduled(t: ClusterTopology, id: number): number {
@@ -162,28 +207,57 @@ describe('e2e: a cluster behind a BGP router with ECMP', { skip, timeout: 240_00
     assert.ok(perNode.every((n) => n > 0), `both nodes take connections: ${perNode.join(', ')} (${CLUSTER_CLIENT} → ${CLUSTER_VIP})`);
   });
 
-  it('kill -9 of a node withdraws it at once; the other serves every new connection and its local addresses', async () => {
+  it('each node holds the connections of the other (connection sync)', async () => {
+    const load = startLoad(t, 1500);
+    await sleep(1000);
+    const [one, two] = [status(t, 1), status(t, 2)];
+    const r = await load;
+    assert.deepEqual(r.established.failures, []);
+    assert.equal(r.established.opened, 24);
+    for (const [id, s] of [[1, one], [2, two]] as const) {
+      assert.ok(s.counters.sync_queued! > 0, `node ${id} queued records: ${JSON.stringify(s.counters)}`);
+      assert.ok(s.counters.sync_installed! > 0, `node ${id} installed the other's: ${JSON.stringify(s.counters)}`);
+      assert.equal(s.counters.sync_queue_full, 0);
+      assert.equal(s.counters.sync_invalid, 0);
+      const peer = s.cluster!.sync!.peers[0]!;
+      assert.ok(peer.records > 0 && peer.lost === 0 && peer.refused === 0, JSON.stringify(peer));
+    }
+  });
+
+  it('kill -9 of a node: no established connection fails, new ones fail only until the router withdrew it', async () => {
     const killed = nodes.get(1)!;
-    const t0 = Date.now();
+    const load = startLoad(t, 6000);
+    await sleep(2000);
+    const killedAt = Date.now();
     killed.child.kill('SIGKILL');
     await exited(killed.child);
     const routes = await t.waitForRoutes((r) => r.get(VIP_ROUTE)?.join() === only(t, 2).join(), 5000, 'node 1 withdrawn');
-    const withdrawnMs = Date.now() - t0;
+    const withdrawnAt = Date.now();
     assert.deepEqual(routes.get(`${LIPS[0]}/32`), only(t, 2), "node 2's backup announcement of node 1's local address takes over");
-    const before = scheduled(t, 2);
-    const r = requests(t, 30);
-    assert.deepEqual(r.failures, [], `new connections after the withdrawal (${withdrawnMs} ms after the kill)`);
-    assert.equal(scheduled(t, 2) - before, 30);
+    const r = await load;
+    assert.equal(r.established.opened, 24);
+    assert.deepEqual(r.established.failures, [], 'established connections across the kill');
+    assert.ok(r.established.exchanges > 24 * 40, `exchanges: ${r.established.exchanges}`);
+    const late = r.fresh.failures.filter((f) => f.atMs > withdrawnAt);
+    assert.deepEqual(late, [], `new connections after the withdrawal (${withdrawnAt - killedAt} ms after the kill)`);
+    assert.ok(r.fresh.ok > 50, `new connections answered: ${r.fresh.ok}`);
+    assert.ok(status(t, 2).counters.sync_adopted! > 0, 'node 2 took over synced connections');
     nodes.delete(1);
   });
 
-  it('a restarted node takes its share back', async () => {
+  it('a restarted node gets the tables, takes its share back, and no established connection fails', async () => {
+    const load = startLoad(t, 8000);
+    await sleep(1500);
     nodes.set(1, await startNode(t, 1));
+    assert.ok(nodes.get(1)!.lines.some((l) => l.includes('"event":"sync_tables"') && l.includes('"missing":[]')), nodes.get(1)!.lines.join('\n'));
     const routes = await t.waitForRoutes((r) => r.get(VIP_ROUTE)?.length === 2 && r.get(`${LIPS[0]}/32`)?.join() === only(t, 1).join(), 15_000, 'node 1 back');
     assert.deepEqual(routes.get(VIP_ROUTE), both(t));
+    const r = await load;
+    assert.deepEqual(r.established.failures, [], 'established connections across the restart');
+    assert.deepEqual(r.fresh.failures, [], 'new connections across the restart');
     const before = scheduled(t, 1);
-    const r = requests(t, 60);
-    assert.deepEqual(r.failures, []);
+    const more = requests(t, 60);
+    assert.deepEqual(more.failures, []);
     assert.ok(scheduled(t, 1) > before, 'node 1 takes new connections again');
   });
 

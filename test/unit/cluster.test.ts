@@ -47,6 +47,7 @@ test('a valid cluster: defaults filled, mh the default scheduler', () => {
       { id: 2, address: '10.88.0.12' },
     ],
     drain_time: 3,
+    sync: { port: 8848 },
     bgp: { asn: 65001, peers: [{ address: '10.88.0.1', asn: 65000 }], hold_time: 9 },
   });
   assert.equal(config.services[0]!.scheduler, 'mh');
@@ -126,13 +127,15 @@ test('every node needs a share of every pool', () => {
 
 test('a node outside cluster.nodes or a missing field is a schema problem', () => {
   assert.ok(problemsOf(clusterText(['  node: 1'])).some((p) => p.path === 'cluster.nodes' && p.message.includes('missing required field')));
-  assert.ok(problemsOf(clusterText(['  node: 1', ...NODES, '  sync: { port: 1 }'])).some((p) => p.path === 'cluster.sync'));
+  assert.ok(problemsOf(clusterText(['  node: 1', ...NODES, '  sync: { port: 0 }'])).some((p) => p.path === 'cluster.sync.port'));
+  assert.ok(problemsOf(clusterText(['  node: 1', ...NODES, '  sync: { interval: 1 }'])).some((p) => p.path === 'cluster.sync.interval'));
 });
 
 const cluster = (node: number, ids = [1, 2, 3]): ClusterConfig => ({
   node,
   nodes: ids.map((id) => ({ id, address: `10.88.0.${10 + id}` })),
   drain_time: 3,
+  sync: { port: 8848 },
   bgp: { asn: 65001, peers: [{ address: '10.88.0.1', asn: 65000 }], hold_time: 3 },
 });
 

@@ -40,6 +40,12 @@ export function logControlEvent(log: Logger, e: ControlEvent): void {
     case 'bgp_routes':
       log.info({ event: e.event, changes: e.changes }, 'announced routes changed');
       return;
+    case 'sync_tables':
+      log.info(
+        { event: e.event, received: e.received, missing: e.missing, records: e.records, ms: e.ms },
+        e.missing.length ? `connection tables of nodes ${e.missing.join(', ')} did not arrive (not running?)` : 'connection tables of every peer received',
+      );
+      return;
     case 'bgp_failed':
       log.error({ event: e.event, error: e.message }, 'BGP speaker failed');
       return;

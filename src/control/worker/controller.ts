@@ -167,7 +167,7 @@ export class Controller {
       model = await d.apply(desired, { sliceMs: REBUILD_SLICE_MS, waitForNextHopsMs: FIRST_RESOLVE_WAIT_MS });
       d.start();
       // Announced only once the data plane forwards.
-      this.cluster = await ClusterControl.start(config, this.health.view(), this.tell);
+      this.cluster = await ClusterControl.start(config, this.health.view(), this.tell, d.sync);
     } catch (err) {
       d.stop();
       void this.health.close();
@@ -264,11 +264,12 @@ export class Controller {
     clearInterval(this.peerLoadTimer);
     this.peerLoadTimer = undefined;
     const closing = this.health.close();
+    // Sync sends what the workers still queued while they run; BIRD closes its sessions.
+    await this.cluster?.close();
+    this.cluster = undefined;
     d.stop();
     const last = { ...engineReport(d), portHolds: d.portHolds() };
     this.running = undefined;
-    await this.cluster?.close();
-    this.cluster = undefined;
     await closing;
     return last;
   }

@@ -28,6 +28,7 @@ import { modelSteps, type DataplaneModel } from './model.js';
 import { EVERYTHING, refreshedModel, type NextHopScope } from './next-hop-refresh.js';
 import { nextHopResolver } from './nexthop/index.js';
 import { portKey } from './port-key.js';
+import { syncEnabled as clusterSyncs, type SyncEngine } from '../../cluster/sync-node.js';
 import { reusingNextHops } from './nexthop/reuse.js';
 import type { NextHopResolver } from './nexthop/types.js';
 import { SnapshotEncoder } from './snapshot-encoder.js';
@@ -90,6 +91,7 @@ export class Dataplane {
       workerPriority: d.worker_priority ?? DEFAULTS.worker_priority,
       workerPriorityBestEffort: d.worker_priority === undefined,
       fastPath: d.fast_path === 'xdp',
+      sync: clusterSyncs(config),
       interfaces: d.interfaces,
       connTableSize: d.conn_table_size,
       portKey: key.key,
@@ -183,6 +185,11 @@ export class Dataplane {
   /** Up to `limit` connection-table entries per worker (`xvs list -c`); the workers answer within a millisecond or so. */
   connections(limit: number): WorkerConnections[] {
     return this.engine.connections(limit, CONNECTIONS_TIMEOUT_MS);
+  }
+
+  /** Connection sync (src/cluster/sync-node.ts): the engine's side. */
+  get sync(): SyncEngine {
+    return this.engine;
   }
 
   /**

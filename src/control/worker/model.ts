@@ -51,6 +51,9 @@ export interface ServiceModel {
   schedTable: number[]; // indices into backends
 }
 
+/** The pool of a cluster node's snapshot that holds the other nodes' local addresses. */
+export const PEER_LOCAL_ADDRESSES = '(other cluster nodes)';
+
 export interface PoolModel {
   name: string;
   lips: string[];
@@ -197,6 +200,10 @@ export function* modelSteps(
   const pools = Object.entries(config.local_address_pools).map(
     ([name, lips]): PoolModel => ({ name, lips: cluster ? localAddressShare(cluster, lips) : [...lips] }),
   );
+  // The other nodes' shares, in a pool no service draws from: replies to them are the data
+  // plane's (connections synced from those nodes), never the kernel's.
+  const others = cluster ? Object.values(config.local_address_pools).flatMap((lips) => lips.filter((l) => !localAddressShare(cluster, lips).includes(l))) : [];
+  if (others.length) pools.push({ name: PEER_LOCAL_ADDRESSES, lips: others });
   const poolIndex = new Map(pools.map((p, i) => [p.name, i]));
   const last = new Map(previous?.config.services.map((s, i) => [serviceKey(s), { config: s, model: previous.model.services[i]! }]));
   const services: ServiceModel[] = [];
