@@ -59,7 +59,11 @@ export class ClusterTopology {
   readonly servers: { name: string; ns: string; address: string }[] = [];
   private routerBird: ChildProcess | undefined;
 
-  private constructor(nodes: number, servers: number) {
+  /** The servers' HTTP port: the VIP's own (80) where they answer the client directly (dr, tunnel). */
+  readonly httpPort: number;
+
+  private constructor(nodes: number, servers: number, readonly directReturn: boolean) {
+    this.httpPort = directReturn ? 80 : SERVER_PORT;
     this.router = `xvs-${this.lab.id}-r`;
     this.client = `xvs-${this.lab.id}-c`;
     this.switch = `xvs-${this.lab.id}-sw`;
@@ -67,8 +71,13 @@ export class ClusterTopology {
     for (let i = 1; i <= servers; i++) this.servers.push({ name: `s${i}`, ns: `xvs-${this.lab.id}-s${i}`, address: `10.88.0.${20 + i}` });
   }
 
-  static create(options: { nodes: number; servers: number }): ClusterTopology {
-    const t = new ClusterTopology(options.nodes, options.servers);
+  /**
+   * directReturn (dr, tunnel): every server holds the VIP on its loopback (answering no ARP for
+   * it) and listens on all its addresses, the VIP's ports included; replies go to the client
+   * through the router, past the nodes.
+   */
+  static create(options: { nodes: number; servers: number; directReturn?: boolean }): ClusterTopology {
+    const t = new ClusterTopology(options.nodes, options.servers, options.directReturn ?? false);
     try {
       t.build();
     } catch (err) {
@@ -116,6 +125,11 @@ export class ClusterTopology {
       lab.up(s.ns, 'e0');
       lab.txChecksumOff(s.ns, 'e0');
       lab.route(s.ns, 'default', 'via', ROUTER_FABRIC);
+      if (this.directReturn) {
+        lab.address(s.ns, 'lo', `${CLUSTER_VIP}/32`);
+        lab.sysctl(s.ns, 'net.ipv4.conf.all.arp_ignore', 1);
+        lab.sysctl(s.ns, 'net.ipv4.conf.all.arp_announce', 2);
+      }
     }
     lab.mountBpffs();
   }
@@ -178,7 +192,9 @@ ${peers}`,
   async startServers(): Promise<void> {
     await Promise.all(this.servers.map((s) => this.startServer(s.name)));
     await Promise.all(
-      this.servers.map((s) => waitForLine(this.lab.spawnIn(s.ns, ['python3', '-u', '-c', ECHO_SERVER, s.address, String(ECHO_PORT)]), (l) => l === 'ready', 10_000)),
+      this.servers.map((s) =>
+        waitForLine(this.lab.spawnIn(s.ns, ['python3', '-u', '-c', ECHO_SERVER, this.directReturn ? '0.0.0.0' : s.address, String(ECHO_PORT)]), (l) => l === 'ready', 10_000),
+      ),
     );
   }
 
@@ -190,7 +206,8 @@ ${peers}`,
     const root = path.join(this.dir, `www-${s.name}`);
     fs.mkdirSync(root, { recursive: true });
     fs.writeFileSync(path.join(root, 'name'), s.name);
-    const child = this.lab.spawnIn(s.ns, ['python3', '-u', '-m', 'http.server', String(SERVER_PORT), '--bind', s.address, '--directory', root]);
+    const bind = this.directReturn ? '0.0.0.0' : s.address;
+    const child = this.lab.spawnIn(s.ns, ['python3', '-u', '-m', 'http.server', String(this.httpPort), '--bind', bind, '--directory', root]);
     this.serverProcesses.set(name, child);
     child.once('exit', () => this.serverProcesses.delete(name));
     await waitForLine(child, (l) => l.startsWith('Serving HTTP'), 10_000);

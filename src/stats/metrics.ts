@@ -51,6 +51,13 @@ export class MetricsExporter {
   private readonly bgpSession: Gauge<'peer'>;
   private readonly announced: Gauge<'kind'>;
   private readonly bgpRestarts: Counter;
+  private readonly syncSent: Counter<'unit'>;
+  private readonly syncReceived: Counter<'peer' | 'unit'>;
+  private readonly syncLost: Counter<'peer'>;
+  private readonly syncRefused: Counter<'peer'>;
+  private readonly syncLag: Gauge<'peer'>;
+  private readonly syncLastSeen: Gauge<'peer'>;
+  private readonly syncInvalid: Counter<'reason'>;
 
   constructor() {
     const registers = [this.registry];
@@ -93,6 +100,13 @@ export class MetricsExporter {
       registers,
     });
     this.bgpRestarts = new Counter({ name: 'xvs_cluster_bgp_speaker_restarts_total', help: 'cluster.bgp: times the BGP speaker (BIRD) exited on its own and was restarted', registers });
+    this.syncSent = new Counter({ name: 'xvs_cluster_sync_sent_total', help: 'Connection sync: datagrams and records sent to every peer (unit)', labelNames: ['unit'], registers });
+    this.syncReceived = new Counter({ name: 'xvs_cluster_sync_received_total', help: 'Connection sync: datagrams and records received from the peer (unit)', labelNames: ['peer', 'unit'], registers });
+    this.syncLost = new Counter({ name: 'xvs_cluster_sync_lost_datagrams_total', help: "Connection sync: the peer's datagrams that never arrived (gaps in its sequence)", labelNames: ['peer'], registers });
+    this.syncRefused = new Counter({ name: 'xvs_cluster_sync_refused_records_total', help: "Connection sync: the peer's records the workers' rings had no room for", labelNames: ['peer'], registers });
+    this.syncLag = new Gauge({ name: 'xvs_cluster_sync_lag_seconds', help: "Connection sync: the peer's clock at sending to ours at receiving, last datagram (includes clock skew)", labelNames: ['peer'], registers });
+    this.syncLastSeen = new Gauge({ name: 'xvs_cluster_sync_last_seen_seconds', help: 'Connection sync: seconds since the last datagram from the peer', labelNames: ['peer'], registers });
+    this.syncInvalid = new Counter({ name: 'xvs_cluster_sync_invalid_datagrams_total', help: 'Connection sync: datagrams refused, by reason (mac: not signed with our key; sender: not a node)', labelNames: ['reason'], registers });
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -108,6 +122,22 @@ export class MetricsExporter {
     for (const m of [this.weight, this.configuredWeight, this.nextHop, this.active, this.inactive, this.serverUp, this.probes, this.transitions, this.quorum])
       m.reset();
     for (const m of [this.serverConns, this.serverPackets, this.serverBytes, this.fastPath, this.bgpSession, this.announced, this.bgpRestarts]) m.reset();
+    for (const m of [this.syncSent, this.syncReceived, this.syncLost, this.syncRefused, this.syncLag, this.syncLastSeen, this.syncInvalid]) m.reset();
+    const sync = doc.cluster?.sync;
+    if (sync) {
+      this.syncSent.inc({ unit: 'datagrams' }, sync.sent.datagrams);
+      this.syncSent.inc({ unit: 'records' }, sync.sent.records);
+      for (const [reason, n] of Object.entries(sync.invalid)) this.syncInvalid.inc({ reason }, n);
+      for (const p of sync.peers) {
+        const peer = p.address;
+        this.syncReceived.inc({ peer, unit: 'datagrams' }, p.datagrams);
+        this.syncReceived.inc({ peer, unit: 'records' }, p.records);
+        this.syncLost.inc({ peer }, p.lost);
+        this.syncRefused.inc({ peer }, p.refused);
+        if (p.lagMs !== undefined) this.syncLag.set({ peer }, p.lagMs / 1000);
+        if (p.lastSeenMs !== undefined) this.syncLastSeen.set({ peer }, p.lastSeenMs / 1000);
+      }
+    }
     const bgp = doc.cluster?.bgp;
     if (bgp) {
       for (const session of bgp.sessions) this.bgpSession.set({ peer: session.peer }, session.established ? 1 : 0);
