@@ -134,8 +134,13 @@ export class ClusterTopology {
     lab.mountBpffs();
   }
 
-  /** The router's BIRD: one session per node, every node's routes merged into ECMP kernel routes. */
-  async startRouter(): Promise<void> {
+  /**
+   * The router's BIRD: one session per node, every node's routes merged into ECMP kernel routes.
+   * natReplies (nat mode, "servers routed through the nodes"): what the servers send goes to a
+   * node that announces the VIP — a default route in table 100, recursive through the VIP's route
+   * (so it follows withdrawals), chosen by a rule for packets from the servers.
+   */
+  async startRouter(options: { natReplies?: boolean } = {}): Promise<void> {
     const dir = path.join(this.dir, 'router');
     fs.mkdirSync(dir, { recursive: true });
     const peers = this.nodes.map((n) => `protocol bgp node${n.id} from xvs_node { neighbor ${n.address} as ${NODE_ASN}; }\n`).join('');
@@ -150,8 +155,17 @@ template bgp xvs_node {
   hold time 3; keepalive time 1; connect retry time 1; error wait time 1, 5;
   ipv4 { import all; export none; };
 }
-${peers}`,
+${peers}${
+        options.natReplies
+          ? `ipv4 table replies;
+protocol static server_replies { ipv4 { table replies; }; igp table master4; route 0.0.0.0/0 recursive ${CLUSTER_VIP}; }
+protocol kernel replies_kernel { ipv4 { table replies; export all; }; kernel table 100; }
+`
+          : ''
+      }`,
     );
+    if (options.natReplies)
+      for (const s of this.servers) this.lab.exec(this.router, ['ip', 'rule', 'add', 'from', s.address, 'iif', 'r0', 'lookup', '100', 'pref', '100']);
     this.routerBird = this.lab.spawnIn(this.router, ['bird', '-f', '-c', path.join(dir, 'bird.conf'), '-s', path.join(dir, 'bird.ctl')]);
     const deadline = Date.now() + 5000;
     while (!fs.existsSync(path.join(dir, 'bird.ctl'))) {

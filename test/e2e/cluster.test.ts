@@ -291,8 +291,11 @@ describe('e2e: a cluster behind a BGP router with ECMP', { skip, timeout: 240_00
   });
 });
 
-/** dr or tunnel: no local addresses; rr, so that only synced state (not a hash both nodes agree on) keeps a flow on its server. */
-function directConfig(t: ClusterTopology, id: number, mode: 'dr' | 'tunnel'): string {
+/**
+ * dr, tunnel or nat: no local addresses; rr, so that only synced state (not a hash both nodes
+ * agree on) keeps a flow on its server. nat servers listen on other ports than the VIP's.
+ */
+function directConfig(t: ClusterTopology, id: number, mode: 'dr' | 'tunnel' | 'nat'): string {
   const file = path.join(t.dir, `node${id}.yaml`);
   fs.mkdirSync(path.join(t.dir, `state${id}`), { recursive: true });
   const nodes = t.nodes.map((n) => `{ id: ${n.id}, address: ${n.address} }`).join(', ');
@@ -307,7 +310,7 @@ function directConfig(t: ClusterTopology, id: number, mode: 'dr' | 'tunnel'): st
   state_dir: ${path.join(t.dir, `state${id}`)}
 api: { listen: ${API} }
 services:
-  - { name: web, vip: ${CLUSTER_VIP}, port: 80, forwarding: ${mode}, scheduler: rr, servers: [${servers(80)}] }
+  - { name: web, vip: ${CLUSTER_VIP}, port: 80, forwarding: ${mode}, scheduler: rr, servers: [${servers(t.httpPort)}] }
   - { name: echo, vip: ${CLUSTER_VIP}, port: ${ECHO_PORT}, forwarding: ${mode}, scheduler: rr, servers: [${servers(ECHO_PORT)}] }
 cluster:
   node: ${id}
@@ -319,13 +322,13 @@ cluster:
   return file;
 }
 
-for (const mode of ['dr', 'tunnel'] as const) {
+for (const mode of ['dr', 'tunnel', 'nat'] as const) {
   describe(`e2e: a ${mode} cluster behind a BGP router`, { skip, timeout: 120_000 }, () => {
     it('kill -9 of a node: no established connection fails, new ones fail only until the router withdrew it', async () => {
-      const t = ClusterTopology.create({ nodes: 2, servers: 2, directReturn: true });
+      const t = ClusterTopology.create({ nodes: 2, servers: 2, directReturn: mode !== 'nat' });
       try {
         fs.writeFileSync(path.join(t.dir, 'port.key'), Buffer.from('0123456789abcdef0123456789abcdef'));
-        await t.startRouter();
+        await t.startRouter({ natReplies: mode === 'nat' });
         await t.startServers();
         if (mode === 'tunnel')
           for (const s of t.servers) t.lab.exec(s.ns, [process.execPath, XVS, 'decap', '--iface', 'e0'], { timeout: 20_000, env: { LIBXDP_BPFFS: t.lab.bpffs } });
