@@ -17,6 +17,9 @@ const TICK_MS = 10;
 // Datagrams handed to the socket and not yet sent: beyond this the records wait in the rings.
 const MAX_IN_FLIGHT = 2048;
 const TABLE_REQUEST_RETRY_MS = 500;
+// A starting node's table (about 50 bytes a connection on the wire) arrives in bursts: ask the
+// kernel for room for a few thousand datagrams (Linux caps it at net.core.rmem_max / wmem_max).
+const SOCKET_BUFFER_BYTES = 8 << 20;
 
 export interface SyncEngine {
   syncDrain(maxRecords: number): Buffer;
@@ -50,6 +53,8 @@ export interface PeerSyncStatus {
 
 export interface SyncStatus {
   port: number;
+  /** The socket's receive buffer as the kernel granted it (bytes; net.core.rmem_max caps it). */
+  receiveBuffer: number;
   sent: { datagrams: number; records: number };
   /** Datagrams refused, by reason: short, magic, version, length, mac (not our key), sender (not a node). */
   invalid: Record<string, number>;
@@ -67,7 +72,7 @@ interface Peer {
 }
 
 export class ClusterSync {
-  private readonly socket = dgram.createSocket({ type: 'udp4' });
+  private readonly socket = dgram.createSocket({ type: 'udp4', recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES });
   private readonly key: Buffer;
   private readonly peers: Peer[];
   private readonly self: { id: number; address: string };
@@ -224,8 +229,15 @@ export class ClusterSync {
 
   status(): SyncStatus {
     const now = Date.now();
+    let receiveBuffer = 0;
+    try {
+      receiveBuffer = this.socket.getRecvBufferSize();
+    } catch {
+      // closed
+    }
     return {
       port: this.cluster.sync.port,
+      receiveBuffer,
       sent: { ...this.sent },
       invalid: { ...this.invalid },
       peers: this.peers.map((p) => ({

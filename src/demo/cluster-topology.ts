@@ -16,8 +16,23 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { NetnsLab, waitForLine } from '../netns/lab.js';
+import type { ClusterClientOptions, ClusterClientResult } from './cluster-client.js';
+
+const XVS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/xvs.js');
+const CLIENT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'cluster-client.js');
+/** Every node's API, on its own namespace's loopback. */
+export const NODE_API = '127.0.0.1:9200';
+
+export type ClusterMode = 'fullnat' | 'nat' | 'dr' | 'tunnel';
+
+/** A running `xvs run` of one node, and every line it printed. */
+export interface ClusterNodeProcess {
+  child: ChildProcess;
+  lines: string[];
+}
 
 export const ROUTER_ASN = 65000;
 export const NODE_ASN = 65001;
@@ -28,6 +43,18 @@ export const ROUTER_FABRIC = '10.88.0.1';
 export const SERVER_PORT = 8080;
 export const ECHO_PORT = 9000;
 
+// Python's socketservers listen with a backlog of 5, which a burst of connects overflows (a
+// real server's is hundreds, nginx's 511): both servers here listen with 512.
+// HTTP: GET /name answers the name file of the directory it serves (python3 http.server's handler).
+const HTTP_SERVER = `
+import functools, http.server, sys
+class Server(http.server.ThreadingHTTPServer):
+    request_queue_size = 512
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[3])
+server = Server((sys.argv[1], int(sys.argv[2])), handler)
+print('Serving HTTP', flush=True)
+server.serve_forever()
+`;
 // A line echo server (python3): the long-lived connections of the cluster tests talk to it.
 const ECHO_SERVER = `
 import socketserver, sys
@@ -39,6 +66,7 @@ class Echo(socketserver.StreamRequestHandler):
 class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
+    request_queue_size = 512
 server = Server((sys.argv[1], int(sys.argv[2])), Echo)
 print('ready', flush=True)
 server.serve_forever()
@@ -108,6 +136,9 @@ export class ClusterTopology {
     lab.address(this.router, 'r0', `${ROUTER_FABRIC}/24`);
     lab.up(this.router, 'r0');
     lab.sysctl(this.router, 'net.ipv4.ip_forward', 1);
+    // What the servers send back out of the segment it came from (their replies through a node):
+    // an ICMP redirect would make them send straight to one node, past every later withdrawal.
+    for (const scope of ['all', 'default', 'r0']) lab.sysctl(this.router, `net.ipv4.conf.${scope}.send_redirects`, 0);
     // ECMP over the nodes by addresses and ports, as edge routers hash (L4 multipath).
     lab.sysctl(this.router, 'net.ipv4.fib_multipath_hash_policy', 1);
     for (const n of this.nodes) {
@@ -221,7 +252,7 @@ protocol kernel replies_kernel { ipv4 { table replies; export all; }; kernel tab
     fs.mkdirSync(root, { recursive: true });
     fs.writeFileSync(path.join(root, 'name'), s.name);
     const bind = this.directReturn ? '0.0.0.0' : s.address;
-    const child = this.lab.spawnIn(s.ns, ['python3', '-u', '-m', 'http.server', String(this.httpPort), '--bind', bind, '--directory', root]);
+    const child = this.lab.spawnIn(s.ns, ['python3', '-u', '-c', HTTP_SERVER, bind, String(this.httpPort), root]);
     this.serverProcesses.set(name, child);
     child.once('exit', () => this.serverProcesses.delete(name));
     await waitForLine(child, (l) => l.startsWith('Serving HTTP'), 10_000);
@@ -233,6 +264,99 @@ protocol kernel replies_kernel { ipv4 { table replies; export all; }; kernel tab
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGKILL');
     await exited;
+  }
+
+  /**
+   * Node `id`'s config file: the VIP's web (port 80) and echo (ECHO_PORT) services in `mode`,
+   * bgp with the router, drain_time 2. fullnat draws on two local addresses and checks quorum 2
+   * (both services on the web port, so that both lose it together); the other modes use rr, so
+   * that only synced state, not a hash both nodes agree on, keeps a flow on its server.
+   */
+  nodeConfig(id: number, mode: ClusterMode = 'fullnat'): string {
+    const file = path.join(this.dir, `node${id}.yaml`);
+    const key = path.join(this.dir, 'port.key');
+    if (!fs.existsSync(key)) fs.writeFileSync(key, Buffer.from('0123456789abcdef0123456789abcdef'));
+    fs.mkdirSync(path.join(this.dir, `state${id}`), { recursive: true });
+    const nodes = this.nodes.map((n) => `{ id: ${n.id}, address: ${n.address} }`).join(', ');
+    const servers = (port: number) => this.servers.map((s) => `{ address: ${s.address}, port: ${port} }`).join(', ');
+    const fullnat = mode === 'fullnat';
+    const extra = fullnat
+      ? `local_address_pool: lan, quorum: 2,
+      health_check: { type: tcp, port: ${this.httpPort}, interval: 0.5, timeout: 0.5, rise: 1, fall: 1 }`
+      : 'scheduler: rr';
+    fs.writeFileSync(
+      file,
+      `dataplane:
+  backend: afxdp
+  workers: 1
+  interfaces: [f0]
+  port_key_file: ${key}
+  state_dir: ${path.join(this.dir, `state${id}`)}
+api: { listen: ${NODE_API} }
+${fullnat ? `local_address_pools: { lan: [${CLUSTER_LIPS.slice(0, 2).join(', ')}] }
+` : ''}services:
+  - { name: web, vip: ${CLUSTER_VIP}, port: 80, forwarding: ${mode}, servers: [${servers(this.httpPort)}],
+      ${extra} }
+  - { name: echo, vip: ${CLUSTER_VIP}, port: ${ECHO_PORT}, forwarding: ${mode}, servers: [${servers(ECHO_PORT)}],
+      ${extra} }
+cluster:
+  node: ${id}
+  nodes: [${nodes}]
+  bgp: { asn: ${NODE_ASN}, peers: [{ address: ${ROUTER_FABRIC}, asn: ${ROUTER_ASN} }], hold_time: 3 }
+  drain_time: 2
+`,
+    );
+    return file;
+  }
+
+  /** Starts `xvs run` on node `id` and waits for its "started" line. */
+  async startNode(id: number, config = this.nodeConfig(id)): Promise<ClusterNodeProcess> {
+    const ns = this.nodes[id - 1]!.ns;
+    // TMPDIR: the BGP speaker's directory is made there, inside the lab (removed with it).
+    const child = this.spawnIn(ns, [process.execPath, XVS, 'run', '--config', config], { LIBXDP_BPFFS: this.lab.bpffs, TMPDIR: this.dir });
+    const lines: string[] = [];
+    child.stdout?.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean)));
+    child.stderr?.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean)));
+    await waitForLine(child, (l) => l.includes('"event":"started"'), 20_000).catch((err: Error) => {
+      throw new Error(`node ${id}: ${err.message}\n${lines.join('\n')}`);
+    });
+    return { child, lines };
+  }
+
+  /**
+   * From the client: long-lived echo connections and a loop of new HTTP connections for
+   * `durationMs` (src/demo/cluster-client.ts); resolves with every failure and when it happened.
+   */
+  startLoad(durationMs: number, options: Partial<ClusterClientOptions> = {}): Promise<ClusterClientResult> {
+    const o: ClusterClientOptions = {
+      vip: CLUSTER_VIP,
+      echoPort: ECHO_PORT,
+      httpPort: 80,
+      longLived: 24,
+      intervalMs: 100,
+      exchangeTimeoutMs: 2000,
+      newEveryMs: 20,
+      durationMs,
+      ...options,
+    };
+    const child = this.spawnIn(this.client, [process.execPath, CLIENT, JSON.stringify(o)]);
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    return new Promise((resolve, reject) =>
+      child.once('exit', (code) => (code === 0 && out ? resolve(JSON.parse(out) as ClusterClientResult) : reject(new Error(`client exited ${code}: ${err}`)))),
+    );
+  }
+
+  /** Attaches the IPIP decapsulation program to every server (tunnel mode). */
+  decapOnServers(): void {
+    for (const s of this.servers) this.lab.exec(s.ns, [process.execPath, XVS, 'decap', '--iface', 'e0'], { timeout: 20_000, env: { LIBXDP_BPFFS: this.lab.bpffs } });
+  }
+
+  /** Node `id`'s status document (GET /status on its API). */
+  nodeStatus<T = unknown>(id: number): T {
+    return JSON.parse(this.lab.exec(this.nodes[id - 1]!.ns, ['curl', '-sS', '--max-time', '3', `http://${NODE_API}/status`])) as T;
   }
 
   spawnIn(ns: string, argv: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {

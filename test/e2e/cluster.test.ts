@@ -4,23 +4,30 @@
 // connections over both; the nodes sync their connections; under load (long-lived connections
 // exchanging a line every 100 ms, new connections every 20 ms) kill -9 of a node fails no
 // established connection and no new one after the router withdrew it (its BIRD dies with it),
-// in fullnat, dr and tunnel; a restarted node gets the tables and takes its share back without
-// a failure; a service that loses quorum is withdrawn and comes back with it; a clean stop
-// withdraws before it exits. Needs root and BIRD 2; skipped loudly otherwise.
+// in fullnat, nat (servers routed through the nodes), dr and tunnel; a restarted node gets the
+// tables and takes its share back without a failure; a service that loses quorum is withdrawn
+// and comes back with it; a clean stop withdraws before it exits. Needs root and BIRD 2; skipped
+// loudly otherwise.
 import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import type { ClusterClientOptions, ClusterClientResult } from '../../src/demo/cluster-client.js';
-import { CLUSTER_CLIENT, CLUSTER_LIPS, CLUSTER_VIP, ClusterTopology, ECHO_PORT, NODE_ASN, ROUTER_ASN, ROUTER_FABRIC, SERVER_PORT } from '../../src/demo/cluster-topology.js';
-import { netnsUnavailable, waitForLine } from '../../src/netns/lab.js';
+import {
+  CLUSTER_CLIENT,
+  CLUSTER_LIPS,
+  CLUSTER_VIP,
+  ClusterTopology,
+  NODE_API,
+  ROUTER_ASN,
+  ROUTER_FABRIC,
+  type ClusterNodeProcess,
+} from '../../src/demo/cluster-topology.js';
+import { netnsUnavailable } from '../../src/netns/lab.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const XVS = path.join(ROOT, 'bin', 'xvs.js');
-const API = '127.0.0.1:9200';
 const VIP_ROUTE = `${CLUSTER_VIP}/32`;
 const LIPS = CLUSTER_LIPS.slice(0, 2);
 
@@ -28,65 +35,10 @@ const birdMissing = ['bird', '/usr/sbin/bird'].every((b) => spawnSync(b, ['--ver
 const skip = netnsUnavailable() ?? (birdMissing ? 'BIRD 2 is not installed (apt-get install bird2)' : undefined);
 if (skip) console.warn(`\n*** e2e cluster tests SKIPPED: ${skip} ***\n`);
 
-interface Node {
-  child: ChildProcess;
-  lines: string[];
-}
-
-function nodeConfig(t: ClusterTopology, id: number): string {
-  const file = path.join(t.dir, `node${id}.yaml`);
-  fs.mkdirSync(path.join(t.dir, `state${id}`), { recursive: true });
-  const nodes = t.nodes.map((n) => `{ id: ${n.id}, address: ${n.address} }`).join(', ');
-  const servers = t.servers.map((s) => `{ address: ${s.address}, port: ${SERVER_PORT} }`).join(', ');
-  fs.writeFileSync(
-    file,
-    `dataplane:
-  backend: afxdp
-  workers: 1
-  interfaces: [f0]
-  port_key_file: ${path.join(t.dir, 'port.key')}
-  state_dir: ${path.join(t.dir, `state${id}`)}
-api: { listen: ${API} }
-local_address_pools: { lan: [${LIPS.join(', ')}] }
-services:
-  - name: web
-    vip: ${CLUSTER_VIP}
-    port: 80
-    forwarding: fullnat
-    local_address_pool: lan
-    quorum: 2
-    health_check: { type: tcp, interval: 0.5, timeout: 0.5, rise: 1, fall: 1 }
-    servers: [${servers}]
-  - name: echo
-    vip: ${CLUSTER_VIP}
-    port: ${ECHO_PORT}
-    forwarding: fullnat
-    local_address_pool: lan
-    # Checked on the web port: both services of the VIP lose quorum together (the quorum test).
-    quorum: 2
-    health_check: { type: tcp, port: ${SERVER_PORT}, interval: 0.5, timeout: 0.5, rise: 1, fall: 1 }
-    servers: [${t.servers.map((s) => `{ address: ${s.address}, port: ${ECHO_PORT} }`).join(', ')}]
-cluster:
-  node: ${id}
-  nodes: [${nodes}]
-  bgp: { asn: ${NODE_ASN}, peers: [{ address: ${ROUTER_FABRIC}, asn: ${ROUTER_ASN} }], hold_time: 3 }
-  drain_time: 2
-`,
-  );
-  return file;
-}
-
-async function startNode(t: ClusterTopology, id: number, config = nodeConfig(t, id)): Promise<Node> {
-  const ns = t.nodes[id - 1]!.ns;
-  // TMPDIR: the BGP speaker's directory is made there, inside the lab (removed with it).
-  const child = t.spawnIn(ns, [process.execPath, XVS, 'run', '--config', config], { LIBXDP_BPFFS: t.lab.bpffs, TMPDIR: t.dir });
-  const lines: string[] = [];
-  child.stdout?.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean)));
-  child.stderr?.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean)));
-  await waitForLine(child, (l) => l.includes('"event":"started"'), 20_000).catch((err: Error) => {
-    throw new Error(`node ${id}: ${err.message}\n${lines.join('\n')}`);
-  });
-  return { child, lines };
+interface NodeStatus {
+  counters: Record<string, number>;
+  services: { traffic: { conns: number } }[];
+  cluster?: { sync?: { peers: { records: number; lost: number; refused: number; tableReceived: boolean }[] } };
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -115,62 +67,21 @@ function requests(t: ClusterTopology, count: number): { answers: Record<string, 
   return JSON.parse(r.stdout) as { answers: Record<string, number>; failures: string[] };
 }
 
-const CLIENT = path.join(ROOT, 'dist', 'src', 'demo', 'cluster-client.js');
-
-/** Long-lived echo connections and a loop of new HTTP connections for `durationMs` (src/demo/cluster-client.ts). */
-function startLoad(t: ClusterTopology, durationMs: number): Promise<ClusterClientResult> {
-  const options: ClusterClientOptions = {
-    vip: CLUSTER_VIP,
-    echoPort: ECHO_PORT,
-    httpPort: 80,
-    longLived: 24,
-    intervalMs: 100,
-    exchangeTimeoutMs: 2000,
-    newEveryMs: 20,
-    durationMs,
-  };
-  const child = t.spawnIn(t.client, [process.execPath, CLIENT, JSON.stringify(options)]);
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) =>
-    child.once('exit', (code) => (code === 0 && out ? resolve(JSON.parse(out) as ClusterClientResult) : reject(new Error(`client exited ${code}: ${err}`)))),
-  );
-}
-
-interface NodeStatus {
-  counters: Record<string, number>;
-  services: { traffic: { conns: number } }[];
-  cluster?: { sync?: { peers: { records: number; lost: number; refused: number; tableReceived: boolean }[] } };
-}
-function status(t: ClusterTopology, id: number): NodeStatus {
-  return JSON.parse(t.lab.exec(t.nodes[id - 1]!.ns, ['curl', '-sS', '--max-time', '3', `http://${API}/status`])) as NodeStatus;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Connections this node scheduled so far (its status over its API). */
-function scheduled(t: ClusterTopology, id: number): number {
-  const doc = JSON.parse(t.lab.exec(t.nodes[id - 1]!.ns, ['curl', '-sS', '--max-time', '3', `http://${API}/status`])) as {
-    services: { traffic: { conns: number } }[];
-  };
-  return doc.services.reduce((n, s) => n + s.traffic.conns, 0);
-}
-
+/** Connections this node scheduled so far. */
+const scheduled = (t: ClusterTopology, id: number) => t.nodeStatus<NodeStatus>(id).services.reduce((n, s) => n + s.traffic.conns, 0);
 const both = (t: ClusterTopology) => t.nodes.map((n) => n.address).sort();
 const only = (t: ClusterTopology, id: number) => [t.nodes[id - 1]!.address];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('e2e: a cluster behind a BGP router with ECMP', { skip, timeout: 240_000 }, () => {
   let t: ClusterTopology;
-  const nodes = new Map<number, Node>();
+  const nodes = new Map<number, ClusterNodeProcess>();
 
   before(async () => {
     t = ClusterTopology.create({ nodes: 2, servers: 2 });
-    fs.writeFileSync(path.join(t.dir, 'port.key'), Buffer.from('0123456789abcdef0123456789abcdef'));
     await t.startRouter();
     await t.startServers();
-    for (const id of [1, 2]) nodes.set(id, await startNode(t, id));
+    for (const id of [1, 2]) nodes.set(id, await t.startNode(id));
   });
 
   after(async () => {
@@ -191,14 +102,16 @@ describe('e2e: a cluster behind a BGP router with ECMP', { skip, timeout: 240_00
     const established = new RegExp(`${ROUTER_FABRIC.replace(/\./g, '\\.')}\\s+${ROUTER_ASN}\\s+Established`);
     let listing = '';
     for (let tries = 0; tries < 30 && !established.test(listing); tries++) {
-      if (tries) await new Promise((resolve) => setTimeout(resolve, 100));
-      listing = t.lab.exec(t.nodes[0]!.ns, [process.execPath, XVS, 'list', '--cluster', '--api', API]);
+      if (tries) await sleep(100);
+      listing = t.lab.exec(t.nodes[0]!.ns, [process.execPath, XVS, 'list', '--cluster', '--api', NODE_API]);
     }
     assert.match(listing, established);
     assert.match(listing, new RegExp(`${LIPS[1]!.replace(/\./g, '\\.')}/32\\s+backup_local_address`));
-    const metrics = t.lab.exec(t.nodes[0]!.ns, ['curl', '-sS', `http://${API}/metrics`]);
+    assert.match(listing, /Connection sync, UDP port 8848/);
+    const metrics = t.lab.exec(t.nodes[0]!.ns, ['curl', '-sS', `http://${NODE_API}/metrics`]);
     assert.match(metrics, new RegExp(`xvs_cluster_bgp_session_established\\{peer="${ROUTER_FABRIC}"\\} 1`));
     assert.match(metrics, /xvs_cluster_announced_routes\{kind="vip"\} 1/);
+    assert.match(metrics, /xvs_cluster_sync_received_total\{peer="10\.88\.0\.12",unit="datagrams"\} \d+/);
   });
 
   it('spreads new connections over both nodes, every one answered', () => {
@@ -210,9 +123,9 @@ describe('e2e: a cluster behind a BGP router with ECMP', { skip, timeout: 240_00
   });
 
   it('each node holds the connections of the other (connection sync)', async () => {
-    const load = startLoad(t, 1500);
+    const load = t.startLoad(1500);
     await sleep(1000);
-    const [one, two] = [status(t, 1), status(t, 2)];
+    const [one, two] = [t.nodeStatus<NodeStatus>(1), t.nodeStatus<NodeStatus>(2)];
     const r = await load;
     assert.deepEqual(r.established.failures, []);
     assert.equal(r.established.opened, 24);
@@ -228,7 +141,7 @@ describe('e2e: a cluster behind a BGP router with ECMP', { skip, timeout: 240_00
 
   it('kill -9 of a node: no established connection fails, new ones fail only until the router withdrew it', async () => {
     const killed = nodes.get(1)!;
-    const load = startLoad(t, 6000);
+    const load = t.startLoad(6000);
     await sleep(2000);
     const killedAt = Date.now();
     killed.child.kill('SIGKILL');
@@ -243,14 +156,14 @@ describe('e2e: a cluster behind a BGP router with ECMP', { skip, timeout: 240_00
     const late = r.fresh.failures.filter((f) => f.atMs > withdrawnAt);
     assert.deepEqual(late, [], `new connections after the withdrawal (${withdrawnAt - killedAt} ms after the kill)`);
     assert.ok(r.fresh.ok > 50, `new connections answered: ${r.fresh.ok}`);
-    assert.ok(status(t, 2).counters.sync_adopted! > 0, 'node 2 took over synced connections');
+    assert.ok(t.nodeStatus<NodeStatus>(2).counters.sync_adopted! > 0, 'node 2 took over synced connections');
     nodes.delete(1);
   });
 
   it('a restarted node gets the tables, takes its share back, and no established connection fails', async () => {
-    const load = startLoad(t, 8000);
+    const load = t.startLoad(8000);
     await sleep(1500);
-    nodes.set(1, await startNode(t, 1));
+    nodes.set(1, await t.startNode(1));
     assert.ok(nodes.get(1)!.lines.some((l) => l.includes('"event":"sync_tables"') && l.includes('"missing":[]')), nodes.get(1)!.lines.join('\n'));
     const routes = await t.waitForRoutes((r) => r.get(VIP_ROUTE)?.length === 2 && r.get(`${LIPS[0]}/32`)?.join() === only(t, 1).join(), 15_000, 'node 1 back');
     assert.deepEqual(routes.get(VIP_ROUTE), both(t));
@@ -291,51 +204,18 @@ describe('e2e: a cluster behind a BGP router with ECMP', { skip, timeout: 240_00
   });
 });
 
-/**
- * dr, tunnel or nat: no local addresses; rr, so that only synced state (not a hash both nodes
- * agree on) keeps a flow on its server. nat servers listen on other ports than the VIP's.
- */
-function directConfig(t: ClusterTopology, id: number, mode: 'dr' | 'tunnel' | 'nat'): string {
-  const file = path.join(t.dir, `node${id}.yaml`);
-  fs.mkdirSync(path.join(t.dir, `state${id}`), { recursive: true });
-  const nodes = t.nodes.map((n) => `{ id: ${n.id}, address: ${n.address} }`).join(', ');
-  const servers = (port: number) => t.servers.map((s) => `{ address: ${s.address}, port: ${port} }`).join(', ');
-  fs.writeFileSync(
-    file,
-    `dataplane:
-  backend: afxdp
-  workers: 1
-  interfaces: [f0]
-  port_key_file: ${path.join(t.dir, 'port.key')}
-  state_dir: ${path.join(t.dir, `state${id}`)}
-api: { listen: ${API} }
-services:
-  - { name: web, vip: ${CLUSTER_VIP}, port: 80, forwarding: ${mode}, scheduler: rr, servers: [${servers(t.httpPort)}] }
-  - { name: echo, vip: ${CLUSTER_VIP}, port: ${ECHO_PORT}, forwarding: ${mode}, scheduler: rr, servers: [${servers(ECHO_PORT)}] }
-cluster:
-  node: ${id}
-  nodes: [${nodes}]
-  bgp: { asn: ${NODE_ASN}, peers: [{ address: ${ROUTER_FABRIC}, asn: ${ROUTER_ASN} }], hold_time: 3 }
-  drain_time: 1
-`,
-  );
-  return file;
-}
-
 for (const mode of ['dr', 'tunnel', 'nat'] as const) {
   describe(`e2e: a ${mode} cluster behind a BGP router`, { skip, timeout: 120_000 }, () => {
     it('kill -9 of a node: no established connection fails, new ones fail only until the router withdrew it', async () => {
       const t = ClusterTopology.create({ nodes: 2, servers: 2, directReturn: mode !== 'nat' });
       try {
-        fs.writeFileSync(path.join(t.dir, 'port.key'), Buffer.from('0123456789abcdef0123456789abcdef'));
         await t.startRouter({ natReplies: mode === 'nat' });
         await t.startServers();
-        if (mode === 'tunnel')
-          for (const s of t.servers) t.lab.exec(s.ns, [process.execPath, XVS, 'decap', '--iface', 'e0'], { timeout: 20_000, env: { LIBXDP_BPFFS: t.lab.bpffs } });
-        const started: Node[] = [];
-        for (const id of [1, 2]) started.push(await startNode(t, id, directConfig(t, id, mode)));
+        if (mode === 'tunnel') t.decapOnServers();
+        const started: ClusterNodeProcess[] = [];
+        for (const id of [1, 2]) started.push(await t.startNode(id, t.nodeConfig(id, mode)));
         await t.waitForRoutes((r) => r.get(VIP_ROUTE)?.length === 2, 15_000, 'the VIP over both nodes');
-        const load = startLoad(t, 6000);
+        const load = t.startLoad(6000);
         await sleep(2000);
         started[0]!.child.kill('SIGKILL');
         await exited(started[0]!.child);
@@ -344,9 +224,9 @@ for (const mode of ['dr', 'tunnel', 'nat'] as const) {
         const r = await load;
         assert.equal(r.established.opened, 24);
         assert.deepEqual(r.established.failures, [], 'established connections across the kill');
-        assert.deepEqual(r.fresh.failures.filter((f) => f.atMs > withdrawnAt), [], 'new connections after the withdrawal');
+        assert.deepEqual(r.fresh.failures.filter((f) => f.atMs > withdrawnAt), [], `new connections after the withdrawal (${r.fresh.ok} answered)`);
         assert.ok(r.fresh.ok > 50, `new connections answered: ${r.fresh.ok}`);
-        assert.ok(status(t, 2).counters.sync_adopted! > 0, 'node 2 took over synced connections');
+        assert.ok(t.nodeStatus<NodeStatus>(2).counters.sync_adopted! > 0, 'node 2 took over synced connections');
       } finally {
         await t.destroy();
       }
