@@ -26,7 +26,8 @@ export interface Failure {
 
 export interface ClusterClientResult {
   established: { opened: number; exchanges: number; failures: (Failure & { id: number })[] };
-  fresh: { ok: number; failures: Failure[] };
+  /** okAt: when each answered request started (ms since the epoch). */
+  fresh: { ok: number; okAt: number[]; failures: Failure[] };
 }
 
 function longLived(o: ClusterClientOptions, id: number, result: ClusterClientResult, until: number): Promise<void> {
@@ -81,7 +82,10 @@ function freshLoop(o: ClusterClientOptions, result: ClusterClientResult, until: 
       const req = http.get({ host: o.vip, port: o.httpPort, path: '/name', agent: false, timeout: 2000 }, (res) => {
         res.resume();
         res.on('end', () => {
-          if (res.statusCode === 200) result.fresh.ok++;
+          if (res.statusCode === 200) {
+            result.fresh.ok++;
+            result.fresh.okAt.push(started);
+          }
           else result.fresh.failures.push({ atMs: started, reason: `status ${res.statusCode}` });
           setTimeout(one, o.newEveryMs);
         });
@@ -97,7 +101,7 @@ function freshLoop(o: ClusterClientOptions, result: ClusterClientResult, until: 
 }
 
 export async function runClusterClient(o: ClusterClientOptions): Promise<ClusterClientResult> {
-  const result: ClusterClientResult = { established: { opened: 0, exchanges: 0, failures: [] }, fresh: { ok: 0, failures: [] } };
+  const result: ClusterClientResult = { established: { opened: 0, exchanges: 0, failures: [] }, fresh: { ok: 0, okAt: [], failures: [] } };
   const until = Date.now() + o.durationMs;
   await Promise.all([...Array.from({ length: o.longLived }, (_, id) => longLived(o, id, result, until)), freshLoop(o, result, until)]);
   return result;

@@ -223,13 +223,13 @@ protocol kernel replies_kernel { ipv4 { table replies; export all; }; kernel tab
   }
 
   /** Polls routerRoutes() until `ok` holds; throws with the last table after `timeoutMs`. */
-  async waitForRoutes(ok: (routes: Map<string, string[]>) => boolean, timeoutMs: number, what: string): Promise<Map<string, string[]>> {
+  async waitForRoutes(ok: (routes: Map<string, string[]>) => boolean, timeoutMs: number, what: string, pollMs = 100): Promise<Map<string, string[]>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const routes = this.routerRoutes();
       if (ok(routes)) return routes;
       if (Date.now() > deadline) throw new Error(`router: ${what} not within ${timeoutMs} ms; routes: ${JSON.stringify([...routes])}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
 

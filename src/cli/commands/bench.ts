@@ -13,6 +13,7 @@ import {
 } from '../../bench/dataplane.js';
 import type { CliCommand } from '../command.js';
 import { benchChurnCommand } from './bench-churn.js';
+import { benchClusterCommand } from './bench-cluster.js';
 import { benchControlCommand } from './bench-control.js';
 import { benchLatencyCommand } from './bench-latency.js';
 import { benchVethCommand } from './bench-veth.js';
@@ -118,6 +119,7 @@ export const benchCommand: CliCommand = {
       .command(benchControlCommand.command, benchControlCommand.describe, benchControlCommand.builder, benchControlCommand.handler)
       .command(benchChurnCommand.command, benchChurnCommand.describe, benchChurnCommand.builder, benchChurnCommand.handler)
       .command(benchLatencyCommand.command, benchLatencyCommand.describe, benchLatencyCommand.builder, benchLatencyCommand.handler)
+      .command(benchClusterCommand.command, benchClusterCommand.describe, benchClusterCommand.builder, benchClusterCommand.handler)
       .demandCommand(1, 'name a benchmark: dataplane, veth, control') as never,
   handler: async () => {},
 };
