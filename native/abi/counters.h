@@ -88,7 +88,8 @@ namespace xvs::abi {
   C(sync_adopted, "synced connections whose first packet arrived here: this node's traffic from then on") \
   C(sync_invalid, "connection records refused as malformed (protocol, mode, state, addresses)") \
   C(sync_no_server, "connection records refused: no such service or server in this node's configuration") \
-  C(sync_table_full, "connection records refused: this worker's connection table is full")
+  C(sync_table_full, "connection records refused: this worker's connection table is full") \
+  C(sync_conflict, "connection records refused: a connection of this node's own holds their tuple (SYN-proxied, one-packet, or the server side's)")
 
 #define XVS_COUNTERS(C) \
   XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C) XVS_LOCAL_PORT_COUNTERS(C) \

@@ -151,7 +151,7 @@ class Engine {
   // Connection sync (EngineOptions.sync; engine_sync.cc), owner thread while running:
   // sync_drain appends to `out` the records the workers queued for the other nodes, at most
   // `max`; sync_install hands each record of `data` (whole abi::SyncRecords, else XVS_EINVAL) to
-  // the worker that would own it (its `owner` modulo workers()) and counts in `refused` those
+  // the worker that would own it (lb::sync_owner) and counts in `refused` those
   // that found that worker's ring full; sync_dump asks every worker for its whole table (a peer
   // that starts wants it), which comes out through sync_drain over the next safe points.
   Status sync_drain(size_t max, std::vector<uint8_t>& out);

@@ -5,6 +5,7 @@
 
 #include "abi/sync.h"
 #include "control/engine.h"
+#include "lb/sync.h"
 
 namespace xvs::control {
 
@@ -41,7 +42,7 @@ Status Engine::sync_install(const uint8_t* data, size_t len, size_t& accepted, s
   for (size_t at = 0; at < len; at += sizeof(abi::SyncRecord)) {
     abi::SyncRecord r;
     std::memcpy(&r, data + at, sizeof r);
-    const uint32_t owner = r.owner % options_.workers;
+    const uint32_t owner = lb::sync_owner(r, options_.workers, options_.local_ports);
     if (workers_[owner]->sync_in->push(r)) {
       ++accepted;
       touched |= 1ull << owner;

@@ -20,6 +20,8 @@
 #include "lb/conn.h"
 #include "lb/core_state.h"
 #include "lb/load.h"
+#include "lb/local_port.h"
+#include "lb/owner.h"
 #include "lb/persistence.h"
 #include "lb/schedule.h"
 #include "lb/tcp_state.h"
@@ -83,6 +85,19 @@ inline void sync_refresh(CoreState& cs, Conn& c) {
   if (cs.now - cs.sync.queued_at[cs.conns.index_of(&c)] >= half) sync_export(cs, c);
 }
 
+// The worker of this node that owns the record's connection: for nat and Full-NAT what owns its
+// packets here (DESIGN §4: the client's address and port, the local port), whatever the sender
+// said; for dr, tunnel and templates the sender's worker, which receives its client's packets on
+// a node with the same workers and RSS configuration.
+inline uint32_t sync_owner(const abi::SyncRecord& r, uint32_t workers, const LocalPortRange& local_ports) {
+  const bool is_template = (r.flags & abi::kSyncTemplate) != 0;
+  const auto mode = static_cast<abi::Forwarding>(r.forwarding);
+  if (!is_template && mode == abi::Forwarding::nat) return nat_owner(r.client_saddr, r.client_sport, workers);
+  if (!is_template && mode == abi::Forwarding::fullnat && local_ports.contains(core::ntohs(r.server_dport)))
+    return fullnat_owner(r.server_dport, workers);
+  return r.owner % workers;
+}
+
 // Whether a record can describe an entry at all; the rest is checked against the snapshot.
 inline bool sync_record_valid(const abi::SyncRecord& r) {
   const bool is_template = (r.flags & abi::kSyncTemplate) != 0;
@@ -118,6 +133,15 @@ inline void sync_install(CoreState& cs, const abi::SyncRecord& r) {
   const uint32_t index = sync_backend_index(snap, *svc, r.backend_address, r.backend_port);
   if (index == kNoBackend) return cs.count(abi::Counter::sync_no_server);
 
+  // A Full-NAT local port outside this node's range, or a nat or Full-NAT connection whose packets
+  // another worker owns here, would never see its replies: no node of the same config sends one.
+  const auto mode = static_cast<abi::Forwarding>(r.forwarding);
+  if (!is_template && mode == abi::Forwarding::fullnat && !cs.ports.range.contains(core::ntohs(r.server_dport)))
+    return cs.count(abi::Counter::sync_invalid);
+  if (!is_template && (mode == abi::Forwarding::nat || mode == abi::Forwarding::fullnat) &&
+      sync_owner(r, cs.workers, cs.ports.range) != cs.id)
+    return cs.count(abi::Counter::sync_invalid);
+
   const auto state = static_cast<ConnState>(r.state);
   const uint32_t keep = r.timeout_left + (is_template ? svc->persist_timeout : timeout_of(snap.timeouts, state));
   const ConnTuple client{r.client_saddr, r.client_daddr, r.client_sport, r.client_dport};
@@ -133,15 +157,20 @@ inline void sync_install(CoreState& cs, const abi::SyncRecord& r) {
   }
 
   const ConnLookup found = cs.conns.lookup(r.protocol, client.saddr, client.daddr, client.sport, client.dport);
-  if (found.conn != nullptr && found.direction == kFromClient && found.conn->state != ConnState::tcp_port_hold) {
+  // The tuple of a connection no record describes (a forged or stale one): this node's stays.
+  if (found.conn != nullptr && (found.direction != kFromClient || (found.conn->flags & (kSynProxied | kOnePacket))))
+    return cs.count(abi::Counter::sync_conflict);
+  if (found.conn != nullptr) {
     // Ours too (a flow that came back, or a refresh): the newer state and time, same server.
     Conn& c = *found.conn;
     if (c.state != state) account_state(cs, c, state);
     cs.conns.touch(&c, state, cs.now, keep);
     return cs.count(abi::Counter::sync_updated);
   }
-  const auto mode = static_cast<abi::Forwarding>(r.forwarding);
   const bool routed = mode == abi::Forwarding::nat || mode == abi::Forwarding::fullnat;
+  // Replies name one connection: a server-side tuple already here (a held one included) stays its own.
+  if (routed && cs.conns.lookup(r.protocol, server.saddr, server.daddr, server.sport, server.dport).conn != nullptr)
+    return cs.count(abi::Counter::sync_conflict);
   Conn* c = cs.conns.insert(r.protocol, client, server, routed ? (kLinkClient | kLinkServer) : kLinkClient);
   if (c == nullptr) return cs.count(abi::Counter::sync_table_full);
   c->forwarding = r.forwarding;

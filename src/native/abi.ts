@@ -95,7 +95,7 @@ export const FAST_PATH_COUNTERS = [
 /** Connection sync between cluster nodes (native/lb/sync.h). */
 export const SYNC_COUNTERS = [
   'sync_queued', 'sync_queue_full', 'sync_installed', 'sync_updated', 'sync_adopted', 'sync_invalid', 'sync_no_server',
-  'sync_table_full',
+  'sync_table_full', 'sync_conflict',
 ] as const;
 export const COUNTERS = [
   ...TRAFFIC_COUNTERS, ...DROP_COUNTERS, ...HANDOVER_COUNTERS, ...LOCAL_PORT_COUNTERS, ...SYN_PROXY_COUNTERS,

@@ -169,6 +169,25 @@ void packet_path_seeds(const fs::path& dir) {
     for (uint8_t i = 0; i < 8; ++i) b.items.push_back({static_cast<uint8_t>(i % 3), i, static_cast<uint8_t>(i * 37)});
     b.write(w);
   }));
+  // Connection sync: two workers' entries in every mode sent back as another node would (an
+  // update of what is there), with each field spoilt in turn (new entries, refusals), raw bytes;
+  // then the synced entries' packets (adoption), time and expiry.
+  save(dir, "sync_records", script({0x09, 0, 0}, [&](ByteWriter& w) {
+    for (uint8_t s : {kFullnatWeb, kNatWeb, kDrWeb, kTunnelWeb, kFullnatDns, kFullnatTls}) {
+      client(s, core::kTcpSyn, 3, 3).write(w);
+      reply(0).write(w);
+    }
+    for (uint8_t pick = 0; pick < 8; ++pick) SyncOp{static_cast<uint8_t>(pick & 1), pick, 0, 0, {}}.write(w);
+    for (uint8_t field = 1; field < 20; ++field) SyncOp{0, field, field, 0x0101u * field, {}}.write(w);
+    SyncOp{0, 2, 3, 0x0200, {}}.write(w);  // another client port: a new synced connection
+    SyncOp raw{0, 0, 0x80, 0, std::vector<uint8_t>(48, 0x11)};
+    raw.write(w);
+    for (uint8_t i = 0; i < 6; ++i) ResendOp{1, i}.write(w);
+    clock(1, 14).write(w);
+    SafePointOp{}.write(w);
+    clock(1, 14).write(w);
+    SafePointOp{}.write(w);
+  }));
   // Half-open connections beyond the limit (3) of a service without a SYN proxy.
   save(dir, "half_open_limit", script({0x08, 0x02, 0}, [&](ByteWriter& w) {
     for (uint16_t port = 8; port < 14; ++port) client(kDrWeb, core::kTcpSyn, static_cast<uint16_t>(42000 + port)).write(w);

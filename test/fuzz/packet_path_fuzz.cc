@@ -2,7 +2,8 @@
 // workers, every forwarding mode, TCP and UDP, persistence, SYN proxies, Full-NAT pools).
 // Consumes a script (packet_script.h): packets made from fields, answers and ICMP errors to
 // what the balancer sent, repeats, raw frames, bursts, clock steps and jumps, safe points
-// (installs, expiry), reloads onto other variants of the configuration.
+// (installs, expiry), reloads onto other variants of the configuration, and connection sync
+// records (a worker's own entries as another node would send them, spoilt or not, or raw bytes).
 // Checks after every frame: its verdict is a known one and a redirect names another existing
 // worker; pass and redirect leave the frame as it came; a transmitted frame lies in its chunk,
 // leaves from its port's MAC, and has valid IPv4 and TCP/UDP/ICMP checksums when the input had
@@ -12,6 +13,7 @@
 #include <sys/prctl.h>
 
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <optional>
 #include <vector>
@@ -154,6 +156,35 @@ void burst_item(const PacketWorld& world, const BurstOp::Item& item, std::vector
   }
 }
 
+// XORs `mask` into field `field` (1-19, in declaration order; 0: none) of a sync record.
+void spoil_field(xvs::abi::SyncRecord& r, uint8_t field, uint32_t mask) {
+  auto x8 = [&](uint8_t& v) { v = static_cast<uint8_t>(v ^ mask); };
+  auto x16 = [&](uint16_t& v) { v = static_cast<uint16_t>(v ^ mask); };
+  auto x32 = [&](uint32_t& v) { v ^= mask; };
+  switch (field) {
+    case 1: x32(r.client_saddr); break;
+    case 2: x32(r.client_daddr); break;
+    case 3: x16(r.client_sport); break;
+    case 4: x16(r.client_dport); break;
+    case 5: x32(r.server_saddr); break;
+    case 6: x32(r.server_daddr); break;
+    case 7: x16(r.server_sport); break;
+    case 8: x16(r.server_dport); break;
+    case 9: x32(r.backend_address); break;
+    case 10: x16(r.backend_port); break;
+    case 11: x8(r.protocol); break;
+    case 12: x8(r.forwarding); break;
+    case 13: x8(r.state); break;
+    case 14: x8(r.flags); break;
+    case 15: x8(r.client_port); break;
+    case 16: x8(r.owner); break;
+    case 17: r.client_mac.bytes[mask % 6] ^= static_cast<uint8_t>(mask >> 8); break;
+    case 18: x16(r.reserved0); break;
+    case 19: x32(r.timeout_left); break;
+    default: break;
+  }
+}
+
 void run_op(PacketWorld& world, ByteReader& in) {
   const auto op = static_cast<Op>(in.u8() % kOps);
   const uint32_t workers = world.workers();
@@ -214,6 +245,22 @@ void run_op(PacketWorld& world, ByteReader& in) {
       std::vector<Logged> frames;
       for (const BurstOp::Item& item : b.items) burst_item(world, item, frames);
       world.offer(b.worker % workers, frames);
+      break;
+    }
+    case Op::sync: {
+      SyncOp o;
+      o.read(in);
+      xvs::abi::SyncRecord r{};
+      if (o.field >= 0x80) {
+        o.raw.resize(sizeof r);
+        std::memcpy(&r, o.raw.data(), sizeof r);
+      } else if (std::optional<xvs::abi::SyncRecord> rec = world.sync_record(o.worker % workers, o.pick)) {
+        r = *rec;
+        spoil_field(r, o.field % 20, o.mask);
+      } else {
+        break;
+      }
+      world.sync_install(r);
       break;
     }
   }

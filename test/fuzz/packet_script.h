@@ -17,8 +17,8 @@
 
 namespace xvs::fuzz {
 
-enum class Op : uint8_t { packet, answer, icmp_error, resend, raw, clock, safe_point, reload, burst };
-inline constexpr uint8_t kOps = 9;
+enum class Op : uint8_t { packet, answer, icmp_error, resend, raw, clock, safe_point, reload, burst, sync };
+inline constexpr uint8_t kOps = 10;
 
 struct ScriptHeader {
   uint8_t shape = 0;    // bits 0-1 workers - 1, 2-3 table size, 4-5 clock start, 6-7 headroom
@@ -165,6 +165,23 @@ struct BurstOp {
   void write(ByteWriter& w) const {
     w.u8(static_cast<uint8_t>(Op::burst)).u8(worker).u8(static_cast<uint8_t>(items.size()));
     for (const Item& i : items) w.u8(i.kind).u8(i.pick).u8(i.flags);
+  }
+};
+
+// Connection sync (lb/sync.h): the record of one of a worker's entries, as another node would
+// send it, spoilt or not, installed on the worker that would own it — or 48 raw bytes.
+struct SyncOp {
+  uint8_t worker = 0, pick = 0;  // the entry: the pick-th of the worker's table (wrapping)
+  uint8_t field = 0;             // 0: as it is; 1-19: that field's bytes XORed with `mask`; from 0x80: `raw`
+  uint32_t mask = 0;
+  std::vector<uint8_t> raw;      // 48 bytes when field >= 0x80
+  void read(ByteReader& r) {
+    worker = r.u8(), pick = r.u8(), field = r.u8(), mask = r.u32();
+    if (field >= 0x80) raw = r.bytes(48);
+  }
+  void write(ByteWriter& w) const {
+    w.u8(static_cast<uint8_t>(Op::sync)).u8(worker).u8(pick).u8(field).u32(mask);
+    if (field >= 0x80) w.bytes(raw);
   }
 };
 

@@ -8,6 +8,7 @@
 // what was sent are logged for the script to answer.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include "fuzz_topology.h"
 #include "frame_checks.h"
 #include "lb/process.h"
+#include "lb/sync.h"
 #include "snapshot_fixture.h"
 #include "worker/worker.h"
 #include "worker_invariants.h"
@@ -102,6 +104,25 @@ class PacketWorld {
       }
     }
     snaps_.push_back(std::move(snap));
+  }
+
+  // Connection sync (lb/sync.h): the record of worker w's pick-th entry, as another node would
+  // send it; nothing when that entry is not synced.
+  std::optional<abi::SyncRecord> sync_record(uint32_t w, uint32_t pick) {
+    lb::CoreState& cs = *workers_[w];
+    if (cs.conns.size() == 0) return std::nullopt;
+    uint32_t left = pick % cs.conns.size();
+    lb::Conn* chosen = nullptr;
+    cs.conns.for_each(cs.conns.capacity(), [&](const lb::Conn& c) {
+      if (left-- == 0) chosen = const_cast<lb::Conn*>(&c);
+    });
+    abi::SyncRecord r;
+    if (chosen == nullptr || !lb::sync_record_of(cs, *chosen, r)) return std::nullopt;
+    return r;
+  }
+  // Another node's record, installed on the worker that would own it (what Engine::sync_install does).
+  void sync_install(const abi::SyncRecord& r) {
+    lb::sync_install(*workers_[lb::sync_owner(r, config_.workers, config_.local_ports)], r);
   }
 
   void check() {

@@ -9,7 +9,7 @@
 // - Full-NAT local ports: each held server-side tuple (LIP, lport, RIP, rport) is held by
 //   exactly one entry (connection or tcp_port_hold), and the table finds that entry by it;
 // - loads (lb/load.h): per server of the current snapshot, active / inactive / half-open equal
-//   the connections bound to it (ESTABLISHED counted active, SYN_RECV half-open); the
+//   the connections bound to it (synced ones no packet has reached yet are not counted) (ESTABLISHED counted active, SYN_RECV half-open); the
 //   per-service half-open sums equal their servers'. A server that left and came back with the
 //   same id may still have connections from before, which its fresh slot never counted
 //   (decrements stop at zero): there the counts may only be lower, until those are gone;
@@ -81,7 +81,11 @@ inline void check_worker(const lb::CoreState& cs, std::set<uint32_t>& relaxed) {
       server_tuples.insert({c.protocol, s.saddr, s.daddr, s.sport, s.dport});
       XVS_FUZZ_CHECK(c.flags & lb::kLinkServer, "a Full-NAT entry whose server tuple is not linked");
     }
-    if (!is_connection(c)) return;
+    // Synced from another node and not reached by a packet here: bound, not counted (lb/sync.h).
+    if (!is_connection(c) || (c.client_port_index & lb::kSyncedAwaiting)) {
+      if (is_connection(c) && (c.flags & lb::kPersistent)) ++template_users[c.template_index];
+      return;
+    }
     Bound& b = bound[c.backend_id];
     if (c.flags & lb::kCountedActive) ++b.active;
     else ++b.inactive;

@@ -221,15 +221,43 @@ TEST(Sync, RefusedRecordsAreCountedByReason) {
   // A full table refuses, and keeps what it has.
   for (uint16_t p = 0; b.cs->conns.size() < b.cs->conns.capacity(); ++p) {
     abi::SyncRecord r = good;
-    r.client_sport = core::htons(static_cast<uint16_t>(1000 + p));
-    r.server_dport = core::htons(static_cast<uint16_t>(1000 + p));
+    r.client_sport = core::htons(static_cast<uint16_t>(2000 + p));
+    r.server_dport = core::htons(static_cast<uint16_t>(2000 + p));
     lb::sync_install(*b.cs, r);
   }
   abi::SyncRecord one_more = good;
-  one_more.client_sport = core::htons(999);
-  one_more.server_dport = core::htons(999);
+  one_more.client_sport = core::htons(1999);
+  one_more.server_dport = core::htons(1999);
   lb::sync_install(*b.cs, one_more);
   EXPECT_EQ(b.counter(abi::Counter::sync_table_full), 1u);
+}
+
+TEST(Sync, ATupleOfThisNodesOwnIsNotTakenByARecord) {
+  Dataplane a(topo::standard_mode(abi::Forwarding::fullnat));
+  SyncTap tap;
+  tap.attach(a);
+  ASSERT_EQ(a.run(topo::from_client(40000, kTcpSyn), 0), lb::Verdict::tx);
+  abi::SyncRecord r = tap.drain().at(0);
+  // Another client whose server-side tuple is the one A's connection holds.
+  r.client_sport = core::htons(40001);
+  lb::sync_install(*a.cs, r);
+  EXPECT_EQ(a.counter(abi::Counter::sync_conflict), 1u);
+  EXPECT_EQ(a.cs->conns.size(), 1u);
+  // A local port outside this node's range, and a nat connection another worker owns here.
+  Dataplane narrow(topo::standard_mode(abi::Forwarding::fullnat), 1, 0, 1024, kPortKey, {1024, 2047});
+  lb::sync_install(*narrow.cs, r);
+  EXPECT_EQ(narrow.counter(abi::Counter::sync_invalid), 1u);
+  Dataplane two(topo::standard_mode(abi::Forwarding::nat, 2), 2, 0);
+  abi::SyncRecord n = r;
+  n.forwarding = static_cast<uint8_t>(abi::Forwarding::nat);
+  n.server_daddr = n.client_saddr;
+  n.server_dport = n.client_sport;
+  n.backend_port = core::htons(8080);
+  n.client_sport = core::htons(lb::nat_owner(n.client_saddr, core::htons(40001), 2) == 0 ? 40000 : 40001);
+  if (lb::nat_owner(n.client_saddr, n.client_sport, 2) == 0) n.client_sport = core::htons(core::ntohs(n.client_sport) + 1);
+  ASSERT_EQ(lb::nat_owner(n.client_saddr, n.client_sport, 2), 1u);
+  lb::sync_install(*two.cs, n);
+  EXPECT_EQ(two.counter(abi::Counter::sync_invalid), 1u) << "worker 0 of 2 does not take worker 1's nat connection";
 }
 
 TEST(Sync, AnUntouchedCopyExpiresWithoutTouchingTheLoad) {
