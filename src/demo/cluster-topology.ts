@@ -20,13 +20,22 @@ import { fileURLToPath } from 'node:url';
 
 import { NetnsLab, waitForLine } from '../netns/lab.js';
 import type { ClusterClientOptions, ClusterClientResult } from './cluster-client.js';
+import {
+  CLUSTER_VIP,
+  clusterNodeConfig,
+  ECHO_PORT,
+  NODE_API,
+  NODE_ASN,
+  ROUTER_ASN,
+  ROUTER_FABRIC,
+  type ClusterMode,
+} from './cluster-node-config.js';
+import { ECHO_SERVER, HTTP_SERVER } from './python-servers.js';
 
 const XVS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/xvs.js');
 const CLIENT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'cluster-client.js');
-/** Every node's API, on its own namespace's loopback. */
-export const NODE_API = '127.0.0.1:9200';
 
-export type ClusterMode = 'fullnat' | 'nat' | 'dr' | 'tunnel';
+export type { ClusterMode } from './cluster-node-config.js';
 
 /** A running `xvs run` of one node, and every line it printed. */
 export interface ClusterNodeProcess {
@@ -34,43 +43,9 @@ export interface ClusterNodeProcess {
   lines: string[];
 }
 
-export const ROUTER_ASN = 65000;
-export const NODE_ASN = 65001;
-export const CLUSTER_VIP = '10.99.0.10';
-export const CLUSTER_LIPS = ['10.88.1.1', '10.88.1.2', '10.88.1.3', '10.88.1.4'];
+export { CLUSTER_LIPS, CLUSTER_VIP, ECHO_PORT, NODE_API, NODE_ASN, ROUTER_ASN, ROUTER_FABRIC } from './cluster-node-config.js';
 export const CLUSTER_CLIENT = '10.77.0.2';
-export const ROUTER_FABRIC = '10.88.0.1';
 export const SERVER_PORT = 8080;
-export const ECHO_PORT = 9000;
-
-// Python's socketservers listen with a backlog of 5, which a burst of connects overflows (a
-// real server's is hundreds, nginx's 511): both servers here listen with 512.
-// HTTP: GET /name answers the name file of the directory it serves (python3 http.server's handler).
-const HTTP_SERVER = `
-import functools, http.server, sys
-class Server(http.server.ThreadingHTTPServer):
-    request_queue_size = 512
-handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[3])
-server = Server((sys.argv[1], int(sys.argv[2])), handler)
-print('Serving HTTP', flush=True)
-server.serve_forever()
-`;
-// A line echo server (python3): the long-lived connections of the cluster tests talk to it.
-const ECHO_SERVER = `
-import socketserver, sys
-class Echo(socketserver.StreamRequestHandler):
-    def handle(self):
-        for line in self.rfile:
-            self.wfile.write(line)
-            self.wfile.flush()
-class Server(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-    request_queue_size = 512
-server = Server((sys.argv[1], int(sys.argv[2])), Echo)
-print('ready', flush=True)
-server.serve_forever()
-`;
 
 export interface ClusterMember {
   id: number;
@@ -106,12 +81,7 @@ export class ClusterTopology {
    */
   static create(options: { nodes: number; servers: number; directReturn?: boolean }): ClusterTopology {
     const t = new ClusterTopology(options.nodes, options.servers, options.directReturn ?? false);
-    try {
-      t.build();
-    } catch (err) {
-      t.lab.destroySync();
-      throw err;
-    }
+    t.lab.buildOrDestroy(() => t.build());
     return t;
   }
 
@@ -266,46 +236,14 @@ protocol kernel replies_kernel { ipv4 { table replies; export all; }; kernel tab
     await exited;
   }
 
-  /**
-   * Node `id`'s config file: the VIP's web (port 80) and echo (ECHO_PORT) services in `mode`,
-   * bgp with the router, drain_time 2. fullnat draws on two local addresses and checks quorum 2
-   * (both services on the web port, so that both lose it together); the other modes use rr, so
-   * that only synced state, not a hash both nodes agree on, keeps a flow on its server.
-   */
+  /** Node `id`'s config file for `mode` (cluster-node-config.ts), written into the lab. */
   nodeConfig(id: number, mode: ClusterMode = 'fullnat'): string {
     const file = path.join(this.dir, `node${id}.yaml`);
     const key = path.join(this.dir, 'port.key');
     if (!fs.existsSync(key)) fs.writeFileSync(key, Buffer.from('0123456789abcdef0123456789abcdef'));
-    fs.mkdirSync(path.join(this.dir, `state${id}`), { recursive: true });
-    const nodes = this.nodes.map((n) => `{ id: ${n.id}, address: ${n.address} }`).join(', ');
-    const servers = (port: number) => this.servers.map((s) => `{ address: ${s.address}, port: ${port} }`).join(', ');
-    const fullnat = mode === 'fullnat';
-    const extra = fullnat
-      ? `local_address_pool: lan, quorum: 2,
-      health_check: { type: tcp, port: ${this.httpPort}, interval: 0.5, timeout: 0.5, rise: 1, fall: 1 }`
-      : 'scheduler: rr';
-    fs.writeFileSync(
-      file,
-      `dataplane:
-  backend: afxdp
-  workers: 1
-  interfaces: [f0]
-  port_key_file: ${key}
-  state_dir: ${path.join(this.dir, `state${id}`)}
-api: { listen: ${NODE_API} }
-${fullnat ? `local_address_pools: { lan: [${CLUSTER_LIPS.slice(0, 2).join(', ')}] }
-` : ''}services:
-  - { name: web, vip: ${CLUSTER_VIP}, port: 80, forwarding: ${mode}, servers: [${servers(this.httpPort)}],
-      ${extra} }
-  - { name: echo, vip: ${CLUSTER_VIP}, port: ${ECHO_PORT}, forwarding: ${mode}, servers: [${servers(ECHO_PORT)}],
-      ${extra} }
-cluster:
-  node: ${id}
-  nodes: [${nodes}]
-  bgp: { asn: ${NODE_ASN}, peers: [{ address: ${ROUTER_FABRIC}, asn: ${ROUTER_ASN} }], hold_time: 3 }
-  drain_time: 2
-`,
-    );
+    const stateDir = path.join(this.dir, `state${id}`);
+    fs.mkdirSync(stateDir, { recursive: true });
+    fs.writeFileSync(file, clusterNodeConfig({ id, mode, nodes: this.nodes, servers: this.servers, httpPort: this.httpPort, portKeyFile: key, stateDir }));
     return file;
   }
 

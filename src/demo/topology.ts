@@ -82,12 +82,7 @@ export class Topology {
     if ((mode === 'dr' || mode === 'tunnel') && arms !== 1)
       throw new Error(`${mode} needs one arm here: the servers answer the client directly on the shared segment`);
     const t = new Topology(options);
-    try {
-      t.build();
-    } catch (err) {
-      t.lab.destroySync();
-      throw err;
-    }
+    t.lab.buildOrDestroy(() => t.build());
     return t;
   }
 

@@ -61,6 +61,16 @@ export class NetnsLab {
     live.add(this);
   }
 
+  /** Runs `build` (which makes this lab's namespaces, links and processes); on failure removes what it made and throws. */
+  buildOrDestroy(build: () => void): void {
+    try {
+      build();
+    } catch (err) {
+      this.destroySync();
+      throw err;
+    }
+  }
+
   /** Creates namespace `xvs-<id>-<role>` with lo up; returns its name. */
   namespace(role: string): string {
     const ns = `xvs-${this.id}-${role}`;

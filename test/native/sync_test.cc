@@ -37,6 +37,15 @@ struct SyncTap {
   }
 };
 
+// Node A, whose records are tapped, and node B, which installs them: the same configuration.
+struct Nodes {
+  Dataplane a, b;
+  SyncTap tap;
+  explicit Nodes(abi::Forwarding mode, ServiceOptions o = {}) : a(topo::standard_mode(mode, 1, o)), b(topo::standard_mode(mode, 1, o)) {
+    tap.attach(a);
+  }
+};
+
 void install(Dataplane& d, const std::vector<abi::SyncRecord>& records) {
   for (const abi::SyncRecord& r : records) lb::sync_install(*d.cs, r);
 }
@@ -115,9 +124,9 @@ class SyncTakeover : public ::testing::TestWithParam<TakeoverRow> {};
 
 TEST_P(SyncTakeover, ForwardsAsTheSenderWouldAndCountsFromTheFirstPacket) {
   const TakeoverRow row = GetParam();
-  Dataplane a(topo::standard_mode(row.mode)), b(topo::standard_mode(row.mode));
-  SyncTap tap;
-  tap.attach(a);
+  Nodes n(row.mode);
+  Dataplane &a = n.a, &b = n.b;
+  SyncTap& tap = n.tap;
   // B has scheduled connections of its own: its rr cursor points elsewhere than A's did.
   ASSERT_EQ(b.run(topo::from_client(41000, kTcpSyn), 0), lb::Verdict::tx);
   const uint32_t loads_before = load_total(b, 0) + load_total(b, 1) + load_total(b, 2);
@@ -168,9 +177,9 @@ std::string takeover_name(const ::testing::TestParamInfo<TakeoverRow>& info) {
 INSTANTIATE_TEST_SUITE_P(Modes, SyncTakeover, ::testing::ValuesIn(kTakeoverRows), takeover_name);
 
 TEST(Sync, AReplyFirstTakesTheSendersNextHopTowardsTheClient) {
-  Dataplane a(topo::standard_mode(abi::Forwarding::fullnat)), b(topo::standard_mode(abi::Forwarding::fullnat));
-  SyncTap tap;
-  tap.attach(a);
+  Nodes n(abi::Forwarding::fullnat);
+  Dataplane &a = n.a, &b = n.b;
+  SyncTap& tap = n.tap;
   ASSERT_EQ(a.run(topo::from_client(40000, kTcpSyn), 0), lb::Verdict::tx);
   install(b, tap.drain());
   const lb::Conn& c = *a.client_conn(40000);
@@ -261,9 +270,9 @@ TEST(Sync, ATupleOfThisNodesOwnIsNotTakenByARecord) {
 }
 
 TEST(Sync, AnUntouchedCopyExpiresWithoutTouchingTheLoad) {
-  Dataplane a(topo::standard_mode(abi::Forwarding::fullnat)), b(topo::standard_mode(abi::Forwarding::fullnat));
-  SyncTap tap;
-  tap.attach(a);
+  Nodes n(abi::Forwarding::fullnat);
+  Dataplane &a = n.a, &b = n.b;
+  SyncTap& tap = n.tap;
   ASSERT_EQ(a.run(topo::from_client(40000, kTcpSyn), 0), lb::Verdict::tx);
   install(b, tap.drain());
   ASSERT_EQ(b.cs->conns.size(), 1u);
@@ -276,9 +285,9 @@ TEST(Sync, AnUntouchedCopyExpiresWithoutTouchingTheLoad) {
 }
 
 TEST(Sync, ARecordForAConnectionAlreadyHereUpdatesIt) {
-  Dataplane a(topo::standard_mode(abi::Forwarding::fullnat)), b(topo::standard_mode(abi::Forwarding::fullnat));
-  SyncTap tap;
-  tap.attach(a);
+  Nodes n(abi::Forwarding::fullnat);
+  Dataplane &a = n.a, &b = n.b;
+  SyncTap& tap = n.tap;
   ASSERT_EQ(a.run(topo::from_client(40000, kTcpSyn), 0), lb::Verdict::tx);
   install(b, tap.drain());
   const lb::Conn& c = *a.client_conn(40000);
@@ -294,9 +303,9 @@ TEST(Sync, TemplatesTravelBeforeTheirConnections) {
   ServiceOptions o;
   o.flags = abi::persistent;
   o.persist_timeout = 300;
-  Dataplane a(topo::standard_mode(abi::Forwarding::fullnat, 1, o)), b(topo::standard_mode(abi::Forwarding::fullnat, 1, o));
-  SyncTap tap;
-  tap.attach(a);
+  Nodes n(abi::Forwarding::fullnat, o);
+  Dataplane &a = n.a, &b = n.b;
+  SyncTap& tap = n.tap;
   ASSERT_EQ(a.run(topo::from_client(40000, kTcpSyn), 0), lb::Verdict::tx);
   const auto records = tap.drain();
   ASSERT_EQ(records.size(), 2u);

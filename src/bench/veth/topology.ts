@@ -86,12 +86,7 @@ export class VethTopology {
   static create(lipCount: number): VethTopology {
     const lips = Array.from({ length: lipCount }, (_, i) => `10.202.0.${100 + i}`);
     const t = new VethTopology(lips);
-    try {
-      t.build();
-    } catch (err) {
-      t.lab.destroySync();
-      throw err;
-    }
+    t.lab.buildOrDestroy(() => t.build());
     return t;
   }
 

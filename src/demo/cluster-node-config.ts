@@ -1,0 +1,56 @@
+// src/demo/cluster-node-config.ts — the config file of one node of the cluster topology
+// (cluster-topology.ts): the VIP's web (port 80) and echo (ECHO_PORT) services in one forwarding
+// mode, bgp with the router, drain_time 2. Full-NAT draws on two local addresses and checks
+// quorum 2 on both services (on the web port, so that both lose it together); the other modes
+// use rr, so that only synced state, not a hash both nodes agree on, keeps a flow on its server.
+// Pure; main thread.
+
+export type ClusterMode = 'fullnat' | 'nat' | 'dr' | 'tunnel';
+
+export interface ClusterNodeConfigOptions {
+  id: number;
+  mode: ClusterMode;
+  nodes: readonly { id: number; address: string }[];
+  servers: readonly { address: string }[];
+  httpPort: number;
+  portKeyFile: string;
+  stateDir: string;
+}
+
+// The topology's addresses and numbers (cluster-topology.ts re-exports them).
+export const ROUTER_ASN = 65000;
+export const NODE_ASN = 65001;
+export const CLUSTER_VIP = '10.99.0.10';
+export const CLUSTER_LIPS = ['10.88.1.1', '10.88.1.2', '10.88.1.3', '10.88.1.4'];
+export const ROUTER_FABRIC = '10.88.0.1';
+export const ECHO_PORT = 9000;
+/** Every node's API, on its own namespace's loopback. */
+export const NODE_API = '127.0.0.1:9200';
+
+export function clusterNodeConfig(o: ClusterNodeConfigOptions): string {
+  const nodes = o.nodes.map((n) => `{ id: ${n.id}, address: ${n.address} }`).join(', ');
+  const servers = (port: number) => o.servers.map((s) => `{ address: ${s.address}, port: ${port} }`).join(', ');
+  const fullnat = o.mode === 'fullnat';
+  const extra = fullnat
+    ? `local_address_pool: lan, quorum: 2,
+      health_check: { type: tcp, port: ${o.httpPort}, interval: 0.5, timeout: 0.5, rise: 1, fall: 1 }`
+    : 'scheduler: rr';
+  return `dataplane:
+  backend: afxdp
+  workers: 1
+  interfaces: [f0]
+  port_key_file: ${o.portKeyFile}
+  state_dir: ${o.stateDir}
+api: { listen: ${NODE_API} }
+${fullnat ? `local_address_pools: { lan: [${CLUSTER_LIPS.slice(0, 2).join(', ')}] }\n` : ''}services:
+  - { name: web, vip: ${CLUSTER_VIP}, port: 80, forwarding: ${o.mode}, servers: [${servers(o.httpPort)}],
+      ${extra} }
+  - { name: echo, vip: ${CLUSTER_VIP}, port: ${ECHO_PORT}, forwarding: ${o.mode}, servers: [${servers(ECHO_PORT)}],
+      ${extra} }
+cluster:
+  node: ${o.id}
+  nodes: [${nodes}]
+  bgp: { asn: ${NODE_ASN}, peers: [{ address: ${ROUTER_FABRIC}, asn: ${ROUTER_ASN} }], hold_time: 3 }
+  drain_time: 2
+`;
+}
