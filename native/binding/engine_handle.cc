@@ -35,6 +35,7 @@ control::EngineOptions parse_options(const Napi::CallbackInfo& info) {
   if (Napi::Value b = o.Get("workerPriorityBestEffort"); b.IsBoolean()) opts.worker_priority_best_effort = b.As<Napi::Boolean>().Value();
   if (Napi::Value b = o.Get("fastPath"); b.IsBoolean()) opts.fast_path = b.As<Napi::Boolean>().Value();
   if (Napi::Value b = o.Get("sync"); b.IsBoolean()) opts.sync = b.As<Napi::Boolean>().Value();
+  if (Napi::Value n = o.Get("syncRefreshSeconds"); n.IsNumber()) opts.sync_refresh_seconds = n.As<Napi::Number>().Uint32Value();
   // Benchmarks only (`xvs bench veth`'s I/O-loop case): no lb::process at all.
   if (Napi::Value b = o.Get("forwardOnly"); b.IsBoolean() && b.As<Napi::Boolean>().Value())
     opts.burst_path = bench::forward_only_burst;

@@ -168,7 +168,7 @@ void Engine::create_workers() {
                                                         options_.port_key, options_.local_ports, tables,
                                                         std::move(queues), cpu, &clock_offset_, options_.burst_path));
     workers_.back()->set_fast_path(backend_->fast_path());  // nullptr when off (AfxdpOptions.fast_path)
-    if (options_.sync) workers_.back()->enable_sync();
+    if (options_.sync) workers_.back()->enable_sync(options_.sync_refresh_seconds);
     if (current_)
       workers_.back()->control.push({abi::ControlKind::install_snapshot, current_->generation, current_.get()});
   }

@@ -52,6 +52,9 @@ struct EngineOptions {
   // A cluster with connection sync (lb/sync.h): workers queue their connections' records for the
   // other nodes and install theirs (sync_drain, sync_install, sync_dump).
   bool sync = false;
+  // cluster.sync.refresh_period: a live connection's record goes out again at least this often
+  // (seconds; 0: half its state's timeout, which it never exceeds anyway).
+  uint32_t sync_refresh_seconds = 0;
   // What every worker runs on its bursts. Only a benchmark sets anything else (`xvs bench veth`'s
   // I/O-loop case: bench/forward_only.h); no config field reaches it.
   lb::BurstPath burst_path = lb::process_burst;

@@ -47,6 +47,7 @@ struct CoreTables {
 struct SyncExport {
   core::SpscRing<abi::SyncRecord>* out = nullptr;
   uint32_t* queued_at = nullptr;  // by connection index
+  uint32_t refresh_seconds = 0;   // cluster.sync.refresh_period; 0: half the state's timeout
 };
 
 struct alignas(64) CoreState {

@@ -78,11 +78,13 @@ inline void sync_export(CoreState& cs, Conn& c) {
   cs.count(abi::Counter::sync_queued);
 }
 
-// After its timer was extended: queued again once the last record is half a timeout old.
+// After its timer was extended: queued again once the last record is refresh_seconds old, or
+// half a timeout if that comes first (a copy lives the time left plus one timeout).
 inline void sync_refresh(CoreState& cs, Conn& c) {
   if (cs.sync.out == nullptr || (c.flags & kTemplate)) return;
   const uint32_t half = timeout_of(cs.snapshot->timeouts, c.state) / 2;
-  if (cs.now - cs.sync.queued_at[cs.conns.index_of(&c)] >= half) sync_export(cs, c);
+  const uint32_t period = cs.sync.refresh_seconds != 0 && cs.sync.refresh_seconds < half ? cs.sync.refresh_seconds : half;
+  if (cs.now - cs.sync.queued_at[cs.conns.index_of(&c)] >= period) sync_export(cs, c);
 }
 
 // The worker of this node that owns the record's connection: for nat and Full-NAT what owns its

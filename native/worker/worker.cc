@@ -97,11 +97,11 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::enable_sync() {
+void Worker::enable_sync(uint32_t refresh_seconds) {
   sync_out = std::make_unique<core::SpscRing<abi::SyncRecord>>(kSyncRing);
   sync_in = std::make_unique<core::SpscRing<abi::SyncRecord>>(kSyncRing);
   sync_queued_at_ = std::make_unique<uint32_t[]>(core_.conns.capacity());
-  core_.sync = lb::SyncExport{sync_out.get(), sync_queued_at_.get()};
+  core_.sync = lb::SyncExport{sync_out.get(), sync_queued_at_.get(), refresh_seconds};
 }
 
 void Worker::request_sync_dump(uint32_t number) {

@@ -88,7 +88,7 @@ class Worker {
   void set_fast_path(lb::FastPathTable* table) { core_.fast_path = table; }
   // Before start(): connection sync with the other nodes of a cluster (lb/sync.h): the rings
   // sync_out (this worker's records for them) and sync_in (theirs for this worker).
-  void enable_sync();
+  void enable_sync(uint32_t refresh_seconds);
   bool sync_enabled() const { return sync_out != nullptr; }
   // Control thread: every connection of this worker's table goes out as a record too (a node
   // that starts asks its peers for their tables), paced by the room in sync_out. Requests are

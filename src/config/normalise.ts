@@ -98,6 +98,7 @@ function cluster(c: Obj): ClusterConfig {
     drain_time: seconds(c.drain_time, DEFAULTS.cluster_drain_time),
     sync: { port: (objOf(c.sync).port as number | undefined) ?? DEFAULTS.cluster_sync_port },
   };
+  if (has(objOf(c.sync), 'refresh_period')) out.sync.refresh_period = seconds(objOf(c.sync).refresh_period, 0);
   if (has(c, 'bgp')) {
     const bgp = objOf(c.bgp);
     out.bgp = {

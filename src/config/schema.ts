@@ -155,7 +155,7 @@ const cluster = obj(
       },
       { required: ['asn', 'peers'], xvsExpect: 'a mapping such as { asn: 65001, peers: [{ address: 10.88.0.1, asn: 65000 }] }' },
     ),
-    sync: obj({ port }, { xvsExpect: `a mapping such as { port: ${DEFAULTS.cluster_sync_port} }` }),
+    sync: obj({ port, refresh_period: duration }, { xvsExpect: `a mapping such as { port: ${DEFAULTS.cluster_sync_port} }` }),
     drain_time: { xvsDuration: LIMITS.cluster_drain_time_max },
   },
   { required: ['node', 'nodes'], xvsExpect: 'a mapping such as { node: 1, nodes: [{ id: 1, address: 10.88.0.11 }] }' },

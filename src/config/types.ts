@@ -150,7 +150,11 @@ export interface ClusterConfig {
   nodes: ClusterNodeConfig[];
   bgp?: BgpConfig;
   /** Connection sync between the nodes (src/cluster/sync-node.ts): UDP between their addresses; on with more than one node. */
-  sync: { port: number };
+  sync: {
+    port: number;
+    /** Seconds after which a live connection's record is sent again (IPVS sync_refresh_period); absent: half its state's timeout. */
+    refresh_period?: number;
+  };
   /** Seconds a stopping node keeps forwarding after withdrawing its routes, before it exits. */
   drain_time: number;
 }

@@ -22,6 +22,8 @@ export interface EngineOptions {
   fastPath?: boolean;
   /** A cluster with connection sync (native/lb/sync.h): workers queue records for the other nodes (syncDrain) and take theirs (syncInstall). */
   sync?: boolean;
+  /** cluster.sync.refresh_period in seconds (0 or absent: half the state's timeout). */
+  syncRefreshSeconds?: number;
   interfaces: string[];
   connTableSize: number;
   /** 16 bytes: the Full-NAT local port key (src/control/worker/port-key.ts); copied by the engine. */

@@ -97,6 +97,29 @@ TEST(Sync, RecordsOnCreationAndStateChangesOnly) {
   EXPECT_EQ(records[0].timeout_left, a.snapshot().timeouts.tcp);
 }
 
+TEST(Sync, ARefreshPeriodShorterThanHalfTheTimeoutRefreshesSooner) {
+  Dataplane a(topo::standard_mode(abi::Forwarding::fullnat));
+  SyncTap tap;
+  tap.attach(a);
+  a.cs->sync.refresh_seconds = 30;
+  ASSERT_EQ(a.run(topo::from_client(40000, kTcpSyn), 0), lb::Verdict::tx);
+  const lb::Conn& c = *a.client_conn(40000);
+  ASSERT_EQ(a.run(packet_of(c, lb::kFromServer, kTcpSyn | kTcpAck), 1), lb::Verdict::tx);
+  ASSERT_EQ(a.run(topo::from_client(40000, kTcpAck), 0), lb::Verdict::tx);
+  tap.drain();
+  a.cs->now += 29;
+  ASSERT_EQ(a.run(topo::from_client(40000, kTcpAck), 0), lb::Verdict::tx);
+  EXPECT_TRUE(tap.drain().empty());
+  a.cs->now += 1;
+  ASSERT_EQ(a.run(topo::from_client(40000, kTcpAck), 0), lb::Verdict::tx);
+  EXPECT_EQ(tap.drain().size(), 1u);
+  // One longer than half the timeout is half the timeout.
+  a.cs->sync.refresh_seconds = 100000;
+  a.cs->now += a.snapshot().timeouts.tcp / 2;
+  ASSERT_EQ(a.run(topo::from_client(40000, kTcpAck), 0), lb::Verdict::tx);
+  EXPECT_EQ(tap.drain().size(), 1u);
+}
+
 TEST(Sync, NoRecordsWithoutACluster) {
   Dataplane a(topo::standard_mode(abi::Forwarding::fullnat));
   ASSERT_EQ(a.run(topo::from_client(40000, kTcpSyn), 0), lb::Verdict::tx);

@@ -56,6 +56,12 @@ test('a valid cluster: defaults filled, mh the default scheduler', () => {
   assert.equal(plain.cluster, undefined);
 });
 
+test('cluster.sync: its port and refresh period', () => {
+  const config = parseConfigText(clusterText(['  node: 1', ...NODES, '  sync: { port: 9000, refresh_period: 1m }']), 'test.yaml');
+  assert.deepEqual(config.cluster?.sync, { port: 9000, refresh_period: 60 });
+  expectOne(clusterText(['  node: 1', ...NODES, '  sync: { refresh_period: 0 }']), 'cluster.sync.refresh_period', 12, 27, 'must be a duration greater than 0');
+});
+
 test('cluster.node must be one of the nodes', () => {
   expectOne(clusterText(['  node: 3', ...NODES]), 'cluster.node', 10, 9, '3 is not the id of any node in cluster.nodes (1, 2): set it to');
 });

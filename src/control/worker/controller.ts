@@ -10,7 +10,9 @@
 // CommitQueue, and rebuilds run in time slices (REBUILD_SLICE_MS), so that probe results,
 // peer-load publishing and status requests are served during a large one. With a kernel-backed
 // next-hop resolver (afxdp) it follows the kernel's route and neighbour notifications
-// (nexthop/follow.ts) and commits again when a next hop moved.
+// (nexthop/follow.ts) and commits again when a next hop moved. In a cluster, what the node
+// announces follows every commit, and connection sync starts before the first announcement and
+// ends after the withdrawal (cluster-control.ts).
 //
 // Runs on the control worker thread (entry.ts makes one); tests make as many as they like on
 // their own thread, each with its own engine.

@@ -92,6 +92,7 @@ export class Dataplane {
       workerPriorityBestEffort: d.worker_priority === undefined,
       fastPath: d.fast_path === 'xdp',
       sync: clusterSyncs(config),
+      syncRefreshSeconds: config.cluster?.sync.refresh_period ?? 0,
       interfaces: d.interfaces,
       connTableSize: d.conn_table_size,
       portKey: key.key,
