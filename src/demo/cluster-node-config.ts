@@ -1,6 +1,7 @@
 // src/demo/cluster-node-config.ts — the config file of one node of the cluster topology
 // (cluster-topology.ts): the VIP's web (port 80) and echo (ECHO_PORT) services in one forwarding
-// mode, bgp with the router, drain_time 2. Full-NAT draws on two local addresses and checks
+// mode, bgp with the router, drain_time 2. Full-NAT draws on two local addresses (one a node
+// with more nodes) and checks
 // quorum 2 on both services (on the web port, so that both lose it together); the other modes
 // use rr, so that only synced state, not a hash both nodes agree on, keeps a flow on its server.
 // Pure; main thread.
@@ -42,7 +43,7 @@ export function clusterNodeConfig(o: ClusterNodeConfigOptions): string {
   port_key_file: ${o.portKeyFile}
   state_dir: ${o.stateDir}
 api: { listen: ${NODE_API} }
-${fullnat ? `local_address_pools: { lan: [${CLUSTER_LIPS.slice(0, 2).join(', ')}] }\n` : ''}services:
+${fullnat ? `local_address_pools: { lan: [${CLUSTER_LIPS.slice(0, Math.max(2, o.nodes.length)).join(', ')}] }\n` : ''}services:
   - { name: web, vip: ${CLUSTER_VIP}, port: 80, forwarding: ${o.mode}, servers: [${servers(o.httpPort)}],
       ${extra} }
   - { name: echo, vip: ${CLUSTER_VIP}, port: ${ECHO_PORT}, forwarding: ${o.mode}, servers: [${servers(ECHO_PORT)}],

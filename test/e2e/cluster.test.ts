@@ -4,8 +4,9 @@
 // connections over both; the nodes sync their connections; under load (long-lived connections
 // exchanging a line every 100 ms, new connections every 20 ms) kill -9 of a node fails no
 // established connection and no new one after the router withdrew it (its BIRD dies with it),
-// in fullnat, nat (servers routed through the nodes), dr and tunnel; a restarted node gets the
-// tables and takes its share back without a failure; a service that loses quorum is withdrawn
+// in fullnat, nat (servers routed through the nodes), dr and tunnel, and with three nodes (the
+// dead node's local address then falls back to both others); a restarted node gets the tables
+// and takes its share back without a failure; a service that loses quorum is withdrawn
 // and comes back with it; a clean stop withdraws before it exits. Needs root and BIRD 2; skipped
 // loudly otherwise.
 import assert from 'node:assert/strict';
@@ -233,3 +234,31 @@ for (const mode of ['dr', 'tunnel', 'nat'] as const) {
     });
   });
 }
+
+describe('e2e: a three-node fullnat cluster behind a BGP router', { skip, timeout: 120_000 }, () => {
+  it("kill -9 of a node: its local address falls back to both others, and no connection fails", async () => {
+    const t = ClusterTopology.create({ nodes: 3, servers: 2 });
+    try {
+      await t.startRouter();
+      await t.startServers();
+      const started: ClusterNodeProcess[] = [];
+      for (const id of [1, 2, 3]) started.push(await t.startNode(id));
+      const lips = CLUSTER_LIPS.slice(0, 3);
+      await t.waitForRoutes((r) => r.get(VIP_ROUTE)?.length === 3 && lips.every((l) => r.get(`${l}/32`)?.length === 1), 20_000, 'the VIP over three nodes');
+      const load = t.startLoad(6000);
+      await sleep(2000);
+      started[0]!.child.kill('SIGKILL');
+      await exited(started[0]!.child);
+      // Node 1's address is announced by both others with the same longer path: ECMP over them.
+      const routes = await t.waitForRoutes((r) => r.get(VIP_ROUTE)?.length === 2 && r.get(`${lips[0]}/32`)?.length === 2, 5000, 'node 1 withdrawn');
+      const withdrawnAt = Date.now();
+      assert.deepEqual(routes.get(`${lips[0]}/32`), [t.nodes[1]!.address, t.nodes[2]!.address]);
+      const r = await load;
+      assert.equal(r.established.opened, 24);
+      assert.deepEqual(r.established.failures, [], 'established connections across the kill');
+      assert.deepEqual(r.fresh.failures.filter((f) => f.atMs > withdrawnAt), [], `new connections after the withdrawal (${r.fresh.ok} answered)`);
+    } finally {
+      await t.destroy();
+    }
+  });
+});
