@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import type { ClusterConfig } from '../config/types.js';
-import type { Route } from './announcements.js';
+import { routeChanges, type Route } from './announcements.js';
 import { birdConfig, peerProtocolName } from './bird-config.js';
 import { birdCommand, parseProtocols, replyError } from './bird-control.js';
 
@@ -157,7 +157,7 @@ export class BgpSpeaker {
   }
 
   private async apply(): Promise<void> {
-    if (this.stopping || !this.child || sameRoutes(this.applied, this.routes)) return;
+    if (this.stopping || !this.child || routeChanges(this.applied, this.routes).length === 0) return;
     const routes = this.routes;
     this.writeConfig(routes);
     const reply = await birdCommand(this.socketPath, 'configure');
@@ -227,13 +227,6 @@ export class BgpSpeaker {
     }
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-function sameRoutes(a: readonly Route[], b: readonly Route[]): boolean {
-  if (a.length !== b.length) return false;
-  const key = (r: Route) => `${r.kind} ${r.prefix}`;
-  const set = new Set(a.map(key));
-  return b.every((r) => set.has(key(r)));
 }
 
 function lastLine(text: string): string {

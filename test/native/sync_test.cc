@@ -44,10 +44,20 @@ struct Nodes {
   explicit Nodes(abi::Forwarding mode, ServiceOptions o = {}) : a(topo::standard_mode(mode, 1, o)), b(topo::standard_mode(mode, 1, o)) {
     tap.attach(a);
   }
+  // The client's SYN to `cport` through A, its records installed on B; A's connection.
+  const lb::Conn& opened_and_synced(uint16_t cport);
 };
 
 void install(Dataplane& d, const std::vector<abi::SyncRecord>& records) {
   for (const abi::SyncRecord& r : records) lb::sync_install(*d.cs, r);
+}
+
+const lb::Conn& Nodes::opened_and_synced(uint16_t cport) {
+  EXPECT_EQ(a.run(topo::from_client(cport, kTcpSyn), 0), lb::Verdict::tx);
+  install(b, tap.drain());
+  const lb::Conn* c = a.client_conn(cport);
+  EXPECT_NE(c, nullptr);
+  return *c;
 }
 
 uint32_t load_total(const Dataplane& d, uint32_t index) { return d.load(index).active + d.load(index).inactive; }
@@ -202,10 +212,7 @@ INSTANTIATE_TEST_SUITE_P(Modes, SyncTakeover, ::testing::ValuesIn(kTakeoverRows)
 TEST(Sync, AReplyFirstTakesTheSendersNextHopTowardsTheClient) {
   Nodes n(abi::Forwarding::fullnat);
   Dataplane &a = n.a, &b = n.b;
-  SyncTap& tap = n.tap;
-  ASSERT_EQ(a.run(topo::from_client(40000, kTcpSyn), 0), lb::Verdict::tx);
-  install(b, tap.drain());
-  const lb::Conn& c = *a.client_conn(40000);
+  const lb::Conn& c = n.opened_and_synced(40000);
   auto at_a = build_frame(packet_of(c, lb::kFromServer, kTcpSyn | kTcpAck));
   auto at_b = at_a;
   ASSERT_EQ(a.run(at_a, 1), lb::Verdict::tx);
@@ -294,10 +301,8 @@ TEST(Sync, ATupleOfThisNodesOwnIsNotTakenByARecord) {
 
 TEST(Sync, AnUntouchedCopyExpiresWithoutTouchingTheLoad) {
   Nodes n(abi::Forwarding::fullnat);
-  Dataplane &a = n.a, &b = n.b;
-  SyncTap& tap = n.tap;
-  ASSERT_EQ(a.run(topo::from_client(40000, kTcpSyn), 0), lb::Verdict::tx);
-  install(b, tap.drain());
+  Dataplane& b = n.b;
+  n.opened_and_synced(40000);
   ASSERT_EQ(b.cs->conns.size(), 1u);
   const uint32_t syn = b.snapshot().timeouts.tcp_syn;
   // Kept for the sender's time left plus one more timeout of its state.
@@ -311,9 +316,7 @@ TEST(Sync, ARecordForAConnectionAlreadyHereUpdatesIt) {
   Nodes n(abi::Forwarding::fullnat);
   Dataplane &a = n.a, &b = n.b;
   SyncTap& tap = n.tap;
-  ASSERT_EQ(a.run(topo::from_client(40000, kTcpSyn), 0), lb::Verdict::tx);
-  install(b, tap.drain());
-  const lb::Conn& c = *a.client_conn(40000);
+  const lb::Conn& c = n.opened_and_synced(40000);
   ASSERT_EQ(a.run(packet_of(c, lb::kFromServer, kTcpSyn | kTcpAck), 1), lb::Verdict::tx);
   ASSERT_EQ(a.run(topo::from_client(40000, kTcpAck), 0), lb::Verdict::tx);
   install(b, tap.drain());

@@ -28,7 +28,7 @@ import { modelSteps, type DataplaneModel } from './model.js';
 import { EVERYTHING, refreshedModel, type NextHopScope } from './next-hop-refresh.js';
 import { nextHopResolver } from './nexthop/index.js';
 import { portKey } from './port-key.js';
-import { syncEnabled as clusterSyncs, type SyncEngine } from '../../cluster/sync-node.js';
+import { syncEnabled, type SyncEngine } from '../../cluster/sync-node.js';
 import { reusingNextHops } from './nexthop/reuse.js';
 import type { NextHopResolver } from './nexthop/types.js';
 import { SnapshotEncoder } from './snapshot-encoder.js';
@@ -91,7 +91,7 @@ export class Dataplane {
       workerPriority: d.worker_priority ?? DEFAULTS.worker_priority,
       workerPriorityBestEffort: d.worker_priority === undefined,
       fastPath: d.fast_path === 'xdp',
-      sync: clusterSyncs(config),
+      sync: syncEnabled(config),
       syncRefreshSeconds: config.cluster?.sync.refresh_period ?? 0,
       interfaces: d.interfaces,
       connTableSize: d.conn_table_size,
