@@ -4,7 +4,7 @@
   "targets": [
     {
       "target_name": "xvs",
-      "sources": ["<!@(node scripts/native-sources.cjs engine afxdp kernel binding bench)"],
+      "sources": ["<!@(node scripts/native-sources.cjs engine afxdp dpdk_absent kernel binding bench)"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "native"

@@ -91,9 +91,21 @@ namespace xvs::abi {
   C(sync_table_full, "connection records refused: this worker's connection table is full") \
   C(sync_conflict, "connection records refused: a connection of this node's own holds their tuple (SYN-proxied, one-packet, or the server side's)")
 
+// The exception path of a backend that serves the host itself (io/dpdk: ARP for xvs's addresses,
+// the host's frames through its exception interfaces), counted by the worker's queues; appended
+// after the sync counters.
+#define XVS_HOST_PORT_COUNTERS(C)                                                      \
+  C(arp_replied, "ARP requests for a VIP or local address answered by xvs (dpdk: no kernel owns the port)") \
+  C(arp_solicited, "ARP requests xvs sent to resolve a next hop (dpdk)")              \
+  C(arp_solicit_failed, "ARP requests xvs could not send: no buffer, or the transmit queue was full (dpdk; asked again later)") \
+  C(arp_observations_lost, "ARP packets whose sender was not learnt: the ring to the control thread was full (dpdk)") \
+  C(kernel_tx_packets, "frames the host sent through an exception interface, transmitted on its port (dpdk)") \
+  C(kernel_tx_dropped, "frames the host sent through an exception interface, dropped: the port's transmit queue was full (dpdk)") \
+  C(kernel_rx_dropped, "frames for the host dropped: its exception interface's queue was full (dpdk)")
+
 #define XVS_COUNTERS(C) \
   XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C) XVS_LOCAL_PORT_COUNTERS(C) \
-  XVS_SYN_PROXY_COUNTERS(C) XVS_FAST_PATH_COUNTERS(C) XVS_SYNC_COUNTERS(C)
+  XVS_SYN_PROXY_COUNTERS(C) XVS_FAST_PATH_COUNTERS(C) XVS_SYNC_COUNTERS(C) XVS_HOST_PORT_COUNTERS(C)
 
 enum class Counter : uint32_t {
 #define XVS_COUNTER_ENUM(name, help) name,

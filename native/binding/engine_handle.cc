@@ -66,6 +66,22 @@ control::EngineOptions parse_options(const Napi::CallbackInfo& info) {
       opts.cpus.push_back(c.As<Napi::Number>().Int32Value());
     }
   }
+  if (Napi::Value d = o.Get("dpdk"); d.IsObject()) {
+    Napi::Object dpdk = d.As<Napi::Object>();
+    if (Napi::Value v = dpdk.Get("driver"); v.IsString()) opts.dpdk_driver = v.As<Napi::String>().Utf8Value();
+    const auto strings = [&](const char* key, std::vector<std::string>& out) {
+      Napi::Value v = dpdk.Get(key);
+      if (v.IsUndefined()) return;
+      if (!v.IsArray()) throw_invalid(env, std::string("option dpdk.") + key + " must be an array of strings");
+      Napi::Array list = v.As<Napi::Array>();
+      for (uint32_t i = 0; i < list.Length(); ++i) {
+        if (!list.Get(i).IsString()) throw_invalid(env, std::string("option dpdk.") + key + " must hold strings");
+        out.push_back(list.Get(i).As<Napi::String>().Utf8Value());
+      }
+    };
+    strings("devices", opts.dpdk_devices);
+    strings("eal", opts.dpdk_eal);
+  }
   Napi::Value ifs = o.Get("interfaces");
   if (!ifs.IsArray()) throw_invalid(env, "option interfaces must be an array of names");
   Napi::Array a = ifs.As<Napi::Array>();
@@ -103,6 +119,10 @@ Napi::Function EngineHandle::define(Napi::Env env) {
                          InstanceMethod("syncInstall", &EngineHandle::sync_install),
                          InstanceMethod("syncDump", &EngineHandle::sync_dump),
                          InstanceMethod("syncDumpFinished", &EngineHandle::sync_dump_finished),
+                         InstanceMethod("hostPorts", &EngineHandle::host_ports),
+                         InstanceMethod("neighbour", &EngineHandle::neighbour),
+                         InstanceMethod("neighbourChanges", &EngineHandle::neighbour_changes),
+                         InstanceMethod("neighbours", &EngineHandle::neighbours),
                      });
 }
 

@@ -37,6 +37,11 @@ class EngineHandle : public Napi::ObjectWrap<EngineHandle> {
   Napi::Value sync_install(const Napi::CallbackInfo& info);
   Napi::Value sync_dump(const Napi::CallbackInfo& info);
   Napi::Value sync_dump_finished(const Napi::CallbackInfo& info);
+  // host_ports_js.cc: the DPDK backend's exception interfaces and neighbour table.
+  Napi::Value host_ports(const Napi::CallbackInfo& info);
+  Napi::Value neighbour(const Napi::CallbackInfo& info);
+  Napi::Value neighbour_changes(const Napi::CallbackInfo& info);
+  Napi::Value neighbours(const Napi::CallbackInfo& info);
 
   std::unique_ptr<control::Engine> engine_;
 };

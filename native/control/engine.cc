@@ -15,6 +15,7 @@
 #include "control/port_hold_blob.h"
 #include "control/snapshot_build.h"
 #include "io/afxdp/afxdp_backend.h"
+#include "io/dpdk/dpdk_entry.h"
 
 namespace xvs::control {
 
@@ -57,7 +58,8 @@ Status Engine::create(const EngineOptions& o, std::unique_ptr<Engine>& out) {
   if (!o.cpus.empty() && o.cpus.size() != o.workers)
     return Status::error(kErrInvalidArgument, "cpus must list one CPU per worker (" + std::to_string(o.workers) +
                                                   "), got " + std::to_string(o.cpus.size()));
-  if (o.interfaces.empty() || o.interfaces.size() > abi::kMaxPorts)
+  const size_t ports = o.backend == "dpdk" && !o.dpdk_devices.empty() ? o.dpdk_devices.size() : o.interfaces.size();
+  if (ports == 0 || ports > abi::kMaxPorts)
     return Status::error(kErrInvalidArgument, "interfaces must list 1 to " + std::to_string(abi::kMaxPorts) + " names");
   if (o.mem_frames < 64 || o.mem_frames > (1u << 20))
     return Status::error(kErrInvalidArgument, "mem_frames must be from 64 to 1048576 (got " + std::to_string(o.mem_frames) + ")");
@@ -110,8 +112,20 @@ Status Engine::create(const EngineOptions& o, std::unique_ptr<Engine>& out) {
     }
     engine->backend_ = std::move(afxdp);
   } else if (o.backend == "dpdk") {
-    return Status::error(kErrNotSupported, "backend '" + o.backend +
-                                               "' is not built into this data plane yet (available: afxdp, mem)");
+    std::string message;
+    using E = io::dpdk::CreateError;
+    E created;
+    try {
+      created = io::dpdk::create_backend({o.dpdk_driver, o.interfaces, o.dpdk_devices, o.dpdk_eal, o.workers}, engine->backend_, message);
+    } catch (const std::bad_alloc&) {
+      return backend_memory();
+    }
+    switch (created) {
+      case E::none: break;
+      case E::invalid: return Status::error(kErrInvalidArgument, message);
+      case E::system: return Status::error(kErrSystem, message);
+      case E::not_built: return Status::error(kErrNotSupported, message);
+    }
   } else {
     return Status::error(kErrInvalidArgument, "unknown backend '" + o.backend + "' (allowed: afxdp, dpdk, mem)");
   }
@@ -300,6 +314,7 @@ Status Engine::finish_commit(const Status& built, std::unique_ptr<lb::Snapshot> 
   // Entries of an older snapshot are stale from here on: their packets go to the workers, which
   // replace them once they hold `next` (lb/fast_path.h).
   sets.fast_path_generation = static_cast<uint32_t>(next->generation);
+  sets.generation = next->generation;
   if (std::string err = backend_->apply_steering(sets); !err.empty())
     return refuse(Status::error(kErrSystem, "cannot update the kernel steering: " + err));
   if (running_)
@@ -369,6 +384,7 @@ size_t Engine::reclaim() {
     free_snapshot(std::move(r.snapshot));
     return true;
   });
+  backend_->reclaim(running_ ? oldest_seen : UINT64_MAX);
   return retired_.size();
 }
 

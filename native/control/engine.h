@@ -42,6 +42,11 @@ struct EngineOptions {
   uint32_t conn_table_size = 1u << 20;  // per worker
   uint32_t mem_frames = 4096;           // io/mem pool size
   std::string bpf_object;               // afxdp: the steering XDP program (build/Release/xvs_steer.bpf.o)
+  // dataplane.dpdk (backend dpdk): the vdev driver on each interface, or PCI devices instead of
+  // interfaces, and extra EAL arguments.
+  std::string dpdk_driver = "af_xdp";
+  std::vector<std::string> dpdk_devices;
+  std::vector<std::string> dpdk_eal;
   // Keys the Full-NAT local port choice (lb/local_port.h). The same key across restarts (and on
   // every node of a cluster) gives a client the same server-side tuple; TypeScript derives it
   // (src/control/worker/port-key.ts). All zero is a valid key, but a guessable one.
@@ -137,6 +142,9 @@ class Engine {
     return backend_->describe() + (backend_->fast_path() != nullptr ? "; XDP fast path for established connections" : "");
   }
   std::vector<std::string> warnings() const;
+  // The backend's host side where it serves the host itself (DPDK), else nullptr (io/backend.h).
+  io::HostPorts* host_ports() { return backend_ ? backend_->host_ports() : nullptr; }
+  uint32_t port_count() const { return backend_ ? backend_->port_count() : 0; }
   // Where the backend's frames were when it shut down (valid after stop()).
   io::FrameAudit frame_audit() const { return backend_->audit(); }
 

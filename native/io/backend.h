@@ -1,5 +1,5 @@
-// native/io/backend.h — the one rx/tx interface every I/O backend implements (io/mem, io/afxdp;
-// a DPDK backend would be two more such classes). A Backend owns the ports of one engine; each
+// native/io/backend.h — the one rx/tx interface every I/O backend implements (io/mem, io/afxdp,
+// io/dpdk). A Backend owns the ports of one engine; each
 // (port, queue) pair is driven by exactly one worker, which calls every Queue method from its
 // own thread. Calls are per burst, so the virtual dispatch is paid once per burst. The Backend
 // methods (apply_steering, shutdown, audit, ...) run on the control thread.
@@ -33,6 +33,9 @@ class Queue {
   // A descriptor that polls readable when receive() has frames, so an idle worker can sleep in
   // poll() on it; -1 when the backend has none (the worker then naps briefly instead).
   virtual int wait_fd() const { return -1; }
+  // The owning worker's counter block (abi/counters.h), for what the queue counts itself (the
+  // exception path's counters, io/dpdk). Called once by the worker before it starts.
+  virtual void bind_counters(uint64_t* /*counters*/) {}
 };
 
 // What a kernel-side classifier must hand to the data plane, from one committed snapshot
@@ -62,6 +65,35 @@ struct SteeringSets {
   // The XDP fast path: entries of this generation are current (abi/fast_path.h); 0: none are.
   // Ignored by a backend without a fast path.
   uint32_t fast_path_generation = 0;
+  // The snapshot these sets come from: what the backend replaces may be freed once every worker
+  // has seen it (Backend::reclaim).
+  uint64_t generation = 0;
+};
+
+// Backends whose ports no kernel serves (DPDK): the host reaches the network through one
+// exception interface per port, and xvs keeps its own neighbour table (io/neighbour_table.h).
+// Control thread.
+class HostPorts {
+ public:
+  virtual ~HostPorts() = default;
+  // The kernel interface that stands for port `port` on the host (its addresses, routes, ARP).
+  virtual std::string exception_interface(uint32_t port) const = 0;
+  virtual void port_mac(uint32_t port, uint8_t mac[6]) const = 0;
+  virtual uint32_t port_mtu(uint32_t port) const = 0;
+  // The MAC of the neighbour `address` (network order) on `port`, if known; else false, and it is
+  // solicited.
+  virtual bool neighbour(uint32_t address, uint32_t port, uint8_t mac[6]) = 0;
+  // Takes in what the workers heard, runs the table's timers, sends its solicitations; appends the
+  // addresses whose MAC appeared, changed or went.
+  virtual void neighbour_changes(std::vector<uint32_t>& changed) = 0;
+  struct Neighbour {
+    uint32_t address;
+    uint32_t port;
+    uint8_t mac[6];
+    const char* state;
+    int64_t confirmed_ago_ms;  // -1: never
+  };
+  virtual std::vector<Neighbour> neighbours() const = 0;
 };
 
 // Where the backend's frames are, counted once every worker has stopped (shutdown()).
@@ -110,6 +142,11 @@ class Backend {
   // backend has no fast path (io/mem). Its methods run on the workers.
   virtual lb::FastPathTable* fast_path() { return nullptr; }
   virtual FastPathReport* fast_path_report() { return nullptr; }
+  // Control thread: every worker has seen snapshot `generation`; what apply_steering replaced
+  // before it may go.
+  virtual void reclaim(uint64_t /*generation*/) {}
+  // Where the backend serves the host itself (DPDK); nullptr where the kernel does (AF_XDP, mem).
+  virtual HostPorts* host_ports() { return nullptr; }
 };
 
 }  // namespace xvs::io

@@ -28,7 +28,9 @@ Worker::Worker(uint32_t id, uint32_t workers, uint32_t conn_capacity, uint64_t h
       cpu_(cpu),
       path_(path),
       clock_offset_(clock_offset),
-      doorbell_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+      doorbell_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  for (io::Queue* q : queues_) q->bind_counters(core_.counters);
+}
 
 Worker::~Worker() {
   join();

@@ -2,7 +2,7 @@
 // the Config), schema.ts (to describe fields in messages) and config/README.md (by hand: keep
 // the table there in step). Pure data; any thread may import it.
 
-import type { BackendName, FastPathMode, LogLevel, Protocol, SchedulerName, SynProxyMode, Timeouts } from './types.js';
+import type { BackendName, DpdkDriver, FastPathMode, LogLevel, Protocol, SchedulerName, SynProxyMode, Timeouts } from './types.js';
 
 export const DEFAULTS = {
   backend: 'afxdp' as BackendName,
@@ -20,6 +20,7 @@ export const DEFAULTS = {
   // Established connections are forwarded by the steering XDP program (AF_XDP backend): no copy
   // into user space and back (bench/README.md, veth).
   fast_path: 'xdp' as FastPathMode,
+  dpdk_driver: 'af_xdp' as DpdkDriver,
   syn_proxy: 'auto' as SynProxyMode,
   // Full-NAT local ports: below Linux's ephemeral range (ip_local_port_range 32768..60999), so
   // that a LIP the host also uses keeps the host's own connections (native/lb/local_port.h).

@@ -10,6 +10,7 @@ import type {
   ClusterConfig,
   Config,
   DataplaneConfig,
+  DpdkConfig,
   HealthCheckConfig,
   ServerConfig,
   ServiceConfig,
@@ -48,6 +49,14 @@ function dataplane(dp: Obj): DataplaneConfig {
     fast_path: (dp.fast_path as DataplaneConfig['fast_path'] | undefined) ?? DEFAULTS.fast_path,
   };
   if (Array.isArray(dp.cpus)) out.cpus = [...(dp.cpus as number[])];
+  if (out.backend === 'dpdk') {
+    const dpdk = (dp.dpdk ?? {}) as Obj;
+    out.dpdk = {
+      driver: (dpdk.driver as DpdkConfig['driver'] | undefined) ?? DEFAULTS.dpdk_driver,
+      devices: [...((dpdk.devices as string[] | undefined) ?? [])],
+      ...(Array.isArray(dpdk.eal) ? { eal: [...(dpdk.eal as string[])] } : {}),
+    };
+  }
   return copyPresent(out, dp, ['mtu', 'tunnel_source', 'port_key_file', 'worker_priority']);
 }
 

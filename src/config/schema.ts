@@ -9,7 +9,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { DEFAULTS, LIMITS } from './defaults.js';
 import { parseDuration } from './duration.js';
-import { BACKENDS, FAST_PATHS, FORWARDING_MODES, HEALTH_CHECK_TYPES, LOG_LEVELS, PROTOCOLS, SCHEDULERS, SYN_PROXY_MODES } from './types.js';
+import { BACKENDS, DPDK_DRIVERS, FAST_PATHS, FORWARDING_MODES, HEALTH_CHECK_TYPES, LOG_LEVELS, PROTOCOLS, SCHEDULERS, SYN_PROXY_MODES } from './types.js';
 
 /** The subset of JSON Schema this file uses, plus two xvs keywords. */
 export interface SchemaNode {
@@ -192,6 +192,23 @@ export const CONFIG_SCHEMA: SchemaNode = obj(
         state_dir: { type: 'string', minLength: 1, xvsExpect: 'a directory path such as /var/lib/xvs' },
         syn_proxy_above: int(1, LIMITS.half_open_max),
         fast_path: oneOf(FAST_PATHS),
+        dpdk: obj(
+          {
+            driver: oneOf(DPDK_DRIVERS),
+            devices: {
+              type: 'array',
+              maxItems: 2,
+              items: { type: 'string', pattern: '^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]$', xvsExpect: 'a PCI address such as 0000:03:00.0' },
+              xvsExpect: 'a list of PCI addresses such as [0000:03:00.0], one per interface',
+            },
+            eal: {
+              type: 'array',
+              items: { type: 'string', minLength: 1 },
+              xvsExpect: 'a list of EAL arguments such as [--no-huge, -m, "512"]',
+            },
+          },
+          { xvsExpect: 'a mapping such as { driver: af_xdp, eal: [--no-huge, -m, "512"] }' },
+        ),
         half_open_limit: int(1, LIMITS.half_open_max),
         local_port_range: {
           type: 'array',

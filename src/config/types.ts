@@ -19,6 +19,18 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const SYN_PROXY_MODES = ['off', 'on', 'auto'] as const;
 export const FAST_PATHS = ['xdp', 'off'] as const;
+/** dataplane.dpdk.driver: the DPDK virtual device made on each named kernel interface. */
+export const DPDK_DRIVERS = ['af_xdp', 'af_packet'] as const;
+export type DpdkDriver = (typeof DPDK_DRIVERS)[number];
+
+/** dataplane.dpdk (backend dpdk). */
+export interface DpdkConfig {
+  driver: DpdkDriver;
+  /** PCI addresses of ports bound to vfio-pci, one per entry of interfaces (which then name them); empty: vdevs on the interfaces. */
+  devices: string[];
+  /** Extra EAL arguments; absent: hugepages when the host has free ones, else --no-huge -m 512 (src/control/worker/dpdk-eal.ts). */
+  eal?: string[];
+}
 export type FastPathMode = (typeof FAST_PATHS)[number];
 export type SynProxyMode = (typeof SYN_PROXY_MODES)[number];
 
@@ -58,6 +70,8 @@ export interface DataplaneConfig {
   local_port_range: [number, number];
   /** xdp: the steering program forwards established connections itself (native/lb/fast_path.h); off: workers forward every packet. */
   fast_path: FastPathMode;
+  /** Backend dpdk only. */
+  dpdk?: DpdkConfig;
 }
 
 export interface ApiConfig {

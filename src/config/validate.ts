@@ -142,9 +142,17 @@ function checkDataplane(dp: Obj, out: Finding[]): void {
         message: `${first}..${last} holds ${last - first + 1} port${last === first ? '' : 's'}, fewer than the ${workers} workers: each worker needs its own`,
       });
   }
+  const backend = choice(dp, 'backend', BACKENDS, 'afxdp');
+  if (has(dp, 'dpdk') && backend !== 'dpdk')
+    out.push({ path: ['dataplane', 'dpdk'], at: 'key', message: `applies to backend dpdk only (backend is ${backend}): remove it, or set dataplane.backend: dpdk` });
+  const devices = isObj(dp.dpdk) && Array.isArray(dp.dpdk.devices) ? dp.dpdk.devices : [];
+  if (backend === 'dpdk' && devices.length > 0 && Array.isArray(dp.interfaces) && devices.length !== dp.interfaces.length)
+    out.push({
+      path: ['dataplane', 'dpdk', 'devices'],
+      message: `lists ${devices.length} device${devices.length === 1 ? '' : 's'} for ${dp.interfaces.length} interface${dp.interfaces.length === 1 ? '' : 's'}: with devices, interfaces name the ports (one name per device; the host side of each is NAME.kni)`,
+    });
   if (Array.isArray(dp.interfaces)) {
     const names = dp.interfaces;
-    const backend = choice(dp, 'backend', BACKENDS, 'afxdp');
     names.forEach((name, j) => {
       if (typeof name !== 'string' || name === '') return;
       const path = ['dataplane', 'interfaces', j];
@@ -154,6 +162,12 @@ function checkDataplane(dp: Obj, out: Finding[]): void {
         out.push({
           path,
           message: `must be a Linux interface name of at most ${LIMITS.ifname_max} characters without spaces, "/" or ":" (got ${JSON.stringify(name)})`,
+        });
+      } else if (backend === 'dpdk' && !/^[^\s/:]{1,11}$/.test(name)) {
+        const most = LIMITS.ifname_max - '.kni'.length;
+        out.push({
+          path,
+          message: `must be an interface name of at most ${most} characters without spaces, "/" or ":" (got ${JSON.stringify(name)}): the host side of the port is NAME.kni, which must fit in ${LIMITS.ifname_max}`,
         });
       }
     });

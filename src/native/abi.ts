@@ -97,9 +97,14 @@ export const SYNC_COUNTERS = [
   'sync_queued', 'sync_queue_full', 'sync_installed', 'sync_updated', 'sync_adopted', 'sync_invalid', 'sync_no_server',
   'sync_table_full', 'sync_conflict',
 ] as const;
+/** The exception path of a backend that serves the host itself (native/io/dpdk): ARP, the host's frames. */
+export const HOST_PORT_COUNTERS = [
+  'arp_replied', 'arp_solicited', 'arp_solicit_failed', 'arp_observations_lost', 'kernel_tx_packets', 'kernel_tx_dropped',
+  'kernel_rx_dropped',
+] as const;
 export const COUNTERS = [
   ...TRAFFIC_COUNTERS, ...DROP_COUNTERS, ...HANDOVER_COUNTERS, ...LOCAL_PORT_COUNTERS, ...SYN_PROXY_COUNTERS,
-  ...FAST_PATH_COUNTERS, ...SYNC_COUNTERS,
+  ...FAST_PATH_COUNTERS, ...SYNC_COUNTERS, ...HOST_PORT_COUNTERS,
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 

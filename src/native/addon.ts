@@ -33,6 +33,8 @@ export interface EngineOptions {
   memFrames?: number;
   /** afxdp: the steering XDP program; createEngine fills in build/Release/xvs_steer.bpf.o. */
   bpfObject?: string;
+  /** dataplane.dpdk (backend dpdk). */
+  dpdk?: { driver: 'af_xdp' | 'af_packet'; devices: string[]; eal: string[] };
   /**
    * Benchmarks only (`xvs bench veth`, I/O loop only): workers skip lb::process and send every
    * frame to the first server's next hop (native/bench/forward_only.h). No config field sets it.
@@ -181,6 +183,20 @@ export interface MemFrame {
 }
 
 /** The native engine. Every method must be called from the thread that created it. */
+export interface HostPort {
+  exceptionInterface: string;
+  mac: Uint8Array;
+  mtu: number;
+}
+
+export interface NeighbourEntry {
+  address: string;
+  port: number;
+  mac: Uint8Array;
+  state: 'incomplete' | 'reachable' | 'stale' | 'failed';
+  confirmedAgoMs?: number;
+}
+
 export interface NativeEngine {
   start(): void;
   /** Stops the workers and releases the backend (XDP programs, sockets). */
@@ -225,6 +241,14 @@ export interface NativeEngine {
   syncDump(): void;
   /** Whether every worker has queued its whole table for the last syncDump() (records may still wait for syncDrain). */
   syncDumpFinished(): boolean;
+  /** Backend dpdk: each port's exception interface (the host's side), MAC and MTU; undefined elsewhere. */
+  hostPorts(): HostPort[] | undefined;
+  /** Backend dpdk: the MAC of neighbour `address` on port `port` in xvs's own table, or null (it is solicited). */
+  neighbour(address: string, port: number): Uint8Array | null;
+  /** Backend dpdk: runs the neighbour table's timers; the addresses whose MAC appeared, changed or went since the last call. */
+  neighbourChanges(): string[];
+  /** Backend dpdk: xvs's neighbour table. */
+  neighbours(): NeighbourEntry[];
 }
 
 /** Parameters of benchDataplane (native/bench/dataplane_bench.h). */
@@ -291,7 +315,13 @@ interface RawAddon {
   vethReadSink(pinPath: string): SinkCounts;
 }
 
-let loaded: RawAddon | undefined;
+/**
+ * The default addon (node-gyp: AF_XDP and mem) or the DPDK variant (cmake-js, `npm run
+ * build:dpdk`: the same plus the DPDK backend). Engines with backend dpdk come from the latter;
+ * everything else from the former, which is always built.
+ */
+export type AddonVariant = 'default' | 'dpdk';
+const loaded = new Map<AddonVariant, RawAddon>();
 
 function packageRoot(): string {
   // dist/src/native/addon.js -> package root three levels up (src/native/addon.ts under tsc rootDir ".").
@@ -304,18 +334,28 @@ function packageRoot(): string {
   return dir;
 }
 
-export function loadAddon(): RawAddon {
-  if (loaded) return loaded;
-  const file = path.join(packageRoot(), 'build', 'Release', 'xvs.node');
+/** XVS_DPDK_ADDON overrides where the DPDK variant is looked for (packagers; tests of a build without it). */
+export function addonPath(variant: AddonVariant = 'default'): string {
+  if (variant === 'dpdk' && process.env.XVS_DPDK_ADDON) return path.resolve(process.env.XVS_DPDK_ADDON);
+  return path.join(packageRoot(), variant === 'dpdk' ? 'build-dpdk' : 'build', 'Release', 'xvs.node');
+}
+
+export function loadAddon(variant: AddonVariant = 'default'): RawAddon {
+  const already = loaded.get(variant);
+  if (already) return already;
+  const file = addonPath(variant);
   if (!fs.existsSync(file)) {
-    const err = new Error(`the native addon is not built (${file} is missing): run npm install, or npm run build`);
-    (err as Error & { code: string }).code = 'XVS_NO_ADDON';
+    const err =
+      variant === 'dpdk'
+        ? new Error(`backend 'dpdk' needs the DPDK build of the addon (${file} is missing): install DPDK (apt-get install -y libdpdk-dev) and run npm run build:dpdk`)
+        : new Error(`the native addon is not built (${file} is missing): run npm install, or npm run build`);
+    (err as Error & { code: string }).code = variant === 'dpdk' ? 'XVS_ENOTSUP' : 'XVS_NO_ADDON';
     throw err;
   }
   const raw = createRequire(import.meta.url)(file) as RawAddon;
   const problems = compareAbi(raw.layout());
   if (problems.length > 0) throw new AbiMismatchError(problems);
-  loaded = raw;
+  loaded.set(variant, raw);
   return raw;
 }
 
@@ -339,7 +379,7 @@ export function decapProgramPath(): string {
 
 export function createEngine(options: EngineOptions): NativeEngine {
   const withProgram = options.backend === 'afxdp' && !options.bpfObject ? { ...options, bpfObject: steeringProgramPath() } : options;
-  return new (loadAddon().Engine)(withProgram);
+  return new (loadAddon(options.backend === 'dpdk' ? 'dpdk' : 'default').Engine)(withProgram);
 }
 
 /** The kernel's view of an interface in this thread's network namespace; throws XVS_EINVAL if there is none. */

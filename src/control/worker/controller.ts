@@ -53,6 +53,8 @@ const FIRST_RESOLVE_WAIT_MS = 1000;
 // the other workers' as of the last aggregation: at most this old, plus the longest this thread's
 // event loop is held meanwhile (a slice of a rebuild: 20-40 ms at 100 000 servers).
 export const PEER_LOAD_INTERVAL_MS = 100;
+/** How often xvs's own neighbour table (backend dpdk) runs its timers and reports changes. */
+export const NEIGHBOUR_POLL_MS = 100;
 // Transitions that arrive together (a switch failing takes several servers down) make one commit.
 const HEALTH_COMMIT_DELAY_MS = 10;
 // A health commit refused as busy is tried again after this long, doubling up to the maximum.
@@ -76,6 +78,7 @@ export class Controller {
   private overrides = new WeightOverrides();
   private follower: NextHopFollower | undefined;
   private peerLoadTimer: NodeJS.Timeout | undefined;
+  private neighbourTimer: NodeJS.Timeout | undefined;
   private healthCommitTimer: NodeJS.Timeout | undefined;
   // A health commit waiting in the queue builds from the health view as it is when it runs, so
   // more transitions meanwhile need no second one.
@@ -182,7 +185,16 @@ export class Controller {
     }
     const { backend, warnings: backendWarnings } = d.describe();
     const warnings = [...backendWarnings, ...holdWarnings];
-    if (config.dataplane.backend === 'afxdp')
+    if (config.dataplane.backend === 'dpdk') {
+      // xvs's own neighbour table: its timers run here, and a neighbour that resolved, moved or
+      // failed re-resolves the servers behind it (the kernel's routes are followed as for afxdp).
+      this.neighbourTimer = setInterval(() => {
+        const changed = this.running?.dataplane.neighbourChanges() ?? [];
+        if (changed.length > 0) this.refreshNextHops({ kind: 'neighbours', addresses: new Set(changed) });
+      }, NEIGHBOUR_POLL_MS);
+      this.neighbourTimer.unref();
+    }
+    if (config.dataplane.backend === 'afxdp' || config.dataplane.backend === 'dpdk')
       this.follower = new NextHopFollower({
         open: openRouteMonitor,
         refresh: (scope) => this.refreshNextHops(scope),
@@ -265,6 +277,8 @@ export class Controller {
     this.healthCommitTimer = undefined;
     clearInterval(this.peerLoadTimer);
     this.peerLoadTimer = undefined;
+    clearInterval(this.neighbourTimer);
+    this.neighbourTimer = undefined;
     const closing = this.health.close();
     // Sync sends what the workers still queued while they run; BIRD closes its sessions.
     await this.cluster?.close();

@@ -27,6 +27,7 @@ import { perWorker, sumCounters, type CounterSet } from '../../stats/counters.js
 import { modelSteps, type DataplaneModel } from './model.js';
 import { EVERYTHING, refreshedModel, type NextHopScope } from './next-hop-refresh.js';
 import { nextHopResolver } from './nexthop/index.js';
+import { dpdkEal } from './dpdk-eal.js';
 import { portKey } from './port-key.js';
 import { syncEnabled, type SyncEngine } from '../../cluster/sync-node.js';
 import { reusingNextHops } from './nexthop/reuse.js';
@@ -66,10 +67,10 @@ export class Dataplane {
     backend: Config['dataplane']['backend'],
     interfaces: readonly string[],
     resolver: NextHopResolver | undefined,
-    private readonly portKeyWarning: string | undefined,
+    private readonly extraWarnings: string[],
   ) {
     try {
-      this.resolver = resolver ?? nextHopResolver(backend, interfaces);
+      this.resolver = resolver ?? nextHopResolver(backend, interfaces, engine);
     } catch (err) {
       engine.close();
       throw err;
@@ -84,6 +85,7 @@ export class Dataplane {
   static create(config: Config, options: { memFrames?: number; resolver?: NextHopResolver; forwardOnly?: boolean } = {}): Dataplane {
     const d = config.dataplane;
     const key = portKey(config);
+    const eal = d.backend === 'dpdk' ? dpdkEal(d.dpdk) : undefined;
     const engine = createEngine({
       backend: d.backend,
       workers: d.workers,
@@ -98,9 +100,11 @@ export class Dataplane {
       portKey: key.key,
       localPorts: d.local_port_range,
       ...(options.memFrames ? { memFrames: options.memFrames } : {}),
+      ...(eal ? { dpdk: { driver: d.dpdk?.driver ?? 'af_xdp', devices: d.dpdk?.devices ?? [], eal: eal.eal } } : {}),
       ...(options.forwardOnly ? { forwardOnly: true } : {}),
     });
-    return new Dataplane(engine, d.workers, d.backend, d.interfaces, options.resolver, key.warning);
+    const warnings = [key.warning, eal?.warning].filter((w): w is string => w !== undefined);
+    return new Dataplane(engine, d.workers, d.backend, d.interfaces, options.resolver, warnings);
   }
 
   /**
@@ -160,9 +164,14 @@ export class Dataplane {
     this.started = false;
   }
 
+  /** Backend dpdk: runs xvs's neighbour table's timers; the neighbours whose MAC changed since the last call. */
+  neighbourChanges(): string[] {
+    return this.engine.neighbourChanges();
+  }
+
   describe(): BackendDescription {
     const native = this.engine.describe();
-    return this.portKeyWarning ? { ...native, warnings: [...native.warnings, this.portKeyWarning] } : native;
+    return this.extraWarnings.length > 0 ? { ...native, warnings: [...native.warnings, ...this.extraWarnings] } : native;
   }
 
   counters(): DataplaneCounters {

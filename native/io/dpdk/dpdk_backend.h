@@ -1,0 +1,78 @@
+// native/io/dpdk/dpdk_backend.h — io::Backend on DPDK (the optional build, `npm run build:dpdk`).
+// Per configured port: a DPDK port (a net_af_xdp or net_af_packet virtual device on the named
+// kernel interface, or a PCI device bound to vfio-pci), one queue pair per worker with RSS where
+// the device hashes, and an exception interface (net_tap, "<interface>.kni" as DPVS names its KNI
+// ports) with the port's MAC, through which the host keeps its own traffic (dpdk_queue.h). One
+// mbuf pool for all. xvs answers ARP for its VIPs and local addresses and keeps its own neighbour
+// table (io/neighbour_table.h) for the next hops: no kernel serves these ports.
+//
+// Threads: create(), apply_steering(), reclaim(), the HostPorts methods, shutdown() and the
+// destructor on the control thread; queue(p, w) is driven by worker w only.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/backend.h"
+#include "io/dpdk/dpdk_entry.h"
+#include "io/dpdk/dpdk_queue.h"
+#include "io/dpdk/eth_port.h"
+#include "io/neighbour_table.h"
+
+namespace xvs::io::dpdk {
+
+class DpdkBackend final : public Backend, public HostPorts {
+ public:
+  static CreateError create(const DpdkOptions& options, std::unique_ptr<DpdkBackend>& out, std::string& message);
+  ~DpdkBackend() override;
+
+  const char* name() const override { return "dpdk"; }
+  uint32_t port_count() const override { return static_cast<uint32_t>(ports_.size()); }
+  uint32_t queue_count() const override { return workers_; }
+  Queue& queue(uint32_t port, uint32_t queue) override { return *queues_[port * workers_ + queue]; }
+  std::string describe() const override;
+  std::vector<std::string> warnings() const override { return warnings_; }
+  std::string apply_steering(const SteeringSets& sets) override;
+  void reclaim(uint64_t generation) override;
+  void shutdown() override;
+  HostPorts* host_ports() override { return this; }
+
+  std::string exception_interface(uint32_t port) const override { return ports_.at(port).exception; }
+  void port_mac(uint32_t port, uint8_t mac[6]) const override;
+  uint32_t port_mtu(uint32_t port) const override { return ports_.at(port).device->mtu(); }
+  bool neighbour(uint32_t address, uint32_t port, uint8_t mac[6]) override;
+  void neighbour_changes(std::vector<uint32_t>& changed) override;
+  std::vector<Neighbour> neighbours() const override;
+
+ private:
+  struct Port {
+    std::string what;       // for messages: "dataplane.interfaces[0] (lb0)"
+    std::string exception;  // the TAP's name
+    std::unique_ptr<EthPort> device;
+    std::unique_ptr<EthPort> tap;
+  };
+  struct Retired {
+    uint64_t freeable_at;
+    std::unique_ptr<const OwnedAddresses> addresses;
+  };
+  explicit DpdkBackend(uint32_t workers) : workers_(workers) {}
+  int64_t now_ms() const;
+  void take_heard();
+
+  const uint32_t workers_;
+  std::vector<Port> ports_;
+  rte_mempool* pool_ = nullptr;
+  std::vector<std::unique_ptr<DpdkQueue>> queues_;  // port-major
+  std::atomic<const OwnedAddresses*> owned_{nullptr};
+  std::unique_ptr<const OwnedAddresses> owned_current_;
+  std::vector<Retired> retired_;
+  NeighbourTable neighbours_;
+  std::vector<std::string> warnings_;
+  const std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
+  bool shut_down_ = false;
+};
+
+}  // namespace xvs::io::dpdk

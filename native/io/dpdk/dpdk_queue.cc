@@ -1,0 +1,162 @@
+// native/io/dpdk/dpdk_queue.cc — see dpdk_queue.h. Runs on the owning worker.
+#include "io/dpdk/dpdk_queue.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "abi/counters.h"
+#include "io/arp.h"
+
+// After xvs's headers: DPDK's pull in <arpa/inet.h>, whose htons macros core/net.h must not meet.
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+namespace xvs::io::dpdk {
+
+using abi::Counter;
+
+bool OwnedAddresses::contains(uint32_t address) const { return std::binary_search(sorted.begin(), sorted.end(), address); }
+
+DpdkQueue::DpdkQueue(uint16_t port_id, uint16_t tap_id, uint16_t queue, uint8_t port_index, const uint8_t mac[6],
+                     rte_mempool* pool, const std::atomic<const OwnedAddresses*>& owned)
+    : port_id_(port_id), tap_id_(tap_id), queue_(queue), port_index_(port_index), pool_(pool), owned_(owned) {
+  std::memcpy(mac_, mac, 6);
+}
+
+void DpdkQueue::count(Counter c, uint64_t n) {
+  if (counters_ != nullptr && n != 0) counters_[static_cast<uint32_t>(c)] += n;
+}
+
+// The mbuf of a frame, its data window set from the frame (the packet path may have moved the
+// start into the headroom and changed the length; a frame is one segment).
+rte_mbuf* DpdkQueue::sync_mbuf(const Frame& f) {
+  auto* m = reinterpret_cast<rte_mbuf*>(f.handle);
+  m->data_off = static_cast<uint16_t>(f.data - static_cast<uint8_t*>(m->buf_addr));
+  m->data_len = static_cast<uint16_t>(f.len);
+  m->pkt_len = f.len;
+  return m;
+}
+
+uint32_t DpdkQueue::receive(Frame* frames, uint32_t max) {
+  rte_mbuf* mbufs[64];
+  if (max > 64) max = 64;
+  const uint16_t n = rte_eth_rx_burst(port_id_, queue_, mbufs, static_cast<uint16_t>(max));
+  // The host's side is polled less often under load than when the port is quiet.
+  if (n < max || ++receives_ % kHostPollEvery == 0) {
+    relay_host_frames();
+    if (queue_ == 0) send_solicitations();
+  }
+  uint32_t out = 0;
+  rte_mbuf* chained[64];
+  uint16_t chained_count = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = mbufs[i];
+    if (m->nb_segs != 1) {  // a jumbo frame in several buffers: not the data plane's (MTU <= one buffer)
+      chained[chained_count++] = m;
+      continue;
+    }
+    frames[out++] = Frame{rte_pktmbuf_mtod(m, uint8_t*),
+                          m->data_len,
+                          rte_pktmbuf_headroom(m),
+                          reinterpret_cast<uint64_t>(m),
+                          port_index_,
+                          static_cast<uint8_t>(queue_),
+                          static_cast<uint32_t>(m->data_len + rte_pktmbuf_tailroom(m))};
+  }
+  if (chained_count != 0) {
+    const uint16_t given = rte_eth_tx_burst(tap_id_, queue_, chained, chained_count);
+    count(Counter::kernel_rx_dropped, chained_count - given);
+    for (uint16_t i = given; i < chained_count; ++i) rte_pktmbuf_free(chained[i]);
+  }
+  return out;
+}
+
+uint32_t DpdkQueue::transmit(Frame* frames, uint32_t n) {
+  rte_mbuf* mbufs[64];
+  uint32_t sent = 0;
+  while (sent < n) {
+    const uint16_t chunk = static_cast<uint16_t>(std::min<uint32_t>(n - sent, 64));
+    for (uint16_t i = 0; i < chunk; ++i) mbufs[i] = sync_mbuf(frames[sent + i]);
+    const uint16_t took = rte_eth_tx_burst(port_id_, queue_, mbufs, chunk);
+    sent += took;
+    if (took < chunk) break;
+  }
+  return sent;  // the worker releases (and counts) the rest
+}
+
+void DpdkQueue::pass_to_kernel(Frame* frames, uint32_t n) {
+  rte_mbuf* replies[64];
+  rte_mbuf* host[64];
+  uint16_t reply_count = 0, host_count = 0;
+  const OwnedAddresses* owned = owned_.load(std::memory_order_acquire);
+  uint64_t lost = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    Frame& f = frames[i];
+    arp::View v;
+    if (arp::parse(f.data, f.len, v)) {
+      const bool ours = owned != nullptr && owned->contains(v.target_ip);
+      if ((v.op == arp::kOpReply || ours) && v.sender_ip != 0) {
+        ArpHeard heard_one{{v.sender_ip, {}, port_index_}, v.op == arp::kOpReply};
+        std::memcpy(heard_one.seen.mac, v.sender_mac, 6);
+        if (!heard.push(heard_one)) ++lost;
+      }
+      if (v.op == arp::kOpRequest && ours) {
+        arp::answer_in_place(f.data, v, mac_);
+        if (reply_count < 64) {
+          replies[reply_count++] = sync_mbuf(f);
+          continue;
+        }
+      }
+    }
+    if (host_count < 64) host[host_count++] = sync_mbuf(f);
+    else rte_pktmbuf_free(sync_mbuf(f));
+  }
+  count(Counter::arp_observations_lost, lost);
+  if (reply_count != 0) {
+    const uint16_t sent = rte_eth_tx_burst(port_id_, queue_, replies, reply_count);
+    count(Counter::arp_replied, sent);
+    count(Counter::drop_tx_full, reply_count - sent);
+    for (uint16_t i = sent; i < reply_count; ++i) rte_pktmbuf_free(replies[i]);
+  }
+  if (host_count != 0) {
+    const uint16_t given = rte_eth_tx_burst(tap_id_, queue_, host, host_count);
+    count(Counter::kernel_rx_dropped, host_count - given);
+    for (uint16_t i = given; i < host_count; ++i) rte_pktmbuf_free(host[i]);
+  }
+}
+
+void DpdkQueue::release(Frame* frames, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i) rte_pktmbuf_free(reinterpret_cast<rte_mbuf*>(frames[i].handle));
+}
+
+void DpdkQueue::relay_host_frames() {
+  rte_mbuf* mbufs[32];
+  const uint16_t n = rte_eth_rx_burst(tap_id_, queue_, mbufs, 32);
+  if (n == 0) return;
+  const uint16_t sent = rte_eth_tx_burst(port_id_, queue_, mbufs, n);
+  count(Counter::kernel_tx_packets, sent);
+  count(Counter::kernel_tx_dropped, n - sent);
+  for (uint16_t i = sent; i < n; ++i) rte_pktmbuf_free(mbufs[i]);
+}
+
+void DpdkQueue::send_solicitations() {
+  SolicitRequest r;
+  while (solicit.pop(r)) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    if (m == nullptr) {
+      count(Counter::arp_solicit_failed, 1);
+      continue;
+    }
+    const uint32_t len = arp::build_request(rte_pktmbuf_mtod(m, uint8_t*), mac_, r.sender, r.target);
+    m->data_len = static_cast<uint16_t>(len);
+    m->pkt_len = len;
+    if (rte_eth_tx_burst(port_id_, queue_, &m, 1) == 1) {
+      count(Counter::arp_solicited, 1);
+    } else {
+      rte_pktmbuf_free(m);
+      count(Counter::arp_solicit_failed, 1);
+    }
+  }
+}
+
+}  // namespace xvs::io::dpdk

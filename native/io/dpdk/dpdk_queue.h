@@ -1,0 +1,79 @@
+// native/io/dpdk/dpdk_queue.h — io::Queue on DPDK: worker w's receive and transmit queue w of one
+// port, and queue w of that port's exception interface (a TAP: the host's side of the port).
+// Frames are mbufs (Frame.handle); what lb::process passes goes through the exception path:
+//   ARP request for a VIP or local address ─▶ answered in place, sent back on the port
+//   ARP reply, or request for xvs's address ─▶ its sender noted for the neighbour table (ring
+//                                                to the control thread), then on to the host
+//   anything else ─────────────────────────▶ the host (TAP)
+// and, every few receives, what the host sent through the TAP goes out on the port untouched,
+// and on queue 0 the ARP requests the control thread asked for (solicit ring) are sent.
+// Everything runs on the owning worker; the rings have the control thread at their other end.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "abi/counters.h"
+#include "core/spsc_ring.h"
+#include "io/backend.h"
+#include "io/neighbour_table.h"
+
+struct rte_mempool;
+struct rte_mbuf;
+
+namespace xvs::io::dpdk {
+
+// The addresses xvs answers ARP for (VIPs and local addresses), sorted; immutable once published.
+struct OwnedAddresses {
+  std::vector<uint32_t> sorted;
+  bool contains(uint32_t address) const;
+};
+
+struct ArpHeard {
+  NeighbourObservation seen;
+  bool reply;
+};
+
+struct SolicitRequest {
+  uint32_t target;  // network order
+  uint32_t sender;  // the port's host address, or 0 (an ARP probe)
+};
+
+class DpdkQueue final : public Queue {
+ public:
+  static constexpr uint32_t kRingSize = 256;
+  // The host's frames are taken every this many receives (a TAP read is a system call).
+  static constexpr uint32_t kHostPollEvery = 16;
+
+  DpdkQueue(uint16_t port_id, uint16_t tap_id, uint16_t queue, uint8_t port_index, const uint8_t mac[6], rte_mempool* pool,
+            const std::atomic<const OwnedAddresses*>& owned);
+
+  uint32_t receive(Frame* frames, uint32_t max) override;
+  uint32_t transmit(Frame* frames, uint32_t n) override;
+  void pass_to_kernel(Frame* frames, uint32_t n) override;
+  void release(Frame* frames, uint32_t n) override;
+  void bind_counters(uint64_t* counters) override { counters_ = counters; }
+
+  // Worker -> control thread: senders of the ARP packets heard.
+  core::SpscRing<ArpHeard> heard{kRingSize};
+  // Control thread -> worker (queue 0 of each port only): ARP requests to send.
+  core::SpscRing<SolicitRequest> solicit{kRingSize};
+
+ private:
+  void relay_host_frames();
+  void send_solicitations();
+  void count(abi::Counter c, uint64_t n);
+  static rte_mbuf* sync_mbuf(const Frame& f);
+
+  const uint16_t port_id_;
+  const uint16_t tap_id_;
+  const uint16_t queue_;
+  const uint8_t port_index_;
+  uint8_t mac_[6];
+  rte_mempool* const pool_;
+  const std::atomic<const OwnedAddresses*>& owned_;
+  uint64_t* counters_ = nullptr;
+  uint32_t receives_ = 0;
+};
+
+}  // namespace xvs::io::dpdk
