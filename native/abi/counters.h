@@ -100,7 +100,7 @@ namespace xvs::abi {
   C(arp_solicit_failed, "ARP requests xvs could not send: no buffer, or the transmit queue was full (dpdk; asked again later)") \
   C(arp_observations_lost, "ARP packets whose sender was not learnt: the ring to the control thread was full (dpdk)") \
   C(kernel_tx_packets, "frames the host sent through an exception interface, transmitted on its port (dpdk)") \
-  C(kernel_tx_dropped, "frames the host sent through an exception interface, dropped: the port's transmit queue was full (dpdk)") \
+  C(kernel_tx_dropped, "frames the host sent through an exception interface, or xvs's ARP replies, dropped: the port's transmit queue was full (dpdk)") \
   C(kernel_rx_dropped, "frames for the host dropped: its exception interface's queue was full (dpdk)")
 
 #define XVS_COUNTERS(C) \

@@ -30,9 +30,11 @@ class Queue {
   virtual void pass_to_kernel(Frame* frames, uint32_t n) = 0;
   // Returns frames to the backend's free memory (dropped frames, refused transmits).
   virtual void release(Frame* frames, uint32_t n) = 0;
-  // A descriptor that polls readable when receive() has frames, so an idle worker can sleep in
-  // poll() on it; -1 when the backend has none (the worker then naps briefly instead).
-  virtual int wait_fd() const { return -1; }
+  // Descriptors that poll readable when receive() has work (at most kMaxWaitFds), so an idle
+  // worker can sleep in poll() on them; returns how many, or -1 when the backend has none (the
+  // worker then naps briefly instead).
+  static constexpr int kMaxWaitFds = 2;
+  virtual int wait_fds(int* /*out*/) const { return -1; }
   // The owning worker's counter block (abi/counters.h), for what the queue counts itself (the
   // exception path's counters, io/dpdk). Called once by the worker before it starts.
   virtual void bind_counters(uint64_t* /*counters*/) {}

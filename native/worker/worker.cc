@@ -50,13 +50,14 @@ void Worker::connect(const std::vector<Worker*>& peers) {
 }
 
 bool Worker::idle_wait() {
-  pollfd fds[abi::kMaxPorts + 1];
+  pollfd fds[abi::kMaxPorts * io::Queue::kMaxWaitFds + 1];
   nfds_t n = 0;
   if (doorbell_ < 0) return false;
   for (io::Queue* q : queues_) {
-    const int fd = q->wait_fd();
-    if (fd < 0) return false;
-    fds[n++] = pollfd{fd, POLLIN, 0};
+    int fd[io::Queue::kMaxWaitFds];
+    const int count = q->wait_fds(fd);
+    if (count < 0) return false;
+    for (int i = 0; i < count; ++i) fds[n++] = pollfd{fd[i], POLLIN, 0};
   }
   fds[n++] = pollfd{doorbell_, POLLIN, 0};
   sleeping_.store(true, std::memory_order_relaxed);

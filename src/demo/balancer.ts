@@ -98,6 +98,19 @@ export class Balancer {
     throw new Error(`xvs did not answer SIGHUP within ${timeoutMs} ms`);
   }
 
+  /**
+   * Resolves once a re-commit after a next-hop change left no server unresolved (the
+   * "nexthops_changed" line with unresolved 0): backend dpdk, after the host side was configured.
+   */
+  async nextHopsResolved(timeoutMs = 10_000): Promise<void> {
+    for (const until = Date.now() + timeoutMs; Date.now() < until; ) {
+      if (this.log.some((l) => l.event === 'nexthops_changed' && l.unresolved === 0)) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const last = this.log.filter((l) => l.event === 'nexthops_unresolved').at(-1);
+    throw new Error(`next hops still unresolved after ${timeoutMs} ms: ${JSON.stringify(last?.servers ?? 'no report')}`);
+  }
+
   /** Log lines at warn level or above so far. */
   warnings(): LogLine[] {
     return this.log.filter((l) => (l.level ?? 0) >= WARN);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 
 import { Balancer } from './balancer.js';
-import { Topology, type Mode } from './topology.js';
+import { BALANCER_CLIENT_SIDE, Topology, type Mode } from './topology.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const XVS = path.join(ROOT, 'bin', 'xvs.js');
@@ -23,6 +23,15 @@ export const DEFAULT_ARMS: Record<Mode, 1 | 2> = { dr: 1, tunnel: 1, nat: 2, ful
 
 export interface ScenarioOptions {
   arms?: 1 | 2;
+  /**
+   * dpdk: the example config runs on the DPDK backend (its vdevs on the same veths), and the
+   * balancer's addresses go on its exception interfaces once it runs, before traffic starts.
+   */
+  backend?: 'afxdp' | 'dpdk';
+  /** dataplane.dpdk.driver with backend dpdk (default: xvs's, af_xdp). */
+  dpdkDriver?: 'af_xdp' | 'af_packet';
+  /** dataplane.workers instead of the example's. */
+  workers?: number;
   servers?: number;
   /** Changes the example config before xvs starts (tests: health checks, a sorry server). */
   edit?: (config: YAML.Document) => void;
@@ -42,9 +51,19 @@ export class Scenario {
   static async start(mode: Mode, options: ScenarioOptions = {}): Promise<Scenario> {
     const arms = options.arms ?? DEFAULT_ARMS[mode];
     const doc = YAML.parseDocument(fs.readFileSync(demoConfigPath(mode), 'utf8'));
+    if (options.workers !== undefined) doc.setIn(['dataplane', 'workers'], options.workers);
     const workers = Number(doc.getIn(['dataplane', 'workers']) ?? 1);
-    const t = Topology.create({ arms, queues: workers, servers: options.servers ?? 3, mode });
+    const backend = options.backend ?? 'afxdp';
+    const t = Topology.create({ arms, queues: workers, servers: options.servers ?? 3, mode, backend });
     try {
+      if (backend === 'dpdk') {
+        doc.setIn(['dataplane', 'backend'], 'dpdk');
+        // No hugepages on the test machines: said explicitly, so that xvs does not warn about it.
+        const dpdk = { ...(options.dpdkDriver ? { driver: options.dpdkDriver } : {}), eal: ['--no-huge', '-m', '512'] };
+        doc.setIn(['dataplane', 'dpdk'], doc.createNode(dpdk, { flow: true }));
+        // The host side is addressed only once xvs runs; tunnel's outer source is needed at start.
+        if (mode === 'tunnel') doc.setIn(['dataplane', 'tunnel_source'], BALANCER_CLIENT_SIDE);
+      }
       if (arms !== DEFAULT_ARMS[mode]) doc.setIn(['dataplane', 'interfaces'], doc.createNode(t.interfaces, { flow: true }));
       // State across restarts (Full-NAT held tuples) stays in the topology's own directory.
       doc.setIn(['dataplane', 'state_dir'], t.dir);
@@ -56,6 +75,15 @@ export class Scenario {
         for (const s of t.servers) t.lab.exec(s.ns, [process.execPath, XVS, 'decap', '--iface', 'e0'], { timeout: 20_000, env: { LIBXDP_BPFFS: t.bpffs } });
       }
       const balancer = await Balancer.start(t, configFile);
+      if (backend === 'dpdk') {
+        try {
+          t.configureHostSide();
+          await balancer.nextHopsResolved();
+        } catch (err) {
+          await balancer.stop();
+          throw err;
+        }
+      }
       return new Scenario(mode, t, balancer, workers, configFile);
     } catch (err) {
       await t.destroy();

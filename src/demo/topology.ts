@@ -15,6 +15,10 @@
 //            client directly.
 //   tunnel   as dr, and each server decapsulates IPIP in XDP (`xvs decap`, attached by the
 //            scenario: src/demo/scenario.ts).
+// With backend dpdk the balancer's interfaces are DPDK ports, which the kernel no longer serves:
+// they carry no address, and the balancer host's own addresses (the same ones) go on the ports'
+// exception interfaces NAME.kni once xvs has made them (configureHostSide), as an operator
+// configures DPVS's KNI interfaces after it starts.
 // Client and server veths have TX checksum offload off (veth hands over unfinished checksums,
 // see ENVIRONMENT.md) and sockets there keep their tx queue (net.core.txrehash=0, see
 // stableQueues()); the balancer's veths have `queues` queues (one per worker), and their peers
@@ -32,7 +36,7 @@ export const MODES: readonly Mode[] = ['dr', 'nat', 'tunnel', 'fullnat'];
 export const CLIENT = '10.201.0.2';
 export const VIP = '10.203.0.10';
 export const LIP = '10.202.0.100';
-const BALANCER_CLIENT_SIDE = '10.201.0.1';
+export const BALANCER_CLIENT_SIDE = '10.201.0.1';
 const BALANCER_SERVER_SIDE = '10.202.0.1';
 
 /** What the real servers listen on (every mode; dr/tunnel use the service ports themselves). */
@@ -46,6 +50,8 @@ export interface TopologyOptions {
   servers: number;
   /** How the servers are set up; undefined: plain servers (fullnat needs nothing else). */
   mode?: Mode;
+  /** dpdk: the balancer's addresses go on NAME.kni after xvs starts (configureHostSide). Default afxdp. */
+  backend?: 'afxdp' | 'dpdk';
 }
 
 export interface RealServer {
@@ -104,7 +110,6 @@ export class Topology {
       lab.veth('c0', this.client, 'l0', this.balancer, queues);
       lab.veth('l1', this.balancer, 'swl', this.switch, queues);
       lab.up(this.switch, 'swl', 'br0');
-      lab.address(this.balancer, 'l1', `${BALANCER_SERVER_SIDE}/24`);
     } else {
       lab.veth('c0', this.client, 'swc', this.switch, queues);
       lab.veth('l0', this.balancer, 'swl', this.switch, queues);
@@ -112,9 +117,8 @@ export class Topology {
       lab.up(this.switch, 'swl', 'br0');
     }
     lab.address(this.client, 'c0', `${CLIENT}/${prefix}`);
-    lab.address(this.balancer, 'l0', `${BALANCER_CLIENT_SIDE}/${prefix}`);
     for (const dev of this.interfaces) lab.up(this.balancer, dev);
-    if (mode === undefined || mode === 'fullnat') lab.address(this.balancer, this.interfaces.at(-1)!, `${LIP}/32`);
+    if (this.options.backend !== 'dpdk') this.addHostAddresses('');
     lab.up(this.client, 'c0');
     lab.txChecksumOff(this.client, 'c0');
     // The peers of the balancer's interfaces take the XDP fast path's frames (lab.groOn).
@@ -138,6 +142,24 @@ export class Topology {
       }
     });
     lab.mountBpffs();
+  }
+
+  /** The balancer host's addresses, on its interfaces (suffix '') or their exception interfaces ('.kni'). */
+  private addHostAddresses(suffix: string): void {
+    const { lab } = this;
+    const { arms, mode } = this.options;
+    lab.address(this.balancer, `l0${suffix}`, `${BALANCER_CLIENT_SIDE}/${arms === 2 ? 24 : 14}`);
+    if (arms === 2) lab.address(this.balancer, `l1${suffix}`, `${BALANCER_SERVER_SIDE}/24`);
+    if (mode === undefined || mode === 'fullnat') lab.address(this.balancer, `${this.interfaces.at(-1)!}${suffix}`, `${LIP}/32`);
+  }
+
+  /**
+   * Backend dpdk, once xvs runs: the balancer host's addresses on the exception interfaces xvs
+   * made (NAME.kni), which the kernel uses instead of the DPDK ports.
+   */
+  configureHostSide(): void {
+    if (this.options.backend !== 'dpdk') throw new Error('configureHostSide: the topology was not built for backend dpdk');
+    this.addHostAddresses('.kni');
   }
 
   /**

@@ -2,7 +2,7 @@
 // steering XDP program (steering_program.h) and one AF_XDP socket per worker (queue id = worker
 // id, xsk_queue.h), every socket on one shared UMEM whose frames are partitioned per worker
 // (umem.h). Copy mode where the driver has no zero-copy (veth). The workers sleep in poll() on
-// their sockets when idle (Queue::wait_fd).
+// their sockets when idle (Queue::wait_fds).
 //
 // Threads: create(), apply_steering(), shutdown() and the destructor on the control thread;
 // queue(p, w) is then driven by worker w only.

@@ -56,7 +56,10 @@ class XskQueue final : public Queue {
   void release(Frame* frames, uint32_t n) override {
     for (uint32_t i = 0; i < n; ++i) pool_.put(frames[i].handle);
   }
-  int wait_fd() const override { return fd_; }
+  int wait_fds(int* out) const override {
+    out[0] = fd_;
+    return fd_ < 0 ? -1 : 1;
+  }
 
  private:
   static constexpr uint32_t kRefillMax = 256;

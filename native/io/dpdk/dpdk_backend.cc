@@ -59,16 +59,22 @@ CreateError DpdkBackend::create(const DpdkOptions& o, std::unique_ptr<DpdkBacken
 
   std::unique_ptr<DpdkBackend> b(new DpdkBackend(o.workers));
   const uint32_t serial = next_serial();
-  // Every queue's rings (port and exception interface, rx and tx) full, plus the per-lcore caches.
-  const uint32_t mbufs = static_cast<uint32_t>(port_count) * o.workers * 4 * EthPort::kRxDescriptors + 4096;
-  const std::string pool_name = "xvs_pool" + std::to_string(serial);
-  b->pool_ = rte_pktmbuf_pool_create(pool_name.c_str(), mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-  if (b->pool_ == nullptr) {
-    const std::string why = eal_recent_log(1);
-    message = "cannot allocate DPDK's packet buffers (" + std::to_string(mbufs) + " mbufs of " +
-              std::to_string(RTE_MBUF_DEFAULT_BUF_SIZE) + " bytes): " + rte_strerror(rte_errno) + (why.empty() ? "" : ": " + why) +
-              " (give the EAL more memory: dataplane.dpdk.eal -m, or hugepages)";
-    return CreateError::system;
+  // Per worker, every ring that holds its mbufs, full: per port the device's receive ring and the
+  // fill ring net_af_xdp keeps beside it, a transmit ring, the exception interface's two rings
+  // (8 x 1024, generous: a pool that runs dry stalls receive), and its hand-over inboxes, lcore
+  // cache and bursts in flight.
+  const uint32_t mbufs = static_cast<uint32_t>(port_count) * 8 * EthPort::kRxDescriptors + 8192;
+  for (uint32_t w = 0; w < o.workers; ++w) {
+    const std::string pool_name = "xvs_pool" + std::to_string(serial) + "_" + std::to_string(w);
+    rte_mempool* pool = rte_pktmbuf_pool_create(pool_name.c_str(), mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    if (pool == nullptr) {
+      const std::string why = eal_recent_log(1);
+      message = "cannot allocate DPDK's packet buffers (" + std::to_string(o.workers) + " x " + std::to_string(mbufs) + " mbufs of " +
+                std::to_string(RTE_MBUF_DEFAULT_BUF_SIZE) + " bytes): " + rte_strerror(rte_errno) + (why.empty() ? "" : ": " + why) +
+                " (give the EAL more memory: dataplane.dpdk.eal -m, or hugepages)";
+      return CreateError::system;
+    }
+    b->pools_.push_back(pool);
   }
   for (uint32_t i = 0; i < port_count; ++i) {
     Port port;
@@ -95,26 +101,50 @@ CreateError DpdkBackend::create(const DpdkOptions& o, std::unique_ptr<DpdkBacken
                                " (frames for the port no longer reach the kernel's interface)");
     }
     const std::string suffix = std::to_string(serial) + "_" + std::to_string(i);
-    const std::string devargs =
-        !vdev ? o.devices[i]
-              : o.driver == "af_xdp"
-                    ? "net_af_xdp_xvs" + suffix + ",iface=" + name + ",start_queue=0,queue_count=" + std::to_string(o.workers)
-                    : "net_af_packet_xvs" + suffix + ",iface=" + name + ",qpairs=" + std::to_string(o.workers) + ",qdisc_bypass=1";
-    message = EthPort::open(port.what, devargs, vdev, static_cast<uint16_t>(o.workers), b->pool_, port.device);
-    if (!message.empty()) return CreateError::system;
-    const std::string tap_args = "net_tap_xvs" + suffix + ",iface=" + port.exception + ",mac=" + mac_text(port.device->mac());
+    const std::string queues = std::to_string(o.workers);
+    std::vector<std::string> devargs;
+    if (!vdev)
+      devargs.push_back(o.devices[i]);
+    else if (o.driver == "af_packet")
+      devargs.push_back("net_af_packet_xvs" + suffix + ",iface=" + name + ",qpairs=" + queues + ",qdisc_bypass=1");
+    else
+      for (uint32_t w = 0; w < o.workers; ++w)
+        devargs.push_back("net_af_xdp_xvs" + suffix + "_" + std::to_string(w) + ",iface=" + name + ",start_queue=" + std::to_string(w) +
+                          ",queue_count=1");
+    const auto queues_each = static_cast<uint16_t>(devargs.size() == 1 ? o.workers : 1);
+    for (size_t d = 0; d < devargs.size(); ++d) {
+      std::unique_ptr<EthPort> device;
+      const std::vector<rte_mempool*> pools = devargs.size() == 1 ? b->pools_ : std::vector<rte_mempool*>{b->pools_[d]};
+      message = EthPort::open(port.what, devargs[d], vdev, queues_each, pools, device);
+      if (!message.empty()) return CreateError::system;
+      port.devices.push_back(std::move(device));
+    }
+    const EthPort& first = *port.devices.front();
+    const std::string tap_args = "net_tap_xvs" + suffix + ",iface=" + port.exception + ",mac=" + mac_text(first.mac());
     message = EthPort::open(port.what + " exception interface " + port.exception, tap_args, true,
-                            static_cast<uint16_t>(o.workers), b->pool_, port.tap);
+                            static_cast<uint16_t>(o.workers), b->pools_, port.tap);
     if (!message.empty()) return CreateError::system;
-    if (o.workers > 1 && !port.device->rss())
-      b->warnings_.push_back(port.what + ": the device (" + port.device->driver() +
-                             ") spreads nothing over the workers' queues itself; the sender's (or the kernel's) queue choice does");
+    if (o.driver == "af_packet" && vdev)
+      b->warnings_.push_back(port.what + ": with driver af_packet the kernel still receives every frame of " + name +
+                             " (AF_PACKET only copies them) and answers what it owns: keep the host's addresses, the VIPs and the "
+                             "local addresses off the host or use driver af_xdp (the default)");
+    // A PCI device that cannot hash leaves every flow on queue 0 (a vdev's queues are the kernel's to spread).
+    if (o.workers > 1 && !vdev && !first.rss())
+      b->warnings_.push_back(port.what + ": the device (" + first.driver() +
+                             ") cannot spread flows over the workers' queues (no RSS): worker 0 receives everything");
     b->ports_.push_back(std::move(port));
   }
-  for (uint32_t p = 0; p < b->ports_.size(); ++p)
-    for (uint32_t w = 0; w < o.workers; ++w)
-      b->queues_.push_back(std::make_unique<DpdkQueue>(b->ports_[p].device->id(), b->ports_[p].tap->id(), static_cast<uint16_t>(w),
-                                                       static_cast<uint8_t>(p), b->ports_[p].device->mac(), b->pool_, b->owned_));
+  for (uint32_t p = 0; p < b->ports_.size(); ++p) {
+    const Port& port = b->ports_[p];
+    for (uint32_t w = 0; w < o.workers; ++w) {
+      const bool shared = port.devices.size() == 1;
+      const EthPort& device = shared ? *port.devices.front() : *port.devices[w];
+      const auto device_queue = static_cast<uint16_t>(shared ? w : 0);
+      b->queues_.push_back(std::make_unique<DpdkQueue>(device.id(), device_queue, port.tap->id(), static_cast<uint16_t>(w),
+                                                       static_cast<uint8_t>(p), device.mac(), b->pools_[w], b->owned_,
+                                                       device.wait_fd(device_queue), port.tap->wait_fd(static_cast<uint16_t>(w))));
+    }
+  }
   out = std::move(b);
   return CreateError::none;
 }
@@ -125,10 +155,12 @@ std::string DpdkBackend::describe() const {
   std::string out = "dpdk:";
   for (size_t i = 0; i < ports_.size(); ++i) {
     const Port& p = ports_[i];
-    out += (i ? ", " : " ") + p.what + " via " + p.device->driver() + (p.device->rss() ? " (RSS)" : "") + ", host side " + p.exception;
+    const EthPort& d = *p.devices.front();
+    out += (i ? ", " : " ") + p.what + " via " + d.driver() + (p.devices.size() > 1 ? " x" + std::to_string(p.devices.size()) : "") +
+           (d.rss() ? " (RSS)" : "") + ", host side " + p.exception;
   }
   out += "; " + std::to_string(workers_) + " queue(s) per port";
-  if (pool_ != nullptr) out += "; " + std::to_string(pool_->size) + " mbufs";
+  if (!pools_.empty()) out += "; " + std::to_string(pools_.size()) + " x " + std::to_string(pools_.front()->size) + " mbufs";
   return out;
 }
 
@@ -149,7 +181,7 @@ void DpdkBackend::reclaim(uint64_t generation) {
   std::erase_if(retired_, [&](const Retired& r) { return r.freeable_at <= generation; });
 }
 
-void DpdkBackend::port_mac(uint32_t port, uint8_t mac[6]) const { std::memcpy(mac, ports_.at(port).device->mac(), 6); }
+void DpdkBackend::port_mac(uint32_t port, uint8_t mac[6]) const { std::memcpy(mac, ports_.at(port).devices.front()->mac(), 6); }
 
 int64_t DpdkBackend::now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - epoch_).count();
@@ -199,15 +231,29 @@ void DpdkBackend::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   queues_.clear();
+  uint64_t kept = 0;
   for (Port& p : ports_) {  // the exception interface first: the host loses its side, then the port goes
     p.tap.reset();
-    p.device.reset();
+    for (const auto& d : p.devices) kept += d->kept_after_close();
+    p.devices.clear();
   }
   owned_.store(nullptr, std::memory_order_release);
   retired_.clear();
   owned_current_.reset();
-  if (pool_ != nullptr) rte_mempool_free(pool_);
-  pool_ = nullptr;
+  if (!pools_.empty()) {
+    // Every port is closed: each mbuf is back in its pool (its ring or an lcore's cache), or lost.
+    FrameAudit a;
+    a.valid = true;
+    for (rte_mempool* pool : pools_) {
+      a.total += pool->size;
+      a.free += rte_mempool_avail_count(pool);
+      rte_mempool_free(pool);
+    }
+    a.in_rings = kept;
+    a.lost = static_cast<int64_t>(a.total) - static_cast<int64_t>(a.free + a.in_rings);
+    audit_ = a;
+  }
+  pools_.clear();
 }
 
 CreateError create_backend(const DpdkOptions& o, std::unique_ptr<Backend>& out, std::string& message) {

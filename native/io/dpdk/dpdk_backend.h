@@ -1,9 +1,11 @@
 // native/io/dpdk/dpdk_backend.h — io::Backend on DPDK (the optional build, `npm run build:dpdk`).
-// Per configured port: a DPDK port (a net_af_xdp or net_af_packet virtual device on the named
-// kernel interface, or a PCI device bound to vfio-pci), one queue pair per worker with RSS where
-// the device hashes, and an exception interface (net_tap, "<interface>.kni" as DPVS names its KNI
+// Per configured port: DPDK ethdevs giving one queue pair per worker — net_af_xdp makes one
+// single-queue vdev per worker on the named kernel interface (queue w each: it cannot take more
+// queues than the interface has combined channels, and veth has none), net_af_packet one vdev
+// with a queue pair per worker (a fanout hash spreads them), a PCI device bound to vfio-pci one
+// port with RSS across its queues — and an exception interface (net_tap, "<interface>.kni" as DPVS names its KNI
 // ports) with the port's MAC, through which the host keeps its own traffic (dpdk_queue.h). One
-// mbuf pool for all. xvs answers ARP for its VIPs and local addresses and keeps its own neighbour
+// mbuf pool per worker. xvs answers ARP for its VIPs and local addresses and keeps its own neighbour
 // table (io/neighbour_table.h) for the next hops: no kernel serves these ports.
 //
 // Threads: create(), apply_steering(), reclaim(), the HostPorts methods, shutdown() and the
@@ -38,11 +40,12 @@ class DpdkBackend final : public Backend, public HostPorts {
   std::string apply_steering(const SteeringSets& sets) override;
   void reclaim(uint64_t generation) override;
   void shutdown() override;
+  FrameAudit audit() const override { return audit_; }
   HostPorts* host_ports() override { return this; }
 
   std::string exception_interface(uint32_t port) const override { return ports_.at(port).exception; }
   void port_mac(uint32_t port, uint8_t mac[6]) const override;
-  uint32_t port_mtu(uint32_t port) const override { return ports_.at(port).device->mtu(); }
+  uint32_t port_mtu(uint32_t port) const override { return ports_.at(port).devices.front()->mtu(); }
   bool neighbour(uint32_t address, uint32_t port, uint8_t mac[6]) override;
   void neighbour_changes(std::vector<uint32_t>& changed) override;
   std::vector<Neighbour> neighbours() const override;
@@ -51,7 +54,7 @@ class DpdkBackend final : public Backend, public HostPorts {
   struct Port {
     std::string what;       // for messages: "dataplane.interfaces[0] (lb0)"
     std::string exception;  // the TAP's name
-    std::unique_ptr<EthPort> device;
+    std::vector<std::unique_ptr<EthPort>> devices;  // one per worker, or one with a queue per worker
     std::unique_ptr<EthPort> tap;
   };
   struct Retired {
@@ -64,13 +67,16 @@ class DpdkBackend final : public Backend, public HostPorts {
 
   const uint32_t workers_;
   std::vector<Port> ports_;
-  rte_mempool* pool_ = nullptr;
+  // One mbuf pool per worker: what worker w receives (its queues, its queue of each exception
+  // interface) comes from pools_[w]; a frame another worker sends goes home when it is freed.
+  std::vector<rte_mempool*> pools_;
   std::vector<std::unique_ptr<DpdkQueue>> queues_;  // port-major
   std::atomic<const OwnedAddresses*> owned_{nullptr};
   std::unique_ptr<const OwnedAddresses> owned_current_;
   std::vector<Retired> retired_;
   NeighbourTable neighbours_;
   std::vector<std::string> warnings_;
+  FrameAudit audit_;
   const std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
   bool shut_down_ = false;
 };

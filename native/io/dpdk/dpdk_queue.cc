@@ -17,10 +17,19 @@ using abi::Counter;
 
 bool OwnedAddresses::contains(uint32_t address) const { return std::binary_search(sorted.begin(), sorted.end(), address); }
 
-DpdkQueue::DpdkQueue(uint16_t port_id, uint16_t tap_id, uint16_t queue, uint8_t port_index, const uint8_t mac[6],
-                     rte_mempool* pool, const std::atomic<const OwnedAddresses*>& owned)
-    : port_id_(port_id), tap_id_(tap_id), queue_(queue), port_index_(port_index), pool_(pool), owned_(owned) {
+DpdkQueue::DpdkQueue(uint16_t device_id, uint16_t device_queue, uint16_t tap_id, uint16_t tap_queue, uint8_t port_index,
+                     const uint8_t mac[6], rte_mempool* pool, const std::atomic<const OwnedAddresses*>& owned, int device_fd,
+                     int tap_fd)
+    : port_id_(device_id), queue_(device_queue), tap_id_(tap_id), tap_queue_(tap_queue), port_index_(port_index), pool_(pool),
+      owned_(owned), device_fd_(device_fd), tap_fd_(tap_fd) {
   std::memcpy(mac_, mac, 6);
+}
+
+int DpdkQueue::wait_fds(int* out) const {
+  if (device_fd_ < 0 || tap_fd_ < 0 || flush_rounds_ != 0) return -1;
+  out[0] = device_fd_;
+  out[1] = tap_fd_;
+  return 2;
 }
 
 void DpdkQueue::count(Counter c, uint64_t n) {
@@ -37,14 +46,23 @@ rte_mbuf* DpdkQueue::sync_mbuf(const Frame& f) {
   return m;
 }
 
+uint16_t DpdkQueue::send(rte_mbuf** mbufs, uint16_t n) {
+  flush_rounds_ = kTxFlushRounds;
+  return rte_eth_tx_burst(port_id_, queue_, mbufs, n);
+}
+
 uint32_t DpdkQueue::receive(Frame* frames, uint32_t max) {
+  if (flush_rounds_ != 0) {
+    --flush_rounds_;
+    rte_eth_tx_burst(port_id_, queue_, nullptr, 0);
+  }
   rte_mbuf* mbufs[64];
   if (max > 64) max = 64;
   const uint16_t n = rte_eth_rx_burst(port_id_, queue_, mbufs, static_cast<uint16_t>(max));
   // The host's side is polled less often under load than when the port is quiet.
   if (n < max || ++receives_ % kHostPollEvery == 0) {
     relay_host_frames();
-    if (queue_ == 0) send_solicitations();
+    if (tap_queue_ == 0) send_solicitations();
   }
   uint32_t out = 0;
   rte_mbuf* chained[64];
@@ -60,11 +78,11 @@ uint32_t DpdkQueue::receive(Frame* frames, uint32_t max) {
                           rte_pktmbuf_headroom(m),
                           reinterpret_cast<uint64_t>(m),
                           port_index_,
-                          static_cast<uint8_t>(queue_),
+                          static_cast<uint8_t>(tap_queue_),
                           static_cast<uint32_t>(m->data_len + rte_pktmbuf_tailroom(m))};
   }
   if (chained_count != 0) {
-    const uint16_t given = rte_eth_tx_burst(tap_id_, queue_, chained, chained_count);
+    const uint16_t given = rte_eth_tx_burst(tap_id_, tap_queue_, chained, chained_count);
     count(Counter::kernel_rx_dropped, chained_count - given);
     for (uint16_t i = given; i < chained_count; ++i) rte_pktmbuf_free(chained[i]);
   }
@@ -77,7 +95,7 @@ uint32_t DpdkQueue::transmit(Frame* frames, uint32_t n) {
   while (sent < n) {
     const uint16_t chunk = static_cast<uint16_t>(std::min<uint32_t>(n - sent, 64));
     for (uint16_t i = 0; i < chunk; ++i) mbufs[i] = sync_mbuf(frames[sent + i]);
-    const uint16_t took = rte_eth_tx_burst(port_id_, queue_, mbufs, chunk);
+    const uint16_t took = send(mbufs, chunk);
     sent += took;
     if (took < chunk) break;
   }
@@ -113,13 +131,13 @@ void DpdkQueue::pass_to_kernel(Frame* frames, uint32_t n) {
   }
   count(Counter::arp_observations_lost, lost);
   if (reply_count != 0) {
-    const uint16_t sent = rte_eth_tx_burst(port_id_, queue_, replies, reply_count);
+    const uint16_t sent = send(replies, reply_count);
     count(Counter::arp_replied, sent);
-    count(Counter::drop_tx_full, reply_count - sent);
+    count(Counter::kernel_tx_dropped, reply_count - sent);
     for (uint16_t i = sent; i < reply_count; ++i) rte_pktmbuf_free(replies[i]);
   }
   if (host_count != 0) {
-    const uint16_t given = rte_eth_tx_burst(tap_id_, queue_, host, host_count);
+    const uint16_t given = rte_eth_tx_burst(tap_id_, tap_queue_, host, host_count);
     count(Counter::kernel_rx_dropped, host_count - given);
     for (uint16_t i = given; i < host_count; ++i) rte_pktmbuf_free(host[i]);
   }
@@ -131,9 +149,9 @@ void DpdkQueue::release(Frame* frames, uint32_t n) {
 
 void DpdkQueue::relay_host_frames() {
   rte_mbuf* mbufs[32];
-  const uint16_t n = rte_eth_rx_burst(tap_id_, queue_, mbufs, 32);
+  const uint16_t n = rte_eth_rx_burst(tap_id_, tap_queue_, mbufs, 32);
   if (n == 0) return;
-  const uint16_t sent = rte_eth_tx_burst(port_id_, queue_, mbufs, n);
+  const uint16_t sent = send(mbufs, n);
   count(Counter::kernel_tx_packets, sent);
   count(Counter::kernel_tx_dropped, n - sent);
   for (uint16_t i = sent; i < n; ++i) rte_pktmbuf_free(mbufs[i]);
@@ -150,7 +168,7 @@ void DpdkQueue::send_solicitations() {
     const uint32_t len = arp::build_request(rte_pktmbuf_mtod(m, uint8_t*), mac_, r.sender, r.target);
     m->data_len = static_cast<uint16_t>(len);
     m->pkt_len = len;
-    if (rte_eth_tx_burst(port_id_, queue_, &m, 1) == 1) {
+    if (send(&m, 1) == 1) {
       count(Counter::arp_solicited, 1);
     } else {
       rte_pktmbuf_free(m);

@@ -44,15 +44,24 @@ class DpdkQueue final : public Queue {
   static constexpr uint32_t kRingSize = 256;
   // The host's frames are taken every this many receives (a TAP read is a system call).
   static constexpr uint32_t kHostPollEvery = 16;
+  // After a transmit, this many later receives ask the driver to go on sending: net_af_xdp in copy
+  // mode (veth, drivers without zero-copy) hands the kernel at most 32 frames per wake-up and wakes
+  // it only when it is given more, so the rest of a burst would wait for the next transmit.
+  static constexpr uint32_t kTxFlushRounds = 4;
 
-  DpdkQueue(uint16_t port_id, uint16_t tap_id, uint16_t queue, uint8_t port_index, const uint8_t mac[6], rte_mempool* pool,
-            const std::atomic<const OwnedAddresses*>& owned);
+  // Receives and transmits on queue `device_queue` of ethdev `device_id` (queue w of a multi-queue
+  // port, or queue 0 of worker w's own single-queue vdev), and on queue `tap_queue` of the TAP.
+  DpdkQueue(uint16_t device_id, uint16_t device_queue, uint16_t tap_id, uint16_t tap_queue, uint8_t port_index, const uint8_t mac[6],
+            rte_mempool* pool, const std::atomic<const OwnedAddresses*>& owned, int device_fd, int tap_fd);
 
   uint32_t receive(Frame* frames, uint32_t max) override;
   uint32_t transmit(Frame* frames, uint32_t n) override;
   void pass_to_kernel(Frame* frames, uint32_t n) override;
   void release(Frame* frames, uint32_t n) override;
   void bind_counters(uint64_t* counters) override { counters_ = counters; }
+  // The device's and the exception interface's receive interrupts; none (-1) when either lacks
+  // them, or while transmitted frames wait for the driver to be asked again (kTxFlushRounds).
+  int wait_fds(int* out) const override;
 
   // Worker -> control thread: senders of the ARP packets heard.
   core::SpscRing<ArpHeard> heard{kRingSize};
@@ -61,19 +70,24 @@ class DpdkQueue final : public Queue {
 
  private:
   void relay_host_frames();
+  uint16_t send(rte_mbuf** mbufs, uint16_t n);
   void send_solicitations();
   void count(abi::Counter c, uint64_t n);
   static rte_mbuf* sync_mbuf(const Frame& f);
 
   const uint16_t port_id_;
-  const uint16_t tap_id_;
   const uint16_t queue_;
+  const uint16_t tap_id_;
+  const uint16_t tap_queue_;
   const uint8_t port_index_;
   uint8_t mac_[6];
   rte_mempool* const pool_;
   const std::atomic<const OwnedAddresses*>& owned_;
   uint64_t* counters_ = nullptr;
   uint32_t receives_ = 0;
+  uint32_t flush_rounds_ = 0;
+  const int device_fd_;
+  const int tap_fd_;
 };
 
 }  // namespace xvs::io::dpdk

@@ -24,7 +24,7 @@ std::string failed(const std::string& what, const std::string& step, int ret) {
 }  // namespace
 
 std::string EthPort::open(const std::string& what, const std::string& devargs, bool is_vdev, uint16_t queues,
-                          rte_mempool* pool, std::unique_ptr<EthPort>& out) {
+                          const std::vector<rte_mempool*>& pools, std::unique_ptr<EthPort>& out) {
   std::unique_ptr<EthPort> port(new EthPort());
   port->is_vdev_ = is_vdev;
   port->name_ = devargs.substr(0, devargs.find(','));
@@ -41,12 +41,12 @@ std::string EthPort::open(const std::string& what, const std::string& devargs, b
     return what + ": no DPDK port " + port->name_ +
            (is_vdev ? "" : " (is it bound to vfio-pci and listed in dataplane.dpdk.devices? dpdk-devbind.py --status)");
   }
-  if (std::string err = port->configure(what, queues, pool); !err.empty()) return err;
+  if (std::string err = port->configure(what, queues, pools); !err.empty()) return err;
   out = std::move(port);
   return "";
 }
 
-std::string EthPort::configure(const std::string& what, uint16_t queues, rte_mempool* pool) {
+std::string EthPort::configure(const std::string& what, uint16_t queues, const std::vector<rte_mempool*>& pools) {
   rte_eth_dev_info info{};
   if (const int ret = rte_eth_dev_info_get(id_, &info); ret != 0) return failed(what, "reading the device's capabilities", ret);
   driver_ = info.driver_name ? info.driver_name : "?";
@@ -54,6 +54,7 @@ std::string EthPort::configure(const std::string& what, uint16_t queues, rte_mem
     return what + ": the device (" + driver_ + ") has " + std::to_string(info.max_rx_queues) + " receive and " +
            std::to_string(info.max_tx_queues) + " transmit queues; workers: " + std::to_string(queues) +
            " needs one of each per worker";
+  queues_ = queues;
   rte_eth_conf conf{};
   const uint64_t hashes = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
   rss_ = queues > 1 && hashes != 0;
@@ -61,18 +62,28 @@ std::string EthPort::configure(const std::string& what, uint16_t queues, rte_mem
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     conf.rx_adv_conf.rss_conf.rss_hf = hashes;
   }
-  if (const int ret = rte_eth_dev_configure(id_, queues, queues, &conf); ret != 0) return failed(what, "configuring the device", ret);
+  // Receive interrupts where the driver has them (net_af_xdp: the socket, net_tap: the TAP), so an
+  // idle worker sleeps in poll() as on AF_XDP; without them it naps between polls.
+  conf.intr_conf.rxq = 1;
+  if (rte_eth_dev_configure(id_, queues, queues, &conf) != 0) {
+    conf.intr_conf.rxq = 0;
+    if (const int ret = rte_eth_dev_configure(id_, queues, queues, &conf); ret != 0) return failed(what, "configuring the device", ret);
+  }
   uint16_t rx = kRxDescriptors, tx = kTxDescriptors;
   if (const int ret = rte_eth_dev_adjust_nb_rx_tx_desc(id_, &rx, &tx); ret != 0) return failed(what, "sizing its rings", ret);
   const int socket = rte_eth_dev_socket_id(id_);
   for (uint16_t q = 0; q < queues; ++q) {
-    if (const int ret = rte_eth_rx_queue_setup(id_, q, rx, socket < 0 ? SOCKET_ID_ANY : socket, nullptr, pool); ret != 0)
+    if (const int ret = rte_eth_rx_queue_setup(id_, q, rx, socket < 0 ? SOCKET_ID_ANY : socket, nullptr, pools[q % pools.size()]); ret != 0)
       return failed(what, "setting up receive queue " + std::to_string(q), ret);
     if (const int ret = rte_eth_tx_queue_setup(id_, q, tx, socket < 0 ? SOCKET_ID_ANY : socket, nullptr); ret != 0)
       return failed(what, "setting up transmit queue " + std::to_string(q), ret);
   }
   if (const int ret = rte_eth_dev_start(id_); ret != 0) return failed(what, "starting the port", ret);
   started_ = true;
+  for (uint16_t q = 0; q < queues; ++q) {
+    const int fd = conf.intr_conf.rxq != 0 && rte_eth_dev_rx_intr_enable(id_, q) == 0 ? rte_eth_dev_rx_intr_ctl_q_get_fd(id_, q) : -1;
+    wait_fds_.push_back(fd);
+  }
   rte_ether_addr mac{};
   rte_eth_macaddr_get(id_, &mac);
   std::memcpy(mac_, mac.addr_bytes, 6);

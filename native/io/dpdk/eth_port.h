@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 struct rte_mempool;
 
@@ -18,9 +19,10 @@ class EthPort {
   static constexpr uint16_t kTxDescriptors = 1024;
 
   // `what` names the port in messages (e.g. "dataplane.interfaces[0] (lb0)"). `devargs` is a
-  // vdev's "name,key=value,..." or a PCI address (probed by the EAL already). "" or the error.
+  // vdev's "name,key=value,..." or a PCI address (probed by the EAL already). Receive queue q
+  // takes its buffers from pools[q % pools.size()]. "" or the error.
   static std::string open(const std::string& what, const std::string& devargs, bool is_vdev, uint16_t queues,
-                          rte_mempool* pool, std::unique_ptr<EthPort>& out);
+                          const std::vector<rte_mempool*>& pools, std::unique_ptr<EthPort>& out);
   ~EthPort();  // stops, closes, and unplugs a vdev
 
   uint16_t id() const { return id_; }
@@ -28,10 +30,16 @@ class EthPort {
   uint32_t mtu() const { return mtu_; }
   const std::string& driver() const { return driver_; }
   bool rss() const { return rss_; }
+  // Buffers the driver keeps from its pool after close (the frame audit counts them as in rings):
+  // net_af_xdp gives back its receive ring's mbufs but not its fill ring's (DPDK 22.11: 2048 per
+  // queue, ETH_AF_XDP_DFLT_NUM_DESCS, reserved at queue setup).
+  uint32_t kept_after_close() const { return driver_ == "net_af_xdp" ? 2048u * queues_ : 0u; }
+  // A descriptor that polls readable when receive queue q has frames, or -1 (no receive interrupts).
+  int wait_fd(uint16_t q) const { return q < wait_fds_.size() ? wait_fds_[q] : -1; }
 
  private:
   EthPort() = default;
-  std::string configure(const std::string& what, uint16_t queues, rte_mempool* pool);
+  std::string configure(const std::string& what, uint16_t queues, const std::vector<rte_mempool*>& pools);
 
   uint16_t id_ = 0;
   bool is_vdev_ = false;
@@ -41,6 +49,8 @@ class EthPort {
   uint8_t mac_[6] = {};
   uint32_t mtu_ = 1500;
   bool rss_ = false;
+  uint16_t queues_ = 0;
+  std::vector<int> wait_fds_;
 };
 
 }  // namespace xvs::io::dpdk

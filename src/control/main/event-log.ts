@@ -11,7 +11,7 @@ import { warnUnresolved } from './reload-file.js';
 export function logControlEvent(log: Logger, e: ControlEvent): void {
   switch (e.event) {
     case 'nexthops_changed':
-      log.info({ event: e.event, generation: Number(e.generation) }, 'next hops changed: configuration committed again');
+      log.info({ event: e.event, generation: Number(e.generation), unresolved: e.unresolved.length }, 'next hops changed: configuration committed again');
       warnUnresolved(log, e.unresolved);
       return;
     case 'nexthops_failed':
