@@ -58,9 +58,8 @@ export class Scenario {
     try {
       if (backend === 'dpdk') {
         doc.setIn(['dataplane', 'backend'], 'dpdk');
-        // No hugepages on the test machines: said explicitly, so that xvs does not warn about it.
-        const dpdk = { ...(options.dpdkDriver ? { driver: options.dpdkDriver } : {}), eal: ['--no-huge', '-m', '512'] };
-        doc.setIn(['dataplane', 'dpdk'], doc.createNode(dpdk, { flow: true }));
+        // The EAL on the host's hugepages (xvs's default; the caller reserves them).
+        if (options.dpdkDriver) doc.setIn(['dataplane', 'dpdk'], doc.createNode({ driver: options.dpdkDriver }, { flow: true }));
         // The host side is addressed only once xvs runs; tunnel's outer source is needed at start.
         if (mode === 'tunnel') doc.setIn(['dataplane', 'tunnel_source'], BALANCER_CLIENT_SIDE);
       }

@@ -11,7 +11,7 @@
 // otherwise (CI runs it as root).
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { payloadDigest } from '../../src/demo/payload.js';
@@ -20,7 +20,7 @@ import { CLIENT, LIP, VIP, type Mode, type Topology } from '../../src/demo/topol
 import { answers, download, summarise, type Answer } from '../../src/demo/traffic.js';
 import type { Stopped } from '../../src/demo/balancer.js';
 import { netnsUnavailable } from '../../src/netns/lab.js';
-import { dpdkUnbuilt } from './dpdk-available.js';
+import { dpdkUnbuilt, reserveHugepages } from './dpdk-available.js';
 
 const REQUESTS = 300;
 const CONCURRENCY = 20;
@@ -120,9 +120,7 @@ async function modeRun(mode: Mode, arms: 1 | 2 | undefined, backend: Backend): P
     for (const [what, all] of [['http', [...sequential, ...concurrent]], ['udp', echoes]] as const) assertPeers(what, all, peer);
 
     let downloads = 0;
-    // DPDK: net_af_xdp on veth loses frames under a bulk transfer here (bench/README.md, DPDK); the
-    // download is left to the AF_XDP runs until that is understood.
-    if ((mode === 'fullnat' || mode === 'nat') && backend === 'afxdp') {
+    if (mode === 'fullnat' || mode === 'nat') {
       const d = await download(t, `http://${VIP}/bytes/${DOWNLOAD_BYTES}`);
       assert.equal(d.error, undefined, `download failed after ${d.bytes} bytes: ${d.error}`);
       assert.equal(d.bytes, DOWNLOAD_BYTES, 'download length');
@@ -228,7 +226,12 @@ describe('e2e: every forwarding mode over AF_XDP between network namespaces, 2 w
 const noDpdk = skip ?? dpdkUnbuilt();
 if (!skip && noDpdk) console.warn(`\n*** e2e tests of backend dpdk SKIPPED: ${noDpdk} ***\n`);
 
-describe('e2e: every forwarding mode over DPDK (net_af_xdp vdevs on the same veths, TAP exception interfaces), 2 workers', { skip: noDpdk }, () => {
+describe('e2e: every forwarding mode over DPDK (net_af_xdp vdevs on the same veths, TAP exception interfaces, hugepages), 2 workers', { skip: noDpdk }, () => {
+  let release: (() => void) | undefined;
+  before(() => {
+    release = reserveHugepages();
+  });
+  after(() => release?.());
   const cases: [Mode, 1 | 2 | undefined, string][] = [
     ['fullnat', 2, 'fullnat, two arms'],
     ['fullnat', 1, 'fullnat, one arm'],

@@ -100,10 +100,10 @@ export class Dataplane {
       portKey: key.key,
       localPorts: d.local_port_range,
       ...(options.memFrames ? { memFrames: options.memFrames } : {}),
-      ...(eal ? { dpdk: { driver: d.dpdk?.driver ?? 'af_xdp', devices: d.dpdk?.devices ?? [], eal: eal.eal } } : {}),
+      ...(eal ? { dpdk: { driver: d.dpdk?.driver ?? 'af_xdp', devices: d.dpdk?.devices ?? [], eal } } : {}),
       ...(options.forwardOnly ? { forwardOnly: true } : {}),
     });
-    const warnings = [key.warning, eal?.warning].filter((w): w is string => w !== undefined);
+    const warnings = key.warning ? [key.warning] : [];
     return new Dataplane(engine, d.workers, d.backend, d.interfaces, options.resolver, warnings);
   }
 

@@ -1,12 +1,11 @@
 // src/control/worker/dpdk-eal.ts — the EAL arguments a DPDK engine starts with: the operator's
-// dataplane.dpdk.eal as written, or, left out, hugepages where the host has free ones and else
-// 512 MiB of ordinary pages (--no-huge), with a warning: a new user's first run works on a host
-// that reserved none. Control worker thread.
+// dataplane.dpdk.eal as written, or, left out, hugepages — and when the host has no free ones, a
+// refusal that says how to reserve them or how to run without (--no-huge): net_af_xdp on
+// ordinary pages loses full-size frames (measured: bulk TCP transfers stall), so running without
+// is the operator's explicit choice, never a silent default. Control worker thread.
 import fs from 'node:fs';
 
 import type { DpdkConfig } from '../../config/types.js';
-
-export const NO_HUGE_EAL = ['--no-huge', '-m', '512'] as const;
 
 /** Free hugepages of the default size, from /proc/meminfo (0 when unreadable). */
 export function freeHugepages(meminfo = '/proc/meminfo'): number {
@@ -18,13 +17,15 @@ export function freeHugepages(meminfo = '/proc/meminfo'): number {
   }
 }
 
-export function dpdkEal(dpdk: DpdkConfig | undefined, hugepages = freeHugepages()): { eal: string[]; warning?: string } {
-  if (dpdk?.eal) return { eal: [...dpdk.eal] };
-  if (hugepages > 0) return { eal: [] };
-  return {
-    eal: [...NO_HUGE_EAL],
-    warning:
-      'no free hugepages: DPDK runs on ordinary pages (EAL --no-huge -m 512), which costs TLB misses; reserve hugepages ' +
-      '(echo 512 > /proc/sys/vm/nr_hugepages) or set dataplane.dpdk.eal to choose',
-  };
+export function dpdkEal(dpdk: DpdkConfig | undefined, hugepages = freeHugepages()): string[] {
+  if (dpdk?.eal) return [...dpdk.eal];
+  if (hugepages > 0) return [];
+  throw Object.assign(
+    new Error(
+      'dataplane.dpdk.eal: the host has no free hugepages for DPDK: reserve them (echo 512 > /proc/sys/vm/nr_hugepages, ' +
+        'and a hugetlbfs mount at /dev/hugepages), or run on ordinary pages with dataplane.dpdk.eal: [--no-huge, -m, "512"] ' +
+        '(small packets only: net_af_xdp then loses full-size frames)',
+    ),
+    { code: 'XVS_EINVAL' },
+  );
 }
