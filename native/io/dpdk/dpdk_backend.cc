@@ -9,6 +9,7 @@
 
 #include "core/ipv4_text.h"
 #include "io/dpdk/eal.h"
+#include "kernel/libxdp_log.h"
 #include "kernel/netlink.h"
 
 // After xvs's headers: DPDK's pull in <arpa/inet.h>, whose htons macros core/net.h must not meet.
@@ -54,6 +55,8 @@ CreateError DpdkBackend::create(const DpdkOptions& o, std::unique_ptr<DpdkBacken
     message = "dataplane.interfaces or dataplane.dpdk.devices must name at least one port";
     return CreateError::invalid;
   }
+  // net_af_xdp calls libxdp and libbpf: their lines go to xvs's buffer, not to stderr.
+  kernel::quiet_libraries();
   message = eal_init(o.eal, o.devices);
   if (!message.empty()) return CreateError::system;
 
@@ -98,6 +101,13 @@ CreateError DpdkBackend::create(const DpdkOptions& o, std::unique_ptr<DpdkBacken
       if (std::string err = kernel::link_info(name, link, missing); !err.empty()) {
         message = port.what + ": " + err;
         return missing ? CreateError::invalid : CreateError::system;
+      }
+      if (link.rx_queues < o.workers || link.tx_queues < o.workers) {
+        message = port.what + " has " + std::to_string(link.rx_queues) + " receive and " + std::to_string(link.tx_queues) +
+                  " transmit queues; workers: " + std::to_string(o.workers) + " needs one of each per worker (ethtool -L " + name +
+                  " combined " + std::to_string(o.workers) + "; veth: create it with numrxqueues " + std::to_string(o.workers) +
+                  " numtxqueues " + std::to_string(o.workers) + ")";
+        return CreateError::invalid;
       }
       if (link.rx_queues > o.workers)
         b->warnings_.push_back(port.what + " has " + std::to_string(link.rx_queues) + " receive queues but xvs reads only the first " +

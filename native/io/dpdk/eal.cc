@@ -111,23 +111,42 @@ std::string eal_init(const std::vector<std::string>& extra, const std::vector<st
   cpu_set_t affinity;
   const bool saved = pthread_getaffinity_np(pthread_self(), sizeof affinity, &affinity) == 0;
   // getopt inside the EAL keeps state across calls; start it afresh. The EAL prints its usage on
-  // stdout when an argument is wrong, where xvs writes its JSON log: it goes to /dev/null, and the
-  // reason (its log) into the message.
+  // stdout and getopt its complaint on stderr, where xvs writes its log and its one error line:
+  // both go to a scratch file while it parses, and the complaint into the message.
   optind = 1;
   fflush(stdout);
-  const int saved_stdout = dup(STDOUT_FILENO);
+  fflush(stderr);
+  const int saved_stdout = dup(STDOUT_FILENO), saved_stderr = dup(STDERR_FILENO);
   const int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-  if (saved_stdout >= 0 && null_fd >= 0) dup2(null_fd, STDOUT_FILENO);
+  FILE* scratch = tmpfile();
+  const bool redirected = saved_stdout >= 0 && saved_stderr >= 0 && null_fd >= 0 && scratch != nullptr;
+  if (redirected) {
+    dup2(null_fd, STDOUT_FILENO);
+    dup2(fileno(scratch), STDERR_FILENO);
+  }
   const int parsed = rte_eal_init(static_cast<int>(argv.size() - 1), argv.data());
   fflush(stdout);
-  if (saved_stdout >= 0 && null_fd >= 0) dup2(saved_stdout, STDOUT_FILENO);
-  if (saved_stdout >= 0) close(saved_stdout);
-  if (null_fd >= 0) close(null_fd);
+  fflush(stderr);
+  std::string complaint;
+  if (redirected) {
+    dup2(saved_stdout, STDOUT_FILENO);
+    dup2(saved_stderr, STDERR_FILENO);
+    rewind(scratch);
+    char line[256];
+    while (complaint.empty() && fgets(line, sizeof line, scratch) != nullptr) {
+      std::string text(line);
+      while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+      if (text.rfind("EAL:", 0) != 0 && !text.empty()) complaint = text;  // getopt's, e.g. "xvs: unrecognized option '--x'"
+    }
+  }
+  for (int fd : {saved_stdout, saved_stderr, null_fd})
+    if (fd >= 0) close(fd);
+  if (scratch != nullptr) fclose(scratch);
   optind = 1;
   if (saved) pthread_setaffinity_np(pthread_self(), sizeof affinity, &affinity);
   if (parsed < 0) {
     const int err = rte_errno;
-    std::string why = eal_recent_log(2);
+    std::string why = !complaint.empty() ? complaint : eal_recent_log(2);
     if (why.empty()) why = rte_strerror(err);
     if (err == EALREADY) why = "a failed start cannot be retried in this process: restart xvs";
     std::string failure = "DPDK's EAL did not start with dataplane.dpdk.eal [";
