@@ -16,6 +16,7 @@ import { DEFAULTS } from '../../config/defaults.js';
 import type { SavedPortHolds } from '../protocol.js';
 import {
   createEngine,
+  loadAddon,
   type BackendDescription,
   type ServerCounterRows,
   type EngineStatus,
@@ -85,6 +86,8 @@ export class Dataplane {
   static create(config: Config, options: { memFrames?: number; resolver?: NextHopResolver; forwardOnly?: boolean } = {}): Dataplane {
     const d = config.dataplane;
     const key = portKey(config);
+    // A build without DPDK is said first: how to get it matters before how to configure it.
+    if (d.backend === 'dpdk') loadAddon('dpdk');
     const eal = d.backend === 'dpdk' ? dpdkEal(d.dpdk) : undefined;
     const engine = createEngine({
       backend: d.backend,
