@@ -6,6 +6,7 @@
 
 #include "abi/counters.h"
 #include "io/arp.h"
+#include "io/dpdk/eal.h"
 
 // After xvs's headers: DPDK's pull in <arpa/inet.h>, whose htons macros core/net.h must not meet.
 #include <rte_ethdev.h>
@@ -52,6 +53,12 @@ uint16_t DpdkQueue::send(rte_mbuf** mbufs, uint16_t n) {
 }
 
 uint32_t DpdkQueue::receive(Frame* frames, uint32_t max) {
+  // On the worker's own thread: an lcore id gives it the mempools' per-lcore caches (without one
+  // it runs, only slower; eal.cc unregisters it when the thread exits).
+  if (!registered_) {
+    registered_ = true;
+    (void)eal_register_thread();
+  }
   if (flush_rounds_ != 0) {
     --flush_rounds_;
     rte_eth_tx_burst(port_id_, queue_, nullptr, 0);

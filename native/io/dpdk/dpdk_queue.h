@@ -86,6 +86,7 @@ class DpdkQueue final : public Queue {
   uint64_t* counters_ = nullptr;
   uint32_t receives_ = 0;
   uint32_t flush_rounds_ = 0;
+  bool registered_ = false;
   const int device_fd_;
   const int tap_fd_;
 };
