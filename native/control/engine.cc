@@ -95,36 +95,25 @@ Status Engine::create(const EngineOptions& o, std::unique_ptr<Engine>& out) {
     } catch (const std::bad_alloc&) {
       return backend_memory();
     }
-  } else if (o.backend == "afxdp") {
-    std::unique_ptr<io::afxdp::AfxdpBackend> afxdp;
+  } else if (o.backend == "afxdp" || o.backend == "dpdk") {
     std::string message;
-    using E = io::afxdp::AfxdpBackend::Error;
-    E created;
+    io::CreateError created;
     try {
-      created = io::afxdp::AfxdpBackend::create({o.interfaces, o.workers, o.bpf_object, o.fast_path}, afxdp, message);
+      if (o.backend == "afxdp") {
+        std::unique_ptr<io::afxdp::AfxdpBackend> afxdp;
+        created = io::afxdp::AfxdpBackend::create({o.interfaces, o.workers, o.bpf_object, o.fast_path}, afxdp, message);
+        engine->backend_ = std::move(afxdp);
+      } else {
+        created = io::dpdk::create_backend({o.dpdk_driver, o.interfaces, o.dpdk_devices, o.dpdk_eal, o.workers}, engine->backend_, message);
+      }
     } catch (const std::bad_alloc&) {
       return backend_memory();
     }
     switch (created) {
-      case E::none: break;
-      case E::invalid: return Status::error(kErrInvalidArgument, message);
-      case E::system: return Status::error(kErrSystem, message);
-    }
-    engine->backend_ = std::move(afxdp);
-  } else if (o.backend == "dpdk") {
-    std::string message;
-    using E = io::dpdk::CreateError;
-    E created;
-    try {
-      created = io::dpdk::create_backend({o.dpdk_driver, o.interfaces, o.dpdk_devices, o.dpdk_eal, o.workers}, engine->backend_, message);
-    } catch (const std::bad_alloc&) {
-      return backend_memory();
-    }
-    switch (created) {
-      case E::none: break;
-      case E::invalid: return Status::error(kErrInvalidArgument, message);
-      case E::system: return Status::error(kErrSystem, message);
-      case E::not_built: return Status::error(kErrNotSupported, message);
+      case io::CreateError::none: break;
+      case io::CreateError::invalid: return Status::error(kErrInvalidArgument, message);
+      case io::CreateError::system: return Status::error(kErrSystem, message);
+      case io::CreateError::not_built: return Status::error(kErrNotSupported, message);
     }
   } else {
     return Status::error(kErrInvalidArgument, "unknown backend '" + o.backend + "' (allowed: afxdp, dpdk, mem)");

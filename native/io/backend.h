@@ -16,6 +16,10 @@
 
 namespace xvs::io {
 
+// How creating a backend went; the engine turns a failure into XVS_EINVAL (the config names
+// something wrong), XVS_ESYSTEM (the system refused) or XVS_ENOTSUP (not in this build).
+enum class CreateError { none, invalid, system, not_built };
+
 class Queue {
  public:
   virtual ~Queue() = default;

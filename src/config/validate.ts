@@ -163,6 +163,11 @@ function checkDataplane(dp: Obj, out: Finding[]): void {
           path,
           message: `must be a Linux interface name of at most ${LIMITS.ifname_max} characters without spaces, "/" or ":" (got ${JSON.stringify(name)})`,
         });
+      } else if (backend === 'dpdk' && /^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/.test(name)) {
+        out.push({
+          path,
+          message: `"${name}" is a PCI address: list it in dataplane.dpdk.devices and name the port here (e.g. dpdk${j}; its host side is dpdk${j}.kni)`,
+        });
       } else if (backend === 'dpdk' && !/^[^\s/:]{1,11}$/.test(name)) {
         const most = LIMITS.ifname_max - '.kni'.length;
         out.push({

@@ -38,6 +38,14 @@ NeighbourObservation seen(uint32_t address, const uint8_t mac[6], uint8_t port =
   return o;
 }
 
+// kServer looked up and answered at time 0, its change already reported.
+void resolve_at_zero(NeighbourTable& t) {
+  uint8_t mac[6];
+  t.lookup(kServer, 0, 0, mac);
+  t.observe(seen(kServer, kMacA), true, 0);
+  tick(t, 0);
+}
+
 TEST(NeighbourTable, LookupSolicitsAndAReplyResolves) {
   NeighbourTable t;
   uint8_t mac[6];
@@ -57,10 +65,8 @@ TEST(NeighbourTable, LookupSolicitsAndAReplyResolves) {
 TEST(NeighbourTable, StaleEntriesAreProbedThenFailAndAreAskedAgain) {
   NeighbourTable::Timing timing;
   NeighbourTable t(timing);
+  resolve_at_zero(t);
   uint8_t mac[6];
-  t.lookup(kServer, 0, 0, mac);
-  t.observe(seen(kServer, kMacA), true, 0);
-  tick(t, 0);
   int64_t now = timing.reachable_ms;
   // Stale: still used, probed probes times.
   uint32_t probes = 0;
@@ -83,10 +89,7 @@ TEST(NeighbourTable, StaleEntriesAreProbedThenFailAndAreAskedAgain) {
 TEST(NeighbourTable, ConfirmationKeepsItReachable) {
   NeighbourTable::Timing timing;
   NeighbourTable t(timing);
-  uint8_t mac[6];
-  t.lookup(kServer, 0, 0, mac);
-  t.observe(seen(kServer, kMacA), true, 0);
-  tick(t, 0);
+  resolve_at_zero(t);
   t.observe(seen(kServer, kMacA), false, timing.reachable_ms - 1);  // its own request for one of ours
   Tick k = tick(t, timing.reachable_ms + 1);
   EXPECT_TRUE(k.solicit.empty());
@@ -95,10 +98,8 @@ TEST(NeighbourTable, ConfirmationKeepsItReachable) {
 
 TEST(NeighbourTable, MacChangeAndPortMove) {
   NeighbourTable t;
+  resolve_at_zero(t);
   uint8_t mac[6];
-  t.lookup(kServer, 0, 0, mac);
-  t.observe(seen(kServer, kMacA), true, 0);
-  tick(t, 0);
   t.observe(seen(kServer, kMacB), true, 10);  // a failover: the address moved to another MAC
   EXPECT_EQ(tick(t, 20).changed, std::vector<uint32_t>{kServer});
   ASSERT_TRUE(t.lookup(kServer, 0, 30, mac));
@@ -118,10 +119,7 @@ TEST(NeighbourTable, UnsolicitedRequestsMakeNoEntriesAndUnusedOnesGo) {
   NeighbourTable t(timing);
   for (uint32_t i = 0; i < 1000; ++i) t.observe(seen(kServer + (i << 24), kMacA), false, 0);
   EXPECT_EQ(t.size(), 0u);
-  uint8_t mac[6];
-  t.lookup(kServer, 0, 0, mac);
-  t.observe(seen(kServer, kMacA), true, 0);
-  tick(t, 0);
+  resolve_at_zero(t);
   EXPECT_EQ(tick(t, timing.unused_ms).changed, std::vector<uint32_t>{kServer}) << "its MAC goes with it";
   EXPECT_EQ(t.size(), 0u);
 }

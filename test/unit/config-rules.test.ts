@@ -211,7 +211,17 @@ test('interfaces must not repeat', () => {
 
 test('afxdp interface names are Linux interface names', () => {
   expectOne(text('dataplane:', '  interfaces: [a-very-long-name0]'), 'dataplane.interfaces[0]', 2, 16, 'must be a Linux interface name of at most 15 characters');
-  assert.deepEqual(problemsOf(text('dataplane:', '  backend: dpdk', '  interfaces: ["0000:03:00.0"]')), []);
+});
+
+test('dpdk: PCI addresses go in dataplane.dpdk.devices, interfaces name the ports', () => {
+  expectOne(
+    text('dataplane:', '  backend: dpdk', '  interfaces: ["0000:03:00.0"]'),
+    'dataplane.interfaces[0]',
+    3,
+    16,
+    '"0000:03:00.0" is a PCI address: list it in dataplane.dpdk.devices and name the port here (e.g. dpdk0; its host side is dpdk0.kni)',
+  );
+  assert.deepEqual(problemsOf(text('dataplane:', '  backend: dpdk', '  interfaces: [dpdk0]', '  dpdk: { devices: ["0000:03:00.0"] }')), []);
 });
 
 // --- service options ---

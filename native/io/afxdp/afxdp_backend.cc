@@ -19,7 +19,7 @@ namespace {
 constexpr uint32_t kFrameOverhead = 256 + 18 + 20;
 }  // namespace
 
-AfxdpBackend::Error AfxdpBackend::create(const AfxdpOptions& o, std::unique_ptr<AfxdpBackend>& out,
+CreateError AfxdpBackend::create(const AfxdpOptions& o, std::unique_ptr<AfxdpBackend>& out,
                                          std::string& message) {
   std::unique_ptr<AfxdpBackend> b(new AfxdpBackend(o.workers));
   uint32_t max_mtu = 0;
@@ -28,14 +28,14 @@ AfxdpBackend::Error AfxdpBackend::create(const AfxdpOptions& o, std::unique_ptr<
     port.name = name;
     bool missing = false;
     message = kernel::link_info(name, port.link, missing);
-    if (!message.empty()) return missing ? Error::invalid : Error::system;
+    if (!message.empty()) return missing ? CreateError::invalid : CreateError::system;
     if (port.link.rx_queues < o.workers || port.link.tx_queues < o.workers) {
       message = "interface " + name + " has " + std::to_string(port.link.rx_queues) + " receive and " +
                 std::to_string(port.link.tx_queues) + " transmit queues; workers: " + std::to_string(o.workers) +
                 " needs one of each per worker (ethtool -L " + name + " combined " + std::to_string(o.workers) +
                 "; veth: create it with numrxqueues " + std::to_string(o.workers) + " numtxqueues " +
                 std::to_string(o.workers) + ")";
-      return Error::invalid;
+      return CreateError::invalid;
     }
     if (port.link.rx_queues > o.workers)
       b->warnings_.push_back("interface " + name + " has " + std::to_string(port.link.rx_queues) +
@@ -48,7 +48,7 @@ AfxdpBackend::Error AfxdpBackend::create(const AfxdpOptions& o, std::unique_ptr<
   if (o.bpf_object.empty() || access(o.bpf_object.c_str(), R_OK) != 0) {
     message = "the steering XDP program is missing (" + (o.bpf_object.empty() ? std::string("no path given") : o.bpf_object) +
               "): build it with npm run build";
-    return Error::system;
+    return CreateError::system;
   }
   std::vector<std::string> generic;
   for (Port& port : b->ports_) {
@@ -56,7 +56,7 @@ AfxdpBackend::Error AfxdpBackend::create(const AfxdpOptions& o, std::unique_ptr<
     // One fast-path table for every interface: a connection's two directions arrive on two.
     const SteeringProgram* first = b->ports_.front().program.get();
     message = SteeringProgram::attach(o.bpf_object, port.name, port.link.ifindex, attached, &port == &b->ports_.front() ? nullptr : first);
-    if (!message.empty()) return Error::system;
+    if (!message.empty()) return CreateError::system;
     port.program = std::move(attached.program);
     if (!attached.native_error.empty()) generic.push_back(port.name + ": " + attached.native_error);
     if (!attached.replaced_stale.empty())
@@ -84,12 +84,12 @@ AfxdpBackend::Error AfxdpBackend::create(const AfxdpOptions& o, std::unique_ptr<
   if (max_mtu + kFrameOverhead > 4096) {
     message = "MTU " + std::to_string(max_mtu) + " is too large for AF_XDP frames of 4096 bytes (at most " +
               std::to_string(4096 - kFrameOverhead) + ")";
-    return Error::invalid;
+    return CreateError::invalid;
   }
   message = b->open_sockets(frame_size);
-  if (!message.empty()) return Error::system;
+  if (!message.empty()) return CreateError::system;
   out = std::move(b);
-  return Error::none;
+  return CreateError::none;
 }
 
 AfxdpBackend::~AfxdpBackend() { shutdown(); }

@@ -34,8 +34,7 @@ class AfxdpBackend final : public Backend {
   static constexpr uint32_t kRingSize = 1024;
   static constexpr uint32_t kFramesPerSocket = 2 * kRingSize;
 
-  enum class Error { none, invalid, system };
-  static Error create(const AfxdpOptions& options, std::unique_ptr<AfxdpBackend>& out, std::string& message);
+  static CreateError create(const AfxdpOptions& options, std::unique_ptr<AfxdpBackend>& out, std::string& message);
   ~AfxdpBackend() override;
 
   const char* name() const override { return "afxdp"; }

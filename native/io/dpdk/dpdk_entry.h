@@ -19,8 +19,6 @@ struct DpdkOptions {
   uint32_t workers = 1;
 };
 
-enum class CreateError { none, invalid, system, not_built };
-
 CreateError create_backend(const DpdkOptions& options, std::unique_ptr<Backend>& out, std::string& message);
 
 }  // namespace xvs::io::dpdk
