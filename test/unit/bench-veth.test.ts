@@ -41,7 +41,7 @@ describe('xvs bench veth options', () => {
       [{ rate: -5 }, /--rate must be an integer from 0 to 100000000/],
       [{ rate: Number.NaN }, /--rate must be an integer/],
       [{ workerFifo: 100 }, /--worker-fifo must be an integer from 0 to 99/],
-      [{ cases: 'fullnat' }, /--cases: unknown case fullnat \(allowed: xvs-fullnat, xvs-dr, io-loop, nft-dnat, nft-flowtable, linux-forward, xdp-redirect\)/],
+      [{ cases: 'fullnat' }, /--cases: unknown case fullnat \(allowed: xvs-fullnat, xvs-fullnat-dpdk, xvs-dr, io-loop, nft-dnat, nft-flowtable, linux-forward, xdp-redirect\)/],
       [{ cases: ',' }, /--cases needs at least one of/],
     ];
     for (const [raw, message] of cases) assert.throws(() => validateVethOptions(raw), (err: Error) => err instanceof VethOptionError && message.test(err.message));
@@ -68,6 +68,7 @@ describe('xvs bench veth report', () => {
   it('takes medians and ranges, ratios to io-loop, nft-dnat and the best kernel case, and judges the targets', () => {
     const runs = runsOf({
       'xvs-fullnat': [0.5, 0.7, 0.6],
+      'xvs-fullnat-dpdk': [0.25, 0.7, 0.3],
       'xvs-dr': [0.7, 0.7, 0.8],
       'io-loop': [0.5, 0.6, 0.55],
       'nft-dnat': [0.25, 0.35, 0.3],
@@ -90,10 +91,13 @@ describe('xvs bench veth report', () => {
     assert.equal(r.targets.fullnat_vs_io_loop.status, 'met');
     assert.equal(r.targets.fullnat_vs_kernel.status, 'met');
     assert.equal(r.offered_mpps, 10);
+    // DPDK against AF_XDP, paired by round: 0.5, 1, 0.5 -> 0.5.
+    assert.equal(r.dpdk_vs_afxdp, 0.5);
 
     const text = humanVethReport(r);
     assert.match(text, /^xvs-fullnat +0\.60 +0\.50–0\.70 +109 % +200 % +200 % +10\.00/m);
     assert.match(text, /targets: xvs-fullnat >= 100 % of io-loop: met \(109 %\); xvs-fullnat >= 2 x the kernel's best \(nft-dnat, nft-flowtable\): met \(200 %\)/);
+    assert.match(text, /^backends: xvs-fullnat-dpdk \/ xvs-fullnat \(DPDK against AF_XDP, same core\): 50 %$/m);
     assert.match(text, /^cores: cpu 0: .*cpu 1: /m);
     assert.match(text, /^command: xvs bench veth$/m);
   });

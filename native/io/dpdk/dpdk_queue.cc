@@ -9,6 +9,7 @@
 #include "io/dpdk/eal.h"
 
 // After xvs's headers: DPDK's pull in <arpa/inet.h>, whose htons macros core/net.h must not meet.
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
@@ -22,7 +23,7 @@ DpdkQueue::DpdkQueue(uint16_t device_id, uint16_t device_queue, uint16_t tap_id,
                      const uint8_t mac[6], rte_mempool* pool, const std::atomic<const OwnedAddresses*>& owned, int device_fd,
                      int tap_fd)
     : port_id_(device_id), queue_(device_queue), tap_id_(tap_id), tap_queue_(tap_queue), port_index_(port_index), pool_(pool),
-      owned_(owned), device_fd_(device_fd), tap_fd_(tap_fd) {
+      owned_(owned), device_fd_(device_fd), tap_fd_(tap_fd), side_work_cycles_(rte_get_tsc_hz() / 1'000'000 * kSideWorkMicros) {
   std::memcpy(mac_, mac, 6);
 }
 
@@ -59,17 +60,20 @@ uint32_t DpdkQueue::receive(Frame* frames, uint32_t max) {
     registered_ = true;
     (void)eal_register_thread();
   }
-  if (flush_rounds_ != 0) {
-    --flush_rounds_;
-    rte_eth_tx_burst(port_id_, queue_, nullptr, 0);
-  }
   rte_mbuf* mbufs[64];
   if (max > 64) max = 64;
   const uint16_t n = rte_eth_rx_burst(port_id_, queue_, mbufs, static_cast<uint16_t>(max));
-  // The host's side is polled less often under load than when the port is quiet.
-  if (n < max || ++receives_ % kHostPollEvery == 0) {
+  // The system calls at most every kSideWorkMicros: the host's side (a TAP read each) and
+  // net_af_xdp's pending transmissions (a wake-up each; under load every transmit wakes it anyway).
+  const uint64_t now = rte_get_tsc_cycles();
+  if (now - side_work_at_ >= side_work_cycles_) {
+    side_work_at_ = now;
     relay_host_frames();
     if (tap_queue_ == 0) send_solicitations();
+    if (flush_rounds_ != 0) {
+      --flush_rounds_;
+      rte_eth_tx_burst(port_id_, queue_, nullptr, 0);
+    }
   }
   uint32_t out = 0;
   rte_mbuf* chained[64];

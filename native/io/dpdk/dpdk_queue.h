@@ -42,11 +42,12 @@ struct SolicitRequest {
 class DpdkQueue final : public Queue {
  public:
   static constexpr uint32_t kRingSize = 256;
-  // The host's frames are taken every this many receives (a TAP read is a system call).
-  static constexpr uint32_t kHostPollEvery = 16;
-  // After a transmit, this many later receives ask the driver to go on sending: net_af_xdp in copy
-  // mode (veth, drivers without zero-copy) hands the kernel at most 32 frames per wake-up and wakes
-  // it only when it is given more, so the rest of a burst would wait for the next transmit.
+  // The host's frames are taken, and pending transmissions pushed, at most this often: each is a
+  // system call, which on every receive cost the DPDK backend ~half its rate on veth here.
+  static constexpr uint64_t kSideWorkMicros = 50;
+  // After a transmit, this many later rounds of side work ask the driver to go on sending:
+  // net_af_xdp in copy mode (veth, drivers without zero-copy) hands the kernel at most 32 frames
+  // per wake-up and wakes it only when given more, so the rest of a burst would wait for the next.
   static constexpr uint32_t kTxFlushRounds = 4;
 
   // Receives and transmits on queue `device_queue` of ethdev `device_id` (queue w of a multi-queue
@@ -84,11 +85,12 @@ class DpdkQueue final : public Queue {
   rte_mempool* const pool_;
   const std::atomic<const OwnedAddresses*>& owned_;
   uint64_t* counters_ = nullptr;
-  uint32_t receives_ = 0;
+  uint64_t side_work_at_ = 0;
   uint32_t flush_rounds_ = 0;
   bool registered_ = false;
   const int device_fd_;
   const int tap_fd_;
+  const uint64_t side_work_cycles_;
 };
 
 }  // namespace xvs::io::dpdk

@@ -3,7 +3,7 @@
 // reproduces a run. Pure; used by the CLI (main thread) and the unit tests.
 
 /** Every case, in the order they are run within a round and listed in the report. */
-export const CASE_NAMES = ['xvs-fullnat', 'xvs-dr', 'io-loop', 'nft-dnat', 'nft-flowtable', 'linux-forward', 'xdp-redirect'] as const;
+export const CASE_NAMES = ['xvs-fullnat', 'xvs-fullnat-dpdk', 'xvs-dr', 'io-loop', 'nft-dnat', 'nft-flowtable', 'linux-forward', 'xdp-redirect'] as const;
 export type CaseName = (typeof CASE_NAMES)[number];
 
 export interface VethOptions {

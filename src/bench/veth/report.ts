@@ -59,6 +59,8 @@ export interface VethTarget {
 export interface VethReport {
   cases: VethCaseResult[];
   targets: { fullnat_vs_io_loop: VethTarget; fullnat_vs_kernel: VethTarget };
+  /** xvs-fullnat-dpdk over xvs-fullnat, paired per round: the DPDK backend against AF_XDP on the same core. */
+  dpdk_vs_afxdp: number | null;
   offered_mpps: number | null;
   frame_bytes: number;
   flows: number;
@@ -157,6 +159,7 @@ export function buildVethReport(runs: readonly CaseRun[], options: VethOptions, 
         (r) => r >= VETH_TARGETS.fullnat_vs_kernel,
       ),
     },
+    dpdk_vs_afxdp: pairedRatio(rounds('xvs-fullnat-dpdk'), rounds('xvs-fullnat')),
     offered_mpps: offered,
     frame_bytes: FRAME_BYTES,
     flows: options.flows,
@@ -208,6 +211,7 @@ export function humanVethReport(r: VethReport): string {
     ]),
     '',
     `targets: ${t(r.targets.fullnat_vs_io_loop)}; ${t(r.targets.fullnat_vs_kernel)}`,
+    `backends: xvs-fullnat-dpdk / xvs-fullnat (DPDK against AF_XDP, same core): ${percent(r.dpdk_vs_afxdp)}`,
     `cores: ${r.cores}`,
     `command: ${r.command}`,
   ];

@@ -97,9 +97,6 @@ export class VethTopology {
     lab.veth(this.g0, this.gen, this.l0, this.balancer, 1);
     lab.veth(this.l1, this.balancer, this.s0, this.sink, 1);
     lab.address(this.gen, this.g0, `${GEN_ADDR}/24`);
-    lab.address(this.balancer, this.l0, `${L0_ADDR}/24`);
-    lab.address(this.balancer, this.l1, `${L1_ADDR}/24`);
-    for (const lip of this.lips) lab.address(this.balancer, this.l1, `${lip}/32`);
     lab.address(this.sink, this.s0, `${SINK_ADDR}/24`);
     for (const [ns, dev] of [
       [this.gen, this.g0],
@@ -108,8 +105,7 @@ export class VethTopology {
       [this.sink, this.s0],
     ] as const)
       lab.up(ns, dev);
-    // Replies (none expected) and the reverse-path check see the generator's sources via g0.
-    lab.route(this.balancer, '10.201.128.0/17', 'via', GEN_ADDR);
+    this.hostSideOn('');
     lab.route(this.gen, '10.203.0.0/24', 'via', L0_ADDR);
     lab.sysctl(this.balancer, 'net.ipv4.ip_forward', 0);
     lab.exec(this.balancer, ['ethtool', '-K', this.l0, 'gro', 'on']);
@@ -124,6 +120,34 @@ export class VethTopology {
     this.threadedNapi(this.sink, this.s0);
     // The balancer's kernel learns the sink's MAC now (the sink drops the ping, answers ARP).
     spawnQuiet(['ip', 'netns', 'exec', this.balancer, 'ping', '-c', '1', '-W', '1', SINK_ADDR]);
+  }
+
+  /**
+   * The balancer host's addresses (l0's, l1's, the LIPs) and its route back to the generator's
+   * sources (replies, none expected, and the reverse-path check), on l0/l1 (suffix '') or, for
+   * the DPDK case while xvs runs, on their exception interfaces l0.kni/l1.kni.
+   */
+  private hostSideOn(suffix: '' | '.kni'): void {
+    const { lab } = this;
+    lab.address(this.balancer, this.l0 + suffix, `${L0_ADDR}/24`);
+    lab.address(this.balancer, this.l1 + suffix, `${L1_ADDR}/24`);
+    for (const lip of this.lips) lab.address(this.balancer, this.l1 + suffix, `${lip}/32`);
+    lab.route(this.balancer, '10.201.128.0/17', 'via', GEN_ADDR);
+  }
+
+  /** Backend dpdk: before xvs starts, the ports lose the host's addresses (DPDK takes them). */
+  releasePortsForDpdk(): void {
+    for (const dev of [this.l0, this.l1]) run(['ip', '-n', this.balancer, 'addr', 'flush', 'dev', dev]);
+  }
+
+  /** Backend dpdk, once xvs made l0.kni and l1.kni: the host's side goes there. */
+  hostSideOnExceptionInterfaces(): void {
+    this.hostSideOn('.kni');
+  }
+
+  /** Backend dpdk, after xvs stopped (its exception interfaces went with it): back on the ports. */
+  hostSideBackOnPorts(): void {
+    this.hostSideOn('');
   }
 
   private link(ns: string, dev: string): LinkFacts {

@@ -9,9 +9,11 @@ import type { BenchCase } from './types.js';
 import { xdpRedirect } from './xdp-redirect.js';
 import { xvsDr } from './xvs-dr.js';
 import { xvsFullnat } from './xvs-fullnat.js';
+import { xvsFullnatDpdk } from './xvs-fullnat-dpdk.js';
 
 export const CASES: Record<CaseName, BenchCase> = {
   'xvs-fullnat': xvsFullnat,
+  'xvs-fullnat-dpdk': xvsFullnatDpdk,
   'xvs-dr': xvsDr,
   'io-loop': ioLoop,
   'nft-dnat': nftDnat,

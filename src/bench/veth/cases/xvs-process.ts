@@ -1,5 +1,5 @@
 // src/bench/veth/cases/xvs-process.ts — runs a balancer process for the xvs cases of
-// `xvs bench veth`: writes the config (backend afxdp, 1 worker pinned to the balancer CPU, the
+// `xvs bench veth`: writes the config (backend afxdp or dpdk, 1 worker pinned to the balancer CPU, the
 // topology's two arms, one UDP service on the VIP whose one server is the sink), starts
 // `xvs run` (or the I/O-loop-only forwarder) pinned as a whole to the balancer CPU with
 // taskset at the bench's nice value (topology.ts). The config is the minimal one a user writes
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 import { DEFAULTS } from '../../../config/defaults.js';
 import { Balancer } from '../../../demo/balancer.js';
+import { reserveHugepages } from '../../../netns/hugepages.js';
 import { BALANCER_CPU, SINK_ADDR, VIP, VIP_PORT, pinnedNiced, type VethTopology } from '../topology.js';
 
 import type { CaseEnv, Prepared } from './types.js';
@@ -34,13 +35,14 @@ export function xvsCaseConfig(
   mode: 'fullnat' | 'dr',
   flows: number,
   workerPriority?: number,
+  backend: 'afxdp' | 'dpdk' = 'afxdp',
 ): object {
   // The default table (DEFAULTS.conn_table_size) holds 2^20 connections; more flows need more.
   let connTableSize = 1 << 20;
   while (connTableSize < 2 * flows) connTableSize *= 2;
   return {
     dataplane: {
-      backend: 'afxdp',
+      backend,
       // No cpus: the whole process is pinned to the balancer CPU (taskset), workers included.
       interfaces: [topo.l0, topo.l1],
       ...(workerPriority !== undefined ? { worker_priority: workerPriority } : {}),
@@ -65,17 +67,56 @@ export function xvsCaseConfig(
 
 const DROP_PREFIX = 'drop_';
 
-export async function startXvsCase(env: CaseEnv, mode: 'fullnat' | 'dr', forwardOnly = false): Promise<Prepared> {
+/**
+ * Backend dpdk (the minimal config: hugepages, driver af_xdp): hugepages are reserved for the
+ * case, the ports' host addresses move to their exception interfaces while xvs runs, and the
+ * figure is taken once xvs resolved the sink by ARP itself; all of it is undone on teardown.
+ */
+export async function startXvsCase(
+  env: CaseEnv,
+  mode: 'fullnat' | 'dr',
+  forwardOnly = false,
+  backend: 'afxdp' | 'dpdk' = 'afxdp',
+): Promise<Prepared> {
   const { topo, options } = env;
-  const file = path.join(topo.dir, `${forwardOnly ? 'io-loop' : mode}.json`);
-  fs.writeFileSync(file, JSON.stringify(xvsCaseConfig(topo, mode, options.flows, options.workerFifo), null, 2));
+  const file = path.join(topo.dir, `${forwardOnly ? 'io-loop' : mode}-${backend}.json`);
+  fs.writeFileSync(file, JSON.stringify(xvsCaseConfig(topo, mode, options.flows, options.workerFifo, backend), null, 2));
   const program = forwardOnly ? [FORWARDER, file] : [XVS_BIN, 'run', '--config', file];
-  const balancer = await Balancer.start(topo, file, [...pinnedNiced(BALANCER_CPU), process.execPath, ...program]);
-  const warnings = balancer.warnings().map((w) => w.msg ?? w.event ?? 'warning');
+  const dpdk = backend === 'dpdk';
+  const releaseHugepages = dpdk ? reserveHugepages() : undefined;
+  let balancer: Balancer;
+  try {
+    if (dpdk) topo.releasePortsForDpdk();
+    balancer = await Balancer.start(topo, file, [...pinnedNiced(BALANCER_CPU), process.execPath, ...program]);
+  } catch (err) {
+    if (dpdk) topo.hostSideBackOnPorts();
+    releaseHugepages?.();
+    throw err;
+  }
+  if (dpdk) {
+    try {
+      topo.hostSideOnExceptionInterfaces();
+      await balancer.nextHopsResolved();
+    } catch (err) {
+      await balancer.stop();
+      topo.hostSideBackOnPorts();
+      releaseHugepages?.();
+      throw err;
+    }
+  }
+  // dpdk: the start-up's unresolved next hops are the expected warning (the host side comes after).
+  const warnings = balancer
+    .warnings()
+    .filter((w) => !dpdk || w.event !== 'nexthops_unresolved')
+    .map((w) => w.msg ?? w.event ?? 'warning');
   return {
     expect: mode === 'fullnat' && !forwardOnly ? 'server' : 'vip',
     async teardown() {
       const stopped = await balancer.stop();
+      if (dpdk) {
+        topo.hostSideBackOnPorts();
+        releaseHugepages?.();
+      }
       const c = stopped.counters;
       const notes: string[] = [];
       if (!forwardOnly) {
@@ -91,7 +132,7 @@ export async function startXvsCase(env: CaseEnv, mode: 'fullnat' | 'dr', forward
       notes.push(...drops);
       let problem: string | undefined;
       if (stopped.exitCode !== 0) problem = `exited with ${stopped.exitCode}: ${stopped.stderr.trim().split('\n').at(-1) ?? ''}`;
-      else if (stopped.frames && stopped.frames.lost !== 0) problem = `UMEM frames lost: ${stopped.frames.lost}`;
+      else if (stopped.frames && stopped.frames.lost !== 0) problem = `${dpdk ? 'mbufs' : 'UMEM frames'} lost: ${stopped.frames.lost}`;
       else if (!forwardOnly && (c.conn_created ?? 0) < options.flows)
         problem = `only ${c.conn_created ?? 0} of ${options.flows} flows made a connection`;
       if (warnings.length > 0) notes.push(...warnings.map((w) => `warning: ${w}`));
