@@ -7,14 +7,14 @@
 // Detection times are printed, not asserted. Needs root; skipped loudly otherwise.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { Scenario } from '../../src/demo/scenario.js';
 import { VIP } from '../../src/demo/topology.js';
 import { answers, summarise } from '../../src/demo/traffic.js';
 import { netnsUnavailable } from '../../src/netns/lab.js';
-import { dpdkUnbuilt, reserveHugepages } from './dpdk-available.js';
+import { describeDpdk } from './dpdk-available.js';
 
 const XVS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/xvs.js');
 const skip = netnsUnavailable();
@@ -93,14 +93,6 @@ describe('e2e: health checks steer real traffic (nat, AF_XDP, 2 workers)', { ski
   it('a dead server stops getting connections, comes back after rise; all down: the sorry server answers', { timeout: 180_000 }, () => scenarioRun('afxdp'));
 });
 
-const noDpdk = skip ?? dpdkUnbuilt();
-if (!skip && noDpdk) console.warn(`\n*** e2e tests of backend dpdk SKIPPED: ${noDpdk} ***\n`);
-
-describe('e2e: health checks steer real traffic (nat, DPDK, 2 workers)', { skip: noDpdk }, () => {
-  let release: (() => void) | undefined;
-  before(() => {
-    release = reserveHugepages();
-  });
-  after(() => release?.());
+describeDpdk('e2e: health checks steer real traffic (nat, DPDK, 2 workers)', skip, () => {
   it('a dead server stops getting connections, comes back after rise; all down: the sorry server answers', { timeout: 180_000 }, () => scenarioRun('dpdk'));
 });

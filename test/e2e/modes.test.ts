@@ -11,7 +11,7 @@
 // otherwise (CI runs it as root).
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { payloadDigest } from '../../src/demo/payload.js';
@@ -20,7 +20,7 @@ import { CLIENT, LIP, VIP, type Mode, type Topology } from '../../src/demo/topol
 import { answers, download, summarise, type Answer } from '../../src/demo/traffic.js';
 import type { Stopped } from '../../src/demo/balancer.js';
 import { netnsUnavailable } from '../../src/netns/lab.js';
-import { dpdkUnbuilt, reserveHugepages } from './dpdk-available.js';
+import { describeDpdk } from './dpdk-available.js';
 
 const REQUESTS = 300;
 const CONCURRENCY = 20;
@@ -223,15 +223,7 @@ describe('e2e: every forwarding mode over AF_XDP between network namespaces, 2 w
     it(`${title}: HTTP sequential and concurrent, UDP echo, splits, counters agree`, { timeout: 180_000 }, () => modeRun(mode, arms, 'afxdp'));
 });
 
-const noDpdk = skip ?? dpdkUnbuilt();
-if (!skip && noDpdk) console.warn(`\n*** e2e tests of backend dpdk SKIPPED: ${noDpdk} ***\n`);
-
-describe('e2e: every forwarding mode over DPDK (net_af_xdp vdevs on the same veths, TAP exception interfaces, hugepages), 2 workers', { skip: noDpdk }, () => {
-  let release: (() => void) | undefined;
-  before(() => {
-    release = reserveHugepages();
-  });
-  after(() => release?.());
+describeDpdk('e2e: every forwarding mode over DPDK (net_af_xdp vdevs on the same veths, TAP exception interfaces, hugepages), 2 workers', skip, () => {
   const cases: [Mode, 1 | 2 | undefined, string][] = [
     ['fullnat', 2, 'fullnat, two arms'],
     ['fullnat', 1, 'fullnat, one arm'],

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 
@@ -18,7 +18,7 @@ import { Scenario } from '../../src/demo/scenario.js';
 import { VIP } from '../../src/demo/topology.js';
 import { answers, summarise } from '../../src/demo/traffic.js';
 import { netnsUnavailable } from '../../src/netns/lab.js';
-import { dpdkUnbuilt, reserveHugepages } from './dpdk-available.js';
+import { describeDpdk } from './dpdk-available.js';
 
 const XVS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/xvs.js');
 const skip = netnsUnavailable();
@@ -111,14 +111,6 @@ describe('e2e: reload and drain under traffic (fullnat, AF_XDP, 2 workers)', { s
   it('a kept-alive connection and a request loop survive reloads and a drain; the new table is in force', { timeout: 180_000 }, () => scenarioRun('afxdp'));
 });
 
-const noDpdk = skip ?? dpdkUnbuilt();
-if (!skip && noDpdk) console.warn(`\n*** e2e tests of backend dpdk SKIPPED: ${noDpdk} ***\n`);
-
-describe('e2e: reload and drain under traffic (fullnat, DPDK, 2 workers)', { skip: noDpdk }, () => {
-  let release: (() => void) | undefined;
-  before(() => {
-    release = reserveHugepages();
-  });
-  after(() => release?.());
+describeDpdk('e2e: reload and drain under traffic (fullnat, DPDK, 2 workers)', skip, () => {
   it('a kept-alive connection and a request loop survive reloads and a drain; the new table is in force', { timeout: 180_000 }, () => scenarioRun('dpdk'));
 });
