@@ -1,16 +1,24 @@
 // native/binding/host_ports_js.cc — the JS face of io::HostPorts (the DPDK backend's exception
 // interfaces and neighbour table), as EngineHandle methods: hostPorts(), neighbour(address,
-// port), neighbourChanges(), neighbours(). On a backend without a host side (afxdp, mem) they
+// port), neighbourChanges(), neighbours() (MACs as text there: it goes into /status). On a backend without a host side (afxdp, mem) they
 // answer undefined / null / []. The control worker's thread only.
 #include "binding/engine_handle.h"
 #include "binding/errors.h"
 #include "core/ipv4_text.h"
+
+#include <cstdio>
 
 #include <arpa/inet.h>  // after core/net.h, whose htons it would otherwise redefine as a macro
 
 namespace xvs::binding {
 
 namespace {
+
+std::string mac_text(const uint8_t mac[6]) {
+  char out[18];
+  std::snprintf(out, sizeof out, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+  return out;
+}
 
 Napi::Value mac_value(Napi::Env env, const uint8_t mac[6]) {
   Napi::Uint8Array out = Napi::Uint8Array::New(env, 6);
@@ -69,7 +77,7 @@ Napi::Value EngineHandle::neighbours(const Napi::CallbackInfo& info) {
     Napi::Object n = Napi::Object::New(env);
     n.Set("address", core::ipv4_text(all[i].address));
     n.Set("port", all[i].port);
-    n.Set("mac", mac_value(env, all[i].mac));
+    n.Set("mac", mac_text(all[i].mac));
     n.Set("state", all[i].state);
     if (all[i].confirmed_ago_ms >= 0) n.Set("confirmedAgoMs", static_cast<double>(all[i].confirmed_ago_ms));
     out.Set(i, n);

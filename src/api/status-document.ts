@@ -5,7 +5,7 @@
 import type { ClusterStatus, ServiceStatus, StatusResult } from '../control/protocol.js';
 import type { CounterName } from '../native/abi.js';
 import { COUNTERS } from '../native/abi.js';
-import type { FastPathTotals } from '../native/addon.js';
+import type { FastPathTotals, NeighbourEntry } from '../native/addon.js';
 import { emptyCounters, type CounterSet } from '../stats/counters.js';
 
 export type CounterNumbers = Record<CounterName, number>;
@@ -30,6 +30,8 @@ export interface StatusDocument {
   counters: CounterNumbers;
   /** What the XDP fast path forwarded itself (dataplane.fast_path: xdp on AF_XDP); absent without it. */
   fastPath?: FastPathTotals;
+  /** Backend dpdk: xvs's own neighbour table (address, port index, MAC, state, ms since confirmed). */
+  neighbours?: NeighbourEntry[];
   workers: WorkerDocument[];
   services: ServiceStatus[];
   /** With a cluster section: the nodes, BGP sessions and what this node announces. */
@@ -47,6 +49,7 @@ export function statusDocument(s: StatusResult): StatusDocument {
     retiredSnapshots: s.engine.retiredSnapshots,
     counters: numbers(s.counters.total),
     ...(s.engine.fastPath ? { fastPath: s.engine.fastPath } : {}),
+    ...(s.engine.neighbours ? { neighbours: s.engine.neighbours } : {}),
     workers: s.engine.workers.map((w) => ({
       id: w.id,
       running: w.running,

@@ -76,6 +76,8 @@ export interface EngineStatus {
   /** The XDP fast path's totals (per-CPU counters summed): live while running, the last after stop; absent without it. */
   fastPath?: FastPathTotals;
   frames?: FrameAudit;
+  /** Backend dpdk: xvs's own neighbour table (filled by Dataplane.status, not by the engine's status()). */
+  neighbours?: NeighbourEntry[];
 }
 
 /**
@@ -191,8 +193,10 @@ export interface HostPort {
 
 export interface NeighbourEntry {
   address: string;
+  /** Index into dataplane.interfaces. */
   port: number;
-  mac: Uint8Array;
+  /** "aa:bb:cc:dd:ee:ff"; all zero while incomplete. */
+  mac: string;
   state: 'incomplete' | 'reachable' | 'stale' | 'failed';
   confirmedAgoMs?: number;
 }

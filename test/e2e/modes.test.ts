@@ -19,6 +19,7 @@ import { Scenario } from '../../src/demo/scenario.js';
 import { CLIENT, LIP, VIP, type Mode, type Topology } from '../../src/demo/topology.js';
 import { answers, download, summarise, type Answer } from '../../src/demo/traffic.js';
 import type { Stopped } from '../../src/demo/balancer.js';
+import type { NeighbourEntry } from '../../src/native/addon.js';
 import { netnsUnavailable } from '../../src/netns/lab.js';
 import { describeDpdk } from './dpdk-available.js';
 
@@ -141,6 +142,16 @@ async function modeRun(mode: Mode, arms: 1 | 2 | undefined, backend: Backend): P
     }
     const finished = Date.now();
     const listedPackets = assertServerTraffic(t, mode, { sequential, concurrent, echoes, downloads });
+    // DPDK: xvs's own neighbour table, as /status shows it, has every server's MAC.
+    const neighbours =
+      backend === 'dpdk'
+        ? (JSON.parse(t.lab.exec(t.balancer, [process.execPath, XVS, 'list', '--json'])) as { neighbours?: NeighbourEntry[] }).neighbours
+        : undefined;
+    if (backend === 'dpdk')
+      for (const s of t.servers) {
+        const n = neighbours?.find((e) => e.address === s.address);
+        assert.ok(n && (n.state === 'reachable' || n.state === 'stale') && n.mac !== '00:00:00:00:00:00', `neighbour ${s.address} in /status: ${JSON.stringify(n)}`);
+      }
 
     const stopped = await scenario.balancer.stop();
     assert.equal(stopped.exitCode, 0, `xvs exit code; stderr: ${stopped.stderr}`);
@@ -164,7 +175,7 @@ async function modeRun(mode: Mode, arms: 1 | 2 | undefined, backend: Backend): P
     assert.ok(stopped.frames, 'frame audit in the stopped line');
     assert.equal(stopped.frames.lost, 0, `frames lost: ${JSON.stringify(stopped.frames)}`);
     if (backend === 'afxdp') assertAfxdpPaths(c, stopped, listedPackets);
-    else assertHostSide(mode, c);
+    else assertHostSide(mode, c, neighbours!);
     console.log(
       `  ${mode}, ${t.interfaces.length} arm(s), ${backend}: ${2 * REQUESTS} requests + ${UDP_ECHOES} echoes in ${finished - ready} ms ` +
         `(setup ${ready - started} ms); rr ${JSON.stringify(summarise(sequential).split)} ` +
@@ -202,13 +213,14 @@ function assertAfxdpPaths(c: Record<string, number>, stopped: Stopped, listedPac
  * host's own frames (its ARP answers, health checks) went out through the exception interfaces;
  * nothing of the host's was lost.
  */
-function assertHostSide(mode: Mode, c: Record<string, number>): void {
+function assertHostSide(mode: Mode, c: Record<string, number>, neighbours: NeighbourEntry[]): void {
   assert.ok((c.arp_solicited ?? 0) > 0, 'xvs solicited its next hops');
   if (mode === 'fullnat') assert.ok((c.arp_replied ?? 0) > 0, 'xvs answered ARP for the LIP');
   assert.ok((c.kernel_tx_packets ?? 0) > 0, "the host's frames went out through the exception interfaces");
   assert.ok((c.pass_packets ?? 0) > 0, 'frames for the host went to it');
   for (const lost of ['kernel_rx_dropped', 'kernel_tx_dropped', 'arp_observations_lost', 'arp_solicit_failed'])
     assert.equal(c[lost] ?? 0, 0, lost);
+  assert.ok(neighbours.every((n) => n.port === 0 || n.port === 1), `neighbour ports are port indexes: ${JSON.stringify(neighbours)}`);
 }
 
 describe('e2e: every forwarding mode over AF_XDP between network namespaces, 2 workers', { skip }, () => {

@@ -182,8 +182,10 @@ export class Dataplane {
     return { total: sumCounters(workers), workers };
   }
 
+  /** The engine's status; with backend dpdk, xvs's neighbour table too (what `ip neigh` shows elsewhere). */
   status(): EngineStatus {
-    return this.engine.status();
+    const status = this.engine.status();
+    return this.engine.hostPorts() ? { ...status, neighbours: this.engine.neighbours() } : status;
   }
 
   /** Per server and worker: IPVS ActiveConn / InActConn and traffic (ipvsadm --stats), read from the workers' counter blocks. */
