@@ -19,8 +19,9 @@
 //   range: a LIP that is also a host address keeps working for the host's own connections).
 // - Ownership (DESIGN §4): ports p with p % workers == worker are this worker's, so a reply names
 //   its owner. The first port tried is the client's own port where it is in this worker's share
-//   (always, with one worker: the kernel's choice), else a keyed hash of the client tuple into the
-//   share; the next tries step through the share by a stride that visits every port of it. The LIP
+//   (always, with one worker: the kernel's choice); if that is taken, or not in the share, a keyed
+//   hash of the client tuple into the share (so that clients sharing a source port do not all walk
+//   one sequence); the next tries step from there by a stride that visits every port of it. The LIP
 //   is a keyed hash of the client's address (the kernel hashes the addresses too), then the
 //   pool's other LIPs in turn. An outsider who does not know the client tuple cannot predict the
 //   port (SipHash, core/siphash.h).

@@ -188,11 +188,17 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
   const abi::PoolRecord& pool = snap.pools[svc.pool];
   const LocalPortShare& share = cs.ports;
   if (pool.lip_count == 0 || share.count == 0) return false;
-  uint32_t first = share.index_of(core::ntohs(client.sport));
-  const bool own_port = first < share.count;
-  if (!own_port)
-    first = static_cast<uint32_t>(client_tuple_hash(cs.port_key, client.saddr, client.daddr, client.sport, client.dport, protocol) %
-                                  share.count);
+  const uint32_t own = share.index_of(core::ntohs(client.sport));
+  const bool own_port = own < share.count;
+  // Where the walk goes on when the client's own port is taken (or not in this worker's share):
+  // a keyed hash of the whole tuple. Clients that share a source port (resolvers on 53, hosts
+  // behind one NAT) must not walk one sequence, or kLocalPortTries of them use up every try.
+  const auto scattered = [&] {
+    return static_cast<uint32_t>(client_tuple_hash(cs.port_key, client.saddr, client.daddr, client.sport, client.dport, protocol) %
+                                 share.count);
+  };
+  const uint32_t first = own_port ? own : scattered();
+  uint32_t after_own = share.count;  // computed once, on the first taken own port
   const uint32_t first_lip =
       pool.lip_count == 1 ? 0 : static_cast<uint32_t>(client_address_hash(cs.port_key, client.saddr, client.daddr) % pool.lip_count);
   const uint32_t tries = share.count < kLocalPortTries ? share.count : kLocalPortTries;
@@ -212,8 +218,13 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
         return true;
       }
       cs.count(Counter::lport_busy);
-      index += share.stride;
-      if (index >= share.count) index -= share.count;
+      if (t == 0 && own_port) {
+        if (after_own == share.count) after_own = scattered();
+        index = after_own;
+      } else {
+        index += share.stride;
+        if (index >= share.count) index -= share.count;
+      }
     }
   }
   return false;

@@ -116,6 +116,27 @@ TEST(LocalPort, ALocalPortIsUniquePerServerNotPerLip) {
   EXPECT_GT(tuples.size(), 3u * kClassPorts / 2) << "two servers: room for about twice a LIP's ports";
 }
 
+// Many clients with one source port (in the range: resolvers, hosts behind one NAT, a
+// generator that varies only addresses) towards one server through one LIP: after the first, whose
+// own port it is, each walks from a hash of its own tuple, so they do not run out after
+// kLocalPortTries of them as they would on one shared sequence.
+TEST(LocalPort, ClientsSharingASourcePortDoNotShareASequence) {
+  for (uint32_t workers : {1u, 2u}) {
+    SCOPED_TRACE("workers " + std::to_string(workers));
+    Dataplane dp(web({topo::kWeb[0]}, workers), workers, 0, kTableSize);
+    std::set<uint16_t> lports;
+    constexpr uint32_t kClients = 4096;
+    for (uint32_t n = 0; n < kClients; ++n) {
+      const Opened o = open(dp, client_address(n), 10000);
+      ASSERT_EQ(o.verdict, Verdict::tx) << "client " << n << " found no local port";
+      ASSERT_TRUE(lports.insert(o.lport).second) << "local port " << o.lport << " handed out twice";
+    }
+    EXPECT_EQ(dp.counter(Counter::drop_lport_exhausted), 0u);
+    // Every client after the first finds its own port taken; then its hashed port is mostly free.
+    EXPECT_LT(dp.counter(Counter::lport_busy), uint64_t{2 * kClients});
+  }
+}
+
 // The workers' shares split local_port_range exactly once, the owner rule agrees with them, and
 // count tries by the stride visit every port of a share once.
 TEST(LocalPort, SharesPartitionTheRangeAndTheStrideVisitsEachOnce) {

@@ -168,13 +168,15 @@ TEST(Process, PoolOfTwoLipsSpreadsClientsByAddress) {
   EXPECT_EQ(dp.local_ports_in_use(lip2), 2u);
   EXPECT_EQ(dp.counter(Counter::lport_busy), 0u);
 
-  // lip2:42000 towards server 0 is taken: the next try of the sequence, on the same LIP.
+  // lip2:42000 towards server 0 is taken: the next try, on the same LIP, is the keyed hash of the
+  // client's tuple into the share.
   PacketSpec syn = topo::from_client(42000);
   syn.saddr = also_on_lip2;
   auto f = build_frame(syn);
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-  const lb::LocalPortShare share(0, 1, dp.cs->ports.range);
-  const uint16_t next = share.port_at((share.index_of(42000) + share.stride) % share.count);
+  const lb::LocalPortShare& share = dp.cs->ports;
+  const uint64_t tuple_hash = lb::client_tuple_hash(dp.cs->port_key, also_on_lip2, topo::kVip, xvs::core::htons(42000), xvs::core::htons(80), 6);
+  const uint16_t next = share.port_at(static_cast<uint32_t>(tuple_hash % share.count));
   EXPECT_EQ(f, build_frame(to_server(syn, topo::kWeb[0], next, lip2)));
   EXPECT_EQ(dp.counter(Counter::lport_busy), 1u);
   EXPECT_EQ(dp.counter(Counter::lport_client_port), 4u);

@@ -1,7 +1,8 @@
 // test/packet/fullnat.test.ts — Full-NAT through the real addon on io/mem: a table of frames,
 // each with the verdict, the exact output frame and the counters it must move. The local port is
 // the client's own when it is free towards the chosen server (one worker: every port from 1024),
-// else the next try of the share (native/lb/local_port.h, modelled in test/support/local-port.ts).
+// else a keyed hash of its tuple into the share, then the next tries (native/lb/local_port.h,
+// modelled in test/support/local-port.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
@@ -46,15 +47,18 @@ const fromClient = (over: Partial<TcpSpec> = {}): TcpSpec => ({
   srcMac: CLIENT_MAC, dstMac: PORT_MAC, src: CLIENT, dst: VIP, sport: 40000, dport: 80, flags: ['SYN'], ...over,
 });
 const NEIGHBOUR = '198.51.100.8', THIRD = '198.51.100.9';
-// The second try for a client whose own port (40000) is taken: one stride on through the one
-// worker's share. Only an own port is tried first here, so no key is involved.
-const NO_KEY = { k0: 0n, k1: 0n };
-const secondTry = portOrder(NO_KEY, share(0, 1), { src: NEIGHBOUR, dst: VIP, sport: 40000, dport: 80, protocol: PROTO.tcp })[1]!;
 
 describe('fullnat on io/mem, one worker', () => {
   let lb: MemHarness;
-  before(async () => (lb = await MemHarness.start(config(1))));
-  after(() => lb?.close());
+  const keyFile = tempKeyFile();
+  // The second try for a client whose own port (40000) is taken: the keyed hash of its tuple into
+  // the one worker's share.
+  const secondTry = portOrder(keyFile.key, share(0, 1), { src: NEIGHBOUR, dst: VIP, sport: 40000, dport: 80, protocol: PROTO.tcp })[1]!;
+  before(async () => (lb = await MemHarness.start(config(1, `local_port_range: [1024, 65535], port_key_file: ${keyFile.path}`))));
+  after(() => {
+    lb?.close();
+    keyFile.remove();
+  });
 
   // Rows run in order against one engine: later rows rely on connections made by earlier ones.
   const rows: {

@@ -107,16 +107,16 @@ export interface ClientTuple {
 
 /** The order in which local ports of `s` are tried for this client (the first TRIES_PER_LIP of it are tried on each LIP). */
 export function portOrder(key: SipKey, s: Share, c: ClientTuple): number[] {
-  let index = indexOf(s, c.sport);
-  if (index >= s.count) {
-    const a = (wireAddress(c.src) << 32n) | wireAddress(c.dst);
-    const b = (wirePort(c.sport) << 32n) | (wirePort(c.dport) << 16n) | BigInt(c.protocol);
-    index = Number(siphash24(key, [a, b]) % BigInt(s.count));
-  }
+  const own = indexOf(s, c.sport);
+  const a = (wireAddress(c.src) << 32n) | wireAddress(c.dst);
+  const b = (wirePort(c.sport) << 32n) | (wirePort(c.dport) << 16n) | BigInt(c.protocol);
+  const scattered = Number(siphash24(key, [a, b]) % BigInt(s.count));
+  // The client's own port first where it is this worker's; then from the hash of the tuple on.
+  let index = own < s.count ? own : scattered;
   const out: number[] = [];
   for (let t = 0; t < Math.min(TRIES_PER_LIP, s.count); t++) {
     out.push(s.first + index * s.workers);
-    index = (index + s.stride) % s.count;
+    index = t === 0 && own < s.count ? scattered : (index + s.stride) % s.count;
   }
   return out;
 }

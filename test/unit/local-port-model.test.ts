@@ -48,14 +48,18 @@ describe('local port model', () => {
     }
   });
 
-  it("tries start at the client's own port when it is in the share, else at a hash, and step by the stride", () => {
+  it("tries start at the client's own port when it is in the share, go on at a hash of the tuple, and step by the stride", () => {
     const key = keyOfFile(Buffer.alloc(32, 0x5a));
     const one = share(0, 1), odd = share(1, 2);
     const c = { src: '198.51.100.7', dst: '203.0.113.10', sport: 40001, dport: 80, protocol: PROTO.tcp };
     const own = portOrder(key, one, c);
     assert.equal(own.length, TRIES_PER_LIP);
     assert.equal(own[0], 40001);
-    assert.equal(own[1], 1024 + ((40001 - 1024 + one.stride) % one.count));
+    const scattered = portOrder(key, one, { ...c, sport: 1000 }); // 1000 is below the share: the hash from the start
+    assert.notEqual(own[1], portOrder(key, one, { ...c, src: '198.51.100.8' })[1], 'clients sharing a source port part after it');
+    assert.notEqual(own[1], 40001, 'after a taken own port: the hash of the tuple');
+    assert.equal(own[2], 1024 + ((own[1]! - 1024 + one.stride) % one.count), 'then the stride');
+    assert.equal(scattered[1], 1024 + ((scattered[0]! - 1024 + one.stride) % one.count));
     assert.equal(portOrder(key, odd, c)[0], 40001, 'odd: worker 1 of 2');
     const hashed = portOrder(key, share(0, 2), c);
     assert.ok(hashed.every((p) => p % 2 === 0 && p >= 1024), 'worker 0 of 2 tries its own (even) ports only');
