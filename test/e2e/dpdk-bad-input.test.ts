@@ -1,8 +1,8 @@
 // test/e2e/dpdk-bad-input.test.ts — `xvs run` with backend dpdk on bad input, in a namespace with
 // a veth of two queues: an interface that does not exist, EAL arguments the EAL refuses, more
 // workers than the interface has queues. Each exits 1 with one line on stderr naming the field,
-// and leaves nothing attached: no exception interface, no XDP program on the veth. Needs root and
-// the DPDK build; skipped loudly otherwise.
+// and leaves nothing behind: no exception interface, no XDP program on the veth, no DPDK runtime
+// directory. Needs root and the DPDK build; skipped loudly otherwise.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -36,7 +36,7 @@ describe('e2e: backend dpdk refuses bad input with one line and leaves nothing a
   });
   after(() => lab.destroy());
 
-  function runWith(dataplane: string): { code: number | null; stderr: string } {
+  function runWith(dataplane: string): { code: number | null; stderr: string; pid: number } {
     const file = path.join(lab.dir, 'xvs.yaml');
     fs.writeFileSync(file, `dataplane: ${dataplane}\napi: { listen: 127.0.0.1:9190 }\nservices: []\n`);
     const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, XVS, 'run', '--config', file], {
@@ -44,10 +44,12 @@ describe('e2e: backend dpdk refuses bad input with one line and leaves nothing a
       timeout: 60_000,
       env: { ...process.env, LIBXDP_BPFFS: lab.bpffs },
     });
-    return { code: r.status, stderr: r.stderr };
+    return { code: r.status, stderr: r.stderr, pid: r.pid };
   }
 
-  function assertNothingLeft(): void {
+  function assertNothingLeft(pid: number): void {
+    // `ip netns exec` execs xvs: its pid is the one the EAL names its runtime directory after.
+    assert.ok(!fs.existsSync(`/var/run/dpdk/xvs${pid}`), 'no DPDK runtime directory left behind');
     const links = lab.exec(ns, ['ip', '-d', 'link', 'show']);
     assert.doesNotMatch(links, /\.kni/, 'no exception interface left behind');
     assert.doesNotMatch(lab.exec(ns, ['ip', 'link', 'show', 'd0']), /xdp/, 'no XDP program left on the veth');
@@ -65,6 +67,6 @@ describe('e2e: backend dpdk refuses bad input with one line and leaves nothing a
       const lines = r.stderr.trim().split('\n');
       assert.equal(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
       assert.match(lines[0]!, line);
-      assertNothingLeft();
+      assertNothingLeft(r.pid);
     });
 });

@@ -144,6 +144,9 @@ std::string eal_init(const std::vector<std::string>& extra, const std::vector<st
   if (scratch != nullptr) fclose(scratch);
   optind = 1;
   if (saved) pthread_setaffinity_np(pthread_self(), sizeof affinity, &affinity);
+  // --no-shconf shares nothing, yet the EAL still makes /var/run/dpdk/<file prefix>: empty, and
+  // one per xvs process that ever ran. rmdir leaves it if anything did go there.
+  if (const char* runtime_dir = rte_eal_get_runtime_dir(); runtime_dir != nullptr && runtime_dir[0] != '\0') rmdir(runtime_dir);
   if (parsed < 0) {
     const int err = rte_errno;
     std::string why = !complaint.empty() ? complaint : eal_recent_log(2);
