@@ -10,7 +10,16 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { lipCount, xvsCaseConfig } from '../../src/bench/veth/cases/xvs-process.js';
-import { CASE_NAMES, VETH_DEFAULTS, VethOptionError, parseCases, validateVethOptions, vethCommandLine } from '../../src/bench/veth/options.js';
+import { parseTestpmdSent, testpmdArgv } from '../../src/bench/veth/generators/dpdk.js';
+import {
+  CASE_NAMES,
+  DPDK_GENERATOR_FLOWS,
+  VETH_DEFAULTS,
+  VethOptionError,
+  parseCases,
+  validateVethOptions,
+  vethCommandLine,
+} from '../../src/bench/veth/options.js';
 import { buildVethReport, humanVethReport, jsonVethReport, median, pairedRatio } from '../../src/bench/veth/report.js';
 import type { CaseRun } from '../../src/bench/veth/run.js';
 import { parseConfigText } from '../../src/config/load.js';
@@ -26,7 +35,7 @@ function runsOf(figures: Partial<Record<(typeof CASE_NAMES)[number], (number | n
 describe('xvs bench veth options', () => {
   it('fills in the defaults and keeps every case in registry order', () => {
     const o = validateVethOptions({});
-    assert.deepEqual(o, { ...VETH_DEFAULTS, cases: [...CASE_NAMES], json: false });
+    assert.deepEqual(o, { ...VETH_DEFAULTS, cases: [...CASE_NAMES], generator: 'xdp', json: false });
     assert.deepEqual(parseCases('xdp-redirect,xvs-fullnat'), ['xvs-fullnat', 'xdp-redirect']);
     assert.deepEqual(parseCases(['io-loop', 'nft-dnat,io-loop']), ['io-loop', 'nft-dnat']);
   });
@@ -54,11 +63,62 @@ describe('xvs bench veth options', () => {
     assert.ok(!vethCommandLine(validateVethOptions({})).includes('--cases'), 'all cases: no --cases');
   });
 
+  it('takes the dpdk generator with its own flow count and no pacing, and refuses what testpmd cannot do', () => {
+    const o = validateVethOptions({ generator: 'dpdk' });
+    assert.equal(o.generator, 'dpdk');
+    assert.equal(o.flows, DPDK_GENERATOR_FLOWS);
+    assert.equal(o.rate, 0);
+    assert.equal(validateVethOptions({ generator: 'dpdk', flows: DPDK_GENERATOR_FLOWS, rate: 0 }).flows, DPDK_GENERATOR_FLOWS);
+    const refused: [Parameters<typeof validateVethOptions>[0], RegExp][] = [
+      [{ generator: 'dpdk', rate: 100_000 }, /--rate: the dpdk generator \(dpdk-testpmd txonly\) sends flat out; leave --rate out, or use --generator xdp/],
+      [{ generator: 'dpdk', flows: 1024 }, /--flows: the dpdk generator \(dpdk-testpmd --txonly-multi-flow\) sends 256 flows/],
+      [{ generator: 'pktgen' }, /--generator must be one of xdp, dpdk \(got pktgen\)/],
+    ];
+    for (const [raw, message] of refused) assert.throws(() => validateVethOptions(raw), (err: Error) => err instanceof VethOptionError && message.test(err.message));
+    const command = vethCommandLine(o);
+    assert.equal(command, 'xvs bench veth --generator dpdk --rounds 3 --seconds 3 --warmup 1 --flows 256 --rate 0');
+    assert.doesNotThrow(() => validateVethOptions({ generator: 'dpdk', flows: 256, rate: 0 }), 'the printed command is accepted again');
+  });
+
   it('exits 2 with one line on a usage error (before it needs root)', () => {
     const r = spawnSync(process.execPath, [XVS, 'bench', 'veth', '--flows', '0'], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--flows must be an integer from 1 to 1048576/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
+  });
+});
+
+describe('xvs bench veth: the dpdk generator (dpdk-testpmd)', () => {
+  it('runs txonly with multi-flow on a net_af_xdp vdev, both lcores on the generator CPU, ordinary pages', () => {
+    const argv = testpmdArgv('g0-x', '02:00:00:00:00:01', 1, 'xvsgen7');
+    assert.equal(argv[0], 'dpdk-testpmd');
+    const eal = argv.slice(1, argv.indexOf('--'));
+    const app = argv.slice(argv.indexOf('--') + 1);
+    for (const arg of ['--lcores=0@1,1@1', '--no-huge', '--no-pci', '--no-shconf', '--file-prefix=xvsgen7', '--vdev=net_af_xdp0,iface=g0-x'])
+      assert.ok(eal.includes(arg), arg);
+    for (const arg of ['--forward-mode=txonly', '--txonly-multi-flow', '--eth-peer=0,02:00:00:00:00:01', '--txpkts=60', '--stats-period=1'])
+      assert.ok(app.includes(arg), arg);
+    assert.ok(app.some((a) => a.startsWith('--tx-ip=10.203.0.10,')), 'towards the VIP');
+    assert.ok(app.includes('--tx-udp=10000,9000'));
+  });
+
+  it('reads what it sent from the accumulated statistics it prints on SIGINT, not from a periodic one', () => {
+    const periodic = [
+      'Port statistics ====================================',
+      '  ######################## NIC statistics for port 0  ########################',
+      '  TX-packets: 2524256    TX-errors: 0          TX-bytes:  151455360',
+    ].join('\n');
+    const final = [
+      '  ---------------------- Forward statistics for port 0  ----------------------',
+      '  RX-packets: 0              RX-dropped: 0             RX-total: 0',
+      '  TX-packets: 5067328        TX-dropped: 0             TX-total: 5067328',
+      '  +++++++++++++++ Accumulated forward statistics for all ports+++++++++++++++',
+      '  RX-packets: 0              RX-dropped: 0             RX-total: 0',
+      '  TX-packets: 5067328        TX-dropped: 0             TX-total: 5067328',
+      'Bye...',
+    ].join('\n');
+    assert.equal(parseTestpmdSent(periodic), undefined, 'killed before it stopped: no figure');
+    assert.equal(parseTestpmdSent(`${periodic}\n${final}`), 5067328);
   });
 });
 
@@ -125,6 +185,42 @@ describe('xvs bench veth report', () => {
     assert.match(text, /skipped: install nftables/);
     assert.match(text, /error: setup failed: boom/);
     assert.match(text, /missed \(50 %\)/);
+  });
+
+  it('marks a case that delivered nearly all a dropping generator sent as bound by it', () => {
+    const runs = runsOf({ 'io-loop': [0.5, 0.5, 0.5] });
+    runs.find((r) => r.case === 'xvs-fullnat')!.samples = [0.9, 0.95, 0.92].map((mpps) => ({ mpps, offeredMpps: 1, notes: ['1024 conns'] }));
+    const r = buildVethReport(runs, options, 'xvs bench veth');
+    const fullnat = r.cases.find((c) => c.case === 'xvs-fullnat')!;
+    assert.equal(fullnat.generator_bound, true);
+    assert.match(fullnat.notes, /^bound by the generator: 92 % of what it sent arrived; 1024 conns$/);
+    assert.equal(r.cases.find((c) => c.case === 'io-loop')!.generator_bound, false, '0.5 of 10 offered');
+  });
+
+  it('with the back-pressured dpdk generator, marks the cases at the run ceiling and says so of the backends ratio', () => {
+    // testpmd sends what the path takes: "offered" follows the path, so only the run's fastest case tells the ceiling.
+    const runs = runsOf({ 'xvs-fullnat-dpdk': [0.4, 0.45, 0.5], 'xdp-redirect': [0.95, 0.95, 0.95] });
+    runs.find((r) => r.case === 'xvs-fullnat')!.samples = [0.9, 0.95, 0.92].map((mpps) => ({ mpps, offeredMpps: mpps * 1.05, notes: [] }));
+    runs.find((r) => r.case === 'xvs-fullnat-dpdk')!.samples.forEach((s) => (s.offeredMpps = s.mpps! * 1.05));
+    const r = buildVethReport(runs, validateVethOptions({ generator: 'dpdk' }), 'xvs bench veth --generator dpdk');
+    const fullnat = r.cases.find((c) => c.case === 'xvs-fullnat')!;
+    assert.equal(fullnat.generator_bound, true);
+    assert.match(fullnat.notes, /^at the run's ceiling \(97 % of the fastest case\): the generator may be the limit$/);
+    assert.equal(r.cases.find((c) => c.case === 'xvs-fullnat-dpdk')!.generator_bound, false, 'it delivered 95 % of its offered, but half the ceiling');
+    assert.equal(r.generator, 'dpdk');
+    const text = humanVethReport(r);
+    assert.match(text, /^generator: dpdk-testpmd txonly .*256 flows from 10\.203\.0\.0\/16/m);
+    assert.match(text, /^backends: .*: 47 % \(xvs-fullnat may have been held back by the generator: the DPDK backend is at most this share\)$/m);
+    assert.match(text, /cpu 1: the generator \(dpdk-testpmd txonly/);
+    // A floor that misses a target says nothing about it.
+    assert.equal(r.targets.fullnat_vs_io_loop.status, 'not measured', 'no io-loop in this run');
+    const bound = buildVethReport(
+      runsOf({ 'xvs-fullnat': [0.7], 'nft-dnat': [0.65], 'xdp-redirect': [0.72] }),
+      validateVethOptions({ generator: 'dpdk', rounds: 1 }),
+      'xvs bench veth --generator dpdk',
+    );
+    assert.equal(bound.targets.fullnat_vs_kernel.status, 'generator-bound');
+    assert.match(humanVethReport(bound), /the kernel's best \(nft-dnat, nft-flowtable\): generator-bound \(108 %\)/);
   });
 
   it('prints one JSON document with cases[{case, mpps, ...}] and the command (DESIGN §6)', () => {

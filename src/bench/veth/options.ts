@@ -6,6 +6,15 @@
 export const CASE_NAMES = ['xvs-fullnat', 'xvs-fullnat-dpdk', 'xvs-dr', 'io-loop', 'nft-dnat', 'nft-flowtable', 'linux-forward', 'xdp-redirect'] as const;
 export type CaseName = (typeof CASE_NAMES)[number];
 
+/** Traffic generators (src/bench/veth/generators/): XDP live frames, or dpdk-testpmd txonly. */
+export const GENERATOR_NAMES = ['xdp', 'dpdk'] as const;
+export type GeneratorName = (typeof GENERATOR_NAMES)[number];
+/**
+ * dpdk-testpmd's `--txonly-multi-flow` (DPDK 22.11) sends from 256 source addresses (the third
+ * octet of the destination's varies), one UDP port: the flow count is the tool's, not ours.
+ */
+export const DPDK_GENERATOR_FLOWS = 256;
+
 export interface VethOptions {
   rounds: number;
   /** Measured window per case and round, seconds. */
@@ -16,6 +25,7 @@ export interface VethOptions {
   /** Frames per second offered; 0 = flat out. */
   rate: number;
   cases: CaseName[];
+  generator: GeneratorName;
   /**
    * dataplane.worker_priority of the xvs cases (the worker shares the balancer core with l0's
    * NAPI thread): undefined leaves the field out, as a user's minimal config does (xvs's
@@ -62,19 +72,43 @@ export interface RawVethArgs {
   flows?: number;
   rate?: number;
   cases?: string | string[];
+  generator?: string;
   workerFifo?: number;
   json?: boolean;
 }
 
+function parseGenerator(value: string | undefined): GeneratorName {
+  if (value === undefined) return 'xdp';
+  if (!(GENERATOR_NAMES as readonly string[]).includes(value))
+    throw new VethOptionError(`xvs: --generator must be one of ${GENERATOR_NAMES.join(', ')} (got ${value})`);
+  return value as GeneratorName;
+}
+
+/**
+ * The dpdk generator sends what dpdk-testpmd txonly sends: flat out, DPDK_GENERATOR_FLOWS flows.
+ * Asking it for another rate or flow count is a usage error, not a silently different run.
+ */
+function checkDpdkGenerator(raw: RawVethArgs): void {
+  if (raw.rate !== undefined && raw.rate !== 0)
+    throw new VethOptionError('xvs: --rate: the dpdk generator (dpdk-testpmd txonly) sends flat out; leave --rate out, or use --generator xdp');
+  if (raw.flows !== undefined && raw.flows !== DPDK_GENERATOR_FLOWS)
+    throw new VethOptionError(
+      `xvs: --flows: the dpdk generator (dpdk-testpmd --txonly-multi-flow) sends ${DPDK_GENERATOR_FLOWS} flows; leave --flows out, or use --generator xdp`,
+    );
+}
+
 /** Validates parsed arguments and fills in defaults; throws VethOptionError (a usage error). */
 export function validateVethOptions(raw: RawVethArgs): VethOptions {
+  const generator = parseGenerator(raw.generator);
+  if (generator === 'dpdk') checkDpdkGenerator(raw);
   const o: VethOptions = {
     rounds: raw.rounds ?? VETH_DEFAULTS.rounds,
     seconds: raw.seconds ?? VETH_DEFAULTS.seconds,
     warmup: raw.warmup ?? VETH_DEFAULTS.warmup,
-    flows: raw.flows ?? VETH_DEFAULTS.flows,
+    flows: raw.flows ?? (generator === 'dpdk' ? DPDK_GENERATOR_FLOWS : VETH_DEFAULTS.flows),
     rate: raw.rate ?? VETH_DEFAULTS.rate,
     cases: parseCases(raw.cases),
+    generator,
     json: raw.json ?? false,
   };
   if (raw.workerFifo !== undefined) o.workerFifo = raw.workerFifo;
@@ -91,6 +125,7 @@ export function validateVethOptions(raw: RawVethArgs): VethOptions {
 export function vethCommandLine(o: VethOptions): string {
   const parts = ['xvs bench veth'];
   if (o.json) parts.push('--json');
+  if (o.generator !== 'xdp') parts.push(`--generator ${o.generator}`);
   parts.push(`--rounds ${o.rounds}`, `--seconds ${o.seconds}`, `--warmup ${o.warmup}`, `--flows ${o.flows}`, `--rate ${o.rate}`);
   if (o.workerFifo !== undefined) parts.push(`--worker-fifo ${o.workerFifo}`);
   if (o.cases.length !== CASE_NAMES.length) parts.push(`--cases ${o.cases.join(',')}`);

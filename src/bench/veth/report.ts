@@ -9,16 +9,19 @@
 // unit tests.
 import { table } from '../../cli/table.js';
 import { DEFAULTS } from '../../config/defaults.js';
-import type { CaseName, VethOptions } from './options.js';
+import { GENERATORS } from './generators/index.js';
+import type { CaseName, GeneratorName, VethOptions } from './options.js';
 import type { CaseRun } from './run.js';
 import { BALANCER_CPU, BENCH_NICE, FRAME_BYTES, GENERATOR_CPU, SINK_NAPI_PRIORITY } from './topology.js';
 
 // Issue 14: xvs-fullnat at least the bare I/O loop's rate, and twice the kernel's best NAT path.
 export const VETH_TARGETS = { fullnat_vs_io_loop: 1, fullnat_vs_kernel: 2 } as const;
+/** A case that delivers this share of what was sent is limited by the generator, not by itself. */
+export const GENERATOR_BOUND_SHARE = 0.9;
 /** The kernel doing the balancer's job (a NAT); per round the better of them is "the kernel". */
 export const KERNEL_NAT_CASES: readonly CaseName[] = ['nft-dnat', 'nft-flowtable'];
 
-export const coresLayout = (workerFifo: number | undefined): string =>
+export const coresLayout = (workerFifo: number | undefined, generator: GeneratorName): string =>
   `cpu ${BALANCER_CPU}: the balancer — l0's NAPI thread (threaded NAPI, pinned, SCHED_OTHER nice ${BENCH_NICE}) and the balancer process ` +
   `(xvs: the whole process taskset to it, nice ${BENCH_NICE}; its worker thread ` +
   (workerFifo === undefined
@@ -27,9 +30,10 @@ export const coresLayout = (workerFifo: number | undefined): string =>
       ? `SCHED_FIFO ${workerFifo} (--worker-fifo): it preempts the NAPI thread when frames arrive`
       : 'SCHED_OTHER (--worker-fifo 0)') +
   ` and sleeps in poll() (need_wakeup) when its ring is empty); kernel cases: the NAPI thread does all the work. ` +
-  `cpu ${GENERATOR_CPU}: the generator (BPF_PROG_RUN live frames, nice ${BENCH_NICE}) and the sink veth's NAPI thread (XDP count + drop, SCHED_FIFO ${SINK_NAPI_PRIORITY}: it preempts the generator).`;
+  `cpu ${GENERATOR_CPU}: the generator (${GENERATORS[generator].onCpu}, nice ${BENCH_NICE}) and the sink veth's NAPI thread (XDP count + drop, SCHED_FIFO ${SINK_NAPI_PRIORITY}: it preempts the generator).`;
 
-export type TargetStatus = 'met' | 'missed' | 'not measured';
+/** 'generator-bound': missed, but xvs-fullnat's figure may be the generator's (a floor): no verdict. */
+export type TargetStatus = 'met' | 'missed' | 'not measured' | 'generator-bound';
 
 export interface VethCaseResult {
   case: CaseName;
@@ -41,6 +45,8 @@ export interface VethCaseResult {
   /** Per round, in round order; null for a void round. */
   rounds_mpps: (number | null)[];
   offered_mpps: number | null;
+  /** The figure may be the generator's, not the path's: a floor for the path (markGeneratorBound). */
+  generator_bound: boolean;
   ratio_io_loop: number | null;
   ratio_nft_dnat: number | null;
   /** Against the best kernel NAT case of each round (KERNEL_NAT_CASES). */
@@ -62,6 +68,7 @@ export interface VethReport {
   /** xvs-fullnat-dpdk over xvs-fullnat, paired per round: the DPDK backend against AF_XDP on the same core. */
   dpdk_vs_afxdp: number | null;
   offered_mpps: number | null;
+  generator: GeneratorName;
   frame_bytes: number;
   flows: number;
   rate_pps: number;
@@ -114,6 +121,7 @@ function summarise(run: CaseRun): Omit<VethCaseResult, 'ratio_io_loop' | 'ratio_
     mpps_max: mpps.length ? Math.max(...mpps) : null,
     rounds_mpps: run.samples.map((s) => s.mpps),
     offered_mpps: offered,
+    generator_bound: false,
     notes: notes.join('; '),
     ...(run.skipped ? { skipped: run.skipped } : {}),
     ...(!run.skipped && valid.length === 0 ? { error: problems.join('; ') || 'no round ran' } : {}),
@@ -129,12 +137,38 @@ export function bestPerRound(series: readonly (readonly (number | null)[])[]): (
   });
 }
 
-function target(description: string, value: number | null, pass: (r: number) => boolean): VethTarget {
-  return { description, ratio: value, status: value === null ? 'not measured' : pass(value) ? 'met' : 'missed' };
+function target(description: string, value: number | null, pass: (r: number) => boolean, floor: boolean): VethTarget {
+  return { description, ratio: value, status: value === null ? 'not measured' : pass(value) ? 'met' : floor ? 'generator-bound' : 'missed' };
+}
+
+/**
+ * Marks the cases whose figure may be the generator's rather than the path's. A generator that
+ * drops what the path cannot take (xdp) offers a fixed load: a case that delivered nearly all of
+ * it was limited by it. One that waits for room (dpdk: AF_XDP transmit is back-pressured by the
+ * veth ring) offers what the path takes, so "offered" says nothing; there a case at the run's
+ * ceiling (nearly the fastest case's figure) may be limited by the generator.
+ */
+function markGeneratorBound(cases: ReturnType<typeof summarise>[], generator: GeneratorName): void {
+  const fastest = Math.max(0, ...cases.map((c) => c.mpps ?? 0));
+  const measured = cases.filter((c) => c.mpps !== null).length;
+  for (const c of cases) {
+    if (c.mpps === null) continue;
+    let note: string | undefined;
+    if (!GENERATORS[generator].backPressured) {
+      if (c.offered_mpps !== null && c.offered_mpps > 0 && c.mpps >= GENERATOR_BOUND_SHARE * c.offered_mpps)
+        note = `bound by the generator: ${Math.round((100 * c.mpps) / c.offered_mpps)} % of what it sent arrived`;
+    } else if (measured > 1 && c.mpps >= GENERATOR_BOUND_SHARE * fastest) {
+      note = `at the run's ceiling (${Math.round((100 * c.mpps) / fastest)} % of the fastest case): the generator may be the limit`;
+    }
+    if (note === undefined) continue;
+    c.generator_bound = true;
+    c.notes = c.notes ? `${note}; ${c.notes}` : note;
+  }
 }
 
 export function buildVethReport(runs: readonly CaseRun[], options: VethOptions, command: string): VethReport {
   const base = runs.map(summarise);
+  markGeneratorBound(base, options.generator);
   const rounds = (n: CaseName) => base.find((c) => c.case === n)?.rounds_mpps ?? [];
   const kernelBest = bestPerRound(KERNEL_NAT_CASES.map(rounds));
   const cases = base.map((c) => ({
@@ -152,22 +186,25 @@ export function buildVethReport(runs: readonly CaseRun[], options: VethOptions, 
         `xvs-fullnat >= ${VETH_TARGETS.fullnat_vs_io_loop * 100} % of io-loop`,
         fullnat?.ratio_io_loop ?? null,
         (r) => r >= VETH_TARGETS.fullnat_vs_io_loop,
+        fullnat?.generator_bound ?? false,
       ),
       fullnat_vs_kernel: target(
         `xvs-fullnat >= ${VETH_TARGETS.fullnat_vs_kernel} x the kernel's best (${KERNEL_NAT_CASES.join(', ')})`,
         fullnat?.ratio_kernel ?? null,
         (r) => r >= VETH_TARGETS.fullnat_vs_kernel,
+        fullnat?.generator_bound ?? false,
       ),
     },
     dpdk_vs_afxdp: pairedRatio(rounds('xvs-fullnat-dpdk'), rounds('xvs-fullnat')),
     offered_mpps: offered,
+    generator: options.generator,
     frame_bytes: FRAME_BYTES,
     flows: options.flows,
     rate_pps: options.rate,
     rounds: options.rounds,
     seconds: options.seconds,
     warmup: options.warmup,
-    cores: coresLayout(options.workerFifo),
+    cores: coresLayout(options.workerFifo, options.generator),
     command,
   };
 }
@@ -193,7 +230,7 @@ export function humanVethReport(r: VethReport): string {
   const t = (x: VethTarget) => `${x.description}: ${x.status}${x.ratio === null ? '' : ` (${percent(x.ratio)})`}`;
   const lines = [
     `xvs bench veth: ${r.frame_bytes}-byte UDP frames (64 on a wire) from ${r.flows} flows, gen ns -> balancer ns (l0 | l1) -> sink ns, one balancer core`,
-    `generator: XDP live frames via BPF_PROG_RUN, ${offered}; ${r.rounds} interleaved rounds of ${r.warmup} s warm-up + ${r.seconds} s measured; ` +
+    `generator: ${GENERATORS[r.generator].describe}, ${offered}; ${r.rounds} interleaved rounds of ${r.warmup} s warm-up + ${r.seconds} s measured; ` +
       'Mpps = packets/s counted at the sink; median (range) of the rounds; ratios: median of the per-round ratios',
     '',
     table([
@@ -211,7 +248,10 @@ export function humanVethReport(r: VethReport): string {
     ]),
     '',
     `targets: ${t(r.targets.fullnat_vs_io_loop)}; ${t(r.targets.fullnat_vs_kernel)}`,
-    `backends: xvs-fullnat-dpdk / xvs-fullnat (DPDK against AF_XDP, same core): ${percent(r.dpdk_vs_afxdp)}`,
+    `backends: xvs-fullnat-dpdk / xvs-fullnat (DPDK against AF_XDP, same core): ${percent(r.dpdk_vs_afxdp)}` +
+      (r.cases.find((c) => c.case === 'xvs-fullnat')?.generator_bound && r.dpdk_vs_afxdp !== null
+        ? ' (xvs-fullnat may have been held back by the generator: the DPDK backend is at most this share)'
+        : ''),
     `cores: ${r.cores}`,
     `command: ${r.command}`,
   ];

@@ -10,7 +10,8 @@ import os from 'node:os';
 
 import { netnsUnavailable } from '../../netns/lab.js';
 import { CASES } from './cases/index.js';
-import type { CaseName, VethOptions } from './options.js';
+import { GENERATORS } from './generators/index.js';
+import type { CaseName, GeneratorName, VethOptions } from './options.js';
 import { measure } from './measure.js';
 import { lipCount } from './cases/xvs-process.js';
 import { BALANCER_CPU, GENERATOR_CPU, VethTopology, bpfObjects } from './topology.js';
@@ -30,9 +31,9 @@ export interface CaseRun {
   samples: RoundSample[];
 }
 
-/** Why the bench cannot run here (a one-line runtime error), or undefined. */
-export function vethUnavailable(): string | undefined {
-  const why = netnsUnavailable(false);
+/** Why the bench cannot run here with this generator (a one-line runtime error), or undefined. */
+export function vethUnavailable(generator: GeneratorName): string | undefined {
+  const why = netnsUnavailable(false) ?? GENERATORS[generator].unavailable();
   if (why) return why;
   if (os.cpus().length < 2) return `needs two CPUs (generator on cpu ${GENERATOR_CPU}, balancer on cpu ${BALANCER_CPU}); this machine has ${os.cpus().length}`;
   for (const file of [...Object.values(bpfObjects()), steeringProgramPath()])

@@ -48,6 +48,8 @@ export const VIP = '10.203.0.10';
 export const VIP_PORT = 9000;
 export const SOURCE_BASE = '10.201.128.0';
 export const SOURCE_PORT_BASE = 10000;
+/** Where dpdk-testpmd's --txonly-multi-flow sources fall: the VIP's /16 (generators/dpdk.ts). */
+export const TESTPMD_SOURCES = '10.203.0.0/16';
 export const PORTS_PER_SOURCE = 256;
 /** Ethernet/IPv4/UDP frame size the generator sends (64 bytes on a wire, with the FCS). */
 export const FRAME_BYTES = 60;
@@ -133,6 +135,9 @@ export class VethTopology {
     lab.address(this.balancer, this.l1 + suffix, `${L1_ADDR}/24`);
     for (const lip of this.lips) lab.address(this.balancer, this.l1 + suffix, `${lip}/32`);
     lab.route(this.balancer, '10.201.128.0/17', 'via', GEN_ADDR);
+    // dpdk-testpmd's sources (generators/dpdk.ts); the VIP itself is never the kernel's to route
+    // back (xvs and nftables take it first; linux-forward routes it to the sink with a /32).
+    lab.route(this.balancer, TESTPMD_SOURCES, 'via', GEN_ADDR);
   }
 
   /** Backend dpdk: before xvs starts, the ports lose the host's addresses (DPDK takes them). */

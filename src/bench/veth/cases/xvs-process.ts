@@ -134,7 +134,7 @@ export async function startXvsCase(
       if (stopped.exitCode !== 0) problem = `exited with ${stopped.exitCode}: ${stopped.stderr.trim().split('\n').at(-1) ?? ''}`;
       else if (stopped.frames && stopped.frames.lost !== 0) problem = `${dpdk ? 'mbufs' : 'UMEM frames'} lost: ${stopped.frames.lost}`;
       else if (!forwardOnly && (c.conn_created ?? 0) < options.flows)
-        problem = `only ${c.conn_created ?? 0} of ${options.flows} flows made a connection`;
+        problem = `only ${c.conn_created ?? 0} of ${options.flows} flows made a connection${drops.length ? ` (${drops.join(', ')})` : ''}`;
       if (warnings.length > 0) notes.push(...warnings.map((w) => `warning: ${w}`));
       return { notes, ...(problem ? { problem } : {}) };
     },
