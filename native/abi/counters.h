@@ -97,6 +97,7 @@ namespace xvs::abi {
 #define XVS_HOST_PORT_COUNTERS(C)                                                      \
   C(arp_replied, "ARP requests for a VIP or local address answered by xvs (dpdk: no kernel owns the port)") \
   C(arp_solicited, "ARP requests xvs sent to resolve a next hop (dpdk)")              \
+  C(arp_announced, "gratuitous ARP xvs sent for an address it newly owns, a VIP or local address, on each port (dpdk)") \
   C(arp_solicit_failed, "ARP requests xvs could not send: no buffer, or the transmit queue was full (dpdk; asked again later)") \
   C(arp_observations_lost, "ARP packets whose sender was not learnt: the ring to the control thread was full (dpdk)") \
   C(kernel_tx_packets, "frames the host sent through an exception interface, transmitted on its port (dpdk)") \

@@ -99,7 +99,7 @@ export const SYNC_COUNTERS = [
 ] as const;
 /** The exception path of a backend that serves the host itself (native/io/dpdk): ARP, the host's frames. */
 export const HOST_PORT_COUNTERS = [
-  'arp_replied', 'arp_solicited', 'arp_solicit_failed', 'arp_observations_lost', 'kernel_tx_packets', 'kernel_tx_dropped',
+  'arp_replied', 'arp_solicited', 'arp_announced', 'arp_solicit_failed', 'arp_observations_lost', 'kernel_tx_packets', 'kernel_tx_dropped',
   'kernel_rx_dropped',
 ] as const;
 export const COUNTERS = [

@@ -180,7 +180,7 @@ async function modeRun(mode: Mode, arms: 1 | 2 | undefined, backend: Backend): P
       `  ${mode}, ${t.interfaces.length} arm(s), ${backend}: ${2 * REQUESTS} requests + ${UDP_ECHOES} echoes in ${finished - ready} ms ` +
         `(setup ${ready - started} ms); rr ${JSON.stringify(summarise(sequential).split)} ` +
         `wrr ${JSON.stringify(summarise(concurrent).split)}; rx ${c.rx_packets} tx ${c.tx_packets} passed ${passed} redirected ${c.redirected ?? 0} ` +
-        `fast path ${stopped.fastPath?.packets ?? 0} arp replied/solicited ${c.arp_replied ?? 0}/${c.arp_solicited ?? 0} ` +
+        `fast path ${stopped.fastPath?.packets ?? 0} arp replied/solicited/announced ${c.arp_replied ?? 0}/${c.arp_solicited ?? 0}/${c.arp_announced ?? 0} ` +
         `host frames out ${c.kernel_tx_packets ?? 0} dropped ${JSON.stringify(drops)}`,
     );
   } finally {
@@ -207,7 +207,7 @@ function assertAfxdpPaths(c: Record<string, number>, stopped: Stopped, listedPac
 }
 
 /**
- * DPDK: no kernel serves the ports, so xvs resolved the servers by ARP itself, answered ARP for
+ * DPDK: no kernel serves the ports, so xvs announced its addresses, resolved the servers by ARP itself, answered ARP for
  * its own addresses where a neighbour asked (the servers ask for the LIP in fullnat; the client
  * reaches the VIP through the balancer host's address, which the host answers for), and the
  * host's own frames (its ARP answers, health checks) went out through the exception interfaces;
@@ -215,6 +215,7 @@ function assertAfxdpPaths(c: Record<string, number>, stopped: Stopped, listedPac
  */
 function assertHostSide(mode: Mode, c: Record<string, number>, neighbours: NeighbourEntry[]): void {
   assert.ok((c.arp_solicited ?? 0) > 0, 'xvs solicited its next hops');
+  assert.ok((c.arp_announced ?? 0) > 0, 'xvs announced its VIPs and local addresses (gratuitous ARP)');
   if (mode === 'fullnat') assert.ok((c.arp_replied ?? 0) > 0, 'xvs answered ARP for the LIP');
   assert.ok((c.kernel_tx_packets ?? 0) > 0, "the host's frames went out through the exception interfaces");
   assert.ok((c.pass_packets ?? 0) > 0, 'frames for the host went to it');

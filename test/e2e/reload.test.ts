@@ -1,7 +1,8 @@
 // test/e2e/reload.test.ts — hot reload and runtime drain under traffic (issue 5), on the demo's
 // fullnat scenario (AF_XDP and again DPDK, 2 workers, 3 real servers): while one kept-alive TCP connection sends
 // a request every 50 ms and a loop opens fresh connections to another service, the file is
-// rewritten (a service added, one removed, weights changed) and reloaded with SIGHUP, an invalid
+// rewritten (services added, one on a new VIP, one removed, weights changed) and reloaded with
+// SIGHUP (DPDK: the new VIP is announced by gratuitous ARP), an invalid
 // file is rejected with the running config kept, and the server under the kept-alive connection
 // is drained with `xvs drain` (found through `xvs list --json` and seen in `xvs list -c`).
 // Nothing established is reset (same client port, every answer from the same server), the loop
@@ -32,6 +33,24 @@ interface ServiceDoc {
   servers: { address: string; port: number; weight?: number }[];
 }
 
+/** A VIP the first reload adds (the demo's VIPs are 10.203.0.0/24, routed by the client to the balancer). */
+const MOVED_VIP = '10.203.0.20';
+
+/**
+ * DPDK: xvs announced the new VIP by gratuitous ARP on its ports, so the client, which never asked
+ * for it (it routes VIPs through the balancer host's address), has it with the port's MAC.
+ */
+async function assertAnnounced(t: Scenario['topology'], vip: string): Promise<void> {
+  const [port] = JSON.parse(t.lab.exec(t.balancer, ['ip', '-j', 'link', 'show', 'l0'])) as { address: string }[];
+  let seen = '';
+  for (let i = 0; i < 20; i++) {
+    seen = t.lab.exec(t.client, ['ip', 'neigh', 'show', vip, 'dev', 'c0']);
+    if (seen.includes(port!.address)) return;
+    await sleep(100);
+  }
+  assert.fail(`the client did not learn ${vip} at ${port!.address} from xvs's announcement: ${JSON.stringify(seen)}`);
+}
+
 async function scenarioRun(backend: 'afxdp' | 'dpdk'): Promise<void> {
   const scenario = await Scenario.start('fullnat', { backend });
   try {
@@ -43,7 +62,10 @@ async function scenarioRun(backend: 'afxdp' | 'dpdk'): Promise<void> {
     const loop = answers(t, { kind: 'http', url: `http://${VIP}:81/`, count: 250, concurrency: 1 });
     await sleep(1000);
 
-    // Reload 1: add web-extra (82), remove echo (udp 7), weights of web-weighted 3:2:1 -> 1:1:1.
+    // Reload 1: add web-extra (82) and web-moved (a new VIP), remove echo (udp 7), weights of
+    // web-weighted 3:2:1 -> 1:1:1. The client takes gratuitous ARP as a neighbour would that
+    // knew the new VIP elsewhere (Linux creates entries from them with arp_accept).
+    if (backend === 'dpdk') t.lab.sysctl(t.client, 'net.ipv4.conf.c0.arp_accept', 1);
     const web = doc.services.find((s) => s.name === 'web')!;
     const weighted = doc.services.find((s) => s.name === 'web-weighted')!;
     const next = {
@@ -52,12 +74,14 @@ async function scenarioRun(backend: 'afxdp' | 'dpdk'): Promise<void> {
         web,
         { ...weighted, servers: weighted.servers.map((s) => ({ ...s, weight: 1 })) },
         { ...web, name: 'web-extra', port: 82 },
+        { ...web, name: 'web-moved', vip: MOVED_VIP },
       ],
     };
     fs.writeFileSync(scenario.configFile, YAML.stringify(next));
     const reloaded = await scenario.balancer.reload();
     assert.equal(reloaded.event, 'reloaded', JSON.stringify(reloaded));
     await sleep(500);
+    if (backend === 'dpdk') await assertAnnounced(t, MOVED_VIP);
 
     // Reload 2: an invalid file is rejected; the running config stays.
     fs.writeFileSync(scenario.configFile, YAML.stringify(next).replace('port: 82', 'port: 70000'));

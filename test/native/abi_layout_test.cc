@@ -78,7 +78,7 @@ TEST(AbiLayout, CountersEnumsAndLimits) {
       "drop_syn_proxy_pending", "drop_no_room", "drop_half_open_limit", "conn_evicted",
       "syn_proxy_server_reset", "fast_path_installed", "fast_path_install_failed", "fast_path_removed",
       "sync_queued", "sync_queue_full", "sync_installed", "sync_updated", "sync_adopted", "sync_invalid", "sync_no_server",
-      "sync_table_full", "sync_conflict", "arp_replied", "arp_solicited", "arp_solicit_failed", "arp_observations_lost",
+      "sync_table_full", "sync_conflict", "arp_replied", "arp_solicited", "arp_announced", "arp_solicit_failed", "arp_observations_lost",
       "kernel_tx_packets", "kernel_tx_dropped", "kernel_rx_dropped"};
   EXPECT_EQ(l.counters, all);
   EXPECT_EQ(std::set<std::string>(l.counters.begin(), l.counters.end()).size(), l.counters.size());

@@ -189,6 +189,13 @@ std::string DpdkBackend::apply_steering(const SteeringSets& sets) {
   next->sorted.insert(next->sorted.end(), sets.lips.begin(), sets.lips.end());
   std::sort(next->sorted.begin(), next->sorted.end());
   next->sorted.erase(std::unique(next->sorted.begin(), next->sorted.end()), next->sorted.end());
+  // An address xvs owns from now on is announced on every port (gratuitous ARP in RFC 5227's
+  // announcement form: sender and target both the address), as Linux does on `ip addr add` and
+  // DPVS on a new address: a router or switch that cached another MAC for it (the VIP moved here
+  // from another balancer) learns ours at once instead of after its cache times out.
+  for (uint32_t address : next->sorted)
+    if (!owned_current_ || !owned_current_->contains(address))
+      for (size_t p = 0; p < ports_.size(); ++p) queues_[p * workers_]->solicit.push({address, address});  // full: not repeated
   owned_.store(next.get(), std::memory_order_release);
   if (owned_current_) retired_.push_back({sets.generation, std::move(owned_current_)});
   owned_current_ = std::move(next);

@@ -180,7 +180,7 @@ void DpdkQueue::send_solicitations() {
     m->data_len = static_cast<uint16_t>(len);
     m->pkt_len = len;
     if (send(&m, 1) == 1) {
-      count(Counter::arp_solicited, 1);
+      count(r.sender == r.target ? Counter::arp_announced : Counter::arp_solicited, 1);
     } else {
       rte_pktmbuf_free(m);
       count(Counter::arp_solicit_failed, 1);

@@ -36,7 +36,7 @@ struct ArpHeard {
 
 struct SolicitRequest {
   uint32_t target;  // network order
-  uint32_t sender;  // the port's host address, or 0 (an ARP probe)
+  uint32_t sender;  // the port's host address, 0 (an ARP probe), or the target itself (an announcement)
 };
 
 class DpdkQueue final : public Queue {
@@ -66,7 +66,7 @@ class DpdkQueue final : public Queue {
 
   // Worker -> control thread: senders of the ARP packets heard.
   core::SpscRing<ArpHeard> heard{kRingSize};
-  // Control thread -> worker (queue 0 of each port only): ARP requests to send.
+  // Control thread -> worker (queue 0 of each port only): ARP requests and announcements to send.
   core::SpscRing<SolicitRequest> solicit{kRingSize};
 
  private:
