@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { freePort, memConfig } from './xvs-instance.js';
@@ -172,19 +172,59 @@ describe('xvs decap', () => {
   });
 });
 
-describe('npm install preflight (scripts/check-system-deps.mjs)', () => {
-  it('fails with one line naming the Debian packages when libbpf and libxdp are missing', () => {
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'check-system-deps.mjs')], {
+describe('system packages before each npm step (scripts/system-packages.mjs)', () => {
+  // A fake dpkg-query and apt-get first on PATH: packages in FAKE_MISSING are not installed until
+  // the fake apt-get installs them (it records what it was asked). The real system is not touched.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xvs-apt-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const installedFile = path.join(dir, 'installed');
+  const aptLog = path.join(dir, 'apt.log');
+  fs.writeFileSync(
+    path.join(dir, 'dpkg-query'),
+    `#!/bin/sh\n[ "$1" = --version ] && exit 0\nfor p; do pkg=$p; done\n` +
+      `case " $FAKE_MISSING " in *" $pkg "*) grep -qx "$pkg" ${installedFile} 2>/dev/null || exit 1;; esac\nprintf 'install ok installed'\n`,
+    { mode: 0o755 },
+  );
+  fs.writeFileSync(
+    path.join(dir, 'apt-get'),
+    `#!/bin/sh\necho "$@" >> ${aptLog}\n[ "$1" = install ] || exit 0\nfor p; do case $p in -*|install) ;; *) echo $p >> ${installedFile};; esac; done\n`,
+    { mode: 0o755 },
+  );
+  const run = (steps: string[], env: Record<string, string>) => {
+    fs.rmSync(installedFile, { force: true });
+    fs.rmSync(aptLog, { force: true });
+    return spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'system-packages.mjs'), ...steps], {
       encoding: 'utf8',
-      env: { ...process.env, PKG_CONFIG_LIBDIR: '/nonexistent', PKG_CONFIG_PATH: '' },
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, XVS_BUILD_DPDK: '', XVS_NO_APT: '', ...env },
     });
-    assert.equal(r.status, 1);
-    assert.equal(r.stderr.trim().split('\n').length, 1);
-    assert.match(r.stderr, /apt-get install -y libbpf-dev libxdp-dev/);
+  };
+  const root = process.getuid?.() === 0;
+
+  it('says nothing and succeeds when every package is there', () => {
+    const r = run(['build', 'demo', 'test', 'fuzz'], { FAKE_MISSING: '' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
   });
 
-  it('passes on a machine that has them', () => {
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'check-system-deps.mjs')], { encoding: 'utf8' });
+  it('without apt-get rights (XVS_NO_APT=1, or not root) prints the one command and exits 1', () => {
+    const r = run(['build'], { FAKE_MISSING: 'libxdp-dev clang', XVS_NO_APT: '1' });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /^xvs: missing system packages for the build \(XVS_NO_APT=1\); install them with: (sudo )?apt-get install -y --no-install-recommends libxdp-dev clang$/m);
+    assert.ok(!fs.existsSync(aptLog), 'apt-get was not run');
+  });
+
+  it('as root on Debian installs what is missing, saying what, and the DPDK build adds its packages', { skip: root ? undefined : 'needs root' }, () => {
+    const r = run(['build'], { FAKE_MISSING: 'libxdp-dev libdpdk-dev', XVS_BUILD_DPDK: '1' });
     assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^xvs: installing system packages for the build, the DPDK build: libxdp-dev libdpdk-dev$/m);
+    const calls = fs.readFileSync(aptLog, 'utf8').trim().split('\n');
+    assert.deepEqual(calls, ['update -qq', 'install -y -qq --no-install-recommends libxdp-dev libdpdk-dev']);
+  });
+
+  it('refuses an unknown step (usage, exit 2)', () => {
+    const r = run(['bogus'], {});
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown step bogus/);
   });
 });

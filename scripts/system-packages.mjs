@@ -1,0 +1,118 @@
+// scripts/system-packages.mjs — the Debian/Ubuntu packages each step of xvs needs, checked before
+// the step runs (`node scripts/system-packages.mjs STEP...`; npm runs it before install, demo,
+// test and fuzz). Missing ones are installed with apt-get when this runs as root on Debian or
+// Ubuntu (saying what it installs); otherwise, or with XVS_NO_APT=1, it prints the one command
+// that installs them and exits 1. Steps: build (npm install; with XVS_BUILD_DPDK=1 the dpdk step
+// too), dpdk (npm run build:dpdk), demo, test, fuzz. Runs on the machine that builds xvs.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+
+/** Per step: package -> what needs it (the reason is the documentation; only the names are used). */
+const STEPS = {
+  build: {
+    'build-essential': 'g++ and make for node-gyp',
+    'pkg-config': 'finds libxdp and libbpf',
+    python3: 'node-gyp',
+    'libxdp-dev': 'the AF_XDP backend',
+    'libbpf-dev': 'the AF_XDP backend and the BPF programs',
+    clang: 'compiles the BPF programs (scripts/build-bpf.mjs)',
+    llvm: 'BPF object tools beside clang',
+  },
+  dpdk: {
+    cmake: 'cmake-js builds the DPDK variant of the addon',
+    'libdpdk-dev': 'the DPDK backend (npm run build:dpdk)',
+    dpdk: 'its poll-mode drivers (net_af_xdp, net_tap) and dpdk-testpmd',
+  },
+  demo: {
+    iproute2: 'namespaces, veths and routes',
+    ethtool: 'veth offloads',
+  },
+  test: {
+    cmake: 'the native unit tests (cmake-js)',
+    'libgtest-dev': 'the native unit tests',
+    iproute2: 'namespaces, veths and routes',
+    ethtool: 'veth offloads',
+    python3: 'hand-made frames on packet sockets, the cluster tests\' servers',
+    nftables: 'the kernel peers of the benchmarks',
+    curl: 'clients of the e2e tests',
+    hping3: 'the SYN-flood test',
+    bird2: 'the BGP speaker of cluster mode and the router of its tests',
+    dpdk: 'dpdk-testpmd, the DPDK generator of xvs bench veth',
+  },
+  fuzz: {
+    clang: 'libFuzzer',
+    'libclang-rt-14-dev': "libFuzzer's and the sanitizers' runtimes for clang 14",
+  },
+};
+const TITLES = { build: 'the build', dpdk: 'the DPDK build', demo: 'the demo', test: 'the tests', fuzz: 'the fuzz targets' };
+
+function usage(message) {
+  console.error(`xvs: ${message}; usage: node scripts/system-packages.mjs ${Object.keys(STEPS).join('|')}...`);
+  process.exit(2);
+}
+
+const steps = process.argv.slice(2);
+if (steps.length === 0) usage('name at least one step');
+for (const s of steps) if (!(s in STEPS)) usage(`unknown step ${s}`);
+if (steps.includes('build') && process.env.XVS_BUILD_DPDK === '1' && !steps.includes('dpdk')) steps.push('dpdk');
+
+const wanted = [...new Set(steps.flatMap((s) => Object.keys(STEPS[s])))];
+const what = steps.map((s) => TITLES[s]).join(', ');
+
+function hasDpkg() {
+  return spawnSync('dpkg-query', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+function installed(pkg) {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.includes('install ok installed');
+}
+function debianLike() {
+  try {
+    const release = fs.readFileSync('/etc/os-release', 'utf8');
+    return /^(ID|ID_LIKE)=.*\b(debian|ubuntu)\b/m.test(release);
+  } catch {
+    return false;
+  }
+}
+
+if (!hasDpkg()) {
+  // Not Debian: the names are Debian's, and only the build's can be checked (by probing).
+  if (steps.includes('build')) {
+    const probe = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+    const lacking = [];
+    if (!probe('pkg-config', ['--exists', 'libbpf']) || !probe('pkg-config', ['--exists', 'libxdp'])) lacking.push('libxdp and libbpf (with pkg-config files)');
+    if (!probe('g++', ['--version']) || !probe('make', ['--version'])) lacking.push('g++ and make');
+    if (!probe('clang', ['--version'])) lacking.push('clang');
+    if (lacking.length > 0) {
+      console.error(`xvs: missing for ${what}: ${lacking.join(', ')} (Debian: apt-get install -y ${Object.keys(STEPS.build).join(' ')})`);
+      process.exit(1);
+    }
+  }
+  process.exit(0);
+}
+
+const missing = wanted.filter((p) => !installed(p));
+if (missing.length === 0) process.exit(0);
+
+const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+const root = typeof process.getuid === 'function' && process.getuid() === 0;
+if (!root || !debianLike() || process.env.XVS_NO_APT === '1') {
+  const why = process.env.XVS_NO_APT === '1' ? ' (XVS_NO_APT=1)' : '';
+  console.error(`xvs: missing system packages for ${what}${why}; install them with: ${root ? '' : 'sudo '}${command}`);
+  process.exit(1);
+}
+
+console.error(`xvs: installing system packages for ${what}: ${missing.join(' ')}`);
+const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+try {
+  execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env });
+} catch {
+  console.error(`xvs: apt-get could not install them (above); run: ${command}`);
+  process.exit(1);
+}
+const still = missing.filter((p) => !installed(p));
+if (still.length > 0) {
+  console.error(`xvs: still missing after apt-get: ${still.join(' ')}`);
+  process.exit(1);
+}
