@@ -1,4 +1,4 @@
-// src/api/server.ts — the HTTP control API of `xvs run` on `api.listen` (127.0.0.1:9100 by
+// src/api/server.ts — the HTTP control API of `xvs run` on `api.listen` (127.0.0.1:9475 by
 // default): the routes of ROUTES — GET /status, /metrics, /config, /connections; POST /weight,
 // /drain, /reload (README "Status API").
 // node:http on the main thread, which relays every request to the control worker (DESIGN §3):
@@ -40,7 +40,7 @@ export function splitListen(listen: string): { host: string; port: number } {
 /** Connections the API serves at once: a few operators and a scraper, not a crowd. */
 export const MAX_API_CONNECTIONS = 64;
 
-/** The host part of a Host header ("[::1]:9100" -> "::1"), lower case. */
+/** The host part of a Host header ("[::1]:9475" -> "::1"), lower case. */
 function hostOf(header: string): string {
   const h = header.trim().toLowerCase();
   if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));

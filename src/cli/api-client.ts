@@ -1,6 +1,6 @@
 // src/cli/api-client.ts — how `xvs list`, `xvs weight`, `xvs drain` and `xvs save` reach a
 // running instance: the --api / --config / --token-file options, the address they resolve to
-// (--api, else the config file's api.listen, else 127.0.0.1:9100, the default of api.listen)
+// (--api, else the config file's api.listen, else 127.0.0.1:9475, the default of api.listen)
 // and the bearer token (--token-file, else the config file's api.token_file), and one HTTP
 // request with the API's errors turned into one-line CliErrors (unreachable: exit 1). Main
 // thread of the CLI process.

@@ -55,12 +55,12 @@ export function listenProblem(text: string): string | undefined {
   const m = /^(.*):([^:\]]*)$/.exec(text);
   const host = m?.[1] ?? '';
   const port = m?.[2] ?? '';
-  const form = `must be host:port such as 127.0.0.1:9100 (got ${quote(text)})`;
+  const form = `must be host:port such as 127.0.0.1:9475 (got ${quote(text)})`;
   if (!m || host === '' || port === '') return form;
   if (host.startsWith('[')) {
     if (!host.endsWith(']') || !isIPv6(host.slice(1, -1))) return form;
   } else if (host !== 'localhost') {
-    if (host.includes(':')) return `must be host:port with an IPv6 host in brackets such as [::1]:9100 (got ${quote(text)})`;
+    if (host.includes(':')) return `must be host:port with an IPv6 host in brackets such as [::1]:9475 (got ${quote(text)})`;
     const bad = ipv4Problem(host);
     if (bad) return `host ${bad.replace(/^must be/, 'must be localhost or')}`;
   }

@@ -27,7 +27,7 @@ export const DEFAULTS = {
   local_port_range: [1024, 32767] as readonly [number, number],
   // server_time_wait: Linux holds a closed connection's tuple in TIME_WAIT for 60 s (TCP_TIMEWAIT_LEN).
   timeouts: { tcp: 900, tcp_fin: 120, tcp_syn: 60, udp: 300, server_time_wait: 60 } as Readonly<Timeouts>,
-  api_listen: '127.0.0.1:9100',
+  api_listen: '127.0.0.1:9475',
   log_level: 'info' as LogLevel,
   protocol: 'tcp' as Protocol,
   // IPVS picks wlc when ipvsadm is given no -s; operators expect the same here.

@@ -221,7 +221,7 @@ export const CONFIG_SCHEMA: SchemaNode = obj(
       { required: ['interfaces'], xvsExpect: 'a mapping such as { interfaces: [eth0] }' },
     ),
     api: obj({
-      listen: { type: 'string', xvsExpect: 'host:port such as 127.0.0.1:9100' },
+      listen: { type: 'string', xvsExpect: 'host:port such as 127.0.0.1:9475' },
       hosts: {
         type: 'array',
         items: { type: 'string', pattern: '^[A-Za-z0-9.-]+$', xvsExpect: 'a host name such as lb1.example.net' },

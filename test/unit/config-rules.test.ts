@@ -76,7 +76,7 @@ test('bad IPv4 address: tunnel_source', () => {
 });
 
 test('api.listen must be host:port', () => {
-  expectOne(text('dataplane: { interfaces: [eth0] }', 'api:', '  listen: localhost'), 'api.listen', 3, 11, 'must be host:port such as 127.0.0.1:9100 (got "localhost")');
+  expectOne(text('dataplane: { interfaces: [eth0] }', 'api:', '  listen: localhost'), 'api.listen', 3, 11, 'must be host:port such as 127.0.0.1:9475 (got "localhost")');
 });
 
 test('api.listen port range', () => {

@@ -21,7 +21,7 @@ const DESIGN_EXAMPLE = text(
   '  mtu: 1500',
   '  tunnel_source: 10.0.2.1',
   'api:',
-  '  listen: 127.0.0.1:9100',
+  '  listen: 127.0.0.1:9475',
   'log_level: info',
   'local_address_pools:',
   '  lan: [10.0.2.100, 10.0.2.101]',
@@ -100,7 +100,7 @@ describe('normalisation', () => {
         local_port_range: [1024, 32767],
         fast_path: 'xdp',
       },
-      api: { listen: '127.0.0.1:9100' },
+      api: { listen: '127.0.0.1:9475' },
       log_level: 'info',
       local_address_pools: {},
       services: [

@@ -26,7 +26,7 @@ export function freePort(): Promise<number> {
 
 /** config/mem.yaml's text with api.listen on 127.0.0.1:port, then `edit`ed (tests of reload change it). */
 export function memConfig(port: number, edit: (text: string) => string = (t) => t): string {
-  const text = fs.readFileSync(path.join(ROOT, 'config', 'mem.yaml'), 'utf8').replace('127.0.0.1:9100', `127.0.0.1:${port}`);
+  const text = fs.readFileSync(path.join(ROOT, 'config', 'mem.yaml'), 'utf8').replace('127.0.0.1:9475', `127.0.0.1:${port}`);
   return edit(text);
 }
 
