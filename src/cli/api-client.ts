@@ -4,6 +4,8 @@
 // and the bearer token (--token-file, else the config file's api.token_file), and one HTTP
 // request with the API's errors turned into one-line CliErrors (unreachable: exit 1). Main
 // thread of the CLI process.
+import http from 'node:http';
+
 import type { Argv } from 'yargs';
 
 import { readApiToken } from '../api/token.js';
@@ -69,33 +71,53 @@ export function apiTarget(args: ApiArgs): ApiTarget {
   return { address: DEFAULTS.api_listen, ...explicitToken };
 }
 
+/** host:port (IPv6 in brackets) -> the parts node:http wants. */
+function hostAndPort(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon);
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(address.slice(colon + 1)) };
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * One HTTP request with node:http. Not fetch: it refuses the ports browsers block (6000, 10080,
+ * ...), which an operator may well have given the API.
+ */
+function request(address: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ ...hostAndPort(address), method, path, headers, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** The API's JSON answer; an error answer or no answer at all becomes a one-line CliError. */
 export async function callApi<T>(target: ApiTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const { address, token } = target;
   const headers: Record<string, string> = {};
   if (method === 'POST') headers['content-type'] = 'application/json';
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  let res: Response;
+  let res: { status: number; text: string };
   try {
-    res = await fetch(`http://${address}${path}`, {
-      method,
-      headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(10_000),
-    });
+    res = await request(address, method, path, headers, body !== undefined ? JSON.stringify(body) : undefined);
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    const why = e.cause?.code ?? e.cause?.message ?? e.message;
-    throw new CliError(`xvs: cannot reach the xvs API at ${address} (${why}): is xvs run running there? (--api HOST:PORT or --config FILE)`);
+    const e = err as Error & { code?: string };
+    throw new CliError(`xvs: cannot reach the xvs API at ${address} (${e.code ?? e.message}): is xvs run running there? (--api HOST:PORT or --config FILE)`);
   }
-  const text = await res.text();
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(res.text);
   } catch {
     throw new CliError(`xvs: ${address} answered ${res.status} with something that is not the xvs API's JSON`);
   }
-  if (!res.ok) {
+  if (res.status < 200 || res.status > 299) {
     const error = (doc as { error?: { message?: string; problems?: string[] } }).error;
     const problems = error?.problems?.length ? `\n${error.problems.join('\n')}` : '';
     throw new CliError(`xvs: ${error?.message ?? `the API answered ${res.status}`}${problems}`);

@@ -1,5 +1,7 @@
 // src/cli/main.ts — the `xvs` entry point (yargs). Usage errors exit 2 and runtime errors exit
 // 1, each with one clear line and no stack trace (DESIGN §6). Main thread.
+import fs from 'node:fs';
+
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 
@@ -8,6 +10,24 @@ import { CliError, EXIT_RUNTIME, EXIT_USAGE } from './errors.js';
 
 class UsageError extends Error {}
 
+/** xvs's own version, from its package.json (not whatever package.json yargs would find first). */
+function xvsVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `xvs ${pkg.version}`;
+}
+
+/**
+ * `xvs list | head`: once the reader is gone, the rest of the output has nowhere to go. Stop
+ * quietly, as a shell tool does on SIGPIPE (which Node ignores), instead of a stack trace.
+ */
+function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parser = yargs(argv)
     .scriptName('xvs')
@@ -15,7 +35,9 @@ export async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'name a command (see xvs --help)')
     .recommendCommands()
     .help()
-    .version()
+    .alias('h', 'help')
+    .version(xvsVersion())
+    .completion('completion', 'print a bash/zsh completion script: xvs completion >> ~/.bashrc')
     .fail((message, err) => {
       if (err) throw err;
       throw new UsageError(message);
@@ -39,4 +61,5 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+exitQuietlyOnClosedPipe();
 process.exitCode = await main(hideBin(process.argv));
