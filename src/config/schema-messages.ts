@@ -7,7 +7,7 @@ import type { ErrorObject } from 'ajv';
 import { DURATION_FORMS, parseDuration } from './duration.js';
 import { quote } from './address.js';
 import { formatPath, type Finding, type Segment } from './raw.js';
-import type { SchemaNode } from './schema.js';
+import type { SchemaNode } from './schema-definition.js';
 
 /** A long span in words: "about 34 years", "about 24 days". */
 function roughly(seconds: number): string {

@@ -1,9 +1,11 @@
-// Unit tests of schema-level config messages (src/config/schema.ts + schema-messages.ts): one
+// Unit tests of schema-level config messages (src/config/schema*.ts + schema-messages.ts): one
 // case per message class, each asserting the field path, line, column and wording, and that one
 // mistake yields exactly one problem. Runs under node:test on the main thread; no I/O.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { AJV_OPTIONS, CONFIG_SCHEMA, XVS_KEYWORDS } from '../../src/config/schema-definition.js';
+import { schemaErrors, validatorOrigin } from '../../src/config/schema.js';
 import { text, problemsOf, expectOne } from '../support/config-problems.js';
 
 /** A valid nat service at lines 4-9, with `extra` lines inserted after `forwarding` (line 7). */
@@ -207,4 +209,33 @@ test('one mistake is one problem: a mapping where a list belongs', () => {
 
 test('one mistake is one problem: a string where a bounded integer belongs', () => {
   expectOne(dataplane('  workers: many'), 'dataplane.workers', 3, 12, 'must be an integer from 1 to 64 (got "many")');
+});
+
+test('the validator is the one precompiled at build time, and finds what a freshly compiled one finds', async () => {
+  assert.equal(validatorOrigin(), 'precompiled', 'npm run build:ts writes dist/src/config/schema-validator.cjs from this schema');
+  const { Ajv } = await import('ajv');
+  const fresh = new Ajv(AJV_OPTIONS);
+  for (const k of XVS_KEYWORDS) fresh.addKeyword({ ...k });
+  const validate = fresh.compile(CONFIG_SCHEMA);
+  const docs: unknown[] = [
+    {},
+    { dataplane: { interfaces: ['eth0'], workers: 0, prot: 1 } },
+    { dataplane: { interfaces: 'eth0' }, services: [{ name: 'a b', vip: 5, port: 70000, servers: [{}] }] },
+    { dataplane: { interfaces: ['eth0'] }, local_address_pools: { lan: ['x'], wan: 3 }, cluster: { node_id: -1 } },
+  ];
+  const keys = (errors: readonly { keyword: string; instancePath: string }[]) => errors.map((e) => `${e.keyword} ${e.instancePath}`).sort();
+  for (const doc of docs) {
+    validate(doc);
+    const expected = keys(validate.errors ?? []);
+    assert.ok(expected.length > 0, `${JSON.stringify(doc)} is invalid`);
+    assert.deepEqual(keys(schemaErrors(doc).filter((e) => e.keyword !== 'xvsDuration')), expected, JSON.stringify(doc));
+  }
+});
+
+test('durations are checked beside the schema: type, zero, maximum, in lists and maps too', () => {
+  const errors = schemaErrors({
+    dataplane: { interfaces: ['eth0'], timeouts: { tcp: '0s', udp: true, tcp_fin: '5m' } },
+    services: [{ name: 'web', vip: '10.0.0.1', port: 80, servers: [], health_check: { interval: '99999d' } }],
+  }).filter((e) => e.keyword === 'xvsDuration');
+  assert.deepEqual(errors.map((e) => e.instancePath).sort(), ['/dataplane/timeouts/tcp', '/dataplane/timeouts/udp', '/services/0/health_check/interval']);
 });
