@@ -1,5 +1,5 @@
 // Default values of every optional config field (DESIGN §5). Consumed by normalise.ts (to fill
-// the Config), schema.ts (to describe fields in messages) and config/README.md (by hand: keep
+// the Config), schema-definition.ts (to describe fields in messages) and config/README.md (by hand: keep
 // the table there in step). Pure data; any thread may import it.
 
 import type { BackendName, DpdkDriver, FastPathMode, LogLevel, Protocol, SchedulerName, SynProxyMode, Timeouts } from './types.js';

@@ -1,6 +1,6 @@
 // Duration syntax of the config file (DESIGN §5): a non-negative number of seconds, or a string of
 // one or more <number><unit> parts with units ms, s, m, h ("900s", "2m", "1h30m", "500ms").
-// Consumed by schema.ts (validation keyword) and normalise.ts (conversion); produces seconds as a
+// Consumed by schema.ts (the duration check beside the schema) and normalise.ts (conversion); produces seconds as a
 // number. Pure; runs on whichever thread loads the config.
 
 /** What a duration may look like, for error messages and the README. */
