@@ -11,6 +11,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { splitListen } from '../config/address.js';
 import { ControlRequestError } from '../control/main/client.js';
 import type { Logger } from '../log.js';
 import { ApiError, requireJsonType, sendError, statusForCode } from './http-io.js';
@@ -28,13 +29,6 @@ export interface ApiServer {
   /** host:port actually bound (the real port even when the config asked for port 0). */
   address: string;
   close(): Promise<void>;
-}
-
-/** Splits "host:port" / "[v6]:port" (already validated by the config loader). */
-export function splitListen(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(':');
-  const host = listen.slice(0, i);
-  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(listen.slice(i + 1)) };
 }
 
 /** Connections the API serves at once: a few operators and a scraper, not a crowd. */

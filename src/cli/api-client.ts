@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { Argv } from 'yargs';
 
 import { readApiToken } from '../api/token.js';
-import { listenProblem } from '../config/address.js';
+import { listenProblem, splitListen } from '../config/address.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/types.js';
@@ -71,13 +71,6 @@ export function apiTarget(args: ApiArgs): ApiTarget {
   return { address: DEFAULTS.api_listen, ...explicitToken };
 }
 
-/** host:port (IPv6 in brackets) -> the parts node:http wants. */
-function hostAndPort(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(':');
-  const host = address.slice(0, colon);
-  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(address.slice(colon + 1)) };
-}
-
 const REQUEST_TIMEOUT_MS = 10_000;
 
 /**
@@ -86,7 +79,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
  */
 function request(address: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ ...hostAndPort(address), method, path, headers, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+    const req = http.request({ ...splitListen(address), method, path, headers, timeout: REQUEST_TIMEOUT_MS }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));

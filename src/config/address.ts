@@ -75,3 +75,10 @@ export function isLoopbackListen(listen: string): boolean {
   const host = listen.slice(0, listen.lastIndexOf(':'));
   return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
 }
+
+/** Splits "host:port" / "[v6]:port" (validated by listenProblem) into what node:net wants. */
+export function splitListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i);
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(listen.slice(i + 1)) };
+}
