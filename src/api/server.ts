@@ -28,6 +28,13 @@ const ROUTES: Route[] = [...statusRoutes, ...connectionRoutes, ...configRoutes, 
 export interface ApiServer {
   /** host:port actually bound (the real port even when the config asked for port 0). */
   address: string;
+  /** A reload's new api.hosts / api.token_file, for the requests that come after. */
+  setAccess(options: ApiGuardOptions): void;
+  /**
+   * Stops taking connections now (a reload moved the API); requests already in progress, such as
+   * the POST /reload that moved it, get `graceMs` to finish.
+   */
+  retire(graceMs: number): void;
   close(): Promise<void>;
 }
 
@@ -97,11 +104,20 @@ export interface ApiGuardOptions {
 
 /** Listens on `listen`; rejects with a one-line reason when it cannot (address in use, ...). */
 export function startApiServer(listen: string, ctx: ApiContext, log: Logger, options: ApiGuardOptions = {}): Promise<ApiServer> {
-  const guard: Guard = {
-    names: new Set((options.hosts ?? []).map((h) => h.toLowerCase())),
-    ...(options.token !== undefined ? { bearer: new BearerCheck(options.token) } : {}),
-  };
+  const guardOf = (o: ApiGuardOptions): Guard => ({
+    names: new Set((o.hosts ?? []).map((h) => h.toLowerCase())),
+    ...(o.token !== undefined ? { bearer: new BearerCheck(o.token) } : {}),
+  });
+  let guard = guardOf(options);
+  let retired = false;
+  // Answers not yet sent: once the server is retired they close their connection (no keep-alive
+  // client stays on the old address).
+  const unanswered = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
+    if (retired) res.setHeader('connection', 'close');
+    unanswered.add(res);
+    res.on('finish', () => unanswered.delete(res));
+    res.on('close', () => unanswered.delete(res));
     void dispatch(req, res, ctx, guard, log);
   });
   server.maxConnections = MAX_API_CONNECTIONS;
@@ -114,6 +130,14 @@ export function startApiServer(listen: string, ctx: ApiContext, log: Logger, opt
       const a = server.address() as AddressInfo;
       resolve({
         address: a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`,
+        setAccess: (o) => (guard = guardOf(o)),
+        retire: (graceMs) => {
+          retired = true;
+          for (const res of unanswered) if (!res.headersSent) res.setHeader('connection', 'close');
+          server.close();
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), graceMs).unref();
+        },
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());

@@ -5,11 +5,12 @@
 // documented rule). Each test starts its own instance and kills it.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { memConfig, postJson, request, startXvs, xvs, type Instance } from './xvs-instance.js';
+import { freePort, memConfig, postJson, request, startXvs, xvs, type Instance } from './xvs-instance.js';
 
 async function withXvs(fn: (x: Instance) => Promise<void>): Promise<void> {
   const x = await startXvs();
@@ -319,6 +320,61 @@ describe('POST /reload', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuses a change of a field read only at start, naming it, and keeps the running configuration', () =>
+    withXvs(async (x) => {
+      const before = await status(x);
+      fs.writeFileSync(
+        x.file,
+        memConfig(x.port, (t) => t.replace('workers: 2', 'workers: 3').replace('{ address: 10.0.0.11, port: 8080 }', '{ address: 10.0.0.11, port: 8080, weight: 5 }')),
+      );
+      const r = await request(x.port, 'POST', '/reload', { headers: { 'content-type': 'application/json' } });
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.json.error.code, 'XVS_EINVAL');
+      assert.match(r.json.error.message, /^reload failed; the running configuration stays: dataplane\.workers \(2 -> 3\): read only at start; restart xvs to change it/);
+      const after = await status(x);
+      assert.equal(after.generation, before.generation);
+      assert.equal(server(after, '10.0.0.11:8080').weight, 1, 'nothing of that file was applied');
+      assert.ok(x.events.includes('reload_failed'));
+    }));
+
+  it('applies log_level and api.listen: the API moves to the new address, the old one stops taking connections', () =>
+    withXvs(async (x) => {
+      const moved = await freePort();
+      fs.writeFileSync(x.file, memConfig(moved, (t) => t.replace('log_level: info', 'log_level: debug')));
+      const r = await request(x.port, 'POST', '/reload', { headers: { 'content-type': 'application/json' } });
+      assert.equal(r.status, 200, r.text);
+      const reloaded = x.logs.find((l) => l.event === 'reloaded');
+      assert.deepEqual(reloaded?.applied, ['log_level', 'api.listen']);
+      assert.equal((await request(moved, 'GET', '/status')).status, 200, 'the API answers on its new address');
+      await assert.rejects(request(x.port, 'GET', '/status'), /ECONNREFUSED/, 'the old address takes no connection');
+      // Back, through the new address: the API follows again.
+      fs.writeFileSync(x.file, memConfig(x.port));
+      assert.equal((await request(moved, 'POST', '/reload', { headers: { 'content-type': 'application/json' } })).status, 200);
+      assert.equal((await request(x.port, 'GET', '/status')).status, 200);
+    }));
+
+  it('refuses a new api.listen that is in use, and keeps everything (API, data plane) as it was', () =>
+    withXvs(async (x) => {
+      const taken = net.createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      const busy = (taken.address() as net.AddressInfo).port;
+      try {
+        const before = await status(x);
+        fs.writeFileSync(
+          x.file,
+          memConfig(busy, (t) => t.replace('{ address: 10.0.0.11, port: 8080 }', '{ address: 10.0.0.11, port: 8080, weight: 5 }')),
+        );
+        const r = await request(x.port, 'POST', '/reload', { headers: { 'content-type': 'application/json' } });
+        assert.equal(r.status, 400, r.text);
+        assert.match(r.json.error.message, new RegExp(`^cannot serve the API on 127\\.0\\.0\\.1:${busy}: the address is in use; the running configuration stays`));
+        const after = await status(x);
+        assert.equal(after.generation, before.generation);
+        assert.equal(server(after, '10.0.0.11:8080').weight, 1);
+      } finally {
+        taken.close();
+      }
+    }));
 
   it('refuses an invalid file with its problems and keeps the running configuration', () =>
     withXvs(async (x) => {

@@ -37,6 +37,8 @@ export interface Instance {
   child: ChildProcessWithoutNullStreams;
   /** Log events seen so far, in order. */
   events: string[];
+  /** The log lines behind them (parsed). */
+  logs: Record<string, unknown>[];
   kill(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function startXvs(configText?: (port: number) => string): Promise<I
   fs.writeFileSync(file, configText ? configText(port) : memConfig(port));
   const child = spawn(process.execPath, [XVS, 'run', '--config', file], { stdio: ['pipe', 'pipe', 'pipe'] });
   const events: string[] = [];
+  const logs: Record<string, unknown>[] = [];
   let stderr = '';
   let buffered = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -62,8 +65,10 @@ export async function startXvs(configText?: (port: number) => string): Promise<I
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
       for (const line of lines) {
-        const { event } = JSON.parse(line) as { event: string };
+        const entry = JSON.parse(line) as { event: string };
+        const { event } = entry;
         events.push(event);
+        logs.push(entry);
         if (event === 'started') {
           clearTimeout(timer);
           resolve();
@@ -84,7 +89,7 @@ export async function startXvs(configText?: (port: number) => string): Promise<I
     await kill();
     throw err;
   }
-  return { api: `127.0.0.1:${port}`, port, file, child, events, kill };
+  return { api: `127.0.0.1:${port}`, port, file, child, events, logs, kill };
 }
 
 export interface Reply {

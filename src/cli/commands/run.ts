@@ -3,14 +3,14 @@
 // reload the file through one queue (an invalid file is logged and the running config kept),
 // SIGTERM/SIGINT stop cleanly, leaving the Full-NAT tuples the servers may still hold in
 // dataplane.state_dir for the next start. Main thread: it relays, it holds no policy.
-import { startApiServer, type ApiServer } from '../../api/server.js';
-import { readApiToken } from '../../api/token.js';
+import { startApiServer, type ApiGuardOptions, type ApiServer } from '../../api/server.js';
 import { loadConfigFile } from '../../config/load.js';
 import { ConfigError, type Config } from '../../config/types.js';
 import { hostWarnings } from '../../config/host-warnings.js';
 import { configWarnings } from '../../config/warnings.js';
 import { ControlClient, ControlRequestError } from '../../control/main/client.js';
 import { logControlEvent } from '../../control/main/event-log.js';
+import { apiAccess, LiveSettings } from '../../control/main/live-settings.js';
 import { portHoldDirExists, portHoldPath, readPortHolds, writePortHolds } from '../../control/main/port-hold-file.js';
 import { reloadFile, warnUnresolved, type ReloadOutcome } from '../../control/main/reload-file.js';
 import { SerialQueue } from '../../control/main/serial-queue.js';
@@ -48,7 +48,11 @@ export const runCommand: CliCommand<RunArgs> = {
     // One queue for start, reloads (SIGHUP or API) and stop: a reload never overtakes another,
     // and reloads requested while one waits join it.
     const steps = new SerialQueue<ReloadOutcome>();
-    const queueReload = (): Promise<ReloadOutcome> => steps.coalesced(() => reloadFile(file, control, log));
+    let settings: LiveSettings | undefined; // once the API listens
+    const queueReload = (): Promise<ReloadOutcome> =>
+      steps.coalesced(async () =>
+        settings ? reloadFile(file, control, log, settings) : { ok: false, file, code: 'XVS_ESTATE', message: 'xvs is still starting: reload again once it runs' },
+      );
     const onHup = () => void queueReload();
     let requestStop: (signal: NodeJS.Signals) => void = () => {};
     const stopRequested = new Promise<NodeJS.Signals>((resolve) => (requestStop = resolve));
@@ -64,14 +68,11 @@ export const runCommand: CliCommand<RunArgs> = {
     control.onEvent = (e) => logControlEvent(log, e);
     // The API listens first: a port already taken fails the start before the data plane exists.
     let api: ApiServer | undefined;
+    const apiContext = { control, reload: queueReload, metrics: new MetricsExporter() };
+    const bindApi = (listen: string, access: ApiGuardOptions) => startApiServer(listen, apiContext, log, access);
     try {
-      const token = config.api.token_file !== undefined ? readApiToken(config.api.token_file) : undefined;
-      api = await startApiServer(
-        config.api.listen,
-        { control, reload: queueReload, metrics: new MetricsExporter() },
-        log,
-        { ...(config.api.hosts ? { hosts: config.api.hosts } : {}), ...(token !== undefined ? { token } : {}) },
-      );
+      api = await bindApi(config.api.listen, apiAccess(config.api));
+      settings = new LiveSettings(log, api, config, bindApi);
     } catch (err) {
       removeHandlers();
       await control.close();
@@ -144,7 +145,7 @@ export const runCommand: CliCommand<RunArgs> = {
       throw new CliError(`stop failed: ${(err as Error).message}`);
     } finally {
       removeHandlers();
-      await api.close();
+      await settings.apiServer.close();
       await control.close();
     }
   },

@@ -1,6 +1,8 @@
 // src/control/main/reload-file.ts — the one reload path of `xvs run`, for SIGHUP and POST /reload
-// alike: re-read the file, validate it, hand it to the control worker, log what happened.
-// An invalid file or a refused commit leaves the running configuration in place and says why.
+// alike: re-read the file, validate it, prepare the main thread's own settings (live-settings.ts),
+// hand the rest to the control worker, apply, log what happened. An invalid file, an API address
+// in use, a start-only field changed (start-only.ts) or a refused commit leaves the running
+// configuration in place and says why.
 // Consumes the file path, the ControlClient and the logger; produces a ReloadOutcome. Main
 // thread (it relays; the control worker applies).
 import { loadConfigFileOffThread } from '../../config/load-off-thread.js';
@@ -8,6 +10,7 @@ import { ConfigError, formatProblem, type Config } from '../../config/types.js';
 import type { Logger } from '../../log.js';
 import { ControlRequestError, type ControlClient } from './client.js';
 import type { StartResult } from '../protocol.js';
+import type { LiveSettings, PendingSettings } from './live-settings.js';
 
 export type ReloadOutcome =
   | { ok: true; file: string; result: StartResult }
@@ -19,7 +22,7 @@ export function warnUnresolved(log: Logger, unresolved: string[]): void {
     log.warn({ event: 'nexthops_unresolved', servers: unresolved }, 'next hops not resolved yet: packets to these servers are dropped until they are');
 }
 
-export async function reloadFile(file: string, control: ControlClient, log: Logger): Promise<ReloadOutcome> {
+export async function reloadFile(file: string, control: ControlClient, log: Logger, settings: LiveSettings): Promise<ReloadOutcome> {
   let config: Config;
   try {
     // Off the main thread: a large file takes seconds to parse (bench/README.md, control).
@@ -29,14 +32,27 @@ export async function reloadFile(file: string, control: ControlClient, log: Logg
     log.error({ event: 'reload_rejected', file, problems }, 'config rejected; the running configuration stays');
     return { ok: false, file, code: 'XVS_CONFIG_INVALID', message: `${file} is invalid; the running configuration stays`, problems };
   }
+  let pending: PendingSettings;
+  try {
+    pending = await settings.prepare(config);
+  } catch (err) {
+    const message = `${(err as Error).message}; the running configuration stays`;
+    log.error({ event: 'reload_failed', code: 'XVS_EINVAL', error: message }, 'reload failed; the running configuration stays');
+    return { ok: false, file, code: 'XVS_EINVAL', message };
+  }
   try {
     const result = await control.reload(config);
-    log.info({ event: 'reloaded', file, generation: Number(result.generation), services: result.services }, 'config reloaded');
+    const applied = pending.commit();
+    log.info(
+      { event: 'reloaded', file, generation: Number(result.generation), services: result.services, ...(applied.length ? { applied } : {}) },
+      'config reloaded',
+    );
     warnUnresolved(log, result.unresolved);
     if (result.overridesDropped?.length)
       log.warn({ event: 'overrides_dropped', overrides: result.overridesDropped }, 'the reloaded file ended these runtime weight changes');
     return { ok: true, file, result };
   } catch (err) {
+    await pending.abort();
     const e = err as ControlRequestError;
     const code = e instanceof ControlRequestError ? e.code : 'XVS_INTERNAL';
     log.error({ event: 'reload_failed', code, error: e.message }, 'reload failed; the running configuration stays');

@@ -38,6 +38,7 @@ import type {
 } from '../protocol.js';
 import { CONNECTIONS_LIMIT_MAX, CONNECTIONS_TOTAL_MAX } from '../protocol.js';
 import { ClusterControl } from './cluster-control.js';
+import { startOnlyRefusal } from '../../config/start-only.js';
 import { CommitQueue } from './commit-queue.js';
 import { Dataplane } from './dataplane.js';
 import { HealthControl } from './health-control.js';
@@ -212,8 +213,9 @@ export class Controller {
 
   private async reload(config: Config): Promise<StartResult> {
     const { dataplane: d, configured } = this.require();
-    if (JSON.stringify(config.cluster) !== JSON.stringify(configured.cluster))
-      fail('XVS_EINVAL', 'cluster: the cluster section changed; it applies at start only: restart xvs (the other nodes keep the connections meanwhile)');
+    // Fields the engine and the cluster took at start: silently keeping their old values would be a lie.
+    const refusal = startOnlyRefusal(configured, config);
+    if (refusal) fail('XVS_EINVAL', refusal);
     const { kept, dropped } = this.overrides.reconciled(config);
     this.health.update(kept.effective(config));
     let model: DataplaneModel;

@@ -1,0 +1,76 @@
+// src/control/main/live-settings.ts — what a reload changes on the main thread itself: the
+// logger's level (log_level) and the HTTP API. A new api.listen gets its server bound before the
+// data plane's reload commits, so that an address in use refuses the whole reload; once the
+// reload committed, the old server stops taking connections (the POST /reload that moved it still
+// gets its answer). New api.hosts or api.token_file (its token re-read: a reload rotates it) apply
+// to the requests that follow. Consumes the running and the next Config; produces the names of
+// the fields it applied. Main thread.
+import type { ApiGuardOptions, ApiServer } from '../../api/server.js';
+import { readApiToken } from '../../api/token.js';
+import type { Config } from '../../config/types.js';
+import type { Logger } from '../../log.js';
+
+/** How long requests in progress on a moved API's old address may take to finish. */
+export const API_RETIRE_GRACE_MS = 5_000;
+
+type Settings = Pick<Config, 'log_level' | 'api'>;
+
+export interface PendingSettings {
+  /** Applies them (after the data plane's reload committed); the names of what changed. */
+  commit(): string[];
+  /** Undoes the preparation (the data plane's reload was refused). */
+  abort(): Promise<void>;
+}
+
+/** The access rules of api.hosts and api.token_file (the token read now). Throws naming the field. */
+export function apiAccess(api: Config['api']): ApiGuardOptions {
+  return { ...(api.hosts ? { hosts: api.hosts } : {}), ...(api.token_file !== undefined ? { token: readApiToken(api.token_file) } : {}) };
+}
+
+export class LiveSettings {
+  private access: ApiGuardOptions;
+
+  constructor(
+    private readonly log: Logger,
+    private api: ApiServer,
+    private running: Settings,
+    private readonly bind: (listen: string, access: ApiGuardOptions) => Promise<ApiServer>,
+  ) {
+    this.access = apiAccess(running.api);
+  }
+
+  /** The API server in use now. */
+  get apiServer(): ApiServer {
+    return this.api;
+  }
+
+  /** Reads and binds what `next` needs; throws (one line) when it cannot, leaving everything as it was. */
+  async prepare(next: Settings): Promise<PendingSettings> {
+    const access = apiAccess(next.api);
+    const moved = next.api.listen !== this.running.api.listen;
+    const fresh = moved ? await this.bind(next.api.listen, access) : undefined;
+    return {
+      commit: () => {
+        const applied: string[] = [];
+        if (next.log_level !== this.running.log_level) {
+          this.log.level = next.log_level;
+          applied.push('log_level');
+        }
+        if (fresh) {
+          this.api.retire(API_RETIRE_GRACE_MS);
+          this.api = fresh;
+          applied.push('api.listen');
+        }
+        if (JSON.stringify(next.api.hosts ?? []) !== JSON.stringify(this.running.api.hosts ?? [])) applied.push('api.hosts');
+        if (access.token !== this.access.token) applied.push('api.token_file');
+        if (!fresh) this.api.setAccess(access);
+        this.access = access;
+        this.running = { log_level: next.log_level, api: next.api };
+        return applied;
+      },
+      abort: async () => {
+        await fresh?.close();
+      },
+    };
+  }
+}
