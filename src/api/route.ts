@@ -5,13 +5,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ControlClient } from '../control/main/client.js';
 import type { ReloadOutcome } from '../control/main/reload-file.js';
+import type { Logger } from '../log.js';
 import type { MetricsExporter } from '../stats/metrics.js';
+import type { Requester } from './requester.js';
 
 export interface ApiContext {
   control: ControlClient;
   /** The reload path of `xvs run` (the same as SIGHUP), queued behind any reload under way. */
-  reload: () => Promise<ReloadOutcome>;
+  reload: (by: Requester) => Promise<ReloadOutcome>;
   metrics: MetricsExporter;
+  /** For the log lines of the runtime changes the API makes (who, what, why). */
+  log: Logger;
+  /** Whether requests must carry the bearer token (then a request that got here proved it). */
+  tokenRequired: () => boolean;
 }
 
 export interface Route {

@@ -116,7 +116,15 @@ export function startApiServer(listen: string, ctx: ApiContext, log: Logger, opt
   const server = http.createServer((req, res) => {
     if (retired) res.setHeader('connection', 'close');
     unanswered.add(res);
-    res.on('finish', () => unanswered.delete(res));
+    const started = performance.now();
+    res.on('finish', () => {
+      unanswered.delete(res);
+      // log_level debug: every request, with who made it and how long it took.
+      log.debug(
+        { event: 'api_request', method: req.method, path: req.url, status: res.statusCode, ms: Math.round(performance.now() - started), from: req.socket.remoteAddress },
+        `${req.method} ${req.url} ${res.statusCode}`,
+      );
+    });
     res.on('close', () => unanswered.delete(res));
     void dispatch(req, res, ctx, guard, log);
   });

@@ -13,6 +13,7 @@ import { listenProblem, splitListen } from '../config/address.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/types.js';
+import { xvsVersion } from '../version.js';
 import { CliError, EXIT_USAGE } from './errors.js';
 
 export interface ApiArgs {
@@ -94,7 +95,8 @@ function request(address: string, method: string, path: string, headers: Record<
 /** The API's JSON answer; an error answer or no answer at all becomes a one-line CliError. */
 export async function callApi<T>(target: ApiTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const { address, token } = target;
-  const headers: Record<string, string> = {};
+  // The API logs who made a runtime change: the program, besides the address.
+  const headers: Record<string, string> = { 'user-agent': `xvs-cli/${xvsVersion()}` };
   if (method === 'POST') headers['content-type'] = 'application/json';
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   let res: { status: number; text: string };

@@ -1,20 +1,13 @@
 // src/cli/main.ts — the `xvs` entry point (yargs). Usage errors exit 2 and runtime errors exit
 // 1, each with one clear line and no stack trace (DESIGN §6). Main thread.
-import fs from 'node:fs';
-
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 
 import { commands } from './commands/index.js';
+import { xvsVersion } from '../version.js';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from './errors.js';
 
 class UsageError extends Error {}
-
-/** xvs's own version, from its package.json (not whatever package.json yargs would find first). */
-function xvsVersion(): string {
-  const pkg = JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return `xvs ${pkg.version}`;
-}
 
 /**
  * `xvs list | head`: once the reader is gone, the rest of the output has nowhere to go. Stop
@@ -36,7 +29,8 @@ export async function main(argv: string[]): Promise<number> {
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version(xvsVersion())
+    // xvs's own version, not whatever package.json yargs would find first.
+    .version(`xvs ${xvsVersion()}`)
     .completion('completion', 'print a bash/zsh completion script: xvs completion >> ~/.bashrc')
     .fail((message, err) => {
       if (err) throw err;

@@ -201,7 +201,7 @@ describe('POST /weight and POST /drain', () => {
         { what: 'missing weight', send: () => postJson(x.port, '/weight', { service: 'web', server: '10.0.0.12:8080' }), status: 400, code: 'XVS_EINVAL', says: /got nothing/ },
         { what: 'server without port', send: () => postJson(x.port, '/weight', { service: 'web', server: '10.0.0.12', weight: 2 }), status: 400, code: 'XVS_EINVAL', says: /server must be address:port/ },
         { what: 'service as a number', send: () => postJson(x.port, '/drain', { service: 5, server: '10.0.0.12:8080' }), status: 400, code: 'XVS_EINVAL', says: /service must be a service name/ },
-        { what: 'an unknown field', send: () => postJson(x.port, '/drain', { service: 'web', server: '10.0.0.12:8080', weight: 0 }), status: 400, code: 'XVS_EINVAL', says: /unknown field "weight" \(allowed: service, server\)/ },
+        { what: 'an unknown field', send: () => postJson(x.port, '/drain', { service: 'web', server: '10.0.0.12:8080', weight: 0 }), status: 400, code: 'XVS_EINVAL', says: /unknown field "weight" \(allowed: service, server, reason\)/ },
         { what: 'an unknown server', send: () => postJson(x.port, '/weight', { service: 'web', server: '10.0.0.99:8080', weight: 2 }), status: 404, code: 'XVS_ENOENT', says: /service web has no server "10.0.0.99:8080"/ },
         { what: 'an unknown service', send: () => postJson(x.port, '/drain', { service: 'mail', server: '10.0.0.12:8080' }), status: 404, code: 'XVS_ENOENT', says: /no service "mail".*configured: web/ },
         { what: 'an unknown path', send: () => request(x.port, 'GET', '/nope'), status: 404, code: 'XVS_ENOENT', says: /no such endpoint \/nope/ },
@@ -216,7 +216,7 @@ describe('POST /weight and POST /drain', () => {
           code: 'XVS_ETOOBIG',
           says: /larger than/,
         },
-        { what: 'a body on /reload', send: () => postJson(x.port, '/reload', { file: '/etc/passwd' }), status: 400, code: 'XVS_EINVAL', says: /unknown field "file" \(allowed: none\)/ },
+        { what: 'a body on /reload', send: () => postJson(x.port, '/reload', { file: '/etc/passwd' }), status: 400, code: 'XVS_EINVAL', says: /unknown field "file" \(allowed: reason\)/ },
       ];
       for (const c of cases) {
         const r = await c.send();
@@ -228,6 +228,48 @@ describe('POST /weight and POST /drain', () => {
       const after = await status(x);
       assert.equal(after.generation, before.generation, 'no commit happened');
       assert.deepEqual(after.services, before.services);
+    }));
+});
+
+describe('runtime changes are logged: who, what, why', () => {
+  const waitFor = async (x: Instance, event: string) => {
+    for (let i = 0; i < 50 && !x.logs.some((l) => l.event === event); i++) await new Promise((r) => setTimeout(r, 50));
+    const line = x.logs.find((l) => l.event === event);
+    assert.ok(line, `no ${event} line in ${JSON.stringify(x.events)}`);
+    return line as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+
+  it('xvs weight and xvs drain with --reason: the change, the CLI and its address, the reason', () =>
+    withXvs(async (x) => {
+      let c = xvs('weight', 'web', '10.0.0.12:8080', '5', '--api', x.api, '--reason', 'canary');
+      assert.equal(c.code, 0, c.stderr);
+      const set = await waitFor(x, 'weight_set');
+      assert.equal(set.msg, `server 10.0.0.12:8080 of service web: weight 1 -> 5 (by ${set.by.from}, ${set.by.client}: canary)`);
+      assert.match(set.by.from, /^127\.0\.0\.1:\d+$/);
+      assert.match(set.by.client, /^xvs-cli\/\d+\.\d+\.\d+/);
+      assert.deepEqual([set.previous_weight, set.weight, set.configured_weight, set.by.via, set.by.reason], [1, 5, 1, 'api', 'canary']);
+      c = xvs('drain', 'web', '10.0.0.13:8080', '--api', x.api);
+      assert.equal(c.code, 0, c.stderr);
+      const drained = await waitFor(x, 'server_drained');
+      assert.deepEqual([drained.server, drained.weight, drained.by.reason], ['10.0.0.13:8080', 0, undefined]);
+    }));
+
+  it('a reload says who asked (SIGHUP, or the API with its reason) and which services it added, removed, changed', () =>
+    withXvs(async (x) => {
+      fs.writeFileSync(x.file, memConfig(x.port, (t) => t.replace('scheduler: rr', 'scheduler: wrr')));
+      x.child.kill('SIGHUP');
+      const bySignal = await waitFor(x, 'reloaded');
+      assert.deepEqual([bySignal.by, bySignal.services_changed], [{ via: 'SIGHUP' }, ['web']]);
+      assert.match(bySignal.msg, /^config reloaded \(by SIGHUP\)$/);
+      x.logs.length = 0;
+      fs.writeFileSync(x.file, memConfig(x.port, (t) => t.replace('name: web', 'name: www')));
+      const r = await postJson(x.port, '/reload', { reason: 'rename web' });
+      assert.equal(r.status, 200, r.text);
+      const byApi = await waitFor(x, 'reloaded');
+      assert.deepEqual([byApi.by.via, byApi.by.reason, byApi.services_added, byApi.services_removed], ['api', 'rename web', ['www'], ['web']]);
+      const bad = await postJson(x.port, '/reload', { reason: 'x'.repeat(201) });
+      assert.equal(bad.status, 400);
+      assert.match(bad.json.error.message, /^reason must be one line of 1 to 200 printable characters/);
     }));
 });
 

@@ -218,6 +218,40 @@ describe('xvs run', () => {
   });
 });
 
+describe('xvs run --log-format pretty', () => {
+  it('logs a human-readable line per entry instead of JSON', async () => {
+    const file = tempConfig(memConfig(await freePort()));
+    const child = spawn(process.execPath, [XVS, 'run', '--config', file, '--log-format', 'pretty'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const running = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "xvs running" line within 15 s: ${out}`)), 15_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('xvs running')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await running;
+      const line = out.split('\n').find((l) => l.includes('xvs running'))!;
+      assert.match(line, /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] INFO: xvs running \{"event":"started",/);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses another format (usage, exit 2)', () => {
+    const r = xvs('run', '--config', 'x.yaml', '--log-format', 'xml');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Invalid values:[\s\S]*log-format/);
+  });
+});
+
 // Attaching needs root and is covered by test/e2e/decap.test.ts; argument handling is not.
 describe('xvs decap', () => {
   it('exits 2 with a usage line when --iface is missing', () => {

@@ -3,11 +3,12 @@
 // quiescent). `xvs weight SERVICE SERVER W` brings it back. Main thread.
 import { apiTarget, callApi, withApiOptions, type ApiArgs } from '../api-client.js';
 import type { CliCommand } from '../command.js';
-import { checkServer, describeWeightChange } from './weight.js';
+import { checkServer, describeWeightChange, REASON_OPTION } from './weight.js';
 
 interface DrainArgs extends ApiArgs {
   service: string;
   server: string;
+  reason?: string;
 }
 
 export const drainCommand: CliCommand<DrainArgs> = {
@@ -17,11 +18,16 @@ export const drainCommand: CliCommand<DrainArgs> = {
     withApiOptions(
       y
         .positional('service', { type: 'string', describe: 'service name, or vip:port/proto' })
-        .positional('server', { type: 'string', describe: 'real server as address:port' }),
+        .positional('server', { type: 'string', describe: 'real server as address:port' })
+        .option('reason', REASON_OPTION),
     ) as never,
   handler: async (args) => {
     const server = checkServer(args.server);
-    const r = await callApi<Parameters<typeof describeWeightChange>[0]>(apiTarget(args), 'POST', '/drain', { service: args.service, server });
+    const r = await callApi<Parameters<typeof describeWeightChange>[0]>(apiTarget(args), 'POST', '/drain', {
+      service: args.service,
+      server,
+      ...(args.reason !== undefined ? { reason: args.reason } : {}),
+    });
     process.stdout.write(`${describeWeightChange(r)}\n`);
   },
 };

@@ -3,6 +3,8 @@
 // reload the file through one queue (an invalid file is logged and the running config kept),
 // SIGTERM/SIGINT stop cleanly, leaving the Full-NAT tuples the servers may still hold in
 // dataplane.state_dir for the next start. Main thread: it relays, it holds no policy.
+import type { Requester } from '../../api/requester.js';
+import type { ApiContext } from '../../api/route.js';
 import { startApiServer, type ApiGuardOptions, type ApiServer } from '../../api/server.js';
 import { loadConfigFile } from '../../config/load.js';
 import { ConfigError, type Config } from '../../config/types.js';
@@ -14,7 +16,7 @@ import { apiAccess, LiveSettings } from '../../control/main/live-settings.js';
 import { portHoldDirExists, portHoldPath, readPortHolds, writePortHolds } from '../../control/main/port-hold-file.js';
 import { reloadFile, warnUnresolved, type ReloadOutcome } from '../../control/main/reload-file.js';
 import { SerialQueue } from '../../control/main/serial-queue.js';
-import { createLogger } from '../../log.js';
+import { createLogger, LOG_FORMATS, type LogFormat } from '../../log.js';
 import { nonZero } from '../../stats/counters.js';
 import { MetricsExporter } from '../../stats/metrics.js';
 import type { CliCommand } from '../command.js';
@@ -22,6 +24,7 @@ import { CliError } from '../errors.js';
 
 interface RunArgs {
   config: string;
+  'log-format': LogFormat;
 }
 
 function load(file: string): Config {
@@ -37,10 +40,16 @@ export const runCommand: CliCommand<RunArgs> = {
   command: 'run',
   describe: 'Run the load balancer in the foreground (SIGHUP reloads, SIGTERM/SIGINT stop)',
   builder: (y) =>
-    y.option('config', { alias: 'f', type: 'string', demandOption: true, describe: 'YAML or JSON config file' }) as never,
-  handler: async ({ config: file }) => {
+    y
+      .option('config', { alias: 'f', type: 'string', demandOption: true, describe: 'YAML or JSON config file' })
+      .option('log-format', {
+        choices: LOG_FORMATS,
+        default: 'json' as LogFormat,
+        describe: 'json: one JSON object per line (for log shippers); pretty: a human-readable line per entry',
+      }) as never,
+  handler: async ({ config: file, 'log-format': format }) => {
     const config = load(file);
-    const log = createLogger(config.log_level);
+    const log = createLogger(config.log_level, format);
     const control = new ControlClient();
 
     // Handlers go in before anything is announced: a signal that arrives before its handler
@@ -49,11 +58,14 @@ export const runCommand: CliCommand<RunArgs> = {
     // and reloads requested while one waits join it.
     const steps = new SerialQueue<ReloadOutcome>();
     let settings: LiveSettings | undefined; // once the API listens
-    const queueReload = (): Promise<ReloadOutcome> =>
+    // Reloads asked for while one waits join it: the log names who asked for the one that runs.
+    const queueReload = (by: Requester): Promise<ReloadOutcome> =>
       steps.coalesced(async () =>
-        settings ? reloadFile(file, control, log, settings) : { ok: false, file, code: 'XVS_ESTATE', message: 'xvs is still starting: reload again once it runs' },
+        settings
+          ? reloadFile(file, control, log, settings, by)
+          : { ok: false, file, code: 'XVS_ESTATE', message: 'xvs is still starting: reload again once it runs' },
       );
-    const onHup = () => void queueReload();
+    const onHup = () => void queueReload({ via: 'SIGHUP' });
     let requestStop: (signal: NodeJS.Signals) => void = () => {};
     const stopRequested = new Promise<NodeJS.Signals>((resolve) => (requestStop = resolve));
     process.on('SIGHUP', onHup);
@@ -68,7 +80,13 @@ export const runCommand: CliCommand<RunArgs> = {
     control.onEvent = (e) => logControlEvent(log, e);
     // The API listens first: a port already taken fails the start before the data plane exists.
     let api: ApiServer | undefined;
-    const apiContext = { control, reload: queueReload, metrics: new MetricsExporter() };
+    const apiContext: ApiContext = {
+      control,
+      reload: queueReload,
+      metrics: new MetricsExporter(),
+      log,
+      tokenRequired: () => settings?.tokenRequired ?? config.api.token_file !== undefined,
+    };
     const bindApi = (listen: string, access: ApiGuardOptions) => startApiServer(listen, apiContext, log, access);
     try {
       api = await bindApi(config.api.listen, apiAccess(config.api));

@@ -12,7 +12,11 @@ interface WeightArgs extends ApiArgs {
   service: string;
   server: string;
   weight: string;
+  reason?: string;
 }
+
+/** --reason: why, for xvs's log line of the change (it logs who asked, too). */
+export const REASON_OPTION = { type: 'string', describe: "why, for xvs's log of the change (e.g. \"kernel upgrade\")" } as const;
 
 type WeightReply = Omit<WeightResult, 'generation'> & { generation: number };
 
@@ -38,14 +42,20 @@ export const weightCommand: CliCommand<WeightArgs> = {
         .positional('service', { type: 'string', describe: 'service name, or vip:port/proto' })
         .positional('server', { type: 'string', describe: 'real server as address:port' })
         // A string, so that "1.5" or "x" is refused with our message instead of becoming NaN.
-        .positional('weight', { type: 'string', describe: 'integer 0..65535' }),
+        .positional('weight', { type: 'string', describe: 'integer 0..65535' })
+        .option('reason', REASON_OPTION),
     ) as never,
   handler: async (args) => {
     const server = checkServer(args.server);
     const weight = /^\d+$/.test(args.weight) ? Number(args.weight) : NaN;
     const bad = weightProblem(weight);
     if (bad) throw new CliError(`xvs: ${bad.replace(/\(got .*?\)/, `(got ${JSON.stringify(args.weight)})`)}`, EXIT_USAGE);
-    const r = await callApi<WeightReply>(apiTarget(args), 'POST', '/weight', { service: args.service, server, weight });
+    const r = await callApi<WeightReply>(apiTarget(args), 'POST', '/weight', {
+      service: args.service,
+      server,
+      weight,
+      ...(args.reason !== undefined ? { reason: args.reason } : {}),
+    });
     process.stdout.write(`${describeWeightChange(r)}\n`);
   },
 };

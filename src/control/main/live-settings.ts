@@ -3,8 +3,9 @@
 // data plane's reload commits, so that an address in use refuses the whole reload; once the
 // reload committed, the old server stops taking connections (the POST /reload that moved it still
 // gets its answer). New api.hosts or api.token_file (its token re-read: a reload rotates it) apply
-// to the requests that follow. Consumes the running and the next Config; produces the names of
-// the fields it applied. Main thread.
+// to the requests that follow. It also keeps the configuration in force, for what a reload says it
+// changed. Consumes the running and the next Config; produces the names of the fields it applied.
+// Main thread.
 import type { ApiGuardOptions, ApiServer } from '../../api/server.js';
 import { readApiToken } from '../../api/token.js';
 import type { Config } from '../../config/types.js';
@@ -13,7 +14,6 @@ import type { Logger } from '../../log.js';
 /** How long requests in progress on a moved API's old address may take to finish. */
 export const API_RETIRE_GRACE_MS = 5_000;
 
-type Settings = Pick<Config, 'log_level' | 'api'>;
 
 export interface PendingSettings {
   /** Applies them (after the data plane's reload committed); the names of what changed. */
@@ -33,7 +33,7 @@ export class LiveSettings {
   constructor(
     private readonly log: Logger,
     private api: ApiServer,
-    private running: Settings,
+    private running: Config,
     private readonly bind: (listen: string, access: ApiGuardOptions) => Promise<ApiServer>,
   ) {
     this.access = apiAccess(running.api);
@@ -44,8 +44,18 @@ export class LiveSettings {
     return this.api;
   }
 
+  /** The configuration in force: the start's, then each committed reload's. */
+  get config(): Config {
+    return this.running;
+  }
+
+  /** Whether API requests must carry the bearer token now. */
+  get tokenRequired(): boolean {
+    return this.access.token !== undefined;
+  }
+
   /** Reads and binds what `next` needs; throws (one line) when it cannot, leaving everything as it was. */
-  async prepare(next: Settings): Promise<PendingSettings> {
+  async prepare(next: Config): Promise<PendingSettings> {
     const access = apiAccess(next.api);
     const moved = next.api.listen !== this.running.api.listen;
     const fresh = moved ? await this.bind(next.api.listen, access) : undefined;
@@ -65,7 +75,7 @@ export class LiveSettings {
         if (access.token !== this.access.token) applied.push('api.token_file');
         if (!fresh) this.api.setAccess(access);
         this.access = access;
-        this.running = { log_level: next.log_level, api: next.api };
+        this.running = next;
         return applied;
       },
       abort: async () => {

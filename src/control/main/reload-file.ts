@@ -11,6 +11,8 @@ import type { Logger } from '../../log.js';
 import { ControlRequestError, type ControlClient } from './client.js';
 import type { StartResult } from '../protocol.js';
 import type { LiveSettings, PendingSettings } from './live-settings.js';
+import { describeRequester, type Requester } from '../../api/requester.js';
+import { serviceChanges } from '../../config/service-changes.js';
 
 export type ReloadOutcome =
   | { ok: true; file: string; result: StartResult }
@@ -22,14 +24,14 @@ export function warnUnresolved(log: Logger, unresolved: string[]): void {
     log.warn({ event: 'nexthops_unresolved', servers: unresolved }, 'next hops not resolved yet: packets to these servers are dropped until they are');
 }
 
-export async function reloadFile(file: string, control: ControlClient, log: Logger, settings: LiveSettings): Promise<ReloadOutcome> {
+export async function reloadFile(file: string, control: ControlClient, log: Logger, settings: LiveSettings, by: Requester): Promise<ReloadOutcome> {
   let config: Config;
   try {
     // Off the main thread: a large file takes seconds to parse (bench/README.md, control).
     config = await loadConfigFileOffThread(file);
   } catch (err) {
     const problems = err instanceof ConfigError ? err.problems.map(formatProblem) : [String(err)];
-    log.error({ event: 'reload_rejected', file, problems }, 'config rejected; the running configuration stays');
+    log.error({ event: 'reload_rejected', file, problems, by }, `config rejected; the running configuration stays${describeRequester(by)}`);
     return { ok: false, file, code: 'XVS_CONFIG_INVALID', message: `${file} is invalid; the running configuration stays`, problems };
   }
   let pending: PendingSettings;
@@ -37,15 +39,25 @@ export async function reloadFile(file: string, control: ControlClient, log: Logg
     pending = await settings.prepare(config);
   } catch (err) {
     const message = `${(err as Error).message}; the running configuration stays`;
-    log.error({ event: 'reload_failed', code: 'XVS_EINVAL', error: message }, 'reload failed; the running configuration stays');
+    log.error({ event: 'reload_failed', code: 'XVS_EINVAL', error: message, by }, `reload failed; the running configuration stays${describeRequester(by)}`);
     return { ok: false, file, code: 'XVS_EINVAL', message };
   }
+  const before = settings.config;
   try {
     const result = await control.reload(config);
     const applied = pending.commit();
+    const changes = serviceChanges(before, config);
     log.info(
-      { event: 'reloaded', file, generation: Number(result.generation), services: result.services, ...(applied.length ? { applied } : {}) },
-      'config reloaded',
+      {
+        event: 'reloaded',
+        file,
+        generation: Number(result.generation),
+        services: result.services,
+        ...Object.fromEntries(Object.entries({ services_added: changes.added, services_removed: changes.removed, services_changed: changes.changed }).filter(([, v]) => v.length)),
+        ...(applied.length ? { applied } : {}),
+        by,
+      },
+      `config reloaded${describeRequester(by)}`,
     );
     warnUnresolved(log, result.unresolved);
     if (result.overridesDropped?.length)
@@ -55,7 +67,7 @@ export async function reloadFile(file: string, control: ControlClient, log: Logg
     await pending.abort();
     const e = err as ControlRequestError;
     const code = e instanceof ControlRequestError ? e.code : 'XVS_INTERNAL';
-    log.error({ event: 'reload_failed', code, error: e.message }, 'reload failed; the running configuration stays');
+    log.error({ event: 'reload_failed', code, error: e.message, by }, `reload failed; the running configuration stays${describeRequester(by)}`);
     return { ok: false, file, code, message: `reload failed; the running configuration stays: ${e.message}` };
   }
 }
