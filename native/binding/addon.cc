@@ -10,6 +10,7 @@
 #include "binding/layout_js.h"
 #include "binding/netlink_js.h"
 #include "binding/route_monitor_js.h"
+#include "binding/service_notify_js.h"
 #include "binding/veth_bench_js.h"
 
 namespace {
@@ -29,6 +30,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("vethAttachSink", Napi::Function::New(env, xvs::binding::veth_attach_sink_js, "vethAttachSink"));
   exports.Set("vethAttachRedirect", Napi::Function::New(env, xvs::binding::veth_attach_redirect_js, "vethAttachRedirect"));
   exports.Set("vethReadSink", Napi::Function::New(env, xvs::binding::veth_read_sink_js, "vethReadSink"));
+  exports.Set("serviceNotify", Napi::Function::New(env, xvs::binding::service_notify_js, "serviceNotify"));
   return exports;
 }
 

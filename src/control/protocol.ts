@@ -29,6 +29,8 @@ export type ControlRequest =
   | { op: 'config' }
   /** Up to `limit` connection-table entries per worker (xvs list -c). */
   | { op: 'connections'; limit: number }
+  /** Answered at once by the control thread: the service manager's watchdog asks it. */
+  | { op: 'ping' }
   | { op: 'stop' };
 
 export interface StartResult {
@@ -165,6 +167,7 @@ export interface ControlResults {
   drain: WeightResult;
   connections: ConnectionsResult;
   config: Config;
+  ping: { generation: number };
   stop: StopResult | undefined;
 }
 

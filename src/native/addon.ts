@@ -312,6 +312,7 @@ interface RawAddon {
   attachDecap(ifname: string, objectPath: string): DecapAttachResult;
   detachDecap(ifname: string): DecapDetachResult;
   decapCounters(ifname: string): DecapCountersResult;
+  serviceNotify(socketPath: string, message: string): void;
 
   vethPktgen(params: PktgenParams): PktgenResult;
   vethAttachSink(options: { object: string; iface: string; serverAddr: string; pinPath: string }): void;
@@ -435,4 +436,9 @@ export function detachDecap(ifname: string): DecapDetachResult {
 /** The counters of the decap program on `ifname`, summed over CPUs. */
 export function decapCounters(ifname: string): DecapCountersResult {
   return loadAddon().decapCounters(ifname);
+}
+
+/** One sd_notify(3) datagram to the service manager's socket ($NOTIFY_SOCKET); throws when it cannot be sent. */
+export function serviceNotify(socketPath: string, message: string): void {
+  loadAddon().serviceNotify(socketPath, message);
 }

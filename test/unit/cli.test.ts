@@ -218,6 +218,65 @@ describe('xvs run', () => {
   });
 });
 
+describe('xvs run under systemd (Type=notify)', () => {
+  // A stand-in for systemd's notification socket: python3 (Node has no AF_UNIX datagrams) prints
+  // each datagram it receives as one JSON line.
+  const LISTENER = [
+    'import json, socket, sys',
+    's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+    's.bind(sys.argv[1])',
+    'print(json.dumps("listening"), flush=True)',
+    'while True:',
+    '    print(json.dumps(s.recv(4096).decode()), flush=True)',
+  ].join('\n');
+
+  it('says READY once running, RELOADING/READY around a reload, pings the watchdog, says STOPPING', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xvs-notify-'));
+    const socketPath = path.join(dir, 'notify');
+    const listener = spawn('python3', ['-u', '-c', LISTENER, socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const messages: string[] = [];
+    const waiters: { match: (m: string) => boolean; resolve: () => void }[] = [];
+    let buffered = '';
+    listener.stdout.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        messages.push(JSON.parse(line) as string);
+        for (const w of waiters.filter((w) => w.match(messages.at(-1)!))) w.resolve();
+      }
+    });
+    const seen = (match: (m: string) => boolean, what: string) =>
+      new Promise<void>((resolve, reject) => {
+        if (messages.some(match)) return resolve();
+        const timer = setTimeout(() => reject(new Error(`no ${what} within 15 s: ${JSON.stringify(messages)}`)), 15_000);
+        waiters.push({ match, resolve: () => (clearTimeout(timer), resolve()) });
+      });
+    let child: ReturnType<typeof spawn> | undefined;
+    try {
+      await seen((m) => m === 'listening', 'listener');
+      const file = tempConfig(memConfig(await freePort()));
+      child = spawn(process.execPath, [XVS, 'run', '--config', file], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '400000' },
+      });
+      await seen((m) => m.startsWith('READY=1\nSTATUS=running: generation 1, 1 services, API on 127.0.0.1:'), 'READY=1');
+      await seen((m) => m === 'WATCHDOG=1\n', 'a watchdog ping');
+      child.kill('SIGHUP');
+      await seen((m) => /^RELOADING=1\nMONOTONIC_USEC=\d+\nSTATUS=reloading\n$/.test(m), 'RELOADING=1');
+      await seen((m) => m.startsWith('READY=1\nSTATUS=running: generation 2,'), 'READY=1 after the reload');
+      const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      await seen((m) => m === 'STOPPING=1\nSTATUS=stopping\n', 'STOPPING=1');
+      assert.equal(await exited, 0);
+    } finally {
+      if (child && child.exitCode === null) child.kill('SIGKILL');
+      listener.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('xvs run --log-format pretty', () => {
   it('logs a human-readable line per entry instead of JSON', async () => {
     const file = tempConfig(memConfig(await freePort()));
@@ -336,5 +395,17 @@ describe('system packages before each npm step (scripts/system-packages.mjs)', (
     const r = run(['bogus'], {});
     assert.equal(r.status, 2);
     assert.match(r.stderr, /unknown step bogus/);
+  });
+});
+
+describe('systemd/xvs.service', () => {
+  const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
+  it('is a unit systemd accepts (systemd-analyze verify)', { skip: analyze.status === 0 ? undefined : 'systemd-analyze is missing' }, () => {
+    const unit = path.join(ROOT, 'systemd', 'xvs.service');
+    const r = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const text = fs.readFileSync(unit, 'utf8');
+    for (const line of ['Type=notify', 'ExecReload=/bin/kill -HUP $MAINPID', 'WatchdogSec=10s', 'StateDirectory=xvs'])
+      assert.ok(text.includes(`\n${line}\n`), line);
   });
 });

@@ -2,7 +2,8 @@
 // through the control worker and serve the HTTP API on api.listen; SIGHUP and POST /reload
 // reload the file through one queue (an invalid file is logged and the running config kept),
 // SIGTERM/SIGINT stop cleanly, leaving the Full-NAT tuples the servers may still hold in
-// dataplane.state_dir for the next start. Main thread: it relays, it holds no policy.
+// dataplane.state_dir for the next start. Under systemd (Type=notify) it tells the service manager
+// when it is ready, reloading and stopping, and pings its watchdog (service/systemd-notify.ts). Main thread: it relays, it holds no policy.
 import type { Requester } from '../../api/requester.js';
 import type { ApiContext } from '../../api/route.js';
 import { startApiServer, type ApiGuardOptions, type ApiServer } from '../../api/server.js';
@@ -17,6 +18,8 @@ import { portHoldDirExists, portHoldPath, readPortHolds, writePortHolds } from '
 import { reloadFile, warnUnresolved, type ReloadOutcome } from '../../control/main/reload-file.js';
 import { SerialQueue } from '../../control/main/serial-queue.js';
 import { createLogger, LOG_FORMATS, type LogFormat } from '../../log.js';
+import type { StartResult } from '../../control/protocol.js';
+import { ServiceManager } from '../../service/systemd-notify.js';
 import { nonZero } from '../../stats/counters.js';
 import { MetricsExporter } from '../../stats/metrics.js';
 import type { CliCommand } from '../command.js';
@@ -25,6 +28,11 @@ import { CliError } from '../errors.js';
 interface RunArgs {
   config: string;
   'log-format': LogFormat;
+}
+
+/** The service manager's one-line status of a running instance. */
+function runningStatus(r: StartResult, api: string): string {
+  return `running: generation ${r.generation}, ${r.services} services, API on ${api}`;
 }
 
 function load(file: string): Config {
@@ -51,6 +59,7 @@ export const runCommand: CliCommand<RunArgs> = {
     const config = load(file);
     const log = createLogger(config.log_level, format);
     const control = new ControlClient();
+    const manager = new ServiceManager(log);
 
     // Handlers go in before anything is announced: a signal that arrives before its handler
     // would take the default action (SIGHUP and SIGTERM terminate the process).
@@ -60,11 +69,13 @@ export const runCommand: CliCommand<RunArgs> = {
     let settings: LiveSettings | undefined; // once the API listens
     // Reloads asked for while one waits join it: the log names who asked for the one that runs.
     const queueReload = (by: Requester): Promise<ReloadOutcome> =>
-      steps.coalesced(async () =>
-        settings
-          ? reloadFile(file, control, log, settings, by)
-          : { ok: false, file, code: 'XVS_ESTATE', message: 'xvs is still starting: reload again once it runs' },
-      );
+      steps.coalesced(async () => {
+        if (!settings) return { ok: false, file, code: 'XVS_ESTATE', message: 'xvs is still starting: reload again once it runs' };
+        manager.reloading();
+        const outcome = await reloadFile(file, control, log, settings, by);
+        manager.reloaded(outcome.ok ? runningStatus(outcome.result, settings.apiServer.address) : `running; the last reload failed: ${outcome.message}`);
+        return outcome;
+      });
     const onHup = () => void queueReload({ via: 'SIGHUP' });
     let requestStop: (signal: NodeJS.Signals) => void = () => {};
     const stopRequested = new Promise<NodeJS.Signals>((resolve) => (requestStop = resolve));
@@ -124,6 +135,8 @@ export const runCommand: CliCommand<RunArgs> = {
         'xvs running',
       );
       warnUnresolved(log, started.unresolved);
+      manager.ready(runningStatus(started, api.address));
+      manager.startWatchdog(async () => (await control.ping(), true));
       if (started.portHoldsKept)
         log.info({ event: 'port_holds_restored', file: holdFile, held: started.portHoldsKept }, 'Full-NAT tuples the servers may still hold: kept from other clients');
     } catch (err) {
@@ -137,6 +150,7 @@ export const runCommand: CliCommand<RunArgs> = {
     const signal = await stopRequested;
     process.off('SIGHUP', onHup);
     log.info({ event: 'stopping', signal }, 'stopping');
+    manager.stopping();
     try {
       await steps.idle();
       const last = await control.stop();

@@ -69,6 +69,9 @@ export class ControlClient {
   connections(limit: number) {
     return this.request({ op: 'connections', limit });
   }
+  ping() {
+    return this.request({ op: 'ping' });
+  }
   stop() {
     return this.request({ op: 'stop' });
   }

@@ -123,6 +123,8 @@ export class Controller {
         case 'config':
           // What the operator configured, not what health allows right now: that is state, not config.
           return this.afterStart(() => this.overrides.effective(this.require().configured));
+        case 'ping':
+          return Promise.resolve({ generation: Number(this.running?.dataplane.committedModel()?.generation ?? 0n) });
         case 'connections': {
           const { limit } = request;
           return this.afterStart(() => this.connections(limit));
