@@ -1,13 +1,9 @@
 // src/cli/main.ts — the `xvs` entry point (yargs). Usage errors exit 2 and runtime errors exit
 // 1, each with one clear line and no stack trace (DESIGN §6). Main thread.
-import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 
-import { commands } from './commands/index.js';
-import { xvsVersion } from '../version.js';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from './errors.js';
-
-class UsageError extends Error {}
+import { buildParser, UsageError } from './parser.js';
 
 /**
  * `xvs list | head`: once the reader is gone, the rest of the output has nowhere to go. Stop
@@ -22,21 +18,7 @@ function exitQuietlyOnClosedPipe(): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let parser = yargs(argv)
-    .scriptName('xvs')
-    .strict()
-    .demandCommand(1, 'name a command (see xvs --help)')
-    .recommendCommands()
-    .help()
-    .alias('h', 'help')
-    // xvs's own version, not whatever package.json yargs would find first.
-    .version(`xvs ${xvsVersion()}`)
-    .completion('completion', 'print a bash/zsh completion script: xvs completion >> ~/.bashrc')
-    .fail((message, err) => {
-      if (err) throw err;
-      throw new UsageError(message);
-    });
-  for (const c of commands) parser = parser.command(c.command, c.describe, c.builder, c.handler);
+  const parser = buildParser(argv);
   try {
     await parser.parseAsync();
     return 0;

@@ -409,3 +409,14 @@ describe('systemd/xvs.service', () => {
       assert.ok(text.includes(`\n${line}\n`), line);
   });
 });
+
+describe('man/xvs.1', () => {
+  it('is generated from the CLI: every command, subcommand and option has its place', () => {
+    const page = fs.readFileSync(path.join(ROOT, 'man', 'xvs.1'), 'utf8');
+    assert.match(page, /^\.TH XVS 1 "" "xvs \d+\.\d+\.\d+"/m);
+    for (const name of ['run', 'check', 'list', 'save', 'weight', 'drain', 'demo', 'decap', 'bench', 'bench veth', 'bench dataplane'])
+      assert.ok(page.includes(`.SS "xvs ${name}"`), name);
+    for (const option of ['--log-format', '--reason', '--generator', '--token-file']) assert.ok(page.includes(option), option);
+    assert.ok(!/^[.'](?!SS|SH|TH|TP|nf|fi|B |I |RI|BR|\\")/m.test(page), 'no help line is taken for a roff request');
+  });
+});
