@@ -64,7 +64,8 @@ function hasDpkg() {
 }
 function installed(pkg) {
   const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
-  return r.status === 0 && r.stdout.includes('install ok installed');
+  // "install ok installed", or "hold ok installed" for a package the admin put on hold.
+  return r.status === 0 && / ok installed$/.test(r.stdout);
 }
 function debianLike() {
   try {

@@ -199,6 +199,10 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
   };
   const uint32_t first = own_port ? own : scattered();
   uint32_t after_own = share.count;  // computed once, on the first taken own port
+  const auto step = [&share](uint32_t i) {
+    i += share.stride;
+    return i >= share.count ? i - share.count : i;
+  };
   const uint32_t first_lip =
       pool.lip_count == 1 ? 0 : static_cast<uint32_t>(client_address_hash(cs.port_key, client.saddr, client.daddr) % pool.lip_count);
   const uint32_t tries = share.count < kLocalPortTries ? share.count : kLocalPortTries;
@@ -222,9 +226,10 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
         if (after_own == share.count) after_own = scattered();
         index = after_own;
       } else {
-        index += share.stride;
-        if (index >= share.count) index -= share.count;
+        index = step(index);
       }
+      // The own port was tried first: the walk passes over it, so a small share is still covered.
+      if (own_port && index == own) index = step(index);
     }
   }
   return false;

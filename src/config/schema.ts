@@ -16,9 +16,10 @@ import { AJV_OPTIONS, CONFIG_SCHEMA, XVS_KEYWORDS, type SchemaNode } from './sch
 
 const require = createRequire(import.meta.url);
 
-/** What the precompiled validator was built from; it is used only when this matches. */
+/** What the precompiled validator was built from (schema, options, keywords, ajv); it is used only when this matches. */
 export function schemaHash(): string {
-  return createHash('sha256').update(JSON.stringify(CONFIG_SCHEMA)).digest('hex');
+  const ajvVersion = (require('ajv/package.json') as { version: string }).version;
+  return createHash('sha256').update(JSON.stringify({ CONFIG_SCHEMA, AJV_OPTIONS, XVS_KEYWORDS, ajvVersion })).digest('hex');
 }
 
 let validator: ValidateFunction | undefined;

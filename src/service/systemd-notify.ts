@@ -22,7 +22,7 @@ export class ServiceManager {
     this.watchdogMs = this.socket && Number.isFinite(usec) && usec > 0 && (!env.WATCHDOG_PID || Number(env.WATCHDOG_PID) === process.pid) ? usec / 1000 : undefined;
   }
 
-  /** Half of WatchdogSec in milliseconds, when systemd asked for pings. */
+  /** WatchdogSec in milliseconds, when systemd asked for pings (they come at half of it). */
   readonly watchdogMs: number | undefined;
 
   /** Under a service manager that listens. */
@@ -32,6 +32,8 @@ export class ServiceManager {
 
   private send(lines: string[]): void {
     if (!this.socket) return;
+    // One datagram of KEY=VALUE lines: a value with a newline would add a field of its own.
+    lines = lines.map((l) => l.replace(/[\r\n]+/g, ' '));
     try {
       serviceNotify(this.socket, `${lines.join('\n')}\n`);
     } catch (err) {

@@ -137,6 +137,27 @@ TEST(LocalPort, ClientsSharingASourcePortDoNotShareASequence) {
   }
 }
 
+// A share smaller than the tries: clients sharing a source port in it take every one of its ports,
+// the own port tried first and then passed over by the walk, and the next client is refused.
+TEST(LocalPort, ASmallShareIsUsedUpCompletely) {
+  const lb::LocalPortRange range{40000, 40009};
+  // Many source ports: which port a walk that did not pass over the own port would miss depends
+  // on the hashes, so one run could be lucky.
+  for (uint16_t cport = 40000; cport <= 40009; ++cport)
+    for (uint32_t base = 0; base < 5000; base += 1000) {
+      SCOPED_TRACE("client port " + std::to_string(cport) + ", clients from " + std::to_string(base));
+      Dataplane dp(web({topo::kWeb[0]}), 1, 0, kTableSize, kPortKey, range);
+      std::set<uint16_t> lports;
+      for (uint32_t n = 0; n < range.size(); ++n) {
+        const Opened o = open(dp, client_address(base + n), cport);
+        ASSERT_EQ(o.verdict, Verdict::tx) << "client " << n << " found no local port of the 10";
+        ASSERT_TRUE(lports.insert(o.lport).second) << o.lport;
+      }
+      EXPECT_EQ(open(dp, client_address(base + 999), cport).verdict, Verdict::drop);
+      EXPECT_EQ(dp.counter(Counter::drop_lport_exhausted), 1u);
+    }
+}
+
 // The workers' shares split local_port_range exactly once, the owner rule agrees with them, and
 // count tries by the stride visit every port of a share once.
 TEST(LocalPort, SharesPartitionTheRangeAndTheStrideVisitsEachOnce) {

@@ -117,6 +117,7 @@ export function portOrder(key: SipKey, s: Share, c: ClientTuple): number[] {
   for (let t = 0; t < Math.min(TRIES_PER_LIP, s.count); t++) {
     out.push(s.first + index * s.workers);
     index = t === 0 && own < s.count ? scattered : (index + s.stride) % s.count;
+    if (index === own) index = (index + s.stride) % s.count; // tried first: passed over
   }
   return out;
 }

@@ -67,10 +67,12 @@ export const runCommand: CliCommand<RunArgs> = {
     // and reloads requested while one waits join it.
     const steps = new SerialQueue<ReloadOutcome>();
     let settings: LiveSettings | undefined; // once the API listens
+    let stopping = false; // no reload begins after a stop was asked for
     // Reloads asked for while one waits join it: the log names who asked for the one that runs.
     const queueReload = (by: Requester): Promise<ReloadOutcome> =>
       steps.coalesced(async () => {
         if (!settings) return { ok: false, file, code: 'XVS_ESTATE', message: 'xvs is still starting: reload again once it runs' };
+        if (stopping) return { ok: false, file, code: 'XVS_ESTATE', message: 'xvs is stopping: no reload' };
         manager.reloading();
         const outcome = await reloadFile(file, control, log, settings, by);
         manager.reloaded(outcome.ok ? runningStatus(outcome.result, settings.apiServer.address) : `running; the last reload failed: ${outcome.message}`);
@@ -148,6 +150,7 @@ export const runCommand: CliCommand<RunArgs> = {
     }
 
     const signal = await stopRequested;
+    stopping = true;
     process.off('SIGHUP', onHup);
     log.info({ event: 'stopping', signal }, 'stopping');
     manager.stopping();

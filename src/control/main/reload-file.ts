@@ -43,31 +43,33 @@ export async function reloadFile(file: string, control: ControlClient, log: Logg
     return { ok: false, file, code: 'XVS_EINVAL', message };
   }
   const before = settings.config;
+  let result: StartResult;
   try {
-    const result = await control.reload(config);
-    const applied = pending.commit();
-    const changes = serviceChanges(before, config);
-    log.info(
-      {
-        event: 'reloaded',
-        file,
-        generation: Number(result.generation),
-        services: result.services,
-        ...Object.fromEntries(Object.entries({ services_added: changes.added, services_removed: changes.removed, services_changed: changes.changed }).filter(([, v]) => v.length)),
-        ...(applied.length ? { applied } : {}),
-        by,
-      },
-      `config reloaded${describeRequester(by)}`,
-    );
-    warnUnresolved(log, result.unresolved);
-    if (result.overridesDropped?.length)
-      log.warn({ event: 'overrides_dropped', overrides: result.overridesDropped }, 'the reloaded file ended these runtime weight changes');
-    return { ok: true, file, result };
+    result = await control.reload(config);
   } catch (err) {
+    // Only a refused data-plane reload undoes the prepared settings: after it, they are live.
     await pending.abort();
     const e = err as ControlRequestError;
     const code = e instanceof ControlRequestError ? e.code : 'XVS_INTERNAL';
     log.error({ event: 'reload_failed', code, error: e.message, by }, `reload failed; the running configuration stays${describeRequester(by)}`);
     return { ok: false, file, code, message: `reload failed; the running configuration stays: ${e.message}` };
   }
+  const applied = pending.commit();
+  const changes = serviceChanges(before, config);
+  log.info(
+    {
+      event: 'reloaded',
+      file,
+      generation: Number(result.generation),
+      services: result.services,
+      ...Object.fromEntries(Object.entries({ services_added: changes.added, services_removed: changes.removed, services_changed: changes.changed }).filter(([, v]) => v.length)),
+      ...(applied.length ? { applied } : {}),
+      by,
+    },
+    `config reloaded${describeRequester(by)}`,
+  );
+  warnUnresolved(log, result.unresolved);
+  if (result.overridesDropped?.length)
+    log.warn({ event: 'overrides_dropped', overrides: result.overridesDropped }, 'the reloaded file ended these runtime weight changes');
+  return { ok: true, file, result };
 }
