@@ -38,6 +38,7 @@ const STEPS = {
     hping3: 'the SYN-flood test',
     bird2: 'the BGP speaker of cluster mode and the router of its tests',
     dpdk: 'dpdk-testpmd, the DPDK generator of xvs bench veth',
+    prometheus: 'promtool: lints /metrics and parses the Grafana dashboard\'s queries',
   },
   fuzz: {
     clang: 'libFuzzer',

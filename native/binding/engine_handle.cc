@@ -285,6 +285,14 @@ Napi::Value EngineHandle::status(const Napi::CallbackInfo& info) {
     list.Set(i, w);
   }
   out.Set("workers", list);
+  const lb::BackendTraffic t = e.traffic_total();
+  Napi::Object traffic = Napi::Object::New(env);
+  traffic.Set("conns", static_cast<double>(t.conns));
+  traffic.Set("inPackets", static_cast<double>(t.in_packets));
+  traffic.Set("inBytes", static_cast<double>(t.in_bytes));
+  traffic.Set("outPackets", static_cast<double>(t.out_packets));
+  traffic.Set("outBytes", static_cast<double>(t.out_bytes));
+  out.Set("traffic", traffic);
   if (const control::Engine::FastPathTotals f = e.fast_path_totals(); f.valid) {
     Napi::Object fast = Napi::Object::New(env);
     fast.Set("packets", static_cast<double>(f.counters.packets));

@@ -226,6 +226,12 @@ void Engine::stop() {
   retired_.clear();
   abandoned_dumps_.clear();  // the workers are gone: nothing writes them any more
   fast_path_final_ = fast_path_totals();
+  if (io::FastPathReport* report = backend_->fast_path_report()) {
+    // The program goes with the backend: what it forwarded for the servers still configured stays in the total.
+    std::unordered_map<uint32_t, lb::BackendTraffic> forwarded;
+    report->add_traffic(forwarded);
+    for (const auto& [slot, traffic] : forwarded) lb::add_traffic(fast_path_retired_, traffic);
+  }
   backend_->shutdown();
 }
 
@@ -356,8 +362,25 @@ Status Engine::dump_connections(uint32_t limit, uint32_t timeout_ms, std::vector
 void Engine::free_snapshot(std::unique_ptr<lb::Snapshot> snapshot) {
   if (!snapshot) return;
   const std::vector<uint32_t> freed = servers_.release(snapshot->server_slot);
-  if (io::FastPathReport* report = backend_->fast_path_report())
-    for (uint32_t slot : freed) report->forget_server(slot);
+  io::FastPathReport* report = backend_->fast_path_report();
+  if (report == nullptr || freed.empty()) return;
+  std::unordered_map<uint32_t, lb::BackendTraffic> forwarded;
+  report->add_traffic(forwarded);
+  for (uint32_t slot : freed) {
+    if (const auto it = forwarded.find(slot); it != forwarded.end()) lb::add_traffic(fast_path_retired_, it->second);
+    report->forget_server(slot);
+  }
+}
+
+lb::BackendTraffic Engine::traffic_total() const {
+  lb::BackendTraffic total = servers_.traffic_total();
+  lb::add_traffic(total, fast_path_retired_);
+  if (io::FastPathReport* report = backend_->fast_path_report()) {
+    std::unordered_map<uint32_t, lb::BackendTraffic> forwarded;
+    report->add_traffic(forwarded);
+    for (const auto& [slot, traffic] : forwarded) lb::add_traffic(total, traffic);
+  }
+  return total;
 }
 
 size_t Engine::reclaim() {

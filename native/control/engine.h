@@ -133,6 +133,9 @@ class Engine {
     xvs_fast_counters counters{};
   };
   FastPathTotals fast_path_totals() const;
+  // Every server's traffic since the engine was made, workers' and fast path's, including servers
+  // removed since (IPVS's global statistics: /proc/net/ip_vs_stats). Never goes back.
+  lb::BackendTraffic traffic_total() const;
   // Control thread, every ~100 ms (src/control/worker/controller.ts): publishes to each worker the
   // other workers' per-server loads, which lc/wlc/sed/nq/lblc/lblcr add to their own.
   void publish_peer_loads();
@@ -200,6 +203,7 @@ class Engine {
   std::unique_ptr<lb::CookieClock[]> cookie_clocks_ = std::make_unique<lb::CookieClock[]>(abi::kMaxWorkers);
   std::vector<std::string> start_warnings_;    // from start(), beside the backend's
   FastPathTotals fast_path_final_;             // read by stop() before the backend goes
+  lb::BackendTraffic fast_path_retired_{};     // the fast path's counts of freed slots, and all of them at stop()
   std::vector<lb::PortHold> restored_holds_;  // from restore_port_holds(), entered at start()
   std::vector<lb::PortHold> stopped_holds_;   // collected by stop()  // per-worker per-server counts; snapshots name their slots
   std::atomic<int64_t> clock_offset_{0};

@@ -11,6 +11,8 @@
 // the engine owner's thread, possibly while a build runs: both take the mutex (control path only;
 // workers never call them). The blocks are allocated once, at construction, for kCapacity slots
 // (anonymous memory: only the pages of slots in use are ever touched).
+// A freed slot's traffic is added to a retired total first, so traffic_total() — every server's
+// traffic since the engine began, IPVS's global statistics — never goes back when a server leaves.
 #pragma once
 #include <algorithm>
 #include <cassert>
@@ -78,6 +80,7 @@ class ServerSlots {
     for (uint32_t slot : slots) {
       assert(slot < refs_.size() && refs_[slot] > 0 && "released a slot no snapshot holds");
       if (slot >= refs_.size() || refs_[slot] == 0 || --refs_[slot] != 0) continue;
+      add_slot_traffic(slot, retired_traffic_);
       for (auto& block : counters_) (*block)[slot] = lb::ServerCounters{};
       for (auto& block : peer_loads_) (*block)[slot] = lb::PeerLoad{};
       free_.push_back(slot);
@@ -89,6 +92,16 @@ class ServerSlots {
   // Worker w's blocks, indexed by slot.
   lb::ServerCounters* counters(uint32_t worker) const { return counters_[worker]->get(); }
   lb::PeerLoad* peer_loads(uint32_t worker) const { return peer_loads_[worker]->get(); }
+
+  // The traffic of every server since construction, summed over workers: the slots in use plus
+  // what freed ones had counted. Monotonic: a slot counts from its acquire to its release.
+  lb::BackendTraffic traffic_total() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    lb::BackendTraffic total = retired_traffic_;
+    for (uint32_t slot = 0; slot < next_unused_; ++slot)
+      if (refs_[slot] != 0) add_slot_traffic(slot, total);
+    return total;
+  }
 
   // Slots referenced by some snapshot (tests, diagnostics).
   uint32_t in_use() const {
@@ -103,10 +116,15 @@ class ServerSlots {
     return n;
   }
 
+  void add_slot_traffic(uint32_t slot, lb::BackendTraffic& into) const {
+    for (const auto& block : counters_) lb::add_traffic(into, (*block)[slot].traffic);
+  }
+
   mutable std::mutex mutex_;
   std::vector<uint32_t> refs_;  // by slot: how many held snapshots name it
   std::vector<uint32_t> free_;  // released slots, reused last-released first
   uint32_t next_unused_ = 0;    // slots from here on were never handed out
+  lb::BackendTraffic retired_traffic_{};  // what freed slots had counted
   std::vector<std::unique_ptr<core::HugeArray<lb::ServerCounters>>> counters_;
   std::vector<std::unique_ptr<core::HugeArray<lb::PeerLoad>>> peer_loads_;
 };

@@ -66,4 +66,13 @@ inline uint64_t load_relaxed(const uint64_t& field) {
   return std::atomic_ref<uint64_t>(const_cast<uint64_t&>(field)).load(std::memory_order_relaxed);
 }
 
+// Adds a block's traffic (read relaxed: a worker may be writing it) to a sum the caller owns.
+inline void add_traffic(BackendTraffic& into, const BackendTraffic& t) {
+  into.conns += load_relaxed(t.conns);
+  into.in_packets += load_relaxed(t.in_packets);
+  into.out_packets += load_relaxed(t.out_packets);
+  into.in_bytes += load_relaxed(t.in_bytes);
+  into.out_bytes += load_relaxed(t.out_bytes);
+}
+
 }  // namespace xvs::lb

@@ -5,7 +5,7 @@
 import type { ClusterStatus, ServiceStatus, StatusResult } from '../control/protocol.js';
 import type { CounterName } from '../native/abi.js';
 import { COUNTERS } from '../native/abi.js';
-import type { FastPathTotals, NeighbourEntry } from '../native/addon.js';
+import type { FastPathTotals, NeighbourEntry, Traffic } from '../native/addon.js';
 import { emptyCounters, type CounterSet } from '../stats/counters.js';
 
 export type CounterNumbers = Record<CounterName, number>;
@@ -28,6 +28,8 @@ export interface StatusDocument {
   retiredSnapshots: number;
   /** Data-plane counters summed over the workers (names: src/native/abi.ts COUNTERS). */
   counters: CounterNumbers;
+  /** Every server's traffic since start, removed servers' included (IPVS's global statistics; never goes back). */
+  traffic: Traffic;
   /** What the XDP fast path forwarded itself (dataplane.fast_path: xdp on AF_XDP); absent without it. */
   fastPath?: FastPathTotals;
   /** Backend dpdk: xvs's own neighbour table (address, port index, MAC, state, ms since confirmed). */
@@ -48,6 +50,7 @@ export function statusDocument(s: StatusResult): StatusDocument {
     generation: Number(s.engine.generation),
     retiredSnapshots: s.engine.retiredSnapshots,
     counters: numbers(s.counters.total),
+    traffic: s.engine.traffic,
     ...(s.engine.fastPath ? { fastPath: s.engine.fastPath } : {}),
     ...(s.engine.neighbours ? { neighbours: s.engine.neighbours } : {}),
     workers: s.engine.workers.map((w) => ({

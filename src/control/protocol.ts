@@ -7,7 +7,7 @@ import type { BgpSession } from '../cluster/bgp-speaker.js';
 import type { SyncStatus } from '../cluster/sync-node.js';
 import type { Config } from '../config/types.js';
 import type { HealthTransition } from '../health/index.js';
-import type { EngineStatus, WorkerConnections } from '../native/addon.js';
+import type { EngineStatus, Traffic as EngineTraffic, WorkerConnections } from '../native/addon.js';
 import type { DataplaneCounters } from './worker/dataplane.js';
 
 /** The Full-NAT tuples a stopped engine's servers may still hold, as it left them (opaque bytes). */
@@ -20,7 +20,8 @@ export type ControlRequest =
   /** portHolds: what the previous run left (src/control/main/port-hold-file.ts). */
   | { op: 'start'; config: Config; portHolds?: SavedPortHolds }
   | { op: 'reload'; config: Config }
-  | { op: 'status' }
+  /** perWorker false: servers without their per-worker rows (GET /metrics sums them; 20 000 servers clone in half the time). */
+  | { op: 'status'; perWorker?: boolean }
   /** service: its name or "vip:port/proto"; server: "address:port"; weight 0..65535. */
   | { op: 'set_weight'; service: string; server: string; weight: number }
   /** set_weight with weight 0: quiescent, existing connections continue (IPVS). */
@@ -59,16 +60,7 @@ export interface StopResult extends EngineReport {
 }
 
 /** ipvsadm --stats for one server (or a service: its servers summed), since it was configured. */
-export interface Traffic {
-  /** Connections scheduled (one-packet datagrams: each one). */
-  conns: number;
-  /** Packets and bytes (IP length as received) from the client side. */
-  inPackets: number;
-  inBytes: number;
-  /** From the server side (nat, fullnat; dr and tunnel replies bypass the balancer). */
-  outPackets: number;
-  outBytes: number;
-}
+export type Traffic = EngineTraffic;
 
 export interface ServerStatus {
   /** address:port, as ipvsadm writes it and as set_weight/drain name it. */
@@ -93,7 +85,8 @@ export interface ServerStatus {
   active: number;
   inactive: number;
   traffic: Traffic;
-  workers: { worker: number; active: number; inactive: number; traffic: Traffic }[];
+  /** Per worker; absent when the status was asked for without them (perWorker: false). */
+  workers?: { worker: number; active: number; inactive: number; traffic: Traffic }[];
 }
 
 export interface ServiceStatus {

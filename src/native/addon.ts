@@ -68,11 +68,28 @@ export interface FrameAudit {
   lost: number;
 }
 
+/** ipvsadm --stats figures: connections scheduled, packets and bytes (IP length as received) from each side. Exact below 2^53. */
+export interface Traffic {
+  /** Connections scheduled (one-packet datagrams: each one). */
+  conns: number;
+  /** From the client side. */
+  inPackets: number;
+  inBytes: number;
+  /** From the server side (nat, fullnat; dr and tunnel replies bypass the balancer). */
+  outPackets: number;
+  outBytes: number;
+}
+
 export interface EngineStatus {
   running: boolean;
   generation: bigint;
   retiredSnapshots: number;
   workers: WorkerStatus[];
+  /**
+   * Every server's traffic since the engine started, workers' and fast path's, servers removed
+   * since included: IPVS's global statistics (/proc/net/ip_vs_stats), which never go back.
+   */
+  traffic: Traffic;
   /** The XDP fast path's totals (per-CPU counters summed): live while running, the last after stop; absent without it. */
   fastPath?: FastPathTotals;
   frames?: FrameAudit;

@@ -59,6 +59,7 @@ function assertPeers(what: string, all: readonly Answer[], peer: string): void {
 const distinctPorts = (all: readonly Answer[]) => new Set(all.map((a) => a.port)).size;
 
 interface TrafficStatus {
+  traffic: { conns: number; inPackets: number; outPackets: number };
   services: { name: string; traffic: { conns: number }; servers: { address: string; traffic: { conns: number; inPackets: number; outPackets: number } }[] }[];
 }
 
@@ -88,6 +89,12 @@ function assertServerTraffic(t: Topology, mode: Mode, got: { sequential: Answer[
       assert.equal(srv.traffic.outPackets > 0, replies, `${s.name} ${srv.address}: packets out ${srv.traffic.outPackets}`);
       packets += srv.traffic.inPackets + srv.traffic.outPackets;
     }
+  // The engine's total (node_ipvs_*: workers' and the XDP fast path's) is read just before the
+  // servers' rows: the same connections, and no more packets than they show.
+  const servers = status.services.flatMap((s) => s.servers);
+  assert.equal(status.traffic.conns, servers.reduce((n, s) => n + s.traffic.conns, 0), 'total connections: the servers summed');
+  const total = status.traffic.inPackets + status.traffic.outPackets;
+  assert.ok(total <= packets && total >= packets - 64, `total packets ${total}, the servers summed ${packets}`);
   return packets;
 }
 

@@ -2,7 +2,9 @@
 // them (engine.serverCounters() through control/status-report.ts), from real connections on
 // io/mem: IPVS ActiveConn (ESTABLISHED) and InActConn (other states), and the traffic
 // (connections, packets and IP bytes from the client side: dr), per worker and summed per
-// server and service, kept across a commit that changes a weight (a runtime override).
+// server and service, kept across a commit that changes a weight (a runtime override); the
+// summed form GET /metrics asks for; and the engine's total (node_ipvs_*), which keeps a removed
+// server's traffic.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
@@ -72,5 +74,27 @@ describe('server connection counts and traffic in the status', () => {
         [`${B}:80`, 0, 0, 1, traffic(1, 1)],
       ],
     );
+  });
+
+  it('gives the same sums without the per-worker rows (perWorker false)', () => {
+    const summed = serviceStatuses(lb.config, lb.dataplane.committedModel()!, new WeightOverrides(), lb.dataplane.serverCounters(), undefined, false)[0]!;
+    const full = status();
+    assert.deepEqual(
+      summed.servers.map((s) => [s.server, s.active, s.inactive, s.traffic, 'workers' in s]),
+      full.servers.map((s) => [s.server, s.active, s.inactive, s.traffic, false]),
+    );
+    assert.deepEqual(summed.traffic, full.traffic);
+  });
+
+  it("keeps a removed server's traffic in the engine's total, as IPVS's global statistics do", async () => {
+    assert.deepEqual(lb.dataplane.status().traffic, traffic(3, 4));
+    const web = lb.config.services[0]!;
+    await lb.apply({ ...lb.config, services: [{ ...web, servers: web.servers.filter((s) => s.address === A) }] });
+    assert.ok(lb.dataplane.engine.settle(5000));
+    lb.dataplane.engine.reclaim(); // B's slot is freed once no worker holds the old snapshot
+    assert.deepEqual(status().traffic, traffic(2, 3), 'the service lost B (IPVS: a removed server takes its share)');
+    assert.deepEqual(lb.dataplane.status().traffic, traffic(3, 4), 'the total did not');
+    send(lb, 40001, ['ACK']); // A's established connection
+    assert.deepEqual(lb.dataplane.status().traffic, traffic(3, 5));
   });
 });

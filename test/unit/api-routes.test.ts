@@ -4,11 +4,13 @@
 // and POST /reload with a valid and an invalid file (runtime overrides kept or ended per the
 // documented rule). Each test starts its own instance and kills it.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import zlib from 'node:zlib';
 
 import { freePort, memConfig, postJson, request, startXvs, xvs, type Instance } from './xvs-instance.js';
 
@@ -94,11 +96,25 @@ describe('GET /status and GET /metrics', () => {
         /^xvs_worker_up\{worker="1"\} 1$/m,
         /^xvs_worker_generation\{worker="0"\} [01]$/m,
         /^xvs_worker_connection_entries\{worker="0"\} 0$/m,
-        /^xvs_server_weight\{service="web",server="10.0.0.11:8080"\} 1$/m,
         /^xvs_server_configured_weight\{service="web",server="10.0.0.12:8080"\} 1$/m,
         /^xvs_server_next_hop_resolved\{service="web",server="10.0.0.13:8080"\} 1$/m,
-        /^xvs_server_active_connections\{service="web",server="10.0.0.11:8080",worker="1"\} 0$/m,
-        /^xvs_server_inactive_connections\{service="web",server="10.0.0.11:8080",worker="0"\} 0$/m,
+        /^xvs_service_info\{service="web",local_address="203.0.113.10",local_port="80",proto="TCP",scheduler="rr",forwarding="fullnat"\} 1$/m,
+        /^xvs_build_info\{version="\d+\.\d+\.\d+",abi="\d+",node="v\d+[^"]*",backend="mem"\} 1$/m,
+        /^xvs_reloads_total\{result="success"\} 0$/m,
+        /^xvs_reloads_total\{result="failure"\} 0$/m,
+        /^xvs_config_last_reload_successful 1$/m,
+        /^xvs_config_last_reload_success_timestamp_seconds \d+/m,
+        // node_exporter's IPVS collector's names, types and labels.
+        /^# TYPE node_ipvs_connections_total counter$/m,
+        /^node_ipvs_connections_total 0$/m,
+        /^node_ipvs_incoming_packets_total 0$/m,
+        /^node_ipvs_outgoing_packets_total 0$/m,
+        /^node_ipvs_incoming_bytes_total 0$/m,
+        /^node_ipvs_outgoing_bytes_total 0$/m,
+        /^# TYPE node_ipvs_backend_weight gauge$/m,
+        /^node_ipvs_backend_weight\{local_address="203.0.113.10",local_port="80",remote_address="10.0.0.11",remote_port="8080",proto="TCP",local_mark=""\} 1$/m,
+        /^node_ipvs_backend_connections_active\{local_address="203.0.113.10",local_port="80",remote_address="10.0.0.12",remote_port="8080",proto="TCP",local_mark=""\} 0$/m,
+        /^node_ipvs_backend_connections_inactive\{local_address="203.0.113.10",local_port="80",remote_address="10.0.0.13",remote_port="8080",proto="TCP",local_mark=""\} 0$/m,
         /^# TYPE xvs_server_connections_total counter$/m,
         /^xvs_server_connections_total\{service="web",server="10.0.0.12:8080"\} 0$/m,
         /^xvs_server_packets_total\{service="web",server="10.0.0.11:8080",direction="in"\} 0$/m,
@@ -110,7 +126,38 @@ describe('GET /status and GET /metrics', () => {
       // Every sample line parses as name{labels} value.
       for (const l of r.text.split('\n').filter((l) => l && !l.startsWith('#')))
         assert.match(l, /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+$|^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (NaN|\+Inf)$/, l);
+      // Per-server series are summed over the workers: none carries a worker label.
+      assert.doesNotMatch(r.text, /^(xvs_server|node_ipvs_backend)_[a-z_]+\{[^}]*worker=/m);
+      assert.equal(r.headers['content-encoding'], undefined, 'not compressed unless asked');
     }));
+
+  it('compresses with gzip when asked, and not when gzip is refused', () =>
+    withXvs(async (x) => {
+      const zipped = await request(x.port, 'GET', '/metrics', { headers: { 'accept-encoding': 'br, gzip;q=0.8' } });
+      assert.equal(zipped.status, 200);
+      assert.equal(zipped.headers['content-encoding'], 'gzip');
+      assert.equal(zipped.headers.vary, 'Accept-Encoding');
+      const text = zlib.gunzipSync(zipped.body).toString('utf8');
+      assert.match(text, /^node_ipvs_backend_weight\{local_address="203.0.113.10",local_port="80",remote_address="10.0.0.11"/m);
+      assert.equal(Number(zipped.headers['content-length']), zipped.body.length);
+      const refused = await request(x.port, 'GET', '/metrics', { headers: { 'accept-encoding': 'gzip;q=0, identity' } });
+      assert.equal(refused.headers['content-encoding'], undefined);
+      assert.match(refused.text, /^node_ipvs_connections_total 0$/m);
+    }));
+
+  it('passes `promtool check metrics` (Prometheus\'s own linter)', async (t) => {
+    if (spawnSync('promtool', ['--version'], { stdio: 'ignore' }).error) {
+      // The test step installs it (scripts/system-packages.mjs: prometheus); say so loudly elsewhere.
+      console.error('SKIPPED: promtool not installed (Debian package prometheus): the metrics lint did not run');
+      t.skip('promtool not installed');
+      return;
+    }
+    await withXvs(async (x) => {
+      const r = await request(x.port, 'GET', '/metrics');
+      const lint = spawnSync('promtool', ['check', 'metrics'], { input: r.text, encoding: 'utf8' });
+      assert.equal(lint.status, 0, `promtool check metrics: ${lint.stdout}${lint.stderr}`);
+    });
+  });
 });
 
 describe('GET /connections', () => {
@@ -163,7 +210,10 @@ describe('POST /weight and POST /drain', () => {
       assert.equal(doc.generation, 2);
       assert.equal(server(doc, '10.0.0.12:8080').weight, 7);
       assert.equal(server(doc, '10.0.0.12:8080').overridden, true);
-      assert.match((await request(x.port, 'GET', '/metrics')).text, /^xvs_server_weight\{service="web",server="10.0.0.12:8080"\} 7$/m);
+      assert.match(
+        (await request(x.port, 'GET', '/metrics')).text,
+        /^node_ipvs_backend_weight\{local_address="203.0.113.10",local_port="80",remote_address="10.0.0.12",remote_port="8080",proto="TCP",local_mark=""\} 7$/m,
+      );
 
       // By vip:port/proto too; drain is weight 0.
       r = await postJson(x.port, '/drain', { service: '203.0.113.10:80/tcp', server: '10.0.0.11:8080' });
@@ -378,6 +428,18 @@ describe('POST /reload', () => {
       assert.equal(after.generation, before.generation);
       assert.equal(server(after, '10.0.0.11:8080').weight, 1, 'nothing of that file was applied');
       assert.ok(x.events.includes('reload_failed'));
+      let metrics = (await request(x.port, 'GET', '/metrics')).text;
+      assert.match(metrics, /^xvs_reloads_total\{result="failure"\} 1$/m);
+      assert.match(metrics, /^xvs_config_last_reload_successful 0$/m);
+      const loadedAt = Number(/^xvs_config_last_reload_success_timestamp_seconds (\S+)$/m.exec(metrics)?.[1]);
+      // The same file without the start-only change: applied, counted, the time moves on.
+      fs.writeFileSync(x.file, memConfig(x.port, (t) => t.replace('{ address: 10.0.0.11, port: 8080 }', '{ address: 10.0.0.11, port: 8080, weight: 5 }')));
+      assert.equal((await request(x.port, 'POST', '/reload', { headers: { 'content-type': 'application/json' } })).status, 200);
+      metrics = (await request(x.port, 'GET', '/metrics')).text;
+      assert.match(metrics, /^xvs_reloads_total\{result="success"\} 1$/m);
+      assert.match(metrics, /^xvs_reloads_total\{result="failure"\} 1$/m);
+      assert.match(metrics, /^xvs_config_last_reload_successful 1$/m);
+      assert.ok(Number(/^xvs_config_last_reload_success_timestamp_seconds (\S+)$/m.exec(metrics)?.[1]) > loadedAt);
     }));
 
   it('applies log_level and api.listen: the API moves to the new address, the old one stops taking connections', () =>

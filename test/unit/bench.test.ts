@@ -157,3 +157,21 @@ describe('xvs bench control', () => {
     assert.equal(doc.command, 'xvs bench control --services 3 --servers 4 --schedulers wrr mh --json');
   });
 });
+
+describe('xvs bench metrics', () => {
+  it('scrapes a real xvs run with tiny parameters, prints one JSON document, and leaves no process behind', () => {
+    const args = ['bench', 'metrics', '--services', '2', '--servers', '5', '--scrapes', '2', '--json'];
+    const r = spawnSync(process.execPath, [XVS, ...args], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.error, undefined, 'exited on its own');
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { servers: number; series: number; gzip: { p50_ms: number; bytes: number }; plain: { max_ms: number; bytes: number }; command: string };
+    assert.equal(doc.servers, 10);
+    // 10 servers: 3 node_ipvs + 7 xvs series each, beside the engine's and the process's.
+    assert.ok(doc.series > 100, `${doc.series} series`);
+    assert.ok(doc.gzip.bytes > 0 && doc.gzip.bytes < doc.plain.bytes, JSON.stringify(doc));
+    assert.ok(doc.gzip.p50_ms > 0 && doc.plain.max_ms > 0);
+    assert.equal(doc.command, 'xvs bench metrics --services 2 --servers 5 --scrapes 2 --json');
+    const left = spawnSync('pgrep', ['-f', 'xvs-bench-metrics-'], { encoding: 'utf8' });
+    assert.equal(left.stdout.trim(), '', 'the xvs it started is gone');
+  });
+});

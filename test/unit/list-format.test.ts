@@ -27,7 +27,7 @@ function server(address: string, t: Traffic): ServerStatus {
 function doc(a: Traffic, b: Traffic | undefined, workerCounters: Partial<CounterNumbers>): StatusDocument {
   const servers = [server('10.0.0.11', a), ...(b ? [server('10.0.0.12', b)] : [])];
   return {
-    running: true, generation: 2, retiredSnapshots: 0, counters: counters(workerCounters),
+    running: true, generation: 2, retiredSnapshots: 0, counters: counters(workerCounters), traffic: servers.map((s) => s.traffic).reduce(sum),
     workers: [{ id: 0, running: true, seenGeneration: 2, connections: 4, counters: counters(workerCounters) }],
     services: [{
       name: 'web', key: '203.0.113.10:80/tcp', vip: '203.0.113.10', port: 80, protocol: 'tcp', scheduler: 'rr', forwarding: 'fullnat',

@@ -95,6 +95,8 @@ export async function startXvs(configText?: (port: number) => string): Promise<I
 export interface Reply {
   status: number;
   headers: http.IncomingHttpHeaders;
+  /** As received (still compressed when the server compressed it). */
+  body: Buffer;
   text: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   json: any;
@@ -111,14 +113,15 @@ export function request(
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
+        const body = Buffer.concat(chunks);
+        const text = body.toString('utf8');
         let json: unknown;
         try {
           json = JSON.parse(text);
         } catch {
           json = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text, json });
       });
     });
     // The server may answer (413) before the whole body is sent; the answer is what counts.

@@ -16,6 +16,7 @@ import { benchChurnCommand } from './bench-churn.js';
 import { benchClusterCommand } from './bench-cluster.js';
 import { benchControlCommand } from './bench-control.js';
 import { benchLatencyCommand } from './bench-latency.js';
+import { benchMetricsCommand } from './bench-metrics.js';
 import { benchVethCommand } from './bench-veth.js';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.js';
 import { table } from '../table.js';
@@ -111,7 +112,7 @@ const dataplaneCommand: CliCommand<DataplaneArgs> = {
 export const benchCommand: CliCommand = {
   command: 'bench',
   describe:
-    'Benchmarks: dataplane (the packet path on one core), veth (generated traffic through namespaces), control (large tables); see bench/README.md',
+    'Benchmarks: dataplane (the packet path on one core), veth (generated traffic through namespaces), control (large tables), churn, latency, cluster, metrics (a scrape of a large table); see bench/README.md',
   builder: (y: Argv) =>
     y
       .command(dataplaneCommand.command, dataplaneCommand.describe, dataplaneCommand.builder, dataplaneCommand.handler)
@@ -120,6 +121,7 @@ export const benchCommand: CliCommand = {
       .command(benchChurnCommand.command, benchChurnCommand.describe, benchChurnCommand.builder, benchChurnCommand.handler)
       .command(benchLatencyCommand.command, benchLatencyCommand.describe, benchLatencyCommand.builder, benchLatencyCommand.handler)
       .command(benchClusterCommand.command, benchClusterCommand.describe, benchClusterCommand.builder, benchClusterCommand.handler)
-      .demandCommand(1, 'name a benchmark: dataplane, veth, control') as never,
+      .command(benchMetricsCommand.command, benchMetricsCommand.describe, benchMetricsCommand.builder, benchMetricsCommand.handler)
+      .demandCommand(1, 'name a benchmark: dataplane, veth, control, churn, latency, cluster, metrics') as never,
   handler: async () => {},
 };

@@ -22,6 +22,7 @@ import type { StartResult } from '../../control/protocol.js';
 import { ServiceManager } from '../../service/systemd-notify.js';
 import { nonZero } from '../../stats/counters.js';
 import { MetricsExporter } from '../../stats/metrics.js';
+import { ReloadHistory } from '../../stats/reload-history.js';
 import type { CliCommand } from '../command.js';
 import { CliError } from '../errors.js';
 
@@ -66,6 +67,7 @@ export const runCommand: CliCommand<RunArgs> = {
     // One queue for start, reloads (SIGHUP or API) and stop: a reload never overtakes another,
     // and reloads requested while one waits join it.
     const steps = new SerialQueue<ReloadOutcome>();
+    const reloads = new ReloadHistory();
     let settings: LiveSettings | undefined; // once the API listens
     let stopping = false; // no reload begins after a stop was asked for
     // Reloads asked for while one waits join it: the log names who asked for the one that runs.
@@ -75,6 +77,7 @@ export const runCommand: CliCommand<RunArgs> = {
         if (stopping) return { ok: false, file, code: 'XVS_ESTATE', message: 'xvs is stopping: no reload' };
         manager.reloading();
         const outcome = await reloadFile(file, control, log, settings, by);
+        reloads.record(outcome.ok);
         manager.reloaded(outcome.ok ? runningStatus(outcome.result, settings.apiServer.address) : `running; the last reload failed: ${outcome.message}`);
         return outcome;
       });
@@ -96,7 +99,7 @@ export const runCommand: CliCommand<RunArgs> = {
     const apiContext: ApiContext = {
       control,
       reload: queueReload,
-      metrics: new MetricsExporter(),
+      metrics: new MetricsExporter({ backend: config.dataplane.backend, reloads }),
       log,
       tokenRequired: () => settings?.tokenRequired ?? config.api.token_file !== undefined,
     };

@@ -54,8 +54,8 @@ export class ControlClient {
   reload(config: Config) {
     return this.request({ op: 'reload', config });
   }
-  status() {
-    return this.request({ op: 'status' });
+  status(perWorker = true) {
+    return this.request({ op: 'status', perWorker });
   }
   setWeight(service: string, server: string, weight: number) {
     return this.request({ op: 'set_weight', service, server, weight });

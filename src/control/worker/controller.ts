@@ -119,7 +119,7 @@ export class Controller {
         case 'stop':
           return this.commits.run(() => this.stop());
         case 'status':
-          return this.afterStart(() => this.status());
+          return this.afterStart(() => this.status(request.perWorker ?? true));
         case 'config':
           // What the operator configured, not what health allows right now: that is state, not config.
           return this.afterStart(() => this.overrides.effective(this.require().configured));
@@ -294,13 +294,13 @@ export class Controller {
     return last;
   }
 
-  private status(): StatusResult {
+  private status(perWorker: boolean): StatusResult {
     const { dataplane: d, configured } = this.require();
     const model = d.committedModel();
     const cluster = this.cluster?.status();
     return {
       ...engineReport(d),
-      services: model ? serviceStatuses(configured, model, this.overrides, d.serverCounters(), this.health.view()) : [],
+      services: model ? serviceStatuses(configured, model, this.overrides, d.serverCounters(), this.health.view(), perWorker) : [],
       ...(cluster ? { cluster } : {}),
     };
   }

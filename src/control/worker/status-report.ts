@@ -3,7 +3,8 @@
 // overrides are in force, health, and the live connection counts and traffic per worker.
 // Consumes the configured Config, the committed DataplaneModel, the WeightOverrides, the
 // engine's ServerCounterRows and the health checks' view (state, probe counters, quorum); produces
-// ServiceStatus[]. Pure and linear in the number of servers (maps, no nested searches: 100 000
+// ServiceStatus[], each server's per-worker rows included unless perWorker is false (GET
+// /metrics). Pure and linear in the number of servers (maps, no nested searches: 100 000
 // servers are reported in one pass); the control worker calls it for every `status` request.
 import type { Config } from '../../config/types.js';
 import type { ServerCounterRows } from '../../native/addon.js';
@@ -13,7 +14,7 @@ import type { ServerStatus, ServiceStatus, Traffic } from '../protocol.js';
 import { serverKey, serviceKey } from '../../config/keys.js';
 import type { WeightOverrides } from './weight-overrides.js';
 
-type PerWorker = ServerStatus['workers'];
+type PerWorker = NonNullable<ServerStatus['workers']>;
 
 const noTraffic = (): Traffic => ({ conns: 0, inPackets: 0, inBytes: 0, outPackets: 0, outBytes: 0 });
 
@@ -31,27 +32,46 @@ function addTraffic(into: Traffic, t: Traffic): Traffic {
   return into;
 }
 
-/** backend id → per-worker counts, every worker present (zeros where the engine has no row). */
-function loadsById(loads: ServerCounterRows, workers: number): Map<number, PerWorker> {
-  const out = new Map<number, PerWorker>();
+/** One server's counts summed over the workers, and per worker when asked for. */
+interface ServerLoads {
+  active: number;
+  inactive: number;
+  traffic: Traffic;
+  workers?: PerWorker;
+}
+
+const noLoads = (workers: number, perWorker: boolean): ServerLoads => ({
+  active: 0,
+  inactive: 0,
+  traffic: noTraffic(),
+  ...(perWorker ? { workers: zeroRows(workers) } : {}),
+});
+
+/** backend id → its counts (every worker present in the rows, zeros where the engine has none). */
+function loadsById(loads: ServerCounterRows, workers: number, perWorker: boolean): Map<number, ServerLoads> {
+  const out = new Map<number, ServerLoads>();
   for (let i = 0; i < loads.backendId.length; i++) {
     const id = loads.backendId[i]!;
-    let rows = out.get(id);
-    if (!rows) {
-      rows = zeroRows(workers);
-      out.set(id, rows);
+    let sum = out.get(id);
+    if (!sum) {
+      sum = noLoads(workers, perWorker);
+      out.set(id, sum);
     }
-    const row = rows[loads.worker[i]!];
+    const traffic: Traffic = {
+      conns: loads.conns[i]!,
+      inPackets: loads.inPackets[i]!,
+      inBytes: loads.inBytes[i]!,
+      outPackets: loads.outPackets[i]!,
+      outBytes: loads.outBytes[i]!,
+    };
+    sum.active += loads.active[i]!;
+    sum.inactive += loads.inactive[i]!;
+    addTraffic(sum.traffic, traffic);
+    const row = sum.workers?.[loads.worker[i]!];
     if (row) {
       row.active = loads.active[i]!;
       row.inactive = loads.inactive[i]!;
-      row.traffic = {
-        conns: loads.conns[i]!,
-        inPackets: loads.inPackets[i]!,
-        inBytes: loads.inBytes[i]!,
-        outPackets: loads.outPackets[i]!,
-        outBytes: loads.outBytes[i]!,
-      };
+      row.traffic = traffic;
     }
   }
   return out;
@@ -70,10 +90,11 @@ export function serviceStatuses(
   overrides: WeightOverrides,
   loads: ServerCounterRows,
   health: HealthView = { services: [] },
+  perWorker = true,
 ): ServiceStatus[] {
   const healthByService = new Map(health.services.map((h) => [h.name, h]));
   const runningByName = new Map(model.services.map((m) => [m.name, m]));
-  const byId = loadsById(loads, model.workers);
+  const byId = loadsById(loads, model.workers, perWorker);
   return configured.services.map((s): ServiceStatus => {
     const key = serviceKey(s);
     const checked = healthByService.get(s.name);
@@ -83,7 +104,7 @@ export function serviceStatuses(
     const servers = s.servers.map((srv): ServerStatus => {
       const id = serverKey(srv);
       const b = backends.get(id);
-      const workers = (b && byId.get(b.backendId)) ?? zeroRows(model.workers);
+      const counted = (b && byId.get(b.backendId)) ?? noLoads(model.workers, perWorker);
       return {
         server: id,
         address: srv.address,
@@ -93,10 +114,10 @@ export function serviceStatuses(
         overridden: overrides.get(s.name, id) !== undefined,
         ...serverHealth(checkedServers, id),
         nextHopResolved: b ? b.mac.some((x) => x !== 0) : false,
-        active: workers.reduce((n, w) => n + w.active, 0),
-        inactive: workers.reduce((n, w) => n + w.inactive, 0),
-        traffic: workers.reduce((sum, w) => addTraffic(sum, w.traffic), noTraffic()),
-        workers,
+        active: counted.active,
+        inactive: counted.inactive,
+        traffic: counted.traffic,
+        ...(counted.workers ? { workers: counted.workers } : {}),
       };
     });
     return {
