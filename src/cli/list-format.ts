@@ -1,83 +1,48 @@
-// src/cli/list-format.ts — `xvs list` output in ipvsadm's shapes, from the API's status
-// document: the virtual server table (-n numeric ports; without it ports are named from
-// /etc/services), --stats (connections, packets and bytes per service and server as ipvsadm
-// prints them, exact, then per worker with the drops) and --rate (the same as per-second rates
-// between two status samples). Pure apart from the /etc/services lookup; main thread of the CLI.
+// src/cli/list-format.ts — `xvs list` output from the API's status document: a banner line where
+// ipvsadm prints its version, then ipvsadm's table (ipvsadm-format.ts: plain, --thresholds,
+// --stats, --rate as per-second rates between two status samples), and with --workers xvs's own
+// per-worker counters after it. Pure apart from the /etc/services lookup; main thread of the CLI.
 import type { CounterNumbers, StatusDocument } from '../api/status-document.js';
 import type { ServiceStatus, Traffic } from '../control/protocol.js';
 import { COUNTERS } from '../native/abi.js';
-import { portName } from './port-names.js';
+import { serviceTable, type RateLookup, type TableKind, type TableOptions, type TrafficRate } from './ipvsadm-format.js';
 import { table } from './table.js';
-
-// ipvsadm's names for the forwarding methods (FullNat as DPVS prints it).
-const FORWARD: Record<ServiceStatus['forwarding'], string> = { dr: 'Route', nat: 'Masq', tunnel: 'Tunnel', fullnat: 'FullNat' };
-
-function endpoint(address: string, port: number, protocol: 'tcp' | 'udp', numeric: boolean): string {
-  return `${address}:${numeric ? port : portName(port, protocol)}`;
-}
-
-function serviceFlags(s: ServiceStatus): string {
-  if (!s.persistence) return '';
-  const mask = s.persistence.netmask === 32 ? '' : ` mask ${netmask(s.persistence.netmask)}`;
-  return ` persistent ${s.persistence.timeout}${mask}`;
-}
-
-function netmask(prefix: number): string {
-  const m = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return [24, 16, 8, 0].map((shift) => (m >>> shift) & 0xff).join('.');
-}
 
 function banner(doc: StatusDocument): string {
   return `xvs (generation ${doc.generation}, ${doc.workers.length} worker${doc.workers.length === 1 ? '' : 's'}, ${doc.running ? 'running' : 'stopped'})`;
 }
 
-/** ipvsadm -L [-n]: one line per virtual service, one "->" line per real server. */
-export function formatServices(doc: StatusDocument, numeric: boolean): string {
-  const lines = [
-    banner(doc),
-    'Prot LocalAddress:Port Scheduler Flags',
-    `  -> ${'RemoteAddress:Port'.padEnd(28)} Forward Weight ActiveConn InActConn`,
-  ];
-  for (const s of doc.services) {
-    lines.push(`${s.protocol.toUpperCase().padEnd(4)} ${endpoint(s.vip, s.port, s.protocol, numeric)} ${s.scheduler}${serviceFlags(s)}`);
-    for (const srv of s.servers)
-      lines.push(
-        `  -> ${endpoint(srv.address, srv.port, s.protocol, numeric).padEnd(28)} ${FORWARD[s.forwarding].padEnd(7)} ${String(srv.weight).padEnd(6)} ${String(srv.active).padEnd(10)} ${srv.inactive}`,
-      );
-  }
-  return `${lines.join('\n')}\n`;
+/** What `xvs list` shows: one table kind of ipvsadm's, which services, and xvs's extras. */
+export interface ListView extends TableOptions {
+  kind: TableKind;
+  /** -t/-u VIP:PORT: that service alone, without the banner line (ipvsadm's list_service). */
+  only?: ServiceStatus;
+  /** --workers: the data plane's counters per worker after the table (--stats, --rate). */
+  workers: boolean;
+}
+
+function listing(doc: StatusDocument, v: ListView, rate?: RateLookup): string {
+  if (v.only) return serviceTable([v.only], v.kind, v, rate);
+  return `${banner(doc)}\n${serviceTable(doc.services, v.kind, v, rate)}`;
+}
+
+/** ipvsadm -L, --thresholds: one line per virtual service, one "->" line per real server. */
+export function formatServices(doc: StatusDocument, v: ListView): string {
+  return listing(doc, v);
 }
 
 function dropped(c: CounterNumbers): number {
   return COUNTERS.filter((n) => n.startsWith('drop_')).reduce((sum, n) => sum + c[n], 0);
 }
 
-/** ipvsadm -L --stats / --rate shape: a service line, then "->" lines for its servers; `cells` gives the figures. */
-function perServerTable<T>(
-  doc: StatusDocument,
-  numeric: boolean,
-  columns: string[],
-  service: (s: ServiceStatus) => T,
-  server: (s: ServiceStatus, server: ServiceStatus['servers'][number]) => T,
-  cells: (x: T) => (string | number)[],
-): string {
-  const rows = [['Prot LocalAddress:Port', ...columns], ['  -> RemoteAddress:Port', ...columns.map(() => '')]];
-  for (const s of doc.services) {
-    rows.push([`${s.protocol.toUpperCase().padEnd(4)} ${endpoint(s.vip, s.port, s.protocol, numeric)}`, ...cells(service(s)).map(String)]);
-    for (const srv of s.servers) rows.push([`  -> ${endpoint(srv.address, srv.port, s.protocol, numeric)}`, ...cells(server(s, srv)).map(String)]);
-  }
-  return table(rows);
-}
-
-const trafficCells = (t: Traffic) => [t.conns, t.inPackets, t.outPackets, t.inBytes, t.outBytes];
-
 /**
  * --stats: per service and server, connections, packets and bytes since each was configured
- * (ipvsadm --stats --exact); then the data plane's counters per worker and in total, and the
- * drop reasons that are not zero.
+ * (ipvsadm --stats); with --workers, then the data plane's counters per worker and in total,
+ * and the drop reasons that are not zero.
  */
-export function formatStats(doc: StatusDocument, numeric: boolean): string {
-  const services = perServerTable(doc, numeric, ['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'], (s) => s.traffic, (_, srv) => srv.traffic, trafficCells);
+export function formatStats(doc: StatusDocument, v: ListView): string {
+  const services = listing(doc, v);
+  if (!v.workers) return services;
   // Conns: connections created since start (as ipvsadm's); Entries: connection-table entries now.
   const row = (who: string, c: CounterNumbers, entries: number) =>
     [who, c.conn_created, entries, c.rx_packets, c.tx_packets, c.rx_bytes, c.tx_bytes, c.pass_packets, dropped(c)].map(String);
@@ -85,16 +50,7 @@ export function formatStats(doc: StatusDocument, numeric: boolean): string {
   for (const w of doc.workers) rows.push(row(String(w.id), w.counters, w.connections));
   rows.push(row('total', doc.counters, doc.workers.reduce((n, w) => n + w.connections, 0)));
   const reasons = COUNTERS.filter((n) => n.startsWith('drop_') && doc.counters[n] !== 0).map((n) => `${n.slice('drop_'.length)} ${doc.counters[n]}`);
-  return `${banner(doc)}\n${services}\n\n${table(rows)}\n${reasons.length ? `Drops: ${reasons.join(', ')}\n` : ''}`;
-}
-
-/** Per-second rates of a Traffic (ipvsadm --rate's columns). */
-export interface TrafficRate {
-  cps: number;
-  inpps: number;
-  outpps: number;
-  inbps: number;
-  outbps: number;
+  return `${services}\n${table(rows)}\n${reasons.length ? `Drops: ${reasons.join(', ')}\n` : ''}`;
 }
 
 export interface RateRow extends TrafficRate {
@@ -151,22 +107,16 @@ export function rates(before: StatusDocument, after: StatusDocument, seconds: nu
   };
 }
 
-/** --rate: ipvsadm's rate columns per service and server, then per worker and in total (with drops). */
-export function formatRates(doc: StatusDocument, r: Rates, numeric: boolean): string {
+/** --rate: ipvsadm's rate columns per service and server; with --workers, then per worker and in total (with drops). */
+export function formatRates(doc: StatusDocument, r: Rates, v: ListView): string {
   const byKey = new Map(r.services.map((s) => [s.key, { rate: s.rate, servers: new Map(s.servers.map((x) => [x.server, x.rate])) }]));
   const zero: TrafficRate = { cps: 0, inpps: 0, outpps: 0, inbps: 0, outbps: 0 };
-  const cells = (x: TrafficRate) => [x.cps, x.inpps, x.outpps, x.inbps, x.outbps];
-  const services = perServerTable(
-    doc,
-    numeric,
-    ['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'],
-    (s) => byKey.get(s.key)?.rate ?? zero,
-    (s, srv) => byKey.get(s.key)?.servers.get(srv.server) ?? zero,
-    cells,
-  );
-  const row = (who: string, x: RateRow) => [who, ...cells(x), x.droppps].map(String);
+  const lookup: RateLookup = (s, srv) => (srv ? byKey.get(s.key)?.servers.get(srv.server) : byKey.get(s.key)?.rate) ?? zero;
+  const services = listing(doc, v, lookup);
+  if (!v.workers) return services;
+  const row = (who: string, x: RateRow) => [who, x.cps, x.inpps, x.outpps, x.inbps, x.outbps, x.droppps].map(String);
   const rows = [['Worker', 'CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS', 'DropPPS']];
   for (const w of r.workers) rows.push(row(String(w.id), w));
   rows.push(row('total', r.total));
-  return `${banner(doc)}\n${services}\n\n${table(rows)}\n(over ${r.intervalSeconds.toFixed(2)} s)\n`;
+  return `${services}\n${table(rows)}\n(over ${r.intervalSeconds.toFixed(2)} s)\n`;
 }

@@ -73,6 +73,9 @@ export interface ServerStatus {
    */
   weight: number;
   configuredWeight: number;
+  /** The file's upper_threshold / lower_threshold (0: none), as ipvsadm --thresholds shows them. */
+  upperThreshold: number;
+  lowerThreshold: number;
   /** Set by `xvs weight` / `xvs drain` and still in force. */
   overridden: boolean;
   /** From the health checks; "unchecked": the service has none, the server counts as up. */
@@ -99,6 +102,8 @@ export interface ServiceStatus {
   scheduler: Config['services'][number]['scheduler'];
   forwarding: Config['services'][number]['forwarding'];
   persistence?: { timeout: number; netmask: number };
+  /** UDP one-packet scheduling (ipvsadm's `ops` flag). */
+  onePacket: boolean;
   /** With health checks: whether the service has quorum (false: its sorry server, if any, takes new connections). */
   quorumMet?: boolean;
   active: number;

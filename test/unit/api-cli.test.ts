@@ -30,16 +30,35 @@ describe('xvs list', () => {
       assert.match(r.stdout, HEADER);
       assert.match(r.stdout, /^TCP  203\.0\.113\.10:80 rr$/m);
       for (const rs of ['10.0.0.11', '10.0.0.12', '10.0.0.13'])
-        assert.match(r.stdout, new RegExp(`^  -> ${rs.replace(/\./g, '\\.')}:8080 +FullNat 1 +0 +0$`, 'm'));
+        assert.match(r.stdout, new RegExp(`^  -> ${rs.replace(/\./g, '\\.')}:8080 +FullNat 1 +0 +0 {9}$`, 'm'));
       r = xvs('list', '--config', x.file);
       assert.equal(r.code, 0, r.stderr);
       // /etc/services names 80/tcp "http" where it exists; without it ports stay numeric.
       assert.match(r.stdout, /^TCP  203\.0\.113\.10:(http|80) rr$/m);
+      // One service (-t), without the banner, as ipvsadm -L -t prints it.
+      r = xvs('list', '-n', '-t', '203.0.113.10:80', '--api', x.api);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Prot LocalAddress:Port Scheduler Flags\n {2}-> RemoteAddress:Port {11}Forward Weight ActiveConn InActConn\nTCP  203\.0\.113\.10:80 rr\n/);
+      r = xvs('list', '-n', '-u', '203.0.113.10:80', '--api', x.api);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, 'xvs: No such service: UDP 203.0.113.10:80\n');
+      r = xvs('list', '-t', '203.0.113.10', '--api', x.api);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /^xvs: -t wants VIP:PORT such as 203\.0\.113\.10:80 \(got "203\.0\.113\.10"\)\n$/);
+      r = xvs('list', '-n', '--thresholds', '--api', x.api);
+      assert.match(r.stdout, /^Prot LocalAddress:Port {12}Uthreshold Lthreshold ActiveConn InActConn \n/m);
+      assert.match(r.stdout, /^ {2}-> 10\.0\.0\.11:8080 +0 +0 +0 +0 {9}$/m);
+      // The timeouts the instance runs with (config/mem.yaml has none: the defaults).
+      r = xvs('list', '--timeout', '--api', x.api);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Timeout \(tcp tcpfin udp\): \d+ \d+ \d+\n$/);
+      r = xvs('list', '--timeout', '--stats', '--api', x.api);
+      assert.equal(r.code, 2);
     }));
 
   it('--stats prints per-server and per-worker counters, --rate per-second rates, --json one document', () =>
     withXvs((x) => {
-      let r = xvs('list', '-n', '--stats', '--api', x.api);
+      let r = xvs('list', '-n', '--stats', '--workers', '--api', x.api);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^Prot LocalAddress:Port +Conns +InPkts +OutPkts +InBytes +OutBytes$/m);
       assert.match(r.stdout, /^TCP  203\.0\.113\.10:80 +0 +0 +0 +0 +0$/m);
@@ -47,7 +66,7 @@ describe('xvs list', () => {
       assert.match(r.stdout, /^Worker +Conns +Entries +InPkts +OutPkts +InBytes +OutBytes +Passed +Dropped$/m);
       assert.match(r.stdout, /^0 +0 +0 +0 +0 +0 +0 +0 +0$/m);
       assert.match(r.stdout, /^total +0 +0 +0 +0 +0 +0 +0 +0$/m);
-      r = xvs('list', '-n', '--rate', '--interval', '0.2', '--api', x.api);
+      r = xvs('list', '-n', '--rate', '--workers', '--interval', '0.2', '--api', x.api);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^Prot LocalAddress:Port +CPS +InPPS +OutPPS +InBPS +OutBPS$/m);
       assert.match(r.stdout, /^ {2}-> 10\.0\.0\.12:8080 +0 +0 +0 +0 +0$/m);
@@ -128,8 +147,8 @@ describe('xvs weight and xvs drain', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, 'web 10.0.0.11:8080: weight 1 -> 0 (configured 1), generation 3\n');
       r = xvs('list', '-n', '--api', x.api);
-      assert.match(r.stdout, /^ {2}-> 10\.0\.0\.11:8080 +FullNat 0 +0 +0$/m);
-      assert.match(r.stdout, /^ {2}-> 10\.0\.0\.12:8080 +FullNat 5 +0 +0$/m);
+      assert.match(r.stdout, /^ {2}-> 10\.0\.0\.11:8080 +FullNat 0 +0 +0 {9}$/m);
+      assert.match(r.stdout, /^ {2}-> 10\.0\.0\.12:8080 +FullNat 5 +0 +0 {9}$/m);
       r = xvs('weight', 'web', '10.0.0.12:8080', '1', '--api', x.api);
       assert.equal(r.stdout, 'web 10.0.0.12:8080: weight 5 -> 1 (the configured weight), generation 4\n');
     }));

@@ -64,6 +64,8 @@ describe('GET /status and GET /metrics', () => {
         port: 8080,
         weight: 1,
         configuredWeight: 1,
+        upperThreshold: 0,
+        lowerThreshold: 0,
         overridden: false,
         health: 'unchecked',
         nextHopResolved: true,

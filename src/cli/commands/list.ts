@@ -1,10 +1,11 @@
-// src/cli/commands/list.ts — `xvs list [-n] [--stats | --rate] [-c] [--json]`: ipvsadm-style
-// listings of a running instance, from GET /status of its API. --rate takes two samples
-// --interval seconds apart and prints the per-second differences (no rate state is kept in the
-// server). -c lists the workers' connection entries (GET /connections, at most --limit per
-// worker). --json prints one JSON document: the status, plus `rates` with --rate; with -c the
-// connections document. --cluster prints the cluster view (nodes, BGP sessions, announced
-// routes). Main thread.
+// src/cli/commands/list.ts — `xvs list`: ipvsadm -L's listings of a running instance, from GET
+// /status of its API, in ipvsadm's exact format (src/cli/ipvsadm-format.ts): -n, --stats,
+// --rate (two samples --interval seconds apart: no rate state is kept in the server), --exact,
+// --thresholds, --timeout, --sort/--nosort, one service with -t/-u VIP:PORT; --workers adds
+// xvs's per-worker counters. -c lists the workers' connection entries (GET /connections, at most
+// --limit per worker). --json prints one JSON document: the status, plus `rates` with --rate; with
+// -c the connections document. --cluster prints the cluster view (nodes, BGP sessions,
+// announced routes). Main thread.
 import type { StatusDocument } from '../../api/status-document.js';
 import { CONNECTIONS_LIMIT_MAX } from '../../control/protocol.js';
 import { apiTarget, callApi, withApiOptions, type ApiArgs } from '../api-client.js';
@@ -12,10 +13,20 @@ import type { CliCommand } from '../command.js';
 import { CliError, EXIT_USAGE } from '../errors.js';
 import { formatCluster } from '../cluster-format.js';
 import { formatConnections, type ConnectionsDocument } from '../connections-format.js';
-import { formatRates, formatServices, formatStats, rates } from '../list-format.js';
+import { formatRates, formatServices, formatStats, rates, type ListView } from '../list-format.js';
+import type { Config } from '../../config/types.js';
+import type { ServiceStatus } from '../../control/protocol.js';
 
 interface ListArgs extends ApiArgs {
   numeric: boolean;
+  exact: boolean;
+  thresholds: boolean;
+  timeout: boolean;
+  sort: boolean;
+  nosort: boolean;
+  workers: boolean;
+  'tcp-service'?: string;
+  'udp-service'?: string;
   limit: number;
   stats: boolean;
   rate: boolean;
@@ -32,6 +43,14 @@ export const listCommand: CliCommand<ListArgs> = {
     withApiOptions(
       y
         .option('numeric', { alias: 'n', type: 'boolean', default: false, describe: 'numeric ports (no /etc/services names)' })
+        .option('tcp-service', { alias: 't', type: 'string', describe: 'list this TCP service only (VIP:PORT)' })
+        .option('udp-service', { alias: 'u', type: 'string', describe: 'list this UDP service only (VIP:PORT)' })
+        .option('exact', { type: 'boolean', default: false, describe: 'with --stats or --rate: whole numbers, not K, M, G, T' })
+        .option('thresholds', { type: 'boolean', default: false, describe: "each server's upper and lower connection thresholds" })
+        .option('timeout', { type: 'boolean', default: false, describe: 'the connection timeouts (tcp tcpfin udp), as ipvsadm -L --timeout' })
+        .option('nosort', { type: 'boolean', default: false, describe: "the configuration's order instead of ipvsadm's (protocol, address, port)" })
+        .option('sort', { type: 'boolean', default: false, describe: 'does nothing (sorted is the default), as in ipvsadm' })
+        .option('workers', { type: 'boolean', default: false, describe: "with --stats or --rate: the data plane's counters per worker after the table" })
         .option('stats', { type: 'boolean', default: false, describe: 'connections, packets and bytes per service and server, then per worker' })
         .option('rate', { type: 'boolean', default: false, describe: 'the same as per-second rates over --interval' })
         .option('interval', { type: 'number', default: 1, describe: 'seconds between the two samples of --rate' })
@@ -55,15 +74,34 @@ export const listCommand: CliCommand<ListArgs> = {
 ` : formatConnections(doc, args.numeric));
       return;
     }
+    if ([args.stats, args.rate, args.thresholds, args.timeout].filter(Boolean).length > 1)
+      throw new CliError('xvs: --stats, --rate, --thresholds and --timeout are one listing each: choose one', EXIT_USAGE);
+    if (args['tcp-service'] !== undefined && args['udp-service'] !== undefined) throw new CliError('xvs: -t and -u name one service: give one of them', EXIT_USAGE);
+    const wanted = args['tcp-service'] !== undefined ? parseService('tcp', args['tcp-service']) : args['udp-service'] !== undefined ? parseService('udp', args['udp-service']) : undefined;
+    if (args.timeout) {
+      const { config } = await callApi<{ config: Config }>(target, 'GET', '/config');
+      const t = config.dataplane.timeouts;
+      process.stdout.write(args.json ? `${JSON.stringify({ tcp: t.tcp, tcpfin: t.tcp_fin, udp: t.udp })}\n` : `Timeout (tcp tcpfin udp): ${t.tcp} ${t.tcp_fin} ${t.udp}\n`);
+      return;
+    }
     const first = await callApi<StatusDocument>(target, 'GET', '/status');
     if (args.cluster) {
       if (args.stats || args.rate) throw new CliError('xvs: --cluster does not combine with --stats or --rate', EXIT_USAGE);
       process.stdout.write(args.json ? `${JSON.stringify(first.cluster ?? null)}\n` : formatCluster(first));
       return;
     }
+    const view = (doc: StatusDocument): ListView => ({
+      kind: args.stats ? 'stats' : args.rate ? 'rate' : args.thresholds ? 'thresholds' : 'plain',
+      numeric: args.numeric,
+      exact: args.exact,
+      sort: !args.nosort,
+      workers: args.workers,
+      ...(wanted ? { only: findService(doc, wanted) } : {}),
+    });
     if (!args.rate) {
-      if (args.json) process.stdout.write(`${JSON.stringify(first)}\n`);
-      else process.stdout.write(args.stats ? formatStats(first, args.numeric) : formatServices(first, args.numeric));
+      const v = view(first);
+      if (args.json) process.stdout.write(`${JSON.stringify(v.only ?? first)}\n`);
+      else process.stdout.write(args.stats ? formatStats(first, v) : formatServices(first, v));
       return;
     }
     const started = performance.now();
@@ -71,6 +109,28 @@ export const listCommand: CliCommand<ListArgs> = {
     const second = await callApi<StatusDocument>(target, 'GET', '/status');
     const r = rates(first, second, (performance.now() - started) / 1000);
     if (args.json) process.stdout.write(`${JSON.stringify({ ...second, rates: r })}\n`);
-    else process.stdout.write(formatRates(second, r, args.numeric));
+    else process.stdout.write(formatRates(second, r, view(second)));
   },
 };
+
+interface WantedService {
+  protocol: ServiceStatus['protocol'];
+  vip: string;
+  port: number;
+}
+
+/** -t/-u's VIP:PORT (ipvsadm's service-address, numeric). */
+function parseService(protocol: ServiceStatus['protocol'], text: string): WantedService {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[2]);
+  if (!m || port < 1 || port > 65535 || m[1]!.split('.').some((o) => Number(o) > 255))
+    throw new CliError(`xvs: -${protocol === 'tcp' ? 't' : 'u'} wants VIP:PORT such as 203.0.113.10:80 (got ${JSON.stringify(text)})`, EXIT_USAGE);
+  return { protocol, vip: m[1]!, port };
+}
+
+function findService(doc: StatusDocument, w: WantedService): ServiceStatus {
+  const found = doc.services.find((s) => s.protocol === w.protocol && s.vip === w.vip && s.port === w.port);
+  // ipvsadm's words for the same case.
+  if (!found) throw new CliError(`xvs: No such service: ${w.protocol.toUpperCase()} ${w.vip}:${w.port}`);
+  return found;
+}

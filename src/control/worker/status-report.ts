@@ -111,6 +111,8 @@ export function serviceStatuses(
         port: srv.port,
         weight: b?.weight ?? 0, // not in the running table (removed by health, or the sorry server is in use): no traffic
         configuredWeight: srv.weight,
+        upperThreshold: srv.upper_threshold,
+        lowerThreshold: srv.lower_threshold,
         overridden: overrides.get(s.name, id) !== undefined,
         ...serverHealth(checkedServers, id),
         nextHopResolved: b ? b.mac.some((x) => x !== 0) : false,
@@ -129,6 +131,7 @@ export function serviceStatuses(
       scheduler: s.scheduler,
       forwarding: s.forwarding,
       ...(s.persistence ? { persistence: { timeout: s.persistence.timeout, netmask: s.persistence.netmask } } : {}),
+      onePacket: s.one_packet,
       ...(checked ? { quorumMet: checked.quorumMet } : {}),
       active: servers.reduce((n, x) => n + x.active, 0),
       inactive: servers.reduce((n, x) => n + x.inactive, 0),
