@@ -8,11 +8,11 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import { Balancer, type BalancerHost } from '../demo/balancer.js';
+import { freePort } from '../free-port.js';
 
 export interface MetricsBenchOptions {
   services: number;
@@ -52,17 +52,6 @@ export function metricsBenchConfig(services: number, servers: number, port: numb
     lines.push('    ] }');
   }
   return `${lines.join('\n')}\n`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** One GET /metrics: milliseconds to the last byte, and the body as received. */
