@@ -50,7 +50,7 @@ Napi::Object entry_value(Napi::Env env, const worker::ConnDumpEntry& e) {
 
 }  // namespace
 
-Napi::Value connections_value(Napi::Env env, const std::vector<control::WorkerConnections>& workers) {
+Napi::Value connections_value(Napi::Env env, const std::vector<control::WorkerConnections>& workers, bool paged) {
   Napi::Array out = Napi::Array::New(env, workers.size());
   for (uint32_t w = 0; w < workers.size(); ++w) {
     Napi::Object o = Napi::Object::New(env);
@@ -59,6 +59,7 @@ Napi::Value connections_value(Napi::Env env, const std::vector<control::WorkerCo
     Napi::Array entries = Napi::Array::New(env, workers[w].entries.size());
     for (uint32_t i = 0; i < workers[w].entries.size(); ++i) entries.Set(i, entry_value(env, workers[w].entries[i]));
     o.Set("entries", entries);
+    if (paged) o.Set("next", workers[w].next == worker::ConnDump::kEnd ? -1.0 : static_cast<double>(workers[w].next));
     out.Set(w, o);
   }
   return out;

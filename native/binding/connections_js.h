@@ -10,5 +10,6 @@
 #include "control/engine.h"
 
 namespace xvs::binding {
-Napi::Value connections_value(Napi::Env env, const std::vector<control::WorkerConnections>& workers);
+// paged: each worker's object carries `next`, the slot its next page starts at (-1: done).
+Napi::Value connections_value(Napi::Env env, const std::vector<control::WorkerConnections>& workers, bool paged);
 }  // namespace xvs::binding

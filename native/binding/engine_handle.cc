@@ -238,7 +238,8 @@ Napi::Value EngineHandle::commit(const Napi::CallbackInfo& info) {
   }
 }
 
-// connections(limit, timeoutMs): up to `limit` entries per worker, taken at their safe points.
+// connections(limit, timeoutMs[, starts]): up to `limit` entries per worker, taken at their safe
+// points; with starts, a page of each worker's table and where its next page starts.
 Napi::Value EngineHandle::connections(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const auto positive = [&](size_t i, const char* what) {
@@ -249,9 +250,23 @@ Napi::Value EngineHandle::connections(const Napi::CallbackInfo& info) {
   };
   const uint32_t limit = positive(0, "limit");
   const uint32_t timeout_ms = positive(1, "timeoutMs");
+  // starts (optional): per worker the table slot its page starts at, -1 for a worker that is done.
+  std::vector<uint32_t> starts;
+  const bool paged = info.Length() > 2 && !info[2].IsUndefined();
+  if (paged) {
+    if (!info[2].IsArray()) throw_invalid(env, "connections(limit, timeoutMs, starts): starts must be an array of slot numbers");
+    const Napi::Array list = info[2].As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      const Napi::Value v = list.Get(i);
+      const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -2;
+      if (!(d == -1 || (d >= 0 && d < 4294967295.0 && d == static_cast<double>(static_cast<uint32_t>(d)))))
+        throw_invalid(env, "connections(limit, timeoutMs, starts): each start must be a slot number or -1 (done)");
+      starts.push_back(d == -1 ? worker::ConnDump::kEnd : static_cast<uint32_t>(d));
+    }
+  }
   std::vector<control::WorkerConnections> workers;
-  throw_if_error(env, engine(env).dump_connections(limit, timeout_ms, workers));
-  return connections_value(env, workers);
+  throw_if_error(env, engine(env).dump_connections(limit, timeout_ms, workers, paged ? &starts : nullptr));
+  return connections_value(env, workers, paged);
 }
 
 Napi::Value EngineHandle::reclaim(const Napi::CallbackInfo& info) {

@@ -326,15 +326,20 @@ Status Engine::finish_commit(const Status& built, std::unique_ptr<lb::Snapshot> 
   return Status::ok();
 }
 
-Status Engine::dump_connections(uint32_t limit, uint32_t timeout_ms, std::vector<WorkerConnections>& out) {
+Status Engine::dump_connections(uint32_t limit, uint32_t timeout_ms, std::vector<WorkerConnections>& out,
+                                const std::vector<uint32_t>* starts) {
   out.clear();
   if (!running_) return Status::error(kErrState, "the data plane is not running");
+  if (starts != nullptr && starts->size() != workers_.size())
+    return Status::error(kErrInvalidArgument, "one page start per worker: " + std::to_string(workers_.size()) + " workers, " +
+                                          std::to_string(starts->size()) + " starts");
   std::erase_if(abandoned_dumps_, [](const auto& d) { return d->done.load(std::memory_order_acquire); });
   if (!all_rings_have_room())
     return Status::error(kErrBusy, "a worker has not taken its previous control messages yet; retry shortly");
   std::vector<std::unique_ptr<worker::ConnDump>> dumps;
   for (auto& w : workers_) {
-    dumps.push_back(std::make_unique<worker::ConnDump>(limit));
+    const size_t index = dumps.size();
+    dumps.push_back(starts ? std::make_unique<worker::ConnDump>(limit, (*starts)[index]) : std::make_unique<worker::ConnDump>(limit));
     w->control.push({abi::ControlKind::dump_connections, 0, nullptr, dumps.back().get()});
     w->notify();
   }
@@ -346,7 +351,7 @@ Status Engine::dump_connections(uint32_t limit, uint32_t timeout_ms, std::vector
   std::string late;
   for (uint32_t w = 0; w < dumps.size(); ++w) {
     if (dumps[w]->done.load(std::memory_order_acquire)) {
-      out.push_back({w, dumps[w]->total, std::move(dumps[w]->entries)});
+      out.push_back({w, dumps[w]->total, std::move(dumps[w]->entries), dumps[w]->next});
     } else {
       late += (late.empty() ? "" : ", ") + std::to_string(w);
       abandoned_dumps_.push_back(std::move(dumps[w]));

@@ -86,6 +86,8 @@ struct WorkerConnections {
   uint32_t worker;
   uint32_t total;
   std::vector<worker::ConnDumpEntry> entries;
+  // Paged dumps: the slot the worker's next page starts at (ConnDump::kEnd: its table is done).
+  uint32_t next = worker::ConnDump::kEnd;
 };
 
 class Engine {
@@ -112,7 +114,11 @@ class Engine {
   // Up to `limit` entries of each running worker's connection table (xvs list -c), taken by the
   // workers at their next safe point; kErrBusy if one does not answer within `timeout_ms`
   // (its dump is kept until it does), kErrState when not running.
-  Status dump_connections(uint32_t limit, uint32_t timeout_ms, std::vector<WorkerConnections>& out);
+  // `starts` (one per worker) asks for pages: worker w's entries from table slot starts[w] on
+  // (ConnDump::kEnd: nothing more from it), with each WorkerConnections' `next`; without, the
+  // first `limit` entries of each worker.
+  Status dump_connections(uint32_t limit, uint32_t timeout_ms, std::vector<WorkerConnections>& out,
+                          const std::vector<uint32_t>* starts = nullptr);
   // Frees retired snapshots every worker has moved past; returns how many are still held.
   size_t reclaim();
 

@@ -4,6 +4,7 @@
 // were reserved) and release-stores `done`; the control thread reads it after acquiring `done`.
 // A dump the control thread stopped waiting for is kept until the worker is done with it.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <vector>
@@ -25,21 +26,46 @@ struct ConnDumpEntry {
 };
 
 struct ConnDump {
-  explicit ConnDump(uint32_t limit) : limit(limit) { entries.reserve(limit); }
+  static constexpr uint32_t kEnd = UINT32_MAX;
+  // Slots of the table one page looks at, at most: a page costs a safe point ~1 ms however sparse the table.
+  static constexpr uint32_t kPageSlots = 1u << 16;
+
+  // The first `limit` entries (by expiry list).
+  explicit ConnDump(uint32_t limit) : limit(limit), paged(false), start(0) { entries.reserve(limit); }
+  // A page: up to `limit` entries from table slot `start` on; `next` is where the following page
+  // starts (kEnd: the table is done).
+  ConnDump(uint32_t limit, uint32_t start) : limit(limit), paged(true), start(start) { entries.reserve(limit); }
   const uint32_t limit;
+  const bool paged;
+  const uint32_t start;
   std::vector<ConnDumpEntry> entries;  // at most `limit`, written by the worker
   uint32_t total = 0;                  // entries in the table when dumped (may exceed limit)
+  uint32_t next = kEnd;
   std::atomic<bool> done{false};
 };
 
-// Runs on the worker that owns `cs`, at its safe point.
+inline ConnDumpEntry dump_entry(const lb::CoreState& cs, const lb::Conn& c) {
+  const int32_t left = static_cast<int32_t>(c.expires - cs.now);
+  return {c.tuple[lb::kFromClient], c.tuple[lb::kFromServer], left > 0 ? static_cast<uint32_t>(left) : 0,
+          c.backend_id, c.protocol, c.forwarding, c.state, c.flags};
+}
+
+// Runs on the worker that owns `cs`, at its safe point. A page walks table slots, so that pages
+// one after another list every entry that stays in place meanwhile (an entry created or freed
+// between two pages may be listed or not, as /proc/net/ip_vs_conn read in pieces).
 inline void fill_conn_dump(const lb::CoreState& cs, ConnDump& dump) {
   dump.total = cs.conns.size();
-  cs.conns.for_each(dump.limit, [&](const lb::Conn& c) {
-    const int32_t left = static_cast<int32_t>(c.expires - cs.now);
-    dump.entries.push_back({c.tuple[lb::kFromClient], c.tuple[lb::kFromServer], left > 0 ? static_cast<uint32_t>(left) : 0,
-                            c.backend_id, c.protocol, c.forwarding, c.state, c.flags});
-  });
+  if (!dump.paged) {
+    cs.conns.for_each(dump.limit, [&](const lb::Conn& c) { dump.entries.push_back(dump_entry(cs, c)); });
+  } else {
+    const lb::ConnTable& table = cs.conns;
+    const uint32_t capacity = table.capacity();
+    const uint32_t stop = dump.start >= capacity ? capacity : dump.start + std::min(ConnDump::kPageSlots, capacity - dump.start);
+    uint32_t slot = dump.start;
+    for (; slot < stop && dump.entries.size() < dump.limit; ++slot)
+      if (table.live(slot)) dump.entries.push_back(dump_entry(cs, *table.at(slot)));
+    dump.next = slot < capacity ? slot : ConnDump::kEnd;
+  }
   dump.done.store(true, std::memory_order_release);
 }
 

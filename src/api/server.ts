@@ -86,6 +86,12 @@ async function dispatch(req: http.IncomingMessage, res: http.ServerResponse, ctx
     if (req.method === 'POST') requireJsonType(req);
     await route.handle(req, res, ctx);
   } catch (err) {
+    if (res.headersSent) {
+      // A stream (GET /connections/stream) broke off: the reader sees it cut, not completed.
+      log.error({ event: 'api_failed', method: req.method, path, error: (err as Error).message }, 'API answer cut off');
+      res.destroy();
+      return;
+    }
     if (err instanceof ApiError) sendError(res, err, err.status === 401 ? { 'www-authenticate': 'Bearer realm="xvs"' } : {});
     else if (err instanceof ControlRequestError) sendError(res, new ApiError(statusForCode(err.code), err.code, err.message));
     else {

@@ -119,3 +119,48 @@ export async function callApi<T>(target: ApiTarget, method: 'GET' | 'POST', path
   }
   return doc as T;
 }
+
+/**
+ * A streamed answer (GET /connections/stream): `onLine` gets each line as it arrives; resolves
+ * once the answer is complete. An error answer, no answer, or an answer cut off becomes a
+ * one-line CliError.
+ */
+export async function streamApi(target: ApiTarget, path: string, onLine: (line: string) => void | Promise<void>): Promise<void> {
+  const { address, token } = target;
+  const headers: Record<string, string> = { 'user-agent': `xvs-cli/${xvsVersion()}` };
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    const req = http.request({ ...splitListen(address), method: 'GET', path, headers, timeout: REQUEST_TIMEOUT_MS }, resolve);
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end();
+  }).catch((err: Error & { code?: string }) => {
+    throw new CliError(`xvs: cannot reach the xvs API at ${address} (${err.code ?? err.message}): is xvs run running there? (--api HOST:PORT or --config FILE)`);
+  });
+  if (res.statusCode !== 200) {
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    let message = `the API answered ${res.statusCode}`;
+    try {
+      message = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { message?: string } }).error?.message ?? message;
+    } catch {
+      // not the API's JSON: the status says enough
+    }
+    throw new CliError(`xvs: ${message}`);
+  }
+  let buffered = '';
+  try {
+    for await (const chunk of res) {
+      buffered += (chunk as Buffer).toString('utf8');
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        await onLine(line);
+      }
+    }
+  } catch {
+    // the answer broke off: said below
+  }
+  if (!res.complete || buffered !== '') throw new CliError(`xvs: the answer from ${address} was cut off (see xvs run's log); what arrived is above`);
+}

@@ -1,8 +1,10 @@
-// src/cli/connections-format.ts — `xvs list -c`: the connection entries of GET /connections in
-// ipvsadm -Lc's shape (pro, expire as mm:ss, state, source, virtual, destination), plus the
-// local address the server sends its replies to (the LIP in fullnat, as DPVS prints it) and the
-// worker that owns the entry. Persistence templates show as state NONE, as in IPVS. Pure apart
-// from the /etc/services lookup (without -n); main thread of the CLI.
+// src/cli/connections-format.ts — `xvs list -c`: connection entries as ipvsadm 1.31's list_conn
+// prints them, line by line as GET /connections/stream delivers them ("%-3s %-6s %-11s %-18s
+// %-18s %s": pro, expire as mm:ss, state, source, virtual, destination); persistence templates
+// show as state NONE with their server, as in IPVS. With --wide, xvs's two extra columns: the
+// local address the server replies to (the LIP in fullnat, as DPVS prints it) and the worker
+// that owns the entry. Also the table of a GET /connections document. Pure apart from the
+// /etc/services lookup (without -n); main thread of the CLI.
 import type { ConnectionEntry, WorkerConnections } from '../native/addon.js';
 import { portName } from './port-names.js';
 import { table } from './table.js';
@@ -49,3 +51,16 @@ export function formatConnections(doc: ConnectionsDocument, numeric: boolean): s
   if (doc.shown < doc.total) lines.push(`(${doc.shown} of ${doc.total} shown: at most ${doc.limit} per worker; --limit shows more)`);
   return `${lines.join('\n')}\n`;
 }
+
+/** list_conn's title lines. */
+export const CONNECTIONS_TITLE = `IPVS connection entries\npro expire ${'state'.padEnd(11)} ${'source'.padEnd(18)} ${'virtual'.padEnd(18)} destination\n`;
+export const CONNECTIONS_TITLE_WIDE = `IPVS connection entries\npro expire ${'state'.padEnd(11)} ${'source'.padEnd(18)} ${'virtual'.padEnd(18)} ${'destination'.padEnd(18)} ${'local'.padEnd(18)} worker\n`;
+
+/** print_conn's line for one entry of the stream; `wide` adds local and worker. */
+export function connectionLine(e: ConnectionEntry & { worker: number }, numeric: boolean, wide: boolean): string {
+  const head = `${e.protocol.toUpperCase().padEnd(3)} ${expire(e.expiresIn).padEnd(6)} ${stateName(e).padEnd(11)} ${endpoint(e.client, e.protocol, numeric).padEnd(18)} ${endpoint(e.virtual, e.protocol, numeric).padEnd(18)}`;
+  const destination = endpoint(e.server, e.protocol, numeric);
+  if (!wide) return `${head} ${destination}\n`;
+  return `${head} ${destination.padEnd(18)} ${endpoint(e.local, e.protocol, numeric).padEnd(18)} ${e.worker}\n`;
+}
+

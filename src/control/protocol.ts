@@ -30,6 +30,8 @@ export type ControlRequest =
   | { op: 'config' }
   /** Up to `limit` connection-table entries per worker (xvs list -c). */
   | { op: 'connections'; limit: number }
+  /** One page of every worker's table: starts[w] from the previous page's `next` (omitted: the first page). */
+  | { op: 'connections_page'; starts?: number[] }
   /** Answered at once by the control thread: the service manager's watchdog asks it. */
   | { op: 'ping' }
   | { op: 'stop' };
@@ -145,6 +147,9 @@ export interface WeightResult {
   configuredWeight: number;
 }
 
+/** Entries per worker in one page of GET /connections/stream: a safe point copies at most this many. */
+export const CONNECTIONS_PAGE = 4096;
+
 /** The most entries per worker one listing returns (GET /connections?limit=, xvs list -c --limit). */
 export const CONNECTIONS_LIMIT_MAX = 100_000;
 /**
@@ -164,6 +169,7 @@ export interface ControlResults {
   set_weight: WeightResult;
   drain: WeightResult;
   connections: ConnectionsResult;
+  connections_page: ConnectionsResult;
   config: Config;
   ping: { generation: number };
   stop: StopResult | undefined;

@@ -140,6 +140,8 @@ export interface WorkerConnections {
   /** Entries in its table when listed; `entries` holds at most the limit asked. */
   total: number;
   entries: ConnectionEntry[];
+  /** Pages (connections(limit, timeout, starts)): the table slot its next page starts at; -1: done. */
+  next?: number;
 }
 
 export interface BackendDescription {
@@ -240,6 +242,8 @@ export interface NativeEngine {
   serverCounters(): ServerCounterRows;
   /** Up to `limit` entries per worker, taken at their next safe point; XVS_EBUSY if one takes longer than `timeoutMs`. */
   connections(limit: number, timeoutMs: number): WorkerConnections[];
+  /** A page per worker: up to `limit` entries from table slot starts[w] on (-1: that worker is done), and each worker's `next`. */
+  connections(limit: number, timeoutMs: number, starts: number[]): WorkerConnections[];
   /** Gives every worker the other workers' per-server loads (cluster-wide lc/wlc/sed/nq/lblc/lblcr). */
   publishPeerLoads(): void;
   settle(timeoutMs?: number): boolean;

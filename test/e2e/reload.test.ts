@@ -97,11 +97,11 @@ async function scenarioRun(backend: 'afxdp' | 'dpdk'): Promise<void> {
     const busy = status.services.find((s) => s.name === 'web')!.servers.find((s) => s.active > 0);
     assert.ok(busy, `the kept-alive connection shows as active on a web server: ${JSON.stringify(status.services[0])}`);
     const drainedName = t.servers.find((s) => busy.server.startsWith(`${s.address}:`))!.name;
-    // ... and `xvs list -c` lists it: established, to that server (with the other entries, at most 1000 a worker).
-    const listing = JSON.parse(t.lab.exec(t.balancer, [process.execPath, XVS, 'list', '-c', '--json'])) as {
-      workers: { entries: { state: string; virtual: string; server?: string }[] }[];
-    };
-    const listed = listing.workers.flatMap((w) => w.entries).filter((e) => e.state === 'tcp_established' && e.virtual === `${VIP}:80`);
+    // ... and `xvs list -c` lists it: established, to that server (every entry, streamed: one JSON object per line).
+    const streamed = t.lab.exec(t.balancer, [process.execPath, XVS, 'list', '-c', '--json']).trim().split('\n');
+    const entries = streamed.map((line) => JSON.parse(line) as { worker: number; state: string; virtual: string; server?: string });
+    assert.ok(entries.every((e) => Number.isInteger(e.worker)), 'each line names its worker');
+    const listed = entries.filter((e) => e.state === 'tcp_established' && e.virtual === `${VIP}:80`);
     assert.ok(listed.some((e) => e.server === busy.server), `xvs list -c shows the kept-alive connection to ${busy.server}: ${JSON.stringify(listed)}`);
     t.lab.exec(t.balancer, [process.execPath, XVS, 'drain', 'web', busy.server]);
 

@@ -2,7 +2,8 @@
 // from the running io/mem engine: the workers list their entries at their next safe point —
 // protocol, IPVS state, time left, client, VIP, server and the address the server replies to —
 // within the limit asked, with each worker's total; persistence templates under their service's
-// protocol; a bad limit is refused.
+// protocol; a bad limit is refused; and pages (GET /connections/stream) that list every entry
+// once, however small a page, and refuse a malformed start.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
@@ -61,6 +62,35 @@ describe('connection listing', () => {
     const [w0] = lb.dataplane.connections(100);
     const templates = w0!.entries.filter((e) => e.template);
     assert.deepEqual(templates.map((e) => [e.protocol, e.state, e.virtual]), [['udp', 'persist_template', `${VIP}:53`]]);
+  });
+
+  it('pages through the whole table: every entry once, whatever the page size, until every worker says done', () => {
+    for (let port = 42000; port < 42300; port++) send(lb, port, ['SYN']);
+    const expected = lb.dataplane.connections(1000)[0]!.entries.map((e) => `${e.client} ${e.virtual}`).sort();
+    assert.equal(expected.length, lb.dataplane.connections(1000)[0]!.total);
+    for (const pageSize of [1, 7, 64, 1000]) {
+      const seen: string[] = [];
+      let starts = [0];
+      let pages = 0;
+      while (starts.some((n) => n !== -1)) {
+        const [w0] = lb.dataplane.connectionsPage(starts, pageSize);
+        assert.ok(w0!.entries.length <= pageSize);
+        seen.push(...w0!.entries.map((e) => `${e.client} ${e.virtual}`));
+        assert.ok(w0!.next === -1 || w0!.next! > starts[0]!, `the next page starts further on: ${starts[0]} -> ${w0!.next}`);
+        starts = [w0!.next!];
+        assert.ok(++pages < 2000, 'pages end');
+      }
+      assert.deepEqual(seen.sort(), expected, `page size ${pageSize}`);
+    }
+    // A worker that is done gives nothing more.
+    const [done] = lb.dataplane.connectionsPage([-1], 10);
+    assert.deepEqual([done!.entries.length, done!.next], [0, -1]);
+  });
+
+  it('refuses pages asked for with the wrong number of starts or a bad start', () => {
+    assert.throws(() => lb.dataplane.engine.connections(10, 100, [0, 0]), (err: { code?: string; message?: string }) => err.code === 'XVS_EINVAL' && /1 workers, 2 starts/.test(err.message ?? ''));
+    assert.throws(() => lb.dataplane.engine.connections(10, 100, [-5]), (err: { code?: string }) => err.code === 'XVS_EINVAL');
+    assert.throws(() => lb.dataplane.engine.connections(10, 100, [1.5]), (err: { code?: string }) => err.code === 'XVS_EINVAL');
   });
 
   it('refuses a limit the addon cannot honour, with XVS_EINVAL', () => {

@@ -86,6 +86,12 @@ describe('xvs list', () => {
     withXvs((x) => {
       let r = xvs('list', '-c', '-n', '--api', x.api);
       assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'IPVS connection entries\npro expire state       source             virtual            destination\n', "ipvsadm -Lc's title, no entry");
+      r = xvs('list', '-c', '-n', '--wide', '--api', x.api);
+      assert.match(r.stdout, /^IPVS connection entries\npro expire state {7}source {13}virtual {12}destination {8}local {14}worker\n$/);
+      r = xvs('list', '-c', '--json', '--api', x.api);
+      assert.deepEqual([r.code, r.stdout], [0, ''], 'no entry: no line');
+      r = xvs('list', '-c', '-n', '--limit', '5', '--api', x.api);
       assert.match(r.stdout, /^IPVS connection entries \(xvs: 0 in 2 workers\)\npro +expire +state +source +virtual +destination +local +worker\n$/);
       r = xvs('list', '-c', '--json', '--limit', '5', '--api', x.api);
       assert.equal(r.code, 0, r.stderr);

@@ -162,6 +162,19 @@ describe('GET /status and GET /metrics', () => {
   });
 });
 
+describe('GET /connections/stream', () => {
+  it('streams every entry as one JSON object per line (none here), and takes no query', () =>
+    withXvs(async (x) => {
+      let r = await request(x.port, 'GET', '/connections/stream');
+      assert.equal(r.status, 200, r.text);
+      assert.match(String(r.headers['content-type']), /^application\/x-ndjson/);
+      assert.equal(r.text, '');
+      r = await request(x.port, 'GET', '/connections/stream?limit=5');
+      assert.equal(r.status, 400);
+      assert.equal(r.json.error.message, '/connections/stream takes no query');
+    }));
+});
+
 describe('GET /connections', () => {
   it('lists every worker (no traffic: no entries), with the limit; refuses a bad query with 400', () =>
     withXvs(async (x) => {

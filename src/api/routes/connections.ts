@@ -1,12 +1,26 @@
 // src/api/routes/connections.ts — GET /connections[?limit=N]: up to N entries (default 1000) of
 // every worker's connection table, as the workers see them at their next safe point, with each
-// worker's total (`xvs list -c` prints it the way ipvsadm -Lc does). The query is checked here;
-// nothing reaches the control worker from a malformed one. Main thread.
+// worker's total, as one document. GET /connections/stream: every entry, one JSON object per
+// line (application/x-ndjson), page after page of the workers' tables so that neither the
+// workers nor this thread ever hold more than a page; `xvs list -c` prints it as ipvsadm -Lc.
+// The query is checked here; nothing reaches the control worker from a malformed one. Main thread.
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+
+import { ControlRequestError } from '../../control/main/client.js';
 import { CONNECTIONS_LIMIT_MAX } from '../../control/protocol.js';
 import { ApiError, sendJson } from '../http-io.js';
 import type { Route } from '../route.js';
 
 export const CONNECTIONS_LIMIT_DEFAULT = 1000;
+
+/** A page the workers were too busy for is asked again this often before the stream is cut. */
+const PAGE_TRIES = 5;
+const PAGE_RETRY_MS = 20;
+
+async function writeLines(res: ServerResponse, text: string): Promise<void> {
+  if (!res.write(text)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+}
 
 function limitOf(url: string | undefined): number {
   const query = new URL(url ?? '/', 'http://api').searchParams;
@@ -30,6 +44,34 @@ export const connectionRoutes: Route[] = [
       const total = workers.reduce((n, w) => n + w.total, 0);
       const shown = workers.reduce((n, w) => n + w.entries.length, 0);
       sendJson(res, 200, { limit, total, shown, workers });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/connections/stream',
+    async handle(req, res, ctx) {
+      if (new URL(req.url ?? '/', 'http://api').search !== '') throw new ApiError(400, 'XVS_EINVAL', '/connections/stream takes no query');
+      let starts: number[] | undefined;
+      for (;;) {
+        let page;
+        for (let tries = 1; ; ++tries) {
+          try {
+            page = await ctx.control.connectionsPage(starts);
+            break;
+          } catch (err) {
+            const busy = err instanceof ControlRequestError && err.code === 'XVS_EBUSY';
+            if (!busy || tries === PAGE_TRIES || !res.headersSent) throw err;
+            await new Promise((resolve) => setTimeout(resolve, PAGE_RETRY_MS));
+          }
+        }
+        if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
+        const lines = page.workers.flatMap((w) => w.entries.map((e) => `${JSON.stringify({ worker: w.worker, ...e })}\n`)).join('');
+        if (lines) await writeLines(res, lines);
+        if (res.destroyed) return; // the reader went away
+        starts = page.workers.map((w) => w.next ?? -1);
+        if (starts.every((n) => n === -1)) break;
+      }
+      res.end();
     },
   },
 ];

@@ -2,17 +2,21 @@
 // /status of its API, in ipvsadm's exact format (src/cli/ipvsadm-format.ts): -n, --stats,
 // --rate (two samples --interval seconds apart: no rate state is kept in the server), --exact,
 // --thresholds, --timeout, --sort/--nosort, one service with -t/-u VIP:PORT; --workers adds
-// xvs's per-worker counters. -c lists the workers' connection entries (GET /connections, at most
-// --limit per worker). --json prints one JSON document: the status, plus `rates` with --rate; with
-// -c the connections document. --cluster prints the cluster view (nodes, BGP sessions,
+// xvs's per-worker counters. -c lists every connection entry as ipvsadm -Lc does, streamed (GET
+// /connections/stream; --json: one JSON object per line; --wide: local address and worker too),
+// or with --limit N a sample of N per worker (GET /connections). --json prints one JSON document:
+// the status, plus `rates` with --rate. --cluster prints the cluster view (nodes, BGP sessions,
 // announced routes). Main thread.
+import { once } from 'node:events';
+
 import type { StatusDocument } from '../../api/status-document.js';
 import { CONNECTIONS_LIMIT_MAX } from '../../control/protocol.js';
-import { apiTarget, callApi, withApiOptions, type ApiArgs } from '../api-client.js';
+import { apiTarget, callApi, streamApi, withApiOptions, type ApiArgs, type ApiTarget } from '../api-client.js';
 import type { CliCommand } from '../command.js';
 import { CliError, EXIT_USAGE } from '../errors.js';
 import { formatCluster } from '../cluster-format.js';
-import { formatConnections, type ConnectionsDocument } from '../connections-format.js';
+import { CONNECTIONS_TITLE, CONNECTIONS_TITLE_WIDE, connectionLine, formatConnections, type ConnectionsDocument } from '../connections-format.js';
+import type { ConnectionEntry } from '../../native/addon.js';
 import { formatRates, formatServices, formatStats, rates, type ListView } from '../list-format.js';
 import type { Config } from '../../config/types.js';
 import type { ServiceStatus } from '../../control/protocol.js';
@@ -27,7 +31,8 @@ interface ListArgs extends ApiArgs {
   workers: boolean;
   'tcp-service'?: string;
   'udp-service'?: string;
-  limit: number;
+  limit?: number;
+  wide: boolean;
   stats: boolean;
   rate: boolean;
   connection: boolean;
@@ -56,7 +61,8 @@ export const listCommand: CliCommand<ListArgs> = {
         .option('interval', { type: 'number', default: 1, describe: 'seconds between the two samples of --rate' })
         .option('connection', { alias: 'c', type: 'boolean', default: false, describe: 'list the connection entries (ipvsadm -Lc)' })
         .option('cluster', { type: 'boolean', default: false, describe: 'the cluster: nodes, BGP sessions, announced routes' })
-        .option('limit', { type: 'number', default: 1000, describe: 'with -c: at most this many entries per worker' })
+        .option('limit', { type: 'number', describe: 'with -c: a sample of at most this many entries per worker, with the totals (one document)' })
+        .option('wide', { type: 'boolean', default: false, describe: "with -c: also where the server replies (the LIP in fullnat) and the owning worker" })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON document' }),
     ) as never,
   handler: async (args) => {
@@ -67,11 +73,14 @@ export const listCommand: CliCommand<ListArgs> = {
     const target = apiTarget(args);
     if (args.connection) {
       if (args.stats || args.rate) throw new CliError('xvs: -c lists connections; it does not combine with --stats or --rate', EXIT_USAGE);
-      if (!(Number.isInteger(args.limit) && args.limit >= 1 && args.limit <= CONNECTIONS_LIMIT_MAX))
-        throw new CliError(`xvs: --limit must be an integer from 1 to ${CONNECTIONS_LIMIT_MAX} (got ${args.limit})`, EXIT_USAGE);
-      const doc = await callApi<ConnectionsDocument>(target, 'GET', `/connections?limit=${args.limit}`);
-      process.stdout.write(args.json ? `${JSON.stringify(doc)}
-` : formatConnections(doc, args.numeric));
+      if (args.limit !== undefined) {
+        if (!(Number.isInteger(args.limit) && args.limit >= 1 && args.limit <= CONNECTIONS_LIMIT_MAX))
+          throw new CliError(`xvs: --limit must be an integer from 1 to ${CONNECTIONS_LIMIT_MAX} (got ${args.limit})`, EXIT_USAGE);
+        const doc = await callApi<ConnectionsDocument>(target, 'GET', `/connections?limit=${args.limit}`);
+        process.stdout.write(args.json ? `${JSON.stringify(doc)}\n` : formatConnections(doc, args.numeric));
+        return;
+      }
+      await listEveryConnection(target, args);
       return;
     }
     if ([args.stats, args.rate, args.thresholds, args.timeout].filter(Boolean).length > 1)
@@ -133,4 +142,17 @@ function findService(doc: StatusDocument, w: WantedService): ServiceStatus {
   // ipvsadm's words for the same case.
   if (!found) throw new CliError(`xvs: No such service: ${w.protocol.toUpperCase()} ${w.vip}:${w.port}`);
   return found;
+}
+
+/** Written as it arrives; a full pipe holds the stream (and the server's pages) back. */
+async function out(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+}
+
+/** ipvsadm -Lc: every entry, as the server streams it page by page. */
+async function listEveryConnection(target: ApiTarget, args: ListArgs): Promise<void> {
+  if (!args.json) await out(args.wide ? CONNECTIONS_TITLE_WIDE : CONNECTIONS_TITLE);
+  await streamApi(target, '/connections/stream', (line) =>
+    out(args.json ? `${line}\n` : connectionLine(JSON.parse(line) as ConnectionEntry & { worker: number }, args.numeric, args.wide)),
+  );
 }

@@ -66,6 +66,10 @@ export class ControlClient {
   config() {
     return this.request({ op: 'config' });
   }
+  connectionsPage(starts?: number[]) {
+    return this.request({ op: 'connections_page', ...(starts ? { starts } : {}) });
+  }
+
   connections(limit: number) {
     return this.request({ op: 'connections', limit });
   }

@@ -36,7 +36,7 @@ import type {
   StopResult,
   WeightResult,
 } from '../protocol.js';
-import { CONNECTIONS_LIMIT_MAX, CONNECTIONS_TOTAL_MAX } from '../protocol.js';
+import { CONNECTIONS_LIMIT_MAX, CONNECTIONS_PAGE, CONNECTIONS_TOTAL_MAX } from '../protocol.js';
 import { ClusterControl } from './cluster-control.js';
 import { startOnlyRefusal } from '../../config/start-only.js';
 import { CommitQueue } from './commit-queue.js';
@@ -128,6 +128,10 @@ export class Controller {
         case 'connections': {
           const { limit } = request;
           return this.afterStart(() => this.connections(limit));
+        }
+        case 'connections_page': {
+          const { starts } = request;
+          return this.afterStart(() => this.connectionsPage(starts));
         }
         default:
           fail('XVS_EINVAL', `unknown request '${String((request as { op?: unknown }).op)}'`);
@@ -313,6 +317,21 @@ export class Controller {
     if (limit * workers > CONNECTIONS_TOTAL_MAX)
       fail('XVS_EINVAL', `limit ${limit} x ${workers} workers exceeds ${CONNECTIONS_TOTAL_MAX} entries in one listing: use at most ${Math.floor(CONNECTIONS_TOTAL_MAX / workers)}`);
     return { workers: d.connections(limit) };
+  }
+
+  private connectionsPage(starts: number[] | undefined) {
+    const { dataplane: d } = this.require();
+    const from = starts ?? Array.from({ length: d.workerCount }, () => 0);
+    if (!Array.isArray(from) || from.length !== d.workerCount || !from.every((n) => Number.isInteger(n) && n >= -1))
+      fail('XVS_EINVAL', `starts must be ${d.workerCount} slot numbers (or -1), one per worker`);
+    const workers = d.connectionsPage(from, CONNECTIONS_PAGE);
+    // A persistence template names its server by id only: ipvsadm -Lc shows the server's address.
+    const templates = workers.some((w) => w.entries.some((e) => e.template));
+    if (templates) {
+      const servers = new Map((d.committedModel()?.services ?? []).flatMap((s) => s.backends.map((b) => [b.backendId, serverKey(b)] as const)));
+      for (const w of workers) for (const e of w.entries) if (e.template && e.server === undefined) e.server = servers.get(e.backendId);
+    }
+    return { workers };
   }
 
   private onHealthTransition(transition: HealthTransition): void {

@@ -202,6 +202,11 @@ export class Dataplane {
     return this.engine.connections(limit, CONNECTIONS_TIMEOUT_MS);
   }
 
+  /** One page of every worker's table (`xvs list -c` of every entry): from starts[w] on, -1 for a worker that is done. */
+  connectionsPage(starts: number[], limit: number): WorkerConnections[] {
+    return this.engine.connections(limit, CONNECTIONS_TIMEOUT_MS, starts);
+  }
+
   /** Connection sync (src/cluster/sync-node.ts): the engine's side. */
   get sync(): SyncEngine {
     return this.engine;
