@@ -343,6 +343,7 @@ Napi::Value EngineHandle::server_counters(const Napi::CallbackInfo& info) {
   Napi::Uint32Array workers = Napi::Uint32Array::New(env, rows.size());
   Napi::Uint32Array active = Napi::Uint32Array::New(env, rows.size());
   Napi::Uint32Array inactive = Napi::Uint32Array::New(env, rows.size());
+  Napi::Uint32Array persistent = Napi::Uint32Array::New(env, rows.size());
   // Traffic as doubles: exact below 2^53, which a counter reaches after centuries at line rate.
   Napi::Float64Array conns = Napi::Float64Array::New(env, rows.size());
   Napi::Float64Array in_packets = Napi::Float64Array::New(env, rows.size());
@@ -354,6 +355,7 @@ Napi::Value EngineHandle::server_counters(const Napi::CallbackInfo& info) {
     workers[i] = rows[i].worker;
     active[i] = rows[i].active;
     inactive[i] = rows[i].inactive;
+    persistent[i] = rows[i].persistent;
     conns[i] = static_cast<double>(rows[i].traffic.conns);
     in_packets[i] = static_cast<double>(rows[i].traffic.in_packets);
     out_packets[i] = static_cast<double>(rows[i].traffic.out_packets);
@@ -365,6 +367,7 @@ Napi::Value EngineHandle::server_counters(const Napi::CallbackInfo& info) {
   out.Set("worker", workers);
   out.Set("active", active);
   out.Set("inactive", inactive);
+  out.Set("persistent", persistent);
   out.Set("conns", conns);
   out.Set("inPackets", in_packets);
   out.Set("outPackets", out_packets);

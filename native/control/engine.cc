@@ -442,7 +442,8 @@ void Engine::read_server_counters(std::vector<ServerCounterRow>& out, bool with_
       const lb::BackendTraffic& t = c.traffic;
       out.push_back({current_->backends[i].backend_id, w, lb::load_relaxed(c.load.active), lb::load_relaxed(c.load.inactive),
                      {lb::load_relaxed(t.conns), lb::load_relaxed(t.in_packets), lb::load_relaxed(t.out_packets),
-                      lb::load_relaxed(t.in_bytes), lb::load_relaxed(t.out_bytes)}});
+                      lb::load_relaxed(t.in_bytes), lb::load_relaxed(t.out_bytes)},
+                     lb::load_relaxed(c.load.persistent)});
     }
   }
   io::FastPathReport* report = with_fast_path ? backend_->fast_path_report() : nullptr;

@@ -79,6 +79,7 @@ struct ServerCounterRow {
   uint32_t active;
   uint32_t inactive;
   lb::BackendTraffic traffic;
+  uint32_t persistent = 0;  // persistence templates bound to it (IPVS persistconns)
 };
 
 // One worker's connection-table entries (at most the limit asked) and how many it held then.

@@ -59,7 +59,10 @@ inline void bind_backend(CoreState& cs, Conn& c, uint32_t index) {
   c.backend_id = b.backend_id;
   c.backend_index = index;
   c.cached_generation = static_cast<uint32_t>(cs.snapshot->generation);
-  if (c.flags & kTemplate) return;  // templates do not count as connections
+  if (c.flags & kTemplate) {  // templates do not count as connections: they have their own count
+    increment(load_of(cs, index).persistent);
+    return;
+  }
   count_connection(cs, index);
   BackendLoad& load = load_of(cs, index);
   increment(load.inactive);
@@ -108,11 +111,15 @@ inline void account_state(CoreState& cs, Conn& c, ConnState next) {
   c.flags = active ? (c.flags | kCountedActive) : (c.flags & ~kCountedActive);
 }
 
-// The connection goes away: its server (if still configured) has one connection fewer.
+// The connection (or template) goes away: its server (if still configured) has one fewer.
 inline void unbind_backend(CoreState& cs, Conn& c) {
-  if ((c.flags & kTemplate) || (c.client_port_index & kSyncedAwaiting)) return;
+  if (c.client_port_index & kSyncedAwaiting) return;
   const uint32_t index = backend_of(cs, c);
   if (index == FlatMap::kMissing) return;
+  if (c.flags & kTemplate) {
+    decrement(load_of(cs, index).persistent);
+    return;
+  }
   if (is_half_open(c.state)) count_half_open(cs, index, false);
   BackendLoad& load = load_of(cs, index);
   decrement((c.flags & kCountedActive) ? load.active : load.inactive);

@@ -31,8 +31,12 @@ inline void arm_template(CoreState& cs, Conn& t) {
 // which those connections would then count themselves out of (detach_template recognises a
 // template by its index and key), arming it while its own connections live.
 inline void retire_template(CoreState& cs, Conn& t) {
-  if (t.controlled == 0) cs.conns.remove(&t);
-  else cs.conns.unlink_client_tuple(&t);
+  if (t.controlled == 0) {
+    unbind_backend(cs, t);
+    cs.conns.remove(&t);
+  } else {
+    cs.conns.unlink_client_tuple(&t);
+  }
 }
 
 // The live template of this client network, if any; a stale one is retired (its connections

@@ -27,6 +27,7 @@ struct BackendLoad {
   uint32_t inactive;
   bool overloaded;
   uint32_t half_open;
+  uint32_t persistent;  // persistence templates bound to the server (IPVS persistconns, ipvsadm PersistConn)
 };
 
 // One worker's traffic to and from one server since it was configured (lb/traffic.h).

@@ -54,6 +54,8 @@ export function formatConnections(doc: ConnectionsDocument, numeric: boolean): s
 
 /** list_conn's title lines. */
 export const CONNECTIONS_TITLE = `IPVS connection entries\npro expire ${'state'.padEnd(11)} ${'source'.padEnd(18)} ${'virtual'.padEnd(18)} destination\n`;
+/** With --persistent-conn, ipvsadm names the persistence engine's columns (xvs has none: the lines stay as they are). */
+export const CONNECTIONS_TITLE_PERSISTENT = `IPVS connection entries\npro expire ${'state'.padEnd(11)} ${'source'.padEnd(18)} ${'virtual'.padEnd(18)} ${'destination'.padEnd(18)} ${'pe name'.padEnd(16)} pe_data\n`;
 export const CONNECTIONS_TITLE_WIDE = `IPVS connection entries\npro expire ${'state'.padEnd(11)} ${'source'.padEnd(18)} ${'virtual'.padEnd(18)} ${'destination'.padEnd(18)} ${'local'.padEnd(18)} worker\n`;
 
 /** print_conn's line for one entry of the stream; `wide` adds local and worker. */

@@ -1,6 +1,6 @@
 // src/cli/ipvsadm-format.ts — the virtual server table exactly as ipvsadm 1.31 prints it
 // (ipvsadm.c print_title / print_service_entry / print_largenum): the plain listing, --stats,
-// --rate, --thresholds, with --exact, sorted as libipvs sorts (services by protocol, address,
+// --rate, --thresholds, --persistent-conn, with --exact, sorted as libipvs sorts (services by protocol, address,
 // port; servers by address, port) unless --nosort, names cut where ipvsadm cuts them (33
 // characters for a service, 28 for a server) and ipvsadm's padding, trailing spaces included,
 // so that scripts written against ipvsadm's output read xvs's. Differences: without -n, ports
@@ -10,7 +10,7 @@
 import type { ServerStatus, ServiceStatus, Traffic } from '../control/protocol.js';
 import { portName } from './port-names.js';
 
-export type TableKind = 'plain' | 'stats' | 'rate' | 'thresholds';
+export type TableKind = 'plain' | 'stats' | 'rate' | 'thresholds' | 'persistent';
 
 export interface TableOptions {
   numeric: boolean;
@@ -97,6 +97,8 @@ export function title(kind: TableKind): string {
       return `${columns(['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'], 8, right)}\n  -> RemoteAddress:Port\n`;
     case 'thresholds':
       return `${columns(['Uthreshold', 'Lthreshold', 'ActiveConn', 'InActConn'], 10, left)}\n  -> RemoteAddress:Port\n`;
+    case 'persistent':
+      return `${left('Prot LocalAddress:Port', 33)} ${left('Weight', 9)} ${left('PersistConn', 11)} ${left('ActiveConn', 10)} ${left('InActConn', 10)}\n  -> RemoteAddress:Port\n`;
     case 'plain':
       return 'Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n';
   }
@@ -129,7 +131,9 @@ export function serviceEntry(s: ServiceStatus, kind: TableKind, o: TableOptions,
     else if (kind === 'rate') {
       const r = rate!(s, srv);
       lines.push(`${dest} ${right(r.cps, 8)} ${right(r.inpps, 8)} ${right(r.outpps, 8)}${largeNumber(r.inbps, o.exact)}${largeNumber(r.outbps, o.exact)}`);
-    } else if (kind === 'thresholds')
+    } else if (kind === 'persistent')
+      lines.push(`${dest} ${left(srv.weight, 9)} ${left(srv.persistent, 11)} ${left(srv.active, 10)} ${left(srv.inactive, 10)}`);
+    else if (kind === 'thresholds')
       lines.push(`${dest} ${left(srv.upperThreshold, 10)} ${left(srv.lowerThreshold, 10)} ${left(srv.active, 10)} ${left(srv.inactive, 10)}`);
     else lines.push(`${dest} ${left(FORWARD[s.forwarding], 7)} ${left(srv.weight, 6)} ${left(srv.active, 10)} ${left(srv.inactive, 10)}`);
   }

@@ -89,6 +89,8 @@ export interface ServerStatus {
   /** IPVS ActiveConn / InActConn, summed over the workers. */
   active: number;
   inactive: number;
+  /** IPVS PersistConn: persistence templates bound to the server, summed over the workers. */
+  persistent: number;
   traffic: Traffic;
   /** Per worker; absent when the status was asked for without them (perWorker: false). */
   workers?: { worker: number; active: number; inactive: number; traffic: Traffic }[];

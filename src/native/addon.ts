@@ -107,6 +107,8 @@ export interface ServerCounterRows {
   worker: Uint32Array;
   active: Uint32Array;
   inactive: Uint32Array;
+  /** Persistence templates bound to the server (IPVS persistconns). */
+  persistent: Uint32Array;
   /** Connections scheduled to the server; packets and bytes (IP length) from the client and server sides. Exact below 2^53. */
   conns: Float64Array;
   inPackets: Float64Array;

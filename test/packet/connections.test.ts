@@ -3,10 +3,12 @@
 // protocol, IPVS state, time left, client, VIP, server and the address the server replies to —
 // within the limit asked, with each worker's total; persistence templates under their service's
 // protocol; a bad limit is refused; and pages (GET /connections/stream) that list every entry
-// once, however small a page, and refuse a malformed start.
+// once, however small a page, and refuse a malformed start; each server's template count.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
+import { serviceStatuses } from '../../src/control/worker/status-report.js';
+import { WeightOverrides } from '../../src/control/worker/weight-overrides.js';
 import { MemHarness } from '../support/mem-harness.js';
 import { tcpFrame, udpFrame, type TcpFlag } from '../support/packets.js';
 import { CLIENT, CLIENT_MAC, VIP, portMac } from '../support/rows.js';
@@ -91,6 +93,20 @@ describe('connection listing', () => {
     assert.throws(() => lb.dataplane.engine.connections(10, 100, [0, 0]), (err: { code?: string; message?: string }) => err.code === 'XVS_EINVAL' && /1 workers, 2 starts/.test(err.message ?? ''));
     assert.throws(() => lb.dataplane.engine.connections(10, 100, [-5]), (err: { code?: string }) => err.code === 'XVS_EINVAL');
     assert.throws(() => lb.dataplane.engine.connections(10, 100, [1.5]), (err: { code?: string }) => err.code === 'XVS_EINVAL');
+  });
+
+  it("counts a server's persistence templates (ipvsadm PersistConn) while they live", () => {
+    const persistent = () => {
+      const dns = serviceStatuses(lb.config, lb.dataplane.committedModel()!, new WeightOverrides(), lb.dataplane.serverCounters()).find((x) => x.name === 'dns')!;
+      return dns.servers.map((x) => [x.server, x.persistent, x.active + x.inactive]);
+    };
+    assert.deepEqual(persistent(), [[`${A}:53`, 1, 1]], 'the template of the UDP flow above, and the flow');
+    const { out } = lb.send(udpFrame({ srcMac: CLIENT_MAC, dstMac: portMac(0), src: CLIENT, dst: VIP, sport: 5001, dport: 53 }));
+    assert.equal(out[0]?.verdict, 'tx');
+    assert.deepEqual(persistent(), [[`${A}:53`, 1, 2]], 'a second flow of the same client uses the same template');
+    lb.advance(301); // the flows expire (udp 300 s); the template then lives its 60 s
+    lb.advance(61);
+    assert.deepEqual(persistent(), [[`${A}:53`, 0, 0]]);
   });
 
   it('refuses a limit the addon cannot honour, with XVS_EINVAL', () => {

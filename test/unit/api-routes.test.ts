@@ -71,6 +71,7 @@ describe('GET /status and GET /metrics', () => {
         nextHopResolved: true,
         active: 0,
         inactive: 0,
+        persistent: 0,
         traffic: NO_TRAFFIC,
         workers: [
           { worker: 0, active: 0, inactive: 0, traffic: NO_TRAFFIC },

@@ -26,7 +26,7 @@ const sum = (a: Traffic, b: Traffic): Traffic => ({
 function server(address: string, port: number, weight: number, active: number, inactive: number, t: Traffic, thresholds = [0, 0]): ServerStatus {
   return {
     server: `${address}:${port}`, address, port, weight, configuredWeight: weight, upperThreshold: thresholds[0]!, lowerThreshold: thresholds[1]!,
-    overridden: false, health: 'unchecked', nextHopResolved: true, active, inactive, traffic: t,
+    overridden: false, health: 'unchecked', nextHopResolved: true, active, inactive, persistent: active + inactive > 0 ? 1 : 0, traffic: t,
   };
 }
 
@@ -118,6 +118,20 @@ describe('xvs list: ipvsadm -L', () => {
         'TCP  203.0.113.10:80 rr persistent 300 mask 255.255.255.0',
         '  -> 10.0.0.11:8080               0          0          0          0         ',
         '  -> 10.0.0.12:8080               100        80         5          1         ',
+      ),
+    );
+  });
+
+  it('--persistent-conn', () => {
+    const doc = table();
+    assert.equal(
+      formatServices(doc, view({ kind: 'persistent', only: doc.services[1] })),
+      lines(
+        'Prot LocalAddress:Port            Weight    PersistConn ActiveConn InActConn ',
+        '  -> RemoteAddress:Port',
+        'TCP  203.0.113.10:80 rr persistent 300 mask 255.255.255.0',
+        '  -> 10.0.0.11:8080               1         0           0          0         ',
+        '  -> 10.0.0.12:8080               2         1           5          1         ',
       ),
     );
   });

@@ -1,7 +1,7 @@
 // src/cli/commands/list.ts — `xvs list`: ipvsadm -L's listings of a running instance, from GET
 // /status of its API, in ipvsadm's exact format (src/cli/ipvsadm-format.ts): -n, --stats,
 // --rate (two samples --interval seconds apart: no rate state is kept in the server), --exact,
-// --thresholds, --timeout, --sort/--nosort, one service with -t/-u VIP:PORT; --workers adds
+// --thresholds, --persistent-conn, --timeout, --sort/--nosort, one service with -t/-u VIP:PORT; --workers adds
 // xvs's per-worker counters. -c lists every connection entry as ipvsadm -Lc does, streamed (GET
 // /connections/stream; --json: one JSON object per line; --wide: local address and worker too),
 // or with --limit N a sample of N per worker (GET /connections). --json prints one JSON document:
@@ -15,7 +15,7 @@ import { apiTarget, callApi, streamApi, withApiOptions, type ApiArgs, type ApiTa
 import type { CliCommand } from '../command.js';
 import { CliError, EXIT_USAGE } from '../errors.js';
 import { formatCluster } from '../cluster-format.js';
-import { CONNECTIONS_TITLE, CONNECTIONS_TITLE_WIDE, connectionLine, formatConnections, type ConnectionsDocument } from '../connections-format.js';
+import { CONNECTIONS_TITLE, CONNECTIONS_TITLE_PERSISTENT, CONNECTIONS_TITLE_WIDE, connectionLine, formatConnections, type ConnectionsDocument } from '../connections-format.js';
 import type { ConnectionEntry } from '../../native/addon.js';
 import { formatRates, formatServices, formatStats, rates, type ListView } from '../list-format.js';
 import type { Config } from '../../config/types.js';
@@ -25,6 +25,7 @@ interface ListArgs extends ApiArgs {
   numeric: boolean;
   exact: boolean;
   thresholds: boolean;
+  'persistent-conn': boolean;
   timeout: boolean;
   sort: boolean;
   nosort: boolean;
@@ -52,6 +53,7 @@ export const listCommand: CliCommand<ListArgs> = {
         .option('udp-service', { alias: 'u', type: 'string', describe: 'list this UDP service only (VIP:PORT)' })
         .option('exact', { type: 'boolean', default: false, describe: 'with --stats or --rate: whole numbers, not K, M, G, T' })
         .option('thresholds', { type: 'boolean', default: false, describe: "each server's upper and lower connection thresholds" })
+        .option('persistent-conn', { type: 'boolean', default: false, describe: "each server's persistence templates (PersistConn) with its weight and connections" })
         .option('timeout', { type: 'boolean', default: false, describe: 'the connection timeouts (tcp tcpfin udp), as ipvsadm -L --timeout' })
         .option('nosort', { type: 'boolean', default: false, describe: "the configuration's order instead of ipvsadm's (protocol, address, port)" })
         .option('sort', { type: 'boolean', default: false, describe: 'does nothing (sorted is the default), as in ipvsadm' })
@@ -83,8 +85,8 @@ export const listCommand: CliCommand<ListArgs> = {
       await listEveryConnection(target, args);
       return;
     }
-    if ([args.stats, args.rate, args.thresholds, args.timeout].filter(Boolean).length > 1)
-      throw new CliError('xvs: --stats, --rate, --thresholds and --timeout are one listing each: choose one', EXIT_USAGE);
+    if ([args.stats, args.rate, args.thresholds, args['persistent-conn'], args.timeout].filter(Boolean).length > 1)
+      throw new CliError('xvs: --stats, --rate, --thresholds, --persistent-conn and --timeout are one listing each: choose one', EXIT_USAGE);
     if (args['tcp-service'] !== undefined && args['udp-service'] !== undefined) throw new CliError('xvs: -t and -u name one service: give one of them', EXIT_USAGE);
     const wanted = args['tcp-service'] !== undefined ? parseService('tcp', args['tcp-service']) : args['udp-service'] !== undefined ? parseService('udp', args['udp-service']) : undefined;
     if (args.timeout) {
@@ -100,7 +102,7 @@ export const listCommand: CliCommand<ListArgs> = {
       return;
     }
     const view = (doc: StatusDocument): ListView => ({
-      kind: args.stats ? 'stats' : args.rate ? 'rate' : args.thresholds ? 'thresholds' : 'plain',
+      kind: args.stats ? 'stats' : args.rate ? 'rate' : args.thresholds ? 'thresholds' : args['persistent-conn'] ? 'persistent' : 'plain',
       numeric: args.numeric,
       exact: args.exact,
       sort: !args.nosort,
@@ -151,7 +153,7 @@ async function out(text: string): Promise<void> {
 
 /** ipvsadm -Lc: every entry, as the server streams it page by page. */
 async function listEveryConnection(target: ApiTarget, args: ListArgs): Promise<void> {
-  if (!args.json) await out(args.wide ? CONNECTIONS_TITLE_WIDE : CONNECTIONS_TITLE);
+  if (!args.json) await out(args.wide ? CONNECTIONS_TITLE_WIDE : args['persistent-conn'] ? CONNECTIONS_TITLE_PERSISTENT : CONNECTIONS_TITLE);
   await streamApi(target, '/connections/stream', (line) =>
     out(args.json ? `${line}\n` : connectionLine(JSON.parse(line) as ConnectionEntry & { worker: number }, args.numeric, args.wide)),
   );

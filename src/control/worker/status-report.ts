@@ -36,6 +36,7 @@ function addTraffic(into: Traffic, t: Traffic): Traffic {
 interface ServerLoads {
   active: number;
   inactive: number;
+  persistent: number;
   traffic: Traffic;
   workers?: PerWorker;
 }
@@ -43,6 +44,7 @@ interface ServerLoads {
 const noLoads = (workers: number, perWorker: boolean): ServerLoads => ({
   active: 0,
   inactive: 0,
+  persistent: 0,
   traffic: noTraffic(),
   ...(perWorker ? { workers: zeroRows(workers) } : {}),
 });
@@ -66,6 +68,7 @@ function loadsById(loads: ServerCounterRows, workers: number, perWorker: boolean
     };
     sum.active += loads.active[i]!;
     sum.inactive += loads.inactive[i]!;
+    sum.persistent += loads.persistent[i]!;
     addTraffic(sum.traffic, traffic);
     const row = sum.workers?.[loads.worker[i]!];
     if (row) {
@@ -118,6 +121,7 @@ export function serviceStatuses(
         nextHopResolved: b ? b.mac.some((x) => x !== 0) : false,
         active: counted.active,
         inactive: counted.inactive,
+        persistent: counted.persistent,
         traffic: counted.traffic,
         ...(counted.workers ? { workers: counted.workers } : {}),
       };
