@@ -8,7 +8,7 @@ import type { SyncStatus } from '../cluster/sync-node.js';
 import type { Config } from '../config/types.js';
 import type { HealthTransition } from '../health/index.js';
 import type { EngineStatus, Traffic as EngineTraffic, WorkerConnections } from '../native/addon.js';
-import type { DataplaneCounters } from './worker/dataplane.js';
+import type { CommitReport, DataplaneCounters } from './worker/dataplane.js';
 
 /** The Full-NAT tuples a stopped engine's servers may still hold, as it left them (opaque bytes). */
 export interface SavedPortHolds {
@@ -200,7 +200,9 @@ export type ControlEvent =
   /** At start: which peers' tables arrived before this node announced itself. */
   | { event: 'sync_tables'; received: number[]; missing: number[]; records: number; ms: number }
   /** The BGP speaker failed (exited, or refused new routes). */
-  | { event: 'bgp_failed'; message: string };
+  | { event: 'bgp_failed'; message: string }
+  /** A snapshot went to the workers (any cause): logged at debug. */
+  | { event: 'committed'; report: CommitReport };
 
 export type ControlEnvelope = { id: number; request: ControlRequest };
 export type ControlReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ControlError };

@@ -468,6 +468,14 @@ describe('POST /reload', () => {
       assert.deepEqual(reloaded?.applied, ['log_level', 'api.listen']);
       assert.equal((await request(moved, 'GET', '/status')).status, 200, 'the API answers on its new address');
       await assert.rejects(request(x.port, 'GET', '/status'), /ECONNREFUSED/, 'the old address takes no connection');
+      // debug now: a commit says what it held and cost.
+      assert.equal((await postJson(moved, '/weight', { service: 'web', server: '10.0.0.11:8080', weight: 4 })).status, 200);
+      for (let i = 0; i < 50 && !x.logs.some((l) => l.event === 'committed'); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      const committed = x.logs.find((l) => l.event === 'committed') as Record<string, number> | undefined;
+      assert.ok(committed, 'a debug line per commit');
+      assert.equal(committed.services, 1);
+      assert.equal(committed.servers, 3);
+      assert.ok(committed.snapshot_bytes! > 0 && committed.encode_ms! >= 0 && committed.commit_ms! >= 0, JSON.stringify(committed));
       // Back, through the new address: the API follows again.
       fs.writeFileSync(x.file, memConfig(x.port));
       assert.equal((await request(moved, 'POST', '/reload', { headers: { 'content-type': 'application/json' } })).status, 200);

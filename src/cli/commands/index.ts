@@ -5,6 +5,7 @@ import { checkCommand } from './check.js';
 import { decapCommand } from './decap.js';
 import { demoCommand } from './demo.js';
 import { drainCommand } from './drain.js';
+import { importCommand } from './import.js';
 import { listCommand } from './list.js';
 import { runCommand } from './run.js';
 import { saveCommand } from './save.js';
@@ -19,6 +20,7 @@ export const commands: CliCommand<any>[] = [
   saveCommand,
   weightCommand,
   drainCommand,
+  importCommand,
   demoCommand,
   decapCommand,
   benchCommand,

@@ -1,7 +1,8 @@
 // src/control/main/event-log.ts — the log lines of what the control worker does on its own
 // initiative (ControlEvent): next hops followed and re-committed, the route monitor failing,
 // health transitions (one JSON line each: service, server, reason, latency) and their commits,
-// BGP sessions, announced routes and speaker failures.
+// BGP sessions, announced routes and speaker failures; at debug, every commit with its size and
+// timings.
 // Runs on the main thread, the one writer of the log.
 import { logQuorumTransition, logServerTransition } from '../../health/transition-log.js';
 import type { Logger } from '../../log.js';
@@ -49,5 +50,21 @@ export function logControlEvent(log: Logger, e: ControlEvent): void {
     case 'bgp_failed':
       log.error({ event: e.event, error: e.message }, 'BGP speaker failed');
       return;
+    case 'committed': {
+      const r = e.report;
+      log.debug(
+        {
+          event: e.event,
+          generation: Number(r.generation),
+          services: r.services,
+          servers: r.servers,
+          snapshot_bytes: r.snapshotBytes,
+          encode_ms: Math.round(r.encodeMs * 10) / 10,
+          commit_ms: Math.round(r.commitMs * 10) / 10,
+        },
+        `generation ${r.generation} committed`,
+      );
+      return;
+    }
   }
 }

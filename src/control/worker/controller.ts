@@ -161,6 +161,7 @@ export class Controller {
   private async start(config: Config, portHolds: SavedPortHolds | undefined): Promise<StartResult> {
     if (this.running) fail('XVS_ESTATE', 'the data plane is already running');
     const d = Dataplane.create(config);
+    d.onCommitted = (report) => this.tell({ event: 'committed', report });
     this.overrides = new WeightOverrides();
     let model: DataplaneModel;
     // What the previous run left is advice: bytes this build cannot read cost a warning, not the start.

@@ -52,6 +52,17 @@ export interface DataplaneCounters {
   workers: CounterSet[];
 }
 
+/** One committed snapshot: what it holds and what encoding and committing it took. */
+export interface CommitReport {
+  generation: bigint;
+  services: number;
+  servers: number;
+  snapshotBytes: number;
+  encodeMs: number;
+  /** The addon's decode and the hand-over to the workers. */
+  commitMs: number;
+}
+
 export class Dataplane {
   private generation = 0n;
   private readonly ids = new StableIds();
@@ -61,6 +72,8 @@ export class Dataplane {
   private started = false;
   private lastConfig: Config | undefined;
   private lastModel: DataplaneModel | undefined;
+  /** Told after each commit what it cost (the log's debug detail). */
+  onCommitted?: (c: CommitReport) => void;
 
   private constructor(
     readonly engine: NativeEngine,
@@ -233,8 +246,18 @@ export class Dataplane {
 
   /** The one way a model reaches the engine: encoded in slices, decoded by the addon off this thread. */
   private async commit(config: Config, model: DataplaneModel, sliceMs: number, stats?: SliceStats): Promise<DataplaneModel> {
+    const started = performance.now();
     const bytes = await runInSlices(this.encoder.steps(model), sliceMs, stats);
+    const encoded = performance.now();
     await this.engine.commit(bytes);
+    this.onCommitted?.({
+      generation: model.generation,
+      services: model.services.length,
+      servers: model.services.reduce((n, s) => n + s.backends.length, 0),
+      snapshotBytes: bytes.length,
+      encodeMs: encoded - started,
+      commitMs: performance.now() - encoded,
+    });
     this.generation = model.generation;
     this.lastConfig = config;
     this.lastModel = model;
