@@ -42,9 +42,17 @@ const STEPS = {
   },
   fuzz: {
     clang: 'libFuzzer',
-    'libclang-rt-14-dev': "libFuzzer's and the sanitizers' runtimes for clang 14",
+    // Named after the clang the distribution gives (Debian 12: 14; Ubuntu 24.04: 18): fuzzRuntime().
+    'libclang-rt-N-dev': "libFuzzer's and the sanitizers' runtimes for that clang",
   },
 };
+
+/** The libclang-rt package of the clang this machine has, or would get from apt (`clang` depends on clang-N). */
+function fuzzRuntime() {
+  const probe = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '';
+  const major = /version (\d+)\./.exec(probe('clang', ['--version']))?.[1] ?? /Depends: clang-(\d+)/.exec(probe('apt-cache', ['depends', 'clang']))?.[1] ?? '14';
+  return `libclang-rt-${major}-dev`;
+}
 const TITLES = { build: 'the build', dpdk: 'the DPDK build', demo: 'the demo', test: 'the tests', fuzz: 'the fuzz targets' };
 
 function usage(message) {
@@ -57,7 +65,7 @@ if (steps.length === 0) usage('name at least one step');
 for (const s of steps) if (!(s in STEPS)) usage(`unknown step ${s}`);
 if (steps.includes('build') && process.env.XVS_BUILD_DPDK === '1' && !steps.includes('dpdk')) steps.push('dpdk');
 
-const wanted = [...new Set(steps.flatMap((s) => Object.keys(STEPS[s])))];
+const wanted = [...new Set(steps.flatMap((s) => Object.keys(STEPS[s])))].map((p) => (p === 'libclang-rt-N-dev' ? fuzzRuntime() : p));
 const what = steps.map((s) => TITLES[s]).join(', ');
 
 function hasDpkg() {

@@ -35,7 +35,14 @@ export interface ApiServer {
    * the POST /reload that moved it, get `graceMs` to finish.
    */
   retire(graceMs: number): void;
+  /** Started held: requests wait (the reload that binds it has not committed); serve them now. */
+  open(): void;
   close(): Promise<void>;
+}
+
+/** How startApiServer starts the server: `held` makes requests wait until open(). */
+export interface ApiStartOptions extends ApiGuardOptions {
+  held?: boolean;
 }
 
 /** Connections the API serves at once: a few operators and a scraper, not a crowd. */
@@ -109,13 +116,15 @@ export interface ApiGuardOptions {
 }
 
 /** Listens on `listen`; rejects with a one-line reason when it cannot (address in use, ...). */
-export function startApiServer(listen: string, ctx: ApiContext, log: Logger, options: ApiGuardOptions = {}): Promise<ApiServer> {
+export function startApiServer(listen: string, ctx: ApiContext, log: Logger, options: ApiStartOptions = {}): Promise<ApiServer> {
   const guardOf = (o: ApiGuardOptions): Guard => ({
     names: new Set((o.hosts ?? []).map((h) => h.toLowerCase())),
     ...(o.token !== undefined ? { bearer: new BearerCheck(o.token) } : {}),
   });
   let guard = guardOf(options);
   let retired = false;
+  let open: () => void = () => {};
+  let gate: Promise<void> | undefined = options.held ? new Promise<void>((resolve) => (open = resolve)) : undefined;
   // Answers not yet sent: once the server is retired they close their connection (no keep-alive
   // client stays on the old address).
   const unanswered = new Set<http.ServerResponse>();
@@ -132,13 +141,16 @@ export function startApiServer(listen: string, ctx: ApiContext, log: Logger, opt
       );
     });
     res.on('close', () => unanswered.delete(res));
-    void dispatch(req, res, ctx, guard, log);
+    if (gate) void gate.then(() => dispatch(req, res, ctx, guard, log));
+    else void dispatch(req, res, ctx, guard, log);
   });
   server.maxConnections = MAX_API_CONNECTIONS;
   const { host, port } = splitListen(listen);
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(`cannot serve the API on ${listen}: ${err.code === 'EADDRINUSE' ? 'the address is in use' : err.message}`)),
+      reject(
+        Object.assign(new Error(`cannot serve the API on ${listen}: ${err.code === 'EADDRINUSE' ? 'the address is in use' : err.message}`), { code: err.code }),
+      ),
     );
     server.listen(port, host, () => {
       const a = server.address() as AddressInfo;
@@ -151,6 +163,10 @@ export function startApiServer(listen: string, ctx: ApiContext, log: Logger, opt
           server.close();
           server.closeIdleConnections();
           setTimeout(() => server.closeAllConnections(), graceMs).unref();
+        },
+        open: () => {
+          gate = undefined;
+          open();
         },
         close: () =>
           new Promise<void>((done) => {

@@ -504,6 +504,32 @@ describe('POST /reload', () => {
       }
     }));
 
+  it('moves the API to another host on the same port (127.0.0.1:P to 0.0.0.0:P), and back when the reload is refused', () =>
+    withXvs(async (x) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xvs-token-'));
+      const token = 'feed'.repeat(8);
+      fs.writeFileSync(path.join(dir, 'token'), `${token}\n`);
+      const auth = { authorization: `Bearer ${token}` };
+      const anyHost = (t: string) => t.replace(`listen: 127.0.0.1:${x.port}`, `listen: 0.0.0.0:${x.port}\n  token_file: ${path.join(dir, 'token')}`);
+      try {
+        // Refused (a start-only change beside it): the old server had stopped listening for the
+        // new one, which is closed again; the API is back on 127.0.0.1, without a token.
+        fs.writeFileSync(x.file, memConfig(x.port, (t) => anyHost(t).replace('workers: 2', 'workers: 3')));
+        let r = await request(x.port, 'POST', '/reload', { headers: { 'content-type': 'application/json' } });
+        assert.equal(r.status, 400, r.text);
+        assert.equal((await request(x.port, 'GET', '/status')).status, 200, 'the API listens again where it was');
+        // Applied: the same port on every host, the token required from now on.
+        fs.writeFileSync(x.file, memConfig(x.port, anyHost));
+        r = await request(x.port, 'POST', '/reload', { headers: { 'content-type': 'application/json' } });
+        assert.equal(r.status, 200, r.text);
+        assert.deepEqual(x.logs.find((l) => l.event === 'reloaded')?.applied, ['api.listen', 'api.token_file']);
+        assert.equal((await request(x.port, 'GET', '/status')).status, 401, 'the new server, with its token');
+        assert.equal((await request(x.port, 'GET', '/status', { headers: auth })).status, 200);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }));
+
   it('refuses an invalid file with its problems and keeps the running configuration', () =>
     withXvs(async (x) => {
       const before = await status(x);

@@ -391,6 +391,17 @@ describe('system packages before each npm step (scripts/system-packages.mjs)', (
     assert.deepEqual(calls, ['update -qq', 'install -y -qq --no-install-recommends libxdp-dev libdpdk-dev']);
   });
 
+  it("names the fuzz runtime after this machine's clang (Debian 12: 14, elsewhere another)", () => {
+    fs.writeFileSync(path.join(dir, 'clang'), '#!/bin/sh\necho "Ubuntu clang version 18.1.3 (1ubuntu1)"\n', { mode: 0o755 });
+    try {
+      const r = run(['fuzz'], { FAKE_MISSING: 'libclang-rt-18-dev', XVS_NO_APT: '1' });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /install them with: (sudo )?apt-get install -y --no-install-recommends libclang-rt-18-dev$/m);
+    } finally {
+      fs.rmSync(path.join(dir, 'clang'));
+    }
+  });
+
   it('refuses an unknown step (usage, exit 2)', () => {
     const r = run(['bogus'], {});
     assert.equal(r.status, 2);
@@ -414,7 +425,7 @@ describe('man/xvs.1', () => {
   it('is generated from the CLI: every command, subcommand and option has its place', () => {
     const page = fs.readFileSync(path.join(ROOT, 'man', 'xvs.1'), 'utf8');
     assert.match(page, /^\.TH XVS 1 "" "xvs \d+\.\d+\.\d+"/m);
-    for (const name of ['run', 'check', 'list', 'save', 'weight', 'drain', 'demo', 'decap', 'bench', 'bench veth', 'bench dataplane'])
+    for (const name of ['run', 'check', 'list', 'save', 'weight', 'drain', 'import', 'demo', 'decap', 'bench', 'bench veth', 'bench dataplane', 'bench metrics'])
       assert.ok(page.includes(`.SS "xvs ${name}"`), name);
     for (const option of ['--log-format', '--reason', '--generator', '--token-file']) assert.ok(page.includes(option), option);
     assert.ok(!/^[.'](?!SS|SH|TH|TP|nf|fi|B |I |RI|BR|\\")/m.test(page), 'no help line is taken for a roff request');

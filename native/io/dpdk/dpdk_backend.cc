@@ -195,7 +195,8 @@ std::string DpdkBackend::apply_steering(const SteeringSets& sets) {
   // from another balancer) learns ours at once instead of after its cache times out.
   for (uint32_t address : next->sorted)
     if (!owned_current_ || !owned_current_->contains(address))
-      for (size_t p = 0; p < ports_.size(); ++p) queues_[p * workers_]->solicit.push({address, address});  // full: not repeated
+      for (size_t p = 0; p < ports_.size(); ++p) announcements_.push_back({p * workers_, address});
+  send_announcements();
   owned_.store(next.get(), std::memory_order_release);
   if (owned_current_) retired_.push_back({sets.generation, std::move(owned_current_)});
   owned_current_ = std::move(next);
@@ -226,8 +227,15 @@ bool DpdkBackend::neighbour(uint32_t address, uint32_t port, uint8_t mac[6]) {
   return neighbours_.lookup(address, static_cast<uint8_t>(port), now_ms(), mac);
 }
 
+// What a full solicit ring did not take waits for the next call (the neighbour timer calls
+// neighbour_changes every ~100 ms): an announcement is sent once, late rather than never.
+void DpdkBackend::send_announcements() {
+  std::erase_if(announcements_, [&](const Announcement& a) { return queues_[a.queue]->solicit.push({a.address, a.address}); });
+}
+
 void DpdkBackend::neighbour_changes(std::vector<uint32_t>& changed) {
   if (shut_down_) return;
+  send_announcements();
   take_heard();
   std::vector<NeighbourSolicit> solicit;
   neighbours_.tick(now_ms(), solicit, changed);

@@ -73,6 +73,13 @@ class DpdkBackend final : public Backend, public HostPorts {
   std::vector<std::unique_ptr<DpdkQueue>> queues_;  // port-major
   std::atomic<const OwnedAddresses*> owned_{nullptr};
   std::unique_ptr<const OwnedAddresses> owned_current_;
+  // Gratuitous ARP for newly owned addresses that a full solicit ring has not taken yet (control thread).
+  struct Announcement {
+    size_t queue;
+    uint32_t address;
+  };
+  std::vector<Announcement> announcements_;
+  void send_announcements();
   std::vector<Retired> retired_;
   NeighbourTable neighbours_;
   std::vector<std::string> warnings_;

@@ -6,7 +6,7 @@
 // when it is ready, reloading and stopping, and pings its watchdog (service/systemd-notify.ts). Main thread: it relays, it holds no policy.
 import type { Requester } from '../../api/requester.js';
 import type { ApiContext } from '../../api/route.js';
-import { startApiServer, type ApiGuardOptions, type ApiServer } from '../../api/server.js';
+import { startApiServer, type ApiStartOptions, type ApiServer } from '../../api/server.js';
 import { loadConfigFile } from '../../config/load.js';
 import { ConfigError, type Config } from '../../config/types.js';
 import { hostWarnings } from '../../config/host-warnings.js';
@@ -103,7 +103,7 @@ export const runCommand: CliCommand<RunArgs> = {
       log,
       tokenRequired: () => settings?.tokenRequired ?? config.api.token_file !== undefined,
     };
-    const bindApi = (listen: string, access: ApiGuardOptions) => startApiServer(listen, apiContext, log, access);
+    const bindApi = (listen: string, access: ApiStartOptions) => startApiServer(listen, apiContext, log, access);
     try {
       api = await bindApi(config.api.listen, apiAccess(config.api));
       settings = new LiveSettings(log, api, config, bindApi);

@@ -1,13 +1,16 @@
 // src/control/main/live-settings.ts — what a reload changes on the main thread itself: the
-// logger's level (log_level) and the HTTP API. A new api.listen gets its server bound before the
-// data plane's reload commits, so that an address in use refuses the whole reload; once the
-// reload committed, the old server stops taking connections (the POST /reload that moved it still
-// gets its answer). New api.hosts or api.token_file (its token re-read: a reload rotates it) apply
+// logger's level (log_level) and the HTTP API. A new api.listen gets its server bound, held (it
+// answers nothing yet), before the data plane's reload commits, so that an address in use refuses
+// the whole reload; once the reload committed, the old server stops taking connections (the POST
+// /reload that moved it still gets its answer) and the new one serves. The same port on another
+// host (127.0.0.1:P to 0.0.0.0:P) cannot be bound beside the old server: it stops listening first,
+// and listens again if the move fails. New api.hosts or api.token_file (its token re-read: a reload rotates it) apply
 // to the requests that follow. It also keeps the configuration in force, for what a reload says it
 // changed. Consumes the running and the next Config; produces the names of the fields it applied.
 // Main thread.
-import type { ApiGuardOptions, ApiServer } from '../../api/server.js';
+import type { ApiGuardOptions, ApiServer, ApiStartOptions } from '../../api/server.js';
 import { readApiToken } from '../../api/token.js';
+import { splitListen } from '../../config/address.js';
 import type { Config } from '../../config/types.js';
 import type { Logger } from '../../log.js';
 
@@ -34,7 +37,7 @@ export class LiveSettings {
     private readonly log: Logger,
     private api: ApiServer,
     private running: Config,
-    private readonly bind: (listen: string, access: ApiGuardOptions) => Promise<ApiServer>,
+    private readonly bind: (listen: string, access: ApiStartOptions) => Promise<ApiServer>,
   ) {
     this.access = apiAccess(running.api);
   }
@@ -58,7 +61,26 @@ export class LiveSettings {
   async prepare(next: Config): Promise<PendingSettings> {
     const access = apiAccess(next.api);
     const moved = next.api.listen !== this.running.api.listen;
-    const fresh = moved ? await this.bind(next.api.listen, access) : undefined;
+    // Bound held: it answers nothing until the reload has committed (its settings are not in force before).
+    const bindHeld = () => this.bind(next.api.listen, { ...access, held: true });
+    let fresh: ApiServer | undefined;
+    let oldRetired = false;
+    if (moved) {
+      try {
+        fresh = await bindHeld();
+      } catch (err) {
+        // The same port on another host (127.0.0.1:P to 0.0.0.0:P): the old server holds it until it stops listening.
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || splitListen(next.api.listen).port !== splitListen(this.running.api.listen).port) throw err;
+        this.api.retire(API_RETIRE_GRACE_MS);
+        oldRetired = true;
+        try {
+          fresh = await bindHeld();
+        } catch (again) {
+          await this.rebindOld();
+          throw again;
+        }
+      }
+    }
     return {
       commit: () => {
         const applied: string[] = [];
@@ -67,8 +89,9 @@ export class LiveSettings {
           applied.push('log_level');
         }
         if (fresh) {
-          this.api.retire(API_RETIRE_GRACE_MS);
+          if (!oldRetired) this.api.retire(API_RETIRE_GRACE_MS);
           this.api = fresh;
+          fresh.open();
           applied.push('api.listen');
         }
         if (JSON.stringify(next.api.hosts ?? []) !== JSON.stringify(this.running.api.hosts ?? [])) applied.push('api.hosts');
@@ -80,7 +103,18 @@ export class LiveSettings {
       },
       abort: async () => {
         await fresh?.close();
+        if (oldRetired) await this.rebindOld();
       },
     };
   }
+
+  /** Back on the running address after a move that did not happen; without it the API is gone: said loudly. */
+  private async rebindOld(): Promise<void> {
+    try {
+      this.api = await this.bind(this.running.api.listen, this.access);
+    } catch (err) {
+      this.log.error({ event: 'api_lost', listen: this.running.api.listen, error: (err as Error).message }, 'the API could not listen again on its address: restart xvs to get it back');
+    }
+  }
 }
+
