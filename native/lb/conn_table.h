@@ -180,11 +180,12 @@ class ConnTable {
 
   Conn* at(uint32_t index) { return index < capacity_ ? &conns_[index] : nullptr; }
   const Conn* at(uint32_t index) const { return index < capacity_ ? &conns_[index] : nullptr; }
-  // Whether slot `index` holds a connection (at a safe point: armed and reachable by a tuple). A
-  // freed slot is unarmed; a slot never used is all zeros (state tcp_none, but no tuple linked).
+  // Whether slot `index` holds a connection or template (at a safe point every held entry is
+  // armed). A freed slot is unarmed; a slot never used is all zeros (state tcp_none, protocol 0,
+  // which no entry has). A retired template may have no tuple linked: still listed, as in IPVS.
   bool live(uint32_t index) const {
     const Conn& c = conns_[index];
-    return c.state != ConnState::unarmed && (c.flags & (kLinkClient | kLinkServer)) != 0;
+    return c.state != ConnState::unarmed && c.protocol != 0;
   }
   uint32_t index_of(const Conn* c) const { return static_cast<uint32_t>(c - conns_.get()); }
 

@@ -35,6 +35,8 @@ export interface ApiServer {
    * the POST /reload that moved it, get `graceMs` to finish.
    */
   retire(graceMs: number): void;
+  /** Stops taking connections, nothing else: requests in progress go on (retire() later ends them). */
+  stopListening(): void;
   /** Started held: requests wait (the reload that binds it has not committed); serve them now. */
   open(): void;
   close(): Promise<void>;
@@ -160,9 +162,12 @@ export function startApiServer(listen: string, ctx: ApiContext, log: Logger, opt
         retire: (graceMs) => {
           retired = true;
           for (const res of unanswered) if (!res.headersSent) res.setHeader('connection', 'close');
-          server.close();
+          if (server.listening) server.close();
           server.closeIdleConnections();
           setTimeout(() => server.closeAllConnections(), graceMs).unref();
+        },
+        stopListening: () => {
+          if (server.listening) server.close();
         },
         open: () => {
           gate = undefined;
@@ -170,7 +175,8 @@ export function startApiServer(listen: string, ctx: ApiContext, log: Logger, opt
         },
         close: () =>
           new Promise<void>((done) => {
-            server.close(() => done());
+            if (server.listening) server.close(() => done());
+            else done();
             server.closeAllConnections();
           }),
       });

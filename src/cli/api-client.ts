@@ -130,7 +130,11 @@ export async function streamApi(target: ApiTarget, path: string, onLine: (line: 
   const headers: Record<string, string> = { 'user-agent': `xvs-cli/${xvsVersion()}` };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-    const req = http.request({ ...splitListen(address), method: 'GET', path, headers, timeout: REQUEST_TIMEOUT_MS }, resolve);
+    const req = http.request({ ...splitListen(address), method: 'GET', path, headers, timeout: REQUEST_TIMEOUT_MS }, (answer) => {
+      // Answered: the stream may pause as long as its reader does (a pager), so no idle timeout from here.
+      req.setTimeout(0);
+      resolve(answer);
+    });
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.end();
@@ -149,18 +153,22 @@ export async function streamApi(target: ApiTarget, path: string, onLine: (line: 
     throw new CliError(`xvs: ${message}`);
   }
   let buffered = '';
-  try {
-    for await (const chunk of res) {
-      buffered += (chunk as Buffer).toString('utf8');
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        await onLine(line);
-      }
+  const chunks = res[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<unknown>;
+    try {
+      next = await chunks.next();
+    } catch {
+      break; // the answer broke off: said below
     }
-  } catch {
-    // the answer broke off: said below
+    if (next.done) break;
+    buffered += (next.value as Buffer).toString('utf8');
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      await onLine(line); // its own errors (a closed pipe) are the caller's
+    }
   }
   if (!res.complete || buffered !== '') throw new CliError(`xvs: the answer from ${address} was cut off (see xvs run's log); what arrived is above`);
 }

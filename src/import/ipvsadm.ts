@@ -108,9 +108,12 @@ export function importIpvsadm(text: string, source: string, interfaces: string[]
     }
     // A server without a port (port 0) takes the service's, as IPVS does for dr and tunnel.
     const server: Record<string, unknown> = { address: real.address, port: real.port || vip.port };
-    if (option('-w') !== undefined) server.weight = Number(option('-w'));
-    if (option('-x') !== undefined) server.upper_threshold = Number(option('-x'));
-    if (option('-y') !== undefined) server.lower_threshold = Number(option('-y'));
+    for (const [flag, field] of [['-w', 'weight'], ['-x', 'upper_threshold'], ['-y', 'lower_threshold']] as const) {
+      const value = option(flag);
+      if (value === undefined) continue;
+      if (/^\d+$/.test(value)) server[field] = Number(value);
+      else notes.add(where, `${flag} ${value}: not a whole number; ignored`);
+    }
     const flags = w.filter((x) => x in METHODS);
     const method = flags.length ? METHODS[flags[flags.length - 1]!]! : 'dr'; // -g is ipvsadm's default
     if (method !== 'nat' && real.port !== 0 && real.port !== vip.port) {

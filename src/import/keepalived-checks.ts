@@ -23,12 +23,14 @@ const DEFAULT_RETRY = 1;
 
 export const CHECKERS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'UDP_CHECK', 'DNS_CHECK', 'SMTP_CHECK', 'BFD_CHECK', 'PING_CHECK', 'FILE_CHECK'];
 
-const number = (s: Statement, notes: ImportNotes): number | undefined => {
+/** The statement's first argument as a whole number ≥ 0; otherwise noted and undefined. */
+export function numberArg(s: Statement, notes: ImportNotes): number | undefined {
   const n = Number(s.args[0]);
-  if (s.args.length >= 1 && Number.isFinite(n) && n >= 0) return n;
-  notes.add(s.where, `${s.keyword} ${s.args.join(' ')}: not a number; ignored`);
+  if (s.args.length >= 1 && /^\d+$/.test(s.args[0]!) && Number.isSafeInteger(n)) return n;
+  notes.add(s.where, `${s.keyword} ${s.args.join(' ')}: not a whole number; ignored`);
   return undefined;
-};
+}
+const number = numberArg;
 
 /** keepalived's hex payloads as text, when they are printable ASCII. */
 function hexText(hex: string): string | undefined {
@@ -81,7 +83,10 @@ export function importChecker(checker: Statement, defaults: CheckDefaults, notes
           break;
         }
         for (const u of s.block ?? []) {
-          if (u.keyword === 'path') check.path = u.args[0]!.startsWith('/') ? u.args[0] : `/${u.args[0]}`;
+          if (u.keyword === 'path') {
+            if (u.args[0] === undefined) notes.add(u.where, 'path without a value: / instead');
+            else check.path = u.args[0].startsWith('/') ? u.args[0] : `/${u.args[0]}`;
+          }
           else if (u.keyword === 'status_code') {
             const first = Number(/^\d+/.exec(u.args[0] ?? '')?.[0]);
             if (Number.isInteger(first)) check.expect_status = first;

@@ -98,8 +98,15 @@ export function parseKeepalived(text: string, file: string, depth = 0): Statemen
       }
       if (statement.keyword === 'include') {
         if (depth >= MAX_INCLUDE_DEPTH) throw new KeepalivedSyntaxError(`${statement.where}: includes nested more than ${MAX_INCLUDE_DEPTH} deep`);
-        for (const included of statement.args.flatMap((p) => expandInclude(p, file)))
-          out.push(...parseKeepalived(fs.readFileSync(included, 'utf8'), included, depth + 1));
+        for (const included of statement.args.flatMap((p) => expandInclude(p, file))) {
+          let text: string;
+          try {
+            text = fs.readFileSync(included, 'utf8');
+          } catch (err) {
+            throw new KeepalivedSyntaxError(`${statement.where}: include ${included}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          }
+          out.push(...parseKeepalived(text, included, depth + 1));
+        }
         continue;
       }
       out.push(statement);

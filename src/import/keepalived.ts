@@ -1,13 +1,13 @@
 // src/import/keepalived.ts — `xvs import keepalived FILE`: keepalived's LVS configuration as an
 // xvs config. virtual_server blocks (by address and port, or by virtual_server_group) become
 // services: lb_algo, lb_kind (NAT, DR, TUN; FNAT with local_address_group as keepalived-DPVS
-// writes it), persistence_timeout/_granularity, protocol, ops, quorum, hysteresis,
-// sorry_server, virtualhost, alpha, inhibit_on_failure and the checker defaults; real_server
-// blocks become servers (weight, uthreshold, lthreshold) with their checker
+// writes it), persistence_timeout/_granularity, protocol, ops, quorum and hysteresis (weights in
+// keepalived, servers in xvs: converted), sorry_server, virtualhost, alpha, inhibit_on_failure
+// and the checker defaults; real_server blocks become servers (weight, uthreshold, lthreshold) with their checker
 // (keepalived-checks.ts); global_defs' lvs_timeouts become dataplane.timeouts. VRRP and
 // everything else xvs has no equivalent of is noted with its place, never dropped silently.
 // Consumes parsed statements (keepalived-syntax.ts); produces an ImportResult. CLI thread.
-import { CHECKERS, importChecker, KEEPALIVED_CHECK_DEFAULTS, type CheckDefaults } from './keepalived-checks.js';
+import { CHECKERS, importChecker, KEEPALIVED_CHECK_DEFAULTS, numberArg, type CheckDefaults } from './keepalived-checks.js';
 import type { Statement } from './keepalived-syntax.js';
 import { ImportError, ImportNotes, IPV4, prefixOfMask, serviceName, type ImportResult } from './result.js';
 
@@ -53,11 +53,11 @@ function realServer(rs: Statement, defaults: CheckDefaults, notes: ImportNotes):
   const checkers = (rs.block ?? []).filter((s) => CHECKERS.includes(s.keyword));
   for (const s of rs.block ?? []) {
     if (CHECKERS.includes(s.keyword)) continue;
-    if (s.keyword === 'weight') server.weight = Number(s.args[0]);
-    else if (s.keyword === 'uthreshold') server.upper_threshold = Number(s.args[0]);
-    else if (s.keyword === 'lthreshold') server.lower_threshold = Number(s.args[0]);
+    if (s.keyword === 'weight') server.weight = numberArg(s, notes);
+    else if (s.keyword === 'uthreshold') server.upper_threshold = numberArg(s, notes);
+    else if (s.keyword === 'lthreshold') server.lower_threshold = numberArg(s, notes);
     else if (s.keyword === 'inhibit_on_failure') own.inhibitOnFailure = s.args[0] !== 'false';
-    else if (s.keyword === 'delay_loop') own.delayLoop = Number(s.args[0]);
+    else if (s.keyword === 'delay_loop') own.delayLoop = numberArg(s, notes) ?? own.delayLoop;
     else notes.add(s.where, `real_server ${s.keyword}: no xvs equivalent; ignored`);
   }
   if (checkers.length > 1)
@@ -78,6 +78,8 @@ function virtualServer(vs: Statement, pools: Map<string, string[]>, notes: Impor
   const defaults: CheckDefaults = { ...KEEPALIVED_CHECK_DEFAULTS };
   let protocol = 'tcp';
   let persistence: { timeout?: number; netmask?: number } | undefined;
+  let quorum: WeightSetting | undefined;
+  let hysteresis: WeightSetting | undefined;
   const realServers: Statement[] = [];
   for (const s of vs.block ?? []) {
     const arg = s.args[0] ?? '';
@@ -100,7 +102,7 @@ function virtualServer(vs: Statement, pools: Map<string, string[]>, notes: Impor
         }
         break;
       case 'persistence_timeout':
-        persistence = { ...persistence, timeout: Number(arg) };
+        persistence = { ...persistence, timeout: numberArg(s, notes) };
         break;
       case 'persistence_granularity': {
         const prefix = prefixOfMask(arg);
@@ -112,23 +114,23 @@ function virtualServer(vs: Statement, pools: Map<string, string[]>, notes: Impor
         fields.one_packet = true;
         break;
       case 'quorum':
-        fields.quorum = Number(arg);
+        quorum = { value: numberArg(s, notes), where: s.where };
         break;
       case 'hysteresis':
-        fields.quorum_hysteresis = Number(arg);
+        hysteresis = { value: numberArg(s, notes), where: s.where };
         break;
       case 'sorry_server':
         if (IPV4.test(arg) && Number(s.args[1]) >= 1) fields.sorry_server = { address: arg, port: Number(s.args[1]) };
         else notes.add(s.where, `sorry_server ${s.args.join(' ')}: not an IPv4 address and port; not imported`);
         break;
       case 'delay_loop':
-        defaults.delayLoop = Number(arg);
+        defaults.delayLoop = numberArg(s, notes) ?? defaults.delayLoop;
         break;
       case 'connect_timeout':
-        defaults.connectTimeout = Number(arg);
+        defaults.connectTimeout = numberArg(s, notes) ?? defaults.connectTimeout;
         break;
       case 'retry':
-        defaults.retry = Number(arg);
+        defaults.retry = numberArg(s, notes) ?? defaults.retry;
         break;
       case 'inhibit_on_failure':
         defaults.inhibitOnFailure = arg !== 'false';
@@ -162,7 +164,53 @@ function virtualServer(vs: Statement, pools: Map<string, string[]>, notes: Impor
   if (fields.forwarding === 'fullnat' && !fields.local_address_pool)
     notes.add(vs.where, 'lb_kind FNAT needs local addresses: add local_address_pool (a local_address_group with laddr_group_name)');
   const servers = realServers.map((rs) => realServer(rs, defaults, notes)).filter((x): x is Record<string, unknown> => x !== undefined);
+  Object.assign(fields, quorumInServers(quorum, hysteresis, servers.map((s) => (s.weight as number | undefined) ?? 1), notes));
   return { fields: { protocol, ...fields }, protocol, servers };
+}
+
+interface WeightSetting {
+  value: number | undefined;
+  where: string;
+}
+
+/**
+ * keepalived's quorum and hysteresis are weights (the live servers' weights summed); xvs counts
+ * live servers. With equal weights w the two agree at quorum ceil(Q / w) and hysteresis
+ * floor(H / w); otherwise the quorum becomes the fewest servers whose weights reach it and the
+ * hysteresis goes. Every conversion that is not exact is noted.
+ */
+function quorumInServers(quorum: WeightSetting | undefined, hysteresis: WeightSetting | undefined, weights: number[], notes: ImportNotes): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (quorum?.value === undefined || weights.length === 0) {
+    if (hysteresis?.value) notes.add(hysteresis.where, 'hysteresis without a quorum: ignored');
+    return out;
+  }
+  const q = quorum.value;
+  const equal = weights.every((w) => w === weights[0]) && weights[0]! > 0;
+  if (equal) {
+    const w = weights[0]!;
+    out.quorum = Math.max(1, Math.min(weights.length, Math.ceil(q / w)));
+    if (q % w !== 0 || out.quorum * w < q)
+      notes.add(quorum.where, `quorum ${q}: keepalived counts weight (each server ${w}), xvs counts servers: quorum ${out.quorum}`);
+    if (hysteresis?.value) {
+      const h = Math.floor(hysteresis.value / w);
+      if (h > 0) out.quorum_hysteresis = Math.min(h, Math.max(0, weights.length - out.quorum));
+      if (hysteresis.value % w !== 0 || out.quorum_hysteresis !== h)
+        notes.add(hysteresis.where, `hysteresis ${hysteresis.value}: in servers of weight ${w}, ${out.quorum_hysteresis ?? 0}`);
+    }
+    return out;
+  }
+  const sorted = [...weights].sort((a, b) => b - a);
+  let sum = 0;
+  let n = 0;
+  while (n < sorted.length && sum < q) sum += sorted[n++]!;
+  out.quorum = Math.max(1, n);
+  notes.add(
+    quorum.where,
+    `quorum ${q}: keepalived counts weight, xvs counts servers: quorum ${out.quorum} (the fewest servers whose weights reach it${sum < q ? '; all of them do not' : ''})`,
+  );
+  if (hysteresis?.value) notes.add(hysteresis.where, `hysteresis ${hysteresis.value}: weights differ, no server count matches; not imported`);
+  return out;
 }
 
 /** One check for the whole service when every server has the same one (the file reads as people write it). */
@@ -188,14 +236,15 @@ export function importKeepalived(statements: Statement[], options: KeepalivedImp
     if (s.keyword === 'virtual_server_group' && s.args[0]) groups.set(s.args[0], s);
     else if (s.keyword === 'local_address_group' && s.args[0]) pools.set(s.args[0], poolAddresses(s.block ?? [], notes));
     else if (VRRP.has(s.keyword)) {
-      for (const i of (s.block ?? []).filter((x) => x.keyword === 'interface')) vrrpInterfaces.push(i.args[0]!);
+      for (const i of (s.block ?? []).filter((x) => x.keyword === 'interface' && x.args[0])) vrrpInterfaces.push(i.args[0]!);
       notes.add(s.where, `${s.keyword}${s.args[0] ? ` ${s.args[0]}` : ''}: xvs has no VRRP; keep keepalived for it, or announce the VIPs with cluster.bgp`);
     } else if (s.keyword === 'global_defs') {
       for (const g of s.block ?? []) {
         if (g.keyword === 'lvs_timeouts') {
           for (let i = 0; i + 1 < g.args.length; i += 2) {
             const key = { tcp: 'tcp', tcpfin: 'tcp_fin', udp: 'udp' }[g.args[i]!];
-            if (key) timeouts[key] = Number(g.args[i + 1]);
+            const value = numberArg({ ...g, args: [g.args[i + 1]!] }, notes);
+            if (key && value !== undefined) timeouts[key] = value;
             else notes.add(g.where, `lvs_timeouts ${g.args[i]}: no xvs equivalent; ignored`);
           }
         } else notes.add(g.where, `global_defs ${g.keyword}: no xvs equivalent; ignored`);

@@ -38,8 +38,8 @@ describe('xvs import keepalived', () => {
     assert.deepEqual(
       { ...web, health_check: undefined, servers: undefined },
       {
-        name: 'tcp-192.168.200.16-80', vip: '192.168.200.16', port: 80, protocol: 'tcp', scheduler: 'wlc', forwarding: 'nat', quorum: 1, quorum_hysteresis: 1,
-        sorry_server: { address: '192.168.200.200', port: 8080 }, persistence: { timeout: 50, netmask: 24 }, health_check: undefined, servers: undefined,
+        name: 'tcp-192.168.200.16-80', vip: '192.168.200.16', port: 80, protocol: 'tcp', scheduler: 'wlc', forwarding: 'nat',
+        sorry_server: { address: '192.168.200.200', port: 8080 }, persistence: { timeout: 50, netmask: 24 }, quorum: 1, health_check: undefined, servers: undefined,
       },
     );
     assert.deepEqual(web.servers, [
@@ -76,6 +76,8 @@ describe('xvs import keepalived', () => {
       `${main}:46: delay_before_retry 3: xvs retries at the probe interval (6 s)`,
       `${main}:54: digest: xvs does not compare body digests; only the status is checked`,
       `${main}:59: delay_before_retry 3: xvs retries at the probe interval (6 s)`,
+      `${main}:31: quorum 2: keepalived counts weight, xvs counts servers: quorum 1 (the fewest servers whose weights reach it)`,
+      `${main}:32: hysteresis 1: weights differ, no server count matches; not imported`,
       `${group}:4: fwmark 7: xvs has no firewall-mark services; not imported`,
       `${group}:12: quorum_up /usr/local/bin/imap-up: no xvs equivalent; ignored`,
       `${group}:15: real_server notify_down: no xvs equivalent; ignored`,
@@ -119,9 +121,32 @@ virtual_server 10.0.0.100 80 {
     assert.deepEqual(importProblems(importedText(r, 'dpvs.conf')), []);
   });
 
-  it('says when the result is not a config xvs accepts (quorum the servers cannot reach)', () => {
-    const r = keepalived('virtual_server 10.0.0.1 80 {\n  quorum 3\n  real_server 10.0.1.1 80 {\n  }\n}\n', 'q.conf', ['eth0']);
-    assert.match(importProblems(importedText(r, 'q.conf')).join('\n'), /quorum 3 .*1 server/);
+  it("converts keepalived's quorum and hysteresis (weights) into servers", () => {
+    const vs = (weights: number[], quorum: number, hysteresis?: number) =>
+      keepalived(
+        `virtual_server 10.0.0.1 80 {\n  quorum ${quorum}\n${hysteresis === undefined ? '' : `  hysteresis ${hysteresis}\n`}` +
+          weights.map((w, i) => `  real_server 10.0.1.${i + 1} 80 {\n    weight ${w}\n  }\n`).join('') + '}\n',
+        'q.conf',
+        ['eth0'],
+      );
+    const fields = (r: ReturnType<typeof vs>) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const s = r.doc.services[0] as any;
+      return [s.quorum, s.quorum_hysteresis, r.notes];
+    };
+    assert.deepEqual(fields(vs([1, 1, 1], 2, 1)), [2, 1, []], 'weight 1 each: the same numbers, exact');
+    assert.deepEqual(fields(vs([50, 50, 50], 100, 50)), [2, 1, []], 'equal weights: divided, exact');
+    assert.deepEqual(fields(vs([50, 50], 75)), [2, undefined, ['q.conf:2: quorum 75: keepalived counts weight (each server 50), xvs counts servers: quorum 2']]);
+    assert.deepEqual(fields(vs([1, 1], 5)), [2, undefined, ['q.conf:2: quorum 5: keepalived counts weight (each server 1), xvs counts servers: quorum 2']], 'never more than the servers');
+    const mixed = fields(vs([100, 10, 10], 110, 10));
+    assert.deepEqual(mixed.slice(0, 2), [2, undefined]);
+    assert.match((mixed[2] as string[]).join('\n'), /quorum 110: .*quorum 2 \(the fewest servers whose weights reach it\)\n.*hysteresis 10: weights differ/);
+    for (const r of [vs([1, 1, 1], 2, 1), vs([50, 50], 75), vs([100, 10, 10], 110, 10)]) assert.deepEqual(importProblems(importedText(r, 'q.conf')), []);
+  });
+
+  it('says when the result is not a config xvs accepts', () => {
+    const r = keepalived('virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n    uthreshold 10\n    lthreshold 20\n  }\n}\n', 'q.conf', ['eth0']);
+    assert.match(importProblems(importedText(r, 'q.conf')).join('\n'), /lower_threshold/);
   });
 
   it('refuses malformed files with their place, and a file that names no interface', () => {
@@ -129,6 +154,8 @@ virtual_server 10.0.0.100 80 {
     assert.throws(() => parseKeepalived('lb_algo rr\n}\n', 'b.conf'), (e) => e instanceof KeepalivedSyntaxError && /^b\.conf:2: "\}" closes no block$/.test(e.message));
     assert.throws(() => parseKeepalived('notify "/bin/x\n', 'c.conf'), (e) => e instanceof KeepalivedSyntaxError && /^c\.conf:1: a quote is not closed$/.test(e.message));
     assert.throws(() => keepalived('virtual_server 10.0.0.1 80 {\n real_server 10.0.1.1 80 {\n }\n}\n'), (e) => e instanceof ImportError && /--interface NAME/.test(e.message));
+    assert.throws(() => parseKeepalived('include /nonexistent/xvs-test.conf\n', 'd.conf'), (e) => e instanceof KeepalivedSyntaxError && /^d\.conf:1: include \/nonexistent\/xvs-test\.conf: ENOENT$/.test(e.message));
+    assert.deepEqual(parseKeepalived('include /nonexistent/*.conf\n', 'e.conf'), [], 'a pattern that matches nothing includes nothing');
   });
 });
 
@@ -178,7 +205,7 @@ describe('xvs import (CLI)', () => {
   it('prints the config on stdout and a summary on stderr; reads ipvsadm rules from standard input', () => {
     let r = run(['keepalived', rel(KEEPALIVED)]);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stderr, 'xvs import: 4 service(s); 15 thing(s) not imported as they were, listed in the header\n');
+    assert.equal(r.stderr, 'xvs import: 4 service(s); 17 thing(s) not imported as they were, listed in the header\n');
     assert.deepEqual(parseConfigText(r.stdout, 'x.yaml').services.length, 4);
     r = run(['ipvsadm', '-i', 'eth1'], fs.readFileSync(IPVSADM, 'utf8'));
     assert.equal(r.status, 0, r.stderr);
@@ -198,5 +225,29 @@ describe('xvs import (CLI)', () => {
     r = run(['keepalived', 'no-such-file.conf']);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^xvs import: cannot read no-such-file\.conf: /);
+  });
+});
+
+describe('xvs import: odd input', () => {
+  it('notes a value that is not a whole number instead of writing NaN', () => {
+    const k = keepalived('virtual_server 10.0.0.1 80 {\n  quorum many\n  real_server 10.0.1.1 80 {\n    weight heavy\n  }\n}\n', 'n.conf', ['eth0']);
+    assert.deepEqual(k.notes, ['n.conf:2: quorum many: not a whole number; ignored', 'n.conf:4: weight heavy: not a whole number; ignored']);
+    assert.deepEqual(importProblems(importedText(k, 'n.conf')), []);
+    const i = importIpvsadm('-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.0.1.1:80 -g -w x\n', 'r', ['eth0']);
+    assert.deepEqual(i.notes, ['r:2: -w x: not a whole number; ignored']);
+    assert.deepEqual(importProblems(importedText(i, 'r')), []);
+  });
+
+  it('takes keywords without their arguments, blocks without keywords inside, and empty files without crashing', () => {
+    for (const text of [
+      'virtual_server\n',
+      'virtual_server 10.0.0.1 80 {\n  lb_algo\n  sorry_server\n  real_server {\n  }\n}\n',
+      'virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n    HTTP_GET {\n      url {\n        path\n      }\n    }\n  }\n}\n',
+      'vrrp_instance V {\n  interface\n}\n',
+      '',
+      '# nothing\n',
+    ])
+      assert.doesNotThrow(() => keepalived(text, 'odd.conf', ['eth0']), JSON.stringify(text));
+    assert.doesNotThrow(() => importIpvsadm('-A\n-a\n-A -t\n-a -t 10.0.0.1:80 -r\n', 'odd', ['eth0']));
   });
 });

@@ -4,7 +4,6 @@
 // line (application/x-ndjson), page after page of the workers' tables so that neither the
 // workers nor this thread ever hold more than a page; `xvs list -c` prints it as ipvsadm -Lc.
 // The query is checked here; nothing reaches the control worker from a malformed one. Main thread.
-import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 
 import { ControlRequestError } from '../../control/main/client.js';
@@ -18,8 +17,21 @@ export const CONNECTIONS_LIMIT_DEFAULT = 1000;
 const PAGE_TRIES = 5;
 const PAGE_RETRY_MS = 20;
 
-async function writeLines(res: ServerResponse, text: string): Promise<void> {
-  if (!res.write(text)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+/** Writes and waits for the socket to take it; false when the reader has gone (nothing more to send). */
+function writeLines(res: ServerResponse, text: string): Promise<boolean> {
+  if (res.destroyed || res.writableEnded) return Promise.resolve(false);
+  if (res.write(text)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (more: boolean) => () => {
+      res.off('drain', drained);
+      res.off('close', closed);
+      resolve(more);
+    };
+    const drained = done(true);
+    const closed = done(false);
+    res.on('drain', drained);
+    res.on('close', closed);
+  });
 }
 
 function limitOf(url: string | undefined): number {
@@ -60,14 +72,14 @@ export const connectionRoutes: Route[] = [
             break;
           } catch (err) {
             const busy = err instanceof ControlRequestError && err.code === 'XVS_EBUSY';
-            if (!busy || tries === PAGE_TRIES || !res.headersSent) throw err;
+            if (!busy || tries === PAGE_TRIES) throw err;
             await new Promise((resolve) => setTimeout(resolve, PAGE_RETRY_MS));
           }
         }
+        if (res.destroyed) return; // the reader went away while the workers listed
         if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
         const lines = page.workers.flatMap((w) => w.entries.map((e) => `${JSON.stringify({ worker: w.worker, ...e })}\n`)).join('');
-        if (lines) await writeLines(res, lines);
-        if (res.destroyed) return; // the reader went away
+        if (lines && !(await writeLines(res, lines))) return;
         starts = page.workers.map((w) => w.next ?? -1);
         if (starts.every((n) => n === -1)) break;
       }

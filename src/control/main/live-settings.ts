@@ -64,15 +64,16 @@ export class LiveSettings {
     // Bound held: it answers nothing until the reload has committed (its settings are not in force before).
     const bindHeld = () => this.bind(next.api.listen, { ...access, held: true });
     let fresh: ApiServer | undefined;
-    let oldRetired = false;
+    let oldStopped = false;
     if (moved) {
       try {
         fresh = await bindHeld();
       } catch (err) {
         // The same port on another host (127.0.0.1:P to 0.0.0.0:P): the old server holds it until it stops listening.
         if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || splitListen(next.api.listen).port !== splitListen(this.running.api.listen).port) throw err;
-        this.api.retire(API_RETIRE_GRACE_MS);
-        oldRetired = true;
+        // Only the listening stops: the request that asked for the reload waits for its answer, however long the reload takes.
+        this.api.stopListening();
+        oldStopped = true;
         try {
           fresh = await bindHeld();
         } catch (again) {
@@ -89,7 +90,7 @@ export class LiveSettings {
           applied.push('log_level');
         }
         if (fresh) {
-          if (!oldRetired) this.api.retire(API_RETIRE_GRACE_MS);
+          this.api.retire(API_RETIRE_GRACE_MS);
           this.api = fresh;
           fresh.open();
           applied.push('api.listen');
@@ -103,7 +104,7 @@ export class LiveSettings {
       },
       abort: async () => {
         await fresh?.close();
-        if (oldRetired) await this.rebindOld();
+        if (oldStopped) await this.rebindOld();
       },
     };
   }
@@ -111,7 +112,9 @@ export class LiveSettings {
   /** Back on the running address after a move that did not happen; without it the API is gone: said loudly. */
   private async rebindOld(): Promise<void> {
     try {
+      const old = this.api;
       this.api = await this.bind(this.running.api.listen, this.access);
+      old.retire(API_RETIRE_GRACE_MS);
     } catch (err) {
       this.log.error({ event: 'api_lost', listen: this.running.api.listen, error: (err as Error).message }, 'the API could not listen again on its address: restart xvs to get it back');
     }
