@@ -6,7 +6,7 @@ import type { Argv } from 'yargs';
 
 import { runMetricsBench, type MetricsBenchReport } from '../../bench/metrics.js';
 import type { CliCommand } from '../command.js';
-import { CliError, EXIT_USAGE } from '../errors.js';
+import { checkIntegerOptions } from '../integer-options.js';
 import { table } from '../table.js';
 
 interface MetricsArgs {
@@ -16,12 +16,7 @@ interface MetricsArgs {
   json: boolean;
 }
 
-const LIMITS = { services: 1000, servers: 10_000, scrapes: 1000 } as const;
-
-function checkInt(name: keyof typeof LIMITS, value: number): void {
-  if (!Number.isInteger(value) || value < 1 || value > LIMITS[name])
-    throw new CliError(`xvs: --${name} must be an integer from 1 to ${LIMITS[name]} (got ${value})`, EXIT_USAGE);
-}
+const LIMITS = { services: [1, 1000], servers: [1, 10_000], scrapes: [1, 1000] } as const;
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
 
@@ -45,14 +40,12 @@ export const benchMetricsCommand: CliCommand<MetricsArgs> = {
   describe: 'A Prometheus scrape of a large table: time, bytes and series of GET /metrics',
   builder: (y: Argv) =>
     y
-      .option('services', { type: 'number', default: 20, describe: `services (1..${LIMITS.services})` })
-      .option('servers', { type: 'number', default: 1000, describe: `servers per service (1..${LIMITS.servers})` })
-      .option('scrapes', { type: 'number', default: 10, describe: `scrapes per encoding (1..${LIMITS.scrapes})` })
+      .option('services', { type: 'number', default: 20, describe: `services (1..${LIMITS.services[1]})` })
+      .option('servers', { type: 'number', default: 1000, describe: `servers per service (1..${LIMITS.servers[1]})` })
+      .option('scrapes', { type: 'number', default: 10, describe: `scrapes per encoding (1..${LIMITS.scrapes[1]})` })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' }) as never,
   handler: async ({ services, servers, scrapes, json }) => {
-    checkInt('services', services);
-    checkInt('servers', servers);
-    checkInt('scrapes', scrapes);
+    checkIntegerOptions({ services, servers, scrapes }, LIMITS);
     const command = `xvs bench metrics --services ${services} --servers ${servers} --scrapes ${scrapes}${json ? ' --json' : ''}`;
     const progress = !json && process.stderr.isTTY ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
     const report = await runMetricsBench({ services, servers, scrapes, progress });
