@@ -114,3 +114,34 @@ describe('connection listing', () => {
     assert.throws(() => lb.dataplane.engine.connections(10, Number.NaN), (err: { code?: string }) => err.code === 'XVS_EINVAL');
   });
 });
+
+describe('connection listing: a retired persistence template', () => {
+  // rr over A and B, persistent: a client's template binds it to A; A drained, the client's next
+  // connection retires that template (still bound to the first connection, its tuple unlinked)
+  // and gets a new one to B. IPVS lists both templates; so must every listing here.
+  const persistent = `
+dataplane: { backend: mem, workers: 1, interfaces: [mem0], conn_table_size: 1024 }
+services:
+  - { name: web, vip: ${VIP}, port: 80, forwarding: dr, scheduler: rr, persistence: { timeout: 300 },
+      servers: [{ address: ${A}, port: 80 }, { address: ${B}, port: 80 }] }
+`;
+  let lb: MemHarness;
+  before(async () => (lb = await MemHarness.start(persistent)));
+  after(() => lb?.close());
+
+  it('is listed by the paged listing as by the first-N one, with its server counted', async () => {
+    send(lb, 43001, ['SYN']);
+    const drained = new WeightOverrides().with(lb.config, 'web', `${A}:80`, 0);
+    await lb.apply(drained.effective(lb.config));
+    send(lb, 43002, ['SYN']);
+    const sampled = lb.dataplane.connections(100)[0]!.entries;
+    const templates = sampled.filter((e) => e.template);
+    assert.equal(new Set(templates.map((e) => e.backendId)).size, 2, 'the retired template to A and the new one to B');
+    const paged = lb.dataplane.connectionsPage([0], 100)[0]!;
+    assert.equal(paged.next, -1);
+    const key = (e: { client: string; virtual: string; template: boolean; backendId: number }) => `${e.template} ${e.client} ${e.virtual} ${e.backendId}`;
+    assert.deepEqual(paged.entries.map(key).sort(), sampled.map(key).sort());
+    const web = serviceStatuses(lb.config, lb.dataplane.committedModel()!, drained, lb.dataplane.serverCounters())[0]!;
+    assert.deepEqual(web.servers.map((s) => [s.server, s.persistent]), [[`${A}:80`, 1], [`${B}:80`, 1]]);
+  });
+});
