@@ -99,10 +99,12 @@ export const dpdkGenerator: VethGenerator = {
     const t0 = process.hrtime.bigint();
     const finished = (async (): Promise<Sent> => {
       await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-      const stopped = process.hrtime.bigint();
       child.kill('SIGINT');
       const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS);
       const code = await exited;
+      // testpmd sends until it has stopped its forwarding cores (up to ~1 s after SIGINT), and
+      // its count includes those frames: the time runs to its exit.
+      const stopped = process.hrtime.bigint();
       clearTimeout(timer);
       fs.rmSync(runtimeDir(filePrefix), { recursive: true, force: true });
       const frames = parseTestpmdSent(output.text());
