@@ -92,19 +92,28 @@ function request(address: string, method: string, path: string, headers: Record<
   });
 }
 
+/** Every request's headers: the program (the API logs who made a runtime change) and the token, if any. */
+function clientHeaders(target: ApiTarget): Record<string, string> {
+  const headers: Record<string, string> = { 'user-agent': `xvs-cli/${xvsVersion()}` };
+  if (target.token !== undefined) headers.authorization = `Bearer ${target.token}`;
+  return headers;
+}
+
+function unreachable(address: string, err: unknown): CliError {
+  const e = err as Error & { code?: string };
+  return new CliError(`xvs: cannot reach the xvs API at ${address} (${e.code ?? e.message}): is xvs run running there? (--api HOST:PORT or --config FILE)`);
+}
+
 /** The API's JSON answer; an error answer or no answer at all becomes a one-line CliError. */
 export async function callApi<T>(target: ApiTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const { address, token } = target;
-  // The API logs who made a runtime change: the program, besides the address.
-  const headers: Record<string, string> = { 'user-agent': `xvs-cli/${xvsVersion()}` };
+  const { address } = target;
+  const headers = clientHeaders(target);
   if (method === 'POST') headers['content-type'] = 'application/json';
-  if (token !== undefined) headers.authorization = `Bearer ${token}`;
   let res: { status: number; text: string };
   try {
     res = await request(address, method, path, headers, body !== undefined ? JSON.stringify(body) : undefined);
   } catch (err) {
-    const e = err as Error & { code?: string };
-    throw new CliError(`xvs: cannot reach the xvs API at ${address} (${e.code ?? e.message}): is xvs run running there? (--api HOST:PORT or --config FILE)`);
+    throw unreachable(address, err);
   }
   let doc: unknown;
   try {
@@ -126,9 +135,8 @@ export async function callApi<T>(target: ApiTarget, method: 'GET' | 'POST', path
  * one-line CliError.
  */
 export async function streamApi(target: ApiTarget, path: string, onLine: (line: string) => void | Promise<void>): Promise<void> {
-  const { address, token } = target;
-  const headers: Record<string, string> = { 'user-agent': `xvs-cli/${xvsVersion()}` };
-  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  const { address } = target;
+  const headers = clientHeaders(target);
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
     const req = http.request({ ...splitListen(address), method: 'GET', path, headers, timeout: REQUEST_TIMEOUT_MS }, (answer) => {
       // Answered: the stream may pause as long as its reader does (a pager), so no idle timeout from here.
@@ -138,8 +146,8 @@ export async function streamApi(target: ApiTarget, path: string, onLine: (line: 
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.end();
-  }).catch((err: Error & { code?: string }) => {
-    throw new CliError(`xvs: cannot reach the xvs API at ${address} (${err.code ?? err.message}): is xvs run running there? (--api HOST:PORT or --config FILE)`);
+  }).catch((err: unknown) => {
+    throw unreachable(address, err);
   });
   if (res.statusCode !== 200) {
     const chunks: Buffer[] = [];

@@ -30,7 +30,6 @@ export function numberArg(s: Statement, notes: ImportNotes): number | undefined 
   notes.add(s.where, `${s.keyword} ${s.args.join(' ')}: not a whole number; ignored`);
   return undefined;
 }
-const number = numberArg;
 
 /** keepalived's hex payloads as text, when they are printable ASCII. */
 function hexText(hex: string): string | undefined {
@@ -57,18 +56,18 @@ export function importChecker(checker: Statement, defaults: CheckDefaults, notes
   for (const s of checker.block ?? []) {
     switch (s.keyword) {
       case 'connect_port':
-        check.port = number(s, notes);
+        check.port = numberArg(s, notes);
         break;
       case 'connect_timeout':
       case 'misc_timeout':
-        timeout = number(s, notes) ?? timeout;
+        timeout = numberArg(s, notes) ?? timeout;
         break;
       case 'delay_loop':
-        interval = number(s, notes) ?? interval;
+        interval = numberArg(s, notes) ?? interval;
         break;
       case 'retry':
       case 'nb_get_retry':
-        retry = number(s, notes) ?? retry;
+        retry = numberArg(s, notes) ?? retry;
         break;
       case 'delay_before_retry':
         notes.add(s.where, `delay_before_retry ${s.args[0]}: xvs retries at the probe interval (${interval} s)`);
