@@ -39,6 +39,7 @@ const STEPS = {
     bird2: 'the BGP speaker of cluster mode and the router of its tests',
     dpdk: 'dpdk-testpmd, the DPDK generator of xvs bench veth',
     prometheus: 'promtool: lints /metrics and parses the Grafana dashboard\'s queries',
+    'nginx-light': 'a real server reading the PROXY protocol header of client_address: proxy_v2',
   },
   fuzz: {
     clang: 'libFuzzer',
@@ -114,12 +115,20 @@ if (!root || !debianLike() || process.env.XVS_NO_APT === '1') {
 
 console.error(`xvs: installing system packages for ${what}: ${missing.join(' ')}`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+// Servers and daemons the tests run themselves (nginx, bird, prometheus) must not also start as
+// system services on install: Debian's policy-rc.d hook (exit 101: "action forbidden") while
+// apt-get runs, unless the machine has one of its own.
+const POLICY = '/usr/sbin/policy-rc.d';
+const ownPolicy = !fs.existsSync(POLICY);
+if (ownPolicy) fs.writeFileSync(POLICY, '#!/bin/sh\n# xvs: no service starts while its test packages install\nexit 101\n', { mode: 0o755 });
 try {
   execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
   execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env });
 } catch {
   console.error(`xvs: apt-get could not install them (above); run: ${command}`);
   process.exit(1);
+} finally {
+  if (ownPolicy) fs.rmSync(POLICY, { force: true });
 }
 const still = missing.filter((p) => !installed(p));
 if (still.length > 0) {

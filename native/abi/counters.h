@@ -104,9 +104,20 @@ namespace xvs::abi {
   C(kernel_tx_dropped, "frames the host sent through an exception interface, or xvs's ARP replies, dropped: the port's transmit queue was full (dpdk)") \
   C(kernel_rx_dropped, "frames for the host dropped: its exception interface's queue was full (dpdk)")
 
+// The client's address behind Full-NAT (lb/client_address.h), appended after the host port counters.
+#define XVS_CLIENT_ADDRESS_COUNTERS(C)                                                 \
+  C(client_mss_clamped, "server SYN-ACKs whose MSS option was lowered by the bytes a client_address service adds to client segments") \
+  C(toa_added, "client segments given the TOA option (client_address: toa)")          \
+  C(toa_no_room, "client segments that should have carried the TOA option but had no room for it (40 bytes of options, the frame or the MTU): forwarded without") \
+  C(toa_forged_removed, "TOA options a client sent itself, blanked (client_address: toa)") \
+  C(proxy_header_sent, "PROXY protocol v2 headers inserted before a client's first data (client_address: proxy_v2; again for each retransmission)") \
+  C(proxy_header_alone, "PROXY protocol v2 headers sent in place of a client's first data segment, which had no room for it: the client sends that data again") \
+  C(drop_proxy_header_no_room, "client first segments dropped: the frame buffer had room neither for the PROXY protocol v2 header with the data nor for the header alone")
+
 #define XVS_COUNTERS(C) \
   XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C) XVS_LOCAL_PORT_COUNTERS(C) \
-  XVS_SYN_PROXY_COUNTERS(C) XVS_FAST_PATH_COUNTERS(C) XVS_SYNC_COUNTERS(C) XVS_HOST_PORT_COUNTERS(C)
+  XVS_SYN_PROXY_COUNTERS(C) XVS_FAST_PATH_COUNTERS(C) XVS_SYNC_COUNTERS(C) XVS_HOST_PORT_COUNTERS(C) \
+  XVS_CLIENT_ADDRESS_COUNTERS(C)
 
 enum class Counter : uint32_t {
 #define XVS_COUNTER_ENUM(name, help) name,

@@ -155,8 +155,11 @@ static_assert(sizeof(LipRecord) == 8);
   E(sh, 9) E(mh, 10) E(fo, 11)
 #define XVS_PROTOCOLS(E) E(tcp, 6) E(udp, 17)
 // syn_proxy_on: every SYN is answered with a cookie; syn_proxy_auto: once the service's half-open
-// connections on a worker reach the header's syn_proxy_above (lb/syn_proxy.cc).
-#define XVS_SERVICE_FLAGS(E) E(one_packet, 1) E(persistent, 2) E(syn_proxy_on, 4) E(syn_proxy_auto, 8)
+// connections on a worker reach the header's syn_proxy_above (lb/syn_proxy.cc). client_address_*:
+// a Full-NAT TCP service tells its servers the client's address (lb/client_address.h), at most one.
+#define XVS_SERVICE_FLAGS(E)                                                                  \
+  E(one_packet, 1) E(persistent, 2) E(syn_proxy_on, 4) E(syn_proxy_auto, 8) E(client_address_toa, 16) \
+  E(client_address_proxy_v2, 32)
 
 #define XVS_ENUM_VALUE(name, value) name = value,
 enum class Forwarding : uint8_t { XVS_FORWARDING_MODES(XVS_ENUM_VALUE) };

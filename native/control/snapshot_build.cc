@@ -72,8 +72,18 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
     return bad(who + ": protocol " + std::to_string(s.protocol) + " is neither tcp (6) nor udp (17)");
   const char* mode = forwarding_name(s.forwarding);
   if (mode == nullptr) return bad(who + ": unknown forwarding mode " + std::to_string(s.forwarding));
-  if (s.flags & ~(abi::one_packet | abi::persistent | abi::syn_proxy_on | abi::syn_proxy_auto))
+  constexpr uint8_t kClientAddress = abi::client_address_toa | abi::client_address_proxy_v2;
+  if (s.flags & ~(abi::one_packet | abi::persistent | abi::syn_proxy_on | abi::syn_proxy_auto | kClientAddress))
     return bad(who + ": unknown flag bits " + std::to_string(s.flags));
+  // The client's address rides on a TCP stream the balancer sends on itself (lb/client_address.h),
+  // in one form, and is not combined with the SYN proxy's own sequence translation.
+  if (s.flags & kClientAddress) {
+    if ((s.flags & kClientAddress) == kClientAddress) return bad(who + ": both client address forms (toa and proxy_v2) set");
+    if (s.protocol != static_cast<uint8_t>(abi::Protocol::tcp) || static_cast<abi::Forwarding>(s.forwarding) != abi::Forwarding::fullnat)
+      return bad(who + ": a client address (toa, proxy_v2) needs a TCP service in fullnat mode");
+    if (s.flags & (abi::syn_proxy_on | abi::syn_proxy_auto))
+      return bad(who + ": a client address (toa, proxy_v2) cannot be combined with a SYN proxy");
+  }
   // The proxy answers SYNs itself and translates sequence numbers both ways: TCP, and a mode
   // whose replies come back through the balancer.
   if ((s.flags & (abi::syn_proxy_on | abi::syn_proxy_auto)) &&

@@ -1,8 +1,9 @@
-// native/core/tcp_options.h — the TCP options the SYN proxy reads and writes (RFC 9293 3.2,
-// RFC 7323, RFC 2018): MSS, window scale and SACK-permitted in handshake segments, and where the
-// SACK blocks of any segment sit so that their sequence numbers can be translated. Reading stops
-// at the end-of-list option or at the first malformed option (a length below 2 or beyond the
-// header): what follows is left alone, as a host would ignore it. Pure; any thread.
+// native/core/tcp_options.h — the TCP options the SYN proxy and the client-address translation
+// read and write (RFC 9293 3.2, RFC 7323, RFC 2018): MSS, window scale and SACK-permitted in
+// handshake segments, and where the SACK blocks of any segment sit so that their sequence numbers
+// can be translated. Reading stops at the end-of-list option or at the first malformed option (a
+// length below 2 or beyond the header): what follows is left alone, as a host would ignore it.
+// Pure; any thread.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -30,8 +31,10 @@ struct TcpOptions {
   uint8_t sack_blocks = 0;       // 8-byte blocks from sack_offset
 };
 
-inline TcpOptions parse_tcp_options(const uint8_t* tcp) {
-  TcpOptions o;
+// Calls visit(kind, offset, length) for each option of the TCP header at `tcp` but NOP
+// (offset from the header's start), up to the end-of-list option or the first malformed one.
+template <typename Visit>
+inline void for_each_tcp_option(const uint8_t* tcp, Visit&& visit) {
   const uint32_t end = reinterpret_cast<const TcpHdr*>(tcp)->header_length();
   uint32_t at = sizeof(TcpHdr);
   while (at < end) {
@@ -44,6 +47,14 @@ inline TcpOptions parse_tcp_options(const uint8_t* tcp) {
     if (at + 1 >= end) break;
     const uint8_t len = tcp[at + 1];
     if (len < 2 || at + len > end) break;
+    visit(kind, at, len);
+    at += len;
+  }
+}
+
+inline TcpOptions parse_tcp_options(const uint8_t* tcp) {
+  TcpOptions o;
+  for_each_tcp_option(tcp, [&](uint8_t kind, uint32_t at, uint8_t len) {
     switch (kind) {
       case kTcpOptMss:
         if (len == 4) o.mss = static_cast<uint16_t>((tcp[at + 2] << 8) | tcp[at + 3]);
@@ -61,8 +72,7 @@ inline TcpOptions parse_tcp_options(const uint8_t* tcp) {
         break;
       default: break;
     }
-    at += len;
-  }
+  });
   return o;
 }
 

@@ -84,7 +84,9 @@ struct alignas(64) Conn {
   uint8_t client_port_index;     // the I/O port (interface) towards the client, | kSyncedAwaiting
   uint8_t fast_path;             // kFastPathInstalled | generation bits (lb/fast_path.h); 0: not in the fast path
   uint8_t protocol;
-  uint8_t forwarding;
+  uint8_t forwarding : 2;      // abi::Forwarding
+  uint8_t client_address : 2;  // ClientAddress (lb/client_address.h): Full-NAT TCP only
+  uint8_t : 4;
   ConnState state;
   uint8_t flags;
 };

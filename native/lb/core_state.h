@@ -18,6 +18,7 @@
 #include "lb/local_port.h"
 #include "lb/server_counters.h"
 #include "lb/snapshot.h"
+#include "lb/client_address.h"
 #include "lb/syn_proxy_state.h"
 
 namespace xvs::lb {
@@ -63,6 +64,7 @@ struct alignas(64) CoreState {
         ports(worker_id, worker_count, local_ports),
         conns(conn_capacity, hash_seed),
         proxy(conn_capacity, cookie_master(hash_seed, local_port_key), tables.cookie_clocks),
+        client_addresses(conn_capacity),
         server_counters(tables.server_counters),
         peer_loads(tables.peer_loads),
         sched_cursor(std::make_unique<uint32_t[]>(abi::kMaxServices)),
@@ -79,6 +81,9 @@ struct alignas(64) CoreState {
   uint32_t now = 0;  // engine clock in seconds, advanced by the worker loop
   ConnTable conns;
   SynProxyState proxy;  // beside conns: the SYN-proxied connections' translation (lb/syn_proxy.cc)
+  // Beside conns, by index: the translation of connections that carry their client's address
+  // (lb/client_address.h). Pages are touched only by connections of such services.
+  core::HugeArray<ClientAddressConn> client_addresses;
   // This worker's counts per server and the other workers' summed, by Snapshot::server_slot
   // (lb/server_counters.h: written by this worker / by the control thread).
   ServerCounters* const server_counters;

@@ -13,7 +13,8 @@
 // call, made per connection event, never per packet.
 //
 // Only what the steering program can do alike is eligible: connections of every mode in TCP
-// ESTABLISHED or UDP, not SYN-proxied (sequence numbers are translated), not one-packet, bound
+// ESTABLISHED or UDP, not SYN-proxied nor carrying their client's address (sequence numbers are
+// translated, options and headers inserted), not one-packet, bound
 // to a configured server whose next hop is resolved. Of a tunnel's packets the program leaves
 // to the worker those too big for the tunnel (fragmentation needed) and those behind a VLAN tag.
 #pragma once
@@ -32,7 +33,7 @@
 namespace xvs::lb {
 
 inline bool fast_path_eligible(CoreState& cs, Conn& c) {
-  if (c.flags & (kTemplate | kOnePacket | kSynProxied)) return false;
+  if ((c.flags & (kTemplate | kOnePacket | kSynProxied)) || c.client_address != 0) return false;
   if (c.protocol == core::kIpProtoTcp ? c.state != ConnState::tcp_established : c.state != ConnState::udp) return false;
   return backend_of(cs, c) != kNoBackend;
 }

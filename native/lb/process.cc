@@ -9,6 +9,7 @@
 #include "lb/process.h"
 
 #include "core/parse.h"
+#include "lb/client_address.h"
 #include "lb/egress.h"
 #include "lb/encap.h"
 #include "lb/fast_path.h"
@@ -325,6 +326,9 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   if (one_packet) c->flags |= kOnePacket;
   c->forwarding = svc->forwarding;
   c->client_port_index = frame.port;
+  if (const ClientAddress kind = client_address_of(svc->flags);
+      kind != ClientAddress::none && !proxied && mode == Forwarding::fullnat && pkt.protocol == core::kIpProtoTcp)
+    start_client_address(cs, *c, kind, pkt);
   core::copy_mac(c->client_mac, pkt.eth->src);
   bind_backend(cs, *c, index);
   cs.count(Counter::conn_created);
@@ -403,6 +407,8 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
       if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
       if ((c.flags & kSynProxied) && found.direction == kFromClient && q.protocol == core::kIpProtoTcp)
         untranslate_quoted_seq(cs, pkt, c);
+      if (c.client_address == static_cast<uint8_t>(ClientAddress::proxy_v2) && found.direction == kFromServer)
+        untranslate_quoted_client_seq(cs, pkt, c);
       translate_icmp_error(pkt, values(other), keep_sender ? pkt.ip->saddr : other.daddr, other.saddr);
       decrement_ttl(pkt.ip);
       set_l2(cs, frame, pkt, out);
@@ -531,6 +537,8 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, core::Pack
     tracked = step.tracked;
   }
   if (!tracked) track_state(cs, c, dir, pkt.tcp_flags);
+  if (c.client_address != 0 && !carry_client_address(cs, frame, pkt, c, dir)) [[unlikely]]
+    return Verdict::drop;
   const Verdict v = translate_by_mode(cs, frame, pkt, c, dir);
   if (v == Verdict::tx) count_forwarded(cs, backend_of(cs, c), dir, ip_bytes);
   // A connection that has carried more than its first packet is the fast path's, for as long as

@@ -9,6 +9,7 @@
 #include "core/checksum.h"
 #include "core/tcp_options.h"
 #include "lb/load.h"
+#include "lb/tcp_edit.h"
 #include "lb/tcp_state.h"
 
 namespace xvs::lb {
@@ -24,34 +25,7 @@ constexpr uint8_t kTtl = 64;
 constexpr uint16_t kNoStash = ProxyStash::kNone;
 
 core::TcpHdr* tcp_of(core::PacketView& pkt) { return reinterpret_cast<core::TcpHdr*>(pkt.l4); }
-uint32_t payload_of(const core::PacketView& pkt) {
-  return pkt.l4_len - reinterpret_cast<const core::TcpHdr*>(pkt.l4)->header_length();
-}
 ProxiedConn& proxied(CoreState& cs, const Conn& c) { return cs.proxy.conns[cs.conns.index_of(&c)]; }
-
-// RFC 1624 updates of one header field of a segment that is only translated. The fields are
-// unaligned in frames: values go through memcpy.
-void replace32(core::PacketView& pkt, uint8_t* field, uint32_t value_host) {
-  uint32_t old_value;
-  std::memcpy(&old_value, field, 4);
-  const uint32_t value = htonl(value_host);
-  pkt.set_l4_checksum(core::checksum_replace32(pkt.l4_checksum(), old_value, value));
-  std::memcpy(field, &value, 4);
-}
-void replace16(core::PacketView& pkt, uint8_t* field, uint16_t value_host) {
-  const uint16_t old_value = core::load16(field);
-  const uint16_t value = htons(value_host);
-  pkt.set_l4_checksum(core::checksum_replace16(pkt.l4_checksum(), old_value, value));
-  core::store16(field, value);
-}
-uint8_t* seq_field(core::PacketView& pkt) { return pkt.l4 + 4; }
-uint8_t* ack_field(core::PacketView& pkt) { return pkt.l4 + 8; }
-uint8_t* window_field(core::PacketView& pkt) { return pkt.l4 + 14; }
-uint32_t read32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return ntohl(v);
-}
 
 // A window as one side scales it (<< left) re-expressed as the other reads it (>> right),
 // rounded down and capped: never more room than the receiver has.
@@ -247,7 +221,7 @@ void open_proxied(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& 
   p.options = options;
   p.client_shift = options.wscale == core::kNoWscale ? 0 : kProxyWscale;
   p.stash = kNoStash;
-  if (payload_of(pkt) > 0) {
+  if (tcp_payload_of(pkt) > 0) {
     p.stash = cs.proxy.stash.put(frame.data, frame.len);
     if (p.stash != kNoStash) cs.count(Counter::syn_proxy_stashed);
   }
@@ -295,7 +269,7 @@ ProxyStep proxied_segment(CoreState& cs, io::Frame& frame, core::PacketView& pkt
       move_state(cs, c, ConnState::tcp_close);
       return {false, true, dir, Verdict::tx};
     } else if (!(flags & core::kTcpSyn)) {
-      if (payload_of(pkt) > 0 && p.stash == kNoStash) {
+      if (tcp_payload_of(pkt) > 0 && p.stash == kNoStash) {
         p.stash = cs.proxy.stash.put(frame.data, frame.len);
         if (p.stash != kNoStash) {
           cs.count(Counter::syn_proxy_stashed);

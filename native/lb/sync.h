@@ -3,7 +3,8 @@
 // abi::SyncRecord when it is created and whenever its state changes (track_state), and again when
 // its timer is extended and the last record is half a timeout old (a long-lived connection's
 // copies must not run out), or when its timer runs out and the XDP fast path shows it alive;
-// SYN-proxied and one-packet connections and held tuples are not synced. Install: a record from
+// SYN-proxied and one-packet connections, those carrying their client's address
+// (lb/client_address.h) and held tuples are not synced. Install: a record from
 // another node enters (or updates) the entry of the worker that would own it, bound to the same
 // server of this node's configuration, marked kSyncedAwaiting: not counted in the server's load
 // until its first packet arrives here (sync_adopt), and kept for the time the sender gave it plus
@@ -29,7 +30,8 @@
 namespace xvs::lb {
 
 inline bool syncable(const Conn& c) {
-  return c.state != ConnState::unarmed && c.state != ConnState::tcp_port_hold && (c.flags & (kSynProxied | kOnePacket)) == 0;
+  return c.state != ConnState::unarmed && c.state != ConnState::tcp_port_hold && (c.flags & (kSynProxied | kOnePacket)) == 0 &&
+         c.client_address == 0;
 }
 
 // The record of `c`; false when it is not synced (see above) or its server has left.

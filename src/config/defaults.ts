@@ -2,7 +2,7 @@
 // the Config), schema-definition.ts (to describe fields in messages) and config/README.md (by hand: keep
 // the table there in step). Pure data; any thread may import it.
 
-import type { BackendName, DpdkDriver, FastPathMode, LogLevel, Protocol, SchedulerName, SynProxyMode, Timeouts } from './types.js';
+import type { BackendName, ClientAddressMode, DpdkDriver, FastPathMode, LogLevel, Protocol, SchedulerName, SynProxyMode, Timeouts } from './types.js';
 
 export const DEFAULTS = {
   backend: 'afxdp' as BackendName,
@@ -22,6 +22,7 @@ export const DEFAULTS = {
   fast_path: 'xdp' as FastPathMode,
   dpdk_driver: 'af_xdp' as DpdkDriver,
   syn_proxy: 'auto' as SynProxyMode,
+  client_address: 'none' as ClientAddressMode,
   // Full-NAT local ports: below Linux's ephemeral range (ip_local_port_range 32768..60999), so
   // that a LIP the host also uses keeps the host's own connections (native/lb/local_port.h).
   local_port_range: [1024, 32767] as readonly [number, number],

@@ -129,6 +129,7 @@ function service(s: Obj, defaultScheduler: ServiceConfig['scheduler']): ServiceC
     forwarding: s.forwarding as ServiceConfig['forwarding'],
     one_packet: (s.one_packet as boolean | undefined) ?? DEFAULTS.one_packet,
     syn_proxy: (s.syn_proxy as ServiceConfig['syn_proxy'] | undefined) ?? DEFAULTS.syn_proxy,
+    client_address: (s.client_address as ServiceConfig['client_address'] | undefined) ?? DEFAULTS.client_address,
     quorum: (s.quorum as number | undefined) ?? DEFAULTS.quorum,
     quorum_hysteresis: (s.quorum_hysteresis as number | undefined) ?? DEFAULTS.quorum_hysteresis,
     servers: (s.servers as unknown[]).map((srv) => server(objOf(srv))),

@@ -6,7 +6,10 @@
 // parsed document stays exactly what the file says. Pure data; any thread.
 
 import { DEFAULTS, LIMITS } from './defaults.js';
-import { BACKENDS, DPDK_DRIVERS, FAST_PATHS, FORWARDING_MODES, HEALTH_CHECK_TYPES, LOG_LEVELS, PROTOCOLS, SCHEDULERS, SYN_PROXY_MODES } from './types.js';
+import {
+  BACKENDS, CLIENT_ADDRESS_MODES, DPDK_DRIVERS, FAST_PATHS, FORWARDING_MODES, HEALTH_CHECK_TYPES, LOG_LEVELS, PROTOCOLS, SCHEDULERS,
+  SYN_PROXY_MODES,
+} from './types.js';
 
 /** The subset of JSON Schema this file uses, plus two xvs keywords. */
 export interface SchemaNode {
@@ -112,6 +115,7 @@ const service = obj(
     ),
     one_packet: bool,
     syn_proxy: oneOf(SYN_PROXY_MODES),
+    client_address: oneOf(CLIENT_ADDRESS_MODES),
     quorum: int(1),
     quorum_hysteresis: int(0),
     sorry_server: obj(

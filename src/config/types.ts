@@ -18,6 +18,7 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const SYN_PROXY_MODES = ['off', 'on', 'auto'] as const;
+export const CLIENT_ADDRESS_MODES = ['none', 'toa', 'proxy_v2'] as const;
 export const FAST_PATHS = ['xdp', 'off'] as const;
 /** dataplane.dpdk.driver: the DPDK virtual device made on each named kernel interface. */
 export const DPDK_DRIVERS = ['af_xdp', 'af_packet'] as const;
@@ -33,6 +34,7 @@ export interface DpdkConfig {
 }
 export type FastPathMode = (typeof FAST_PATHS)[number];
 export type SynProxyMode = (typeof SYN_PROXY_MODES)[number];
+export type ClientAddressMode = (typeof CLIENT_ADDRESS_MODES)[number];
 
 export const HEALTH_CHECK_TYPES = ['tcp', 'http', 'udp', 'exec'] as const;
 export type HealthCheckType = (typeof HEALTH_CHECK_TYPES)[number];
@@ -131,6 +133,7 @@ export interface ServiceConfig {
   persistence?: PersistenceConfig;
   one_packet: boolean; // UDP one-packet scheduling
   syn_proxy: SynProxyMode; // nat and fullnat tcp only; 'auto' elsewhere means none
+  client_address: ClientAddressMode; // fullnat tcp only: how servers learn the client's address
   quorum: number;
   quorum_hysteresis: number; // quorum is lost below quorum - this, regained at quorum + this
   sorry_server?: SorryServerConfig;

@@ -74,6 +74,23 @@ export function checkService(s: Obj, i: number, ctx: Context, out: Finding[]): v
     });
   }
 
+  // TOA and the PROXY protocol header ride on a TCP stream the balancer itself sends on to the
+  // server: Full-NAT only (in nat mode the server sees the client's address anyway).
+  const clientAddress = s.client_address;
+  if (clientAddress !== undefined && clientAddress !== 'none') {
+    if (protocol === 'udp' || (forwarding !== undefined && forwarding !== 'fullnat')) {
+      out.push({
+        path: [...base, 'client_address'],
+        message: `client_address: ${String(clientAddress)} needs a tcp service in fullnat mode (this one is ${protocol}${forwarding ? ` ${forwarding}` : ''}): remove client_address (nat, dr and tunnel servers see the client's address already)`,
+      });
+    } else if (s.syn_proxy === 'on') {
+      out.push({
+        path: [...base, 'syn_proxy'],
+        message: `syn_proxy: on cannot be combined with client_address: ${String(clientAddress)} (both translate the connection's sequence numbers): set syn_proxy to off, or remove client_address`,
+      });
+    }
+  }
+
   const servers = Array.isArray(s.servers) ? s.servers : undefined;
   const quorum = intOr(s, 'quorum', 1, Infinity, DEFAULTS.quorum);
   if (servers && servers.length > 0 && quorum !== undefined && quorum > servers.length) {

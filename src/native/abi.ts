@@ -102,9 +102,14 @@ export const HOST_PORT_COUNTERS = [
   'arp_replied', 'arp_solicited', 'arp_announced', 'arp_solicit_failed', 'arp_observations_lost', 'kernel_tx_packets', 'kernel_tx_dropped',
   'kernel_rx_dropped',
 ] as const;
+/** The client's address behind Full-NAT: TOA option, PROXY protocol v2 header (native/lb/client_address.h). */
+export const CLIENT_ADDRESS_COUNTERS = [
+  'client_mss_clamped', 'toa_added', 'toa_no_room', 'toa_forged_removed', 'proxy_header_sent', 'proxy_header_alone',
+  'drop_proxy_header_no_room',
+] as const;
 export const COUNTERS = [
   ...TRAFFIC_COUNTERS, ...DROP_COUNTERS, ...HANDOVER_COUNTERS, ...LOCAL_PORT_COUNTERS, ...SYN_PROXY_COUNTERS,
-  ...FAST_PATH_COUNTERS, ...SYNC_COUNTERS, ...HOST_PORT_COUNTERS,
+  ...FAST_PATH_COUNTERS, ...SYNC_COUNTERS, ...HOST_PORT_COUNTERS, ...CLIENT_ADDRESS_COUNTERS,
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 
@@ -112,7 +117,7 @@ export const ENUMS = {
   forwarding: { dr: 0, nat: 1, tunnel: 2, fullnat: 3 },
   scheduler: { rr: 0, wrr: 1, lc: 2, wlc: 3, sed: 4, nq: 5, lblc: 6, lblcr: 7, dh: 8, sh: 9, mh: 10, fo: 11 },
   protocol: { tcp: 6, udp: 17 },
-  service_flag: { one_packet: 1, persistent: 2, syn_proxy_on: 4, syn_proxy_auto: 8 },
+  service_flag: { one_packet: 1, persistent: 2, syn_proxy_on: 4, syn_proxy_auto: 8, client_address_toa: 16, client_address_proxy_v2: 32 },
   control_kind: { install_snapshot: 1, stop: 2, dump_connections: 3 },
 } as const;
 

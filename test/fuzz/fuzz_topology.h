@@ -70,6 +70,8 @@ inline const std::vector<ServiceSpec>& services() {
       {v3, 53, udp, Forwarding::dr, Scheduler::rr, abi::one_packet | abi::persistent, 60, ~0u, 0, {server(61, 53)}},
       {v4, 80, tcp, Forwarding::tunnel, Scheduler::lblcr, 0, 0, ~0u, 0, {server(71, 80), server(72, 80)}},
       {v4, 53, udp, Forwarding::tunnel, Scheduler::mh, 0, 0, ~0u, 0, {server(81, 53)}},
+      {v1, 81, tcp, Forwarding::fullnat, Scheduler::rr, abi::client_address_proxy_v2, 0, ~0u, 0, {server(16, 9090)}},
+      {v1, 82, tcp, Forwarding::fullnat, Scheduler::rr, abi::client_address_toa, 0, ~0u, 1, {server(17, 9091), server(18, 9091)}},
   };
   return all;
 }

@@ -79,7 +79,8 @@ TEST(AbiLayout, CountersEnumsAndLimits) {
       "syn_proxy_server_reset", "fast_path_installed", "fast_path_install_failed", "fast_path_removed",
       "sync_queued", "sync_queue_full", "sync_installed", "sync_updated", "sync_adopted", "sync_invalid", "sync_no_server",
       "sync_table_full", "sync_conflict", "arp_replied", "arp_solicited", "arp_announced", "arp_solicit_failed", "arp_observations_lost",
-      "kernel_tx_packets", "kernel_tx_dropped", "kernel_rx_dropped"};
+      "kernel_tx_packets", "kernel_tx_dropped", "kernel_rx_dropped", "client_mss_clamped", "toa_added", "toa_no_room",
+      "toa_forged_removed", "proxy_header_sent", "proxy_header_alone", "drop_proxy_header_no_room"};
   EXPECT_EQ(l.counters, all);
   EXPECT_EQ(std::set<std::string>(l.counters.begin(), l.counters.end()).size(), l.counters.size());
   for (const auto& info : abi::kCounterInfo) EXPECT_GT(std::string(info.help).size(), 10u) << info.name;
@@ -91,7 +92,7 @@ TEST(AbiLayout, CountersEnumsAndLimits) {
   EXPECT_EQ(enums["scheduler"].size(), 12u);
   EXPECT_EQ(enums["scheduler"]["wlc"], 3u);
   EXPECT_EQ(enums["scheduler"]["fo"], 11u);
-  EXPECT_EQ(enums["service_flag"], (std::map<std::string, uint32_t>{{"one_packet", 1}, {"persistent", 2}, {"syn_proxy_on", 4}, {"syn_proxy_auto", 8}}));
+  EXPECT_EQ(enums["service_flag"], (std::map<std::string, uint32_t>{{"one_packet", 1}, {"persistent", 2}, {"syn_proxy_on", 4}, {"syn_proxy_auto", 8}, {"client_address_toa", 16}, {"client_address_proxy_v2", 32}}));
   EXPECT_EQ(enums["control_kind"], (std::map<std::string, uint32_t>{{"install_snapshot", 1}, {"stop", 2}, {"dump_connections", 3}}));
 
   // (The limits' values are compared with src/native/abi.ts by compareAbi, test/unit/abi.test.ts.)

@@ -28,6 +28,7 @@ export function service(name: string, servers: ServerConfig[], extra: Partial<Se
     forwarding: 'nat',
     one_packet: false,
     syn_proxy: 'auto',
+    client_address: 'none',
     quorum: 1,
     quorum_hysteresis: 0,
     servers,

@@ -114,6 +114,7 @@ describe('normalisation', () => {
           persistence: { timeout: 300, netmask: 32 },
           one_packet: false,
           syn_proxy: 'auto',
+          client_address: 'none',
           quorum: 1,
           quorum_hysteresis: 0,
           health_check: {

@@ -103,7 +103,12 @@ function buildService(
   let flags = 0;
   if (s.one_packet) flags |= ENUMS.service_flag.one_packet;
   if (s.persistence) flags |= ENUMS.service_flag.persistent;
-  if (s.protocol === 'tcp' && (s.forwarding === 'nat' || s.forwarding === 'fullnat')) {
+  const carriesClientAddress = s.protocol === 'tcp' && s.forwarding === 'fullnat' && s.client_address !== 'none';
+  if (carriesClientAddress) {
+    // The SYN proxy's sequence translation and the client address's are not combined: such a
+    // service has no SYN proxy (validation refuses syn_proxy: on; auto means off).
+    flags |= s.client_address === 'toa' ? ENUMS.service_flag.client_address_toa : ENUMS.service_flag.client_address_proxy_v2;
+  } else if (s.protocol === 'tcp' && (s.forwarding === 'nat' || s.forwarding === 'fullnat')) {
     if (s.syn_proxy === 'on') flags |= ENUMS.service_flag.syn_proxy_on;
     else if (s.syn_proxy === 'auto') flags |= ENUMS.service_flag.syn_proxy_auto;
   }
@@ -155,6 +160,7 @@ export function sameServiceInputs(a: ServiceConfig, b: ServiceConfig): boolean {
   if (
     a.name !== b.name || a.vip !== b.vip || a.port !== b.port || a.protocol !== b.protocol ||
     a.forwarding !== b.forwarding || a.scheduler !== b.scheduler || a.one_packet !== b.one_packet || a.syn_proxy !== b.syn_proxy ||
+    a.client_address !== b.client_address ||
     a.local_address_pool !== b.local_address_pool ||
     a.persistence?.timeout !== b.persistence?.timeout || a.persistence?.netmask !== b.persistence?.netmask ||
     a.servers.length !== b.servers.length

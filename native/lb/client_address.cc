@@ -1,0 +1,253 @@
+// native/lb/client_address.cc — see client_address.h. Runs on the data-plane workers.
+#include "lb/client_address.h"
+
+#include <cstddef>
+#include <cstring>
+
+#include "abi/records.h"
+#include "core/checksum.h"
+#include "core/tcp_options.h"
+#include "lb/core_state.h"
+#include "lb/egress.h"
+#include "lb/tcp_edit.h"
+
+namespace xvs::lb {
+namespace {
+
+using abi::Counter;
+using core::htons;
+using core::ntohs;
+
+// "\r\n\r\n\0\r\nQUIT\n" (PROXY protocol 2.1), then version 2 / PROXY, AF_INET / STREAM.
+constexpr uint8_t kProxyV2Signature[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
+constexpr uint8_t kProxyV2Proxy = 0x21;
+constexpr uint8_t kProxyV2TcpOverIpv4 = 0x11;
+
+ClientAddressConn& state_of(CoreState& cs, const Conn& c) { return cs.client_addresses[cs.conns.index_of(&c)]; }
+
+uint32_t added_length(ClientAddress kind) { return kind == ClientAddress::toa ? kToaLength : kProxyV2Ipv4Length; }
+
+// Sequence-number order (RFC 9293 3.4): whether a comes after b, or is b.
+bool at_or_after(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) >= 0; }
+
+// A server-space sequence number (acknowledgement, SACK edge) in the client's space: the header
+// occupies [client_start, client_start + header) there, and means nothing to the client.
+uint32_t to_client_space(uint32_t server_seq, const ClientAddressConn& s) {
+  const uint32_t header_end = s.client_start + kProxyV2Ipv4Length;
+  if (at_or_after(server_seq, header_end)) return server_seq - kProxyV2Ipv4Length;
+  if (at_or_after(server_seq, s.client_start)) return s.client_start;
+  return server_seq;
+}
+
+// The MTU of the port towards the connection's server.
+uint32_t server_mtu(CoreState& cs, Conn& c) { return cs.snapshot->ports[egress(cs, c, kFromClient).port].mtu; }
+
+// Opens `len` bytes at frame offset `at` (inside the TCP segment) by moving what follows it up
+// to the IPv4 end; lengths, the IPv4 checksum and the TCP pseudo-header's share of its checksum
+// follow. The caller writes the bytes and adds their sum to the TCP checksum. false, with the
+// frame unchanged, when the frame or the MTU has no room.
+bool open_gap(io::Frame& frame, core::PacketView& pkt, uint32_t at, uint32_t len, uint32_t mtu) {
+  const uint32_t ip_total = ntohs(pkt.ip->total_length);
+  const uint32_t ip_end = pkt.l3_offset + ip_total;
+  const uint32_t room = frame.capacity > frame.len ? frame.capacity : frame.len;
+  if (ip_end + len > room || ip_total + len > mtu) return false;
+  std::memmove(pkt.frame + at + len, pkt.frame + at, ip_end - at);
+  const uint16_t old_total = pkt.ip->total_length;
+  pkt.ip->total_length = htons(static_cast<uint16_t>(ip_total + len));
+  pkt.ip->checksum = core::checksum_replace16(pkt.ip->checksum, old_total, pkt.ip->total_length);
+  pkt.set_l4_checksum(core::checksum_replace16(pkt.l4_checksum(), htons(static_cast<uint16_t>(pkt.l4_len)),
+                                               htons(static_cast<uint16_t>(pkt.l4_len + len))));
+  pkt.l4_len += len;
+  pkt.frame_len = frame.len = ip_end + len;
+  return true;
+}
+
+// Adds the sum of `len` bytes just written at an even offset of the segment to its checksum.
+void add_to_checksum(core::PacketView& pkt, const uint8_t* bytes, uint32_t len) {
+  pkt.set_l4_checksum(core::checksum_apply(pkt.l4_checksum(), core::checksum_partial(bytes, len)));
+}
+
+// The server's SYN-ACK: its MSS option lowered by what client segments will carry besides their
+// data, so that a full-sized one still fits.
+void clamp_mss(CoreState& cs, core::PacketView& pkt, uint32_t added) {
+  core::for_each_tcp_option(pkt.l4, [&](uint8_t kind, uint32_t at, uint8_t len) {
+    if (kind != core::kTcpOptMss || len != 4) return;
+    const uint16_t mss = ntohs(core::load16(pkt.l4 + at + 2));
+    if (mss <= added) return;
+    replace16(pkt, pkt.l4 + at + 2, static_cast<uint16_t>(mss - added));
+    cs.count(Counter::client_mss_clamped);
+  });
+}
+
+// TOA options in a client segment are the balancer's to write: one the client sent is blanked.
+void blank_forged_toa(CoreState& cs, core::PacketView& pkt) {
+  core::for_each_tcp_option(pkt.l4, [&](uint8_t kind, uint32_t at, uint8_t len) {
+    if (kind != kTcpOptToa) return;
+    // Options may start at odd offsets: the sums cover the 16-bit words around the option, before
+    // and after, and their difference is the update (RFC 1624).
+    const uint32_t first = at & ~1u, last = (at + len + 1) & ~1u;
+    const uint16_t before = core::checksum_fold(core::checksum_partial(pkt.l4 + first, last - first));
+    std::memset(pkt.l4 + at, core::kTcpOptNop, len);
+    const uint64_t after = core::checksum_partial(pkt.l4 + first, last - first);
+    pkt.set_l4_checksum(core::checksum_apply(pkt.l4_checksum(), after + static_cast<uint16_t>(~before)));
+    cs.count(Counter::toa_forged_removed);
+  });
+}
+
+// client_address: toa, a client segment other than a SYN.
+void carry_toa(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, const ClientAddressConn& s) {
+  // Only while the client has acknowledged nothing of the server's data (as DPVS): the segment
+  // completing the handshake, on which a server's TOA module reads it, and the first requests.
+  if ((pkt.tcp_flags & (core::kTcpRst | core::kTcpAck)) != core::kTcpAck || !s.server_answered ||
+      read32(ack_field(pkt)) != s.server_start)
+    return;
+  const uint32_t header = reinterpret_cast<const core::TcpHdr*>(pkt.l4)->header_length();
+  // In front of the other options: an end-of-list among them cannot hide it.
+  if (header + kToaLength > 60 || !open_gap(frame, pkt, pkt.l4_offset + sizeof(core::TcpHdr), kToaLength, server_mtu(cs, c))) {
+    cs.count(Counter::toa_no_room);
+    return;
+  }
+  uint8_t* option = pkt.l4 + sizeof(core::TcpHdr);
+  option[0] = kTcpOptToa;
+  option[1] = kToaLength;
+  std::memcpy(option + 2, pkt.l4, 2);                      // the client's port, as it sent it
+  std::memcpy(option + 4, &pkt.ip->saddr, 4);              // the client's address
+  add_to_checksum(pkt, option, kToaLength);
+  // The data offset shares its 16-bit word with the flags.
+  const uint16_t old_word = core::load16(pkt.l4 + 12);
+  pkt.l4[12] = static_cast<uint8_t>((((header + kToaLength) / 4) << 4) | (pkt.l4[12] & 0x0f));
+  pkt.set_l4_checksum(core::checksum_replace16(pkt.l4_checksum(), old_word, core::load16(pkt.l4 + 12)));
+  cs.count(Counter::toa_added);
+}
+
+// The PROXY protocol v2 header for this segment's client and the address it connected to.
+void write_proxy_header(uint8_t* at, const core::PacketView& pkt) {
+  std::memcpy(at, kProxyV2Signature, sizeof kProxyV2Signature);
+  at[12] = kProxyV2Proxy;
+  at[13] = kProxyV2TcpOverIpv4;
+  core::store16(at + 14, htons(12));
+  std::memcpy(at + 16, &pkt.ip->saddr, 4);
+  std::memcpy(at + 20, &pkt.ip->daddr, 4);
+  std::memcpy(at + 24, pkt.l4, 4);  // source port, destination port
+}
+
+// The segment carries the client's first byte (or its FIN with nothing before it): the header goes
+// in front, or, without room for both, in its place.
+// false: dropped (counted).
+bool insert_proxy_header(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, ClientAddressConn& s) {
+  const uint32_t header = reinterpret_cast<const core::TcpHdr*>(pkt.l4)->header_length();
+  const uint32_t data_at = pkt.l4_offset + header;
+  if (open_gap(frame, pkt, data_at, kProxyV2Ipv4Length, server_mtu(cs, c))) {
+    write_proxy_header(pkt.frame + data_at, pkt);
+    add_to_checksum(pkt, pkt.frame + data_at, kProxyV2Ipv4Length);
+    s.header_sent = true;
+    cs.count(Counter::proxy_header_sent);
+    return true;
+  }
+  // The header alone: the client's data (and its FIN, which follows the data) is not sent, and the
+  // client sends it again once the server's ACK leaves it unacknowledged. Rare (a client that
+  // ignored the clamped MSS): the segment's checksum is computed whole.
+  const uint32_t ip_header = pkt.l4_offset - pkt.l3_offset;
+  const uint32_t end = data_at + kProxyV2Ipv4Length;
+  const uint32_t room = frame.capacity > frame.len ? frame.capacity : frame.len;
+  if (end > room) {
+    cs.count(Counter::drop_proxy_header_no_room);
+    return false;
+  }
+  write_proxy_header(pkt.frame + data_at, pkt);
+  pkt.l4[13] = pkt.tcp_flags = static_cast<uint8_t>(pkt.tcp_flags & ~core::kTcpFin);
+  pkt.ip->total_length = htons(static_cast<uint16_t>(ip_header + header + kProxyV2Ipv4Length));
+  pkt.ip->checksum = core::ipv4_header_checksum(pkt.ip);
+  pkt.l4_len = header + kProxyV2Ipv4Length;
+  pkt.frame_len = frame.len = end;
+  pkt.set_l4_checksum(0);
+  pkt.set_l4_checksum(core::ipv4_l4_checksum(pkt.ip, pkt.l4, pkt.l4_len));
+  s.header_sent = true;
+  cs.count(Counter::proxy_header_alone);
+  return true;
+}
+
+// client_address: proxy_v2, a client segment other than a SYN; false: dropped (counted).
+bool carry_proxy_header(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, ClientAddressConn& s) {
+  const uint32_t seq = read32(seq_field(pkt));
+  if (seq == s.client_start) {
+    const bool starts_stream = tcp_payload_of(pkt) > 0 || (pkt.tcp_flags & core::kTcpFin);
+    if (starts_stream && !s.header_acked && !(pkt.tcp_flags & core::kTcpRst)) return insert_proxy_header(cs, frame, pkt, c, s);
+    // A bare ACK (or RST) at the stream's start: after the header once it was sent.
+    if (s.header_sent) replace32(pkt, seq_field(pkt), seq + kProxyV2Ipv4Length);
+    return true;
+  }
+  // Every later byte sits behind the header, even one that arrives before the first.
+  if (at_or_after(seq, s.client_start)) replace32(pkt, seq_field(pkt), seq + kProxyV2Ipv4Length);
+  return true;
+}
+
+// client_address: proxy_v2, a server segment: what it acknowledges, in the client's space.
+void acknowledge_to_client(core::PacketView& pkt, ClientAddressConn& s) {
+  if (!(pkt.tcp_flags & core::kTcpAck)) return;
+  const uint32_t ack = read32(ack_field(pkt));
+  if (at_or_after(ack, s.client_start + kProxyV2Ipv4Length) && s.header_sent) s.header_acked = true;
+  const uint32_t mapped = to_client_space(ack, s);
+  if (mapped != ack) replace32(pkt, ack_field(pkt), mapped);
+  if (reinterpret_cast<const core::TcpHdr*>(pkt.l4)->header_length() == sizeof(core::TcpHdr)) return;
+  const core::TcpOptions o = core::parse_tcp_options(pkt.l4);
+  for (uint32_t b = 0; b < o.sack_blocks; ++b)
+    for (uint32_t edge = 0; edge < 2; ++edge) {
+      uint8_t* at = pkt.l4 + o.sack_offset + b * 8 + edge * 4;
+      const uint32_t value = read32(at);
+      if (const uint32_t client_value = to_client_space(value, s); client_value != value) replace32(pkt, at, client_value);
+    }
+}
+
+}  // namespace
+
+ClientAddress client_address_of(uint8_t service_flags) {
+  if (service_flags & abi::client_address_proxy_v2) return ClientAddress::proxy_v2;
+  if (service_flags & abi::client_address_toa) return ClientAddress::toa;
+  return ClientAddress::none;
+}
+
+void start_client_address(CoreState& cs, Conn& c, ClientAddress kind, const core::PacketView& pkt) {
+  c.client_address = static_cast<uint8_t>(kind);
+  ClientAddressConn& s = state_of(cs, c);
+  s = ClientAddressConn{};
+  s.client_start = read32(pkt.l4 + 4) + 1;
+}
+
+bool carry_client_address(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
+  ClientAddressConn& s = state_of(cs, c);
+  const auto kind = static_cast<ClientAddress>(c.client_address);
+  constexpr uint8_t kSynAck = core::kTcpSyn | core::kTcpAck;
+  if (dir == kFromServer) {
+    if ((pkt.tcp_flags & (kSynAck | core::kTcpRst)) == kSynAck) {
+      s.server_start = read32(seq_field(pkt)) + 1;
+      s.server_answered = true;
+      clamp_mss(cs, pkt, added_length(kind));
+      return true;  // it acknowledges the client's SYN: nothing of the header
+    }
+    if (kind == ClientAddress::proxy_v2) acknowledge_to_client(pkt, s);
+    return true;
+  }
+  if (kind == ClientAddress::toa && reinterpret_cast<const core::TcpHdr*>(pkt.l4)->header_length() > sizeof(core::TcpHdr))
+    blank_forged_toa(cs, pkt);
+  if (pkt.tcp_flags & core::kTcpSyn) return true;
+  if (kind == ClientAddress::proxy_v2) return carry_proxy_header(cs, frame, pkt, c, s);
+  carry_toa(cs, frame, pkt, c, s);
+  return true;
+}
+
+void untranslate_quoted_client_seq(CoreState& cs, core::PacketView& pkt, const Conn& c) {
+  core::QuotedPacket& q = pkt.quoted;
+  uint8_t* seq = q.l4 + 4;  // the quoted packet's first 8 bytes are there (core/parse.h)
+  const uint32_t server_seq = read32(seq);
+  const uint32_t client_seq = to_client_space(server_seq, state_of(cs, c));
+  if (client_seq == server_seq) return;
+  uint32_t old_value;
+  std::memcpy(&old_value, seq, 4);
+  const uint32_t value = core::htonl(client_seq);
+  std::memcpy(seq, &value, 4);  // the ICMP checksum is computed afresh by the translation
+  constexpr uint32_t kSumAt = offsetof(core::TcpHdr, checksum);
+  if (q.l4_len >= kSumAt + 2) core::store16(q.l4 + kSumAt, core::checksum_replace32(core::load16(q.l4 + kSumAt), old_value, value));
+}
+
+}  // namespace xvs::lb

@@ -1,0 +1,68 @@
+// native/lb/client_address.h — the client's address behind Full-NAT, per service
+// (`client_address`), as DPVS gives it to servers:
+//
+//   toa       the TOA option (kind 254, length 8: client port, client IPv4 address) in the
+//             client's segments that acknowledge nothing of the server's data yet (the ACK
+//             completing the handshake, the first requests), where a server's TOA kernel module
+//             reads it; a TOA option the client sent itself is blanked (NOPs).
+//   proxy_v2  a PROXY protocol v2 header (28 bytes for IPv4) before the client's first byte,
+//             in the segment that carries it (and in each of its retransmissions); the client's
+//             sequence numbers move up by the header's length towards the server and the
+//             server's acknowledgements and SACK blocks move back, for the connection's life. A
+//             client FIN with no data before it carries the header too, so that both sides always
+//             agree on where the stream ends.
+//
+// Both grow client segments: the server's SYN-ACK has its MSS option lowered by what is added,
+// so a client that follows it always leaves room. A first data segment without room anyway
+// (frame, MTU) is replaced by the header alone and the client sends its data again when the
+// server's ACK leaves it unacknowledged; a segment without room for TOA leaves without it
+// (counted). Inserted bytes are at even offsets, so checksums are updated (RFC 1624), never
+// recomputed: a corrupt segment stays corrupt for its receiver to drop.
+//
+// Runs on the owning worker, from lb/process.cc, after the state machine and before the mode's
+// translation (addresses still as the client sent them). Connections carrying a client address
+// are not handed to the XDP fast path, the SYN proxy does not answer for their services, and
+// they are not synced to other nodes (their translation state is not in the sync record).
+#pragma once
+#include <cstdint>
+
+#include "core/parse.h"
+#include "io/frame.h"
+#include "lb/conn.h"
+
+namespace xvs::lb {
+
+struct CoreState;
+
+// Conn::client_address.
+enum class ClientAddress : uint8_t { none = 0, toa = 1, proxy_v2 = 2 };
+
+inline constexpr uint8_t kTcpOptToa = 254;
+inline constexpr uint32_t kToaLength = 8;
+inline constexpr uint32_t kProxyV2Ipv4Length = 28;
+
+// Beside each connection-table entry (by index) that has Conn::client_address set. Sequence
+// numbers in host order.
+struct ClientAddressConn {
+  uint32_t client_start;  // the client's ISN + 1: its first byte's sequence number
+  uint32_t server_start;  // the server's ISN + 1, once server_answered
+  bool server_answered;   // the server's SYN-ACK came
+  bool header_sent;       // proxy_v2: the header went out (in front of data, a FIN, or alone)
+  bool header_acked;      // proxy_v2: the server acknowledged all of it
+};
+
+// The service flags' client address (abi::ServiceFlag client_address_*).
+ClientAddress client_address_of(uint8_t service_flags);
+
+// A new connection of a client_address service, made for the client's SYN in `pkt`.
+void start_client_address(CoreState& cs, Conn& c, ClientAddress kind, const core::PacketView& pkt);
+
+// One segment of such a connection in direction `dir`, before the mode's translation; false when
+// it is dropped (counted: drop_proxy_header_no_room).
+bool carry_client_address(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir);
+
+// An ICMP error from the server side quotes a segment as the server got it: its sequence number
+// goes back to the client's space before the error is translated for the client.
+void untranslate_quoted_client_seq(CoreState& cs, core::PacketView& pkt, const Conn& c);
+
+}  // namespace xvs::lb

@@ -1,0 +1,40 @@
+// native/lb/tcp_edit.h — edits of one TCP header field of a segment that is only translated (the
+// SYN proxy's and the client-address translation's sequence numbers, acknowledgements, windows,
+// MSS): the value written and the checksum updated by RFC 1624. Fields are unaligned in frames:
+// values go through memcpy. Runs on the data-plane workers.
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+#include "core/checksum.h"
+#include "core/net.h"
+#include "core/parse.h"
+
+namespace xvs::lb {
+
+inline uint32_t read32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return core::ntohl(v);
+}
+inline void replace32(core::PacketView& pkt, uint8_t* field, uint32_t value_host) {
+  uint32_t old_value;
+  std::memcpy(&old_value, field, 4);
+  const uint32_t value = core::htonl(value_host);
+  pkt.set_l4_checksum(core::checksum_replace32(pkt.l4_checksum(), old_value, value));
+  std::memcpy(field, &value, 4);
+}
+inline void replace16(core::PacketView& pkt, uint8_t* field, uint16_t value_host) {
+  const uint16_t old_value = core::load16(field);
+  const uint16_t value = core::htons(value_host);
+  pkt.set_l4_checksum(core::checksum_replace16(pkt.l4_checksum(), old_value, value));
+  core::store16(field, value);
+}
+inline uint8_t* seq_field(core::PacketView& pkt) { return pkt.l4 + 4; }
+inline uint8_t* ack_field(core::PacketView& pkt) { return pkt.l4 + 8; }
+inline uint8_t* window_field(core::PacketView& pkt) { return pkt.l4 + 14; }
+inline uint32_t tcp_payload_of(const core::PacketView& pkt) {
+  return pkt.l4_len - reinterpret_cast<const core::TcpHdr*>(pkt.l4)->header_length();
+}
+
+}  // namespace xvs::lb
