@@ -110,6 +110,7 @@ namespace xvs::abi {
   C(toa_added, "client segments given the TOA option (client_address: toa)")          \
   C(toa_no_room, "client segments that should have carried the TOA option but had no room for it (40 bytes of options, the frame or the MTU): forwarded without") \
   C(toa_forged_removed, "TOA options a client sent itself, blanked (client_address: toa)") \
+  C(client_fast_open_removed, "TCP Fast Open options blanked in client SYNs (client_address: proxy_v2: data in a SYN would reach the server before the header)") \
   C(proxy_header_sent, "PROXY protocol v2 headers inserted before a client's first data (client_address: proxy_v2; again for each retransmission)") \
   C(proxy_header_alone, "PROXY protocol v2 headers sent in place of a client's first data segment, which had no room for it: the client sends that data again") \
   C(drop_proxy_header_no_room, "client first segments dropped: the frame buffer had room neither for the PROXY protocol v2 header with the data nor for the header alone")

@@ -79,10 +79,17 @@ void clamp_mss(CoreState& cs, core::PacketView& pkt, uint32_t added) {
   });
 }
 
-// TOA options in a client segment are the balancer's to write: one the client sent is blanked.
-void blank_forged_toa(CoreState& cs, core::PacketView& pkt) {
+// TCP Fast Open (RFC 7413; kind 34, or the experimental kind 254 with magic 0xF989): data in a
+// SYN would reach the server before the header.
+bool is_fast_open(const uint8_t* tcp, uint8_t kind, uint32_t at, uint8_t len) {
+  return kind == kTcpOptFastOpen || (kind == kTcpOptToa && len >= 4 && tcp[at + 2] == 0xf9 && tcp[at + 3] == 0x89);
+}
+
+// Blanks (NOPs) the options of a client segment that `unwanted` names, counting each in `why`.
+template <typename Unwanted>
+void blank_options(CoreState& cs, core::PacketView& pkt, Counter why, Unwanted&& unwanted) {
   core::for_each_tcp_option(pkt.l4, [&](uint8_t kind, uint32_t at, uint8_t len) {
-    if (kind != kTcpOptToa) return;
+    if (!unwanted(kind, at, len)) return;
     // Options may start at odd offsets: the sums cover the 16-bit words around the option, before
     // and after, and their difference is the update (RFC 1624).
     const uint32_t first = at & ~1u, last = (at + len + 1) & ~1u;
@@ -90,7 +97,7 @@ void blank_forged_toa(CoreState& cs, core::PacketView& pkt) {
     std::memset(pkt.l4 + at, core::kTcpOptNop, len);
     const uint64_t after = core::checksum_partial(pkt.l4 + first, last - first);
     pkt.set_l4_checksum(core::checksum_apply(pkt.l4_checksum(), after + static_cast<uint16_t>(~before)));
-    cs.count(Counter::toa_forged_removed);
+    cs.count(why);
   });
 }
 
@@ -131,8 +138,10 @@ void write_proxy_header(uint8_t* at, const core::PacketView& pkt) {
   std::memcpy(at + 24, pkt.l4, 4);  // source port, destination port
 }
 
-// The segment carries the client's first byte (or its FIN with nothing before it): the header goes
-// in front, or, without room for both, in its place.
+// A client segment at the stream's start while the server has not acknowledged the header: the
+// header goes in front of whatever it carries (data, a FIN, nothing: the ACK completing the
+// handshake sends it, so servers that speak first get it too), or, without room for both, in
+// its place.
 // false: dropped (counted).
 bool insert_proxy_header(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, ClientAddressConn& s) {
   const uint32_t header = reinterpret_cast<const core::TcpHdr*>(pkt.l4)->header_length();
@@ -171,9 +180,8 @@ bool insert_proxy_header(CoreState& cs, io::Frame& frame, core::PacketView& pkt,
 bool carry_proxy_header(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, ClientAddressConn& s) {
   const uint32_t seq = read32(seq_field(pkt));
   if (seq == s.client_start) {
-    const bool starts_stream = tcp_payload_of(pkt) > 0 || (pkt.tcp_flags & core::kTcpFin);
-    if (starts_stream && !s.header_acked && !(pkt.tcp_flags & core::kTcpRst)) return insert_proxy_header(cs, frame, pkt, c, s);
-    // A bare ACK (or RST) at the stream's start: after the header once it was sent.
+    if (!s.header_acked && !(pkt.tcp_flags & core::kTcpRst)) return insert_proxy_header(cs, frame, pkt, c, s);
+    // An RST, or a retransmission once the server has the header: after the header, if it went.
     if (s.header_sent) replace32(pkt, seq_field(pkt), seq + kProxyV2Ipv4Length);
     return true;
   }
@@ -228,12 +236,35 @@ bool carry_client_address(CoreState& cs, io::Frame& frame, core::PacketView& pkt
     if (kind == ClientAddress::proxy_v2) acknowledge_to_client(pkt, s);
     return true;
   }
-  if (kind == ClientAddress::toa && reinterpret_cast<const core::TcpHdr*>(pkt.l4)->header_length() > sizeof(core::TcpHdr))
-    blank_forged_toa(cs, pkt);
+  const bool syn = (pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck)) == core::kTcpSyn;
+  if (reinterpret_cast<const core::TcpHdr*>(pkt.l4)->header_length() > sizeof(core::TcpHdr)) {
+    // TOA is the balancer's to write; a fast-open SYN's data would precede the header.
+    if (kind == ClientAddress::toa)
+      blank_options(cs, pkt, Counter::toa_forged_removed, [](uint8_t k, uint32_t, uint8_t) { return k == kTcpOptToa; });
+    else if (syn)
+      blank_options(cs, pkt, Counter::client_fast_open_removed,
+                    [&](uint8_t k, uint32_t at, uint8_t len) { return is_fast_open(pkt.l4, k, at, len); });
+  }
+  if (syn && !s.header_sent) {
+    // The client may start again with another ISN while the server has not answered (its first
+    // SYN lost on the way, or dropped by a full queue): the stream starts after the one the
+    // server answers.
+    s = ClientAddressConn{};
+    s.client_start = read32(seq_field(pkt)) + 1;
+  }
   if (pkt.tcp_flags & core::kTcpSyn) return true;
   if (kind == ClientAddress::proxy_v2) return carry_proxy_header(cs, frame, pkt, c, s);
   carry_toa(cs, frame, pkt, c, s);
   return true;
+}
+
+void lower_reported_mtu(core::PacketView& pkt, const Conn& c) {
+  auto* icmp = reinterpret_cast<core::IcmpHdr*>(pkt.l4);
+  if (icmp->type != core::kIcmpDestUnreachable || icmp->code != core::kIcmpCodeFragNeeded) return;
+  const uint16_t mtu = ntohs(icmp->mtu);
+  const uint32_t added = added_length(static_cast<ClientAddress>(c.client_address));
+  // 68: the smallest MTU an IPv4 host must accept (RFC 791).
+  if (mtu > added + 68) icmp->mtu = htons(static_cast<uint16_t>(mtu - added));
 }
 
 void untranslate_quoted_client_seq(CoreState& cs, core::PacketView& pkt, const Conn& c) {

@@ -407,8 +407,10 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
       if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
       if ((c.flags & kSynProxied) && found.direction == kFromClient && q.protocol == core::kIpProtoTcp)
         untranslate_quoted_seq(cs, pkt, c);
-      if (c.client_address == static_cast<uint8_t>(ClientAddress::proxy_v2) && found.direction == kFromServer)
-        untranslate_quoted_client_seq(cs, pkt, c);
+      if (c.client_address != 0 && found.direction == kFromServer) {
+        lower_reported_mtu(pkt, c);
+        if (c.client_address == static_cast<uint8_t>(ClientAddress::proxy_v2)) untranslate_quoted_client_seq(cs, pkt, c);
+      }
       translate_icmp_error(pkt, values(other), keep_sender ? pkt.ip->saddr : other.daddr, other.saddr);
       decrement_ttl(pkt.ip);
       set_l2(cs, frame, pkt, out);
@@ -536,9 +538,10 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, core::Pack
     dir = step.dir;
     tracked = step.tracked;
   }
-  if (!tracked) track_state(cs, c, dir, pkt.tcp_flags);
+  // Before the state machine: a segment the header replaces leaves without its FIN.
   if (c.client_address != 0 && !carry_client_address(cs, frame, pkt, c, dir)) [[unlikely]]
     return Verdict::drop;
+  if (!tracked) track_state(cs, c, dir, pkt.tcp_flags);
   const Verdict v = translate_by_mode(cs, frame, pkt, c, dir);
   if (v == Verdict::tx) count_forwarded(cs, backend_of(cs, c), dir, ip_bytes);
   // A connection that has carried more than its first packet is the fast path's, for as long as

@@ -162,7 +162,8 @@ inline void sync_install(CoreState& cs, const abi::SyncRecord& r) {
 
   const ConnLookup found = cs.conns.lookup(r.protocol, client.saddr, client.daddr, client.sport, client.dport);
   // The tuple of a connection no record describes (a forged or stale one): this node's stays.
-  if (found.conn != nullptr && (found.direction != kFromClient || (found.conn->flags & (kSynProxied | kOnePacket))))
+  if (found.conn != nullptr &&
+      (found.direction != kFromClient || (found.conn->flags & (kSynProxied | kOnePacket)) || found.conn->client_address != 0))
     return cs.count(abi::Counter::sync_conflict);
   if (found.conn != nullptr) {
     // Ours too (a flow that came back, or a refresh): the newer state and time, same server.

@@ -1,7 +1,7 @@
 // native/lb/tcp_edit.h — edits of one TCP header field of a segment that is only translated (the
 // SYN proxy's and the client-address translation's sequence numbers, acknowledgements, windows,
-// MSS): the value written and the checksum updated by RFC 1624. Fields are unaligned in frames:
-// values go through memcpy. Runs on the data-plane workers.
+// MSS, SACK edges): the value written and the checksum updated by RFC 1624, at any offset. Fields
+// are unaligned in frames: values go through memcpy. Runs on the data-plane workers.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -17,17 +17,26 @@ inline uint32_t read32(const uint8_t* p) {
   std::memcpy(&v, p, 4);
   return core::ntohl(v);
 }
+// A field at an odd offset of the segment (an option after an odd number of NOPs) straddles the
+// checksum's 16-bit words: its bytes count with swapped weights, so the update uses each 16-bit
+// half byte-swapped (one's-complement sums commute with byte swapping, RFC 1071).
+inline uint32_t as_summed32(const core::PacketView& pkt, const uint8_t* field, uint32_t v) {
+  return ((field - pkt.l4) & 1) ? ((v & 0x00ff00ffu) << 8) | ((v >> 8) & 0x00ff00ffu) : v;
+}
+inline uint16_t as_summed16(const core::PacketView& pkt, const uint8_t* field, uint16_t v) {
+  return ((field - pkt.l4) & 1) ? static_cast<uint16_t>((v << 8) | (v >> 8)) : v;
+}
 inline void replace32(core::PacketView& pkt, uint8_t* field, uint32_t value_host) {
   uint32_t old_value;
   std::memcpy(&old_value, field, 4);
   const uint32_t value = core::htonl(value_host);
-  pkt.set_l4_checksum(core::checksum_replace32(pkt.l4_checksum(), old_value, value));
+  pkt.set_l4_checksum(core::checksum_replace32(pkt.l4_checksum(), as_summed32(pkt, field, old_value), as_summed32(pkt, field, value)));
   std::memcpy(field, &value, 4);
 }
 inline void replace16(core::PacketView& pkt, uint8_t* field, uint16_t value_host) {
   const uint16_t old_value = core::load16(field);
   const uint16_t value = core::htons(value_host);
-  pkt.set_l4_checksum(core::checksum_replace16(pkt.l4_checksum(), old_value, value));
+  pkt.set_l4_checksum(core::checksum_replace16(pkt.l4_checksum(), as_summed16(pkt, field, old_value), as_summed16(pkt, field, value)));
   core::store16(field, value);
 }
 inline uint8_t* seq_field(core::PacketView& pkt) { return pkt.l4 + 4; }

@@ -104,7 +104,8 @@ export const HOST_PORT_COUNTERS = [
 ] as const;
 /** The client's address behind Full-NAT: TOA option, PROXY protocol v2 header (native/lb/client_address.h). */
 export const CLIENT_ADDRESS_COUNTERS = [
-  'client_mss_clamped', 'toa_added', 'toa_no_room', 'toa_forged_removed', 'proxy_header_sent', 'proxy_header_alone',
+  'client_mss_clamped', 'toa_added', 'toa_no_room', 'toa_forged_removed', 'client_fast_open_removed', 'proxy_header_sent',
+  'proxy_header_alone',
   'drop_proxy_header_no_room',
 ] as const;
 export const COUNTERS = [

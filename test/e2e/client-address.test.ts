@@ -3,10 +3,11 @@
 // `proxy_protocol`, learns the client's real address and port from the PROXY protocol v2 header
 // xvs inserts (while its TCP peer is the LIP) and logs them; small requests one at a time and 20
 // at a time, a 4 MB upload and a 4 MB download over such connections complete intact (the
-// sequence translation holds for the connection's life; nginx stores the upload with PUT). A `toa` service is used by curl
-// against the same nginx (without proxy_protocol): the kernel accepts the segments carrying the
-// option. The balancer's counters agree. Needs root and nginx; skipped loudly otherwise (CI runs it
-// as root, with nginx-light installed by the test step).
+// sequence translation holds for the connection's life; nginx stores the upload with PUT). A `toa`
+// service is used by curl against the same nginx (without proxy_protocol): a packet socket on the
+// server reads the client's address and port in the option, and the kernel accepts the segments.
+// The balancer's counters agree. Needs root and nginx; skipped loudly otherwise (CI runs it as
+// root, with nginx-light installed by the test step).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -16,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { Scenario } from '../../src/demo/scenario.js';
 import { CLIENT, LIP, VIP } from '../../src/demo/topology.js';
-import { netnsUnavailable } from '../../src/netns/lab.js';
+import { netnsUnavailable, waitForLine } from '../../src/netns/lab.js';
 
 const PROXIED_PORT = 82;
 const TOA_PORT = 83;
@@ -27,6 +28,38 @@ const BODY_BYTES = 4 * 1024 * 1024;
 const nginxMissing = spawnSync('nginx', ['-v'], { stdio: 'ignore' }).status === 0 ? undefined : 'nginx is not installed (Debian: nginx-light)';
 const skip = netnsUnavailable() ?? nginxMissing;
 if (skip) console.warn(`\n*** client_address e2e tests SKIPPED: ${skip} ***\n`);
+
+// Prints "ready", then "toa ADDRESS PORT from SOURCE" for the first TCP segment to port argv[1]
+// carrying a TOA option (kind 254, length 8), and exits; bounded to 20 s.
+const TOA_CAPTURE = `
+import socket, struct, sys, time
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.settimeout(0.5)
+print("ready", flush=True)
+deadline = time.time() + 20
+while time.time() < deadline:
+    try:
+        f = s.recv(65535)
+    except socket.timeout:
+        continue
+    ip = f[14:]
+    if len(ip) < 20 or ip[9] != 6:
+        continue
+    tcp = ip[(ip[0] & 15) * 4:]
+    if len(tcp) < 20 or struct.unpack("!H", tcp[2:4])[0] != port:
+        continue
+    opts, i = tcp[20:(tcp[12] >> 4) * 4], 0
+    while i + 1 < len(opts) and opts[i] != 0:
+        if opts[i] == 1:
+            i += 1
+            continue
+        if opts[i] == 254 and opts[i + 1] == 8:
+            print("toa %s %d from %s" % (socket.inet_ntoa(opts[i + 4:i + 8]), struct.unpack("!H", opts[i + 2:i + 4])[0], socket.inet_ntoa(ip[12:16])), flush=True)
+            sys.exit(0)
+        i += max(opts[i + 1], 2)
+sys.exit(1)
+`;
 
 function nginxConfig(dir: string, server: string): string {
   return `
@@ -134,11 +167,15 @@ describe('client_address on AF_XDP (fullnat, nginx behind xvs)', { skip }, () =>
     assert.equal(digest(got), digest(path.join(dir, 'www', 'big')));
   });
 
-  it('a toa service carries connections the server kernel accepts', () => {
-    for (let i = 0; i < 20; i++) {
-      const [peer] = curl([`http://${VIP}:${TOA_PORT}/whoami`]).trim().split(/\s+/);
-      assert.equal(peer, LIP);
-    }
+  it("a toa service: the server's interface receives the client's address and port in TOA, and its kernel accepts the segments", async () => {
+    // A packet socket in the server's namespace reads the first TOA option arriving for its port.
+    const capture = scenario.topology.lab.spawnIn(scenario.topology.servers[0]!.ns, ['python3', '-c', TOA_CAPTURE, String(NGINX_PLAIN_PORT)]);
+    await waitForLine(capture, (line) => line === 'ready', 10_000);
+    const seen = waitForLine(capture, (line) => line.startsWith('toa '), 20_000);
+    const [peer, , localPort] = curl(['-w', ' %{local_port}', `http://${VIP}:${TOA_PORT}/whoami`]).trim().split(/\s+/);
+    assert.equal(peer, LIP);
+    assert.equal(await seen, `toa ${CLIENT} ${localPort} from ${LIP}`);
+    for (let i = 0; i < 19; i++) assert.equal(curl([`http://${VIP}:${TOA_PORT}/whoami`]).trim().split(/\s+/)[0], LIP);
   });
 
   it('the counters agree: headers sent, TOA added, MSS clamped, nothing dropped for it', async () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { MemHarness } from '../support/mem-harness.js';
-import { ICMP, UNREACH, icmpFrame, quote, tcpFrame, type TcpFlag, type TcpSpec } from '../support/packets.js';
+import { ICMP, UNREACH, checksumProblems, decodeFrame, icmpFrame, quote, tcpFrame, type TcpFlag, type TcpSpec } from '../support/packets.js';
 import { CLIENT, CLIENT_MAC, LIP, VIP, expectExchange, portMac, rsMac } from '../support/rows.js';
 
 const RS = '10.0.2.11';
@@ -145,10 +145,11 @@ describe('client_address: proxy_v2 (fullnat)', () => {
 
   it('the SYN-ACK tells the client an MSS 28 bytes smaller', () => handshake(lb, f, HEADER));
 
-  it('the ACK completing the handshake goes unchanged: nothing of the stream has started', () => {
+  it('the ACK completing the handshake carries the header (a server that speaks first gets it too)', () => {
     const input = tcpFrame(f.fromClient(['ACK'], START, SERVER_ISN + 1));
     expectExchange(lb.send(input), input, {
-      verdict: 'tx', output: f.toServer(f.fromClient(['ACK'], START, SERVER_ISN + 1)), port: 0, moved: { rx_packets: 1, tx_packets: 1 },
+      verdict: 'tx', output: f.toServer({ ...f.fromClient(['ACK'], START, SERVER_ISN + 1), payload: proxyHeader(f.cport) }), port: 0,
+      moved: { rx_packets: 1, tx_packets: 1, proxy_header_sent: 1 },
     });
   });
 
@@ -156,7 +157,7 @@ describe('client_address: proxy_v2 (fullnat)', () => {
   const firstOut = () =>
     f.toServer({ ...f.fromClient(['PSH', 'ACK'], START, SERVER_ISN + 1), payload: Buffer.concat([proxyHeader(f.cport), request]) });
 
-  it('the first data segment gets the header in front, and so does its retransmission', () => {
+  it('until the server acknowledges the header, the first data segment and its retransmission carry it too', () => {
     for (let i = 0; i < 2; i++)
       expectExchange(lb.send(first()), first(), {
         verdict: 'tx', output: firstOut(), port: 0, moved: { rx_packets: 1, tx_packets: 1, proxy_header_sent: 1 },
@@ -207,9 +208,62 @@ describe('client_address: proxy_v2 (fullnat)', () => {
     });
     const out = lb.send(input);
     assert.equal(out.out.length, 1, 'forwarded');
+    assert.deepEqual(checksumProblems(decodeFrame(out.out[0]!.data)), [], 'every checksum verifies');
     const data = out.out[0]!.data;
     // Ethernet 14 + IPv4 20 + ICMP 8 + quoted IPv4 20: the quoted TCP header, whose seq is at 4.
     assert.equal(data.readUInt32BE(14 + 20 + 8 + 20 + 4), START + 50);
+    // The path's MTU, less what the balancer adds to the client's segments.
+    assert.equal(data.readUInt16BE(14 + 20 + 6), 1400 - HEADER);
+    assert.equal(data.subarray(14 + 12, 14 + 20).toString('hex'), Buffer.from([...ip(VIP), ...ip(CLIENT)]).toString('hex'));
+  });
+
+  it('a SYN with another ISN before the server answered starts the stream there', () => {
+    const g = flow(41300);
+    const first = tcpFrame(g.fromClient(['SYN'], 5000));
+    assert.equal(lb.send(first).out.length, 1);
+    const again = tcpFrame(g.fromClient(['SYN'], 9000));
+    expectExchange(lb.send(again), again, { verdict: 'tx', output: g.toServer(g.fromClient(['SYN'], 9000)), port: 0, moved: { rx_packets: 1, tx_packets: 1 } });
+    const synAck = tcpFrame(g.fromServer(['SYN', 'ACK'], SERVER_ISN, 9001));
+    assert.equal(lb.send(synAck).out.length, 1);
+    const ack = tcpFrame(g.fromClient(['ACK'], 9001, SERVER_ISN + 1));
+    expectExchange(lb.send(ack), ack, {
+      verdict: 'tx', output: g.toServer({ ...g.fromClient(['ACK'], 9001, SERVER_ISN + 1), payload: proxyHeader(g.cport) }), port: 0,
+      moved: { rx_packets: 1, tx_packets: 1, proxy_header_sent: 1 },
+    });
+  });
+
+  it('options at odd offsets (MSS after a NOP, SACK after a NOP) are rewritten with checksums that verify', () => {
+    const g = flow(41400);
+    const syn = tcpFrame(g.fromClient(['SYN'], CLIENT_ISN));
+    assert.equal(lb.send(syn).out.length, 1);
+    const oddMss = (value: number) => Uint8Array.from([1, 2, 4, value >> 8, value & 0xff, 1, 1, 1]);
+    const synAck = tcpFrame({ ...g.fromServer(['SYN', 'ACK'], SERVER_ISN, START), tcpOptions: oddMss(1460) });
+    expectExchange(lb.send(synAck), synAck, {
+      verdict: 'tx', output: g.toClient({ ...g.fromServer(['SYN', 'ACK'], SERVER_ISN, START), tcpOptions: oddMss(1460 - HEADER) }), port: 0,
+      moved: { rx_packets: 1, tx_packets: 1, client_mss_clamped: 1 },
+    });
+    const oddSack = (a: number, b: number) => {
+      const o = Buffer.from([1, 5, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+      o.writeUInt32BE(a >>> 0, 3);
+      o.writeUInt32BE(b >>> 0, 7);
+      return Uint8Array.from(o);
+    };
+    const at = START + HEADER;
+    const input = tcpFrame({ ...g.fromServer(['ACK'], SERVER_ISN + 1, at), tcpOptions: oddSack(at + 300, at + 400) });
+    expectExchange(lb.send(input), input, {
+      verdict: 'tx', output: g.toClient({ ...g.fromServer(['ACK'], SERVER_ISN + 1, START), tcpOptions: oddSack(START + 300, START + 400) }),
+      port: 0, moved: { rx_packets: 1, tx_packets: 1 },
+    });
+  });
+
+  it('a fast-open option in a client SYN is blanked: its data would reach the server before the header', () => {
+    const g = flow(41500);
+    const options = Uint8Array.from([2, 4, 0x05, 0xb4, 34, 2, 1, 1]);
+    const input = tcpFrame({ ...g.fromClient(['SYN'], CLIENT_ISN), tcpOptions: options });
+    expectExchange(lb.send(input), input, {
+      verdict: 'tx', output: g.toServer({ ...g.fromClient(['SYN'], CLIENT_ISN), tcpOptions: Uint8Array.from([2, 4, 0x05, 0xb4, 1, 1, 1, 1]) }),
+      port: 0, moved: { rx_packets: 1, tx_packets: 1, conn_created: 1, lport_client_port: 1, client_fast_open_removed: 1 },
+    });
   });
 
   it('a FIN with no data before it carries the header, so both sides agree where the stream ends', () => {
