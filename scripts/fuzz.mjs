@@ -30,6 +30,7 @@ const targets = [
   { name: 'packet_path', kind: 'native', program: 'build-fuzz/packet_path_fuzz', maxLen: 4096 },
   { name: 'snapshot_decode', kind: 'native', program: 'build-fuzz/snapshot_decode_fuzz', maxLen: 16384 },
   { name: 'netlink_parse', kind: 'native', program: 'build-fuzz/netlink_parse_fuzz', maxLen: 4096 },
+  { name: 'frame_parse', kind: 'native', program: 'build-fuzz/frame_parse_fuzz', maxLen: 2048 },
   { name: 'config_loader', kind: 'node', program: 'dist/test/fuzz/config-loader.js', source: 'test/fuzz/config-loader.ts' },
 ].map((t) => ({ ...t, corpus: path.join(corpusRoot, t.name) }));
 

@@ -115,10 +115,14 @@ namespace xvs::abi {
   C(proxy_header_alone, "PROXY protocol v2 headers sent in place of a client's first data segment, which had no room for it: the client sends that data again") \
   C(drop_proxy_header_no_room, "client first segments dropped: the frame buffer had room neither for the PROXY protocol v2 header with the data nor for the header alone")
 
+// IPv6 (core/parse6.h), appended after the client address counters.
+#define XVS_IPV6_COUNTERS(C)                                                           \
+  C(drop_ipv6_extension_headers, "IPv6 packets with more than 8 extension headers, or a hop-by-hop header other than first")
+
 #define XVS_COUNTERS(C) \
   XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C) XVS_LOCAL_PORT_COUNTERS(C) \
   XVS_SYN_PROXY_COUNTERS(C) XVS_FAST_PATH_COUNTERS(C) XVS_SYNC_COUNTERS(C) XVS_HOST_PORT_COUNTERS(C) \
-  XVS_CLIENT_ADDRESS_COUNTERS(C)
+  XVS_CLIENT_ADDRESS_COUNTERS(C) XVS_IPV6_COUNTERS(C)
 
 enum class Counter : uint32_t {
 #define XVS_COUNTER_ENUM(name, help) name,

@@ -1,5 +1,5 @@
-// native/core/net.h — wire headers (Ethernet, IPv4, TCP, UDP) and byte-order helpers. Pure
-// definitions: no I/O, no allocation; used by every thread that touches packets.
+// native/core/net.h — wire headers (Ethernet, IPv4, IPv6, TCP, UDP, ICMP) and byte-order
+// helpers. Pure definitions: no I/O, no allocation; used by every thread that touches packets.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -8,10 +8,20 @@ namespace xvs::core {
 
 inline constexpr uint16_t kEthTypeIpv4 = 0x0800;
 inline constexpr uint16_t kEthTypeVlan = 0x8100;
+inline constexpr uint16_t kEthTypeIpv6 = 0x86dd;
 inline constexpr uint8_t kIpProtoIcmp = 1;
 inline constexpr uint8_t kIpProtoIpip = 4;
 inline constexpr uint8_t kIpProtoTcp = 6;
 inline constexpr uint8_t kIpProtoUdp = 17;
+inline constexpr uint8_t kIpProtoIcmpv6 = 58;
+// IPv6 next-header values of extension headers (RFC 8200 4, RFC 4302) and their neighbours.
+inline constexpr uint8_t kIpv6HopByHop = 0;
+inline constexpr uint8_t kIpv6Routing = 43;
+inline constexpr uint8_t kIpv6Fragment = 44;
+inline constexpr uint8_t kIpv6Esp = 50;
+inline constexpr uint8_t kIpv6Auth = 51;
+inline constexpr uint8_t kIpv6NoNext = 59;
+inline constexpr uint8_t kIpv6DestOptions = 60;
 
 inline constexpr uint16_t bswap16(uint16_t v) { return static_cast<uint16_t>((v << 8) | (v >> 8)); }
 inline constexpr uint32_t bswap32(uint32_t v) { return __builtin_bswap32(v); }
@@ -48,6 +58,22 @@ static_assert(sizeof(Ipv4Hdr) == 20);
 inline constexpr uint16_t kIpFlagMoreFragments = 0x2000;
 inline constexpr uint16_t kIpFragOffsetMask = 0x1fff;
 inline constexpr uint16_t kIpFlagDontFragment = 0x4000;
+
+struct __attribute__((packed)) Ipv6Hdr {
+  uint8_t version_class;  // version (4 bits), then the traffic class and flow label
+  uint8_t class_flow[3];
+  uint16_t payload_length;  // network order: everything after this header, extension headers included
+  uint8_t next_header;
+  uint8_t hop_limit;
+  uint8_t saddr[16];
+  uint8_t daddr[16];
+
+  uint8_t version() const { return version_class >> 4; }
+};
+static_assert(sizeof(Ipv6Hdr) == 40);
+// The fragment header's offset field: the offset in 8-byte units (high 13 bits), M (bit 0).
+inline constexpr uint16_t kIpv6FragOffsetMask = 0xfff8;
+inline constexpr uint16_t kIpv6MoreFragments = 0x0001;
 
 struct __attribute__((packed)) TcpHdr {
   uint16_t sport;
