@@ -1,6 +1,7 @@
 // native/core/checksum.h — Internet checksum: full computation (for building and verifying
-// packets) and incremental update by RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), which the fast
-// path uses for every address, port and TTL rewrite. Pure functions, any thread.
+// packets, IPv4 and IPv6 pseudo-headers) and incremental update by RFC 1624 eqn. 3,
+// HC' = ~(~HC + ~m + m'), which the fast path uses for every address, port and TTL rewrite (32- and
+// 128-bit addresses). Pure functions, any thread.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -64,6 +65,21 @@ inline uint16_t ipv4_l4_checksum(const Ipv4Hdr* ip, const void* l4, size_t l4_le
   return checksum_finish(sum);
 }
 
+// IPv6 (RFC 8200 8.1): the pseudo-header — both addresses, the upper-layer length and the
+// next-header value — summed; ICMPv6 is covered by it too, unlike ICMP.
+inline uint64_t ipv6_pseudo_sum(const Ipv6Hdr* ip, uint32_t upper_length, uint8_t next_header) {
+  uint64_t sum = checksum_partial(ip->saddr, 32);  // source then destination: adjacent
+  sum += htonl(upper_length);
+  sum += htonl(next_header);
+  return sum;
+}
+
+// The upper-layer checksum of `l4_len` bytes at `l4` under `ip` (checksum field zeroed by the
+// caller, or the result compared with zero to verify).
+inline uint16_t ipv6_l4_checksum(const Ipv6Hdr* ip, uint8_t next_header, const void* l4, size_t l4_len) {
+  return checksum_finish(checksum_partial(l4, l4_len, ipv6_pseudo_sum(ip, static_cast<uint32_t>(l4_len), next_header)));
+}
+
 // RFC 1624: the new checksum field (memory order) after a 16-bit word changes. Values, not
 // references: header fields are unaligned in frames (IPv4 starts at offset 14).
 inline uint16_t checksum_replace16(uint16_t check, uint16_t old_word, uint16_t new_word) {
@@ -102,6 +118,17 @@ inline uint64_t checksum_delta32(uint32_t old_word, uint32_t new_word) {
 }
 inline uint64_t checksum_delta16(uint16_t old_word, uint16_t new_word) {
   return static_cast<uint64_t>(static_cast<uint16_t>(~old_word)) + new_word;
+}
+// The delta of a 128-bit field (an IPv6 address) as it lies in memory: eight words at once.
+inline uint64_t checksum_delta128(const uint8_t* old_address, const uint8_t* new_address) {
+  uint64_t delta = 0;
+  for (int i = 0; i < 16; i += 4) {
+    uint32_t o, n;
+    std::memcpy(&o, old_address + i, 4);
+    std::memcpy(&n, new_address + i, 4);
+    delta += checksum_delta32(o, n);
+  }
+  return delta;
 }
 inline uint16_t checksum_apply(uint16_t check, uint64_t delta) {
   return static_cast<uint16_t>(~checksum_fold(static_cast<uint16_t>(~check) + delta));
