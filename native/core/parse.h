@@ -30,7 +30,27 @@ struct QuotedPacket {
   uint16_t dport() const { return load16(l4 + 2); }
 };
 
-struct PacketView {
+// The ports and checksum of a view's upper-layer header, in network order, through memcpy: frame
+// fields are unaligned. The same for both families' views (CRTP: `View` has l4, checksum_offset
+// and quoted).
+template <typename View>
+struct UpperLayerAccess {
+  uint16_t sport() const { return load16(self().l4); }
+  uint16_t dport() const { return load16(self().l4 + 2); }
+  uint16_t l4_checksum() const { return load16(self().l4 + self().checksum_offset); }
+  void set_ports(uint16_t sport, uint16_t dport) {
+    store16(self().l4, sport);
+    store16(self().l4 + 2, dport);
+  }
+  void set_l4_checksum(uint16_t v) { store16(self().l4 + self().checksum_offset, v); }
+  bool is_icmp_error() const { return self().quoted.ip != nullptr; }
+
+ private:
+  const View& self() const { return static_cast<const View&>(*this); }
+  View& self() { return static_cast<View&>(*this); }
+};
+
+struct PacketView : UpperLayerAccess<PacketView> {
   uint8_t* frame;
   uint32_t frame_len;
   EthHdr* eth;
@@ -44,17 +64,6 @@ struct PacketView {
   uint8_t* l4;         // TCP/UDP/ICMP header; nullptr for other protocols and later fragments
   uint8_t checksum_offset;  // of the L4 checksum field within l4
   QuotedPacket quoted;      // ICMP errors only (quoted.ip != nullptr)
-
-  // Ports and checksum in network order. Accessed through memcpy: frame fields are unaligned.
-  uint16_t sport() const { return load16(l4); }
-  uint16_t dport() const { return load16(l4 + 2); }
-  uint16_t l4_checksum() const { return load16(l4 + checksum_offset); }
-  void set_ports(uint16_t sport, uint16_t dport) {
-    store16(l4, sport);
-    store16(l4 + 2, dport);
-  }
-  void set_l4_checksum(uint16_t v) { store16(l4 + checksum_offset, v); }
-  bool is_icmp_error() const { return quoted.ip != nullptr; }
 };
 
 enum class ParseStatus : uint8_t { ok, pass, drop };
@@ -84,6 +93,34 @@ inline bool parse_quoted(uint8_t* p, uint32_t len, QuotedPacket& q) {
   q.l4_len = len - ihl;
   q.protocol = q.ip->protocol;
   return true;
+}
+
+// The TCP, UDP or ICMP (ICMPv6) header at `l4` of a view whose protocol and l4_len are set:
+// bounds, flags and the checksum's offset; for an ICMP error (`is_error` of its type) the quoted
+// packet through `quote`, false for a malformed quote. Shared by parse_packet and parse_ipv6.
+template <typename View, typename Quote>
+inline ParseResult parse_upper_layer(View& out, uint8_t* l4, bool (*is_error)(uint8_t), Quote&& quote) {
+  if (out.protocol == kIpProtoTcp) {
+    if (out.l4_len < sizeof(TcpHdr)) return parse_drop(abi::Counter::drop_truncated_l4);
+    auto* tcp = reinterpret_cast<TcpHdr*>(l4);
+    const uint32_t doff = tcp->header_length();
+    if (doff < sizeof(TcpHdr) || doff > out.l4_len) return parse_drop(abi::Counter::drop_bad_tcp_header);
+    out.tcp_flags = tcp->flags;
+    out.checksum_offset = offsetof(TcpHdr, checksum);
+  } else if (out.protocol == kIpProtoUdp) {
+    if (out.l4_len < sizeof(UdpHdr)) return parse_drop(abi::Counter::drop_truncated_l4);
+    out.checksum_offset = offsetof(UdpHdr, checksum);
+  } else {  // ICMP, ICMPv6: the same header layout
+    if (out.l4_len < sizeof(IcmpHdr)) return parse_drop(abi::Counter::drop_truncated_l4);
+    out.checksum_offset = offsetof(IcmpHdr, checksum);
+    const auto* icmp = reinterpret_cast<const IcmpHdr*>(l4);
+    if (is_error(icmp->type) && !quote(l4 + sizeof(IcmpHdr), out.l4_len - sizeof(IcmpHdr), out.quoted)) {
+      out.quoted = {};
+      return parse_drop(abi::Counter::drop_bad_icmp);
+    }
+  }
+  out.l4 = l4;
+  return parse_ok();
 }
 
 // ARP, IPv6, double tags and other ethertypes, and IPv4 protocols other than TCP/UDP/ICMP pass
@@ -124,35 +161,7 @@ inline ParseResult parse_packet(uint8_t* frame, uint32_t len, PacketView& out) {
   if (out.protocol != kIpProtoTcp && out.protocol != kIpProtoUdp && out.protocol != kIpProtoIcmp) return parse_pass();
   if ((frag & kIpFragOffsetMask) != 0) return parse_ok();  // later fragment: no L4 header here
 
-  uint8_t* l4 = frame + out.l4_offset;
-  switch (out.protocol) {
-    case kIpProtoTcp: {
-      if (out.l4_len < sizeof(TcpHdr)) return parse_drop(abi::Counter::drop_truncated_l4);
-      auto* tcp = reinterpret_cast<TcpHdr*>(l4);
-      const uint32_t doff = tcp->header_length();
-      if (doff < sizeof(TcpHdr) || doff > out.l4_len) return parse_drop(abi::Counter::drop_bad_tcp_header);
-      out.tcp_flags = tcp->flags;
-      out.checksum_offset = offsetof(TcpHdr, checksum);
-      break;
-    }
-    case kIpProtoUdp:
-      if (out.l4_len < sizeof(UdpHdr)) return parse_drop(abi::Counter::drop_truncated_l4);
-      out.checksum_offset = offsetof(UdpHdr, checksum);
-      break;
-    default: {  // ICMP
-      if (out.l4_len < sizeof(IcmpHdr)) return parse_drop(abi::Counter::drop_truncated_l4);
-      out.checksum_offset = offsetof(IcmpHdr, checksum);
-      const auto* icmp = reinterpret_cast<const IcmpHdr*>(l4);
-      if (is_icmp_error_type(icmp->type) &&
-          !parse_quoted(l4 + sizeof(IcmpHdr), out.l4_len - sizeof(IcmpHdr), out.quoted)) {
-        out.quoted = QuotedPacket{};
-        return parse_drop(abi::Counter::drop_bad_icmp);
-      }
-      break;
-    }
-  }
-  out.l4 = l4;
-  return parse_ok();
+  return parse_upper_layer(out, frame + out.l4_offset, is_icmp_error_type, parse_quoted);
 }
 
 }  // namespace xvs::core

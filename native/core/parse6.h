@@ -36,7 +36,7 @@ struct Quoted6Packet {
   uint16_t dport() const { return load16(l4 + 2); }
 };
 
-struct Packet6View {
+struct Packet6View : UpperLayerAccess<Packet6View> {
   uint8_t* frame;
   uint32_t frame_len;
   EthHdr* eth;
@@ -50,16 +50,6 @@ struct Packet6View {
   uint8_t* l4;         // TCP/UDP/ICMPv6 header; nullptr for later fragments
   uint8_t checksum_offset;
   Quoted6Packet quoted;  // ICMPv6 errors only (quoted.ip != nullptr)
-
-  uint16_t sport() const { return load16(l4); }
-  uint16_t dport() const { return load16(l4 + 2); }
-  uint16_t l4_checksum() const { return load16(l4 + checksum_offset); }
-  void set_ports(uint16_t sport, uint16_t dport) {
-    store16(l4, sport);
-    store16(l4 + 2, dport);
-  }
-  void set_l4_checksum(uint16_t v) { store16(l4 + checksum_offset, v); }
-  bool is_icmp_error() const { return quoted.ip != nullptr; }
 };
 
 inline bool is_icmpv6_error_type(uint8_t type) {
@@ -154,34 +144,7 @@ inline ParseResult parse_ipv6(uint8_t* frame, uint32_t len, uint32_t l3_offset, 
   if (c.result == Ipv6Chain::Result::pass) return parse_pass();
   if (c.later_fragment) return parse_ok();  // no upper-layer header here
 
-  uint8_t* l4 = frame + out.l4_offset;
-  switch (out.protocol) {
-    case kIpProtoTcp: {
-      if (out.l4_len < sizeof(TcpHdr)) return parse_drop(abi::Counter::drop_truncated_l4);
-      auto* tcp = reinterpret_cast<TcpHdr*>(l4);
-      const uint32_t doff = tcp->header_length();
-      if (doff < sizeof(TcpHdr) || doff > out.l4_len) return parse_drop(abi::Counter::drop_bad_tcp_header);
-      out.tcp_flags = tcp->flags;
-      out.checksum_offset = offsetof(TcpHdr, checksum);
-      break;
-    }
-    case kIpProtoUdp:
-      if (out.l4_len < sizeof(UdpHdr)) return parse_drop(abi::Counter::drop_truncated_l4);
-      out.checksum_offset = offsetof(UdpHdr, checksum);
-      break;
-    default: {  // ICMPv6
-      if (out.l4_len < sizeof(IcmpHdr)) return parse_drop(abi::Counter::drop_truncated_l4);
-      out.checksum_offset = offsetof(IcmpHdr, checksum);
-      const auto* icmp = reinterpret_cast<const IcmpHdr*>(l4);
-      if (is_icmpv6_error_type(icmp->type) && !parse_quoted6(l4 + sizeof(IcmpHdr), out.l4_len - sizeof(IcmpHdr), out.quoted)) {
-        out.quoted = Quoted6Packet{};
-        return parse_drop(abi::Counter::drop_bad_icmp);
-      }
-      break;
-    }
-  }
-  out.l4 = l4;
-  return parse_ok();
+  return parse_upper_layer(out, frame + out.l4_offset, is_icmpv6_error_type, parse_quoted6);
 }
 
 }  // namespace xvs::core
