@@ -124,6 +124,16 @@ describe('client_address: toa (fullnat)', () => {
     });
   });
 
+  it('behind an 802.1Q tag, in a frame with Ethernet padding, TOA goes in the same place and the padding goes', () => {
+    const g = flow(40300);
+    handshake(lb, g, 8);
+    const tagged = { ...g.fromClient(['ACK'], START, SERVER_ISN + 1), vlan: 0xa064 };
+    const input = Buffer.concat([tcpFrame(tagged), Buffer.alloc(6)]);  // 58 bytes padded to 64
+    expectExchange(lb.send(input), input, {
+      verdict: 'tx', output: g.toServer({ ...tagged, tcpOptions: toa(g.cport) }), port: 0, moved: { rx_packets: 1, tx_packets: 1, toa_added: 1 },
+    });
+  });
+
   it('with 36 bytes of options already there is no room: the segment leaves without TOA', () => {
     const g = flow(40200);
     handshake(lb, g, 8);
