@@ -268,17 +268,9 @@ void lower_reported_mtu(core::PacketView& pkt, const Conn& c) {
 }
 
 void untranslate_quoted_client_seq(CoreState& cs, core::PacketView& pkt, const Conn& c) {
-  core::QuotedPacket& q = pkt.quoted;
-  uint8_t* seq = q.l4 + 4;  // the quoted packet's first 8 bytes are there (core/parse.h)
-  const uint32_t server_seq = read32(seq);
+  const uint32_t server_seq = quoted_seq(pkt);
   const uint32_t client_seq = to_client_space(server_seq, state_of(cs, c));
-  if (client_seq == server_seq) return;
-  uint32_t old_value;
-  std::memcpy(&old_value, seq, 4);
-  const uint32_t value = core::htonl(client_seq);
-  std::memcpy(seq, &value, 4);  // the ICMP checksum is computed afresh by the translation
-  constexpr uint32_t kSumAt = offsetof(core::TcpHdr, checksum);
-  if (q.l4_len >= kSumAt + 2) core::store16(q.l4 + kSumAt, core::checksum_replace32(core::load16(q.l4 + kSumAt), old_value, value));
+  if (client_seq != server_seq) replace_quoted_seq(pkt, client_seq);
 }
 
 }  // namespace xvs::lb

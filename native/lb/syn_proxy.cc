@@ -310,16 +310,7 @@ bool proxy_restarts(CoreState& cs, const Conn& c, const core::PacketView& pkt) {
 }
 
 void untranslate_quoted_seq(CoreState& cs, core::PacketView& pkt, const Conn& c) {
-  core::QuotedPacket& q = pkt.quoted;
-  uint8_t* seq = q.l4 + 4;  // the quoted packet's first 8 bytes are there (core/parse.h)
-  uint32_t old_value;
-  std::memcpy(&old_value, seq, 4);
-  const uint32_t value = htonl(read32(seq) - proxied(cs, c).seq_delta);
-  std::memcpy(seq, &value, 4);  // the ICMP checksum is computed afresh by the translation
-  // The quoted segment's own checksum covers the sequence number, when the quote reaches it (as
-  // translate_icmp_error keeps it for the addresses and ports).
-  constexpr uint32_t kSumAt = offsetof(core::TcpHdr, checksum);
-  if (q.l4_len >= kSumAt + 2) core::store16(q.l4 + kSumAt, core::checksum_replace32(core::load16(q.l4 + kSumAt), old_value, value));
+  replace_quoted_seq(pkt, quoted_seq(pkt) - proxied(cs, c).seq_delta);
 }
 
 void release_proxied(CoreState& cs, Conn& c) {

@@ -3,6 +3,7 @@
 // MSS, SACK edges): the value written and the checksum updated by RFC 1624, at any offset. Fields
 // are unaligned in frames: values go through memcpy. Runs on the data-plane workers.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -40,6 +41,21 @@ inline void replace16(core::PacketView& pkt, uint8_t* field, uint16_t value_host
   core::store16(field, value);
 }
 inline uint8_t* seq_field(core::PacketView& pkt) { return pkt.l4 + 4; }
+
+// The sequence number of the TCP segment an ICMP error quotes (its first 8 bytes are there,
+// core/parse.h), and its new value: the quoted segment's own checksum follows when the quote
+// reaches it (as translate_icmp_error keeps it for the addresses and ports); the ICMP checksum is
+// computed afresh by that translation.
+inline uint32_t quoted_seq(const core::PacketView& pkt) { return read32(pkt.quoted.l4 + 4); }
+inline void replace_quoted_seq(core::PacketView& pkt, uint32_t value_host) {
+  core::QuotedPacket& q = pkt.quoted;
+  uint32_t old_value;
+  std::memcpy(&old_value, q.l4 + 4, 4);
+  const uint32_t value = core::htonl(value_host);
+  std::memcpy(q.l4 + 4, &value, 4);
+  constexpr uint32_t kSumAt = offsetof(core::TcpHdr, checksum);
+  if (q.l4_len >= kSumAt + 2) core::store16(q.l4 + kSumAt, core::checksum_replace32(core::load16(q.l4 + kSumAt), old_value, value));
+}
 inline uint8_t* ack_field(core::PacketView& pkt) { return pkt.l4 + 8; }
 inline uint8_t* window_field(core::PacketView& pkt) { return pkt.l4 + 14; }
 inline uint32_t tcp_payload_of(const core::PacketView& pkt) {
