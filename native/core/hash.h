@@ -8,6 +8,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/ipv6_address.h"
 #include "core/siphash.h"
 
 namespace xvs::core {
@@ -32,6 +33,15 @@ inline uint64_t hash_flow(const SipKey& key, uint32_t saddr, uint32_t daddr, uin
                           uint8_t protocol) {
   const FlowWords w = flow_words(saddr, daddr, sport, dport, protocol);
   return siphash13(key, w.addrs, w.ports);
+}
+
+// Hash of an IPv6 4-tuple + protocol: five words (a different message length from hash_flow's,
+// though the tables check an entry's family before its tuple anyway).
+inline uint64_t hash_flow6(const SipKey& key, const Ipv6Address& saddr, const Ipv6Address& daddr, uint16_t sport,
+                           uint16_t dport, uint8_t protocol) {
+  const uint64_t words[5] = {saddr.word(0), saddr.word(1), daddr.word(0), daddr.word(1),
+                             (static_cast<uint64_t>(sport) << 32) | (static_cast<uint64_t>(dport) << 16) | protocol};
+  return siphash<1, 3>(key, words, 5);
 }
 
 inline uint64_t hash_u64(const SipKey& key, uint64_t value) { return siphash13(key, value); }

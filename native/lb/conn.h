@@ -1,12 +1,15 @@
 // native/lb/conn.h — one tracked connection (or persistence template) as a worker's connection
 // table stores it: both directions' tuples, the translation they imply, the IPVS state, the
 // server it is bound to and where its client-side packets leave. One cache line, so that a
-// lookup's hit costs one line. Written and read only by the owning worker.
+// lookup's hit costs one line; an IPv6 connection has a second line for its four addresses
+// (Conn6Addresses, beside the table's connections by index), so IPv4 entries stay one line.
+// Written and read only by the owning worker.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 
 #include "abi/records.h"
+#include "core/ipv6_address.h"
 
 namespace xvs::lb {
 
@@ -20,6 +23,24 @@ struct ConnTuple {
 };
 static_assert(offsetof(ConnTuple, daddr) == 4 && offsetof(ConnTuple, sport) == 8 && offsetof(ConnTuple, dport) == 10,
               "ConnTable::matches() reads a tuple as two words");
+
+// The same for an IPv6 connection, as callers pass it: in the table, the ports sit in the
+// connection's own line (Conn::tuple[d].sport/dport, where IPv4 has them too) and the addresses
+// in its Conn6Addresses line.
+struct ConnTuple6 {
+  core::Ipv6Address saddr;
+  core::Ipv6Address daddr;
+  uint16_t sport;
+  uint16_t dport;
+};
+
+// An IPv6 connection's addresses, [direction]: its second line.
+struct alignas(64) Conn6Addresses {
+  struct {
+    core::Ipv6Address saddr, daddr;
+  } tuple[2];
+};
+static_assert(sizeof(Conn6Addresses) == 64);
 
 enum Direction : uint8_t { kFromClient = 0, kFromServer = 1 };
 
@@ -86,7 +107,8 @@ struct alignas(64) Conn {
   uint8_t protocol;
   uint8_t forwarding : 2;      // abi::Forwarding
   uint8_t client_address : 2;  // ClientAddress (lb/client_address.h): Full-NAT TCP only
-  uint8_t : 4;
+  uint8_t ipv6 : 1;            // an IPv6 entry: tuple[d] holds only its ports (see Conn6Addresses)
+  uint8_t : 3;
   ConnState state;
   uint8_t flags;
 };

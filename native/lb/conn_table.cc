@@ -15,6 +15,7 @@ ConnTable::ConnTable(uint32_t capacity, uint64_t hash_seed, uint32_t bucket_coun
       bucket_count_(bucket_count != 0 ? bucket_count : buckets_for(capacity)),
       key_(core::table_key(hash_seed)),
       conns_(capacity),
+      addresses6_(capacity),
       buckets_(bucket_count_),
       chain_(static_cast<size_t>(capacity) * 2),
       free_(capacity),
@@ -41,13 +42,6 @@ void ConnTable::probe_burst(const uint64_t* addrs, const uint64_t* ports, Probe*
     core::siphash13_batch(key_, addrs + first, ports + first, hashes, count);
     for (uint32_t i = 0; i < count; ++i) out[first + i] = probe_of_hash(hashes[i]);
   }
-}
-
-ConnLookup ConnTable::lookup_overflow(const Bucket& b, uint8_t protocol, uint32_t saddr, uint32_t daddr,
-                                      uint16_t sport, uint16_t dport) const {
-  for (uint32_t node = b.overflow; node != kNone; node = chain_[node])
-    if (matches(node, protocol, saddr, daddr, sport, dport)) return found(node);
-  return {nullptr, kFromClient};
 }
 
 void ConnTable::link_tuple(uint32_t conn_index, Direction d, const Probe* known) {
@@ -91,22 +85,47 @@ void ConnTable::unlink_tuple(uint32_t conn_index, Direction d) {
   }
 }
 
-Conn* ConnTable::insert(uint8_t protocol, const ConnTuple& from_client, const ConnTuple& from_server, uint8_t links,
-                        KnownProbes known) {
-  if (free_top_ == 0) return nullptr;
+Conn& ConnTable::take_free(uint8_t protocol, uint8_t links) {
   const uint32_t index = free_[--free_top_];
   Conn& c = conns_[index];
   c = Conn{};
   c.protocol = protocol;
-  c.tuple[kFromClient] = from_client;
-  c.tuple[kFromServer] = from_server;
   c.timer_prev = c.timer_next = kNone;
   c.state = ConnState::unarmed;  // on no list until touch()
   c.flags = links & (kLinkClient | kLinkServer);
+  return c;
+}
+
+// Once the tuples are in place: probe_of() reads them.
+void ConnTable::link_new(uint32_t index, KnownProbes known) {
+  const Conn& c = conns_[index];
   if (c.flags & kLinkClient) link_tuple(index, kFromClient, known.from_client);
   if (c.flags & kLinkServer) link_tuple(index, kFromServer, known.from_server);
   ++size_;
   ++edits_;
+}
+
+Conn* ConnTable::insert(uint8_t protocol, const ConnTuple& from_client, const ConnTuple& from_server, uint8_t links,
+                        KnownProbes known) {
+  if (free_top_ == 0) return nullptr;
+  Conn& c = take_free(protocol, links);
+  c.tuple[kFromClient] = from_client;
+  c.tuple[kFromServer] = from_server;
+  link_new(index_of(&c), known);
+  return &c;
+}
+
+Conn* ConnTable::insert(uint8_t protocol, const ConnTuple6& from_client, const ConnTuple6& from_server, uint8_t links,
+                        KnownProbes known) {
+  if (free_top_ == 0) return nullptr;
+  Conn& c = take_free(protocol, links);
+  c.ipv6 = 1;
+  c.tuple[kFromClient] = {0, 0, from_client.sport, from_client.dport};
+  c.tuple[kFromServer] = {0, 0, from_server.sport, from_server.dport};
+  Conn6Addresses& a = addresses6_[index_of(&c)];
+  a.tuple[kFromClient] = {from_client.saddr, from_client.daddr};
+  a.tuple[kFromServer] = {from_server.saddr, from_server.daddr};
+  link_new(index_of(&c), known);
   return &c;
 }
 

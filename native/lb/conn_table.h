@@ -10,7 +10,9 @@
 // line and one connection line. There are capacity / 2 + 1 buckets (4 tuples per bucket when
 // full); a tuple that finds its bucket's 10 slots taken goes on the bucket's overflow chain,
 // linked through a per-node array (under 0.1 % of the tuples of a full table), so an insert
-// never fails while a connection is free, whatever the hashes.
+// never fails while a connection is free, whatever the hashes. Both address families share the
+// pool, the buckets and the expiry lists; an IPv6 entry's addresses live in a second line beside
+// it (Conn6Addresses), and a lookup of one family never matches an entry of the other.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -55,12 +57,17 @@ class ConnTable {
 
   uint32_t capacity() const { return capacity_; }
   uint32_t size() const { return size_; }
+  // Memory per IPv4 connection of a full table; an IPv6 one takes sizeof(Conn6Addresses) more.
   static size_t bytes_per_connection(uint32_t capacity);
 
   Probe probe(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
     return probe_of_hash(core::hash_flow(key_, saddr, daddr, sport, dport, protocol));
   }
-  // probe() of n flows given as core::flow_words, their hashes computed side by side
+  Probe probe(uint8_t protocol, const core::Ipv6Address& saddr, const core::Ipv6Address& daddr, uint16_t sport,
+              uint16_t dport) const {
+    return probe_of_hash(core::hash_flow6(key_, saddr, daddr, sport, dport, protocol));
+  }
+  // probe() of n IPv4 flows given as core::flow_words, their hashes computed side by side
   // (core/siphash_batch.h): what a burst costs is a fraction of n probe() calls.
   void probe_burst(const uint64_t* addrs, const uint64_t* ports, Probe* out, uint32_t n) const;
   Probe probe_of_hash(uint64_t h) const {
@@ -70,10 +77,14 @@ class ConnTable {
     const auto tag = static_cast<uint16_t>(h >> 48);
     return {bucket, static_cast<uint16_t>(tag + (tag == 0))};
   }
-  ConnLookup lookup(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
+  // Lookups of either family: Addr is uint32_t (IPv4, network order) or core::Ipv6Address. An
+  // entry of the other family never matches, whatever its tag.
+  template <typename Addr>
+  ConnLookup lookup(uint8_t protocol, const Addr& saddr, const Addr& daddr, uint16_t sport, uint16_t dport) const {
     return lookup(probe(protocol, saddr, daddr, sport, dport), protocol, saddr, daddr, sport, dport);
   }
-  ConnLookup lookup(Probe p, uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
+  template <typename Addr>
+  ConnLookup lookup(Probe p, uint8_t protocol, const Addr& saddr, const Addr& daddr, uint16_t sport, uint16_t dport) const {
     const Bucket& b = buckets_[p.bucket];
     for (uint32_t match = tag_matches(b, p.tag); match != 0; match &= match - 1) {
       const uint32_t node = b.node[__builtin_ctz(match)];
@@ -93,12 +104,18 @@ class ConnTable {
     return match == 0 ? kNone : buckets_[p.bucket].node[__builtin_ctz(match)];
   }
   void prefetch_conn(uint32_t node) const { __builtin_prefetch(conns_.get() + (node >> 1)); }
+  // An IPv6 candidate's match reads its addresses' line too.
+  void prefetch_conn6(uint32_t node) const {
+    __builtin_prefetch(conns_.get() + (node >> 1));
+    __builtin_prefetch(addresses6_.get() + (node >> 1));
+  }
   // Counts inserts and removals: a candidate() taken while it had some value is still the
   // bucket's first tag match while it keeps it.
   uint32_t edits() const { return edits_; }
   // lookup() that first tries `hint`, a candidate() of this probe taken while edits() was what
   // it is now (kNone: no hint).
-  ConnLookup lookup(Probe p, uint32_t hint, uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport,
+  template <typename Addr>
+  ConnLookup lookup(Probe p, uint32_t hint, uint8_t protocol, const Addr& saddr, const Addr& daddr, uint16_t sport,
                     uint16_t dport) const {
     if (hint != kNone && matches(hint, protocol, saddr, daddr, sport, dport)) return found(hint);
     return lookup(p, protocol, saddr, daddr, sport, dport);
@@ -117,6 +134,10 @@ class ConnTable {
     const Probe* from_server;
   };
   Conn* insert(uint8_t protocol, const ConnTuple& from_client, const ConnTuple& from_server, uint8_t links,
+               KnownProbes known = {nullptr, nullptr});
+  // The same for an IPv6 connection: `ipv6` set, the ports in tuple[], the addresses in its
+  // Conn6Addresses line (tuple[d].saddr/daddr stay 0).
+  Conn* insert(uint8_t protocol, const ConnTuple6& from_client, const ConnTuple6& from_server, uint8_t links,
                KnownProbes known = {nullptr, nullptr});
 
   // Sets the state and (re)arms the expiry timer: the connection moves to the tail of its
@@ -188,6 +209,13 @@ class ConnTable {
     return c.state != ConnState::unarmed && c.protocol != 0;
   }
   uint32_t index_of(const Conn* c) const { return static_cast<uint32_t>(c - conns_.get()); }
+  // An IPv6 connection's addresses (c.ipv6 set).
+  Conn6Addresses& addresses6(const Conn& c) { return addresses6_[index_of(&c)]; }
+  const Conn6Addresses& addresses6(const Conn& c) const { return addresses6_[index_of(&c)]; }
+  ConnTuple6 tuple6(const Conn& c, Direction d) const {
+    const Conn6Addresses& a = addresses6(c);
+    return {a.tuple[d].saddr, a.tuple[d].daddr, c.tuple[d].sport, c.tuple[d].dport};
+  }
 
   void remove(Conn* c);
   // Takes the client-side tuple out of the hash table (a held Full-NAT tuple keeps only its
@@ -214,10 +242,21 @@ class ConnTable {
   Probe probe_of(uint32_t node) const {
     const Conn& c = conns_[node >> 1];
     const ConnTuple& t = c.tuple[node & 1];
+    if (c.ipv6) {
+      const auto& a = addresses6_[node >> 1].tuple[node & 1];
+      return probe(c.protocol, a.saddr, a.daddr, t.sport, t.dport);
+    }
     return probe(c.protocol, t.saddr, t.daddr, t.sport, t.dport);
   }
-  ConnLookup lookup_overflow(const Bucket& b, uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport,
-                             uint16_t dport) const;
+  template <typename Addr>
+  ConnLookup lookup_overflow(const Bucket& b, uint8_t protocol, const Addr& saddr, const Addr& daddr, uint16_t sport,
+                             uint16_t dport) const {
+    for (uint32_t node = b.overflow; node != kNone; node = chain_[node])
+      if (matches(node, protocol, saddr, daddr, sport, dport)) return found(node);
+    return {nullptr, kFromClient};
+  }
+  Conn& take_free(uint8_t protocol, uint8_t links);
+  void link_new(uint32_t index, KnownProbes known);
   ConnLookup found(uint32_t node) const { return {conns_.get() + (node >> 1), static_cast<Direction>(node & 1)}; }
   bool matches(uint32_t node, uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
     const Conn& c = conns_[node >> 1];
@@ -228,7 +267,17 @@ class ConnTable {
     std::memcpy(&addresses, &t.saddr, sizeof addresses);
     std::memcpy(&ports, &t.sport, sizeof ports);
     return addresses == (static_cast<uint64_t>(daddr) << 32 | saddr) &&
-           ports == (static_cast<uint32_t>(dport) << 16 | sport) && c.protocol == protocol;
+           ports == (static_cast<uint32_t>(dport) << 16 | sport) && c.protocol == protocol && !c.ipv6;
+  }
+  bool matches(uint32_t node, uint8_t protocol, const core::Ipv6Address& saddr, const core::Ipv6Address& daddr,
+               uint16_t sport, uint16_t dport) const {
+    const Conn& c = conns_[node >> 1];
+    const ConnTuple& t = c.tuple[node & 1];
+    uint32_t ports;
+    std::memcpy(&ports, &t.sport, sizeof ports);
+    if (ports != (static_cast<uint32_t>(dport) << 16 | sport) || c.protocol != protocol || !c.ipv6) return false;
+    const auto& a = addresses6_[node >> 1].tuple[node & 1];
+    return a.saddr == saddr && a.daddr == daddr;
   }
   void link_tuple(uint32_t conn_index, Direction d, const Probe* known);
   void unlink_tuple(uint32_t conn_index, Direction d);
@@ -243,6 +292,8 @@ class ConnTable {
   uint32_t edits_ = 0;
   core::SipKey key_;  // core::table_key of the engine's random seed
   core::HugeArray<Conn> conns_;
+  // By connection index, used only by IPv6 connections: untouched pages cost no memory.
+  core::HugeArray<Conn6Addresses> addresses6_;
   core::HugeArray<Bucket> buckets_;
   core::HugeArray<uint32_t> chain_;  // per node: next node of its bucket's overflow chain
   core::HugeArray<uint32_t> free_;   // stack of free connection indices

@@ -1,0 +1,206 @@
+// test/native/conn_table6_test.cc — ConnTable with IPv6 entries beside IPv4 ones: two-way
+// lookup through the addresses' second line, misses on every field, no match across families
+// (whatever the tags: few buckets force collisions), removal and slot reuse by the other family,
+// expiry of both, and agreement with a map model under random mixed operations.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <tuple>
+
+#include "core/net.h"
+#include "lb/conn_table.h"
+
+namespace {
+using namespace xvs::lb;
+using xvs::core::htons;
+using xvs::core::Ipv6Address;
+using xvs::core::kIpProtoTcp;
+using xvs::core::kIpProtoUdp;
+
+Ipv6Address addr(uint16_t first, uint32_t last) {
+  Ipv6Address a{};
+  a.bytes[0] = static_cast<uint8_t>(first >> 8);
+  a.bytes[1] = static_cast<uint8_t>(first);
+  for (int i = 0; i < 4; ++i) a.bytes[12 + i] = static_cast<uint8_t>(last >> (24 - 8 * i));
+  return a;
+}
+const Ipv6Address kCip6 = addr(0x2001, 7), kVip6 = addr(0x2001, 0x100), kRip6 = addr(0xfd00, 10), kLip6 = addr(0xfd00, 100);
+
+ConnTuple6 client_side(uint16_t cport, const Ipv6Address& cip = kCip6) { return {cip, kVip6, htons(cport), htons(80)}; }
+ConnTuple6 server_side(uint16_t lport) { return {kRip6, kLip6, htons(8080), htons(lport)}; }
+Conn* add6(ConnTable& t, uint16_t cport, uint16_t lport, uint8_t proto = kIpProtoTcp) {
+  return t.insert(proto, client_side(cport), server_side(lport), kLinkClient | kLinkServer);
+}
+ConnLookup find(const ConnTable& t, const ConnTuple6& k, uint8_t proto = kIpProtoTcp) {
+  return t.lookup(proto, k.saddr, k.daddr, k.sport, k.dport);
+}
+ConnLookup find(const ConnTable& t, const ConnTuple& k, uint8_t proto = kIpProtoTcp) {
+  return t.lookup(proto, k.saddr, k.daddr, k.sport, k.dport);
+}
+
+TEST(ConnTable6, InsertAndLookupFromBothDirections) {
+  ConnTable t(1024, 42);
+  Conn* c = add6(t, 40000, 1024);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->ipv6);
+  EXPECT_EQ(t.size(), 1u);
+  const ConnLookup a = find(t, client_side(40000)), b = find(t, server_side(1024));
+  EXPECT_EQ(a.conn, c);
+  EXPECT_EQ(a.direction, kFromClient);
+  EXPECT_EQ(b.conn, c);
+  EXPECT_EQ(b.direction, kFromServer);
+  // Ports in the connection's line, addresses in its second line; the IPv4 address fields stay 0.
+  EXPECT_EQ(c->tuple[kFromServer].dport, htons(1024));
+  EXPECT_EQ(c->tuple[kFromClient].saddr, 0u);
+  const ConnTuple6 back = t.tuple6(*c, kFromClient);
+  EXPECT_EQ(back.saddr, kCip6);
+  EXPECT_EQ(back.daddr, kVip6);
+  EXPECT_EQ(back.sport, htons(40000));
+  EXPECT_EQ(t.tuple6(*c, kFromServer).daddr, kLip6);
+}
+
+TEST(ConnTable6, LookupMissesOnAnyDifferentField) {
+  ConnTable t(1024, 42);
+  ASSERT_NE(add6(t, 40000, 1024), nullptr);
+  const ConnTuple6 k = client_side(40000);
+  Ipv6Address other_low = k.saddr, other_high = k.saddr;
+  other_low.bytes[15] ^= 1;
+  other_high.bytes[0] ^= 0x80;
+  EXPECT_EQ(find(t, k, kIpProtoUdp).conn, nullptr) << "protocol";
+  EXPECT_EQ(t.lookup(kIpProtoTcp, k.saddr, k.daddr, htons(40001), k.dport).conn, nullptr) << "sport";
+  EXPECT_EQ(t.lookup(kIpProtoTcp, k.saddr, k.daddr, k.sport, htons(81)).conn, nullptr) << "dport";
+  EXPECT_EQ(t.lookup(kIpProtoTcp, other_low, k.daddr, k.sport, k.dport).conn, nullptr) << "saddr, last byte";
+  EXPECT_EQ(t.lookup(kIpProtoTcp, other_high, k.daddr, k.sport, k.dport).conn, nullptr) << "saddr, first byte";
+  EXPECT_EQ(t.lookup(kIpProtoTcp, k.saddr, other_low, k.sport, k.dport).conn, nullptr) << "daddr";
+  EXPECT_EQ(t.lookup(kIpProtoTcp, k.daddr, k.saddr, k.dport, k.sport).conn, nullptr) << "reversed";
+}
+
+// One bucket: every tuple's tag is compared, and every entry's full key with it. An IPv4 tuple
+// with the same ports and protocol (and the zero addresses an IPv6 entry keeps in its IPv4
+// fields) never finds an IPv6 entry, and an IPv6 lookup never finds an IPv4 one.
+TEST(ConnTable6, FamiliesNeverMatchEachOther) {
+  ConnTable t(64, 42, /*bucket_count=*/1);
+  Conn* v6 = add6(t, 40000, 1024);
+  Conn* v4 = t.insert(kIpProtoTcp, ConnTuple{0, 0, htons(40001), htons(80)}, ConnTuple{0, 0, htons(8080), htons(1025)},
+                      kLinkClient | kLinkServer);
+  ASSERT_NE(v6, nullptr);
+  ASSERT_NE(v4, nullptr);
+  EXPECT_FALSE(v4->ipv6);
+  EXPECT_EQ(find(t, ConnTuple{0, 0, htons(40000), htons(80)}).conn, nullptr) << "IPv4 lookup, IPv6 entry's ports";
+  EXPECT_EQ(find(t, ConnTuple{0, 0, htons(8080), htons(1024)}).conn, nullptr);
+  const Ipv6Address zero{};
+  EXPECT_EQ(find(t, ConnTuple6{zero, zero, htons(40001), htons(80)}).conn, nullptr) << "IPv6 lookup, IPv4 entry's ports";
+  EXPECT_EQ(find(t, ConnTuple{0, 0, htons(40001), htons(80)}).conn, v4);
+  EXPECT_EQ(find(t, client_side(40000)).conn, v6);
+  // Through the hint too (a candidate of the other family: its key is compared whatever the tag).
+  const uint32_t v6_node = t.index_of(v6) * 2;
+  EXPECT_EQ(t.lookup(t.probe(kIpProtoTcp, 0u, 0u, htons(40000), htons(80)), v6_node, kIpProtoTcp, 0u, 0u, htons(40000), htons(80)).conn,
+            nullptr);
+  const uint32_t v4_node = t.index_of(v4) * 2;
+  EXPECT_EQ(t.lookup(t.probe(kIpProtoTcp, zero, zero, htons(40001), htons(80)), v4_node, kIpProtoTcp, zero, zero, htons(40001),
+                     htons(80))
+                .conn,
+            nullptr);
+}
+
+TEST(ConnTable6, RemoveAndReuseTheSlotForTheOtherFamily) {
+  ConnTable t(2, 42);
+  Conn* a = add6(t, 40000, 1024);
+  Conn* b = add6(t, 40001, 1025);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(add6(t, 40002, 1026), nullptr) << "full";
+  t.touch(a, ConnState::tcp_established, 0, 100);
+  t.remove(a);
+  EXPECT_EQ(find(t, client_side(40000)).conn, nullptr);
+  EXPECT_EQ(find(t, server_side(1024)).conn, nullptr);
+  EXPECT_EQ(find(t, client_side(40001)).conn, b);
+  // The freed slot becomes an IPv4 entry: no IPv6 bit, no IPv6 key left behind.
+  constexpr uint32_t kCip = 0x0764'33c6, kVip = 0x0a71'00cb;
+  Conn* c = t.insert(kIpProtoTcp, ConnTuple{kCip, kVip, htons(40000), htons(80)}, ConnTuple{kVip, kCip, htons(80), htons(40000)},
+                     kLinkClient);
+  ASSERT_EQ(c, a);
+  EXPECT_FALSE(c->ipv6);
+  EXPECT_EQ(find(t, ConnTuple{kCip, kVip, htons(40000), htons(80)}).conn, c);
+  EXPECT_EQ(find(t, client_side(40000)).conn, nullptr);
+}
+
+TEST(ConnTable6, ExpiryVisitsBothFamiliesInOneList) {
+  ConnTable t(16, 42);
+  constexpr uint32_t kCip = 0x0764'33c6, kVip = 0x0a71'00cb;
+  Conn* v4 = t.insert(kIpProtoUdp, ConnTuple{kCip, kVip, htons(1), htons(53)}, ConnTuple{kVip, kCip, htons(53), htons(1)}, kLinkClient);
+  Conn* v6 = add6(t, 2, 2, kIpProtoUdp);
+  t.touch(v4, ConnState::udp, 0, 10);
+  t.touch(v6, ConnState::udp, 1, 10);
+  std::vector<bool> families;
+  EXPECT_EQ(t.expire(20, 10, [&](const Conn& c) { families.push_back(c.ipv6); }), 2u);
+  EXPECT_EQ(families, (std::vector<bool>{false, true}));
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(find(t, client_side(2), kIpProtoUdp).conn, nullptr);
+}
+
+// Random inserts and removals of both families in a table with few buckets (long overflow
+// chains, tag collisions across families), checked against a std::map after every step.
+TEST(ConnTable6, RandomMixedOperationsAgreeWithAMapModel) {
+  constexpr uint32_t kCapacity = 512;
+  ConnTable t(kCapacity, 0x1234'5678'9abc'def0ull, /*bucket_count=*/17);
+  using Key = std::tuple<bool, uint8_t, uint32_t, uint16_t>;  // ipv6, protocol, client address, client port
+  std::map<Key, std::pair<Conn*, uint16_t>> model;
+  std::mt19937 rng(7);
+  auto random_key = [&] {
+    return Key{rng() % 2 == 0, rng() % 3 ? kIpProtoTcp : kIpProtoUdp, rng() % 48, static_cast<uint16_t>(1 + rng() % 24)};
+  };
+  struct Tuples {
+    bool ipv6;
+    ConnTuple c4, s4;
+    ConnTuple6 c6, s6;
+  };
+  auto tuples = [](const Key& k, uint16_t lport) {
+    const uint32_t host = std::get<2>(k);
+    const uint16_t cport = htons(std::get<3>(k));
+    return Tuples{std::get<0>(k),
+                  {0x0a000000u + host, 0x0a71'00cb, cport, htons(80)},
+                  {0x0b02'000a, 0x6402'000a, htons(8080), htons(lport)},
+                  {addr(0x2001, host), kVip6, cport, htons(80)},
+                  {kRip6, kLip6, htons(8080), htons(lport)}};
+  };
+  auto lookups = [&](const Tuples& k, uint8_t proto) {
+    return k.ipv6 ? std::pair{find(t, k.c6, proto), find(t, k.s6, proto)} : std::pair{find(t, k.c4, proto), find(t, k.s4, proto)};
+  };
+  uint32_t inserted = 0;
+  for (int op = 0; op < 30000; ++op) {
+    const Key k = random_key();
+    const uint8_t proto = std::get<1>(k);
+    auto it = model.find(k);
+    if (it == model.end() && rng() % 4 != 0) {
+      const auto lport = static_cast<uint16_t>(1024 + inserted++);
+      const Tuples tu = tuples(k, lport);
+      Conn* c = tu.ipv6 ? t.insert(proto, tu.c6, tu.s6, kLinkClient | kLinkServer) : t.insert(proto, tu.c4, tu.s4, kLinkClient | kLinkServer);
+      if (model.size() == kCapacity) {
+        ASSERT_EQ(c, nullptr);
+      } else {
+        ASSERT_NE(c, nullptr);
+        ASSERT_EQ(c->ipv6, tu.ipv6);
+        model[k] = {c, lport};
+      }
+    } else if (it != model.end()) {
+      t.remove(it->second.first);
+      model.erase(it);
+    }
+    ASSERT_EQ(t.size(), model.size());
+    if (op % 500 == 0 || op > 29900) {
+      for (const auto& [key, value] : model) {
+        const auto [a, b] = lookups(tuples(key, value.second), std::get<1>(key));
+        ASSERT_EQ(a.conn, value.first);
+        ASSERT_EQ(a.direction, kFromClient);
+        ASSERT_EQ(b.conn, value.first);
+        ASSERT_EQ(b.direction, kFromServer);
+      }
+    }
+    const Key probe = random_key();
+    ASSERT_EQ(lookups(tuples(probe, 0), std::get<1>(probe)).first.conn != nullptr, model.count(probe) == 1);
+  }
+  EXPECT_GT(model.size(), 300u);
+  EXPECT_GT(t.overflowed(), 0u) << "few buckets: chains should be exercised";
+}
+}  // namespace
