@@ -49,6 +49,7 @@ AbiLayout build() {
       {"forwarding", {XVS_FORWARDING_MODES(XVS_ENUM_PAIR)}},
       {"scheduler", {XVS_SCHEDULERS(XVS_ENUM_PAIR)}},
       {"protocol", {XVS_PROTOCOLS(XVS_ENUM_PAIR)}},
+      {"address_family", {XVS_ADDRESS_FAMILIES(XVS_ENUM_PAIR)}},
       {"service_flag", {XVS_SERVICE_FLAGS(XVS_ENUM_PAIR)}},
       {"control_kind", {XVS_CONTROL_KINDS(XVS_ENUM_PAIR)}},
   };

@@ -11,14 +11,38 @@
 
 #include "abi/records.h"
 #include "core/ipv4_text.h"
+#include "core/ipv6_text.h"
 #include "core/net.h"
 
 namespace xvs::control {
 namespace {
 
+constexpr auto kIpv4 = static_cast<uint8_t>(abi::AddressFamily::ipv4);
+constexpr auto kIpv6 = static_cast<uint8_t>(abi::AddressFamily::ipv6);
+
+core::Ipv6Address ipv6_of(const abi::in6& field) { return core::Ipv6Address::load(field.bytes); }
+
+// The address of a record that holds one of either family, as text.
+template <typename Record>
+std::string address_text(const Record& r, uint32_t Record::*v4, abi::in6 Record::*v6) {
+  return r.family == kIpv6 ? core::ipv6_text(ipv6_of(r.*v6)) : core::ipv4_text(r.*v4);
+}
+
 std::string service_text(size_t index, const abi::ServiceRecord& s) {
-  return "service #" + std::to_string(index) + " (" + core::ipv4_text(s.vip) + ":" + std::to_string(core::ntohs(s.port)) +
-         (s.protocol == static_cast<uint8_t>(abi::Protocol::udp) ? "/udp" : "/tcp") + ")";
+  const std::string vip = address_text(s, &abi::ServiceRecord::vip, &abi::ServiceRecord::vip6);
+  return "service #" + std::to_string(index) + " (" + (s.family == kIpv6 ? "[" + vip + "]" : vip) + ":" +
+         std::to_string(core::ntohs(s.port)) + (s.protocol == static_cast<uint8_t>(abi::Protocol::udp) ? "/udp" : "/tcp") + ")";
+}
+
+// A record's family field and address fields agree: a known family, its own address field set
+// (`allow_unset`: may be all zero), the other family's zero.
+template <typename Record>
+const char* family_problem(const Record& r, uint32_t Record::*v4, abi::in6 Record::*v6, bool allow_unset) {
+  if (r.family != kIpv4 && r.family != kIpv6) return "unknown address family";
+  const bool has4 = r.*v4 != 0, has6 = !ipv6_of(r.*v6).is_zero();
+  if (r.family == kIpv4 ? has6 : has4) return "holds an address of the other family";
+  if (!allow_unset && !(r.family == kIpv4 ? has4 : has6)) return "has no address";
+  return nullptr;
 }
 
 constexpr uint32_t kIpTcpHeaders = 40;  // IPv4 and TCP headers without options: MTU - MSS
@@ -98,6 +122,11 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
   if ((s.flags & abi::one_packet) && s.protocol != static_cast<uint8_t>(abi::Protocol::udp))
     return bad(who + ": one-packet scheduling applies to udp services only");
   if (scheduler_name(s.scheduler) == nullptr) return bad(who + ": unknown scheduler " + std::to_string(s.scheduler));
+  if (const char* p = family_problem(s, &abi::ServiceRecord::vip, &abi::ServiceRecord::vip6, s.family == kIpv4))
+    return bad(who + ": " + p);
+  if (s.family == kIpv4 ? s.persist_prefix6 != 0 : s.persist_netmask != 0)
+    return bad(who + ": persistence mask of the other address family set");
+  if (s.persist_prefix6 > 128) return bad(who + ": persistence prefix length " + std::to_string(s.persist_prefix6) + " exceeds 128");
   if (static_cast<uint64_t>(s.backend_first) + s.backend_count > snap.backends.size())
     return bad(who + ": backend range [" + std::to_string(s.backend_first) + ", +" + std::to_string(s.backend_count) +
                ") exceeds the " + std::to_string(snap.backends.size()) + " backends");
@@ -109,16 +138,26 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
       return bad(who + ": scheduler-table entry " + std::to_string(i) + " names server " + std::to_string(b) +
                  " of a service that has " + std::to_string(s.backend_count));
   }
+  // A service's servers are of its own family (NAT64, an IPv6 VIP over IPv4 servers, is not yet).
+  for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i)
+    if (snap.backends[i].family != s.family)
+      return bad(who + ": server #" + std::to_string(i - s.backend_first) + " is of the other address family");
   if (static_cast<abi::Forwarding>(s.forwarding) == abi::Forwarding::tunnel) {
-    for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i)
-      if (snap.ports[snap.backends[i].port_index].address == 0)
-        return bad(who + ": tunnel mode needs an IPv4 address on port " +
+    for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i) {
+      const abi::PortRecord& port = snap.ports[snap.backends[i].port_index];
+      if (s.family == kIpv4 ? port.address == 0 : ipv6_of(port.address6).is_zero())
+        return bad(who + ": tunnel mode needs an " + (s.family == kIpv4 ? "IPv4" : "IPv6") + " address on port " +
                    std::to_string(snap.backends[i].port_index) + " for the outer source (dataplane.tunnel_source)");
+    }
   }
   if (static_cast<abi::Forwarding>(s.forwarding) == abi::Forwarding::fullnat) {
     if (s.pool >= snap.pools.size()) return bad(who + ": fullnat needs a local address pool; pool index " +
                                                 std::to_string(s.pool) + " does not exist");
-    if (snap.pools[s.pool].lip_count == 0) return bad(who + ": its local address pool is empty");
+    const abi::PoolRecord& pool = snap.pools[s.pool];
+    if (pool.lip_count == 0) return bad(who + ": its local address pool is empty");
+    for (uint32_t i = pool.lip_first; i < pool.lip_first + pool.lip_count; ++i)
+      if ((s.family == kIpv6) != !snap.lips6[i].is_zero())
+        return bad(who + ": its local address pool holds addresses of the other family");
   }
   return Status::ok();
 }
@@ -189,7 +228,11 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
   for (size_t i = 0; i < snap->backends.size(); ++i) {
     const abi::BackendRecord& b = snap->backends[i];
     // Named only when refused: a snapshot has up to kMaxBackends of them.
-    const auto who = [&] { return "backend #" + std::to_string(i) + " (" + core::ipv4_text(b.address) + ")"; };
+    const auto who = [&] {
+      return "backend #" + std::to_string(i) + " (" + address_text(b, &abi::BackendRecord::address, &abi::BackendRecord::address6) + ")";
+    };
+    if (const char* p = family_problem(b, &abi::BackendRecord::address, &abi::BackendRecord::address6, b.family == kIpv4))
+      return bad(who() + ": " + p);
     if (b.port_index >= snap->ports.size())
       return bad(who() + ": port index " + std::to_string(b.port_index) + " does not exist");
     // Bounded so that the least-connection comparisons (load x weight) cannot overflow.
@@ -207,11 +250,36 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
     snap->proxy_mss = std::min<uint32_t>(snap->proxy_mss, p.mtu - kIpTcpHeaders);
 
   std::vector<std::pair<uint64_t, uint32_t>> service_keys, vip_keys, lip_keys;
+  std::vector<std::pair<lb::Key6, uint32_t>> service6_keys, vip6_keys, lip6_keys;
+  std::unordered_set<std::string> seen_lips;  // the address bytes, either family
+  for (size_t i = 0; i < lip_records.size(); ++i) {
+    const abi::LipRecord& r = lip_records[i];
+    const std::string text = address_text(r, &abi::LipRecord::address, &abi::LipRecord::address6);
+    if (const char* p = family_problem(r, &abi::LipRecord::address, &abi::LipRecord::address6, false))
+      return bad("LIP #" + std::to_string(i) + " (" + text + "): " + p);
+    if (!seen_lips.insert(text).second) return bad("LIP " + text + " appears twice");
+    snap->lips.push_back(r.address);
+    snap->lips6.push_back(ipv6_of(r.address6));
+    if (r.family == kIpv6) lip6_keys.push_back({{ipv6_of(r.address6)}, static_cast<uint32_t>(i)});
+    else lip_keys.emplace_back(r.address, static_cast<uint32_t>(i));
+  }
+
   std::unordered_set<uint64_t> seen_services;
   std::unordered_set<uint32_t> vips;
+  std::unordered_set<std::string> seen_services6, vips6;
   for (size_t i = 0; i < snap->services.size(); ++i) {
     if (!(st = check_service(*snap, i)).is_ok()) return st;
     const abi::ServiceRecord& s = snap->services[i];
+    const std::string vip = address_text(s, &abi::ServiceRecord::vip, &abi::ServiceRecord::vip6);
+    if (seen_lips.count(vip)) return bad("LIP " + vip + " is also a VIP");
+    if (s.family == kIpv6) {
+      const core::Ipv6Address vip6 = ipv6_of(s.vip6);
+      if (!seen_services6.insert(vip + "/" + std::to_string(s.port) + "/" + std::to_string(s.protocol)).second)
+        return bad(service_text(i, s) + ": duplicate of an earlier service");
+      service6_keys.emplace_back(lb::Snapshot::service6_key(vip6, s.port, s.protocol), static_cast<uint32_t>(i));
+      if (vips6.insert(vip).second) vip6_keys.push_back({{vip6}, 1});
+      continue;
+    }
     const uint64_t key = lb::Snapshot::service_key(s.vip, s.port, s.protocol);
     if (!seen_services.insert(key).second) return bad(service_text(i, s) + ": duplicate of an earlier service");
     service_keys.emplace_back(key, static_cast<uint32_t>(i));
@@ -228,6 +296,7 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
   }
 
   std::vector<std::pair<uint64_t, uint32_t>> backend_keys, nat_keys;
+  std::vector<std::pair<lb::Key6, uint32_t>> nat6_keys;
   std::unordered_set<uint32_t> backend_ids;
   for (size_t i = 0; i < snap->backends.size(); ++i) {
     const uint32_t id = snap->backends[i].backend_id;
@@ -235,25 +304,24 @@ Status build_snapshot(const uint8_t* data, size_t len, const BuildContext& ctx, 
     backend_keys.emplace_back(id, static_cast<uint32_t>(i));
   }
 
-  std::unordered_set<uint32_t> seen_lips;
-  for (size_t i = 0; i < lip_records.size(); ++i) {
-    const uint32_t address = lip_records[i].address;
-    if (vips.count(address)) return bad("LIP " + core::ipv4_text(address) + " is also a VIP");
-    if (!seen_lips.insert(address).second) return bad("LIP " + core::ipv4_text(address) + " appears twice");
-    snap->lips.push_back(address);
-    lip_keys.emplace_back(address, static_cast<uint32_t>(i));
-  }
 
   for (const abi::ServiceRecord& s : snap->services) {
     if (static_cast<abi::Forwarding>(s.forwarding) != abi::Forwarding::nat) continue;
-    for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i)
-      nat_keys.emplace_back(lb::Snapshot::nat_backend_key(snap->backends[i].address, snap->backends[i].port, s.protocol), 1);
+    for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i) {
+      const abi::BackendRecord& b = snap->backends[i];
+      if (b.family == kIpv6) nat6_keys.emplace_back(lb::Snapshot::nat_backend_key(ipv6_of(b.address6), b.port, s.protocol), 1);
+      else nat_keys.emplace_back(lb::Snapshot::nat_backend_key(b.address, b.port, s.protocol), 1);
+    }
   }
   snap->backend_index.build(backend_keys, ctx.hash_seed);
   snap->nat_backend_index.build(nat_keys, ctx.hash_seed);
   snap->service_index.build(service_keys, ctx.hash_seed);
   snap->vip_index.build(vip_keys, ctx.hash_seed);
   snap->lip_index.build(lip_keys, ctx.hash_seed);
+  snap->nat_backend6_index.build(nat6_keys, ctx.hash_seed);
+  snap->service6_index.build(service6_keys, ctx.hash_seed);
+  snap->vip6_index.build(vip6_keys, ctx.hash_seed);
+  snap->lip6_index.build(lip6_keys, ctx.hash_seed);
 
   // Counter slots last: nothing can refuse the snapshot after it holds them. A server of the
   // running snapshot keeps its slot, and with it its counts.

@@ -36,12 +36,18 @@ struct Snapshot {
   std::vector<abi::BackendRecord> backends;
   std::vector<abi::PoolRecord> pools;
   std::vector<uint32_t> lips;   // local addresses (network order), pools index ranges of them
+  std::vector<core::Ipv6Address> lips6;  // the same indices: an IPv6 LIP's address (IPv4 ones: zero)
   std::vector<uint32_t> sched;  // backend indices in scheduling order, per-service ranges
   FlatMap service_index;        // service_key() -> index into services
   FlatMap lip_index;            // LIP address -> index into lips
   FlatMap vip_index;            // VIP address -> 1, for packets that carry no ports (fragments)
   FlatMap backend_index;        // backend_id -> index into backends
   FlatMap nat_backend_index;    // nat_backend_key() of every nat server -> 1 (replies to find their owner)
+  // The same for IPv6: service6_key() -> service, LIP -> index into lips6, VIP -> 1, nat server -> 1.
+  FlatMap6 service6_index;
+  FlatMap6 lip6_index;
+  FlatMap6 vip6_index;
+  FlatMap6 nat_backend6_index;
   // [backend index] -> the server's slot in every worker's counter blocks (control/server_slots.h):
   // the same slot in consecutive snapshots for as long as the server stays.
   std::vector<uint32_t> server_slot;
@@ -60,6 +66,19 @@ struct Snapshot {
   }
   bool is_lip(uint32_t address) const { return lip_index.find(address) != FlatMap::kMissing; }
   bool is_vip(uint32_t address) const { return vip_index.find(address) != FlatMap::kMissing; }
+
+  static Key6 service6_key(const core::Ipv6Address& vip, uint16_t port, uint8_t protocol) {
+    return {vip, (static_cast<uint64_t>(port) << 8) | protocol};
+  }
+  const abi::ServiceRecord* find_service(const core::Ipv6Address& vip, uint16_t port, uint8_t protocol) const {
+    const uint32_t i = service6_index.find(service6_key(vip, port, protocol));
+    return i == FlatMap6::kMissing ? nullptr : &services[i];
+  }
+  static Key6 nat_backend_key(const core::Ipv6Address& address, uint16_t port, uint8_t protocol) {
+    return service6_key(address, port, protocol);
+  }
+  bool is_lip(const core::Ipv6Address& address) const { return lip6_index.find({address}) != FlatMap6::kMissing; }
+  bool is_vip(const core::Ipv6Address& address) const { return vip6_index.find({address}) != FlatMap6::kMissing; }
 };
 
 }  // namespace xvs::lb

@@ -3,10 +3,10 @@
 // end to end; compareAbi() compares the result with the addon's layout() so that the two sides
 // cannot drift apart silently. Pure; used by the control thread and tests.
 
-export type FieldType = 'u8' | 'u16' | 'u32' | 'u64' | 'be16' | 'be32' | 'mac48';
-export const FIELD_SIZES: Record<FieldType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, be16: 2, be32: 4, mac48: 6 };
+export type FieldType = 'u8' | 'u16' | 'u32' | 'u64' | 'be16' | 'be32' | 'mac48' | 'in6';
+export const FIELD_SIZES: Record<FieldType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, be16: 2, be32: 4, mac48: 6, in6: 16 };
 
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 export const SNAPSHOT_MAGIC = 0x53535658;
 
 type FieldList = readonly (readonly [string, FieldType])[];
@@ -20,18 +20,20 @@ const RECORD_FIELDS = {
     ['lip_offset', 'u32'], ['lip_count', 'u32'], ['sched_offset', 'u32'], ['sched_count', 'u32'],
     ['syn_proxy_above', 'u32'], ['half_open_limit', 'u32'], ['reserved0', 'u32'],
   ],
-  port: [['mac', 'mac48'], ['reserved0', 'u16'], ['mtu', 'u32'], ['address', 'be32']],
+  port: [['mac', 'mac48'], ['reserved0', 'u16'], ['mtu', 'u32'], ['address', 'be32'], ['address6', 'in6']],
   service: [
     ['vip', 'be32'], ['port', 'be16'], ['protocol', 'u8'], ['forwarding', 'u8'], ['scheduler', 'u8'], ['flags', 'u8'],
     ['pool', 'u16'], ['service_id', 'u32'], ['backend_first', 'u32'], ['backend_count', 'u32'], ['sched_first', 'u32'],
-    ['sched_count', 'u32'], ['persist_timeout', 'u32'], ['persist_netmask', 'be32'], ['reserved0', 'u32'],
+    ['sched_count', 'u32'], ['persist_timeout', 'u32'], ['persist_netmask', 'be32'], ['family', 'u8'], ['persist_prefix6', 'u8'],
+    ['reserved0', 'u16'], ['vip6', 'in6'],
   ],
   backend: [
     ['address', 'be32'], ['port', 'be16'], ['port_index', 'u8'], ['flags', 'u8'], ['weight', 'u32'], ['backend_id', 'u32'],
-    ['upper_threshold', 'u32'], ['lower_threshold', 'u32'], ['mac', 'mac48'], ['reserved0', 'u16'],
+    ['upper_threshold', 'u32'], ['lower_threshold', 'u32'], ['mac', 'mac48'], ['family', 'u8'], ['reserved0', 'u8'],
+    ['address6', 'in6'],
   ],
   pool: [['lip_first', 'u32'], ['lip_count', 'u32']],
-  lip: [['address', 'be32'], ['reserved0', 'u32']],
+  lip: [['address', 'be32'], ['family', 'u8'], ['reserved0', 'u8'], ['reserved1', 'u16'], ['address6', 'in6']],
   // Not part of a snapshot: one synced connection, the wire format between cluster nodes (native/abi/sync.h).
   sync: [
     ['client_saddr', 'be32'], ['client_daddr', 'be32'], ['client_sport', 'be16'], ['client_dport', 'be16'],
@@ -120,6 +122,7 @@ export const ENUMS = {
   forwarding: { dr: 0, nat: 1, tunnel: 2, fullnat: 3 },
   scheduler: { rr: 0, wrr: 1, lc: 2, wlc: 3, sed: 4, nq: 5, lblc: 6, lblcr: 7, dh: 8, sh: 9, mh: 10, fo: 11 },
   protocol: { tcp: 6, udp: 17 },
+  address_family: { ipv4: 0, ipv6: 1 },
   service_flag: { one_packet: 1, persistent: 2, syn_proxy_on: 4, syn_proxy_auto: 8, client_address_toa: 16, client_address_proxy_v2: 32 },
   control_kind: { install_snapshot: 1, stop: 2, dump_connections: 3 },
 } as const;

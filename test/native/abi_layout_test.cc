@@ -15,12 +15,12 @@ namespace {
 namespace abi = xvs::abi;
 
 const std::map<std::string, uint32_t> kTypeSizes = {{"u8", 1}, {"u16", 2}, {"u32", 4}, {"u64", 8},
-                                                    {"be16", 2}, {"be32", 4}, {"mac48", 6}};
+                                                    {"be16", 2}, {"be32", 4}, {"mac48", 6}, {"in6", 16}};
 
 TEST(AbiLayout, RecordsAreFullyDescribedWithoutGaps) {
   const abi::AbiLayout& l = abi::layout();
-  const std::map<std::string, uint32_t> sizes = {{"header", 104}, {"port", 16}, {"service", 44},
-                                                 {"backend", 32}, {"pool", 8},  {"lip", 8},
+  const std::map<std::string, uint32_t> sizes = {{"header", 104}, {"port", 32}, {"service", 60},
+                                                 {"backend", 48}, {"pool", 8},  {"lip", 24},
                                                  {"sync", 48}};
   ASSERT_EQ(l.records.size(), sizes.size());
   for (const abi::RecordLayout& r : l.records) {
@@ -56,6 +56,10 @@ TEST(AbiLayout, SpotChecksAgainstTheStructs) {
   EXPECT_EQ(field("header", "timeout_server_time_wait")->offset, offsetof(abi::SnapshotHeader, timeout_server_time_wait));
   EXPECT_EQ(field("header", "timeout_server_time_wait")->type, "u32");
   EXPECT_EQ(field("service", "vip")->type, "be32");
+  EXPECT_EQ(field("service", "vip6")->type, "in6");
+  EXPECT_EQ(field("service", "vip6")->offset, offsetof(abi::ServiceRecord, vip6));
+  EXPECT_EQ(field("backend", "address6")->offset, offsetof(abi::BackendRecord, address6));
+  EXPECT_EQ(field("lip", "address6")->offset, offsetof(abi::LipRecord, address6));
   EXPECT_EQ(field("service", "pool")->offset, offsetof(abi::ServiceRecord, pool));
   EXPECT_EQ(field("backend", "mac")->offset, offsetof(abi::BackendRecord, mac));
   EXPECT_EQ(field("backend", "port")->type, "be16");

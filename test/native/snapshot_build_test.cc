@@ -70,6 +70,47 @@ TEST(SnapshotBuild, AcceptsAndIndexesAValidSnapshot) {
       << "fullnat servers are not nat servers";
 }
 
+// IPv6 services, servers and LIPs beside IPv4 ones: each family's lookups find only its own.
+TEST(SnapshotBuild, IndexesIpv6ServicesBesideIpv4Ones) {
+  SnapshotBuilder b = topo::standard(1, 3);
+  topo::add_standard6(b, abi::Forwarding::fullnat);
+  ServiceOptions nat;
+  nat.forwarding = abi::Forwarding::nat;
+  const core::Ipv6Address vip2 = ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 20});
+  b.add_service6(vip2, 443, core::kIpProtoTcp, {topo::kWeb6[1]}, abi::kNoPool, nat);
+  EngineTables tables(1);
+  std::unique_ptr<lb::Snapshot> snap;
+  const Status st = build(b.bytes(), 1, topo::kPorts, tables, snap);
+  ASSERT_TRUE(st.is_ok()) << st.code << ": " << st.message;
+  ASSERT_EQ(snap->services.size(), 5u);
+  EXPECT_EQ(snap->find_service(topo::kVip6, htons(80), core::kIpProtoTcp), &snap->services[2]);
+  EXPECT_EQ(snap->find_service(topo::kVip6, htons(53), core::kIpProtoUdp), &snap->services[3]);
+  EXPECT_EQ(snap->find_service(vip2, htons(443), core::kIpProtoTcp), &snap->services[4]);
+  EXPECT_EQ(snap->find_service(topo::kVip6, htons(80), core::kIpProtoUdp), nullptr);
+  EXPECT_EQ(snap->find_service(vip2, htons(80), core::kIpProtoTcp), nullptr);
+  EXPECT_EQ(snap->find_service(topo::kVip, htons(80), core::kIpProtoTcp), &snap->services[0]) << "IPv4 unchanged";
+  EXPECT_EQ(snap->find_service(core::Ipv6Address{}, htons(80), core::kIpProtoTcp), nullptr) << "the IPv4 services' zero vip6";
+  EXPECT_TRUE(snap->is_vip(topo::kVip6));
+  EXPECT_TRUE(snap->is_vip(vip2));
+  EXPECT_FALSE(snap->is_vip(topo::kLip6));
+  EXPECT_FALSE(snap->is_vip(core::Ipv6Address{}));
+  EXPECT_TRUE(snap->is_lip(topo::kLip6));
+  EXPECT_FALSE(snap->is_lip(topo::kVip6));
+  EXPECT_FALSE(snap->is_lip(core::Ipv6Address{}));
+  ASSERT_EQ(snap->lips.size(), 2u);
+  ASSERT_EQ(snap->lips6.size(), 2u);
+  EXPECT_EQ(snap->lips[0], topo::kLip);
+  EXPECT_TRUE(snap->lips6[0].is_zero());
+  EXPECT_EQ(snap->lips6[1], topo::kLip6);
+  EXPECT_EQ(snap->lips[1], 0u);
+  EXPECT_NE(snap->nat_backend6_index.find(lb::Snapshot::nat_backend_key(topo::kWeb6[1].address, htons(8081), core::kIpProtoTcp)),
+            lb::FlatMap6::kMissing)
+      << "an IPv6 nat server";
+  EXPECT_EQ(snap->nat_backend6_index.find(lb::Snapshot::nat_backend_key(topo::kWeb6[0].address, htons(8080), core::kIpProtoTcp)),
+            lb::FlatMap6::kMissing)
+      << "a fullnat server";
+}
+
 // Every mode, scheduler and flag the data path implements is accepted; nat servers are indexed
 // by address, port and protocol so that their replies find their owner.
 TEST(SnapshotBuild, AcceptsEveryModeSchedulerAndFlag) {
@@ -152,6 +193,8 @@ using H = abi::SnapshotHeader;
 using control::kErrLimit, control::kErrSnapshot;
 constexpr uint8_t kTunnel = 2;
 const std::string kWeb = "service #0 (203.0.113.10:80/tcp): ";  // how service problems begin
+const std::string kWeb6 = "service #2 ([2001:db8:100::a]:80/tcp): ";  // after add_standard6
+void standard6(SnapshotBuilder& b, abi::Forwarding mode = abi::Forwarding::fullnat) { topo::add_standard6(b, mode); }
 
 const Reject kRejects[] = {
     {"ShorterThanHeader", none, [](auto& v) { v.resize(40); }, kErrSnapshot, "40 bytes is shorter than its header"},
@@ -207,6 +250,71 @@ const Reject kRejects[] = {
     {"DuplicateLip", [](auto& b) { b.add_pool({ipv4(10, 0, 2, 5), topo::kLip}); }, none_bytes, kErrSnapshot, "LIP 10.0.2.100 appears twice"},
     {"MtuTooSmall", [](auto& b) { b.ports[1].mtu = 575; }, none_bytes, kErrSnapshot, "port #1: MTU 575 is outside 576..9216"},
     {"MtuTooLarge", [](auto& b) { b.ports[0].mtu = 9217; }, none_bytes, kErrSnapshot, "port #0: MTU 9217 is outside 576..9216"},
+    {"UnknownAddressFamily", [](auto& b) { b.services[0].family = 2; }, none_bytes, kErrSnapshot, kWeb + "unknown address family"},
+    {"ServiceWithBothAddresses", [](auto& b) { b.services[0].vip6 = in6(topo::kVip6); }, none_bytes, kErrSnapshot,
+     kWeb + "holds an address of the other family"},
+    {"Ipv6ServiceWithoutAddress",
+     [](auto& b) {
+       standard6(b);
+       b.services[2].vip6 = {};
+     },
+     none_bytes, kErrSnapshot, "service #2 ([::]:80/tcp): has no address"},
+    {"Ipv4ServiceWithAPrefixLength", [](auto& b) { b.services[0].persist_prefix6 = 64; }, none_bytes, kErrSnapshot,
+     kWeb + "persistence mask of the other address family set"},
+    {"PrefixLengthBeyond128",
+     [](auto& b) {
+       standard6(b);
+       b.services[2].persist_prefix6 = 129;
+     },
+     none_bytes, kErrSnapshot, kWeb6 + "persistence prefix length 129 exceeds 128"},
+    {"ServerOfTheOtherFamily",
+     [](auto& b) {
+       standard6(b);
+       abi::BackendRecord& r = b.backends[b.services[2].backend_first + 1];
+       r.family = 0;
+       r.address6 = {};
+       r.address = ipv4(10, 0, 2, 50);
+     },
+     none_bytes, kErrSnapshot, kWeb6 + "server #1 is of the other address family"},
+    {"BackendWithBothAddresses", [](auto& b) { b.backends[1].address6 = in6(topo::kWeb6[0].address); }, none_bytes, kErrSnapshot,
+     "backend #1 (10.0.2.12): holds an address of the other family"},
+    {"PoolOfTheOtherFamily",
+     [](auto& b) {
+       standard6(b);
+       b.services[2].pool = 0;
+     },
+     none_bytes, kErrSnapshot, kWeb6 + "its local address pool holds addresses of the other family"},
+    {"Ipv4ServiceOverAnIpv6Pool",
+     [](auto& b) {
+       standard6(b);
+       b.services[0].pool = 1;
+     },
+     none_bytes, kErrSnapshot, kWeb + "its local address pool holds addresses of the other family"},
+    {"DuplicateIpv6Service",
+     [](auto& b) {
+       standard6(b);
+       b.add_service6(topo::kVip6, 80, core::kIpProtoTcp, {topo::kWeb6[0]}, 1);
+     },
+     none_bytes, kErrSnapshot, "service #4 ([2001:db8:100::a]:80/tcp): duplicate of an earlier service"},
+    {"Ipv6LipEqualsVip",
+     [](auto& b) {
+       standard6(b, abi::Forwarding::nat);
+       b.add_pool6({topo::kVip6});
+     },
+     none_bytes, kErrSnapshot, "LIP 2001:db8:100::a is also a VIP"},
+    {"DuplicateIpv6Lip",
+     [](auto& b) {
+       standard6(b);
+       b.add_pool6({topo::kLip6});
+     },
+     none_bytes, kErrSnapshot, "LIP fd00:2::64 appears twice"},
+    {"Ipv6LipWithoutAddress", [](auto& b) { b.add_pool6({core::Ipv6Address{}}); }, none_bytes, kErrSnapshot, "LIP #1 (::): has no address"},
+    {"Ipv6TunnelWithoutPortAddress",
+     [](auto& b) {
+       standard6(b, abi::Forwarding::tunnel);
+       b.ports[1].address6 = {};
+     },
+     none_bytes, kErrSnapshot, kWeb6 + "tunnel mode needs an IPv6 address on port 1"},
     {"WeightTooLarge", [](auto& b) { b.backends[2].weight = 65536; }, none_bytes, kErrSnapshot, "backend #2 (10.0.2.13): weight 65536 exceeds 65535"},
 };
 

@@ -30,6 +30,33 @@ struct BackendSpec {
   uint32_t upper_threshold = 0, lower_threshold = 0;
 };
 
+// An IPv6 server.
+struct BackendSpec6 {
+  core::Ipv6Address address;
+  uint16_t port;  // host order
+  Mac mac;
+  uint8_t port_index = 1;
+  uint32_t weight = 1;
+};
+
+// An IPv6 address from its eight groups (host order).
+inline core::Ipv6Address ipv6(std::initializer_list<uint16_t> groups) {
+  core::Ipv6Address a{};
+  int i = 0;
+  for (uint16_t g : groups) {
+    a.bytes[2 * i] = static_cast<uint8_t>(g >> 8);
+    a.bytes[2 * i + 1] = static_cast<uint8_t>(g);
+    ++i;
+  }
+  return a;
+}
+
+inline abi::in6 in6(const core::Ipv6Address& a) {
+  abi::in6 out;
+  std::memcpy(out.bytes, a.bytes, 16);
+  return out;
+}
+
 // Everything of a service besides its address and servers.
 struct ServiceOptions {
   abi::Forwarding forwarding = abi::Forwarding::fullnat;
@@ -37,6 +64,7 @@ struct ServiceOptions {
   uint8_t flags = 0;  // abi::one_packet, abi::persistent
   uint32_t persist_timeout = 0;
   uint32_t persist_netmask = 0xffffffffu;  // network order
+  uint8_t persist_prefix6 = 128;           // IPv6 services
   std::vector<uint32_t> table;  // scheduling table as indices into the service's servers; empty: each once, in order
 };
 
@@ -68,6 +96,37 @@ class SnapshotBuilder {
     for (uint32_t a : addresses) lips.push_back(abi::LipRecord{a, 0});
     pools.push_back(p);
     return static_cast<uint16_t>(pools.size() - 1);
+  }
+
+  uint16_t add_pool6(const std::vector<core::Ipv6Address>& addresses) {
+    abi::PoolRecord p{static_cast<uint32_t>(lips.size()), static_cast<uint32_t>(addresses.size())};
+    for (const core::Ipv6Address& a : addresses) {
+      abi::LipRecord r{};
+      r.family = static_cast<uint8_t>(abi::AddressFamily::ipv6);
+      r.address6 = in6(a);
+      lips.push_back(r);
+    }
+    pools.push_back(p);
+    return static_cast<uint16_t>(pools.size() - 1);
+  }
+
+  // An IPv6 service: add_service's records with the IPv6 fields in place of the IPv4 ones.
+  size_t add_service6(const core::Ipv6Address& vip, uint16_t port, uint8_t protocol, const std::vector<BackendSpec6>& servers,
+                      uint16_t pool, ServiceOptions o = {}) {
+    std::vector<BackendSpec> placeholders;
+    for (const BackendSpec6& b : servers) placeholders.push_back({0, b.port, b.mac, b.port_index, b.weight});
+    o.persist_netmask = 0;
+    const size_t index = add_service(0, port, protocol, placeholders, pool, o);
+    abi::ServiceRecord& svc = services[index];
+    svc.family = static_cast<uint8_t>(abi::AddressFamily::ipv6);
+    svc.vip6 = in6(vip);
+    svc.persist_prefix6 = o.persist_prefix6;
+    for (size_t k = 0; k < servers.size(); ++k) {
+      abi::BackendRecord& r = backends[svc.backend_first + k];
+      r.family = static_cast<uint8_t>(abi::AddressFamily::ipv6);
+      r.address6 = in6(servers[k].address);
+    }
+    return index;
   }
 
   // A service with its backends; the scheduling table lists them once each, in order (rr).
@@ -224,6 +283,34 @@ inline SnapshotBuilder standard_without_first_web(uint32_t workers, uint64_t gen
   b.services[1].sched_first = 2;
   b.backends[0].backend_id = 999;
   return b;
+}
+
+// The IPv6 counterparts: clients in 2001:db8:c::/64, the VIP in 2001:db8:100::/64, servers and
+// LIPs in fd00:2::/64; the ports' own addresses for tunnel outer sources and ICMPv6 errors.
+inline const core::Ipv6Address kCip6 = ipv6({0x2001, 0xdb8, 0xc, 0, 0, 0, 0, 7});
+inline const core::Ipv6Address kVip6 = ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 10});
+inline const core::Ipv6Address kLip6 = ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 100});
+inline const core::Ipv6Address kPortAddress6[2] = {ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 1}), ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 1})};
+inline const BackendSpec6 kWeb6[3] = {{ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 11}), 8080, mac_of(2, 0xbb, 0, 0, 6, 1)},
+                                      {ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 12}), 8081, mac_of(2, 0xbb, 0, 0, 6, 2)},
+                                      {ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 13}), 8082, mac_of(2, 0xbb, 0, 0, 6, 3)}};
+inline const BackendSpec6 kDnsServer6 = {ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 21}), 5353, mac_of(2, 0xbb, 0, 0, 6, 0x21)};
+
+// The standard services over IPv6 beside the IPv4 ones of standard_mode(): [kVip6]:80/tcp over
+// the three IPv6 web servers, [kVip6]:53/udp over one, fullnat through pool [kLip6].
+inline void add_standard6(SnapshotBuilder& b, abi::Forwarding mode, ServiceOptions o = {}) {
+  for (uint32_t p = 0; p < kPorts; ++p) b.ports[p].address6 = in6(kPortAddress6[p]);
+  const bool nat = mode == abi::Forwarding::nat || mode == abi::Forwarding::fullnat;
+  const uint16_t pool = mode == abi::Forwarding::fullnat ? b.add_pool6({kLip6}) : abi::kNoPool;
+  o.forwarding = mode;
+  std::vector<BackendSpec6> web(std::begin(kWeb6), std::end(kWeb6));
+  BackendSpec6 dns = kDnsServer6;
+  if (!nat) {
+    for (BackendSpec6& w : web) w.port = kHttp;
+    dns.port = kDns;
+  }
+  b.add_service6(kVip6, kHttp, core::kIpProtoTcp, web, pool, o);
+  b.add_service6(kVip6, kDns, core::kIpProtoUdp, {dns}, pool, o);
 }
 
 // dr and tunnel servers listen on the VIP's own port.

@@ -7,6 +7,7 @@
 // come from the ABI mirror, never from literals here.
 import { isIPv4 } from 'node:net';
 
+import { ipv6ToBytes } from '../../config/ipv6-address.js';
 import { ABI_VERSION, RECORDS, SNAPSHOT_MAGIC, type FieldName, type RecordName } from '../../native/abi.js';
 import type { DataplaneModel, ServiceModel } from './model.js';
 import { runAtOnce, type Steps } from '../../time-slices.js';
@@ -16,6 +17,12 @@ type RecordValues<R extends RecordName> = Partial<Record<FieldName<R>, number | 
 function ipv4Bytes(address: string): number[] {
   if (!isIPv4(address)) throw new Error(`snapshot encoder: ${address} is not an IPv4 address`);
   return address.split('.').map(Number);
+}
+
+function ipv6Bytes(address: string): Uint8Array {
+  const bytes = ipv6ToBytes(address);
+  if (!bytes) throw new Error(`snapshot encoder: ${address} is not an IPv6 address`);
+  return bytes;
 }
 
 function writeRecord<R extends RecordName>(view: DataView, base: number, record: R, values: RecordValues<R>): void {
@@ -31,6 +38,7 @@ function writeRecord<R extends RecordName>(view: DataView, base: number, record:
       case 'be16': view.setUint16(at, Number(value), false); break;
       case 'be32': ipv4Bytes(String(value)).forEach((b, i) => view.setUint8(at + i, b)); break;
       case 'mac48': (value as Uint8Array).forEach((b, i) => view.setUint8(at + i, b)); break;
+      case 'in6': ipv6Bytes(String(value)).forEach((b, i) => view.setUint8(at + i, b)); break;
     }
   }
 }
