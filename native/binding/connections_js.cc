@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/ipv4_text.h"
+#include "core/ipv6_text.h"
 #include "core/net.h"
 #include "lb/conn.h"
 #include "lb/persistence.h"
@@ -27,6 +28,10 @@ const char* state_name(lb::ConnState s) {
 std::string endpoint(uint32_t address, uint16_t port_network_order) {
   return core::ipv4_text(address) + ":" + std::to_string(core::ntohs(port_network_order));
 }
+// ipvsadm's form for IPv6: [address]:port.
+std::string endpoint(const core::Ipv6Address& address, uint16_t port_network_order) {
+  return "[" + core::ipv6_text(address) + "]:" + std::to_string(core::ntohs(port_network_order));
+}
 
 Napi::Object entry_value(Napi::Env env, const worker::ConnDumpEntry& e) {
   Napi::Object o = Napi::Object::New(env);
@@ -37,13 +42,14 @@ Napi::Object entry_value(Napi::Env env, const worker::ConnDumpEntry& e) {
   o.Set("state", state_name(e.state));
   o.Set("template", tmpl);
   o.Set("expiresIn", e.expires_in);
-  o.Set("client", endpoint(e.client.saddr, e.client.sport));
-  o.Set("virtual", endpoint(e.client.daddr, e.client.dport));
+  const auto& a = e.addresses6.tuple;
+  o.Set("client", e.ipv6 ? endpoint(a[lb::kFromClient].saddr, e.client.sport) : endpoint(e.client.saddr, e.client.sport));
+  o.Set("virtual", e.ipv6 ? endpoint(a[lb::kFromClient].daddr, e.client.dport) : endpoint(e.client.daddr, e.client.dport));
   o.Set("backendId", e.backend_id);
   if (!tmpl) {
-    o.Set("server", endpoint(e.server.saddr, e.server.sport));
+    o.Set("server", e.ipv6 ? endpoint(a[lb::kFromServer].saddr, e.server.sport) : endpoint(e.server.saddr, e.server.sport));
     // The server's destination: the LIP (fullnat) or the client itself (nat, dr, tunnel).
-    o.Set("local", endpoint(e.server.daddr, e.server.dport));
+    o.Set("local", e.ipv6 ? endpoint(a[lb::kFromServer].daddr, e.server.dport) : endpoint(e.server.daddr, e.server.dport));
   }
   return o;
 }

@@ -48,6 +48,7 @@ const char* family_problem(const Record& r, uint32_t Record::*v4, abi::in6 Recor
 constexpr uint32_t kIpTcpHeaders = 40;  // IPv4 and TCP headers without options: MTU - MSS
 constexpr uint32_t kNoService = lb::Snapshot::kNoService;
 constexpr uint32_t kMinMtu = 576;  // the IPv4 minimum every host must accept
+constexpr uint32_t kMinIpv6Mtu = 1280;
 constexpr uint32_t kMaxMtu = 9216;
 constexpr uint32_t kMaxWeight = 65535;  // as IPVS and the config allow
 // The engine clock compares times by their 32-bit signed difference: a timeout must stay well
@@ -137,6 +138,15 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
     if (b >= s.backend_count)
       return bad(who + ": scheduler-table entry " + std::to_string(i) + " names server " + std::to_string(b) +
                  " of a service that has " + std::to_string(s.backend_count));
+  }
+  if (s.family == kIpv6) {
+    // Not on IPv6 yet: the SYN proxy's cookies and the client address options are IPv4's.
+    if (s.flags & (abi::syn_proxy_on | abi::syn_proxy_auto)) return bad(who + ": the SYN proxy is not available for IPv6 services yet");
+    if (s.flags & kClientAddress) return bad(who + ": a client address (toa, proxy_v2) is not available for IPv6 services yet");
+    for (size_t p = 0; p < snap.ports.size(); ++p)
+      if (snap.ports[p].mtu < kMinIpv6Mtu)
+        return bad(who + ": port #" + std::to_string(p) + " has an MTU of " + std::to_string(snap.ports[p].mtu) +
+                   ", below IPv6's minimum of 1280 (RFC 8200 5)");
   }
   // A service's servers are of its own family (NAT64, an IPv6 VIP over IPv4 servers, is not yet).
   for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i)

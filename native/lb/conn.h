@@ -114,7 +114,8 @@ struct alignas(64) Conn {
 };
 static_assert(sizeof(Conn) == 64, "one connection is one cache line");
 // Templates keep their key in tuple[kFromClient] = (client address & netmask, VIP, 0, port) and
-// their netmask and timeout in tuple[kFromServer].saddr / .daddr (that tuple is never linked).
+// their netmask (IPv6: prefix length) and timeout in tuple[kFromServer].saddr / .daddr (that
+// tuple is never linked).
 // A tcp_port_hold entry is what is left of an ended Full-NAT connection whose server may still
 // hold its tuple in TIME_WAIT (lb/local_port.h): only tuple[kFromServer] is linked, it is bound
 // to no server, and no packet ever matches it; tuple[kFromClient] names the client that may

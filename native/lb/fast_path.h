@@ -32,8 +32,9 @@
 
 namespace xvs::lb {
 
+// The steering program's map has IPv4 keys: IPv6 connections stay with their worker.
 inline bool fast_path_eligible(CoreState& cs, Conn& c) {
-  if ((c.flags & (kTemplate | kOnePacket | kSynProxied)) || c.client_address != 0) return false;
+  if ((c.flags & (kTemplate | kOnePacket | kSynProxied)) || c.client_address != 0 || c.ipv6) return false;
   if (c.protocol == core::kIpProtoTcp ? c.state != ConnState::tcp_established : c.state != ConnState::udp) return false;
   return backend_of(cs, c) != kNoBackend;
 }

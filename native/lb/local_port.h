@@ -29,6 +29,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/ipv6_address.h"
 #include "core/net.h"
 #include "core/siphash.h"
 
@@ -95,6 +96,17 @@ inline uint64_t client_tuple_hash(const core::SipKey& key, uint32_t saddr, uint3
 }
 inline uint64_t client_address_hash(const core::SipKey& key, uint32_t saddr, uint32_t daddr) {
   return core::siphash24(key, (static_cast<uint64_t>(saddr) << 32) | daddr, 0);
+}
+// The same for IPv6: all four addresses' words and the ports.
+inline uint64_t client_tuple_hash(const core::SipKey& key, const core::Ipv6Address& saddr, const core::Ipv6Address& daddr,
+                                  uint16_t sport, uint16_t dport, uint8_t protocol) {
+  const uint64_t words[5] = {saddr.word(0), saddr.word(1), daddr.word(0), daddr.word(1),
+                             (static_cast<uint64_t>(sport) << 32) | (static_cast<uint64_t>(dport) << 16) | protocol};
+  return core::siphash24(key, words, 5);
+}
+inline uint64_t client_address_hash(const core::SipKey& key, const core::Ipv6Address& saddr, const core::Ipv6Address& daddr) {
+  const uint64_t words[4] = {saddr.word(0), saddr.word(1), daddr.word(0), daddr.word(1)};
+  return core::siphash24(key, words, 4);
 }
 
 }  // namespace xvs::lb

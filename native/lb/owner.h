@@ -9,6 +9,7 @@
 
 #include "abi/records.h"
 #include "core/net.h"
+#include "lb/family.h"
 #include "lb/local_port.h"
 #include "lb/snapshot.h"
 
@@ -23,6 +24,10 @@ inline uint32_t fullnat_owner(uint16_t lport_network_order, uint32_t workers) {
 inline uint32_t nat_owner(uint32_t client_address, uint16_t client_port, uint32_t workers) {
   return (core::ntohl(client_address) ^ core::ntohs(client_port)) % workers;
 }
+// IPv6: the XOR of the address's four host-order words takes the place of the address.
+inline uint32_t nat_owner(const core::Ipv6Address& client_address, uint16_t client_port, uint32_t workers) {
+  return (V6::owner_word(client_address) ^ core::ntohs(client_port)) % workers;
+}
 
 // The worker owning the connection a TCP/UDP packet would belong to, for a packet that matched
 // no connection of worker `self`; `svc` is the service of its destination, if any. A client's
@@ -30,16 +35,16 @@ inline uint32_t nat_owner(uint32_t client_address, uint16_t client_port, uint32_
 // A nat server's reply: its destination (the client) names the worker. `local_ports` is
 // dataplane.local_port_range. Anything else (new dr,
 // tunnel and fullnat connections, the kernel's traffic): `self`. Addresses and ports in network
-// order, as in the packet.
+// order, as in the packet; Addr: uint32_t (IPv4) or core::Ipv6Address.
+template <typename Addr>
 inline uint32_t owner_of_unmatched(const Snapshot& snap, const LocalPortRange& local_ports, const abi::ServiceRecord* svc,
-                                   uint32_t workers, uint32_t self, uint32_t saddr, uint32_t daddr, uint16_t sport,
+                                   uint32_t workers, uint32_t self, const Addr& saddr, const Addr& daddr, uint16_t sport,
                                    uint16_t dport, uint8_t protocol) {
   if (workers < 2) return self;
   if (svc != nullptr)
     return static_cast<abi::Forwarding>(svc->forwarding) == abi::Forwarding::nat ? nat_owner(saddr, sport, workers) : self;
   if (snap.is_lip(daddr)) return local_ports.contains(core::ntohs(dport)) ? fullnat_owner(dport, workers) : self;
-  if (snap.nat_backend_index.find(Snapshot::nat_backend_key(saddr, sport, protocol)) != FlatMap::kMissing)
-    return nat_owner(daddr, dport, workers);
+  if (snap.is_nat_backend(saddr, sport, protocol)) return nat_owner(daddr, dport, workers);
   return self;
 }
 

@@ -3,13 +3,15 @@
 // connections and `timeout` seconds after the last of them (IPVS n_control), and is replaced
 // when its server is quiescent or gone (IPVS expire_quiescent_template), so health-checked-out
 // servers lose their persistent clients. Templates sit in the worker's connection table under a
-// protocol value no packet carries. Runs on the owning worker.
+// protocol value no packet carries; an IPv6 client network (address and prefix length) is the
+// key of an IPv6 template. Runs on the owning worker.
 #pragma once
 #include <cstdint>
 
 #include "abi/records.h"
 #include "lb/conn.h"
 #include "lb/core_state.h"
+#include "lb/family.h"
 #include "lb/load.h"
 #include "lb/schedule.h"
 
@@ -40,10 +42,11 @@ inline void retire_template(CoreState& cs, Conn& t) {
 }
 
 // The live template of this client network, if any; a stale one is retired (its connections
-// stay with their server).
-inline Conn* find_template(CoreState& cs, const abi::ServiceRecord& svc, uint32_t saddr) {
-  const ConnLookup found =
-      cs.conns.lookup(kTemplateProtocol | svc.protocol, saddr & svc.persist_netmask, svc.vip, 0, svc.port);
+// stay with their server). Addr: uint32_t (IPv4) or core::Ipv6Address.
+template <typename Addr>
+inline Conn* find_template(CoreState& cs, const abi::ServiceRecord& svc, const Addr& saddr) {
+  using F = typename FamilyOf<Addr>::type;
+  const ConnLookup found = cs.conns.lookup(kTemplateProtocol | svc.protocol, F::masked(saddr, F::persist_mask(svc)), F::vip(svc), 0, svc.port);
   Conn* t = found.conn;
   if (t == nullptr) return nullptr;
   const uint32_t index = backend_of(cs, *t);
@@ -54,11 +57,14 @@ inline Conn* find_template(CoreState& cs, const abi::ServiceRecord& svc, uint32_
 
 // A template for the client network of `saddr`, bound to server `index`; nullptr if the table is
 // full (the connection then goes without one).
-inline Conn* create_template(CoreState& cs, const abi::ServiceRecord& svc, uint32_t saddr, uint32_t index) {
-  const ConnTuple key{saddr & svc.persist_netmask, svc.vip, 0, svc.port};
-  const ConnTuple settings{svc.persist_netmask, svc.persist_timeout, 0, 0};
-  Conn* t = cs.conns.insert(kTemplateProtocol | svc.protocol, key, settings, kLinkClient);
+template <typename Addr>
+inline Conn* create_template(CoreState& cs, const abi::ServiceRecord& svc, const Addr& saddr, uint32_t index) {
+  using F = typename FamilyOf<Addr>::type;
+  const typename F::Tuple key{F::masked(saddr, F::persist_mask(svc)), F::vip(svc), 0, svc.port};
+  Conn* t = cs.conns.insert(kTemplateProtocol | svc.protocol, key, typename F::Tuple{}, kLinkClient);
   if (t == nullptr) return nullptr;
+  // The settings live in the never-linked server tuple's IPv4 fields, which an IPv6 entry leaves free.
+  t->tuple[kFromServer] = {F::persist_mask(svc), svc.persist_timeout, 0, 0};
   t->flags |= kTemplate;
   t->forwarding = svc.forwarding;  // its service's, as its connections' (a synced template is checked against it)
   t->controlled = 0;
@@ -79,10 +85,17 @@ inline void detach_template(CoreState& cs, const Conn& c) {
   if (!(c.flags & kPersistent)) return;
   Conn* t = cs.conns.at(c.template_index);
   if (t == nullptr || !(t->flags & kTemplate) || t->state == ConnState::unarmed) return;
-  const ConnTuple& key = t->tuple[kFromClient];
-  const ConnTuple& client = c.tuple[kFromClient];
-  if (key.daddr != client.daddr || key.dport != client.dport || key.saddr != (client.saddr & t->tuple[kFromServer].saddr))
-    return;
+  if (t->ipv6 != c.ipv6) return;
+  if (c.ipv6) {
+    const ConnTuple6 key = cs.conns.tuple6(*t, kFromClient), client = cs.conns.tuple6(c, kFromClient);
+    if (key.daddr != client.daddr || key.dport != client.dport || key.saddr != V6::masked(client.saddr, t->tuple[kFromServer].saddr))
+      return;
+  } else {
+    const ConnTuple& key = t->tuple[kFromClient];
+    const ConnTuple& client = c.tuple[kFromClient];
+    if (key.daddr != client.daddr || key.dport != client.dport || key.saddr != (client.saddr & t->tuple[kFromServer].saddr))
+      return;
+  }
   if (t->controlled > 0 && --t->controlled == 0) arm_template(cs, *t);
 }
 

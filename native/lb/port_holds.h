@@ -32,6 +32,7 @@ inline void collect_port_holds(const CoreState& cs, std::vector<PortHold>& out) 
   cs.conns.for_each(cs.conns.capacity(), [&](const Conn& c) {
     if ((c.flags & (kTemplate | kServerSeen)) != kServerSeen && c.state != ConnState::tcp_port_hold) return;
     if (c.protocol != core::kIpProtoTcp || static_cast<abi::Forwarding>(c.forwarding) != abi::Forwarding::fullnat) return;
+    if (c.ipv6) return;  // the hold file's records are IPv4 (control/port_hold_blob.h)
     int64_t left;
     if (c.state == ConnState::tcp_port_hold) {
       left = static_cast<int32_t>(c.expires - cs.now);

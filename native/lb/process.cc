@@ -5,19 +5,25 @@
 // redirect verdict naming that worker. Only a packet that matched no connection here is
 // redirected, to the owner this worker's snapshot names; should the owner's snapshot name yet
 // another worker (a reload between their safe points), the owner drops it (drop_not_owner)
-// rather than hand it on. Runs on a data-plane worker only.
+// rather than hand it on. Written once over both address families (lb/family.h): every
+// function below that reads an address is a template on the family, and the burst dispatches
+// each frame to the IPv4 or IPv6 instance. Runs on a data-plane worker only.
 #include "lb/process.h"
 
 #include "core/parse.h"
+#include "core/parse6.h"
 #include "lb/client_address.h"
 #include "lb/egress.h"
 #include "lb/encap.h"
+#include "lb/encap6.h"
+#include "lb/family.h"
 #include "lb/fast_path.h"
 #include "lb/load.h"
 #include "lb/local_port.h"
 #include "lb/owner.h"
 #include "lb/persistence.h"
 #include "lb/rewrite.h"
+#include "lb/rewrite6.h"
 #include "lb/schedule.h"
 #include "lb/syn_proxy.h"
 #include "lb/sync.h"
@@ -39,57 +45,62 @@ inline Verdict drop(CoreState& cs, Counter why) {
 inline bool is_routed_hop(Forwarding f) { return f == Forwarding::nat || f == Forwarding::fullnat; }
 
 inline ConnTupleValues values(const ConnTuple& t) { return {t.saddr, t.daddr, t.sport, t.dport}; }
+inline const ConnTuple6& values(const ConnTuple6& t) { return t; }
 
-inline void set_l2(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Egress out) {
+inline Direction opposite(Direction dir) { return dir == kFromClient ? kFromServer : kFromClient; }
+
+template <typename View>
+inline void set_l2(CoreState& cs, io::Frame& frame, View& pkt, Egress out) {
   rewrite_macs(pkt.eth, cs.snapshot->ports[out.port].mac.bytes, out.mac);
   frame.port = out.port;
 }
 
 // ---- translations, one per forwarding mode -------------------------------------------------
 
-template <Forwarding Mode>
-Verdict translate(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir);
+template <Forwarding Mode, typename F>
+struct Translate;
 
 // dr: the server holds the VIP; only the destination MAC changes. Not a routed hop: TTL stays.
-template <>
-[[gnu::always_inline]]
-inline Verdict translate<Forwarding::dr>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
-  const Egress out = egress(cs, c, dir);
-  if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
-  set_l2(cs, frame, pkt, out);
-  return Verdict::tx;
-}
+template <typename F>
+struct Translate<Forwarding::dr, F> {
+  [[gnu::always_inline]] static Verdict run(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
+    const Egress out = egress(cs, c, dir);
+    if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
+    set_l2(cs, frame, pkt, out);
+    return Verdict::tx;
+  }
+};
 
 // nat and fullnat: each direction becomes the reverse of the other direction's tuple:
 //   nat:     CIP:cport->VIP:vport => CIP:cport->RIP:rport,  RIP:rport->CIP:cport => VIP:vport->CIP:cport
 //   fullnat: CIP:cport->VIP:vport => LIP:lport->RIP:rport,  RIP:rport->LIP:lport => VIP:vport->CIP:cport
-// A routed hop: TTL is decremented.
+// A routed hop: TTL (hop limit) is decremented.
+template <typename F>
 [[gnu::always_inline]]
-inline Verdict translate_nat(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
+inline Verdict translate_nat(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
   const Egress out = egress(cs, c, dir);
   if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
-  const ConnTuple& other = c.tuple[dir == kFromClient ? kFromServer : kFromClient];
+  const typename F::Tuple other = F::tuple(cs.conns, c, opposite(dir));
   rewrite_routed(pkt, other.daddr, other.saddr, other.dport, other.sport);
   set_l2(cs, frame, pkt, out);
   return Verdict::tx;
 }
-template <>
-[[gnu::always_inline]]
-inline Verdict translate<Forwarding::nat>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
-  return translate_nat(cs, frame, pkt, c, dir);
-}
-template <>
-[[gnu::always_inline]]
-inline Verdict translate<Forwarding::fullnat>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c,
-                                               Direction dir) {
-  return translate_nat(cs, frame, pkt, c, dir);
-}
+template <typename F>
+struct Translate<Forwarding::nat, F> {
+  [[gnu::always_inline]] static Verdict run(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
+    return translate_nat<F>(cs, frame, pkt, c, dir);
+  }
+};
+template <typename F>
+struct Translate<Forwarding::fullnat, F> {
+  [[gnu::always_inline]] static Verdict run(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
+    return translate_nat<F>(cs, frame, pkt, c, dir);
+  }
+};
 
 // tunnel: IPIP to the server (outer source: the egress port's address), inner packet untouched.
 // Too big for the MTU: ICMP fragmentation-needed back to the client if DF is set, else a drop.
-template <>
-Verdict translate<Forwarding::tunnel>(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c,
-                                      Direction dir) {
+Verdict tunnel_ipv4(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
   const Egress out = egress(cs, c, dir);
   if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
   const abi::PortRecord& port = cs.snapshot->ports[out.port];
@@ -113,13 +124,46 @@ Verdict translate<Forwarding::tunnel>(CoreState& cs, io::Frame& frame, core::Pac
   return Verdict::tx;
 }
 
+// tunnel over IPv6: IPv6-in-IPv6 to the server (outer source: the egress port's IPv6 address).
+// Too big for the MTU: ICMPv6 packet-too-big back to the client (IPv6 is never fragmented on
+// the way), except for ICMPv6 errors, which no error answers (RFC 4443 2.4 e).
+Verdict tunnel_ipv6(CoreState& cs, io::Frame& frame, core::Packet6View& pkt, Conn& c, Direction dir) {
+  const Egress out = egress(cs, c, dir);
+  if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
+  const abi::PortRecord& port = cs.snapshot->ports[out.port];
+  if (V6::ip_bytes(pkt) + kIp6ip6Overhead > port.mtu) {
+    if (pkt.protocol == core::kIpProtoIcmpv6) return drop(cs, Counter::drop_tunnel_mtu);
+    const abi::PortRecord& arrival = cs.snapshot->ports[frame.port];
+    const core::Ipv6Address own = V6::port_address(arrival);
+    const core::Ipv6Address from = own.is_zero() ? V6::daddr(pkt) : own;
+    if (!make_packet_too_big(frame, pkt, from, port.mtu - kIp6ip6Overhead)) return drop(cs, Counter::drop_tunnel_mtu);
+    rewrite_macs(pkt.eth, arrival.mac.bytes, pkt.eth->dst);
+    cs.count(Counter::icmp_frag_needed_sent);
+    return Verdict::tx;
+  }
+  if (frame.headroom < kIp6ip6Overhead) return drop(cs, Counter::drop_no_headroom);
+  // The server's address from its record: a transient (one-packet) connection has no address line.
+  encapsulate_ip6ip6(frame, pkt, V6::port_address(port), V6::address(cs.snapshot->backends[backend_of(cs, c)]));
+  set_l2(cs, frame, pkt, out);
+  return Verdict::tx;
+}
+
+template <typename F>
+struct Translate<Forwarding::tunnel, F> {
+  static Verdict run(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
+    if constexpr (F::kIpv6) return tunnel_ipv6(cs, frame, pkt, c, dir);
+    else return tunnel_ipv4(cs, frame, pkt, c, dir);
+  }
+};
+
+template <typename F>
 [[gnu::always_inline]]
-inline Verdict translate_by_mode(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
+inline Verdict translate_by_mode(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
   switch (static_cast<Forwarding>(c.forwarding)) {
-    case Forwarding::dr: return translate<Forwarding::dr>(cs, frame, pkt, c, dir);
-    case Forwarding::nat: return translate<Forwarding::nat>(cs, frame, pkt, c, dir);
-    case Forwarding::tunnel: return translate<Forwarding::tunnel>(cs, frame, pkt, c, dir);
-    case Forwarding::fullnat: return translate<Forwarding::fullnat>(cs, frame, pkt, c, dir);
+    case Forwarding::dr: return Translate<Forwarding::dr, F>::run(cs, frame, pkt, c, dir);
+    case Forwarding::nat: return Translate<Forwarding::nat, F>::run(cs, frame, pkt, c, dir);
+    case Forwarding::tunnel: return Translate<Forwarding::tunnel, F>::run(cs, frame, pkt, c, dir);
+    case Forwarding::fullnat: return Translate<Forwarding::fullnat, F>::run(cs, frame, pkt, c, dir);
   }
   return Verdict::pass;
 }
@@ -165,16 +209,18 @@ bool evict_half_open(CoreState& cs) {
 }
 
 // A hold of `client`'s own earlier tuple: that client may take it back (lb/local_port.h).
-inline bool held_for(const Conn& c, const ConnTuple& client) {
-  const ConnTuple& t = c.tuple[kFromClient];
-  return c.state == ConnState::tcp_port_hold && t.saddr == client.saddr && t.daddr == client.daddr &&
-         t.sport == client.sport && t.dport == client.dport;
+template <typename F>
+inline bool held_for(const CoreState& cs, const Conn& c, const typename F::Tuple& client) {
+  if (c.state != ConnState::tcp_port_hold || c.ipv6 != F::kIpv6) return false;
+  const typename F::Tuple t = F::tuple(cs.conns, c, kFromClient);
+  return t.saddr == client.saddr && t.daddr == client.daddr && t.sport == client.sport && t.dport == client.dport;
 }
 
 // What choose_local_address chose: the LIP and local port, whether that is the client's own port
 // (free at the first try), and the server-side tuple's table probe (ConnTable::insert reuses it).
+template <typename F>
 struct LocalAddress {
-  uint32_t lip;
+  typename F::Addr lip;
   uint16_t lport;
   bool client_port;
   ConnTable::Probe probe;
@@ -183,8 +229,9 @@ struct LocalAddress {
 // The LIP and local port of a new Full-NAT connection from `client` to `backend`
 // (lb/local_port.h): the first server-side tuple no entry holds, trying the client's own port or
 // its keyed hash first on the LIP its address hashes to. false when every try was taken.
-bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t protocol, const ConnTuple& client,
-                          const abi::BackendRecord& backend, LocalAddress& chosen) {
+template <typename F>
+bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t protocol, const typename F::Tuple& client,
+                          const abi::BackendRecord& backend, LocalAddress<F>& chosen) {
   const Snapshot& snap = *cs.snapshot;
   const abi::PoolRecord& pool = snap.pools[svc.pool];
   const LocalPortShare& share = cs.ports;
@@ -208,13 +255,14 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
       pool.lip_count == 1 ? 0 : static_cast<uint32_t>(client_address_hash(cs.port_key, client.saddr, client.daddr) % pool.lip_count);
   const uint32_t tries = share.count < kLocalPortTries ? share.count : kLocalPortTries;
   for (uint32_t l = 0; l < pool.lip_count; ++l) {
-    const uint32_t address = snap.lips[pool.lip_first + (first_lip + l) % pool.lip_count];
+    const typename F::Addr address = F::lip(snap, pool.lip_first + (first_lip + l) % pool.lip_count);
+    const typename F::Addr server = F::address(backend);
     uint32_t index = first;
     for (uint32_t t = 0; t < tries; ++t) {
       const uint16_t port = core::htons(share.port_at(index));
-      const ConnTable::Probe probe = cs.conns.probe(protocol, backend.address, address, backend.port, port);
-      Conn* used = cs.conns.lookup(probe, protocol, backend.address, address, backend.port, port).conn;
-      if (used == nullptr || held_for(*used, client)) {
+      const ConnTable::Probe probe = cs.conns.probe(protocol, server, address, backend.port, port);
+      Conn* used = cs.conns.lookup(probe, protocol, server, address, backend.port, port).conn;
+      if (used == nullptr || held_for<F>(cs, *used, client)) {
         if (used != nullptr) {
           cs.conns.remove(used);
           cs.count(Counter::lport_reclaimed);
@@ -240,10 +288,11 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
 // tx, `created` is the new connection, or `transient` for a one-packet datagram in dr/tunnel
 // mode, which leaves no state behind; a SYN the SYN proxy answers leaves with tx and no
 // connection (`created` stays nullptr).
-Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt, const ConnTable::Probe& client_probe,
+template <typename F>
+Verdict create_connection(CoreState& cs, io::Frame& frame, typename F::View& pkt, const ConnTable::Probe& client_probe,
                           Conn& transient, Conn*& created) {
   const Snapshot& snap = *cs.snapshot;
-  const uint32_t saddr = pkt.ip->saddr, daddr = pkt.ip->daddr;
+  const typename F::Addr saddr = F::saddr(pkt), daddr = F::daddr(pkt);
   const abi::ServiceRecord* svc = snap.find_service(daddr, pkt.dport(), pkt.protocol);
   // A reply, or a nat client's packet, whose connection is (or would be) another worker's.
   const uint32_t owner = owner_of_unmatched(snap, cs.ports.range, svc, cs.workers, cs.id, saddr, daddr, pkt.sport(), pkt.dport(), pkt.protocol);
@@ -251,21 +300,24 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   if (svc == nullptr) return Verdict::pass;  // not for a service, and no connection here: the kernel's
   const auto mode = static_cast<Forwarding>(svc->forwarding);
   // A TCP connection starts with the client's SYN, or, behind a SYN proxy, with its ACK of a cookie.
+  // (IPv6 services have no SYN proxy: the snapshot builder refuses one.)
   CookieOptions cookie{};
   bool proxied = false;
   if (pkt.protocol == core::kIpProtoTcp) {
     const uint8_t flags = pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst);
-    if (flags == core::kTcpAck && proxy_checks_ack(cs, *svc)) {
-      if (!check_cookie(cs, pkt, cookie)) return drop(cs, Counter::drop_syn_cookie_invalid);
-      if (!server_syn_fits(frame, pkt)) return drop(cs, Counter::drop_no_room);
-      proxied = true;
-    } else if (flags != core::kTcpSyn) {
-      return drop(cs, Counter::drop_tcp_no_conn);
+    if constexpr (!F::kIpv6) {
+      if (flags == core::kTcpAck && proxy_checks_ack(cs, *svc)) {
+        if (!check_cookie(cs, pkt, cookie)) return drop(cs, Counter::drop_syn_cookie_invalid);
+        if (!server_syn_fits(frame, pkt)) return drop(cs, Counter::drop_no_room);
+        proxied = true;
+      }
     }
+    if (!proxied && flags != core::kTcpSyn) return drop(cs, Counter::drop_tcp_no_conn);
   }
-  if (is_routed_hop(mode) && pkt.ip->ttl <= 1) return drop(cs, Counter::drop_ttl_expired);
+  if (is_routed_hop(mode) && F::hop_limit(pkt) <= 1) return drop(cs, Counter::drop_ttl_expired);
   if (pkt.protocol == core::kIpProtoTcp && !proxied) {
-    if (proxy_answers_syn(cs, *svc)) return answer_syn(cs, frame, pkt);
+    if constexpr (!F::kIpv6)
+      if (proxy_answers_syn(cs, *svc)) return answer_syn(cs, frame, pkt);
     // A limit of the whole table is none: a full table evicts its oldest half-open connection.
     if (snap.half_open.limit < cs.conns.capacity() && cs.half_open[svc - snap.services.data()] >= snap.half_open.limit)
       return drop(cs, Counter::drop_half_open_limit);
@@ -273,18 +325,25 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
 
   const bool persistent = (svc->flags & abi::persistent) != 0;
   Conn* tmpl = persistent ? find_template(cs, *svc, saddr) : nullptr;
-  const uint32_t index = tmpl != nullptr ? backend_of(cs, *tmpl) : schedule(cs, *svc, saddr, daddr);
+  const uint32_t index = tmpl != nullptr ? backend_of(cs, *tmpl) : schedule(cs, *svc, F::sched_key(saddr), F::sched_key(daddr));
   if (index == kNoBackend) return drop(cs, Counter::drop_no_backend);
   const abi::BackendRecord& backend = snap.backends[index];
   if (core::mac_is_zero(backend.mac.bytes)) return drop(cs, Counter::drop_neighbor_unresolved);
 
   const bool one_packet = (svc->flags & abi::one_packet) != 0;
-  const ConnTuple from_client{saddr, daddr, pkt.sport(), pkt.dport()};
-  ConnTuple from_server{backend.address, saddr, backend.port, pkt.sport()};
+  const typename F::Tuple from_client{saddr, daddr, pkt.sport(), pkt.dport()};
+  typename F::Tuple from_server{F::address(backend), saddr, backend.port, pkt.sport()};
   if (one_packet && !is_routed_hop(mode)) {
+    // Not in the table: an IPv6 one has its ports only (translations of dr and tunnel read no
+    // address of it).
     transient = Conn{};
-    transient.tuple[kFromClient] = from_client;
-    transient.tuple[kFromServer] = from_server;
+    transient.tuple[kFromClient] = {0, 0, from_client.sport, from_client.dport};
+    transient.tuple[kFromServer] = {0, 0, from_server.sport, from_server.dport};
+    if constexpr (!F::kIpv6) {
+      transient.tuple[kFromClient] = from_client;
+      transient.tuple[kFromServer] = from_server;
+    }
+    transient.ipv6 = F::kIpv6;
     transient.forwarding = svc->forwarding;
     // Bound without counting in the load: it leaves with this packet, which needs its server's
     // egress. Scheduled, though: a connection in the server's traffic (IPVS counts it too).
@@ -303,9 +362,9 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   }
   // One-packet datagrams are scheduled anew every time; only their reply is tracked.
   const uint8_t links = one_packet ? kLinkServer : is_routed_hop(mode) ? (kLinkClient | kLinkServer) : kLinkClient;
-  LocalAddress local{};
+  LocalAddress<F> local{};
   if (mode == Forwarding::fullnat) {
-    if (!choose_local_address(cs, *svc, pkt.protocol, from_client, backend, local))
+    if (!choose_local_address<F>(cs, *svc, pkt.protocol, from_client, backend, local))
       return drop(cs, Counter::drop_lport_exhausted);
     from_server.daddr = local.lip;
     from_server.dport = local.lport;
@@ -326,9 +385,11 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   if (one_packet) c->flags |= kOnePacket;
   c->forwarding = svc->forwarding;
   c->client_port_index = frame.port;
-  if (const ClientAddress kind = client_address_of(svc->flags);
-      kind != ClientAddress::none && !proxied && mode == Forwarding::fullnat && pkt.protocol == core::kIpProtoTcp)
-    start_client_address(cs, *c, kind, pkt);
+  if constexpr (!F::kIpv6) {  // (the snapshot builder refuses a client address for IPv6 services)
+    if (const ClientAddress kind = client_address_of(svc->flags);
+        kind != ClientAddress::none && !proxied && mode == Forwarding::fullnat && pkt.protocol == core::kIpProtoTcp)
+      start_client_address(cs, *c, kind, pkt);
+  }
   core::copy_mac(c->client_mac, pkt.eth->src);
   bind_backend(cs, *c, index);
   cs.count(Counter::conn_created);
@@ -341,7 +402,8 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
     // Before its connection's first record: a node that installs both finds the template first.
     if (tmpl != nullptr && new_template) sync_export(cs, *tmpl);
   }
-  if (proxied) open_proxied(cs, frame, pkt, *c, cookie);
+  if constexpr (!F::kIpv6)
+    if (proxied) open_proxied(cs, frame, pkt, *c, cookie);
   created = c;
   return Verdict::tx;
 }
@@ -372,20 +434,22 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, core::PacketView& pkt
 // ICMP errors quoting a packet of a tracked connection follow that connection: translated for
 // nat/fullnat (quoted packet and outer addresses), routed by the quoted header for dr/tunnel.
 // Other ICMP (echo, errors about anything else) is the kernel's.
-Verdict process_icmp(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
+template <typename F>
+Verdict process_icmp(CoreState& cs, io::Frame& frame, typename F::View& pkt) {
   if (!pkt.is_icmp_error()) return Verdict::pass;
-  const core::QuotedPacket& q = pkt.quoted;
+  const auto& q = pkt.quoted;
   if (q.protocol != core::kIpProtoTcp && q.protocol != core::kIpProtoUdp) return Verdict::pass;
+  const typename F::Addr quoted_saddr = F::quoted_saddr(pkt), quoted_daddr = F::quoted_daddr(pkt);
   // The quoted packet went from the balancer towards this error's sender: seen from the
   // balancer, the same flow arrives with source and destination swapped.
-  ConnLookup found = cs.conns.lookup(q.protocol, q.ip->daddr, q.ip->saddr, q.dport(), q.sport());
+  ConnLookup found = cs.conns.lookup(q.protocol, quoted_daddr, quoted_saddr, q.dport(), q.sport());
   if (found.conn != nullptr && found.conn->state == ConnState::tcp_port_hold) found.conn = nullptr;  // an ended connection
   if (found.conn == nullptr) {
     // Another worker's connection, if the quoted packet names one; else the kernel's.
     if (cs.workers < 2) return Verdict::pass;
     const Snapshot& snap = *cs.snapshot;
-    const uint32_t owner = owner_of_unmatched(snap, cs.ports.range, snap.find_service(q.ip->saddr, q.sport(), q.protocol), cs.workers,
-                                              cs.id, q.ip->daddr, q.ip->saddr, q.dport(), q.sport(), q.protocol);
+    const uint32_t owner = owner_of_unmatched(snap, cs.ports.range, snap.find_service(quoted_saddr, q.sport(), q.protocol), cs.workers,
+                                              cs.id, quoted_daddr, quoted_saddr, q.dport(), q.sport(), q.protocol);
     return owner != cs.id ? Verdict::redirect_to(owner) : Verdict::pass;
   }
   Conn& c = *found.conn;
@@ -394,36 +458,38 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
     end_connection(cs, c);
     return drop(cs, Counter::drop_backend_removed);
   }
-  if (pkt.ip->ttl == 0 || (is_routed_hop(static_cast<Forwarding>(c.forwarding)) && pkt.ip->ttl <= 1))
+  if (F::hop_limit(pkt) == 0 || (is_routed_hop(static_cast<Forwarding>(c.forwarding)) && F::hop_limit(pkt) <= 1))
     return drop(cs, Counter::drop_ttl_expired);
   switch (static_cast<Forwarding>(c.forwarding)) {
     case Forwarding::nat:
     case Forwarding::fullnat: {
-      const ConnTuple& other = c.tuple[found.direction == kFromClient ? kFromServer : kFromClient];
+      const typename F::Tuple other = F::tuple(cs.conns, c, opposite(found.direction));
       // Towards a nat server the error keeps its sender (IPVS ip_vs_nat_icmp changes only the
       // destination); fullnat must name the LIP, the only source its server routes back.
       const bool keep_sender = found.direction == kFromClient && static_cast<Forwarding>(c.forwarding) == Forwarding::nat;
       const Egress out = egress(cs, c, found.direction);
       if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
-      if ((c.flags & kSynProxied) && found.direction == kFromClient && q.protocol == core::kIpProtoTcp)
-        untranslate_quoted_seq(cs, pkt, c);
-      if (c.client_address != 0 && found.direction == kFromServer) {
-        lower_reported_mtu(pkt, c);
-        if (c.client_address == static_cast<uint8_t>(ClientAddress::proxy_v2)) untranslate_quoted_client_seq(cs, pkt, c);
+      if constexpr (!F::kIpv6) {
+        if ((c.flags & kSynProxied) && found.direction == kFromClient && q.protocol == core::kIpProtoTcp)
+          untranslate_quoted_seq(cs, pkt, c);
+        if (c.client_address != 0 && found.direction == kFromServer) {
+          lower_reported_mtu(pkt, c);
+          if (c.client_address == static_cast<uint8_t>(ClientAddress::proxy_v2)) untranslate_quoted_client_seq(cs, pkt, c);
+        }
       }
-      translate_icmp_error(pkt, values(other), keep_sender ? pkt.ip->saddr : other.daddr, other.saddr);
+      translate_icmp_error(pkt, values(other), keep_sender ? F::saddr(pkt) : other.daddr, other.saddr);
       decrement_ttl(pkt.ip);
       set_l2(cs, frame, pkt, out);
       cs.count(Counter::icmp_forwarded);
       return Verdict::tx;
     }
     case Forwarding::dr: {
-      const Verdict v = translate<Forwarding::dr>(cs, frame, pkt, c, found.direction);
+      const Verdict v = Translate<Forwarding::dr, F>::run(cs, frame, pkt, c, found.direction);
       if (v == Verdict::tx) cs.count(Counter::icmp_forwarded);
       return v;
     }
     case Forwarding::tunnel: {
-      const Verdict v = translate<Forwarding::tunnel>(cs, frame, pkt, c, found.direction);
+      const Verdict v = Translate<Forwarding::tunnel, F>::run(cs, frame, pkt, c, found.direction);
       if (v == Verdict::tx) cs.count(Counter::icmp_forwarded);  // not when it is too big for the tunnel
       return v;
     }
@@ -459,8 +525,9 @@ void release_connection(CoreState& cs, Conn& c) {
 // The packet path after parsing: `pkt` and `parsed` describe `frame` as it is now.
 // From process_burst: `probe`, the packet's table probe (nullptr: not computed yet); `hint`, a
 // still valid candidate of that probe (ConnTable::kNone: none).
+template <typename F>
 [[gnu::always_inline]]
-static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, core::PacketView& pkt, core::ParseResult parsed,
+static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, typename F::View& pkt, core::ParseResult parsed,
                                       const ConnTable::Probe* probe, uint32_t hint) {
   if (cs.snapshot == nullptr) return drop(cs, Counter::drop_no_snapshot);
   const Snapshot& snap = *cs.snapshot;
@@ -470,16 +537,16 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, core::Pack
   if (pkt.fragment) {
     // Nothing is reassembled and later fragments carry no ports, so a fragmented datagram for a
     // service cannot be balanced in any mode: all its fragments are dropped and counted.
-    if (snap.is_vip(pkt.ip->daddr) || snap.is_lip(pkt.ip->daddr)) return drop(cs, Counter::drop_ip_fragment);
+    if (snap.is_vip(F::daddr(pkt)) || snap.is_lip(F::daddr(pkt))) return drop(cs, Counter::drop_ip_fragment);
     return Verdict::pass;
   }
-  if (pkt.protocol == core::kIpProtoIcmp) return process_icmp(cs, frame, pkt);
+  if (pkt.protocol == F::kIcmp) return process_icmp<F>(cs, frame, pkt);
   // TTL 0 is never valid on the wire: dropped when it is ours (to a VIP or LIP here; a nat reply
   // below, on its connection); anything else is the kernel's, like every packet not ours.
-  if (pkt.ip->ttl == 0 && (snap.is_vip(pkt.ip->daddr) || snap.is_lip(pkt.ip->daddr)))
+  if (F::hop_limit(pkt) == 0 && (snap.is_vip(F::daddr(pkt)) || snap.is_lip(F::daddr(pkt))))
     return drop(cs, Counter::drop_ttl_expired);
 
-  const uint32_t saddr = pkt.ip->saddr, daddr = pkt.ip->daddr;
+  const typename F::Addr saddr = F::saddr(pkt), daddr = F::daddr(pkt);
   const uint16_t sport = pkt.sport(), dport = pkt.dport();
   const ConnTable::Probe p = probe != nullptr ? *probe : cs.conns.probe(pkt.protocol, saddr, daddr, sport, dport);
   ConnLookup found = cs.conns.lookup(p, hint, pkt.protocol, saddr, daddr, sport, dport);
@@ -488,7 +555,9 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, core::Pack
   if (found.conn != nullptr && found.direction == kFromClient) {
     Conn& old = *found.conn;
     const bool new_syn = (pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst | core::kTcpFin)) == core::kTcpSyn;
-    if (new_syn && (reusable_for_new_syn(old.state) || proxy_restarts(cs, old, pkt))) {
+    bool restarts = false;
+    if constexpr (!F::kIpv6) restarts = new_syn && proxy_restarts(cs, old, pkt);
+    if (new_syn && (reusable_for_new_syn(old.state) || restarts)) {
       // The client reuses the port of a finished connection: schedule it afresh, now. Its
       // server-side tuple is held for it (Full-NAT): the same server gives it back.
       end_connection(cs, old);
@@ -507,19 +576,19 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, core::Pack
     found.conn = nullptr;
   }
   // Read before the rewrite: ipvsadm counts what was received.
-  uint32_t ip_bytes = core::ntohs(pkt.ip->total_length);
+  uint32_t ip_bytes = F::ip_bytes(pkt);
   const bool fresh = found.conn == nullptr;
   if (found.conn == nullptr) {
     Conn transient;
-    const Verdict v = create_connection(cs, frame, pkt, p, transient, found.conn);
+    const Verdict v = create_connection<F>(cs, frame, pkt, p, transient, found.conn);
     if (v != Verdict::tx || found.conn == nullptr) return v;  // nullptr: the SYN proxy answered
     if (found.conn == &transient) {
-      const Verdict sent = translate_by_mode(cs, frame, pkt, transient, kFromClient);
+      const Verdict sent = translate_by_mode<F>(cs, frame, pkt, transient, kFromClient);
       if (sent == Verdict::tx) count_forwarded(cs, transient.backend_index, kFromClient, ip_bytes);
       return sent;
     }
     found.direction = kFromClient;
-  } else if (is_routed_hop(static_cast<Forwarding>(found.conn->forwarding)) && pkt.ip->ttl <= 1) {
+  } else if (is_routed_hop(static_cast<Forwarding>(found.conn->forwarding)) && F::hop_limit(pkt) <= 1) {
     return drop(cs, Counter::drop_ttl_expired);
   }
   Conn& c = *found.conn;
@@ -531,18 +600,20 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, core::Pack
   // A SYN-proxied connection's segments are translated between the two sequence spaces first;
   // the proxy may answer for one side, or make the frame a segment of the other side.
   bool tracked = fresh && (c.flags & kSynProxied);
-  if ((c.flags & kSynProxied) && !fresh) {
-    const ProxyStep step = proxied_segment(cs, frame, pkt, c, dir);
-    if (step.done) return step.verdict;
-    if (step.dir != dir) ip_bytes = core::ntohs(pkt.ip->total_length);
-    dir = step.dir;
-    tracked = step.tracked;
+  if constexpr (!F::kIpv6) {  // (IPv6 connections are never proxied, nor carry a client address)
+    if ((c.flags & kSynProxied) && !fresh) {
+      const ProxyStep step = proxied_segment(cs, frame, pkt, c, dir);
+      if (step.done) return step.verdict;
+      if (step.dir != dir) ip_bytes = V4::ip_bytes(pkt);
+      dir = step.dir;
+      tracked = step.tracked;
+    }
+    // Before the state machine: a segment the header replaces leaves without its FIN.
+    if (c.client_address != 0 && !carry_client_address(cs, frame, pkt, c, dir)) [[unlikely]]
+      return Verdict::drop;
   }
-  // Before the state machine: a segment the header replaces leaves without its FIN.
-  if (c.client_address != 0 && !carry_client_address(cs, frame, pkt, c, dir)) [[unlikely]]
-    return Verdict::drop;
   if (!tracked) track_state(cs, c, dir, pkt.tcp_flags);
-  const Verdict v = translate_by_mode(cs, frame, pkt, c, dir);
+  const Verdict v = translate_by_mode<F>(cs, frame, pkt, c, dir);
   if (v == Verdict::tx) count_forwarded(cs, backend_of(cs, c), dir, ip_bytes);
   // A connection that has carried more than its first packet is the fast path's, for as long as
   // it is eligible (lb/fast_path.h); a UDP flood of single datagrams never costs a table call.
@@ -552,10 +623,19 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, core::Pack
   return v;
 }
 
+// An IPv6 frame: parse_packet passed it (its ethertype is not IPv4); its own parser and path.
+static Verdict process_ipv6(CoreState& cs, io::Frame& frame, uint32_t l3_offset) {
+  core::Packet6View pkt;
+  const core::ParseResult parsed = core::parse_ipv6(frame.data, frame.len, l3_offset, pkt);
+  return process_parsed<V6>(cs, frame, pkt, parsed, nullptr, ConnTable::kNone);
+}
+
 Verdict process(CoreState& cs, io::Frame& frame) {
   core::PacketView pkt;
   const core::ParseResult parsed = core::parse_packet(frame.data, frame.len, pkt);
-  return process_parsed(cs, frame, pkt, parsed, nullptr, ConnTable::kNone);
+  if (parsed.status == core::ParseStatus::pass)
+    if (const uint32_t l3 = ipv6_header_offset(frame.data, frame.len); l3 != 0) return process_ipv6(cs, frame, l3);
+  return process_parsed<V4>(cs, frame, pkt, parsed, nullptr, ConnTable::kNone);
 }
 
 void process_burst(CoreState& cs, io::Frame* frames, uint32_t n, Verdict* verdicts) {
@@ -566,10 +646,16 @@ void process_burst(CoreState& cs, io::Frame* frames, uint32_t n, Verdict* verdic
   ConnTable::Probe probes[kMaxBurst];
   uint32_t candidates[kMaxBurst];
   bool probed[kMaxBurst];
+  // IPv6 frames (what parse_packet passes with an IPv6 ethertype): their header's offset, and
+  // their own views; hashed one by one after the IPv4 batch.
+  uint32_t ipv6_at[kMaxBurst];
+  core::Packet6View views6[kMaxBurst];
+  uint32_t ipv6_frames = 0;
   // Stage 1: parse everything, hash every TCP/UDP flow (the whole burst in one batch; the
   // others' hashes are of zeros and unused) and prefetch its bucket.
   for (uint32_t i = 0; i < n; ++i) {
     parsed[i] = core::parse_packet(frames[i].data, frames[i].len, views[i]);
+    ipv6_at[i] = parsed[i].status == core::ParseStatus::pass ? ipv6_header_offset(frames[i].data, frames[i].len) : 0;
     const core::PacketView& p = views[i];
     probed[i] = parsed[i].status == core::ParseStatus::ok && p.l4 != nullptr && p.protocol != core::kIpProtoIcmp;
     const core::FlowWords w = probed[i] ? core::flow_words(p.ip->saddr, p.ip->daddr, p.sport(), p.dport(), p.protocol)
@@ -578,16 +664,26 @@ void process_burst(CoreState& cs, io::Frame* frames, uint32_t n, Verdict* verdic
     ports[i] = w.ports;
   }
   cs.conns.probe_burst(addrs, ports, probes, n);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (ipv6_at[i] == 0) continue;
+    ++ipv6_frames;
+    parsed[i] = core::parse_ipv6(frames[i].data, frames[i].len, ipv6_at[i], views6[i]);
+    const core::Packet6View& p = views6[i];
+    probed[i] = parsed[i].status == core::ParseStatus::ok && p.l4 != nullptr && p.protocol != core::kIpProtoIcmpv6;
+    if (probed[i]) probes[i] = cs.conns.probe(p.protocol, V6::saddr(p), V6::daddr(p), p.sport(), p.dport());
+  }
   for (uint32_t i = 0; i < n; ++i)
     if (probed[i]) cs.conns.prefetch_bucket(probes[i]);
   // Stage 2: the node each bucket's tags point to, and that connection's line on its way, for
   // the whole burst at once: on a table far larger than the caches every bucket and every
   // connection is a trip to memory, and the more of them are in flight together the less each
   // costs (a few packets ahead instead of the whole burst cost 30 % more per packet at 1 M
-  // connections, bench/README.md).
+  // connections, bench/README.md). An IPv6 connection's addresses are a second line.
   for (uint32_t i = 0; i < n; ++i) {
     candidates[i] = probed[i] ? cs.conns.candidate(probes[i]) : ConnTable::kNone;
-    if (candidates[i] != ConnTable::kNone) cs.conns.prefetch_conn(candidates[i]);
+    if (candidates[i] == ConnTable::kNone) continue;
+    if (ipv6_at[i] != 0) cs.conns.prefetch_conn6(candidates[i]);
+    else cs.conns.prefetch_conn(candidates[i]);
   }
   // Stage 3: the packet path proper. Frames are independent: earlier packets never touch later
   // frames' bytes, so parse results and probes stay valid; candidates stay valid hints while no
@@ -595,7 +691,11 @@ void process_burst(CoreState& cs, io::Frame* frames, uint32_t n, Verdict* verdic
   const uint32_t edits = cs.conns.edits();
   for (uint32_t i = 0; i < n; ++i) {
     const uint32_t hint = cs.conns.edits() == edits ? candidates[i] : ConnTable::kNone;
-    verdicts[i] = process_parsed(cs, frames[i], views[i], parsed[i], probed[i] ? &probes[i] : nullptr, hint);
+    const ConnTable::Probe* probe = probed[i] ? &probes[i] : nullptr;
+    if (ipv6_frames != 0 && ipv6_at[i] != 0)
+      verdicts[i] = process_parsed<V6>(cs, frames[i], views6[i], parsed[i], probe, hint);
+    else
+      verdicts[i] = process_parsed<V4>(cs, frames[i], views[i], parsed[i], probe, hint);
   }
 }
 

@@ -68,12 +68,12 @@ inline bool locality_overloaded(const CoreState& cs, const abi::ServiceRecord& s
   return false;
 }
 
-inline uint32_t locality(CoreState& cs, const abi::ServiceRecord& svc, uint32_t daddr, bool replicated) {
+inline uint32_t locality(CoreState& cs, const abi::ServiceRecord& svc, uint64_t destination, bool replicated) {
   const Snapshot& snap = *cs.snapshot;
   LocalityEntry& e =
-      cs.locality[core::hash_u64(cs.table_key, (static_cast<uint64_t>(svc.service_id) << 32) | daddr) &
+      cs.locality[core::hash_u64(cs.table_key, (static_cast<uint64_t>(svc.service_id) << 32) ^ destination) &
                   (CoreState::kLocalityEntries - 1)];
-  if (e.service_id != svc.service_id || e.daddr != daddr) e = LocalityEntry{svc.service_id, daddr, {}, 0, 0};
+  if (e.service_id != svc.service_id || e.destination != destination) e = LocalityEntry{svc.service_id, destination, {}, 0, 0};
   // The set's least loaded usable member (lblc keeps a set of one).
   uint32_t best = kNoBackend;
   for (uint32_t k = 0; k < e.count; ++k) {
@@ -108,7 +108,7 @@ inline uint32_t locality(CoreState& cs, const abi::ServiceRecord& svc, uint32_t 
 
 // sh, mh, dh: one table lookup; the same client (or destination) lands on the same entry on
 // every worker and every balancer sharing the port key, so the key is derived, not random.
-inline uint32_t hashed(const CoreState& cs, const abi::ServiceRecord& svc, uint32_t address) {
+inline uint32_t hashed(const CoreState& cs, const abi::ServiceRecord& svc, uint64_t address) {
   if (svc.sched_count == 0) return kNoBackend;
   const auto h = static_cast<uint32_t>(core::hash_u64(cs.scheduler_key, address));
   const uint32_t slot = static_cast<uint32_t>((static_cast<uint64_t>(h) * svc.sched_count) >> 32);
@@ -137,8 +137,9 @@ inline uint32_t first_usable(const CoreState& cs, const abi::ServiceRecord& svc)
 
 }  // namespace sched_detail
 
-// Index of the chosen server in the snapshot's backends, or kNoBackend.
-inline uint32_t schedule(CoreState& cs, const abi::ServiceRecord& svc, uint32_t saddr, uint32_t daddr) {
+// Index of the chosen server in the snapshot's backends, or kNoBackend. The client's and the
+// destination's addresses come as their family's sched_key (lb/family.h): an IPv4 address as is.
+inline uint32_t schedule(CoreState& cs, const abi::ServiceRecord& svc, uint64_t saddr, uint64_t daddr) {
   using namespace sched_detail;
   const auto service_index = static_cast<uint32_t>(&svc - cs.snapshot->services.data());
   switch (static_cast<abi::Scheduler>(svc.scheduler)) {

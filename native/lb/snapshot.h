@@ -66,6 +66,9 @@ struct Snapshot {
   }
   bool is_lip(uint32_t address) const { return lip_index.find(address) != FlatMap::kMissing; }
   bool is_vip(uint32_t address) const { return vip_index.find(address) != FlatMap::kMissing; }
+  bool is_nat_backend(uint32_t address, uint16_t port, uint8_t protocol) const {
+    return nat_backend_index.find(nat_backend_key(address, port, protocol)) != FlatMap::kMissing;
+  }
 
   static Key6 service6_key(const core::Ipv6Address& vip, uint16_t port, uint8_t protocol) {
     return {vip, (static_cast<uint64_t>(port) << 8) | protocol};
@@ -79,6 +82,9 @@ struct Snapshot {
   }
   bool is_lip(const core::Ipv6Address& address) const { return lip6_index.find({address}) != FlatMap6::kMissing; }
   bool is_vip(const core::Ipv6Address& address) const { return vip6_index.find({address}) != FlatMap6::kMissing; }
+  bool is_nat_backend(const core::Ipv6Address& address, uint16_t port, uint8_t protocol) const {
+    return nat_backend6_index.find(nat_backend_key(address, port, protocol)) != FlatMap6::kMissing;
+  }
 };
 
 }  // namespace xvs::lb

@@ -29,8 +29,9 @@
 
 namespace xvs::lb {
 
+// IPv6 connections are not synced yet: the record carries IPv4 addresses.
 inline bool syncable(const Conn& c) {
-  return c.state != ConnState::unarmed && c.state != ConnState::tcp_port_hold && (c.flags & (kSynProxied | kOnePacket)) == 0 &&
+  return !c.ipv6 && c.state != ConnState::unarmed && c.state != ConnState::tcp_port_hold && (c.flags & (kSynProxied | kOnePacket)) == 0 &&
          c.client_address == 0;
 }
 

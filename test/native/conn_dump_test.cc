@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "dataplane_fixture.h"
+#include "packet_builder6.h"
 #include "worker/conn_dump.h"
 
 namespace {
@@ -68,6 +69,37 @@ TEST(ConnDump, StopsAtItsLimitButCountsTheWholeTable) {
   fill_conn_dump(*dp.cs, dump);
   EXPECT_EQ(dump.entries.size(), 4u);
   EXPECT_EQ(dump.total, 10u);
+}
+
+// An IPv6 entry is listed with its addresses (the IPv4 fields of its tuples hold only ports).
+TEST(ConnDump, ListsIpv6EntriesWithTheirAddresses) {
+  SnapshotBuilder b = topo::standard_mode(abi::Forwarding::fullnat);
+  topo::add_standard6(b, abi::Forwarding::fullnat);
+  Dataplane dp(b);
+  Packet6Spec syn;
+  syn.src_mac = topo::kRouterMac, syn.dst_mac = topo::kPortMac[0];
+  syn.saddr = topo::kCip6, syn.daddr = topo::kVip6, syn.sport = 40000, syn.dport = topo::kHttp;
+  auto f = build_frame6(syn);
+  ASSERT_EQ(dp.run(f, 0), Verdict::tx);
+  ASSERT_EQ(dp.run(topo::from_client(40000), 0), Verdict::tx);
+  ConnDump dump(10);
+  fill_conn_dump(*dp.cs, dump);
+  ASSERT_EQ(dump.entries.size(), 2u);
+  int v6 = 0;
+  for (const auto& e : dump.entries) {
+    if (!e.ipv6) {
+      EXPECT_EQ(e.client.saddr, topo::kCip);
+      continue;
+    }
+    ++v6;
+    EXPECT_EQ(e.addresses6.tuple[lb::kFromClient].saddr, topo::kCip6);
+    EXPECT_EQ(e.addresses6.tuple[lb::kFromClient].daddr, topo::kVip6);
+    EXPECT_EQ(e.addresses6.tuple[lb::kFromServer].saddr, topo::kWeb6[0].address);
+    EXPECT_EQ(e.addresses6.tuple[lb::kFromServer].daddr, topo::kLip6);
+    EXPECT_EQ(e.client.sport, htons(40000));
+    EXPECT_EQ(e.server.dport, htons(40000));
+  }
+  EXPECT_EQ(v6, 1);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/checksum.h"
 #include "core/parse6.h"
 
 namespace {
@@ -30,6 +31,7 @@ struct Spec6 {
   std::vector<uint8_t> payload;  // after the upper-layer header (TCP, UDP, ICMPv6)
   uint8_t icmp_type = 128;       // echo request
   std::vector<uint16_t> vlans;
+  bool zero_udp_checksum = false;  // else the checksum is computed (IPv6 forbids a zero one)
 };
 
 void put16(std::vector<uint8_t>& f, size_t at, uint16_t v) {
@@ -72,6 +74,11 @@ std::vector<uint8_t> ipv6_packet(const Spec6& s) {
   }
   p.insert(p.end(), s.payload.begin(), s.payload.end());
   put16(p, 4, static_cast<uint16_t>(p.size() - 40));
+  if (s.protocol == kIpProtoUdp && !s.zero_udp_checksum) {
+    const uint16_t sum = xvs::core::ipv6_l4_checksum(reinterpret_cast<const xvs::core::Ipv6Hdr*>(p.data()), kIpProtoUdp,
+                                                     p.data() + l4, p.size() - l4);
+    std::memcpy(p.data() + l4 + 6, &sum, 2);
+  }
   return p;
 }
 
@@ -134,6 +141,19 @@ TEST(Parse6, UdpBehindEveryExtensionKind) {
   EXPECT_EQ(v.protocol, kIpProtoUdp);
   EXPECT_FALSE(v.fragment) << "an atomic fragment is a whole datagram (RFC 6946)";
   EXPECT_EQ(v.checksum_offset, 6);
+}
+
+// RFC 8200 8.1: a zero UDP checksum is not allowed over IPv6. A fragment's checksum covers the
+// whole datagram, and later fragments carry none: those are not judged here.
+TEST(Parse6, UdpWithAZeroChecksumIsDropped) {
+  Spec6 s;
+  s.protocol = kIpProtoUdp;
+  s.payload.assign(5, 1);
+  EXPECT_TRUE(parses_as(frame_of(s), ParseStatus::ok));
+  s.zero_udp_checksum = true;
+  EXPECT_TRUE(parses_as(frame_of(s), ParseStatus::drop, Counter::drop_ipv6_udp_zero_checksum));
+  s.exts = {{kIpv6Fragment, 8, 1}};  // offset 0, more fragments
+  EXPECT_TRUE(parses_as(frame_of(s), ParseStatus::ok));
 }
 
 TEST(Parse6, VlanTagAndEthernetPadding) {

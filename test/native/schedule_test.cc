@@ -174,7 +174,7 @@ TEST(Schedule, LocalityWithReplicationGrowsASetWithoutDuplicates) {
     const lb::LocalityEntry& e = t.cs->locality[k];
     if (e.count == 0) continue;
     ++entries;
-    EXPECT_EQ(e.daddr, d);
+    EXPECT_EQ(e.destination, d);
     for (uint32_t m = 0; m < e.count; ++m) EXPECT_TRUE(members.insert(e.backend_ids[m]).second) << "duplicate " << e.backend_ids[m];
   }
   EXPECT_EQ(entries, 1u);

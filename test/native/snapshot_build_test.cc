@@ -315,6 +315,24 @@ const Reject kRejects[] = {
        b.ports[1].address6 = {};
      },
      none_bytes, kErrSnapshot, kWeb6 + "tunnel mode needs an IPv6 address on port 1"},
+    {"Ipv6WithASynProxy",
+     [](auto& b) {
+       standard6(b);
+       b.services[2].flags = abi::syn_proxy_on;
+     },
+     none_bytes, kErrSnapshot, kWeb6 + "the SYN proxy is not available for IPv6 services yet"},
+    {"Ipv6WithAClientAddress",
+     [](auto& b) {
+       standard6(b);
+       b.services[2].flags = abi::client_address_proxy_v2;
+     },
+     none_bytes, kErrSnapshot, kWeb6 + "a client address (toa, proxy_v2) is not available for IPv6 services yet"},
+    {"Ipv6BelowItsMinimumMtu",
+     [](auto& b) {
+       standard6(b);
+       b.ports[0].mtu = 1279;
+     },
+     none_bytes, kErrSnapshot, kWeb6 + "port #0 has an MTU of 1279, below IPv6's minimum of 1280"},
     {"WeightTooLarge", [](auto& b) { b.backends[2].weight = 65536; }, none_bytes, kErrSnapshot, "backend #2 (10.0.2.13): weight 65536 exceeds 65535"},
 };
 

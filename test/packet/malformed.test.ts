@@ -39,7 +39,11 @@ const rows: Row[] = [
   { name: 'a 10-byte frame, shorter than an Ethernet header, is dropped as drop_truncated_l2', input: () => tcpFrame(syn()).subarray(0, 10), verdict: 'drop', moved: drop('drop_truncated_l2') },
   { name: 'a VLAN-tagged frame that ends inside its tag is dropped as drop_truncated_l2', input: () => tcpFrame(syn({ vlan: 5 })).subarray(0, 16), verdict: 'drop', moved: drop('drop_truncated_l2') },
   { name: 'an ARP request passes to the kernel unchanged', input: () => arpFrame({ srcMac: CLIENT_MAC, dstMac: 'ff:ff:ff:ff:ff:ff' }, CLIENT, VIP), verdict: 'pass', moved: PASS },
-  { name: 'an IPv6 datagram passes to the kernel unchanged', input: () => ipv6UdpFrame({ srcMac: CLIENT_MAC, dstMac: portMac(0) }, 5000, 53), verdict: 'pass', moved: PASS },
+  { name: 'an IPv6 datagram to no service passes to the kernel unchanged', input: () => ipv6UdpFrame({ srcMac: CLIENT_MAC, dstMac: portMac(0) }, 5000, 53), verdict: 'pass', moved: PASS },
+  {
+    name: 'an IPv6 UDP datagram with a zero checksum, which IPv6 forbids, is dropped as drop_ipv6_udp_zero_checksum',
+    input: () => ipv6UdpFrame({ srcMac: CLIENT_MAC, dstMac: portMac(0) }, 5000, 53, true), verdict: 'drop', moved: drop('drop_ipv6_udp_zero_checksum'),
+  },
   {
     name: 'a frame with two VLAN tags (QinQ) passes to the kernel: xvs reads one tag',
     input: () => ethernet({ srcMac: CLIENT_MAC, dstMac: portMac(0), vlan: 5 }, 0x8100, Buffer.concat([Buffer.from([0, 6, 0x08, 0x00]), ipOf(tcpFrame(syn()))])),

@@ -178,8 +178,11 @@ export function arpFrame(l2: L2Spec, sender: string, target: string): Buffer {
   return ethernet(l2, 0x0806, arp);
 }
 
-/** An IPv6 UDP datagram (addresses as 16 raw bytes; xvs does not look inside). */
-export function ipv6UdpFrame(l2: L2Spec, sport: number, dport: number): Buffer {
+/**
+ * An IPv6 UDP datagram from 2001:db8::1 to 2001:db8::2 (no service's), its checksum computed over
+ * the IPv6 pseudo-header (RFC 8200 8.1) unless `zeroChecksum`, which IPv6 forbids.
+ */
+export function ipv6UdpFrame(l2: L2Spec, sport: number, dport: number, zeroChecksum = false): Buffer {
   const ip6 = Buffer.alloc(40 + 8);
   ip6.set([0x60, 0, 0, 0, 0, 8, PROTO.udp, 64]);
   ip6[23] = 1; // 2001:db8::1 style source ...::1
@@ -187,6 +190,14 @@ export function ipv6UdpFrame(l2: L2Spec, sport: number, dport: number): Buffer {
   ip6.set([0x20, 0x01, 0x0d, 0xb8], 8);
   ip6.set([0x20, 0x01, 0x0d, 0xb8], 24);
   ip6.set([sport >> 8, sport & 0xff, dport >> 8, dport & 0xff, 0, 8, 0, 0], 40);
+  if (!zeroChecksum) {
+    const pseudo = Buffer.alloc(40);
+    ip6.copy(pseudo, 0, 8, 40); // both addresses
+    pseudo.writeUInt32BE(8, 32);
+    pseudo[39] = PROTO.udp;
+    const sum = internetChecksum(ip6.subarray(40), internetChecksum(pseudo) ^ 0xffff) || 0xffff;
+    ip6.writeUInt16BE(sum, 46);
+  }
   return ethernet(l2, 0x86dd, ip6);
 }
 
