@@ -183,9 +183,8 @@ Status run_established(const uint8_t* snap, size_t len, const Templates& tp, con
     const lb::Verdict v = lb::process(cs, f);
     fill.add(v);
     if (v == lb::Verdict::tx && p.replies) {
-      const uint8_t* ip = f.data + tmpls[0].ip;
       const uint8_t* l4 = f.data + tmpls[0].l4;
-      reply_tuple[i] = {load32(ip + 16), load32(ip + 12), load16(l4 + 2), load16(l4)};
+      reply_tuple[i] = {load32(f.data + tmpls[0].daddr_at), load32(f.data + tmpls[0].saddr_at), load16(l4 + 2), load16(l4)};
       reply_port[i] = f.port;
     }
   }

@@ -1,5 +1,5 @@
 // native/bench/frame_gen.h — how `xvs bench dataplane` makes its packets: template frames
-// (Ethernet + IPv4 + TCP/UDP) parsed once, flows derived from a template, and per-packet patches
+// (Ethernet + IPv4 or IPv6 + TCP/UDP) parsed once, flows derived from a template, and per-packet patches
 // (addresses, ports, both checksums precomputed by RFC 1624) that the timed loop stores after
 // copying the template into a frame buffer. Consumed by dataplane_bench.cc; pure helpers (no I/O,
 // no state) that run on the bench's (calling) thread. Parses independently of core/parse.h, which
@@ -31,18 +31,23 @@ inline uint16_t load16(const uint8_t* p) { uint16_t v; std::memcpy(&v, p, 2); re
 inline void store32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
 inline void store16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
 
-// Addresses and ports of one direction, network order.
+// Addresses and ports of one direction, network order. For IPv6 templates the addresses are the
+// last 32-bit words of the IPv6 addresses (flows differ only there).
 struct Tuple {
   uint32_t saddr, daddr;
   uint16_t sport, dport;
 };
 
-// A template frame (Ethernet + IPv4 + TCP/UDP, no VLAN) and where its fields sit. Parsed here,
-// independently of core/parse.h, which is part of what is measured.
+// A template frame (Ethernet + IPv4 or IPv6 + TCP/UDP, no VLAN, no IPv6 extension headers) and
+// where its fields sit. Parsed here, independently of core/parse.h, which is part of what is
+// measured. IPv6 has no header checksum: its `ip_check_at` points at two bytes of the flow label,
+// which a patch rewrites with their own value (the restore loop stays the same for both families).
 struct Template {
   alignas(64) uint8_t bytes[kMaxFrame] = {};
   uint32_t len = 0, copy_len = 0;
   uint32_t ip = 14, l4 = 0, l4_check = 0;
+  uint32_t saddr_at = 0, daddr_at = 0, ip_check_at = 0;
+  bool ipv6 = false;
   uint8_t protocol = 0;
   Tuple tuple{};
   uint16_t ip_check = 0, l4_check_value = 0;
@@ -55,17 +60,31 @@ inline control::Status parse_template(const std::vector<uint8_t>& frame, const c
   std::memcpy(t.bytes, frame.data(), frame.size());
   t.len = static_cast<uint32_t>(frame.size());
   t.copy_len = (t.len + kBlock - 1) / kBlock * kBlock;
-  if (load16(t.bytes + 12) != core::htons(core::kEthTypeIpv4)) return invalid(std::string(what) + " template is not IPv4");
-  const uint32_t ihl = (t.bytes[t.ip] & 0x0f) * 4u;
-  t.protocol = t.bytes[t.ip + 9];
-  t.l4 = t.ip + ihl;
+  const uint16_t type = load16(t.bytes + 12);
+  t.ipv6 = type == core::htons(core::kEthTypeIpv6);
+  if (!t.ipv6 && type != core::htons(core::kEthTypeIpv4)) return invalid(std::string(what) + " template is neither IPv4 nor IPv6");
+  if (t.ipv6) {
+    t.protocol = t.bytes[t.ip + 6];
+    t.l4 = t.ip + 40;
+    t.saddr_at = t.ip + 8 + 12;
+    t.daddr_at = t.ip + 24 + 12;
+    t.ip_check_at = t.ip + 2;
+    if ((t.bytes[t.ip] >> 4) != 6) return invalid(std::string(what) + " template: not an IPv6 header");
+  } else {
+    const uint32_t ihl = (t.bytes[t.ip] & 0x0f) * 4u;
+    t.protocol = t.bytes[t.ip + 9];
+    t.l4 = t.ip + ihl;
+    t.saddr_at = t.ip + 12;
+    t.daddr_at = t.ip + 16;
+    t.ip_check_at = t.ip + 10;
+    if ((t.bytes[t.ip] >> 4) != 4 || ihl < 20) return invalid(std::string(what) + " template: not an IPv4 header");
+  }
   const uint32_t l4_header = t.protocol == core::kIpProtoTcp ? 20 : 8;
-  if ((t.bytes[t.ip] >> 4) != 4 || ihl < 20 || t.l4 + l4_header > t.len ||
-      (t.protocol != core::kIpProtoTcp && t.protocol != core::kIpProtoUdp))
-    return invalid(std::string(what) + " template: not a complete IPv4 TCP/UDP header");
+  if (t.l4 + l4_header > t.len || (t.protocol != core::kIpProtoTcp && t.protocol != core::kIpProtoUdp))
+    return invalid(std::string(what) + " template: not a complete TCP/UDP header");
   t.l4_check = t.l4 + (t.protocol == core::kIpProtoTcp ? 16 : 6);
-  t.tuple = {load32(t.bytes + t.ip + 12), load32(t.bytes + t.ip + 16), load16(t.bytes + t.l4), load16(t.bytes + t.l4 + 2)};
-  t.ip_check = load16(t.bytes + t.ip + 10);
+  t.tuple = {load32(t.bytes + t.saddr_at), load32(t.bytes + t.daddr_at), load16(t.bytes + t.l4), load16(t.bytes + t.l4 + 2)};
+  t.ip_check = load16(t.bytes + t.ip_check_at);
   t.l4_check_value = load16(t.bytes + t.l4_check);
   return control::Status::ok();
 }
@@ -81,8 +100,11 @@ struct Patch {
 
 inline Patch make_patch(const Template& t, uint8_t index, uint8_t port, const Tuple& to) {
   const Tuple& from = t.tuple;
-  uint16_t ip = core::checksum_replace32(t.ip_check, from.saddr, to.saddr);
-  ip = core::checksum_replace32(ip, from.daddr, to.daddr);
+  uint16_t ip = t.ip_check;  // IPv6: the flow label's bytes, unchanged
+  if (!t.ipv6) {
+    ip = core::checksum_replace32(ip, from.saddr, to.saddr);
+    ip = core::checksum_replace32(ip, from.daddr, to.daddr);
+  }
   uint16_t l4 = t.l4_check_value;
   if (t.protocol == core::kIpProtoUdp) {
     l4 = core::udp_checksum_replace32(l4, from.saddr, to.saddr);
@@ -114,9 +136,9 @@ struct alignas(64) FrameBuffer {
 
 inline void restore(uint8_t* data, const Template& t, const Patch& p) {
   for (uint32_t off = 0; off < t.copy_len; off += kBlock) std::memcpy(data + off, t.bytes + off, kBlock);
-  store32(data + t.ip + 12, p.saddr);
-  store32(data + t.ip + 16, p.daddr);
-  store16(data + t.ip + 10, p.ip_check);
+  store32(data + t.saddr_at, p.saddr);
+  store32(data + t.daddr_at, p.daddr);
+  store16(data + t.ip_check_at, p.ip_check);
   store16(data + t.l4, p.sport);
   store16(data + t.l4 + 2, p.dport);
   store16(data + t.l4_check, p.l4_check);

@@ -10,6 +10,7 @@
 
 #include "binding/errors.h"
 #include "core/ipv4_text.h"
+#include "core/ipv6_text.h"
 #include "kernel/route_monitor.h"
 
 namespace xvs::binding {
@@ -37,7 +38,7 @@ Napi::Object to_js(Napi::Env env, const kernel::RouteChanges& c, const std::stri
   for (uint32_t i = 0; i < c.neighbours.size(); ++i) {
     const kernel::NeighbourChange& n = c.neighbours[i];
     Napi::Object o = Napi::Object::New(env);
-    o.Set("address", core::ipv4_text(n.address));
+    o.Set("address", n.ipv6 ? core::ipv6_text(n.address6) : core::ipv4_text(n.address));
     o.Set("ifindex", n.ifindex);
     o.Set("state", n.state);
     o.Set("mac", n.has_mac ? Napi::Value(Napi::Buffer<uint8_t>::Copy(env, n.mac, 6)) : env.Null());

@@ -15,12 +15,17 @@
 //   - ICMP errors to a VIP                (xvs_vips), and ICMP errors whose quoted packet went to
 //     a nat real server (the server's own errors about client packets)
 //   - IPv4 fragments to a VIP or LIP      (the data plane drops and counts them)
+//   - IPv6: the same for IPv6 services, VIPs, LIPs and nat servers (xvs_services6, xvs_vips6,
+//     xvs_lips6, xvs_nat_backends6, xvs_own_addresses6), ICMPv6 errors (types 1-4) as ICMP
+//     errors; a packet to an IPv6 VIP or LIP whose first next header is not TCP, UDP or ICMPv6
+//     (extension headers, fragments) goes to the data plane, which walks the chain, and drops
+//     and counts what it cannot balance. Neighbour discovery and echo stay the kernel's.
 // Before any of that, the fast path: a TCP segment without SYN, FIN or RST, or a UDP datagram,
 // whose tuple an owning worker installed in xvs_fast (an established connection) with the
 // current generation, is rewritten (or, tunnel mode, encapsulated) here as the worker would
 // and sent out (bpf_redirect), counted in the entry and in xvs_fast_counters. The
 // worker stays the owner: it reads the entry's counters and last-seen time, and removes it.
-// Everything else (ARP, IPv6, SSH, health-check replies, the kernel's own traffic) goes to the
+// Everything else (ARP, neighbour discovery, SSH, health-check replies, the kernel's own traffic) goes to the
 // kernel: AF_XDP cannot hand a frame back, so this program is what keeps that traffic away
 // from xvs. The control thread fills the maps from each committed snapshot
 // (AfxdpBackend::apply_steering). One 802.1Q tag is looked through. If no socket is bound to
@@ -29,6 +34,7 @@
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -49,6 +55,22 @@ struct xvs_nat_key {
   __u8 pad;
 };
 
+struct xvs_service6_key {
+  __u8 daddr[16];
+  __u16 dport;
+  __u8 proto;
+  __u8 pad;
+};
+struct xvs_nat6_key {
+  __u8 saddr[16];
+  __u16 sport;
+  __u8 proto;
+  __u8 pad;
+};
+struct xvs_addr6 {
+  __u8 bytes[16];
+};
+
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(map_flags, BPF_F_NO_PREALLOC);
@@ -56,6 +78,46 @@ struct {
   __type(key, struct xvs_service_key);
   __type(value, __u8);
 } xvs_services SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 16384);
+  __type(key, struct xvs_service6_key);
+  __type(value, __u8);
+} xvs_services6 SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 16384);
+  __type(key, struct xvs_addr6);
+  __type(value, __u8);
+} xvs_vips6 SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 1024);
+  __type(key, struct xvs_addr6);
+  __type(value, __u8);
+} xvs_lips6 SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 1048576);
+  __type(key, struct xvs_nat6_key);
+  __type(value, __u8);
+} xvs_nat_backends6 SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 1024);
+  __type(key, struct xvs_addr6);
+  __type(value, __u8);
+} xvs_own_addresses6 SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -343,6 +405,64 @@ static __always_inline int fast_path(struct xdp_md *ctx, struct ethhdr *eth, str
   return bpf_redirect(ifindex, 0) == XDP_REDIRECT ? XDP_REDIRECT : XDP_ABORTED;  // (no flags: always a redirect)
 }
 
+#define XVS_IPPROTO_ICMPV6 58
+
+// An ICMPv6 error quoting a packet the data plane sent from one of its local ports, or one to a
+// nat server. A quote whose first next header is not TCP/UDP (extension headers) is the data
+// plane's to read when it is about a local port (`unreadable`), nobody's otherwise.
+static __always_inline int quotes_local_port6(void *icmp_start, void *data_end) {
+  struct ipv6hdr *inner = icmp_start + sizeof(struct xvs_icmphdr);
+  if ((void *)(inner + 1) > data_end) return 1;
+  if (inner->nexthdr != IPPROTO_TCP && inner->nexthdr != IPPROTO_UDP) return inner->nexthdr != XVS_IPPROTO_ICMPV6;
+  struct xvs_ports *ports = (void *)(inner + 1);
+  if ((void *)(ports + 1) > data_end) return 1;
+  return is_local_port(ports->source);
+}
+
+static __always_inline int quotes_nat_server6(void *icmp_start, void *data_end) {
+  struct ipv6hdr *inner = icmp_start + sizeof(struct xvs_icmphdr);
+  if ((void *)(inner + 1) > data_end) return 0;
+  if (inner->nexthdr != IPPROTO_TCP && inner->nexthdr != IPPROTO_UDP) return 0;
+  struct xvs_ports *ports = (void *)(inner + 1);
+  if ((void *)(ports + 1) > data_end) return 0;
+  struct xvs_nat6_key key = {.sport = ports->dest, .proto = inner->nexthdr, .pad = 0};
+  __builtin_memcpy(key.saddr, &inner->daddr, 16);
+  return bpf_map_lookup_elem(&xvs_nat_backends6, &key) != 0;
+}
+
+// What xvs_steer decides for an IPv6 packet at `l3` (see the header).
+static __always_inline int steer_ipv6(struct xdp_md *ctx, void *l3, void *data_end) {
+  struct ipv6hdr *ip6 = l3;
+  if ((void *)(ip6 + 1) > data_end) return XDP_PASS;
+  struct xvs_addr6 daddr;
+  __builtin_memcpy(daddr.bytes, &ip6->daddr, 16);
+  const int to_lip = bpf_map_lookup_elem(&xvs_lips6, &daddr) != 0;
+  const __u8 next = ip6->nexthdr;
+  void *l4 = ip6 + 1;
+  if (next == IPPROTO_TCP || next == IPPROTO_UDP) {
+    struct xvs_ports *ports = l4;
+    if ((void *)(ports + 1) > data_end) return to_lip ? to_xsk(ctx) : XDP_PASS;
+    if (to_lip) return is_local_port(ports->dest) ? to_xsk(ctx) : XDP_PASS;
+    struct xvs_service6_key svc = {.dport = ports->dest, .proto = next, .pad = 0};
+    __builtin_memcpy(svc.daddr, daddr.bytes, 16);
+    if (bpf_map_lookup_elem(&xvs_services6, &svc)) return to_xsk(ctx);
+    struct xvs_nat6_key nat = {.sport = ports->source, .proto = next, .pad = 0};
+    __builtin_memcpy(nat.saddr, &ip6->saddr, 16);
+    if (bpf_map_lookup_elem(&xvs_nat_backends6, &nat) && !bpf_map_lookup_elem(&xvs_own_addresses6, &daddr)) return to_xsk(ctx);
+    return XDP_PASS;
+  }
+  if (next == XVS_IPPROTO_ICMPV6) {
+    struct xvs_icmphdr *icmp = l4;
+    if ((void *)(icmp + 1) > data_end || icmp->type < 1 || icmp->type > 4) return XDP_PASS;  // NDP, echo: the kernel's
+    if (to_lip) return quotes_local_port6(icmp, data_end) ? to_xsk(ctx) : XDP_PASS;
+    if (bpf_map_lookup_elem(&xvs_vips6, &daddr)) return to_xsk(ctx);
+    if (quotes_nat_server6(icmp, data_end)) return to_xsk(ctx);
+    return XDP_PASS;
+  }
+  // Extension headers or fragments: the data plane walks the chain.
+  return to_lip || bpf_map_lookup_elem(&xvs_vips6, &daddr) ? to_xsk(ctx) : XDP_PASS;
+}
+
 SEC("xdp")
 int xvs_steer(struct xdp_md *ctx) {
   void *data = (void *)(long)ctx->data;
@@ -361,6 +481,7 @@ int xvs_steer(struct xdp_md *ctx) {
     type = vlan->type;
     l3 = vlan + 1;
   }
+  if (type == bpf_htons(ETH_P_IPV6)) return steer_ipv6(ctx, l3, data_end);
   if (type != bpf_htons(ETH_P_IP)) return XDP_PASS;
 
   struct iphdr *ip = l3;

@@ -33,13 +33,26 @@ io::SteeringSets steering_sets(const lb::Snapshot& snap, const lb::LocalPortRang
   sets.lip_port_first = local_ports.first;
   sets.lip_port_last = local_ports.last;
   for (const abi::ServiceRecord& s : snap.services) {
-    sets.services.push_back({s.vip, s.port, s.protocol});
-    sets.vips.push_back(s.vip);
+    const bool ipv6 = s.family == static_cast<uint8_t>(abi::AddressFamily::ipv6);
+    const core::Ipv6Address vip6 = core::Ipv6Address::load(s.vip6.bytes);
+    if (ipv6) {
+      sets.services6.push_back({vip6, s.port, s.protocol});
+      sets.vips6.push_back(vip6);
+    } else {
+      sets.services.push_back({s.vip, s.port, s.protocol});
+      sets.vips.push_back(s.vip);
+    }
     if (static_cast<abi::Forwarding>(s.forwarding) != abi::Forwarding::nat) continue;
-    for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i)
-      sets.nat_servers.push_back({snap.backends[i].address, snap.backends[i].port, s.protocol});
+    for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i) {
+      const abi::BackendRecord& b = snap.backends[i];
+      if (ipv6) sets.nat_servers6.push_back({core::Ipv6Address::load(b.address6.bytes), b.port, s.protocol});
+      else sets.nat_servers.push_back({b.address, b.port, s.protocol});
+    }
   }
-  sets.lips = snap.lips;
+  for (size_t i = 0; i < snap.lips.size(); ++i) {
+    if (snap.lips6[i].is_zero()) sets.lips.push_back(snap.lips[i]);
+    else sets.lips6.push_back(snap.lips6[i]);
+  }
   return sets;
 }
 

@@ -120,7 +120,12 @@ inline bool parse_quoted6(uint8_t* p, uint32_t len, Quoted6Packet& q) {
 }
 
 inline ParseResult parse_ipv6(uint8_t* frame, uint32_t len, uint32_t l3_offset, Packet6View& out) {
-  out = Packet6View{};
+  // Every field is set before a verdict of ok (the rest only matter then): no blanket zeroing.
+  out.tcp_flags = 0;
+  out.fragment = false;
+  out.l4 = nullptr;
+  out.checksum_offset = 0;
+  out.quoted = Quoted6Packet{};
   out.frame = frame;
   out.frame_len = len;
   out.eth = reinterpret_cast<EthHdr*>(frame);
@@ -135,7 +140,11 @@ inline ParseResult parse_ipv6(uint8_t* frame, uint32_t len, uint32_t l3_offset, 
   if (payload == 0 || sizeof(Ipv6Hdr) + payload > l3_available) return parse_drop(abi::Counter::drop_bad_ip_length);
   const uint32_t end = sizeof(Ipv6Hdr) + payload;
 
-  const Ipv6Chain c = walk_ipv6_chain(frame + l3_offset, end);
+  // Most packets carry their upper layer right after the fixed header: no chain to walk.
+  const uint8_t first = out.ip->next_header;
+  const Ipv6Chain c = first == kIpProtoTcp || first == kIpProtoUdp || first == kIpProtoIcmpv6
+                          ? Ipv6Chain{Ipv6Chain::Result::upper, first, sizeof(Ipv6Hdr), false, false}
+                          : walk_ipv6_chain(frame + l3_offset, end);
   if (c.result == Ipv6Chain::Result::bad) return parse_drop(abi::Counter::drop_ipv6_extension_headers);
   if (c.result == Ipv6Chain::Result::truncated) return parse_drop(abi::Counter::drop_bad_ip_length);
   out.protocol = c.protocol;

@@ -26,28 +26,28 @@ typedef uint64_t Lanes __attribute__((vector_size(8 * kLanes)));
   v2 += v1; rotl(v1, 17); v1 ^= v2; rotl(v2, 32);
 }
 
-[[gnu::always_inline]] inline void batch(const SipKey& key, const uint64_t* a, const uint64_t* b, uint64_t* out,
-                                         uint32_t n) {
-  const Lanes length = splat(static_cast<uint64_t>(16) << 56);  // two words: 16 bytes
+// SipHash-1-3 of n messages of Words words each: word w of message i is words[w][i].
+template <uint32_t Words>
+[[gnu::always_inline]] inline void batch(const SipKey& key, const uint64_t* const* words, uint64_t* out, uint32_t n) {
+  const Lanes length = splat(static_cast<uint64_t>(Words * 8) << 56);
   for (uint32_t first = 0; first < n; first += kLanes) {
     const uint32_t count = n - first < kLanes ? n - first : kLanes;
-    Lanes wa{}, wb{};
-    if (count == kLanes) {
-      std::memcpy(&wa, a + first, sizeof wa);
-      std::memcpy(&wb, b + first, sizeof wb);
-    } else {
-      for (uint32_t i = 0; i < count; ++i) {
-        wa[i] = a[first + i];
-        wb[i] = b[first + i];
+    Lanes m[Words] = {};
+    for (uint32_t w = 0; w < Words; ++w) {
+      if (count == kLanes) {
+        std::memcpy(&m[w], words[w] + first, sizeof m[w]);
+      } else {
+        for (uint32_t i = 0; i < count; ++i) m[w][i] = words[w][first + i];
       }
     }
     Lanes v0 = splat(key.k0 ^ 0x736f6d6570736575ull), v1 = splat(key.k1 ^ 0x646f72616e646f6dull),
           v2 = splat(key.k0 ^ 0x6c7967656e657261ull), v3 = splat(key.k1 ^ 0x7465646279746573ull);
-    // One round per message word (the two words, then the length block), three final rounds.
-    for (const Lanes m : {wa, wb, length}) {
-      v3 ^= m;
+    // One round per message word, then the length block, three final rounds.
+    for (uint32_t w = 0; w <= Words; ++w) {
+      const Lanes word = w < Words ? m[w] : length;
+      v3 ^= word;
       sip_round(v0, v1, v2, v3);
-      v0 ^= m;
+      v0 ^= word;
     }
     v2 ^= splat(0xff);
     sip_round(v0, v1, v2, v3);
@@ -60,6 +60,11 @@ typedef uint64_t Lanes __attribute__((vector_size(8 * kLanes)));
       for (uint32_t i = 0; i < count; ++i) out[first + i] = h[i];
     }
   }
+}
+
+[[gnu::always_inline]] inline void batch(const SipKey& key, const uint64_t* a, const uint64_t* b, uint64_t* out, uint32_t n) {
+  const uint64_t* const words[2] = {a, b};
+  batch<2>(key, words, out, n);
 }
 
 void batch_baseline(const SipKey& key, const uint64_t* a, const uint64_t* b, uint64_t* out, uint32_t n) {
@@ -77,6 +82,16 @@ __attribute__((target("avx512f"))) void batch_avx512(const SipKey& key, const ui
 }
 #endif
 
+void batch5_baseline(const SipKey& key, const uint64_t* const* words, uint64_t* out, uint32_t n) { batch<5>(key, words, out, n); }
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) void batch5_avx2(const SipKey& key, const uint64_t* const* words, uint64_t* out, uint32_t n) {
+  batch<5>(key, words, out, n);
+}
+__attribute__((target("avx512f"))) void batch5_avx512(const SipKey& key, const uint64_t* const* words, uint64_t* out, uint32_t n) {
+  batch<5>(key, words, out, n);
+}
+#endif
+
 #if defined(__x86_64__)
 // Static initializers may run before libgcc's own CPU detection: ask for it first (initializers
 // of one file run in the order of their definitions).
@@ -85,23 +100,29 @@ const bool cpu_detected = (__builtin_cpu_init(), true);
 
 const SipBatchVariant kVariants[] = {
 #if defined(__x86_64__)
-    {"avx512f", cpu_detected && __builtin_cpu_supports("avx512f") != 0, batch_avx512},
-    {"avx2", cpu_detected && __builtin_cpu_supports("avx2") != 0, batch_avx2},
+    {"avx512f", cpu_detected && __builtin_cpu_supports("avx512f") != 0, batch_avx512, batch5_avx512},
+    {"avx2", cpu_detected && __builtin_cpu_supports("avx2") != 0, batch_avx2, batch5_avx2},
 #endif
-    {"baseline", true, batch_baseline},
+    {"baseline", true, batch_baseline, batch5_baseline},
 };
 
 // The first supported variant: kVariants is best first and ends with the baseline.
-auto* const chosen = [] {
+const SipBatchVariant& chosen_variant = [] () -> const SipBatchVariant& {
   for (const SipBatchVariant& v : kVariants)
-    if (v.supported) return v.run;
-  return batch_baseline;
+    if (v.supported) return v;
+  return kVariants[sizeof kVariants / sizeof kVariants[0] - 1];
 }();
+auto* const chosen = chosen_variant.run;
+auto* const chosen5 = chosen_variant.run5;
 
 }  // namespace
 
 void siphash13_batch(const SipKey& key, const uint64_t* a, const uint64_t* b, uint64_t* out, uint32_t n) {
   chosen(key, a, b, out, n);
+}
+
+void siphash13_batch5(const SipKey& key, const uint64_t* const words[5], uint64_t* out, uint32_t n) {
+  chosen5(key, words, out, n);
 }
 
 const SipBatchVariant* siphash13_batch_variants(uint32_t& count) {

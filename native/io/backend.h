@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/ipv6_address.h"
 #include "io/frame.h"
 #include "lb/fast_path_table.h"
 #include "lb/server_counters.h"
@@ -65,6 +66,22 @@ struct SteeringSets {
   uint16_t lip_port_first = 0;
   uint16_t lip_port_last = 0;
   std::vector<NatServer> nat_servers;
+  // The same for IPv6 (addresses as 16 bytes, network order).
+  struct Service6 {
+    core::Ipv6Address vip;
+    uint16_t port;
+    uint8_t protocol;
+  };
+  struct NatServer6 {
+    core::Ipv6Address address;
+    uint16_t port;
+    uint8_t protocol;
+  };
+  std::vector<Service6> services6;
+  std::vector<core::Ipv6Address> vips6;
+  std::vector<core::Ipv6Address> lips6;
+  std::vector<NatServer6> nat_servers6;
+  std::vector<core::Ipv6Address> own_addresses6;
   // The balancer's own addresses (its kernel's local /32 routes): a nat server's packet to one of
   // them answers the balancer itself (a health check), not a client. Filled by the backend.
   std::vector<uint32_t> own_addresses;

@@ -2,6 +2,7 @@
 #include "kernel/netlink.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <linux/ethtool.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
@@ -106,6 +107,18 @@ std::string link_info(const std::string& name, LinkInfo& out, bool& missing) {
   out.address = 0;
   if (ioctl(sock.fd, SIOCGIFADDR, &ifr) == 0)
     out.address = reinterpret_cast<const sockaddr_in*>(&ifr.ifr_addr)->sin_addr.s_addr;
+  // The first global IPv6 address (link-local ones need the interface to mean anything).
+  out.address6 = core::Ipv6Address{};
+  if (ifaddrs* all = nullptr; getifaddrs(&all) == 0) {
+    for (const ifaddrs* a = all; a != nullptr; a = a->ifa_next) {
+      if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET6 || name != a->ifa_name) continue;
+      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(a->ifa_addr);
+      if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr) || IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr)) continue;
+      out.address6 = core::Ipv6Address::load(sin6->sin6_addr.s6_addr);
+      break;
+    }
+    freeifaddrs(all);
+  }
   ethtool_channels ch{};
   ch.cmd = ETHTOOL_GCHANNELS;
   ifreq_for(name, ifr);
@@ -121,8 +134,12 @@ std::string link_info(const std::string& name, LinkInfo& out, bool& missing) {
   return "";
 }
 
-std::string next_hop(uint32_t address, NextHop& out) {
-  out = NextHop{};
+namespace {
+
+// next_hop() for either family: `bytes` is the address (4 or 16 bytes); out.ipv6 says which.
+std::string next_hop_of(const void* bytes, NextHop& out) {
+  const bool ipv6 = out.ipv6;
+  const uint32_t size = ipv6 ? 16 : 4;
   struct {
     nlmsghdr hdr;
     rtmsg rt;
@@ -131,12 +148,12 @@ std::string next_hop(uint32_t address, NextHop& out) {
   req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
   req.hdr.nlmsg_type = RTM_GETROUTE;
   req.hdr.nlmsg_flags = NLM_F_REQUEST;
-  req.rt.rtm_family = AF_INET;
-  req.rt.rtm_dst_len = 32;
+  req.rt.rtm_family = ipv6 ? AF_INET6 : AF_INET;
+  req.rt.rtm_dst_len = static_cast<unsigned char>(size * 8);
   auto* rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.hdr.nlmsg_len));
   rta->rta_type = RTA_DST;
-  rta->rta_len = RTA_LENGTH(4);
-  std::memcpy(RTA_DATA(rta), &address, 4);
+  rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(size));
+  std::memcpy(RTA_DATA(rta), bytes, size);
   req.hdr.nlmsg_len = NLMSG_ALIGN(req.hdr.nlmsg_len) + RTA_ALIGN(rta->rta_len);
 
   uint8_t type = RTN_UNSPEC;
@@ -144,7 +161,8 @@ std::string next_hop(uint32_t address, NextHop& out) {
   if (!err.empty()) return err;
   if (type == RTN_LOCAL) return "a local address of this host";
   if (type != RTN_UNICAST || out.ifindex == 0) return "no unicast route";
-  out.neighbour = out.gateway != 0 ? out.gateway : address;
+  if (ipv6) out.neighbour6 = out.gateway6.is_zero() ? core::Ipv6Address::load(static_cast<const uint8_t*>(bytes)) : out.gateway6;
+  else std::memcpy(&out.neighbour, out.gateway != 0 ? &out.gateway : bytes, 4);
 
   struct {
     nlmsghdr hdr;
@@ -153,12 +171,25 @@ std::string next_hop(uint32_t address, NextHop& out) {
   dump.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(ndmsg));
   dump.hdr.nlmsg_type = RTM_GETNEIGH;
   dump.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  dump.nd.ndm_family = AF_INET;
+  dump.nd.ndm_family = ipv6 ? AF_INET6 : AF_INET;
   dump.nd.ndm_ifindex = out.ifindex;  // a filter only with strict checking: filtered below too
   uint16_t state = NUD_NONE;
   err = rtnl_query(&dump, dump.hdr.nlmsg_len, RTM_NEWNEIGH, [&](const nlmsghdr& m) { read_neighbour_answer(m, out, state); });
   out.state = neighbour_state_name(state);
   return err;
+}
+
+}  // namespace
+
+std::string next_hop(uint32_t address, NextHop& out) {
+  out = NextHop{};
+  return next_hop_of(&address, out);
+}
+
+std::string next_hop(const core::Ipv6Address& address, NextHop& out) {
+  out = NextHop{};
+  out.ipv6 = true;
+  return next_hop_of(address.bytes, out);
 }
 
 void solicit(uint32_t address) {
@@ -170,6 +201,33 @@ void solicit(uint32_t address) {
   to.sin_addr.s_addr = address;
   if (connect(sock.fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) return;
   (void)send(sock.fd, "", 0, MSG_DONTWAIT);
+}
+
+void solicit(const core::Ipv6Address& address) {
+  Fd sock(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (sock.fd < 0) return;
+  sockaddr_in6 to{};
+  to.sin6_family = AF_INET6;
+  to.sin6_port = htons(9);  // discard
+  std::memcpy(to.sin6_addr.s6_addr, address.bytes, 16);
+  if (connect(sock.fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) return;
+  (void)send(sock.fd, "", 0, MSG_DONTWAIT);
+}
+
+std::string local_addresses6(std::vector<core::Ipv6Address>& out) {
+  out.clear();
+  struct {
+    nlmsghdr hdr;
+    rtmsg rt;
+  } dump{};
+  dump.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
+  dump.hdr.nlmsg_type = RTM_GETROUTE;
+  dump.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  dump.rt.rtm_family = AF_INET6;
+  return rtnl_query(&dump, dump.hdr.nlmsg_len, RTM_NEWROUTE, [&](const nlmsghdr& m) {
+    core::Ipv6Address a;
+    if (read_local_route6(m, a)) out.push_back(a);
+  });
 }
 
 std::string local_routes(std::vector<LocalPrefix>& out) {
@@ -225,22 +283,29 @@ void read_route_answer(const nlmsghdr& m, uint8_t& type, NextHop& out) {
   for (auto* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
     if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) == 4) std::memcpy(&out.ifindex, RTA_DATA(a), 4);
     if (a->rta_type == RTA_GATEWAY && RTA_PAYLOAD(a) == 4) std::memcpy(&out.gateway, RTA_DATA(a), 4);
+    if (a->rta_type == RTA_GATEWAY && RTA_PAYLOAD(a) == 16) out.gateway6 = core::Ipv6Address::load(static_cast<const uint8_t*>(RTA_DATA(a)));
   }
 }
 
 void read_neighbour_answer(const nlmsghdr& m, NextHop& out, uint16_t& state) {
   if (m.nlmsg_len < NLMSG_LENGTH(sizeof(ndmsg))) return;
   const auto* nd = static_cast<const ndmsg*>(NLMSG_DATA(&m));
-  if (nd->ndm_ifindex != out.ifindex || nd->ndm_family != AF_INET) return;
+  if (nd->ndm_ifindex != out.ifindex || nd->ndm_family != (out.ipv6 ? AF_INET6 : AF_INET)) return;
   uint32_t dst = 0;
+  core::Ipv6Address dst6{};
+  bool has_dst = false;
   const uint8_t* lladdr = nullptr;
   int len = static_cast<int>(m.nlmsg_len - NLMSG_LENGTH(sizeof(ndmsg)));
   for (auto* a = reinterpret_cast<const rtattr*>(reinterpret_cast<const char*>(nd) + NLMSG_ALIGN(sizeof(ndmsg)));
        RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-    if (a->rta_type == NDA_DST && RTA_PAYLOAD(a) == 4) std::memcpy(&dst, RTA_DATA(a), 4);
+    if (a->rta_type == NDA_DST && RTA_PAYLOAD(a) == (out.ipv6 ? 16u : 4u)) {
+      if (out.ipv6) dst6 = core::Ipv6Address::load(static_cast<const uint8_t*>(RTA_DATA(a)));
+      else std::memcpy(&dst, RTA_DATA(a), 4);
+      has_dst = true;
+    }
     if (a->rta_type == NDA_LLADDR && RTA_PAYLOAD(a) == 6) lladdr = static_cast<const uint8_t*>(RTA_DATA(a));
   }
-  if (dst != out.neighbour) return;
+  if (!has_dst || (out.ipv6 ? dst6 != out.neighbour6 : dst != out.neighbour)) return;
   // The last entry for the neighbour wins, state and MAC together (never one entry's MAC with
   // another's state).
   state = nd->ndm_state;
@@ -263,6 +328,19 @@ bool read_local_route(const nlmsghdr& m, LocalPrefix& out) {
     if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) == 4) std::memcpy(&out.address, RTA_DATA(a), 4);
   if (out.prefix_len < 32) out.address &= htonl(out.prefix_len == 0 ? 0 : ~0u << (32 - out.prefix_len));
   return true;
+}
+
+bool read_local_route6(const nlmsghdr& m, core::Ipv6Address& out) {
+  if (m.nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg))) return false;
+  const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(&m));
+  if (rt->rtm_family != AF_INET6 || rt->rtm_type != RTN_LOCAL || rt->rtm_dst_len != 128) return false;
+  int len = static_cast<int>(RTM_PAYLOAD(&m));
+  for (auto* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len))
+    if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) == 16) {
+      out = core::Ipv6Address::load(static_cast<const uint8_t*>(RTA_DATA(a)));
+      return true;
+    }
+  return false;
 }
 
 }  // namespace xvs::kernel

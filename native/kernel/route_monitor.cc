@@ -28,8 +28,9 @@ constexpr size_t kReadBuffer = 64 * 1024;
 void parse_neighbour(const nlmsghdr* m, RouteChanges& out) {
   if (m->nlmsg_len < NLMSG_LENGTH(sizeof(ndmsg))) return;
   const auto* nd = static_cast<const ndmsg*>(NLMSG_DATA(m));
-  if (nd->ndm_family != AF_INET) return;
+  if (nd->ndm_family != AF_INET && nd->ndm_family != AF_INET6) return;
   NeighbourChange change;
+  change.ipv6 = nd->ndm_family == AF_INET6;
   change.ifindex = nd->ndm_ifindex;
   change.deleted = m->nlmsg_type == RTM_DELNEIGH;
   bool has_dst = false;
@@ -37,8 +38,9 @@ void parse_neighbour(const nlmsghdr* m, RouteChanges& out) {
   int len = static_cast<int>(m->nlmsg_len - NLMSG_LENGTH(sizeof(ndmsg)));
   for (auto* a = reinterpret_cast<const rtattr*>(reinterpret_cast<const char*>(nd) + NLMSG_ALIGN(sizeof(ndmsg)));
        RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-    if (a->rta_type == NDA_DST && RTA_PAYLOAD(a) == 4) {
-      std::memcpy(&change.address, RTA_DATA(a), 4);
+    if (a->rta_type == NDA_DST && RTA_PAYLOAD(a) == (change.ipv6 ? 16u : 4u)) {
+      if (change.ipv6) change.address6 = core::Ipv6Address::load(static_cast<const uint8_t*>(RTA_DATA(a)));
+      else std::memcpy(&change.address, RTA_DATA(a), 4);
       has_dst = true;
     }
     if (a->rta_type == NDA_LLADDR && RTA_PAYLOAD(a) == 6) lladdr = static_cast<const uint8_t*>(RTA_DATA(a));
@@ -57,14 +59,16 @@ void parse_route(const nlmsghdr* m, RouteChanges& out) {
   if (m->nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg))) return;
   const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(m));
   // Cloned entries are the kernel's route cache (PMTU, redirects), not the routing table.
-  if (rt->rtm_family != AF_INET || (rt->rtm_flags & RTM_F_CLONED) != 0) return;
+  if ((rt->rtm_family != AF_INET && rt->rtm_family != AF_INET6) || (rt->rtm_flags & RTM_F_CLONED) != 0) return;
   out.routes = true;
 }
 
 }  // namespace
 
 void RouteChanges::note_neighbour(const NeighbourChange& change) {
-  const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(change.ifindex)) << 32) | change.address;
+  std::string key(reinterpret_cast<const char*>(&change.ifindex), sizeof change.ifindex);
+  if (change.ipv6) key.append(reinterpret_cast<const char*>(change.address6.bytes), 16);
+  else key.append(reinterpret_cast<const char*>(&change.address), 4);
   auto [slot, added] = neighbour_slot_.try_emplace(key, neighbours.size());
   if (added)
     neighbours.push_back(change);
@@ -92,7 +96,8 @@ void parse_route_messages(const void* data, size_t length, RouteChanges& out) {
       case RTM_NEWADDR:
       case RTM_DELADDR:
         if (m->nlmsg_len >= NLMSG_LENGTH(sizeof(ifaddrmsg)) &&
-            static_cast<const ifaddrmsg*>(NLMSG_DATA(m))->ifa_family == AF_INET)
+            (static_cast<const ifaddrmsg*>(NLMSG_DATA(m))->ifa_family == AF_INET ||
+             static_cast<const ifaddrmsg*>(NLMSG_DATA(m))->ifa_family == AF_INET6))
           out.addresses = true;
         break;
       default:
@@ -115,7 +120,7 @@ std::string RouteMonitor::open() {
     ::close(fd);
     return err;
   }
-  for (int group : {RTNLGRP_NEIGH, RTNLGRP_IPV4_ROUTE, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR}) {
+  for (int group : {RTNLGRP_NEIGH, RTNLGRP_IPV4_ROUTE, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV6_IFADDR}) {
     if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) != 0) {
       const std::string err = "route monitor: cannot subscribe to rtnetlink group " + std::to_string(group) + ": " + std::strerror(errno);
       ::close(fd);

@@ -1,12 +1,12 @@
 // native/kernel/route_monitor.h — follows the kernel's routing state: an rtnetlink socket of
-// the calling thread's network namespace, subscribed to IPv4 neighbour, IPv4 route, link and
-// IPv4 address notifications, non-blocking. drain() reads what is pending (a bounded amount per
-// call) and reports what changed: each IPv4 neighbour whose entry changed with its new state
+// the calling thread's network namespace, subscribed to neighbour, route, link and address
+// notifications of both families, non-blocking. drain() reads what is pending (a bounded amount
+// per call) and reports what changed: each neighbour whose entry changed with its new state
 // and MAC (last word wins within one call), and whether any route, link or address changed.
 // Lost notifications (ENOBUFS: the socket's receive buffer overflowed) are reported as
 // `overflow`: the reader must re-read everything it derived from these tables. No N-API here:
 // the binding (binding/route_monitor_js.cc) polls fd() on the control worker's event loop and
-// calls drain() there, so one thread uses a monitor at a time. Addresses are IPv4 in network
+// calls drain() there, so one thread uses a monitor at a time. IPv4 addresses are in network
 // byte order.
 #pragma once
 #include <cstddef>
@@ -15,10 +15,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/ipv6_address.h"
+
 namespace xvs::kernel {
 
 struct NeighbourChange {
   uint32_t address = 0;
+  bool ipv6 = false;               // an IPv6 neighbour: address6, not address
+  core::Ipv6Address address6{};
   int ifindex = 0;
   bool deleted = false;   // RTM_DELNEIGH: the entry is gone
   bool has_mac = false;   // mac holds a usable link-layer address (a state with one, non-zero)
@@ -28,9 +32,9 @@ struct NeighbourChange {
 
 struct RouteChanges {
   std::vector<NeighbourChange> neighbours;  // one per (address, ifindex), last notification wins
-  bool routes = false;      // an IPv4 route was added, removed or changed
+  bool routes = false;      // a route (either family) was added, removed or changed
   bool links = false;       // an interface appeared, went, or changed (state, MAC, MTU, ...)
-  bool addresses = false;   // an IPv4 address was added or removed
+  bool addresses = false;   // an address (either family) was added or removed
   bool overflow = false;    // notifications were lost: re-read everything
   bool more = false;        // the per-call budget ran out with messages still pending
   bool empty() const { return neighbours.empty() && !routes && !links && !addresses && !overflow; }
@@ -39,7 +43,7 @@ struct RouteChanges {
   void note_neighbour(const NeighbourChange& change);
 
  private:
-  std::unordered_map<uint64_t, size_t> neighbour_slot_;  // (ifindex, address) -> index in neighbours
+  std::unordered_map<std::string, size_t> neighbour_slot_;  // (ifindex, address bytes) -> index in neighbours
 };
 
 // Adds what one buffer of netlink messages says to `out`. Messages of other kinds and

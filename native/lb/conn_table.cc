@@ -44,6 +44,17 @@ void ConnTable::probe_burst(const uint64_t* addrs, const uint64_t* ports, Probe*
   }
 }
 
+void ConnTable::probe_burst6(const uint64_t* const words[5], Probe* out, uint32_t n) const {
+  constexpr uint32_t kStep = 64;
+  uint64_t hashes[kStep];
+  for (uint32_t first = 0; first < n; first += kStep) {
+    const uint32_t count = n - first < kStep ? n - first : kStep;
+    const uint64_t* const chunk[5] = {words[0] + first, words[1] + first, words[2] + first, words[3] + first, words[4] + first};
+    core::siphash13_batch5(key_, chunk, hashes, count);
+    for (uint32_t i = 0; i < count; ++i) out[first + i] = probe_of_hash(hashes[i]);
+  }
+}
+
 void ConnTable::link_tuple(uint32_t conn_index, Direction d, const Probe* known) {
   const uint32_t node = node_of(conn_index, d);
   const Probe p = known != nullptr ? *known : probe_of(node);

@@ -70,6 +70,8 @@ class ConnTable {
   // probe() of n IPv4 flows given as core::flow_words, their hashes computed side by side
   // (core/siphash_batch.h): what a burst costs is a fraction of n probe() calls.
   void probe_burst(const uint64_t* addrs, const uint64_t* ports, Probe* out, uint32_t n) const;
+  // The same for n IPv6 flows given as hash_flow6's five words (words[w][i]).
+  void probe_burst6(const uint64_t* const words[5], Probe* out, uint32_t n) const;
   Probe probe_of_hash(uint64_t h) const {
     // Bucket: the low 32 bits scaled to the bucket count (no power-of-two rounding); tag: the
     // top 16 bits, 0 reserved for empty slots.

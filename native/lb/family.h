@@ -41,7 +41,7 @@ struct V4 {
   static Addr address(const abi::BackendRecord& b) { return b.address; }
   static Addr lip(const Snapshot& snap, uint32_t index) { return snap.lips[index]; }
   static Addr port_address(const abi::PortRecord& p) { return p.address; }
-  static Tuple tuple(const ConnTable&, const Conn& c, Direction d) { return c.tuple[d]; }
+  static const Tuple& tuple(const ConnTable&, const Conn& c, Direction d) { return c.tuple[d]; }
 
   // The client network a persistence template stands for: `mask` is persist_mask(service).
   static uint32_t persist_mask(const abi::ServiceRecord& s) { return s.persist_netmask; }

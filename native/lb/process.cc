@@ -47,7 +47,7 @@ inline bool is_routed_hop(Forwarding f) { return f == Forwarding::nat || f == Fo
 inline ConnTupleValues values(const ConnTuple& t) { return {t.saddr, t.daddr, t.sport, t.dport}; }
 inline const ConnTuple6& values(const ConnTuple6& t) { return t; }
 
-inline Direction opposite(Direction dir) { return dir == kFromClient ? kFromServer : kFromClient; }
+inline Direction opposite(Direction dir) { return static_cast<Direction>(dir ^ 1); }
 
 template <typename View>
 inline void set_l2(CoreState& cs, io::Frame& frame, View& pkt, Egress out) {
@@ -80,7 +80,8 @@ template <typename F>
 inline Verdict translate_nat(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
   const Egress out = egress(cs, c, dir);
   if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
-  const typename F::Tuple other = F::tuple(cs.conns, c, opposite(dir));
+  // IPv4: a reference into the connection's line; IPv6: a copy made of both lines.
+  const auto& other = F::tuple(cs.conns, c, opposite(dir));
   rewrite_routed(pkt, other.daddr, other.saddr, other.dport, other.sport);
   set_l2(cs, frame, pkt, out);
   return Verdict::tx;
@@ -408,6 +409,13 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, typename F::View& pkt
   return Verdict::tx;
 }
 
+// proxy_restarts for the family (IPv6 connections are never proxied).
+template <typename F>
+[[gnu::always_inline]] inline bool proxy_restarts_for(CoreState& cs, const Conn& c, const typename F::View& pkt) {
+  if constexpr (F::kIpv6) return false;
+  else return proxy_restarts(cs, c, pkt);
+}
+
 // Moves the connection to its next state and re-arms its timer.
 [[gnu::always_inline]] inline void track_state(CoreState& cs, Conn& c, Direction dir, uint8_t tcp_flags) {
   ConnState next = ConnState::udp;
@@ -463,7 +471,7 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, typename F::View& pkt) {
   switch (static_cast<Forwarding>(c.forwarding)) {
     case Forwarding::nat:
     case Forwarding::fullnat: {
-      const typename F::Tuple other = F::tuple(cs.conns, c, opposite(found.direction));
+      const auto& other = F::tuple(cs.conns, c, opposite(found.direction));
       // Towards a nat server the error keeps its sender (IPVS ip_vs_nat_icmp changes only the
       // destination); fullnat must name the LIP, the only source its server routes back.
       const bool keep_sender = found.direction == kFromClient && static_cast<Forwarding>(c.forwarding) == Forwarding::nat;
@@ -555,9 +563,7 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, typename F
   if (found.conn != nullptr && found.direction == kFromClient) {
     Conn& old = *found.conn;
     const bool new_syn = (pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst | core::kTcpFin)) == core::kTcpSyn;
-    bool restarts = false;
-    if constexpr (!F::kIpv6) restarts = new_syn && proxy_restarts(cs, old, pkt);
-    if (new_syn && (reusable_for_new_syn(old.state) || restarts)) {
+    if (new_syn && (reusable_for_new_syn(old.state) || proxy_restarts_for<F>(cs, old, pkt))) {
       // The client reuses the port of a finished connection: schedule it afresh, now. Its
       // server-side tuple is held for it (Full-NAT): the same server gives it back.
       end_connection(cs, old);
@@ -623,11 +629,18 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, typename F
   return v;
 }
 
+// The IPv6 path out of line: the IPv4 one, inlined into each instance of lookup_and_process,
+// keeps the compiler's inlining budget to itself (egress, counting and rewrites inline).
+[[gnu::noinline]] static Verdict process_parsed_v6(CoreState& cs, io::Frame& frame, core::Packet6View& pkt, core::ParseResult parsed,
+                                                   const ConnTable::Probe* probe, uint32_t hint) {
+  return process_parsed<V6>(cs, frame, pkt, parsed, probe, hint);
+}
+
 // An IPv6 frame: parse_packet passed it (its ethertype is not IPv4); its own parser and path.
 static Verdict process_ipv6(CoreState& cs, io::Frame& frame, uint32_t l3_offset) {
   core::Packet6View pkt;
   const core::ParseResult parsed = core::parse_ipv6(frame.data, frame.len, l3_offset, pkt);
-  return process_parsed<V6>(cs, frame, pkt, parsed, nullptr, ConnTable::kNone);
+  return process_parsed_v6(cs, frame, pkt, parsed, nullptr, ConnTable::kNone);
 }
 
 Verdict process(CoreState& cs, io::Frame& frame) {
@@ -638,51 +651,33 @@ Verdict process(CoreState& cs, io::Frame& frame) {
   return process_parsed<V4>(cs, frame, pkt, parsed, nullptr, ConnTable::kNone);
 }
 
-void process_burst(CoreState& cs, io::Frame* frames, uint32_t n, Verdict* verdicts) {
-  if (n == 0) return;
+// What stage 1 of process_burst leaves for the others: every frame parsed, its probe where it
+// has one; IPv6 frames (what parse_packet passes with an IPv6 ethertype) in their own views.
+struct ParsedBurst {
   core::PacketView views[kMaxBurst];
-  core::ParseResult parsed[kMaxBurst];
-  uint64_t addrs[kMaxBurst], ports[kMaxBurst];
-  ConnTable::Probe probes[kMaxBurst];
-  uint32_t candidates[kMaxBurst];
-  bool probed[kMaxBurst];
-  // IPv6 frames (what parse_packet passes with an IPv6 ethertype): their header's offset, and
-  // their own views; hashed one by one after the IPv4 batch.
-  uint32_t ipv6_at[kMaxBurst];
   core::Packet6View views6[kMaxBurst];
-  uint32_t ipv6_frames = 0;
-  // Stage 1: parse everything, hash every TCP/UDP flow (the whole burst in one batch; the
-  // others' hashes are of zeros and unused) and prefetch its bucket.
-  for (uint32_t i = 0; i < n; ++i) {
-    parsed[i] = core::parse_packet(frames[i].data, frames[i].len, views[i]);
-    ipv6_at[i] = parsed[i].status == core::ParseStatus::pass ? ipv6_header_offset(frames[i].data, frames[i].len) : 0;
-    const core::PacketView& p = views[i];
-    probed[i] = parsed[i].status == core::ParseStatus::ok && p.l4 != nullptr && p.protocol != core::kIpProtoIcmp;
-    const core::FlowWords w = probed[i] ? core::flow_words(p.ip->saddr, p.ip->daddr, p.sport(), p.dport(), p.protocol)
-                                        : core::FlowWords{0, 0};
-    addrs[i] = w.addrs;
-    ports[i] = w.ports;
-  }
-  cs.conns.probe_burst(addrs, ports, probes, n);
-  for (uint32_t i = 0; i < n; ++i) {
-    if (ipv6_at[i] == 0) continue;
-    ++ipv6_frames;
-    parsed[i] = core::parse_ipv6(frames[i].data, frames[i].len, ipv6_at[i], views6[i]);
-    const core::Packet6View& p = views6[i];
-    probed[i] = parsed[i].status == core::ParseStatus::ok && p.l4 != nullptr && p.protocol != core::kIpProtoIcmpv6;
-    if (probed[i]) probes[i] = cs.conns.probe(p.protocol, V6::saddr(p), V6::daddr(p), p.sport(), p.dport());
-  }
-  for (uint32_t i = 0; i < n; ++i)
-    if (probed[i]) cs.conns.prefetch_bucket(probes[i]);
+  core::ParseResult parsed[kMaxBurst];
+  ConnTable::Probe probes[kMaxBurst];
+  uint32_t ipv6_at[kMaxBurst];  // the IPv6 header's offset; 0: an IPv4 frame (or neither)
+  bool probed[kMaxBurst];
+};
+
+// Stages 2 and 3. `Mixed`: the burst holds IPv6 frames; a burst of IPv4 frames alone (the
+// common case) pays no family check per frame. One function per instance, each inlining the
+// IPv4 path once.
+template <bool Mixed>
+[[gnu::noinline]] static void lookup_and_process(CoreState& cs, io::Frame* frames, uint32_t n, ParsedBurst& b,
+                                                             Verdict* verdicts) {
+  uint32_t candidates[kMaxBurst];
   // Stage 2: the node each bucket's tags point to, and that connection's line on its way, for
   // the whole burst at once: on a table far larger than the caches every bucket and every
   // connection is a trip to memory, and the more of them are in flight together the less each
   // costs (a few packets ahead instead of the whole burst cost 30 % more per packet at 1 M
   // connections, bench/README.md). An IPv6 connection's addresses are a second line.
   for (uint32_t i = 0; i < n; ++i) {
-    candidates[i] = probed[i] ? cs.conns.candidate(probes[i]) : ConnTable::kNone;
+    candidates[i] = b.probed[i] ? cs.conns.candidate(b.probes[i]) : ConnTable::kNone;
     if (candidates[i] == ConnTable::kNone) continue;
-    if (ipv6_at[i] != 0) cs.conns.prefetch_conn6(candidates[i]);
+    if (Mixed && b.ipv6_at[i] != 0) cs.conns.prefetch_conn6(candidates[i]);
     else cs.conns.prefetch_conn(candidates[i]);
   }
   // Stage 3: the packet path proper. Frames are independent: earlier packets never touch later
@@ -691,12 +686,64 @@ void process_burst(CoreState& cs, io::Frame* frames, uint32_t n, Verdict* verdic
   const uint32_t edits = cs.conns.edits();
   for (uint32_t i = 0; i < n; ++i) {
     const uint32_t hint = cs.conns.edits() == edits ? candidates[i] : ConnTable::kNone;
-    const ConnTable::Probe* probe = probed[i] ? &probes[i] : nullptr;
-    if (ipv6_frames != 0 && ipv6_at[i] != 0)
-      verdicts[i] = process_parsed<V6>(cs, frames[i], views6[i], parsed[i], probe, hint);
+    const ConnTable::Probe* probe = b.probed[i] ? &b.probes[i] : nullptr;
+    if (Mixed && b.ipv6_at[i] != 0)
+      verdicts[i] = process_parsed_v6(cs, frames[i], b.views6[i], b.parsed[i], probe, hint);
     else
-      verdicts[i] = process_parsed<V4>(cs, frames[i], views[i], parsed[i], probe, hint);
+      verdicts[i] = process_parsed<V4>(cs, frames[i], b.views[i], b.parsed[i], probe, hint);
   }
+}
+
+// Stage 1 for the burst's IPv6 frames: parsed into their own views, their flows hashed in one
+// five-word batch (compacted: only they are hashed).
+[[gnu::noinline]] static void parse_and_probe_ipv6(CoreState& cs, io::Frame* frames, uint32_t n, ParsedBurst& b) {
+  uint64_t words[5][kMaxBurst];
+  uint32_t frame_of[kMaxBurst];
+  uint32_t flows = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (b.ipv6_at[i] == 0) continue;
+    b.parsed[i] = core::parse_ipv6(frames[i].data, frames[i].len, b.ipv6_at[i], b.views6[i]);
+    const core::Packet6View& p = b.views6[i];
+    b.probed[i] = b.parsed[i].status == core::ParseStatus::ok && p.l4 != nullptr && p.protocol != core::kIpProtoIcmpv6;
+    if (!b.probed[i]) continue;
+    const core::FlowWords6 f = core::flow_words6(V6::saddr(p), V6::daddr(p), p.sport(), p.dport(), p.protocol);
+    for (uint32_t w = 0; w < 5; ++w) words[w][flows] = f.w[w];
+    frame_of[flows++] = i;
+  }
+  ConnTable::Probe probes[kMaxBurst];
+  const uint64_t* const columns[5] = {words[0], words[1], words[2], words[3], words[4]};
+  cs.conns.probe_burst6(columns, probes, flows);
+  for (uint32_t j = 0; j < flows; ++j) b.probes[frame_of[j]] = probes[j];
+}
+
+void process_burst(CoreState& cs, io::Frame* frames, uint32_t n, Verdict* verdicts) {
+  if (n == 0) return;
+  ParsedBurst b;
+  uint64_t addrs[kMaxBurst], ports[kMaxBurst];
+  uint32_t ipv4_probed = 0, ipv6_frames = 0;
+  // Stage 1: parse everything, hash every TCP/UDP flow (each family's in one batch; an IPv4 batch
+  // hashes the whole burst, the others' words being zeros and unused) and prefetch its bucket.
+  for (uint32_t i = 0; i < n; ++i) {
+    b.parsed[i] = core::parse_packet(frames[i].data, frames[i].len, b.views[i]);
+    b.ipv6_at[i] = 0;
+    if (b.parsed[i].status == core::ParseStatus::pass) [[unlikely]] {
+      b.ipv6_at[i] = ipv6_header_offset(frames[i].data, frames[i].len);
+      ipv6_frames += b.ipv6_at[i] != 0;
+    }
+    const core::PacketView& p = b.views[i];
+    b.probed[i] = b.parsed[i].status == core::ParseStatus::ok && p.l4 != nullptr && p.protocol != core::kIpProtoIcmp;
+    ipv4_probed += b.probed[i];
+    const core::FlowWords w = b.probed[i] ? core::flow_words(p.ip->saddr, p.ip->daddr, p.sport(), p.dport(), p.protocol)
+                                          : core::FlowWords{0, 0};
+    addrs[i] = w.addrs;
+    ports[i] = w.ports;
+  }
+  if (ipv4_probed != 0) cs.conns.probe_burst(addrs, ports, b.probes, n);
+  if (ipv6_frames != 0) parse_and_probe_ipv6(cs, frames, n, b);
+  for (uint32_t i = 0; i < n; ++i)
+    if (b.probed[i]) cs.conns.prefetch_bucket(b.probes[i]);
+  if (ipv6_frames != 0) lookup_and_process<true>(cs, frames, n, b, verdicts);
+  else lookup_and_process<false>(cs, frames, n, b, verdicts);
 }
 
 }  // namespace xvs::lb

@@ -13,10 +13,11 @@ import { MemNextHops, memPortMac, memServerMac } from '../control/worker/nexthop
 import { encodeSnapshot } from '../control/worker/snapshot-encoder.js';
 import { StableIds } from '../control/worker/stable-ids.js';
 import { benchDataplane, type DataplaneBenchParams, type DataplaneBenchRaw } from '../native/addon.js';
-import { tcpFrame } from './frames.js';
+import { tcp6Frame, tcpFrame } from './frames.js';
 
 export const DATAPLANE_CASES = [
   'fullnat-established', 'fullnat-established-2w', 'fullnat-new', 'fullnat-syn-proxy', 'dr-established', 'tunnel-established',
+  'fullnat-established-ipv6', 'fullnat-new-ipv6',
 ] as const;
 export type DataplaneCaseName = (typeof DATAPLANE_CASES)[number];
 
@@ -28,6 +29,8 @@ export const TARGETS = {
   two_worker_scaling: 1.9,
   new_cps: 3_000_000,
   bytes_per_connection: 160,
+  // An IPv6 case against its IPv4 counterpart, per packet (issue 18).
+  ipv6_over_ipv4: 1.1,
 } as const;
 
 /** Local ports one LIP gives one worker: the default local_port_range, as a user gets it. */
@@ -101,6 +104,8 @@ export interface DataplaneBenchReport {
 
 interface CaseSpec {
   mode: 'fullnat' | 'dr' | 'tunnel';
+  /** IPv6 clients, VIP, servers and LIPs instead of IPv4 ones. */
+  ipv6?: boolean;
   workload: 'established' | 'new' | 'cookies';
   replies: boolean;
   /** syn_proxy of the case's service: 'off' where SYN-only traffic must create connections (to auto it is a flood). */
@@ -134,6 +139,16 @@ const CASES: Record<DataplaneCaseName, CaseSpec> = {
   // dr and tunnel replies go from the server to the client directly: client side only.
   'dr-established': { mode: 'dr', workload: 'established', replies: false, describe: 'ACKs of established flows, client side, shuffled' },
   'tunnel-established': { mode: 'tunnel', workload: 'established', replies: false, describe: 'ACKs of established flows, client side, shuffled' },
+  'fullnat-established-ipv6': {
+    mode: 'fullnat', ipv6: true, workload: 'established', replies: true, synProxy: 'off',
+    describe: 'fullnat-established over IPv6 (an IPv6 VIP, servers and LIPs)',
+    target: `target ≤ ${TARGETS.ipv6_over_ipv4} × fullnat-established`,
+  },
+  'fullnat-new-ipv6': {
+    mode: 'fullnat', ipv6: true, workload: 'new', replies: false, synProxy: 'off',
+    describe: 'fullnat-new over IPv6',
+    target: `target ≥ ${(1 / TARGETS.ipv6_over_ipv4).toFixed(2)} × fullnat-new`,
+  },
 };
 
 const VIP = '203.0.113.10';
@@ -147,14 +162,22 @@ export function lipAddress(k: number): string {
   return `10.1.${Math.floor(k / 250)}.${(k % 250) + 1}`;
 }
 
+/** The IPv6 cases' addresses: flows and LIPs differ only in the last 32 bits (as the native loop patches them). */
+const VIP6 = '2001:db8:100::10';
+const CLIENT6 = '2001:db8:c::7';
+const SERVERS6 = ['2001:db8:2::11', '2001:db8:2::12', '2001:db8:2::13', '2001:db8:2::14'];
+export function lip6Address(k: number): string {
+  return `2001:db8:1::${(k + 1).toString(16)}`;
+}
+
 export function lipsFor(flows: number): number {
   return Math.max(1, Math.ceil(flows / PORTS_PER_LIP));
 }
 
 /** The config of a case, as a user would write it (JSON is YAML too). */
-export function caseConfig(mode: CaseSpec['mode'], flows: number, connTableSize: number, synProxy?: 'on' | 'off'): string {
+export function caseConfig(mode: CaseSpec['mode'], flows: number, connTableSize: number, synProxy?: 'on' | 'off', ipv6 = false): string {
   const fullnat = mode === 'fullnat';
-  const lips = Array.from({ length: lipsFor(flows) }, (_, k) => lipAddress(k));
+  const lips = Array.from({ length: lipsFor(flows) }, (_, k) => (ipv6 ? lip6Address(k) : lipAddress(k)));
   const config = {
     dataplane: {
       backend: 'mem',
@@ -167,28 +190,39 @@ export function caseConfig(mode: CaseSpec['mode'], flows: number, connTableSize:
     services: [
       {
         name: `bench-${mode}`,
-        vip: VIP,
+        vip: ipv6 ? VIP6 : VIP,
         port: 80,
         protocol: 'tcp',
         scheduler: 'rr',
         forwarding: mode,
         ...(fullnat ? { local_address_pool: 'lan' } : {}),
         ...(synProxy ? { syn_proxy: synProxy } : {}),
-        servers: SERVERS.map((address) => ({ address, port: fullnat ? 8080 : 80 })),
+        servers: (ipv6 ? SERVERS6 : SERVERS).map((address) => ({ address, port: fullnat ? 8080 : 80 })),
       },
     ],
   };
   return JSON.stringify(config, null, 2);
 }
 
-function snapshotFor(mode: CaseSpec['mode'], flows: number, connTableSize: number, synProxy?: 'on' | 'off'): Uint8Array {
-  const config = parseConfigText(caseConfig(mode, flows, connTableSize, synProxy), `xvs-bench-${mode}.json`);
+function snapshotFor(mode: CaseSpec['mode'], flows: number, connTableSize: number, synProxy?: 'on' | 'off', ipv6 = false): Uint8Array {
+  const config = parseConfigText(caseConfig(mode, flows, connTableSize, synProxy, ipv6), `xvs-bench-${mode}.json`);
   const model = buildModel(config, 1n, new MemNextHops(config.dataplane.interfaces.length), new StableIds());
   return encodeSnapshot(model);
 }
 
-function templates(mode: CaseSpec['mode']): DataplaneBenchParams['templates'] {
+function templates(mode: CaseSpec['mode'], ipv6 = false): DataplaneBenchParams['templates'] {
   const portMac = memPortMac(0);
+  if (ipv6) {
+    const client6 = { srcMac: CLIENT_MAC, dstMac: portMac, src: CLIENT6, dst: VIP6, sport: 40000, dport: 80 };
+    return {
+      syn: tcp6Frame({ ...client6, flags: ['SYN'] }),
+      ack: tcp6Frame({ ...client6, flags: ['ACK'] }),
+      reply: tcp6Frame({
+        srcMac: memServerMac(SERVERS6[0]!), dstMac: portMac, src: SERVERS6[0]!, dst: lip6Address(0),
+        sport: mode === 'fullnat' ? 8080 : 80, dport: 1024, flags: ['ACK'],
+      }),
+    };
+  }
   const client = { srcMac: CLIENT_MAC, dstMac: portMac, src: CLIENT, dst: VIP, sport: 40000, dport: 80 };
   const server = SERVERS[0]!;
   return {
@@ -277,7 +311,7 @@ function runCase(name: DataplaneCaseName, options: DataplaneBenchOptions, connTa
   };
   let raw: DataplaneBenchRaw;
   try {
-    raw = bench(snapshotFor(spec.mode, options.flows, connTableSize, spec.synProxy), {
+    raw = bench(snapshotFor(spec.mode, options.flows, connTableSize, spec.synProxy, spec.ipv6), {
       workload: spec.workload,
       connTableSize,
       flows: options.flows,
@@ -286,7 +320,7 @@ function runCase(name: DataplaneCaseName, options: DataplaneBenchOptions, connTa
       seed: SEED,
       replies: spec.replies,
       ...(spec.workers ? { workers: spec.workers } : {}),
-      templates: templates(spec.mode),
+      templates: templates(spec.mode, spec.ipv6),
     });
   } catch (err) {
     const e = err as Error & { code?: string };

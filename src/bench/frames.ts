@@ -1,6 +1,8 @@
 // src/bench/frames.ts — builds the template frames of `xvs bench dataplane`: Ethernet + IPv4 +
 // TCP with both checksums computed in full, padded to the 60 bytes of a minimum-size Ethernet
-// frame without its FCS (what a NIC hands over for a "64-byte" packet). Pure; main thread.
+// frame without its FCS (what a NIC hands over for a "64-byte" packet), and Ethernet + IPv6 + TCP
+// (74 bytes, the smallest an IPv6 TCP segment makes). Pure; main thread.
+import { ipv6ToBytes } from '../config/ipv6-address.js';
 
 export const TCP_FLAGS = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const;
 export type TcpFlag = keyof typeof TCP_FLAGS;
@@ -58,5 +60,36 @@ export function tcpFrame(spec: TcpFrameSpec): Uint8Array {
   frame.set([0x08, 0x00], 12);
   frame.set(ip, 14);
   frame.set(tcp, 34);
+  return frame;
+}
+
+export function tcp6Frame(spec: TcpFrameSpec): Uint8Array {
+  const src = ipv6ToBytes(spec.src);
+  const dst = ipv6ToBytes(spec.dst);
+  if (!src || !dst) throw new Error(`tcp6Frame: ${spec.src} -> ${spec.dst} is not IPv6`);
+  const tcp = new Uint8Array(20);
+  const t = new DataView(tcp.buffer);
+  t.setUint16(0, spec.sport);
+  t.setUint16(2, spec.dport);
+  t.setUint32(4, 1000);
+  t.setUint32(8, spec.flags.includes('ACK') ? 5001 : 0);
+  tcp[12] = 5 << 4;
+  tcp[13] = spec.flags.reduce((bits, f) => bits | TCP_FLAGS[f], 0);
+  t.setUint16(14, 65535);
+  const pseudo = new Uint8Array(40);
+  pseudo.set(src, 0);
+  pseudo.set(dst, 16);
+  pseudo[35] = tcp.length;
+  pseudo[39] = 6;
+  t.setUint16(16, checksum(tcp, sum16(pseudo)));
+
+  const frame = new Uint8Array(14 + 40 + tcp.length);
+  frame.set(spec.dstMac, 0);
+  frame.set(spec.srcMac, 6);
+  frame.set([0x86, 0xdd], 12);
+  frame.set([0x60, 0, 0, 0, 0, tcp.length, 6, spec.ttl ?? 64], 14);
+  frame.set(src, 22);
+  frame.set(dst, 38);
+  frame.set(tcp, 54);
   return frame;
 }

@@ -9,6 +9,8 @@
 // /etc/services lookup; main thread of the CLI.
 import type { ServerStatus, ServiceStatus, Traffic } from '../control/protocol.js';
 import { portName } from './port-names.js';
+import { hostPort, isIpv6Text } from '../config/address.js';
+import { ipv6ToBytes } from '../config/ipv6-address.js';
 
 export type TableKind = 'plain' | 'stats' | 'rate' | 'thresholds' | 'persistent';
 
@@ -48,18 +50,24 @@ export function largeNumber(n: number, exact: boolean): string {
   return scaled(1e12, 'T');
 }
 
-function addressNumber(address: string): number {
-  return address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+// IPv4 before IPv6 (libipvs compares the family first), then the address as an unsigned number.
+function addressNumber(address: string): bigint {
+  if (isIpv6Text(address)) return (1n << 128n) + (ipv6ToBytes(address) ?? new Uint8Array(16)).reduce((n, b) => (n << 8n) | BigInt(b), 0n);
+  return address.split('.').reduce((n, octet) => (n << 8n) | BigInt(octet), 0n);
 }
+const compareAddresses = (a: string, b: string): number => {
+  const x = addressNumber(a), y = addressNumber(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
 
 // libipvs compares addresses with an int subtraction, which only orders addresses less than 2^31
 // apart (all of 10/8, or of 192.168/16, ...); xvs orders them as unsigned numbers, which is the same there.
 function compareServices(a: ServiceStatus, b: ServiceStatus): number {
-  return PROTOCOL_NUMBER[a.protocol] - PROTOCOL_NUMBER[b.protocol] || addressNumber(a.vip) - addressNumber(b.vip) || a.port - b.port;
+  return PROTOCOL_NUMBER[a.protocol] - PROTOCOL_NUMBER[b.protocol] || compareAddresses(a.vip, b.vip) || a.port - b.port;
 }
 
 function compareServers(a: ServerStatus, b: ServerStatus): number {
-  return addressNumber(a.address) - addressNumber(b.address) || a.port - b.port;
+  return compareAddresses(a.address, b.address) || a.port - b.port;
 }
 
 export function sortedServices(services: readonly ServiceStatus[], sort: boolean): ServiceStatus[] {
@@ -67,7 +75,7 @@ export function sortedServices(services: readonly ServiceStatus[], sort: boolean
 }
 
 function endpoint(address: string, port: number, protocol: ServiceStatus['protocol'], numeric: boolean): string {
-  return `${address}:${numeric ? port : portName(port, protocol)}`;
+  return hostPort(address, numeric ? port : portName(port, protocol));
 }
 
 /** "%-4s %s" cut at 33 characters, as ipvsadm names a service. */
@@ -119,7 +127,10 @@ export function serviceEntry(s: ServiceStatus, kind: TableKind, o: TableOptions,
     let line = `${name} ${s.scheduler}`;
     if (s.persistence) {
       line += ` persistent ${s.persistence.timeout}`;
-      if (s.persistence.netmask !== 32) line += ` mask ${netmask(s.persistence.netmask)}`;
+      // ipvsadm: a dotted mask for IPv4 unless /32, the prefix length for IPv6 unless /128.
+      if (isIpv6Text(s.vip)) {
+        if (s.persistence.netmask !== 128) line += ` mask ${s.persistence.netmask}`;
+      } else if (s.persistence.netmask !== 32) line += ` mask ${netmask(s.persistence.netmask)}`;
     }
     if (s.onePacket) line += ' ops';
     lines.push(line);

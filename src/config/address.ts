@@ -1,7 +1,9 @@
-// IPv4 address and host:port checks with operator-facing messages. Consumed by validate*.ts;
-// produces message strings (undefined = fine). Pure; runs on the config-loading thread.
+// IPv4 and IPv6 address and host:port checks with operator-facing messages. Consumed by
+// validate*.ts; produces message strings (undefined = fine). Pure; runs on the config-loading thread.
 
 import { isIPv6 } from 'node:net';
+
+import { ipv6Text, ipv6ToBytes } from './ipv6-address.js';
 
 const QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
@@ -48,6 +50,45 @@ export function hostAddressProblem(text: string): string | undefined {
   else if (first >= 224 && first <= 239) kind = 'a multicast address';
   else if (first >= 240) kind = n === 0xffffffff ? 'the broadcast address' : 'in the reserved range 240.0.0.0/4';
   return kind ? `must be a unicast host address (got ${quote(text)}, ${kind})` : undefined;
+}
+
+/** An address's family: IPv6 text has colons, IPv4 text has none. */
+export function isIpv6Text(text: string): boolean {
+  return text.includes(':');
+}
+
+/** `address:port` as ipvsadm writes it: an IPv6 address in brackets. */
+export function hostPort(address: string, port: number | string): string {
+  return isIpv6Text(address) ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/**
+ * Problem with an IPv6 address that must name one host the data plane sends to or answers for,
+ * or undefined. Only the canonical text (RFC 5952) is accepted: it is how xvs lists the address,
+ * and the one form in which two spellings of an address cannot be taken for two addresses.
+ */
+export function ipv6HostProblem(text: string): string | undefined {
+  const bytes = ipv6ToBytes(text);
+  if (!bytes) return `must be an IPv4 address such as 10.0.0.1 or an IPv6 address such as 2001:db8::1 (got ${quote(text)})`;
+  const canonical = ipv6Text(bytes);
+  let kind: string | undefined;
+  if (bytes.every((b) => b === 0)) kind = 'the unspecified address ::, which names no host';
+  else if (canonical === '::1') kind = 'the loopback address, which never leaves the host';
+  else if (bytes[0] === 0xff) kind = 'a multicast address (ff00::/8)';
+  else if (bytes[0] === 0xfe && (bytes[1]! & 0xc0) === 0x80) kind = 'a link-local address (fe80::/10), which needs an interface to mean anything';
+  else if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff)
+    kind = 'an IPv4-mapped address: write the IPv4 address itself';
+  if (kind) return `must be a unicast host address (got ${quote(text)}, ${kind})`;
+  if (canonical !== text) return `must be written in its canonical form ${canonical} (RFC 5952), as xvs lists it (got ${quote(text)})`;
+  return undefined;
+}
+
+/**
+ * Problem with an address of either family where services may use IPv6 (VIPs, servers, local
+ * addresses, sorry servers), or undefined.
+ */
+export function serviceAddressProblem(text: string): string | undefined {
+  return isIpv6Text(text) ? ipv6HostProblem(text) : hostAddressProblem(text);
 }
 
 /** Problem with an api.listen value ("host:port"), or undefined. */

@@ -46,6 +46,7 @@ export const DEFAULTS = {
   // ipvsadm -p without a value means 300 s; an empty `persistence: {}` behaves the same.
   persistence_timeout: 300,
   persistence_netmask: 32,
+  persistence_prefix6: 128, // IPv6 services: one client address, as ipvsadm's default for IPv6
   one_packet: false,
   quorum: 1,
   quorum_hysteresis: 0,

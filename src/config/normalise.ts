@@ -3,6 +3,7 @@
 // document; produces Config. Runs on the config-loading thread. The casts below are sound only
 // because load.ts calls this after validation found no problem.
 
+import { isIpv6Text } from './address.js';
 import { DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
 import { has, type Obj } from './raw.js';
@@ -139,7 +140,7 @@ function service(s: Obj, defaultScheduler: ServiceConfig['scheduler']): ServiceC
     const p = objOf(s.persistence);
     out.persistence = {
       timeout: seconds(p.timeout, DEFAULTS.persistence_timeout),
-      netmask: (p.netmask as number | undefined) ?? DEFAULTS.persistence_netmask,
+      netmask: (p.netmask as number | undefined) ?? (isIpv6Text(String(s.vip)) ? DEFAULTS.persistence_prefix6 : DEFAULTS.persistence_netmask),
     };
   }
   if (has(s, 'sorry_server')) {

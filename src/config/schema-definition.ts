@@ -45,7 +45,7 @@ const timerDuration: SchemaNode = { xvsDuration: LIMITS.timer_max_s };
 const port = int(1, 65535);
 // Addresses are only strings here: validate.ts gives IPv4-specific messages ("IPv6 is not
 // supported yet", octet out of range) that a regex pattern could not.
-const address: SchemaNode = { type: 'string', xvsExpect: 'an IPv4 address such as 10.0.0.1' };
+const address: SchemaNode = { type: 'string', xvsExpect: 'an address such as 10.0.0.1 or 2001:db8::1' };
 const bool: SchemaNode = { type: 'boolean' };
 const obj = (properties: Record<string, SchemaNode>, extra: Partial<SchemaNode> = {}): SchemaNode => ({
   type: 'object',
@@ -110,7 +110,7 @@ const service = obj(
     forwarding: oneOf(FORWARDING_MODES),
     local_address_pool: { type: 'string', xvsExpect: 'the name of a pool in local_address_pools' },
     persistence: obj(
-      { timeout: duration, netmask: int(0, 32) },
+      { timeout: duration, netmask: int(0, 128) },
       { xvsExpect: `a mapping such as { timeout: ${DEFAULTS.persistence_timeout}, netmask: 32 }` },
     ),
     one_packet: bool,

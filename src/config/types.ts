@@ -86,7 +86,7 @@ export interface ApiConfig {
 
 export interface PersistenceConfig {
   timeout: number;
-  netmask: number; // prefix length, 0..32
+  netmask: number; // prefix length: 0..32 for an IPv4 service, 0..128 for an IPv6 one
 }
 
 export interface SorryServerConfig {

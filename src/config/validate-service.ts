@@ -3,12 +3,13 @@
 // Consumes one service of the untyped document plus the cross-service Context built by
 // validate.ts; produces Findings. Runs on the config-loading thread.
 
-import { hostAddressProblem } from './address.js';
+import { serviceAddressProblem } from './address.js';
 import { parseDuration } from './duration.js';
 import { DEFAULTS } from './defaults.js';
 import { choice, has, intOr, isInt, isObj, type Finding, type Obj, type Segment } from './raw.js';
 import { FORWARDING_MODES, HEALTH_CHECK_TYPES, PROTOCOLS, type ForwardingMode, type HealthCheckType } from './types.js';
 import { serverKey } from './keys.js';
+import { checkServiceFamily, familyOf } from './validate-family.js';
 
 export interface Context {
   pools: Set<string>; // every pool name, even of malformed pools: a reference to one is not "unknown"
@@ -16,6 +17,9 @@ export interface Context {
   vips: Map<string, string>; // VIP → service name
   /** The mem backend without dataplane.tunnel_source: its ports have no address for tunnel mode. */
   noTunnelSource: boolean;
+  poolFamilies: Map<string, Set<'IPv4' | 'IPv6'>>; // pool name → the families of its valid addresses
+  backend: unknown; // dataplane.backend as written
+  cluster: boolean;
 }
 
 /** Why dr and tunnel cannot map ports: the balancer never touches the transport header. */
@@ -43,13 +47,14 @@ export function checkService(s: Obj, i: number, ctx: Context, out: Finding[]): v
   const port = isInt(s.port, 1, 65535) ? s.port : undefined;
 
   if (typeof s.vip === 'string') {
-    const bad = hostAddressProblem(s.vip);
+    const bad = serviceAddressProblem(s.vip);
     if (bad) out.push({ path: [...base, 'vip'], message: bad });
   }
 
   checkPoolReference(s, base, forwarding, ctx, out);
+  checkServiceFamily(s, base, ctx, out);
 
-  if (forwarding === 'tunnel' && ctx.noTunnelSource) {
+  if (forwarding === 'tunnel' && ctx.noTunnelSource && familyOf(s.vip) !== 'IPv6') {
     out.push({
       path: [...base, 'forwarding'],
       message:
@@ -134,7 +139,7 @@ export function checkService(s: Obj, i: number, ctx: Context, out: Finding[]): v
         message: `in ${forwarding} mode the server port must equal the service port ${port} (got ${srvPort}): ${why}`,
       });
     }
-    if (typeof srv.address === 'string' && !hostAddressProblem(srv.address) && srvPort !== undefined) {
+    if (typeof srv.address === 'string' && !serviceAddressProblem(srv.address) && srvPort !== undefined) {
       const key = serverKey({ address: srv.address, port: srvPort });
       const first = seen.get(key);
       if (first === undefined) seen.set(key, j);
@@ -174,7 +179,7 @@ function checkPoolReference(s: Obj, base: Segment[], forwarding: ForwardingMode 
 function checkTarget(t: Obj, path: Segment[], what: string, ctx: Context, out: Finding[]): void {
   if (typeof t.address !== 'string') return;
   const addr = t.address;
-  const bad = hostAddressProblem(addr);
+  const bad = serviceAddressProblem(addr);
   const vipOf = ctx.vips.get(addr);
   const local = ctx.localAddresses.get(addr);
   let message: string | undefined = bad;

@@ -5,7 +5,7 @@
 // config-loading thread (the main thread, or a reload's worker thread). Per-service rules:
 // validate-service.ts.
 
-import { hostAddressProblem, listenProblem } from './address.js';
+import { hostAddressProblem, isIpv6Text, listenProblem, serviceAddressProblem } from './address.js';
 import { LIMITS as DATAPLANE_LIMITS } from '../native/abi.js';
 import { schedulerTableEntries } from '../scheduler/index.js';
 import { DEFAULTS, LIMITS } from './defaults.js';
@@ -30,6 +30,9 @@ export function validateSemantics(doc: unknown): Finding[] {
     localAddresses: new Map(),
     vips: new Map(),
     noTunnelSource: dp.backend === 'mem' && dp.tunnel_source === undefined,
+    poolFamilies: new Map(),
+    backend: dp.backend,
+    cluster: isObj(doc.cluster),
   };
   collectVips(services, ctx);
   checkPools(doc.local_address_pools, ctx, out);
@@ -182,7 +185,7 @@ function checkDataplane(dp: Obj, out: Finding[]): void {
 /** VIP → owning service, so pools and servers can be checked against every VIP. */
 function collectVips(services: unknown[], ctx: Context): void {
   services.forEach((s, i) => {
-    if (!isObj(s) || typeof s.vip !== 'string' || hostAddressProblem(s.vip)) return;
+    if (!isObj(s) || typeof s.vip !== 'string' || serviceAddressProblem(s.vip)) return;
     if (!ctx.vips.has(s.vip)) ctx.vips.set(s.vip, typeof s.name === 'string' ? s.name : `services[${i}]`);
   });
 }
@@ -193,16 +196,20 @@ function checkPools(pools: unknown, ctx: Context, out: Finding[]): void {
     ctx.pools.add(name);
     if (!Array.isArray(list)) continue;
     if (list.length === 0) {
-      out.push({ path: ['local_address_pools', name], message: `pool "${name}" is empty: list at least one IPv4 address` });
+      out.push({ path: ['local_address_pools', name], message: `pool "${name}" is empty: list at least one address` });
     }
     list.forEach((addr, j) => {
       if (typeof addr !== 'string') return;
       const path = ['local_address_pools', name, j];
-      const bad = hostAddressProblem(addr);
+      const bad = serviceAddressProblem(addr);
       const earlier = ctx.localAddresses.get(addr);
+      const families = ctx.poolFamilies.get(name) ?? new Set<'IPv4' | 'IPv6'>();
+      const family = isIpv6Text(addr) ? 'IPv6' : 'IPv4';
       const vipOf = ctx.vips.get(addr);
       if (bad) {
         out.push({ path, message: bad });
+      } else if (families.size > 0 && !families.has(family)) {
+        out.push({ path, message: `${addr} is ${family} but pool "${name}" holds ${[...families].join(' and ')} addresses: a pool's addresses are of one family` });
       } else if (earlier && earlier.pool === name) {
         out.push({ path, message: `${addr} is listed twice in pool "${name}"` });
       } else if (earlier) {
@@ -217,6 +224,7 @@ function checkPools(pools: unknown, ctx: Context, out: Finding[]): void {
         });
       } else {
         ctx.localAddresses.set(addr, { pool: name, where: formatPath(path) });
+        ctx.poolFamilies.set(name, families.add(family));
       }
     });
   }
@@ -237,7 +245,7 @@ function checkDuplicateServices(services: unknown[], out: Finding[]): void {
       else out.push({ path: ['services', i, 'name'], message: `service name "${s.name}" is already used by services[${first}]: names must be unique` });
     }
     const protocol = choice(s, 'protocol', PROTOCOLS, 'tcp');
-    if (typeof s.vip !== 'string' || hostAddressProblem(s.vip) || !isInt(s.port, 1, 65535) || !protocol) return;
+    if (typeof s.vip !== 'string' || serviceAddressProblem(s.vip) || !isInt(s.port, 1, 65535) || !protocol) return;
     const key = serviceKey({ vip: s.vip, port: s.port, protocol });
     const first = byKey.get(key);
     if (first === undefined) byKey.set(key, i);

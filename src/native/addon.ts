@@ -159,6 +159,8 @@ export interface LinkInfo {
   mtu: number;
   mac: Uint8Array;
   address: string | null;
+  /** The first global IPv6 address (not link-local); null: none. */
+  address6?: string | null;
   rxQueues: number;
   txQueues: number;
 }
@@ -168,7 +170,7 @@ export type KernelNextHop =
   | { error: string }
   | { ifindex: number; gateway: string | null; neighbour: string; mac: Uint8Array | null; state: string };
 
-/** One IPv4 neighbour entry that changed (RouteChanges.neighbours). */
+/** One neighbour entry (IPv4 or IPv6) that changed (RouteChanges.neighbours). */
 export interface NeighbourChange {
   address: string;
   ifindex: number;

@@ -134,6 +134,59 @@ TEST(NetlinkReply, TheLastNeighbourEntryWinsStateAndMacTogether) {
   EXPECT_EQ(state, NUD_FAILED) << "a message shorter than ndmsg says nothing";
 }
 
+std::vector<uint8_t> ipv6_bytes(const char* text) {
+  in6_addr a{};
+  inet_pton(AF_INET6, text, &a);
+  return {a.s6_addr, a.s6_addr + 16};
+}
+xvs::core::Ipv6Address ipv6_value(const char* text) { return xvs::core::Ipv6Address::load(ipv6_bytes(text).data()); }
+
+// IPv6: the route's 16-byte gateway, the neighbour entry of the IPv6 neighbour (an IPv4 entry of
+// the same interface never), and the host's own addresses as local /128 routes.
+TEST(NetlinkReply, Ipv6RouteNeighbourAndLocalAddresses) {
+  rtmsg rt{};
+  rt.rtm_family = AF_INET6;
+  rt.rtm_type = RTN_UNICAST;
+  NextHop out;
+  out.ipv6 = true;
+  uint8_t type = RTN_UNSPEC;
+  read_route_answer(*reinterpret_cast<const nlmsghdr*>(message(RTM_NEWROUTE, rt, {{RTA_GATEWAY, ipv6_bytes("fe80::1")}}).data()), type, out);
+  EXPECT_EQ(out.gateway6, ipv6_value("fe80::1"));
+  EXPECT_EQ(out.gateway, 0u);
+
+  ndmsg nd{};
+  nd.ndm_family = AF_INET6;
+  nd.ndm_ifindex = 3;
+  nd.ndm_state = NUD_STALE;
+  out.ifindex = 3;
+  out.neighbour6 = ipv6_value("fe80::1");
+  uint16_t state = NUD_NONE;
+  const std::vector<uint8_t> mac{2, 0, 0, 0, 0, 6};
+  ndmsg nd4 = nd;
+  nd4.ndm_family = AF_INET;
+  read_neighbour_answer(*reinterpret_cast<const nlmsghdr*>(message(RTM_NEWNEIGH, nd4, {{NDA_DST, ipv4("10.0.2.1")}, {NDA_LLADDR, mac}}).data()), out, state);
+  EXPECT_EQ(state, NUD_NONE) << "an IPv4 entry is not the IPv6 neighbour's";
+  read_neighbour_answer(*reinterpret_cast<const nlmsghdr*>(message(RTM_NEWNEIGH, nd, {{NDA_DST, ipv6_bytes("fe80::2")}, {NDA_LLADDR, mac}}).data()), out, state);
+  EXPECT_EQ(state, NUD_NONE) << "another neighbour";
+  read_neighbour_answer(*reinterpret_cast<const nlmsghdr*>(message(RTM_NEWNEIGH, nd, {{NDA_DST, ipv6_bytes("fe80::1")}, {NDA_LLADDR, mac}}).data()), out, state);
+  EXPECT_EQ(state, NUD_STALE);
+  EXPECT_TRUE(out.resolved);
+  EXPECT_EQ(out.mac[5], 6);
+
+  rtmsg local{};
+  local.rtm_family = AF_INET6;
+  local.rtm_type = RTN_LOCAL;
+  local.rtm_dst_len = 128;
+  xvs::core::Ipv6Address own{};
+  ASSERT_TRUE(read_local_route6(*reinterpret_cast<const nlmsghdr*>(message(RTM_NEWROUTE, local, {{RTA_DST, ipv6_bytes("2001:db8::1")}}).data()), own));
+  EXPECT_EQ(own, ipv6_value("2001:db8::1"));
+  local.rtm_dst_len = 64;
+  EXPECT_FALSE(read_local_route6(*reinterpret_cast<const nlmsghdr*>(message(RTM_NEWROUTE, local, {{RTA_DST, ipv6_bytes("2001:db8::")}}).data()), own));
+  local.rtm_dst_len = 128;
+  local.rtm_family = AF_INET;
+  EXPECT_FALSE(read_local_route6(*reinterpret_cast<const nlmsghdr*>(message(RTM_NEWROUTE, local, {{RTA_DST, ipv4("10.0.0.1")}}).data()), own));
+}
+
 TEST(NetlinkReply, LocalRoutesAreIpv4RoutesOfTypeLocalWithTheirPrefix) {
   rtmsg rt{};
   rt.rtm_family = AF_INET;

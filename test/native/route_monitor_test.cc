@@ -1,7 +1,7 @@
 // test/native/route_monitor_test.cc — kernel/route_monitor.h: parse_route_messages turns
-// buffers of rtnetlink notifications into RouteChanges (IPv4 neighbours with state and MAC,
-// last word per entry wins; IPv4 routes but not the route cache; links; IPv4 addresses;
-// everything else ignored, truncated messages included), and a RouteMonitor opens, drains
+// buffers of rtnetlink notifications into RouteChanges (IPv4 and IPv6 neighbours with state and
+// MAC, last word per entry wins; routes of both families but not the route cache; links;
+// addresses of both families; everything else ignored, truncated messages included), and a RouteMonitor opens, drains
 // nothing when nothing happened, and closes idempotently. No privileges needed.
 #include <gtest/gtest.h>
 #include <arpa/inet.h>
@@ -65,19 +65,25 @@ TEST(RouteMonitorParse, SameAddressOnTwoInterfacesIsTwoEntries) {
 }
 
 TEST(RouteMonitorParse, IgnoresOtherFamiliesTheRouteCacheAndGarbage) {
-  rtmsg v6{};
-  v6.rtm_family = AF_INET6;
+  rtmsg mpls{};
+  mpls.rtm_family = AF_MPLS;
   rtmsg cached{};
   cached.rtm_family = AF_INET;
   cached.rtm_flags = RTM_F_CLONED;
-  ifaddrmsg addr6{};
-  addr6.ifa_family = AF_INET6;
+  rtmsg cached6{};
+  cached6.rtm_family = AF_INET6;
+  cached6.rtm_flags = RTM_F_CLONED;
+  ifaddrmsg bridge_addr{};
+  bridge_addr.ifa_family = AF_BRIDGE;
   Messages m;
-  m.add(RTM_NEWNEIGH, neighbour(NUD_REACHABLE, AF_INET6), {{NDA_LLADDR, kMac1}})
+  m.add(RTM_NEWNEIGH, neighbour(NUD_REACHABLE, AF_BRIDGE), {{NDA_DST, ipv4("10.0.2.11")}, {NDA_LLADDR, kMac1}})
+      .add(RTM_NEWNEIGH, neighbour(NUD_REACHABLE, AF_INET6), {{NDA_LLADDR, kMac1}})  // no destination
+      .add(RTM_NEWNEIGH, neighbour(NUD_REACHABLE, AF_INET6), {{NDA_DST, ipv4("10.0.2.11")}})  // a destination of the wrong size
       .add(RTM_NEWNEIGH, neighbour(NUD_REACHABLE), {{NDA_LLADDR, kMac1}})  // no destination
-      .add(RTM_NEWROUTE, v6)
+      .add(RTM_NEWROUTE, mpls)
       .add(RTM_NEWROUTE, cached)
-      .add(RTM_NEWADDR, addr6)
+      .add(RTM_NEWROUTE, cached6)
+      .add(RTM_NEWADDR, bridge_addr)
       .add(NLMSG_DONE, uint32_t{0});
   EXPECT_TRUE(parse(m).empty());
 
@@ -89,6 +95,33 @@ TEST(RouteMonitorParse, IgnoresOtherFamiliesTheRouteCacheAndGarbage) {
   EXPECT_TRUE(out.empty());
   parse_route_messages(bytes.data(), 3, out);
   EXPECT_TRUE(out.empty());
+}
+
+// IPv6 neighbours are reported one by one like IPv4 ones (an IPv6 and an IPv4 entry never merge);
+// IPv6 routes and addresses are changes too.
+TEST(RouteMonitorParse, Ipv6NeighboursRoutesAndAddresses) {
+  in6_addr server{};
+  inet_pton(AF_INET6, "fd00:2::11", &server);
+  const std::vector<uint8_t> dst6(server.s6_addr, server.s6_addr + 16);
+  Messages m;
+  m.add(RTM_NEWNEIGH, neighbour(NUD_INCOMPLETE, AF_INET6), {{NDA_DST, dst6}})
+      .add(RTM_NEWNEIGH, neighbour(NUD_REACHABLE, AF_INET6), {{NDA_DST, dst6}, {NDA_LLADDR, kMac2}})
+      .add(RTM_NEWNEIGH, neighbour(NUD_REACHABLE), {{NDA_DST, ipv4("10.0.2.11")}, {NDA_LLADDR, kMac1}});
+  RouteChanges c = parse(m);
+  ASSERT_EQ(c.neighbours.size(), 2u);
+  EXPECT_TRUE(c.neighbours[0].ipv6);
+  EXPECT_EQ(std::vector<uint8_t>(c.neighbours[0].address6.bytes, c.neighbours[0].address6.bytes + 16), dst6);
+  EXPECT_EQ(c.neighbours[0].state, "reachable") << "the last word wins";
+  EXPECT_EQ(std::vector<uint8_t>(c.neighbours[0].mac, c.neighbours[0].mac + 6), kMac2);
+  EXPECT_FALSE(c.neighbours[1].ipv6);
+  EXPECT_FALSE(c.routes);
+
+  rtmsg route6{};
+  route6.rtm_family = AF_INET6;
+  ifaddrmsg addr6{};
+  addr6.ifa_family = AF_INET6;
+  EXPECT_TRUE(parse(Messages().add(RTM_NEWROUTE, route6)).routes);
+  EXPECT_TRUE(parse(Messages().add(RTM_DELADDR, addr6)).addresses);
 }
 
 TEST(RouteMonitorParse, RoutesLinksAndAddresses) {

@@ -89,4 +89,38 @@ TEST(SipHash, BatchMatchesOneAtATimeInEveryVariant) {
   EXPECT_EQ(out, want);
 }
 
+// Five-word messages (IPv6 flows): each variant agrees with SipHash-1-3 of the same words, as
+// core::hash_flow6 computes it.
+TEST(SipHash, FiveWordBatchMatchesOneAtATimeInEveryVariant) {
+  const SipKey key{0x0123456789abcdefull, 0xfedcba9876543210ull};
+  std::vector<uint64_t> words[5], want(70);
+  for (auto& w : words) w.resize(70);
+  for (uint32_t i = 0; i < 70; ++i) {
+    uint64_t message[5];
+    for (uint32_t w = 0; w < 5; ++w) message[w] = words[w][i] = 0x9e3779b97f4a7c15ull * (i + 1) * (w + 3) ^ (w << 56);
+    want[i] = xvs::core::siphash<1, 3>(key, message, 5);
+  }
+  const uint64_t* const columns[5] = {words[0].data(), words[1].data(), words[2].data(), words[3].data(), words[4].data()};
+  uint32_t count = 0;
+  const xvs::core::SipBatchVariant* variants = xvs::core::siphash13_batch_variants(count);
+  for (uint32_t v = 0; v < count; ++v) {
+    if (!variants[v].supported) continue;
+    for (uint32_t n : {0u, 1u, 7u, 8u, 9u, 64u, 70u}) {
+      std::vector<uint64_t> out(n + 1, 0xdeadull);
+      variants[v].run5(key, columns, out.data(), n);
+      for (uint32_t i = 0; i < n; ++i) EXPECT_EQ(out[i], want[i]) << variants[v].name << " n=" << n << " i=" << i;
+      EXPECT_EQ(out[n], 0xdeadull) << variants[v].name << " wrote past n=" << n;
+    }
+  }
+  std::vector<uint64_t> out(70);
+  xvs::core::siphash13_batch5(key, columns, out.data(), 70);
+  EXPECT_EQ(out, want);
+  const xvs::core::Ipv6Address s = xvs::core::Ipv6Address::load(reinterpret_cast<const uint8_t*>("0123456789abcdef"));
+  const xvs::core::FlowWords6 f = xvs::core::flow_words6(s, s, 1, 2, 6);
+  const uint64_t* const one[5] = {&f.w[0], &f.w[1], &f.w[2], &f.w[3], &f.w[4]};
+  uint64_t h = 0;
+  xvs::core::siphash13_batch5(key, one, &h, 1);
+  EXPECT_EQ(h, xvs::core::hash_flow6(key, s, s, 1, 2, 6));
+}
+
 }  // namespace

@@ -44,7 +44,7 @@ describe('xvs list', () => {
       assert.equal(r.stderr, 'xvs: No such service: UDP 203.0.113.10:80\n');
       r = xvs('list', '-t', '203.0.113.10', '--api', x.api);
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /^xvs: -t wants VIP:PORT such as 203\.0\.113\.10:80 \(got "203\.0\.113\.10"\)\n$/);
+      assert.match(r.stderr, /^xvs: -t wants VIP:PORT such as 203\.0\.113\.10:80 or \[2001:db8::10\]:80 \(got "203\.0\.113\.10"\)\n$/);
       r = xvs('list', '-n', '--thresholds', '--api', x.api);
       assert.match(r.stdout, /^Prot LocalAddress:Port {12}Uthreshold Lthreshold ActiveConn InActConn \n/m);
       assert.match(r.stdout, /^ {2}-> 10\.0\.0\.11:8080 +0 +0 +0 +0 {9}$/m);

@@ -44,13 +44,13 @@ test('bad IPv4 address: leading zeros are ambiguous', () => {
   expectOne(one('nat', 8080).replace('203.0.113.10', '010.0.0.1'), 'services[0].vip', 5, 10, '(got "010.0.0.1")');
 });
 
-test('IPv6 is not supported yet', () => {
+test('an IPv6 server under an IPv4 VIP is of the other family', () => {
   expectOne(
     one('nat', 8080).replace('address: 10.0.0.11', 'address: "2001:db8::11"'),
     'services[0].servers[0].address',
     9,
     20,
-    'IPv6 is not supported yet (got "2001:db8::11")',
+    "server 2001:db8::11 is IPv6 but the VIP 203.0.113.10 is IPv4: a service's servers are of its VIP's family (NAT64 is not available yet)",
   );
 });
 
@@ -167,7 +167,7 @@ test('local_address_pool naming no pool', () => {
 });
 
 test('empty pool', () => {
-  expectOne(text('dataplane:', '  interfaces: [eth0]', 'local_address_pools:', '  lan: []'), 'local_address_pools.lan', 4, 8, 'pool "lan" is empty: list at least one IPv4 address');
+  expectOne(text('dataplane:', '  interfaces: [eth0]', 'local_address_pools:', '  lan: []'), 'local_address_pools.lan', 4, 8, 'pool "lan" is empty: list at least one address');
 });
 
 test('pool address that is also a VIP', () => {

@@ -177,6 +177,35 @@ describe('xvs list: ipvsadm -L', () => {
   });
 });
 
+describe('xvs list: IPv6 services', () => {
+  it('prints [address]:port, sorts IPv4 before IPv6 within a protocol, and an IPv6 mask as a prefix length', () => {
+    const doc = table();
+    doc.services.push(
+      service({
+        name: 'web6', vip: '2001:db8:100::10', port: 80, protocol: 'tcp', scheduler: 'rr', forwarding: 'fullnat', persistence: { timeout: 300, netmask: 64 },
+        servers: [server('fd00:2::12', 8080, 1, 0, 0, traffic(0, 0, 0)), server('fd00:2::11', 8080, 1, 0, 0, traffic(0, 0, 0))],
+      }),
+      service({
+        name: 'dns6', vip: '2001:db8:100::9', port: 53, protocol: 'tcp', scheduler: 'rr', forwarding: 'nat', persistence: { timeout: 60, netmask: 128 },
+        servers: [server('fd00:2::21', 53, 1, 0, 0, traffic(0, 0, 0))],
+      }),
+    );
+    assert.deepEqual(
+      formatServices(doc, view()).split('\n').filter((l) => /^(TCP|UDP) |^  -> fd00|^  -> \[/.test(l)),
+      [
+        'TCP  198.51.100.1:443 wlc',
+        'TCP  203.0.113.10:80 rr persistent 300 mask 255.255.255.0',
+        'TCP  [2001:db8:100::9]:53 rr persistent 60',
+        '  -> [fd00:2::21]:53              Masq    1      0          0         ',
+        'TCP  [2001:db8:100::10]:80 rr persistent 300 mask 64',
+        '  -> [fd00:2::11]:8080            FullNat 1      0          0         ',
+        '  -> [fd00:2::12]:8080            FullNat 1      0          0         ',
+        'UDP  203.0.113.10:53 wrr ops',
+      ],
+    );
+  });
+});
+
 describe('xvs list --rate', () => {
   it('prints per-second differences in ipvsadm --rate columns; a server new in the second sample starts at zero', () => {
     const before = table();

@@ -15,11 +15,7 @@ namespace xvs::io::afxdp {
 
 namespace {
 
-uint64_t key_bytes(const void* key, size_t size) {
-  uint64_t k = 0;
-  std::memcpy(&k, key, size);
-  return k;
-}
+std::string key_bytes(const void* key, size_t size) { return std::string(static_cast<const char*>(key), size); }
 
 // Mirrors the key structs of native/bpf/steer.bpf.c (network byte order, pad zero).
 struct ServiceKey {
@@ -34,11 +30,24 @@ struct NatKey {
   uint8_t proto;
   uint8_t pad;
 };
+struct Service6Key {
+  uint8_t daddr[16];
+  uint16_t dport;
+  uint8_t proto;
+  uint8_t pad;
+};
+struct Nat6Key {
+  uint8_t saddr[16];
+  uint16_t sport;
+  uint8_t proto;
+  uint8_t pad;
+};
 struct PortRange {  // host order
   uint16_t first;
   uint16_t last;
 };
 static_assert(sizeof(ServiceKey) == 8 && sizeof(NatKey) == 8 && sizeof(PortRange) == 4);
+static_assert(sizeof(Service6Key) == 20 && sizeof(Nat6Key) == 20);
 
 }  // namespace
 
@@ -75,7 +84,9 @@ std::string SteeringProgram::find_maps() {
     Map* map;
     uint32_t key_size;
   } wanted[] = {{"xvs_services", &services_, 8}, {"xvs_vips", &vips_, 4}, {"xvs_lips", &lips_, 4},
-                {"xvs_nat_backends", &nat_servers_, 8}, {"xvs_own_addresses", &own_addresses_, 4}};
+                {"xvs_nat_backends", &nat_servers_, 8}, {"xvs_own_addresses", &own_addresses_, 4},
+                {"xvs_services6", &services6_, 20}, {"xvs_vips6", &vips6_, 16}, {"xvs_lips6", &lips6_, 16},
+                {"xvs_nat_backends6", &nat_servers6_, 20}, {"xvs_own_addresses6", &own_addresses6_, 16}};
   for (const auto& w : wanted) {
     w.map->fd = obj != nullptr ? bpf_object__find_map_fd_by_name(obj, w.name) : -1;
     w.map->key_size = w.key_size;
@@ -95,21 +106,21 @@ std::string SteeringProgram::find_maps() {
   return "";
 }
 
-std::string SteeringProgram::update_map(Map& m, const std::unordered_set<uint64_t>& want, const char* what) {
+std::string SteeringProgram::update_map(Map& m, const std::unordered_set<std::string>& want, const char* what) {
   const uint8_t one = 1;
-  std::vector<uint64_t> added;
-  for (uint64_t k : want) {
+  std::vector<std::string> added;
+  for (const std::string& k : want) {
     if (m.keys.count(k) != 0) continue;
-    if (bpf_map_update_elem(m.fd, &k, &one, BPF_ANY) != 0) {
+    if (bpf_map_update_elem(m.fd, k.data(), &one, BPF_ANY) != 0) {
       const int err = errno;
-      for (uint64_t a : added) bpf_map_delete_elem(m.fd, &a);
+      for (const std::string& a : added) bpf_map_delete_elem(m.fd, a.data());
       return std::string("cannot add to the steering map of ") + what + ": " + std::strerror(err) +
              (err == E2BIG || err == ENOMEM ? " (too many entries)" : "");
     }
     added.push_back(k);
   }
-  for (uint64_t k : m.keys)
-    if (want.count(k) == 0) bpf_map_delete_elem(m.fd, &k);
+  for (const std::string& k : m.keys)
+    if (want.count(k) == 0) bpf_map_delete_elem(m.fd, k.data());
   m.keys = want;
   return "";
 }
@@ -120,7 +131,7 @@ std::string SteeringProgram::update(const SteeringSets& sets) {
   const PortRange range{sets.lip_port_first, sets.lip_port_last};
   if (bpf_map_update_elem(lip_ports_fd_, &zero, &range, BPF_ANY) != 0)
     return ifname_ + ": cannot set the steering program's local port range: " + std::strerror(errno);
-  std::unordered_set<uint64_t> services, vips, lips, nat, own;
+  std::unordered_set<std::string> services, vips, lips, nat, own, services6, vips6, lips6, nat6, own6;
   for (const auto& s : sets.services) {
     const ServiceKey k{s.vip, s.port, s.protocol, 0};
     services.insert(key_bytes(&k, sizeof k));
@@ -132,13 +143,32 @@ std::string SteeringProgram::update(const SteeringSets& sets) {
     const NatKey k{n.address, n.port, n.protocol, 0};
     nat.insert(key_bytes(&k, sizeof k));
   }
+  for (const auto& s : sets.services6) {
+    Service6Key k{};
+    s.vip.store(k.daddr);
+    k.dport = s.port;
+    k.proto = s.protocol;
+    services6.insert(key_bytes(&k, sizeof k));
+  }
+  for (const auto& n : sets.nat_servers6) {
+    Nat6Key k{};
+    n.address.store(k.saddr);
+    k.sport = n.port;
+    k.proto = n.protocol;
+    nat6.insert(key_bytes(&k, sizeof k));
+  }
+  for (const auto& a : sets.vips6) vips6.insert(key_bytes(a.bytes, 16));
+  for (const auto& a : sets.lips6) lips6.insert(key_bytes(a.bytes, 16));
+  for (const auto& a : sets.own_addresses6) own6.insert(key_bytes(a.bytes, 16));
   const struct {
     Map* map;
-    const std::unordered_set<uint64_t>* want;
+    const std::unordered_set<std::string>* want;
     const char* what;
   } steps[] = {{&services_, &services, "services"}, {&vips_, &vips, "VIPs"}, {&lips_, &lips, "local addresses"},
-               {&nat_servers_, &nat, "nat servers"}, {&own_addresses_, &own, "the balancer's own addresses"}};
-  std::vector<std::unordered_set<uint64_t>> before;
+               {&nat_servers_, &nat, "nat servers"}, {&own_addresses_, &own, "the balancer's own addresses"},
+               {&services6_, &services6, "IPv6 services"}, {&vips6_, &vips6, "IPv6 VIPs"}, {&lips6_, &lips6, "IPv6 local addresses"},
+               {&nat_servers6_, &nat6, "IPv6 nat servers"}, {&own_addresses6_, &own6, "the balancer's own IPv6 addresses"}};
+  std::vector<std::unordered_set<std::string>> before;
   for (const auto& s : steps) before.push_back(s.map->keys);
   for (size_t i = 0; i < std::size(steps); ++i) {
     std::string err = update_map(*steps[i].map, *steps[i].want, steps[i].what);

@@ -49,10 +49,10 @@ class SteeringProgram {
   struct Map {
     int fd = -1;
     uint32_t key_size = 0;
-    std::unordered_set<uint64_t> keys;  // key bytes, zero-extended
+    std::unordered_set<std::string> keys;  // key bytes (key_size of them)
   };
   std::string find_maps();
-  static std::string update_map(Map& m, const std::unordered_set<uint64_t>& want, const char* what);
+  static std::string update_map(Map& m, const std::unordered_set<std::string>& want, const char* what);
 
   kernel::XdpAttachment attachment_;
   std::string ifname_;
@@ -61,6 +61,7 @@ class SteeringProgram {
   int lip_ports_fd_ = -1;  // array of one {first, last}: not a set, written whole
   int fast_fd_ = -1, fast_generation_fd_ = -1, fast_counters_fd_ = -1, fast_ports_fd_ = -1, fast_traffic_fd_ = -1;
   Map services_, vips_, lips_, nat_servers_, own_addresses_;
+  Map services6_, vips6_, lips6_, nat_servers6_, own_addresses6_;
 };
 
 }  // namespace xvs::io::afxdp

@@ -10,6 +10,8 @@
 import { once } from 'node:events';
 
 import type { StatusDocument } from '../../api/status-document.js';
+import { hostPort } from '../../config/address.js';
+import { canonicalIpv6 } from '../../config/ipv6-address.js';
 import { CONNECTIONS_LIMIT_MAX } from '../../control/protocol.js';
 import { apiTarget, callApi, streamApi, withApiOptions, type ApiArgs, type ApiTarget } from '../api-client.js';
 import type { CliCommand } from '../command.js';
@@ -130,19 +132,23 @@ interface WantedService {
   port: number;
 }
 
-/** -t/-u's VIP:PORT (ipvsadm's service-address, numeric). */
+/** -t/-u's VIP:PORT or [VIP]:PORT (ipvsadm's service-address, numeric). */
 function parseService(protocol: ServiceStatus['protocol'], text: string): WantedService {
-  const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text);
-  const port = Number(m?.[2]);
-  if (!m || port < 1 || port > 65535 || m[1]!.split('.').some((o) => Number(o) > 255))
-    throw new CliError(`xvs: -${protocol === 'tcp' ? 't' : 'u'} wants VIP:PORT such as 203.0.113.10:80 (got ${JSON.stringify(text)})`, EXIT_USAGE);
-  return { protocol, vip: m[1]!, port };
+  const m = /^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9a-fA-F:.]+)\]):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  const v6 = m?.[2] !== undefined ? canonicalIpv6(m[2]) : undefined;
+  if (!m || port < 1 || port > 65535 || (m[1] !== undefined ? m[1].split('.').some((o) => Number(o) > 255) : v6 === undefined))
+    throw new CliError(
+      `xvs: -${protocol === 'tcp' ? 't' : 'u'} wants VIP:PORT such as 203.0.113.10:80 or [2001:db8::10]:80 (got ${JSON.stringify(text)})`,
+      EXIT_USAGE,
+    );
+  return { protocol, vip: m[1] ?? v6!, port };
 }
 
 function findService(doc: StatusDocument, w: WantedService): ServiceStatus {
   const found = doc.services.find((s) => s.protocol === w.protocol && s.vip === w.vip && s.port === w.port);
   // ipvsadm's words for the same case.
-  if (!found) throw new CliError(`xvs: No such service: ${w.protocol.toUpperCase()} ${w.vip}:${w.port}`);
+  if (!found) throw new CliError(`xvs: No such service: ${w.protocol.toUpperCase()} ${hostPort(w.vip, w.port)}`);
   return found;
 }
 

@@ -7,6 +7,7 @@
 // or a weight change rebuilds one service, not all of them. Pure apart from the stable-id
 // registry and the resolver it is given.
 import { localAddressShare } from '../../cluster/shares.js';
+import { isIpv6Text } from '../../config/address.js';
 import { serverKey, serviceKey } from '../../config/keys.js';
 import type { Config, ServiceConfig } from '../../config/types.js';
 import { ENUMS, NO_POOL } from '../../native/abi.js';
@@ -21,6 +22,7 @@ export interface PortModel {
   mac: Uint8Array;
   mtu: number;
   address: string; // the balancer's address there: tunnel outer source, ICMP source; 0.0.0.0 = none
+  address6: string; // the same for IPv6; :: = none
 }
 
 export interface BackendModel {
@@ -46,7 +48,8 @@ export interface ServiceModel {
   pool: number;
   serviceId: number;
   persistTimeout: number;
-  persistNetmask: string; // dotted quad
+  persistNetmask: string; // dotted quad (IPv4 services; 0.0.0.0 for IPv6 ones)
+  persistPrefix6: number; // prefix length (IPv6 services; 0 for IPv4 ones)
   backends: BackendModel[];
   schedTable: number[]; // indices into backends
 }
@@ -100,6 +103,7 @@ function buildService(
   const scheduler = staticScheduler(s.scheduler);
   const servers = backends.map((b) => ({ key: serverKey(b), weight: b.weight }));
   const schedTable = scheduler ? (tables ? tables.table(scheduler, servers) : scheduler.table(servers)) : [];
+  const ipv6 = isIpv6Text(s.vip);
   let flags = 0;
   if (s.one_packet) flags |= ENUMS.service_flag.one_packet;
   if (s.persistence) flags |= ENUMS.service_flag.persistent;
@@ -108,7 +112,8 @@ function buildService(
     // The SYN proxy's sequence translation and the client address's are not combined: such a
     // service has no SYN proxy (validation refuses syn_proxy: on; auto means off).
     flags |= s.client_address === 'toa' ? ENUMS.service_flag.client_address_toa : ENUMS.service_flag.client_address_proxy_v2;
-  } else if (s.protocol === 'tcp' && (s.forwarding === 'nat' || s.forwarding === 'fullnat')) {
+  } else if (s.protocol === 'tcp' && (s.forwarding === 'nat' || s.forwarding === 'fullnat') && !ipv6) {
+    // (No SYN proxy for IPv6 services yet: validation refuses syn_proxy: on, auto means off.)
     if (s.syn_proxy === 'on') flags |= ENUMS.service_flag.syn_proxy_on;
     else if (s.syn_proxy === 'auto') flags |= ENUMS.service_flag.syn_proxy_auto;
   }
@@ -123,7 +128,8 @@ function buildService(
     pool,
     serviceId: ids.service(key),
     persistTimeout: s.persistence ? Math.max(1, Math.ceil(s.persistence.timeout)) : 0,
-    persistNetmask: prefixToNetmask(s.persistence?.netmask ?? 32),
+    persistNetmask: ipv6 ? '0.0.0.0' : prefixToNetmask(s.persistence?.netmask ?? 32),
+    persistPrefix6: ipv6 ? (s.persistence?.netmask ?? 128) : 0,
     backends,
     schedTable,
   };
@@ -141,6 +147,7 @@ export function buildPorts(config: Config, resolver: NextHopResolver): PortModel
     mac: resolver.portMac(i),
     mtu: config.dataplane.mtu ?? resolver.portMtu?.(i) ?? 1500,
     address: resolver.portAddress(i, config.dataplane.tunnel_source),
+    address6: resolver.portAddress6?.(i) ?? '::',
   }));
 }
 

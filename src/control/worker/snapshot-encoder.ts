@@ -8,7 +8,7 @@
 import { isIPv4 } from 'node:net';
 
 import { ipv6ToBytes } from '../../config/ipv6-address.js';
-import { ABI_VERSION, RECORDS, SNAPSHOT_MAGIC, type FieldName, type RecordName } from '../../native/abi.js';
+import { ABI_VERSION, ENUMS, RECORDS, SNAPSHOT_MAGIC, type FieldName, type RecordName } from '../../native/abi.js';
 import type { DataplaneModel, ServiceModel } from './model.js';
 import { runAtOnce, type Steps } from '../../time-slices.js';
 
@@ -45,6 +45,12 @@ function writeRecord<R extends RecordName>(view: DataView, base: number, record:
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
+/** An address of either family in the record's field for its family, and the family. */
+function addressFields<V4 extends string, V6 extends string>(address: string, v4: V4, v6: V6) {
+  return (isIPv4(address) ? { family: ENUMS.address_family.ipv4, [v4]: address } : { family: ENUMS.address_family.ipv6, [v6]: address }) as
+    Record<'family', number> & Partial<Record<V4 | V6, string>>;
+}
+
 interface Layout {
   size: number;
   offsets: Record<'port' | 'service' | 'backend' | 'pool' | 'lip' | 'sched', number>;
@@ -80,7 +86,7 @@ function encodeBackends(service: ServiceModel): Uint8Array {
   const view = new DataView(bytes.buffer);
   service.backends.forEach((b, j) => {
     writeRecord(view, j * RECORDS.backend.size, 'backend', {
-      address: b.address, port: b.port, port_index: b.portIndex, weight: b.weight, backend_id: b.backendId,
+      ...addressFields(b.address, 'address', 'address6'), port: b.port, port_index: b.portIndex, weight: b.weight, backend_id: b.backendId,
       upper_threshold: b.upperThreshold, lower_threshold: b.lowerThreshold, mac: b.mac,
     });
   });
@@ -140,18 +146,22 @@ export class SnapshotEncoder {
       half_open_limit: model.halfOpen.limit,
     });
 
-    model.ports.forEach((p, i) => writeRecord(view, offsets.port + i * RECORDS.port.size, 'port', { mac: p.mac, mtu: p.mtu, address: p.address }));
+    model.ports.forEach((p, i) =>
+      writeRecord(view, offsets.port + i * RECORDS.port.size, 'port', {
+        mac: p.mac, mtu: p.mtu, address: p.address, ...(p.address6 !== '::' ? { address6: p.address6 } : {}),
+      }),
+    );
 
     let backendFirst = 0;
     let schedFirst = 0;
     for (const [i, s] of model.services.entries()) {
       if (i > 0) yield;
       writeRecord(view, offsets.service + i * RECORDS.service.size, 'service', {
-        vip: s.vip, port: s.port, protocol: s.protocol, forwarding: s.forwarding, scheduler: s.scheduler, flags: s.flags,
+        ...addressFields(s.vip, 'vip', 'vip6'), port: s.port, protocol: s.protocol, forwarding: s.forwarding, scheduler: s.scheduler, flags: s.flags,
         pool: s.pool, service_id: s.serviceId,
         backend_first: backendFirst, backend_count: s.backends.length,
         sched_first: schedFirst, sched_count: s.schedTable.length,
-        persist_timeout: s.persistTimeout, persist_netmask: s.persistNetmask,
+        persist_timeout: s.persistTimeout, persist_netmask: s.persistNetmask, persist_prefix6: s.persistPrefix6,
       });
       bytes.set(this.backendBytes.get(s) ?? encodeBackends(s), offsets.backend + backendFirst * RECORDS.backend.size);
       bytes.set(this.schedBytes.get(s.schedTable) ?? encodeSchedTable(s.schedTable), offsets.sched + schedFirst * 4);
@@ -162,7 +172,9 @@ export class SnapshotEncoder {
     let lipFirst = 0;
     model.pools.forEach((p, i) => {
       writeRecord(view, offsets.pool + i * RECORDS.pool.size, 'pool', { lip_first: lipFirst, lip_count: p.lips.length });
-      p.lips.forEach((address, j) => writeRecord(view, offsets.lip + (lipFirst + j) * RECORDS.lip.size, 'lip', { address }));
+      p.lips.forEach((address, j) =>
+        writeRecord(view, offsets.lip + (lipFirst + j) * RECORDS.lip.size, 'lip', addressFields(address, 'address', 'address6')),
+      );
       lipFirst += p.lips.length;
     });
     return bytes;

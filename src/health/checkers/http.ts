@@ -6,6 +6,7 @@
 import http from 'node:http';
 
 import { DEFAULTS } from '../../config/defaults.js';
+import { hostPort } from '../../config/address.js';
 import { describeError, excerpt, stopwatch, timeoutReason } from './common.js';
 import type { HealthChecker } from './types.js';
 
@@ -35,7 +36,7 @@ export const httpChecker: HealthChecker = {
         method: 'GET',
         path,
         agent: false, // a new connection per probe: a pooled one would hide a server that stopped accepting
-        headers: { Host: check.host ?? `${target.address}:${target.port}`, Connection: 'close', 'User-Agent': 'xvs-health' },
+        headers: { Host: check.host ?? hostPort(target.address, target.port), Connection: 'close', 'User-Agent': 'xvs-health' },
       });
       request.on('error', (err) => settle(false, describeError(err)));
       if (signal.aborted) return onAbort();

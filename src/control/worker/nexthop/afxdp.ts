@@ -7,7 +7,8 @@
 // empty UDP datagram to the discard port). It remembers which neighbour each address depends on
 // (neighbourOf), so that a neighbour notification re-resolves only those addresses; the control
 // thread follows the kernel's notifications (follow.ts, Dataplane.refreshNextHops) and commits
-// again when a next hop changed. Port MAC, MTU and address come from the interfaces, re-read
+// again when a next hop changed. IPv6 servers resolve the same way (the kernel's IPv6 routes and
+// neighbour discovery). Port MAC, MTU and addresses come from the interfaces, re-read
 // after a link or address change (refreshLinks). Runs on the control thread.
 import {
   kernelNextHop,
@@ -73,6 +74,10 @@ export class AfxdpNextHops implements NextHopResolver {
 
   portAddress(portIndex: number, tunnelSource: string | undefined): string {
     return tunnelSource ?? this.link(portIndex).address ?? '0.0.0.0';
+  }
+
+  portAddress6(portIndex: number): string {
+    return this.link(portIndex).address6 ?? '::';
   }
 
   whyUnresolved(address: string): string | undefined {

@@ -13,6 +13,8 @@ export interface NextHopResolver {
   portMac(portIndex: number): Uint8Array;
   /** The balancer's IPv4 address on that port ("0.0.0.0" if it has none); tunnelSource wins. */
   portAddress(portIndex: number, tunnelSource: string | undefined): string;
+  /** The balancer's IPv6 address on that port ("::" if it has none); backends without one leave it out. */
+  portAddress6?(portIndex: number): string;
   /** The port's own MTU, where the backend has one (dataplane.mtu wins). */
   portMtu?(portIndex: number): number;
   /**

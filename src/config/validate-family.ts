@@ -1,0 +1,63 @@
+// Address-family rules of a service (issue 18): a service's servers, sorry server and local
+// address pool are of its VIP's family (NAT64 is not there yet), an IPv4 service's persistence
+// prefix is at most 32 bits, and what IPv6 services cannot have yet (SYN proxy, client address,
+// a cluster, DPDK, tunnel mode on mem ports). Consumes one service of the untyped document and the
+// cross-service Context; produces Findings. Runs on the config-loading thread.
+
+import { isIpv6Text, serviceAddressProblem } from './address.js';
+import { choice, has, isObj, type Finding, type Obj, type Segment } from './raw.js';
+import { FORWARDING_MODES, PROTOCOLS } from './types.js';
+import type { Context } from './validate-service.js';
+
+export type Family = 'IPv4' | 'IPv6';
+
+/** The family of a valid address, undefined for anything else (its own check reports it). */
+export function familyOf(address: unknown): Family | undefined {
+  if (typeof address !== 'string' || serviceAddressProblem(address)) return undefined;
+  return isIpv6Text(address) ? 'IPv6' : 'IPv4';
+}
+
+export function checkServiceFamily(s: Obj, base: Segment[], ctx: Context, out: Finding[]): void {
+  const family = familyOf(s.vip);
+  if (family === undefined) return;
+  const other = (where: Segment[], what: string, address: unknown) => {
+    const f = familyOf(address);
+    if (f !== undefined && f !== family)
+      out.push({
+        path: where,
+        message: `${what} ${String(address)} is ${f} but the VIP ${String(s.vip)} is ${family}: a service's servers are of its VIP's family (NAT64 is not available yet)`,
+      });
+  };
+  if (Array.isArray(s.servers))
+    s.servers.forEach((srv, j) => {
+      if (isObj(srv)) other([...base, 'servers', j, 'address'], 'server', srv.address);
+    });
+  if (isObj(s.sorry_server)) other([...base, 'sorry_server', 'address'], 'sorry server', s.sorry_server.address);
+
+  const forwarding = choice(s, 'forwarding', FORWARDING_MODES);
+  const pool = s.local_address_pool;
+  const poolFamilies = typeof pool === 'string' ? ctx.poolFamilies.get(pool) : undefined;
+  if (forwarding === 'fullnat' && poolFamilies && !poolFamilies.has(family))
+    out.push({
+      path: [...base, 'local_address_pool'],
+      message: `pool "${String(pool)}" holds ${[...poolFamilies].join(' and ')} addresses but the VIP is ${family}: a fullnat service's local addresses are of its VIP's family`,
+    });
+
+  if (isObj(s.persistence) && typeof s.persistence.netmask === 'number' && family === 'IPv4' && s.persistence.netmask > 32 && s.persistence.netmask <= 128)
+    out.push({
+      path: [...base, 'persistence', 'netmask'],
+      message: `is a prefix length of at most 32 for an IPv4 service (got ${s.persistence.netmask}); up to 128 applies to IPv6 services`,
+    });
+
+  if (family === 'IPv4') return;
+  const notYet = (where: Segment[], what: string) =>
+    out.push({ path: where, message: `${what} is not available for IPv6 services yet (this VIP is ${String(s.vip)})` });
+  if (s.syn_proxy === 'on') notYet([...base, 'syn_proxy'], 'syn_proxy: on');
+  const protocol = choice(s, 'protocol', PROTOCOLS, 'tcp');
+  if (has(s, 'client_address') && s.client_address !== 'none' && protocol === 'tcp' && forwarding === 'fullnat')
+    notYet([...base, 'client_address'], `client_address: ${String(s.client_address)}`);
+  if (ctx.cluster) notYet([...base, 'vip'], 'a cluster (BGP announcements and connection sync)');
+  if (ctx.backend === 'dpdk') notYet([...base, 'vip'], 'the dpdk backend (it resolves next hops by ARP only)');
+  if (forwarding === 'tunnel' && ctx.backend === 'mem')
+    notYet([...base, 'forwarding'], "tunnel mode on the mem backend (its ports have no IPv6 address for the outer source)");
+}
