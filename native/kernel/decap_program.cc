@@ -25,6 +25,15 @@ struct LpmKey {
   bool operator<(const LpmKey& o) const { return std::pair(prefixlen, addr) < std::pair(o.prefixlen, o.addr); }
 };
 static_assert(sizeof(LpmKey) == 8);
+// Mirrors struct xvs_lpm_v6.
+struct LpmKey6 {
+  uint32_t prefixlen;
+  uint8_t addr[16];
+  bool operator<(const LpmKey6& o) const {
+    return prefixlen != o.prefixlen ? prefixlen < o.prefixlen : std::memcmp(addr, o.addr, 16) < 0;
+  }
+};
+static_assert(sizeof(LpmKey6) == 20);
 
 struct Fd {
   int fd;
@@ -40,9 +49,10 @@ std::string describe(const XdpOccupant& o) {
   return o.present && !o.name.empty() ? "'" + o.name + "' (id " + std::to_string(o.id) + ")" : "";
 }
 
-std::set<LpmKey> map_keys(int map_fd) {
-  std::set<LpmKey> keys;
-  LpmKey key{}, next{};
+template <typename Key>
+std::set<Key> map_keys(int map_fd) {
+  std::set<Key> keys;
+  Key key{}, next{};
   const void* prev = nullptr;
   while (keys.size() < 1'000'000 && bpf_map_get_next_key(map_fd, prev, &next) == 0) {
     keys.insert(next);
@@ -91,7 +101,27 @@ std::string load_local_prefixes(int map_fd, size_t& count) {
              (err == E2BIG || err == ENOMEM || err == ENOSPC ? " (more than 65536 local routes)" : "");
     }
   }
-  for (const LpmKey& k : map_keys(map_fd))
+  for (const LpmKey& k : map_keys<LpmKey>(map_fd))
+    if (want.count(k) == 0) bpf_map_delete_elem(map_fd, &k);
+  count = want.size();
+  return "";
+}
+
+std::string load_local_prefixes6(int map_fd, size_t& count) {
+  count = 0;
+  std::vector<LocalPrefix6> routes;
+  if (std::string e = local_routes6(routes); !e.empty()) return "cannot read the IPv6 local routes: " + e;
+  std::set<LpmKey6> want;
+  for (const LocalPrefix6& r : routes) {
+    LpmKey6 k{r.prefix_len, {}};
+    r.address.store(k.addr);
+    want.insert(k);
+  }
+  const uint8_t one = 1;
+  for (const LpmKey6& k : want)
+    if (bpf_map_update_elem(map_fd, &k, &one, BPF_ANY) != 0)
+      return std::string("cannot fill the decap program's map of local IPv6 addresses: ") + std::strerror(errno);
+  for (const LpmKey6& k : map_keys<LpmKey6>(map_fd))
     if (want.count(k) == 0) bpf_map_delete_elem(map_fd, &k);
   count = want.size();
   return "";
@@ -109,8 +139,13 @@ std::string attach_decap(const std::string& object_path, const std::string& ifna
   // the map is filled, IPIP passes undecapsulated (counted not_local), as without the program.
   bpf_object* obj = xdp_program__bpf_obj(attachment.program);
   const int local_map = obj != nullptr ? bpf_object__find_map_fd_by_name(obj, kDecapLocalMap) : -1;
-  std::string error = local_map < 0 ? std::string("the decap program has no map ") + kDecapLocalMap + ": rebuild it (npm run build)"
-                                    : load_local_prefixes(local_map, out.local_prefixes);
+  const int local_map6 = obj != nullptr ? bpf_object__find_map_fd_by_name(obj, kDecapLocalMap6) : -1;
+  size_t prefixes6 = 0;
+  std::string error = local_map < 0 || local_map6 < 0 ? std::string("the decap program has no map ") + kDecapLocalMap + " or " +
+                                                            kDecapLocalMap6 + ": rebuild it (npm run build)"
+                                                      : load_local_prefixes(local_map, out.local_prefixes);
+  if (error.empty()) error = load_local_prefixes6(local_map6, prefixes6);
+  out.local_prefixes += prefixes6;
   if (!error.empty()) {
     detach_xdp(attachment, ifindex);  // a decap program that knows no local address decaps nothing
     return ifname + ": " + error;
@@ -162,7 +197,8 @@ std::string read_decap_counters(const std::string& ifname, int ifindex, DecapCou
       return ifname + ": cannot read the decap counters: " + std::strerror(errno);
     for (uint64_t v : per_cpu) out.values[i] += v;
   }
-  out.local_prefixes = map_keys(local.fd).size();
+  Fd local6(program_map(prog.fd, kDecapLocalMap6));
+  out.local_prefixes = map_keys<LpmKey>(local.fd).size() + (local6.fd >= 0 ? map_keys<LpmKey6>(local6.fd).size() : 0);
   return "";
 }
 

@@ -17,12 +17,14 @@ namespace xvs::kernel {
 
 inline constexpr const char* kDecapProgramName = "xvs_decap";
 inline constexpr const char* kDecapLocalMap = "xvs_decap_local";
+inline constexpr const char* kDecapLocalMap6 = "xvs_decap_local6";
 inline constexpr const char* kDecapStatsMap = "xvs_decap_stats";
 
 // The per-CPU counters of decap.bpf.c, in the order of its enum xvs_decap_counter.
 inline constexpr const char* kDecapCounterNames[] = {
     "decapsulated",       "not_ipip",       "not_local",       "inner_not_local", "malformed_outer",
     "bad_outer_checksum", "outer_fragment", "inner_truncated", "inner_not_ipv4",  "adjust_failed",
+    "inner_not_ipv6",
 };
 inline constexpr size_t kDecapCounters = std::size(kDecapCounterNames);
 
@@ -56,5 +58,7 @@ std::string read_decap_counters(const std::string& ifname, int ifindex, DecapCou
 // Makes an xvs_decap_local map (LPM trie) hold exactly the kernel's local routes. `count` is
 // the number of entries written. Used at attach, and by tests on a map they loaded themselves.
 std::string load_local_prefixes(int map_fd, size_t& count);
+// The same for IPv6 into an xvs_decap_local6 map.
+std::string load_local_prefixes6(int map_fd, size_t& count);
 
 }  // namespace xvs::kernel

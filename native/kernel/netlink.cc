@@ -214,7 +214,7 @@ void solicit(const core::Ipv6Address& address) {
   (void)send(sock.fd, "", 0, MSG_DONTWAIT);
 }
 
-std::string local_addresses6(std::vector<core::Ipv6Address>& out) {
+std::string local_routes6(std::vector<LocalPrefix6>& out) {
   out.clear();
   struct {
     nlmsghdr hdr;
@@ -225,8 +225,8 @@ std::string local_addresses6(std::vector<core::Ipv6Address>& out) {
   dump.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   dump.rt.rtm_family = AF_INET6;
   return rtnl_query(&dump, dump.hdr.nlmsg_len, RTM_NEWROUTE, [&](const nlmsghdr& m) {
-    core::Ipv6Address a;
-    if (read_local_route6(m, a)) out.push_back(a);
+    LocalPrefix6 p;
+    if (read_local_route6(m, p)) out.push_back(p);
   });
 }
 
@@ -330,17 +330,20 @@ bool read_local_route(const nlmsghdr& m, LocalPrefix& out) {
   return true;
 }
 
-bool read_local_route6(const nlmsghdr& m, core::Ipv6Address& out) {
+bool read_local_route6(const nlmsghdr& m, LocalPrefix6& out) {
   if (m.nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg))) return false;
   const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(&m));
-  if (rt->rtm_family != AF_INET6 || rt->rtm_type != RTN_LOCAL || rt->rtm_dst_len != 128) return false;
+  if (rt->rtm_family != AF_INET6 || rt->rtm_type != RTN_LOCAL || rt->rtm_dst_len > 128) return false;
+  out = LocalPrefix6{};
+  out.prefix_len = rt->rtm_dst_len;
   int len = static_cast<int>(RTM_PAYLOAD(&m));
   for (auto* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len))
-    if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) == 16) {
-      out = core::Ipv6Address::load(static_cast<const uint8_t*>(RTA_DATA(a)));
-      return true;
-    }
-  return false;
+    if (a->rta_type == RTA_DST && RTA_PAYLOAD(a) == 16) out.address = core::Ipv6Address::load(static_cast<const uint8_t*>(RTA_DATA(a)));
+  for (uint32_t i = 0; i < 16; ++i) {
+    const uint32_t keep = out.prefix_len > i * 8 ? out.prefix_len - i * 8 : 0;
+    if (keep < 8) out.address.bytes[i] &= static_cast<uint8_t>(0xff00u >> keep);
+  }
+  return true;
 }
 
 }  // namespace xvs::kernel

@@ -72,8 +72,12 @@ struct LocalPrefix {
   uint8_t prefix_len = 32;
 };
 std::string local_routes(std::vector<LocalPrefix>& out);
-// The host's own IPv6 addresses: the kernel's IPv6 routes of type local with a /128 prefix.
-std::string local_addresses6(std::vector<core::Ipv6Address>& out);
+// The same for IPv6: each address of the host (/128), ::1, and AnyIP prefixes.
+struct LocalPrefix6 {
+  core::Ipv6Address address{};  // host bits zero
+  uint8_t prefix_len = 128;
+};
+std::string local_routes6(std::vector<LocalPrefix6>& out);
 
 // The reading of the kernel's answers, apart from the socket: the queries above receive buffers
 // and hand them here, and so does the fuzz target (test/fuzz/netlink_parse_fuzz.cc) with
@@ -99,7 +103,7 @@ void read_neighbour_answer(const nlmsghdr& m, NextHop& out, uint16_t& state);
 // An entry of local_routes()' dump (RTM_NEWROUTE): true, with `out` filled in, if it is an IPv4
 // route of type local.
 bool read_local_route(const nlmsghdr& m, LocalPrefix& out);
-// An entry of local_addresses6()' dump: true, with `out` set, if it is an IPv6 local /128 route.
-bool read_local_route6(const nlmsghdr& m, core::Ipv6Address& out);
+// An entry of local_routes6()' dump: true, with `out` filled in, if it is an IPv6 route of type local.
+bool read_local_route6(const nlmsghdr& m, LocalPrefix6& out);
 
 }  // namespace xvs::kernel

@@ -1,6 +1,6 @@
 // src/native/decap-types.ts — the shapes the addon's decap functions (native/binding/decap_js.cc)
-// take and return: `xvs decap` attaching, detaching and reading the real server's IPIP
-// decapsulation program. Types and the counter order only; src/native/addon.ts re-exports them.
+// take and return: `xvs decap` attaching, detaching and reading the real server's IPIP and
+// ip6ip6 decapsulation program. Types and the counter order only; src/native/addon.ts re-exports them.
 
 /** The per-CPU counters of the decap program (native/bpf/decap.bpf.c), in its order. */
 export const DECAP_COUNTERS = [
@@ -14,6 +14,7 @@ export const DECAP_COUNTERS = [
   'inner_truncated',
   'inner_not_ipv4',
   'adjust_failed',
+  'inner_not_ipv6',
 ] as const;
 export type DecapCounterName = (typeof DECAP_COUNTERS)[number];
 

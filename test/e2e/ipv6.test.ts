@@ -7,7 +7,9 @@
 // hands it the IPv6 packets of its services while the kernel keeps neighbour discovery. Checks
 // the peer the servers see (the LIP, or the client itself), rr over both servers, 20 parallel
 // connections, a 2 MB download intact, xvs list in ipvsadm's [address]:port form, and counters
-// with nothing dropped. Needs root; skipped loudly otherwise (CI runs it as root).
+// with nothing dropped. Then dr and tunnel over IPv6 on one arm: the servers hold the VIP on lo and
+// answer the client directly; tunnel's ip6ip6 is undone by `xvs decap` on each server. Needs root;
+// skipped loudly otherwise (CI runs it as root).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,8 +34,8 @@ const SERVERS6 = ['2001:db8:202::11', '2001:db8:202::12'] as const;
 const HTTP_PORT = 8080;
 const DOWNLOAD_BYTES = 2 * 1024 * 1024;
 
-// An HTTP server on one IPv6 address: GET / answers "NAME PEER", GET /bytes/N answers N bytes.
-// Prints "ready" once listening.
+// An HTTP server on one IPv6 address (argv[1]) and ports (argv[3:], default ${HTTP_PORT}): GET /
+// answers "NAME PEER", GET /bytes/N answers N bytes. Prints "ready" once listening.
 const SERVER = `
 import http.server, socket, sys
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -50,9 +52,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 class Server(http.server.ThreadingHTTPServer):
     address_family = socket.AF_INET6
-server = Server((sys.argv[1], ${HTTP_PORT}), Handler)
+import threading
+ports = [int(p) for p in sys.argv[3:]] or [${HTTP_PORT}]
+servers = [Server((sys.argv[1], port), Handler) for port in ports]
+for s in servers[1:]:
+    threading.Thread(target=s.serve_forever, daemon=True).start()
 print("ready", flush=True)
-server.serve_forever()
+servers[0].serve_forever()
 `;
 
 const config = (stateDir: string) => `
@@ -162,5 +168,86 @@ describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => 
     assert.ok((c.conn_created ?? 0) >= 92, `conn_created ${c.conn_created}`);
     const drops = Object.entries(c).filter(([name, n]) => name.startsWith('drop_') && n > 0 && name !== 'drop_neighbor_unresolved');
     assert.deepEqual(drops, [], 'no drops (unresolved next hops aside, while the neighbours were being learned)');
+  });
+});
+
+const ONE_ARM_CLIENT6 = '2001:db8:200::2';
+const ONE_ARM_BALANCER6 = '2001:db8:200::1';
+const ONE_ARM_SERVERS6 = ['2001:db8:200::11', '2001:db8:200::12'] as const;
+
+describe('IPv6 services on AF_XDP (dr and tunnel, one arm)', { skip }, () => {
+  let t: Topology;
+  let balancer: Balancer;
+  const curl = (url: string) =>
+    execFileSync('ip', ['netns', 'exec', t.client, 'curl', '-sS', '-g', '--max-time', '20', url], { encoding: 'utf8', timeout: 30_000 });
+  const ip6 = (ns: string, ...args: string[]) => execFileSync('ip', ['-n', ns, '-6', ...args], { timeout: 10_000 });
+
+  before(async () => {
+    t = Topology.create({ arms: 1, queues: 1, servers: 2, mode: 'dr' });
+    ip6(t.client, 'addr', 'add', `${ONE_ARM_CLIENT6}/64`, 'dev', 'c0', 'nodad');
+    ip6(t.client, 'route', 'add', `${VIP6}/128`, 'via', ONE_ARM_BALANCER6);
+    ip6(t.balancer, 'addr', 'add', `${ONE_ARM_BALANCER6}/64`, 'dev', 'l0', 'nodad');
+    for (const [i, s] of t.servers.entries()) {
+      ip6(s.ns, 'addr', 'add', `${ONE_ARM_SERVERS6[i]}/64`, 'dev', 'e0', 'nodad');
+      // The VIP on lo: IPv6 answers neighbour solicitations only for the receiving interface's
+      // addresses, so no arp_ignore is needed to keep the servers from claiming it.
+      ip6(s.ns, 'addr', 'add', `${VIP6}/128`, 'dev', 'lo', 'nodad');
+      // After the VIP is local: the decap program copies the local routes when it attaches.
+      t.lab.exec(s.ns, [process.execPath, XVS, 'decap', '--iface', 'e0'], { timeout: 20_000, env: { LIBXDP_BPFFS: t.bpffs } });
+      const child = t.spawnIn(s.ns, ['python3', '-c', SERVER, '::', s.name, '80', '81']);
+      await waitForLine(child, (line) => line === 'ready', 10_000);
+    }
+    const file = path.join(t.dir, 'ipv6-one-arm.yaml');
+    fs.writeFileSync(file, `
+dataplane: { backend: afxdp, workers: 1, interfaces: [l0], state_dir: ${t.dir} }
+services:
+  - { name: dr6, vip: "${VIP6}", port: 80, forwarding: dr, scheduler: rr,
+      servers: [{ address: "${ONE_ARM_SERVERS6[0]}", port: 80 }, { address: "${ONE_ARM_SERVERS6[1]}", port: 80 }] }
+  - { name: tunnel6, vip: "${VIP6}", port: 81, forwarding: tunnel, scheduler: rr,
+      servers: [{ address: "${ONE_ARM_SERVERS6[0]}", port: 81 }, { address: "${ONE_ARM_SERVERS6[1]}", port: 81 }] }
+`);
+    balancer = await Balancer.start(t, file);
+    const deadline = Date.now() + 15_000;
+    for (const port of [80, 81]) {
+      for (;;) {
+        const probe = spawnSync('ip', ['netns', 'exec', t.client, 'curl', '-s', '-g', '--max-time', '2', `http://[${VIP6}]:${port}/`], { timeout: 5000 });
+        if (probe.status === 0) break;
+        if (Date.now() > deadline) throw new Error(`no answer through [${VIP6}]:${port}; xvs log: ${JSON.stringify(balancer.log.slice(-5))}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  });
+  after(async () => t?.destroy());
+
+  for (const [port, mode] of [[80, 'dr'], [81, 'tunnel']] as const) {
+    it(`${mode}: the servers see the client's own address and answer it directly; rr over both`, () => {
+      const seen = new Map<string, number>();
+      for (let i = 0; i < 10; i++) {
+        const [name, peer] = curl(`http://[${VIP6}]:${port}/`).trim().split(' ');
+        assert.equal(peer, ONE_ARM_CLIENT6, `request ${i}`);
+        seen.set(name!, (seen.get(name!) ?? 0) + 1);
+      }
+      assert.deepEqual([...seen.values()].sort(), [5, 5], JSON.stringify([...seen]));
+    });
+  }
+
+  it('tunnel: the servers decapsulated ip6ip6 (xvs decap counts it), and a 1 MB download arrives intact', () => {
+    const body = execFileSync('ip', ['netns', 'exec', t.client, 'curl', '-sS', '-g', '--max-time', '20', `http://[${VIP6}]:81/bytes/1048576`], {
+      timeout: 30_000, maxBuffer: 4 << 20,
+    });
+    assert.equal(body.length, 1048576);
+    for (let i = 0; i < body.length; i += 4093) assert.equal(body[i], i % 251, `byte ${i}`);
+    const stats = t.servers.map((s) =>
+      JSON.parse(t.lab.exec(s.ns, [process.execPath, XVS, 'decap', '--iface', 'e0', '--stats', '--json'], { timeout: 20_000, env: { LIBXDP_BPFFS: t.bpffs } })) as {
+        counters: Record<string, number>;
+      });
+    for (const st of stats) assert.ok((st.counters.decapsulated ?? 0) > 0, JSON.stringify(st));
+  });
+
+  it('the counters agree: nothing dropped', async () => {
+    const stopped = await balancer.stop();
+    assert.equal(stopped.exitCode, 0, `xvs exit code; stderr: ${stopped.stderr}`);
+    const drops = Object.entries(stopped.counters).filter(([name, n]) => name.startsWith('drop_') && n > 0 && name !== 'drop_neighbor_unresolved');
+    assert.deepEqual(drops, []);
   });
 });

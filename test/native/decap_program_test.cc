@@ -21,6 +21,7 @@
 #include "lb/encap.h"
 #include "bpf_test_run.h"
 #include "packet_builder.h"
+#include "packet_builder6.h"
 
 #ifndef XVS_BUILD_RELEASE_DIR
 #error "XVS_BUILD_RELEASE_DIR (the addon's build/Release) must be defined by native/CMakeLists.txt"
@@ -46,8 +47,9 @@ enum Counter : uint32_t {
   kInnerTruncated,
   kInnerNotIpv4,
   kAdjustFailed,
+  kInnerNotIpv6,
 };
-static_assert(kernel::kDecapCounters == kAdjustFailed + 1);
+static_assert(kernel::kDecapCounters == kInnerNotIpv6 + 1);
 
 struct LpmKey {
   uint32_t prefixlen;
@@ -71,6 +73,8 @@ class DecapProgram : public ::testing::Test {
     prog_fd_ = bpf_program__fd(bpf_object__find_program_by_name(obj_, kernel::kDecapProgramName));
     stats_fd_ = bpf_object__find_map_fd_by_name(obj_, kernel::kDecapStatsMap);
     local_fd_ = bpf_object__find_map_fd_by_name(obj_, kernel::kDecapLocalMap);
+    local6_fd_ = bpf_object__find_map_fd_by_name(obj_, kernel::kDecapLocalMap6);
+    ASSERT_GE(local6_fd_, 0);
     ASSERT_GE(prog_fd_, 0);
     ASSERT_GE(stats_fd_, 0);
     ASSERT_GE(local_fd_, 0);
@@ -135,7 +139,17 @@ class DecapProgram : public ::testing::Test {
   }
 
   bpf_object* obj_ = nullptr;
-  int prog_fd_ = -1, stats_fd_ = -1, local_fd_ = -1;
+  void add_local6(const Ipv6Address& addr, uint32_t prefixlen = 128) {
+    struct {
+      uint32_t prefixlen;
+      uint8_t addr[16];
+    } key{prefixlen, {}};
+    addr.store(key.addr);
+    const uint8_t one = 1;
+    ASSERT_EQ(bpf_map_update_elem(local6_fd_, &key, &one, BPF_ANY), 0);
+  }
+
+  int prog_fd_ = -1, stats_fd_ = -1, local_fd_ = -1, local6_fd_ = -1;
 };
 
 // A client's UDP datagram to `vip`, as the balancer received it.
@@ -317,6 +331,58 @@ TEST_F(DecapProgram, PassesMalformedInnerPacketsAndCountsThem) {
   }
 }
 
+// IPv6 in IPv6 (xvs's tunnel mode for IPv6 services): the outer IPv6 header goes when both
+// destinations are local; every other case passes untouched with its own counter.
+const Ipv6Address kServer6 = ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 11}), kVip6 = ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 10}),
+                  kBalancer6 = ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 1}), kClient6 = ipv6({0x2001, 0xdb8, 0xc, 0, 0, 0, 0, 7});
+
+std::vector<uint8_t> client_packet6(const Ipv6Address& vip = kVip6) {
+  Packet6Spec s;
+  s.protocol = kIpProtoUdp;
+  s.saddr = kClient6;
+  s.daddr = vip;
+  s.dport = 53;
+  s.payload.assign(40, 0x5a);
+  return ipv6_packet(s);
+}
+std::vector<uint8_t> tunnelled6(const std::vector<uint8_t>& inner, const Ipv6Address& outer_daddr = kServer6) {
+  return build_ip6ip6_frame(kServerMac, kBalancerMac, kBalancer6, outer_daddr, inner);
+}
+
+TEST_F(DecapProgram, DecapsulatesIp6ip6ToALocalServerAndVip) {
+  add_local6(kServer6);
+  add_local6(kVip6);
+  const auto inner = client_packet6();
+  const auto frame = tunnelled6(inner);
+  expect_decapsulated(frame, frame6_around(kServerMac, kBalancerMac, {}, inner));
+
+  expect_untouched(tunnelled6(inner, kBalancer6), kNotLocal);
+  expect_untouched(tunnelled6(client_packet6(kClient6)), kInnerNotLocal);
+  {
+    auto f = frame;  // an IPv4 header behind next header 41
+    f[14 + 40] = 0x45;
+    expect_untouched(f, kInnerNotIpv6);
+  }
+  {
+    auto f = frame;  // the inner packet claims more than the outer carries
+    put16be(f, 14 + 40 + 4, static_cast<uint16_t>(inner.size() - 40 + 1));
+    expect_untouched(f, kInnerTruncated);
+  }
+  {
+    auto f = frame;  // the outer payload runs past the frame
+    put16be(f, 14 + 4, static_cast<uint16_t>(inner.size() + 8));
+    expect_untouched(f, kMalformedOuter);
+  }
+  {
+    auto f = frame;  // an outer payload too short for an IPv6 header
+    f.resize(14 + 40 + 20);
+    put16be(f, 14 + 4, 20);
+    expect_untouched(f, kInnerTruncated);
+  }
+  // Plain IPv6 to the server (next header UDP): not a tunnel.
+  expect_untouched(frame6_around(kServerMac, kBalancerMac, {}, client_packet6(kServer6)), kNotIpip);
+}
+
 TEST_F(DecapProgram, DecapsulatesNothingWhileItKnowsNoLocalAddress) {
   expect_untouched(tunnelled(client_frame()), kNotLocal);
 }
@@ -331,6 +397,16 @@ TEST(DecapLocalRoutes, IncludeLoopbackAsAPrefixAndAnAddress) {
   }
   EXPECT_TRUE(net8) << "local 127.0.0.0/8 dev lo";
   EXPECT_TRUE(host) << "local 127.0.0.1 dev lo";
+}
+
+TEST_F(DecapProgram, Ipv6LocalRoutesFillTheirMapAndMakeLoopbackLocal) {
+  size_t count = 0;
+  ASSERT_EQ(kernel::load_local_prefixes6(local6_fd_, count), "");
+  EXPECT_GE(count, 1u) << "::1 is local everywhere";
+  const Ipv6Address loopback = ipv6({0, 0, 0, 0, 0, 0, 0, 1});
+  const auto inner = client_packet6(loopback);
+  const auto frame = build_ip6ip6_frame(kServerMac, kBalancerMac, kBalancer6, loopback, inner);
+  expect_decapsulated(frame, frame6_around(kServerMac, kBalancerMac, {}, inner));
 }
 
 TEST_F(DecapProgram, LocalRoutesFillTheMapAndMakeLoopbackLocal) {

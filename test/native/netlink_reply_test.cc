@@ -177,11 +177,17 @@ TEST(NetlinkReply, Ipv6RouteNeighbourAndLocalAddresses) {
   local.rtm_family = AF_INET6;
   local.rtm_type = RTN_LOCAL;
   local.rtm_dst_len = 128;
-  xvs::core::Ipv6Address own{};
+  LocalPrefix6 own;
   ASSERT_TRUE(read_local_route6(*reinterpret_cast<const nlmsghdr*>(message(RTM_NEWROUTE, local, {{RTA_DST, ipv6_bytes("2001:db8::1")}}).data()), own));
-  EXPECT_EQ(own, ipv6_value("2001:db8::1"));
-  local.rtm_dst_len = 64;
+  EXPECT_EQ(own.address, ipv6_value("2001:db8::1"));
+  EXPECT_EQ(own.prefix_len, 128);
+  local.rtm_dst_len = 60;  // an AnyIP prefix: host bits cleared
+  ASSERT_TRUE(read_local_route6(*reinterpret_cast<const nlmsghdr*>(message(RTM_NEWROUTE, local, {{RTA_DST, ipv6_bytes("2001:db8:0:1f::1")}}).data()), own));
+  EXPECT_EQ(own.address, ipv6_value("2001:db8:0:10::"));
+  EXPECT_EQ(own.prefix_len, 60);
+  local.rtm_type = RTN_UNICAST;
   EXPECT_FALSE(read_local_route6(*reinterpret_cast<const nlmsghdr*>(message(RTM_NEWROUTE, local, {{RTA_DST, ipv6_bytes("2001:db8::")}}).data()), own));
+  local.rtm_type = RTN_LOCAL;
   local.rtm_dst_len = 128;
   local.rtm_family = AF_INET;
   EXPECT_FALSE(read_local_route6(*reinterpret_cast<const nlmsghdr*>(message(RTM_NEWROUTE, local, {{RTA_DST, ipv4("10.0.0.1")}}).data()), own));

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <vector>
 
 #include "core/checksum.h"
@@ -14,6 +15,18 @@
 #include "packet_builder.h"
 
 namespace xvs::test {
+
+// An IPv6 address from its eight groups (host order).
+inline core::Ipv6Address ipv6(std::initializer_list<uint16_t> groups) {
+  core::Ipv6Address a{};
+  int i = 0;
+  for (uint16_t g : groups) {
+    a.bytes[2 * i] = static_cast<uint8_t>(g >> 8);
+    a.bytes[2 * i + 1] = static_cast<uint8_t>(g);
+    ++i;
+  }
+  return a;
+}
 
 struct Packet6Spec {
   Mac src_mac = mac_of(2, 0, 0, 0, 0xaa, 1);

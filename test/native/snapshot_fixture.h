@@ -12,6 +12,7 @@
 #include "lb/core_state.h"
 #include "lb/snapshot.h"
 #include "packet_builder.h"
+#include "packet_builder6.h"
 
 namespace xvs::test {
 
@@ -38,18 +39,6 @@ struct BackendSpec6 {
   uint8_t port_index = 1;
   uint32_t weight = 1;
 };
-
-// An IPv6 address from its eight groups (host order).
-inline core::Ipv6Address ipv6(std::initializer_list<uint16_t> groups) {
-  core::Ipv6Address a{};
-  int i = 0;
-  for (uint16_t g : groups) {
-    a.bytes[2 * i] = static_cast<uint8_t>(g >> 8);
-    a.bytes[2 * i + 1] = static_cast<uint8_t>(g);
-    ++i;
-  }
-  return a;
-}
 
 inline abi::in6 in6(const core::Ipv6Address& a) {
   abi::in6 out;

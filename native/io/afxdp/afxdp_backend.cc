@@ -183,8 +183,10 @@ std::string AfxdpBackend::apply_steering(const SteeringSets& wanted) {
   if (std::string err = kernel::local_routes(locals); !err.empty()) return "cannot read the balancer's own addresses: " + err;
   for (const kernel::LocalPrefix& p : locals)
     if (p.prefix_len == 32) sets.own_addresses.push_back(p.address);
-  if (std::string err = kernel::local_addresses6(sets.own_addresses6); !err.empty())
-    return "cannot read the balancer's own IPv6 addresses: " + err;
+  std::vector<kernel::LocalPrefix6> locals6;
+  if (std::string err = kernel::local_routes6(locals6); !err.empty()) return "cannot read the balancer's own IPv6 addresses: " + err;
+  for (const kernel::LocalPrefix6& p : locals6)
+    if (p.prefix_len == 128) sets.own_addresses6.push_back(p.address);
   for (size_t i = 0; i < ports_.size(); ++i) {
     std::string err = ports_[i].program->update(sets);
     if (err.empty()) continue;

@@ -1,7 +1,7 @@
 // src/cli/commands/decap.ts — `xvs decap --iface IF [--detach | --stats] [--json]`: the real
-// server's side of tunnel mode. Attaches the IPIP decapsulation XDP program (native/bpf/
+// server's side of tunnel mode. Attaches the IPIP and ip6ip6 decapsulation XDP program (native/bpf/
 // decap.bpf.c) to IF and exits, leaving it attached; `--detach` removes it; `--stats` prints its
-// counters. The program decapsulates IPIP whose outer and inner destinations are local
+// counters. The program decapsulates IPIP and ip6ip6 whose outer and inner destinations are local
 // addresses of this host as they were when it was attached: run the command again after adding
 // a VIP or an address (it replaces its own program). Main thread; each call is a few syscalls.
 import { DECAP_COUNTERS, attachDecap, decapCounters, detachDecap } from '../../native/addon.js';
@@ -80,7 +80,7 @@ function stats(iface: string, json: boolean): void {
 
 export const decapCommand: CliCommand<DecapArgs> = {
   command: 'decap',
-  describe: 'Attach the real-server IPIP decapsulation XDP program (tunnel mode); --detach removes it',
+  describe: 'Attach the real-server IPIP and ip6ip6 decapsulation XDP program (tunnel mode); --detach removes it',
   builder: (y) =>
     y
       .option('iface', { alias: 'i', type: 'string', demandOption: true, describe: 'interface the tunnelled packets arrive on' })
