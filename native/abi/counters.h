@@ -118,7 +118,7 @@ namespace xvs::abi {
 // IPv6 (core/parse6.h), appended after the client address counters.
 #define XVS_IPV6_COUNTERS(C)                                                           \
   C(drop_ipv6_extension_headers, "IPv6 packets with more than 8 extension headers, or a hop-by-hop header other than first") \
-  C(drop_ipv6_udp_zero_checksum, "UDP datagrams over IPv6 with a zero checksum, which IPv6 forbids (RFC 8200 8.1) and Linux drops too")
+  C(drop_ipv6_udp_zero_checksum, "UDP datagrams over IPv6 to a VIP or LIP with a zero checksum, which IPv6 forbids (RFC 8200 8.1) outside tunnels")
 
 #define XVS_COUNTERS(C) \
   XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C) XVS_LOCAL_PORT_COUNTERS(C) \

@@ -146,7 +146,9 @@ bool Engine::all_rings_have_room() const {
 // OOM killer once they fill (their pages are taken as connections arrive).
 Status Engine::check_table_memory() const {
   const uint64_t capacity = options_.conn_table_size;
-  const uint64_t per_connection = lb::ConnTable::bytes_per_connection(options_.conn_table_size) + sizeof(lb::ProxiedConn);
+  // Counted as if every connection were IPv6 (its addresses' line): a reload may add IPv6 services.
+  const uint64_t per_connection =
+      lb::ConnTable::bytes_per_connection(options_.conn_table_size) + sizeof(lb::Conn6Addresses) + sizeof(lb::ProxiedConn);
   const uint64_t per_worker = per_connection * capacity + sizeof(lb::ProxyStash) + lb::ProxyStash::kSlots * lb::ProxyStash::kBytes;
   const uint64_t need = per_worker * options_.workers;
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);

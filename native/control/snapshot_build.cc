@@ -49,6 +49,7 @@ constexpr uint32_t kIpTcpHeaders = 40;  // IPv4 and TCP headers without options:
 constexpr uint32_t kNoService = lb::Snapshot::kNoService;
 constexpr uint32_t kMinMtu = 576;  // the IPv4 minimum every host must accept
 constexpr uint32_t kMinIpv6Mtu = 1280;
+constexpr uint32_t kIp6ip6Header = 40;
 constexpr uint32_t kMaxMtu = 9216;
 constexpr uint32_t kMaxWeight = 65535;  // as IPVS and the config allow
 // The engine clock compares times by their 32-bit signed difference: a timeout must stay well
@@ -158,6 +159,10 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
       if (s.family == kIpv4 ? port.address == 0 : ipv6_of(port.address6).is_zero())
         return bad(who + ": tunnel mode needs an " + (s.family == kIpv4 ? "IPv4" : "IPv6") + " address on port " +
                    std::to_string(snap.backends[i].port_index) + " for the outer source (dataplane.tunnel_source)");
+      // "Packet too big" may not announce less than IPv6's minimum (RFC 8201 4: hosts ignore it).
+      if (s.family == kIpv6 && port.mtu < kMinIpv6Mtu + kIp6ip6Header)
+        return bad(who + ": tunnel mode over IPv6 needs an MTU of at least " + std::to_string(kMinIpv6Mtu + kIp6ip6Header) + " on port " +
+                   std::to_string(snap.backends[i].port_index) + " (1280 inside the 40-byte outer header); it has " + std::to_string(port.mtu));
     }
   }
   if (static_cast<abi::Forwarding>(s.forwarding) == abi::Forwarding::fullnat) {

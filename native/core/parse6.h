@@ -6,8 +6,8 @@
 // own extension headers, to its first 8 bytes of TCP/UDP. Every bound is checked before use: a
 // chain longer than kMaxIpv6ExtensionHeaders, or a hop-by-hop header anywhere but first, is a
 // drop of its own (drop_ipv6_extension_headers); ESP, "no next header" and protocols other than
-// TCP, UDP and ICMPv6 are the kernel's. A whole UDP datagram with a zero checksum is a drop of
-// its own (drop_ipv6_udp_zero_checksum). Later fragments carry no ports: they parse as ok with
+// TCP, UDP and ICMPv6 are the kernel's. (A UDP datagram with a zero checksum parses: whether it
+// is dropped depends on whom it is for, lb/process.cc.) Later fragments carry no ports: they parse as ok with
 // `fragment` set and l4 null; so does a first fragment's view have `fragment` set. Consumes a
 // frame and the offset of its IPv6 header (after any VLAN tag); runs on the data-plane workers.
 #pragma once
@@ -154,11 +154,7 @@ inline ParseResult parse_ipv6(uint8_t* frame, uint32_t len, uint32_t l3_offset, 
   if (c.result == Ipv6Chain::Result::pass) return parse_pass();
   if (c.later_fragment) return parse_ok();  // no upper-layer header here
 
-  const ParseResult r = parse_upper_layer(out, frame + out.l4_offset, is_icmpv6_error_type, parse_quoted6);
-  // A first fragment's checksum covers the whole datagram: only whole ones are checked here.
-  if (r.status == ParseStatus::ok && out.protocol == kIpProtoUdp && !out.fragment && out.l4_checksum() == 0)
-    return parse_drop(abi::Counter::drop_ipv6_udp_zero_checksum);
-  return r;
+  return parse_upper_layer(out, frame + out.l4_offset, is_icmpv6_error_type, parse_quoted6);
 }
 
 }  // namespace xvs::core

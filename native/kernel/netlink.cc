@@ -107,15 +107,25 @@ std::string link_info(const std::string& name, LinkInfo& out, bool& missing) {
   out.address = 0;
   if (ioctl(sock.fd, SIOCGIFADDR, &ifr) == 0)
     out.address = reinterpret_cast<const sockaddr_in*>(&ifr.ifr_addr)->sin_addr.s_addr;
-  // The first global IPv6 address (link-local ones need the interface to mean anything).
+  // A global IPv6 address (link-local ones need the interface to mean anything): the first with a
+  // prefix shorter than /128, the interface's own; the VIPs and LIPs an operator adds are /128s,
+  // and whichever of them came first must not become the tunnel's outer source. A /128 only when
+  // there is nothing else.
   out.address6 = core::Ipv6Address{};
   if (ifaddrs* all = nullptr; getifaddrs(&all) == 0) {
-    for (const ifaddrs* a = all; a != nullptr; a = a->ifa_next) {
+    bool prefixed = false;
+    for (const ifaddrs* a = all; a != nullptr && !prefixed; a = a->ifa_next) {
       if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET6 || name != a->ifa_name) continue;
       const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(a->ifa_addr);
       if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr) || IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr)) continue;
+      bool host_route = true;  // a /128
+      if (a->ifa_netmask != nullptr) {
+        const auto* mask = reinterpret_cast<const sockaddr_in6*>(a->ifa_netmask);
+        host_route = std::memcmp(mask->sin6_addr.s6_addr, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 16) == 0;
+      }
+      if (!host_route) prefixed = true;
+      else if (!out.address6.is_zero()) continue;
       out.address6 = core::Ipv6Address::load(sin6->sin6_addr.s6_addr);
-      break;
     }
     freeifaddrs(all);
   }

@@ -26,7 +26,7 @@ struct LinkInfo {
   uint32_t mtu = 0;
   uint8_t mac[6] = {};
   uint32_t address = 0;  // primary IPv4 address; 0: none
-  core::Ipv6Address address6{};  // first global IPv6 address (not link-local); all zero: none
+  core::Ipv6Address address6{};  // a global IPv6 address, one with a prefix below /128 first (netlink.cc); zero: none
   uint32_t rx_queues = 1;
   uint32_t tx_queues = 1;
 };

@@ -549,6 +549,14 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, typename F
     return Verdict::pass;
   }
   if (pkt.protocol == F::kIcmp) return process_icmp<F>(cs, frame, pkt);
+  if constexpr (F::kIpv6) {
+    // IPv6 forbids a zero UDP checksum (RFC 8200 8.1) but for tunnels that agree to it (RFC
+    // 6935): to a VIP or LIP it is dropped and counted; anything else stays the kernel's to judge.
+    if (pkt.protocol == core::kIpProtoUdp && pkt.l4_checksum() == 0) [[unlikely]] {
+      if (snap.is_vip(F::daddr(pkt)) || snap.is_lip(F::daddr(pkt))) return drop(cs, Counter::drop_ipv6_udp_zero_checksum);
+      return Verdict::pass;
+    }
+  }
   // TTL 0 is never valid on the wire: dropped when it is ours (to a VIP or LIP here; a nat reply
   // below, on its connection); anything else is the kernel's, like every packet not ours.
   if (F::hop_limit(pkt) == 0 && (snap.is_vip(F::daddr(pkt)) || snap.is_lip(F::daddr(pkt))))

@@ -50,7 +50,8 @@ export function largeNumber(n: number, exact: boolean): string {
   return scaled(1e12, 'T');
 }
 
-// IPv4 before IPv6 (libipvs compares the family first), then the address as an unsigned number.
+// IPv4 before IPv6, then the address as an unsigned number (libipvs's ipvs_cmp_services compares
+// the family first, then the protocol, then the address: compareServices).
 function addressNumber(address: string): bigint {
   if (isIpv6Text(address)) return (1n << 128n) + (ipv6ToBytes(address) ?? new Uint8Array(16)).reduce((n, b) => (n << 8n) | BigInt(b), 0n);
   return address.split('.').reduce((n, octet) => (n << 8n) | BigInt(octet), 0n);
@@ -63,7 +64,12 @@ const compareAddresses = (a: string, b: string): number => {
 // libipvs compares addresses with an int subtraction, which only orders addresses less than 2^31
 // apart (all of 10/8, or of 192.168/16, ...); xvs orders them as unsigned numbers, which is the same there.
 function compareServices(a: ServiceStatus, b: ServiceStatus): number {
-  return PROTOCOL_NUMBER[a.protocol] - PROTOCOL_NUMBER[b.protocol] || compareAddresses(a.vip, b.vip) || a.port - b.port;
+  return (
+    Number(isIpv6Text(a.vip)) - Number(isIpv6Text(b.vip)) ||
+    PROTOCOL_NUMBER[a.protocol] - PROTOCOL_NUMBER[b.protocol] ||
+    compareAddresses(a.vip, b.vip) ||
+    a.port - b.port
+  );
 }
 
 function compareServers(a: ServerStatus, b: ServerStatus): number {

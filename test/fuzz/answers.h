@@ -3,16 +3,20 @@
 // and ICMP errors about live connections without guessing hashes: the receiver's next TCP
 // segment or UDP datagram (sequence numbers following the frame's, flags and options chosen
 // by the script), or an ICMP error quoting the frame, from its receiver or a router on the way.
-// IPIP is answered as its server sees it: the inner packet. Built with the unit tests' frame
-// builder (valid checksums; the script corrupts them separately).
+// IPIP and ip6ip6 are answered as their server sees them: the inner packet. IPv6 frames get IPv6
+// answers and ICMPv6 errors. Built with the unit tests' frame builders (valid checksums; the
+// script corrupts them separately).
 #pragma once
 #include <cstdint>
 #include <optional>
 #include <vector>
 
 #include "core/parse.h"
+#include "core/parse6.h"
 #include "fuzz_topology.h"
+#include "lb/family.h"
 #include "packet_builder.h"
+#include "packet_builder6.h"
 
 namespace xvs::fuzz {
 
@@ -20,11 +24,61 @@ namespace xvs::fuzz {
 struct Seen {
   test::PacketSpec spec;  // addresses, ports, protocol, flags, seq/ack, VLAN, MACs as received
   uint32_t payload = 0;
-  std::vector<uint8_t> datagram;  // the IPv4 datagram (outer, for IPIP)
-  std::vector<uint8_t> inner;     // IPIP: the inner datagram
+  std::vector<uint8_t> datagram;  // the IPv4 datagram (outer, for IPIP), or the IPv6 packet
+  std::vector<uint8_t> inner;     // IPIP, ip6ip6: the inner packet
+  bool ipv6 = false;              // then the addresses are these (spec's are unset)
+  core::Ipv6Address saddr6{}, daddr6{};
 };
 
+inline std::optional<Seen> read_frame(const std::vector<uint8_t>& frame);
+
+// read_frame of an IPv6 frame whose header is at `l3`.
+inline std::optional<Seen> read_frame6(const std::vector<uint8_t>& frame, uint32_t l3) {
+  std::vector<uint8_t> copy = frame;
+  core::Packet6View v{};
+  const core::ParseResult r = core::parse_ipv6(copy.data(), static_cast<uint32_t>(copy.size()), l3, v);
+  if (r.status == core::ParseStatus::drop || v.ip == nullptr) return std::nullopt;
+  const uint32_t total = sizeof(core::Ipv6Hdr) + core::ntohs(v.ip->payload_length);
+  if (l3 + total > copy.size()) return std::nullopt;
+  Seen s;
+  s.ipv6 = true;
+  s.datagram.assign(copy.begin() + l3, copy.begin() + l3 + total);
+  std::copy(copy.begin(), copy.begin() + 6, s.spec.dst_mac.begin());
+  std::copy(copy.begin() + 6, copy.begin() + 12, s.spec.src_mac.begin());
+  if (l3 == 18) s.spec.vlan_tags = {static_cast<uint16_t>(copy[14] << 8 | copy[15])};
+  if (r.status == core::ParseStatus::pass) {
+    if (v.ip->next_header != 41) return std::nullopt;
+    // ip6ip6: the server's view, the inner packet behind the same L2 header.
+    s.inner.assign(s.datagram.begin() + sizeof(core::Ipv6Hdr), s.datagram.end());
+    std::vector<uint8_t> inner_frame(copy.begin(), copy.begin() + l3);
+    inner_frame.insert(inner_frame.end(), s.inner.begin(), s.inner.end());
+    std::optional<Seen> in = read_frame(inner_frame);
+    if (!in || !in->inner.empty() || !in->ipv6) return std::nullopt;
+    in->datagram = s.datagram;
+    in->inner = s.inner;
+    return in;
+  }
+  if (v.l4 == nullptr || v.fragment) return std::nullopt;
+  s.saddr6 = lb::V6::saddr(v);
+  s.daddr6 = lb::V6::daddr(v);
+  s.spec.protocol = v.protocol;
+  if (v.protocol == core::kIpProtoIcmpv6) return s;
+  s.spec.sport = core::ntohs(v.sport());
+  s.spec.dport = core::ntohs(v.dport());
+  if (v.protocol == core::kIpProtoTcp) {
+    const auto* t = reinterpret_cast<const core::TcpHdr*>(v.l4);
+    s.spec.tcp_flags = t->flags;
+    s.spec.seq = core::ntohl(t->seq);
+    s.spec.ack = core::ntohl(t->ack_seq);
+    s.payload = v.l4_len - t->header_length();
+  } else {
+    s.payload = v.l4_len - sizeof(core::UdpHdr);
+  }
+  return s;
+}
+
 inline std::optional<Seen> read_frame(const std::vector<uint8_t>& frame) {
+  if (const uint32_t l3 = lb::ipv6_header_offset(frame.data(), static_cast<uint32_t>(frame.size())); l3 != 0) return read_frame6(frame, l3);
   std::vector<uint8_t> copy = frame;
   core::PacketView v{};
   const core::ParseResult r = core::parse_packet(copy.data(), static_cast<uint32_t>(copy.size()), v);
@@ -97,7 +151,16 @@ inline std::optional<std::vector<uint8_t>> answer(const std::vector<uint8_t>& fr
   out.dport = in.sport;
   out.protocol = in.protocol;
   out.payload = pattern(c.payload % 1400, static_cast<uint8_t>(c.isn));
-  if (in.protocol == core::kIpProtoUdp) return test::build_frame(out);
+  // The IPv6 answer of the same choices (no TCP options: IPv6 services have no SYN proxy).
+  const auto as_ipv6 = [&](const test::PacketSpec& o) {
+    test::Packet6Spec six;
+    six.src_mac = o.src_mac, six.dst_mac = o.dst_mac, six.vlan_tags = o.vlan_tags;
+    six.saddr = seen->daddr6, six.daddr = seen->saddr6;
+    six.sport = o.sport, six.dport = o.dport, six.protocol = o.protocol;
+    six.tcp_flags = o.tcp_flags, six.seq = o.seq, six.ack = o.ack, six.payload = o.payload;
+    return test::build_frame6(six);
+  };
+  if (in.protocol == core::kIpProtoUdp) return seen->ipv6 ? as_ipv6(out) : test::build_frame(out);
   out.payload.clear();
   const bool syn = in.tcp_flags & core::kTcpSyn;
   out.seq = (in.tcp_flags & core::kTcpAck) ? in.ack : c.isn;
@@ -109,6 +172,7 @@ inline std::optional<std::vector<uint8_t>> answer(const std::vector<uint8_t>& fr
   if (c.flags % 8 == 7) flags = c.raw_flags;
   out.tcp_flags = flags;
   if (c.flags % 8 == 1) out.payload = pattern(c.payload % 1400 + 1, static_cast<uint8_t>(c.isn));
+  if (seen->ipv6) return as_ipv6(out);
   std::vector<uint8_t> options;
   if ((flags & core::kTcpSyn) && (c.options & 1)) {
     options = {2, 4, 0x05, 0xb4, 4, 2};  // MSS 1460, SACK-permitted
@@ -132,10 +196,24 @@ struct ErrorChoice {
   bool outer;     // IPIP: quote the outer datagram rather than the inner one
 };
 
+// icmp_error for an IPv6 frame: an ICMPv6 error quoting the packet (cut as the choice says).
+inline std::vector<uint8_t> icmp6_error(const Seen& seen, const ErrorChoice& c, uint8_t port) {
+  std::vector<uint8_t> quoted = c.outer || seen.inner.empty() ? seen.datagram : seen.inner;
+  static constexpr size_t kExtra[4] = {8, 28, 548, 4};
+  quoted.resize(std::min(quoted.size(), sizeof(core::Ipv6Hdr) + kExtra[c.quote % 4]));
+  // unreachable (port, no route), packet too big, time exceeded, parameter problem, and an echo request.
+  static constexpr uint8_t kTypes[8][2] = {{1, 4}, {2, 0}, {3, 0}, {1, 0}, {4, 0}, {1, 3}, {3, 1}, {128, 0}};
+  const core::Ipv6Address quoted_saddr = core::Ipv6Address::load(quoted.data() + 8);
+  const core::Ipv6Address quoted_daddr = core::Ipv6Address::load(quoted.data() + 24);
+  return test::build_icmp6_error(seen.spec.src_mac, seen.spec.dst_mac, c.from_router ? kRouters6[port % 2] : quoted_daddr, quoted_saddr,
+                                 kTypes[c.kind % 8][0], kTypes[c.kind % 8][1], kTypes[c.kind % 8][0] == 2 ? 1280 : 0, quoted);
+}
+
 // An ICMP error about `frame` from its receiver (or the router of `port`), back to its sender.
 inline std::optional<std::vector<uint8_t>> icmp_error(const std::vector<uint8_t>& frame, const ErrorChoice& c, uint8_t port) {
   const std::optional<Seen> seen = read_frame(frame);
   if (!seen) return std::nullopt;
+  if (seen->ipv6) return icmp6_error(*seen, c, port);
   std::vector<uint8_t> quoted = c.outer || seen->inner.empty() ? seen->datagram : seen->inner;
   const auto* q = reinterpret_cast<const core::Ipv4Hdr*>(quoted.data());
   const size_t ihl = q->header_length();

@@ -1,5 +1,5 @@
 // test/fuzz/fuzz_topology.h — the configuration the packet-path fuzz targets forward with: every
-// forwarding mode over TCP and UDP, persistence, one-packet scheduling, a SYN proxy always on
+// forwarding mode over TCP and UDP, for IPv4 and IPv6 services side by side, persistence, one-packet scheduling, a SYN proxy always on
 // and one on auto, Full-NAT through a one-LIP and a two-LIP pool, thresholds, most schedulers;
 // and the variants a reload installs (weights, servers or services removed, next hops lost, a
 // small MTU, other schedulers, short timeouts, another LIP), composed from bits so that
@@ -31,7 +31,7 @@ inline constexpr uint8_t kWeights = 1;          // some servers quiescent (weigh
 inline constexpr uint8_t kFirstServerGone = 2;  // the first server of every TCP service removed
 inline constexpr uint8_t kServicesGone = 4;     // the nat TCP service and the dr UDP service removed
 inline constexpr uint8_t kUnresolved = 8;       // two servers' next hops unresolved (all-zero MAC)
-inline constexpr uint8_t kSmallMtu = 16;        // port 1 at the IPv4 minimum MTU (tunnel packets need frag-needed)
+inline constexpr uint8_t kSmallMtu = 16;        // port 1 at the IPv6 minimum MTU, 1280 (tunnel packets need frag-needed / too big)
 inline constexpr uint8_t kOtherSchedulers = 32; // every service's scheduler moved along the list
 inline constexpr uint8_t kShortTimeouts = 64;   // timeouts of a few seconds
 inline constexpr uint8_t kOtherLip = 128;       // the one-LIP pool's address replaced
@@ -83,6 +83,57 @@ inline std::vector<BackendSpec> all_servers() {
   return out;
 }
 
+// The IPv6 side: clients, routers and LIPs, and services in every mode over IPv6 LIP pools (pool
+// indices 2 and 3 of the snapshot); their servers' ids follow the IPv4 ones.
+inline const core::Ipv6Address kClients6[4] = {test::ipv6({0x2001, 0xdb8, 0xc, 0, 0, 0, 0, 7}), test::ipv6({0x2001, 0xdb8, 0xc, 0, 0, 0, 0, 8}),
+                                               test::ipv6({0x2001, 0xdb8, 0xd, 0, 0, 0, 0, 50}), test::ipv6({0x2001, 0xdb8, 0xc, 0, 0, 0, 1, 7})};
+inline const core::Ipv6Address kRouters6[2] = {test::ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 0xfe}), test::ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 0xfe})};
+inline const core::Ipv6Address kLips6[4] = {test::ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 0x100}), test::ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 0x101}),
+                                            test::ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 0x102}), test::ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 0x103})};
+
+struct Service6Spec {
+  core::Ipv6Address vip;
+  uint16_t port;
+  uint8_t protocol;
+  abi::Forwarding mode;
+  abi::Scheduler scheduler;
+  uint8_t flags;
+  uint32_t persist_timeout;
+  uint8_t persist_prefix6;
+  uint16_t pool;  // fullnat: 2 (one LIP) or 3 (two)
+  std::vector<test::BackendSpec6> servers;
+};
+
+inline test::BackendSpec6 server6(uint8_t host, uint16_t port) {
+  return test::BackendSpec6{test::ipv6({0xfd00, 2, 0, 0, 0, 0, 0, host}), port, mac_of(2, 0xbb, 0, 0, 6, host), 1, 1};
+}
+
+inline const std::vector<Service6Spec>& services6() {
+  using abi::Forwarding;
+  using abi::Scheduler;
+  constexpr uint8_t tcp = core::kIpProtoTcp, udp = core::kIpProtoUdp;
+  const core::Ipv6Address v1 = test::ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 0x10}), v2 = test::ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 0x20}),
+                          v3 = test::ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 0x30}), v4 = test::ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 0x40});
+  static const std::vector<Service6Spec> all = {
+      {v1, 80, tcp, Forwarding::fullnat, Scheduler::wrr, 0, 0, 128, 2, {server6(11, 8080), server6(12, 8081), server6(13, 8082)}},
+      {v1, 53, udp, Forwarding::fullnat, Scheduler::rr, 0, 0, 128, 2, {server6(21, 5353)}},
+      {v1, 443, tcp, Forwarding::fullnat, Scheduler::lblc, abi::persistent, 120, 128, 3, {server6(14, 8443), server6(15, 8443)}},
+      {v2, 80, tcp, Forwarding::nat, Scheduler::wlc, abi::persistent, 300, 64, 0, {server6(31, 8080), server6(32, 8080)}},
+      {v2, 53, udp, Forwarding::nat, Scheduler::sh, abi::one_packet, 0, 128, 0, {server6(41, 53), server6(42, 53)}},
+      {v3, 80, tcp, Forwarding::dr, Scheduler::lc, 0, 0, 128, 0, {server6(51, 80), server6(52, 80)}},
+      {v3, 53, udp, Forwarding::dr, Scheduler::rr, abi::one_packet | abi::persistent, 60, 48, 0, {server6(61, 53)}},
+      {v4, 80, tcp, Forwarding::tunnel, Scheduler::lblcr, 0, 0, 128, 0, {server6(71, 80), server6(72, 80)}},
+      {v4, 53, udp, Forwarding::tunnel, Scheduler::mh, 0, 0, 128, 0, {server6(81, 53)}},
+  };
+  return all;
+}
+
+inline std::vector<test::BackendSpec6> all_servers6() {
+  std::vector<test::BackendSpec6> out;
+  for (const Service6Spec& s : services6()) out.insert(out.end(), s.servers.begin(), s.servers.end());
+  return out;
+}
+
 // What an input fixes for its whole run besides the variants (packet_script.h).
 struct HeaderKnobs {
   uint32_t syn_proxy_above = 1024;
@@ -92,8 +143,11 @@ struct HeaderKnobs {
 
 inline test::SnapshotBuilder build_variant(uint32_t workers, uint64_t generation, uint8_t variant, const HeaderKnobs& knobs) {
   test::SnapshotBuilder b(workers, kPorts, generation);
-  for (uint32_t p = 0; p < kPorts; ++p) b.ports[p].address = test::topo::kPortAddress[p];
-  if (variant & kSmallMtu) b.ports[1].mtu = 576;
+  for (uint32_t p = 0; p < kPorts; ++p) {
+    b.ports[p].address = test::topo::kPortAddress[p];
+    b.ports[p].address6 = test::in6(test::topo::kPortAddress6[p]);
+  }
+  if (variant & kSmallMtu) b.ports[1].mtu = 1280;
   b.header.syn_proxy_above = knobs.syn_proxy_above;
   b.header.half_open_limit = knobs.half_open_limit;
   b.header.timeout_server_time_wait = knobs.server_time_wait;
@@ -134,6 +188,37 @@ inline test::SnapshotBuilder build_variant(uint32_t workers, uint64_t generation
     const uint16_t pool = s.mode == abi::Forwarding::fullnat ? s.pool : abi::kNoPool;
     const size_t first_backend = b.backends.size();
     b.add_service(s.vip, s.port, s.protocol, servers, pool, o);
+    for (size_t k = 0; k < servers.size(); ++k) b.backends[first_backend + k].backend_id = first_id + skipped + static_cast<uint32_t>(k);
+  }
+  // The IPv6 services, with the same variant rules.
+  b.add_pool6({variant & kOtherLip ? kLips6[3] : kLips6[0]});
+  b.add_pool6({kLips6[1], kLips6[2]});
+  for (size_t i = 0; i < services6().size(); ++i) {
+    const Service6Spec& s = services6()[i];
+    const uint32_t first_id = stable_id;
+    stable_id += static_cast<uint32_t>(s.servers.size());
+    if ((variant & kServicesGone) && (i == 3 || i == 6)) continue;
+    std::vector<test::BackendSpec6> servers = s.servers;
+    uint32_t skipped = 0;
+    if ((variant & kFirstServerGone) && s.protocol == core::kIpProtoTcp && servers.size() > 1) {
+      servers.erase(servers.begin());
+      skipped = 1;
+    }
+    for (size_t k = 0; k < servers.size(); ++k) {
+      const uint32_t id = first_id + skipped + static_cast<uint32_t>(k);
+      if (variant & kWeights) servers[k].weight = id % 3 == 0 ? 0 : id % 5;
+      if ((variant & kUnresolved) && id % 7 == 3) servers[k].mac = test::Mac{};
+    }
+    test::ServiceOptions o;
+    o.forwarding = s.mode;
+    o.scheduler = variant & kOtherSchedulers ? static_cast<abi::Scheduler>((static_cast<uint32_t>(s.scheduler) + 5) % 12) : s.scheduler;
+    o.flags = s.flags;
+    o.persist_timeout = s.persist_timeout;
+    o.persist_prefix6 = s.persist_prefix6;
+    for (uint32_t k = 0; k < servers.size() * 2 + 1; ++k) o.table.push_back(k * 7 % static_cast<uint32_t>(servers.size()));
+    const uint16_t pool = s.mode == abi::Forwarding::fullnat ? s.pool : abi::kNoPool;
+    const size_t first_backend = b.backends.size();
+    b.add_service6(s.vip, s.port, s.protocol, servers, pool, o);
     for (size_t k = 0; k < servers.size(); ++k) b.backends[first_backend + k].backend_id = first_id + skipped + static_cast<uint32_t>(k);
   }
   return b;

@@ -110,6 +110,48 @@ void packet_path_seeds(const fs::path& dir) {
     clock(1, 14).write(w);  // 900 s: established ones expire
     SafePointOp{}.write(w);
   }));
+  // IPv6: the same exchanges to the IPv6 services (services6(), protocol bit 7 of the op).
+  const auto ipv6 = [](PacketOp p) {
+    p.protocol |= 0x80;
+    p.options = 0;
+    return p;
+  };
+  save(dir, "ipv6_every_mode", script(one, [&](ByteWriter& w) {
+    constexpr uint8_t kReceived = 0x80;  // answer the n-th newest frame received, not sent
+    for (uint8_t service : {kFullnatWeb, kNatWeb}) {
+      ipv6(client(service, core::kTcpSyn)).write(w);
+      reply(0).write(w);                // SYN-ACK from the server
+      reply(0).write(w);                // the handshake's ACK
+      reply(1, 1, 300).write(w);        // data
+      reply(0, 1, 700).write(w);        // data back
+      error(0, 1, 2).write(w);          // packet too big, quoting all of it
+      error(1, 0, 0, 1).write(w);       // port unreachable from a router
+      reply(0, 2).write(w);             // FIN
+      reply(0, 2).write(w);             // FIN back
+      reply(0, 6).write(w);             // last ACK
+    }
+    for (uint8_t service : {kDrWeb, kTunnelWeb}) {
+      ipv6(client(service, core::kTcpSyn)).write(w);
+      reply(0).write(w);
+      reply(kReceived).write(w);
+      reply(kReceived | 1, 1, 1400).write(w);  // big enough for the tunnel's packet-too-big
+      error(0, 2, 0, 3).write(w);
+    }
+    for (uint8_t s : {kFullnatDns, kNatDns, kDrDns, kTunnelDns}) {
+      ipv6(client(s, 0, 1, 0, 64)).write(w);
+      reply(0, 0, 100).write(w);
+      error(0, 0, 2).write(w);
+      ResendOp{0, 2}.write(w);
+    }
+    PacketOp fragment = ipv6(client(kFullnatWeb, core::kTcpSyn, 9));
+    fragment.ip = 8;  // a first fragment
+    fragment.write(w);
+    PacketOp persistent = ipv6(client(kFullnatTls, core::kTcpSyn, 3, 1));
+    persistent.write(w);
+    reply(0).write(w);
+    clock(1, 14).write(w);
+    SafePointOp{}.write(w);
+  }));
   save(dir, "udp_every_mode", script(one, [&](ByteWriter& w) {
     for (uint8_t s : {kFullnatDns, kNatDns, kDrDns, kTunnelDns}) {
       client(s, 0, 1, 0, 64).write(w);

@@ -43,8 +43,77 @@ std::vector<uint8_t> tcp_options(uint8_t bits) {
   return o;
 }
 
+// A raw address of the IPv6 side: the op's raw 32 bits at the end of 2001:db8:ffff::/96.
+core::Ipv6Address raw6(uint32_t raw) {
+  core::Ipv6Address a = test::ipv6({0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 0});
+  std::memcpy(a.bytes + 12, &raw, 4);
+  return a;
+}
+
+// build_packet's IPv6 variant (protocol bit 7): the same choices among the IPv6 clients, servers,
+// routers, services and LIPs; the IPv4 header's fields map to IPv6's (TTL to hop limit, MF and the
+// offset to a fragment header), and the corruptions to their IPv6 counterparts.
+Logged build_packet6(const PacketOp& op) {
+  test::Packet6Spec s;
+  uint8_t port = 0;
+  uint16_t natural_sport = 40000, natural_dport = 80;
+  const uint8_t source_index = op.source >> 2 & 31;
+  switch (op.source & 3) {
+    case 0: s.saddr = kClients6[source_index % 4], s.src_mac = kRouterMac; break;
+    case 1: {
+      const std::vector<test::BackendSpec6> servers = all_servers6();
+      const test::BackendSpec6& b = servers[source_index % servers.size()];
+      s.saddr = b.address, s.src_mac = b.mac, natural_sport = b.port, port = 1;
+      break;
+    }
+    case 2: s.saddr = kRouters6[source_index % 2], s.src_mac = kRouterMac, port = source_index % 2; break;
+    default: s.saddr = raw6(op.raw_address), s.src_mac = kRouterMac, port = op.source >> 7; break;
+  }
+  const uint8_t target_index = op.target >> 2;
+  const Service6Spec& svc = services6()[target_index % services6().size()];
+  s.protocol = svc.protocol;
+  switch (op.target & 3) {
+    case 0: s.daddr = svc.vip, natural_dport = svc.port; break;
+    case 1: s.daddr = kLips6[target_index % 4], natural_dport = lb::kMinLocalPort; break;
+    case 2: s.daddr = kClients6[target_index % 4], natural_dport = 40000; break;
+    default: s.daddr = raw6(op.raw_address); break;
+  }
+  s.dst_mac = port_mac(port);
+  s.sport = op.sport < 8 ? static_cast<uint16_t>(natural_sport + op.sport) : op.sport;
+  s.dport = op.dport < 8 ? static_cast<uint16_t>(natural_dport + op.dport) : op.dport;
+  if (op.protocol % 4 == 1) s.protocol = core::kIpProtoTcp;
+  if (op.protocol % 4 == 2) s.protocol = core::kIpProtoUdp;
+  if (op.protocol % 4 == 3) s.protocol = core::kIpProtoIcmpv6, s.icmp_type = op.tcp_flags, s.icmp_code = op.options;
+  s.tcp_flags = op.tcp_flags;
+  s.seq = op.seq;
+  s.ack = op.ack;
+  s.payload = pattern(op.payload % 1500, static_cast<uint8_t>(op.seq));
+  static constexpr uint8_t kHopLimit[4] = {64, 1, 0, 2};
+  s.hop_limit = kHopLimit[op.ip & 3];
+  s.fragment_header = (op.ip & (8 | 16)) != 0;
+  s.fragment = static_cast<uint16_t>((op.ip & 16 ? 185 << 3 : 0) | (op.ip & 8 ? 1 : 0));
+  if (op.ip & 64) s.vlan_tags = {100};
+  s.zero_udp_checksum = op.corrupt % 8 == 3;
+  std::vector<uint8_t> f = test::build_frame6(s);
+  const size_t l3 = ipv6_offset(f.data(), f.size());
+  auto* ip = reinterpret_cast<core::Ipv6Hdr*>(f.data() + l3);
+  uint8_t* l4 = f.data() + l3 + sizeof(core::Ipv6Hdr) + (s.fragment_header ? 8 : 0);
+  const size_t l4_sum = s.protocol == core::kIpProtoTcp ? 16 : s.protocol == core::kIpProtoUdp ? 6 : 2;
+  switch (op.corrupt % 8) {
+    case 1: ip->hop_limit ^= 0x80; break;  // no header checksum: another field
+    case 2: l4[l4_sum] ^= 1; break;
+    case 4: f.resize(f.size() - std::min<size_t>(f.size(), 3)); break;
+    case 5: f.insert(f.end(), 20, 0); break;
+    case 6: ip->version_class = 0x40; break;
+    case 7: ip->payload_length = core::htons(static_cast<uint16_t>(core::ntohs(ip->payload_length) + 100)); break;
+    default: break;
+  }
+  return {f, port, 0};
+}
+
 // The bytes of a PacketOp and the port it arrives on.
 Logged build_packet(const PacketOp& op) {
+  if (op.protocol & 0x80) return build_packet6(op);
   test::PacketSpec s;
   uint8_t port = 0;
   uint16_t natural_sport = 40000, natural_dport = 80;

@@ -57,7 +57,7 @@ struct PacketOp {
   uint8_t worker = 0;
   uint8_t source = 0;    // bits 0-1: client, server, router, raw_address; bits 2-6: which; bit 7: raw arrives on port 1
   uint8_t target = 0;    // bits 0-1: service, LIP, client, raw_address; bits 2-7: which
-  uint8_t protocol = 0;  // 0: the service's, 1: TCP, 2: UDP, 3: ICMP (type tcp_flags, code options)
+  uint8_t protocol = 0;  // 0: the service's, 1: TCP, 2: UDP, 3: ICMP (type tcp_flags, code options); bit 7: IPv6
   uint8_t tcp_flags = core::kTcpSyn;
   uint8_t options = 0;   // bits: MSS, window scale (shift in bits 5-7), SACK-permitted, timestamps, a SACK block
   uint8_t ip = 0;        // bits 0-1 TTL 64/1/0/2; DF; MF; fragment offset; IP options; VLAN tag; TOS

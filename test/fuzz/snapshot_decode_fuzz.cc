@@ -48,8 +48,15 @@ void check_tables(const lb::Snapshot& snap, uint32_t ports) {
                  "per-server tables of the wrong size");
   for (uint32_t s = 0; s < snap.services.size(); ++s) {
     const abi::ServiceRecord& svc = snap.services[s];
-    XVS_FUZZ_CHECK(snap.find_service(svc.vip, svc.port, svc.protocol) == &svc, "service %u not found by its key", s);
-    XVS_FUZZ_CHECK(snap.is_vip(svc.vip), "service %u's VIP is not a VIP", s);
+    if (svc.family == static_cast<uint8_t>(abi::AddressFamily::ipv6)) {
+      const core::Ipv6Address vip6 = lb::V6::vip(svc);
+      XVS_FUZZ_CHECK(snap.find_service(vip6, svc.port, svc.protocol) == &svc, "IPv6 service %u not found by its key", s);
+      XVS_FUZZ_CHECK(snap.is_vip(vip6) && !snap.is_lip(vip6), "IPv6 service %u's VIP is not a VIP, or a LIP", s);
+      XVS_FUZZ_CHECK(snap.find_service(svc.vip, svc.port, svc.protocol) == nullptr, "IPv6 service %u found by an IPv4 key", s);
+    } else {
+      XVS_FUZZ_CHECK(snap.find_service(svc.vip, svc.port, svc.protocol) == &svc, "service %u not found by its key", s);
+      XVS_FUZZ_CHECK(snap.is_vip(svc.vip), "service %u's VIP is not a VIP", s);
+    }
     for (uint32_t i = svc.sched_first; i < svc.sched_first + svc.sched_count; ++i)
       XVS_FUZZ_CHECK(snap.sched[i] >= svc.backend_first && snap.sched[i] < svc.backend_first + svc.backend_count,
                      "service %u's scheduling entry names backend %u", s, snap.sched[i]);
@@ -64,7 +71,14 @@ void check_tables(const lb::Snapshot& snap, uint32_t ports) {
   }
   for (const abi::PoolRecord& p : snap.pools)
     XVS_FUZZ_CHECK(static_cast<uint64_t>(p.lip_first) + p.lip_count <= snap.lips.size(), "a pool beyond the LIPs");
-  for (uint32_t lip : snap.lips) XVS_FUZZ_CHECK(snap.is_lip(lip) && !snap.is_vip(lip), "LIP %08x", lip);
+  XVS_FUZZ_CHECK(snap.lips.size() == snap.lips6.size(), "%zu LIPs, %zu IPv6 slots", snap.lips.size(), snap.lips6.size());
+  for (size_t i = 0; i < snap.lips.size(); ++i) {
+    if (!snap.lips6[i].is_zero()) {
+      XVS_FUZZ_CHECK(snap.lips[i] == 0 && snap.is_lip(snap.lips6[i]) && !snap.is_vip(snap.lips6[i]), "IPv6 LIP %zu", i);
+      continue;
+    }
+    XVS_FUZZ_CHECK(snap.is_lip(snap.lips[i]) && !snap.is_vip(snap.lips[i]), "LIP %08x", snap.lips[i]);
+  }
 }
 
 // A frame the worker transmitted, and its egress port.
@@ -100,17 +114,33 @@ void forward_through(const lb::Snapshot& snap, uint32_t workers, control::Server
   const uint8_t client_port = 0;
   for (uint32_t s = 0; s < snap.services.size() && s < 32; ++s) {
     const abi::ServiceRecord& svc = snap.services[s];
-    test::PacketSpec p;
-    p.src_mac = test::mac_of(2, 0xcc, 0, 0, 0, 1);
-    p.dst_mac = test::mac_of(2, 0, 0, 0, 0, 1);
-    p.saddr = test::ipv4(198, 51, 100, static_cast<uint8_t>(s));
-    p.daddr = svc.vip;
-    p.sport = static_cast<uint16_t>(40000 + s);
-    p.dport = core::ntohs(svc.port);
-    p.protocol = svc.protocol;
-    p.tcp_flags = core::kTcpSyn;
-    p.payload.assign(svc.protocol == core::kIpProtoUdp ? 32 : 0, 0x5a);
-    const std::optional<Sent> sent = forward(cs, test::build_frame(p), client_port);
+    std::vector<uint8_t> first;
+    if (svc.family == static_cast<uint8_t>(abi::AddressFamily::ipv6)) {
+      test::Packet6Spec p;
+      p.src_mac = test::mac_of(2, 0xcc, 0, 0, 0, 1);
+      p.dst_mac = test::mac_of(2, 0, 0, 0, 0, 1);
+      p.saddr = test::ipv6({0x2001, 0xdb8, 0xc, 0, 0, 0, 0, static_cast<uint16_t>(s)});
+      p.daddr = lb::V6::vip(svc);
+      p.sport = static_cast<uint16_t>(40000 + s);
+      p.dport = core::ntohs(svc.port);
+      p.protocol = svc.protocol;
+      p.tcp_flags = core::kTcpSyn;
+      p.payload.assign(svc.protocol == core::kIpProtoUdp ? 32 : 0, 0x5a);
+      first = test::build_frame6(p);
+    } else {
+      test::PacketSpec p;
+      p.src_mac = test::mac_of(2, 0xcc, 0, 0, 0, 1);
+      p.dst_mac = test::mac_of(2, 0, 0, 0, 0, 1);
+      p.saddr = test::ipv4(198, 51, 100, static_cast<uint8_t>(s));
+      p.daddr = svc.vip;
+      p.sport = static_cast<uint16_t>(40000 + s);
+      p.dport = core::ntohs(svc.port);
+      p.protocol = svc.protocol;
+      p.tcp_flags = core::kTcpSyn;
+      p.payload.assign(svc.protocol == core::kIpProtoUdp ? 32 : 0, 0x5a);
+      first = test::build_frame(p);
+    }
+    const std::optional<Sent> sent = forward(cs, first, client_port);
     check_worker(cs, relaxed);
     if (!sent) continue;
     if (std::optional<std::vector<uint8_t>> reply = answer(sent->bytes, AnswerChoice{0, 0, 16, 5000, 1})) forward(cs, *reply, sent->port);

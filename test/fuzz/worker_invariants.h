@@ -1,6 +1,6 @@
 // test/fuzz/worker_invariants.h — what must hold of one worker's state between two packets,
 // read from its connection table (CoreState::conns, walked with for_each) and compared with
-// what it keeps beside the table:
+// what it keeps beside the table (an IPv6 entry's addresses read from its second line):
 // - every entry is on an expiry list (none left unarmed: it would never go), linked tuples find
 //   their own entry, modes and states are known ones;
 // - ownership (DESIGN §4): a Full-NAT entry's local port is in the range and this worker's
@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <string>
 #include <tuple>
 
 #include "fuzz_check.h"
@@ -38,11 +39,29 @@ inline bool is_connection(const lb::Conn& c) {
   return !(c.flags & lb::kTemplate) && c.state != lb::ConnState::tcp_port_hold;
 }
 
+// The tuple of direction `d` as key bytes (either family), for sets of tuples.
+inline std::string tuple_key(const lb::CoreState& cs, const lb::Conn& c, lb::Direction d) {
+  std::string k(1, static_cast<char>(c.protocol));
+  if (c.ipv6) {
+    const lb::ConnTuple6 t = cs.conns.tuple6(c, d);
+    k.append(reinterpret_cast<const char*>(&t.saddr), 16).append(reinterpret_cast<const char*>(&t.daddr), 16);
+  } else {
+    k.append(reinterpret_cast<const char*>(&c.tuple[d].saddr), 8);
+  }
+  return k.append(reinterpret_cast<const char*>(&c.tuple[d].sport), 4);
+}
+
 inline void check_links(const lb::CoreState& cs, const lb::Conn& c) {
   for (const lb::Direction d : {lb::kFromClient, lb::kFromServer}) {
     if (!(c.flags & (d == lb::kFromClient ? lb::kLinkClient : lb::kLinkServer))) continue;
     const lb::ConnTuple& t = c.tuple[d];
-    const lb::ConnLookup found = cs.conns.lookup(c.protocol, t.saddr, t.daddr, t.sport, t.dport);
+    lb::ConnLookup found;
+    if (c.ipv6) {
+      const lb::ConnTuple6 t6 = cs.conns.tuple6(c, d);
+      found = cs.conns.lookup(c.protocol, t6.saddr, t6.daddr, t6.sport, t6.dport);
+    } else {
+      found = cs.conns.lookup(c.protocol, t.saddr, t.daddr, t.sport, t.dport);
+    }
     XVS_FUZZ_CHECK(found.conn == &c && found.direction == d, "entry %u: its %s tuple finds %s", cs.conns.index_of(&c),
                    d == lb::kFromClient ? "client" : "server", found.conn == nullptr ? "nothing" : "another entry");
   }
@@ -58,7 +77,9 @@ inline void check_ownership(const lb::CoreState& cs, const lb::Conn& c) {
   }
   if (mode == abi::Forwarding::nat && !(c.flags & lb::kTemplate)) {
     const lb::ConnTuple& client = c.tuple[lb::kFromClient];
-    XVS_FUZZ_CHECK(lb::nat_owner(client.saddr, client.sport, cs.workers) == cs.id, "worker %u holds another's nat connection", cs.id);
+    const uint32_t owner = c.ipv6 ? lb::nat_owner(cs.conns.tuple6(c, lb::kFromClient).saddr, client.sport, cs.workers)
+                                  : lb::nat_owner(client.saddr, client.sport, cs.workers);
+    XVS_FUZZ_CHECK(owner == cs.id, "worker %u holds another's nat connection", cs.id);
   }
 }
 
@@ -67,7 +88,7 @@ inline void check_ownership(const lb::CoreState& cs, const lb::Conn& c) {
 inline void check_worker(const lb::CoreState& cs, std::set<uint32_t>& relaxed) {
   std::map<uint32_t, Bound> bound;                      // backend_id -> connections bound to it
   std::map<uint32_t, uint32_t> template_users;          // template index -> connections naming it
-  std::set<std::tuple<uint8_t, uint32_t, uint32_t, uint16_t, uint16_t>> server_tuples;
+  std::set<std::string> server_tuples;
   uint32_t fullnat_entries = 0, stashed = 0, visited = 0;
   cs.conns.for_each(cs.conns.capacity(), [&](const lb::Conn& c) {
     ++visited;
@@ -76,9 +97,8 @@ inline void check_worker(const lb::CoreState& cs, std::set<uint32_t>& relaxed) {
     check_links(cs, c);
     check_ownership(cs, c);
     if (static_cast<abi::Forwarding>(c.forwarding) == abi::Forwarding::fullnat && !(c.flags & lb::kTemplate)) {
-      const lb::ConnTuple& s = c.tuple[lb::kFromServer];
       ++fullnat_entries;
-      server_tuples.insert({c.protocol, s.saddr, s.daddr, s.sport, s.dport});
+      server_tuples.insert(tuple_key(cs, c, lb::kFromServer));
       XVS_FUZZ_CHECK(c.flags & lb::kLinkServer, "a Full-NAT entry whose server tuple is not linked");
     }
     // Synced from another node and not reached by a packet here: bound, not counted (lb/sync.h).
@@ -106,9 +126,15 @@ inline void check_worker(const lb::CoreState& cs, std::set<uint32_t>& relaxed) {
     if (template_users.count(index)) {
       const lb::ConnTuple& key = t.tuple[lb::kFromClient];
       cs.conns.for_each(cs.conns.capacity(), [&](const lb::Conn& c) {
+        if (!is_connection(c) || !(c.flags & lb::kPersistent) || c.template_index != index || c.ipv6 != t.ipv6) return;
         const lb::ConnTuple& client = c.tuple[lb::kFromClient];
-        users += is_connection(c) && (c.flags & lb::kPersistent) && c.template_index == index && key.daddr == client.daddr &&
-                 key.dport == client.dport && key.saddr == (client.saddr & t.tuple[lb::kFromServer].saddr);
+        if (c.ipv6) {
+          const lb::ConnTuple6 key6 = cs.conns.tuple6(t, lb::kFromClient), client6 = cs.conns.tuple6(c, lb::kFromClient);
+          users += key6.daddr == client6.daddr && key6.dport == client6.dport &&
+                   key6.saddr == lb::V6::masked(client6.saddr, t.tuple[lb::kFromServer].saddr);
+        } else {
+          users += key.daddr == client.daddr && key.dport == client.dport && key.saddr == (client.saddr & t.tuple[lb::kFromServer].saddr);
+        }
       });
     }
     XVS_FUZZ_CHECK(t.controlled == users, "template %u binds %u connections, counts %u", index, users, t.controlled);

@@ -327,6 +327,12 @@ const Reject kRejects[] = {
        b.services[2].flags = abi::client_address_proxy_v2;
      },
      none_bytes, kErrSnapshot, kWeb6 + "a client address (toa, proxy_v2) is not available for IPv6 services yet"},
+    {"Ipv6TunnelBelowTheMinimumPlusItsHeader",
+     [](auto& b) {
+       standard6(b, abi::Forwarding::tunnel);
+       b.ports[1].mtu = 1319;
+     },
+     none_bytes, kErrSnapshot, kWeb6 + "tunnel mode over IPv6 needs an MTU of at least 1320 on port 1"},
     {"Ipv6BelowItsMinimumMtu",
      [](auto& b) {
        standard6(b);

@@ -82,7 +82,11 @@ class SnapshotBuilder {
   // A pool of local addresses; returns its index for add_service.
   uint16_t add_pool(const std::vector<uint32_t>& addresses) {
     abi::PoolRecord p{static_cast<uint32_t>(lips.size()), static_cast<uint32_t>(addresses.size())};
-    for (uint32_t a : addresses) lips.push_back(abi::LipRecord{a, 0});
+    for (uint32_t a : addresses) {
+      abi::LipRecord r{};
+      r.address = a;
+      lips.push_back(r);
+    }
     pools.push_back(p);
     return static_cast<uint16_t>(pools.size() - 1);
   }

@@ -111,6 +111,12 @@ const rows: Row[] = [
     moved: NEW,
   },
   {
+    name: 'a UDP datagram to a VIP with a zero checksum, which IPv6 forbids, is dropped as drop_ipv6_udp_zero_checksum',
+    input: () => udp6Frame({ srcMac: CLIENT_MAC, dstMac: portMac(0), src: CLIENT6, dst: VIP6_NAT, sport: 5001, dport: 53, zeroChecksum: true }),
+    verdict: 'drop',
+    moved: { rx_packets: 1, drop_ipv6_udp_zero_checksum: 1 },
+  },
+  {
     name: 'fullnat: hop limit 1 is not forwarded by a routed hop',
     input: () => tcp6Frame(fromClient(['SYN'], { sport: 43000, hopLimit: 1 })),
     verdict: 'drop',

@@ -13,6 +13,8 @@ export interface Frame6Spec extends L2Spec {
   hopLimit?: number; // 64
   flowLabel?: number; // 0
   payload?: Uint8Array;
+  /** UDP only: a zero checksum, which IPv6 forbids outside tunnels. */
+  zeroChecksum?: boolean;
 }
 
 export interface Tcp6Spec extends Frame6Spec {
@@ -36,7 +38,7 @@ function ipv6Frame(spec: Frame6Spec, protocol: number, l4: Uint8Array, checksumA
   new DataView(pseudo.buffer).setUint32(32, l4.length);
   pseudo[39] = protocol;
   const sum = internetChecksum(l4, internetChecksum(pseudo) ^ 0xffff);
-  const checksum = protocol === PROTO.udp && sum === 0 ? 0xffff : sum;
+  const checksum = spec.zeroChecksum ? 0 : protocol === PROTO.udp && sum === 0 ? 0xffff : sum;
   l4[checksumAt] = checksum >> 8;
   l4[checksumAt + 1] = checksum & 0xff;
   const ip = Buffer.alloc(40 + l4.length);

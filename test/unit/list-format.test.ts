@@ -178,7 +178,7 @@ describe('xvs list: ipvsadm -L', () => {
 });
 
 describe('xvs list: IPv6 services', () => {
-  it('prints [address]:port, sorts IPv4 before IPv6 within a protocol, and an IPv6 mask as a prefix length', () => {
+  it('prints [address]:port, sorts IPv4 services before IPv6 ones (then protocol, as libipvs), and an IPv6 mask as a prefix length', () => {
     const doc = table();
     doc.services.push(
       service({
@@ -195,12 +195,12 @@ describe('xvs list: IPv6 services', () => {
       [
         'TCP  198.51.100.1:443 wlc',
         'TCP  203.0.113.10:80 rr persistent 300 mask 255.255.255.0',
+        'UDP  203.0.113.10:53 wrr ops',
         'TCP  [2001:db8:100::9]:53 rr persistent 60',
         '  -> [fd00:2::21]:53              Masq    1      0          0         ',
         'TCP  [2001:db8:100::10]:80 rr persistent 300 mask 64',
         '  -> [fd00:2::11]:8080            FullNat 1      0          0         ',
         '  -> [fd00:2::12]:8080            FullNat 1      0          0         ',
-        'UDP  203.0.113.10:53 wrr ops',
       ],
     );
   });
