@@ -16,7 +16,7 @@ const SETTLE_GRACE_MS = 50;
 export function probeTaskProblem(task: unknown): string | undefined {
   const t = task as Partial<ProbeTask> | null;
   if (t === null || typeof t !== 'object') return 'the task is not an object';
-  if (typeof t.address !== 'string' || isIP(t.address) !== 4) return `address must be an IPv4 address (got ${JSON.stringify(t.address)})`;
+  if (typeof t.address !== 'string' || isIP(t.address) === 0) return `address must be an IPv4 or IPv6 address (got ${JSON.stringify(t.address)})`;
   if (!Number.isInteger(t.port) || (t.port as number) < 1 || (t.port as number) > 65535)
     return `port must be an integer from 1 to 65535 (got ${JSON.stringify(t.port)})`;
   const check = t.check;

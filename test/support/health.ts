@@ -70,7 +70,7 @@ function portOf(address: ReturnType<net.Server['address']> | ReturnType<dgram.So
   return address.port;
 }
 
-export async function tcpServer(onConnection: (socket: net.Socket) => void = (s) => s.end()): Promise<Closable> {
+export async function tcpServer(onConnection: (socket: net.Socket) => void = (s) => s.end(), host = LOCALHOST): Promise<Closable> {
   const sockets = new Set<net.Socket>();
   const srv = net.createServer((socket) => {
     sockets.add(socket);
@@ -78,7 +78,7 @@ export async function tcpServer(onConnection: (socket: net.Socket) => void = (s)
     socket.on('error', () => {});
     onConnection(socket);
   });
-  await new Promise<void>((resolve) => srv.listen(0, LOCALHOST, resolve));
+  await new Promise<void>((resolve) => srv.listen(0, host, resolve));
   return {
     port: portOf(srv.address()),
     close: () =>
@@ -89,9 +89,9 @@ export async function tcpServer(onConnection: (socket: net.Socket) => void = (s)
   };
 }
 
-export async function httpServer(handler: http.RequestListener): Promise<Closable> {
+export async function httpServer(handler: http.RequestListener, host = LOCALHOST): Promise<Closable> {
   const srv = http.createServer(handler);
-  await new Promise<void>((resolve) => srv.listen(0, LOCALHOST, resolve));
+  await new Promise<void>((resolve) => srv.listen(0, host, resolve));
   return {
     port: portOf(srv.address()),
     close: () =>
@@ -103,13 +103,13 @@ export async function httpServer(handler: http.RequestListener): Promise<Closabl
 }
 
 /** A UDP server that answers each datagram with reply(message), or not at all when it returns undefined. */
-export async function udpServer(reply: (message: Buffer) => string | undefined): Promise<Closable> {
-  const socket = dgram.createSocket('udp4');
+export async function udpServer(reply: (message: Buffer) => string | undefined, host = LOCALHOST): Promise<Closable> {
+  const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
   socket.on('message', (message, from) => {
     const answer = reply(message);
     if (answer !== undefined) socket.send(answer, from.port, from.address);
   });
-  await new Promise<void>((resolve) => socket.bind(0, LOCALHOST, resolve));
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
   return { port: portOf(socket.address()), close: () => new Promise((resolve) => socket.close(() => resolve())) };
 }
 

@@ -1,5 +1,5 @@
 // test/unit/health-checkers.test.ts — each health checker (src/health/checkers) through runProbe
-// against real servers on 127.0.0.1: tcp (listening, closed port, silent), http (statuses, body,
+// against real servers on 127.0.0.1 (and ::1, for IPv6 servers): tcp (listening, closed port, silent), http (statuses, body,
 // Host header, no keep-alive, no answer), udp (echo, payload match, no reply, ICMP unreachable),
 // exec (exit 0 with the target appended, exit 1 with its output, timeout killing the process
 // group, a missing program). Every server started is closed after its test. Runs under node:test
@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 
@@ -42,6 +43,27 @@ function assertResult(r: ProbeResult, ok: boolean, reasonFragment: string): void
   assert.ok(r.reason.includes(reasonFragment), `reason ${JSON.stringify(r.reason)} lacks ${JSON.stringify(reasonFragment)}`);
   assert.ok(Number.isFinite(r.latencyMs) && r.latencyMs >= 0, `latency ${r.latencyMs}`);
 }
+
+// IPv6 servers are checked the same way (servers of IPv6 services): ::1 here.
+const ipv6Loopback = await new Promise<boolean>((resolve) => {
+  const probeSocket = net.createServer().once('error', () => resolve(false));
+  probeSocket.listen(0, '::1', () => probeSocket.close(() => resolve(true)));
+});
+if (!ipv6Loopback) console.warn('\n*** IPv6 health-check tests SKIPPED: ::1 is not available here ***\n');
+
+describe('over IPv6 (::1)', { skip: !ipv6Loopback }, () => {
+  const at = (port: number, c: HealthCheckConfig): Promise<ProbeResult> => runProbe({ address: '::1', port, check: c });
+  test('tcp, http (Host [::1]:port) and udp reach an IPv6 server', async () => {
+    const t = started(await tcpServer(undefined, '::1'));
+    assertResult(await at(t.port, check('tcp')), true, 'connected');
+    let host: string | undefined;
+    const h = started(await httpServer((req, res) => ((host = req.headers.host), res.end('ok')), '::1'));
+    assertResult(await at(h.port, check('http', { path: '/' })), true, 'HTTP 200');
+    assert.equal(host, `[::1]:${h.port}`);
+    const u = started(await udpServer((m) => `pong ${m.toString()}`, '::1'));
+    assertResult(await at(u.port, check('udp', { payload: 'ping', expect_payload: 'pong ping' })), true, 'reply');
+  });
+});
 
 describe('tcp', () => {
   test('a listening port is up', async () => {
@@ -200,7 +222,7 @@ describe('runProbe', () => {
   test('a malformed task is a failed probe with a clear reason, never a throw', async () => {
     const cases: [unknown, string][] = [
       [null, 'the task is not an object'],
-      [{ address: '::1', port: 80, check: check('tcp') }, 'address must be an IPv4 address (got "::1")'],
+      [{ address: '10.0.0.256', port: 80, check: check('tcp') }, 'address must be an IPv4 or IPv6 address (got "10.0.0.256")'],
       [{ address: LOCALHOST, port: 0, check: check('tcp') }, 'port must be an integer from 1 to 65535 (got 0)'],
       [{ address: LOCALHOST, port: 80 }, 'the task has no check'],
       [{ address: LOCALHOST, port: 80, check: { ...check('tcp'), type: 'icmp' } }, 'unknown check type "icmp" (known: tcp, http, udp, exec)'],

@@ -4,6 +4,7 @@
 // ECONNREFUSED and fails the probe at once with that reason. Consumes a ProbeTarget, the check
 // config and the timeout's AbortSignal; produces a ProbeResult. Health worker thread.
 import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
 
 import { describeError, excerpt, stopwatch, timeoutReason } from './common.js';
 import type { HealthChecker } from './types.js';
@@ -13,7 +14,7 @@ export const udpChecker: HealthChecker = {
   probe: (target, check, signal) =>
     new Promise((resolve) => {
       const finish = stopwatch();
-      const socket = dgram.createSocket('udp4');
+      const socket = dgram.createSocket(isIPv6(target.address) ? 'udp6' : 'udp4');
       let settled = false;
       const settle = (ok: boolean, reason: string): void => {
         if (settled) return;
