@@ -224,8 +224,10 @@ void solicit(const core::Ipv6Address& address) {
   (void)send(sock.fd, "", 0, MSG_DONTWAIT);
 }
 
-std::string local_routes6(std::vector<LocalPrefix6>& out) {
-  out.clear();
+namespace {
+
+// Every route of `family` (a dump of all tables), each handed to `each`.
+std::string dump_routes(uint8_t family, const std::function<void(const nlmsghdr&)>& each) {
   struct {
     nlmsghdr hdr;
     rtmsg rt;
@@ -233,8 +235,15 @@ std::string local_routes6(std::vector<LocalPrefix6>& out) {
   dump.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
   dump.hdr.nlmsg_type = RTM_GETROUTE;
   dump.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  dump.rt.rtm_family = AF_INET6;
-  return rtnl_query(&dump, dump.hdr.nlmsg_len, RTM_NEWROUTE, [&](const nlmsghdr& m) {
+  dump.rt.rtm_family = family;
+  return rtnl_query(&dump, dump.hdr.nlmsg_len, RTM_NEWROUTE, each);
+}
+
+}  // namespace
+
+std::string local_routes6(std::vector<LocalPrefix6>& out) {
+  out.clear();
+  return dump_routes(AF_INET6, [&](const nlmsghdr& m) {
     LocalPrefix6 p;
     if (read_local_route6(m, p)) out.push_back(p);
   });
@@ -242,15 +251,7 @@ std::string local_routes6(std::vector<LocalPrefix6>& out) {
 
 std::string local_routes(std::vector<LocalPrefix>& out) {
   out.clear();
-  struct {
-    nlmsghdr hdr;
-    rtmsg rt;
-  } dump{};
-  dump.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
-  dump.hdr.nlmsg_type = RTM_GETROUTE;
-  dump.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  dump.rt.rtm_family = AF_INET;
-  return rtnl_query(&dump, dump.hdr.nlmsg_len, RTM_NEWROUTE, [&](const nlmsghdr& m) {
+  return dump_routes(AF_INET, [&](const nlmsghdr& m) {
     LocalPrefix p;
     if (read_local_route(m, p)) out.push_back(p);
   });

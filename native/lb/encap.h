@@ -17,15 +17,22 @@ inline constexpr uint32_t kIpipOverhead = sizeof(core::Ipv4Hdr);
 // Prepends an outer IPv4 header (protocol 4) between the L2 header and the packet: outer source
 // `saddr`, destination `daddr`, TTL and TOS copied from the inner header, DF copied too. The
 // caller has checked frame.headroom >= kIpipOverhead. Updates the frame and the view's eth.
+// Makes room for an outer header of `bytes` between the L2 header (`l2` bytes, VLAN tag
+// included) and the packet: the frame starts `bytes` earlier and the L2 header moves forward.
+// The caller has checked frame.headroom >= bytes. Returns where the outer header goes.
+inline uint8_t* room_for_outer_header(io::Frame& frame, uint32_t l2, uint32_t bytes) {
+  frame.data -= bytes;
+  frame.headroom -= bytes;
+  frame.len += bytes;
+  frame.capacity += bytes;
+  std::memmove(frame.data, frame.data + bytes, l2);
+  return frame.data + l2;
+}
+
 inline void encapsulate_ipip(io::Frame& frame, core::PacketView& pkt, uint32_t saddr, uint32_t daddr) {
   const uint32_t l2 = pkt.l3_offset;
   const core::Ipv4Hdr inner = *pkt.ip;
-  frame.data -= kIpipOverhead;
-  frame.headroom -= kIpipOverhead;
-  frame.len += kIpipOverhead;
-  frame.capacity += kIpipOverhead;
-  std::memmove(frame.data, frame.data + kIpipOverhead, l2);  // the L2 header (and VLAN tag) moves forward
-  auto* outer = reinterpret_cast<core::Ipv4Hdr*>(frame.data + l2);
+  auto* outer = reinterpret_cast<core::Ipv4Hdr*>(room_for_outer_header(frame, l2, kIpipOverhead));
   outer->version_ihl = 0x45;
   outer->tos = inner.tos;
   outer->total_length = core::htons(static_cast<uint16_t>(core::ntohs(inner.total_length) + kIpipOverhead));

@@ -11,6 +11,7 @@
 #include "core/net.h"
 #include "core/parse6.h"
 #include "io/frame.h"
+#include "lb/encap.h"
 
 namespace xvs::lb {
 
@@ -25,14 +26,8 @@ inline constexpr uint32_t kIcmpv6ErrorHeader = 8;  // type, code, checksum, 4 by
 // inner header. The caller has checked frame.headroom >= kIp6ip6Overhead.
 inline void encapsulate_ip6ip6(io::Frame& frame, core::Packet6View& pkt, const core::Ipv6Address& saddr,
                                const core::Ipv6Address& daddr) {
-  const uint32_t l2 = pkt.l3_offset;
   const core::Ipv6Hdr inner = *pkt.ip;
-  frame.data -= kIp6ip6Overhead;
-  frame.headroom -= kIp6ip6Overhead;
-  frame.len += kIp6ip6Overhead;
-  frame.capacity += kIp6ip6Overhead;
-  std::memmove(frame.data, frame.data + kIp6ip6Overhead, l2);  // the L2 header (and VLAN tag) moves forward
-  auto* outer = reinterpret_cast<core::Ipv6Hdr*>(frame.data + l2);
+  auto* outer = reinterpret_cast<core::Ipv6Hdr*>(room_for_outer_header(frame, pkt.l3_offset, kIp6ip6Overhead));
   outer->version_class = inner.version_class;
   std::memcpy(outer->class_flow, inner.class_flow, sizeof outer->class_flow);
   outer->payload_length = core::htons(static_cast<uint16_t>(sizeof(core::Ipv6Hdr) + core::ntohs(inner.payload_length)));

@@ -34,7 +34,8 @@ function sum16(bytes: Uint8Array, initial = 0): number {
 
 const checksum = (bytes: Uint8Array, initial = 0): number => ~sum16(bytes, initial) & 0xffff;
 
-export function tcpFrame(spec: TcpFrameSpec): Uint8Array {
+/** A 20-byte TCP header of `spec`, its checksum over `pseudo` (the family's pseudo-header). */
+function tcpSegment(spec: TcpFrameSpec, pseudo: (length: number) => Uint8Array): Uint8Array {
   const tcp = new Uint8Array(20);
   const t = new DataView(tcp.buffer);
   t.setUint16(0, spec.sport);
@@ -44,8 +45,12 @@ export function tcpFrame(spec: TcpFrameSpec): Uint8Array {
   tcp[12] = 5 << 4;
   tcp[13] = spec.flags.reduce((bits, f) => bits | TCP_FLAGS[f], 0);
   t.setUint16(14, 65535);
-  const pseudo = Uint8Array.from([...ipv4(spec.src), ...ipv4(spec.dst), 0, 6, 0, tcp.length]);
-  t.setUint16(16, checksum(tcp, sum16(pseudo)));
+  t.setUint16(16, checksum(tcp, sum16(pseudo(tcp.length))));
+  return tcp;
+}
+
+export function tcpFrame(spec: TcpFrameSpec): Uint8Array {
+  const tcp = tcpSegment(spec, (length) => Uint8Array.from([...ipv4(spec.src), ...ipv4(spec.dst), 0, 6, 0, length]));
 
   const ip = new Uint8Array(20);
   const total = ip.length + tcp.length;
@@ -67,21 +72,14 @@ export function tcp6Frame(spec: TcpFrameSpec): Uint8Array {
   const src = ipv6ToBytes(spec.src);
   const dst = ipv6ToBytes(spec.dst);
   if (!src || !dst) throw new Error(`tcp6Frame: ${spec.src} -> ${spec.dst} is not IPv6`);
-  const tcp = new Uint8Array(20);
-  const t = new DataView(tcp.buffer);
-  t.setUint16(0, spec.sport);
-  t.setUint16(2, spec.dport);
-  t.setUint32(4, 1000);
-  t.setUint32(8, spec.flags.includes('ACK') ? 5001 : 0);
-  tcp[12] = 5 << 4;
-  tcp[13] = spec.flags.reduce((bits, f) => bits | TCP_FLAGS[f], 0);
-  t.setUint16(14, 65535);
-  const pseudo = new Uint8Array(40);
-  pseudo.set(src, 0);
-  pseudo.set(dst, 16);
-  pseudo[35] = tcp.length;
-  pseudo[39] = 6;
-  t.setUint16(16, checksum(tcp, sum16(pseudo)));
+  const tcp = tcpSegment(spec, (length) => {
+    const pseudo = new Uint8Array(40);
+    pseudo.set(src, 0);
+    pseudo.set(dst, 16);
+    pseudo[35] = length;
+    pseudo[39] = 6;
+    return pseudo;
+  });
 
   const frame = new Uint8Array(14 + 40 + tcp.length);
   frame.set(spec.dstMac, 0);

@@ -30,6 +30,22 @@ struct Seen {
   core::Ipv6Address saddr6{}, daddr6{};
 };
 
+// The ports, TCP flags, numbers and payload length of a parsed view's TCP/UDP header into `s`.
+template <typename View>
+inline void read_l4(const View& v, Seen& s) {
+  s.spec.sport = core::ntohs(v.sport());
+  s.spec.dport = core::ntohs(v.dport());
+  if (v.protocol == core::kIpProtoTcp) {
+    const auto* t = reinterpret_cast<const core::TcpHdr*>(v.l4);
+    s.spec.tcp_flags = t->flags;
+    s.spec.seq = core::ntohl(t->seq);
+    s.spec.ack = core::ntohl(t->ack_seq);
+    s.payload = v.l4_len - t->header_length();
+  } else {
+    s.payload = v.l4_len - sizeof(core::UdpHdr);
+  }
+}
+
 inline std::optional<Seen> read_frame(const std::vector<uint8_t>& frame);
 
 // read_frame of an IPv6 frame whose header is at `l3`.
@@ -63,17 +79,7 @@ inline std::optional<Seen> read_frame6(const std::vector<uint8_t>& frame, uint32
   s.daddr6 = lb::V6::daddr(v);
   s.spec.protocol = v.protocol;
   if (v.protocol == core::kIpProtoIcmpv6) return s;
-  s.spec.sport = core::ntohs(v.sport());
-  s.spec.dport = core::ntohs(v.dport());
-  if (v.protocol == core::kIpProtoTcp) {
-    const auto* t = reinterpret_cast<const core::TcpHdr*>(v.l4);
-    s.spec.tcp_flags = t->flags;
-    s.spec.seq = core::ntohl(t->seq);
-    s.spec.ack = core::ntohl(t->ack_seq);
-    s.payload = v.l4_len - t->header_length();
-  } else {
-    s.payload = v.l4_len - sizeof(core::UdpHdr);
-  }
+  read_l4(v, s);
   return s;
 }
 
@@ -107,17 +113,7 @@ inline std::optional<Seen> read_frame(const std::vector<uint8_t>& frame) {
   s.spec.daddr = v.ip->daddr;
   s.spec.protocol = v.protocol;
   if (v.protocol == core::kIpProtoIcmp) return s;
-  s.spec.sport = core::ntohs(v.sport());
-  s.spec.dport = core::ntohs(v.dport());
-  if (v.protocol == core::kIpProtoTcp) {
-    const auto* t = reinterpret_cast<const core::TcpHdr*>(v.l4);
-    s.spec.tcp_flags = t->flags;
-    s.spec.seq = core::ntohl(t->seq);
-    s.spec.ack = core::ntohl(t->ack_seq);
-    s.payload = v.l4_len - t->header_length();
-  } else {
-    s.payload = v.l4_len - sizeof(core::UdpHdr);
-  }
+  read_l4(v, s);
   return s;
 }
 

@@ -7,6 +7,7 @@
 // reload re-indexes them; the id is what connections hold), as the control plane's ids do.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "abi/records.h"
@@ -31,7 +32,7 @@ inline constexpr uint8_t kWeights = 1;          // some servers quiescent (weigh
 inline constexpr uint8_t kFirstServerGone = 2;  // the first server of every TCP service removed
 inline constexpr uint8_t kServicesGone = 4;     // the nat TCP service and the dr UDP service removed
 inline constexpr uint8_t kUnresolved = 8;       // two servers' next hops unresolved (all-zero MAC)
-inline constexpr uint8_t kSmallMtu = 16;        // port 1 at the IPv6 minimum MTU, 1280 (tunnel packets need frag-needed / too big)
+inline constexpr uint8_t kSmallMtu = 16;        // port 1 at 1320, the least an IPv6 tunnel takes (tunnel packets need frag-needed / too big)
 inline constexpr uint8_t kOtherSchedulers = 32; // every service's scheduler moved along the list
 inline constexpr uint8_t kShortTimeouts = 64;   // timeouts of a few seconds
 inline constexpr uint8_t kOtherLip = 128;       // the one-LIP pool's address replaced
@@ -141,13 +142,55 @@ struct HeaderKnobs {
   uint32_t server_time_wait = 60;
 };
 
+// Adds `specs` (ServiceSpec or Service6Spec) as `variant` changes them: services gone, the first
+// server of a TCP service gone, weights, next hops lost (`lost_next_hop` of a server's id), other
+// schedulers. Server ids count on from `stable_id`, the same in every variant.
+template <typename Spec>
+void add_variant_services(test::SnapshotBuilder& b, const std::vector<Spec>& specs, uint8_t variant, uint32_t& stable_id,
+                          bool (*lost_next_hop)(uint32_t id)) {
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const Spec& s = specs[i];
+    const uint32_t first_id = stable_id;
+    stable_id += static_cast<uint32_t>(s.servers.size());
+    if ((variant & kServicesGone) && (i == 3 || i == 6)) continue;
+    auto servers = s.servers;
+    uint32_t skipped = 0;
+    if ((variant & kFirstServerGone) && s.protocol == core::kIpProtoTcp && servers.size() > 1) {
+      servers.erase(servers.begin());
+      skipped = 1;
+    }
+    for (size_t k = 0; k < servers.size(); ++k) {
+      const uint32_t id = first_id + skipped + static_cast<uint32_t>(k);
+      if (variant & kWeights) servers[k].weight = id % 3 == 0 ? 0 : id % 5;
+      if ((variant & kUnresolved) && lost_next_hop(id)) servers[k].mac = test::Mac{};
+    }
+    test::ServiceOptions o;
+    o.forwarding = s.mode;
+    o.scheduler = variant & kOtherSchedulers ? static_cast<abi::Scheduler>((static_cast<uint32_t>(s.scheduler) + 5) % 12) : s.scheduler;
+    o.flags = s.flags;
+    o.persist_timeout = s.persist_timeout;
+    // A weighted sequence (as src/scheduler lays out wrr and mh), each server at least once.
+    for (uint32_t k = 0; k < servers.size() * 2 + 1; ++k) o.table.push_back(k * 7 % static_cast<uint32_t>(servers.size()));
+    const uint16_t pool = s.mode == abi::Forwarding::fullnat ? s.pool : abi::kNoPool;
+    const size_t first_backend = b.backends.size();
+    if constexpr (std::is_same_v<Spec, ServiceSpec>) {
+      o.persist_netmask = s.persist_netmask;
+      b.add_service(s.vip, s.port, s.protocol, servers, pool, o);
+    } else {
+      o.persist_prefix6 = s.persist_prefix6;
+      b.add_service6(s.vip, s.port, s.protocol, servers, pool, o);
+    }
+    for (size_t k = 0; k < servers.size(); ++k) b.backends[first_backend + k].backend_id = first_id + skipped + static_cast<uint32_t>(k);
+  }
+}
+
 inline test::SnapshotBuilder build_variant(uint32_t workers, uint64_t generation, uint8_t variant, const HeaderKnobs& knobs) {
   test::SnapshotBuilder b(workers, kPorts, generation);
   for (uint32_t p = 0; p < kPorts; ++p) {
     b.ports[p].address = test::topo::kPortAddress[p];
     b.ports[p].address6 = test::in6(test::topo::kPortAddress6[p]);
   }
-  if (variant & kSmallMtu) b.ports[1].mtu = 1280;
+  if (variant & kSmallMtu) b.ports[1].mtu = 1320;
   b.header.syn_proxy_above = knobs.syn_proxy_above;
   b.header.half_open_limit = knobs.half_open_limit;
   b.header.timeout_server_time_wait = knobs.server_time_wait;
@@ -160,67 +203,10 @@ inline test::SnapshotBuilder build_variant(uint32_t workers, uint64_t generation
   b.add_pool({variant & kOtherLip ? kLips[3] : kLips[0]});
   b.add_pool({kLips[1], kLips[2]});
   uint32_t stable_id = 1000;
-  for (size_t i = 0; i < services().size(); ++i) {
-    const ServiceSpec& s = services()[i];
-    const uint32_t first_id = stable_id;
-    stable_id += static_cast<uint32_t>(s.servers.size());
-    const bool gone = (variant & kServicesGone) && (i == 3 || i == 6);
-    if (gone) continue;
-    std::vector<BackendSpec> servers = s.servers;
-    uint32_t skipped = 0;
-    if ((variant & kFirstServerGone) && s.protocol == core::kIpProtoTcp && servers.size() > 1) {
-      servers.erase(servers.begin());
-      skipped = 1;
-    }
-    for (size_t k = 0; k < servers.size(); ++k) {
-      const uint32_t id = first_id + skipped + static_cast<uint32_t>(k);
-      if (variant & kWeights) servers[k].weight = id % 3 == 0 ? 0 : id % 5;
-      if ((variant & kUnresolved) && (id == 1001 || id == 1011)) servers[k].mac = test::Mac{};
-    }
-    test::ServiceOptions o;
-    o.forwarding = s.mode;
-    o.scheduler = variant & kOtherSchedulers ? static_cast<abi::Scheduler>((static_cast<uint32_t>(s.scheduler) + 5) % 12) : s.scheduler;
-    o.flags = s.flags;
-    o.persist_timeout = s.persist_timeout;
-    o.persist_netmask = s.persist_netmask;
-    // A weighted sequence (as src/scheduler lays out wrr and mh), each server at least once.
-    for (uint32_t k = 0; k < servers.size() * 2 + 1; ++k) o.table.push_back(k * 7 % static_cast<uint32_t>(servers.size()));
-    const uint16_t pool = s.mode == abi::Forwarding::fullnat ? s.pool : abi::kNoPool;
-    const size_t first_backend = b.backends.size();
-    b.add_service(s.vip, s.port, s.protocol, servers, pool, o);
-    for (size_t k = 0; k < servers.size(); ++k) b.backends[first_backend + k].backend_id = first_id + skipped + static_cast<uint32_t>(k);
-  }
-  // The IPv6 services, with the same variant rules.
+  add_variant_services(b, services(), variant, stable_id, [](uint32_t id) { return id == 1001 || id == 1011; });
   b.add_pool6({variant & kOtherLip ? kLips6[3] : kLips6[0]});
   b.add_pool6({kLips6[1], kLips6[2]});
-  for (size_t i = 0; i < services6().size(); ++i) {
-    const Service6Spec& s = services6()[i];
-    const uint32_t first_id = stable_id;
-    stable_id += static_cast<uint32_t>(s.servers.size());
-    if ((variant & kServicesGone) && (i == 3 || i == 6)) continue;
-    std::vector<test::BackendSpec6> servers = s.servers;
-    uint32_t skipped = 0;
-    if ((variant & kFirstServerGone) && s.protocol == core::kIpProtoTcp && servers.size() > 1) {
-      servers.erase(servers.begin());
-      skipped = 1;
-    }
-    for (size_t k = 0; k < servers.size(); ++k) {
-      const uint32_t id = first_id + skipped + static_cast<uint32_t>(k);
-      if (variant & kWeights) servers[k].weight = id % 3 == 0 ? 0 : id % 5;
-      if ((variant & kUnresolved) && id % 7 == 3) servers[k].mac = test::Mac{};
-    }
-    test::ServiceOptions o;
-    o.forwarding = s.mode;
-    o.scheduler = variant & kOtherSchedulers ? static_cast<abi::Scheduler>((static_cast<uint32_t>(s.scheduler) + 5) % 12) : s.scheduler;
-    o.flags = s.flags;
-    o.persist_timeout = s.persist_timeout;
-    o.persist_prefix6 = s.persist_prefix6;
-    for (uint32_t k = 0; k < servers.size() * 2 + 1; ++k) o.table.push_back(k * 7 % static_cast<uint32_t>(servers.size()));
-    const uint16_t pool = s.mode == abi::Forwarding::fullnat ? s.pool : abi::kNoPool;
-    const size_t first_backend = b.backends.size();
-    b.add_service6(s.vip, s.port, s.protocol, servers, pool, o);
-    for (size_t k = 0; k < servers.size(); ++k) b.backends[first_backend + k].backend_id = first_id + skipped + static_cast<uint32_t>(k);
-  }
+  add_variant_services(b, services6(), variant, stable_id, [](uint32_t id) { return id % 7 == 3; });
   return b;
 }
 

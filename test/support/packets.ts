@@ -95,7 +95,8 @@ function l4Frame(spec: FrameSpec, protocol: number, l4: Uint8Array, checksumAt: 
   return ethernet(spec, 0x0800, ipv4Packet(spec, protocol, l4));
 }
 
-export function tcpFrame(spec: TcpSpec): Buffer {
+/** The TCP segment of `spec`, its checksum left zero: what tcpFrame (and packets6.ts) wrap. */
+export function tcpSegment(spec: Pick<TcpSpec, 'sport' | 'dport' | 'flags' | 'seq' | 'ack' | 'window' | 'tcpOptions' | 'payload'>): Uint8Array {
   const payload = spec.payload ?? new Uint8Array();
   const options = spec.tcpOptions ?? new Uint8Array();
   if (options.length % 4 !== 0) throw new Error('TCP options must be a multiple of 4 bytes');
@@ -111,10 +112,11 @@ export function tcpFrame(spec: TcpSpec): Buffer {
   v.setUint16(14, spec.window ?? 65535);
   l4.set(options, 20);
   l4.set(payload, hlen);
-  return l4Frame(spec, PROTO.tcp, l4, 16, false);
+  return l4;
 }
 
-export function udpFrame(spec: FrameSpec): Buffer {
+/** The UDP datagram of `spec`, its checksum left zero. */
+export function udpDatagram(spec: Pick<FrameSpec, 'sport' | 'dport' | 'payload'>): Uint8Array {
   const payload = spec.payload ?? new Uint8Array();
   const l4 = new Uint8Array(8 + payload.length);
   const v = new DataView(l4.buffer);
@@ -122,7 +124,15 @@ export function udpFrame(spec: FrameSpec): Buffer {
   v.setUint16(2, spec.dport);
   v.setUint16(4, l4.length);
   l4.set(payload, 8);
-  return l4Frame(spec, PROTO.udp, l4, 6, true);
+  return l4;
+}
+
+export function tcpFrame(spec: TcpSpec): Buffer {
+  return l4Frame(spec, PROTO.tcp, tcpSegment(spec), 16, false);
+}
+
+export function udpFrame(spec: FrameSpec): Buffer {
+  return l4Frame(spec, PROTO.udp, udpDatagram(spec), 6, true);
 }
 
 export interface IcmpSpec extends L2Spec, IpSpec {

@@ -2,7 +2,7 @@
 // scratch over the IPv6 pseudo-header (RFC 8200 8.1): packets.ts's counterpart for the IPv6 rows
 // of the packet tables. Addresses are IPv6 text.
 import { ipv6ToBytes } from '../../src/config/ipv6-address.js';
-import { ethernet, type L2Spec, type TcpFlag } from './packets.js';
+import { ethernet, tcpSegment, udpDatagram, type L2Spec, type TcpFlag } from './packets.js';
 import { PROTO, internetChecksum } from './wire.js';
 
 export interface Frame6Spec extends L2Spec {
@@ -22,8 +22,6 @@ export interface Tcp6Spec extends Frame6Spec {
   seq?: number;
   ack?: number;
 }
-
-const FLAG_BITS: Record<TcpFlag, number> = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 };
 
 function bytesOf(address: string): Uint8Array {
   const b = ipv6ToBytes(address);
@@ -54,27 +52,9 @@ function ipv6Frame(spec: Frame6Spec, protocol: number, l4: Uint8Array, checksumA
 }
 
 export function tcp6Frame(spec: Tcp6Spec): Buffer {
-  const payload = spec.payload ?? new Uint8Array();
-  const l4 = new Uint8Array(20 + payload.length);
-  const v = new DataView(l4.buffer);
-  v.setUint16(0, spec.sport);
-  v.setUint16(2, spec.dport);
-  v.setUint32(4, spec.seq ?? 1000);
-  v.setUint32(8, spec.ack ?? 0);
-  l4[12] = 5 << 4;
-  l4[13] = spec.flags.reduce((bits, f) => bits | FLAG_BITS[f], 0);
-  v.setUint16(14, 65535);
-  l4.set(payload, 20);
-  return ipv6Frame(spec, PROTO.tcp, l4, 16);
+  return ipv6Frame(spec, PROTO.tcp, tcpSegment({ ...spec, window: 65535 }), 16);
 }
 
 export function udp6Frame(spec: Frame6Spec): Buffer {
-  const payload = spec.payload ?? new Uint8Array();
-  const l4 = new Uint8Array(8 + payload.length);
-  const v = new DataView(l4.buffer);
-  v.setUint16(0, spec.sport);
-  v.setUint16(2, spec.dport);
-  v.setUint16(4, l4.length);
-  l4.set(payload, 8);
-  return ipv6Frame(spec, PROTO.udp, l4, 6);
+  return ipv6Frame(spec, PROTO.udp, udpDatagram(spec), 6);
 }
