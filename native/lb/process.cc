@@ -1,21 +1,19 @@
 // native/lb/process.cc — the packet path, top to bottom: parse, ICMP errors, find the
 // connection (either direction), or decide whose it is and create one, then the IPVS state
-// machine and the translation of the connection's forwarding mode. Each step either continues
-// or returns a verdict; a packet whose connection another worker owns leaves unchanged with a
-// redirect verdict naming that worker. Only a packet that matched no connection here is
-// redirected, to the owner this worker's snapshot names; should the owner's snapshot name yet
-// another worker (a reload between their safe points), the owner drops it (drop_not_owner)
-// rather than hand it on. Written once over both address families (lb/family.h): every
-// function below that reads an address is a template on the family, and the burst dispatches
-// each frame to the IPv4 or IPv6 instance. Runs on a data-plane worker only.
+// machine and the translation of the connection's forwarding mode (lb/translate.h). Each step
+// either continues or returns a verdict; a packet whose connection another worker owns leaves
+// unchanged with a redirect verdict naming that worker. Only a packet that matched no connection
+// here is redirected, to the owner this worker's snapshot names; should the owner's snapshot name
+// yet another worker (a reload between their safe points), the owner drops it (drop_not_owner)
+// rather than hand it on. Written once over both address families (lb/family.h): every function
+// below that reads an address is a template on the family, and the burst dispatches each frame to
+// the IPv4 or IPv6 instance. Runs on a data-plane worker only.
 #include "lb/process.h"
 
 #include "core/parse.h"
 #include "core/parse6.h"
 #include "lb/client_address.h"
 #include "lb/egress.h"
-#include "lb/encap.h"
-#include "lb/encap6.h"
 #include "lb/family.h"
 #include "lb/fast_path.h"
 #include "lb/load.h"
@@ -28,146 +26,14 @@
 #include "lb/syn_proxy.h"
 #include "lb/sync.h"
 #include "lb/tcp_state.h"
+#include "lb/translate.h"
 
 namespace xvs::lb {
 namespace {
 
 using abi::Counter;
 using abi::Forwarding;
-
-inline Verdict drop(CoreState& cs, Counter why) {
-  cs.count(why);
-  return Verdict::drop;
-}
-
-// nat and fullnat make xvs a routed hop (addresses rewritten, TTL decremented); dr and tunnel
-// deliver the client's packet as it came.
-inline bool is_routed_hop(Forwarding f) { return f == Forwarding::nat || f == Forwarding::fullnat; }
-
-inline ConnTupleValues values(const ConnTuple& t) { return {t.saddr, t.daddr, t.sport, t.dport}; }
-inline const ConnTuple6& values(const ConnTuple6& t) { return t; }
-
-inline Direction opposite(Direction dir) { return static_cast<Direction>(dir ^ 1); }
-
-template <typename View>
-inline void set_l2(CoreState& cs, io::Frame& frame, View& pkt, Egress out) {
-  rewrite_macs(pkt.eth, cs.snapshot->ports[out.port].mac.bytes, out.mac);
-  frame.port = out.port;
-}
-
-// ---- translations, one per forwarding mode -------------------------------------------------
-
-template <Forwarding Mode, typename F>
-struct Translate;
-
-// dr: the server holds the VIP; only the destination MAC changes. Not a routed hop: TTL stays.
-template <typename F>
-struct Translate<Forwarding::dr, F> {
-  [[gnu::always_inline]] static Verdict run(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
-    const Egress out = egress(cs, c, dir);
-    if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
-    set_l2(cs, frame, pkt, out);
-    return Verdict::tx;
-  }
-};
-
-// nat and fullnat: each direction becomes the reverse of the other direction's tuple:
-//   nat:     CIP:cport->VIP:vport => CIP:cport->RIP:rport,  RIP:rport->CIP:cport => VIP:vport->CIP:cport
-//   fullnat: CIP:cport->VIP:vport => LIP:lport->RIP:rport,  RIP:rport->LIP:lport => VIP:vport->CIP:cport
-// A routed hop: TTL (hop limit) is decremented.
-template <typename F>
-[[gnu::always_inline]]
-inline Verdict translate_nat(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
-  const Egress out = egress(cs, c, dir);
-  if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
-  // IPv4: a reference into the connection's line; IPv6: a copy made of both lines.
-  const auto& other = F::tuple(cs.conns, c, opposite(dir));
-  rewrite_routed(pkt, other.daddr, other.saddr, other.dport, other.sport);
-  set_l2(cs, frame, pkt, out);
-  return Verdict::tx;
-}
-template <typename F>
-struct Translate<Forwarding::nat, F> {
-  [[gnu::always_inline]] static Verdict run(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
-    return translate_nat<F>(cs, frame, pkt, c, dir);
-  }
-};
-template <typename F>
-struct Translate<Forwarding::fullnat, F> {
-  [[gnu::always_inline]] static Verdict run(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
-    return translate_nat<F>(cs, frame, pkt, c, dir);
-  }
-};
-
-// tunnel: IPIP to the server (outer source: the egress port's address), inner packet untouched.
-// Too big for the MTU: ICMP fragmentation-needed back to the client if DF is set, else a drop.
-Verdict tunnel_ipv4(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
-  const Egress out = egress(cs, c, dir);
-  if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
-  const abi::PortRecord& port = cs.snapshot->ports[out.port];
-  const uint32_t inner = core::ntohs(pkt.ip->total_length);
-  if (inner + kIpipOverhead > port.mtu) {
-    // An ICMP error never answers an ICMP error (RFC 1122 3.2.2; IPVS skips ICMP here too).
-    if ((pkt.ip->frag_off & core::htons(core::kIpFlagDontFragment)) == 0 || pkt.protocol == core::kIpProtoIcmp)
-      return drop(cs, Counter::drop_tunnel_mtu);
-    const abi::PortRecord& arrival = cs.snapshot->ports[frame.port];
-    // From the arrival port's address; a port without one answers from the address the client
-    // wrote to (the VIP, as the kernel's icmp_send does), never from 0.0.0.0.
-    const uint32_t from = arrival.address != 0 ? arrival.address : pkt.ip->daddr;
-    make_frag_needed(frame, pkt, from, static_cast<uint16_t>(port.mtu - kIpipOverhead));
-    rewrite_macs(pkt.eth, arrival.mac.bytes, pkt.eth->dst);
-    cs.count(Counter::icmp_frag_needed_sent);
-    return Verdict::tx;
-  }
-  if (frame.headroom < kIpipOverhead) return drop(cs, Counter::drop_no_headroom);
-  encapsulate_ipip(frame, pkt, port.address, c.tuple[kFromServer].saddr);
-  set_l2(cs, frame, pkt, out);
-  return Verdict::tx;
-}
-
-// tunnel over IPv6: IPv6-in-IPv6 to the server (outer source: the egress port's IPv6 address).
-// Too big for the MTU: ICMPv6 packet-too-big back to the client (IPv6 is never fragmented on
-// the way), except for ICMPv6 errors, which no error answers (RFC 4443 2.4 e).
-Verdict tunnel_ipv6(CoreState& cs, io::Frame& frame, core::Packet6View& pkt, Conn& c, Direction dir) {
-  const Egress out = egress(cs, c, dir);
-  if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
-  const abi::PortRecord& port = cs.snapshot->ports[out.port];
-  if (V6::ip_bytes(pkt) + kIp6ip6Overhead > port.mtu) {
-    if (pkt.protocol == core::kIpProtoIcmpv6) return drop(cs, Counter::drop_tunnel_mtu);
-    const abi::PortRecord& arrival = cs.snapshot->ports[frame.port];
-    const core::Ipv6Address own = V6::port_address(arrival);
-    const core::Ipv6Address from = own.is_zero() ? V6::daddr(pkt) : own;
-    if (!make_packet_too_big(frame, pkt, from, port.mtu - kIp6ip6Overhead)) return drop(cs, Counter::drop_tunnel_mtu);
-    rewrite_macs(pkt.eth, arrival.mac.bytes, pkt.eth->dst);
-    cs.count(Counter::icmp_frag_needed_sent);
-    return Verdict::tx;
-  }
-  if (frame.headroom < kIp6ip6Overhead) return drop(cs, Counter::drop_no_headroom);
-  // The server's address from its record: a transient (one-packet) connection has no address line.
-  encapsulate_ip6ip6(frame, pkt, V6::port_address(port), V6::address(cs.snapshot->backends[backend_of(cs, c)]));
-  set_l2(cs, frame, pkt, out);
-  return Verdict::tx;
-}
-
-template <typename F>
-struct Translate<Forwarding::tunnel, F> {
-  static Verdict run(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
-    if constexpr (F::kIpv6) return tunnel_ipv6(cs, frame, pkt, c, dir);
-    else return tunnel_ipv4(cs, frame, pkt, c, dir);
-  }
-};
-
-template <typename F>
-[[gnu::always_inline]]
-inline Verdict translate_by_mode(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
-  switch (static_cast<Forwarding>(c.forwarding)) {
-    case Forwarding::dr: return Translate<Forwarding::dr, F>::run(cs, frame, pkt, c, dir);
-    case Forwarding::nat: return Translate<Forwarding::nat, F>::run(cs, frame, pkt, c, dir);
-    case Forwarding::tunnel: return Translate<Forwarding::tunnel, F>::run(cs, frame, pkt, c, dir);
-    case Forwarding::fullnat: return Translate<Forwarding::fullnat, F>::run(cs, frame, pkt, c, dir);
-  }
-  return Verdict::pass;
-}
+using namespace path;
 
 // ---- connection life -----------------------------------------------------------------------
 

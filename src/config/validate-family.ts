@@ -43,10 +43,12 @@ export function checkServiceFamily(s: Obj, base: Segment[], ctx: Context, out: F
       message: `pool "${String(pool)}" holds ${[...poolFamilies].join(' and ')} addresses but the VIP is ${family}: a fullnat service's local addresses are of its VIP's family`,
     });
 
-  if (isObj(s.persistence) && typeof s.persistence.netmask === 'number' && family === 'IPv4' && s.persistence.netmask > 32 && s.persistence.netmask <= 128)
+  // Above 128 the schema refuses it already.
+  const netmask = isObj(s.persistence) ? s.persistence.netmask : undefined;
+  if (family === 'IPv4' && typeof netmask === 'number' && netmask > 32 && netmask <= 128)
     out.push({
       path: [...base, 'persistence', 'netmask'],
-      message: `is a prefix length of at most 32 for an IPv4 service (got ${s.persistence.netmask}); up to 128 applies to IPv6 services`,
+      message: `is a prefix length of at most 32 for an IPv4 service (got ${netmask}); up to 128 applies to IPv6 services`,
     });
 
   if (family === 'IPv4') return;
