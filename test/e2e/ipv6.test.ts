@@ -6,8 +6,8 @@
 // IPv6 servers through the kernel's IPv6 routes and neighbour discovery, and its steering program
 // hands it the IPv6 packets of its services while the kernel keeps neighbour discovery. Checks
 // the peer the servers see (the LIP, or the client itself), rr over both servers, 20 parallel
-// connections, a 2 MB download intact, xvs list in ipvsadm's [address]:port form, and counters
-// with nothing dropped. Then dr and tunnel over IPv6 on one arm: the servers hold the VIP on lo and
+// connections, a 2 MB download intact, xvs list in ipvsadm's [address]:port form, a reload that
+// drains a server, counters with nothing dropped, and a restart. Then dr and tunnel over IPv6 on one arm: the servers hold the VIP on lo and
 // answer the client directly; tunnel's ip6ip6 is undone by `xvs decap` on each server. Needs root;
 // skipped loudly otherwise (CI runs it as root).
 import assert from 'node:assert/strict';
@@ -161,13 +161,35 @@ describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => 
     assert.match(out, new RegExp(`^TCP  \\[${VIP6}\\]:81 rr$`, 'm'), out);
   });
 
+  it('a reload (SIGHUP) that drains one IPv6 server sends every new connection to the other', async () => {
+    const file = path.join(t.dir, 'ipv6.yaml');
+    fs.writeFileSync(file, config(t.dir).replace(`{ address: "${SERVERS6[1]}", port: ${HTTP_PORT} }] }`, `{ address: "${SERVERS6[1]}", port: ${HTTP_PORT}, weight: 0 }] }`));
+    assert.equal((await balancer.reload()).event, 'reloaded');
+    for (let i = 0; i < 10; i++) assert.equal(curl(['-g', `http://[${VIP6}]:80/`]).trim(), `s1 ${LIP6}`, `request ${i}`);
+  });
+
   it('the counters agree: connections made, nothing dropped', async () => {
     const stopped = await balancer.stop();
     assert.equal(stopped.exitCode, 0, `xvs exit code; stderr: ${stopped.stderr}`);
     const c = stopped.counters;
-    assert.ok((c.conn_created ?? 0) >= 92, `conn_created ${c.conn_created}`);
+    assert.ok((c.conn_created ?? 0) >= 102, `conn_created ${c.conn_created}`);
     const drops = Object.entries(c).filter(([name, n]) => name.startsWith('drop_') && n > 0 && name !== 'drop_neighbor_unresolved');
     assert.deepEqual(drops, [], 'no drops (unresolved next hops aside, while the neighbours were being learned)');
+  });
+
+  it('after a restart the IPv6 services answer again', async () => {
+    balancer = await Balancer.start(t, path.join(t.dir, 'ipv6.yaml'));
+    const deadline = Date.now() + 15_000;
+    while (spawnSync('ip', ['netns', 'exec', t.client, 'curl', '-s', '-g', '--max-time', '2', `http://[${VIP6}]:80/`], { timeout: 5000 }).status !== 0) {
+      if (Date.now() > deadline) throw new Error(`no answer after the restart; xvs log: ${JSON.stringify(balancer.log.slice(-5))}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    for (let i = 0; i < 10; i++) {
+      assert.equal(curl(['-g', `http://[${VIP6}]:80/`]).trim(), `s1 ${LIP6}`, `fullnat request ${i}`);
+      assert.equal(curl(['-g', `http://[${VIP6}]:81/`]).trim().split(' ')[1], CLIENT6, `nat request ${i}`);
+    }
+    const stopped = await balancer.stop();
+    assert.equal(stopped.exitCode, 0, `xvs exit code; stderr: ${stopped.stderr}`);
   });
 });
 
