@@ -141,9 +141,8 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
                  " of a service that has " + std::to_string(s.backend_count));
   }
   if (s.family == kIpv6) {
-    // Not on IPv6 yet: the SYN proxy's cookies and the client address options are IPv4's.
+    // Not on IPv6 yet: the SYN proxy's cookies are IPv4's.
     if (s.flags & (abi::syn_proxy_on | abi::syn_proxy_auto)) return bad(who + ": the SYN proxy is not available for IPv6 services yet");
-    if (s.flags & kClientAddress) return bad(who + ": a client address (toa, proxy_v2) is not available for IPv6 services yet");
     for (size_t p = 0; p < snap.ports.size(); ++p)
       if (snap.ports[p].mtu < kMinIpv6Mtu)
         return bad(who + ": port #" + std::to_string(p) + " has an MTU of " + std::to_string(snap.ports[p].mtu) +

@@ -18,14 +18,70 @@ using abi::Counter;
 using core::htons;
 using core::ntohs;
 
-// "\r\n\r\n\0\r\nQUIT\n" (PROXY protocol 2.1), then version 2 / PROXY, AF_INET / STREAM.
+// "\r\n\r\n\0\r\nQUIT\n" (PROXY protocol 2.1), then version 2 / PROXY.
 constexpr uint8_t kProxyV2Signature[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
 constexpr uint8_t kProxyV2Proxy = 0x21;
-constexpr uint8_t kProxyV2TcpOverIpv4 = 0x11;
+
+// What differs between the families: the additions' sizes and address bytes, the IP header's
+// length field, and the ICMP error that reports a path MTU.
+template <typename View>
+struct Wire;
+
+template <>
+struct Wire<core::PacketView> {
+  static constexpr uint32_t kToa = kToaIpv4Length, kProxyHeader = kProxyV2Ipv4Length, kAddress = 4;
+  static constexpr uint8_t kProxyFamily = 0x11;  // AF_INET / STREAM
+  static constexpr uint32_t kMinMtu = 68;        // the smallest MTU an IPv4 host must accept (RFC 791)
+  static const uint8_t* saddr(const core::PacketView& p) { return reinterpret_cast<const uint8_t*>(&p.ip->saddr); }
+  static const uint8_t* daddr(const core::PacketView& p) { return reinterpret_cast<const uint8_t*>(&p.ip->daddr); }
+  static uint32_t ip_end(const core::PacketView& p) { return p.l3_offset + ntohs(p.ip->total_length); }
+  static uint32_t ip_length(const core::PacketView& p) { return ntohs(p.ip->total_length); }
+  // The datagram's length field set to cover `l4_len` bytes after the upper-layer header's start.
+  static void set_ip_length(core::PacketView& p, uint32_t l4_len, bool recompute) {
+    const uint16_t old_total = p.ip->total_length;
+    p.ip->total_length = htons(static_cast<uint16_t>(p.l4_offset - p.l3_offset + l4_len));
+    p.ip->checksum = recompute ? core::ipv4_header_checksum(p.ip) : core::checksum_replace16(p.ip->checksum, old_total, p.ip->total_length);
+  }
+  static uint16_t l4_checksum_whole(const core::PacketView& p) { return core::ipv4_l4_checksum(p.ip, p.l4, p.l4_len); }
+  // The MTU field of a "fragmentation needed", or nullptr for any other error.
+  static uint8_t* reported_mtu(core::PacketView& p) {
+    auto* icmp = reinterpret_cast<core::IcmpHdr*>(p.l4);
+    return icmp->type == core::kIcmpDestUnreachable && icmp->code == core::kIcmpCodeFragNeeded ? p.l4 + 6 : nullptr;
+  }
+  static uint32_t read_mtu(const uint8_t* at) { return ntohs(core::load16(at)); }
+  static void write_mtu(uint8_t* at, uint32_t mtu) { core::store16(at, htons(static_cast<uint16_t>(mtu))); }
+};
+
+template <>
+struct Wire<core::Packet6View> {
+  static constexpr uint32_t kToa = kToaIpv6Length, kProxyHeader = kProxyV2Ipv6Length, kAddress = 16;
+  static constexpr uint8_t kProxyFamily = 0x21;  // AF_INET6 / STREAM
+  static constexpr uint32_t kMinMtu = 1280;      // IPv6's minimum link MTU (RFC 8200 5)
+  static const uint8_t* saddr(const core::Packet6View& p) { return p.ip->saddr; }
+  static const uint8_t* daddr(const core::Packet6View& p) { return p.ip->daddr; }
+  static uint32_t ip_length(const core::Packet6View& p) { return sizeof(core::Ipv6Hdr) + ntohs(p.ip->payload_length); }
+  static uint32_t ip_end(const core::Packet6View& p) { return p.l3_offset + ip_length(p); }
+  // The payload length covers the extension headers before the upper-layer header; no header sum.
+  static void set_ip_length(core::Packet6View& p, uint32_t l4_len, bool) {
+    p.ip->payload_length = htons(static_cast<uint16_t>(p.l4_offset - p.l3_offset - sizeof(core::Ipv6Hdr) + l4_len));
+  }
+  static uint16_t l4_checksum_whole(const core::Packet6View& p) {
+    return core::ipv6_l4_checksum(p.ip, core::kIpProtoTcp, p.l4, p.l4_len);
+  }
+  static uint8_t* reported_mtu(core::Packet6View& p) { return p.l4[0] == core::kIcmpv6PacketTooBig ? p.l4 + 4 : nullptr; }
+  static uint32_t read_mtu(const uint8_t* at) { return read32(at); }
+  static void write_mtu(uint8_t* at, uint32_t mtu) {
+    const uint32_t v = core::htonl(mtu);
+    std::memcpy(at, &v, 4);
+  }
+};
 
 ClientAddressConn& state_of(CoreState& cs, const Conn& c) { return cs.client_addresses[cs.conns.index_of(&c)]; }
 
-uint32_t added_length(ClientAddress kind) { return kind == ClientAddress::toa ? kToaLength : kProxyV2Ipv4Length; }
+template <typename View>
+uint8_t added_length(ClientAddress kind) {
+  return static_cast<uint8_t>(kind == ClientAddress::toa ? Wire<View>::kToa : Wire<View>::kProxyHeader);
+}
 
 // Sequence-number order (RFC 9293 3.4): whether a comes after b, or is b.
 bool at_or_after(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) >= 0; }
@@ -33,8 +89,8 @@ bool at_or_after(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) >=
 // A server-space sequence number (acknowledgement, SACK edge) in the client's space: the header
 // occupies [client_start, client_start + header) there, and means nothing to the client.
 uint32_t to_client_space(uint32_t server_seq, const ClientAddressConn& s) {
-  const uint32_t header_end = s.client_start + kProxyV2Ipv4Length;
-  if (at_or_after(server_seq, header_end)) return server_seq - kProxyV2Ipv4Length;
+  const uint32_t header_end = s.client_start + s.added;
+  if (at_or_after(server_seq, header_end)) return server_seq - s.added;
   if (at_or_after(server_seq, s.client_start)) return s.client_start;
   return server_seq;
 }
@@ -43,18 +99,16 @@ uint32_t to_client_space(uint32_t server_seq, const ClientAddressConn& s) {
 uint32_t server_mtu(CoreState& cs, Conn& c) { return cs.snapshot->ports[egress(cs, c, kFromClient).port].mtu; }
 
 // Opens `len` bytes at frame offset `at` (inside the TCP segment) by moving what follows it up
-// to the IPv4 end; lengths, the IPv4 checksum and the TCP pseudo-header's share of its checksum
-// follow. The caller writes the bytes and adds their sum to the TCP checksum. false, with the
-// frame unchanged, when the frame or the MTU has no room.
-bool open_gap(io::Frame& frame, core::PacketView& pkt, uint32_t at, uint32_t len, uint32_t mtu) {
-  const uint32_t ip_total = ntohs(pkt.ip->total_length);
-  const uint32_t ip_end = pkt.l3_offset + ip_total;
+// to the IP datagram's end; lengths, the IPv4 header checksum and the TCP pseudo-header's share of
+// its checksum follow. The caller writes the bytes and adds their sum to the TCP checksum. false,
+// with the frame unchanged, when the frame or the MTU has no room.
+template <typename View>
+bool open_gap(io::Frame& frame, View& pkt, uint32_t at, uint32_t len, uint32_t mtu) {
+  const uint32_t ip_end = Wire<View>::ip_end(pkt);
   const uint32_t room = frame.capacity > frame.len ? frame.capacity : frame.len;
-  if (ip_end + len > room || ip_total + len > mtu) return false;
+  if (ip_end + len > room || Wire<View>::ip_length(pkt) + len > mtu) return false;
   std::memmove(pkt.frame + at + len, pkt.frame + at, ip_end - at);
-  const uint16_t old_total = pkt.ip->total_length;
-  pkt.ip->total_length = htons(static_cast<uint16_t>(ip_total + len));
-  pkt.ip->checksum = core::checksum_replace16(pkt.ip->checksum, old_total, pkt.ip->total_length);
+  Wire<View>::set_ip_length(pkt, pkt.l4_len + len, false);
   pkt.set_l4_checksum(core::checksum_replace16(pkt.l4_checksum(), htons(static_cast<uint16_t>(pkt.l4_len)),
                                                htons(static_cast<uint16_t>(pkt.l4_len + len))));
   pkt.l4_len += len;
@@ -63,13 +117,15 @@ bool open_gap(io::Frame& frame, core::PacketView& pkt, uint32_t at, uint32_t len
 }
 
 // Adds the sum of `len` bytes just written at an even offset of the segment to its checksum.
-void add_to_checksum(core::PacketView& pkt, const uint8_t* bytes, uint32_t len) {
+template <typename View>
+void add_to_checksum(View& pkt, const uint8_t* bytes, uint32_t len) {
   pkt.set_l4_checksum(core::checksum_apply(pkt.l4_checksum(), core::checksum_partial(bytes, len)));
 }
 
 // The server's SYN-ACK: its MSS option lowered by what client segments will carry besides their
 // data, so that a full-sized one still fits.
-void clamp_mss(CoreState& cs, core::PacketView& pkt, uint32_t added) {
+template <typename View>
+void clamp_mss(CoreState& cs, View& pkt, uint32_t added) {
   core::for_each_tcp_option(pkt.l4, [&](uint8_t kind, uint32_t at, uint8_t len) {
     if (kind != core::kTcpOptMss || len != 4) return;
     const uint16_t mss = ntohs(core::load16(pkt.l4 + at + 2));
@@ -86,8 +142,8 @@ bool is_fast_open(const uint8_t* tcp, uint8_t kind, uint32_t at, uint8_t len) {
 }
 
 // Blanks (NOPs) the options of a client segment that `unwanted` names, counting each in `why`.
-template <typename Unwanted>
-void blank_options(CoreState& cs, core::PacketView& pkt, Counter why, Unwanted&& unwanted) {
+template <typename View, typename Unwanted>
+void blank_options(CoreState& cs, View& pkt, Counter why, Unwanted&& unwanted) {
   core::for_each_tcp_option(pkt.l4, [&](uint8_t kind, uint32_t at, uint8_t len) {
     if (!unwanted(kind, at, len)) return;
     // Options may start at odd offsets: the sums cover the 16-bit words around the option, before
@@ -102,7 +158,8 @@ void blank_options(CoreState& cs, core::PacketView& pkt, Counter why, Unwanted&&
 }
 
 // client_address: toa, a client segment other than a SYN.
-void carry_toa(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, const ClientAddressConn& s) {
+template <typename View>
+void carry_toa(CoreState& cs, io::Frame& frame, View& pkt, Conn& c, const ClientAddressConn& s) {
   // Only while the client has acknowledged nothing of the server's data (as DPVS): the segment
   // completing the handshake, on which a server's TOA module reads it, and the first requests.
   if ((pkt.tcp_flags & (core::kTcpRst | core::kTcpAck)) != core::kTcpAck || !s.server_answered ||
@@ -110,32 +167,35 @@ void carry_toa(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, 
     return;
   const uint32_t header = reinterpret_cast<const core::TcpHdr*>(pkt.l4)->header_length();
   // In front of the other options: an end-of-list among them cannot hide it.
-  if (header + kToaLength > 60 || !open_gap(frame, pkt, pkt.l4_offset + sizeof(core::TcpHdr), kToaLength, server_mtu(cs, c))) {
+  constexpr uint32_t kToa = Wire<View>::kToa;
+  if (header + kToa > 60 || !open_gap(frame, pkt, pkt.l4_offset + sizeof(core::TcpHdr), kToa, server_mtu(cs, c))) {
     cs.count(Counter::toa_no_room);
     return;
   }
   uint8_t* option = pkt.l4 + sizeof(core::TcpHdr);
   option[0] = kTcpOptToa;
-  option[1] = kToaLength;
-  std::memcpy(option + 2, pkt.l4, 2);                      // the client's port, as it sent it
-  std::memcpy(option + 4, &pkt.ip->saddr, 4);              // the client's address
-  add_to_checksum(pkt, option, kToaLength);
+  option[1] = kToa;
+  std::memcpy(option + 2, pkt.l4, 2);                                        // the client's port, as it sent it
+  std::memcpy(option + 4, Wire<View>::saddr(pkt), Wire<View>::kAddress);     // the client's address
+  add_to_checksum(pkt, option, kToa);
   // The data offset shares its 16-bit word with the flags.
   const uint16_t old_word = core::load16(pkt.l4 + 12);
-  pkt.l4[12] = static_cast<uint8_t>((((header + kToaLength) / 4) << 4) | (pkt.l4[12] & 0x0f));
+  pkt.l4[12] = static_cast<uint8_t>((((header + kToa) / 4) << 4) | (pkt.l4[12] & 0x0f));
   pkt.set_l4_checksum(core::checksum_replace16(pkt.l4_checksum(), old_word, core::load16(pkt.l4 + 12)));
   cs.count(Counter::toa_added);
 }
 
 // The PROXY protocol v2 header for this segment's client and the address it connected to.
-void write_proxy_header(uint8_t* at, const core::PacketView& pkt) {
+template <typename View>
+void write_proxy_header(uint8_t* at, const View& pkt) {
+  using W = Wire<View>;
   std::memcpy(at, kProxyV2Signature, sizeof kProxyV2Signature);
   at[12] = kProxyV2Proxy;
-  at[13] = kProxyV2TcpOverIpv4;
-  core::store16(at + 14, htons(12));
-  std::memcpy(at + 16, &pkt.ip->saddr, 4);
-  std::memcpy(at + 20, &pkt.ip->daddr, 4);
-  std::memcpy(at + 24, pkt.l4, 4);  // source port, destination port
+  at[13] = W::kProxyFamily;
+  core::store16(at + 14, htons(static_cast<uint16_t>(2 * W::kAddress + 4)));
+  std::memcpy(at + 16, W::saddr(pkt), W::kAddress);
+  std::memcpy(at + 16 + W::kAddress, W::daddr(pkt), W::kAddress);
+  std::memcpy(at + 16 + 2 * W::kAddress, pkt.l4, 4);  // source port, destination port
 }
 
 // A client segment at the stream's start while the server has not acknowledged the header: the
@@ -143,12 +203,14 @@ void write_proxy_header(uint8_t* at, const core::PacketView& pkt) {
 // handshake sends it, so servers that speak first get it too), or, without room for both, in
 // its place.
 // false: dropped (counted).
-bool insert_proxy_header(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, ClientAddressConn& s) {
+template <typename View>
+bool insert_proxy_header(CoreState& cs, io::Frame& frame, View& pkt, Conn& c, ClientAddressConn& s) {
+  constexpr uint32_t kHeader = Wire<View>::kProxyHeader;
   const uint32_t header = reinterpret_cast<const core::TcpHdr*>(pkt.l4)->header_length();
   const uint32_t data_at = pkt.l4_offset + header;
-  if (open_gap(frame, pkt, data_at, kProxyV2Ipv4Length, server_mtu(cs, c))) {
+  if (open_gap(frame, pkt, data_at, kHeader, server_mtu(cs, c))) {
     write_proxy_header(pkt.frame + data_at, pkt);
-    add_to_checksum(pkt, pkt.frame + data_at, kProxyV2Ipv4Length);
+    add_to_checksum(pkt, pkt.frame + data_at, kHeader);
     s.header_sent = true;
     cs.count(Counter::proxy_header_sent);
     return true;
@@ -156,8 +218,7 @@ bool insert_proxy_header(CoreState& cs, io::Frame& frame, core::PacketView& pkt,
   // The header alone: the client's data (and its FIN, which follows the data) is not sent, and the
   // client sends it again once the server's ACK leaves it unacknowledged. Rare (a client that
   // ignored the clamped MSS): the segment's checksum is computed whole.
-  const uint32_t ip_header = pkt.l4_offset - pkt.l3_offset;
-  const uint32_t end = data_at + kProxyV2Ipv4Length;
+  const uint32_t end = data_at + kHeader;
   const uint32_t room = frame.capacity > frame.len ? frame.capacity : frame.len;
   if (end > room) {
     cs.count(Counter::drop_proxy_header_no_room);
@@ -165,36 +226,37 @@ bool insert_proxy_header(CoreState& cs, io::Frame& frame, core::PacketView& pkt,
   }
   write_proxy_header(pkt.frame + data_at, pkt);
   pkt.l4[13] = pkt.tcp_flags = static_cast<uint8_t>(pkt.tcp_flags & ~core::kTcpFin);
-  pkt.ip->total_length = htons(static_cast<uint16_t>(ip_header + header + kProxyV2Ipv4Length));
-  pkt.ip->checksum = core::ipv4_header_checksum(pkt.ip);
-  pkt.l4_len = header + kProxyV2Ipv4Length;
+  pkt.l4_len = header + kHeader;
+  Wire<View>::set_ip_length(pkt, pkt.l4_len, true);
   pkt.frame_len = frame.len = end;
   pkt.set_l4_checksum(0);
-  pkt.set_l4_checksum(core::ipv4_l4_checksum(pkt.ip, pkt.l4, pkt.l4_len));
+  pkt.set_l4_checksum(Wire<View>::l4_checksum_whole(pkt));
   s.header_sent = true;
   cs.count(Counter::proxy_header_alone);
   return true;
 }
 
 // client_address: proxy_v2, a client segment other than a SYN; false: dropped (counted).
-bool carry_proxy_header(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, ClientAddressConn& s) {
+template <typename View>
+bool carry_proxy_header(CoreState& cs, io::Frame& frame, View& pkt, Conn& c, ClientAddressConn& s) {
   const uint32_t seq = read32(seq_field(pkt));
   if (seq == s.client_start) {
     if (!s.header_acked && !(pkt.tcp_flags & core::kTcpRst)) return insert_proxy_header(cs, frame, pkt, c, s);
     // An RST, or a retransmission once the server has the header: after the header, if it went.
-    if (s.header_sent) replace32(pkt, seq_field(pkt), seq + kProxyV2Ipv4Length);
+    if (s.header_sent) replace32(pkt, seq_field(pkt), seq + s.added);
     return true;
   }
   // Every later byte sits behind the header, even one that arrives before the first.
-  if (at_or_after(seq, s.client_start)) replace32(pkt, seq_field(pkt), seq + kProxyV2Ipv4Length);
+  if (at_or_after(seq, s.client_start)) replace32(pkt, seq_field(pkt), seq + s.added);
   return true;
 }
 
 // client_address: proxy_v2, a server segment: what it acknowledges, in the client's space.
-void acknowledge_to_client(core::PacketView& pkt, ClientAddressConn& s) {
+template <typename View>
+void acknowledge_to_client(View& pkt, ClientAddressConn& s) {
   if (!(pkt.tcp_flags & core::kTcpAck)) return;
   const uint32_t ack = read32(ack_field(pkt));
-  if (at_or_after(ack, s.client_start + kProxyV2Ipv4Length) && s.header_sent) s.header_acked = true;
+  if (at_or_after(ack, s.client_start + s.added) && s.header_sent) s.header_acked = true;
   const uint32_t mapped = to_client_space(ack, s);
   if (mapped != ack) replace32(pkt, ack_field(pkt), mapped);
   if (reinterpret_cast<const core::TcpHdr*>(pkt.l4)->header_length() == sizeof(core::TcpHdr)) return;
@@ -215,14 +277,17 @@ ClientAddress client_address_of(uint8_t service_flags) {
   return ClientAddress::none;
 }
 
-void start_client_address(CoreState& cs, Conn& c, ClientAddress kind, const core::PacketView& pkt) {
+template <typename View>
+void start_client_address(CoreState& cs, Conn& c, ClientAddress kind, const View& pkt) {
   c.client_address = static_cast<uint8_t>(kind);
   ClientAddressConn& s = state_of(cs, c);
   s = ClientAddressConn{};
   s.client_start = read32(pkt.l4 + 4) + 1;
+  s.added = added_length<View>(kind);
 }
 
-bool carry_client_address(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
+template <typename View>
+bool carry_client_address(CoreState& cs, io::Frame& frame, View& pkt, Conn& c, Direction dir) {
   ClientAddressConn& s = state_of(cs, c);
   const auto kind = static_cast<ClientAddress>(c.client_address);
   constexpr uint8_t kSynAck = core::kTcpSyn | core::kTcpAck;
@@ -230,7 +295,7 @@ bool carry_client_address(CoreState& cs, io::Frame& frame, core::PacketView& pkt
     if ((pkt.tcp_flags & (kSynAck | core::kTcpRst)) == kSynAck) {
       s.server_start = read32(seq_field(pkt)) + 1;
       s.server_answered = true;
-      clamp_mss(cs, pkt, added_length(kind));
+      clamp_mss(cs, pkt, s.added);
       return true;  // it acknowledges the client's SYN: nothing of the header
     }
     if (kind == ClientAddress::proxy_v2) acknowledge_to_client(pkt, s);
@@ -249,8 +314,10 @@ bool carry_client_address(CoreState& cs, io::Frame& frame, core::PacketView& pkt
     // The client may start again with another ISN while the server has not answered (its first
     // SYN lost on the way, or dropped by a full queue): the stream starts after the one the
     // server answers.
+    const uint8_t added = s.added;
     s = ClientAddressConn{};
     s.client_start = read32(seq_field(pkt)) + 1;
+    s.added = added;
   }
   if (pkt.tcp_flags & core::kTcpSyn) return true;
   if (kind == ClientAddress::proxy_v2) return carry_proxy_header(cs, frame, pkt, c, s);
@@ -258,19 +325,29 @@ bool carry_client_address(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   return true;
 }
 
-void lower_reported_mtu(core::PacketView& pkt, const Conn& c) {
-  auto* icmp = reinterpret_cast<core::IcmpHdr*>(pkt.l4);
-  if (icmp->type != core::kIcmpDestUnreachable || icmp->code != core::kIcmpCodeFragNeeded) return;
-  const uint16_t mtu = ntohs(icmp->mtu);
-  const uint32_t added = added_length(static_cast<ClientAddress>(c.client_address));
-  // 68: the smallest MTU an IPv4 host must accept (RFC 791).
-  if (mtu > added + 68) icmp->mtu = htons(static_cast<uint16_t>(mtu - added));
+template <typename View>
+void lower_reported_mtu(CoreState& cs, View& pkt, const Conn& c) {
+  uint8_t* at = Wire<View>::reported_mtu(pkt);
+  if (at == nullptr) return;
+  const uint32_t mtu = Wire<View>::read_mtu(at), added = state_of(cs, c).added;
+  // Never below what every host of the family must accept: such a client would not go lower.
+  if (mtu > added + Wire<View>::kMinMtu) Wire<View>::write_mtu(at, mtu - added);
 }
 
-void untranslate_quoted_client_seq(CoreState& cs, core::PacketView& pkt, const Conn& c) {
+template <typename View>
+void untranslate_quoted_client_seq(CoreState& cs, View& pkt, const Conn& c) {
   const uint32_t server_seq = quoted_seq(pkt);
   const uint32_t client_seq = to_client_space(server_seq, state_of(cs, c));
   if (client_seq != server_seq) replace_quoted_seq(pkt, client_seq);
 }
+
+#define XVS_CLIENT_ADDRESS_FOR(View)                                                                  \
+  template void start_client_address<View>(CoreState&, Conn&, ClientAddress, const View&);           \
+  template bool carry_client_address<View>(CoreState&, io::Frame&, View&, Conn&, Direction);         \
+  template void lower_reported_mtu<View>(CoreState&, View&, const Conn&);                            \
+  template void untranslate_quoted_client_seq<View>(CoreState&, View&, const Conn&);
+XVS_CLIENT_ADDRESS_FOR(core::PacketView)
+XVS_CLIENT_ADDRESS_FOR(core::Packet6View)
+#undef XVS_CLIENT_ADDRESS_FOR
 
 }  // namespace xvs::lb

@@ -252,11 +252,9 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, typename F::View& pkt
   if (one_packet) c->flags |= kOnePacket;
   c->forwarding = svc->forwarding;
   c->client_port_index = frame.port;
-  if constexpr (!F::kIpv6) {  // (the snapshot builder refuses a client address for IPv6 services)
-    if (const ClientAddress kind = client_address_of(svc->flags);
-        kind != ClientAddress::none && !proxied && mode == Forwarding::fullnat && pkt.protocol == core::kIpProtoTcp)
-      start_client_address(cs, *c, kind, pkt);
-  }
+  if (const ClientAddress kind = client_address_of(svc->flags);
+      kind != ClientAddress::none && !proxied && mode == Forwarding::fullnat && pkt.protocol == core::kIpProtoTcp)
+    start_client_address(cs, *c, kind, pkt);
   core::copy_mac(c->client_mac, pkt.eth->src);
   bind_backend(cs, *c, index);
   cs.count(Counter::conn_created);
@@ -343,13 +341,13 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, typename F::View& pkt) {
       const bool keep_sender = found.direction == kFromClient && static_cast<Forwarding>(c.forwarding) == Forwarding::nat;
       const Egress out = egress(cs, c, found.direction);
       if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
-      if constexpr (!F::kIpv6) {
+      if constexpr (!F::kIpv6) {  // (IPv6 connections are never proxied)
         if ((c.flags & kSynProxied) && found.direction == kFromClient && q.protocol == core::kIpProtoTcp)
           untranslate_quoted_seq(cs, pkt, c);
-        if (c.client_address != 0 && found.direction == kFromServer) {
-          lower_reported_mtu(pkt, c);
-          if (c.client_address == static_cast<uint8_t>(ClientAddress::proxy_v2)) untranslate_quoted_client_seq(cs, pkt, c);
-        }
+      }
+      if (c.client_address != 0 && found.direction == kFromServer) {
+        lower_reported_mtu(cs, pkt, c);
+        if (c.client_address == static_cast<uint8_t>(ClientAddress::proxy_v2)) untranslate_quoted_client_seq(cs, pkt, c);
       }
       translate_icmp_error(pkt, values(other), keep_sender ? F::saddr(pkt) : other.daddr, other.saddr);
       decrement_ttl(pkt.ip);
@@ -480,7 +478,7 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, typename F
   // A SYN-proxied connection's segments are translated between the two sequence spaces first;
   // the proxy may answer for one side, or make the frame a segment of the other side.
   bool tracked = fresh && (c.flags & kSynProxied);
-  if constexpr (!F::kIpv6) {  // (IPv6 connections are never proxied, nor carry a client address)
+  if constexpr (!F::kIpv6) {  // (IPv6 connections are never proxied)
     if ((c.flags & kSynProxied) && !fresh) {
       const ProxyStep step = proxied_segment(cs, frame, pkt, c, dir);
       if (step.done) return step.verdict;
@@ -488,10 +486,10 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, typename F
       dir = step.dir;
       tracked = step.tracked;
     }
-    // Before the state machine: a segment the header replaces leaves without its FIN.
-    if (c.client_address != 0 && !carry_client_address(cs, frame, pkt, c, dir)) [[unlikely]]
-      return Verdict::drop;
   }
+  // Before the state machine: a segment the header replaces leaves without its FIN.
+  if (c.client_address != 0 && !carry_client_address(cs, frame, pkt, c, dir)) [[unlikely]]
+    return Verdict::drop;
   if (!tracked) track_state(cs, c, dir, pkt.tcp_flags);
   const Verdict v = translate_by_mode<F>(cs, frame, pkt, c, dir);
   if (v == Verdict::tx) count_forwarded(cs, backend_of(cs, c), dir, ip_bytes);

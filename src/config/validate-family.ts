@@ -1,12 +1,12 @@
 // Address-family rules of a service (issue 18): a service's servers, sorry server and local
 // address pool are of its VIP's family (NAT64 is not there yet), an IPv4 service's persistence
-// prefix is at most 32 bits, and what IPv6 services cannot have yet (SYN proxy, client address,
-// a cluster, DPDK, tunnel mode on mem ports). Consumes one service of the untyped document and the
+// prefix is at most 32 bits, and what IPv6 services cannot have yet (SYN proxy, a cluster, DPDK,
+// tunnel mode on mem ports). Consumes one service of the untyped document and the
 // cross-service Context; produces Findings. Runs on the config-loading thread.
 
 import { isIpv6Text, serviceAddressProblem } from './address.js';
-import { choice, has, isObj, type Finding, type Obj, type Segment } from './raw.js';
-import { FORWARDING_MODES, PROTOCOLS } from './types.js';
+import { choice, isObj, type Finding, type Obj, type Segment } from './raw.js';
+import { FORWARDING_MODES } from './types.js';
 import type { Context } from './validate-service.js';
 
 export type Family = 'IPv4' | 'IPv6';
@@ -55,9 +55,6 @@ export function checkServiceFamily(s: Obj, base: Segment[], ctx: Context, out: F
   const notYet = (where: Segment[], what: string) =>
     out.push({ path: where, message: `${what} is not available for IPv6 services yet (this VIP is ${String(s.vip)})` });
   if (s.syn_proxy === 'on') notYet([...base, 'syn_proxy'], 'syn_proxy: on');
-  const protocol = choice(s, 'protocol', PROTOCOLS, 'tcp');
-  if (has(s, 'client_address') && s.client_address !== 'none' && protocol === 'tcp' && forwarding === 'fullnat')
-    notYet([...base, 'client_address'], `client_address: ${String(s.client_address)}`);
   if (ctx.cluster) notYet([...base, 'vip'], 'a cluster (BGP announcements and connection sync)');
   if (ctx.backend === 'dpdk') notYet([...base, 'vip'], 'the dpdk backend (it resolves next hops by ARP only)');
   if (forwarding === 'tunnel' && ctx.backend === 'mem')

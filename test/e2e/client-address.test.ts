@@ -6,10 +6,11 @@
 // sequence translation holds for the connection's life; nginx stores the upload with PUT). A `toa`
 // service is used by curl against the same nginx (without proxy_protocol): a packet socket on the
 // server reads the client's address and port in the option, and the kernel accepts the segments.
-// The balancer's counters agree. Needs root and nginx; skipped loudly otherwise (CI runs it as
+// The balancer's counters agree. nginx and the TOA capture: test/support/nginx.ts; the same over
+// IPv6: client-address6.test.ts. Needs root and nginx; skipped loudly otherwise (CI runs it as
 // root, with nginx-light installed by the test step).
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,84 +19,18 @@ import { after, before, describe, it } from 'node:test';
 import { Scenario } from '../../src/demo/scenario.js';
 import { CLIENT, LIP, VIP } from '../../src/demo/topology.js';
 import { netnsUnavailable, waitForLine } from '../../src/netns/lab.js';
+import { NGINX_PLAIN_PORT, NGINX_PROXY_PORT, TOA_CAPTURE, nginxMissing, startNginx } from '../support/nginx.js';
 
 const PROXIED_PORT = 82;
 const TOA_PORT = 83;
-const NGINX_PROXY_PORT = 9090;
-const NGINX_PLAIN_PORT = 9091;
 const BODY_BYTES = 4 * 1024 * 1024;
 
-const nginxMissing = spawnSync('nginx', ['-v'], { stdio: 'ignore' }).status === 0 ? undefined : 'nginx is not installed (Debian: nginx-light)';
-const skip = netnsUnavailable() ?? nginxMissing;
+const skip = netnsUnavailable() ?? nginxMissing();
 if (skip) console.warn(`\n*** client_address e2e tests SKIPPED: ${skip} ***\n`);
-
-// Prints "ready", then "toa ADDRESS PORT from SOURCE" for the first TCP segment to port argv[1]
-// carrying a TOA option (kind 254, length 8), and exits; bounded to 20 s.
-const TOA_CAPTURE = `
-import socket, struct, sys, time
-port = int(sys.argv[1])
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
-s.settimeout(0.5)
-print("ready", flush=True)
-deadline = time.time() + 20
-while time.time() < deadline:
-    try:
-        f = s.recv(65535)
-    except socket.timeout:
-        continue
-    ip = f[14:]
-    if len(ip) < 20 or ip[9] != 6:
-        continue
-    tcp = ip[(ip[0] & 15) * 4:]
-    if len(tcp) < 20 or struct.unpack("!H", tcp[2:4])[0] != port:
-        continue
-    opts, i = tcp[20:(tcp[12] >> 4) * 4], 0
-    while i + 1 < len(opts) and opts[i] != 0:
-        if opts[i] == 1:
-            i += 1
-            continue
-        if opts[i] == 254 and opts[i + 1] == 8:
-            print("toa %s %d from %s" % (socket.inet_ntoa(opts[i + 4:i + 8]), struct.unpack("!H", opts[i + 2:i + 4])[0], socket.inet_ntoa(ip[12:16])), flush=True)
-            sys.exit(0)
-        i += max(opts[i + 1], 2)
-sys.exit(1)
-`;
-
-function nginxConfig(dir: string, server: string): string {
-  return `
-daemon off;
-user root;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  log_format client '$proxy_protocol_addr $proxy_protocol_port $remote_addr $request_length';
-  client_max_body_size 16m;
-  server {
-    listen ${server}:${NGINX_PROXY_PORT} proxy_protocol;
-    access_log ${dir}/proxied.log client;
-    location = /whoami { return 200 "$proxy_protocol_addr $proxy_protocol_port $remote_addr\\n"; }
-    location / { root ${dir}/www; dav_methods PUT; create_full_put_path on; }
-  }
-  server {
-    listen ${server}:${NGINX_PLAIN_PORT};
-    location = /whoami { return 200 "$remote_addr $remote_port\\n"; }
-  }
-}
-`;
-}
 
 describe('client_address on AF_XDP (fullnat, nginx behind xvs)', { skip }, () => {
   let scenario: Scenario;
   let dir: string;
-  let serverAddress: string;
   const curl = (args: string[]) =>
     execFileSync('ip', ['netns', 'exec', scenario.topology.client, 'curl', '-sS', '--max-time', '20', ...args], {
       encoding: 'utf8', timeout: 30_000, maxBuffer: 64 << 20,
@@ -116,21 +51,10 @@ describe('client_address on AF_XDP (fullnat, nginx behind xvs)', { skip }, () =>
       },
     });
     const s1 = scenario.topology.servers[0]!;
-    serverAddress = s1.address;
     dir = path.join(scenario.topology.dir, 'nginx');
     fs.mkdirSync(path.join(dir, 'www'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'www', 'big'), crypto.randomBytes(BODY_BYTES));
-    fs.writeFileSync(path.join(dir, 'nginx.conf'), nginxConfig(dir, serverAddress));
-    const nginx = scenario.topology.lab.spawnIn(s1.ns, ['nginx', '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')]);
-    // Listening once nginx answers on its plain port from inside the server's namespace.
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const probe = spawnSync('ip', ['netns', 'exec', s1.ns, 'curl', '-s', '-o', '/dev/null', `http://${serverAddress}:${NGINX_PLAIN_PORT}/whoami`], { timeout: 5000 });
-      if (probe.status === 0) break;
-      if (nginx.exitCode !== null || Date.now() > deadline)
-        throw new Error(`nginx did not start: ${fs.existsSync(path.join(dir, 'error.log')) ? fs.readFileSync(path.join(dir, 'error.log'), 'utf8') : 'no log'}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await startNginx(scenario.topology.lab, s1.ns, dir, s1.address);
   });
   after(async () => scenario?.destroy());
 

@@ -11,7 +11,7 @@
 // answer the client directly; tunnel's ip6ip6 is undone by `xvs decap` on each server. Needs root;
 // skipped loudly otherwise (CI runs it as root).
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,17 +20,12 @@ import { after, before, describe, it } from 'node:test';
 import { Balancer } from '../../src/demo/balancer.js';
 import { CLIENT, LIP, Topology, VIP } from '../../src/demo/topology.js';
 import { netnsUnavailable, waitForLine } from '../../src/netns/lab.js';
+import { CLIENT6, LIP6, SERVERS6, VIP6, addIpv6TwoArms, waitForAnswer } from '../support/ipv6-lab.js';
 
 const XVS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/xvs.js');
 const skip = netnsUnavailable();
 if (skip) console.warn(`\n*** IPv6 e2e tests SKIPPED: ${skip} ***\n`);
 
-const CLIENT6 = '2001:db8:201::2';
-const BALANCER_CLIENT_SIDE6 = '2001:db8:201::1';
-const BALANCER_SERVER_SIDE6 = '2001:db8:202::1';
-const LIP6 = '2001:db8:202::100';
-const VIP6 = '2001:db8:203::10';
-const SERVERS6 = ['2001:db8:202::11', '2001:db8:202::12'] as const;
 const HTTP_PORT = 8080;
 const DOWNLOAD_BYTES = 2 * 1024 * 1024;
 
@@ -82,21 +77,10 @@ describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => 
     execFileSync('ip', ['netns', 'exec', t.client, 'curl', '-sS', '--max-time', '20', ...args], {
       encoding: 'utf8', timeout: 30_000, maxBuffer: 16 << 20,
     });
-  const ip6 = (ns: string, ...args: string[]) => execFileSync('ip', ['-n', ns, '-6', ...args], { timeout: 10_000 });
 
   before(async () => {
     t = Topology.create({ arms: 2, queues: 1, servers: 2, mode: 'fullnat' });
-    // IPv6 beside IPv4: nodad, so that the addresses are usable at once.
-    ip6(t.client, 'addr', 'add', `${CLIENT6}/64`, 'dev', 'c0', 'nodad');
-    ip6(t.client, 'route', 'add', '2001:db8:203::/64', 'via', BALANCER_CLIENT_SIDE6);
-    ip6(t.balancer, 'addr', 'add', `${BALANCER_CLIENT_SIDE6}/64`, 'dev', 'l0', 'nodad');
-    ip6(t.balancer, 'addr', 'add', `${BALANCER_SERVER_SIDE6}/64`, 'dev', 'l1', 'nodad');
-    ip6(t.balancer, 'addr', 'add', `${LIP6}/128`, 'dev', 'l1', 'nodad');
-    t.servers.forEach((s, i) => {
-      ip6(s.ns, 'addr', 'add', `${SERVERS6[i]}/64`, 'dev', 'e0', 'nodad');
-      // nat: replies to the client go back through the balancer.
-      ip6(s.ns, 'route', 'add', 'default', 'via', BALANCER_SERVER_SIDE6);
-    });
+    addIpv6TwoArms(t);
     await t.startServers([HTTP_PORT], []);
     for (const [i, s] of t.servers.entries()) {
       const child = t.spawnIn(s.ns, ['python3', '-c', SERVER, SERVERS6[i]!, s.name]);
@@ -106,13 +90,7 @@ describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => 
     fs.writeFileSync(file, config(t.dir));
     balancer = await Balancer.start(t, file);
     // The servers' IPv6 neighbours are learned once solicited: wait until a request gets through.
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const probe = spawnSync('ip', ['netns', 'exec', t.client, 'curl', '-s', '-g', '--max-time', '2', `http://[${VIP6}]:80/`], { timeout: 5000 });
-      if (probe.status === 0) break;
-      if (Date.now() > deadline) throw new Error(`no answer through [${VIP6}]:80; xvs log: ${JSON.stringify(balancer.log.slice(-5))}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitForAnswer(t, balancer, `http://[${VIP6}]:80/`);
   });
   after(async () => t?.destroy());
 
@@ -179,11 +157,7 @@ describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => 
 
   it('after a restart the IPv6 services answer again', async () => {
     balancer = await Balancer.start(t, path.join(t.dir, 'ipv6.yaml'));
-    const deadline = Date.now() + 15_000;
-    while (spawnSync('ip', ['netns', 'exec', t.client, 'curl', '-s', '-g', '--max-time', '2', `http://[${VIP6}]:80/`], { timeout: 5000 }).status !== 0) {
-      if (Date.now() > deadline) throw new Error(`no answer after the restart; xvs log: ${JSON.stringify(balancer.log.slice(-5))}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitForAnswer(t, balancer, `http://[${VIP6}]:80/`);
     for (let i = 0; i < 10; i++) {
       assert.equal(curl(['-g', `http://[${VIP6}]:80/`]).trim(), `s1 ${LIP6}`, `fullnat request ${i}`);
       assert.equal(curl(['-g', `http://[${VIP6}]:81/`]).trim().split(' ')[1], CLIENT6, `nat request ${i}`);
@@ -229,15 +203,7 @@ services:
       servers: [{ address: "${ONE_ARM_SERVERS6[0]}", port: 81 }, { address: "${ONE_ARM_SERVERS6[1]}", port: 81 }] }
 `);
     balancer = await Balancer.start(t, file);
-    const deadline = Date.now() + 15_000;
-    for (const port of [80, 81]) {
-      for (;;) {
-        const probe = spawnSync('ip', ['netns', 'exec', t.client, 'curl', '-s', '-g', '--max-time', '2', `http://[${VIP6}]:${port}/`], { timeout: 5000 });
-        if (probe.status === 0) break;
-        if (Date.now() > deadline) throw new Error(`no answer through [${VIP6}]:${port}; xvs log: ${JSON.stringify(balancer.log.slice(-5))}`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
+    for (const port of [80, 81]) await waitForAnswer(t, balancer, `http://[${VIP6}]:${port}/`);
   });
   after(async () => t?.destroy());
 

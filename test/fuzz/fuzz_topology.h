@@ -125,6 +125,8 @@ inline const std::vector<Service6Spec>& services6() {
       {v3, 53, udp, Forwarding::dr, Scheduler::rr, abi::one_packet | abi::persistent, 60, 48, 0, {server6(61, 53)}},
       {v4, 80, tcp, Forwarding::tunnel, Scheduler::lblcr, 0, 0, 128, 0, {server6(71, 80), server6(72, 80)}},
       {v4, 53, udp, Forwarding::tunnel, Scheduler::mh, 0, 0, 128, 0, {server6(81, 53)}},
+      {v1, 81, tcp, Forwarding::fullnat, Scheduler::rr, abi::client_address_proxy_v2, 0, 128, 2, {server6(16, 9090)}},
+      {v1, 82, tcp, Forwarding::fullnat, Scheduler::rr, abi::client_address_toa, 0, 128, 3, {server6(17, 9091), server6(18, 9091)}},
   };
   return all;
 }

@@ -37,7 +37,7 @@ void save(const fs::path& dir, const std::string& name, const std::vector<uint8_
 // ---- packet_path scripts ----------------------------------------------------------------------
 
 // Service indices in fuzz_topology.h.
-enum : uint8_t { kFullnatWeb, kFullnatDns, kFullnatTls, kNatWeb, kNatDns, kDrWeb, kDrDns, kTunnelWeb, kTunnelDns };
+enum : uint8_t { kFullnatWeb, kFullnatDns, kFullnatTls, kNatWeb, kNatDns, kDrWeb, kDrDns, kTunnelWeb, kTunnelDns, kFullnatProxyV2, kFullnatToa };
 
 PacketOp client(uint8_t service, uint8_t flags, uint16_t cport = 0, uint8_t who = 0, uint16_t payload = 0) {
   PacketOp p;
@@ -149,6 +149,23 @@ void packet_path_seeds(const fs::path& dir) {
     PacketOp persistent = ipv6(client(kFullnatTls, core::kTcpSyn, 3, 1));
     persistent.write(w);
     reply(0).write(w);
+    clock(1, 14).write(w);
+    SafePointOp{}.write(w);
+  }));
+  // The client's address (PROXY v2 header, TOA) for IPv4 and IPv6 clients.
+  save(dir, "client_address_both_families", script(one, [&](ByteWriter& w) {
+    for (uint8_t service : {kFullnatProxyV2, kFullnatToa}) {
+      tcp_exchange(w, service);
+      ipv6(client(service, core::kTcpSyn)).write(w);
+      reply(0).write(w);                // SYN-ACK from the server
+      reply(0).write(w);                // the handshake's ACK: the header or TOA
+      reply(1, 1, 300).write(w);        // data
+      reply(0, 1, 700).write(w);        // data back
+      error(0, 1, 2).write(w);          // packet too big, quoting all of it
+      reply(0, 2).write(w);             // FIN
+      reply(0, 2).write(w);             // FIN back
+      reply(0, 6).write(w);             // last ACK
+    }
     clock(1, 14).write(w);
     SafePointOp{}.write(w);
   }));

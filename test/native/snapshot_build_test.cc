@@ -321,12 +321,6 @@ const Reject kRejects[] = {
        b.services[2].flags = abi::syn_proxy_on;
      },
      none_bytes, kErrSnapshot, kWeb6 + "the SYN proxy is not available for IPv6 services yet"},
-    {"Ipv6WithAClientAddress",
-     [](auto& b) {
-       standard6(b);
-       b.services[2].flags = abi::client_address_proxy_v2;
-     },
-     none_bytes, kErrSnapshot, kWeb6 + "a client address (toa, proxy_v2) is not available for IPv6 services yet"},
     {"Ipv6TunnelBelowTheMinimumPlusItsHeader",
      [](auto& b) {
        standard6(b, abi::Forwarding::tunnel);

@@ -21,7 +21,21 @@ export interface Tcp6Spec extends Frame6Spec {
   flags: TcpFlag[];
   seq?: number;
   ack?: number;
+  tcpOptions?: Uint8Array;
 }
+
+/** An ICMPv6 error (RFC 4443): `rest` is the 32-bit field after the checksum (a packet too big's MTU). */
+export interface Icmp6Spec extends L2Spec {
+  src: string;
+  dst: string;
+  type: number;
+  code: number;
+  rest?: number;
+  body: Uint8Array;
+  hopLimit?: number;
+}
+
+export const ICMP6 = { destUnreachable: 1, packetTooBig: 2, timeExceeded: 3 } as const;
 
 function bytesOf(address: string): Uint8Array {
   const b = ipv6ToBytes(address);
@@ -29,7 +43,7 @@ function bytesOf(address: string): Uint8Array {
   return b;
 }
 
-function ipv6Frame(spec: Frame6Spec, protocol: number, l4: Uint8Array, checksumAt: number): Buffer {
+function ipv6Frame(spec: Pick<Frame6Spec, keyof L2Spec | 'src' | 'dst' | 'hopLimit' | 'flowLabel' | 'zeroChecksum'>, protocol: number, l4: Uint8Array, checksumAt: number): Buffer {
   const pseudo = new Uint8Array(40);
   pseudo.set(bytesOf(spec.src), 0);
   pseudo.set(bytesOf(spec.dst), 16);
@@ -57,4 +71,18 @@ export function tcp6Frame(spec: Tcp6Spec): Buffer {
 
 export function udp6Frame(spec: Frame6Spec): Buffer {
   return ipv6Frame(spec, PROTO.udp, udpDatagram(spec), 6);
+}
+
+export function icmp6Frame(spec: Icmp6Spec): Buffer {
+  const l4 = new Uint8Array(8 + spec.body.length);
+  l4[0] = spec.type;
+  l4[1] = spec.code;
+  new DataView(l4.buffer).setUint32(4, (spec.rest ?? 0) >>> 0);
+  l4.set(spec.body, 8);
+  return ipv6Frame(spec, PROTO.icmpv6, l4, 2);
+}
+
+/** The IPv6 packet of an Ethernet frame (no 802.1Q tag): what an ICMPv6 error quotes. */
+export function ip6Of(frame: Uint8Array): Buffer {
+  return Buffer.from(frame.subarray(14));
 }

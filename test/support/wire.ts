@@ -4,7 +4,7 @@
 
 export type Mac = string; // "02:00:0a:00:02:0b"
 
-export const PROTO = { icmp: 1, ipip: 4, tcp: 6, udp: 17, gre: 47 } as const;
+export const PROTO = { icmp: 1, ipip: 4, tcp: 6, udp: 17, gre: 47, icmpv6: 58 } as const;
 
 export const macBytes = (mac: Mac): number[] => mac.split(':').map((h) => parseInt(h, 16));
 export const macText = (bytes: Uint8Array): Mac => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');

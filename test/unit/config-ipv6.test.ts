@@ -86,11 +86,14 @@ test('persistence: up to 128 bits for IPv6, 32 for IPv4', () => {
     'services[0].persistence.netmask', 11, 29, 'is a prefix length of at most 32 for an IPv4 service (got 64)');
 });
 
+test('a fullnat IPv6 service may carry the client address, either form', () => {
+  for (const form of ['toa', 'proxy_v2'])
+    assert.equal(parseConfigText(v6('fullnat', ['    local_address_pool: lan6', `    client_address: ${form}`]), 't.yaml').services[0]!.client_address, form);
+});
+
 test('what IPv6 services cannot have yet is refused by name', () => {
   expectOne(v6('fullnat', ['    local_address_pool: lan6', '    syn_proxy: on']), 'services[0].syn_proxy', 12, 16,
     'syn_proxy: on is not available for IPv6 services yet');
-  expectOne(v6('fullnat', ['    local_address_pool: lan6', '    client_address: proxy_v2']), 'services[0].client_address', 12, 21,
-    'client_address: proxy_v2 is not available for IPv6 services yet');
   expectOne(v6('tunnel', [], MEM), 'services[0].forwarding', 10, 17, 'tunnel mode on the mem backend');
   expectOne(v6('dr', [], '{ backend: dpdk, interfaces: [eth0] }'), 'services[0].vip', 8, 10, 'the dpdk backend');
 });
