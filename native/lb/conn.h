@@ -2,7 +2,9 @@
 // table stores it: both directions' tuples, the translation they imply, the IPVS state, the
 // server it is bound to and where its client-side packets leave. One cache line, so that a
 // lookup's hit costs one line; an IPv6 connection has a second line for its four addresses
-// (Conn6Addresses, beside the table's connections by index), so IPv4 entries stay one line.
+// (Conn6Addresses, beside the table's connections by index), so IPv4 entries stay one line. A
+// NAT64 entry (an IPv6 client, an IPv4 server) keeps its client side's addresses there and its
+// IPv4 server side in its own line.
 // Written and read only by the owning worker.
 #pragma once
 #include <cstddef>
@@ -108,11 +110,15 @@ struct alignas(64) Conn {
   uint8_t forwarding : 2;      // abi::Forwarding
   uint8_t client_address : 2;  // ClientAddress (lb/client_address.h): Full-NAT TCP only
   uint8_t ipv6 : 1;            // an IPv6 entry: tuple[d] holds only its ports (see Conn6Addresses)
-  uint8_t : 3;
+  uint8_t nat64 : 1;           // with ipv6: the server side is IPv4, whole in tuple[kFromServer] (lb/nat64.h)
+  uint8_t : 2;
   ConnState state;
   uint8_t flags;
 };
 static_assert(sizeof(Conn) == 64, "one connection is one cache line");
+
+// Whether direction `d` of `c` is IPv6: both of an IPv6 entry's, but a NAT64 entry's server side.
+inline bool side_is_ipv6(const Conn& c, Direction d) { return c.ipv6 && !(c.nat64 && d == kFromServer); }
 // Templates keep their key in tuple[kFromClient] = (client address & netmask, VIP, 0, port) and
 // their netmask (IPv6: prefix length) and timeout in tuple[kFromServer].saddr / .daddr (that
 // tuple is never linked).

@@ -140,6 +140,21 @@ Conn* ConnTable::insert(uint8_t protocol, const ConnTuple6& from_client, const C
   return &c;
 }
 
+Conn* ConnTable::insert(uint8_t protocol, const ConnTuple6& from_client, const ConnTuple& from_server, uint8_t links,
+                        KnownProbes known) {
+  if (free_top_ == 0) return nullptr;
+  Conn& c = take_free(protocol, links);
+  c.ipv6 = 1;
+  c.nat64 = 1;
+  c.tuple[kFromClient] = {0, 0, from_client.sport, from_client.dport};
+  c.tuple[kFromServer] = from_server;
+  Conn6Addresses& a = addresses6_[index_of(&c)];
+  a.tuple[kFromClient] = {from_client.saddr, from_client.daddr};
+  a.tuple[kFromServer] = {};
+  link_new(index_of(&c), known);
+  return &c;
+}
+
 void ConnTable::timer_unlink(uint32_t index) {
   Conn& c = conns_[index];
   if (c.state == ConnState::unarmed) return;

@@ -12,7 +12,8 @@
 // linked through a per-node array (under 0.1 % of the tuples of a full table), so an insert
 // never fails while a connection is free, whatever the hashes. Both address families share the
 // pool, the buckets and the expiry lists; an IPv6 entry's addresses live in a second line beside
-// it (Conn6Addresses), and a lookup of one family never matches an entry of the other.
+// it (Conn6Addresses), and a lookup of one family never matches a tuple of the other (a NAT64
+// entry has one of each: side_is_ipv6).
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -141,6 +142,10 @@ class ConnTable {
   // Conn6Addresses line (tuple[d].saddr/daddr stay 0).
   Conn* insert(uint8_t protocol, const ConnTuple6& from_client, const ConnTuple6& from_server, uint8_t links,
                KnownProbes known = {nullptr, nullptr});
+  // The same for a NAT64 connection: `ipv6` and `nat64` set, the client side as an IPv6 entry's,
+  // the server side whole in tuple[kFromServer]. Each side is found by a lookup of its family.
+  Conn* insert(uint8_t protocol, const ConnTuple6& from_client, const ConnTuple& from_server, uint8_t links,
+               KnownProbes known = {nullptr, nullptr});
 
   // Sets the state and (re)arms the expiry timer: the connection moves to the tail of its
   // state's list. Lists stay sorted because a state's timeout is the same for all its members;
@@ -214,6 +219,7 @@ class ConnTable {
   // An IPv6 connection's addresses (c.ipv6 set).
   Conn6Addresses& addresses6(const Conn& c) { return addresses6_[index_of(&c)]; }
   const Conn6Addresses& addresses6(const Conn& c) const { return addresses6_[index_of(&c)]; }
+  // Direction `d` of an IPv6 connection (side_is_ipv6(c, d)).
   ConnTuple6 tuple6(const Conn& c, Direction d) const {
     const Conn6Addresses& a = addresses6(c);
     return {a.tuple[d].saddr, a.tuple[d].daddr, c.tuple[d].sport, c.tuple[d].dport};
@@ -244,7 +250,7 @@ class ConnTable {
   Probe probe_of(uint32_t node) const {
     const Conn& c = conns_[node >> 1];
     const ConnTuple& t = c.tuple[node & 1];
-    if (c.ipv6) {
+    if (side_is_ipv6(c, static_cast<Direction>(node & 1))) {
       const auto& a = addresses6_[node >> 1].tuple[node & 1];
       return probe(c.protocol, a.saddr, a.daddr, t.sport, t.dport);
     }
@@ -269,7 +275,8 @@ class ConnTable {
     std::memcpy(&addresses, &t.saddr, sizeof addresses);
     std::memcpy(&ports, &t.sport, sizeof ports);
     return addresses == (static_cast<uint64_t>(daddr) << 32 | saddr) &&
-           ports == (static_cast<uint32_t>(dport) << 16 | sport) && c.protocol == protocol && !c.ipv6;
+           ports == (static_cast<uint32_t>(dport) << 16 | sport) && c.protocol == protocol &&
+           !side_is_ipv6(c, static_cast<Direction>(node & 1));
   }
   bool matches(uint32_t node, uint8_t protocol, const core::Ipv6Address& saddr, const core::Ipv6Address& daddr,
                uint16_t sport, uint16_t dport) const {
@@ -277,7 +284,9 @@ class ConnTable {
     const ConnTuple& t = c.tuple[node & 1];
     uint32_t ports;
     std::memcpy(&ports, &t.sport, sizeof ports);
-    if (ports != (static_cast<uint32_t>(dport) << 16 | sport) || c.protocol != protocol || !c.ipv6) return false;
+    if (ports != (static_cast<uint32_t>(dport) << 16 | sport) || c.protocol != protocol ||
+        !side_is_ipv6(c, static_cast<Direction>(node & 1)))
+      return false;
     const auto& a = addresses6_[node >> 1].tuple[node & 1];
     return a.saddr == saddr && a.daddr == daddr;
   }

@@ -1,9 +1,11 @@
 // test/native/conn_table6_test.cc — ConnTable with IPv6 entries beside IPv4 ones: two-way
 // lookup through the addresses' second line, misses on every field, no match across families
 // (whatever the tags: few buckets force collisions), removal and slot reuse by the other family,
-// expiry of both, and agreement with a map model under random mixed operations.
+// expiry of both, NAT64 entries (an IPv6 client side, an IPv4 server side), and agreement with a
+// map model under random operations mixing all three.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
 #include <random>
 #include <tuple>
@@ -125,6 +127,51 @@ TEST(ConnTable6, RemoveAndReuseTheSlotForTheOtherFamily) {
   EXPECT_EQ(find(t, client_side(40000)).conn, nullptr);
 }
 
+// A NAT64 entry: its IPv6 client side is found by IPv6 lookups only, its IPv4 server side by
+// IPv4 lookups only (one bucket: every tag collides), and both go with it.
+TEST(ConnTable6, ANat64EntryIsFoundByEachSidesOwnFamily) {
+  ConnTable t(8, 42, 1);
+  constexpr uint32_t kRip = 0x0b02000a, kLip = 0x6402000a;
+  const ConnTuple server{kRip, kLip, htons(8080), htons(1024)};
+  Conn* c = t.insert(kIpProtoTcp, client_side(40000), server, kLinkClient | kLinkServer);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->ipv6 && c->nat64);
+  EXPECT_TRUE(side_is_ipv6(*c, kFromClient));
+  EXPECT_FALSE(side_is_ipv6(*c, kFromServer));
+  // An IPv6 entry and an IPv4 one beside it, with the same ports.
+  Conn* v6 = add6(t, 40000, 1024);
+  Conn* v4 = t.insert(kIpProtoTcp, ConnTuple{0x0764'33c6, 0x0a71'00cb, htons(40000), htons(80)}, ConnTuple{kRip, kLip, htons(8080), htons(1025)},
+                      kLinkClient | kLinkServer);
+  ASSERT_NE(v6, nullptr);
+  ASSERT_NE(v4, nullptr);
+  const ConnLookup a = find(t, client_side(40000, addr(0x2001, 7)));
+  EXPECT_TRUE(a.conn == c || a.conn == v6);  // the same client tuple: either (never both in a real table)
+  const ConnLookup b = find(t, server);
+  EXPECT_EQ(b.conn, c);
+  EXPECT_EQ(b.direction, kFromServer);
+  EXPECT_EQ(c->tuple[kFromServer].daddr, kLip);
+  // The server side as IPv6 (its addresses in any form) finds nothing of the NAT64 entry.
+  Ipv6Address mapped{};
+  mapped.bytes[10] = mapped.bytes[11] = 0xff;
+  std::memcpy(mapped.bytes + 12, &kRip, 4);
+  Ipv6Address mapped_lip = mapped;
+  std::memcpy(mapped_lip.bytes + 12, &kLip, 4);
+  EXPECT_EQ(t.lookup(kIpProtoTcp, mapped, mapped_lip, htons(8080), htons(1024)).conn, nullptr);
+  EXPECT_EQ(t.lookup(kIpProtoTcp, Ipv6Address{}, Ipv6Address{}, htons(8080), htons(1024)).conn, nullptr);
+  // The client side as IPv4 (the zero addresses an IPv6 side keeps in its line) finds nothing.
+  EXPECT_EQ(t.lookup(kIpProtoTcp, 0u, 0u, htons(40000), htons(80)).conn, nullptr);
+  EXPECT_EQ(t.tuple6(*c, kFromClient).saddr, kCip6);
+  t.touch(c, ConnState::tcp_established, 0, 100);
+  t.remove(c);
+  EXPECT_EQ(find(t, server).conn, nullptr);
+  EXPECT_EQ(find(t, client_side(40000)).conn, v6);
+  EXPECT_EQ(find(t, ConnTuple{kRip, kLip, htons(8080), htons(1025)}).conn, v4);
+  // Its slot, reused by an IPv6 entry, carries no NAT64 bit.
+  Conn* again = add6(t, 40001, 1026);
+  ASSERT_EQ(again, c);
+  EXPECT_FALSE(again->nat64);
+}
+
 TEST(ConnTable6, ExpiryVisitsBothFamiliesInOneList) {
   ConnTable t(16, 42);
   constexpr uint32_t kCip = 0x0764'33c6, kVip = 0x0a71'00cb;
@@ -144,14 +191,15 @@ TEST(ConnTable6, ExpiryVisitsBothFamiliesInOneList) {
 TEST(ConnTable6, RandomMixedOperationsAgreeWithAMapModel) {
   constexpr uint32_t kCapacity = 512;
   ConnTable t(kCapacity, 0x1234'5678'9abc'def0ull, /*bucket_count=*/17);
-  using Key = std::tuple<bool, uint8_t, uint32_t, uint16_t>;  // ipv6, protocol, client address, client port
+  // family (0 IPv4, 1 IPv6, 2 NAT64: an IPv6 client, an IPv4 server), protocol, client address, client port
+  using Key = std::tuple<uint8_t, uint8_t, uint32_t, uint16_t>;
   std::map<Key, std::pair<Conn*, uint16_t>> model;
   std::mt19937 rng(7);
   auto random_key = [&] {
-    return Key{rng() % 2 == 0, rng() % 3 ? kIpProtoTcp : kIpProtoUdp, rng() % 48, static_cast<uint16_t>(1 + rng() % 24)};
+    return Key{static_cast<uint8_t>(rng() % 3), rng() % 3 ? kIpProtoTcp : kIpProtoUdp, rng() % 48, static_cast<uint16_t>(1 + rng() % 24)};
   };
   struct Tuples {
-    bool ipv6;
+    uint8_t family;
     ConnTuple c4, s4;
     ConnTuple6 c6, s6;
   };
@@ -161,11 +209,12 @@ TEST(ConnTable6, RandomMixedOperationsAgreeWithAMapModel) {
     return Tuples{std::get<0>(k),
                   {0x0a000000u + host, 0x0a71'00cb, cport, htons(80)},
                   {0x0b02'000a, 0x6402'000a, htons(8080), htons(lport)},
-                  {addr(0x2001, host), kVip6, cport, htons(80)},
+                  {addr(std::get<0>(k) == 2 ? 0x2002 : 0x2001, host), kVip6, cport, htons(80)},
                   {kRip6, kLip6, htons(8080), htons(lport)}};
   };
   auto lookups = [&](const Tuples& k, uint8_t proto) {
-    return k.ipv6 ? std::pair{find(t, k.c6, proto), find(t, k.s6, proto)} : std::pair{find(t, k.c4, proto), find(t, k.s4, proto)};
+    if (k.family == 0) return std::pair{find(t, k.c4, proto), find(t, k.s4, proto)};
+    return std::pair{find(t, k.c6, proto), k.family == 1 ? find(t, k.s6, proto) : find(t, k.s4, proto)};
   };
   uint32_t inserted = 0;
   for (int op = 0; op < 30000; ++op) {
@@ -175,12 +224,15 @@ TEST(ConnTable6, RandomMixedOperationsAgreeWithAMapModel) {
     if (it == model.end() && rng() % 4 != 0) {
       const auto lport = static_cast<uint16_t>(1024 + inserted++);
       const Tuples tu = tuples(k, lport);
-      Conn* c = tu.ipv6 ? t.insert(proto, tu.c6, tu.s6, kLinkClient | kLinkServer) : t.insert(proto, tu.c4, tu.s4, kLinkClient | kLinkServer);
+      Conn* c = tu.family == 0   ? t.insert(proto, tu.c4, tu.s4, kLinkClient | kLinkServer)
+                : tu.family == 1 ? t.insert(proto, tu.c6, tu.s6, kLinkClient | kLinkServer)
+                                 : t.insert(proto, tu.c6, tu.s4, kLinkClient | kLinkServer);
       if (model.size() == kCapacity) {
         ASSERT_EQ(c, nullptr);
       } else {
         ASSERT_NE(c, nullptr);
-        ASSERT_EQ(c->ipv6, tu.ipv6);
+        ASSERT_EQ(c->ipv6, tu.family != 0);
+        ASSERT_EQ(c->nat64, tu.family == 2);
         model[k] = {c, lport};
       }
     } else if (it != model.end()) {
