@@ -118,7 +118,9 @@ namespace xvs::abi {
 // IPv6 (core/parse6.h), appended after the client address counters.
 #define XVS_IPV6_COUNTERS(C)                                                           \
   C(drop_ipv6_extension_headers, "IPv6 packets with more than 8 extension headers, or a hop-by-hop header other than first") \
-  C(drop_ipv6_udp_zero_checksum, "UDP datagrams over IPv6 to a VIP or LIP with a zero checksum, which IPv6 forbids (RFC 8200 8.1) outside tunnels")
+  C(drop_ipv6_udp_zero_checksum, "UDP datagrams over IPv6 to a VIP or LIP with a zero checksum, which IPv6 forbids (RFC 8200 8.1) outside tunnels") \
+  C(drop_nat64_icmp_untranslatable, "ICMP errors about a NAT64 connection with no equivalent in the other family (RFC 7915: parameter problems with a pointer, source quench, ...)") \
+  C(drop_nat64_mtu, "packets of a NAT64 connection too big for the other family's MTU once translated, that may not get an ICMP error (DF clear): not fragmented")
 
 #define XVS_COUNTERS(C) \
   XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C) XVS_LOCAL_PORT_COUNTERS(C) \

@@ -47,9 +47,11 @@ Napi::Object entry_value(Napi::Env env, const worker::ConnDumpEntry& e) {
   o.Set("virtual", e.ipv6 ? endpoint(a[lb::kFromClient].daddr, e.client.dport) : endpoint(e.client.daddr, e.client.dport));
   o.Set("backendId", e.backend_id);
   if (!tmpl) {
-    o.Set("server", e.ipv6 ? endpoint(a[lb::kFromServer].saddr, e.server.sport) : endpoint(e.server.saddr, e.server.sport));
+    // A NAT64 connection's server side is IPv4.
+    const bool server6 = e.ipv6 && !e.nat64;
+    o.Set("server", server6 ? endpoint(a[lb::kFromServer].saddr, e.server.sport) : endpoint(e.server.saddr, e.server.sport));
     // The server's destination: the LIP (fullnat) or the client itself (nat, dr, tunnel).
-    o.Set("local", e.ipv6 ? endpoint(a[lb::kFromServer].daddr, e.server.dport) : endpoint(e.server.daddr, e.server.dport));
+    o.Set("local", server6 ? endpoint(a[lb::kFromServer].daddr, e.server.dport) : endpoint(e.server.daddr, e.server.dport));
   }
   return o;
 }

@@ -148,10 +148,15 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
         return bad(who + ": port #" + std::to_string(p) + " has an MTU of " + std::to_string(snap.ports[p].mtu) +
                    ", below IPv6's minimum of 1280 (RFC 8200 5)");
   }
-  // A service's servers are of its own family (NAT64, an IPv6 VIP over IPv4 servers, is not yet).
+  // A service's servers are of one family: its own, or IPv4 under an IPv6 fullnat service (NAT64,
+  // lb/nat64.h), whose local addresses are then IPv4 too.
+  const uint8_t server_family = s.backend_count != 0 ? snap.backends[s.backend_first].family : s.family;
   for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i)
-    if (snap.backends[i].family != s.family)
-      return bad(who + ": server #" + std::to_string(i - s.backend_first) + " is of the other address family");
+    if (snap.backends[i].family != server_family)
+      return bad(who + ": server #" + std::to_string(i - s.backend_first) + " is of another address family than server #0");
+  const bool nat64 = server_family != s.family;
+  if (nat64 && (s.family != kIpv6 || static_cast<abi::Forwarding>(s.forwarding) != abi::Forwarding::fullnat))
+    return bad(who + ": servers of the other address family need an IPv6 service in fullnat mode (NAT64)");
   if (static_cast<abi::Forwarding>(s.forwarding) == abi::Forwarding::tunnel) {
     for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i) {
       const abi::PortRecord& port = snap.ports[snap.backends[i].port_index];
@@ -170,8 +175,8 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
     const abi::PoolRecord& pool = snap.pools[s.pool];
     if (pool.lip_count == 0) return bad(who + ": its local address pool is empty");
     for (uint32_t i = pool.lip_first; i < pool.lip_first + pool.lip_count; ++i)
-      if ((s.family == kIpv6) != !snap.lips6[i].is_zero())
-        return bad(who + ": its local address pool holds addresses of the other family");
+      if ((server_family == kIpv6) != !snap.lips6[i].is_zero())
+        return bad(who + ": its local address pool holds addresses of another family than its servers");
   }
   return Status::ok();
 }

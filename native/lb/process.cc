@@ -10,6 +10,8 @@
 // the IPv4 or IPv6 instance. Runs on a data-plane worker only.
 #include "lb/process.h"
 
+#include <type_traits>
+
 #include "core/parse.h"
 #include "core/parse6.h"
 #include "lb/client_address.h"
@@ -93,12 +95,13 @@ struct LocalAddress {
   ConnTable::Probe probe;
 };
 
-// The LIP and local port of a new Full-NAT connection from `client` to `backend`
-// (lb/local_port.h): the first server-side tuple no entry holds, trying the client's own port or
-// its keyed hash first on the LIP its address hashes to. false when every try was taken.
-template <typename F>
-bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t protocol, const typename F::Tuple& client,
-                          const abi::BackendRecord& backend, LocalAddress<F>& chosen) {
+// The LIP and local port of a new Full-NAT connection from `client` (family C) to `backend`
+// (family S: C's, or IPv4 under NAT64) (lb/local_port.h): the first server-side tuple no entry
+// holds, trying the client's own port or its keyed hash first on the LIP its address hashes to.
+// false when every try was taken.
+template <typename C, typename S>
+bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t protocol, const typename C::Tuple& client,
+                          const abi::BackendRecord& backend, LocalAddress<S>& chosen) {
   const Snapshot& snap = *cs.snapshot;
   const abi::PoolRecord& pool = snap.pools[svc.pool];
   const LocalPortShare& share = cs.ports;
@@ -122,14 +125,14 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
       pool.lip_count == 1 ? 0 : static_cast<uint32_t>(client_address_hash(cs.port_key, client.saddr, client.daddr) % pool.lip_count);
   const uint32_t tries = share.count < kLocalPortTries ? share.count : kLocalPortTries;
   for (uint32_t l = 0; l < pool.lip_count; ++l) {
-    const typename F::Addr address = F::lip(snap, pool.lip_first + (first_lip + l) % pool.lip_count);
-    const typename F::Addr server = F::address(backend);
+    const typename S::Addr address = S::lip(snap, pool.lip_first + (first_lip + l) % pool.lip_count);
+    const typename S::Addr server = S::address(backend);
     uint32_t index = first;
     for (uint32_t t = 0; t < tries; ++t) {
       const uint16_t port = core::htons(share.port_at(index));
       const ConnTable::Probe probe = cs.conns.probe(protocol, server, address, backend.port, port);
       Conn* used = cs.conns.lookup(probe, protocol, server, address, backend.port, port).conn;
-      if (used == nullptr || held_for<F>(cs, *used, client)) {
+      if (used == nullptr || held_for<C>(cs, *used, client)) {
         if (used != nullptr) {
           cs.conns.remove(used);
           cs.count(Counter::lport_reclaimed);
@@ -149,6 +152,112 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
     }
   }
   return false;
+}
+
+// What create_connection decided for a new connection: its service, its server (family S of
+// open_connection), the persistence template that chose it, if any, and the SYN proxy's cookie.
+struct NewConnection {
+  const abi::ServiceRecord& svc;
+  const abi::BackendRecord& backend;
+  uint32_t index;
+  Conn* tmpl;
+  CookieOptions cookie;
+  bool proxied;
+};
+
+// The rest of create_connection once the server is chosen: the connection's tuples (the client
+// side of family C, the server side of family S), its local address (fullnat), its entry, and
+// its template.
+template <typename C, typename S>
+Verdict open_connection(CoreState& cs, io::Frame& frame, typename C::View& pkt, const ConnTable::Probe& client_probe,
+                        const NewConnection& n, Conn& transient, Conn*& created) {
+  const Snapshot& snap = *cs.snapshot;
+  const abi::ServiceRecord* svc = &n.svc;
+  const abi::BackendRecord& backend = n.backend;
+  const uint32_t index = n.index;
+  Conn* tmpl = n.tmpl;
+  const bool proxied = n.proxied;
+  const auto mode = static_cast<Forwarding>(svc->forwarding);
+  const bool persistent = (svc->flags & abi::persistent) != 0;
+  const typename C::Addr saddr = C::saddr(pkt), daddr = C::daddr(pkt);
+  constexpr bool kNat64 = !std::is_same_v<C, S>;
+
+  const bool one_packet = (svc->flags & abi::one_packet) != 0;
+  const typename C::Tuple from_client{saddr, daddr, pkt.sport(), pkt.dport()};
+  // The server answers the client (nat) or the LIP (fullnat: set below; always so under NAT64).
+  typename S::Tuple from_server{S::address(backend), {}, backend.port, pkt.sport()};
+  if constexpr (!kNat64) from_server.daddr = saddr;
+  if (!kNat64 && one_packet && !is_routed_hop(mode)) {
+    // Not in the table: an IPv6 one has its ports only (translations of dr and tunnel read no
+    // address of it).
+    transient = Conn{};
+    transient.tuple[kFromClient] = {0, 0, from_client.sport, from_client.dport};
+    transient.tuple[kFromServer] = {0, 0, from_server.sport, from_server.dport};
+    if constexpr (!C::kIpv6) {
+      transient.tuple[kFromClient] = from_client;
+      transient.tuple[kFromServer] = from_server;
+    }
+    transient.ipv6 = C::kIpv6;
+    transient.forwarding = svc->forwarding;
+    // Bound without counting in the load: it leaves with this packet, which needs its server's
+    // egress. Scheduled, though: a connection in the server's traffic (IPVS counts it too).
+    transient.backend_id = backend.backend_id;
+    transient.backend_index = index;
+    transient.cached_generation = static_cast<uint32_t>(snap.generation);
+    count_connection(cs, index);
+    if (persistent) {
+      // Nothing to bind: the template simply lives `timeout` seconds from this datagram.
+      if (tmpl != nullptr) cs.count(Counter::persistence_hits);
+      else tmpl = create_template(cs, *svc, saddr, index);
+      if (tmpl != nullptr) arm_template(cs, *tmpl);
+    }
+    created = &transient;
+    return Verdict::tx;
+  }
+  // One-packet datagrams are scheduled anew every time; only their reply is tracked.
+  const uint8_t links = one_packet ? kLinkServer : is_routed_hop(mode) ? (kLinkClient | kLinkServer) : kLinkClient;
+  LocalAddress<S> local{};
+  if (mode == Forwarding::fullnat) {
+    if (!choose_local_address<C, S>(cs, *svc, pkt.protocol, from_client, backend, local))
+      return drop(cs, Counter::drop_lport_exhausted);
+    from_server.daddr = local.lip;
+    from_server.dport = local.lport;
+  }
+  if (one_packet && mode == Forwarding::nat) {
+    // A reply of an earlier datagram of this flow to this server may still be awaited: reuse it.
+    const ConnLookup earlier = cs.conns.lookup(pkt.protocol, from_server.saddr, from_server.daddr, from_server.sport,
+                                               from_server.dport);
+    if (earlier.conn != nullptr) end_connection(cs, *earlier.conn);
+  }
+  // A refused connection leaves nothing behind: its server-side tuple was only looked at. A full
+  // table makes room by evicting its oldest half-open connection, never a proven one.
+  const ConnTable::KnownProbes known{&client_probe, mode == Forwarding::fullnat ? &local.probe : nullptr};
+  Conn* c = cs.conns.insert(pkt.protocol, from_client, from_server, links, known);
+  if (c == nullptr && evict_half_open(cs)) c = cs.conns.insert(pkt.protocol, from_client, from_server, links, known);
+  if (c == nullptr) return drop(cs, Counter::drop_conn_table_full);
+  if (local.client_port) cs.count(Counter::lport_client_port);
+  if (one_packet) c->flags |= kOnePacket;
+  c->forwarding = svc->forwarding;
+  c->client_port_index = frame.port;
+  if (const ClientAddress kind = client_address_of(svc->flags);
+      kind != ClientAddress::none && !proxied && mode == Forwarding::fullnat && pkt.protocol == core::kIpProtoTcp)
+    start_client_address(cs, *c, kind, pkt);
+  core::copy_mac(c->client_mac, pkt.eth->src);
+  bind_backend(cs, *c, index);
+  cs.count(Counter::conn_created);
+  if (persistent) {
+    // The template is made only now that the connection exists: a refused one leaves none.
+    const bool new_template = tmpl == nullptr;
+    if (tmpl != nullptr) cs.count(Counter::persistence_hits);
+    else tmpl = create_template(cs, *svc, saddr, index);
+    if (tmpl != nullptr) attach_template(cs, *c, *tmpl);
+    // Before its connection's first record: a node that installs both finds the template first.
+    if (tmpl != nullptr && new_template) sync_export(cs, *tmpl);
+  }
+  if constexpr (!C::kIpv6)
+    if (proxied) open_proxied(cs, frame, pkt, *c, n.cookie);
+  created = c;
+  return Verdict::tx;
 }
 
 // A packet that matches no connection: is it the first packet of a new one for a service? On
@@ -196,81 +305,13 @@ Verdict create_connection(CoreState& cs, io::Frame& frame, typename F::View& pkt
   if (index == kNoBackend) return drop(cs, Counter::drop_no_backend);
   const abi::BackendRecord& backend = snap.backends[index];
   if (core::mac_is_zero(backend.mac.bytes)) return drop(cs, Counter::drop_neighbor_unresolved);
-
-  const bool one_packet = (svc->flags & abi::one_packet) != 0;
-  const typename F::Tuple from_client{saddr, daddr, pkt.sport(), pkt.dport()};
-  typename F::Tuple from_server{F::address(backend), saddr, backend.port, pkt.sport()};
-  if (one_packet && !is_routed_hop(mode)) {
-    // Not in the table: an IPv6 one has its ports only (translations of dr and tunnel read no
-    // address of it).
-    transient = Conn{};
-    transient.tuple[kFromClient] = {0, 0, from_client.sport, from_client.dport};
-    transient.tuple[kFromServer] = {0, 0, from_server.sport, from_server.dport};
-    if constexpr (!F::kIpv6) {
-      transient.tuple[kFromClient] = from_client;
-      transient.tuple[kFromServer] = from_server;
-    }
-    transient.ipv6 = F::kIpv6;
-    transient.forwarding = svc->forwarding;
-    // Bound without counting in the load: it leaves with this packet, which needs its server's
-    // egress. Scheduled, though: a connection in the server's traffic (IPVS counts it too).
-    transient.backend_id = backend.backend_id;
-    transient.backend_index = index;
-    transient.cached_generation = static_cast<uint32_t>(snap.generation);
-    count_connection(cs, index);
-    if (persistent) {
-      // Nothing to bind: the template simply lives `timeout` seconds from this datagram.
-      if (tmpl != nullptr) cs.count(Counter::persistence_hits);
-      else tmpl = create_template(cs, *svc, saddr, index);
-      if (tmpl != nullptr) arm_template(cs, *tmpl);
-    }
-    created = &transient;
-    return Verdict::tx;
+  const NewConnection n{*svc, backend, index, tmpl, cookie, proxied};
+  if constexpr (F::kIpv6) {
+    // An IPv6 service over IPv4 servers (fullnat only: the snapshot builder sees to it) is NAT64.
+    if (backend.family == static_cast<uint8_t>(abi::AddressFamily::ipv4)) [[unlikely]]
+      return open_connection<V6, V4>(cs, frame, pkt, client_probe, n, transient, created);
   }
-  // One-packet datagrams are scheduled anew every time; only their reply is tracked.
-  const uint8_t links = one_packet ? kLinkServer : is_routed_hop(mode) ? (kLinkClient | kLinkServer) : kLinkClient;
-  LocalAddress<F> local{};
-  if (mode == Forwarding::fullnat) {
-    if (!choose_local_address<F>(cs, *svc, pkt.protocol, from_client, backend, local))
-      return drop(cs, Counter::drop_lport_exhausted);
-    from_server.daddr = local.lip;
-    from_server.dport = local.lport;
-  }
-  if (one_packet && mode == Forwarding::nat) {
-    // A reply of an earlier datagram of this flow to this server may still be awaited: reuse it.
-    const ConnLookup earlier = cs.conns.lookup(pkt.protocol, from_server.saddr, from_server.daddr, from_server.sport,
-                                               from_server.dport);
-    if (earlier.conn != nullptr) end_connection(cs, *earlier.conn);
-  }
-  // A refused connection leaves nothing behind: its server-side tuple was only looked at. A full
-  // table makes room by evicting its oldest half-open connection, never a proven one.
-  const ConnTable::KnownProbes known{&client_probe, mode == Forwarding::fullnat ? &local.probe : nullptr};
-  Conn* c = cs.conns.insert(pkt.protocol, from_client, from_server, links, known);
-  if (c == nullptr && evict_half_open(cs)) c = cs.conns.insert(pkt.protocol, from_client, from_server, links, known);
-  if (c == nullptr) return drop(cs, Counter::drop_conn_table_full);
-  if (local.client_port) cs.count(Counter::lport_client_port);
-  if (one_packet) c->flags |= kOnePacket;
-  c->forwarding = svc->forwarding;
-  c->client_port_index = frame.port;
-  if (const ClientAddress kind = client_address_of(svc->flags);
-      kind != ClientAddress::none && !proxied && mode == Forwarding::fullnat && pkt.protocol == core::kIpProtoTcp)
-    start_client_address(cs, *c, kind, pkt);
-  core::copy_mac(c->client_mac, pkt.eth->src);
-  bind_backend(cs, *c, index);
-  cs.count(Counter::conn_created);
-  if (persistent) {
-    // The template is made only now that the connection exists: a refused one leaves none.
-    const bool new_template = tmpl == nullptr;
-    if (tmpl != nullptr) cs.count(Counter::persistence_hits);
-    else tmpl = create_template(cs, *svc, saddr, index);
-    if (tmpl != nullptr) attach_template(cs, *c, *tmpl);
-    // Before its connection's first record: a node that installs both finds the template first.
-    if (tmpl != nullptr && new_template) sync_export(cs, *tmpl);
-  }
-  if constexpr (!F::kIpv6)
-    if (proxied) open_proxied(cs, frame, pkt, *c, cookie);
-  created = c;
-  return Verdict::tx;
+  return open_connection<F, F>(cs, frame, pkt, client_probe, n, transient, created);
 }
 
 // proxy_restarts for the family (IPv6 connections are never proxied).
@@ -332,6 +373,7 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, typename F::View& pkt) {
   }
   if (F::hop_limit(pkt) == 0 || (is_routed_hop(static_cast<Forwarding>(c.forwarding)) && F::hop_limit(pkt) <= 1))
     return drop(cs, Counter::drop_ttl_expired);
+  if (c.nat64) [[unlikely]] return translate_nat64_icmp<F>(cs, frame, pkt, c, found.direction);
   switch (static_cast<Forwarding>(c.forwarding)) {
     case Forwarding::nat:
     case Forwarding::fullnat: {

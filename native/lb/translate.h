@@ -1,7 +1,8 @@
 // native/lb/translate.h — the translation of each forwarding mode (lb/process.cc's last step):
 // dr rewrites MACs, nat and fullnat rewrite addresses and ports (TTL or hop limit decremented),
 // tunnel encapsulates (IPIP or ip6ip6, with frag-needed / packet-too-big when it would not fit),
-// each a template on the address family (lb/family.h); and the small helpers the packet path
+// each a template on the address family (lb/family.h); fullnat's NAT64 connections change family
+// (lb/nat64.h), their ICMP errors too; and the small helpers the packet path
 // shares with them (counted drops, the L2 rewrite). Consumes a parsed frame and its connection;
 // produces a verdict with the frame rewritten in place. Runs on the data-plane workers, inside
 // lb::process only.
@@ -17,7 +18,9 @@
 #include "lb/encap.h"
 #include "lb/encap6.h"
 #include "lb/family.h"
+#include "lb/client_address.h"
 #include "lb/load.h"
+#include "lb/nat64.h"
 #include "lb/process.h"
 #include "lb/rewrite.h"
 #include "lb/rewrite6.h"
@@ -147,6 +150,65 @@ struct Translate<Forwarding::tunnel, F> {
   }
 };
 
+// fullnat with an IPv6 client and IPv4 servers (NAT64, lb/nat64.h): the client's packets leave
+// as IPv4 from the LIP, the server's as IPv6 from the VIP, one hop less. A server's packet too big
+// for the client's MTU once IPv6 is answered with ICMP fragmentation-needed from the LIP when DF
+// is set (as an IPv4 router would), else dropped; the client's packets only shrink.
+template <typename F>
+inline Verdict translate_nat64(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
+  const Egress out = egress(cs, c, dir);
+  if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
+  core::EthHdr* eth;
+  if constexpr (F::kIpv6) {
+    const ConnTuple& server = c.tuple[kFromServer];
+    eth = nat64::to_ipv4(frame, pkt, ConnTuple{server.daddr, server.saddr, server.dport, server.sport});
+    if (eth == nullptr) return drop(cs, Counter::drop_nat64_mtu);
+  } else {
+    const uint32_t mtu = cs.snapshot->ports[out.port].mtu;
+    if (V4::ip_bytes(pkt) + nat64::kGrowth > mtu) {
+      if ((pkt.ip->frag_off & core::htons(core::kIpFlagDontFragment)) == 0) return drop(cs, Counter::drop_nat64_mtu);
+      const abi::PortRecord& arrival = cs.snapshot->ports[frame.port];
+      make_frag_needed(frame, pkt, pkt.ip->daddr, static_cast<uint16_t>(mtu - nat64::kGrowth));
+      rewrite_macs(pkt.eth, arrival.mac.bytes, pkt.eth->dst);
+      cs.count(Counter::icmp_frag_needed_sent);
+      return Verdict::tx;
+    }
+    const ConnTuple6 client = cs.conns.tuple6(c, kFromClient);
+    eth = nat64::to_ipv6(frame, pkt, ConnTuple6{client.daddr, client.saddr, client.dport, client.sport});
+    if (eth == nullptr) return drop(cs, Counter::drop_no_headroom);
+  }
+  rewrite_macs(eth, cs.snapshot->ports[out.port].mac.bytes, out.mac);
+  frame.port = out.port;
+  return Verdict::tx;
+}
+
+// An ICMP error about a NAT64 connection goes to the other side in the other family (RFC 7915),
+// from the address that side talks to: to the server from the LIP, to the client from the VIP.
+// `dir`: the side the error came from (an IPv6 error can only be about the client side).
+template <typename F>
+inline Verdict translate_nat64_icmp(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
+  const Egress out = egress(cs, c, dir);
+  if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
+  nat64::IcmpResult r;
+  if constexpr (F::kIpv6) {
+    const ConnTuple& server = c.tuple[kFromServer];
+    r = nat64::icmp_to_ipv4(frame, pkt, server.daddr, server.saddr, server);
+  } else {
+    if (c.client_address != 0) {
+      lower_reported_mtu(cs, pkt, c);
+      if (c.client_address == static_cast<uint8_t>(ClientAddress::proxy_v2)) untranslate_quoted_client_seq(cs, pkt, c);
+    }
+    const ConnTuple6 client = cs.conns.tuple6(c, kFromClient);
+    r = nat64::icmp_to_ipv6(frame, pkt, client.daddr, client.saddr, client);
+  }
+  if (r == nat64::IcmpResult::untranslatable) return drop(cs, Counter::drop_nat64_icmp_untranslatable);
+  if (r == nat64::IcmpResult::no_room) return drop(cs, Counter::drop_no_headroom);
+  rewrite_macs(reinterpret_cast<core::EthHdr*>(frame.data), cs.snapshot->ports[out.port].mac.bytes, out.mac);
+  frame.port = out.port;
+  cs.count(Counter::icmp_forwarded);
+  return Verdict::tx;
+}
+
 template <typename F>
 [[gnu::always_inline]]
 inline Verdict translate_by_mode(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
@@ -154,7 +216,9 @@ inline Verdict translate_by_mode(CoreState& cs, io::Frame& frame, typename F::Vi
     case Forwarding::dr: return Translate<Forwarding::dr, F>::run(cs, frame, pkt, c, dir);
     case Forwarding::nat: return Translate<Forwarding::nat, F>::run(cs, frame, pkt, c, dir);
     case Forwarding::tunnel: return Translate<Forwarding::tunnel, F>::run(cs, frame, pkt, c, dir);
-    case Forwarding::fullnat: return Translate<Forwarding::fullnat, F>::run(cs, frame, pkt, c, dir);
+    case Forwarding::fullnat:
+      if (c.nat64) [[unlikely]] return translate_nat64<F>(cs, frame, pkt, c, dir);
+      return Translate<Forwarding::fullnat, F>::run(cs, frame, pkt, c, dir);
   }
   return Verdict::pass;
 }

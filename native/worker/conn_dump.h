@@ -18,6 +18,7 @@ struct ConnDumpEntry {
   lb::ConnTuple client;  // CIP:cport -> VIP:vport (templates: client network & mask -> VIP:vport)
   lb::ConnTuple server;  // RIP:rport -> LIP:lport (fullnat) or CIP:cport; unused for templates
   bool ipv6;                     // then the addresses are these (the tuples above hold the ports)
+  bool nat64;                    // with ipv6: the server side is IPv4, whole in `server`
   lb::Conn6Addresses addresses6;
   uint32_t expires_in;   // seconds from now (0: due)
   uint32_t backend_id;
@@ -48,7 +49,8 @@ struct ConnDump {
 
 inline ConnDumpEntry dump_entry(const lb::CoreState& cs, const lb::Conn& c) {
   const int32_t left = static_cast<int32_t>(c.expires - cs.now);
-  return {c.tuple[lb::kFromClient], c.tuple[lb::kFromServer], c.ipv6 != 0, c.ipv6 ? cs.conns.addresses6(c) : lb::Conn6Addresses{},
+  return {c.tuple[lb::kFromClient], c.tuple[lb::kFromServer], c.ipv6 != 0, c.nat64 != 0,
+          c.ipv6 ? cs.conns.addresses6(c) : lb::Conn6Addresses{},
           left > 0 ? static_cast<uint32_t>(left) : 0, c.backend_id, c.protocol, c.forwarding, c.state, c.flags};
 }
 

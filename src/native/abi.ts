@@ -111,7 +111,9 @@ export const CLIENT_ADDRESS_COUNTERS = [
   'drop_proxy_header_no_room',
 ] as const;
 /** IPv6 parsing (native/core/parse6.h). */
-export const IPV6_COUNTERS = ['drop_ipv6_extension_headers', 'drop_ipv6_udp_zero_checksum'] as const;
+export const IPV6_COUNTERS = [
+  'drop_ipv6_extension_headers', 'drop_ipv6_udp_zero_checksum', 'drop_nat64_icmp_untranslatable', 'drop_nat64_mtu',
+] as const;
 export const COUNTERS = [
   ...TRAFFIC_COUNTERS, ...DROP_COUNTERS, ...HANDOVER_COUNTERS, ...LOCAL_PORT_COUNTERS, ...SYN_PROXY_COUNTERS,
   ...FAST_PATH_COUNTERS, ...SYNC_COUNTERS, ...HOST_PORT_COUNTERS, ...CLIENT_ADDRESS_COUNTERS, ...IPV6_COUNTERS,

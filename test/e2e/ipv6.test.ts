@@ -1,7 +1,8 @@
 // test/e2e/ipv6.test.ts — IPv6 services on AF_XDP between network namespaces: the demo's two-arm
 // topology with IPv6 addresses beside the IPv4 ones (no duplicate address detection), an IPv6
 // fullnat service through an IPv6 LIP, an IPv6 nat service whose servers route back through the
-// balancer, and an IPv4 fullnat service in the same file. Real clients and servers: curl -6
+// balancer, an IPv6 fullnat VIP over the IPv4 servers (NAT64), and an IPv4 fullnat service in
+// the same file. Real clients and servers: curl -6
 // against Python HTTP servers bound to the servers' IPv6 addresses. The balancer resolves its
 // IPv6 servers through the kernel's IPv6 routes and neighbour discovery, and its steering program
 // hands it the IPv6 packets of its services while the kernel keeps neighbour discovery. Checks
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import { Balancer } from '../../src/demo/balancer.js';
+import { payload } from '../../src/demo/payload.js';
 import { CLIENT, LIP, Topology, VIP } from '../../src/demo/topology.js';
 import { netnsUnavailable, waitForLine } from '../../src/netns/lab.js';
 import { CLIENT6, LIP6, SERVERS6, VIP6, addIpv6TwoArms, waitForAnswer } from '../support/ipv6-lab.js';
@@ -67,6 +69,8 @@ services:
   - { name: nat6, vip: "${VIP6}", port: 81, forwarding: nat, scheduler: rr,
       servers: [{ address: "${SERVERS6[0]}", port: ${HTTP_PORT} }, { address: "${SERVERS6[1]}", port: ${HTTP_PORT} }] }
   - { name: web4, vip: ${VIP}, port: 80, forwarding: fullnat, local_address_pool: lan, scheduler: rr,
+      servers: [{ address: 10.202.0.11, port: 8080 }, { address: 10.202.0.12, port: 8080 }] }
+  - { name: web64, vip: "${VIP6}", port: 82, forwarding: fullnat, local_address_pool: lan, scheduler: rr,
       servers: [{ address: 10.202.0.11, port: 8080 }, { address: 10.202.0.12, port: 8080 }] }
 `;
 
@@ -130,6 +134,30 @@ describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => 
     assert.ok(CLIENT);
   });
 
+  it('NAT64: IPv6 clients reach the IPv4 servers, which see the IPv4 LIP; rr over both', () => {
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 10; i++) {
+      const [name, peer] = curl(['-g', `http://[${VIP6}]:82/`]).trim().split(' ');
+      assert.equal(peer, LIP, `request ${i}`);
+      seen.set(name!, (seen.get(name!) ?? 0) + 1);
+    }
+    assert.deepEqual([...seen.values()].sort(), [5, 5], JSON.stringify([...seen]));
+  });
+
+  it('NAT64: a 2 MB download and 20 parallel connections intact', () => {
+    const body = execFileSync('ip', ['netns', 'exec', t.client, 'curl', '-sS', '-g', '--max-time', '20', `http://[${VIP6}]:82/bytes/${DOWNLOAD_BYTES}`], {
+      timeout: 30_000, maxBuffer: 16 << 20,
+    });
+    assert.equal(body.length, DOWNLOAD_BYTES);
+    assert.ok(body.equals(Buffer.concat([...payload(DOWNLOAD_BYTES)])), 'the bytes the server sent');
+    const urls = Array.from({ length: 40 }, () => `http://[${VIP6}]:82/`);
+    // The demo's servers end their answer without a newline: the answers run together.
+    const out = curl(['-g', '--parallel', '--parallel-max', '20', '--parallel-immediate', '-H', 'Connection: close', ...urls]);
+    const answers = out.match(new RegExp(`s[12] ${LIP.replaceAll('.', '\\.')}`, 'g')) ?? [];
+    assert.equal(answers.length, 40, out);
+    assert.equal(answers.join(''), out.trim(), 'nothing else');
+  });
+
   it('xvs list shows the IPv6 services as ipvsadm does, [address]:port', () => {
     const out = execFileSync('ip', ['netns', 'exec', t.balancer, process.execPath, XVS, 'list', '-n', '--config', path.join(t.dir, 'ipv6.yaml')], {
       encoding: 'utf8', timeout: 20_000,
@@ -161,6 +189,7 @@ describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => 
     for (let i = 0; i < 10; i++) {
       assert.equal(curl(['-g', `http://[${VIP6}]:80/`]).trim(), `s1 ${LIP6}`, `fullnat request ${i}`);
       assert.equal(curl(['-g', `http://[${VIP6}]:81/`]).trim().split(' ')[1], CLIENT6, `nat request ${i}`);
+      assert.equal(curl(['-g', `http://[${VIP6}]:82/`]).trim().split(' ')[1], LIP, `NAT64 request ${i}`);
     }
     const stopped = await balancer.stop();
     assert.equal(stopped.exitCode, 0, `xvs exit code; stderr: ${stopped.stderr}`);

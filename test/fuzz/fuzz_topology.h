@@ -131,6 +131,32 @@ inline const std::vector<Service6Spec>& services6() {
   return all;
 }
 
+// NAT64: IPv6 fullnat VIPs over IPv4 servers through the IPv4 pools (indices 0 and 1); their
+// servers' ids follow the IPv6 services' ones.
+struct Service64Spec {
+  core::Ipv6Address vip;
+  uint16_t port;
+  uint8_t protocol;
+  abi::Forwarding mode;
+  abi::Scheduler scheduler;
+  uint8_t flags;
+  uint32_t persist_timeout;
+  uint8_t persist_prefix6;
+  uint16_t pool;
+  std::vector<test::BackendSpec> servers;
+};
+
+inline const std::vector<Service64Spec>& services64() {
+  using abi::Forwarding;
+  using abi::Scheduler;
+  const core::Ipv6Address v5 = test::ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 0x50});
+  static const std::vector<Service64Spec> all = {
+      {v5, 80, core::kIpProtoTcp, Forwarding::fullnat, Scheduler::rr, abi::client_address_proxy_v2, 0, 128, 0, {server(91, 8080), server(92, 8080)}},
+      {v5, 53, core::kIpProtoUdp, Forwarding::fullnat, Scheduler::sh, abi::persistent, 60, 64, 1, {server(93, 5353)}},
+  };
+  return all;
+}
+
 inline std::vector<test::BackendSpec6> all_servers6() {
   std::vector<test::BackendSpec6> out;
   for (const Service6Spec& s : services6()) out.insert(out.end(), s.servers.begin(), s.servers.end());
@@ -178,6 +204,9 @@ void add_variant_services(test::SnapshotBuilder& b, const std::vector<Spec>& spe
     if constexpr (std::is_same_v<Spec, ServiceSpec>) {
       o.persist_netmask = s.persist_netmask;
       b.add_service(s.vip, s.port, s.protocol, servers, pool, o);
+    } else if constexpr (std::is_same_v<Spec, Service64Spec>) {
+      o.persist_prefix6 = s.persist_prefix6;
+      b.add_service64(s.vip, s.port, s.protocol, servers, pool, o);
     } else {
       o.persist_prefix6 = s.persist_prefix6;
       b.add_service6(s.vip, s.port, s.protocol, servers, pool, o);
@@ -209,6 +238,7 @@ inline test::SnapshotBuilder build_variant(uint32_t workers, uint64_t generation
   b.add_pool6({variant & kOtherLip ? kLips6[3] : kLips6[0]});
   b.add_pool6({kLips6[1], kLips6[2]});
   add_variant_services(b, services6(), variant, stable_id, [](uint32_t id) { return id % 7 == 3; });
+  add_variant_services(b, services64(), variant, stable_id, [](uint32_t id) { return id % 5 == 2; });
   return b;
 }
 

@@ -38,6 +38,8 @@ void save(const fs::path& dir, const std::string& name, const std::vector<uint8_
 
 // Service indices in fuzz_topology.h.
 enum : uint8_t { kFullnatWeb, kFullnatDns, kFullnatTls, kNatWeb, kNatDns, kDrWeb, kDrDns, kTunnelWeb, kTunnelDns, kFullnatProxyV2, kFullnatToa };
+// IPv6 ops only: the NAT64 services after the IPv6 ones (services64()).
+enum : uint8_t { kNat64Web = 11, kNat64Dns = 12 };
 
 PacketOp client(uint8_t service, uint8_t flags, uint16_t cport = 0, uint8_t who = 0, uint16_t payload = 0) {
   PacketOp p;
@@ -149,6 +151,24 @@ void packet_path_seeds(const fs::path& dir) {
     PacketOp persistent = ipv6(client(kFullnatTls, core::kTcpSyn, 3, 1));
     persistent.write(w);
     reply(0).write(w);
+    clock(1, 14).write(w);
+    SafePointOp{}.write(w);
+  }));
+  // NAT64: IPv6 clients of IPv4 servers, TCP (with the PROXY header) and UDP, errors both ways.
+  save(dir, "nat64", script(one, [&](ByteWriter& w) {
+    ipv6(client(kNat64Web, core::kTcpSyn)).write(w);
+    reply(0).write(w);                // SYN-ACK from the IPv4 server
+    reply(0).write(w);                // the handshake's ACK (the header)
+    reply(1, 1, 300).write(w);        // data
+    reply(0, 1, 1400).write(w);       // data back, as big as IPv4 lets it be
+    error(1, 1, 2).write(w);          // an ICMPv4 error from the server side about the data to it
+    error(0, 0, 0, 1).write(w);       // an ICMPv6 error from a router on the client side
+    reply(0, 2).write(w);             // FIN
+    reply(0, 2).write(w);             // FIN back
+    reply(0, 6).write(w);             // last ACK
+    ipv6(client(kNat64Dns, 0, 1, 0, 64)).write(w);
+    reply(0, 0, 100).write(w);
+    error(0, 0, 2).write(w);
     clock(1, 14).write(w);
     SafePointOp{}.write(w);
   }));

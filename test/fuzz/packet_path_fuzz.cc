@@ -70,10 +70,13 @@ Logged build_packet6(const PacketOp& op) {
     default: s.saddr = raw6(op.raw_address), s.src_mac = kRouterMac, port = op.source >> 7; break;
   }
   const uint8_t target_index = op.target >> 2;
-  const Service6Spec& svc = services6()[target_index % services6().size()];
-  s.protocol = svc.protocol;
+  // The IPv6 services, then the NAT64 ones.
+  const size_t n6 = services6().size(), which = target_index % (n6 + services64().size());
+  const core::Ipv6Address vip = which < n6 ? services6()[which].vip : services64()[which - n6].vip;
+  const uint16_t vport = which < n6 ? services6()[which].port : services64()[which - n6].port;
+  s.protocol = which < n6 ? services6()[which].protocol : services64()[which - n6].protocol;
   switch (op.target & 3) {
-    case 0: s.daddr = svc.vip, natural_dport = svc.port; break;
+    case 0: s.daddr = vip, natural_dport = vport; break;
     case 1: s.daddr = kLips6[target_index % 4], natural_dport = lb::kMinLocalPort; break;
     case 2: s.daddr = kClients6[target_index % 4], natural_dport = 40000; break;
     default: s.daddr = raw6(op.raw_address); break;

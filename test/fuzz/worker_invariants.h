@@ -42,7 +42,7 @@ inline bool is_connection(const lb::Conn& c) {
 // The tuple of direction `d` as key bytes (either family), for sets of tuples.
 inline std::string tuple_key(const lb::CoreState& cs, const lb::Conn& c, lb::Direction d) {
   std::string k(1, static_cast<char>(c.protocol));
-  if (c.ipv6) {
+  if (lb::side_is_ipv6(c, d)) {
     const lb::ConnTuple6 t = cs.conns.tuple6(c, d);
     k.append(reinterpret_cast<const char*>(&t.saddr), 16).append(reinterpret_cast<const char*>(&t.daddr), 16);
   } else {
@@ -56,7 +56,7 @@ inline void check_links(const lb::CoreState& cs, const lb::Conn& c) {
     if (!(c.flags & (d == lb::kFromClient ? lb::kLinkClient : lb::kLinkServer))) continue;
     const lb::ConnTuple& t = c.tuple[d];
     lb::ConnLookup found;
-    if (c.ipv6) {
+    if (lb::side_is_ipv6(c, d)) {
       const lb::ConnTuple6 t6 = cs.conns.tuple6(c, d);
       found = cs.conns.lookup(c.protocol, t6.saddr, t6.daddr, t6.sport, t6.dport);
     } else {

@@ -111,6 +111,20 @@ TEST(SnapshotBuild, IndexesIpv6ServicesBesideIpv4Ones) {
       << "a fullnat server";
 }
 
+// NAT64: an IPv6 fullnat service over IPv4 servers through an IPv4 pool.
+TEST(SnapshotBuild, AcceptsAnIpv6FullnatServiceOverIpv4Servers) {
+  SnapshotBuilder b = topo::standard(1, 3);
+  const core::Ipv6Address vip = ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 64});
+  b.add_service64(vip, 80, core::kIpProtoTcp, {topo::kWeb[0], topo::kWeb[1]}, 0);
+  EngineTables tables(1);
+  std::unique_ptr<lb::Snapshot> snap;
+  const Status st = build(b.bytes(), 1, topo::kPorts, tables, snap);
+  ASSERT_TRUE(st.is_ok()) << st.code << ": " << st.message;
+  const abi::ServiceRecord* svc = snap->find_service(vip, htons(80), core::kIpProtoTcp);
+  ASSERT_NE(svc, nullptr);
+  EXPECT_EQ(snap->backends[svc->backend_first].address, topo::kWeb[0].address);
+}
+
 // Every mode, scheduler and flag the data path implements is accepted; nat servers are indexed
 // by address, port and protocol so that their replies find their owner.
 TEST(SnapshotBuild, AcceptsEveryModeSchedulerAndFlag) {
@@ -195,6 +209,15 @@ constexpr uint8_t kTunnel = 2;
 const std::string kWeb = "service #0 (203.0.113.10:80/tcp): ";  // how service problems begin
 const std::string kWeb6 = "service #2 ([2001:db8:100::a]:80/tcp): ";  // after add_standard6
 void standard6(SnapshotBuilder& b, abi::Forwarding mode = abi::Forwarding::fullnat) { topo::add_standard6(b, mode); }
+// Service `s`'s servers become IPv4 ones.
+void ipv4_servers(SnapshotBuilder& b, uint32_t s) {
+  for (uint32_t i = 0; i < b.services[s].backend_count; ++i) {
+    abi::BackendRecord& r = b.backends[b.services[s].backend_first + i];
+    r.family = 0;
+    r.address6 = {};
+    r.address = ipv4(10, 0, 2, static_cast<uint8_t>(50 + i));
+  }
+}
 
 const Reject kRejects[] = {
     {"ShorterThanHeader", none, [](auto& v) { v.resize(40); }, kErrSnapshot, "40 bytes is shorter than its header"},
@@ -275,7 +298,7 @@ const Reject kRejects[] = {
        r.address6 = {};
        r.address = ipv4(10, 0, 2, 50);
      },
-     none_bytes, kErrSnapshot, kWeb6 + "server #1 is of the other address family"},
+     none_bytes, kErrSnapshot, kWeb6 + "server #1 is of another address family than server #0"},
     {"BackendWithBothAddresses", [](auto& b) { b.backends[1].address6 = in6(topo::kWeb6[0].address); }, none_bytes, kErrSnapshot,
      "backend #1 (10.0.2.12): holds an address of the other family"},
     {"PoolOfTheOtherFamily",
@@ -283,13 +306,25 @@ const Reject kRejects[] = {
        standard6(b);
        b.services[2].pool = 0;
      },
-     none_bytes, kErrSnapshot, kWeb6 + "its local address pool holds addresses of the other family"},
+     none_bytes, kErrSnapshot, kWeb6 + "its local address pool holds addresses of another family than its servers"},
     {"Ipv4ServiceOverAnIpv6Pool",
      [](auto& b) {
        standard6(b);
        b.services[0].pool = 1;
      },
-     none_bytes, kErrSnapshot, kWeb + "its local address pool holds addresses of the other family"},
+     none_bytes, kErrSnapshot, kWeb + "its local address pool holds addresses of another family than its servers"},
+    {"Nat64NeedsFullnat",
+     [](auto& b) {
+       standard6(b, abi::Forwarding::nat);
+       ipv4_servers(b, 2);
+     },
+     none_bytes, kErrSnapshot, kWeb6 + "servers of the other address family need an IPv6 service in fullnat mode (NAT64)"},
+    {"Nat64ThroughAnIpv6Pool",
+     [](auto& b) {
+       standard6(b);
+       ipv4_servers(b, 2);
+     },
+     none_bytes, kErrSnapshot, kWeb6 + "its local address pool holds addresses of another family than its servers"},
     {"DuplicateIpv6Service",
      [](auto& b) {
        standard6(b);

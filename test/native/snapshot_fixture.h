@@ -122,6 +122,18 @@ class SnapshotBuilder {
     return index;
   }
 
+  // An IPv6 service over IPv4 servers (NAT64: fullnat through an IPv4 pool).
+  size_t add_service64(const core::Ipv6Address& vip, uint16_t port, uint8_t protocol, const std::vector<BackendSpec>& servers,
+                       uint16_t pool, ServiceOptions o = {}) {
+    o.persist_netmask = 0;
+    const size_t index = add_service(0, port, protocol, servers, pool, o);
+    abi::ServiceRecord& svc = services[index];
+    svc.family = static_cast<uint8_t>(abi::AddressFamily::ipv6);
+    svc.vip6 = in6(vip);
+    svc.persist_prefix6 = o.persist_prefix6;
+    return index;
+  }
+
   // A service with its backends; the scheduling table lists them once each, in order (rr).
   // Returns the service index.
   size_t add_service(uint32_t vip, uint16_t port, uint8_t protocol, const std::vector<BackendSpec>& servers,

@@ -68,9 +68,21 @@ test('IPv6 addresses that name no single host are refused', () => {
     'must be an IPv4 address such as 10.0.0.1 or an IPv6 address such as 2001:db8::1 (got "2001:db8::g")');
 });
 
-test("a service's servers are of its VIP's family", () => {
+test("a service's servers are of its VIP's family, but for NAT64", () => {
   expectOne(v6('nat', [], AFXDP, '10.0.2.11'), 'services[0].servers[0].address', 11, 26,
-    "server 10.0.2.11 is IPv4 but the VIP 2001:db8:100::10 is IPv6: a service's servers are of its VIP's family (NAT64 is not available yet)");
+    "server 10.0.2.11 is IPv4 but the VIP 2001:db8:100::10 is IPv6: a service's servers are of its VIP's family, but for NAT64 (an IPv6 VIP over IPv4 servers, forwarding: fullnat)");
+});
+
+test('NAT64: an IPv6 fullnat VIP over IPv4 servers through an IPv4 pool', () => {
+  const config = parseConfigText(v6('fullnat', ['    local_address_pool: lan'], AFXDP, '10.0.2.11'), 't.yaml');
+  assert.equal(serviceKey(config.services[0]!), '[2001:db8:100::10]:80/tcp');
+  assert.equal(serverKey(config.services[0]!.servers[0]!), '10.0.2.11:80');
+  expectOne(v6('fullnat', ['    local_address_pool: lan6'], AFXDP, '10.0.2.11'), 'services[0].local_address_pool', 11, 25,
+    'pool "lan6" holds IPv6 addresses but the servers are IPv4: NAT64 reaches IPv4 servers from IPv4 local addresses');
+  const mixed = v6('fullnat', ['    local_address_pool: lan'], AFXDP, '10.0.2.11')
+    .replace('port: 80 }]', 'port: 80 }, { address: "fd00:2::12", port: 80 }]');
+  expectOne(mixed, 'services[0].servers[1].address', 12, 62,
+    "server fd00:2::12 is IPv6 but server 10.0.2.11 is IPv4: a service's servers are of one family");
 });
 
 test("a fullnat service's pool is of its VIP's family, and a pool of one family", () => {

@@ -50,7 +50,7 @@ test('an IPv6 server under an IPv4 VIP is of the other family', () => {
     'services[0].servers[0].address',
     9,
     20,
-    "server 2001:db8::11 is IPv6 but the VIP 203.0.113.10 is IPv4: a service's servers are of its VIP's family (NAT64 is not available yet)",
+    "server 2001:db8::11 is IPv6 but the VIP 203.0.113.10 is IPv4: a service's servers are of its VIP's family, but for NAT64 (an IPv6 VIP over IPv4 servers, forwarding: fullnat)",
   );
 });
 
