@@ -150,7 +150,14 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
   }
   // A service's servers are of one family: its own, or IPv4 under an IPv6 fullnat service (NAT64,
   // lb/nat64.h), whose local addresses are then IPv4 too.
-  const uint8_t server_family = s.backend_count != 0 ? snap.backends[s.backend_first].family : s.family;
+  // Without servers (all down, say), an IPv6 fullnat service's pool says which.
+  uint8_t server_family = s.family;
+  if (s.backend_count != 0) {
+    server_family = snap.backends[s.backend_first].family;
+  } else if (s.family == kIpv6 && static_cast<abi::Forwarding>(s.forwarding) == abi::Forwarding::fullnat && s.pool < snap.pools.size() &&
+             snap.pools[s.pool].lip_count != 0 && snap.pools[s.pool].lip_first < snap.lips6.size()) {
+    server_family = snap.lips6[snap.pools[s.pool].lip_first].is_zero() ? kIpv4 : kIpv6;
+  }
   for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i)
     if (snap.backends[i].family != server_family)
       return bad(who + ": server #" + std::to_string(i - s.backend_first) + " is of another address family than server #0");

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 
 #include "abi/records.h"
 #include "core/checksum.h"
@@ -95,8 +96,15 @@ uint32_t to_client_space(uint32_t server_seq, const ClientAddressConn& s) {
   return server_seq;
 }
 
-// The MTU of the port towards the connection's server.
-uint32_t server_mtu(CoreState& cs, Conn& c) { return cs.snapshot->ports[egress(cs, c, kFromClient).port].mtu; }
+// The MTU a client segment must fit as it is now: the port towards the server's, plus what NAT64
+// takes off on the way (an IPv6 header and its extension headers become a 20-byte IPv4 one).
+template <typename View>
+uint32_t room_mtu(CoreState& cs, Conn& c, const View& pkt) {
+  const uint32_t mtu = cs.snapshot->ports[egress(cs, c, kFromClient).port].mtu;
+  if constexpr (std::is_same_v<View, core::Packet6View>)
+    if (c.nat64) return mtu + (pkt.l4_offset - pkt.l3_offset) - static_cast<uint32_t>(sizeof(core::Ipv4Hdr));
+  return mtu;
+}
 
 // Opens `len` bytes at frame offset `at` (inside the TCP segment) by moving what follows it up
 // to the IP datagram's end; lengths, the IPv4 header checksum and the TCP pseudo-header's share of
@@ -168,7 +176,7 @@ void carry_toa(CoreState& cs, io::Frame& frame, View& pkt, Conn& c, const Client
   const uint32_t header = reinterpret_cast<const core::TcpHdr*>(pkt.l4)->header_length();
   // In front of the other options: an end-of-list among them cannot hide it.
   constexpr uint32_t kToa = Wire<View>::kToa;
-  if (header + kToa > 60 || !open_gap(frame, pkt, pkt.l4_offset + sizeof(core::TcpHdr), kToa, server_mtu(cs, c))) {
+  if (header + kToa > 60 || !open_gap(frame, pkt, pkt.l4_offset + sizeof(core::TcpHdr), kToa, room_mtu(cs, c, pkt))) {
     cs.count(Counter::toa_no_room);
     return;
   }
@@ -208,7 +216,7 @@ bool insert_proxy_header(CoreState& cs, io::Frame& frame, View& pkt, Conn& c, Cl
   constexpr uint32_t kHeader = Wire<View>::kProxyHeader;
   const uint32_t header = reinterpret_cast<const core::TcpHdr*>(pkt.l4)->header_length();
   const uint32_t data_at = pkt.l4_offset + header;
-  if (open_gap(frame, pkt, data_at, kHeader, server_mtu(cs, c))) {
+  if (open_gap(frame, pkt, data_at, kHeader, room_mtu(cs, c, pkt))) {
     write_proxy_header(pkt.frame + data_at, pkt);
     add_to_checksum(pkt, pkt.frame + data_at, kHeader);
     s.header_sent = true;

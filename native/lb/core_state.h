@@ -79,6 +79,8 @@ struct alignas(64) CoreState {
   const LocalPortShare ports;   // this worker's share of the local ports
   const Snapshot* snapshot = nullptr;
   uint32_t now = 0;  // engine clock in seconds, advanced by the worker loop
+  // The identification of the next IPv4 packet NAT64 sends with DF clear (lb/nat64.h to_ipv4).
+  uint16_t next_ip_id = 1;
   ConnTable conns;
   SynProxyState proxy;  // beside conns: the SYN-proxied connections' translation (lb/syn_proxy.cc)
   // Beside conns, by index: the translation of connections that carry their client's address

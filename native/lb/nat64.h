@@ -10,6 +10,7 @@
 // headers are not carried over (RFC 7915 5.1); fragments are the caller's to refuse. Pure
 // functions over one frame; the workers' threads.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -81,11 +82,11 @@ inline void write_ipv6_header(core::Ipv6Hdr* ip, uint8_t traffic_class, uint32_t
   daddr.store(ip->daddr);
 }
 inline void write_ipv4_header(core::Ipv4Hdr* ip, uint8_t tos, uint32_t total, uint16_t frag_off, uint8_t ttl, uint8_t protocol,
-                              uint32_t saddr, uint32_t daddr) {
+                              uint32_t saddr, uint32_t daddr, uint16_t id = 0) {
   ip->version_ihl = 0x45;
   ip->tos = tos;
   ip->total_length = core::htons(static_cast<uint16_t>(total));
-  ip->id = 0;
+  ip->id = core::htons(id);
   ip->frag_off = core::htons(frag_off);
   ip->ttl = ttl;
   ip->protocol = protocol;
@@ -95,20 +96,26 @@ inline void write_ipv4_header(core::Ipv4Hdr* ip, uint8_t tos, uint32_t total, ui
   ip->checksum = core::ipv4_header_checksum(ip);
 }
 
-// A client's TCP/UDP packet (not a fragment) becomes IPv4 `to` with one hop less, DF set and
-// identification 0 (RFC 7915 5.1; the caller has checked the hop limit). Returns the frame's L2
-// header, where it now is; nullptr, the frame unchanged, for an upper layer too long for IPv4.
-inline core::EthHdr* to_ipv4(io::Frame& frame, core::Packet6View& p, const ConnTuple& to) {
+// A client's TCP/UDP packet (not a fragment) becomes IPv4 `to` with one hop less (RFC 7915 5.1;
+// the caller has checked the hop limit). Above 1260 bytes DF is set (identification 0): an IPv4
+// path that cannot take it answers, and the client, told 1280 or more, sends less. At or below,
+// DF is clear and the identification `id`: an IPv4 link below 1280 may fragment what no IPv6
+// client would make smaller. Returns the frame's L2 header, where it now is; nullptr, the frame
+// unchanged, for an upper layer too long for IPv4.
+inline constexpr uint32_t kLargestWithoutDf = 1260;
+inline core::EthHdr* to_ipv4(io::Frame& frame, core::Packet6View& p, const ConnTuple& to, uint16_t id) {
   const uint32_t l2 = p.l3_offset, l4_len = p.l4_len;
   if (l4_len > 0xffff - sizeof(core::Ipv4Hdr)) return nullptr;
+  const uint32_t total = sizeof(core::Ipv4Hdr) + l4_len;
   const uint8_t protocol = p.protocol, traffic_class = ipv6_traffic_class(p.ip), hop_limit = p.ip->hop_limit;
   retarget_transport(p.l4, l4_len, protocol, address_delta(p.ip->saddr, p.ip->daddr, 16, &to.saddr, &to.daddr, 4), to.sport, to.dport);
   auto* ip = reinterpret_cast<core::Ipv4Hdr*>(p.l4 - sizeof(core::Ipv4Hdr));
   uint8_t* start = reinterpret_cast<uint8_t*>(ip) - l2;
   std::memmove(start, frame.data, l2);  // over the IPv6 header, whose fields are read
-  write_ipv4_header(ip, traffic_class, sizeof(core::Ipv4Hdr) + l4_len, core::kIpFlagDontFragment, static_cast<uint8_t>(hop_limit - 1),
-                    protocol, to.saddr, to.daddr);
-  return reframe(frame, start, l2, sizeof(core::Ipv4Hdr) + l4_len, core::kEthTypeIpv4);
+  const bool df = total > kLargestWithoutDf;
+  write_ipv4_header(ip, traffic_class, total, df ? core::kIpFlagDontFragment : 0, static_cast<uint8_t>(hop_limit - 1), protocol,
+                    to.saddr, to.daddr, df ? 0 : id);
+  return reframe(frame, start, l2, total, core::kEthTypeIpv4);
 }
 
 // A server's TCP/UDP packet (not a fragment; IPv4 options dropped) becomes IPv6 `to` with one
@@ -139,23 +146,35 @@ struct IcmpMapping {
   uint32_t rest;  // the 32 bits after the checksum, host order
 };
 
-// RFC 7915 4.2: an ICMPv4 error's ICMPv6 equivalent.
-inline IcmpMapping icmpv6_for(uint8_t type, uint8_t code, uint16_t next_hop_mtu) {
+// RFC 1191 7: what a router that reports no next-hop MTU most likely has, below the length of
+// the datagram it refused.
+inline uint32_t plateau_below(uint32_t length) {
+  static constexpr uint16_t kPlateaus[] = {65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68};
+  for (uint16_t p : kPlateaus)
+    if (p < length) return p;
+  return 68;
+}
+
+// RFC 7915 4.2: an ICMPv4 error's ICMPv6 equivalent. `quoted_length`: the total length of the
+// datagram it quotes; `client_mtu`: the MTU towards the client, which a packet too big may not
+// exceed.
+inline IcmpMapping icmpv6_for(uint8_t type, uint8_t code, uint16_t next_hop_mtu, uint32_t quoted_length, uint32_t client_mtu) {
   if (type == core::kIcmpTimeExceeded) return {code <= 1, core::kIcmpv6TimeExceeded, code, 0};
   if (type != core::kIcmpDestUnreachable) return {false, 0, 0, 0};
   switch (code) {
     case 0: case 1: case 5: case 6: case 7: case 8: case 11: case 12:
       return {true, core::kIcmpv6DestUnreachable, 0, 0};  // no route
-    case 9: case 10: case 13:
+    case 9: case 10: case 13: case 15:
       return {true, core::kIcmpv6DestUnreachable, 1, 0};  // administratively prohibited
     case 2:
       return {true, core::kIcmpv6ParameterProblem, 1, 6};  // unknown next header, at its offset
     case 3:
       return {true, core::kIcmpv6DestUnreachable, 4, 0};  // port unreachable
     case core::kIcmpCodeFragNeeded: {
-      // The IPv6 path is 20 bytes longer for the same packet; never below IPv6's minimum.
-      const uint32_t mtu = next_hop_mtu + kGrowth;
-      return {next_hop_mtu != 0, core::kIcmpv6PacketTooBig, 0, mtu < 1280 ? 1280 : mtu};
+      // The IPv6 path is 20 bytes longer for the same packet; no more than the client's link takes,
+      // never below IPv6's minimum.
+      const uint32_t mtu = std::min((next_hop_mtu != 0 ? next_hop_mtu : plateau_below(quoted_length)) + kGrowth, client_mtu);
+      return {true, core::kIcmpv6PacketTooBig, 0, mtu < 1280 ? 1280 : mtu};
     }
     default:
       return {false, 0, 0, 0};
@@ -185,6 +204,15 @@ inline IcmpMapping icmpv4_for(uint8_t type, uint8_t code, uint32_t rest) {
 
 enum class IcmpResult : uint8_t { translated, untranslatable, no_room };
 
+// The ICMP(v6) header of `m` at `msg`, its checksum field zero for the caller to fill.
+inline void write_icmp_header(uint8_t* msg, const IcmpMapping& m) {
+  msg[0] = m.type;
+  msg[1] = m.code;
+  core::store16(msg + 2, 0);
+  const uint32_t rest = core::htonl(m.rest);
+  std::memcpy(msg + 4, &rest, 4);
+}
+
 // Writes the new L3 packet (`bytes`, `len`) behind the frame's L2 header: in place when the frame
 // has the room, else starting earlier in the headroom.
 inline IcmpResult place(io::Frame& frame, uint32_t l2, const uint8_t* bytes, uint32_t len, uint16_t ethertype) {
@@ -203,11 +231,12 @@ inline IcmpResult place(io::Frame& frame, uint32_t l2, const uint8_t* bytes, uin
 
 // An ICMPv4 error about a server-side packet of a NAT64 connection becomes an ICMPv6 error from
 // `from` to `to` (the VIP, the client) quoting the packet as the client sent it, `quoted`; one hop
-// less. The quoted transport checksum follows when the quote reaches it.
+// less. The quoted transport checksum follows when the quote reaches it. `client_mtu`: the MTU
+// of the client's side (a packet too big never announces more).
 inline IcmpResult icmp_to_ipv6(io::Frame& frame, core::PacketView& p, const core::Ipv6Address& from, const core::Ipv6Address& to,
-                               const ConnTuple6& quoted) {
+                               const ConnTuple6& quoted, uint32_t client_mtu) {
   const auto* icmp = reinterpret_cast<const core::IcmpHdr*>(p.l4);
-  const IcmpMapping m = icmpv6_for(icmp->type, icmp->code, core::ntohs(icmp->mtu));
+  const IcmpMapping m = icmpv6_for(icmp->type, icmp->code, core::ntohs(icmp->mtu), core::ntohs(p.quoted.ip->total_length), client_mtu);
   if (!m.ok) return IcmpResult::untranslatable;
   const core::QuotedPacket& q = p.quoted;
   const uint32_t q_ihl = q.ip->header_length();
@@ -226,11 +255,7 @@ inline IcmpResult icmp_to_ipv6(io::Frame& frame, core::PacketView& p, const core
   write_ipv6_header(inner, q.ip->tos, q_claimed, q.protocol, q.ip->ttl, quoted.saddr, quoted.daddr);
   const uint32_t msg_len = sizeof(core::IcmpHdr) + sizeof(core::Ipv6Hdr) + q_len;
   write_ipv6_header(outer, p.ip->tos, msg_len, core::kIpProtoIcmpv6, static_cast<uint8_t>(p.ip->ttl - 1), from, to);
-  msg[0] = m.type;
-  msg[1] = m.code;
-  core::store16(msg + 2, 0);
-  const uint32_t rest = core::htonl(m.rest);
-  std::memcpy(msg + 4, &rest, 4);
+  write_icmp_header(msg, m);
   core::store16(msg + 2, core::ipv6_l4_checksum(outer, core::kIpProtoIcmpv6, msg, msg_len));
   return place(frame, p.l3_offset, out, sizeof(core::Ipv6Hdr) + msg_len, core::kEthTypeIpv6);
 }
@@ -246,7 +271,7 @@ inline IcmpResult icmp_to_ipv4(io::Frame& frame, core::Packet6View& p, uint32_t 
   const core::Quoted6Packet& q = p.quoted;
   const auto q_headers = static_cast<uint32_t>(q.l4 - reinterpret_cast<const uint8_t*>(q.ip));
   const uint32_t q_payload = core::ntohs(q.ip->payload_length) + sizeof(core::Ipv6Hdr);
-  const uint32_t q_claimed = q_payload > q_headers ? q_payload - q_headers : 0;
+  const uint32_t q_claimed = q_payload > q_headers ? std::min<uint32_t>(q_payload - q_headers, 0xffff - sizeof(core::Ipv4Hdr)) : 0;
   constexpr uint32_t kHeaders = sizeof(core::Ipv4Hdr) + sizeof(core::IcmpHdr) + sizeof(core::Ipv4Hdr);
   const uint32_t q_len = q.l4_len < kMaxIcmpv4Error - kHeaders ? q.l4_len : kMaxIcmpv4Error - kHeaders;
 
@@ -261,14 +286,11 @@ inline IcmpResult icmp_to_ipv4(io::Frame& frame, core::Packet6View& p, uint32_t 
   write_ipv4_header(inner, ipv6_traffic_class(q.ip), sizeof(core::Ipv4Hdr) + q_claimed, core::kIpFlagDontFragment, q.ip->hop_limit,
                     q.protocol, quoted.saddr, quoted.daddr);
   const uint32_t msg_len = sizeof(core::IcmpHdr) + sizeof(core::Ipv4Hdr) + q_len;
-  msg[0] = m.type;
-  msg[1] = m.code;
-  core::store16(msg + 2, 0);
-  const uint32_t rest_out = core::htonl(m.rest);
-  std::memcpy(msg + 4, &rest_out, 4);
+  write_icmp_header(msg, m);
   core::store16(msg + 2, core::checksum_finish(core::checksum_partial(msg, msg_len)));
-  write_ipv4_header(outer, ipv6_traffic_class(p.ip), sizeof(core::Ipv4Hdr) + msg_len, 0, static_cast<uint8_t>(p.ip->hop_limit - 1),
-                    core::kIpProtoIcmp, from, to);
+  // At most 576 bytes: atomic (DF, identification 0; RFC 6864).
+  write_ipv4_header(outer, ipv6_traffic_class(p.ip), sizeof(core::Ipv4Hdr) + msg_len, core::kIpFlagDontFragment,
+                    static_cast<uint8_t>(p.ip->hop_limit - 1), core::kIpProtoIcmp, from, to);
   return place(frame, p.l3_offset, out, sizeof(core::Ipv4Hdr) + msg_len, core::kEthTypeIpv4);
 }
 

@@ -32,7 +32,9 @@ inline void collect_port_holds(const CoreState& cs, std::vector<PortHold>& out) 
   cs.conns.for_each(cs.conns.capacity(), [&](const Conn& c) {
     if ((c.flags & (kTemplate | kServerSeen)) != kServerSeen && c.state != ConnState::tcp_port_hold) return;
     if (c.protocol != core::kIpProtoTcp || static_cast<abi::Forwarding>(c.forwarding) != abi::Forwarding::fullnat) return;
-    if (c.ipv6) return;  // the hold file's records are IPv4 (control/port_hold_blob.h)
+    // The hold file's records are IPv4 (control/port_hold_blob.h): a NAT64 connection's server
+    // side is, and is kept for no client (its IPv6 one has no place there: nobody takes it back).
+    if (c.ipv6 && !c.nat64) return;
     int64_t left;
     if (c.state == ConnState::tcp_port_hold) {
       left = static_cast<int32_t>(c.expires - cs.now);
@@ -43,7 +45,8 @@ inline void collect_port_holds(const CoreState& cs, std::vector<PortHold>& out) 
       const uint32_t last_packet = c.expires - timeout_of(t, c.state);
       left = static_cast<int32_t>(last_packet + t.server_time_wait - cs.now);
     }
-    if (left > 0) out.push_back({c.tuple[kFromClient], c.tuple[kFromServer], static_cast<uint32_t>(left), c.protocol});
+    const ConnTuple& client = c.tuple[kFromClient];  // a NAT64 entry's: its ports, no addresses
+    if (left > 0) out.push_back({client, c.tuple[kFromServer], static_cast<uint32_t>(left), c.protocol});
   });
 }
 

@@ -161,7 +161,7 @@ inline Verdict translate_nat64(CoreState& cs, io::Frame& frame, typename F::View
   core::EthHdr* eth;
   if constexpr (F::kIpv6) {
     const ConnTuple& server = c.tuple[kFromServer];
-    eth = nat64::to_ipv4(frame, pkt, ConnTuple{server.daddr, server.saddr, server.dport, server.sport});
+    eth = nat64::to_ipv4(frame, pkt, ConnTuple{server.daddr, server.saddr, server.dport, server.sport}, cs.next_ip_id++);
     if (eth == nullptr) return drop(cs, Counter::drop_nat64_mtu);
   } else {
     const uint32_t mtu = cs.snapshot->ports[out.port].mtu;
@@ -199,7 +199,7 @@ inline Verdict translate_nat64_icmp(CoreState& cs, io::Frame& frame, typename F:
       if (c.client_address == static_cast<uint8_t>(ClientAddress::proxy_v2)) untranslate_quoted_client_seq(cs, pkt, c);
     }
     const ConnTuple6 client = cs.conns.tuple6(c, kFromClient);
-    r = nat64::icmp_to_ipv6(frame, pkt, client.daddr, client.saddr, client);
+    r = nat64::icmp_to_ipv6(frame, pkt, client.daddr, client.saddr, client, cs.snapshot->ports[out.port].mtu);
   }
   if (r == nat64::IcmpResult::untranslatable) return drop(cs, Counter::drop_nat64_icmp_untranslatable);
   if (r == nat64::IcmpResult::no_room) return drop(cs, Counter::drop_no_headroom);

@@ -33,6 +33,9 @@ export function checkServiceFamily(s: Obj, base: Segment[], ctx: Context, out: F
       if (isObj(srv)) add([...base, 'servers', j, 'address'], 'server', srv.address);
     });
   if (isObj(s.sorry_server)) add([...base, 'sorry_server', 'address'], 'sorry server', s.sorry_server.address);
+  const pool = s.local_address_pool;
+  const poolFamilies = typeof pool === 'string' ? ctx.poolFamilies.get(pool) : undefined;
+  // (A service has servers: the schema refuses `servers: []`.)
   const serverFamily = servers[0]?.family ?? family;
   const nat64 = serverFamily !== family;
   for (const srv of servers) {
@@ -48,8 +51,6 @@ export function checkServiceFamily(s: Obj, base: Segment[], ctx: Context, out: F
       });
   }
 
-  const pool = s.local_address_pool;
-  const poolFamilies = typeof pool === 'string' ? ctx.poolFamilies.get(pool) : undefined;
   if (forwarding === 'fullnat' && poolFamilies && !poolFamilies.has(serverFamily))
     out.push({
       path: [...base, 'local_address_pool'],

@@ -79,9 +79,9 @@ void check_nat64(const uint8_t* bytes, uint32_t len, uint32_t l3) {
   bool translated;
   if constexpr (std::is_same_v<View, core::PacketView>) {
     translated = transport ? lb::nat64::to_ipv6(f, v, t6) != nullptr
-                           : lb::nat64::icmp_to_ipv6(f, v, t6.saddr, t6.daddr, t6) == lb::nat64::IcmpResult::translated;
+                           : lb::nat64::icmp_to_ipv6(f, v, t6.saddr, t6.daddr, t6, 9000) == lb::nat64::IcmpResult::translated;
   } else {
-    translated = transport ? lb::nat64::to_ipv4(f, v, t4) != nullptr
+    translated = transport ? lb::nat64::to_ipv4(f, v, t4, 7) != nullptr
                            : lb::nat64::icmp_to_ipv4(f, v, t4.saddr, t4.daddr, t4) == lb::nat64::IcmpResult::translated;
   }
   if (!translated) return;

@@ -92,7 +92,9 @@ inline const core::Ipv6Address kRouters6[2] = {test::ipv6({0x2001, 0xdb8, 0x100,
 inline const core::Ipv6Address kLips6[4] = {test::ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 0x100}), test::ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 0x101}),
                                             test::ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 0x102}), test::ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 0x103})};
 
-struct Service6Spec {
+// An IPv6 service over servers of type Server: IPv6 ones, or IPv4 ones (NAT64, below).
+template <typename Server>
+struct Ipv6ServiceSpec {
   core::Ipv6Address vip;
   uint16_t port;
   uint8_t protocol;
@@ -101,9 +103,10 @@ struct Service6Spec {
   uint8_t flags;
   uint32_t persist_timeout;
   uint8_t persist_prefix6;
-  uint16_t pool;  // fullnat: 2 (one LIP) or 3 (two)
-  std::vector<test::BackendSpec6> servers;
+  uint16_t pool;  // fullnat: 2 (one LIP) or 3 (two); NAT64: 0 or 1 (IPv4)
+  std::vector<Server> servers;
 };
+using Service6Spec = Ipv6ServiceSpec<test::BackendSpec6>;
 
 inline test::BackendSpec6 server6(uint8_t host, uint16_t port) {
   return test::BackendSpec6{test::ipv6({0xfd00, 2, 0, 0, 0, 0, 0, host}), port, mac_of(2, 0xbb, 0, 0, 6, host), 1, 1};
@@ -133,18 +136,7 @@ inline const std::vector<Service6Spec>& services6() {
 
 // NAT64: IPv6 fullnat VIPs over IPv4 servers through the IPv4 pools (indices 0 and 1); their
 // servers' ids follow the IPv6 services' ones.
-struct Service64Spec {
-  core::Ipv6Address vip;
-  uint16_t port;
-  uint8_t protocol;
-  abi::Forwarding mode;
-  abi::Scheduler scheduler;
-  uint8_t flags;
-  uint32_t persist_timeout;
-  uint8_t persist_prefix6;
-  uint16_t pool;
-  std::vector<test::BackendSpec> servers;
-};
+using Service64Spec = Ipv6ServiceSpec<test::BackendSpec>;
 
 inline const std::vector<Service64Spec>& services64() {
   using abi::Forwarding;

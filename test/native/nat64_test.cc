@@ -58,12 +58,17 @@ test::Packet6Spec client_packet(uint8_t protocol) {
   s.payload.assign(37, 0x5a);
   return s;
 }
-// What the server should get for client_packet(): the same segment from the LIP, one hop less, DF set.
+constexpr uint16_t kId = 0x4242;
+// What the server should get for client_packet(): the same segment from the LIP, one hop less; up
+// to 1260 bytes DF clear with identification kId, above DF set with identification 0.
 test::PacketSpec server_bound(const test::Packet6Spec& s) {
   test::PacketSpec p;
   p.src_mac = s.src_mac, p.dst_mac = s.dst_mac, p.vlan_tags = s.vlan_tags;
   p.saddr = kLip, p.daddr = kServer, p.sport = kLocalPort, p.dport = kServerPort;
-  p.protocol = s.protocol, p.ttl = static_cast<uint8_t>(s.hop_limit - 1), p.ip_id = 0, p.frag_off = core::kIpFlagDontFragment;
+  const size_t total = 20 + (s.protocol == core::kIpProtoTcp ? 20 : 8) + s.payload.size();
+  const bool df = total > kLargestWithoutDf;
+  p.protocol = s.protocol, p.ttl = static_cast<uint8_t>(s.hop_limit - 1), p.ip_id = df ? 0 : kId;
+  p.frag_off = df ? core::kIpFlagDontFragment : 0;
   p.tcp_flags = s.tcp_flags, p.seq = s.seq, p.ack = s.ack, p.payload = s.payload;
   return p;
 }
@@ -77,12 +82,27 @@ TEST(Nat64, TcpAndUdpFromIpv6BecomeIpv4WithOneHopLess) {
       s.vlan_tags = tags;
       Chunk c(test::build_frame6(s));
       core::Packet6View v = parsed6(c);
-      core::EthHdr* eth = to_ipv4(c.frame, v, kToServer);
+      core::EthHdr* eth = to_ipv4(c.frame, v, kToServer, kId);
       EXPECT_EQ(reinterpret_cast<uint8_t*>(eth), c.frame.data);
       EXPECT_EQ(c.out(), test::build_frame(server_bound(s))) << "protocol " << int(protocol) << ", tags " << tags.size();
       EXPECT_EQ(c.frame.headroom, kHeadroom + kGrowth);
       EXPECT_EQ(c.frame.capacity, kChunk - kHeadroom - kGrowth);
     }
+  }
+}
+
+TEST(Nat64, AboveIpv6sMinimumLessTwentyDfIsSet) {
+  for (size_t payload : {1260 - 40 - 1, 1260 - 40, 1260 - 40 + 1, 1400}) {
+    test::Packet6Spec s = client_packet(core::kIpProtoTcp);
+    s.payload.assign(payload, 0x77);
+    Chunk c(test::build_frame6(s));
+    core::Packet6View v = parsed6(c);
+    to_ipv4(c.frame, v, kToServer, kId);
+    const auto* ip = reinterpret_cast<const core::Ipv4Hdr*>(c.frame.data + 14);
+    const bool df = 40 + payload > kLargestWithoutDf;
+    EXPECT_EQ(ip->frag_off, core::htons(df ? core::kIpFlagDontFragment : 0)) << payload;
+    EXPECT_EQ(ip->id, core::htons(df ? 0 : kId)) << payload;
+    EXPECT_EQ(c.out(), test::build_frame(server_bound(s))) << payload;
   }
 }
 
@@ -93,7 +113,7 @@ TEST(Nat64, ExtensionHeadersAreNotCarriedOver) {
   Chunk c(test::build_frame6(s));
   core::Packet6View v = parsed6(c);
   ASSERT_FALSE(v.fragment);
-  to_ipv4(c.frame, v, kToServer);
+  to_ipv4(c.frame, v, kToServer, kId);
   EXPECT_EQ(c.out(), test::build_frame(server_bound(s)));
   EXPECT_EQ(c.frame.headroom, kHeadroom + kGrowth + 8);
 }
@@ -147,7 +167,7 @@ TEST(Nat64, ThereAndBackIsTheSamePacketTwoHopsLater) {
   s.flow_label = 0;
   Chunk c(test::build_frame6(s));
   core::Packet6View v6 = parsed6(c);
-  to_ipv4(c.frame, v6, kToServer);
+  to_ipv4(c.frame, v6, kToServer, kId);
   core::PacketView v4 = parsed4(c);
   ASSERT_NE(to_ipv6(c.frame, v4, ConnTuple6{kClient6, kVip6, core::htons(kClientPort), core::htons(kVipPort)}), nullptr);
   s.hop_limit = 62;
@@ -166,17 +186,21 @@ TEST(Nat64, IcmpErrorsFromTheServerSideBecomeIcmpv6WithTheClientsPacketQuoted) {
   struct Row {
     uint8_t type, code;
     uint16_t mtu;
+    uint32_t client_mtu;
     uint8_t type6, code6;
     uint32_t rest6;
   };
   const Row rows[] = {
-      {core::kIcmpDestUnreachable, core::kIcmpCodeFragNeeded, 1400, core::kIcmpv6PacketTooBig, 0, 1420},
-      {core::kIcmpDestUnreachable, core::kIcmpCodeFragNeeded, 576, core::kIcmpv6PacketTooBig, 0, 1280},
-      {core::kIcmpDestUnreachable, 3, 0, core::kIcmpv6DestUnreachable, 4, 0},
-      {core::kIcmpDestUnreachable, 1, 0, core::kIcmpv6DestUnreachable, 0, 0},
-      {core::kIcmpDestUnreachable, 13, 0, core::kIcmpv6DestUnreachable, 1, 0},
-      {core::kIcmpDestUnreachable, 2, 0, core::kIcmpv6ParameterProblem, 1, 6},
-      {core::kIcmpTimeExceeded, 0, 0, core::kIcmpv6TimeExceeded, 0, 0},
+      {core::kIcmpDestUnreachable, core::kIcmpCodeFragNeeded, 1400, 1500, core::kIcmpv6PacketTooBig, 0, 1420},
+      {core::kIcmpDestUnreachable, core::kIcmpCodeFragNeeded, 576, 1500, core::kIcmpv6PacketTooBig, 0, 1280},
+      {core::kIcmpDestUnreachable, core::kIcmpCodeFragNeeded, 1490, 1500, core::kIcmpv6PacketTooBig, 0, 1500},  // the client's link
+      {core::kIcmpDestUnreachable, core::kIcmpCodeFragNeeded, 0, 1500, core::kIcmpv6PacketTooBig, 0, 1280},  // no MTU: a plateau, 1280 at least
+      {core::kIcmpDestUnreachable, 3, 0, 1500, core::kIcmpv6DestUnreachable, 4, 0},
+      {core::kIcmpDestUnreachable, 1, 0, 1500, core::kIcmpv6DestUnreachable, 0, 0},
+      {core::kIcmpDestUnreachable, 13, 0, 1500, core::kIcmpv6DestUnreachable, 1, 0},
+      {core::kIcmpDestUnreachable, 15, 0, 1500, core::kIcmpv6DestUnreachable, 1, 0},
+      {core::kIcmpDestUnreachable, 2, 0, 1500, core::kIcmpv6ParameterProblem, 1, 6},
+      {core::kIcmpTimeExceeded, 0, 0, 1500, core::kIcmpv6TimeExceeded, 0, 0},
   };
   for (const Row& r : rows) {
     test::PacketSpec outer;
@@ -186,7 +210,7 @@ TEST(Nat64, IcmpErrorsFromTheServerSideBecomeIcmpv6WithTheClientsPacketQuoted) {
     Chunk c(test::build_frame(e));
     core::PacketView v = parsed4(c);
     ASSERT_TRUE(v.is_icmp_error());
-    ASSERT_EQ(icmp_to_ipv6(c.frame, v, kVip6, kClient6, ConnTuple6{kClient6, kVip6, core::htons(kClientPort), core::htons(kVipPort)}),
+    ASSERT_EQ(icmp_to_ipv6(c.frame, v, kVip6, kClient6, ConnTuple6{kClient6, kVip6, core::htons(kClientPort), core::htons(kVipPort)}, r.client_mtu),
               IcmpResult::translated);
     // The quote: the client's segment as it sent it (one hop less than its 64: the server's copy's TTL).
     test::Packet6Spec quoted = client_packet(core::kIpProtoTcp);
@@ -208,7 +232,7 @@ TEST(Nat64, IcmpErrorsWithoutAnIpv6EquivalentAreRefused) {
     Chunk c(f);
     core::PacketView v = parsed4(c);
     ASSERT_TRUE(v.is_icmp_error());
-    EXPECT_EQ(icmp_to_ipv6(c.frame, v, kVip6, kClient6, kToClient), IcmpResult::untranslatable);
+    EXPECT_EQ(icmp_to_ipv6(c.frame, v, kVip6, kClient6, kToClient, 1500), IcmpResult::untranslatable);
     EXPECT_EQ(c.out(), f);
   }
 }
@@ -219,7 +243,7 @@ TEST(Nat64, AnIcmpv6ErrorIsCutToIpv6sMinimumMtu) {
   test::PacketSpec e = test::icmp_error(outer, sent_to_server(1400), core::kIcmpDestUnreachable, 3);
   Chunk c(test::build_frame(e));
   core::PacketView v = parsed4(c);
-  ASSERT_EQ(icmp_to_ipv6(c.frame, v, kVip6, kClient6, kToClient), IcmpResult::translated);
+  ASSERT_EQ(icmp_to_ipv6(c.frame, v, kVip6, kClient6, kToClient, 1500), IcmpResult::translated);
   EXPECT_EQ(c.frame.len, 14 + kMaxIcmpv6Error);
   EXPECT_TRUE(test::ipv6_checksum_ok(c.out()));
 }
@@ -256,7 +280,7 @@ TEST(Nat64, IcmpErrorsFromTheClientSideBecomeIcmpv4WithTheServersPacketQuoted) {
     q.frag_off = core::kIpFlagDontFragment, q.tcp_flags = core::kTcpAck, q.seq = sent.seq, q.ack = sent.ack, q.payload = sent.payload;
     test::PacketSpec outer;
     outer.src_mac = test::mac_of(2, 0, 0, 0, 0xaa, 1), outer.dst_mac = test::mac_of(2, 0, 0, 0, 0xbb, 1);
-    outer.saddr = kLip, outer.daddr = kServer, outer.ttl = 63, outer.ip_id = 0;
+    outer.saddr = kLip, outer.daddr = kServer, outer.ttl = 63, outer.ip_id = 0, outer.frag_off = core::kIpFlagDontFragment;
     test::PacketSpec want = test::icmp_error(outer, test::datagram(test::build_frame(q)), r.type, r.code);
     want.icmp_rest_lo = r.mtu;
     EXPECT_EQ(c.out(), test::build_frame(want)) << "ICMPv6 " << int(r.type6) << "/" << int(r.code6);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "dataplane_fixture.h"
+#include "lb/port_holds.h"
 #include "packet_builder6.h"
 
 namespace {
@@ -45,12 +46,13 @@ Packet6Spec from_client6(uint16_t cport, uint8_t flags = kTcpSyn, uint16_t vport
   s.payload = {1, 2, 3, 4, 5};
   return s;
 }
-// `s` as the server gets it: IPv4 from the LIP on the client's own port, one hop less, DF set.
-PacketSpec to_server(const Packet6Spec& s, const BackendSpec& server) {
+// `s` as the server gets it: IPv4 from the LIP on the client's own port, one hop less; small, so
+// DF clear and the worker's next identification, `id` (1 for its first such packet, then on).
+PacketSpec to_server(const Packet6Spec& s, const BackendSpec& server, uint16_t id) {
   PacketSpec p;
   p.src_mac = topo::kPortMac[1], p.dst_mac = server.mac;
   p.saddr = topo::kLip, p.daddr = server.address, p.sport = s.sport, p.dport = server.port;
-  p.protocol = s.protocol, p.ttl = static_cast<uint8_t>(s.hop_limit - 1), p.ip_id = 0, p.frag_off = core::kIpFlagDontFragment;
+  p.protocol = s.protocol, p.ttl = static_cast<uint8_t>(s.hop_limit - 1), p.ip_id = id, p.frag_off = 0;
   p.tcp_flags = s.tcp_flags, p.seq = s.seq, p.ack = s.ack, p.payload = s.payload;
   return p;
 }
@@ -80,7 +82,7 @@ TEST(ProcessNat64, TcpBothWaysThroughTheIpv4Lip) {
   uint8_t port = 0xff;
   ASSERT_EQ(dp.run(f, 0, &port), Verdict::tx);
   EXPECT_EQ(port, 1);
-  EXPECT_EQ(f, build_frame(to_server(syn, web)));
+  EXPECT_EQ(f, build_frame(to_server(syn, web, 1)));
   lb::Conn* c = dp.cs->conns.lookup(kIpProtoTcp, topo::kCip6, topo::kVip6, htons(40000), htons(80)).conn;
   ASSERT_NE(c, nullptr);
   EXPECT_TRUE(c->ipv6 && c->nat64);
@@ -106,7 +108,7 @@ TEST(ProcessNat64, UdpBothWays) {
   q.protocol = kIpProtoUdp;
   auto f = build_frame6(q);
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-  EXPECT_EQ(f, build_frame(to_server(q, topo::kDnsServer)));
+  EXPECT_EQ(f, build_frame(to_server(q, topo::kDnsServer, 1)));
   PacketSpec answer = from_server(topo::kDnsServer, 5300, 0, {7, 7, 7, 7});
   answer.protocol = kIpProtoUdp;
   answer.udp_no_checksum = true;  // IPv4 allows none; IPv6 gets one computed
@@ -151,6 +153,7 @@ TEST(ProcessNat64, IcmpErrorsCrossTheFamiliesBothWays) {
   quoted4.ttl = 63, quoted4.ip_id = 0;
   PacketSpec back;
   back.src_mac = topo::kPortMac[1], back.dst_mac = web.mac, back.saddr = topo::kLip, back.daddr = web.address, back.ttl = 63, back.ip_id = 0;
+  back.frag_off = core::kIpFlagDontFragment;
   EXPECT_EQ(f, build_frame(icmp_error(back, datagram(build_frame(quoted4)), core::kIcmpDestUnreachable, 3)));
   EXPECT_EQ(dp.counter(Counter::icmp_forwarded), 2u);
 
@@ -210,7 +213,7 @@ TEST(ProcessNat64, TheProxyHeaderOfAnIpv6ClientReachesTheIpv4Server) {
   header.insert(header.end(), topo::kVip6.bytes, topo::kVip6.bytes + 16);
   header.insert(header.end(), {0x9c, 0x40, 0x00, 0x50});
   ack.payload = header;
-  EXPECT_EQ(f, build_frame(to_server(ack, web)));
+  EXPECT_EQ(f, build_frame(to_server(ack, web, 2)));
   EXPECT_EQ(dp.counter(Counter::proxy_header_sent), 1u);
 }
 
@@ -230,6 +233,33 @@ TEST(ProcessNat64, AnIpv4ClientNeverGetsANat64ConnectionsServerTuple) {
   EXPECT_NE(tcp->sport, htons(40000)) << "LIP:40000 -> web[0] is the NAT64 connection's";
   EXPECT_EQ(dp.counter(Counter::lport_busy), 1u);
   EXPECT_EQ(dp.cs->conns.size(), 2u);
+}
+
+// A NAT64 connection's server side is an IPv4 tuple of the shared pool: it is kept across a
+// restart like an IPv4 one's, for no client (the hold file has no place for an IPv6 one).
+TEST(ProcessNat64, ItsServerTupleIsHeldAcrossARestart) {
+  Dataplane dp(nat64());
+  const BackendSpec& web = topo::kWeb[0];
+  auto f = build_frame6(from_client6(40000));
+  ASSERT_EQ(dp.run(f, 0), Verdict::tx);
+  f = build_frame(from_server(web, 40000, kTcpSyn | kTcpAck));
+  ASSERT_EQ(dp.run(f, 1), Verdict::tx);
+  std::vector<lb::PortHold> holds;
+  lb::collect_port_holds(*dp.cs, holds);
+  ASSERT_EQ(holds.size(), 1u);
+  EXPECT_EQ(holds[0].server.saddr, web.address);
+  EXPECT_EQ(holds[0].server.daddr, topo::kLip);
+  EXPECT_EQ(holds[0].server.dport, htons(40000));
+  EXPECT_EQ(holds[0].client.saddr, 0u);
+
+  Dataplane next(nat64());
+  ASSERT_TRUE(lb::restore_port_hold(*next.cs, holds[0]));
+  f = build_frame(topo::from_client(40000));
+  ASSERT_EQ(next.run(f, 0), Verdict::tx);
+  EXPECT_NE(reinterpret_cast<const core::TcpHdr*>(f.data() + 34)->sport, htons(40000)) << "the held tuple is nobody's";
+  f = build_frame6(from_client6(40000));
+  ASSERT_EQ(next.run(f, 0), Verdict::tx);
+  EXPECT_NE(reinterpret_cast<const core::TcpHdr*>(f.data() + 34)->sport, htons(40000)) << "not even the IPv6 client's";
 }
 
 }  // namespace

@@ -125,6 +125,16 @@ TEST(SnapshotBuild, AcceptsAnIpv6FullnatServiceOverIpv4Servers) {
   EXPECT_EQ(snap->backends[svc->backend_first].address, topo::kWeb[0].address);
 }
 
+// Every server down (health checks leave none): the IPv4 pool still says NAT64.
+TEST(SnapshotBuild, AcceptsANat64ServiceWithoutServers) {
+  SnapshotBuilder b = topo::standard(1, 3);
+  b.add_service64(ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 64}), 80, core::kIpProtoTcp, {}, 0);
+  EngineTables tables(1);
+  std::unique_ptr<lb::Snapshot> snap;
+  const Status st = build(b.bytes(), 1, topo::kPorts, tables, snap);
+  EXPECT_TRUE(st.is_ok()) << st.code << ": " << st.message;
+}
+
 // Every mode, scheduler and flag the data path implements is accepted; nat servers are indexed
 // by address, port and protocol so that their replies find their owner.
 TEST(SnapshotBuild, AcceptsEveryModeSchedulerAndFlag) {

@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { MemHarness } from '../support/mem-harness.js';
-import { ICMP, UNREACH, checksumProblems, decodeFrame, icmpFrame, quote, tcpFrame, type TcpFlag, type TcpSpec } from '../support/packets.js';
-import { CLIENT, CLIENT_MAC, LIP, VIP, expectExchange, portMac, rsMac } from '../support/rows.js';
+import { IPV4_FLOW, fullnatFlow, handshake as shake, sackOption, type FullnatFlow } from '../support/fullnat-flow.js';
+import { ICMP, UNREACH, checksumProblems, decodeFrame, icmpFrame, quote, tcpFrame, type TcpSpec } from '../support/packets.js';
+import { CLIENT, LIP, VIP, expectExchange, portMac, rsMac } from '../support/rows.js';
 
 const RS = '10.0.2.11';
 const CLIENT_ISN = 1000;
@@ -26,22 +27,9 @@ services:
       client_address: ${clientAddress}, servers: [{ address: ${RS}, port: 8080 }] }
 `;
 
-// One client connection on its own port, which is also its local port (one worker, free tuple).
-const flow = (cport: number) => {
-  const fromClient = (flags: TcpFlag[], seq: number, ack = 0, extra: Partial<TcpSpec> = {}): TcpSpec => ({
-    srcMac: CLIENT_MAC, dstMac: portMac(0), src: CLIENT, dst: VIP, sport: cport, dport: 80, flags, seq, ack, ...extra,
-  });
-  const toServer = (spec: TcpSpec): Buffer =>
-    tcpFrame({ ...spec, srcMac: portMac(0), dstMac: rsMac(RS), src: LIP, dst: RS, sport: cport, dport: 8080, ttl: 63 });
-  const fromServer = (flags: TcpFlag[], seq: number, ack: number, extra: Partial<TcpSpec> = {}): TcpSpec => ({
-    srcMac: rsMac(RS), dstMac: portMac(0), src: RS, dst: LIP, sport: 8080, dport: cport, flags, seq, ack, ...extra,
-  });
-  const toClient = (spec: TcpSpec): Buffer =>
-    tcpFrame({ ...spec, srcMac: portMac(0), dstMac: CLIENT_MAC, src: VIP, dst: CLIENT, sport: 80, dport: cport, ttl: 63 });
-  return { cport, fromClient, toServer, fromServer, toClient };
-};
+const ADDRESSES = { client: CLIENT, vip: VIP, lip: LIP, server: RS, vport: 80, rport: 8080 };
+const flow = (cport: number) => fullnatFlow(IPV4_FLOW, ADDRESSES, cport);
 
-const mss = (value: number) => Uint8Array.from([2, 4, value >> 8, value & 0xff]);
 const ip = (text: string) => text.split('.').map(Number);
 const toa = (cport: number) => Uint8Array.from([254, 8, cport >> 8, cport & 0xff, ...ip(CLIENT)]);
 const proxyHeader = (cport: number) =>
@@ -50,19 +38,7 @@ const proxyHeader = (cport: number) =>
     ...ip(CLIENT), ...ip(VIP), cport >> 8, cport & 0xff, 0, 80,
   ]);
 
-/** SYN and SYN-ACK of `f`: the server's MSS 1460 reaches the client lowered by `added`. */
-function handshake(lb: MemHarness, f: ReturnType<typeof flow>, added: number): void {
-  const syn = tcpFrame({ ...f.fromClient(['SYN'], CLIENT_ISN), tcpOptions: mss(1460) });
-  expectExchange(lb.send(syn), syn, {
-    verdict: 'tx', output: f.toServer({ ...f.fromClient(['SYN'], CLIENT_ISN), tcpOptions: mss(1460) }), port: 0,
-    moved: { rx_packets: 1, tx_packets: 1, conn_created: 1, lport_client_port: 1 },
-  });
-  const synAck = tcpFrame({ ...f.fromServer(['SYN', 'ACK'], SERVER_ISN, START), tcpOptions: mss(1460) });
-  expectExchange(lb.send(synAck), synAck, {
-    verdict: 'tx', output: f.toClient({ ...f.fromServer(['SYN', 'ACK'], SERVER_ISN, START), tcpOptions: mss(1460 - added) }), port: 0,
-    moved: { rx_packets: 1, tx_packets: 1, client_mss_clamped: 1 },
-  });
-}
+const handshake = (lb: MemHarness, f: FullnatFlow<TcpSpec>, added: number) => shake(lb, f, added, 1460, CLIENT_ISN, SERVER_ISN);
 
 describe('client_address: toa (fullnat)', () => {
   let lb: MemHarness;
@@ -182,12 +158,7 @@ describe('client_address: proxy_v2 (fullnat)', () => {
   });
 
   it("the server's acknowledgements and SACK blocks move back by the header", () => {
-    const sack = (a: number, b: number) => {
-      const o = Buffer.from([1, 1, 5, 10, 0, 0, 0, 0, 0, 0, 0, 0]);
-      o.writeUInt32BE(a >>> 0, 4);
-      o.writeUInt32BE(b >>> 0, 8);
-      return Uint8Array.from(o);
-    };
+    const sack = sackOption;
     const acked = START + HEADER + request.length;
     const input = tcpFrame({ ...f.fromServer(['ACK'], SERVER_ISN + 1, acked), tcpOptions: sack(acked + 100, acked + 200) });
     const output = f.toClient({

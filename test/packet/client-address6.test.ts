@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { ipv6ToBytes } from '../../src/config/ipv6-address.js';
 import { MemHarness } from '../support/mem-harness.js';
-import type { TcpFlag } from '../support/packets.js';
+import { IPV6_FLOW, fullnatFlow, handshake as shake, sackOption, type FullnatFlow } from '../support/fullnat-flow.js';
 import { ICMP6, icmp6Frame, ip6Of, tcp6Frame, type Tcp6Spec } from '../support/packets6.js';
 import { CLIENT_MAC, expectExchange, portMac, rsMac } from '../support/rows.js';
 
@@ -31,22 +31,10 @@ services:
       client_address: ${clientAddress}, servers: [{ address: ${RS6}, port: 8080 }] }
 `;
 
-// One client connection on its own port, which is also its local port (one worker, free tuple).
-const flow = (cport: number) => {
-  const fromClient = (flags: TcpFlag[], seq: number, ack = 0, extra: Partial<Tcp6Spec> = {}): Tcp6Spec => ({
-    srcMac: CLIENT_MAC, dstMac: portMac(0), src: CLIENT6, dst: VIP6, sport: cport, dport: 80, flags, seq, ack, ...extra,
-  });
-  const toServer = (spec: Tcp6Spec): Buffer =>
-    tcp6Frame({ ...spec, srcMac: portMac(0), dstMac: rsMac(RS6), src: LIP6, dst: RS6, sport: cport, dport: 8080, hopLimit: 63 });
-  const fromServer = (flags: TcpFlag[], seq: number, ack: number, extra: Partial<Tcp6Spec> = {}): Tcp6Spec => ({
-    srcMac: rsMac(RS6), dstMac: portMac(0), src: RS6, dst: LIP6, sport: 8080, dport: cport, flags, seq, ack, ...extra,
-  });
-  const toClient = (spec: Tcp6Spec): Buffer =>
-    tcp6Frame({ ...spec, srcMac: portMac(0), dstMac: CLIENT_MAC, src: VIP6, dst: CLIENT6, sport: 80, dport: cport, hopLimit: 63 });
-  return { cport, fromClient, toServer, fromServer, toClient };
-};
+const ADDRESSES = { client: CLIENT6, vip: VIP6, lip: LIP6, server: RS6, vport: 80, rport: 8080 };
+const flow = (cport: number) => fullnatFlow(IPV6_FLOW, ADDRESSES, cport);
+const handshake = (lb: MemHarness, f: FullnatFlow<Tcp6Spec>, added: number) => shake(lb, f, added, 1440, CLIENT_ISN, SERVER_ISN);
 
-const mss = (value: number) => Uint8Array.from([2, 4, value >> 8, value & 0xff]);
 const ip6 = (text: string) => [...ipv6ToBytes(text)!];
 const toa6 = (cport: number) => Uint8Array.from([254, TOA, cport >> 8, cport & 0xff, ...ip6(CLIENT6)]);
 const proxyHeader6 = (cport: number) =>
@@ -54,20 +42,6 @@ const proxyHeader6 = (cport: number) =>
     0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x21, 0x21, 0x00, 0x24,
     ...ip6(CLIENT6), ...ip6(VIP6), cport >> 8, cport & 0xff, 0, 80,
   ]);
-
-/** SYN and SYN-ACK of `f`: the server's MSS 1440 reaches the client lowered by `added`. */
-function handshake(lb: MemHarness, f: ReturnType<typeof flow>, added: number): void {
-  const syn = tcp6Frame({ ...f.fromClient(['SYN'], CLIENT_ISN), tcpOptions: mss(1440) });
-  expectExchange(lb.send(syn), syn, {
-    verdict: 'tx', output: f.toServer({ ...f.fromClient(['SYN'], CLIENT_ISN), tcpOptions: mss(1440) }), port: 0,
-    moved: { rx_packets: 1, tx_packets: 1, conn_created: 1, lport_client_port: 1 },
-  });
-  const synAck = tcp6Frame({ ...f.fromServer(['SYN', 'ACK'], SERVER_ISN, START), tcpOptions: mss(1440) });
-  expectExchange(lb.send(synAck), synAck, {
-    verdict: 'tx', output: f.toClient({ ...f.fromServer(['SYN', 'ACK'], SERVER_ISN, START), tcpOptions: mss(1440 - added) }), port: 0,
-    moved: { rx_packets: 1, tx_packets: 1, client_mss_clamped: 1 },
-  });
-}
 
 describe('client_address: toa over IPv6 (fullnat)', () => {
   let lb: MemHarness;
@@ -133,12 +107,7 @@ describe('client_address: proxy_v2 over IPv6 (fullnat)', () => {
   });
 
   it("the server's acknowledgements and SACK blocks move back by 52", () => {
-    const sack = (a: number, b: number) => {
-      const o = Buffer.from([1, 1, 5, 10, 0, 0, 0, 0, 0, 0, 0, 0]);
-      o.writeUInt32BE(a >>> 0, 4);
-      o.writeUInt32BE(b >>> 0, 8);
-      return Uint8Array.from(o);
-    };
+    const sack = sackOption;
     const acked = START + HEADER + request.length;
     const input = tcp6Frame({ ...f.fromServer(['ACK'], SERVER_ISN + 1, acked), tcpOptions: sack(acked + 100, acked + 200) });
     const output = f.toClient({

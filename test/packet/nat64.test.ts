@@ -37,14 +37,15 @@ const clientSyn = () =>
 const serverSyn = () =>
   tcpFrame({
     srcMac: portMac(0), dstMac: rsMac(RS), src: LIP, dst: RS, sport: 40000, dport: 8080, flags: ['SYN'], seq: 1000, payload,
-    ttl: 63, id: 0, dontFragment: true,
+    ttl: 63, id: 1, // small: DF clear, the worker's first identification
+
   });
 const fromServer = (flags: TcpFlag[]) =>
   tcpFrame({ srcMac: rsMac(RS), dstMac: portMac(0), src: RS, dst: LIP, sport: 8080, dport: 40000, flags, seq: 7000, ack: 1001, dontFragment: true });
 
 const rows: Row[] = [
   {
-    name: 'the IPv6 client\'s SYN leaves as IPv4 from the LIP on its own port, one hop less, DF set',
+    name: 'the IPv6 client\'s SYN leaves as IPv4 from the LIP on its own port, one hop less (small: DF clear, an identification)',
     input: clientSyn,
     verdict: 'tx',
     output: serverSyn,
@@ -77,7 +78,7 @@ const rows: Row[] = [
     name: 'UDP: the question leaves as IPv4, the answer (no checksum, as IPv4 allows) comes back as IPv6 with one',
     input: () => udp6Frame({ srcMac: CLIENT_MAC, dstMac: portMac(0), src: CLIENT6, dst: VIP6, sport: 5300, dport: 53, payload }),
     verdict: 'tx',
-    output: () => udpFrame({ srcMac: portMac(0), dstMac: rsMac(DNS), src: LIP, dst: DNS, sport: 5300, dport: 5353, payload, ttl: 63, id: 0, dontFragment: true }),
+    output: () => udpFrame({ srcMac: portMac(0), dstMac: rsMac(DNS), src: LIP, dst: DNS, sport: 5300, dport: 5353, payload, ttl: 63, id: 2 }),
     moved: { ...FORWARDED, conn_created: 1, lport_client_port: 1 },
   },
   {
