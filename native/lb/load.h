@@ -22,7 +22,7 @@ inline uint32_t worker_share(uint32_t threshold, uint32_t workers) {
 
 // Index of the connection's server in the current snapshot, or FlatMap::kMissing if the server
 // has left the configuration. Cached per generation so established flows pay one compare.
-inline uint32_t backend_of(CoreState& cs, Conn& c) {
+[[gnu::always_inline]] inline uint32_t backend_of(CoreState& cs, Conn& c) {
   const Snapshot& snap = *cs.snapshot;
   const auto generation = static_cast<uint32_t>(snap.generation);
   if (c.cached_generation != generation) {

@@ -264,9 +264,10 @@ Verdict open_connection(CoreState& cs, io::Frame& frame, typename C::View& pkt, 
 // tx, `created` is the new connection, or `transient` for a one-packet datagram in dr/tunnel
 // mode, which leaves no state behind; a SYN the SYN proxy answers leaves with tx and no
 // connection (`created` stays nullptr).
+// Out of line: an established flow's packets (most of them) keep the inlining budget of the path.
 template <typename F>
-Verdict create_connection(CoreState& cs, io::Frame& frame, typename F::View& pkt, const ConnTable::Probe& client_probe,
-                          Conn& transient, Conn*& created) {
+[[gnu::noinline]] Verdict create_connection(CoreState& cs, io::Frame& frame, typename F::View& pkt, const ConnTable::Probe& client_probe,
+                                            Conn& transient, Conn*& created) {
   const Snapshot& snap = *cs.snapshot;
   const typename F::Addr saddr = F::saddr(pkt), daddr = F::daddr(pkt);
   const abi::ServiceRecord* svc = snap.find_service(daddr, pkt.dport(), pkt.protocol);

@@ -55,7 +55,8 @@ inline constexpr uint32_t kTimeoutLastAck = 30;
 inline constexpr uint32_t kTimeoutListen = 120;
 inline constexpr uint32_t kTimeoutNone = 2;
 
-inline uint32_t timeout_of(const Timeouts& t, ConnState state) {
+// Every tracked packet's: inlined whatever the caller's size.
+[[gnu::always_inline]] inline uint32_t timeout_of(const Timeouts& t, ConnState state) {
   switch (state) {
     case ConnState::tcp_established: return t.tcp;
     case ConnState::tcp_syn_sent:

@@ -154,8 +154,10 @@ struct Translate<Forwarding::tunnel, F> {
 // as IPv4 from the LIP, the server's as IPv6 from the VIP, one hop less. A server's packet too big
 // for the client's MTU once IPv6 is answered with ICMP fragmentation-needed from the LIP when DF
 // is set (as an IPv4 router would), else dropped; the client's packets only shrink.
+// Out of line: the common paths keep their inlining budget (an IPv4 packet of a NAT64 connection
+// is a server's, rarer than the others).
 template <typename F>
-inline Verdict translate_nat64(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
+[[gnu::noinline]] Verdict translate_nat64(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
   const Egress out = egress(cs, c, dir);
   if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
   core::EthHdr* eth;
@@ -186,7 +188,7 @@ inline Verdict translate_nat64(CoreState& cs, io::Frame& frame, typename F::View
 // from the address that side talks to: to the server from the LIP, to the client from the VIP.
 // `dir`: the side the error came from (an IPv6 error can only be about the client side).
 template <typename F>
-inline Verdict translate_nat64_icmp(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
+[[gnu::noinline, gnu::cold]] Verdict translate_nat64_icmp(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
   const Egress out = egress(cs, c, dir);
   if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
   nat64::IcmpResult r;
