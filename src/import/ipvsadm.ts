@@ -3,9 +3,11 @@
 // -p timeout, -M netmask, -o) and -a servers (-r RIP:PORT, -g/-m/-i, -w weight, -x/-y
 // thresholds), short or long options; --set tcp tcpfin udp as dataplane.timeouts. IPVS sets the
 // forwarding method per server, xvs per service: servers of one service with different methods
-// take the most common one, and the others are noted. Firewall-mark and IPv6 services,
-// persistence engines, scheduler flags and sync daemons have no xvs equivalent: noted. Consumes
+// take the most common one, and the others are noted. IPv6 services and servers come in
+// ipvsadm's [address]:port form. Firewall-mark services, persistence engines, scheduler flags and
+// sync daemons have no xvs equivalent: noted. Consumes
 // the rules' text; produces an ImportResult. CLI thread.
+import { canonicalIpv6 } from '../config/ipv6-address.js';
 import { ImportError, ImportNotes, IPV4, prefixOfMask, serviceName, type ImportResult } from './result.js';
 
 const SCHEDULERS = new Set(['rr', 'wrr', 'lc', 'wlc', 'sed', 'nq', 'lblc', 'lblcr', 'dh', 'sh', 'mh', 'fo']);
@@ -20,6 +22,8 @@ const DEFAULT_PERSISTENCE = 300;
 
 interface Service {
   key: string;
+  vip: string;
+  port: number;
   fields: Record<string, unknown>;
   servers: { server: Record<string, unknown>; method: string; where: string }[];
   where: string;
@@ -30,10 +34,13 @@ function words(line: string): string[] {
   return line.trim().split(/\s+/).filter(Boolean).map((w) => LONG[w] ?? w);
 }
 
+/** VIP:PORT or RIP[:PORT], IPv4 or ipvsadm's [IPv6]:PORT (the address in its canonical form). */
 function endpoint(text: string | undefined): { address: string; port: number } | undefined {
-  const m = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(text ?? '');
-  if (!m || !IPV4.test(m[1]!)) return undefined;
-  return { address: m[1]!, port: m[2] === undefined ? 0 : Number(m[2]) };
+  const v4 = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(text ?? '');
+  if (v4) return IPV4.test(v4[1]!) ? { address: v4[1]!, port: v4[2] === undefined ? 0 : Number(v4[2]) } : undefined;
+  const v6 = /^\[([0-9A-Fa-f:.]+)\](?::(\d+))?$/.exec(text ?? '');
+  const address = v6 ? canonicalIpv6(v6[1]!) : undefined;
+  return address === undefined ? undefined : { address, port: v6![2] === undefined ? 0 : Number(v6![2]) };
 }
 
 export function importIpvsadm(text: string, source: string, interfaces: string[]): ImportResult {
@@ -67,7 +74,7 @@ export function importIpvsadm(text: string, source: string, interfaces: string[]
     const protocol = w.includes('-t') ? 'tcp' : w.includes('-u') ? 'udp' : undefined;
     const vip = endpoint(option(protocol === 'tcp' ? '-t' : '-u'));
     if (!protocol || !vip || !(vip.port >= 1 && vip.port <= 65535)) {
-      notes.add(where, `${w.join(' ')}: no TCP or UDP IPv4 service address with a port (-t/-u VIP:PORT; IPv6 is not supported yet); not imported`);
+      notes.add(where, `${w.join(' ')}: no TCP or UDP service address with a port (-t/-u VIP:PORT or [IPv6]:PORT); not imported`);
       return;
     }
     const key = serviceName(protocol, vip.address, vip.port);
@@ -82,9 +89,12 @@ export function importIpvsadm(text: string, source: string, interfaces: string[]
         const value = option('-p');
         const timeout = value !== undefined && /^\d+$/.test(value) ? Number(value) : DEFAULT_PERSISTENCE;
         const mask = option('-M');
-        const netmask = mask === undefined ? 32 : prefixOfMask(mask);
-        if (netmask === undefined) notes.add(where, `-M ${mask}: not an IPv4 prefix mask; /32 instead`);
-        fields.persistence = { timeout, netmask: netmask ?? 32 };
+        // IPv4: a dotted mask; IPv6: ipvsadm writes the prefix length.
+        const ipv6 = vip.address.includes(':');
+        const whole = ipv6 ? 128 : 32;
+        const netmask = mask === undefined ? whole : ipv6 ? (/^\d+$/.test(mask) && Number(mask) <= 128 ? Number(mask) : undefined) : prefixOfMask(mask);
+        if (netmask === undefined) notes.add(where, `-M ${mask}: not ${ipv6 ? 'an IPv6 prefix length' : 'an IPv4 prefix mask'}; /${whole} instead`);
+        fields.persistence = { timeout, netmask: netmask ?? whole };
       }
       if (w.includes('-o')) {
         if (protocol === 'udp') fields.one_packet = true;
@@ -93,7 +103,7 @@ export function importIpvsadm(text: string, source: string, interfaces: string[]
       if (w.includes('-b')) notes.add(where, `-b ${option('-b')}: xvs has no scheduler flags; ignored`);
       if (w.includes('--pe')) notes.add(where, `--pe ${option('--pe')}: xvs has no persistence engines; ignored`);
       if (services.has(key)) notes.add(where, `${key}: added twice; the later -A wins`);
-      services.set(key, { key, fields, servers: services.get(key)?.servers ?? [], where });
+      services.set(key, { key, vip: vip.address, port: vip.port, fields, servers: services.get(key)?.servers ?? [], where });
       return;
     }
     const service = services.get(key);
@@ -103,7 +113,7 @@ export function importIpvsadm(text: string, source: string, interfaces: string[]
     }
     const real = endpoint(option('-r'));
     if (!real) {
-      notes.add(where, `-r ${option('-r')}: not an IPv4 server address; not imported`);
+      notes.add(where, `-r ${option('-r')}: not a server address (RIP[:PORT] or [IPv6]:PORT); not imported`);
       return;
     }
     // A server without a port (port 0) takes the service's, as IPVS does for dr and tunnel.
@@ -134,8 +144,7 @@ export function importIpvsadm(text: string, source: string, interfaces: string[]
     const method = [...counts].sort((a, b) => b[1] - a[1])[0]![0];
     for (const x of s.servers.filter((x) => x.method !== method))
       notes.add(x.where, `${x.server.address}:${x.server.port} forwards by ${x.method} in IPVS; xvs forwards a whole service one way: ${method} here`);
-    const [, vip, port] = /^\w+-(.+)-(\d+)$/.exec(s.key)!;
-    out.push({ name: s.key, vip, port: Number(port), ...s.fields, forwarding: method, servers: s.servers.map((x) => x.server) });
+    out.push({ name: s.key, vip: s.vip, port: s.port, ...s.fields, forwarding: method, servers: s.servers.map((x) => x.server) });
   }
   return { doc: { dataplane: { interfaces, ...(Object.keys(timeouts).length ? { timeouts } : {}) }, services: out }, notes: notes.lines };
 }

@@ -65,7 +65,7 @@ export function prefixOfMask(mask: string): number | undefined {
 
 export const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
-/** A service name from its key, as xvs names must be: tcp-203.0.113.10-80. */
+/** A service name from its key, as xvs names must be: tcp-203.0.113.10-80, tcp-2001_db8__10-80 (no colons in names). */
 export function serviceName(protocol: string, vip: string, port: number): string {
-  return `${protocol}-${vip}-${port}`;
+  return `${protocol}-${vip.replaceAll(':', '_')}-${port}`;
 }

@@ -160,6 +160,7 @@ virtual_server 10.0.0.100 80 {
 });
 
 describe('xvs import ipvsadm', () => {
+  // (IPv6 services and servers in ipvsadm's [address]:port form, written canonically.)
   const result = importIpvsadm(fs.readFileSync(IPVSADM, 'utf8'), 'ipvsadm.rules', ['eth0']);
 
   it('turns -A/-a rules (short and long options) into services, --set into timeouts', () => {
@@ -175,6 +176,10 @@ describe('xvs import ipvsadm', () => {
           name: 'tcp-10.0.0.2-443', vip: '10.0.0.2', port: 443, protocol: 'tcp', scheduler: 'sh', forwarding: 'tunnel',
           servers: [{ address: '192.168.1.30', port: 443, weight: 5, upper_threshold: 100, lower_threshold: 50 }],
         },
+        {
+          name: 'tcp-2001_db8__1-80', vip: '2001:db8::1', port: 80, protocol: 'tcp', scheduler: 'rr', persistence: { timeout: 60, netmask: 64 },
+          forwarding: 'nat', servers: [{ address: '2001:db8::11', port: 8080, weight: 2 }],
+        },
       ],
     });
     assert.deepEqual(importProblems(importedText(result, 'ipvsadm.rules')), []);
@@ -186,8 +191,7 @@ describe('xvs import ipvsadm', () => {
       'ipvsadm.rules:8: -b sh-port: xvs has no scheduler flags; ignored',
       'ipvsadm.rules:10: firewall-mark service 100: xvs has no firewall-mark services; not imported',
       'ipvsadm.rules:11: firewall-mark service 100: xvs has no firewall-mark services; not imported',
-      'ipvsadm.rules:12: -A -t [2001:db8::1]:80 -s rr: no TCP or UDP IPv4 service address with a port (-t/-u VIP:PORT; IPv6 is not supported yet); not imported',
-      'ipvsadm.rules:14: --start-daemon master --mcast-interface eth1: not a rule xvs imports (-A services, -a servers, --set timeouts)',
+      'ipvsadm.rules:15: --start-daemon master --mcast-interface eth1: not a rule xvs imports (-A services, -a servers, --set timeouts)',
       'ipvsadm.rules:5: 192.168.1.12:80 forwards by dr in IPVS; xvs forwards a whole service one way: nat here',
     ]);
   });
