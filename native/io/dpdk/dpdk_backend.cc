@@ -263,6 +263,7 @@ std::vector<HostPorts::Neighbour> DpdkBackend::neighbours() const {
 void DpdkBackend::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  for (const auto& q : queues_) q->reclaim_transmitted();
   queues_.clear();
   uint64_t kept = 0;
   for (Port& p : ports_) {  // the exception interface first: the host loses its side, then the port goes

@@ -64,6 +64,12 @@ class DpdkQueue final : public Queue {
   // them, or while transmitted frames wait for the driver to be asked again (kTxFlushRounds).
   int wait_fds(int* out) const override;
 
+  // Once the worker has stopped (control thread, before the port closes): asks the driver for the
+  // completions of what it transmitted last, so that their mbufs go back to the pool. net_af_xdp
+  // collects completions only when asked to transmit, before it sends: a worker that stops right
+  // after a burst would leave that burst's mbufs with the closed socket (the frame audit's "lost").
+  void reclaim_transmitted();
+
   // Worker -> control thread: senders of the ARP packets heard.
   core::SpscRing<ArpHeard> heard{kRingSize};
   // Control thread -> worker (queue 0 of each port only): ARP requests and announcements to send.
