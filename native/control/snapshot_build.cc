@@ -141,8 +141,6 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
                  " of a service that has " + std::to_string(s.backend_count));
   }
   if (s.family == kIpv6) {
-    // Not on IPv6 yet: the SYN proxy's cookies are IPv4's.
-    if (s.flags & (abi::syn_proxy_on | abi::syn_proxy_auto)) return bad(who + ": the SYN proxy is not available for IPv6 services yet");
     for (size_t p = 0; p < snap.ports.size(); ++p)
       if (snap.ports[p].mtu < kMinIpv6Mtu)
         return bad(who + ": port #" + std::to_string(p) + " has an MTU of " + std::to_string(snap.ports[p].mtu) +
@@ -164,6 +162,9 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
   const bool nat64 = server_family != s.family;
   if (nat64 && (s.family != kIpv6 || static_cast<abi::Forwarding>(s.forwarding) != abi::Forwarding::fullnat))
     return bad(who + ": servers of the other address family need an IPv6 service in fullnat mode (NAT64)");
+  // The proxy builds the server's segments in the client's family (lb/syn_proxy.h).
+  if (nat64 && (s.flags & (abi::syn_proxy_on | abi::syn_proxy_auto)))
+    return bad(who + ": the SYN proxy is not available for NAT64 services (IPv4 servers under an IPv6 VIP) yet");
   if (static_cast<abi::Forwarding>(s.forwarding) == abi::Forwarding::tunnel) {
     for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i) {
       const abi::PortRecord& port = snap.ports[snap.backends[i].port_index];

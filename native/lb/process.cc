@@ -254,8 +254,8 @@ Verdict open_connection(CoreState& cs, io::Frame& frame, typename C::View& pkt, 
     // Before its connection's first record: a node that installs both finds the template first.
     if (tmpl != nullptr && new_template) sync_export(cs, *tmpl);
   }
-  if constexpr (!C::kIpv6)
-    if (proxied) open_proxied(cs, frame, pkt, *c, n.cookie);
+  if constexpr (!kNat64)
+    if (proxied) open_proxied<C>(cs, frame, pkt, *c, n.cookie);
   created = c;
   return Verdict::tx;
 }
@@ -277,24 +277,21 @@ template <typename F>
   if (svc == nullptr) return Verdict::pass;  // not for a service, and no connection here: the kernel's
   const auto mode = static_cast<Forwarding>(svc->forwarding);
   // A TCP connection starts with the client's SYN, or, behind a SYN proxy, with its ACK of a cookie.
-  // (IPv6 services have no SYN proxy: the snapshot builder refuses one.)
+  // (NAT64 services have no SYN proxy: the snapshot builder refuses one.)
   CookieOptions cookie{};
   bool proxied = false;
   if (pkt.protocol == core::kIpProtoTcp) {
     const uint8_t flags = pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst);
-    if constexpr (!F::kIpv6) {
-      if (flags == core::kTcpAck && proxy_checks_ack(cs, *svc)) {
-        if (!check_cookie(cs, pkt, cookie)) return drop(cs, Counter::drop_syn_cookie_invalid);
-        if (!server_syn_fits(frame, pkt)) return drop(cs, Counter::drop_no_room);
-        proxied = true;
-      }
+    if (flags == core::kTcpAck && proxy_checks_ack(cs, *svc)) {
+      if (!check_cookie<F>(cs, pkt, cookie)) return drop(cs, Counter::drop_syn_cookie_invalid);
+      if (!server_syn_fits<F>(frame, pkt)) return drop(cs, Counter::drop_no_room);
+      proxied = true;
     }
     if (!proxied && flags != core::kTcpSyn) return drop(cs, Counter::drop_tcp_no_conn);
   }
   if (is_routed_hop(mode) && F::hop_limit(pkt) <= 1) return drop(cs, Counter::drop_ttl_expired);
   if (pkt.protocol == core::kIpProtoTcp && !proxied) {
-    if constexpr (!F::kIpv6)
-      if (proxy_answers_syn(cs, *svc)) return answer_syn(cs, frame, pkt);
+    if (proxy_answers_syn(cs, *svc)) return answer_syn<F>(cs, frame, pkt);
     // A limit of the whole table is none: a full table evicts its oldest half-open connection.
     if (snap.half_open.limit < cs.conns.capacity() && cs.half_open[svc - snap.services.data()] >= snap.half_open.limit)
       return drop(cs, Counter::drop_half_open_limit);
@@ -313,13 +310,6 @@ template <typename F>
       return open_connection<V6, V4>(cs, frame, pkt, client_probe, n, transient, created);
   }
   return open_connection<F, F>(cs, frame, pkt, client_probe, n, transient, created);
-}
-
-// proxy_restarts for the family (IPv6 connections are never proxied).
-template <typename F>
-[[gnu::always_inline]] inline bool proxy_restarts_for(CoreState& cs, const Conn& c, const typename F::View& pkt) {
-  if constexpr (F::kIpv6) return false;
-  else return proxy_restarts(cs, c, pkt);
 }
 
 // Moves the connection to its next state and re-arms its timer.
@@ -384,10 +374,8 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, typename F::View& pkt) {
       const bool keep_sender = found.direction == kFromClient && static_cast<Forwarding>(c.forwarding) == Forwarding::nat;
       const Egress out = egress(cs, c, found.direction);
       if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
-      if constexpr (!F::kIpv6) {  // (IPv6 connections are never proxied)
-        if ((c.flags & kSynProxied) && found.direction == kFromClient && q.protocol == core::kIpProtoTcp)
-          untranslate_quoted_seq(cs, pkt, c);
-      }
+      if ((c.flags & kSynProxied) && found.direction == kFromClient && q.protocol == core::kIpProtoTcp)
+        untranslate_quoted_seq<F>(cs, pkt, c);
       if (c.client_address != 0 && found.direction == kFromServer) {
         lower_reported_mtu(cs, pkt, c);
         if (c.client_address == static_cast<uint8_t>(ClientAddress::proxy_v2)) untranslate_quoted_client_seq(cs, pkt, c);
@@ -478,7 +466,7 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, typename F
   if (found.conn != nullptr && found.direction == kFromClient) {
     Conn& old = *found.conn;
     const bool new_syn = (pkt.tcp_flags & (core::kTcpSyn | core::kTcpAck | core::kTcpRst | core::kTcpFin)) == core::kTcpSyn;
-    if (new_syn && (reusable_for_new_syn(old.state) || proxy_restarts_for<F>(cs, old, pkt))) {
+    if (new_syn && (reusable_for_new_syn(old.state) || ((old.flags & kSynProxied) && proxy_restarts<F>(cs, old, pkt)))) {
       // The client reuses the port of a finished connection: schedule it afresh, now. Its
       // server-side tuple is held for it (Full-NAT): the same server gives it back.
       end_connection(cs, old);
@@ -521,14 +509,12 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, typename F
   // A SYN-proxied connection's segments are translated between the two sequence spaces first;
   // the proxy may answer for one side, or make the frame a segment of the other side.
   bool tracked = fresh && (c.flags & kSynProxied);
-  if constexpr (!F::kIpv6) {  // (IPv6 connections are never proxied)
-    if ((c.flags & kSynProxied) && !fresh) {
-      const ProxyStep step = proxied_segment(cs, frame, pkt, c, dir);
-      if (step.done) return step.verdict;
-      if (step.dir != dir) ip_bytes = V4::ip_bytes(pkt);
-      dir = step.dir;
-      tracked = step.tracked;
-    }
+  if ((c.flags & kSynProxied) && !fresh) {
+    const ProxyStep step = proxied_segment<F>(cs, frame, pkt, c, dir);
+    if (step.done) return step.verdict;
+    if (step.dir != dir) ip_bytes = F::ip_bytes(pkt);
+    dir = step.dir;
+    tracked = step.tracked;
   }
   // Before the state machine: a segment the header replaces leaves without its FIN.
   if (c.client_address != 0 && !carry_client_address(cs, frame, pkt, c, dir)) [[unlikely]]

@@ -14,15 +14,20 @@
 #pragma once
 #include <cstdint>
 
+#include "core/ipv6_address.h"
 #include "core/siphash.h"
 #include "core/tcp_options.h"
 
 namespace xvs::lb {
 
 inline constexpr uint32_t kCookiePeriod = 64;  // seconds
-// The MSS values a cookie can name (Linux's msstab for IPv4 plus common tunnel sizes), rounded
-// down to: a client's MSS becomes the largest entry not above it.
+// The MSS values a cookie can name (Linux's msstab for IPv4 plus common tunnel sizes; 1200 for
+// IPv6's minimum MTU, 1440 for its Ethernet MSS), rounded down to: a client's MSS becomes the
+// largest entry not above it.
 inline constexpr uint16_t kCookieMss[8] = {536, 1200, 1300, 1360, 1400, 1440, 1452, 1460};
+// The MSS a client that offers none is assumed to take (RFC 9293 3.7.1; RFC 8200 8.3 for IPv6's
+// 1280-byte minimum MTU less 60 bytes of headers).
+inline constexpr uint16_t kDefaultMss4 = 536, kDefaultMss6 = 1220;
 
 struct CookieOptions {
   uint16_t mss;     // one of kCookieMss
@@ -44,7 +49,9 @@ class CookieKeys {
   explicit CookieKeys(const core::SipKey& master) : master_(master) {}
 
   // The cookie for a client's SYN (addresses and ports in network order, ISN in host order).
-  uint32_t make(uint32_t now, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport, uint32_t client_isn,
+  // `Addr`: uint32_t (IPv4) or core::Ipv6Address.
+  template <typename Addr>
+  uint32_t make(uint32_t now, const Addr& saddr, const Addr& daddr, uint16_t sport, uint16_t dport, uint32_t client_isn,
                 const CookieOptions& o) {
     const uint32_t period = now / kCookiePeriod;
     const uint32_t bits = cookie_bits(o, period);
@@ -54,7 +61,8 @@ class CookieKeys {
   // Whether `cookie` (the client's ACK number - 1) is one this engine made for that tuple and
   // ISN in the current period or the one before (or the next: another worker's clock may be a
   // tick ahead at a period's turn); if so, the options it carries.
-  bool check(uint32_t now, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport, uint32_t client_isn,
+  template <typename Addr>
+  bool check(uint32_t now, const Addr& saddr, const Addr& daddr, uint16_t sport, uint16_t dport, uint32_t client_isn,
              uint32_t cookie, CookieOptions& out) {
     const uint32_t bits = cookie & 0x1ffu;
     const uint32_t current = now / kCookiePeriod;
@@ -73,12 +81,18 @@ class CookieKeys {
   }
 
  private:
+  static uint64_t ports_and_isn(uint16_t sport, uint16_t dport, uint32_t isn) {
+    return (static_cast<uint64_t>(sport) << 48) | (static_cast<uint64_t>(dport) << 32) | isn;
+  }
   uint32_t hash(uint32_t period, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport, uint32_t isn,
                 uint32_t bits) {
-    const core::SipKey& key = key_of(period);
-    const uint64_t words[3] = {(static_cast<uint64_t>(saddr) << 32) | daddr,
-                               (static_cast<uint64_t>(sport) << 48) | (static_cast<uint64_t>(dport) << 32) | isn, bits};
-    return static_cast<uint32_t>(core::siphash24(key, words, 3));
+    const uint64_t words[3] = {(static_cast<uint64_t>(saddr) << 32) | daddr, ports_and_isn(sport, dport, isn), bits};
+    return static_cast<uint32_t>(core::siphash24(key_of(period), words, 3));
+  }
+  uint32_t hash(uint32_t period, const core::Ipv6Address& saddr, const core::Ipv6Address& daddr, uint16_t sport,
+                uint16_t dport, uint32_t isn, uint32_t bits) {
+    const uint64_t words[6] = {saddr.word(0), saddr.word(1), daddr.word(0), daddr.word(1), ports_and_isn(sport, dport, isn), bits};
+    return static_cast<uint32_t>(core::siphash24(key_of(period), words, 6));
   }
   // The secret of `period`, derived once per period and kept for it and the next.
   const core::SipKey& key_of(uint32_t period) {

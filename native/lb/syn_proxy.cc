@@ -1,6 +1,7 @@
 // native/lb/syn_proxy.cc — see syn_proxy.h. Segments the proxy builds are small and rare (one
 // per handshake): their checksums are computed whole; segments it only translates get RFC 1624
-// updates. Runs on the data-plane workers.
+// updates. Written once over the address family (lb/family.h), instantiated for IPv4 and IPv6.
+// Runs on the data-plane workers.
 #include "lb/syn_proxy.h"
 
 #include <cstddef>
@@ -21,10 +22,11 @@ using core::htons;
 using core::ntohl;
 using core::ntohs;
 
-constexpr uint8_t kTtl = 64;
+constexpr uint8_t kHopLimit = 64;
 constexpr uint16_t kNoStash = ProxyStash::kNone;
 
-core::TcpHdr* tcp_of(core::PacketView& pkt) { return reinterpret_cast<core::TcpHdr*>(pkt.l4); }
+template <typename View>
+core::TcpHdr* tcp_of(View& pkt) { return reinterpret_cast<core::TcpHdr*>(pkt.l4); }
 ProxiedConn& proxied(CoreState& cs, const Conn& c) { return cs.proxy.conns[cs.conns.index_of(&c)]; }
 
 // A window as one side scales it (<< left) re-expressed as the other reads it (>> right),
@@ -36,22 +38,69 @@ uint16_t rescale_window(uint16_t window, uint8_t left, uint8_t right) {
   return bytes > 0xffff ? 0xffff : static_cast<uint16_t>(bytes);
 }
 
-// A new IPv4 header in place for a segment the proxy builds: no options, DF, TTL 64. The TCP
-// header moves right behind it (its fields are all written afterwards).
-void reset_ip_header(core::PacketView& pkt) {
-  core::Ipv4Hdr* ip = pkt.ip;
-  ip->version_ihl = 0x45;
-  ip->tos = 0;
-  ip->id = 0;
-  ip->frag_off = htons(core::kIpFlagDontFragment);
-  ip->ttl = kTtl;
-  pkt.l4_offset = pkt.l3_offset + sizeof(core::Ipv4Hdr);
-  pkt.l4 = pkt.frame + pkt.l4_offset;
-}
+// The IP header of a segment the proxy builds, per family: `reset` writes a new header in place
+// (IPv4: no options, DF; IPv6: no extension headers; hop limit 64) and moves the TCP header
+// right behind it (its fields are all written afterwards); `finish` sets the lengths and the
+// checksums once the TCP header and options are written.
+template <typename F>
+struct BuiltIp;
+
+template <>
+struct BuiltIp<V4> {
+  static constexpr uint32_t kHeader = sizeof(core::Ipv4Hdr);
+  static void reset(core::PacketView& pkt) {
+    core::Ipv4Hdr* ip = pkt.ip;
+    ip->version_ihl = 0x45;
+    ip->tos = 0;
+    ip->id = 0;
+    ip->frag_off = htons(core::kIpFlagDontFragment);
+    ip->ttl = kHopLimit;
+    pkt.l4_offset = pkt.l3_offset + kHeader;
+    pkt.l4 = pkt.frame + pkt.l4_offset;
+  }
+  static void set_addresses(core::PacketView& pkt, uint32_t saddr, uint32_t daddr) {
+    pkt.ip->saddr = saddr;
+    pkt.ip->daddr = daddr;
+  }
+  static void finish(core::PacketView& pkt, uint32_t tcp_len) {
+    pkt.ip->total_length = htons(static_cast<uint16_t>(kHeader + tcp_len));
+    pkt.ip->checksum = core::ipv4_header_checksum(pkt.ip);
+    pkt.set_l4_checksum(core::ipv4_l4_checksum(pkt.ip, pkt.l4, tcp_len));
+  }
+  static uint16_t default_mss() { return kDefaultMss4; }
+  static void reparse(io::Frame& frame, core::PacketView& pkt) { core::parse_packet(frame.data, frame.len, pkt); }
+};
+
+template <>
+struct BuiltIp<V6> {
+  static constexpr uint32_t kHeader = sizeof(core::Ipv6Hdr);
+  static void reset(core::Packet6View& pkt) {
+    core::Ipv6Hdr* ip = pkt.ip;
+    ip->version_class = 0x60;
+    ip->class_flow[0] = ip->class_flow[1] = ip->class_flow[2] = 0;
+    ip->next_header = core::kIpProtoTcp;
+    ip->hop_limit = kHopLimit;
+    pkt.l4_offset = pkt.l3_offset + kHeader;
+    pkt.l4 = pkt.frame + pkt.l4_offset;
+  }
+  static void set_addresses(core::Packet6View& pkt, const core::Ipv6Address& saddr, const core::Ipv6Address& daddr) {
+    saddr.store(pkt.ip->saddr);
+    daddr.store(pkt.ip->daddr);
+  }
+  static void finish(core::Packet6View& pkt, uint32_t tcp_len) {
+    pkt.ip->payload_length = htons(static_cast<uint16_t>(tcp_len));
+    pkt.set_l4_checksum(core::ipv6_l4_checksum(pkt.ip, core::kIpProtoTcp, pkt.l4, tcp_len));
+  }
+  static uint16_t default_mss() { return kDefaultMss6; }
+  static void reparse(io::Frame& frame, core::Packet6View& pkt) {
+    core::parse_ipv6(frame.data, frame.len, ipv6_header_offset(frame.data, frame.len), pkt);
+  }
+};
 
 // Writes the TCP header of a segment the proxy builds (options, if any, already written behind
 // it), then lengths and checksums.
-void finish_segment(io::Frame& frame, core::PacketView& pkt, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+template <typename F>
+void finish_segment(io::Frame& frame, typename F::View& pkt, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
                     uint8_t flags, uint16_t window, uint32_t options_len) {
   core::TcpHdr* t = tcp_of(pkt);
   const uint32_t tcp_len = sizeof(core::TcpHdr) + options_len;
@@ -64,25 +113,31 @@ void finish_segment(io::Frame& frame, core::PacketView& pkt, uint16_t sport, uin
   t->window = htons(window);
   t->checksum = 0;
   t->urgent = 0;
-  pkt.ip->total_length = htons(static_cast<uint16_t>(sizeof(core::Ipv4Hdr) + tcp_len));
-  pkt.ip->checksum = core::ipv4_header_checksum(pkt.ip);
   pkt.l4_len = tcp_len;
   pkt.tcp_flags = flags;
   pkt.frame_len = frame.len = pkt.l4_offset + tcp_len;
-  pkt.set_l4_checksum(core::ipv4_l4_checksum(pkt.ip, pkt.l4, tcp_len));
+  BuiltIp<F>::finish(pkt, tcp_len);
+}
+
+// Whether a segment the proxy builds (the largest: a SYN with every option) fits in `frame`.
+template <typename F>
+bool built_segment_fits(const io::Frame& frame, const typename F::View& pkt) {
+  const uint32_t needed = pkt.l3_offset + BuiltIp<F>::kHeader + sizeof(core::TcpHdr) + core::kMaxHandshakeOptions;
+  return needed <= frame.len || needed <= frame.capacity;
 }
 
 // The SYN the server gets, in place of the client segment in `pkt` (addresses as the client
 // sends them: the mode's translation follows): the client's ISN and the options its cookie kept.
-void make_server_syn(io::Frame& frame, core::PacketView& pkt, const ProxiedConn& p) {
+template <typename F>
+void make_server_syn(io::Frame& frame, typename F::View& pkt, const ProxiedConn& p) {
   const uint16_t sport = pkt.sport(), dport = pkt.dport();
-  reset_ip_header(pkt);
+  BuiltIp<F>::reset(pkt);
   const uint32_t options =
       core::write_handshake_options(pkt.l4 + sizeof(core::TcpHdr), p.options.mss, p.options.wscale, p.options.sack);
   // A SYN's window is never scaled: the client's in bytes, as far as 16 bits go.
   const uint8_t client_scale = p.options.wscale == core::kNoWscale ? 0 : p.options.wscale;
-  finish_segment(frame, pkt, sport, dport, p.client_isn, 0, core::kTcpSyn, rescale_window(p.client_window, client_scale, 0),
-                 options);
+  finish_segment<F>(frame, pkt, sport, dport, p.client_isn, 0, core::kTcpSyn, rescale_window(p.client_window, client_scale, 0),
+                    options);
 }
 
 void move_state(CoreState& cs, Conn& c, ConnState next) {
@@ -92,7 +147,8 @@ void move_state(CoreState& cs, Conn& c, ConnState next) {
 
 // A client segment of an established proxied connection, as the server must see it: its
 // acknowledgement and SACK blocks in the server's sequence space, its window as the server reads it.
-void translate_from_client(core::PacketView& pkt, const ProxiedConn& p) {
+template <typename View>
+void translate_from_client(View& pkt, const ProxiedConn& p) {
   if (pkt.tcp_flags & core::kTcpAck) replace32(pkt, ack_field(pkt), read32(ack_field(pkt)) - p.seq_delta);
   if (p.to_server_shift != 0) replace16(pkt, window_field(pkt), rescale_window(ntohs(core::load16(window_field(pkt))), p.to_server_shift, 0));
   if (tcp_of(pkt)->header_length() == sizeof(core::TcpHdr)) return;
@@ -106,17 +162,18 @@ void translate_from_client(core::PacketView& pkt, const ProxiedConn& p) {
 
 // An RST from the client side's tuple to the server at `seq`, in place of the server segment in
 // `pkt` (the mode's translation follows).
-void reset_server(io::Frame& frame, core::PacketView& pkt, const Conn& c, uint32_t seq) {
-  const ConnTuple& client = c.tuple[kFromClient];
-  reset_ip_header(pkt);
-  pkt.ip->saddr = client.saddr;
-  pkt.ip->daddr = client.daddr;
-  finish_segment(frame, pkt, client.sport, client.dport, seq, 0, core::kTcpRst, 0, 0);
+template <typename F>
+void reset_server(CoreState& cs, io::Frame& frame, typename F::View& pkt, const Conn& c, uint32_t seq) {
+  const auto client = F::tuple(cs.conns, c, kFromClient);
+  BuiltIp<F>::reset(pkt);
+  BuiltIp<F>::set_addresses(pkt, client.saddr, client.daddr);
+  finish_segment<F>(frame, pkt, client.sport, client.dport, seq, 0, core::kTcpRst, 0, 0);
 }
 
 // The server's SYN-ACK (`first`: the first one, which ends the pending state). The server gets
 // what completes its handshake, in the same frame: the client's held data segment, or an ACK.
-ProxyStep server_handshake(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, ProxiedConn& p, bool first) {
+template <typename F>
+ProxyStep server_handshake(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, ProxiedConn& p, bool first) {
   const uint32_t server_isn = read32(seq_field(pkt));
   if (first) {
     const core::TcpOptions o = core::parse_tcp_options(pkt.l4);
@@ -135,19 +192,18 @@ ProxyStep server_handshake(CoreState& cs, io::Frame& frame, core::PacketView& pk
         frame.len = len;
         cs.proxy.stash.release(slot);
         // It parsed when it was held; it is translated like any client segment now.
-        core::parse_packet(frame.data, frame.len, pkt);
+        BuiltIp<F>::reparse(frame, pkt);
         translate_from_client(pkt, p);
         return {false, false, kFromClient, Verdict::tx};
       }
       cs.proxy.stash.release(slot);  // the client sends it again
     }
   }
-  const ConnTuple& client = c.tuple[kFromClient];
-  reset_ip_header(pkt);
-  pkt.ip->saddr = client.saddr;
-  pkt.ip->daddr = client.daddr;
+  const auto client = F::tuple(cs.conns, c, kFromClient);
+  BuiltIp<F>::reset(pkt);
+  BuiltIp<F>::set_addresses(pkt, client.saddr, client.daddr);
   const uint16_t window = rescale_window(p.client_window, p.to_server_shift, 0);
-  finish_segment(frame, pkt, client.sport, client.dport, p.client_isn + 1, server_isn + 1, core::kTcpAck, window, 0);
+  finish_segment<F>(frame, pkt, client.sport, client.dport, p.client_isn + 1, server_isn + 1, core::kTcpAck, window, 0);
   return {false, true, kFromClient, Verdict::tx};
 }
 
@@ -170,49 +226,51 @@ bool proxy_checks_ack(const CoreState& cs, const abi::ServiceRecord& svc) {
   return false;
 }
 
-Verdict answer_syn(CoreState& cs, io::Frame& frame, core::PacketView& pkt) {
+template <typename F>
+Verdict answer_syn(CoreState& cs, io::Frame& frame, typename F::View& pkt) {
   const Snapshot& snap = *cs.snapshot;
   const core::TcpOptions offered = core::parse_tcp_options(pkt.l4);
   const uint8_t our_wscale = offered.wscale == core::kNoWscale ? core::kNoWscale : kProxyWscale;
-  const uint32_t needed = pkt.l3_offset + sizeof(core::Ipv4Hdr) + sizeof(core::TcpHdr) + core::kMaxHandshakeOptions;
-  if (needed > frame.len && needed > frame.capacity) {
+  if (!built_segment_fits<F>(frame, pkt)) {
     cs.count(Counter::drop_no_room);
     return Verdict::drop;
   }
-  const uint32_t saddr = pkt.ip->saddr, daddr = pkt.ip->daddr;
+  const typename F::Addr saddr = F::saddr(pkt), daddr = F::daddr(pkt);
   const uint16_t sport = pkt.sport(), dport = pkt.dport();
   const uint32_t client_isn = read32(seq_field(pkt));
-  const CookieOptions kept{offered.mss != 0 ? offered.mss : kCookieMss[0], offered.wscale, offered.sack_permitted};
+  const CookieOptions kept{offered.mss != 0 ? offered.mss : BuiltIp<F>::default_mss(), offered.wscale, offered.sack_permitted};
   const uint32_t cookie = cs.proxy.cookies.make(cs.now, saddr, daddr, sport, dport, client_isn, kept);
 
   core::copy_mac(pkt.eth->dst, pkt.eth->src);
   core::copy_mac(pkt.eth->src, snap.ports[frame.port].mac.bytes);
-  reset_ip_header(pkt);
-  pkt.ip->saddr = daddr;
-  pkt.ip->daddr = saddr;
-  const auto mss = static_cast<uint16_t>(snap.proxy_mss);
+  BuiltIp<F>::reset(pkt);
+  BuiltIp<F>::set_addresses(pkt, daddr, saddr);
+  // proxy_mss fits IPv4 headers into every port's MTU; IPv6's are 20 bytes longer.
+  const auto mss = static_cast<uint16_t>(snap.proxy_mss - (BuiltIp<F>::kHeader - BuiltIp<V4>::kHeader));
   const uint32_t options = core::write_handshake_options(pkt.l4 + sizeof(core::TcpHdr), mss, our_wscale, offered.sack_permitted);
   // A window of one segment: what the client sends before the server has answered is one
   // segment, which the stash holds (ProxyStash).
-  finish_segment(frame, pkt, dport, sport, cookie, client_isn + 1, core::kTcpSyn | core::kTcpAck, mss, options);
+  finish_segment<F>(frame, pkt, dport, sport, cookie, client_isn + 1, core::kTcpSyn | core::kTcpAck, mss, options);
   uint32_t& sent_at = cs.proxy.cookie_clocks[cs.id].sent_at;
   if (sent_at != cs.now + 1) store_relaxed(sent_at, cs.now + 1);
   cs.count(Counter::syn_proxy_cookie_sent);
   return Verdict::tx;
 }
 
-bool check_cookie(CoreState& cs, const core::PacketView& pkt, CookieOptions& out) {
+template <typename F>
+bool check_cookie(CoreState& cs, const typename F::View& pkt, CookieOptions& out) {
   const uint32_t client_isn = read32(pkt.l4 + 4) - 1;
   const uint32_t cookie = read32(pkt.l4 + 8) - 1;
-  return cs.proxy.cookies.check(cs.now, pkt.ip->saddr, pkt.ip->daddr, pkt.sport(), pkt.dport(), client_isn, cookie, out);
+  return cs.proxy.cookies.check(cs.now, F::saddr(pkt), F::daddr(pkt), pkt.sport(), pkt.dport(), client_isn, cookie, out);
 }
 
-bool server_syn_fits(const io::Frame& frame, const core::PacketView& pkt) {
-  const uint32_t needed = pkt.l3_offset + sizeof(core::Ipv4Hdr) + sizeof(core::TcpHdr) + core::kMaxHandshakeOptions;
-  return needed <= frame.len || needed <= frame.capacity;
+template <typename F>
+bool server_syn_fits(const io::Frame& frame, const typename F::View& pkt) {
+  return built_segment_fits<F>(frame, pkt);
 }
 
-void open_proxied(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, const CookieOptions& options) {
+template <typename F>
+void open_proxied(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, const CookieOptions& options) {
   ProxiedConn& p = proxied(cs, c);
   p = ProxiedConn{};
   p.client_isn = read32(seq_field(pkt)) - 1;
@@ -226,12 +284,13 @@ void open_proxied(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& 
     if (p.stash != kNoStash) cs.count(Counter::syn_proxy_stashed);
   }
   c.flags |= kSynProxied;
-  make_server_syn(frame, pkt, p);
+  make_server_syn<F>(frame, pkt, p);
   move_state(cs, c, ConnState::tcp_syn_sent);
   cs.count(Counter::syn_proxy_accepted);
 }
 
-ProxyStep proxied_segment(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir) {
+template <typename F>
+ProxyStep proxied_segment(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
   ProxiedConn& p = proxied(cs, c);
   const uint8_t flags = pkt.tcp_flags;
   constexpr uint8_t kSynAck = core::kTcpSyn | core::kTcpAck;
@@ -239,12 +298,12 @@ ProxyStep proxied_segment(CoreState& cs, io::Frame& frame, core::PacketView& pkt
     // The server has not answered the balancer's SYN yet.
     if (dir == kFromServer) {
       if ((flags & (kSynAck | core::kTcpRst)) == kSynAck && read32(ack_field(pkt)) == p.client_isn + 1)
-        return server_handshake(cs, frame, pkt, c, p, true);
+        return server_handshake<F>(cs, frame, pkt, c, p, true);
       if ((flags & (kSynAck | core::kTcpRst)) == core::kTcpAck) {
         // A challenge ACK: the server still holds the tuple (TIME_WAIT, or a connection it
         // thinks alive) and took the SYN for a stray. No client sees it to reset it, so the
         // balancer does; the client's next retransmission sends the SYN again.
-        reset_server(frame, pkt, c, read32(ack_field(pkt)));
+        reset_server<F>(cs, frame, pkt, c, read32(ack_field(pkt)));
         cs.count(Counter::syn_proxy_server_reset);
         return {false, true, kFromClient, Verdict::tx};
       }
@@ -277,11 +336,11 @@ ProxyStep proxied_segment(CoreState& cs, io::Frame& frame, core::PacketView& pkt
         }
       }
       // A retransmission: the client has waited, so the server may not have had the SYN.
-      if (!server_syn_fits(frame, pkt)) {
+      if (!built_segment_fits<F>(frame, pkt)) {
         cs.count(Counter::drop_no_room);
         return {true, true, dir, Verdict::drop};
       }
-      make_server_syn(frame, pkt, p);
+      make_server_syn<F>(frame, pkt, p);
       cs.count(Counter::syn_proxy_syn_resent);
       return {false, true, dir, Verdict::tx};
     }
@@ -292,7 +351,7 @@ ProxyStep proxied_segment(CoreState& cs, io::Frame& frame, core::PacketView& pkt
     // A SYN-ACK again: the server missed what completed its handshake; it gets an ACK. One that
     // comes after the pending state ended otherwise (the client reset) completes nothing.
     if ((flags & (kSynAck | core::kTcpRst)) == kSynAck) {
-      if (p.server_answered) return server_handshake(cs, frame, pkt, c, p, false);
+      if (p.server_answered) return server_handshake<F>(cs, frame, pkt, c, p, false);
       cs.count(Counter::drop_syn_proxy_pending);
       return {true, true, dir, Verdict::drop};
     }
@@ -305,11 +364,13 @@ ProxyStep proxied_segment(CoreState& cs, io::Frame& frame, core::PacketView& pkt
   return {false, false, dir, Verdict::tx};
 }
 
-bool proxy_restarts(CoreState& cs, const Conn& c, const core::PacketView& pkt) {
+template <typename F>
+bool proxy_restarts(CoreState& cs, const Conn& c, const typename F::View& pkt) {
   return (c.flags & kSynProxied) && c.state == ConnState::tcp_syn_sent && read32(pkt.l4 + 4) != proxied(cs, c).client_isn;
 }
 
-void untranslate_quoted_seq(CoreState& cs, core::PacketView& pkt, const Conn& c) {
+template <typename F>
+void untranslate_quoted_seq(CoreState& cs, typename F::View& pkt, const Conn& c) {
   replace_quoted_seq(pkt, quoted_seq(pkt) - proxied(cs, c).seq_delta);
 }
 
@@ -319,5 +380,18 @@ void release_proxied(CoreState& cs, Conn& c) {
   cs.proxy.stash.release(p.stash);
   p.stash = kNoStash;
 }
+
+// Both families' instances (the packet path's V4 and V6).
+#define XVS_SYN_PROXY_FOR(F)                                                                                         \
+  template Verdict answer_syn<F>(CoreState&, io::Frame&, F::View&);                                                  \
+  template bool check_cookie<F>(CoreState&, const F::View&, CookieOptions&);                                         \
+  template bool server_syn_fits<F>(const io::Frame&, const F::View&);                                                \
+  template void open_proxied<F>(CoreState&, io::Frame&, F::View&, Conn&, const CookieOptions&);                      \
+  template ProxyStep proxied_segment<F>(CoreState&, io::Frame&, F::View&, Conn&, Direction);                         \
+  template bool proxy_restarts<F>(CoreState&, const Conn&, const F::View&);                                          \
+  template void untranslate_quoted_seq<F>(CoreState&, F::View&, const Conn&);
+XVS_SYN_PROXY_FOR(V4)
+XVS_SYN_PROXY_FOR(V6)
+#undef XVS_SYN_PROXY_FOR
 
 }  // namespace xvs::lb

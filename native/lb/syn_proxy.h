@@ -6,8 +6,9 @@
 // sequence numbers (server to client), acknowledgements and SACK blocks (client to server) and
 // windows (where the two sides scale differently) are translated. lb/process.cc calls these at
 // its steps; each rewrites the frame in place as the packet from the client (or server) side it
-// stands for, and process.cc's mode translation then does the rest. Runs on the data-plane
-// workers with their CoreState.
+// stands for, and process.cc's mode translation then does the rest. `F` is the address family
+// (lb/family.h: V4 or V6), the client's and the server's alike (a NAT64 service has no proxy:
+// the snapshot builder refuses one). Runs on the data-plane workers with their CoreState.
 #pragma once
 #include <cstdint>
 
@@ -15,6 +16,7 @@
 #include "io/frame.h"
 #include "lb/conn.h"
 #include "lb/core_state.h"
+#include "lb/family.h"
 #include "lb/process.h"
 #include "lb/syn_cookie.h"
 
@@ -31,16 +33,20 @@ bool proxy_answers_syn(const CoreState& cs, const abi::ServiceRecord& svc);
 bool proxy_checks_ack(const CoreState& cs, const abi::ServiceRecord& svc);
 
 // Turns the client's SYN in `frame` into the cookie SYN-ACK back to it (sent on the arrival port).
-Verdict answer_syn(CoreState& cs, io::Frame& frame, core::PacketView& pkt);
+template <typename F>
+Verdict answer_syn(CoreState& cs, io::Frame& frame, typename F::View& pkt);
 // Whether the client's ACK in `pkt` answers a cookie of this worker's; its options if so.
-bool check_cookie(CoreState& cs, const core::PacketView& pkt, CookieOptions& out);
+template <typename F>
+bool check_cookie(CoreState& cs, const typename F::View& pkt, CookieOptions& out);
 // Whether the SYN towards the server fits in `frame`.
-bool server_syn_fits(const io::Frame& frame, const core::PacketView& pkt);
+template <typename F>
+bool server_syn_fits(const io::Frame& frame, const typename F::View& pkt);
 // `c` was just made for the client's ACK in `frame`, whose cookie carried `options`: holds the
 // ACK's data if it has any, and turns the frame into the SYN for the server (as the client would
 // send it to the VIP). The connection is then SYN_SENT (IPVS's state for it: the server's SYN-ACK
 // is awaited).
-void open_proxied(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, const CookieOptions& options);
+template <typename F>
+void open_proxied(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, const CookieOptions& options);
 
 // What proxied_segment() made of a segment of a proxied connection: either a final verdict, or a
 // segment to translate in direction `dir` (the frame may now stand for a segment of the other
@@ -51,15 +57,18 @@ struct ProxyStep {
   Direction dir;
   Verdict verdict;
 };
-ProxyStep proxied_segment(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c, Direction dir);
+template <typename F>
+ProxyStep proxied_segment(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir);
 
 // Whether the client's bare SYN in `pkt` starts a new connection on the tuple of `c`, a proxied
 // connection whose server has not answered yet: another ISN, the client gave the old one up.
-bool proxy_restarts(CoreState& cs, const Conn& c, const core::PacketView& pkt);
+template <typename F>
+bool proxy_restarts(CoreState& cs, const Conn& c, const typename F::View& pkt);
 
 // An ICMP error from the client side quotes a server segment as the client got it: its sequence
 // number goes back to the server's space before the error is translated for the server.
-void untranslate_quoted_seq(CoreState& cs, core::PacketView& pkt, const Conn& c);
+template <typename F>
+void untranslate_quoted_seq(CoreState& cs, typename F::View& pkt, const Conn& c);
 
 // The connection goes: gives back what it holds beside its entry (a stashed segment).
 void release_proxied(CoreState& cs, Conn& c);

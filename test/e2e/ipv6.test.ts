@@ -1,8 +1,8 @@
 // test/e2e/ipv6.test.ts — IPv6 services on AF_XDP between network namespaces: the demo's two-arm
 // topology with IPv6 addresses beside the IPv4 ones (no duplicate address detection), an IPv6
 // fullnat service through an IPv6 LIP, an IPv6 nat service whose servers route back through the
-// balancer, an IPv6 fullnat VIP over the IPv4 servers (NAT64), and an IPv4 fullnat service in
-// the same file. Real clients and servers: curl -6
+// balancer, an IPv6 fullnat VIP over the IPv4 servers (NAT64), fullnat and nat IPv6 services
+// behind the SYN proxy (syn_proxy: on), and an IPv4 fullnat service in the same file. Real clients and servers: curl -6
 // against Python HTTP servers bound to the servers' IPv6 addresses. The balancer resolves its
 // IPv6 servers through the kernel's IPv6 routes and neighbour discovery, and its steering program
 // hands it the IPv6 packets of its services while the kernel keeps neighbour discovery. Checks
@@ -72,6 +72,10 @@ services:
       servers: [{ address: 10.202.0.11, port: 8080 }, { address: 10.202.0.12, port: 8080 }] }
   - { name: web64, vip: "${VIP6}", port: 82, forwarding: fullnat, local_address_pool: lan, scheduler: rr,
       servers: [{ address: 10.202.0.11, port: 8080 }, { address: 10.202.0.12, port: 8080 }] }
+  - { name: proxy6, vip: "${VIP6}", port: 83, forwarding: fullnat, local_address_pool: lan6, scheduler: rr, syn_proxy: on,
+      servers: [{ address: "${SERVERS6[0]}", port: ${HTTP_PORT} }, { address: "${SERVERS6[1]}", port: ${HTTP_PORT} }] }
+  - { name: proxynat6, vip: "${VIP6}", port: 84, forwarding: nat, scheduler: rr, syn_proxy: on,
+      servers: [{ address: "${SERVERS6[0]}", port: ${HTTP_PORT} }, { address: "${SERVERS6[1]}", port: ${HTTP_PORT} }] }
 `;
 
 describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => {
@@ -158,6 +162,21 @@ describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => 
     assert.equal(answers.join(''), out.trim(), 'nothing else');
   });
 
+  it('SYN proxy (syn_proxy: on) over IPv6: fullnat and nat answer every request, a 2 MB download intact', () => {
+    for (let i = 0; i < 10; i++) {
+      assert.match(curl(['-g', `http://[${VIP6}]:83/`]).trim(), new RegExp(`^s[12] ${LIP6.replaceAll(':', '\\:')}$`), `fullnat request ${i}`);
+      assert.match(curl(['-g', `http://[${VIP6}]:84/`]).trim(), new RegExp(`^s[12] ${CLIENT6.replaceAll(':', '\\:')}$`), `nat request ${i}`);
+    }
+    const urls = Array.from({ length: 40 }, () => `http://[${VIP6}]:83/`);
+    const out = curl(['-g', '--parallel', '--parallel-max', '20', '--parallel-immediate', '-H', 'Connection: close', ...urls]);
+    assert.equal(out.trim().split('\n').length, 40, out);
+    const body = execFileSync('ip', ['netns', 'exec', t.client, 'curl', '-sS', '-g', '--max-time', '20', `http://[${VIP6}]:83/bytes/${DOWNLOAD_BYTES}`], {
+      timeout: 30_000, maxBuffer: 16 << 20,
+    });
+    assert.equal(body.length, DOWNLOAD_BYTES);
+    for (let i = 0; i < body.length; i += 4093) assert.equal(body[i], i % 251, `byte ${i}`);
+  });
+
   it('xvs list shows the IPv6 services as ipvsadm does, [address]:port', () => {
     const out = execFileSync('ip', ['netns', 'exec', t.balancer, process.execPath, XVS, 'list', '-n', '--config', path.join(t.dir, 'ipv6.yaml')], {
       encoding: 'utf8', timeout: 20_000,
@@ -178,7 +197,10 @@ describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => 
     const stopped = await balancer.stop();
     assert.equal(stopped.exitCode, 0, `xvs exit code; stderr: ${stopped.stderr}`);
     const c = stopped.counters;
-    assert.ok((c.conn_created ?? 0) >= 102, `conn_created ${c.conn_created}`);
+    assert.ok((c.conn_created ?? 0) >= 163, `conn_created ${c.conn_created}`);
+    // Every connection to the proxied services began with a cookie (61 requests).
+    assert.ok((c.syn_proxy_cookie_sent ?? 0) >= 61, `syn_proxy_cookie_sent ${c.syn_proxy_cookie_sent}`);
+    assert.ok((c.syn_proxy_accepted ?? 0) >= 61, `syn_proxy_accepted ${c.syn_proxy_accepted}`);
     const drops = Object.entries(c).filter(([name, n]) => name.startsWith('drop_') && n > 0 && name !== 'drop_neighbor_unresolved');
     assert.deepEqual(drops, [], 'no drops (unresolved next hops aside, while the neighbours were being learned)');
   });

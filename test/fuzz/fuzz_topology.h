@@ -119,10 +119,10 @@ inline const std::vector<Service6Spec>& services6() {
   const core::Ipv6Address v1 = test::ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 0x10}), v2 = test::ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 0x20}),
                           v3 = test::ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 0x30}), v4 = test::ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 0x40});
   static const std::vector<Service6Spec> all = {
-      {v1, 80, tcp, Forwarding::fullnat, Scheduler::wrr, 0, 0, 128, 2, {server6(11, 8080), server6(12, 8081), server6(13, 8082)}},
+      {v1, 80, tcp, Forwarding::fullnat, Scheduler::wrr, abi::syn_proxy_on, 0, 128, 2, {server6(11, 8080), server6(12, 8081), server6(13, 8082)}},
       {v1, 53, udp, Forwarding::fullnat, Scheduler::rr, 0, 0, 128, 2, {server6(21, 5353)}},
       {v1, 443, tcp, Forwarding::fullnat, Scheduler::lblc, abi::persistent, 120, 128, 3, {server6(14, 8443), server6(15, 8443)}},
-      {v2, 80, tcp, Forwarding::nat, Scheduler::wlc, abi::persistent, 300, 64, 0, {server6(31, 8080), server6(32, 8080)}},
+      {v2, 80, tcp, Forwarding::nat, Scheduler::wlc, abi::persistent | abi::syn_proxy_auto, 300, 64, 0, {server6(31, 8080), server6(32, 8080)}},
       {v2, 53, udp, Forwarding::nat, Scheduler::sh, abi::one_packet, 0, 128, 0, {server6(41, 53), server6(42, 53)}},
       {v3, 80, tcp, Forwarding::dr, Scheduler::lc, 0, 0, 128, 0, {server6(51, 80), server6(52, 80)}},
       {v3, 53, udp, Forwarding::dr, Scheduler::rr, abi::one_packet | abi::persistent, 60, 48, 0, {server6(61, 53)}},

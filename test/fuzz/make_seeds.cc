@@ -120,10 +120,10 @@ void packet_path_seeds(const fs::path& dir) {
   };
   save(dir, "ipv6_every_mode", script(one, [&](ByteWriter& w) {
     constexpr uint8_t kReceived = 0x80;  // answer the n-th newest frame received, not sent
-    for (uint8_t service : {kFullnatWeb, kNatWeb}) {
+    for (uint8_t service : {kFullnatWeb, kNatWeb}) {  // (fullnat's behind the SYN proxy)
       ipv6(client(service, core::kTcpSyn)).write(w);
-      reply(0).write(w);                // SYN-ACK from the server
-      reply(0).write(w);                // the handshake's ACK
+      reply(0).write(w);                // SYN-ACK from the server (or the client's ACK of a cookie)
+      reply(0).write(w);                // the handshake's ACK (or the server's SYN-ACK)
       reply(1, 1, 300).write(w);        // data
       reply(0, 1, 700).write(w);        // data back
       error(0, 1, 2).write(w);          // packet too big, quoting all of it

@@ -90,6 +90,10 @@ Logged build_packet6(const PacketOp& op) {
   s.tcp_flags = op.tcp_flags;
   s.seq = op.seq;
   s.ack = op.ack;
+  if (s.protocol == core::kIpProtoTcp) {
+    s.tcp_options = tcp_options(op.options);
+    s.tcp_options.resize((s.tcp_options.size() + 3) & ~size_t{3}, 0);  // end-of-options padding
+  }
   s.payload = pattern(op.payload % 1500, static_cast<uint8_t>(op.seq));
   static constexpr uint8_t kHopLimit[4] = {64, 1, 0, 2};
   s.hop_limit = kHopLimit[op.ip & 3];

@@ -40,6 +40,8 @@ struct Packet6Spec {
   uint32_t flow_label = 0x12345;
   uint8_t tcp_flags = core::kTcpSyn;
   uint32_t seq = 1000, ack = 0;
+  uint16_t window = 65535;
+  std::vector<uint8_t> tcp_options;  // a multiple of 4 bytes
   std::vector<uint8_t> payload;
   bool zero_udp_checksum = false;
   std::vector<uint16_t> vlan_tags;
@@ -47,6 +49,8 @@ struct Packet6Spec {
   // order: offset << 3 | M) when set.
   bool fragment_header = false;
   uint16_t fragment = 0;
+  // An 8-byte destination options header (one PadN option) after it, when set.
+  bool destination_options = false;
   // ICMPv6 (protocol 58): type, code and the 4 bytes after the checksum; the payload follows.
   uint8_t icmp_type = 128, icmp_code = 0;
   uint32_t icmp_rest = 0;
@@ -79,6 +83,14 @@ inline std::vector<uint8_t> ipv6_packet(const Packet6Spec& s) {
     put32be(p, 44, 0xabcd);
     next_at = 40;
   }
+  if (s.destination_options) {
+    const size_t at = p.size();
+    p[next_at] = core::kIpv6DestOptions;
+    p.resize(at + 8, 0);
+    p[at + 2] = 1;  // PadN of 4
+    p[at + 3] = 4;
+    next_at = at;
+  }
   p[next_at] = s.protocol;
   const size_t l4 = p.size();
   if (s.protocol == core::kIpProtoTcp) {
@@ -87,9 +99,10 @@ inline std::vector<uint8_t> ipv6_packet(const Packet6Spec& s) {
     put16be(p, l4 + 2, s.dport);
     put32be(p, l4 + 4, s.seq);
     put32be(p, l4 + 8, s.ack);
-    p[l4 + 12] = 5 << 4;
+    p[l4 + 12] = static_cast<uint8_t>(((20 + s.tcp_options.size()) / 4) << 4);
     p[l4 + 13] = s.tcp_flags;
-    put16be(p, l4 + 14, 65535);
+    put16be(p, l4 + 14, s.window);
+    p.insert(p.end(), s.tcp_options.begin(), s.tcp_options.end());
   } else if (s.protocol == core::kIpProtoUdp) {
     p.resize(l4 + 8, 0);
     put16be(p, l4, s.sport);

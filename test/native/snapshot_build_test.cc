@@ -360,12 +360,6 @@ const Reject kRejects[] = {
        b.ports[1].address6 = {};
      },
      none_bytes, kErrSnapshot, kWeb6 + "tunnel mode needs an IPv6 address on port 1"},
-    {"Ipv6WithASynProxy",
-     [](auto& b) {
-       standard6(b);
-       b.services[2].flags = abi::syn_proxy_on;
-     },
-     none_bytes, kErrSnapshot, kWeb6 + "the SYN proxy is not available for IPv6 services yet"},
     {"Ipv6TunnelBelowTheMinimumPlusItsHeader",
      [](auto& b) {
        standard6(b, abi::Forwarding::tunnel);
@@ -399,4 +393,26 @@ TEST_P(SnapshotReject, WithCodeAndMessage) {
 
 INSTANTIATE_TEST_SUITE_P(Snapshot, SnapshotReject, ::testing::ValuesIn(kRejects),
                          [](const ::testing::TestParamInfo<Reject>& info) { return std::string(info.param.name); });
+
+// The SYN proxy: on IPv6 services as on IPv4 ones; not under NAT64 (lb/syn_proxy.h builds the
+// server's segments in the client's family).
+TEST(SnapshotBuild, ASynProxyOnIpv6ButNotNat64) {
+  for (const uint8_t flag : {uint8_t(abi::syn_proxy_on), uint8_t(abi::syn_proxy_auto)}) {
+    EngineTables tables(1);
+    std::unique_ptr<lb::Snapshot> snap;
+    SnapshotBuilder b = topo::standard(1, 3);
+    standard6(b);
+    b.services[2].flags = flag;  // [VIP6]:80/tcp
+    const Status ipv6_status = build(b.bytes(), 1, topo::kPorts, tables, snap);
+    EXPECT_TRUE(ipv6_status.is_ok()) << ipv6_status.message;
+
+    SnapshotBuilder b64 = topo::standard(1, 3);
+    b64.add_service64(ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 64}), 80, core::kIpProtoTcp, {topo::kWeb[0]}, 0);
+    b64.services.back().flags = flag;
+    const Status nat64_status = build(b64.bytes(), 1, topo::kPorts, tables, snap);
+    EXPECT_EQ(nat64_status.code, kErrSnapshot);
+    EXPECT_NE(nat64_status.message.find("the SYN proxy is not available for NAT64 services"), std::string::npos) << nat64_status.message;
+  }
+}
+
 }  // namespace

@@ -2,13 +2,15 @@
 // io/mem, exact frames in and out, counters moved, and what /status says: the cookie SYN-ACK
 // (nothing stored), a forged ACK, the valid ACK turned into the SYN towards the server, the
 // client's first data segment held, the server's SYN-ACK answered with it, and the sequence
-// translation of the connection's life. The cookie is a keyed hash under a secret drawn at engine
-// start: the test reads it from the SYN-ACK, whose every other byte it checks.
+// translation of the connection's life; the same over IPv6, beside a NAT64 service (which has no
+// proxy: syn_proxy auto means off there). The cookie is a keyed hash under a secret drawn at
+// engine start: the test reads it from the SYN-ACK, whose every other byte it checks.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { MemHarness } from '../support/mem-harness.js';
 import { tcpFrame, type TcpFlag, type TcpSpec } from '../support/packets.js';
+import { tcp6Frame, type Tcp6Spec } from '../support/packets6.js';
 import { CLIENT, CLIENT_MAC, LIP, VIP, expectExchange, portMac, rsMac } from '../support/rows.js';
 
 const RS = '10.0.2.11';
@@ -129,5 +131,87 @@ describe('SYN proxy auto (the default) with dataplane.syn_proxy_above: 3', () =>
     const ex = lb.send(syn(41004));
     assert.deepEqual(ex.moved, { rx_packets: 1, tx_packets: 1, conn_created: 1, lport_client_port: 1 });
     assert.deepEqual(lb.connections(), [4]);
+  });
+});
+
+describe('SYN proxy over IPv6 (fullnat, syn_proxy: on), beside a NAT64 service', () => {
+  const CLIENT6 = '2001:db8:c::7';
+  const VIP6 = '2001:db8:100::10';
+  const LIP6 = 'fd00:2::100';
+  const RS6 = 'fd00:2::11';
+  let lb: MemHarness;
+  let cookie = 0;
+  const lport = CPORT;
+  // MSS 1440 (1500 less IPv6's 60 bytes of headers), SACK-permitted, window scale 7.
+  const SYNACK_OPTIONS6 = Uint8Array.from([2, 4, 0x05, 0xa0, 1, 1, 4, 2, 1, 3, 3, 7]);
+  const CLIENT_SYN_OPTIONS6 = Uint8Array.from([2, 4, 0x05, 0xa0, 1, 3, 3, 6, 4, 2, 1, 1]);
+  const CLIENT_SYN_OPTIONS6_AS_SENT = Uint8Array.from([2, 4, 0x05, 0xa0, 1, 1, 4, 2, 1, 3, 3, 6]);
+  const fromClient6 = (flags: TcpFlag[], seq: number, ack = 0, extra: Partial<Tcp6Spec> = {}): Tcp6Spec => ({
+    srcMac: CLIENT_MAC, dstMac: portMac(0), src: CLIENT6, dst: VIP6, sport: CPORT, dport: 80, flags, seq, ack, ...extra,
+  });
+  const toServer6 = (spec: Tcp6Spec): Buffer =>
+    tcp6Frame({ ...spec, srcMac: portMac(0), dstMac: rsMac(RS6), src: LIP6, dst: RS6, sport: lport, dport: 8080, hopLimit: 63 });
+  const fromServer6 = (flags: TcpFlag[], seq: number, ack: number, extra: Partial<Tcp6Spec> = {}): Tcp6Spec => ({
+    srcMac: rsMac(RS6), dstMac: portMac(0), src: RS6, dst: LIP6, sport: 8080, dport: lport, flags, seq, ack, ...extra,
+  });
+  const seq6Of = (frame: Uint8Array) => Buffer.from(frame).readUInt32BE(14 + 40 + 4);
+  before(async () => (lb = await MemHarness.start(`
+dataplane: { backend: mem, workers: 1, interfaces: [mem0], local_port_range: [1024, 65535] }
+local_address_pools: { lan6: [${LIP6}], lan: [${LIP}] }
+services:
+  - { name: web6, vip: ${VIP6}, port: 80, forwarding: fullnat, local_address_pool: lan6, scheduler: rr,
+      syn_proxy: on, servers: [{ address: ${RS6}, port: 8080 }] }
+  - { name: web64, vip: ${VIP6}, port: 82, forwarding: fullnat, local_address_pool: lan, scheduler: rr,
+      servers: [{ address: ${RS}, port: 8080 }] }
+`)));
+  after(() => lb?.close());
+
+  it('the SYN is answered with a cookie SYN-ACK in a new IPv6 header, and nothing is stored', () => {
+    const input = tcp6Frame({ ...fromClient6(['SYN'], CLIENT_ISN), tcpOptions: CLIENT_SYN_OPTIONS6 });
+    const ex = lb.send(input);
+    assert.equal(ex.out.length, 1);
+    cookie = seq6Of(ex.out[0]!.data);
+    const synAck = tcp6Frame({
+      srcMac: portMac(0), dstMac: CLIENT_MAC, src: VIP6, dst: CLIENT6, sport: 80, dport: CPORT, flags: ['SYN', 'ACK'],
+      seq: cookie, ack: CLIENT_ISN + 1, window: 1440, tcpOptions: SYNACK_OPTIONS6,
+    });
+    expectExchange(ex, input, { verdict: 'tx', output: synAck, port: 0, moved: { rx_packets: 1, tx_packets: 1, syn_proxy_cookie_sent: 1 } });
+    assert.deepEqual(lb.connections(), [0]);
+  });
+
+  it('a forged ACK is dropped', () => {
+    const input = tcp6Frame(fromClient6(['ACK'], CLIENT_ISN + 1, cookie + 2));
+    expectExchange(lb.send(input), input, { verdict: 'drop', moved: { rx_packets: 1, drop_syn_cookie_invalid: 1 } });
+  });
+
+  it("the client's ACK of the cookie makes the connection and the SYN from the IPv6 LIP", () => {
+    const input = tcp6Frame(fromClient6(['ACK'], CLIENT_ISN + 1, cookie + 1, { window: 502 }));
+    const syn = toServer6({ ...fromClient6(['SYN'], CLIENT_ISN, 0, { window: 502 << 6 }), tcpOptions: CLIENT_SYN_OPTIONS6_AS_SENT });
+    expectExchange(lb.send(input), input, {
+      verdict: 'tx', output: syn, port: 0,
+      moved: { rx_packets: 1, tx_packets: 1, conn_created: 1, lport_client_port: 1, syn_proxy_accepted: 1 },
+    });
+  });
+
+  it("the server's SYN-ACK is answered with an ACK; its data reaches the client in the cookie's space", () => {
+    const synAck = tcp6Frame({ ...fromServer6(['SYN', 'ACK'], SERVER_ISN, CLIENT_ISN + 1), tcpOptions: Uint8Array.from([2, 4, 0x05, 0xa0, 1, 3, 3, 6]) });
+    const ack = toServer6({ ...fromClient6(['ACK'], CLIENT_ISN + 1, SERVER_ISN + 1, { window: 502 }) });
+    expectExchange(lb.send(synAck), synAck, { verdict: 'tx', output: ack, port: 0, moved: { rx_packets: 1, tx_packets: 1 } });
+    const body = Buffer.from('HTTP/1.1 200 OK\r\n\r\n');
+    const data = tcp6Frame(fromServer6(['PSH', 'ACK'], SERVER_ISN + 1, CLIENT_ISN + 1, { payload: body, window: 500 }));
+    // The server scales by 2^6, the client reads 2^7: half the number.
+    const out = tcp6Frame({
+      ...fromServer6(['PSH', 'ACK'], cookie + 1, CLIENT_ISN + 1, { payload: body, window: 250 }),
+      srcMac: portMac(0), dstMac: CLIENT_MAC, src: VIP6, dst: CLIENT6, sport: 80, dport: CPORT, hopLimit: 63,
+    });
+    expectExchange(lb.send(data), data, { verdict: 'tx', output: out, port: 0, moved: { rx_packets: 1, tx_packets: 1 } });
+  });
+
+  it('the NAT64 service beside it has no proxy: its SYN goes to the IPv4 server', () => {
+    const ex = lb.send(tcp6Frame({ ...fromClient6(['SYN'], CLIENT_ISN), sport: 41000, dport: 82 }));
+    assert.equal(ex.out.length, 1);
+    assert.equal(ex.moved.syn_proxy_cookie_sent, undefined);
+    assert.equal(ex.moved.conn_created, 1);
+    assert.equal(ex.out[0]!.data.readUInt16BE(12), 0x0800, 'an IPv4 frame');
   });
 });

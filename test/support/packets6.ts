@@ -22,6 +22,7 @@ export interface Tcp6Spec extends Frame6Spec {
   seq?: number;
   ack?: number;
   tcpOptions?: Uint8Array;
+  window?: number; // 65535
 }
 
 /** An ICMPv6 error (RFC 4443): `rest` is the 32-bit field after the checksum (a packet too big's MTU). */
@@ -66,7 +67,7 @@ function ipv6Frame(spec: Pick<Frame6Spec, keyof L2Spec | 'src' | 'dst' | 'hopLim
 }
 
 export function tcp6Frame(spec: Tcp6Spec): Buffer {
-  return ipv6Frame(spec, PROTO.tcp, tcpSegment({ ...spec, window: 65535 }), 16);
+  return ipv6Frame(spec, PROTO.tcp, tcpSegment({ ...spec, window: spec.window ?? 65535 }), 16);
 }
 
 export function udp6Frame(spec: Frame6Spec): Buffer {
