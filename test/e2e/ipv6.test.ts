@@ -8,7 +8,8 @@
 // hands it the IPv6 packets of its services while the kernel keeps neighbour discovery. Checks
 // the peer the servers see (the LIP, or the client itself), rr over both servers, 20 parallel
 // connections, a 2 MB download intact, xvs list in ipvsadm's [address]:port form, a reload that
-// drains a server, counters with nothing dropped, and a restart. Then dr and tunnel over IPv6 on one arm: the servers hold the VIP on lo and
+// drains a server, counters with nothing dropped, and a restart that keeps the held Full-NAT
+// tuples of both families. Then dr and tunnel over IPv6 on one arm: the servers hold the VIP on lo and
 // answer the client directly; tunnel's ip6ip6 is undone by `xvs decap` on each server. Needs root;
 // skipped loudly otherwise (CI runs it as root).
 import assert from 'node:assert/strict';
@@ -59,7 +60,8 @@ servers[0].serve_forever()
 `;
 
 const config = (stateDir: string) => `
-dataplane: { backend: afxdp, workers: 1, interfaces: [l0, l1], conn_table_size: 65536, state_dir: ${stateDir} }
+dataplane: { backend: afxdp, workers: 1, interfaces: [l0, l1], conn_table_size: 65536, state_dir: ${stateDir},
+             timeouts: { server_time_wait: 600 } }
 local_address_pools:
   lan6: ["${LIP6}"]
   lan: [${LIP}]
@@ -205,8 +207,12 @@ describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => 
     assert.deepEqual(drops, [], 'no drops (unresolved next hops aside, while the neighbours were being learned)');
   });
 
-  it('after a restart the IPv6 services answer again', async () => {
+  it('after a restart the IPv6 services answer again; the Full-NAT tuples the servers may hold were kept', async () => {
     balancer = await Balancer.start(t, path.join(t.dir, 'ipv6.yaml'));
+    // Every Full-NAT TCP connection made above (server_time_wait 600 s outlasts the test): 142 of
+    // them IPv6 (web6 91, proxy6 51), 51 NAT64, one IPv4; IPv4 and NAT64 alone would be 52.
+    const restored = balancer.log.find((l) => l.event === 'port_holds_restored') as { held?: number } | undefined;
+    assert.ok((restored?.held ?? 0) >= 180, `held tuples restored: ${JSON.stringify(restored)}`);
     await waitForAnswer(t, balancer, `http://[${VIP6}]:80/`);
     for (let i = 0; i < 10; i++) {
       assert.equal(curl(['-g', `http://[${VIP6}]:80/`]).trim(), `s1 ${LIP6}`, `fullnat request ${i}`);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "dataplane_fixture.h"
+#include "lb/port_holds.h"
 #include "packet_builder6.h"
 
 namespace {
@@ -183,6 +184,46 @@ TEST(Process6Tunnel, Ip6ip6FromThePortAddressAndPacketTooBig) {
   EXPECT_EQ(dp.counter(Counter::icmp_frag_needed_sent), 1u);
   // An ICMPv6 error is never answered with one.
   EXPECT_EQ(dp.drops(), 0u);
+}
+
+// A restart keeps the IPv6 server-side tuples the servers may still hold (lb/port_holds.h):
+// another client does not get one; the client that held it does.
+TEST(Process6Fullnat, HeldTuplesSurviveARestart) {
+  Dataplane dp(both_families(Forwarding::fullnat));
+  const BackendSpec6& web = topo::kWeb6[0];
+  ASSERT_EQ(run6(dp, from_client6(40000), 0), Verdict::tx);
+  Packet6Spec answer = from_client6(40000, kTcpSyn | kTcpAck);
+  answer.saddr = web.address, answer.daddr = topo::kLip6, answer.sport = web.port, answer.dport = 40000;
+  answer.src_mac = web.mac, answer.dst_mac = topo::kPortMac[1];
+  ASSERT_EQ(run6(dp, answer, 1), Verdict::tx);
+  std::vector<lb::PortHold> holds;
+  lb::collect_port_holds(*dp.cs, holds);
+  ASSERT_EQ(holds.size(), 1u);
+  EXPECT_EQ(holds[0].family, lb::HoldFamily::ipv6);
+  EXPECT_EQ(holds[0].server6.saddr, web.address);
+  EXPECT_EQ(holds[0].server6.daddr, topo::kLip6);
+  EXPECT_EQ(holds[0].server.dport, htons(40000)) << "the local port where the engine reads it";
+  EXPECT_EQ(holds[0].client6.saddr, topo::kCip6);
+
+  // Each restarted table's first connection goes to web6[0] (rr), the held tuple's server.
+  Dataplane next(both_families(Forwarding::fullnat));
+  ASSERT_TRUE(lb::restore_port_hold(*next.cs, holds[0]));
+  EXPECT_FALSE(lb::restore_port_hold(*next.cs, holds[0])) << "the tuple is there already";
+  Packet6Spec other = from_client6(40000);
+  other.saddr.bytes[15] ^= 1;
+  auto f = build_frame6(other);
+  ASSERT_EQ(next.run(f, 0), Verdict::tx);
+  EXPECT_EQ(core::Ipv6Address::load(f.data() + 14 + 24), web.address);
+  EXPECT_NE(reinterpret_cast<const core::TcpHdr*>(f.data() + 14 + 40)->sport, htons(40000)) << "another client does not get it";
+  EXPECT_EQ(next.counter(Counter::lport_busy), 1u);
+
+  Dataplane again(both_families(Forwarding::fullnat));
+  ASSERT_TRUE(lb::restore_port_hold(*again.cs, holds[0]));
+  f = build_frame6(from_client6(40000));
+  ASSERT_EQ(again.run(f, 0), Verdict::tx);
+  EXPECT_EQ(core::Ipv6Address::load(f.data() + 14 + 24), web.address);
+  EXPECT_EQ(reinterpret_cast<const core::TcpHdr*>(f.data() + 14 + 40)->sport, htons(40000)) << "the client that held it gets it back";
+  EXPECT_EQ(again.counter(Counter::lport_reclaimed), 1u);
 }
 
 TEST(Process6Fullnat, IcmpErrorFromTheServerReachesTheClientTranslated) {

@@ -236,7 +236,7 @@ TEST(ProcessNat64, AnIpv4ClientNeverGetsANat64ConnectionsServerTuple) {
 }
 
 // A NAT64 connection's server side is an IPv4 tuple of the shared pool: it is kept across a
-// restart like an IPv4 one's, for no client (the hold file has no place for an IPv6 one).
+// restart for its IPv6 client, which gets it back; no IPv4 client of the pool does.
 TEST(ProcessNat64, ItsServerTupleIsHeldAcrossARestart) {
   Dataplane dp(nat64());
   const BackendSpec& web = topo::kWeb[0];
@@ -247,19 +247,23 @@ TEST(ProcessNat64, ItsServerTupleIsHeldAcrossARestart) {
   std::vector<lb::PortHold> holds;
   lb::collect_port_holds(*dp.cs, holds);
   ASSERT_EQ(holds.size(), 1u);
+  EXPECT_EQ(holds[0].family, lb::HoldFamily::nat64);
   EXPECT_EQ(holds[0].server.saddr, web.address);
   EXPECT_EQ(holds[0].server.daddr, topo::kLip);
   EXPECT_EQ(holds[0].server.dport, htons(40000));
-  EXPECT_EQ(holds[0].client.saddr, 0u);
+  EXPECT_EQ(holds[0].client6.saddr, topo::kCip6);
+  EXPECT_EQ(holds[0].client6.sport, htons(40000));
 
   Dataplane next(nat64());
   ASSERT_TRUE(lb::restore_port_hold(*next.cs, holds[0]));
+  EXPECT_FALSE(lb::restore_port_hold(*next.cs, holds[0])) << "the tuple is there already";
   f = build_frame(topo::from_client(40000));
   ASSERT_EQ(next.run(f, 0), Verdict::tx);
-  EXPECT_NE(reinterpret_cast<const core::TcpHdr*>(f.data() + 34)->sport, htons(40000)) << "the held tuple is nobody's";
+  EXPECT_NE(reinterpret_cast<const core::TcpHdr*>(f.data() + 34)->sport, htons(40000)) << "an IPv4 client does not get it";
   f = build_frame6(from_client6(40000));
   ASSERT_EQ(next.run(f, 0), Verdict::tx);
-  EXPECT_NE(reinterpret_cast<const core::TcpHdr*>(f.data() + 34)->sport, htons(40000)) << "not even the IPv6 client's";
+  EXPECT_EQ(reinterpret_cast<const core::TcpHdr*>(f.data() + 34)->sport, htons(40000)) << "its own IPv6 client gets it back";
+  EXPECT_EQ(next.counter(abi::Counter::lport_reclaimed), 1u);
 }
 
 }  // namespace

@@ -31,7 +31,7 @@ describe('port-hold file', () => {
 
   it('a file of more holds than the connection tables hold is not read, and says why', () => {
     const file = join(dir, 'huge');
-    writePortHolds(file, { bytes: new Uint8Array(1024 * 64 + 100), savedAtMs: 0 });
+    writePortHolds(file, { bytes: new Uint8Array(1024 * 128 + 100), savedAtMs: 0 });  // 128: MAX_BYTES_PER_HOLD
     assert.equal(readPortHolds(file, 2048).problem, undefined);
     const r = readPortHolds(file, 1024);
     assert.equal(r.holds, undefined);

@@ -23,8 +23,8 @@ export interface ReadOutcome {
   problem?: string;
 }
 
-/** Bytes one held tuple takes at most in the file (native/lb/port_holds.h PortHold: 32). */
-const MAX_BYTES_PER_HOLD = 64;
+/** Bytes one held tuple takes at most in the file (native/lb/port_holds.h PortHold: 112). */
+const MAX_BYTES_PER_HOLD = 128;
 
 /**
  * What the previous run left in `file`; no file is no problem. `tableEntries`: what this run's
