@@ -4,9 +4,11 @@
 // writes it), persistence_timeout/_granularity, protocol, ops, quorum and hysteresis (weights in
 // keepalived, servers in xvs: converted), sorry_server, virtualhost, alpha, inhibit_on_failure
 // and the checker defaults; real_server blocks become servers (weight, uthreshold, lthreshold) with their checker
-// (keepalived-checks.ts); global_defs' lvs_timeouts become dataplane.timeouts. VRRP and
+// (keepalived-checks.ts); global_defs' lvs_timeouts become dataplane.timeouts. Addresses are IPv4
+// or IPv6 (written canonically; an IPv6 range ends in its last group, in hex). VRRP and
 // everything else xvs has no equivalent of is noted with its place, never dropped silently.
 // Consumes parsed statements (keepalived-syntax.ts); produces an ImportResult. CLI thread.
+import { canonicalIpv6, ipv6Text, ipv6ToBytes } from '../config/ipv6-address.js';
 import { CHECKERS, importChecker, KEEPALIVED_CHECK_DEFAULTS, numberArg, type CheckDefaults } from './keepalived-checks.js';
 import type { Statement } from './keepalived-syntax.js';
 import { ImportError, ImportNotes, IPV4, prefixOfMask, serviceName, type ImportResult } from './result.js';
@@ -20,20 +22,52 @@ interface VirtualAddress {
   port: number;
 }
 
-/** 192.168.1.1-10 80 → 192.168.1.1..10 port 80 (keepalived's range form: the last octet). */
+/** An IPv4 address, or an IPv6 one in its canonical form; undefined for anything else. */
+function addressOf(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  return IPV4.test(text) ? text : canonicalIpv6(text);
+}
+
+/**
+ * keepalived's address ranges: 192.168.1.1-10 (the last octet, decimal) and 2001:db8::1-1f (the
+ * last 16-bit group, hexadecimal); undefined when `text` is neither an address nor a range.
+ */
+function addressRange(text: string): string[] | undefined {
+  const dash = text.lastIndexOf('-');
+  const first = dash < 0 ? text : text.slice(0, dash);
+  const end = dash < 0 ? undefined : text.slice(dash + 1);
+  if (IPV4.test(first)) {
+    if (end === undefined) return [first];
+    if (!/^\d{1,3}$/.test(end)) return undefined;
+    const prefix = first.slice(0, first.lastIndexOf('.') + 1), start = Number(first.slice(prefix.length));
+    return Array.from({ length: Math.max(0, Math.min(255, Number(end)) - start + 1) }, (_, i) => `${prefix}${start + i}`);
+  }
+  const bytes = ipv6ToBytes(first);
+  if (!bytes) return undefined;
+  if (end === undefined) return [ipv6Text(bytes)];
+  if (!/^[0-9A-Fa-f]{1,4}$/.test(end)) return undefined;
+  const start = (bytes[14]! << 8) | bytes[15]!;
+  return Array.from({ length: Math.max(0, parseInt(end, 16) - start + 1) }, (_, i) => {
+    const b = Uint8Array.from(bytes);
+    b[14] = (start + i) >> 8;
+    b[15] = (start + i) & 0xff;
+    return ipv6Text(b);
+  });
+}
+
+/** 192.168.1.1-10 80 → 192.168.1.1..10 port 80; 2001:db8::10-1f 80 likewise (keepalived's range forms). */
 function groupAddresses(s: Statement, notes: ImportNotes): VirtualAddress[] {
   if (s.keyword === 'fwmark') {
     notes.add(s.where, `fwmark ${s.args[0]}: xvs has no firewall-mark services; not imported`);
     return [];
   }
-  const m = /^(\d+\.\d+\.\d+\.)(\d+)(?:-(\d+))?$/.exec(s.keyword);
+  const addresses = addressRange(s.keyword);
   const port = Number(s.args[0]);
-  if (!m || !IPV4.test(`${m[1]}${m[2]}`) || !(port >= 1 && port <= 65535)) {
-    notes.add(s.where, `${s.keyword} ${s.args.join(' ')}: not an IPv4 address (or range) and port; not imported`);
+  if (!addresses || !(port >= 1 && port <= 65535)) {
+    notes.add(s.where, `${s.keyword} ${s.args.join(' ')}: not an IPv4 or IPv6 address (or range) and port; not imported`);
     return [];
   }
-  const last = m[3] === undefined ? Number(m[2]) : Math.min(255, Number(m[3]));
-  return Array.from({ length: Math.max(0, last - Number(m[2]) + 1) }, (_, i) => ({ vip: `${m[1]}${Number(m[2]) + i}`, port }));
+  return addresses.map((vip) => ({ vip, port }));
 }
 
 /** local_address_group entries: "IP [dev]" or "IP-last [dev]". */
@@ -42,10 +76,10 @@ function poolAddresses(block: Statement[], notes: ImportNotes): string[] {
 }
 
 function realServer(rs: Statement, defaults: CheckDefaults, notes: ImportNotes): Record<string, unknown> | undefined {
-  const [address, portText] = rs.args;
-  const port = Number(portText);
-  if (!address || !IPV4.test(address) || !(port >= 1 && port <= 65535)) {
-    notes.add(rs.where, `real_server ${rs.args.join(' ')}: not an IPv4 address and port (IPv6 is not supported yet); not imported`);
+  const address = addressOf(rs.args[0]);
+  const port = Number(rs.args[1]);
+  if (!address || !(port >= 1 && port <= 65535)) {
+    notes.add(rs.where, `real_server ${rs.args.join(' ')}: not an IPv4 or IPv6 address and port; not imported`);
     return undefined;
   }
   const server: Record<string, unknown> = { address, port };
@@ -71,13 +105,15 @@ interface ServiceSettings {
   fields: Record<string, unknown>;
   protocol: string;
   servers: Record<string, unknown>[];
+  /** Where persistence_granularity was given, for a note when it does not fit a VIP's family. */
+  granularityAt?: string;
 }
 
 function virtualServer(vs: Statement, pools: Map<string, string[]>, notes: ImportNotes): ServiceSettings | undefined {
   const fields: Record<string, unknown> = { scheduler: 'wlc', forwarding: 'nat' };
   const defaults: CheckDefaults = { ...KEEPALIVED_CHECK_DEFAULTS };
   let protocol = 'tcp';
-  let persistence: { timeout?: number; netmask?: number } | undefined;
+  let persistence: { timeout?: number; netmask?: number; where?: string } | undefined;
   let quorum: WeightSetting | undefined;
   let hysteresis: WeightSetting | undefined;
   const realServers: Statement[] = [];
@@ -105,9 +141,10 @@ function virtualServer(vs: Statement, pools: Map<string, string[]>, notes: Impor
         persistence = { ...persistence, timeout: numberArg(s, notes) };
         break;
       case 'persistence_granularity': {
-        const prefix = prefixOfMask(arg);
-        if (prefix === undefined) notes.add(s.where, `persistence_granularity ${arg}: not an IPv4 prefix mask; /32 instead`);
-        else persistence = { ...persistence, netmask: prefix };
+        // A dotted mask for IPv4 services, a prefix length for IPv6 ones (as ipvsadm's -M).
+        const prefix = /^\d{1,3}$/.test(arg) && Number(arg) <= 128 ? Number(arg) : prefixOfMask(arg);
+        if (prefix === undefined) notes.add(s.where, `persistence_granularity ${arg}: not a prefix mask (IPv4) or length (IPv6); one address instead`);
+        else persistence = { ...persistence, netmask: prefix, where: s.where };
         break;
       }
       case 'ops':
@@ -119,10 +156,12 @@ function virtualServer(vs: Statement, pools: Map<string, string[]>, notes: Impor
       case 'hysteresis':
         hysteresis = { value: numberArg(s, notes), where: s.where };
         break;
-      case 'sorry_server':
-        if (IPV4.test(arg) && Number(s.args[1]) >= 1) fields.sorry_server = { address: arg, port: Number(s.args[1]) };
-        else notes.add(s.where, `sorry_server ${s.args.join(' ')}: not an IPv4 address and port; not imported`);
+      case 'sorry_server': {
+        const address = addressOf(arg);
+        if (address && Number(s.args[1]) >= 1 && Number(s.args[1]) <= 65535) fields.sorry_server = { address, port: Number(s.args[1]) };
+        else notes.add(s.where, `sorry_server ${s.args.join(' ')}: not an IPv4 or IPv6 address and port; not imported`);
         break;
+      }
       case 'delay_loop':
         defaults.delayLoop = numberArg(s, notes) ?? defaults.delayLoop;
         break;
@@ -159,13 +198,24 @@ function virtualServer(vs: Statement, pools: Map<string, string[]>, notes: Impor
     notes.add(vs.where, 'ops: one-packet scheduling is for UDP services; not imported');
     delete fields.one_packet;
   }
-  if (persistence?.timeout !== undefined) fields.persistence = { timeout: persistence.timeout, netmask: persistence.netmask ?? 32 };
+  // The prefix length is given its family's default per address (importKeepalived).
+  if (persistence?.timeout !== undefined) fields.persistence = { timeout: persistence.timeout, netmask: persistence.netmask };
   else if (persistence) notes.add(vs.where, 'persistence_granularity without persistence_timeout: not a persistent service in keepalived either; ignored');
   if (fields.forwarding === 'fullnat' && !fields.local_address_pool)
     notes.add(vs.where, 'lb_kind FNAT needs local addresses: add local_address_pool (a local_address_group with laddr_group_name)');
   const servers = realServers.map((rs) => realServer(rs, defaults, notes)).filter((x): x is Record<string, unknown> => x !== undefined);
   Object.assign(fields, quorumInServers(quorum, hysteresis, servers.map((s) => (s.weight as number | undefined) ?? 1), notes));
-  return { fields: { protocol, ...fields }, protocol, servers };
+  return { fields: { protocol, ...fields }, protocol, servers, ...(persistence?.where ? { granularityAt: persistence.where } : {}) };
+}
+
+/** The persistence of `settings` for one VIP: its family's prefix length (32 or 128) unless a fitting one was given. */
+function persistenceFor(vip: string, settings: ServiceSettings, notes: ImportNotes): Record<string, unknown> | undefined {
+  const p = settings.fields.persistence as { timeout: number; netmask?: number } | undefined;
+  if (!p) return undefined;
+  const bits = IPV4.test(vip) ? 32 : 128;
+  if (p.netmask !== undefined && p.netmask > bits && settings.granularityAt)
+    notes.add(settings.granularityAt, `persistence_granularity /${p.netmask} is longer than an address of ${vip}: /${bits} (one client address) for it`);
+  return { timeout: p.timeout, netmask: p.netmask !== undefined && p.netmask <= bits ? p.netmask : bits };
 }
 
 interface WeightSetting {
@@ -285,6 +335,8 @@ export function importKeepalived(statements: Statement[], options: KeepalivedImp
       names.add(name);
       const servers = settings.servers.map((s) => structuredClone(s));
       const service: Record<string, unknown> = { name, vip: a.vip, port: a.port, ...settings.fields };
+      const persistence = persistenceFor(a.vip, settings, notes);
+      if (persistence) service.persistence = persistence;
       hoistCommonCheck(service, servers);
       services.push({ ...service, servers });
     }

@@ -121,6 +121,63 @@ virtual_server 10.0.0.100 80 {
     assert.deepEqual(importProblems(importedText(r, 'dpvs.conf')), []);
   });
 
+  it('imports IPv6 virtual servers: addresses canonical, ranges in hex, prefix lengths, NAT64 and IPv6 pools', () => {
+    const r = keepalived(`
+local_address_group lan6 {
+    fd00:2:0:0::100-101 eth1
+}
+local_address_group lan4 {
+    10.0.2.100 eth1
+}
+virtual_server_group web6 {
+    2001:DB8::10-11 443
+}
+virtual_server 2001:db8:0::20 80 {
+    lb_kind FNAT
+    laddr_group_name lan6
+    persistence_timeout 300
+    persistence_granularity 64
+    sorry_server fd00:2::99 8080
+    real_server fd00:2::11 8080 {
+        weight 2
+    }
+    real_server fd00:0002::12 8080 {
+    }
+}
+virtual_server group web6 {
+    lb_kind DR
+    persistence_timeout 60
+    real_server 2001:db8::31 443 {
+    }
+}
+virtual_server 2001:db8::40 80 {
+    lb_kind FNAT
+    laddr_group_name lan4
+    real_server 10.0.2.11 8080 {
+    }
+}
+virtual_server 10.0.0.1 80 {
+    persistence_timeout 60
+    persistence_granularity 64
+    real_server 10.0.2.11 80 {
+    }
+}`, 'v6.conf', ['eth0', 'eth1']);
+    assert.deepEqual(r.doc.local_address_pools, { lan6: ['fd00:2::100', 'fd00:2::101'], lan4: ['10.0.2.100'] });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const services = r.doc.services as any[];
+    assert.deepEqual(services.map((s) => s.name), ['tcp-2001_db8__20-80', 'tcp-2001_db8__10-443', 'tcp-2001_db8__11-443', 'tcp-2001_db8__40-80', 'tcp-10.0.0.1-80']);
+    assert.deepEqual(
+      { vip: services[0].vip, forwarding: services[0].forwarding, pool: services[0].local_address_pool, persistence: services[0].persistence, sorry: services[0].sorry_server },
+      { vip: '2001:db8::20', forwarding: 'fullnat', pool: 'lan6', persistence: { timeout: 300, netmask: 64 }, sorry: { address: 'fd00:2::99', port: 8080 } },
+    );
+    assert.deepEqual(services[0].servers, [{ address: 'fd00:2::11', port: 8080, weight: 2 }, { address: 'fd00:2::12', port: 8080 }]);
+    assert.deepEqual(services[1].persistence, { timeout: 60, netmask: 128 }, "an IPv6 service's default: one address");
+    assert.equal(services[3].servers[0].address, '10.0.2.11', 'NAT64: an IPv6 VIP over an IPv4 server');
+    assert.deepEqual(services[4].persistence, { timeout: 60, netmask: 32 });
+    assert.deepEqual(r.notes, ['v6.conf:37: persistence_granularity /64 is longer than an address of 10.0.0.1: /32 (one client address) for it']);
+    assert.deepEqual(importProblems(importedText(r, 'v6.conf')), []);
+  });
+
   it("converts keepalived's quorum and hysteresis (weights) into servers", () => {
     const vs = (weights: number[], quorum: number, hysteresis?: number) =>
       keepalived(
