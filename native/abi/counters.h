@@ -98,10 +98,10 @@ namespace xvs::abi {
   C(arp_replied, "ARP requests for a VIP or local address answered by xvs (dpdk: no kernel owns the port)") \
   C(arp_solicited, "ARP requests xvs sent to resolve a next hop (dpdk)")              \
   C(arp_announced, "gratuitous ARP xvs sent for an address it newly owns, a VIP or local address, on each port (dpdk)") \
-  C(arp_solicit_failed, "ARP requests xvs could not send: no buffer, or the transmit queue was full (dpdk; asked again later)") \
-  C(arp_observations_lost, "ARP packets whose sender was not learnt: the ring to the control thread was full (dpdk)") \
+  C(arp_solicit_failed, "ARP requests or IPv6 neighbour solicitations xvs could not send: no buffer, or the transmit queue was full (dpdk; asked again later)") \
+  C(arp_observations_lost, "ARP or neighbour discovery packets whose sender was not learnt: the ring to the control thread was full (dpdk)") \
   C(kernel_tx_packets, "frames the host sent through an exception interface, transmitted on its port (dpdk)") \
-  C(kernel_tx_dropped, "frames the host sent through an exception interface, or xvs's ARP replies, dropped: the port's transmit queue was full (dpdk)") \
+  C(kernel_tx_dropped, "frames the host sent through an exception interface, or xvs's ARP and neighbour discovery answers, dropped: the port's transmit queue was full (dpdk)") \
   C(kernel_rx_dropped, "frames for the host dropped: its exception interface's queue was full (dpdk)")
 
 // The client's address behind Full-NAT (lb/client_address.h), appended after the host port counters.
@@ -115,12 +115,15 @@ namespace xvs::abi {
   C(proxy_header_alone, "PROXY protocol v2 headers sent in place of a client's first data segment, which had no room for it: the client sends that data again") \
   C(drop_proxy_header_no_room, "client first segments dropped: the frame buffer had room neither for the PROXY protocol v2 header with the data nor for the header alone")
 
-// IPv6 (core/parse6.h), appended after the client address counters.
+// IPv6 (core/parse6.h; neighbour discovery of the dpdk backend, io/ndp.h), appended after the client address counters.
 #define XVS_IPV6_COUNTERS(C)                                                           \
   C(drop_ipv6_extension_headers, "IPv6 packets with more than 8 extension headers, or a hop-by-hop header other than first") \
   C(drop_ipv6_udp_zero_checksum, "UDP datagrams over IPv6 to a VIP or LIP with a zero checksum, which IPv6 forbids (RFC 8200 8.1) outside tunnels") \
   C(drop_nat64_icmp_untranslatable, "ICMP errors about a NAT64 connection with no equivalent in the other family (RFC 7915: parameter problems with a pointer, source quench, ...)") \
-  C(drop_nat64_mtu, "packets of a NAT64 connection too big for the other family's MTU once translated, that may not get an ICMP error (DF clear): not fragmented")
+  C(drop_nat64_mtu, "packets of a NAT64 connection too big for the other family's MTU once translated, that may not get an ICMP error (DF clear): not fragmented") \
+  C(nd_replied, "IPv6 neighbour solicitations for a VIP or local address answered by xvs (dpdk: no kernel owns the port)") \
+  C(nd_solicited, "IPv6 neighbour solicitations xvs sent to resolve a next hop (dpdk)") \
+  C(nd_announced, "unsolicited neighbour advertisements xvs sent for an IPv6 address it newly owns, a VIP or local address, on each port (dpdk)")
 
 #define XVS_COUNTERS(C) \
   XVS_TRAFFIC_COUNTERS(C) XVS_DROP_REASONS(C) XVS_HANDOVER_COUNTERS(C) XVS_LOCAL_PORT_COUNTERS(C) \

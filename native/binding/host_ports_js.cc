@@ -1,10 +1,11 @@
 // native/binding/host_ports_js.cc — the JS face of io::HostPorts (the DPDK backend's exception
-// interfaces and neighbour table), as EngineHandle methods: hostPorts(), neighbour(address,
-// port), neighbourChanges(), neighbours() (MACs as text there: it goes into /status). On a backend without a host side (afxdp, mem) they
-// answer undefined / null / []. The control worker's thread only.
+// interfaces and neighbour tables), as EngineHandle methods: hostPorts(), neighbour(address,
+// port) (IPv4 or IPv6), neighbourChanges(), neighbours() (MACs as text there: it goes into
+// /status). On a backend without a host side (afxdp, mem) they answer undefined / null / []. The control worker's thread only.
 #include "binding/engine_handle.h"
 #include "binding/errors.h"
 #include "core/ipv4_text.h"
+#include "core/ipv6_text.h"
 
 #include <cstdio>
 
@@ -49,22 +50,28 @@ Napi::Value EngineHandle::host_ports(const Napi::CallbackInfo& info) {
 Napi::Value EngineHandle::neighbour(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   in_addr a{};
-  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber() ||
-      inet_pton(AF_INET, info[0].As<Napi::String>().Utf8Value().c_str(), &a) != 1)
-    throw_invalid(env, "neighbour(address, port): an IPv4 address and a port index");
+  in6_addr a6{};
+  const std::string text = info.Length() >= 1 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  const bool ipv4 = inet_pton(AF_INET, text.c_str(), &a) == 1;
+  if (info.Length() < 2 || !info[1].IsNumber() || (!ipv4 && inet_pton(AF_INET6, text.c_str(), &a6) != 1))
+    throw_invalid(env, "neighbour(address, port): an IPv4 or IPv6 address and a port index");
   io::HostPorts* host = engine(env).host_ports();
+  const uint32_t port = info[1].As<Napi::Number>().Uint32Value();
   uint8_t mac[6];
-  if (host == nullptr || !host->neighbour(a.s_addr, info[1].As<Napi::Number>().Uint32Value(), mac)) return env.Null();
-  return mac_value(env, mac);
+  if (host == nullptr) return env.Null();
+  const bool known = ipv4 ? host->neighbour(a.s_addr, port, mac) : host->neighbour6(core::Ipv6Address::load(a6.s6_addr), port, mac);
+  return known ? mac_value(env, mac) : env.Null();
 }
 
 Napi::Value EngineHandle::neighbour_changes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   io::HostPorts* host = engine(env).host_ports();
   std::vector<uint32_t> changed;
-  if (host != nullptr) host->neighbour_changes(changed);
-  Napi::Array out = Napi::Array::New(env, changed.size());
+  std::vector<core::Ipv6Address> changed6;
+  if (host != nullptr) host->neighbour_changes(changed, changed6);
+  Napi::Array out = Napi::Array::New(env, changed.size() + changed6.size());
   for (uint32_t i = 0; i < changed.size(); ++i) out.Set(i, core::ipv4_text(changed[i]));
+  for (uint32_t i = 0; i < changed6.size(); ++i) out.Set(static_cast<uint32_t>(changed.size() + i), core::ipv6_text(changed6[i]));
   return out;
 }
 
@@ -75,7 +82,7 @@ Napi::Value EngineHandle::neighbours(const Napi::CallbackInfo& info) {
   Napi::Array out = Napi::Array::New(env, all.size());
   for (uint32_t i = 0; i < all.size(); ++i) {
     Napi::Object n = Napi::Object::New(env);
-    n.Set("address", core::ipv4_text(all[i].address));
+    n.Set("address", all[i].ipv6 ? core::ipv6_text(all[i].address6) : core::ipv4_text(all[i].address));
     n.Set("port", all[i].port);
     n.Set("mac", mac_text(all[i].mac));
     n.Set("state", all[i].state);

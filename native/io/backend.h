@@ -104,13 +104,17 @@ class HostPorts {
   virtual void port_mac(uint32_t port, uint8_t mac[6]) const = 0;
   virtual uint32_t port_mtu(uint32_t port) const = 0;
   // The MAC of the neighbour `address` (network order) on `port`, if known; else false, and it is
-  // solicited.
+  // solicited (ARP).
   virtual bool neighbour(uint32_t address, uint32_t port, uint8_t mac[6]) = 0;
-  // Takes in what the workers heard, runs the table's timers, sends its solicitations; appends the
-  // addresses whose MAC appeared, changed or went.
-  virtual void neighbour_changes(std::vector<uint32_t>& changed) = 0;
+  // The same for an IPv6 neighbour (neighbour discovery).
+  virtual bool neighbour6(const core::Ipv6Address& address, uint32_t port, uint8_t mac[6]) = 0;
+  // Takes in what the workers heard, runs the tables' timers, sends their solicitations; appends
+  // the addresses whose MAC appeared, changed or went, of each family.
+  virtual void neighbour_changes(std::vector<uint32_t>& changed, std::vector<core::Ipv6Address>& changed6) = 0;
   struct Neighbour {
-    uint32_t address;
+    bool ipv6;
+    uint32_t address;            // IPv4
+    core::Ipv6Address address6;  // IPv6
     uint32_t port;
     uint8_t mac[6];
     const char* state;

@@ -1,16 +1,18 @@
-// native/io/neighbour_table.cc — see neighbour_table.h. Control thread only.
+// native/io/neighbour_table.cc — see neighbour_table.h; both families' tables. Control thread only.
 #include "io/neighbour_table.h"
 
 #include <cstring>
 
 namespace xvs::io {
 
-NeighbourTable::Entry* NeighbourTable::find(uint32_t address) {
+template <typename Addr>
+typename BasicNeighbourTable<Addr>::Entry* BasicNeighbourTable<Addr>::find(const Addr& address) {
   auto it = entries_.find(address);
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-bool NeighbourTable::lookup(uint32_t address, uint8_t port, int64_t now_ms, uint8_t mac[6]) {
+template <typename Addr>
+bool BasicNeighbourTable<Addr>::lookup(const Addr& address, uint8_t port, int64_t now_ms, uint8_t mac[6]) {
   Entry* e = find(address);
   if (e != nullptr && e->port != port) {  // the route moved: what was learnt elsewhere says nothing here
     const bool had_mac = e->state == State::reachable || e->state == State::stale;
@@ -29,7 +31,8 @@ bool NeighbourTable::lookup(uint32_t address, uint8_t port, int64_t now_ms, uint
   return true;
 }
 
-void NeighbourTable::observe(const NeighbourObservation& o, bool reply, int64_t now_ms) {
+template <typename Addr>
+void BasicNeighbourTable<Addr>::observe(const NeighbourObservation& o, bool reply, int64_t now_ms) {
   Entry* e = find(o.address);
   if (e == nullptr) {
     if (!reply || entries_.size() >= timing_.capacity) return;
@@ -45,7 +48,8 @@ void NeighbourTable::observe(const NeighbourObservation& o, bool reply, int64_t 
   e->probes_left = timing_.probes;
 }
 
-void NeighbourTable::tick(int64_t now_ms, std::vector<NeighbourSolicit>& solicit, std::vector<uint32_t>& changed) {
+template <typename Addr>
+void BasicNeighbourTable<Addr>::tick(int64_t now_ms, std::vector<NeighbourSolicit>& solicit, std::vector<Addr>& changed) {
   for (auto it = entries_.begin(); it != entries_.end();) {
     Entry& e = it->second;
     if (now_ms - e.used_ms >= timing_.unused_ms) {
@@ -80,11 +84,15 @@ void NeighbourTable::tick(int64_t now_ms, std::vector<NeighbourSolicit>& solicit
   changed_.clear();
 }
 
-std::vector<NeighbourTable::Entry> NeighbourTable::entries() const {
+template <typename Addr>
+std::vector<typename BasicNeighbourTable<Addr>::Entry> BasicNeighbourTable<Addr>::entries() const {
   std::vector<Entry> out;
   out.reserve(entries_.size());
   for (const auto& [address, e] : entries_) out.push_back(e);
   return out;
 }
+
+template class BasicNeighbourTable<uint32_t>;
+template class BasicNeighbourTable<core::Ipv6Address>;
 
 }  // namespace xvs::io

@@ -1,7 +1,9 @@
-// native/io/neighbour_table.h — xvs's own IPv4 neighbour table, for backends whose ports no
-// kernel serves (DPDK): what the next-hop resolver asks (lookup), what the workers saw on the
-// wire (observe: the senders of ARP replies and of requests for xvs's addresses), and the timers
-// (tick: which addresses to solicit now, which entries changed). Linux's states, simplified:
+// native/io/neighbour_table.h — xvs's own neighbour table, for backends whose ports no kernel
+// serves (DPDK): what the next-hop resolver asks (lookup), what the workers saw on the wire
+// (observe: the senders of ARP replies and of requests for xvs's addresses; for IPv6, neighbour
+// advertisements and solicitations), and the timers (tick: which addresses to solicit now, which
+// entries changed). One table per family: NeighbourTable (IPv4, ARP), NeighbourTable6 (IPv6,
+// neighbour discovery), the same template. Linux's states, simplified:
 //
 //   incomplete ──reply──▶ reachable ──reachable_ms──▶ stale (still used; probed while in use)
 //       │ probes unanswered                               │ probes unanswered
@@ -14,23 +16,37 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <unordered_map>
 #include <vector>
 
+#include "core/ipv6_address.h"
+
 namespace xvs::io {
 
-struct NeighbourObservation {
-  uint32_t address;  // network order
+template <typename Addr>
+struct BasicNeighbourObservation {
+  Addr address;  // network order
   uint8_t mac[6];
   uint8_t port;
 };
 
-struct NeighbourSolicit {
-  uint32_t address;
+template <typename Addr>
+struct BasicNeighbourSolicit {
+  Addr address;
   uint8_t port;
 };
 
-class NeighbourTable {
+// Addresses as keys: IPv4 ones as they are, IPv6 ones by their two words.
+struct NeighbourAddressHash {
+  size_t operator()(uint32_t a) const { return std::hash<uint32_t>{}(a); }
+  size_t operator()(const core::Ipv6Address& a) const { return std::hash<uint64_t>{}(a.word(0) ^ (a.word(1) * 0x9e3779b97f4a7c15ull)); }
+};
+
+enum class NeighbourState : uint8_t { incomplete, reachable, stale, failed };
+
+template <typename Addr>
+class BasicNeighbourTable {
  public:
   struct Timing {
     int64_t reachable_ms = 30'000;   // Linux base_reachable_time
@@ -40,11 +56,13 @@ class NeighbourTable {
     int64_t unused_ms = 300'000;
     uint32_t capacity = 65'536;
   };
-  enum class State : uint8_t { incomplete, reachable, stale, failed };
+  using State = NeighbourState;
   // "Never" for the times below: far enough in the past that any interval has passed.
   static constexpr int64_t kNever = INT64_MIN / 4;
+  using NeighbourObservation = BasicNeighbourObservation<Addr>;
+  using NeighbourSolicit = BasicNeighbourSolicit<Addr>;
   struct Entry {
-    uint32_t address;
+    Addr address;
     uint8_t port;
     State state;
     uint8_t mac[6];
@@ -54,29 +72,36 @@ class NeighbourTable {
     uint32_t probes_left;   // in the current round of probes
   };
 
-  NeighbourTable() = default;
-  explicit NeighbourTable(const Timing& timing) : timing_(timing) {}
+  BasicNeighbourTable() = default;
+  explicit BasicNeighbourTable(const Timing& timing) : timing_(timing) {}
 
   // The MAC of `address` reached through `port`, if one is known (reachable or stale); false
   // otherwise, and the address is then solicited at the next tick (if it is not being already).
-  bool lookup(uint32_t address, uint8_t port, int64_t now_ms, uint8_t mac[6]);
+  bool lookup(const Addr& address, uint8_t port, int64_t now_ms, uint8_t mac[6]);
   // A worker saw `o.address` at `o.mac` on `o.port`. Entries are made only for addresses looked up
   // (and for replies, which answer a solicitation), so a flood of requests cannot fill the table.
   void observe(const NeighbourObservation& o, bool reply, int64_t now_ms);
   // Runs the timers: appends what to solicit now to `solicit`, and every address whose MAC
   // appeared, changed or went since the last tick to `changed`.
-  void tick(int64_t now_ms, std::vector<NeighbourSolicit>& solicit, std::vector<uint32_t>& changed);
+  void tick(int64_t now_ms, std::vector<NeighbourSolicit>& solicit, std::vector<Addr>& changed);
 
   std::vector<Entry> entries() const;
   size_t size() const { return entries_.size(); }
 
  private:
-  Entry* find(uint32_t address);
-  void mark_changed(uint32_t address) { changed_.push_back(address); }
+  Entry* find(const Addr& address);
+  void mark_changed(const Addr& address) { changed_.push_back(address); }
 
   Timing timing_;
-  std::unordered_map<uint32_t, Entry> entries_;
-  std::vector<uint32_t> changed_;
+  std::unordered_map<Addr, Entry, NeighbourAddressHash> entries_;
+  std::vector<Addr> changed_;
 };
+
+using NeighbourObservation = BasicNeighbourObservation<uint32_t>;
+using NeighbourSolicit = BasicNeighbourSolicit<uint32_t>;
+using NeighbourTable = BasicNeighbourTable<uint32_t>;
+using NeighbourObservation6 = BasicNeighbourObservation<core::Ipv6Address>;
+using NeighbourSolicit6 = BasicNeighbourSolicit<core::Ipv6Address>;
+using NeighbourTable6 = BasicNeighbourTable<core::Ipv6Address>;
 
 }  // namespace xvs::io

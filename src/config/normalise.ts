@@ -58,7 +58,7 @@ function dataplane(dp: Obj): DataplaneConfig {
       ...(Array.isArray(dpdk.eal) ? { eal: [...(dpdk.eal as string[])] } : {}),
     };
   }
-  return copyPresent(out, dp, ['mtu', 'tunnel_source', 'port_key_file', 'worker_priority']);
+  return copyPresent(out, dp, ['mtu', 'tunnel_source', 'tunnel_source6', 'port_key_file', 'worker_priority']);
 }
 
 export function healthCheck(hc: Obj): HealthCheckConfig {

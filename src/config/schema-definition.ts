@@ -193,6 +193,7 @@ export const CONFIG_SCHEMA: SchemaNode = obj(
         ),
         mtu: int(LIMITS.mtu_min, LIMITS.mtu_max),
         tunnel_source: address,
+        tunnel_source6: address,
         port_key_file: { type: 'string', minLength: 1, xvsExpect: 'the path of a file of random bytes (at least 16)' },
         state_dir: { type: 'string', minLength: 1, xvsExpect: 'a directory path such as /var/lib/xvs' },
         syn_proxy_above: int(1, LIMITS.half_open_max),

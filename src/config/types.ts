@@ -60,6 +60,8 @@ export interface DataplaneConfig {
   timeouts: Timeouts;
   mtu?: number;
   tunnel_source?: string;
+  /** The outer source of IPv6 tunnel mode (ip6ip6); default: the egress interface's global IPv6 address. */
+  tunnel_source6?: string;
   /** The Full-NAT local port key (src/control/worker/port-key.ts); default: derived from /etc/machine-id. */
   port_key_file?: string;
   /** Where `xvs run` keeps state across restarts (src/control/main/port-hold-file.ts). */

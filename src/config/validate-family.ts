@@ -1,7 +1,7 @@
 // Address-family rules of a service (issue 18): a service's servers, sorry server and local
 // address pool are of its VIP's family, or all IPv4 under an IPv6 fullnat VIP (NAT64); an IPv4
 // service's persistence prefix is at most 32 bits; and what IPv6 services cannot have yet (a
-// SYN proxy under NAT64, a cluster, DPDK, tunnel mode on mem ports). Consumes one service of the untyped document and the
+// SYN proxy under NAT64, a cluster, tunnel mode on mem ports). Consumes one service of the untyped document and the
 // cross-service Context; produces Findings. Runs on the config-loading thread.
 
 import { isIpv6Text, serviceAddressProblem } from './address.js';
@@ -77,7 +77,9 @@ export function checkServiceFamily(s: Obj, base: Segment[], ctx: Context, out: F
   const notYet = (where: Segment[], what: string) =>
     out.push({ path: where, message: `${what} is not available for IPv6 services yet (this VIP is ${String(s.vip)})` });
   if (ctx.cluster) notYet([...base, 'vip'], 'a cluster (BGP announcements and connection sync)');
-  if (ctx.backend === 'dpdk') notYet([...base, 'vip'], 'the dpdk backend (it resolves next hops by ARP only)');
-  if (forwarding === 'tunnel' && ctx.backend === 'mem')
-    notYet([...base, 'forwarding'], "tunnel mode on the mem backend (its ports have no IPv6 address for the outer source)");
+  if (forwarding === 'tunnel' && ctx.backend === 'mem' && ctx.noTunnelSource6)
+    out.push({
+      path: [...base, 'forwarding'],
+      message: 'tunnel mode over IPv6 on the mem backend needs dataplane.tunnel_source6, the outer source address: mem ports have no address of their own',
+    });
 }

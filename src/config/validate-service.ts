@@ -17,6 +17,8 @@ export interface Context {
   vips: Map<string, string>; // VIP → service name
   /** The mem backend without dataplane.tunnel_source: its ports have no address for tunnel mode. */
   noTunnelSource: boolean;
+  /** The same for dataplane.tunnel_source6 and tunnel mode over IPv6. */
+  noTunnelSource6: boolean;
   poolFamilies: Map<string, Set<'IPv4' | 'IPv6'>>; // pool name → the families of its valid addresses
   backend: unknown; // dataplane.backend as written
   cluster: boolean;

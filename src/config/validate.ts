@@ -5,7 +5,7 @@
 // config-loading thread (the main thread, or a reload's worker thread). Per-service rules:
 // validate-service.ts.
 
-import { hostAddressProblem, isIpv6Text, listenProblem, serviceAddressProblem } from './address.js';
+import { hostAddressProblem, ipv6HostProblem, isIpv6Text, listenProblem, quote, serviceAddressProblem } from './address.js';
 import { LIMITS as DATAPLANE_LIMITS } from '../native/abi.js';
 import { schedulerTableEntries } from '../scheduler/index.js';
 import { DEFAULTS, LIMITS } from './defaults.js';
@@ -30,6 +30,7 @@ export function validateSemantics(doc: unknown): Finding[] {
     localAddresses: new Map(),
     vips: new Map(),
     noTunnelSource: dp.backend === 'mem' && dp.tunnel_source === undefined,
+    noTunnelSource6: dp.backend === 'mem' && dp.tunnel_source6 === undefined,
     poolFamilies: new Map(),
     backend: dp.backend,
     cluster: isObj(doc.cluster),
@@ -104,6 +105,12 @@ function checkDataplane(dp: Obj, out: Finding[]): void {
   if (typeof dp.tunnel_source === 'string') {
     const bad = hostAddressProblem(dp.tunnel_source);
     if (bad) out.push({ path: ['dataplane', 'tunnel_source'], message: bad });
+  }
+  if (typeof dp.tunnel_source6 === 'string') {
+    const bad = isIpv6Text(dp.tunnel_source6)
+      ? ipv6HostProblem(dp.tunnel_source6)
+      : `must be an IPv6 address such as 2001:db8::1 (got ${quote(dp.tunnel_source6)}); the IPv4 one is tunnel_source`;
+    if (bad) out.push({ path: ['dataplane', 'tunnel_source6'], message: bad });
   }
   const workers = intOr(dp, 'workers', 1, LIMITS.workers_max, 1);
   if (Array.isArray(dp.cpus)) {

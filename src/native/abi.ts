@@ -110,9 +110,10 @@ export const CLIENT_ADDRESS_COUNTERS = [
   'proxy_header_alone',
   'drop_proxy_header_no_room',
 ] as const;
-/** IPv6 parsing (native/core/parse6.h). */
+/** IPv6 parsing (native/core/parse6.h), NAT64, and the dpdk backend's neighbour discovery (native/io/ndp.h). */
 export const IPV6_COUNTERS = [
   'drop_ipv6_extension_headers', 'drop_ipv6_udp_zero_checksum', 'drop_nat64_icmp_untranslatable', 'drop_nat64_mtu',
+  'nd_replied', 'nd_solicited', 'nd_announced',
 ] as const;
 export const COUNTERS = [
   ...TRAFFIC_COUNTERS, ...DROP_COUNTERS, ...HANDOVER_COUNTERS, ...LOCAL_PORT_COUNTERS, ...SYN_PROXY_COUNTERS,

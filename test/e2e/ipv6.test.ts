@@ -22,8 +22,8 @@ import { after, before, describe, it } from 'node:test';
 import { Balancer } from '../../src/demo/balancer.js';
 import { payload } from '../../src/demo/payload.js';
 import { CLIENT, LIP, Topology, VIP } from '../../src/demo/topology.js';
-import { netnsUnavailable, waitForLine } from '../../src/netns/lab.js';
-import { CLIENT6, LIP6, SERVERS6, VIP6, addIpv6TwoArms, waitForAnswer } from '../support/ipv6-lab.js';
+import { netnsUnavailable } from '../../src/netns/lab.js';
+import { CLIENT6, LIP6, SERVERS6, VIP6, addIpv6TwoArms, startIpv6Servers, waitForAnswer } from '../support/ipv6-lab.js';
 
 const XVS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/xvs.js');
 const skip = netnsUnavailable();
@@ -31,33 +31,6 @@ if (skip) console.warn(`\n*** IPv6 e2e tests SKIPPED: ${skip} ***\n`);
 
 const HTTP_PORT = 8080;
 const DOWNLOAD_BYTES = 2 * 1024 * 1024;
-
-// An HTTP server on one IPv6 address (argv[1]) and ports (argv[3:], default ${HTTP_PORT}): GET /
-// answers "NAME PEER", GET /bytes/N answers N bytes. Prints "ready" once listening.
-const SERVER = `
-import http.server, socket, sys
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        if self.path.startswith("/bytes/"):
-            body = bytes(i % 251 for i in range(int(self.path[7:])))
-        else:
-            body = ("%s %s\\n" % (sys.argv[2], self.client_address[0])).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-class Server(http.server.ThreadingHTTPServer):
-    address_family = socket.AF_INET6
-import threading
-ports = [int(p) for p in sys.argv[3:]] or [${HTTP_PORT}]
-servers = [Server((sys.argv[1], port), Handler) for port in ports]
-for s in servers[1:]:
-    threading.Thread(target=s.serve_forever, daemon=True).start()
-print("ready", flush=True)
-servers[0].serve_forever()
-`;
 
 const config = (stateDir: string) => `
 dataplane: { backend: afxdp, workers: 1, interfaces: [l0, l1], conn_table_size: 65536, state_dir: ${stateDir},
@@ -92,10 +65,7 @@ describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => 
     t = Topology.create({ arms: 2, queues: 1, servers: 2, mode: 'fullnat' });
     addIpv6TwoArms(t);
     await t.startServers([HTTP_PORT], []);
-    for (const [i, s] of t.servers.entries()) {
-      const child = t.spawnIn(s.ns, ['python3', '-c', SERVER, SERVERS6[i]!, s.name]);
-      await waitForLine(child, (line) => line === 'ready', 10_000);
-    }
+    await startIpv6Servers(t);
     const file = path.join(t.dir, 'ipv6.yaml');
     fs.writeFileSync(file, config(t.dir));
     balancer = await Balancer.start(t, file);
@@ -247,9 +217,8 @@ describe('IPv6 services on AF_XDP (dr and tunnel, one arm)', { skip }, () => {
       ip6(s.ns, 'addr', 'add', `${VIP6}/128`, 'dev', 'lo', 'nodad');
       // After the VIP is local: the decap program copies the local routes when it attaches.
       t.lab.exec(s.ns, [process.execPath, XVS, 'decap', '--iface', 'e0'], { timeout: 20_000, env: { LIBXDP_BPFFS: t.bpffs } });
-      const child = t.spawnIn(s.ns, ['python3', '-c', SERVER, '::', s.name, '80', '81']);
-      await waitForLine(child, (line) => line === 'ready', 10_000);
     }
+    await startIpv6Servers(t, '::', [80, 81]);
     const file = path.join(t.dir, 'ipv6-one-arm.yaml');
     fs.writeFileSync(file, `
 dataplane: { backend: afxdp, workers: 1, interfaces: [l0], state_dir: ${t.dir} }

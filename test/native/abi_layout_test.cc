@@ -85,7 +85,7 @@ TEST(AbiLayout, CountersEnumsAndLimits) {
       "sync_table_full", "sync_conflict", "arp_replied", "arp_solicited", "arp_announced", "arp_solicit_failed", "arp_observations_lost",
       "kernel_tx_packets", "kernel_tx_dropped", "kernel_rx_dropped", "client_mss_clamped", "toa_added", "toa_no_room",
       "toa_forged_removed", "client_fast_open_removed", "proxy_header_sent", "proxy_header_alone", "drop_proxy_header_no_room", "drop_ipv6_extension_headers",
-      "drop_ipv6_udp_zero_checksum", "drop_nat64_icmp_untranslatable", "drop_nat64_mtu"};
+      "drop_ipv6_udp_zero_checksum", "drop_nat64_icmp_untranslatable", "drop_nat64_mtu", "nd_replied", "nd_solicited", "nd_announced"};
   EXPECT_EQ(l.counters, all);
   EXPECT_EQ(std::set<std::string>(l.counters.begin(), l.counters.end()).size(), l.counters.size());
   for (const auto& info : abi::kCounterInfo) EXPECT_GT(std::string(info.help).size(), 10u) << info.name;

@@ -135,4 +135,43 @@ TEST(NeighbourTable, CapacityBoundsReplies) {
   EXPECT_EQ(t.size(), 4u);
 }
 
+// The IPv6 table (neighbour discovery) is the same template over 16-byte addresses: addresses
+// that differ in either half are different neighbours.
+TEST(NeighbourTable6, LookupSolicitsAReplyResolvesAndChangesAreReported) {
+  using xvs::io::NeighbourObservation6;
+  using xvs::io::NeighbourSolicit6;
+  using xvs::io::NeighbourTable6;
+  xvs::core::Ipv6Address server{}, other{};
+  server.bytes[0] = 0x20, server.bytes[1] = 0x01, server.bytes[15] = 0x11;
+  other = server;
+  other.bytes[0] = 0x30;  // the same low half
+  NeighbourTable6 t;
+  uint8_t mac[6];
+  EXPECT_FALSE(t.lookup(server, 1, 0, mac));
+  std::vector<NeighbourSolicit6> solicit;
+  std::vector<xvs::core::Ipv6Address> changed;
+  t.tick(0, solicit, changed);
+  ASSERT_EQ(solicit.size(), 1u);
+  EXPECT_EQ(solicit[0].address, server);
+  EXPECT_EQ(solicit[0].port, 1);
+  NeighbourObservation6 o{server, {}, 1};
+  std::memcpy(o.mac, kMacA, 6);
+  t.observe(o, true, 100);
+  solicit.clear();
+  t.tick(200, solicit, changed);
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0], server);
+  ASSERT_TRUE(t.lookup(server, 1, 300, mac));
+  EXPECT_EQ(std::memcmp(mac, kMacA, 6), 0);
+  // Not looked up: an unsolicited advertisement makes no entry (a flood cannot fill the table).
+  NeighbourObservation6 unsolicited{other, {}, 1};
+  std::memcpy(unsolicited.mac, kMacB, 6);
+  t.observe(unsolicited, false, 250);
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_FALSE(t.lookup(other, 1, 300, mac)) << "another address with the same low half";
+  t.observe(unsolicited, false, 400);
+  ASSERT_TRUE(t.lookup(other, 1, 500, mac)) << "looked up now: what it says of itself resolves it";
+  EXPECT_EQ(std::memcmp(mac, kMacB, 6), 0);
+}
+
 }  // namespace

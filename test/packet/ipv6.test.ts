@@ -1,13 +1,14 @@
 // test/packet/ipv6.test.ts — IPv6 services from a config file through the real addon on io/mem
 // (validation, model, snapshot encoder, decoder, packet path), exact frames in and out: fullnat
-// through an IPv6 local-address pool (both directions), nat over UDP, dr, persistence by prefix
-// length, and an IPv4 service of the same file beside them. Expected frames are built by
+// through an IPv6 local-address pool (both directions), nat over UDP, dr, tunnel (ip6ip6 from
+// dataplane.tunnel_source6), persistence by prefix length, and an IPv4 service of the same file
+// beside them. Expected frames are built by
 // test/support/packets6.ts.
 import { after, before, describe } from 'node:test';
 
 import { MemHarness } from '../support/mem-harness.js';
 import { tcpFrame, type TcpFlag } from '../support/packets.js';
-import { tcp6Frame, udp6Frame, type Tcp6Spec } from '../support/packets6.js';
+import { ip6Of, ip6ip6Frame, tcp6Frame, udp6Frame, type Tcp6Spec } from '../support/packets6.js';
 import { CLIENT, CLIENT_MAC, LIP, VIP, portMac, rsMac, runRows, type Row } from '../support/rows.js';
 
 const CLIENT6 = '2001:db8:c::7';
@@ -16,12 +17,14 @@ const CLIENT6_OTHER_64 = '2001:db8:d::7';
 const VIP6 = '2001:db8:100::10';
 const VIP6_NAT = '2001:db8:100::20';
 const VIP6_DR = '2001:db8:100::30';
+const VIP6_TUNNEL = '2001:db8:100::40';
+const TUNNEL_SOURCE6 = 'fd00:2::1';
 const LIP6 = 'fd00:2::100';
 const RS6 = ['fd00:2::11', 'fd00:2::12'] as const;
 const RS4 = '10.0.2.11';
 
 const config = `
-dataplane: { backend: mem, workers: 1, interfaces: [mem0], local_port_range: [1024, 65535] }
+dataplane: { backend: mem, workers: 1, interfaces: [mem0], local_port_range: [1024, 65535], tunnel_source6: ${TUNNEL_SOURCE6} }
 local_address_pools: { lan6: [${LIP6}], lan: [${LIP}] }
 services:
   - { name: web6, vip: ${VIP6}, port: 80, forwarding: fullnat, local_address_pool: lan6, scheduler: rr,
@@ -31,6 +34,7 @@ services:
   - { name: sticky6, vip: ${VIP6_NAT}, port: 443, forwarding: nat, scheduler: rr, persistence: { timeout: 300, netmask: 64 },
       servers: [{ address: ${RS6[0]}, port: 443 }, { address: ${RS6[1]}, port: 443 }] }
   - { name: dr6, vip: ${VIP6_DR}, port: 80, forwarding: dr, scheduler: rr, servers: [{ address: ${RS6[1]}, port: 80 }] }
+  - { name: tunnel6, vip: ${VIP6_TUNNEL}, port: 80, forwarding: tunnel, scheduler: rr, servers: [{ address: ${RS6[0]}, port: 80 }] }
   - { name: web4, vip: ${VIP}, port: 80, forwarding: fullnat, local_address_pool: lan, scheduler: rr,
       servers: [{ address: ${RS4}, port: 8080 }] }
 `;
@@ -108,6 +112,14 @@ const rows: Row[] = [
     input: () => tcp6Frame(fromClient(['SYN'], { dst: VIP6_DR, sport: 42000, hopLimit: 1 })),
     verdict: 'tx',
     output: () => tcp6Frame({ ...fromClient(['SYN'], { dst: VIP6_DR, sport: 42000, hopLimit: 1 }), srcMac: portMac(0), dstMac: rsMac(RS6[1]) }),
+    moved: NEW,
+  },
+  {
+    name: 'tunnel: ip6ip6 from dataplane.tunnel_source6 (mem ports have no address of their own), the inner packet untouched',
+    input: () => tcp6Frame(fromClient(['SYN'], { dst: VIP6_TUNNEL, sport: 42001 })),
+    verdict: 'tx',
+    output: () =>
+      ip6ip6Frame({ srcMac: portMac(0), dstMac: rsMac(RS6[0]) }, TUNNEL_SOURCE6, RS6[0], ip6Of(tcp6Frame(fromClient(['SYN'], { dst: VIP6_TUNNEL, sport: 42001 })))),
     moved: NEW,
   },
   {

@@ -83,6 +83,21 @@ export function icmp6Frame(spec: Icmp6Spec): Buffer {
   return ipv6Frame(spec, PROTO.icmpv6, l4, 2);
 }
 
+/**
+ * `inner` (an IPv6 packet) inside an outer IPv6 header from `src` to `dst` (next header 41, RFC
+ * 2473), its version, traffic class, flow label and hop limit copied from the inner header.
+ */
+export function ip6ip6Frame(l2: L2Spec, src: string, dst: string, inner: Uint8Array): Buffer {
+  const outer = Buffer.alloc(40);
+  outer.set(inner.subarray(0, 4), 0);
+  outer.writeUInt16BE(inner.length, 4);
+  outer[6] = 41;
+  outer[7] = inner[7]!;
+  outer.set(bytesOf(src), 8);
+  outer.set(bytesOf(dst), 24);
+  return ethernet(l2, 0x86dd, Buffer.concat([outer, inner]));
+}
+
 /** The IPv6 packet of an Ethernet frame (no 802.1Q tag): what an ICMPv6 error quotes. */
 export function ip6Of(frame: Uint8Array): Buffer {
   return Buffer.from(frame.subarray(14));

@@ -114,7 +114,17 @@ test('the SYN proxy on IPv6 services, but not under NAT64', () => {
   assert.equal(parseConfigText(v6('fullnat', ['    local_address_pool: lan', '    syn_proxy: auto'], AFXDP, '10.0.2.11'), 't.yaml').services[0]!.syn_proxy, 'auto');
 });
 
-test('what IPv6 services cannot have yet is refused by name', () => {
-  expectOne(v6('tunnel', [], MEM), 'services[0].forwarding', 10, 17, 'tunnel mode on the mem backend');
-  expectOne(v6('dr', [], '{ backend: dpdk, interfaces: [eth0] }'), 'services[0].vip', 8, 10, 'the dpdk backend');
+test('IPv6 services on the dpdk backend (xvs runs neighbour discovery itself)', () => {
+  for (const mode of ['dr', 'nat', 'tunnel'])
+    assert.equal(parseConfigText(v6(mode, [], '{ backend: dpdk, interfaces: [eth0] }'), 't.yaml').services[0]!.vip, '2001:db8:100::10');
+});
+
+test('tunnel over IPv6 on the mem backend needs dataplane.tunnel_source6; tunnel_source6 is an IPv6 host address', () => {
+  expectOne(v6('tunnel', [], MEM), 'services[0].forwarding', 10, 17,
+    'tunnel mode over IPv6 on the mem backend needs dataplane.tunnel_source6, the outer source address: mem ports have no address of their own');
+  const withSource = (source: string) => v6('tunnel', [], `{ backend: mem, interfaces: [mem0], tunnel_source6: "${source}" }`);
+  assert.equal(parseConfigText(withSource('fd00:2::1'), 't.yaml').dataplane.tunnel_source6, 'fd00:2::1');
+  expectOne(withSource('10.0.0.1'), 'dataplane.tunnel_source6', 1, 64,
+    'must be an IPv6 address such as 2001:db8::1 (got "10.0.0.1"); the IPv4 one is tunnel_source');
+  expectOne(withSource('ff02::1'), 'dataplane.tunnel_source6', 1, 64, 'must be a unicast host address (got "ff02::1", a multicast address (ff00::/8))');
 });

@@ -34,7 +34,7 @@ function fakeEngine(table: Record<string, Uint8Array> = {}, ports: HostPort[] | 
 function fakeKernel(routes: Record<string, KernelNextHop> = {}) {
   const links: Record<string, LinkInfo> = {
     'l0.kni': { ifindex: 10, mtu: 1500, mac: MAC(0xb0), address: '10.0.0.1', rxQueues: 1, txQueues: 1 },
-    'l1.kni': { ifindex: 11, mtu: 1500, mac: MAC(0xb1), address: '10.1.0.1', rxQueues: 1, txQueues: 1 },
+    'l1.kni': { ifindex: 11, mtu: 1500, mac: MAC(0xb1), address: '10.1.0.1', address6: '2001:db8:202::1', rxQueues: 1, txQueues: 1 },
   };
   const kernel: HostRoutes = {
     linkInfo: (name) => {
@@ -87,6 +87,18 @@ describe('DpdkNextHops', () => {
     assert.equal(r.neighbourOf('10.1.0.30'), '10.1.0.30');
     assert.deepEqual(r.resolve('198.51.100.9'), { portIndex: 0, mac: ZERO });
     assert.match(r.whyUnresolved('198.51.100.9')!, /^gateway 10\.0\.0\.254 on l0\.kni has not answered xvs's ARP/);
+  });
+
+  it('an IPv6 server: the port of its route, the MAC from the engine (neighbour discovery), the port\'s IPv6 address', () => {
+    const table: Record<string, Uint8Array> = {};
+    const { kernel } = fakeKernel({ '2001:db8:202::11': { ifindex: 11, gateway: null, neighbour: '2001:db8:202::11', mac: null, state: 'none' } });
+    const r = new DpdkNextHops(fakeEngine(table).engine, kernel);
+    assert.deepEqual(r.resolve('2001:db8:202::11'), { portIndex: 1, mac: ZERO });
+    assert.match(r.whyUnresolved('2001:db8:202::11')!, /^neighbour 2001:db8:202::11 on l1\.kni has not answered xvs's neighbour solicitation yet/);
+    table['2001:db8:202::11@1'] = MAC(0x61);
+    assert.deepEqual(r.resolve('2001:db8:202::11'), { portIndex: 1, mac: MAC(0x61) });
+    assert.equal(r.portAddress6(1), '2001:db8:202::1');
+    assert.equal(r.portAddress6(0), '::', 'no IPv6 address on l0.kni');
   });
 
   it('forgets the reason once the engine knows the neighbour', () => {

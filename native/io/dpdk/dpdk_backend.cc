@@ -9,6 +9,7 @@
 
 #include "core/ipv4_text.h"
 #include "io/dpdk/eal.h"
+#include "io/ndp.h"
 #include "kernel/libxdp_log.h"
 #include "kernel/netlink.h"
 
@@ -33,7 +34,7 @@ std::string mac_text(const uint8_t mac[6]) {
   return out;
 }
 
-const char* state_name(NeighbourTable::State s) {
+const char* state_name(NeighbourState s) {
   switch (s) {
     case NeighbourTable::State::incomplete: return "incomplete";
     case NeighbourTable::State::reachable: return "reachable";
@@ -189,13 +190,21 @@ std::string DpdkBackend::apply_steering(const SteeringSets& sets) {
   next->sorted.insert(next->sorted.end(), sets.lips.begin(), sets.lips.end());
   std::sort(next->sorted.begin(), next->sorted.end());
   next->sorted.erase(std::unique(next->sorted.begin(), next->sorted.end()), next->sorted.end());
+  next->sorted6 = sets.vips6;
+  next->sorted6.insert(next->sorted6.end(), sets.lips6.begin(), sets.lips6.end());
+  std::sort(next->sorted6.begin(), next->sorted6.end(), address6_less);
+  next->sorted6.erase(std::unique(next->sorted6.begin(), next->sorted6.end()), next->sorted6.end());
   // An address xvs owns from now on is announced on every port (gratuitous ARP in RFC 5227's
   // announcement form: sender and target both the address), as Linux does on `ip addr add` and
   // DPVS on a new address: a router or switch that cached another MAC for it (the VIP moved here
   // from another balancer) learns ours at once instead of after its cache times out.
+  // IPv6: an unsolicited neighbour advertisement to all nodes, override set (RFC 4861 7.2.6).
   for (uint32_t address : next->sorted)
     if (!owned_current_ || !owned_current_->contains(address))
-      for (size_t p = 0; p < ports_.size(); ++p) announcements_.push_back({p * workers_, address});
+      for (size_t p = 0; p < ports_.size(); ++p) announcements_.push_back({p * workers_, false, address, {}});
+  for (const core::Ipv6Address& address : next->sorted6)
+    if (!owned_current_ || !owned_current_->contains6(address))
+      for (size_t p = 0; p < ports_.size(); ++p) announcements_.push_back({p * workers_, true, 0, address});
   send_announcements();
   owned_.store(next.get(), std::memory_order_release);
   if (owned_current_) retired_.push_back({sets.generation, std::move(owned_current_)});
@@ -218,6 +227,8 @@ void DpdkBackend::take_heard() {
   for (auto& q : queues_) {
     ArpHeard h;
     while (q->heard.pop(h)) neighbours_.observe(h.seen, h.reply, now);
+    NdHeard h6;
+    while (q->heard6.pop(h6)) neighbours6_.observe(h6.seen, h6.reply, now);
   }
 }
 
@@ -227,25 +238,43 @@ bool DpdkBackend::neighbour(uint32_t address, uint32_t port, uint8_t mac[6]) {
   return neighbours_.lookup(address, static_cast<uint8_t>(port), now_ms(), mac);
 }
 
+bool DpdkBackend::neighbour6(const core::Ipv6Address& address, uint32_t port, uint8_t mac[6]) {
+  if (port >= ports_.size()) return false;
+  take_heard();
+  return neighbours6_.lookup(address, static_cast<uint8_t>(port), now_ms(), mac);
+}
+
 // What a full solicit ring did not take waits for the next call (the neighbour timer calls
 // neighbour_changes every ~100 ms): an announcement is sent once, late rather than never.
 void DpdkBackend::send_announcements() {
-  std::erase_if(announcements_, [&](const Announcement& a) { return queues_[a.queue]->solicit.push({a.address, a.address}); });
+  std::erase_if(announcements_, [&](const Announcement& a) {
+    return a.ipv6 ? queues_[a.queue]->solicit6.push({a.address6, a.address6}) : queues_[a.queue]->solicit.push({a.address, a.address});
+  });
 }
 
-void DpdkBackend::neighbour_changes(std::vector<uint32_t>& changed) {
+void DpdkBackend::neighbour_changes(std::vector<uint32_t>& changed, std::vector<core::Ipv6Address>& changed6) {
   if (shut_down_) return;
   send_announcements();
   take_heard();
   std::vector<NeighbourSolicit> solicit;
   neighbours_.tick(now_ms(), solicit, changed);
-  for (const NeighbourSolicit& s : solicit) {
-    // The port's host address (on its exception interface) as the sender, read now: the operator
-    // may have added it since; without one, an ARP probe (sender 0.0.0.0), which hosts answer too.
+  std::vector<NeighbourSolicit6> solicit6;
+  neighbours6_.tick(now_ms(), solicit6, changed6);
+  // The port's host addresses (on its exception interface) as the senders, read now: the operator
+  // may have added them since. Without an IPv4 one, an ARP probe (sender 0.0.0.0), which hosts
+  // answer too; without an IPv6 one, the port's link-local address (its MAC's EUI-64).
+  const auto link_of = [&](uint8_t port) {
     kernel::LinkInfo link;
     bool missing = false;
-    const uint32_t sender = kernel::link_info(ports_[s.port].exception, link, missing).empty() ? link.address : 0;
-    queues_[s.port * workers_]->solicit.push({s.address, sender});  // full: the timer asks again
+    if (!kernel::link_info(ports_[port].exception, link, missing).empty()) link = kernel::LinkInfo{};
+    return link;
+  };
+  for (const NeighbourSolicit& s : solicit)
+    queues_[s.port * workers_]->solicit.push({s.address, link_of(s.port).address});  // full: the timer asks again
+  for (const NeighbourSolicit6& s : solicit6) {
+    const kernel::LinkInfo link = link_of(s.port);
+    const core::Ipv6Address source = link.address6.is_zero() ? ndp::link_local(ports_[s.port].devices.front()->mac()) : link.address6;
+    queues_[s.port * workers_]->solicit6.push({s.address, source});
   }
 }
 
@@ -253,7 +282,12 @@ std::vector<HostPorts::Neighbour> DpdkBackend::neighbours() const {
   std::vector<Neighbour> out;
   const int64_t now = now_ms();
   for (const NeighbourTable::Entry& e : neighbours_.entries()) {
-    Neighbour n{e.address, e.port, {}, state_name(e.state), e.confirmed_ms == NeighbourTable::kNever ? -1 : now - e.confirmed_ms};
+    Neighbour n{false, e.address, {}, e.port, {}, state_name(e.state), e.confirmed_ms == NeighbourTable::kNever ? -1 : now - e.confirmed_ms};
+    std::memcpy(n.mac, e.mac, 6);
+    out.push_back(n);
+  }
+  for (const NeighbourTable6::Entry& e : neighbours6_.entries()) {
+    Neighbour n{true, 0, e.address, e.port, {}, state_name(e.state), e.confirmed_ms == NeighbourTable6::kNever ? -1 : now - e.confirmed_ms};
     std::memcpy(n.mac, e.mac, 6);
     out.push_back(n);
   }

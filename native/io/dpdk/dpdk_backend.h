@@ -5,8 +5,9 @@
 // with a queue pair per worker (a fanout hash spreads them), a PCI device bound to vfio-pci one
 // port with RSS across its queues — and an exception interface (net_tap, "<interface>.kni" as DPVS names its KNI
 // ports) with the port's MAC, through which the host keeps its own traffic (dpdk_queue.h). One
-// mbuf pool per worker. xvs answers ARP for its VIPs and local addresses and keeps its own neighbour
-// table (io/neighbour_table.h) for the next hops: no kernel serves these ports.
+// mbuf pool per worker. xvs answers ARP and IPv6 neighbour solicitations for its VIPs and local
+// addresses and keeps its own neighbour tables (io/neighbour_table.h, one per family) for the
+// next hops: no kernel serves these ports.
 //
 // Threads: create(), apply_steering(), reclaim(), the HostPorts methods, shutdown() and the
 // destructor on the control thread; queue(p, w) is driven by worker w only.
@@ -47,7 +48,8 @@ class DpdkBackend final : public Backend, public HostPorts {
   void port_mac(uint32_t port, uint8_t mac[6]) const override;
   uint32_t port_mtu(uint32_t port) const override { return ports_.at(port).devices.front()->mtu(); }
   bool neighbour(uint32_t address, uint32_t port, uint8_t mac[6]) override;
-  void neighbour_changes(std::vector<uint32_t>& changed) override;
+  bool neighbour6(const core::Ipv6Address& address, uint32_t port, uint8_t mac[6]) override;
+  void neighbour_changes(std::vector<uint32_t>& changed, std::vector<core::Ipv6Address>& changed6) override;
   std::vector<Neighbour> neighbours() const override;
 
  private:
@@ -73,15 +75,19 @@ class DpdkBackend final : public Backend, public HostPorts {
   std::vector<std::unique_ptr<DpdkQueue>> queues_;  // port-major
   std::atomic<const OwnedAddresses*> owned_{nullptr};
   std::unique_ptr<const OwnedAddresses> owned_current_;
-  // Gratuitous ARP for newly owned addresses that a full solicit ring has not taken yet (control thread).
+  // Gratuitous ARP (or an unsolicited neighbour advertisement) for newly owned addresses that a
+  // full solicit ring has not taken yet (control thread).
   struct Announcement {
     size_t queue;
+    bool ipv6;
     uint32_t address;
+    core::Ipv6Address address6;
   };
   std::vector<Announcement> announcements_;
   void send_announcements();
   std::vector<Retired> retired_;
   NeighbourTable neighbours_;
+  NeighbourTable6 neighbours6_;
   std::vector<std::string> warnings_;
   FrameAudit audit_;
   const std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();

@@ -8,6 +8,7 @@
 
 #include "abi/counters.h"
 #include "io/arp.h"
+#include "io/ndp.h"
 #include "io/dpdk/eal.h"
 
 // After xvs's headers: DPDK's pull in <arpa/inet.h>, whose htons macros core/net.h must not meet.
@@ -20,6 +21,10 @@ namespace xvs::io::dpdk {
 using abi::Counter;
 
 bool OwnedAddresses::contains(uint32_t address) const { return std::binary_search(sorted.begin(), sorted.end(), address); }
+bool address6_less(const core::Ipv6Address& a, const core::Ipv6Address& b) { return std::memcmp(a.bytes, b.bytes, 16) < 0; }
+bool OwnedAddresses::contains6(const core::Ipv6Address& address) const {
+  return std::binary_search(sorted6.begin(), sorted6.end(), address, address6_less);
+}
 
 DpdkQueue::DpdkQueue(uint16_t device_id, uint16_t device_queue, uint16_t tap_id, uint16_t tap_queue, uint8_t port_index,
                      const uint8_t mac[6], rte_mempool* pool, const std::atomic<const OwnedAddresses*>& owned, int device_fd,
@@ -126,6 +131,7 @@ uint32_t DpdkQueue::transmit(Frame* frames, uint32_t n) {
 
 void DpdkQueue::pass_to_kernel(Frame* frames, uint32_t n) {
   rte_mbuf* replies[64];
+  bool reply_is_nd[64];
   rte_mbuf* host[64];
   uint16_t reply_count = 0, host_count = 0;
   const OwnedAddresses* owned = owned_.load(std::memory_order_acquire);
@@ -140,13 +146,16 @@ void DpdkQueue::pass_to_kernel(Frame* frames, uint32_t n) {
         std::memcpy(heard_one.seen.mac, v.sender_mac, 6);
         if (!heard.push(heard_one)) ++lost;
       }
-      if (v.op == arp::kOpRequest && ours) {
+      if (v.op == arp::kOpRequest && ours && reply_count < 64) {
         arp::answer_in_place(f.data, v, mac_);
-        if (reply_count < 64) {
-          replies[reply_count++] = sync_mbuf(f);
-          continue;
-        }
+        reply_is_nd[reply_count] = false;
+        replies[reply_count++] = sync_mbuf(f);
+        continue;
       }
+    } else if (neighbour_discovery(f, owned, lost) && reply_count < 64) {
+      reply_is_nd[reply_count] = true;
+      replies[reply_count++] = sync_mbuf(f);
+      continue;
     }
     if (host_count < 64) host[host_count++] = sync_mbuf(f);
     else rte_pktmbuf_free(sync_mbuf(f));
@@ -154,7 +163,10 @@ void DpdkQueue::pass_to_kernel(Frame* frames, uint32_t n) {
   count(Counter::arp_observations_lost, lost);
   if (reply_count != 0) {
     const uint16_t sent = send(replies, reply_count);
-    count(Counter::arp_replied, sent);
+    uint64_t nd = 0;
+    for (uint16_t i = 0; i < sent; ++i) nd += reply_is_nd[i];
+    count(Counter::arp_replied, sent - nd);
+    count(Counter::nd_replied, nd);
     count(Counter::kernel_tx_dropped, reply_count - sent);
     for (uint16_t i = sent; i < reply_count; ++i) rte_pktmbuf_free(replies[i]);
   }
@@ -163,6 +175,32 @@ void DpdkQueue::pass_to_kernel(Frame* frames, uint32_t n) {
     count(Counter::kernel_rx_dropped, host_count - given);
     for (uint16_t i = given; i < host_count; ++i) rte_pktmbuf_free(host[i]);
   }
+}
+
+bool DpdkQueue::neighbour_discovery(Frame& f, const OwnedAddresses* owned, uint64_t& lost) {
+  ndp::View v;
+  if (!ndp::parse(f.data, f.len, v)) return false;
+  const bool ours = owned != nullptr && owned->contains6(v.target);
+  // An advertisement names its target's MAC; a solicitation for one of xvs's addresses its
+  // sender's (as an ARP request for one does). Neither for duplicate address detection (::).
+  NdHeard heard_one{};
+  bool learnt = false;
+  if (v.type == ndp::kNeighbourAdvert && v.has_link) {
+    heard_one = {{v.target, {}, port_index_}, (v.flags & ndp::kFlagSolicited) != 0};
+    learnt = true;
+  } else if (v.type == ndp::kNeighbourSolicit && ours && v.has_link && !v.source.is_zero()) {
+    heard_one = {{v.source, {}, port_index_}, false};
+    learnt = true;
+  }
+  if (learnt) {
+    std::memcpy(heard_one.seen.mac, v.link, 6);
+    if (!heard6.push(heard_one)) ++lost;
+  }
+  if (v.type != ndp::kNeighbourSolicit || !ours) return false;
+  const uint32_t len = ndp::answer_in_place(f.data, f.capacity, v, mac_);
+  if (len == 0) return false;  // no room (an mbuf always has it): the host's, then
+  f.len = len;
+  return true;
 }
 
 void DpdkQueue::release(Frame* frames, uint32_t n) {
@@ -180,6 +218,25 @@ void DpdkQueue::relay_host_frames() {
 }
 
 void DpdkQueue::send_solicitations() {
+  Solicit6Request r6;
+  while (solicit6.pop(r6)) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    if (m == nullptr) {
+      count(Counter::arp_solicit_failed, 1);
+      continue;
+    }
+    const bool announce = r6.source == r6.target;
+    uint8_t* out = rte_pktmbuf_mtod(m, uint8_t*);
+    const uint32_t len = announce ? ndp::build_announcement(out, mac_, r6.target) : ndp::build_solicit(out, mac_, r6.source, r6.target);
+    m->data_len = static_cast<uint16_t>(len);
+    m->pkt_len = len;
+    if (send(&m, 1) == 1) {
+      count(announce ? Counter::nd_announced : Counter::nd_solicited, 1);
+    } else {
+      rte_pktmbuf_free(m);
+      count(Counter::arp_solicit_failed, 1);
+    }
+  }
   SolicitRequest r;
   while (solicit.pop(r)) {
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);

@@ -1,12 +1,15 @@
 // native/io/dpdk/dpdk_queue.h — io::Queue on DPDK: worker w's receive and transmit queue w of one
 // port, and queue w of that port's exception interface (a TAP: the host's side of the port).
 // Frames are mbufs (Frame.handle); what lb::process passes goes through the exception path:
-//   ARP request for a VIP or local address ─▶ answered in place, sent back on the port
-//   ARP reply, or request for xvs's address ─▶ its sender noted for the neighbour table (ring
-//                                                to the control thread), then on to the host
-//   anything else ─────────────────────────▶ the host (TAP)
+//   ARP request, or IPv6 neighbour solicitation, ─▶ answered in place, sent back on the port
+//     for a VIP or local address
+//   ARP reply, neighbour advertisement, or a     ─▶ its sender noted for the neighbour tables
+//     request/solicitation for xvs's address        (rings to the control thread), then on to
+//                                                   the host
+//   anything else ─────────────────────────────▶ the host (TAP)
 // and, every few receives, what the host sent through the TAP goes out on the port untouched,
-// and on queue 0 the ARP requests the control thread asked for (solicit ring) are sent.
+// and on queue 0 the ARP requests and neighbour solicitations the control thread asked for
+// (solicit rings) are sent.
 // Everything runs on the owning worker; the rings have the control thread at their other end.
 #pragma once
 #include <atomic>
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "abi/counters.h"
+#include "core/ipv6_address.h"
 #include "core/spsc_ring.h"
 #include "io/backend.h"
 #include "io/neighbour_table.h"
@@ -23,20 +27,32 @@ struct rte_mbuf;
 
 namespace xvs::io::dpdk {
 
-// The addresses xvs answers ARP for (VIPs and local addresses), sorted; immutable once published.
+// The addresses xvs answers ARP and neighbour solicitations for (VIPs and local addresses),
+// sorted (IPv6 ones by their bytes); immutable once published.
 struct OwnedAddresses {
   std::vector<uint32_t> sorted;
+  std::vector<core::Ipv6Address> sorted6;
   bool contains(uint32_t address) const;
+  bool contains6(const core::Ipv6Address& address) const;
 };
+bool address6_less(const core::Ipv6Address& a, const core::Ipv6Address& b);
 
 struct ArpHeard {
   NeighbourObservation seen;
   bool reply;
 };
+struct NdHeard {
+  NeighbourObservation6 seen;
+  bool reply;  // a solicited advertisement
+};
 
 struct SolicitRequest {
   uint32_t target;  // network order
   uint32_t sender;  // the port's host address, 0 (an ARP probe), or the target itself (an announcement)
+};
+struct Solicit6Request {
+  core::Ipv6Address target;
+  core::Ipv6Address source;  // the port's address (a solicitation), or the target itself (an unsolicited advertisement)
 };
 
 class DpdkQueue final : public Queue {
@@ -70,15 +86,21 @@ class DpdkQueue final : public Queue {
   // after a burst would leave that burst's mbufs with the closed socket (the frame audit's "lost").
   void reclaim_transmitted();
 
-  // Worker -> control thread: senders of the ARP packets heard.
+  // Worker -> control thread: senders of the ARP and neighbour discovery packets heard.
   core::SpscRing<ArpHeard> heard{kRingSize};
-  // Control thread -> worker (queue 0 of each port only): ARP requests and announcements to send.
+  core::SpscRing<NdHeard> heard6{kRingSize};
+  // Control thread -> worker (queue 0 of each port only): ARP requests and announcements, neighbour
+  // solicitations and unsolicited advertisements to send.
   core::SpscRing<SolicitRequest> solicit{kRingSize};
+  core::SpscRing<Solicit6Request> solicit6{kRingSize};
 
  private:
   void relay_host_frames();
   uint16_t send(rte_mbuf** mbufs, uint16_t n);
   void send_solicitations();
+  // Answers a neighbour solicitation for an owned address, notes what the packet says of its
+  // sender; true when `f` became the answer (to send back on the port).
+  bool neighbour_discovery(Frame& f, const OwnedAddresses* owned, uint64_t& lost);
   void count(abi::Counter c, uint64_t n);
   static rte_mbuf* sync_mbuf(const Frame& f);
 

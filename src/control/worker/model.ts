@@ -149,7 +149,7 @@ export function buildPorts(config: Config, resolver: NextHopResolver): PortModel
     mac: resolver.portMac(i),
     mtu: config.dataplane.mtu ?? resolver.portMtu?.(i) ?? 1500,
     address: resolver.portAddress(i, config.dataplane.tunnel_source),
-    address6: resolver.portAddress6?.(i) ?? '::',
+    address6: config.dataplane.tunnel_source6 ?? resolver.portAddress6?.(i) ?? '::',
   }));
 }
 

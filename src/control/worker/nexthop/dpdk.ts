@@ -1,12 +1,13 @@
 // src/control/worker/nexthop/dpdk.ts — next hops for the dpdk backend. The host's routes still
 // decide (the operator routes through the ports' exception interfaces, NAME.kni, as on any Linux
 // host: rtnetlink through the addon), so a route's interface gives the port; the MAC comes from
-// xvs's own neighbour table in the engine (native/io/neighbour_table.h), which the workers fill
-// from the ARP they see and which solicits what it lacks: no kernel owns these ports. An
+// xvs's own neighbour tables in the engine (native/io/neighbour_table.h), which the workers fill
+// from the ARP and IPv6 neighbour discovery they see and which solicit what they lack: no kernel
+// owns these ports. An
 // unresolved neighbour yields an all-zero MAC (the data plane drops those packets as
 // drop_neighbor_unresolved); the control thread polls the table's changes (neighbourChanges) and
 // re-resolves the servers behind a neighbour that changed. Port MAC and MTU are the DPDK ports';
-// the port address is its exception interface's. Runs on the control thread.
+// the port addresses (IPv4, IPv6) are its exception interface's. Runs on the control thread.
 import { kernelNextHop, linkInfo, type HostPort, type KernelNextHop, type LinkInfo } from '../../../native/addon.js';
 import type { NextHop, NextHopResolver } from './types.js';
 
@@ -58,7 +59,8 @@ export class DpdkNextHops implements NextHopResolver {
     const mac = this.engine.neighbour(hop.neighbour, portIndex);
     if (!mac) {
       const via = hop.gateway ? 'gateway' : 'neighbour';
-      return this.unresolved(address, portIndex, `${via} ${hop.neighbour} on ${this.ports[portIndex]!.exceptionInterface} has not answered xvs's ARP yet`);
+      const asked = hop.neighbour.includes(':') ? 'neighbour solicitation' : 'ARP';
+      return this.unresolved(address, portIndex, `${via} ${hop.neighbour} on ${this.ports[portIndex]!.exceptionInterface} has not answered xvs's ${asked} yet`);
     }
     this.problems.delete(address);
     return { portIndex, mac: Uint8Array.from(mac) };
@@ -75,6 +77,11 @@ export class DpdkNextHops implements NextHopResolver {
   portAddress(portIndex: number, tunnelSource: string | undefined): string {
     this.port(portIndex);
     return tunnelSource ?? this.links[portIndex]?.address ?? '0.0.0.0';
+  }
+
+  portAddress6(portIndex: number): string {
+    this.port(portIndex);
+    return this.links[portIndex]?.address6 ?? '::';
   }
 
   whyUnresolved(address: string): string | undefined {
