@@ -24,6 +24,7 @@
 
 /* Map names in the steering object (the worker and the tests find them by name). */
 #define XVS_FAST_MAP "xvs_fast"
+#define XVS_FAST6_MAP "xvs_fast6"
 #define XVS_FAST_GENERATION_MAP "xvs_fast_generation"
 #define XVS_FAST_COUNTERS_MAP "xvs_fast_counters"
 #define XVS_FAST_PORTS_MAP "xvs_fast_ports"
@@ -71,6 +72,38 @@ struct xvs_fast_entry {
                           * a longer one is the worker's (fragmentation needed, lb/encap.h) */
   /* Written by the steering program. */
   __u64 last_seen_ns;    /* bpf_ktime_get_ns() of the last packet it forwarded */
+};
+
+/* IPv6 connections (not NAT64: the family changes there, which is the worker's), in their own map:
+ * the same as above with 16-byte addresses. No IP header checksum: l4_delta alone (addresses and
+ * ports); a routed hop decrements the hop limit. A tunnel's outer header is IPv6 (next header
+ * 41, RFC 2473), and max_len bounds the inner IPv6 packet. */
+struct xvs_fast_key6 {
+  __u8 saddr[16];
+  __u8 daddr[16];
+  __be16 sport;
+  __be16 dport;
+  __u8 protocol;
+  __u8 pad[3];
+};
+
+struct xvs_fast_entry6 {
+  __u8 saddr[16];
+  __u8 daddr[16];
+  __be16 sport;
+  __be16 dport;
+  __u32 l4_delta;
+  __u8 src_mac[6];
+  __u8 dst_mac[6];
+  __u32 generation;
+  __u32 server_slot;
+  __u8 egress_port;
+  __u8 flags;
+  __u8 worker;
+  __u8 from_server;
+  __u16 max_len;
+  __u16 pad[3];
+  __u64 last_seen_ns;
 };
 
 /* xvs_fast_traffic[server_slot], per CPU: what the steering program forwarded for that server,

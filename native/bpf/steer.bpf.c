@@ -21,8 +21,8 @@
 //     (extension headers, fragments) goes to the data plane, which walks the chain, and drops
 //     and counts what it cannot balance. Neighbour discovery and echo stay the kernel's.
 // Before any of that, the fast path: a TCP segment without SYN, FIN or RST, or a UDP datagram,
-// whose tuple an owning worker installed in xvs_fast (an established connection) with the
-// current generation, is rewritten (or, tunnel mode, encapsulated) here as the worker would
+// whose tuple an owning worker installed in xvs_fast (xvs_fast6 for IPv6 packets without
+// extension headers: an established connection) with the current generation, is rewritten (or, tunnel mode, encapsulated) here as the worker would
 // and sent out (bpf_redirect), counted in the entry and in xvs_fast_counters. The
 // worker stays the owner: it reads the entry's counters and last-seen time, and removes it.
 // Everything else (ARP, neighbour discovery, SSH, health-check replies, the kernel's own traffic) goes to the
@@ -170,6 +170,14 @@ struct {
   __type(key, struct xvs_fast_key);
   __type(value, struct xvs_fast_entry);
 } xvs_fast SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, XVS_FAST_MAX_ENTRIES);
+  __type(key, struct xvs_fast_key6);
+  __type(value, struct xvs_fast_entry6);
+} xvs_fast6 SEC(".maps");
 
 // [0]: the generation whose entries are current (0: none; the fast path is off).
 struct {
@@ -320,6 +328,42 @@ static __always_inline int encapsulate(struct xdp_md *ctx, const struct xvs_fast
   return 0;
 }
 
+// What both families' fast paths do once the frame is rewritten: count it for its server (in its
+// direction) and in the totals, and send it out of interface `ifindex`.
+static __always_inline int count_and_send(struct xvs_fast_counters *counters, __u32 server_slot, __u8 from_server, __u32 ip_bytes,
+                                          __u32 ifindex) {
+  struct xvs_fast_traffic *t = bpf_map_lookup_elem(&xvs_fast_traffic, &server_slot);
+  if (!t) {
+    struct xvs_fast_traffic fresh = {};
+    bpf_map_update_elem(&xvs_fast_traffic, &server_slot, &fresh, BPF_NOEXIST);
+    t = bpf_map_lookup_elem(&xvs_fast_traffic, &server_slot);
+  }
+  if (!t) {
+    counters->uncounted++;
+  } else {
+    if (from_server) {
+      t->out_packets++;
+      t->out_bytes += ip_bytes;
+    } else {
+      t->in_packets++;
+      t->in_bytes += ip_bytes;
+    }
+  }
+  counters->packets++;
+  counters->bytes += ip_bytes;
+  // A redirect even back out of the arrival interface, never XDP_TX: veth flushes an XDP_TX only
+  // towards a peer that runs an XDP program (a peer with just GRO gets the frames late or never),
+  // while a redirect is flushed to any peer that runs NAPI.
+  return bpf_redirect(ifindex, 0) == XDP_REDIRECT ? XDP_REDIRECT : XDP_ABORTED;  // (no flags: always a redirect)
+}
+
+// The interface index of fast-path egress port `port`, 0 where the fast path must not send.
+static __always_inline __u32 fast_egress(__u8 port) {
+  __u32 key = port;
+  __u32 *ifindex = bpf_map_lookup_elem(&xvs_fast_ports, &key);
+  return ifindex ? *ifindex : 0;
+}
+
 // The fast path (see the header): XDP_TX or XDP_REDIRECT when it sent the frame, -1 when the
 // frame is the worker's. `l4` is within the packet for at least 4 bytes (the ports).
 static __always_inline int fast_path(struct xdp_md *ctx, struct ethhdr *eth, struct iphdr *ip, void *l4, void *data_end) {
@@ -348,10 +392,8 @@ static __always_inline int fast_path(struct xdp_md *ctx, struct ethhdr *eth, str
     return -1;
   }
   if ((e->flags & XVS_FAST_ROUTED) && ip->ttl <= 1) return -1;  // the worker drops and counts it
-  __u32 port = e->egress_port;
-  __u32 *egress = bpf_map_lookup_elem(&xvs_fast_ports, &port);
-  if (!egress || *egress == 0) return -1;
-  const __u32 ifindex = *egress;
+  const __u32 ifindex = fast_egress(e->egress_port);
+  if (ifindex == 0) return -1;
   const __u16 ip_bytes = bpf_ntohs(ip->tot_len);
   if (e->flags & XVS_FAST_TUNNEL) {
     // Behind a VLAN tag, or too big for the tunnel: the worker's (it moves the tag, or answers
@@ -380,32 +422,93 @@ static __always_inline int fast_path(struct xdp_md *ctx, struct ethhdr *eth, str
     __builtin_memcpy(eth->h_dest, e->dst_mac, ETH_ALEN);
   }
   e->last_seen_ns = bpf_ktime_get_ns();
-  struct xvs_fast_traffic *t = bpf_map_lookup_elem(&xvs_fast_traffic, &e->server_slot);
-  if (!t) {
-    struct xvs_fast_traffic fresh = {};
-    bpf_map_update_elem(&xvs_fast_traffic, &e->server_slot, &fresh, BPF_NOEXIST);
-    t = bpf_map_lookup_elem(&xvs_fast_traffic, &e->server_slot);
-  }
-  if (!t) {
-    counters->uncounted++;
-  } else {
-    if (e->from_server) {
-      t->out_packets++;
-      t->out_bytes += ip_bytes;
-    } else {
-      t->in_packets++;
-      t->in_bytes += ip_bytes;
-    }
-  }
-  counters->packets++;
-  counters->bytes += ip_bytes;
-  // A redirect even back out of the arrival interface, never XDP_TX: veth flushes an XDP_TX only
-  // towards a peer that runs an XDP program (a peer with just GRO gets the frames late or never),
-  // while a redirect is flushed to any peer that runs NAPI.
-  return bpf_redirect(ifindex, 0) == XDP_REDIRECT ? XDP_REDIRECT : XDP_ABORTED;  // (no flags: always a redirect)
+  return count_and_send(counters, e->server_slot, e->from_server, ip_bytes, ifindex);
 }
 
 #define XVS_IPPROTO_ICMPV6 58
+#define XVS_IPPROTO_IPV6 41
+
+// Tunnel mode over IPv6 (lb/encap6.h): an outer IPv6 header, next header 41, from e->saddr to
+// e->daddr, before the untouched packet; version, traffic class, flow label and hop limit copied
+// from it. Returns as encapsulate().
+static __always_inline int encapsulate6(struct xdp_md *ctx, const struct xvs_fast_entry6 *e, struct ipv6hdr *ip6) {
+  __u32 first_word;
+  __builtin_memcpy(&first_word, ip6, 4);
+  const __u8 hop_limit = ip6->hop_limit;
+  const __u16 inner_length = bpf_ntohs(ip6->payload_len) + sizeof(struct ipv6hdr);
+  if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct ipv6hdr))) return -1;
+  void *data = (void *)(long)ctx->data;
+  void *data_end = (void *)(long)ctx->data_end;
+  struct ethhdr *eth = data;
+  struct ipv6hdr *outer = (void *)(eth + 1);
+  if ((void *)(outer + 1) > data_end) return 1;  // cannot be: the frame only grew
+  __builtin_memcpy(eth->h_dest, e->dst_mac, ETH_ALEN);
+  __builtin_memcpy(eth->h_source, e->src_mac, ETH_ALEN);
+  eth->h_proto = bpf_htons(ETH_P_IPV6);
+  __builtin_memcpy(outer, &first_word, 4);
+  outer->payload_len = bpf_htons(inner_length);
+  outer->nexthdr = XVS_IPPROTO_IPV6;
+  outer->hop_limit = hop_limit;
+  __builtin_memcpy(&outer->saddr, e->saddr, 16);
+  __builtin_memcpy(&outer->daddr, e->daddr, 16);
+  return 0;
+}
+
+// The fast path of an IPv6 packet whose first next header is TCP or UDP (the header's, over
+// xvs_fast6). Returns as fast_path().
+static __always_inline int fast_path6(struct xdp_md *ctx, struct ethhdr *eth, struct ipv6hdr *ip6, void *l4, void *data_end) {
+  __sum16 *l4sum;
+  if (ip6->nexthdr == IPPROTO_TCP) {
+    __u8 *tcp = l4;
+    if ((void *)(tcp + 20) > data_end || (tcp[13] & (XVS_TCP_SYN | XVS_TCP_FIN | XVS_TCP_RST))) return -1;
+    l4sum = (__sum16 *)(tcp + 16);
+  } else {
+    __u8 *udp = l4;
+    if ((void *)(udp + 8) > data_end) return -1;
+    l4sum = (__sum16 *)(udp + 6);
+    if (*l4sum == 0) return -1;  // IPv6 forbids it: the worker drops and counts it
+  }
+  __u32 zero = 0;
+  __u32 *current = bpf_map_lookup_elem(&xvs_fast_generation, &zero);
+  if (!current || *current == 0) return -1;
+  struct xvs_ports *ports = l4;
+  struct xvs_fast_key6 key = {.sport = ports->source, .dport = ports->dest, .protocol = ip6->nexthdr};
+  __builtin_memcpy(key.saddr, &ip6->saddr, 16);
+  __builtin_memcpy(key.daddr, &ip6->daddr, 16);
+  struct xvs_fast_entry6 *e = bpf_map_lookup_elem(&xvs_fast6, &key);
+  if (!e) return -1;
+  struct xvs_fast_counters *counters = bpf_map_lookup_elem(&xvs_fast_counters, &zero);
+  if (!counters) return -1;
+  if (e->generation != *current) {
+    counters->stale++;
+    return -1;
+  }
+  if ((e->flags & XVS_FAST_ROUTED) && ip6->hop_limit <= 1) return -1;  // the worker answers it
+  const __u32 ifindex = fast_egress(e->egress_port);
+  if (ifindex == 0) return -1;
+  const __u32 ip_bytes = bpf_ntohs(ip6->payload_len) + sizeof(struct ipv6hdr);
+  if (e->flags & XVS_FAST_TUNNEL) {
+    // Behind a VLAN tag, or too big for the tunnel (the worker answers "packet too big").
+    if ((void *)ip6 != (void *)(eth + 1) || ip_bytes > e->max_len) return -1;
+    const int made = encapsulate6(ctx, e, ip6);
+    if (made < 0) return to_xsk(ctx) == XDP_REDIRECT ? XDP_REDIRECT : XDP_PASS;
+    if (made > 0) return XDP_ABORTED;
+  } else {
+    if (e->flags & XVS_FAST_ROUTED) {
+      --ip6->hop_limit;
+      __builtin_memcpy(&ip6->saddr, e->saddr, 16);
+      __builtin_memcpy(&ip6->daddr, e->daddr, 16);
+      ports->source = e->sport;
+      ports->dest = e->dport;
+      add_to_checksum(l4sum, e->l4_delta);
+      if (ip6->nexthdr == IPPROTO_UDP && *l4sum == 0) *l4sum = 0xffff;
+    }
+    __builtin_memcpy(eth->h_source, e->src_mac, ETH_ALEN);
+    __builtin_memcpy(eth->h_dest, e->dst_mac, ETH_ALEN);
+  }
+  e->last_seen_ns = bpf_ktime_get_ns();
+  return count_and_send(counters, e->server_slot, e->from_server, ip_bytes, ifindex);
+}
 
 // An ICMPv6 error quoting a packet the data plane sent from one of its local ports, or one to a
 // nat server. A quote whose first next header is not TCP/UDP (extension headers) is the data
@@ -431,7 +534,7 @@ static __always_inline int quotes_nat_server6(void *icmp_start, void *data_end) 
 }
 
 // What xvs_steer decides for an IPv6 packet at `l3` (see the header).
-static __always_inline int steer_ipv6(struct xdp_md *ctx, void *l3, void *data_end) {
+static __always_inline int steer_ipv6(struct xdp_md *ctx, struct ethhdr *eth, void *l3, void *data_end) {
   struct ipv6hdr *ip6 = l3;
   if ((void *)(ip6 + 1) > data_end) return XDP_PASS;
   struct xvs_addr6 daddr;
@@ -442,6 +545,8 @@ static __always_inline int steer_ipv6(struct xdp_md *ctx, void *l3, void *data_e
   if (next == IPPROTO_TCP || next == IPPROTO_UDP) {
     struct xvs_ports *ports = l4;
     if ((void *)(ports + 1) > data_end) return to_lip ? to_xsk(ctx) : XDP_PASS;
+    const int sent = fast_path6(ctx, eth, ip6, l4, data_end);
+    if (sent >= 0) return sent;
     if (to_lip) return is_local_port(ports->dest) ? to_xsk(ctx) : XDP_PASS;
     struct xvs_service6_key svc = {.dport = ports->dest, .proto = next, .pad = 0};
     __builtin_memcpy(svc.daddr, daddr.bytes, 16);
@@ -481,7 +586,7 @@ int xvs_steer(struct xdp_md *ctx) {
     type = vlan->type;
     l3 = vlan + 1;
   }
-  if (type == bpf_htons(ETH_P_IPV6)) return steer_ipv6(ctx, l3, data_end);
+  if (type == bpf_htons(ETH_P_IPV6)) return steer_ipv6(ctx, eth, l3, data_end);
   if (type != bpf_htons(ETH_P_IP)) return XDP_PASS;
 
   struct iphdr *ip = l3;

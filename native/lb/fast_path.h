@@ -1,4 +1,4 @@
-// native/lb/fast_path.h — the XDP fast path seen from the owning worker. fast_entry_of() builds
+// native/lb/fast_path.h — the XDP fast path seen from the owning worker. fast_entry_for() builds
 // the entry for one direction of an established connection (abi/fast_path.h): what lb::process
 // would do to that direction's plain segments and datagrams, precomputed so that the steering
 // program can do it without the worker — the rewritten tuple (nat, fullnat), the RFC 1624
@@ -14,9 +14,11 @@
 //
 // Only what the steering program can do alike is eligible: connections of every mode in TCP
 // ESTABLISHED or UDP, not SYN-proxied nor carrying their client's address (sequence numbers are
-// translated, options and headers inserted), not one-packet, bound
-// to a configured server whose next hop is resolved. Of a tunnel's packets the program leaves
-// to the worker those too big for the tunnel (fragmentation needed) and those behind a VLAN tag.
+// translated, options and headers inserted), not one-packet, not NAT64 (the family changes),
+// bound to a configured server whose next hop is resolved. Of a tunnel's packets the program
+// leaves to the worker those too big for the tunnel (fragmentation needed, packet too big) and
+// those behind a VLAN tag. IPv4 and IPv6 connections have their own maps (xvs_fast, xvs_fast6);
+// the code is written once over the family (FastPathFamily<F>), chosen per connection.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -25,6 +27,7 @@
 #include "core/checksum.h"
 #include "lb/egress.h"
 #include "lb/encap.h"
+#include "lb/family.h"
 #include "lb/fast_path_table.h"
 #include "lb/rewrite.h"
 #include "lb/schedule.h"
@@ -32,14 +35,52 @@
 
 namespace xvs::lb {
 
-// The steering program's map has IPv4 keys: IPv6 connections stay with their worker.
 inline bool fast_path_eligible(CoreState& cs, Conn& c) {
-  if ((c.flags & (kTemplate | kOnePacket | kSynProxied)) || c.client_address != 0 || c.ipv6) return false;
+  if ((c.flags & (kTemplate | kOnePacket | kSynProxied)) || c.client_address != 0 || c.nat64) return false;
   if (c.protocol == core::kIpProtoTcp ? c.state != ConnState::tcp_established : c.state != ConnState::udp) return false;
   return backend_of(cs, c) != kNoBackend;
 }
 
+// A family's map types and what differs in filling them.
+template <typename F>
+struct FastPathFamily;
+
+template <>
+struct FastPathFamily<V4> {
+  using Key = xvs_fast_key;
+  using Entry = xvs_fast_entry;
+  static constexpr uint32_t kTunnelOverhead = kIpipOverhead;
+  static void set(__be32& field, uint32_t address) { field = address; }
+  static uint64_t delta(uint32_t from, uint32_t to) { return core::checksum_delta32(from, to); }
+  static uint32_t port_address(const abi::PortRecord& p) { return p.address; }
+  // The IPv4 header's checksum changes with the addresses and the TTL decrement.
+  static void set_ip_delta(Entry& e, uint64_t addresses) { e.ip_delta = core::checksum_fold(addresses + ttl_decrement_delta()); }
+};
+
+template <>
+struct FastPathFamily<V6> {
+  using Key = xvs_fast_key6;
+  using Entry = xvs_fast_entry6;
+  static constexpr uint32_t kTunnelOverhead = sizeof(core::Ipv6Hdr);
+  static void set(__u8 (&field)[16], const core::Ipv6Address& address) { address.store(field); }
+  static uint64_t delta(const core::Ipv6Address& from, const core::Ipv6Address& to) { return core::checksum_delta128(from.bytes, to.bytes); }
+  static core::Ipv6Address port_address(const abi::PortRecord& p) { return core::Ipv6Address::load(p.address6.bytes); }
+  static void set_ip_delta(Entry&, uint64_t) {}  // no header checksum
+};
+
 // The map key of direction `dir` of `c`: its tuple as its packets arrive.
+template <typename F>
+typename FastPathFamily<F>::Key fast_key_for(const ConnTable& conns, const Conn& c, Direction dir) {
+  using Family = FastPathFamily<F>;
+  typename Family::Key key{};
+  const typename F::Tuple t = F::tuple(conns, c, dir);
+  Family::set(key.saddr, t.saddr);
+  Family::set(key.daddr, t.daddr);
+  key.sport = t.sport;
+  key.dport = t.dport;
+  key.protocol = c.protocol;
+  return key;
+}
 inline xvs_fast_key fast_key_of(const Conn& c, Direction dir) {
   xvs_fast_key key{};
   key.saddr = c.tuple[dir].saddr;
@@ -50,40 +91,43 @@ inline xvs_fast_key fast_key_of(const Conn& c, Direction dir) {
   return key;
 }
 
-// Fills `key` and `entry` for direction `dir` of `c`; false when `c` is not eligible or that
-// direction's next hop is unresolved.
-inline bool fast_entry_of(CoreState& cs, Conn& c, Direction dir, xvs_fast_key& key, xvs_fast_entry& entry) {
+// Fills `key` and `entry` for direction `dir` of `c` (of family F); false when `c` is not
+// eligible or that direction's next hop is unresolved.
+template <typename F>
+bool fast_entry_for(CoreState& cs, Conn& c, Direction dir, typename FastPathFamily<F>::Key& key, typename FastPathFamily<F>::Entry& entry) {
+  using Family = FastPathFamily<F>;
   if (!fast_path_eligible(cs, c)) return false;
   const Egress out = egress(cs, c, dir);
   if (out.mac == nullptr) return false;
-  const ConnTuple& in = c.tuple[dir];
-  key = fast_key_of(c, dir);
+  const typename F::Tuple in = F::tuple(cs.conns, c, dir);
+  key = fast_key_for<F>(cs.conns, c, dir);
 
-  entry = xvs_fast_entry{};
+  entry = typename Family::Entry{};
   const auto mode = static_cast<abi::Forwarding>(c.forwarding);
   const bool routed = mode == abi::Forwarding::nat || mode == abi::Forwarding::fullnat;
   if (routed) {
-    // Each direction leaves as the reverse of the other direction's tuple (lb/process.cc translate_nat).
-    const ConnTuple& other = c.tuple[dir == kFromClient ? kFromServer : kFromClient];
-    entry.saddr = other.daddr;
-    entry.daddr = other.saddr;
+    // Each direction leaves as the reverse of the other direction's tuple (lb/translate.h).
+    const typename F::Tuple other = F::tuple(cs.conns, c, dir == kFromClient ? kFromServer : kFromClient);
+    Family::set(entry.saddr, other.daddr);
+    Family::set(entry.daddr, other.saddr);
     entry.sport = other.dport;
     entry.dport = other.sport;
-    const uint64_t addresses = core::checksum_delta32(in.saddr, entry.saddr) + core::checksum_delta32(in.daddr, entry.daddr);
-    entry.ip_delta = core::checksum_fold(addresses + ttl_decrement_delta());
+    const uint64_t addresses = Family::delta(in.saddr, other.daddr) + Family::delta(in.daddr, other.saddr);
+    Family::set_ip_delta(entry, addresses);
     entry.l4_delta = core::checksum_fold(addresses + core::checksum_delta16(in.sport, entry.sport) + core::checksum_delta16(in.dport, entry.dport));
     entry.flags = XVS_FAST_ROUTED;
   } else if (mode == abi::Forwarding::tunnel) {
-    // As lb/process.cc translate<tunnel>: from the egress port's address to the server.
+    // As lb/translate.h's tunnel: from the egress port's address to the server.
     const abi::PortRecord& port = cs.snapshot->ports[out.port];
-    if (port.mtu <= kIpipOverhead) return false;
-    entry.saddr = port.address;
-    entry.daddr = c.tuple[kFromServer].saddr;
-    entry.max_len = static_cast<uint16_t>(port.mtu - kIpipOverhead > 0xffff ? 0xffff : port.mtu - kIpipOverhead);
+    if (port.mtu <= Family::kTunnelOverhead) return false;
+    Family::set(entry.saddr, Family::port_address(port));
+    Family::set(entry.daddr, F::tuple(cs.conns, c, kFromServer).saddr);
+    const uint32_t max_len = port.mtu - Family::kTunnelOverhead;
+    entry.max_len = static_cast<uint16_t>(max_len > 0xffff ? 0xffff : max_len);
     entry.flags = XVS_FAST_TUNNEL;
   } else {
-    entry.saddr = in.saddr;
-    entry.daddr = in.daddr;
+    Family::set(entry.saddr, in.saddr);
+    Family::set(entry.daddr, in.daddr);
     entry.sport = in.sport;
     entry.dport = in.dport;
   }
@@ -95,6 +139,9 @@ inline bool fast_entry_of(CoreState& cs, Conn& c, Direction dir, xvs_fast_key& k
   entry.generation = static_cast<uint32_t>(cs.snapshot->generation);
   entry.worker = static_cast<uint8_t>(cs.id);
   return true;
+}
+inline bool fast_entry_of(CoreState& cs, Conn& c, Direction dir, xvs_fast_key& key, xvs_fast_entry& entry) {
+  return !c.ipv6 && fast_entry_for<V4>(cs, c, dir, key, entry);
 }
 
 // Conn::fast_path: kFastPathInstalled with the low bits of the generation its entries came
@@ -112,16 +159,64 @@ inline uint8_t fast_path_generation(const CoreState& cs) {
 // dr (replies bypass it).
 inline bool passes_balancer(const Conn& c, Direction dir) { return (c.flags & (dir == kFromClient ? kLinkClient : kLinkServer)) != 0; }
 
-// Deletes the entries of `c`.
-inline void remove_fast_path(CoreState& cs, Conn& c) {
-  if ((c.fast_path & kFastPathInstalled) == 0 || cs.fast_path == nullptr) {
-    c.fast_path = 0;
-    return;
-  }
+namespace fast_path_detail {
+
+template <typename F>
+void remove(CoreState& cs, Conn& c) {
   for (Direction dir : {kFromClient, kFromServer}) {
     if (!passes_balancer(c, dir)) continue;
-    cs.fast_path->remove(fast_key_of(c, dir));
+    cs.fast_path->remove(fast_key_for<F>(cs.conns, c, dir));
     cs.count(abi::Counter::fast_path_removed);
+  }
+}
+
+template <typename F>
+void update(CoreState& cs, Conn& c, uint8_t generation) {
+  const bool replacing = (c.fast_path & kFastPathInstalled) != 0;
+  const auto refuse = [&] {
+    if (c.fast_path & kFastPathInstalled) remove<F>(cs, c);  // entries it had before (each counted when installed) go
+    c.fast_path = static_cast<uint8_t>(kFastPathRefused | generation);
+  };
+  typename FastPathFamily<F>::Key keys[2];
+  typename FastPathFamily<F>::Entry entries[2];
+  bool wanted[2] = {};
+  for (Direction dir : {kFromClient, kFromServer}) {
+    if (!passes_balancer(c, dir)) continue;
+    if (!fast_entry_for<F>(cs, c, dir, keys[dir], entries[dir])) return refuse();  // the worker's packets count that drop
+    wanted[dir] = true;
+  }
+  for (Direction dir : {kFromClient, kFromServer}) {
+    if (!wanted[dir] || cs.fast_path->install(keys[dir], entries[dir])) continue;
+    cs.count(abi::Counter::fast_path_install_failed);
+    // A new direction put in by this try comes out again uncounted; replaced ones go with refuse().
+    if (!replacing && dir == kFromServer && wanted[kFromClient]) cs.fast_path->remove(keys[kFromClient]);
+    return refuse();
+  }
+  if (!replacing)
+    for (Direction dir : {kFromClient, kFromServer})
+      if (wanted[dir]) cs.count(abi::Counter::fast_path_installed);
+  c.fast_path = static_cast<uint8_t>(kFastPathInstalled | generation);
+}
+
+template <typename F>
+uint64_t last_seen_ns(CoreState& cs, const Conn& c) {
+  uint64_t last = 0;
+  for (Direction dir : {kFromClient, kFromServer}) {
+    if (!passes_balancer(c, dir)) continue;
+    typename FastPathFamily<F>::Entry e;
+    if (!cs.fast_path->read(fast_key_for<F>(cs.conns, c, dir), e)) continue;
+    if (e.last_seen_ns > last) last = e.last_seen_ns;
+  }
+  return last;
+}
+
+}  // namespace fast_path_detail
+
+// Deletes the entries of `c`.
+inline void remove_fast_path(CoreState& cs, Conn& c) {
+  if ((c.fast_path & kFastPathInstalled) != 0 && cs.fast_path != nullptr) {
+    if (c.ipv6) fast_path_detail::remove<V6>(cs, c);
+    else fast_path_detail::remove<V4>(cs, c);
   }
   c.fast_path = 0;
 }
@@ -139,30 +234,8 @@ inline void update_fast_path(CoreState& cs, Conn& c) {
     return;
   }
   if (c.fast_path != 0 && (c.fast_path & kFastPathGenerationBits) == generation) return;
-  const bool replacing = (c.fast_path & kFastPathInstalled) != 0;
-  const auto refuse = [&] {
-    remove_fast_path(cs, c);  // entries it had before (each counted when installed) go
-    c.fast_path = static_cast<uint8_t>(kFastPathRefused | generation);
-  };
-  xvs_fast_key keys[2];
-  xvs_fast_entry entries[2];
-  bool wanted[2] = {};
-  for (Direction dir : {kFromClient, kFromServer}) {
-    if (!passes_balancer(c, dir)) continue;
-    if (!fast_entry_of(cs, c, dir, keys[dir], entries[dir])) return refuse();  // the worker's packets count that drop
-    wanted[dir] = true;
-  }
-  for (Direction dir : {kFromClient, kFromServer}) {
-    if (!wanted[dir] || cs.fast_path->install(keys[dir], entries[dir])) continue;
-    cs.count(abi::Counter::fast_path_install_failed);
-    // A new direction put in by this try comes out again uncounted; replaced ones go with refuse().
-    if (!replacing && dir == kFromServer && wanted[kFromClient]) cs.fast_path->remove(keys[kFromClient]);
-    return refuse();
-  }
-  if (!replacing)
-    for (Direction dir : {kFromClient, kFromServer})
-      if (wanted[dir]) cs.count(abi::Counter::fast_path_installed);
-  c.fast_path = static_cast<uint8_t>(kFastPathInstalled | generation);
+  if (c.ipv6) fast_path_detail::update<V6>(cs, c, generation);
+  else fast_path_detail::update<V4>(cs, c, generation);
 }
 
 // When the timer of `c` runs out: true, with the timer re-armed, if the steering program
@@ -170,13 +243,7 @@ inline void update_fast_path(CoreState& cs, Conn& c) {
 // (its entries are still there: the caller removes the connection, which removes them).
 inline bool keep_for_fast_path(CoreState& cs, Conn& c) {
   if ((c.fast_path & kFastPathInstalled) == 0 || cs.fast_path == nullptr) return false;
-  uint64_t last_seen_ns = 0;
-  for (Direction dir : {kFromClient, kFromServer}) {
-    if (!passes_balancer(c, dir)) continue;
-    xvs_fast_entry e;
-    if (!cs.fast_path->read(fast_key_of(c, dir), e)) continue;
-    if (e.last_seen_ns > last_seen_ns) last_seen_ns = e.last_seen_ns;
-  }
+  const uint64_t last_seen_ns = c.ipv6 ? fast_path_detail::last_seen_ns<V6>(cs, c) : fast_path_detail::last_seen_ns<V4>(cs, c);
   if (last_seen_ns == 0) return false;
   const uint32_t timeout = timeout_of(cs.snapshot->timeouts, c.state);
   const auto remaining = static_cast<int32_t>(timeout - cs.fast_path->age_seconds(last_seen_ns));

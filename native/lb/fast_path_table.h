@@ -18,6 +18,10 @@ class FastPathTable {
   // The entry of `key` as it is now (the steering program's counters and last-seen time).
   virtual bool read(const xvs_fast_key& key, xvs_fast_entry& entry) = 0;
   virtual void remove(const xvs_fast_key& key) = 0;
+  // The same for IPv6 connections (their own map).
+  virtual bool install(const xvs_fast_key6& key, const xvs_fast_entry6& entry) = 0;
+  virtual bool read(const xvs_fast_key6& key, xvs_fast_entry6& entry) = 0;
+  virtual void remove(const xvs_fast_key6& key) = 0;
   // Whole seconds since a CLOCK_MONOTONIC time in nanoseconds (what the steering program's
   // bpf_ktime_get_ns() reads), 0 for a time not in the past.
   virtual uint32_t age_seconds(uint64_t monotonic_ns) const = 0;

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "dataplane_fixture.h"
+#include "packet_builder6.h"
 #include "lb/fast_path.h"
 #include "lb/fast_path_table.h"
 
@@ -40,6 +41,19 @@ class RecordingTable : public lb::FastPathTable {
     return true;
   }
   void remove(const xvs_fast_key& key) override { entries.erase(bytes(key)); }
+  bool install(const xvs_fast_key6& key, const xvs_fast_entry6& entry) override {
+    ++installs;
+    if ((full || entries.size() + entries6.size() >= capacity) && entries6.count(bytes(key)) == 0) return false;
+    entries6[bytes(key)] = entry;
+    return true;
+  }
+  bool read(const xvs_fast_key6& key, xvs_fast_entry6& entry) override {
+    auto it = entries6.find(bytes(key));
+    if (it == entries6.end()) return false;
+    entry = it->second;
+    return true;
+  }
+  void remove(const xvs_fast_key6& key) override { entries6.erase(bytes(key)); }
   // The tests' clock: CLOCK_MONOTONIC second N is the engine's second N.
   uint32_t age_seconds(uint64_t ns) const override { return now - static_cast<uint32_t>(ns / 1000000000u); }
   uint32_t now = 0;
@@ -48,9 +62,15 @@ class RecordingTable : public lb::FastPathTable {
     auto it = entries.find(bytes(lb::fast_key_of(c, dir)));
     return it == entries.end() ? nullptr : &it->second;
   }
-  static std::string bytes(const xvs_fast_key& key) { return std::string(reinterpret_cast<const char*>(&key), sizeof key); }
+  xvs_fast_entry6* find6(const lb::ConnTable& conns, const lb::Conn& c, lb::Direction dir) {
+    auto it = entries6.find(bytes(lb::fast_key_for<lb::V6>(conns, c, dir)));
+    return it == entries6.end() ? nullptr : &it->second;
+  }
+  template <typename Key>
+  static std::string bytes(const Key& key) { return std::string(reinterpret_cast<const char*>(&key), sizeof key); }
 
   std::map<std::string, xvs_fast_entry> entries;
+  std::map<std::string, xvs_fast_entry6> entries6;
   bool full = false;
   size_t capacity = SIZE_MAX;  // refuses new keys beyond this many entries
   uint32_t installs = 0;
@@ -99,6 +119,54 @@ TEST_F(FastPathLife, EstablishedTcpBothDirectionsUntilFin) {
   EXPECT_TRUE(table.entries.empty()) << "FIN: the state machine needs every packet";
   EXPECT_EQ(counter(dp, Counter::fast_path_removed), 2u);
   EXPECT_EQ(c->fast_path, 0);
+}
+
+// An IPv6 connection has its entries in the IPv6 map: installed once established, kept alive by
+// the program's last-seen time, taken back at its FIN.
+TEST_F(FastPathLife, Ipv6ConnectionsInTheirOwnMap) {
+  SnapshotBuilder b = topo::standard_mode(Forwarding::fullnat);
+  topo::add_standard6(b, Forwarding::fullnat);
+  Dataplane dp(b);
+  dp.cs->fast_path = &table;
+  Packet6Spec syn;
+  syn.saddr = topo::kCip6, syn.daddr = topo::kVip6, syn.sport = 40000, syn.dport = topo::kHttp;
+  auto f = build_frame6(syn);
+  ASSERT_EQ(dp.run(f, 0), Verdict::tx);
+  lb::Conn* c = dp.cs->conns.lookup(core::kIpProtoTcp, topo::kCip6, topo::kVip6, core::htons(40000), core::htons(topo::kHttp)).conn;
+  ASSERT_NE(c, nullptr);
+  const auto segment = [&](lb::Direction dir, uint8_t flags) {
+    const lb::ConnTuple6 t = dp.cs->conns.tuple6(*c, dir);
+    Packet6Spec p;
+    p.saddr = t.saddr, p.daddr = t.daddr, p.sport = core::ntohs(t.sport), p.dport = core::ntohs(t.dport), p.tcp_flags = flags;
+    return build_frame6(p);
+  };
+  f = segment(lb::kFromServer, core::kTcpSyn | core::kTcpAck);
+  ASSERT_EQ(dp.run(f, 1), Verdict::tx);
+  f = segment(lb::kFromClient, core::kTcpAck);
+  ASSERT_EQ(dp.run(f, 0), Verdict::tx);
+  EXPECT_TRUE(table.entries.empty()) << "nothing in the IPv4 map";
+  ASSERT_EQ(table.entries6.size(), 2u);
+  const xvs_fast_entry6* to_server = table.find6(dp.cs->conns, *c, lb::kFromClient);
+  ASSERT_NE(to_server, nullptr);
+  EXPECT_EQ(core::Ipv6Address::load(to_server->saddr), topo::kLip6);
+  EXPECT_EQ(core::Ipv6Address::load(to_server->daddr), topo::kWeb6[0].address);
+  EXPECT_EQ(to_server->dport, core::htons(topo::kWeb6[0].port));
+  EXPECT_EQ(to_server->flags, XVS_FAST_ROUTED);
+  const xvs_fast_entry6* to_client = table.find6(dp.cs->conns, *c, lb::kFromServer);
+  ASSERT_NE(to_client, nullptr);
+  EXPECT_EQ(core::Ipv6Address::load(to_client->saddr), topo::kVip6);
+  EXPECT_EQ(core::Ipv6Address::load(to_client->daddr), topo::kCip6);
+
+  // The program forwarded a packet 100 s in: at the timer's end the connection lives on.
+  const uint32_t start = dp.cs->now;
+  table.find6(dp.cs->conns, *c, lb::kFromServer)->last_seen_ns = uint64_t{start + 100} * 1000000000u;
+  table.now = start + 900;
+  EXPECT_EQ(dp.expire(start + 900), 0u) << "kept: the fast path carried it";
+  EXPECT_EQ(c->expires, start + 1000) << "900 s from the program's last packet";
+  f = segment(lb::kFromClient, core::kTcpFin | core::kTcpAck);
+  ASSERT_EQ(dp.run(f, 0), Verdict::tx);
+  EXPECT_TRUE(table.entries6.empty()) << "FIN: back to the worker";
+  EXPECT_EQ(counter(dp, Counter::fast_path_removed), 2u);
 }
 
 TEST_F(FastPathLife, UdpAtItsSecondPacketAndDrAndTunnelOneDirection) {

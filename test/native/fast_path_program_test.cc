@@ -10,7 +10,9 @@
 // options, fragments, an egress port it must not send on, an entry of another generation, the
 // fast path off; a tunnel's packets too big for it or behind a VLAN tag): XDP_PASS here (no
 // AF_XDP socket is bound in a test run, so the redirect to one falls back to XDP_PASS), bytes
-// untouched. Needs root (bpf()): skipped loudly otherwise.
+// untouched. The same for IPv6 connections (xvs_fast6: no extension headers, hop limit, ip6ip6,
+// packet too big, a zero UDP checksum left to the worker). Needs root (bpf()): skipped loudly
+// otherwise.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
@@ -26,6 +28,7 @@
 #include "dataplane_fixture.h"
 #include "kernel/libxdp_log.h"
 #include "lb/fast_path.h"
+#include "packet_builder6.h"
 
 #ifndef XVS_BUILD_RELEASE_DIR
 #error "XVS_BUILD_RELEASE_DIR (the addon's build/Release) must be defined by native/CMakeLists.txt"
@@ -57,6 +60,8 @@ class FastPathProgram : public ::testing::Test {
     ASSERT_EQ(bpf_object__load(obj_), 0) << "the verifier refused it: " << xvs::kernel::last_library_messages();
     prog_fd_ = bpf_program__fd(bpf_object__find_program_by_name(obj_, "xvs_steer"));
     fast_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_MAP);
+    fast6_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST6_MAP);
+    ASSERT_GE(fast6_fd_, 0);
     generation_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_GENERATION_MAP);
     counters_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_COUNTERS_MAP);
     traffic_fd_ = bpf_object__find_map_fd_by_name(obj_, XVS_FAST_TRAFFIC_MAP);
@@ -88,6 +93,19 @@ class FastPathProgram : public ::testing::Test {
     ASSERT_TRUE(lb::fast_entry_of(*dp.cs, c, dir, key, entry));
     ASSERT_EQ(bpf_map_update_elem(fast_fd_, &key, &entry, BPF_ANY), 0);
     set_generation(entry.generation);
+  }
+  void install6(Dataplane& dp, lb::Conn& c, lb::Direction dir) {
+    xvs_fast_key6 key;
+    xvs_fast_entry6 entry;
+    ASSERT_TRUE(lb::fast_entry_for<lb::V6>(*dp.cs, c, dir, key, entry));
+    ASSERT_EQ(bpf_map_update_elem(fast6_fd_, &key, &entry, BPF_ANY), 0);
+    set_generation(entry.generation);
+  }
+  xvs_fast_entry6 entry6_of(const Dataplane& dp, const lb::Conn& c, lb::Direction dir) {
+    const xvs_fast_key6 key = lb::fast_key_for<lb::V6>(dp.cs->conns, c, dir);
+    xvs_fast_entry6 e{};
+    EXPECT_EQ(bpf_map_lookup_elem(fast6_fd_, &key, &e), 0);
+    return e;
   }
   xvs_fast_entry entry_of(const lb::Conn& c, lb::Direction dir) {
     xvs_fast_key key{};
@@ -127,7 +145,7 @@ class FastPathProgram : public ::testing::Test {
   }
 
   bpf_object* obj_ = nullptr;
-  int prog_fd_ = -1, fast_fd_ = -1, generation_fd_ = -1, counters_fd_ = -1, ports_fd_ = -1, traffic_fd_ = -1;
+  int prog_fd_ = -1, fast_fd_ = -1, fast6_fd_ = -1, generation_fd_ = -1, counters_fd_ = -1, ports_fd_ = -1, traffic_fd_ = -1;
 };
 
 // A connection of `mode` over `protocol`, established through the worker: the client's SYN,
@@ -270,6 +288,167 @@ TEST_F(FastPathProgram, OnlyEstablishedConnections) {
     ASSERT_NE(c, nullptr);
     EXPECT_FALSE(lb::fast_path_eligible(*dp.cs, *c)) << "SYN_RECV, mode " << static_cast<int>(mode);
   }
+}
+
+// ---- IPv6 (xvs_fast6) ------------------------------------------------------------------------
+
+// Direction `dir` of IPv6 connection `c` as its packets arrive, with `payload` bytes.
+Packet6Spec packet6_of(const Dataplane& dp, const lb::Conn& c, lb::Direction dir, uint8_t tcp_flags, size_t payload = 20) {
+  const lb::ConnTuple6 t = dp.cs->conns.tuple6(c, dir);
+  Packet6Spec s;
+  s.saddr = t.saddr, s.daddr = t.daddr;
+  s.sport = core::ntohs(t.sport), s.dport = core::ntohs(t.dport);
+  s.protocol = c.protocol;
+  s.tcp_flags = tcp_flags;
+  s.seq = 5000, s.ack = 7000;
+  s.payload.assign(payload, dir == lb::kFromClient ? 'q' : 'r');
+  return s;
+}
+
+SnapshotBuilder both_families(Forwarding mode) {
+  SnapshotBuilder b = topo::standard_mode(mode);
+  topo::add_standard6(b, mode);
+  return b;
+}
+
+// An IPv6 connection of `mode` over `protocol` through the worker, as establish() for IPv4.
+lb::Conn* establish6(Dataplane& dp, Forwarding mode, uint8_t protocol) {
+  const bool routed = mode == Forwarding::nat || mode == Forwarding::fullnat;
+  Packet6Spec first;
+  first.src_mac = topo::kRouterMac, first.dst_mac = topo::kPortMac[0];
+  first.saddr = topo::kCip6, first.daddr = topo::kVip6;
+  first.sport = 40000, first.dport = protocol == core::kIpProtoTcp ? topo::kHttp : topo::kDns;
+  first.protocol = protocol;
+  first.tcp_flags = core::kTcpSyn;
+  auto f = build_frame6(first);
+  EXPECT_EQ(dp.run(f, 0), Verdict::tx);
+  lb::Conn* c = dp.cs->conns.lookup(protocol, topo::kCip6, topo::kVip6, core::htons(first.sport), core::htons(first.dport)).conn;
+  if (c == nullptr) return nullptr;
+  if (routed) {
+    f = build_frame6(packet6_of(dp, *c, lb::kFromServer, core::kTcpSyn | core::kTcpAck));
+    EXPECT_EQ(dp.run(f, 1), Verdict::tx);
+  }
+  if (protocol == core::kIpProtoTcp) {
+    f = build_frame6(packet6_of(dp, *c, lb::kFromClient, core::kTcpAck));
+    EXPECT_EQ(dp.run(f, 0), Verdict::tx);
+  }
+  return c;
+}
+
+TEST_F(FastPathProgram, DoesWhatTheWorkerDoesByteForByteOverIpv6) {
+  for (Forwarding mode : {Forwarding::dr, Forwarding::nat, Forwarding::fullnat, Forwarding::tunnel}) {
+    for (uint8_t protocol : {core::kIpProtoTcp, core::kIpProtoUdp}) {
+      SCOPED_TRACE(std::string("IPv6 mode ") + std::to_string(static_cast<int>(mode)) + (protocol == core::kIpProtoTcp ? " tcp" : " udp"));
+      Dataplane dp(both_families(mode));
+      lb::Conn* c = establish6(dp, mode, protocol);
+      ASSERT_NE(c, nullptr);
+      ASSERT_TRUE(lb::fast_path_eligible(*dp.cs, *c));
+      const bool routed = mode == Forwarding::nat || mode == Forwarding::fullnat;
+      for (lb::Direction dir : {lb::kFromClient, lb::kFromServer}) {
+        if (dir == lb::kFromServer && !routed) continue;
+        install6(dp, *c, dir);
+        const std::vector<uint8_t> frame = build_frame6(packet6_of(dp, *c, dir, core::kTcpAck | 0x08, dir == lb::kFromClient ? 37 : 211));
+        const xvs_fast_counters before = counters();
+        const xvs_fast_entry6 installed = entry6_of(dp, *c, dir);
+        const xvs_fast_traffic server_before = traffic(installed.server_slot);
+        const XdpRun fast = run(frame);
+        std::vector<uint8_t> worker = frame;
+        ASSERT_EQ(dp.run(worker, dir == lb::kFromClient ? 0 : 1), Verdict::tx);
+        EXPECT_EQ(fast.verdict, static_cast<uint32_t>(XDP_REDIRECT)) << "dir " << dir;
+        EXPECT_EQ(fast.out, worker) << "dir " << dir;
+        EXPECT_TRUE(ipv6_checksum_ok(fast.out, mode == Forwarding::tunnel ? 14 + 40 : 14)) << "dir " << dir;
+        const uint32_t ip_bytes = static_cast<uint32_t>(frame.size() - 14);
+        EXPECT_NE(entry6_of(dp, *c, dir).last_seen_ns, 0u);
+        const xvs_fast_traffic server = traffic(installed.server_slot);
+        const bool out = dir == lb::kFromServer;
+        EXPECT_EQ(server.in_bytes - server_before.in_bytes, out ? 0u : ip_bytes) << "dir " << dir;
+        EXPECT_EQ(server.out_bytes - server_before.out_bytes, out ? ip_bytes : 0u) << "dir " << dir;
+        const xvs_fast_counters after = counters();
+        EXPECT_EQ(after.packets - before.packets, 1u);
+        EXPECT_EQ(after.bytes - before.bytes, ip_bytes);
+      }
+    }
+  }
+}
+
+TEST_F(FastPathProgram, LeavesEverythingElseToTheWorkerOverIpv6) {
+  Dataplane dp(both_families(Forwarding::fullnat));
+  lb::Conn* c = establish6(dp, Forwarding::fullnat, core::kIpProtoTcp);
+  ASSERT_NE(c, nullptr);
+  install6(dp, *c, lb::kFromClient);
+  const Packet6Spec data = packet6_of(dp, *c, lb::kFromClient, core::kTcpAck);
+  ASSERT_EQ(run(build_frame6(data)).verdict, static_cast<uint32_t>(XDP_REDIRECT)) << "the entry works";
+  for (uint8_t flags : {core::kTcpSyn, uint8_t(core::kTcpFin | core::kTcpAck), uint8_t(core::kTcpRst | core::kTcpAck)}) {
+    Packet6Spec s = data;
+    s.tcp_flags = flags;
+    expect_left_to_worker(build_frame6(s), "SYN, FIN or RST");
+  }
+  Packet6Spec hop = data;
+  hop.hop_limit = 1;
+  expect_left_to_worker(build_frame6(hop), "hop limit 1 on a routed hop: the worker answers time exceeded");
+  Packet6Spec options = data;
+  options.destination_options = true;
+  expect_left_to_worker(build_frame6(options), "an extension header: the worker walks the chain");
+  Packet6Spec fragment = data;
+  fragment.fragment_header = true;
+  expect_left_to_worker(build_frame6(fragment), "a fragment header");
+  Packet6Spec other = data;
+  other.sport = 40001;
+  expect_left_to_worker(build_frame6(other), "no entry");
+  const xvs_fast_counters before = counters();
+  set_generation(entry6_of(dp, *c, lb::kFromClient).generation + 1);
+  expect_left_to_worker(build_frame6(data), "an entry of another generation");
+  EXPECT_EQ(counters().stale - before.stale, 1u);
+
+  // UDP with a zero checksum, which IPv6 forbids: the worker drops and counts it.
+  Dataplane udp(both_families(Forwarding::fullnat));
+  lb::Conn* u = establish6(udp, Forwarding::fullnat, core::kIpProtoUdp);
+  ASSERT_NE(u, nullptr);
+  install6(udp, *u, lb::kFromClient);
+  Packet6Spec zero = packet6_of(udp, *u, lb::kFromClient, 0);
+  ASSERT_EQ(run(build_frame6(zero)).verdict, static_cast<uint32_t>(XDP_REDIRECT)) << "with a checksum";
+  zero.zero_udp_checksum = true;
+  expect_left_to_worker(build_frame6(zero), "a zero UDP checksum");
+}
+
+// ip6ip6: the largest inner packet that fits the egress MTU with the outer header is the
+// program's; one byte more is the worker's (packet too big), as is one behind a VLAN tag.
+TEST_F(FastPathProgram, LeavesOversizeAndTaggedIpv6TunnelPacketsToTheWorker) {
+  Dataplane dp(both_families(Forwarding::tunnel));
+  lb::Conn* c = establish6(dp, Forwarding::tunnel, core::kIpProtoTcp);
+  ASSERT_NE(c, nullptr);
+  install6(dp, *c, lb::kFromClient);
+  EXPECT_EQ(entry6_of(dp, *c, lb::kFromClient).max_len, 1500u - 40u);
+  Packet6Spec fits = packet6_of(dp, *c, lb::kFromClient, core::kTcpAck);
+  fits.payload.assign(1460 - 60, 0x5a);  // IPv6 + TCP headers: 60 bytes
+  const std::vector<uint8_t> frame = build_frame6(fits);
+  std::vector<uint8_t> worker = frame;
+  ASSERT_EQ(dp.run(worker, 0), Verdict::tx);
+  const XdpRun fast = run(frame);
+  EXPECT_EQ(fast.verdict, static_cast<uint32_t>(XDP_REDIRECT)) << "the largest packet that fits";
+  EXPECT_EQ(fast.out, worker);
+  Packet6Spec too_big = fits;
+  too_big.payload.push_back(0x5a);
+  expect_left_to_worker(build_frame6(too_big), "one byte more than the tunnel takes");
+  Packet6Spec tagged = packet6_of(dp, *c, lb::kFromClient, core::kTcpAck);
+  tagged.vlan_tags = {7};
+  expect_left_to_worker(build_frame6(tagged), "behind a VLAN tag");
+}
+
+// NAT64 changes the family: its connections stay with the worker.
+TEST_F(FastPathProgram, Nat64ConnectionsAreNotEligible) {
+  SnapshotBuilder b = topo::standard(1, 3);
+  b.add_service64(topo::kVip6, topo::kHttp, core::kIpProtoTcp, {topo::kWeb[0]}, 0);
+  Dataplane dp(b);
+  Packet6Spec syn;
+  syn.saddr = topo::kCip6, syn.daddr = topo::kVip6, syn.sport = 40000, syn.dport = topo::kHttp;
+  auto f = build_frame6(syn);
+  ASSERT_EQ(dp.run(f, 0), Verdict::tx);
+  lb::Conn* c = dp.cs->conns.lookup(core::kIpProtoTcp, topo::kCip6, topo::kVip6, core::htons(40000), core::htons(topo::kHttp)).conn;
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->nat64);
+  c->state = lb::ConnState::tcp_established;
+  EXPECT_FALSE(lb::fast_path_eligible(*dp.cs, *c));
 }
 
 }  // namespace

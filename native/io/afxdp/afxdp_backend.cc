@@ -70,7 +70,7 @@ CreateError AfxdpBackend::create(const AfxdpOptions& o, std::unique_ptr<AfxdpBac
   }
   if (o.fast_path) {
     const SteeringProgram& first = *b->ports_.front().program;
-    b->fast_path_ = std::make_unique<FastPathMap>(first.fast_map_fd(), first.fast_generation_fd(), first.fast_counters_fd(),
+    b->fast_path_ = std::make_unique<FastPathMap>(first.fast_map_fd(), first.fast6_map_fd(), first.fast_generation_fd(), first.fast_counters_fd(),
                                                    first.fast_ports_fd(), first.fast_traffic_fd());
     std::vector<std::string> cannot;
     b->fast_path_ports(&cannot);

@@ -9,8 +9,8 @@
 
 namespace xvs::io::afxdp {
 
-FastPathMap::FastPathMap(int entries_fd, int generation_fd, int counters_fd, int ports_fd, int traffic_fd)
-    : entries_fd_(entries_fd), generation_fd_(generation_fd), counters_fd_(counters_fd), ports_fd_(ports_fd), traffic_fd_(traffic_fd) {}
+FastPathMap::FastPathMap(int entries_fd, int entries6_fd, int generation_fd, int counters_fd, int ports_fd, int traffic_fd)
+    : entries_fd_(entries_fd), entries6_fd_(entries6_fd), generation_fd_(generation_fd), counters_fd_(counters_fd), ports_fd_(ports_fd), traffic_fd_(traffic_fd) {}
 
 void FastPathMap::add_traffic(std::unordered_map<uint32_t, lb::BackendTraffic>& out) const {
   const int cpus = libbpf_num_possible_cpus();
@@ -59,6 +59,16 @@ bool FastPathMap::read(const xvs_fast_key& key, xvs_fast_entry& entry) {
 }
 
 void FastPathMap::remove(const xvs_fast_key& key) { bpf_map_delete_elem(entries_fd_, &key); }
+
+bool FastPathMap::install(const xvs_fast_key6& key, const xvs_fast_entry6& entry) {
+  return bpf_map_update_elem(entries6_fd_, &key, &entry, BPF_ANY) == 0;
+}
+
+bool FastPathMap::read(const xvs_fast_key6& key, xvs_fast_entry6& entry) {
+  return bpf_map_lookup_elem(entries6_fd_, &key, &entry) == 0;
+}
+
+void FastPathMap::remove(const xvs_fast_key6& key) { bpf_map_delete_elem(entries6_fd_, &key); }
 
 uint32_t FastPathMap::age_seconds(uint64_t monotonic_ns) const {
   timespec ts;

@@ -59,6 +59,7 @@ std::string SteeringProgram::attach(const std::string& object_path, const std::s
   kernel::XdpProgramSpec spec{object_path, kSteerProgramName, "steering program", {}};
   if (share_fast_path_of != nullptr)
     spec.shared_maps = {{XVS_FAST_MAP, share_fast_path_of->fast_fd_},
+                        {XVS_FAST6_MAP, share_fast_path_of->fast6_fd_},
                         {XVS_FAST_GENERATION_MAP, share_fast_path_of->fast_generation_fd_},
                         {XVS_FAST_COUNTERS_MAP, share_fast_path_of->fast_counters_fd_},
                         {XVS_FAST_PORTS_MAP, share_fast_path_of->fast_ports_fd_},
@@ -97,11 +98,12 @@ std::string SteeringProgram::find_maps() {
   lip_ports_fd_ = bpf_object__find_map_fd_by_name(obj, "xvs_lip_ports");
   if (lip_ports_fd_ < 0) return "the steering program has no map xvs_lip_ports: rebuild it (npm run build)";
   fast_fd_ = bpf_object__find_map_fd_by_name(obj, XVS_FAST_MAP);
+  fast6_fd_ = bpf_object__find_map_fd_by_name(obj, XVS_FAST6_MAP);
   fast_generation_fd_ = bpf_object__find_map_fd_by_name(obj, XVS_FAST_GENERATION_MAP);
   fast_counters_fd_ = bpf_object__find_map_fd_by_name(obj, XVS_FAST_COUNTERS_MAP);
   fast_ports_fd_ = bpf_object__find_map_fd_by_name(obj, XVS_FAST_PORTS_MAP);
   fast_traffic_fd_ = bpf_object__find_map_fd_by_name(obj, XVS_FAST_TRAFFIC_MAP);
-  if (fast_fd_ < 0 || fast_generation_fd_ < 0 || fast_counters_fd_ < 0 || fast_ports_fd_ < 0 || fast_traffic_fd_ < 0)
+  if (fast_fd_ < 0 || fast6_fd_ < 0 || fast_generation_fd_ < 0 || fast_counters_fd_ < 0 || fast_ports_fd_ < 0 || fast_traffic_fd_ < 0)
     return "the steering program has no fast-path maps: rebuild it (npm run build)";
   return "";
 }

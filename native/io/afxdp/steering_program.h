@@ -37,6 +37,7 @@ class SteeringProgram {
   int xsks_map_fd() const { return xsks_map_fd_; }
   // The fast-path maps: entries (xvs_fast), the current generation, the per-CPU counters, the ports.
   int fast_map_fd() const { return fast_fd_; }
+  int fast6_map_fd() const { return fast6_fd_; }
   int fast_generation_fd() const { return fast_generation_fd_; }
   int fast_counters_fd() const { return fast_counters_fd_; }
   int fast_ports_fd() const { return fast_ports_fd_; }
@@ -59,7 +60,7 @@ class SteeringProgram {
   int ifindex_ = 0;
   int xsks_map_fd_ = -1;
   int lip_ports_fd_ = -1;  // array of one {first, last}: not a set, written whole
-  int fast_fd_ = -1, fast_generation_fd_ = -1, fast_counters_fd_ = -1, fast_ports_fd_ = -1, fast_traffic_fd_ = -1;
+  int fast_fd_ = -1, fast6_fd_ = -1, fast_generation_fd_ = -1, fast_counters_fd_ = -1, fast_ports_fd_ = -1, fast_traffic_fd_ = -1;
   Map services_, vips_, lips_, nat_servers_, own_addresses_;
   Map services6_, vips6_, lips6_, nat_servers6_, own_addresses6_;
 };
