@@ -31,6 +31,7 @@ AbiLayout build() {
 #define XVS_POOL_FIELD(name, type) XVS_FIELD(PoolRecord, name, type)
 #define XVS_LIP_FIELD(name, type) XVS_FIELD(LipRecord, name, type)
 #define XVS_SYNC_FIELD(name, type) XVS_FIELD(SyncRecord, name, type)
+#define XVS_SYNC6_FIELD(name, type) XVS_FIELD(SyncRecord6, name, type)
   out.records = {
       describe<SnapshotHeader>("header", {XVS_SNAPSHOT_HEADER(XVS_HEADER_FIELD)}),
       describe<PortRecord>("port", {XVS_PORT_RECORD(XVS_PORT_FIELD)}),
@@ -39,6 +40,7 @@ AbiLayout build() {
       describe<PoolRecord>("pool", {XVS_POOL_RECORD(XVS_POOL_FIELD)}),
       describe<LipRecord>("lip", {XVS_LIP_RECORD(XVS_LIP_FIELD)}),
       describe<SyncRecord>("sync", {XVS_SYNC_RECORD(XVS_SYNC_FIELD)}),
+      describe<SyncRecord6>("sync6", {XVS_SYNC_RECORD6(XVS_SYNC6_FIELD)}),
   };
 #undef XVS_FIELD
 

@@ -171,7 +171,8 @@ class Engine {
 
   // Connection sync (EngineOptions.sync; engine_sync.cc), owner thread while running:
   // sync_drain appends to `out` the records the workers queued for the other nodes, at most
-  // `max`; sync_install hands each record of `data` (whole abi::SyncRecords, else XVS_EINVAL) to
+  // `max` records (abi::SyncRecord or SyncRecord6, end to end, each starting with its family);
+  // sync_install hands each record of `data` (whole records of that stream, else XVS_EINVAL) to
   // the worker that would own it (lb::sync_owner) and counts in `refused` those
   // that found that worker's ring full; sync_dump asks every worker for its whole table (a peer
   // that starts wants it), which comes out through sync_drain over the next safe points.

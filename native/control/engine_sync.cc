@@ -18,13 +18,13 @@ Status not_syncing(bool running) {
 
 Status Engine::sync_drain(size_t max, std::vector<uint8_t>& out) {
   if (!running_ || !options_.sync) return not_syncing(running_);
-  abi::SyncRecord r;
+  abi::SyncItem r;
   size_t taken = 0;
   for (auto& w : workers_) {
     while (taken < max && w->sync_out->pop(r)) {
       const size_t at = out.size();
-      out.resize(at + sizeof r);
-      std::memcpy(out.data() + at, &r, sizeof r);
+      out.resize(at + r.size());
+      std::memcpy(out.data() + at, r.bytes, r.size());
       ++taken;
     }
   }
@@ -34,14 +34,21 @@ Status Engine::sync_drain(size_t max, std::vector<uint8_t>& out) {
 Status Engine::sync_install(const uint8_t* data, size_t len, size_t& accepted, size_t& refused) {
   accepted = refused = 0;
   if (!running_ || !options_.sync) return not_syncing(running_);
-  if (len % sizeof(abi::SyncRecord) != 0)
-    return Status::error(kErrInvalidArgument, std::to_string(len) + " bytes are not whole sync records of " +
-                                                  std::to_string(sizeof(abi::SyncRecord)) + " bytes");
+  // Whole records of known families, end to end (each says its own size), or nothing.
+  for (size_t at = 0; at < len;) {
+    const uint32_t size = abi::sync_record_size(data[at]);
+    if (size == 0 || len - at < size)
+      return Status::error(kErrInvalidArgument, "byte " + std::to_string(at) + " of " + std::to_string(len) +
+                                                    ": not the start of a whole sync record (family 4 or 6)");
+    at += size;
+  }
   uint64_t touched = 0;  // one bit per worker that got records
   static_assert(abi::kMaxWorkers <= 64);
-  for (size_t at = 0; at < len; at += sizeof(abi::SyncRecord)) {
-    abi::SyncRecord r;
-    std::memcpy(&r, data + at, sizeof r);
+  for (size_t at = 0; at < len;) {
+    abi::SyncItem r{};
+    const uint32_t size = abi::sync_record_size(data[at]);
+    std::memcpy(r.bytes, data + at, size);
+    at += size;
     const uint32_t owner = lb::sync_owner(r, options_.workers, options_.local_ports);
     if (workers_[owner]->sync_in->push(r)) {
       ++accepted;

@@ -46,7 +46,7 @@ struct CoreTables {
 // connection when its last record was queued (engine clock). Set by the worker before it starts;
 // both nullptr without a cluster.
 struct SyncExport {
-  core::SpscRing<abi::SyncRecord>* out = nullptr;
+  core::SpscRing<abi::SyncItem>* out = nullptr;
   uint32_t* queued_at = nullptr;  // by connection index
   uint32_t refresh_seconds = 0;   // cluster.sync.refresh_period; 0: half the state's timeout
 };

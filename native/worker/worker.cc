@@ -101,8 +101,8 @@ void Worker::join() {
 }
 
 void Worker::enable_sync(uint32_t refresh_seconds) {
-  sync_out = std::make_unique<core::SpscRing<abi::SyncRecord>>(kSyncRing);
-  sync_in = std::make_unique<core::SpscRing<abi::SyncRecord>>(kSyncRing);
+  sync_out = std::make_unique<core::SpscRing<abi::SyncItem>>(kSyncRing);
+  sync_in = std::make_unique<core::SpscRing<abi::SyncItem>>(kSyncRing);
   sync_queued_at_ = std::make_unique<uint32_t[]>(core_.conns.capacity());
   core_.sync = lb::SyncExport{sync_out.get(), sync_queued_at_.get(), refresh_seconds};
 }
@@ -114,7 +114,7 @@ void Worker::request_sync_dump(uint32_t number) {
 
 bool Worker::sync_step() {
   if (!sync_out) return false;
-  abi::SyncRecord r;
+  abi::SyncItem r;
   uint32_t budget = kSyncBudget;
   while (budget > 0 && sync_in->pop(r)) {
     lb::sync_install(core_, r);

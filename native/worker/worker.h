@@ -120,7 +120,7 @@ class Worker {
   static constexpr uint32_t kSyncRing = 1u << 16;
   // Records a safe point installs, or dumps, at most: a flood of them cannot starve the packets.
   static constexpr uint32_t kSyncBudget = 4096;
-  std::unique_ptr<core::SpscRing<abi::SyncRecord>> sync_out, sync_in;
+  std::unique_ptr<core::SpscRing<abi::SyncItem>> sync_out, sync_in;
 
  private:
   void run();

@@ -6,12 +6,13 @@
 // produces the route list the BGP speaker announces (bgp-speaker.ts). Pure; control worker thread.
 import type { Config } from '../config/types.js';
 import type { HealthView } from '../health/index.js';
+import { isIpv6Text } from '../config/address.js';
 import { localAddressShare } from './shares.js';
 
 export type RouteKind = 'vip' | 'local_address' | 'backup_local_address';
 
 export interface Route {
-  /** address/32 */
+  /** address/32, or address/128 for an IPv6 one */
   prefix: string;
   kind: RouteKind;
 }
@@ -22,11 +23,12 @@ export function announcements(config: Config, health: HealthView): Route[] {
   const lostQuorum = new Set(health.services.filter((s) => !s.quorumMet).map((s) => s.name));
   const vips = new Set<string>();
   for (const s of config.services) if (!lostQuorum.has(s.name)) vips.add(s.vip);
-  const routes: Route[] = [...vips].map((vip) => ({ prefix: `${vip}/32`, kind: 'vip' as const }));
+  const host = (address: string) => `${address}/${isIpv6Text(address) ? 128 : 32}`;
+  const routes: Route[] = [...vips].map((vip) => ({ prefix: host(vip), kind: 'vip' as const }));
   for (const pool of Object.values(config.local_address_pools)) {
     const own = new Set(localAddressShare(cluster, pool));
     for (const address of pool)
-      routes.push({ prefix: `${address}/32`, kind: own.has(address) ? 'local_address' : 'backup_local_address' });
+      routes.push({ prefix: host(address), kind: own.has(address) ? 'local_address' : 'backup_local_address' });
   }
   return routes;
 }

@@ -11,7 +11,7 @@
 import dgram from 'node:dgram';
 
 import type { ClusterConfig, Config } from '../config/types.js';
-import { decodeDatagram, encodeDatagram, RECORD_BYTES, RECORDS_PER_DATAGRAM, SyncKind, syncKey, type Decoded } from './sync-wire.js';
+import { countRecords, datagramChunks, decodeDatagram, encodeDatagram, RECORDS_PER_DATAGRAM, SyncKind, syncKey, type Decoded } from './sync-wire.js';
 
 const TICK_MS = 10;
 // Datagrams handed to the socket and not yet sent: beyond this the records wait in the rings.
@@ -146,6 +146,7 @@ export class ClusterSync {
   private tick(): void {
     let records: Buffer = Buffer.alloc(0);
     const room = Math.max(0, MAX_IN_FLIGHT - this.inFlight) / Math.max(1, this.peers.length);
+    // In IPv4 records: IPv6 ones (2.5 times larger) may take up to that many more datagrams.
     const max = Math.floor(room) * RECORDS_PER_DATAGRAM;
     if (max > 0) {
       try {
@@ -154,15 +155,17 @@ export class ClusterSync {
         return; // the engine stopped: close() follows
       }
     }
-    for (let at = 0; at < records.length; at += RECORDS_PER_DATAGRAM * RECORD_BYTES) {
-      const chunk = records.subarray(at, Math.min(records.length, at + RECORDS_PER_DATAGRAM * RECORD_BYTES));
+    let drained = 0;
+    for (const chunk of datagramChunks(records)) {
       const datagram = encodeDatagram(this.key, { kind: SyncKind.records, node: this.cluster.node, sequence: this.sequence++, sentMs: Date.now() }, chunk);
       for (const p of this.peers) this.transmit(p, datagram);
       this.sent.datagrams++;
-      this.sent.records += chunk.length / RECORD_BYTES;
+      const count = countRecords(chunk) ?? 0;
+      this.sent.records += count;
+      drained += count;
     }
     // A table asked for has gone out whole once the workers finished it and the rings are empty.
-    if (records.length < max * RECORD_BYTES && this.peers.some((p) => p.wantsTableEnd) && this.engine.syncDumpFinished()) {
+    if (drained < max && this.peers.some((p) => p.wantsTableEnd) && this.engine.syncDumpFinished()) {
       for (const p of this.peers.filter((x) => x.wantsTableEnd)) {
         p.wantsTableEnd = false;
         this.send(p, SyncKind.tableEnd);

@@ -104,7 +104,7 @@ function server(s: Obj): ServerConfig {
 function cluster(c: Obj): ClusterConfig {
   const out: ClusterConfig = {
     node: c.node as number,
-    nodes: (c.nodes as Obj[]).map((n) => ({ id: n.id as number, address: n.address as string })),
+    nodes: (c.nodes as Obj[]).map((n) => ({ id: n.id as number, address: n.address as string, ...(typeof n.address6 === 'string' ? { address6: n.address6 } : {}) })),
     drain_time: seconds(c.drain_time, DEFAULTS.cluster_drain_time),
     sync: { port: (objOf(c.sync).port as number | undefined) ?? DEFAULTS.cluster_sync_port },
   };

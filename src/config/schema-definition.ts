@@ -142,7 +142,7 @@ const cluster = obj(
       minItems: 1,
       maxItems: LIMITS.cluster_nodes_max,
       items: obj(
-        { id: int(1, LIMITS.cluster_node_id_max), address },
+        { id: int(1, LIMITS.cluster_node_id_max), address, address6: address },
         { required: ['id', 'address'], xvsExpect: 'a mapping such as { id: 1, address: 10.88.0.11 }' },
       ),
       xvsExpect: `a list of 1 to ${LIMITS.cluster_nodes_max} nodes such as [{ id: 1, address: 10.88.0.11 }, { id: 2, address: 10.88.0.12 }]`,

@@ -147,6 +147,8 @@ export interface ClusterNodeConfig {
   id: number;
   /** The node's address on the router-facing network: its BGP source and router id. */
   address: string;
+  /** Its IPv6 address on that network: the next hop of the IPv6 routes it announces (needed with IPv6 services and bgp). */
+  address6?: string;
 }
 
 export interface BgpPeerConfig {

@@ -5,7 +5,7 @@
 // (src/cluster/shares.ts). Consumes the untyped document; produces Findings. Runs on the
 // config-loading thread.
 
-import { hostAddressProblem } from './address.js';
+import { hostAddressProblem, ipv6HostProblem, isIpv6Text } from './address.js';
 import { has, isInt, isObj, type Finding, type Obj } from './raw.js';
 
 export function checkCluster(doc: Obj, vips: ReadonlyMap<string, string>, out: Finding[]): void {
@@ -14,8 +14,26 @@ export function checkCluster(doc: Obj, vips: ReadonlyMap<string, string>, out: F
   const nodes = Array.isArray(cluster.nodes) ? cluster.nodes : [];
   const ids = new Map<number, number>();
   const addresses = new Map<string, number>();
+  const addresses6 = new Map<string, number>();
+  // IPv6 VIPs and local addresses are announced with each node's IPv6 address as their next hop.
+  const needsAddress6 = isObj(cluster.bgp) && [...vips.keys()].some(isIpv6Text);
   nodes.forEach((n, i) => {
     if (!isObj(n)) return;
+    if (typeof n.address6 === 'string') {
+      const bad = isIpv6Text(n.address6) ? ipv6HostProblem(n.address6) : `must be an IPv6 address such as 2001:db8::11 (got "${n.address6}"); the IPv4 one is address`;
+      const first = addresses6.get(n.address6);
+      if (bad) out.push({ path: ['cluster', 'nodes', i, 'address6'], message: bad });
+      else if (first !== undefined)
+        out.push({ path: ['cluster', 'nodes', i, 'address6'], message: `${n.address6} is already the IPv6 address of nodes[${first}]: every node needs its own` });
+      else if (vips.has(n.address6))
+        out.push({ path: ['cluster', 'nodes', i, 'address6'], message: `${n.address6} is also the VIP of service ${vips.get(n.address6)}: a node's own address must not be a VIP` });
+      else addresses6.set(n.address6, i);
+    } else if (needsAddress6) {
+      out.push({
+        path: ['cluster', 'nodes', i],
+        message: 'has no address6: with IPv6 services, BGP announces their VIPs and local addresses with each node\'s IPv6 address as the next hop; add address6 (this node\'s IPv6 address towards the routers)',
+      });
+    }
     if (isInt(n.id, 1, Number.MAX_SAFE_INTEGER)) {
       const first = ids.get(n.id);
       if (first === undefined) ids.set(n.id, i);

@@ -1,7 +1,7 @@
 // Address-family rules of a service (issue 18): a service's servers, sorry server and local
 // address pool are of its VIP's family, or all IPv4 under an IPv6 fullnat VIP (NAT64); an IPv4
 // service's persistence prefix is at most 32 bits; and what IPv6 services cannot have yet (a
-// SYN proxy under NAT64, a cluster, tunnel mode on mem ports). Consumes one service of the untyped document and the
+// SYN proxy under NAT64, tunnel mode on mem ports without tunnel_source6). Consumes one service of the untyped document and the
 // cross-service Context; produces Findings. Runs on the config-loading thread.
 
 import { isIpv6Text, serviceAddressProblem } from './address.js';
@@ -74,9 +74,6 @@ export function checkServiceFamily(s: Obj, base: Segment[], ctx: Context, out: F
       path: [...base, 'syn_proxy'],
       message: `syn_proxy: on is not available for NAT64 services (IPv4 servers under the IPv6 VIP ${String(s.vip)}) yet; use IPv6 servers or syn_proxy: off`,
     });
-  const notYet = (where: Segment[], what: string) =>
-    out.push({ path: where, message: `${what} is not available for IPv6 services yet (this VIP is ${String(s.vip)})` });
-  if (ctx.cluster) notYet([...base, 'vip'], 'a cluster (BGP announcements and connection sync)');
   if (forwarding === 'tunnel' && ctx.backend === 'mem' && ctx.noTunnelSource6)
     out.push({
       path: [...base, 'forwarding'],

@@ -61,10 +61,16 @@ function checkDataplaneLimits(pools: unknown, services: unknown[], cluster: bool
   checkSchedulerTables(services, cluster ? DEFAULTS.cluster_scheduler : DEFAULTS.scheduler, out);
   if (!isObj(pools)) return;
   const lists = Object.values(pools);
-  // A cluster node's snapshot holds one pool more: the other nodes' addresses (control/worker/model.ts).
-  const poolsHeld = lists.length + (cluster ? 1 : 0);
+  // A cluster node's snapshot holds a pool more per family: the other nodes' addresses (control/worker/model.ts).
+  const families = new Set(lists.flatMap((l) => (Array.isArray(l) ? l.map((a) => (typeof a === 'string' && isIpv6Text(a) ? 6 : 4)) : [])));
+  const extra = cluster ? Math.max(1, families.size) : 0;
+  const poolsHeld = lists.length + extra;
   if (poolsHeld > DATAPLANE_LIMITS.pools)
-    out.push({ path: ['local_address_pools'], at: 'key', message: tooMany(lists.length, `local address pools${cluster ? ' (one more is held in a cluster)' : ''}`, DATAPLANE_LIMITS.pools - (cluster ? 1 : 0)) });
+    out.push({
+      path: ['local_address_pools'],
+      at: 'key',
+      message: tooMany(lists.length, `local address pools${cluster ? ` (${extra} more ${extra === 1 ? 'is' : 'are'} held in a cluster)` : ''}`, DATAPLANE_LIMITS.pools - extra),
+    });
   const lips = lists.reduce<number>((n, list) => n + (Array.isArray(list) ? list.length : 0), 0);
   if (lips > DATAPLANE_LIMITS.lips)
     out.push({ path: ['local_address_pools'], at: 'key', message: tooMany(lips, 'local addresses in all pools', DATAPLANE_LIMITS.lips) });

@@ -34,12 +34,21 @@ const RECORD_FIELDS = {
   ],
   pool: [['lip_first', 'u32'], ['lip_count', 'u32']],
   lip: [['address', 'be32'], ['family', 'u8'], ['reserved0', 'u8'], ['reserved1', 'u16'], ['address6', 'in6']],
-  // Not part of a snapshot: one synced connection, the wire format between cluster nodes (native/abi/sync.h).
+  // Not part of a snapshot: one synced connection, the wire format between cluster nodes (native/abi/sync.h):
+  // IPv4 (sync) or IPv6 and NAT64 (sync6), each starting with its family (4 or 6).
   sync: [
+    ['family', 'u8'], ['protocol', 'u8'], ['forwarding', 'u8'], ['state', 'u8'],
     ['client_saddr', 'be32'], ['client_daddr', 'be32'], ['client_sport', 'be16'], ['client_dport', 'be16'],
     ['server_saddr', 'be32'], ['server_daddr', 'be32'], ['server_sport', 'be16'], ['server_dport', 'be16'],
-    ['backend_address', 'be32'], ['backend_port', 'be16'], ['protocol', 'u8'], ['forwarding', 'u8'], ['state', 'u8'],
-    ['flags', 'u8'], ['client_port', 'u8'], ['owner', 'u8'], ['client_mac', 'mac48'], ['reserved0', 'u16'], ['timeout_left', 'u32'],
+    ['backend_address', 'be32'], ['backend_port', 'be16'], ['flags', 'u8'], ['client_port', 'u8'], ['owner', 'u8'],
+    ['reserved0', 'u8'], ['client_mac', 'mac48'], ['timeout_left', 'u32'],
+  ],
+  sync6: [
+    ['family', 'u8'], ['protocol', 'u8'], ['forwarding', 'u8'], ['state', 'u8'],
+    ['client_saddr', 'in6'], ['client_daddr', 'in6'], ['server_saddr', 'in6'], ['server_daddr', 'in6'], ['backend_address', 'in6'],
+    ['server_saddr4', 'be32'], ['server_daddr4', 'be32'], ['backend_address4', 'be32'],
+    ['client_sport', 'be16'], ['client_dport', 'be16'], ['server_sport', 'be16'], ['server_dport', 'be16'], ['backend_port', 'be16'],
+    ['flags', 'u8'], ['client_port', 'u8'], ['owner', 'u8'], ['server_family', 'u8'], ['client_mac', 'mac48'], ['timeout_left', 'u32'],
   ],
 } as const satisfies Record<string, FieldList>;
 

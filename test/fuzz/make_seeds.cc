@@ -257,13 +257,28 @@ void packet_path_seeds(const fs::path& dir) {
       reply(0).write(w);
     }
     for (uint8_t pick = 0; pick < 8; ++pick) SyncOp{static_cast<uint8_t>(pick & 1), pick, 0, 0, {}}.write(w);
-    for (uint8_t field = 1; field < 20; ++field) SyncOp{0, field, field, 0x0101u * field, {}}.write(w);
+    for (uint8_t field = 1; field < 21; ++field) SyncOp{0, field, field, 0x0101u * field, {}}.write(w);
     SyncOp{0, 2, 3, 0x0200, {}}.write(w);  // another client port: a new synced connection
     SyncOp raw{0, 0, 0x80, 0, std::vector<uint8_t>(48, 0x11)};
     raw.write(w);
     for (uint8_t i = 0; i < 6; ++i) ResendOp{1, i}.write(w);
     clock(1, 14).write(w);
     SafePointOp{}.write(w);
+    clock(1, 14).write(w);
+    SafePointOp{}.write(w);
+  }));
+  // The same for IPv6 and NAT64 connections (abi::SyncRecord6), each of its 24 fields spoilt in turn.
+  save(dir, "sync_records6", script({0x09, 0, 0}, [&](ByteWriter& w) {
+    for (uint8_t s : {uint8_t(kNatWeb), uint8_t(kDrWeb), uint8_t(kTunnelWeb), uint8_t(kFullnatDns), uint8_t(kFullnatTls), uint8_t(kNat64Web), uint8_t(kNat64Dns)}) {
+      ipv6(client(s, s == kFullnatDns || s == kNat64Dns ? 0 : core::kTcpSyn, 3, 0, 20)).write(w);
+      reply(0).write(w);
+    }
+    for (uint8_t pick = 0; pick < 8; ++pick) SyncOp{static_cast<uint8_t>(pick & 1), pick, 0, 0, {}}.write(w);
+    for (uint8_t field = 1; field < 25; ++field) SyncOp{static_cast<uint8_t>(field & 1), field, field, 0x0101u * field, {}}.write(w);
+    std::vector<uint8_t> raw6(48, 0x22);
+    raw6[0] = 6;  // an IPv6 record's first 48 bytes
+    SyncOp{0, 0, 0x80, 0, raw6}.write(w);
+    for (uint8_t i = 0; i < 6; ++i) ResendOp{1, i}.write(w);
     clock(1, 14).write(w);
     SafePointOp{}.write(w);
   }));

@@ -13,11 +13,14 @@
 #include <sys/prctl.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "abi/layout.h"
 #include "answers.h"
 #include "byte_reader.h"
 #include "fuzz_topology.h"
@@ -232,32 +235,16 @@ void burst_item(const PacketWorld& world, const BurstOp::Item& item, std::vector
   }
 }
 
-// XORs `mask` into field `field` (1-19, in declaration order; 0: none) of a sync record.
-void spoil_field(xvs::abi::SyncRecord& r, uint8_t field, uint32_t mask) {
-  auto x8 = [&](uint8_t& v) { v = static_cast<uint8_t>(v ^ mask); };
-  auto x16 = [&](uint16_t& v) { v = static_cast<uint16_t>(v ^ mask); };
-  auto x32 = [&](uint32_t& v) { v ^= mask; };
-  switch (field) {
-    case 1: x32(r.client_saddr); break;
-    case 2: x32(r.client_daddr); break;
-    case 3: x16(r.client_sport); break;
-    case 4: x16(r.client_dport); break;
-    case 5: x32(r.server_saddr); break;
-    case 6: x32(r.server_daddr); break;
-    case 7: x16(r.server_sport); break;
-    case 8: x16(r.server_dport); break;
-    case 9: x32(r.backend_address); break;
-    case 10: x16(r.backend_port); break;
-    case 11: x8(r.protocol); break;
-    case 12: x8(r.forwarding); break;
-    case 13: x8(r.state); break;
-    case 14: x8(r.flags); break;
-    case 15: x8(r.client_port); break;
-    case 16: x8(r.owner); break;
-    case 17: r.client_mac.bytes[mask % 6] ^= static_cast<uint8_t>(mask >> 8); break;
-    case 18: x16(r.reserved0); break;
-    case 19: x32(r.timeout_left); break;
-    default: break;
+// XORs `mask` into the `field`-th field (1-based, in declaration order; 0 or past the last: none)
+// of the sync record in `r`, located by the ABI's own layout of its family's record.
+void spoil_field(xvs::abi::SyncItem& r, uint8_t field, uint32_t mask) {
+  const std::string name = r.family() == xvs::abi::kSyncFamily6 ? "sync6" : "sync";
+  for (const xvs::abi::RecordLayout& record : xvs::abi::layout().records) {
+    if (record.name != name) continue;
+    if (field == 0 || field > record.fields.size()) return;
+    const xvs::abi::FieldLayout& f = record.fields[field - 1];
+    for (uint32_t i = 0; i < f.size; ++i) r.bytes[f.offset + i] ^= static_cast<uint8_t>(mask >> (8 * (i % 4)));
+    return;
   }
 }
 
@@ -326,13 +313,12 @@ void run_op(PacketWorld& world, ByteReader& in) {
     case Op::sync: {
       SyncOp o;
       o.read(in);
-      xvs::abi::SyncRecord r{};
+      xvs::abi::SyncItem r{};
       if (o.field >= 0x80) {
-        o.raw.resize(sizeof r);
-        std::memcpy(&r, o.raw.data(), sizeof r);
-      } else if (std::optional<xvs::abi::SyncRecord> rec = world.sync_record(o.worker % workers, o.pick)) {
+        std::memcpy(r.bytes, o.raw.data(), std::min(o.raw.size(), sizeof r.bytes));
+      } else if (std::optional<xvs::abi::SyncItem> rec = world.sync_record(o.worker % workers, o.pick)) {
         r = *rec;
-        spoil_field(r, o.field % 20, o.mask);
+        spoil_field(r, o.field % 25, o.mask);
       } else {
         break;
       }

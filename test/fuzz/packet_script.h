@@ -169,10 +169,11 @@ struct BurstOp {
 };
 
 // Connection sync (lb/sync.h): the record of one of a worker's entries, as another node would
-// send it, spoilt or not, installed on the worker that would own it — or 48 raw bytes.
+// send it (IPv4 or IPv6 record), spoilt or not, installed on the worker that would own it — or
+// 48 raw bytes (the start of a record of whatever family their first byte names).
 struct SyncOp {
   uint8_t worker = 0, pick = 0;  // the entry: the pick-th of the worker's table (wrapping)
-  uint8_t field = 0;             // 0: as it is; 1-19: that field's bytes XORed with `mask`; from 0x80: `raw`
+  uint8_t field = 0;             // 0: as it is; 1-24: that field's bytes XORed with `mask`; from 0x80: `raw`
   uint32_t mask = 0;
   std::vector<uint8_t> raw;      // 48 bytes when field >= 0x80
   void read(ByteReader& r) {

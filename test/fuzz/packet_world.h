@@ -108,7 +108,7 @@ class PacketWorld {
 
   // Connection sync (lb/sync.h): the record of worker w's pick-th entry, as another node would
   // send it; nothing when that entry is not synced.
-  std::optional<abi::SyncRecord> sync_record(uint32_t w, uint32_t pick) {
+  std::optional<abi::SyncItem> sync_record(uint32_t w, uint32_t pick) {
     lb::CoreState& cs = *workers_[w];
     if (cs.conns.size() == 0) return std::nullopt;
     uint32_t left = pick % cs.conns.size();
@@ -116,12 +116,12 @@ class PacketWorld {
     cs.conns.for_each(cs.conns.capacity(), [&](const lb::Conn& c) {
       if (left-- == 0) chosen = const_cast<lb::Conn*>(&c);
     });
-    abi::SyncRecord r;
+    abi::SyncItem r;
     if (chosen == nullptr || !lb::sync_record_of(cs, *chosen, r)) return std::nullopt;
     return r;
   }
   // Another node's record, installed on the worker that would own it (what Engine::sync_install does).
-  void sync_install(const abi::SyncRecord& r) {
+  void sync_install(const abi::SyncItem& r) {
     lb::sync_install(*workers_[lb::sync_owner(r, config_.workers, config_.local_ports)], r);
   }
 

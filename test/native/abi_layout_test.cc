@@ -21,7 +21,7 @@ TEST(AbiLayout, RecordsAreFullyDescribedWithoutGaps) {
   const abi::AbiLayout& l = abi::layout();
   const std::map<std::string, uint32_t> sizes = {{"header", 104}, {"port", 32}, {"service", 60},
                                                  {"backend", 48}, {"pool", 8},  {"lip", 24},
-                                                 {"sync", 48}};
+                                                 {"sync", 48},    {"sync6", 120}};
   ASSERT_EQ(l.records.size(), sizes.size());
   for (const abi::RecordLayout& r : l.records) {
     SCOPED_TRACE(r.name);

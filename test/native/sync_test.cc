@@ -12,6 +12,7 @@
 #include "core/spsc_ring.h"
 #include "dataplane_fixture.h"
 #include "lb/sync.h"
+#include "sync_tap.h"
 
 namespace {
 namespace abi = xvs::abi;
@@ -20,22 +21,6 @@ namespace core = xvs::core;
 using namespace xvs::test;
 using core::kTcpAck;
 using core::kTcpSyn;
-
-// A's side of sync: the ring the worker would drain, and the queued-at stamps.
-struct SyncTap {
-  core::SpscRing<abi::SyncRecord> ring{4096};
-  std::vector<uint32_t> queued_at;
-  void attach(Dataplane& d) {
-    queued_at.assign(d.cs->conns.capacity(), 0);
-    d.cs->sync = lb::SyncExport{&ring, queued_at.data()};
-  }
-  std::vector<abi::SyncRecord> drain() {
-    std::vector<abi::SyncRecord> out;
-    abi::SyncRecord r;
-    while (ring.pop(r)) out.push_back(r);
-    return out;
-  }
-};
 
 // Node A, whose records are tapped, and node B, which installs them: the same configuration.
 struct Nodes {
@@ -138,7 +123,7 @@ TEST(Sync, NoRecordsWithoutACluster) {
 
 TEST(Sync, AFullQueueCountsItsLosses) {
   Dataplane a(topo::standard_mode(abi::Forwarding::fullnat));
-  core::SpscRing<abi::SyncRecord> tiny(2);
+  core::SpscRing<abi::SyncItem> tiny(2);
   std::vector<uint32_t> queued_at(a.cs->conns.capacity());
   a.cs->sync = lb::SyncExport{&tiny, queued_at.data()};
   for (uint16_t p = 0; p < 5; ++p) ASSERT_EQ(a.run(topo::from_client(static_cast<uint16_t>(40000 + p), kTcpSyn), 0), lb::Verdict::tx);

@@ -3,7 +3,8 @@
 // connection; its records, handed to node B as the control thread would, let B forward the
 // connection's next client packet and its server's reply byte for byte as A does, and B counts
 // the connection only from then on; a dump gives A's whole table again; bytes that are not
-// whole records are refused with XVS_EINVAL, and an engine outside a cluster has no sync.
+// whole records are refused with XVS_EINVAL; IPv6 and IPv4 records share one stream (each
+// starting with its family); and an engine outside a cluster has no sync.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -14,6 +15,7 @@ import { after, describe, it } from 'node:test';
 import { RECORDS } from '../../src/native/abi.js';
 import { MemHarness } from '../support/mem-harness.js';
 import { tcpFrame } from '../support/packets.js';
+import { tcp6Frame } from '../support/packets6.js';
 import { CLIENT, CLIENT_MAC, portMac } from '../support/rows.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xvs-sync-packet-'));
@@ -82,6 +84,45 @@ describe('connection sync through the addon', () => {
       assert.equal(a.dataplane.sync.syncDrain(100).length, RECORDS.sync.size);
 
       assert.throws(() => b.dataplane.sync.syncInstall(new Uint8Array(RECORDS.sync.size + 1)), { code: 'XVS_EINVAL' });
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it("IPv6 and IPv4 connections in one stream of records: node B forwards both as A does", async () => {
+    const VIP6 = '2001:db8:100::10';
+    const config6 = (node: number) =>
+      config(node)
+        .replace('local_address_pools: { lan: [10.0.2.100, 10.0.2.101] }', 'local_address_pools: { lan: [10.0.2.100, 10.0.2.101], lan6: ["fd00:2::100", "fd00:2::101"] }')
+        .replace(
+          'services:',
+          `services:\n  - { name: web6, vip: "${VIP6}", port: 80, forwarding: fullnat, scheduler: rr, local_address_pool: lan6,\n      servers: [{ address: "fd00:2::11", port: 8080 }] }`,
+        );
+    const a = await MemHarness.start(config6(1));
+    const b = await MemHarness.start(config6(2));
+    try {
+      const syn6 = tcp6Frame({ srcMac: CLIENT_MAC, dstMac: portMac(0), src: '2001:db8:c::7', dst: VIP6, sport: 40001, dport: 80, flags: ['SYN'], seq: 1000 });
+      const out6 = a.send(syn6).out[0]!.data;
+      a.send(fromClient(['SYN']));
+      const records = a.dataplane.sync.syncDrain(100);
+      assert.equal(records.length, RECORDS.sync6.size + RECORDS.sync.size, 'an IPv6 record and an IPv4 one');
+      assert.deepEqual([records[0], records[RECORDS.sync6.size]], [6, 4], 'each starts with its family');
+      assert.deepEqual(b.dataplane.sync.syncInstall(records), { accepted: 2, refused: 0 });
+      b.dataplane.engine.settle(5000);
+      assert.deepEqual(b.connections(), [2]);
+      // The IPv6 server's SYN-ACK to the LIP A chose leaves B as it leaves A.
+      const ip6 = Buffer.from(out6).subarray(14);
+      const text6 = (at: number) => Array.from({ length: 8 }, (_, i) => ip6.readUInt16BE(at + 2 * i).toString(16)).join(':');
+      const reply6 = tcp6Frame({
+        srcMac: CLIENT_MAC, dstMac: portMac(0), src: text6(24), dst: text6(8), sport: 8080, dport: ip6.readUInt16BE(40), flags: ['SYN', 'ACK'], seq: 5000, ack: 1001,
+      });
+      const atA = a.send(reply6);
+      const atB = b.send(reply6);
+      assert.equal(atB.out.length, 1);
+      assert.deepEqual(atB.out[0]!.data, atA.out[0]!.data);
+      assert.equal(atB.moved.sync_adopted, 1);
+      assert.throws(() => b.dataplane.sync.syncInstall(records.subarray(0, RECORDS.sync6.size - 1)), { code: 'XVS_EINVAL' }, 'cut inside a record');
     } finally {
       a.close();
       b.close();

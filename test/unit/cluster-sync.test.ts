@@ -1,22 +1,34 @@
 // Unit tests of connection sync's control-thread side (src/cluster/sync-wire.ts, sync-node.ts):
-// datagrams round-trip and refuse every malformed or foreign form; two ClusterSync nodes on
+// datagrams round-trip (records of both families, never cut inside one) and refuse every
+// malformed or foreign form; two ClusterSync nodes on
 // loopback addresses (127.0.0.1 and 127.0.0.2) over real UDP sockets, each with a fake engine,
 // move records both ways in order, answer a starting node's table request with the table and
 // its end, count lost datagrams, and refuse datagrams that are not signed with the cluster's key
 // or that come from an address or id that is not a node. Needs no root.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import { after, describe, it } from 'node:test';
 
 import { ClusterSync, type SyncEngine } from '../../src/cluster/sync-node.js';
-import { decodeDatagram, encodeDatagram, RECORD_BYTES, RECORDS_PER_DATAGRAM, SyncKind, syncKey, MAX_DATAGRAM } from '../../src/cluster/sync-wire.js';
+import {
+  countRecords, datagramChunks, decodeDatagram, encodeDatagram, recordSize, RECORD_BYTES, RECORD6_BYTES, RECORDS_PER_DATAGRAM, SyncKind, syncKey, MAX_DATAGRAM,
+} from '../../src/cluster/sync-wire.js';
 import type { ClusterConfig } from '../../src/config/types.js';
 
 const KEY = syncKey(Buffer.from('0123456789abcdef'));
 
+/** An IPv4 record (family byte 4) numbered `n`; record6: an IPv6 one (family 6). Opaque beyond that here. */
 function record(n: number): Buffer {
   const r = Buffer.alloc(RECORD_BYTES);
-  r.writeUInt32LE(n, 0);
+  r.writeUInt8(4, 0);
+  r.writeUInt32LE(n, 4);
+  return r;
+}
+function record6(n: number): Buffer {
+  const r = Buffer.alloc(RECORD6_BYTES);
+  r.writeUInt8(6, 0);
+  r.writeUInt32LE(n, 4);
   return r;
 }
 
@@ -29,7 +41,31 @@ describe('sync datagrams', () => {
     assert.ok(back.ok);
     assert.deepEqual(back.header, { kind: SyncKind.records, node: 7, sequence: 0xfffffffe, sentMs: 1_796_000_000_123, count: RECORDS_PER_DATAGRAM });
     assert.deepEqual(back.records, records);
-    assert.throws(() => encodeDatagram(KEY, { kind: SyncKind.records, node: 1, sequence: 0, sentMs: 0 }, Buffer.alloc(RECORD_BYTES + 1)), /whole records/);
+    assert.throws(() => encodeDatagram(KEY, { kind: SyncKind.records, node: 1, sequence: 0, sentMs: 0 }, Buffer.concat([record(1), Buffer.alloc(1, 4)])), /whole records/);
+  });
+
+  it('carry IPv4 and IPv6 records side by side, cut into datagrams only between records', () => {
+    const mixed = Buffer.concat(Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? record6(i) : record(i))));
+    const chunks = [...datagramChunks(mixed)];
+    assert.ok(chunks.length > 1);
+    assert.deepEqual(Buffer.concat(chunks), mixed, 'nothing lost, nothing reordered');
+    let sequence = 0;
+    for (const chunk of chunks) {
+      const d = encodeDatagram(KEY, { kind: SyncKind.records, node: 1, sequence: sequence++, sentMs: 0 }, chunk);
+      assert.ok(d.length <= MAX_DATAGRAM, `${d.length} bytes`);
+      const back = decodeDatagram(KEY, d);
+      assert.ok(back.ok);
+      assert.equal(back.header.count, countRecords(chunk));
+    }
+    assert.equal(countRecords(mixed), 40);
+    assert.equal(recordSize(5), 0);
+    assert.equal(countRecords(Buffer.concat([record(1), record6(2).subarray(0, 50)])), undefined, 'cut inside a record');
+    // A signed datagram whose records are of no known family comes from a newer format.
+    const foreign = encodeDatagram(KEY, { kind: SyncKind.records, node: 1, sequence: 0, sentMs: 0 }, record(9));
+    foreign.writeUInt8(5, 24);
+    const resigned = Buffer.from(foreign);
+    crypto.createHmac('sha256', KEY).update(resigned.subarray(0, 24 + RECORD_BYTES)).digest().copy(resigned, 24 + RECORD_BYTES, 0, 16);
+    assert.deepEqual(decodeDatagram(KEY, resigned), { ok: false, reason: 'version' });
   });
 
   it('refuses what is short, foreign, of another version, of a wrong length or not signed with the key', () => {
@@ -42,7 +78,7 @@ describe('sync datagrams', () => {
     assert.deepEqual(decodeDatagram(KEY, good.subarray(0, 20)), { ok: false, reason: 'short' });
     assert.deepEqual(edit((b) => b.writeUInt32LE(0, 0)), { ok: false, reason: 'magic' });
     assert.deepEqual(edit((b) => b.writeUInt8(9, 4)), { ok: false, reason: 'version' });
-    assert.deepEqual(edit((b) => b.writeUInt16LE(2, 20)), { ok: false, reason: 'length' });
+    assert.deepEqual(edit((b) => b.writeUInt16LE(RECORD_BYTES + 1, 22)), { ok: false, reason: 'length' });
     assert.deepEqual(edit((b) => b.writeUInt8(b.readUInt8(30) ^ 1, 30)), { ok: false, reason: 'mac' });
     assert.deepEqual(decodeDatagram(syncKey(Buffer.from('another key 1234')), good), { ok: false, reason: 'mac' });
   });
@@ -58,8 +94,13 @@ class FakeEngine implements SyncEngine {
     return Buffer.concat(out);
   }
   syncInstall(records: Uint8Array) {
-    for (let at = 0; at < records.length; at += RECORD_BYTES) this.installed.push(Buffer.from(records.subarray(at, at + RECORD_BYTES)));
-    return { accepted: records.length / RECORD_BYTES, refused: 0 };
+    let accepted = 0;
+    for (let at = 0; at < records.length; accepted++) {
+      const size = recordSize(records[at]!);
+      this.installed.push(Buffer.from(records.subarray(at, at + size)));
+      at += size;
+    }
+    return { accepted, refused: 0 };
   }
   syncDump(): void {
     this.dumps++;
@@ -112,8 +153,8 @@ describe('two sync nodes on loopback', () => {
     assert.deepEqual(engines[1]!.installed, [record(100), record(101)]);
     assert.equal(two.status().peers[0]!.tableReceived, true);
 
-    // Many records, both ways, in order, over several datagrams.
-    const many = Array.from({ length: 3 * RECORDS_PER_DATAGRAM + 5 }, (_, i) => record(1000 + i));
+    // Many records of both families, both ways, in order, over several datagrams.
+    const many = Array.from({ length: 3 * RECORDS_PER_DATAGRAM + 5 }, (_, i) => (i % 4 === 1 ? record6(1000 + i) : record(1000 + i)));
     engines[0]!.queued.push(...many);
     engines[1]!.queued.push(record(7));
     await until(() => engines[1]!.installed.length === 2 + many.length && engines[0]!.installed.length === 1);

@@ -215,6 +215,71 @@ test('the BIRD configuration: own routes as they are, backups with a longer AS p
   }
 });
 
+// IPv6: a service with an IPv6 VIP and an IPv6 pool, beside the IPv4 ones.
+const NODES6 = ['  nodes: [{ id: 1, address: 10.88.0.11, address6: "fd88::11" }, { id: 2, address: 10.88.0.12, address6: "fd88::12" }]'];
+function config6(node: number) {
+  const c = parseConfigText(
+    clusterText(['  node: 1', ...NODES6, ...BGP])
+      .replace('  lan: [10.0.2.100, 10.0.2.101, 10.0.2.102]', '  lan: [10.0.2.100, 10.0.2.101, 10.0.2.102]\n  lan6: ["fd88:1::1", "fd88:1::2"]')
+      .replace(
+        'services:',
+        'services:\n  - { name: web6, vip: "fd99::10", port: 80, forwarding: fullnat, local_address_pool: lan6, servers: [{ address: "fd88::21", port: 80 }] }',
+      ),
+    'test.yaml',
+  );
+  return { ...c, cluster: { ...c.cluster!, node } };
+}
+
+test('IPv6: VIPs and local addresses announced as /128, over the same sessions with the node\'s IPv6 next hop', () => {
+  const config = config6(2);
+  const routes = announcements(config, health([]));
+  assert.deepEqual(routes.filter((r) => r.prefix.includes(':')), [
+    { prefix: 'fd99::10/128', kind: 'vip' },
+    { prefix: 'fd88:1::1/128', kind: 'backup_local_address' },
+    { prefix: 'fd88:1::2/128', kind: 'local_address' },
+  ]);
+  const conf = birdConfig(config.cluster!, routes);
+  assert.match(conf, /protocol static xvs_own6 \{\n {2}ipv6;\n {2}route fd99::10\/128 blackhole;\n {2}route fd88:1::2\/128 blackhole;\n\}/);
+  assert.match(conf, /protocol static xvs_backup6 \{\n {2}ipv6;\n {2}route fd88:1::1\/128 blackhole;\n\}/);
+  assert.match(conf, /protocol static xvs_own \{\n {2}ipv4;\n {2}route 203\.0\.113\.10\/32 blackhole;\n {2}route 10\.0\.2\.101\/32 blackhole;\n\}/, 'the IPv4 ones apart');
+  assert.match(conf, /ipv6 \{ import none; export filter xvs_export; next hop address fd88::12; \};/);
+  assert.doesNotMatch(birdConfig(cluster(2), []), /ipv6/, 'a node without address6 speaks IPv4 only');
+  const bird = ['bird', '/usr/sbin/bird'].find((b) => !spawnSync(b, ['--version'], { stdio: 'ignore' }).error);
+  if (!bird) {
+    console.warn('*** BIRD is not installed: the generated IPv6 configuration was not parsed by BIRD ***');
+    return;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xvs-bird6-test-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'bird.conf'), conf);
+    const r = spawnSync(bird, ['-p', '-c', path.join(dir, 'bird.conf')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('IPv6 services in a cluster with bgp need every node\'s address6, an IPv6 host address of its own', () => {
+  const withV6 = (nodes: string) =>
+    clusterText(['  node: 1', nodes, ...BGP])
+      .replace('  lan: [10.0.2.100, 10.0.2.101, 10.0.2.102]', '  lan: [10.0.2.100, 10.0.2.101, 10.0.2.102]\n  lan6: ["fd88:1::1", "fd88:1::2"]')
+      .replace(
+        'services:',
+        'services:\n  - { name: web6, vip: "fd99::10", port: 80, forwarding: fullnat, local_address_pool: lan6, servers: [{ address: "fd88::21", port: 80 }] }',
+      );
+  assert.deepEqual(problemsOf(withV6(NODES6[0]!)), []);
+  const missing = problemsOf(withV6('  nodes: [{ id: 1, address: 10.88.0.11, address6: "fd88::11" }, { id: 2, address: 10.88.0.12 }]'));
+  assert.equal(missing.length, 1, JSON.stringify(missing));
+  assert.equal(missing[0]!.path, 'cluster.nodes[1]');
+  assert.match(missing[0]!.message, /has no address6: with IPv6 services, BGP announces/);
+  const twice = problemsOf(withV6('  nodes: [{ id: 1, address: 10.88.0.11, address6: "fd88::11" }, { id: 2, address: 10.88.0.12, address6: "fd88::11" }]'));
+  assert.match(twice[0]!.message, /fd88::11 is already the IPv6 address of nodes\[0\]/);
+  const v4 = problemsOf(withV6('  nodes: [{ id: 1, address: 10.88.0.11, address6: 10.88.0.11 }, { id: 2, address: 10.88.0.12, address6: "fd88::12" }]'));
+  assert.match(v4[0]!.message, /must be an IPv6 address such as 2001:db8::11 \(got "10\.88\.0\.11"\); the IPv4 one is address/);
+  // Without bgp (sync alone) nothing is announced: no address6 needed.
+  assert.deepEqual(problemsOf(withV6(NODES[0]!).replace(BGP[0]! + '\n', '')), []);
+});
+
 test("BIRD's show protocols reply: rows of every protocol, errors found", () => {
   const reply = [
     { code: 2002, text: 'Name       Proto      Table      State  Since         Info' },

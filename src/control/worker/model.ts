@@ -56,6 +56,7 @@ export interface ServiceModel {
 
 /** The pool of a cluster node's snapshot that holds the other nodes' local addresses. */
 export const PEER_LOCAL_ADDRESSES = '(other cluster nodes)';
+export const PEER_LOCAL_ADDRESSES6 = '(other cluster nodes, IPv6)';
 
 export interface PoolModel {
   name: string;
@@ -217,8 +218,11 @@ export function* modelSteps(
   );
   // The other nodes' shares, in a pool no service draws from: replies to them are the data
   // plane's (connections synced from those nodes), never the kernel's.
+  // A pool holds one family: the IPv6 ones apart.
   const others = cluster ? Object.values(config.local_address_pools).flatMap((lips) => lips.filter((l) => !localAddressShare(cluster, lips).includes(l))) : [];
-  if (others.length) pools.push({ name: PEER_LOCAL_ADDRESSES, lips: others });
+  const others4 = others.filter((l) => !isIpv6Text(l)), others6 = others.filter(isIpv6Text);
+  if (others4.length) pools.push({ name: PEER_LOCAL_ADDRESSES, lips: others4 });
+  if (others6.length) pools.push({ name: PEER_LOCAL_ADDRESSES6, lips: others6 });
   const poolIndex = new Map(pools.map((p, i) => [p.name, i]));
   const last = new Map(previous?.config.services.map((s, i) => [serviceKey(s), { config: s, model: previous.model.services[i]! }]));
   const services: ServiceModel[] = [];
