@@ -11,8 +11,11 @@
 //                          node1 10.88.0.11   node2 10.88.0.12   s1 .21        s2 .22
 //                          (xvs, AS 65001)    (xvs, AS 65001)    :8080         :8080
 //
-// Used by the cluster e2e tests and benchmarks; runs on the main thread of whoever builds it and
-// needs root and BIRD 2. destroy() removes everything, also after a failure.
+// With `ipv6`, the same addressing in IPv6 beside it (client fd77::2, router fd77::1 | fd88::1,
+// nodes fd88::11.., servers fd88::21..; the router's kernel takes the nodes' IPv6 routes from BIRD
+// too, ECMP by an L4 hash) for IPv6 services (cluster-node-config.ts ipv6); sessions and sync
+// stay IPv4. Used by the cluster e2e tests and benchmarks; runs on the main thread of whoever
+// builds it and needs root and BIRD 2. destroy() removes everything, also after a failure.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +25,7 @@ import { NetnsLab, waitForLine } from '../netns/lab.js';
 import type { ClusterClientOptions, ClusterClientResult } from './cluster-client.js';
 import {
   CLUSTER_VIP,
+  CLUSTER_VIP6,
   clusterNodeConfig,
   ECHO_PORT,
   NODE_API,
@@ -43,7 +47,7 @@ export interface ClusterNodeProcess {
   lines: string[];
 }
 
-export { CLUSTER_LIPS, CLUSTER_VIP, ECHO_PORT, NODE_API, NODE_ASN, ROUTER_ASN, ROUTER_FABRIC } from './cluster-node-config.js';
+export { CLUSTER_LIPS, CLUSTER_LIPS6, CLUSTER_VIP, CLUSTER_VIP6, ECHO_PORT, NODE_API, NODE_ASN, ROUTER_ASN, ROUTER_FABRIC } from './cluster-node-config.js';
 export const CLUSTER_CLIENT = '10.77.0.2';
 export const SERVER_PORT = 8080;
 
@@ -51,7 +55,12 @@ export interface ClusterMember {
   id: number;
   ns: string;
   address: string;
+  address6: string;
 }
+
+export const CLUSTER_CLIENT6 = 'fd77::2';
+const ROUTER_CLIENT_SIDE6 = 'fd77::1';
+export const ROUTER_FABRIC6 = 'fd88::1';
 
 export class ClusterTopology {
   readonly lab = new NetnsLab();
@@ -59,19 +68,20 @@ export class ClusterTopology {
   readonly client: string;
   readonly switch: string;
   readonly nodes: ClusterMember[] = [];
-  readonly servers: { name: string; ns: string; address: string }[] = [];
+  readonly servers: { name: string; ns: string; address: string; address6: string }[] = [];
   private routerBird: ChildProcess | undefined;
 
   /** The servers' HTTP port: the VIP's own (80) where they answer the client directly (dr, tunnel). */
   readonly httpPort: number;
 
-  private constructor(nodes: number, servers: number, readonly directReturn: boolean) {
+  private constructor(nodes: number, servers: number, readonly directReturn: boolean, readonly ipv6: boolean) {
     this.httpPort = directReturn ? 80 : SERVER_PORT;
     this.router = `xvs-${this.lab.id}-r`;
     this.client = `xvs-${this.lab.id}-c`;
     this.switch = `xvs-${this.lab.id}-sw`;
-    for (let i = 1; i <= nodes; i++) this.nodes.push({ id: i, ns: `xvs-${this.lab.id}-n${i}`, address: `10.88.0.${10 + i}` });
-    for (let i = 1; i <= servers; i++) this.servers.push({ name: `s${i}`, ns: `xvs-${this.lab.id}-s${i}`, address: `10.88.0.${20 + i}` });
+    for (let i = 1; i <= nodes; i++) this.nodes.push({ id: i, ns: `xvs-${this.lab.id}-n${i}`, address: `10.88.0.${10 + i}`, address6: `fd88::${10 + i}` });
+    for (let i = 1; i <= servers; i++)
+      this.servers.push({ name: `s${i}`, ns: `xvs-${this.lab.id}-s${i}`, address: `10.88.0.${20 + i}`, address6: `fd88::${20 + i}` });
   }
 
   /**
@@ -79,8 +89,8 @@ export class ClusterTopology {
    * it) and listens on all its addresses, the VIP's ports included; replies go to the client
    * through the router, past the nodes.
    */
-  static create(options: { nodes: number; servers: number; directReturn?: boolean }): ClusterTopology {
-    const t = new ClusterTopology(options.nodes, options.servers, options.directReturn ?? false);
+  static create(options: { nodes: number; servers: number; directReturn?: boolean; ipv6?: boolean }): ClusterTopology {
+    const t = new ClusterTopology(options.nodes, options.servers, options.directReturn ?? false, options.ipv6 ?? false);
     t.lab.buildOrDestroy(() => t.build());
     return t;
   }
@@ -132,7 +142,28 @@ export class ClusterTopology {
         lab.sysctl(s.ns, 'net.ipv4.conf.all.arp_announce', 2);
       }
     }
+    if (this.ipv6) this.addIpv6();
     lab.mountBpffs();
+  }
+
+  private addIpv6(): void {
+    const ip6 = (ns: string, ...args: string[]) => this.lab.exec(ns, ['ip', '-6', ...args]);
+    ip6(this.client, 'addr', 'add', `${CLUSTER_CLIENT6}/64`, 'dev', 'c0', 'nodad');
+    ip6(this.client, 'route', 'add', 'default', 'via', ROUTER_CLIENT_SIDE6);
+    ip6(this.router, 'addr', 'add', `${ROUTER_CLIENT_SIDE6}/64`, 'dev', 'r1', 'nodad');
+    ip6(this.router, 'addr', 'add', `${ROUTER_FABRIC6}/64`, 'dev', 'r0', 'nodad');
+    this.lab.sysctl(this.router, 'net.ipv6.conf.all.forwarding', 1);
+    this.lab.sysctl(this.router, 'net.ipv6.fib_multipath_hash_policy', 1);
+    for (const n of this.nodes) ip6(n.ns, 'addr', 'add', `${n.address6}/64`, 'dev', 'f0', 'nodad');
+    for (const s of this.servers) {
+      ip6(s.ns, 'addr', 'add', `${s.address6}/64`, 'dev', 'e0', 'nodad');
+      ip6(s.ns, 'route', 'add', 'default', 'via', ROUTER_FABRIC6);
+      // Linux's router sends IPv6 redirects it cannot be told not to (replies to a local address go
+      // back out of the segment they came in by): a server following one would keep sending to one
+      // node past its withdrawal.
+      this.lab.sysctl(s.ns, 'net.ipv6.conf.all.accept_redirects', 0);
+      this.lab.sysctl(s.ns, 'net.ipv6.conf.e0.accept_redirects', 0);
+    }
   }
 
   /**
@@ -151,10 +182,10 @@ export class ClusterTopology {
 router id ${ROUTER_FABRIC};
 protocol device { }
 protocol kernel { ipv4 { import none; export all; }; merge paths yes; }
-template bgp xvs_node {
+${this.ipv6 ? 'protocol kernel kernel6 { ipv6 { import none; export all; }; merge paths yes; }\n' : ''}template bgp xvs_node {
   local ${ROUTER_FABRIC} as ${ROUTER_ASN};
   hold time 3; keepalive time 1; connect retry time 1; error wait time 1, 5;
-  ipv4 { import all; export none; };
+  ipv4 { import all; export none; };${this.ipv6 ? '\n  ipv6 { import all; export none; };' : ''}
 }
 ${peers}${
         options.natReplies
@@ -176,16 +207,17 @@ protocol kernel replies_kernel { ipv4 { table replies; export all; }; kernel tab
     }
   }
 
-  /** The router's BGP routes in its kernel table: prefix → next-hop addresses (sorted). */
+  /** The router's BGP routes in its kernel table (both families): prefix → next-hop addresses (sorted). */
   routerRoutes(): Map<string, string[]> {
     const out = new Map<string, string[]>();
-    const routes = JSON.parse(this.lab.exec(this.router, ['ip', '-j', 'route', 'show', 'proto', 'bird'])) as {
-      dst: string;
-      gateway?: string;
-      nexthops?: { gateway: string }[];
-    }[];
-    for (const r of routes) {
-      const prefix = r.dst.includes('/') ? r.dst : `${r.dst}/32`;
+    const list = (family: string) =>
+      JSON.parse(this.lab.exec(this.router, ['ip', family, '-j', 'route', 'show', 'proto', 'bird'])) as {
+        dst: string;
+        gateway?: string;
+        nexthops?: { gateway: string }[];
+      }[];
+    for (const r of [...list('-4'), ...(this.ipv6 ? list('-6') : [])]) {
+      const prefix = r.dst.includes('/') ? r.dst : `${r.dst}/${r.dst.includes(':') ? 128 : 32}`;
       const via = r.nexthops ? r.nexthops.map((h) => h.gateway) : r.gateway ? [r.gateway] : [];
       out.set(prefix, via.sort());
     }
@@ -208,9 +240,14 @@ protocol kernel replies_kernel { ipv4 { table replies; export all; }; kernel tab
     await Promise.all(this.servers.map((s) => this.startServer(s.name)));
     await Promise.all(
       this.servers.map((s) =>
-        waitForLine(this.lab.spawnIn(s.ns, ['python3', '-u', '-c', ECHO_SERVER, this.directReturn ? '0.0.0.0' : s.address, String(ECHO_PORT)]), (l) => l === 'ready', 10_000),
+        waitForLine(this.lab.spawnIn(s.ns, ['python3', '-u', '-c', ECHO_SERVER, this.bindAddress(s), String(ECHO_PORT)]), (l) => l === 'ready', 10_000),
       ),
     );
+  }
+
+  /** Where a server listens: all its addresses (direct return), its IPv6 one (ipv6), else its IPv4 one. */
+  private bindAddress(s: { address: string; address6: string }): string {
+    return this.directReturn ? '0.0.0.0' : this.ipv6 ? s.address6 : s.address;
   }
 
   private readonly serverProcesses = new Map<string, ChildProcess>();
@@ -221,7 +258,7 @@ protocol kernel replies_kernel { ipv4 { table replies; export all; }; kernel tab
     const root = path.join(this.dir, `www-${s.name}`);
     fs.mkdirSync(root, { recursive: true });
     fs.writeFileSync(path.join(root, 'name'), s.name);
-    const bind = this.directReturn ? '0.0.0.0' : s.address;
+    const bind = this.bindAddress(s);
     const child = this.lab.spawnIn(s.ns, ['python3', '-u', '-c', HTTP_SERVER, bind, String(this.httpPort), root]);
     this.serverProcesses.set(name, child);
     child.once('exit', () => this.serverProcesses.delete(name));
@@ -236,14 +273,17 @@ protocol kernel replies_kernel { ipv4 { table replies; export all; }; kernel tab
     await exited;
   }
 
-  /** Node `id`'s config file for `mode` (cluster-node-config.ts), written into the lab. */
+  /** Node `id`'s config file for `mode` (cluster-node-config.ts; an ipv6 topology: IPv6 fullnat services), written into the lab. */
   nodeConfig(id: number, mode: ClusterMode = 'fullnat'): string {
     const file = path.join(this.dir, `node${id}.yaml`);
     const key = path.join(this.dir, 'port.key');
     if (!fs.existsSync(key)) fs.writeFileSync(key, Buffer.from('0123456789abcdef0123456789abcdef'));
     const stateDir = path.join(this.dir, `state${id}`);
     fs.mkdirSync(stateDir, { recursive: true });
-    fs.writeFileSync(file, clusterNodeConfig({ id, mode, nodes: this.nodes, servers: this.servers, httpPort: this.httpPort, portKeyFile: key, stateDir }));
+    fs.writeFileSync(
+      file,
+      clusterNodeConfig({ id, mode, nodes: this.nodes, servers: this.servers, httpPort: this.httpPort, portKeyFile: key, stateDir, ipv6: this.ipv6 }),
+    );
     return file;
   }
 
@@ -267,7 +307,7 @@ protocol kernel replies_kernel { ipv4 { table replies; export all; }; kernel tab
    */
   startLoad(durationMs: number, options: Partial<ClusterClientOptions> = {}): Promise<ClusterClientResult> {
     const o: ClusterClientOptions = {
-      vip: CLUSTER_VIP,
+      vip: this.ipv6 ? CLUSTER_VIP6 : CLUSTER_VIP,
       echoPort: ECHO_PORT,
       httpPort: 80,
       longLived: 24,

@@ -7,8 +7,9 @@
 // in fullnat, nat (servers routed through the nodes), dr and tunnel, and with three nodes (the
 // dead node's local address then falls back to both others); a restarted node gets the tables
 // and takes its share back without a failure; a service that loses quorum is withdrawn
-// and comes back with it; a clean stop withdraws before it exits. Needs root and BIRD 2; skipped
-// loudly otherwise.
+// and comes back with it; a clean stop withdraws before it exits; and an IPv6 fullnat VIP over the
+// same sessions (ipv6 channel, the nodes' IPv6 next hops) fails no established connection when a
+// node is killed (IPv6 records synced). Needs root and BIRD 2; skipped loudly otherwise.
 import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -18,7 +19,9 @@ import { fileURLToPath } from 'node:url';
 import {
   CLUSTER_CLIENT,
   CLUSTER_LIPS,
+  CLUSTER_LIPS6,
   CLUSTER_VIP,
+  CLUSTER_VIP6,
   ClusterTopology,
   NODE_API,
   ROUTER_ASN,
@@ -257,6 +260,43 @@ describe('e2e: a three-node fullnat cluster behind a BGP router', { skip, timeou
       assert.equal(r.established.opened, 24);
       assert.deepEqual(r.established.failures, [], 'established connections across the kill');
       assert.deepEqual(r.fresh.failures.filter((f) => f.atMs > withdrawnAt), [], `new connections after the withdrawal (${r.fresh.ok} answered)`);
+    } finally {
+      await t.destroy();
+    }
+  });
+});
+
+describe('e2e: an IPv6 fullnat cluster behind a BGP router', { skip, timeout: 120_000 }, () => {
+  it('the VIP and local addresses announced as /128 with the nodes\' IPv6 next hops; kill -9 of a node fails no established IPv6 connection', async () => {
+    const t = ClusterTopology.create({ nodes: 2, servers: 2, ipv6: true });
+    try {
+      await t.startRouter();
+      await t.startServers();
+      const started: ClusterNodeProcess[] = [];
+      for (const id of [1, 2]) started.push(await t.startNode(id));
+      const vip = `${CLUSTER_VIP6}/128`;
+      const lips = CLUSTER_LIPS6.slice(0, 2).map((l) => `${l}/128`);
+      const six = (id: number) => [t.nodes[id - 1]!.address6];
+      const routes = await t.waitForRoutes((r) => r.get(vip)?.length === 2 && lips.every((l) => r.get(l)?.length === 1), 15_000, 'the IPv6 VIP over both nodes');
+      assert.deepEqual(routes.get(vip), t.nodes.map((n) => n.address6).sort(), 'ECMP over both nodes\' IPv6 addresses');
+      assert.deepEqual(routes.get(lips[0]!), six(1));
+      assert.deepEqual(routes.get(lips[1]!), six(2));
+
+      const load = t.startLoad(6000);
+      await sleep(2000);
+      started[0]!.child.kill('SIGKILL');
+      await exited(started[0]!.child);
+      const after = await t.waitForRoutes((r) => r.get(vip)?.join() === six(2).join(), 5000, 'node 1 withdrawn');
+      const withdrawnAt = Date.now();
+      assert.deepEqual(after.get(lips[0]!), six(2), "node 2's backup announcement of node 1's IPv6 local address takes over");
+      const r = await load;
+      assert.equal(r.established.opened, 24);
+      assert.deepEqual(r.established.failures, [], 'established IPv6 connections across the kill');
+      assert.deepEqual(r.fresh.failures.filter((f) => f.atMs > withdrawnAt), [], `new connections after the withdrawal (${r.fresh.ok} answered)`);
+      assert.ok(r.fresh.ok > 50, `new connections answered: ${r.fresh.ok}`);
+      const status = t.nodeStatus<NodeStatus>(2);
+      assert.ok(status.counters.sync_installed! > 0 && status.counters.sync_adopted! > 0, `node 2 took over synced IPv6 connections: ${JSON.stringify(status.counters)}`);
+      assert.equal(status.counters.sync_invalid, 0);
     } finally {
       await t.destroy();
     }

@@ -13,7 +13,6 @@
 #include <sys/prctl.h>
 
 #include <cstdint>
-#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <optional>
@@ -315,7 +314,8 @@ void run_op(PacketWorld& world, ByteReader& in) {
       o.read(in);
       xvs::abi::SyncItem r{};
       if (o.field >= 0x80) {
-        std::memcpy(r.bytes, o.raw.data(), std::min(o.raw.size(), sizeof r.bytes));
+        o.raw.resize(48);  // an input that ran out: zeros
+        std::memcpy(r.bytes, o.raw.data(), o.raw.size());
       } else if (std::optional<xvs::abi::SyncItem> rec = world.sync_record(o.worker % workers, o.pick)) {
         r = *rec;
         spoil_field(r, o.field % 25, o.mask);
