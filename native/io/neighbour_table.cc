@@ -6,24 +6,24 @@
 namespace xvs::io {
 
 template <typename Addr>
-typename BasicNeighbourTable<Addr>::Entry* BasicNeighbourTable<Addr>::find(const Addr& address) {
-  auto it = entries_.find(address);
+typename BasicNeighbourTable<Addr>::Entry* BasicNeighbourTable<Addr>::find(const Addr& address, uint8_t port) {
+  auto it = entries_.find(NeighbourKey<Addr>(address, port));
   return it == entries_.end() ? nullptr : &it->second;
 }
 
 template <typename Addr>
 bool BasicNeighbourTable<Addr>::lookup(const Addr& address, uint8_t port, int64_t now_ms, uint8_t mac[6]) {
-  Entry* e = find(address);
-  if (e != nullptr && e->port != port) {  // the route moved: what was learnt elsewhere says nothing here
+  Entry* e = find(address, port);
+  if (e != nullptr && e->port != port) {  // (IPv4) the route moved: what was learnt elsewhere says nothing here
     const bool had_mac = e->state == State::reachable || e->state == State::stale;
-    entries_.erase(address);
+    entries_.erase(NeighbourKey<Addr>(address, port));
     e = nullptr;
     if (had_mac) mark_changed(address);
   }
   if (e == nullptr) {
     if (entries_.size() >= timing_.capacity) return false;
     Entry fresh{address, port, State::incomplete, {}, kNever, kNever, now_ms, timing_.probes};
-    e = &entries_.emplace(address, fresh).first->second;
+    e = &entries_.emplace(NeighbourKey<Addr>(address, port), fresh).first->second;
   }
   e->used_ms = now_ms;
   if (e->state != State::reachable && e->state != State::stale) return false;
@@ -33,11 +33,11 @@ bool BasicNeighbourTable<Addr>::lookup(const Addr& address, uint8_t port, int64_
 
 template <typename Addr>
 void BasicNeighbourTable<Addr>::observe(const NeighbourObservation& o, bool reply, int64_t now_ms) {
-  Entry* e = find(o.address);
+  Entry* e = find(o.address, o.port);
   if (e == nullptr) {
     if (!reply || entries_.size() >= timing_.capacity) return;
     Entry fresh{o.address, o.port, State::incomplete, {}, kNever, kNever, now_ms, timing_.probes};
-    e = &entries_.emplace(o.address, fresh).first->second;
+    e = &entries_.emplace(NeighbourKey<Addr>(o.address, o.port), fresh).first->second;
   }
   if (e->port != o.port) return;  // heard on another port than its route's: not this entry's neighbour
   const bool had_mac = e->state == State::reachable || e->state == State::stale;
@@ -88,7 +88,7 @@ template <typename Addr>
 std::vector<typename BasicNeighbourTable<Addr>::Entry> BasicNeighbourTable<Addr>::entries() const {
   std::vector<Entry> out;
   out.reserve(entries_.size());
-  for (const auto& [address, e] : entries_) out.push_back(e);
+  for (const auto& [key, e] : entries_) out.push_back(e);
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -37,10 +38,23 @@ struct BasicNeighbourSolicit {
   uint8_t port;
 };
 
-// Addresses as keys: IPv4 ones as they are, IPv6 ones by their two words.
-struct NeighbourAddressHash {
-  size_t operator()(uint32_t a) const { return std::hash<uint32_t>{}(a); }
-  size_t operator()(const core::Ipv6Address& a) const { return std::hash<uint64_t>{}(a.word(0) ^ (a.word(1) * 0x9e3779b97f4a7c15ull)); }
+// An entry's key: its address, and for IPv6 its port too — a link-local address (fe80::1, every
+// router's favourite) names one neighbour per link, so the same address on two ports is two
+// neighbours. An IPv4 address is one neighbour whatever the port (port 0 in the key): a lookup on
+// another port means its route moved.
+template <typename Addr>
+struct NeighbourKey {
+  static constexpr bool kPerPort = !std::is_same_v<Addr, uint32_t>;
+  Addr address;
+  uint8_t port;
+  NeighbourKey(const Addr& a, uint8_t p) : address(a), port(kPerPort ? p : 0) {}
+  friend bool operator==(const NeighbourKey& a, const NeighbourKey& b) { return a.address == b.address && a.port == b.port; }
+};
+struct NeighbourKeyHash {
+  size_t operator()(const NeighbourKey<uint32_t>& k) const { return std::hash<uint32_t>{}(k.address); }
+  size_t operator()(const NeighbourKey<core::Ipv6Address>& k) const {
+    return std::hash<uint64_t>{}(k.address.word(0) ^ (k.address.word(1) * 0x9e3779b97f4a7c15ull) ^ k.port);
+  }
 };
 
 enum class NeighbourState : uint8_t { incomplete, reachable, stale, failed };
@@ -77,6 +91,7 @@ class BasicNeighbourTable {
 
   // The MAC of `address` reached through `port`, if one is known (reachable or stale); false
   // otherwise, and the address is then solicited at the next tick (if it is not being already).
+  // Changes are reported by address (a link-local one's on any port: its dependants re-resolve).
   bool lookup(const Addr& address, uint8_t port, int64_t now_ms, uint8_t mac[6]);
   // A worker saw `o.address` at `o.mac` on `o.port`. Entries are made only for addresses looked up
   // (and for replies, which answer a solicitation), so a flood of requests cannot fill the table.
@@ -89,11 +104,11 @@ class BasicNeighbourTable {
   size_t size() const { return entries_.size(); }
 
  private:
-  Entry* find(const Addr& address);
+  Entry* find(const Addr& address, uint8_t port);
   void mark_changed(const Addr& address) { changed_.push_back(address); }
 
   Timing timing_;
-  std::unordered_map<Addr, Entry, NeighbourAddressHash> entries_;
+  std::unordered_map<NeighbourKey<Addr>, Entry, NeighbourKeyHash> entries_;
   std::vector<Addr> changed_;
 };
 

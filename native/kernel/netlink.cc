@@ -357,4 +357,17 @@ bool read_local_route6(const nlmsghdr& m, LocalPrefix6& out) {
   return true;
 }
 
+std::string set_all_multicast(const std::string& name, bool on, bool& was_on) {
+  ifreq ifr{};
+  if (!ifreq_for(name, ifr)) return "'" + name + "' is not an interface name";
+  Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (sock.fd < 0) return std::string("socket: ") + std::strerror(errno);
+  if (ioctl(sock.fd, SIOCGIFFLAGS, &ifr) != 0) return name + ": cannot read the interface flags: " + std::strerror(errno);
+  was_on = (ifr.ifr_flags & IFF_ALLMULTI) != 0;
+  if (was_on == on) return "";
+  ifr.ifr_flags = static_cast<short>(on ? (ifr.ifr_flags | IFF_ALLMULTI) : (ifr.ifr_flags & ~IFF_ALLMULTI));
+  if (ioctl(sock.fd, SIOCSIFFLAGS, &ifr) != 0) return name + ": cannot set all-multicast: " + std::strerror(errno);
+  return "";
+}
+
 }  // namespace xvs::kernel

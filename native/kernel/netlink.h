@@ -38,6 +38,10 @@ std::string netlink_query(int protocol, void* request, uint32_t len, uint16_t wa
 // "" or what went wrong; `missing` is set when no interface has that name here.
 std::string link_info(const std::string& name, LinkInfo& out, bool& missing);
 
+// Turns the interface's all-multicast flag (IFF_ALLMULTI: its NIC takes every multicast frame) on
+// or off; `was_on` says how it was. "" or what went wrong.
+std::string set_all_multicast(const std::string& name, bool on, bool& was_on);
+
 struct NextHop {
   int ifindex = 0;          // egress interface of the route
   uint32_t gateway = 0;     // 0: the address is on-link

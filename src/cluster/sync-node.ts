@@ -81,6 +81,8 @@ export class ClusterSync {
   private sequence = 0;
   private inFlight = 0;
   private sent = { datagrams: 0, records: 0 };
+  /** Records drained from the engine and not sent yet (whole records). */
+  private pending: Buffer = Buffer.alloc(0);
   private readonly invalid: Record<string, number> = {};
   private tablesWanted = new Set<number>();
   private tablesArrived: () => void = () => {};
@@ -144,28 +146,33 @@ export class ClusterSync {
   }
 
   private tick(): void {
-    let records: Buffer = Buffer.alloc(0);
-    const room = Math.max(0, MAX_IN_FLIGHT - this.inFlight) / Math.max(1, this.peers.length);
-    // In IPv4 records: IPv6 ones (2.5 times larger) may take up to that many more datagrams.
-    const max = Math.floor(room) * RECORDS_PER_DATAGRAM;
-    if (max > 0) {
+    // Datagrams the socket may take now: records beyond them (IPv6 ones are 2.5 times an IPv4
+    // one) wait in `pending` for the next tick, drained but not yet sent.
+    let room = Math.floor(Math.max(0, MAX_IN_FLIGHT - this.inFlight) / Math.max(1, this.peers.length));
+    let drainedShort = false; // this tick's drain took less than it asked for: the workers' rings are empty
+    if (this.pending.length === 0 && room > 0) {
+      const asked = room * RECORDS_PER_DATAGRAM;
       try {
-        records = this.engine.syncDrain(max);
+        this.pending = this.engine.syncDrain(asked);
       } catch {
         return; // the engine stopped: close() follows
       }
+      drainedShort = (countRecords(this.pending) ?? 0) < asked;
     }
-    let drained = 0;
-    for (const chunk of datagramChunks(records)) {
+    let sentBytes = 0;
+    for (const chunk of datagramChunks(this.pending)) {
+      if (room-- <= 0) break;
       const datagram = encodeDatagram(this.key, { kind: SyncKind.records, node: this.cluster.node, sequence: this.sequence++, sentMs: Date.now() }, chunk);
       for (const p of this.peers) this.transmit(p, datagram);
       this.sent.datagrams++;
-      const count = countRecords(chunk) ?? 0;
-      this.sent.records += count;
-      drained += count;
+      this.sent.records += countRecords(chunk) ?? 0;
+      sentBytes += chunk.length;
     }
-    // A table asked for has gone out whole once the workers finished it and the rings are empty.
-    if (drained < max && this.peers.some((p) => p.wantsTableEnd) && this.engine.syncDumpFinished()) {
+    this.pending = this.pending.subarray(sentBytes);
+    // A table asked for has gone out whole once the workers finished it and nothing waits here
+    // or in their rings (a drain that filled the room may have left records there).
+    const drainedAll = this.pending.length === 0 && drainedShort;
+    if (drainedAll && this.peers.some((p) => p.wantsTableEnd) && this.engine.syncDumpFinished()) {
       for (const p of this.peers.filter((x) => x.wantsTableEnd)) {
         p.wantsTableEnd = false;
         this.send(p, SyncKind.tableEnd);

@@ -54,6 +54,8 @@ services:
 `,
     );
     balancer = await Balancer.start(t, file);
+    // Nothing of the backend's (the ports take all multicast, net_af_xdp's by their kernel flag).
+    assert.deepEqual(balancer.warnings().filter((w) => w.event === 'backend_warning'), [], 'no backend warnings');
     // The host's side of the ports, now that xvs made the exception interfaces.
     t.configureHostSide();
     addIpv6BalancerSide(t, '.kni');
@@ -86,6 +88,10 @@ services:
     for (let i = 0; i < body.length; i += 4093) assert.equal(body[i], i % 251, `byte ${i}`);
   });
 
+  it("the ports take all multicast while xvs runs (the solicited-node groups of its addresses)", () => {
+    for (const dev of ['l0', 'l1']) assert.match(t.lab.exec(t.balancer, ['ip', 'link', 'show', dev]), /ALLMULTI/, dev);
+  });
+
   it("xvs's own neighbour table holds the IPv6 servers (reachable or stale, a real MAC)", () => {
     const status = JSON.parse(t.lab.exec(t.balancer, [process.execPath, XVS, 'list', '--json'])) as { neighbours?: NeighbourEntry[] };
     for (const server of SERVERS6) {
@@ -106,5 +112,6 @@ services:
     assert.ok((c.conn_created ?? 0) >= 41, `conn_created ${c.conn_created}`);
     const drops = Object.entries(c).filter(([name, n]) => name.startsWith('drop_') && n > 0 && name !== 'drop_neighbor_unresolved');
     assert.deepEqual(drops, [], 'no drops (unresolved next hops aside, while the neighbours were being learned)');
+    for (const dev of ['l0', 'l1']) assert.doesNotMatch(t.lab.exec(t.balancer, ['ip', 'link', 'show', dev]), /ALLMULTI/, `${dev}: put back at stop`);
   });
 });

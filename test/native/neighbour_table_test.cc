@@ -174,4 +174,34 @@ TEST(NeighbourTable6, LookupSolicitsAReplyResolvesAndChangesAreReported) {
   EXPECT_EQ(std::memcmp(mac, kMacB, 6), 0);
 }
 
+// A link-local next hop (fe80::1) on two ports is two neighbours: resolving one does not undo the
+// other (an IPv4 address is one neighbour whose route may move: NeighbourTable, above).
+TEST(NeighbourTable6, ALinkLocalAddressOnTwoPortsIsTwoNeighbours) {
+  using xvs::io::NeighbourObservation6;
+  using xvs::io::NeighbourSolicit6;
+  using xvs::io::NeighbourTable6;
+  xvs::core::Ipv6Address router{};
+  router.bytes[0] = 0xfe, router.bytes[1] = 0x80, router.bytes[15] = 1;
+  NeighbourTable6 t;
+  uint8_t mac[6];
+  EXPECT_FALSE(t.lookup(router, 0, 0, mac));
+  EXPECT_FALSE(t.lookup(router, 1, 0, mac));
+  std::vector<NeighbourSolicit6> solicit;
+  std::vector<xvs::core::Ipv6Address> changed;
+  t.tick(0, solicit, changed);
+  ASSERT_EQ(solicit.size(), 2u) << "asked on each port";
+  NeighbourObservation6 on0{router, {}, 0}, on1{router, {}, 1};
+  std::memcpy(on0.mac, kMacA, 6);
+  std::memcpy(on1.mac, kMacB, 6);
+  t.observe(on0, true, 10);
+  t.observe(on1, true, 10);
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(t.lookup(router, 0, 20 + round, mac));
+    EXPECT_EQ(std::memcmp(mac, kMacA, 6), 0);
+    ASSERT_TRUE(t.lookup(router, 1, 20 + round, mac));
+    EXPECT_EQ(std::memcmp(mac, kMacB, 6), 0);
+  }
+  EXPECT_EQ(t.size(), 2u);
+}
+
 }  // namespace

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 
+import { runSyncBench } from '../../src/bench/cluster/sync.js';
 import { RECORDS } from '../../src/native/abi.js';
 import { MemHarness } from '../support/mem-harness.js';
 import { tcpFrame } from '../support/packets.js';
@@ -127,6 +128,13 @@ describe('connection sync through the addon', () => {
       a.close();
       b.close();
     }
+  });
+
+  it('xvs bench cluster: its synthetic records (written through the ABI layout) all install', async () => {
+    const r = await runSyncBench({ connections: 4, records: 3000 });
+    assert.equal(r.record_bytes, RECORDS.sync.size);
+    assert.equal(r.install.records, 3000);
+    for (const n of r.network) assert.equal(n.installed, 3000, JSON.stringify(n));
   });
 
   it('an engine outside a cluster has no sync', async () => {

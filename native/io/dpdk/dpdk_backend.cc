@@ -148,6 +148,20 @@ CreateError DpdkBackend::create(const DpdkOptions& o, std::unique_ptr<DpdkBacken
                              " (AF_PACKET only copies them) and answers what it owns: keep the host's addresses, the VIPs and the "
                              "local addresses off the host or use driver af_xdp (the default)");
     // A PCI device that cannot hash leaves every flow on queue 0 (a vdev's queues are the kernel's to spread).
+    // IPv6 neighbour solicitations for the VIPs and local addresses go to their solicited-node
+    // groups, which a NIC filtering unregistered multicast drops (ARP is broadcast): the device
+    // takes all multicast — a vdev's kernel interface by its flag (net_af_xdp has no API for it),
+    // put back at shutdown.
+    bool was_on = true;
+    if (vdev) {
+      if (std::string err = kernel::set_all_multicast(name, true, was_on); !err.empty())
+        b->warnings_.push_back(port.what + ": " + err + ": IPv6 neighbour solicitations for the VIPs and local addresses may not arrive");
+      else if (!was_on)
+        b->all_multicast_set_.push_back(name);
+    } else if (!first.all_multicast()) {
+      b->warnings_.push_back(port.what + ": the device (" + first.driver() +
+                             ") does not take all multicast: IPv6 neighbour solicitations for the VIPs and local addresses may not arrive");
+    }
     if (o.workers > 1 && !vdev && !first.rss())
       b->warnings_.push_back(port.what + ": the device (" + first.driver() +
                              ") cannot spread flows over the workers' queues (no RSS): worker 0 receives everything");
@@ -305,6 +319,11 @@ void DpdkBackend::shutdown() {
     for (const auto& d : p.devices) kept += d->kept_after_close();
     p.devices.clear();
   }
+  for (const std::string& name : all_multicast_set_) {
+    bool was_on = false;
+    kernel::set_all_multicast(name, false, was_on);
+  }
+  all_multicast_set_.clear();
   owned_.store(nullptr, std::memory_order_release);
   retired_.clear();
   owned_current_.reset();

@@ -88,6 +88,7 @@ class DpdkBackend final : public Backend, public HostPorts {
   std::vector<Retired> retired_;
   NeighbourTable neighbours_;
   NeighbourTable6 neighbours6_;
+  std::vector<std::string> all_multicast_set_;  // kernel interfaces whose IFF_ALLMULTI xvs turned on (shutdown puts it back)
   std::vector<std::string> warnings_;
   FrameAudit audit_;
   const std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();

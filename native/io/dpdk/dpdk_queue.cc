@@ -152,7 +152,7 @@ void DpdkQueue::pass_to_kernel(Frame* frames, uint32_t n) {
         replies[reply_count++] = sync_mbuf(f);
         continue;
       }
-    } else if (neighbour_discovery(f, owned, lost) && reply_count < 64) {
+    } else if (neighbour_discovery(f, owned, reply_count < 64, lost)) {
       reply_is_nd[reply_count] = true;
       replies[reply_count++] = sync_mbuf(f);
       continue;
@@ -177,7 +177,7 @@ void DpdkQueue::pass_to_kernel(Frame* frames, uint32_t n) {
   }
 }
 
-bool DpdkQueue::neighbour_discovery(Frame& f, const OwnedAddresses* owned, uint64_t& lost) {
+bool DpdkQueue::neighbour_discovery(Frame& f, const OwnedAddresses* owned, bool may_answer, uint64_t& lost) {
   ndp::View v;
   if (!ndp::parse(f.data, f.len, v)) return false;
   const bool ours = owned != nullptr && owned->contains6(v.target);
@@ -196,7 +196,7 @@ bool DpdkQueue::neighbour_discovery(Frame& f, const OwnedAddresses* owned, uint6
     std::memcpy(heard_one.seen.mac, v.link, 6);
     if (!heard6.push(heard_one)) ++lost;
   }
-  if (v.type != ndp::kNeighbourSolicit || !ours) return false;
+  if (v.type != ndp::kNeighbourSolicit || !ours || !may_answer) return false;
   const uint32_t len = ndp::answer_in_place(f.data, f.capacity, v, mac_);
   if (len == 0) return false;  // no room (an mbuf always has it): the host's, then
   f.len = len;

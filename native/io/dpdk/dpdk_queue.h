@@ -98,9 +98,10 @@ class DpdkQueue final : public Queue {
   void relay_host_frames();
   uint16_t send(rte_mbuf** mbufs, uint16_t n);
   void send_solicitations();
-  // Answers a neighbour solicitation for an owned address, notes what the packet says of its
-  // sender; true when `f` became the answer (to send back on the port).
-  bool neighbour_discovery(Frame& f, const OwnedAddresses* owned, uint64_t& lost);
+  // Notes what a neighbour discovery packet says of its sender and, if `may_answer` (room in the
+  // burst's replies), answers a solicitation for an owned address: true when `f` became the
+  // answer (to send back on the port); untouched otherwise.
+  bool neighbour_discovery(Frame& f, const OwnedAddresses* owned, bool may_answer, uint64_t& lost);
   void count(abi::Counter c, uint64_t n);
   static rte_mbuf* sync_mbuf(const Frame& f);
 

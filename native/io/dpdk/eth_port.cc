@@ -80,6 +80,9 @@ std::string EthPort::configure(const std::string& what, uint16_t queues, const s
   }
   if (const int ret = rte_eth_dev_start(id_); ret != 0) return failed(what, "starting the port", ret);
   started_ = true;
+  // IPv6 neighbour solicitations for the VIPs and local addresses go to their solicited-node
+  // multicast groups, which a NIC filtering unregistered multicast would drop (ARP is broadcast).
+  all_multicast_ = rte_eth_allmulticast_enable(id_) == 0 || rte_eth_allmulticast_get(id_) == 1;
   for (uint16_t q = 0; q < queues; ++q) {
     const int fd = conf.intr_conf.rxq != 0 && rte_eth_dev_rx_intr_enable(id_, q) == 0 ? rte_eth_dev_rx_intr_ctl_q_get_fd(id_, q) : -1;
     wait_fds_.push_back(fd);

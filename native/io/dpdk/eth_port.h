@@ -30,6 +30,9 @@ class EthPort {
   uint32_t mtu() const { return mtu_; }
   const std::string& driver() const { return driver_; }
   bool rss() const { return rss_; }
+  // Whether the port takes every multicast frame (IPv6 neighbour solicitations to the
+  // solicited-node groups of xvs's addresses); false where the driver refused.
+  bool all_multicast() const { return all_multicast_; }
   // Buffers the driver keeps from its pool after close (the frame audit counts them as in rings):
   // net_af_xdp gives back its receive ring's mbufs but not its fill ring's (DPDK 22.11: 2048 per
   // queue, ETH_AF_XDP_DFLT_NUM_DESCS, reserved at queue setup).
@@ -49,6 +52,7 @@ class EthPort {
   uint8_t mac_[6] = {};
   uint32_t mtu_ = 1500;
   bool rss_ = false;
+  bool all_multicast_ = false;
   uint16_t queues_ = 0;
   std::vector<int> wait_fds_;
 };

@@ -17,6 +17,7 @@ import { encodeDatagram, HEADER_BYTES, MAC_BYTES, RECORD_BYTES, RECORDS_PER_DATA
 import { parseConfigText } from '../../config/load.js';
 import type { Config } from '../../config/types.js';
 import { Dataplane } from '../../control/worker/dataplane.js';
+import { RECORDS } from '../../native/abi.js';
 import { portKey } from '../../control/worker/port-key.js';
 import { tcpFrame, type TcpFlag } from '../frames.js';
 
@@ -107,15 +108,18 @@ function lifeRecords(a: Dataplane, connections: number): number {
 }
 
 /** Records for node B's table: A's record shape with distinct clients and local ports. */
+// Where a field of an IPv4 sync record lies (native/abi/sync.h, through the ABI layout).
+const SYNC_AT = Object.fromEntries(RECORDS.sync.fields.map((f) => [f.name, f.offset])) as Record<string, number>;
+
 function syntheticRecords(template: Buffer, n: number): Buffer {
   const out = Buffer.alloc(n * RECORD_BYTES);
   for (let i = 0; i < n; i++) {
     const r = out.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES);
     template.copy(r);
-    r.writeUInt32BE(0xc6336400 + Math.floor(i / 60000), 0); // client address 198.51.100.0 + i / 60000
-    r.writeUInt16BE(1024 + (i % 60000), 8); // client port
-    r.writeUInt16BE(1024 + (i % 30000), 22); // local port
-    r.writeUInt32BE(i % 60000 < 30000 ? 0x0a000264 : 0x0a000265, 16); // the other local address for the second half
+    r.writeUInt32BE(0xc6336400 + Math.floor(i / 60000), SYNC_AT.client_saddr!); // client address 198.51.100.0 + i / 60000
+    r.writeUInt16BE(1024 + (i % 60000), SYNC_AT.client_sport!); // client port
+    r.writeUInt16BE(1024 + (i % 30000), SYNC_AT.server_dport!); // local port
+    r.writeUInt32BE(i % 60000 < 30000 ? 0x0a000264 : 0x0a000265, SYNC_AT.server_daddr!); // the other local address for the second half
   }
   return out;
 }
