@@ -295,18 +295,31 @@ static __always_inline void add_to_checksum(__sum16 *sum, __u32 delta) {
 // -1: nothing changed (no headroom), the frame is the worker's — but the caller's packet
 // pointers are void either way (the verifier's rule after bpf_xdp_adjust_head); 1: the frame
 // was lost.
-static __always_inline int encapsulate(struct xdp_md *ctx, const struct xvs_fast_entry *e, struct iphdr *ip) {
-  const __u8 tos = ip->tos, ttl = ip->ttl;
-  const __be16 inner_length = ip->tot_len, id = ip->id, df = ip->frag_off & bpf_htons(XVS_IP_DF);
-  if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct iphdr))) return -1;
+// Both families' encapsulation: `len` bytes of room before the packet for its outer header, and
+// a new Ethernet header (from the entry's MACs, of type `proto`) before that. The outer header's
+// place; 0 with *status -1 (no headroom: nothing changed) or 1 (the frame was lost).
+static __always_inline void *push_outer_header(struct xdp_md *ctx, int len, const __u8 *src_mac, const __u8 *dst_mac, __be16 proto,
+                                               int *status) {
+  *status = -1;
+  if (bpf_xdp_adjust_head(ctx, -len)) return 0;
+  *status = 1;
   void *data = (void *)(long)ctx->data;
   void *data_end = (void *)(long)ctx->data_end;
   struct ethhdr *eth = data;
-  struct iphdr *outer = (void *)(eth + 1);
-  if ((void *)(outer + 1) > data_end) return 1;  // cannot be: the frame only grew
-  __builtin_memcpy(eth->h_dest, e->dst_mac, ETH_ALEN);
-  __builtin_memcpy(eth->h_source, e->src_mac, ETH_ALEN);
-  eth->h_proto = bpf_htons(ETH_P_IP);
+  if ((void *)(eth + 1) + len > data_end) return 0;  // cannot be: the frame only grew
+  __builtin_memcpy(eth->h_dest, dst_mac, ETH_ALEN);
+  __builtin_memcpy(eth->h_source, src_mac, ETH_ALEN);
+  eth->h_proto = proto;
+  *status = 0;
+  return eth + 1;
+}
+
+static __always_inline int encapsulate(struct xdp_md *ctx, const struct xvs_fast_entry *e, struct iphdr *ip) {
+  const __u8 tos = ip->tos, ttl = ip->ttl;
+  const __be16 inner_length = ip->tot_len, id = ip->id, df = ip->frag_off & bpf_htons(XVS_IP_DF);
+  int status;
+  struct iphdr *outer = push_outer_header(ctx, sizeof(struct iphdr), e->src_mac, e->dst_mac, bpf_htons(ETH_P_IP), &status);
+  if (!outer) return status;
   outer->version = 4;
   outer->ihl = 5;
   outer->tos = tos;
@@ -357,6 +370,19 @@ static __always_inline int count_and_send(struct xvs_fast_counters *counters, __
   return bpf_redirect(ifindex, 0) == XDP_REDIRECT ? XDP_REDIRECT : XDP_ABORTED;  // (no flags: always a redirect)
 }
 
+// The checksum field of a plain TCP segment (no SYN, FIN or RST) or a UDP datagram at `l4`, or 0
+// for what the fast path leaves to the worker (cut short, or a TCP state change).
+static __always_inline __sum16 *plain_l4_checksum(__u8 protocol, void *l4, void *data_end) {
+  if (protocol == IPPROTO_TCP) {
+    __u8 *tcp = l4;
+    if ((void *)(tcp + 20) > data_end || (tcp[13] & (XVS_TCP_SYN | XVS_TCP_FIN | XVS_TCP_RST))) return 0;
+    return (__sum16 *)(tcp + 16);
+  }
+  __u8 *udp = l4;
+  if ((void *)(udp + 8) > data_end) return 0;
+  return (__sum16 *)(udp + 6);
+}
+
 // The interface index of fast-path egress port `port`, 0 where the fast path must not send.
 static __always_inline __u32 fast_egress(__u8 port) {
   __u32 key = port;
@@ -367,16 +393,8 @@ static __always_inline __u32 fast_egress(__u8 port) {
 // The fast path (see the header): XDP_TX or XDP_REDIRECT when it sent the frame, -1 when the
 // frame is the worker's. `l4` is within the packet for at least 4 bytes (the ports).
 static __always_inline int fast_path(struct xdp_md *ctx, struct ethhdr *eth, struct iphdr *ip, void *l4, void *data_end) {
-  __sum16 *l4sum;
-  if (ip->protocol == IPPROTO_TCP) {
-    __u8 *tcp = l4;
-    if ((void *)(tcp + 20) > data_end || (tcp[13] & (XVS_TCP_SYN | XVS_TCP_FIN | XVS_TCP_RST))) return -1;
-    l4sum = (__sum16 *)(tcp + 16);
-  } else {
-    __u8 *udp = l4;
-    if ((void *)(udp + 8) > data_end) return -1;
-    l4sum = (__sum16 *)(udp + 6);
-  }
+  __sum16 *l4sum = plain_l4_checksum(ip->protocol, l4, data_end);
+  if (!l4sum) return -1;
   __u32 zero = 0;
   __u32 *current = bpf_map_lookup_elem(&xvs_fast_generation, &zero);
   if (!current || *current == 0) return -1;  // the fast path is off: one array lookup per packet
@@ -436,15 +454,9 @@ static __always_inline int encapsulate6(struct xdp_md *ctx, const struct xvs_fas
   __builtin_memcpy(&first_word, ip6, 4);
   const __u8 hop_limit = ip6->hop_limit;
   const __u16 inner_length = bpf_ntohs(ip6->payload_len) + sizeof(struct ipv6hdr);
-  if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct ipv6hdr))) return -1;
-  void *data = (void *)(long)ctx->data;
-  void *data_end = (void *)(long)ctx->data_end;
-  struct ethhdr *eth = data;
-  struct ipv6hdr *outer = (void *)(eth + 1);
-  if ((void *)(outer + 1) > data_end) return 1;  // cannot be: the frame only grew
-  __builtin_memcpy(eth->h_dest, e->dst_mac, ETH_ALEN);
-  __builtin_memcpy(eth->h_source, e->src_mac, ETH_ALEN);
-  eth->h_proto = bpf_htons(ETH_P_IPV6);
+  int status;
+  struct ipv6hdr *outer = push_outer_header(ctx, sizeof(struct ipv6hdr), e->src_mac, e->dst_mac, bpf_htons(ETH_P_IPV6), &status);
+  if (!outer) return status;
   __builtin_memcpy(outer, &first_word, 4);
   outer->payload_len = bpf_htons(inner_length);
   outer->nexthdr = XVS_IPPROTO_IPV6;
@@ -457,17 +469,9 @@ static __always_inline int encapsulate6(struct xdp_md *ctx, const struct xvs_fas
 // The fast path of an IPv6 packet whose first next header is TCP or UDP (the header's, over
 // xvs_fast6). Returns as fast_path().
 static __always_inline int fast_path6(struct xdp_md *ctx, struct ethhdr *eth, struct ipv6hdr *ip6, void *l4, void *data_end) {
-  __sum16 *l4sum;
-  if (ip6->nexthdr == IPPROTO_TCP) {
-    __u8 *tcp = l4;
-    if ((void *)(tcp + 20) > data_end || (tcp[13] & (XVS_TCP_SYN | XVS_TCP_FIN | XVS_TCP_RST))) return -1;
-    l4sum = (__sum16 *)(tcp + 16);
-  } else {
-    __u8 *udp = l4;
-    if ((void *)(udp + 8) > data_end) return -1;
-    l4sum = (__sum16 *)(udp + 6);
-    if (*l4sum == 0) return -1;  // IPv6 forbids it: the worker drops and counts it
-  }
+  __sum16 *l4sum = plain_l4_checksum(ip6->nexthdr, l4, data_end);
+  if (!l4sum) return -1;
+  if (ip6->nexthdr == IPPROTO_UDP && *l4sum == 0) return -1;  // IPv6 forbids it: the worker drops and counts it
   __u32 zero = 0;
   __u32 *current = bpf_map_lookup_elem(&xvs_fast_generation, &zero);
   if (!current || *current == 0) return -1;

@@ -127,4 +127,17 @@ inline PacketSpec packet_of(const lb::Conn& c, lb::Direction dir, uint8_t tcp_fl
   return s;
 }
 
+// The same for an IPv6 connection (its addresses in the table's second line).
+inline Packet6Spec packet6_of(const lb::ConnTable& conns, const lb::Conn& c, lb::Direction dir, uint8_t tcp_flags, size_t payload = 20) {
+  const lb::ConnTuple6 t = conns.tuple6(c, dir);
+  Packet6Spec s;
+  s.saddr = t.saddr, s.daddr = t.daddr;
+  s.sport = core::ntohs(t.sport), s.dport = core::ntohs(t.dport);
+  s.protocol = c.protocol;
+  s.tcp_flags = tcp_flags;
+  s.seq = 5000, s.ack = 7000;
+  s.payload.assign(payload, dir == lb::kFromClient ? 'q' : 'r');
+  return s;
+}
+
 }  // namespace xvs::test

@@ -124,22 +124,13 @@ TEST_F(FastPathLife, EstablishedTcpBothDirectionsUntilFin) {
 // An IPv6 connection has its entries in the IPv6 map: installed once established, kept alive by
 // the program's last-seen time, taken back at its FIN.
 TEST_F(FastPathLife, Ipv6ConnectionsInTheirOwnMap) {
-  SnapshotBuilder b = topo::standard_mode(Forwarding::fullnat);
-  topo::add_standard6(b, Forwarding::fullnat);
-  Dataplane dp(b);
+  Dataplane dp(topo::both_families(Forwarding::fullnat));
   dp.cs->fast_path = &table;
-  Packet6Spec syn;
-  syn.saddr = topo::kCip6, syn.daddr = topo::kVip6, syn.sport = 40000, syn.dport = topo::kHttp;
-  auto f = build_frame6(syn);
+  auto f = build_frame6(topo::from_client6(40000));
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
   lb::Conn* c = dp.cs->conns.lookup(core::kIpProtoTcp, topo::kCip6, topo::kVip6, core::htons(40000), core::htons(topo::kHttp)).conn;
   ASSERT_NE(c, nullptr);
-  const auto segment = [&](lb::Direction dir, uint8_t flags) {
-    const lb::ConnTuple6 t = dp.cs->conns.tuple6(*c, dir);
-    Packet6Spec p;
-    p.saddr = t.saddr, p.daddr = t.daddr, p.sport = core::ntohs(t.sport), p.dport = core::ntohs(t.dport), p.tcp_flags = flags;
-    return build_frame6(p);
-  };
+  const auto segment = [&](lb::Direction dir, uint8_t flags) { return build_frame6(packet6_of(dp.cs->conns, *c, dir, flags, 0)); };
   f = segment(lb::kFromServer, core::kTcpSyn | core::kTcpAck);
   ASSERT_EQ(dp.run(f, 1), Verdict::tx);
   f = segment(lb::kFromClient, core::kTcpAck);

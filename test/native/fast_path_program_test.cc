@@ -292,44 +292,21 @@ TEST_F(FastPathProgram, OnlyEstablishedConnections) {
 
 // ---- IPv6 (xvs_fast6) ------------------------------------------------------------------------
 
-// Direction `dir` of IPv6 connection `c` as its packets arrive, with `payload` bytes.
-Packet6Spec packet6_of(const Dataplane& dp, const lb::Conn& c, lb::Direction dir, uint8_t tcp_flags, size_t payload = 20) {
-  const lb::ConnTuple6 t = dp.cs->conns.tuple6(c, dir);
-  Packet6Spec s;
-  s.saddr = t.saddr, s.daddr = t.daddr;
-  s.sport = core::ntohs(t.sport), s.dport = core::ntohs(t.dport);
-  s.protocol = c.protocol;
-  s.tcp_flags = tcp_flags;
-  s.seq = 5000, s.ack = 7000;
-  s.payload.assign(payload, dir == lb::kFromClient ? 'q' : 'r');
-  return s;
-}
-
-SnapshotBuilder both_families(Forwarding mode) {
-  SnapshotBuilder b = topo::standard_mode(mode);
-  topo::add_standard6(b, mode);
-  return b;
-}
-
 // An IPv6 connection of `mode` over `protocol` through the worker, as establish() for IPv4.
 lb::Conn* establish6(Dataplane& dp, Forwarding mode, uint8_t protocol) {
   const bool routed = mode == Forwarding::nat || mode == Forwarding::fullnat;
-  Packet6Spec first;
-  first.src_mac = topo::kRouterMac, first.dst_mac = topo::kPortMac[0];
-  first.saddr = topo::kCip6, first.daddr = topo::kVip6;
-  first.sport = 40000, first.dport = protocol == core::kIpProtoTcp ? topo::kHttp : topo::kDns;
+  Packet6Spec first = topo::from_client6(40000, core::kTcpSyn, protocol == core::kIpProtoTcp ? topo::kHttp : topo::kDns);
   first.protocol = protocol;
-  first.tcp_flags = core::kTcpSyn;
   auto f = build_frame6(first);
   EXPECT_EQ(dp.run(f, 0), Verdict::tx);
   lb::Conn* c = dp.cs->conns.lookup(protocol, topo::kCip6, topo::kVip6, core::htons(first.sport), core::htons(first.dport)).conn;
   if (c == nullptr) return nullptr;
   if (routed) {
-    f = build_frame6(packet6_of(dp, *c, lb::kFromServer, core::kTcpSyn | core::kTcpAck));
+    f = build_frame6(packet6_of(dp.cs->conns, *c, lb::kFromServer, core::kTcpSyn | core::kTcpAck));
     EXPECT_EQ(dp.run(f, 1), Verdict::tx);
   }
   if (protocol == core::kIpProtoTcp) {
-    f = build_frame6(packet6_of(dp, *c, lb::kFromClient, core::kTcpAck));
+    f = build_frame6(packet6_of(dp.cs->conns, *c, lb::kFromClient, core::kTcpAck));
     EXPECT_EQ(dp.run(f, 0), Verdict::tx);
   }
   return c;
@@ -339,7 +316,7 @@ TEST_F(FastPathProgram, DoesWhatTheWorkerDoesByteForByteOverIpv6) {
   for (Forwarding mode : {Forwarding::dr, Forwarding::nat, Forwarding::fullnat, Forwarding::tunnel}) {
     for (uint8_t protocol : {core::kIpProtoTcp, core::kIpProtoUdp}) {
       SCOPED_TRACE(std::string("IPv6 mode ") + std::to_string(static_cast<int>(mode)) + (protocol == core::kIpProtoTcp ? " tcp" : " udp"));
-      Dataplane dp(both_families(mode));
+      Dataplane dp(topo::both_families(mode));
       lb::Conn* c = establish6(dp, mode, protocol);
       ASSERT_NE(c, nullptr);
       ASSERT_TRUE(lb::fast_path_eligible(*dp.cs, *c));
@@ -347,7 +324,7 @@ TEST_F(FastPathProgram, DoesWhatTheWorkerDoesByteForByteOverIpv6) {
       for (lb::Direction dir : {lb::kFromClient, lb::kFromServer}) {
         if (dir == lb::kFromServer && !routed) continue;
         install6(dp, *c, dir);
-        const std::vector<uint8_t> frame = build_frame6(packet6_of(dp, *c, dir, core::kTcpAck | 0x08, dir == lb::kFromClient ? 37 : 211));
+        const std::vector<uint8_t> frame = build_frame6(packet6_of(dp.cs->conns, *c, dir, core::kTcpAck | 0x08, dir == lb::kFromClient ? 37 : 211));
         const xvs_fast_counters before = counters();
         const xvs_fast_entry6 installed = entry6_of(dp, *c, dir);
         const xvs_fast_traffic server_before = traffic(installed.server_slot);
@@ -372,11 +349,11 @@ TEST_F(FastPathProgram, DoesWhatTheWorkerDoesByteForByteOverIpv6) {
 }
 
 TEST_F(FastPathProgram, LeavesEverythingElseToTheWorkerOverIpv6) {
-  Dataplane dp(both_families(Forwarding::fullnat));
+  Dataplane dp(topo::both_families(Forwarding::fullnat));
   lb::Conn* c = establish6(dp, Forwarding::fullnat, core::kIpProtoTcp);
   ASSERT_NE(c, nullptr);
   install6(dp, *c, lb::kFromClient);
-  const Packet6Spec data = packet6_of(dp, *c, lb::kFromClient, core::kTcpAck);
+  const Packet6Spec data = packet6_of(dp.cs->conns, *c, lb::kFromClient, core::kTcpAck);
   ASSERT_EQ(run(build_frame6(data)).verdict, static_cast<uint32_t>(XDP_REDIRECT)) << "the entry works";
   for (uint8_t flags : {core::kTcpSyn, uint8_t(core::kTcpFin | core::kTcpAck), uint8_t(core::kTcpRst | core::kTcpAck)}) {
     Packet6Spec s = data;
@@ -401,11 +378,11 @@ TEST_F(FastPathProgram, LeavesEverythingElseToTheWorkerOverIpv6) {
   EXPECT_EQ(counters().stale - before.stale, 1u);
 
   // UDP with a zero checksum, which IPv6 forbids: the worker drops and counts it.
-  Dataplane udp(both_families(Forwarding::fullnat));
+  Dataplane udp(topo::both_families(Forwarding::fullnat));
   lb::Conn* u = establish6(udp, Forwarding::fullnat, core::kIpProtoUdp);
   ASSERT_NE(u, nullptr);
   install6(udp, *u, lb::kFromClient);
-  Packet6Spec zero = packet6_of(udp, *u, lb::kFromClient, 0);
+  Packet6Spec zero = packet6_of(udp.cs->conns, *u, lb::kFromClient, 0);
   ASSERT_EQ(run(build_frame6(zero)).verdict, static_cast<uint32_t>(XDP_REDIRECT)) << "with a checksum";
   zero.zero_udp_checksum = true;
   expect_left_to_worker(build_frame6(zero), "a zero UDP checksum");
@@ -414,12 +391,12 @@ TEST_F(FastPathProgram, LeavesEverythingElseToTheWorkerOverIpv6) {
 // ip6ip6: the largest inner packet that fits the egress MTU with the outer header is the
 // program's; one byte more is the worker's (packet too big), as is one behind a VLAN tag.
 TEST_F(FastPathProgram, LeavesOversizeAndTaggedIpv6TunnelPacketsToTheWorker) {
-  Dataplane dp(both_families(Forwarding::tunnel));
+  Dataplane dp(topo::both_families(Forwarding::tunnel));
   lb::Conn* c = establish6(dp, Forwarding::tunnel, core::kIpProtoTcp);
   ASSERT_NE(c, nullptr);
   install6(dp, *c, lb::kFromClient);
   EXPECT_EQ(entry6_of(dp, *c, lb::kFromClient).max_len, 1500u - 40u);
-  Packet6Spec fits = packet6_of(dp, *c, lb::kFromClient, core::kTcpAck);
+  Packet6Spec fits = packet6_of(dp.cs->conns, *c, lb::kFromClient, core::kTcpAck);
   fits.payload.assign(1460 - 60, 0x5a);  // IPv6 + TCP headers: 60 bytes
   const std::vector<uint8_t> frame = build_frame6(fits);
   std::vector<uint8_t> worker = frame;
@@ -430,7 +407,7 @@ TEST_F(FastPathProgram, LeavesOversizeAndTaggedIpv6TunnelPacketsToTheWorker) {
   Packet6Spec too_big = fits;
   too_big.payload.push_back(0x5a);
   expect_left_to_worker(build_frame6(too_big), "one byte more than the tunnel takes");
-  Packet6Spec tagged = packet6_of(dp, *c, lb::kFromClient, core::kTcpAck);
+  Packet6Spec tagged = packet6_of(dp.cs->conns, *c, lb::kFromClient, core::kTcpAck);
   tagged.vlan_tags = {7};
   expect_left_to_worker(build_frame6(tagged), "behind a VLAN tag");
 }
@@ -440,9 +417,7 @@ TEST_F(FastPathProgram, Nat64ConnectionsAreNotEligible) {
   SnapshotBuilder b = topo::standard(1, 3);
   b.add_service64(topo::kVip6, topo::kHttp, core::kIpProtoTcp, {topo::kWeb[0]}, 0);
   Dataplane dp(b);
-  Packet6Spec syn;
-  syn.saddr = topo::kCip6, syn.daddr = topo::kVip6, syn.sport = 40000, syn.dport = topo::kHttp;
-  auto f = build_frame6(syn);
+  auto f = build_frame6(topo::from_client6(40000));
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
   lb::Conn* c = dp.cs->conns.lookup(core::kIpProtoTcp, topo::kCip6, topo::kVip6, core::htons(40000), core::htons(topo::kHttp)).conn;
   ASSERT_NE(c, nullptr);

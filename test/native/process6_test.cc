@@ -24,22 +24,9 @@ using core::kTcpAck;
 using core::kTcpSyn;
 using lb::Verdict;
 
-SnapshotBuilder both_families(Forwarding mode, ServiceOptions o = {}) {
-  SnapshotBuilder b = topo::standard_mode(mode, 1, o);
-  topo::add_standard6(b, mode, o);
-  return b;
-}
-
-// A client's packet to [VIP6]:vport as it arrives on port 0.
+// A client's packet to [VIP6]:vport as it arrives on port 0, with a little payload.
 Packet6Spec from_client6(uint16_t cport, uint8_t flags = kTcpSyn, uint16_t vport = topo::kHttp) {
-  Packet6Spec s;
-  s.src_mac = topo::kRouterMac;
-  s.dst_mac = topo::kPortMac[0];
-  s.saddr = topo::kCip6;
-  s.daddr = topo::kVip6;
-  s.sport = cport;
-  s.dport = vport;
-  s.tcp_flags = flags;
+  Packet6Spec s = topo::from_client6(cport, flags, vport);
   s.payload = {1, 2, 3, 4, 5};
   return s;
 }
@@ -70,7 +57,7 @@ lb::Conn* conn6(const Dataplane& dp, uint8_t protocol, const core::Ipv6Address& 
 }
 
 TEST(Process6Fullnat, BothDirectionsThroughTheLip) {
-  Dataplane dp(both_families(Forwarding::fullnat));
+  Dataplane dp(topo::both_families(Forwarding::fullnat));
   const BackendSpec6& web = topo::kWeb6[0];
   Packet6Spec syn = from_client6(40000);
   auto f = build_frame6(syn);
@@ -109,7 +96,7 @@ TEST(Process6Fullnat, BothDirectionsThroughTheLip) {
 }
 
 TEST(Process6Nat, UdpKeepsTheClientsAddress) {
-  Dataplane dp(both_families(Forwarding::nat));
+  Dataplane dp(topo::both_families(Forwarding::nat));
   const BackendSpec6& dns = topo::kDnsServer6;
   Packet6Spec q = udp6(from_client6(5353));
   auto f = build_frame6(q);
@@ -125,7 +112,7 @@ TEST(Process6Nat, UdpKeepsTheClientsAddress) {
 }
 
 TEST(Process6Dr, OnlyTheMacsChange) {
-  Dataplane dp(both_families(Forwarding::dr));
+  Dataplane dp(topo::both_families(Forwarding::dr));
   for (uint16_t i = 0; i < 3; ++i) {
     Packet6Spec syn = from_client6(static_cast<uint16_t>(41000 + i));
     syn.hop_limit = 1;  // not a routed hop: no expiry here
@@ -160,7 +147,7 @@ TEST(Process6Dr, OnePacketUdpLeavesNothingBehind) {
 }
 
 TEST(Process6Tunnel, Ip6ip6FromThePortAddressAndPacketTooBig) {
-  Dataplane dp(both_families(Forwarding::tunnel));
+  Dataplane dp(topo::both_families(Forwarding::tunnel));
   Packet6Spec syn = from_client6(42000);
   const std::vector<uint8_t> inner = ipv6_packet(syn);
   auto f = build_frame6(syn);
@@ -189,7 +176,7 @@ TEST(Process6Tunnel, Ip6ip6FromThePortAddressAndPacketTooBig) {
 // A restart keeps the IPv6 server-side tuples the servers may still hold (lb/port_holds.h):
 // another client does not get one; the client that held it does.
 TEST(Process6Fullnat, HeldTuplesSurviveARestart) {
-  Dataplane dp(both_families(Forwarding::fullnat));
+  Dataplane dp(topo::both_families(Forwarding::fullnat));
   const BackendSpec6& web = topo::kWeb6[0];
   ASSERT_EQ(run6(dp, from_client6(40000), 0), Verdict::tx);
   Packet6Spec answer = from_client6(40000, kTcpSyn | kTcpAck);
@@ -206,7 +193,7 @@ TEST(Process6Fullnat, HeldTuplesSurviveARestart) {
   EXPECT_EQ(holds[0].client6.saddr, topo::kCip6);
 
   // Each restarted table's first connection goes to web6[0] (rr), the held tuple's server.
-  Dataplane next(both_families(Forwarding::fullnat));
+  Dataplane next(topo::both_families(Forwarding::fullnat));
   ASSERT_TRUE(lb::restore_port_hold(*next.cs, holds[0]));
   EXPECT_FALSE(lb::restore_port_hold(*next.cs, holds[0])) << "the tuple is there already";
   Packet6Spec other = from_client6(40000);
@@ -217,7 +204,7 @@ TEST(Process6Fullnat, HeldTuplesSurviveARestart) {
   EXPECT_NE(reinterpret_cast<const core::TcpHdr*>(f.data() + 14 + 40)->sport, htons(40000)) << "another client does not get it";
   EXPECT_EQ(next.counter(Counter::lport_busy), 1u);
 
-  Dataplane again(both_families(Forwarding::fullnat));
+  Dataplane again(topo::both_families(Forwarding::fullnat));
   ASSERT_TRUE(lb::restore_port_hold(*again.cs, holds[0]));
   f = build_frame6(from_client6(40000));
   ASSERT_EQ(again.run(f, 0), Verdict::tx);
@@ -227,7 +214,7 @@ TEST(Process6Fullnat, HeldTuplesSurviveARestart) {
 }
 
 TEST(Process6Fullnat, IcmpErrorFromTheServerReachesTheClientTranslated) {
-  Dataplane dp(both_families(Forwarding::fullnat));
+  Dataplane dp(topo::both_families(Forwarding::fullnat));
   const BackendSpec6& web = topo::kWeb6[0];
   Packet6Spec syn = from_client6(40000);
   auto f = build_frame6(syn);
@@ -251,7 +238,7 @@ TEST(Process6Fullnat, IcmpErrorFromTheServerReachesTheClientTranslated) {
 }
 
 TEST(Process6, HopLimitFragmentsAndTheKernelsIcmp) {
-  Dataplane dp(both_families(Forwarding::fullnat));
+  Dataplane dp(topo::both_families(Forwarding::fullnat));
   Packet6Spec last_hop = from_client6(40000);
   last_hop.hop_limit = 1;
   EXPECT_EQ(run6(dp, last_hop, 0), Verdict::drop);
@@ -290,7 +277,7 @@ TEST(Process6Nat, PersistenceByPrefixLength) {
   o.flags = abi::persistent;
   o.persist_timeout = 300;
   o.persist_prefix6 = 64;
-  Dataplane dp(both_families(Forwarding::nat, o));
+  Dataplane dp(topo::both_families(Forwarding::nat, o));
   auto server_of = [&](const core::Ipv6Address& client, uint16_t cport) {
     Packet6Spec syn = from_client6(cport);
     syn.saddr = client;
@@ -327,7 +314,7 @@ TEST(Process6Burst, MixedFamiliesMatchOneByOne) {
     }
     return frames;
   };
-  Dataplane one(both_families(Forwarding::fullnat)), burst(both_families(Forwarding::fullnat));
+  Dataplane one(topo::both_families(Forwarding::fullnat)), burst(topo::both_families(Forwarding::fullnat));
   auto expected = make();
   std::vector<Verdict> want;
   for (auto& f : expected) want.push_back(one.run(f, 0));

@@ -354,6 +354,26 @@ inline PacketSpec from_client(uint16_t cport, uint8_t flags = core::kTcpSyn, uin
   return s;
 }
 
+// standard_mode(mode) with add_standard6(mode) beside it: the standard services in both families.
+inline SnapshotBuilder both_families(abi::Forwarding mode, ServiceOptions o = {}) {
+  SnapshotBuilder b = standard_mode(mode, 1, o);
+  add_standard6(b, mode, o);
+  return b;
+}
+
+// An IPv6 client's packet towards [VIP6]:port, as it arrives on port 0.
+inline Packet6Spec from_client6(uint16_t cport, uint8_t flags = core::kTcpSyn, uint16_t vport = kHttp) {
+  Packet6Spec s;
+  s.src_mac = kRouterMac;
+  s.dst_mac = kPortMac[0];
+  s.saddr = kCip6;
+  s.daddr = kVip6;
+  s.sport = cport;
+  s.dport = vport;
+  s.tcp_flags = flags;
+  return s;
+}
+
 // A server packet towards LIP:lport, as it arrives on port 1.
 inline PacketSpec from_server(const BackendSpec& b, uint16_t lport, uint8_t flags = core::kTcpSyn | core::kTcpAck) {
   PacketSpec s;

@@ -62,22 +62,14 @@ Segment6 read_segment6(std::vector<uint8_t>& f) {
 SnapshotBuilder proxied6(uint8_t flag, Forwarding mode = Forwarding::fullnat) {
   ServiceOptions o;
   o.flags = flag;
-  SnapshotBuilder b = topo::standard_mode(mode, 1, o);
-  topo::add_standard6(b, mode, o);
+  SnapshotBuilder b = topo::both_families(mode, o);
   for (auto& s : b.services)
     if (s.protocol == core::kIpProtoUdp) s.flags = 0;  // the udp services: no proxy
   return b;
 }
 
 Packet6Spec client6(uint8_t flags, uint32_t seq, uint32_t ack = 0, uint16_t cport = kCport) {
-  Packet6Spec s;
-  s.src_mac = topo::kRouterMac;
-  s.dst_mac = topo::kPortMac[0];
-  s.saddr = topo::kCip6;
-  s.daddr = topo::kVip6;
-  s.sport = cport;
-  s.dport = topo::kHttp;
-  s.tcp_flags = flags;
+  Packet6Spec s = topo::from_client6(cport, flags);
   s.seq = seq;
   s.ack = ack;
   return s;

@@ -24,22 +24,10 @@ using core::kTcpAck;
 using core::kTcpSyn;
 using lb::Verdict;
 
-SnapshotBuilder both_families(Forwarding mode, ServiceOptions o = {}) {
-  SnapshotBuilder b = topo::standard_mode(mode, 1, o);
-  topo::add_standard6(b, mode, o);
-  return b;
-}
 SnapshotBuilder nat64() {
   SnapshotBuilder b = topo::standard(1, 3);
   b.add_service64(topo::kVip6, topo::kHttp, core::kIpProtoTcp, {topo::kWeb[0], topo::kWeb[1]}, 0);
   return b;
-}
-
-Packet6Spec from_client6(uint16_t cport, uint8_t flags) {
-  Packet6Spec s;
-  s.src_mac = topo::kRouterMac, s.dst_mac = topo::kPortMac[0];
-  s.saddr = topo::kCip6, s.daddr = topo::kVip6, s.sport = cport, s.dport = topo::kHttp, s.tcp_flags = flags;
-  return s;
 }
 
 lb::Conn* conn6(Dataplane& d, uint16_t cport) {
@@ -53,13 +41,18 @@ abi::SyncRecord6 only_record6(SyncTap& tap) {
   return items.at(0).as<abi::SyncRecord6>();
 }
 
-TEST(Sync6, AnIpv6FullnatConnectionIsTakenOverByTheOtherNode) {
-  Dataplane a(both_families(Forwarding::fullnat)), b(both_families(Forwarding::fullnat));
-  SyncTap tap;
+// Node `a`, its records tapped, opens an IPv6 connection from [CIP6]:40000: the record it queued.
+abi::SyncRecord6 opened_on(Dataplane& a, SyncTap& tap) {
   tap.attach(a);
-  auto f = build_frame6(from_client6(40000, kTcpSyn));
-  ASSERT_EQ(a.run(f, 0), Verdict::tx);
-  const abi::SyncRecord6 r = only_record6(tap);
+  auto f = build_frame6(topo::from_client6(40000, kTcpSyn));
+  EXPECT_EQ(a.run(f, 0), Verdict::tx);
+  return only_record6(tap);
+}
+
+TEST(Sync6, AnIpv6FullnatConnectionIsTakenOverByTheOtherNode) {
+  Dataplane a(topo::both_families(Forwarding::fullnat)), b(topo::both_families(Forwarding::fullnat));
+  SyncTap tap;
+  const abi::SyncRecord6 r = opened_on(a, tap);
   const lb::Conn& c = *conn6(a, 40000);
   const lb::ConnTuple6 server = a.cs->conns.tuple6(c, lb::kFromServer);
   EXPECT_EQ(core::Ipv6Address::load(r.client_saddr.bytes), topo::kCip6);
@@ -94,10 +87,7 @@ TEST(Sync6, AnIpv6FullnatConnectionIsTakenOverByTheOtherNode) {
 TEST(Sync6, ANat64ConnectionCarriesItsIpv4ServerSide) {
   Dataplane a(nat64()), b(nat64());
   SyncTap tap;
-  tap.attach(a);
-  auto f = build_frame6(from_client6(40000, kTcpSyn));
-  ASSERT_EQ(a.run(f, 0), Verdict::tx);
-  const abi::SyncRecord6 r = only_record6(tap);
+  const abi::SyncRecord6 r = opened_on(a, tap);
   const lb::Conn& c = *conn6(a, 40000);
   EXPECT_EQ(r.server_family, abi::kSyncFamily4);
   EXPECT_EQ(r.server_saddr4, c.tuple[lb::kFromServer].saddr);
@@ -125,10 +115,10 @@ TEST(Sync6, NatConnectionsAreOwnedByTheClientsAddressAndTemplatesTravel) {
   ServiceOptions persistent;
   persistent.flags = abi::persistent;
   persistent.persist_timeout = 300;
-  Dataplane a(both_families(Forwarding::nat, persistent));
+  Dataplane a(topo::both_families(Forwarding::nat, persistent));
   SyncTap tap;
   tap.attach(a);
-  auto f = build_frame6(from_client6(40000, kTcpSyn));
+  auto f = build_frame6(topo::from_client6(40000, kTcpSyn));
   ASSERT_EQ(a.run(f, 0), Verdict::tx);
   const auto items = tap.drain_items();
   ASSERT_EQ(items.size(), 2u) << "the template, then its connection";
@@ -137,7 +127,7 @@ TEST(Sync6, NatConnectionsAreOwnedByTheClientsAddressAndTemplatesTravel) {
   EXPECT_TRUE(conn.flags & abi::kSyncPersistent);
   EXPECT_EQ(lb::sync_owner(conn, 4, {}), lb::nat_owner(topo::kCip6, core::htons(40000), 4));
 
-  Dataplane b(both_families(Forwarding::nat, persistent));
+  Dataplane b(topo::both_families(Forwarding::nat, persistent));
   for (const abi::SyncItem& r : items) lb::sync_install(*b.cs, r);
   EXPECT_EQ(b.counter(abi::Counter::sync_installed), 2u);
   const abi::ServiceRecord* svc = b.snapshot().find_service(topo::kVip6, core::htons(topo::kHttp), core::kIpProtoTcp);
@@ -148,12 +138,9 @@ TEST(Sync6, NatConnectionsAreOwnedByTheClientsAddressAndTemplatesTravel) {
 }
 
 TEST(Sync6, RecordsThatDescribeNoEntryAreCountedInvalid) {
-  Dataplane a(both_families(Forwarding::fullnat)), b(both_families(Forwarding::fullnat));
+  Dataplane a(topo::both_families(Forwarding::fullnat)), b(topo::both_families(Forwarding::fullnat));
   SyncTap tap;
-  tap.attach(a);
-  auto f = build_frame6(from_client6(40000, kTcpSyn));
-  ASSERT_EQ(a.run(f, 0), Verdict::tx);
-  const abi::SyncRecord6 good = only_record6(tap);
+  const abi::SyncRecord6 good = opened_on(a, tap);
   struct Row {
     const char* what;
     void (*edit)(abi::SyncRecord6&);
