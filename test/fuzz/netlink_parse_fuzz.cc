@@ -7,7 +7,8 @@
 // notification parser (parse_route_messages), every buffer in turn.
 // Checks, besides memory safety and UB: a local prefix is at most /32 with its host bits zero; a
 // resolved next hop has a non-zero MAC and names the gateway or the queried address; a monitor
-// reports each (interface, address) once, a MAC only for a live entry, and states by their names.
+// reports each (interface, address of either family) once, a MAC only for a live entry, and
+// states by their names.
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -82,9 +83,12 @@ void local_route_answers(const std::vector<Buffer>& buffers) {
 void monitor_notifications(const std::vector<Buffer>& buffers) {
   kernel::RouteChanges changes;
   for (const Buffer& b : buffers) kernel::parse_route_messages(b.first.get(), b.second, changes);
-  std::set<std::pair<int, uint32_t>> seen;
+  std::set<std::pair<int, std::string>> seen;
   for (const kernel::NeighbourChange& n : changes.neighbours) {
-    XVS_FUZZ_CHECK(seen.insert({n.ifindex, n.address}).second, "neighbour %08x on %d reported twice", n.address, n.ifindex);
+    const std::string address = n.ipv6 ? std::string(reinterpret_cast<const char*>(n.address6.bytes), 16)
+                                       : std::string(reinterpret_cast<const char*>(&n.address), 4);
+    XVS_FUZZ_CHECK(seen.insert({n.ifindex, address}).second, "%s neighbour %08x on %d reported twice",
+                   n.ipv6 ? "an IPv6" : "an IPv4", n.address, n.ifindex);
     XVS_FUZZ_CHECK(!n.has_mac || (!n.deleted && !mac_zero(n.mac)), "a MAC reported for a deleted or zero entry");
     XVS_FUZZ_CHECK(known_state_name(n.state), "neighbour state '%s'", n.state.c_str());
   }
