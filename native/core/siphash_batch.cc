@@ -82,16 +82,6 @@ __attribute__((target("avx512f"))) void batch_avx512(const SipKey& key, const ui
 }
 #endif
 
-void batch5_baseline(const SipKey& key, const uint64_t* const* words, uint64_t* out, uint32_t n) { batch<5>(key, words, out, n); }
-#if defined(__x86_64__)
-__attribute__((target("avx2"))) void batch5_avx2(const SipKey& key, const uint64_t* const* words, uint64_t* out, uint32_t n) {
-  batch<5>(key, words, out, n);
-}
-__attribute__((target("avx512f"))) void batch5_avx512(const SipKey& key, const uint64_t* const* words, uint64_t* out, uint32_t n) {
-  batch<5>(key, words, out, n);
-}
-#endif
-
 #if defined(__x86_64__)
 // Static initializers may run before libgcc's own CPU detection: ask for it first (initializers
 // of one file run in the order of their definitions).
@@ -100,10 +90,10 @@ const bool cpu_detected = (__builtin_cpu_init(), true);
 
 const SipBatchVariant kVariants[] = {
 #if defined(__x86_64__)
-    {"avx512f", cpu_detected && __builtin_cpu_supports("avx512f") != 0, batch_avx512, batch5_avx512},
-    {"avx2", cpu_detected && __builtin_cpu_supports("avx2") != 0, batch_avx2, batch5_avx2},
+    {"avx512f", cpu_detected && __builtin_cpu_supports("avx512f") != 0, batch_avx512},
+    {"avx2", cpu_detected && __builtin_cpu_supports("avx2") != 0, batch_avx2},
 #endif
-    {"baseline", true, batch_baseline, batch5_baseline},
+    {"baseline", true, batch_baseline},
 };
 
 // The first supported variant: kVariants is best first and ends with the baseline.
@@ -113,16 +103,11 @@ const SipBatchVariant& chosen_variant = [] () -> const SipBatchVariant& {
   return kVariants[sizeof kVariants / sizeof kVariants[0] - 1];
 }();
 auto* const chosen = chosen_variant.run;
-auto* const chosen5 = chosen_variant.run5;
 
 }  // namespace
 
 void siphash13_batch(const SipKey& key, const uint64_t* a, const uint64_t* b, uint64_t* out, uint32_t n) {
   chosen(key, a, b, out, n);
-}
-
-void siphash13_batch5(const SipKey& key, const uint64_t* const words[5], uint64_t* out, uint32_t n) {
-  chosen5(key, words, out, n);
 }
 
 const SipBatchVariant* siphash13_batch_variants(uint32_t& count) {

@@ -1,8 +1,8 @@
 // native/core/siphash_batch.h — SipHash-1-3 of many two-word messages at once: the same values
-// as core::siphash13(key, a[i], b[i]), computed eight lanes wide; and of five-word messages (an
-// IPv6 flow, core::hash_flow6) the same way. A burst's flow keys are hashed
-// this way before their table buckets are fetched (lb::process_burst): one SipHash costs ~130
-// instructions, a lane of the batch a small part of that. One source, compiled for AVX-512 (a
+// as core::siphash13(key, a[i], b[i]), computed eight lanes wide. A burst's flows (either family:
+// core::flow_words, flow_words6) are hashed this way before their table buckets are fetched
+// (lb::process_burst): one SipHash costs ~130 instructions, a lane of the batch a small part of
+// that. One source, compiled for AVX-512 (a
 // rotate is one instruction), AVX2 and the x86-64 baseline; the best the CPU has is chosen once,
 // when the library loads. Pure; any thread.
 #pragma once
@@ -15,16 +15,11 @@ namespace xvs::core {
 // out[i] = siphash13(key, a[i], b[i]) for i < n, by the variant chosen for this CPU.
 void siphash13_batch(const SipKey& key, const uint64_t* a, const uint64_t* b, uint64_t* out, uint32_t n);
 
-// out[i] = SipHash-1-3 of the five words words[0][i] .. words[4][i] (core::hash_flow6's message),
-// by the instruction set siphash13_batch uses.
-void siphash13_batch5(const SipKey& key, const uint64_t* const words[5], uint64_t* out, uint32_t n);
-
 // Every compiled variant, so that tests can check each one this CPU can run.
 struct SipBatchVariant {
   const char* name;
   bool supported;  // this CPU has the instructions
   void (*run)(const SipKey& key, const uint64_t* a, const uint64_t* b, uint64_t* out, uint32_t n);
-  void (*run5)(const SipKey& key, const uint64_t* const* words, uint64_t* out, uint32_t n);
 };
 // Best first; the last (the baseline) runs everywhere.
 const SipBatchVariant* siphash13_batch_variants(uint32_t& count);

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "abi/records.h"
+#include "core/checksum.h"
 #include "core/ipv6_address.h"
 
 namespace xvs::lb {
@@ -109,13 +110,31 @@ struct alignas(64) Conn {
   uint8_t protocol;
   uint8_t forwarding : 2;      // abi::Forwarding
   uint8_t client_address : 2;  // ClientAddress (lb/client_address.h): Full-NAT TCP only
-  uint8_t ipv6 : 1;            // an IPv6 entry: tuple[d] holds only its ports (see Conn6Addresses)
+  uint8_t ipv6 : 1;            // an IPv6 entry: tuple[d] holds its ports and rewrite delta (see Conn6Addresses)
   uint8_t nat64 : 1;           // with ipv6: the server side is IPv4, whole in tuple[kFromServer] (lb/nat64.h)
   uint8_t : 2;
   ConnState state;
   uint8_t flags;
 };
 static_assert(sizeof(Conn) == 64, "one connection is one cache line");
+
+// What nat and fullnat do to the upper-layer checksum of an IPv6 packet of tuple `from` that they
+// rewrite into `to` (addresses and ports: RFC 1624's sum of ~old + new, folded). Constant for a
+// connection's direction, so an IPv6 entry keeps it (rewrite_delta6) instead of each packet
+// summing 36 bytes' worth of differences: IPv6 has no header checksum, but its pseudo-header
+// covers both 128-bit addresses.
+inline uint16_t routed_rewrite_delta(const ConnTuple6& from, const ConnTuple6& to) {
+  return core::checksum_fold(core::checksum_delta128(from.saddr.bytes, to.saddr.bytes) +
+                             core::checksum_delta128(from.daddr.bytes, to.daddr.bytes) +
+                             core::checksum_delta32(static_cast<uint32_t>(from.dport) << 16 | from.sport,
+                                                    static_cast<uint32_t>(to.dport) << 16 | to.sport));
+}
+
+// An IPv6 (not NAT64) entry's routed_rewrite_delta for packets of direction `d` (into the reverse
+// of the other direction's tuple), set by ConnTable::insert in tuple[d].saddr, which such an entry
+// has no other use for (its addresses are in Conn6Addresses; a template overwrites the server
+// side's with its settings, and no packet is translated by a template).
+inline uint16_t rewrite_delta6(const Conn& c, Direction d) { return static_cast<uint16_t>(c.tuple[d].saddr); }
 
 // Whether direction `d` of `c` is IPv6: both of an IPv6 entry's, but a NAT64 entry's server side.
 inline bool side_is_ipv6(const Conn& c, Direction d) { return c.ipv6 && !(c.nat64 && d == kFromServer); }

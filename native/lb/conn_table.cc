@@ -14,6 +14,7 @@ ConnTable::ConnTable(uint32_t capacity, uint64_t hash_seed, uint32_t bucket_coun
     : capacity_(capacity),
       bucket_count_(bucket_count != 0 ? bucket_count : buckets_for(capacity)),
       key_(core::table_key(hash_seed)),
+      key6_(core::flow_key6(key_)),
       conns_(capacity),
       addresses6_(capacity),
       buckets_(bucket_count_),
@@ -34,24 +35,13 @@ size_t ConnTable::bytes_per_connection(uint32_t capacity) {
   return (bytes + capacity - 1) / capacity;
 }
 
-void ConnTable::probe_burst(const uint64_t* addrs, const uint64_t* ports, Probe* out, uint32_t n) const {
+void ConnTable::probe_burst(const uint64_t* first, const uint64_t* second, Probe* out, uint32_t n) const {
   constexpr uint32_t kStep = 64;
   uint64_t hashes[kStep];
-  for (uint32_t first = 0; first < n; first += kStep) {
-    const uint32_t count = n - first < kStep ? n - first : kStep;
-    core::siphash13_batch(key_, addrs + first, ports + first, hashes, count);
-    for (uint32_t i = 0; i < count; ++i) out[first + i] = probe_of_hash(hashes[i]);
-  }
-}
-
-void ConnTable::probe_burst6(const uint64_t* const words[5], Probe* out, uint32_t n) const {
-  constexpr uint32_t kStep = 64;
-  uint64_t hashes[kStep];
-  for (uint32_t first = 0; first < n; first += kStep) {
-    const uint32_t count = n - first < kStep ? n - first : kStep;
-    const uint64_t* const chunk[5] = {words[0] + first, words[1] + first, words[2] + first, words[3] + first, words[4] + first};
-    core::siphash13_batch5(key_, chunk, hashes, count);
-    for (uint32_t i = 0; i < count; ++i) out[first + i] = probe_of_hash(hashes[i]);
+  for (uint32_t start = 0; start < n; start += kStep) {
+    const uint32_t count = n - start < kStep ? n - start : kStep;
+    core::siphash13_batch(key_, first + start, second + start, hashes, count);
+    for (uint32_t i = 0; i < count; ++i) out[start + i] = probe_of_hash(hashes[i]);
   }
 }
 
@@ -131,8 +121,10 @@ Conn* ConnTable::insert(uint8_t protocol, const ConnTuple6& from_client, const C
   if (free_top_ == 0) return nullptr;
   Conn& c = take_free(protocol, links);
   c.ipv6 = 1;
-  c.tuple[kFromClient] = {0, 0, from_client.sport, from_client.dport};
-  c.tuple[kFromServer] = {0, 0, from_server.sport, from_server.dport};
+  const ConnTuple6 to_server{from_server.daddr, from_server.saddr, from_server.dport, from_server.sport};
+  const ConnTuple6 to_client{from_client.daddr, from_client.saddr, from_client.dport, from_client.sport};
+  c.tuple[kFromClient] = {routed_rewrite_delta(from_client, to_server), 0, from_client.sport, from_client.dport};
+  c.tuple[kFromServer] = {routed_rewrite_delta(from_server, to_client), 0, from_server.sport, from_server.dport};
   Conn6Addresses& a = addresses6_[index_of(&c)];
   a.tuple[kFromClient] = {from_client.saddr, from_client.daddr};
   a.tuple[kFromServer] = {from_server.saddr, from_server.daddr};

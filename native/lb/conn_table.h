@@ -66,13 +66,17 @@ class ConnTable {
   }
   Probe probe(uint8_t protocol, const core::Ipv6Address& saddr, const core::Ipv6Address& daddr, uint16_t sport,
               uint16_t dport) const {
-    return probe_of_hash(core::hash_flow6(key_, saddr, daddr, sport, dport, protocol));
+    return probe_of_hash(core::hash_flow6(key_, key6_, saddr, daddr, sport, dport, protocol));
   }
-  // probe() of n IPv4 flows given as core::flow_words, their hashes computed side by side
-  // (core/siphash_batch.h): what a burst costs is a fraction of n probe() calls.
-  void probe_burst(const uint64_t* addrs, const uint64_t* ports, Probe* out, uint32_t n) const;
-  // The same for n IPv6 flows given as hash_flow6's five words (words[w][i]).
-  void probe_burst6(const uint64_t* const words[5], Probe* out, uint32_t n) const;
+  // An IPv6 flow as the two words probe_burst takes (core::flow_words6 under this table's key).
+  core::FlowWords flow_words6(uint8_t protocol, const core::Ipv6Address& saddr, const core::Ipv6Address& daddr,
+                              uint16_t sport, uint16_t dport) const {
+    return core::flow_words6(key6_, saddr, daddr, sport, dport, protocol);
+  }
+  // probe() of n flows of either family given as their two words (core::flow_words, flow_words6
+  // above), their hashes computed side by side (core/siphash_batch.h): what a burst costs is a
+  // fraction of n probe() calls.
+  void probe_burst(const uint64_t* first, const uint64_t* second, Probe* out, uint32_t n) const;
   Probe probe_of_hash(uint64_t h) const {
     // Bucket: the low 32 bits scaled to the bucket count (no power-of-two rounding); tag: the
     // top 16 bits, 0 reserved for empty slots.
@@ -138,8 +142,8 @@ class ConnTable {
   };
   Conn* insert(uint8_t protocol, const ConnTuple& from_client, const ConnTuple& from_server, uint8_t links,
                KnownProbes known = {nullptr, nullptr});
-  // The same for an IPv6 connection: `ipv6` set, the ports in tuple[], the addresses in its
-  // Conn6Addresses line (tuple[d].saddr/daddr stay 0).
+  // The same for an IPv6 connection: `ipv6` set, the ports in tuple[] (and in tuple[d].saddr
+  // the rewrite delta, lb/conn.h rewrite_delta6), the addresses in its Conn6Addresses line.
   Conn* insert(uint8_t protocol, const ConnTuple6& from_client, const ConnTuple6& from_server, uint8_t links,
                KnownProbes known = {nullptr, nullptr});
   // The same for a NAT64 connection: `ipv6` and `nat64` set, the client side as an IPv6 entry's,
@@ -301,7 +305,8 @@ class ConnTable {
   uint32_t bucket_count_;
   uint32_t overflowed_ = 0;
   uint32_t edits_ = 0;
-  core::SipKey key_;  // core::table_key of the engine's random seed
+  core::SipKey key_;      // core::table_key of the engine's random seed
+  core::FlowKey6 key6_;  // core::flow_key6 of key_: IPv6 flows' compression
   core::HugeArray<Conn> conns_;
   // By connection index, used only by IPv6 connections: untouched pages cost no memory.
   core::HugeArray<Conn6Addresses> addresses6_;

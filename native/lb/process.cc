@@ -530,8 +530,7 @@ static inline Verdict process_parsed(CoreState& cs, io::Frame& frame, typename F
   return v;
 }
 
-// The IPv6 path out of line: the IPv4 one, inlined into each instance of lookup_and_process,
-// keeps the compiler's inlining budget to itself (egress, counting and rewrites inline).
+// The IPv6 path out of line, for process() and mixed bursts (see BurstFamilies).
 [[gnu::noinline]] static Verdict process_parsed_v6(CoreState& cs, io::Frame& frame, core::Packet6View& pkt, core::ParseResult parsed,
                                                    const ConnTable::Probe* probe, uint32_t hint) {
   return process_parsed<V6>(cs, frame, pkt, parsed, probe, hint);
@@ -553,7 +552,7 @@ Verdict process(CoreState& cs, io::Frame& frame) {
 }
 
 // What stage 1 of process_burst leaves for the others: every frame parsed, its probe where it
-// has one; IPv6 frames (what parse_packet passes with an IPv6 ethertype) in their own views.
+// has one; IPv6 frames in their own views.
 struct ParsedBurst {
   core::PacketView views[kMaxBurst];
   core::Packet6View views6[kMaxBurst];
@@ -563,12 +562,17 @@ struct ParsedBurst {
   bool probed[kMaxBurst];
 };
 
-// Stages 2 and 3. `Mixed`: the burst holds IPv6 frames; a burst of IPv4 frames alone (the
-// common case) pays no family check per frame. One function per instance, each inlining the
-// IPv4 path once.
-template <bool Mixed>
+// Which families a burst holds: each gets its own instance of stages 2 and 3, so that a burst of
+// one family (the common case, dual-stack or not: a NIC queue's burst is often one flow's
+// packets) pays no family check per frame and has its path inlined; a mixed burst calls the IPv6
+// path out of line, which keeps the compiler's inlining budget for the IPv4 one.
+enum class BurstFamilies { ipv4, ipv6, mixed };
+
+// Stages 2 and 3, one function per instance (each inlining its family's path once).
+template <BurstFamilies Families>
 [[gnu::noinline]] static void lookup_and_process(CoreState& cs, io::Frame* frames, uint32_t n, ParsedBurst& b,
-                                                             Verdict* verdicts) {
+                                                 Verdict* verdicts) {
+  constexpr bool kMixed = Families == BurstFamilies::mixed;
   uint32_t candidates[kMaxBurst];
   // Stage 2: the node each bucket's tags point to, and that connection's line on its way, for
   // the whole burst at once: on a table far larger than the caches every bucket and every
@@ -578,7 +582,7 @@ template <bool Mixed>
   for (uint32_t i = 0; i < n; ++i) {
     candidates[i] = b.probed[i] ? cs.conns.candidate(b.probes[i]) : ConnTable::kNone;
     if (candidates[i] == ConnTable::kNone) continue;
-    if (Mixed && b.ipv6_at[i] != 0) cs.conns.prefetch_conn6(candidates[i]);
+    if (Families == BurstFamilies::ipv6 || (kMixed && b.ipv6_at[i] != 0)) cs.conns.prefetch_conn6(candidates[i]);
     else cs.conns.prefetch_conn(candidates[i]);
   }
   // Stage 3: the packet path proper. Frames are independent: earlier packets never touch later
@@ -588,63 +592,83 @@ template <bool Mixed>
   for (uint32_t i = 0; i < n; ++i) {
     const uint32_t hint = cs.conns.edits() == edits ? candidates[i] : ConnTable::kNone;
     const ConnTable::Probe* probe = b.probed[i] ? &b.probes[i] : nullptr;
-    if (Mixed && b.ipv6_at[i] != 0)
+    if constexpr (Families == BurstFamilies::ipv6)
+      verdicts[i] = process_parsed<V6>(cs, frames[i], b.views6[i], b.parsed[i], probe, hint);
+    else if (kMixed && b.ipv6_at[i] != 0)
       verdicts[i] = process_parsed_v6(cs, frames[i], b.views6[i], b.parsed[i], probe, hint);
     else
       verdicts[i] = process_parsed<V4>(cs, frames[i], b.views[i], b.parsed[i], probe, hint);
   }
 }
 
-// Stage 1 for the burst's IPv6 frames: parsed into their own views, their flows hashed in one
-// five-word batch (compacted: only they are hashed).
-[[gnu::noinline]] static void parse_and_probe_ipv6(CoreState& cs, io::Frame* frames, uint32_t n, ParsedBurst& b) {
-  uint64_t words[5][kMaxBurst];
-  uint32_t frame_of[kMaxBurst];
-  uint32_t flows = 0;
+// Stage 1 for an IPv6 frame: parsed into its own view; its flow's two words (for the burst's one
+// hash batch) when it has a flow.
+[[gnu::always_inline]] static inline core::FlowWords parse_ipv6_for_probe(const CoreState& cs, const io::Frame& frame,
+                                                                         uint32_t i, ParsedBurst& b) {
+  b.parsed[i] = core::parse_ipv6(frame.data, frame.len, b.ipv6_at[i], b.views6[i]);
+  const core::Packet6View& p = b.views6[i];
+  b.probed[i] = b.parsed[i].status == core::ParseStatus::ok && p.l4 != nullptr && p.protocol != core::kIpProtoIcmpv6;
+  return b.probed[i] ? cs.conns.flow_words6(p.protocol, V6::saddr(p), V6::daddr(p), p.sport(), p.dport())
+                     : core::FlowWords{0, 0};
+}
+
+// An untagged IPv6 frame, known before any parser runs (a tagged one is found when the IPv4
+// parser passes it).
+inline bool untagged_ipv6(const io::Frame& frame) {
+  return frame.len >= sizeof(core::EthHdr) &&
+         reinterpret_cast<const core::EthHdr*>(frame.data)->type == core::htons(core::kEthTypeIpv6);
+}
+
+// Stage 1 for every frame of a burst: parsed, its flow's two words staged for the one hash batch
+// (zeros where it has none: hashed and unused). `Ipv6First`: which parser tries a frame first,
+// chosen per burst by its first frame; either order handles every frame, the other family's
+// costs a few instructions more (a failed IPv4 parse, or an ethertype check with registers
+// spilled around parse_packet: ~12 instructions under callgrind).
+struct StagedWords {
+  uint64_t first[kMaxBurst], second[kMaxBurst];
+  uint32_t probed = 0, ipv6_frames = 0;
+};
+template <bool Ipv6First>
+[[gnu::noinline]] static void parse_burst(const CoreState& cs, io::Frame* frames, uint32_t n, ParsedBurst& b,
+                                          StagedWords& staged) {
+  uint32_t probed = 0, ipv6_frames = 0;  // in registers: `staged` may alias `b` as far as the compiler knows
   for (uint32_t i = 0; i < n; ++i) {
-    if (b.ipv6_at[i] == 0) continue;
-    b.parsed[i] = core::parse_ipv6(frames[i].data, frames[i].len, b.ipv6_at[i], b.views6[i]);
-    const core::Packet6View& p = b.views6[i];
-    b.probed[i] = b.parsed[i].status == core::ParseStatus::ok && p.l4 != nullptr && p.protocol != core::kIpProtoIcmpv6;
-    if (!b.probed[i]) continue;
-    const core::FlowWords6 f = core::flow_words6(V6::saddr(p), V6::daddr(p), p.sport(), p.dport(), p.protocol);
-    for (uint32_t w = 0; w < 5; ++w) words[w][flows] = f.w[w];
-    frame_of[flows++] = i;
+    core::FlowWords w{0, 0};
+    b.ipv6_at[i] = Ipv6First && untagged_ipv6(frames[i]) ? sizeof(core::EthHdr) : 0;
+    if (b.ipv6_at[i] == 0) {
+      b.parsed[i] = core::parse_packet(frames[i].data, frames[i].len, b.views[i]);
+      const core::PacketView& p = b.views[i];
+      b.probed[i] = b.parsed[i].status == core::ParseStatus::ok && p.l4 != nullptr && p.protocol != core::kIpProtoIcmp;
+      if (b.probed[i]) w = core::flow_words(p.ip->saddr, p.ip->daddr, p.sport(), p.dport(), p.protocol);
+      else if (b.parsed[i].status == core::ParseStatus::pass)
+        b.ipv6_at[i] = ipv6_header_offset(frames[i].data, frames[i].len);
+    }
+    if (b.ipv6_at[i] != 0) {
+      ++ipv6_frames;
+      w = parse_ipv6_for_probe(cs, frames[i], i, b);
+    }
+    probed += b.probed[i];
+    staged.first[i] = w.first;
+    staged.second[i] = w.second;
   }
-  ConnTable::Probe probes[kMaxBurst];
-  const uint64_t* const columns[5] = {words[0], words[1], words[2], words[3], words[4]};
-  cs.conns.probe_burst6(columns, probes, flows);
-  for (uint32_t j = 0; j < flows; ++j) b.probes[frame_of[j]] = probes[j];
+  staged.probed = probed;
+  staged.ipv6_frames = ipv6_frames;
 }
 
 void process_burst(CoreState& cs, io::Frame* frames, uint32_t n, Verdict* verdicts) {
   if (n == 0) return;
   ParsedBurst b;
-  uint64_t addrs[kMaxBurst], ports[kMaxBurst];
-  uint32_t ipv4_probed = 0, ipv6_frames = 0;
-  // Stage 1: parse everything, hash every TCP/UDP flow (each family's in one batch; an IPv4 batch
-  // hashes the whole burst, the others' words being zeros and unused) and prefetch its bucket.
-  for (uint32_t i = 0; i < n; ++i) {
-    b.parsed[i] = core::parse_packet(frames[i].data, frames[i].len, b.views[i]);
-    b.ipv6_at[i] = 0;
-    if (b.parsed[i].status == core::ParseStatus::pass) [[unlikely]] {
-      b.ipv6_at[i] = ipv6_header_offset(frames[i].data, frames[i].len);
-      ipv6_frames += b.ipv6_at[i] != 0;
-    }
-    const core::PacketView& p = b.views[i];
-    b.probed[i] = b.parsed[i].status == core::ParseStatus::ok && p.l4 != nullptr && p.protocol != core::kIpProtoIcmp;
-    ipv4_probed += b.probed[i];
-    const core::FlowWords w = b.probed[i] ? core::flow_words(p.ip->saddr, p.ip->daddr, p.sport(), p.dport(), p.protocol)
-                                          : core::FlowWords{0, 0};
-    addrs[i] = w.addrs;
-    ports[i] = w.ports;
-  }
-  if (ipv4_probed != 0) cs.conns.probe_burst(addrs, ports, b.probes, n);
-  if (ipv6_frames != 0) parse_and_probe_ipv6(cs, frames, n, b);
+  StagedWords staged;
+  // Stage 1: parse everything, hash every TCP/UDP flow of either family in one batch and
+  // prefetch its bucket.
+  if (untagged_ipv6(frames[0])) parse_burst<true>(cs, frames, n, b, staged);
+  else parse_burst<false>(cs, frames, n, b, staged);
+  if (staged.probed != 0) cs.conns.probe_burst(staged.first, staged.second, b.probes, n);
   for (uint32_t i = 0; i < n; ++i)
     if (b.probed[i]) cs.conns.prefetch_bucket(b.probes[i]);
-  if (ipv6_frames != 0) lookup_and_process<true>(cs, frames, n, b, verdicts);
-  else lookup_and_process<false>(cs, frames, n, b, verdicts);
+  if (staged.ipv6_frames == 0) lookup_and_process<BurstFamilies::ipv4>(cs, frames, n, b, verdicts);
+  else if (staged.ipv6_frames == n) lookup_and_process<BurstFamilies::ipv6>(cs, frames, n, b, verdicts);
+  else lookup_and_process<BurstFamilies::mixed>(cs, frames, n, b, verdicts);
 }
 
 }  // namespace xvs::lb

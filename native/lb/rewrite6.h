@@ -18,16 +18,12 @@ namespace xvs::lb {
 // Hop limit >= 1: callers drop packets whose hop limit would expire here.
 inline void decrement_ttl(core::Ipv6Hdr* ip) { --ip->hop_limit; }
 
-// Replaces addresses and ports, and decrements the hop limit: what a routed hop does.
+// Replaces addresses and ports, and decrements the hop limit: what a routed hop does. `delta`:
+// the change's upper-layer checksum delta, lb/conn.h routed_rewrite_delta (a connection keeps it).
 [[gnu::always_inline]]
 inline void rewrite_routed(core::Packet6View& p, const core::Ipv6Address& saddr, const core::Ipv6Address& daddr, uint16_t sport,
-                           uint16_t dport) {
+                           uint16_t dport, uint16_t delta) {
   core::Ipv6Hdr* ip = p.ip;
-  uint32_t old_ports;
-  std::memcpy(&old_ports, p.l4, sizeof old_ports);
-  const uint32_t new_ports = static_cast<uint32_t>(dport) << 16 | sport;
-  const uint64_t delta = core::checksum_delta128(ip->saddr, saddr.bytes) + core::checksum_delta128(ip->daddr, daddr.bytes) +
-                         core::checksum_delta32(old_ports, new_ports);
   const uint16_t sum = p.l4_checksum();
   p.set_l4_checksum(p.protocol == core::kIpProtoUdp ? core::udp_checksum_apply(sum, delta) : core::checksum_apply(sum, delta));
   p.set_ports(sport, dport);

@@ -73,9 +73,11 @@ template <typename F>
 inline Verdict translate_nat(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, Direction dir) {
   const Egress out = egress(cs, c, dir);
   if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
-  // IPv4: a reference into the connection's line; IPv6: a copy made of both lines.
+  // IPv4: a reference into the connection's line; IPv6: a copy made of both lines, the checksum
+  // delta kept in the connection (lb/conn.h rewrite_delta6).
   const auto& other = F::tuple(cs.conns, c, opposite(dir));
-  rewrite_routed(pkt, other.daddr, other.saddr, other.dport, other.sport);
+  if constexpr (F::kIpv6) rewrite_routed(pkt, other.daddr, other.saddr, other.dport, other.sport, rewrite_delta6(c, dir));
+  else rewrite_routed(pkt, other.daddr, other.saddr, other.dport, other.sport);
   set_l2(cs, frame, pkt, out);
   return Verdict::tx;
 }

@@ -1,15 +1,18 @@
 // test/native/conn_table6_test.cc — ConnTable with IPv6 entries beside IPv4 ones: two-way
 // lookup through the addresses' second line, misses on every field, no match across families
 // (whatever the tags: few buckets force collisions), removal and slot reuse by the other family,
-// expiry of both, NAT64 entries (an IPv6 client side, an IPv4 server side), and agreement with a
-// map model under random operations mixing all three.
+// expiry of both, NAT64 entries (an IPv6 client side, an IPv4 server side), the rewrite delta an
+// entry keeps against checksums computed afresh, and agreement with a map model under random
+// operations mixing all three.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <map>
 #include <random>
 #include <tuple>
+#include <vector>
 
+#include "core/checksum.h"
 #include "core/net.h"
 #include "lb/conn_table.h"
 
@@ -52,14 +55,58 @@ TEST(ConnTable6, InsertAndLookupFromBothDirections) {
   EXPECT_EQ(a.direction, kFromClient);
   EXPECT_EQ(b.conn, c);
   EXPECT_EQ(b.direction, kFromServer);
-  // Ports in the connection's line, addresses in its second line; the IPv4 address fields stay 0.
+  // Ports in the connection's line, addresses in its second line; of the IPv4 address fields,
+  // daddr stays 0 and saddr holds the rewrite delta (RewriteDeltaIsTheChecksumOfTheRewrite).
   EXPECT_EQ(c->tuple[kFromServer].dport, htons(1024));
-  EXPECT_EQ(c->tuple[kFromClient].saddr, 0u);
+  EXPECT_EQ(c->tuple[kFromClient].daddr, 0u);
+  EXPECT_EQ(c->tuple[kFromClient].saddr >> 16, 0u);
   const ConnTuple6 back = t.tuple6(*c, kFromClient);
   EXPECT_EQ(back.saddr, kCip6);
   EXPECT_EQ(back.daddr, kVip6);
   EXPECT_EQ(back.sport, htons(40000));
   EXPECT_EQ(t.tuple6(*c, kFromServer).daddr, kLip6);
+}
+
+// A TCP segment of `t` with some payload, its checksum computed over the whole of it.
+std::vector<uint8_t> segment(const ConnTuple6& t) {
+  std::vector<uint8_t> bytes(sizeof(xvs::core::Ipv6Hdr) + 20 + 7, 0);
+  auto* ip = reinterpret_cast<xvs::core::Ipv6Hdr*>(bytes.data());
+  ip->version_class = 0x60;
+  ip->payload_length = htons(27);
+  ip->next_header = kIpProtoTcp;
+  ip->hop_limit = 64;
+  t.saddr.store(ip->saddr);
+  t.daddr.store(ip->daddr);
+  uint8_t* tcp = bytes.data() + sizeof(xvs::core::Ipv6Hdr);
+  std::memcpy(tcp, &t.sport, 2);
+  std::memcpy(tcp + 2, &t.dport, 2);
+  tcp[12] = 5 << 4;
+  for (int i = 0; i < 7; ++i) tcp[20 + i] = static_cast<uint8_t>(0xa0 + i);
+  const uint16_t sum = xvs::core::ipv6_l4_checksum(ip, kIpProtoTcp, tcp, 27);
+  std::memcpy(tcp + 16, &sum, 2);
+  return bytes;
+}
+uint16_t tcp_checksum_of(const std::vector<uint8_t>& s) {
+  uint16_t sum;
+  std::memcpy(&sum, s.data() + sizeof(xvs::core::Ipv6Hdr) + 16, 2);
+  return sum;
+}
+
+// What an IPv6 entry keeps for nat/fullnat (lb/conn.h rewrite_delta6): a segment of either
+// direction's tuple, its checksum updated by that delta alone, has the checksum computed afresh
+// over the segment it becomes (the reverse of the other direction's tuple).
+TEST(ConnTable6, RewriteDeltaIsTheChecksumOfTheRewrite) {
+  ConnTable t(1024, 42);
+  for (const uint16_t cport : {40000, 1, 65535}) {
+    Conn* c = add6(t, cport, static_cast<uint16_t>(cport ^ 0x5555));
+    ASSERT_NE(c, nullptr);
+    for (const Direction d : {kFromClient, kFromServer}) {
+      const ConnTuple6 from = t.tuple6(*c, d), other = t.tuple6(*c, static_cast<Direction>(d ^ 1));
+      const ConnTuple6 to{other.daddr, other.saddr, other.dport, other.sport};
+      const uint16_t updated = xvs::core::checksum_apply(tcp_checksum_of(segment(from)), rewrite_delta6(*c, d));
+      EXPECT_EQ(updated, tcp_checksum_of(segment(to))) << "cport " << cport << " direction " << d;
+    }
+  }
 }
 
 TEST(ConnTable6, LookupMissesOnAnyDifferentField) {

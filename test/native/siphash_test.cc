@@ -2,11 +2,16 @@
 // (key 00 01 .. 0f, message 00 01 .. of 8n bytes; github.com/veorq/SipHash vectors.h), SipHash-1-3
 // against the reference's output for the empty message under the zero key, and the table hashes
 // (core/hash.h) depending on their key; the batch (core/siphash_batch.h), in every variant this
-// CPU runs, giving siphash13's values at every batch length.
+// CPU runs, giving siphash13's values at every batch length; IPv6 flows' keyed compression (NH)
+// against a computation of its own, apart from IPv4's messages, and spreading an attacker's
+// address patterns.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "core/hash.h"
@@ -89,38 +94,113 @@ TEST(SipHash, BatchMatchesOneAtATimeInEveryVariant) {
   EXPECT_EQ(out, want);
 }
 
-// Five-word messages (IPv6 flows): each variant agrees with SipHash-1-3 of the same words, as
-// core::hash_flow6 computes it.
-TEST(SipHash, FiveWordBatchMatchesOneAtATimeInEveryVariant) {
-  const SipKey key{0x0123456789abcdefull, 0xfedcba9876543210ull};
-  std::vector<uint64_t> words[5], want(70);
-  for (auto& w : words) w.resize(70);
-  for (uint32_t i = 0; i < 70; ++i) {
-    uint64_t message[5];
-    for (uint32_t w = 0; w < 5; ++w) message[w] = words[w][i] = 0x9e3779b97f4a7c15ull * (i + 1) * (w + 3) ^ (w << 56);
-    want[i] = xvs::core::siphash<1, 3>(key, message, 5);
-  }
-  const uint64_t* const columns[5] = {words[0].data(), words[1].data(), words[2].data(), words[3].data(), words[4].data()};
-  uint32_t count = 0;
-  const xvs::core::SipBatchVariant* variants = xvs::core::siphash13_batch_variants(count);
-  for (uint32_t v = 0; v < count; ++v) {
-    if (!variants[v].supported) continue;
-    for (uint32_t n : {0u, 1u, 7u, 8u, 9u, 64u, 70u}) {
-      std::vector<uint64_t> out(n + 1, 0xdeadull);
-      variants[v].run5(key, columns, out.data(), n);
-      for (uint32_t i = 0; i < n; ++i) EXPECT_EQ(out[i], want[i]) << variants[v].name << " n=" << n << " i=" << i;
-      EXPECT_EQ(out[n], 0xdeadull) << variants[v].name << " wrote past n=" << n;
+// NH of six words, the way the UMAC paper writes it, in 32-bit limbs: an independent
+// computation of what core::flow_words6 computes with 128-bit integers.
+struct U128 {
+  uint32_t limb[4] = {0, 0, 0, 0};  // least significant first
+  void add(const U128& o) {
+    uint64_t carry = 0;
+    for (int i = 0; i < 4; ++i) {
+      const uint64_t t = static_cast<uint64_t>(limb[i]) + o.limb[i] + carry;
+      limb[i] = static_cast<uint32_t>(t);
+      carry = t >> 32;
     }
   }
+  static U128 product(uint64_t x, uint64_t y) {
+    U128 r;
+    const uint32_t a[2] = {static_cast<uint32_t>(x), static_cast<uint32_t>(x >> 32)};
+    const uint32_t b[2] = {static_cast<uint32_t>(y), static_cast<uint32_t>(y >> 32)};
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 2; ++j) {
+        U128 part;
+        const uint64_t t = static_cast<uint64_t>(a[i]) * b[j];
+        part.limb[i + j] = static_cast<uint32_t>(t);
+        part.limb[i + j + 1] = static_cast<uint32_t>(t >> 32);
+        r.add(part);
+      }
+    return r;
+  }
+};
+
+xvs::core::Ipv6Address address6(uint64_t high, uint64_t low) {
+  uint8_t bytes[16];
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<uint8_t>(high >> (56 - 8 * i));
+    bytes[8 + i] = static_cast<uint8_t>(low >> (56 - 8 * i));
+  }
+  return xvs::core::Ipv6Address::load(bytes);
+}
+
+TEST(FlowHash6, IsNhOfTheTupleUnderTheKeyThenSipHashOfTwoWords) {
+  const SipKey table = xvs::core::table_key(0x5eed);
+  const xvs::core::FlowKey6 key = xvs::core::flow_key6(table);
+  const xvs::core::Ipv6Address s = address6(0x20010db800000001ull, 0x1234), d = address6(0xfd000000000000ffull, 0x10);
+  const uint64_t m[6] = {s.word(0), s.word(1), d.word(0), d.word(1), (uint64_t{40000} << 32) | (uint64_t{443} << 16) | 6, 0};
+  U128 want;
+  for (int i = 0; i < 6; i += 2) want.add(U128::product(m[i] + key.nh[i], m[i + 1] + key.nh[i + 1]));
+  const xvs::core::FlowWords w = xvs::core::flow_words6(key, s, d, 40000, 443, 6);
+  EXPECT_EQ(w.first, (uint64_t{want.limb[1]} << 32) | want.limb[0]);
+  EXPECT_EQ(w.second, ((uint64_t{want.limb[3]} << 32) | want.limb[2]) | (1ull << 63));
+  EXPECT_EQ(xvs::core::hash_flow6(table, key, s, d, 40000, 443, 6), xvs::core::siphash13(table, w.first, w.second));
+  // The key is the engine's: another seed, other words; none of them zero or the message's own.
+  const xvs::core::FlowKey6 other = xvs::core::flow_key6(xvs::core::table_key(0x5eee));
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_NE(key.nh[i], other.nh[i]) << i;
+    EXPECT_NE(key.nh[i], 0u) << i;
+  }
+  EXPECT_NE(xvs::core::flow_words6(other, s, d, 40000, 443, 6).first, w.first);
+}
+
+// IPv4 and IPv6 flows share the batch and the tables: their messages must never be the same. An
+// IPv6 flow's second word has its top bit set, an IPv4 flow's (ports and protocol) never.
+TEST(FlowHash6, TheFamiliesNeverShareAMessage) {
+  const xvs::core::FlowKey6 key = xvs::core::flow_key6(xvs::core::table_key(1));
+  EXPECT_EQ(xvs::core::flow_words(~0u, ~0u, 0xffff, 0xffff, 0xff).second >> 63, 0u);
+  for (uint64_t i = 0; i < 4096; ++i)
+    EXPECT_EQ(xvs::core::flow_words6(key, address6(i, i * 7), address6(~i, i), static_cast<uint16_t>(i), 80, 17).second >> 63, 1u)
+        << i;
+}
+
+// What an attacker holding a /64 (or a /48, varying its subnet bits) can send: 65 536 sources in
+// patterns that defeat an unkeyed fold (the two halves XORed to one value, or only the low bits
+// moving). Under the key, no two compress alike and they spread over the buckets like random
+// values: no bucket of 1 024 gets more than twice its share.
+TEST(FlowHash6, AnAttackersAddressesSpreadOverTheBuckets) {
+  const SipKey table = xvs::core::table_key(0xfeed);
+  const xvs::core::FlowKey6 key = xvs::core::flow_key6(table);
+  const xvs::core::Ipv6Address vip = address6(0x20010db8000000ffull, 1);
+  const uint64_t prefix = 0x20010db800010000ull;
+  for (int pattern = 0; pattern < 3; ++pattern) {
+    std::set<std::pair<uint64_t, uint64_t>> words;
+    std::vector<uint32_t> load(1024, 0);
+    for (uint64_t i = 0; i < 65536; ++i) {
+      const xvs::core::Ipv6Address source = pattern == 0   ? address6(prefix, i)                   // low bits
+                                            : pattern == 1 ? address6(prefix ^ i, 0x5a5a ^ i)     // halves XOR alike
+                                                           : address6(prefix | i, 0x1);           // a /48's subnets
+      const xvs::core::FlowWords w = xvs::core::flow_words6(key, source, vip, 40000, 443, 6);
+      EXPECT_TRUE(words.insert({w.first, w.second}).second) << "pattern " << pattern << " source " << i;
+      ++load[xvs::core::siphash13(table, w.first, w.second) & 1023];
+    }
+    EXPECT_LT(*std::max_element(load.begin(), load.end()), 128u) << "pattern " << pattern;
+  }
+}
+
+// A burst of both families hashed in one batch gives each flow its own hash.
+TEST(FlowHash6, OneBatchForBothFamilies) {
+  const SipKey table = xvs::core::table_key(7);
+  const xvs::core::FlowKey6 key = xvs::core::flow_key6(table);
+  std::vector<uint64_t> first, second, want;
+  for (uint16_t i = 0; i < 70; ++i) {
+    const xvs::core::FlowWords w = i % 3 == 0 ? xvs::core::flow_words6(key, address6(i, 1), address6(2, 2), i, 80, 6)
+                                              : xvs::core::flow_words(i, 2, i, 80, 6);
+    first.push_back(w.first);
+    second.push_back(w.second);
+    want.push_back(i % 3 == 0 ? xvs::core::hash_flow6(table, key, address6(i, 1), address6(2, 2), i, 80, 6)
+                              : xvs::core::hash_flow(table, i, 2, i, 80, 6));
+  }
   std::vector<uint64_t> out(70);
-  xvs::core::siphash13_batch5(key, columns, out.data(), 70);
+  xvs::core::siphash13_batch(table, first.data(), second.data(), out.data(), 70);
   EXPECT_EQ(out, want);
-  const xvs::core::Ipv6Address s = xvs::core::Ipv6Address::load(reinterpret_cast<const uint8_t*>("0123456789abcdef"));
-  const xvs::core::FlowWords6 f = xvs::core::flow_words6(s, s, 1, 2, 6);
-  const uint64_t* const one[5] = {&f.w[0], &f.w[1], &f.w[2], &f.w[3], &f.w[4]};
-  uint64_t h = 0;
-  xvs::core::siphash13_batch5(key, one, &h, 1);
-  EXPECT_EQ(h, xvs::core::hash_flow6(key, s, s, 1, 2, 6));
 }
 
 }  // namespace
