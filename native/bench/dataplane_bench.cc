@@ -183,8 +183,11 @@ Status run_established(const uint8_t* snap, size_t len, const Templates& tp, con
     const lb::Verdict v = lb::process(cs, f);
     fill.add(v);
     if (v == lb::Verdict::tx && p.replies) {
-      const uint8_t* l4 = f.data + tmpls[0].l4;
-      reply_tuple[i] = {load32(f.data + tmpls[0].daddr_at), load32(f.data + tmpls[0].saddr_at), load16(l4 + 2), load16(l4)};
+      // The SYN as sent is of the server side's family, the reply template's (NAT64: IPv4).
+      const Template& server_side = tmpls[2];
+      const uint8_t* l4 = f.data + server_side.l4;
+      reply_tuple[i] = {load32(f.data + server_side.daddr_at), load32(f.data + server_side.saddr_at), load16(l4 + 2),
+                        load16(l4)};
       reply_port[i] = f.port;
     }
   }

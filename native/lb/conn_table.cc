@@ -138,6 +138,7 @@ Conn* ConnTable::insert(uint8_t protocol, const ConnTuple6& from_client, const C
   Conn& c = take_free(protocol, links);
   c.ipv6 = 1;
   c.nat64 = 1;
+  ++nat64_entries_;
   c.tuple[kFromClient] = {0, 0, from_client.sport, from_client.dport};
   c.tuple[kFromServer] = from_server;
   Conn6Addresses& a = addresses6_[index_of(&c)];
@@ -189,6 +190,7 @@ void ConnTable::remove(Conn* c) {
   if (c->flags & kLinkClient) unlink_tuple(index, kFromClient);
   if (c->flags & kLinkServer) unlink_tuple(index, kFromServer);
   c->state = ConnState::unarmed;
+  nat64_entries_ -= c->nat64;
   free_[free_top_++] = index;
   --size_;
   ++edits_;

@@ -587,9 +587,21 @@ template <BurstFamilies Families>
   }
   // Stage 3: the packet path proper. Frames are independent: earlier packets never touch later
   // frames' bytes, so parse results and probes stay valid; candidates stay valid hints while no
-  // packet of the burst has inserted or removed a connection.
+  // packet of the burst has inserted or removed a connection. An IPv4 frame may belong to a
+  // NAT64 entry, whose addresses line only its connection line tells: asked a few frames ahead
+  // (without it, 1 M NAT64 connections cost ~190 ns a packet instead of ~70).
+  constexpr uint32_t kAhead = 4;
+  const bool nat64_ahead = Families != BurstFamilies::ipv6 && cs.conns.nat64_entries() != 0;
+  const auto nat64_prefetch = [&](uint32_t j) {
+    if (candidates[j] != ConnTable::kNone && !(kMixed && b.ipv6_at[j] != 0))
+      cs.conns.prefetch_addresses_if_nat64(candidates[j]);
+  };
+  if (nat64_ahead) [[unlikely]]
+    for (uint32_t j = 0; j < kAhead && j < n; ++j) nat64_prefetch(j);
   const uint32_t edits = cs.conns.edits();
   for (uint32_t i = 0; i < n; ++i) {
+    if (nat64_ahead && i + kAhead < n) [[unlikely]]
+      nat64_prefetch(i + kAhead);
     const uint32_t hint = cs.conns.edits() == edits ? candidates[i] : ConnTable::kNone;
     const ConnTable::Probe* probe = b.probed[i] ? &b.probes[i] : nullptr;
     if constexpr (Families == BurstFamilies::ipv6)

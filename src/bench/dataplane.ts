@@ -17,7 +17,7 @@ import { tcp6Frame, tcpFrame } from './frames.js';
 
 export const DATAPLANE_CASES = [
   'fullnat-established', 'fullnat-established-2w', 'fullnat-new', 'fullnat-syn-proxy', 'dr-established', 'tunnel-established',
-  'fullnat-established-ipv6', 'fullnat-new-ipv6',
+  'fullnat-established-ipv6', 'fullnat-new-ipv6', 'fullnat-established-nat64',
 ] as const;
 export type DataplaneCaseName = (typeof DATAPLANE_CASES)[number];
 
@@ -106,6 +106,8 @@ interface CaseSpec {
   mode: 'fullnat' | 'dr' | 'tunnel';
   /** IPv6 clients, VIP, servers and LIPs instead of IPv4 ones. */
   ipv6?: boolean;
+  /** With ipv6: the servers and LIPs stay IPv4 (NAT64). */
+  nat64?: boolean;
   workload: 'established' | 'new' | 'cookies';
   replies: boolean;
   /** syn_proxy of the case's service: 'off' where SYN-only traffic must create connections (to auto it is a flood). */
@@ -149,6 +151,10 @@ const CASES: Record<DataplaneCaseName, CaseSpec> = {
     describe: 'fullnat-new over IPv6',
     target: `target ≥ ${(1 / TARGETS.ipv6_over_ipv4).toFixed(2)} × fullnat-new`,
   },
+  'fullnat-established-nat64': {
+    mode: 'fullnat', ipv6: true, nat64: true, workload: 'established', replies: true, synProxy: 'off',
+    describe: 'fullnat-established from IPv6 clients to IPv4 servers (an IPv6 VIP, IPv4 servers and LIPs: NAT64)',
+  },
 };
 
 const VIP = '203.0.113.10';
@@ -175,9 +181,11 @@ export function lipsFor(flows: number): number {
 }
 
 /** The config of a case, as a user would write it (JSON is YAML too). */
-export function caseConfig(mode: CaseSpec['mode'], flows: number, connTableSize: number, synProxy?: 'on' | 'off', ipv6 = false): string {
+export function caseConfig(mode: CaseSpec['mode'], flows: number, connTableSize: number, synProxy?: 'on' | 'off', ipv6 = false,
+  nat64 = false): string {
   const fullnat = mode === 'fullnat';
-  const lips = Array.from({ length: lipsFor(flows) }, (_, k) => (ipv6 ? lip6Address(k) : lipAddress(k)));
+  const serversIpv6 = ipv6 && !nat64;
+  const lips = Array.from({ length: lipsFor(flows) }, (_, k) => (serversIpv6 ? lip6Address(k) : lipAddress(k)));
   const config = {
     dataplane: {
       backend: 'mem',
@@ -197,41 +205,35 @@ export function caseConfig(mode: CaseSpec['mode'], flows: number, connTableSize:
         forwarding: mode,
         ...(fullnat ? { local_address_pool: 'lan' } : {}),
         ...(synProxy ? { syn_proxy: synProxy } : {}),
-        servers: (ipv6 ? SERVERS6 : SERVERS).map((address) => ({ address, port: fullnat ? 8080 : 80 })),
+        servers: (serversIpv6 ? SERVERS6 : SERVERS).map((address) => ({ address, port: fullnat ? 8080 : 80 })),
       },
     ],
   };
   return JSON.stringify(config, null, 2);
 }
 
-function snapshotFor(mode: CaseSpec['mode'], flows: number, connTableSize: number, synProxy?: 'on' | 'off', ipv6 = false): Uint8Array {
-  const config = parseConfigText(caseConfig(mode, flows, connTableSize, synProxy, ipv6), `xvs-bench-${mode}.json`);
+function snapshotFor(spec: CaseSpec, flows: number, connTableSize: number): Uint8Array {
+  const config = parseConfigText(caseConfig(spec.mode, flows, connTableSize, spec.synProxy, spec.ipv6, spec.nat64),
+    `xvs-bench-${spec.mode}.json`);
   const model = buildModel(config, 1n, new MemNextHops(config.dataplane.interfaces.length), new StableIds());
   return encodeSnapshot(model);
 }
 
-function templates(mode: CaseSpec['mode'], ipv6 = false): DataplaneBenchParams['templates'] {
+function templates(spec: CaseSpec): DataplaneBenchParams['templates'] {
   const portMac = memPortMac(0);
-  if (ipv6) {
-    const client6 = { srcMac: CLIENT_MAC, dstMac: portMac, src: CLIENT6, dst: VIP6, sport: 40000, dport: 80 };
-    return {
-      syn: tcp6Frame({ ...client6, flags: ['SYN'] }),
-      ack: tcp6Frame({ ...client6, flags: ['ACK'] }),
-      reply: tcp6Frame({
-        srcMac: memServerMac(SERVERS6[0]!), dstMac: portMac, src: SERVERS6[0]!, dst: lip6Address(0),
-        sport: mode === 'fullnat' ? 8080 : 80, dport: 1024, flags: ['ACK'],
-      }),
-    };
-  }
-  const client = { srcMac: CLIENT_MAC, dstMac: portMac, src: CLIENT, dst: VIP, sport: 40000, dport: 80 };
-  const server = SERVERS[0]!;
+  const client = spec.ipv6
+    ? { srcMac: CLIENT_MAC, dstMac: portMac, src: CLIENT6, dst: VIP6, sport: 40000, dport: 80 }
+    : { srcMac: CLIENT_MAC, dstMac: portMac, src: CLIENT, dst: VIP, sport: 40000, dport: 80 };
+  const clientFrame = spec.ipv6 ? tcp6Frame : tcpFrame;
+  const serversIpv6 = spec.ipv6 === true && spec.nat64 !== true;
+  const server = serversIpv6 ? SERVERS6[0]! : SERVERS[0]!;
   return {
-    syn: tcpFrame({ ...client, flags: ['SYN'] }),
-    ack: tcpFrame({ ...client, flags: ['ACK'] }),
+    syn: clientFrame({ ...client, flags: ['SYN'] }),
+    ack: clientFrame({ ...client, flags: ['ACK'] }),
     // Addresses and ports are replaced per flow by the reverse of what its SYN became.
-    reply: tcpFrame({
-      srcMac: memServerMac(server), dstMac: portMac, src: server, dst: lipAddress(0),
-      sport: mode === 'fullnat' ? 8080 : 80, dport: 1024, flags: ['ACK'],
+    reply: (serversIpv6 ? tcp6Frame : tcpFrame)({
+      srcMac: memServerMac(server), dstMac: portMac, src: server, dst: serversIpv6 ? lip6Address(0) : lipAddress(0),
+      sport: spec.mode === 'fullnat' ? 8080 : 80, dport: 1024, flags: ['ACK'],
     }),
   };
 }
@@ -311,7 +313,7 @@ function runCase(name: DataplaneCaseName, options: DataplaneBenchOptions, connTa
   };
   let raw: DataplaneBenchRaw;
   try {
-    raw = bench(snapshotFor(spec.mode, options.flows, connTableSize, spec.synProxy, spec.ipv6), {
+    raw = bench(snapshotFor(spec, options.flows, connTableSize), {
       workload: spec.workload,
       connTableSize,
       flows: options.flows,
@@ -320,7 +322,7 @@ function runCase(name: DataplaneCaseName, options: DataplaneBenchOptions, connTa
       seed: SEED,
       replies: spec.replies,
       ...(spec.workers ? { workers: spec.workers } : {}),
-      templates: templates(spec.mode, spec.ipv6),
+      templates: templates(spec),
     });
   } catch (err) {
     const e = err as Error & { code?: string };

@@ -6,6 +6,7 @@
 // operations mixing all three.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <random>
@@ -287,6 +288,10 @@ TEST(ConnTable6, RandomMixedOperationsAgreeWithAMapModel) {
       model.erase(it);
     }
     ASSERT_EQ(t.size(), model.size());
+    // What process_burst reads to decide on looking ahead for NAT64 entries' addresses lines.
+    ASSERT_EQ(t.nat64_entries(), static_cast<uint32_t>(std::count_if(model.begin(), model.end(), [](const auto& e) {
+                return std::get<0>(e.first) == 2;
+              })));
     if (op % 500 == 0 || op > 29900) {
       for (const auto& [key, value] : model) {
         const auto [a, b] = lookups(tuples(key, value.second), std::get<1>(key));
