@@ -162,9 +162,6 @@ Status check_service(const lb::Snapshot& snap, size_t index) {
   const bool nat64 = server_family != s.family;
   if (nat64 && (s.family != kIpv6 || static_cast<abi::Forwarding>(s.forwarding) != abi::Forwarding::fullnat))
     return bad(who + ": servers of the other address family need an IPv6 service in fullnat mode (NAT64)");
-  // The proxy builds the server's segments in the client's family (lb/syn_proxy.h).
-  if (nat64 && (s.flags & (abi::syn_proxy_on | abi::syn_proxy_auto)))
-    return bad(who + ": the SYN proxy is not available for NAT64 services (IPv4 servers under an IPv6 VIP) yet");
   if (static_cast<abi::Forwarding>(s.forwarding) == abi::Forwarding::tunnel) {
     for (uint32_t i = s.backend_first; i < s.backend_first + s.backend_count; ++i) {
       const abi::PortRecord& port = snap.ports[snap.backends[i].port_index];

@@ -254,8 +254,9 @@ Verdict open_connection(CoreState& cs, io::Frame& frame, typename C::View& pkt, 
     // Before its connection's first record: a node that installs both finds the template first.
     if (tmpl != nullptr && new_template) sync_export(cs, *tmpl);
   }
-  if constexpr (!kNat64)
-    if (proxied) open_proxied<C>(cs, frame, pkt, *c, n.cookie);
+  // The SYN for the server is written in the client's family, as the client would send it to
+  // the VIP; the mode's translation (NAT64's too) follows.
+  if (proxied) open_proxied<C>(cs, frame, pkt, *c, n.cookie);
   created = c;
   return Verdict::tx;
 }
@@ -277,7 +278,6 @@ template <typename F>
   if (svc == nullptr) return Verdict::pass;  // not for a service, and no connection here: the kernel's
   const auto mode = static_cast<Forwarding>(svc->forwarding);
   // A TCP connection starts with the client's SYN, or, behind a SYN proxy, with its ACK of a cookie.
-  // (NAT64 services have no SYN proxy: the snapshot builder refuses one.)
   CookieOptions cookie{};
   bool proxied = false;
   if (pkt.protocol == core::kIpProtoTcp) {
@@ -364,6 +364,8 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, typename F::View& pkt) {
   }
   if (F::hop_limit(pkt) == 0 || (is_routed_hop(static_cast<Forwarding>(c.forwarding)) && F::hop_limit(pkt) <= 1))
     return drop(cs, Counter::drop_ttl_expired);
+  if ((c.flags & kSynProxied) && found.direction == kFromClient && q.protocol == core::kIpProtoTcp)
+    untranslate_quoted_seq<F>(cs, pkt, c);
   if (c.nat64) [[unlikely]] return translate_nat64_icmp<F>(cs, frame, pkt, c, found.direction);
   switch (static_cast<Forwarding>(c.forwarding)) {
     case Forwarding::nat:
@@ -374,8 +376,6 @@ Verdict process_icmp(CoreState& cs, io::Frame& frame, typename F::View& pkt) {
       const bool keep_sender = found.direction == kFromClient && static_cast<Forwarding>(c.forwarding) == Forwarding::nat;
       const Egress out = egress(cs, c, found.direction);
       if (out.mac == nullptr) return drop(cs, Counter::drop_neighbor_unresolved);
-      if ((c.flags & kSynProxied) && found.direction == kFromClient && q.protocol == core::kIpProtoTcp)
-        untranslate_quoted_seq<F>(cs, pkt, c);
       if (c.client_address != 0 && found.direction == kFromServer) {
         lower_reported_mtu(cs, pkt, c);
         if (c.client_address == static_cast<uint8_t>(ClientAddress::proxy_v2)) untranslate_quoted_client_seq(cs, pkt, c);

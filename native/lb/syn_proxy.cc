@@ -12,6 +12,8 @@
 #include "lb/load.h"
 #include "lb/tcp_edit.h"
 #include "lb/tcp_state.h"
+#include "lb/traffic.h"
+#include "lb/translate.h"
 
 namespace xvs::lb {
 namespace {
@@ -160,14 +162,71 @@ void translate_from_client(View& pkt, const ProxiedConn& p) {
     }
 }
 
-// An RST from the client side's tuple to the server at `seq`, in place of the server segment in
-// `pkt` (the mode's translation follows).
+// Where a segment the proxy writes for the server, in place of a server segment in family F,
+// goes from and to. As the client would send it (`direct` false: the mode's translation
+// follows), but under NAT64: the frame is then the server's family (IPv4) and the client's is
+// not, so it is written as the server gets it, from the LIP, and sent from here (`direct`).
 template <typename F>
-void reset_server(CoreState& cs, io::Frame& frame, typename F::View& pkt, const Conn& c, uint32_t seq) {
+struct ServerBound {
+  typename F::Addr saddr, daddr;
+  uint16_t sport, dport;
+  bool direct;
+};
+template <typename F>
+ServerBound<F> server_bound(CoreState& cs, const Conn& c) {
+  if constexpr (!F::kIpv6) {
+    if (c.nat64) {
+      const ConnTuple& server = c.tuple[kFromServer];
+      return {server.daddr, server.saddr, server.dport, server.sport, true};
+    }
+  }
   const auto client = F::tuple(cs.conns, c, kFromClient);
+  return {client.saddr, client.daddr, client.sport, client.dport, false};
+}
+
+// A segment written as the server gets it (a ServerBound `direct` one), sent and counted as the
+// packet path counts what it forwards to the server.
+ProxyStep send_to_server(CoreState& cs, io::Frame& frame, core::PacketView& pkt, Conn& c) {
+  const Egress out = egress(cs, c, kFromClient);
+  if (out.mac == nullptr) {
+    cs.count(Counter::drop_neighbor_unresolved);
+    return {true, true, kFromClient, Verdict::drop};
+  }
+  rewrite_macs(pkt.eth, cs.snapshot->ports[out.port].mac.bytes, out.mac);
+  frame.port = out.port;
+  count_forwarded(cs, backend_of(cs, c), kFromClient, V4::ip_bytes(pkt));
+  return {true, true, kFromClient, Verdict::tx};
+}
+
+// What a segment built for the server becomes: translated by the mode after, or sent now.
+template <typename F>
+ProxyStep to_server(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, const ServerBound<F>& to) {
+  if constexpr (!F::kIpv6)
+    if (to.direct) return send_to_server(cs, frame, pkt, c);
+  return {false, true, kFromClient, Verdict::tx};
+}
+
+// An RST from the client side's tuple to the server at `seq`, in place of the server segment in
+// `pkt`.
+template <typename F>
+ProxyStep reset_server(CoreState& cs, io::Frame& frame, typename F::View& pkt, Conn& c, uint32_t seq) {
+  const ServerBound<F> to = server_bound<F>(cs, c);
   BuiltIp<F>::reset(pkt);
-  BuiltIp<F>::set_addresses(pkt, client.saddr, client.daddr);
-  finish_segment<F>(frame, pkt, client.sport, client.dport, seq, 0, core::kTcpRst, 0, 0);
+  BuiltIp<F>::set_addresses(pkt, to.saddr, to.daddr);
+  finish_segment<F>(frame, pkt, to.sport, to.dport, seq, 0, core::kTcpRst, 0, 0);
+  return to_server<F>(cs, frame, pkt, c, to);
+}
+
+// Under NAT64 the client's held segment is IPv6 in a server frame's (IPv4) handling: it is
+// translated for the server here, as the IPv6 path would (sequence space, then NAT64).
+ProxyStep release_held_nat64(CoreState& cs, io::Frame& frame, Conn& c, const ProxiedConn& p) {
+  core::Packet6View held{};
+  BuiltIp<V6>::reparse(frame, held);
+  const uint32_t ip_bytes = V6::ip_bytes(held);
+  translate_from_client(held, p);
+  const Verdict v = path::translate_nat64<V6>(cs, frame, held, c, kFromClient);
+  if (v == Verdict::tx) count_forwarded(cs, backend_of(cs, c), kFromClient, ip_bytes);
+  return {true, true, kFromClient, v};
 }
 
 // The server's SYN-ACK (`first`: the first one, which ends the pending state). The server gets
@@ -191,6 +250,8 @@ ProxyStep server_handshake(CoreState& cs, io::Frame& frame, typename F::View& pk
         std::memcpy(frame.data, cs.proxy.stash.bytes(slot), len);
         frame.len = len;
         cs.proxy.stash.release(slot);
+        if constexpr (!F::kIpv6)
+          if (c.nat64) return release_held_nat64(cs, frame, c, p);
         // It parsed when it was held; it is translated like any client segment now.
         BuiltIp<F>::reparse(frame, pkt);
         translate_from_client(pkt, p);
@@ -199,12 +260,12 @@ ProxyStep server_handshake(CoreState& cs, io::Frame& frame, typename F::View& pk
       cs.proxy.stash.release(slot);  // the client sends it again
     }
   }
-  const auto client = F::tuple(cs.conns, c, kFromClient);
+  const ServerBound<F> to = server_bound<F>(cs, c);
   BuiltIp<F>::reset(pkt);
-  BuiltIp<F>::set_addresses(pkt, client.saddr, client.daddr);
+  BuiltIp<F>::set_addresses(pkt, to.saddr, to.daddr);
   const uint16_t window = rescale_window(p.client_window, p.to_server_shift, 0);
-  finish_segment<F>(frame, pkt, client.sport, client.dport, p.client_isn + 1, server_isn + 1, core::kTcpAck, window, 0);
-  return {false, true, kFromClient, Verdict::tx};
+  finish_segment<F>(frame, pkt, to.sport, to.dport, p.client_isn + 1, server_isn + 1, core::kTcpAck, window, 0);
+  return to_server<F>(cs, frame, pkt, c, to);
 }
 
 }  // namespace
@@ -303,9 +364,8 @@ ProxyStep proxied_segment(CoreState& cs, io::Frame& frame, typename F::View& pkt
         // A challenge ACK: the server still holds the tuple (TIME_WAIT, or a connection it
         // thinks alive) and took the SYN for a stray. No client sees it to reset it, so the
         // balancer does; the client's next retransmission sends the SYN again.
-        reset_server<F>(cs, frame, pkt, c, read32(ack_field(pkt)));
         cs.count(Counter::syn_proxy_server_reset);
-        return {false, true, kFromClient, Verdict::tx};
+        return reset_server<F>(cs, frame, pkt, c, read32(ack_field(pkt)));
       }
       if (flags & core::kTcpRst) {
         // The server refuses: the client learns it at the sequence number it expects from us.

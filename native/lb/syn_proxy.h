@@ -7,8 +7,10 @@
 // windows (where the two sides scale differently) are translated. lb/process.cc calls these at
 // its steps; each rewrites the frame in place as the packet from the client (or server) side it
 // stands for, and process.cc's mode translation then does the rest. `F` is the address family
-// (lb/family.h: V4 or V6), the client's and the server's alike (a NAT64 service has no proxy:
-// the snapshot builder refuses one). Runs on the data-plane workers with their CoreState.
+// of the segment in hand (lb/family.h: V4 or V6). Under NAT64 (an IPv6 client, an IPv4 server)
+// what the proxy writes for the server while handling a server segment is written as the server
+// gets it and sent by the proxy itself (the step is `done`). Runs on the data-plane workers with
+// their CoreState.
 #pragma once
 #include <cstdint>
 

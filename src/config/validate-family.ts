@@ -1,8 +1,8 @@
 // Address-family rules of a service (issue 18): a service's servers, sorry server and local
 // address pool are of its VIP's family, or all IPv4 under an IPv6 fullnat VIP (NAT64); an IPv4
-// service's persistence prefix is at most 32 bits; and what IPv6 services cannot have yet (a
-// SYN proxy under NAT64, tunnel mode on mem ports without tunnel_source6). Consumes one service of the untyped document and the
-// cross-service Context; produces Findings. Runs on the config-loading thread.
+// service's persistence prefix is at most 32 bits; and what IPv6 services cannot have (tunnel
+// mode on mem ports without tunnel_source6). Consumes one service of the untyped document and
+// the cross-service Context; produces Findings. Runs on the config-loading thread.
 
 import { isIpv6Text, serviceAddressProblem } from './address.js';
 import { choice, isObj, type Finding, type Obj, type Segment } from './raw.js';
@@ -68,12 +68,6 @@ export function checkServiceFamily(s: Obj, base: Segment[], ctx: Context, out: F
     });
 
   if (family === 'IPv4') return;
-  // The proxy builds the server's segments in the client's family (native/lb/syn_proxy.h).
-  if (nat64 && s.syn_proxy === 'on')
-    out.push({
-      path: [...base, 'syn_proxy'],
-      message: `syn_proxy: on is not available for NAT64 services (IPv4 servers under the IPv6 VIP ${String(s.vip)}) yet; use IPv6 servers or syn_proxy: off`,
-    });
   if (forwarding === 'tunnel' && ctx.backend === 'mem' && ctx.noTunnelSource6)
     out.push({
       path: [...base, 'forwarding'],

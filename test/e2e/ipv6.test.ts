@@ -2,7 +2,7 @@
 // topology with IPv6 addresses beside the IPv4 ones (no duplicate address detection), an IPv6
 // fullnat service through an IPv6 LIP, an IPv6 nat service whose servers route back through the
 // balancer, an IPv6 fullnat VIP over the IPv4 servers (NAT64), fullnat and nat IPv6 services
-// behind the SYN proxy (syn_proxy: on), and an IPv4 fullnat service in the same file. Real clients and servers: curl -6
+// behind the SYN proxy (syn_proxy: on), a NAT64 one behind it too, and an IPv4 fullnat service in the same file. Real clients and servers: curl -6
 // against Python HTTP servers bound to the servers' IPv6 addresses. The balancer resolves its
 // IPv6 servers through the kernel's IPv6 routes and neighbour discovery, and its steering program
 // hands it the IPv6 packets of its services while the kernel keeps neighbour discovery. Checks
@@ -51,6 +51,8 @@ services:
       servers: [{ address: "${SERVERS6[0]}", port: ${HTTP_PORT} }, { address: "${SERVERS6[1]}", port: ${HTTP_PORT} }] }
   - { name: proxynat6, vip: "${VIP6}", port: 84, forwarding: nat, scheduler: rr, syn_proxy: on,
       servers: [{ address: "${SERVERS6[0]}", port: ${HTTP_PORT} }, { address: "${SERVERS6[1]}", port: ${HTTP_PORT} }] }
+  - { name: proxy64, vip: "${VIP6}", port: 85, forwarding: fullnat, local_address_pool: lan, scheduler: rr, syn_proxy: on,
+      servers: [{ address: 10.202.0.11, port: 8080 }, { address: 10.202.0.12, port: 8080 }] }
 `;
 
 describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => {
@@ -149,6 +151,21 @@ describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => 
     for (let i = 0; i < body.length; i += 4093) assert.equal(body[i], i % 251, `byte ${i}`);
   });
 
+  it('SYN proxy in front of NAT64: IPv6 clients get cookies, the IPv4 servers see the LIP; a 2 MB download intact', () => {
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 10; i++) {
+      const [name, peer] = curl(['-g', `http://[${VIP6}]:85/`]).trim().split(' ');
+      assert.equal(peer, LIP, `request ${i}`);
+      seen.set(name!, (seen.get(name!) ?? 0) + 1);
+    }
+    assert.deepEqual([...seen.values()].sort(), [5, 5], JSON.stringify([...seen]));
+    const body = execFileSync('ip', ['netns', 'exec', t.client, 'curl', '-sS', '-g', '--max-time', '20', `http://[${VIP6}]:85/bytes/${DOWNLOAD_BYTES}`], {
+      timeout: 30_000, maxBuffer: 16 << 20,
+    });
+    assert.equal(body.length, DOWNLOAD_BYTES);
+    assert.ok(body.equals(Buffer.concat([...payload(DOWNLOAD_BYTES)])), 'the bytes the server sent');
+  });
+
   it('xvs list shows the IPv6 services as ipvsadm does, [address]:port', () => {
     const out = execFileSync('ip', ['netns', 'exec', t.balancer, process.execPath, XVS, 'list', '-n', '--config', path.join(t.dir, 'ipv6.yaml')], {
       encoding: 'utf8', timeout: 20_000,
@@ -169,10 +186,10 @@ describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => 
     const stopped = await balancer.stop();
     assert.equal(stopped.exitCode, 0, `xvs exit code; stderr: ${stopped.stderr}`);
     const c = stopped.counters;
-    assert.ok((c.conn_created ?? 0) >= 163, `conn_created ${c.conn_created}`);
-    // Every connection to the proxied services began with a cookie (61 requests).
-    assert.ok((c.syn_proxy_cookie_sent ?? 0) >= 61, `syn_proxy_cookie_sent ${c.syn_proxy_cookie_sent}`);
-    assert.ok((c.syn_proxy_accepted ?? 0) >= 61, `syn_proxy_accepted ${c.syn_proxy_accepted}`);
+    assert.ok((c.conn_created ?? 0) >= 174, `conn_created ${c.conn_created}`);
+    // Every connection to the proxied services began with a cookie (61 requests over IPv6, 11 to NAT64).
+    assert.ok((c.syn_proxy_cookie_sent ?? 0) >= 72, `syn_proxy_cookie_sent ${c.syn_proxy_cookie_sent}`);
+    assert.ok((c.syn_proxy_accepted ?? 0) >= 72, `syn_proxy_accepted ${c.syn_proxy_accepted}`);
     const drops = Object.entries(c).filter(([name, n]) => name.startsWith('drop_') && n > 0 && name !== 'drop_neighbor_unresolved');
     assert.deepEqual(drops, [], 'no drops (unresolved next hops aside, while the neighbours were being learned)');
     // The XDP fast path (the default) carried the IPv6 connections once established: the 2 MB
@@ -185,7 +202,8 @@ describe('IPv6 services on AF_XDP (fullnat and nat, two arms)', { skip }, () => 
   it('after a restart the IPv6 services answer again; the Full-NAT tuples the servers may hold were kept', async () => {
     balancer = await Balancer.start(t, path.join(t.dir, 'ipv6.yaml'));
     // Every Full-NAT TCP connection made above (server_time_wait 600 s outlasts the test): 142 of
-    // them IPv6 (web6 91, proxy6 51), 51 NAT64, one IPv4; IPv4 and NAT64 alone would be 52.
+    // them IPv6 (web6 91, proxy6 51), 62 NAT64 (web64 51, proxy64 11), one IPv4; IPv4 and NAT64
+    // alone would be 63.
     const restored = balancer.log.find((l) => l.event === 'port_holds_restored') as { held?: number } | undefined;
     assert.ok((restored?.held ?? 0) >= 180, `held tuples restored: ${JSON.stringify(restored)}`);
     await waitForAnswer(t, balancer, `http://[${VIP6}]:80/`);

@@ -145,6 +145,7 @@ inline const std::vector<Service64Spec>& services64() {
   static const std::vector<Service64Spec> all = {
       {v5, 80, core::kIpProtoTcp, Forwarding::fullnat, Scheduler::rr, abi::client_address_proxy_v2, 0, 128, 0, {server(91, 8080), server(92, 8080)}},
       {v5, 53, core::kIpProtoUdp, Forwarding::fullnat, Scheduler::sh, abi::persistent, 60, 64, 1, {server(93, 5353)}},
+      {v5, 81, core::kIpProtoTcp, Forwarding::fullnat, Scheduler::wrr, abi::syn_proxy_on, 0, 128, 1, {server(94, 8080), server(95, 8081)}},
   };
   return all;
 }

@@ -39,7 +39,7 @@ void save(const fs::path& dir, const std::string& name, const std::vector<uint8_
 // Service indices in fuzz_topology.h.
 enum : uint8_t { kFullnatWeb, kFullnatDns, kFullnatTls, kNatWeb, kNatDns, kDrWeb, kDrDns, kTunnelWeb, kTunnelDns, kFullnatProxyV2, kFullnatToa };
 // IPv6 ops only: the NAT64 services after the IPv6 ones (services64()).
-enum : uint8_t { kNat64Web = 11, kNat64Dns = 12 };
+enum : uint8_t { kNat64Web = 11, kNat64Dns = 12, kNat64Proxied = 13 };
 
 PacketOp client(uint8_t service, uint8_t flags, uint16_t cport = 0, uint8_t who = 0, uint16_t payload = 0) {
   PacketOp p;
@@ -169,6 +169,23 @@ void packet_path_seeds(const fs::path& dir) {
     ipv6(client(kNat64Dns, 0, 1, 0, 64)).write(w);
     reply(0, 0, 100).write(w);
     error(0, 0, 2).write(w);
+    clock(1, 14).write(w);
+    SafePointOp{}.write(w);
+  }));
+  // NAT64 behind the SYN proxy: the cookie over IPv6, the SYN and the handshake's end to the IPv4
+  // server, the client's first data held until then, errors both ways.
+  save(dir, "nat64_syn_proxy", script(one, [&](ByteWriter& w) {
+    ipv6(client(kNat64Proxied, core::kTcpSyn)).write(w);
+    reply(0).write(w);                // the client's ACK of the cookie: the SYN to the server
+    reply(1, 1, 200).write(w);        // the client's first data (answering the cookie), held
+    reply(0).write(w);                // the server's SYN-ACK: the held data leaves
+    reply(0, 1, 1200).write(w);       // data back
+    reply(0, 1, 300).write(w);        // more data to the server
+    error(1, 1, 2).write(w);          // an ICMPv4 error from the server side
+    error(0, 0, 0, 1).write(w);       // an ICMPv6 error from a router on the client side
+    reply(0, 2).write(w);             // FIN
+    reply(0, 2).write(w);             // FIN back
+    reply(0, 6).write(w);             // last ACK
     clock(1, 14).write(w);
     SafePointOp{}.write(w);
   }));

@@ -9,26 +9,17 @@
 #include "core/parse6.h"
 #include "core/tcp_options.h"
 #include "dataplane_fixture.h"
+#include "syn_proxy_fixture.h"
 #include "lb/syn_proxy.h"
 #include "packet_builder6.h"
 
 namespace {
 using namespace xvs::test;
+using namespace xvs::test::proxy;
 namespace abi = xvs::abi;
 namespace core = xvs::core;
 namespace lb = xvs::lb;
-using abi::Counter;
 using abi::Forwarding;
-using core::kTcpAck;
-using core::kTcpFin;
-using core::kTcpRst;
-using core::kTcpSyn;
-using lb::ConnState;
-using lb::Verdict;
-
-constexpr uint16_t kCport = 40000;
-constexpr uint32_t kClientIsn = 1000;
-constexpr uint32_t kServerIsn = 5000;
 // MSS 1440, NOP, WS 7, NOP NOP, SACK-permitted, timestamps: a Linux client over IPv6.
 const std::vector<uint8_t> kLinuxSynOptions6 = {2, 4, 0x05, 0xa0, 1, 3, 3, 7, 1, 1, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0};
 

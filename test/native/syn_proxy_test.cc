@@ -9,24 +9,15 @@
 
 #include "core/tcp_options.h"
 #include "dataplane_fixture.h"
+#include "syn_proxy_fixture.h"
 #include "lb/syn_proxy.h"
 
 namespace {
 using namespace xvs::test;
+using namespace xvs::test::proxy;
 namespace abi = xvs::abi;
 namespace core = xvs::core;
 namespace lb = xvs::lb;
-using abi::Counter;
-using core::kTcpAck;
-using core::kTcpFin;
-using core::kTcpRst;
-using core::kTcpSyn;
-using lb::ConnState;
-using lb::Verdict;
-
-constexpr uint16_t kCport = 40000;
-constexpr uint32_t kClientIsn = 1000;
-constexpr uint32_t kServerIsn = 5000;
 // MSS 1460, NOP, WS 7, NOP NOP, SACK-permitted, timestamps: what Linux clients send.
 const std::vector<uint8_t> kLinuxSynOptions = {2, 4, 0x05, 0xb4, 1, 3, 3, 7, 1, 1, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0};
 

@@ -134,7 +134,7 @@ describe('SYN proxy auto (the default) with dataplane.syn_proxy_above: 3', () =>
   });
 });
 
-describe('SYN proxy over IPv6 (fullnat, syn_proxy: on), beside a NAT64 service', () => {
+describe('SYN proxy over IPv6 (fullnat, syn_proxy: on), and in front of NAT64', () => {
   const CLIENT6 = '2001:db8:c::7';
   const VIP6 = '2001:db8:100::10';
   const LIP6 = 'fd00:2::100';
@@ -163,6 +163,8 @@ services:
       syn_proxy: on, servers: [{ address: ${RS6}, port: 8080 }] }
   - { name: web64, vip: ${VIP6}, port: 82, forwarding: fullnat, local_address_pool: lan, scheduler: rr,
       servers: [{ address: ${RS}, port: 8080 }] }
+  - { name: web64-proxied, vip: ${VIP6}, port: 83, forwarding: fullnat, local_address_pool: lan, scheduler: rr,
+      syn_proxy: on, servers: [{ address: ${RS}, port: 8080 }] }
 `)));
   after(() => lb?.close());
 
@@ -207,11 +209,62 @@ services:
     expectExchange(lb.send(data), data, { verdict: 'tx', output: out, port: 0, moved: { rx_packets: 1, tx_packets: 1 } });
   });
 
-  it('the NAT64 service beside it has no proxy: its SYN goes to the IPv4 server', () => {
+  it('a NAT64 service with syn_proxy auto and no flood takes the SYN itself: it goes to the IPv4 server', () => {
     const ex = lb.send(tcp6Frame({ ...fromClient6(['SYN'], CLIENT_ISN), sport: 41000, dport: 82 }));
     assert.equal(ex.out.length, 1);
     assert.equal(ex.moved.syn_proxy_cookie_sent, undefined);
     assert.equal(ex.moved.conn_created, 1);
     assert.equal(ex.out[0]!.data.readUInt16BE(12), 0x0800, 'an IPv4 frame');
+  });
+
+  it('in front of NAT64 (syn_proxy: on): the cookie over IPv6, the SYN and the end of the handshake to the server over IPv4', () => {
+    const cport = 41001;
+    const synIn = tcp6Frame({ ...fromClient6(['SYN'], CLIENT_ISN), sport: cport, dport: 83, tcpOptions: CLIENT_SYN_OPTIONS6 });
+    const answered = lb.send(synIn);
+    assert.equal(answered.out.length, 1);
+    const cookie64 = seq6Of(answered.out[0]!.data);
+    expectExchange(answered, synIn, {
+      verdict: 'tx', port: 0, moved: { rx_packets: 1, tx_packets: 1, syn_proxy_cookie_sent: 1 },
+      output: tcp6Frame({
+        srcMac: portMac(0), dstMac: CLIENT_MAC, src: VIP6, dst: CLIENT6, sport: 83, dport: cport, flags: ['SYN', 'ACK'],
+        seq: cookie64, ack: CLIENT_ISN + 1, window: 1440, tcpOptions: SYNACK_OPTIONS6,
+      }),
+    });
+    // The SYN the server gets: IPv6 written as the client would send it, then translated (RFC 7915:
+    // DF clear for a small packet, the worker's next identification, one hop less).
+    const ackIn = tcp6Frame(fromClient6(['ACK'], CLIENT_ISN + 1, cookie64 + 1, { sport: cport, dport: 83, window: 502 }));
+    const opened = lb.send(ackIn);
+    assert.equal(opened.out.length, 1);
+    const sent = opened.out[0]!.data;
+    const lport64 = sent.readUInt16BE(14 + 20);
+    const serverSyn = tcpFrame({
+      srcMac: portMac(0), dstMac: rsMac(RS), src: LIP, dst: RS, sport: lport64, dport: 8080, flags: ['SYN'], seq: CLIENT_ISN,
+      window: 502 << 6, tcpOptions: CLIENT_SYN_OPTIONS6_AS_SENT, ttl: 63, id: sent.readUInt16BE(14 + 4),
+    });
+    expectExchange(opened, ackIn, {
+      verdict: 'tx', output: serverSyn, port: 0,
+      moved: { rx_packets: 1, tx_packets: 1, conn_created: 1, lport_client_port: 1, syn_proxy_accepted: 1 },
+    });
+    // The server's IPv4 SYN-ACK: answered towards the server in IPv4, written from the LIP (DF, TTL 64).
+    const synAckIn = tcpFrame({
+      srcMac: rsMac(RS), dstMac: portMac(0), src: RS, dst: LIP, sport: 8080, dport: lport64, flags: ['SYN', 'ACK'],
+      seq: SERVER_ISN, ack: CLIENT_ISN + 1, tcpOptions: Uint8Array.from([2, 4, 0x05, 0xb4, 1, 3, 3, 6]),
+    });
+    const ackOut = tcpFrame({
+      srcMac: portMac(0), dstMac: rsMac(RS), src: LIP, dst: RS, sport: lport64, dport: 8080, flags: ['ACK'],
+      seq: CLIENT_ISN + 1, ack: SERVER_ISN + 1, window: 502, ttl: 64, id: 0, dontFragment: true,
+    });
+    expectExchange(lb.send(synAckIn), synAckIn, { verdict: 'tx', output: ackOut, port: 0, moved: { rx_packets: 1, tx_packets: 1 } });
+    // The server's data reaches the client as IPv6 in the cookie's space.
+    const body = Buffer.from('HTTP/1.1 200 OK\r\n\r\n');
+    const data = tcpFrame({
+      srcMac: rsMac(RS), dstMac: portMac(0), src: RS, dst: LIP, sport: 8080, dport: lport64, flags: ['PSH', 'ACK'],
+      seq: SERVER_ISN + 1, ack: CLIENT_ISN + 1, payload: body, window: 500, dontFragment: true,
+    });
+    const toClient = tcp6Frame({
+      srcMac: portMac(0), dstMac: CLIENT_MAC, src: VIP6, dst: CLIENT6, sport: 83, dport: cport, flags: ['PSH', 'ACK'],
+      seq: cookie64 + 1, ack: CLIENT_ISN + 1, payload: body, window: 250, hopLimit: 63,
+    });
+    expectExchange(lb.send(data), data, { verdict: 'tx', output: toClient, port: 0, moved: { rx_packets: 1, tx_packets: 1 } });
   });
 });

@@ -103,15 +103,14 @@ test('a fullnat IPv6 service may carry the client address, either form', () => {
     assert.equal(parseConfigText(v6('fullnat', ['    local_address_pool: lan6', `    client_address: ${form}`]), 't.yaml').services[0]!.client_address, form);
 });
 
-test('the SYN proxy on IPv6 services, but not under NAT64', () => {
+test('the SYN proxy on IPv6 services, NAT64 ones included', () => {
   for (const mode of ['fullnat', 'nat']) {
     const pool = mode === 'fullnat' ? ['    local_address_pool: lan6'] : [];
     assert.equal(parseConfigText(v6(mode, [...pool, '    syn_proxy: on']), 't.yaml').services[0]!.syn_proxy, 'on');
   }
-  expectOne(v6('fullnat', ['    local_address_pool: lan', '    syn_proxy: on'], AFXDP, '10.0.2.11'), 'services[0].syn_proxy', 12, 16,
-    'syn_proxy: on is not available for NAT64 services (IPv4 servers under the IPv6 VIP 2001:db8:100::10) yet; use IPv6 servers or syn_proxy: off');
-  // auto (the default) applies where it can: not here.
-  assert.equal(parseConfigText(v6('fullnat', ['    local_address_pool: lan', '    syn_proxy: auto'], AFXDP, '10.0.2.11'), 't.yaml').services[0]!.syn_proxy, 'auto');
+  for (const setting of ['on', 'auto'])
+    assert.equal(parseConfigText(v6('fullnat', ['    local_address_pool: lan', `    syn_proxy: ${setting}`], AFXDP, '10.0.2.11'), 't.yaml').services[0]!.syn_proxy,
+      setting);
 });
 
 test('IPv6 services on the dpdk backend (xvs runs neighbour discovery itself)', () => {

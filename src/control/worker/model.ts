@@ -105,8 +105,6 @@ function buildService(
   const servers = backends.map((b) => ({ key: serverKey(b), weight: b.weight }));
   const schedTable = scheduler ? (tables ? tables.table(scheduler, servers) : scheduler.table(servers)) : [];
   const ipv6 = isIpv6Text(s.vip);
-  // An IPv6 VIP over IPv4 servers (every server is of one family: validation).
-  const nat64 = ipv6 && !isIpv6Text(s.servers[0]!.address);
   let flags = 0;
   if (s.one_packet) flags |= ENUMS.service_flag.one_packet;
   if (s.persistence) flags |= ENUMS.service_flag.persistent;
@@ -115,8 +113,7 @@ function buildService(
     // The SYN proxy's sequence translation and the client address's are not combined: such a
     // service has no SYN proxy (validation refuses syn_proxy: on; auto means off).
     flags |= s.client_address === 'toa' ? ENUMS.service_flag.client_address_toa : ENUMS.service_flag.client_address_proxy_v2;
-  } else if (s.protocol === 'tcp' && (s.forwarding === 'nat' || s.forwarding === 'fullnat') && !nat64) {
-    // (No SYN proxy under NAT64 yet: validation refuses syn_proxy: on, auto means off.)
+  } else if (s.protocol === 'tcp' && (s.forwarding === 'nat' || s.forwarding === 'fullnat')) {
     if (s.syn_proxy === 'on') flags |= ENUMS.service_flag.syn_proxy_on;
     else if (s.syn_proxy === 'auto') flags |= ENUMS.service_flag.syn_proxy_auto;
   }
