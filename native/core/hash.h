@@ -40,13 +40,17 @@ inline uint64_t hash_flow(const SipKey& key, uint32_t saddr, uint32_t daddr, uin
 
 // The secret under which an IPv6 flow is compressed to two words (flow_words6): the six words
 // of an NH key, drawn from the table key (SipHash is a PRF: its outputs under a secret key are as
-// unpredictable as the key).
+// unpredictable as the key). Drawn from three-word messages, a length nothing else hashes under
+// that key (flows are two words, lblc's destinations one), so no table ever exposes one of them.
 struct FlowKey6 {
   uint64_t nh[6];
 };
 inline FlowKey6 flow_key6(const SipKey& table) {
   FlowKey6 k;
-  for (uint64_t i = 0; i < 6; ++i) k.nh[i] = siphash13(table, 0x6e68000000000000ull | i);
+  for (uint64_t i = 0; i < 6; ++i) {
+    const uint64_t message[3] = {0x786673206e68206bull /* "xvs nh k" */, 0, i};
+    k.nh[i] = siphash<1, 3>(table, message, 3);
+  }
   return k;
 }
 

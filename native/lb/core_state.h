@@ -73,7 +73,7 @@ struct alignas(64) CoreState {
 
   const uint32_t id;
   const uint32_t workers;
-  const core::SipKey table_key;      // lblc's locality table (the connection table keeps its own)
+  const core::SipKey table_key;      // lblc's locality table: one-word messages (the connection table's, the same key, hashes two and three)
   const core::SipKey scheduler_key;  // sh, mh, dh: the same on every worker, restart and node (lb/schedule.h)
   const core::SipKey port_key;  // Full-NAT local port choice (lb/local_port.h): the same across restarts
   const LocalPortShare ports;   // this worker's share of the local ports

@@ -218,11 +218,14 @@ ProxyStep reset_server(CoreState& cs, io::Frame& frame, typename F::View& pkt, C
 }
 
 // Under NAT64 the client's held segment is IPv6 in a server frame's (IPv4) handling: it is
-// translated for the server here, as the IPv6 path would (sequence space, then NAT64).
+// tracked and translated for the server here, as the IPv6 path would (its flags through the
+// state machine — it may carry a FIN —, the sequence space, then NAT64).
 ProxyStep release_held_nat64(CoreState& cs, io::Frame& frame, Conn& c, const ProxiedConn& p) {
   core::Packet6View held{};
   BuiltIp<V6>::reparse(frame, held);
   const uint32_t ip_bytes = V6::ip_bytes(held);
+  const ConnState next = next_tcp_state(c.state, TcpTable::input, held.tcp_flags);
+  if (next != c.state) move_state(cs, c, next);
   translate_from_client(held, p);
   const Verdict v = path::translate_nat64<V6>(cs, frame, held, c, kFromClient);
   if (v == Verdict::tx) count_forwarded(cs, backend_of(cs, c), kFromClient, ip_bytes);

@@ -4,7 +4,8 @@
 // VIP, the entry is found from both sides; UDP; ICMP errors both ways (frag needed becomes packet
 // too big and back); a server packet too big for the client's MTU once IPv6 gets frag-needed
 // from the LIP (DF) or is dropped; the PROXY header of an IPv6 client reaches the IPv4 server;
-// an IPv4 client of the same pool is never given a NAT64 connection's tuple.
+// an IPv4 client of the same pool is never given a NAT64 connection's tuple; a burst of both
+// sides (the look-ahead prefetch of NAT64 entries' addresses) gives what each frame gives alone.
 #include <gtest/gtest.h>
 
 #include "dataplane_fixture.h"
@@ -264,6 +265,52 @@ TEST(ProcessNat64, ItsServerTupleIsHeldAcrossARestart) {
   ASSERT_EQ(next.run(f, 0), Verdict::tx);
   EXPECT_EQ(reinterpret_cast<const core::TcpHdr*>(f.data() + 34)->sport, htons(40000)) << "its own IPv6 client gets it back";
   EXPECT_EQ(next.counter(abi::Counter::lport_reclaimed), 1u);
+}
+
+// A burst holding the IPv4 replies of NAT64 connections (whose addresses line process_burst
+// prefetches a few frames ahead once the table has NAT64 entries) and their clients' IPv6
+// segments gives byte for byte what each frame gives alone.
+TEST(ProcessNat64, ABurstOfBothSidesMatchesOneByOne) {
+  Dataplane one(nat64()), burst(nat64());
+  std::vector<std::vector<uint8_t>> frames;
+  for (uint16_t i = 0; i < 12; ++i) {
+    const auto cport = static_cast<uint16_t>(41000 + i);
+    auto a = build_frame6(from_client6(cport)), b = a;
+    ASSERT_EQ(one.run(a, 0), Verdict::tx);
+    ASSERT_EQ(burst.run(b, 0), Verdict::tx);
+    ASSERT_EQ(a, b);
+    // The server's answer to the SYN as it left: IPv4 from that server to the LIP.
+    core::PacketView v{};
+    ASSERT_EQ(core::parse_packet(a.data(), static_cast<uint32_t>(a.size()), v).status, core::ParseStatus::ok);
+    const BackendSpec* server = nullptr;
+    for (const BackendSpec& w : topo::kWeb)
+      if (w.address == v.ip->daddr) server = &w;
+    ASSERT_NE(server, nullptr);
+    frames.push_back(build_frame(from_server(*server, core::ntohs(v.sport()), kTcpSyn | kTcpAck)));
+    frames.push_back(build_frame6(from_client6(cport, kTcpAck)));
+  }
+  ASSERT_EQ(burst.cs->conns.nat64_entries(), 12u);
+  std::vector<std::vector<uint8_t>> expected = frames;
+  std::vector<Verdict> want;
+  for (auto& f : expected) want.push_back(one.run(f, static_cast<uint8_t>(f[12] == 0x08 ? 1 : 0)));
+  std::vector<std::vector<uint8_t>> buffers;
+  std::vector<xvs::io::Frame> io;
+  for (auto& f : frames) {
+    buffers.emplace_back(Dataplane::kHeadroom + f.size() + Dataplane::kTailroom);
+    std::copy(f.begin(), f.end(), buffers.back().begin() + Dataplane::kHeadroom);
+  }
+  for (size_t i = 0; i < frames.size(); ++i)
+    io.push_back({buffers[i].data() + Dataplane::kHeadroom, static_cast<uint32_t>(frames[i].size()), Dataplane::kHeadroom, 0,
+                  static_cast<uint8_t>(frames[i][12] == 0x08 ? 1 : 0), 0,
+                  static_cast<uint32_t>(frames[i].size()) + Dataplane::kTailroom});
+  std::vector<Verdict> got(frames.size());
+  lb::process_burst(*burst.cs, io.data(), static_cast<uint32_t>(io.size()), got.data());
+  for (size_t i = 0; i < frames.size(); ++i) {
+    ASSERT_EQ(got[i], Verdict::tx) << i;
+    EXPECT_EQ(want[i], Verdict::tx) << i;
+    EXPECT_EQ(std::vector<uint8_t>(io[i].data, io[i].data + io[i].len), expected[i]) << i;
+  }
+  EXPECT_EQ(burst.drops(), 0u);
 }
 
 }  // namespace

@@ -162,27 +162,33 @@ TEST(FlowHash6, TheFamiliesNeverShareAMessage) {
 }
 
 // What an attacker holding a /64 (or a /48, varying its subnet bits) can send: 65 536 sources in
-// patterns that defeat an unkeyed fold (the two halves XORed to one value, or only the low bits
-// moving). Under the key, no two compress alike and they spread over the buckets like random
-// values: no bucket of 1 024 gets more than twice its share.
+// patterns that defeat an unkeyed fold (the two halves XORed to one value, only the low bits
+// moving) or NH without its key (a zero interface identifier: without the key's words every
+// product of such an address is 0). Under the key, no two compress alike and they spread over the
+// buckets like random values: no bucket of 1 024 gets more than twice its share.
 TEST(FlowHash6, AnAttackersAddressesSpreadOverTheBuckets) {
   const SipKey table = xvs::core::table_key(0xfeed);
   const xvs::core::FlowKey6 key = xvs::core::flow_key6(table);
   const xvs::core::Ipv6Address vip = address6(0x20010db8000000ffull, 1);
   const uint64_t prefix = 0x20010db800010000ull;
-  for (int pattern = 0; pattern < 3; ++pattern) {
+  for (int pattern = 0; pattern < 4; ++pattern) {
     std::set<std::pair<uint64_t, uint64_t>> words;
     std::vector<uint32_t> load(1024, 0);
     for (uint64_t i = 0; i < 65536; ++i) {
       const xvs::core::Ipv6Address source = pattern == 0   ? address6(prefix, i)                   // low bits
                                             : pattern == 1 ? address6(prefix ^ i, 0x5a5a ^ i)     // halves XOR alike
-                                                           : address6(prefix | i, 0x1);           // a /48's subnets
+                                            : pattern == 2 ? address6(prefix | i, 0x1)            // a /48's subnets
+                                                           : address6(prefix | i, 0);             // zero interface ids
       const xvs::core::FlowWords w = xvs::core::flow_words6(key, source, vip, 40000, 443, 6);
       EXPECT_TRUE(words.insert({w.first, w.second}).second) << "pattern " << pattern << " source " << i;
       ++load[xvs::core::siphash13(table, w.first, w.second) & 1023];
     }
     EXPECT_LT(*std::max_element(load.begin(), load.end()), 128u) << "pattern " << pattern;
   }
+  // The key is what makes the last pattern safe: NH under a zero key compresses it all alike.
+  const xvs::core::FlowKey6 none{};
+  EXPECT_EQ(xvs::core::flow_words6(none, address6(prefix | 1, 0), vip, 40000, 443, 6).first,
+            xvs::core::flow_words6(none, address6(prefix | 2, 0), vip, 40000, 443, 6).first);
 }
 
 // A burst of both families hashed in one batch gives each flow its own hash.

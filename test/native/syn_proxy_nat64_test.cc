@@ -2,9 +2,9 @@
 // over IPv4 servers, fullnat through an IPv4 pool), through lb::process packet by packet: the
 // cookie SYN-ACK over IPv6, the SYN the server gets as IPv4 from the LIP, the server's IPv4
 // SYN-ACK completed towards the server with an IPv4 ACK (or the client's held IPv6 data segment,
-// translated), sequence numbers translated both ways across the families, a challenge ACK reset
-// from the LIP, the server's refusal reaching the client, and an ICMPv6 error from the client side
-// quoting the server's own sequence number when it reaches the server as ICMP.
+// translated, its FIN tracked), sequence numbers translated both ways across the families, a
+// challenge ACK reset from the LIP, the server's refusal reaching the client, and an ICMPv6 error
+// from the client side quoting the server's own sequence number when it reaches the server as ICMP.
 #include <gtest/gtest.h>
 
 #include "core/parse6.h"
@@ -215,6 +215,23 @@ TEST_F(ProxyNat64Test, TheHeldDataSegmentReachesTheServerAsIpv4) {
   EXPECT_EQ(dp.cs->proxy.stash.in_use(), 0u);
   EXPECT_EQ(conn()->state, ConnState::tcp_established);
   EXPECT_EQ(dp.drops(), 0u);
+}
+
+// A held segment that also ends the client's side: its FIN moves the connection's state when it
+// leaves, as the same segment does over IPv6.
+TEST_F(ProxyNat64Test, AHeldSegmentsFinMovesTheStateWhenItLeaves) {
+  syn();
+  ack();
+  Packet6Spec last = client(kTcpAck | kTcpFin | 0x08, kClientIsn + 1, cookie + 1);
+  last.payload = {'B', 'Y', 'E'};
+  auto f = build_frame6(last);
+  EXPECT_EQ(dp.run(f, 0), Verdict::drop);
+  EXPECT_EQ(dp.counter(Counter::syn_proxy_stashed), 1u);
+  const Seen s = server_synack();
+  EXPECT_FALSE(s.ipv6);
+  EXPECT_EQ(s.flags & kTcpFin, kTcpFin);
+  EXPECT_EQ(s.payload, last.payload);
+  EXPECT_EQ(conn()->state, ConnState::tcp_close_wait) << "the client's FIN, as IPVS's input table takes it (so over IPv6 too)";
 }
 
 TEST_F(ProxyNat64Test, AServerStillHoldingTheTupleIsResetFromTheLip) {
