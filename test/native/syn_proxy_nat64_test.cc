@@ -4,7 +4,8 @@
 // SYN-ACK completed towards the server with an IPv4 ACK (or the client's held IPv6 data segment,
 // translated, its FIN tracked), sequence numbers translated both ways across the families, a
 // challenge ACK reset from the LIP, the server's refusal reaching the client, and an ICMPv6 error
-// from the client side quoting the server's own sequence number when it reaches the server as ICMP.
+// from the client side quoting the server's own sequence number when it reaches the server as ICMP;
+// a SYN-ACK repeated after the handshake, a SACK block in the held segment.
 #include <gtest/gtest.h>
 
 #include "core/parse6.h"
@@ -232,6 +233,50 @@ TEST_F(ProxyNat64Test, AHeldSegmentsFinMovesTheStateWhenItLeaves) {
   EXPECT_EQ(s.flags & kTcpFin, kTcpFin);
   EXPECT_EQ(s.payload, last.payload);
   EXPECT_EQ(conn()->state, ConnState::tcp_close_wait) << "the client's FIN, as IPVS's input table takes it (so over IPv6 too)";
+}
+
+// The server's SYN-ACK again, once established (it missed what completed its handshake): it gets
+// the ACK again, IPv4 from the LIP; nothing reaches the client.
+TEST_F(ProxyNat64Test, ARepeatedSynAckIsAnsweredAgainTowardsTheServer) {
+  syn();
+  ack();
+  server_synack();
+  const Seen again = server_synack();
+  EXPECT_FALSE(again.ipv6);
+  EXPECT_TRUE(again.checksums_ok);
+  EXPECT_EQ(again.flags, kTcpAck);
+  EXPECT_EQ(again.saddr, topo::kLip);
+  EXPECT_EQ(again.daddr, web.address);
+  EXPECT_EQ(again.seq, kClientIsn + 1);
+  EXPECT_EQ(again.ack, kServerIsn + 1);
+  EXPECT_EQ(conn()->state, ConnState::tcp_established);
+  EXPECT_EQ(dp.drops(), 0u);
+}
+
+// A held segment with a SACK block (the client's view of the cookie's space) reaches the server
+// with the block in the server's space.
+TEST_F(ProxyNat64Test, AHeldSegmentsSackBlockIsTranslated) {
+  syn();
+  ack();
+  std::vector<uint8_t> sack = {1, 1, 5, 10};
+  for (uint32_t edge : {cookie + 201, cookie + 301})
+    for (int shift = 24; shift >= 0; shift -= 8) sack.push_back(static_cast<uint8_t>(edge >> shift));
+  Packet6Spec held = client(kTcpAck | 0x08, kClientIsn + 1, cookie + 1);
+  held.tcp_options = sack;
+  held.payload = {'x'};
+  auto f = build_frame6(held);
+  EXPECT_EQ(dp.run(f, 0), Verdict::drop);
+  std::vector<uint8_t> out = build_frame(with_tcp_options(from_server(kTcpSyn | kTcpAck, kServerIsn, kClientIsn + 1), {2, 4, 0x05, 0xb4}));
+  ASSERT_EQ(dp.run(out, 1), Verdict::tx);
+  const Seen s = read(out);
+  EXPECT_FALSE(s.ipv6);
+  EXPECT_TRUE(s.checksums_ok);
+  ASSERT_EQ(s.options.sack_blocks, 1);
+  const uint8_t* block = out.data() + 14 + 20 + s.options.sack_offset;
+  auto be32 = [](const uint8_t* p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; };
+  EXPECT_EQ(be32(block), kServerIsn + 201);
+  EXPECT_EQ(be32(block + 4), kServerIsn + 301);
+  EXPECT_EQ(s.ack, kServerIsn + 1);
 }
 
 TEST_F(ProxyNat64Test, AServerStillHoldingTheTupleIsResetFromTheLip) {
