@@ -70,6 +70,23 @@ struct Dataplane {
     if (out_port) *out_port = f.port;
     return v;
   }
+  // run() for a whole burst through lb::process_burst, as a worker hands it over: `frames[i]`
+  // received on `in_ports[i]` (port 0 where the list is shorter), each rewritten in place as it
+  // leaves; the verdicts in order.
+  std::vector<lb::Verdict> run_burst(std::vector<std::vector<uint8_t>>& frames, const std::vector<uint8_t>& in_ports = {}) {
+    std::vector<std::vector<uint8_t>> buffers;
+    std::vector<io::Frame> io;
+    for (size_t i = 0; i < frames.size(); ++i) {
+      buffers.emplace_back(kHeadroom + frames[i].size() + kTailroom);
+      std::copy(frames[i].begin(), frames[i].end(), buffers.back().begin() + kHeadroom);
+      io.push_back({buffers.back().data() + kHeadroom, static_cast<uint32_t>(frames[i].size()), kHeadroom, 0,
+                    i < in_ports.size() ? in_ports[i] : uint8_t{0}, 0, static_cast<uint32_t>(frames[i].size()) + kTailroom});
+    }
+    std::vector<lb::Verdict> verdicts(frames.size());
+    lb::process_burst(*cs, io.data(), static_cast<uint32_t>(io.size()), verdicts.data());
+    for (size_t i = 0; i < frames.size(); ++i) frames[i].assign(io[i].data, io[i].data + io[i].len);
+    return verdicts;
+  }
   lb::Verdict run(const PacketSpec& spec, uint8_t in_port) {
     auto f = build_frame(spec);
     return run(f, in_port);
