@@ -15,23 +15,20 @@ ConnTable::ConnTable(uint32_t capacity, uint64_t hash_seed, uint32_t bucket_coun
       bucket_count_(bucket_count != 0 ? bucket_count : buckets_for(capacity)),
       key_(core::table_key(hash_seed)),
       key6_(core::flow_key6(key_)),
-      conns_(capacity),
-      addresses6_(capacity),
+      lines_(lines_for(capacity)),
+      free_lines_(lines_for(capacity)),
       buckets_(bucket_count_),
-      chain_(static_cast<size_t>(capacity) * 2),
-      free_(capacity),
-      free_top_(capacity) {
+      chain_(static_cast<size_t>(lines_for(capacity)) * 2) {
   // Zero-filled memory is already all-empty slots; only the overflow heads need setting.
   for (uint32_t i = 0; i < bucket_count_; ++i) buckets_[i].overflow = kNone;
-  // Hand out low indices first: they share pages, which keeps a small table's footprint small.
-  for (uint32_t i = 0; i < capacity; ++i) free_[i] = capacity - 1 - i;
   for (uint32_t c = 0; c < kConnStates; ++c) timer_head_[c] = timer_tail_[c] = kNone;
 }
 
 size_t ConnTable::bytes_per_connection(uint32_t capacity) {
-  const size_t bytes = static_cast<size_t>(capacity) * (sizeof(Conn) + sizeof(uint32_t) /* free stack */ +
-                                                        2 * sizeof(uint32_t) /* overflow links */) +
-                       static_cast<size_t>(buckets_for(capacity)) * sizeof(Bucket);
+  // The overflow links are written only for the tuples that overflow; the free-line bits are a
+  // quarter of a byte per connection.
+  const size_t bytes = static_cast<size_t>(capacity) * (sizeof(Conn) + 2 * sizeof(uint32_t) /* overflow links */) +
+                       static_cast<size_t>(capacity) / 4 + static_cast<size_t>(buckets_for(capacity)) * sizeof(Bucket);
   return (bytes + capacity - 1) / capacity;
 }
 
@@ -86,20 +83,24 @@ void ConnTable::unlink_tuple(uint32_t conn_index, Direction d) {
   }
 }
 
-Conn& ConnTable::take_free(uint8_t protocol, uint8_t links) {
-  const uint32_t index = free_[--free_top_];
-  Conn& c = conns_[index];
+Conn* ConnTable::take_free(uint8_t protocol, uint8_t links, bool ipv6) {
+  if (size_ == capacity_) return nullptr;
+  // Never kNone below capacity: each connection takes or splits at most one of the capacity_
+  // pairs (lb/line_pool.h).
+  const uint32_t index = ipv6 ? free_lines_.take_pair() : free_lines_.take_line();
+  Conn& c = lines_[index].conn;
   c = Conn{};
+  c.ipv6 = ipv6;
   c.protocol = protocol;
   c.timer_prev = c.timer_next = kNone;
   c.state = ConnState::unarmed;  // on no list until touch()
   c.flags = links & (kLinkClient | kLinkServer);
-  return c;
+  return &c;
 }
 
 // Once the tuples are in place: probe_of() reads them.
 void ConnTable::link_new(uint32_t index, KnownProbes known) {
-  const Conn& c = conns_[index];
+  const Conn& c = lines_[index].conn;
   if (c.flags & kLinkClient) link_tuple(index, kFromClient, known.from_client);
   if (c.flags & kLinkServer) link_tuple(index, kFromServer, known.from_server);
   ++size_;
@@ -108,24 +109,24 @@ void ConnTable::link_new(uint32_t index, KnownProbes known) {
 
 Conn* ConnTable::insert(uint8_t protocol, const ConnTuple& from_client, const ConnTuple& from_server, uint8_t links,
                         KnownProbes known) {
-  if (free_top_ == 0) return nullptr;
-  Conn& c = take_free(protocol, links);
-  c.tuple[kFromClient] = from_client;
-  c.tuple[kFromServer] = from_server;
-  link_new(index_of(&c), known);
-  return &c;
+  Conn* c = take_free(protocol, links, false);
+  if (c == nullptr) return nullptr;
+  c->tuple[kFromClient] = from_client;
+  c->tuple[kFromServer] = from_server;
+  link_new(index_of(c), known);
+  return c;
 }
 
 Conn* ConnTable::insert(uint8_t protocol, const ConnTuple6& from_client, const ConnTuple6& from_server, uint8_t links,
                         KnownProbes known) {
-  if (free_top_ == 0) return nullptr;
-  Conn& c = take_free(protocol, links);
-  c.ipv6 = 1;
+  Conn* taken = take_free(protocol, links, true);
+  if (taken == nullptr) return nullptr;
+  Conn& c = *taken;
   const ConnTuple6 to_server{from_server.daddr, from_server.saddr, from_server.dport, from_server.sport};
   const ConnTuple6 to_client{from_client.daddr, from_client.saddr, from_client.dport, from_client.sport};
   c.tuple[kFromClient] = {routed_rewrite_delta(from_client, to_server), 0, from_client.sport, from_client.dport};
   c.tuple[kFromServer] = {routed_rewrite_delta(from_server, to_client), 0, from_server.sport, from_server.dport};
-  Conn6Addresses& a = addresses6_[index_of(&c)];
+  Conn6Addresses& a = addresses6(c);
   a.tuple[kFromClient] = {from_client.saddr, from_client.daddr};
   a.tuple[kFromServer] = {from_server.saddr, from_server.daddr};
   link_new(index_of(&c), known);
@@ -134,14 +135,14 @@ Conn* ConnTable::insert(uint8_t protocol, const ConnTuple6& from_client, const C
 
 Conn* ConnTable::insert(uint8_t protocol, const ConnTuple6& from_client, const ConnTuple& from_server, uint8_t links,
                         KnownProbes known) {
-  if (free_top_ == 0) return nullptr;
-  Conn& c = take_free(protocol, links);
-  c.ipv6 = 1;
+  Conn* taken = take_free(protocol, links, true);
+  if (taken == nullptr) return nullptr;
+  Conn& c = *taken;
   c.nat64 = 1;
   ++nat64_entries_;
   c.tuple[kFromClient] = {0, 0, from_client.sport, from_client.dport};
   c.tuple[kFromServer] = from_server;
-  Conn6Addresses& a = addresses6_[index_of(&c)];
+  Conn6Addresses& a = addresses6(c);
   a.tuple[kFromClient] = {from_client.saddr, from_client.daddr};
   a.tuple[kFromServer] = {};
   link_new(index_of(&c), known);
@@ -149,24 +150,24 @@ Conn* ConnTable::insert(uint8_t protocol, const ConnTuple6& from_client, const C
 }
 
 void ConnTable::timer_unlink(uint32_t index) {
-  Conn& c = conns_[index];
+  Conn& c = lines_[index].conn;
   if (c.state == ConnState::unarmed) return;
   const auto cls = static_cast<uint32_t>(c.state);
   if (c.timer_prev == kNone) timer_head_[cls] = c.timer_next;
-  else conns_[c.timer_prev].timer_next = c.timer_next;
+  else lines_[c.timer_prev].conn.timer_next = c.timer_next;
   if (c.timer_next == kNone) timer_tail_[cls] = c.timer_prev;
-  else conns_[c.timer_next].timer_prev = c.timer_prev;
+  else lines_[c.timer_next].conn.timer_prev = c.timer_prev;
   c.timer_prev = c.timer_next = kNone;
 }
 
 void ConnTable::timer_append(uint32_t index, ConnState state) {
-  Conn& c = conns_[index];
+  Conn& c = lines_[index].conn;
   const auto cls = static_cast<uint32_t>(state);
   c.state = state;
   c.timer_next = kNone;
   c.timer_prev = timer_tail_[cls];
   if (timer_tail_[cls] == kNone) timer_head_[cls] = index;
-  else conns_[timer_tail_[cls]].timer_next = index;
+  else lines_[timer_tail_[cls]].conn.timer_next = index;
   timer_tail_[cls] = index;
 }
 
@@ -191,7 +192,8 @@ void ConnTable::remove(Conn* c) {
   if (c->flags & kLinkServer) unlink_tuple(index, kFromServer);
   c->state = ConnState::unarmed;
   nat64_entries_ -= c->nat64;
-  free_[free_top_++] = index;
+  if (c->ipv6) free_lines_.give_pair(index);
+  else free_lines_.give_line(index);
   --size_;
   ++edits_;
 }

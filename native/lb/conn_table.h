@@ -4,6 +4,11 @@
 // timeout, so list order is expiry order and expiry pops heads instead of scanning). Written
 // and read only by its worker (DESIGN §4); never shared.
 //
+// Entries live in a pool of twice as many 64-byte lines as connections (lb/line_pool.h): an IPv4
+// entry is one line, an IPv6 entry an aligned pair, its addresses (Conn6Addresses) in the line
+// after its connection line, so that both share a page. An entry's index is its line's; only
+// the lines in use cost memory.
+//
 // Buckets are 64-byte lines of 10 {16-bit tag, node} slots (node = conn index * 2 + direction;
 // tag: 16 hash bits other than the bucket's, never 0 = empty slot). A lookup reads one bucket
 // line, compares tags and reads only the connections whose tag matches: a hit costs one bucket
@@ -26,8 +31,16 @@
 #include "core/hash.h"
 #include "core/huge_array.h"
 #include "lb/conn.h"
+#include "lb/line_pool.h"
 
 namespace xvs::lb {
+
+// One line of the pool: a connection, or the addresses of the IPv6 connection in the line before.
+union alignas(64) ConnLine {
+  Conn conn;
+  Conn6Addresses addresses;
+};
+static_assert(sizeof(ConnLine) == 64);
 
 struct ConnLookup {
   Conn* conn;
@@ -58,6 +71,10 @@ class ConnTable {
 
   uint32_t capacity() const { return capacity_; }
   uint32_t size() const { return size_; }
+  // Entry indices are below lines() (= lines_for(capacity)): what arrays kept beside the table
+  // by index (lb/core_state.h) are sized to.
+  static uint32_t lines_for(uint32_t capacity) { return capacity * 2; }
+  uint32_t lines() const { return lines_for(capacity_); }
   // Memory per IPv4 connection of a full table; an IPv6 one takes sizeof(Conn6Addresses) more.
   static size_t bytes_per_connection(uint32_t capacity);
 
@@ -110,18 +127,18 @@ class ConnTable {
     const uint32_t match = tag_matches(buckets_[p.bucket], p.tag);
     return match == 0 ? kNone : buckets_[p.bucket].node[__builtin_ctz(match)];
   }
-  void prefetch_conn(uint32_t node) const { __builtin_prefetch(conns_.get() + (node >> 1)); }
-  // An IPv6 candidate's match reads its addresses' line too.
+  void prefetch_conn(uint32_t node) const { __builtin_prefetch(lines_.get() + (node >> 1)); }
+  // An IPv6 candidate's match reads its addresses' line too (the next one).
   void prefetch_conn6(uint32_t node) const {
-    __builtin_prefetch(conns_.get() + (node >> 1));
-    __builtin_prefetch(addresses6_.get() + (node >> 1));
+    __builtin_prefetch(lines_.get() + (node >> 1));
+    __builtin_prefetch(lines_.get() + (node >> 1) + 1);
   }
   // An IPv4 frame's candidate is a NAT64 entry's server side when the table has any: its
   // translation reads the entry's addresses line too. Known only once the connection's own line
   // is in (the flag is there), so a burst asks it a few packets ahead of the lookup.
   uint32_t nat64_entries() const { return nat64_entries_; }
   void prefetch_addresses_if_nat64(uint32_t node) const {
-    if (conns_[node >> 1].nat64) prefetch_kept(addresses6_.get() + (node >> 1));
+    if (lines_[node >> 1].conn.nat64) prefetch_kept(lines_.get() + (node >> 1) + 1);
   }
   // Counts inserts and removals: a candidate() taken while it had some value is still the
   // bucket's first tag match while it keeps it.
@@ -178,7 +195,7 @@ class ConnTable {
       while (visited < budget) {
         const uint32_t head = timer_head_[cls];
         if (head == kNone) break;
-        Conn* c = &conns_[head];
+        Conn* c = &lines_[head].conn;
         if (static_cast<int32_t>(c->expires - now) > 0) break;
         ++visited;
         bool free_it = true;
@@ -196,13 +213,13 @@ class ConnTable {
   // The entry in `state` whose timer runs out first (the longest there): nullptr if none.
   Conn* oldest(ConnState state) {
     const uint32_t head = timer_head_[static_cast<uint32_t>(state)];
-    return head == kNone ? nullptr : &conns_[head];
+    return head == kNone ? nullptr : &lines_[head].conn;
   }
 
   // Whether some entry's timer has run out at `now` (expire() has work).
   bool due(uint32_t now) const {
     for (uint32_t cls = 0; cls < kConnStates; ++cls)
-      if (timer_head_[cls] != kNone && static_cast<int32_t>(conns_[timer_head_[cls]].expires - now) <= 0) return true;
+      if (timer_head_[cls] != kNone && static_cast<int32_t>(lines_[timer_head_[cls]].conn.expires - now) <= 0) return true;
     return false;
   }
 
@@ -212,24 +229,25 @@ class ConnTable {
   uint32_t for_each(uint32_t budget, Visit&& visit) const {
     uint32_t visited = 0;
     for (uint32_t cls = 0; cls < kConnStates; ++cls)
-      for (uint32_t i = timer_head_[cls]; i != kNone && visited < budget; i = conns_[i].timer_next, ++visited) visit(conns_[i]);
+      for (uint32_t i = timer_head_[cls]; i != kNone && visited < budget; i = lines_[i].conn.timer_next, ++visited)
+        visit(lines_[i].conn);
     return visited;
   }
 
 
-  Conn* at(uint32_t index) { return index < capacity_ ? &conns_[index] : nullptr; }
-  const Conn* at(uint32_t index) const { return index < capacity_ ? &conns_[index] : nullptr; }
-  // Whether slot `index` holds a connection or template (at a safe point every held entry is
-  // armed). A freed slot is unarmed; a slot never used is all zeros (state tcp_none, protocol 0,
-  // which no entry has). A retired template may have no tuple linked: still listed, as in IPVS.
-  bool live(uint32_t index) const {
-    const Conn& c = conns_[index];
-    return c.state != ConnState::unarmed && c.protocol != 0;
+  // The entry at `index`, armed or just inserted; nullptr where there is none (a free line, an
+  // IPv6 entry's addresses line, beyond lines()).
+  Conn* at(uint32_t index) { return holds_entry(index) ? &lines_[index].conn : nullptr; }
+  const Conn* at(uint32_t index) const { return holds_entry(index) ? &lines_[index].conn : nullptr; }
+  // Whether line `index` holds a connection or template (at a safe point every held entry is
+  // armed). A retired template may have no tuple linked: still listed, as in IPVS.
+  bool live(uint32_t index) const { return holds_entry(index) && lines_[index].conn.state != ConnState::unarmed; }
+  uint32_t index_of(const Conn* c) const {
+    return static_cast<uint32_t>(reinterpret_cast<const ConnLine*>(c) - lines_.get());
   }
-  uint32_t index_of(const Conn* c) const { return static_cast<uint32_t>(c - conns_.get()); }
-  // An IPv6 connection's addresses (c.ipv6 set).
-  Conn6Addresses& addresses6(const Conn& c) { return addresses6_[index_of(&c)]; }
-  const Conn6Addresses& addresses6(const Conn& c) const { return addresses6_[index_of(&c)]; }
+  // An IPv6 connection's addresses (c.ipv6 set): the line after its own.
+  Conn6Addresses& addresses6(const Conn& c) { return lines_[index_of(&c) + 1].addresses; }
+  const Conn6Addresses& addresses6(const Conn& c) const { return lines_[index_of(&c) + 1].addresses; }
   // Direction `d` of an IPv6 connection (side_is_ipv6(c, d)).
   ConnTuple6 tuple6(const Conn& c, Direction d) const {
     const Conn6Addresses& a = addresses6(c);
@@ -243,6 +261,11 @@ class ConnTable {
 
  private:
   static uint32_t buckets_for(uint32_t capacity) { return capacity / 2 + 1; }
+  bool holds_entry(uint32_t index) const {
+    if (index >= lines() || free_lines_.is_free(index)) return false;
+    // An odd line in use after an IPv6 entry's line is that entry's addresses.
+    return !((index & 1) && !free_lines_.is_free(index - 1) && lines_[index - 1].conn.ipv6);
+  }
   // Bit i set: slot i holds `tag`.
   static uint32_t tag_matches(const Bucket& b, uint16_t tag) {
 #if defined(__SSE2__)
@@ -259,10 +282,10 @@ class ConnTable {
 #endif
   }
   Probe probe_of(uint32_t node) const {
-    const Conn& c = conns_[node >> 1];
+    const Conn& c = lines_[node >> 1].conn;
     const ConnTuple& t = c.tuple[node & 1];
     if (side_is_ipv6(c, static_cast<Direction>(node & 1))) {
-      const auto& a = addresses6_[node >> 1].tuple[node & 1];
+      const auto& a = lines_[(node >> 1) + 1].addresses.tuple[node & 1];
       return probe(c.protocol, a.saddr, a.daddr, t.sport, t.dport);
     }
     return probe(c.protocol, t.saddr, t.daddr, t.sport, t.dport);
@@ -274,9 +297,10 @@ class ConnTable {
       if (matches(node, protocol, saddr, daddr, sport, dport)) return found(node);
     return {nullptr, kFromClient};
   }
-  Conn& take_free(uint8_t protocol, uint8_t links);
+  // A free entry (its pair of lines for an IPv6 one), cleared; nullptr when the table is full.
+  Conn* take_free(uint8_t protocol, uint8_t links, bool ipv6);
   void link_new(uint32_t index, KnownProbes known);
-  ConnLookup found(uint32_t node) const { return {conns_.get() + (node >> 1), static_cast<Direction>(node & 1)}; }
+  ConnLookup found(uint32_t node) const { return {&lines_.get()[node >> 1].conn, static_cast<Direction>(node & 1)}; }
   // A prefetch the compiler keeps: GCC 12 at -O1 and above deletes `if (load & bit)
   // __builtin_prefetch(p)` whole (prefetch_addresses_if_nat64 compiled to nothing), so there it is
   // the instruction itself.
@@ -288,7 +312,7 @@ class ConnTable {
 #endif
   }
   bool matches(uint32_t node, uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
-    const Conn& c = conns_[node >> 1];
+    const Conn& c = lines_[node >> 1].conn;
     const ConnTuple& t = c.tuple[node & 1];
     // Addresses and ports as two words (a tuple is laid out saddr, daddr, sport, dport).
     uint64_t addresses;
@@ -301,14 +325,14 @@ class ConnTable {
   }
   bool matches(uint32_t node, uint8_t protocol, const core::Ipv6Address& saddr, const core::Ipv6Address& daddr,
                uint16_t sport, uint16_t dport) const {
-    const Conn& c = conns_[node >> 1];
+    const Conn& c = lines_[node >> 1].conn;
     const ConnTuple& t = c.tuple[node & 1];
     uint32_t ports;
     std::memcpy(&ports, &t.sport, sizeof ports);
     if (ports != (static_cast<uint32_t>(dport) << 16 | sport) || c.protocol != protocol ||
         !side_is_ipv6(c, static_cast<Direction>(node & 1)))
       return false;
-    const auto& a = addresses6_[node >> 1].tuple[node & 1];
+    const auto& a = lines_[(node >> 1) + 1].addresses.tuple[node & 1];
     return a.saddr == saddr && a.daddr == daddr;
   }
   void link_tuple(uint32_t conn_index, Direction d, const Probe* known);
@@ -325,13 +349,10 @@ class ConnTable {
   uint32_t nat64_entries_ = 0;  // live entries with `nat64` set
   core::SipKey key_;      // core::table_key of the engine's random seed
   core::FlowKey6 key6_;  // core::flow_key6 of key_: IPv6 flows' compression
-  core::HugeArray<Conn> conns_;
-  // By connection index, used only by IPv6 connections: untouched pages cost no memory.
-  core::HugeArray<Conn6Addresses> addresses6_;
+  core::HugeArray<ConnLine> lines_;  // lines() of them: untouched pages cost no memory
+  LinePool free_lines_;
   core::HugeArray<Bucket> buckets_;
   core::HugeArray<uint32_t> chain_;  // per node: next node of its bucket's overflow chain
-  core::HugeArray<uint32_t> free_;   // stack of free connection indices
-  uint32_t free_top_;
   uint32_t timer_head_[kConnStates];
   uint32_t timer_tail_[kConnStates];
 };

@@ -74,8 +74,9 @@ struct alignas(64) CookieClock {
 };
 
 struct SynProxyState {
-  SynProxyState(uint32_t conn_capacity, const core::SipKey& master, CookieClock* clocks)
-      : cookies(master), conns(conn_capacity), cookie_clocks(clocks) {}
+  // `entries`: the connection table's lines() (its entry indices).
+  SynProxyState(uint32_t entries, const core::SipKey& master, CookieClock* clocks)
+      : cookies(master), conns(entries), cookie_clocks(clocks) {}
 
   CookieKeys cookies;
   core::HugeArray<ProxiedConn> conns;  // by connection index

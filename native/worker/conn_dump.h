@@ -63,12 +63,12 @@ inline void fill_conn_dump(const lb::CoreState& cs, ConnDump& dump) {
     cs.conns.for_each(dump.limit, [&](const lb::Conn& c) { dump.entries.push_back(dump_entry(cs, c)); });
   } else {
     const lb::ConnTable& table = cs.conns;
-    const uint32_t capacity = table.capacity();
-    const uint32_t stop = dump.start >= capacity ? capacity : dump.start + std::min(ConnDump::kPageSlots, capacity - dump.start);
+    const uint32_t lines = table.lines();
+    const uint32_t stop = dump.start >= lines ? lines : dump.start + std::min(ConnDump::kPageSlots, lines - dump.start);
     uint32_t slot = dump.start;
     for (; slot < stop && dump.entries.size() < dump.limit; ++slot)
       if (table.live(slot)) dump.entries.push_back(dump_entry(cs, *table.at(slot)));
-    dump.next = slot < capacity ? slot : ConnDump::kEnd;
+    dump.next = slot < lines ? slot : ConnDump::kEnd;
   }
   dump.done.store(true, std::memory_order_release);
 }

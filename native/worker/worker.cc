@@ -103,7 +103,7 @@ void Worker::join() {
 void Worker::enable_sync(uint32_t refresh_seconds) {
   sync_out = std::make_unique<core::SpscRing<abi::SyncItem>>(kSyncRing);
   sync_in = std::make_unique<core::SpscRing<abi::SyncItem>>(kSyncRing);
-  sync_queued_at_ = std::make_unique<uint32_t[]>(core_.conns.capacity());
+  sync_queued_at_ = std::make_unique<uint32_t[]>(core_.conns.lines());
   core_.sync = lb::SyncExport{sync_out.get(), sync_queued_at_.get(), refresh_seconds};
 }
 
@@ -126,17 +126,17 @@ bool Worker::sync_step() {
     sync_dump_serving_ = requested;
     sync_dump_next_ = 0;
   }
-  const uint32_t capacity = core_.conns.capacity();
+  const uint32_t lines = core_.conns.lines();
   // Only as many as sync_out has room for now: the rest at the next safe points, none lost.
-  for (size_t room = sync_out->free_space(); sync_dump_next_ < capacity && room > 0 && budget > 0; ++sync_dump_next_, --budget) {
+  for (size_t room = sync_out->free_space(); sync_dump_next_ < lines && room > 0 && budget > 0; ++sync_dump_next_, --budget) {
     lb::Conn* c = core_.conns.at(sync_dump_next_);
-    if (!lb::sync_record_of(core_, *c, r)) continue;
+    if (c == nullptr || !lb::sync_record_of(core_, *c, r)) continue;
     sync_out->push(r);
     core_.sync.queued_at[sync_dump_next_] = core_.now;
     core_.count(Counter::sync_queued);
     --room;
   }
-  if (sync_dump_next_ >= capacity) {
+  if (sync_dump_next_ >= lines) {
     sync_dump_next_ = UINT32_MAX;
     sync_dump_done_.store(sync_dump_serving_, std::memory_order_release);
   }

@@ -1,5 +1,5 @@
 // test/native/conn_table6_test.cc — ConnTable with IPv6 entries beside IPv4 ones: two-way
-// lookup through the addresses' second line, misses on every field, no match across families
+// lookup through the addresses' second line (the pair's, lb/line_pool.h), misses on every field, no match across families
 // (whatever the tags: few buckets force collisions), removal and slot reuse by the other family,
 // expiry of both, NAT64 entries (an IPv6 client side, an IPv4 server side), the rewrite delta an
 // entry keeps against checksums computed afresh, and agreement with a map model under random
@@ -293,6 +293,19 @@ TEST(ConnTable6, RandomMixedOperationsAgreeWithAMapModel) {
                 return std::get<0>(e.first) == 2;
               })));
     if (op % 500 == 0 || op > 29900) {
+      // Lines: an IPv6 entry holds an aligned pair, its second line its addresses (no entry
+      // there for the listings and sync's walk); every entry is found by its index.
+      uint32_t entries = 0;
+      for (uint32_t line = 0; line < t.lines(); ++line) entries += t.at(line) != nullptr;
+      ASSERT_EQ(entries, model.size());
+      for (const auto& [key, value] : model) {
+        const uint32_t index = t.index_of(value.first);
+        ASSERT_EQ(t.at(index), value.first);
+        if (value.first->ipv6) {
+          ASSERT_EQ(index % 2, 0u);
+          ASSERT_EQ(t.at(index + 1), nullptr);
+        }
+      }
       for (const auto& [key, value] : model) {
         const auto [a, b] = lookups(tuples(key, value.second), std::get<1>(key));
         ASSERT_EQ(a.conn, value.first);

@@ -1,0 +1,118 @@
+// native/lb/line_pool.h — which lines of a connection table are free: one bit per 64-byte line,
+// lines paired (2k, 2k + 1). An IPv4 connection takes one line, an IPv6 one an aligned pair (its
+// connection line and, beside it, its addresses: the second line of an IPv6 lookup then shares
+// the first one's page, which on this machine costs ~1 ns instead of a second miss's ~9,
+// bench/README.md). Hands out the lowest free line or pair, so a small table keeps to few
+// pages; a single line goes first to a pair already split, so pairs stay whole for IPv6. With
+// twice as many lines as connections a pair is free whenever a connection is: at most one pair
+// per live connection is taken or split. Used by the connection table on its worker only.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace xvs::lb {
+
+// A set of the indices 0..count-1 with the lowest member found in a few word scans: bit i of
+// level 0 is member i; each level above has a bit per word below that has any set.
+class IndexSet {
+ public:
+  explicit IndexSet(uint32_t count) {
+    uint64_t words = (static_cast<uint64_t>(count) + 63) / 64;
+    for (;;) {
+      levels_.emplace_back(words, 0);
+      if (words == 1) break;
+      words = (words + 63) / 64;
+    }
+  }
+  void set(uint32_t i, bool member) {
+    for (auto& level : levels_) {
+      uint64_t& word = level[i / 64];
+      const uint64_t bit = uint64_t{1} << (i % 64);
+      const bool was_empty = word == 0;
+      word = member ? word | bit : word & ~bit;
+      // The level above changes only when this word turns empty or stops being empty.
+      if (was_empty == (word == 0)) return;
+      i /= 64;
+    }
+  }
+  static constexpr uint32_t kNone = 0xffffffffu;
+  uint32_t first() const {
+    if (levels_.back()[0] == 0) return kNone;
+    uint32_t i = 0;
+    for (size_t l = levels_.size(); l-- > 0;) i = i * 64 + static_cast<uint32_t>(__builtin_ctzll(levels_[l][i]));
+    return i;
+  }
+
+ private:
+  std::vector<std::vector<uint64_t>> levels_;  // [0]: the members; back(): one word
+};
+
+class LinePool {
+ public:
+  static constexpr uint32_t kNone = 0xffffffffu;
+
+  // `lines`: even.
+  explicit LinePool(uint32_t lines)
+      : free_(std::make_unique<uint64_t[]>((lines + 63) / 64)), with_pair_((lines + 63) / 64), with_single_((lines + 63) / 64) {
+    const uint32_t words = (lines + 63) / 64;
+    for (uint32_t word = 0; word < words; ++word) {
+      const uint32_t in_word = lines - word * 64;
+      free_[word] = in_word >= 64 ? ~uint64_t{0} : (uint64_t{1} << in_word) - 1;
+      summarise(word);
+    }
+  }
+
+  bool is_free(uint32_t line) const { return (free_[line / 64] >> (line % 64)) & 1; }
+
+  // One line: the lowest whose pair is split already, else the lowest free pair's first line.
+  uint32_t take_line() {
+    uint32_t word = with_single_.first();
+    uint64_t choice;
+    if (word != IndexSet::kNone) {
+      choice = singles(free_[word]);
+    } else {
+      word = with_pair_.first();
+      if (word == IndexSet::kNone) return kNone;
+      choice = pairs(free_[word]);
+    }
+    const uint32_t line = word * 64 + static_cast<uint32_t>(__builtin_ctzll(choice));
+    take(line, 1);
+    return line;
+  }
+  // An aligned pair (line, line + 1); returns its first line.
+  uint32_t take_pair() {
+    const uint32_t word = with_pair_.first();
+    if (word == IndexSet::kNone) return kNone;
+    const uint32_t line = word * 64 + static_cast<uint32_t>(__builtin_ctzll(pairs(free_[word])));
+    take(line, 3);
+    return line;
+  }
+  void give_line(uint32_t line) { give(line, 1); }
+  void give_pair(uint32_t line) { give(line, 3); }
+
+ private:
+  static constexpr uint64_t kEven = 0x5555555555555555ull;
+  // Bit 2k set where lines 2k and 2k + 1 of the word are both free.
+  static uint64_t pairs(uint64_t free) { return free & (free >> 1) & kEven; }
+  // Free lines whose pair partner is taken.
+  static uint64_t singles(uint64_t free) { return free & ~(pairs(free) * 3); }
+  void summarise(uint32_t word) {
+    with_pair_.set(word, pairs(free_[word]) != 0);
+    with_single_.set(word, singles(free_[word]) != 0);
+  }
+  void take(uint32_t line, uint64_t mask) {
+    free_[line / 64] &= ~(mask << (line % 64));
+    summarise(line / 64);
+  }
+  void give(uint32_t line, uint64_t mask) {
+    free_[line / 64] |= mask << (line % 64);
+    summarise(line / 64);
+  }
+
+  std::unique_ptr<uint64_t[]> free_;  // bit per line: free
+  IndexSet with_pair_;                // words of free_ with a free pair
+  IndexSet with_single_;              // words of free_ with a free line whose partner is taken
+};
+
+}  // namespace xvs::lb

@@ -1,0 +1,107 @@
+// test/native/line_pool_test.cc — the connection table's free lines (lb/line_pool.h): lowest
+// first, single lines from pairs already split, a free pair for an IPv6 entry whenever the table
+// has room for a connection (against a model, under orders that split as many pairs as they
+// can), and IndexSet's lowest member across its levels.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "lb/line_pool.h"
+
+namespace {
+using xvs::lb::IndexSet;
+using xvs::lb::LinePool;
+
+TEST(IndexSet, LowestMemberAcrossLevels) {
+  for (uint32_t count : {1u, 63u, 64u, 65u, 4096u, 4097u, 300000u}) {
+    IndexSet s(count);
+    EXPECT_EQ(s.first(), IndexSet::kNone) << count;
+    std::set<uint32_t> model;
+    std::mt19937 rng(count);
+    for (int op = 0; op < 2000; ++op) {
+      const uint32_t i = rng() % count;
+      const bool member = rng() % 3 != 0;
+      s.set(i, member);
+      if (member) model.insert(i);
+      else model.erase(i);
+      ASSERT_EQ(s.first(), model.empty() ? IndexSet::kNone : *model.begin()) << count << " op " << op;
+    }
+  }
+}
+
+TEST(LinePool, LowestFirstAndSinglesBeforePairs) {
+  LinePool p(256);
+  EXPECT_EQ(p.take_line(), 0u);
+  EXPECT_EQ(p.take_pair(), 2u) << "line 1 is a single: the pair after it is the first whole one";
+  EXPECT_EQ(p.take_line(), 1u) << "the split pair's other line before any whole pair";
+  EXPECT_EQ(p.take_line(), 4u);
+  p.give_pair(2);
+  EXPECT_EQ(p.take_line(), 5u) << "a single (line 5) before the whole pair 2-3";
+  EXPECT_EQ(p.take_pair(), 2u);
+  EXPECT_FALSE(p.is_free(3));
+  EXPECT_TRUE(p.is_free(6));
+}
+
+// Lines across word and summary boundaries; an exhausted pool answers kNone.
+TEST(LinePool, EveryLineOnceThenNone) {
+  LinePool p(4096 + 130);
+  std::vector<bool> seen(4096 + 130);
+  for (uint32_t i = 0; i < 4096 + 130; ++i) {
+    const uint32_t line = i % 3 == 0 ? p.take_pair() : p.take_line();
+    ASSERT_NE(line, LinePool::kNone) << i;
+    ASSERT_FALSE(seen[line]);
+    seen[line] = true;
+    if (i % 3 == 0) {
+      ASSERT_EQ(line % 2, 0u);
+      ASSERT_FALSE(seen[line + 1]);
+      seen[line + 1] = true;
+      ++i;
+    }
+  }
+  EXPECT_EQ(p.take_line(), LinePool::kNone);
+  EXPECT_EQ(p.take_pair(), LinePool::kNone);
+}
+
+// What ConnTable relies on: with 2 x capacity lines, an entry of either kind finds its lines
+// whenever fewer than `capacity` entries are held, whatever the order of takes and gives. The
+// adversarial phase keeps one IPv4 entry in as many pairs as it can before asking for pairs.
+TEST(LinePool, AnEntryFitsWhileFewerThanCapacityAreHeld) {
+  constexpr uint32_t kCapacity = 1000;
+  LinePool p(2 * kCapacity);
+  std::vector<std::pair<uint32_t, bool>> held;  // (first line, pair)
+  std::mt19937 rng(3);
+  auto take = [&](bool pair) {
+    const uint32_t line = pair ? p.take_pair() : p.take_line();
+    if (held.size() < kCapacity) {
+      ASSERT_NE(line, LinePool::kNone);
+      held.emplace_back(line, pair);
+    }
+  };
+  auto give = [&](size_t i) {
+    if (held[i].second) p.give_pair(held[i].first);
+    else p.give_line(held[i].first);
+    held[i] = held.back();
+    held.pop_back();
+  };
+  // Every line an IPv4 entry, then the even ones freed: each pair is split by one entry.
+  for (uint32_t i = 0; i < 2 * kCapacity; ++i) ASSERT_EQ(p.take_line(), i);
+  for (uint32_t line = 0; line < 2 * kCapacity; ++line) {
+    if (line % 2 == 0) p.give_line(line);
+    else held.emplace_back(line, false);
+  }
+  ASSERT_EQ(held.size(), kCapacity);
+  EXPECT_EQ(p.take_pair(), LinePool::kNone) << "every pair split";
+  // At capacity nothing more is asked; below it, pairs must keep coming.
+  for (int op = 0; op < 200000; ++op) {
+    if (held.size() == kCapacity || (held.size() > 0 && rng() % 2 == 0)) {
+      give(rng() % held.size());
+    } else {
+      take(rng() % 2 == 0);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+}  // namespace
