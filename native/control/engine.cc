@@ -147,8 +147,9 @@ bool Engine::all_rings_have_room() const {
 Status Engine::check_table_memory() const {
   const uint64_t capacity = options_.conn_table_size;
   // Counted as if every connection were IPv6 (its addresses' line): a reload may add IPv6 services.
+  // The SYN proxy's array is by entry index, which IPv6 entries advance by two (lb/line_pool.h).
   const uint64_t per_connection =
-      lb::ConnTable::bytes_per_connection(options_.conn_table_size) + sizeof(lb::Conn6Addresses) + sizeof(lb::ProxiedConn);
+      lb::ConnTable::bytes_per_connection(options_.conn_table_size) + sizeof(lb::Conn6Addresses) + 2 * sizeof(lb::ProxiedConn);
   const uint64_t per_worker = per_connection * capacity + sizeof(lb::ProxyStash) + lb::ProxyStash::kSlots * lb::ProxyStash::kBytes;
   const uint64_t need = per_worker * options_.workers;
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);

@@ -88,6 +88,7 @@ Conn* ConnTable::take_free(uint8_t protocol, uint8_t links, bool ipv6) {
   // Never kNone below capacity: each connection takes or splits at most one of the capacity_
   // pairs (lb/line_pool.h).
   const uint32_t index = ipv6 ? free_lines_.take_pair() : free_lines_.take_line();
+  if (index == LinePool::kNone) return nullptr;
   Conn& c = lines_[index].conn;
   c = Conn{};
   c.ipv6 = ipv6;

@@ -5,7 +5,8 @@
 // translated, its FIN tracked), sequence numbers translated both ways across the families, a
 // challenge ACK reset from the LIP, the server's refusal reaching the client, and an ICMPv6 error
 // from the client side quoting the server's own sequence number when it reaches the server as ICMP;
-// a SYN-ACK repeated after the handshake, a SACK block in the held segment.
+// a SYN-ACK repeated after the handshake, a SACK block in the held segment, the server's next hop
+// unresolved at its SYN-ACK, a held segment too large for the server's frame.
 #include <gtest/gtest.h>
 
 #include "core/parse6.h"
@@ -277,6 +278,67 @@ TEST_F(ProxyNat64Test, AHeldSegmentsSackBlockIsTranslated) {
   EXPECT_EQ(be32(block), kServerIsn + 201);
   EXPECT_EQ(be32(block + 4), kServerIsn + 301);
   EXPECT_EQ(s.ack, kServerIsn + 1);
+}
+
+// The server's next hop unresolved when its SYN-ACK comes (a reload re-resolving it): the ACK the
+// proxy writes for it is dropped and counted, the connection kept; the server's SYN-ACK again,
+// once resolved, gets it.
+TEST_F(ProxyNat64Test, AnUnresolvedServerNextHopDropsTheHandshakesAckButKeepsTheConnection) {
+  syn();
+  ack();
+  SnapshotBuilder unresolved = proxied_nat64();
+  for (auto& r : unresolved.backends) r.mac = mac48(mac_of(0, 0, 0, 0, 0, 0));
+  dp.reload(unresolved);
+  auto f = build_frame(with_tcp_options(from_server(kTcpSyn | kTcpAck, kServerIsn, kClientIsn + 1), {2, 4, 0x05, 0xb4}));
+  EXPECT_EQ(dp.run(f, 1), Verdict::drop);
+  EXPECT_EQ(dp.counter(Counter::drop_neighbor_unresolved), 1u);
+  ASSERT_NE(conn(), nullptr) << "the connection stays";
+  EXPECT_EQ(conn()->state, ConnState::tcp_established);
+
+  dp.reload(proxied_nat64());
+  const Seen again = server_synack();
+  EXPECT_FALSE(again.ipv6);
+  EXPECT_TRUE(again.checksums_ok);
+  EXPECT_EQ(again.flags, kTcpAck);
+  EXPECT_EQ(again.seq, kClientIsn + 1);
+  EXPECT_EQ(again.ack, kServerIsn + 1);
+  EXPECT_EQ(dp.drops(), 1u);
+}
+
+// A held segment larger than the frame of the server's SYN-ACK it would go out in: let go (the
+// client sends it again), the server's handshake completed by a plain ACK; the client's
+// retransmission then reaches the server as IPv4.
+TEST_F(ProxyNat64Test, AHeldSegmentLargerThanTheServersFrameIsLetGo) {
+  syn();
+  ack();
+  Packet6Spec held = client(kTcpAck | 0x08, kClientIsn + 1, cookie + 1);
+  held.payload.assign(400, 'h');
+  auto g = build_frame6(held);
+  EXPECT_EQ(dp.run(g, 0), Verdict::drop);
+  EXPECT_EQ(dp.counter(Counter::syn_proxy_stashed), 1u);
+
+  auto f = build_frame(with_tcp_options(from_server(kTcpSyn | kTcpAck, kServerIsn, kClientIsn + 1), {2, 4, 0x05, 0xb4}));
+  uint8_t out = 9;
+  ASSERT_EQ(dp.run(f, 1, &out, Dataplane::kHeadroom, /*tailroom=*/64), Verdict::tx);
+  EXPECT_EQ(out, 1);
+  const Seen s = read(f);
+  EXPECT_FALSE(s.ipv6);
+  EXPECT_TRUE(s.checksums_ok);
+  EXPECT_EQ(s.flags, kTcpAck);
+  EXPECT_TRUE(s.payload.empty());
+  EXPECT_EQ(s.seq, kClientIsn + 1);
+  EXPECT_EQ(s.ack, kServerIsn + 1);
+  EXPECT_EQ(dp.cs->proxy.stash.in_use(), 0u) << "its slot is free again";
+  EXPECT_EQ(conn()->state, ConnState::tcp_established);
+
+  g = build_frame6(held);
+  const Seen again = run(g, 0, 1);
+  EXPECT_FALSE(again.ipv6);
+  EXPECT_TRUE(again.checksums_ok);
+  EXPECT_EQ(again.payload, held.payload);
+  EXPECT_EQ(again.seq, kClientIsn + 1);
+  EXPECT_EQ(again.ack, kServerIsn + 1);
+  EXPECT_EQ(dp.drops(), 0u);
 }
 
 TEST_F(ProxyNat64Test, AServerStillHoldingTheTupleIsResetFromTheLip) {
