@@ -6,6 +6,7 @@
 
 #include "abi/counters.h"
 #include "bench/dataplane_bench.h"
+#include "lb/conn_table.h"
 #include "binding/errors.h"
 
 namespace xvs::binding {
@@ -53,7 +54,7 @@ Napi::Value bench_dataplane_js(const Napi::CallbackInfo& info) {
   else if (w == "new") p.workload = bench::Workload::new_connections;
   else if (w == "cookies") p.workload = bench::Workload::syn_cookies;
   else throw_invalid(env, "benchDataplane: workload must be 'established', 'new' or 'cookies'");
-  p.conn_capacity = static_cast<uint32_t>(get_number(env, o, "connTableSize", p.conn_capacity, 4294967295.0));
+  p.conn_capacity = static_cast<uint32_t>(get_number(env, o, "connTableSize", p.conn_capacity, lb::ConnTable::kMaxCapacity));
   p.flows = static_cast<uint32_t>(get_number(env, o, "flows", p.flows, 4294967295.0));
   p.packets = static_cast<uint64_t>(get_number(env, o, "packets", static_cast<double>(p.packets), 1099511627776.0));
   p.repeat = static_cast<uint32_t>(get_number(env, o, "repeat", p.repeat, 4294967295.0));

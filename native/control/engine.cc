@@ -141,15 +141,16 @@ bool Engine::all_rings_have_room() const {
   return true;
 }
 
-// What the workers' tables take (connection table, the SYN proxy's side array and stash) against
+// What the workers' tables take (connection table, the arrays beside it, the SYN proxy's stash) against
 // the machine's memory: tables that cannot fit are refused here, by name, rather than met by the
 // OOM killer once they fill (their pages are taken as connections arrive).
 Status Engine::check_table_memory() const {
   const uint64_t capacity = options_.conn_table_size;
   // Counted as if every connection were IPv6 (its addresses' line): a reload may add IPv6 services.
-  // The SYN proxy's array is by entry index, which IPv6 entries advance by two (lb/line_pool.h).
-  const uint64_t per_connection =
-      lb::ConnTable::bytes_per_connection(options_.conn_table_size) + sizeof(lb::Conn6Addresses) + 2 * sizeof(lb::ProxiedConn);
+  // The arrays kept by entry index (SYN proxy, client address, sync stamps) count twice: IPv6
+  // entries advance the index by two (lb/line_pool.h).
+  const uint64_t per_connection = lb::ConnTable::bytes_per_connection(options_.conn_table_size) + sizeof(lb::Conn6Addresses) +
+                                  2 * (sizeof(lb::ProxiedConn) + sizeof(lb::ClientAddressConn) + sizeof(uint32_t));
   const uint64_t per_worker = per_connection * capacity + sizeof(lb::ProxyStash) + lb::ProxyStash::kSlots * lb::ProxyStash::kBytes;
   const uint64_t need = per_worker * options_.workers;
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);

@@ -19,7 +19,7 @@ class HugeArray {
  public:
   static constexpr size_t kHugePage = 2u << 20;
 
-  explicit HugeArray(size_t count) : bytes_((count * sizeof(T) + kHugePage - 1) / kHugePage * kHugePage) {
+  explicit HugeArray(size_t count) : count_(count), bytes_((count * sizeof(T) + kHugePage - 1) / kHugePage * kHugePage) {
     if (bytes_ == 0) bytes_ = kHugePage;
     void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
@@ -34,8 +34,10 @@ class HugeArray {
   T& operator[](size_t i) { return data_[i]; }
   const T& operator[](size_t i) const { return data_[i]; }
   T* get() const { return data_; }
+  size_t size() const { return count_; }
 
  private:
+  size_t count_;
   size_t bytes_;
   T* data_;
 };

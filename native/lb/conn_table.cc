@@ -2,6 +2,8 @@
 // constructor, which the control thread runs before the worker starts.
 #include "lb/conn_table.h"
 
+#include <stdexcept>
+
 #include "core/siphash_batch.h"
 
 namespace xvs::lb {
@@ -10,8 +12,15 @@ namespace {
 uint32_t node_of(uint32_t conn_index, Direction d) { return conn_index * 2 + d; }
 }  // namespace
 
+namespace {
+uint32_t checked_capacity(uint32_t capacity) {
+  if (capacity > ConnTable::kMaxCapacity) throw std::length_error("connection table capacity above ConnTable::kMaxCapacity");
+  return capacity;
+}
+}  // namespace
+
 ConnTable::ConnTable(uint32_t capacity, uint64_t hash_seed, uint32_t bucket_count)
-    : capacity_(capacity),
+    : capacity_(checked_capacity(capacity)),
       bucket_count_(bucket_count != 0 ? bucket_count : buckets_for(capacity)),
       key_(core::table_key(hash_seed)),
       key6_(core::flow_key6(key_)),
@@ -25,9 +34,10 @@ ConnTable::ConnTable(uint32_t capacity, uint64_t hash_seed, uint32_t bucket_coun
 }
 
 size_t ConnTable::bytes_per_connection(uint32_t capacity) {
-  // The overflow links are written only for the tuples that overflow; the free-line bits are a
-  // quarter of a byte per connection.
-  const size_t bytes = static_cast<size_t>(capacity) * (sizeof(Conn) + 2 * sizeof(uint32_t) /* overflow links */) +
+  // The overflow links (one per node: two per line) are written only for the tuples that
+  // overflow, but those are spread over the whole array, which is in huge pages: counted whole.
+  // The free-line bits are a quarter of a byte per connection.
+  const size_t bytes = static_cast<size_t>(capacity) * (sizeof(Conn) + 4 * sizeof(uint32_t) /* overflow links */) +
                        static_cast<size_t>(capacity) / 4 + static_cast<size_t>(buckets_for(capacity)) * sizeof(Bucket);
   return (bytes + capacity - 1) / capacity;
 }

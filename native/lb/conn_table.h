@@ -51,6 +51,9 @@ class ConnTable {
  public:
   static constexpr uint32_t kNone = 0xffffffffu;
   static constexpr uint32_t kSlots = 10;
+  // dataplane.conn_table_size's bound: nodes (line * 2 + direction, lines = 2 x capacity) stay
+  // below kNone with room to spare.
+  static constexpr uint32_t kMaxCapacity = 1u << 27;
 
   struct alignas(64) Bucket {
     uint16_t tag[kSlots];   // 0: slot empty
@@ -66,7 +69,7 @@ class ConnTable {
   };
 
   // bucket_count 0: capacity / 2 + 1 (what the engine uses); tests pass fewer buckets to force
-  // tag collisions and overflow chains.
+  // tag collisions and overflow chains. capacity ≤ kMaxCapacity (std::length_error beyond).
   ConnTable(uint32_t capacity, uint64_t hash_seed, uint32_t bucket_count = 0);
 
   uint32_t capacity() const { return capacity_; }

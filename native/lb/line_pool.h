@@ -18,7 +18,7 @@ namespace xvs::lb {
 class IndexSet {
  public:
   explicit IndexSet(uint32_t count) {
-    uint64_t words = (static_cast<uint64_t>(count) + 63) / 64;
+    uint64_t words = count == 0 ? 1 : (static_cast<uint64_t>(count) + 63) / 64;
     for (;;) {
       levels_.emplace_back(words, 0);
       if (words == 1) break;
@@ -52,7 +52,7 @@ class LinePool {
  public:
   static constexpr uint32_t kNone = 0xffffffffu;
 
-  // `lines`: even.
+  // `lines`: even (0: a pool that never gives).
   explicit LinePool(uint32_t lines)
       : free_(std::make_unique<uint64_t[]>((lines + 63) / 64)), with_pair_((lines + 63) / 64), with_single_((lines + 63) / 64) {
     const uint32_t words = (lines + 63) / 64;

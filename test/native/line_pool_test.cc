@@ -16,6 +16,8 @@ using xvs::lb::IndexSet;
 using xvs::lb::LinePool;
 
 TEST(IndexSet, LowestMemberAcrossLevels) {
+  EXPECT_EQ(IndexSet(0).first(), IndexSet::kNone);
+  EXPECT_EQ(LinePool(0).take_line(), LinePool::kNone);
   for (uint32_t count : {1u, 63u, 64u, 65u, 4096u, 4097u, 300000u}) {
     IndexSet s(count);
     EXPECT_EQ(s.first(), IndexSet::kNone) << count;
@@ -72,17 +74,29 @@ TEST(LinePool, AnEntryFitsWhileFewerThanCapacityAreHeld) {
   constexpr uint32_t kCapacity = 1000;
   LinePool p(2 * kCapacity);
   std::vector<std::pair<uint32_t, bool>> held;  // (first line, pair)
+  std::vector<bool> taken(2 * kCapacity);         // the model: lines held
   std::mt19937 rng(3);
   auto take = [&](bool pair) {
     const uint32_t line = pair ? p.take_pair() : p.take_line();
-    if (held.size() < kCapacity) {
-      ASSERT_NE(line, LinePool::kNone);
-      held.emplace_back(line, pair);
+    ASSERT_NE(line, LinePool::kNone);
+    ASSERT_LT(line, 2 * kCapacity);
+    ASSERT_FALSE(taken[line]) << "handed out twice";
+    ASSERT_FALSE(p.is_free(line));
+    taken[line] = true;
+    if (pair) {
+      ASSERT_EQ(line % 2, 0u);
+      ASSERT_FALSE(taken[line + 1]) << "handed out twice";
+      taken[line + 1] = true;
     }
+    held.emplace_back(line, pair);
   };
   auto give = [&](size_t i) {
-    if (held[i].second) p.give_pair(held[i].first);
-    else p.give_line(held[i].first);
+    const auto [line, pair] = held[i];
+    if (pair) p.give_pair(line);
+    else p.give_line(line);
+    taken[line] = false;
+    if (pair) taken[line + 1] = false;
+    ASSERT_TRUE(p.is_free(line));
     held[i] = held.back();
     held.pop_back();
   };
@@ -90,18 +104,15 @@ TEST(LinePool, AnEntryFitsWhileFewerThanCapacityAreHeld) {
   for (uint32_t i = 0; i < 2 * kCapacity; ++i) ASSERT_EQ(p.take_line(), i);
   for (uint32_t line = 0; line < 2 * kCapacity; ++line) {
     if (line % 2 == 0) p.give_line(line);
-    else held.emplace_back(line, false);
+    else held.emplace_back(line, false), taken[line] = true;
   }
   ASSERT_EQ(held.size(), kCapacity);
   EXPECT_EQ(p.take_pair(), LinePool::kNone) << "every pair split";
   // At capacity nothing more is asked; below it, pairs must keep coming.
   for (int op = 0; op < 200000; ++op) {
-    if (held.size() == kCapacity || (held.size() > 0 && rng() % 2 == 0)) {
-      give(rng() % held.size());
-    } else {
-      take(rng() % 2 == 0);
-      if (HasFatalFailure()) return;
-    }
+    if (held.size() == kCapacity || (held.size() > 0 && rng() % 2 == 0)) give(rng() % held.size());
+    else take(rng() % 2 == 0);
+    if (HasFatalFailure()) return;
   }
 }
 }  // namespace

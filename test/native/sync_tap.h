@@ -17,7 +17,7 @@ struct SyncTap {
   core::SpscRing<abi::SyncItem> ring{4096};
   std::vector<uint32_t> queued_at;
   void attach(Dataplane& d) {
-    queued_at.assign(d.cs->conns.capacity(), 0);
+    queued_at.assign(d.cs->conns.lines(), 0);
     d.cs->sync = lb::SyncExport{&ring, queued_at.data()};
   }
   // The IPv4 records queued (an IPv6 one fails the test: drain_items() takes both).

@@ -124,7 +124,7 @@ TEST(Sync, NoRecordsWithoutACluster) {
 TEST(Sync, AFullQueueCountsItsLosses) {
   Dataplane a(topo::standard_mode(abi::Forwarding::fullnat));
   core::SpscRing<abi::SyncItem> tiny(2);
-  std::vector<uint32_t> queued_at(a.cs->conns.capacity());
+  std::vector<uint32_t> queued_at(a.cs->conns.lines());
   a.cs->sync = lb::SyncExport{&tiny, queued_at.data()};
   for (uint16_t p = 0; p < 5; ++p) ASSERT_EQ(a.run(topo::from_client(static_cast<uint16_t>(40000 + p), kTcpSyn), 0), lb::Verdict::tx);
   EXPECT_EQ(a.counter(abi::Counter::sync_queued), 2u);
