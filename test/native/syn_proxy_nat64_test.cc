@@ -127,6 +127,18 @@ struct ProxyNat64Test : ::testing::Test {
     auto f = build_frame(p);
     return run(f, 1, 1);
   }
+  // What completes the server's handshake: an IPv4 ACK from the LIP at the client's ISN + 1,
+  // acknowledging the server's ISN, nothing in it.
+  void expect_handshake_ack(const Seen& s) {
+    EXPECT_FALSE(s.ipv6);
+    EXPECT_TRUE(s.checksums_ok);
+    EXPECT_EQ(s.flags, kTcpAck);
+    EXPECT_EQ(s.saddr, topo::kLip);
+    EXPECT_EQ(s.daddr, web.address);
+    EXPECT_EQ(s.seq, kClientIsn + 1);
+    EXPECT_EQ(s.ack, kServerIsn + 1);
+    EXPECT_TRUE(s.payload.empty());
+  }
   lb::Conn* conn() {
     return dp.cs->conns.lookup(core::kIpProtoTcp, topo::kCip6, topo::kVip6, core::htons(kCport), core::htons(topo::kHttp)).conn;
   }
@@ -242,14 +254,7 @@ TEST_F(ProxyNat64Test, ARepeatedSynAckIsAnsweredAgainTowardsTheServer) {
   syn();
   ack();
   server_synack();
-  const Seen again = server_synack();
-  EXPECT_FALSE(again.ipv6);
-  EXPECT_TRUE(again.checksums_ok);
-  EXPECT_EQ(again.flags, kTcpAck);
-  EXPECT_EQ(again.saddr, topo::kLip);
-  EXPECT_EQ(again.daddr, web.address);
-  EXPECT_EQ(again.seq, kClientIsn + 1);
-  EXPECT_EQ(again.ack, kServerIsn + 1);
+  expect_handshake_ack(server_synack());
   EXPECT_EQ(conn()->state, ConnState::tcp_established);
   EXPECT_EQ(dp.drops(), 0u);
 }
@@ -296,12 +301,7 @@ TEST_F(ProxyNat64Test, AnUnresolvedServerNextHopDropsTheHandshakesAckButKeepsThe
   EXPECT_EQ(conn()->state, ConnState::tcp_established);
 
   dp.reload(proxied_nat64());
-  const Seen again = server_synack();
-  EXPECT_FALSE(again.ipv6);
-  EXPECT_TRUE(again.checksums_ok);
-  EXPECT_EQ(again.flags, kTcpAck);
-  EXPECT_EQ(again.seq, kClientIsn + 1);
-  EXPECT_EQ(again.ack, kServerIsn + 1);
+  expect_handshake_ack(server_synack());
   EXPECT_EQ(dp.drops(), 1u);
 }
 
@@ -321,13 +321,7 @@ TEST_F(ProxyNat64Test, AHeldSegmentLargerThanTheServersFrameIsLetGo) {
   uint8_t out = 9;
   ASSERT_EQ(dp.run(f, 1, &out, Dataplane::kHeadroom, /*tailroom=*/64), Verdict::tx);
   EXPECT_EQ(out, 1);
-  const Seen s = read(f);
-  EXPECT_FALSE(s.ipv6);
-  EXPECT_TRUE(s.checksums_ok);
-  EXPECT_EQ(s.flags, kTcpAck);
-  EXPECT_TRUE(s.payload.empty());
-  EXPECT_EQ(s.seq, kClientIsn + 1);
-  EXPECT_EQ(s.ack, kServerIsn + 1);
+  expect_handshake_ack(read(f));
   EXPECT_EQ(dp.cs->proxy.stash.in_use(), 0u) << "its slot is free again";
   EXPECT_EQ(conn()->state, ConnState::tcp_established);
 
