@@ -23,33 +23,6 @@ using abi::Forwarding;
 // MSS 1440, NOP, WS 7, NOP NOP, SACK-permitted, timestamps: a Linux client over IPv6.
 const std::vector<uint8_t> kLinuxSynOptions6 = {2, 4, 0x05, 0xa0, 1, 3, 3, 7, 1, 1, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0};
 
-struct Segment6 {
-  core::Ipv6Address saddr, daddr;
-  uint16_t sport, dport;
-  uint32_t seq, ack;
-  uint8_t flags;
-  uint16_t window;
-  uint8_t hop_limit;
-  bool extension_headers;  // anything between the IPv6 and TCP headers
-  core::TcpOptions options;
-  std::vector<uint8_t> payload;
-  bool checksum_ok;
-};
-
-Segment6 read_segment6(std::vector<uint8_t>& f) {
-  core::Packet6View v{};
-  EXPECT_EQ(core::parse_ipv6(f.data(), static_cast<uint32_t>(f.size()), 14, v).status, core::ParseStatus::ok);
-  EXPECT_EQ(v.protocol, core::kIpProtoTcp);
-  const auto* t = reinterpret_cast<const core::TcpHdr*>(v.l4);
-  Segment6 s{core::Ipv6Address::load(v.ip->saddr), core::Ipv6Address::load(v.ip->daddr), core::ntohs(t->sport), core::ntohs(t->dport),
-             core::ntohl(t->seq), core::ntohl(t->ack_seq), t->flags, core::ntohs(t->window), v.ip->hop_limit,
-             v.l4_offset != 14 + sizeof(core::Ipv6Hdr), core::parse_tcp_options(v.l4), {}, false};
-  s.payload.assign(v.l4 + t->header_length(), v.l4 + v.l4_len);
-  EXPECT_EQ(f.size(), 14 + sizeof(core::Ipv6Hdr) + core::ntohs(v.ip->payload_length)) << "the frame ends with the packet";
-  s.checksum_ok = !s.extension_headers && ipv6_checksum_ok(f);
-  return s;
-}
-
 SnapshotBuilder proxied6(uint8_t flag, Forwarding mode = Forwarding::fullnat) {
   ServiceOptions o;
   o.flags = flag;
@@ -72,21 +45,21 @@ struct Proxy6Test : ::testing::Test {
   uint32_t cookie = 0;
   uint16_t lport = 0;
 
-  Segment6 syn(Packet6Spec s) {
+  Segment syn(Packet6Spec s) {
     auto f = build_frame6(s);
     uint8_t out = 9;
     EXPECT_EQ(dp.run(f, 0, &out), Verdict::tx);
     EXPECT_EQ(out, 0) << "the SYN-ACK leaves where the SYN came in";
-    const Segment6 answer = read_segment6(f);
+    const Segment answer = read_segment(f);
     if (s.sport == kCport) cookie = answer.seq;
     return answer;
   }
-  Segment6 syn(uint16_t cport = kCport, uint32_t isn = kClientIsn) {
+  Segment syn(uint16_t cport = kCport, uint32_t isn = kClientIsn) {
     Packet6Spec s = client6(kTcpSyn, isn, 0, cport);
     s.tcp_options = kLinuxSynOptions6;
     return syn(s);
   }
-  Segment6 ack(std::vector<uint8_t> payload = {}) {
+  Segment ack(std::vector<uint8_t> payload = {}) {
     Packet6Spec p = client6(kTcpAck, kClientIsn + 1, cookie + 1);
     p.window = 502;
     p.payload = std::move(payload);
@@ -94,7 +67,7 @@ struct Proxy6Test : ::testing::Test {
     uint8_t out = 9;
     EXPECT_EQ(dp.run(f, 0, &out), Verdict::tx);
     EXPECT_EQ(out, 1);
-    const Segment6 s = read_segment6(f);
+    const Segment s = read_segment(f);
     lport = s.sport;
     return s;
   }
@@ -112,14 +85,14 @@ struct Proxy6Test : ::testing::Test {
     p.ack = ack;
     return p;
   }
-  Segment6 server_synack(uint8_t wscale = 9) {
+  Segment server_synack(uint8_t wscale = 9) {
     Packet6Spec p = from_server(kTcpSyn | kTcpAck, kServerIsn, kClientIsn + 1);
     p.tcp_options = {2, 4, 0x05, 0xa0, 1, 3, 3, wscale};
     auto f = build_frame6(p);
     uint8_t out = 9;
     EXPECT_EQ(dp.run(f, 1, &out), Verdict::tx);
     EXPECT_EQ(out, 1) << "the server's handshake is completed towards the server";
-    return read_segment6(f);
+    return read_segment(f);
   }
   lb::Conn* conn() { return dp.cs->conns.lookup(core::kIpProtoTcp, topo::kCip6, topo::kVip6, core::htons(kCport), core::htons(topo::kHttp)).conn; }
 };
@@ -129,11 +102,11 @@ TEST_F(Proxy6Test, TheSynIsAnsweredWithACookieInAFreshIpv6Header) {
   s.tcp_options = kLinuxSynOptions6;
   s.destination_options = true;
   s.payload = {};
-  const Segment6 a = syn(s);
-  EXPECT_TRUE(a.checksum_ok);
+  const Segment a = syn(s);
+  EXPECT_TRUE(a.checksums_ok);
   EXPECT_FALSE(a.extension_headers) << "the client's destination options are not echoed";
-  EXPECT_EQ(a.saddr, topo::kVip6);
-  EXPECT_EQ(a.daddr, topo::kCip6);
+  EXPECT_EQ(a.saddr6, topo::kVip6);
+  EXPECT_EQ(a.daddr6, topo::kCip6);
   EXPECT_EQ(a.sport, topo::kHttp);
   EXPECT_EQ(a.dport, kCport);
   EXPECT_EQ(a.flags, kTcpSyn | kTcpAck);
@@ -161,10 +134,10 @@ TEST_F(Proxy6Test, TheSynIsAnsweredWithACookieInAFreshIpv6Header) {
 
 TEST_F(Proxy6Test, AValidAckOpensTheConnectionWithASynFromTheLip) {
   syn();
-  const Segment6 s = ack();
-  EXPECT_TRUE(s.checksum_ok);
-  EXPECT_EQ(s.saddr, topo::kLip6);
-  EXPECT_EQ(s.daddr, web.address);
+  const Segment s = ack();
+  EXPECT_TRUE(s.checksums_ok);
+  EXPECT_EQ(s.saddr6, topo::kLip6);
+  EXPECT_EQ(s.daddr6, web.address);
   EXPECT_EQ(s.dport, web.port);
   EXPECT_EQ(s.flags, kTcpSyn);
   EXPECT_EQ(s.seq, kClientIsn) << "the server sees the client's own ISN";
@@ -201,10 +174,10 @@ TEST_F(Proxy6Test, ForgedAcksAreDroppedAndCounted) {
 TEST_F(Proxy6Test, TheServersSynAckIsAnsweredWithAnAckThenSequencesAreTranslated) {
   syn();
   ack();
-  const Segment6 done = server_synack(9);
-  EXPECT_TRUE(done.checksum_ok);
-  EXPECT_EQ(done.saddr, topo::kLip6);
-  EXPECT_EQ(done.daddr, web.address);
+  const Segment done = server_synack(9);
+  EXPECT_TRUE(done.checksums_ok);
+  EXPECT_EQ(done.saddr6, topo::kLip6);
+  EXPECT_EQ(done.daddr6, web.address);
   EXPECT_EQ(done.sport, lport);
   EXPECT_EQ(done.flags, kTcpAck);
   EXPECT_EQ(done.seq, kClientIsn + 1);
@@ -216,10 +189,10 @@ TEST_F(Proxy6Test, TheServersSynAckIsAnsweredWithAnAckThenSequencesAreTranslated
   data.payload.assign(100, 0x42);
   auto f = build_frame6(data);
   ASSERT_EQ(dp.run(f, 1), Verdict::tx);
-  Segment6 s = read_segment6(f);
-  EXPECT_TRUE(s.checksum_ok);
-  EXPECT_EQ(s.saddr, topo::kVip6);
-  EXPECT_EQ(s.daddr, topo::kCip6);
+  Segment s = read_segment(f);
+  EXPECT_TRUE(s.checksums_ok);
+  EXPECT_EQ(s.saddr6, topo::kVip6);
+  EXPECT_EQ(s.daddr6, topo::kCip6);
   EXPECT_EQ(s.seq, cookie + 1);
   EXPECT_EQ(s.window, 4000) << "the server's 2^9 scale in the client's 2^7";
   EXPECT_EQ(s.payload, data.payload);
@@ -232,8 +205,8 @@ TEST_F(Proxy6Test, TheServersSynAckIsAnsweredWithAnAckThenSequencesAreTranslated
   c.tcp_options = sack;
   f = build_frame6(c);
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-  s = read_segment6(f);
-  EXPECT_TRUE(s.checksum_ok);
+  s = read_segment(f);
+  EXPECT_TRUE(s.checksums_ok);
   EXPECT_EQ(s.ack, kServerIsn + 101);
   ASSERT_EQ(s.options.sack_blocks, 1);
   const uint8_t* block = f.data() + 14 + 40 + s.options.sack_offset;
@@ -244,7 +217,7 @@ TEST_F(Proxy6Test, TheServersSynAckIsAnsweredWithAnAckThenSequencesAreTranslated
   // The client's FIN too.
   f = build_frame6(client6(kTcpFin | kTcpAck, kClientIsn + 1, cookie + 102));
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-  EXPECT_EQ(read_segment6(f).ack, kServerIsn + 102);
+  EXPECT_EQ(read_segment(f).ack, kServerIsn + 102);
 }
 
 TEST_F(Proxy6Test, TheFirstDataSegmentIsHeldUntilTheServerAnswers) {
@@ -258,13 +231,13 @@ TEST_F(Proxy6Test, TheFirstDataSegmentIsHeldUntilTheServerAnswers) {
   EXPECT_EQ(dp.counter(Counter::syn_proxy_stashed), 1u);
   EXPECT_EQ(dp.drops(), 0u) << "held, not a drop";
 
-  const Segment6 s = server_synack();
-  EXPECT_TRUE(s.checksum_ok);
+  const Segment s = server_synack();
+  EXPECT_TRUE(s.checksums_ok);
   EXPECT_EQ(s.payload, request);
   EXPECT_EQ(s.seq, kClientIsn + 1);
   EXPECT_EQ(s.ack, kServerIsn + 1);
-  EXPECT_EQ(s.saddr, topo::kLip6);
-  EXPECT_EQ(s.daddr, web.address);
+  EXPECT_EQ(s.saddr6, topo::kLip6);
+  EXPECT_EQ(s.daddr6, web.address);
   EXPECT_EQ(dp.cs->proxy.stash.in_use(), 0u);
   EXPECT_EQ(conn()->state, ConnState::tcp_established);
 }
@@ -274,12 +247,12 @@ TEST_F(Proxy6Test, AServerStillHoldingTheTupleIsResetFromTheLip) {
   ack();
   auto f = build_frame6(from_server(kTcpAck, 777, 99999));
   ASSERT_EQ(dp.run(f, 1), Verdict::tx);
-  const Segment6 s = read_segment6(f);
-  EXPECT_TRUE(s.checksum_ok);
+  const Segment s = read_segment(f);
+  EXPECT_TRUE(s.checksums_ok);
   EXPECT_EQ(s.flags, kTcpRst);
   EXPECT_EQ(s.seq, 99999u) << "at the challenge ACK's acknowledgement";
-  EXPECT_EQ(s.saddr, topo::kLip6);
-  EXPECT_EQ(s.daddr, web.address);
+  EXPECT_EQ(s.saddr6, topo::kLip6);
+  EXPECT_EQ(s.daddr6, web.address);
   EXPECT_EQ(s.dport, web.port);
   EXPECT_EQ(dp.counter(Counter::syn_proxy_server_reset), 1u);
 }
@@ -312,12 +285,12 @@ TEST(SynProxy6, NatModeProxiesToo) {
   syn.tcp_options = kLinuxSynOptions6;
   auto f = build_frame6(syn);
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-  const uint32_t cookie = read_segment6(f).seq;
+  const uint32_t cookie = read_segment(f).seq;
   f = build_frame6(client6(kTcpAck, kClientIsn + 1, cookie + 1));
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
-  Segment6 s = read_segment6(f);
-  EXPECT_EQ(s.saddr, topo::kCip6) << "nat keeps the client's address";
-  EXPECT_EQ(s.daddr, topo::kWeb6[0].address);
+  Segment s = read_segment(f);
+  EXPECT_EQ(s.saddr6, topo::kCip6) << "nat keeps the client's address";
+  EXPECT_EQ(s.daddr6, topo::kWeb6[0].address);
   EXPECT_EQ(s.flags, kTcpSyn);
   Packet6Spec synack;
   synack.src_mac = topo::kWeb6[0].mac;
@@ -331,11 +304,11 @@ TEST(SynProxy6, NatModeProxiesToo) {
   synack.ack = kClientIsn + 1;
   f = build_frame6(synack);
   ASSERT_EQ(dp.run(f, 1), Verdict::tx);
-  s = read_segment6(f);
-  EXPECT_TRUE(s.checksum_ok);
+  s = read_segment(f);
+  EXPECT_TRUE(s.checksums_ok);
   EXPECT_EQ(s.flags, kTcpAck);
-  EXPECT_EQ(s.saddr, topo::kCip6);
-  EXPECT_EQ(s.daddr, topo::kWeb6[0].address);
+  EXPECT_EQ(s.saddr6, topo::kCip6);
+  EXPECT_EQ(s.daddr6, topo::kWeb6[0].address);
   EXPECT_EQ(s.ack, kServerIsn + 1);
 }
 

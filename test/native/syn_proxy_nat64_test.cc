@@ -25,48 +25,6 @@ namespace lb = xvs::lb;
 // MSS 1440, NOP, WS 7, NOP NOP, SACK-permitted: a Linux client over IPv6.
 const std::vector<uint8_t> kSynOptions6 = {2, 4, 0x05, 0xa0, 1, 3, 3, 7, 1, 1, 4, 2};
 
-// What a test reads of a TCP segment of either family.
-struct Seen {
-  bool ipv6;
-  core::Ipv6Address saddr6, daddr6;
-  uint32_t saddr, daddr;
-  uint16_t sport, dport;
-  uint32_t seq, ack;
-  uint8_t flags;
-  uint16_t window;
-  core::TcpOptions options;
-  std::vector<uint8_t> payload;
-  bool checksums_ok;
-};
-
-Seen read(std::vector<uint8_t>& f) {
-  Seen s{};
-  const uint8_t* l4;
-  uint32_t l4_len;
-  if (f[12] == 0x86 && f[13] == 0xdd) {
-    core::Packet6View v{};
-    EXPECT_EQ(core::parse_ipv6(f.data(), static_cast<uint32_t>(f.size()), 14, v).status, core::ParseStatus::ok);
-    s.ipv6 = true;
-    s.saddr6 = core::Ipv6Address::load(v.ip->saddr);
-    s.daddr6 = core::Ipv6Address::load(v.ip->daddr);
-    l4 = v.l4, l4_len = v.l4_len;
-    s.checksums_ok = ipv6_checksum_ok(f);
-  } else {
-    core::PacketView v{};
-    EXPECT_EQ(core::parse_packet(f.data(), static_cast<uint32_t>(f.size()), v).status, core::ParseStatus::ok);
-    s.saddr = v.ip->saddr, s.daddr = v.ip->daddr;
-    l4 = v.l4, l4_len = v.l4_len;
-    s.checksums_ok = core::ipv4_header_checksum(v.ip) == v.ip->checksum && full_l4_checksum(v.ip, v.l4, v.l4_len) == v.l4_checksum();
-  }
-  const auto* t = reinterpret_cast<const core::TcpHdr*>(l4);
-  s.sport = core::ntohs(t->sport), s.dport = core::ntohs(t->dport);
-  s.seq = core::ntohl(t->seq), s.ack = core::ntohl(t->ack_seq);
-  s.flags = t->flags, s.window = core::ntohs(t->window);
-  s.options = core::parse_tcp_options(l4);
-  s.payload.assign(l4 + t->header_length(), l4 + l4_len);
-  return s;
-}
-
 // [kVip6]:80/tcp, syn_proxy on, over the three IPv4 web servers through the IPv4 pool [kLip].
 SnapshotBuilder proxied_nat64() {
   SnapshotBuilder b = topo::standard(1);
@@ -99,37 +57,37 @@ struct ProxyNat64Test : ::testing::Test {
     p.frag_off = core::kIpFlagDontFragment;
     return p;
   }
-  Seen run(std::vector<uint8_t>& f, uint8_t in, uint8_t want_out, Verdict want = Verdict::tx) {
+  Segment run(std::vector<uint8_t>& f, uint8_t in, uint8_t want_out, Verdict want = Verdict::tx) {
     uint8_t out = 9;
     EXPECT_EQ(dp.run(f, in, &out), want);
     if (want == Verdict::tx) EXPECT_EQ(out, want_out);
-    return read(f);
+    return read_segment(f);
   }
-  Seen syn() {
+  Segment syn() {
     Packet6Spec s = client(kTcpSyn, kClientIsn);
     s.tcp_options = kSynOptions6;
     auto f = build_frame6(s);
-    const Seen a = run(f, 0, 0);
+    const Segment a = run(f, 0, 0);
     cookie = a.seq;
     return a;
   }
-  Seen ack(std::vector<uint8_t> payload = {}) {
+  Segment ack(std::vector<uint8_t> payload = {}) {
     Packet6Spec p = client(kTcpAck, kClientIsn + 1, cookie + 1);
     p.window = 502;
     p.payload = std::move(payload);
     auto f = build_frame6(p);
-    const Seen s = run(f, 0, 1);
+    const Segment s = run(f, 0, 1);
     lport = s.sport;
     return s;
   }
-  Seen server_synack() {
+  Segment server_synack() {
     PacketSpec p = with_tcp_options(from_server(kTcpSyn | kTcpAck, kServerIsn, kClientIsn + 1), {2, 4, 0x05, 0xb4, 1, 3, 3, 9});
     auto f = build_frame(p);
     return run(f, 1, 1);
   }
   // What completes the server's handshake: an IPv4 ACK from the LIP at the client's ISN + 1,
   // acknowledging the server's ISN, nothing in it.
-  void expect_handshake_ack(const Seen& s) {
+  void expect_handshake_ack(const Segment& s) {
     EXPECT_FALSE(s.ipv6);
     EXPECT_TRUE(s.checksums_ok);
     EXPECT_EQ(s.flags, kTcpAck);
@@ -145,7 +103,7 @@ struct ProxyNat64Test : ::testing::Test {
 };
 
 TEST_F(ProxyNat64Test, TheHandshakeCrossesTheFamiliesAndSequencesAreTranslated) {
-  const Seen a = syn();
+  const Segment a = syn();
   EXPECT_TRUE(a.ipv6 && a.checksums_ok);
   EXPECT_EQ(a.saddr6, topo::kVip6);
   EXPECT_EQ(a.daddr6, topo::kCip6);
@@ -153,7 +111,7 @@ TEST_F(ProxyNat64Test, TheHandshakeCrossesTheFamiliesAndSequencesAreTranslated) 
   EXPECT_EQ(a.options.mss, 1440) << "the IPv6 client's MSS: its segments shrink by 20 bytes on the way";
   EXPECT_EQ(dp.cs->conns.size(), 0u);
 
-  const Seen s = ack();
+  const Segment s = ack();
   EXPECT_FALSE(s.ipv6) << "the server's SYN is IPv4";
   EXPECT_TRUE(s.checksums_ok);
   EXPECT_EQ(s.saddr, topo::kLip);
@@ -168,7 +126,7 @@ TEST_F(ProxyNat64Test, TheHandshakeCrossesTheFamiliesAndSequencesAreTranslated) 
   EXPECT_TRUE(conn()->nat64);
   EXPECT_EQ(conn()->state, ConnState::tcp_syn_sent);
 
-  const Seen done = server_synack();
+  const Segment done = server_synack();
   EXPECT_FALSE(done.ipv6) << "the server's handshake is completed in its own family";
   EXPECT_TRUE(done.checksums_ok);
   EXPECT_EQ(done.saddr, topo::kLip);
@@ -187,7 +145,7 @@ TEST_F(ProxyNat64Test, TheHandshakeCrossesTheFamiliesAndSequencesAreTranslated) 
   data.window = 1000;
   data.payload.assign(100, 0x42);
   auto f = build_frame(data);
-  Seen back = run(f, 1, 0);
+  Segment back = run(f, 1, 0);
   EXPECT_TRUE(back.ipv6 && back.checksums_ok);
   EXPECT_EQ(back.saddr6, topo::kVip6);
   EXPECT_EQ(back.daddr6, topo::kCip6);
@@ -197,7 +155,7 @@ TEST_F(ProxyNat64Test, TheHandshakeCrossesTheFamiliesAndSequencesAreTranslated) 
 
   // The client's acknowledgement reaches the server as IPv4 in the server's space.
   f = build_frame6(client(kTcpAck, kClientIsn + 1, cookie + 101));
-  const Seen fwd = run(f, 0, 1);
+  const Segment fwd = run(f, 0, 1);
   EXPECT_FALSE(fwd.ipv6);
   EXPECT_TRUE(fwd.checksums_ok);
   EXPECT_EQ(fwd.ack, kServerIsn + 101);
@@ -217,7 +175,7 @@ TEST_F(ProxyNat64Test, TheHeldDataSegmentReachesTheServerAsIpv4) {
   EXPECT_EQ(dp.counter(Counter::syn_proxy_stashed), 1u);
   EXPECT_EQ(dp.drops(), 0u) << "held, not a drop";
 
-  const Seen s = server_synack();
+  const Segment s = server_synack();
   EXPECT_FALSE(s.ipv6);
   EXPECT_TRUE(s.checksums_ok);
   EXPECT_EQ(s.payload, request);
@@ -241,7 +199,7 @@ TEST_F(ProxyNat64Test, AHeldSegmentsFinMovesTheStateWhenItLeaves) {
   auto f = build_frame6(last);
   EXPECT_EQ(dp.run(f, 0), Verdict::drop);
   EXPECT_EQ(dp.counter(Counter::syn_proxy_stashed), 1u);
-  const Seen s = server_synack();
+  const Segment s = server_synack();
   EXPECT_FALSE(s.ipv6);
   EXPECT_EQ(s.flags & kTcpFin, kTcpFin);
   EXPECT_EQ(s.payload, last.payload);
@@ -274,7 +232,7 @@ TEST_F(ProxyNat64Test, AHeldSegmentsSackBlockIsTranslated) {
   EXPECT_EQ(dp.run(f, 0), Verdict::drop);
   std::vector<uint8_t> out = build_frame(with_tcp_options(from_server(kTcpSyn | kTcpAck, kServerIsn, kClientIsn + 1), {2, 4, 0x05, 0xb4}));
   ASSERT_EQ(dp.run(out, 1), Verdict::tx);
-  const Seen s = read(out);
+  const Segment s = read_segment(out);
   EXPECT_FALSE(s.ipv6);
   EXPECT_TRUE(s.checksums_ok);
   ASSERT_EQ(s.options.sack_blocks, 1);
@@ -321,12 +279,12 @@ TEST_F(ProxyNat64Test, AHeldSegmentLargerThanTheServersFrameIsLetGo) {
   uint8_t out = 9;
   ASSERT_EQ(dp.run(f, 1, &out, Dataplane::kHeadroom, /*tailroom=*/64), Verdict::tx);
   EXPECT_EQ(out, 1);
-  expect_handshake_ack(read(f));
+  expect_handshake_ack(read_segment(f));
   EXPECT_EQ(dp.cs->proxy.stash.in_use(), 0u) << "its slot is free again";
   EXPECT_EQ(conn()->state, ConnState::tcp_established);
 
   g = build_frame6(held);
-  const Seen again = run(g, 0, 1);
+  const Segment again = run(g, 0, 1);
   EXPECT_FALSE(again.ipv6);
   EXPECT_TRUE(again.checksums_ok);
   EXPECT_EQ(again.payload, held.payload);
@@ -339,7 +297,7 @@ TEST_F(ProxyNat64Test, AServerStillHoldingTheTupleIsResetFromTheLip) {
   syn();
   ack();
   auto f = build_frame(from_server(kTcpAck, 777, 99999));
-  const Seen s = run(f, 1, 1);
+  const Segment s = run(f, 1, 1);
   EXPECT_FALSE(s.ipv6);
   EXPECT_TRUE(s.checksums_ok);
   EXPECT_EQ(s.flags, kTcpRst);
@@ -355,7 +313,7 @@ TEST_F(ProxyNat64Test, AServersRefusalReachesTheClientInItsSequenceSpace) {
   syn();
   ack();
   auto f = build_frame(from_server(kTcpRst | kTcpAck, 0, kClientIsn + 1));
-  const Seen s = run(f, 1, 0);
+  const Segment s = run(f, 1, 0);
   EXPECT_TRUE(s.ipv6 && s.checksums_ok);
   EXPECT_EQ(s.flags & kTcpRst, kTcpRst);
   EXPECT_EQ(s.seq, cookie + 1);

@@ -21,29 +21,6 @@ namespace lb = xvs::lb;
 // MSS 1460, NOP, WS 7, NOP NOP, SACK-permitted, timestamps: what Linux clients send.
 const std::vector<uint8_t> kLinuxSynOptions = {2, 4, 0x05, 0xb4, 1, 3, 3, 7, 1, 1, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0};
 
-// The segment a frame carries, read back.
-struct Segment {
-  uint32_t saddr, daddr;
-  uint16_t sport, dport;
-  uint32_t seq, ack;
-  uint8_t flags;
-  uint16_t window;
-  core::TcpOptions options;
-  std::vector<uint8_t> payload;
-  bool checksums_ok;
-};
-
-Segment read_segment(std::vector<uint8_t>& f) {
-  core::PacketView v{};
-  EXPECT_EQ(core::parse_packet(f.data(), static_cast<uint32_t>(f.size()), v).status, core::ParseStatus::ok);
-  const auto* t = reinterpret_cast<const core::TcpHdr*>(v.l4);
-  Segment s{v.ip->saddr, v.ip->daddr, core::ntohs(t->sport), core::ntohs(t->dport), core::ntohl(t->seq), core::ntohl(t->ack_seq),
-            t->flags, core::ntohs(t->window), core::parse_tcp_options(v.l4), {}, false};
-  s.payload.assign(v.l4 + t->header_length(), v.l4 + v.l4_len);
-  s.checksums_ok = core::ipv4_header_checksum(v.ip) == v.ip->checksum && full_l4_checksum(v.ip, v.l4, v.l4_len) == v.l4_checksum();
-  return s;
-}
-
 SnapshotBuilder proxied(uint8_t flag, abi::Forwarding mode = abi::Forwarding::fullnat, uint32_t workers = 1) {
   ServiceOptions o;
   o.flags = flag;
