@@ -37,7 +37,9 @@ const STEPS = {
     curl: 'clients of the e2e tests',
     hping3: 'the SYN-flood test',
     bird2: 'the BGP speaker of cluster mode and the router of its tests',
-    dpdk: 'dpdk-testpmd, the DPDK generator of xvs bench veth',
+    dpdk: 'the poll-mode drivers dpdk-testpmd loads',
+    // Debian 12's DPDK 22.11.11 moved dpdk-testpmd from `dpdk` to `dpdk-dev` (22.11.7 had it in `dpdk`).
+    'dpdk-dev': 'dpdk-testpmd, the DPDK generator of xvs bench veth',
     prometheus: 'promtool: lints /metrics and parses the Grafana dashboard\'s queries',
     'nginx-light': 'a real server reading the PROXY protocol header of client_address: proxy_v2',
   },

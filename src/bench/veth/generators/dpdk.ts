@@ -1,4 +1,4 @@
-// src/bench/veth/generators/dpdk.ts — generator "dpdk": dpdk-testpmd (Debian's `dpdk` package)
+// src/bench/veth/generators/dpdk.ts — generator "dpdk": dpdk-testpmd (Debian's `dpdk-dev` package since 22.11.11, `dpdk` before)
 // in txonly mode on a net_af_xdp vdev over g0, as a DPDK user would drive a pktgen-style run:
 // its forwarding lcore and its main lcore on the generator CPU, ordinary pages (a 60-byte
 // transmit-only run needs no hugepages, and it leaves them to the DPDK backend's case),
@@ -78,7 +78,7 @@ export const dpdkGenerator: VethGenerator = {
   onCpu: `dpdk-testpmd txonly, lcores 0 and ${FORWARDING_LCORE}`,
   unavailable() {
     const r = spawnSync('sh', ['-c', `command -v ${TESTPMD}`], { encoding: 'utf8' });
-    return r.status === 0 ? undefined : `${TESTPMD} is missing: apt-get install dpdk (Debian 12 ships it with DPDK 22.11)`;
+    return r.status === 0 ? undefined : `${TESTPMD} is missing: apt-get install dpdk dpdk-dev (Debian 12 ships it with DPDK 22.11, in dpdk-dev since 22.11.11)`;
   },
   async start(topo, _options, seconds) {
     const filePrefix = `xvsgen${process.pid}`;
