@@ -1,10 +1,13 @@
 // native/lb/conn.h — one tracked connection (or persistence template) as a worker's connection
 // table stores it: both directions' tuples, the translation they imply, the IPVS state, the
 // server it is bound to and where its client-side packets leave. One cache line, so that a
-// lookup's hit costs one line; an IPv6 connection has a second line for its four addresses
-// (Conn6Addresses, beside the table's connections by index), so IPv4 entries stay one line. A
-// NAT64 entry (an IPv6 client, an IPv4 server) keeps its client side's addresses there and its
-// IPv4 server side in its own line.
+// lookup's hit costs one line. An IPv6 connection is one line too when its VIP, local and server
+// addresses are interned (`interned`: the table's lb/address_ids.h): the client's address takes
+// the room of IPv4's four, ids and the rewrite delta that of the timer links (then kept beside
+// the table). Other IPv6 entries (templates, NAT64, and connections when every id is taken) have
+// a second line for their addresses (Conn6Addresses, the line after theirs). A NAT64 entry (an
+// IPv6 client, an IPv4 server) keeps its client side's addresses there and its IPv4 server side
+// in its own line.
 // Written and read only by the owning worker.
 #pragma once
 #include <cstddef>
@@ -89,13 +92,38 @@ inline constexpr uint8_t kSynProxied = 1u << 7;   // opened by the SYN proxy: tr
 inline constexpr uint8_t kClientPortMask = 0x7f;
 inline constexpr uint8_t kSyncedAwaiting = 0x80;
 
+// A persistence template's protocol: its service's, with this bit (never a real IP protocol's).
+inline constexpr uint8_t kTemplateProtocol = 0x80;
+
+// An entry's links in its state's expiry list (ConnTable).
+struct TimerLinks {
+  uint32_t prev;
+  uint32_t next;
+};
+
+// An interned IPv6 connection's ids (ConnTable's AddressIds) of the addresses it does not hold,
+// and its rewrite delta, in the room the timer links take in other entries.
+struct Interned6 {
+  static constexpr uint16_t kClient = 0xffff;  // not an id: the entry's client address
+  uint16_t rewrite_delta;  // routed_rewrite_delta of its client side's packets (the server side's: its complement)
+  uint16_t client_daddr;   // tuple[kFromClient].daddr: the VIP
+  uint16_t server_saddr;   // tuple[kFromServer].saddr: the server
+  uint16_t server_daddr;   // tuple[kFromServer].daddr: the local address (fullnat) or kClient
+};
+static_assert(sizeof(Interned6) == sizeof(TimerLinks));
+
 // The server side's egress (port and next-hop MAC) is not stored: it is the bound server's
 // backend record in the current snapshot (lb/load.h backend_of), so it follows reloads, and a
 // connection whose server has left the configuration is removed at its next packet anyway.
 struct alignas(64) Conn {
-  ConnTuple tuple[2];  // [kFromClient]: CIP:cport -> VIP:vport; [kFromServer]: RIP:rport -> LIP:lport (or CIP:cport)
-  uint32_t timer_prev;
-  uint32_t timer_next;
+  // [kFromClient]: CIP:cport -> VIP:vport; [kFromServer]: RIP:rport -> LIP:lport (or CIP:cport).
+  // An interned IPv6 connection keeps the ports here and its client address in the address
+  // fields (bytes 0-7 and 12-19, in order: ConnTable::client6).
+  ConnTuple tuple[2];
+  union {
+    TimerLinks timer;      // every entry but an interned IPv6 connection
+    Interned6 interned6;   // an interned IPv6 connection (its timer links: ConnTable's side array)
+  };
   uint32_t expires;            // engine clock, seconds
   uint32_t backend_id;         // stable across snapshots
   uint32_t backend_index;      // index of backend_id in the snapshot of generation cached_generation
@@ -110,9 +138,10 @@ struct alignas(64) Conn {
   uint8_t protocol;
   uint8_t forwarding : 2;      // abi::Forwarding
   uint8_t client_address : 2;  // ClientAddress (lb/client_address.h): Full-NAT TCP only
-  uint8_t ipv6 : 1;            // an IPv6 entry: tuple[d] holds its ports and rewrite delta (see Conn6Addresses)
+  uint8_t ipv6 : 1;            // an IPv6 entry: tuple[d] holds its ports (and see Interned6, Conn6Addresses)
   uint8_t nat64 : 1;           // with ipv6: the server side is IPv4, whole in tuple[kFromServer] (lb/nat64.h)
-  uint8_t : 2;
+  uint8_t interned : 1;        // with ipv6: one line, the other addresses interned (Interned6)
+  uint8_t : 1;
   ConnState state;
   uint8_t flags;
 };
@@ -130,11 +159,19 @@ inline uint16_t routed_rewrite_delta(const ConnTuple6& from, const ConnTuple6& t
                                                     static_cast<uint32_t>(to.dport) << 16 | to.sport));
 }
 
-// An IPv6 (not NAT64) entry's routed_rewrite_delta for packets of direction `d` (into the reverse
-// of the other direction's tuple), set by ConnTable::insert in tuple[d].saddr, which such an entry
+// An IPv6 (not NAT64) connection's routed_rewrite_delta for packets of direction `d` (into the
+// reverse of the other direction's tuple), set by ConnTable::insert: in Interned6 for an interned
+// one, where the server side's is the client side's complement (the two rewrites are inverse:
+// the same sums with old and new swapped; they can differ only in which of one's complement's
+// two zeros they fold to, and then only a packet whose checksum field is 0xffff comes out with
+// the other encoding of the same sum, which receivers accept alike: ConnTable6 tests check the
+// rewrite against checksums computed afresh); else in tuple[d].saddr, which such an entry
 // has no other use for (its addresses are in Conn6Addresses; a template overwrites the server
 // side's with its settings, and no packet is translated by a template).
-inline uint16_t rewrite_delta6(const Conn& c, Direction d) { return static_cast<uint16_t>(c.tuple[d].saddr); }
+inline uint16_t rewrite_delta6(const Conn& c, Direction d) {
+  if (c.interned) return d == kFromClient ? c.interned6.rewrite_delta : static_cast<uint16_t>(~c.interned6.rewrite_delta);
+  return static_cast<uint16_t>(c.tuple[d].saddr);
+}
 
 // Whether direction `d` of `c` is IPv6: both of an IPv6 entry's, but a NAT64 entry's server side.
 inline bool side_is_ipv6(const Conn& c, Direction d) { return c.ipv6 && !(c.nat64 && d == kFromServer); }

@@ -19,13 +19,15 @@ uint32_t checked_capacity(uint32_t capacity) {
 }
 }  // namespace
 
-ConnTable::ConnTable(uint32_t capacity, uint64_t hash_seed, uint32_t bucket_count)
+ConnTable::ConnTable(uint32_t capacity, uint64_t hash_seed, uint32_t bucket_count, uint32_t address_ids)
     : capacity_(checked_capacity(capacity)),
       bucket_count_(bucket_count != 0 ? bucket_count : buckets_for(capacity)),
       key_(core::table_key(hash_seed)),
       key6_(core::flow_key6(key_)),
       lines_(lines_for(capacity)),
       free_lines_(lines_for(capacity)),
+      ids_(address_ids),
+      interned_links_(lines_for(capacity)),
       buckets_(bucket_count_),
       chain_(static_cast<size_t>(lines_for(capacity)) * 2) {
   // Zero-filled memory is already all-empty slots; only the overflow heads need setting.
@@ -93,20 +95,47 @@ void ConnTable::unlink_tuple(uint32_t conn_index, Direction d) {
   }
 }
 
-Conn* ConnTable::take_free(uint8_t protocol, uint8_t links, bool ipv6) {
+Conn* ConnTable::take_free(uint8_t protocol, uint8_t links, bool ipv6, bool interned) {
   if (size_ == capacity_) return nullptr;
   // Never kNone below capacity: each connection takes or splits at most one of the capacity_
   // pairs (lb/line_pool.h).
-  const uint32_t index = ipv6 ? free_lines_.take_pair() : free_lines_.take_line();
+  const bool pair = ipv6 && !interned;
+  const uint32_t index = pair ? free_lines_.take_pair() : free_lines_.take_line();
   if (index == LinePool::kNone) return nullptr;
   Conn& c = lines_[index].conn;
   c = Conn{};
   c.ipv6 = ipv6;
+  c.interned = interned;
   c.protocol = protocol;
-  c.timer_prev = c.timer_next = kNone;
+  timer_links(index) = {kNone, kNone};
   c.state = ConnState::unarmed;  // on no list until touch()
   c.flags = links & (kLinkClient | kLinkServer);
   return &c;
+}
+
+bool ConnTable::intern(const ConnTuple6& from_client, const ConnTuple6& from_server, Interned6& n) {
+  n.client_daddr = ids_.acquire(from_client.daddr);
+  if (n.client_daddr == AddressIds::kNone) return false;
+  n.server_saddr = ids_.acquire(from_server.saddr);
+  if (n.server_saddr == AddressIds::kNone) {
+    ids_.release(n.client_daddr);
+    return false;
+  }
+  if (from_server.daddr == from_client.saddr) {
+    n.server_daddr = Interned6::kClient;
+    return true;
+  }
+  n.server_daddr = ids_.acquire(from_server.daddr);
+  if (n.server_daddr != AddressIds::kNone) return true;
+  ids_.release(n.client_daddr);
+  ids_.release(n.server_saddr);
+  return false;
+}
+
+void ConnTable::release_interned(const Interned6& n) {
+  ids_.release(n.client_daddr);
+  ids_.release(n.server_saddr);
+  if (n.server_daddr != Interned6::kClient) ids_.release(n.server_daddr);
 }
 
 // Once the tuples are in place: probe_of() reads them.
@@ -120,7 +149,7 @@ void ConnTable::link_new(uint32_t index, KnownProbes known) {
 
 Conn* ConnTable::insert(uint8_t protocol, const ConnTuple& from_client, const ConnTuple& from_server, uint8_t links,
                         KnownProbes known) {
-  Conn* c = take_free(protocol, links, false);
+  Conn* c = take_free(protocol, links, false, false);
   if (c == nullptr) return nullptr;
   c->tuple[kFromClient] = from_client;
   c->tuple[kFromServer] = from_server;
@@ -130,30 +159,49 @@ Conn* ConnTable::insert(uint8_t protocol, const ConnTuple& from_client, const Co
 
 Conn* ConnTable::insert(uint8_t protocol, const ConnTuple6& from_client, const ConnTuple6& from_server, uint8_t links,
                         KnownProbes known) {
-  Conn* taken = take_free(protocol, links, true);
-  if (taken == nullptr) return nullptr;
+  if (size_ == capacity_) return nullptr;
+  // A template keeps its settings where an interned entry's client address goes: paired.
+  Interned6 n{};
+  const bool interned = !(protocol & kTemplateProtocol) && intern(from_client, from_server, n);
+  Conn* taken = take_free(protocol, links, true, interned);
+  if (taken == nullptr) {
+    if (interned) release_interned(n);
+    return nullptr;
+  }
   Conn& c = *taken;
   const ConnTuple6 to_server{from_server.daddr, from_server.saddr, from_server.dport, from_server.sport};
-  const ConnTuple6 to_client{from_client.daddr, from_client.saddr, from_client.dport, from_client.sport};
-  c.tuple[kFromClient] = {routed_rewrite_delta(from_client, to_server), 0, from_client.sport, from_client.dport};
-  c.tuple[kFromServer] = {routed_rewrite_delta(from_server, to_client), 0, from_server.sport, from_server.dport};
-  Conn6Addresses& a = addresses6(c);
-  a.tuple[kFromClient] = {from_client.saddr, from_client.daddr};
-  a.tuple[kFromServer] = {from_server.saddr, from_server.daddr};
+  c.tuple[kFromClient].sport = from_client.sport;
+  c.tuple[kFromClient].dport = from_client.dport;
+  c.tuple[kFromServer].sport = from_server.sport;
+  c.tuple[kFromServer].dport = from_server.dport;
+  if (interned) {
+    n.rewrite_delta = routed_rewrite_delta(from_client, to_server);
+    c.interned6 = n;
+    set_client6(c, from_client.saddr);
+  } else {
+    const ConnTuple6 to_client{from_client.daddr, from_client.saddr, from_client.dport, from_client.sport};
+    c.tuple[kFromClient].saddr = routed_rewrite_delta(from_client, to_server);
+    c.tuple[kFromServer].saddr = routed_rewrite_delta(from_server, to_client);
+    Conn6Addresses& a = paired_addresses(c);
+    a.tuple[kFromClient] = {from_client.saddr, from_client.daddr};
+    a.tuple[kFromServer] = {from_server.saddr, from_server.daddr};
+    if (!(protocol & kTemplateProtocol)) ++paired_entries_;
+  }
   link_new(index_of(&c), known);
   return &c;
 }
 
 Conn* ConnTable::insert(uint8_t protocol, const ConnTuple6& from_client, const ConnTuple& from_server, uint8_t links,
                         KnownProbes known) {
-  Conn* taken = take_free(protocol, links, true);
+  Conn* taken = take_free(protocol, links, true, false);
   if (taken == nullptr) return nullptr;
   Conn& c = *taken;
   c.nat64 = 1;
   ++nat64_entries_;
+  ++paired_entries_;
   c.tuple[kFromClient] = {0, 0, from_client.sport, from_client.dport};
   c.tuple[kFromServer] = from_server;
-  Conn6Addresses& a = addresses6(c);
+  Conn6Addresses& a = paired_addresses(c);
   a.tuple[kFromClient] = {from_client.saddr, from_client.daddr};
   a.tuple[kFromServer] = {};
   link_new(index_of(&c), known);
@@ -161,24 +209,23 @@ Conn* ConnTable::insert(uint8_t protocol, const ConnTuple6& from_client, const C
 }
 
 void ConnTable::timer_unlink(uint32_t index) {
-  Conn& c = lines_[index].conn;
+  const Conn& c = lines_[index].conn;
   if (c.state == ConnState::unarmed) return;
   const auto cls = static_cast<uint32_t>(c.state);
-  if (c.timer_prev == kNone) timer_head_[cls] = c.timer_next;
-  else lines_[c.timer_prev].conn.timer_next = c.timer_next;
-  if (c.timer_next == kNone) timer_tail_[cls] = c.timer_prev;
-  else lines_[c.timer_next].conn.timer_prev = c.timer_prev;
-  c.timer_prev = c.timer_next = kNone;
+  TimerLinks& t = timer_links(index);
+  if (t.prev == kNone) timer_head_[cls] = t.next;
+  else timer_links(t.prev).next = t.next;
+  if (t.next == kNone) timer_tail_[cls] = t.prev;
+  else timer_links(t.next).prev = t.prev;
+  t = {kNone, kNone};
 }
 
 void ConnTable::timer_append(uint32_t index, ConnState state) {
-  Conn& c = lines_[index].conn;
   const auto cls = static_cast<uint32_t>(state);
-  c.state = state;
-  c.timer_next = kNone;
-  c.timer_prev = timer_tail_[cls];
+  lines_[index].conn.state = state;
+  timer_links(index) = {timer_tail_[cls], kNone};
   if (timer_tail_[cls] == kNone) timer_head_[cls] = index;
-  else lines_[timer_tail_[cls]].conn.timer_next = index;
+  else timer_links(timer_tail_[cls]).next = index;
   timer_tail_[cls] = index;
 }
 
@@ -203,7 +250,9 @@ void ConnTable::remove(Conn* c) {
   if (c->flags & kLinkServer) unlink_tuple(index, kFromServer);
   c->state = ConnState::unarmed;
   nat64_entries_ -= c->nat64;
-  if (c->ipv6) free_lines_.give_pair(index);
+  if (c->interned) release_interned(c->interned6);
+  else if (c->ipv6 && (c->nat64 || !(c->protocol & kTemplateProtocol))) --paired_entries_;
+  if (c->ipv6 && !c->interned) free_lines_.give_pair(index);
   else free_lines_.give_line(index);
   --size_;
   ++edits_;

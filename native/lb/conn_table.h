@@ -5,9 +5,13 @@
 // and read only by its worker (DESIGN §4); never shared.
 //
 // Entries live in a pool of twice as many 64-byte lines as connections (lb/line_pool.h): an IPv4
-// entry is one line, an IPv6 entry an aligned pair, its addresses (Conn6Addresses) in the line
-// after its connection line, so that both share a page. An entry's index is its line's; only
-// the lines in use cost memory.
+// entry is one line, and so is an IPv6 connection whose VIP, local and server addresses are
+// interned (AddressIds, lb/address_ids.h: its client address in its line, the others as ids; its
+// timer links in an array beside the pool). Other IPv6 entries (templates, NAT64, a connection
+// when every id is taken) are an aligned pair, their addresses (Conn6Addresses) in the line
+// after the connection line, so that both share a page. An entry's index is its line's; only
+// the lines in use cost memory. One line instead of a pair matters at scale: 1 M IPv6
+// connections in pairs cost 1.6 ns a packet more than in one line each (bench/README.md).
 //
 // Buckets are 64-byte lines of 10 {16-bit tag, node} slots (node = conn index * 2 + direction;
 // tag: 16 hash bits other than the bucket's, never 0 = empty slot). A lookup reads one bucket
@@ -16,9 +20,8 @@
 // full); a tuple that finds its bucket's 10 slots taken goes on the bucket's overflow chain,
 // linked through a per-node array (under 0.1 % of the tuples of a full table), so an insert
 // never fails while a connection is free, whatever the hashes. Both address families share the
-// pool, the buckets and the expiry lists; an IPv6 entry's addresses live in a second line beside
-// it (Conn6Addresses), and a lookup of one family never matches a tuple of the other (a NAT64
-// entry has one of each: side_is_ipv6).
+// pool, the buckets and the expiry lists, and a lookup of one family never matches a tuple of
+// the other (a NAT64 entry has one of each: side_is_ipv6).
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -30,6 +33,7 @@
 
 #include "core/hash.h"
 #include "core/huge_array.h"
+#include "lb/address_ids.h"
 #include "lb/conn.h"
 #include "lb/line_pool.h"
 
@@ -69,8 +73,10 @@ class ConnTable {
   };
 
   // bucket_count 0: capacity / 2 + 1 (what the engine uses); tests pass fewer buckets to force
-  // tag collisions and overflow chains. capacity ≤ kMaxCapacity (std::length_error beyond).
-  ConnTable(uint32_t capacity, uint64_t hash_seed, uint32_t bucket_count = 0);
+  // tag collisions and overflow chains, and fewer address ids to run out of them. capacity ≤
+  // kMaxCapacity (std::length_error beyond).
+  ConnTable(uint32_t capacity, uint64_t hash_seed, uint32_t bucket_count = 0,
+            uint32_t address_ids = AddressIds::kMaxIds);
 
   uint32_t capacity() const { return capacity_; }
   uint32_t size() const { return size_; }
@@ -78,7 +84,9 @@ class ConnTable {
   // by index (lb/core_state.h) are sized to.
   static uint32_t lines_for(uint32_t capacity) { return capacity * 2; }
   uint32_t lines() const { return lines_for(capacity_); }
-  // Memory per IPv4 connection of a full table; an IPv6 one takes sizeof(Conn6Addresses) more.
+  // Memory per IPv4 connection of a full table; an IPv6 one takes at most sizeof(Conn6Addresses)
+  // more (an interned one: its timer links, sizeof(TimerLinks)), and the table's interned
+  // addresses AddressIds::bytes() at most.
   static size_t bytes_per_connection(uint32_t capacity);
 
   Probe probe(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
@@ -132,16 +140,15 @@ class ConnTable {
   }
   void prefetch_conn(uint32_t node) const { __builtin_prefetch(lines_.get() + (node >> 1)); }
   // An IPv6 candidate's match reads its addresses' line too (the next one).
-  void prefetch_conn6(uint32_t node) const {
-    __builtin_prefetch(lines_.get() + (node >> 1));
-    __builtin_prefetch(lines_.get() + (node >> 1) + 1);
-  }
-  // An IPv4 frame's candidate is a NAT64 entry's server side when the table has any: its
-  // translation reads the entry's addresses line too. Known only once the connection's own line
-  // is in (the flag is there), so a burst asks it a few packets ahead of the lookup.
+  // A candidate may be a paired entry (a NAT64 one, on either side, or an IPv6 connection that
+  // found no free address id), whose lookup and translation read its addresses line too. Known
+  // only once the connection's own line is in (the flags are there), so a burst asks it a few
+  // packets ahead of the lookup, and only while the table holds any.
+  uint32_t paired_entries() const { return paired_entries_; }
   uint32_t nat64_entries() const { return nat64_entries_; }
-  void prefetch_addresses_if_nat64(uint32_t node) const {
-    if (lines_[node >> 1].conn.nat64) prefetch_kept(lines_.get() + (node >> 1) + 1);
+  void prefetch_addresses_if_paired(uint32_t node) const {
+    const Conn& c = lines_[node >> 1].conn;
+    if (c.ipv6 && !c.interned) prefetch_kept(lines_.get() + (node >> 1) + 1);
   }
   // Counts inserts and removals: a candidate() taken while it had some value is still the
   // bucket's first tag match while it keeps it.
@@ -151,6 +158,13 @@ class ConnTable {
   template <typename Addr>
   ConnLookup lookup(Probe p, uint32_t hint, uint8_t protocol, const Addr& saddr, const Addr& daddr, uint16_t sport,
                     uint16_t dport) const {
+    if (hint != kNone && matches(hint, protocol, saddr, daddr, sport, dport)) return found(hint);
+    return lookup(p, protocol, saddr, daddr, sport, dport);
+  }
+  // The same for IPv6, inlined by order: GCC 12 otherwise calls it out of line for every IPv6
+  // packet (~2 ns at 1 000 flows), while forcing the template inlined costs IPv4 instructions.
+  [[gnu::always_inline]] ConnLookup lookup(Probe p, uint32_t hint, uint8_t protocol, const core::Ipv6Address& saddr,
+                                           const core::Ipv6Address& daddr, uint16_t sport, uint16_t dport) const {
     if (hint != kNone && matches(hint, protocol, saddr, daddr, sport, dport)) return found(hint);
     return lookup(p, protocol, saddr, daddr, sport, dport);
   }
@@ -232,7 +246,7 @@ class ConnTable {
   uint32_t for_each(uint32_t budget, Visit&& visit) const {
     uint32_t visited = 0;
     for (uint32_t cls = 0; cls < kConnStates; ++cls)
-      for (uint32_t i = timer_head_[cls]; i != kNone && visited < budget; i = lines_[i].conn.timer_next, ++visited)
+      for (uint32_t i = timer_head_[cls]; i != kNone && visited < budget; i = timer_next(i), ++visited)
         visit(lines_[i].conn);
     return visited;
   }
@@ -248,14 +262,26 @@ class ConnTable {
   uint32_t index_of(const Conn* c) const {
     return static_cast<uint32_t>(reinterpret_cast<const ConnLine*>(c) - lines_.get());
   }
-  // An IPv6 connection's addresses (c.ipv6 set): the line after its own.
-  Conn6Addresses& addresses6(const Conn& c) { return lines_[index_of(&c) + 1].addresses; }
-  const Conn6Addresses& addresses6(const Conn& c) const { return lines_[index_of(&c) + 1].addresses; }
-  // Direction `d` of an IPv6 connection (side_is_ipv6(c, d)).
-  ConnTuple6 tuple6(const Conn& c, Direction d) const {
-    const Conn6Addresses& a = addresses6(c);
-    return {a.tuple[d].saddr, a.tuple[d].daddr, c.tuple[d].sport, c.tuple[d].dport};
+  // An IPv6 entry's addresses (c.ipv6 set), wherever it keeps them: both sides' (a NAT64
+  // entry's server side is zeros here: it is IPv4, in the entry's own line).
+  Conn6Addresses addresses6(const Conn& c) const {
+    if (!c.interned) return paired_addresses(c);
+    Conn6Addresses a;
+    a.tuple[kFromClient] = {client6(c), ids_[c.interned6.client_daddr]};
+    a.tuple[kFromServer] = {ids_[c.interned6.server_saddr], interned_or_client(c, c.interned6.server_daddr)};
+    return a;
   }
+  // Direction `d` of an IPv6 connection (side_is_ipv6(c, d)). Inlined: every IPv6 packet's
+  // translation reads the other side's.
+  [[gnu::always_inline]] ConnTuple6 tuple6(const Conn& c, Direction d) const {
+    if (!c.interned) [[unlikely]] return paired_tuple6(c, d);
+    const uint16_t sport = c.tuple[d].sport, dport = c.tuple[d].dport;
+    const Interned6& n = c.interned6;
+    if (d == kFromClient) return {client6(c), ids_[n.client_daddr], sport, dport};
+    return {ids_[n.server_saddr], interned_or_client(c, n.server_daddr), sport, dport};
+  }
+  // IPv6 addresses interned now (tests and diagnostics).
+  const AddressIds& address_ids() const { return ids_; }
 
   void remove(Conn* c);
   // Takes the client-side tuple out of the hash table (a held Full-NAT tuple keeps only its
@@ -266,8 +292,43 @@ class ConnTable {
   static uint32_t buckets_for(uint32_t capacity) { return capacity / 2 + 1; }
   bool holds_entry(uint32_t index) const {
     if (index >= lines() || free_lines_.is_free(index)) return false;
-    // An odd line in use after an IPv6 entry's line is that entry's addresses.
-    return !((index & 1) && !free_lines_.is_free(index - 1) && lines_[index - 1].conn.ipv6);
+    // An odd line in use after a paired IPv6 entry's line is that entry's addresses.
+    if (!(index & 1) || free_lines_.is_free(index - 1)) return true;
+    const Conn& before = lines_[index - 1].conn;
+    return !(before.ipv6 && !before.interned);
+  }
+  const Conn6Addresses& paired_addresses(const Conn& c) const { return lines_[index_of(&c) + 1].addresses; }
+  [[gnu::noinline]] ConnTuple6 paired_tuple6(const Conn& c, Direction d) const {
+    const auto& a = paired_addresses(c).tuple[d];
+    return {a.saddr, a.daddr, c.tuple[d].sport, c.tuple[d].dport};
+  }
+  Conn6Addresses& paired_addresses(const Conn& c) { return lines_[index_of(&c) + 1].addresses; }
+  // An interned connection's client address, in its tuples' address fields (lb/conn.h).
+  static core::Ipv6Address client6(const Conn& c) {
+    core::Ipv6Address a;
+    std::memcpy(a.bytes, &c.tuple[kFromClient].saddr, 8);
+    std::memcpy(a.bytes + 8, &c.tuple[kFromServer].saddr, 8);
+    return a;
+  }
+  static void set_client6(Conn& c, const core::Ipv6Address& a) {
+    std::memcpy(&c.tuple[kFromClient].saddr, a.bytes, 8);
+    std::memcpy(&c.tuple[kFromServer].saddr, a.bytes + 8, 8);
+  }
+  core::Ipv6Address interned_or_client(const Conn& c, uint16_t id) const {
+    return id == Interned6::kClient ? client6(c) : ids_[id];
+  }
+  // Interns from_client's daddr and from_server's addresses into `n` (the server side's
+  // destination as kClient when it is the client's address); false, holding none, when the ids
+  // have run out.
+  bool intern(const ConnTuple6& from_client, const ConnTuple6& from_server, Interned6& n);
+  void release_interned(const Interned6& n);
+  TimerLinks& timer_links(uint32_t index) {
+    Conn& c = lines_[index].conn;
+    return c.interned ? interned_links_[index] : c.timer;
+  }
+  uint32_t timer_next(uint32_t index) const {
+    const Conn& c = lines_[index].conn;
+    return c.interned ? interned_links_[index].next : c.timer.next;
   }
   // Bit i set: slot i holds `tag`.
   static uint32_t tag_matches(const Bucket& b, uint16_t tag) {
@@ -288,8 +349,8 @@ class ConnTable {
     const Conn& c = lines_[node >> 1].conn;
     const ConnTuple& t = c.tuple[node & 1];
     if (side_is_ipv6(c, static_cast<Direction>(node & 1))) {
-      const auto& a = lines_[(node >> 1) + 1].addresses.tuple[node & 1];
-      return probe(c.protocol, a.saddr, a.daddr, t.sport, t.dport);
+      const ConnTuple6 t6 = tuple6(c, static_cast<Direction>(node & 1));
+      return probe(c.protocol, t6.saddr, t6.daddr, t.sport, t.dport);
     }
     return probe(c.protocol, t.saddr, t.daddr, t.sport, t.dport);
   }
@@ -300,8 +361,9 @@ class ConnTable {
       if (matches(node, protocol, saddr, daddr, sport, dport)) return found(node);
     return {nullptr, kFromClient};
   }
-  // A free entry (its pair of lines for an IPv6 one), cleared; nullptr when the table is full.
-  Conn* take_free(uint8_t protocol, uint8_t links, bool ipv6);
+  // A free entry (a pair of lines for a paired IPv6 one), cleared, on no expiry list; nullptr
+  // when the table is full.
+  Conn* take_free(uint8_t protocol, uint8_t links, bool ipv6, bool interned);
   void link_new(uint32_t index, KnownProbes known);
   ConnLookup found(uint32_t node) const { return {&lines_.get()[node >> 1].conn, static_cast<Direction>(node & 1)}; }
   // A prefetch the compiler keeps: GCC 12 at -O1 and above deletes `if (load & bit)
@@ -326,8 +388,8 @@ class ConnTable {
            ports == (static_cast<uint32_t>(dport) << 16 | sport) && c.protocol == protocol &&
            !side_is_ipv6(c, static_cast<Direction>(node & 1));
   }
-  bool matches(uint32_t node, uint8_t protocol, const core::Ipv6Address& saddr, const core::Ipv6Address& daddr,
-               uint16_t sport, uint16_t dport) const {
+  [[gnu::always_inline]] bool matches(uint32_t node, uint8_t protocol, const core::Ipv6Address& saddr,
+                                      const core::Ipv6Address& daddr, uint16_t sport, uint16_t dport) const {
     const Conn& c = lines_[node >> 1].conn;
     const ConnTuple& t = c.tuple[node & 1];
     uint32_t ports;
@@ -335,6 +397,13 @@ class ConnTable {
     if (ports != (static_cast<uint32_t>(dport) << 16 | sport) || c.protocol != protocol ||
         !side_is_ipv6(c, static_cast<Direction>(node & 1)))
       return false;
+    if (!c.interned) [[unlikely]] return paired_matches(node, saddr, daddr);
+    // The client address in the line, the others in the ids' table (a few lines, cached).
+    const Interned6& n = c.interned6;
+    if (node & 1) return ids_[n.server_saddr] == saddr && interned_or_client(c, n.server_daddr) == daddr;
+    return client6(c) == saddr && ids_[n.client_daddr] == daddr;
+  }
+  [[gnu::noinline]] bool paired_matches(uint32_t node, const core::Ipv6Address& saddr, const core::Ipv6Address& daddr) const {
     const auto& a = lines_[(node >> 1) + 1].addresses.tuple[node & 1];
     return a.saddr == saddr && a.daddr == daddr;
   }
@@ -349,11 +418,14 @@ class ConnTable {
   uint32_t bucket_count_;
   uint32_t overflowed_ = 0;
   uint32_t edits_ = 0;
-  uint32_t nat64_entries_ = 0;  // live entries with `nat64` set
+  uint32_t nat64_entries_ = 0;   // live entries with `nat64` set
+  uint32_t paired_entries_ = 0;  // live paired entries packets can match (NAT64, IPv6 connections not interned)
   core::SipKey key_;      // core::table_key of the engine's random seed
   core::FlowKey6 key6_;  // core::flow_key6 of key_: IPv6 flows' compression
   core::HugeArray<ConnLine> lines_;  // lines() of them: untouched pages cost no memory
   LinePool free_lines_;
+  AddressIds ids_;
+  core::HugeArray<TimerLinks> interned_links_;  // by index: interned IPv6 connections' timer links
   core::HugeArray<Bucket> buckets_;
   core::HugeArray<uint32_t> chain_;  // per node: next node of its bucket's overflow chain
   uint32_t timer_head_[kConnStates];

@@ -1,9 +1,10 @@
 // native/lb/line_pool.h — which lines of a connection table are free: one bit per 64-byte line,
-// lines paired (2k, 2k + 1). An IPv4 connection takes one line, an IPv6 one an aligned pair (its
-// connection line and, beside it, its addresses: the second line of an IPv6 lookup then shares
-// the first one's page, which on this machine costs 1–2 ns instead of another page's ~10,
-// bench/page_cost_probe.cc). Hands out the lowest free line or pair, so a small table keeps to few
-// pages; a single line goes first to a pair already split, so pairs stay whole for IPv6. With
+// lines paired (2k, 2k + 1). A connection takes one line (IPv6 ones too, their addresses
+// interned), a paired entry (template, NAT64, an IPv6 connection without free address ids) an
+// aligned pair (its connection line and, beside it, its addresses: the second line of its lookup
+// then shares the first one's page, which on this machine costs 1–2 ns instead of another page's
+// ~10, bench/page_cost_probe.cc). Hands out the lowest free line or pair, so a small table keeps
+// to few pages; a single line goes first to a pair already split, so pairs stay whole. With
 // twice as many lines as connections a pair is free whenever a connection is: at most one pair
 // per live connection is taken or split. Used by the connection table on its worker only.
 #pragma once

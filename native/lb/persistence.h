@@ -17,7 +17,7 @@
 
 namespace xvs::lb {
 
-inline constexpr uint8_t kTemplateProtocol = 0x80;
+// kTemplateProtocol is lb/conn.h's: the connection table tells templates by it (they stay paired).
 
 inline bool template_alive(const CoreState& cs, const Conn& t) {
   return t.controlled > 0 || static_cast<int32_t>(t.expires - cs.now) > 0;

@@ -578,30 +578,28 @@ template <BurstFamilies Families>
   // the whole burst at once: on a table far larger than the caches every bucket and every
   // connection is a trip to memory, and the more of them are in flight together the less each
   // costs (a few packets ahead instead of the whole burst cost 30 % more per packet at 1 M
-  // connections, bench/README.md). An IPv6 connection's addresses are a second line.
+  // connections, bench/README.md). An interned IPv6 connection is one line as an IPv4 one is.
   for (uint32_t i = 0; i < n; ++i) {
     candidates[i] = b.probed[i] ? cs.conns.candidate(b.probes[i]) : ConnTable::kNone;
-    if (candidates[i] == ConnTable::kNone) continue;
-    if (Families == BurstFamilies::ipv6 || (kMixed && b.ipv6_at[i] != 0)) cs.conns.prefetch_conn6(candidates[i]);
-    else cs.conns.prefetch_conn(candidates[i]);
+    if (candidates[i] != ConnTable::kNone) cs.conns.prefetch_conn(candidates[i]);
   }
   // Stage 3: the packet path proper. Frames are independent: earlier packets never touch later
   // frames' bytes, so parse results and probes stay valid; candidates stay valid hints while no
-  // packet of the burst has inserted or removed a connection. An IPv4 frame may belong to a
-  // NAT64 entry, whose addresses line only its connection line tells: asked a few frames ahead
-  // (without it, 1 M NAT64 connections cost ~190 ns a packet instead of ~70).
+  // packet of the burst has inserted or removed a connection. A frame may belong to a paired
+  // entry (NAT64, either side; an IPv6 connection that found no free address id), whose
+  // addresses line only its connection line tells: asked a few frames ahead (without it, 1 M
+  // NAT64 connections cost ~190 ns a packet instead of ~70).
   constexpr uint32_t kAhead = 4;
-  const bool nat64_ahead = Families != BurstFamilies::ipv6 && cs.conns.nat64_entries() != 0;
-  const auto nat64_prefetch = [&](uint32_t j) {
-    if (candidates[j] != ConnTable::kNone && !(kMixed && b.ipv6_at[j] != 0))
-      cs.conns.prefetch_addresses_if_nat64(candidates[j]);
+  const bool paired_ahead = cs.conns.paired_entries() != 0;
+  const auto paired_prefetch = [&](uint32_t j) {
+    if (candidates[j] != ConnTable::kNone) cs.conns.prefetch_addresses_if_paired(candidates[j]);
   };
-  if (nat64_ahead) [[unlikely]]
-    for (uint32_t j = 0; j < kAhead && j < n; ++j) nat64_prefetch(j);
+  if (paired_ahead) [[unlikely]]
+    for (uint32_t j = 0; j < kAhead && j < n; ++j) paired_prefetch(j);
   const uint32_t edits = cs.conns.edits();
   for (uint32_t i = 0; i < n; ++i) {
-    if (nat64_ahead && i + kAhead < n) [[unlikely]]
-      nat64_prefetch(i + kAhead);
+    if (paired_ahead && i + kAhead < n) [[unlikely]]
+      paired_prefetch(i + kAhead);
     const uint32_t hint = cs.conns.edits() == edits ? candidates[i] : ConnTable::kNone;
     const ConnTable::Probe* probe = b.probed[i] ? &b.probes[i] : nullptr;
     if constexpr (Families == BurstFamilies::ipv6)

@@ -1,9 +1,10 @@
 // test/native/conn_table6_test.cc — ConnTable with IPv6 entries beside IPv4 ones: two-way
-// lookup through the addresses' second line (the pair's, lb/line_pool.h), misses on every field, no match across families
-// (whatever the tags: few buckets force collisions), removal and slot reuse by the other family,
-// expiry of both, NAT64 entries (an IPv6 client side, an IPv4 server side), the rewrite delta an
-// entry keeps against checksums computed afresh, and agreement with a map model under random
-// operations mixing all three.
+// lookup of one-line entries (the client address in the line, the others interned) and of
+// paired ones (templates, NAT64, connections once the address ids have run out: their addresses
+// in a second line, lb/line_pool.h), misses on every field, no match across families (whatever
+// the tags: few buckets force collisions), removal and slot reuse by the other family, expiry of
+// both, the rewrite delta an entry keeps against checksums computed afresh, and agreement with a
+// map model under random operations mixing all of them, with and without enough address ids.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -56,16 +57,81 @@ TEST(ConnTable6, InsertAndLookupFromBothDirections) {
   EXPECT_EQ(a.direction, kFromClient);
   EXPECT_EQ(b.conn, c);
   EXPECT_EQ(b.direction, kFromServer);
-  // Ports in the connection's line, addresses in its second line; of the IPv4 address fields,
-  // daddr stays 0 and saddr holds the rewrite delta (RewriteDeltaIsTheChecksumOfTheRewrite).
+  // One line: the ports and the client address in it, the VIP, server and local address
+  // interned (one reference each); the line after it is free.
+  EXPECT_TRUE(c->interned);
   EXPECT_EQ(c->tuple[kFromServer].dport, htons(1024));
-  EXPECT_EQ(c->tuple[kFromClient].daddr, 0u);
-  EXPECT_EQ(c->tuple[kFromClient].saddr >> 16, 0u);
+  EXPECT_EQ(t.address_ids().size(), 3u);
+  EXPECT_EQ(t.paired_entries(), 0u);
+  const uint32_t index = t.index_of(c);
+  EXPECT_EQ(t.at(index), c);
+  Conn* next = add6(t, 40001, 1025);
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(t.index_of(next), index + 1) << "the next one-line entry takes the line after it";
+  EXPECT_EQ(t.address_ids().size(), 3u) << "the same three addresses, one more reference each";
+  EXPECT_EQ(t.address_ids().references(c->interned6.client_daddr), 2u);
   const ConnTuple6 back = t.tuple6(*c, kFromClient);
   EXPECT_EQ(back.saddr, kCip6);
   EXPECT_EQ(back.daddr, kVip6);
   EXPECT_EQ(back.sport, htons(40000));
   EXPECT_EQ(t.tuple6(*c, kFromServer).daddr, kLip6);
+  EXPECT_EQ(t.tuple6(*c, kFromServer).saddr, kRip6);
+  EXPECT_EQ(find(t, client_side(40001)).conn, next);
+  t.remove(c);
+  t.remove(next);
+  EXPECT_EQ(t.address_ids().size(), 0u) << "released with the last entry naming them";
+}
+
+// nat (and dr, tunnel): the server side answers the client's own address, which is not interned
+// (Interned6::kClient) but read from the line.
+TEST(ConnTable6, TheServerSideMayNameTheClientsAddress) {
+  ConnTable t(64, 42);
+  Conn* c = t.insert(kIpProtoTcp, client_side(40000), ConnTuple6{kRip6, kCip6, htons(8080), htons(40000)},
+                     kLinkClient | kLinkServer);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->interned);
+  EXPECT_EQ(c->interned6.server_daddr, Interned6::kClient);
+  EXPECT_EQ(t.address_ids().size(), 2u);
+  EXPECT_EQ(find(t, ConnTuple6{kRip6, kCip6, htons(8080), htons(40000)}).conn, c);
+  EXPECT_EQ(find(t, ConnTuple6{kRip6, kLip6, htons(8080), htons(40000)}).conn, nullptr);
+  const Conn6Addresses a = t.addresses6(*c);
+  EXPECT_EQ(a.tuple[kFromServer].daddr, kCip6);
+  EXPECT_EQ(a.tuple[kFromClient].daddr, kVip6);
+}
+
+// With every address id taken, a connection keeps its addresses in a second line, as a template
+// always does: found alike, and its delta where a paired entry keeps it.
+TEST(ConnTable6, WithoutAFreeAddressIdAConnectionIsPaired) {
+  ConnTable t(64, 42, 0, /*address_ids=*/3);
+  Conn* one_line = add6(t, 40000, 1024);
+  ASSERT_NE(one_line, nullptr);
+  EXPECT_TRUE(one_line->interned);
+  const Ipv6Address other_rip = addr(0xfd00, 11);
+  Conn* paired = t.insert(kIpProtoTcp, client_side(40001), ConnTuple6{other_rip, kLip6, htons(8080), htons(1025)},
+                          kLinkClient | kLinkServer);
+  ASSERT_NE(paired, nullptr);
+  EXPECT_FALSE(paired->interned);
+  EXPECT_EQ(t.index_of(paired) % 2, 0u);
+  EXPECT_EQ(t.at(t.index_of(paired) + 1), nullptr) << "its addresses line";
+  EXPECT_EQ(t.paired_entries(), 1u);
+  EXPECT_EQ(t.address_ids().size(), 3u) << "the ids it took before running out were given back";
+  EXPECT_EQ(t.address_ids().references(one_line->interned6.client_daddr), 1u);
+  EXPECT_EQ(find(t, client_side(40001)).conn, paired);
+  EXPECT_EQ(find(t, ConnTuple6{other_rip, kLip6, htons(8080), htons(1025)}).conn, paired);
+  // A template is paired whatever the ids (its settings take the client address's room).
+  Conn* tmpl = t.insert(kTemplateProtocol | kIpProtoTcp, ConnTuple6{kCip6, kVip6, 0, htons(80)}, ConnTuple6{}, kLinkClient);
+  ASSERT_NE(tmpl, nullptr);
+  EXPECT_FALSE(tmpl->interned);
+  EXPECT_EQ(t.paired_entries(), 1u) << "no packet matches a template: not looked ahead for";
+  t.remove(one_line);
+  EXPECT_EQ(t.address_ids().size(), 0u);
+  Conn* again = t.insert(kIpProtoTcp, client_side(40002), ConnTuple6{other_rip, kLip6, htons(8080), htons(1026)},
+                         kLinkClient | kLinkServer);
+  ASSERT_NE(again, nullptr);
+  EXPECT_TRUE(again->interned) << "ids free again";
+  t.remove(paired);
+  t.remove(tmpl);
+  EXPECT_EQ(t.paired_entries(), 0u);
 }
 
 // A TCP segment of `t` with some payload, its checksum computed over the whole of it.
@@ -96,18 +162,34 @@ uint16_t tcp_checksum_of(const std::vector<uint8_t>& s) {
 // What an IPv6 entry keeps for nat/fullnat (lb/conn.h rewrite_delta6): a segment of either
 // direction's tuple, its checksum updated by that delta alone, has the checksum computed afresh
 // over the segment it becomes (the reverse of the other direction's tuple).
+void expect_rewrite_deltas(const ConnTable& t, const Conn& c, uint32_t cport) {
+  for (const Direction d : {kFromClient, kFromServer}) {
+    const ConnTuple6 from = t.tuple6(c, d), other = t.tuple6(c, static_cast<Direction>(d ^ 1));
+    const ConnTuple6 to{other.daddr, other.saddr, other.dport, other.sport};
+    const uint16_t updated = xvs::core::checksum_apply(tcp_checksum_of(segment(from)), rewrite_delta6(c, d));
+    EXPECT_EQ(updated, tcp_checksum_of(segment(to))) << "cport " << cport << " direction " << d << " interned " << +c.interned;
+  }
+}
+
 TEST(ConnTable6, RewriteDeltaIsTheChecksumOfTheRewrite) {
-  ConnTable t(1024, 42);
-  for (const uint16_t cport : {40000, 1, 65535}) {
-    Conn* c = add6(t, cport, static_cast<uint16_t>(cport ^ 0x5555));
-    ASSERT_NE(c, nullptr);
-    for (const Direction d : {kFromClient, kFromServer}) {
-      const ConnTuple6 from = t.tuple6(*c, d), other = t.tuple6(*c, static_cast<Direction>(d ^ 1));
-      const ConnTuple6 to{other.daddr, other.saddr, other.dport, other.sport};
-      const uint16_t updated = xvs::core::checksum_apply(tcp_checksum_of(segment(from)), rewrite_delta6(*c, d));
-      EXPECT_EQ(updated, tcp_checksum_of(segment(to))) << "cport " << cport << " direction " << d;
+  // One-line entries keep one delta (the server side's is its complement), paired ones two.
+  for (const uint32_t ids : {AddressIds::kMaxIds, 0u}) {
+    ConnTable t(4096, 42, 0, ids);
+    for (uint32_t cport = 1; cport < 65536; cport += 29) {
+      Conn* c = add6(t, static_cast<uint16_t>(cport), static_cast<uint16_t>(cport ^ 0x5555));
+      ASSERT_NE(c, nullptr);
+      ASSERT_EQ(c->interned, ids != 0);
+      expect_rewrite_deltas(t, *c, cport);
     }
   }
+  // A rewrite that changes no sum (delta 0xffff, its complement 0: one's complement's two
+  // zeros): the server side's addresses and ports are the client side's, swapped.
+  ConnTable t(16, 42);
+  Conn* c = t.insert(kIpProtoTcp, client_side(40000), ConnTuple6{kCip6, kVip6, htons(40000), htons(80)}, kLinkClient);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->interned);
+  EXPECT_EQ(c->interned6.rewrite_delta, 0xffff);
+  expect_rewrite_deltas(t, *c, 40000);
 }
 
 TEST(ConnTable6, LookupMissesOnAnyDifferentField) {
@@ -236,9 +318,11 @@ TEST(ConnTable6, ExpiryVisitsBothFamiliesInOneList) {
 
 // Random inserts and removals of both families in a table with few buckets (long overflow
 // chains, tag collisions across families), checked against a std::map after every step.
-TEST(ConnTable6, RandomMixedOperationsAgreeWithAMapModel) {
+// `address_ids`: fewer than the five addresses the connections name (a VIP, a local address,
+// three servers) leaves some IPv6 connections paired, and ids are reused as entries leave.
+void random_mixed_operations(uint32_t address_ids) {
   constexpr uint32_t kCapacity = 512;
-  ConnTable t(kCapacity, 0x1234'5678'9abc'def0ull, /*bucket_count=*/17);
+  ConnTable t(kCapacity, 0x1234'5678'9abc'def0ull, /*bucket_count=*/17, address_ids);
   // family (0 IPv4, 1 IPv6, 2 NAT64: an IPv6 client, an IPv4 server), protocol, client address, client port
   using Key = std::tuple<uint8_t, uint8_t, uint32_t, uint16_t>;
   std::map<Key, std::pair<Conn*, uint16_t>> model;
@@ -258,7 +342,7 @@ TEST(ConnTable6, RandomMixedOperationsAgreeWithAMapModel) {
                   {0x0a000000u + host, 0x0a71'00cb, cport, htons(80)},
                   {0x0b02'000a, 0x6402'000a, htons(8080), htons(lport)},
                   {addr(std::get<0>(k) == 2 ? 0x2002 : 0x2001, host), kVip6, cport, htons(80)},
-                  {kRip6, kLip6, htons(8080), htons(lport)}};
+                  {addr(0xfd00, 10 + host % 3), kLip6, htons(8080), htons(lport)}};
   };
   auto lookups = [&](const Tuples& k, uint8_t proto) {
     if (k.family == 0) return std::pair{find(t, k.c4, proto), find(t, k.s4, proto)};
@@ -288,12 +372,15 @@ TEST(ConnTable6, RandomMixedOperationsAgreeWithAMapModel) {
       model.erase(it);
     }
     ASSERT_EQ(t.size(), model.size());
-    // What process_burst reads to decide on looking ahead for NAT64 entries' addresses lines.
     ASSERT_EQ(t.nat64_entries(), static_cast<uint32_t>(std::count_if(model.begin(), model.end(), [](const auto& e) {
                 return std::get<0>(e.first) == 2;
               })));
+    // What process_burst reads to decide on looking ahead for paired entries' addresses lines.
+    ASSERT_EQ(t.paired_entries(), static_cast<uint32_t>(std::count_if(model.begin(), model.end(), [](const auto& e) {
+                return e.second.first->ipv6 && !e.second.first->interned;
+              })));
     if (op % 500 == 0 || op > 29900) {
-      // Lines: an IPv6 entry holds an aligned pair, its second line its addresses (no entry
+      // Lines: a paired entry holds an aligned pair, its second line its addresses (no entry
       // there for the listings and sync's walk); every entry is found by its index.
       uint32_t entries = 0;
       for (uint32_t line = 0; line < t.lines(); ++line) entries += t.at(line) != nullptr;
@@ -301,7 +388,7 @@ TEST(ConnTable6, RandomMixedOperationsAgreeWithAMapModel) {
       for (const auto& [key, value] : model) {
         const uint32_t index = t.index_of(value.first);
         ASSERT_EQ(t.at(index), value.first);
-        if (value.first->ipv6) {
+        if (value.first->ipv6 && !value.first->interned) {
           ASSERT_EQ(index % 2, 0u);
           ASSERT_EQ(t.at(index + 1), nullptr);
         }
@@ -319,5 +406,20 @@ TEST(ConnTable6, RandomMixedOperationsAgreeWithAMapModel) {
   }
   EXPECT_GT(model.size(), 300u);
   EXPECT_GT(t.overflowed(), 0u) << "few buckets: chains should be exercised";
+  uint32_t interned = 0, paired = 0;
+  for (const auto& [key, value] : model) {
+    interned += value.first->interned;
+    paired += value.first->ipv6 && !value.first->nat64 && !value.first->interned;
+  }
+  EXPECT_GT(interned, 0u);
+  if (address_ids < 5) {
+    EXPECT_GT(paired, 0u) << "ids ran out";
+  }
+  for (const auto& [key, value] : model) t.remove(value.first);
+  EXPECT_EQ(t.address_ids().size(), 0u) << "every id released with the entries";
+  EXPECT_EQ(t.paired_entries(), 0u);
 }
+
+TEST(ConnTable6, RandomMixedOperationsAgreeWithAMapModel) { random_mixed_operations(AddressIds::kMaxIds); }
+TEST(ConnTable6, RandomMixedOperationsAgreeWithAMapModelWhenAddressIdsRunOut) { random_mixed_operations(4); }
 }  // namespace
