@@ -146,12 +146,12 @@ bool Engine::all_rings_have_room() const {
 // OOM killer once they fill (their pages are taken as connections arrive).
 Status Engine::check_table_memory() const {
   const uint64_t capacity = options_.conn_table_size;
-  // Counted as if every connection were a paired IPv6 one (its addresses' line, more than an
-  // interned one's timer links): a reload may add IPv6 services. The arrays kept by entry index
-  // (SYN proxy, client address, sync stamps) count twice: paired entries advance the index by
-  // two (lb/line_pool.h).
+  // Counted as if every line had been both a paired IPv6 entry's (its addresses' line) and an
+  // interned one's (its timer links, by line): a reload may add IPv6 services, and churn leaves
+  // both arrays touched. The arrays kept by entry index (SYN proxy, client address, sync stamps,
+  // the timer links) count twice: an index is a line, two per connection (lb/line_pool.h).
   const uint64_t per_connection = lb::ConnTable::bytes_per_connection(options_.conn_table_size) + sizeof(lb::Conn6Addresses) +
-                                  2 * (sizeof(lb::ProxiedConn) + sizeof(lb::ClientAddressConn) + sizeof(uint32_t));
+                                  2 * (sizeof(lb::ProxiedConn) + sizeof(lb::ClientAddressConn) + sizeof(uint32_t) + sizeof(lb::TimerLinks));
   const uint64_t per_worker = per_connection * capacity + lb::AddressIds::bytes(lb::AddressIds::kMaxIds) +
                               sizeof(lb::ProxyStash) + lb::ProxyStash::kSlots * lb::ProxyStash::kBytes;
   const uint64_t need = per_worker * options_.workers;

@@ -5,15 +5,17 @@
 // address. Consumes addresses from ConnTable::insert; produces ids and, for an id, its address.
 // Written and read only by the owning worker (the constructor runs on the control thread).
 //
-// Only addresses of the configuration come here (a client's address stays in its entry's line),
-// so the set is small and not an outsider's to choose; a seeded multiply-fold hash over an
-// open-addressed index with linear probing is enough. When every id is taken, acquire() says
+// Only addresses of the configuration come here (a client's address stays in its entry's line;
+// connection sync installs only server sides from a server of the configuration to one of its
+// local addresses or to the client, lb/sync.h), so the set is small and not an outsider's to
+// choose: one multiply (Fibonacci hashing of the
+// address's two words folded) over an open-addressed index with linear probing is enough, and
+// every new IPv6 connection pays three of these lookups. When every id is taken, acquire() says
 // so and the entry keeps its addresses in a second line instead: nothing is refused.
 #pragma once
 #include <cstdint>
 #include <memory>
 
-#include "core/hash.h"
 #include "core/ipv6_address.h"
 
 namespace xvs::lb {
@@ -29,6 +31,7 @@ class AddressIds {
   explicit AddressIds(uint32_t capacity = kMaxIds)
       : capacity_(capacity < kMaxIds ? capacity : kMaxIds),
         slots_(index_slots(capacity_)),
+        shift_(64 - static_cast<uint32_t>(__builtin_ctz(slots_))),
         addresses_(std::make_unique_for_overwrite<core::Ipv6Address[]>(capacity_ + 1)),
         references_(std::make_unique_for_overwrite<uint32_t[]>(capacity_ + 1)),
         free_ids_(std::make_unique_for_overwrite<uint16_t[]>(capacity_ + 1)),
@@ -68,7 +71,7 @@ class AddressIds {
   uint32_t capacity() const { return capacity_; }
   // Memory of a table of `capacity` ids when all are in use.
   static size_t bytes(uint32_t capacity) {
-    return static_cast<size_t>(capacity) * (sizeof(core::Ipv6Address) + sizeof(uint32_t) + sizeof(uint16_t)) +
+    return static_cast<size_t>(capacity + 1) * (sizeof(core::Ipv6Address) + sizeof(uint32_t) + sizeof(uint16_t)) +
            static_cast<size_t>(index_slots(capacity)) * sizeof(uint16_t);
   }
 
@@ -80,7 +83,8 @@ class AddressIds {
     return slots;
   }
   uint32_t home(const core::Ipv6Address& a) const {
-    return static_cast<uint32_t>(core::mix_u64(core::mix_u64(kSeed, a.word(0)), a.word(1))) & (slots_ - 1);
+    const uint64_t folded = a.word(0) ^ (a.word(1) << 29 | a.word(1) >> 35);
+    return static_cast<uint32_t>((folded * 0x9e3779b97f4a7c15ull) >> shift_);
   }
   // Backward-shift deletion (linear probing, no tombstones): each entry after the hole that may
   // move into it does, so every entry stays reachable from its home slot.
@@ -98,9 +102,9 @@ class AddressIds {
     index_[hole] = 0;
   }
 
-  static constexpr uint64_t kSeed = 0x6164647265737369ull;  // "addressi"
   uint32_t capacity_;
   uint32_t slots_;
+  uint32_t shift_;  // 64 - log2(slots_): the product's top bits index the slots
   uint32_t size_ = 0;
   uint32_t next_unused_ = 0;
   uint32_t free_count_ = 0;

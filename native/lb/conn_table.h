@@ -84,9 +84,10 @@ class ConnTable {
   // by index (lb/core_state.h) are sized to.
   static uint32_t lines_for(uint32_t capacity) { return capacity * 2; }
   uint32_t lines() const { return lines_for(capacity_); }
-  // Memory per IPv4 connection of a full table; an IPv6 one takes at most sizeof(Conn6Addresses)
-  // more (an interned one: its timer links, sizeof(TimerLinks)), and the table's interned
-  // addresses AddressIds::bytes() at most.
+  // Memory per IPv4 connection of a full table. Beside it, for IPv6: the timer links of interned
+  // entries (sizeof(TimerLinks) per line, 2 per connection, touched where such entries have
+  // been), the addresses line of paired ones (sizeof(Conn6Addresses)), and the interned
+  // addresses (AddressIds::bytes(), at most).
   static size_t bytes_per_connection(uint32_t capacity);
 
   Probe probe(uint8_t protocol, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport) const {
@@ -139,7 +140,6 @@ class ConnTable {
     return match == 0 ? kNone : buckets_[p.bucket].node[__builtin_ctz(match)];
   }
   void prefetch_conn(uint32_t node) const { __builtin_prefetch(lines_.get() + (node >> 1)); }
-  // An IPv6 candidate's match reads its addresses' line too (the next one).
   // A candidate may be a paired entry (a NAT64 one, on either side, or an IPv6 connection that
   // found no free address id), whose lookup and translation read its addresses line too. Known
   // only once the connection's own line is in (the flags are there), so a burst asks it a few
@@ -183,8 +183,10 @@ class ConnTable {
   };
   Conn* insert(uint8_t protocol, const ConnTuple& from_client, const ConnTuple& from_server, uint8_t links,
                KnownProbes known = {nullptr, nullptr});
-  // The same for an IPv6 connection: `ipv6` set, the ports in tuple[] (and in tuple[d].saddr
-  // the rewrite delta, lb/conn.h rewrite_delta6), the addresses in its Conn6Addresses line.
+  // The same for an IPv6 entry: `ipv6` set, the ports in tuple[]; `interned` (one line: the
+  // client address in the tuples' address fields, the others' ids and the rewrite delta in
+  // Interned6) unless it is a template or an id was missing, then paired (in tuple[d].saddr the
+  // rewrite delta, lb/conn.h rewrite_delta6; the addresses in its Conn6Addresses line).
   Conn* insert(uint8_t protocol, const ConnTuple6& from_client, const ConnTuple6& from_server, uint8_t links,
                KnownProbes known = {nullptr, nullptr});
   // The same for a NAT64 connection: `ipv6` and `nat64` set, the client side as an IPv6 entry's,
@@ -252,8 +254,8 @@ class ConnTable {
   }
 
 
-  // The entry at `index`, armed or just inserted; nullptr where there is none (a free line, an
-  // IPv6 entry's addresses line, beyond lines()).
+  // The entry at `index`, armed or just inserted; nullptr where there is none (a free line, a
+  // paired entry's addresses line, beyond lines()).
   Conn* at(uint32_t index) { return holds_entry(index) ? &lines_[index].conn : nullptr; }
   const Conn* at(uint32_t index) const { return holds_entry(index) ? &lines_[index].conn : nullptr; }
   // Whether line `index` holds a connection or template (at a safe point every held entry is

@@ -61,6 +61,7 @@ struct alignas(64) CoreState {
         table_key(core::table_key(hash_seed)),
         scheduler_key(scheduler_key_of(local_port_key)),
         port_key(local_port_key),
+        port_key6(core::flow_key6(local_port_key)),
         ports(worker_id, worker_count, local_ports),
         conns(conn_capacity, hash_seed),
         proxy(ConnTable::lines_for(conn_capacity), cookie_master(hash_seed, local_port_key), tables.cookie_clocks),
@@ -76,6 +77,9 @@ struct alignas(64) CoreState {
   const core::SipKey table_key;      // lblc's locality table: one-word messages (the connection table's, the same key, hashes two and three)
   const core::SipKey scheduler_key;  // sh, mh, dh: the same on every worker, restart and node (lb/schedule.h)
   const core::SipKey port_key;  // Full-NAT local port choice (lb/local_port.h): the same across restarts
+  // The same choice's compression of IPv6 clients to two words (core::flow_key6 of port_key: its
+  // three-word messages are hashed under port_key by nothing else).
+  const core::FlowKey6 port_key6;
   const LocalPortShare ports;   // this worker's share of the local ports
   const Snapshot* snapshot = nullptr;
   uint32_t now = 0;  // engine clock in seconds, advanced by the worker loop

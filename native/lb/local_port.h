@@ -29,6 +29,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/hash.h"
 #include "core/ipv6_address.h"
 #include "core/net.h"
 #include "core/siphash.h"
@@ -89,24 +90,26 @@ struct LocalPortShare {
 };
 
 // Keyed hashes of the client's side of a new connection (addresses and ports in network order).
-inline uint64_t client_tuple_hash(const core::SipKey& key, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
-                                  uint8_t protocol) {
+// `compression` is for IPv6 clients (CoreState::port_key6): their addresses are compressed to
+// two words by NH (core::flow_words6) and hashed like an IPv4 client's, one SipHash of two words
+// instead of four or five.
+inline uint64_t client_tuple_hash(const core::SipKey& key, const core::FlowKey6&, uint32_t saddr, uint32_t daddr,
+                                  uint16_t sport, uint16_t dport, uint8_t protocol) {
   return core::siphash24(key, (static_cast<uint64_t>(saddr) << 32) | daddr,
                          (static_cast<uint64_t>(sport) << 32) | (static_cast<uint64_t>(dport) << 16) | protocol);
 }
-inline uint64_t client_address_hash(const core::SipKey& key, uint32_t saddr, uint32_t daddr) {
+inline uint64_t client_address_hash(const core::SipKey& key, const core::FlowKey6&, uint32_t saddr, uint32_t daddr) {
   return core::siphash24(key, (static_cast<uint64_t>(saddr) << 32) | daddr, 0);
 }
-// The same for IPv6: all four addresses' words and the ports.
-inline uint64_t client_tuple_hash(const core::SipKey& key, const core::Ipv6Address& saddr, const core::Ipv6Address& daddr,
-                                  uint16_t sport, uint16_t dport, uint8_t protocol) {
-  const uint64_t words[5] = {saddr.word(0), saddr.word(1), daddr.word(0), daddr.word(1),
-                             (static_cast<uint64_t>(sport) << 32) | (static_cast<uint64_t>(dport) << 16) | protocol};
-  return core::siphash24(key, words, 5);
+inline uint64_t client_tuple_hash(const core::SipKey& key, const core::FlowKey6& compression, const core::Ipv6Address& saddr,
+                                  const core::Ipv6Address& daddr, uint16_t sport, uint16_t dport, uint8_t protocol) {
+  const core::FlowWords w = core::flow_words6(compression, saddr, daddr, sport, dport, protocol);
+  return core::siphash24(key, w.first, w.second);
 }
-inline uint64_t client_address_hash(const core::SipKey& key, const core::Ipv6Address& saddr, const core::Ipv6Address& daddr) {
-  const uint64_t words[4] = {saddr.word(0), saddr.word(1), daddr.word(0), daddr.word(1)};
-  return core::siphash24(key, words, 4);
+inline uint64_t client_address_hash(const core::SipKey& key, const core::FlowKey6& compression, const core::Ipv6Address& saddr,
+                                    const core::Ipv6Address& daddr) {
+  const core::FlowWords w = core::flow_words6(compression, saddr, daddr, 0, 0, 0);
+  return core::siphash24(key, w.first, w.second);
 }
 
 }  // namespace xvs::lb

@@ -112,7 +112,7 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
   // a keyed hash of the whole tuple. Clients that share a source port (resolvers on 53, hosts
   // behind one NAT) must not walk one sequence, or kLocalPortTries of them use up every try.
   const auto scattered = [&] {
-    return static_cast<uint32_t>(client_tuple_hash(cs.port_key, client.saddr, client.daddr, client.sport, client.dport, protocol) %
+    return static_cast<uint32_t>(client_tuple_hash(cs.port_key, cs.port_key6, client.saddr, client.daddr, client.sport, client.dport, protocol) %
                                  share.count);
   };
   const uint32_t first = own_port ? own : scattered();
@@ -122,7 +122,7 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
     return i >= share.count ? i - share.count : i;
   };
   const uint32_t first_lip =
-      pool.lip_count == 1 ? 0 : static_cast<uint32_t>(client_address_hash(cs.port_key, client.saddr, client.daddr) % pool.lip_count);
+      pool.lip_count == 1 ? 0 : static_cast<uint32_t>(client_address_hash(cs.port_key, cs.port_key6, client.saddr, client.daddr) % pool.lip_count);
   const uint32_t tries = share.count < kLocalPortTries ? share.count : kLocalPortTries;
   for (uint32_t l = 0; l < pool.lip_count; ++l) {
     const typename S::Addr address = S::lip(snap, pool.lip_first + (first_lip + l) % pool.lip_count);

@@ -14,6 +14,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "abi/sync.h"
 #include "core/net.h"
@@ -208,6 +209,13 @@ void install_connection(CoreState& cs, const Installing& m, const typename C::Tu
   }
   const auto mode = static_cast<abi::Forwarding>(m.forwarding);
   const bool routed = mode == abi::Forwarding::nat || mode == abi::Forwarding::fullnat;
+  // The server side as this node would have made it: from the server, to a local address of
+  // this node (Full-NAT) or to the client. Nothing else reaches the table (whose interned
+  // addresses are then this configuration's, lb/address_ids.h).
+  bool to_local = false;  // NAT64 (C is not S) is Full-NAT's alone
+  if (mode == abi::Forwarding::fullnat) to_local = snap.is_lip(server.daddr);
+  else if constexpr (std::is_same_v<C, S>) to_local = server.daddr == client.saddr;
+  if (!(S::address(snap.backends[m.index]) == server.saddr) || !to_local) return cs.count(abi::Counter::sync_invalid);
   // Replies name one connection: a server-side tuple already here (a held one included) stays its own.
   if (routed && cs.conns.lookup(m.protocol, server.saddr, server.daddr, server.sport, server.dport).conn != nullptr)
     return cs.count(abi::Counter::sync_conflict);

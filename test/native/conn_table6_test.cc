@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <list>
 #include <map>
 #include <random>
 #include <tuple>
@@ -315,6 +316,74 @@ TEST(ConnTable6, ExpiryVisitsBothFamiliesInOneList) {
   EXPECT_EQ(t.size(), 0u);
   EXPECT_EQ(find(t, client_side(2), kIpProtoUdp).conn, nullptr);
 }
+
+// Expiry lists of every kind of entry (IPv4, interned IPv6, paired IPv6 once ids run out, NAT64)
+// under random touches and removals: the timer links of interned entries live beside the pool,
+// the others' in their lines, and each list still runs in expiry order, checked against a model.
+void expiry_lists_model(uint32_t ids) {
+  constexpr uint32_t kCap = 256;
+  ConnTable t(kCap, 99, 13, ids);
+  std::mt19937 rng(5);
+  std::vector<Conn*> live;
+  std::map<int, std::list<Conn*>> lists;
+  auto unlist = [&](Conn* c) {
+    for (auto& [s, l] : lists) l.remove(c);
+  };
+  uint32_t now = 0;
+  uint16_t port = 1;
+  for (int op = 0; op < 40000; ++op) {
+    const uint32_t r = rng() % 10;
+    if (r < 4 && t.size() < kCap) {
+      const uint32_t fam = rng() % 4;
+      ++port;
+      Conn* c = nullptr;
+      if (fam == 0) c = t.insert(kIpProtoTcp, ConnTuple{0x0a000001u + port, 0x0b000001u, htons(port), htons(80)},
+                                  ConnTuple{0x0c000001u, 0x0d000001u, htons(80), htons(port)}, kLinkClient | kLinkServer);
+      else if (fam == 1 || fam == 3)
+        c = t.insert(kIpProtoTcp, ConnTuple6{addr(0x2001, port), addr(0x2001, 0x100), htons(port), htons(80)},
+                     ConnTuple6{addr(0xfd00, 10 + port % (fam == 3 ? 50 : 3)), addr(0xfd00, 100), htons(8080), htons(port)},
+                     kLinkClient | kLinkServer);
+      else c = t.insert(kIpProtoTcp, ConnTuple6{addr(0x2002, port), addr(0x2001, 0x100), htons(port), htons(80)},
+                        ConnTuple{0x0c000001u, 0x0d000002u, htons(80), htons(port)}, kLinkClient | kLinkServer);
+      if (c == nullptr) continue;
+      live.push_back(c);
+    } else if (r < 8 && !live.empty()) {
+      Conn* c = live[rng() % live.size()];
+      const int s = rng() % 3;
+      const ConnState st = s == 0 ? ConnState::tcp_established : s == 1 ? ConnState::tcp_syn_recv : ConnState::tcp_fin_wait;
+      const uint32_t before_state = static_cast<uint32_t>(c->state), before_exp = c->expires;
+      t.touch(c, st, now, 100);
+      if (before_state != static_cast<uint32_t>(st) || before_exp != now + 100) {
+        unlist(c);
+        lists[static_cast<int>(st)].push_back(c);
+      }
+      ++now;
+    } else if (!live.empty()) {
+      const size_t i = rng() % live.size();
+      Conn* c = live[i];
+      unlist(c);
+      t.remove(c);
+      live.erase(live.begin() + i);
+    }
+    if (op % 97 == 0) {
+      std::vector<Conn*> want, got;
+      for (uint32_t cls = 0; cls < kConnStates; ++cls)
+        if (lists.count(cls)) for (Conn* c : lists[cls]) want.push_back(c);
+      t.for_each(1u << 30, [&](const Conn& c) { got.push_back(const_cast<Conn*>(&c)); });
+      ASSERT_EQ(got, want) << "op " << op;
+      for (uint32_t cls = 0; cls < kConnStates; ++cls) {
+        Conn* o = t.oldest(static_cast<ConnState>(cls));
+        Conn* w = lists.count(cls) && !lists[cls].empty() ? lists[cls].front() : nullptr;
+        ASSERT_EQ(o, w);
+      }
+    }
+  }
+  for (Conn* c : live) t.remove(c);
+  EXPECT_EQ(t.address_ids().size(), 0u);
+  EXPECT_EQ(t.paired_entries(), 0u);
+}
+TEST(ConnTable6, ExpiryListsOfEveryKindAgreeWithAModel) { expiry_lists_model(AddressIds::kMaxIds); }
+TEST(ConnTable6, ExpiryListsOfEveryKindAgreeWithAModelWhenAddressIdsRunOut) { expiry_lists_model(6); }
 
 // Random inserts and removals of both families in a table with few buckets (long overflow
 // chains, tag collisions across families), checked against a std::map after every step.

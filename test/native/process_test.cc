@@ -175,7 +175,7 @@ TEST(Process, PoolOfTwoLipsSpreadsClientsByAddress) {
   auto f = build_frame(syn);
   ASSERT_EQ(dp.run(f, 0), Verdict::tx);
   const lb::LocalPortShare& share = dp.cs->ports;
-  const uint64_t tuple_hash = lb::client_tuple_hash(dp.cs->port_key, also_on_lip2, topo::kVip, xvs::core::htons(42000), xvs::core::htons(80), 6);
+  const uint64_t tuple_hash = lb::client_tuple_hash(dp.cs->port_key, dp.cs->port_key6, also_on_lip2, topo::kVip, xvs::core::htons(42000), xvs::core::htons(80), 6);
   const uint16_t next = share.port_at(static_cast<uint32_t>(tuple_hash % share.count));
   EXPECT_EQ(f, build_frame(to_server(syn, topo::kWeb[0], next, lip2)));
   EXPECT_EQ(dp.counter(Counter::lport_busy), 1u);

@@ -168,6 +168,17 @@ TEST(Sync6, RecordsThatDescribeNoEntryAreCountedInvalid) {
     lb::sync_install(*b.cs, r);
     EXPECT_EQ(b.counter(abi::Counter::sync_invalid), ++invalid) << row.what;
   }
+  // Server sides this node would never have made (from another address than the record's server;
+  // to one that is neither a local address nor the client): counted invalid, nothing interned.
+  for (const auto edit : {+[](abi::SyncRecord6& r) { r.server_saddr.bytes[15] ^= 1; },
+                          +[](abi::SyncRecord6& r) { r.server_daddr.bytes[15] ^= 1; }}) {
+    abi::SyncRecord6 r = good;
+    edit(r);
+    EXPECT_TRUE(lb::sync_record_valid(r));
+    lb::sync_install(*b.cs, r);
+    EXPECT_EQ(b.counter(abi::Counter::sync_invalid), ++invalid);
+  }
+  EXPECT_EQ(b.cs->conns.address_ids().size(), 0u);
   abi::SyncItem unknown = good;
   unknown.bytes[0] = 5;
   lb::sync_install(*b.cs, unknown);
