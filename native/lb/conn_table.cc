@@ -27,7 +27,7 @@ ConnTable::ConnTable(uint32_t capacity, uint64_t hash_seed, uint32_t bucket_coun
       lines_(lines_for(capacity)),
       free_lines_(lines_for(capacity)),
       ids_(address_ids),
-      interned_links_(lines_for(capacity), /*huge=*/false),
+      interned_links_(lines_for(capacity)),
       buckets_(bucket_count_),
       chain_(static_cast<size_t>(lines_for(capacity)) * 2) {
   // Zero-filled memory is already all-empty slots; only the overflow heads need setting.
