@@ -197,7 +197,6 @@ Conn* ConnTable::insert(uint8_t protocol, const ConnTuple6& from_client, const C
   if (taken == nullptr) return nullptr;
   Conn& c = *taken;
   c.nat64 = 1;
-  ++nat64_entries_;
   ++paired_entries_;
   c.tuple[kFromClient] = {0, 0, from_client.sport, from_client.dport};
   c.tuple[kFromServer] = from_server;
@@ -249,7 +248,6 @@ void ConnTable::remove(Conn* c) {
   if (c->flags & kLinkClient) unlink_tuple(index, kFromClient);
   if (c->flags & kLinkServer) unlink_tuple(index, kFromServer);
   c->state = ConnState::unarmed;
-  nat64_entries_ -= c->nat64;
   if (c->interned) release_interned(c->interned6);
   else if (c->ipv6 && (c->nat64 || !(c->protocol & kTemplateProtocol))) --paired_entries_;
   if (c->ipv6 && !c->interned) free_lines_.give_pair(index);

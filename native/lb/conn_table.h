@@ -145,7 +145,6 @@ class ConnTable {
   // only once the connection's own line is in (the flags are there), so a burst asks it a few
   // packets ahead of the lookup, and only while the table holds any.
   uint32_t paired_entries() const { return paired_entries_; }
-  uint32_t nat64_entries() const { return nat64_entries_; }
   void prefetch_addresses_if_paired(uint32_t node) const {
     const Conn& c = lines_[node >> 1].conn;
     if (c.ipv6 && !c.interned) prefetch_kept(lines_.get() + (node >> 1) + 1);
@@ -420,7 +419,6 @@ class ConnTable {
   uint32_t bucket_count_;
   uint32_t overflowed_ = 0;
   uint32_t edits_ = 0;
-  uint32_t nat64_entries_ = 0;   // live entries with `nat64` set
   uint32_t paired_entries_ = 0;  // live paired entries packets can match (NAT64, IPv6 connections not interned)
   core::SipKey key_;      // core::table_key of the engine's random seed
   core::FlowKey6 key6_;  // core::flow_key6 of key_: IPv6 flows' compression

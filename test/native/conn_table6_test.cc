@@ -441,9 +441,6 @@ void random_mixed_operations(uint32_t address_ids) {
       model.erase(it);
     }
     ASSERT_EQ(t.size(), model.size());
-    ASSERT_EQ(t.nat64_entries(), static_cast<uint32_t>(std::count_if(model.begin(), model.end(), [](const auto& e) {
-                return std::get<0>(e.first) == 2;
-              })));
     // What process_burst reads to decide on looking ahead for paired entries' addresses lines.
     ASSERT_EQ(t.paired_entries(), static_cast<uint32_t>(std::count_if(model.begin(), model.end(), [](const auto& e) {
                 return e.second.first->ipv6 && !e.second.first->interned;

@@ -289,7 +289,7 @@ TEST(ProcessNat64, ABurstOfBothSidesMatchesOneByOne) {
     frames.push_back(build_frame(from_server(*server, core::ntohs(v.sport()), kTcpSyn | kTcpAck)));
     frames.push_back(build_frame6(from_client6(cport, kTcpAck)));
   }
-  ASSERT_EQ(burst.cs->conns.nat64_entries(), 12u);
+  ASSERT_EQ(burst.cs->conns.paired_entries(), 12u) << "the NAT64 entries: their addresses lines are looked ahead for";
   std::vector<uint8_t> ports;  // the servers' IPv4 replies arrive on port 1
   for (const auto& f : frames) ports.push_back(f[12] == 0x08 ? 1 : 0);
   std::vector<std::vector<uint8_t>> expected = frames;
