@@ -29,8 +29,9 @@ enum class Workload : uint8_t {
   // Fill the table with one SYN per flow (untimed), move every flow to ESTABLISHED with one
   // untimed pass, then time ACKs of existing flows visited in a shuffled order.
   established,
-  // Time SYNs of flows the table has never seen: each one creates a connection. Every batch of
-  // at most `flows` SYNs starts from a freshly built (empty) core state.
+  // Time SYNs of flows the table does not hold: each one creates a connection. Batches of at
+  // most `flows` SYNs go into one core state, emptied between them by expiring every connection
+  // (untimed), after one untimed batch: the memory a running engine's table has in use.
   new_connections,
   // Time SYNs of `flows` flows for a service whose SYN proxy is on: each is answered with a cookie
   // SYN-ACK and nothing is stored (what a SYN flood costs a core).
@@ -55,7 +56,7 @@ struct Params {
   uint32_t repeat = 5;
   uint64_t seed = 1;                  // PRNG (visit order) and the table's hash seed
   bool replies = false;               // established: half the visits are server replies
-  uint32_t now = 1000;                // the core's clock, fixed: nothing expires mid-run
+  uint32_t now = 1000;                // the core's clock, fixed while timed: nothing expires mid-run
   // run_dataplane_workers: every worker waits here before its warm-up and each timed
   // repetition (established only), so that all time the same moments; after each repetition
   // the workers also run one at a time (worker `worker` of `workers`), the others waiting, for
@@ -72,7 +73,8 @@ struct Result {
   std::vector<double> alone_ns_per_packet;  // several workers: per repetition, this one alone
   uint64_t tx = 0, pass = 0, drop = 0;     // verdicts of the timed loops, all repetitions
   uint64_t conn_created = 0;               // by the timed loops, all repetitions
-  uint64_t connections = 0;                // in the table after the last repetition
+  uint64_t connections = 0;                // in the table after the last repetition (new_connections:
+                                           // made by its last batch, before they expired)
   double fill_seconds = 0;                 // established: the untimed fill, for information
   size_t bytes_per_connection = 0;         // lb::ConnTable::bytes_per_connection(capacity)
   // Resident set size (bytes) before the core state existed, after building it (the table is
