@@ -152,7 +152,7 @@ Status Engine::check_table_memory() const {
   // the timer links) count twice: an index is a line, two per connection (lb/line_pool.h).
   const uint64_t per_connection = lb::ConnTable::bytes_per_connection(options_.conn_table_size) + sizeof(lb::Conn6Addresses) +
                                   2 * (sizeof(lb::ProxiedConn) + sizeof(lb::ClientAddressConn) + sizeof(uint32_t) + sizeof(lb::TimerLinks));
-  const uint64_t per_worker = per_connection * capacity + lb::AddressIds::bytes(lb::AddressIds::kMaxIds) +
+  const uint64_t per_worker = per_connection * capacity + lb::AddressIds::bytes(lb::AddressIds::kMaxIds) + lb::SnapshotIds::bytes() +
                               sizeof(lb::ProxyStash) + lb::ProxyStash::kSlots * lb::ProxyStash::kBytes;
   const uint64_t need = per_worker * options_.workers;
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);

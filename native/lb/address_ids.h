@@ -59,6 +59,13 @@ class AddressIds {
     ++size_;
     return id;
   }
+  // The same where the caller holds `known`, the id of `a` (kNone: not known), and so a
+  // reference that keeps it: one more reference, no lookup. `a` is not read then.
+  uint16_t acquire(const core::Ipv6Address& a, uint16_t known) {
+    if (known == kNone) return acquire(a);
+    ++references_[known];
+    return known;
+  }
   // One reference fewer; the id is free again once none is left.
   void release(uint16_t id) {
     if (--references_[id] != 0) return;

@@ -113,23 +113,23 @@ Conn* ConnTable::take_free(uint8_t protocol, uint8_t links, bool ipv6, bool inte
   return &c;
 }
 
-bool ConnTable::intern(const ConnTuple6& from_client, const ConnTuple6& from_server, Interned6& n) {
-  n.client_daddr = ids_.acquire(from_client.daddr);
-  if (n.client_daddr == AddressIds::kNone) return false;
-  n.server_saddr = ids_.acquire(from_server.saddr);
-  if (n.server_saddr == AddressIds::kNone) {
-    ids_.release(n.client_daddr);
-    return false;
+Interned6 ConnTable::intern(const ConnTuple6& from_client, const ConnTuple6& from_server, const KnownIds& known) {
+  // Returned by value (one register): built in memory by 16-bit stores, the entry's 64-bit copy
+  // of it would wait for them (no store forwarding from narrower stores).
+  constexpr Interned6 kMissing{0, AddressIds::kNone, AddressIds::kNone, AddressIds::kNone};
+  const uint16_t vip = ids_.acquire(from_client.daddr, known.vip);
+  if (vip == AddressIds::kNone) return kMissing;
+  const uint16_t server = ids_.acquire(from_server.saddr, known.server);
+  if (server == AddressIds::kNone) {
+    ids_.release(vip);
+    return kMissing;
   }
-  if (from_server.daddr == from_client.saddr) {
-    n.server_daddr = Interned6::kClient;
-    return true;
-  }
-  n.server_daddr = ids_.acquire(from_server.daddr);
-  if (n.server_daddr != AddressIds::kNone) return true;
-  ids_.release(n.client_daddr);
-  ids_.release(n.server_saddr);
-  return false;
+  if (from_server.daddr == from_client.saddr) return {0, vip, server, Interned6::kClient};
+  const uint16_t local = ids_.acquire(from_server.daddr, known.local);
+  if (local != AddressIds::kNone) return {0, vip, server, local};
+  ids_.release(vip);
+  ids_.release(server);
+  return kMissing;
 }
 
 void ConnTable::release_interned(const Interned6& n) {
@@ -158,11 +158,11 @@ Conn* ConnTable::insert(uint8_t protocol, const ConnTuple& from_client, const Co
 }
 
 Conn* ConnTable::insert(uint8_t protocol, const ConnTuple6& from_client, const ConnTuple6& from_server, uint8_t links,
-                        KnownProbes known) {
+                        KnownProbes known, const KnownIds& ids) {
   if (size_ == capacity_) return nullptr;
   // A template keeps its settings where an interned entry's client address goes: paired.
-  Interned6 n{};
-  const bool interned = !(protocol & kTemplateProtocol) && intern(from_client, from_server, n);
+  const Interned6 n = protocol & kTemplateProtocol ? Interned6{0, AddressIds::kNone, 0, 0} : intern(from_client, from_server, ids);
+  const bool interned = n.client_daddr != AddressIds::kNone;
   Conn* taken = take_free(protocol, links, true, interned);
   if (taken == nullptr) {
     if (interned) release_interned(n);
@@ -175,8 +175,8 @@ Conn* ConnTable::insert(uint8_t protocol, const ConnTuple6& from_client, const C
   c.tuple[kFromServer].sport = from_server.sport;
   c.tuple[kFromServer].dport = from_server.dport;
   if (interned) {
-    n.rewrite_delta = routed_rewrite_delta(from_client, to_server);
     c.interned6 = n;
+    c.interned6.rewrite_delta = routed_rewrite_delta(from_client, to_server);
     set_client6(c, from_client.saddr);
   } else {
     const ConnTuple6 to_client{from_client.daddr, from_client.saddr, from_client.dport, from_client.sport};

@@ -51,6 +51,15 @@ struct ConnLookup {
   Direction direction;
 };
 
+// Ids a caller of ConnTable::insert holds already for a new IPv6 entry's VIP
+// (from_client.daddr), server (from_server.saddr) and local address (from_server.daddr):
+// lb/snapshot_ids.h. AddressIds::kNone where not known: the insert looks the address up.
+struct KnownIds {
+  uint16_t vip = AddressIds::kNone;
+  uint16_t server = AddressIds::kNone;
+  uint16_t local = AddressIds::kNone;
+};
+
 class ConnTable {
  public:
   static constexpr uint32_t kNone = 0xffffffffu;
@@ -186,8 +195,9 @@ class ConnTable {
   // client address in the tuples' address fields, the others' ids and the rewrite delta in
   // Interned6) unless it is a template or an id was missing, then paired (in tuple[d].saddr the
   // rewrite delta, lb/conn.h rewrite_delta6; the addresses in its Conn6Addresses line).
+  // `ids`: the ids the caller holds already for the addresses (KnownIds).
   Conn* insert(uint8_t protocol, const ConnTuple6& from_client, const ConnTuple6& from_server, uint8_t links,
-               KnownProbes known = {nullptr, nullptr});
+               KnownProbes known = {nullptr, nullptr}, const KnownIds& ids = KnownIds{});
   // The same for a NAT64 connection: `ipv6` and `nat64` set, the client side as an IPv6 entry's,
   // the server side whole in tuple[kFromServer]. Each side is found by a lookup of its family.
   Conn* insert(uint8_t protocol, const ConnTuple6& from_client, const ConnTuple& from_server, uint8_t links,
@@ -283,6 +293,8 @@ class ConnTable {
   }
   // IPv6 addresses interned now (tests and diagnostics).
   const AddressIds& address_ids() const { return ids_; }
+  // For the core's SnapshotIds, which holds references of its own (lb/snapshot_ids.h).
+  AddressIds& address_ids() { return ids_; }
 
   void remove(Conn* c);
   // Takes the client-side tuple out of the hash table (a held Full-NAT tuple keeps only its
@@ -321,7 +333,9 @@ class ConnTable {
   // Interns from_client's daddr and from_server's addresses into `n` (the server side's
   // destination as kClient when it is the client's address); false, holding none, when the ids
   // have run out.
-  bool intern(const ConnTuple6& from_client, const ConnTuple6& from_server, Interned6& n);
+  // The ids of a new entry's VIP, server and local address (or kClient), each one reference
+  // more, rewrite_delta 0; client_daddr AddressIds::kNone, and nothing held, when one has no id.
+  Interned6 intern(const ConnTuple6& from_client, const ConnTuple6& from_server, const KnownIds& known);
   void release_interned(const Interned6& n);
   TimerLinks& timer_links(uint32_t index) {
     Conn& c = lines_[index].conn;

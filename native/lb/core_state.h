@@ -18,6 +18,7 @@
 #include "lb/local_port.h"
 #include "lb/server_counters.h"
 #include "lb/snapshot.h"
+#include "lb/snapshot_ids.h"
 #include "lb/client_address.h"
 #include "lb/syn_proxy_state.h"
 
@@ -86,6 +87,7 @@ struct alignas(64) CoreState {
   // The identification of the next IPv4 packet NAT64 sends with DF clear (lb/nat64.h to_ipv4).
   uint16_t next_ip_id = 1;
   ConnTable conns;
+  SnapshotIds snapshot_ids;  // conns' ids of the installed snapshot's IPv6 addresses
   SynProxyState proxy;  // beside conns: the SYN-proxied connections' translation (lb/syn_proxy.cc)
   // Beside conns, by index: the translation of connections that carry their client's address
   // (lb/client_address.h). Pages are touched only by connections of such services.
@@ -127,6 +129,7 @@ struct alignas(64) CoreState {
   // Nothing is carried over: per-server counts stay in their slots.
   void install(const Snapshot* next) {
     snapshot = next;
+    snapshot_ids.install(*next, conns.address_ids());
     // Spread the workers over the scheduling sequence so that together they follow it evenly.
     for (size_t s = 0; s < next->services.size(); ++s) {
       const uint32_t n = next->services[s].sched_count;

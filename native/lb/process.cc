@@ -90,6 +90,7 @@ inline bool held_for(const CoreState& cs, const Conn& c, const typename F::Tuple
 template <typename F>
 struct LocalAddress {
   typename F::Addr lip;
+  uint32_t lip_index;  // into the snapshot's lips
   uint16_t lport;
   bool client_port;
   ConnTable::Probe probe;
@@ -125,7 +126,8 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
       pool.lip_count == 1 ? 0 : static_cast<uint32_t>(client_address_hash(cs.port_key, cs.port_key6, client.saddr, client.daddr) % pool.lip_count);
   const uint32_t tries = share.count < kLocalPortTries ? share.count : kLocalPortTries;
   for (uint32_t l = 0; l < pool.lip_count; ++l) {
-    const typename S::Addr address = S::lip(snap, pool.lip_first + (first_lip + l) % pool.lip_count);
+    const uint32_t lip_index = pool.lip_first + (first_lip + l) % pool.lip_count;
+    const typename S::Addr address = S::lip(snap, lip_index);
     const typename S::Addr server = S::address(backend);
     uint32_t index = first;
     for (uint32_t t = 0; t < tries; ++t) {
@@ -137,7 +139,7 @@ bool choose_local_address(CoreState& cs, const abi::ServiceRecord& svc, uint8_t 
           cs.conns.remove(used);
           cs.count(Counter::lport_reclaimed);
         }
-        chosen = {address, port, used == nullptr && own_port && l == 0 && t == 0, probe};
+        chosen = {address, lip_index, port, used == nullptr && own_port && l == 0 && t == 0, probe};
         return true;
       }
       cs.count(Counter::lport_busy);
@@ -232,8 +234,19 @@ Verdict open_connection(CoreState& cs, io::Frame& frame, typename C::View& pkt, 
   // A refused connection leaves nothing behind: its server-side tuple was only looked at. A full
   // table makes room by evicting its oldest half-open connection, never a proven one.
   const ConnTable::KnownProbes known{&client_probe, mode == Forwarding::fullnat ? &local.probe : nullptr};
-  Conn* c = cs.conns.insert(pkt.protocol, from_client, from_server, links, known);
-  if (c == nullptr && evict_half_open(cs)) c = cs.conns.insert(pkt.protocol, from_client, from_server, links, known);
+  const auto insert = [&] {
+    if constexpr (C::kIpv6 && !kNat64) {
+      // The snapshot's ids of its addresses: no lookup of them by address (lb/snapshot_ids.h).
+      const SnapshotIds& ids = cs.snapshot_ids;
+      const KnownIds known_ids{ids.vip(static_cast<uint32_t>(svc - snap.services.data())), ids.server(index),
+                               mode == Forwarding::fullnat ? ids.local(local.lip_index) : SnapshotIds::kNone};
+      return cs.conns.insert(pkt.protocol, from_client, from_server, links, known, known_ids);
+    } else {
+      return cs.conns.insert(pkt.protocol, from_client, from_server, links, known);
+    }
+  };
+  Conn* c = insert();
+  if (c == nullptr && evict_half_open(cs)) c = insert();
   if (c == nullptr) return drop(cs, Counter::drop_conn_table_full);
   if (local.client_port) cs.count(Counter::lport_client_port);
   if (one_packet) c->flags |= kOnePacket;
