@@ -267,7 +267,9 @@ std::vector<Patch> syn_patches(const Template& syn, uint64_t count) {
 // whose memory is already in use: a running engine's, not one paying first touches. False if
 // entries remain after the clock has passed every timeout twice.
 bool expire_all(lb::CoreState& cs) {
-  constexpr uint32_t kPastEveryTimeout = 1u << 24;  // ~194 days: more than any configurable timeout
+  // The longest configurable timeout (kMaxTimeout, control/snapshot_build.cc) is 2^30 - 1 s; a step below 2^31
+  // keeps the timers' wrap-around comparisons right.
+  constexpr uint32_t kPastEveryTimeout = 1u << 30;
   for (int pass = 0; pass < 3 && cs.conns.size() != 0; ++pass) {
     cs.now += kPastEveryTimeout;
     cs.conns.expire(cs.now, UINT32_MAX, [&cs](lb::Conn& c) { return lb::expire_connection(cs, c); });

@@ -8,10 +8,11 @@
 // Only addresses of the configuration come here (a client's address stays in its entry's line;
 // connection sync installs only server sides from a server of the configuration to one of its
 // local addresses or to the client, lb/sync.h), so the set is small and not an outsider's to
-// choose: one multiply (Fibonacci hashing of the
-// address's two words folded) over an open-addressed index with linear probing is enough, and
-// every new IPv6 connection pays three of these lookups. When every id is taken, acquire() says
-// so and the entry keeps its addresses in a second line instead: nothing is refused.
+// choose: one multiply (Fibonacci hashing of the address's two words folded) over an
+// open-addressed index with linear probing is enough. A new connection of the configuration's
+// addresses looks none up: the worker holds their ids (lb/snapshot_ids.h); port holds and synced
+// connections do. When every id is taken, acquire() says so and the entry keeps its addresses
+// in a second line instead: nothing is refused.
 #pragma once
 #include <cstdint>
 

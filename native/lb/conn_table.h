@@ -330,11 +330,9 @@ class ConnTable {
   core::Ipv6Address interned_or_client(const Conn& c, uint16_t id) const {
     return id == Interned6::kClient ? client6(c) : ids_[id];
   }
-  // Interns from_client's daddr and from_server's addresses into `n` (the server side's
-  // destination as kClient when it is the client's address); false, holding none, when the ids
-  // have run out.
-  // The ids of a new entry's VIP, server and local address (or kClient), each one reference
-  // more, rewrite_delta 0; client_daddr AddressIds::kNone, and nothing held, when one has no id.
+  // The ids of a new entry's VIP, server and local address (kClient where the server side's
+  // destination is the client's address), each one reference more, rewrite_delta 0;
+  // client_daddr AddressIds::kNone, and nothing held, when one has no id.
   Interned6 intern(const ConnTuple6& from_client, const ConnTuple6& from_server, const KnownIds& known);
   void release_interned(const Interned6& n);
   TimerLinks& timer_links(uint32_t index) {

@@ -1,5 +1,6 @@
 // test/native/address_ids_test.cc — lb::AddressIds: one id per address while referenced, the
-// same id for every reference, reuse once none is left, the end of the ids, and agreement with a
+// same id for every reference, a known id counted without a lookup, reuse once none is left, the
+// end of the ids, and agreement with a
 // map model under random acquires and releases (deletions from the open-addressed index must
 // leave every other address findable).
 #include "lb/address_ids.h"
@@ -45,6 +46,22 @@ TEST(AddressIds, OneIdPerAddressCountedByItsReferences) {
   EXPECT_NE(again, c);
   EXPECT_EQ(ids[again], addr(1));
   EXPECT_EQ(ids.acquire(addr(2)), b);
+}
+
+// A holder of an id (lb/snapshot_ids.h) adds references without a lookup: the address it passes
+// is not read, so the known id is what counts, even where the index is full.
+TEST(AddressIds, AKnownIdIsCountedWithoutALookup) {
+  AddressIds ids(2);
+  const uint16_t a = ids.acquire(addr(1));
+  ids.acquire(addr(2));
+  EXPECT_EQ(ids.acquire(addr(3)), AddressIds::kNone) << "full";
+  EXPECT_EQ(ids.acquire(addr(3), a), a) << "the known id, whatever the address";
+  EXPECT_EQ(ids.references(a), 2u);
+  EXPECT_EQ(ids[a], addr(1));
+  EXPECT_EQ(ids.size(), 2u);
+  EXPECT_EQ(ids.acquire(addr(3), AddressIds::kNone), AddressIds::kNone) << "not known: looked up, and full";
+  EXPECT_EQ(ids.acquire(addr(1), AddressIds::kNone), a);
+  EXPECT_EQ(ids.references(a), 3u);
 }
 
 TEST(AddressIds, SaysWhenEveryIdIsTaken) {

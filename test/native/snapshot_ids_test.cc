@@ -4,6 +4,7 @@
 // one that leaves the configuration keeps it for as long as a connection names it.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <vector>
 
 #include "dataplane_fixture.h"
@@ -92,9 +93,15 @@ TEST(SnapshotIds, AnAddressKeepsItsIdAcrossReloadsAndWhileAConnectionNamesItAfte
   ASSERT_NE(c, nullptr);
   const uint16_t server = c->interned6.server_saddr;
 
+  // Addresses no connection names keep theirs too: the new snapshot's are taken before the old
+  // one's go (in the other order, the freed ids would be handed out again in another order).
+  std::vector<uint16_t> servers_before;
+  for (uint32_t b = 0; b < dp.snapshot().backends.size(); ++b) servers_before.push_back(held.server(b));
+
   dp.reload(topo::both_families(Forwarding::fullnat));
   EXPECT_EQ(held.vip(kVip6Http), vip);
   EXPECT_EQ(held.server(c->backend_index), server);
+  for (uint32_t b = 0; b < servers_before.size(); ++b) EXPECT_EQ(held.server(b), servers_before[b]) << "backend " << b;
   EXPECT_EQ(held.local(lip6_index(dp.snapshot())), lip);
   EXPECT_EQ(ids.size(), 6u);
   EXPECT_EQ(ids.references(vip), 2u + 1u) << "the old snapshot's references went with it";
@@ -134,6 +141,103 @@ TEST(SnapshotIds, NatAndRoutedConnectionsNameTheClientNotAnId) {
     EXPECT_EQ(c->interned6.server_daddr, lb::Interned6::kClient);
     EXPECT_EQ(dp.cs->conns.tuple6(*c, lb::kFromServer).daddr, topo::kCip6);
     EXPECT_EQ(ids.size(), 5u);
+  }
+}
+
+// Two IPv6 VIPs and a pool of two IPv6 LIPs beside the standard ones: an id taken from the
+// wrong service or LIP index would name another address of the configuration, not fall back.
+const core::Ipv6Address kVip6b = ipv6({0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 20});
+const core::Ipv6Address kLips6b[2] = {ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 101}), ipv6({0xfd00, 2, 0, 0, 0, 0, 0, 102})};
+
+TEST(SnapshotIds, EachConnectionNamesTheVipItReachedAndTheLipItLeftFrom) {
+  SnapshotBuilder b = topo::both_families(Forwarding::fullnat);
+  const uint16_t pool = b.add_pool6({kLips6b[0], kLips6b[1]});
+  b.add_service6(kVip6b, topo::kHttp, core::kIpProtoTcp, {topo::kWeb6[1], topo::kWeb6[2]}, pool);
+  Dataplane dp(b);
+  const lb::Snapshot& snap = dp.snapshot();
+  bool lip_used[2] = {};
+  for (uint16_t host = 1; host <= 16; ++host) {
+    for (const core::Ipv6Address& vip : {topo::kVip6, kVip6b}) {
+      Packet6Spec syn = topo::from_client6(40000);
+      syn.saddr = ipv6({0x2001, 0xdb8, 0xc, 0, 0, 0, 0, host});
+      syn.daddr = vip;
+      auto f = build_frame6(syn);
+      ASSERT_EQ(dp.run(f, 0), Verdict::tx);
+      // The frame as it leaves: Ethernet, then the IPv6 header's source and destination.
+      const core::Ipv6Address out_saddr = core::Ipv6Address::load(f.data() + 14 + 8);
+      const core::Ipv6Address out_daddr = core::Ipv6Address::load(f.data() + 14 + 24);
+      lb::Conn* c = dp.cs->conns.lookup(core::kIpProtoTcp, syn.saddr, vip, core::htons(40000), core::htons(topo::kHttp)).conn;
+      ASSERT_NE(c, nullptr);
+      ASSERT_TRUE(c->interned);
+      const lb::ConnTuple6 client_side = dp.cs->conns.tuple6(*c, lb::kFromClient);
+      const lb::ConnTuple6 server_side = dp.cs->conns.tuple6(*c, lb::kFromServer);
+      EXPECT_EQ(client_side.daddr, vip);
+      EXPECT_EQ(server_side.daddr, out_saddr) << "the LIP the SYN left from";
+      EXPECT_EQ(server_side.saddr, out_daddr) << "the server it went to";
+      // The server's answer to where the SYN came from finds the connection (the frame's source is
+      // written from the entry's ids, the table's link from the chosen LIP: they must agree).
+      uint16_t out_sport, out_dport;
+      std::memcpy(&out_sport, f.data() + 14 + 40, 2);
+      std::memcpy(&out_dport, f.data() + 14 + 42, 2);
+      EXPECT_EQ(dp.cs->conns.lookup(core::kIpProtoTcp, out_daddr, out_saddr, out_dport, out_sport).conn, c);
+      for (int l = 0; l < 2; ++l) lip_used[l] |= out_saddr == kLips6b[l];
+      EXPECT_EQ(c->interned6.server_saddr, dp.cs->snapshot_ids.server(c->backend_index));
+      for (uint32_t l = 0; l < snap.lips6.size(); ++l)
+        if (snap.lips6[l] == out_saddr) EXPECT_EQ(c->interned6.server_daddr, dp.cs->snapshot_ids.local(l));
+    }
+  }
+  EXPECT_TRUE(lip_used[0] && lip_used[1]) << "sixteen clients over a pool of two: both LIPs";
+}
+
+// More IPv6 addresses in a configuration than there are ids: the LIPs and VIPs, named by every
+// connection, are the ones that get theirs; servers beyond the last id go without (their
+// connections are paired), the others' connections stay one line.
+TEST(SnapshotIds, WhenTheConfigurationHasMoreAddressesThanIdsLipsAndVipsKeepTheirs) {
+  SnapshotBuilder b = topo::both_families(Forwarding::fullnat);
+  std::vector<BackendSpec6> many;
+  for (uint32_t i = 0; i < lb::AddressIds::kMaxIds; ++i)
+    many.push_back({ipv6({0xfd00, 9, 0, 0, 0, 0, static_cast<uint16_t>(i >> 16), static_cast<uint16_t>(i)}), 8080,
+                    topo::kWeb6[0].mac});
+  b.add_service6(kVip6b, 8443, core::kIpProtoTcp, many, b.services[kVip6Http].pool);
+  Dataplane dp(b);
+  const lb::SnapshotIds& held = dp.cs->snapshot_ids;
+  EXPECT_EQ(dp.cs->conns.address_ids().size(), lb::AddressIds::kMaxIds);
+  EXPECT_NE(held.local(lip6_index(dp.snapshot())), kNone);
+  EXPECT_NE(held.vip(kVip6Http), kNone);
+  EXPECT_NE(held.vip(kVip6Http + 2), kNone) << "the many servers' own VIP";
+  const abi::ServiceRecord& big = dp.snapshot().services[kVip6Http + 2];
+  EXPECT_EQ(held.server(big.backend_first + big.backend_count - 1), kNone) << "the last server: no id left";
+  lb::Conn* c = open6(dp, 40000);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->interned) << "the web service's connection is one line";
+
+  // Once the big service leaves, the next reload gives the others' ids back: all of them held.
+  dp.reload(topo::both_families(Forwarding::fullnat));
+  EXPECT_EQ(dp.cs->conns.address_ids().size(), 6u);
+}
+
+// A reload from one configuration that uses every id to another of as many different addresses:
+// the new ones find no id until the old snapshot's are released, and then get theirs.
+TEST(SnapshotIds, AReloadThatReplacesEveryAddressTakesTheIdsTheOldSnapshotFreed) {
+  const auto config = [](uint16_t servers_prefix) {
+    SnapshotBuilder b = topo::both_families(Forwarding::fullnat);
+    std::vector<BackendSpec6> many;
+    for (uint32_t i = 0; i < lb::AddressIds::kMaxIds - 7; ++i)  // the both_families six and kVip6b
+      many.push_back({ipv6({0xfd00, servers_prefix, 0, 0, 0, 0, static_cast<uint16_t>(i >> 16), static_cast<uint16_t>(i)}),
+                      8080, topo::kWeb6[0].mac});
+    b.add_service6(kVip6b, 8443, core::kIpProtoTcp, many, b.services[kVip6Http].pool);
+    return b;
+  };
+  Dataplane dp(config(9));
+  const lb::AddressIds& ids = dp.cs->conns.address_ids();
+  const lb::SnapshotIds& held = dp.cs->snapshot_ids;
+  EXPECT_EQ(ids.size(), lb::AddressIds::kMaxIds);
+  dp.reload(config(10));
+  EXPECT_EQ(ids.size(), lb::AddressIds::kMaxIds);
+  const abi::ServiceRecord& big = dp.snapshot().services[kVip6Http + 2];
+  for (const uint32_t b : {big.backend_first, big.backend_first + big.backend_count - 1}) {
+    ASSERT_NE(held.server(b), kNone) << "backend " << b;
+    EXPECT_EQ(ids[held.server(b)], core::Ipv6Address::load(dp.snapshot().backends[b].address6.bytes));
   }
 }
 

@@ -160,8 +160,12 @@ TEST(Sync6, RecordsThatDescribeNoEntryAreCountedInvalid) {
        }},
       {"an unknown state", [](abi::SyncRecord6& r) { r.state = 200; }},
   };
-  // The snapshot's own addresses are interned by the core (lb/snapshot_ids.h); records add none.
-  const uint32_t snapshot_addresses = b.cs->conns.address_ids().size();
+  // The snapshot's own addresses are interned by the core (lb/snapshot_ids.h); records add no
+  // address and leave no reference behind.
+  const lb::AddressIds& ids = b.cs->conns.address_ids();
+  const uint32_t snapshot_addresses = ids.size();
+  std::vector<uint32_t> references_before;
+  for (uint16_t id = 0; id < snapshot_addresses; ++id) references_before.push_back(ids.references(id));
   uint64_t invalid = 0;
   for (const Row& row : rows) {
     abi::SyncRecord6 r = good;
@@ -180,7 +184,8 @@ TEST(Sync6, RecordsThatDescribeNoEntryAreCountedInvalid) {
     lb::sync_install(*b.cs, r);
     EXPECT_EQ(b.counter(abi::Counter::sync_invalid), ++invalid);
   }
-  EXPECT_EQ(b.cs->conns.address_ids().size(), snapshot_addresses);
+  EXPECT_EQ(ids.size(), snapshot_addresses);
+  for (uint16_t id = 0; id < snapshot_addresses; ++id) EXPECT_EQ(ids.references(id), references_before[id]) << "id " << id;
   abi::SyncItem unknown = good;
   unknown.bytes[0] = 5;
   lb::sync_install(*b.cs, unknown);
