@@ -87,7 +87,6 @@ struct alignas(64) CoreState {
   // The identification of the next IPv4 packet NAT64 sends with DF clear (lb/nat64.h to_ipv4).
   uint16_t next_ip_id = 1;
   ConnTable conns;
-  SnapshotIds snapshot_ids;  // conns' ids of the installed snapshot's IPv6 addresses
   SynProxyState proxy;  // beside conns: the SYN-proxied connections' translation (lb/syn_proxy.cc)
   // Beside conns, by index: the translation of connections that carry their client's address
   // (lb/client_address.h). Pages are touched only by connections of such services.
@@ -107,6 +106,9 @@ struct alignas(64) CoreState {
   // dataplane.fast_path: off). Set by the worker before it starts.
   FastPathTable* fast_path = nullptr;
   SyncExport sync;
+  // conns' ids of the installed snapshot's IPv6 addresses. Last: read once per new IPv6
+  // connection, it keeps the fields every packet reads where they were.
+  SnapshotIds snapshot_ids;
 
   void count(abi::Counter c, uint64_t n = 1) { counters[static_cast<uint32_t>(c)] += n; }
 
