@@ -216,6 +216,49 @@ TEST(SnapshotIds, WhenTheConfigurationHasMoreAddressesThanIdsLipsAndVipsKeepThei
   EXPECT_EQ(dp.cs->conns.address_ids().size(), 6u);
 }
 
+// The packet path when a server found no id: its connections are paired entries, forwarded and
+// answered as any other, and gone with their lines at expiry.
+TEST(SnapshotIds, AServerWithoutAnIdStillForwardsThroughAPairedEntry) {
+  SnapshotBuilder b = topo::both_families(Forwarding::fullnat);
+  std::vector<BackendSpec6> many;
+  for (uint32_t i = 0; i < lb::AddressIds::kMaxIds; ++i)
+    many.push_back({ipv6({0xfd00, 9, 0, 0, 0, 0, static_cast<uint16_t>(i >> 16), static_cast<uint16_t>(i)}), 8080,
+                    topo::kWeb6[0].mac});
+  ServiceOptions every_connection_to_the_last;
+  every_connection_to_the_last.table = {lb::AddressIds::kMaxIds - 1};
+  b.add_service6(kVip6b, 8443, core::kIpProtoTcp, many, b.services[kVip6Http].pool, every_connection_to_the_last);
+  Dataplane dp(b);
+  const abi::ServiceRecord& big = dp.snapshot().services[kVip6Http + 2];
+  ASSERT_EQ(dp.cs->snapshot_ids.server(big.backend_first + big.backend_count - 1), kNone);
+
+  Packet6Spec syn = topo::from_client6(40000, core::kTcpSyn, 8443);
+  syn.daddr = kVip6b;
+  auto f = build_frame6(syn);
+  ASSERT_EQ(dp.run(f, 0), Verdict::tx);
+  lb::Conn* c = dp.cs->conns.lookup(core::kIpProtoTcp, topo::kCip6, kVip6b, core::htons(40000), core::htons(8443)).conn;
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->interned) << "paired: its server has no id";
+  EXPECT_EQ(dp.cs->conns.paired_entries(), 1u);
+  const lb::ConnTuple6 server_side = dp.cs->conns.tuple6(*c, lb::kFromServer);
+  EXPECT_EQ(server_side.saddr, many.back().address);
+  EXPECT_EQ(server_side.daddr, topo::kLip6);
+  EXPECT_EQ(core::Ipv6Address::load(f.data() + 14 + 24), many.back().address) << "the SYN went to the last server";
+
+  Packet6Spec reply;
+  reply.src_mac = topo::kWeb6[0].mac, reply.dst_mac = topo::kPortMac[1];
+  reply.saddr = server_side.saddr, reply.daddr = server_side.daddr;
+  reply.sport = core::ntohs(server_side.sport), reply.dport = core::ntohs(server_side.dport);
+  reply.tcp_flags = core::kTcpSyn | core::kTcpAck;
+  auto r = build_frame6(reply);
+  ASSERT_EQ(dp.run(r, 1), Verdict::tx);
+  EXPECT_EQ(core::Ipv6Address::load(r.data() + 14 + 8), kVip6b) << "back to the client from the VIP";
+  EXPECT_EQ(core::Ipv6Address::load(r.data() + 14 + 24), topo::kCip6);
+  EXPECT_TRUE(ipv6_checksum_ok(r));
+
+  EXPECT_EQ(expire_everything(dp), 0u);
+  EXPECT_EQ(dp.cs->conns.paired_entries(), 0u);
+}
+
 // A reload from one configuration that uses every id to another of as many different addresses:
 // the new ones find no id until the old snapshot's are released, and then get theirs.
 TEST(SnapshotIds, AReloadThatReplacesEveryAddressTakesTheIdsTheOldSnapshotFreed) {

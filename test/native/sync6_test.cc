@@ -82,6 +82,20 @@ TEST(Sync6, AnIpv6FullnatConnectionIsTakenOverByTheOtherNode) {
   EXPECT_EQ(on_b, on_a);
   EXPECT_EQ(b.counter(abi::Counter::sync_adopted), 1u);
   EXPECT_FALSE(copy->client_port_index & lb::kSyncedAwaiting);
+
+  // Installed from a record, it is one line as a local connection is, naming the ids B's
+  // snapshot holds (lb/snapshot_ids.h), and gives its references back when it expires.
+  ASSERT_TRUE(copy->interned);
+  const lb::AddressIds& ids = b.cs->conns.address_ids();
+  const uint16_t vip = copy->interned6.client_daddr, lip = copy->interned6.server_daddr;
+  EXPECT_EQ(vip, b.cs->snapshot_ids.vip(2));
+  EXPECT_EQ(copy->interned6.server_saddr, b.cs->snapshot_ids.server(copy->backend_index));
+  EXPECT_EQ(ids[lip], topo::kLip6);
+  EXPECT_EQ(ids.references(vip), 3u) << "B's two IPv6 services and the connection";
+  for (int round = 0; round < 3; ++round) b.expire(b.cs->now + (1u << 30));  // port holds too
+  EXPECT_EQ(b.cs->conns.size(), 0u);
+  EXPECT_EQ(ids.references(vip), 2u);
+  EXPECT_EQ(ids.references(lip), 1u);
 }
 
 TEST(Sync6, ANat64ConnectionCarriesItsIpv4ServerSide) {
