@@ -265,10 +265,10 @@ std::vector<Patch> syn_patches(const Template& syn, uint64_t count) {
 // Lets every connection of the core time out as a running worker's do (its expiry pass, local
 // ports and interned addresses released, port holds ended), so the next batch meets a table
 // whose memory is already in use: a running engine's, not one paying first touches. False if
-// entries remain after the clock has passed every timeout twice.
+// entries remain after three passes (a second ends the port holds the first may leave).
 bool expire_all(lb::CoreState& cs) {
-  // The longest configurable timeout (kMaxTimeout, control/snapshot_build.cc) is 2^30 - 1 s; a step below 2^31
-  // keeps the timers' wrap-around comparisons right.
+  // The longest configurable timeout (kMaxTimeout, control/snapshot_build.cc) is 2^30 - 1 s; a
+  // step below 2^31 keeps the timers' wrap-around comparisons right.
   constexpr uint32_t kPastEveryTimeout = 1u << 30;
   for (int pass = 0; pass < 3 && cs.conns.size() != 0; ++pass) {
     cs.now += kPastEveryTimeout;

@@ -1,7 +1,8 @@
 // native/lb/core_state.h — everything one data-plane core reads and writes while forwarding:
 // the current snapshot, its connection table, its share of the Full-NAT local ports and their
 // key, its SYN proxy state, its scheduler cursors and locality table, its half-open counts per
-// service, its counters, and its blocks of per-server counts. One instance per worker, cache-aligned, written only by that worker's thread (the
+// service, its counters, its blocks of per-server counts, and the ids its table holds for the
+// snapshot's IPv6 addresses. One instance per worker, cache-aligned, written only by that worker's thread (the
 // constructor, and the held tuples of a previous run, come from the control thread before the
 // worker starts). Passed explicitly to lb::process, DPDK-l3fwd style.
 #pragma once
