@@ -189,15 +189,22 @@ TEST(SnapshotIds, EachConnectionNamesTheVipItReachedAndTheLipItLeftFrom) {
   EXPECT_TRUE(lip_used[0] && lip_used[1]) << "sixteen clients over a pool of two: both LIPs";
 }
 
+// `count` IPv6 servers fd00:<prefix>::<i>, all behind the first web server's MAC: a configuration
+// with as many addresses as the ids can name.
+std::vector<BackendSpec6> numbered_servers(uint16_t prefix, uint32_t count) {
+  std::vector<BackendSpec6> servers;
+  for (uint32_t i = 0; i < count; ++i)
+    servers.push_back({ipv6({0xfd00, prefix, 0, 0, 0, 0, static_cast<uint16_t>(i >> 16), static_cast<uint16_t>(i)}), 8080,
+                       topo::kWeb6[0].mac});
+  return servers;
+}
+
 // More IPv6 addresses in a configuration than there are ids: the LIPs and VIPs, named by every
 // connection, are the ones that get theirs; servers beyond the last id go without (their
 // connections are paired), the others' connections stay one line.
 TEST(SnapshotIds, WhenTheConfigurationHasMoreAddressesThanIdsLipsAndVipsKeepTheirs) {
   SnapshotBuilder b = topo::both_families(Forwarding::fullnat);
-  std::vector<BackendSpec6> many;
-  for (uint32_t i = 0; i < lb::AddressIds::kMaxIds; ++i)
-    many.push_back({ipv6({0xfd00, 9, 0, 0, 0, 0, static_cast<uint16_t>(i >> 16), static_cast<uint16_t>(i)}), 8080,
-                    topo::kWeb6[0].mac});
+  const std::vector<BackendSpec6> many = numbered_servers(9, lb::AddressIds::kMaxIds);
   b.add_service6(kVip6b, 8443, core::kIpProtoTcp, many, b.services[kVip6Http].pool);
   Dataplane dp(b);
   const lb::SnapshotIds& held = dp.cs->snapshot_ids;
@@ -220,10 +227,7 @@ TEST(SnapshotIds, WhenTheConfigurationHasMoreAddressesThanIdsLipsAndVipsKeepThei
 // answered as any other, and gone with their lines at expiry.
 TEST(SnapshotIds, AServerWithoutAnIdStillForwardsThroughAPairedEntry) {
   SnapshotBuilder b = topo::both_families(Forwarding::fullnat);
-  std::vector<BackendSpec6> many;
-  for (uint32_t i = 0; i < lb::AddressIds::kMaxIds; ++i)
-    many.push_back({ipv6({0xfd00, 9, 0, 0, 0, 0, static_cast<uint16_t>(i >> 16), static_cast<uint16_t>(i)}), 8080,
-                    topo::kWeb6[0].mac});
+  const std::vector<BackendSpec6> many = numbered_servers(9, lb::AddressIds::kMaxIds);
   ServiceOptions every_connection_to_the_last;
   every_connection_to_the_last.table = {lb::AddressIds::kMaxIds - 1};
   b.add_service6(kVip6b, 8443, core::kIpProtoTcp, many, b.services[kVip6Http].pool, every_connection_to_the_last);
@@ -264,11 +268,9 @@ TEST(SnapshotIds, AServerWithoutAnIdStillForwardsThroughAPairedEntry) {
 TEST(SnapshotIds, AReloadThatReplacesEveryAddressTakesTheIdsTheOldSnapshotFreed) {
   const auto config = [](uint16_t servers_prefix) {
     SnapshotBuilder b = topo::both_families(Forwarding::fullnat);
-    std::vector<BackendSpec6> many;
-    for (uint32_t i = 0; i < lb::AddressIds::kMaxIds - 7; ++i)  // the both_families six and kVip6b
-      many.push_back({ipv6({0xfd00, servers_prefix, 0, 0, 0, 0, static_cast<uint16_t>(i >> 16), static_cast<uint16_t>(i)}),
-                      8080, topo::kWeb6[0].mac});
-    b.add_service6(kVip6b, 8443, core::kIpProtoTcp, many, b.services[kVip6Http].pool);
+    // Every id but the both_families six and kVip6b's.
+    b.add_service6(kVip6b, 8443, core::kIpProtoTcp, numbered_servers(servers_prefix, lb::AddressIds::kMaxIds - 7),
+                   b.services[kVip6Http].pool);
     return b;
   };
   Dataplane dp(config(9));
