@@ -119,16 +119,24 @@ inline uint64_t checksum_delta32(uint32_t old_word, uint32_t new_word) {
 inline uint64_t checksum_delta16(uint16_t old_word, uint16_t new_word) {
   return static_cast<uint64_t>(static_cast<uint16_t>(~old_word)) + new_word;
 }
-// The delta of a 128-bit field (an IPv6 address) as it lies in memory: eight words at once.
+// The delta of a 128-bit field (an IPv6 address) as it lies in memory: its two 64-bit words
+// summed with end-around carries (2^64 = 1 in one's complement arithmetic mod 0xffff, as 2^16 is),
+// then halved to at most 33 bits so that it adds to other deltas like theirs. Zero only when every
+// word's `~old + new` is (old all ones, new zero), as with 16-bit words. Eight-byte loads: an
+// address written by two eight-byte stores is forwarded to them, not to one sixteen-byte load.
+inline uint64_t checksum_add_carry(uint64_t a, uint64_t b) {
+  uint64_t sum;
+  const bool carry = __builtin_add_overflow(a, b, &sum);
+  return sum + carry;  // cannot carry again: a + b - 2^64 is at most 2^64 - 2
+}
 inline uint64_t checksum_delta128(const uint8_t* old_address, const uint8_t* new_address) {
-  uint64_t delta = 0;
-  for (int i = 0; i < 16; i += 4) {
-    uint32_t o, n;
-    std::memcpy(&o, old_address + i, 4);
-    std::memcpy(&n, new_address + i, 4);
-    delta += checksum_delta32(o, n);
-  }
-  return delta;
+  uint64_t old_low, old_high, new_low, new_high;
+  std::memcpy(&old_low, old_address, 8);
+  std::memcpy(&old_high, old_address + 8, 8);
+  std::memcpy(&new_low, new_address, 8);
+  std::memcpy(&new_high, new_address + 8, 8);
+  const uint64_t sum = checksum_add_carry(checksum_add_carry(~old_low, ~old_high), checksum_add_carry(new_low, new_high));
+  return (sum & 0xffffffffu) + (sum >> 32);
 }
 inline uint16_t checksum_apply(uint16_t check, uint64_t delta) {
   return static_cast<uint16_t>(~checksum_fold(static_cast<uint16_t>(~check) + delta));

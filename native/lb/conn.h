@@ -151,12 +151,12 @@ static_assert(sizeof(Conn) == 64, "one connection is one cache line");
 // rewrite into `to` (addresses and ports: RFC 1624's sum of ~old + new, folded). Constant for a
 // connection's direction, so an IPv6 entry keeps it (rewrite_delta6) instead of each packet
 // summing 36 bytes' worth of differences: IPv6 has no header checksum, but its pseudo-header
-// covers both 128-bit addresses.
+// covers both 128-bit addresses. Each port read alone: the caller has just stored one of them by
+// itself, and a 32-bit load of both would wait for that store to retire (no forwarding).
 inline uint16_t routed_rewrite_delta(const ConnTuple6& from, const ConnTuple6& to) {
   return core::checksum_fold(core::checksum_delta128(from.saddr.bytes, to.saddr.bytes) +
                              core::checksum_delta128(from.daddr.bytes, to.daddr.bytes) +
-                             core::checksum_delta32(static_cast<uint32_t>(from.dport) << 16 | from.sport,
-                                                    static_cast<uint32_t>(to.dport) << 16 | to.sport));
+                             core::checksum_delta16(from.sport, to.sport) + core::checksum_delta16(from.dport, to.dport));
 }
 
 // An IPv6 (not NAT64) connection's routed_rewrite_delta for packets of direction `d` (into the

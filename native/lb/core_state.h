@@ -30,7 +30,7 @@ namespace xvs::lb {
 struct LocalityEntry {
   static constexpr uint32_t kServers = 4;  // lblcr's server set; lblc uses the first
   uint32_t service_id = 0;
-  uint64_t destination = 0;  // the destination address's sched_key (lb/family.h)
+  uint64_t destination = 0;  // the destination address's sched_key (lb/schedule.h)
   uint32_t backend_ids[kServers] = {};
   uint32_t count = 0;
   uint32_t last_used = 0;

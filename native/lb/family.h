@@ -46,8 +46,6 @@ struct V4 {
   // The client network a persistence template stands for: `mask` is persist_mask(service).
   static uint32_t persist_mask(const abi::ServiceRecord& s) { return s.persist_netmask; }
   static Addr masked(Addr a, uint32_t netmask) { return a & netmask; }
-  // The key the hashing schedulers (sh, dh, mh, lblc, lblcr) read: the address itself.
-  static uint64_t sched_key(Addr a) { return a; }
   // nat ownership (lb/owner.h): the host-order address.
   static uint32_t owner_word(Addr a) { return core::ntohl(a); }
 };
@@ -84,9 +82,6 @@ struct V6 {
     }
     return out;
   }
-  // A fold of the address, keyed afterwards by the schedulers as an IPv4 address is; IPVS folds
-  // an IPv6 address the same way (XOR of its words) for sh and lblc.
-  static uint64_t sched_key(const Addr& a) { return core::mix_u64(a.word(0), a.word(1)); }
   // nat ownership: the XOR of the address's four host-order words (documented in native/README.md).
   static uint32_t owner_word(const Addr& a) {
     uint32_t out = 0;

@@ -312,7 +312,7 @@ template <typename F>
 
   const bool persistent = (svc->flags & abi::persistent) != 0;
   Conn* tmpl = persistent ? find_template(cs, *svc, saddr) : nullptr;
-  const uint32_t index = tmpl != nullptr ? backend_of(cs, *tmpl) : schedule(cs, *svc, F::sched_key(saddr), F::sched_key(daddr));
+  const uint32_t index = tmpl != nullptr ? backend_of(cs, *tmpl) : schedule(cs, *svc, saddr, daddr);
   if (index == kNoBackend) return drop(cs, Counter::drop_no_backend);
   const abi::BackendRecord& backend = snap.backends[index];
   if (core::mac_is_zero(backend.mac.bytes)) return drop(cs, Counter::drop_neighbor_unresolved);

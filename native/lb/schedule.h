@@ -17,6 +17,12 @@ namespace xvs::lb {
 
 inline constexpr uint32_t kNoBackend = FlatMap::kMissing;
 
+// The key the hashing schedulers (sh, mh, dh, lblc, lblcr) read for an address: an IPv4 address
+// itself; an IPv6 one folded to a word, then keyed as an IPv4 address is (IPVS folds an IPv6
+// address too, by XOR of its words, for sh and lblc).
+inline uint64_t sched_key(uint32_t address) { return address; }
+inline uint64_t sched_key(const core::Ipv6Address& address) { return core::mix_u64(address.word(0), address.word(1)); }
+
 namespace sched_detail {
 
 inline bool usable(const CoreState& cs, uint32_t index) {
@@ -137,17 +143,19 @@ inline uint32_t first_usable(const CoreState& cs, const abi::ServiceRecord& svc)
 
 }  // namespace sched_detail
 
-// Index of the chosen server in the snapshot's backends, or kNoBackend. The client's and the
-// destination's addresses come as their family's sched_key (lb/family.h): an IPv4 address as is.
-inline uint32_t schedule(CoreState& cs, const abi::ServiceRecord& svc, uint64_t saddr, uint64_t daddr) {
+// Index of the chosen server in the snapshot's backends, or kNoBackend. Addr: uint32_t (IPv4,
+// network order) or core::Ipv6Address; only the schedulers that hash an address fold it
+// (sched_key), so an IPv6 client costs the others nothing.
+template <typename Addr>
+inline uint32_t schedule(CoreState& cs, const abi::ServiceRecord& svc, const Addr& saddr, const Addr& daddr) {
   using namespace sched_detail;
   const auto service_index = static_cast<uint32_t>(&svc - cs.snapshot->services.data());
   switch (static_cast<abi::Scheduler>(svc.scheduler)) {
     case abi::Scheduler::rr:
     case abi::Scheduler::wrr: return sequence(cs, svc, service_index);
     case abi::Scheduler::sh:
-    case abi::Scheduler::mh: return hashed(cs, svc, saddr);
-    case abi::Scheduler::dh: return hashed(cs, svc, daddr);
+    case abi::Scheduler::mh: return hashed(cs, svc, sched_key(saddr));
+    case abi::Scheduler::dh: return hashed(cs, svc, sched_key(daddr));
     case abi::Scheduler::fo: return first_usable(cs, svc);
     case abi::Scheduler::lc: return least_loaded<false>(cs, svc, overhead);
     case abi::Scheduler::wlc: return weighted_least_connection(cs, svc);
@@ -157,8 +165,8 @@ inline uint32_t schedule(CoreState& cs, const abi::ServiceRecord& svc, uint64_t 
       for (uint32_t i = svc.backend_first; i < svc.backend_first + svc.backend_count; ++i)
         if (usable(cs, i) && cluster_load(cs, i).active == 0) return i;
       return least_loaded<true>(cs, svc, [](const BackendLoad& l) { return static_cast<uint64_t>(l.active) + 1; });
-    case abi::Scheduler::lblc: return locality(cs, svc, daddr, false);
-    case abi::Scheduler::lblcr: return locality(cs, svc, daddr, true);
+    case abi::Scheduler::lblc: return locality(cs, svc, sched_key(daddr), false);
+    case abi::Scheduler::lblcr: return locality(cs, svc, sched_key(daddr), true);
   }
   return kNoBackend;
 }

@@ -206,6 +206,35 @@ TEST(Checksum6, AddressUpdateMatchesFullComputation) {
   }
 }
 
+// checksum_delta128 sums 64-bit words with end-around carries; RFC 1624 sums 16-bit ones. The two
+// must give the same checksum for every check value, 0x0000 and 0xffff included (one's
+// complement's two zeros: a delta that is zero only where the word-by-word one is keeps them
+// apart), on random addresses and on the words that carry most (all ones, zeros).
+TEST(Checksum6, Delta128MatchesSixteenBitWordDeltas) {
+  std::mt19937_64 rng(128);
+  const auto word_by_word = [](const uint8_t* from, const uint8_t* to) {
+    uint64_t delta = 0;
+    for (int i = 0; i < 16; i += 2) delta += checksum_delta16(load16(from + i), load16(to + i));
+    return delta;
+  };
+  const auto fill = [&rng](uint8_t* address, int kind) {
+    for (int i = 0; i < 16; ++i) address[i] = kind == 0 ? 0x00 : kind == 1 ? 0xff : static_cast<uint8_t>(rng());
+  };
+  for (int round = 0; round < 20000; ++round) {
+    uint8_t from[16], to[16];
+    fill(from, round < 9 ? round % 3 : 2);
+    fill(to, round < 9 ? round / 3 : 2);
+    if (round >= 9 && round % 5 == 0) from[rng() % 16] = 0xff;
+    const uint64_t expected = word_by_word(from, to);
+    const uint64_t delta = checksum_delta128(from, to);
+    ASSERT_EQ(delta == 0, expected == 0) << "round " << round;
+    ASSERT_EQ(checksum_fold(delta), checksum_fold(expected)) << "round " << round;
+    for (const uint16_t check : {uint16_t{0}, uint16_t{0xffff}, static_cast<uint16_t>(rng())})
+      ASSERT_EQ(checksum_apply(check, delta + 0x1234), checksum_apply(check, expected + 0x1234)) << "round " << round;
+    for (const uint16_t check : {uint16_t{0}, uint16_t{0xffff}}) ASSERT_EQ(checksum_apply(check, delta), checksum_apply(check, expected));
+  }
+}
+
 TEST(Checksum6, KnownPseudoHeaderSum) {
   // 2001:db8::1 -> 2001:db8::2, 8 zero bytes of UDP: the checksum is ~(0x2001 + 0x0db8 + 1 +
   // 0x2001 + 0x0db8 + 2 + 8 + 17) in network order.
