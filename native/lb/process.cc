@@ -659,7 +659,8 @@ template <bool Ipv6First>
     core::FlowWords w{0, 0};
     b.ipv6_at[i] = Ipv6First && untagged_ipv6(frames[i]) ? sizeof(core::EthHdr) : 0;
     if (b.ipv6_at[i] == 0) {
-      b.parsed[i] = core::parse_packet(frames[i].data, frames[i].len, b.views[i]);
+      b.parsed[i] = Ipv6First ? core::parse_packet(frames[i].data, frames[i].len, b.views[i])
+                              : core::parse_packet_inline(frames[i].data, frames[i].len, b.views[i]);
       const core::PacketView& p = b.views[i];
       b.probed[i] = b.parsed[i].status == core::ParseStatus::ok && p.l4 != nullptr && p.protocol != core::kIpProtoIcmp;
       if (b.probed[i]) w = core::flow_words(p.ip->saddr, p.ip->daddr, p.sport(), p.dport(), p.protocol);
