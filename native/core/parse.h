@@ -126,8 +126,8 @@ inline ParseResult parse_upper_layer(View& out, uint8_t* l4, bool (*is_error)(ui
 // ARP, IPv6, double tags and other ethertypes, and IPv4 protocols other than TCP/UDP/ICMP pass
 // to the kernel. Later fragments carry no ports: they parse as ok with fragment set and l4 null.
 // Inlined where the caller asks (parse_packet_inline: an IPv4 burst's first stage, ~1 ns a packet
-// less than the call); called elsewhere, where inlining it grew the IPv6 path's new connections
-// by ~4 %.
+// less than the call, bench/README.md); parse_packet, out of line, everywhere else, so that the
+// other paths keep the code size and inlining decisions they were measured with.
 [[gnu::always_inline]] inline ParseResult parse_packet_inline(uint8_t* frame, uint32_t len, PacketView& out) {
   if (len < sizeof(EthHdr)) return parse_drop(abi::Counter::drop_truncated_l2);
   out.frame = frame;
@@ -166,6 +166,8 @@ inline ParseResult parse_upper_layer(View& out, uint8_t* l4, bool (*is_error)(ui
 
   return parse_upper_layer(out, frame + out.l4_offset, is_icmp_error_type, parse_quoted);
 }
-inline ParseResult parse_packet(uint8_t* frame, uint32_t len, PacketView& out) { return parse_packet_inline(frame, len, out); }
+[[gnu::noinline]] inline ParseResult parse_packet(uint8_t* frame, uint32_t len, PacketView& out) {
+  return parse_packet_inline(frame, len, out);
+}
 
 }  // namespace xvs::core

@@ -121,8 +121,8 @@ inline bool parse_quoted6(uint8_t* p, uint32_t len, Quoted6Packet& q) {
 
 // Always inlined: called out of line from a burst's parse loop (lb/process.cc parse_burst), the
 // view went through memory between the two and an IPv6 packet cost 1.4 ns more at 1 000 and at
-// 1 M flows (interleaved runs, bench/README.md); parse_packet inlined the same way made no
-// measurable difference to IPv4, so it is left to the compiler.
+// 1 M flows (interleaved runs, bench/README.md). IPv4's parse_packet is inlined there too
+// (parse_packet_inline, core/parse.h).
 [[gnu::always_inline]] inline ParseResult parse_ipv6(uint8_t* frame, uint32_t len, uint32_t l3_offset, Packet6View& out) {
   // Every field is set before a verdict of ok (the rest only matter then): no blanket zeroing.
   out.tcp_flags = 0;

@@ -6,6 +6,7 @@
 // Runs on the data-plane workers.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "abi/records.h"
 #include "core/hash.h"
@@ -148,6 +149,9 @@ inline uint32_t first_usable(const CoreState& cs, const abi::ServiceRecord& svc)
 // (sched_key), so an IPv6 client costs the others nothing.
 template <typename Addr>
 inline uint32_t schedule(CoreState& cs, const abi::ServiceRecord& svc, const Addr& saddr, const Addr& daddr) {
+  // A folded key (a uint64_t, as this took once) would reach sched_key(uint32_t) cut in half.
+  static_assert(std::is_same_v<Addr, uint32_t> || std::is_same_v<Addr, core::Ipv6Address>,
+                "schedule() takes the addresses themselves: uint32_t (IPv4) or core::Ipv6Address");
   using namespace sched_detail;
   const auto service_index = static_cast<uint32_t>(&svc - cs.snapshot->services.data());
   switch (static_cast<abi::Scheduler>(svc.scheduler)) {
