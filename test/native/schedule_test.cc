@@ -1,6 +1,7 @@
 // test/native/schedule_test.cc — lb::schedule for each of the 12 IPVS schedulers on a hand-built snapshot with chosen per-worker loads: picks, ties, weights, quiescent and overloaded servers, tables, locality.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <set>
 
 #include "core/hash.h"
@@ -230,6 +231,43 @@ TEST(Schedule, HashedSchedulersIndexTheTable) {
   Sched empty(Scheduler::sh, servers({1}), {});
   empty.snap->services[0].sched_count = 0;
   EXPECT_EQ(empty.pick(), kNone);
+}
+
+// An IPv6 client (sh, mh) or destination (dh) is folded to one word first (lb::sched_key): both
+// halves of the address move it across the table, the same address always lands alike, and the
+// other address does not matter.
+TEST(Schedule, HashedSchedulersFoldAnIpv6AddressWhole) {
+  const V table = {0, 1, 2, 2, 1, 0, 0, 2, 1, 1, 2, 0, 1, 0, 2, 2};
+  const auto address = [](uint16_t high, uint16_t low) {
+    xvs::core::Ipv6Address a{};
+    const uint8_t bytes[16] = {0x20, 0x01, 0x0d, 0xb8, static_cast<uint8_t>(high >> 8), static_cast<uint8_t>(high), 0, 0,
+                               0, 0, 0, 0, 0, 0, static_cast<uint8_t>(low >> 8), static_cast<uint8_t>(low)};
+    std::memcpy(a.bytes, bytes, 16);
+    return a;
+  };
+  for (Scheduler sched : {Scheduler::sh, Scheduler::mh, Scheduler::dh}) {
+    SCOPED_TRACE(int(sched));
+    Sched s(sched, servers({1, 1, 1}), table);
+    const bool by_destination = sched == Scheduler::dh;
+    const auto pick = [&](const xvs::core::Ipv6Address& a, const xvs::core::Ipv6Address& other) {
+      return by_destination ? lb::schedule(*s.cs, s.snap->services[0], other, a) : lb::schedule(*s.cs, s.snap->services[0], a, other);
+    };
+    std::set<uint32_t> by_high, by_low;
+    for (uint16_t i = 0; i < 32; ++i) {
+      const xvs::core::Ipv6Address high = address(i, 1), low = address(0, static_cast<uint16_t>(i + 1));
+      for (const auto& a : {high, low}) {
+        const uint64_t h = xvs::core::hash_u64(lb::CoreState::scheduler_key_of(kPortKey), lb::sched_key(a));
+        const uint32_t want = table[(static_cast<uint64_t>(static_cast<uint32_t>(h)) * 16) >> 32];
+        ASSERT_EQ(pick(a, address(7, 7)), want) << i;
+        ASSERT_EQ(pick(a, address(7, 7)), want) << "stable";
+        ASSERT_EQ(pick(a, address(7, 7)), pick(a, address(9, 9))) << "the other address does not matter";
+      }
+      by_high.insert(pick(high, address(7, 7)));
+      by_low.insert(pick(low, address(7, 7)));
+    }
+    EXPECT_EQ(by_high.size(), 3u) << "the first 64 bits move a client";
+    EXPECT_EQ(by_low.size(), 3u) << "the last 64 bits move a client";
+  }
 }
 
 TEST(Schedule, FailoverTakesTheFirstUsableEntry) {
