@@ -121,7 +121,7 @@ inline uint64_t checksum_delta16(uint16_t old_word, uint16_t new_word) {
 }
 // The delta of a 128-bit field (an IPv6 address) as it lies in memory: its two 64-bit words
 // summed with end-around carries (2^64 = 1 in one's complement arithmetic mod 0xffff, as 2^16 is),
-// then halved to at most 33 bits so that it adds to other deltas like theirs. Zero only when every
+// then folded to at most 33 bits (its two halves added) so that it adds to other deltas like theirs. Zero only when every
 // word's `~old + new` is (old all ones, new zero), as with 16-bit words. Eight-byte loads: an
 // address written by two eight-byte stores is forwarded to them, not to one sixteen-byte load.
 inline uint64_t checksum_add_carry(uint64_t a, uint64_t b) {

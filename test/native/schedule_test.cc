@@ -182,11 +182,11 @@ TEST(Schedule, LocalityWithReplicationGrowsASetWithoutDuplicates) {
   EXPECT_EQ(members, (std::set<uint32_t>{1000}));
 }
 
-// sh, mh and dh index the table by a keyed hash of one address, the key derived from the port
-// key (not the engine's random seed): slot = h * n >> 32.
-uint32_t slot_of(uint32_t address, uint32_t n, const xvs::core::SipKey& port_key = kPortKey) {
-  const xvs::core::SipKey key = lb::CoreState::scheduler_key_of(port_key);
-  return static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(xvs::core::hash_u64(key, address))) * n) >> 32);
+// sh, mh and dh index the table by a keyed hash of one address (its lb::sched_key: an IPv4
+// address itself), the key derived from the port key (not the engine's random seed): slot = h * n >> 32.
+uint32_t slot_of(uint64_t address_key, uint32_t n, const xvs::core::SipKey& port_key = kPortKey) {
+  const xvs::core::SipKey hash_key = lb::CoreState::scheduler_key_of(port_key);
+  return static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(xvs::core::hash_u64(hash_key, address_key))) * n) >> 32);
 }
 
 // Another port key places clients elsewhere: an outsider who does not know the key cannot pick
@@ -256,8 +256,7 @@ TEST(Schedule, HashedSchedulersFoldAnIpv6AddressWhole) {
     for (uint16_t i = 0; i < 32; ++i) {
       const xvs::core::Ipv6Address high = address(i, 1), low = address(0, static_cast<uint16_t>(i + 1));
       for (const auto& a : {high, low}) {
-        const uint64_t h = xvs::core::hash_u64(lb::CoreState::scheduler_key_of(kPortKey), lb::sched_key(a));
-        const uint32_t want = table[(static_cast<uint64_t>(static_cast<uint32_t>(h)) * 16) >> 32];
+        const uint32_t want = table[slot_of(lb::sched_key(a), 16)];
         ASSERT_EQ(pick(a, address(7, 7)), want) << i;
         ASSERT_EQ(pick(a, address(7, 7)), want) << "stable";
         ASSERT_EQ(pick(a, address(7, 7)), pick(a, address(9, 9))) << "the other address does not matter";
