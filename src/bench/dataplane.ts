@@ -1,42 +1,35 @@
-// src/bench/dataplane.ts — `xvs bench dataplane`, TypeScript half. For each case it writes a
-// config, loads it with the real loader (parseConfigText), turns it into snapshot bytes with
-// the real model and encoder, builds the template frames and calls the addon's benchDataplane,
-// which runs lb::process in timed loops on this thread (native/bench/dataplane_bench.h).
-// Produces typed results: medians and bests of the repetitions, the copy cost, memory per
-// connection; a case the data plane cannot run yet is reported as skipped with the reason,
-// never with a figure. Main thread (it blocks while a case runs).
-import { DEFAULTS } from '../config/defaults.js';
-import { parseConfigText } from '../config/load.js';
+// src/bench/dataplane.ts — `xvs bench dataplane`, TypeScript half. For each case
+// (dataplane-cases.ts: its config through the real loader, model and encoder, and its template
+// frames) it calls the addon's benchDataplane, which runs lb::process in timed loops on this
+// thread (native/bench/dataplane_bench.h). Produces typed results: medians and bests of the
+// repetitions, the copy cost, memory per connection, and each IPv6 case's ratio to its IPv4
+// counterpart from interleaved rounds; a case the data plane cannot run yet is reported as
+// skipped with the reason, never with a figure. Main thread (it blocks while a case runs).
 import { ConfigError } from '../config/types.js';
-import { buildModel } from '../control/worker/model.js';
-import { MemNextHops, memPortMac, memServerMac } from '../control/worker/nexthop/mem.js';
-import { encodeSnapshot } from '../control/worker/snapshot-encoder.js';
-import { StableIds } from '../control/worker/stable-ids.js';
-import { benchDataplane, type DataplaneBenchParams, type DataplaneBenchRaw } from '../native/addon.js';
-import { tcp6Frame, tcpFrame } from './frames.js';
+import { benchDataplane, type DataplaneBenchRaw } from '../native/addon.js';
+import {
+  CASES,
+  DATAPLANE_CASES,
+  IPV6_COUNTERPARTS,
+  snapshotFor,
+  templates,
+  type CaseSpec,
+  type DataplaneCaseName,
+} from './dataplane-cases.js';
 
-export const DATAPLANE_CASES = [
-  'fullnat-established', 'fullnat-established-2w', 'fullnat-new', 'fullnat-syn-proxy', 'dr-established', 'tunnel-established',
-  'fullnat-established-ipv6', 'fullnat-new-ipv6', 'fullnat-established-nat64',
-] as const;
-export type DataplaneCaseName = (typeof DATAPLANE_CASES)[number];
+export {
+  DATAPLANE_CASES,
+  IPV6_COUNTERPARTS,
+  MAX_FLOWS,
+  PORTS_PER_LIP,
+  TARGETS,
+  caseConfig,
+  lip6Address,
+  lipAddress,
+  lipsFor,
+  type DataplaneCaseName,
+} from './dataplane-cases.js';
 
-/** Targets on the reference machine: printed beside the figures, never asserted. */
-export const TARGETS = {
-  // At 1 M connections (issue 14; 60 before it).
-  established_ns_per_packet: 40,
-  // Two workers, each on its own CPU and table, against one (issue 14).
-  two_worker_scaling: 1.9,
-  new_cps: 3_000_000,
-  bytes_per_connection: 160,
-  // An IPv6 case against its IPv4 counterpart, per packet (issue 18).
-  ipv6_over_ipv4: 1.1,
-} as const;
-
-/** Local ports one LIP gives one worker: the default local_port_range, as a user gets it. */
-export const PORTS_PER_LIP = DEFAULTS.local_port_range[1] - DEFAULTS.local_port_range[0] + 1;
-/** The largest --flows: the LIPs a snapshot may hold, and memory of the visit order. */
-export const MAX_FLOWS = 1 << 24;
 const SEED = 1;
 
 export interface DataplaneBenchOptions {
@@ -44,8 +37,21 @@ export interface DataplaneBenchOptions {
   packets: number;
   repeat: number;
   cases?: readonly DataplaneCaseName[];
+  /** Rounds of each IPv6 case against its IPv4 counterpart (both selected) after the cases:
+   * IPv4, IPv6, IPv6, IPv4, so that both meet the same minute of the machine; 0 or absent: none. */
+  rounds?: number;
   /** Called before each case starts (progress output). */
   onCase?: (name: DataplaneCaseName) => void;
+}
+
+/** An IPv6 case against its IPv4 counterpart, from interleaved rounds (DataplaneBenchOptions.rounds). */
+export interface Ipv4Ratio {
+  against: DataplaneCaseName;
+  /** Per round: the IPv6 runs' ns/packet over the IPv4 runs' (each run its best repetition). */
+  median: number;
+  min: number;
+  max: number;
+  rounds: number;
 }
 
 export interface DataplaneCaseResult {
@@ -84,6 +90,8 @@ export interface DataplaneCaseResult {
   scaling?: number;
   /** Several workers: Mpps of one worker alone (the mean over their CPUs, median repetition). */
   mpps_alone?: number;
+  /** IPv6 cases, with rounds: ns/packet against the IPv4 counterpart's, measured interleaved. */
+  ipv4_ratio?: Ipv4Ratio;
   /** Why there is no figure: the data plane does not implement this yet. */
   skipped?: string;
   /** Why there is no figure: the run failed (the data path did not forward, or an error). */
@@ -102,141 +110,6 @@ export interface DataplaneBenchReport {
   conn_table_size: number;
 }
 
-interface CaseSpec {
-  mode: 'fullnat' | 'dr' | 'tunnel';
-  /** IPv6 clients, VIP, servers and LIPs instead of IPv4 ones. */
-  ipv6?: boolean;
-  /** With ipv6: the servers and LIPs stay IPv4 (NAT64). */
-  nat64?: boolean;
-  workload: 'established' | 'new' | 'cookies';
-  replies: boolean;
-  /** syn_proxy of the case's service: 'off' where SYN-only traffic must create connections (to auto it is a flood). */
-  synProxy?: 'on' | 'off';
-  /** Threads at once, one per CPU, each its own table; default 1. */
-  workers?: number;
-  describe: string;
-  target?: string;
-}
-
-const CASES: Record<DataplaneCaseName, CaseSpec> = {
-  'fullnat-established': {
-    mode: 'fullnat', workload: 'established', replies: true, synProxy: 'off',
-    describe: 'ACKs of established flows, both directions, shuffled',
-    target: `target ≤ ${TARGETS.established_ns_per_packet} ns/packet`,
-  },
-  'fullnat-established-2w': {
-    mode: 'fullnat', workload: 'established', replies: true, synProxy: 'off', workers: 2,
-    describe: 'the same on two workers at once, one per CPU, each its own table of --flows connections',
-    target: `target ≥ ${TARGETS.two_worker_scaling} × one worker`,
-  },
-  'fullnat-new': {
-    mode: 'fullnat', workload: 'new', replies: false, synProxy: 'off',
-    describe: 'SYNs, each creating a connection (syn_proxy: off: to auto, SYNs alone are a flood)',
-    target: `target ≥ ${TARGETS.new_cps / 1e6} M conn/s`,
-  },
-  'fullnat-syn-proxy': {
-    mode: 'fullnat', workload: 'cookies', replies: false, synProxy: 'on',
-    describe: 'SYNs to a syn_proxy: on service, each answered with a cookie SYN-ACK (a SYN flood)',
-  },
-  // dr and tunnel replies go from the server to the client directly: client side only.
-  'dr-established': { mode: 'dr', workload: 'established', replies: false, describe: 'ACKs of established flows, client side, shuffled' },
-  'tunnel-established': { mode: 'tunnel', workload: 'established', replies: false, describe: 'ACKs of established flows, client side, shuffled' },
-  'fullnat-established-ipv6': {
-    mode: 'fullnat', ipv6: true, workload: 'established', replies: true, synProxy: 'off',
-    describe: 'fullnat-established over IPv6 (an IPv6 VIP, servers and LIPs)',
-    target: `target ≤ ${TARGETS.ipv6_over_ipv4} × fullnat-established`,
-  },
-  'fullnat-new-ipv6': {
-    mode: 'fullnat', ipv6: true, workload: 'new', replies: false, synProxy: 'off',
-    describe: 'fullnat-new over IPv6',
-    target: `target ≥ ${(1 / TARGETS.ipv6_over_ipv4).toFixed(2)} × fullnat-new`,
-  },
-  'fullnat-established-nat64': {
-    mode: 'fullnat', ipv6: true, nat64: true, workload: 'established', replies: true, synProxy: 'off',
-    describe: 'fullnat-established from IPv6 clients to IPv4 servers (an IPv6 VIP, IPv4 servers and LIPs: NAT64)',
-  },
-};
-
-const VIP = '203.0.113.10';
-const CLIENT = '198.51.100.7';
-const CLIENT_MAC = Uint8Array.from([0x02, 0xcc, 0, 0, 0, 7]);
-const SERVERS = ['10.0.2.11', '10.0.2.12', '10.0.2.13', '10.0.2.14'];
-const TUNNEL_SOURCE = '10.0.2.1';
-
-/** k-th local address: 10.1.0.1, 10.1.0.2, ... (250 per /24). */
-export function lipAddress(k: number): string {
-  return `10.1.${Math.floor(k / 250)}.${(k % 250) + 1}`;
-}
-
-/** The IPv6 cases' addresses: flows and LIPs differ only in the last 32 bits (as the native loop patches them). */
-const VIP6 = '2001:db8:100::10';
-const CLIENT6 = '2001:db8:c::7';
-const SERVERS6 = ['2001:db8:2::11', '2001:db8:2::12', '2001:db8:2::13', '2001:db8:2::14'];
-export function lip6Address(k: number): string {
-  return `2001:db8:1::${(k + 1).toString(16)}`;
-}
-
-export function lipsFor(flows: number): number {
-  return Math.max(1, Math.ceil(flows / PORTS_PER_LIP));
-}
-
-/** The config of a case, as a user would write it (JSON is YAML too). */
-export function caseConfig(mode: CaseSpec['mode'], flows: number, connTableSize: number, synProxy?: 'on' | 'off', ipv6 = false,
-  nat64 = false): string {
-  const fullnat = mode === 'fullnat';
-  const serversIpv6 = ipv6 && !nat64;
-  const lips = Array.from({ length: lipsFor(flows) }, (_, k) => (serversIpv6 ? lip6Address(k) : lipAddress(k)));
-  const config = {
-    dataplane: {
-      backend: 'mem',
-      workers: 1,
-      interfaces: ['mem0'],
-      conn_table_size: connTableSize,
-      ...(mode === 'tunnel' ? { tunnel_source: TUNNEL_SOURCE } : {}),
-    },
-    ...(fullnat ? { local_address_pools: { lan: lips } } : {}),
-    services: [
-      {
-        name: `bench-${mode}`,
-        vip: ipv6 ? VIP6 : VIP,
-        port: 80,
-        protocol: 'tcp',
-        scheduler: 'rr',
-        forwarding: mode,
-        ...(fullnat ? { local_address_pool: 'lan' } : {}),
-        ...(synProxy ? { syn_proxy: synProxy } : {}),
-        servers: (serversIpv6 ? SERVERS6 : SERVERS).map((address) => ({ address, port: fullnat ? 8080 : 80 })),
-      },
-    ],
-  };
-  return JSON.stringify(config, null, 2);
-}
-
-function snapshotFor(spec: CaseSpec, flows: number, connTableSize: number): Uint8Array {
-  const config = parseConfigText(caseConfig(spec.mode, flows, connTableSize, spec.synProxy, spec.ipv6, spec.nat64),
-    `xvs-bench-${spec.mode}.json`);
-  const model = buildModel(config, 1n, new MemNextHops(config.dataplane.interfaces.length), new StableIds());
-  return encodeSnapshot(model);
-}
-
-function templates(spec: CaseSpec): DataplaneBenchParams['templates'] {
-  const portMac = memPortMac(0);
-  const client = spec.ipv6
-    ? { srcMac: CLIENT_MAC, dstMac: portMac, src: CLIENT6, dst: VIP6, sport: 40000, dport: 80 }
-    : { srcMac: CLIENT_MAC, dstMac: portMac, src: CLIENT, dst: VIP, sport: 40000, dport: 80 };
-  const clientFrame = spec.ipv6 ? tcp6Frame : tcpFrame;
-  const serversIpv6 = spec.ipv6 === true && spec.nat64 !== true;
-  const server = serversIpv6 ? SERVERS6[0]! : SERVERS[0]!;
-  return {
-    syn: clientFrame({ ...client, flags: ['SYN'] }),
-    ack: clientFrame({ ...client, flags: ['ACK'] }),
-    // Addresses and ports are replaced per flow by the reverse of what its SYN became.
-    reply: (serversIpv6 ? tcp6Frame : tcpFrame)({
-      srcMac: memServerMac(server), dstMac: portMac, src: server, dst: serversIpv6 ? lip6Address(0) : lipAddress(0),
-      sport: spec.mode === 'fullnat' ? 8080 : 80, dport: 1024, flags: ['ACK'],
-    }),
-  };
-}
 
 function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -353,5 +226,31 @@ export function runDataplaneBench(options: DataplaneBenchOptions, bench: BenchFu
     if (raw && report.bytes_per_connection === null) report.bytes_per_connection = raw.bytesPerConnection;
     if (result.rss_bytes_per_connection !== undefined) report.rss_bytes_per_connection = result.rss_bytes_per_connection;
   }
+  for (const result of report.cases) {
+    const ratio = ipv4Ratio(result, report.cases, options, connTableSize, bench);
+    if (ratio) result.ipv4_ratio = ratio;
+  }
   return report;
+}
+
+/** The rounds of `ipv6` against its IPv4 counterpart: none unless both were measured (this VM's
+ * speed moves by up to 1.7 × between minutes, so only figures of one round compare). */
+function ipv4Ratio(ipv6: DataplaneCaseResult, measured: readonly DataplaneCaseResult[], options: DataplaneBenchOptions,
+  connTableSize: number, bench: BenchFunction): Ipv4Ratio | undefined {
+  const against = IPV6_COUNTERPARTS[ipv6.case];
+  const rounds = options.rounds ?? 0;
+  const ipv4 = measured.find((c) => c.case === against);
+  if (!against || rounds < 1 || ipv6.ns_per_packet === null || !ipv4 || ipv4.ns_per_packet === null) return undefined;
+  const best = (name: DataplaneCaseName): number | null => {
+    options.onCase?.(name);
+    return runCase(name, options, connTableSize, bench).result.ns_per_packet_best ?? null;
+  };
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; ++r) {
+    const runs = [best(against), best(ipv6.case), best(ipv6.case), best(against)];
+    if (runs.some((ns) => ns === null)) return undefined;
+    const [a1, b1, b2, a2] = runs as number[];
+    ratios.push((b1! + b2!) / (a1! + a2!));
+  }
+  return { against, median: round(median(ratios), 3), min: round(Math.min(...ratios), 3), max: round(Math.max(...ratios), 3), rounds };
 }

@@ -8,7 +8,15 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { DATAPLANE_CASES, caseConfig, lipsFor, runDataplaneBench, type DataplaneCaseResult } from '../../src/bench/dataplane.js';
+import {
+  DATAPLANE_CASES,
+  IPV6_COUNTERPARTS,
+  caseConfig,
+  lipsFor,
+  runDataplaneBench,
+  type BenchFunction,
+  type DataplaneCaseResult,
+} from '../../src/bench/dataplane.js';
 import { parseConfigText } from '../../src/config/load.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -64,6 +72,43 @@ describe('xvs bench dataplane', () => {
 
     assert.ok(report.bytes_per_connection !== null && report.bytes_per_connection >= 64, 'a connection holds two tuples');
     assert.ok(report.rss_bytes_per_connection !== null, 'RSS growth is measured');
+    assert.ok(report.cases.every((c) => c.ipv4_ratio === undefined), 'no rounds asked for, none run');
+  });
+
+  it('holds each IPv6 case against its IPv4 counterpart in interleaved rounds: IPv4, IPv6, IPv6, IPv4', () => {
+    // A substitute data path whose speed drifts run by run, as this VM's does: each round's ratio
+    // must come from that round's four runs, whatever the drift.
+    const order: string[] = [];
+    let run = 0;
+    const drifting: BenchFunction = (_snapshot, params) => {
+      const ipv6 = params.templates.syn[12] === 0x86 && params.templates.syn[13] === 0xdd;
+      const drift = 1 + (run * run++) / 20;
+      order.push(ipv6 ? 'v6' : 'v4');
+      const ns = (ipv6 ? 12 : 10) * drift;
+      return {
+        packets: params.packets, flows: params.flows, nsPerPacket: [ns], copyNsPerPacket: [1], workerNsPerPacket: [[ns]],
+        workerAloneNsPerPacket: [[]], verdicts: { tx: params.packets * params.repeat, pass: 0, drop: 0 },
+        connCreated: params.flows, connections: params.flows, fillSeconds: 0, bytesPerConnection: 88,
+        rss: { before: 0, built: 0, filled: 0 }, counters: {},
+      };
+    };
+    const cases = ['fullnat-new', 'fullnat-new-ipv6', 'fullnat-established-ipv6'] as const;
+    const report = runDataplaneBench({ flows: FLOWS, packets: PACKETS, repeat: 1, cases, rounds: 2 }, drifting);
+    // The cases once, then two rounds of the one pair whose both cases ran.
+    assert.deepEqual(order, ['v4', 'v6', 'v6', 'v4', 'v6', 'v6', 'v4', 'v4', 'v6', 'v6', 'v4']);
+    const newIpv6 = report.cases.find((c) => c.case === 'fullnat-new-ipv6')!;
+    // Each run's figure as the report keeps it (0.1 ns).
+    const ns = (base: number, k: number): number => Number((base * (1 + (k * k) / 20)).toFixed(1));
+    const round = (first: number): number =>
+      (ns(12, first + 1) + ns(12, first + 2)) / (ns(10, first) + ns(10, first + 3));
+    assert.equal(newIpv6.ipv4_ratio?.against, IPV6_COUNTERPARTS['fullnat-new-ipv6']);
+    assert.equal(newIpv6.ipv4_ratio?.rounds, 2);
+    assert.notEqual(round(3).toFixed(3), round(7).toFixed(3), 'the drift makes the rounds differ');
+    assert.equal(newIpv6.ipv4_ratio?.min, Number(Math.min(round(3), round(7)).toFixed(3)));
+    assert.equal(newIpv6.ipv4_ratio?.max, Number(Math.max(round(3), round(7)).toFixed(3)));
+    assert.equal(newIpv6.ipv4_ratio?.median, Number(((round(3) + round(7)) / 2).toFixed(3)));
+    assert.equal(report.cases.find((c) => c.case === 'fullnat-established-ipv6')!.ipv4_ratio, undefined,
+      'no ratio without its counterpart measured');
   });
 
   it('reports a mode the data plane does not implement as skipped with the reason, never with a figure', () => {
@@ -101,7 +146,7 @@ describe('xvs bench dataplane', () => {
   });
 
   it('--json prints exactly one JSON document with cases, bytes_per_connection and the command', () => {
-    const args = ['bench', 'dataplane', '--json', '--flows', '1000', '--packets', '2000', '--repeat', '1'];
+    const args = ['bench', 'dataplane', '--json', '--flows', '1000', '--packets', '2000', '--repeat', '1', '--rounds', '1'];
     const r = spawnSync(process.execPath, [XVS, ...args], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as { cases: DataplaneCaseResult[]; bytes_per_connection: number; command: string };
@@ -113,25 +158,34 @@ describe('xvs bench dataplane', () => {
       if (c.case === 'fullnat-new') assert.ok('cps' in c);
     }
     assert.equal(typeof doc.bytes_per_connection, 'number');
-    assert.equal(doc.command, 'xvs bench dataplane --json --flows 1000 --packets 2000 --repeat 1');
+    assert.equal(doc.command, 'xvs bench dataplane --json --flows 1000 --packets 2000 --repeat 1 --rounds 1');
+    for (const [ipv6, ipv4] of Object.entries(IPV6_COUNTERPARTS)) {
+      const ratio = doc.cases.find((c) => c.case === ipv6)!.ipv4_ratio;
+      assert.equal(ratio?.against, ipv4);
+      assert.ok(ratio!.min > 0 && ratio!.min <= ratio!.median && ratio!.median <= ratio!.max, `${ipv6}: a ratio and its range`);
+    }
   });
 
   it('prints a table ending with the command line', () => {
-    const r = spawnSync(process.execPath, [XVS, 'bench', 'dataplane', '--flows', '1000', '--packets', '1000', '--repeat', '1'], {
+    const r = spawnSync(process.execPath, [XVS, 'bench', 'dataplane', '--flows', '1000', '--packets', '1000', '--repeat', '1', '--rounds', '1'], {
       encoding: 'utf8',
       timeout: 60_000,
     });
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
-    assert.match(lines[lines.length - 1]!, /^command: xvs bench dataplane --flows 1000 --packets 1000 --repeat 1$/);
+    assert.match(lines[lines.length - 1]!, /^command: xvs bench dataplane --flows 1000 --packets 1000 --repeat 1 --rounds 1$/);
     assert.ok(lines.some((l) => /^case\s+Mpps\s+ns\/packet\s+CPS\s+notes$/.test(l)));
     assert.ok(lines.some((l) => l.startsWith('fullnat-established ') && l.includes('target ≤ 40 ns/packet')));
+    assert.ok(lines.some((l) => l.startsWith('fullnat-new-ipv6 ') && / × fullnat-new per packet, 1 interleaved rounds \(/.test(l)));
   });
 
   it('exits 2 on a bad parameter and when no benchmark is named', () => {
     const bad = spawnSync(process.execPath, [XVS, 'bench', 'dataplane', '--flows', '0'], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--flows must be an integer/);
+    const rounds = spawnSync(process.execPath, [XVS, 'bench', 'dataplane', '--rounds', '-1'], { encoding: 'utf8' });
+    assert.equal(rounds.status, 2);
+    assert.match(rounds.stderr, /--rounds must be an integer from 0 to 100/);
     assert.equal(spawnSync(process.execPath, [XVS, 'bench'], { encoding: 'utf8' }).status, 2);
   });
 });

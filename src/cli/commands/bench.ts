@@ -26,11 +26,13 @@ interface DataplaneArgs {
   flows: number;
   packets: number;
   repeat: number;
+  rounds: number;
 }
 
-const DEFAULTS = { flows: 1_000_000, packets: 2_000_000, repeat: 5 } as const;
+const DEFAULTS = { flows: 1_000_000, packets: 2_000_000, repeat: 5, rounds: 3 } as const;
 const MAX_PACKETS = 1e10;
 const MAX_REPEAT = 1000;
+const MAX_ROUNDS = 100;
 
 function checkInt(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max)
@@ -51,6 +53,8 @@ function notes(c: DataplaneCaseResult): string {
   const parts = c.workers
     ? [`${c.workers} workers, Mpps summed, ns/packet per worker${c.scaling !== undefined ? `; ${fmt(c.scaling, 2)} × one worker alone (${fmt(c.mpps_alone, 2)} Mpps, same run)` : ''}`]
     : [`incl. ${fmt(c.copy_ns_per_packet, 1)} ns restore`];
+  const r = c.ipv4_ratio;
+  if (r) parts.push(`${fmt(r.median, 3)} × ${r.against} per packet, ${r.rounds} interleaved rounds (${fmt(r.min, 3)}–${fmt(r.max, 3)})`);
   if (c.target) parts.push(c.target);
   return parts.join('; ');
 }
@@ -88,17 +92,25 @@ const dataplaneCommand: CliCommand<DataplaneArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' })
       .option('flows', { type: 'number', default: DEFAULTS.flows, describe: 'connections in the table (established cases)' })
       .option('packets', { type: 'number', default: DEFAULTS.packets, describe: 'timed packets per repetition and case' })
-      .option('repeat', { type: 'number', default: DEFAULTS.repeat, describe: 'repetitions per case' }) as never,
-  handler: async ({ json, flows, packets, repeat }) => {
+      .option('repeat', { type: 'number', default: DEFAULTS.repeat, describe: 'repetitions per case' })
+      .option('rounds', {
+        type: 'number',
+        default: DEFAULTS.rounds,
+        describe: 'rounds of each IPv6 case against its IPv4 counterpart, interleaved (IPv4, IPv6, IPv6, IPv4) after the cases; 0: none',
+      }) as never,
+  handler: async ({ json, flows, packets, repeat, rounds }) => {
     checkInt('flows', flows, 1, MAX_FLOWS);
     checkInt('packets', packets, 1, MAX_PACKETS);
     checkInt('repeat', repeat, 1, MAX_REPEAT);
-    const command = `xvs bench dataplane${json ? ' --json' : ''} --flows ${flows} --packets ${packets} --repeat ${repeat}`;
+    checkInt('rounds', rounds, 0, MAX_ROUNDS);
+    const command =
+      `xvs bench dataplane${json ? ' --json' : ''} --flows ${flows} --packets ${packets} --repeat ${repeat} --rounds ${rounds}`;
     const progress = !json && process.stderr.isTTY;
     const report = runDataplaneBench({
       flows,
       packets,
       repeat,
+      rounds,
       onCase: progress ? (name) => process.stderr.write(`running ${name} ...\n`) : undefined,
     });
     if (json) process.stdout.write(`${JSON.stringify({ ...report, targets: TARGETS, command })}\n`);
