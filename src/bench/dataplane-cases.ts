@@ -1,7 +1,7 @@
 // src/bench/dataplane-cases.ts — the cases of `xvs bench dataplane`: their names, targets and
 // what each one runs (mode, family, workload), and what a case gives the addon: a config as a
 // user would write it, loaded and encoded by the real loader, model and encoder into snapshot
-// bytes, and the template frames. Main thread, once per case run.
+// bytes, and the template frames. Main thread, once per run of a case (the cases', then each round's).
 import { DEFAULTS } from '../config/defaults.js';
 import { parseConfigText } from '../config/load.js';
 import { buildModel } from '../control/worker/model.js';
@@ -56,7 +56,7 @@ export interface CaseSpec {
   target?: string;
 }
 
-export const CASES: Record<DataplaneCaseName, CaseSpec> = {
+export const CASES: Readonly<Record<DataplaneCaseName, Readonly<CaseSpec>>> = {
   'fullnat-established': {
     mode: 'fullnat', workload: 'established', replies: true, synProxy: 'off',
     describe: 'ACKs of established flows, both directions, shuffled',
@@ -82,7 +82,7 @@ export const CASES: Record<DataplaneCaseName, CaseSpec> = {
   'fullnat-established-ipv6': {
     mode: 'fullnat', ipv6: true, workload: 'established', replies: true, synProxy: 'off',
     describe: 'fullnat-established over IPv6 (an IPv6 VIP, servers and LIPs)',
-    target: `target ≤ ${TARGETS.ipv6_over_ipv4} × fullnat-established`,
+    target: `target ≤ ${TARGETS.ipv6_over_ipv4} × fullnat-established per packet`,
   },
   'fullnat-new-ipv6': {
     mode: 'fullnat', ipv6: true, workload: 'new', replies: false, synProxy: 'off',
@@ -102,7 +102,7 @@ const SERVERS = ['10.0.2.11', '10.0.2.12', '10.0.2.13', '10.0.2.14'];
 const TUNNEL_SOURCE = '10.0.2.1';
 
 /** k-th local address: 10.1.0.1, 10.1.0.2, ... (250 per /24). */
-export function lipAddress(k: number): string {
+function lipAddress(k: number): string {
   return `10.1.${Math.floor(k / 250)}.${(k % 250) + 1}`;
 }
 
@@ -110,7 +110,7 @@ export function lipAddress(k: number): string {
 const VIP6 = '2001:db8:100::10';
 const CLIENT6 = '2001:db8:c::7';
 const SERVERS6 = ['2001:db8:2::11', '2001:db8:2::12', '2001:db8:2::13', '2001:db8:2::14'];
-export function lip6Address(k: number): string {
+function lip6Address(k: number): string {
   return `2001:db8:1::${(k + 1).toString(16)}`;
 }
 

@@ -21,11 +21,8 @@ export {
   DATAPLANE_CASES,
   IPV6_COUNTERPARTS,
   MAX_FLOWS,
-  PORTS_PER_LIP,
   TARGETS,
   caseConfig,
-  lip6Address,
-  lipAddress,
   lipsFor,
   type DataplaneCaseName,
 } from './dataplane-cases.js';
@@ -92,6 +89,8 @@ export interface DataplaneCaseResult {
   mpps_alone?: number;
   /** IPv6 cases, with rounds: ns/packet against the IPv4 counterpart's, measured interleaved. */
   ipv4_ratio?: Ipv4Ratio;
+  /** Why the rounds gave no ipv4_ratio: a run in them that failed or was skipped. */
+  ipv4_ratio_error?: string;
   /** Why there is no figure: the data plane does not implement this yet. */
   skipped?: string;
   /** Why there is no figure: the run failed (the data path did not forward, or an error). */
@@ -107,9 +106,10 @@ export interface DataplaneBenchReport {
   flows: number;
   packets: number;
   repeat: number;
+  /** DataplaneBenchOptions.rounds (0: none). */
+  rounds: number;
   conn_table_size: number;
 }
-
 
 function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -217,6 +217,7 @@ export function runDataplaneBench(options: DataplaneBenchOptions, bench: BenchFu
     flows: options.flows,
     packets: options.packets,
     repeat: options.repeat,
+    rounds: options.rounds ?? 0,
     conn_table_size: connTableSize,
   };
   for (const name of options.cases ?? DATAPLANE_CASES) {
@@ -228,29 +229,39 @@ export function runDataplaneBench(options: DataplaneBenchOptions, bench: BenchFu
   }
   for (const result of report.cases) {
     const ratio = ipv4Ratio(result, report.cases, options, connTableSize, bench);
-    if (ratio) result.ipv4_ratio = ratio;
+    if (ratio && 'error' in ratio) result.ipv4_ratio_error = ratio.error;
+    else if (ratio) result.ipv4_ratio = ratio;
   }
   return report;
 }
 
-/** The rounds of `ipv6` against its IPv4 counterpart: none unless both were measured (this VM's
- * speed moves by up to 1.7 × between minutes, so only figures of one round compare). */
+/** The rounds of `ipv6` against its IPv4 counterpart: undefined when none are asked for or
+ * either case has no figure from the cases' run. A run without a figure ends the rounds (at 1 M
+ * flows each run costs a table fill) and is the answer, with its reason. Only figures of one
+ * round compare: this VM's speed moves by up to 1.7 × between minutes. */
 function ipv4Ratio(ipv6: DataplaneCaseResult, measured: readonly DataplaneCaseResult[], options: DataplaneBenchOptions,
-  connTableSize: number, bench: BenchFunction): Ipv4Ratio | undefined {
+  connTableSize: number, bench: BenchFunction): Ipv4Ratio | { error: string } | undefined {
   const against = IPV6_COUNTERPARTS[ipv6.case];
   const rounds = options.rounds ?? 0;
-  const ipv4 = measured.find((c) => c.case === against);
-  if (!against || rounds < 1 || ipv6.ns_per_packet === null || !ipv4 || ipv4.ns_per_packet === null) return undefined;
-  const best = (name: DataplaneCaseName): number | null => {
+  if (!against || !Number.isInteger(rounds) || rounds < 1 || ipv6.ns_per_packet === null) return undefined;
+  if ((measured.find((c) => c.case === against)?.ns_per_packet ?? null) === null) return undefined;
+  // A run's best repetition, unrounded (the ratios' ranges are as narrow as 0.1 ns in 40), or why it has none.
+  const best = (name: DataplaneCaseName): number | string => {
     options.onCase?.(name);
-    return runCase(name, options, connTableSize, bench).result.ns_per_packet_best ?? null;
+    const { result, raw } = runCase(name, options, connTableSize, bench);
+    if (result.ns_per_packet === null || !raw) return `${name}: ${result.error ?? result.skipped ?? 'no figure'}`;
+    return Math.min(...raw.nsPerPacket);
   };
   const ratios: number[] = [];
   for (let r = 0; r < rounds; ++r) {
-    const runs = [best(against), best(ipv6.case), best(ipv6.case), best(against)];
-    if (runs.some((ns) => ns === null)) return undefined;
-    const [a1, b1, b2, a2] = runs as number[];
-    ratios.push((b1! + b2!) / (a1! + a2!));
+    const runs: number[] = [];
+    for (const name of [against, ipv6.case, ipv6.case, against]) {
+      const ns = best(name);
+      if (typeof ns === 'string') return { error: `round ${r + 1} of ${rounds}: ${ns}` };
+      runs.push(ns);
+    }
+    const [a1, b1, b2, a2] = runs as [number, number, number, number];
+    ratios.push((b1 + b2) / (a1 + a2));
   }
   return { against, median: round(median(ratios), 3), min: round(Math.min(...ratios), 3), max: round(Math.max(...ratios), 3), rounds };
 }

@@ -5,6 +5,7 @@
 import type { Argv } from 'yargs';
 
 import {
+  IPV6_COUNTERPARTS,
   MAX_FLOWS,
   TARGETS,
   runDataplaneBench,
@@ -54,7 +55,11 @@ function notes(c: DataplaneCaseResult): string {
     ? [`${c.workers} workers, Mpps summed, ns/packet per worker${c.scaling !== undefined ? `; ${fmt(c.scaling, 2)} × one worker alone (${fmt(c.mpps_alone, 2)} Mpps, same run)` : ''}`]
     : [`incl. ${fmt(c.copy_ns_per_packet, 1)} ns restore`];
   const r = c.ipv4_ratio;
-  if (r) parts.push(`${fmt(r.median, 3)} × ${r.against} per packet, ${r.rounds} interleaved rounds (${fmt(r.min, 3)}–${fmt(r.max, 3)})`);
+  if (r) {
+    const rounds = `${r.rounds} interleaved round${r.rounds === 1 ? '' : 's'}`;
+    parts.push(`${fmt(r.median, 3)} × ${r.against} per packet, ${rounds} (${fmt(r.min, 3)}–${fmt(r.max, 3)})`);
+  }
+  if (c.ipv4_ratio_error) parts.push(`no ratio to IPv4: ${c.ipv4_ratio_error}`);
   if (c.target) parts.push(c.target);
   return parts.join('; ');
 }
@@ -96,7 +101,7 @@ const dataplaneCommand: CliCommand<DataplaneArgs> = {
       .option('rounds', {
         type: 'number',
         default: DEFAULTS.rounds,
-        describe: 'rounds of each IPv6 case against its IPv4 counterpart, interleaved (IPv4, IPv6, IPv6, IPv4) after the cases; 0: none',
+        describe: `rounds of ${Object.keys(IPV6_COUNTERPARTS).join(' and ')} against their IPv4 counterparts, interleaved (IPv4, IPv6, IPv6, IPv4) after the cases; 0: none`,
       }) as never,
   handler: async ({ json, flows, packets, repeat, rounds }) => {
     checkInt('flows', flows, 1, MAX_FLOWS);
@@ -115,9 +120,11 @@ const dataplaneCommand: CliCommand<DataplaneArgs> = {
     });
     if (json) process.stdout.write(`${JSON.stringify({ ...report, targets: TARGETS, command })}\n`);
     else process.stdout.write(humanReport(report, command));
-    const failed = report.cases.filter((c) => c.error);
-    if (failed.length > 0)
-      throw new CliError(`xvs bench dataplane: ${failed.map((c) => `${c.case} failed: ${c.error}`).join('; ')}`, EXIT_RUNTIME);
+    const failed = report.cases.flatMap((c) => [
+      ...(c.error ? [`${c.case} failed: ${c.error}`] : []),
+      ...(c.ipv4_ratio_error ? [`${c.case}'s rounds against IPv4 failed: ${c.ipv4_ratio_error}`] : []),
+    ]);
+    if (failed.length > 0) throw new CliError(`xvs bench dataplane: ${failed.join('; ')}`, EXIT_RUNTIME);
   },
 };
 
