@@ -39,6 +39,8 @@ export const IPV6_COUNTERPARTS: Partial<Record<DataplaneCaseName, DataplaneCaseN
   'fullnat-established-ipv6': 'fullnat-established',
   'fullnat-new-ipv6': 'fullnat-new',
 };
+const ipv6Target = (name: DataplaneCaseName): string =>
+  `target ≤ ${TARGETS.ipv6_over_ipv4} × ${IPV6_COUNTERPARTS[name]} per packet`;
 
 export interface CaseSpec {
   mode: 'fullnat' | 'dr' | 'tunnel';
@@ -82,12 +84,12 @@ export const CASES: Readonly<Record<DataplaneCaseName, Readonly<CaseSpec>>> = {
   'fullnat-established-ipv6': {
     mode: 'fullnat', ipv6: true, workload: 'established', replies: true, synProxy: 'off',
     describe: 'fullnat-established over IPv6 (an IPv6 VIP, servers and LIPs)',
-    target: `target ≤ ${TARGETS.ipv6_over_ipv4} × fullnat-established per packet`,
+    target: ipv6Target('fullnat-established-ipv6'),
   },
   'fullnat-new-ipv6': {
     mode: 'fullnat', ipv6: true, workload: 'new', replies: false, synProxy: 'off',
     describe: 'fullnat-new over IPv6',
-    target: `target ≤ ${TARGETS.ipv6_over_ipv4} × fullnat-new per packet`,
+    target: ipv6Target('fullnat-new-ipv6'),
   },
   'fullnat-established-nat64': {
     mode: 'fullnat', ipv6: true, nat64: true, workload: 'established', replies: true, synProxy: 'off',
