@@ -1,11 +1,14 @@
 // native/core/siphash_batch.cc — see siphash_batch.h. Written once with GCC/Clang vector types
-// (eight 64-bit lanes), compiled into one function per instruction set by `target` attributes;
-// the baseline splits each vector into SSE2 halves, AVX2 into two, AVX-512 takes it whole. Pure;
-// any thread.
+// (eight 64-bit lanes), compiled into one function per instruction set by `target` attributes:
+// AVX-512 takes a vector whole, the baseline splits it into SSE2 halves. AVX2 has its own
+// intrinsics below (batch_avx2). Pure; any thread.
 #include "core/siphash_batch.h"
 
 #include <cstring>
 #include <initializer_list>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace xvs::core {
 namespace {
@@ -72,9 +75,80 @@ void batch_baseline(const SipKey& key, const uint64_t* a, const uint64_t* b, uin
 }
 
 #if defined(__x86_64__)
+// AVX2 by hand: GCC 12 splits the eight-lane vectors of batch() into halves but keeps them in
+// memory between operations (~120 spills a batch) and rotates by 16 and 32 with two shifts and
+// an or. Two groups of four lanes in registers, rotates by 16 and 32 as one byte shuffle: ~35
+// instructions a message instead of ~96 (callgrind).
+namespace avx2 {
+#define XVS_AVX2 __attribute__((target("avx2"), always_inline)) inline
+template <int B>
+XVS_AVX2 __m256i rotl(__m256i x) {
+  return _mm256_or_si256(_mm256_slli_epi64(x, B), _mm256_srli_epi64(x, 64 - B));
+}
+XVS_AVX2 __m256i rotl32(__m256i x) { return _mm256_shuffle_epi32(x, _MM_SHUFFLE(2, 3, 0, 1)); }
+XVS_AVX2 __m256i rotl16(__m256i x) {
+  // Each byte of a 64-bit lane from the one two below it, the top two wrapping to the bottom.
+  const __m256i bytes = _mm256_setr_epi8(6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13,  //
+                                         6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13);
+  return _mm256_shuffle_epi8(x, bytes);
+}
+struct State {
+  __m256i v0, v1, v2, v3;
+};
+XVS_AVX2 void sip_round(State& s) {
+  s.v0 = _mm256_add_epi64(s.v0, s.v1); s.v1 = rotl<13>(s.v1); s.v1 = _mm256_xor_si256(s.v1, s.v0); s.v0 = rotl32(s.v0);
+  s.v2 = _mm256_add_epi64(s.v2, s.v3); s.v3 = rotl16(s.v3); s.v3 = _mm256_xor_si256(s.v3, s.v2);
+  s.v0 = _mm256_add_epi64(s.v0, s.v3); s.v3 = rotl<21>(s.v3); s.v3 = _mm256_xor_si256(s.v3, s.v0);
+  s.v2 = _mm256_add_epi64(s.v2, s.v1); s.v1 = rotl<17>(s.v1); s.v1 = _mm256_xor_si256(s.v1, s.v2); s.v2 = rotl32(s.v2);
+}
+XVS_AVX2 void absorb(State& s, __m256i word) {
+  s.v3 = _mm256_xor_si256(s.v3, word);
+  sip_round(s);
+  s.v0 = _mm256_xor_si256(s.v0, word);
+}
+// SipHash-1-3 of four two-word messages twice over: lanes a0/b0 and a1/b1.
+XVS_AVX2 void hash8(const SipKey& key, __m256i a0, __m256i b0, __m256i a1, __m256i b1, __m256i& h0, __m256i& h1) {
+  const State init{_mm256_set1_epi64x(static_cast<int64_t>(key.k0 ^ 0x736f6d6570736575ull)),
+                   _mm256_set1_epi64x(static_cast<int64_t>(key.k1 ^ 0x646f72616e646f6dull)),
+                   _mm256_set1_epi64x(static_cast<int64_t>(key.k0 ^ 0x6c7967656e657261ull)),
+                   _mm256_set1_epi64x(static_cast<int64_t>(key.k1 ^ 0x7465646279746573ull))};
+  const __m256i length = _mm256_set1_epi64x(static_cast<int64_t>(uint64_t{16} << 56));
+  const __m256i ff = _mm256_set1_epi64x(0xff);
+  State s = init, t = init;
+  absorb(s, a0), absorb(t, a1);
+  absorb(s, b0), absorb(t, b1);
+  absorb(s, length), absorb(t, length);
+  s.v2 = _mm256_xor_si256(s.v2, ff), t.v2 = _mm256_xor_si256(t.v2, ff);
+  for (int r = 0; r < 3; ++r) sip_round(s), sip_round(t);
+  h0 = _mm256_xor_si256(_mm256_xor_si256(s.v0, s.v1), _mm256_xor_si256(s.v2, s.v3));
+  h1 = _mm256_xor_si256(_mm256_xor_si256(t.v0, t.v1), _mm256_xor_si256(t.v2, t.v3));
+}
+XVS_AVX2 __m256i load(const uint64_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+XVS_AVX2 void store(uint64_t* p, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+#undef XVS_AVX2
+}  // namespace avx2
+
 __attribute__((target("avx2"))) void batch_avx2(const SipKey& key, const uint64_t* a, const uint64_t* b, uint64_t* out,
                                                 uint32_t n) {
-  batch(key, a, b, out, n);
+  uint32_t first = 0;
+  for (; first + kLanes <= n; first += kLanes) {
+    __m256i h0, h1;
+    avx2::hash8(key, avx2::load(a + first), avx2::load(b + first), avx2::load(a + first + 4), avx2::load(b + first + 4),
+                h0, h1);
+    avx2::store(out + first, h0);
+    avx2::store(out + first + 4, h1);
+  }
+  if (first == n) return;
+  // The last few: through buffers of a whole batch, so that nothing past n is read or written.
+  alignas(32) uint64_t ta[kLanes] = {}, tb[kLanes] = {}, th[kLanes];
+  const uint32_t count = n - first;
+  std::memcpy(ta, a + first, count * sizeof ta[0]);
+  std::memcpy(tb, b + first, count * sizeof tb[0]);
+  __m256i h0, h1;
+  avx2::hash8(key, avx2::load(ta), avx2::load(tb), avx2::load(ta + 4), avx2::load(tb + 4), h0, h1);
+  avx2::store(th, h0);
+  avx2::store(th + 4, h1);
+  std::memcpy(out + first, th, count * sizeof th[0]);
 }
 __attribute__((target("avx512f"))) void batch_avx512(const SipKey& key, const uint64_t* a, const uint64_t* b,
                                                      uint64_t* out, uint32_t n) {
