@@ -3,8 +3,8 @@
 // core::flow_words, flow_words6) are hashed this way before their table buckets are fetched
 // (lb::process_burst): one SipHash costs ~130 instructions, a lane of the batch a small part of
 // that. One generic source compiled for AVX-512 (a rotate is one instruction) and the x86-64
-// baseline, and AVX2 written with intrinsics (the generic source compiled for AVX2 spills every
-// vector: siphash_batch.cc); the best the CPU has is chosen once, when the library loads. Pure;
+// baseline, and AVX2 written with intrinsics (the generic source compiled for AVX2 keeps its
+// vectors in memory: siphash_batch.cc); the best the CPU has is chosen once, when the library loads. Pure;
 // any thread.
 #pragma once
 #include <cstdint>
