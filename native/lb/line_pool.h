@@ -10,43 +10,56 @@
 #pragma once
 #include <cstdint>
 #include <memory>
-#include <vector>
 
 namespace xvs::lb {
 
 // A set of the indices 0..count-1 with the lowest member found in a few word scans: bit i of
-// level 0 is member i; each level above has a bit per word below that has any set.
+// level 0 is member i; each level above has a bit per word below that has any set. The levels
+// lie in one array (level 0 first), their starts in a small fixed table: a new connection
+// changes and scans them, so no step follows a pointer it need not.
 class IndexSet {
  public:
   explicit IndexSet(uint32_t count) {
-    uint64_t words = count == 0 ? 1 : (static_cast<uint64_t>(count) + 63) / 64;
+    uint32_t words = count == 0 ? 1 : static_cast<uint32_t>((static_cast<uint64_t>(count) + 63) / 64);
+    uint32_t total = 0;
     for (;;) {
-      levels_.emplace_back(words, 0);
+      start_[levels_++] = total;
+      total += words;
       if (words == 1) break;
       words = (words + 63) / 64;
     }
+    words_ = std::make_unique<uint64_t[]>(total);  // zero: no member
   }
   void set(uint32_t i, bool member) {
-    for (auto& level : levels_) {
-      uint64_t& word = level[i / 64];
-      const uint64_t bit = uint64_t{1} << (i % 64);
-      const bool was_empty = word == 0;
-      word = member ? word | bit : word & ~bit;
+    const uint64_t bit = uint64_t{1} << (i % 64);
+    uint64_t* word = &words_[i / 64];
+    if (((*word & bit) != 0) == member) return;  // already so: nothing above changes either
+    for (uint32_t l = 0;;) {
+      const bool was_empty = *word == 0;
+      *word = member ? *word | (uint64_t{1} << (i % 64)) : *word & ~(uint64_t{1} << (i % 64));
       // The level above changes only when this word turns empty or stops being empty.
-      if (was_empty == (word == 0)) return;
+      if (was_empty == (*word == 0) || ++l == levels_) return;
       i /= 64;
+      word = &words_[start_[l] + i / 64];
     }
   }
   static constexpr uint32_t kNone = 0xffffffffu;
   uint32_t first() const {
-    if (levels_.back()[0] == 0) return kNone;
+    uint32_t l = levels_ - 1;
+    if (words_[start_[l]] == 0) return kNone;
     uint32_t i = 0;
-    for (size_t l = levels_.size(); l-- > 0;) i = i * 64 + static_cast<uint32_t>(__builtin_ctzll(levels_[l][i]));
-    return i;
+    for (;; --l) {
+      i = i * 64 + static_cast<uint32_t>(__builtin_ctzll(words_[start_[l] + i]));
+      if (l == 0) return i;
+    }
   }
 
  private:
-  std::vector<std::vector<uint64_t>> levels_;  // [0]: the members; back(): one word
+  // Levels for 2^32 indices: 2^26, 2^20, 2^14, 2^8, 2^2 and 1 words.
+  static constexpr uint32_t kMaxLevels = 6;
+  std::unique_ptr<uint64_t[]> words_;  // every level's words, level 0 first
+  uint32_t start_[kMaxLevels] = {};    // each level's first word in words_
+  uint32_t levels_ = 0;                // the top one has a single word
 };
 
 class LinePool {
