@@ -79,3 +79,9 @@ console.log(
   `${values.case} at ${options.flows} flows: B/A median ${sorted[Math.floor((sorted.length - 1) / 2)].toFixed(3)},` +
     ` range ${sorted[0].toFixed(3)}–${sorted.at(-1).toFixed(3)} (${process.argv.slice(1).join(' ')})`,
 );
+// What it ran on: the same pair of builds gives other ratios on other CPUs.
+const machineModule = pathToFileURL(resolve(values.b, 'dist/src/bench/machine.js')).href;
+if (existsSync(new URL(machineModule))) {
+  const { describeMachine, machineText } = await import(machineModule);
+  console.log(`machine: ${machineText(describeMachine())}`);
+}

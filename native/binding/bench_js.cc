@@ -6,6 +6,7 @@
 
 #include "abi/counters.h"
 #include "bench/dataplane_bench.h"
+#include "core/siphash_batch.h"
 #include "lb/conn_table.h"
 #include "binding/errors.h"
 
@@ -113,6 +114,7 @@ Napi::Value bench_dataplane_js(const Napi::CallbackInfo& info) {
   for (uint32_t i = 0; i < r.counters.size() && i < abi::kCounterCount; ++i)
     if (r.counters[i] != 0) counters.Set(abi::kCounterInfo[i].name, static_cast<double>(r.counters[i]));
   out.Set("counters", counters);
+  out.Set("hashBatch", core::siphash13_batch_variant());
   if (!r.problem.empty()) out.Set("problem", r.problem);
   return out;
 }

@@ -190,6 +190,8 @@ void siphash13_batch(const SipKey& key, const uint64_t* a, const uint64_t* b, ui
   chosen(key, a, b, out, n);
 }
 
+const char* siphash13_batch_variant() { return chosen_variant.name; }
+
 const SipBatchVariant* siphash13_batch_variants(uint32_t& count) {
   count = sizeof kVariants / sizeof kVariants[0];
   return kVariants;

@@ -24,5 +24,7 @@ struct SipBatchVariant {
 };
 // Best first; the last (the baseline) runs everywhere.
 const SipBatchVariant* siphash13_batch_variants(uint32_t& count);
+// The name of the variant siphash13_batch runs on this CPU (benchmarks print it).
+const char* siphash13_batch_variant();
 
 }  // namespace xvs::core

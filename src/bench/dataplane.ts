@@ -16,6 +16,7 @@ import {
   type CaseSpec,
   type DataplaneCaseName,
 } from './dataplane-cases.js';
+import { describeMachine, type Machine } from './machine.js';
 
 export {
   DATAPLANE_CASES,
@@ -109,6 +110,9 @@ export interface DataplaneBenchReport {
   /** DataplaneBenchOptions.rounds (0: none). */
   rounds: number;
   conn_table_size: number;
+  /** What the figures were measured on, and which SipHash batch (core/siphash_batch.h) the data
+   * path used there: null when no case ran. */
+  machine: Machine & { hash_batch: string | null };
 }
 
 function median(values: readonly number[]): number {
@@ -219,12 +223,14 @@ export function runDataplaneBench(options: DataplaneBenchOptions, bench: BenchFu
     repeat: options.repeat,
     rounds: options.rounds ?? 0,
     conn_table_size: connTableSize,
+    machine: { ...describeMachine(), hash_batch: null },
   };
   for (const name of options.cases ?? DATAPLANE_CASES) {
     options.onCase?.(name);
     const { result, raw } = runCase(name, options, connTableSize, bench);
     report.cases.push(result);
     if (raw && report.bytes_per_connection === null) report.bytes_per_connection = raw.bytesPerConnection;
+    if (raw && report.machine.hash_batch === null) report.machine.hash_batch = raw.hashBatch;
     if (result.rss_bytes_per_connection !== undefined) report.rss_bytes_per_connection = result.rss_bytes_per_connection;
   }
   for (const result of report.cases) {

@@ -321,6 +321,9 @@ export interface DataplaneBenchRaw {
   counters: Record<string, number>;
   /** Set when the data path did not forward what it should have: the figures are not valid. */
   problem?: string;
+  /** The SipHash batch variant the data path runs on this CPU (core/siphash_batch.h):
+   * "avx512f", "avx2" or "baseline". */
+  hashBatch: string;
 }
 
 export * from './decap-types.js';

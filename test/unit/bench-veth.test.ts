@@ -159,6 +159,8 @@ describe('xvs bench veth report', () => {
     assert.match(text, /targets: xvs-fullnat >= 100 % of io-loop: met \(109 %\); xvs-fullnat >= 2 x the kernel's best \(nft-dnat, nft-flowtable\): met \(200 %\)/);
     assert.match(text, /^backends: xvs-fullnat-dpdk \/ xvs-fullnat \(DPDK against AF_XDP, same core\): 50 %$/m);
     assert.match(text, /^cores: cpu 0: .*cpu 1: /m);
+    assert.match(text, /^machine: .+, \d+ CPUs?, Linux .+, Node v\d+/m);
+    assert.equal(r.machine.node, process.version);
     assert.match(text, /^command: xvs bench veth$/m);
   });
 

@@ -17,6 +17,7 @@ import {
   type BenchFunction,
   type DataplaneCaseResult,
 } from '../../src/bench/dataplane.js';
+import { machineFromCpuinfo, machineText } from '../../src/bench/machine.js';
 import { parseConfigText } from '../../src/config/load.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -73,6 +74,8 @@ describe('xvs bench dataplane', () => {
     assert.ok(report.bytes_per_connection !== null && report.bytes_per_connection >= 64, 'a connection holds two tuples');
     assert.ok(report.rss_bytes_per_connection !== null, 'RSS growth is measured');
     assert.ok(report.cases.every((c) => c.ipv4_ratio === undefined), 'no rounds asked for, none run');
+    assert.ok(['avx512f', 'avx2', 'baseline'].includes(report.machine.hash_batch ?? ''), `hash batch ${report.machine.hash_batch}`);
+    assert.ok(report.machine.cpus >= 1 && report.machine.cpu.length > 0 && report.machine.node === process.version);
   });
 
   // A substitute data path whose speed drifts run by run (quadratically, as no interleaving
@@ -90,7 +93,7 @@ describe('xvs bench dataplane', () => {
         packets: params.packets, flows: params.flows, nsPerPacket: [best * 1.3, best, best * (1.05 + 0.1 * (k % 2))], copyNsPerPacket: [1, 1, 1],
         workerNsPerPacket: [[best]], workerAloneNsPerPacket: [[]], verdicts: { tx, pass: 0, drop: params.packets * params.repeat - tx },
         connCreated: params.flows, connections: params.flows, fillSeconds: 0, bytesPerConnection: 88,
-        rss: { before: 0, built: 0, filled: 0 }, counters: {},
+        rss: { before: 0, built: 0, filled: 0 }, counters: {}, hashBatch: 'avx2',
         ...(k === failAt ? { problem: `new connections: ${params.packets} of ${params.packets} packets were not forwarded` } : {}),
       };
     };
@@ -166,7 +169,7 @@ describe('xvs bench dataplane', () => {
       packets: PACKETS, flows: FLOWS, nsPerPacket: [10], copyNsPerPacket: [1], workerNsPerPacket: [[10]], workerAloneNsPerPacket: [[]],
       verdicts: { tx: 5, pass: 0, drop: PACKETS - 5 },
       connCreated: 5, connections: 5, fillSeconds: 0, bytesPerConnection: 88, rss: { before: 0, built: 0, filled: 0 },
-      counters: { drop_lport_exhausted: PACKETS - 5 }, problem: 'new connections: 2995 of 3000 packets were not forwarded',
+      counters: { drop_lport_exhausted: PACKETS - 5 }, hashBatch: 'baseline', problem: 'new connections: 2995 of 3000 packets were not forwarded',
     }));
     const [fresh] = report.cases;
     assert.match(fresh!.error ?? '', /2995 of 3000 packets were not forwarded/);
@@ -195,6 +198,8 @@ describe('xvs bench dataplane', () => {
     }
     assert.equal(typeof doc.bytes_per_connection, 'number');
     assert.equal(doc.command, 'xvs bench dataplane --json --flows 1000 --packets 2000 --repeat 1 --rounds 1');
+    const machine = (doc as unknown as { machine: { cpu: string; cpus: number; hash_batch: string } }).machine;
+    assert.ok(machine.cpu.length > 0 && machine.cpus >= 1 && typeof machine.hash_batch === 'string', JSON.stringify(machine));
     for (const [ipv6, ipv4] of Object.entries(IPV6_COUNTERPARTS)) {
       const ratio = doc.cases.find((c) => c.case === ipv6)!.ipv4_ratio;
       assert.equal(ratio?.against, ipv4);
@@ -213,6 +218,21 @@ describe('xvs bench dataplane', () => {
     assert.ok(lines.some((l) => /^case\s+Mpps\s+ns\/packet\s+CPS\s+notes$/.test(l)));
     assert.ok(lines.some((l) => l.startsWith('fullnat-established ') && l.includes('target ≤ 40 ns/packet')));
     assert.ok(lines.some((l) => l.startsWith('fullnat-new-ipv6 ') && / × fullnat-new per packet, 1 interleaved round \(/.test(l)));
+    assert.match(lines[lines.length - 2]!, /^machine: .+, \d+ CPUs?, Linux .+, Node v\d+.*; hash batch (avx512f|avx2|baseline)$/);
+  });
+
+  it('names the machine from /proc/cpuinfo: model name, x86 family and model', () => {
+    const cpuinfo = [
+      'processor\t: 0', 'vendor_id\t: AuthenticAMD', 'cpu family\t: 25', 'model\t\t: 1', 'model name\t: AMD EPYC',
+      'stepping\t: 1', '', 'processor\t: 1', 'cpu family\t: 26', 'model\t\t: 2', 'model name\t: Other', '',
+    ].join('\n');
+    const m = machineFromCpuinfo(cpuinfo, 2, '6.18.0', 'v20.20.2');
+    assert.deepEqual(m, { cpu: 'AMD EPYC', cpu_family: 25, cpu_model: 1, cpus: 2, kernel: '6.18.0', node: 'v20.20.2' });
+    assert.equal(machineText(m), 'AMD EPYC (family 25, model 1), 2 CPUs, Linux 6.18.0, Node v20.20.2');
+    // An ARM system's /proc/cpuinfo has neither field: the model name comes from elsewhere.
+    const arm = machineFromCpuinfo('processor\t: 0\nBogoMIPS\t: 50.00\nCPU part\t: 0xd0c\n', 1, '6.1.0', 'v20.0.0');
+    assert.deepEqual([arm.cpu, arm.cpu_family, arm.cpu_model], ['unknown', null, null]);
+    assert.equal(machineText(arm), 'unknown, 1 CPU, Linux 6.1.0, Node v20.0.0');
   });
 
   it('exits 2 on a bad parameter and when no benchmark is named', () => {

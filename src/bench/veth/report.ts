@@ -9,6 +9,7 @@
 // unit tests.
 import { table } from '../../cli/table.js';
 import { DEFAULTS } from '../../config/defaults.js';
+import { describeMachine, machineText, type Machine } from '../machine.js';
 import { GENERATORS } from './generators/index.js';
 import type { CaseName, GeneratorName, VethOptions } from './options.js';
 import type { CaseRun } from './run.js';
@@ -76,6 +77,8 @@ export interface VethReport {
   seconds: number;
   warmup: number;
   cores: string;
+  /** What the figures were measured on (bench/machine.ts). */
+  machine: Machine;
   command: string;
 }
 
@@ -205,6 +208,7 @@ export function buildVethReport(runs: readonly CaseRun[], options: VethOptions, 
     seconds: options.seconds,
     warmup: options.warmup,
     cores: coresLayout(options.workerFifo, options.generator),
+    machine: describeMachine(),
     command,
   };
 }
@@ -253,6 +257,7 @@ export function humanVethReport(r: VethReport): string {
         ? ' (xvs-fullnat may have been held back by the generator: the DPDK backend is at most this share)'
         : ''),
     `cores: ${r.cores}`,
+    `machine: ${machineText(r.machine)}`,
     `command: ${r.command}`,
   ];
   return lines.join('\n') + '\n';

@@ -12,6 +12,7 @@ import {
   type DataplaneBenchReport,
   type DataplaneCaseResult,
 } from '../../bench/dataplane.js';
+import { machineText } from '../../bench/machine.js';
 import type { CliCommand } from '../command.js';
 import { benchChurnCommand } from './bench-churn.js';
 import { benchClusterCommand } from './bench-cluster.js';
@@ -84,6 +85,7 @@ export function humanReport(report: DataplaneBenchReport, command: string): stri
     `memory per connection: ${report.bytes_per_connection ?? '-'} bytes (connection table arrays, both directions), ` +
       `${report.rss_bytes_per_connection ?? '-'} bytes RSS growth building and filling the fullnat table; ` +
       `target ≤ ${TARGETS.bytes_per_connection}`,
+    `machine: ${machineText(report.machine)}; hash batch ${report.machine.hash_batch ?? '-'}`,
     `command: ${command}`,
   ];
   return lines.join('\n') + '\n';
