@@ -45,14 +45,16 @@ if (!DATAPLANE_CASES.includes(values.case)) fail(`--case must be one of ${DATAPL
 const options = { flows: positive('flows'), packets: positive('packets'), repeat: positive('repeat'), cases: [values.case] };
 const rounds = positive('rounds');
 
-// One run in a child: the case's best ns per packet, or the reason it has none.
+// One run in a child: the case's best ns per packet and the hash batch it ran (a build older than
+// the report's machine has none), or the reason it has no figure.
 const child = `
   const { runDataplaneBench } = await import(process.argv[1]);
   let out;
   try {
-    const c = runDataplaneBench(JSON.parse(process.argv[2])).cases[0];
+    const report = runDataplaneBench(JSON.parse(process.argv[2]));
+    const c = report.cases[0];
     const ns = c.ns_per_packet_best ?? c.ns_per_packet;
-    out = typeof ns === 'number' ? { ns } : { error: c.error ?? c.skipped ?? 'no figure' };
+    out = typeof ns === 'number' ? { ns, hashBatch: report.machine?.hash_batch ?? '-' } : { error: c.error ?? c.skipped ?? 'no figure' };
   } catch (e) {
     out = { error: e.message };
   }
@@ -64,8 +66,10 @@ const run = (build) => {
   });
   const result = JSON.parse(stdout.trim().split('\n').at(-1));
   if (result.error !== undefined) fail(`${values.case} (${build}): ${result.error}`);
+  hashBatch.set(build, result.hashBatch);
   return result.ns;
 };
+const hashBatch = new Map();
 
 const ratios = [];
 for (let round = 0; round < rounds; round++) {
@@ -79,9 +83,11 @@ console.log(
   `${values.case} at ${options.flows} flows: B/A median ${sorted[Math.floor((sorted.length - 1) / 2)].toFixed(3)},` +
     ` range ${sorted[0].toFixed(3)}–${sorted.at(-1).toFixed(3)} (${process.argv.slice(1).join(' ')})`,
 );
-// What it ran on: the same pair of builds gives other ratios on other CPUs.
-const machineModule = pathToFileURL(resolve(values.b, 'dist/src/bench/machine.js')).href;
-if (existsSync(new URL(machineModule))) {
-  const { describeMachine, machineText } = await import(machineModule);
+// What it ran on (the same pair of builds gives other ratios on other CPUs), if either build can
+// say, and each build's hash batch variant.
+const machineModule = [values.b, values.a].map((dir) => resolve(dir, 'dist/src/bench/machine.js')).find(existsSync);
+if (machineModule !== undefined) {
+  const { describeMachine, machineText } = await import(pathToFileURL(machineModule).href);
   console.log(`machine: ${machineText(describeMachine())}`);
 }
+console.log(`hash batch: A ${hashBatch.get(builds[0])}, B ${hashBatch.get(builds[1])}`);

@@ -10,6 +10,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 
 namespace xvs::lb {
 
@@ -23,6 +24,7 @@ class IndexSet {
     uint32_t words = count == 0 ? 1 : static_cast<uint32_t>((static_cast<uint64_t>(count) + 63) / 64);
     uint32_t total = 0;
     for (;;) {
+      if (levels_ == kMaxLevels) throw std::length_error("IndexSet: more levels than kMaxLevels");  // never: see there
       start_[levels_++] = total;
       total += words;
       if (words == 1) break;

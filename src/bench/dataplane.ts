@@ -230,7 +230,7 @@ export function runDataplaneBench(options: DataplaneBenchOptions, bench: BenchFu
     const { result, raw } = runCase(name, options, connTableSize, bench);
     report.cases.push(result);
     if (raw && report.bytes_per_connection === null) report.bytes_per_connection = raw.bytesPerConnection;
-    if (raw && report.machine.hash_batch === null) report.machine.hash_batch = raw.hashBatch;
+    if (raw && report.machine.hash_batch === null) report.machine.hash_batch = raw.hashBatch ?? null;  // an addon older than the field has none
     if (result.rss_bytes_per_connection !== undefined) report.rss_bytes_per_connection = result.rss_bytes_per_connection;
   }
   for (const result of report.cases) {

@@ -4,23 +4,26 @@
 // cannot be compared with a target or with an earlier run. Consumes /proc/cpuinfo (Linux; other
 // systems get what `os` knows); produces a Machine. Main thread.
 import { readFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { cpus, release, type } from 'node:os';
 
 export interface Machine {
   /** The CPU's model name ("AMD EPYC" on a guest that hides more). */
   cpu: string;
   /** x86 family and model numbers, which name the microarchitecture where the model name does
-   * not (family 25 is AMD Zen 3 and 4, 26 is Zen 5); null elsewhere. */
+   * not (AMD: family 25 is Zen 3 and Zen 4, 26 Zen 5; Intel's cores are family 6, told apart by
+   * the model); null where /proc/cpuinfo has neither (ARM). */
   cpu_family: number | null;
   cpu_model: number | null;
-  /** Logical CPUs the system has. */
+  /** Logical CPUs the system has (not only those this process may run on). */
   cpus: number;
+  /** The operating system and its release ("Linux 6.18.44"). */
   kernel: string;
   node: string;
 }
 
+// Spaces and tabs only around the colon: a field with an empty value must not take the next line's.
 const field = (text: string, name: string): string | undefined =>
-  new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim();
+  new RegExp(`^${name}[ \\t]*:[ \\t]*(.*)$`, 'm').exec(text)?.[1]?.trim() || undefined;
 
 const integer = (value: string | undefined): number | null => {
   const n = value === undefined ? NaN : Number(value);
@@ -47,7 +50,7 @@ export function describeMachine(): Machine {
     // Not Linux: the model name below is all there is.
   }
   const list = cpus();
-  const machine = machineFromCpuinfo(cpuinfo, list.length, release(), process.version);
+  const machine = machineFromCpuinfo(cpuinfo, list.length, `${type()} ${release()}`, process.version);
   if (machine.cpu === 'unknown' && list[0]?.model) machine.cpu = list[0].model.trim();
   return machine;
 }
@@ -55,5 +58,5 @@ export function describeMachine(): Machine {
 /** One line: "AMD EPYC (family 25, model 1), 2 CPUs, Linux 6.18.0, Node v20.20.2". */
 export function machineText(m: Machine): string {
   const numbers = m.cpu_family === null ? '' : ` (family ${m.cpu_family}${m.cpu_model === null ? '' : `, model ${m.cpu_model}`})`;
-  return `${m.cpu}${numbers}, ${m.cpus} CPU${m.cpus === 1 ? '' : 's'}, Linux ${m.kernel}, Node ${m.node}`;
+  return `${m.cpu}${numbers}, ${m.cpus} CPU${m.cpus === 1 ? '' : 's'}, ${m.kernel}, Node ${m.node}`;
 }

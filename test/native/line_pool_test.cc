@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <iterator>
 #include <random>
 #include <set>
 #include <vector>
@@ -30,6 +31,44 @@ TEST(IndexSet, LowestMemberAcrossLevels) {
       if (member) model.insert(i);
       else model.erase(i);
       ASSERT_EQ(s.first(), model.empty() ? IndexSet::kNone : *model.begin()) << count << " op " << op;
+    }
+  }
+}
+
+// Removals that empty whole words at every level: the lowest member taken away, or any member,
+// in sets of three to six levels (the engine's largest pool has four), members added low and
+// high; first() checked against a model after each step.
+TEST(IndexSet, RemovalsEmptyWordsAtEveryLevel) {
+  for (uint32_t count : {262145u, 1u << 22, (1u << 24) + 1}) {
+    IndexSet s(count);
+    std::set<uint32_t> model;
+    std::mt19937 rng(count);
+    for (int op = 0; op < 3000; ++op) {
+      const uint32_t kind = rng() % 4;
+      if (kind == 0 || model.empty()) {
+        // A member low, or one near the top, or one in the middle of nowhere.
+        const uint32_t i = rng() % 3 == 0 ? count - 1 - rng() % 64 : rng() % 2 == 0 ? rng() % 4096 : rng() % count;
+        s.set(i, true);
+        model.insert(i);
+      } else if (kind == 1) {
+        s.set(*model.begin(), false);  // the lowest goes: first() must find the next, maybe levels up
+        model.erase(model.begin());
+      } else if (kind == 2) {
+        auto it = model.begin();
+        std::advance(it, rng() % model.size());
+        s.set(*it, false);
+        model.erase(it);
+      } else {
+        const uint32_t i = rng() % count;  // mostly not a member: a removal that changes nothing
+        s.set(i, false);
+        model.erase(i);
+      }
+      ASSERT_EQ(s.first(), model.empty() ? IndexSet::kNone : *model.begin()) << count << " op " << op;
+    }
+    while (!model.empty()) {
+      s.set(*model.rbegin(), false);
+      model.erase(std::prev(model.end()));
+      ASSERT_EQ(s.first(), model.empty() ? IndexSet::kNone : *model.begin()) << count;
     }
   }
 }

@@ -233,7 +233,7 @@ describe('xvs bench veth report', () => {
     for (const c of doc.cases) {
       assert.ok('mpps' in c && 'mpps_min' in c && 'mpps_max' in c && 'ratio_io_loop' in c && 'ratio_nft_dnat' in c);
     }
-    for (const key of ['targets', 'offered_mpps', 'frame_bytes', 'flows', 'rate_pps', 'rounds', 'seconds', 'cores'])
+    for (const key of ['targets', 'offered_mpps', 'frame_bytes', 'flows', 'rate_pps', 'rounds', 'seconds', 'cores', 'machine'])
       assert.ok(key in doc, key);
     assert.equal(jsonVethReport(r).trim().split('\n').length, 1);
   });

@@ -223,16 +223,21 @@ describe('xvs bench dataplane', () => {
 
   it('names the machine from /proc/cpuinfo: model name, x86 family and model', () => {
     const cpuinfo = [
-      'processor\t: 0', 'vendor_id\t: AuthenticAMD', 'cpu family\t: 25', 'model\t\t: 1', 'model name\t: AMD EPYC',
+      'processor\t: 0', 'vendor_id\t: AuthenticAMD', 'cpu family\t: 25', 'model name\t: AMD EPYC', 'model\t\t: 1',
       'stepping\t: 1', '', 'processor\t: 1', 'cpu family\t: 26', 'model\t\t: 2', 'model name\t: Other', '',
     ].join('\n');
-    const m = machineFromCpuinfo(cpuinfo, 2, '6.18.0', 'v20.20.2');
-    assert.deepEqual(m, { cpu: 'AMD EPYC', cpu_family: 25, cpu_model: 1, cpus: 2, kernel: '6.18.0', node: 'v20.20.2' });
+    const m = machineFromCpuinfo(cpuinfo, 2, 'Linux 6.18.0', 'v20.20.2');
+    assert.deepEqual(m, { cpu: 'AMD EPYC', cpu_family: 25, cpu_model: 1, cpus: 2, kernel: 'Linux 6.18.0', node: 'v20.20.2' });
     assert.equal(machineText(m), 'AMD EPYC (family 25, model 1), 2 CPUs, Linux 6.18.0, Node v20.20.2');
-    // An ARM system's /proc/cpuinfo has neither field: the model name comes from elsewhere.
-    const arm = machineFromCpuinfo('processor\t: 0\nBogoMIPS\t: 50.00\nCPU part\t: 0xd0c\n', 1, '6.1.0', 'v20.0.0');
-    assert.deepEqual([arm.cpu, arm.cpu_family, arm.cpu_model], ['unknown', null, null]);
-    assert.equal(machineText(arm), 'unknown, 1 CPU, Linux 6.1.0, Node v20.0.0');
+    // An empty value is no value: it never takes the next line's.
+    const empty = machineFromCpuinfo('model name\t: \ncpu family\t:\nmodel\t\t: 7\n', 1, 'Linux 6.1.0', 'v20.0.0');
+    assert.deepEqual([empty.cpu, empty.cpu_family, empty.cpu_model], ['unknown', null, 7]);
+    // An ARM system's /proc/cpuinfo has neither field, and a system without /proc has nothing.
+    for (const text of ['processor\t: 0\nBogoMIPS\t: 50.00\nCPU part\t: 0xd0c\n', '']) {
+      const arm = machineFromCpuinfo(text, 1, 'Linux 6.1.0', 'v20.0.0');
+      assert.deepEqual([arm.cpu, arm.cpu_family, arm.cpu_model], ['unknown', null, null]);
+      assert.equal(machineText(arm), 'unknown, 1 CPU, Linux 6.1.0, Node v20.0.0');
+    }
   });
 
   it('exits 2 on a bad parameter and when no benchmark is named', () => {
