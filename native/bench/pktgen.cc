@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -118,6 +119,34 @@ Status run_pktgen(const PktgenParams& p, PktgenResult& out) {
   if (cpus <= 0 || bpf_map_lookup_elem(bpf_map__fd(state_map), &seq_key, seqs.data()) != 0)
     return Status::error(control::kErrSystem, std::string("pktgen: cannot read the frames sent: ") + std::strerror(errno));
   for (uint64_t s : seqs) out.frames += s;
+  return Status::ok();
+}
+
+Status probe_live_frames() {
+  // return XDP_DROP: a run that the kernel accepts sends nothing anywhere.
+  const bpf_insn drop[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, XDP_DROP},
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  const int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xvs_live_probe", "GPL", drop, 2, nullptr);
+  if (fd < 0) return Status::error(control::kErrSystem, std::string("cannot load an XDP program: ") + std::strerror(errno));
+  uint8_t frame[XVS_PKTGEN_FRAME_LEN] = {};
+  xdp_md ctx{};
+  ctx.ingress_ifindex = 1;  // lo: in every network namespace
+  ctx.data_end = sizeof frame;
+  LIBBPF_OPTS(bpf_test_run_opts, opts);
+  opts.data_in = frame;
+  opts.data_size_in = sizeof frame;
+  opts.ctx_in = &ctx;
+  opts.ctx_size_in = sizeof ctx;
+  opts.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
+  opts.repeat = 1;
+  const int ran = bpf_prog_test_run_opts(fd, &opts);
+  const int error = errno;
+  close(fd);
+  if (ran != 0)
+    return Status::error(control::kErrSystem, std::string("this kernel refuses BPF_PROG_RUN with live frames "
+                                                          "(BPF_F_TEST_XDP_LIVE_FRAMES): ") + std::strerror(error));
   return Status::ok();
 }
 

@@ -1,6 +1,6 @@
 // native/binding/addon.cc — module entry: exports { Engine, layout, benchDataplane, linkInfo,
 // nextHop, solicit, RouteMonitor, attachDecap, detachDecap, decapCounters, vethPktgen,
-// vethAttachSink, vethAttachRedirect, vethReadSink }. Loaded by
+// vethAttachSink, vethAttachRedirect, vethReadSink, vethLiveFramesRefusal }. Loaded by
 // src/native/addon.ts on whichever JS thread imports it (the control worker; tests; benches).
 #include <napi.h>
 
@@ -30,6 +30,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("vethAttachSink", Napi::Function::New(env, xvs::binding::veth_attach_sink_js, "vethAttachSink"));
   exports.Set("vethAttachRedirect", Napi::Function::New(env, xvs::binding::veth_attach_redirect_js, "vethAttachRedirect"));
   exports.Set("vethReadSink", Napi::Function::New(env, xvs::binding::veth_read_sink_js, "vethReadSink"));
+  exports.Set("vethLiveFramesRefusal",
+              Napi::Function::New(env, xvs::binding::veth_live_frames_refusal_js, "vethLiveFramesRefusal"));
   exports.Set("serviceNotify", Napi::Function::New(env, xvs::binding::service_notify_js, "serviceNotify"));
   return exports;
 }

@@ -86,6 +86,12 @@ Napi::Value veth_pktgen_js(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value veth_live_frames_refusal_js(const Napi::CallbackInfo& info) {
+  const control::Status st = bench::probe_live_frames();
+  if (st.is_ok()) return info.Env().Null();
+  return Napi::String::New(info.Env(), st.message);
+}
+
 Napi::Value veth_attach_sink_js(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* fn = "vethAttachSink";

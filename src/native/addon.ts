@@ -346,6 +346,8 @@ interface RawAddon {
   vethAttachSink(options: { object: string; iface: string; serverAddr: string; pinPath: string }): void;
   vethAttachRedirect(options: { object: string; iface: string; toIfindex: number; srcMac: Uint8Array; dstMac: Uint8Array }): void;
   vethReadSink(pinPath: string): SinkCounts;
+  /** null when this kernel runs XDP live frames (the generator's BPF_PROG_RUN), else why not. Root. */
+  vethLiveFramesRefusal(): string | null;
 }
 
 /**
@@ -402,7 +404,10 @@ export function bpfObjectPath(name: 'steer' | 'pktgen' | 'sink' | 'redirect'): s
 }
 
 /** The raw addon's `xvs bench veth` entry points (generator, sink and redirect programs). */
-export function vethBenchNative(): Pick<RawAddon, 'vethPktgen' | 'vethAttachSink' | 'vethAttachRedirect' | 'vethReadSink'> {
+export function vethBenchNative(): Pick<
+  RawAddon,
+  'vethPktgen' | 'vethAttachSink' | 'vethAttachRedirect' | 'vethReadSink' | 'vethLiveFramesRefusal'
+> {
   return loadAddon();
 }
 

@@ -33,7 +33,12 @@ export interface CaseRun {
 
 /** Why the bench cannot run here with this generator (a one-line runtime error), or undefined. */
 export function vethUnavailable(generator: GeneratorName): string | undefined {
-  const why = netnsUnavailable(false) ?? GENERATORS[generator].unavailable();
+  return vethHostUnavailable() ?? GENERATORS[generator].unavailable();
+}
+
+/** What every generator needs: root and namespaces, two CPUs, the built BPF objects. */
+export function vethHostUnavailable(): string | undefined {
+  const why = netnsUnavailable(false);
   if (why) return why;
   if (os.cpus().length < 2) return `needs two CPUs (generator on cpu ${GENERATOR_CPU}, balancer on cpu ${BALANCER_CPU}); this machine has ${os.cpus().length}`;
   for (const file of [...Object.values(bpfObjects()), steeringProgramPath()])

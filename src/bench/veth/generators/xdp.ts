@@ -5,9 +5,21 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { vethBenchNative } from '../../../native/addon.js';
 import { waitForLine } from '../../../netns/lab.js';
 import { GENERATOR_CPU, PORTS_PER_SOURCE, SOURCE_BASE, SOURCE_PORT_BASE, VIP, VIP_PORT, bpfObjects, pinnedNiced } from '../topology.js';
 import type { Sent, VethGenerator } from './types.js';
+
+let liveFrames: { refusal: string | undefined } | undefined;  // asked once
+function liveFramesRefusal(): string | undefined {
+  let refusal: string | null;
+  try {
+    refusal = vethBenchNative().vethLiveFramesRefusal();
+  } catch {
+    return undefined;  // no addon: the missing build is reported with the BPF objects
+  }
+  return refusal === null ? undefined : `${refusal}; run with --generator dpdk instead`;
+}
 
 const GENERATOR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'generator.js');
 
@@ -15,7 +27,9 @@ export const xdpGenerator: VethGenerator = {
   describe: `XDP live frames via BPF_PROG_RUN (sources ${SOURCE_BASE}/17, ${PORTS_PER_SOURCE} ports each)`,
   backPressured: false, // frames l0's full ring refuses are dropped, and counted as sent
   onCpu: 'BPF_PROG_RUN live frames',
-  unavailable: () => undefined, // its BPF object is checked with the others (run.ts)
+  // Its BPF object is checked with the others (run.ts); the kernel is asked once whether it runs
+  // live frames at all (run.ts asks only once root and namespaces are there).
+  unavailable: () => (liveFrames ??= { refusal: liveFramesRefusal() }).refusal,
   async start(topo, options, seconds) {
     const { g0, l0 } = topo.links;
     const params = {
