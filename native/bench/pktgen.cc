@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <vector>
 
@@ -128,25 +129,24 @@ Status probe_live_frames() {
       {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, XDP_DROP},
       {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
   };
-  const int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xvs_live_probe", "GPL", drop, 2, nullptr);
-  if (fd < 0) return Status::error(control::kErrSystem, std::string("cannot load an XDP program: ") + std::strerror(errno));
+  const int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xvs_live_probe", "GPL", drop, std::size(drop), nullptr);
+  if (fd < 0) {
+    const int error = errno;
+    return Status::error(control::kErrSystem, std::string("cannot load an XDP program: ") + std::strerror(error));
+  }
+  // No ctx: the run takes the namespace's lo as its interface.
   uint8_t frame[XVS_PKTGEN_FRAME_LEN] = {};
-  xdp_md ctx{};
-  ctx.ingress_ifindex = 1;  // lo: in every network namespace
-  ctx.data_end = sizeof frame;
   LIBBPF_OPTS(bpf_test_run_opts, opts);
   opts.data_in = frame;
   opts.data_size_in = sizeof frame;
-  opts.ctx_in = &ctx;
-  opts.ctx_size_in = sizeof ctx;
   opts.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
   opts.repeat = 1;
   const int ran = bpf_prog_test_run_opts(fd, &opts);
   const int error = errno;
   close(fd);
   if (ran != 0)
-    return Status::error(control::kErrSystem, std::string("this kernel refuses BPF_PROG_RUN with live frames "
-                                                          "(BPF_F_TEST_XDP_LIVE_FRAMES): ") + std::strerror(error));
+    return Status::error(control::kErrNotSupported, std::string("this kernel refuses BPF_PROG_RUN with live frames "
+                                                                "(BPF_F_TEST_XDP_LIVE_FRAMES): ") + std::strerror(error));
   return Status::ok();
 }
 

@@ -45,8 +45,9 @@ struct PktgenResult {
 control::Status run_pktgen(const PktgenParams& params, PktgenResult& out);
 
 // Whether this kernel lets the generator run at all: one live-frame run of a program that drops
-// its frame, on lo. Some kernels refuse the flag (seen: EPERM as root on a 6.18 guest kernel,
-// whose plain BPF_PROG_RUN works). Needs root, as the generator does.
+// its frame, on lo. kErrNotSupported: the run was refused (seen: EPERM as root on a 6.18 guest,
+// whose plain BPF_PROG_RUN works); kErrSystem: no XDP program loads at all (which the rest of
+// xvs needs too). Needs root, as the generator does.
 control::Status probe_live_frames();
 
 }  // namespace xvs::bench

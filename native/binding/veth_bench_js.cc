@@ -87,8 +87,10 @@ Napi::Value veth_pktgen_js(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value veth_live_frames_refusal_js(const Napi::CallbackInfo& info) {
+  // A refusal is an answer; anything else (no XDP program loads) is an error.
   const control::Status st = bench::probe_live_frames();
   if (st.is_ok()) return info.Env().Null();
+  if (st.code != control::kErrNotSupported) throw_if_error(info.Env(), st);
   return Napi::String::New(info.Env(), st.message);
 }
 

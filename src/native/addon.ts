@@ -346,7 +346,8 @@ interface RawAddon {
   vethAttachSink(options: { object: string; iface: string; serverAddr: string; pinPath: string }): void;
   vethAttachRedirect(options: { object: string; iface: string; toIfindex: number; srcMac: Uint8Array; dstMac: Uint8Array }): void;
   vethReadSink(pinPath: string): SinkCounts;
-  /** null when this kernel runs XDP live frames (the generator's BPF_PROG_RUN), else why not. Root. */
+  /** null when this kernel runs XDP live frames (the generator's BPF_PROG_RUN), else why not;
+   * throws XVS_ESYSTEM when no XDP program loads at all. Root. */
   vethLiveFramesRefusal(): string | null;
 }
 

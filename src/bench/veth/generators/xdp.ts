@@ -15,8 +15,11 @@ function liveFramesRefusal(): string | undefined {
   let refusal: string | null;
   try {
     refusal = vethBenchNative().vethLiveFramesRefusal();
-  } catch {
-    return undefined;  // no addon: the missing build is reported with the BPF objects
+  } catch (err) {
+    // No addon: the missing build is what the run reports. Anything else (no XDP program loads)
+    // stops every generator and the balancer alike: thrown.
+    if ((err as { code?: string }).code === 'XVS_NO_ADDON') return undefined;
+    throw err;
   }
   return refusal === null ? undefined : `${refusal}; run with --generator dpdk instead`;
 }
