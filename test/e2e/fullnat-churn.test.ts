@@ -8,14 +8,15 @@
 // at once. A server that meets a SYN from another client on a tuple it holds in TIME_WAIT drops
 // or challenges it about half the time (PAWS): a 1 s retransmission. So: every request is
 // answered, none takes over 500 ms, and the rate of the last 10 s of the load is at least half
-// that of its first 10 s. The client namespace gets the whole port range as ephemeral ports, so
-// that what is measured is the balancer, not the clients' kernel searching for a free source port.
+// that of its first 10 s. The client namespace gets the whole port range as ephemeral ports
+// (widenClientPorts), so that what is measured is the balancer, not the clients' kernel searching
+// for a free source port.
 // Needs root; skipped loudly otherwise (CI runs it as root).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 
-import { rateBetween, runCurlLoad, summarise, type Request } from '../../src/bench/churn/curl-load.js';
+import { rateBetween, runCurlLoad, summarise, widenClientPorts, type Request } from '../../src/bench/churn/curl-load.js';
 import { Balancer } from '../../src/demo/balancer.js';
 import { Scenario } from '../../src/demo/scenario.js';
 import { CLIENT, VIP } from '../../src/demo/topology.js';
@@ -28,7 +29,6 @@ const SOURCES = [CLIENT, CLIENT, SECOND_CLIENT, SECOND_CLIENT];
 // still hold. (With the default local_port_range, 31 744, this load would exhaust the pool:
 // drop_lport_exhausted, which the warning at start says.)
 const LOCAL_PORT_RANGE = [1024, 65535];
-const CLIENT_PORT_RANGE = [1024, 65535];
 const FIRST_PHASE_CONNECTIONS = 70_000;
 const FIRST_PHASE_MAX_MS = 90_000;
 const AFTER_RESTART_MS = 15_000;
@@ -53,14 +53,7 @@ describe('fullnat under sustained new connections and a restart', { skip }, () =
     let restarted: Balancer | undefined;
     try {
       s.topology.lab.exec(s.topology.client, ['ip', 'addr', 'add', `${SECOND_CLIENT}/24`, 'dev', 'c0']);
-      // The clients' own port choice must not be what slows: curl binds its source address, and
-      // the client keeps about half the connections in TIME_WAIT, so with Linux's default 28 232
-      // ephemeral ports a source address runs out of them after ~28 000 connections and every
-      // bind() then searches the port space (seen: 1.6 -> 11 ms a request from there on, on a
-      // slower guest, 2026-12-07, the same with xvs of the day before). 64 512 ports per address
-      // keep the client's ports from running out; clients still reuse ports whose TIME_WAIT the
-      // server holds (conn_reused in the thousands).
-      s.topology.lab.exec(s.topology.client, ['sysctl', '-q', '-w', `net.ipv4.ip_local_port_range=${CLIENT_PORT_RANGE.join(' ')}`]);
+      widenClientPorts(s.topology.lab, s.topology.client);  // the clients' own port search must not be what slows
       const first = await load(s, (made, ms) => made >= FIRST_PHASE_CONNECTIONS || ms >= FIRST_PHASE_MAX_MS);
       const { requests: made, span } = summarise(first, SLOW_S);
       console.log(`fullnat churn: ${made} connections in ${span.toFixed(1)} s before the restart`);

@@ -4,13 +4,13 @@
 // xvs (`xvs run` with config/demo/fullnat.yaml as the demo does, its minimal dataplane section)
 // and then the kernel: xvs stopped, Linux forwarding with nftables DNAT and SNAT
 // (../kernel-nat.ts). The client: curl processes from two source addresses, one new TCP
-// connection per request (curl-load.ts). Prints requests/s, slow requests and latency per case
+// connection per request, the whole port range theirs (curl-load.ts). Prints requests/s, slow requests and latency per case
 // and round. Main thread; needs root. A benchmark: it asserts no time.
 import { Balancer } from '../../demo/balancer.js';
 import { Scenario } from '../../demo/scenario.js';
 import { CLIENT, VIP } from '../../demo/topology.js';
 import { prepareKernelNat, withKernelNat } from '../kernel-nat.js';
-import { runCurlLoad, summarise, type LoadSummary } from './curl-load.js';
+import { runCurlLoad, summarise, widenClientPorts, type LoadSummary } from './curl-load.js';
 
 export const SECOND_CLIENT = '10.201.0.3';
 export const SLOW_SECONDS = 0.5;
@@ -43,6 +43,7 @@ export async function runChurnBench(o: ChurnOptions): Promise<ChurnRound[]> {
   };
   try {
     lab.exec(client, ['ip', 'addr', 'add', `${SECOND_CLIENT}/24`, 'dev', 'c0']);
+    widenClientPorts(lab, client);  // both cases alike: otherwise the later measures inherit the earlier ones' TIME_WAIT
     prepareKernelNat(s);
     for (let round = 1; round <= o.rounds; ++round) {
       xvs ??= await Balancer.start(s.topology, s.configFile);
