@@ -4,8 +4,8 @@
 // (lb::process_burst): one SipHash costs ~130 instructions, a lane of the batch a small part of
 // that. One generic source compiled for AVX-512 (a rotate is one instruction) and the x86-64
 // baseline, and AVX2 written with intrinsics (the generic source compiled for AVX2 keeps its
-// vectors in memory: siphash_batch.cc); the best the CPU has is chosen once, when the library loads. Pure;
-// any thread.
+// vectors in memory: siphash_batch.cc); the best the CPU has is chosen once, when the library
+// loads. Pure; any thread.
 #pragma once
 #include <cstdint>
 

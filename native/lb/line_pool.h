@@ -33,15 +33,16 @@ class IndexSet {
     words_ = std::make_unique<uint64_t[]>(total);  // zero: no member
   }
   void set(uint32_t i, bool member) {
-    const uint64_t bit = uint64_t{1} << (i % 64);
+    uint64_t bit = uint64_t{1} << (i % 64);
     uint64_t* word = &words_[i / 64];
     if (((*word & bit) != 0) == member) return;  // already so: nothing above changes either
     for (uint32_t l = 0;;) {
       const bool was_empty = *word == 0;
-      *word = member ? *word | (uint64_t{1} << (i % 64)) : *word & ~(uint64_t{1} << (i % 64));
+      *word = member ? *word | bit : *word & ~bit;
       // The level above changes only when this word turns empty or stops being empty.
       if (was_empty == (*word == 0) || ++l == levels_) return;
       i /= 64;
+      bit = uint64_t{1} << (i % 64);
       word = &words_[start_[l] + i / 64];
     }
   }

@@ -4,8 +4,9 @@
 // xvs (`xvs run` with config/demo/fullnat.yaml as the demo does, its minimal dataplane section)
 // and then the kernel: xvs stopped, Linux forwarding with nftables DNAT and SNAT
 // (../kernel-nat.ts). The client: curl processes from two source addresses, one new TCP
-// connection per request, the whole port range theirs (curl-load.ts). Prints requests/s, slow requests and latency per case
-// and round. Main thread; needs root. A benchmark: it asserts no time.
+// connection per request, the whole port range theirs (curl-load.ts). Prints requests/s, slow
+// requests and latency per case and round. Main thread; needs root. A benchmark: it asserts no
+// time.
 import { Balancer } from '../../demo/balancer.js';
 import { Scenario } from '../../demo/scenario.js';
 import { CLIENT, VIP } from '../../demo/topology.js';
